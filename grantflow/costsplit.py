@@ -1,0 +1,169 @@
+"""Cost split between the participating municipalities (kostnadsfordeling).
+
+Rule (seed 000, 1.6): ``equal_percent`` of the total in equal shares among the participants,
+the rest by weight (population on 1 January, or another key such as pupil numbers). Amounts are
+whole kroner; both parts are rounded by largest remainder so the shares sum exactly to the
+total. Ties go to the larger weight, then to the order of the council's member list, so the
+result is deterministic and a larger weight never pays less. Non-participants pay 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from .errors import UserError
+from .models import Council, Project
+
+
+@dataclass(frozen=True)
+class Share:
+    """One municipality's part of the split."""
+
+    municipality: str
+    participates: bool
+    weight: Decimal | None
+    equal: int
+    weighted: int
+
+    @property
+    def total(self) -> int:
+        return self.equal + self.weighted
+
+
+@dataclass(frozen=True)
+class CostSplit:
+    """The split of ``total`` kroner for one project and year."""
+
+    project: str
+    year: int
+    total: int
+    equal_percent: Decimal
+    weight_key: str
+    weight_year: int
+    shares: tuple[Share, ...]
+
+    @property
+    def participants(self) -> list[Share]:
+        return [s for s in self.shares if s.participates]
+
+    @property
+    def equal_total(self) -> int:
+        return sum(s.equal for s in self.shares)
+
+    @property
+    def weighted_total(self) -> int:
+        return sum(s.weighted for s in self.shares)
+
+    @property
+    def weight_total(self) -> Decimal:
+        return sum((s.weight or Decimal(0) for s in self.participants), Decimal(0))
+
+    def as_dict(self) -> dict:
+        return {
+            "project": self.project,
+            "year": self.year,
+            "total": self.total,
+            "shares": [
+                {"municipality": s.municipality, "equal": s.equal, "weighted": s.weighted, "total": s.total}
+                for s in self.shares
+            ],
+        }
+
+
+def largest_remainder(total: int, weights: list[Fraction | Decimal | int]) -> list[int]:
+    """Whole parts of ``total`` proportional to ``weights`` that sum exactly to ``total``.
+
+    Leftover kroner go to the largest fractional parts; ties to the larger weight, then the
+    earlier position.
+    """
+    fracs = [Fraction(w) for w in weights]
+    weight_sum = sum(fracs)
+    if total == 0:
+        return [0] * len(fracs)
+    if weight_sum <= 0:
+        raise ValueError("weights sum to zero")
+    quotas = [total * w / weight_sum for w in fracs]
+    parts = [q.numerator // q.denominator for q in quotas]
+    left = total - sum(parts)
+    order = sorted(range(len(fracs)), key=lambda i: (-(quotas[i] - parts[i]), -fracs[i], i))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts
+
+
+def _weight(council: Council, name: str, key: str, year: int) -> Decimal | None:
+    member = council.municipality(name)
+    if member is None:
+        return None
+    if key in ("innbyggere", "population"):
+        value = member.population.get(year)
+    else:
+        value = member.weights.get(key, {}).get(year)
+    return None if value is None else Decimal(str(value))
+
+
+def split(total: int, participants: list[tuple[str, Decimal]], equal_percent: Decimal,
+          members: list[str] | None = None) -> list[Share]:
+    """Split ``total`` among ``participants`` (name, weight); ``members`` adds non-participants."""
+    if total < 0:
+        raise UserError(f"the amount to split is negative ({total})", field="amount")
+    if not participants:
+        raise UserError("no participating municipalities to split between", field="municipalities")
+    equal_total = int((Decimal(total) * equal_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    weights = [w for _, w in participants]
+    # Equal parts: the same quota for all; leftover kroner go to the larger weights first.
+    base, extra = divmod(equal_total, len(participants))
+    equal = [base] * len(participants)
+    for i in sorted(range(len(participants)), key=lambda i: (-weights[i], i))[:extra]:
+        equal[i] += 1
+    rest = total - equal_total
+    if rest and sum(weights) <= 0:
+        raise UserError("the participants' weights sum to zero", field="split.weight")
+    weighted = largest_remainder(rest, weights) if rest else [0] * len(participants)
+    shares = {name: Share(name, True, weight, e, w)
+              for (name, weight), e, w in zip(participants, equal, weighted)}
+    ordered = []
+    for name in members or [n for n, _ in participants]:
+        ordered.append(shares.pop(name, None) or Share(name, False, None, 0, 0))
+    ordered.extend(shares.values())
+    return ordered
+
+
+def municipal_amount(project: Project, year: int) -> int:
+    """What the financing plan leaves for the municipalities in ``year``, in whole kroner.
+
+    A 'kommunene' financing line with an amount for the year is used as written; otherwise the
+    costs minus every other source of financing (not own effort).
+    """
+    budget = project.budget
+    written = [line for line in budget.financing if line.kind == "kommunene" and year in line.amounts]
+    if written:
+        value = budget.financing_kr(year, kinds={"kommunene"})
+    else:
+        value = budget.cost_kr(year) - budget.financing_kr(year, exclude={"kommunene", "egeninnsats"})
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def allocate(council: Council, project: Project, year: int, amount: int | None = None) -> CostSplit:
+    """The cost split for ``project`` in ``year`` (of ``amount``, or the municipal part of the plan)."""
+    total = municipal_amount(project, year) if amount is None else amount
+    if total < 0:
+        raise UserError(f"the financing plan leaves a negative amount ({total} kr) for the "
+                        f"municipalities in {year}", field="budget.financing")
+    key = project.split.weight
+    weight_year = project.split.weight_year or year
+    participants = []
+    for name in project.municipalities:
+        member = council.municipality(name)
+        if member is None:
+            raise UserError(f"municipality {name!r} is not a member of {council.name}", field="municipalities")
+        weight = _weight(council, name, key, weight_year)
+        if weight is None:
+            raise UserError(f"no {key} figure for {name} on 1 January {weight_year}",
+                            field="split.weight_year")
+        participants.append((member.name, weight))
+    shares = split(total, participants, project.split.equal_percent,
+                   members=[m.name for m in council.municipalities])
+    return CostSplit(project.id, year, total, project.split.equal_percent, key, weight_year, tuple(shares))

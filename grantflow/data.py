@@ -1,0 +1,279 @@
+"""Data collection: milestone progress, cost ledger and own-effort hours from CSV or XLSX.
+
+Columns have Norwegian names (see README, "Datafiler"); headers are matched without regard to
+case, spacing or underscores. Norwegian numbers ("1 234,50", "1 234 kr", non-breaking spaces)
+and dates ("21.09.2015", "2015-09-21") are accepted. Parsing is vectorised with pandas so a
+million ledger rows cost little more than reading them.
+
+Every reader returns the clean rows plus findings naming file, row (header = row 1) and column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import UserError
+from .findings import Finding
+from .register import display_path
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str           # canonical Norwegian name, as documented
+    kind: str           # "int" | "number" | "date" | "text" | "flag"
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+
+
+MILESTONE_COLUMNS = (
+    Column("Milepæl", "int", aliases=("nr", "milepael", "milepæl nr")),
+    Column("Status", "text"),
+    Column("Faktisk dato", "date", required=False, aliases=("dato", "faktisk")),
+    Column("Kommentar", "text", required=False),
+)
+LEDGER_COLUMNS = (
+    Column("Dato", "date"),
+    Column("År", "int", required=False, aliases=("aar", "year")),
+    Column("Kategori", "text", aliases=("budsjettkategori",)),
+    Column("Beskrivelse", "text", required=False, aliases=("tekst",)),
+    Column("Beløp", "number", aliases=("belop", "beløp kr", "kr")),
+    Column("Finansieringskilde", "text", required=False, aliases=("kilde",)),
+    Column("Kreditnota", "flag", required=False, aliases=("kreditering", "kredit")),
+)
+HOURS_COLUMNS = (
+    Column("Dato", "date"),
+    Column("Kommune", "text"),
+    Column("Timer", "number"),
+    Column("Beskrivelse", "text", required=False),
+)
+
+MILESTONE_STATUSES = {
+    "ferdig": "done", "fullført": "done", "levert": "done",
+    "pågår": "in_progress", "startet": "in_progress", "i gang": "in_progress",
+    "ikke startet": "not_started", "planlagt": "not_started",
+    "utsatt": "postponed", "avlyst": "cancelled",
+}
+
+_TRUE = {"ja", "j", "x", "yes", "true", "1", "kreditnota", "kredit"}
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"\s+", " ", str(header).replace("_", " ")).strip().casefold()
+
+
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """Norwegian amounts to floats; unparseable cells become NaN."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    text = values.astype(str).str.strip()
+    text = text.str.replace(r"(?i)\s*kr\.?\s*|\s|\u00a0|\u202f|'", "", regex=True)
+    text = text.str.replace("\u2212", "-", regex=False)
+    both = text.str.contains(".", regex=False) & text.str.contains(",", regex=False)
+    text = text.where(~both, text.str.replace(".", "", regex=False))
+    text = text.str.replace(",", ".", regex=False)
+    text = text.str.replace(r"^\.-$|^-$", "0", regex=True)   # "-" and ",-" for zero
+    text = text.str.replace(r"\.-$", "", regex=True)          # "1 200,-"
+    return pd.to_numeric(text.where(text != "", None), errors="coerce")
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Dates in d.m.yyyy or ISO form (or real date cells) to datetime64; others NaT."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    text = values.astype(str).str.strip()
+    first = pd.to_datetime(text, format="%d.%m.%Y", errors="coerce")
+    iso = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    return first.fillna(iso)
+
+
+@dataclass
+class Table:
+    """Rows read from one data file (canonical column names) and what was wrong with them."""
+
+    file: str
+    frame: pd.DataFrame
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def raise_first_error(self) -> None:
+        for item in self.findings:
+            if item.severity == "error":
+                raise UserError(item.message, file=item.file, line=item.line, field=item.field)
+
+
+def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
+    """Read a CSV (comma or semicolon) or XLSX file and type its columns."""
+    shown = display_path(path)
+    if not path.exists():
+        raise UserError("data file not found", file=shown)
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            raw = pd.read_excel(path, dtype=object, engine="openpyxl")
+            raw = raw.map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else v)
+        elif path.suffix.lower() == ".csv":
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python",
+                              encoding="utf-8-sig") if path.stat().st_size < 2_000_000 else \
+                pd.read_csv(path, dtype=str, keep_default_na=False, sep=_sniff_sep(path),
+                            encoding="utf-8-sig")
+        else:
+            raise UserError("unsupported data file type (use .csv or .xlsx)", file=shown)
+    except UserError:
+        raise
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise UserError(f"cannot read data file: {exc}".splitlines()[0], file=shown) from None
+
+    findings: list[Finding] = []
+    by_norm = {}
+    for col in columns:
+        for name in (col.name, *col.aliases):
+            by_norm[_norm(name)] = col
+    rename = {}
+    for header in raw.columns:
+        col = by_norm.get(_norm(header))
+        if col is None:
+            findings.append(Finding("warning", shown, 1, str(header),
+                                    "unknown column, ignored (expected: "
+                                    + ", ".join(c.name for c in columns) + ")"))
+        elif col.name in rename.values():
+            findings.append(Finding("error", shown, 1, str(header), f"column {col.name!r} appears twice"))
+        else:
+            rename[header] = col.name
+    frame = raw[list(rename)].rename(columns=rename)
+    for col in columns:
+        if col.name not in frame.columns:
+            if col.required:
+                findings.append(Finding("error", shown, 1, col.name, "required column is missing"))
+            frame[col.name] = "" if col.kind in ("text", "flag") else None
+    rows = pd.Series(range(2, len(frame) + 2), index=frame.index)
+    bad = pd.Series(False, index=frame.index)
+    for col in columns:
+        if col.name not in rename.values():
+            continue
+        source = frame[col.name]
+        blank = source.astype(str).str.strip().isin(["", "nan", "NaT", "None"])
+        if col.kind == "int" or col.kind == "number":
+            parsed = parse_numbers(source)
+            if col.kind == "int":
+                parsed = parsed.where(parsed.isna() | (parsed == parsed.round()))
+            wrong = parsed.isna() & ~blank
+            what = "a whole number" if col.kind == "int" else "a number"
+        elif col.kind == "date":
+            parsed = parse_dates(source)
+            wrong = parsed.isna() & ~blank
+            what = "a date (dd.mm.åååå or åååå-mm-dd)"
+        elif col.kind == "flag":
+            parsed = source.astype(str).str.strip().str.casefold().isin(_TRUE)
+            wrong = pd.Series(False, index=frame.index)
+        else:
+            parsed = source.astype(str).str.strip().where(~blank, "")
+            wrong = pd.Series(False, index=frame.index)
+        missing = blank & col.required
+        for idx in frame.index[wrong]:
+            findings.append(Finding("error", shown, int(rows[idx]), col.name,
+                                    f"cannot read {str(source[idx])!r} as {what}"))
+        for idx in frame.index[missing]:
+            findings.append(Finding("error", shown, int(rows[idx]), col.name, "value is missing"))
+        bad |= wrong | missing
+        frame[col.name] = parsed
+    frame = frame.assign(_row=rows)
+    return Table(shown, frame[~bad].copy(), findings)
+
+
+def _sniff_sep(path: Path) -> str:
+    with open(path, encoding="utf-8-sig") as handle:
+        header = handle.readline()
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def read_milestones(path: Path) -> Table:
+    """Milestone progress: Milepæl, Status, Faktisk dato, Kommentar."""
+    table = read_table(path, MILESTONE_COLUMNS)
+    frame = table.frame
+    status = frame["Status"].str.casefold()
+    known = status.isin(list(MILESTONE_STATUSES))
+    for idx in frame.index[~known]:
+        table.findings.append(Finding(
+            "error", table.file, int(frame.at[idx, "_row"]), "Status",
+            f"unknown status {frame.at[idx, 'Status']!r} (use: " + ", ".join(sorted(MILESTONE_STATUSES)) + ")"))
+    frame = frame[known].copy()
+    frame["status_code"] = frame["Status"].str.casefold().map(MILESTONE_STATUSES)
+    frame["Milepæl"] = frame["Milepæl"].astype(int)
+    dup = frame["Milepæl"].duplicated(keep="first")
+    for idx in frame.index[dup]:
+        table.findings.append(Finding("error", table.file, int(frame.at[idx, "_row"]), "Milepæl",
+                                      f"milestone {frame.at[idx, 'Milepæl']} appears more than once"))
+    table.frame = frame[~dup]
+    return table
+
+
+def read_ledger(path: Path) -> Table:
+    """Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde, Kreditnota."""
+    table = read_table(path, LEDGER_COLUMNS)
+    frame = table.frame
+    year_from_date = frame["Dato"].dt.year
+    if frame["År"].isna().all():
+        frame["År"] = year_from_date
+    else:
+        frame["År"] = frame["År"].fillna(year_from_date)
+        off = frame["År"] != year_from_date
+        for idx in frame.index[off]:
+            table.findings.append(Finding(
+                "warning", table.file, int(frame.at[idx, "_row"]), "År",
+                f"year {int(frame.at[idx, 'År'])} differs from the date's year {int(year_from_date[idx])}"))
+    frame["År"] = frame["År"].astype(int)
+    negative = (frame["Beløp"] < 0) & ~frame["Kreditnota"].astype(bool)
+    for idx in frame.index[negative]:
+        table.findings.append(Finding(
+            "error", table.file, int(frame.at[idx, "_row"]), "Beløp",
+            f"negative amount {frame.at[idx, 'Beløp']:.2f} not marked as credit (set Kreditnota = ja)"))
+    table.frame = frame[~negative]
+    return table
+
+
+def read_hours(path: Path) -> Table:
+    """Own effort: Dato, Kommune, Timer, Beskrivelse."""
+    table = read_table(path, HOURS_COLUMNS)
+    frame = table.frame
+    negative = frame["Timer"] < 0
+    for idx in frame.index[negative]:
+        table.findings.append(Finding("error", table.file, int(frame.at[idx, "_row"]), "Timer",
+                                      "negative number of hours"))
+    table.frame = frame[~negative]
+    return table
+
+
+@dataclass
+class ProjectData:
+    """Everything collected for one project; tables are None when the project names no file."""
+
+    milestones: Table | None = None
+    ledger: Table | None = None
+    hours: Table | None = None
+
+    @property
+    def findings(self) -> list[Finding]:
+        out: list[Finding] = []
+        for table in (self.milestones, self.ledger, self.hours):
+            if table is not None:
+                out.extend(table.findings)
+        return out
+
+
+def collect(register, project) -> ProjectData:
+    """Read every data file the project references (raises UserError if a file is unreadable)."""
+    files = project.data
+    data = ProjectData()
+    if files.milestones:
+        data.milestones = read_milestones(register.data_path(files.milestones))
+    if files.ledger:
+        data.ledger = read_ledger(register.data_path(files.ledger))
+    if files.hours:
+        data.hours = read_hours(register.data_path(files.hours))
+    return data

@@ -1,0 +1,80 @@
+"""The one formatting module: Norwegian (nb_NO) money, numbers, dates and percent via Babel.
+
+Money is ``1 211 321 kr`` with non-breaking spaces; dates ``21. september 2015``; percent
+``30 %``. Every document and CLI table formats through here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.dates import format_date as _format_date
+from babel.numbers import format_decimal, format_percent
+
+LOCALE = "nb_NO"
+NBSP = "\u00a0"
+
+
+def _dec(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def number(value, decimals: int = 0) -> str:
+    """``1 234 567`` (non-breaking group separator), rounded half up."""
+    quant = Decimal(1).scaleb(-decimals)
+    rounded = _dec(value).quantize(quant, rounding=ROUND_HALF_UP)
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(rounded, format=pattern, locale=LOCALE)
+
+
+def money(value, unit: int = 1, decimals: int = 0) -> str:
+    """``1 211 321 kr``; with ``unit=1000`` the value is shown in thousands without 'kr'."""
+    if value is None:
+        return ""
+    if unit == 1000:
+        return number(_dec(value) / 1000, decimals)
+    return f"{number(value, decimals)}{NBSP}kr"
+
+
+def amount(value, unit: int = 1) -> str:
+    """A table cell amount: thousands (``1 400``) or kroner without the unit (``412 000``)."""
+    if value is None:
+        return ""
+    return number(_dec(value) / unit if unit != 1 else value)
+
+
+def unit_label(unit: int) -> str:
+    """Heading suffix for tables: 'i 1000 kr' or 'i kr'."""
+    return "i 1000 kr" if unit == 1000 else "i kr"
+
+
+def percent(value, decimals: int = 0) -> str:
+    """``30 %`` for 0.3."""
+    fmt = "#,##0" + ("." + "0" * decimals if decimals else "") + "\u00a0%"
+    return format_percent(_dec(value), format=fmt, locale=LOCALE)
+
+
+def signed_money(value, unit: int = 1) -> str:
+    """Deviation with an explicit sign: ``+12 000 kr`` / ``−3 000 kr``."""
+    dec = _dec(value)
+    text = money(abs(dec), unit)
+    if dec > 0:
+        return "+" + text
+    if dec < 0:
+        return "\u2212" + text
+    return text
+
+
+def long_date(value: date | None, month_only: bool = False) -> str:
+    """``21. september 2015`` (or ``oktober 2015`` for month-precision plan dates)."""
+    if value is None:
+        return ""
+    return _format_date(value, "MMMM y" if month_only else "d. MMMM y", locale=LOCALE)
+
+
+def short_date(value: date | None) -> str:
+    """``21.09.2015``."""
+    if value is None:
+        return ""
+    return value.strftime("%d.%m.%Y")

@@ -1,0 +1,309 @@
+"""The project register: councils, municipalities and projects (pydantic v2).
+
+Every model forbids unknown keys, so a misspelt key in a YAML file is reported, not ignored.
+Amounts in a project's budget are in the project's ``budget.unit`` (1 or 1000 kr); the
+``*_kr`` helpers convert to whole kroner for computation.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[A-Za-z]{2,}$")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+
+class Person(Model):
+    """A named person with a role; e-mail where the person receives documents."""
+
+    name: str = Field(description="Full name, or the office (e.g. 'Rådmannen i Bokn').")
+    role: str = Field("", description="Role in the project (e.g. 'leder', 'medlem', 'prosjektleder').")
+    organisation: str = Field("", description="Municipality or organisation the person represents.")
+    email: str | None = Field(None, description="E-mail address; needed to receive documents.")
+    phone: str | None = Field(None, description="Phone; personal data, left out of public documents.")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError(f"not an e-mail address: {value!r}")
+        return value
+
+    @field_validator("name", "role", "organisation")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if "\n" in value or "\r" in value:
+            raise ValueError("must be a single line")
+        return value
+
+
+class Municipality(Model):
+    """A member municipality (kommune) of a council, with population on 1 January per year."""
+
+    name: str = Field(description="Municipality name as written in documents, e.g. 'Karmøy'.")
+    population: dict[int, int] = Field(
+        default_factory=dict, description="Inhabitants on 1 January of each year: {2014: 41753}.")
+    weights: dict[str, dict[int, float]] = Field(
+        default_factory=dict,
+        description="Other split keys per year, e.g. {'elevtall': {2014: 3120}} (pupil numbers, GSI).")
+
+
+class Council(Model):
+    """A regional council (regionråd / interkommunalt samarbeid) and its members."""
+
+    id: str = Field(description="Short identifier used on the command line, e.g. 'haugaland-vekst'.")
+    name: str = Field(description="Official name, e.g. 'Haugaland Vekst'.")
+    secretariat: Person = Field(description="Daglig leder / regional koordinator; Reply-To of mail.")
+    county_governor: Person = Field(
+        description="The county governor's office (Statsforvalteren) that receives applications and reports.")
+    population_source: str = Field(
+        description="Where the population figures come from and when they were read.")
+    municipalities: list[Municipality] = Field(description="Member municipalities.")
+
+    def municipality(self, name: str) -> Municipality | None:
+        for item in self.municipalities:
+            if item.name.casefold() == name.casefold():
+                return item
+        return None
+
+
+class SplitKey(Model):
+    """How the municipalities' part of the costs is split (kostnadsfordeling).
+
+    ``equal_percent`` is shared equally among the participants; the rest by ``weight``
+    ('innbyggere' = population on 1 January of ``weight_year``, or any key in the
+    municipalities' ``weights``).
+    """
+
+    equal_percent: Decimal = Field(Decimal(30), ge=0, le=100, description="Percent split in equal shares.")
+    weight: str = Field("innbyggere", description="'innbyggere' (population) or another weight key.")
+    weight_year: int | None = Field(
+        None, description="Year whose 1 January figures are used; default: the year being split.")
+
+
+class Goals(Model):
+    """Hovedmål, resultatmål and effektmål."""
+
+    main: list[str] = Field(default_factory=list, description="Hovedmål.")
+    result: list[str] = Field(default_factory=list, description="Resultatmål / prosjektmål.")
+    effect: list[str] = Field(default_factory=list, description="Effektmål.")
+
+
+class SubActivity(Model):
+    id: str = Field(description="Number such as '1.3'.")
+    text: str
+
+
+class Activity(Model):
+    """A numbered main activity (hovedaktivitet) with sub-activities and who is responsible."""
+
+    number: int = Field(ge=1)
+    title: str
+    responsible: str = Field("", description="Hovedansvar.")
+    purpose: str = Field("", description="Hensikt.")
+    result: str = Field("", description="Forventet resultat.")
+    subactivities: list[SubActivity] = Field(default_factory=list)
+
+
+class Milestone(Model):
+    """A milestone (milepæl): number, planned date and event.
+
+    The date may be a day (2015-10-01) or, as in many plans, just a month ('2015-10'),
+    which means the end of that month.
+    """
+
+    number: int = Field(ge=0)
+    date: date
+    month_only: bool = Field(False, description="True when the plan gives only a month.")
+    event: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _month(cls, data):
+        if isinstance(data, dict) and isinstance(data.get("date"), str):
+            match = _MONTH.match(data["date"].strip())
+            if match:
+                year, month = int(match.group(1)), int(match.group(2))
+                if 1 <= month <= 12:
+                    data = dict(data)
+                    data["date"] = date(year, month, calendar.monthrange(year, month)[1])
+                    data["month_only"] = True
+        return data
+
+
+class Risk(Model):
+    """A risk: probability S (1–5) × consequence K (1–5) = risk factor RF (computed)."""
+
+    risk: str = Field(description="What could go wrong.")
+    probability: int = Field(ge=1, le=5, description="Sannsynlighet S, 1–5.")
+    consequence: int = Field(ge=1, le=5, description="Konsekvens/kritikalitet K, 1–5.")
+    rf: int | None = Field(None, description="RF as written in the source; checked, never used.")
+    mitigation: str = Field("", description="Mottiltak.")
+
+    @property
+    def factor(self) -> int:
+        return self.probability * self.consequence
+
+
+class CostLine(Model):
+    """One budget category with its amount per year."""
+
+    category: str
+    amounts: dict[int, Decimal] = Field(description="Amount per year in the budget's unit.")
+
+
+FinancingKind = Literal["skjønnsmidler", "tilskudd", "fond", "kommunene", "egeninnsats", "annet"]
+
+
+class FinancingLine(Model):
+    """One source of financing with its amount per year.
+
+    ``kind: kommunene`` is the municipalities' share (split by the project's split key); when
+    it has no amounts, it covers whatever the other sources leave.
+    """
+
+    source: str = Field(description="Name as written in documents, e.g. 'Fylkesmannens skjønnsmidler'.")
+    kind: FinancingKind = "annet"
+    funder: str | None = Field(None, description="Id of a funder in 'funders' this line comes from.")
+    amounts: dict[int, Decimal] = Field(default_factory=dict)
+    applied_for: bool = Field(False, description="True for the amount applied for in this application.")
+
+
+class Budget(Model):
+    """Cost budget per year and category and financing plan per year and source."""
+
+    unit: Literal[1, 1000] = Field(1, description="1 = kroner, 1000 = amounts in 1000 kr.")
+    costs: list[CostLine] = Field(default_factory=list)
+    financing: list[FinancingLine] = Field(default_factory=list)
+    own_effort_hours: Decimal | None = Field(None, description="Egeninnsats in hours (estimate).")
+    own_effort_note: str = ""
+
+    def years(self) -> list[int]:
+        found = {y for line in self.costs for y in line.amounts}
+        found |= {y for line in self.financing for y in line.amounts}
+        return sorted(found)
+
+    def cost_kr(self, year: int) -> Decimal:
+        return sum((line.amounts.get(year, Decimal(0)) for line in self.costs), Decimal(0)) * self.unit
+
+    def financing_kr(self, year: int, *, kinds: set[str] | None = None,
+                     exclude: set[str] | None = None) -> Decimal:
+        total = Decimal(0)
+        for line in self.financing:
+            if kinds is not None and line.kind not in kinds:
+                continue
+            if exclude is not None and line.kind in exclude:
+                continue
+            total += line.amounts.get(year, Decimal(0))
+        return total * self.unit
+
+    def categories(self) -> list[str]:
+        return [line.category for line in self.costs]
+
+
+class Grant(Model):
+    """An award (tilsagn) from a funder: amount, year and case reference."""
+
+    year: int
+    amount: Decimal = Field(ge=0, description="Granted amount in kroner.")
+    reference: str = Field("", description="Case reference (saksnummer), e.g. '2015/4711'.")
+    decided: date | None = Field(None, description="Date of the award letter (tilsagnsbrev).")
+
+
+DeadlineKind = Literal["application", "status", "final", "usage", "other"]
+
+
+class Deadline(Model):
+    """A deadline from a call or award letter."""
+
+    kind: DeadlineKind
+    date: date
+    description: str = ""
+    shift: Literal["before", "after"] | None = Field(
+        None, description="Where a weekend/holiday deadline moves; default from settings.")
+
+
+class Funder(Model):
+    """A funder of the project (Statsforvalteren, Helsedirektoratet, the council's fund...)."""
+
+    id: str
+    name: str
+    email: str | None = None
+    grants: list[Grant] = Field(default_factory=list)
+    deadlines: list[Deadline] = Field(default_factory=list)
+
+
+class SteeringGroupMeetings(Model):
+    """Steering-group meetings; status reports go out ``lead_days`` before each."""
+
+    dates: list[date] = Field(default_factory=list)
+    lead_days: int = Field(7, ge=0, le=60)
+
+
+class DataFiles(Model):
+    """Paths, relative to the config folder, of the project's collected data (CSV or XLSX)."""
+
+    milestones: str | None = Field(None, description="Milestone progress: Milepæl, Status, Faktisk dato, Kommentar.")
+    ledger: str | None = Field(None, description="Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde.")
+    hours: str | None = Field(None, description="Own effort hours: Dato, Kommune, Timer.")
+
+
+class Period(Model):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.end < self.start:
+            raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    def years(self) -> list[int]:
+        return list(range(self.start.year, self.end.year + 1))
+
+
+class Project(Model):
+    """A joint municipal project and everything the documents need about it."""
+
+    id: str = Field(description="Short identifier used on the command line and in file names.")
+    name: str
+    council: str = Field(description="Id of the council that owns the project.")
+    owner: str = Field(description="Prosjekteier.")
+    responsible: str = Field(description="Prosjektansvarlig.")
+    leader: Person = Field(description="Prosjektleder.")
+    contact: Person | None = Field(None, description="Kontaktperson for the application; default the leader.")
+    steering_group: list[Person] = Field(default_factory=list, description="Styringsgruppe.")
+    municipalities: list[str] = Field(description="Participating municipalities (subset of the council).")
+    partners: list[str] = Field(default_factory=list, description="Other partners, e.g. the hospital trust.")
+    split: SplitKey = Field(default_factory=SplitKey)
+    period: Period
+    summary: str = ""
+    background: str = ""
+    challenge: str = ""
+    anchoring: str = Field("", description="Forankring: which decision approved the project.")
+    organisation: str = ""
+    goals: Goals = Field(default_factory=Goals)
+    activities: list[Activity] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
+    risks: list[Risk] = Field(default_factory=list)
+    success_factors: list[str] = Field(default_factory=list)
+    budget: Budget = Field(default_factory=Budget)
+    funders: list[Funder] = Field(default_factory=list)
+    meetings: SteeringGroupMeetings = Field(default_factory=SteeringGroupMeetings)
+    transfer_value: str = Field("", description="Overføringsverdi to other municipalities.")
+    data: DataFiles = Field(default_factory=DataFiles)
+    example_data: bool = Field(False, description="True when parts of the data are invented examples.")
+    source: str = Field("", description="Where the project description comes from.")
+
+    def funder(self, funder_id: str) -> Funder | None:
+        return next((f for f in self.funders if f.id == funder_id), None)

@@ -1,0 +1,145 @@
+"""Reading the project register from ``config/``: councils/*.yaml and projects/*.yaml."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import UserError
+from .findings import Finding, loc_text
+from .models import Council, Project
+from .yamlfile import LocatedYaml, load_yaml
+
+DEFAULT_CONFIG = "config"
+
+
+def display_path(path: Path) -> str:
+    """A path as the user should see it: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def config_root(path: str | os.PathLike | None = None) -> Path:
+    """The config folder: the argument, $GRANTFLOW_CONFIG, or ./config."""
+    root = Path(path or os.environ.get("GRANTFLOW_CONFIG") or DEFAULT_CONFIG)
+    if root.is_file():
+        root = root.parent.parent if root.parent.name in ("projects", "councils") else root.parent
+    if not root.is_dir():
+        raise UserError("config folder not found (give a path or set GRANTFLOW_CONFIG)",
+                        file=display_path(root))
+    return root
+
+
+@dataclass
+class Register:
+    """All councils and projects, with the parsed YAML kept for line numbers."""
+
+    root: Path
+    councils: dict[str, Council] = field(default_factory=dict)
+    projects: dict[str, Project] = field(default_factory=dict)
+    sources: dict[tuple[str, str], LocatedYaml] = field(default_factory=dict)
+
+    def project(self, project_id: str) -> Project:
+        try:
+            return self.projects[project_id]
+        except KeyError:
+            known = ", ".join(sorted(self.projects)) or "none"
+            raise UserError(f"unknown project {project_id!r} (known: {known})",
+                            file=display_path(self.root / "projects")) from None
+
+    def council(self, council_id: str) -> Council:
+        try:
+            return self.councils[council_id]
+        except KeyError:
+            known = ", ".join(sorted(self.councils)) or "none"
+            raise UserError(f"unknown council {council_id!r} (known: {known})",
+                            file=display_path(self.root / "councils")) from None
+
+    def council_of(self, project: Project) -> Council:
+        return self.council(project.council)
+
+    def source(self, kind: str, item_id: str) -> LocatedYaml | None:
+        return self.sources.get((kind, item_id))
+
+    def where(self, kind: str, item_id: str, loc: tuple) -> tuple[str, int | None]:
+        """File and line of ``loc`` inside the YAML of a council or project."""
+        src = self.source(kind, item_id)
+        if src is None:
+            return display_path(self.root), None
+        return src.file, src.line_of(loc)
+
+    def data_path(self, relative: str) -> Path:
+        return (self.root / relative).resolve()
+
+
+def _validation_findings(exc: ValidationError, doc: LocatedYaml) -> list[Finding]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (misspelt?)"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        out.append(Finding("error", doc.file, doc.line_of(loc), loc_text(loc), msg))
+    return out
+
+
+def _load_items(folder: Path, model: type[BaseModel], kind: str, register: Register,
+                findings: list[Finding]) -> dict[str, BaseModel]:
+    items: dict[str, BaseModel] = {}
+    if not folder.is_dir():
+        return items
+    for path in sorted(folder.glob("*.y*ml")):
+        shown = display_path(path)
+        try:
+            doc = load_yaml(path, shown)
+        except UserError as exc:
+            findings.append(Finding("error", shown, exc.line, "", exc.message))
+            continue
+        if not isinstance(doc.data, dict):
+            findings.append(Finding("error", shown, 1, "", f"expected a mapping of {kind} fields"))
+            continue
+        try:
+            item = model.model_validate(doc.data)
+        except ValidationError as exc:
+            findings.extend(_validation_findings(exc, doc))
+            continue
+        item_id = getattr(item, "id")
+        if item_id in items:
+            other = register.sources[(kind, item_id)].file
+            findings.append(Finding("error", shown, doc.line_of(("id",)), "id",
+                                    f"duplicate {kind} id {item_id!r} (also in {other})"))
+            continue
+        items[item_id] = item
+        register.sources[(kind, item_id)] = doc
+    return items
+
+
+def load_register(path: str | os.PathLike | None = None) -> tuple[Register, list[Finding]]:
+    """Load every council and project; problems are returned as findings, not raised."""
+    root = config_root(path)
+    register = Register(root=root)
+    findings: list[Finding] = []
+    register.councils = _load_items(root / "councils", Council, "council", register, findings)
+    register.projects = _load_items(root / "projects", Project, "project", register, findings)
+    if not register.councils and not any(f.severity == "error" for f in findings):
+        findings.append(Finding("error", display_path(root / "councils"), None, "",
+                                "no council files (*.yaml) found"))
+    return register, findings
+
+
+def open_register(path: str | os.PathLike | None = None) -> Register:
+    """Load the register for commands that need it whole; the first error is raised."""
+    register, findings = load_register(path)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more; run 'grantflow validate')" if len(errors) > 1 else ""
+        raise UserError(first.message + more, file=first.file, line=first.line, field=first.field)
+    return register

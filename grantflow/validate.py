@@ -1,0 +1,214 @@
+"""Validation: check the register and the data files, and cross-check them.
+
+Severity policy:
+- error: the data is wrong or contradicts itself where the rules are explicit (RF ≠ S × K, a
+  participant without population, a ledger row in an unknown category or outside the period,
+  unreadable cells, negative amounts not marked as credit, duplicates, costs and financing that
+  do not balance over the whole period).
+- warning: worth a look but documents can still be made (a year where financing and costs
+  differ, milestones outside the period or out of order, a steering-group member without e-mail).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from .data import ProjectData, collect
+from .errors import UserError
+from .findings import Finding
+from .fmt import money, signed_money
+from .models import Project
+from .register import Register, display_path, load_register
+
+
+def _dupes(values):
+    seen, dupes = set(), []
+    for index, value in enumerate(values):
+        key = value.casefold() if isinstance(value, str) else value
+        if key in seen:
+            dupes.append((index, value))
+        seen.add(key)
+    return dupes
+
+
+def check_councils(register: Register) -> list[Finding]:
+    out = []
+    for council in register.councils.values():
+        for index, name in _dupes([m.name for m in council.municipalities]):
+            file, line = register.where("council", council.id, ("municipalities", index, "name"))
+            out.append(Finding("error", file, line, f"municipalities[{index}].name",
+                               f"municipality {name!r} is listed twice"))
+        for index, member in enumerate(council.municipalities):
+            for year, value in member.population.items():
+                if value < 0:
+                    file, line = register.where("council", council.id, ("municipalities", index, "population", year))
+                    out.append(Finding("error", file, line, f"municipalities[{index}].population.{year}",
+                                       "negative population"))
+    return out
+
+
+def check_project(register: Register, project: Project, data: ProjectData | None = None) -> list[Finding]:
+    """Every cross-check for one project (config against itself, the council and its data)."""
+    out: list[Finding] = []
+
+    def add(severity, loc, message):
+        file, line = register.where("project", project.id, loc)
+        field = ""
+        for part in loc:
+            field += f"[{part}]" if isinstance(part, int) else ("." if field else "") + str(part)
+        out.append(Finding(severity, file, line, field, message))
+
+    council = register.councils.get(project.council)
+    if council is None:
+        add("error", ("council",), f"unknown council {project.council!r} (known: {', '.join(sorted(register.councils))})")
+    budget = project.budget
+    unit = budget.unit
+
+    # Participants and their weights.
+    for index, name in _dupes(project.municipalities):
+        add("error", ("municipalities", index), f"municipality {name!r} is listed twice")
+    if council is not None:
+        years = sorted({project.split.weight_year} if project.split.weight_year else set(budget.years()))
+        for index, name in enumerate(project.municipalities):
+            member = council.municipality(name)
+            if member is None:
+                add("error", ("municipalities", index),
+                    f"unknown municipality {name!r}: not a member of {council.name}")
+                continue
+            key = project.split.weight
+            for year in years:
+                table = member.population if key in ("innbyggere", "population") else member.weights.get(key, {})
+                if year not in table:
+                    add("error", ("split", "weight_year") if project.split.weight_year else ("municipalities", index),
+                        f"no {key} figure for {name} on 1 January {year} in {council.id}")
+
+    # Budget: financing against costs, per year and in total.
+    if budget.costs:
+        for index, name in _dupes(budget.categories()):
+            add("error", ("budget", "costs", index, "category"), f"budget category {name!r} appears twice")
+        total_cost = total_fin = Decimal(0)
+        has_municipal_rest = any(l.kind == "kommunene" and not l.amounts for l in budget.financing)
+        for year in budget.years():
+            cost = budget.cost_kr(year)
+            fin = budget.financing_kr(year, exclude={"egeninnsats"})
+            total_cost += cost
+            total_fin += fin
+            if not has_municipal_rest and cost != fin:
+                diff = fin - cost
+                add("warning", ("budget", "financing"),
+                    f"{year}: financing {money(fin)} vs costs {money(cost)} (difference {signed_money(diff)})")
+        if not has_municipal_rest and total_cost != total_fin:
+            add("error", ("budget", "financing"),
+                f"whole period: financing {money(total_fin)} vs costs {money(total_cost)} "
+                f"(difference {signed_money(total_fin - total_cost)})")
+        for year in project.period.years():
+            if budget.cost_kr(year) == 0 and year not in budget.years():
+                add("warning", ("period",), f"the period includes {year} but the budget has no costs for it")
+        for year in budget.years():
+            if year not in project.period.years():
+                add("warning", ("budget", "costs"), f"budget year {year} is outside the period "
+                    f"{project.period.start.year}–{project.period.end.year}")
+    for index, line in enumerate(budget.financing):
+        if line.funder and project.funder(line.funder) is None:
+            add("error", ("budget", "financing", index, "funder"), f"unknown funder id {line.funder!r}")
+        for year, value in line.amounts.items():
+            if value < 0:
+                add("error", ("budget", "financing", index, "amounts", year), "negative amount")
+    for index, line in enumerate(budget.costs):
+        for year, value in line.amounts.items():
+            if value < 0:
+                add("error", ("budget", "costs", index, "amounts", year), "negative amount")
+
+    # Risks: RF is computed; a written RF that disagrees is an error.
+    for index, risk in enumerate(project.risks):
+        if risk.rf is not None and risk.rf != risk.factor:
+            add("error", ("risks", index, "rf"),
+                f"RF {risk.rf} for {risk.risk!r} disagrees with S × K = "
+                f"{risk.probability} × {risk.consequence} = {risk.factor}")
+
+    # Milestones: inside the period and in date order.
+    start, end = project.period.start, project.period.end
+    for index, number in _dupes([m.number for m in project.milestones]):
+        add("error", ("milestones", index, "number"), f"milestone number {number} appears twice")
+    previous = None
+    for index, ms in enumerate(project.milestones):
+        first_day = ms.date.replace(day=1) if ms.month_only else ms.date
+        if ms.date < start or first_day > end:
+            add("warning", ("milestones", index, "date"),
+                f"milestone {ms.number:02d} ({ms.date:%Y-%m}{'' if ms.month_only else f'-{ms.date:%d}'}) "
+                f"is outside the project period {start} – {end}")
+        if previous is not None and ms.date < previous.date:
+            add("warning", ("milestones", index, "date"),
+                f"milestone {ms.number:02d} is dated before milestone {previous.number:02d} (not in date order)")
+        previous = ms
+    for index, number in _dupes([a.number for a in project.activities]):
+        add("error", ("activities", index, "number"), f"activity number {number} appears twice")
+    for index, fid in _dupes([f.id for f in project.funders]):
+        add("error", ("funders", index, "id"), f"funder id {fid!r} appears twice")
+    for index, person in enumerate(project.steering_group):
+        if not person.email:
+            add("warning", ("steering_group", index, "email"),
+                f"{person.name} has no e-mail address and will not receive status reports")
+
+    # Data files against the plan.
+    if data is not None:
+        out.extend(data.findings)
+        numbers = {m.number for m in project.milestones}
+        if data.milestones is not None:
+            frame = data.milestones.frame
+            for idx in frame.index[~frame["Milepæl"].isin(numbers)]:
+                out.append(Finding("error", data.milestones.file, int(frame.at[idx, "_row"]), "Milepæl",
+                                   f"milestone {frame.at[idx, 'Milepæl']} is not in the project plan"))
+        if data.ledger is not None:
+            frame = data.ledger.frame
+            categories = {c.casefold() for c in budget.categories()}
+            if categories:
+                unknown = ~frame["Kategori"].str.casefold().isin(categories)
+                for idx in frame.index[unknown]:
+                    out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Kategori",
+                                       f"unknown budget category {frame.at[idx, 'Kategori']!r} "
+                                       f"(known: {', '.join(budget.categories())})"))
+            outside = ~frame["År"].isin(project.period.years())
+            for idx in frame.index[outside]:
+                out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "År",
+                                   f"year {frame.at[idx, 'År']} is outside the project period "
+                                   f"{project.period.start.year}–{project.period.end.year}"))
+            sources = {f.id.casefold() for f in project.funders} | {l.source.casefold() for l in budget.financing}
+            named = frame["Finansieringskilde"].astype(str)
+            unknown_src = (named != "") & ~named.str.casefold().isin(sources)
+            for idx in frame.index[unknown_src]:
+                out.append(Finding("warning", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
+                                   f"unknown funding source {named[idx]!r}"))
+        if data.hours is not None and council is not None:
+            frame = data.hours.frame
+            participants = {m.casefold() for m in project.municipalities}
+            for idx in frame.index:
+                name = frame.at[idx, "Kommune"]
+                if council.municipality(name) is None:
+                    out.append(Finding("error", data.hours.file, int(frame.at[idx, "_row"]), "Kommune",
+                                       f"unknown municipality {name!r}"))
+                elif name.casefold() not in participants:
+                    out.append(Finding("warning", data.hours.file, int(frame.at[idx, "_row"]), "Kommune",
+                                       f"{name} does not take part in this project"))
+    return out
+
+
+def validate(path=None) -> tuple[Register, list[Finding]]:
+    """Load and check everything under the config folder (or one project file)."""
+    register, findings = load_register(path)
+    findings += check_councils(register)
+    only = None
+    if path is not None and str(path).endswith((".yaml", ".yml")):
+        only = display_path(Path(path))
+    for project in register.projects.values():
+        try:
+            data = collect(register, project)
+        except UserError as exc:
+            file, line = register.where("project", project.id, ("data",))
+            findings.append(Finding("error", exc.file or file, exc.line or line, exc.field or "data", exc.message))
+            data = None
+        findings += check_project(register, project, data)
+    if only:
+        findings = [f for f in findings if f.file == only or not f.file.endswith((".yaml", ".yml"))]
+    return register, findings

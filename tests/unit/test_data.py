@@ -1,0 +1,87 @@
+from datetime import date
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from grantflow.data import parse_numbers, read_hours, read_ledger, read_milestones
+from grantflow.errors import UserError
+
+
+def test_norwegian_numbers():
+    values = pd.Series(["1 234,50", "1\u00a0234 kr", "kr 12 000", "1.234,50", "−250", "1 200,-", "12,5", "abc", ""])
+    parsed = parse_numbers(values).tolist()
+    assert parsed[:7] == [1234.5, 1234.0, 12000.0, 1234.5, -250.0, 1200.0, 12.5]
+    assert pd.isna(parsed[7]) and pd.isna(parsed[8])
+
+
+def test_ledger_csv_semicolon(tmp_path):
+    path = tmp_path / "regnskap.csv"
+    path.write_text(
+        "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota\n"
+        "30.09.2015;2015;Drift;Lønn;62 500,00;fm;\n"
+        "2016-01-31;;Drift;Lønn;1\u00a0000 kr;fm;\n"
+        "20.04.2016;2016;Drift;Kreditnota;-2 400,00;fm;ja\n", encoding="utf-8")
+    table = read_ledger(path)
+    assert table.ok, table.findings
+    frame = table.frame
+    assert frame["Beløp"].tolist() == [62500.0, 1000.0, -2400.0]
+    assert frame["År"].tolist() == [2015, 2016, 2016]   # missing year taken from the date
+    assert frame["_row"].tolist() == [2, 3, 4]
+
+
+def test_ledger_comma_csv_and_errors(tmp_path):
+    path = tmp_path / "ledger.csv"
+    path.write_text(
+        "dato,kategori,beløp,ekstra\n"
+        "31.02.2016,Drift,100\n"
+        "01.03.2016,Drift,-50\n"
+        "02.03.2016,Drift,tolv\n", encoding="utf-8")
+    table = read_ledger(path)
+    messages = [(f.severity, f.line, f.field, f.message) for f in table.findings]
+    assert ("warning", 1, "ekstra") == messages[0][:3]
+    assert any(m[1] == 2 and m[2] == "Dato" and "cannot read '31.02.2016'" in m[3] for m in messages)
+    assert any(m[1] == 4 and m[2] == "Beløp" for m in messages)
+    assert any(m[1] == 3 and m[2] == "Beløp" and "not marked as credit" in m[3] for m in messages)
+    assert table.frame.empty
+    with pytest.raises(UserError) as info:
+        table.raise_first_error()
+    assert info.value.file.endswith("ledger.csv")
+
+
+def test_missing_required_column(tmp_path):
+    path = tmp_path / "milepaeler.csv"
+    path.write_text("Nr;Kommentar\n1;ok\n", encoding="utf-8")
+    table = read_milestones(path)
+    assert any(f.field == "Status" and f.line == 1 and "required column" in f.message for f in table.findings)
+
+
+def test_milestones_status_and_duplicates(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("Milepæl;Status;Faktisk dato\n1;Ferdig;01.10.2015\n2;halvferdig;\n1;pågår;\n", encoding="utf-8")
+    table = read_milestones(path)
+    assert table.frame["status_code"].tolist() == ["done"]
+    assert {(f.line, f.field) for f in table.findings} == {(3, "Status"), (4, "Milepæl")}
+
+
+def test_xlsx_hours(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Dato", "Kommune", "Timer"])
+    ws.append([date(2016, 2, 12), "Bokn", 4.5])
+    ws.append(["13.02.2016", "Utsira", "3,5"])
+    ws.append([date(2016, 2, 14), "Etne", -1])
+    path = tmp_path / "timer.xlsx"
+    wb.save(path)
+    table = read_hours(path)
+    assert table.frame["Timer"].tolist() == [4.5, 3.5]
+    assert [(f.line, f.field) for f in table.findings] == [(4, "Timer")]
+
+
+def test_missing_file_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="not found"):
+        read_ledger(tmp_path / "nope.csv")
+    other = tmp_path / "x.txt"
+    other.write_text("a", encoding="utf-8")
+    with pytest.raises(UserError, match="unsupported"):
+        read_ledger(other)

@@ -1,0 +1,79 @@
+"""Every finding class, each naming file, line/row and field."""
+
+from grantflow.validate import validate
+
+from ..conftest import replace_in
+
+HAUG = "projects/haugaland-velferdsteknologi.yaml"
+NG = "projects/smart-velferdsregion-nord-gudbrandsdal.yaml"
+ERP = "projects/kongsbergregionen-erp.yaml"
+
+
+def _find(findings, file_end, field=None, text=None):
+    return [f for f in findings if f.file.endswith(file_end)
+            and (field is None or f.field == field) and (text is None or text in f.message)]
+
+
+def test_seed_inconsistencies_are_found(config_dir):
+    _, findings = validate(config_dir)
+    # seed 001: RF 12 where S x K = 15
+    (rf,) = _find(findings, NG, "risks[6].rf")
+    assert rf.severity == "error" and "3 × 5 = 15" in rf.message
+    lines = (config_dir / NG).read_text(encoding="utf-8").splitlines()
+    assert "Tid i kommunene" in lines[rf.line - 1]
+    # seed 001: financing booked in 2019 only
+    assert _find(findings, NG, "budget.financing", "2019: financing 1\u00a0800\u00a0000")
+    assert _find(findings, NG, "budget.financing", "2020: financing 0\u00a0kr")
+    # seed 000: milestones 02 and 03 before the period, 02 out of order
+    assert len(_find(findings, HAUG, "milestones[1].date")) == 2
+    assert _find(findings, HAUG, "milestones[2].date", "outside the project period")
+    # seed 000: financing vs costs over the period
+    assert _find(findings, HAUG, "budget.financing", "difference +585")
+    # the example data itself is clean
+    assert not [f for f in findings if "config/data" in f.file]
+
+
+def test_ledger_cross_checks(scratch_config):
+    ledger = scratch_config / "data/haugaland-velferdsteknologi/regnskap.csv"
+    with ledger.open("a", encoding="utf-8") as out:
+        out.write("01.02.2016;2016;Reiser;Ukjent kategori;1 000;hv-fond;\n")
+        out.write("01.02.2019;2019;Prosjektkostnader;Etter perioden;1 000;hv-fond;\n")
+        out.write("01.03.2016;2016;Prosjektkostnader;Negativ;-500;hv-fond;\n")
+        out.write("01.13.2016;2016;Prosjektkostnader;Feil dato;500;hv-fond;\n")
+        out.write("01.03.2016;2016;Prosjektkostnader;Ukjent kilde;500;Lotteriet;\n")
+    _, findings = validate(scratch_config)
+    rows = {(f.line, f.field): f for f in _find(findings, "regnskap.csv")}
+    assert rows[(20, "Kategori")].severity == "error" and "Reiser" in rows[(20, "Kategori")].message
+    assert "outside the project period" in rows[(21, "År")].message
+    assert "not marked as credit" in rows[(22, "Beløp")].message
+    assert "cannot read '01.13.2016'" in rows[(23, "Dato")].message
+    assert rows[(24, "Finansieringskilde")].severity == "warning"
+
+
+def test_unknown_municipality_and_missing_population(scratch_config):
+    replace_in(scratch_config / ERP, "municipalities: [Notodden, Tinn, Hjartdal, Kongsberg]",
+               "municipalities: [Notodden, Tinn, Hjartdal, Kongsberg, Drammen]")
+    replace_in(scratch_config / HAUG, "weight_year: 2014", "weight_year: 2015")
+    hours = scratch_config / "data/haugaland-velferdsteknologi/timer.csv"
+    with hours.open("a", encoding="utf-8") as out:
+        out.write("12.02.2016;Stavanger;3;Feil kommune\n")
+    _, findings = validate(scratch_config)
+    assert _find(findings, ERP, "municipalities[4]", "unknown municipality 'Drammen'")
+    missing = _find(findings, HAUG, "split.weight_year", "no innbyggere figure")
+    assert len(missing) == 10 and all(f.line for f in missing)
+    assert _find(findings, "timer.csv", "Kommune", "unknown municipality 'Stavanger'")[0].line == 12
+
+
+def test_duplicates_and_unknown_milestone(scratch_config):
+    replace_in(scratch_config / ERP, "{number: 2, date: 2014-03-31", "{number: 1, date: 2014-03-31")
+    with (scratch_config / "data/kongsbergregionen-erp/milepaeler.csv").open("a", encoding="utf-8") as out:
+        out.write("9;ferdig;01.01.2014;finnes ikke\n")
+    _, findings = validate(scratch_config)
+    assert _find(findings, ERP, "milestones[1].number", "appears twice")
+    assert _find(findings, "milepaeler.csv", "Milepæl", "milestone 9 is not in the project plan")
+
+
+def test_one_project_file_only(config_dir):
+    _, findings = validate(config_dir / ERP)
+    assert all(not f.file.endswith(("haugaland-velferdsteknologi.yaml", "nord-gudbrandsdal.yaml"))
+               for f in findings)
