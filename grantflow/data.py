@@ -16,9 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from pydantic import ValidationError
+
 from .errors import UserError
 from .findings import Finding
-from .register import display_path
+from .models import ProjectNotes
+from .register import display_path, validation_findings
+from .yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -256,6 +260,8 @@ class ProjectData:
     milestones: Table | None = None
     ledger: Table | None = None
     hours: Table | None = None
+    notes: ProjectNotes = field(default_factory=ProjectNotes)
+    notes_findings: list[Finding] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
@@ -263,7 +269,7 @@ class ProjectData:
         for table in (self.milestones, self.ledger, self.hours):
             if table is not None:
                 out.extend(table.findings)
-        return out
+        return out + self.notes_findings
 
 
 def collect(register, project) -> ProjectData:
@@ -276,4 +282,15 @@ def collect(register, project) -> ProjectData:
         data.ledger = read_ledger(register.data_path(files.ledger))
     if files.hours:
         data.hours = read_hours(register.data_path(files.hours))
+    if files.notes:
+        data.notes, data.notes_findings = read_notes(register.data_path(files.notes))
     return data
+
+
+def read_notes(path: Path) -> tuple[ProjectNotes, list[Finding]]:
+    """The project's notes YAML; schema problems become findings with their lines."""
+    doc = load_yaml(path, display_path(path))
+    try:
+        return ProjectNotes.model_validate(doc.data or {}), []
+    except ValidationError as exc:
+        return ProjectNotes(), validation_findings(exc, doc)

@@ -256,6 +256,7 @@ class DataFiles(Model):
     milestones: str | None = Field(None, description="Milestone progress: Milepæl, Status, Faktisk dato, Kommentar.")
     ledger: str | None = Field(None, description="Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde.")
     hours: str | None = Field(None, description="Own effort hours: Dato, Kommune, Timer.")
+    notes: str | None = Field(None, description="YAML with status notes and the final evaluation (see ProjectNotes).")
 
 
 class Period(Model):
@@ -307,3 +308,56 @@ class Project(Model):
 
     def funder(self, funder_id: str) -> Funder | None:
         return next((f for f in self.funders if f.id == funder_id), None)
+
+
+RagValue = Literal["green", "amber", "red"]
+
+
+class Assessment(Model):
+    """A manual red/amber/green value with a comment (for quality and benefits)."""
+
+    rag: RagValue
+    comment: str = ""
+
+
+class StatusNote(Model):
+    """What the project leader adds to a status report (the rest is computed)."""
+
+    as_of: date = Field(description="The status date this note belongs to (used for reports on or after it).")
+    summary: str = Field("", description="Overall status in a few sentences.")
+    quality: Assessment | None = None
+    benefits: Assessment | None = Field(None, description="Gevinster.")
+    results: str = Field("", description="Results so far (also used in the yearly usage report).")
+    deviations: list[str] = Field(default_factory=list, description="Avvik.")
+    decisions: list[str] = Field(default_factory=list, description="Beslutninger styringsgruppen må ta.")
+    next_period: list[str] = Field(default_factory=list, description="Plan for neste periode.")
+
+
+class GoalAchievement(Model):
+    goal: str
+    achievement: str
+
+
+class Evaluation(Model):
+    """The final report's narrative parts (sluttrapport)."""
+
+    summary: str = ""
+    goal_achievement: list[GoalAchievement] = Field(default_factory=list, description="Målrealisering.")
+    results: list[str] = Field(default_factory=list)
+    lessons: list[str] = Field(default_factory=list, description="Erfaringer.")
+    success_factors: list[str] = Field(default_factory=list, description="Kritiske suksessfaktorer.")
+    problems: list[str] = Field(default_factory=list)
+    conclusion: str = ""
+    differently: list[str] = Field(default_factory=list, description="Hva kunne vært gjort annerledes.")
+    further_work: str = Field("", description="Videreføring.")
+
+
+class ProjectNotes(Model):
+    """The project's notes file: status notes by date and the final evaluation."""
+
+    status: list[StatusNote] = Field(default_factory=list)
+    evaluation: Evaluation | None = None
+
+    def note_for(self, as_of: date) -> StatusNote | None:
+        eligible = [n for n in self.status if n.as_of <= as_of]
+        return max(eligible, key=lambda n: n.as_of) if eligible else None

@@ -77,7 +77,7 @@ class Register:
         return (self.root / relative).resolve()
 
 
-def _validation_findings(exc: ValidationError, doc: LocatedYaml) -> list[Finding]:
+def validation_findings(exc: ValidationError, doc: LocatedYaml) -> list[Finding]:
     out = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -108,7 +108,7 @@ def _load_items(folder: Path, model: type[BaseModel], kind: str, register: Regis
         try:
             item = model.model_validate(doc.data)
         except ValidationError as exc:
-            findings.extend(_validation_findings(exc, doc))
+            findings.extend(validation_findings(exc, doc))
             continue
         item_id = getattr(item, "id")
         if item_id in items:

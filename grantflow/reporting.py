@@ -1,0 +1,350 @@
+"""Computed figures every report needs, with the rules written down.
+
+Milestone status at the report date (``as_of``):
+- *ferdig* (done): the data says done (ferdig/fullført/levert).
+- *forsinket* (late): not done and the planned date is before ``as_of`` (a month-only date
+  means the end of that month).
+- *i rute* (on track): in progress, or postponed/not started with the planned date still ahead
+  and within 30 days.
+- *ikke startet* (not started): not started and the planned date more than 30 days ahead.
+
+Red/amber/green (RAG):
+- progress (fremdrift): green with no late milestone; amber with one late milestone at most 60
+  days overdue; red otherwise.
+- economy (økonomi): from the forecast for the whole period against the budget. Green within
+  +5 %, amber up to +15 % or more than 25 % unspent, red above +15 %.
+- risk (risiko): the highest RF = S × K. Green 1–9, amber 10–15, red 16–25.
+- overall (samlet): the worst of the three.
+
+Forecast (prognose) per year: past years = actual; the current year = actual so far scaled by the
+elapsed share of the year's part of the project period (from 25 % of it; before that, the
+budget); future years = budget.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+
+from .data import ProjectData
+from .errors import UserError
+from .models import Milestone, Project
+
+RAG_LABEL = {"green": "Grønn", "amber": "Gul", "red": "Rød", "none": "Ikke vurdert"}
+RAG_COLOR = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE", "none": "EDEDED"}
+RAG_ORDER = {"none": -1, "green": 0, "amber": 1, "red": 2}
+STATUS_LABEL = {"done": "Ferdig", "late": "Forsinket", "on_track": "I rute", "not_started": "Ikke startet"}
+
+
+def kr(value) -> int:
+    """Whole kroner, half up."""
+    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# ---------------------------------------------------------------- periods
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """A reporting period: a label for file names and its first and last day."""
+
+    label: str
+    start: date
+    end: date
+
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:(Q)([1-4])|(T)([1-3])|(H)([12])|(\d{2})(?:-(\d{2}))?))?$", re.I)
+
+
+def parse_period(text: str) -> ReportPeriod:
+    """'2016', '2016-Q3', '2016-T2' (tertial), '2016-H1', '2016-10' or '2016-10-14'."""
+    match = _PERIOD.match(text.strip())
+    if not match:
+        raise UserError(f"cannot read period {text!r} (use 2016, 2016-Q3, 2016-T2, 2016-H1, 2016-10 or 2016-10-14)",
+                        field="--period")
+    year = int(match.group(1))
+    try:
+        if match.group(2):
+            q = int(match.group(3))
+            start, end = date(year, 3 * q - 2, 1), _month_end(year, 3 * q)
+        elif match.group(4):
+            t = int(match.group(5))
+            start, end = date(year, 4 * t - 3, 1), _month_end(year, 4 * t)
+        elif match.group(6):
+            h = int(match.group(7))
+            start, end = date(year, 6 * h - 5, 1), _month_end(year, 6 * h)
+        elif match.group(8) and match.group(9):
+            start = end = date(year, int(match.group(8)), int(match.group(9)))
+        elif match.group(8):
+            month = int(match.group(8))
+            start, end = date(year, month, 1), _month_end(year, month)
+        else:
+            start, end = date(year, 1, 1), date(year, 12, 31)
+    except ValueError:
+        raise UserError(f"no such date in period {text!r}", field="--period") from None
+    return ReportPeriod(text.strip().upper() if match.group(2) or match.group(4) or match.group(6) else text.strip(),
+                        start, end)
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+# ---------------------------------------------------------------- milestones
+
+@dataclass
+class MilestoneStatus:
+    milestone: Milestone
+    status: str                  # done | late | on_track | not_started
+    actual: date | None
+    comment: str
+    days_late: int               # positive when late (or done late)
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABEL[self.status]
+
+
+def milestone_statuses(project: Project, data: ProjectData | None, as_of: date) -> list[MilestoneStatus]:
+    """Each milestone's status at ``as_of`` from the progress data (see module rules)."""
+    out = []
+    for ms in project.milestones:
+        record = _progress_row(data, ms.number)
+        code = record.get("status_code", "not_started") if record else "not_started"
+        actual = record.get("Faktisk dato") if record else None
+        actual = actual.date() if actual is not None and not pd.isna(actual) else None
+        comment = record.get("Kommentar", "") if record else ""
+        if code == "done" and (actual is None or actual <= as_of):
+            status = "done"
+            days = (actual - ms.date).days if actual else 0
+        elif ms.date < as_of:
+            status, days = "late", (as_of - ms.date).days
+        elif code == "in_progress" or (ms.date - as_of).days <= 30:
+            status, days = "on_track", 0
+        else:
+            status, days = "not_started", 0
+        out.append(MilestoneStatus(ms, status, actual, comment or "", max(days, 0)))
+    return out
+
+
+def _progress_row(data: ProjectData | None, number: int) -> dict | None:
+    if data is None or data.milestones is None:
+        return None
+    frame = data.milestones.frame
+    hit = frame[frame["Milepæl"] == number]
+    if hit.empty:
+        return None
+    return hit.iloc[0].to_dict()
+
+
+def progress_rag(statuses: list[MilestoneStatus]) -> str:
+    late = [s for s in statuses if s.status == "late"]
+    if not late:
+        return "green"
+    if len(late) == 1 and late[0].days_late <= 60:
+        return "amber"
+    return "red"
+
+
+# ---------------------------------------------------------------- economy
+
+def ledger_sums(data: ProjectData | None) -> pd.DataFrame:
+    """Actual costs per (year, category) in kroner, as a frame with columns År, Kategori, Beløp."""
+    if data is None or data.ledger is None or data.ledger.frame.empty:
+        return pd.DataFrame({"År": pd.Series(dtype=int), "Kategori": pd.Series(dtype=str),
+                             "Beløp": pd.Series(dtype=float)})
+    return data.ledger.frame.groupby(["År", "Kategori"], as_index=False)["Beløp"].sum()
+
+
+def ledger_until(data: ProjectData | None, as_of: date) -> ProjectData | None:
+    """The same data with the ledger cut at ``as_of``."""
+    if data is None or data.ledger is None:
+        return data
+    frame = data.ledger.frame
+    cut = frame[frame["Dato"] <= pd.Timestamp(as_of)]
+    from .data import Table
+    return ProjectData(data.milestones, Table(data.ledger.file, cut, []), data.hours)
+
+
+@dataclass
+class BudgetLine:
+    year: int
+    category: str
+    budget: int
+    actual: int
+
+    @property
+    def deviation(self) -> int:
+        return self.actual - self.budget
+
+    @property
+    def deviation_share(self) -> Decimal | None:
+        return None if self.budget == 0 else Decimal(self.deviation) / Decimal(self.budget)
+
+
+@dataclass
+class Economy:
+    """Budget, actual and forecast in kroner."""
+
+    lines: list[BudgetLine]
+    forecast_by_year: dict[int, int]
+    budget_total: int
+    actual_total: int
+    forecast_total: int
+    planned_to_date: int
+    rag: str
+    unknown_categories: list[str] = field(default_factory=list)
+
+    @property
+    def forecast_deviation(self) -> int:
+        return self.forecast_total - self.budget_total
+
+    def years(self) -> list[int]:
+        return sorted({line.year for line in self.lines})
+
+    def by_category(self) -> list[BudgetLine]:
+        cats: dict[str, BudgetLine] = {}
+        for line in self.lines:
+            agg = cats.setdefault(line.category, BudgetLine(0, line.category, 0, 0))
+            agg.budget += line.budget
+            agg.actual += line.actual
+        return list(cats.values())
+
+
+def _year_share(project: Project, year: int, as_of: date) -> float:
+    """Elapsed share of the project's days in ``year`` at ``as_of`` (0..1)."""
+    start = max(project.period.start, date(year, 1, 1))
+    end = min(project.period.end, date(year, 12, 31))
+    if end < start:
+        return 1.0 if as_of.year > year else 0.0
+    if as_of < start:
+        return 0.0
+    if as_of >= end:
+        return 1.0
+    return ((as_of - start).days + 1) / ((end - start).days + 1)
+
+
+def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
+    """Budget vs actual per category and year until ``as_of``, and the forecast (module rules)."""
+    budget = project.budget
+    sums = ledger_sums(ledger_until(data, as_of))
+    actual = {(int(r["År"]), str(r["Kategori"]).casefold()): float(r["Beløp"]) for r in sums.to_dict("records")}
+    categories = budget.categories()
+    known = {c.casefold() for c in categories}
+    unknown = sorted({str(c) for c in sums["Kategori"] if str(c).casefold() not in known})
+    years = sorted(set(budget.years()) | {y for y, _ in actual})
+    lines = []
+    for year in years:
+        for cat in categories + unknown:
+            line = next((l for l in budget.costs if l.category == cat), None)
+            planned = kr(line.amounts.get(year, 0) * budget.unit) if line else 0
+            spent = kr(actual.get((year, cat.casefold()), 0))
+            if planned or spent:
+                lines.append(BudgetLine(year, cat, planned, spent))
+    forecast: dict[int, int] = {}
+    planned_to_date = 0
+    for year in years:
+        planned = sum(l.budget for l in lines if l.year == year)
+        spent = sum(l.actual for l in lines if l.year == year)
+        share = _year_share(project, year, as_of)
+        planned_to_date += kr(planned * share)
+        if share >= 1:
+            forecast[year] = spent
+        elif share >= 0.25:
+            forecast[year] = max(spent, kr(spent / share))
+        else:
+            forecast[year] = max(spent, planned)
+    budget_total = sum(l.budget for l in lines)
+    actual_total = sum(l.actual for l in lines)
+    forecast_total = sum(forecast.values())
+    if budget_total == 0:
+        rag = "none"
+    else:
+        ratio = forecast_total / budget_total
+        rag = "red" if ratio > 1.15 else "amber" if ratio > 1.05 or ratio < 0.75 else "green"
+    return Economy(lines, forecast, budget_total, actual_total, forecast_total, planned_to_date, rag, unknown)
+
+
+def risk_rag(project: Project) -> str:
+    if not project.risks:
+        return "none"
+    top = max(r.factor for r in project.risks)
+    return "red" if top >= 16 else "amber" if top >= 10 else "green"
+
+
+def overall_rag(*values: str) -> str:
+    rated = [v for v in values if v != "none"]
+    return max(rated, key=RAG_ORDER.get) if rated else "none"
+
+
+# ---------------------------------------------------------------- grants
+
+@dataclass
+class GrantUsage:
+    """One grant's use by 31.12 of ``year`` (rapportering om bruk av skjønnsmidler)."""
+
+    project: Project
+    funder_id: str
+    funder_name: str
+    reference: str
+    granted: int
+    spent: int
+    year: int
+
+    @property
+    def unused(self) -> int:
+        return max(self.granted - self.spent, 0)
+
+    @property
+    def overspent(self) -> int:
+        return max(self.spent - self.granted, 0)
+
+    @property
+    def disposition(self) -> str:
+        """What happens to unused money: carried over while the project runs, else returned."""
+        if self.unused == 0:
+            return "–"
+        return "Overføres" if self.project.period.end > date(self.year, 12, 31) else "Tilbakebetales"
+
+
+def grant_usage(project: Project, data: ProjectData | None, year: int,
+                kinds: tuple[str, ...] = ("skjønnsmidler",)) -> list[GrantUsage]:
+    """Granted, spent by 31.12 and unused for each grant from the project's funders of ``kinds``."""
+    year_end = date(year, 12, 31)
+    ledger = None
+    if data is not None and data.ledger is not None:
+        ledger = data.ledger.frame[data.ledger.frame["Dato"] <= pd.Timestamp(year_end)]
+    out = []
+    funder_ids = {l.funder for l in project.budget.financing if l.kind in kinds and l.funder}
+    for funder in project.funders:
+        if funder.id not in funder_ids:
+            continue
+        granted = sum(g.amount for g in funder.grants if g.year <= year)
+        if not granted:
+            continue
+        names = {funder.id.casefold(), funder.name.casefold()} | {
+            l.source.casefold() for l in project.budget.financing if l.funder == funder.id}
+        spent = 0
+        if ledger is not None and not ledger.empty:
+            spent = kr(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum())
+        refs = ", ".join(g.reference for g in funder.grants if g.year <= year and g.reference)
+        out.append(GrantUsage(project, funder.id, funder.name, refs, kr(granted), spent, year))
+    return out
+
+
+def hours_total(data: ProjectData | None, until: date | None = None) -> Decimal:
+    if data is None or data.hours is None or data.hours.frame.empty:
+        return Decimal(0)
+    frame = data.hours.frame
+    if until is not None:
+        frame = frame[frame["Dato"] <= pd.Timestamp(until)]
+    return Decimal(str(round(float(frame["Timer"].sum()), 2)))
+
+
+def default_as_of(project: Project, today: date) -> date:
+    """The report date when none is given: today, but never after the project's end."""
+    return min(today, project.period.end)
