@@ -3,7 +3,7 @@
 # Idempotent; needs root (or sudo). Safe to skip: grantflow works without them.
 set -euo pipefail
 need=()
-command -v soffice >/dev/null || need+=(libreoffice-writer-nogui fonts-dejavu)
+command -v soffice >/dev/null || need+=(libreoffice-writer-nogui fonts-dejavu fonts-crosextra-carlito)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

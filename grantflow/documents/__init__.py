@@ -1,0 +1,44 @@
+"""Document kinds: one template plus one context builder each, registered here.
+
+Adding a kind: write ``templates/<file>.docx`` (in ``templates/build_templates.py``), a module
+with ``build(request) -> Context``, and one line in ``KINDS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from . import application, cost_split, final_report, grant_usage, status_report
+from .common import Context, DocumentRequest
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """A kind of document: CLI name, Norwegian title, template file, builder, scope."""
+
+    name: str
+    title: str
+    template: str
+    build: Callable[[DocumentRequest], Context]
+    scope: str = "project"          # "project" or "council"
+    recipients: str = "steering_group"   # default audience: steering_group | county_governor
+
+
+KINDS: dict[str, DocumentKind] = {k.name: k for k in (
+    DocumentKind("application", "Søknad om skjønnsmidler", "soknad.docx", application.build,
+                 recipients="county_governor"),
+    DocumentKind("status", "Statusrapport", "statusrapport.docx", status_report.build),
+    DocumentKind("final", "Sluttrapport", "sluttrapport.docx", final_report.build, recipients="county_governor"),
+    DocumentKind("usage", "Rapportering om bruk av skjønnsmidler", "skjonnsmidler-bruk.docx", grant_usage.build,
+                 scope="council", recipients="county_governor"),
+    DocumentKind("costsplit", "Kostnadsfordeling", "kostnadsfordeling.docx", cost_split.build),
+)}
+
+
+def kind(name: str) -> DocumentKind:
+    from ..errors import UserError
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise UserError(f"unknown document kind {name!r} (use: {', '.join(KINDS)})", field="KIND") from None

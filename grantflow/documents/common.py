@@ -1,0 +1,174 @@
+"""Pieces several document kinds share: the request, text cleaning, common blocks, snapshots."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from .. import fmt
+from ..costsplit import allocate, municipal_amount
+from ..data import ProjectData
+from ..models import Council, Project
+from ..reporting import RAG_COLOR, RAG_LABEL, ReportPeriod
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def clean(value):
+    """User text made safe for Word XML: control characters dropped, tabs to spaces.
+
+    Escaping of &, < and > is left to the autoescaping Jinja environment, and text from data is
+    never parsed as a template, so '{{ }}' in a comment appears literally.
+    """
+    if isinstance(value, str):
+        return _CONTROL.sub("", value.replace("\t", " ").replace("\r\n", "\n").replace("\r", "\n"))
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    return value
+
+
+def lines(text: str) -> list[str]:
+    """A text field as paragraphs (blank lines and single newlines both split)."""
+    return [part.strip() for part in (text or "").split("\n") if part.strip()]
+
+
+@dataclass
+class DocumentRequest:
+    """What a context builder gets: who, which period, the collected data, the previous snapshot."""
+
+    kind: str
+    council: Council
+    project: Project | None
+    period: ReportPeriod
+    as_of: date
+    today: date
+    data: ProjectData | None = None
+    projects: list[tuple[Project, ProjectData | None]] = field(default_factory=list)
+    previous: dict | None = None
+    include_personal_data: bool = False
+
+
+@dataclass
+class Context:
+    """A built context: template values, chart specs, a snapshot for the next report's
+    'changes since' section, and key figures for previews and summaries."""
+
+    values: dict
+    charts: dict = field(default_factory=dict)
+    snapshot: dict = field(default_factory=dict)
+    key_figures: dict = field(default_factory=dict)
+
+
+def rag(value: str) -> dict:
+    return {"label": RAG_LABEL[value], "color": RAG_COLOR[value], "code": value}
+
+
+def doc_block(title: str, subject: str, period_text: str, council: Council, today: date) -> dict:
+    return {"title": title, "subject": subject, "period": period_text, "issuer": council.name,
+            "date": fmt.long_date(today), "version": 1}
+
+
+def project_block(project: Project) -> dict:
+    return {
+        "name": project.name,
+        "id": project.id,
+        "owner": project.owner,
+        "responsible": project.responsible,
+        "leader": project.leader.name,
+        "period": f"{fmt.long_date(project.period.start)} – {fmt.long_date(project.period.end)}",
+    }
+
+
+def council_block(council: Council) -> dict:
+    return {"name": council.name, "county_governor": council.county_governor.name,
+            "secretariat": f"{council.secretariat.name}, {council.secretariat.organisation}".strip(", ")}
+
+
+def risk_rows(project: Project, limit: int | None = None) -> list[dict]:
+    risks = sorted(project.risks, key=lambda r: -r.factor)
+    rows = []
+    for risk in risks[:limit] if limit else risks:
+        level = "red" if risk.factor >= 16 else "amber" if risk.factor >= 10 else "green"
+        rows.append({"risk": risk.risk, "s": risk.probability, "k": risk.consequence, "rf": risk.factor,
+                     "color": RAG_COLOR[level], "mitigation": risk.mitigation})
+    return rows
+
+
+def year_rows(labels_amounts: list[tuple[str, dict[int, object]]], years: list[int], unit: int) -> tuple[list, dict]:
+    """Rows with a cell per year plus a total, and the total row, formatted for a year table."""
+    rows = []
+    totals = {y: 0 for y in years}
+    for label, amounts in labels_amounts:
+        cells = []
+        for year in years:
+            value = amounts.get(year)
+            totals[year] += value or 0
+            cells.append(fmt.amount(value, unit) if value else "–")
+        rows.append({"label": label, "cells": cells,
+                     "total": fmt.amount(sum(v for v in amounts.values() if v), unit)})
+    total = {"cells": [fmt.amount(totals[y], unit) for y in years],
+             "total": fmt.amount(sum(totals.values()), unit)}
+    return rows, total
+
+
+def split_block(council: Council, project: Project, years: list[int]) -> dict:
+    """The cost split for each year, as a year table (kroner)."""
+    # A year whose financing already exceeds the costs leaves nothing for the municipalities.
+    splits = {year: allocate(council, project, year, max(municipal_amount(project, year), 0)) for year in years}
+    names = [m.name for m in council.municipalities]
+    rows_in = []
+    for name in names:
+        amounts = {}
+        for year, result in splits.items():
+            share = next(s for s in result.shares if s.municipality == name)
+            amounts[year] = share.total if share.participates else None
+        if any(v is not None for v in amounts.values()):
+            rows_in.append((name, amounts))
+        else:
+            rows_in.append((f"{name} (deltar ikke)", {y: 0 for y in years}))
+    rows, total = year_rows(rows_in, years, 1)
+    return {"years": years, "rows": rows, "total": total, "basis": split_basis(project), "splits": splits}
+
+
+def split_basis(project: Project) -> str:
+    key = project.split
+    year = f" per 1.1.{key.weight_year}" if key.weight_year else " per 1. januar i året"
+    what = "innbyggertall" if key.weight in ("innbyggere", "population") else key.weight
+    equal = key.equal_percent
+    if equal == 0:
+        return f"Fordelt etter {what}{year}."
+    if equal == 100:
+        return "Fordelt likt mellom de deltakende kommunene."
+    return (f"{fmt.percent(equal / 100)} fordeles likt mellom de deltakende kommunene, "
+            f"{fmt.percent((100 - equal) / 100)} etter {what}{year}.")
+
+
+def describe_changes(previous: dict | None, current: dict) -> list[str]:
+    """Plain-language differences between two snapshots of the same report kind."""
+    if not previous:
+        return []
+    out = []
+    when = previous.get("as_of_text") or previous.get("period", "")
+    prev_ms = previous.get("milestones", {})
+    for number, status in current.get("milestones", {}).items():
+        before = prev_ms.get(number)
+        if before and before != status:
+            out.append(f"Milepæl {number}: {before.lower()} → {status.lower()}.")
+    for key, label in (("overall", "Samlet status"), ("progress", "Fremdrift"), ("economy", "Økonomi"),
+                       ("risk", "Risiko")):
+        if key in current and key in previous and current[key] != previous[key]:
+            out.append(f"{label}: {RAG_LABEL[previous[key]].lower()} → {RAG_LABEL[current[key]].lower()}.")
+    if "actual_total" in current and "actual_total" in previous:
+        diff = current["actual_total"] - previous["actual_total"]
+        if diff:
+            out.append(f"Regnskapsført siden forrige rapport ({when}): {fmt.signed_money(diff)}.")
+    if "forecast_total" in current and "forecast_total" in previous and current["forecast_total"] != previous["forecast_total"]:
+        out.append(f"Prognose endret fra {fmt.money(previous['forecast_total'])} til {fmt.money(current['forecast_total'])}.")
+    if "totals" in current and "totals" in previous and current["totals"] != previous["totals"]:
+        out.append("Beløpene er endret siden forrige versjon.")
+    if not out:
+        out.append(f"Ingen endringer i milepæler, status eller økonomi siden forrige rapport ({when}).")
+    return out

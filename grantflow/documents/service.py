@@ -1,0 +1,246 @@
+"""Producing a document: collect → check → build context → render (+PDF) → record.
+
+Each step is a plain function so the Prefect flows can wrap them as tasks; ``produce`` chains
+them for the CLI. Output goes to ``outputs/<council>/<project>/<kind>-<period>.docx`` (council-wide
+kinds to ``outputs/<council>/``), written atomically, with a ``.json`` record beside it: version,
+content hash, generation time, key figures and the snapshot the next report compares with.
+Re-rendering unchanged content keeps the version and the file; changed content bumps the version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from ..data import ProjectData, collect
+from ..errors import UserError
+from ..fileio import atomic_write
+from ..findings import Finding
+from ..models import Council, Project
+from ..register import Register, display_path
+from ..reporting import ReportPeriod, default_as_of, parse_period
+from ..validate import check_project
+from . import kind as get_kind
+from .common import Context, DocumentRequest
+from .render import PdfUnavailable, template_bytes, templates_dir, to_pdf, write_docx
+
+
+def outputs_root(path: str | os.PathLike | None = None) -> Path:
+    return Path(path or os.environ.get("GRANTFLOW_OUTPUTS") or "outputs")
+
+
+def output_dir(root: Path, council: Council, project: Project | None) -> Path:
+    return root / council.id / project.id if project is not None else root / council.id
+
+
+@dataclass
+class Produced:
+    """What one production made, and where."""
+
+    kind: str
+    council: str
+    project: str | None
+    period: str
+    docx: Path
+    version: int
+    content_hash: str
+    reused: bool
+    pdf: Path | None = None
+    pdf_message: str | None = None
+    key_figures: dict = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def record(self) -> Path:
+        return self.docx.with_suffix(".json")
+
+
+def collect_checked(register: Register, project: Project) -> tuple[ProjectData, list[Finding]]:
+    """Collect the project's data; unreadable rows stop here, other findings come back as notes."""
+    data = collect(register, project)
+    for finding in data.findings:
+        if finding.severity == "error":
+            raise UserError(finding.message, file=finding.file, line=finding.line, field=finding.field)
+    notes = [f for f in check_project(register, project, data) if f not in data.findings]
+    return data, notes
+
+
+def resolve_period(kind: str, project: Project | None, period: str | None, as_of: date | None,
+                   today: date, previous_as_of: date | None = None) -> tuple[ReportPeriod, date]:
+    """The period and report date for a kind, from --period/--as-of or sensible defaults."""
+    if kind == "status":
+        if period:
+            parsed = parse_period(period)
+            end = min(parsed.end, project.period.end)
+            return ReportPeriod(parsed.label, parsed.start, end), end
+        when = as_of or default_as_of(project, today)
+        start = previous_as_of + timedelta(days=1) if previous_as_of and previous_as_of < when else project.period.start
+        return ReportPeriod(when.isoformat(), start, when), when
+    if kind == "final":
+        when = as_of or project.period.end
+        return ReportPeriod(str(project.period.end.year), project.period.start, when), when
+    if kind == "usage":
+        year = parse_period(period).end.year if period else (as_of or today).year - 1
+        return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), date(year, 12, 31)
+    if kind == "application":
+        if period:
+            parsed = parse_period(period)
+            year = parsed.start.year
+        else:
+            years = project.budget.years()
+            year = years[0] if years else project.period.start.year
+        return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), as_of or today
+    if kind == "costsplit":
+        years = project.budget.years() or project.period.years()
+        if period:
+            parsed = parse_period(period)
+            first, last = parsed.start.year, parsed.end.year
+        else:
+            first, last = years[0], years[-1]
+        label = str(first) if first == last else f"{first}-{last}"
+        return ReportPeriod(label, date(first, 1, 1), date(last, 12, 31)), as_of or today
+    raise UserError(f"unknown document kind {kind!r}")
+
+
+def _records(folder: Path, kind: str) -> list[dict]:
+    out = []
+    for path in sorted(folder.glob(f"{kind}-*.json")):
+        try:
+            out.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _sort_key(record: dict) -> str:
+    return (record.get("snapshot") or {}).get("as_of") or record.get("period", "")
+
+
+def previous_record(folder: Path, kind: str, before: str) -> dict | None:
+    """The latest record of ``kind`` whose period sorts before ``before``."""
+    earlier = [r for r in _records(folder, kind) if _sort_key(r) < before]
+    return max(earlier, key=_sort_key) if earlier else None
+
+
+def content_hash(context: Context, template: Path) -> str:
+    """What makes two renders the same document: values (less date/version), charts, template."""
+    values = dict(context.values)
+    doc = dict(values.get("doc", {}))
+    doc.pop("date", None)
+    doc.pop("version", None)
+    values["doc"] = doc
+    payload = json.dumps({"values": values, "charts": {k: repr(v) for k, v in sorted(context.charts.items())},
+                          "template": hashlib.sha256(template_bytes(template)).hexdigest()},
+                         sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def prepare(register: Register, kind_name: str, project_id: str | None = None, council_id: str | None = None,
+            period: str | None = None, as_of: date | None = None, today: date | None = None,
+            out: str | os.PathLike | None = None) -> tuple[DocumentRequest, Path, list[Finding]]:
+    """Collect and check the data and assemble the request for a context builder."""
+    kind = get_kind(kind_name)
+    today = today or date.today()
+    notes: list[Finding] = []
+    if kind.scope == "council":
+        if not council_id:
+            raise UserError(f"'{kind.name}' is made per council: give --council", field="--council")
+        council = register.council(council_id)
+        projects = []
+        for project in sorted(register.projects.values(), key=lambda p: p.name):
+            if project.council == council.id:
+                data, found = collect_checked(register, project)
+                projects.append((project, data))
+                notes += found
+        folder = output_dir(outputs_root(out), council, None)
+        per, when = resolve_period(kind.name, None, period, as_of, today)
+        request = DocumentRequest(kind.name, council, None, per, when, today, projects=projects)
+    else:
+        if not project_id:
+            raise UserError(f"'{kind.name}' needs a PROJECT", field="PROJECT")
+        project = register.project(project_id)
+        council = register.council_of(project)
+        data, notes = collect_checked(register, project)
+        folder = output_dir(outputs_root(out), council, project)
+        prev_as_of = None
+        if kind.name == "status":
+            probe = as_of or default_as_of(project, today)
+            prev = previous_record(folder, kind.name, probe.isoformat())
+            if prev and (prev.get("snapshot") or {}).get("as_of"):
+                prev_as_of = date.fromisoformat(prev["snapshot"]["as_of"])
+        per, when = resolve_period(kind.name, project, period, as_of, today, prev_as_of)
+        request = DocumentRequest(kind.name, council, project, per, when, today, data=data)
+    before = when.isoformat() if kind.name in ("status", "final") else per.label
+    prev = previous_record(folder, kind.name, before)
+    request.previous = (prev or {}).get("snapshot")
+    return request, folder, notes
+
+
+def build_context(request: DocumentRequest) -> Context:
+    return get_kind(request.kind).build(request)
+
+
+def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool = False,
+           notes: list[Finding] | None = None) -> Produced:
+    """Render (or reuse an identical earlier render), record it, and convert to PDF if asked."""
+    kind = get_kind(request.kind)
+    template = templates_dir() / kind.template
+    target = folder / f"{kind.name}-{request.period.label}.docx"
+    record_path = target.with_suffix(".json")
+    digest = content_hash(context, template)
+    record = {}
+    if record_path.exists():
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+        except ValueError:
+            record = {}
+    versions = record.get("versions", [])
+    reused = bool(versions) and versions[-1]["content_hash"] == digest and target.exists()
+    if reused:
+        version = versions[-1]["version"]
+    else:
+        version = (versions[-1]["version"] + 1) if versions else 1
+        context.values.setdefault("doc", {})["version"] = version
+        write_docx(template, context, target)
+        versions.append({"version": version, "content_hash": digest,
+                         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
+                        request.period.label, target, version, digest, reused,
+                        key_figures=context.key_figures, findings=list(notes or []))
+    if pdf:
+        pdf_path = target.with_suffix(".pdf")
+        if reused and pdf_path.exists():
+            produced.pdf = pdf_path
+        else:
+            try:
+                produced.pdf = to_pdf(target)
+            except PdfUnavailable as exc:
+                produced.pdf_message = str(exc)
+    record.update({
+        "kind": kind.name, "council": request.council.id,
+        "project": request.project.id if request.project else None,
+        "period": request.period.label, "as_of": request.as_of.isoformat(),
+        "docx": target.name, "pdf": produced.pdf.name if produced.pdf else None,
+        "version": version, "versions": versions, "content_hash": digest,
+        "key_figures": context.key_figures, "snapshot": context.snapshot,
+        "findings": [str(f) for f in produced.findings],
+    })
+    atomic_write(record_path, json.dumps(record, ensure_ascii=False, indent=2, default=str))
+    return produced
+
+
+def produce(register: Register, kind_name: str, project_id: str | None = None, council_id: str | None = None,
+            period: str | None = None, as_of: date | None = None, out: str | os.PathLike | None = None,
+            pdf: bool = False, today: date | None = None) -> Produced:
+    """The whole chain for one document (what ``grantflow render`` runs)."""
+    request, folder, notes = prepare(register, kind_name, project_id, council_id, period, as_of, today, out)
+    context = build_context(request)
+    return render(request, context, folder, pdf=pdf, notes=notes)
+
+
+def shown(path: Path) -> str:
+    return display_path(path)

@@ -1,0 +1,554 @@
+"""Generates the five Word templates in this folder from code (python-docx).
+
+The .docx files are committed so a secretariat can open and edit them in Word; this script is
+the source of truth for the layout and a test checks the two are in sync. Run it after a change:
+
+    python templates/build_templates.py            # rewrite the templates
+    python templates/build_templates.py --check    # exit 1 if a template differs from the script
+
+Jinja tags sit in single runs so docxtpl sees them whole; table rows loop with {%tr %}, year
+columns with {%tc %}, paragraphs with {%p %}. Header rows repeat on every page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import zipfile
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+HERE = Path(__file__).resolve().parent
+DARK = RGBColor(0x1F, 0x4E, 0x79)
+HEADER_FILL = "1F4E79"
+ZEBRA_FILL = "F2F6FA"
+
+
+class Builder:
+    """A document being built: styles, page setup, header/footer and helpers."""
+
+    def __init__(self, landscape: bool = False):
+        self.doc = Document()
+        section = self.doc.sections[0]
+        section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+        if landscape:
+            section.orientation = WD_ORIENT.LANDSCAPE
+            section.page_height, section.page_width = section.page_width, section.page_height
+        for side in ("left_margin", "right_margin"):
+            setattr(section, side, Cm(2.0))
+        section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.0)
+        self.width_cm = (section.page_width - section.left_margin - section.right_margin) / 360000
+        self._styles()
+        self._header_footer(section)
+
+    def _styles(self):
+        styles = self.doc.styles
+        normal = styles["Normal"]
+        normal.font.name = "Calibri"
+        normal.font.size = Pt(10.5)
+        normal.element.rPr.rFonts.set(qn("w:eastAsia"), "Calibri")
+        normal.paragraph_format.space_after = Pt(4)
+        normal.paragraph_format.line_spacing = 1.1
+        for name, size, before in (("Title", 22, 0), ("Heading 1", 14, 14), ("Heading 2", 12, 10)):
+            style = styles[name]
+            style.font.name = "Calibri"
+            style.font.size = Pt(size)
+            style.font.color.rgb = DARK
+            style.font.bold = name != "Title"
+            style.paragraph_format.space_before = Pt(before)
+            style.paragraph_format.space_after = Pt(4)
+            style.paragraph_format.keep_with_next = True
+            rpr = style.element.get_or_add_rPr()
+            fonts = rpr.find(qn("w:rFonts"))
+            if fonts is None:
+                fonts = OxmlElement("w:rFonts")
+                rpr.insert(0, fonts)
+            for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+                fonts.set(qn(attr), "Calibri")
+            for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+                fonts.attrib.pop(qn(theme), None)
+        styles["Title"].paragraph_format.space_after = Pt(2)
+        subtitle = styles["Subtitle"]
+        subtitle.font.name = "Calibri"
+        subtitle.font.size = Pt(13)
+        subtitle.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+        for name in ("Header", "Footer"):
+            styles[name].font.size = Pt(8.5)
+            styles[name].font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+        small = styles.add_style("Small", 1)
+        small.base_style = normal
+        small.font.size = Pt(8.5)
+        small.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+        cell = styles.add_style("Table Text", 1)
+        cell.base_style = normal
+        cell.font.size = Pt(9)
+        cell.paragraph_format.space_before = Pt(1)
+        cell.paragraph_format.space_after = Pt(1)
+        cell.paragraph_format.line_spacing = 1.0
+        num = styles.add_style("Table Number", 1)
+        num.base_style = cell
+        num.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        head = styles.add_style("Table Heading", 1)
+        head.base_style = cell
+        head.font.bold = True
+        head.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+
+    def _header_footer(self, section):
+        header = section.header.paragraphs[0]
+        header.text = "{{ doc.title }} – {{ doc.subject }}"
+        header.style = "Header"
+        footer = section.footer.paragraphs[0]
+        footer.style = "Footer"
+        footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        footer.add_run("{{ doc.issuer }} · {{ doc.date }} · versjon {{ doc.version }} · Side ")
+        self._field(footer, "PAGE")
+        footer.add_run(" av ")
+        self._field(footer, "NUMPAGES")
+
+    @staticmethod
+    def _field(paragraph, code):
+        run = paragraph.add_run()
+        for kind, text in (("begin", None), (None, f" {code} "), ("separate", None), (None, "1"), ("end", None)):
+            if kind:
+                el = OxmlElement("w:fldChar")
+                el.set(qn("w:fldCharType"), kind)
+            elif text.strip() == code:
+                el = OxmlElement("w:instrText")
+                el.set(qn("xml:space"), "preserve")
+                el.text = text
+            else:
+                el = OxmlElement("w:t")
+                el.text = text
+            run._r.append(el)
+
+    # ---- text
+    def title(self, title: str, subtitle: str):
+        self.doc.add_paragraph(title, style="Title")
+        self.doc.add_paragraph(subtitle, style="Subtitle")
+
+    def h1(self, text):
+        self.doc.add_paragraph(text, style="Heading 1")
+
+    def h2(self, text):
+        self.doc.add_paragraph(text, style="Heading 2")
+
+    def p(self, text, style=None):
+        return self.doc.add_paragraph(text, style=style)
+
+    def tag(self, text):
+        """A paragraph holding only a {%p %} tag (docxtpl removes it)."""
+        self.doc.add_paragraph(text)
+
+    def bullets(self, loop: str, item: str, empty: str | None = None):
+        """One bullet per item of ``loop`` ('x in xs'); ``empty`` is shown when there is none."""
+        seq = loop.split(" in ", 1)[1]
+        if empty:
+            self.tag(f"{{%p if {seq} %}}")
+        self.tag(f"{{%p for {loop} %}}")
+        self.doc.add_paragraph(item, style="List Bullet")
+        self.tag("{%p endfor %}")
+        if empty:
+            self.tag("{%p else %}")
+            self.p(empty, style="Small")
+            self.tag("{%p endif %}")
+
+    def paragraphs(self, expr: str):
+        """A text field shown as one paragraph per line."""
+        self.tag(f"{{%p for line in {expr} %}}")
+        self.p("{{ line }}")
+        self.tag("{%p endfor %}")
+
+    # ---- tables
+    def kv(self, pairs: list[tuple[str, str]], widths=(4.5, None)):
+        table = self.doc.add_table(rows=0, cols=2)
+        table.style = "Table Grid"
+        table.alignment = WD_TABLE_ALIGNMENT.LEFT
+        for key, value in pairs:
+            row = table.add_row()
+            self._cell(row.cells[0], key, "Table Text", bold=True, fill="E8EEF5")
+            self._cell(row.cells[1], value, "Table Text")
+        self._widths(table, [widths[0], self.width_cm - widths[0]])
+        self.doc.add_paragraph()
+
+    def table(self, header: list[str], body: list[str], loop: str, total: list[str] | None = None,
+              widths: list[float] | None = None, numeric: set[int] = frozenset(), empty: str | None = None):
+        """A table: repeated header row, one row per item of ``loop``, optional total row.
+
+        Cells that are tc-loop tags ('{%tc ...%}') count as cells in every row.
+        """
+        seq = loop.split(" in ", 1)[1]
+        if empty:
+            self.tag(f"{{%p if {seq} %}}")
+        ncols = len(header)
+        rows = 4 + (1 if total else 0)
+        table = self.doc.add_table(rows=rows, cols=ncols)
+        table.style = "Table Grid"
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        head = table.rows[0]
+        self._repeat_header(head)
+        for i, text in enumerate(header):
+            self._cell(head.cells[i], text, "Table Heading", fill=HEADER_FILL,
+                       align_right=i in numeric)
+        loop_row = table.rows[1]
+        self._cell(loop_row.cells[0], f"{{%tr for {loop} %}}", "Table Text")
+        item = table.rows[2]
+        for i, text in enumerate(body):
+            self._cell(item.cells[i], text, "Table Number" if i in numeric else "Table Text")
+        self._cell(table.rows[3].cells[0], "{%tr endfor %}", "Table Text")
+        if total:
+            tot = table.rows[-1]
+            for i, text in enumerate(total):
+                self._cell(tot.cells[i], text, "Table Number" if i in numeric else "Table Text",
+                           bold=True, fill="E8EEF5")
+        if widths:
+            self._widths(table, widths)
+        self._cant_split(table)
+        if empty:
+            self.tag("{%p else %}")
+            self.p(empty, style="Small")
+            self.tag("{%p endif %}")
+        self.doc.add_paragraph()
+        return table
+
+    @staticmethod
+    def _repeat_header(row):
+        tr_pr = row._tr.get_or_add_trPr()
+        el = OxmlElement("w:tblHeader")
+        el.set(qn("w:val"), "true")
+        tr_pr.append(el)
+
+    @staticmethod
+    def _cant_split(table):
+        for row in table.rows:
+            tr_pr = row._tr.get_or_add_trPr()
+            el = OxmlElement("w:cantSplit")
+            el.set(qn("w:val"), "true")
+            tr_pr.append(el)
+
+    @staticmethod
+    def _cell(cell, text, style, bold=False, fill=None, align_right=False):
+        para = cell.paragraphs[0]
+        para.style = style
+        run = para.add_run(text)
+        if bold:
+            run.bold = True
+        if align_right:
+            para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        if fill:
+            tc_pr = cell._tc.get_or_add_tcPr()
+            shd = OxmlElement("w:shd")
+            shd.set(qn("w:val"), "clear")
+            shd.set(qn("w:color"), "auto")
+            shd.set(qn("w:fill"), fill)
+            tc_pr.append(shd)
+
+    def _widths(self, table, widths):
+        widths = [w if w is not None else 3.0 for w in widths]
+        table.autofit = False
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths):
+                cell.width = Cm(width)
+        grid = table._tbl.tblGrid
+        for col, width in zip(grid.findall(qn("w:gridCol")), widths):
+            col.set(qn("w:w"), str(int(Cm(width).twips)))
+
+    def save(self, path: Path):
+        self.doc.core_properties.author = "grantflow"
+        self.doc.core_properties.title = "{{ doc.title }}"
+        self.doc.save(path)
+
+
+def title_block(b: Builder, rows: list[tuple[str, str]]):
+    b.kv(rows)
+
+
+YEAR_TABLE = "grantflow:year-columns"
+
+
+def year_table(b: Builder, first: str, rows: str, years: str, total_cells: str, total_label: str = "Sum"):
+    head = [first, f"{{%tc for y in {years} %}}", "{{ y }}", "{%tc endfor %}", "Sum"]
+    body = ["{{ r.label }}", "{%tc for c in r.cells %}", "{{ c }}", "{%tc endfor %}", "{{ r.total }}"]
+    tot = [total_label, f"{{%tc for c in {total_cells}.cells %}}", "{{ c }}", "{%tc endfor %}", f"{{{{ {total_cells}.total }}}}"]
+    w = b.width_cm
+    table = b.table(head, body, f"r in {rows}", tot, widths=[w * 0.36, 0.5, w * 0.32, 0.5, w * 0.32 - 1.0],
+                    numeric={1, 2, 3, 4})
+    # The renderer re-spreads the columns of tables with this caption once the years are known.
+    caption = OxmlElement("w:tblCaption")
+    caption.set(qn("w:val"), YEAR_TABLE)
+    table._tbl.tblPr.append(caption)
+
+
+def application() -> Builder:
+    b = Builder()
+    b.title("Søknad om skjønnsmidler", "{{ project.name }}")
+    title_block(b, [("Søker", "{{ council.name }}"), ("Prosjekt", "{{ project.name }}"),
+                    ("Søknadsår", "{{ doc.period }}"), ("Omsøkt beløp", "{{ budget.applied }}"),
+                    ("Prosjektperiode", "{{ project.period }}"), ("Dato", "{{ doc.date }}"),
+                    ("Versjon", "{{ doc.version }}")])
+    b.h1("1. Sammendrag")
+    b.paragraphs("text.summary")
+    b.h1("2. Søker og kontaktpersoner")
+    b.table(["Rolle", "Navn", "Organisasjon", "E-post"],
+            ["{{ r.role }}", "{{ r.name }}", "{{ r.organisation }}", "{{ r.email }}"], "r in contacts",
+            widths=[3.6, 4.6, 4.6, 4.2])
+    b.h2("Deltakende kommuner og samarbeidspartnere")
+    b.p("Kommuner ({{ participants|length }}): {{ participants|join(', ') }}.")
+    b.tag("{%p if partners %}")
+    b.p("Samarbeidspartnere: {{ partners|join(', ') }}.")
+    b.tag("{%p endif %}")
+    b.h1("3. Bakgrunn og utfordring")
+    b.paragraphs("text.background")
+    b.paragraphs("text.challenge")
+    b.h1("4. Mål")
+    b.h2("Hovedmål")
+    b.bullets("g in goals.main", "{{ g }}", empty="Ikke angitt.")
+    b.h2("Resultatmål")
+    b.bullets("g in goals.result", "{{ g }}", empty="Ikke angitt.")
+    b.tag("{%p if goals.effect %}")
+    b.h2("Effektmål")
+    b.bullets("g in goals.effect", "{{ g }}")
+    b.tag("{%p endif %}")
+    b.h1("5. Forankring og organisering")
+    b.paragraphs("text.anchoring")
+    b.paragraphs("text.organisation")
+    b.h2("Styringsgruppe")
+    b.table(["Navn", "Rolle", "Organisasjon"], ["{{ r.name }}", "{{ r.role }}", "{{ r.organisation }}"],
+            "r in steering_group", widths=[6, 4, 7], empty="Styringsgruppen er ikke oppnevnt.")
+    b.h1("6. Aktiviteter og milepæler")
+    b.tag("{%p for a in activities %}")
+    b.p("{{ a.number }}. {{ a.title }}", style="Heading 2")
+    b.tag("{%p if a.responsible %}")
+    b.p("Hovedansvar: {{ a.responsible }}", style="Small")
+    b.tag("{%p endif %}")
+    b.tag("{%p for s in a.subs %}")
+    b.p("{{ s.id }}  {{ s.text }}", style="List Bullet")
+    b.tag("{%p endfor %}")
+    b.tag("{%p endfor %}")
+    b.h2("Milepælsplan")
+    b.table(["Nr", "Dato", "Hendelse"], ["{{ r.number }}", "{{ r.date }}", "{{ r.event }}"], "r in milestones",
+            widths=[1.3, 3.7, 12], empty="Ingen milepæler er lagt inn.")
+    b.h1("7. Risikoanalyse")
+    b.p("Sannsynlighet (S) og konsekvens (K) på en skala 1–5; risikofaktor RF = S × K.", style="Small")
+    b.table(["Risiko", "S", "K", "RF", "Tiltak"],
+            ["{{ r.risk }}", "{{ r.s }}", "{{ r.k }}", "{% cellbg r.color %}{{ r.rf }}", "{{ r.mitigation }}"],
+            "r in risks", widths=[4.6, 0.9, 0.9, 1.1, 9.5], numeric={1, 2, 3},
+            empty="Prosjektplanen har ingen risikotabell.")
+    b.tag("{%p if success_factors %}")
+    b.h2("Kritiske suksessfaktorer")
+    b.bullets("f in success_factors", "{{ f }}")
+    b.tag("{%p endif %}")
+    b.h1("8. Kostnadsbudsjett ({{ budget.unit_label }})")
+    year_table(b, "Kategori", "budget.cost_rows", "budget.years", "budget.cost_total")
+    b.h1("9. Finansieringsplan ({{ budget.unit_label }})")
+    year_table(b, "Kilde", "budget.financing_rows", "budget.years", "budget.financing_total")
+    b.tag("{%p for line in budget.balance_notes %}")
+    b.p("{{ line }}", style="Small")
+    b.tag("{%p endfor %}")
+    b.p("Omsøkt beløp: {{ budget.applied }}. {{ budget.own_effort }}")
+    b.h1("10. Kostnadsfordeling mellom kommunene (i kr)")
+    b.p("{{ split.basis }}")
+    year_table(b, "Kommune", "split.rows", "split.years", "split.total")
+    b.h1("11. Overføringsverdi")
+    b.paragraphs("text.transfer_value")
+    b.p("")
+    b.p("{{ council.name }}, {{ doc.date }}")
+    b.p("{{ contact_signature }}")
+    return b
+
+
+def status() -> Builder:
+    b = Builder()
+    b.title("Statusrapport", "{{ project.name }}")
+    title_block(b, [("Prosjekt", "{{ project.name }}"), ("Rapportperiode", "{{ doc.period }}"),
+                    ("Status per", "{{ as_of }}"), ("Prosjektleder", "{{ project.leader }}"),
+                    ("Til", "Styringsgruppen"), ("Dato", "{{ doc.date }}"), ("Versjon", "{{ doc.version }}")])
+    b.h1("1. Samlet status")
+    b.table(["Samlet vurdering", "Kommentar"], ["{% cellbg overall.color %}{{ overall.label }}", "{{ overall.text }}"],
+            "overall in [overall]", widths=[3.5, 13.5])
+    b.table(["Område", "Status", "Kommentar"],
+            ["{{ r.name }}", "{% cellbg r.color %}{{ r.label }}", "{{ r.comment }}"], "r in dimensions",
+            widths=[3.2, 2.6, 11.2])
+    b.h1("2. Milepæler")
+    b.table(["Nr", "Milepæl", "Planlagt", "Status", "Faktisk", "Kommentar"],
+            ["{{ r.number }}", "{{ r.event }}", "{{ r.planned }}", "{% cellbg r.color %}{{ r.status }}",
+             "{{ r.actual }}", "{{ r.comment }}"], "r in milestones",
+            widths=[1.0, 5.2, 2.5, 2.3, 2.3, 3.7], empty="Ingen milepæler er lagt inn.")
+    b.p("{{ chart_timeline }}")
+    b.h1("3. Økonomi ({{ economy.unit_label }})")
+    b.table(["År", "Kategori", "Budsjett", "Regnskap", "Avvik", "Avvik %"],
+            ["{{ r.year }}", "{{ r.category }}", "{{ r.budget }}", "{{ r.actual }}", "{{ r.deviation }}", "{{ r.share }}"],
+            "r in economy.rows", ["Sum", "", "{{ economy.total.budget }}", "{{ economy.total.actual }}",
+                                  "{{ economy.total.deviation }}", "{{ economy.total.share }}"],
+            widths=[1.3, 6.4, 2.4, 2.4, 2.4, 2.1], numeric={2, 3, 4, 5}, empty="Ingen budsjett eller regnskap.")
+    b.kv([("Budsjett hele perioden", "{{ economy.budget_total }}"),
+          ("Planlagt forbruk til nå", "{{ economy.planned_to_date }}"),
+          ("Regnskap til nå", "{{ economy.actual_total }}"),
+          ("Prognose hele perioden", "{{ economy.forecast_total }}"),
+          ("Avvik prognose mot budsjett", "{{ economy.forecast_deviation }}"),
+          ("Egeninnsats (timer til nå)", "{{ economy.hours }}")], widths=(6.0, None))
+    b.p("{{ chart_budget }}")
+    b.h1("4. Største risikoer")
+    b.table(["Risiko", "S", "K", "RF", "Tiltak"],
+            ["{{ r.risk }}", "{{ r.s }}", "{{ r.k }}", "{% cellbg r.color %}{{ r.rf }}", "{{ r.mitigation }}"],
+            "r in top_risks", widths=[4.6, 0.9, 0.9, 1.1, 9.5], numeric={1, 2, 3},
+            empty="Ingen risikoer er registrert.")
+    b.h1("5. Avvik og beslutninger")
+    b.h2("Avvik")
+    b.bullets("d in deviations", "{{ d }}", empty="Ingen avvik.")
+    b.h2("Beslutninger styringsgruppen må ta")
+    b.bullets("d in decisions", "{{ d }}", empty="Ingen saker til beslutning.")
+    b.h1("6. Neste periode")
+    b.bullets("d in next_period", "{{ d }}", empty="Ingen planlagte milepæler eller aktiviteter.")
+    b.h1("7. Endringer siden forrige rapport")
+    b.bullets("c in changes", "{{ c }}", empty="Ingen tidligere statusrapport å sammenligne med.")
+    return b
+
+
+def final() -> Builder:
+    b = Builder()
+    b.title("Sluttrapport", "{{ project.name }}")
+    title_block(b, [("Prosjekt", "{{ project.name }}"), ("Prosjekteier", "{{ project.owner }}"),
+                    ("Prosjektperiode", "{{ project.period }}"), ("Prosjektleder", "{{ project.leader }}"),
+                    ("Dato", "{{ doc.date }}"), ("Versjon", "{{ doc.version }}")])
+    b.h1("1. Sammendrag")
+    b.paragraphs("text.summary")
+    b.h1("2. Mål og målrealisering")
+    b.table(["Mål", "Måloppnåelse"], ["{{ r.goal }}", "{{ r.achievement }}"], "r in goals",
+            widths=[7.5, 9.5], empty="Ingen mål er registrert.")
+    b.h1("3. Gjennomføring og milepæler")
+    b.table(["Nr", "Milepæl", "Planlagt", "Levert", "Avvik (dager)", "Status"],
+            ["{{ r.number }}", "{{ r.event }}", "{{ r.planned }}", "{{ r.actual }}", "{{ r.days }}",
+             "{% cellbg r.color %}{{ r.status }}"], "r in milestones",
+            widths=[1.0, 6.6, 2.6, 2.6, 2.0, 2.2], numeric={4}, empty="Ingen milepæler er lagt inn.")
+    b.p("{{ chart_timeline }}")
+    b.h1("4. Organisering")
+    b.paragraphs("text.organisation")
+    b.h1("5. Regnskap og finansiering ({{ economy.unit_label }})")
+    b.h2("Regnskap mot budsjett")
+    b.table(["Kategori", "Budsjett", "Regnskap", "Avvik", "Avvik %"],
+            ["{{ r.category }}", "{{ r.budget }}", "{{ r.actual }}", "{{ r.deviation }}", "{{ r.share }}"],
+            "r in economy.by_category", ["Sum", "{{ economy.total.budget }}", "{{ economy.total.actual }}",
+                                         "{{ economy.total.deviation }}", "{{ economy.total.share }}"],
+            widths=[7.4, 2.5, 2.5, 2.5, 2.1], numeric={1, 2, 3, 4})
+    b.p("{{ chart_budget }}")
+    b.h2("Finansiering")
+    b.table(["Kilde", "Planlagt", "Brukt"], ["{{ r.source }}", "{{ r.planned }}", "{{ r.used }}"],
+            "r in financing", widths=[9.0, 4.0, 4.0], numeric={1, 2})
+    b.p("Egeninnsats: {{ economy.hours }} timer registrert (plan: {{ economy.hours_planned }}).")
+    b.h1("6. Resultater")
+    b.bullets("x in evaluation.results", "{{ x }}", empty="Ikke beskrevet.")
+    b.h1("7. Erfaringer")
+    b.bullets("x in evaluation.lessons", "{{ x }}", empty="Ikke beskrevet.")
+    b.h2("Kritiske suksessfaktorer")
+    b.bullets("x in evaluation.success_factors", "{{ x }}", empty="Ikke beskrevet.")
+    b.h2("Problemer underveis")
+    b.bullets("x in evaluation.problems", "{{ x }}", empty="Ingen registrert.")
+    b.h1("8. Konklusjon")
+    b.paragraphs("evaluation.conclusion")
+    b.h2("Hva kunne vært gjort annerledes")
+    b.bullets("x in evaluation.differently", "{{ x }}", empty="Ikke beskrevet.")
+    b.h2("Videreføring")
+    b.paragraphs("evaluation.further_work")
+    b.h1("9. Endringer siden forrige sluttrapport")
+    b.bullets("c in changes", "{{ c }}", empty="Første versjon av sluttrapporten.")
+    return b
+
+
+def usage() -> Builder:
+    b = Builder(landscape=True)
+    b.title("Rapportering om bruk av skjønnsmidler", "{{ council.name }} – per 31.12.{{ year }}")
+    title_block(b, [("Regionråd", "{{ council.name }}"), ("Til", "{{ council.county_governor }}"),
+                    ("Rapport per", "31.12.{{ year }}"), ("Dato", "{{ doc.date }}"),
+                    ("Versjon", "{{ doc.version }}")])
+    b.p("Tabellen viser tildelte skjønnsmidler per prosjekt, forbruk per 31.12.{{ year }} og ubrukte midler. "
+        "Ubrukte midler overføres når prosjektet fortsetter etter årsskiftet, ellers tilbakebetales de. "
+        "Beløp i kr.")
+    w = b.width_cm
+    b.table(["Prosjekt", "Saksnr.", "Tildelt", "Brukt per 31.12", "Ubrukt", "Disponering", "Status", "Resultater"],
+            ["{{ r.project }}", "{{ r.reference }}", "{{ r.granted }}", "{{ r.spent }}", "{{ r.unused }}",
+             "{{ r.disposition }}", "{% cellbg r.color %}{{ r.status }}", "{{ r.results }}"], "r in rows",
+            ["Sum", "", "{{ total.granted }}", "{{ total.spent }}", "{{ total.unused }}", "", "", ""],
+            widths=[4.2, 2.6, 2.4, 2.6, 2.3, 2.6, 2.2, w - 18.9], numeric={2, 3, 4},
+            empty="Ingen prosjekter med skjønnsmidler dette året.")
+    b.tag("{%p for line in notes %}")
+    b.p("{{ line }}", style="Small")
+    b.tag("{%p endfor %}")
+    b.h1("Godkjenning")
+    b.p("Rapporten er godkjent av {{ council.name }}.")
+    b.p("")
+    b.p("Sted og dato: ______________________________        Underskrift: ______________________________")
+    b.p("{{ council.secretariat }}", style="Small")
+    return b
+
+
+def costsplit() -> Builder:
+    b = Builder()
+    b.title("Kostnadsfordeling", "{{ project.name }}")
+    title_block(b, [("Prosjekt", "{{ project.name }}"), ("Regionråd", "{{ council.name }}"),
+                    ("År", "{{ doc.period }}"), ("Fordelingsnøkkel", "{{ split.basis }}"),
+                    ("Dato", "{{ doc.date }}"), ("Versjon", "{{ doc.version }}")])
+    b.p("Grunnlag for fakturering av kommunene. Beløp i hele kroner; andelene summerer seg eksakt "
+        "til totalen (største-rest-metoden).", style="Small")
+    b.h1("Oversikt per kommune og år (i kr)")
+    year_table(b, "Kommune", "split.rows", "split.years", "split.total")
+    b.tag("{%p for t in tables %}")
+    b.p("{{ t.title }}", style="Heading 1")
+    b.p("{{ t.basis }}", style="Small")
+    b.table(["Kommune", "{{ t.weight_label }}", "Lik andel", "Etter vekt", "Sum"],
+            ["{{ r.name }}", "{{ r.weight }}", "{{ r.equal }}", "{{ r.weighted }}", "{{ r.total }}"],
+            "r in t.rows", ["Sum", "{{ t.sum.weight }}", "{{ t.sum.equal }}", "{{ t.sum.weighted }}", "{{ t.sum.total }}"],
+            widths=[5.0, 3.0, 3.0, 3.0, 3.0], numeric={1, 2, 3, 4})
+    b.tag("{%p endfor %}")
+    return b
+
+
+KINDS = {
+    "soknad.docx": application,
+    "statusrapport.docx": status,
+    "sluttrapport.docx": final,
+    "skjonnsmidler-bruk.docx": usage,
+    "kostnadsfordeling.docx": costsplit,
+}
+
+
+def build(target: Path) -> dict[str, Path]:
+    target.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, make in KINDS.items():
+        make().save(target / name)
+        out[name] = target / name
+    return out
+
+
+def fingerprint(path: Path) -> str:
+    """A hash of the template's XML parts (zip timestamps and core properties left out)."""
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(path) as zf:
+        for name in sorted(zf.namelist()):
+            if name.startswith("docProps/"):
+                continue
+            digest.update(name.encode())
+            digest.update(zf.read(name))
+    return digest.hexdigest()
+
+
+if __name__ == "__main__":
+    if "--check" in sys.argv:
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = build(Path(tmp))
+            stale = [n for n, p in fresh.items() if not (HERE / n).exists() or fingerprint(p) != fingerprint(HERE / n)]
+        if stale:
+            print("templates out of date: " + ", ".join(stale) + " (run python templates/build_templates.py)")
+            sys.exit(1)
+        print("templates in sync")
+    else:
+        for name in build(HERE):
+            print(f"wrote templates/{name}")
