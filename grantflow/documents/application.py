@@ -12,9 +12,9 @@ def build(req: DocumentRequest) -> Context:
     budget = project.budget
     unit = budget.unit
     years = budget.years()
-    cost_rows, cost_total = year_rows([(c.category, c.amounts) for c in budget.costs], years, unit)
+    cost_rows, cost_total = year_rows([(c.category, c.amounts) for c in budget.costs], years)
     money_lines = [l for l in budget.financing if l.kind != "egeninnsats"]
-    fin_rows, fin_total = year_rows([(l.source, l.amounts) for l in money_lines if l.amounts], years, unit)
+    fin_rows, fin_total = year_rows([(l.source, l.amounts) for l in money_lines if l.amounts], years)
     notes = []
     for year in years:
         diff = budget.financing_kr(year, exclude={"egeninnsats"}) - budget.cost_kr(year)

@@ -97,8 +97,11 @@ def risk_rows(project: Project, limit: int | None = None) -> list[dict]:
     return rows
 
 
-def year_rows(labels_amounts: list[tuple[str, dict[int, object]]], years: list[int], unit: int) -> tuple[list, dict]:
-    """Rows with a cell per year plus a total, and the total row, formatted for a year table."""
+def year_rows(labels_amounts: list[tuple[str, dict[int, object]]], years: list[int]) -> tuple[list, dict]:
+    """Rows with a cell per year plus a total, and the total row, formatted for a year table.
+
+    Amounts are shown as given (in the budget's own unit; the heading names the unit).
+    """
     rows = []
     totals = {y: 0 for y in years}
     for label, amounts in labels_amounts:
@@ -106,11 +109,10 @@ def year_rows(labels_amounts: list[tuple[str, dict[int, object]]], years: list[i
         for year in years:
             value = amounts.get(year)
             totals[year] += value or 0
-            cells.append(fmt.amount(value, unit) if value else "–")
+            cells.append(fmt.number(value) if value else "–")
         rows.append({"label": label, "cells": cells,
-                     "total": fmt.amount(sum(v for v in amounts.values() if v), unit)})
-    total = {"cells": [fmt.amount(totals[y], unit) for y in years],
-             "total": fmt.amount(sum(totals.values()), unit)}
+                     "total": fmt.number(sum(v for v in amounts.values() if v))})
+    total = {"cells": [fmt.number(totals[y]) for y in years], "total": fmt.number(sum(totals.values()))}
     return rows, total
 
 
@@ -129,7 +131,7 @@ def split_block(council: Council, project: Project, years: list[int]) -> dict:
             rows_in.append((name, amounts))
         else:
             rows_in.append((f"{name} (deltar ikke)", {y: 0 for y in years}))
-    rows, total = year_rows(rows_in, years, 1)
+    rows, total = year_rows(rows_in, years)
     return {"years": years, "rows": rows, "total": total, "basis": split_basis(project), "splits": splits}
 
 

@@ -46,3 +46,35 @@ def test_negative_amount_rejected(config_dir, capsys):
     assert main(["--config", str(config_dir), "allocate", "kongsbergregionen-erp", "--year", "2014",
                  "--amount", "-5"]) == 1
     assert "must not be negative" in capsys.readouterr().err
+
+
+def test_render_prints_path_and_reuses(config_dir, tmp_path, capsys):
+    args = ["--config", str(config_dir), "render", "costsplit", "kongsbergregionen-erp", "--period", "2014",
+            "--out", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "kongsbergregionen/kongsbergregionen-erp/costsplit-2014.docx" in out and "written" in out
+    assert main(args) == 0
+    assert "unchanged" in capsys.readouterr().out
+
+
+def test_render_mistakes_are_one_line(config_dir, tmp_path, capsys):
+    base = ["--config", str(config_dir), "render"]
+    assert main(base + ["letter", "kongsbergregionen-erp"]) == 1
+    assert "unknown document kind 'letter'" in capsys.readouterr().err
+    assert main(base + ["status", "kongsbergregionen-erp", "--as-of", "2014-13-01"]) == 1
+    assert "cannot read date '2014-13-01'" in capsys.readouterr().err
+    assert main(base + ["usage", "--year", "2014"]) == 1
+    assert "--council" in capsys.readouterr().err
+    assert main(base + ["usage", "--council", "atlantis", "--year", "2014", "--out", str(tmp_path)]) == 1
+    assert "unknown council 'atlantis'" in capsys.readouterr().err
+
+
+def test_broken_ledger_stops_render_with_row(scratch_config, tmp_path, capsys):
+    with (scratch_config / "data/haugaland-velferdsteknologi/regnskap.csv").open("a", encoding="utf-8") as out:
+        out.write("01.03.2016;2016;Prosjektkostnader;Feil;-500;hv-fond;\n")
+    assert main(["--config", str(scratch_config), "render", "status", "haugaland-velferdsteknologi",
+                 "--as-of", "2016-10-01", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "regnskap.csv:20: Beløp: negative amount" in err
+    assert not list(tmp_path.rglob("*.docx"))

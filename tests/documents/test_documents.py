@@ -1,0 +1,191 @@
+"""Generated documents opened with python-docx: texts, table rows and amounts."""
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+import yaml
+
+from grantflow.documents.lint import check_templates
+from grantflow.documents.render import soffice
+from grantflow.documents.service import produce
+from grantflow.register import open_register
+
+from ..conftest import CONFIG, ROOT, replace_in
+from ..docx_text import all_text, find_table, paragraphs
+
+NB = "\u00a0"
+TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def register():
+    return open_register(CONFIG)
+
+
+def n(text: str) -> str:
+    """Norwegian number text as Babel writes it (non-breaking group separator)."""
+    return text.replace(" ", NB)
+
+
+def test_haugaland_cost_split_table(register, tmp_path):
+    made = produce(register, "costsplit", "haugaland-velferdsteknologi", period="2015", out=tmp_path, today=TODAY)
+    assert made.docx == tmp_path / "haugaland-vekst/haugaland-velferdsteknologi/costsplit-2015.docx"
+    table = find_table(made.docx, "Kommune", contains="Innbyggere 1.1.2014")
+    assert table[0] == ["Kommune", "Innbyggere 1.1.2014", "Lik andel", "Etter vekt", "Sum"]
+    rows = {r[0]: r[1:] for r in table[1:]}
+    assert rows["Haugesund"] == [n("36 099"), n("12 360"), n("89 359"), n("101 719")]
+    assert rows["Utsira"] == [n("211"), n("12 360"), n("522"), n("12 882")]
+    assert rows["Sum"] == [n("116 507"), n("123 600"), n("288 400"), n("412 000")]
+    text = all_text(made.docx)
+    assert "30 % fordeles likt".replace(" %", NB + "%") in text
+    assert f"2015: 412{NB}000{NB}kr" in text
+
+
+def test_nord_gudbrandsdal_application_budget(register, tmp_path):
+    made = produce(register, "application", "smart-velferdsregion-nord-gudbrandsdal", out=tmp_path, today=TODAY)
+    heads = paragraphs(made.docx)
+    assert "8. Kostnadsbudsjett (i 1000 kr)" in heads and "9. Finansieringsplan (i 1000 kr)" in heads
+    costs = find_table(made.docx, "Kategori")
+    assert costs[0] == ["Kategori", "2019", "2020", "Sum"]
+    assert costs[1] == ["Prosjektleder og prosessadministrasjon", "800", "800", n("1 600")]
+    assert costs[-1] == ["Sum", "900", "900", n("1 800")]
+    financing = find_table(made.docx, "Kilde")
+    assert financing[1] == ["Skjønnsmidler", n("1 400"), "–", n("1 400")]
+    assert financing[-1] == ["Sum", n("1 800"), "0", n("1 800")]
+    risks = find_table(made.docx, "Risiko")
+    assert ["Tid i kommunene", "3", "5", "15"] == risks[[r[0] for r in risks].index("Tid i kommunene")][:4]
+    text = all_text(made.docx)
+    assert f"Omsøkt beløp: 1{NB}400{NB}000{NB}kr" in text
+    assert "Søknad om skjønnsmidler – Smart velferdsregion Nord-Gudbrandsdal" in text   # page header
+
+
+def test_status_report(register, tmp_path):
+    made = produce(register, "status", "haugaland-velferdsteknologi", as_of=date(2016, 11, 15), out=tmp_path,
+                   today=TODAY)
+    assert made.docx.name == "status-2016-11-15.docx"
+    milestones = find_table(made.docx, "Nr")
+    by_nr = {r[0]: r for r in milestones[1:]}
+    assert by_nr["01"][2:5] == ["oktober 2015", "Ferdig", "15.10.2015"]
+    assert by_nr["05"][3] == "Forsinket (15 d)"
+    assert by_nr["07"][3] == "Ikke startet"
+    dims = {r[0]: r[1] for r in find_table(made.docx, "Område")[1:]}
+    assert dims == {"Fremdrift": "Gul", "Økonomi": "Gul", "Kvalitet": "Grønn", "Risiko": "Ikke vurdert",
+                    "Gevinster": "Gul"}
+    economy = find_table(made.docx, "År")
+    assert economy[1][:4] == ["2015", "Prosjektkostnader", n("1 211 321"), n("317 261")]
+    assert economy[1][4].endswith(n("894 060")) and economy[1][5].endswith("73,8" + NB + "%")
+    text = all_text(made.docx)
+    assert "Milepæl 05 «Vurdere om prosjektet er i rute» er 15 dager forsinket." in text
+    assert "Ta stilling til om anskaffelse av responssenter" in text
+    assert "Ingen tidligere statusrapport å sammenligne med." in text
+    record = json.loads(made.record.read_text(encoding="utf-8"))
+    assert record["version"] == 1 and record["snapshot"]["milestones"]["05"] == "Forsinket"
+
+
+def test_changes_since_previous_status_and_versions(register, tmp_path):
+    first = produce(register, "status", "haugaland-velferdsteknologi", as_of=date(2016, 6, 1), out=tmp_path,
+                    today=TODAY)
+    second = produce(register, "status", "haugaland-velferdsteknologi", as_of=date(2016, 11, 15), out=tmp_path,
+                     today=TODAY)
+    text = all_text(second.docx)
+    assert "Milepæl 03: i rute → ferdig." in text or "Milepæl 05: i rute → forsinket." in text
+    assert "Regnskapsført siden forrige rapport (1. juni 2016)" in text
+    again = produce(register, "status", "haugaland-velferdsteknologi", as_of=date(2016, 11, 15), out=tmp_path,
+                    today=TODAY)
+    assert again.reused and again.version == 1 and again.docx.stat().st_mtime == second.docx.stat().st_mtime
+    assert first.version == 1
+
+
+def test_new_version_when_data_changes(scratch_config, tmp_path):
+    register = open_register(scratch_config)
+    one = produce(register, "final", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
+    replace_in(scratch_config / "data/kongsbergregionen-erp/milepaeler.csv", "4;ikke startet;;",
+               "4;ferdig;31.12.2014;Ferdigstilt")
+    two = produce(open_register(scratch_config), "final", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
+    assert (one.version, two.version) == (1, 2) and not two.reused
+    assert "versjon 2" in all_text(two.docx)
+    record = json.loads(two.record.read_text(encoding="utf-8"))
+    assert [v["version"] for v in record["versions"]] == [1, 2]
+
+
+def test_final_report(register, tmp_path):
+    made = produce(register, "final", "smart-velferdsregion-nord-gudbrandsdal", out=tmp_path, today=TODAY)
+    goals = find_table(made.docx, "Mål")
+    assert goals[1][0].startswith("Innbyggerne skal motta")
+    fin = find_table(made.docx, "Kilde")
+    assert fin[1] == ["Skjønnsmidler", n("1 400"), "401"]
+    text = all_text(made.docx)
+    assert "Søknad om videreføring sendes Statsforvalteren i Innlandet." in text
+    assert "5. Regnskap og finansiering (i 1000 kr)" in text
+
+
+def test_usage_report(register, tmp_path):
+    made = produce(register, "usage", council_id="nord-gudbrandsdal", period="2019", out=tmp_path, today=TODAY)
+    assert made.docx == tmp_path / "nord-gudbrandsdal/usage-2019.docx"
+    table = find_table(made.docx, "Prosjekt")
+    row = table[1]
+    assert row[0] == "Smart velferdsregion Nord-Gudbrandsdal"
+    assert row[2:6] == [n("1 400 000"), n("198 000"), n("1 202 000"), "Overføres"]
+    assert table[-1][:5] == ["Sum", "", n("1 400 000"), n("198 000"), n("1 202 000")]
+
+
+def test_every_kind_for_every_demo_project(register, tmp_path):
+    for project in register.projects:
+        for kind in ("application", "status", "final", "costsplit"):
+            made = produce(register, kind, project, out=tmp_path, today=TODAY)
+            assert made.docx.exists() and made.docx.stat().st_size > 10_000
+    for council in register.councils:
+        assert produce(register, "usage", council_id=council, period="2019", out=tmp_path, today=TODAY).docx.exists()
+
+
+def test_user_text_is_literal_and_safe(scratch_config, tmp_path):
+    tricky = 'Kommune & co <b>fet</b> {{ project.name }} {% for x in y %}\tslutt\x01'
+    path = scratch_config / "projects/kongsbergregionen-erp.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["summary"] = tricky
+    data["steering_group"][0]["name"] = "Rådmann & <Co>"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    register = open_register(scratch_config)
+    made = produce(register, "application", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
+    text = all_text(made.docx)
+    assert "Kommune & co <b>fet</b> {{ project.name }} {% for x in y %} slutt" in text
+    assert "Rådmann & <Co>" in text
+
+
+def test_templates_check_passes_and_catches_problems(tmp_path):
+    assert check_templates() == []
+    broken = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", broken)
+    from docx import Document
+    doc = Document(str(broken / "statusrapport.docx"))
+    doc.add_paragraph("{{ ukjent_variabel }}")
+    p = doc.add_paragraph("x")
+    p._p.get_or_add_pPr().get_or_add_pStyle().set(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val", "FinnesIkke")
+    doc.save(str(broken / "statusrapport.docx"))
+    problems = check_templates(broken)
+    assert any("undeclared variable 'ukjent_variabel'" in p for p in problems)
+    assert any("style 'FinnesIkke'" in p for p in problems)
+    assert all("statusrapport.docx" in p for p in problems)
+
+
+def test_templates_in_sync_with_build_script():
+    proc = subprocess.run([sys.executable, str(ROOT / "templates/build_templates.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) not installed")
+def test_pdf_is_written(register, tmp_path):
+    made = produce(register, "costsplit", "kongsbergregionen-erp", out=tmp_path, pdf=True, today=TODAY)
+    assert made.pdf is not None and made.pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_pdf_without_libreoffice_keeps_docx(register, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    made = produce(register, "costsplit", "kongsbergregionen-erp", out=tmp_path, pdf=True, today=TODAY)
+    assert made.pdf is None and "LibreOffice" in made.pdf_message and made.docx.exists()
