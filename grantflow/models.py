@@ -58,6 +58,14 @@ class Municipality(Model):
         description="Other split keys per year, e.g. {'elevtall': {2014: 3120}} (pupil numbers, GSI).")
 
 
+class RecipientRule(Model):
+    """Who receives a document kind. Entries are e-mail addresses or the words
+    'steering_group', 'steering_group_leader', 'leader', 'contact', 'county_governor', 'secretariat'."""
+
+    to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+
+
 class Council(Model):
     """A regional council (regionråd / interkommunalt samarbeid) and its members."""
 
@@ -69,6 +77,8 @@ class Council(Model):
     population_source: str = Field(
         description="Where the population figures come from and when they were read.")
     municipalities: list[Municipality] = Field(description="Member municipalities.")
+    recipients: dict[str, RecipientRule] = Field(
+        default_factory=dict, description="Per document kind: who receives it (overrides the defaults).")
 
     def municipality(self, name: str) -> Municipality | None:
         for item in self.municipalities:
@@ -303,6 +313,8 @@ class Project(Model):
     meetings: SteeringGroupMeetings = Field(default_factory=SteeringGroupMeetings)
     transfer_value: str = Field("", description="Overføringsverdi to other municipalities.")
     data: DataFiles = Field(default_factory=DataFiles)
+    recipients: dict[str, RecipientRule] = Field(
+        default_factory=dict, description="Per document kind: who receives it (overrides council and defaults).")
     example_data: bool = Field(False, description="True when parts of the data are invented examples.")
     source: str = Field("", description="Where the project description comes from.")
 

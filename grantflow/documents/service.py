@@ -22,15 +22,12 @@ from ..fileio import atomic_write
 from ..findings import Finding
 from ..models import Council, Project
 from ..register import Register, display_path
+from ..settings import outputs_root
 from ..reporting import ReportPeriod, default_as_of, parse_period
 from ..validate import check_project
 from . import kind as get_kind
 from .common import Context, DocumentRequest
 from .render import PdfUnavailable, template_bytes, templates_dir, to_pdf, write_docx
-
-
-def outputs_root(path: str | os.PathLike | None = None) -> Path:
-    return Path(path or os.environ.get("GRANTFLOW_OUTPUTS") or "outputs")
 
 
 def output_dir(root: Path, council: Council, project: Project | None) -> Path:

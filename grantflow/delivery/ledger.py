@@ -1,0 +1,121 @@
+"""The sent ledger: every delivery attempt and its result (SQLAlchemy; SQLite by default).
+
+One row per (document, version, recipient). Status goes pending → sent or failed; a row left
+'pending' by a crash is sent again on the next run with the same Message-ID, so a mail client
+shows at most one copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint,
+                        create_engine, select, update)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import UserError
+
+metadata = MetaData()
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document", String(300), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("project", String(120)),
+    Column("council", String(120), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("document_hash", String(64), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("role", String(4), nullable=False),
+    Column("message_id", String(200), nullable=False),
+    Column("transport", String(20), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("detail", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("document", "version", "recipient", name="one_row_per_delivery"),
+)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    document: str
+    kind: str
+    project: str | None
+    council: str
+    version: int
+    document_hash: str
+    recipient: str
+    role: str
+    message_id: str
+    transport: str
+    status: str
+    attempts: int
+    detail: str | None
+    updated_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SentLedger:
+    """What was sent, to whom, when and how."""
+
+    def __init__(self, url: str):
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+            metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise UserError(f"cannot open the sent ledger at {url}: {exc.__class__.__name__}: {exc}".splitlines()[0],
+                            field="delivery.ledger_url") from None
+
+    def sent_to(self, document: str, version: int) -> set[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(deliveries.c.recipient).where(
+                deliveries.c.document == document, deliveries.c.version == version,
+                deliveries.c.status == "sent")).all()
+        return {r[0].casefold() for r in rows}
+
+    def begin(self, *, document: str, kind: str, project: str | None, council: str, version: int,
+              document_hash: str, recipient: str, role: str, message_id: str, transport: str) -> None:
+        """Record that we are about to send (insert, or reset a failed/pending row)."""
+        now = _now()
+        with self.engine.begin() as conn:
+            existing = conn.execute(select(deliveries.c.id, deliveries.c.attempts).where(
+                deliveries.c.document == document, deliveries.c.version == version,
+                deliveries.c.recipient == recipient)).first()
+            values = dict(kind=kind, project=project, council=council, document_hash=document_hash, role=role,
+                          message_id=message_id, transport=transport, status="pending", updated_at=now)
+            if existing:
+                conn.execute(update(deliveries).where(deliveries.c.id == existing[0]).values(**values))
+            else:
+                conn.execute(deliveries.insert().values(document=document, version=version, recipient=recipient,
+                                                        attempts=0, created_at=now, **values))
+
+    def finish(self, document: str, version: int, recipient: str, status: str, attempts: int,
+               detail: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(deliveries).where(
+                deliveries.c.document == document, deliveries.c.version == version,
+                deliveries.c.recipient == recipient).values(
+                status=status, attempts=deliveries.c.attempts + attempts, detail=detail, updated_at=_now()))
+
+    def rows(self, project: str | None = None, document: str | None = None) -> list[LedgerRow]:
+        query = select(*[c for c in deliveries.c if c.name not in ("id", "created_at")]).order_by(
+            deliveries.c.updated_at, deliveries.c.id)
+        if project:
+            query = query.where(deliveries.c.project == project)
+        if document:
+            query = query.where(deliveries.c.document == document)
+        with self.engine.connect() as conn:
+            return [LedgerRow(**row._mapping) for row in conn.execute(query)]
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,149 @@
+"""The e-mail that carries a document: Norwegian subject and body (plain text and HTML with the
+same content), attachments, Reply-To the secretariat and a deterministic Message-ID."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import UserError
+
+DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+PDF = ("application", "pdf")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A rendered document ready to send."""
+
+    key: str                 # council/project/kind-period
+    kind: str
+    title: str               # e.g. "Statusrapport"
+    subject_name: str        # project or council name
+    period_text: str
+    version: int
+    docx: Path
+    pdf: Path | None = None
+    key_figures: dict = field(default_factory=dict)
+
+    @property
+    def attachments(self) -> list[Path]:
+        return [p for p in (self.docx, self.pdf) if p is not None]
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for path in self.attachments:
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Sender:
+    address: str
+    name: str
+    reply_to: str
+    reply_to_name: str
+    organisation: str
+
+
+def single_line(value: str, what: str) -> str:
+    """Header values must be one line: a newline would let text inject headers."""
+    if "\n" in value or "\r" in value:
+        raise UserError(f"{what} contains a line break, which is not allowed in e-mail headers: {value!r}",
+                        field=what)
+    return value
+
+
+def _address(name: str, email: str, what: str) -> Address:
+    single_line(name, what)
+    single_line(email, what)
+    try:
+        user, domain = email.split("@", 1)
+        return Address(display_name=name if name != email else "", username=user, domain=domain)
+    except (ValueError, IndexError) as exc:
+        raise UserError(f"invalid e-mail address {email!r} ({exc})", field=what) from None
+
+
+def message_id(document: Document, email: str, domain: str) -> str:
+    """The same (document, version, recipient) always gets the same Message-ID."""
+    token = hashlib.sha256(f"{document.key}|v{document.version}|{email.casefold()}".encode()).hexdigest()[:32]
+    return f"<{token}.v{document.version}@{domain}>"
+
+
+def subject(document: Document) -> str:
+    text = f"{document.title}: {document.subject_name} – {document.period_text}"
+    if document.version > 1:
+        text += f" (versjon {document.version})"
+    return single_line(text, "subject")
+
+
+def body_lines(document: Document, recipient_name: str, cc_names: list[str], sender: Sender) -> list:
+    """The body as a list of paragraphs; a list item is a (label, value) tuple."""
+    parts: list = [f"Hei {recipient_name},",
+                   f"Vedlagt følger {document.title.lower()} for {document.subject_name} ({document.period_text})"
+                   + (f", versjon {document.version}." if document.version > 1 else ".")]
+    if document.key_figures:
+        parts.append("Nøkkeltall:")
+        parts.extend((k, str(v)) for k, v in document.key_figures.items())
+    if cc_names:
+        parts.append("Kopi til: " + ", ".join(cc_names) + ".")
+    parts.append(f"Spørsmål kan rettes til {sender.reply_to_name} ({sender.reply_to}); "
+                 "svar på denne e-posten går dit.")
+    parts.append(f"Med vennlig hilsen\n{sender.reply_to_name}\n{sender.organisation}")
+    return parts
+
+
+def _plain(parts: list) -> str:
+    out, in_list = [], False
+    for part in parts:
+        if isinstance(part, tuple):
+            out.append(f"- {part[0]}: {part[1]}")
+            in_list = True
+            continue
+        if in_list:
+            out.append("")
+            in_list = False
+        out.append(part)
+        out.append("")
+    return "\n".join(out).strip() + "\n"
+
+
+def _html(parts: list) -> str:
+    out, items = [], []
+    for part in parts:
+        if isinstance(part, tuple):
+            items.append(f"<li>{html.escape(part[0])}: {html.escape(part[1])}</li>")
+            continue
+        if items:
+            out.append("<ul>" + "".join(items) + "</ul>")
+            items = []
+        out.append("<p>" + html.escape(part).replace("\n", "<br>") + "</p>")
+    if items:
+        out.append("<ul>" + "".join(items) + "</ul>")
+    return "<!DOCTYPE html><html lang=\"nb\"><body>" + "".join(out) + "</body></html>"
+
+
+def compose(document: Document, recipient_name: str, recipient_email: str, cc_names: list[str],
+            sender: Sender, when: datetime | None = None) -> EmailMessage:
+    """One RFC 5322 message to one recipient with the document attached."""
+    msg = EmailMessage()
+    msg["Subject"] = subject(document)
+    msg["From"] = _address(sender.name, sender.address, "from_address")
+    msg["To"] = _address(recipient_name, recipient_email, "recipient")
+    msg["Reply-To"] = _address(sender.reply_to_name, sender.reply_to, "reply_to")
+    msg["Date"] = format_datetime(when or datetime.now(timezone.utc))
+    msg["Message-ID"] = message_id(document, recipient_email, sender.address.split("@", 1)[1])
+    msg["X-Grantflow-Document"] = single_line(f"{document.key} v{document.version}", "document")
+    parts = body_lines(document, recipient_name, cc_names, sender)
+    msg.set_content(_plain(parts))
+    msg.add_alternative(_html(parts), subtype="html")
+    for path in document.attachments:
+        maintype, subtype = PDF if path.suffix.lower() == ".pdf" else DOCX
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+    return msg

@@ -1,0 +1,176 @@
+"""Planning and carrying out a delivery (see the package docstring for the steps)."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Callable
+
+from .. import fmt
+from ..documents import kind as get_kind
+from ..documents.service import Produced
+from ..errors import UserError
+from ..models import Council, Project
+from ..register import Register, display_path
+from ..settings import RetrySettings, Settings
+from .ledger import SentLedger
+from .message import Document, Sender, compose
+from .recipients import Recipient, resolve
+from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
+
+
+@dataclass
+class PlannedMessage:
+    recipient: Recipient
+    message: EmailMessage
+
+
+@dataclass
+class DeliveryPlan:
+    """Who will get what; ``already`` had this version before and is left out."""
+
+    document: Document
+    project: Project | None
+    council: Council
+    messages: list[PlannedMessage]
+    already: list[Recipient]
+    approval_required: bool
+
+    def preview(self) -> str:
+        """What an approver needs to see: recipients, subject, attachments, key figures."""
+        lines = [f"Dokument: {self.document.title} – {self.document.subject_name} ({self.document.period_text}), "
+                 f"versjon {self.document.version}"]
+        if self.messages:
+            lines.append(f"Emne: {self.messages[0].message['Subject']}")
+        lines.append("Mottakere: " + (", ".join(f"{m.recipient.name} <{m.recipient.email}> ({m.recipient.role})"
+                                                for m in self.messages) or "ingen nye"))
+        if self.already:
+            lines.append("Har allerede fått denne versjonen: " + ", ".join(r.email for r in self.already))
+        lines.append("Vedlegg: " + ", ".join(p.name for p in self.document.attachments))
+        for key, value in self.document.key_figures.items():
+            lines.append(f"  {key}: {value}")
+        return "\n".join(lines)
+
+
+@dataclass
+class DeliveryReport:
+    document: str
+    version: int
+    transport: str
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.sent)} sent"]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} already had version {self.version}")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return f"{self.document} v{self.version} via {self.transport}: " + ", ".join(parts)
+
+
+def document_from(produced: Produced, register: Register) -> Document:
+    kind = get_kind(produced.kind)
+    if produced.project:
+        project = register.project(produced.project)
+        subject_name = project.name
+    else:
+        subject_name = register.council(produced.council).name
+    period_text = produced.period
+    if kind.name == "status":
+        from datetime import date
+        try:
+            period_text = fmt.long_date(date.fromisoformat(produced.period))
+        except ValueError:
+            pass
+    key = f"{produced.council}/{produced.project or '-'}/{produced.kind}-{produced.period}"
+    return Document(key, kind.name, kind.title, subject_name, period_text, produced.version, produced.docx,
+                    produced.pdf, dict(produced.key_figures))
+
+
+def sender_for(council: Council, settings: Settings) -> Sender:
+    reply = council.secretariat
+    if not reply.email:
+        raise UserError(f"the secretariat of {council.name} has no e-mail address (Reply-To)",
+                        field="secretariat.email")
+    return Sender(settings.delivery.from_address, settings.delivery.from_name or council.name, reply.email,
+                  reply.name, council.name)
+
+
+def plan(document: Document, project: Project | None, council: Council, settings: Settings,
+         ledger: SentLedger, resend: bool = False) -> DeliveryPlan:
+    recipients = resolve(document.kind, project, council, settings)
+    done = set() if resend else ledger.sent_to(document.key, document.version)
+    sender = sender_for(council, settings)
+    cc_names = [r.name for r in recipients if r.role == "cc"]
+    messages, already = [], []
+    for recipient in recipients:
+        if recipient.email.casefold() in done:
+            already.append(recipient)
+            continue
+        msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender)
+        messages.append(PlannedMessage(recipient, msg))
+    approval = settings.delivery.approval.get(document.kind, False)
+    return DeliveryPlan(document, project, council, messages, already, approval)
+
+
+def smtp_password(settings: Settings) -> str | None:
+    """The SMTP password from the environment (a Prefect Secret block is resolved by the flows)."""
+    return os.environ.get(settings.delivery.smtp.password_env) or None
+
+
+def make_transport(settings: Settings, name: str | None = None, password: str | None = None):
+    name = name or settings.delivery.transport
+    if name == "outbox":
+        return OutboxTransport(settings.outbox_dir())
+    if name == "smtp":
+        return SmtpTransport(settings.delivery.smtp, password if password is not None else smtp_password(settings),
+                             settings.delivery.from_address)
+    raise UserError(f"unknown transport {name!r} (use outbox or smtp)", field="--transport")
+
+
+def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySettings,
+            sleep: Callable[[float], None] = time.sleep) -> DeliveryReport:
+    """Send every planned message once; transient failures are retried with backoff."""
+    doc = plan_.document
+    report = DeliveryReport(doc.key, doc.version, transport.name, skipped=[r.email for r in plan_.already])
+    digest = doc.sha256()
+    try:
+        for item in plan_.messages:
+            recipient = item.recipient
+            ledger.begin(document=doc.key, kind=doc.kind, project=plan_.project.id if plan_.project else None,
+                         council=plan_.council.id, version=doc.version, document_hash=digest,
+                         recipient=recipient.email, role=recipient.role,
+                         message_id=item.message["Message-ID"], transport=transport.name)
+            attempts, detail, status = 0, None, "failed"
+            while True:
+                attempts += 1
+                try:
+                    detail = transport.send(item.message)
+                    status = "sent"
+                    break
+                except PermanentError as exc:
+                    detail = f"refused: {exc}"
+                    break
+                except TransientError as exc:
+                    detail = f"temporary failure: {exc}"
+                    if attempts >= retry.attempts:
+                        break
+                    backoff = retry.backoff_seconds or [1]
+                    sleep(backoff[min(attempts - 1, len(backoff) - 1)])
+                except UserError as exc:
+                    ledger.finish(doc.key, doc.version, recipient.email, "failed", attempts, str(exc))
+                    raise
+            ledger.finish(doc.key, doc.version, recipient.email, status, attempts, detail)
+            if status == "sent":
+                report.sent.append(recipient.email)
+            else:
+                report.failed.append((recipient.email, detail or "unknown error"))
+    finally:
+        transport.close()
+    return report
+
+

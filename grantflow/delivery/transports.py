@@ -1,0 +1,144 @@
+"""Transports: the outbox (RFC 5322 .eml files, the embedded default) and SMTP through yagmail.
+
+yagmail opens the connection (TLS, login); the message itself is ours (``message.compose``) and
+goes out with ``send_message`` so both transports carry byte-for-byte the same e-mail, and
+failures are classified here rather than swallowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import socket
+import ssl
+from email.message import EmailMessage
+from pathlib import Path
+
+import yagmail
+
+from ..errors import UserError
+from ..fileio import atomic_write
+from ..settings import SmtpSettings
+
+LOCALHOST = {"localhost", "127.0.0.1", "::1"}
+
+
+class TransientError(Exception):
+    """Worth retrying: 4xx, dropped connection, server down."""
+
+
+class PermanentError(Exception):
+    """Not worth retrying: 5xx (refused recipient, rejected message)."""
+
+
+class OutboxTransport:
+    """Writes each message as ``<outbox>/<message-id>.eml``; any mail client opens them."""
+
+    name = "outbox"
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def path_for(self, msg: EmailMessage) -> Path:
+        token = hashlib.sha256(msg["Message-ID"].encode()).hexdigest()[:16]
+        return self.folder / f"{token}.eml"
+
+    def send(self, msg: EmailMessage) -> str:
+        path = atomic_write(self.path_for(msg), msg.as_bytes())
+        return str(path)
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpTransport:
+    """SMTP with STARTTLS or SSL; plain only when explicitly allowed for a localhost relay."""
+
+    name = "smtp"
+
+    def __init__(self, settings: SmtpSettings, password: str | None, sender: str):
+        if settings.security == "none":
+            if not settings.allow_insecure_localhost:
+                raise UserError("SMTP without TLS is refused; set smtp.allow_insecure_localhost: true "
+                                "for a relay on this machine", field="delivery.smtp.security")
+            if settings.host not in LOCALHOST:
+                raise UserError(f"SMTP without TLS is only allowed to localhost, not {settings.host!r}",
+                                field="delivery.smtp.host")
+        if settings.username and not password:
+            raise UserError(f"no SMTP password: set the environment variable {settings.password_env} "
+                            "or smtp.password_block (a Prefect Secret block)", field="delivery.smtp")
+        self.settings = settings
+        self.password = password
+        self.sender = sender
+        self._client: yagmail.SMTP | None = None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.settings.ca_file:
+            context.load_verify_locations(self.settings.ca_file)
+        return context
+
+    def _connect(self) -> yagmail.SMTP:
+        s = self.settings
+        kwargs = {"timeout": s.timeout}
+        if s.security == "ssl":
+            kwargs["context"] = self._tls_context()
+        client = yagmail.SMTP(
+            user=s.username or self.sender, password=self.password or "", host=s.host, port=s.resolved_port(),
+            smtp_ssl=s.security == "ssl",
+            smtp_starttls={"context": self._tls_context()} if s.security == "starttls" else False,
+            smtp_skip_login=not s.username, soft_email_validation=False, **kwargs)
+        if s.username:
+            client.user = s.username   # yagmail appends '@gmail.com' to a bare user name
+        try:
+            client.login()
+        except smtplib.SMTPAuthenticationError:
+            raise UserError(f"SMTP login failed for {s.username!r} at {s.host}:{s.resolved_port()}: "
+                            f"wrong user name or password (check {s.password_env})",
+                            field="delivery.smtp") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise UserError(f"SMTP server {s.host} does not support what is configured ({exc}); "
+                            "check smtp.security", field="delivery.smtp.security") from None
+        except ssl.SSLError as exc:
+            raise UserError(f"TLS failed with {s.host}:{s.resolved_port()}: {exc.reason or exc}",
+                            field="delivery.smtp") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TransientError(f"cannot connect to {s.host}:{s.resolved_port()}: {exc}") from None
+        return client
+
+    def send(self, msg: EmailMessage) -> str:
+        if self._client is None:
+            self._client = self._connect()
+        try:
+            refused = self._client.smtp.send_message(msg, from_addr=self.sender)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            self._raise(code, text)
+        except smtplib.SMTPResponseException as exc:
+            self._reset()
+            self._raise(exc.smtp_code, exc.smtp_error)
+        except (smtplib.SMTPServerDisconnected, OSError, socket.timeout) as exc:
+            self._reset()
+            raise TransientError(f"connection lost: {exc}") from None
+        if refused:
+            code, text = next(iter(refused.values()))
+            self._raise(code, text)
+        return f"{self.settings.host}:{self.settings.resolved_port()}"
+
+    @staticmethod
+    def _raise(code: int, text) -> None:
+        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        if 400 <= code < 500:
+            raise TransientError(f"{code} {text}")
+        raise PermanentError(f"{code} {text}")
+
+    def _reset(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection may fail any way
+                pass
+        self._client = None
+
+    def close(self) -> None:
+        self._reset()

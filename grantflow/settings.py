@@ -1,0 +1,117 @@
+"""Installation settings: ``config/grantflow.yaml`` (all optional, sensible defaults).
+
+Secrets are never here: the SMTP password comes from the environment variable named in
+``smtp.password_env`` or from a Prefect Secret block named in ``smtp.password_block``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+
+from .errors import UserError
+from .models import Model, RecipientRule
+from .register import config_root, display_path, validation_findings
+from .yamlfile import load_yaml
+
+DEFAULT_RECIPIENTS = {
+    "status": RecipientRule(to=["steering_group"], cc=["leader"]),
+    "costsplit": RecipientRule(to=["steering_group"], cc=["leader"]),
+    "application": RecipientRule(to=["county_governor"], cc=["steering_group_leader"]),
+    "final": RecipientRule(to=["county_governor"], cc=["steering_group_leader"]),
+    "usage": RecipientRule(to=["county_governor"], cc=["secretariat"]),
+}
+
+
+def outputs_root(explicit: str | os.PathLike | None = None, configured: str | None = None) -> Path:
+    """Where documents go: the explicit --out, else $GRANTFLOW_OUTPUTS, else the configured folder."""
+    return Path(explicit or os.environ.get("GRANTFLOW_OUTPUTS") or configured or "outputs")
+
+
+class SmtpSettings(Model):
+    """How to reach the SMTP server. TLS is on unless explicitly off for a localhost relay."""
+
+    host: str = "localhost"
+    port: int | None = Field(None, description="Default 587 (starttls), 465 (ssl), 25 (none).")
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    allow_insecure_localhost: bool = Field(
+        False, description="Permit security: none, and only for 127.0.0.1/localhost/::1.")
+    username: str | None = Field(None, description="Login; empty for an unauthenticated relay.")
+    password_env: str = Field("GRANTFLOW_SMTP_PASSWORD", description="Environment variable with the password.")
+    password_block: str | None = Field(None, description="Name of a Prefect Secret block with the password.")
+    timeout: float = 30
+    ca_file: str | None = Field(None, description="Extra CA bundle for a private mail server's certificate.")
+
+    def resolved_port(self) -> int:
+        return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
+class RetrySettings(Model):
+    """Retries for transient SMTP failures (4xx, dropped connection, server down)."""
+
+    attempts: int = Field(4, ge=1, le=10)
+    backoff_seconds: list[float] = Field(default_factory=lambda: [2, 5, 15])
+
+
+class DeliverySettings(Model):
+    transport: Literal["outbox", "smtp"] = "outbox"
+    outbox: str | None = Field(None, description="Folder for .eml files; default <outputs>/outbox.")
+    ledger_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<outputs>/sent.db.")
+    from_address: str = "grantflow@localhost.localdomain"
+    from_name: str = "grantflow"
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    approval: dict[str, bool] = Field(
+        default_factory=lambda: {"application": True, "final": True, "usage": True,
+                                 "status": False, "costsplit": False},
+        description="Per kind: ask before sending (on by default for the county governor).")
+    recipients: dict[str, RecipientRule] = Field(default_factory=dict)
+
+    def recipient_rule(self, kind: str) -> RecipientRule:
+        return self.recipients.get(kind) or DEFAULT_RECIPIENTS.get(kind, RecipientRule())
+
+
+class DemoRun(Model):
+    """One document the demo produces."""
+
+    kind: str
+    project: str | None = None
+    council: str | None = None
+    period: str | None = None
+    as_of: date | None = None
+
+
+class Settings(Model):
+    outputs: str = "outputs"
+    include_personal_data: bool = Field(False, description="Phone numbers in public documents.")
+    deadline_shift: Literal["before", "after"] = Field(
+        "before", description="Where a deadline on a weekend or holiday moves.")
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    demo: list[DemoRun] = Field(default_factory=list)
+
+    def outputs_dir(self) -> Path:
+        return outputs_root(configured=self.outputs)
+
+    def outbox_dir(self) -> Path:
+        return Path(self.delivery.outbox) if self.delivery.outbox else self.outputs_dir() / "outbox"
+
+    def ledger_url(self) -> str:
+        return (os.environ.get("GRANTFLOW_LEDGER_URL") or self.delivery.ledger_url
+                or f"sqlite:///{(self.outputs_dir() / 'sent.db').resolve()}")
+
+
+def load_settings(config: str | os.PathLike | None = None) -> Settings:
+    """Read ``<config>/grantflow.yaml`` if it exists."""
+    path = config_root(config) / "grantflow.yaml"
+    if not path.exists():
+        return Settings()
+    doc = load_yaml(path, display_path(path))
+    try:
+        return Settings.model_validate(doc.data or {})
+    except ValidationError as exc:
+        first = validation_findings(exc, doc)[0]
+        raise UserError(first.message, file=first.file, line=first.line, field=first.field) from None

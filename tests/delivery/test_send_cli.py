@@ -1,0 +1,27 @@
+from grantflow.cli import main
+
+from ..conftest import CONFIG
+
+
+def test_send_to_outbox_then_nothing_then_ledger(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    args = ["--config", str(CONFIG), "send", "status", "smart-velferdsregion-nord-gudbrandsdal",
+            "--as-of", "2020-04-16"]
+    assert main(args) == 0
+    assert "v1 via outbox: 7 sent" in capsys.readouterr().out
+    assert len(list((tmp_path / "outputs" / "outbox").glob("*.eml"))) == 7
+    assert main(args) == 0
+    assert "nothing to send: all 7 recipient(s) already have" in capsys.readouterr().out
+    assert main(["--config", str(CONFIG), "sent", "smart-velferdsregion-nord-gudbrandsdal"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("radmann@") == 6 and "prosjektleder@nord-gudbrandsdal.example.no" in out
+
+
+def test_external_send_needs_approval(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    assert main(["--config", str(CONFIG), "send", "application", "kongsbergregionen-erp",
+                 "--transport", "smtp"]) == 1
+    captured = capsys.readouterr()
+    assert "Mottakere: Fylkesmannen i Buskerud <fmbupost@fylkesmannen.example.no> (to)" in captured.out
+    assert "needs approval" in captured.err and "--yes" in captured.err

@@ -1,0 +1,112 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 for the delivery tests; stops by itself."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from email import message_from_bytes, policy
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Recorder:
+    """Keeps what arrived; refuses the addresses in ``refuse`` with 550."""
+
+    def __init__(self, refuse=()):
+        self.arrived = []
+        self.refuse = {a.casefold() for a in refuse}
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.casefold() in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.arrived.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+    def messages(self):
+        return [message_from_bytes(content, policy=policy.default) for _, _, content in self.arrived]
+
+    def recipients(self):
+        return [r for _, rcpts, _ in self.arrived for r in rcpts]
+
+
+class Authenticator:
+    def __init__(self, user, password):
+        self.user, self.password = user.encode(), password.encode()
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login == self.user \
+            and auth_data.password == self.password
+        return AuthResult(success=ok, handled=False)
+
+
+class SmtpServer:
+    """Context manager: ``with SmtpServer() as server: ...`` (server.port, server.recorder)."""
+
+    def __init__(self, port=None, refuse=(), auth=None, tls=None):
+        self.port = port or free_port()
+        self.recorder = Recorder(refuse)
+        kwargs = {}
+        if auth:
+            kwargs = {"authenticator": Authenticator(*auth), "auth_require_tls": tls is not None}
+        if tls:
+            import ssl
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            kwargs.update(tls_context=context, require_starttls=True)
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, **kwargs)
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        try:
+            self.controller.stop()
+        except AssertionError:
+            pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def self_signed(folder):
+    """A certificate for 127.0.0.1 (and its key) to test STARTTLS; returns (cert, key) paths."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
