@@ -41,6 +41,16 @@ deliveries = Table(
 )
 
 
+watch_items = Table(
+    "watch_items", metadata,
+    Column("key", String(300), primary_key=True),
+    Column("status", String(10), nullable=False),      # done | failed
+    Column("runs", Integer, nullable=False, default=0),
+    Column("detail", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
 @dataclass(frozen=True)
 class LedgerRow:
     document: str
@@ -116,6 +126,25 @@ class SentLedger:
             query = query.where(deliveries.c.document == document)
         with self.engine.connect() as conn:
             return [LedgerRow(**row._mapping) for row in conn.execute(query)]
+
+    # ---- the deadline watch: which due items have run
+    def watch_done(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(select(watch_items.c.key).where(watch_items.c.status == "done"))}
+
+    def watch_record(self, key: str, status: str, detail: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(watch_items.c.runs).where(watch_items.c.key == key)).first()
+            if row is None:
+                conn.execute(watch_items.insert().values(key=key, status=status, runs=1, detail=detail,
+                                                         updated_at=_now()))
+            else:
+                conn.execute(update(watch_items).where(watch_items.c.key == key).values(
+                    status=status, runs=row[0] + 1, detail=detail, updated_at=_now()))
+
+    def watch_rows(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(watch_items).order_by(watch_items.c.key))]
 
     def close(self) -> None:
         self.engine.dispose()

@@ -147,3 +147,21 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
         maintype, subtype = PDF if path.suffix.lower() == ".pdf" else DOCX
         msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
     return msg
+
+
+def compose_reminder(key: str, day_token: str, subject_text: str, lines: list[str], to_name: str, to_email: str,
+                     sender: Sender, when: datetime | None = None) -> EmailMessage:
+    """A reminder to a person who must act (no attachment); one Message-ID per item and day."""
+    msg = EmailMessage()
+    msg["Subject"] = single_line(subject_text, "subject")
+    msg["From"] = _address(sender.name, sender.address, "from_address")
+    msg["To"] = _address(to_name, to_email, "recipient")
+    msg["Reply-To"] = _address(sender.reply_to_name, sender.reply_to, "reply_to")
+    msg["Date"] = format_datetime(when or datetime.now(timezone.utc))
+    token = hashlib.sha256(f"reminder|{key}|{day_token}|{to_email.casefold()}".encode()).hexdigest()[:32]
+    msg["Message-ID"] = f"<{token}.reminder@{sender.address.split('@', 1)[1]}>"
+    parts = [f"Hei {to_name},", *lines,
+             f"Med vennlig hilsen\n{sender.reply_to_name}\n{sender.organisation}"]
+    msg.set_content(_plain(parts))
+    msg.add_alternative(_html(parts), subtype="html")
+    return msg

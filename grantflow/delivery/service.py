@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Callable
@@ -16,7 +17,7 @@ from ..models import Council, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
 from .ledger import SentLedger
-from .message import Document, Sender, compose
+from .message import Document, Sender, compose, compose_reminder
 from .recipients import Recipient, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
 
@@ -133,11 +134,11 @@ def make_transport(settings: Settings, name: str | None = None, password: str | 
 
 
 def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySettings,
-            sleep: Callable[[float], None] = time.sleep) -> DeliveryReport:
+            sleep: Callable[[float], None] = time.sleep, digest: str | None = None) -> DeliveryReport:
     """Send every planned message once; transient failures are retried with backoff."""
     doc = plan_.document
     report = DeliveryReport(doc.key, doc.version, transport.name, skipped=[r.email for r in plan_.already])
-    digest = doc.sha256()
+    digest = digest or doc.sha256()
     try:
         for item in plan_.messages:
             recipient = item.recipient
@@ -174,3 +175,27 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
     return report
 
 
+
+
+def remind(item_key: str, day: str, title: str, project: Project, council: Council, problem: str, due_text: str,
+           settings: Settings, ledger: SentLedger, transport, retry: RetrySettings,
+           sleep: Callable[[float], None] = time.sleep) -> DeliveryReport:
+    """Tell the project leader that a due document needs their input; at most once per item and day."""
+    leader = project.leader
+    if not leader.email:
+        raise UserError(f"the project leader of {project.name} has no e-mail address", field="leader.email")
+    key = f"reminder/{item_key}/{day}"
+    report = DeliveryReport(key, 1, transport.name)
+    if leader.email.casefold() in ledger.sent_to(key, 1):
+        report.skipped.append(leader.email)
+        transport.close()
+        return report
+    lines = [f"{title} for {project.name} skal sendes innen {due_text}, men grantflow kunne ikke lage den:",
+             problem,
+             "Rett opp i dataene og kjør på nytt, eller vent til neste automatiske kjøring."]
+    msg = compose_reminder(item_key, day, f"Påminnelse: {title} for {project.name} trenger data", lines,
+                           leader.name, leader.email, sender_for(council, settings))
+    reminder = Document(key, "reminder", "Påminnelse", project.name, day, 1, Path(), None)
+    the_plan = DeliveryPlan(reminder, project, council,
+                            [PlannedMessage(Recipient(leader.name, leader.email, "to"), msg)], [], False)
+    return deliver(the_plan, transport, ledger, retry, sleep, digest="-")

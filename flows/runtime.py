@@ -1,0 +1,54 @@
+"""Runtime choices for Prefect runs, made once and documented here.
+
+- Heartbeats off for one-shot runs (``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` unset): a CLI run that
+  lasts seconds does not need the server to watch for a crashed process.
+- The task-run recorder off in the embedded (ephemeral) server: it costs ~1 s at the end of
+  every flow run to flush task states nobody reads in a one-shot run.
+- Analytics off; Prefect's own INFO logs quiet unless ``GRANTFLOW_VERBOSE`` is set.
+These apply to the embedded default only; against a real server (``PREFECT_API_URL``) Prefect's
+settings are left as the operator chose them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import warnings
+
+
+def quiet_environment() -> None:
+    """Set environment defaults before Prefect is imported (never overrides what is set)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    if not os.environ.get("GRANTFLOW_VERBOSE"):
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_INTERNAL_LEVEL", "ERROR")
+        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "ERROR")
+    if not os.environ.get("PREFECT_API_URL"):
+        os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
+
+
+@contextlib.contextmanager
+def one_shot():
+    """Settings for a single CLI run on the embedded server (see module docstring)."""
+    quiet_environment()
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    logging.getLogger("prefect.server").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def smtp_password(settings) -> str | None:
+    """The SMTP password: the environment variable, else the Prefect Secret block, else None."""
+    from grantflow.delivery.service import smtp_password as from_env
+
+    password = from_env(settings)
+    block = settings.delivery.smtp.password_block
+    if password or not block:
+        return password
+    from prefect.blocks.system import Secret
+
+    return Secret.load(block).get()
