@@ -88,8 +88,8 @@ def render_document(request, context, folder, pdf: bool, notes) -> Produced:
 
 
 @task(name="plan-delivery", cache_policy=NONE)
-def plan_delivery(produced: Produced, options: DeliveryOptions) -> tuple[str, int, bool, str]:
-    """Who would get it now: (preview, number of new recipients, approval needed, transport)."""
+def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
+    """Who would get it now: preview, new recipients, those who have it, approval needed, transport."""
     settings = load_settings(options.config)
     register = open_register(options.config)
     document = document_from(produced, register)
@@ -99,8 +99,9 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> tuple[str, in
         the_plan = plan(document, project, register.council(produced.council), settings, ledger, options.resend)
     finally:
         ledger.close()
-    transport = options.transport or settings.delivery.transport
-    return the_plan.preview(), len(the_plan.messages), the_plan.approval_required, transport
+    return {"preview": the_plan.preview(), "new": len(the_plan.messages), "key": document.key,
+            "already": [r.email for r in the_plan.already], "approval": the_plan.approval_required,
+            "transport": options.transport or settings.delivery.transport}
 
 
 @task(name="deliver", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
@@ -166,17 +167,19 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     produced = render_document(request, context, folder, options.pdf, notes)
     report, note = None, ""
     if options.send:
-        preview, count, needs_approval, transport = plan_delivery(produced, options)
-        if count == 0:
+        planned = plan_delivery(produced, options)
+        if planned["new"] == 0:
             note = "Ingen nye mottakere: alle har allerede denne versjonen."
-        elif needs_approval and transport != "outbox" and not options.approved:
+            report = DeliveryReport(planned["key"], produced.version, planned["transport"],
+                                    skipped=planned["already"])
+        elif planned["approval"] and planned["transport"] != "outbox" and not options.approved:
             answer = pause_flow_run(
                 wait_for_input=Approval.with_initial_data(
-                    description=f"**Godkjenn utsending**\n\n```\n{preview}\n```", approve=False),
+                    description=f"**Godkjenn utsending**\n\n```\n{planned['preview']}\n```", approve=False),
                 timeout=options.approval_timeout_seconds)
             if not answer.approve:
                 note = "Ikke godkjent" + (f": {answer.comment}" if answer.comment else "") + "; ikke sendt."
-        if not note:
+        if report is None and not note:
             report = deliver_document(produced, options)
     publish(produced, context, report, note)
     return {

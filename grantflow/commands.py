@@ -120,6 +120,36 @@ def _cmd_sent(args) -> int:
     return 0
 
 
+def _cmd_deadlines(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import fmt
+    from .deadlines import KIND_TITLES, calendar, holiday_name, to_ics, upcoming
+    from .fileio import atomic_write
+    from .register import open_register
+    from .settings import load_settings
+
+    settings = load_settings(args.config)
+    register = open_register(args.config)
+    start = parse_date(args.start, "--from") if args.start else date.today()
+    items = upcoming(calendar(register, settings.deadline_shift), start, args.days)
+    table = Table(title=f"Frister {fmt.short_date(start)} – {args.days} dager fram")
+    for col in ("Frist", "Opprinnelig", "Hva", "Prosjekt / råd", "Beskrivelse"):
+        table.add_column(col)
+    for item in items:
+        moved = f"{fmt.short_date(item.original)} ({holiday_name(item.original) or 'helg'})" if item.moved else ""
+        table.add_row(fmt.short_date(item.due), moved, KIND_TITLES[item.kind], item.project or item.council,
+                      item.description)
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    if not items:
+        print(f"no deadlines in the {args.days} days from {start.isoformat()}")
+    if args.ics:
+        path = atomic_write(args.ics, to_ics(items))
+        print(f"wrote {path} ({len(items)} event(s))")
+    return 0
+
+
 def _cmd_templates_check(args) -> int:
     from .documents.lint import check_templates
 
@@ -159,6 +189,15 @@ def register_commands(sub) -> None:
     p = sub.add_parser("sent", help="list the sent ledger")
     p.add_argument("project", nargs="?", help="only this project")
     p.set_defaults(func=_cmd_sent)
+
+    p = sub.add_parser("deadlines", help="list upcoming deadlines; export iCalendar for Outlook")
+    p.add_argument("--days", type=int, default=90)
+    p.add_argument("--from", dest="start", help="start date YYYY-MM-DD (default today)")
+    p.add_argument("--ics", help="write the deadlines to this .ics file")
+    p.set_defaults(func=_cmd_deadlines)
+
+    from flows.cli import register as register_orchestration
+    register_orchestration(sub, _document_arguments)
 
     p = sub.add_parser("templates", help="template tools")
     tsub = p.add_subparsers(dest="templates_command", required=True, metavar="ACTION")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
+
+# Prefect state for the whole test session lives in a temp dir (set before Prefect is imported).
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="grantflow-prefect-"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 @pytest.fixture

@@ -1,0 +1,60 @@
+"""deadline_watch with fixed as-of dates: the due flows run exactly once; bad data reminds."""
+
+from datetime import date
+from email import message_from_bytes, policy
+
+from flows.deadline_watch import deadline_watch
+from flows.documents import DeliveryOptions
+from grantflow.delivery.ledger import SentLedger
+
+from ..conftest import replace_in
+
+
+def eml(tmp_path):
+    return [message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in sorted((tmp_path / "outputs" / "outbox").glob("*.eml"))]
+
+
+def test_runs_due_items_once_and_is_idempotent(isolated, config_dir):
+    opts = DeliveryOptions(config=str(config_dir))
+    first = deadline_watch(as_of=date(2016, 10, 7), options=opts)
+    assert first["due"] == ["status:haugaland-velferdsteknologi:2016-10-07"] and first["ran"] == first["due"]
+    assert len(eml(isolated)) == 7
+    second = deadline_watch(as_of=date(2016, 10, 7), options=opts)
+    assert second["ran"] == [] and second["skipped"] == first["due"]
+    assert len(eml(isolated)) == 7
+    nothing = deadline_watch(as_of=date(2016, 7, 1), options=opts)
+    assert nothing["due"] == []
+
+
+def test_usage_report_is_due_per_council(isolated, config_dir):
+    opts = DeliveryOptions(config=str(config_dir))
+    result = deadline_watch(as_of=date(2020, 1, 6), options=opts)
+    assert result["ran"] == ["usage:nord-gudbrandsdal:2020-01-15"]
+    subjects = {m["Subject"] for m in eml(isolated)}
+    assert subjects == {"Rapportering om bruk av skjønnsmidler: Regionrådet i Nord-Gudbrandsdal – 2019"}
+    assert (isolated / "outputs/nord-gudbrandsdal/usage-2019.docx").exists()
+
+
+def test_bad_data_in_one_project_does_not_stop_the_others(isolated, scratch_config):
+    # Give Nord-Gudbrandsdal a meeting on the same day as Haugaland's, then break its ledger.
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml",
+               "dates: [2019-09-05", "dates: [2016-10-14, 2019-09-05")
+    with (scratch_config / "data/smart-velferdsregion-nord-gudbrandsdal/regnskap.csv").open("a", encoding="utf-8") as f:
+        f.write("01.04.2020;2020;Prosjektleder og prosessadministrasjon;Feil;-100;fm-innlandet;\n")
+    opts = DeliveryOptions(config=str(scratch_config))
+    result = deadline_watch(as_of=date(2016, 10, 7), options=opts)
+    assert result["ran"] == ["status:haugaland-velferdsteknologi:2016-10-07"]
+    (failed,) = result["failed"]
+    assert failed[0] == "status:smart-velferdsregion-nord-gudbrandsdal:2016-10-07"
+    assert "regnskap.csv:10: Beløp: negative amount" in failed[1]
+    reminders = [m for m in eml(isolated) if m["Subject"].startswith("Påminnelse")]
+    (reminder,) = reminders
+    assert reminder["To"].addresses[0].addr_spec == "prosjektleder@nord-gudbrandsdal.example.no"
+    assert "regnskap.csv:10" in reminder.get_body(("plain",)).get_content()
+    count = len(eml(isolated))
+    again = deadline_watch(as_of=date(2016, 10, 7), options=opts)       # same day: nothing new
+    assert again["ran"] == [] and len(again["failed"]) == 1 and len(eml(isolated)) == count
+    rows = {r["key"]: r for r in SentLedger(f"sqlite:///{isolated / 'sent.db'}").watch_rows()}
+    assert rows["status:smart-velferdsregion-nord-gudbrandsdal:2016-10-07"]["status"] == "failed"
+    assert rows["status:haugaland-velferdsteknologi:2016-10-07"]["status"] == "done"

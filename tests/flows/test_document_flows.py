@@ -1,0 +1,93 @@
+"""Each document flow end to end under prefect_test_harness, with the outbox and with aiosmtpd."""
+
+import asyncio
+from datetime import date
+from email import message_from_bytes, policy
+
+import pytest
+import yaml
+
+from flows.documents import (DeliveryOptions, application, cost_split, final_report, grant_usage_report,
+                             status_report)
+from grantflow.delivery.ledger import SentLedger
+
+from ..conftest import CONFIG
+from ..docx_text import all_text
+from ..smtp_server import SmtpServer, free_port
+
+
+def outbox(tmp_path):
+    return sorted((tmp_path / "outputs" / "outbox").glob("*.eml"))
+
+
+def artifact(key):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async def read():
+        async with get_client() as client:
+            return await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+    return asyncio.run(read())
+
+
+def test_status_report_flow_outbox(isolated):
+    opts = DeliveryOptions(config=str(CONFIG))
+    result = status_report(project="haugaland-velferdsteknologi", as_of=date(2016, 10, 7), options=opts)
+    assert result["docx"].endswith("haugaland-vekst/haugaland-velferdsteknologi/status-2016-10-07.docx")
+    assert len(result["sent"]) == 7 and not result["failed"]
+    files = outbox(isolated)
+    assert len(files) == 7
+    msg = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert msg["Subject"].startswith("Statusrapport: Velferdsteknologi Haugaland")
+    assert "Statusrapport" in all_text(result["docx"])
+    again = status_report(project="haugaland-velferdsteknologi", as_of=date(2016, 10, 7), options=opts)
+    assert again["sent"] == [] and len(again["skipped"]) == 7 and again["reused"]
+    assert len(outbox(isolated)) == 7
+    (summary,) = artifact("status-haugaland-velferdsteknologi")[:1]
+    assert "Statusrapport" in summary.data and "7 already had version 1" in summary.data
+    assert artifact("status-haugaland-velferdsteknologi-milestones")
+
+
+@pytest.mark.parametrize("flow,kwargs,expected", [
+    (application, {"project": "smart-velferdsregion-nord-gudbrandsdal"}, "application-2019.docx"),
+    (final_report, {"project": "kongsbergregionen-erp"}, "final-2014.docx"),
+    (cost_split, {"project": "haugaland-velferdsteknologi", "year": 2015}, "costsplit-2015.docx"),
+    (grant_usage_report, {"council": "nord-gudbrandsdal", "year": 2019}, "usage-2019.docx"),
+])
+def test_each_document_flow_to_outbox(isolated, flow, kwargs, expected):
+    result = flow(**kwargs, options=DeliveryOptions(config=str(CONFIG)))
+    assert result["docx"].endswith(expected) and result["sent"] and not result["failed"]
+    assert len(outbox(isolated)) == len(result["sent"])
+    rows = SentLedger(f"sqlite:///{isolated / 'sent.db'}").rows()
+    assert {r.recipient for r in rows} == set(result["sent"]) and {r.status for r in rows} == {"sent"}
+
+
+def test_status_report_flow_over_smtp(isolated, scratch_config):
+    port = free_port()
+    settings = yaml.safe_load((scratch_config / "grantflow.yaml").read_text(encoding="utf-8"))
+    settings["delivery"]["smtp"] = {"host": "127.0.0.1", "port": port, "security": "none",
+                                    "allow_insecure_localhost": True}
+    settings["delivery"]["transport"] = "smtp"
+    (scratch_config / "grantflow.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    with SmtpServer(port=port) as server:
+        result = status_report(project="smart-velferdsregion-nord-gudbrandsdal", as_of=date(2020, 4, 16),
+                               options=DeliveryOptions(config=str(scratch_config)))
+        assert len(result["sent"]) == 7
+        arrived = server.recorder.messages()
+        assert sorted(m["To"].addresses[0].addr_spec for m in arrived) == sorted(result["sent"])
+        docx = open(result["docx"], "rb").read()
+        assert all(next(m.iter_attachments()).get_content() == docx for m in arrived)
+        again = status_report(project="smart-velferdsregion-nord-gudbrandsdal", as_of=date(2020, 4, 16),
+                              options=DeliveryOptions(config=str(scratch_config)))
+        assert again["sent"] == [] and len(server.recorder.arrived) == 7
+
+
+def test_bad_data_fails_the_flow_with_a_clear_error(isolated, scratch_config):
+    from grantflow.errors import UserError
+
+    with (scratch_config / "data/kongsbergregionen-erp/milepaeler.csv").open("a", encoding="utf-8") as out:
+        out.write("5;halvveis;;\n")
+    with pytest.raises(UserError, match="unknown status 'halvveis'"):
+        status_report(project="kongsbergregionen-erp", as_of=date(2014, 8, 29),
+                      options=DeliveryOptions(config=str(scratch_config)))
+    assert not outbox(isolated)

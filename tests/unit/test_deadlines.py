@@ -1,0 +1,57 @@
+from datetime import date
+
+from icalendar import Calendar
+
+from grantflow.cli import main
+from grantflow.deadlines import calendar, due_on, shift_to_working_day, to_ics
+from grantflow.register import open_register
+
+from ..conftest import CONFIG, replace_in
+
+
+def test_holidays_and_weekends_move():
+    assert shift_to_working_day(date(2016, 5, 17)) == date(2016, 5, 13)   # Grunnlovsdag; the 16th is 2. pinsedag
+    assert shift_to_working_day(date(2016, 5, 17), "after") == date(2016, 5, 18)
+    assert shift_to_working_day(date(2017, 4, 14), "after") == date(2017, 4, 18)   # Langfredag → after Easter Monday
+    assert shift_to_working_day(date(2016, 12, 25)) == date(2016, 12, 23)
+    assert shift_to_working_day(date(2016, 10, 7)) == date(2016, 10, 7)            # a Friday stays
+
+
+def test_calendar_from_config(config_dir):
+    items = {i.key: i for i in calendar(open_register(config_dir))}
+    erp = items["status:kongsbergregionen-erp:2014-01-31"]          # meeting 6.2. - 5 days = Saturday 1.2.
+    assert erp.original == date(2014, 2, 1) and erp.moved
+    usage = items["usage:nord-gudbrandsdal:2020-01-15"]
+    assert usage.period == "2019" and usage.project is None
+    due = due_on(list(items.values()), date(2016, 10, 7))
+    assert [i.key for i in due] == ["status:haugaland-velferdsteknologi:2016-10-07"]
+
+
+def test_deadline_shift_direction_per_deadline(scratch_config):
+    replace_in(scratch_config / "projects/haugaland-velferdsteknologi.yaml",
+               "{kind: final, date: 2018-02-01, description: Sluttrapport}",
+               "{kind: final, date: 2018-02-03, description: Sluttrapport, shift: after}")
+    items = {i.key: i for i in calendar(open_register(scratch_config))}
+    assert "final:haugaland-velferdsteknologi:2018-02-05" in items      # Saturday → Monday
+
+
+def test_ics_parses_back(config_dir, tmp_path, capsys):
+    path = tmp_path / "frister.ics"
+    assert main(["--config", str(config_dir), "deadlines", "--from", "2016-01-01", "--days", "400",
+                 "--ics", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Statusrapport" in out and "frister.ics" in out
+    cal = Calendar.from_ical(path.read_bytes())
+    events = [c for c in cal.walk() if c.name == "VEVENT"]
+    summaries = [str(e["SUMMARY"]) for e in events]
+    assert any(s.startswith("Søknad om skjønnsmidler: Søknad om skjønnsmidler for år 2") for s in summaries)
+    starts = sorted(e.decoded("DTSTART") for e in events)
+    assert starts[0] == date(2016, 1, 15) and all(date(2016, 1, 1) <= d <= date(2017, 2, 4) for d in starts)
+    assert len({str(e["UID"]) for e in events}) == len(events)
+
+
+def test_to_ics_marks_moved_deadlines(config_dir):
+    items = [i for i in calendar(open_register(config_dir)) if i.moved][:1]
+    cal = Calendar.from_ical(to_ics(items))
+    (event,) = [c for c in cal.walk() if c.name == "VEVENT"]
+    assert "flyttet til" in str(event["DESCRIPTION"])
