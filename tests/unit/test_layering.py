@@ -1,0 +1,20 @@
+import subprocess
+import sys
+
+from ..conftest import ROOT
+
+CHECK = """
+import pkgutil, importlib, sys, grantflow
+for mod in pkgutil.walk_packages(grantflow.__path__, 'grantflow.'):
+    importlib.import_module(mod.name)
+from grantflow.cli import build_parser
+build_parser()
+bad = sorted(m for m in sys.modules if m == 'prefect' or m.startswith('prefect.'))
+print(len(bad))
+"""
+
+
+def test_domain_package_never_imports_prefect():
+    proc = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"
