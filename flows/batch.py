@@ -16,9 +16,23 @@ from prefect.cache_policies import NONE
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from grantflow.errors import UserError
-from grantflow.register import open_register
+from grantflow.register import Register, config_root, open_register
 
-from .documents import DeliveryOptions, run_name
+from flows.documents import DeliveryOptions, run_name
+
+
+_REGISTERS: dict[tuple, Register] = {}
+
+
+def cached_register(config: str | None) -> Register:
+    """The register, parsed once per worker process (again only when a YAML file changes)."""
+    root = config_root(config)
+    stamp = max((p.stat().st_mtime_ns for p in root.glob("*/*.y*ml")), default=0)
+    key = (str(root.resolve()), stamp)
+    if key not in _REGISTERS:
+        _REGISTERS.clear()
+        _REGISTERS[key] = open_register(config)
+    return _REGISTERS[key]
 
 
 @task(name="produce", cache_policy=NONE)
@@ -30,10 +44,10 @@ def produce_one(kind: str, project: str | None, council: str | None, period: str
     from grantflow.documents.service import build_context, prepare, render
     from grantflow.settings import load_settings
 
-    from .runtime import smtp_password
+    from flows.runtime import smtp_password
 
     settings = load_settings(options.config)
-    register = open_register(options.config)
+    register = cached_register(options.config)
     try:
         request, folder, notes = prepare(register, kind, project, council, period, as_of, today,
                                          options.out or settings.outputs_dir())
@@ -60,7 +74,7 @@ def produce_one(kind: str, project: str | None, council: str | None, period: str
 
 def select_projects(config: str | None, council: str | None, funder: str | None,
                     projects: list[str] | None) -> list[str]:
-    register = open_register(config)
+    register = cached_register(config)
     chosen = []
     for project in sorted(register.projects.values(), key=lambda p: p.id):
         if projects and project.id not in projects:
@@ -83,7 +97,7 @@ def batch(kind: str = "status", council: str | None = None, funder: str | None =
           options: DeliveryOptions = DeliveryOptions(send=False)) -> dict:
     """Produce ``kind`` for every selected project (or, for 'usage', every selected council)."""
     if kind == "usage":
-        register = open_register(options.config)
+        register = cached_register(options.config)
         targets = [(None, c) for c in sorted(register.councils) if not council or c == council]
     else:
         targets = [(p, None) for p in select_projects(options.config, council, funder, projects)]

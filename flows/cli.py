@@ -13,11 +13,11 @@ from pathlib import Path
 
 from grantflow.errors import UserError
 
-from .runtime import quiet_environment
+from flows.runtime import quiet_environment
 
 
 def _options(args, **extra):
-    from .documents import DeliveryOptions
+    from flows.documents import DeliveryOptions
 
     values = dict(config=args.config, out=getattr(args, "out", None), transport=getattr(args, "transport", None),
                   pdf=getattr(args, "pdf", False), resend=getattr(args, "resend", False),
@@ -46,8 +46,8 @@ def cmd_demo(args) -> int:
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         job = progress.add_task("Starter Prefect (innebygd server) …", total=len(runs))
-        from .documents import FLOWS
-        from .runtime import one_shot
+        from flows.documents import FLOWS
+        from flows.runtime import one_shot
 
         with one_shot():
             for run in runs:
@@ -111,7 +111,7 @@ def cmd_run(args) -> int:
     if os.environ.get("PREFECT_API_URL"):
         from prefect.deployments import run_deployment
 
-        from .deployments import DEPLOYMENTS, KIND_DEPLOYMENT
+        from flows.deployments import DEPLOYMENTS, KIND_DEPLOYMENT
 
         name = KIND_DEPLOYMENT[args.kind]
         flow_name = DEPLOYMENTS[name][1]
@@ -121,8 +121,8 @@ def cmd_run(args) -> int:
         print(f"flow run {run.name} ({run.id}): {run.state.name if run.state else 'scheduled'}")
         return 0 if args.no_wait or (run.state and run.state.is_completed()) else 1
     quiet_environment()
-    from .documents import FLOWS
-    from .runtime import one_shot
+    from flows.documents import FLOWS
+    from flows.runtime import one_shot
 
     with one_shot():
         result = FLOWS[args.kind](**{k: v for k, v in params.items() if v is not None}, options=options)
@@ -169,7 +169,7 @@ def cmd_serve(args) -> int:
     try:
         from prefect import serve
 
-        from .deployments import served
+        from flows.deployments import served
 
         serve(*served(), print_starting_message=False)
     except KeyboardInterrupt:

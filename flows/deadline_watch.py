@@ -24,8 +24,8 @@ from grantflow.errors import UserError
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 
-from .documents import DeliveryOptions, application, cost_split, final_report, grant_usage_report, status_report
-from .runtime import smtp_password
+from flows.documents import DeliveryOptions, application, cost_split, final_report, grant_usage_report, status_report
+from flows.runtime import smtp_password
 
 OSLO = ZoneInfo("Europe/Oslo")
 

@@ -27,9 +27,9 @@ def served():
     """Deployment objects for ``serve()``: every flow, the watch on its schedule with concurrency 1."""
     from prefect.client.schemas.schedules import CronSchedule
 
-    from .batch import batch
-    from .deadline_watch import deadline_watch
-    from .documents import application, cost_split, final_report, grant_usage_report, status_report
+    from flows.batch import batch
+    from flows.deadline_watch import deadline_watch
+    from flows.documents import application, cost_split, final_report, grant_usage_report, status_report
 
     flows = {"application": application, "status-report": status_report, "final-report": final_report,
              "grant-usage-report": grant_usage_report, "cost-split": cost_split, "batch": batch}

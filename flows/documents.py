@@ -25,7 +25,7 @@ from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 
-from .runtime import smtp_password
+from flows.runtime import smtp_password
 
 
 class DeliveryOptions(BaseModel):

@@ -31,6 +31,7 @@ class Column:
     kind: str           # "int" | "number" | "date" | "text" | "flag"
     required: bool = True
     aliases: tuple[str, ...] = ()
+    strip: bool = True   # free text shown as written need not be stripped (saves a pass)
 
 
 MILESTONE_COLUMNS = (
@@ -43,10 +44,11 @@ LEDGER_COLUMNS = (
     Column("Dato", "date"),
     Column("År", "int", required=False, aliases=("aar", "year")),
     Column("Kategori", "text", aliases=("budsjettkategori",)),
-    Column("Beskrivelse", "text", required=False, aliases=("tekst",)),
+    Column("Beskrivelse", "text", required=False, aliases=("tekst",), strip=False),
     Column("Beløp", "number", aliases=("belop", "beløp kr", "kr")),
     Column("Finansieringskilde", "text", required=False, aliases=("kilde",)),
     Column("Kreditnota", "flag", required=False, aliases=("kreditering", "kredit")),
+    Column("Prosjekt", "text", required=False, aliases=("prosjektkode", "prosjektnr")),
 )
 HOURS_COLUMNS = (
     Column("Dato", "date"),
@@ -85,13 +87,21 @@ def parse_numbers(values: pd.Series) -> pd.Series:
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
-    """Dates in d.m.yyyy or ISO form (or real date cells) to datetime64; others NaT."""
+    """Dates in d.m.yyyy or ISO form (or real date cells) to datetime64; others NaT.
+
+    Ledger dates repeat a lot, so each distinct text is parsed once.
+    """
     if pd.api.types.is_datetime64_any_dtype(values):
         return values
-    text = values.astype(str).str.strip()
+    codes, uniques = pd.factorize(values.astype(str).str.strip())
+    text = pd.Series(uniques, dtype=object)
     first = pd.to_datetime(text, format="%d.%m.%Y", errors="coerce")
     iso = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    return first.fillna(iso)
+    parsed = first.fillna(iso).to_numpy(dtype="datetime64[ns]")
+    out = pd.Series(parsed.take(codes), index=values.index)
+    if (codes < 0).any():
+        out[codes < 0] = pd.NaT
+    return out
 
 
 @dataclass
@@ -112,35 +122,46 @@ class Table:
                 raise UserError(item.message, file=item.file, line=item.line, field=item.field)
 
 
+def _column_map(headers, columns: tuple[Column, ...]) -> dict:
+    by_norm = {}
+    for col in columns:
+        for name in (col.name, *col.aliases):
+            by_norm[_norm(name)] = col
+    return {header: by_norm.get(_norm(header)) for header in headers}
+
+
+def _read_raw(path: Path, columns: tuple[Column, ...]) -> pd.DataFrame:
+    """The file as a frame. CSV goes through pandas' C parser with type inference (decimal comma);
+    blanks stay empty text except in numeric columns. What the fast parse cannot read as a number
+    (spaces, 'kr', decimal point) arrives as text and goes through ``parse_numbers``; a text
+    column that happens to look numeric is turned back into text in ``read_table``."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        raw = pd.read_excel(path, dtype=object, engine="openpyxl")
+        return raw.map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else v)
+    if suffix != ".csv":
+        raise ValueError("unsupported data file type (use .csv or .xlsx)")
+    sep = _sniff_sep(path)
+    headers = pd.read_csv(path, sep=sep, nrows=0, encoding="utf-8-sig").columns
+    mapping = _column_map(headers, columns)
+    numeric = [h for h, col in mapping.items() if col is not None and col.kind in ("int", "number")]
+    return pd.read_csv(path, sep=sep, keep_default_na=False, na_values={h: [""] for h in numeric},
+                       decimal=",", encoding="utf-8-sig")
+
+
 def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
     """Read a CSV (comma or semicolon) or XLSX file and type its columns."""
     shown = display_path(path)
     if not path.exists():
         raise UserError("data file not found", file=shown)
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            raw = pd.read_excel(path, dtype=object, engine="openpyxl")
-            raw = raw.map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else v)
-        elif path.suffix.lower() == ".csv":
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python",
-                              encoding="utf-8-sig") if path.stat().st_size < 2_000_000 else \
-                pd.read_csv(path, dtype=str, keep_default_na=False, sep=_sniff_sep(path),
-                            encoding="utf-8-sig")
-        else:
-            raise UserError("unsupported data file type (use .csv or .xlsx)", file=shown)
-    except UserError:
-        raise
+        raw = _read_raw(path, columns)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise UserError(f"cannot read data file: {exc}".splitlines()[0], file=shown) from None
 
     findings: list[Finding] = []
-    by_norm = {}
-    for col in columns:
-        for name in (col.name, *col.aliases):
-            by_norm[_norm(name)] = col
     rename = {}
-    for header in raw.columns:
-        col = by_norm.get(_norm(header))
+    for header, col in _column_map(raw.columns, columns).items():
         if col is None:
             findings.append(Finding("warning", shown, 1, str(header),
                                     "unknown column, ignored (expected: "
@@ -161,7 +182,15 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
         if col.name not in rename.values():
             continue
         source = frame[col.name]
-        blank = source.astype(str).str.strip().isin(["", "nan", "NaT", "None"])
+        typed = pd.api.types.is_numeric_dtype(source) or pd.api.types.is_datetime64_any_dtype(source)
+        if typed:
+            text, blank = None, source.isna()
+        elif col.kind == "date" or not col.strip:
+            text = source.astype(str)           # dates are stripped per distinct value in parse_dates
+            blank = source.isna() | (text == "")
+        else:
+            text = source.astype(str).str.strip()
+            blank = source.isna() | (text == "")
         if col.kind == "int" or col.kind == "number":
             parsed = parse_numbers(source)
             if col.kind == "int":
@@ -173,10 +202,12 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
             wrong = parsed.isna() & ~blank
             what = "a date (dd.mm.åååå or åååå-mm-dd)"
         elif col.kind == "flag":
-            parsed = source.astype(str).str.strip().str.casefold().isin(_TRUE)
+            parsed = pd.Series(False, index=frame.index)
+            if not blank.all():
+                parsed = source.astype(str).str.strip().str.casefold().isin(_TRUE)
             wrong = pd.Series(False, index=frame.index)
         else:
-            parsed = source.astype(str).str.strip().where(~blank, "")
+            parsed = text.where(~blank, "") if text is not None else source.astype(str)
             wrong = pd.Series(False, index=frame.index)
         missing = blank & col.required
         for idx in frame.index[wrong]:
@@ -187,7 +218,7 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
         bad |= wrong | missing
         frame[col.name] = parsed
     frame = frame.assign(_row=rows)
-    return Table(shown, frame[~bad].copy(), findings)
+    return Table(shown, frame[~bad].copy() if bad.any() else frame, findings)
 
 
 def _sniff_sep(path: Path) -> str:
@@ -253,6 +284,29 @@ def read_hours(path: Path) -> Table:
     return table
 
 
+_LEDGERS: dict[tuple, Table] = {}
+
+
+def read_ledger_cached(path: Path) -> Table:
+    """``read_ledger`` once per file version and process: a ledger shared by many projects (an
+    export from the accounting system) is parsed once, not once per project."""
+    stat = path.stat() if path.exists() else None
+    key = (str(path), stat.st_mtime_ns, stat.st_size) if stat else (str(path),)
+    if key not in _LEDGERS:
+        if len(_LEDGERS) >= 4:
+            _LEDGERS.pop(next(iter(_LEDGERS)))
+        _LEDGERS[key] = read_ledger(path)
+    return _LEDGERS[key]
+
+
+def project_ledger(table: Table, code: str) -> Table:
+    """The project's rows of a ledger: all of them, or those whose Prosjekt column is ``code``."""
+    frame = table.frame
+    if not (frame["Prosjekt"] != "").any():
+        return table
+    return Table(table.file, frame[frame["Prosjekt"].str.casefold() == code.casefold()], list(table.findings))
+
+
 @dataclass
 class ProjectData:
     """Everything collected for one project; tables are None when the project names no file."""
@@ -279,7 +333,8 @@ def collect(register, project) -> ProjectData:
     if files.milestones:
         data.milestones = read_milestones(register.data_path(files.milestones))
     if files.ledger:
-        data.ledger = read_ledger(register.data_path(files.ledger))
+        data.ledger = project_ledger(read_ledger_cached(register.data_path(files.ledger)),
+                                     files.ledger_code or project.id)
     if files.hours:
         data.hours = read_hours(register.data_path(files.hours))
     if files.notes:

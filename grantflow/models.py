@@ -265,6 +265,9 @@ class DataFiles(Model):
 
     milestones: str | None = Field(None, description="Milestone progress: Milepæl, Status, Faktisk dato, Kommentar.")
     ledger: str | None = Field(None, description="Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde.")
+    ledger_code: str | None = Field(
+        None, description="In a ledger shared by several projects (with a Prosjekt column): this project's "
+                          "code there. Default: the project id.")
     hours: str | None = Field(None, description="Own effort hours: Dato, Kommune, Timer.")
     notes: str | None = Field(None, description="YAML with status notes and the final evaluation (see ProjectNotes).")
 

@@ -272,6 +272,13 @@ def title_block(b: Builder, rows: list[tuple[str, str]]):
 YEAR_TABLE = "grantflow:year-columns"
 
 
+def risk_table(b: Builder, rows: str, empty: str):
+    """Risks with S, K and the computed RF coloured by level."""
+    b.table(["Risiko", "S", "K", "RF", "Tiltak"],
+            ["{{ r.risk }}", "{{ r.s }}", "{{ r.k }}", "{% cellbg r.color %}{{ r.rf }}", "{{ r.mitigation }}"],
+            f"r in {rows}", widths=[4.6, 0.9, 0.9, 1.1, 9.5], numeric={1, 2, 3}, empty=empty)
+
+
 def year_table(b: Builder, first: str, rows: str, years: str, total_cells: str, total_label: str = "Sum"):
     head = [first, f"{{%tc for y in {years} %}}", "{{ y }}", "{%tc endfor %}", "Sum"]
     body = ["{{ r.label }}", "{%tc for c in r.cells %}", "{{ c }}", "{%tc endfor %}", "{{ r.total }}"]
@@ -336,10 +343,7 @@ def application() -> Builder:
             widths=[1.3, 3.7, 12], empty="Ingen milepæler er lagt inn.")
     b.h1("7. Risikoanalyse")
     b.p("Sannsynlighet (S) og konsekvens (K) på en skala 1–5; risikofaktor RF = S × K.", style="Small")
-    b.table(["Risiko", "S", "K", "RF", "Tiltak"],
-            ["{{ r.risk }}", "{{ r.s }}", "{{ r.k }}", "{% cellbg r.color %}{{ r.rf }}", "{{ r.mitigation }}"],
-            "r in risks", widths=[4.6, 0.9, 0.9, 1.1, 9.5], numeric={1, 2, 3},
-            empty="Prosjektplanen har ingen risikotabell.")
+    risk_table(b, "risks", "Prosjektplanen har ingen risikotabell.")
     b.tag("{%p if success_factors %}")
     b.h2("Kritiske suksessfaktorer")
     b.bullets("f in success_factors", "{{ f }}")
@@ -395,10 +399,7 @@ def status() -> Builder:
           ("Egeninnsats (timer til nå)", "{{ economy.hours }}")], widths=(6.0, None))
     b.p("{{ chart_budget }}")
     b.h1("4. Største risikoer")
-    b.table(["Risiko", "S", "K", "RF", "Tiltak"],
-            ["{{ r.risk }}", "{{ r.s }}", "{{ r.k }}", "{% cellbg r.color %}{{ r.rf }}", "{{ r.mitigation }}"],
-            "r in top_risks", widths=[4.6, 0.9, 0.9, 1.1, 9.5], numeric={1, 2, 3},
-            empty="Ingen risikoer er registrert.")
+    risk_table(b, "top_risks", "Ingen risikoer er registrert.")
     b.h1("5. Avvik og beslutninger")
     b.h2("Avvik")
     b.bullets("d in deviations", "{{ d }}", empty="Ingen avvik.")

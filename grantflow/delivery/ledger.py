@@ -7,6 +7,7 @@ shows at most one copy.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -81,7 +82,13 @@ class SentLedger:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = create_engine(url, future=True)
-            metadata.create_all(self.engine)
+            try:
+                metadata.create_all(self.engine)
+            except SQLAlchemyError:
+                # Several workers creating the tables at once race on PostgreSQL's catalog; the
+                # loser finds them made on a second look.
+                time.sleep(0.5)
+                metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
             raise UserError(f"cannot open the sent ledger at {url}: {exc.__class__.__name__}: {exc}".splitlines()[0],
                             field="delivery.ledger_url") from None

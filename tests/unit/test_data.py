@@ -85,3 +85,22 @@ def test_missing_file_is_a_user_error(tmp_path):
     other.write_text("a", encoding="utf-8")
     with pytest.raises(UserError, match="unsupported"):
         read_ledger(other)
+
+
+def test_shared_ledger_is_split_by_project(scratch_config):
+    from grantflow.data import collect
+    from grantflow.register import open_register
+
+    shared = scratch_config / "data" / "felles-regnskap.csv"
+    shared.write_text(
+        "Dato;Kategori;Beløp;Prosjekt\n"
+        "01.03.2014;Prosjektledelse;1000;kongsbergregionen-erp\n"
+        "02.03.2014;Prosjektledelse;2000;ANNET\n"
+        "03.03.2014;Vedlikehold programvare;500;Kongsbergregionen-ERP\n", encoding="utf-8")
+    path = scratch_config / "projects" / "kongsbergregionen-erp.yaml"
+    text = path.read_text(encoding="utf-8").replace("ledger: data/kongsbergregionen-erp/regnskap.xlsx",
+                                                    "ledger: data/felles-regnskap.csv")
+    path.write_text(text, encoding="utf-8")
+    register = open_register(scratch_config)
+    data = collect(register, register.project("kongsbergregionen-erp"))
+    assert data.ledger.frame["Beløp"].tolist() == [1000.0, 500.0]
