@@ -69,7 +69,7 @@ def _cmd_send(args) -> int:
     document = document_from(produced, register)
     project = register.project(produced.project) if produced.project else None
     council = register.council(produced.council)
-    transport = make_transport(settings, args.transport)
+    transport_name = args.transport or settings.delivery.transport
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document, project, council, settings, ledger, resend=args.resend)
@@ -77,7 +77,7 @@ def _cmd_send(args) -> int:
             print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
                   f"{document.key} version {document.version} (use --resend to send again)")
             return 0
-        if the_plan.approval_required and transport.name != "outbox" and not args.yes:
+        if the_plan.approval_required and transport_name != "outbox" and not args.yes:
             print(the_plan.preview())
             if not sys.stdin.isatty():
                 raise UserError("sending this kind needs approval: run interactively or add --yes", field="--yes")
@@ -85,7 +85,7 @@ def _cmd_send(args) -> int:
             if answer not in ("j", "ja", "y", "yes"):
                 print("not sent")
                 return 1
-        report = deliver(the_plan, transport, ledger, settings.delivery.retry)
+        report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry)
     finally:
         ledger.close()
     print(report.summary())
