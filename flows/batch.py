@@ -50,7 +50,7 @@ def produce_one(kind: str, project: str | None, council: str | None, period: str
     register = cached_register(options.config)
     try:
         request, folder, notes = prepare(register, kind, project, council, period, as_of, today,
-                                         options.out or settings.outputs_dir())
+                                         options.out or settings.outputs_dir(), settings.include_personal_data)
         produced = render(request, build_context(request), folder, pdf=options.pdf, notes=notes)
     except UserError as exc:
         return {"project": project, "council": council, "error": str(exc)}

@@ -67,7 +67,8 @@ def collect_and_check(kind: str, project: str | None, council: str | None, perio
     settings = load_settings(options.config)
     register = open_register(options.config)
     out = options.out or settings.outputs_dir()
-    request, folder, notes = prepare(register, kind, project, council, period, as_of, today, out)
+    request, folder, notes = prepare(register, kind, project, council, period, as_of, today, out,
+                                     settings.include_personal_data)
     if notes:
         # The findings are listed in the run's artifact; one log line says they exist.
         errors = sum(n.severity == "error" for n in notes)

@@ -33,14 +33,15 @@ def _produce(args):
         if args.year is None and not args.period:
             raise UserError("give --year for the usage report", field="--year")
         period = str(args.year) if args.year is not None else args.period
-        produced = produce(register, "usage", council_id=args.council, period=period, out=out, pdf=args.pdf)
+        produced = produce(register, "usage", council_id=args.council, period=period, out=out, pdf=args.pdf,
+                           include_personal_data=settings.include_personal_data)
     else:
         if not args.project:
             raise UserError(f"'{args.command} {args.kind}' needs a PROJECT", field="PROJECT")
         as_of = parse_date(args.as_of) if args.as_of else None
         period = args.period or (str(args.year) if args.year else None)
         produced = produce(register, args.kind, project_id=args.project, period=period, as_of=as_of,
-                           out=out, pdf=args.pdf)
+                           out=out, pdf=args.pdf, include_personal_data=settings.include_personal_data)
     return settings, register, produced
 
 

@@ -15,23 +15,24 @@ from .common import Context, DocumentRequest
 
 @dataclass(frozen=True)
 class DocumentKind:
-    """A kind of document: CLI name, Norwegian title, template file, builder, scope."""
+    """A kind of document: CLI name, Norwegian title, template file, builder, scope.
+
+    Who receives it is configuration (``settings.DEFAULT_RECIPIENTS``), not part of the kind.
+    """
 
     name: str
     title: str
     template: str
     build: Callable[[DocumentRequest], Context]
     scope: str = "project"          # "project" or "council"
-    recipients: str = "steering_group"   # default audience: steering_group | county_governor
 
 
 KINDS: dict[str, DocumentKind] = {k.name: k for k in (
-    DocumentKind("application", "Søknad om skjønnsmidler", "soknad.docx", application.build,
-                 recipients="county_governor"),
+    DocumentKind("application", "Søknad om skjønnsmidler", "soknad.docx", application.build),
     DocumentKind("status", "Statusrapport", "statusrapport.docx", status_report.build),
-    DocumentKind("final", "Sluttrapport", "sluttrapport.docx", final_report.build, recipients="county_governor"),
+    DocumentKind("final", "Sluttrapport", "sluttrapport.docx", final_report.build),
     DocumentKind("usage", "Rapportering om bruk av skjønnsmidler", "skjonnsmidler-bruk.docx", grant_usage.build,
-                 scope="council", recipients="county_governor"),
+                 scope="council"),
     DocumentKind("costsplit", "Kostnadsfordeling", "kostnadsfordeling.docx", cost_split.build),
 )}
 

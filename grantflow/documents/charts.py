@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import matplotlib.dates as mdates
@@ -43,7 +43,6 @@ class TimelineChart:
     status: tuple[str, ...]
     as_of: date
     title: str = "Milepæler: plan og faktisk"
-    extra: dict = field(default_factory=dict)
 
 
 DPI = 130

@@ -138,7 +138,8 @@ def content_hash(context: Context, template: Path) -> str:
 
 def prepare(register: Register, kind_name: str, project_id: str | None = None, council_id: str | None = None,
             period: str | None = None, as_of: date | None = None, today: date | None = None,
-            out: str | os.PathLike | None = None) -> tuple[DocumentRequest, Path, list[Finding]]:
+            out: str | os.PathLike | None = None,
+            include_personal_data: bool = False) -> tuple[DocumentRequest, Path, list[Finding]]:
     """Collect and check the data and assemble the request for a context builder."""
     kind = get_kind(kind_name)
     today = today or date.today()
@@ -174,6 +175,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
     before = when.isoformat() if kind.name in ("status", "final") else per.label
     prev = previous_record(folder, kind.name, before)
     request.previous = (prev or {}).get("snapshot")
+    request.include_personal_data = include_personal_data
     return request, folder, notes
 
 
@@ -232,12 +234,9 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
 
 def produce(register: Register, kind_name: str, project_id: str | None = None, council_id: str | None = None,
             period: str | None = None, as_of: date | None = None, out: str | os.PathLike | None = None,
-            pdf: bool = False, today: date | None = None) -> Produced:
+            pdf: bool = False, today: date | None = None, include_personal_data: bool = False) -> Produced:
     """The whole chain for one document (what ``grantflow render`` runs)."""
-    request, folder, notes = prepare(register, kind_name, project_id, council_id, period, as_of, today, out)
+    request, folder, notes = prepare(register, kind_name, project_id, council_id, period, as_of, today, out,
+                                     include_personal_data)
     context = build_context(request)
     return render(request, context, folder, pdf=pdf, notes=notes)
-
-
-def shown(path: Path) -> str:
-    return display_path(path)

@@ -1,0 +1,22 @@
+"""prefect.yaml and flows/deployments.py (what `grantflow serve` runs) declare the same deployments."""
+
+import yaml
+
+from flows.deployments import DEPLOYMENTS, KIND_DEPLOYMENT, TIMEZONE, WATCH_CRON
+
+from ..conftest import ROOT
+
+
+def test_prefect_yaml_matches_served_deployments():
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    declared = {d["name"]: d for d in spec["deployments"]}
+    assert set(declared) == set(DEPLOYMENTS)
+    for name, (entrypoint, _flow) in DEPLOYMENTS.items():
+        assert declared[name]["entrypoint"] == entrypoint
+        path, func = entrypoint.split(":")
+        assert f"def {func}(" in (ROOT / path).read_text(encoding="utf-8")
+        assert declared[name]["work_pool"]["name"] == "grantflow"
+    (schedule,) = declared["deadline-watch"]["schedules"]
+    assert (schedule["cron"], schedule["timezone"]) == (WATCH_CRON, TIMEZONE)
+    assert declared["deadline-watch"]["concurrency_limit"] == 1
+    assert set(KIND_DEPLOYMENT.values()) <= set(DEPLOYMENTS)
