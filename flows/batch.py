@@ -8,7 +8,9 @@ imported once per process. Pick the pool with ``make_batch(workers, executor)``.
 
 from __future__ import annotations
 
+import time
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 from prefect import flow, task
@@ -21,18 +23,23 @@ from grantflow.register import Register, config_root, open_register
 from flows.documents import DeliveryOptions, run_name
 
 
-_REGISTERS: dict[tuple, Register] = {}
+_REGISTERS: dict[str, tuple[float, int, Register]] = {}
+RECHECK_SECONDS = 5.0
 
 
 def cached_register(config: str | None) -> Register:
-    """The register, parsed once per worker process (again only when a YAML file changes)."""
-    root = config_root(config)
-    stamp = max((p.stat().st_mtime_ns for p in root.glob("*/*.y*ml")), default=0)
-    key = (str(root.resolve()), stamp)
-    if key not in _REGISTERS:
-        _REGISTERS.clear()
-        _REGISTERS[key] = open_register(config)
-    return _REGISTERS[key]
+    """The register, parsed once per worker process; re-read when a YAML file changed (looked
+    for at most every few seconds, since a batch of a thousand tasks would stat every file each time)."""
+    root = str(config_root(config).resolve())
+    now = time.monotonic()
+    cached = _REGISTERS.get(root)
+    if cached and now - cached[0] < RECHECK_SECONDS:
+        return cached[2]
+    stamp = max((p.stat().st_mtime_ns for p in Path(root).glob("*/*.y*ml")), default=0)
+    if not cached or cached[1] != stamp:
+        cached = (now, stamp, open_register(config))
+    _REGISTERS[root] = (now, cached[1], cached[2])
+    return cached[2]
 
 
 @task(name="produce", cache_policy=NONE)

@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from ..data import ProjectData, collect
@@ -123,6 +124,15 @@ def previous_record(folder: Path, kind: str, before: str) -> dict | None:
     return max(earlier, key=_sort_key) if earlier else None
 
 
+def template_digest(template: Path) -> str:
+    return _digest(str(template), template.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _digest(path: str, mtime_ns: int) -> str:
+    return hashlib.sha256(template_bytes(Path(path))).hexdigest()
+
+
 def content_hash(context: Context, template: Path) -> str:
     """What makes two renders the same document: values (less date/version), charts, template."""
     values = dict(context.values)
@@ -131,7 +141,7 @@ def content_hash(context: Context, template: Path) -> str:
     doc.pop("version", None)
     values["doc"] = doc
     payload = json.dumps({"values": values, "charts": {k: repr(v) for k, v in sorted(context.charts.items())},
-                          "template": hashlib.sha256(template_bytes(template)).hexdigest()},
+                          "template": template_digest(template)},
                          sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
