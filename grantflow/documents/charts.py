@@ -75,7 +75,7 @@ def budget_png(chart: BudgetChart) -> bytes:
     ax.set_xlabel(f"Beløp {fmt.unit_label(chart.unit)}", fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
     fig.suptitle(chart.title, fontsize=10, x=0.02, ha="left")
-    fig.legend(fontsize=8, loc="lower center", ncol=2, frameon=False)
+    fig.legend(fontsize=8, loc="upper right", ncol=2, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
@@ -84,7 +84,7 @@ def timeline_png(chart: TimelineChart) -> bytes:
     n = len(chart.labels)
     height = 1.2 + 0.3 * max(n, 1)
     fig = _figure(7.0, height)
-    ax = fig.add_axes((0.36, 0.55 / height, 0.60, 1 - 1.05 / height))
+    ax = fig.add_axes((0.42, 0.55 / height, 0.55, 1 - 1.05 / height))
     colors = {"done": GREEN, "late": RED, "on_track": BLUE, "not_started": GREY}
     ys = list(range(n))
     edge = [colors[s] for s in chart.status]
@@ -95,7 +95,7 @@ def timeline_png(chart: TimelineChart) -> bytes:
                   linewidth=1.2, zorder=2)
         ax.scatter([d[1] for d in done], [d[2] for d in done], s=36, c=[d[3] for d in done], zorder=3)
     ax.axvline(chart.as_of, color=AMBER, linestyle="--", linewidth=1)
-    ax.text(chart.as_of, -0.9, " rapportdato", color=AMBER, fontsize=7, va="center")
+    ax.text(chart.as_of, -0.9, "rapportdato ", color=AMBER, fontsize=7, va="center", ha="right")
     ax.set_yticks(ys, chart.labels, fontsize=8)
     ax.set_ylim(n - 0.5, -1.3)
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=8))

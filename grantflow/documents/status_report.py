@@ -41,7 +41,7 @@ def charts_for(project, statuses, econ, as_of) -> dict:
     }
 
 
-def _short(text: str, width: int = 42) -> str:
+def _short(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
