@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -163,6 +165,13 @@ def cmd_serve(args) -> int:
                 raise UserError(f"the Prefect server did not start (see {log})")
             time.sleep(0.5)
     os.environ["PREFECT_API_URL"] = api
+
+    def stop(signum, frame):              # systemd stops services with SIGTERM
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    # Prefect's runner stops itself on SIGTERM and warns about an un-awaited coroutine on the way.
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     print(f"Prefect UI: {api.removesuffix('/api')}  ·  deadline_watch runs weekdays 07:00 Europe/Oslo")
     print("Serving the grantflow deployments; stop with Ctrl-C.", flush=True)
     quiet_environment()
