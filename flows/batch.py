@@ -46,8 +46,7 @@ def cached_register(config: str | None) -> Register:
 def produce_one(kind: str, project: str | None, council: str | None, period: str | None, as_of: date | None,
                 options: DeliveryOptions, today: date | None = None) -> dict:
     """Collect, build, render (and deliver, when asked) one document."""
-    from grantflow.delivery.ledger import SentLedger
-    from grantflow.delivery.service import deliver, document_from, make_transport, plan
+    from grantflow.delivery.service import send_produced
     from grantflow.documents.service import build_context, prepare, render
     from grantflow.settings import load_settings
 
@@ -65,16 +64,8 @@ def produce_one(kind: str, project: str | None, council: str | None, period: str
               "version": produced.version, "reused": produced.reused, "sent": [], "failed": []}
     if options.send:
         transport = options.transport or settings.delivery.transport
-        ledger = SentLedger(settings.ledger_url())
-        try:
-            the_plan = plan(document_from(produced, register),
-                            register.project(produced.project) if produced.project else None,
-                            register.council(produced.council), settings, ledger, options.resend)
-            report = deliver(the_plan, make_transport(settings, transport, smtp_password(settings)
-                                                      if transport == "smtp" else None),
-                             ledger, settings.delivery.retry)
-        finally:
-            ledger.close()
+        password = smtp_password(settings) if transport == "smtp" else None
+        report = send_produced(produced, register, settings, transport, password, options.resend)
         result.update(sent=report.sent, failed=report.failed)
     return result
 

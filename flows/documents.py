@@ -19,7 +19,7 @@ from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
 from grantflow.delivery.ledger import SentLedger
-from grantflow.delivery.service import DeliveryReport, deliver, document_from, make_transport, plan
+from grantflow.delivery.service import DeliveryReport, document_from, plan, send_produced
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.register import open_register
@@ -109,17 +109,10 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
 def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryReport:
     """Send to everyone who does not have this version yet and record it in the ledger."""
     settings = load_settings(options.config)
-    register = open_register(options.config)
-    document = document_from(produced, register)
-    project = register.project(produced.project) if produced.project else None
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
-    ledger = SentLedger(settings.ledger_url())
-    try:
-        the_plan = plan(document, project, register.council(produced.council), settings, ledger, options.resend)
-        report = deliver(the_plan, make_transport(settings, transport_name, password), ledger, settings.delivery.retry)
-    finally:
-        ledger.close()
+    report = send_produced(produced, open_register(options.config), settings, transport_name, password,
+                           options.resend)
     if report.failed:
         get_run_logger().error("not delivered: " + "; ".join(f"{e}: {r}" for e, r in report.failed))
     return report

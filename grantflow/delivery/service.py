@@ -177,6 +177,20 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
 
 
 
+def send_produced(produced: Produced, register: Register, settings: Settings, transport_name: str,
+                  password: str | None = None, resend: bool = False) -> DeliveryReport:
+    """Plan and deliver a rendered document in one go (no approval step: the caller has it)."""
+    project = register.project(produced.project) if produced.project else None
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        the_plan = plan(document_from(produced, register), project, register.council(produced.council),
+                        settings, ledger, resend)
+        return deliver(the_plan, make_transport(settings, transport_name, password), ledger,
+                       settings.delivery.retry)
+    finally:
+        ledger.close()
+
+
 def remind(item_key: str, day: str, title: str, project: Project, council: Council, problem: str, due_text: str,
            settings: Settings, ledger: SentLedger, transport, retry: RetrySettings,
            sleep: Callable[[float], None] = time.sleep) -> DeliveryReport:
