@@ -559,19 +559,34 @@ class ProjectData:
         return out + self.notes_findings
 
 
-def collect(register, project) -> ProjectData:
-    """Read every data file the project references (raises UserError if a file is unreadable)."""
+def collect(register, project, problems: list[Finding] | None = None) -> ProjectData:
+    """Read every data file the project references. An unreadable file raises UserError, or,
+    when ``problems`` is given (validation), becomes a finding there and the other files are read."""
     files = project.data
     data = ProjectData()
+
+    def read(reader, relative):
+        try:
+            return reader(register.data_path(relative))
+        except UserError as exc:
+            if problems is None:
+                raise
+            file, line = register.where("project", project.id, ("data",))
+            problems.append(Finding("error", exc.file or file, exc.line if exc.file else line,
+                                    exc.field or "data", exc.message))
+            return None
+
     if files.milestones:
-        data.milestones = read_milestones(register.data_path(files.milestones))
+        data.milestones = read(read_milestones, files.milestones)
     if files.ledger:
-        data.ledger = project_ledger(read_ledger_cached(register.data_path(files.ledger)),
-                                     files.ledger_code or project.id)
+        ledger = read(read_ledger_cached, files.ledger)
+        data.ledger = project_ledger(ledger, files.ledger_code or project.id) if ledger is not None else None
     if files.hours:
-        data.hours = read_hours(register.data_path(files.hours))
+        data.hours = read(read_hours, files.hours)
     if files.notes:
-        data.notes, data.notes_findings = read_notes(register.data_path(files.notes))
+        notes = read(read_notes, files.notes)
+        if notes is not None:
+            data.notes, data.notes_findings = notes
     return data
 
 
