@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .commands import register_commands
     register_commands(sub)
+    from .workbook_commands import register_commands as register_workbook_commands
+    register_workbook_commands(sub)
     return parser
 
 
