@@ -34,7 +34,8 @@ from .findings import Finding, has_errors
 from .models import Project, ProjectNotes, StatusNote
 from .register import Register, display_path
 from .validate import check_project
-from .workbook import (WorkbookContent, parse_date_text, project_data, read_value, read_workbook,
+from .numbers import read_date
+from .workbook import (WorkbookContent, project_data, read_value, read_workbook,
                        write_workbook, Kind)
 from .yamledit import load_tree, new_yaml, update_yaml
 
@@ -120,10 +121,14 @@ class _WorkbookRegister(Register):
 
 
 def _validation(exc: ValidationError, content: WorkbookContent, prefix: tuple = ()) -> list[Finding]:
+    """Schema errors placed in the workbook; a cell already reported as unreadable is not repeated."""
     out = []
+    unreadable = {(f.file, f.line) for f in content.findings if f.severity == "error"}
     for err in exc.errors():
         loc = prefix + tuple(err["loc"])
         file, row, header = content.locate(loc)
+        if (file, row) in unreadable:
+            continue
         msg = "value is missing" if err["type"] == "missing" else \
             "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
         out.append(Finding("error", file, row, header or ".".join(map(str, err["loc"])), msg))
@@ -237,10 +242,10 @@ def _read_progress(content: WorkbookContent) -> tuple[dict[int, dict], list[Find
             actual = actual.date()
         elif actual is not None and not isinstance(actual, date):
             try:
-                actual = parse_date_text(str(actual))
-            except ValueError:
+                actual = read_date(str(actual))
+            except ValueError as exc:
                 findings.append(Finding("error", f"{content.file}:Milepælstatus", row["_row"], "Faktisk dato",
-                                        f"cannot read {str(actual)!r} as a date (dd.mm.åååå)"))
+                                        str(exc)))
                 continue
         out[number] = {"number": number, "status": row["status"], "actual": actual, "comment": row["comment"],
                        "_row": row["_row"]}
@@ -304,6 +309,8 @@ def plan_import(register: Register, path: Path, *, now: datetime | None = None) 
     except ValidationError as exc:
         result.findings += _validation(exc, content)
         return result
+    if not result.ok:
+        return result        # cross-checks on a table with an unreadable cell would only add noise
     base = None
     if isinstance(content.meta.get("snapshot"), dict):
         try:

@@ -21,7 +21,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from pydantic_core import PydanticUndefined
 
 from .errors import UserError
 from .findings import Finding
+from .numbers import read_date, read_number
 from .models import (Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
                      Project, Risk, StatusNote, SubActivity, CostLine)
 
@@ -702,55 +703,16 @@ def _text_of(value) -> str:
     return str(value).strip()
 
 
-def parse_amount_text(text: str) -> Decimal:
-    """A number typed as text in a number cell: ``1 234``, ``1234,50``, ``-500``.
-
-    A point is never read as a thousands separator (``350.000`` could be 350 or 350 000): an
-    amount with a point is refused and the user asked to type a plain number.
-    """
-    cleaned = text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2212", "-").strip()
-    cleaned = cleaned.removesuffix("kr").strip()
-    if "." in cleaned:
-        raise ValueError("ambiguous: write the number without a point (350000 or 350,5)")
-    cleaned = cleaned.replace(" ", "")
-    if cleaned.count(",") > 1:
-        raise ValueError("more than one decimal comma")
-    try:
-        return Decimal(cleaned.replace(",", "."))
-    except InvalidOperation:
-        raise ValueError("not a number") from None
-
-
-def parse_date_text(text: str) -> date:
-    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise ValueError("not a date (write dd.mm.åååå)")
-
-
 def read_value(value, kind: Kind):
     """A cell's value as the model wants it; raises ValueError with a short reason."""
     if kind.name == "date":
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             raise ValueError("a number, not a date (format the cell as a date)")
-        return parse_date_text(str(value))
+        return read_date(value)
     if kind.name in ("int", "decimal"):
-        if isinstance(value, bool):
-            raise ValueError("not a number")
-        if isinstance(value, (int, float)):
-            number = Decimal(str(value))
-        elif isinstance(value, (date, datetime)):
+        if isinstance(value, (date, datetime)):
             raise ValueError("a date, not a number")
-        else:
-            number = parse_amount_text(str(value))
-        if not number.is_finite():
-            raise ValueError("not a number")
+        number = read_number(value if isinstance(value, (int, float, Decimal, str)) else str(value))
         if kind.name == "int":
             if number != number.to_integral_value():
                 raise ValueError("not a whole number")
