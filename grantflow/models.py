@@ -66,11 +66,24 @@ class RecipientRule(Model):
     cc: list[str] = Field(default_factory=list)
 
 
+class Invoicing(Model):
+    """How the municipalities are invoiced for their share (shown in the cost split)."""
+
+    issuer: str = Field(description="Who sends the invoices, e.g. 'Haugaland Vekst IKS'.")
+    when: str = Field("", description="When invoices go out, e.g. 'i mars hvert år'.")
+    due_days: int = Field(30, ge=0, le=120, description="Payment terms in days.")
+    marking: str = Field("", description="What the invoice is marked with, e.g. a project number.")
+    contact: str = Field("", description="Who answers questions about the invoice (office, e-mail).")
+
+
 class Council(Model):
     """A regional council (regionråd / interkommunalt samarbeid) and its members."""
 
     id: str = Field(description="Short identifier used on the command line, e.g. 'haugaland-vekst'.")
     name: str = Field(description="Official name, e.g. 'Haugaland Vekst'.")
+    org_number: str = Field("", description="Organisasjonsnummer of the applicant organisation (9 digits).")
+    county: str = Field("", description="Fylke of the county governor, e.g. 'Rogaland' (addressee of applications).")
+    invoicing: Invoicing | None = Field(None, description="How member municipalities are invoiced.")
     secretariat: Person = Field(description="Daglig leder / regional koordinator; Reply-To of mail.")
     county_governor: Person = Field(
         description="The county governor's office (Statsforvalteren) that receives applications and reports.")
@@ -99,6 +112,7 @@ class SplitKey(Model):
     weight: str = Field("innbyggere", description="'innbyggere' (population) or another weight key.")
     weight_year: int | None = Field(
         None, description="Year whose 1 January figures are used; default: the year being split.")
+    decision: str = Field("", description="The decision the split rests on, e.g. 'Regionrådet 12.12.2014, sak 45/14'.")
 
 
 class Goals(Model):
@@ -196,6 +210,8 @@ class Budget(Model):
     costs: list[CostLine] = Field(default_factory=list)
     financing: list[FinancingLine] = Field(default_factory=list)
     own_effort_hours: Decimal | None = Field(None, description="Egeninnsats in hours (estimate).")
+    own_effort_rate: Decimal | None = Field(
+        None, ge=0, description="Kroner per hour of own effort; default: documents.own_effort_hourly_rate in settings.")
     own_effort_note: str = ""
 
     def years(self) -> list[int]:
@@ -293,7 +309,9 @@ class Project(Model):
     name: str
     council: str = Field(description="Id of the council that owns the project.")
     owner: str = Field(description="Prosjekteier.")
+    owner_contact: Person | None = Field(None, description="Who speaks and signs for the project owner.")
     responsible: str = Field(description="Prosjektansvarlig.")
+    responsible_contact: Person | None = Field(None, description="Contact at the responsible organisation.")
     leader: Person = Field(description="Prosjektleder.")
     contact: Person | None = Field(None, description="Kontaktperson for the application; default the leader.")
     steering_group: list[Person] = Field(default_factory=list, description="Styringsgruppe.")
@@ -335,6 +353,13 @@ class Assessment(Model):
     comment: str = ""
 
 
+class Decision(Model):
+    """A matter for the steering group with the proposed decision (forslag til vedtak)."""
+
+    matter: str = Field(description="The matter (sak).")
+    proposal: str = Field("", description="Forslag til vedtak.")
+
+
 class StatusNote(Model):
     """What the project leader adds to a status report (the rest is computed)."""
 
@@ -343,8 +368,10 @@ class StatusNote(Model):
     quality: Assessment | None = None
     benefits: Assessment | None = Field(None, description="Gevinster.")
     results: str = Field("", description="Results so far (also used in the yearly usage report).")
+    explanation: str = Field("", description="Why the project is behind or off budget (read by the county governor).")
     deviations: list[str] = Field(default_factory=list, description="Avvik.")
-    decisions: list[str] = Field(default_factory=list, description="Beslutninger styringsgruppen må ta.")
+    decisions: list[Decision | str] = Field(
+        default_factory=list, description="Beslutninger styringsgruppen må ta: text, or {sak, forslag}.")
     next_period: list[str] = Field(default_factory=list, description="Plan for neste periode.")
 
 
@@ -365,6 +392,11 @@ class Evaluation(Model):
     conclusion: str = ""
     differently: list[str] = Field(default_factory=list, description="Hva kunne vært gjort annerledes.")
     further_work: str = Field("", description="Videreføring.")
+    explanations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Why each deviation happened, keyed 'milepæl 05', 'kategori <name>', 'økonomi' or 'status'.")
+    unused: Literal["tilbakebetales", "søkes overført"] | None = Field(
+        None, description="What happens to unused grant money; default: repaid.")
 
 
 class ProjectNotes(Model):
