@@ -15,11 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from .data import ProjectData, collect
-from .errors import UserError
 from .findings import Finding
 from .fmt import money, signed_money
 from .models import Project
 from .register import Register, display_path, load_register
+from .yamlfile import is_yaml
 
 
 def _dupes(values):
@@ -218,16 +218,10 @@ def validate(path=None) -> tuple[Register, list[Finding]]:
     register, findings = load_register(path)
     findings += check_councils(register)
     only = None
-    if path is not None and str(path).endswith((".yaml", ".yml")):
+    if path is not None and is_yaml(Path(path)):
         only = display_path(Path(path))
     for project in register.projects.values():
-        try:
-            data = collect(register, project)
-        except UserError as exc:
-            file, line = register.where("project", project.id, ("data",))
-            findings.append(Finding("error", exc.file or file, exc.line or line, exc.field or "data", exc.message))
-            data = None
-        findings += check_project(register, project, data)
+        findings += check_project(register, project, collect(register, project, findings))
     if only:
-        findings = [f for f in findings if f.file == only or not f.file.endswith((".yaml", ".yml"))]
+        findings = [f for f in findings if f.file == only or not is_yaml(Path(f.file))]
     return register, findings
