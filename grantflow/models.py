@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -405,6 +405,8 @@ class StatusNote(Model):
     deviations: list[str] = Field(default_factory=list, description="Avvik.")
     decisions: list[str] = Field(default_factory=list, description="Beslutninger styringsgruppen må ta.")
     next_period: list[str] = Field(default_factory=list, description="Plan for neste periode.")
+    reported_by: str = Field("", description="Who reported this note (from a workbook or the form).")
+    reported_at: datetime | None = Field(None, description="When it was reported (imported).")
 
 
 class GoalAchievement(Model):
