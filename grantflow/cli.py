@@ -30,10 +30,41 @@ from .errors import UserError
 # --- shared argument helpers -------------------------------------------------------------
 
 def parse_date(text: str, field: str = "--as-of") -> date:
+    """A date on the command line: åååå-mm-dd or dd.mm.åååå, by the rules of the data files."""
+    from .numbers import DATE_FORMATS, DateError, read_date
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"cannot read date {text!r} (use YYYY-MM-DD)", field=field) from None
+        day = read_date(text)
+    except DateError as exc:
+        raise UserError(f"cannot read date {text!r}: {exc}", field=field) from None
+    if day is None:
+        raise UserError(f"a date is required ({DATE_FORMATS})", field=field)
+    return day
+
+
+def _amount(text: str) -> int:
+    """``--amount``: whole kroner, written as in the data files (``350 000``, ``350.000``)."""
+    from .numbers import NumberError, read_number
+
+    try:
+        value = read_number(text)
+    except NumberError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value is None or value != value.to_integral_value():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of kroner")
+    return int(value)
+
+
+def _sweep_temp_files(args) -> None:
+    """Remove what interrupted atomic writes left in the outputs folder."""
+    from .fileio import remove_stale_temp_files
+    from .settings import load_settings
+
+    try:
+        folder = Path(args.out) if getattr(args, "out", None) else load_settings(args.config).outputs_dir()
+    except UserError:
+        return                            # the command itself reports a broken config
+    remove_stale_temp_files(folder)
 
 
 def _document_arguments(p) -> None:
@@ -525,7 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("allocate", help="split a project's costs between its municipalities")
     p.add_argument("project")
     p.add_argument("--year", type=int, required=True)
-    p.add_argument("--amount", type=int, default=None, help="amount in kroner (default: the plan's municipal part)")
+    p.add_argument("--amount", type=_amount, default=None,
+                   help="amount in whole kroner, e.g. 412000 or '412 000' (default: the plan's municipal part)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=_cmd_allocate)
 
@@ -627,6 +659,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "path", None) is None and getattr(args, "config", None) and args.command == "validate":
         args.path = args.config
     try:
+        _sweep_temp_files(args)
         return args.func(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
