@@ -30,10 +30,41 @@ from .errors import UserError
 # --- shared argument helpers -------------------------------------------------------------
 
 def parse_date(text: str, field: str = "--as-of") -> date:
+    """A date on the command line: åååå-mm-dd or dd.mm.åååå, by the rules of the data files."""
+    from .numbers import DATE_FORMATS, DateError, read_date
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"cannot read date {text!r} (use YYYY-MM-DD)", field=field) from None
+        day = read_date(text)
+    except DateError as exc:
+        raise UserError(f"cannot read date {text!r}: {exc}", field=field) from None
+    if day is None:
+        raise UserError(f"a date is required ({DATE_FORMATS})", field=field)
+    return day
+
+
+def _amount(text: str) -> int:
+    """``--amount``: whole kroner, written as in the data files (``350 000``, ``350.000``)."""
+    from .numbers import NumberError, read_number
+
+    try:
+        value = read_number(text)
+    except NumberError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value is None or value != value.to_integral_value():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of kroner")
+    return int(value)
+
+
+def _sweep_temp_files(args) -> None:
+    """Remove what interrupted atomic writes left in the outputs folder."""
+    from .fileio import remove_stale_temp_files
+    from .settings import load_settings
+
+    try:
+        folder = Path(args.out) if getattr(args, "out", None) else load_settings(args.config).outputs_dir()
+    except UserError:
+        return                            # the command itself reports a broken config
+    remove_stale_temp_files(folder)
 
 
 def _document_arguments(p) -> None:
@@ -438,6 +469,77 @@ def _cmd_serve(args) -> int:
 
 # --- the parser and the entry point ------------------------------------------------------
 
+# --- workbooks ---------------------------------------------------------------------------
+
+def _print_findings(findings) -> tuple[int, int]:
+    for finding in findings:
+        print(finding)
+    errors = sum(f.severity == "error" for f in findings)
+    return errors, len(findings) - errors
+
+
+def _cmd_workbook(args) -> int:
+    from datetime import date
+
+    from .fileio import atomic_write
+    from .intake import make_blank, make_workbook
+    from .register import display_path, open_register
+    from .settings import load_settings
+
+    register = open_register(args.config)
+    if bool(args.project) == bool(args.blank):
+        raise UserError("give a PROJECT, or --blank COUNCIL for a new project's workbook", field="PROJECT")
+    if args.blank:
+        payload = make_blank(register, args.blank)
+        name = f"nytt-prosjekt-{args.blank}.xlsx"
+    else:
+        as_of = parse_date(args.as_of) if args.as_of else date.today()
+        payload = make_workbook(register, args.project, as_of)
+        name = f"{args.project}-{as_of.isoformat()}.xlsx"
+    target = Path(args.out) if args.out else load_settings(args.config).outputs_dir() / "arbeidsboker" / name
+    if target.suffix.lower() != ".xlsx":
+        raise UserError("the workbook file name must end in .xlsx", field="--out")
+    atomic_write(target, payload)
+    print(display_path(target))
+    return 0
+
+
+def _report(result, dry_run: bool) -> int:
+    errors, warnings = _print_findings(result.findings)
+    if dry_run and result.ok and result.changes:
+        print(result.diff(), end="")
+    print(result.summary() + (" (dry run)" if dry_run and result.ok else ""), file=sys.stderr)
+    print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _cmd_import(args) -> int:
+    from .intake import import_workbook
+
+    return _report(import_workbook(args.config, Path(args.file), dry_run=args.dry_run), args.dry_run)
+
+
+def _cmd_new_project(args) -> int:
+    from .intake import new_project
+
+    return _report(new_project(args.config, Path(args.file), dry_run=args.dry_run), args.dry_run)
+
+
+def _cmd_inbox(args) -> int:
+    from .intake import process_inbox
+
+    items = process_inbox(args.config, args.project)
+    for item in items:
+        print(f"{item.outcome:9} {item.file} → {item.moved_to}")
+        for finding in item.findings:
+            if finding.severity == "error":
+                print(f"  {finding}")
+    if not items:
+        print("the inbox is empty")
+    return 1 if any(item.outcome == "rejected" for item in items) else 0
+
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every command and option of ``grantflow``, in one place."""
     parser = argparse.ArgumentParser(prog="grantflow", description=__doc__.splitlines()[0])
@@ -454,7 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("allocate", help="split a project's costs between its municipalities")
     p.add_argument("project")
     p.add_argument("--year", type=int, required=True)
-    p.add_argument("--amount", type=int, default=None, help="amount in kroner (default: the plan's municipal part)")
+    p.add_argument("--amount", type=_amount, default=None,
+                   help="amount in whole kroner, e.g. 412000 or '412 000' (default: the plan's municipal part)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=_cmd_allocate)
 
@@ -496,6 +599,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=4200)
     p.set_defaults(func=_cmd_serve)
 
+    # Workbooks: collecting from project leaders.
+    p = sub.add_parser("workbook", help="write a project's Excel workbook (register + this period's input)")
+    p.add_argument("project", nargs="?", metavar="PROJECT")
+    p.add_argument("--blank", metavar="COUNCIL", help="an empty workbook for a new project in COUNCIL")
+    p.add_argument("--as-of", dest="as_of", help="status date YYYY-MM-DD (default today)")
+    p.add_argument("--out", "-o", help="file to write (default: outputs/arbeidsboker/...)")
+    p.set_defaults(func=_cmd_workbook)
+
+    p = sub.add_parser("import", help="check a returned workbook and merge it into the register and data files")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--dry-run", action="store_true", help="check and show the change; write nothing")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("new-project", help="create a project from a filled-in workbook (grantflow workbook --blank)")
+    p.add_argument("file", metavar="WORKBOOK")
+    p.add_argument("--dry-run", action="store_true", help="check and show the project file; write nothing")
+    p.set_defaults(func=_cmd_new_project)
+
+    p = sub.add_parser("inbox", help="import the returned workbooks saved in config/inbox/")
+    p.add_argument("project", nargs="?", help="only this project's workbooks")
+    p.set_defaults(func=_cmd_inbox)
+
     # Tools.
     p = sub.add_parser("templates", help="template tools")
     tsub = p.add_subparsers(dest="templates_command", required=True, metavar="ACTION")
@@ -534,6 +659,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "path", None) is None and getattr(args, "config", None) and args.command == "validate":
         args.path = args.config
     try:
+        _sweep_temp_files(args)
         return args.func(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -166,7 +166,7 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
     lines = text_start.splitlines()[:HEADER_SEARCH_ROWS]
     for number, line in enumerate(lines, 1):
         if len(line) > MAX_LINE:
-            raise UserError(f"line {number} is {len(line):,} characters long; this is not a table "
+            raise UserError(f"line {number} is longer than {MAX_LINE:,} characters; this is not a table "
                             f"(starts {echo(line[:60])})", file=shown, line=number)
     best = None
     for sep in (";", ",", "\t"):
@@ -197,21 +197,35 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
     return index + 1, [h.strip() for h in headers], frame.assign(_row=rows)
 
 
+def _is_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:
+            return False
+        text = head[:exc.start].decode("utf-8")
+    return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
+
+
 def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int, list[str], pd.DataFrame]:
     """(header row number, headers, cells) from the first worksheet of an .xlsx workbook."""
     from openpyxl import load_workbook
 
     try:
         with open(path, "rb") as handle:
-            head = handle.read(8)
+            head = handle.read(512)
     except OSError as exc:
         raise UserError(f"cannot read data file: {exc.strerror or exc}", file=shown) from None
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise UserError("this is an old Excel 97-2003 (.xls) or password-protected workbook; "
                         "save it as .xlsx without a password", file=shown)
     if not head.startswith(b"PK\x03\x04"):
-        what = "empty" if not head else "plain text — a CSV file named .xlsx? rename it to .csv" \
-            if all(32 <= b < 127 or b in (9, 10, 13) or b >= 0xC2 for b in head) else "not a workbook"
+        if not head:
+            what = "empty"
+        elif _is_text(head):
+            what = "plain text — a CSV file named .xlsx? rename it to .csv"
+        else:
+            what = "not a workbook (no zip archive inside)"
         raise UserError(f"not an Excel workbook: the file is {what}", file=shown)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
@@ -360,7 +374,9 @@ def _read_dates(values: pd.Series) -> tuple[pd.Series, dict]:
 
 
 def _blank(values: pd.Series) -> pd.Series:
-    if values.dtype == object:
+    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+        return (values.isna() | (values.str.strip() == "")).astype(bool)
+    if pd.api.types.is_object_dtype(values):
         return values.map(lambda v: v is None or (isinstance(v, float) and math.isnan(v))
                           or (isinstance(v, str) and not v.strip())).astype(bool)
     return values.isna()
@@ -404,10 +420,11 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
         else:
             positions[col.name] = position
     found = ", ".join(h for h in headers if h) or "none"
+    found = found if len(found) <= 160 else found[:157] + "…"
     for col in columns:
         if col.required and col.name not in positions:
             findings.append(Finding("error", shown, header_line, col.name,
-                                    f"required column {col.name!r} is missing (columns found: {echo(found, 160)})"))
+                                    f"required column {col.name!r} is missing (columns found: {found})"))
     if any(f.severity == "error" for f in findings):
         return Table(shown, _empty_frame(columns), findings)
 
@@ -424,7 +441,7 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
         source = raw[positions[col.name]]
         blank = _blank(source)
         errors: dict = {}
-        if source.dtype == object and len(source):
+        if len(source) and (pd.api.types.is_object_dtype(source) or pd.api.types.is_string_dtype(source)):
             lengths = source.map(lambda v: len(v) if isinstance(v, str) else 0)
             for idx in source.index[lengths > MAX_CELL]:
                 errors[idx] = f"value is {lengths[idx]:,} characters long, refused ({echo(source[idx])})"
@@ -442,7 +459,7 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
             parsed = source.map(_cell_text).str.strip().str.casefold().isin(_TRUE) if not blank.all() else \
                 pd.Series(False, index=raw.index)
         else:
-            text = source.map(_cell_text) if source.dtype == object else source.astype(str)
+            text = source.map(_cell_text) if pd.api.types.is_object_dtype(source) else source.astype(str)
             parsed = text.str.strip() if col.strip else text
             parsed = parsed.where(~blank, "")
         for idx, message in errors.items():
@@ -524,7 +541,7 @@ def read_ledger_cached(path: Path) -> Table:
     """``read_ledger`` once per file version and process: a ledger shared by many projects (an
     export from the accounting system) is parsed once, not once per project."""
     stat = path.stat() if path.exists() else None
-    key = (str(path), stat.st_mtime_ns, stat.st_size) if stat else (str(path),)
+    key = (str(path), stat.st_mtime_ns, stat.st_size, numbers.ceiling()) if stat else (str(path),)
     if key not in _LEDGERS:
         if len(_LEDGERS) >= 4:
             _LEDGERS.pop(next(iter(_LEDGERS)))
