@@ -409,8 +409,8 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
     if note is not None:
         _note_change(register, merged, note, changes, result)
     if merged != current:
-        source = register.source("project", merged.id)
-        file = Path(source.file) if source else register.root / "projects" / f"{merged.id}.yaml"
+        located = register.source("project", merged.id)
+        file = Path(located.file) if located else register.root / "projects" / f"{merged.id}.yaml"
         if not file.is_absolute():
             file = Path(os.getcwd()) / file
         text = file.read_text(encoding="utf-8")
