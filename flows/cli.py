@@ -146,8 +146,15 @@ def cmd_serve(args) -> int:
     """Scheduled mode on one machine: a local Prefect server (started or found) serving the deployments."""
     from grantflow.settings import load_settings
 
+    from flows.deployments import scheduler_problem
+
     settings = load_settings(args.config)
     api = os.environ.get("PREFECT_API_URL") or f"http://127.0.0.1:{args.port}/api"
+    local = any(host in api for host in ("//127.0.0.1", "//localhost", "//[::1]"))
+    problem = scheduler_problem()
+    if problem and local:
+        # The server on this machine runs with this environment's SQLAlchemy.
+        raise UserError(f"cannot run on schedule: {problem}", field="SQLAlchemy")
     server = None
     if not _healthy(api):
         if os.environ.get("PREFECT_API_URL"):
@@ -172,7 +179,8 @@ def cmd_serve(args) -> int:
     signal.signal(signal.SIGTERM, stop)
     # Prefect's runner stops itself on SIGTERM and warns about an un-awaited coroutine on the way.
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
-    print(f"Prefect UI: {api.removesuffix('/api')}  ·  deadline_watch runs weekdays 07:00 Europe/Oslo")
+    when = (f"every {args.watch_interval} s" if args.watch_interval else "weekdays 07:00 Europe/Oslo")
+    print(f"Prefect UI: {api.removesuffix('/api')}  ·  deadline_watch runs {when}")
     print("Serving the grantflow deployments; stop with Ctrl-C.", flush=True)
     quiet_environment()
     try:
@@ -180,7 +188,7 @@ def cmd_serve(args) -> int:
 
         from flows.deployments import served
 
-        serve(*served(), print_starting_message=False)
+        serve(*served(args.watch_interval), print_starting_message=False)
     except KeyboardInterrupt:
         pass
     finally:
@@ -207,4 +215,6 @@ def register(sub, document_arguments) -> None:
 
     p = sub.add_parser("serve", help="scheduled mode: local Prefect server + served deployments")
     p.add_argument("--port", type=int, default=4200)
+    p.add_argument("--watch-interval", type=int, default=None, metavar="SECONDS",
+                   help="run deadline_watch every SECONDS instead of weekdays 07:00 (to try the schedule out)")
     p.set_defaults(func=cmd_serve)

@@ -86,7 +86,8 @@ def _cmd_send(args) -> int:
             if answer not in ("j", "ja", "y", "yes"):
                 print("not sent")
                 return 1
-        report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry)
+        report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
+                         resend=args.resend)
     finally:
         ledger.close()
     print(report.summary())

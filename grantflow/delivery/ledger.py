@@ -1,21 +1,31 @@
 """The sent ledger: every delivery attempt and its result (SQLAlchemy; SQLite by default).
 
-One row per (document, version, recipient). Status goes pending → sent or failed; a row left
-'pending' by a crash is sent again on the next run with the same Message-ID, so a mail client
-shows at most one copy.
+One row per (document, version, recipient), unique in the database. Before talking to SMTP a
+sender *claims* the row: it inserts it in state ``sending`` (or turns a ``failed`` row into
+``sending``) in one statement, so of two processes sending the same document at once exactly one
+gets each recipient; the other skips that recipient. Works the same on SQLite and PostgreSQL: the
+unique constraint decides between two inserts, a conditional UPDATE between two takeovers.
+
+A claim left ``sending`` by a crashed process is stale after ``STALE_CLAIM`` (30 minutes; a send
+with all retries takes a few minutes at most). The next run takes it over and sends again with the
+same Message-ID, so at worst a recipient gets one duplicate that mail clients show as one message;
+a document is never lost. ``grantflow sent`` shows rows still ``sending``.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint,
-                        create_engine, select, update)
+                        create_engine, inspect, or_, select, text, update)
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..errors import UserError
 
@@ -33,7 +43,8 @@ deliveries = Table(
     Column("role", String(4), nullable=False),
     Column("message_id", String(200), nullable=False),
     Column("transport", String(20), nullable=False),
-    Column("status", String(10), nullable=False),
+    Column("status", String(10), nullable=False),      # sending | sent | failed (pending: older versions)
+    Column("claim", String(120)),                       # who is sending: host:pid:random
     Column("attempts", Integer, nullable=False, default=0),
     Column("detail", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -70,8 +81,19 @@ class LedgerRow:
     updated_at: datetime
 
 
+STALE_CLAIM = timedelta(minutes=30)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Ledgers made by an earlier grantflow lack the ``claim`` column: add it (nullable)."""
+    columns = {c["name"] for c in inspect(engine).get_columns("deliveries")}
+    if "claim" not in columns:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE deliveries ADD COLUMN claim VARCHAR(120)"))
 
 
 class SentLedger:
@@ -81,7 +103,9 @@ class SentLedger:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine: Engine = create_engine(url, future=True)
+            # SQLite: wait for another process's write instead of failing at once
+            args = {"timeout": 30} if url.startswith("sqlite") else {}
+            self.engine: Engine = create_engine(url, future=True, connect_args=args)
             try:
                 metadata.create_all(self.engine)
             except SQLAlchemyError:
@@ -89,6 +113,7 @@ class SentLedger:
                 # loser finds them made on a second look.
                 time.sleep(0.5)
                 metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
         except SQLAlchemyError as exc:
             raise UserError(f"cannot open the sent ledger at {url}: {exc.__class__.__name__}: {exc}".splitlines()[0],
                             field="delivery.ledger_url") from None
@@ -100,32 +125,45 @@ class SentLedger:
                 deliveries.c.status == "sent")).all()
         return {r[0].casefold() for r in rows}
 
-    def begin(self, *, document: str, kind: str, project: str | None, council: str, version: int,
-              document_hash: str, recipient: str, role: str, message_id: str, transport: str) -> None:
-        """Record that we are about to send (insert, or reset a failed/pending row)."""
+    def claim(self, *, document: str, kind: str, project: str | None, council: str, version: int,
+              document_hash: str, recipient: str, role: str, message_id: str, transport: str,
+              resend: bool = False, stale_after: timedelta = STALE_CLAIM) -> str | None:
+        """Take (document, version, recipient) for sending; the claim token, or None if another
+        sender has it (``sending`` and not stale) or it was sent already (unless ``resend``)."""
         now = _now()
-        with self.engine.begin() as conn:
-            existing = conn.execute(select(deliveries.c.id, deliveries.c.attempts).where(
-                deliveries.c.document == document, deliveries.c.version == version,
-                deliveries.c.recipient == recipient)).first()
-            values = dict(kind=kind, project=project, council=council, document_hash=document_hash, role=role,
-                          message_id=message_id, transport=transport, status="pending", updated_at=now)
-            if existing:
-                conn.execute(update(deliveries).where(deliveries.c.id == existing[0]).values(**values))
-            else:
+        token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        values = dict(kind=kind, project=project, council=council, document_hash=document_hash, role=role,
+                      message_id=message_id, transport=transport, status="sending", claim=token, updated_at=now)
+        try:
+            with self.engine.begin() as conn:
                 conn.execute(deliveries.insert().values(document=document, version=version, recipient=recipient,
                                                         attempts=0, created_at=now, **values))
+            return token
+        except IntegrityError:
+            pass                          # the row exists: take it over only if nobody holds it
+        free = [deliveries.c.status.in_(["failed", "pending"]),
+                (deliveries.c.status == "sending") & (deliveries.c.updated_at < now - stale_after)]
+        if resend:
+            free.append(deliveries.c.status == "sent")
+        with self.engine.begin() as conn:
+            taken = conn.execute(update(deliveries).where(
+                deliveries.c.document == document, deliveries.c.version == version,
+                deliveries.c.recipient == recipient, or_(*free)).values(**values)).rowcount
+        return token if taken == 1 else None
 
     def finish(self, document: str, version: int, recipient: str, status: str, attempts: int,
-               detail: str | None) -> None:
+               detail: str | None, claim: str | None = None) -> None:
+        """Record the result of a claimed send (only while the claim is still ours)."""
+        where = [deliveries.c.document == document, deliveries.c.version == version,
+                 deliveries.c.recipient == recipient]
+        if claim is not None:
+            where.append(deliveries.c.claim == claim)
         with self.engine.begin() as conn:
-            conn.execute(update(deliveries).where(
-                deliveries.c.document == document, deliveries.c.version == version,
-                deliveries.c.recipient == recipient).values(
+            conn.execute(update(deliveries).where(*where).values(
                 status=status, attempts=deliveries.c.attempts + attempts, detail=detail, updated_at=_now()))
 
     def rows(self, project: str | None = None, document: str | None = None) -> list[LedgerRow]:
-        query = select(*[c for c in deliveries.c if c.name not in ("id", "created_at")]).order_by(
+        query = select(*[c for c in deliveries.c if c.name not in ("id", "created_at", "claim")]).order_by(
             deliveries.c.updated_at, deliveries.c.id)
         if project:
             query = query.where(deliveries.c.project == project)

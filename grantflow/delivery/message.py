@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -52,11 +53,31 @@ class Sender:
     organisation: str
 
 
+# An RFC 2047 encoded word: =?charset?Q|B?text?=  (Python 3.11.7's email package decodes one that
+# carries CR/LF into a real header line when a message is parsed or re-folded.)
+ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
+
+
+def header_problem(value: str) -> str | None:
+    """Why ``value`` cannot go into an e-mail header, or None.
+
+    Refused: any line break Python knows (CR, LF, VT, FF, FS/GS/RS, NEL, U+2028, U+2029), other
+    control characters, and RFC 2047 encoded words (a name never needs one: we encode on output,
+    and one can decode to a line break)."""
+    if len(value.splitlines()) > 1 or (value and value.splitlines()[0] != value):
+        return "contains a line break"
+    if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value):
+        return "contains a control character"
+    if ENCODED_WORD.search(value):
+        return "contains an RFC 2047 encoded word (=?charset?q?...?=)"
+    return None
+
+
 def single_line(value: str, what: str) -> str:
-    """Header values must be one line: a newline would let text inject headers."""
-    if "\n" in value or "\r" in value:
-        raise UserError(f"{what} contains a line break, which is not allowed in e-mail headers: {value!r}",
-                        field=what)
+    """Header values must be one plain line: a line break would let text inject headers."""
+    problem = header_problem(value)
+    if problem:
+        raise UserError(f"{what} {problem}, which is not allowed in e-mail headers: {value!r}", field=what)
     return value
 
 

@@ -134,18 +134,26 @@ def make_transport(settings: Settings, name: str | None = None, password: str | 
 
 
 def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySettings,
-            sleep: Callable[[float], None] = time.sleep, digest: str | None = None) -> DeliveryReport:
-    """Send every planned message once; transient failures are retried with backoff."""
+            sleep: Callable[[float], None] = time.sleep, digest: str | None = None,
+            resend: bool = False) -> DeliveryReport:
+    """Send every planned message once; transient failures are retried with backoff.
+
+    Each recipient is claimed in the ledger first (see ``ledger``): of two processes delivering
+    the same document at once, each recipient gets it from exactly one."""
     doc = plan_.document
     report = DeliveryReport(doc.key, doc.version, transport.name, skipped=[r.email for r in plan_.already])
     digest = digest or doc.sha256()
     try:
         for item in plan_.messages:
             recipient = item.recipient
-            ledger.begin(document=doc.key, kind=doc.kind, project=plan_.project.id if plan_.project else None,
-                         council=plan_.council.id, version=doc.version, document_hash=digest,
-                         recipient=recipient.email, role=recipient.role,
-                         message_id=item.message["Message-ID"], transport=transport.name)
+            claim = ledger.claim(document=doc.key, kind=doc.kind, project=plan_.project.id if plan_.project else None,
+                                 council=plan_.council.id, version=doc.version, document_hash=digest,
+                                 recipient=recipient.email, role=recipient.role,
+                                 message_id=item.message["Message-ID"], transport=transport.name,
+                                 resend=resend)
+            if claim is None:             # sent meanwhile, or another process is sending it now
+                report.skipped.append(recipient.email)
+                continue
             attempts, detail, status = 0, None, "failed"
             while True:
                 attempts += 1
@@ -162,10 +170,12 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                         break
                     backoff = retry.backoff_seconds or [1]
                     sleep(backoff[min(attempts - 1, len(backoff) - 1)])
-                except UserError as exc:
-                    ledger.finish(doc.key, doc.version, recipient.email, "failed", attempts, str(exc))
+                except BaseException as exc:
+                    # a user error (bad config) or an interrupt: release the claim as failed
+                    ledger.finish(doc.key, doc.version, recipient.email, "failed", attempts,
+                                  str(exc) or type(exc).__name__, claim)
                     raise
-            ledger.finish(doc.key, doc.version, recipient.email, status, attempts, detail)
+            ledger.finish(doc.key, doc.version, recipient.email, status, attempts, detail, claim)
             if status == "sent":
                 report.sent.append(recipient.email)
             else:
@@ -186,7 +196,7 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
         the_plan = plan(document_from(produced, register), project, register.council(produced.council),
                         settings, ledger, resend)
         return deliver(the_plan, make_transport(settings, transport_name, password), ledger,
-                       settings.delivery.retry)
+                       settings.delivery.retry, resend=resend)
     finally:
         ledger.close()
 

@@ -3,67 +3,14 @@ triggered deployments that produce documents. Stops everything it started."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from ..conftest import ROOT
-from ..smtp_server import free_port
+from .conftest import BIN, healthy, prefect  # noqa: F401 - BIN, healthy are used by test_postgres_workers
 
 pytestmark = pytest.mark.integration
-
-BIN = Path(sys.executable).parent
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("prefect-home")
-    work = tmp_path_factory.mktemp("work")
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_API_URL=api,
-               GRANTFLOW_OUTPUTS=str(work / "outputs"), GRANTFLOW_LEDGER_URL=f"sqlite:///{work / 'sent.db'}",
-               PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
-    log = open(work / "server.log", "wb")
-    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
-    started = []
-    try:
-        deadline = time.monotonic() + 180
-        while not healthy(api):
-            assert proc.poll() is None, (work / "server.log").read_text()
-            assert time.monotonic() < deadline, "prefect server did not start"
-            time.sleep(0.5)
-        yield {"env": env, "work": work, "api": api, "started": started}
-    finally:
-        for p in started:
-            p.terminate()
-        proc.terminate()
-        for p in [*started, proc]:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        log.close()
-
-
-def prefect(server, *args, timeout=300):
-    return subprocess.run([str(BIN / "prefect"), "--no-prompt", *args], env=server["env"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def test_deploy_all_worker_runs_deployments(server):
