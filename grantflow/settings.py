@@ -69,6 +69,10 @@ class DeliverySettings(Model):
         default_factory=lambda: {"application": True, "final": True, "usage": True,
                                  "status": False, "costsplit": False},
         description="Per kind: ask before sending (on by default for the county governor).")
+    approver_email: str | None = Field(
+        None, description="Who approves external sending; default the council's secretariat.")
+    approval_reminder_days: int = Field(
+        2, ge=1, le=30, description="Remind the approver after this many working days without an answer.")
     recipients: dict[str, RecipientRule] = Field(default_factory=dict)
 
     def recipient_rule(self, kind: str) -> RecipientRule:

@@ -63,6 +63,22 @@ watch_items = Table(
 )
 
 
+approvals = Table(
+    "approvals", metadata,
+    Column("document", String(300), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("status", String(10), nullable=False),      # requested | approved | rejected
+    Column("flow_run_id", String(64)),
+    Column("approver_email", String(320)),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("reminded_at", DateTime(timezone=True)),
+    Column("decided_by", String(200)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("comment", Text),
+    Column("override_reason", Text),
+)
+
+
 @dataclass(frozen=True)
 class LedgerRow:
     document: str
@@ -172,10 +188,52 @@ class SentLedger:
         with self.engine.connect() as conn:
             return [LedgerRow(**row._mapping) for row in conn.execute(query)]
 
+    # ---- approvals: who decided what about a document version, and when
+    def approval(self, document: str, version: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(approvals).where(approvals.c.document == document,
+                                                       approvals.c.version == version)).first()
+        return dict(row._mapping) if row else None
+
+    def approval_requested(self, document: str, version: int, flow_run_id: str | None,
+                           approver_email: str | None) -> None:
+        """Record a (new) request; a decision already made is kept."""
+        values = dict(status="requested", flow_run_id=flow_run_id, approver_email=approver_email,
+                      requested_at=_now(), reminded_at=None)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(approvals.insert().values(document=document, version=version, **values))
+        except IntegrityError:
+            with self.engine.begin() as conn:
+                conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version,
+                                                     approvals.c.status == "requested").values(**values))
+
+    def approval_reminded(self, document: str, version: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version)
+                         .values(reminded_at=_now()))
+
+    def approval_decided(self, document: str, version: int, approved: bool, by: str, comment: str,
+                         override_reason: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version)
+                         .values(status="approved" if approved else "rejected", decided_by=by, decided_at=_now(),
+                                 comment=comment or None, override_reason=override_reason or None))
+
+    def approvals(self, status: str | None = None, project: str | None = None) -> list[dict]:
+        query = select(approvals).order_by(approvals.c.requested_at)
+        if status:
+            query = query.where(approvals.c.status == status)
+        if project:
+            query = query.where(approvals.c.document.like(f"%/{project}/%"))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
     # ---- the deadline watch: which due items have run
     def watch_done(self) -> set[str]:
         with self.engine.connect() as conn:
-            return {r[0] for r in conn.execute(select(watch_items.c.key).where(watch_items.c.status == "done"))}
+            return {r[0] for r in conn.execute(select(watch_items.c.key).where(
+                watch_items.c.status.in_(["done", "rejected"])))}
 
     def watch_record(self, key: str, status: str, detail: str | None = None) -> None:
         with self.engine.begin() as conn:

@@ -171,8 +171,10 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
 
 
 def compose_reminder(key: str, day_token: str, subject_text: str, lines: list[str], to_name: str, to_email: str,
-                     sender: Sender, when: datetime | None = None) -> EmailMessage:
-    """A reminder to a person who must act (no attachment); one Message-ID per item and day."""
+                     sender: Sender, when: datetime | None = None,
+                     attachments: tuple[Path, ...] = ()) -> EmailMessage:
+    """A note to a person who must act (a reminder, an approval request); one Message-ID per key
+    and day token."""
     msg = EmailMessage()
     msg["Subject"] = single_line(subject_text, "subject")
     msg["From"] = _address(sender.name, sender.address, "from_address")
@@ -185,4 +187,7 @@ def compose_reminder(key: str, day_token: str, subject_text: str, lines: list[st
              f"Med vennlig hilsen\n{sender.reply_to_name}\n{sender.organisation}"]
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
+    for path in attachments:
+        maintype, subtype = PDF if path.suffix.lower() == ".pdf" else DOCX
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
     return msg

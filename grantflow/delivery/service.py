@@ -201,25 +201,37 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
         ledger.close()
 
 
+def notify(key: str, day: str, subject_text: str, lines: list[str], name: str, email: str, project: Project | None,
+           council: Council, settings: Settings, ledger: SentLedger, transport, retry: RetrySettings,
+           sleep: Callable[[float], None] = time.sleep, attachments: tuple[Path, ...] = ()) -> DeliveryReport:
+    """Mail one person who must act (reminder, approval request); at most once per key and day."""
+    if not email:
+        transport.close()
+        raise UserError(f"{name} has no e-mail address to send a notice to", field="email")
+    ledger_key = f"{key}/{day}"
+    report = DeliveryReport(ledger_key, 1, transport.name)
+    if email.casefold() in ledger.sent_to(ledger_key, 1):
+        report.skipped.append(email)
+        transport.close()
+        return report
+    msg = compose_reminder(key, day, subject_text, lines, name, email, sender_for(council, settings),
+                           attachments=attachments)
+    note = Document(ledger_key, key.split("/", 1)[0][:40], subject_text, project.name if project else council.name,
+                    day, 1, Path(), None)
+    the_plan = DeliveryPlan(note, project, council, [PlannedMessage(Recipient(name, email, "to"), msg)], [], False)
+    return deliver(the_plan, transport, ledger, retry, sleep, digest="-")
+
+
 def remind(item_key: str, day: str, title: str, project: Project, council: Council, problem: str, due_text: str,
            settings: Settings, ledger: SentLedger, transport, retry: RetrySettings,
            sleep: Callable[[float], None] = time.sleep) -> DeliveryReport:
     """Tell the project leader that a due document needs their input; at most once per item and day."""
     leader = project.leader
     if not leader.email:
-        raise UserError(f"the project leader of {project.name} has no e-mail address", field="leader.email")
-    key = f"reminder/{item_key}/{day}"
-    report = DeliveryReport(key, 1, transport.name)
-    if leader.email.casefold() in ledger.sent_to(key, 1):
-        report.skipped.append(leader.email)
         transport.close()
-        return report
+        raise UserError(f"the project leader of {project.name} has no e-mail address", field="leader.email")
     lines = [f"{title} for {project.name} skal sendes innen {due_text}, men grantflow kunne ikke lage den:",
              problem,
              "Rett opp i dataene og kjør på nytt, eller vent til neste automatiske kjøring."]
-    msg = compose_reminder(item_key, day, f"Påminnelse: {title} for {project.name} trenger data", lines,
-                           leader.name, leader.email, sender_for(council, settings))
-    reminder = Document(key, "reminder", "Påminnelse", project.name, day, 1, Path(), None)
-    the_plan = DeliveryPlan(reminder, project, council,
-                            [PlannedMessage(Recipient(leader.name, leader.email, "to"), msg)], [], False)
-    return deliver(the_plan, transport, ledger, retry, sleep, digest="-")
+    return notify(f"reminder/{item_key}", day, f"Påminnelse: {title} for {project.name} trenger data", lines,
+                  leader.name, leader.email, project, council, settings, ledger, transport, retry, sleep)
