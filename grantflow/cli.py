@@ -1,18 +1,84 @@
-"""The ``grantflow`` command: the secretariat's entry point.
+"""The ``grantflow`` command: the secretariat's entry point and the top layer of the program.
 
-Every user mistake ends as one ``error: file:line: field: message`` line and exit status 1;
-tracebacks are kept for real bugs.
+Every command lives here. The domain package below never imports this module nor Prefect; the
+orchestration commands (``demo``, ``run``, ``serve``) import ``flows`` lazily, inside the command.
+
+Every user mistake ends as one ``error: file:line: field: message`` line and exit status 1. An
+unexpected exception (a bug) ends as one ``internal error`` line naming a log file with the
+traceback, and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import signal
+import subprocess
 import sys
+import time
+import urllib.request
+import warnings
+from datetime import date
+from pathlib import Path
 
 from . import __version__
 from .errors import UserError
 
+
+# --- shared argument helpers -------------------------------------------------------------
+
+def parse_date(text: str, field: str = "--as-of") -> date:
+    """A date on the command line: åååå-mm-dd or dd.mm.åååå, by the rules of the data files."""
+    from .numbers import DATE_FORMATS, DateError, read_date
+
+    try:
+        day = read_date(text)
+    except DateError as exc:
+        raise UserError(f"cannot read date {text!r}: {exc}", field=field) from None
+    if day is None:
+        raise UserError(f"a date is required ({DATE_FORMATS})", field=field)
+    return day
+
+
+def _amount(text: str) -> int:
+    """``--amount``: whole kroner, written as in the data files (``350 000``, ``350.000``)."""
+    from .numbers import NumberError, read_number
+
+    try:
+        value = read_number(text)
+    except NumberError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value is None or value != value.to_integral_value():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of kroner")
+    return int(value)
+
+
+def _sweep_temp_files(args) -> None:
+    """Remove what interrupted atomic writes left in the outputs folder."""
+    from .fileio import remove_stale_temp_files
+    from .settings import load_settings
+
+    try:
+        folder = Path(args.out) if getattr(args, "out", None) else load_settings(args.config).outputs_dir()
+    except UserError:
+        return                            # the command itself reports a broken config
+    remove_stale_temp_files(folder)
+
+
+def _document_arguments(p) -> None:
+    p.add_argument("kind", metavar="KIND", help="application | status | final | costsplit | usage")
+    p.add_argument("project", nargs="?", metavar="PROJECT")
+    p.add_argument("--period", help="2016, 2016-Q3, 2016-T2, 2016-10 or 2016-10-14")
+    p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD (status, final)")
+    p.add_argument("--council", help="council id (usage report)")
+    p.add_argument("--year", type=int, help="year (usage report; application and cost split)")
+    p.add_argument("--out", help="outputs folder (default: $GRANTFLOW_OUTPUTS or the configured one)")
+    p.add_argument("--pdf", action="store_true", help="also write a PDF (needs LibreOffice)")
+
+
+# --- data and the register ------------------------------------------------------------
 
 def _cmd_validate(args) -> int:
     from .findings import has_errors
@@ -22,9 +88,9 @@ def _cmd_validate(args) -> int:
     for finding in findings:
         print(finding)
     errors = sum(f.severity == "error" for f in findings)
-    warnings = len(findings) - errors
-    print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
-    if has_errors(findings) or (args.strict and warnings):
+    n_warnings = len(findings) - errors
+    print(f"{errors} error(s), {n_warnings} warning(s)", file=sys.stderr)
+    if has_errors(findings) or (args.strict and n_warnings):
         return 1
     return 0
 
@@ -70,12 +136,427 @@ def _cmd_allocate(args) -> int:
     return 0
 
 
+# --- documents and delivery ------------------------------------------------------------
+
+def _produce(args):
+    """Render (or reuse) the document the arguments name; shared by render and send."""
+    from .documents import KINDS
+    from .documents.service import produce
+    from .register import open_register
+    from .settings import load_settings
+
+    if args.kind not in KINDS:
+        raise UserError(f"unknown document kind {args.kind!r} (use: {', '.join(KINDS)})", field="KIND")
+    if args.period and args.as_of:
+        raise UserError("give either --period or --as-of, not both", field="--period")
+    settings = load_settings(args.config)
+    register = open_register(args.config)
+    out = args.out or settings.outputs_dir()
+    if args.kind == "usage":
+        if args.year is None and not args.period:
+            raise UserError("give --year for the usage report", field="--year")
+        period = str(args.year) if args.year is not None else args.period
+        produced = produce(register, "usage", council_id=args.council, period=period, out=out, pdf=args.pdf,
+                           include_personal_data=settings.include_personal_data)
+    else:
+        if not args.project:
+            raise UserError(f"'{args.command} {args.kind}' needs a PROJECT", field="PROJECT")
+        as_of = parse_date(args.as_of) if args.as_of else None
+        period = args.period or (str(args.year) if args.year else None)
+        produced = produce(register, args.kind, project_id=args.project, period=period, as_of=as_of,
+                           out=out, pdf=args.pdf, include_personal_data=settings.include_personal_data)
+    return settings, register, produced
+
+
+def _cmd_render(args) -> int:
+    from .register import display_path
+
+    _, _, produced = _produce(args)
+    for finding in produced.findings:
+        print(f"note: {finding}", file=sys.stderr)
+    if produced.pdf_message:
+        print(f"warning: {produced.pdf_message}", file=sys.stderr)
+    state = "unchanged" if produced.reused else "written"
+    print(f"{display_path(produced.docx)}  (version {produced.version}, {state})")
+    if produced.pdf:
+        print(display_path(produced.pdf))
+    return 0
+
+
+def _cmd_send(args) -> int:
+    from .delivery.ledger import SentLedger
+    from .delivery.service import deliver, document_from, make_transport, plan
+
+    settings, register, produced = _produce(args)
+    if produced.pdf_message:
+        print(f"warning: {produced.pdf_message}", file=sys.stderr)
+    document = document_from(produced, register)
+    project = register.project(produced.project) if produced.project else None
+    council = register.council(produced.council)
+    transport_name = args.transport or settings.delivery.transport
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        the_plan = plan(document, project, council, settings, ledger, resend=args.resend)
+        if not the_plan.messages:
+            print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
+                  f"{document.key} version {document.version} (use --resend to send again)")
+            return 0
+        if the_plan.approval_required and transport_name != "outbox" and not args.yes:
+            print(the_plan.preview())
+            if not sys.stdin.isatty():
+                raise UserError("sending this kind needs approval: run interactively or add --yes", field="--yes")
+            answer = input("Send? [j/N] ").strip().casefold()
+            if answer not in ("j", "ja", "y", "yes"):
+                print("not sent")
+                return 1
+        report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
+                         resend=args.resend)
+    finally:
+        ledger.close()
+    print(report.summary())
+    for email, reason in report.failed:
+        print(f"  not delivered to {email}: {reason}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _cmd_sent(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .delivery.ledger import SentLedger
+    from .settings import load_settings
+
+    settings = load_settings(args.config)
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        rows = ledger.rows(project=args.project)
+    finally:
+        ledger.close()
+    table = Table(title="Sendt" + (f": {args.project}" if args.project else ""))
+    for name in ("Tid (UTC)", "Dokument", "Versjon", "Mottaker", "Rolle", "Via", "Status", "Forsøk", "Detalj"):
+        table.add_column(name, no_wrap=name in ("Tid (UTC)", "Dokument", "Mottaker"))
+    for row in rows:
+        table.add_row(row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", row.document,
+                      str(row.version), row.recipient, row.role, row.transport, row.status, str(row.attempts),
+                      (row.detail or "")[:60])
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    if not rows:
+        print("the ledger is empty")
+    return 0
+
+
+def _cmd_deadlines(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import fmt
+    from .deadlines import KIND_TITLES, calendar, holiday_name, to_ics, upcoming
+    from .fileio import atomic_write
+    from .register import open_register
+    from .settings import load_settings
+
+    settings = load_settings(args.config)
+    register = open_register(args.config)
+    start = parse_date(args.start, "--from") if args.start else date.today()
+    items = upcoming(calendar(register, settings.deadline_shift), start, args.days)
+    table = Table(title=f"Frister {fmt.short_date(start)} – {args.days} dager fram")
+    for col in ("Frist", "Opprinnelig", "Hva", "Prosjekt / råd", "Beskrivelse"):
+        table.add_column(col)
+    for item in items:
+        moved = f"{fmt.short_date(item.original)} ({holiday_name(item.original) or 'helg'})" if item.moved else ""
+        table.add_row(fmt.short_date(item.due), moved, KIND_TITLES[item.kind], item.project or item.council,
+                      item.description)
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    if not items:
+        print(f"no deadlines in the {args.days} days from {start.isoformat()}")
+    if args.ics:
+        path = atomic_write(args.ics, to_ics(items))
+        print(f"wrote {path} ({len(items)} event(s))")
+    return 0
+
+
+def _cmd_templates_check(args) -> int:
+    from .documents.lint import check_templates
+
+    problems = check_templates()
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in templates", file=sys.stderr)
+        return 1
+    print("all templates render with lint data; no undeclared variables or missing styles")
+    return 0
+
+
+# --- orchestration: Prefect is imported only inside these commands -----------------------
+
+def _options(args, **extra):
+    from flows.documents import DeliveryOptions
+
+    values = dict(config=args.config, out=getattr(args, "out", None), transport=getattr(args, "transport", None),
+                  pdf=getattr(args, "pdf", False), resend=getattr(args, "resend", False),
+                  approved=getattr(args, "yes", False))
+    values.update(extra)
+    return DeliveryOptions(**values)
+
+
+def _cmd_demo(args) -> int:
+    """Run the document flows for the demo projects on the embedded server; deliver to the outbox."""
+    from flows.runtime import quiet_environment
+
+    quiet_environment()
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from .register import display_path, open_register
+    from .settings import load_settings
+
+    settings = load_settings(args.config)
+    open_register(args.config)            # a broken register stops here with one clear line
+    runs = settings.demo
+    if not runs:
+        raise UserError("no demo runs configured (demo: in config/grantflow.yaml)", field="demo")
+    console = Console(stderr=True)
+    results, failures = [], []
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        job = progress.add_task("Starter Prefect (innebygd server) …", total=len(runs))
+        from flows.documents import FLOWS
+        from flows.runtime import one_shot
+
+        with one_shot():
+            for run in runs:
+                subject = run.project or run.council
+                progress.update(job, description=f"{run.kind}: {subject}")
+                options = _options(args, transport="outbox", approved=True)
+                flow = FLOWS.get(run.kind)
+                if flow is None:
+                    raise UserError(f"unknown kind {run.kind!r} in demo", field="demo")
+                try:
+                    if run.kind == "usage":
+                        result = flow(council=run.council, year=int(run.period), options=options)
+                    elif run.kind == "status":
+                        result = flow(project=run.project, as_of=run.as_of, period=run.period, options=options)
+                    elif run.kind == "final":
+                        result = flow(project=run.project, as_of=run.as_of, options=options)
+                    else:
+                        result = flow(project=run.project, year=int(run.period) if run.period else None,
+                                      options=options)
+                    results.append(result)
+                except UserError as exc:
+                    failures.append((run.kind, subject, str(exc)))
+                progress.advance(job)
+            progress.update(job, description="Ferdig")
+    table = Table(title="grantflow demo: dokumenter laget og levert til utboksen")
+    for col in ("Dokument", "Prosjekt / regionråd", "Periode", "Versjon", "Fil", "Sendt nå", "Hadde fra før"):
+        table.add_column(col, no_wrap=col in ("Fil",))
+    for r in results:
+        table.add_row(r["kind"], r["project"] or r["council"], r["period"], str(r["version"]),
+                      display_path(Path(r["docx"])), str(len(r["sent"])), str(len(r["skipped"])))
+    out = Console(width=None if sys.stdout.isatty() else 200)
+    out.print(table)
+    out.print(f"Utboks: {display_path(settings.outbox_dir())}  ·  Sendelogg: grantflow sent  ·  "
+              f"Funn i dataene: grantflow validate")
+    for kind, subject, why in failures:
+        print(f"error: {kind} {subject}: {why}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _cmd_run(args) -> int:
+    """Trigger one document flow: through the server when PREFECT_API_URL is set, else locally."""
+    params: dict = {}
+    as_of = parse_date(args.as_of) if args.as_of else None
+    if args.kind == "usage":
+        if not args.council or not (args.year or args.period):
+            raise UserError("'run usage' needs --council and --year", field="--council")
+        params = {"council": args.council, "year": args.year or int(args.period)}
+    else:
+        if not args.project:
+            raise UserError(f"'run {args.kind}' needs a PROJECT", field="PROJECT")
+        params = {"project": args.project}
+        if args.kind == "status":
+            params.update(as_of=as_of, period=args.period)
+        elif args.kind == "final":
+            params.update(as_of=as_of)
+        elif args.year or args.period:
+            params.update(year=args.year or int(args.period[:4]))
+    options = _options(args)
+    if os.environ.get("PREFECT_API_URL"):
+        from prefect.deployments import run_deployment
+
+        from flows.deployments import DEPLOYMENTS, KIND_DEPLOYMENT
+
+        name = KIND_DEPLOYMENT[args.kind]
+        flow_name = DEPLOYMENTS[name][1]
+        params["options"] = options.model_dump(mode="json")
+        params = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items() if v is not None}
+        run = run_deployment(f"{flow_name}/{name}", parameters=params, timeout=0 if args.no_wait else None)
+        print(f"flow run {run.name} ({run.id}): {run.state.name if run.state else 'scheduled'}")
+        return 0 if args.no_wait or (run.state and run.state.is_completed()) else 1
+    from flows.documents import FLOWS
+    from flows.runtime import one_shot, quiet_environment
+
+    quiet_environment()
+
+    with one_shot():
+        result = FLOWS[args.kind](**{k: v for k, v in params.items() if v is not None}, options=options)
+    print(f"{result['docx']}  (version {result['version']}); sent {len(result['sent'])}, "
+          f"already had it {len(result['skipped'])}, failed {len(result['failed'])}"
+          + (f"; {result['note']}" if result["note"] else ""))
+    return 1 if result["failed"] else 0
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _cmd_serve(args) -> int:
+    """Scheduled mode on one machine: a local Prefect server (started or found) serving the deployments."""
+    from flows.deployments import scheduler_problem
+
+    from .settings import load_settings
+
+    settings = load_settings(args.config)
+    api = os.environ.get("PREFECT_API_URL") or f"http://127.0.0.1:{args.port}/api"
+    local = any(host in api for host in ("//127.0.0.1", "//localhost", "//[::1]"))
+    problem = scheduler_problem()
+    if problem and local:
+        # The server on this machine runs with this environment's SQLAlchemy.
+        raise UserError(f"cannot run on schedule: {problem}", field="SQLAlchemy")
+    server = None
+    if not _healthy(api):
+        if os.environ.get("PREFECT_API_URL"):
+            raise UserError(f"no Prefect server answers at {api} (PREFECT_API_URL)", field="PREFECT_API_URL")
+        prefect = shutil.which("prefect") or str(Path(sys.executable).with_name("prefect"))
+        log = settings.outputs_dir() / "prefect-server.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false")
+        server = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(args.port)],
+                                  stdout=open(log, "ab"), stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 90
+        while not _healthy(api):
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.terminate()
+                raise UserError(f"the Prefect server did not start (see {log})")
+            time.sleep(0.5)
+    os.environ["PREFECT_API_URL"] = api
+
+    def stop(signum, frame):              # systemd stops services with SIGTERM
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    # Prefect's runner stops itself on SIGTERM and warns about an un-awaited coroutine on the way.
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
+    when = (f"every {args.watch_interval} s" if args.watch_interval else "weekdays 07:00 Europe/Oslo")
+    print(f"Prefect UI: {api.removesuffix('/api')}  ·  deadline_watch runs {when}")
+    print("Serving the grantflow deployments; stop with Ctrl-C.", flush=True)
+    from flows.runtime import quiet_environment
+
+    quiet_environment()
+    try:
+        from prefect import serve
+
+        from flows.deployments import served
+
+        serve(*served(args.watch_interval), print_starting_message=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    return 0
+
+
+# --- the parser and the entry point ------------------------------------------------------
+
+# --- workbooks ---------------------------------------------------------------------------
+
+def _print_findings(findings) -> tuple[int, int]:
+    for finding in findings:
+        print(finding)
+    errors = sum(f.severity == "error" for f in findings)
+    return errors, len(findings) - errors
+
+
+def _cmd_workbook(args) -> int:
+    from datetime import date
+
+    from .fileio import atomic_write
+    from .intake import make_blank, make_workbook
+    from .register import display_path, open_register
+    from .settings import load_settings
+
+    register = open_register(args.config)
+    if bool(args.project) == bool(args.blank):
+        raise UserError("give a PROJECT, or --blank COUNCIL for a new project's workbook", field="PROJECT")
+    if args.blank:
+        payload = make_blank(register, args.blank)
+        name = f"nytt-prosjekt-{args.blank}.xlsx"
+    else:
+        as_of = parse_date(args.as_of) if args.as_of else date.today()
+        payload = make_workbook(register, args.project, as_of)
+        name = f"{args.project}-{as_of.isoformat()}.xlsx"
+    target = Path(args.out) if args.out else load_settings(args.config).outputs_dir() / "arbeidsboker" / name
+    if target.suffix.lower() != ".xlsx":
+        raise UserError("the workbook file name must end in .xlsx", field="--out")
+    atomic_write(target, payload)
+    print(display_path(target))
+    return 0
+
+
+def _report(result, dry_run: bool) -> int:
+    errors, warnings = _print_findings(result.findings)
+    if dry_run and result.ok and result.changes:
+        print(result.diff(), end="")
+    print(result.summary() + (" (dry run)" if dry_run and result.ok else ""), file=sys.stderr)
+    print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _cmd_import(args) -> int:
+    from .intake import import_workbook
+
+    return _report(import_workbook(args.config, Path(args.file), dry_run=args.dry_run), args.dry_run)
+
+
+def _cmd_new_project(args) -> int:
+    from .intake import new_project
+
+    return _report(new_project(args.config, Path(args.file), dry_run=args.dry_run), args.dry_run)
+
+
+def _cmd_inbox(args) -> int:
+    from .intake import process_inbox
+
+    items = process_inbox(args.config, args.project)
+    for item in items:
+        print(f"{item.outcome:9} {item.file} → {item.moved_to}")
+        for finding in item.findings:
+            if finding.severity == "error":
+                print(f"  {finding}")
+    if not items:
+        print("the inbox is empty")
+    return 1 if any(item.outcome == "rejected" for item in items) else 0
+
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """Every command and option of ``grantflow``, in one place."""
     parser = argparse.ArgumentParser(prog="grantflow", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"grantflow {__version__}")
     parser.add_argument("--config", default=None, help="config folder (default: $GRANTFLOW_CONFIG or ./config)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    # Data and the register.
     p = sub.add_parser("validate", help="check config and data files and cross-check them")
     p.add_argument("path", nargs="?", default=None, help="config folder or one project file")
     p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
@@ -84,13 +565,103 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("allocate", help="split a project's costs between its municipalities")
     p.add_argument("project")
     p.add_argument("--year", type=int, required=True)
-    p.add_argument("--amount", type=int, default=None, help="amount in kroner (default: the plan's municipal part)")
+    p.add_argument("--amount", type=_amount, default=None,
+                   help="amount in whole kroner, e.g. 412000 or '412 000' (default: the plan's municipal part)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=_cmd_allocate)
 
-    from .commands import register_commands
-    register_commands(sub)
+    # Documents and delivery.
+    p = sub.add_parser("render", help="write a document (.docx, optionally PDF)")
+    _document_arguments(p)
+    p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser("send", help="render (if needed) and send a document to its recipients")
+    _document_arguments(p)
+    p.add_argument("--transport", choices=("outbox", "smtp"), help="default: from config (outbox)")
+    p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
+    p.add_argument("--yes", action="store_true", help="approve sending without asking")
+    p.set_defaults(func=_cmd_send)
+
+    p = sub.add_parser("sent", help="list the sent ledger")
+    p.add_argument("project", nargs="?", help="only this project")
+    p.set_defaults(func=_cmd_sent)
+
+    p = sub.add_parser("deadlines", help="list upcoming deadlines; export iCalendar for Outlook")
+    p.add_argument("--days", type=int, default=90)
+    p.add_argument("--from", dest="start", help="start date YYYY-MM-DD (default today)")
+    p.add_argument("--ics", help="write the deadlines to this .ics file")
+    p.set_defaults(func=_cmd_deadlines)
+
+    # Orchestration (Prefect, imported only when one of these runs).
+    p = sub.add_parser("demo", help="the main job: every document for the demo projects, to the outbox")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("run", help="trigger a document flow (on the server if PREFECT_API_URL is set)")
+    _document_arguments(p)
+    p.add_argument("--transport", choices=("outbox", "smtp"))
+    p.add_argument("--resend", action="store_true")
+    p.add_argument("--yes", action="store_true", help="approve external sending in advance")
+    p.add_argument("--no-wait", action="store_true", help="with a server: do not wait for the run to finish")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("serve", help="scheduled mode: local Prefect server + served deployments")
+    p.add_argument("--port", type=int, default=4200)
+    p.add_argument("--watch-interval", type=int, default=None, metavar="SECONDS",
+                   help="run deadline_watch every SECONDS instead of weekdays 07:00 (to try the schedule out)")
+    p.set_defaults(func=_cmd_serve)
+
+    # Workbooks: collecting from project leaders.
+    p = sub.add_parser("workbook", help="write a project's Excel workbook (register + this period's input)")
+    p.add_argument("project", nargs="?", metavar="PROJECT")
+    p.add_argument("--blank", metavar="COUNCIL", help="an empty workbook for a new project in COUNCIL")
+    p.add_argument("--as-of", dest="as_of", help="status date YYYY-MM-DD (default today)")
+    p.add_argument("--out", "-o", help="file to write (default: outputs/arbeidsboker/...)")
+    p.set_defaults(func=_cmd_workbook)
+
+    p = sub.add_parser("import", help="check a returned workbook and merge it into the register and data files")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--dry-run", action="store_true", help="check and show the change; write nothing")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("new-project", help="create a project from a filled-in workbook (grantflow workbook --blank)")
+    p.add_argument("file", metavar="WORKBOOK")
+    p.add_argument("--dry-run", action="store_true", help="check and show the project file; write nothing")
+    p.set_defaults(func=_cmd_new_project)
+
+    p = sub.add_parser("inbox", help="import the returned workbooks saved in config/inbox/")
+    p.add_argument("project", nargs="?", help="only this project's workbooks")
+    p.set_defaults(func=_cmd_inbox)
+
+    # Tools.
+    p = sub.add_parser("templates", help="template tools")
+    tsub = p.add_subparsers(dest="templates_command", required=True, metavar="ACTION")
+    c = tsub.add_parser("check", help="render every template with lint data; list problems")
+    c.set_defaults(func=_cmd_templates_check)
     return parser
+
+
+def _internal_error(exc: BaseException) -> int:
+    """The safety net for bugs: one line for the user, the traceback in a log file."""
+    import traceback
+    from datetime import datetime
+
+    from .settings import outputs_root
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = "".join(traceback.format_exception(exc))
+    log = None
+    for folder in (outputs_root() / "logs", Path(os.environ.get("TMPDIR", "/tmp"))):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            log = folder / f"internal-error-{stamp}-{os.getpid()}.log"
+            log.write_text(f"grantflow {__version__}\nargv: {sys.argv!r}\n\n{text}", encoding="utf-8")
+            break
+        except OSError:
+            log = None
+    what = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200]
+    where = f"details in {log}" if log else "no log could be written"
+    print(f"internal error ({what}); this is a bug in grantflow, not in your data; {where}", file=sys.stderr)
+    return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,6 +670,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "path", None) is None and getattr(args, "config", None) and args.command == "validate":
         args.path = args.config
     try:
+        _sweep_temp_files(args)
         return args.func(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -106,6 +678,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:          # noqa: BLE001 - the safety net; user mistakes never get here
+        return _internal_error(exc)
 
 
 if __name__ == "__main__":

@@ -1,26 +1,33 @@
 """Data collection: milestone progress, cost ledger and own-effort hours from CSV or XLSX.
 
-Columns have Norwegian names (see README, "Datafiler"); headers are matched without regard to
-case, spacing or underscores. Norwegian numbers ("1 234,50", "1 234 kr", non-breaking spaces)
-and dates ("21.09.2015", "2015-09-21") are accepted. Parsing is vectorised with pandas so a
-million ledger rows cost little more than reading them.
+Columns have Norwegian names (see README, "Data files"); headers are matched without regard to
+case, spacing or underscores, and title rows above the header are skipped. Numbers and dates are
+read by ``grantflow.numbers`` (one set of rules for data files and YAML); each distinct cell text
+is read once, so a million ledger rows cost little more than reading them.
 
-Every reader returns the clean rows plus findings naming file, row (header = row 1) and column.
+Every reader returns the clean rows plus findings naming file, row (as numbered in the
+spreadsheet) and column; a file that cannot be read as a table raises one UserError.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
 from pydantic import ValidationError
 
+from . import numbers
 from .errors import UserError
 from .findings import Finding
 from .models import ProjectNotes
+from .numbers import echo
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -67,43 +74,6 @@ MILESTONE_STATUSES = {
 _TRUE = {"ja", "j", "x", "yes", "true", "1", "kreditnota", "kredit"}
 
 
-def _norm(header: str) -> str:
-    return re.sub(r"\s+", " ", str(header).replace("_", " ")).strip().casefold()
-
-
-def parse_numbers(values: pd.Series) -> pd.Series:
-    """Norwegian amounts to floats; unparseable cells become NaN."""
-    if pd.api.types.is_numeric_dtype(values):
-        return values.astype(float)
-    text = values.astype(str).str.strip()
-    text = text.str.replace(r"(?i)\s*kr\.?\s*|\s|\u00a0|\u202f|'", "", regex=True)
-    text = text.str.replace("\u2212", "-", regex=False)
-    both = text.str.contains(".", regex=False) & text.str.contains(",", regex=False)
-    text = text.where(~both, text.str.replace(".", "", regex=False))
-    text = text.str.replace(",", ".", regex=False)
-    text = text.str.replace(r"^\.-$|^-$", "0", regex=True)   # "-" and ",-" for zero
-    text = text.str.replace(r"\.-$", "", regex=True)          # "1 200,-"
-    return pd.to_numeric(text.where(text != "", None), errors="coerce")
-
-
-def parse_dates(values: pd.Series) -> pd.Series:
-    """Dates in d.m.yyyy or ISO form (or real date cells) to datetime64; others NaT.
-
-    Ledger dates repeat a lot, so each distinct text is parsed once.
-    """
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values
-    codes, uniques = pd.factorize(values.astype(str).str.strip())
-    text = pd.Series(uniques, dtype=object)
-    first = pd.to_datetime(text, format="%d.%m.%Y", errors="coerce")
-    iso = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    parsed = first.fillna(iso).to_numpy(dtype="datetime64[ns]")
-    out = pd.Series(parsed.take(codes), index=values.index)
-    if (codes < 0).any():
-        out[codes < 0] = pd.NaT
-    return out
-
-
 @dataclass
 class Table:
     """Rows read from one data file (canonical column names) and what was wrong with them."""
@@ -122,109 +92,389 @@ class Table:
                 raise UserError(item.message, file=item.file, line=item.line, field=item.field)
 
 
-def _column_map(headers, columns: tuple[Column, ...]) -> dict:
+def _norm(header) -> str:
+    return re.sub(r"\s+", " ", str(header).replace("_", " ")).strip().casefold()
+
+
+HEADER_SEARCH_ROWS = 20          # title rows above the header are skipped, up to this many
+MAX_LINE = 65_536                # a longer line in the header search is not a table
+MAX_CELL = 10_000                # a longer cell is refused (echoing at most 200 characters)
+
+
+def _known(columns: tuple[Column, ...]) -> dict[str, Column]:
     by_norm = {}
     for col in columns:
         for name in (col.name, *col.aliases):
             by_norm[_norm(name)] = col
-    return {header: by_norm.get(_norm(header)) for header in headers}
+    return by_norm
 
 
-def _read_raw(path: Path, columns: tuple[Column, ...]) -> pd.DataFrame:
-    """The file as a frame. CSV goes through pandas' C parser with type inference (decimal comma);
-    blanks stay empty text except in numeric columns. What the fast parse cannot read as a number
-    (spaces, 'kr', decimal point) arrives as text and goes through ``parse_numbers``; a text
-    column that happens to look numeric is turned back into text in ``read_table``."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        raw = pd.read_excel(path, dtype=object, engine="openpyxl")
-        return raw.map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else v)
-    if suffix != ".csv":
-        raise ValueError("unsupported data file type (use .csv or .xlsx)")
-    sep = _sniff_sep(path)
-    headers = pd.read_csv(path, sep=sep, nrows=0, encoding="utf-8-sig").columns
-    mapping = _column_map(headers, columns)
-    numeric = [h for h, col in mapping.items() if col is not None and col.kind in ("int", "number")]
-    return pd.read_csv(path, sep=sep, keep_default_na=False, na_values={h: [""] for h in numeric},
-                       decimal=",", encoding="utf-8-sig")
+def _expected(columns: tuple[Column, ...]) -> str:
+    return ", ".join(c.name for c in columns if c.required) + " (and optionally " + \
+        ", ".join(c.name for c in columns if not c.required) + ")"
+
+
+def _find_header(rows: list[list], columns: tuple[Column, ...], shown: str, where: str = "") -> int:
+    """The index of the first row that names at least two known columns (or all required ones)."""
+    known = _known(columns)
+    need = min(2, sum(c.required for c in columns))
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        hits = {known[_norm(cell)].name for cell in row if cell is not None and _norm(cell) in known}
+        if len(hits) >= need:
+            return index
+    first = next((row for row in rows if any(c not in (None, "") for c in row)), None)
+    seen = ("; the first non-empty row reads: "
+            + echo(", ".join(str(c) for c in first if c not in (None, "")), 120)) if first else \
+        "; the file has no data at all"
+    raise UserError(f"no header row found{where}: expected a row with the column names "
+                    f"{_expected(columns)} within the first {HEADER_SEARCH_ROWS} rows{seen}", file=shown, line=1)
+
+
+def _sniff_bytes(path: Path, shown: str) -> bytes:
+    """The file's bytes, refusing what is not a text table before pandas sees it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read data file: {exc.strerror or exc}", file=shown) from None
+    head = data[:8]
+    if head.startswith(b"PK\x03\x04"):
+        raise UserError("this is a zip archive (an Excel workbook?), not a CSV text file; "
+                        "name a workbook .xlsx", file=shown)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UserError("this is an old Excel (.xls) workbook, not a CSV text file; save it as .xlsx or CSV UTF-8",
+                        file=shown)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UserError("the file is UTF-16 text; save it as 'CSV UTF-8' (comma or semicolon separated)", file=shown)
+    if b"\x00" in data[:65_536]:
+        raise UserError("the file contains binary data (NUL bytes), not CSV text", file=shown)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start:exc.start + 1]
+        guess = byte.decode("cp1252", errors="replace")
+        raise UserError(f"not UTF-8 text (byte 0x{byte.hex()} at line {line}, which would be {guess!r} in a "
+                        "Windows-1252 export); save the file as 'CSV UTF-8' in Excel", file=shown,
+                        line=line) from None
+    return data
+
+
+def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int, list[str], pd.DataFrame]:
+    """(header line number, headers, data cells as text) of a CSV file with ',' or ';'."""
+    data = _sniff_bytes(path, shown)
+    text_start = data[:HEADER_SEARCH_ROWS * MAX_LINE].decode("utf-8-sig", errors="replace")
+    lines = text_start.splitlines()[:HEADER_SEARCH_ROWS]
+    for number, line in enumerate(lines, 1):
+        if len(line) > MAX_LINE:
+            raise UserError(f"line {number} is longer than {MAX_LINE:,} characters; this is not a table "
+                            f"(starts {echo(line[:60])})", file=shown, line=number)
+    best = None
+    for sep in (";", ",", "\t"):
+        rows = [next(csv.reader([line], delimiter=sep), []) for line in lines]
+        try:
+            index = _find_header(rows, columns, shown)
+        except UserError as exc:
+            error = exc
+            continue
+        if best is None or index < best[0] or (index == best[0] and len(rows[index]) > len(best[2])):
+            best = (index, sep, rows[index])
+    if best is None:
+        raise error
+    index, sep, headers = best
+    try:
+        frame = pd.read_csv(io.BytesIO(data), sep=sep, header=None, skiprows=index + 1, dtype=str,
+                            keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True,
+                            names=range(len(headers)), index_col=False, on_bad_lines="error")
+    except pd.errors.ParserError as exc:
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
+        match = re.search(r"line (\d+)", detail)
+        line = index + int(match.group(1)) if match else None
+        raise UserError(f"cannot read the CSV rows: {detail[:200]}", file=shown, line=line) from None
+    except (ValueError, csv.Error) as exc:
+        raise UserError(f"cannot read the CSV rows: {str(exc)[:200]}", file=shown) from None
+    rows = pd.Series(range(index + 2, index + 2 + len(frame)), index=frame.index)
+    # blank lines are skipped by pandas; keep physical numbering where it is cheap to know
+    return index + 1, [h.strip() for h in headers], frame.assign(_row=rows)
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:
+            return False
+        text = head[:exc.start].decode("utf-8")
+    return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
+
+
+def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int, list[str], pd.DataFrame]:
+    """(header row number, headers, cells) from the first worksheet of an .xlsx workbook."""
+    from openpyxl import load_workbook
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError as exc:
+        raise UserError(f"cannot read data file: {exc.strerror or exc}", file=shown) from None
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UserError("this is an old Excel 97-2003 (.xls) or password-protected workbook; "
+                        "save it as .xlsx without a password", file=shown)
+    if not head.startswith(b"PK\x03\x04"):
+        if not head:
+            what = "empty"
+        elif _is_text(head):
+            what = "plain text — a CSV file named .xlsx? rename it to .csv"
+        else:
+            what = "not a workbook (no zip archive inside)"
+        raise UserError(f"not an Excel workbook: the file is {what}", file=shown)
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:          # zipfile, KeyError, openpyxl's InvalidFileException, XML errors
+        raise UserError(f"a zip archive but not a readable Excel workbook ({type(exc).__name__}: "
+                        f"{echo(str(exc), 100)})", file=shown) from None
+    try:
+        sheets = []
+        for sheet in book.worksheets:
+            rows = []
+            for row in sheet.iter_rows(values_only=True):
+                rows.append(list(row))
+            while rows and all(c is None or (isinstance(c, str) and not c.strip()) for c in rows[-1]):
+                rows.pop()
+            sheets.append((sheet.title, rows))
+    except Exception as exc:          # a corrupt sheet inside a valid zip
+        raise UserError(f"cannot read the workbook's sheets ({type(exc).__name__}: {echo(str(exc), 100)})",
+                        file=shown) from None
+    finally:
+        book.close()
+    if not sheets:
+        raise UserError("the workbook has no worksheets", file=shown)
+    title, rows = sheets[0]
+    try:
+        index = _find_header(rows, columns, shown, where=f" on the first sheet {title!r}")
+    except UserError:
+        others = []
+        for other, other_rows in sheets[1:]:
+            try:
+                _find_header(other_rows, columns, shown)
+                others.append(other)
+            except UserError:
+                pass
+        if others:
+            state = "is empty" if not rows else "has no header row"
+            raise UserError(f"the first sheet {title!r} {state}, but sheet {others[0]!r} has the columns; "
+                            f"grantflow reads the first sheet: move {others[0]!r} first", file=shown) from None
+        if not rows:
+            raise UserError(f"the first sheet {title!r} is empty", file=shown) from None
+        raise
+    headers = ["" if h is None else str(h).strip() for h in rows[index]]
+    body = rows[index + 1:]
+    width = len(headers)
+    cells = [(list(r) + [None] * width)[:width] for r in body]
+    numbers = []
+    kept = []
+    for offset, row in enumerate(cells):
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
+            continue
+        kept.append(row)
+        numbers.append(index + 2 + offset)
+    frame = pd.DataFrame(kept, columns=range(width), dtype=object) if kept else \
+        pd.DataFrame({i: pd.Series(dtype=object) for i in range(width)})
+    return index + 1, headers, frame.assign(_row=numbers)
+
+
+def _empty_frame(columns: tuple[Column, ...]) -> pd.DataFrame:
+    dtypes = {"int": "float64", "number": "float64", "date": "datetime64[ns]", "text": object, "flag": bool}
+    frame = pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.kind]) for c in columns})
+    return frame.assign(_row=pd.Series(dtype="int64"))
+
+
+def _cell_text(value) -> str:
+    """A cell as text: blanks empty, whole floats without '.0', datetimes as ISO dates."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "ja" if value else ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    return str(value)
+
+
+def _read_numbers(values: pd.Series, rows: pd.Series, unit: str) -> tuple[pd.Series, dict]:
+    """Cells to floats with the rules of ``grantflow.numbers``; errors by index. Each distinct text
+    is read once; a column's unambiguous values decide the meaning of ``350.000`` and ``12,000``."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results: list = [None] * len(uniques)
+    failures: dict[int, str] = {}
+    pending: list[int] = []
+    evidence: dict[str, str] = {}
+    first_row = {}
+    if len(uniques):
+        positions = pd.Series(range(len(codes)))
+        first_pos = positions.groupby(codes).first()
+        first_row = {code: int(rows.iloc[pos]) for code, pos in first_pos.items() if code >= 0}
+    for code, cell in enumerate(uniques):
+        try:
+            if isinstance(cell, str):
+                reading = numbers.read_number_text(cell)
+                if reading.evidence and reading.evidence not in evidence:
+                    evidence[reading.evidence] = f"row {first_row.get(code, '?')} {echo(cell, 40)}"
+                if reading.pending:
+                    pending.append(code)
+                results[code] = reading
+            else:
+                results[code] = numbers.Reading(numbers.read_number(cell, unit))
+        except numbers.NumberError as exc:
+            failures[code] = str(exc)
+    out = [math.nan] * len(uniques)
+    for code, reading in enumerate(results):
+        if reading is None or code in failures:
+            continue
+        try:
+            cell = uniques[code]
+            value = numbers.resolve(reading, cell, evidence) if isinstance(cell, str) else reading.value
+            if value is not None:
+                numbers.check_size(value, cell, unit)
+                out[code] = float(value)
+        except numbers.NumberError as exc:
+            failures[code] = str(exc)
+    parsed = pd.Series(pd.array(out, dtype="float64").take(codes, allow_fill=True), index=values.index) \
+        if len(uniques) else pd.Series(math.nan, index=values.index, dtype="float64")
+    errors = {}
+    if failures:
+        for idx in values.index[pd.Series(codes, index=values.index).isin(list(failures))]:
+            errors[idx] = failures[codes[values.index.get_loc(idx)]]
+    return parsed, errors
+
+
+def _read_dates(values: pd.Series) -> tuple[pd.Series, dict]:
+    """Cells to datetime64 (each distinct value read once); errors by index."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    out = []
+    failures: dict[int, str] = {}
+    for code, cell in enumerate(uniques):
+        try:
+            day = numbers.read_date(cell.to_pydatetime() if isinstance(cell, pd.Timestamp) else cell)
+        except numbers.DateError as exc:
+            failures[code] = str(exc)
+            day = None
+        out.append(pd.Timestamp(day) if day is not None else pd.NaT)
+    table = pd.array(out + [pd.NaT], dtype="datetime64[ns]")
+    parsed = pd.Series(table.take(codes if len(uniques) else codes), index=values.index) if len(uniques) else \
+        pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    errors = {}
+    if failures:
+        series = pd.Series(codes, index=values.index)
+        for idx in values.index[series.isin(list(failures))]:
+            errors[idx] = failures[series[idx]]
+    return parsed, errors
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+        return (values.isna() | (values.str.strip() == "")).astype(bool)
+    if pd.api.types.is_object_dtype(values):
+        return values.map(lambda v: v is None or (isinstance(v, float) and math.isnan(v))
+                          or (isinstance(v, str) and not v.strip())).astype(bool)
+    return values.isna()
 
 
 def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
-    """Read a CSV (comma or semicolon) or XLSX file and type its columns."""
+    """Read a CSV (``;``, ``,`` or tab) or XLSX file and type its columns.
+
+    File-level problems (not a table, wrong encoding, no header, a required column missing or
+    doubled) are one finding and no rows; cell problems are one finding per cell."""
     shown = display_path(path)
     if not path.exists():
         raise UserError("data file not found", file=shown)
-    try:
-        raw = _read_raw(path, columns)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise UserError(f"cannot read data file: {exc}".splitlines()[0], file=shown) from None
+    if not path.is_file():
+        raise UserError("not a file", file=shown)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        header_line, headers, raw = _xlsx_rows(path, columns, shown)
+    elif suffix == ".csv":
+        header_line, headers, raw = _csv_rows(path, columns, shown)
+    else:
+        raise UserError(f"unsupported data file type {path.suffix!r} (use .csv or .xlsx)", file=shown)
 
     findings: list[Finding] = []
-    rename = {}
-    for header, col in _column_map(raw.columns, columns).items():
-        if col is None:
-            findings.append(Finding("warning", shown, 1, str(header),
-                                    "unknown column, ignored (expected: "
-                                    + ", ".join(c.name for c in columns) + ")"))
-        elif col.name in rename.values():
-            findings.append(Finding("error", shown, 1, str(header), f"column {col.name!r} appears twice"))
+    known = _known(columns)
+    positions: dict[str, int] = {}
+    for position, header in enumerate(headers):
+        col = known.get(_norm(header))
+        if not header:
+            if not _blank(raw[position]).all():
+                findings.append(Finding("warning", shown, header_line, f"column {position + 1}",
+                                        "column without a header, ignored"))
+        elif col is None:
+            findings.append(Finding("warning", shown, header_line, echo(header, 60).strip("'"),
+                                    "unknown column, ignored (expected: " + ", ".join(c.name for c in columns) + ")"))
+        elif col.name in positions:
+            first = headers[positions[col.name]]
+            findings.append(Finding("error", shown, header_line, col.name,
+                                    f"column {col.name!r} appears twice (as {first!r} and {header!r}); "
+                                    "remove one, grantflow does not choose"))
         else:
-            rename[header] = col.name
-    frame = raw[list(rename)].rename(columns=rename)
+            positions[col.name] = position
+    found = ", ".join(h for h in headers if h) or "none"
+    found = found if len(found) <= 160 else found[:157] + "…"
     for col in columns:
-        if col.name not in frame.columns:
-            if col.required:
-                findings.append(Finding("error", shown, 1, col.name, "required column is missing"))
-            frame[col.name] = "" if col.kind in ("text", "flag") else None
-    rows = pd.Series(range(2, len(frame) + 2), index=frame.index)
-    bad = pd.Series(False, index=frame.index)
+        if col.required and col.name not in positions:
+            findings.append(Finding("error", shown, header_line, col.name,
+                                    f"required column {col.name!r} is missing (columns found: {found})"))
+    if any(f.severity == "error" for f in findings):
+        return Table(shown, _empty_frame(columns), findings)
+
+    rows = raw["_row"].astype("int64")
+    frame = pd.DataFrame(index=raw.index)
+    bad = pd.Series(False, index=raw.index)
     for col in columns:
-        if col.name not in rename.values():
+        if col.name not in positions:
+            frame[col.name] = "" if col.kind in ("text", "flag") else (
+                pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]") if col.kind == "date" else math.nan)
+            if col.kind == "flag":
+                frame[col.name] = False
             continue
-        source = frame[col.name]
-        typed = pd.api.types.is_numeric_dtype(source) or pd.api.types.is_datetime64_any_dtype(source)
-        if typed:
-            text, blank = None, source.isna()
-        elif col.kind == "date" or not col.strip:
-            text = source.astype(str)           # dates are stripped per distinct value in parse_dates
-            blank = source.isna() | (text == "")
-        else:
-            text = source.astype(str).str.strip()
-            blank = source.isna() | (text == "")
-        if col.kind == "int" or col.kind == "number":
-            parsed = parse_numbers(source)
+        source = raw[positions[col.name]]
+        blank = _blank(source)
+        errors: dict = {}
+        if len(source) and (pd.api.types.is_object_dtype(source) or pd.api.types.is_string_dtype(source)):
+            lengths = source.map(lambda v: len(v) if isinstance(v, str) else 0)
+            for idx in source.index[lengths > MAX_CELL]:
+                errors[idx] = f"value is {lengths[idx]:,} characters long, refused ({echo(source[idx])})"
+        if col.kind in ("int", "number"):
+            parsed, more = _read_numbers(source.where(~blank, None), rows, "timer" if col.name == "Timer" else "kr")
+            errors = {**more, **errors}
             if col.kind == "int":
-                parsed = parsed.where(parsed.isna() | (parsed == parsed.round()))
-            wrong = parsed.isna() & ~blank
-            what = "a whole number" if col.kind == "int" else "a number"
+                fractional = parsed.notna() & (parsed != parsed.round())
+                for idx in source.index[fractional]:
+                    errors.setdefault(idx, f"{echo(_cell_text(source[idx]))} is not a whole number")
         elif col.kind == "date":
-            parsed = parse_dates(source)
-            wrong = parsed.isna() & ~blank
-            what = "a date (dd.mm.åååå or åååå-mm-dd)"
+            parsed, more = _read_dates(source.where(~blank, None))
+            errors = {**more, **errors}
         elif col.kind == "flag":
-            parsed = pd.Series(False, index=frame.index)
-            if not blank.all():
-                parsed = source.astype(str).str.strip().str.casefold().isin(_TRUE)
-            wrong = pd.Series(False, index=frame.index)
+            parsed = source.map(_cell_text).str.strip().str.casefold().isin(_TRUE) if not blank.all() else \
+                pd.Series(False, index=raw.index)
         else:
-            parsed = text.where(~blank, "") if text is not None else source.astype(str)
-            wrong = pd.Series(False, index=frame.index)
-        missing = blank & col.required
-        for idx in frame.index[wrong]:
-            findings.append(Finding("error", shown, int(rows[idx]), col.name,
-                                    f"cannot read {str(source[idx])!r} as {what}"))
-        for idx in frame.index[missing]:
+            text = source.map(_cell_text) if pd.api.types.is_object_dtype(source) else source.astype(str)
+            parsed = text.str.strip() if col.strip else text
+            parsed = parsed.where(~blank, "")
+        for idx, message in errors.items():
+            findings.append(Finding("error", shown, int(rows[idx]), col.name, message))
+        wrong = pd.Series(False, index=raw.index)
+        if errors:
+            wrong[list(errors)] = True
+        missing = blank & col.required & ~wrong
+        for idx in raw.index[missing]:
             findings.append(Finding("error", shown, int(rows[idx]), col.name, "value is missing"))
         bad |= wrong | missing
         frame[col.name] = parsed
     frame = frame.assign(_row=rows)
+    findings.sort(key=lambda f: (f.line or 0))
     return Table(shown, frame[~bad].copy() if bad.any() else frame, findings)
-
-
-def _sniff_sep(path: Path) -> str:
-    with open(path, encoding="utf-8-sig") as handle:
-        header = handle.readline()
-    return ";" if header.count(";") > header.count(",") else ","
 
 
 def read_milestones(path: Path) -> Table:
@@ -291,7 +541,7 @@ def read_ledger_cached(path: Path) -> Table:
     """``read_ledger`` once per file version and process: a ledger shared by many projects (an
     export from the accounting system) is parsed once, not once per project."""
     stat = path.stat() if path.exists() else None
-    key = (str(path), stat.st_mtime_ns, stat.st_size) if stat else (str(path),)
+    key = (str(path), stat.st_mtime_ns, stat.st_size, numbers.ceiling()) if stat else (str(path),)
     if key not in _LEDGERS:
         if len(_LEDGERS) >= 4:
             _LEDGERS.pop(next(iter(_LEDGERS)))
@@ -326,19 +576,34 @@ class ProjectData:
         return out + self.notes_findings
 
 
-def collect(register, project) -> ProjectData:
-    """Read every data file the project references (raises UserError if a file is unreadable)."""
+def collect(register, project, problems: list[Finding] | None = None) -> ProjectData:
+    """Read every data file the project references. An unreadable file raises UserError, or,
+    when ``problems`` is given (validation), becomes a finding there and the other files are read."""
     files = project.data
     data = ProjectData()
+
+    def read(reader, relative):
+        try:
+            return reader(register.data_path(relative))
+        except UserError as exc:
+            if problems is None:
+                raise
+            file, line = register.where("project", project.id, ("data",))
+            problems.append(Finding("error", exc.file or file, exc.line if exc.file else line,
+                                    exc.field or "data", exc.message))
+            return None
+
     if files.milestones:
-        data.milestones = read_milestones(register.data_path(files.milestones))
+        data.milestones = read(read_milestones, files.milestones)
     if files.ledger:
-        data.ledger = project_ledger(read_ledger_cached(register.data_path(files.ledger)),
-                                     files.ledger_code or project.id)
+        ledger = read(read_ledger_cached, files.ledger)
+        data.ledger = project_ledger(ledger, files.ledger_code or project.id) if ledger is not None else None
     if files.hours:
-        data.hours = read_hours(register.data_path(files.hours))
+        data.hours = read(read_hours, files.hours)
     if files.notes:
-        data.notes, data.notes_findings = read_notes(register.data_path(files.notes))
+        notes = read(read_notes, files.notes)
+        if notes is not None:
+            data.notes, data.notes_findings = notes
     return data
 
 

@@ -1,18 +1,30 @@
-"""The one atomic file writer: write to a temp file beside the target, then rename."""
+"""The one atomic file writer: write to a temp file beside the target, then rename.
+
+A temp file is named ``.<target name>.<pid>.<random>.tmp``. One left behind by an interrupted
+write (a killed process, a full disk) is removed by the next write of the same file and by the
+next ``grantflow`` command's sweep of the outputs folder: when its process is gone, or in any case
+after ``STALE_AFTER`` seconds (no write takes that long).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
+
+STALE_AFTER = 3600
+_TEMP = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str, encoding: str = "utf-8") -> Path:
     """Write ``data`` to ``path`` so readers see either the old file or the whole new one."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(target.parent, pattern=f".{glob_escape(target.name)}.*.tmp", recursive=False)
     payload = data.encode(encoding) if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -26,3 +38,44 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, encoding: str = "ut
             pass
         raise
     return target
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def remove_stale_temp_files(folder: str | os.PathLike, pattern: str = ".*.tmp", recursive: bool = True) -> list[Path]:
+    """Remove temp files of interrupted atomic writes under ``folder``; returns what was removed."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    removed = []
+    now = time.time()
+    for path in (root.rglob(pattern) if recursive else root.glob(pattern)):
+        match = _TEMP.match(path.name)
+        if not match:
+            continue
+        try:
+            age = now - path.stat().st_mtime
+        except OSError:
+            continue
+        if age < STALE_AFTER and _alive(int(match.group(1))):
+            continue                        # a write in progress in a living process
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass
+    return removed

@@ -9,14 +9,69 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from . import numbers
+from .text import one_line, slug
 
 _EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[A-Za-z]{2,}$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+def _number(value, unit: str = "kr") -> Decimal:
+    number = numbers.read_number(value, unit)
+    if number is None:
+        raise ValueError("a number is required here")
+    return number
+
+
+def _hours(value) -> Decimal:
+    return _number(value, "timer")
+
+
+def _count(value) -> int:
+    number = _number(value, "")
+    if number != number.to_integral_value() or number < 0:
+        raise ValueError(f"{numbers.show(number)} is not a whole number of zero or more")
+    return int(number)
+
+
+def _weight(value) -> float:
+    number = _number(value, "")
+    if number < 0:
+        raise ValueError(f"negative weight {numbers.show(number)}")
+    return float(number)
+
+
+def _day(value) -> date:
+    day = numbers.read_date(value)
+    if day is None:
+        raise ValueError(f"a date is required here ({numbers.DATE_FORMATS})")
+    return day
+
+
+def _data_path(value: str) -> str:
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value) or ".." in parts or "\x00" in value \
+            or not value.strip():
+        raise ValueError(f"{value!r} must be a path inside the config folder, relative to it "
+                         "(e.g. 'data/my-project/regnskap.csv')")
+    return one_line(value)
+
+
+# The types a user writes in the register: read by the rules of grantflow.numbers and grantflow.text.
+Amount = Annotated[Decimal, BeforeValidator(_number)]       # money (in the budget's unit)
+Hours = Annotated[Decimal, BeforeValidator(_hours)]
+Count = Annotated[int, BeforeValidator(_count)]             # inhabitants, pupils
+Weight = Annotated[float, BeforeValidator(_weight)]
+Day = Annotated[date, BeforeValidator(_day)]                # dd.mm.åååå or åååå-mm-dd, 1900–2100
+Slug = Annotated[str, AfterValidator(slug)]                 # ids: used in file names and on the command line
+Line = Annotated[str, AfterValidator(one_line)]             # names: end up in headers and table cells
+DataPath = Annotated[str, AfterValidator(_data_path)]
 
 
 class Model(BaseModel):
@@ -26,11 +81,11 @@ class Model(BaseModel):
 class Person(Model):
     """A named person with a role; e-mail where the person receives documents."""
 
-    name: str = Field(description="Full name, or the office (e.g. 'Rådmannen i Bokn').")
-    role: str = Field("", description="Role in the project (e.g. 'leder', 'medlem', 'prosjektleder').")
-    organisation: str = Field("", description="Municipality or organisation the person represents.")
+    name: Line = Field(description="Full name, or the office (e.g. 'Rådmannen i Bokn').")
+    role: Line = Field("", description="Role in the project (e.g. 'leder', 'medlem', 'prosjektleder').")
+    organisation: Line = Field("", description="Municipality or organisation the person represents.")
     email: str | None = Field(None, description="E-mail address; needed to receive documents.")
-    phone: str | None = Field(None, description="Phone; personal data, left out of public documents.")
+    phone: Line | None = Field(None, description="Phone; personal data, left out of public documents.")
 
     @field_validator("email")
     @classmethod
@@ -39,21 +94,15 @@ class Person(Model):
             raise ValueError(f"not an e-mail address: {value!r}")
         return value
 
-    @field_validator("name", "role", "organisation")
-    @classmethod
-    def _one_line(cls, value: str) -> str:
-        if "\n" in value or "\r" in value:
-            raise ValueError("must be a single line")
-        return value
 
 
 class Municipality(Model):
     """A member municipality (kommune) of a council, with population on 1 January per year."""
 
-    name: str = Field(description="Municipality name as written in documents, e.g. 'Karmøy'.")
-    population: dict[int, int] = Field(
+    name: Line = Field(description="Municipality name as written in documents, e.g. 'Karmøy'.")
+    population: dict[int, Count] = Field(
         default_factory=dict, description="Inhabitants on 1 January of each year: {2014: 41753}.")
-    weights: dict[str, dict[int, float]] = Field(
+    weights: dict[str, dict[int, Weight]] = Field(
         default_factory=dict,
         description="Other split keys per year, e.g. {'elevtall': {2014: 3120}} (pupil numbers, GSI).")
 
@@ -62,15 +111,28 @@ class RecipientRule(Model):
     """Who receives a document kind. Entries are e-mail addresses or the words
     'steering_group', 'steering_group_leader', 'leader', 'contact', 'county_governor', 'secretariat'."""
 
-    to: list[str] = Field(default_factory=list)
-    cc: list[str] = Field(default_factory=list)
+    to: list[Line] = Field(default_factory=list)
+    cc: list[Line] = Field(default_factory=list)
+
+
+class Invoicing(Model):
+    """How the municipalities are invoiced for their share (shown in the cost split)."""
+
+    issuer: Line = Field(description="Who sends the invoices, e.g. 'Haugaland Vekst IKS'.")
+    when: Line = Field("", description="When invoices go out, e.g. 'i mars hvert år'.")
+    due_days: int = Field(30, ge=0, le=120, description="Payment terms in days.")
+    marking: Line = Field("", description="What the invoice is marked with, e.g. a project number.")
+    contact: Line = Field("", description="Who answers questions about the invoice (office, e-mail).")
 
 
 class Council(Model):
     """A regional council (regionråd / interkommunalt samarbeid) and its members."""
 
-    id: str = Field(description="Short identifier used on the command line, e.g. 'haugaland-vekst'.")
-    name: str = Field(description="Official name, e.g. 'Haugaland Vekst'.")
+    id: Slug = Field(description="Short identifier used on the command line, e.g. 'haugaland-vekst'.")
+    name: Line = Field(description="Official name, e.g. 'Haugaland Vekst'.")
+    org_number: Line = Field("", description="Organisasjonsnummer of the applicant organisation (9 digits).")
+    county: Line = Field("", description="Fylke of the county governor, e.g. 'Rogaland' (addressee of applications).")
+    invoicing: Invoicing | None = Field(None, description="How member municipalities are invoiced.")
     secretariat: Person = Field(description="Daglig leder / regional koordinator; Reply-To of mail.")
     county_governor: Person = Field(
         description="The county governor's office (Statsforvalteren) that receives applications and reports.")
@@ -95,10 +157,11 @@ class SplitKey(Model):
     municipalities' ``weights``).
     """
 
-    equal_percent: Decimal = Field(Decimal(30), ge=0, le=100, description="Percent split in equal shares.")
+    equal_percent: Annotated[Decimal, BeforeValidator(_number)] = Field(Decimal(30), ge=0, le=100, description="Percent split in equal shares.")
     weight: str = Field("innbyggere", description="'innbyggere' (population) or another weight key.")
     weight_year: int | None = Field(
         None, description="Year whose 1 January figures are used; default: the year being split.")
+    decision: str = Field("", description="The decision the split rests on, e.g. 'Regionrådet 12.12.2014, sak 45/14'.")
 
 
 class Goals(Model):
@@ -118,7 +181,7 @@ class Activity(Model):
     """A numbered main activity (hovedaktivitet) with sub-activities and who is responsible."""
 
     number: int = Field(ge=1)
-    title: str
+    title: Line
     responsible: str = Field("", description="Hovedansvar.")
     purpose: str = Field("", description="Hensikt.")
     result: str = Field("", description="Forventet resultat.")
@@ -133,7 +196,7 @@ class Milestone(Model):
     """
 
     number: int = Field(ge=0)
-    date: date
+    date: Day
     month_only: bool = Field(False, description="True when the plan gives only a month.")
     event: str
 
@@ -168,8 +231,8 @@ class Risk(Model):
 class CostLine(Model):
     """One budget category with its amount per year."""
 
-    category: str
-    amounts: dict[int, Decimal] = Field(description="Amount per year in the budget's unit.")
+    category: Line
+    amounts: dict[int, Amount] = Field(description="Amount per year in the budget's unit.")
 
 
 FinancingKind = Literal["skjønnsmidler", "tilskudd", "fond", "kommunene", "egeninnsats", "annet"]
@@ -182,10 +245,10 @@ class FinancingLine(Model):
     it has no amounts, it covers whatever the other sources leave.
     """
 
-    source: str = Field(description="Name as written in documents, e.g. 'Fylkesmannens skjønnsmidler'.")
+    source: Line = Field(description="Name as written in documents, e.g. 'Fylkesmannens skjønnsmidler'.")
     kind: FinancingKind = "annet"
-    funder: str | None = Field(None, description="Id of a funder in 'funders' this line comes from.")
-    amounts: dict[int, Decimal] = Field(default_factory=dict)
+    funder: Slug | None = Field(None, description="Id of a funder in 'funders' this line comes from.")
+    amounts: dict[int, Amount] = Field(default_factory=dict)
     applied_for: bool = Field(False, description="True for the amount applied for in this application.")
 
 
@@ -195,8 +258,20 @@ class Budget(Model):
     unit: Literal[1, 1000] = Field(1, description="1 = kroner, 1000 = amounts in 1000 kr.")
     costs: list[CostLine] = Field(default_factory=list)
     financing: list[FinancingLine] = Field(default_factory=list)
-    own_effort_hours: Decimal | None = Field(None, description="Egeninnsats in hours (estimate).")
+    own_effort_hours: Hours | None = Field(None, description="Egeninnsats in hours (estimate).")
+    own_effort_rate: Amount | None = Field(
+        None, ge=0, description="Kroner per hour of own effort; default: documents.own_effort_hourly_rate in settings.")
     own_effort_note: str = ""
+
+    @model_validator(mode="after")
+    def _within_ceiling(self):
+        for kind, lines in (("costs", self.costs), ("financing", self.financing)):
+            for index, line in enumerate(lines):
+                for year, value in line.amounts.items():
+                    if self.unit != 1 and abs(value * self.unit) > numbers.ceiling():
+                        raise ValueError(f"{kind}[{index}] {year}: {numbers.show(value)} × {self.unit} kr is "
+                                         f"implausibly large (over {numbers.show(numbers.ceiling())} kr)")
+        return self
 
     def years(self) -> list[int]:
         found = {y for line in self.costs for y in line.amounts}
@@ -225,9 +300,9 @@ class Grant(Model):
     """An award (tilsagn) from a funder: amount, year and case reference."""
 
     year: int
-    amount: Decimal = Field(ge=0, description="Granted amount in kroner.")
-    reference: str = Field("", description="Case reference (saksnummer), e.g. '2015/4711'.")
-    decided: date | None = Field(None, description="Date of the award letter (tilsagnsbrev).")
+    amount: Amount = Field(ge=0, description="Granted amount in kroner.")
+    reference: Line = Field("", description="Case reference (saksnummer), e.g. '2015/4711'.")
+    decided: Day | None = Field(None, description="Date of the award letter (tilsagnsbrev).")
 
 
 DeadlineKind = Literal["application", "status", "final", "usage", "other"]
@@ -237,8 +312,8 @@ class Deadline(Model):
     """A deadline from a call or award letter."""
 
     kind: DeadlineKind
-    date: date
-    description: str = ""
+    date: Day
+    description: Line = ""
     shift: Literal["before", "after"] | None = Field(
         None, description="Where a weekend/holiday deadline moves; default from settings.")
 
@@ -246,8 +321,8 @@ class Deadline(Model):
 class Funder(Model):
     """A funder of the project (Statsforvalteren, Helsedirektoratet, the council's fund...)."""
 
-    id: str
-    name: str
+    id: Slug
+    name: Line
     email: str | None = None
     grants: list[Grant] = Field(default_factory=list)
     deadlines: list[Deadline] = Field(default_factory=list)
@@ -256,25 +331,25 @@ class Funder(Model):
 class SteeringGroupMeetings(Model):
     """Steering-group meetings; status reports go out ``lead_days`` before each."""
 
-    dates: list[date] = Field(default_factory=list)
+    dates: list[Day] = Field(default_factory=list)
     lead_days: int = Field(7, ge=0, le=60)
 
 
 class DataFiles(Model):
     """Paths, relative to the config folder, of the project's collected data (CSV or XLSX)."""
 
-    milestones: str | None = Field(None, description="Milestone progress: Milepæl, Status, Faktisk dato, Kommentar.")
-    ledger: str | None = Field(None, description="Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde.")
-    ledger_code: str | None = Field(
+    milestones: DataPath | None = Field(None, description="Milestone progress: Milepæl, Status, Faktisk dato, Kommentar.")
+    ledger: DataPath | None = Field(None, description="Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde.")
+    ledger_code: Line | None = Field(
         None, description="In a ledger shared by several projects (with a Prosjekt column): this project's "
                           "code there. Default: the project id.")
-    hours: str | None = Field(None, description="Own effort hours: Dato, Kommune, Timer.")
-    notes: str | None = Field(None, description="YAML with status notes and the final evaluation (see ProjectNotes).")
+    hours: DataPath | None = Field(None, description="Own effort hours: Dato, Kommune, Timer.")
+    notes: DataPath | None = Field(None, description="YAML with status notes and the final evaluation (see ProjectNotes).")
 
 
 class Period(Model):
-    start: date
-    end: date
+    start: Day
+    end: Day
 
     @model_validator(mode="after")
     def _order(self):
@@ -289,16 +364,18 @@ class Period(Model):
 class Project(Model):
     """A joint municipal project and everything the documents need about it."""
 
-    id: str = Field(description="Short identifier used on the command line and in file names.")
-    name: str
-    council: str = Field(description="Id of the council that owns the project.")
-    owner: str = Field(description="Prosjekteier.")
-    responsible: str = Field(description="Prosjektansvarlig.")
+    id: Slug = Field(description="Short identifier used on the command line and in file names.")
+    name: Line
+    council: Slug = Field(description="Id of the council that owns the project.")
+    owner: Line = Field(description="Prosjekteier.")
+    owner_contact: Person | None = Field(None, description="Who speaks and signs for the project owner.")
+    responsible: Line = Field(description="Prosjektansvarlig.")
+    responsible_contact: Person | None = Field(None, description="Contact at the responsible organisation.")
     leader: Person = Field(description="Prosjektleder.")
     contact: Person | None = Field(None, description="Kontaktperson for the application; default the leader.")
     steering_group: list[Person] = Field(default_factory=list, description="Styringsgruppe.")
-    municipalities: list[str] = Field(description="Participating municipalities (subset of the council).")
-    partners: list[str] = Field(default_factory=list, description="Other partners, e.g. the hospital trust.")
+    municipalities: list[Line] = Field(description="Participating municipalities (subset of the council).")
+    partners: list[Line] = Field(default_factory=list, description="Other partners, e.g. the hospital trust.")
     split: SplitKey = Field(default_factory=SplitKey)
     period: Period
     summary: str = ""
@@ -335,17 +412,28 @@ class Assessment(Model):
     comment: str = ""
 
 
+class Decision(Model):
+    """A matter for the steering group with the proposed decision (forslag til vedtak)."""
+
+    matter: str = Field(description="The matter (sak).")
+    proposal: str = Field("", description="Forslag til vedtak.")
+
+
 class StatusNote(Model):
     """What the project leader adds to a status report (the rest is computed)."""
 
-    as_of: date = Field(description="The status date this note belongs to (used for reports on or after it).")
+    as_of: Day = Field(description="The status date this note belongs to (used for reports on or after it).")
     summary: str = Field("", description="Overall status in a few sentences.")
     quality: Assessment | None = None
     benefits: Assessment | None = Field(None, description="Gevinster.")
     results: str = Field("", description="Results so far (also used in the yearly usage report).")
+    explanation: str = Field("", description="Why the project is behind or off budget (read by the county governor).")
     deviations: list[str] = Field(default_factory=list, description="Avvik.")
-    decisions: list[str] = Field(default_factory=list, description="Beslutninger styringsgruppen må ta.")
+    decisions: list[Decision | str] = Field(
+        default_factory=list, description="Beslutninger styringsgruppen må ta: text, or {matter, proposal}.")
     next_period: list[str] = Field(default_factory=list, description="Plan for neste periode.")
+    reported_by: str = Field("", description="Who reported this note (from a workbook or the form).")
+    reported_at: datetime | None = Field(None, description="When it was reported (imported).")
 
 
 class GoalAchievement(Model):
@@ -365,6 +453,11 @@ class Evaluation(Model):
     conclusion: str = ""
     differently: list[str] = Field(default_factory=list, description="Hva kunne vært gjort annerledes.")
     further_work: str = Field("", description="Videreføring.")
+    explanations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Why each deviation happened, keyed 'milepæl 05', 'kategori <name>', 'økonomi' or 'status'.")
+    unused: Literal["tilbakebetales", "søkes overført"] | None = Field(
+        None, description="What happens to unused grant money; default: repaid.")
 
 
 class ProjectNotes(Model):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import UserError
 from .findings import Finding, loc_text
 from .models import Council, Project
-from .yamlfile import LocatedYaml, load_yaml
+from .yamlfile import LocatedYaml, is_yaml, load_yaml
 
 DEFAULT_CONFIG = "config"
 
@@ -74,7 +74,13 @@ class Register:
         return src.file, src.line_of(loc)
 
     def data_path(self, relative: str) -> Path:
-        return (self.root / relative).resolve()
+        """A data file named in the register; it must lie inside the config folder."""
+        root = self.root.resolve()
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root):
+            raise UserError(f"data path {relative!r} leads outside the config folder {display_path(root)}",
+                            file=display_path(root), field="data")
+        return path
 
 
 def validation_findings(exc: ValidationError, doc: LocatedYaml) -> list[Finding]:
@@ -84,6 +90,8 @@ def validation_findings(exc: ValidationError, doc: LocatedYaml) -> list[Finding]
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (misspelt?)"
+        elif err["type"] == "value_error" and err.get("ctx", {}).get("error") is not None:
+            msg = str(err["ctx"]["error"])
         elif err["type"] == "missing":
             msg = "required field is missing"
         out.append(Finding("error", doc.file, doc.line_of(loc), loc_text(loc), msg))
@@ -95,8 +103,14 @@ def _load_items(folder: Path, model: type[BaseModel], kind: str, register: Regis
     items: dict[str, BaseModel] = {}
     if not folder.is_dir():
         return items
-    for path in sorted(folder.glob("*.y*ml")):
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.name.endswith("~"):
+            continue                      # editor backups and hidden files
         shown = display_path(path)
+        if not is_yaml(path) or not path.is_file():
+            findings.append(Finding("warning", shown, None, "",
+                                    f"ignored: {kind} files are .yaml or .yml files"))
+            continue
         try:
             doc = load_yaml(path, shown)
         except UserError as exc:
@@ -121,11 +135,23 @@ def _load_items(folder: Path, model: type[BaseModel], kind: str, register: Regis
     return items
 
 
+def apply_settings_limits(root: Path) -> list[Finding]:
+    """Read ``grantflow.yaml`` (validating it like every other file) and apply its ``max_amount``
+    before amounts are read; its problems are returned as findings."""
+    from . import numbers
+    from .settings import settings_findings
+
+    settings, findings = settings_findings(root)
+    numbers.set_ceiling(settings.max_amount if settings is not None else None)
+    return findings
+
+
 def load_register(path: str | os.PathLike | None = None) -> tuple[Register, list[Finding]]:
     """Load every council and project; problems are returned as findings, not raised."""
     root = config_root(path)
     register = Register(root=root)
     findings: list[Finding] = []
+    findings += apply_settings_limits(root)
     register.councils = _load_items(root / "councils", Council, "council", register, findings)
     register.projects = _load_items(root / "projects", Project, "project", register, findings)
     if not register.councils and not any(f.severity == "error" for f in findings):

@@ -7,14 +7,15 @@ Secrets are never here: the SMTP password comes from the environment variable na
 from __future__ import annotations
 
 import os
-from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError
 
 from .errors import UserError
-from .models import Model, RecipientRule
+from .findings import Finding
+from .models import Day, Line, Model, RecipientRule, Slug
 from .register import config_root, display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -61,8 +62,8 @@ class DeliverySettings(Model):
     transport: Literal["outbox", "smtp"] = "outbox"
     outbox: str | None = Field(None, description="Folder for .eml files; default <outputs>/outbox.")
     ledger_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<outputs>/sent.db.")
-    from_address: str = "grantflow@localhost.localdomain"
-    from_name: str = "grantflow"
+    from_address: Line = "grantflow@localhost.localdomain"
+    from_name: Line = "grantflow"
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     approval: dict[str, bool] = Field(
@@ -82,15 +83,29 @@ class DeliverySettings(Model):
 class DemoRun(Model):
     """One document the demo produces."""
 
-    kind: str
-    project: str | None = None
-    council: str | None = None
-    period: str | None = None
-    as_of: date | None = None
+    kind: Slug
+    project: Slug | None = None
+    council: Slug | None = None
+    period: Line | None = None
+    as_of: Day | None = None
+
+
+class DocumentSettings(Model):
+    """Choices that shape the documents' content."""
+
+    top_risk_rf: int = Field(10, ge=1, le=25, description="Status reports list every risk with RF at or above this "
+                                                          "(default 10: amber and red), at least three.")
+    own_effort_hourly_rate: Decimal | None = Field(
+        None, ge=0, description="Kroner per hour used to value own effort (egeninnsats) when the project gives none.")
+    stale_note_days: int = Field(
+        90, ge=1, description="A status note older than this (or than the last steering-group meeting) is stale.")
 
 
 class Settings(Model):
     outputs: str = "outputs"
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
+    max_amount: Annotated[int, Field(gt=0)] = Field(
+        10 ** 12, description="Largest amount (kr) accepted in the register and data files; larger is an error.")
     include_personal_data: bool = Field(False, description="Phone numbers in public documents.")
     deadline_shift: Literal["before", "after"] = Field(
         "before", description="Where a deadline on a weekend or holiday moves.")
@@ -108,14 +123,35 @@ class Settings(Model):
                 or f"sqlite:///{(self.outputs_dir() / 'sent.db').resolve()}")
 
 
-def load_settings(config: str | os.PathLike | None = None) -> Settings:
-    """Read ``<config>/grantflow.yaml`` if it exists."""
-    path = config_root(config) / "grantflow.yaml"
-    if not path.exists():
-        return Settings()
-    doc = load_yaml(path, display_path(path))
+def _settings_file(root: Path) -> Path | None:
+    for name in ("grantflow.yaml", "grantflow.yml", "grantflow.YAML", "grantflow.YML"):
+        if (root / name).is_file():
+            return root / name
+    return None
+
+
+def settings_findings(root: Path) -> tuple[Settings | None, list[Finding]]:
+    """The settings in ``<root>/grantflow.yaml`` and what is wrong with them (None if unusable)."""
+    path = _settings_file(root)
+    if path is None:
+        return Settings(), []
+    shown = display_path(path)
     try:
-        return Settings.model_validate(doc.data or {})
+        doc = load_yaml(path, shown)
+    except UserError as exc:
+        return None, [Finding("error", shown, exc.line, exc.field or "", exc.message)]
+    if doc.data is not None and not isinstance(doc.data, dict):
+        return None, [Finding("error", shown, 1, "", "expected a mapping of settings (key: value)")]
+    try:
+        return Settings.model_validate(doc.data or {}), []
     except ValidationError as exc:
-        first = validation_findings(exc, doc)[0]
-        raise UserError(first.message, file=first.file, line=first.line, field=first.field) from None
+        return None, validation_findings(exc, doc)
+
+
+def load_settings(config: str | os.PathLike | None = None) -> Settings:
+    """Read ``<config>/grantflow.yaml`` if it exists; the first problem is raised."""
+    settings, findings = settings_findings(config_root(config))
+    if settings is None:
+        first = findings[0]
+        raise UserError(first.message, file=first.file, line=first.line, field=first.field)
+    return settings

@@ -1,4 +1,14 @@
-"""YAML loading that remembers the line of every key, so errors can name it."""
+"""YAML loading that remembers the line of every key, so errors can name it.
+
+Hand-edited files are read defensively:
+- numbers keep the text they were written as (``SourcedInt``/``SourcedFloat``), so an amount
+  ``350.000`` is read by ``grantflow.numbers`` as 350 000 kr, not by YAML as 350.0;
+- a date that does not exist (``2016-13-01``) stays text and its field reports it;
+- a key written twice in one mapping is an error (YAML would silently keep the last);
+- aliases may not expand beyond ``MAX_NODES`` nodes (a "billion laughs" file is refused at once)
+  and may not refer to themselves;
+- files over ``MAX_BYTES`` are refused.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +18,53 @@ from typing import Any
 import yaml
 
 from .errors import UserError
+from .numbers import echo
 
 Path_ = tuple[Any, ...]
 # libyaml's C parser when PyYAML was built with it (about 7x faster, same marks and errors).
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_BYTES = 5_000_000
+MAX_NODES = 200_000
+
+
+class SourcedInt(int):
+    """An int from YAML that remembers how it was written."""
+
+    source: str
+
+
+class SourcedFloat(float):
+    """A float from YAML that remembers how it was written."""
+
+    source: str
+
+
+def _int(loader, node):
+    value = SourcedInt(yaml.SafeLoader.construct_yaml_int(loader, node))
+    value.source = node.value
+    return value
+
+
+def _float(loader, node):
+    value = SourcedFloat(yaml.SafeLoader.construct_yaml_float(loader, node))
+    value.source = node.value
+    return value
+
+
+def _timestamp(loader, node):
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
+        return str(node.value)          # not a real date: the field's validator says so
+
+
+class _Loader(_Base):
+    pass
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _float)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 class LocatedYaml:
@@ -32,6 +85,66 @@ class LocatedYaml:
         return self.lines.get((), None)
 
 
+def _check_size(root: yaml.Node, file: str) -> None:
+    """Refuse self-referring aliases and documents whose aliases expand beyond MAX_NODES."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise UserError("invalid YAML: an alias refers to the mapping or list that contains it",
+                            file=file, line=node.start_mark.line + 1)
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise UserError(f"refused: the aliases in this file expand to more than {MAX_NODES:,} values "
+                                "(an alias bomb?)", file=file, line=child.start_mark.line + 1)
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+def _check_duplicates(root: yaml.Node, loader, file: str) -> None:
+    seen_nodes: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: dict = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    try:
+                        key = loader.construct_object(key_node, deep=True)
+                        hash(key)
+                    except Exception:       # noqa: BLE001 - construction reports it later with its mark
+                        key = None
+                    if key is not None:
+                        if key in keys:
+                            raise UserError(f"key {echo(str(key), 80)} appears twice in this mapping (first on "
+                                            f"line {keys[key]}); YAML would silently keep the last",
+                                            file=file, line=key_node.start_mark.line + 1)
+                        keys[key] = key_node.start_mark.line + 1
+                stack.append(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
 def _walk(node: yaml.Node, loader, path: Path_, lines: dict[Path_, int]) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -45,21 +158,42 @@ def _walk(node: yaml.Node, loader, path: Path_, lines: dict[Path_, int]) -> None
             _walk(item, loader, path + (index,), lines)
 
 
+def is_yaml(path: Path) -> bool:
+    """``.yaml`` or ``.yml`` in any case."""
+    return path.suffix.lower() in (".yaml", ".yml")
+
+
 def load_yaml(path: str | Path, display: str | None = None) -> LocatedYaml:
-    """Parse ``path``; a syntax error becomes a UserError naming file and line."""
+    """Parse ``path``; every problem becomes a UserError naming file and line."""
     file = display or str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise UserError("file not found", file=file) from None
+    except IsADirectoryError:
+        raise UserError("is a folder, not a YAML file", file=file) from None
+    except OSError as exc:
+        raise UserError(f"cannot read file: {exc.strerror or exc}", file=file) from None
+    if len(raw) > MAX_BYTES:
+        raise UserError(f"file is larger than {MAX_BYTES // 1_000_000} MB; not a grantflow YAML file", file=file)
+    if b"\x00" in raw:
+        raise UserError("binary data (NUL bytes), not a YAML text file", file=file)
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError(f"not UTF-8 text ({exc.reason})", file=file) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise UserError(f"not UTF-8 text (byte 0x{raw[exc.start:exc.start + 1].hex()}); save the file as UTF-8",
+                        file=file, line=line) from None
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        data = None
         lines: dict[Path_, int] = {}
         if node is not None:
+            _check_size(node, file)
+            _check_duplicates(node, loader, file)
+            data = loader.construct_document(node)
             _walk(node, loader, (), lines)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -67,7 +201,11 @@ def load_yaml(path: str | Path, display: str | None = None) -> LocatedYaml:
         problem = exc.problem or exc.context or "invalid YAML"
         raise UserError(f"invalid YAML: {problem}", file=file, line=line) from None
     except yaml.YAMLError as exc:
-        raise UserError(f"invalid YAML: {exc}", file=file) from None
+        raise UserError(f"invalid YAML: {echo(str(exc), 150)}", file=file) from None
+    except RecursionError:
+        raise UserError("invalid YAML: nested too deeply", file=file) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise UserError(f"invalid YAML value: {echo(str(exc), 150)}", file=file) from None
     finally:
         loader.dispose()
     return LocatedYaml(file, data, lines)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -14,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import UserError
+from ..text import _ENCODED_WORD as ENCODED_WORD, line_break
 
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 PDF = ("application", "pdf")
@@ -53,21 +53,16 @@ class Sender:
     organisation: str
 
 
-# An RFC 2047 encoded word: =?charset?Q|B?text?=  (Python 3.11.7's email package decodes one that
-# carries CR/LF into a real header line when a message is parsed or re-folded.)
-ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
-
-
 def header_problem(value: str) -> str | None:
     """Why ``value`` cannot go into an e-mail header, or None.
 
-    Refused: any line break Python knows (CR, LF, VT, FF, FS/GS/RS, NEL, U+2028, U+2029), other
-    control characters, and RFC 2047 encoded words (a name never needs one: we encode on output,
-    and one can decode to a line break)."""
-    if len(value.splitlines()) > 1 or (value and value.splitlines()[0] != value):
-        return "contains a line break"
-    if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value):
-        return "contains a control character"
+    Refused: any line break Python knows (CR, LF, VT, FF, FS/GS/RS, NEL, U+2028, U+2029) and other
+    control characters, also inside an RFC 2047 encoded word (``grantflow.text.line_break``, the
+    check validation uses too), and any encoded word at all: a name never needs one (we encode on
+    output), and Python 3.11.7's email package decodes one carrying CR/LF into a real header line."""
+    found = line_break(value)
+    if found:
+        return f"contains a line break or control character ({found})"
     if ENCODED_WORD.search(value):
         return "contains an RFC 2047 encoded word (=?charset?q?...?=)"
     return None

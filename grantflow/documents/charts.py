@@ -1,7 +1,11 @@
-"""Charts for the reports (matplotlib, Agg backend), returned as PNG bytes.
+"""Charts for the reports: Word-native charts (DrawingML chart parts with their data embedded as
+a small workbook, as Word writes them), with matplotlib PNGs only as a fallback.
 
-Chart specs are plain data built by the context builders; the renderer turns them into images,
-so builders stay free of plotting and documents without charts cost nothing here.
+Chart specs are plain data built by the context builders; the renderer turns them into chart
+parts (``native_chart``) so builders stay free of plotting and documents without charts cost
+nothing here. The chart XML and the embedded workbook come from python-pptx's chart writer (the
+DrawingML chart part is the same in Word and PowerPoint) and XlsxWriter; the reader can click a
+chart in Word, see and edit its numbers, restyle it, and it prints sharp at any size.
 """
 
 from __future__ import annotations
@@ -9,17 +13,14 @@ from __future__ import annotations
 import io
 import textwrap
 from dataclasses import dataclass
-from datetime import date
-
-import matplotlib.dates as mdates
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from datetime import date, timedelta
 
 from .. import fmt
 
 BLUE, GREY, RED, GREEN, AMBER = "#1F4E79", "#A6A6A6", "#C00000", "#548235", "#BF8F00"
+LIGHT_RED, LIGHT_GREEN, DARK_GREEN, DARK_GREY = "#F4B6B6", "#C5E0B4", "#375623", "#595959"
 MONTHS = ["jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des"]
+STATUS_COLOR = {"done": GREEN, "late": RED, "on_track": BLUE, "not_started": GREY}
 
 
 @dataclass(frozen=True)
@@ -45,23 +46,302 @@ class TimelineChart:
     title: str = "Milepæler: plan og faktisk"
 
 
+# ------------------------------------------------------------------ Word-native charts
+
+@dataclass(frozen=True)
+class NativeChart:
+    """A chart part's XML (without its workbook link), the embedded workbook, the drawing size
+    in EMU, and a one-line description for screen readers."""
+
+    xml: bytes
+    workbook: bytes
+    width: int
+    height: int
+    title: str
+
+
+EMU_PER_MM = 36000
+FONT = "Calibri"   # the templates' body font (LibreOffice shows the metric-compatible Carlito)
+WIDTH_MM = 165
+EXCEL_EPOCH = date(1899, 12, 30)
+# Norwegian (bokmål, LCID 0x414) number formats, so Word and LibreOffice show "1 200 000" and
+# "jan 25" whatever the reader's own locale.
+AMOUNT_FORMAT = "[$-414]#,##0"
+MONTH_FORMAT = "[$-414]mmm yyyy"
+
+
+def serial(day: date) -> int:
+    """A date as the spreadsheet day number the chart's date axis counts in."""
+    return (day - EXCEL_EPOCH).days
+
+
+def _writers():
+    """python-pptx's chart data classes, with a workbook writer that never turns text into
+    formulas or links (a milestone named '=HYPERLINK(…)' stays text in the embedded workbook)."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.chart.xlsx import CategoryWorkbookWriter
+    from xlsxwriter import Workbook
+
+    class SafeWorkbookWriter(CategoryWorkbookWriter):
+        def _open_worksheet(self, xlsx_file):
+            from contextlib import contextmanager
+
+            @contextmanager
+            def opened():
+                workbook = Workbook(xlsx_file, {"in_memory": True, "strings_to_formulas": False,
+                                                "strings_to_urls": False, "strings_to_numbers": False})
+                yield workbook, workbook.add_worksheet()
+                workbook.close()
+            return opened()
+
+    class ChartData(CategoryChartData):
+        @property
+        def _workbook_writer(self):
+            writer = self.__dict__.get("_safe_writer")
+            if writer is None:
+                writer = self.__dict__["_safe_writer"] = SafeWorkbookWriter(self)
+            return writer
+
+    return ChartData
+
+
+def _rgb(color: str):
+    from pptx.dml.color import RGBColor
+
+    return RGBColor.from_string(color.lstrip("#"))
+
+
+def _chart(chart_type, data):
+    """The chart object model over a freshly written chart XML."""
+    from pptx.chart.chart import Chart
+    from pptx.oxml import parse_xml
+
+    space = parse_xml(data.xml_bytes(chart_type))
+    return space, Chart(space, None)
+
+
+def _finish(space, chart, title: str, size: int = 8):
+    from pptx.util import Pt
+
+    chart.has_title = True
+    chart.chart_title.text_frame.text = title
+    run = chart.chart_title.text_frame.paragraphs[0].runs[0]
+    run.font.size, run.font.bold = Pt(size + 2), True
+    chart.font.size, chart.font.name = Pt(size), FONT
+    # Word shows the chart's own language in number formats and proofing.
+    lang = space.find("{http://schemas.openxmlformats.org/drawingml/2006/chart}lang")
+    if lang is not None:
+        lang.set("val", "nb-NO")
+
+
+WORKBOOK_RID = "rId1"   # the chart part's one relationship: its embedded workbook
+
+
+def _serialize(space) -> bytes:
+    from lxml import etree
+
+    space.get_or_add_externalData().rId = WORKBOOK_RID
+    return etree.tostring(space, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _fill(fmt_obj, color: str | None) -> None:
+    if color is None:
+        fmt_obj.fill.background()
+        fmt_obj.line.fill.background()
+    else:
+        fmt_obj.fill.solid()
+        fmt_obj.fill.fore_color.rgb = _rgb(color)
+
+
+def budget_native(chart: BudgetChart) -> NativeChart:
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
+
+    scale = 1000 if chart.unit == 1000 else 1
+    data = _writers()(number_format=AMOUNT_FORMAT)
+    data.categories = ["\n".join(textwrap.wrap(c, 32)) or c for c in chart.categories]
+    data.add_series("Budsjett", [b / scale for b in chart.budget])
+    data.add_series("Regnskap", [a / scale for a in chart.actual])
+    space, ch = _chart(XL_CHART_TYPE.BAR_CLUSTERED, data)
+    _finish(space, ch, chart.title)
+    plot = ch.plots[0]
+    plot.gap_width, plot.overlap = 60, 0
+    plot.vary_by_categories = False
+    for series, color in zip(plot.series, (GREY, BLUE)):
+        _fill(series.format, color)
+    plot.has_data_labels = True
+    labels = plot.data_labels
+    labels.number_format, labels.number_format_is_linked = AMOUNT_FORMAT, False
+    labels.position = XL_LABEL_POSITION.OUTSIDE_END
+    ch.has_legend = True
+    ch.legend.position, ch.legend.include_in_layout = XL_LEGEND_POSITION.TOP, False
+    ch.category_axis.reverse_order = True          # first category on top, as in the table
+    _value_axis_at_last_category(ch)                # ... and the amount axis still at the bottom
+    ch.category_axis.format.line.color.rgb = _rgb(GREY)
+    value = ch.value_axis
+    value.has_title = True
+    value.axis_title.text_frame.text = f"Beløp {fmt.unit_label(chart.unit)}"
+    value.tick_labels.number_format, value.tick_labels.number_format_is_linked = AMOUNT_FORMAT, False
+    value.minimum_scale = 0
+    value.has_major_gridlines = True
+    value.major_gridlines.format.line.color.rgb = _rgb("#E0E0E0")
+    value.format.line.fill.background()
+    n = max(len(chart.categories), 1)
+    return NativeChart(_serialize(space), data.xlsx_blob, WIDTH_MM * EMU_PER_MM,
+                       int((38 + 13 * n) * EMU_PER_MM), chart.title)
+
+
+def _axis_range(days: list[date]) -> tuple[date, date, float]:
+    """Axis from the first of the month half a month before the earliest date to the first of the
+    month after the latest, ticks every 1, 2, 3, 6 or 12 months (in average-month days, so the
+    ticks stay within the first days of a month; the axis starts on the 4th so that leap days and
+    long months never pull a tick back into the previous month)."""
+    low, high = min(days) - timedelta(days=15), max(days) + timedelta(days=15)
+    start = date(low.year, low.month, 1)
+    end = date(high.year + (high.month == 12), high.month % 12 + 1, 1)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    step = next((m for m in (1, 2, 3, 6, 12) if months / m <= 6), 24)
+    if step > 1:   # start on a step boundary (quarters from jan/apr/jul/okt, ...)
+        start = date(start.year, start.month - (start.month - 1) % step, 1)
+    return start, end, step * 365.25 / 12
+
+
+TIMELINE_SERIES = (
+    # name in the legend, colour (None: invisible), shown in the legend
+    (" ", None, False),                        # offset from the axis start
+    ("Faktisk", DARK_GREEN, False),            # actual date, when earlier than planned
+    ("Avvik, ferdig", LIGHT_GREEN, False),     # actual -> plan (done early)
+    ("Plan (farge = status)", DARK_GREY, True),  # the planned date, coloured by status
+    ("Avvik, ferdig", LIGHT_GREEN, True),      # plan -> actual (done late)
+    ("Forsinket, ikke ferdig", LIGHT_RED, True),  # plan -> report date (late, not done)
+    ("Faktisk", DARK_GREEN, True),             # actual date, when on or after the plan
+)
+
+
+def _timeline_row(planned: date, actual: date | None, status: str, as_of: date, mark: float) -> list[float]:
+    """Segment lengths (in days) of one milestone's stacked bar, in TIMELINE_SERIES order."""
+    p, half = serial(planned), mark / 2
+    if actual and actual < planned:
+        a = serial(actual)
+        return [a - half, mark, max(p - a - mark, 0), mark, 0, 0, 0]
+    if actual:
+        a = serial(actual)
+        if a - p < mark:   # on the planned date: one marker for both
+            return [p - half, 0, 0, mark, 0, 0, 0]
+        return [p - half, 0, 0, mark, a - p - mark, 0, mark]
+    if status == "late":
+        return [p - half, 0, 0, mark, 0, max(serial(as_of) - p - half, 0), 0]
+    return [p - half, 0, 0, mark, 0, 0, 0]
+
+
+def timeline_native(chart: TimelineChart) -> NativeChart:
+    """A Gantt-style horizontal stacked bar per milestone: an invisible offset, then markers for
+    the planned date (coloured by status) and the actual date, the gap between them (light
+    green: done, early or late) and, for a milestone not done by its date, light red from the
+    plan to the report date. The report date is the first row (an amber marker)."""
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
+
+    n = len(chart.labels)
+    days = list(chart.planned) + [a for a in chart.actual if a] + [chart.as_of]
+    start, end, unit = _axis_range(days)
+    mark = max(3, round((serial(end) - serial(start)) / 90))   # marker width in days
+    values = [[serial(chart.as_of) - mark / 2, 0, 0, mark, 0, 0, 0]]
+    colors = [AMBER]
+    for planned, actual, status in zip(chart.planned, chart.actual, chart.status):
+        values.append(_timeline_row(planned, actual, status, chart.as_of, mark))
+        colors.append(STATUS_COLOR.get(status, GREY))
+    data = _writers()(number_format="0")
+    data.categories = [f"Rapportdato {fmt.short_date(chart.as_of)}"] + list(chart.labels)
+    for i, (name, _, _) in enumerate(TIMELINE_SERIES):
+        data.add_series(name, [row[i] for row in values])
+    space, ch = _chart(XL_CHART_TYPE.BAR_STACKED, data)
+    _finish(space, ch, chart.title)
+    plot = ch.plots[0]
+    plot.gap_width, plot.overlap = 40, 100
+    plot.vary_by_categories = False
+    series = list(plot.series)
+    for one, (_, color, _) in zip(series, TIMELINE_SERIES):
+        _fill(one.format, color)
+    for point, color in enumerate(colors):
+        _fill(series[3].points[point].format, color)
+    ch.has_legend = True
+    ch.legend.position, ch.legend.include_in_layout = XL_LEGEND_POSITION.BOTTOM, False
+    _hide_legend_entries(space, [i for i, (_, _, shown) in enumerate(TIMELINE_SERIES)
+                                 if not shown or not any(row[i] for row in values)], len(TIMELINE_SERIES))
+    cat = ch.category_axis
+    cat.reverse_order = True                     # first milestone on top, as in the table
+    _value_axis_at_last_category(ch)             # ... and the date axis still at the bottom
+    cat.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    cat.format.line.color.rgb = _rgb(GREY)
+    value = ch.value_axis
+    value.minimum_scale, value.maximum_scale, value.major_unit = serial(start) + 3, serial(end), unit
+    value.tick_labels.number_format, value.tick_labels.number_format_is_linked = MONTH_FORMAT, False
+    value.has_major_gridlines = True
+    value.major_gridlines.format.line.color.rgb = _rgb("#E0E0E0")
+    value.format.line.fill.background()
+    return NativeChart(_serialize(space), data.xlsx_blob, WIDTH_MM * EMU_PER_MM,
+                       int((32 + 6.5 * (n + 1)) * EMU_PER_MM), chart.title)
+
+
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+
+
+def _value_axis_at_last_category(chart) -> None:
+    """The value axis crosses the category axis at its last category (c:valAx/c:crosses 'max'):
+    with the categories in reverse order, that keeps the value axis at the bottom. (python-pptx
+    sets the crossing only the other way round.)"""
+    chart.value_axis._element.find(f"{C}crosses").set("val", "max")
+
+
+def _hide_legend_entries(space, indexes: list[int], count: int) -> None:
+    """Leave series out of the legend (c:legendEntry/c:delete, after c:legendPos). A horizontal
+    bar chart's legend lists its series bottom-up, and a legend entry's index counts in the
+    legend's order, so series i is entry count-1-i (as Word does and LibreOffice follows)."""
+    from lxml import etree
+
+    c = C
+    legend = space.find(f"{c}chart/{c}legend")
+    anchor = legend.find(f"{c}legendPos")
+    for offset, index in enumerate(sorted({count - 1 - i for i in indexes})):
+        entry = etree.Element(f"{c}legendEntry")
+        etree.SubElement(entry, f"{c}idx").set("val", str(index))
+        etree.SubElement(entry, f"{c}delete").set("val", "1")
+        anchor.addnext(entry) if offset == 0 else legend.find(f"{c}legendEntry[last()]").addnext(entry)
+
+
+def native_chart(chart) -> NativeChart | None:
+    """The Word-native chart for a spec, or None when the kind has no native form (PNG then)."""
+    if isinstance(chart, BudgetChart):
+        return budget_native(chart)
+    if isinstance(chart, TimelineChart):
+        return timeline_native(chart)
+    return None
+
+
+# ------------------------------------------------------------------ PNG fallback (matplotlib)
+
 DPI = 130
 
 
-def _figure(width: float, height: float) -> Figure:
-    # A bare Figure (no pyplot state, nothing to close) is cheaper and thread-safe.
+def _figure(width: float, height: float):
+    # A bare Figure (no pyplot state, nothing to close) is cheaper and thread-safe; matplotlib is
+    # imported only when a chart really falls back to a picture.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=DPI)
     FigureCanvasAgg(fig)
     return fig
 
 
-def _png(fig: Figure) -> bytes:
+def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, pil_kwargs={"compress_level": 3})
     return buf.getvalue()
 
 
 def budget_png(chart: BudgetChart) -> bytes:
+    from matplotlib.ticker import FuncFormatter
+
     n = len(chart.categories)
     fig = _figure(7.0, 1.3 + 0.5 * max(n, 1))
     ax = fig.add_axes((0.30, 0.30 if n < 3 else 0.22, 0.66, 0.58 if n < 3 else 0.68))
@@ -81,15 +361,17 @@ def budget_png(chart: BudgetChart) -> bytes:
 
 
 def timeline_png(chart: TimelineChart) -> bytes:
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
     n = len(chart.labels)
     height = 1.2 + 0.3 * max(n, 1)
     fig = _figure(7.0, height)
     ax = fig.add_axes((0.42, 0.55 / height, 0.55, 1 - 1.05 / height))
-    colors = {"done": GREEN, "late": RED, "on_track": BLUE, "not_started": GREY}
     ys = list(range(n))
-    edge = [colors[s] for s in chart.status]
+    edge = [STATUS_COLOR[s] for s in chart.status]
     ax.scatter(chart.planned, ys, s=36, facecolors="white", edgecolors=edge, zorder=3)
-    done = [(p, a, y, colors[s]) for p, a, y, s in zip(chart.planned, chart.actual, ys, chart.status) if a]
+    done = [(p, a, y, STATUS_COLOR[s]) for p, a, y, s in zip(chart.planned, chart.actual, ys, chart.status) if a]
     if done:
         ax.hlines([d[2] for d in done], [d[0] for d in done], [d[1] for d in done], colors=[d[3] for d in done],
                   linewidth=1.2, zorder=2)

@@ -40,7 +40,7 @@ def lint_council() -> Council:
 
 def lint_project() -> Project:
     return Project.model_validate({
-        "id": "lint-prosjekt", "name": f"Lintprosjekt {TRICKY}", "council": "lint",
+        "id": "lint-prosjekt", "name": f"Lintprosjekt {TRICKY[:-1]}", "council": "lint",
         "owner": "Eier", "responsible": "Ansvarlig",
         "leader": {"name": "Leder", "role": "prosjektleder", "email": "leder@lint.example.no"},
         "steering_group": [{"name": "Medlem", "role": "leder", "email": "m@lint.example.no"}],

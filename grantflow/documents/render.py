@@ -2,7 +2,9 @@
 
 Rendering goes through a sandboxed, autoescaping Jinja environment with StrictUndefined, so
 user text cannot execute and a template that names an unknown variable fails loudly. One
-DocxTemplate instance per render (instances are not thread-safe).
+DocxTemplate instance per render (instances are not thread-safe), but what does not depend on
+the context is prepared once per process: the template bytes, docxtpl's patched XML and the
+compiled Jinja templates. Charts become Word-native chart parts (``ChartRun``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from xml.sax.saxutils import quoteattr
+
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.part import Part
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm
@@ -25,7 +32,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from ..errors import UserError
 from ..fileio import atomic_write
 from ..register import display_path
-from .charts import render_png
+from .charts import WORKBOOK_RID, NativeChart, native_chart, render_png
 from .common import Context, clean
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -38,6 +45,92 @@ def templates_dir() -> Path:
 
 def jinja_env() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+
+
+class _CompilingOnceEnvironment(SandboxedEnvironment):
+    """The renderer's environment: a template source compiled once per process (docxtpl calls
+    ``from_string`` on every render with the same XML). Compiled templates are immutable and
+    safe to share between threads."""
+
+    MAX = 32
+
+    def __init__(self):
+        super().__init__(autoescape=True, undefined=StrictUndefined)
+        self._compiled: dict[str, object] = {}
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        compiled = self._compiled.get(source)
+        if compiled is None:
+            compiled = super().from_string(source)
+            if len(self._compiled) >= self.MAX:
+                self._compiled.clear()
+            self._compiled[source] = compiled
+        return compiled
+
+
+_RENDER_ENV = _CompilingOnceEnvironment()
+_PATCHED: dict[str, str] = {}
+
+
+class PreparedTemplate(DocxTemplate):
+    """docxtpl's template with its XML patching (a few dozen regexes over the body) done once per
+    distinct template."""
+
+    def patch_xml(self, src_xml):
+        patched = _PATCHED.get(src_xml)
+        if patched is None:
+            if len(_PATCHED) >= _CompilingOnceEnvironment.MAX:
+                _PATCHED.clear()
+            patched = _PATCHED[src_xml] = super().patch_xml(src_xml)
+        return patched
+
+
+class ChartRun:
+    """A Word-native chart in a docxtpl placeholder, like docxtpl's ``InlineImage``: when the
+    placeholder is rendered, the chart part (``word/charts/chartN.xml``) and its embedded workbook
+    (``word/embeddings/Microsoft_Excel_WorksheetN.xlsx``) are added to the package and related as
+    Word relates them, and the run becomes an inline drawing that points at the chart."""
+
+    def __init__(self, tpl: DocxTemplate, chart: NativeChart):
+        self.tpl, self.chart = tpl, chart
+
+    def __html__(self) -> str:
+        part = self.tpl.current_rendering_part
+        package = part.package
+        chart_part = Part(package.next_partname("/word/charts/chart%d.xml"), CT.DML_CHART,
+                          self.chart.xml, package)
+        rid = part.relate_to(chart_part, RT.CHART)
+        workbook = Part(package.next_partname("/word/embeddings/Microsoft_Excel_Worksheet%d.xlsx"),
+                        CT.SML_SHEET, self.chart.workbook, package)
+        if chart_part.relate_to(workbook, RT.PACKAGE) != WORKBOOK_RID:
+            raise RuntimeError("chart part: embedded workbook not at " + WORKBOOK_RID)
+        return (
+            '</w:t></w:r><w:r><w:drawing>'
+            '<wp:inline distT="0" distB="0" distL="0" distR="0" '
+            'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing">'
+            f'<wp:extent cx="{self.chart.width}" cy="{self.chart.height}"/>'
+            '<wp:effectExtent l="0" t="0" r="0" b="0"/>'
+            f'<wp:docPr id="1" name="Diagram" descr={quoteattr(self.chart.title)}/>'
+            '<wp:cNvGraphicFramePr/>'
+            '<a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+            '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+            '<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+            f'r:id="{rid}"/>'
+            '</a:graphicData></a:graphic></wp:inline></w:drawing></w:r><w:r><w:t xml:space="preserve">'
+        )
+
+    __str__ = __html__
+
+
+def chart_value(tpl: DocxTemplate, chart):
+    """A chart spec as a template value: Word-native where the kind has a native form, else a PNG."""
+    native = native_chart(chart)
+    if native is not None:
+        return ChartRun(tpl, native)
+    return InlineImage(tpl, io.BytesIO(render_png(chart)), width=Mm(165))
 
 
 @lru_cache(maxsize=64)
@@ -54,13 +147,13 @@ def template_bytes(path: Path) -> bytes:
 
 def render_docx(template: Path, context: Context) -> bytes:
     """Render ``context`` into the template; returns the .docx bytes."""
-    tpl = DocxTemplate(io.BytesIO(template_bytes(template)))
+    tpl = PreparedTemplate(io.BytesIO(template_bytes(template)))
     values = clean(context.values)
     for key, chart in context.charts.items():
-        values[key] = InlineImage(tpl, io.BytesIO(render_png(chart)), width=Mm(165))
+        values[key] = chart_value(tpl, chart)
     shown = display_path(template)
     try:
-        tpl.render(values, jinja_env(), autoescape=True)
+        tpl.render(values, _RENDER_ENV, autoescape=True)
     except UndefinedError as exc:
         raise UserError(f"template uses an undefined variable: {exc.message}", file=shown) from None
     except TemplateSyntaxError as exc:

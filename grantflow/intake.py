@@ -1,0 +1,645 @@
+"""Collecting from the people who know: workbooks out, returned workbooks in.
+
+- ``make_workbook``: a project's workbook (register + this period's input), pre-filled.
+- ``plan_import`` / ``apply``: a returned workbook checked like ``validate`` does (row-level
+  findings naming ``file:sheet:row`` and column), merged three ways against what the workbook
+  was made from (so a change made in the register meanwhile is kept, and a clash is reported),
+  and written only when clean, each file atomically, with who reported and when.
+- ``plan_new_project``: a project created from a filled-in blank workbook.
+- ``process_inbox``: returned workbooks saved in ``config/inbox/`` are imported and moved to
+  ``processed/`` or ``rejected/`` (with the findings beside them).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import fcntl
+import hashlib
+import io
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .data import ProjectData, collect, read_milestones, read_notes
+from .errors import UserError
+from .fileio import atomic_write
+from .findings import Finding, has_errors
+from .models import Project, ProjectNotes, StatusNote
+from .register import Register, display_path
+from .validate import check_project
+from .numbers import read_date
+from .workbook import (WorkbookContent, project_data, read_value, read_workbook,
+                       write_workbook, Kind)
+from .yamledit import load_tree, new_yaml, update_yaml
+
+PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+INBOX = "inbox"
+
+
+# ---------------------------------------------------------------------------------------------
+# Register data as the YAML files hold it
+
+
+def yaml_data(model, *, full: bool = False) -> dict:
+    """A model as the YAML files spell it: defaults left out, month-only milestones as 'YYYY-MM'."""
+    data = model.model_dump(mode="python", exclude_defaults=not full)
+    for item in data.get("milestones") or []:
+        if item.pop("month_only", False):
+            item["date"] = f"{item['date']:%Y-%m}"
+    return data
+
+
+def progress_rows(register: Register, project: Project) -> list[dict]:
+    """The project's milestone progress as plain rows (empty when it has no file yet)."""
+    if not project.data.milestones:
+        return []
+    path = register.data_path(project.data.milestones)
+    if not path.exists():
+        return []
+    table = read_milestones(path)
+    rows = []
+    for _, rec in table.frame.iterrows():
+        actual = rec["Faktisk dato"]
+        rows.append({"number": int(rec["Milepæl"]), "status": str(rec["Status"]),
+                     "actual": actual.date() if hasattr(actual, "date") and not _nat(actual) else None,
+                     "comment": str(rec["Kommentar"] or "")})
+    return rows
+
+
+def _nat(value) -> bool:
+    try:
+        return value != value  # NaT/NaN
+    except TypeError:
+        return False
+
+
+def make_workbook(register: Register, project_id: str, as_of: date | None = None) -> bytes:
+    """The project's workbook, pre-filled with the register, progress and the last status note."""
+    project = register.project(project_id)
+    council = register.council_of(project)
+    as_of = as_of or date.today()
+    notes = ProjectNotes()
+    if project.data.notes and register.data_path(project.data.notes).exists():
+        notes, _ = read_notes(register.data_path(project.data.notes))
+    last = notes.note_for(as_of) or (notes.status[-1] if notes.status else None)
+    note = last.model_dump(mode="python") if last else None
+    return write_workbook(project_data(project), council_municipalities=[m.name for m in council.municipalities],
+                          progress=progress_rows(register, project), note=note, as_of=as_of)
+
+
+def make_blank(register: Register, council_id: str) -> bytes:
+    council = register.council(council_id)
+    return write_workbook({"council": council.id}, council_municipalities=[m.name for m in council.municipalities],
+                          blank=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings located in the workbook
+
+
+class _WorkbookRegister(Register):
+    """The register with one project read from a workbook: findings point at sheet and row."""
+
+    def __init__(self, base: Register, project: Project, content: WorkbookContent):
+        super().__init__(root=base.root, councils=base.councils, projects={**base.projects, project.id: project},
+                         sources=dict(base.sources))
+        self._project_id = project.id
+        self._content = content
+
+    def where(self, kind, item_id, loc):
+        if kind == "project" and item_id == self._project_id:
+            file, row, _ = self._content.locate(tuple(loc))
+            return file, row
+        return super().where(kind, item_id, loc)
+
+
+def _validation(exc: ValidationError, content: WorkbookContent, prefix: tuple = ()) -> list[Finding]:
+    """Schema errors placed in the workbook; a cell already reported as unreadable is not repeated."""
+    out = []
+    unreadable = {(f.file, f.line) for f in content.findings if f.severity == "error"}
+    for err in exc.errors():
+        loc = prefix + tuple(err["loc"])
+        file, row, header = content.locate(loc)
+        if (file, row) in unreadable:
+            continue
+        msg = "value is missing" if err["type"] == "missing" else \
+            "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        out.append(Finding("error", file, row, header or ".".join(map(str, err["loc"])), msg))
+    return out
+
+
+def _new_only(before: list[Finding], after: list[Finding]) -> list[Finding]:
+    """Errors that were already in the register do not block an import; they stay as warnings."""
+    known = {(f.field, f.message) for f in before if f.severity == "error"}
+    out = []
+    for f in after:
+        if f.severity == "error" and (f.field, f.message) in known:
+            f = Finding("warning", f.file, f.line, f.field, f.message + " (already so in the register)")
+        out.append(f)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Changes to files
+
+
+@dataclass
+class FileChange:
+    path: Path
+    old: bytes | None
+    new: bytes
+
+    def diff(self) -> str:
+        name = display_path(self.path)
+        if self.path.suffix.lower() in (".xlsx", ".xlsm"):
+            return f"--- {name}\n+++ {name}\n(workbook data file rewritten)\n"
+        old = (self.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
+        new = self.new.decode("utf-8").splitlines(keepends=True)
+        return "".join(difflib.unified_diff(old, new, f"{name} (nå)", f"{name} (ny)"))
+
+
+@dataclass
+class ImportResult:
+    """What importing a workbook would change, and why it may not."""
+
+    file: str
+    project: str | None
+    findings: list[Finding] = field(default_factory=list)
+    changes: list[FileChange] = field(default_factory=list)
+    applied: bool = False
+    reported_by: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.findings)
+
+    def diff(self) -> str:
+        return "".join(change.diff() for change in self.changes)
+
+    def summary(self) -> str:
+        files = ", ".join(display_path(c.path) for c in self.changes) or "nothing"
+        verb = "wrote" if self.applied else "would write"
+        if not self.ok:
+            errors = sum(f.severity == "error" for f in self.findings)
+            return f"{self.file}: not imported, {errors} error(s)"
+        return f"{self.file}: {verb} {files}" if self.changes else f"{self.file}: nothing new to import"
+
+
+def _change(path: Path, new: bytes, changes: list[FileChange]) -> None:
+    old = path.read_bytes() if path.exists() else None
+    if old != new:
+        changes.append(FileChange(path, old, new))
+
+
+# ---------------------------------------------------------------------------------------------
+# Three-way merge
+
+
+def _merge_fields(base: dict | None, theirs: dict, current: dict, content: WorkbookContent,
+                  made: str) -> tuple[dict, list[Finding]]:
+    if base is None:
+        return theirs, []
+    merged, findings = dict(current), []
+    for key in set(theirs) | set(current) | set(base):
+        b, t, c = base.get(key), theirs.get(key), current.get(key)
+        if t == b or t == c:
+            continue
+        if c == b:
+            merged[key] = t
+        else:
+            file, row, header = content.locate((key,))
+            findings.append(Finding("error", file, row, header or key,
+                                    f"changed both here and in the register since the workbook was made "
+                                    f"({made}); make a new workbook"))
+    return merged, findings
+
+
+def _project_dict(project: Project) -> dict:
+    return {name: getattr(project, name) for name in Project.model_fields}
+
+
+# ---------------------------------------------------------------------------------------------
+# Import
+
+
+def _read_progress(content: WorkbookContent) -> tuple[dict[int, dict], list[Finding]]:
+    out, findings = {}, []
+    for row in content.progress or []:
+        try:
+            number = read_value(row["number"], Kind("int"))
+        except ValueError as exc:
+            findings.append(Finding("error", f"{content.file}:Milepælstatus", row["_row"], "Nr", str(exc)))
+            continue
+        actual = row["actual"]
+        if isinstance(actual, datetime):
+            actual = actual.date()
+        elif actual is not None and not isinstance(actual, date):
+            try:
+                actual = read_date(str(actual))
+            except ValueError as exc:
+                findings.append(Finding("error", f"{content.file}:Milepælstatus", row["_row"], "Faktisk dato",
+                                        str(exc)))
+                continue
+        out[number] = {"number": number, "status": row["status"], "actual": actual, "comment": row["comment"],
+                       "_row": row["_row"]}
+    return out, findings
+
+
+def _same_row(a: dict | None, b: dict | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return (a["status"].casefold(), a.get("actual"), a.get("comment") or "") == \
+        (b["status"].casefold(), b.get("actual"), b.get("comment") or "")
+
+
+def _progress_csv(rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(["Milepæl", "Status", "Faktisk dato", "Kommentar"])
+    for row in rows:
+        actual = row.get("actual")
+        writer.writerow([row["number"], row["status"], actual.strftime("%d.%m.%Y") if actual else "",
+                         row.get("comment") or ""])
+    return out.getvalue().encode("utf-8")
+
+
+def _progress_xlsx(rows: list[dict]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Milepæl", "Status", "Faktisk dato", "Kommentar"])
+    for row in rows:
+        ws.append([row["number"], row["status"], row.get("actual"), row.get("comment") or ""])
+        ws.cell(ws.max_row, 3).number_format = "DD.MM.YYYY"
+        for col in (2, 4):
+            ws.cell(ws.max_row, col).data_type = "s"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def plan_import(register: Register, path: Path, *, now: datetime | None = None) -> ImportResult:
+    """Read and check a returned workbook; the changes it would make (nothing is written)."""
+    now = now or datetime.now().astimezone().replace(microsecond=0)
+    shown = display_path(path)
+    content = read_workbook(path, shown)
+    result = ImportResult(shown, content.project.get("id") or content.meta.get("project"))
+    result.findings += content.findings
+    if content.meta.get("kind") == "blank":
+        raise UserError("this is a workbook for a new project: use 'grantflow new-project'", file=shown)
+    project_id = result.project
+    if not project_id or project_id not in register.projects:
+        known = ", ".join(sorted(register.projects))
+        raise UserError(f"unknown project {project_id!r} (known: {known}); a new project is made with "
+                        f"'grantflow new-project'", file=f"{shown}:Prosjekt", field="Prosjekt-id")
+    if content.meta.get("project") and content.meta["project"] != project_id:
+        raise UserError(f"the project id was changed from {content.meta['project']!r}; ids cannot be changed "
+                        f"by a workbook", file=f"{shown}:Prosjekt", field="Prosjekt-id")
+    current = register.project(project_id)
+    try:
+        theirs = Project.model_validate(content.project)
+    except ValidationError as exc:
+        result.findings += _validation(exc, content)
+        return result
+    if not result.ok:
+        return result        # cross-checks on a table with an unreadable cell would only add noise
+    base = None
+    if isinstance(content.meta.get("snapshot"), dict):
+        try:
+            base = _project_dict(Project.model_validate(content.meta["snapshot"]))
+        except ValidationError:
+            result.findings.append(Finding("warning", f"{shown}:_grantflow", None, "",
+                                           "cannot read what the workbook was made from; no three-way merge"))
+    made = str(content.meta.get("made", "?"))
+    merged_fields, conflicts = _merge_fields(base, _project_dict(theirs), _project_dict(current), content, made)
+    result.findings += conflicts
+    merged = Project.model_validate({k: v for k, v in merged_fields.items()})
+
+    # Milestone progress, merged row by row.
+    wb_rows, problems = _read_progress(content)
+    result.findings += problems
+    current_rows = {row["number"]: row for row in progress_rows(register, current)}
+    base_rows = {}
+    for row in content.meta.get("progress") or []:
+        try:
+            base_rows[int(row["number"])] = {**row, "actual": date.fromisoformat(row["actual"]) if row.get("actual")
+                                             else None}
+        except (KeyError, TypeError, ValueError):
+            continue
+    new_rows = dict(current_rows)
+    if content.progress is not None:
+        for number in sorted(set(wb_rows) | set(base_rows)):
+            t, b, c = wb_rows.get(number), base_rows.get(number), current_rows.get(number)
+            if _same_row(t, b) or _same_row(t, c):
+                continue
+            if _same_row(c, b) or not base_rows:
+                if t is None:
+                    new_rows.pop(number, None)
+                else:
+                    new_rows[number] = t
+            else:
+                result.findings.append(Finding(
+                    "error", f"{shown}:Milepælstatus", (t or {}).get("_row"), "Status",
+                    f"milestone {number} was changed both here and in the data file since the workbook was made "
+                    f"({made})"))
+    order = {m.number: i for i, m in enumerate(merged.milestones)}
+    progress = sorted(new_rows.values(), key=lambda r: (order.get(r["number"], 10_000), r["number"]))
+
+    # The status note.
+    note_data = dict(content.note or {}) if content.note is not None else None
+    note = None
+    if note_data is not None:
+        result.reported_by = note_data.get("reported_by", "")
+        if not note_data.get("reported_by"):
+            file, row, header = content.locate(("note", "reported_by"))
+            result.findings.append(Finding("error", file, row, header, "value is missing (who is reporting)"))
+        try:
+            note = StatusNote.model_validate({**note_data, "reported_at": now})
+        except ValidationError as exc:
+            result.findings += _validation(exc, content, ("note",))
+
+    # New data file paths where the project has none yet.
+    data_paths = {}
+    if content.progress and progress and not merged.data.milestones:
+        data_paths["milestones"] = f"data/{merged.id}/milepaeler.csv"
+    if note is not None and not merged.data.notes:
+        data_paths["notes"] = f"data/{merged.id}/notater.yaml"
+    if data_paths:
+        merged = merged.model_copy(update={"data": merged.data.model_copy(update=data_paths)})
+
+    # Cross-checks, as 'validate' does them, with findings placed in the workbook.
+    changes: list[FileChange] = []
+    with tempfile.TemporaryDirectory(prefix="grantflow-import-") as tmp:
+        data_after = _data_after(register, current, merged, progress, note, content, Path(tmp), result)
+        try:
+            before = check_project(register, current, collect(register, current))
+        except UserError:
+            before = []
+        after = check_project(_WorkbookRegister(register, merged, content), merged, data_after)
+    result.findings += _new_only(before, after)
+    result.findings = _dedupe(result.findings)
+    if not result.ok:
+        return result
+
+    # The files to write.
+    if progress and merged.data.milestones and (progress != list(current_rows.values()) or
+                                                 not register.data_path(merged.data.milestones).exists()):
+        target = register.data_path(merged.data.milestones)
+        clean = [{k: v for k, v in r.items() if k != "_row"} for r in progress]
+        _change(target, _progress_xlsx(clean) if target.suffix.lower() in (".xlsx", ".xlsm") else _progress_csv(clean),
+                changes)
+    if note is not None:
+        _note_change(register, merged, note, changes, result)
+    if merged != current:
+        source = register.source("project", merged.id)
+        file = Path(source.file) if source else register.root / "projects" / f"{merged.id}.yaml"
+        if not file.is_absolute():
+            file = Path(os.getcwd()) / file
+        text = file.read_text(encoding="utf-8")
+        new_text = update_yaml(text, yaml_data(merged), yaml_data(merged, full=True))
+        _change(file, new_text.encode("utf-8"), changes)
+    if changes:
+        log = register.data_path(f"data/{merged.id}/innlesinger.csv")
+        _change(log, _log_bytes(log, now, result.reported_by, shown, path, changes), changes)
+    result.changes = changes
+    return result
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen, out = set(), []
+    for f in findings:
+        if f not in seen:
+            seen.add(f)
+            out.append(f)
+    return out
+
+
+def _data_after(register, current, merged, progress, note, content, tmp: Path, result) -> ProjectData | None:
+    """The project's data as it would be after the import, read the way 'validate' reads it."""
+    try:
+        data = collect(register, current)
+    except UserError:
+        data = ProjectData()
+    if progress:
+        path = tmp / "milepaeler.csv"
+        path.write_bytes(_progress_csv([{k: v for k, v in r.items() if k != "_row"} for r in progress]))
+        table = read_milestones(path)
+        rows = {i + 2: r.get("_row") for i, r in enumerate(progress)}
+        shown = display_path(register.data_path(merged.data.milestones)) if merged.data.milestones else "milepæler"
+        table.findings = [Finding(f.severity, f"{content.file}:Milepælstatus" if rows.get(f.line) else shown,
+                                  rows.get(f.line) or f.line, f.field, f.message) for f in table.findings]
+        frame = table.frame
+        frame["_row"] = [rows.get(int(r)) or int(r) for r in frame["_row"]]
+        table.file = f"{content.file}:Milepælstatus"
+        data.milestones = table
+    return data
+
+
+def _note_change(register: Register, project: Project, note: StatusNote, changes: list[FileChange],
+                 result: ImportResult) -> None:
+    path = register.data_path(project.data.notes)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    notes, _ = read_notes(path) if path.exists() else (ProjectNotes(), [])
+    def content_of(n: StatusNote) -> dict:
+        return n.model_dump(exclude={"as_of", "reported_by", "reported_at"})
+    previous = notes.note_for(note.as_of) or (notes.status[-1] if notes.status else None)
+    if previous is not None and content_of(previous) == content_of(note):
+        result.findings.append(Finding("warning", f"{result.file}:Statusnotat", None, "",
+                                       f"the status note is unchanged since {previous.as_of:%d.%m.%Y}; not written"))
+        return
+    status = [n for n in notes.status if n.as_of != note.as_of] + [note]
+    status.sort(key=lambda n: n.as_of)
+    new_notes = notes.model_copy(update={"status": status})
+    data = new_notes.model_dump(mode="python", exclude_defaults=True)
+    full = new_notes.model_dump(mode="python")
+    new_text = update_yaml(text, data, full) if text.strip() else new_yaml(
+        data, f"Statusnotater for {project.name} (grantflow import)")
+    _change(path, new_text.encode("utf-8"), changes)
+
+
+def _log_bytes(log: Path, now: datetime, who: str, shown: str, source: Path, changes: list[FileChange]) -> bytes:
+    old = log.read_bytes() if log.exists() else "Tidspunkt;Rapportert av;Arbeidsbok;SHA-256;Endret\n".encode()
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\n").writerow(
+        [now.isoformat(), who, Path(shown).name, digest, ", ".join(c.path.name for c in changes)])
+    return old + out.getvalue().encode("utf-8")
+
+
+@contextmanager
+def register_lock(register: Register):
+    """One import at a time per config folder (two processes could otherwise interleave writes)."""
+    fd = os.open(register.root, os.O_RDONLY)      # the config folder itself: no lock file left behind
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def apply(result: ImportResult) -> ImportResult:
+    """Write the planned changes, each file atomically (data files first, the register last)."""
+    if not result.ok:
+        raise UserError("the workbook has errors; nothing written", file=result.file)
+    for change in result.changes:
+        atomic_write(change.path, change.new)
+    result.applied = True
+    return result
+
+
+def import_workbook(config, path: Path, *, dry_run: bool = False, now: datetime | None = None) -> ImportResult:
+    """Check a returned workbook and, when clean and not a dry run, merge it into the files."""
+    from .register import open_register
+
+    register = open_register(config)
+    with register_lock(register):
+        result = plan_import(register, path, now=now)
+        if result.ok and not dry_run and result.changes:
+            apply(result)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# New project
+
+
+def plan_new_project(register: Register, path: Path) -> ImportResult:
+    shown = display_path(path)
+    content = read_workbook(path, shown)
+    result = ImportResult(shown, content.project.get("id"))
+    result.findings += content.findings
+    project_id = content.project.get("id")
+    where = content.locate(("id",))
+    if not project_id:
+        result.findings.append(Finding("error", where[0], where[1], where[2], "value is missing"))
+    elif not PROJECT_ID.match(str(project_id)):
+        result.findings.append(Finding("error", where[0], where[1], where[2],
+                                       f"{project_id!r}: use 2–63 small letters a–z, digits and '-'"))
+    elif project_id in register.projects:
+        result.findings.append(Finding("error", where[0], where[1], where[2],
+                                       f"project {project_id!r} exists already (import changes with "
+                                       f"'grantflow import')"))
+    try:
+        project = Project.model_validate(content.project)
+    except ValidationError as exc:
+        result.findings = _dedupe(result.findings + _validation(exc, content))
+        return result
+    if not result.ok:
+        return result
+    result.findings = _dedupe(result.findings + check_project(_WorkbookRegister(register, project, content),
+                                                             project, None))
+    if not result.ok:
+        return result
+    target = register.root / "projects" / f"{project.id}.yaml"
+    header = (f"{project.name}: created from the workbook {Path(shown).name} by grantflow new-project "
+              f"on {datetime.now().astimezone():%Y-%m-%d %H:%M}.")
+    _change(target, new_yaml(yaml_data(project), header).encode("utf-8"), result.changes)
+    return result
+
+
+def new_project(config, path: Path, *, dry_run: bool = False) -> ImportResult:
+    from .register import open_register
+
+    register = open_register(config)
+    with register_lock(register):
+        result = plan_new_project(register, path)
+        if result.ok and not dry_run:
+            target = result.changes[0].path
+            if target.exists():
+                raise UserError("the project file appeared meanwhile; nothing written", file=display_path(target))
+            apply(result)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Drop folder
+
+
+@dataclass
+class InboxItem:
+    file: str
+    project: str | None
+    outcome: str                  # imported | unchanged | rejected
+    moved_to: str
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _inbox_project(path: Path) -> str | None:
+    """The project a workbook in the inbox belongs to, from its hidden metadata (cheap)."""
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        try:
+            if "_grantflow" not in wb.sheetnames:
+                return None
+            for row in wb["_grantflow"].iter_rows(values_only=True):
+                if row and row[0] == "project":
+                    import json
+
+                    return json.loads("".join(str(c) for c in row[1:] if c is not None))
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 - an unreadable file is handled (rejected) by the import itself
+        return None
+    return None
+
+
+def process_inbox(config=None, project: str | None = None, *, now: datetime | None = None) -> list[InboxItem]:
+    """Import every returned workbook in ``config/inbox/`` (only ``project``'s when given).
+
+    A file is claimed by renaming it into ``inbox/.arbeid/`` first, so two runs at once never
+    import the same file twice. Clean ones go to ``inbox/behandlet/``, others to ``inbox/avvist/``
+    with a ``.funn.txt`` beside them listing the findings.
+    """
+    from .register import config_root, open_register
+
+    root = config_root(config)
+    inbox = root / INBOX
+    if not inbox.is_dir():
+        return []
+    now = now or datetime.now().astimezone().replace(microsecond=0)
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    items: list[InboxItem] = []
+    for path in sorted(inbox.glob("*.xls*")):
+        if path.name.startswith(("~$", ".")):
+            continue                       # Excel's lock files
+        if project is not None and _inbox_project(path) not in (project, None):
+            continue
+        work = inbox / ".arbeid"
+        work.mkdir(exist_ok=True)
+        claimed = work / f"{stamp}-{path.name}"
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            continue                       # another run took it
+        findings: list[Finding] = []
+        owner = None
+        try:
+            register = open_register(config)
+            with register_lock(register):
+                result = plan_import(register, claimed, now=now)
+                owner = result.project
+                findings = result.findings
+                if result.ok and result.changes:
+                    apply(result)
+            outcome = "imported" if result.ok and result.changes else "unchanged" if result.ok else "rejected"
+        except UserError as exc:
+            findings = [Finding("error", exc.file or path.name, exc.line, exc.field or "", exc.message)]
+            outcome = "rejected"
+        folder = inbox / ("avvist" if outcome == "rejected" else "behandlet")
+        folder.mkdir(exist_ok=True)
+        final = folder / claimed.name
+        os.replace(claimed, final)
+        if findings:
+            atomic_write(final.with_name(final.name + ".funn.txt"), "".join(f"{f}\n" for f in findings))
+        items.append(InboxItem(path.name, owner, outcome, display_path(final), findings))
+    return items

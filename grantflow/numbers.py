@@ -1,0 +1,283 @@
+"""The one reader of numbers and dates a user writes: ledger cells, YAML amounts, hours, dates.
+
+Numbers are read the Norwegian way and a value that can be read two ways is refused, never guessed:
+
+- thousands grouped by space, non-breaking space (U+00A0), narrow no-break space (U+202F), thin
+  space or dot: ``1 234 567``, ``1.234.567``, ``350.000`` (= 350 000);
+- decimal comma: ``1 234,50``, ``12.000,50``; a decimal point where it cannot be a thousands
+  separator (``12.5``, ``1 234.50``);
+- ``kr``/``kr.``/``NOK`` before or after, ``1 200,-`` (whole kroner), ``-`` alone for zero, a minus
+  sign (``-``, ``−``) in front.
+
+Refused with both readings named: ``1,234.50`` and ``12,000.50`` (English grouping), ``12,000``
+(comma then three digits: 12 or 12 000?) unless other values of the column show the comma as
+decimal mark, ``1.234`` when other values of the column show the point as decimal mark, exponent
+notation (``1e5``). Refused as well: ``inf``, ``NaN``, values over the ceiling (default
+10^12 kr, ``max_amount`` in ``config/grantflow.yaml``), malformed grouping (``1 23 456``).
+
+Dates are ``dd.mm.åååå`` (``d.m.åååå`` too) or ``åååå-mm-dd`` (an Excel time of day after it is
+ignored); a day that does not exist or a year outside 1900–2100 is refused.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+DEFAULT_CEILING = Decimal(10) ** 12
+_ceiling = DEFAULT_CEILING
+
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+DATE_FORMATS = "dd.mm.åååå or åååå-mm-dd"
+ECHO = 200
+
+
+def set_ceiling(value) -> None:
+    """The largest absolute amount accepted (kroner); from ``max_amount`` in grantflow.yaml."""
+    global _ceiling
+    _ceiling = Decimal(value) if value is not None else DEFAULT_CEILING
+
+
+def ceiling() -> Decimal:
+    return _ceiling
+
+
+def echo(value, limit: int = ECHO) -> str:
+    """A value as it may be shown in a message: repr'd and at most ``limit`` characters."""
+    text = repr(value) if not isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        text = text[: limit - 12] + f"…' ({len(str(value))} chars)"
+    return text
+
+
+def show(value: Decimal) -> str:
+    """A reading shown to the user the Norwegian way, with the decimals as written: ``1 234,50``."""
+    sign = "-" if value < 0 else ""
+    whole, _, frac = format(abs(value), "f").partition(".")
+    return sign + f"{int(whole):,}".replace(",", " ") + ("," + frac if frac else "")
+
+
+class NumberError(ValueError):
+    """The text is not a number grantflow will read; the message says why (and what to write)."""
+
+
+# Evidence a value gives about how its column is written.
+DOT_DECIMAL, COMMA_DECIMAL, DOT_GROUP, COMMA_GROUP = "dot-decimal", "comma-decimal", "dot-group", "comma-group"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One cell's reading. ``pending`` marks a value whose meaning depends on its column:
+    ``"dot3"`` (``350.000``: thousands unless the column uses a decimal point) and ``"comma3"``
+    (``12,000``: decimal only if the column uses a decimal comma); ``other`` is the alternative."""
+
+    value: Decimal | None
+    evidence: str | None = None
+    pending: str | None = None
+    other: Decimal | None = None
+
+
+_SPACES = " \u00a0\u202f\u2009\u2007'"
+_CURRENCY = re.compile(r"^(?:kr\.?|nok)\s*|\s*(?:kr\.?|nok)$", re.IGNORECASE)
+_GROUPED = re.compile(r"^\d{1,3}(?:([ .,])\d{3})+$")
+_EXPONENT = re.compile(r"^\d+(?:[.,]\d+)?e[+-]?\d+$", re.IGNORECASE)
+_NOT_FINITE = re.compile(r"^(?:inf|infinity|nan|\.inf|\.nan)$", re.IGNORECASE)
+
+
+def _dec(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def read_number_text(raw: str) -> Reading:
+    """Read one written number. Raises NumberError when it cannot be read or has two readings."""
+    text = raw.strip()
+    if not text:
+        return Reading(None)
+    text = _CURRENCY.sub("", text).strip()
+    negative = False
+    if text[:1] in ("-", "\u2212", "\u2013") and len(text) > 1:
+        negative, text = True, text[1:].lstrip()
+    elif text[:1] == "+":
+        text = text[1:].lstrip()
+    if text in ("-", ",-", ",--", "\u2013", "\u2212"):
+        return Reading(Decimal(0))
+    if text.endswith((",-", ",--", ".-", ",\u2013")):
+        text = text.rstrip("-\u2013")[:-1]
+        if not text:
+            return Reading(Decimal(0))
+    for ch in _SPACES:
+        text = text.replace(ch, " ")
+    compact = text.replace(" ", "")
+    if _NOT_FINITE.match(compact):
+        raise NumberError(f"{echo(raw)} is not a finite number")
+    if _EXPONENT.match(compact):
+        try:
+            value = Decimal(compact.replace(",", "."))
+            full = show(value)
+        except InvalidOperation:
+            full = "?"
+        raise NumberError(f"{echo(raw)} is exponent notation (it would be {full}); "
+                          "write the number in full")
+    if not compact or not re.fullmatch(r"[\d .,]+", text) or not compact[0].isdigit() and compact[0] not in ",.":
+        raise NumberError(f"cannot read {echo(raw)} as a number")
+    reading = _read_body(text, raw)
+    value = -reading.value if negative else reading.value
+    other = (-reading.other if negative else reading.other) if reading.other is not None else None
+    return Reading(value, reading.evidence, reading.pending, other)
+
+
+def _read_body(text: str, raw: str) -> Reading:
+    bad = NumberError(f"cannot read {echo(raw)} as a number")
+    if re.fullmatch(r"\d+", text):
+        return Reading(_dec(text))
+    # Spaces only group thousands; the decimal mark, if any, is the last '.' or ','.
+    match = re.fullmatch(r"([\d .,]*?)([.,])(\d+)", text)
+    if " " in text:
+        if not match or " " in match.group(3):
+            if _GROUPED.match(text) and "." not in text and "," not in text:
+                return Reading(_dec(text.replace(" ", "")))
+            raise bad
+        whole, mark, frac = match.groups()
+        if "." in whole or "," in whole or not _GROUPED.match(whole):
+            raise bad
+        value = _dec(whole.replace(" ", "") + "." + frac)
+        if mark == "." and len(frac) == 3:
+            alt = _dec(whole.replace(" ", "") + frac)
+            raise NumberError(f"ambiguous number {echo(raw)}: {show(value)} (decimal point) or {show(alt)} "
+                              "(point as thousands separator); write it with a decimal comma or without the point")
+        return Reading(value, COMMA_DECIMAL if mark == "," else DOT_DECIMAL)
+    dots, commas = text.count("."), text.count(",")
+    if text[0] in ".,":
+        raise NumberError(f"cannot read {echo(raw)} as a number (write 0{text})")
+    if dots and commas:
+        last = max(text.rfind("."), text.rfind(","))
+        whole, mark, frac = text[:last], text[last], text[last + 1:]
+        group = "," if mark == "." else "."
+        if mark in whole or not frac.isdigit() or not _GROUPED.match(whole) or whole.count(group) == 0:
+            raise bad
+        value = _dec(whole.replace(group, "") + "." + frac)
+        if mark == ",":                      # 12.000,50: Norwegian
+            return Reading(value, COMMA_DECIMAL)
+        norwegian = whole.replace(",", ".") if whole.count(",") == 1 else None
+        second = f"{whole.split(',')[0]},{whole.split(',', 1)[1].replace(',', '')}…" if norwegian else "not a number"
+        raise NumberError(f"ambiguous number {echo(raw)}: {show(value)} if the comma groups thousands "
+                          f"(English), but in Norwegian the comma is the decimal mark ({second}); "
+                          f"write {show(value)}")
+    mark = "." if dots else ","
+    count = dots or commas
+    parts = text.split(mark)
+    if count > 1:
+        if not _GROUPED.match(text):
+            raise bad
+        return Reading(_dec(text.replace(mark, "")), DOT_GROUP if mark == "." else COMMA_GROUP)
+    whole, frac = parts
+    if not whole or not frac:
+        raise bad
+    if len(frac) == 3 and _GROUPED.match(text) and whole != "0":
+        grouped, decimal = _dec(whole + frac), _dec(whole + "." + frac)
+        if mark == ".":
+            return Reading(grouped, None, "dot3", decimal)
+        return Reading(decimal, None, "comma3", grouped)
+    return Reading(_dec(whole + "." + frac), DOT_DECIMAL if mark == "." else COMMA_DECIMAL)
+
+
+def resolve(reading: Reading, raw: str, evidence: dict[str, str] | None = None) -> Decimal | None:
+    """The value of a reading, given what the rest of its column shows (``evidence`` maps an
+    evidence kind to an example cell such as ``"row 7 '12.5'"``). Raises NumberError if ambiguous."""
+    evidence = evidence or {}
+    if reading.pending == "dot3":
+        if DOT_DECIMAL in evidence:
+            raise NumberError(
+                f"ambiguous number {echo(raw)}: {show(reading.value)} (point as thousands separator) or "
+                f"{show(reading.other)} (decimal point, as in {evidence[DOT_DECIMAL]}); "
+                f"write {show(reading.value)} or {show(reading.other)}")
+        return reading.value
+    if reading.pending == "comma3":
+        if COMMA_DECIMAL in evidence and COMMA_GROUP not in evidence:
+            return reading.value
+        why = f", as in {evidence[COMMA_GROUP]}" if COMMA_GROUP in evidence else ""
+        raise NumberError(
+            f"ambiguous number {echo(raw)}: {show(reading.value)} (decimal comma) or {show(reading.other)} "
+            f"(comma as thousands separator{why}); write {show(reading.value)} or {show(reading.other)}")
+    return reading.value
+
+
+def check_size(value: Decimal, raw, unit: str = "kr") -> Decimal:
+    """Refuse values beyond the ceiling."""
+    if abs(value) > _ceiling:
+        raise NumberError(f"{echo(raw)} is implausibly large (over {show(_ceiling)} {unit}; "
+                          "the ceiling is max_amount in config/grantflow.yaml)")
+    return value
+
+
+def read_number(value, unit: str = "kr") -> Decimal | None:
+    """One number on its own (a YAML value, a command-line amount): no column to lean on, so
+    ``350.000`` is 350 000 and ``12,000`` is refused. None for blank text."""
+    if isinstance(value, bool):
+        raise NumberError(f"{echo(value)} is not a number")
+    source = getattr(value, "source", None)
+    if source is not None:               # a YAML scalar: read the text as written
+        value = source
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        number = Decimal(value)
+        if not number.is_finite():
+            raise NumberError(f"{echo(str(value))} is not a finite number")
+        return check_size(number, str(value), unit)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NumberError(f"{echo(str(value))} is not a finite number")
+        return check_size(Decimal(repr(value)), repr(value), unit)
+    if not isinstance(value, str):
+        raise NumberError(f"{echo(value)} is not a number")
+    reading = read_number_text(value)
+    if reading.value is None:
+        return None
+    return check_size(resolve(reading, value), value, unit)
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+
+
+class DateError(ValueError):
+    """Not a date grantflow will read; the message says what to write."""
+
+
+def _make(year: int, month: int, day: int, raw) -> date:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise DateError(f"year {year} in {echo(raw)} is outside {FIRST_YEAR}–{LAST_YEAR}")
+    if not 1 <= month <= 12:
+        raise DateError(f"{echo(raw)} is not a date: there is no month {month} (write {DATE_FORMATS})")
+    last = _calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        raise DateError(f"{echo(raw)} is not a date: {_calendar.month_name[month]} {year} has {last} days "
+                        f"(write {DATE_FORMATS})")
+    return date(year, month, day)
+
+
+def read_date(value) -> date | None:
+    """A date cell or YAML value; None for blank text. Raises DateError."""
+    if isinstance(value, datetime):
+        return _make(value.year, value.month, value.day, value.isoformat(sep=" "))
+    if isinstance(value, date):
+        return _make(value.year, value.month, value.day, value.isoformat())
+    if not isinstance(value, str):
+        raise DateError(f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")
+    text = value.strip()
+    if not text:
+        return None
+    match = _DMY.match(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+        return _make(year, month, day, value)
+    match = _ISO.match(text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        return _make(year, month, day, value)
+    raise DateError(f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")

@@ -1,0 +1,60 @@
+"""Checks on user text that ends up in file names, mail headers and one-line document fields.
+
+Shared by validation (register text is refused with file:line) and delivery (headers are
+built only from text that passes ``one_line``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from email.header import decode_header, make_header
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MAX = 64
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[qQbB]\?[^?]*\?=")
+# What str.splitlines() splits on, named for the message.
+LINE_BREAKS = {
+    "\n": "LF", "\r": "CR", "\v": "VT (vertical tab)", "\f": "FF (form feed)", "\x1c": "FS", "\x1d": "GS",
+    "\x1e": "RS", "\x85": "NEL (next line)", "\u2028": "U+2028 LINE SEPARATOR",
+    "\u2029": "U+2029 PARAGRAPH SEPARATOR",
+}
+
+
+def decode_words(text: str) -> str:
+    """``text`` with RFC 2047 encoded words (``=?utf-8?q?...?=``) decoded, as a mail reader shows it."""
+    if not _ENCODED_WORD.search(text):
+        return text
+    try:
+        return str(make_header(decode_header(text)))
+    except (ValueError, LookupError, UnicodeError):
+        return text
+
+
+def line_break(text: str) -> str | None:
+    """The name of the first line break or control character in ``text`` or in its RFC 2047
+    decoding; None when the text is one clean line."""
+    for candidate, how in ((text, ""), (decode_words(text), " (inside an RFC 2047 encoded word)")):
+        for ch in candidate:
+            if ch in LINE_BREAKS:
+                return LINE_BREAKS[ch] + how
+            if ch != "\t" and unicodedata.category(ch) == "Cc":
+                return f"control character U+{ord(ch):04X}" + how
+    return None
+
+
+def one_line(text: str) -> str:
+    """``text`` if it is one line; ValueError naming the offending character otherwise."""
+    found = line_break(text)
+    if found:
+        raise ValueError(f"must be a single line: contains {found}")
+    return text
+
+
+def slug(text: str) -> str:
+    """An identifier: lowercase letters a–z, digits and single hyphens (used in file names)."""
+    if not isinstance(text, str) or len(text) > SLUG_MAX or not SLUG.match(text):
+        shown = repr(text) if len(repr(text)) <= 80 else repr(text)[:77] + "…"
+        raise ValueError(f"{shown} is not an identifier: use lowercase letters a–z, digits and '-' "
+                         f"(at most {SLUG_MAX}), e.g. 'haugaland-vekst'")
+    return text

@@ -1,0 +1,1068 @@
+"""Workbooks both ways: a project's register and the period's input as an Excel workbook.
+
+``write_workbook`` lays a project out over sheets with Norwegian headers: one key/value sheet
+(``Prosjekt``) for every single value, one table per list (goals, steering group, activities,
+milestones, risks, budget, financing, funders), and the period's input sheets (milestone
+progress and the status note). Excel does most of the checking: drop-downs for status, RAG and
+kinds, typed date and number cells, locked headers and formulas (sums, RF = S × K).
+
+``read_workbook`` turns a returned workbook back into plain data (the same shape as the
+register YAML) plus findings naming ``file:sheet:row`` and the column, never a traceback.
+
+The layout is derived from the pydantic models: a field added to a model gets a row or column
+of its own (header = field name) without code here, so the round trip keeps losing nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openpyxl.styles import Font
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from .errors import UserError
+from .findings import Finding
+from .numbers import read_date, read_number
+from .models import (Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
+                     Project, Risk, StatusNote, SubActivity, CostLine)
+
+FORMAT_VERSION = 1
+MAX_BYTES = 20 * 1024 * 1024
+META = "_grantflow"
+LISTS = "_lister"
+SUM = "Sum"
+SPARE_ROWS = 25
+DATE_FORMAT = "DD.MM.YYYY"
+MONTH_FORMAT = "MM.YYYY"
+AMOUNT_FORMAT = "#,##0"
+
+YES, NO = "ja", "nei"
+RAG_LABELS = {"green": "grønn", "amber": "gul", "red": "rød"}
+STATUS_CHOICES = ["ikke startet", "pågår", "ferdig", "utsatt", "avlyst"]
+NOTE_LIST_TYPES = {"Avvik": "deviations", "Beslutning": "decisions", "Neste periode": "next_period"}
+EXPLAIN = {"deviations": " Forklaring: ", "decisions": " Forslag til vedtak: ", "next_period": None}
+GOAL_TYPES = {"Hovedmål": "main", "Resultatmål": "result", "Effektmål": "effect"}
+
+# Norwegian labels for the key/value sheet (dotted paths) and for table columns (model, field).
+KV_LABELS = {
+    "id": "Prosjekt-id (kort, brukes i filnavn)", "name": "Prosjektnavn", "council": "Regionråd (id)",
+    "owner": "Prosjekteier", "responsible": "Prosjektansvarlig",
+    "leader.name": "Prosjektleder – navn", "leader.role": "Prosjektleder – rolle",
+    "leader.organisation": "Prosjektleder – organisasjon", "leader.email": "Prosjektleder – e-post",
+    "leader.phone": "Prosjektleder – telefon",
+    "contact.name": "Kontaktperson – navn", "contact.role": "Kontaktperson – rolle",
+    "contact.organisation": "Kontaktperson – organisasjon", "contact.email": "Kontaktperson – e-post",
+    "contact.phone": "Kontaktperson – telefon",
+    "municipalities": "Deltakende kommuner", "partners": "Samarbeidspartnere",
+    "split.equal_percent": "Kostnadsfordeling – prosent likt", "split.weight": "Kostnadsfordeling – nøkkel",
+    "split.weight_year": "Kostnadsfordeling – år for nøkkeltall",
+    "period.start": "Prosjektperiode – start", "period.end": "Prosjektperiode – slutt",
+    "summary": "Sammendrag", "background": "Bakgrunn", "challenge": "Utfordring", "anchoring": "Forankring",
+    "organisation": "Organisering", "success_factors": "Kritiske suksessfaktorer",
+    "budget.unit": "Budsjett – enhet (1 = kr, 1000 = i 1000 kr)", "budget.own_effort_hours": "Egeninnsats – timer",
+    "budget.own_effort_note": "Egeninnsats – merknad",
+    "meetings.dates": "Styringsgruppemøter – datoer", "meetings.lead_days": "Statusrapport – dager før møtet",
+    "transfer_value": "Overføringsverdi", "data.milestones": "Datafil – milepælstatus",
+    "data.ledger": "Datafil – regnskap", "data.ledger_code": "Datafil – prosjektkode i regnskapet",
+    "data.hours": "Datafil – timer", "data.notes": "Datafil – notater",
+    "recipients": "Mottakere per dokumenttype (YAML)", "example_data": "Eksempeldata",
+    "source": "Kilde",
+}
+COLUMN_LABELS = {
+    Person: {"name": "Navn", "role": "Rolle", "organisation": "Organisasjon", "email": "E-post", "phone": "Telefon"},
+    Activity: {"number": "Nr", "title": "Tittel", "responsible": "Hovedansvar", "purpose": "Hensikt",
+               "result": "Forventet resultat"},
+    SubActivity: {"id": "Nr", "text": "Delaktivitet"},
+    Milestone: {"number": "Nr", "date": "Dato", "month_only": "Bare måned", "event": "Hendelse"},
+    Risk: {"risk": "Risiko", "probability": "Sannsynlighet (S)", "consequence": "Konsekvens (K)",
+           "rf": "RF i kilden", "mitigation": "Tiltak"},
+    CostLine: {"category": "Kategori"},
+    FinancingLine: {"source": "Kilde", "kind": "Type", "funder": "Finansiør (id)", "applied_for": "Søkt her"},
+    Funder: {"id": "Id", "name": "Navn", "email": "E-post"},
+    Grant: {"year": "År", "amount": "Beløp (kr)", "reference": "Saksnummer", "decided": "Tilsagnsdato"},
+    Deadline: {"kind": "Type", "date": "Dato", "description": "Beskrivelse", "shift": "Flyttes (helg/helligdag)"},
+}
+NOTE_LABELS = {"as_of": "Statusdato", "summary": "Oppsummering", "quality.rag": "Kvalitet (RAG)",
+               "quality.comment": "Kvalitet – kommentar", "benefits.rag": "Gevinster (RAG)",
+               "benefits.comment": "Gevinster – kommentar", "results": "Resultater så langt",
+               "reported_by": "Rapportert av"}
+
+
+@dataclass
+class TableSpec:
+    """A list of models in the project laid out as a table sheet."""
+
+    sheet: str
+    path: tuple[str, ...]
+    model: type[BaseModel]
+    years: str | None = None                         # field holding {year: amount}: one column per year
+    children: tuple[tuple[str, str, str], ...] = ()  # (child field, child sheet, parent key field)
+    parent: tuple[str, str, str] | None = None       # (parent key field, header, child field)
+    note: str = ""
+
+
+TABLES = (
+    TableSpec("Styringsgruppe", ("steering_group",), Person, note="Styringsgruppens medlemmer."),
+    TableSpec("Aktiviteter", ("activities",), Activity, children=(("subactivities", "Delaktiviteter", "number"),)),
+    TableSpec("Delaktiviteter", ("activities",), SubActivity, parent=("number", "Aktivitet", "subactivities")),
+    TableSpec("Milepæler", ("milestones",), Milestone,
+              note="Bare måned = ja: planen gir bare måned; datoen er da siste dag i måneden."),
+    TableSpec("Risiko", ("risks",), Risk, note="RF = S × K beregnes; RF i kilden sjekkes mot den."),
+    TableSpec("Budsjett", ("budget", "costs"), CostLine, years="amounts"),
+    TableSpec("Finansiering", ("budget", "financing"), FinancingLine, years="amounts"),
+    TableSpec("Finansiører", ("funders",), Funder,
+              children=(("grants", "Tilsagn", "id"), ("deadlines", "Frister", "id"))),
+    TableSpec("Tilsagn", ("funders",), Grant, parent=("id", "Finansiør (id)", "grants")),
+    TableSpec("Frister", ("funders",), Deadline, parent=("id", "Finansiør (id)", "deadlines")),
+)
+TABLE_PATHS = {("goals",)} | {spec.path for spec in TABLES}
+
+
+# ---------------------------------------------------------------------------------------------
+# Field kinds
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str                      # text | int | decimal | date | bool | literal | model | list | yaml
+    optional: bool = False
+    choices: tuple = ()
+    inner: Any = None              # model class, or the item Kind of a list
+
+
+def kind_of(annotation) -> Kind:
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        if len(args) != 1:
+            return Kind("yaml", optional)
+        annotation = args[0]
+        origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return Kind("literal", optional, typing.get_args(annotation))
+    if origin is list:
+        (item,) = typing.get_args(annotation) or (Any,)
+        return Kind("list", optional, inner=kind_of(item))
+    if origin is not None:
+        return Kind("yaml", optional)
+    if isinstance(annotation, type):
+        if issubclass(annotation, BaseModel):
+            return Kind("model", optional, inner=annotation)
+        if issubclass(annotation, bool):
+            return Kind("bool", optional)
+        if issubclass(annotation, int):
+            return Kind("int", optional)
+        if issubclass(annotation, (Decimal, float)):
+            return Kind("decimal", optional)
+        if issubclass(annotation, date):
+            return Kind("date", optional)
+        if issubclass(annotation, str):
+            return Kind("text", optional)
+    return Kind("yaml", optional)
+
+
+SCALARS = {"text", "int", "decimal", "date", "bool", "literal", "yaml"}
+
+
+def _fields(model: type[BaseModel]):
+    return [(name, kind_of(info.annotation), info) for name, info in model.model_fields.items()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+class _Writer:
+    def __init__(self, lists: dict[str, list[str]]):
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Font, PatternFill, Protection
+
+        self.wb = Workbook()
+        self.wb.remove(self.wb.active)
+        self.Protection = Protection
+        self.head_font = Font(bold=True, color="FFFFFF")
+        self.head_fill = PatternFill("solid", fgColor="1F4E79")
+        self.input_fill = PatternFill("solid", fgColor="FFF9DB")
+        self.locked_fill = PatternFill("solid", fgColor="E7E6E6")
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.top = Alignment(vertical="top")
+        self.lists_ws = None
+        self.list_refs: dict[str, str] = {}
+        self.validations: dict[tuple, Any] = {}
+        for name, values in lists.items():
+            self.add_list(name, values)
+
+    def add_list(self, name: str, values: list[str]) -> str:
+        if name in self.list_refs:
+            return self.list_refs[name]
+        if self.lists_ws is None:
+            self.lists_ws = self.wb.create_sheet(LISTS)
+            self.lists_ws.sheet_state = "hidden"
+        col = len(self.list_refs) + 1
+        from openpyxl.utils import get_column_letter
+
+        letter = get_column_letter(col)
+        self.lists_ws.cell(1, col, name)
+        for row, value in enumerate(values or [""], start=2):
+            self._text(self.lists_ws.cell(row, col), value)
+        ref = f"{LISTS}!${letter}$2:${letter}${len(values or ['']) + 1}"
+        self.list_refs[name] = ref
+        return ref
+
+    @staticmethod
+    def _text(cell, value) -> None:
+        from openpyxl.utils.exceptions import IllegalCharacterError
+
+        try:
+            cell.value = value
+        except IllegalCharacterError:
+            raise UserError(f"{str(value)[:40]!r}…: contains a control character that Excel cannot hold",
+                            file=cell.parent.title, field=cell.coordinate) from None
+        cell.data_type = "s"       # user text never becomes a formula, even when it starts with '='
+
+    def sheet(self, title: str, headers: list[str], widths: list[int] | None = None, note: str = ""):
+        ws = self.wb.create_sheet(title)
+        for col, header in enumerate(headers, start=1):
+            cell = ws.cell(1, col)
+            self._text(cell, header)
+            cell.font, cell.fill = self.head_font, self.head_fill
+            cell.alignment = self.wrap
+        ws.freeze_panes = "A2"
+        ws.row_dimensions[1].height = 32
+        from openpyxl.utils import get_column_letter
+
+        for col, width in enumerate(widths or [], start=1):
+            ws.column_dimensions[get_column_letter(col)].width = width
+        if note:
+            ws.cell(1, len(headers) + 2, note).font = Font(italic=True, color="595959")
+        ws.protection.sheet = True
+        ws.protection.formatColumns = False
+        ws.protection.formatRows = False
+        ws.protection.insertRows = False
+        ws.protection.deleteRows = False
+        ws.protection.sort = False
+        ws.protection.autoFilter = False
+        return ws
+
+    def validation(self, ws, kind: Kind, list_name: str | None = None):
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        key = (ws.title, kind.name, kind.choices, list_name)
+        if key in self.validations:
+            return self.validations[key]
+        dv = None
+        if kind.name == "date":
+            dv = DataValidation(type="date", operator="between", formula1="DATE(1990,1,1)",
+                                formula2="DATE(2100,12,31)", allow_blank=True,
+                                error="Skriv en dato, for eksempel 21.09.2015.", errorTitle="Dato")
+        elif kind.name == "int":
+            dv = DataValidation(type="whole", operator="between", formula1="-1000000000", formula2="1000000000",
+                                allow_blank=True, error="Skriv et helt tall.", errorTitle="Tall")
+        elif kind.name == "decimal":
+            dv = DataValidation(type="decimal", operator="between", formula1="-1000000000000",
+                                formula2="1000000000000", allow_blank=True,
+                                error="Skriv et tall (uten «kr» og uten punktum som tusenskille).", errorTitle="Tall")
+        elif kind.name in ("bool", "literal") or list_name:
+            name = list_name or ("janei" if kind.name == "bool" else "|".join(map(str, kind.choices)))
+            values = [YES, NO] if kind.name == "bool" else [str(c) for c in kind.choices]
+            ref = self.list_refs.get(name) or self.add_list(name, values)
+            dv = DataValidation(type="list", formula1=f"={ref}", allow_blank=True,
+                                error="Velg en verdi fra listen.", errorTitle="Ugyldig verdi")
+        if dv is not None:
+            dv.showErrorMessage = True
+            ws.add_data_validation(dv)
+        self.validations[key] = dv
+        return dv
+
+    def put(self, ws, row: int, col: int, value, kind: Kind, *, editable: bool = True,
+            list_name: str | None = None, month_only: bool = False) -> None:
+        cell = ws.cell(row, col)
+        if value is None or value == "":
+            cell.value = None
+        elif kind.name == "date":
+            cell.value = value if isinstance(value, date) else date.fromisoformat(str(value))
+            cell.number_format = MONTH_FORMAT if month_only else DATE_FORMAT
+        elif kind.name in ("int", "decimal"):
+            cell.value = value
+            cell.number_format = AMOUNT_FORMAT if kind.name == "int" or value == int(value) else "#,##0.00"
+        elif kind.name == "bool":
+            self._text(cell, YES if value else NO)
+        elif kind.name == "yaml":
+            self._text(cell, yaml.safe_dump(_jsonable(value), allow_unicode=True, sort_keys=False,
+                                            default_flow_style=True, width=10_000).strip())
+        else:
+            self._text(cell, str(value))
+        if kind.name == "date" and cell.value is None:
+            cell.number_format = DATE_FORMAT
+        if kind.name in ("text", "yaml"):
+            cell.alignment = self.wrap
+        else:
+            cell.alignment = self.top
+        if editable:
+            cell.protection = self.Protection(locked=False)
+            cell.fill = self.input_fill
+            dv = self.validation(ws, kind, list_name)
+            if dv is not None:
+                dv.add(cell.coordinate)
+        else:
+            cell.fill = self.locked_fill
+
+    def formula(self, ws, row: int, col: int, text: str, number_format: str = AMOUNT_FORMAT) -> None:
+        cell = ws.cell(row, col, text)
+        cell.number_format = number_format
+        cell.fill = self.locked_fill
+        cell.alignment = self.top
+
+
+def _jsonable(value):
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="python", exclude_defaults=True)
+    if isinstance(value, dict):
+        return {(k if isinstance(k, (str, int)) else str(k)): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _get(data: dict, path: tuple[str, ...]):
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _width(label: str, kind: Kind) -> int:
+    if kind.name in ("text", "yaml"):
+        return 40
+    return max(12, min(24, len(label) + 2))
+
+
+def _write_kv(w: _Writer, data: dict, lists: dict[str, str]) -> None:
+    ws = w.sheet("Prosjekt", ["Nøkkel", "Felt", "Verdi", "Forklaring"], [22, 38, 70, 50],
+                 note="Fyll inn de gule cellene. Lister (kommuner, partnere ...): én verdi per rad; "
+                      "sett inn rader ved behov.")
+    ws.column_dimensions["A"].hidden = False
+    row = 2
+
+    def walk(model: type[BaseModel], prefix: tuple[str, ...], values: dict | None):
+        nonlocal row
+        for name, kind, info in _fields(model):
+            path = prefix + (name,)
+            if path in TABLE_PATHS:
+                continue
+            dotted = ".".join(path)
+            value = values.get(name) if isinstance(values, dict) else None
+            if isinstance(values, dict) and name not in values and kind.name in SCALARS \
+                    and info.default not in (PydanticUndefined, None):
+                value = info.default          # a blank template shows the defaults
+            if kind.name == "model":
+                walk(kind.inner, path, value if isinstance(value, dict) else ({} if values is not None else None))
+                continue
+            label = KV_LABELS.get(dotted, dotted)
+            help_text = (info.description or "").strip()
+            if kind.name == "list" and kind.inner.name in SCALARS:
+                items = list(value or [])
+                spare = max(2, len(lists.get(dotted + "#choices", [])) - len(items)) \
+                    if dotted + "#choices" in lists else 2
+                for index, item in enumerate(items + [None] * spare):
+                    if index == 0:
+                        w._text(ws.cell(row, 1), dotted)
+                        w._text(ws.cell(row, 2), label)
+                        if help_text:
+                            w._text(ws.cell(row, 4), help_text)
+                    w.put(ws, row, 3, item, kind.inner, list_name=lists.get(dotted))
+                    row += 1
+                continue
+            w._text(ws.cell(row, 1), dotted)
+            w._text(ws.cell(row, 2), label)
+            if help_text:
+                w._text(ws.cell(row, 4), help_text)
+            w.put(ws, row, 3, value, kind if kind.name != "list" else Kind("yaml"), list_name=lists.get(dotted))
+            row += 1
+
+    walk(Project, (), data)
+    for col in (1, 2, 4):
+        for r in range(2, row):
+            ws.cell(r, col).alignment = w.wrap
+            ws.cell(r, col).fill = w.locked_fill
+
+
+def _years(data: dict) -> list[int]:
+    found: set[int] = set()
+    for path in (("budget", "costs"), ("budget", "financing")):
+        for line in _get(data, path) or []:
+            found |= {int(y) for y in (line.get("amounts") or {})}
+    period = data.get("period") or {}
+    try:
+        start = period["start"] if isinstance(period["start"], date) else date.fromisoformat(str(period["start"]))
+        end = period["end"] if isinstance(period["end"], date) else date.fromisoformat(str(period["end"]))
+        found |= set(range(start.year, end.year + 1))
+    except (KeyError, TypeError, ValueError):
+        pass
+    if not found:
+        this = date.today().year
+        found = {this, this + 1}
+    return sorted(found)
+
+
+def _columns(spec: TableSpec, years: list[int]):
+    """(header, field or None, kind, year) per column, in order."""
+    labels = COLUMN_LABELS.get(spec.model, {})
+    cols = []
+    if spec.parent:
+        cols.append((spec.parent[1], "__parent__", Kind("text") if spec.parent[0] == "id" else Kind("int"), None))
+    child_fields = {c[0] for c in spec.children}
+    for name, kind, _ in _fields(spec.model):
+        if name in child_fields:
+            continue
+        if name == spec.years:
+            cols += [(str(y), name, Kind("decimal"), y) for y in years]
+            continue
+        cols.append((labels.get(name, name), name, kind if kind.name in SCALARS else Kind("yaml"), None))
+    return cols
+
+
+def _write_table(w: _Writer, spec: TableSpec, data: dict, years: list[int], lists: dict[str, str],
+                 blank: bool = False) -> None:
+    cols = _columns(spec, years)
+    headers = [c[0] for c in cols]
+    computed = []
+    if spec.years:
+        computed.append("Sum (beregnes)")
+    if spec.model is Risk:
+        computed.append("RF = S × K (beregnes)")
+    ws = w.sheet(spec.sheet, headers + computed,
+                 [_width(h, k) for h, _, k, _ in cols] + [16] * len(computed), note=spec.note)
+    if blank and spec.years:         # a new project's years are not known yet: the headers are to fill in
+        for col, (_, _, _, year) in enumerate(cols, start=1):
+            if year is not None:
+                ws.cell(1, col).protection = w.Protection(locked=False)
+                ws.cell(1, col).fill = w.input_fill
+                ws.cell(1, col).font = Font(bold=True)
+    items = list(_get(data, spec.path) or [])
+    rows: list[tuple[Any, dict]] = []
+    if spec.parent:
+        key_field, _, child_field = spec.parent
+        for parent in items:
+            for child in parent.get(child_field) or []:
+                rows.append((parent.get(key_field), child))
+    else:
+        rows = [(None, item) for item in items]
+    from openpyxl.utils import get_column_letter
+
+    last = len(rows) + SPARE_ROWS + 1
+    for index in range(len(rows) + SPARE_ROWS):
+        r = index + 2
+        parent_key, item = rows[index] if index < len(rows) else (None, {})
+        for col, (header, name, kind, year) in enumerate(cols, start=1):
+            if name == "__parent__":
+                value = parent_key
+            elif year is not None:
+                value = (item.get(name) or {}).get(year)
+            else:
+                value = item.get(name)
+            month = spec.model is Milestone and name == "date" and bool(item.get("month_only"))
+            w.put(ws, r, col, value, kind, list_name=lists.get(f"{spec.sheet}.{name}"), month_only=month)
+        c = len(cols) + 1
+        if spec.years:
+            first = get_column_letter(next(i for i, col in enumerate(cols, 1) if col[3] is not None))
+            end = get_column_letter(max(i for i, col in enumerate(cols, 1) if col[3] is not None))
+            w.formula(ws, r, c, f'=IF(COUNT({first}{r}:{end}{r})=0,"",SUM({first}{r}:{end}{r}))')
+            c += 1
+        if spec.model is Risk:
+            s = get_column_letter(headers.index(COLUMN_LABELS[Risk]["probability"]) + 1)
+            k = get_column_letter(headers.index(COLUMN_LABELS[Risk]["consequence"]) + 1)
+            w.formula(ws, r, c, f'=IF(AND(ISNUMBER({s}{r}),ISNUMBER({k}{r})),{s}{r}*{k}{r},"")', "0")
+    if spec.years:
+        r = last + 1
+        w._text(ws.cell(r, 1), SUM)
+        ws.cell(r, 1).font = Font(bold=True)
+        ws.cell(r, 1).fill = w.locked_fill
+        year_cols = [i for i, col in enumerate(cols, 1) if col[3] is not None] + [len(cols) + 1]
+        for i in year_cols:
+            letter = get_column_letter(i)
+            w.formula(ws, r, i, f"=SUM({letter}2:{letter}{last})")
+        if spec.path == ("budget", "financing"):
+            r += 1
+            w._text(ws.cell(r, 1), "Finansiering − kostnader (egeninnsats ikke medregnet)")
+            ws.cell(r, 1).fill = w.locked_fill
+            kind_col = get_column_letter(headers.index(COLUMN_LABELS[FinancingLine]["kind"]) + 1)
+            cost_spec = next(s for s in TABLES if s.path == ("budget", "costs"))
+            cost_cols = _columns(cost_spec, years)
+            cost_year_cols = [i for i, col in enumerate(cost_cols, 1) if col[3] is not None] + [len(cost_cols) + 1]
+            cost_sum_row = len(_get(data, ("budget", "costs")) or []) + SPARE_ROWS + 2
+            for offset, i in enumerate(year_cols):
+                letter = get_column_letter(i)
+                cost = f"Budsjett!{get_column_letter(cost_year_cols[offset])}{cost_sum_row}"
+                w.formula(ws, r, i, f'=SUMIF({kind_col}2:{kind_col}{last},"<>egeninnsats",{letter}2:{letter}{last})'
+                                    f"-{cost}")
+
+
+def _write_goals(w: _Writer, data: dict) -> None:
+    ws = w.sheet("Mål", ["Type", "Mål"], [16, 100], note="Hovedmål, resultatmål og effektmål; ett mål per rad.")
+    goals = data.get("goals") or {}
+    rows = [(label, text) for label, key in GOAL_TYPES.items() for text in goals.get(key) or []]
+    kind = Kind("literal", choices=tuple(GOAL_TYPES))
+    for index in range(len(rows) + SPARE_ROWS):
+        label, text = rows[index] if index < len(rows) else (None, None)
+        w.put(ws, index + 2, 1, label, kind)
+        w.put(ws, index + 2, 2, text, Kind("text"))
+
+
+def _split_explained(text: str, marker: str | None) -> tuple[str, str]:
+    if marker and marker in text:
+        head, tail = text.split(marker, 1)
+        return head, tail
+    return text, ""
+
+
+def _write_input(w: _Writer, project: dict, progress: list[dict], note: dict | None, as_of: date,
+                 reporter: str) -> None:
+    ws = w.sheet("Milepælstatus", ["Nr", "Hendelse", "Planlagt dato", "Status", "Faktisk dato", "Kommentar"],
+                 [6, 50, 14, 14, 14, 60], note="Fyll inn status, faktisk dato (når ferdig) og kommentar.")
+    by_number = {row["number"]: row for row in progress}
+    status = Kind("literal", choices=tuple(STATUS_CHOICES))
+    for index, ms in enumerate(project.get("milestones") or []):
+        r = index + 2
+        got = by_number.get(ms.get("number"), {})
+        w.put(ws, r, 1, ms.get("number"), Kind("int"), editable=False)
+        w.put(ws, r, 2, ms.get("event"), Kind("text"), editable=False)
+        w.put(ws, r, 3, ms.get("date"), Kind("date"), editable=False, month_only=bool(ms.get("month_only")))
+        w.put(ws, r, 4, got.get("status"), status, list_name="status")
+        w.put(ws, r, 5, got.get("actual"), Kind("date"))
+        w.put(ws, r, 6, got.get("comment"), Kind("text"))
+
+    ws = w.sheet("Statusnotat", ["Nøkkel", "Felt", "Verdi"], [18, 34, 90],
+                 note="Det prosjektlederen melder til styringsgruppen for perioden (resten beregnes).")
+    note = dict(note or {})
+    rag = Kind("literal", choices=tuple(RAG_LABELS.values()))
+    values = {
+        "as_of": as_of, "summary": note.get("summary"),
+        "quality.rag": RAG_LABELS.get((note.get("quality") or {}).get("rag")),
+        "quality.comment": (note.get("quality") or {}).get("comment"),
+        "benefits.rag": RAG_LABELS.get((note.get("benefits") or {}).get("rag")),
+        "benefits.comment": (note.get("benefits") or {}).get("comment"),
+        "results": note.get("results"), "reported_by": reporter,
+    }
+    for r, (key, label) in enumerate(NOTE_LABELS.items(), start=2):
+        w._text(ws.cell(r, 1), key)
+        w._text(ws.cell(r, 2), label)
+        ws.cell(r, 1).fill = ws.cell(r, 2).fill = w.locked_fill
+        kind = Kind("date") if key == "as_of" else rag if key.endswith(".rag") else Kind("text")
+        w.put(ws, r, 3, values[key], kind, editable=key != "as_of")
+        if key.endswith(".rag"):
+            _rag_colours(ws, f"C{r}")
+
+    ws = w.sheet("Avvik og beslutninger", ["Type", "Tekst", "Forklaring / forslag til vedtak"], [16, 70, 70],
+                 note="Avvik med forklaring, beslutninger styringsgruppen må ta med forslag til vedtak, "
+                      "plan for neste periode.")
+    rows = []
+    for label, key in NOTE_LIST_TYPES.items():
+        for text in note.get(key) or []:
+            rows.append((label, *_split_explained(text, EXPLAIN[key])))
+    kind = Kind("literal", choices=tuple(NOTE_LIST_TYPES))
+    for index in range(len(rows) + SPARE_ROWS):
+        label, text, why = rows[index] if index < len(rows) else (None, None, None)
+        w.put(ws, index + 2, 1, label, kind)
+        w.put(ws, index + 2, 2, text, Kind("text"))
+        w.put(ws, index + 2, 3, why, Kind("text"))
+
+
+def _rag_colours(ws, ref: str) -> None:
+    """grønn/gul/rød cells coloured as they read."""
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import PatternFill
+
+    for label, colour in (("grønn", "C6EFCE"), ("gul", "FFEB9C"), ("rød", "FFC7CE")):
+        ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{label}"'],
+                                                      fill=PatternFill("solid", bgColor=colour)))
+
+
+def _write_meta(w: _Writer, meta: dict) -> None:
+    ws = w.wb.create_sheet(META)
+    ws.sheet_state = "hidden"
+    for r, (key, value) in enumerate(meta.items(), start=1):
+        ws.cell(r, 1, key)
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        chunks = [text[i:i + 30000] for i in range(0, len(text), 30000)] or [""]
+        for c, chunk in enumerate(chunks, start=2):
+            w._text(ws.cell(r, c), chunk)
+    ws.protection.sheet = True
+
+
+def _guide(w: _Writer, title: str, lines: list[str]) -> None:
+    ws = w.wb.create_sheet("Veiledning", 0)
+    ws.column_dimensions["A"].width = 110
+    ws.cell(1, 1, title).font = Font(bold=True, size=14)
+    for r, line in enumerate(lines, start=3):
+        w._text(ws.cell(r, 1), line)
+        ws.cell(r, 1).alignment = w.wrap
+
+
+def project_data(project: Project) -> dict:
+    """The project as plain data, in the register YAML's shape."""
+    return project.model_dump(mode="python")
+
+
+def write_workbook(project: dict, *, council_municipalities: list[str], progress: list[dict] | None = None,
+                   note: dict | None = None, as_of: date | None = None, blank: bool = False) -> bytes:
+    """The workbook as .xlsx bytes.
+
+    ``project``: the project as plain data (``project_data``) or, for a blank template, a dict
+    with just the council. ``progress``: milestone progress rows {number, status, actual,
+    comment}. ``note``: the status note to pre-fill (the last one).
+    """
+    lists = {"municipalities": "kommuner"}
+    w = _Writer({"kommuner": council_municipalities, "status": STATUS_CHOICES})
+    as_of = as_of or date.today()
+    if blank:
+        _guide(w, "Nytt prosjekt – arbeidsbok", [
+            "Slik lager du et nytt prosjekt uten å redigere YAML:",
+            "1. Fyll inn de gule cellene i arkene Prosjekt, Mål, Styringsgruppe, Aktiviteter, Milepæler, Risiko, "
+            "Budsjett, Finansiering og Finansiører. Grå celler er låst (overskrifter og summer som beregnes).",
+            "2. Datoer skrives som datoer (21.09.2015), beløp som tall uten «kr» og uten punktum som tusenskille.",
+            "   I Budsjett og Finansiering er årstallene i overskriftene gule: skriv prosjektets år der.",
+            "3. Send arbeidsboka til sekretariatet, som kjører: grantflow new-project ARBEIDSBOK.xlsx",
+            "   Arbeidsboka sjekkes først; feil meldes med ark, rad og felt, og ingenting skrives før alt er riktig.",
+        ])
+    else:
+        _guide(w, f"{project.get('name', '')} – rapportering", [
+            "Slik rapporterer du for perioden:",
+            "1. Milepælstatus: velg status for hver milepæl, skriv faktisk dato når den er nådd og en kort kommentar.",
+            "2. Statusnotat: oppsummering, kvalitet og gevinster (grønn/gul/rød med kommentar), resultater og "
+            "hvem som rapporterer.",
+            "3. Avvik og beslutninger: avvik med forklaring, beslutninger styringsgruppen må ta med forslag til "
+            "vedtak, og plan for neste periode – én per rad.",
+            "4. De andre arkene er prosjektplanen (registeret). Rett gjerne feil der; endringene kontrolleres ved "
+            "innlesing.",
+            "Gule celler fylles inn; grå celler er låst (overskrifter, milepælplanen og summer som beregnes).",
+            "Lagre og send arbeidsboka tilbake til sekretariatet (eller legg den i innboksen config/inbox/).",
+        ])
+    _write_kv(w, project, lists)
+    _write_goals(w, project)
+    years = _years(project)
+    for spec in TABLES:
+        _write_table(w, spec, project, years, {}, blank)
+    if not blank:
+        _write_input(w, project, progress or [], note, as_of,
+                     (note or {}).get("reported_by") or (project.get("leader") or {}).get("name", ""))
+    meta = {"format": FORMAT_VERSION, "kind": "blank" if blank else "project", "project": project.get("id"),
+            "council": project.get("council"), "as_of": as_of.isoformat(),
+            "made": datetime.now().astimezone().isoformat(timespec="seconds")}
+    if not blank:
+        meta["snapshot"] = _jsonable(project)
+        meta["progress"] = _jsonable(progress or [])
+    _write_meta(w, meta)
+    w.wb.active = 0
+    buffer = io.BytesIO()
+    w.wb.save(buffer)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass
+class WorkbookContent:
+    """What a returned workbook says, as plain data, with where each value came from."""
+
+    file: str
+    meta: dict
+    project: dict
+    progress: list[dict] | None          # [{number, status, actual, comment, _row}]
+    note: dict | None                    # StatusNote data
+    where: dict[tuple, tuple[str, int, str]] = field(default_factory=dict)   # loc -> (sheet, row, header)
+    findings: list[Finding] = field(default_factory=list)
+
+    def locate(self, loc: tuple) -> tuple[str, int | None, str]:
+        """(file:sheet, row, header) of ``loc`` or its nearest ancestor."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.where:
+                sheet, row, header = self.where[loc]
+                return f"{self.file}:{sheet}", row, header
+            loc = loc[:-1]
+        return f"{self.file}:Prosjekt", None, ""
+
+    def error(self, sheet: str, row: int | None, header: str, message: str, severity: str = "error") -> None:
+        self.findings.append(Finding(severity, f"{self.file}:{sheet}", row, header, message))
+
+
+def _text_of(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_value(value, kind: Kind):
+    """A cell's value as the model wants it; raises ValueError with a short reason."""
+    if kind.name == "date":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError("a number, not a date (format the cell as a date)")
+        return read_date(value)
+    if kind.name in ("int", "decimal"):
+        if isinstance(value, (date, datetime)):
+            raise ValueError("a date, not a number")
+        number = read_number(value if isinstance(value, (int, float, Decimal, str)) else str(value))
+        if kind.name == "int":
+            if number != number.to_integral_value():
+                raise ValueError("not a whole number")
+            return int(number)
+        return number
+    if kind.name == "bool":
+        text = _text_of(value).casefold()
+        if text in ("ja", "j", "x", "yes", "true", "1", "sann"):
+            return True
+        if text in ("nei", "n", "no", "false", "0", "usann"):
+            return False
+        raise ValueError("write ja or nei")
+    if kind.name == "literal":
+        text = _text_of(value)
+        for choice in kind.choices:
+            if text.casefold() == str(choice).casefold():
+                return choice
+        raise ValueError("choose one of: " + ", ".join(map(str, kind.choices)))
+    if kind.name == "yaml":
+        try:
+            return yaml.safe_load(_text_of(value))
+        except yaml.YAMLError:
+            raise ValueError("not readable (YAML)") from None
+    return _text_of(value) if not isinstance(value, str) else value.strip()
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _read_meta(wb, content: WorkbookContent) -> dict:
+    if META not in wb.sheetnames:
+        return {}
+    meta = {}
+    for row in wb[META].iter_rows(values_only=True):
+        if not row or row[0] is None:
+            continue
+        text = "".join(str(c) for c in row[1:] if c is not None)
+        try:
+            meta[str(row[0])] = json.loads(text) if text else None
+        except json.JSONDecodeError:
+            content.error(META, None, str(row[0]), "the workbook's hidden metadata is damaged", "warning")
+    return meta
+
+
+def _read_kv(wb, content: WorkbookContent) -> dict:
+    data: dict = {}
+    if "Prosjekt" not in wb.sheetnames:
+        content.error("Prosjekt", None, "", "sheet is missing")
+        return data
+    kinds: dict[str, tuple[Kind, str]] = {}
+
+    def collect(model, prefix):
+        for name, kind, _ in _fields(model):
+            path = prefix + (name,)
+            if path in TABLE_PATHS:
+                continue
+            if kind.name == "model":
+                collect(kind.inner, path)
+            else:
+                kinds[".".join(path)] = (kind, ".".join(path))
+
+    collect(Project, ())
+    current = None
+    for r, row in enumerate(wb["Prosjekt"].iter_rows(min_row=2, max_col=3, values_only=True), start=2):
+        key, label, value = (tuple(row) + (None, None, None))[:3]
+        key = _text_of(key)
+        if key:
+            current = key
+        elif _blank(value):
+            continue
+        if current not in kinds:
+            content.error("Prosjekt", r, _text_of(label) or key, f"unknown field {current!r}")
+            continue
+        kind, dotted = kinds[current]
+        path = tuple(dotted.split("."))
+        label_text = KV_LABELS.get(dotted, dotted)
+        target = data
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        if kind.name == "list":
+            items = target.setdefault(path[-1], [])
+            if key:
+                content.where[path] = ("Prosjekt", r, label_text)
+            if _blank(value):
+                continue
+            try:
+                items.append(read_value(value, kind.inner if kind.inner.name in SCALARS else Kind("yaml")))
+            except ValueError as exc:
+                content.error("Prosjekt", r, label_text, f"cannot read {_text_of(value)!r}: {exc}")
+                continue
+            content.where[path + (len(items) - 1,)] = ("Prosjekt", r, label_text)
+            continue
+        if not key:
+            content.error("Prosjekt", r, label_text, "only lists take more than one row")
+            continue
+        content.where[path] = ("Prosjekt", r, label_text)
+        if _blank(value):
+            continue
+        try:
+            target[path[-1]] = read_value(value, kind)
+        except ValueError as exc:
+            content.error("Prosjekt", r, label_text, f"cannot read {_text_of(value)!r}: {exc}")
+    # An optional person left empty is no person.
+    for name, kind, _ in _fields(Project):
+        if kind.name == "model" and kind.optional and data.get(name) == {}:
+            data.pop(name)
+    return data
+
+
+def _header_map(ws, spec_cols, content: WorkbookContent, sheet: str, skip: set = frozenset(),
+                notes: tuple[str, ...] = ()) -> dict[int, tuple]:
+    by_header = {h.casefold(): col for col in spec_cols for h in [col[0]]}
+    out = {}
+    seen = set()
+    for c, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ()), start=1):
+        header = _text_of(cell)
+        if not header or c in skip or header in notes:
+            continue
+        col = by_header.get(header.casefold())
+        if col is None:
+            if not header.endswith("(beregnes)"):
+                content.error(sheet, 1, header, "unknown column, ignored", "warning")
+            continue
+        out[c] = col
+        seen.add(col[0])
+    for col in spec_cols:
+        if col[0] not in seen:
+            content.error(sheet, 1, col[0], "column is missing")
+    return out
+
+
+def _table_rows(ws):
+    for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        if row and _text_of(row[0]) in (SUM, "Finansiering − kostnader (egeninnsats ikke medregnet)"):
+            break
+        yield r, row
+
+
+def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) -> None:
+    if spec.sheet not in wb.sheetnames:
+        content.error(spec.sheet, None, "", "sheet is missing")
+        return
+    ws = wb[spec.sheet]
+    cols = [col for col in _columns(spec, []) if col[3] is None]
+    year_headers = {}
+    # Year columns are whatever year headers the sheet has.
+    for c, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ()), start=1):
+        text = _text_of(cell)
+        if spec.years and text.isdigit() and len(text) == 4:
+            year_headers[c] = (text, spec.years, Kind("decimal"), int(text))
+    headers = _header_map(ws, cols, content, spec.sheet, skip=set(year_headers), notes=(spec.note,))
+    headers.update(year_headers)
+    target = project
+    for part in spec.path[:-1]:
+        target = target.setdefault(part, {})
+    if spec.parent is None:
+        items = target.setdefault(spec.path[-1], [])
+    else:
+        parents = {str(p.get(spec.parent[0])): (i, p) for i, p in enumerate(target.get(spec.path[-1]) or [])}
+    for r, row in _table_rows(ws):
+        cells = {c: row[c - 1] if c - 1 < len(row) else None for c in headers}
+        if all(_blank(v) for v in cells.values()):
+            continue
+        item: dict = {}
+        parent_key = None
+        locs = {}
+        for c, (header, name, kind, year) in headers.items():
+            value = cells[c]
+            locs[name] = header
+            if _blank(value):
+                continue
+            try:
+                parsed = read_value(value, kind)
+            except ValueError as exc:
+                content.error(spec.sheet, r, header, f"cannot read {_text_of(value)!r}: {exc}")
+                continue
+            if name == "__parent__":
+                parent_key = parsed
+            elif year is not None:
+                item.setdefault(name, {})[year] = parsed
+            else:
+                item[name] = parsed
+        if spec.model is Milestone and item.get("month_only") and isinstance(item.get("date"), date):
+            import calendar
+
+            day = item["date"]
+            item["date"] = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+        if spec.parent is None:
+            loc = spec.path + (len(items),)
+            items.append(item)
+        else:
+            found = parents.get(str(parent_key))
+            if found is None:
+                content.error(spec.sheet, r, spec.parent[1],
+                              f"no row with {spec.parent[1]} {_text_of(parent_key)!r} in the sheet "
+                              f"{'Aktiviteter' if spec.model is SubActivity else 'Finansiører'}")
+                continue
+            index, parent = found
+            children = parent.setdefault(spec.parent[2], [])
+            loc = spec.path + (index, spec.parent[2], len(children))
+            children.append(item)
+        content.where[loc] = (spec.sheet, r, "")
+        for name, header in locs.items():
+            content.where[loc + (name,)] = (spec.sheet, r, header)
+    if spec.years and spec.parent is None:
+        for item in items:
+            item.setdefault(spec.years, {})
+
+
+def _read_goals(wb, project: dict, content: WorkbookContent) -> None:
+    goals = project.setdefault("goals", {"main": [], "result": [], "effect": []})
+    if "Mål" not in wb.sheetnames:
+        content.error("Mål", None, "", "sheet is missing")
+        return
+    kind = Kind("literal", choices=tuple(GOAL_TYPES))
+    for r, row in _table_rows(wb["Mål"]):
+        label, text = (tuple(row) + (None, None))[:2]
+        if _blank(label) and _blank(text):
+            continue
+        try:
+            key = GOAL_TYPES[read_value(label, kind)] if not _blank(label) else None
+        except ValueError as exc:
+            content.error("Mål", r, "Type", f"cannot read {_text_of(label)!r}: {exc}")
+            continue
+        if key is None:
+            content.error("Mål", r, "Type", "value is missing (Hovedmål, Resultatmål or Effektmål)")
+            continue
+        if _blank(text):
+            content.error("Mål", r, "Mål", "value is missing")
+            continue
+        goals.setdefault(key, []).append(_text_of(text))
+        content.where[("goals", key, len(goals[key]) - 1)] = ("Mål", r, "Mål")
+
+
+def _read_input(wb, content: WorkbookContent) -> None:
+    if "Milepælstatus" in wb.sheetnames:
+        rows = []
+        for r, row in _table_rows(wb["Milepælstatus"]):
+            number, _, _, status, actual, comment = (tuple(row) + (None,) * 6)[:6]
+            if _blank(number):
+                continue
+            if _blank(status) and _blank(actual) and _blank(comment):
+                continue
+            rows.append({"number": number, "status": _text_of(status), "actual": actual,
+                         "comment": _text_of(comment), "_row": r})
+        content.progress = rows
+    if "Statusnotat" in wb.sheetnames:
+        note: dict = {}
+        rag = Kind("literal", choices=tuple(RAG_LABELS.values()))
+        back = {v: k for k, v in RAG_LABELS.items()}
+        for r, row in enumerate(wb["Statusnotat"].iter_rows(min_row=2, max_col=3, values_only=True), start=2):
+            key, label, value = (tuple(row) + (None,) * 3)[:3]
+            key = _text_of(key)
+            if key not in NOTE_LABELS:
+                continue
+            path = tuple(key.split("."))
+            content.where[("note",) + path] = ("Statusnotat", r, NOTE_LABELS[key])
+            if _blank(value):
+                continue
+            try:
+                if key == "as_of":
+                    parsed = read_value(value, Kind("date"))
+                elif key.endswith(".rag"):
+                    parsed = back[read_value(value, rag)]
+                else:
+                    parsed = _text_of(value)
+            except ValueError as exc:
+                content.error("Statusnotat", r, NOTE_LABELS[key], f"cannot read {_text_of(value)!r}: {exc}")
+                continue
+            target = note
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
+            target[path[-1]] = parsed
+        for part in ("quality", "benefits"):
+            if part in note and "rag" not in note[part]:
+                sheet, row, _ = content.where[("note", part, "comment")]
+                content.error(sheet, row, NOTE_LABELS[f"{part}.rag"], "choose grønn, gul or rød for the comment")
+                note.pop(part)
+        if "Avvik og beslutninger" in wb.sheetnames:
+            kind = Kind("literal", choices=tuple(NOTE_LIST_TYPES))
+            for r, row in _table_rows(wb["Avvik og beslutninger"]):
+                label, text, why = (tuple(row) + (None,) * 3)[:3]
+                if _blank(label) and _blank(text) and _blank(why):
+                    continue
+                try:
+                    key = NOTE_LIST_TYPES[read_value(label, kind)] if not _blank(label) else None
+                except ValueError as exc:
+                    content.error("Avvik og beslutninger", r, "Type", f"cannot read {_text_of(label)!r}: {exc}")
+                    continue
+                if key is None or _blank(text):
+                    content.error("Avvik og beslutninger", r, "Type" if key is None else "Tekst", "value is missing")
+                    continue
+                entry = _text_of(text)
+                if not _blank(why):
+                    if EXPLAIN[key] is None:
+                        content.error("Avvik og beslutninger", r, "Forklaring / forslag til vedtak",
+                                      "only deviations and decisions take an explanation", "warning")
+                    else:
+                        entry += EXPLAIN[key] + _text_of(why)
+                note.setdefault(key, []).append(entry)
+                content.where[("note", key, len(note[key]) - 1)] = ("Avvik og beslutninger", r, "Tekst")
+        content.note = note
+
+
+def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
+    """Read a returned workbook; what cannot be read becomes findings (UserError if not a workbook)."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    shown = display or str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise UserError("file not found", file=shown) from None
+    if size > MAX_BYTES:
+        raise UserError(f"the workbook is too large ({size // 1_000_000} MB; at most {MAX_BYTES // 1_000_000} MB)",
+                        file=shown)
+    try:
+        wb = load_workbook(path, data_only=True)
+    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
+        raise UserError(f"not an Excel workbook (.xlsx) that can be read: {type(exc).__name__}",
+                        file=shown) from None
+    content = WorkbookContent(shown, {}, {}, None, None)
+    content.meta = _read_meta(wb, content)
+    if content.meta.get("format") not in (None, FORMAT_VERSION):
+        raise UserError(f"workbook format {content.meta.get('format')} is not supported (expected {FORMAT_VERSION})",
+                        file=shown)
+    if "Prosjekt" not in wb.sheetnames:
+        raise UserError("not a grantflow workbook (no sheet 'Prosjekt'; make one with 'grantflow workbook')",
+                        file=shown)
+    project = _read_kv(wb, content)
+    _read_goals(wb, project, content)
+    for spec in TABLES:
+        _read_table(wb, spec, project, content)
+    content.project = project
+    _read_input(wb, content)
+    return content

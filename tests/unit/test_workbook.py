@@ -1,0 +1,338 @@
+"""Workbooks both ways: round trip, typed cells, import with findings, merge, new project, inbox."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from grantflow.cli import main
+from grantflow.data import read_milestones, read_notes
+from grantflow.intake import import_workbook, make_blank, make_workbook, new_project, process_inbox
+from grantflow.models import Project
+from grantflow.register import open_register
+from grantflow.validate import validate
+from grantflow.workbook import project_data, read_workbook, write_workbook
+
+NG = "smart-velferdsregion-nord-gudbrandsdal"
+HAUG = "haugaland-velferdsteknologi"
+NOW = datetime(2020, 6, 2, 9, 30).astimezone()
+
+
+def _rows(ws, key_col=1):
+    return {ws.cell(r, key_col).value: r for r in range(2, ws.max_row + 1) if ws.cell(r, key_col).value}
+
+
+def _column(ws, header) -> int:
+    return next(c.column for c in ws[1] if c.value == header)
+
+
+def _workbook(register, project_id, path: Path, as_of=date(2020, 6, 1)) -> Path:
+    path.write_bytes(make_workbook(register, project_id, as_of))
+    return path
+
+
+def _files(config: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(config)): p.read_bytes() for p in sorted(config.rglob("*")) if p.is_file()}
+
+
+def test_round_trip_every_demo_project(config_dir, tmp_path):
+    register = open_register(config_dir)
+    assert len(register.projects) >= 3
+    for project_id, project in register.projects.items():
+        path = _workbook(register, project_id, tmp_path / f"{project_id}.xlsx")
+        content = read_workbook(path)
+        assert not [f for f in content.findings if f.severity == "error"], content.findings
+        back = Project.model_validate(content.project)
+        assert back == project, project_id
+        assert back.model_dump() == project.model_dump()
+
+
+def test_workbook_has_typed_cells_drop_downs_and_locked_sums(config_dir, tmp_path):
+    register = open_register(config_dir)
+    wb = openpyxl.load_workbook(_workbook(register, NG, tmp_path / "ng.xlsx"))
+    assert {"Prosjekt", "Mål", "Aktiviteter", "Milepæler", "Risiko", "Budsjett", "Finansiering",
+            "Milepælstatus", "Statusnotat", "Avvik og beslutninger"} <= set(wb.sheetnames)
+    status = wb["Milepælstatus"]
+    assert [c.value for c in status[1]][:6] == ["Nr", "Hendelse", "Planlagt dato", "Status", "Faktisk dato",
+                                                "Kommentar"]
+    assert isinstance(status["C2"].value, datetime) and status["C2"].number_format == "DD.MM.YYYY"
+    assert status["C2"].protection.locked and not status["D2"].protection.locked
+    assert status.protection.sheet
+    drop = [dv for dv in status.data_validations.dataValidation if "D2" in dv.sqref]
+    assert drop and drop[0].type == "list"
+    values = [c.value for c in wb["_lister"]["B"][1:] if c.value is not None]
+    assert values == ["ikke startet", "pågår", "ferdig", "utsatt", "avlyst"]
+    assert any(dv.type == "date" and "E2" in dv.sqref for dv in status.data_validations.dataValidation)
+    note = wb["Statusnotat"]
+    rag_row = _rows(note)["quality.rag"]
+    rag = [dv for dv in note.data_validations.dataValidation if f"C{rag_row}" in dv.sqref]
+    assert rag and rag[0].type == "list"
+    budget = wb["Budsjett"]
+    assert [c.value for c in budget[1]][:3] == ["Kategori", "2019", "2020"]
+    assert isinstance(budget["B2"].value, (int, Decimal)) and budget["B2"].value == 800
+    sum_row = next(r for r in range(2, budget.max_row + 1) if budget.cell(r, 1).value == "Sum")
+    assert budget.cell(sum_row, 2).value.startswith("=SUM(B2:B")
+    assert budget.cell(sum_row, 2).protection.locked and budget.protection.sheet
+    risk = wb["Risiko"]
+    rf = _column(risk, "RF = S × K (beregnes)")
+    assert "*" in risk.cell(2, rf).value and risk.cell(2, rf).protection.locked
+
+
+def test_text_never_becomes_a_formula(config_dir, tmp_path):
+    register = open_register(config_dir)
+    project = register.project(NG).model_copy(update={"summary": '=HYPERLINK("http://evil.example","klikk")'})
+    council = register.council_of(project)
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(write_workbook(project_data(project), council_municipalities=[m.name for m in council.municipalities]))
+    ws = openpyxl.load_workbook(path)["Prosjekt"]
+    cell = ws.cell(_rows(ws)["summary"], 3)
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+    assert Project.model_validate(read_workbook(path).project).summary == project.summary
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff")
+                    | st.sampled_from("\n\t"), max_size=200))
+def test_any_text_survives_the_round_trip(config_dir, tmp_path, text):
+    register = open_register(config_dir)
+    project = register.project(NG).model_copy(update={"challenge": text.strip(), "owner": text.strip() or "x"})
+    council = register.council_of(project)
+    path = tmp_path / "h.xlsx"
+    path.write_bytes(write_workbook(project_data(project), council_municipalities=[m.name for m in council.municipalities]))
+    back = read_workbook(path).project
+    assert back.get("challenge", "") == project.challenge
+    assert back["owner"] == project.owner
+
+
+def test_unchanged_workbook_changes_nothing(scratch_config, tmp_path):
+    register = open_register(scratch_config)
+    before = _files(scratch_config)
+    for project_id in register.projects:
+        path = _workbook(register, project_id, tmp_path / f"{project_id}.xlsx", date(2030, 1, 1))
+        result = import_workbook(scratch_config, path, now=NOW)
+        assert result.ok, result.findings
+        assert result.changes == []
+    assert _files(scratch_config) == before
+
+
+def _fill(path: Path, edit) -> Path:
+    wb = openpyxl.load_workbook(path)
+    edit(wb)
+    wb.save(path)
+    return path
+
+
+def _set(ws, key, value, col=3):
+    ws.cell(_rows(ws)[key], col).value = value
+
+
+def test_import_writes_progress_and_note_with_who_and_when(scratch_config, tmp_path):
+    register = open_register(scratch_config)
+    path = _workbook(register, NG, tmp_path / "ng.xlsx")
+
+    def edit(wb):
+        ws = wb["Milepælstatus"]
+        row = _rows(ws)[3]
+        ws.cell(row, 4).value = "ferdig"
+        ws.cell(row, 5).value = date(2020, 5, 20)
+        ws.cell(row, 6).value = "Første kurs holdt digitalt"
+        note = wb["Statusnotat"]
+        _set(note, "summary", "Kurs nummer to er i gang.")
+        _set(note, "benefits.rag", "rød")
+        _set(note, "reported_by", "Kari Nordmann")
+        dev = wb["Avvik og beslutninger"]
+        free = next(r for r in range(2, dev.max_row + 1) if dev.cell(r, 1).value is None)
+        dev.cell(free, 1).value = "Beslutning"
+        dev.cell(free, 2).value = "Velge plattform for deling"
+        dev.cell(free, 3).value = "Styringsgruppen velger plattform A"
+    _fill(path, edit)
+    project_file = scratch_config / f"projects/{NG}.yaml"
+    project_text = project_file.read_text(encoding="utf-8")
+    result = import_workbook(scratch_config, path, now=NOW)
+    assert result.ok, result.findings
+    # The register itself did not change, so its file is untouched (comments and all).
+    assert project_file.read_text(encoding="utf-8") == project_text
+    # Read back independently, through the readers 'validate' uses.
+    table = read_milestones(scratch_config / f"data/{NG}/milepaeler.csv")
+    row = table.frame.set_index("Milepæl").loc[3]
+    assert (row["Status"], row["Faktisk dato"].date(), row["Kommentar"]) == \
+        ("ferdig", date(2020, 5, 20), "Første kurs holdt digitalt")
+    assert len(table.frame) == 7 and table.ok
+    notes, findings = read_notes(scratch_config / f"data/{NG}/notater.yaml")
+    assert not findings
+    note = notes.note_for(date(2020, 6, 1))
+    assert note.as_of == date(2020, 6, 1) and note.summary == "Kurs nummer to er i gang."
+    assert note.benefits.rag == "red" and note.reported_by == "Kari Nordmann" and note.reported_at == NOW
+    assert "Velge plattform for deling Forslag til vedtak: Styringsgruppen velger plattform A" in note.decisions
+    assert notes.note_for(date(2020, 3, 1)).summary.startswith("Kartleggingen er levert")   # the old one kept
+    assert "# EKSEMPELDATA" in (scratch_config / f"data/{NG}/notater.yaml").read_text(encoding="utf-8")
+    log = (scratch_config / f"data/{NG}/innlesinger.csv").read_text(encoding="utf-8")
+    assert "Kari Nordmann" in log and "ng.xlsx" in log
+    _, after = validate(scratch_config)
+    assert not [f for f in after if f.severity == "error" and NG in f.file and "risks[6]" not in f.field]
+    # The next workbook is pre-filled with what was just reported, and the decision splits back.
+    wb = openpyxl.load_workbook(_workbook(open_register(scratch_config), NG, tmp_path / "next.xlsx",
+                                          date(2020, 9, 1)))
+    dev = wb["Avvik og beslutninger"]
+    assert ("Beslutning", "Velge plattform for deling", "Styringsgruppen velger plattform A") in \
+        [tuple(c.value for c in row[:3]) for row in dev.iter_rows(min_row=2)]
+
+
+def test_register_edit_keeps_comments_and_other_lines(scratch_config, tmp_path):
+    register = open_register(scratch_config)
+    path = _fill(_workbook(register, HAUG, tmp_path / "h.xlsx"),
+                 lambda wb: _set(wb["Prosjekt"], "name", "Velferdsteknologi på Haugalandet"))
+    project_file = scratch_config / f"projects/{HAUG}.yaml"
+    old = project_file.read_text(encoding="utf-8").splitlines()
+    result = import_workbook(scratch_config, path, now=NOW)
+    assert result.ok
+    new = project_file.read_text(encoding="utf-8").splitlines()
+    changed = [(a, b) for a, b in zip(old, new) if a != b]
+    assert len(old) == len(new) and changed == [("name: Velferdsteknologi Haugaland",
+                                                 "name: Velferdsteknologi på Haugalandet")]
+    assert open_register(scratch_config).project(HAUG).name == "Velferdsteknologi på Haugalandet"
+
+
+def test_dry_run_shows_the_change_and_writes_nothing(scratch_config, tmp_path, capsys):
+    register = open_register(scratch_config)
+    path = _fill(_workbook(register, HAUG, tmp_path / "h.xlsx"),
+                 lambda wb: _set(wb["Statusnotat"], "summary", "Ny oppsummering"))
+    before = _files(scratch_config)
+    code = main(["--config", str(scratch_config), "import", str(path), "--dry-run"])
+    out = capsys.readouterr()
+    assert code == 0
+    assert "+    summary: Ny oppsummering" in out.out
+    assert _files(scratch_config) == before
+
+
+@pytest.mark.parametrize("sheet,key,value,field,message", [
+    ("Budsjett", "B2", "12,000", "2019", "ambiguous number '12,000'"),
+    ("Milepælstatus", "D3", "kanskje", "Status", "unknown status 'kanskje'"),
+    ("Milepælstatus", "E3", "31.02.2020", "Faktisk dato", "'31.02.2020' is not a date"),
+    ("Risiko", "B2", 7, "Sannsynlighet (S)", "less than or equal to 5"),
+    ("Prosjekt", "period.start", "i fjor", "Prosjektperiode – start", "cannot read 'i fjor' as a date"),
+])
+def test_mistakes_are_one_line_each_and_nothing_is_written(scratch_config, tmp_path, capsys, sheet, key, value,
+                                                           field, message):
+    register = open_register(scratch_config)
+
+    def edit(wb):
+        if sheet == "Prosjekt":
+            _set(wb[sheet], key, value)
+        else:
+            wb[sheet][key] = value
+    path = _fill(_workbook(register, NG, tmp_path / "bad.xlsx"), edit)
+    before = _files(scratch_config)
+    code = main(["--config", str(scratch_config), "import", str(path)])
+    out = capsys.readouterr()
+    assert code == 1
+    errors = [line for line in out.out.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1, out
+    assert any(f"bad.xlsx:{sheet}:" in line and field in line and message in line for line in errors), errors
+    assert "Traceback" not in out.err
+    assert _files(scratch_config) == before
+
+
+def test_amount_written_as_text_goes_through_the_number_reader(scratch_config, tmp_path):
+    register = open_register(scratch_config)
+    path = _fill(_workbook(register, HAUG, tmp_path / "t.xlsx"), lambda wb: wb["Budsjett"].__setitem__("B2", "1.211.321"))
+    content = read_workbook(path)
+    assert Project.model_validate(content.project) == register.project(HAUG)   # 1.211.321 = 1 211 321 kr
+    assert import_workbook(scratch_config, path, now=NOW).changes == []
+
+
+def test_not_a_workbook_is_one_line(scratch_config, tmp_path, capsys):
+    for name, payload in (("x.xlsx", b"\x00\xffnot a zip"), ("y.xlsx", b"PK\x03\x04garbage")):
+        path = tmp_path / name
+        path.write_bytes(payload)
+        assert main(["--config", str(scratch_config), "import", str(path)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and name in err[0]
+
+
+def test_three_way_merge_keeps_register_edits_and_reports_clashes(scratch_config, tmp_path):
+    from tests.conftest import replace_in
+
+    register = open_register(scratch_config)
+    both = _fill(_workbook(register, HAUG, tmp_path / "a.xlsx"),
+                 lambda wb: _set(wb["Prosjekt"], "name", "Navn fra arbeidsboka"))
+    other = _fill(_workbook(register, HAUG, tmp_path / "b.xlsx"),
+                  lambda wb: _set(wb["Prosjekt"], "owner", "Ny eier"))
+    # Meanwhile the secretariat renames the project in the register.
+    replace_in(scratch_config / f"projects/{HAUG}.yaml", "name: Velferdsteknologi Haugaland",
+               "name: Navn fra sekretariatet")
+    result = import_workbook(scratch_config, other, now=NOW)
+    assert result.ok, result.findings
+    project = open_register(scratch_config).project(HAUG)
+    assert (project.name, project.owner) == ("Navn fra sekretariatet", "Ny eier")
+    result = import_workbook(scratch_config, both, now=NOW)
+    assert not result.ok
+    (clash,) = [f for f in result.findings if f.severity == "error"]
+    assert clash.file.endswith("a.xlsx:Prosjekt") and clash.field == "Prosjektnavn" and "both" in clash.message
+    assert open_register(scratch_config).project(HAUG).name == "Navn fra sekretariatet"
+
+
+def test_new_project_from_a_blank_workbook(scratch_config, tmp_path, capsys):
+    register = open_register(scratch_config)
+    path = tmp_path / "ny.xlsx"
+    path.write_bytes(make_blank(register, "haugaland-vekst"))
+    assert main(["--config", str(scratch_config), "new-project", str(path)]) == 1
+    assert "Prosjektnavn: value is missing" in capsys.readouterr().out
+
+    def fill(wb):
+        ws = wb["Prosjekt"]
+        for key, value in {"id": "felles-innkjop", "name": "Felles innkjøp", "owner": "Haugaland Vekst",
+                           "responsible": "Haugaland Vekst IKS", "leader.name": "Ola Nordmann",
+                           "leader.email": "ola@example.no", "period.start": date(2016, 1, 1),
+                           "period.end": date(2016, 12, 31), "split.weight_year": 2014}.items():
+            _set(ws, key, value)
+        rows = _rows(ws)
+        ws.cell(rows["municipalities"], 3).value = "Karmøy"
+        ws.cell(rows["municipalities"] + 1, 3).value = "Bokn"
+        wb["Mål"]["A2"], wb["Mål"]["B2"] = "Hovedmål", "Lavere innkjøpskostnader"
+        wb["Milepæler"]["A2"], wb["Milepæler"]["B2"], wb["Milepæler"]["D2"] = 1, date(2016, 3, 1), "Oppstart"
+        this = date.today().year
+        for ws, first in ((wb["Budsjett"], "Prosjektleder"), (wb["Finansiering"], "Kommunene")):
+            col = _column(ws, str(this))
+            ws.cell(1, col).value, ws.cell(1, col + 1).value = "2016", None
+            ws.cell(2, 1).value, ws.cell(2, col).value = first, 500000
+        wb["Finansiering"].cell(2, _column(wb["Finansiering"], "Type")).value = "kommunene"
+    _fill(path, fill)
+    assert main(["--config", str(scratch_config), "new-project", str(path)]) == 0
+    created = scratch_config / "projects/felles-innkjop.yaml"
+    assert created.exists()
+    project = open_register(scratch_config).project("felles-innkjop")
+    assert project.municipalities == ["Karmøy", "Bokn"] and project.goals.main == ["Lavere innkjøpskostnader"]
+    assert project.budget.costs[0].amounts == {2016: Decimal(500000)}
+    assert project.milestones[0].date == date(2016, 3, 1)
+    _, findings = validate(scratch_config)
+    assert not [f for f in findings if "felles-innkjop" in f.file and f.severity == "error"]
+    capsys.readouterr()
+    assert main(["--config", str(scratch_config), "new-project", str(path)]) == 1
+    assert "exists already" in capsys.readouterr().out
+
+
+def test_inbox_imports_and_sorts_returned_workbooks(scratch_config, tmp_path):
+    register = open_register(scratch_config)
+    inbox = scratch_config / "inbox"
+    inbox.mkdir()
+    _fill(_workbook(register, NG, inbox / "svar.xlsx"),
+          lambda wb: _set(wb["Statusnotat"], "summary", "Svar via innboksen"))
+    _fill(_workbook(register, HAUG, inbox / "feil.xlsx"), lambda wb: wb["Milepælstatus"].__setitem__("D2", "tja"))
+    (inbox / "~$svar.xlsx").write_bytes(b"excel lock file")
+    assert [i.file for i in process_inbox(scratch_config, project=HAUG, now=NOW)] == ["feil.xlsx"]
+    items = {i.file: i for i in process_inbox(scratch_config, now=NOW)}
+    assert items["svar.xlsx"].outcome == "imported"
+    notes, _ = read_notes(scratch_config / f"data/{NG}/notater.yaml")
+    assert notes.note_for(date(2020, 6, 1)).summary == "Svar via innboksen"
+    assert (inbox / "behandlet").glob("*svar.xlsx")
+    rejected = list((inbox / "avvist").glob("*feil.xlsx.funn.txt"))
+    assert rejected and "unknown status 'tja'" in rejected[0].read_text(encoding="utf-8")
+    assert [p.name for p in inbox.glob("*.xlsx")] == ["~$svar.xlsx"]
+    assert process_inbox(scratch_config, now=NOW) == []
