@@ -26,7 +26,7 @@ from prefect.runtime import deployment
 from grantflow import fmt
 from grantflow.deadlines import KIND_TITLES, DueItem, calendar, due_on
 from grantflow.delivery.ledger import SentLedger
-from grantflow.delivery.service import make_transport, remind
+from grantflow.delivery.service import make_transport, notify, remind
 from grantflow.errors import UserError
 from grantflow.register import open_register
 from grantflow.settings import load_settings
@@ -51,6 +51,68 @@ def find_due(as_of: date, config: str | None) -> tuple[list[DueItem], set[str]]:
     finally:
         ledger.close()
     return items, done
+
+
+@task(name="check-templates", cache_policy=NONE, retries=1, retry_delay_seconds=[30])
+def check_templates_first(today: date, options: DeliveryOptions) -> dict[str, list[str]]:
+    """``templates check`` before anything is made: broken kinds -> problems, reported to every
+    council's secretariat (once a day), never to project leaders as a data error."""
+    from grantflow.documents import KINDS
+    from grantflow.documents.lint import check_templates
+
+    problems = check_templates()
+    if not problems:
+        return {}
+    broken = {name: [p for p in problems if kind.template in p] for name, kind in KINDS.items()}
+    broken = {name: found for name, found in broken.items() if found} or {name: problems for name in KINDS}
+    settings = load_settings(options.config)
+    register = open_register(options.config)
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        for council in register.councils.values():
+            notify("templates", today.isoformat(), "grantflow: dokumentmaler har feil", [
+                "Fristvakten kontrollerte malene før dagens kjøring og fant feil. Dokumenter av disse "
+                "typene lages ikke før malene er rettet (grantflow templates check):", "\n".join(problems)],
+                council.secretariat.name, council.secretariat.email, None, council, settings, ledger,
+                make_transport(settings, transport_name, password), settings.delivery.retry)
+    finally:
+        ledger.close()
+    return broken
+
+
+@task(name="deadline-reminders", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
+def deadline_reminders(today: date, options: DeliveryOptions) -> list[str]:
+    """Remind whoever is responsible ``deadline_reminders`` working days before each deadline
+    (once per deadline and lead): the project leader, or the secretariat for council-wide items."""
+    from grantflow.deadlines import reminders_due
+
+    settings = load_settings(options.config)
+    register = open_register(options.config)
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    sent = []
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        for item, lead in reminders_due(calendar(register, settings.deadline_shift), today,
+                                        settings.deadline_reminders):
+            council = register.council(item.council)
+            project = register.project(item.project) if item.project else None
+            person = project.leader if project else council.secretariat
+            if not person.email:
+                continue
+            lines = [f"{KIND_TITLES[item.kind]}: {item.description}.",
+                     f"Fristen er {fmt.long_date(item.due)} (om {lead} virkedager eller mindre). grantflow lager og "
+                     f"sender dokumentet fra {fmt.long_date(item.start)}; sørg for at dataene er oppdatert før det."]
+            report = notify(f"deadline/{item.key}/{lead}", "-", f"Frist om {lead} virkedager: "
+                            f"{KIND_TITLES[item.kind]} – {project.name if project else council.name}", lines,
+                            person.name, person.email, project, council, settings, ledger,
+                            make_transport(settings, transport_name, password), settings.delivery.retry)
+            sent += [f"{item.key} ({lead} d) -> {email}" for email in report.sent]
+    finally:
+        ledger.close()
+    return sent
 
 
 @task(name="triggered-runs", cache_policy=NONE)
@@ -161,6 +223,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     logger = get_run_logger()
     today = as_of or datetime.now(OSLO).date()
     take_returned_workbooks(None, options.config)       # what project leaders sent back, before anything is due
+    broken = check_templates_first(today, options)
     items, done = find_due(today, options.config)
     on_server = bool(deployment.id)
     triggered = triggered_runs(options.config) if on_server else {}
@@ -168,6 +231,10 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     for item in items:
         if item.key in done:
             skipped.append(item.key)
+            continue
+        if item.kind in broken:
+            # the secretariat has been told; the item runs on the first morning the template works
+            failed.append((item.key, "malen har feil (meldt til sekretariatet): " + "; ".join(broken[item.kind])))
             continue
         if on_server:
             run_id = triggered.get(item.key)
@@ -208,10 +275,11 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
         else:
             ran.append(item.key)
             record(item.key, "done", result.get("docx", ""), options.config)
-    try:
-        reminders += remind_approvers(today, options)
-    except UserError as exc:
-        failed.append(("godkjenning-påminnelse", str(exc)))
+    for what, remind_task in (("godkjenning-påminnelse", remind_approvers), ("frist-påminnelse", deadline_reminders)):
+        try:
+            reminders += remind_task(today, options)
+        except UserError as exc:
+            failed.append((what, str(exc)))
     lines = [f"# Fristvakt {fmt.long_date(today)}", "", f"- Forfalt: {len(items)}",
              f"- {'Startet' if on_server else 'Kjørt'} nå: {len(ran)}",
              f"- Allerede kjørt: {len(skipped)}", f"- Venter (godkjenning eller kjører): {len(waiting)}",

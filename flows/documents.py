@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -44,6 +44,26 @@ class DeliveryOptions(BaseModel):
                           "is reminded after delivery.approval_reminder_days working days).")
     config: str | None = Field(None, description="Config folder; default $GRANTFLOW_CONFIG or ./config.")
     out: str | None = Field(None, description="Outputs folder; default from config.")
+
+
+def _register_choices() -> tuple[list[str], list[str]]:
+    """Project and council ids in the register ($GRANTFLOW_CONFIG or ./config), for the forms."""
+    try:
+        register = open_register(None)
+    except Exception:  # noqa: BLE001 - no readable register here: free text in the form
+        return [], []
+    return sorted(register.projects), sorted(register.councils)
+
+
+_PROJECTS, _COUNCILS = _register_choices()
+# A choice in the Prefect UI (the deployment's parameter schema lists the register's ids; a server
+# refuses other values). Read when the deployments are registered: after adding a project,
+# restart `grantflow serve` or run `prefect deploy --all` again. Local calls accept any id: the
+# register gives the clear error.
+ProjectId = Annotated[str, Field(description="Prosjekt i registeret",
+                                 json_schema_extra={"enum": _PROJECTS} if _PROJECTS else None)]
+CouncilId = Annotated[str, Field(description="Regionråd i registeret",
+                                 json_schema_extra={"enum": _COUNCILS} if _COUNCILS else None)]
 
 
 def run_name() -> str:
@@ -216,7 +236,7 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
 
 
 @flow(name="application", flow_run_name=run_name)
-def application(project: str, year: int | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
+def application(project: ProjectId, year: int | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Søknad om skjønnsmidler for a project, to the county governor."""
     return document_flow("application", project=project, period=str(year) if year else None, options=options)
 
@@ -236,7 +256,7 @@ def take_returned_workbooks(project: str | None, config: str | None) -> list[str
 
 
 @flow(name="status_report", flow_run_name=run_name)
-def status_report(project: str, as_of: date | None = None, period: str | None = None,
+def status_report(project: ProjectId, as_of: date | None = None, period: str | None = None,
                   options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Statusrapport to the steering group (returned workbooks in config/inbox/ are taken in first)."""
     take_returned_workbooks(project, options.config)
@@ -244,19 +264,19 @@ def status_report(project: str, as_of: date | None = None, period: str | None = 
 
 
 @flow(name="final_report", flow_run_name=run_name)
-def final_report(project: str, as_of: date | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
+def final_report(project: ProjectId, as_of: date | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Sluttrapport to the county governor and the steering group leader."""
     return document_flow("final", project=project, as_of=as_of, options=options)
 
 
 @flow(name="grant_usage_report", flow_run_name=run_name)
-def grant_usage_report(council: str, year: int, options: DeliveryOptions = DeliveryOptions()) -> dict:
+def grant_usage_report(council: CouncilId, year: int, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Rapportering om bruk av skjønnsmidler per 31.12 for a council."""
     return document_flow("usage", council=council, period=str(year), options=options)
 
 
 @flow(name="cost_split", flow_run_name=run_name)
-def cost_split(project: str, year: int | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
+def cost_split(project: ProjectId, year: int | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Kostnadsfordeling per municipality, the basis for invoicing."""
     return document_flow("costsplit", project=project, period=str(year) if year else None, options=options)
 

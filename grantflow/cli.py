@@ -230,6 +230,7 @@ def _cmd_sent(args) -> int:
     ledger = SentLedger(settings.ledger_url())
     try:
         rows = ledger.rows(project=args.project)
+        decisions = ledger.approvals(project=args.project)
     finally:
         ledger.close()
     table = Table(title="Sendt" + (f": {args.project}" if args.project else ""))
@@ -239,13 +240,27 @@ def _cmd_sent(args) -> int:
         table.add_row(row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", row.document,
                       str(row.version), row.recipient, row.role, row.transport, row.status, str(row.attempts),
                       (row.detail or "")[:60])
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
-    if not rows:
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    console.print(table)
+    if decisions:
+        status_text = {"requested": "venter", "approved": "godkjent", "rejected": "avvist"}
+        approvals = Table(title="Godkjenninger")
+        for name in ("Dokument", "Versjon", "Status", "Av", "Tid (UTC)", "Kommentar", "Overstyrt fordi"):
+            approvals.add_column(name, no_wrap=name in ("Dokument", "Tid (UTC)"))
+        for a in decisions:
+            when = a["decided_at"] or a["requested_at"]
+            approvals.add_row(a["document"], str(a["version"]), status_text.get(a["status"], a["status"]),
+                              a["decided_by"] or "", when.strftime("%Y-%m-%d %H:%M") if when else "",
+                              a["comment"] or "", a["override_reason"] or "")
+        console.print(approvals)
+    if not rows and not decisions:
         print("the ledger is empty")
     return 0
 
 
 def _cmd_deadlines(args) -> int:
+    from datetime import timedelta
+
     from rich.console import Console
     from rich.table import Table
 
@@ -259,19 +274,32 @@ def _cmd_deadlines(args) -> int:
     register = open_register(args.config)
     start = parse_date(args.start, "--from") if args.start else date.today()
     items = upcoming(calendar(register, settings.deadline_shift), start, args.days)
-    table = Table(title=f"Frister {fmt.short_date(start)} – {args.days} dager fram")
-    for col in ("Frist", "Opprinnelig", "Hva", "Prosjekt / råd", "Beskrivelse"):
-        table.add_column(col)
+    end = start + timedelta(days=args.days)
+    # The first line says what this is and how to see more (80 columns).
+    print(f"Frister {fmt.short_date(start)}–{fmt.short_date(end)} ({args.days} dager), flyttet til "
+          "virkedag.")
+    print("Eldre: --from 2016-01-01  ·  lenger fram: --days 365  ·  Outlook: --ics frister.ics")
+    short = {"application": "Søknad", "status": "Status", "final": "Sluttrapp.", "usage": "Bruk",
+             "other": "Frist"}
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("Frist", no_wrap=True)
+    table.add_column("Hva", no_wrap=True)
+    table.add_column("Prosjekt / råd", overflow="fold", max_width=24)
+    table.add_column("Beskrivelse", overflow="fold")
     for item in items:
-        moved = f"{fmt.short_date(item.original)} ({holiday_name(item.original) or 'helg'})" if item.moved else ""
-        table.add_row(fmt.short_date(item.due), moved, KIND_TITLES[item.kind], item.project or item.council,
-                      item.description)
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
-    if not items:
-        print(f"no deadlines in the {args.days} days from {start.isoformat()}")
+        text = item.description
+        if item.moved:
+            text += f" (fra {fmt.short_date(item.original)}, {holiday_name(item.original) or 'helg'})"
+        table.add_row(fmt.short_date(item.due), short.get(item.kind, KIND_TITLES[item.kind]),
+                      item.project or item.council, text)
+    if items:
+        Console(width=80 if not sys.stdout.isatty() else min(Console().width, 100)).print(table)
+    else:
+        print(f"Ingen frister i perioden. Se lenger bakover med --from, f.eks. --from {start.year - 10}-01-01.")
     if args.ics:
-        path = atomic_write(args.ics, to_ics(items))
-        print(f"wrote {path} ({len(items)} event(s))")
+        path = atomic_write(args.ics, to_ics(items, alarms=settings.deadline_reminders))
+        print(f"wrote {path} ({len(items)} event(s), alarms {', '.join(map(str, settings.deadline_reminders))} "
+              "days before)")
     return 0
 
 

@@ -109,6 +109,9 @@ class Settings(Model):
     include_personal_data: bool = Field(False, description="Phone numbers in public documents.")
     deadline_shift: Literal["before", "after"] = Field(
         "before", description="Where a deadline on a weekend or holiday moves.")
+    deadline_reminders: list[int] = Field(
+        default_factory=lambda: [10, 3],
+        description="Remind whoever is responsible this many working days before each deadline (once each).")
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     demo: list[DemoRun] = Field(default_factory=list)
 
