@@ -278,7 +278,7 @@ def _cmd_deadlines(args) -> int:
     # The first line says what this is and how to see more (80 columns).
     print(f"Frister {fmt.short_date(start)}–{fmt.short_date(end)} ({args.days} dager), flyttet til "
           "virkedag.")
-    print("Eldre: --from 2016-01-01  ·  lenger fram: --days 365  ·  Outlook: --ics frister.ics")
+    print("Eldre: --from 2016-01-01 · lenger fram: --days 365 · Outlook: --ics frister.ics")
     short = {"application": "Søknad", "status": "Status", "final": "Sluttrapp.", "usage": "Bruk",
              "other": "Frist"}
     table = Table(box=None, pad_edge=False, show_edge=False)
@@ -376,16 +376,29 @@ def _cmd_demo(args) -> int:
                     failures.append((run.kind, subject, str(exc)))
                 progress.advance(job)
             progress.update(job, description="Ferdig")
-    table = Table(title="grantflow demo: dokumenter laget og levert til utboksen")
-    for col in ("Dokument", "Prosjekt / regionråd", "Periode", "Versjon", "Fil", "Sendt nå", "Hadde fra før"):
-        table.add_column(col, no_wrap=col in ("Fil",))
+    sent_now = sum(len(r["sent"]) for r in results)
+    changed = sum(not r["reused"] for r in results)
+    # First line: what happened (a re-run that sends nothing says so here).
+    if sent_now == 0 and changed == 0:
+        print(f"Ingenting nytt sendt: alle {len(results)} dokumenter er uendret, og mottakerne har dem.")
+    else:
+        print(f"{len(results)} dokumenter ({changed} nye eller endret); {sent_now} e-poster lagt i utboksen.")
+    table = Table(box=None, pad_edge=False, show_edge=False, title_justify="left")
+    table.add_column("Dokument", no_wrap=True)
+    table.add_column("Prosjekt / regionråd", overflow="fold", max_width=38)
+    table.add_column("Periode", no_wrap=True)
+    table.add_column("V", justify="right")                # version
+    table.add_column("Sendt", justify="right")            # sent now
+    table.add_column("Før", justify="right")              # had this version already
     for r in results:
         table.add_row(r["kind"], r["project"] or r["council"], r["period"], str(r["version"]),
-                      display_path(Path(r["docx"])), str(len(r["sent"])), str(len(r["skipped"])))
-    out = Console(width=None if sys.stdout.isatty() else 200)
+                      str(len(r["sent"])), str(len(r["skipped"])))
+    out = Console(width=min(Console().width, 80) if sys.stdout.isatty() else 80)
     out.print(table)
-    out.print(f"Utboks: {display_path(settings.outbox_dir())}  ·  Sendelogg: grantflow sent  ·  "
-              f"Funn i dataene: grantflow validate")
+    out.print("V: versjon · Sendt: e-poster nå · Før: mottakere som hadde denne versjonen")
+    out.print(f"Dokumenter: {display_path(settings.outputs_dir())}/<regionråd>/<prosjekt>/")
+    out.print(f"Utboks: {display_path(settings.outbox_dir())}  ·  Sendelogg: grantflow sent")
+    out.print("Funn i dataene: grantflow validate")
     for kind, subject, why in failures:
         print(f"error: {kind} {subject}: {why}", file=sys.stderr)
     return 1 if failures else 0
