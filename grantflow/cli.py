@@ -201,14 +201,30 @@ def _cmd_send(args) -> int:
             print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
                   f"{document.key} version {document.version} (use --resend to send again)")
             return 0
-        if the_plan.approval_required and transport_name != "outbox" and not args.yes:
-            print(the_plan.preview())
-            if not sys.stdin.isatty():
-                raise UserError("sending this kind needs approval: run interactively or add --yes", field="--yes")
-            answer = input("Send? [j/N] ").strip().casefold()
-            if answer not in ("j", "ja", "y", "yes"):
-                print("not sent")
-                return 1
+        external = transport_name != "outbox"
+        errors = [f for f in produced.findings if f.severity == "error"] if external else []
+        if errors and not (args.override_reason or "").strip():
+            for finding in errors:
+                print(finding, file=sys.stderr)
+            raise UserError(f"the data have {len(errors)} error(s) (above): external sending needs "
+                            "--override-reason TEXT (recorded), or fix the data", field="--override-reason")
+        if external and (the_plan.approval_required or errors):
+            if not args.yes:
+                print(the_plan.preview())
+                if not sys.stdin.isatty():
+                    raise UserError("sending this kind needs approval: run interactively or add --yes",
+                                    field="--yes")
+                answer = input("Send? [j/N] ").strip().casefold()
+                if answer not in ("j", "ja", "y", "yes"):
+                    print("not sent")
+                    return 1
+            import getpass
+
+            # what was approved is recorded, by whom (the login) and why despite errors
+            ledger.approval_requested(document.key, document.version, None, None)
+            ledger.approval_decided(document.key, document.version, True, getpass.getuser(),
+                                    "grantflow send --yes" if args.yes else "grantflow send (interactive)",
+                                    args.override_reason or "")
         report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
                          resend=args.resend)
     finally:
@@ -621,6 +637,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transport", choices=("outbox", "smtp"), help="default: from config (outbox)")
     p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
     p.add_argument("--yes", action="store_true", help="approve sending without asking")
+    p.add_argument("--override-reason", metavar="TEXT",
+                   help="send externally although the data have errors, for this reason (recorded)")
     p.set_defaults(func=_cmd_send)
 
     p = sub.add_parser("sent", help="list the sent ledger")
