@@ -75,10 +75,20 @@ def stale_since(project: Project, note: StatusNote | None, period_start: date, a
     return note.as_of if note.as_of < cutoff else None
 
 
+PROPOSAL = " Forslag til vedtak: "      # how the collection workbook writes a decision with its proposal
+
+
 def decision_rows(note: StatusNote | None) -> list[dict]:
+    """Each matter with its proposed decision: {matter, proposal} or 'Sak. Forslag til vedtak: …'."""
     out = []
     for item in (note.decisions if note else []):
-        matter = item if isinstance(item, Decision) else Decision(matter=item)
+        if isinstance(item, Decision):
+            matter = item
+        elif PROPOSAL in item:
+            head, tail = item.split(PROPOSAL, 1)
+            matter = Decision(matter=head.strip(), proposal=tail.strip())
+        else:
+            matter = Decision(matter=item)
         out.append({"matter": matter.matter, "proposal": matter.proposal or "Forslag til vedtak mangler.",
                     "missing": not matter.proposal})
     return out
