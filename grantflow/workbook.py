@@ -524,9 +524,7 @@ def _write_goals(w: _Writer, data: dict) -> None:
         w.put(ws, index + 2, 2, text, Kind("text"))
 
 
-def _split_explained(text, marker: str | None) -> tuple[str, str]:
-    if isinstance(text, dict):              # a decision written as {matter, proposal}
-        return text.get("matter", ""), text.get("proposal", "")
+def _split_explained(text: str, marker: str | None) -> tuple[str, str]:
     if marker and marker in text:
         head, tail = text.split(marker, 1)
         return head, tail

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from .. import fmt
-from ..models import Decision, Project, StatusNote
+from ..models import Project, StatusNote
 from ..reporting import (RAG_COLOR, economy, hours_total, milestone_statuses, overall_rag,
                           progress_rag, risk_rag, round_once)
 from .charts import BudgetChart, TimelineChart
@@ -79,18 +79,12 @@ PROPOSAL = " Forslag til vedtak: "      # how the collection workbook writes a d
 
 
 def decision_rows(note: StatusNote | None) -> list[dict]:
-    """Each matter with its proposed decision: {matter, proposal} or 'Sak. Forslag til vedtak: …'."""
+    """Each matter with its proposed decision, from 'Sak. Forslag til vedtak: …'."""
     out = []
     for item in (note.decisions if note else []):
-        if isinstance(item, Decision):
-            matter = item
-        elif PROPOSAL in item:
-            head, tail = item.split(PROPOSAL, 1)
-            matter = Decision(matter=head.strip(), proposal=tail.strip())
-        else:
-            matter = Decision(matter=item)
-        out.append({"matter": matter.matter, "proposal": matter.proposal or "Forslag til vedtak mangler.",
-                    "missing": not matter.proposal})
+        matter, _, proposal = item.partition(PROPOSAL)
+        matter, proposal = matter.strip(), proposal.strip()
+        out.append({"matter": matter, "proposal": proposal or "Forslag til vedtak mangler.", "missing": not proposal})
     return out
 
 
