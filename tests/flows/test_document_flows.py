@@ -11,7 +11,7 @@ from flows.documents import (DeliveryOptions, application, cost_split, final_rep
                              status_report)
 from grantflow.delivery.ledger import SentLedger
 
-from ..conftest import CONFIG
+from ..conftest import CONFIG, replace_in
 from ..docx_text import all_text
 from ..smtp_server import SmtpServer, free_port
 
@@ -70,10 +70,21 @@ def test_status_report_flow_over_smtp(isolated, scratch_config):
                                     "allow_insecure_localhost": True}
     settings["delivery"]["transport"] = "smtp"
     (scratch_config / "grantflow.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    # an error in the data (risk factor 11 where S x K = 2 x 5): external sending waits for an override
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml",
+               "probability: 2, consequence: 5, rf: 10", "probability: 2, consequence: 5, rf: 11")
     with SmtpServer(port=port) as server:
+        blocked = status_report(project="smart-velferdsregion-nord-gudbrandsdal", as_of=date(2020, 4, 16),
+                                options=DeliveryOptions(config=str(scratch_config)))
+        assert blocked["sent"] == [] and blocked["note"].startswith("Ikke sendt") and not server.recorder.arrived
+        approved = DeliveryOptions(config=str(scratch_config), approved=True)
+        still = status_report(project="smart-velferdsregion-nord-gudbrandsdal", as_of=date(2020, 4, 16),
+                              options=approved)
+        assert still["sent"] == [] and "begrunnelse" in still["note"]
         result = status_report(project="smart-velferdsregion-nord-gudbrandsdal", as_of=date(2020, 4, 16),
-                               options=DeliveryOptions(config=str(scratch_config)))
+                               options=approved.model_copy(update={"override_reason": "RF rettes i neste rapport"}))
         assert len(result["sent"]) == 7
+        assert result["note"] == "Sendt tross feil i dataene: RF rettes i neste rapport"
         arrived = server.recorder.messages()
         assert sorted(m["To"].addresses[0].addr_spec for m in arrived) == sorted(result["sent"])
         docx = open(result["docx"], "rb").read()
