@@ -461,18 +461,18 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
 
 
-def measure_cold_render(config: Path, runs: int = 5) -> dict:
+def measure_cold_render(config: Path, runs: int = 5, pid: str | None = None, as_of: str = AS_OF) -> dict:
     """`grantflow render status P` end to end in a new process (a new output folder each time, so
     every run really renders), against a new Python process that only starts."""
     from grantflow.register import open_register
 
-    pid = sorted(open_register(config).projects)[0]
+    pid = pid or sorted(open_register(config).projects)[0]
     exe = Path(sys.executable).parent / "grantflow"
     env = dict(os.environ, GRANTFLOW_LEDGER_URL=f"sqlite:///{HERE / '.data' / 'cold-sent.db'}")
 
     def cold():
         with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run([str(exe), "--config", str(config), "render", "status", pid, "--as-of", AS_OF,
+            subprocess.run([str(exe), "--config", str(config), "render", "status", pid, "--as-of", as_of,
                             "--out", tmp], check=True, capture_output=True, env=env)
 
     def python():
