@@ -28,6 +28,7 @@ from .errors import UserError
 from .findings import Finding
 from .models import ProjectNotes
 from .numbers import echo
+from .text import bad_character
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -98,6 +99,7 @@ def _norm(header) -> str:
 
 HEADER_SEARCH_ROWS = 20          # title rows above the header are skipped, up to this many
 MAX_LINE = 65_536                # a longer line in the header search is not a table
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
 MAX_CELL = 10_000                # a longer cell is refused (echoing at most 200 characters)
 
 
@@ -388,9 +390,13 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
     File-level problems (not a table, wrong encoding, no header, a required column missing or
     doubled) are one finding and no rows; cell problems are one finding per cell."""
     shown = display_path(path)
-    if not path.exists():
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except OSError as exc:
+        raise UserError(f"cannot open data file: {exc.strerror or exc}", file=shown[:200]) from None
+    if not exists:
         raise UserError("data file not found", file=shown)
-    if not path.is_file():
+    if not is_file:
         raise UserError("not a file", file=shown)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
@@ -462,6 +468,9 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
             text = source.map(_cell_text) if pd.api.types.is_object_dtype(source) else source.astype(str)
             parsed = text.str.strip() if col.strip else text
             parsed = parsed.where(~blank, "")
+            for idx in source.index[parsed.str.contains(_CONTROL, regex=True)]:
+                errors.setdefault(idx, f"{echo(parsed[idx], 80)} contains the control character "
+                                       f"{bad_character(parsed[idx])}, which no document can hold")
         for idx, message in errors.items():
             findings.append(Finding("error", shown, int(rows[idx]), col.name, message))
         wrong = pd.Series(False, index=raw.index)

@@ -76,7 +76,11 @@ class Register:
     def data_path(self, relative: str) -> Path:
         """A data file named in the register; it must lie inside the config folder."""
         root = self.root.resolve()
-        path = (root / relative).resolve()
+        try:
+            path = (root / relative).resolve()
+        except OSError as exc:
+            raise UserError(f"data path {relative[:80]!r} cannot be used: {exc.strerror or exc}",
+                            file=display_path(root), field="data") from None
         if not path.is_relative_to(root):
             raise UserError(f"data path {relative!r} leads outside the config folder {display_path(root)}",
                             file=display_path(root), field="data")
