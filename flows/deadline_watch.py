@@ -24,7 +24,8 @@ from grantflow.errors import UserError
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 
-from flows.documents import DeliveryOptions, application, cost_split, final_report, grant_usage_report, status_report
+from flows.documents import (DeliveryOptions, application, cost_split, final_report, grant_usage_report,
+                             status_report, take_returned_workbooks)
 from flows.runtime import smtp_password
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -91,6 +92,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     """Run every due item once; remind project leaders where data is missing."""
     logger = get_run_logger()
     today = as_of or datetime.now(OSLO).date()
+    take_returned_workbooks(None, options.config)       # what project leaders sent back, before anything is due
     items, done = find_due(today, options.config)
     ran, skipped, failed, reminders = [], [], [], []
     for item in items:

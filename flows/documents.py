@@ -192,10 +192,25 @@ def application(project: str, year: int | None = None, options: DeliveryOptions 
     return document_flow("application", project=project, period=str(year) if year else None, options=options)
 
 
+@task(name="take-returned-workbooks", cache_policy=NONE)
+def take_returned_workbooks(project: str | None, config: str | None) -> list[str]:
+    """Import the workbooks saved in config/inbox/ (this project's, or all) before the data is read."""
+    from grantflow.intake import process_inbox
+
+    items = process_inbox(config, project)
+    logger = get_run_logger()
+    for item in items:
+        errors = [str(f) for f in item.findings if f.severity == "error"]
+        (logger.warning if errors else logger.info)(
+            f"inbox: {item.file} {item.outcome} → {item.moved_to}" + (f" ({errors[0]})" if errors else ""))
+    return [f"{item.outcome}: {item.file}" for item in items]
+
+
 @flow(name="status_report", flow_run_name=run_name)
 def status_report(project: str, as_of: date | None = None, period: str | None = None,
                   options: DeliveryOptions = DeliveryOptions()) -> dict:
-    """Statusrapport to the steering group."""
+    """Statusrapport to the steering group (returned workbooks in config/inbox/ are taken in first)."""
+    take_returned_workbooks(project, options.config)
     return document_flow("status", project=project, period=period, as_of=as_of, options=options)
 
 

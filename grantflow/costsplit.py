@@ -131,19 +131,63 @@ def split(total: int, participants: list[tuple[str, Decimal]], equal_percent: De
     return ordered
 
 
-def municipal_amount(project: Project, year: int) -> int:
-    """What the financing plan leaves for the municipalities in ``year``, in whole kroner.
+@dataclass(frozen=True)
+class MunicipalPart:
+    """The municipalities' part of a project's financing plan, per year in whole kroner.
 
-    A 'kommunene' financing line with an amount for the year is used as written; otherwise the
-    costs minus every other source of financing (not own effort).
+    ``source``: 'line' (the plan's own municipal line, as written), 'rest' (a municipal line
+    without amounts: costs minus external financing over the whole period, spread over the
+    years by cost) or 'none' (no municipal line: the municipalities are not billed).
+    ``gap`` is all financing (municipal part included) minus costs over the whole period:
+    0 when the plan balances, negative when costs are not covered, positive when overfinanced.
+    """
+
+    by_year: dict[int, int]
+    source: str
+    costs: int
+    external: int
+    gap: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_year.values())
+
+    @property
+    def balanced(self) -> bool:
+        return self.gap == 0
+
+
+def _whole(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def municipal_part(project: Project) -> MunicipalPart:
+    """What the financing plan leaves for the municipalities (see :class:`MunicipalPart`).
+
+    Never negative in a year: an overfinanced plan leaves 0, and the gap says by how much.
     """
     budget = project.budget
-    written = [line for line in budget.financing if line.kind == "kommunene" and year in line.amounts]
-    if written:
-        value = budget.financing_kr(year, kinds={"kommunene"})
-    else:
-        value = budget.cost_kr(year) - budget.financing_kr(year, exclude={"kommunene", "egeninnsats"})
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    years = budget.years()
+    costs = {y: _whole(budget.cost_kr(y)) for y in years}
+    external = {y: _whole(budget.financing_kr(y, exclude={"kommunene", "egeninnsats"})) for y in years}
+    cost_total, external_total = sum(costs.values()), sum(external.values())
+    lines = [line for line in budget.financing if line.kind == "kommunene"]
+    if any(line.amounts for line in lines):
+        by_year = {y: _whole(budget.financing_kr(y, kinds={"kommunene"})) for y in years}
+        return MunicipalPart(by_year, "line", cost_total, external_total,
+                             external_total + sum(by_year.values()) - cost_total)
+    if lines:
+        rest = cost_total - external_total
+        if rest <= 0 or cost_total <= 0:
+            return MunicipalPart({y: 0 for y in years}, "rest", cost_total, external_total, -rest if rest < 0 else 0)
+        parts = largest_remainder(rest, [costs[y] for y in years])
+        return MunicipalPart(dict(zip(years, parts)), "rest", cost_total, external_total, 0)
+    return MunicipalPart({y: 0 for y in years}, "none", cost_total, external_total, external_total - cost_total)
+
+
+def municipal_amount(project: Project, year: int) -> int:
+    """The municipalities' part for ``year`` in whole kroner (0 for a year outside the plan)."""
+    return municipal_part(project).by_year.get(year, 0)
 
 
 def allocate(council: Council, project: Project, year: int, amount: int | None = None) -> CostSplit:

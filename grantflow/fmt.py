@@ -14,6 +14,7 @@ from babel.numbers import format_decimal, format_percent
 
 LOCALE = "nb_NO"
 NBSP = "\u00a0"
+MINUS = "\u2212"
 
 
 def _dec(value) -> Decimal:
@@ -25,7 +26,12 @@ def number(value, decimals: int = 0) -> str:
     quant = Decimal(1).scaleb(-decimals)
     rounded = _dec(value).quantize(quant, rounding=ROUND_HALF_UP)
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(rounded, format=pattern, locale=LOCALE)
+    return _minus(format_decimal(rounded, format=pattern, locale=LOCALE))
+
+
+def _minus(text: str) -> str:
+    """One minus sign everywhere: U+2212, not the hyphen Babel writes."""
+    return text.replace("-", MINUS)
 
 
 def money(value, unit: int = 1, decimals: int = 0) -> str:
@@ -52,7 +58,7 @@ def unit_label(unit: int) -> str:
 def percent(value, decimals: int = 0) -> str:
     """``30 %`` for 0.3."""
     fmt = "#,##0" + ("." + "0" * decimals if decimals else "") + "\u00a0%"
-    return format_percent(_dec(value), format=fmt, locale=LOCALE)
+    return _minus(format_percent(_dec(value), format=fmt, locale=LOCALE))
 
 
 def signed_money(value, unit: int = 1) -> str:
@@ -62,7 +68,7 @@ def signed_money(value, unit: int = 1) -> str:
     if dec > 0:
         return "+" + text
     if dec < 0:
-        return "\u2212" + text
+        return MINUS + text
     return text
 
 

@@ -115,11 +115,24 @@ class RecipientRule(Model):
     cc: list[Line] = Field(default_factory=list)
 
 
+class Invoicing(Model):
+    """How the municipalities are invoiced for their share (shown in the cost split)."""
+
+    issuer: Line = Field(description="Who sends the invoices, e.g. 'Haugaland Vekst IKS'.")
+    when: Line = Field("", description="When invoices go out, e.g. 'i mars hvert år'.")
+    due_days: int = Field(30, ge=0, le=120, description="Payment terms in days.")
+    marking: Line = Field("", description="What the invoice is marked with, e.g. a project number.")
+    contact: Line = Field("", description="Who answers questions about the invoice (office, e-mail).")
+
+
 class Council(Model):
     """A regional council (regionråd / interkommunalt samarbeid) and its members."""
 
     id: Slug = Field(description="Short identifier used on the command line, e.g. 'haugaland-vekst'.")
     name: Line = Field(description="Official name, e.g. 'Haugaland Vekst'.")
+    org_number: Line = Field("", description="Organisasjonsnummer of the applicant organisation (9 digits).")
+    county: Line = Field("", description="Fylke of the county governor, e.g. 'Rogaland' (addressee of applications).")
+    invoicing: Invoicing | None = Field(None, description="How member municipalities are invoiced.")
     secretariat: Person = Field(description="Daglig leder / regional koordinator; Reply-To of mail.")
     county_governor: Person = Field(
         description="The county governor's office (Statsforvalteren) that receives applications and reports.")
@@ -148,6 +161,7 @@ class SplitKey(Model):
     weight: str = Field("innbyggere", description="'innbyggere' (population) or another weight key.")
     weight_year: int | None = Field(
         None, description="Year whose 1 January figures are used; default: the year being split.")
+    decision: str = Field("", description="The decision the split rests on, e.g. 'Regionrådet 12.12.2014, sak 45/14'.")
 
 
 class Goals(Model):
@@ -245,6 +259,8 @@ class Budget(Model):
     costs: list[CostLine] = Field(default_factory=list)
     financing: list[FinancingLine] = Field(default_factory=list)
     own_effort_hours: Hours | None = Field(None, description="Egeninnsats in hours (estimate).")
+    own_effort_rate: Amount | None = Field(
+        None, ge=0, description="Kroner per hour of own effort; default: documents.own_effort_hourly_rate in settings.")
     own_effort_note: str = ""
 
     @model_validator(mode="after")
@@ -352,7 +368,9 @@ class Project(Model):
     name: Line
     council: Slug = Field(description="Id of the council that owns the project.")
     owner: Line = Field(description="Prosjekteier.")
+    owner_contact: Person | None = Field(None, description="Who speaks and signs for the project owner.")
     responsible: Line = Field(description="Prosjektansvarlig.")
+    responsible_contact: Person | None = Field(None, description="Contact at the responsible organisation.")
     leader: Person = Field(description="Prosjektleder.")
     contact: Person | None = Field(None, description="Kontaktperson for the application; default the leader.")
     steering_group: list[Person] = Field(default_factory=list, description="Styringsgruppe.")
@@ -394,6 +412,13 @@ class Assessment(Model):
     comment: str = ""
 
 
+class Decision(Model):
+    """A matter for the steering group with the proposed decision (forslag til vedtak)."""
+
+    matter: str = Field(description="The matter (sak).")
+    proposal: str = Field("", description="Forslag til vedtak.")
+
+
 class StatusNote(Model):
     """What the project leader adds to a status report (the rest is computed)."""
 
@@ -402,8 +427,10 @@ class StatusNote(Model):
     quality: Assessment | None = None
     benefits: Assessment | None = Field(None, description="Gevinster.")
     results: str = Field("", description="Results so far (also used in the yearly usage report).")
+    explanation: str = Field("", description="Why the project is behind or off budget (read by the county governor).")
     deviations: list[str] = Field(default_factory=list, description="Avvik.")
-    decisions: list[str] = Field(default_factory=list, description="Beslutninger styringsgruppen må ta.")
+    decisions: list[Decision | str] = Field(
+        default_factory=list, description="Beslutninger styringsgruppen må ta: text, or {matter, proposal}.")
     next_period: list[str] = Field(default_factory=list, description="Plan for neste periode.")
     reported_by: str = Field("", description="Who reported this note (from a workbook or the form).")
     reported_at: datetime | None = Field(None, description="When it was reported (imported).")
@@ -426,6 +453,11 @@ class Evaluation(Model):
     conclusion: str = ""
     differently: list[str] = Field(default_factory=list, description="Hva kunne vært gjort annerledes.")
     further_work: str = Field("", description="Videreføring.")
+    explanations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Why each deviation happened, keyed 'milepæl 05', 'kategori <name>', 'økonomi' or 'status'.")
+    unused: Literal["tilbakebetales", "søkes overført"] | None = Field(
+        None, description="What happens to unused grant money; default: repaid.")
 
 
 class ProjectNotes(Model):

@@ -24,10 +24,12 @@ budget); future years = budget.
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import pandas as pd
 
@@ -38,12 +40,34 @@ from .models import Milestone, Project
 RAG_LABEL = {"green": "Grønn", "amber": "Gul", "red": "Rød", "none": "Ikke vurdert"}
 RAG_COLOR = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE", "none": "EDEDED"}
 RAG_ORDER = {"none": -1, "green": 0, "amber": 1, "red": 2}
-STATUS_LABEL = {"done": "Ferdig", "late": "Forsinket", "on_track": "I rute", "not_started": "Ikke startet"}
+STATUS_LABEL = {"done": "Ferdig", "late": "Forsinket", "on_track": "I rute", "not_started": "Ikke startet",
+                "not_done": "Ikke levert"}
+DEFAULT_TOP_RISK_RF = 10      # amber and red (see risk_rag)
 
 
 def kr(value) -> int:
     """Whole kroner, half up."""
     return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def round_once(values, unit: int = 1) -> list[int]:
+    """``values`` (kroner) in whole ``unit``s whose sum is the rounded sum of the values.
+
+    Rounding every cell on its own lets a column of "i 1000 kr" figures add up to one more or
+    less than its printed sum; this rounds once: each value down, then the units the total
+    still needs go to the largest remainders (ties to the larger value, then the earlier row),
+    as the cost split does.
+    """
+    quotas = [Fraction(Decimal(str(v))) / unit for v in values]
+    if not quotas:
+        return []
+    target = kr(Decimal(sum(quotas).numerator) / Decimal(sum(quotas).denominator))
+    parts = [math.floor(q) for q in quotas]
+    left = target - sum(parts)
+    order = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - parts[i]), -quotas[i], i))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts
 
 
 # ---------------------------------------------------------------- periods
@@ -108,9 +132,27 @@ class MilestoneStatus:
     def label(self) -> str:
         return STATUS_LABEL[self.status]
 
+    @property
+    def delayed(self) -> bool:
+        """Late now, done late, or not delivered by the end: the delay is worth a line."""
+        return self.days_late > 0 and self.status in ("done", "late", "not_done")
 
-def milestone_statuses(project: Project, data: ProjectData | None, as_of: date) -> list[MilestoneStatus]:
-    """Each milestone's status at ``as_of`` from the progress data (see module rules)."""
+    @property
+    def label_with_delay(self) -> str:
+        """'Ferdig, 31 dager forsinket' / 'Forsinket 12 dager' / 'I rute'."""
+        if not self.delayed:
+            return self.label
+        days = f"{self.days_late} {'dag' if self.days_late == 1 else 'dager'}"
+        return f"Forsinket {days}" if self.status == "late" else f"{self.label}, {days} forsinket"
+
+
+def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
+                       closing: bool = False) -> list[MilestoneStatus]:
+    """Each milestone's status at ``as_of`` from the progress data (see module rules).
+
+    ``closing`` (the final report): a milestone not done by ``as_of`` is *ikke levert*
+    (not delivered), never "on track", with its delay counted to ``as_of`` where it was due.
+    """
     out = []
     for ms in project.milestones:
         record = _progress_row(data, ms.number)
@@ -127,6 +169,8 @@ def milestone_statuses(project: Project, data: ProjectData | None, as_of: date) 
             status, days = "on_track", 0
         else:
             status, days = "not_started", 0
+        if closing and status != "done":
+            status, days = "not_done", max((as_of - ms.date).days, 0)
         out.append(MilestoneStatus(ms, status, actual, comment or "", max(days, 0)))
     return out
 
@@ -176,10 +220,19 @@ class BudgetLine:
     category: str
     budget: int
     actual: int
+    planned: int = 0             # the budget pro rata to the report date (the share of the year elapsed)
 
     @property
     def deviation(self) -> int:
         return self.actual - self.budget
+
+    @property
+    def plan_deviation(self) -> int:
+        return self.actual - self.planned
+
+    @property
+    def plan_deviation_share(self) -> Decimal | None:
+        return None if self.planned == 0 else Decimal(self.plan_deviation) / Decimal(self.planned)
 
     @property
     def deviation_share(self) -> Decimal | None:
@@ -212,6 +265,7 @@ class Economy:
             agg = cats.setdefault(line.category, BudgetLine(0, line.category, 0, 0))
             agg.budget += line.budget
             agg.actual += line.actual
+            agg.planned += line.planned
         return list(cats.values())
 
 
@@ -246,12 +300,14 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
             if planned or spent:
                 lines.append(BudgetLine(year, cat, planned, spent))
     forecast: dict[int, int] = {}
-    planned_to_date = 0
     for year in years:
         planned = sum(l.budget for l in lines if l.year == year)
         spent = sum(l.actual for l in lines if l.year == year)
         share = _year_share(project, year, as_of)
-        planned_to_date += kr(planned * share)
+        year_lines = [l for l in lines if l.year == year]
+        # Pro rata per line, rounded once so the lines add up to the year's planned-to-date.
+        for line, part in zip(year_lines, round_once([Decimal(l.budget) * Decimal(str(share)) for l in year_lines])):
+            line.planned = part
         if share >= 1:
             forecast[year] = spent
         elif share >= 0.25:
@@ -261,6 +317,7 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
     budget_total = sum(l.budget for l in lines)
     actual_total = sum(l.actual for l in lines)
     forecast_total = sum(forecast.values())
+    planned_to_date = sum(l.planned for l in lines)
     if budget_total == 0:
         rag = "none"
     else:
@@ -308,7 +365,12 @@ class GrantUsage:
         """What happens to unused money: carried over while the project runs, else returned."""
         if self.unused == 0:
             return "–"
-        return "Overføres" if self.project.period.end > date(self.year, 12, 31) else "Tilbakebetales"
+        return "Søkes overført" if self.carried_over else "Tilbakebetales"
+
+    @property
+    def carried_over(self) -> bool:
+        """Unused money may be carried over (on request) while the project runs past 31.12."""
+        return self.unused > 0 and self.project.period.end > date(self.year, 12, 31)
 
 
 def grant_usage(project: Project, data: ProjectData | None, year: int,

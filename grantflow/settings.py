@@ -7,6 +7,7 @@ Secrets are never here: the SMTP password comes from the environment variable na
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -85,8 +86,20 @@ class DemoRun(Model):
     as_of: Day | None = None
 
 
+class DocumentSettings(Model):
+    """Choices that shape the documents' content."""
+
+    top_risk_rf: int = Field(10, ge=1, le=25, description="Status reports list every risk with RF at or above this "
+                                                          "(default 10: amber and red), at least three.")
+    own_effort_hourly_rate: Decimal | None = Field(
+        None, ge=0, description="Kroner per hour used to value own effort (egeninnsats) when the project gives none.")
+    stale_note_days: int = Field(
+        90, ge=1, description="A status note older than this (or than the last steering-group meeting) is stale.")
+
+
 class Settings(Model):
     outputs: str = "outputs"
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
     max_amount: Annotated[int, Field(gt=0)] = Field(
         10 ** 12, description="Largest amount (kr) accepted in the register and data files; larger is an error.")
     include_personal_data: bool = Field(False, description="Phone numbers in public documents.")

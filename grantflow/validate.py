@@ -120,6 +120,25 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             if value < 0:
                 add("error", ("budget", "costs", index, "amounts", year), "negative amount")
 
+    # Award letters (tilsagn) against the financing plan's line for the same funder.
+    for index, line in enumerate(budget.financing):
+        funder = project.funder(line.funder) if line.funder else None
+        if funder is None or not funder.grants or not line.amounts:
+            continue
+        planned = sum(line.amounts.values(), Decimal(0)) * unit
+        granted = sum((g.amount for g in funder.grants), Decimal(0))
+        if planned != granted:
+            add("warning", ("budget", "financing", index, "amounts"),
+                f"the award letters from {funder.name} total {money(granted)} but the financing plan's line "
+                f"{line.source!r} says {money(planned)} (difference {signed_money(granted - planned)})")
+
+    # Steering-group meetings inside the project period.
+    for index, day in enumerate(project.meetings.dates):
+        if not project.period.start <= day <= project.period.end:
+            add("warning", ("meetings", "dates", index),
+                f"steering-group meeting {day} is outside the project period "
+                f"{project.period.start} – {project.period.end}")
+
     # Risks: RF is computed; a written RF that disagrees is an error.
     for index, risk in enumerate(project.risks):
         if risk.rf is not None and risk.rf != risk.factor:

@@ -240,6 +240,7 @@ class _Writer:
             cell.font, cell.fill = self.head_font, self.head_fill
             cell.alignment = self.wrap
         ws.freeze_panes = "A2"
+        ws.row_dimensions[1].height = 32
         from openpyxl.utils import get_column_letter
 
         for col, width in enumerate(widths or [], start=1):
@@ -564,6 +565,8 @@ def _write_input(w: _Writer, project: dict, progress: list[dict], note: dict | N
         ws.cell(r, 1).fill = ws.cell(r, 2).fill = w.locked_fill
         kind = Kind("date") if key == "as_of" else rag if key.endswith(".rag") else Kind("text")
         w.put(ws, r, 3, values[key], kind, editable=key != "as_of")
+        if key.endswith(".rag"):
+            _rag_colours(ws, f"C{r}")
 
     ws = w.sheet("Avvik og beslutninger", ["Type", "Tekst", "Forklaring / forslag til vedtak"], [16, 70, 70],
                  note="Avvik med forklaring, beslutninger styringsgruppen må ta med forslag til vedtak, "
@@ -578,6 +581,16 @@ def _write_input(w: _Writer, project: dict, progress: list[dict], note: dict | N
         w.put(ws, index + 2, 1, label, kind)
         w.put(ws, index + 2, 2, text, Kind("text"))
         w.put(ws, index + 2, 3, why, Kind("text"))
+
+
+def _rag_colours(ws, ref: str) -> None:
+    """grønn/gul/rød cells coloured as they read."""
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import PatternFill
+
+    for label, colour in (("grønn", "C6EFCE"), ("gul", "FFEB9C"), ("rød", "FFC7CE")):
+        ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{label}"'],
+                                                      fill=PatternFill("solid", bgColor=colour)))
 
 
 def _write_meta(w: _Writer, meta: dict) -> None:

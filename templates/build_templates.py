@@ -178,10 +178,12 @@ class Builder:
         self.doc.add_paragraph()
 
     def table(self, header: list[str], body: list[str], loop: str, total: list[str] | None = None,
-              widths: list[float] | None = None, numeric: set[int] = frozenset(), empty: str | None = None):
+              widths: list[float] | None = None, numeric: set[int] = frozenset(), empty: str | None = None,
+              keep: bool = False):
         """A table: repeated header row, one row per item of ``loop``, optional total row.
 
-        Cells that are tc-loop tags ('{%tc ...%}') count as cells in every row.
+        Cells that are tc-loop tags ('{%tc ...%}') count as cells in every row. ``keep`` keeps the
+        whole table on one page with the paragraph before it (its heading).
         """
         seq = loop.split(" in ", 1)[1]
         if empty:
@@ -210,6 +212,11 @@ class Builder:
         if widths:
             self._widths(table, widths)
         self._cant_split(table)
+        if keep:
+            for row in table.rows[:-1] if total else table.rows:
+                for cell in row.cells:
+                    for para in cell.paragraphs:
+                        para.paragraph_format.keep_with_next = True
         if empty:
             self.tag("{%p else %}")
             self.p(empty, style="Small")
@@ -327,19 +334,27 @@ def year_table(b: Builder, first: str, rows: str, years: str, total_cells: str, 
     table._tbl.tblPr.append(caption)
 
 
+def signature_lines(b: Builder, who: str, title: str):
+    b.p("")
+    b.p("Sted og dato: ______________________________        Underskrift: ______________________________")
+    b.p(who, style="Small")
+    b.p(title, style="Small")
+
+
 def application() -> Builder:
     b = Builder()
     b.title("Søknad om skjønnsmidler", "{{ project.name }}")
-    title_block(b, [("Søker", "{{ council.name }}"), ("Prosjekt", "{{ project.name }}"),
-                    ("Søknadsår", "{{ doc.period }}"), ("Omsøkt beløp", "{{ budget.applied }}"),
+    title_block(b, [("Til", "{{ addressee }}"), ("Søker", "{{ council.name }}"),
+                    ("Organisasjonsnummer", "{{ council.org_number }}"), ("Prosjekt", "{{ project.name }}"),
+                    ("Søknadsrunde", "{{ call }}"), ("Omsøkt beløp", "{{ budget.applied }}"),
                     ("Prosjektperiode", "{{ project.period }}"), ("Dato", "{{ doc.date }}"),
                     ("Versjon", "{{ doc.version }}")])
     b.h1("1. Sammendrag")
     b.paragraphs("text.summary")
     b.h1("2. Søker og kontaktpersoner")
-    b.table(["Rolle", "Navn", "Organisasjon", "E-post"],
-            ["{{ r.role }}", "{{ r.name }}", "{{ r.organisation }}", "{{ r.email }}"], "r in contacts",
-            widths=[3.6, 4.6, 4.6, 4.2])
+    b.table(["Rolle", "Organisasjon", "Kontakt", "E-post"],
+            ["{{ r.role }}", "{{ r.organisation }}", "{{ r.name }}", "{{ r.email }}"], "r in contacts",
+            widths=[2.6, 4.2, 3.4, 6.8])
     b.h2("Deltakende kommuner og samarbeidspartnere")
     b.p("Kommuner ({{ participants|length }}): {{ participants|join(', ') }}.")
     b.tag("{%p if partners %}")
@@ -364,18 +379,14 @@ def application() -> Builder:
     b.table(["Navn", "Rolle", "Organisasjon"], ["{{ r.name }}", "{{ r.role }}", "{{ r.organisation }}"],
             "r in steering_group", widths=[6, 4, 7], empty="Styringsgruppen er ikke oppnevnt.")
     b.h1("6. Aktiviteter og milepæler")
-    b.tag("{%p for a in activities %}")
-    b.p("{{ a.number }}. {{ a.title }}", style="Heading 2")
-    b.tag("{%p if a.responsible %}")
-    b.p("Hovedansvar: {{ a.responsible }}", style="Small")
-    b.tag("{%p endif %}")
-    b.tag("{%p for s in a.subs %}")
-    b.p("{{ s.id }}  {{ s.text }}", style="List Bullet")
-    b.tag("{%p endfor %}")
-    b.tag("{%p endfor %}")
+    b.h2("Hovedaktiviteter")
+    b.table(["Nr", "Aktivitet", "Hensikt og forventet resultat", "Hovedansvar"],
+            ["{{ a.number }}", "{{ a.title }}{% if a.subs %} ({{ a.subs }}){% endif %}", "{{ a.purpose }}",
+             "{{ a.responsible }}"], "a in activities", widths=[0.9, 5.6, 6.5, 4.0],
+            empty="Ingen aktiviteter er lagt inn.")
     b.h2("Milepælsplan")
-    b.table(["Nr", "Dato", "Hendelse"], ["{{ r.number }}", "{{ r.date }}", "{{ r.event }}"], "r in milestones",
-            widths=[1.3, 3.7, 12], empty="Ingen milepæler er lagt inn.")
+    b.table(["Nr", "Dato", "Hendelse", "Merknad"], ["{{ r.number }}", "{{ r.date }}", "{{ r.event }}", "{{ r.note }}"],
+            "r in milestones", widths=[1.0, 3.2, 8.8, 4.0], empty="Ingen milepæler er lagt inn.")
     b.h1("7. Risikoanalyse")
     b.p("Sannsynlighet (S) og konsekvens (K) på en skala 1–5; risikofaktor RF = S × K.", style="Small")
     risk_table(b, "risks", "Prosjektplanen har ingen risikotabell.")
@@ -387,18 +398,23 @@ def application() -> Builder:
     year_table(b, "Kategori", "budget.cost_rows", "budget.years", "budget.cost_total")
     b.h1("9. Finansieringsplan ({{ budget.unit_label }})")
     year_table(b, "Kilde", "budget.financing_rows", "budget.years", "budget.financing_total")
+    b.p("{{ budget.balance }}")
     b.tag("{%p for line in budget.balance_notes %}")
     b.p("{{ line }}", style="Small")
     b.tag("{%p endfor %}")
-    b.p("Omsøkt beløp: {{ budget.applied }}. {{ budget.own_effort }}")
+    b.p("Omsøkt beløp: {{ budget.applied }}.")
+    b.p("{{ budget.own_effort }}")
     b.h1("10. Kostnadsfordeling mellom kommunene (i kr)")
+    b.p("{{ split.note }}")
+    b.tag("{%p if split.invoiced %}")
     b.p("{{ split.basis }}")
     year_table(b, "Kommune", "split.rows", "split.years", "split.total")
+    b.tag("{%p endif %}")
     b.h1("11. Overføringsverdi")
     b.paragraphs("text.transfer_value")
     b.p("")
-    b.p("{{ council.name }}, {{ doc.date }}")
-    b.p("{{ contact_signature }}")
+    b.p("For prosjekteier {{ signature.owner }}:")
+    signature_lines(b, "{{ signature.name }}", "{{ signature.role }}")
     return b
 
 
@@ -414,35 +430,40 @@ def status() -> Builder:
     b.table(["Område", "Status", "Kommentar"],
             ["{{ r.name }}", "{% cellbg r.color %}{{ r.label }}", "{{ r.comment }}"], "r in dimensions",
             widths=[3.2, 2.6, 11.2])
-    b.h1("2. Milepæler")
+    b.h1("2. Beslutninger styringsgruppen må ta")
+    b.table(["Sak", "Forslag til vedtak"], ["{{ d.matter }}", "{{ d.proposal }}"], "d in decisions",
+            widths=[7.0, 10.0], empty="Ingen saker til beslutning.")
+    b.h1("3. Milepæler")
     b.table(["Nr", "Milepæl", "Planlagt", "Status", "Faktisk", "Kommentar"],
             ["{{ r.number }}", "{{ r.event }}", "{{ r.planned }}", "{% cellbg r.color %}{{ r.status }}",
              "{{ r.actual }}", "{{ r.comment }}"], "r in milestones",
-            widths=[1.0, 5.2, 2.5, 2.3, 2.3, 3.7], empty="Ingen milepæler er lagt inn.")
+            widths=[0.9, 4.9, 2.5, 3.0, 2.1, 3.6], empty="Ingen milepæler er lagt inn.")
     b.p("{{ chart_timeline }}")
-    b.h1("3. Økonomi ({{ economy.unit_label }})")
-    b.table(["År", "Kategori", "Budsjett", "Regnskap", "Avvik", "Avvik %"],
-            ["{{ r.year }}", "{{ r.category }}", "{{ r.budget }}", "{{ r.actual }}", "{{ r.deviation }}", "{{ r.share }}"],
-            "r in economy.rows", ["Sum", "", "{{ economy.total.budget }}", "{{ economy.total.actual }}",
-                                  "{{ economy.total.deviation }}", "{{ economy.total.share }}"],
-            widths=[1.3, 6.4, 2.4, 2.4, 2.4, 2.1], numeric={2, 3, 4, 5}, empty="Ingen budsjett eller regnskap.")
+    b.h1("4. Økonomi ({{ economy.unit_label }})")
+    b.p("«Plan til nå» er årets budsjett fordelt jevnt over prosjektets dager i året fram til "
+        "rapportdatoen; avviket er regnskap minus plan til nå.", style="Small")
+    b.table(["År", "Kategori", "Budsjett året", "Plan til nå", "Regnskap", "Avvik", "Avvik %"],
+            ["{{ r.year }}", "{{ r.category }}", "{{ r.budget }}", "{{ r.planned }}", "{{ r.actual }}",
+             "{{ r.deviation }}", "{{ r.share }}"],
+            "r in economy.rows", ["Sum", "", "{{ economy.total.budget }}", "{{ economy.total.planned }}",
+                                  "{{ economy.total.actual }}", "{{ economy.total.deviation }}",
+                                  "{{ economy.total.share }}"],
+            widths=[1.2, 5.0, 2.2, 2.2, 2.2, 2.1, 2.1], numeric={2, 3, 4, 5, 6}, empty="Ingen budsjett eller regnskap.")
     b.kv([("Budsjett hele perioden", "{{ economy.budget_total }}"),
           ("Planlagt forbruk til nå", "{{ economy.planned_to_date }}"),
           ("Regnskap til nå", "{{ economy.actual_total }}"),
           ("Prognose hele perioden", "{{ economy.forecast_total }}"),
           ("Avvik prognose mot budsjett", "{{ economy.forecast_deviation }}"),
-          ("Egeninnsats (timer til nå)", "{{ economy.hours }}")], widths=(6.0, None))
+          ("Egeninnsats", "{{ economy.hours }}")], widths=(6.0, None))
     b.p("{{ chart_budget }}")
-    b.h1("4. Største risikoer")
+    b.h1("5. Største risikoer")
+    b.p("{{ risk_rule }}", style="Small")
     risk_table(b, "top_risks", "Ingen risikoer er registrert.")
-    b.h1("5. Avvik og beslutninger")
-    b.h2("Avvik")
+    b.h1("6. Avvik")
     b.bullets("d in deviations", "{{ d }}", empty="Ingen avvik.")
-    b.h2("Beslutninger styringsgruppen må ta")
-    b.bullets("d in decisions", "{{ d }}", empty="Ingen saker til beslutning.")
-    b.h1("6. Neste periode")
+    b.h1("7. Neste periode")
     b.bullets("d in next_period", "{{ d }}", empty="Ingen planlagte milepæler eller aktiviteter.")
-    b.h1("7. Endringer siden forrige rapport")
+    b.h1("8. Endringer siden forrige rapport")
     b.bullets("c in changes", "{{ c }}", empty="Ingen tidligere statusrapport å sammenligne med.")
     return b
 
@@ -450,77 +471,95 @@ def status() -> Builder:
 def final() -> Builder:
     b = Builder()
     b.title("Sluttrapport", "{{ project.name }}")
-    title_block(b, [("Prosjekt", "{{ project.name }}"), ("Prosjekteier", "{{ project.owner }}"),
+    title_block(b, [("Til", "{{ council.county_governor }}"), ("Prosjekt", "{{ project.name }}"),
+                    ("Saksnummer (tilsagn)", "{{ references }}"), ("Prosjekteier", "{{ project.owner }}"),
                     ("Prosjektperiode", "{{ project.period }}"), ("Prosjektleder", "{{ project.leader }}"),
                     ("Dato", "{{ doc.date }}"), ("Versjon", "{{ doc.version }}")])
     b.h1("1. Sammendrag")
     b.paragraphs("text.summary")
+    b.h2("Tilskudd og ubrukte midler")
+    b.paragraphs("unused_sentences")
     b.h1("2. Mål og målrealisering")
     b.table(["Mål", "Måloppnåelse"], ["{{ r.goal }}", "{{ r.achievement }}"], "r in goals",
             widths=[7.5, 9.5], empty="Ingen mål er registrert.")
     b.h1("3. Gjennomføring og milepæler")
-    b.table(["Nr", "Milepæl", "Planlagt", "Levert", "Avvik (dager)", "Status"],
+    b.table(["Nr", "Milepæl", "Planlagt", "Levert", "Forsinkelse (dager)", "Status"],
             ["{{ r.number }}", "{{ r.event }}", "{{ r.planned }}", "{{ r.actual }}", "{{ r.days }}",
              "{% cellbg r.color %}{{ r.status }}"], "r in milestones",
-            widths=[1.0, 6.6, 2.6, 2.6, 2.0, 2.2], numeric={4}, empty="Ingen milepæler er lagt inn.")
+            widths=[0.9, 5.8, 2.5, 2.3, 2.2, 3.3], numeric={4}, empty="Ingen milepæler er lagt inn.")
     b.p("{{ chart_timeline }}")
-    b.h1("4. Organisering")
+    b.h1("4. Avvik og forklaringer")
+    b.tag("{%p if deviations %}")
+    b.tag("{%p for d in deviations %}")
+    b.p("{{ d.title }}", style="List Bullet")
+    b.p("{{ d.explanation }}")
+    b.tag("{%p endfor %}")
+    b.tag("{%p else %}")
+    b.p("Prosjektet er gjennomført uten avvik fra søknaden i fremdrift og økonomi.")
+    b.tag("{%p endif %}")
+    b.h1("5. Organisering")
     b.paragraphs("text.organisation")
-    b.h1("5. Regnskap og finansiering ({{ economy.unit_label }})")
-    b.h2("Regnskap mot budsjett")
+    b.h1("6. Regnskap og finansiering")
+    b.h2("Regnskap mot budsjett ({{ economy.unit_label }})")
     b.table(["Kategori", "Budsjett", "Regnskap", "Avvik", "Avvik %"],
             ["{{ r.category }}", "{{ r.budget }}", "{{ r.actual }}", "{{ r.deviation }}", "{{ r.share }}"],
             "r in economy.by_category", ["Sum", "{{ economy.total.budget }}", "{{ economy.total.actual }}",
                                          "{{ economy.total.deviation }}", "{{ economy.total.share }}"],
-            widths=[7.4, 2.5, 2.5, 2.5, 2.1], numeric={1, 2, 3, 4})
+            widths=[7.4, 2.5, 2.5, 2.5, 2.1], numeric={1, 2, 3, 4}, keep=True)
     b.p("{{ chart_budget }}")
-    b.h2("Finansiering")
-    b.table(["Kilde", "Planlagt", "Brukt"], ["{{ r.source }}", "{{ r.planned }}", "{{ r.used }}"],
-            "r in financing", widths=[9.0, 4.0, 4.0], numeric={1, 2})
+    b.h2("Tilskudd og finansiering per kilde (i kr)")
+    b.table(["Kilde", "Saksnr.", "Planlagt", "Tilsagn", "Brukt", "Ubrukt", "Disponering"],
+            ["{{ r.source }}", "{{ r.reference }}", "{{ r.planned }}", "{{ r.granted }}", "{{ r.used }}",
+             "{{ r.unused }}", "{{ r.disposition }}"],
+            "r in financing", ["Sum", "", "{{ financing_total.planned }}", "{{ financing_total.granted }}",
+                               "{{ financing_total.used }}", "{{ financing_total.unused }}", ""],
+            widths=[3.6, 2.6, 2.1, 2.1, 2.1, 2.0, 2.5], numeric={2, 3, 4, 5}, keep=True)
+    b.paragraphs("unused_sentences")
     b.p("Egeninnsats: {{ economy.hours }} timer registrert (plan: {{ economy.hours_planned }}).")
-    b.h1("6. Resultater")
-    b.bullets("x in evaluation.results", "{{ x }}", empty="Ikke beskrevet.")
-    b.h1("7. Erfaringer")
-    b.bullets("x in evaluation.lessons", "{{ x }}", empty="Ikke beskrevet.")
+    b.h1("7. Resultater")
+    b.bullets("x in evaluation.results", "{{ x }}", empty="Resultater er ikke beskrevet i prosjektets notater.")
+    b.h1("8. Erfaringer")
+    b.bullets("x in evaluation.lessons", "{{ x }}", empty="Erfaringer er ikke beskrevet i prosjektets notater.")
     b.h2("Kritiske suksessfaktorer")
-    b.bullets("x in evaluation.success_factors", "{{ x }}", empty="Ikke beskrevet.")
+    b.bullets("x in evaluation.success_factors", "{{ x }}", empty="Ikke beskrevet i prosjektets notater.")
     b.h2("Problemer underveis")
-    b.bullets("x in evaluation.problems", "{{ x }}", empty="Ingen registrert.")
-    b.h1("8. Konklusjon")
+    b.bullets("x in evaluation.problems", "{{ x }}", empty="Ingen problemer er registrert.")
+    b.h1("9. Konklusjon")
     b.paragraphs("evaluation.conclusion")
     b.h2("Hva kunne vært gjort annerledes")
-    b.bullets("x in evaluation.differently", "{{ x }}", empty="Ikke beskrevet.")
+    b.bullets("x in evaluation.differently", "{{ x }}", empty="Ikke beskrevet i prosjektets notater.")
     b.h2("Videreføring")
     b.paragraphs("evaluation.further_work")
-    b.h1("9. Endringer siden forrige sluttrapport")
-    b.bullets("c in changes", "{{ c }}", empty="Første versjon av sluttrapporten.")
+    b.h1("10. Bekreftelse og underskrift")
+    b.p("Regnskapet for prosjektet er kontrollert og stemmer med kommunens/virksomhetens regnskap.")
+    signature_lines(b, "Økonomiansvarlig / revisor", "")
+    b.p("Sluttrapporten er godkjent av prosjekteier {{ signature.owner }}.")
+    signature_lines(b, "For prosjekteier", "{{ signature.owner }}")
     return b
 
 
 def usage() -> Builder:
     b = Builder(landscape=True)
-    b.title("Rapportering om bruk av skjønnsmidler", "{{ council.name }} – per 31.12.{{ year }}")
-    title_block(b, [("Regionråd", "{{ council.name }}"), ("Til", "{{ council.county_governor }}"),
-                    ("Rapport per", "31.12.{{ year }}"), ("Dato", "{{ doc.date }}"),
+    b.title("Rapportering om bruk av skjønnsmidler", "{{ council.name }} – per {{ year_end }}")
+    title_block(b, [("Til", "{{ addressee }}"), ("Regionråd", "{{ council.name }}"),
+                    ("Rapport per", "{{ year_end }}"), ("Dato", "{{ doc.date }}"),
                     ("Versjon", "{{ doc.version }}")])
-    b.p("Tabellen viser tildelte skjønnsmidler per prosjekt, forbruk per 31.12.{{ year }} og ubrukte midler. "
-        "Ubrukte midler overføres når prosjektet fortsetter etter årsskiftet, ellers tilbakebetales de. "
-        "Beløp i kr.")
+    b.p("Tabellen viser tildelte skjønnsmidler per prosjekt, forbruk per {{ year_end }} og ubrukte midler. "
+        "For prosjekter som fortsetter etter årsskiftet søkes ubrukte midler overført; for avsluttede "
+        "prosjekter tilbakebetales de. Beløp i kr.")
     w = b.width_cm
-    b.table(["Prosjekt", "Saksnr.", "Tildelt", "Brukt per 31.12", "Ubrukt", "Disponering", "Status", "Resultater"],
+    b.table(["Prosjekt", "Saksnr.", "Tildelt", "Brukt", "Ubrukt", "Disponering", "Status", "Resultater"],
             ["{{ r.project }}", "{{ r.reference }}", "{{ r.granted }}", "{{ r.spent }}", "{{ r.unused }}",
              "{{ r.disposition }}", "{% cellbg r.color %}{{ r.status }}", "{{ r.results }}"], "r in rows",
             ["Sum", "", "{{ total.granted }}", "{{ total.spent }}", "{{ total.unused }}", "", "", ""],
-            widths=[4.2, 2.6, 2.4, 2.6, 2.3, 2.6, 2.2, w - 18.9], numeric={2, 3, 4},
+            widths=[4.0, 2.6, 2.2, 2.2, 2.1, 2.6, 4.2, w - 19.9], numeric={2, 3, 4},
             empty="Ingen prosjekter med skjønnsmidler dette året.")
     b.tag("{%p for line in notes %}")
-    b.p("{{ line }}", style="Small")
+    b.p("{{ line }}")
     b.tag("{%p endfor %}")
     b.h1("Godkjenning")
     b.p("Rapporten er godkjent av {{ council.name }}.")
-    b.p("")
-    b.p("Sted og dato: ______________________________        Underskrift: ______________________________")
-    b.p("{{ council.secretariat }}", style="Small")
+    signature_lines(b, "{{ council.secretariat }}", "")
     return b
 
 
@@ -529,18 +568,23 @@ def costsplit() -> Builder:
     b.title("Kostnadsfordeling", "{{ project.name }}")
     title_block(b, [("Prosjekt", "{{ project.name }}"), ("Regionråd", "{{ council.name }}"),
                     ("År", "{{ doc.period }}"), ("Fordelingsnøkkel", "{{ split.basis }}"),
-                    ("Dato", "{{ doc.date }}"), ("Versjon", "{{ doc.version }}")])
-    b.p("Grunnlag for fakturering av kommunene. Beløp i hele kroner; andelene summerer seg eksakt "
-        "til totalen (største-rest-metoden).", style="Small")
+                    ("Vedtak", "{{ decision }}"), ("Dato", "{{ doc.date }}"), ("Versjon", "{{ doc.version }}")])
+    b.p("{{ split.note }}")
+    b.h2("Fakturering")
+    b.paragraphs("invoicing")
+    b.tag("{%p if split.invoiced %}")
+    b.p("Beløp i hele kroner; andelene summerer seg eksakt til totalen (største-rest-metoden).", style="Small")
     b.h1("Oversikt per kommune og år (i kr)")
     year_table(b, "Kommune", "split.rows", "split.years", "split.total")
+    b.tag("{%p endif %}")
     b.tag("{%p for t in tables %}")
     b.p("{{ t.title }}", style="Heading 1")
     b.p("{{ t.basis }}", style="Small")
-    b.table(["Kommune", "{{ t.weight_label }}", "Lik andel", "Etter vekt", "Sum"],
-            ["{{ r.name }}", "{{ r.weight }}", "{{ r.equal }}", "{{ r.weighted }}", "{{ r.total }}"],
-            "r in t.rows", ["Sum", "{{ t.sum.weight }}", "{{ t.sum.equal }}", "{{ t.sum.weighted }}", "{{ t.sum.total }}"],
-            widths=[5.0, 3.0, 3.0, 3.0, 3.0], numeric={1, 2, 3, 4})
+    b.table(["Kommune", "{{ t.weight_label }}", "Lik andel", "Etter vekt", "Sum", "Andel"],
+            ["{{ r.name }}", "{{ r.weight }}", "{{ r.equal }}", "{{ r.weighted }}", "{{ r.total }}", "{{ r.percent }}"],
+            "r in t.rows", ["Sum", "{{ t.sum.weight }}", "{{ t.sum.equal }}", "{{ t.sum.weighted }}",
+                            "{{ t.sum.total }}", "{{ t.sum.percent }}"],
+            widths=[4.4, 2.9, 2.5, 2.6, 2.6, 2.0], numeric={1, 2, 3, 4, 5}, keep=True)
     b.tag("{%p endfor %}")
     return b
 

@@ -1,10 +1,74 @@
-"""Søknad om skjønnsmidler: the application for discretionary funds."""
+"""Søknad om skjønnsmidler: the application for discretionary funds.
+
+The period rule of this kind (``resolve_period``) makes one application per year: the amount
+applied for is what the financing plan's applied-for lines hold for that year, as the funder's
+call is per year (a round), never the sum over the whole plan.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from .. import fmt
-from .common import (Context, DocumentRequest, council_block, doc_block, lines, project_block,
-                     risk_rows, split_block, year_rows)
+from ..models import Milestone, Person, Project
+from ..reporting import kr
+from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
+                     project_block, project_file, risk_rows, split_block, year_rows)
+
+
+def applied_amount(project: Project, years: list[int]) -> int:
+    """Kroner applied for in ``years``: the applied-for financing lines' amounts for those years."""
+    budget = project.budget
+    total = sum((line.amounts.get(y, Decimal(0)) for line in budget.financing if line.applied_for for y in years),
+                Decimal(0))
+    return kr(total * budget.unit)
+
+
+def call_for(project: Project, year: int) -> str:
+    """The call (application round) this application answers: the applied-for funders' application
+    deadline in the year or the autumn before, else 'ikke angitt'."""
+    ids = {line.funder for line in project.budget.financing if line.applied_for and line.funder}
+    found = sorted((d.date, d.description, f.name) for f in project.funders if f.id in ids
+                   for d in f.deadlines if d.kind == "application" and d.date.year in (year - 1, year))
+    if not found:
+        return "Ikke angitt i prosjektets frister"
+    when, text, name = found[-1]
+    return f"{text or 'Søknad'} ({name}), søknadsfrist {fmt.long_date(when)}"
+
+
+def milestone_notes(project: Project) -> list[str]:
+    """What is wrong with each milestone in the plan (outside the period, out of order)."""
+    out = []
+    previous: Milestone | None = None
+    start, end = project.period.start, project.period.end
+    for ms in project.milestones:
+        first_day = ms.date.replace(day=1) if ms.month_only else ms.date
+        note = []
+        if ms.date < start:
+            note.append("før prosjektstart")
+        elif first_day > end:
+            note.append("etter prosjektslutt")
+        if previous is not None and ms.date < previous.date:
+            note.append(f"før milepæl {previous.number:02d}")
+        out.append("Merk: " + " og ".join(note) if note else "")
+        previous = ms
+    return out
+
+
+def own_effort_text(project: Project, rate_default) -> tuple[str, int | None]:
+    """'2 073 timer à 600 kr = 1 243 800 kr' (hours and kroner) and the kroner value."""
+    budget = project.budget
+    if not budget.own_effort_hours:
+        return "Egeninnsats er ikke beregnet i prosjektplanen.", None
+    hours = budget.own_effort_hours
+    rate = budget.own_effort_rate if budget.own_effort_rate is not None else rate_default
+    text = f"Egeninnsats: {fmt.number(hours)} timer"
+    if rate is None:
+        return text + " (verdi i kroner ikke beregnet: timesats er ikke angitt).", None
+    value = kr(Decimal(str(hours)) * Decimal(str(rate)))
+    source = "" if budget.own_effort_rate is not None else " (timesats fra grantflow-innstillingene)"
+    return f"{text} à {fmt.money(rate)} = {fmt.money(value)}{source}.", value
 
 
 def build(req: DocumentRequest) -> Context:
@@ -12,37 +76,64 @@ def build(req: DocumentRequest) -> Context:
     budget = project.budget
     unit = budget.unit
     years = budget.years()
+    round_years = [y for y in years if req.period.start.year <= y <= req.period.end.year] or [req.period.start.year]
+    findings = []
     cost_rows, cost_total = year_rows([(c.category, c.amounts) for c in budget.costs], years)
     money_lines = [l for l in budget.financing if l.kind != "egeninnsats"]
     fin_rows, fin_total = year_rows([(l.source, l.amounts) for l in money_lines if l.amounts], years)
+    split = split_block(council, project, years)
+    part = split["part"]
     notes = []
     for year in years:
         diff = budget.financing_kr(year, exclude={"egeninnsats"}) - budget.cost_kr(year)
-        if diff:
-            notes.append(f"Merk: finansiering og kostnader for {year} avviker med {fmt.signed_money(diff)}.")
-    applied = sum((sum(l.amounts.values()) for l in budget.financing if l.applied_for), 0) * unit
-    own_effort = ""
-    if budget.own_effort_hours:
-        own_effort = f"Egeninnsats: {fmt.number(budget.own_effort_hours)} timer. {budget.own_effort_note}".strip()
-    contact = project.contact or project.leader
+        if diff and part.source != "rest":
+            notes.append(f"{year}: finansieringen er {fmt.signed_money(diff)} mot kostnadene.")
+    if part.source == "rest":
+        balance = (f"Kommunene dekker resten: {fmt.money(part.total)} over perioden "
+                   "(vist under kostnadsfordelingen).")
+    elif part.gap == 0:
+        balance = f"Finansieringsplanen er i balanse: kostnader og finansiering er begge {fmt.money(part.costs)}."
+    else:
+        balance = (f"Finansieringsplanen er ikke i balanse: kostnader {fmt.money(part.costs)}, finansiering "
+                   f"{fmt.money(part.external + (part.total if part.source == 'line' else 0))} "
+                   f"(avvik {fmt.signed_money(part.gap)}).")
+    applied = applied_amount(project, round_years)
+    round_label = ", ".join(str(y) for y in round_years)
+    if applied == 0:
+        applied_text = f"Ingen skjønnsmidler omsøkt for {round_label}: finansieringsplanen har ikke omsøkt beløp dette året."
+        findings.append(finding(project_file(project), "budget.financing",
+                                f"the application for {round_label} applies for nothing: no applied-for "
+                                f"financing line has an amount for {round_label}"))
+    else:
+        applied_text = f"{fmt.money(applied)} for {round_label}"
+    effort_text, effort_value = own_effort_text(project, req.options.own_effort_hourly_rate)
+    if budget.own_effort_note:
+        effort_text += f" {budget.own_effort_note}"
+    when = req.as_of
 
-    def person(role, p):
+    def person(role: str, org: str, p: Person | None) -> dict:
         # Work e-mail only; phone numbers are personal data and stay out of public documents.
-        phone = f", tlf. {p.phone}" if req.include_personal_data and p.phone else ""
-        return {"role": role, "name": p.name, "organisation": p.organisation, "email": (p.email or "") + phone}
+        phone = f", tlf. {p.phone}" if p and req.include_personal_data and p.phone else ""
+        return {"role": role, "organisation": org or (p.organisation if p else ""),
+                "name": p.name if p else "Ikke angitt", "email": ((p.email or "") + phone) if p else ""}
 
-    contacts = [
-        {"role": "Prosjekteier", "name": project.owner, "organisation": "", "email": ""},
-        {"role": "Prosjektansvarlig", "name": project.responsible, "organisation": "", "email": ""},
-        person("Kontaktperson", contact),
-    ]
+    contact = project.contact or project.leader
+    contacts = [person("Prosjekteier", project.owner, project.owner_contact),
+                person("Prosjektansvarlig", project.responsible, project.responsible_contact),
+                person("Prosjektleder", project.leader.organisation, project.leader)]
     if contact is not project.leader:
-        contacts.append(person("Prosjektleder", project.leader))
-    split = split_block(council, project, years)
+        contacts.append(person("Kontaktperson", contact.organisation, contact))
+    ms_notes = milestone_notes(project)
+    if any(ms_notes):
+        findings.append(finding(project_file(project), "milestones",
+                                "milestones outside the project period or out of date order are marked in the application"))
+    signer = project.owner_contact
     values = {
-        "doc": doc_block("Søknad om skjønnsmidler", project.name, req.period.label, council, req.today),
+        "doc": doc_block("Søknad om skjønnsmidler", project.name, round_label, council, when),
         "project": project_block(project),
-        "council": council_block(council),
+        "council": {**council_block(council), "org_number": council.org_number or "Ikke oppgitt"},
+        "addressee": addressee(council, when),
+        "call": call_for(project, round_years[0]),
         "text": {"summary": lines(project.summary), "background": lines(project.background),
                  "challenge": lines(project.challenge), "anchoring": lines(project.anchoring),
                  "organisation": lines(project.organisation), "transfer_value": lines(project.transfer_value)},
@@ -52,20 +143,28 @@ def build(req: DocumentRequest) -> Context:
         "goals": {"main": project.goals.main, "result": project.goals.result, "effect": project.goals.effect},
         "steering_group": [{"name": p.name, "role": p.role, "organisation": p.organisation}
                            for p in project.steering_group],
-        "activities": [{"number": a.number, "title": a.title, "responsible": a.responsible,
-                        "subs": [{"id": s.id, "text": s.text} for s in a.subactivities]}
+        "activities": [{"number": a.number, "title": a.title, "responsible": a.responsible or "–",
+                        "purpose": " ".join(x for x in (a.purpose and f"Hensikt: {a.purpose}",
+                                                         a.result and f"Resultat: {a.result}") if x) or "–",
+                        "subs": (f"{len(a.subactivities)} delaktiviteter ({a.subactivities[0].id}–"
+                                 f"{a.subactivities[-1].id})" if len(a.subactivities) > 1 else
+                                 a.subactivities[0].text if a.subactivities else "")}
                        for a in project.activities],
-        "milestones": [{"number": f"{m.number:02d}", "date": fmt.long_date(m.date, m.month_only), "event": m.event}
-                       for m in project.milestones],
+        "milestones": [{"number": f"{m.number:02d}", "date": fmt.long_date(m.date, m.month_only), "event": m.event,
+                        "note": note}
+                       for m, note in zip(project.milestones, ms_notes)],
         "risks": risk_rows(project),
         "success_factors": project.success_factors,
         "budget": {"unit_label": fmt.unit_label(unit), "years": years, "cost_rows": cost_rows,
                    "cost_total": cost_total, "financing_rows": fin_rows, "financing_total": fin_total,
-                   "applied": fmt.money(applied), "own_effort": own_effort, "balance_notes": notes},
-        "split": {k: v for k, v in split.items() if k != "splits"},
-        "contact_signature": f"{contact.name}, {contact.role}".strip(", "),
+                   "applied": applied_text, "own_effort": effort_text, "balance": balance,
+                   "balance_notes": notes},
+        "split": {k: v for k, v in split.items() if k not in ("splits", "part")},
+        "signature": {"name": signer.name if signer else "", "role": signer.role if signer else "",
+                      "owner": project.owner},
     }
     totals = {str(y): int(budget.cost_kr(y)) for y in years}
-    return Context(values, snapshot={"period": req.period.label, "totals": totals},
+    return Context(values, snapshot={"period": req.period.label, "totals": totals}, findings=findings,
                    key_figures={"Omsøkt beløp": fmt.money(applied),
+                                "Egeninnsats": fmt.money(effort_value) if effort_value is not None else "–",
                                 "Kostnader totalt": fmt.money(sum(budget.cost_kr(y) for y in years))})

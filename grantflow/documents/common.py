@@ -6,11 +6,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from decimal import Decimal
+
 from .. import fmt
-from ..costsplit import allocate, municipal_amount
+from ..costsplit import MunicipalPart, allocate, municipal_part
 from ..data import ProjectData
+from ..findings import Finding
 from ..models import Council, Project
-from ..reporting import RAG_COLOR, RAG_LABEL, ReportPeriod
+from ..reporting import DEFAULT_TOP_RISK_RF, RAG_COLOR, RAG_LABEL, ReportPeriod, round_once
+from ..settings import DocumentSettings
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
@@ -49,6 +53,7 @@ class DocumentRequest:
     projects: list[tuple[Project, ProjectData | None]] = field(default_factory=list)
     previous: dict | None = None
     include_personal_data: bool = False
+    options: DocumentSettings = field(default_factory=DocumentSettings)
 
 
 @dataclass
@@ -60,15 +65,38 @@ class Context:
     charts: dict = field(default_factory=dict)
     snapshot: dict = field(default_factory=dict)
     key_figures: dict = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def project_file(project: Project) -> str:
+    return f"config/projects/{project.id}.yaml"
+
+
+def notes_file(project: Project) -> str:
+    return f"config/{project.data.notes}" if project.data.notes else project_file(project)
+
+
+def finding(file: str, field_name: str, message: str) -> Finding:
+    """A finding a document builder makes (the document says it too)."""
+    return Finding("warning", file, None, field_name, message)
+
+
+def addressee(council: Council, when: date) -> str:
+    """The county governor by the name of the day: Statsforvalteren from 2021, before that Fylkesmannen."""
+    if council.county:
+        office = "Statsforvalteren" if when >= date(2021, 1, 1) else "Fylkesmannen"
+        return f"{office} i {council.county}"
+    return council.county_governor.name
 
 
 def rag(value: str) -> dict:
     return {"label": RAG_LABEL[value], "color": RAG_COLOR[value], "code": value}
 
 
-def doc_block(title: str, subject: str, period_text: str, council: Council, today: date) -> dict:
+def doc_block(title: str, subject: str, period_text: str, council: Council, when: date) -> dict:
+    """Title, subject and period; ``when`` is the report date the document is dated by."""
     return {"title": title, "subject": subject, "period": period_text, "issuer": council.name,
-            "date": fmt.long_date(today), "version": 1}
+            "date": fmt.long_date(when), "version": 1}
 
 
 def project_block(project: Project) -> dict:
@@ -87,10 +115,17 @@ def council_block(council: Council) -> dict:
             "secretariat": f"{council.secretariat.name}, {council.secretariat.organisation}".strip(", ")}
 
 
-def risk_rows(project: Project, limit: int | None = None) -> list[dict]:
+def top_risks(project: Project, threshold: int = DEFAULT_TOP_RISK_RF, minimum: int = 3) -> list:
+    """Every risk with RF at or above ``threshold``, highest first, and at least ``minimum``."""
     risks = sorted(project.risks, key=lambda r: -r.factor)
+    chosen = [r for r in risks if r.factor >= threshold]
+    return chosen if len(chosen) >= minimum else risks[:minimum]
+
+
+def risk_rows(project: Project, risks: list | None = None) -> list[dict]:
+    risks = sorted(project.risks, key=lambda r: -r.factor) if risks is None else risks
     rows = []
-    for risk in risks[:limit] if limit else risks:
+    for risk in risks:
         level = "red" if risk.factor >= 16 else "amber" if risk.factor >= 10 else "green"
         rows.append({"risk": risk.risk, "s": risk.probability, "k": risk.consequence, "rf": risk.factor,
                      "color": RAG_COLOR[level], "mitigation": risk.mitigation})
@@ -100,26 +135,48 @@ def risk_rows(project: Project, limit: int | None = None) -> list[dict]:
 def year_rows(labels_amounts: list[tuple[str, dict[int, object]]], years: list[int]) -> tuple[list, dict]:
     """Rows with a cell per year plus a total, and the total row, formatted for a year table.
 
-    Amounts are shown as given (in the budget's own unit; the heading names the unit).
+    Amounts are in the budget's own unit (the heading names it), each column rounded once so
+    it adds up as printed.
     """
+    columns = {y: round_once([Decimal(str(a.get(y) or 0)) for _, a in labels_amounts]) for y in years}
+    row_totals = round_once([sum((Decimal(str(v)) for v in a.values() if v), Decimal(0))
+                             for _, a in labels_amounts])
     rows = []
-    totals = {y: 0 for y in years}
-    for label, amounts in labels_amounts:
-        cells = []
-        for year in years:
-            value = amounts.get(year)
-            totals[year] += value or 0
-            cells.append(fmt.number(value) if value else "–")
-        rows.append({"label": label, "cells": cells,
-                     "total": fmt.number(sum(v for v in amounts.values() if v))})
-    total = {"cells": [fmt.number(totals[y]) for y in years], "total": fmt.number(sum(totals.values()))}
+    for index, (label, amounts) in enumerate(labels_amounts):
+        cells = [fmt.number(columns[y][index]) if amounts.get(y) else "–" for y in years]
+        rows.append({"label": label, "cells": cells, "total": fmt.number(row_totals[index])})
+    total = {"cells": [fmt.number(sum(columns[y])) for y in years], "total": fmt.number(sum(row_totals))}
     return rows, total
 
 
+def split_note(part: MunicipalPart) -> str:
+    """What the financing plan says about the municipalities' part, in one or two sentences."""
+    if part.source == "none" and part.gap < 0:
+        return (f"Finansieringsplanen går ikke i balanse: kostnadene er {fmt.money(-part.gap)} høyere enn "
+                "finansieringen, og planen har ingen linje for kommunenes andel. Kommunene faktureres "
+                "ikke før finansieringsplanen er avklart.")
+    if part.total == 0:
+        text = ("Prosjektet er fullfinansiert av eksterne kilder; kommunene faktureres ikke "
+                f"(kostnader {fmt.money(part.costs)}, ekstern finansiering {fmt.money(part.external)}).")
+        if part.gap > 0:
+            text += f" Finansieringen overstiger kostnadene med {fmt.money(part.gap)}."
+        return text
+    if part.source == "line":
+        text = f"Kommunenes andel er {fmt.money(part.total)} etter finansieringsplanens linje for kommunene."
+        if part.gap:
+            text += (f" Merk: finansieringsplanen går ikke i balanse over perioden; finansieringen er "
+                     f"{fmt.signed_money(part.gap)} mot kostnadene.")
+        return text
+    return (f"Kommunenes andel er kostnadene minus ekstern finansiering over hele perioden: "
+            f"{fmt.money(part.costs)} − {fmt.money(part.external)} = {fmt.money(part.total)}, "
+            "fordelt på årene etter kostnadene.")
+
+
 def split_block(council: Council, project: Project, years: list[int]) -> dict:
-    """The cost split for each year, as a year table (kroner)."""
-    # A year whose financing already exceeds the costs leaves nothing for the municipalities.
-    splits = {year: allocate(council, project, year, max(municipal_amount(project, year), 0)) for year in years}
+    """The cost split for each year, as a year table (kroner), and what the plan says about it."""
+    part = municipal_part(project)
+    invoiced = not (part.source == "none" and part.gap < 0) and part.total > 0
+    splits = {year: allocate(council, project, year, part.by_year.get(year, 0)) for year in years} if invoiced else {}
     names = [m.name for m in council.municipalities]
     rows_in = []
     for name in names:
@@ -131,8 +188,10 @@ def split_block(council: Council, project: Project, years: list[int]) -> dict:
             rows_in.append((name, amounts))
         else:
             rows_in.append((f"{name} (deltar ikke)", {y: 0 for y in years}))
-    rows, total = year_rows(rows_in, years)
-    return {"years": years, "rows": rows, "total": total, "basis": split_basis(project), "splits": splits}
+    rows, total = year_rows(rows_in, years) if invoiced else ([], {"cells": [], "total": "0"})
+    return {"years": years, "rows": rows, "total": total, "basis": split_basis(project), "splits": splits,
+            "invoiced": invoiced, "note": split_note(part), "decision": project.split.decision,
+            "part": part}
 
 
 def split_basis(project: Project) -> str:

@@ -2,8 +2,33 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from .. import fmt
-from .common import Context, DocumentRequest, council_block, doc_block, project_block, split_block
+from ..reporting import round_once
+from .common import (Context, DocumentRequest, council_block, doc_block, finding, project_block, project_file,
+                     split_block)
+
+
+def _percents(shares, total: int) -> list[str]:
+    """Each share in percent of the total with one decimal, rounded once so they add to 100,0 %."""
+    if not total:
+        return ["" for _ in shares]
+    tenths = round_once([Decimal(s.total) * 1000 / total for s in shares])
+    return [fmt.percent(Decimal(t) / 1000, 1) if s.participates else "" for s, t in zip(shares, tenths)]
+
+
+def invoicing_text(council) -> list[str]:
+    inv = council.invoicing
+    if inv is None:
+        return []
+    out = [f"{inv.issuer} fakturerer kommunene{(' ' + inv.when) if inv.when else ''}, "
+           f"med betalingsfrist {inv.due_days} dager fra fakturadato."]
+    if inv.marking:
+        out.append(f"Fakturaen merkes: {inv.marking}.")
+    if inv.contact:
+        out.append(f"Spørsmål om fakturaen: {inv.contact}.")
+    return out
 
 
 def build(req: DocumentRequest) -> Context:
@@ -15,14 +40,14 @@ def build(req: DocumentRequest) -> Context:
     tables = []
     for year, result in split["splits"].items():
         rows = []
-        for share in result.shares:
+        for share, pct in zip(result.shares, _percents(result.shares, result.total)):
             if share.participates:
                 rows.append({"name": share.municipality, "weight": fmt.number(share.weight),
                              "equal": fmt.number(share.equal), "weighted": fmt.number(share.weighted),
-                             "total": fmt.number(share.total)})
+                             "total": fmt.number(share.total), "percent": pct})
             else:
                 rows.append({"name": share.municipality, "weight": "", "equal": "", "weighted": "",
-                             "total": "Deltar ikke"})
+                             "total": "Deltar ikke", "percent": ""})
         tables.append({
             "title": f"{year}: {fmt.money(result.total)}",
             "basis": f"{split['basis']} Lik andel totalt {fmt.money(result.equal_total)}, "
@@ -30,16 +55,27 @@ def build(req: DocumentRequest) -> Context:
             "weight_label": f"{weight_label} 1.1.{result.weight_year}",
             "rows": rows,
             "sum": {"weight": fmt.number(result.weight_total), "equal": fmt.number(result.equal_total),
-                    "weighted": fmt.number(result.weighted_total), "total": fmt.number(result.total)},
+                    "weighted": fmt.number(result.weighted_total), "total": fmt.number(result.total),
+                    "percent": fmt.percent(1, 1) if result.total else ""},
         })
+    findings = []
+    if not project.split.decision:
+        findings.append(finding(project_file(project), "split.decision",
+                                "the cost split does not name the decision it rests on"))
+    invoicing = invoicing_text(council)
+    if not invoicing and split["invoiced"]:
+        findings.append(finding(f"config/councils/{council.id}.yaml", "invoicing",
+                                "no invoicing details (who invoices, when, payment terms) for the cost split"))
     label = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
     values = {
-        "doc": doc_block("Kostnadsfordeling", project.name, label, council, req.today),
+        "doc": doc_block("Kostnadsfordeling", project.name, label, council, req.as_of),
         "project": project_block(project),
         "council": council_block(council),
-        "split": {k: v for k, v in split.items() if k != "splits"},
+        "split": {k: v for k, v in split.items() if k not in ("splits", "part")},
+        "decision": project.split.decision or "Ikke angitt i prosjektets oppsett.",
+        "invoicing": invoicing or ["Faktureringsdetaljer er ikke lagt inn for " + council.name + "."],
         "tables": tables,
     }
     totals = {str(y): r.total for y, r in split["splits"].items()}
-    return Context(values, snapshot={"period": label, "totals": totals},
+    return Context(values, snapshot={"period": label, "totals": totals}, findings=findings,
                    key_figures={f"Til fordeling {y}": fmt.money(r.total) for y, r in split["splits"].items()})

@@ -1,4 +1,13 @@
-"""Sluttrapport: the final report to the steering group and the funder."""
+"""Sluttrapport: the final report to the steering group and the funder.
+
+What the funder's case officer reads first: the case reference, granted against used per
+funder, the unused amount in kroner (repaid, or requested carried over), and every deviation
+with its explanation. Deviations are: a milestone late or not delivered, a budget category
+more than 10 % under or over its budget, and a red overall status at the end. Explanations come
+from ``evaluation.explanations`` in the notes (keys 'milepæl 05', 'kategori <name>',
+'økonomi', 'status'), for milestones also from the progress data's comment; a deviation with
+none says "Forklaring mangler" and is a finding.
+"""
 
 from __future__ import annotations
 
@@ -6,62 +15,154 @@ from decimal import Decimal
 
 from .. import fmt
 from ..models import Evaluation
-from ..reporting import economy, hours_total, kr, milestone_statuses
-from .common import (Context, DocumentRequest, council_block, describe_changes, doc_block, lines,
+from ..reporting import economy, hours_total, kr, milestone_statuses, overall_rag, progress_rag, round_once
+from .common import (Context, DocumentRequest, council_block, doc_block, finding, lines, notes_file,
                      project_block)
-from .status_report import charts_for, economy_rows, milestone_rows
+from .status_report import charts_for, milestone_rows
+
+DEVIATION_SHARE = Decimal("0.10")
+MISSING = "Forklaring mangler."
+
+
+def _explanation(evaluation: Evaluation, key: str, fallback: str = "") -> str:
+    wanted = key.casefold()
+    for name, text in evaluation.explanations.items():
+        if name.strip().casefold() == wanted and text.strip():
+            return text.strip()
+    return fallback.strip()
+
+
+def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict], list[str], dict]:
+    """Granted, used and unused per funder (kroner), and one sentence per funder with money left."""
+    project, unit = req.project, req.project.budget.unit
+    ledger = req.data.ledger.frame if req.data is not None and req.data.ledger is not None else None
+    rows, sentences = [], []
+    totals = {"planned": 0, "granted": 0, "used": 0, "unused": 0}
+    what = evaluation.unused or "tilbakebetales"
+    for line in project.budget.financing:
+        if line.kind == "egeninnsats":
+            continue
+        funder = project.funder(line.funder) if line.funder else None
+        names = {line.source.casefold()} | ({funder.id.casefold(), funder.name.casefold()} if funder else set())
+        used = 0
+        if ledger is not None and not ledger.empty:
+            used = kr(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum())
+        planned = kr(sum(line.amounts.values(), Decimal(0)) * unit) if line.amounts else None
+        granted = kr(sum((g.amount for g in funder.grants), Decimal(0))) if funder and funder.grants else None
+        refs = ", ".join(g.reference for g in funder.grants if g.reference) if funder else ""
+        unused = granted - used if granted is not None else None
+        disposition = ""
+        if unused and unused > 0:
+            disposition = "Søkes overført" if what == "søkes overført" else "Tilbakebetales"
+            name = funder.name if funder else line.source
+            ref = f" (saksnr. {refs})" if refs else ""
+            sentences.append(
+                f"Av tilsagnet fra {name}{ref} på {fmt.money(granted)} er {fmt.money(used)} brukt. "
+                f"Ubrukt beløp, {fmt.money(unused)}, "
+                + ("søkes overført til videreføringen." if what == "søkes overført" else "tilbakebetales."))
+        elif unused is not None and unused < 0:
+            disposition = f"Merforbruk {fmt.money(-unused)}"
+        rows.append({"source": line.source, "reference": refs or "–",
+                     "planned": fmt.number(planned) if planned is not None else "resten",
+                     "granted": fmt.number(granted) if granted is not None else "–",
+                     "used": fmt.number(used),
+                     "unused": fmt.number(max(unused, 0)) if unused is not None else "–",
+                     "disposition": disposition or "–"})
+        totals["planned"] += planned or 0
+        totals["granted"] += granted or 0
+        totals["used"] += used
+        totals["unused"] += max(unused or 0, 0)
+    total = {k: fmt.number(v) for k, v in totals.items()}
+    return rows, sentences, {**total, "raw": totals}
 
 
 def build(req: DocumentRequest) -> Context:
     project, council, as_of = req.project, req.council, req.as_of
     unit = project.budget.unit
-    statuses = milestone_statuses(project, req.data, as_of)
+    statuses = milestone_statuses(project, req.data, as_of, closing=True)
     econ = economy(project, req.data, as_of)
     evaluation = (req.data.notes.evaluation if req.data is not None else None) or Evaluation()
-    _, total = economy_rows(econ, unit)
+    findings = []
+    cats = econ.by_category()
+    budget_r = round_once([c.budget for c in cats], unit)
+    actual_r = round_once([c.actual for c in cats], unit)
     by_category = []
-    for line in econ.by_category():
+    for line, b, a in zip(cats, budget_r, actual_r):
         share = line.deviation_share
-        by_category.append({"category": line.category, "budget": fmt.amount(line.budget, unit),
-                            "actual": fmt.amount(line.actual, unit), "deviation": fmt.amount(line.deviation, unit),
-                            "share": fmt.percent(share, 1) if share is not None else "–"})
+        by_category.append({"category": line.category, "budget": fmt.number(b), "actual": fmt.number(a),
+                            "deviation": fmt.number(a - b), "share": fmt.percent(share, 1) if share is not None else "–"})
+    total_share = (Decimal(econ.actual_total - econ.budget_total) / econ.budget_total) if econ.budget_total else None
+    total = {"budget": fmt.number(sum(budget_r)), "actual": fmt.number(sum(actual_r)),
+             "deviation": fmt.number(sum(actual_r) - sum(budget_r)),
+             "share": fmt.percent(total_share, 1) if total_share is not None else "–"}
+
+    # Deviations, each with its explanation.
+    deviations = []
+
+    def deviation(title: str, key: str, fallback: str = ""):
+        text = _explanation(evaluation, key, fallback)
+        if not text:
+            findings.append(finding(notes_file(project), f"evaluation.explanations.{key}",
+                                    f"no explanation for the deviation: {title}"))
+        deviations.append({"title": title, "explanation": text or MISSING, "missing": not text})
+
+    for s in statuses:
+        if s.status == "not_done":
+            deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er ikke levert"
+                      + (f" ({s.days_late} dager etter planlagt dato)." if s.days_late else "."),
+                      f"milepæl {s.milestone.number:02d}", s.comment)
+        elif s.delayed:
+            deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble levert {s.days_late} dager "
+                      "etter planen.", f"milepæl {s.milestone.number:02d}", s.comment)
+    for line in cats:
+        share = line.deviation_share
+        if share is not None and abs(share) > DEVIATION_SHARE:
+            word = "ubrukt" if line.deviation < 0 else "overforbruk"
+            deviation(f"{line.category}: {fmt.money(abs(line.deviation))} {word} "
+                      f"({fmt.percent(abs(share), 1)} av budsjettet på {fmt.money(line.budget)}).",
+                      f"kategori {line.category}")
+    if total_share is not None and abs(total_share) > DEVIATION_SHARE and len(cats) > 1:
+        word = "ubrukt" if total_share < 0 else "overforbruk"
+        deviation(f"Prosjektet samlet: {fmt.money(abs(econ.actual_total - econ.budget_total))} {word} "
+                  f"({fmt.percent(abs(total_share), 1)} av budsjettet).", "økonomi")
+    state = overall_rag(progress_rag(statuses), econ.rag)
+    if state == "red":
+        deviation("Samlet status ved prosjektslutt er rød (fremdrift eller økonomi).", "status")
+
+    funders, unused_sentences, funder_total = funder_rows(req, evaluation)
+    references = sorted({g.reference for f in project.funders for g in f.grants if g.reference})
     goals = [{"goal": g.goal, "achievement": g.achievement} for g in evaluation.goal_achievement]
     if not goals:
         goals = [{"goal": g, "achievement": "Ikke vurdert."} for g in project.goals.main + project.goals.result]
-    financing = []
-    ledger = req.data.ledger.frame if req.data is not None and req.data.ledger is not None else None
-    for line in project.budget.financing:
-        if line.kind == "egeninnsats":
-            continue
-        names = {line.source.casefold()} | ({line.funder.casefold()} if line.funder else set())
-        used = None
-        if ledger is not None and not ledger.empty:
-            used = kr(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum())
-        planned = sum(line.amounts.values(), Decimal(0)) * unit if line.amounts else None
-        financing.append({"source": line.source, "planned": fmt.amount(planned, unit) if planned is not None else "resten",
-                          "used": fmt.amount(used, unit) if used is not None else "–"})
+    hours = hours_total(req.data, as_of)
     snapshot = {"as_of": as_of.isoformat(), "as_of_text": fmt.long_date(as_of),
                 "milestones": {f"{s.milestone.number:02d}": s.label for s in statuses},
                 "actual_total": econ.actual_total}
     values = {
-        "doc": doc_block("Sluttrapport", project.name, str(project.period.end.year), council, req.today),
+        "doc": doc_block("Sluttrapport", project.name, str(project.period.end.year), council, as_of),
         "project": project_block(project),
         "council": council_block(council),
+        "references": ", ".join(references) or "Ikke oppgitt",
         "text": {"summary": lines(evaluation.summary or project.summary),
                  "organisation": lines(project.organisation)},
         "goals": goals,
         "milestones": milestone_rows(statuses),
+        "deviations": deviations,
         "economy": {"unit_label": fmt.unit_label(unit), "by_category": by_category, "total": total,
-                    "hours": fmt.number(hours_total(req.data, as_of), 1),
-                    "hours_planned": fmt.number(project.budget.own_effort_hours or 0) + " timer"
+                    "hours": fmt.number(hours, 1),
+                    "hours_planned": fmt.number(project.budget.own_effort_hours) + " timer"
                     if project.budget.own_effort_hours else "ikke angitt"},
-        "financing": financing,
+        "financing": funders,
+        "financing_total": funder_total,
+        "unused_sentences": unused_sentences or ["Alle tilsagn er brukt opp; det er ingen ubrukte midler."],
         "evaluation": {"results": evaluation.results, "lessons": evaluation.lessons,
                        "success_factors": evaluation.success_factors or project.success_factors,
                        "problems": evaluation.problems, "conclusion": lines(evaluation.conclusion),
                        "differently": evaluation.differently, "further_work": lines(evaluation.further_work)},
-        "changes": describe_changes(req.previous, snapshot),
+        "signature": {"owner": project.owner, "responsible": project.responsible},
     }
-    return Context(values, charts=charts_for(project, statuses, econ, as_of), snapshot=snapshot,
+    raw = funder_total["raw"]
+    return Context(values, charts=charts_for(project, statuses, econ, as_of), snapshot=snapshot, findings=findings,
                    key_figures={"Regnskap": fmt.money(econ.actual_total), "Budsjett": fmt.money(econ.budget_total),
+                                "Ubrukte midler": fmt.money(raw["unused"]),
                                 "Milepæler ferdig": f"{sum(s.status == 'done' for s in statuses)} av {len(statuses)}"})

@@ -1,4 +1,10 @@
-"""Rapportering om bruk av skjønnsmidler: the yearly report per 31.12 to the county governor."""
+"""Rapportering om bruk av skjønnsmidler: the yearly report per 31.12 to the county governor.
+
+Every red status and every project without reported results carries its explanation (the
+status note's ``explanation`` or deviations); where there is none the report says so and the
+builder returns a finding, so the secretariat sees it before approving the report. Unused money
+of a running project is a request to carry it over ("søkes overført"), with the amount.
+"""
 
 from __future__ import annotations
 
@@ -6,48 +12,69 @@ from datetime import date
 
 from .. import fmt
 from ..reporting import RAG_COLOR, economy, grant_usage, milestone_statuses, overall_rag, progress_rag
-from .common import Context, DocumentRequest, council_block, doc_block
+from .common import Context, DocumentRequest, addressee, council_block, doc_block, finding, notes_file
+
+MISSING = "Forklaring mangler."
 
 
 def build(req: DocumentRequest) -> Context:
     council, year = req.council, req.period.end.year
     year_end = date(year, 12, 31)
-    rows, notes = [], []
+    rows, notes, findings = [], [], []
     granted = spent = unused = 0
     for project, data in req.projects:
         for usage in grant_usage(project, data, year):
             if project.period.start > year_end:
                 continue
             finished = project.period.end <= year_end
+            note = data.notes.note_for(year_end) if data is not None else None
+            explanation = ""
+            if note:
+                explanation = note.explanation or " ".join(note.deviations)
             if finished:
-                status, color = "Avsluttet", RAG_COLOR["none"]
+                status, color, state = "Avsluttet", RAG_COLOR["none"], "none"
             else:
                 state = overall_rag(progress_rag(milestone_statuses(project, data, year_end)),
                                     economy(project, data, year_end).rag)
                 status = {"green": "I rute", "amber": "Avvik", "red": "Alvorlig avvik"}.get(state, "Pågår")
                 color = RAG_COLOR[state]
-            note = data.notes.note_for(year_end) if data is not None else None
+            if state == "red":
+                status += ": " + (explanation or MISSING)
+                if not explanation:
+                    findings.append(finding(notes_file(project), "status.explanation",
+                                            f"{project.name} is red per {year_end} without an explanation"))
             results = note.results if note and note.results else ""
             if finished and data is not None and data.notes.evaluation and data.notes.evaluation.results:
                 results = "; ".join(data.notes.evaluation.results)
+            if not results:
+                results = "Ikke rapportert: prosjektet har ikke levert resultater for " + str(year) + "."
+                findings.append(finding(notes_file(project), "status.results",
+                                        f"{project.name} has reported no results for {year}"))
             rows.append({"project": project.name, "reference": usage.reference or "–",
                          "granted": fmt.number(usage.granted), "spent": fmt.number(usage.spent),
                          "unused": fmt.number(usage.unused), "disposition": usage.disposition,
-                         "status": status, "color": color, "results": results or "Ikke rapportert."})
+                         "status": status, "color": color, "results": results})
+            if usage.carried_over:
+                notes.append(f"{project.name}: ubrukte midler på {fmt.money(usage.unused)} søkes overført "
+                             f"til {year + 1}, da prosjektet varer til {fmt.long_date(project.period.end)}.")
+            elif usage.unused:
+                notes.append(f"{project.name}: ubrukte midler på {fmt.money(usage.unused)} tilbakebetales.")
             if usage.overspent:
                 notes.append(f"{project.name}: forbruket er {fmt.money(usage.overspent)} høyere enn tildelingen; "
                              "merforbruket dekkes av andre kilder.")
             granted, spent, unused = granted + usage.granted, spent + usage.spent, unused + usage.unused
     values = {
         "doc": doc_block("Rapportering om bruk av skjønnsmidler", f"{council.name} {year}", str(year),
-                         council, req.today),
+                         council, req.as_of),
         "council": council_block(council),
+        "addressee": addressee(council, date(year + 1, 1, 1)),   # sent after the year's end
         "year": year,
+        "year_end": fmt.long_date(year_end),
         "rows": rows,
         "total": {"granted": fmt.number(granted), "spent": fmt.number(spent), "unused": fmt.number(unused)},
         "notes": notes,
     }
     snapshot = {"period": str(year), "totals": {"granted": granted, "spent": spent, "unused": unused}}
-    return Context(values, snapshot=snapshot,
+    return Context(values, snapshot=snapshot, findings=findings,
                    key_figures={"Tildelt": fmt.money(granted), "Brukt per 31.12": fmt.money(spent),
                                 "Ubrukt": fmt.money(unused), "Prosjekter": str(len(rows))})

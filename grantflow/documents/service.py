@@ -23,7 +23,7 @@ from ..fileio import atomic_write
 from ..findings import Finding
 from ..models import Council, Project
 from ..register import Register, display_path
-from ..settings import outputs_root
+from ..settings import DocumentSettings, load_settings, outputs_root
 from ..reporting import ReportPeriod, default_as_of, parse_period
 from ..validate import check_project
 from . import kind as get_kind
@@ -186,7 +186,21 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
     prev = previous_record(folder, kind.name, before)
     request.previous = (prev or {}).get("snapshot")
     request.include_personal_data = include_personal_data
+    request.options = _document_settings(register.root)
     return request, folder, notes
+
+
+def _document_settings(root: Path) -> DocumentSettings:
+    """The installation's document settings (defaults when the config has no grantflow.yaml)."""
+    path = Path(root) / "grantflow.yaml"
+    if not path.exists():
+        return DocumentSettings()
+    return _cached_settings(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _cached_settings(path: str, mtime_ns: int) -> DocumentSettings:
+    return load_settings(Path(path).parent).documents
 
 
 def build_context(request: DocumentRequest) -> Context:
@@ -219,7 +233,8 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
                          "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
                         request.period.label, target, version, digest, reused,
-                        key_figures=context.key_figures, findings=list(notes or []))
+                        key_figures=context.key_figures,
+                        findings=list(notes or []) + [f for f in context.findings if f not in (notes or [])])
     if pdf:
         pdf_path = target.with_suffix(".pdf")
         if reused and pdf_path.exists():

@@ -2,30 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 from .. import fmt
+from ..models import Decision, Project, StatusNote
 from ..reporting import (RAG_COLOR, economy, hours_total, milestone_statuses, overall_rag,
-                          progress_rag, risk_rag)
+                          progress_rag, risk_rag, round_once)
 from .charts import BudgetChart, TimelineChart
-from .common import (Context, DocumentRequest, council_block, describe_changes, doc_block,
-                     project_block, rag, risk_rows)
+from .common import (Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
+                     notes_file, project_block, rag, risk_rows, top_risks)
 
 STATUS_COLOR = {"done": RAG_COLOR["green"], "on_track": "DDEBF7", "late": RAG_COLOR["red"],
-                "not_started": RAG_COLOR["none"]}
+                "not_started": RAG_COLOR["none"], "not_done": RAG_COLOR["red"]}
+DONE_LATE_COLOR = RAG_COLOR["amber"]
+
+
+def _share(value) -> str:
+    return fmt.percent(value, 1) if value is not None else "–"
 
 
 def economy_rows(econ, unit: int) -> tuple[list, dict]:
-    def share(value):
-        return fmt.percent(value, 1) if value is not None else "–"
-
-    rows = [{"year": line.year, "category": line.category, "budget": fmt.amount(line.budget, unit),
-             "actual": fmt.amount(line.actual, unit), "deviation": fmt.amount(line.deviation, unit),
-             "share": share(line.deviation_share)} for line in econ.lines]
-    total_dev = econ.actual_total - econ.budget_total
-    total = {"budget": fmt.amount(econ.budget_total, unit), "actual": fmt.amount(econ.actual_total, unit),
-             "deviation": fmt.amount(total_dev, unit),
-             "share": share(total_dev / econ.budget_total if econ.budget_total else None)}
+    """Per year and category: the year's budget, the plan pro rata to the report date, the
+    accounts and the deviation from that plan, each column rounded once to the unit."""
+    lines = econ.lines
+    budget = round_once([l.budget for l in lines], unit)
+    planned = round_once([l.planned for l in lines], unit)
+    actual = round_once([l.actual for l in lines], unit)
+    rows = [{"year": line.year, "category": line.category, "budget": fmt.number(b), "planned": fmt.number(p),
+             "actual": fmt.number(a), "deviation": fmt.number(a - p), "share": _share(line.plan_deviation_share)}
+            for line, b, p, a in zip(lines, budget, planned, actual)]
+    plan_total = sum(l.planned for l in lines)
+    total = {"budget": fmt.number(sum(budget)), "planned": fmt.number(sum(planned)),
+             "actual": fmt.number(sum(actual)), "deviation": fmt.number(sum(actual) - sum(planned)),
+             "share": _share(Decimal(econ.actual_total - plan_total) / plan_total if plan_total else None)}
     return rows, total
 
 
@@ -37,7 +47,8 @@ def charts_for(project, statuses, econ, as_of) -> dict:
         "chart_timeline": TimelineChart(tuple(_short(f"{s.milestone.number:02d} {s.milestone.event}") for s in statuses),
                                         tuple(s.milestone.date for s in statuses),
                                         tuple(s.actual for s in statuses),
-                                        tuple(s.status for s in statuses), as_of),
+                                        tuple(s.status if s.status != "not_done" else "late" for s in statuses),
+                                        as_of),
     }
 
 
@@ -46,13 +57,49 @@ def _short(text: str, width: int = 40) -> str:
 
 
 def milestone_rows(statuses) -> list[dict]:
+    """Milestone table rows; a delay in days shows wherever a milestone was late, done or not."""
     return [{"number": f"{s.milestone.number:02d}", "event": s.milestone.event,
              "planned": fmt.long_date(s.milestone.date, s.milestone.month_only),
-             "status": s.label + (f" ({s.days_late} d)" if s.status == "late" else ""),
-             "color": STATUS_COLOR[s.status], "actual": fmt.short_date(s.actual), "comment": s.comment,
-             "days": (f"{s.days_late}" if s.actual else "") if s.status == "done" else
-             (f"{s.days_late}" if s.status == "late" else "")}
+             "status": s.label_with_delay,
+             "color": DONE_LATE_COLOR if s.status == "done" and s.delayed else STATUS_COLOR[s.status],
+             "actual": fmt.short_date(s.actual), "comment": s.comment,
+             "days": str(s.days_late) if s.delayed else ""}
             for s in statuses]
+
+
+def stale_since(project: Project, note: StatusNote | None, period_start: date, as_of: date,
+                max_days: int) -> date | None:
+    """The note's date when it is older than the reporting period, the last steering-group
+    meeting before the report date, or ``max_days``; else None."""
+    if note is None:
+        return None
+    meetings = [d for d in project.meetings.dates if d < as_of]
+    cutoff = max([period_start, as_of - timedelta(days=max_days)] + meetings[-1:])
+    return note.as_of if note.as_of < cutoff else None
+
+
+def decision_rows(note: StatusNote | None) -> list[dict]:
+    out = []
+    for item in (note.decisions if note else []):
+        matter = item if isinstance(item, Decision) else Decision(matter=item)
+        out.append({"matter": matter.matter, "proposal": matter.proposal or "Forslag til vedtak mangler.",
+                    "missing": not matter.proposal})
+    return out
+
+
+def own_effort(project: Project, data, as_of: date) -> dict:
+    """Own-effort hours registered to date against the plan (whole period and pro rata)."""
+    hours = hours_total(data, as_of)
+    planned = project.budget.own_effort_hours
+    out = {"hours": fmt.number(hours, 1), "planned": "", "text": f"{fmt.number(hours, 1)} timer registrert til nå."}
+    if planned:
+        start, end = project.period.start, project.period.end
+        share = min(max((as_of - start).days + 1, 0) / ((end - start).days + 1), 1)
+        pro_rata = Decimal(str(planned)) * Decimal(str(share))
+        out["planned"] = f"{fmt.number(planned)} timer"
+        out["text"] = (f"{fmt.number(hours, 1)} timer registrert til nå mot {fmt.number(pro_rata)} timer "
+                       f"planlagt til nå ({fmt.number(planned)} timer for hele perioden).")
+    return out
 
 
 def build(req: DocumentRequest) -> Context:
@@ -61,48 +108,78 @@ def build(req: DocumentRequest) -> Context:
     statuses = milestone_statuses(project, req.data, as_of)
     econ = economy(project, req.data, as_of)
     note = req.data.notes.note_for(as_of) if req.data is not None else None
+    findings = []
+    stale = stale_since(project, note, req.period.start, as_of, req.options.stale_note_days)
+    stale_text = f"Ikke oppdatert siden {fmt.long_date(stale)}." if stale else ""
+    if stale:
+        findings.append(finding(notes_file(project), "status.as_of",
+                                f"the latest status note is dated {stale}, older than the reporting period "
+                                f"(report date {as_of}): the report says 'ikke oppdatert siden'"))
     prog, eco, risk = progress_rag(statuses), econ.rag, risk_rag(project)
     overall = overall_rag(prog, eco, risk)
     late = [s for s in statuses if s.status == "late"]
     done = sum(s.status == "done" for s in statuses)
+    done_late = [s for s in statuses if s.status == "done" and s.delayed]
     top = max(project.risks, key=lambda r: r.factor) if project.risks else None
+
+    def assessed(value, what):
+        if not (note and value):
+            return {**rag("none"), "comment": f"{what} er ikke vurdert av prosjektleder."}
+        comment = value.comment + (f" ({stale_text.rstrip('.').lower()}.)" if stale else "")
+        return {**rag(value.rag), "comment": comment.strip()}
+
     dimensions = [
         {"name": "Fremdrift", **rag(prog),
-         "comment": f"{done} av {len(statuses)} milepæler ferdig; {len(late)} forsinket."
+         "comment": f"{done} av {len(statuses)} milepæler ferdig"
+                    + (f" ({len(done_late)} etter planlagt dato)" if done_late else "")
+                    + f"; {len(late)} forsinket."
                     + (f" Eldste forsinkelse: milepæl {late[0].milestone.number:02d}, {late[0].days_late} dager."
                        if late else "")},
         {"name": "Økonomi", **rag(eco),
          "comment": f"Regnskap {fmt.money(econ.actual_total)} mot planlagt {fmt.money(econ.planned_to_date)} "
-                    f"til nå; prognose {fmt.money(econ.forecast_total)} mot budsjett {fmt.money(econ.budget_total)}."},
-        {"name": "Kvalitet", **rag(note.quality.rag if note and note.quality else "none"),
-         "comment": note.quality.comment if note and note.quality else "Ikke vurdert av prosjektleder."},
+                    f"til nå ({fmt.signed_money(econ.actual_total - econ.planned_to_date)}); prognose "
+                    f"{fmt.money(econ.forecast_total)} mot budsjett {fmt.money(econ.budget_total)}."},
+        {"name": "Kvalitet", **assessed(note.quality if note else None, "Kvaliteten")},
         {"name": "Risiko", **rag(risk),
          "comment": f"Høyeste risikofaktor {top.factor} ({top.risk})." if top else "Ingen risikoer registrert."},
-        {"name": "Gevinster", **rag(note.benefits.rag if note and note.benefits else "none"),
-         "comment": note.benefits.comment if note and note.benefits else "Ikke vurdert av prosjektleder."},
+        {"name": "Gevinster", **assessed(note.benefits if note else None, "Gevinstene")},
     ]
     auto_text = (f"{done} av {len(statuses)} milepæler er ferdige, {len(late)} er forsinket. "
                  f"Prognosen er {fmt.money(econ.forecast_total)} mot et budsjett på {fmt.money(econ.budget_total)}.")
-    overall_block = {**rag(overall), "text": (note.summary + " " if note and note.summary else "") + auto_text}
+    summary = note.summary if note and note.summary else ""
+    if stale and summary:
+        summary = f"Prosjektleders vurdering er ikke oppdatert siden {fmt.long_date(stale)}: «{summary}»"
+    elif not summary:
+        summary = "Prosjektleder har ikke skrevet en samlet vurdering."
+    overall_block = {**rag(overall), "text": f"{summary} {auto_text}"}
     rows, total = economy_rows(econ, unit)
     deviations = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er {s.days_late} dager forsinket."
                   for s in late]
+    deviations += [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble ferdig "
+                   f"{s.days_late} dager etter planen." for s in done_late]
     if econ.unknown_categories:
         deviations.append("Regnskapet har poster i kategorier som ikke finnes i budsjettet: "
                           + ", ".join(econ.unknown_categories) + ".")
     deviations += list(note.deviations) if note else []
+    decisions = decision_rows(note)
+    for item in decisions:
+        if item["missing"]:
+            findings.append(finding(notes_file(project), "status.decisions",
+                                    f"no proposed decision (forslag til vedtak) for {item['matter']!r}"))
     horizon = as_of + timedelta(days=120)
     upcoming = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» – planlagt "
                 f"{fmt.long_date(s.milestone.date, s.milestone.month_only)}"
                 for s in statuses if s.status in ("on_track", "not_started") and s.milestone.date <= horizon]
     start = req.period.start
+    effort = own_effort(project, req.data, as_of)
+    risks = top_risks(project, req.options.top_risk_rf)
     snapshot = {"as_of": as_of.isoformat(), "as_of_text": fmt.long_date(as_of),
                 "milestones": {f"{s.milestone.number:02d}": s.label for s in statuses},
                 "overall": overall, "progress": prog, "economy": eco, "risk": risk,
                 "actual_total": econ.actual_total, "forecast_total": econ.forecast_total}
     values = {
         "doc": doc_block("Statusrapport", project.name,
-                         f"{fmt.long_date(start)} – {fmt.long_date(as_of)}", council, req.today),
+                         f"{fmt.long_date(start)} – {fmt.long_date(as_of)}", council, as_of),
         "project": project_block(project),
         "council": council_block(council),
         "as_of": fmt.long_date(as_of),
@@ -114,14 +191,17 @@ def build(req: DocumentRequest) -> Context:
                     "planned_to_date": fmt.money(econ.planned_to_date),
                     "forecast_total": fmt.money(econ.forecast_total),
                     "forecast_deviation": fmt.signed_money(econ.forecast_deviation),
-                    "hours": fmt.number(hours_total(req.data, as_of), 1)},
-        "top_risks": risk_rows(project, limit=3),
+                    "hours": effort["text"]},
+        "top_risks": risk_rows(project, risks),
+        "risk_rule": (f"Alle risikoer med risikofaktor {req.options.top_risk_rf} eller høyere"
+                      + (", og minst tre." if len(project.risks) >= 3 else ".")),
         "deviations": deviations,
-        "decisions": list(note.decisions) if note else [],
+        "decisions": decisions,
         "next_period": upcoming + (list(note.next_period) if note else []),
         "changes": describe_changes(req.previous, snapshot),
     }
     return Context(values, charts=charts_for(project, statuses, econ, as_of), snapshot=snapshot,
+                   findings=findings,
                    key_figures={"Samlet status": rag(overall)["label"],
                                 "Milepæler forsinket": str(len(late)),
                                 "Regnskap til nå": fmt.money(econ.actual_total),

@@ -35,11 +35,11 @@ def test_haugaland_cost_split_table(register, tmp_path):
     made = produce(register, "costsplit", "haugaland-velferdsteknologi", period="2015", out=tmp_path, today=TODAY)
     assert made.docx == tmp_path / "haugaland-vekst/haugaland-velferdsteknologi/costsplit-2015.docx"
     table = find_table(made.docx, "Kommune", contains="Innbyggere 1.1.2014")
-    assert table[0] == ["Kommune", "Innbyggere 1.1.2014", "Lik andel", "Etter vekt", "Sum"]
+    assert table[0] == ["Kommune", "Innbyggere 1.1.2014", "Lik andel", "Etter vekt", "Sum", "Andel"]
     rows = {r[0]: r[1:] for r in table[1:]}
-    assert rows["Haugesund"] == [n("36 099"), n("12 360"), n("89 359"), n("101 719")]
-    assert rows["Utsira"] == [n("211"), n("12 360"), n("522"), n("12 882")]
-    assert rows["Sum"] == [n("116 507"), n("123 600"), n("288 400"), n("412 000")]
+    assert rows["Haugesund"][:4] == [n("36 099"), n("12 360"), n("89 359"), n("101 719")]
+    assert rows["Utsira"][:4] == [n("211"), n("12 360"), n("522"), n("12 882")]
+    assert rows["Sum"] == [n("116 507"), n("123 600"), n("288 400"), n("412 000"), "100,0" + NB + "%"]
     text = all_text(made.docx)
     assert "30 % fordeles likt".replace(" %", NB + "%") in text
     assert f"2015: 412{NB}000{NB}kr" in text
@@ -70,14 +70,15 @@ def test_status_report(register, tmp_path):
     milestones = find_table(made.docx, "Nr")
     by_nr = {r[0]: r for r in milestones[1:]}
     assert by_nr["01"][2:5] == ["oktober 2015", "Ferdig", "15.10.2015"]
-    assert by_nr["05"][3] == "Forsinket (15 d)"
+    assert by_nr["05"][3] == "Forsinket 15 dager"
     assert by_nr["07"][3] == "Ikke startet"
     dims = {r[0]: r[1] for r in find_table(made.docx, "Område")[1:]}
     assert dims == {"Fremdrift": "Gul", "Økonomi": "Gul", "Kvalitet": "Grønn", "Risiko": "Ikke vurdert",
                     "Gevinster": "Gul"}
     economy = find_table(made.docx, "År")
-    assert economy[1][:4] == ["2015", "Prosjektkostnader", n("1 211 321"), n("317 261")]
-    assert economy[1][4].endswith(n("894 060")) and economy[1][5].endswith("73,8" + NB + "%")
+    # 2015 is over by the report date, so the plan to date is the whole year's budget
+    assert economy[1] == ["2015", "Prosjektkostnader", n("1 211 321"), n("1 211 321"), n("317 261"),
+                          "\u2212" + n("894 060"), "\u221273,8" + NB + "%"]
     text = all_text(made.docx)
     assert "Milepæl 05 «Vurdere om prosjektet er i rute» er 15 dager forsinket." in text
     assert "Ta stilling til om anskaffelse av responssenter" in text
@@ -117,10 +118,11 @@ def test_final_report(register, tmp_path):
     goals = find_table(made.docx, "Mål")
     assert goals[1][0].startswith("Innbyggerne skal motta")
     fin = find_table(made.docx, "Kilde")
-    assert fin[1] == ["Skjønnsmidler", n("1 400"), "401"]
+    assert fin[1] == ["Skjønnsmidler", "2019/1234 (eksempel)", n("1 400 000"), n("1 400 000"), n("400 500"),
+                      n("999 500"), "Tilbakebetales"]
     text = all_text(made.docx)
     assert "Søknad om videreføring sendes Statsforvalteren i Innlandet." in text
-    assert "5. Regnskap og finansiering (i 1000 kr)" in text
+    assert "Regnskap mot budsjett (i 1000 kr)" in text
 
 
 def test_usage_report(register, tmp_path):
@@ -129,7 +131,7 @@ def test_usage_report(register, tmp_path):
     table = find_table(made.docx, "Prosjekt")
     row = table[1]
     assert row[0] == "Smart velferdsregion Nord-Gudbrandsdal"
-    assert row[2:6] == [n("1 400 000"), n("198 000"), n("1 202 000"), "Overføres"]
+    assert row[2:6] == [n("1 400 000"), n("198 000"), n("1 202 000"), "Søkes overført"]
     assert table[-1][:5] == ["Sum", "", n("1 400 000"), n("198 000"), n("1 202 000")]
 
 

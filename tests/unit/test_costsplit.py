@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grantflow.costsplit import allocate, largest_remainder, municipal_amount, split
+from grantflow.costsplit import allocate, largest_remainder, municipal_amount, municipal_part, split
 from grantflow.errors import UserError
 from grantflow.register import open_register
 
@@ -44,13 +44,61 @@ def test_haugaland_2016_matches_seed(register):
         assert abs(share.weighted - SEED_2016[share.municipality]) <= 5, share
 
 
+def _plan(project_id: str) -> dict:
+    """The project's budget read straight from its YAML file (independent of the models)."""
+    import yaml
+    from ..conftest import CONFIG
+    return yaml.safe_load((CONFIG / "projects" / f"{project_id}.yaml").read_text(encoding="utf-8"))["budget"]
+
+
 def test_default_amount_comes_from_financing(register):
     haug = register.project("haugaland-velferdsteknologi")
-    assert municipal_amount(haug, 2015) == 412_000           # the plan's municipal line
+    assert municipal_amount(haug, 2015) == 412_000           # the plan's municipal line, as written
+    assert municipal_amount(haug, 2016) == 1_123_000
     erp = register.project("kongsbergregionen-erp")
     assert municipal_amount(erp, 2014) == 1_400_000          # the rest: costs minus other sources
+
+
+def test_nord_gudbrandsdal_municipal_part_is_costs_minus_external_financing(register):
+    """Seed 001 finances 1 800 of 1 800 (in 1000 kr): the municipalities are billed nothing.
+
+    Recomputed from the YAML: costs − every financing line that is not the municipalities' or
+    own effort, over the whole period, in kroner.
+    """
+    plan = _plan("smart-velferdsregion-nord-gudbrandsdal")
+    unit = plan.get("unit", 1)
+    costs = sum(v for line in plan["costs"] for v in line["amounts"].values()) * unit
+    external = sum(v for line in plan["financing"] if line.get("kind") not in ("kommunene", "egeninnsats")
+                   for v in line.get("amounts", {}).values()) * unit
+    assert (costs, external) == (1_800_000, 1_800_000)
     ng = register.project("smart-velferdsregion-nord-gudbrandsdal")
-    assert municipal_amount(ng, 2020) == 900_000              # 1000-kr budget converted to kroner
+    part = municipal_part(ng)
+    assert part.total == max(costs - external, 0) == 0
+    assert part.by_year == {2019: 0, 2020: 0}
+    assert part.balanced
+    for year in (2019, 2020, 2021):
+        result = allocate(register.council_of(ng), ng, year)      # used to fail: "negative amount"
+        assert result.total == 0 and all(s.total == 0 for s in result.shares)
+
+
+def test_rest_is_spread_over_the_years_by_cost_and_never_negative(register):
+    """A municipal 'rest' line: costs − external financing over the whole period, by cost."""
+    erp = register.project("kongsbergregionen-erp").model_copy(deep=True)
+    from grantflow.models import FinancingLine
+    # External money all booked in the first year (as seed 001 does): the rest is still spread by cost.
+    erp.budget.financing.insert(0, FinancingLine(source="Tilskudd", kind="tilskudd", amounts={2013: 1_000_000}))
+    part = municipal_part(erp)
+    plan = _plan("kongsbergregionen-erp")
+    cost = {y: sum(l["amounts"].get(y, 0) for l in plan["costs"]) for y in (2013, 2014)}
+    rest = sum(cost.values()) - 1_000_000
+    assert part.total == rest
+    assert all(v >= 0 for v in part.by_year.values())
+    # proportional to cost, to the krone
+    assert abs(part.by_year[2014] - rest * cost[2014] / sum(cost.values())) < 1
+    # overfinanced: nothing to bill in any year, and the gap says by how much
+    erp.budget.financing[0].amounts = {2013: 6_000_000}
+    over = municipal_part(erp)
+    assert over.by_year == {2013: 0, 2014: 0} and over.gap == 6_000_000 - sum(cost.values())
 
 
 def test_non_participants_pay_nothing(register):

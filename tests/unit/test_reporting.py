@@ -64,7 +64,7 @@ def test_grant_usage_unused_and_disposition(register):
     data = collect(register, project)
     (usage,) = grant_usage(project, data, 2019)
     assert usage.granted == 1_400_000 and usage.spent == 198_000 and usage.unused == 1_202_000
-    assert usage.disposition == "Overføres"          # the project runs into 2020
+    assert usage.disposition == "Søkes overført"     # the project runs into 2020: a request
     haug = register.project("haugaland-velferdsteknologi")
     (h,) = grant_usage(haug, collect(register, haug), 2017)
     assert h.disposition in ("Tilbakebetales", "–")
