@@ -198,7 +198,7 @@ class Milestone(Model):
     number: int = Field(ge=0)
     date: Day
     month_only: bool = Field(False, description="True when the plan gives only a month.")
-    event: str
+    event: Line
 
     @model_validator(mode="before")
     @classmethod

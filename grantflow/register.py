@@ -118,7 +118,7 @@ def _load_items(folder: Path, model: type[BaseModel], kind: str, register: Regis
         try:
             doc = load_yaml(path, shown)
         except UserError as exc:
-            findings.append(Finding("error", shown, exc.line, "", exc.message))
+            findings.append(Finding("error", shown, exc.line, exc.field or "", exc.message))
             continue
         if not isinstance(doc.data, dict):
             findings.append(Finding("error", shown, 1, "", f"expected a mapping of {kind} fields"))

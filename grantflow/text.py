@@ -50,7 +50,10 @@ def bad_character(text: str) -> str | None:
     """The first character that cannot stand in a document (XML 1.0) or a table cell, or None.
     Tab, LF and CR are allowed in free text; names are checked by ``one_line`` as well."""
     match = _NOT_IN_DOCUMENTS.search(text)
-    return f"U+{ord(match.group()):04X}" if match else None
+    if not match:
+        return None
+    ch = match.group()
+    return f"U+{ord(ch):04X}" + (f" {LINE_BREAKS[ch]}" if ch in LINE_BREAKS else "")
 
 
 def one_line(text: str) -> str:

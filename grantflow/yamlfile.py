@@ -19,7 +19,6 @@ import yaml
 
 from .errors import UserError
 from .numbers import echo
-from .text import bad_character
 
 Path_ = tuple[Any, ...]
 # libyaml's C parser when PyYAML was built with it (about 7x faster, same marks and errors).
@@ -159,25 +158,6 @@ def _walk(node: yaml.Node, loader, path: Path_, lines: dict[Path_, int]) -> None
             _walk(item, loader, path + (index,), lines)
 
 
-def _check_text(data: Any, path: Path_, lines: dict[Path_, int], file: str) -> None:
-    """Refuse text with control characters (written as escapes such as "\\x01"): no document
-    can hold them."""
-    stack = [(data, path)]
-    while stack:
-        value, where = stack.pop()
-        if isinstance(value, str):
-            bad = bad_character(value)
-            if bad:
-                located = LocatedYaml(file, None, lines)
-                raise UserError(f"text contains the control character {bad}, which no document can hold",
-                                file=file, line=located.line_of(where))
-        elif isinstance(value, dict):
-            stack.extend((v, where + (k,)) for k, v in value.items())
-            stack.extend((k, where + (k,)) for k in value if isinstance(k, str))
-        elif isinstance(value, list):
-            stack.extend((v, where + (i,)) for i, v in enumerate(value))
-
-
 def is_yaml(path: Path) -> bool:
     """``.yaml`` or ``.yml`` in any case."""
     return path.suffix.lower() in (".yaml", ".yml")
@@ -215,7 +195,6 @@ def load_yaml(path: str | Path, display: str | None = None) -> LocatedYaml:
             _check_duplicates(node, loader, file)
             data = loader.construct_document(node)
             _walk(node, loader, (), lines)
-            _check_text(data, (), lines, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
