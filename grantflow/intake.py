@@ -288,13 +288,23 @@ def _progress_xlsx(rows: list[dict]) -> bytes:
 
 def plan_import(register: Register, path: Path, *, now: datetime | None = None) -> ImportResult:
     """Read and check a returned workbook; the changes it would make (nothing is written)."""
-    now = now or datetime.now().astimezone().replace(microsecond=0)
     shown = display_path(path)
     content = read_workbook(path, shown)
-    result = ImportResult(shown, content.project.get("id") or content.meta.get("project"))
-    result.findings += content.findings
     if content.meta.get("kind") == "blank":
         raise UserError("this is a workbook for a new project: use 'grantflow new-project'", file=shown)
+    return plan_content(register, content, path.read_bytes(), now=now)
+
+
+def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
+                 now: datetime | None = None) -> ImportResult:
+    """Check what a workbook (or the status form) says and plan the changes to the files.
+
+    ``source``: the bytes it came as, recorded (as a hash) in the import log.
+    """
+    now = now or datetime.now().astimezone().replace(microsecond=0)
+    shown = content.file
+    result = ImportResult(shown, content.project.get("id") or content.meta.get("project"))
+    result.findings += content.findings
     project_id = result.project
     if not project_id or project_id not in register.projects:
         known = ", ".join(sorted(register.projects))
@@ -399,8 +409,8 @@ def plan_import(register: Register, path: Path, *, now: datetime | None = None) 
     if note is not None:
         _note_change(register, merged, note, changes, result)
     if merged != current:
-        source = register.source("project", merged.id)
-        file = Path(source.file) if source else register.root / "projects" / f"{merged.id}.yaml"
+        located = register.source("project", merged.id)
+        file = Path(located.file) if located else register.root / "projects" / f"{merged.id}.yaml"
         if not file.is_absolute():
             file = Path(os.getcwd()) / file
         text = file.read_text(encoding="utf-8")
@@ -408,7 +418,7 @@ def plan_import(register: Register, path: Path, *, now: datetime | None = None) 
         _change(file, new_text.encode("utf-8"), changes)
     if changes:
         log = register.data_path(f"data/{merged.id}/innlesinger.csv")
-        _change(log, _log_bytes(log, now, result.reported_by, shown, path, changes), changes)
+        _change(log, _log_bytes(log, now, result.reported_by, shown, source, changes), changes)
     result.changes = changes
     return result
 
@@ -465,9 +475,9 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
     _change(path, new_text.encode("utf-8"), changes)
 
 
-def _log_bytes(log: Path, now: datetime, who: str, shown: str, source: Path, changes: list[FileChange]) -> bytes:
+def _log_bytes(log: Path, now: datetime, who: str, shown: str, source: bytes, changes: list[FileChange]) -> bytes:
     old = log.read_bytes() if log.exists() else "Tidspunkt;Rapportert av;Arbeidsbok;SHA-256;Endret\n".encode()
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(source).hexdigest()[:16]
     out = io.StringIO()
     csv.writer(out, delimiter=";", lineterminator="\n").writerow(
         [now.isoformat(), who, Path(shown).name, digest, ", ".join(c.path.name for c in changes)])

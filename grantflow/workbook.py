@@ -38,6 +38,7 @@ from .models import (Activity, Assessment, Deadline, FinancingLine, Funder, Gran
 
 FORMAT_VERSION = 1
 MAX_BYTES = 20 * 1024 * 1024
+MAX_UNPACKED = 200 * 1024 * 1024     # a zip bomb is refused before openpyxl parses it
 META = "_grantflow"
 LISTS = "_lister"
 SUM = "Sum"
@@ -1033,7 +1034,7 @@ def _read_input(wb, content: WorkbookContent) -> None:
 
 def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     """Read a returned workbook; what cannot be read becomes findings (UserError if not a workbook)."""
-    from zipfile import BadZipFile
+    from zipfile import BadZipFile, ZipFile
 
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
@@ -1046,6 +1047,14 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     if size > MAX_BYTES:
         raise UserError(f"the workbook is too large ({size // 1_000_000} MB; at most {MAX_BYTES // 1_000_000} MB)",
                         file=shown)
+    try:
+        with ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (BadZipFile, OSError):
+        raise UserError("not an Excel workbook (.xlsx): not a zip archive", file=shown) from None
+    if unpacked > MAX_UNPACKED:
+        raise UserError(f"the workbook unpacks to {unpacked // 1_000_000} MB (at most {MAX_UNPACKED // 1_000_000} MB "
+                        f"is read)", file=shown)
     try:
         wb = load_workbook(path, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:

@@ -7,7 +7,6 @@ call is per year (a round), never the sum over the whole plan.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from .. import fmt
@@ -67,7 +66,7 @@ def own_effort_text(project: Project, rate_default) -> tuple[str, int | None]:
     if rate is None:
         return text + " (verdi i kroner ikke beregnet: timesats er ikke angitt).", None
     value = kr(Decimal(str(hours)) * Decimal(str(rate)))
-    source = "" if budget.own_effort_rate is not None else " (timesats fra grantflow-innstillingene)"
+    source = "" if budget.own_effort_rate is not None else " (regionrådets standard timesats)"
     return f"{text} à {fmt.money(rate)} = {fmt.money(value)}{source}.", value
 
 

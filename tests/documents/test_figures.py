@@ -269,8 +269,8 @@ def test_haugaland_final_report_states_unused_skjonnsmidler_in_kroner(documents)
     assert (granted, used, unused) == (400_000, 320_261, 79_739)
     path = documents[("final", HAUG)]
     text = all_text(path)
-    assert (f"Av tilsagnet fra Fylkesmannen i Rogaland (skjønnsmidler) (saksnr. 2015/4711 (eksempel)) på "
-            f"{money(granted)} er {money(used)} brukt. Ubrukt beløp, {money(unused)}, tilbakebetales.") in text
+    assert (f"Fylkesmannen i Rogaland (skjønnsmidler), saksnr. 2015/4711 (eksempel): tilsagn {money(granted)}, "
+            f"brukt {money(used)}. Ubrukt beløp, {money(unused)}, tilbakebetales.") in text
     row = next(r for r in find_table(path, "Kilde") if r[0] == "Fylkesmannens skjønnsmidler")
     assert row[3:7] == [num(granted), num(used), num(unused), "Tilbakebetales"]
     assert "2015/4711 (eksempel)" in text                      # case reference

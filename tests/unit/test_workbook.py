@@ -247,6 +247,18 @@ def test_amount_written_as_text_goes_through_the_number_reader(scratch_config, t
     assert import_workbook(scratch_config, path, now=NOW).changes == []
 
 
+def test_zip_bomb_is_refused_before_parsing(scratch_config, tmp_path, capsys):
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * (210 * 1024 * 1024))
+    assert path.stat().st_size < 2_000_000
+    assert main(["--config", str(scratch_config), "import", str(path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unpacks to" in err[0]
+
+
 def test_not_a_workbook_is_one_line(scratch_config, tmp_path, capsys):
     for name, payload in (("x.xlsx", b"\x00\xffnot a zip"), ("y.xlsx", b"PK\x03\x04garbage")):
         path = tmp_path / name
@@ -336,3 +348,26 @@ def test_inbox_imports_and_sorts_returned_workbooks(scratch_config, tmp_path):
     assert rejected and "unknown status 'tja'" in rejected[0].read_text(encoding="utf-8")
     assert [p.name for p in inbox.glob("*.xlsx")] == ["~$svar.xlsx"]
     assert process_inbox(scratch_config, now=NOW) == []
+
+
+def test_a_workbook_saved_by_libreoffice_imports_unchanged(scratch_config, tmp_path):
+    """Not everyone has Excel: LibreOffice Calc's re-saved workbook must read back the same."""
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    register = open_register(scratch_config)
+    source = _workbook(register, HAUG, tmp_path / "src.xlsx", date(2016, 10, 7))
+    profile = tmp_path / "lo-profile"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+                    "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "out"), str(source)],
+                   capture_output=True, timeout=300)
+    saved = tmp_path / "out" / "src.xlsx"
+    if not saved.exists():
+        pytest.skip("LibreOffice Calc is not installed (libreoffice-calc-nogui)")
+    assert saved.read_bytes() != source.read_bytes()
+    content = read_workbook(saved)
+    assert Project.model_validate(content.project) == register.project(HAUG)
+    result = import_workbook(scratch_config, saved, now=NOW)
+    assert result.ok and result.changes == []

@@ -1,0 +1,143 @@
+"""The period's input as a form: what the project leader answers in the Prefect UI.
+
+``StatusForm`` is a plain pydantic model (the flow wraps it in a RunInput so the UI renders it);
+``initial_form`` pre-fills it with the last values, exactly what the workbook's input sheets hold;
+``plan_form`` checks an answer and plans the same file changes as a returned workbook, through the
+same code (``intake.plan_content``), so both ways write, validate and record who/when alike.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .intake import ImportResult, plan_content, progress_rows
+from .models import ProjectNotes
+from .data import read_notes
+from .register import Register
+from .workbook import EXPLAIN, RAG_LABELS, STATUS_CHOICES, WorkbookContent, project_data
+
+Status = Literal["ikke startet", "pågår", "ferdig", "utsatt", "avlyst"]
+Rag = Literal["grønn", "gul", "rød"]
+FORM_NAME = "skjema"
+
+
+class _Form(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MilestoneAnswer(_Form):
+    number: int = Field(description="Milepælens nummer (fra planen).")
+    event: str = Field("", description="Hendelse (fra planen; endres ikke her).")
+    planned: date | None = Field(None, description="Planlagt dato (fra planen).")
+    status: Status | None = Field(None, description="Status nå.")
+    actual: date | None = Field(None, description="Faktisk dato, når milepælen er nådd.")
+    comment: str = Field("", description="Kort kommentar.")
+
+
+class Deviation(_Form):
+    text: str = Field(description="Avviket.")
+    explanation: str = Field("", description="Forklaring.")
+
+
+class DecisionNeeded(_Form):
+    text: str = Field(description="Saken styringsgruppen må ta stilling til.")
+    proposal: str = Field("", description="Forslag til vedtak.")
+
+
+class StatusForm(_Form):
+    """Statusrapportering for perioden: det prosjektlederen melder (resten beregnes)."""
+
+    milestones: list[MilestoneAnswer] = Field(default_factory=list, description="Milepælstatus.")
+    summary: str = Field("", description="Oppsummering: status i noen setninger.")
+    quality: Rag | None = Field(None, description="Kvalitet: grønn, gul eller rød.")
+    quality_comment: str = Field("", description="Kvalitet – kommentar.")
+    benefits: Rag | None = Field(None, description="Gevinster: grønn, gul eller rød.")
+    benefits_comment: str = Field("", description="Gevinster – kommentar.")
+    results: str = Field("", description="Resultater så langt.")
+    deviations: list[Deviation] = Field(default_factory=list, description="Avvik med forklaring.")
+    decisions: list[DecisionNeeded] = Field(default_factory=list,
+                                            description="Beslutninger styringsgruppen må ta, med forslag til vedtak.")
+    next_period: list[str] = Field(default_factory=list, description="Plan for neste periode.")
+    reported_by: str = Field("", description="Hvem som svarer (navn).")
+
+
+def _split(text: str, marker: str) -> tuple[str, str]:
+    head, _, tail = text.partition(marker)
+    return head, tail
+
+
+def initial_form(register: Register, project_id: str, as_of: date) -> StatusForm:
+    """The form pre-filled with the plan, the progress so far and the last status note."""
+    project = register.project(project_id)
+    rows = {row["number"]: row for row in progress_rows(register, project)}
+    notes = ProjectNotes()
+    if project.data.notes and register.data_path(project.data.notes).exists():
+        notes, _ = read_notes(register.data_path(project.data.notes))
+    last = notes.note_for(as_of) or (notes.status[-1] if notes.status else None)
+    milestones = []
+    for ms in project.milestones:
+        row = rows.get(ms.number, {})
+        status = (row.get("status") or "").casefold()
+        milestones.append(MilestoneAnswer(number=ms.number, event=ms.event, planned=ms.date,
+                                          status=status if status in STATUS_CHOICES else None,
+                                          actual=row.get("actual"), comment=row.get("comment") or ""))
+    form = StatusForm(milestones=milestones, reported_by=(last.reported_by if last else "") or project.leader.name)
+    if last is not None:
+        form.summary, form.results = last.summary, last.results
+        if last.quality:
+            form.quality, form.quality_comment = RAG_LABELS[last.quality.rag], last.quality.comment
+        if last.benefits:
+            form.benefits, form.benefits_comment = RAG_LABELS[last.benefits.rag], last.benefits.comment
+        form.deviations = [Deviation(text=a, explanation=b)
+                           for a, b in (_split(t, EXPLAIN["deviations"]) for t in last.deviations)]
+        form.decisions = [DecisionNeeded(text=a, proposal=b)
+                          for a, b in (_split(t, EXPLAIN["decisions"]) for t in last.decisions)]
+        form.next_period = list(last.next_period)
+    return form
+
+
+def _content(register: Register, project_id: str, form: StatusForm, as_of: date,
+             base: StatusForm | None) -> WorkbookContent:
+    project = register.project(project_id)
+    back = {v: k for k, v in RAG_LABELS.items()}
+    note: dict = {"as_of": as_of, "summary": form.summary, "results": form.results,
+                  "reported_by": form.reported_by}
+    for key, rag, comment in (("quality", form.quality, form.quality_comment),
+                              ("benefits", form.benefits, form.benefits_comment)):
+        if rag:
+            note[key] = {"rag": back[rag], "comment": comment}
+    note["deviations"] = [d.text + (EXPLAIN["deviations"] + d.explanation if d.explanation else "")
+                          for d in form.deviations if d.text]
+    note["decisions"] = [d.text + (EXPLAIN["decisions"] + d.proposal if d.proposal else "")
+                         for d in form.decisions if d.text]
+    note["next_period"] = [t for t in form.next_period if t.strip()]
+    progress = [{"number": m.number, "status": m.status or "", "actual": m.actual, "comment": m.comment,
+                 "_row": index}
+                for index, m in enumerate(form.milestones, start=1) if m.status or m.actual or m.comment]
+    base_rows = [{"number": m.number, "status": m.status or "", "actual": m.actual.isoformat() if m.actual else None,
+                  "comment": m.comment} for m in (base.milestones if base else []) if m.status or m.actual or m.comment]
+    meta = {"format": 1, "kind": "form", "project": project_id, "as_of": as_of.isoformat(),
+            "made": as_of.isoformat(), "progress": base_rows if base is not None else None}
+    content = WorkbookContent(FORM_NAME, meta, project_data(project), progress, note)
+    for index, m in enumerate(form.milestones, start=1):
+        content.where[("milestones", index)] = ("milestones", index, "status")
+    for key in ("summary", "results", "reported_by", "as_of"):
+        content.where[("note", key)] = ("summary" if key == "as_of" else key, None, key)
+    return content
+
+
+def plan_form(register: Register, project_id: str, form: StatusForm, as_of: date, *,
+              base: StatusForm | None = None, now: datetime | None = None) -> ImportResult:
+    """Check a submitted form and plan the changes (apply them with ``intake.apply``).
+
+    ``base``: the form as it was offered (so progress changed meanwhile in the data file is kept).
+    """
+    content = _content(register, project_id, form, as_of, base)
+    if content.meta.get("progress") is None:
+        content.meta.pop("progress")
+    source = json.dumps(form.model_dump(mode="json"), ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return plan_content(register, content, source, now=now)
