@@ -33,7 +33,7 @@ def call_for(project: Project, year: int) -> str:
     if not found:
         return "Ikke angitt i prosjektets frister"
     when, text, name = found[-1]
-    return f"{text or 'Søknad'} ({name}), søknadsfrist {fmt.long_date(when)}"
+    return f"{text or 'Søknad'} – {name}; søknadsfrist {fmt.long_date(when)}"
 
 
 def milestone_notes(project: Project) -> list[str]:

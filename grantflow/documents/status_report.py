@@ -116,6 +116,10 @@ def build(req: DocumentRequest) -> Context:
         findings.append(finding(notes_file(project), "status.as_of",
                                 f"the latest status note is dated {stale}, older than the reporting period "
                                 f"(report date {as_of}): the report says 'ikke oppdatert siden'"))
+    if note is None:
+        findings.append(finding(notes_file(project), "status",
+                                f"no status note dated on or before {as_of}: quality, benefits and the overall "
+                                "assessment are shown as not assessed"))
     prog, eco, risk = progress_rag(statuses), econ.rag, risk_rag(project)
     overall = overall_rag(prog, eco, risk)
     late = [s for s in statuses if s.status == "late"]
