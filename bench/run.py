@@ -1,30 +1,40 @@
-"""grantflow benchmarks: the pipeline against the raw floor, measured in one run.
+"""grantflow benchmarks: each figure against a baseline measured in the same run.
 
-    python bench/run.py                 # full: 50 councils x 20 projects, 1 000 status reports
-    python bench/run.py --quick         # small: 5 x 20 projects, 100 status reports (a few minutes)
+    python bench/run.py                 # full: 1 000 status reports (and 100), ~30-40 min on 2 cores
+    python bench/run.py --n 300         # 300 and 30 status reports
+    python bench/run.py --quick         # 100 and 10 status reports (a few minutes)
 
-Synthetic data (each project: 20 milestones, 2 000 ledger rows) is written to bench/.data/.
-Every measurement runs in its own process so peak memory (max RSS, worker processes included)
-belongs to that measurement alone. Printed: each figure, and ratios against baselines measured
-in the same run:
-- floor: a bare loop that builds the same contexts and renders the same documents with
-  docxtpl directly (grantflow's builders and renderer, no Prefect, no records);
+Synthetic data (1 000 projects in 50 councils, each with 20 milestones and 2 000 ledger rows, plus
+one shared 1 M-row ledger export) is written once to bench/.data/. Every measurement runs in its
+own process so peak memory (max RSS, worker processes included) belongs to that measurement alone.
+Where a figure is a comparison, A and B are interleaved (A B A B ...) and medians are printed.
+- render: one document, grantflow's renderer (Word-native charts) against the raw floor (a bare
+  docxtpl render + save of the same template with an already-built context, no charts), and the
+  matplotlib PNG charts the renderer used before;
+- floor: a bare loop with grantflow's builders and renderer (no Prefect, no records);
 - pipeline: the batch flow on the embedded Prefect server with 1 worker process, and with 2;
 - growth: peak memory at N vs N/10 documents;
 - ingestion: ledger CSV rows to per-project/category/year sums, grantflow's reader (with its
-  parsing and validation) against bare pandas read_csv + groupby.
+  parsing and validation) against bare pandas read_csv + groupby, pandas on pyarrow's parser, and
+  pyarrow's own reader and group_by;
+- interactive: `grantflow render status P` cold in a new process; PDF one LibreOffice start per
+  document against one start for many with the profile kept; a 20-row milestone file and the
+  milestone-status lookups against bare reads.
 No assertion fails the run: targets are printed beside the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -203,10 +213,12 @@ def measure_prefect_start() -> dict:
     return {"first_flow": first, "empty_flow": second}
 
 
-def measure_ingestion(config: Path, n: int) -> dict:
+def measure_ingestion(config: Path, n: int, rounds: int = 5) -> dict:
     """Ledger rows to per-project/category/year sums: grantflow's reader (parsing and validation)
-    against bare pandas, on one shared 1 M-row export and on per-project files."""
+    against bare pandas, pandas on pyarrow's parser and pyarrow alone; on one shared 1 M-row
+    export and on per-project files. Interleaved, medians."""
     import pandas as pd
+    import pyarrow.csv as pacsv
 
     from grantflow.data import read_ledger
     from grantflow.register import open_register
@@ -214,30 +226,189 @@ def measure_ingestion(config: Path, n: int) -> dict:
     keys = ["Prosjekt", "År", "Kategori"]
     shared = config.parent / "shared-ledger.csv"
     register = open_register(config)
-    files = [config / register.projects[p].data.ledger for p in sorted(register.projects)[:n]]
+    files = [register.data_path(register.projects[p].data.ledger) for p in sorted(register.projects)[:n]]
     out = {}
-    for label, runs in (("shared", 3), ("files", 3)):
-        best_bare = best_ours = float("inf")
-        for _ in range(runs):
-            start = time.perf_counter()
-            if label == "shared":
-                bare = pd.read_csv(shared, sep=";", decimal=",").groupby(keys)["Beløp"].sum()
-            else:
-                bare = pd.concat([pd.read_csv(f, sep=";", decimal=",").groupby(keys[1:])["Beløp"].sum()
-                                  for f in files])
-            best_bare = min(best_bare, time.perf_counter() - start)
-            start = time.perf_counter()
-            if label == "shared":
-                ours = read_ledger(shared).frame.groupby(keys)["Beløp"].sum()
-            else:
-                ours = pd.concat([read_ledger(f).frame.groupby(keys[1:])["Beløp"].sum() for f in files])
-            best_ours = min(best_ours, time.perf_counter() - start)
+
+    def arrow(path, by):
+        table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=";"),
+                               convert_options=pacsv.ConvertOptions(decimal_point=","))
+        return table.group_by(by).aggregate([("Beløp", "sum")])
+
+    for label in ("shared", "files"):
+        if label == "shared":
+            funcs = {
+                "bare": lambda: pd.read_csv(shared, sep=";", decimal=",").groupby(keys)["Beløp"].sum(),
+                "pandas_arrow": lambda: pd.read_csv(shared, sep=";", decimal=",", engine="pyarrow")
+                .groupby(keys)["Beløp"].sum(),
+                "arrow": lambda: arrow(shared, keys),
+                "ours": lambda: read_ledger(shared).frame.groupby(keys)["Beløp"].sum()}
+        else:
+            funcs = {
+                "bare": lambda: pd.concat([pd.read_csv(f, sep=";", decimal=",").groupby(keys[1:])["Beløp"].sum()
+                                           for f in files]),
+                "pandas_arrow": lambda: pd.concat([pd.read_csv(f, sep=";", decimal=",", engine="pyarrow")
+                                                   .groupby(keys[1:])["Beløp"].sum() for f in files]),
+                "arrow": lambda: [arrow(f, keys[1:]) for f in files],
+                "ours": lambda: pd.concat([read_ledger(f).frame.groupby(keys[1:])["Beløp"].sum() for f in files])}
+        bare, ours = funcs["bare"](), funcs["ours"]()
+        medians = interleaved(funcs, rounds if label == "shared" else max(rounds // 2, 1))
         rows = sum(1 for _ in open(shared, encoding="utf-8")) - 1 if label == "shared" else \
             sum(sum(1 for _ in open(f, encoding="utf-8")) - 1 for f in files)
         out[label] = {"rows": rows, "files": 1 if label == "shared" else len(files), "groups": len(bare),
-                      "bare": best_bare, "ours": best_ours,
-                      "same_sums": bool(abs(float(ours.sum()) - float(bare.sum())) < 1.0)}
+                      **medians, "same_sums": bool(abs(float(ours.sum()) - float(bare.sum())) < 1.0)}
     return out
+
+
+def interleaved(funcs: dict, rounds: int) -> dict:
+    """Run each function once per round, in turn (A B C A B C ...); the median seconds of each."""
+    times = {name: [] for name in funcs}
+    for _ in range(rounds):
+        for name, fn in funcs.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _contexts(config: Path, n: int):
+    from datetime import date
+
+    from grantflow.data import collect
+    from grantflow.documents import KINDS
+    from grantflow.documents.common import DocumentRequest
+    from grantflow.documents.render import templates_dir
+    from grantflow.register import open_register
+    from grantflow.reporting import ReportPeriod
+
+    register = open_register(config)
+    kind = KINDS["status"]
+    as_of = date.fromisoformat(AS_OF)
+    out = []
+    for pid in sorted(register.projects)[:n]:
+        project = register.projects[pid]
+        council = register.councils[project.council]
+        request = DocumentRequest("status", council, project, ReportPeriod(AS_OF, project.period.start, as_of),
+                                  as_of, as_of, data=collect(register, project))
+        out.append((request, kind.build(request)))
+    return register, templates_dir() / kind.template, out
+
+
+def measure_render(config: Path, n: int, rounds: int = 5) -> dict:
+    """Per document: grantflow's renderer against the raw floor (bare docxtpl render + save of the
+    same template, context already built, no charts); also the PNG (matplotlib) charts."""
+    from docxtpl import DocxTemplate
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from grantflow.documents import render as render_module
+    from grantflow.documents.charts import native_chart
+    from grantflow.documents.common import clean
+
+    _, template, built = _contexts(config, n)
+    contexts = [ctx for _, ctx in built]
+    raw_values = [dict(clean(ctx.values), **{key: "" for key in ctx.charts}) for ctx in contexts]
+    template_bytes = template.read_bytes()
+
+    def ours():
+        for ctx in contexts:
+            render_module.render_docx(template, ctx)
+
+    def raw():
+        for values in raw_values:
+            tpl = DocxTemplate(io.BytesIO(template_bytes))
+            tpl.render(values, SandboxedEnvironment(autoescape=True, undefined=StrictUndefined), autoescape=True)
+            tpl.save(io.BytesIO())
+
+    def png():
+        real = render_module.native_chart
+        render_module.native_chart = lambda chart: None
+        try:
+            for ctx in contexts:
+                render_module.render_docx(template, ctx)
+        finally:
+            render_module.native_chart = real
+
+    def charts():
+        for ctx in contexts:
+            for chart in ctx.charts.values():
+                native_chart(chart)
+
+    def builders():
+        from grantflow.documents import KINDS
+
+        for request, _ in built:
+            KINDS["status"].build(request)
+
+    funcs = {"ours": ours, "raw": raw, "png": png, "charts": charts, "build": builders}
+    for fn in funcs.values():   # warm up: imports, caches
+        fn()
+    medians = interleaved(funcs, rounds)
+    size_ours = len(render_module.render_docx(template, contexts[0]))
+    return {"docs": len(contexts), "rounds": rounds, "size_ours": size_ours,
+            **{k: v / len(contexts) for k, v in medians.items()}}
+
+
+def measure_small(config: Path, rounds: int = 41) -> dict:
+    """A 20-row milestone file and the milestone-status lookups for one document, against bare reads."""
+    import csv
+    from datetime import date
+
+    import pandas as pd
+
+    from grantflow.data import collect, read_milestones
+    from grantflow.register import open_register
+    from grantflow.reporting import milestone_statuses
+
+    register = open_register(config)
+    project = register.projects[sorted(register.projects)[0]]
+    path = register.data_path(project.data.milestones)
+    data = collect(register, project)
+    as_of = date.fromisoformat(AS_OF)
+
+    def bare_csv():
+        with open(path, encoding="utf-8", newline="") as fh:
+            list(csv.reader(fh, delimiter=";"))
+
+    funcs = {"ours": lambda: read_milestones(path),
+             "pandas": lambda: pd.read_csv(path, sep=";", dtype=str, keep_default_na=False),
+             "csv": bare_csv,
+             "statuses": lambda: milestone_statuses(project, data, as_of)}
+    for fn in funcs.values():
+        fn()
+    rows = sum(1 for _ in open(path, encoding="utf-8")) - 1
+    return {"rows": rows, "milestones": len(project.milestones), **interleaved(funcs, rounds)}
+
+
+def measure_pdf(config: Path, out: Path, n: int, rounds: int = 2) -> dict:
+    """PDF per document: one LibreOffice start per document with a fresh profile (the old way)
+    against one start for all of them with the process's profile kept."""
+    from grantflow.documents import render as render_module
+
+    if render_module.soffice() is None:
+        return {"skipped": "LibreOffice not installed"}
+    _, template, built = _contexts(config, n)
+    docs = []
+    for i, (_, ctx) in enumerate(built):
+        target = out / f"doc-{i:03d}" / f"status-{AS_OF}.docx"   # same name in every folder
+        target.parent.mkdir(parents=True)
+        target.write_bytes(render_module.render_docx(template, ctx))
+        docs.append(target)
+
+    def fresh_each():
+        for doc in docs:
+            with tempfile.TemporaryDirectory() as tmp:
+                profile = Path(tmp) / "profile"
+                subprocess.run([render_module.soffice(), f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                                "--norestore", "--convert-to", "pdf", "--outdir", tmp, str(doc)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+    def batch():
+        render_module.to_pdf_many(docs)
+
+    batch()   # the kept profile is made once per process
+    medians = interleaved({"fresh": fresh_each, "batch": batch}, rounds)
+    ok = all(d.with_suffix(".pdf").read_bytes().startswith(b"%PDF") for d in docs)
+    return {"docs": len(docs), "rounds": rounds, "pdf_ok": ok, **{k: v / len(docs) for k, v in medians.items()}}
 
 
 def child(args) -> None:
@@ -250,6 +421,12 @@ def child(args) -> None:
         result = measure_pipeline(config, out, args.n, args.workers)
     elif args.measure == "prefect":
         result = measure_prefect_start()
+    elif args.measure == "render":
+        result = measure_render(config, args.n)
+    elif args.measure == "small":
+        result = measure_small(config)
+    elif args.measure == "pdf":
+        result = measure_pdf(config, out, args.n)
     else:
         result = measure_ingestion(config, args.n)
     print("RESULT " + json.dumps(result))
@@ -258,7 +435,8 @@ def child(args) -> None:
 def run_child(measure: str, config: Path, n: int, workers: int = 1) -> dict:
     out = HERE / ".data" / f"out-{measure}-{n}-{workers}"
     env = dict(os.environ, PREFECT_HOME=str(HERE / ".data" / "prefect-home"),
-               PREFECT_SERVER_ANALYTICS_ENABLED="false")
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300",
+               GRANTFLOW_LEDGER_URL=f"sqlite:///{HERE / '.data' / 'sent.db'}")
     env.pop("PREFECT_API_URL", None)
     proc = subprocess.run([sys.executable, __file__, "--child", measure, "--config", str(config), "--out", str(out),
                            "--n", str(n), "--workers", str(workers)], capture_output=True, text=True, env=env)
@@ -283,63 +461,123 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
 
 
+def measure_cold_render(config: Path, runs: int = 5) -> dict:
+    """`grantflow render status P` end to end in a new process (a new output folder each time, so
+    every run really renders), against a new Python process that only starts."""
+    from grantflow.register import open_register
+
+    pid = sorted(open_register(config).projects)[0]
+    exe = Path(sys.executable).parent / "grantflow"
+    env = dict(os.environ, GRANTFLOW_LEDGER_URL=f"sqlite:///{HERE / '.data' / 'cold-sent.db'}")
+
+    def cold():
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([str(exe), "--config", str(config), "render", "status", pid, "--as-of", AS_OF,
+                            "--out", tmp], check=True, capture_output=True, env=env)
+
+    def python():
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+
+    cold()
+    return interleaved({"cold": cold, "python": python}, runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 documents instead of 1 000")
-    parser.add_argument("--councils", type=int)
-    parser.add_argument("--per-council", type=int, default=20)
-    parser.add_argument("--milestones", type=int, default=20)
-    parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--n", type=int, help="status reports in the big batch (default 1 000)")
+    parser.add_argument("--rounds", type=int, default=0,
+                        help="interleaved rounds of the batch measurements (default 3 small, 1 big)")
+    parser.add_argument("--skip-batch", action="store_true", help="only the per-document figures")
     parser.add_argument("--child")
     parser.add_argument("--config")
     parser.add_argument("--out")
-    parser.add_argument("--n", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     if args.child:
         args.measure = args.child
         child(args)
         return
-    councils = args.councils or (5 if args.quick else 50)
-    total = councils * args.per_council
+    total = args.n or (100 if args.quick else 1000)
     small = max(total // 10, 1)
     print(f"machine: {machine()}")
     start = time.perf_counter()
-    config = make_data(HERE / ".data" / "set", councils, args.per_council, args.milestones, args.rows)
-    print(f"data: {councils} councils x {args.per_council} projects, {args.milestones} milestones and "
-          f"{args.rows} ledger rows each ({time.perf_counter() - start:.1f} s to make or reuse)")
+    config = make_data(HERE / ".data" / "set", 50, 20, 20, 2000)
+    print(f"data: 1 000 projects in 50 councils, 20 milestones and 2 000 ledger rows each, a shared 1 M-row "
+          f"ledger ({time.perf_counter() - start:.1f} s to make or reuse)")
+    figures = {"machine": machine(), "n": total}
 
-    prefect = run_child("prefect", config, 0)
-    print(f"prefect embedded server: first flow after {prefect['first_flow']:.1f} s, then an empty flow "
-          f"{prefect['empty_flow'] * 1000:.0f} ms")
+    r = figures["render"] = run_child("render", config, 6)
+    print(f"\none status report, per document (median of {r['rounds']} interleaved rounds over {r['docs']} documents):")
+    print(f"  grantflow renderer (Word-native charts): {r['ours'] * 1000:6.1f} ms   ({r['size_ours'] / 1024:.0f} KB)")
+    print(f"  raw floor (bare docxtpl render + save):  {r['raw'] * 1000:6.1f} ms")
+    print(f"  renderer with PNG charts (matplotlib):   {r['png'] * 1000:6.1f} ms")
+    print(f"  the two native charts alone:             {r['charts'] * 1000:6.1f} ms")
+    print(f"  building the context (not in either):    {r['build'] * 1000:6.1f} ms")
+    print(f"  ratio renderer / raw floor: {r['ours'] / r['raw']:.2f}  (target <= 1.5); "
+          f"PNG charts / native: {r['png'] / r['ours']:.2f}")
 
-    results = {}
-    for n in (small, total):
-        floor = run_child("floor", config, n)
-        one = run_child("pipeline", config, n, 1)
-        two = run_child("pipeline", config, n, 2)
-        results[n] = (floor, one, two)
-        print(f"\n{n} status reports")
-        print(f"  floor (bare loop, no Prefect): {floor['wall']:.1f} s, {floor['docs'] / floor['wall']:.2f} docs/s, "
-              f"peak {floor['peak_mb']:.0f} MB")
-        print(f"  pipeline, 1 worker:            {one['wall']:.1f} s, {one['docs'] / one['wall']:.2f} docs/s, "
-              f"peak {one['peak_mb']:.0f} MB, errors {one['errors']}")
-        print(f"  pipeline, 2 workers:           {two['wall']:.1f} s, {two['docs'] / two['wall']:.2f} docs/s, "
-              f"peak {two['peak_mb']:.0f} MB, errors {two['errors']}")
-        print(f"  ratio pipeline(1)/floor: {one['wall'] / floor['wall']:.2f}  (target <= 1.3)")
-        print(f"  speedup 2 workers vs 1:  {one['wall'] / two['wall']:.2f}  (target >= 1.6)")
-    f_small, one_small, _ = results[small]
-    f_big, one_big, _ = results[total]
-    print(f"\npeak memory growth {small} -> {total} docs: pipeline(1) {one_big['peak_mb'] / one_small['peak_mb']:.2f}x, "
-          f"floor {f_big['peak_mb'] / f_small['peak_mb']:.2f}x  (target <= 1.5)")
+    sm = figures["small"] = run_child("small", config, 0)
+    print(f"\nsmall data: a {sm['rows']}-row milestone file: grantflow {sm['ours'] * 1000:.2f} ms, bare pandas "
+          f"{sm['pandas'] * 1000:.2f} ms, csv module {sm['csv'] * 1000:.2f} ms (ratio to pandas "
+          f"{sm['ours'] / sm['pandas']:.1f}); milestone-status lookups for {sm['milestones']} milestones: "
+          f"{sm['statuses'] * 1000:.2f} ms per document")
 
-    ingest = run_child("ingestion", config, min(total, 500))
+    cold = figures["cold"] = measure_cold_render(config)
+    print(f"\n`grantflow render status P` cold in a new process: {cold['cold']:.2f} s (target <= 1 s); "
+          f"a new Python process alone {cold['python']:.2f} s")
+
+    pdf = figures["pdf"] = run_child("pdf", config, 6)
+    if "skipped" in pdf:
+        print(f"\nPDF: skipped ({pdf['skipped']})")
+    else:
+        print(f"\nPDF, per document ({pdf['docs']} documents, median of {pdf['rounds']} interleaved rounds): "
+              f"one LibreOffice start per document, fresh profile {pdf['fresh']:.2f} s; one start for all, "
+              f"profile kept {pdf['batch']:.2f} s (target <= 0.3 s); ratio {pdf['fresh'] / pdf['batch']:.1f}x; "
+              f"PDFs valid: {pdf['pdf_ok']}")
+
+    if not args.skip_batch:
+        prefect = figures["prefect"] = run_child("prefect", config, 0)
+        print(f"\nprefect embedded server: first flow after {prefect['first_flow']:.1f} s, then an empty flow "
+              f"{prefect['empty_flow'] * 1000:.0f} ms")
+        results = {}
+        for n in (small, total):
+            rounds = args.rounds or (3 if n == small else 1)
+            runs = {"floor": [], "one": [], "two": []}
+            for _ in range(rounds):   # interleaved: floor, 1 worker, 2 workers, floor, ...
+                runs["floor"].append(run_child("floor", config, n))
+                runs["one"].append(run_child("pipeline", config, n, 1))
+                runs["two"].append(run_child("pipeline", config, n, 2))
+            med = {k: {"wall": statistics.median(x["wall"] for x in v), "peak_mb": statistics.median(x["peak_mb"] for x in v),
+                       "docs": v[0]["docs"], "errors": max(x.get("errors", 0) for x in v)} for k, v in runs.items()}
+            results[n] = med
+            floor, one, two = med["floor"], med["one"], med["two"]
+            print(f"\n{n} status reports (median of {rounds} interleaved round(s))")
+            print(f"  bare loop (builders + renderer, no Prefect): {floor['wall']:.1f} s, "
+                  f"{floor['docs'] / floor['wall']:.2f} docs/s, peak {floor['peak_mb']:.0f} MB")
+            print(f"  batch flow, 1 worker:  {one['wall']:.1f} s, {one['docs'] / one['wall']:.2f} docs/s, "
+                  f"peak {one['peak_mb']:.0f} MB, errors {one['errors']}")
+            print(f"  batch flow, 2 workers: {two['wall']:.1f} s, {two['docs'] / two['wall']:.2f} docs/s, "
+                  f"peak {two['peak_mb']:.0f} MB, errors {two['errors']}")
+            print(f"  ratio batch(1) / bare loop: {one['wall'] / floor['wall']:.2f}  (target <= 1.3)")
+            print(f"  speedup 2 workers vs 1:     {one['wall'] / two['wall']:.2f}  (target >= 1.7)")
+        figures["batch"] = {str(k): v for k, v in results.items()}
+        one_small, one_big = results[small]["one"], results[total]["one"]
+        f_small, f_big = results[small]["floor"], results[total]["floor"]
+        print(f"\npeak memory {small} -> {total} docs: batch(1) {one_big['peak_mb'] / one_small['peak_mb']:.2f}x, "
+              f"bare loop {f_big['peak_mb'] / f_small['peak_mb']:.2f}x  (target <= 1.5)")
+
+    ingest = figures["ingestion"] = run_child("ingestion", config, 500)
     for label, text in (("shared", "one shared export"), ("files", "per-project files")):
         r = ingest[label]
-        print(f"\ningestion, {text}: {r['rows']:,} ledger rows in {r['files']} file(s) -> {r['groups']} sums; "
-              f"bare pandas {r['bare']:.2f} s, grantflow {r['ours']:.2f} s, ratio {r['ours'] / r['bare']:.2f}"
-              f"  (target <= 1.2); same sums: {r['same_sums']}")
+        print(f"\ningestion, {text}: {r['rows']:,} ledger rows in {r['files']} file(s) -> {r['groups']} sums "
+              f"(medians): bare pandas {r['bare']:.2f} s, pandas+pyarrow parser {r['pandas_arrow']:.2f} s, "
+              f"pyarrow read_csv+group_by {r['arrow']:.2f} s, grantflow {r['ours']:.2f} s; "
+              f"ratio grantflow / bare pandas {r['ours'] / r['bare']:.2f} (target <= 1.2); same sums: {r['same_sums']}")
     print(f"\ntotal bench time {time.perf_counter() - start:.0f} s")
+    results_dir = HERE / "results"
+    results_dir.mkdir(exist_ok=True)
+    (results_dir / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,12 @@ what is due (``grantflow.deadlines``), runs the matching document flow for each 
 not run yet, records the item in the ledger database and, when an item cannot be made because of
 the data, reminds the project leader (once per item and day). One project's bad data never stops
 the others; a second run on the same day sends nothing new.
+
+On a server (the watch itself runs from a deployment) each due item *triggers its document's
+deployment* and the watch moves on: a document waiting days for approval never blocks the others.
+The next morning the watch looks at each triggered run: Completed → done, Cancelled (rejected) →
+done without sending, still waiting → left alone, Failed/Crashed → triggered again. Approvers of
+requests unanswered for ``delivery.approval_reminder_days`` working days get a reminder.
 """
 
 from __future__ import annotations
@@ -15,15 +21,17 @@ from zoneinfo import ZoneInfo
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
+from prefect.runtime import deployment
 
 from grantflow import fmt
 from grantflow.deadlines import KIND_TITLES, DueItem, calendar, due_on
 from grantflow.delivery.ledger import SentLedger
-from grantflow.delivery.service import make_transport, remind
+from grantflow.delivery.service import make_transport, notify, remind
 from grantflow.errors import UserError
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 
+from flows.approval import remind_pending
 from flows.documents import (DeliveryOptions, application, cost_split, final_report, grant_usage_report,
                              status_report, take_returned_workbooks)
 from flows.runtime import smtp_password
@@ -43,6 +51,79 @@ def find_due(as_of: date, config: str | None) -> tuple[list[DueItem], set[str]]:
     finally:
         ledger.close()
     return items, done
+
+
+@task(name="check-templates", cache_policy=NONE, retries=1, retry_delay_seconds=[30])
+def check_templates_first(today: date, options: DeliveryOptions) -> dict[str, list[str]]:
+    """``templates check`` before anything is made: broken kinds -> problems, reported to every
+    council's secretariat (once a day), never to project leaders as a data error."""
+    from grantflow.documents import KINDS
+    from grantflow.documents.lint import check_templates
+
+    problems = check_templates()
+    if not problems:
+        return {}
+    broken = {name: [p for p in problems if kind.template in p] for name, kind in KINDS.items()}
+    broken = {name: found for name, found in broken.items() if found} or {name: problems for name in KINDS}
+    settings = load_settings(options.config)
+    register = open_register(options.config)
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        for council in register.councils.values():
+            notify("templates", today.isoformat(), "grantflow: dokumentmaler har feil", [
+                "Fristvakten kontrollerte malene før dagens kjøring og fant feil. Dokumenter av disse "
+                "typene lages ikke før malene er rettet (grantflow templates check):", "\n".join(problems)],
+                council.secretariat.name, council.secretariat.email, None, council, settings, ledger,
+                make_transport(settings, transport_name, password), settings.delivery.retry)
+    finally:
+        ledger.close()
+    return broken
+
+
+@task(name="deadline-reminders", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
+def deadline_reminders(today: date, options: DeliveryOptions) -> list[str]:
+    """Remind whoever is responsible ``deadline_reminders`` working days before each deadline
+    (once per deadline and lead): the project leader, or the secretariat for council-wide items."""
+    from grantflow.deadlines import reminders_due
+
+    settings = load_settings(options.config)
+    register = open_register(options.config)
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    sent = []
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        for item, lead in reminders_due(calendar(register, settings.deadline_shift), today,
+                                        settings.deadline_reminders):
+            council = register.council(item.council)
+            project = register.project(item.project) if item.project else None
+            person = project.leader if project else council.secretariat
+            if not person.email:
+                continue
+            lines = [f"{KIND_TITLES[item.kind]}: {item.description}.",
+                     f"Fristen er {fmt.long_date(item.due)} (om {lead} virkedager eller mindre). grantflow lager og "
+                     f"sender dokumentet fra {fmt.long_date(item.start)}; sørg for at dataene er oppdatert før det."]
+            report = notify(f"deadline/{item.key}/{lead}", "-", f"Frist om {lead} virkedager: "
+                            f"{KIND_TITLES[item.kind]} – {project.name if project else council.name}", lines,
+                            person.name, person.email, project, council, settings, ledger,
+                            make_transport(settings, transport_name, password), settings.delivery.retry)
+            sent += [f"{item.key} ({lead} d) -> {email}" for email in report.sent]
+    finally:
+        ledger.close()
+    return sent
+
+
+@task(name="triggered-runs", cache_policy=NONE)
+def triggered_runs(config: str | None) -> dict[str, str]:
+    """Due items triggered on the server and not finished yet: key -> flow run id."""
+    settings = load_settings(config)
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        return {r["key"]: r["detail"] for r in ledger.watch_rows() if r["status"] == "triggered"}
+    finally:
+        ledger.close()
 
 
 @task(name="record-item", cache_policy=NONE)
@@ -75,6 +156,55 @@ def remind_leader(item: DueItem, problem: str, as_of: date, options: DeliveryOpt
     return report.summary()
 
 
+def item_parameters(item: DueItem) -> dict:
+    if item.kind == "status":
+        return {"project": item.project, "as_of": item.as_of}
+    if item.kind == "application":
+        return {"project": item.project, "year": int(item.period) if item.period else None}
+    if item.kind == "final":
+        return {"project": item.project}
+    if item.kind == "usage":
+        return {"council": item.council, "year": int(item.period)}
+    return {"project": item.project}
+
+
+@task(name="trigger-document", cache_policy=NONE)
+def trigger(item: DueItem, options: DeliveryOptions) -> str:
+    """Start the item's document deployment without waiting for it; the flow run id."""
+    from prefect.deployments import run_deployment
+
+    from flows.deployments import DEPLOYMENTS, KIND_DEPLOYMENT
+
+    name = KIND_DEPLOYMENT[item.kind]
+    params = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in item_parameters(item).items()
+              if v is not None}
+    params["options"] = options.model_dump(mode="json")
+    run = run_deployment(f"{DEPLOYMENTS[name][1]}/{name}", parameters=params, timeout=0, as_subflow=False)
+    return str(run.id)
+
+
+@task(name="check-triggered", cache_policy=NONE)
+def triggered_state(run_id: str) -> str:
+    """The state type of a triggered run (COMPLETED, PAUSED, FAILED, ...), or MISSING."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        try:
+            run = client.read_flow_run(UUID(run_id))
+        except Exception:  # noqa: BLE001 - deleted or unknown: trigger again
+            return "MISSING"
+    return run.state.type.value if run.state else "MISSING"
+
+
+@task(name="remind-approvers", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
+def remind_approvers(as_of: date, options: DeliveryOptions) -> list[str]:
+    settings = load_settings(options.config)
+    return remind_pending(as_of, settings, open_register(options.config),
+                          options.transport or settings.delivery.transport)
+
+
 def run_item(item: DueItem, options: DeliveryOptions) -> dict:
     if item.kind == "status":
         return status_report(project=item.project, as_of=item.as_of, options=options)
@@ -93,11 +223,39 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     logger = get_run_logger()
     today = as_of or datetime.now(OSLO).date()
     take_returned_workbooks(None, options.config)       # what project leaders sent back, before anything is due
+    broken = check_templates_first(today, options)
     items, done = find_due(today, options.config)
-    ran, skipped, failed, reminders = [], [], [], []
+    on_server = bool(deployment.id)
+    triggered = triggered_runs(options.config) if on_server else {}
+    ran, skipped, failed, reminders, waiting = [], [], [], [], []
     for item in items:
         if item.key in done:
             skipped.append(item.key)
+            continue
+        if item.kind in broken:
+            # the secretariat has been told; the item runs on the first morning the template works
+            failed.append((item.key, "malen har feil (meldt til sekretariatet): " + "; ".join(broken[item.kind])))
+            continue
+        if on_server:
+            run_id = triggered.get(item.key)
+            state = triggered_state(run_id) if run_id else "MISSING"
+            if state == "COMPLETED":
+                record(item.key, "done", f"flow run {run_id}", options.config)
+                skipped.append(item.key)
+            elif state == "CANCELLED":
+                record(item.key, "rejected", f"flow run {run_id}", options.config)
+                skipped.append(item.key)
+            elif state in ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"):
+                waiting.append(item.key)
+            else:                      # never triggered, failed or crashed: (again) now
+                try:
+                    run_id = trigger(item, options)
+                except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the others
+                    logger.exception("could not trigger %s", item.key)
+                    failed.append((item.key, f"{type(exc).__name__}: {exc}"))
+                    continue
+                record(item.key, "triggered", run_id, options.config)
+                ran.append(item.key)
             continue
         try:
             result = run_item(item, options)
@@ -111,15 +269,22 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             failed.append((item.key, f"{type(exc).__name__}: {exc}"))
             record(item.key, "failed", f"{type(exc).__name__}: {exc}", options.config)
             continue
-        if result.get("failed") or result.get("note", "").startswith("Ikke godkjent"):
+        if result.get("failed") or result.get("note", "").startswith("Ikke sendt"):
             failed.append((item.key, result.get("note") or "delivery incomplete"))
             record(item.key, "failed", result.get("note") or "delivery incomplete", options.config)
         else:
             ran.append(item.key)
             record(item.key, "done", result.get("docx", ""), options.config)
-    lines = [f"# Fristvakt {fmt.long_date(today)}", "", f"- Forfalt: {len(items)}", f"- Kjørt nå: {len(ran)}",
-             f"- Allerede kjørt: {len(skipped)}", f"- Feilet: {len(failed)}"]
+    for what, remind_task in (("godkjenning-påminnelse", remind_approvers), ("frist-påminnelse", deadline_reminders)):
+        try:
+            reminders += remind_task(today, options)
+        except UserError as exc:
+            failed.append((what, str(exc)))
+    lines = [f"# Fristvakt {fmt.long_date(today)}", "", f"- Forfalt: {len(items)}",
+             f"- {'Startet' if on_server else 'Kjørt'} nå: {len(ran)}",
+             f"- Allerede kjørt: {len(skipped)}", f"- Venter (godkjenning eller kjører): {len(waiting)}",
+             f"- Feilet: {len(failed)}", f"- Påminnelser sendt: {len(reminders)}"]
     lines += [f"  - `{key}`: {why}" for key, why in failed]
     create_markdown_artifact(markdown="\n".join(lines), key="deadline-watch", description="Fristvakt")
     return {"as_of": today.isoformat(), "due": [i.key for i in items], "ran": ran, "skipped": skipped,
-            "failed": failed, "reminders": reminders}
+            "waiting": waiting, "failed": failed, "reminders": reminders}

@@ -8,6 +8,22 @@ from __future__ import annotations
 WATCH_CRON = "0 7 * * 1-5"      # weekdays 07:00
 TIMEZONE = "Europe/Oslo"
 
+
+def scheduler_problem() -> str | None:
+    """Why Prefect's scheduler cannot create runs in this environment, or None.
+
+    Prefect 3.8's scheduler service fails on every loop with SQLAlchemy 2.1 ("Can't evaluate
+    bulk DML statement"): deployments register but no scheduled run is ever created
+    (tests/integration/test_schedules.py proves both sides).
+    """
+    import sqlalchemy
+
+    major, minor = (int(p) for p in sqlalchemy.__version__.split(".")[:2])
+    if (major, minor) >= (2, 1):
+        return (f"SQLAlchemy {sqlalchemy.__version__} is installed; Prefect's scheduler fails with 2.1 and no "
+                "scheduled run would ever be created. Reinstall grantflow (pip install -e .) to get SQLAlchemy<2.1")
+    return None
+
 # name in prefect.yaml -> (entrypoint, flow name)
 DEPLOYMENTS = {
     "application": ("flows/documents.py:application", "application"),
@@ -23,9 +39,14 @@ KIND_DEPLOYMENT = {"application": "application", "status": "status-report", "fin
                    "usage": "grant-usage-report", "costsplit": "cost-split"}
 
 
-def served():
-    """Deployment objects for ``serve()``: every flow, the watch on its schedule with concurrency 1."""
-    from prefect.client.schemas.schedules import CronSchedule
+def served(watch_interval: int | None = None):
+    """Deployment objects for ``serve()``: every flow, the watch on its schedule with concurrency 1.
+
+    ``watch_interval`` (seconds) replaces the weekday cron, for trying the schedule out.
+    """
+    from datetime import timedelta
+
+    from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
 
     from flows.batch import batch
     from flows.deadline_watch import deadline_watch
@@ -34,7 +55,8 @@ def served():
     flows = {"application": application, "status-report": status_report, "final-report": final_report,
              "grant-usage-report": grant_usage_report, "cost-split": cost_split, "batch": batch}
     out = [f.to_deployment(name=name) for name, f in flows.items()]
-    out.append(deadline_watch.to_deployment(name="deadline-watch",
-                                            schedules=[CronSchedule(cron=WATCH_CRON, timezone=TIMEZONE)],
+    schedule = (IntervalSchedule(interval=timedelta(seconds=watch_interval), timezone=TIMEZONE) if watch_interval
+                else CronSchedule(cron=WATCH_CRON, timezone=TIMEZONE))
+    out.append(deadline_watch.to_deployment(name="deadline-watch", schedules=[schedule],
                                             concurrency_limit=1))
     return out

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from prefect import flow, get_run_logger, pause_flow_run, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
-from prefect.input import RunInput
+from prefect.states import Cancelled
 from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
@@ -25,6 +25,7 @@ from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 
+from flows.approval import Decision, await_approval, can_suspend
 from flows.runtime import smtp_password
 
 
@@ -35,17 +36,34 @@ class DeliveryOptions(BaseModel):
     transport: Literal["outbox", "smtp"] | None = Field(None, description="Default: from config/grantflow.yaml.")
     pdf: bool = Field(False, description="Also make a PDF (needs LibreOffice on the worker).")
     resend: bool = Field(False, description="Send even to recipients who already have this version.")
-    approved: bool = Field(False, description="Approval given in advance (otherwise external sending pauses).")
-    approval_timeout_seconds: int = Field(3600, description="How long to wait for approval in the UI.")
+    approved: bool = Field(False, description="Approval given in advance (otherwise external sending waits "
+                                              "for an approver in the Prefect UI).")
+    override_reason: str = Field("", description="With 'approved': why to send although the data have errors.")
+    approval_timeout_seconds: int | None = Field(
+        None, description="Give up waiting for approval after this many seconds (default: wait; the approver "
+                          "is reminded after delivery.approval_reminder_days working days).")
     config: str | None = Field(None, description="Config folder; default $GRANTFLOW_CONFIG or ./config.")
     out: str | None = Field(None, description="Outputs folder; default from config.")
 
 
-class Approval(RunInput):
-    """The approver's answer in the Prefect UI."""
+def _register_choices() -> tuple[list[str], list[str]]:
+    """Project and council ids in the register ($GRANTFLOW_CONFIG or ./config), for the forms."""
+    try:
+        register = open_register(None)
+    except Exception:  # noqa: BLE001 - no readable register here: free text in the form
+        return [], []
+    return sorted(register.projects), sorted(register.councils)
 
-    approve: bool = False
-    comment: str = ""
+
+_PROJECTS, _COUNCILS = _register_choices()
+# A choice in the Prefect UI (the deployment's parameter schema lists the register's ids; a server
+# refuses other values). Read when the deployments are registered: after adding a project,
+# restart `grantflow serve` or run `prefect deploy --all` again. Local calls accept any id: the
+# register gives the clear error.
+ProjectId = Annotated[str, Field(description="Prosjekt i registeret",
+                                 json_schema_extra={"enum": _PROJECTS} if _PROJECTS else None)]
+CouncilId = Annotated[str, Field(description="Regionråd i registeret",
+                                 json_schema_extra={"enum": _COUNCILS} if _COUNCILS else None)]
 
 
 def run_name() -> str:
@@ -159,35 +177,66 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     request, folder, notes = collect_and_check(kind, project, council, period, as_of, options, today)
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)
-    report, note = None, ""
+    report, note, decision, rejected = None, "", None, False
     if options.send:
         planned = plan_delivery(produced, options)
+        errors = [str(f) for f in produced.findings if f.severity == "error"]
+        external = planned["transport"] != "outbox"
+        needs_approval = external and (planned["approval"] or errors)
+        given = options.approved and (not errors or options.override_reason.strip())
         if planned["new"] == 0:
             note = "Ingen nye mottakere: alle har allerede denne versjonen."
             report = DeliveryReport(planned["key"], produced.version, planned["transport"],
                                     skipped=planned["already"])
-        elif planned["approval"] and planned["transport"] != "outbox" and not options.approved:
-            answer = pause_flow_run(
-                wait_for_input=Approval.with_initial_data(
-                    description=f"**Godkjenn utsending**\n\n```\n{planned['preview']}\n```", approve=False),
-                timeout=options.approval_timeout_seconds)
-            if not answer.approve:
-                note = "Ikke godkjent" + (f": {answer.comment}" if answer.comment else "") + "; ikke sendt."
+        elif needs_approval and not given:
+            if can_suspend():
+                decision = approve(produced, planned, options)
+                if not decision.approved:
+                    rejected = True
+                    note = f"{decision.text()}; ikke sendt."
+            else:
+                note = ("Ikke sendt: dataene har feil; send med --yes og en begrunnelse (override_reason)."
+                        if errors and options.approved else
+                        "Ikke sendt: venter på godkjenning. Kjør via Prefect-serveren (grantflow serve) for "
+                        "godkjenning i grensesnittet, eller godkjenn på forhånd med --yes.")
         if report is None and not note:
             report = deliver_document(produced, options)
+            if decision is not None:
+                note = decision.text()
+            elif errors and given:
+                note = f"Sendt tross feil i dataene: {options.override_reason}"
     publish(produced, context, report, note)
-    return {
+    result = {
         "kind": kind, "project": produced.project, "council": produced.council, "period": produced.period,
         "docx": str(produced.docx), "pdf": str(produced.pdf) if produced.pdf else None,
         "version": produced.version, "reused": produced.reused,
         "sent": report.sent if report else [], "skipped": report.skipped if report else [],
         "failed": report.failed if report else [], "note": note,
         "findings": [str(f) for f in produced.findings],
+        "approval": decision.text() if decision else None, "rejected": rejected,
     }
+    if rejected:
+        # not green: a rejected document is not "done"
+        return Cancelled(message=note, data=result)
+    return result
+
+
+def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Decision:
+    """Ask the approver and wait (suspended) for the decision."""
+    settings = load_settings(options.config)
+    register = open_register(options.config)
+    project = register.project(produced.project) if produced.project else None
+    findings = [str(f) for f in produced.findings]
+    errors = sum(f.severity == "error" for f in produced.findings)
+    title = f"{get_kind(produced.kind).title}: {produced.project or produced.council} ({produced.period})"
+    attachments = tuple(p for p in (produced.docx, produced.pdf) if p)
+    return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
+                          register.council(produced.council), settings, planned["transport"], attachments,
+                          options.approval_timeout_seconds)
 
 
 @flow(name="application", flow_run_name=run_name)
-def application(project: str, year: int | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
+def application(project: ProjectId, year: int | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Søknad om skjønnsmidler for a project, to the county governor."""
     return document_flow("application", project=project, period=str(year) if year else None, options=options)
 
@@ -207,7 +256,7 @@ def take_returned_workbooks(project: str | None, config: str | None) -> list[str
 
 
 @flow(name="status_report", flow_run_name=run_name)
-def status_report(project: str, as_of: date | None = None, period: str | None = None,
+def status_report(project: ProjectId, as_of: date | None = None, period: str | None = None,
                   options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Statusrapport to the steering group (returned workbooks in config/inbox/ are taken in first)."""
     take_returned_workbooks(project, options.config)
@@ -215,19 +264,19 @@ def status_report(project: str, as_of: date | None = None, period: str | None = 
 
 
 @flow(name="final_report", flow_run_name=run_name)
-def final_report(project: str, as_of: date | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
+def final_report(project: ProjectId, as_of: date | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Sluttrapport to the county governor and the steering group leader."""
     return document_flow("final", project=project, as_of=as_of, options=options)
 
 
 @flow(name="grant_usage_report", flow_run_name=run_name)
-def grant_usage_report(council: str, year: int, options: DeliveryOptions = DeliveryOptions()) -> dict:
+def grant_usage_report(council: CouncilId, year: int, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Rapportering om bruk av skjønnsmidler per 31.12 for a council."""
     return document_flow("usage", council=council, period=str(year), options=options)
 
 
 @flow(name="cost_split", flow_run_name=run_name)
-def cost_split(project: str, year: int | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
+def cost_split(project: ProjectId, year: int | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Kostnadsfordeling per municipality, the basis for invoicing."""
     return document_flow("costsplit", project=project, period=str(year) if year else None, options=options)
 

@@ -21,6 +21,8 @@ def quiet_environment() -> None:
     """Set environment defaults before Prefect is imported (never overrides what is set)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    # the embedded server starts in ~10 s, but on a busy machine the default 20 s is too short
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if not os.environ.get("GRANTFLOW_VERBOSE"):
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         os.environ.setdefault("PREFECT_LOGGING_INTERNAL_LEVEL", "ERROR")

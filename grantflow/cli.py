@@ -201,15 +201,32 @@ def _cmd_send(args) -> int:
             print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
                   f"{document.key} version {document.version} (use --resend to send again)")
             return 0
-        if the_plan.approval_required and transport_name != "outbox" and not args.yes:
-            print(the_plan.preview())
-            if not sys.stdin.isatty():
-                raise UserError("sending this kind needs approval: run interactively or add --yes", field="--yes")
-            answer = input("Send? [j/N] ").strip().casefold()
-            if answer not in ("j", "ja", "y", "yes"):
-                print("not sent")
-                return 1
-        report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry)
+        external = transport_name != "outbox"
+        errors = [f for f in produced.findings if f.severity == "error"] if external else []
+        if errors and not (args.override_reason or "").strip():
+            for finding in errors:
+                print(finding, file=sys.stderr)
+            raise UserError(f"the data have {len(errors)} error(s) (above): external sending needs "
+                            "--override-reason TEXT (recorded), or fix the data", field="--override-reason")
+        if external and (the_plan.approval_required or errors):
+            if not args.yes:
+                print(the_plan.preview())
+                if not sys.stdin.isatty():
+                    raise UserError("sending this kind needs approval: run interactively or add --yes",
+                                    field="--yes")
+                answer = input("Send? [j/N] ").strip().casefold()
+                if answer not in ("j", "ja", "y", "yes"):
+                    print("not sent")
+                    return 1
+            import getpass
+
+            # what was approved is recorded, by whom (the login) and why despite errors
+            ledger.approval_requested(document.key, document.version, None, None)
+            ledger.approval_decided(document.key, document.version, True, getpass.getuser(),
+                                    "grantflow send --yes" if args.yes else "grantflow send (interactive)",
+                                    args.override_reason or "")
+        report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
+                         resend=args.resend)
     finally:
         ledger.close()
     print(report.summary())
@@ -229,6 +246,7 @@ def _cmd_sent(args) -> int:
     ledger = SentLedger(settings.ledger_url())
     try:
         rows = ledger.rows(project=args.project)
+        decisions = ledger.approvals(project=args.project)
     finally:
         ledger.close()
     table = Table(title="Sendt" + (f": {args.project}" if args.project else ""))
@@ -238,13 +256,27 @@ def _cmd_sent(args) -> int:
         table.add_row(row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", row.document,
                       str(row.version), row.recipient, row.role, row.transport, row.status, str(row.attempts),
                       (row.detail or "")[:60])
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
-    if not rows:
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    console.print(table)
+    if decisions:
+        status_text = {"requested": "venter", "approved": "godkjent", "rejected": "avvist"}
+        approvals = Table(title="Godkjenninger")
+        for name in ("Dokument", "Versjon", "Status", "Av", "Tid (UTC)", "Kommentar", "Overstyrt fordi"):
+            approvals.add_column(name, no_wrap=name in ("Dokument", "Tid (UTC)"))
+        for a in decisions:
+            when = a["decided_at"] or a["requested_at"]
+            approvals.add_row(a["document"], str(a["version"]), status_text.get(a["status"], a["status"]),
+                              a["decided_by"] or "", when.strftime("%Y-%m-%d %H:%M") if when else "",
+                              a["comment"] or "", a["override_reason"] or "")
+        console.print(approvals)
+    if not rows and not decisions:
         print("the ledger is empty")
     return 0
 
 
 def _cmd_deadlines(args) -> int:
+    from datetime import timedelta
+
     from rich.console import Console
     from rich.table import Table
 
@@ -258,19 +290,32 @@ def _cmd_deadlines(args) -> int:
     register = open_register(args.config)
     start = parse_date(args.start, "--from") if args.start else date.today()
     items = upcoming(calendar(register, settings.deadline_shift), start, args.days)
-    table = Table(title=f"Frister {fmt.short_date(start)} – {args.days} dager fram")
-    for col in ("Frist", "Opprinnelig", "Hva", "Prosjekt / råd", "Beskrivelse"):
-        table.add_column(col)
+    end = start + timedelta(days=args.days)
+    # The first line says what this is and how to see more (80 columns).
+    print(f"Frister {fmt.short_date(start)}–{fmt.short_date(end)} ({args.days} dager), flyttet til "
+          "virkedag.")
+    print("Eldre: --from 2016-01-01 · lenger fram: --days 365 · Outlook: --ics frister.ics")
+    short = {"application": "Søknad", "status": "Status", "final": "Sluttrapp.", "usage": "Bruk",
+             "other": "Frist"}
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("Frist", no_wrap=True)
+    table.add_column("Hva", no_wrap=True)
+    table.add_column("Prosjekt / råd", overflow="fold", max_width=24)
+    table.add_column("Beskrivelse", overflow="fold")
     for item in items:
-        moved = f"{fmt.short_date(item.original)} ({holiday_name(item.original) or 'helg'})" if item.moved else ""
-        table.add_row(fmt.short_date(item.due), moved, KIND_TITLES[item.kind], item.project or item.council,
-                      item.description)
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
-    if not items:
-        print(f"no deadlines in the {args.days} days from {start.isoformat()}")
+        text = item.description
+        if item.moved:
+            text += f" (fra {fmt.short_date(item.original)}, {holiday_name(item.original) or 'helg'})"
+        table.add_row(fmt.short_date(item.due), short.get(item.kind, KIND_TITLES[item.kind]),
+                      item.project or item.council, text)
+    if items:
+        Console(width=80 if not sys.stdout.isatty() else min(Console().width, 100)).print(table)
+    else:
+        print(f"Ingen frister i perioden. Se lenger bakover med --from, f.eks. --from {start.year - 10}-01-01.")
     if args.ics:
-        path = atomic_write(args.ics, to_ics(items))
-        print(f"wrote {path} ({len(items)} event(s))")
+        path = atomic_write(args.ics, to_ics(items, alarms=settings.deadline_reminders))
+        print(f"wrote {path} ({len(items)} event(s), alarms {', '.join(map(str, settings.deadline_reminders))} "
+              "days before)")
     return 0
 
 
@@ -347,16 +392,29 @@ def _cmd_demo(args) -> int:
                     failures.append((run.kind, subject, str(exc)))
                 progress.advance(job)
             progress.update(job, description="Ferdig")
-    table = Table(title="grantflow demo: dokumenter laget og levert til utboksen")
-    for col in ("Dokument", "Prosjekt / regionråd", "Periode", "Versjon", "Fil", "Sendt nå", "Hadde fra før"):
-        table.add_column(col, no_wrap=col in ("Fil",))
+    sent_now = sum(len(r["sent"]) for r in results)
+    changed = sum(not r["reused"] for r in results)
+    # First line: what happened (a re-run that sends nothing says so here).
+    if sent_now == 0 and changed == 0:
+        print(f"Ingenting nytt sendt: alle {len(results)} dokumenter er uendret, og mottakerne har dem.")
+    else:
+        print(f"{len(results)} dokumenter ({changed} nye eller endret); {sent_now} e-poster lagt i utboksen.")
+    table = Table(box=None, pad_edge=False, show_edge=False, title_justify="left")
+    table.add_column("Dokument", no_wrap=True)
+    table.add_column("Prosjekt / regionråd", overflow="fold", max_width=38)
+    table.add_column("Periode", no_wrap=True)
+    table.add_column("V", justify="right")                # version
+    table.add_column("Sendt", justify="right")            # sent now
+    table.add_column("Før", justify="right")              # had this version already
     for r in results:
         table.add_row(r["kind"], r["project"] or r["council"], r["period"], str(r["version"]),
-                      display_path(Path(r["docx"])), str(len(r["sent"])), str(len(r["skipped"])))
-    out = Console(width=None if sys.stdout.isatty() else 200)
+                      str(len(r["sent"])), str(len(r["skipped"])))
+    out = Console(width=min(Console().width, 80) if sys.stdout.isatty() else 80)
     out.print(table)
-    out.print(f"Utboks: {display_path(settings.outbox_dir())}  ·  Sendelogg: grantflow sent  ·  "
-              f"Funn i dataene: grantflow validate")
+    out.print("V: versjon · Sendt: e-poster nå · Før: mottakere som hadde denne versjonen")
+    out.print(f"Dokumenter: {display_path(settings.outputs_dir())}/<regionråd>/<prosjekt>/")
+    out.print(f"Utboks: {display_path(settings.outbox_dir())}  ·  Sendelogg: grantflow sent")
+    out.print("Funn i dataene: grantflow validate")
     for kind, subject, why in failures:
         print(f"error: {kind} {subject}: {why}", file=sys.stderr)
     return 1 if failures else 0
@@ -416,10 +474,17 @@ def _healthy(url: str) -> bool:
 
 def _cmd_serve(args) -> int:
     """Scheduled mode on one machine: a local Prefect server (started or found) serving the deployments."""
+    from flows.deployments import scheduler_problem
+
     from .settings import load_settings
 
     settings = load_settings(args.config)
     api = os.environ.get("PREFECT_API_URL") or f"http://127.0.0.1:{args.port}/api"
+    local = any(host in api for host in ("//127.0.0.1", "//localhost", "//[::1]"))
+    problem = scheduler_problem()
+    if problem and local:
+        # The server on this machine runs with this environment's SQLAlchemy.
+        raise UserError(f"cannot run on schedule: {problem}", field="SQLAlchemy")
     server = None
     if not _healthy(api):
         if os.environ.get("PREFECT_API_URL"):
@@ -444,7 +509,8 @@ def _cmd_serve(args) -> int:
     signal.signal(signal.SIGTERM, stop)
     # Prefect's runner stops itself on SIGTERM and warns about an un-awaited coroutine on the way.
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
-    print(f"Prefect UI: {api.removesuffix('/api')}  ·  deadline_watch runs weekdays 07:00 Europe/Oslo")
+    when = (f"every {args.watch_interval} s" if args.watch_interval else "weekdays 07:00 Europe/Oslo")
+    print(f"Prefect UI: {api.removesuffix('/api')}  ·  deadline_watch runs {when}")
     print("Serving the grantflow deployments; stop with Ctrl-C.", flush=True)
     from flows.runtime import quiet_environment
 
@@ -454,7 +520,7 @@ def _cmd_serve(args) -> int:
 
         from flows.deployments import served
 
-        serve(*served(), print_starting_message=False)
+        serve(*served(args.watch_interval), print_starting_message=False)
     except KeyboardInterrupt:
         pass
     finally:
@@ -571,6 +637,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transport", choices=("outbox", "smtp"), help="default: from config (outbox)")
     p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
     p.add_argument("--yes", action="store_true", help="approve sending without asking")
+    p.add_argument("--override-reason", metavar="TEXT",
+                   help="send externally although the data have errors, for this reason (recorded)")
     p.set_defaults(func=_cmd_send)
 
     p = sub.add_parser("sent", help="list the sent ledger")
@@ -597,6 +665,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="scheduled mode: local Prefect server + served deployments")
     p.add_argument("--port", type=int, default=4200)
+    p.add_argument("--watch-interval", type=int, default=None, metavar="SECONDS",
+                   help="run deadline_watch every SECONDS instead of weekdays 07:00 (to try the schedule out)")
     p.set_defaults(func=_cmd_serve)
 
     # Workbooks: collecting from project leaders.

@@ -112,15 +112,44 @@ def due_on(items: list[DueItem], today: date) -> list[DueItem]:
     return [i for i in items if i.is_due(today)]
 
 
-def to_ics(items: list[DueItem], name: str = "grantflow – frister") -> bytes:
-    """An iCalendar file (one all-day event per deadline) that Outlook can subscribe to or import."""
-    from icalendar import Calendar, Event
+def working_days_until(today: date, due: date) -> int:
+    """Working days after ``today`` up to and including ``due`` (0 on the day itself)."""
+    days, day = 0, today
+    while day < due:
+        day += timedelta(days=1)
+        days += is_working_day(day)
+    return days
+
+
+def reminders_due(items: list[DueItem], today: date, leads: list[int]) -> list[tuple[DueItem, int]]:
+    """(item, lead) for each deadline whose reminder ``lead`` working days before is due today.
+
+    Only the nearest lead that has been reached counts: a watch that did not run for a week
+    sends one reminder, not one per missed lead. The caller sends each (item, lead) once."""
+    out = []
+    for item in items:
+        if item.due < today:
+            continue
+        left = working_days_until(today, item.due)
+        reached = [lead for lead in sorted(leads) if left <= lead]
+        if reached:
+            out.append((item, reached[0]))
+    return out
+
+
+def to_ics(items: list[DueItem], name: str = "grantflow – frister", alarms: list[int] = (),
+           now: datetime | None = None) -> bytes:
+    """An iCalendar file (one all-day event per deadline) that Outlook can subscribe to or import;
+    one alarm per entry in ``alarms`` (days before the deadline), DTSTAMP the time of writing."""
+    from datetime import timezone
+
+    from icalendar import Alarm, Calendar, Event
 
     cal = Calendar()
     cal.add("prodid", "-//grantflow//frister//NO")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", name)
-    stamp = datetime(2000, 1, 1)
+    stamp = now or datetime.now(timezone.utc)
     for item in items:
         event = Event()
         event.add("uid", f"{item.key}@grantflow")
@@ -132,5 +161,11 @@ def to_ics(items: list[DueItem], name: str = "grantflow – frister") -> bytes:
             f" ({holiday_name(item.original) or 'helg'}), flyttet til {item.due:%d.%m.%Y}." if item.moved else ".")
         event.add("description", note)
         event.add("categories", [KIND_TITLES[item.kind]])
+        for days in alarms:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", f"Om {days} dager: {KIND_TITLES[item.kind]}: {item.description}")
+            alarm.add("trigger", timedelta(days=-days))
+            event.add_component(alarm)
         cal.add_component(event)
     return cal.to_ical()

@@ -70,6 +70,10 @@ class DeliverySettings(Model):
         default_factory=lambda: {"application": True, "final": True, "usage": True,
                                  "status": False, "costsplit": False},
         description="Per kind: ask before sending (on by default for the county governor).")
+    approver_email: str | None = Field(
+        None, description="Who approves external sending; default the council's secretariat.")
+    approval_reminder_days: int = Field(
+        2, ge=1, le=30, description="Remind the approver after this many working days without an answer.")
     recipients: dict[str, RecipientRule] = Field(default_factory=dict)
 
     def recipient_rule(self, kind: str) -> RecipientRule:
@@ -105,6 +109,9 @@ class Settings(Model):
     include_personal_data: bool = Field(False, description="Phone numbers in public documents.")
     deadline_shift: Literal["before", "after"] = Field(
         "before", description="Where a deadline on a weekend or holiday moves.")
+    deadline_reminders: list[int] = Field(
+        default_factory=lambda: [10, 3],
+        description="Remind whoever is responsible this many working days before each deadline (once each).")
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     demo: list[DemoRun] = Field(default_factory=list)
 

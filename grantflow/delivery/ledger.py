@@ -1,21 +1,31 @@
 """The sent ledger: every delivery attempt and its result (SQLAlchemy; SQLite by default).
 
-One row per (document, version, recipient). Status goes pending → sent or failed; a row left
-'pending' by a crash is sent again on the next run with the same Message-ID, so a mail client
-shows at most one copy.
+One row per (document, version, recipient), unique in the database. Before talking to SMTP a
+sender *claims* the row: it inserts it in state ``sending`` (or turns a ``failed`` row into
+``sending``) in one statement, so of two processes sending the same document at once exactly one
+gets each recipient; the other skips that recipient. Works the same on SQLite and PostgreSQL: the
+unique constraint decides between two inserts, a conditional UPDATE between two takeovers.
+
+A claim left ``sending`` by a crashed process is stale after ``STALE_CLAIM`` (30 minutes; a send
+with all retries takes a few minutes at most). The next run takes it over and sends again with the
+same Message-ID, so at worst a recipient gets one duplicate that mail clients show as one message;
+a document is never lost. ``grantflow sent`` shows rows still ``sending``.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint,
-                        create_engine, select, update)
+                        create_engine, inspect, or_, select, text, update)
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..errors import UserError
 
@@ -33,7 +43,8 @@ deliveries = Table(
     Column("role", String(4), nullable=False),
     Column("message_id", String(200), nullable=False),
     Column("transport", String(20), nullable=False),
-    Column("status", String(10), nullable=False),
+    Column("status", String(10), nullable=False),      # sending | sent | failed (pending: older versions)
+    Column("claim", String(120)),                       # who is sending: host:pid:random
     Column("attempts", Integer, nullable=False, default=0),
     Column("detail", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -49,6 +60,22 @@ watch_items = Table(
     Column("runs", Integer, nullable=False, default=0),
     Column("detail", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+approvals = Table(
+    "approvals", metadata,
+    Column("document", String(300), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("status", String(10), nullable=False),      # requested | approved | rejected
+    Column("flow_run_id", String(64)),
+    Column("approver_email", String(320)),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("reminded_at", DateTime(timezone=True)),
+    Column("decided_by", String(200)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("comment", Text),
+    Column("override_reason", Text),
 )
 
 
@@ -70,8 +97,19 @@ class LedgerRow:
     updated_at: datetime
 
 
+STALE_CLAIM = timedelta(minutes=30)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Ledgers made by an earlier grantflow lack the ``claim`` column: add it (nullable)."""
+    columns = {c["name"] for c in inspect(engine).get_columns("deliveries")}
+    if "claim" not in columns:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE deliveries ADD COLUMN claim VARCHAR(120)"))
 
 
 class SentLedger:
@@ -81,7 +119,9 @@ class SentLedger:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine: Engine = create_engine(url, future=True)
+            # SQLite: wait for another process's write instead of failing at once
+            args = {"timeout": 30} if url.startswith("sqlite") else {}
+            self.engine: Engine = create_engine(url, future=True, connect_args=args)
             try:
                 metadata.create_all(self.engine)
             except SQLAlchemyError:
@@ -89,6 +129,7 @@ class SentLedger:
                 # loser finds them made on a second look.
                 time.sleep(0.5)
                 metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
         except SQLAlchemyError as exc:
             raise UserError(f"cannot open the sent ledger at {url}: {exc.__class__.__name__}: {exc}".splitlines()[0],
                             field="delivery.ledger_url") from None
@@ -100,32 +141,45 @@ class SentLedger:
                 deliveries.c.status == "sent")).all()
         return {r[0].casefold() for r in rows}
 
-    def begin(self, *, document: str, kind: str, project: str | None, council: str, version: int,
-              document_hash: str, recipient: str, role: str, message_id: str, transport: str) -> None:
-        """Record that we are about to send (insert, or reset a failed/pending row)."""
+    def claim(self, *, document: str, kind: str, project: str | None, council: str, version: int,
+              document_hash: str, recipient: str, role: str, message_id: str, transport: str,
+              resend: bool = False, stale_after: timedelta = STALE_CLAIM) -> str | None:
+        """Take (document, version, recipient) for sending; the claim token, or None if another
+        sender has it (``sending`` and not stale) or it was sent already (unless ``resend``)."""
         now = _now()
-        with self.engine.begin() as conn:
-            existing = conn.execute(select(deliveries.c.id, deliveries.c.attempts).where(
-                deliveries.c.document == document, deliveries.c.version == version,
-                deliveries.c.recipient == recipient)).first()
-            values = dict(kind=kind, project=project, council=council, document_hash=document_hash, role=role,
-                          message_id=message_id, transport=transport, status="pending", updated_at=now)
-            if existing:
-                conn.execute(update(deliveries).where(deliveries.c.id == existing[0]).values(**values))
-            else:
+        token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        values = dict(kind=kind, project=project, council=council, document_hash=document_hash, role=role,
+                      message_id=message_id, transport=transport, status="sending", claim=token, updated_at=now)
+        try:
+            with self.engine.begin() as conn:
                 conn.execute(deliveries.insert().values(document=document, version=version, recipient=recipient,
                                                         attempts=0, created_at=now, **values))
+            return token
+        except IntegrityError:
+            pass                          # the row exists: take it over only if nobody holds it
+        free = [deliveries.c.status.in_(["failed", "pending"]),
+                (deliveries.c.status == "sending") & (deliveries.c.updated_at < now - stale_after)]
+        if resend:
+            free.append(deliveries.c.status == "sent")
+        with self.engine.begin() as conn:
+            taken = conn.execute(update(deliveries).where(
+                deliveries.c.document == document, deliveries.c.version == version,
+                deliveries.c.recipient == recipient, or_(*free)).values(**values)).rowcount
+        return token if taken == 1 else None
 
     def finish(self, document: str, version: int, recipient: str, status: str, attempts: int,
-               detail: str | None) -> None:
+               detail: str | None, claim: str | None = None) -> None:
+        """Record the result of a claimed send (only while the claim is still ours)."""
+        where = [deliveries.c.document == document, deliveries.c.version == version,
+                 deliveries.c.recipient == recipient]
+        if claim is not None:
+            where.append(deliveries.c.claim == claim)
         with self.engine.begin() as conn:
-            conn.execute(update(deliveries).where(
-                deliveries.c.document == document, deliveries.c.version == version,
-                deliveries.c.recipient == recipient).values(
+            conn.execute(update(deliveries).where(*where).values(
                 status=status, attempts=deliveries.c.attempts + attempts, detail=detail, updated_at=_now()))
 
     def rows(self, project: str | None = None, document: str | None = None) -> list[LedgerRow]:
-        query = select(*[c for c in deliveries.c if c.name not in ("id", "created_at")]).order_by(
+        query = select(*[c for c in deliveries.c if c.name not in ("id", "created_at", "claim")]).order_by(
             deliveries.c.updated_at, deliveries.c.id)
         if project:
             query = query.where(deliveries.c.project == project)
@@ -134,10 +188,52 @@ class SentLedger:
         with self.engine.connect() as conn:
             return [LedgerRow(**row._mapping) for row in conn.execute(query)]
 
+    # ---- approvals: who decided what about a document version, and when
+    def approval(self, document: str, version: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(approvals).where(approvals.c.document == document,
+                                                       approvals.c.version == version)).first()
+        return dict(row._mapping) if row else None
+
+    def approval_requested(self, document: str, version: int, flow_run_id: str | None,
+                           approver_email: str | None) -> None:
+        """Record a (new) request; a decision already made is kept."""
+        values = dict(status="requested", flow_run_id=flow_run_id, approver_email=approver_email,
+                      requested_at=_now(), reminded_at=None)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(approvals.insert().values(document=document, version=version, **values))
+        except IntegrityError:
+            with self.engine.begin() as conn:
+                conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version,
+                                                     approvals.c.status == "requested").values(**values))
+
+    def approval_reminded(self, document: str, version: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version)
+                         .values(reminded_at=_now()))
+
+    def approval_decided(self, document: str, version: int, approved: bool, by: str, comment: str,
+                         override_reason: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version)
+                         .values(status="approved" if approved else "rejected", decided_by=by, decided_at=_now(),
+                                 comment=comment or None, override_reason=override_reason or None))
+
+    def approvals(self, status: str | None = None, project: str | None = None) -> list[dict]:
+        query = select(approvals).order_by(approvals.c.requested_at)
+        if status:
+            query = query.where(approvals.c.status == status)
+        if project:
+            query = query.where(approvals.c.document.like(f"%/{project}/%"))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
     # ---- the deadline watch: which due items have run
     def watch_done(self) -> set[str]:
         with self.engine.connect() as conn:
-            return {r[0] for r in conn.execute(select(watch_items.c.key).where(watch_items.c.status == "done"))}
+            return {r[0] for r in conn.execute(select(watch_items.c.key).where(
+                watch_items.c.status.in_(["done", "rejected"])))}
 
     def watch_record(self, key: str, status: str, detail: str | None = None) -> None:
         with self.engine.begin() as conn:

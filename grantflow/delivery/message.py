@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import UserError
+from ..text import _ENCODED_WORD as ENCODED_WORD, line_break
 
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 PDF = ("application", "pdf")
@@ -52,11 +53,26 @@ class Sender:
     organisation: str
 
 
+def header_problem(value: str) -> str | None:
+    """Why ``value`` cannot go into an e-mail header, or None.
+
+    Refused: any line break Python knows (CR, LF, VT, FF, FS/GS/RS, NEL, U+2028, U+2029) and other
+    control characters, also inside an RFC 2047 encoded word (``grantflow.text.line_break``, the
+    check validation uses too), and any encoded word at all: a name never needs one (we encode on
+    output), and Python 3.11.7's email package decodes one carrying CR/LF into a real header line."""
+    found = line_break(value)
+    if found:
+        return f"contains a line break or control character ({found})"
+    if ENCODED_WORD.search(value):
+        return "contains an RFC 2047 encoded word (=?charset?q?...?=)"
+    return None
+
+
 def single_line(value: str, what: str) -> str:
-    """Header values must be one line: a newline would let text inject headers."""
-    if "\n" in value or "\r" in value:
-        raise UserError(f"{what} contains a line break, which is not allowed in e-mail headers: {value!r}",
-                        field=what)
+    """Header values must be one plain line: a line break would let text inject headers."""
+    problem = header_problem(value)
+    if problem:
+        raise UserError(f"{what} {problem}, which is not allowed in e-mail headers: {value!r}", field=what)
     return value
 
 
@@ -150,8 +166,10 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
 
 
 def compose_reminder(key: str, day_token: str, subject_text: str, lines: list[str], to_name: str, to_email: str,
-                     sender: Sender, when: datetime | None = None) -> EmailMessage:
-    """A reminder to a person who must act (no attachment); one Message-ID per item and day."""
+                     sender: Sender, when: datetime | None = None,
+                     attachments: tuple[Path, ...] = ()) -> EmailMessage:
+    """A note to a person who must act (a reminder, an approval request); one Message-ID per key
+    and day token."""
     msg = EmailMessage()
     msg["Subject"] = single_line(subject_text, "subject")
     msg["From"] = _address(sender.name, sender.address, "from_address")
@@ -164,4 +182,7 @@ def compose_reminder(key: str, day_token: str, subject_text: str, lines: list[st
              f"Med vennlig hilsen\n{sender.reply_to_name}\n{sender.organisation}"]
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
+    for path in attachments:
+        maintype, subtype = PDF if path.suffix.lower() == ".pdf" else DOCX
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
     return msg

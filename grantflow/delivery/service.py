@@ -134,18 +134,26 @@ def make_transport(settings: Settings, name: str | None = None, password: str | 
 
 
 def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySettings,
-            sleep: Callable[[float], None] = time.sleep, digest: str | None = None) -> DeliveryReport:
-    """Send every planned message once; transient failures are retried with backoff."""
+            sleep: Callable[[float], None] = time.sleep, digest: str | None = None,
+            resend: bool = False) -> DeliveryReport:
+    """Send every planned message once; transient failures are retried with backoff.
+
+    Each recipient is claimed in the ledger first (see ``ledger``): of two processes delivering
+    the same document at once, each recipient gets it from exactly one."""
     doc = plan_.document
     report = DeliveryReport(doc.key, doc.version, transport.name, skipped=[r.email for r in plan_.already])
     digest = digest or doc.sha256()
     try:
         for item in plan_.messages:
             recipient = item.recipient
-            ledger.begin(document=doc.key, kind=doc.kind, project=plan_.project.id if plan_.project else None,
-                         council=plan_.council.id, version=doc.version, document_hash=digest,
-                         recipient=recipient.email, role=recipient.role,
-                         message_id=item.message["Message-ID"], transport=transport.name)
+            claim = ledger.claim(document=doc.key, kind=doc.kind, project=plan_.project.id if plan_.project else None,
+                                 council=plan_.council.id, version=doc.version, document_hash=digest,
+                                 recipient=recipient.email, role=recipient.role,
+                                 message_id=item.message["Message-ID"], transport=transport.name,
+                                 resend=resend)
+            if claim is None:             # sent meanwhile, or another process is sending it now
+                report.skipped.append(recipient.email)
+                continue
             attempts, detail, status = 0, None, "failed"
             while True:
                 attempts += 1
@@ -162,10 +170,12 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                         break
                     backoff = retry.backoff_seconds or [1]
                     sleep(backoff[min(attempts - 1, len(backoff) - 1)])
-                except UserError as exc:
-                    ledger.finish(doc.key, doc.version, recipient.email, "failed", attempts, str(exc))
+                except BaseException as exc:
+                    # a user error (bad config) or an interrupt: release the claim as failed
+                    ledger.finish(doc.key, doc.version, recipient.email, "failed", attempts,
+                                  str(exc) or type(exc).__name__, claim)
                     raise
-            ledger.finish(doc.key, doc.version, recipient.email, status, attempts, detail)
+            ledger.finish(doc.key, doc.version, recipient.email, status, attempts, detail, claim)
             if status == "sent":
                 report.sent.append(recipient.email)
             else:
@@ -186,9 +196,30 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
         the_plan = plan(document_from(produced, register), project, register.council(produced.council),
                         settings, ledger, resend)
         return deliver(the_plan, make_transport(settings, transport_name, password), ledger,
-                       settings.delivery.retry)
+                       settings.delivery.retry, resend=resend)
     finally:
         ledger.close()
+
+
+def notify(key: str, day: str, subject_text: str, lines: list[str], name: str, email: str, project: Project | None,
+           council: Council, settings: Settings, ledger: SentLedger, transport, retry: RetrySettings,
+           sleep: Callable[[float], None] = time.sleep, attachments: tuple[Path, ...] = ()) -> DeliveryReport:
+    """Mail one person who must act (reminder, approval request); at most once per key and day."""
+    if not email:
+        transport.close()
+        raise UserError(f"{name} has no e-mail address to send a notice to", field="email")
+    ledger_key = f"{key}/{day}"
+    report = DeliveryReport(ledger_key, 1, transport.name)
+    if email.casefold() in ledger.sent_to(ledger_key, 1):
+        report.skipped.append(email)
+        transport.close()
+        return report
+    msg = compose_reminder(key, day, subject_text, lines, name, email, sender_for(council, settings),
+                           attachments=attachments)
+    note = Document(ledger_key, key.split("/", 1)[0][:40], subject_text, project.name if project else council.name,
+                    day, 1, Path(), None)
+    the_plan = DeliveryPlan(note, project, council, [PlannedMessage(Recipient(name, email, "to"), msg)], [], False)
+    return deliver(the_plan, transport, ledger, retry, sleep, digest="-")
 
 
 def remind(item_key: str, day: str, title: str, project: Project, council: Council, problem: str, due_text: str,
@@ -197,19 +228,10 @@ def remind(item_key: str, day: str, title: str, project: Project, council: Counc
     """Tell the project leader that a due document needs their input; at most once per item and day."""
     leader = project.leader
     if not leader.email:
-        raise UserError(f"the project leader of {project.name} has no e-mail address", field="leader.email")
-    key = f"reminder/{item_key}/{day}"
-    report = DeliveryReport(key, 1, transport.name)
-    if leader.email.casefold() in ledger.sent_to(key, 1):
-        report.skipped.append(leader.email)
         transport.close()
-        return report
+        raise UserError(f"the project leader of {project.name} has no e-mail address", field="leader.email")
     lines = [f"{title} for {project.name} skal sendes innen {due_text}, men grantflow kunne ikke lage den:",
              problem,
              "Rett opp i dataene og kjør på nytt, eller vent til neste automatiske kjøring."]
-    msg = compose_reminder(item_key, day, f"Påminnelse: {title} for {project.name} trenger data", lines,
-                           leader.name, leader.email, sender_for(council, settings))
-    reminder = Document(key, "reminder", "Påminnelse", project.name, day, 1, Path(), None)
-    the_plan = DeliveryPlan(reminder, project, council,
-                            [PlannedMessage(Recipient(leader.name, leader.email, "to"), msg)], [], False)
-    return deliver(the_plan, transport, ledger, retry, sleep, digest="-")
+    return notify(f"reminder/{item_key}", day, f"Påminnelse: {title} for {project.name} trenger data", lines,
+                  leader.name, leader.email, project, council, settings, ledger, transport, retry, sleep)

@@ -9,11 +9,13 @@ compiled Jinja templates. Charts become Word-native chart parts (``ChartRun``).
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -218,24 +220,54 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+_PROFILE_LOCK = threading.Lock()
+
+
+def _profile() -> Path:
+    """This process's LibreOffice profile, kept between conversions (a fresh profile costs ~1 s
+    per start) and removed when the process ends. One per process: LibreOffice refuses a profile
+    another instance is using; the lock keeps this process's threads to one at a time."""
+    path = Path(tempfile.gettempdir()) / f"grantflow-lo-profile-{os.getpid()}"
+    if not path.exists():
+        path.mkdir(mode=0o700)
+        atexit.register(shutil.rmtree, path, True)
+    return path
+
+
 def to_pdf(docx: Path, timeout: float = 180) -> Path:
-    """Convert ``docx`` to PDF beside it (own LibreOffice profile per conversion, timeout)."""
+    """Convert ``docx`` to PDF beside it."""
+    return to_pdf_many([docx], timeout)[0]
+
+
+def to_pdf_many(docs: list[Path], timeout: float = 180) -> list[Path]:
+    """Convert many .docx files to PDFs beside them with one LibreOffice start (the profile kept
+    between calls); a timeout for the first document plus 20 s for each further one."""
     exe = soffice()
     if exe is None:
         raise PdfUnavailable("PDF not made: LibreOffice (soffice) is not installed "
                              "(apt-get install libreoffice-writer-nogui); the .docx was written")
-    target = docx.with_suffix(".pdf")
-    with tempfile.TemporaryDirectory(prefix="grantflow-pdf-") as tmp:
-        profile = Path(tmp) / "profile"
-        outdir = Path(tmp) / "out"
-        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-               "--convert-to", "pdf", "--outdir", str(outdir), str(docx)]
+    if not docs:
+        return []
+    limit = timeout + 20 * (len(docs) - 1)
+    with _PROFILE_LOCK, tempfile.TemporaryDirectory(prefix="grantflow-pdf-") as tmp:
+        inbox, outdir = Path(tmp) / "in", Path(tmp) / "out"
+        inbox.mkdir()
+        names = []
+        for index, doc in enumerate(docs):   # numbered links: many documents share a file name
+            link = inbox / f"{index:05d}-{doc.name}"
+            link.symlink_to(doc.resolve())
+            names.append(link)
+        cmd = [exe, f"-env:UserInstallation={_profile().as_uri()}", "--headless", "--norestore",
+               "--convert-to", "pdf", "--outdir", str(outdir), *map(str, names)]
         try:
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout, check=False)
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=limit, check=False)
         except subprocess.TimeoutExpired:
-            raise UserError(f"PDF conversion timed out after {timeout:.0f} s", file=display_path(docx)) from None
-        made = outdir / (docx.stem + ".pdf")
-        if not made.exists() or made.stat().st_size == 0:
-            raise UserError("LibreOffice made no PDF", file=display_path(docx))
-        atomic_write(target, made.read_bytes())
-    return target
+            raise UserError(f"PDF conversion timed out after {limit:.0f} s",
+                            file=display_path(docs[0])) from None
+        targets = []
+        for doc, link in zip(docs, names):
+            made = outdir / (link.stem + ".pdf")
+            if not made.exists() or made.stat().st_size == 0:
+                raise UserError("LibreOffice made no PDF", file=display_path(doc))
+            targets.append(atomic_write(doc.with_suffix(".pdf"), made.read_bytes()))
+    return targets

@@ -25,3 +25,17 @@ def test_external_send_needs_approval(tmp_path, monkeypatch, capsys):
     captured = capsys.readouterr()
     assert "Mottakere: Fylkesmannen i Buskerud <fmbupost@fylkesmannen.example.no> (to)" in captured.out
     assert "needs approval" in captured.err and "--yes" in captured.err
+
+
+def test_errors_in_the_data_block_external_sending_without_a_reason(tmp_path, monkeypatch, capsys):
+    """Haugaland's financing differs from its costs by 585 kr: an error finding."""
+    from grantflow.delivery.ledger import SentLedger
+
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    args = ["--config", str(CONFIG), "send", "status", "haugaland-velferdsteknologi", "--as-of", "2016-10-07",
+            "--transport", "smtp", "--yes"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "budget.financing" in err and "--override-reason" in err
+    assert SentLedger(f"sqlite:///{tmp_path / 'sent.db'}").rows() == []

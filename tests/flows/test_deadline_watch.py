@@ -10,9 +10,11 @@ from grantflow.delivery.ledger import SentLedger
 from ..conftest import replace_in
 
 
-def eml(tmp_path):
-    return [message_from_bytes(p.read_bytes(), policy=policy.default)
-            for p in sorted((tmp_path / "outputs" / "outbox").glob("*.eml"))]
+def eml(tmp_path, documents_only=True):
+    """The mails in the outbox; by default the documents only (not deadline reminders)."""
+    mails = [message_from_bytes(p.read_bytes(), policy=policy.default)
+             for p in sorted((tmp_path / "outputs" / "outbox").glob("*.eml"))]
+    return [m for m in mails if not (documents_only and m["Subject"].startswith("Frist om"))]
 
 
 def test_runs_due_items_once_and_is_idempotent(isolated, config_dir):
@@ -58,3 +60,38 @@ def test_bad_data_in_one_project_does_not_stop_the_others(isolated, scratch_conf
     rows = {r["key"]: r for r in SentLedger(f"sqlite:///{isolated / 'sent.db'}").watch_rows()}
     assert rows["status:smart-velferdsregion-nord-gudbrandsdal:2016-10-07"]["status"] == "failed"
     assert rows["status:haugaland-velferdsteknologi:2016-10-07"]["status"] == "done"
+
+
+def test_deadline_reminders_once_per_deadline_and_lead(isolated, config_dir):
+    """10 and 3 working days before Haugaland's status report of 7.10.2016 (meeting 14.10)."""
+    opts = DeliveryOptions(config=str(config_dir))
+    def reminders():
+        return [m for m in eml(isolated, documents_only=False) if m["Subject"].startswith("Frist om")]
+    deadline_watch(as_of=date(2016, 9, 22), options=opts)        # 11 working days before: nothing yet
+    assert not [m for m in reminders() if "Haugaland" in m["Subject"]]
+    first = deadline_watch(as_of=date(2016, 9, 23), options=opts)   # 10 working days before
+    mine = [m for m in reminders() if "Haugaland" in m["Subject"]]
+    assert len(mine) == 1 and mine[0]["Subject"].startswith("Frist om 10 virkedager: Statusrapport")
+    assert mine[0]["To"].addresses[0].addr_spec == "prosjektleder@haugalandvekst.example.no"
+    assert any("status:haugaland-velferdsteknologi:2016-10-07 (10 d)" in r for r in first["reminders"])
+    deadline_watch(as_of=date(2016, 9, 26), options=opts)        # same lead again: not again
+    assert len([m for m in reminders() if "Haugaland" in m["Subject"]]) == 1
+    deadline_watch(as_of=date(2016, 10, 4), options=opts)        # 3 working days before
+    subjects = [m["Subject"] for m in reminders() if "Haugaland" in m["Subject"]]
+    assert len(subjects) == 2 and subjects[1].startswith("Frist om 3 virkedager")
+
+
+def test_broken_template_goes_to_the_secretariat(isolated, config_dir, monkeypatch):
+    import flows.deadline_watch as watch
+    import grantflow.documents.lint as lint
+
+    monkeypatch.setattr(lint, "check_templates",
+                        lambda folder=None: ["templates/statusrapport.docx: undeclared variable 'x'"])
+    result = deadline_watch(as_of=date(2016, 10, 7), options=DeliveryOptions(config=str(config_dir)))
+    assert result["ran"] == [] and "malen har feil" in result["failed"][0][1]
+    mails = eml(isolated, documents_only=False)
+    to_secretariat = [m for m in mails if m["Subject"] == "grantflow: dokumentmaler har feil"]
+    assert {m["To"].addresses[0].addr_spec for m in to_secretariat} >= {"post@haugalandvekst.example.no"}
+    assert not [m for m in mails if m["Subject"].startswith("Påminnelse")]   # no data reminder to leaders
+    assert "statusrapport.docx" in to_secretariat[0].get_body(("plain",)).get_content()
+    assert watch is not None

@@ -71,9 +71,18 @@ def test_status_report_flow_over_smtp(isolated, scratch_config):
     settings["delivery"]["transport"] = "smtp"
     (scratch_config / "grantflow.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     with SmtpServer(port=port) as server:
+        # the project's data have an error (risk RF vs S x K): external sending waits for an override
+        blocked = status_report(project="smart-velferdsregion-nord-gudbrandsdal", as_of=date(2020, 4, 16),
+                                options=DeliveryOptions(config=str(scratch_config)))
+        assert blocked["sent"] == [] and blocked["note"].startswith("Ikke sendt") and not server.recorder.arrived
+        approved = DeliveryOptions(config=str(scratch_config), approved=True)
+        still = status_report(project="smart-velferdsregion-nord-gudbrandsdal", as_of=date(2020, 4, 16),
+                              options=approved)
+        assert still["sent"] == [] and "begrunnelse" in still["note"]
         result = status_report(project="smart-velferdsregion-nord-gudbrandsdal", as_of=date(2020, 4, 16),
-                               options=DeliveryOptions(config=str(scratch_config)))
+                               options=approved.model_copy(update={"override_reason": "RF rettes i neste rapport"}))
         assert len(result["sent"]) == 7
+        assert result["note"] == "Sendt tross feil i dataene: RF rettes i neste rapport"
         arrived = server.recorder.messages()
         assert sorted(m["To"].addresses[0].addr_spec for m in arrived) == sorted(result["sent"])
         docx = open(result["docx"], "rb").read()

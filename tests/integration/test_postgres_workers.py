@@ -168,3 +168,18 @@ def test_batch_on_prefect_with_postgres_and_two_workers(postgres, tmp_path):
     assert len({(r[0], r[1]) for r in rows}) == len(rows)        # one row per delivery
     assert {r[2] for r in rows} == {"sent"}
     assert len(list((outputs / "outbox").glob("*.eml"))) == 600
+
+
+def test_two_senders_on_postgres_send_each_recipient_once(postgres, scratch_config, tmp_path):
+    """The ledger claim on PostgreSQL: two `grantflow send` at once, each recipient once."""
+    from sqlalchemy import create_engine, text
+
+    from ..delivery.test_concurrent_send import race
+
+    admin = create_engine(f"postgresql+psycopg://grantflow@127.0.0.1:{postgres['port']}/postgres",
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE race"))
+    admin.dispose()
+    arrived = race(scratch_config, tmp_path, f"postgresql+psycopg://grantflow@127.0.0.1:{postgres['port']}/race")
+    assert len(arrived) == 7 and set(arrived.values()) == {1}, arrived

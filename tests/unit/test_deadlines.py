@@ -55,3 +55,37 @@ def test_to_ics_marks_moved_deadlines(config_dir):
     cal = Calendar.from_ical(to_ics(items))
     (event,) = [c for c in cal.walk() if c.name == "VEVENT"]
     assert "flyttet til" in str(event["DESCRIPTION"])
+
+
+def test_ics_has_alarms_and_a_real_dtstamp(config_dir):
+    from datetime import datetime, timedelta, timezone
+
+    items = calendar(open_register(config_dir))[:2]
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    cal = Calendar.from_ical(to_ics(items, alarms=[10, 3]))
+    for event in [c for c in cal.walk() if c.name == "VEVENT"]:
+        assert event.decoded("dtstamp") >= before
+        triggers = sorted(a.decoded("trigger") for a in event.walk() if a.name == "VALARM")
+        assert triggers == [timedelta(days=-10), timedelta(days=-3)]
+
+
+def test_reminders_due_counts_working_days_and_sends_the_nearest_lead_once():
+    from grantflow.deadlines import DueItem, reminders_due, working_days_until
+
+    # 17.05.2016 Tuesday is Grunnlovsdag, 16.05 2. pinsedag: not working days
+    item = DueItem("status", "c", "p", date(2016, 5, 20), date(2016, 5, 20), date(2016, 5, 20), "x")
+    assert working_days_until(date(2016, 5, 13), date(2016, 5, 20)) == 3     # 18, 19, 20
+    assert reminders_due([item], date(2016, 5, 12), [10, 3]) == [(item, 10)]
+    assert reminders_due([item], date(2016, 5, 13), [10, 3]) == [(item, 3)]
+    assert reminders_due([item], date(2016, 5, 21), [10, 3]) == []            # past the deadline
+    assert reminders_due([item], date(2016, 4, 1), [10, 3]) == []             # too early
+
+
+def test_deadlines_says_what_it_shows_and_fits_80_columns(config_dir, capsys):
+    assert main(["--config", str(config_dir), "deadlines", "--from", "2016-01-01", "--days", "400"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Frister 01.01.2016–") and "--from" in lines[1]
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    assert main(["--config", str(config_dir), "deadlines", "--from", "2030-01-01"]) == 0
+    out = capsys.readouterr().out
+    assert "Ingen frister i perioden" in out and "--from" in out

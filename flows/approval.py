@@ -1,0 +1,195 @@
+"""Approval that waits as long as people do: ``suspend_flow_run`` + a form in the Prefect UI.
+
+``await_approval`` records the request in the ledger, mails the approver (preview, the document,
+a link to the run in the UI), then *suspends* the flow run: the process exits and holds no worker.
+When someone submits the form (UI, or ``resume_flow_run(id, run_input=...)``) the run is scheduled
+again, the flow starts from the top, and ``suspend_flow_run`` returns the submitted answer at once.
+The decision (who, when, comment, override reason) is written to the ledger and returned.
+
+``deadline_watch`` reminds approvers of requests left unanswered for
+``delivery.approval_reminder_days`` working days. Reusable for any flow that needs a person's
+yes/no (``ask``); document flows use ``await_approval``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from prefect import get_run_logger
+from prefect.flow_runs import suspend_flow_run
+from prefect.input import RunInput
+from prefect.runtime import deployment, flow_run
+from pydantic import Field
+
+from grantflow.delivery.ledger import SentLedger
+from grantflow.delivery.service import make_transport, notify
+from grantflow.models import Council, Project
+from grantflow.settings import Settings
+
+from flows.runtime import smtp_password
+
+
+class ApprovalForm(RunInput):
+    """The approver's answer (a form in the Prefect UI)."""
+
+    approver: str = Field("", description="Navnet ditt: hvem som tar avgjørelsen.")
+    decision: Literal["godkjenn", "avvis"] = Field("avvis", description="Godkjenn utsending, eller avvis.")
+    comment: str = Field("", description="Kommentar (lagres i sendeloggen).")
+    override_reason: str = Field("", description="Begrunnelse for å sende selv om dataene har feil "
+                                                 "(påkrevd når forhåndsvisningen viser feil).")
+
+
+@dataclass(frozen=True)
+class Decision:
+    approved: bool
+    approver: str
+    comment: str
+    override_reason: str
+    decided_at: datetime | None
+    earlier: bool = False            # decided in an earlier run of the same document version
+
+    def text(self) -> str:
+        verb = "Godkjent" if self.approved else "Avvist"
+        when = f" {self.decided_at:%Y-%m-%d %H:%M} UTC" if self.decided_at else ""
+        out = f"{verb} av {self.approver or 'ukjent'}{when}"
+        if self.comment:
+            out += f": {self.comment}"
+        if self.override_reason:
+            out += f" (sendt tross feil i dataene: {self.override_reason})"
+        return out
+
+
+def ui_link(run_id: str | None = None) -> str | None:
+    """The run's page in the Prefect UI (``PREFECT_UI_URL``), or None when it is unknown."""
+    run_id = run_id or flow_run.id
+    base = os.environ.get("PREFECT_UI_URL")
+    if not base:
+        try:
+            from prefect.settings import PREFECT_UI_URL
+
+            base = PREFECT_UI_URL.value()
+        except Exception:  # noqa: BLE001 - no UI configured
+            base = None
+    return f"{base.rstrip('/')}/runs/flow-run/{run_id}" if base and run_id else None
+
+
+def can_suspend() -> bool:
+    """Suspending needs a deployment to resume the run later (a local one-shot run has none)."""
+    return bool(deployment.id)
+
+
+def ask(key: str, description: str, errors: int = 0, timeout_seconds: int | None = None) -> ApprovalForm:
+    """Suspend the current flow run until a person answers; the answer. An approval despite
+    ``errors`` without an override reason is asked again (up to three times, then refused)."""
+    form = None
+    for attempt in range(3):
+        note = description
+        if attempt:
+            note += ("\n\n**Dataene har feil: godkjenning krever en begrunnelse i «override_reason».** "
+                     f"Forrige svar fra {form.approver or 'ukjent'} manglet begrunnelse.")
+        form = suspend_flow_run(wait_for_input=ApprovalForm.with_initial_data(description=note, decision="avvis"),
+                                key=f"{key}-{attempt}", timeout=timeout_seconds)
+        if form.decision != "godkjenn" or not errors or form.override_reason.strip():
+            return form
+    return ApprovalForm(approver=form.approver, decision="avvis", comment=form.comment,
+                        override_reason="")
+
+
+def await_approval(document_key: str, version: int, title: str, preview: str, findings: list[str], errors: int,
+                   project: Project | None, council: Council, settings: Settings, transport_name: str,
+                   attachments: tuple[Path, ...] = (), timeout_seconds: int | None = None) -> Decision:
+    """Ask the approver (mail + suspended run) and return the decision; see the module docstring."""
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        earlier = ledger.approval(document_key, version)
+        if earlier and earlier["status"] in ("approved", "rejected"):
+            return Decision(earlier["status"] == "approved", earlier["decided_by"] or "", earlier["comment"] or "",
+                            earlier["override_reason"] or "", earlier["decided_at"], earlier=True)
+        run_id = str(flow_run.id) if flow_run.id else None
+        approver = approver_of(council, settings)
+        if not (earlier and earlier["flow_run_id"] == run_id):
+            # first time in this run (a resumed run starts from the top: no second mail)
+            ledger.approval_requested(document_key, version, run_id, approver[1])
+            link = ui_link(run_id)
+            lines = [f"{title} venter på din godkjenning før den sendes.", preview]
+            if findings:
+                lines.append(f"Funn i dataene ({errors} feil):\n" + "\n".join(f"- {f}" for f in findings))
+                if errors:
+                    lines.append("Dataene har feil: utsending krever at du overstyrer med en begrunnelse.")
+            lines.append(f"Godkjenn eller avvis her: {link}" if link else
+                         "Godkjenn eller avvis i Prefect-grensesnittet (flow-kjøringen står som «Suspended»).")
+            password = smtp_password(settings) if transport_name == "smtp" else None
+            notify(f"approval/{document_key}/v{version}", run_id or "local", f"Til godkjenning: {title}", lines,
+                   approver[0], approver[1], project, council, settings, ledger,
+                   make_transport(settings, transport_name, password), settings.delivery.retry,
+                   attachments=attachments)
+    finally:
+        ledger.close()
+    md = [f"**Godkjenn utsending: {title}**", "", "```", preview, "```"]
+    if findings:
+        md += ["", f"**Funn i dataene ({errors} feil)**", ""] + [f"- `{f}`" for f in findings]
+    form = ask(f"approval-v{version}", "\n".join(md), errors, timeout_seconds)
+    approved = form.decision == "godkjenn"
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        ledger.approval_decided(document_key, version, approved, form.approver, form.comment, form.override_reason)
+    finally:
+        ledger.close()
+    get_run_logger().info(f"{'approved' if approved else 'rejected'} by {form.approver or 'unknown'}")
+    return Decision(approved, form.approver, form.comment, form.override_reason, datetime.now(timezone.utc))
+
+
+def approver_of(council: Council, settings: Settings) -> tuple[str, str]:
+    """(name, e-mail) of who approves: ``delivery.approver_email`` or the council's secretariat."""
+    email = settings.delivery.approver_email or council.secretariat.email
+    name = council.secretariat.name if email == council.secretariat.email else email
+    return name, email
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after ``start`` up to and including ``end`` (Norwegian holidays off)."""
+    from datetime import timedelta
+
+    from grantflow.deadlines import is_working_day
+
+    days, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        days += is_working_day(day)
+    return days
+
+
+def remind_pending(as_of: date, settings: Settings, register, transport_name: str) -> list[str]:
+    """Remind approvers of requests unanswered for ``approval_reminder_days`` working days
+    (again every as many working days); what was sent."""
+    lead = settings.delivery.approval_reminder_days
+    sent: list[str] = []
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        for row in ledger.approvals(status="requested"):
+            last = (row["reminded_at"] or row["requested_at"]).date()
+            if working_days_between(last, as_of) < lead:
+                continue
+            council_id, project_id = row["document"].split("/")[:2]
+            council = register.council(council_id)
+            project = register.project(project_id) if project_id != "-" else None
+            name, email = approver_of(council, settings)
+            link = ui_link(row["flow_run_id"]) if row["flow_run_id"] else None
+            lines = [f"{row['document']} versjon {row['version']} har ventet på godkjenning siden "
+                     f"{row['requested_at']:%d.%m.%Y}. Ingenting sendes før noen godkjenner.",
+                     f"Godkjenn eller avvis her: {link}" if link else "Svar i Prefect-grensesnittet."]
+            password = smtp_password(settings) if transport_name == "smtp" else None
+            report = notify(f"approval-reminder/{row['document']}/v{row['version']}", as_of.isoformat(),
+                            f"Påminnelse: venter på godkjenning ({row['document']})", lines, name, email, project,
+                            council, settings, ledger, make_transport(settings, transport_name, password),
+                            settings.delivery.retry)
+            if report.sent:
+                ledger.approval_reminded(row["document"], row["version"])
+                sent.append(f"{row['document']} v{row['version']} -> {email}")
+    finally:
+        ledger.close()
+    return sent

@@ -1,0 +1,25 @@
+"""`grantflow demo` as a terminal user sees it: 80 columns, and a re-run that sends nothing says so
+in its first line."""
+
+import re
+
+from grantflow.cli import main
+
+
+def test_demo_fits_80_columns_and_rerun_says_nothing_sent(isolated, scratch_config, capsys):
+    settings = scratch_config / "grantflow.yaml"
+    text = settings.read_text(encoding="utf-8")
+    demo = text.index("demo:")
+    settings.write_text(text[:demo] + "demo:\n"
+                        "  - {kind: status, project: smart-velferdsregion-nord-gudbrandsdal, as_of: 2020-04-16}\n"
+                        "  - {kind: usage, council: kongsbergregionen, period: \"2014\"}\n", encoding="utf-8")
+    assert main(["--config", str(scratch_config), "demo"]) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert first[0] == "2 dokumenter (2 nye eller endret); 9 e-poster lagt i utboksen."
+    assert max(len(line) for line in first) <= 80, max(first, key=len)
+    assert any(re.match(r"status\s+smart-velferdsregion-nord-gudbrandsdal\s+2020-04-16\s+1\s+7\s+0$", line)
+               for line in first), first
+    assert main(["--config", str(scratch_config), "demo"]) == 0
+    again = capsys.readouterr().out.splitlines()
+    assert again[0].startswith("Ingenting nytt sendt: alle 2 dokumenter er uendret")
+    assert max(len(line) for line in again) <= 80

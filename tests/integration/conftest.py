@@ -1,0 +1,86 @@
+"""A real `prefect server start` on 127.0.0.1, one per test module (modules deploy the same names,
+so they do not share one); stopped at the end of the module with everything started against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ..conftest import ROOT
+from ..smtp_server import free_port
+
+BIN = Path(sys.executable).parent
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def api_post(api: str, path: str, body: dict | None = None):
+    """POST to the Prefect REST API (filters are POSTs); the decoded JSON answer."""
+    request = urllib.request.Request(api + path, data=json.dumps(body or {}).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def api_get(api: str, path: str):
+    with urllib.request.urlopen(api + path, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def stop(*procs) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("prefect-home")
+    work = tmp_path_factory.mktemp("work")
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_API_URL=api,
+               PREFECT_UI_URL=f"http://127.0.0.1:{port}",
+               # pick up due runs within seconds (defaults: 10-15 s)
+               PREFECT_RUNNER_POLL_FREQUENCY="2", PREFECT_WORKER_QUERY_SECONDS="2",
+               GRANTFLOW_OUTPUTS=str(work / "outputs"), GRANTFLOW_LEDGER_URL=f"sqlite:///{work / 'sent.db'}",
+               PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
+    log = open(work / "server.log", "wb")
+    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    started: list[subprocess.Popen] = []
+    try:
+        deadline = time.monotonic() + 180
+        while not healthy(api):
+            assert proc.poll() is None, (work / "server.log").read_text()
+            assert time.monotonic() < deadline, "prefect server did not start"
+            time.sleep(0.5)
+        yield {"env": env, "work": work, "api": api, "started": started, "log": work / "server.log"}
+    finally:
+        stop(*started, proc)
+        log.close()
+
+
+def prefect(server, *args, timeout=300):
+    return subprocess.run([str(BIN / "prefect"), "--no-prompt", *args], env=server["env"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,147 @@
+"""Approval that waits, against a real Prefect server: `grantflow serve` runs the document
+deployments; external sending suspends the run (the process exits), the approver is mailed a
+preview with a link to the run, and the run resumes when the form is submitted.
+
+- approve -> every recipient gets the document exactly once, the decision is in the ledger;
+- reject  -> nothing sent, the run ends Cancelled (not Completed);
+- no answer -> deadline_watch reminds the approver after the configured working days, nothing sent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+import yaml
+
+from ..conftest import CONFIG, ROOT
+from ..smtp_server import SmtpServer, free_port
+from .conftest import BIN, api_get, api_post, stop
+
+pytestmark = pytest.mark.integration
+
+SECRETARIAT = "post@kongsbergregionen.example.no"
+
+
+@pytest.fixture(scope="module")
+def served(server, tmp_path_factory):
+    """SMTP on 127.0.0.1, a config that sends through it, and `grantflow serve` on the server."""
+    config = tmp_path_factory.mktemp("approval") / "config"
+    shutil.copytree(CONFIG, config)
+    settings = yaml.safe_load((config / "grantflow.yaml").read_text(encoding="utf-8"))
+    port = free_port()
+    settings["delivery"].update(transport="smtp", smtp={"host": "127.0.0.1", "port": port, "security": "none",
+                                                        "allow_insecure_localhost": True},
+                                retry={"attempts": 2, "backoff_seconds": [0.5]})
+    (config / "grantflow.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    env = dict(server["env"], GRANTFLOW_CONFIG=str(config))
+    log = server["work"] / "serve-approval.log"
+    with SmtpServer(port=port) as smtp, open(log, "wb") as out:
+        proc = subprocess.Popen([str(BIN / "grantflow"), "serve"], env=env, cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    api_get(server["api"], "/deployments/name/application/application")
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(1)
+            yield {"api": server["api"], "smtp": smtp, "env": env, "config": config, "log": log}
+        finally:
+            stop(proc)
+
+
+def start(served, deployment: str, parameters: dict) -> str:
+    dep = api_get(served["api"], f"/deployments/name/{deployment}")
+    run = api_post(served["api"], f"/deployments/{dep['id']}/create_flow_run", {"parameters": parameters})
+    return run["id"]
+
+
+def wait_for(served, run_id: str, *state_types: str, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = api_get(served["api"], f"/flow_runs/{run_id}")
+        if run["state_type"] in state_types:
+            return run
+        assert run["state_type"] not in ("FAILED", "CRASHED"), run["state"]
+        time.sleep(1.5)
+    pytest.fail(f"run {run_id} not {state_types} after {timeout:.0f} s: {run['state_type']}\n"
+                f"{served['log'].read_text()[-3000:]}")
+
+
+def mails(served, subject_part: str) -> list:
+    return [m for m in served["smtp"].recorder.messages() if subject_part in str(m["Subject"])]
+
+
+def document_recipients(served, title: str) -> Counter:
+    return Counter(str(m["To"].addresses[0].addr_spec).casefold() for m in mails(served, title)
+                   if "godkjenning" not in str(m["Subject"]).casefold())
+
+
+def resume(served, run_id: str, **answer) -> None:
+    import urllib.request
+    import json
+
+    request = urllib.request.Request(f"{served['api']}/flow_runs/{run_id}/resume",
+                                     data=json.dumps({"run_input": answer}).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = json.loads(response.read())
+    assert body["status"] == "ACCEPT", body
+
+
+def test_approve_sends_exactly_once(served):
+    run_id = start(served, "application/application", {"project": "kongsbergregionen-erp", "year": 2014})
+    run = wait_for(served, run_id, "PAUSED")
+    assert run["state"]["name"] == "Suspended"
+    (request,) = mails(served, "Til godkjenning")
+    assert request["To"].addresses[0].addr_spec == SECRETARIAT
+    body = request.get_body(("plain",)).get_content()
+    assert f"/runs/flow-run/{run_id}" in body and "Mottakere:" in body
+    assert not document_recipients(served, "Søknad")          # nothing sent before the decision
+    resume(served, run_id, approver="Kari Nordmann", decision="godkjenn", comment="Ser bra ut",
+           override_reason="")
+    wait_for(served, run_id, "COMPLETED")
+    sent = document_recipients(served, "Søknad")
+    assert sent and set(sent.values()) == {1}, sent
+    assert "fmbupost@fylkesmannen.example.no" in sent
+    assert len(mails(served, "Til godkjenning")) == 1           # the resumed run does not ask again
+    out = subprocess.run([str(BIN / "grantflow"), "sent", "kongsbergregionen-erp"], env=served["env"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Kari Nordmann" in out.stdout and "godkjent" in out.stdout.casefold(), out.stdout
+
+
+def test_reject_sends_nothing_and_is_not_completed(served):
+    run_id = start(served, "final_report/final-report", {"project": "kongsbergregionen-erp"})
+    wait_for(served, run_id, "PAUSED")
+    before = len(served["smtp"].recorder.arrived)
+    resume(served, run_id, approver="Per Hansen", decision="avvis", comment="Tallene må sjekkes",
+           override_reason="")
+    run = wait_for(served, run_id, "CANCELLED", "COMPLETED")
+    assert run["state_type"] == "CANCELLED", run["state"]
+    assert "Avvist av Per Hansen" in run["state"]["message"] and "Tallene må sjekkes" in run["state"]["message"]
+    assert len(served["smtp"].recorder.arrived) == before
+    assert not document_recipients(served, "Sluttrapport")
+
+
+def test_no_answer_reminds_and_sends_nothing(served):
+    run_id = start(served, "grant_usage_report/grant-usage-report", {"council": "kongsbergregionen", "year": 2014})
+    wait_for(served, run_id, "PAUSED")
+    assert len(mails(served, "Til godkjenning")) >= 1
+    later = date.today() + timedelta(days=7)                   # > 2 working days without an answer
+    watch = start(served, "deadline_watch/deadline-watch", {"as_of": later.isoformat()})
+    wait_for(served, watch, "COMPLETED")
+    reminders = mails(served, "venter på godkjenning")
+    assert reminders and all(m["To"].addresses[0].addr_spec == SECRETARIAT for m in reminders)
+    assert any("usage-2014" in m.get_body(("plain",)).get_content() for m in reminders)
+    assert api_get(served["api"], f"/flow_runs/{run_id}")["state_type"] == "PAUSED"
+    assert not document_recipients(served, "Rapportering")

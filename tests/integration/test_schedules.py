@@ -1,0 +1,91 @@
+"""Schedules fire: against a real `prefect server start`, a served deployment and a deployment on a
+process work pool with a worker each get runs *created by the scheduler* and one of them runs to
+Completed with nobody triggering it.
+
+This is the test that fails when the scheduler cannot run (Prefect 3.8 with SQLAlchemy 2.1: the
+scheduler service raises "Can't evaluate bulk DML statement" on every loop and creates nothing).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from ..conftest import ROOT
+from .conftest import BIN, api_get, api_post, prefect, stop
+
+pytestmark = pytest.mark.integration
+
+
+def scheduled_runs(api: str, deployment: str) -> list[dict]:
+    """The flow runs of ``flow/deployment`` that the scheduler created."""
+    dep = api_get(api, f"/deployments/name/{deployment}")
+    runs = api_post(api, "/flow_runs/filter", {"flow_runs": {"deployment_id": {"any_": [dep["id"]]}},
+                                               "limit": 200})
+    return [r for r in runs if r["auto_scheduled"]]
+
+
+def wait_for_completed_scheduled_run(server, deployment: str, proc, log, timeout: float = 240) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    runs: list[dict] = []
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"exited {proc.returncode}:\n{log.read_text()[-3000:]}"
+        try:
+            runs = scheduled_runs(server["api"], deployment)
+        except OSError:          # the deployment is not registered yet
+            runs = []
+        if any(r["state_type"] == "COMPLETED" for r in runs):
+            return runs
+        time.sleep(2)
+    server_log = server["log"].read_text()[-3000:]
+    pytest.fail(f"no scheduled run of {deployment} completed in {timeout:.0f} s; scheduled runs: "
+                f"{[(r['name'], r['state_type']) for r in runs]}\n--- server log ---\n{server_log}"
+                f"\n--- process log ---\n{log.read_text()[-3000:]}")
+
+
+def delete_deployment(api: str, deployment: str) -> None:
+    """Stop the scheduler making runs for a test deployment (they would load the server)."""
+    import urllib.request
+
+    try:
+        dep = api_get(api, f"/deployments/name/{deployment}")
+        urllib.request.urlopen(urllib.request.Request(f"{api}/deployments/{dep['id']}", method="DELETE"),
+                               timeout=30).close()
+    except OSError:
+        pass
+
+
+def test_served_deployment_runs_on_its_schedule(server):
+    """`grantflow serve` (serve() in one process): deadline_watch every 10 s instead of 07:00."""
+    log = server["work"] / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(BIN / "grantflow"), "serve", "--watch-interval", "10"], env=server["env"],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        runs = wait_for_completed_scheduled_run(server, "deadline_watch/deadline-watch", proc, log)
+    finally:
+        stop(proc)
+        delete_deployment(server["api"], "deadline_watch/deadline-watch")
+    assert len(runs) >= 2, runs                     # the scheduler creates runs ahead of time
+    assert "deadline_watch runs every 10 s" in log.read_text()
+
+
+def test_worker_runs_a_scheduled_deployment(server):
+    """`prefect deploy` to a process work pool with an interval schedule; a worker picks it up."""
+    created = prefect(server, "work-pool", "create", "scheduled", "--type", "process")
+    assert created.returncode == 0, created.stdout + created.stderr
+    deployed = prefect(server, "deploy", "flows/deadline_watch.py:deadline_watch", "--name", "every-30s",
+                       "--pool", "scheduled", "--interval", "30")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    log = server["work"] / "worker.log"
+    with open(log, "wb") as out:
+        worker = subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "scheduled", "--limit", "1"],
+                                  env=server["env"], cwd=server["work"], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        runs = wait_for_completed_scheduled_run(server, "deadline_watch/every-30s", worker, log)
+    finally:
+        stop(worker)
+        delete_deployment(server["api"], "deadline_watch/every-30s")
+    assert len(runs) >= 2, runs
