@@ -57,8 +57,8 @@ def _day(value) -> date:
 def _data_path(value: str) -> str:
     parts = value.replace("\\", "/").split("/")
     if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value) or ".." in parts or "\x00" in value \
-            or not value.strip():
-        raise ValueError(f"{value!r} must be a path inside the config folder, relative to it "
+            or not value.strip() or len(value) > 1000 or any(len(part.encode()) > 255 for part in parts):
+        raise ValueError(f"{value[:100]!r} must be a path inside the config folder, relative to it "
                          "(e.g. 'data/my-project/regnskap.csv')")
     return one_line(value)
 
@@ -198,7 +198,7 @@ class Milestone(Model):
     number: int = Field(ge=0)
     date: Day
     month_only: bool = Field(False, description="True when the plan gives only a month.")
-    event: str
+    event: Line
 
     @model_validator(mode="before")
     @classmethod
@@ -412,13 +412,6 @@ class Assessment(Model):
     comment: str = ""
 
 
-class Decision(Model):
-    """A matter for the steering group with the proposed decision (forslag til vedtak)."""
-
-    matter: str = Field(description="The matter (sak).")
-    proposal: str = Field("", description="Forslag til vedtak.")
-
-
 class StatusNote(Model):
     """What the project leader adds to a status report (the rest is computed)."""
 
@@ -429,8 +422,9 @@ class StatusNote(Model):
     results: str = Field("", description="Results so far (also used in the yearly usage report).")
     explanation: str = Field("", description="Why the project is behind or off budget (read by the county governor).")
     deviations: list[str] = Field(default_factory=list, description="Avvik.")
-    decisions: list[Decision | str] = Field(
-        default_factory=list, description="Beslutninger styringsgruppen må ta: text, or {matter, proposal}.")
+    decisions: list[str] = Field(
+        default_factory=list,
+        description="Beslutninger styringsgruppen må ta, each 'Sak. Forslag til vedtak: …' (the proposed decision).")
     next_period: list[str] = Field(default_factory=list, description="Plan for neste periode.")
     reported_by: str = Field("", description="Who reported this note (from a workbook or the form).")
     reported_at: datetime | None = Field(None, description="When it was reported (imported).")

@@ -139,8 +139,12 @@ class Builder:
     def h2(self, text):
         self.doc.add_paragraph(text, style="Heading 2")
 
-    def p(self, text, style=None):
-        return self.doc.add_paragraph(text, style=style)
+    def p(self, text, style=None, keep: bool = False):
+        """A paragraph; ``keep`` keeps it on the page with what follows (an intro to a table)."""
+        para = self.doc.add_paragraph(text, style=style)
+        if keep:
+            para.paragraph_format.keep_with_next = True
+        return para
 
     def tag(self, text):
         """A paragraph holding only a {%p %} tag (docxtpl removes it)."""
@@ -159,11 +163,17 @@ class Builder:
             self.p(empty, style="Small")
             self.tag("{%p endif %}")
 
-    def paragraphs(self, expr: str):
-        """A text field shown as one paragraph per line."""
+    def paragraphs(self, expr: str, empty: str | None = None):
+        """A text field shown as one paragraph per line; ``empty`` says why when there is none."""
+        if empty:
+            self.tag(f"{{%p if {expr} %}}")
         self.tag(f"{{%p for line in {expr} %}}")
         self.p("{{ line }}")
         self.tag("{%p endfor %}")
+        if empty:
+            self.tag("{%p else %}")
+            self.p(empty, style="Small")
+            self.tag("{%p endif %}")
 
     # ---- tables
     def kv(self, pairs: list[tuple[str, str]], widths=(4.5, None)):
@@ -321,13 +331,14 @@ def risk_table(b: Builder, rows: str, empty: str):
             f"r in {rows}", widths=[4.6, 0.9, 0.9, 1.1, 9.5], numeric={1, 2, 3}, empty=empty)
 
 
-def year_table(b: Builder, first: str, rows: str, years: str, total_cells: str, total_label: str = "Sum"):
+def year_table(b: Builder, first: str, rows: str, years: str, total_cells: str, total_label: str = "Sum",
+               keep: bool = True):
     head = [first, f"{{%tc for y in {years} %}}", "{{ y }}", "{%tc endfor %}", "Sum"]
     body = ["{{ r.label }}", "{%tc for c in r.cells %}", "{{ c }}", "{%tc endfor %}", "{{ r.total }}"]
     tot = [total_label, f"{{%tc for c in {total_cells}.cells %}}", "{{ c }}", "{%tc endfor %}", f"{{{{ {total_cells}.total }}}}"]
     w = b.width_cm
     table = b.table(head, body, f"r in {rows}", tot, widths=[w * 0.36, 0.5, w * 0.32, 0.5, w * 0.32 - 1.0],
-                    numeric={1, 2, 3, 4})
+                    numeric={1, 2, 3, 4}, keep=keep)
     # The renderer re-spreads the columns of tables with this caption once the years are known.
     caption = OxmlElement("w:tblCaption")
     caption.set(qn("w:val"), YEAR_TABLE)
@@ -350,7 +361,7 @@ def application() -> Builder:
                     ("Prosjektperiode", "{{ project.period }}"), ("Dato", "{{ doc.date }}"),
                     ("Versjon", "{{ doc.version }}")])
     b.h1("1. Sammendrag")
-    b.paragraphs("text.summary")
+    b.paragraphs("text.summary", empty="Sammendrag mangler i prosjektets oppsett.")
     b.h1("2. Søker og kontaktpersoner")
     b.table(["Rolle", "Organisasjon", "Kontakt", "E-post"],
             ["{{ r.role }}", "{{ r.organisation }}", "{{ r.name }}", "{{ r.email }}"], "r in contacts",
@@ -361,7 +372,7 @@ def application() -> Builder:
     b.p("Samarbeidspartnere: {{ partners|join(', ') }}.")
     b.tag("{%p endif %}")
     b.h1("3. Bakgrunn og utfordring")
-    b.paragraphs("text.background")
+    b.paragraphs("text.background", empty="Ikke beskrevet i prosjektets oppsett.")
     b.paragraphs("text.challenge")
     b.h1("4. Mål")
     b.h2("Hovedmål")
@@ -373,8 +384,8 @@ def application() -> Builder:
     b.bullets("g in goals.effect", "{{ g }}")
     b.tag("{%p endif %}")
     b.h1("5. Forankring og organisering")
-    b.paragraphs("text.anchoring")
-    b.paragraphs("text.organisation")
+    b.paragraphs("text.anchoring", empty="Ikke beskrevet i prosjektets oppsett.")
+    b.paragraphs("text.organisation", empty="Ikke beskrevet i prosjektets oppsett.")
     b.h2("Styringsgruppe")
     b.table(["Navn", "Rolle", "Organisasjon"], ["{{ r.name }}", "{{ r.role }}", "{{ r.organisation }}"],
             "r in steering_group", widths=[6, 4, 7], empty="Styringsgruppen er ikke oppnevnt.")
@@ -388,7 +399,7 @@ def application() -> Builder:
     b.table(["Nr", "Dato", "Hendelse", "Merknad"], ["{{ r.number }}", "{{ r.date }}", "{{ r.event }}", "{{ r.note }}"],
             "r in milestones", widths=[1.0, 3.2, 8.8, 4.0], empty="Ingen milepæler er lagt inn.")
     b.h1("7. Risikoanalyse")
-    b.p("Sannsynlighet (S) og konsekvens (K) på en skala 1–5; risikofaktor RF = S × K.", style="Small")
+    b.p("Sannsynlighet (S) og konsekvens (K) på en skala 1–5; risikofaktor RF = S × K.", style="Small", keep=True)
     risk_table(b, "risks", "Prosjektplanen har ingen risikotabell.")
     b.tag("{%p if success_factors %}")
     b.h2("Kritiske suksessfaktorer")
@@ -405,13 +416,13 @@ def application() -> Builder:
     b.p("Omsøkt beløp: {{ budget.applied }}.")
     b.p("{{ budget.own_effort }}")
     b.h1("10. Kostnadsfordeling mellom kommunene (i kr)")
-    b.p("{{ split.note }}")
+    b.p("{{ split.note }}", keep=True)
     b.tag("{%p if split.invoiced %}")
-    b.p("{{ split.basis }}")
+    b.p("{{ split.basis }}", keep=True)
     year_table(b, "Kommune", "split.rows", "split.years", "split.total")
     b.tag("{%p endif %}")
     b.h1("11. Overføringsverdi")
-    b.paragraphs("text.transfer_value")
+    b.paragraphs("text.transfer_value", empty="Ikke beskrevet i prosjektets oppsett.")
     b.p("")
     b.p("For prosjekteier {{ signature.owner }}:")
     signature_lines(b, "{{ signature.name }}", "{{ signature.role }}")
@@ -441,7 +452,7 @@ def status() -> Builder:
     b.p("{{ chart_timeline }}")
     b.h1("4. Økonomi ({{ economy.unit_label }})")
     b.p("«Plan til nå» er årets budsjett fordelt jevnt over prosjektets dager i året fram til "
-        "rapportdatoen; avviket er regnskap minus plan til nå.", style="Small")
+        "rapportdatoen; avviket er regnskap minus plan til nå.", style="Small", keep=True)
     b.table(["År", "Kategori", "Budsjett året", "Plan til nå", "Regnskap", "Avvik", "Avvik %"],
             ["{{ r.year }}", "{{ r.category }}", "{{ r.budget }}", "{{ r.planned }}", "{{ r.actual }}",
              "{{ r.deviation }}", "{{ r.share }}"],
@@ -457,7 +468,7 @@ def status() -> Builder:
           ("Egeninnsats", "{{ economy.hours }}")], widths=(6.0, None))
     b.p("{{ chart_budget }}")
     b.h1("5. Største risikoer")
-    b.p("{{ risk_rule }}", style="Small")
+    b.p("{{ risk_rule }}", style="Small", keep=True)
     risk_table(b, "top_risks", "Ingen risikoer er registrert.")
     b.h1("6. Avvik")
     b.bullets("d in deviations", "{{ d }}", empty="Ingen avvik.")
@@ -471,12 +482,12 @@ def status() -> Builder:
 def final() -> Builder:
     b = Builder()
     b.title("Sluttrapport", "{{ project.name }}")
-    title_block(b, [("Til", "{{ council.county_governor }}"), ("Prosjekt", "{{ project.name }}"),
+    title_block(b, [("Til", "{{ addressee }}"), ("Prosjekt", "{{ project.name }}"),
                     ("Saksnummer (tilsagn)", "{{ references }}"), ("Prosjekteier", "{{ project.owner }}"),
                     ("Prosjektperiode", "{{ project.period }}"), ("Prosjektleder", "{{ project.leader }}"),
                     ("Dato", "{{ doc.date }}"), ("Versjon", "{{ doc.version }}")])
     b.h1("1. Sammendrag")
-    b.paragraphs("text.summary")
+    b.paragraphs("text.summary", empty="Sammendrag mangler i prosjektets oppsett.")
     b.h2("Tilskudd og ubrukte midler")
     b.paragraphs("unused_sentences")
     b.h1("2. Mål og målrealisering")
@@ -498,7 +509,7 @@ def final() -> Builder:
     b.p("Prosjektet er gjennomført uten avvik fra søknaden i fremdrift og økonomi.")
     b.tag("{%p endif %}")
     b.h1("5. Organisering")
-    b.paragraphs("text.organisation")
+    b.paragraphs("text.organisation", empty="Ikke beskrevet i prosjektets oppsett.")
     b.h1("6. Regnskap og finansiering")
     b.h2("Regnskap mot budsjett ({{ economy.unit_label }})")
     b.table(["Kategori", "Budsjett", "Regnskap", "Avvik", "Avvik %"],
@@ -514,7 +525,6 @@ def final() -> Builder:
             "r in financing", ["Sum", "", "{{ financing_total.planned }}", "{{ financing_total.granted }}",
                                "{{ financing_total.used }}", "{{ financing_total.unused }}", ""],
             widths=[3.6, 2.6, 2.1, 2.1, 2.1, 2.0, 2.5], numeric={2, 3, 4, 5}, keep=True)
-    b.paragraphs("unused_sentences")
     b.p("Egeninnsats: {{ economy.hours }} timer registrert (plan: {{ economy.hours_planned }}).")
     b.h1("7. Resultater")
     b.bullets("x in evaluation.results", "{{ x }}", empty="Resultater er ikke beskrevet i prosjektets notater.")
@@ -525,11 +535,11 @@ def final() -> Builder:
     b.h2("Problemer underveis")
     b.bullets("x in evaluation.problems", "{{ x }}", empty="Ingen problemer er registrert.")
     b.h1("9. Konklusjon")
-    b.paragraphs("evaluation.conclusion")
+    b.paragraphs("evaluation.conclusion", empty="Konklusjon er ikke skrevet i prosjektets notater.")
     b.h2("Hva kunne vært gjort annerledes")
     b.bullets("x in evaluation.differently", "{{ x }}", empty="Ikke beskrevet i prosjektets notater.")
     b.h2("Videreføring")
-    b.paragraphs("evaluation.further_work")
+    b.paragraphs("evaluation.further_work", empty="Videreføring er ikke beskrevet i prosjektets notater.")
     b.h1("10. Bekreftelse og underskrift")
     b.p("Regnskapet for prosjektet er kontrollert og stemmer med kommunens/virksomhetens regnskap.")
     signature_lines(b, "Økonomiansvarlig / revisor", "")
@@ -570,16 +580,17 @@ def costsplit() -> Builder:
                     ("År", "{{ doc.period }}"), ("Fordelingsnøkkel", "{{ split.basis }}"),
                     ("Vedtak", "{{ decision }}"), ("Dato", "{{ doc.date }}"), ("Versjon", "{{ doc.version }}")])
     b.p("{{ split.note }}")
+    b.tag("{%p if split.invoiced %}")
     b.h2("Fakturering")
     b.paragraphs("invoicing")
-    b.tag("{%p if split.invoiced %}")
-    b.p("Beløp i hele kroner; andelene summerer seg eksakt til totalen (største-rest-metoden).", style="Small")
+    b.p("Beløp i hele kroner; andelene summerer seg eksakt til totalen (største-rest-metoden).", style="Small",
+        keep=True)
     b.h1("Oversikt per kommune og år (i kr)")
     year_table(b, "Kommune", "split.rows", "split.years", "split.total")
     b.tag("{%p endif %}")
     b.tag("{%p for t in tables %}")
     b.p("{{ t.title }}", style="Heading 1")
-    b.p("{{ t.basis }}", style="Small")
+    b.p("{{ t.basis }}", style="Small", keep=True)
     b.table(["Kommune", "{{ t.weight_label }}", "Lik andel", "Etter vekt", "Sum", "Andel"],
             ["{{ r.name }}", "{{ r.weight }}", "{{ r.equal }}", "{{ r.weighted }}", "{{ r.total }}", "{{ r.percent }}"],
             "r in t.rows", ["Sum", "{{ t.sum.weight }}", "{{ t.sum.equal }}", "{{ t.sum.weighted }}",

@@ -7,7 +7,6 @@ call is per year (a round), never the sum over the whole plan.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from .. import fmt
@@ -34,7 +33,7 @@ def call_for(project: Project, year: int) -> str:
     if not found:
         return "Ikke angitt i prosjektets frister"
     when, text, name = found[-1]
-    return f"{text or 'Søknad'} ({name}), søknadsfrist {fmt.long_date(when)}"
+    return f"{text or 'Søknad'} – {name}; søknadsfrist {fmt.long_date(when)}"
 
 
 def milestone_notes(project: Project) -> list[str]:
@@ -67,7 +66,7 @@ def own_effort_text(project: Project, rate_default) -> tuple[str, int | None]:
     if rate is None:
         return text + " (verdi i kroner ikke beregnet: timesats er ikke angitt).", None
     value = kr(Decimal(str(hours)) * Decimal(str(rate)))
-    source = "" if budget.own_effort_rate is not None else " (timesats fra grantflow-innstillingene)"
+    source = "" if budget.own_effort_rate is not None else " (regionrådets standard timesats)"
     return f"{text} à {fmt.money(rate)} = {fmt.money(value)}{source}.", value
 
 

@@ -16,8 +16,8 @@ from decimal import Decimal
 from .. import fmt
 from ..models import Evaluation
 from ..reporting import economy, hours_total, kr, milestone_statuses, overall_rag, progress_rag, round_once
-from .common import (Context, DocumentRequest, council_block, doc_block, finding, lines, notes_file,
-                     project_block)
+from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
+                     notes_file, project_block)
 from .status_report import charts_for, milestone_rows
 
 DEVIATION_SHARE = Decimal("0.10")
@@ -49,15 +49,15 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
             used = kr(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum())
         planned = kr(sum(line.amounts.values(), Decimal(0)) * unit) if line.amounts else None
         granted = kr(sum((g.amount for g in funder.grants), Decimal(0))) if funder and funder.grants else None
-        refs = ", ".join(g.reference for g in funder.grants if g.reference) if funder else ""
+        refs = ", ".join(dict.fromkeys(g.reference for g in funder.grants if g.reference)) if funder else ""
         unused = granted - used if granted is not None else None
         disposition = ""
         if unused and unused > 0:
             disposition = "Søkes overført" if what == "søkes overført" else "Tilbakebetales"
             name = funder.name if funder else line.source
-            ref = f" (saksnr. {refs})" if refs else ""
+            ref = f", saksnr. {refs}" if refs else ""
             sentences.append(
-                f"Av tilsagnet fra {name}{ref} på {fmt.money(granted)} er {fmt.money(used)} brukt. "
+                f"{name}{ref}: tilsagn {fmt.money(granted)}, brukt {fmt.money(used)}. "
                 f"Ubrukt beløp, {fmt.money(unused)}, "
                 + ("søkes overført til videreføringen." if what == "søkes overført" else "tilbakebetales."))
         elif unused is not None and unused < 0:
@@ -142,6 +142,7 @@ def build(req: DocumentRequest) -> Context:
         "doc": doc_block("Sluttrapport", project.name, str(project.period.end.year), council, as_of),
         "project": project_block(project),
         "council": council_block(council),
+        "addressee": addressee(council, as_of),
         "references": ", ".join(references) or "Ikke oppgitt",
         "text": {"summary": lines(evaluation.summary or project.summary),
                  "organisation": lines(project.organisation)},

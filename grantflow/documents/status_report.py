@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from .. import fmt
-from ..models import Decision, Project, StatusNote
+from ..models import Project, StatusNote
 from ..reporting import (RAG_COLOR, economy, hours_total, milestone_statuses, overall_rag,
                           progress_rag, risk_rag, round_once)
 from .charts import BudgetChart, TimelineChart
@@ -44,16 +44,13 @@ def charts_for(project, statuses, econ, as_of) -> dict:
     return {
         "chart_budget": BudgetChart(tuple(c.category for c in cats), tuple(c.budget for c in cats),
                                     tuple(c.actual for c in cats), project.budget.unit),
-        "chart_timeline": TimelineChart(tuple(_short(f"{s.milestone.number:02d} {s.milestone.event}") for s in statuses),
+        # Full labels: the chart wraps them, a reader never sees a milestone cut off.
+        "chart_timeline": TimelineChart(tuple(f"{s.milestone.number:02d} {s.milestone.event}" for s in statuses),
                                         tuple(s.milestone.date for s in statuses),
                                         tuple(s.actual for s in statuses),
                                         tuple(s.status if s.status != "not_done" else "late" for s in statuses),
                                         as_of),
     }
-
-
-def _short(text: str, width: int = 40) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def milestone_rows(statuses) -> list[dict]:
@@ -78,12 +75,16 @@ def stale_since(project: Project, note: StatusNote | None, period_start: date, a
     return note.as_of if note.as_of < cutoff else None
 
 
+PROPOSAL = " Forslag til vedtak: "      # how the collection workbook writes a decision with its proposal
+
+
 def decision_rows(note: StatusNote | None) -> list[dict]:
+    """Each matter with its proposed decision, from 'Sak. Forslag til vedtak: …'."""
     out = []
     for item in (note.decisions if note else []):
-        matter = item if isinstance(item, Decision) else Decision(matter=item)
-        out.append({"matter": matter.matter, "proposal": matter.proposal or "Forslag til vedtak mangler.",
-                    "missing": not matter.proposal})
+        matter, _, proposal = item.partition(PROPOSAL)
+        matter, proposal = matter.strip(), proposal.strip()
+        out.append({"matter": matter, "proposal": proposal or "Forslag til vedtak mangler.", "missing": not proposal})
     return out
 
 
@@ -115,6 +116,10 @@ def build(req: DocumentRequest) -> Context:
         findings.append(finding(notes_file(project), "status.as_of",
                                 f"the latest status note is dated {stale}, older than the reporting period "
                                 f"(report date {as_of}): the report says 'ikke oppdatert siden'"))
+    if note is None:
+        findings.append(finding(notes_file(project), "status",
+                                f"no status note dated on or before {as_of}: quality, benefits and the overall "
+                                "assessment are shown as not assessed"))
     prog, eco, risk = progress_rag(statuses), econ.rag, risk_rag(project)
     overall = overall_rag(prog, eco, risk)
     late = [s for s in statuses if s.status == "late"]
@@ -160,7 +165,8 @@ def build(req: DocumentRequest) -> Context:
     if econ.unknown_categories:
         deviations.append("Regnskapet har poster i kategorier som ikke finnes i budsjettet: "
                           + ", ".join(econ.unknown_categories) + ".")
-    deviations += list(note.deviations) if note else []
+    from_note = f" (fra statusnotatet {fmt.long_date(stale)}, ikke oppdatert)" if stale else ""
+    deviations += [d + from_note for d in note.deviations] if note else []
     decisions = decision_rows(note)
     for item in decisions:
         if item["missing"]:
@@ -194,10 +200,10 @@ def build(req: DocumentRequest) -> Context:
                     "hours": effort["text"]},
         "top_risks": risk_rows(project, risks),
         "risk_rule": (f"Alle risikoer med risikofaktor {req.options.top_risk_rf} eller høyere"
-                      + (", og minst tre." if len(project.risks) >= 3 else ".")),
+                      + (", og minst tre." if len(project.risks) >= 3 else ".")) if project.risks else "",
         "deviations": deviations,
         "decisions": decisions,
-        "next_period": upcoming + (list(note.next_period) if note else []),
+        "next_period": upcoming + ([d + from_note for d in note.next_period] if note else []),
         "changes": describe_changes(req.previous, snapshot),
     }
     return Context(values, charts=charts_for(project, statuses, econ, as_of), snapshot=snapshot,

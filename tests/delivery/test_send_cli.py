@@ -27,15 +27,20 @@ def test_external_send_needs_approval(tmp_path, monkeypatch, capsys):
     assert "needs approval" in captured.err and "--yes" in captured.err
 
 
-def test_errors_in_the_data_block_external_sending_without_a_reason(tmp_path, monkeypatch, capsys):
-    """Haugaland's financing differs from its costs by 585 kr: an error finding."""
+def test_errors_in_the_data_block_external_sending_without_a_reason(scratch_config, tmp_path, monkeypatch,
+                                                                     capsys):
+    """A risk factor that disagrees with S x K is an error finding."""
     from grantflow.delivery.ledger import SentLedger
 
+    from ..conftest import replace_in
+
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml",
+               "probability: 2, consequence: 5, rf: 10", "probability: 2, consequence: 5, rf: 11")
     monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
     monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
-    args = ["--config", str(CONFIG), "send", "status", "haugaland-velferdsteknologi", "--as-of", "2016-10-07",
-            "--transport", "smtp", "--yes"]
+    args = ["--config", str(scratch_config), "send", "status", "smart-velferdsregion-nord-gudbrandsdal",
+            "--as-of", "2020-04-16", "--transport", "smtp", "--yes"]
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert "budget.financing" in err and "--override-reason" in err
+    assert "rf: RF 11" in err and "--override-reason" in err
     assert SentLedger(f"sqlite:///{tmp_path / 'sent.db'}").rows() == []

@@ -81,7 +81,8 @@ def test_status_report(register, tmp_path):
                           "\u2212" + n("894 060"), "\u221273,8" + NB + "%"]
     text = all_text(made.docx)
     assert "Milepæl 05 «Vurdere om prosjektet er i rute» er 15 dager forsinket." in text
-    assert "Ta stilling til om anskaffelse av responssenter" in text
+    assert "Felles anskaffelse av responssenter for alle ti kommuner" in text
+    assert "Styringsgruppen anbefaler at responssenteret anskaffes felles" in text   # forslag til vedtak
     assert "Ingen tidligere statusrapport å sammenligne med." in text
     record = json.loads(made.record.read_text(encoding="utf-8"))
     assert record["version"] == 1 and record["snapshot"]["milestones"]["05"] == "Forsinket"

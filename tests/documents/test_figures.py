@@ -269,8 +269,8 @@ def test_haugaland_final_report_states_unused_skjonnsmidler_in_kroner(documents)
     assert (granted, used, unused) == (400_000, 320_261, 79_739)
     path = documents[("final", HAUG)]
     text = all_text(path)
-    assert (f"Av tilsagnet fra Fylkesmannen i Rogaland (skjønnsmidler) (saksnr. 2015/4711 (eksempel)) på "
-            f"{money(granted)} er {money(used)} brukt. Ubrukt beløp, {money(unused)}, tilbakebetales.") in text
+    assert (f"Fylkesmannen i Rogaland (skjønnsmidler), saksnr. 2015/4711 (eksempel): tilsagn {money(granted)}, "
+            f"brukt {money(used)}. Ubrukt beløp, {money(unused)}, tilbakebetales.") in text
     row = next(r for r in find_table(path, "Kilde") if r[0] == "Fylkesmannens skjønnsmidler")
     assert row[3:7] == [num(granted), num(used), num(unused), "Tilbakebetales"]
     assert "2015/4711 (eksempel)" in text                      # case reference
@@ -324,3 +324,19 @@ def test_cost_split_has_percent_decision_and_invoicing(documents):
     assert "fakturerer kommunene" in text and "betalingsfrist 30 dager" in text
     table = find_table(path, "Kommune", contains="Innbyggere 1.1.2014")
     assert table[0][-1] == "Andel" and table[-1][-1] == "100,0" + NB + "%"
+
+
+def test_documents_are_dated_by_their_report_date(documents):
+    """A status report per 3 February 2017 is dated 3 February 2017, not the day it was generated."""
+    text = all_text(documents[("status", HAUG, date(2017, 2, 3))])
+    assert "Haugaland Vekst · 3. februar 2017 · versjon" in text and "24. november 2026" not in text
+    final = all_text(documents[("final", HAUG)])
+    assert "20. september 2017 · versjon" in final
+
+
+def test_headings_without_content_say_why(documents):
+    """The ERP project has no 'organisation' text: the heading says so instead of standing empty."""
+    assert "organisation" not in raw_project(ERP)
+    paras = all_text(documents[("final", ERP)]).split("\n")
+    at = paras.index("5. Organisering")
+    assert paras[at + 1] == "Ikke beskrevet i prosjektets oppsett."

@@ -11,7 +11,7 @@ from flows.documents import (DeliveryOptions, application, cost_split, final_rep
                              status_report)
 from grantflow.delivery.ledger import SentLedger
 
-from ..conftest import CONFIG
+from ..conftest import CONFIG, replace_in
 from ..docx_text import all_text
 from ..smtp_server import SmtpServer, free_port
 
@@ -70,8 +70,10 @@ def test_status_report_flow_over_smtp(isolated, scratch_config):
                                     "allow_insecure_localhost": True}
     settings["delivery"]["transport"] = "smtp"
     (scratch_config / "grantflow.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    # an error in the data (risk factor 11 where S x K = 2 x 5): external sending waits for an override
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml",
+               "probability: 2, consequence: 5, rf: 10", "probability: 2, consequence: 5, rf: 11")
     with SmtpServer(port=port) as server:
-        # the project's data have an error (risk RF vs S x K): external sending waits for an override
         blocked = status_report(project="smart-velferdsregion-nord-gudbrandsdal", as_of=date(2020, 4, 16),
                                 options=DeliveryOptions(config=str(scratch_config)))
         assert blocked["sent"] == [] and blocked["note"].startswith("Ikke sendt") and not server.recorder.arrived
