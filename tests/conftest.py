@@ -43,3 +43,13 @@ def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _default_amount_ceiling():
+    """Loading a register applies its max_amount process-wide; every test starts from the default."""
+    from grantflow import numbers
+
+    numbers.set_ceiling(None)
+    yield
+    numbers.set_ceiling(None)

@@ -92,8 +92,13 @@ def _check_output(code: int, out: str, err: str, command: str) -> None:
 
 
 def _exercise(config: Path, project: str, command: str, broken: bool, out_dir: Path) -> None:
-    with _outputs(out_dir):
-        _exercise_commands(config, project, command, broken, out_dir)
+    from grantflow import numbers
+
+    try:
+        with _outputs(out_dir):
+            _exercise_commands(config, project, command, broken, out_dir)
+    finally:
+        numbers.set_ceiling(None)          # a mutated max_amount must not leak into the next example
 
 
 def _exercise_commands(config: Path, project: str, command: str, broken: bool, out_dir: Path) -> None:
