@@ -8,6 +8,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: a fixed, quick set by default; `pytest --hypothesis-profile=ci` explores more.
+settings.register_profile("grantflow", max_examples=70, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile("grantflow")
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
