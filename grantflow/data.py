@@ -192,6 +192,11 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
         match = re.search(r"line (\d+)", detail)
         line = index + int(match.group(1)) if match else None
+        fields = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", detail)
+        if fields:
+            raise UserError(f"row {line} has {fields.group(2)} fields but the header row has {fields.group(1)} "
+                            f"(separator {sep!r}); remove the extra separators or name the column",
+                            file=shown, line=line) from None
         raise UserError(f"cannot read the CSV rows: {detail[:200]}", file=shown, line=line) from None
     except (ValueError, csv.Error) as exc:
         raise UserError(f"cannot read the CSV rows: {str(exc)[:200]}", file=shown) from None

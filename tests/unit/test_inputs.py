@@ -512,3 +512,11 @@ def test_a_data_path_too_long_for_the_file_system(scratch_config):
     _, findings = validate(scratch_config)
     (bad,) = [f for f in findings if f.file.endswith(ERP)]
     assert bad.field == "data.ledger" and bad.line == 71
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused_not_shifted(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("Dato;Kategori;Beløp\n01.03.2016;Drift;100\n02.03.2016;Drift;200;9\n", encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        read_ledger(path)
+    assert info.value.line == 3 and "row 3 has 4 fields but the header row has 3" in info.value.message
