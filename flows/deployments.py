@@ -33,6 +33,7 @@ DEPLOYMENTS = {
     "cost-split": ("flows/documents.py:cost_split", "cost_split"),
     "deadline-watch": ("flows/deadline_watch.py:deadline_watch", "deadline_watch"),
     "batch": ("flows/batch.py:batch", "batch"),
+    "status-cycle": ("flows/status_cycle.py:status_cycle", "status_cycle"),
 }
 # document kind (CLI) -> deployment name
 KIND_DEPLOYMENT = {"application": "application", "status": "status-report", "final": "final-report",
@@ -51,9 +52,11 @@ def served(watch_interval: int | None = None):
     from flows.batch import batch
     from flows.deadline_watch import deadline_watch
     from flows.documents import application, cost_split, final_report, grant_usage_report, status_report
+    from flows.status_cycle import status_cycle
 
     flows = {"application": application, "status-report": status_report, "final-report": final_report,
-             "grant-usage-report": grant_usage_report, "cost-split": cost_split, "batch": batch}
+             "grant-usage-report": grant_usage_report, "cost-split": cost_split, "batch": batch,
+             "status-cycle": status_cycle}
     out = [f.to_deployment(name=name) for name, f in flows.items()]
     schedule = (IntervalSchedule(interval=timedelta(seconds=watch_interval), timezone=TIMEZONE) if watch_interval
                 else CronSchedule(cron=WATCH_CRON, timezone=TIMEZONE))

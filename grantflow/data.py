@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pydantic import ValidationError
@@ -28,6 +29,7 @@ from .errors import UserError
 from .findings import Finding
 from .models import ProjectNotes
 from .numbers import echo
+from .text import bad_character
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -98,6 +100,7 @@ def _norm(header) -> str:
 
 HEADER_SEARCH_ROWS = 20          # title rows above the header are skipped, up to this many
 MAX_LINE = 65_536                # a longer line in the header search is not a table
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
 MAX_CELL = 10_000                # a longer cell is refused (echoing at most 200 characters)
 
 
@@ -189,6 +192,11 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
         match = re.search(r"line (\d+)", detail)
         line = index + int(match.group(1)) if match else None
+        fields = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", detail)
+        if fields:
+            raise UserError(f"row {line} has {fields.group(2)} fields but the header row has {fields.group(1)} "
+                            f"(separator {sep!r}); remove the extra separators or name the column",
+                            file=shown, line=line) from None
         raise UserError(f"cannot read the CSV rows: {detail[:200]}", file=shown, line=line) from None
     except (ValueError, csv.Error) as exc:
         raise UserError(f"cannot read the CSV rows: {str(exc)[:200]}", file=shown) from None
@@ -303,50 +311,75 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+# The everyday forms (1234, 1234,5, 1 234 567,50), read without a Python loop; everything else,
+# and anything over the ceiling, goes through numbers.read_number_text one distinct text at a time.
+_PLAIN = r"-?(?:\d+|\d{1,3}(?: \d{3})+)(?:,\d{1,2})?"
+
+
 def _read_numbers(values: pd.Series, rows: pd.Series, unit: str) -> tuple[pd.Series, dict]:
     """Cells to floats with the rules of ``grantflow.numbers``; errors by index. Each distinct text
     is read once; a column's unambiguous values decide the meaning of ``350.000`` and ``12,000``."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    results: list = [None] * len(uniques)
+    count = len(uniques)
+    out = np.full(count, np.nan)
     failures: dict[int, str] = {}
-    pending: list[int] = []
     evidence: dict[str, str] = {}
-    first_row = {}
-    if len(uniques):
-        positions = pd.Series(range(len(codes)))
-        first_pos = positions.groupby(codes).first()
-        first_row = {code: int(rows.iloc[pos]) for code, pos in first_pos.items() if code >= 0}
-    for code, cell in enumerate(uniques):
+    texts = pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values)
+    cells: dict[int, object] = {}
+
+    def cell_of(code: int):
+        if code not in cells:
+            cells[code] = uniques[code]
+        return cells[code]
+
+    def example(code: int) -> str:
+        row = int(rows.iloc[int(np.argmax(codes == code))]) if len(codes) else "?"
+        return f"row {row} {echo(cell_of(code), 40)}"
+
+    slow = range(count)
+    if texts and count:
+        text = pd.Series(uniques, dtype=values.dtype).str.strip()
+        text = text.str.replace("[\u00a0\u202f\u2009\u2007]", " ", regex=True)
+        plain = text.str.fullmatch(_PLAIN).fillna(False).to_numpy(dtype=bool)
+        fast = pd.to_numeric(text[plain].str.replace(" ", "", regex=False).str.replace(",", ".", regex=False),
+                             errors="coerce").to_numpy(dtype=float)
+        ok = np.abs(fast) <= float(numbers.ceiling())
+        where = np.flatnonzero(plain)
+        out[where[ok]] = fast[ok]
+        commas = np.flatnonzero(plain & text.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool))
+        if len(commas):
+            evidence[numbers.COMMA_DECIMAL] = example(int(commas[0]))
+        done = np.zeros(count, dtype=bool)
+        done[where[ok]] = True
+        slow = np.flatnonzero(~done).tolist()
+    readings: dict[int, numbers.Reading] = {}
+    for code in slow:
+        cell = cell_of(code)
         try:
             if isinstance(cell, str):
                 reading = numbers.read_number_text(cell)
                 if reading.evidence and reading.evidence not in evidence:
-                    evidence[reading.evidence] = f"row {first_row.get(code, '?')} {echo(cell, 40)}"
-                if reading.pending:
-                    pending.append(code)
-                results[code] = reading
+                    evidence[reading.evidence] = example(code)
+                readings[code] = reading
             else:
-                results[code] = numbers.Reading(numbers.read_number(cell, unit))
+                readings[code] = numbers.Reading(numbers.read_number(cell, unit))
         except numbers.NumberError as exc:
             failures[code] = str(exc)
-    out = [math.nan] * len(uniques)
-    for code, reading in enumerate(results):
-        if reading is None or code in failures:
-            continue
+    for code, reading in readings.items():
+        cell = cell_of(code)
         try:
-            cell = uniques[code]
             value = numbers.resolve(reading, cell, evidence) if isinstance(cell, str) else reading.value
             if value is not None:
                 numbers.check_size(value, cell, unit)
                 out[code] = float(value)
         except numbers.NumberError as exc:
             failures[code] = str(exc)
-    parsed = pd.Series(pd.array(out, dtype="float64").take(codes, allow_fill=True), index=values.index) \
-        if len(uniques) else pd.Series(math.nan, index=values.index, dtype="float64")
+    parsed = pd.Series(np.where(codes >= 0, out[codes] if count else np.nan, np.nan), index=values.index,
+                       dtype="float64")
     errors = {}
     if failures:
-        for idx in values.index[pd.Series(codes, index=values.index).isin(list(failures))]:
-            errors[idx] = failures[codes[values.index.get_loc(idx)]]
+        for position in np.flatnonzero(np.isin(codes, list(failures))):
+            errors[values.index[position]] = failures[int(codes[position])]
     return parsed, errors
 
 
@@ -388,9 +421,13 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
     File-level problems (not a table, wrong encoding, no header, a required column missing or
     doubled) are one finding and no rows; cell problems are one finding per cell."""
     shown = display_path(path)
-    if not path.exists():
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except OSError as exc:
+        raise UserError(f"cannot open data file: {exc.strerror or exc}", file=shown[:200]) from None
+    if not exists:
         raise UserError("data file not found", file=shown)
-    if not path.is_file():
+    if not is_file:
         raise UserError("not a file", file=shown)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
@@ -441,10 +478,15 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
         source = raw[positions[col.name]]
         blank = _blank(source)
         errors: dict = {}
-        if len(source) and (pd.api.types.is_object_dtype(source) or pd.api.types.is_string_dtype(source)):
+        if len(source) and pd.api.types.is_string_dtype(source) and not pd.api.types.is_object_dtype(source):
+            lengths = source.str.len().fillna(0)
+        elif len(source) and pd.api.types.is_object_dtype(source):
             lengths = source.map(lambda v: len(v) if isinstance(v, str) else 0)
+        else:
+            lengths = None
+        if lengths is not None:
             for idx in source.index[lengths > MAX_CELL]:
-                errors[idx] = f"value is {lengths[idx]:,} characters long, refused ({echo(source[idx])})"
+                errors[idx] = f"value is {int(lengths[idx]):,} characters long, refused ({echo(source[idx])})"
         if col.kind in ("int", "number"):
             parsed, more = _read_numbers(source.where(~blank, None), rows, "timer" if col.name == "Timer" else "kr")
             errors = {**more, **errors}
@@ -456,12 +498,16 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
             parsed, more = _read_dates(source.where(~blank, None))
             errors = {**more, **errors}
         elif col.kind == "flag":
-            parsed = source.map(_cell_text).str.strip().str.casefold().isin(_TRUE) if not blank.all() else \
+            flags = source.map(_cell_text) if pd.api.types.is_object_dtype(source) else source.fillna("")
+            parsed = flags.str.strip().str.casefold().isin(_TRUE) if not blank.all() else \
                 pd.Series(False, index=raw.index)
         else:
             text = source.map(_cell_text) if pd.api.types.is_object_dtype(source) else source.astype(str)
             parsed = text.str.strip() if col.strip else text
             parsed = parsed.where(~blank, "")
+            for idx in source.index[parsed.str.contains(_CONTROL, regex=True)]:
+                errors.setdefault(idx, f"{echo(parsed[idx], 80)} contains the control character "
+                                       f"{bad_character(parsed[idx])}, which no document can hold")
         for idx, message in errors.items():
             findings.append(Finding("error", shown, int(rows[idx]), col.name, message))
         wrong = pd.Series(False, index=raw.index)

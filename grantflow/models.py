@@ -57,8 +57,8 @@ def _day(value) -> date:
 def _data_path(value: str) -> str:
     parts = value.replace("\\", "/").split("/")
     if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value) or ".." in parts or "\x00" in value \
-            or not value.strip():
-        raise ValueError(f"{value!r} must be a path inside the config folder, relative to it "
+            or not value.strip() or len(value) > 1000 or any(len(part.encode()) > 255 for part in parts):
+        raise ValueError(f"{value[:100]!r} must be a path inside the config folder, relative to it "
                          "(e.g. 'data/my-project/regnskap.csv')")
     return one_line(value)
 
@@ -198,7 +198,7 @@ class Milestone(Model):
     number: int = Field(ge=0)
     date: Day
     month_only: bool = Field(False, description="True when the plan gives only a month.")
-    event: str
+    event: Line
 
     @model_validator(mode="before")
     @classmethod

@@ -76,7 +76,11 @@ class Register:
     def data_path(self, relative: str) -> Path:
         """A data file named in the register; it must lie inside the config folder."""
         root = self.root.resolve()
-        path = (root / relative).resolve()
+        try:
+            path = (root / relative).resolve()
+        except OSError as exc:
+            raise UserError(f"data path {relative[:80]!r} cannot be used: {exc.strerror or exc}",
+                            file=display_path(root), field="data") from None
         if not path.is_relative_to(root):
             raise UserError(f"data path {relative!r} leads outside the config folder {display_path(root)}",
                             file=display_path(root), field="data")
@@ -114,7 +118,7 @@ def _load_items(folder: Path, model: type[BaseModel], kind: str, register: Regis
         try:
             doc = load_yaml(path, shown)
         except UserError as exc:
-            findings.append(Finding("error", shown, exc.line, "", exc.message))
+            findings.append(Finding("error", shown, exc.line, exc.field or "", exc.message))
             continue
         if not isinstance(doc.data, dict):
             findings.append(Finding("error", shown, 1, "", f"expected a mapping of {kind} fields"))

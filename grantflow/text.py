@@ -43,6 +43,19 @@ def line_break(text: str) -> str | None:
     return None
 
 
+_NOT_IN_DOCUMENTS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+def bad_character(text: str) -> str | None:
+    """The first character that cannot stand in a document (XML 1.0) or a table cell, or None.
+    Tab, LF and CR are allowed in free text; names are checked by ``one_line`` as well."""
+    match = _NOT_IN_DOCUMENTS.search(text)
+    if not match:
+        return None
+    ch = match.group()
+    return f"U+{ord(ch):04X}" + (f" {LINE_BREAKS[ch]}" if ch in LINE_BREAKS else "")
+
+
 def one_line(text: str) -> str:
     """``text`` if it is one line; ValueError naming the offending character otherwise."""
     found = line_break(text)

@@ -163,11 +163,17 @@ class Builder:
             self.p(empty, style="Small")
             self.tag("{%p endif %}")
 
-    def paragraphs(self, expr: str):
-        """A text field shown as one paragraph per line."""
+    def paragraphs(self, expr: str, empty: str | None = None):
+        """A text field shown as one paragraph per line; ``empty`` says why when there is none."""
+        if empty:
+            self.tag(f"{{%p if {expr} %}}")
         self.tag(f"{{%p for line in {expr} %}}")
         self.p("{{ line }}")
         self.tag("{%p endfor %}")
+        if empty:
+            self.tag("{%p else %}")
+            self.p(empty, style="Small")
+            self.tag("{%p endif %}")
 
     # ---- tables
     def kv(self, pairs: list[tuple[str, str]], widths=(4.5, None)):
@@ -355,7 +361,7 @@ def application() -> Builder:
                     ("Prosjektperiode", "{{ project.period }}"), ("Dato", "{{ doc.date }}"),
                     ("Versjon", "{{ doc.version }}")])
     b.h1("1. Sammendrag")
-    b.paragraphs("text.summary")
+    b.paragraphs("text.summary", empty="Sammendrag mangler i prosjektets oppsett.")
     b.h1("2. Søker og kontaktpersoner")
     b.table(["Rolle", "Organisasjon", "Kontakt", "E-post"],
             ["{{ r.role }}", "{{ r.organisation }}", "{{ r.name }}", "{{ r.email }}"], "r in contacts",
@@ -366,7 +372,7 @@ def application() -> Builder:
     b.p("Samarbeidspartnere: {{ partners|join(', ') }}.")
     b.tag("{%p endif %}")
     b.h1("3. Bakgrunn og utfordring")
-    b.paragraphs("text.background")
+    b.paragraphs("text.background", empty="Ikke beskrevet i prosjektets oppsett.")
     b.paragraphs("text.challenge")
     b.h1("4. Mål")
     b.h2("Hovedmål")
@@ -378,8 +384,8 @@ def application() -> Builder:
     b.bullets("g in goals.effect", "{{ g }}")
     b.tag("{%p endif %}")
     b.h1("5. Forankring og organisering")
-    b.paragraphs("text.anchoring")
-    b.paragraphs("text.organisation")
+    b.paragraphs("text.anchoring", empty="Ikke beskrevet i prosjektets oppsett.")
+    b.paragraphs("text.organisation", empty="Ikke beskrevet i prosjektets oppsett.")
     b.h2("Styringsgruppe")
     b.table(["Navn", "Rolle", "Organisasjon"], ["{{ r.name }}", "{{ r.role }}", "{{ r.organisation }}"],
             "r in steering_group", widths=[6, 4, 7], empty="Styringsgruppen er ikke oppnevnt.")
@@ -416,7 +422,7 @@ def application() -> Builder:
     year_table(b, "Kommune", "split.rows", "split.years", "split.total")
     b.tag("{%p endif %}")
     b.h1("11. Overføringsverdi")
-    b.paragraphs("text.transfer_value")
+    b.paragraphs("text.transfer_value", empty="Ikke beskrevet i prosjektets oppsett.")
     b.p("")
     b.p("For prosjekteier {{ signature.owner }}:")
     signature_lines(b, "{{ signature.name }}", "{{ signature.role }}")
@@ -481,7 +487,7 @@ def final() -> Builder:
                     ("Prosjektperiode", "{{ project.period }}"), ("Prosjektleder", "{{ project.leader }}"),
                     ("Dato", "{{ doc.date }}"), ("Versjon", "{{ doc.version }}")])
     b.h1("1. Sammendrag")
-    b.paragraphs("text.summary")
+    b.paragraphs("text.summary", empty="Sammendrag mangler i prosjektets oppsett.")
     b.h2("Tilskudd og ubrukte midler")
     b.paragraphs("unused_sentences")
     b.h1("2. Mål og målrealisering")
@@ -503,7 +509,7 @@ def final() -> Builder:
     b.p("Prosjektet er gjennomført uten avvik fra søknaden i fremdrift og økonomi.")
     b.tag("{%p endif %}")
     b.h1("5. Organisering")
-    b.paragraphs("text.organisation")
+    b.paragraphs("text.organisation", empty="Ikke beskrevet i prosjektets oppsett.")
     b.h1("6. Regnskap og finansiering")
     b.h2("Regnskap mot budsjett ({{ economy.unit_label }})")
     b.table(["Kategori", "Budsjett", "Regnskap", "Avvik", "Avvik %"],
@@ -529,11 +535,11 @@ def final() -> Builder:
     b.h2("Problemer underveis")
     b.bullets("x in evaluation.problems", "{{ x }}", empty="Ingen problemer er registrert.")
     b.h1("9. Konklusjon")
-    b.paragraphs("evaluation.conclusion")
+    b.paragraphs("evaluation.conclusion", empty="Konklusjon er ikke skrevet i prosjektets notater.")
     b.h2("Hva kunne vært gjort annerledes")
     b.bullets("x in evaluation.differently", "{{ x }}", empty="Ikke beskrevet i prosjektets notater.")
     b.h2("Videreføring")
-    b.paragraphs("evaluation.further_work")
+    b.paragraphs("evaluation.further_work", empty="Videreføring er ikke beskrevet i prosjektets notater.")
     b.h1("10. Bekreftelse og underskrift")
     b.p("Regnskapet for prosjektet er kontrollert og stemmer med kommunens/virksomhetens regnskap.")
     signature_lines(b, "Økonomiansvarlig / revisor", "")

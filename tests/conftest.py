@@ -8,6 +8,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: a fixed, quick set by default; `pytest --hypothesis-profile=ci` explores more.
+settings.register_profile("grantflow", max_examples=70, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile("grantflow")
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
@@ -35,3 +43,13 @@ def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _default_amount_ceiling():
+    """Loading a register applies its max_amount process-wide; every test starts from the default."""
+    from grantflow import numbers
+
+    numbers.set_ceiling(None)
+    yield
+    numbers.set_ceiling(None)

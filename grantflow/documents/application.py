@@ -99,7 +99,7 @@ def build(req: DocumentRequest) -> Context:
     applied = applied_amount(project, round_years)
     round_label = ", ".join(str(y) for y in round_years)
     if applied == 0:
-        applied_text = f"Ingen skjønnsmidler omsøkt for {round_label}: finansieringsplanen har ikke omsøkt beløp dette året."
+        applied_text = f"Ingen skjønnsmidler omsøkt for {round_label}: finansieringsplanen har ikke omsøkt beløp dette året"
         findings.append(finding(project_file(project), "budget.financing",
                                 f"the application for {round_label} applies for nothing: no applied-for "
                                 f"financing line has an amount for {round_label}"))

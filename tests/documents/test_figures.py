@@ -324,3 +324,19 @@ def test_cost_split_has_percent_decision_and_invoicing(documents):
     assert "fakturerer kommunene" in text and "betalingsfrist 30 dager" in text
     table = find_table(path, "Kommune", contains="Innbyggere 1.1.2014")
     assert table[0][-1] == "Andel" and table[-1][-1] == "100,0" + NB + "%"
+
+
+def test_documents_are_dated_by_their_report_date(documents):
+    """A status report per 3 February 2017 is dated 3 February 2017, not the day it was generated."""
+    text = all_text(documents[("status", HAUG, date(2017, 2, 3))])
+    assert "Haugaland Vekst · 3. februar 2017 · versjon" in text and "24. november 2026" not in text
+    final = all_text(documents[("final", HAUG)])
+    assert "20. september 2017 · versjon" in final
+
+
+def test_headings_without_content_say_why(documents):
+    """The ERP project has no 'organisation' text: the heading says so instead of standing empty."""
+    assert "organisation" not in raw_project(ERP)
+    paras = all_text(documents[("final", ERP)]).split("\n")
+    at = paras.index("5. Organisering")
+    assert paras[at + 1] == "Ikke beskrevet i prosjektets oppsett."

@@ -115,8 +115,6 @@ def test_ceiling_comes_from_grantflow_yaml(scratch_config, tmp_path):
     (big,) = [f for f in findings if f.file.endswith("regnskap.csv")]
     assert big.line == 20 and big.field == "Beløp" and "implausibly large" in big.message
     assert "1 500 000" in big.message
-    from grantflow import numbers
-    numbers.set_ceiling(None)
 
 
 def test_xlsx_number_cells_are_numbers_and_text_cells_are_read_the_norwegian_way(tmp_path):
@@ -406,7 +404,8 @@ def test_names_with_line_breaks_are_refused_with_file_and_line(scratch_config, n
     replace_in(scratch_config / ERP, "name: ERP-prosjektet for 4 kommuner", f"name: {escaped}")
     _, findings = validate(scratch_config)
     (bad,) = [f for f in findings if f.file.endswith(ERP) and f.field == "name"]
-    assert bad.line == 8 and "single line" in bad.message and says in bad.message
+    assert bad.line == 8 and says in bad.message
+    assert "single line" in bad.message or "no document can hold" in bad.message
 
 
 def test_person_names_in_council_files_too(scratch_config):
@@ -489,3 +488,33 @@ def test_blank_required_cells_are_missing_values_not_zero(tmp_path):
     assert [e[:3] for e in errors(table)] == [(2, "Beløp", "value is missing"), (3, "Dato", "value is missing"),
                                               (4, "Beløp", "value is missing")]
     assert amounts(table) == [7]
+
+
+def test_control_characters_never_reach_a_document(scratch_config, tmp_path, capsys):
+    """Found by the property test: a stray byte in a ledger text cell crashed Word XML rendering."""
+    with (scratch_config / HAUG_LEDGER).open("a", encoding="utf-8") as out:
+        out.write("01.03.2016;2016;Prosjekt\x01kostnader;x;100;hv-fond;\n")
+    code, _, err = cli(capsys, "--config", str(scratch_config), "render", "status", "haugaland-velferdsteknologi",
+                       "--as-of", "2016-10-01", "--out", str(tmp_path))
+    assert code == 1 and "U+0001" in err and not list(tmp_path.rglob("*.docx"))
+    replace_in(scratch_config / ERP, "name: ERP-prosjektet for 4 kommuner", 'name: "ERP\\x07"')
+    _, findings = validate(scratch_config)
+    (cell,) = [f for f in findings if f.file.endswith("regnskap.csv")]
+    assert (cell.line, cell.field) == (20, "Kategori") and "U+0001" in cell.message
+    (name,) = [f for f in findings if f.file.endswith(ERP)]
+    assert name.line == 8 and "U+0007" in name.message
+
+
+def test_a_data_path_too_long_for_the_file_system(scratch_config):
+    replace_in(scratch_config / ERP, "ledger: data/kongsbergregionen-erp/regnskap.xlsx", "ledger: " + "x" * 300)
+    _, findings = validate(scratch_config)
+    (bad,) = [f for f in findings if f.file.endswith(ERP)]
+    assert bad.field == "data.ledger" and bad.line == 71
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused_not_shifted(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("Dato;Kategori;Beløp\n01.03.2016;Drift;100\n02.03.2016;Drift;200;9\n", encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        read_ledger(path)
+    assert info.value.line == 3 and "row 3 has 4 fields but the header row has 3" in info.value.message

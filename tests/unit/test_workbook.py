@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from grantflow.cli import main
 from grantflow.data import read_milestones, read_notes
@@ -371,3 +371,36 @@ def test_a_workbook_saved_by_libreoffice_imports_unchanged(scratch_config, tmp_p
     assert Project.model_validate(content.project) == register.project(HAUG)
     result = import_workbook(scratch_config, saved, now=NOW)
     assert result.ok and result.changes == []
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])      # each example costs a workbook: no shrinking
+@given(sheet=st.sampled_from(["Prosjekt", "Milepælstatus", "Statusnotat", "Budsjett", "Finansiering", "Risiko",
+                              "Milepæler", "Aktiviteter", "Delaktiviteter", "Tilsagn", "Avvik og beslutninger",
+                              "_grantflow"]),
+       row=st.integers(1, 12), col=st.integers(1, 8),
+       value=st.one_of(st.text(max_size=30), st.integers(-10**20, 10**20), st.floats(allow_nan=True),
+                       st.dates(), st.booleans(), st.sampled_from(["=1/0", "350.000", "1e9", "31.02.2020", ""])))
+def test_any_cell_anywhere_gives_findings_never_a_crash(config_dir, tmp_path_factory, sheet, row, col, value):
+    from grantflow.errors import UserError
+    from grantflow.intake import plan_import
+
+    register = open_register(config_dir)
+    path = tmp_path_factory.mktemp("hostile") / "h.xlsx"
+    path.write_bytes(make_workbook(register, NG, date(2020, 6, 1)))
+    wb = openpyxl.load_workbook(path)
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    try:
+        wb[sheet].cell(row, col).value = value
+    except (ValueError, TypeError, IllegalCharacterError):
+        return                                # openpyxl itself refuses the value
+    wb.save(path)
+    try:
+        result = plan_import(register, path)
+    except UserError as exc:
+        assert "\n" not in str(exc)
+        return
+    for finding in result.findings:
+        assert "\n" not in str(finding) and finding.file.startswith(str(path.name)) or "h.xlsx" in finding.file \
+            or finding.file.endswith((".csv", ".yaml"))

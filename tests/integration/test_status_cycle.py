@@ -1,0 +1,167 @@
+"""The status cycle against a real Prefect server (`grantflow serve`): request mail with link and
+workbook → the run suspends → input submitted through the run's input API (as the UI form does)
+→ data files updated → the status report rendered and sent once. A finding in the answer comes
+back in the form's next round instead of being written."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from datetime import date
+
+import openpyxl
+import pytest
+import yaml
+
+from grantflow.data import read_milestones, read_notes
+
+from ..conftest import CONFIG, ROOT
+from ..docx_text import all_text
+from ..smtp_server import SmtpServer, free_port
+from .conftest import BIN, stop
+from .conftest import api_get as _api_get
+from .conftest import api_post as _api_post
+
+pytestmark = pytest.mark.integration
+HAUG = "haugaland-velferdsteknologi"
+LEADER = "prosjektleder@haugalandvekst.example.no"
+
+
+def _retrying(call, *args):
+    """A server on a loaded machine answers 503 now and then (its DB is busy); Prefect's own client retries."""
+    for attempt in range(15):
+        try:
+            return call(*args)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503 or attempt == 14:
+                raise
+            time.sleep(2)
+
+
+def api_get(api, path):
+    return _retrying(_api_get, api, path)
+
+
+def api_post(api, path, body=None):
+    return _retrying(_api_post, api, path, body)
+
+
+@pytest.fixture(scope="module")
+def served(server, tmp_path_factory):
+    config = tmp_path_factory.mktemp("cycle") / "config"
+    shutil.copytree(CONFIG, config)
+    settings = yaml.safe_load((config / "grantflow.yaml").read_text(encoding="utf-8"))
+    port = free_port()
+    settings["delivery"].update(transport="smtp", smtp={"host": "127.0.0.1", "port": port, "security": "none",
+                                                        "allow_insecure_localhost": True},
+                                retry={"attempts": 2, "backoff_seconds": [0.5]})
+    (config / "grantflow.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    env = dict(server["env"], GRANTFLOW_CONFIG=str(config))
+    log = server["work"] / "serve-cycle.log"
+    with SmtpServer(port=port) as smtp, open(log, "wb") as out:
+        proc = subprocess.Popen([str(BIN / "grantflow"), "serve"], env=env, cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    api_get(server["api"], "/deployments/name/status_cycle/status-cycle")
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(1)
+            yield {"api": server["api"], "smtp": smtp, "env": env, "config": config, "log": log}
+        finally:
+            stop(proc)
+
+
+def wait_for(served, run_id: str, *state_types: str, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = api_get(served["api"], f"/flow_runs/{run_id}")
+        if run["state"] and run["state"]["type"] in state_types:
+            return run
+        assert run["state"]["type"] not in ("FAILED", "CRASHED"), \
+            f"{run['state']}\n{served['log'].read_text()[-3000:]}"
+        assert time.monotonic() < deadline, f"{run['state']}\n{served['log'].read_text()[-3000:]}"
+        time.sleep(1)
+
+
+def resume(served, run_id: str, answer: dict) -> None:
+    request = urllib.request.Request(f"{served['api']}/flow_runs/{run_id}/resume",
+                                     data=json.dumps({"run_input": answer}, default=str).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    for attempt in range(10):            # a busy server answers 503 now and then (Prefect's client retries too)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                body = json.loads(response.read())
+            break
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503 or attempt == 9:
+                raise AssertionError(f"{exc.code}: {exc.read()[:500]!r}") from None
+            time.sleep(2)
+    assert body["status"] == "ACCEPT", body
+
+
+def mails(served, subject_part: str) -> list:
+    return [m for m in served["smtp"].recorder.messages() if subject_part in str(m["Subject"])]
+
+
+def test_one_full_status_cycle(served):
+    dep = api_get(served["api"], "/deployments/name/status_cycle/status-cycle")
+    run = api_post(served["api"], f"/deployments/{dep['id']}/create_flow_run",
+                   {"parameters": {"project": HAUG, "as_of": "2016-10-07"}})
+    run_id = run["id"]
+    run = wait_for(served, run_id, "PAUSED")
+    assert run["state"]["name"] == "Suspended"
+    (request,) = mails(served, "Statusrapportering")
+    assert request["To"].addresses[0].addr_spec == LEADER
+    body = request.get_body(("plain",)).get_content()
+    assert f"/runs/flow-run/{run_id}" in body
+    (attachment,) = [p for p in request.iter_attachments() if p.get_filename().endswith(".xlsx")]
+    workbook = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
+    assert "Milepælstatus" in workbook.sheetnames
+    assert not mails(served, "Statusrapport: Velferdsteknologi")      # nothing sent before the answer
+
+    # First answer: who is answering is missing -> asked again, nothing written.
+    from grantflow.register import open_register
+    from grantflow.statusform import initial_form
+
+    form = initial_form(open_register(served["config"]), HAUG, date(2016, 10, 7)).model_dump(mode="json")
+    form.update(summary="Responssenteret er utredet; anbefaling til styringsgruppen i november.", reported_by="")
+    resume(served, run_id, form)
+    run = wait_for(served, run_id, "PAUSED")
+    notes_file = served["config"] / f"data/{HAUG}/notater.yaml"
+    assert "Responssenteret er utredet" not in notes_file.read_text(encoding="utf-8")
+
+    form.update(reported_by="Sturle J. Monstad")
+    form["milestones"][4].update(status="ferdig", actual="2016-10-03", comment="Vurdert i styringsgruppen")
+    resume(served, run_id, form)
+    # The seed's data has an error (financing vs costs), so sending waits for the secretariat's approval.
+    wait_for(served, run_id, "PAUSED")
+    (approval,) = mails(served, "Til godkjenning")
+    assert not mails(served, "Statusrapport: Velferdsteknologi")
+    resume(served, run_id, {"approver": "Sekretariatet", "decision": "godkjenn", "comment": "",
+                            "override_reason": "Avviket på 585 kr er kjent fra prosjektplanen"})
+    wait_for(served, run_id, "COMPLETED")
+
+    notes, _ = read_notes(notes_file)
+    note = notes.note_for(date(2016, 10, 7))
+    assert note.summary.startswith("Responssenteret er utredet") and note.reported_by == "Sturle J. Monstad"
+    assert note.reported_at is not None
+    row = read_milestones(served["config"] / f"data/{HAUG}/milepaeler.csv").frame.set_index("Milepæl").loc[5]
+    assert (row["Status"], row["Faktisk dato"].date()) == ("ferdig", date(2016, 10, 3))
+    reports = mails(served, "Statusrapport: Velferdsteknologi")
+    assert len(reports) == 7                                          # the steering group, once each
+    assert len({m["To"].addresses[0].addr_spec for m in reports}) == 7
+    (docx,) = [p for p in reports[0].iter_attachments() if p.get_filename().endswith(".docx")]
+    path = served["config"].parent / "report.docx"
+    path.write_bytes(docx.get_content())
+    assert "Responssenteret er utredet" in all_text(str(path))
+    assert len(mails(served, "Statusrapportering")) == 1              # resumed runs did not ask again
