@@ -76,9 +76,22 @@ def produce_document(kind: str, project: str | None, council: str | None, period
     if options.send:
         transport = options.transport or settings.delivery.transport
         password = smtp_password(settings) if transport == "smtp" else None
-        report = send_produced(produced, register, settings, transport, password, options.resend)
+        # nobody watches a batch: what needs an approver (or has data errors) waits for one
+        report = send_produced(produced, register, settings, transport, password, options.resend,
+                               unattended=True, approved=options.approved, run_id=_flow_run_id())
         result.update(sent=report.sent, failed=report.failed)
+        if report.held:
+            result["held"] = report.held
     return result
+
+
+def _flow_run_id() -> str | None:
+    from prefect.runtime import flow_run
+
+    try:
+        return str(flow_run.id) if flow_run.id else None
+    except Exception:   # noqa: BLE001 - outside a run: nothing to link to
+        return None
 
 
 def register_for(register: Register, targets: list[tuple[str | None, str | None]]) -> Register:
@@ -197,8 +210,28 @@ def batch(kind: str = "status", council: str | None = None, funder: str | None =
     crashed = [r["error"] for r in errors if r.get("internal")]
     if crashed:
         raise RuntimeError(f"{len(crashed)} document(s) failed: " + "; ".join(crashed))
+    held = [r for r in results if r.get("held")]
+    publish_batch(kind, results, errors, held)
     return {"kind": kind, "documents": len([r for r in results if "docx" in r]),
-            "errors": errors, "results": results}
+            "errors": errors, "held": held, "results": results}
+
+
+def publish_batch(kind: str, results: list[dict], errors: list[dict], held: list[dict]) -> None:
+    """The run's artifact: how many made and sent, which wait for approval, which failed."""
+    from prefect.artifacts import create_markdown_artifact
+
+    made = [r for r in results if "docx" in r]
+    lines = [f"# Bunkekjøring: {kind}", "", f"- Dokumenter laget: {len(made)}",
+             f"- Sendt: {sum(len(r.get('sent', [])) for r in made)} e-post(er)"]
+    if held:
+        lines += ["", f"## Ikke sendt – venter på godkjenning ({len(held)})", ""]
+        lines += [f"- {r['project'] or r['council']}: {r['held']} (`{r['docx']}`)" for r in held]
+    failed = [(r["project"] or r["council"], e, why) for r in made for e, why in r.get("failed", [])]
+    if failed:
+        lines += ["", "## Ikke levert", ""] + [f"- {who} → {e}: {why}" for who, e, why in failed]
+    if errors:
+        lines += ["", "## Feil", ""] + [f"- {r['project'] or r['council']}: {r['error']}" for r in errors]
+    create_markdown_artifact(markdown="\n".join(lines), key=f"batch-{kind}", description=f"Bunkekjøring {kind}")
 
 
 def make_batch(workers: int = 2, executor: Literal["processes", "threads"] = "processes"):

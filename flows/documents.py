@@ -19,7 +19,7 @@ from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
 from grantflow.delivery.ledger import SentLedger
-from grantflow.delivery.service import DeliveryReport, document_from, plan, send_produced
+from grantflow.delivery.service import DeliveryReport, clearance, document_from, plan, send_produced
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.register import open_register
@@ -180,10 +180,9 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     report, note, decision, rejected = None, "", None, False
     if options.send:
         planned = plan_delivery(produced, options)
-        errors = [str(f) for f in produced.findings if f.severity == "error"]
-        external = planned["transport"] != "outbox"
-        needs_approval = external and (planned["approval"] or errors)
-        given = options.approved and (not errors or options.override_reason.strip())
+        gate = clearance(produced.findings, planned["approval"], planned["transport"])
+        errors, needs_approval = gate.errors, gate.needs_person
+        given = gate.given(options.approved, options.override_reason)
         if planned["new"] == 0:
             note = "Ingen nye mottakere: alle har allerede denne versjonen."
             report = DeliveryReport(planned["key"], produced.version, planned["transport"],

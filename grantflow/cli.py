@@ -185,7 +185,7 @@ def _cmd_render(args) -> int:
 
 def _cmd_send(args) -> int:
     from .delivery.ledger import SentLedger
-    from .delivery.service import deliver, document_from, make_transport, plan
+    from .delivery.service import clearance, deliver, document_from, make_transport, plan
 
     settings, register, produced = _produce(args)
     if produced.pdf_message:
@@ -201,14 +201,14 @@ def _cmd_send(args) -> int:
             print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
                   f"{document.key} version {document.version} (use --resend to send again)")
             return 0
-        external = transport_name != "outbox"
-        errors = [f for f in produced.findings if f.severity == "error"] if external else []
-        if errors and not (args.override_reason or "").strip():
+        gate = clearance(produced.findings, the_plan.approval_required, transport_name)
+        errors = gate.errors
+        if errors and not gate.given(True, args.override_reason or ""):
             for finding in errors:
                 print(finding, file=sys.stderr)
             raise UserError(f"the data have {len(errors)} error(s) (above): external sending needs "
                             "--override-reason TEXT (recorded), or fix the data", field="--override-reason")
-        if external and (the_plan.approval_required or errors):
+        if gate.needs_person:
             if not args.yes:
                 print(the_plan.preview())
                 if not sys.stdin.isatty():

@@ -63,8 +63,11 @@ class DeliveryReport:
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    held: str = ""    # not sent: waiting for a person (see ``Clearance``)
 
     def summary(self) -> str:
+        if self.held:
+            return f"{self.document} v{self.version}: ikke sendt, {self.held}"
         parts = [f"{len(self.sent)} sent"]
         if self.skipped:
             parts.append(f"{len(self.skipped)} already had version {self.version}")
@@ -187,14 +190,65 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
 
 
 
+@dataclass(frozen=True)
+class Clearance:
+    """May a document go out now, or must a person act first? The one rule for every way of
+    sending (document flows, ``grantflow send``, the batch): to an external transport (not the
+    outbox), a kind that needs approval waits for an approver, and errors in the document's
+    findings block sending unless an approver overrides them with a recorded reason."""
+
+    external: bool
+    approval_required: bool
+    errors: tuple[str, ...]
+
+    @property
+    def needs_person(self) -> bool:
+        return self.external and (self.approval_required or bool(self.errors))
+
+    def given(self, approved: bool, override_reason: str = "") -> bool:
+        """Whether an approval given (in advance, or by an approver) covers this document."""
+        return approved and (not self.errors or bool((override_reason or "").strip()))
+
+    def may_send(self, approved: bool = False, override_reason: str = "") -> bool:
+        return not self.needs_person or self.given(approved, override_reason)
+
+    def waiting_text(self) -> str:
+        """Why an unattended run left the document unsent (Norwegian: shown to the secretariat)."""
+        if self.errors:
+            return (f"venter på godkjenning: dataene har {len(self.errors)} feil; kjør dokumentflyten "
+                    "(en godkjenner må overstyre med begrunnelse)")
+        return "venter på godkjenning: kjør dokumentflyten"
+
+
+def clearance(findings, approval_required: bool, transport_name: str) -> Clearance:
+    """The ``Clearance`` of a document with these findings, for this transport."""
+    external = transport_name != "outbox"
+    errors = tuple(str(f) for f in findings if f.severity == "error") if external else ()
+    return Clearance(external, bool(approval_required), errors)
+
+
 def send_produced(produced: Produced, register: Register, settings: Settings, transport_name: str,
-                  password: str | None = None, resend: bool = False) -> DeliveryReport:
-    """Plan and deliver a rendered document in one go (no approval step: the caller has it)."""
+                  password: str | None = None, resend: bool = False, unattended: bool = False,
+                  approved: bool = False, run_id: str | None = None) -> DeliveryReport:
+    """Plan and deliver a rendered document in one go. Attended (default): the caller has already
+    taken the approval step. ``unattended`` (the batch): a document that needs a person
+    (``Clearance``) is not sent; its approval request is recorded in the ledger and the report's
+    ``held`` says why. ``approved``: approval given in advance (covers no data errors)."""
     project = register.project(produced.project) if produced.project else None
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document_from(produced, register), project, register.council(produced.council),
                         settings, ledger, resend)
+        doc = the_plan.document
+        if unattended and the_plan.messages:
+            gate = clearance(produced.findings, the_plan.approval_required, transport_name)
+            if not gate.may_send(approved):
+                ledger.approval_requested(doc.key, doc.version, run_id, None)
+                return DeliveryReport(doc.key, doc.version, transport_name,
+                                      skipped=[r.email for r in the_plan.already], held=gate.waiting_text())
+            if gate.needs_person:   # approved in advance: recorded like `grantflow send --yes`
+                ledger.approval_requested(doc.key, doc.version, run_id, None)
+                ledger.approval_decided(doc.key, doc.version, True, "batch", "godkjent på forhånd (approved)", "")
         return deliver(the_plan, make_transport(settings, transport_name, password), ledger,
                        settings.delivery.retry, resend=resend)
     finally:

@@ -69,3 +69,71 @@ def test_crash_fails_the_run_naming_the_document_after_the_rest_is_made(isolated
                                  chunk=3)
     made = sorted(p.parent.name for p in (isolated / "outputs").rglob("costsplit-*.docx"))
     assert made == ["kongsbergregionen-erp", "smart-velferdsregion-nord-gudbrandsdal"]
+
+
+def _smtp_config(scratch_config, port):
+    import yaml
+
+    path = scratch_config / "grantflow.yaml"
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    settings["delivery"]["smtp"] = {"host": "127.0.0.1", "port": port, "security": "none",
+                                    "allow_insecure_localhost": True}
+    settings["delivery"]["transport"] = "smtp"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+
+
+CLEAN, BROKEN = "smart-velferdsregion-nord-gudbrandsdal", "kongsbergregionen-erp"
+
+
+def _one_clean_one_broken(scratch_config):
+    from ..conftest import replace_in
+
+    # the seed's own slip (RF 12 where S x K = 3 x 5) corrected: this project's data are clean
+    replace_in(scratch_config / f"projects/{CLEAN}.yaml", "consequence: 5, rf: 12,", "consequence: 5, rf: 15,")
+    # an injected error (risk factor 10 where S x K = 3 x 3)
+    replace_in(scratch_config / f"projects/{BROKEN}.yaml", "probability: 3, consequence: 3,",
+               "probability: 3, consequence: 3, rf: 10,")
+
+
+def test_batch_over_smtp_holds_a_document_with_data_errors_and_sends_the_rest_once(isolated, scratch_config):
+    from grantflow.delivery.ledger import SentLedger
+
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    _one_clean_one_broken(scratch_config)
+    options = DeliveryOptions(config=str(scratch_config), send=True)
+    with SmtpServer(port=port) as server:
+        result = make_batch(2, "threads")(kind="costsplit", projects=[CLEAN, BROKEN], options=options, chunk=1)
+        assert result["documents"] == 2 and not result["errors"]
+        (held,) = result["held"]
+        assert held["project"] == BROKEN and held["sent"] == [] and held["docx"].endswith(".docx")
+        assert held["held"].startswith("venter på godkjenning") and "kjør dokumentflyten" in held["held"]
+        rendered = {p.parent.name for p in (isolated / "outputs").rglob("costsplit-*.docx")}
+        assert rendered == {CLEAN, BROKEN}                  # rendered and recorded all the same
+        (clean,) = [r for r in result["results"] if r["project"] == CLEAN]
+        assert clean["sent"] and "held" not in clean
+        # every recipient of the clean document got it exactly once; the held one reached nobody
+        arrived = server.recorder.messages()
+        assert sorted(r for _, rcpts, _ in server.recorder.arrived for r in rcpts) == sorted(clean["sent"])
+        assert {m["Subject"] for m in arrived} and all("ERP" not in m["Subject"] for m in arrived)
+        again = make_batch(2, "threads")(kind="costsplit", projects=[CLEAN, BROKEN], options=options, chunk=1)
+        assert len(server.recorder.arrived) == len(arrived)        # nothing twice
+        assert [r["project"] for r in again["held"]] == [BROKEN]
+        # approval given in advance does not cover data errors: still nothing for BROKEN
+        make_batch(1, "threads")(kind="costsplit", projects=[BROKEN],
+                                 options=options.model_copy(update={"approved": True}))
+        assert len(server.recorder.arrived) == len(arrived)
+    waiting = SentLedger(f"sqlite:///{isolated / 'sent.db'}").approvals(status="requested")
+    assert [a["document"].split("/")[1] for a in waiting] == [BROKEN]
+
+
+def test_batch_to_the_outbox_sends_everything_as_before(isolated, scratch_config):
+    _one_clean_one_broken(scratch_config)
+    options = DeliveryOptions(config=str(scratch_config), send=True, transport="outbox")
+    result = make_batch(2, "threads")(kind="costsplit", projects=[CLEAN, BROKEN], options=options, chunk=1)
+    assert result["documents"] == 2 and not result["held"]
+    assert all(r["sent"] for r in result["results"])
+    sent = [e for r in result["results"] for e in r["sent"]]
+    assert len(list((isolated / "outputs" / "outbox").glob("*.eml"))) == len(sent)
