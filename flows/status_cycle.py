@@ -199,9 +199,9 @@ def waiting_for_leaders(project: str | None = None) -> list[Waiting]:
             flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
     out = []
     for run in runs:
-        keyset = (run.state.state_details.run_input_keyset or {}) if run.state else {}
+        pause_key = str(run.state.state_details.pause_key or "") if run.state else ""
         params = run.parameters or {}
-        if not str(keyset.get("response", "")).startswith(f"{KEY}-") or not params.get("project"):
+        if not pause_key.startswith(f"{KEY}-") or not params.get("project"):
             continue
         if project is not None and params["project"] != project:
             continue

@@ -196,8 +196,8 @@ def waiting_for(served, run_id: str, what: str) -> dict:
     deadline = time.monotonic() + 300
     while True:
         run = wait_for(served, run_id, "PAUSED")
-        keyset = run["state"]["state_details"].get("run_input_keyset") or {}
-        if keyset.get("response", "").startswith("status-input-") == (what == "leader"):
+        pause_key = run["state"]["state_details"].get("pause_key") or ""
+        if pause_key.startswith("status-input-") == (what == "leader"):
             return run
         assert time.monotonic() < deadline, run["state"]
         time.sleep(1)
