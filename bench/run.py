@@ -461,18 +461,18 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
 
 
-def measure_cold_render(config: Path, runs: int = 5) -> dict:
+def measure_cold_render(config: Path, runs: int = 5, pid: str | None = None, as_of: str = AS_OF) -> dict:
     """`grantflow render status P` end to end in a new process (a new output folder each time, so
     every run really renders), against a new Python process that only starts."""
     from grantflow.register import open_register
 
-    pid = sorted(open_register(config).projects)[0]
+    pid = pid or sorted(open_register(config).projects)[0]
     exe = Path(sys.executable).parent / "grantflow"
     env = dict(os.environ, GRANTFLOW_LEDGER_URL=f"sqlite:///{HERE / '.data' / 'cold-sent.db'}")
 
     def cold():
         with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run([str(exe), "--config", str(config), "render", "status", pid, "--as-of", AS_OF,
+            subprocess.run([str(exe), "--config", str(config), "render", "status", pid, "--as-of", as_of,
                             "--out", tmp], check=True, capture_output=True, env=env)
 
     def python():
@@ -488,7 +488,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, help="status reports in the big batch (default 1 000)")
     parser.add_argument("--rounds", type=int, default=0,
                         help="interleaved rounds of the batch measurements (default 3 small, 1 big)")
-    parser.add_argument("--skip-batch", action="store_true", help="only the per-document figures")
+    parser.add_argument("--parts", default="render,small,cold,pdf,batch,ingestion",
+                        help="comma-separated parts to run (default: all)")
     parser.add_argument("--child")
     parser.add_argument("--config")
     parser.add_argument("--out")
@@ -507,27 +508,31 @@ def main() -> None:
           f"ledger ({time.perf_counter() - start:.1f} s to make or reuse)")
     figures = {"machine": machine(), "n": total}
 
-    r = figures["render"] = run_child("render", config, 6)
-    print(f"\none status report, per document (median of {r['rounds']} interleaved rounds over {r['docs']} documents):")
-    print(f"  grantflow renderer (Word-native charts): {r['ours'] * 1000:6.1f} ms   ({r['size_ours'] / 1024:.0f} KB)")
-    print(f"  raw floor (bare docxtpl render + save):  {r['raw'] * 1000:6.1f} ms")
-    print(f"  renderer with PNG charts (matplotlib):   {r['png'] * 1000:6.1f} ms")
-    print(f"  the two native charts alone:             {r['charts'] * 1000:6.1f} ms")
-    print(f"  building the context (not in either):    {r['build'] * 1000:6.1f} ms")
-    print(f"  ratio renderer / raw floor: {r['ours'] / r['raw']:.2f}  (target <= 1.5); "
-          f"PNG charts / native: {r['png'] / r['ours']:.2f}")
+    parts = set(args.parts.split(","))
+    if "render" in parts:
+        r = figures["render"] = run_child("render", config, 6)
+        print(f"\none status report, per document (median of {r['rounds']} interleaved rounds over {r['docs']} documents):")
+        print(f"  grantflow renderer (Word-native charts): {r['ours'] * 1000:6.1f} ms   ({r['size_ours'] / 1024:.0f} KB)")
+        print(f"  raw floor (bare docxtpl render + save):  {r['raw'] * 1000:6.1f} ms")
+        print(f"  renderer with PNG charts (matplotlib):   {r['png'] * 1000:6.1f} ms")
+        print(f"  the two native charts alone:             {r['charts'] * 1000:6.1f} ms")
+        print(f"  building the context (not in either):    {r['build'] * 1000:6.1f} ms")
+        print(f"  ratio renderer / raw floor: {r['ours'] / r['raw']:.2f}  (target <= 1.5); "
+              f"PNG charts / native: {r['png'] / r['ours']:.2f}")
 
-    sm = figures["small"] = run_child("small", config, 0)
-    print(f"\nsmall data: a {sm['rows']}-row milestone file: grantflow {sm['ours'] * 1000:.2f} ms, bare pandas "
+    if "small" in parts:
+        sm = figures["small"] = run_child("small", config, 0)
+        print(f"\nsmall data: a {sm['rows']}-row milestone file: grantflow {sm['ours'] * 1000:.2f} ms, bare pandas "
           f"{sm['pandas'] * 1000:.2f} ms, csv module {sm['csv'] * 1000:.2f} ms (ratio to pandas "
           f"{sm['ours'] / sm['pandas']:.1f}); milestone-status lookups for {sm['milestones']} milestones: "
           f"{sm['statuses'] * 1000:.2f} ms per document")
 
-    cold = figures["cold"] = measure_cold_render(config)
-    print(f"\n`grantflow render status P` cold in a new process: {cold['cold']:.2f} s (target <= 1 s); "
+    if "cold" in parts:
+        cold = figures["cold"] = measure_cold_render(config)
+        print(f"\n`grantflow render status P` cold in a new process: {cold['cold']:.2f} s (target <= 1 s); "
           f"a new Python process alone {cold['python']:.2f} s")
 
-    pdf = figures["pdf"] = run_child("pdf", config, 6)
+    pdf = figures["pdf"] = run_child("pdf", config, 6) if "pdf" in parts else {"skipped": "not asked for"}
     if "skipped" in pdf:
         print(f"\nPDF: skipped ({pdf['skipped']})")
     else:
@@ -536,7 +541,7 @@ def main() -> None:
               f"profile kept {pdf['batch']:.2f} s (target <= 0.3 s); ratio {pdf['fresh'] / pdf['batch']:.1f}x; "
               f"PDFs valid: {pdf['pdf_ok']}")
 
-    if not args.skip_batch:
+    if "batch" in parts:
         prefect = figures["prefect"] = run_child("prefect", config, 0)
         print(f"\nprefect embedded server: first flow after {prefect['first_flow']:.1f} s, then an empty flow "
               f"{prefect['empty_flow'] * 1000:.0f} ms")
@@ -567,8 +572,8 @@ def main() -> None:
         print(f"\npeak memory {small} -> {total} docs: batch(1) {one_big['peak_mb'] / one_small['peak_mb']:.2f}x, "
               f"bare loop {f_big['peak_mb'] / f_small['peak_mb']:.2f}x  (target <= 1.5)")
 
-    ingest = figures["ingestion"] = run_child("ingestion", config, 500)
-    for label, text in (("shared", "one shared export"), ("files", "per-project files")):
+    ingest = figures["ingestion"] = run_child("ingestion", config, 500) if "ingestion" in parts else {}
+    for label, text in (("shared", "one shared export"), ("files", "per-project files")) if ingest else ():
         r = ingest[label]
         print(f"\ningestion, {text}: {r['rows']:,} ledger rows in {r['files']} file(s) -> {r['groups']} sums "
               f"(medians): bare pandas {r['bare']:.2f} s, pandas+pyarrow parser {r['pandas_arrow']:.2f} s, "

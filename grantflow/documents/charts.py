@@ -20,7 +20,7 @@ from .. import fmt
 BLUE, GREY, RED, GREEN, AMBER = "#1F4E79", "#A6A6A6", "#C00000", "#548235", "#BF8F00"
 LIGHT_RED, LIGHT_GREEN, DARK_GREEN, DARK_GREY = "#F4B6B6", "#C5E0B4", "#375623", "#595959"
 MONTHS = ["jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des"]
-STATUS_COLOR = {"done": GREEN, "late": RED, "on_track": BLUE, "not_started": GREY}
+STATUS_COLOR = {"done": GREEN, "late": RED, "not_done": RED, "on_track": BLUE, "not_started": GREY}
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,7 @@ def _timeline_row(planned: date, actual: date | None, status: str, as_of: date, 
         if a - p < mark:   # on the planned date: one marker for both
             return [p - half, 0, 0, mark, 0, 0, 0]
         return [p - half, 0, 0, mark, a - p - mark, 0, mark]
-    if status == "late":
+    if status in ("late", "not_done") and planned < as_of:   # not done by its date (final report: not delivered)
         return [p - half, 0, 0, mark, 0, max(serial(as_of) - p - half, 0), 0]
     return [p - half, 0, 0, mark, 0, 0, 0]
 
