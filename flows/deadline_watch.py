@@ -263,6 +263,10 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
                 out["reminded"] += [f"{waiting.project} -> {email}" for email in remind_waiting(waiting, options)]
         except UserError as exc:
             out["failed"].append((f"cycle:{waiting.project}:{waiting.as_of.isoformat()}", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one project's failure must not stop the others
+            logger.exception("status cycle %s", waiting.run_id)
+            out["failed"].append((f"cycle:{waiting.project}:{waiting.as_of.isoformat()}",
+                                  f"{type(exc).__name__}: {exc}"))
     return out
 
 

@@ -259,6 +259,9 @@ def resume_answered(items) -> list[str]:
     done = []
     for project in sorted({i.project for i in items if i.project and i.outcome in ("imported", "unchanged")}):
         for run in waiting_for_leaders(project):
-            if resume_waiting(run, VIA_WORKBOOK):
-                done.append(f"{project}: flow run {run.run_id} resumed (arbeidsbok)")
+            try:
+                if resume_waiting(run, VIA_WORKBOOK):
+                    done.append(f"{project}: flow run {run.run_id} resumed (arbeidsbok)")
+            except Exception as exc:  # noqa: BLE001 - the import stands; the run can be resumed in the UI
+                done.append(f"{project}: flow run {run.run_id} not resumed ({type(exc).__name__}: {exc})")
     return done
