@@ -26,6 +26,7 @@ from prefect.runtime import deployment, flow_run
 from pydantic import Field
 
 from grantflow.delivery.ledger import SentLedger
+from grantflow.deadlines import working_days_until
 from grantflow.delivery.service import make_transport, notify
 from grantflow.models import Council, Project
 from grantflow.settings import Settings
@@ -150,19 +151,6 @@ def approver_of(council: Council, settings: Settings) -> tuple[str, str]:
     return name, email
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Working days after ``start`` up to and including ``end`` (Norwegian holidays off)."""
-    from datetime import timedelta
-
-    from grantflow.deadlines import is_working_day
-
-    days, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        days += is_working_day(day)
-    return days
-
-
 def remind_pending(as_of: date, settings: Settings, register, transport_name: str) -> list[str]:
     """Remind approvers of requests unanswered for ``approval_reminder_days`` working days
     (again every as many working days); what was sent."""
@@ -172,7 +160,7 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
     try:
         for row in ledger.approvals(status="requested"):
             last = (row["reminded_at"] or row["requested_at"]).date()
-            if working_days_between(last, as_of) < lead:
+            if working_days_until(last, as_of) < lead:
                 continue
             council_id, project_id = row["document"].split("/")[:2]
             council = register.council(council_id)

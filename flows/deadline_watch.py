@@ -11,6 +11,14 @@ deployment* and the watch moves on: a document waiting days for approval never b
 The next morning the watch looks at each triggered run: Completed → done, Cancelled (rejected) →
 done without sending, still waiting → left alone, Failed/Crashed → triggered again. Approvers of
 requests unanswered for ``delivery.approval_reminder_days`` working days get a reminder.
+
+Status cycles (on a server, ``status_cycle.start_days`` > 0): ``start_days`` working days before a status
+report's send date the watch triggers the ``status-cycle`` deployment for the project (once per
+meeting); the cycle asks the project leader and suspends. Each morning the watch reminds a leader who
+has not answered ``status_cycle.reminder_days`` working days before the send date (once) and, on the
+send date, resumes the run with "no answer": it sends the report with "ikke rapportert" and tells the
+secretariat. A status report whose cycle is under way is the cycle's; the plain status deployment runs
+only when there is no cycle or it failed.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from prefect.cache_policies import NONE
 from prefect.runtime import deployment
 
 from grantflow import fmt
-from grantflow.deadlines import KIND_TITLES, DueItem, calendar, due_on
+from grantflow.deadlines import KIND_TITLES, DueItem, calendar, due_on, working_days_until
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import make_transport, notify, remind
 from grantflow.errors import UserError
@@ -205,6 +213,63 @@ def remind_approvers(as_of: date, options: DeliveryOptions) -> list[str]:
                           options.transport or settings.delivery.transport)
 
 
+def cycle_key(item: DueItem) -> str:
+    return f"cycle:{item.project}:{item.due.isoformat()}"
+
+
+@task(name="status-cycles", cache_policy=NONE)
+def status_cycles(today: date, options: DeliveryOptions) -> dict:
+    """Start the status cycles that are due (once per meeting), remind leaders who have not answered
+    (once) and, on the send date, let the unanswered runs go on without the answer."""
+    from prefect.deployments import run_deployment
+
+    from flows.deployments import DEPLOYMENTS
+    from flows.status_cycle import VIA_NONE, remind_waiting, resume_waiting, waiting_for_leaders
+
+    logger = get_run_logger()
+    settings = load_settings(options.config)
+    cycle = settings.status_cycle
+    out = {"started": [], "reminded": [], "no_answer": [], "failed": []}
+    if cycle.start_days <= 0:
+        return out
+    register = open_register(options.config)
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        known = {r["key"] for r in ledger.watch_rows()}
+    finally:
+        ledger.close()
+    for item in calendar(register, settings.deadline_shift):
+        if item.kind != "status" or item.due <= today or working_days_until(today, item.due) > cycle.start_days:
+            continue
+        if cycle_key(item) in known or item.key in known:
+            continue                          # started before (or the report already handled)
+        params = {"project": item.project, "as_of": (item.as_of or item.due).isoformat(),
+                  "options": options.model_dump(mode="json")}
+        try:
+            run = run_deployment(f"{DEPLOYMENTS['status-cycle'][1]}/status-cycle", parameters=params,
+                                 timeout=0, as_subflow=False)
+        except Exception as exc:  # noqa: BLE001 - one project's failure must not stop the others
+            logger.exception("could not start the status cycle for %s", item.key)
+            out["failed"].append((cycle_key(item), f"{type(exc).__name__}: {exc}"))
+            continue
+        record(cycle_key(item), "triggered", str(run.id), options.config)
+        out["started"].append(cycle_key(item))
+    for waiting in waiting_for_leaders():
+        try:
+            if today >= waiting.as_of:
+                if resume_waiting(waiting, VIA_NONE):
+                    out["no_answer"].append(f"{waiting.project}:{waiting.as_of.isoformat()}")
+            elif working_days_until(today, waiting.as_of) <= cycle.reminder_days:
+                out["reminded"] += [f"{waiting.project} -> {email}" for email in remind_waiting(waiting, options)]
+        except UserError as exc:
+            out["failed"].append((f"cycle:{waiting.project}:{waiting.as_of.isoformat()}", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one project's failure must not stop the others
+            logger.exception("status cycle %s", waiting.run_id)
+            out["failed"].append((f"cycle:{waiting.project}:{waiting.as_of.isoformat()}",
+                                  f"{type(exc).__name__}: {exc}"))
+    return out
+
+
 def run_item(item: DueItem, options: DeliveryOptions) -> dict:
     if item.kind == "status":
         return status_report(project=item.project, as_of=item.as_of, options=options)
@@ -226,12 +291,33 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     broken = check_templates_first(today, options)
     items, done = find_due(today, options.config)
     on_server = bool(deployment.id)
+    cycles = status_cycles(today, options) if on_server else {}
     triggered = triggered_runs(options.config) if on_server else {}
     ran, skipped, failed, reminders, waiting = [], [], [], [], []
+    failed += cycles.get("failed", [])
+    reminders += cycles.get("reminded", [])
     for item in items:
         if item.key in done:
             skipped.append(item.key)
             continue
+        if on_server and item.kind == "status" and cycle_key(item) in triggered:
+            # the cycle makes and sends this report; the plain report only if the cycle failed
+            run_id = triggered[cycle_key(item)]
+            state = triggered_state(run_id)
+            if state == "COMPLETED":
+                record(cycle_key(item), "done", f"flow run {run_id}", options.config)
+                record(item.key, "done", f"status cycle {run_id}", options.config)
+                skipped.append(item.key)
+                continue
+            if state == "CANCELLED":
+                record(cycle_key(item), "rejected", f"flow run {run_id}", options.config)
+                record(item.key, "rejected", f"status cycle {run_id}", options.config)
+                skipped.append(item.key)
+                continue
+            if state not in ("FAILED", "CRASHED", "MISSING"):
+                waiting.append(item.key)
+                continue
+            record(cycle_key(item), "failed", f"flow run {run_id} {state}", options.config)
         if item.kind in broken:
             # the secretariat has been told; the item runs on the first morning the template works
             failed.append((item.key, "malen har feil (meldt til sekretariatet): " + "; ".join(broken[item.kind])))
@@ -284,7 +370,11 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
              f"- {'Startet' if on_server else 'Kjørt'} nå: {len(ran)}",
              f"- Allerede kjørt: {len(skipped)}", f"- Venter (godkjenning eller kjører): {len(waiting)}",
              f"- Feilet: {len(failed)}", f"- Påminnelser sendt: {len(reminders)}"]
+    if cycles:
+        lines += [f"- Statusrunder startet: {len(cycles['started'])}",
+                  f"- Statusrunder uten svar ved sendedato (sendes med «ikke rapportert»): {len(cycles['no_answer'])}"]
     lines += [f"  - `{key}`: {why}" for key, why in failed]
     create_markdown_artifact(markdown="\n".join(lines), key="deadline-watch", description="Fristvakt")
     return {"as_of": today.isoformat(), "due": [i.key for i in items], "ran": ran, "skipped": skipped,
-            "waiting": waiting, "failed": failed, "reminders": reminders}
+            "waiting": waiting, "failed": failed, "reminders": reminders,
+            "cycles": {k: v for k, v in cycles.items() if k != "failed"}}

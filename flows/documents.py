@@ -242,8 +242,11 @@ def application(project: ProjectId, year: int | None = None, options: DeliveryOp
 
 @task(name="take-returned-workbooks", cache_policy=NONE)
 def take_returned_workbooks(project: str | None, config: str | None) -> list[str]:
-    """Import the workbooks saved in config/inbox/ (this project's, or all) before the data is read."""
+    """Import the workbooks saved in config/inbox/ (this project's, or all) before the data is read;
+    a status cycle waiting for one of these projects' leaders is resumed (the answer is in the files)."""
     from grantflow.intake import process_inbox
+
+    from flows.status_cycle import resume_answered
 
     items = process_inbox(config, project)
     logger = get_run_logger()
@@ -251,7 +254,10 @@ def take_returned_workbooks(project: str | None, config: str | None) -> list[str
         errors = [str(f) for f in item.findings if f.severity == "error"]
         (logger.warning if errors else logger.info)(
             f"inbox: {item.file} {item.outcome} → {item.moved_to}" + (f" ({errors[0]})" if errors else ""))
-    return [f"{item.outcome}: {item.file}" for item in items]
+    resumed = resume_answered(items) if items else []
+    for line in resumed:
+        logger.info(f"inbox: {line}")
+    return [f"{item.outcome}: {item.file}" for item in items] + resumed
 
 
 @flow(name="status_report", flow_run_name=run_name)

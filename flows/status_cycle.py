@@ -8,13 +8,21 @@
    next round (up to three), not as a traceback. A clean answer is written to the data files (who
    and when kept), then the status report is rendered, approved where needed (data errors) and sent.
 
+5. No answer: ``deadline_watch`` (every morning) reminds the leader once ``status_cycle.reminder_days``
+   working days before the send date and, on the send date, resumes the run with ``via="ingen svar"``:
+   the period's note is recorded as not reported, the report goes out saying "ikke rapportert" and the
+   secretariat is told. A workbook returned to ``config/inbox/`` resumes it with ``via="arbeidsbok"``
+   (the data is already imported).
+
 The wait and the UI link are the approval machinery's (``flows.approval``): one mechanism.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
@@ -22,11 +30,12 @@ from prefect.cache_policies import NONE
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from prefect.runtime import flow_run
-from pydantic import create_model
+from pydantic import Field, create_model
 
 from grantflow.errors import UserError
 from grantflow.fileio import atomic_write
-from grantflow.intake import apply, make_workbook
+from grantflow import fmt
+from grantflow.intake import apply, make_workbook, record_no_answer
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 from grantflow.statusform import StatusForm, initial_form, plan_form
@@ -37,10 +46,15 @@ from flows.runtime import smtp_password
 
 OSLO = ZoneInfo("Europe/Oslo")
 ROUNDS = 3
+KEY = "status-input"                      # the suspension key's prefix: a run waiting for the leader
+VIA_FORM, VIA_WORKBOOK, VIA_NONE = "skjema", "arbeidsbok", "ingen svar"
 
-# The form the UI renders: StatusForm's fields on Prefect's RunInput.
-StatusInput = create_model("StatusInput", __base__=RunInput, __doc__=StatusForm.__doc__,
-                           **{name: (info.annotation, info) for name, info in StatusForm.model_fields.items()})
+# The form the UI renders: StatusForm's fields on Prefect's RunInput, and how the answer came.
+StatusInput = create_model(
+    "StatusInput", __base__=RunInput, __doc__=StatusForm.__doc__,
+    **{name: (info.annotation, info) for name, info in StatusForm.model_fields.items()},
+    via=(Literal[VIA_FORM, VIA_WORKBOOK, VIA_NONE],
+         Field(VIA_FORM, description="Hvordan svaret kom. Settes av grantflow; la stå som «skjema».")))
 
 
 @task(name="request-status-input", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
@@ -86,6 +100,41 @@ def write_input(project_id: str, as_of: date, answer: dict, offered: dict, optio
     return [str(f) for f in result.findings if f.severity == "error"]
 
 
+def _transport(settings, options: DeliveryOptions):
+    from grantflow.delivery.service import make_transport
+
+    name = options.transport or settings.delivery.transport
+    return make_transport(settings, name, smtp_password(settings) if name == "smtp" else None)
+
+
+@task(name="status-no-answer", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
+def no_answer(project_id: str, as_of: date, options: DeliveryOptions) -> str:
+    """The send date came without an answer: record the period as not reported and tell the
+    secretariat (once); the report then goes out saying "ikke rapportert"."""
+    from grantflow.delivery.ledger import SentLedger
+    from grantflow.delivery.service import notify
+
+    record_no_answer(options.config, project_id, as_of)
+    settings = load_settings(options.config)
+    register = open_register(options.config)
+    project = register.project(project_id)
+    council = register.council_of(project)
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        report = notify(f"status-no-answer/{project_id}/{as_of.isoformat()}", "-",
+                        f"Statusrapport uten prosjektleders rapportering: {project.name}",
+                        [f"{project.leader.name} svarte ikke på statusrapporteringen for {project.name} innen "
+                         f"sendedatoen {fmt.long_date(as_of)} (også etter påminnelse).",
+                         "Statusrapporten sendes til styringsgruppen med «ikke rapportert» for det prosjektlederen "
+                         "skulle melde (kvalitet, gevinster, vurdering, avvik, beslutninger og neste periode); "
+                         "fremdrift og økonomi er beregnet fra datafilene."],
+                        council.secretariat.name, council.secretariat.email, project, council, settings, ledger,
+                        _transport(settings, options), settings.delivery.retry)
+    finally:
+        ledger.close()
+    return report.summary()
+
+
 @flow(name="status_cycle", flow_run_name=run_name)
 def status_cycle(project: str, as_of: date | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Ask the project leader for this period's status, wait for the answer, then send the report."""
@@ -104,7 +153,12 @@ def status_cycle(project: str, as_of: date | None = None, options: DeliveryOptio
                           if note else ""))
         answer = suspend_flow_run(wait_for_input=StatusInput.with_initial_data(description=description,
                                                                                 **offered.model_dump()),
-                                  key=f"status-input-{as_of.isoformat()}-{attempt}")
+                                  key=f"{KEY}-{as_of.isoformat()}-{attempt}")
+        if answer.via == VIA_WORKBOOK:          # imported from config/inbox/ already (findings went back there)
+            break
+        if answer.via == VIA_NONE:
+            no_answer(project, as_of, options)
+            break
         values = {name: getattr(answer, name) for name in StatusForm.model_fields}
         problems = write_input(project, as_of, StatusForm.model_validate(values).model_dump(),
                                offered.model_dump(), options)
@@ -117,3 +171,97 @@ def status_cycle(project: str, as_of: date | None = None, options: DeliveryOptio
     # Rendered, approved where the data or the kind needs it, and sent, inside this run: an approval
     # suspends this (deployment) run, which a subflow could not.
     return document_flow("status", project=project, as_of=as_of, options=options)
+
+
+# ---------------------------------------------------------------------------------------------
+# For deadline_watch and 'grantflow inbox': the runs waiting for a project leader, and acting on them
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A status-cycle run suspended on the project leader's form."""
+
+    run_id: str
+    project: str
+    as_of: date            # the report date = the send date
+
+
+def waiting_for_leaders(project: str | None = None) -> list[Waiting]:
+    """Status-cycle runs suspended on the leader's form (not on an approval), oldest first."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState,
+                                                FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["status_cycle"])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
+    out = []
+    for run in runs:
+        pause_key = str(run.state.state_details.pause_key or "") if run.state else ""
+        params = run.parameters or {}
+        if not pause_key.startswith(f"{KEY}-") or not params.get("project"):
+            continue
+        if project is not None and params["project"] != project:
+            continue
+        try:
+            as_of = date.fromisoformat(str(params.get("as_of") or "")[:10])
+        except ValueError:
+            as_of = run.expected_start_time.astimezone(OSLO).date() if run.expected_start_time else date.today()
+        out.append(Waiting(str(run.id), params["project"], as_of))
+    return sorted(out, key=lambda w: (w.as_of, w.project))
+
+
+def resume_waiting(run: Waiting, via: str) -> bool:
+    """Resume a waiting run with ``via`` (no form values: the answer is in the files or missing).
+    False when it is no longer waiting (answered meanwhile)."""
+    from uuid import UUID
+
+    from prefect.exceptions import FlowPauseTimeout, NotPausedError
+    from prefect.flow_runs import resume_flow_run
+
+    try:
+        resume_flow_run(UUID(run.run_id), run_input={"via": via})
+    except (NotPausedError, FlowPauseTimeout):
+        return False
+    return True
+
+
+def remind_waiting(run: Waiting, options: DeliveryOptions) -> list[str]:
+    """Remind the project leader of an unanswered request (at most once per run)."""
+    from grantflow.delivery.ledger import SentLedger
+    from grantflow.delivery.service import notify
+
+    settings = load_settings(options.config)
+    register = open_register(options.config)
+    project = register.project(run.project)
+    link = ui_link(run.run_id)
+    lines = [f"Vi har ikke mottatt statusrapporteringen for {project.name} (status per {run.as_of:%d.%m.%Y}).",
+             f"Rapporten sendes til styringsgruppen {fmt.long_date(run.as_of)}. Kommer det ikke svar innen da, "
+             "sendes den med «ikke rapportert» for det du skulle melde, og sekretariatet får beskjed.",
+             f"Svar i skjemaet her: {link}" if link else "Svar i Prefect-grensesnittet (kjøringen står som «Suspended»),",
+             "eller send den utfylte arbeidsboken fra forrige e-post tilbake til sekretariatet."]
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        report = notify(f"status-reminder/{run.project}/{run.as_of.isoformat()}", run.run_id,
+                        f"Påminnelse: statusrapportering for {project.name}", lines, project.leader.name,
+                        project.leader.email or "", project, register.council_of(project), settings, ledger,
+                        _transport(settings, options), settings.delivery.retry)
+    finally:
+        ledger.close()
+    return report.sent
+
+
+def resume_answered(items) -> list[str]:
+    """Resume the runs waiting for the leaders whose workbooks were just taken in from the inbox
+    (imported, or returned unchanged: an answer either way). The resumed run's summaries."""
+    done = []
+    for project in sorted({i.project for i in items if i.project and i.outcome in ("imported", "unchanged")}):
+        for run in waiting_for_leaders(project):
+            try:
+                if resume_waiting(run, VIA_WORKBOOK):
+                    done.append(f"{project}: flow run {run.run_id} resumed (arbeidsbok)")
+            except Exception as exc:  # noqa: BLE001 - the import stands; the run can be resumed in the UI
+                done.append(f"{project}: flow run {run.run_id} not resumed ({type(exc).__name__}: {exc})")
+    return done

@@ -602,6 +602,16 @@ def _cmd_inbox(args) -> int:
                 print(f"  {finding}")
     if not items:
         print("the inbox is empty")
+    elif os.environ.get("PREFECT_API_URL"):
+        # A status cycle waiting (suspended) for one of these leaders goes on with the imported data.
+        from flows.status_cycle import resume_answered
+
+        try:
+            for line in resume_answered(items):
+                print(line)
+        except Exception as exc:  # noqa: BLE001 - the import stands; the morning watch resumes the run
+            print(f"could not reach the Prefect server to resume waiting status cycles ({type(exc).__name__}); "
+                  "resume the run in the Prefect UI (or run 'grantflow inbox' again)")
     return 1 if any(item.outcome == "rejected" for item in items) else 0
 
 

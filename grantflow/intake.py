@@ -454,14 +454,14 @@ def _data_after(register, current, merged, progress, note, content, tmp: Path, r
 
 
 def _note_change(register: Register, project: Project, note: StatusNote, changes: list[FileChange],
-                 result: ImportResult) -> None:
+                 result: ImportResult, *, always: bool = False) -> None:
     path = register.data_path(project.data.notes)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     notes, _ = read_notes(path) if path.exists() else (ProjectNotes(), [])
     def content_of(n: StatusNote) -> dict:
         return n.model_dump(exclude={"as_of", "reported_by", "reported_at"})
     previous = notes.note_for(note.as_of) or (notes.status[-1] if notes.status else None)
-    if previous is not None and content_of(previous) == content_of(note):
+    if not always and previous is not None and content_of(previous) == content_of(note):
         result.findings.append(Finding("warning", f"{result.file}:Statusnotat", None, "",
                                        f"the status note is unchanged since {previous.as_of:%d.%m.%Y}; not written"))
         return
@@ -514,6 +514,31 @@ def import_workbook(config, path: Path, *, dry_run: bool = False, now: datetime 
         result = plan_import(register, path, now=now)
         if result.ok and not dry_run and result.changes:
             apply(result)
+    return result
+
+
+def record_no_answer(config, project_id: str, as_of: date, *, now: datetime | None = None) -> ImportResult:
+    """Record that the project leader did not report for ``as_of``: a status note marked
+    ``not_reported`` (the report then says "ikke rapportert"). Nothing is written when the period
+    already has a note (an answer that came in after all, or this mark from an earlier attempt)."""
+    from .register import open_register
+
+    register = open_register(config)
+    now = now or datetime.now().astimezone().replace(microsecond=0)
+    result = ImportResult("ingen svar", project_id)
+    with register_lock(register):
+        project = register.project(project_id)
+        if not project.data.notes:
+            result.findings.append(Finding("warning", f"projects/{project_id}", None, "data.notes",
+                                           "the project has no notes file; the report says 'not assessed'"))
+            return result
+        path = register.data_path(project.data.notes)
+        notes, _ = read_notes(path) if path.exists() else (ProjectNotes(), [])
+        if any(n.as_of == as_of for n in notes.status):
+            return result
+        _note_change(register, project, StatusNote(as_of=as_of, not_reported=True, reported_at=now),
+                     result.changes, result, always=True)
+        apply(result)
     return result
 
 

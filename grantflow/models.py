@@ -428,6 +428,8 @@ class StatusNote(Model):
     next_period: list[str] = Field(default_factory=list, description="Plan for neste periode.")
     reported_by: str = Field("", description="Who reported this note (from a workbook or the form).")
     reported_at: datetime | None = Field(None, description="When it was reported (imported).")
+    not_reported: bool = Field(
+        False, description="The project leader did not answer by the send date: the report says 'ikke rapportert'.")
 
 
 class GoalAchievement(Model):

@@ -101,6 +101,17 @@ class DocumentSettings(Model):
         90, ge=1, description="A status note older than this (or than the last steering-group meeting) is stale.")
 
 
+class StatusCycleSettings(Model):
+    """The status cycle (a deployment run by ``deadline_watch`` on a server)."""
+
+    start_days: int = Field(
+        5, ge=0, le=60, description="Start the cycle (ask the project leader) this many working days before a "
+                                    "status report's send date; 0: no cycle, the report is made from the files.")
+    reminder_days: int = Field(
+        2, ge=0, le=60, description="Remind the project leader once, this many working days before the send date, "
+                                    "when there is no answer yet.")
+
+
 class Settings(Model):
     outputs: str = "outputs"
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
@@ -113,6 +124,7 @@ class Settings(Model):
         default_factory=lambda: [10, 3],
         description="Remind whoever is responsible this many working days before each deadline (once each).")
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    status_cycle: StatusCycleSettings = Field(default_factory=StatusCycleSettings)
     demo: list[DemoRun] = Field(default_factory=list)
 
     def outputs_dir(self) -> Path:

@@ -75,6 +75,8 @@ def stale_since(project: Project, note: StatusNote | None, period_start: date, a
     return note.as_of if note.as_of < cutoff else None
 
 
+NOT_REPORTED = "ikke rapportert"
+NO_ANSWER = "Ikke rapportert: prosjektleder svarte ikke innen fristen."
 PROPOSAL = " Forslag til vedtak: "      # how the collection workbook writes a decision with its proposal
 
 
@@ -103,6 +105,12 @@ def own_effort(project: Project, data, as_of: date) -> dict:
     return out
 
 
+def not_reported(rows: list[dict], statuses) -> list[dict]:
+    """Open milestones without a comment say that the project leader did not report on them."""
+    return [{**row, "comment": row["comment"] or NOT_REPORTED.capitalize()} if s.status != "done" else row
+            for row, s in zip(rows, statuses)]
+
+
 def build(req: DocumentRequest) -> Context:
     project, council, as_of = req.project, req.council, req.as_of
     unit = project.budget.unit
@@ -116,6 +124,11 @@ def build(req: DocumentRequest) -> Context:
         findings.append(finding(notes_file(project), "status.as_of",
                                 f"the latest status note is dated {stale}, older than the reporting period "
                                 f"(report date {as_of}): the report says 'ikke oppdatert siden'"))
+    unreported = bool(note and note.not_reported)
+    if unreported:
+        findings.append(finding(notes_file(project), "status",
+                                f"the project leader did not report for {as_of}: the parts they report say "
+                                f"'{NOT_REPORTED}'"))
     if note is None:
         findings.append(finding(notes_file(project), "status",
                                 f"no status note dated on or before {as_of}: quality, benefits and the overall "
@@ -128,6 +141,8 @@ def build(req: DocumentRequest) -> Context:
     top = max(project.risks, key=lambda r: r.factor) if project.risks else None
 
     def assessed(value, what):
+        if unreported:
+            return {**rag("none"), "comment": NO_ANSWER}
         if not (note and value):
             return {**rag("none"), "comment": f"{what} er ikke vurdert av prosjektleder."}
         comment = value.comment + (f" ({stale_text.rstrip('.').lower()}.)" if stale else "")
@@ -154,6 +169,8 @@ def build(req: DocumentRequest) -> Context:
     summary = note.summary if note and note.summary else ""
     if stale and summary:
         summary = f"Prosjektleders vurdering er ikke oppdatert siden {fmt.long_date(stale)}: «{summary}»"
+    elif unreported:
+        summary = NO_ANSWER
     elif not summary:
         summary = "Prosjektleder har ikke skrevet en samlet vurdering."
     overall_block = {**rag(overall), "text": f"{summary} {auto_text}"}
@@ -167,7 +184,10 @@ def build(req: DocumentRequest) -> Context:
                           + ", ".join(econ.unknown_categories) + ".")
     from_note = f" (fra statusnotatet {fmt.long_date(stale)}, ikke oppdatert)" if stale else ""
     deviations += [d + from_note for d in note.deviations] if note else []
-    decisions = decision_rows(note)
+    if unreported:
+        deviations.append(f"Prosjektleders avvik og forklaringer: {NOT_REPORTED}.")
+    decisions = decision_rows(note) or ([{"matter": f"{NOT_REPORTED.capitalize()} av prosjektleder.",
+                                         "proposal": "–", "missing": False}] if unreported else [])
     for item in decisions:
         if item["missing"]:
             findings.append(finding(notes_file(project), "status.decisions",
@@ -191,7 +211,7 @@ def build(req: DocumentRequest) -> Context:
         "as_of": fmt.long_date(as_of),
         "overall": overall_block,
         "dimensions": dimensions,
-        "milestones": milestone_rows(statuses),
+        "milestones": not_reported(milestone_rows(statuses), statuses) if unreported else milestone_rows(statuses),
         "economy": {"unit_label": fmt.unit_label(unit), "rows": rows, "total": total,
                     "budget_total": fmt.money(econ.budget_total), "actual_total": fmt.money(econ.actual_total),
                     "planned_to_date": fmt.money(econ.planned_to_date),
@@ -203,7 +223,8 @@ def build(req: DocumentRequest) -> Context:
                       + (", og minst tre." if len(project.risks) >= 3 else ".")) if project.risks else "",
         "deviations": deviations,
         "decisions": decisions,
-        "next_period": upcoming + ([d + from_note for d in note.next_period] if note else []),
+        "next_period": upcoming + ([d + from_note for d in note.next_period] if note else [])
+                       + ([f"Prosjektleders plan for neste periode: {NOT_REPORTED}."] if unreported else []),
         "changes": describe_changes(req.previous, snapshot),
     }
     return Context(values, charts=charts_for(project, statuses, econ, as_of), snapshot=snapshot,

@@ -165,3 +165,106 @@ def test_one_full_status_cycle(served):
     path.write_bytes(docx.get_content())
     assert "Responssenteret er utredet" in all_text(str(path))
     assert len(mails(served, "Statusrapportering")) == 1              # resumed runs did not ask again
+
+
+# ---------------------------------------------------------------------------------------------
+# The answer through the drop folder, and no answer at all (the deadline watch acts on the waiting run)
+
+APPROVE = {"approver": "Sekretariatet", "decision": "godkjenn", "comment": "",
+           "override_reason": "Avviket på 585 kr er kjent fra prosjektplanen"}
+
+
+def start_cycle(served, as_of: str) -> str:
+    dep = api_get(served["api"], "/deployments/name/status_cycle/status-cycle")
+    return api_post(served["api"], f"/deployments/{dep['id']}/create_flow_run",
+                    {"parameters": {"project": HAUG, "as_of": as_of}})["id"]
+
+
+def run_watch(served, as_of: str) -> None:
+    dep = api_get(served["api"], "/deployments/name/deadline_watch/deadline-watch")
+    run = api_post(served["api"], f"/deployments/{dep['id']}/create_flow_run", {"parameters": {"as_of": as_of}})
+    wait_for(served, run["id"], "COMPLETED")
+
+
+def cycle_runs(served, as_of: str) -> list[dict]:
+    runs = api_post(served["api"], "/flow_runs/filter", {"flows": {"name": {"any_": ["status_cycle"]}}})
+    return [r for r in runs if r["parameters"].get("as_of") == as_of and r["parameters"].get("project") == HAUG]
+
+
+def waiting_for(served, run_id: str, what: str) -> dict:
+    """The run suspended on the leader's form (what='leader') or on the approval (what='approval')."""
+    deadline = time.monotonic() + 300
+    while True:
+        run = wait_for(served, run_id, "PAUSED")
+        pause_key = run["state"]["state_details"].get("pause_key") or ""
+        if pause_key.startswith("status-input-") == (what == "leader"):
+            return run
+        assert time.monotonic() < deadline, run["state"]
+        time.sleep(1)
+
+
+def reports_with(served, text: str) -> list:
+    """Status report mails whose attached document contains ``text``."""
+    out = []
+    for i, mail in enumerate(mails(served, "Statusrapport: Velferdsteknologi")):
+        (docx,) = [p for p in mail.iter_attachments() if p.get_filename().endswith(".docx")]
+        path = served["config"].parent / f"check-{i}.docx"
+        path.write_bytes(docx.get_content())
+        if text in all_text(str(path)):
+            out.append(mail)
+    return out
+
+
+def test_a_workbook_in_the_drop_folder_resumes_the_waiting_run(served):
+    run_id = start_cycle(served, "2016-04-04")
+    waiting_for(served, run_id, "leader")
+    (request,) = [m for m in mails(served, "Statusrapportering")
+                  if run_id in m.get_body(("plain",)).get_content()]
+    (attachment,) = [p for p in request.iter_attachments() if p.get_filename().endswith(".xlsx")]
+    workbook = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
+    note = workbook["Statusnotat"]
+    rows = {note.cell(r, 1).value: r for r in range(2, note.max_row + 1)}
+    note.cell(rows["summary"], 3).value = "Svar levert som arbeidsbok i innboksen."
+    note.cell(rows["reported_by"], 3).value = "Sturle J. Monstad"
+    inbox = served["config"] / "inbox"
+    inbox.mkdir(exist_ok=True)
+    workbook.save(inbox / "svar-fra-prosjektleder.xlsx")
+
+    done = subprocess.run([str(BIN / "grantflow"), "inbox"], env=served["env"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"flow run {run_id} resumed" in done.stdout and "Traceback" not in done.stderr
+    waiting_for(served, run_id, "approval")          # the seed's data error: the secretariat approves
+    resume(served, run_id, APPROVE)
+    wait_for(served, run_id, "COMPLETED")
+    assert len(reports_with(served, "Svar levert som arbeidsbok i innboksen.")) == 7   # the steering group, once
+    again = subprocess.run([str(BIN / "grantflow"), "inbox"], env=served["env"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=300)
+    assert "the inbox is empty" in again.stdout
+    assert len(reports_with(served, "Svar levert som arbeidsbok i innboksen.")) == 7
+
+
+def test_no_answer_one_reminder_then_sent_with_ikke_rapportert(served):
+    # The watch starts the cycle itself, start_days (5) working days or less before the send date 3 June.
+    run_watch(served, "2016-05-31")
+    (run,) = cycle_runs(served, "2016-06-03")
+    waiting_for(served, run["id"], "leader")
+    reminders = lambda: mails(served, "Påminnelse: statusrapportering")          # noqa: E731
+    assert not reminders()
+    run_watch(served, "2016-06-02")                    # reminder_days (2) before the send date
+    run_watch(served, "2016-06-02")                    # a second morning run sends nothing new
+    assert len(cycle_runs(served, "2016-06-03")) == 1
+    (reminder,) = reminders()
+    assert reminder["To"].addresses[0].addr_spec == LEADER
+    assert f"/runs/flow-run/{run['id']}" in reminder.get_body(("plain",)).get_content()
+    assert not mails(served, "uten prosjektleders rapportering")
+
+    run_watch(served, "2016-06-03")                    # the send date: the run goes on without the answer
+    waiting_for(served, run["id"], "approval")
+    resume(served, run["id"], APPROVE)
+    wait_for(served, run["id"], "COMPLETED")
+    sent = reports_with(served, "Ikke rapportert: prosjektleder svarte ikke innen fristen.")
+    assert len(sent) == 7
+    (notice,) = mails(served, "Statusrapport uten prosjektleders rapportering")
+    assert notice["To"].addresses[0].addr_spec != LEADER
+    assert len(reminders()) == 1
