@@ -497,7 +497,8 @@ def _read_distinct(col: Column, source: pd.Series, rows: pd.Series):
     codes, uniques = pd.factorize(source, use_na_sentinel=False)
     if len(uniques) * 2 > len(source):
         return None
-    first = np.unique(codes, return_index=True)[1]          # first row of each distinct value
+    first = np.empty(len(uniques), dtype=np.int64)          # first row of each distinct value:
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write (the earliest row) wins
     distinct = pd.Series(uniques, dtype=source.dtype)
     parsed, errors, blank = _read_cells(col, distinct, pd.Series(rows.to_numpy()[first]))
     spread = {}
