@@ -22,16 +22,18 @@ import pickle
 import time
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from prefect import flow, task
+from pydantic import Field
 from prefect.cache_policies import NONE
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
+from grantflow.documents import KINDS
 from grantflow.errors import UserError
 from grantflow.register import Register, config_root, open_register
 
-from flows.documents import DeliveryOptions, run_name
+from flows.documents import CouncilId, DeliveryOptions, ProjectId, run_name
 
 
 _REGISTERS: dict[str, tuple[float, int, Register]] = {}
@@ -181,9 +183,13 @@ def select_projects(config: str | None, council: str | None, funder: str | None,
     return chosen
 
 
+# The document kind is a choice in the Prefect UI, like the project and council.
+KindId = Annotated[str, Field(description="Dokumenttype", json_schema_extra={"enum": list(KINDS)})]
+
+
 @flow(name="batch", flow_run_name=run_name, task_runner=ProcessPoolTaskRunner(max_workers=2))
-def batch(kind: str = "status", council: str | None = None, funder: str | None = None,
-          projects: list[str] | None = None, period: str | None = None, as_of: date | None = None,
+def batch(kind: KindId = "status", council: CouncilId | None = None, funder: str | None = None,
+          projects: list[ProjectId] | None = None, period: str | None = None, as_of: date | None = None,
           options: DeliveryOptions = DeliveryOptions(send=False), chunk: int | None = None) -> dict:
     """Produce ``kind`` for every selected project (or, for 'usage', every selected council),
     in chunks of ``chunk`` documents (default: sized by ``chunk_sizes``)."""

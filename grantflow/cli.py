@@ -142,7 +142,7 @@ def _produce(args):
     """Render (or reuse) the document the arguments name; shared by render and send."""
     from .documents import KINDS
     from .documents.service import produce
-    from .register import open_register
+    from .register import open_project_register, open_register
     from .settings import load_settings
 
     if args.kind not in KINDS:
@@ -150,7 +150,9 @@ def _produce(args):
     if args.period and args.as_of:
         raise UserError("give either --period or --as-of, not both", field="--period")
     settings = load_settings(args.config)
-    register = open_register(args.config)
+    # one project's document reads that project and its council only (validate reads everything)
+    register = open_register(args.config) if args.kind == "usage" or not args.project \
+        else open_project_register(args.config, args.project)
     out = args.out or settings.outputs_dir()
     if args.kind == "usage":
         if args.year is None and not args.period:
