@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -27,17 +28,33 @@ def healthy(url: str) -> bool:
         return False
 
 
+def _retrying(call):
+    """Prefect's own client retries 429/502/503 (a server on a busy machine answers 503 while its
+    database is locked); these raw REST calls do the same, for up to ~30 s."""
+    for attempt in range(16):
+        try:
+            return call()
+        except urllib.error.HTTPError as exc:
+            if exc.code not in (429, 502, 503) or attempt == 15:
+                raise
+            time.sleep(2)
+
+
 def api_post(api: str, path: str, body: dict | None = None):
     """POST to the Prefect REST API (filters are POSTs); the decoded JSON answer."""
-    request = urllib.request.Request(api + path, data=json.dumps(body or {}).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"null")
+    def call():
+        request = urllib.request.Request(api + path, data=json.dumps(body or {}).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+    return _retrying(call)
 
 
 def api_get(api: str, path: str):
-    with urllib.request.urlopen(api + path, timeout=30) as response:
-        return json.loads(response.read())
+    def call():
+        with urllib.request.urlopen(api + path, timeout=30) as response:
+            return json.loads(response.read())
+    return _retrying(call)
 
 
 def stop(*procs) -> None:

@@ -87,14 +87,7 @@ def document_recipients(served, title: str) -> Counter:
 
 
 def resume(served, run_id: str, **answer) -> None:
-    import urllib.request
-    import json
-
-    request = urllib.request.Request(f"{served['api']}/flow_runs/{run_id}/resume",
-                                     data=json.dumps({"run_input": answer}).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        body = json.loads(response.read())
+    body = api_post(served["api"], f"/flow_runs/{run_id}/resume", {"run_input": answer})
     assert body["status"] == "ACCEPT", body
 
 

@@ -10,8 +10,6 @@ import json
 import shutil
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from datetime import date
 
 import openpyxl
@@ -24,31 +22,11 @@ from ..conftest import CONFIG, ROOT
 from ..docx_text import all_text
 from ..smtp_server import SmtpServer, free_port
 from .conftest import BIN, stop
-from .conftest import api_get as _api_get
-from .conftest import api_post as _api_post
+from .conftest import api_get, api_post
 
 pytestmark = pytest.mark.integration
 HAUG = "haugaland-velferdsteknologi"
 LEADER = "prosjektleder@haugalandvekst.example.no"
-
-
-def _retrying(call, *args):
-    """A server on a loaded machine answers 503 now and then (its DB is busy); Prefect's own client retries."""
-    for attempt in range(15):
-        try:
-            return call(*args)
-        except urllib.error.HTTPError as exc:
-            if exc.code != 503 or attempt == 14:
-                raise
-            time.sleep(2)
-
-
-def api_get(api, path):
-    return _retrying(_api_get, api, path)
-
-
-def api_post(api, path, body=None):
-    return _retrying(_api_post, api, path, body)
 
 
 @pytest.fixture(scope="module")
@@ -94,18 +72,7 @@ def wait_for(served, run_id: str, *state_types: str, timeout: float = 300) -> di
 
 
 def resume(served, run_id: str, answer: dict) -> None:
-    request = urllib.request.Request(f"{served['api']}/flow_runs/{run_id}/resume",
-                                     data=json.dumps({"run_input": answer}, default=str).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    for attempt in range(10):            # a busy server answers 503 now and then (Prefect's client retries too)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                body = json.loads(response.read())
-            break
-        except urllib.error.HTTPError as exc:
-            if exc.code != 503 or attempt == 9:
-                raise AssertionError(f"{exc.code}: {exc.read()[:500]!r}") from None
-            time.sleep(2)
+    body = api_post(served["api"], f"/flow_runs/{run_id}/resume", json.loads(json.dumps({"run_input": answer}, default=str)))
     assert body["status"] == "ACCEPT", body
 
 
