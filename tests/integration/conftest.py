@@ -3,6 +3,7 @@ so they do not share one); stopped at the end of the module with everything star
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -101,3 +102,42 @@ def server(tmp_path_factory):
 def prefect(server, *args, timeout=300):
     return subprocess.run([str(BIN / "prefect"), "--no-prompt", *args], env=server["env"], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@contextlib.contextmanager
+def serving_over_smtp(server: dict, tmp_path_factory, name: str, ready: str):
+    """SMTP on 127.0.0.1, a copy of the demo config that sends through it, and `grantflow serve` on
+    the module's server, up once the deployment ``ready`` (flow/deployment) is registered."""
+    import shutil
+
+    import yaml
+
+    from ..conftest import CONFIG
+    from ..smtp_server import SmtpServer
+
+    config = tmp_path_factory.mktemp(name) / "config"
+    shutil.copytree(CONFIG, config)
+    settings = yaml.safe_load((config / "grantflow.yaml").read_text(encoding="utf-8"))
+    port = free_port()
+    settings["delivery"].update(transport="smtp", smtp={"host": "127.0.0.1", "port": port, "security": "none",
+                                                        "allow_insecure_localhost": True},
+                                retry={"attempts": 2, "backoff_seconds": [0.5]})
+    (config / "grantflow.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    env = dict(server["env"], GRANTFLOW_CONFIG=str(config))
+    log = server["work"] / f"serve-{name}.log"
+    with SmtpServer(port=port) as smtp, open(log, "wb") as out:
+        proc = subprocess.Popen([str(BIN / "grantflow"), "serve"], env=env, cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    api_get(server["api"], f"/deployments/name/{ready}")
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(1)
+            yield {"api": server["api"], "smtp": smtp, "env": env, "config": config, "log": log}
+        finally:
+            stop(proc)

@@ -9,19 +9,15 @@ preview with a link to the run, and the run resumes when the form is submitted.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import time
 from collections import Counter
 from datetime import date, timedelta
 
 import pytest
-import yaml
 
-from ..conftest import CONFIG, ROOT
-from ..smtp_server import SmtpServer, free_port
-from .conftest import BIN, api_get, api_post, stop
+from ..conftest import ROOT
+from .conftest import BIN, api_get, api_post, serving_over_smtp
 
 pytestmark = pytest.mark.integration
 
@@ -31,32 +27,8 @@ SECRETARIAT = "post@kongsbergregionen.example.no"
 @pytest.fixture(scope="module")
 def served(server, tmp_path_factory):
     """SMTP on 127.0.0.1, a config that sends through it, and `grantflow serve` on the server."""
-    config = tmp_path_factory.mktemp("approval") / "config"
-    shutil.copytree(CONFIG, config)
-    settings = yaml.safe_load((config / "grantflow.yaml").read_text(encoding="utf-8"))
-    port = free_port()
-    settings["delivery"].update(transport="smtp", smtp={"host": "127.0.0.1", "port": port, "security": "none",
-                                                        "allow_insecure_localhost": True},
-                                retry={"attempts": 2, "backoff_seconds": [0.5]})
-    (config / "grantflow.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    env = dict(server["env"], GRANTFLOW_CONFIG=str(config))
-    log = server["work"] / "serve-approval.log"
-    with SmtpServer(port=port) as smtp, open(log, "wb") as out:
-        proc = subprocess.Popen([str(BIN / "grantflow"), "serve"], env=env, cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                assert proc.poll() is None, log.read_text()
-                try:
-                    api_get(server["api"], "/deployments/name/application/application")
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, log.read_text()
-                    time.sleep(1)
-            yield {"api": server["api"], "smtp": smtp, "env": env, "config": config, "log": log}
-        finally:
-            stop(proc)
+    with serving_over_smtp(server, tmp_path_factory, "approval", "application/application") as served:
+        yield served
 
 
 def start(served, deployment: str, parameters: dict) -> str:

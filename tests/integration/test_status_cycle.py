@@ -7,22 +7,19 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import time
 from datetime import date
 
 import openpyxl
 import pytest
-import yaml
 
 from grantflow.data import read_milestones, read_notes
 
-from ..conftest import CONFIG, ROOT
+from ..conftest import ROOT
 from ..docx_text import all_text
-from ..smtp_server import SmtpServer, free_port
-from .conftest import BIN, stop
-from .conftest import api_get, api_post
+from .conftest import BIN
+from .conftest import api_get, api_post, serving_over_smtp
 
 pytestmark = pytest.mark.integration
 HAUG = "haugaland-velferdsteknologi"
@@ -31,32 +28,9 @@ LEADER = "prosjektleder@haugalandvekst.example.no"
 
 @pytest.fixture(scope="module")
 def served(server, tmp_path_factory):
-    config = tmp_path_factory.mktemp("cycle") / "config"
-    shutil.copytree(CONFIG, config)
-    settings = yaml.safe_load((config / "grantflow.yaml").read_text(encoding="utf-8"))
-    port = free_port()
-    settings["delivery"].update(transport="smtp", smtp={"host": "127.0.0.1", "port": port, "security": "none",
-                                                        "allow_insecure_localhost": True},
-                                retry={"attempts": 2, "backoff_seconds": [0.5]})
-    (config / "grantflow.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    env = dict(server["env"], GRANTFLOW_CONFIG=str(config))
-    log = server["work"] / "serve-cycle.log"
-    with SmtpServer(port=port) as smtp, open(log, "wb") as out:
-        proc = subprocess.Popen([str(BIN / "grantflow"), "serve"], env=env, cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                assert proc.poll() is None, log.read_text()
-                try:
-                    api_get(server["api"], "/deployments/name/status_cycle/status-cycle")
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, log.read_text()
-                    time.sleep(1)
-            yield {"api": server["api"], "smtp": smtp, "env": env, "config": config, "log": log}
-        finally:
-            stop(proc)
+    """SMTP on 127.0.0.1, a config that sends through it, and `grantflow serve` on the server."""
+    with serving_over_smtp(server, tmp_path_factory, "cycle", "status_cycle/status-cycle") as served:
+        yield served
 
 
 def wait_for(served, run_id: str, *state_types: str, timeout: float = 300) -> dict:
