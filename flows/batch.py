@@ -56,35 +56,67 @@ def cached_register(config: str | None) -> Register:
 
 
 def produce_document(kind: str, project: str | None, council: str | None, period: str | None, as_of: date | None,
-                     options: DeliveryOptions, today: date | None = None, register: Register | None = None) -> dict:
+                     options: DeliveryOptions, today: date | None = None, register: Register | None = None,
+                     pdf_later: list | None = None) -> dict:
     """Collect, build, render (and deliver, when asked) one document (with ``register``, or the
-    one this process has cached)."""
-    from grantflow.delivery.service import send_produced
+    one this process has cached). With ``pdf_later`` (a list) and PDFs asked for, the document
+    is rendered without its PDF and appended there as (result, produced): ``finish_with_pdfs``
+    then converts a chunk's documents with one LibreOffice start and delivers them."""
     from grantflow.documents.service import build_context, prepare, render
+    from grantflow.settings import load_settings
+
+    settings = load_settings(options.config)
+    register = register or cached_register(options.config)
+    defer = options.pdf and pdf_later is not None
+    try:
+        request, folder, notes = prepare(register, kind, project, council, period, as_of, today,
+                                         options.out or settings.outputs_dir(), settings.include_personal_data)
+        produced = render(request, build_context(request), folder, pdf=options.pdf and not defer, notes=notes)
+    except UserError as exc:
+        return {"project": project, "council": council, "error": str(exc)}
+    result = {"project": project, "council": produced.council, "docx": str(produced.docx),
+              "version": produced.version, "reused": produced.reused, "sent": [], "failed": []}
+    if defer:
+        pdf_later.append((result, produced))
+    else:
+        deliver(result, produced, options, register)
+    return result
+
+
+def finish_with_pdfs(pending: list, options: DeliveryOptions, register: Register | None = None) -> None:
+    """PDFs for a chunk's rendered documents with one LibreOffice start, then their delivery.
+    A document LibreOffice cannot convert is recorded as an error naming its file, and is not
+    sent (its recipients asked for a PDF); the others go on."""
+    from grantflow.documents.service import add_pdfs
+
+    failures = add_pdfs([produced for _, produced in pending])
+    for (result, produced), failure in zip(pending, failures):
+        if produced.pdf:
+            result["pdf"] = str(produced.pdf)
+        if failure is not None:
+            result["error"] = str(failure)
+        else:
+            deliver(result, produced, options, register or cached_register(options.config))
+
+
+def deliver(result: dict, produced, options: DeliveryOptions, register: Register) -> None:
+    """Send a produced document when the options ask for it; the outcome goes into ``result``."""
+    if not options.send:
+        return
+    from grantflow.delivery.service import send_produced
     from grantflow.settings import load_settings
 
     from flows.runtime import smtp_password
 
     settings = load_settings(options.config)
-    register = register or cached_register(options.config)
-    try:
-        request, folder, notes = prepare(register, kind, project, council, period, as_of, today,
-                                         options.out or settings.outputs_dir(), settings.include_personal_data)
-        produced = render(request, build_context(request), folder, pdf=options.pdf, notes=notes)
-    except UserError as exc:
-        return {"project": project, "council": council, "error": str(exc)}
-    result = {"project": project, "council": produced.council, "docx": str(produced.docx),
-              "version": produced.version, "reused": produced.reused, "sent": [], "failed": []}
-    if options.send:
-        transport = options.transport or settings.delivery.transport
-        password = smtp_password(settings) if transport == "smtp" else None
-        # nobody watches a batch: what needs an approver (or has data errors) waits for one
-        report = send_produced(produced, register, settings, transport, password, options.resend,
-                               unattended=True, approved=options.approved, run_id=_flow_run_id())
-        result.update(sent=report.sent, failed=report.failed)
-        if report.held:
-            result["held"] = report.held
-    return result
+    transport = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport == "smtp" else None
+    # nobody watches a batch: what needs an approver (or has data errors) waits for one
+    report = send_produced(produced, register, settings, transport, password, options.resend,
+                           unattended=True, approved=options.approved, run_id=_flow_run_id())
+    result.update(sent=report.sent, failed=report.failed)
+    if report.held:
+        result["held"] = report.held
 
 
 def _flow_run_id() -> str | None:
@@ -118,13 +150,22 @@ def produce_chunk(kind: str, targets: list[tuple[str | None, str | None]], perio
     chunk goes on with the next. ``register_blob``: the chunk's part of the register, pickled (an
     opaque parameter, so Prefect does not walk a thousand models looking for futures)."""
     register = pickle.loads(register_blob) if register_blob else None
-    results = []
+    results, pdf_later = [], []
     for project, council in targets:
         try:
-            results.append(produce_document(kind, project, council, period, as_of, options, today, register))
+            results.append(produce_document(kind, project, council, period, as_of, options, today, register,
+                                            pdf_later=pdf_later))
         except Exception as exc:   # not a user error: a defect, reported with its document
             results.append({"project": project, "council": council, "internal": True,
                             "error": f"{kind} for {project or council}: {type(exc).__name__}: {exc}"})
+    if pdf_later:   # the chunk's PDFs with one LibreOffice start, then their delivery
+        try:
+            finish_with_pdfs(pdf_later, options, register)
+        except Exception as exc:   # a defect: every document still waiting is reported
+            for result, _ in pdf_later:
+                if "pdf" not in result and "error" not in result:
+                    result.update(internal=True, error=f"{kind} for {result['project'] or result['council']}: "
+                                                        f"{type(exc).__name__}: {exc}")
     return results
 
 

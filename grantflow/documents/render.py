@@ -13,9 +13,11 @@ import atexit
 import io
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -234,40 +236,100 @@ def _profile() -> Path:
     return path
 
 
-def to_pdf(docx: Path, timeout: float = 180) -> Path:
-    """Convert ``docx`` to PDF beside it."""
-    return to_pdf_many([docx], timeout)[0]
+STALL_SECONDS = 120.0   # no new PDF for this long (start-up included): the document is stuck
 
 
-def to_pdf_many(docs: list[Path], timeout: float = 180) -> list[Path]:
-    """Convert many .docx files to PDFs beside them with one LibreOffice start (the profile kept
-    between calls); a timeout for the first document plus 20 s for each further one."""
+def to_pdf(docx: Path, timeout: float = STALL_SECONDS) -> Path:
+    """Convert ``docx`` to PDF beside it; a failure raises a UserError naming the file."""
+    (outcome,) = pdf_each([docx], timeout)
+    if isinstance(outcome, UserError):
+        raise outcome
+    return outcome
+
+
+def to_pdf_many(docs: list[Path], timeout: float = STALL_SECONDS) -> list[Path]:
+    """Convert many .docx files to PDFs beside them with one LibreOffice start; every document
+    that can be converted is, then the first failure is raised (naming its file)."""
+    outcomes = pdf_each(docs, timeout)
+    for outcome in outcomes:
+        if isinstance(outcome, UserError):
+            raise outcome
+    return outcomes
+
+
+def pdf_each(docs: list[Path], timeout: float = STALL_SECONDS) -> list[Path | UserError]:
+    """PDFs beside many .docx files with one LibreOffice start (this process's profile kept):
+    for each document its PDF path, or a UserError naming it. LibreOffice converts in order;
+    one that makes no PDF, or makes none for ``timeout`` seconds (it is then killed), is
+    failed on its own and LibreOffice starts again for the rest."""
     exe = soffice()
     if exe is None:
         raise PdfUnavailable("PDF not made: LibreOffice (soffice) is not installed "
                              "(apt-get install libreoffice-writer-nogui); the .docx was written")
-    if not docs:
-        return []
-    limit = timeout + 20 * (len(docs) - 1)
+    outcomes: dict[int, Path | UserError] = {}
+    pending, fruitless, run = list(range(len(docs))), 0, 0
     with _PROFILE_LOCK, tempfile.TemporaryDirectory(prefix="grantflow-pdf-") as tmp:
-        inbox, outdir = Path(tmp) / "in", Path(tmp) / "out"
-        inbox.mkdir()
-        names = []
-        for index, doc in enumerate(docs):   # numbered links: many documents share a file name
-            link = inbox / f"{index:05d}-{doc.name}"
-            link.symlink_to(doc.resolve())
-            names.append(link)
-        cmd = [exe, f"-env:UserInstallation={_profile().as_uri()}", "--headless", "--norestore",
-               "--convert-to", "pdf", "--outdir", str(outdir), *map(str, names)]
-        try:
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=limit, check=False)
-        except subprocess.TimeoutExpired:
-            raise UserError(f"PDF conversion timed out after {limit:.0f} s",
-                            file=display_path(docs[0])) from None
-        targets = []
-        for doc, link in zip(docs, names):
-            made = outdir / (link.stem + ".pdf")
-            if not made.exists() or made.stat().st_size == 0:
-                raise UserError("LibreOffice made no PDF", file=display_path(doc))
-            targets.append(atomic_write(doc.with_suffix(".pdf"), made.read_bytes()))
-    return targets
+        while pending:
+            run += 1
+            made, stalled = _convert(exe, [docs[i] for i in pending], Path(tmp) / f"run-{run}", timeout)
+            for i, pdf in zip(pending, made):
+                if pdf is not None:
+                    outcomes[i] = atomic_write(docs[i].with_suffix(".pdf"), pdf)
+            missing = [i for i in pending if i not in outcomes]
+            fruitless = fruitless + 1 if len(missing) == len(pending) and not stalled else 0
+            # the first one LibreOffice did not finish is the culprit; the rest go again, unless
+            # two starts in a row made nothing at all (LibreOffice itself is broken)
+            failed = missing if fruitless >= 2 else missing[:1]
+            for i in failed:
+                why = f"PDF conversion stalled: no PDF after {timeout:.0f} s" if stalled else "LibreOffice made no PDF"
+                outcomes[i] = UserError(why, file=display_path(docs[i]))
+            pending = [i for i in missing if i not in outcomes]
+    return [outcomes[i] for i in range(len(docs))]
+
+
+def _convert(exe: str, docs: list[Path], work: Path, stall: float) -> tuple[list[bytes | None], bool]:
+    """One ``soffice --convert-to pdf`` over ``docs``: each document's PDF bytes (None where it
+    made none, or only part of one) and whether it was killed for making no progress. LibreOffice
+    runs in its own process group, killed whole if it stalls or this call is interrupted."""
+    inbox, outdir = work / "in", work / "out"
+    inbox.mkdir(parents=True)
+    links = []
+    for index, doc in enumerate(docs):   # numbered links: many documents share a file name
+        link = inbox / f"{index:05d}-{doc.name}"
+        link.symlink_to(doc.resolve())
+        links.append(link)
+    cmd = [exe, f"-env:UserInstallation={_profile().as_uri()}", "--headless", "--norestore",
+           "--convert-to", "pdf", "--outdir", str(outdir), *map(str, links)]
+    stalled, seen, last = False, 0, time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        while proc.poll() is None:
+            try:
+                proc.wait(0.2)
+            except subprocess.TimeoutExpired:
+                pass
+            count = len(list(outdir.glob("*.pdf"))) if outdir.exists() else 0
+            if count > seen:
+                seen, last = count, time.monotonic()
+            elif time.monotonic() - last > stall:
+                stalled = True
+                break
+    finally:
+        if proc.poll() is None or stalled:
+            _kill_group(proc)
+    made = []
+    for link in links:
+        pdf = outdir / (link.stem + ".pdf")
+        data = pdf.read_bytes() if pdf.exists() else b""
+        made.append(data if data.startswith(b"%PDF") and b"%%EOF" in data[-1024:] else None)
+    return made, stalled
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill LibreOffice's process group (the launcher and soffice.bin) and reap the launcher."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()

@@ -28,7 +28,7 @@ from ..reporting import ReportPeriod, default_as_of, parse_period
 from ..validate import check_project
 from . import kind as get_kind
 from .common import Context, DocumentRequest
-from .render import PdfUnavailable, template_bytes, templates_dir, to_pdf, write_docx
+from .render import PdfUnavailable, pdf_each, template_bytes, templates_dir, write_docx
 
 
 def output_dir(root: Path, council: Council, project: Project | None) -> Path:
@@ -235,15 +235,7 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
                         request.period.label, target, version, digest, reused,
                         key_figures=context.key_figures,
                         findings=list(notes or []) + [f for f in context.findings if f not in (notes or [])])
-    if pdf:
-        pdf_path = target.with_suffix(".pdf")
-        if reused and pdf_path.exists():
-            produced.pdf = pdf_path
-        else:
-            try:
-                produced.pdf = to_pdf(target)
-            except PdfUnavailable as exc:
-                produced.pdf_message = str(exc)
+    (failure,) = add_pdfs([produced], record=False) if pdf else (None,)
     record.update({
         "kind": kind.name, "council": request.council.id,
         "project": request.project.id if request.project else None,
@@ -254,7 +246,40 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
         "findings": [str(f) for f in produced.findings],
     })
     atomic_write(record_path, json.dumps(record, ensure_ascii=False, indent=2, default=str))
+    if failure is not None:   # the .docx and its record stand; the PDF is what failed
+        raise failure
     return produced
+
+
+def add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | None]:
+    """PDFs for many rendered documents with one LibreOffice start (an unchanged document keeps
+    its PDF); each gets its ``pdf`` (or ``pdf_message`` when LibreOffice is not installed) and,
+    with ``record``, its record's ``pdf`` entry. Returns each document's failure (None if none):
+    one document LibreOffice cannot convert does not stop the others."""
+    failures: list[UserError | None] = [None] * len(made)
+    todo = []
+    for index, produced in enumerate(made):
+        pdf_path = produced.docx.with_suffix(".pdf")
+        if produced.reused and pdf_path.exists():
+            produced.pdf = pdf_path
+        else:
+            todo.append(index)
+    try:
+        outcomes = pdf_each([made[i].docx for i in todo])
+    except PdfUnavailable as exc:
+        for i in todo:
+            made[i].pdf_message = str(exc)
+        return failures
+    for i, outcome in zip(todo, outcomes):
+        if isinstance(outcome, UserError):
+            failures[i] = outcome
+            continue
+        made[i].pdf = outcome
+        if record and made[i].record.exists():
+            entry = json.loads(made[i].record.read_text(encoding="utf-8"))
+            entry["pdf"] = outcome.name
+            atomic_write(made[i].record, json.dumps(entry, ensure_ascii=False, indent=2, default=str))
+    return failures
 
 
 def produce(register: Register, kind_name: str, project_id: str | None = None, council_id: str | None = None,

@@ -1,28 +1,183 @@
-"""Many documents to PDF with one LibreOffice start and a kept profile."""
+"""Many documents to PDF with one LibreOffice start and a kept profile; one that fails or hangs
+is named and does not cost the others."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import subprocess
+import time
 from datetime import date
 
 import pytest
 
-from grantflow.documents.render import soffice, to_pdf_many
-from grantflow.documents.service import produce
+from grantflow.documents import render as render_module
+from grantflow.documents.render import pdf_each, soffice, to_pdf, to_pdf_many
+from grantflow.documents.service import add_pdfs, produce
+from grantflow.errors import UserError
 from grantflow.register import open_register
 
 from ..conftest import CONFIG
 
+TODAY = date(2026, 11, 24)
+AS_OF = date(2016, 11, 15)
+PROJECTS = ["haugaland-velferdsteknologi", "kongsbergregionen-erp", "smart-velferdsregion-nord-gudbrandsdal"]
+needs_lo = pytest.mark.skipif(soffice() is None or shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
+                              reason="LibreOffice/poppler not installed")
 
-@pytest.mark.skipif(soffice() is None or shutil.which("pdftotext") is None, reason="LibreOffice/poppler not installed")
+
+def _text(pdf):
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _pages(pdf) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
+@needs_lo
 def test_same_file_names_in_many_folders_each_get_their_pdf(tmp_path):
     register = open_register(CONFIG)
-    made = [produce(register, "costsplit", pid, period="2016", out=tmp_path / str(i), today=date(2026, 11, 24)).docx
+    made = [produce(register, "costsplit", pid, period="2016", out=tmp_path / str(i), today=TODAY).docx
             for i, pid in enumerate(["haugaland-velferdsteknologi", "kongsbergregionen-erp"])]
     assert made[0].name == made[1].name == "costsplit-2016.docx"
     pdfs = to_pdf_many(made)
     assert pdfs == [d.with_suffix(".pdf") for d in made]
-    texts = [subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True, check=True).stdout for p in pdfs]
+    texts = [_text(p) for p in pdfs]
     assert "Haugaland" in texts[0] and "Kongsberg" not in texts[0]
     assert "Kongsberg" in texts[1]
+
+
+@needs_lo
+def test_status_reports_in_one_call_are_whole_reports_and_a_broken_one_is_named(tmp_path):
+    register = open_register(CONFIG)
+    made = [produce(register, "status", pid, as_of=AS_OF, out=tmp_path / pid, today=TODAY) for pid in PROJECTS]
+    broken = tmp_path / "broken" / "status-2016.docx"   # a zip header and nothing else
+    broken.parent.mkdir()
+    broken.write_bytes(b"PK\x03\x04 not a document")
+    docs = [made[0].docx, broken, made[1].docx, made[2].docx]
+    calls = []
+    real = render_module._convert
+    render_module_convert = lambda *a: calls.append(len(a[1])) or real(*a)   # noqa: E731
+    try:
+        render_module._convert = render_module_convert
+        outcomes = pdf_each(docs)
+    finally:
+        render_module._convert = real
+    assert calls == [4]                                   # one LibreOffice start for all four
+    assert isinstance(outcomes[1], UserError) and "broken/status-2016.docx" in str(outcomes[1])
+    assert "made no PDF" in str(outcomes[1]) and not broken.with_suffix(".pdf").exists()
+    for produced, pdf in zip(made, [outcomes[0], outcomes[2], outcomes[3]]):
+        assert pdf == produced.docx.with_suffix(".pdf")
+        assert pdf.read_bytes().startswith(b"%PDF")
+        # a whole report: the same pages as the document converted alone, and its own text
+        text = _text(pdf)
+        project = register.projects[produced.project]
+        assert project.name.split()[0] in text and "Statusrapport" in text
+        assert "Milepæler: plan og faktisk" in text and "Budsjett og regnskap per kategori" in text
+        assert _pages(pdf) >= 2
+    alone = tmp_path / "alone" / made[0].docx.name
+    alone.parent.mkdir()
+    shutil.copy(made[0].docx, alone)
+    assert _pages(to_pdf(alone)) == _pages(outcomes[0])
+
+
+@needs_lo
+def test_add_pdfs_records_each_pdf(tmp_path):
+    import json
+
+    register = open_register(CONFIG)
+    made = [produce(register, "costsplit", pid, period="2016", out=tmp_path / pid, today=TODAY) for pid in PROJECTS[:2]]
+    assert all(json.loads(p.record.read_text(encoding="utf-8"))["pdf"] is None for p in made)
+    assert add_pdfs(made) == [None, None]
+    for produced in made:
+        assert produced.pdf.read_bytes().startswith(b"%PDF")
+        assert json.loads(produced.record.read_text(encoding="utf-8"))["pdf"] == produced.pdf.name
+
+
+# A stand-in for soffice: converts every argument to a minimal PDF, but hangs (recording
+# its pid) on a document in a folder HANG-*, and skips one in a folder FAIL-*.
+FAKE = r"""#!/bin/sh
+outdir=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --outdir) outdir="$2"; shift 2 ;;
+    -*) shift ;;
+    *) mkdir -p "$outdir"; base=$(basename "$1" .docx)
+       case "$(readlink -f "$1")" in
+         */docs/HANG-*) echo $$ > "{pids}/soffice.pid"; sleep 600 & echo $! > "{pids}/child.pid"; wait; exit 1 ;;
+         */docs/FAIL-*) ;;
+         *) printf '%s\n' '%PDF-1.4' '%%EOF' > "$outdir/$base.pdf" ;;
+       esac; shift ;;
+  esac
+done
+"""
+
+
+@pytest.fixture
+def fake_soffice(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "soffice"
+    script.write_text(FAKE.replace("{pids}", str(tmp_path)))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return tmp_path
+
+
+def _docs(folder, names):
+    out = []
+    for name in names:
+        doc = folder / "docs" / name / "status-2016.docx"
+        doc.parent.mkdir(parents=True)
+        doc.write_bytes(b"PK\x03\x04")
+        out.append(doc)
+    return out
+
+
+def test_a_hanging_document_is_killed_named_and_the_rest_converted(fake_soffice):
+    docs = _docs(fake_soffice, ["a", "HANG-b", "c", "d"])
+    start = time.monotonic()
+    outcomes = pdf_each(docs, timeout=1.5)
+    assert time.monotonic() - start < 60                 # the stall did not hold the batch
+    assert isinstance(outcomes[1], UserError)
+    assert "HANG-b/status-2016.docx" in str(outcomes[1]) and "stalled" in str(outcomes[1])
+    assert [o for i, o in enumerate(outcomes) if i != 1] == [docs[i].with_suffix(".pdf") for i in (0, 2, 3)]
+    assert all(docs[i].with_suffix(".pdf").read_bytes().startswith(b"%PDF") for i in (0, 2, 3))
+    for pid_file in ("soffice.pid", "child.pid"):        # the launcher and its child are gone
+        assert _gone(int((fake_soffice / pid_file).read_text()))
+
+
+def _gone(pid: int, wait: float = 10) -> bool:
+    """The process has ended (a zombie waiting for its new parent to reap it counts as ended)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            state = open(f"/proc/{pid}/stat", encoding="ascii").read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_documents_without_pdf_are_named_and_the_others_kept(fake_soffice):
+    docs = _docs(fake_soffice, ["FAIL-a", "b", "FAIL-c", "d"])
+    outcomes = pdf_each(docs)
+    assert [isinstance(o, UserError) for o in outcomes] == [True, False, True, False]
+    assert "FAIL-a/status-2016.docx: LibreOffice made no PDF" in str(outcomes[0])
+    assert "FAIL-c/status-2016.docx" in str(outcomes[2])
+    with pytest.raises(UserError, match="FAIL-a/status-2016.docx"):
+        to_pdf_many(docs)
+    assert docs[3].with_suffix(".pdf").exists()
+
+
+def test_a_broken_libreoffice_fails_every_document_after_two_starts(fake_soffice, monkeypatch):
+    calls = []
+    real = render_module._convert
+    monkeypatch.setattr(render_module, "_convert", lambda *a: calls.append(1) or real(*a))
+    docs = _docs(fake_soffice, [f"FAIL-{i}" for i in range(5)])
+    outcomes = pdf_each(docs)
+    assert all(isinstance(o, UserError) for o in outcomes) and len(calls) == 2

@@ -137,3 +137,27 @@ def test_batch_to_the_outbox_sends_everything_as_before(isolated, scratch_config
     assert all(r["sent"] for r in result["results"])
     sent = [e for r in result["results"] for e in r["sent"]]
     assert len(list((isolated / "outputs" / "outbox").glob("*.eml"))) == len(sent)
+
+
+@pytest.mark.skipif(__import__("grantflow.documents.render", fromlist=["soffice"]).soffice() is None
+                    or __import__("shutil").which("pdftotext") is None, reason="LibreOffice/poppler not installed")
+def test_a_chunk_gets_its_pdfs_from_one_libreoffice_start(isolated, monkeypatch):
+    import json
+    import subprocess
+
+    from grantflow.documents import render as render_module
+    from grantflow.register import open_register
+
+    starts = []
+    real = render_module._convert
+    monkeypatch.setattr(render_module, "_convert", lambda exe, docs, *a: starts.append(len(docs)) or real(exe, docs, *a))
+    options = DeliveryOptions(config=str(CONFIG), send=False, pdf=True)
+    result = make_batch(1, "threads")(kind="costsplit", projects=PROJECTS, options=options, chunk=3)
+    assert result["documents"] == 3 and not result["errors"] and starts == [3]
+    for r in result["results"]:
+        pdf = r["docx"].replace(".docx", ".pdf")
+        assert r["pdf"] == pdf
+        text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True).stdout
+        assert open_register(CONFIG).projects[r["project"]].name.split()[0] in text   # its own document
+        record = json.loads(open(r["docx"].replace(".docx", ".json"), encoding="utf-8").read())
+        assert record["pdf"] and pdf.endswith(record["pdf"])
