@@ -233,6 +233,10 @@ def _profile() -> Path:
     if not path.exists():
         path.mkdir(mode=0o700)
         atexit.register(shutil.rmtree, path, True)
+        # a process-pool worker (the batch's) ends with os._exit, skipping atexit but not this
+        from multiprocessing.util import Finalize
+
+        Finalize(None, shutil.rmtree, args=(path, True), exitpriority=0)
     return path
 
 

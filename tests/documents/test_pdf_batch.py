@@ -181,3 +181,17 @@ def test_a_broken_libreoffice_fails_every_document_after_two_starts(fake_soffice
     docs = _docs(fake_soffice, [f"FAIL-{i}" for i in range(5)])
     outcomes = pdf_each(docs)
     assert all(isinstance(o, UserError) for o in outcomes) and len(calls) == 2
+
+
+def _profile_path(_):
+    return str(render_module._profile())
+
+
+def test_a_pool_workers_libreoffice_profile_is_removed_when_it_ends():
+    import concurrent.futures
+    import multiprocessing
+
+    # forked pool workers end with os._exit, which skips atexit
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        paths = set(pool.map(_profile_path, range(4)))
+    assert paths and not any(os.path.exists(p) for p in paths)
