@@ -379,9 +379,17 @@ def measure_small(config: Path, rounds: int = 41) -> dict:
     return {"rows": rows, "milestones": len(project.milestones), **interleaved(funcs, rounds)}
 
 
-def measure_pdf(config: Path, out: Path, n: int, rounds: int = 2) -> dict:
-    """PDF per document: one LibreOffice start per document with a fresh profile (the old way)
-    against one start for all of them with the process's profile kept."""
+def measure_pdf(config: Path, out: Path, n: int, rounds: int = 3) -> dict:
+    """PDF per document, interleaved (A B C A B C ...): the old way, one LibreOffice start per
+    document with a fresh profile (over the first few documents), against the batch path
+    (``pdf_each``: one start for a chunk, the process's profile kept) over 1 and over ``n``
+    documents, and two processes converting half each at once (the batch flow's two workers).
+    Start-up and per-document cost are separated from the two batch sizes:
+    per document = (T(n) - T(1)) / (n - 1), start-up = T(1) - per document; also in CPU seconds
+    of LibreOffice (less sensitive to other load on the machine than wall time)."""
+    import concurrent.futures
+    import multiprocessing
+
     from grantflow.documents import render as render_module
 
     if render_module.soffice() is None:
@@ -393,22 +401,58 @@ def measure_pdf(config: Path, out: Path, n: int, rounds: int = 2) -> dict:
         target.parent.mkdir(parents=True)
         target.write_bytes(render_module.render_docx(template, ctx))
         docs.append(target)
+    few = docs[:min(len(docs), 4)]
+    cpu = {"fresh": [], "one": [], "batch": []}
+
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    def timed_cpu(name, fn):
+        def run():
+            before = children_cpu()
+            fn()
+            cpu[name].append(children_cpu() - before)
+        return run
 
     def fresh_each():
-        for doc in docs:
+        for doc in few:
             with tempfile.TemporaryDirectory() as tmp:
                 profile = Path(tmp) / "profile"
                 subprocess.run([render_module.soffice(), f"-env:UserInstallation={profile.as_uri()}", "--headless",
                                 "--norestore", "--convert-to", "pdf", "--outdir", tmp, str(doc)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
-    def batch():
-        render_module.to_pdf_many(docs)
+    def check(outcomes):
+        bad = [str(o) for o in outcomes if not isinstance(o, Path)]
+        if bad:
+            raise RuntimeError("PDF conversion failed: " + "; ".join(bad))
 
-    batch()   # the kept profile is made once per process
-    medians = interleaved({"fresh": fresh_each, "batch": batch}, rounds)
+    # two converters at once, as the batch flow's two worker processes each convert their chunk
+    halves = [docs[:len(docs) // 2], docs[len(docs) // 2:]]
+    pool = concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+
+    def two():
+        for outcomes in pool.map(render_module.pdf_each, halves):
+            check(outcomes)
+
+    render_module.pdf_each(docs[:1])   # the kept profile is made once per process
+    two()
+    with pool:
+        medians = interleaved({"fresh": timed_cpu("fresh", fresh_each),
+                               "one": timed_cpu("one", lambda: check(render_module.pdf_each(docs[:1]))),
+                               "batch": timed_cpu("batch", lambda: check(render_module.pdf_each(docs))),
+                               "two": two}, rounds)
+    cpu_med = {k: statistics.median(v) for k, v in cpu.items()}
     ok = all(d.with_suffix(".pdf").read_bytes().startswith(b"%PDF") for d in docs)
-    return {"docs": len(docs), "rounds": rounds, "pdf_ok": ok, **{k: v / len(docs) for k, v in medians.items()}}
+    k = len(docs)
+    per_doc = (medians["batch"] - medians["one"]) / max(k - 1, 1)
+    per_doc_cpu = (cpu_med["batch"] - cpu_med["one"]) / max(k - 1, 1)
+    return {"docs": k, "fresh_docs": len(few), "rounds": rounds, "pdf_ok": ok, "load": os.getloadavg()[0],
+            "fresh": medians["fresh"] / len(few), "batch": medians["batch"] / k, "two": medians["two"] / k,
+            "per_doc": per_doc, "startup": medians["one"] - per_doc,
+            "fresh_cpu": cpu_med["fresh"] / len(few), "batch_cpu": cpu_med["batch"] / k,
+            "per_doc_cpu": per_doc_cpu, "startup_cpu": cpu_med["one"] - per_doc_cpu}
 
 
 def child(args) -> None:
@@ -532,14 +576,21 @@ def main() -> None:
         print(f"\n`grantflow render status P` cold in a new process: {cold['cold']:.2f} s (target <= 1 s); "
           f"a new Python process alone {cold['python']:.2f} s")
 
-    pdf = figures["pdf"] = run_child("pdf", config, 6) if "pdf" in parts else {"skipped": "not asked for"}
+    pdf = figures["pdf"] = run_child("pdf", config, 20) if "pdf" in parts else {"skipped": "not asked for"}
     if "skipped" in pdf:
         print(f"\nPDF: skipped ({pdf['skipped']})")
     else:
-        print(f"\nPDF, per document ({pdf['docs']} documents, median of {pdf['rounds']} interleaved rounds): "
-              f"one LibreOffice start per document, fresh profile {pdf['fresh']:.2f} s; one start for all, "
-              f"profile kept {pdf['batch']:.2f} s (target <= 0.3 s); ratio {pdf['fresh'] / pdf['batch']:.1f}x; "
+        print(f"\nPDF of status reports (median of {pdf['rounds']} interleaved rounds; load average "
+              f"{pdf['load']:.1f}; wall s, LibreOffice CPU s in brackets):")
+        print(f"  old way, one start per document, fresh profile ({pdf['fresh_docs']} documents): "
+              f"{pdf['fresh']:.2f} s ({pdf['fresh_cpu']:.2f}) per document")
+        print(f"  batch path, one start for a chunk of {pdf['docs']}, profile kept: {pdf['batch']:.2f} s "
+              f"({pdf['batch_cpu']:.2f}) per document (target <= 0.3 s); ratio {pdf['fresh'] / pdf['batch']:.1f}x")
+        print(f"  of which LibreOffice start-up (kept profile) {pdf['startup']:.2f} s ({pdf['startup_cpu']:.2f}) "
+              f"once per chunk, and each document {pdf['per_doc']:.2f} s ({pdf['per_doc_cpu']:.2f}); "
               f"PDFs valid: {pdf['pdf_ok']}")
+        print(f"  two converters at once (two batch workers, a chunk of {pdf['docs'] // 2} each): "
+              f"{pdf['two']:.2f} s per document of the batch (target <= 0.3 s)")
 
     if "batch" in parts:
         prefect = figures["prefect"] = run_child("prefect", config, 0)
