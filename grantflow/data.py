@@ -12,11 +12,12 @@ spreadsheet) and column; a file that cannot be read as a table raises one UserEr
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,8 @@ MILESTONE_STATUSES = {
     "utsatt": "postponed", "avlyst": "cancelled",
 }
 
+_STATUS_CODES = pd.CategoricalDtype(pd.Index(sorted(set(MILESTONE_STATUSES.values())), dtype=object))
+
 _TRUE = {"ja", "j", "x", "yes", "true", "1", "kreditnota", "kredit"}
 
 
@@ -95,6 +98,13 @@ class Table:
 
 
 def _norm(header) -> str:
+    return _norm_short(header) if isinstance(header, str) and len(header) <= 100 else _norm_text(header)
+
+
+_norm_short = functools.lru_cache(maxsize=4096)(lambda header: _norm_text(header))
+
+
+def _norm_text(header) -> str:
     return re.sub(r"\s+", " ", str(header).replace("_", " ")).strip().casefold()
 
 
@@ -104,6 +114,7 @@ _CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
 MAX_CELL = 10_000                # a longer cell is refused (echoing at most 200 characters)
 
 
+@functools.lru_cache(maxsize=16)
 def _known(columns: tuple[Column, ...]) -> dict[str, Column]:
     by_norm = {}
     for col in columns:
@@ -133,10 +144,16 @@ def _find_header(rows: list[list], columns: tuple[Column, ...], shown: str, wher
                     f"{_expected(columns)} within the first {HEADER_SEARCH_ROWS} rows{seen}", file=shown, line=1)
 
 
-def _sniff_bytes(path: Path, shown: str) -> bytes:
-    """The file's bytes, refusing what is not a text table before pandas sees it."""
+def _sniff_bytes(path: Path, shown: str, check: bool = True) -> bytes:
+    """The file's bytes, refusing what is not a text table before pandas sees it; UTF-8 is checked
+    in the whole file, or (``check=False``: only the first lines are read and checked, pyarrow's
+    reader reads and checks the rest) in its first lines."""
     try:
-        data = path.read_bytes()
+        if check:
+            data = path.read_bytes()
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(HEADER_SEARCH_ROWS * MAX_LINE)
     except OSError as exc:
         raise UserError(f"cannot read data file: {exc.strerror or exc}", file=shown) from None
     head = data[:8]
@@ -150,6 +167,20 @@ def _sniff_bytes(path: Path, shown: str) -> bytes:
         raise UserError("the file is UTF-16 text; save it as 'CSV UTF-8' (comma or semicolon separated)", file=shown)
     if b"\x00" in data[:65_536]:
         raise UserError("the file contains binary data (NUL bytes), not CSV text", file=shown)
+    if check:
+        _check_utf8(data, shown)
+    else:
+        end = -1
+        for _ in range(HEADER_SEARCH_ROWS + 1):
+            found = data.find(b"\n", end + 1)
+            if found < 0:
+                break
+            end = found
+        _check_utf8(data[:end] if end >= 0 else data[:-3], shown)   # never a character cut in two
+    return data
+
+
+def _check_utf8(data: bytes, shown: str) -> None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -159,13 +190,24 @@ def _sniff_bytes(path: Path, shown: str) -> bytes:
         raise UserError(f"not UTF-8 text (byte 0x{byte.hex()} at line {line}, which would be {guess!r} in a "
                         "Windows-1252 export); save the file as 'CSV UTF-8' in Excel", file=shown,
                         line=line) from None
-    return data
 
 
 def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int, list[str], list[_Cells], np.ndarray]:
     """(header line number, headers, each column's cells, row numbers) of a CSV file with ';', ',' or tab."""
-    data = _sniff_bytes(path, shown)
-    text_start = data[:HEADER_SEARCH_ROWS * MAX_LINE].decode("utf-8-sig", errors="replace")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UserError(f"cannot read data file: {exc.strerror or exc}", file=shown) from None
+    reader = CSV_READER or ("arrow" if size >= ARROW_MIN_BYTES else "split")
+    data = _sniff_bytes(path, shown, check=reader != "arrow")
+    end = -1
+    for _ in range(HEADER_SEARCH_ROWS):
+        found = data.find(b"\n", end + 1, HEADER_SEARCH_ROWS * MAX_LINE)
+        if found < 0:
+            end = HEADER_SEARCH_ROWS * MAX_LINE
+            break
+        end = found
+    text_start = data[:end + 1].decode("utf-8-sig", errors="replace")
     lines = text_start.splitlines()[:HEADER_SEARCH_ROWS]
     for number, line in enumerate(lines, 1):
         if len(line) > MAX_LINE:
@@ -187,11 +229,12 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
         raise error
     index, sep, headers = best
     known = _known(columns)
-    numeric = [getattr(known.get(_norm(h)), "kind", "") in ("int", "number") for h in headers]
-    reader = CSV_READER or ("arrow" if len(data) >= ARROW_MIN_BYTES else "split")
-    got = _arrow_cells(data, sep, index, numeric) if reader == "arrow" else \
+    numeric = [getattr(known.get(_norm(h)), "kind", "") == "number" for h in headers]
+    got = _arrow_cells(path, data, sep, index, numeric) if reader == "arrow" else \
         _split_cells(data, sep, index, len(headers)) if reader == "split" else None
     if got is None:
+        if reader == "arrow":
+            data = _sniff_bytes(path, shown)
         frame = _pandas_rows(data, sep, index, len(headers), shown)
         got = [_factorize(frame[i].tolist()) for i in range(len(headers))], len(frame)
     cells, count = got
@@ -247,12 +290,12 @@ def _split_cells(data: bytes, sep: str, index: int, width: int) -> tuple[list[_C
     return [_factorize(list(values)) for values in zip(*split)], len(split)
 
 
-def _arrow_cells(data: bytes, sep: str, index: int, numeric: list[bool]) -> tuple[list[_Cells], int] | None:
+def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bool]) -> tuple[list[_Cells], int] | None:
     """The data cells of a big CSV file, read by pyarrow's multi-threaded reader: number columns as
     text, the others dictionary-encoded (each distinct value is then checked once, nothing is
     factorized or spread back). None (the careful reader reads it) for a header below the first
     line or anything pyarrow does not read cleanly: short or long rows, quotes, odd bytes."""
-    if index != 0 or b'"' in data:
+    if index != 0 or b'"' in head[:head.find(b"\n")]:
         return None
     try:
         import pyarrow as pa
@@ -262,28 +305,36 @@ def _arrow_cells(data: bytes, sep: str, index: int, numeric: list[bool]) -> tupl
     names = [str(i) for i in range(len(numeric))]
     dictionary = pa.dictionary(pa.int32(), pa.string())
     try:
+        source = pa.memory_map(str(path))
+        size = source.size()
+        if head.startswith(b"\xef\xbb\xbf"):
+            source.seek(3)
         table = pacsv.read_csv(
-            pa.BufferReader(data[3:] if data.startswith(b"\xef\xbb\xbf") else data),
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22,
-                                           use_threads=len(data) > 1 << 22),
+            source, read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22,
+                                                   use_threads=size > 1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False, double_quote=False,
                                              ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() if number else dictionary for n, number in zip(names, numeric)},
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
         table = table.unify_dictionaries()
-    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError, ValueError):
+    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError, ValueError, OSError):
         return None
     cells = []
     for name, number in zip(names, numeric):
         column = table.column(name)
         if number:
-            cells.append(_Cells(array=column.combine_chunks()))
+            array = column.combine_chunks()
+            if array.buffers()[2] is not None and (np.frombuffer(array.buffers()[2], dtype=np.uint8) == 34).any():
+                return None                                  # quoted: the careful reader unquotes
+            cells.append(_Cells(array=array))
             continue
         chunks = [c for c in column.chunks if len(c)]
         codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]) if chunks else \
             np.zeros(0, dtype=np.int32)
         uniques = chunks[0].dictionary.to_pylist() if chunks else []
+        if any('"' in value for value in uniques):
+            return None
         cells.append(_Cells(uniques, codes))
     return cells, table.num_rows
 
@@ -517,21 +568,26 @@ def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None)
 def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None) -> tuple[list, list, dict]:
     """The rules of the column's kind on its distinct cells: (values, blank flags, error messages by
     position). The one place the cell rules live, whichever reader read the file."""
-    blank = [_is_blank(cell) for cell in cells]
+    blank = [not cell.strip() if type(cell) is str else _is_blank(cell) for cell in cells]
     errors: dict[int, str] = {}
     if col.kind in ("int", "number"):
         present = [None if b else cell for cell, b in zip(cells, blank)]
         values, errors = _read_numbers(present, first_rows, "timer" if col.name == "Timer" else "kr", seed)
     elif col.kind == "date":
-        values = []
+        values = []                      # days since 1970-01-01, NaT's integer for none
         for code, (cell, b) in enumerate(zip(cells, blank)):
-            day = None
-            if not b:
-                try:
-                    day = numbers.read_date(cell.to_pydatetime() if isinstance(cell, pd.Timestamp) else cell)
-                except numbers.DateError as exc:
-                    errors[code] = str(exc)
-            values.append(np.datetime64(day, "ns") if day is not None else np.datetime64("NaT", "ns"))
+            days = _DAYS.get(cell) if type(cell) is str else None
+            if days is None:
+                days = _NAT
+                if not b:
+                    try:
+                        day = numbers.read_date(cell.to_pydatetime() if isinstance(cell, pd.Timestamp) else cell)
+                        days = day.toordinal() - _EPOCH
+                        if type(cell) is str and len(_DAYS) < 1 << 16:
+                            _DAYS[cell] = days
+                    except numbers.DateError as exc:
+                        errors[code] = str(exc)
+            values.append(days)
     elif col.kind == "flag":
         values = [_cell_text(cell).strip().casefold() in _TRUE for cell in cells]
     else:
@@ -554,7 +610,9 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
 
 
 _CONTROL_RE = re.compile(_CONTROL)
-_TEXT = pd.StringDtype(storage="pyarrow", na_value=np.nan)
+_EPOCH = date(1970, 1, 1).toordinal()
+_NAT = np.iinfo(np.int64).min
+_DAYS: dict[str, int] = {}           # date text -> days since 1970 (numbers.read_date's answer, kept)
 
 
 def _column_of(col: Column, values: list, blank: list, codes: np.ndarray):
@@ -563,13 +621,14 @@ def _column_of(col: Column, values: list, blank: list, codes: np.ndarray):
     if col.kind in ("int", "number"):
         return np.asarray(values, dtype="float64")[codes]
     if col.kind == "date":
-        return np.asarray(values, dtype="datetime64[ns]")[codes]
+        return np.asarray(values, dtype=np.int64).view("datetime64[D]")[codes].astype("datetime64[ns]")
     if col.kind == "flag":
         return np.asarray(values, dtype=bool)[codes]
     categories = sorted(set(values))
     position = {value: i for i, value in enumerate(categories)}
     remap = np.fromiter((position[v] for v in values), dtype=np.int32, count=len(values))
-    return pd.Categorical.from_codes(remap[codes], dtype=pd.CategoricalDtype(pd.Index(categories, dtype=_TEXT)))
+    return pd.Categorical.from_codes(remap[codes], dtype=pd.CategoricalDtype(pd.Index(categories, dtype=object)),
+                                     validate=False)
 
 
 def _read_column(col: Column, cells: _Cells, rows: np.ndarray):
@@ -599,17 +658,25 @@ def _read_number_array(col: Column, array, rows: np.ndarray):
     data = data[:offsets[-1]] if count else data[:0]
     start, end = offsets[:-1], offsets[1:]
     length = end - start
-    other = np.zeros(len(data) + 1, dtype=np.int64)
-    np.cumsum((data - 48) > 9, out=other[1:])                 # bytes that are not digits, cumulated
     padded = np.concatenate([data, np.zeros(4, dtype=np.uint8)])   # end-2/-3 of short values read 0
     minus = (length > 0) & (padded[np.minimum(start, len(data))] == 45)
-    comma = ((length >= 3 + minus) & (padded[end - 2] == 44)) | ((length >= 4 + minus) & (padded[end - 3] == 44))
-    plain = (length > minus) & (length <= 17) & (other[end] - other[start] == minus.astype(np.int64) + comma)
+    comma2 = (length >= 3 + minus) & (padded[end - 2] == 44)
+    comma3 = (length >= 4 + minus) & (padded[end - 3] == 44)
+    plain = (length > minus) & (length <= 17) & ~(comma2 & comma3)
+    allowed = (data - 48) <= 9                                     # digits, and where a value has them,
+    allowed[start[minus]] = True                                   # the leading minus
+    allowed[(end - 2)[comma2]] = True                              # and the decimal comma
+    allowed[(end - 3)[comma3]] = True
+    odd = np.flatnonzero(~allowed)
+    if len(odd):
+        plain[np.searchsorted(offsets, odd, side="right") - 1] = False
+    comma = comma2 | comma3
     values = np.full(count, np.nan)
     if plain.any():
         dotted = np.where(data == 44, np.uint8(46), data)
         text = pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(dotted))
-        converted = pc.cast(text.filter(pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False)
+        converted = pc.cast(text if plain.all() else text.filter(pa.array(plain)),
+                            pa.float64()).to_numpy(zero_copy_only=False)
         big = np.abs(converted) > float(numbers.ceiling())
         if big.any():                                   # over the ceiling: the full rules say why
             plain[np.flatnonzero(plain)[big]] = False
@@ -697,7 +764,7 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
     for col in columns:
         if col.name not in positions:
             out[col.name] = _column_of(col, [math.nan if col.kind in ("int", "number") else
-                                             np.datetime64("NaT", "ns") if col.kind == "date" else
+                                             _NAT if col.kind == "date" else
                                              False if col.kind == "flag" else ""], [True],
                                        np.zeros(count, dtype=np.intp))
             continue
@@ -725,20 +792,33 @@ def read_milestones(path: Path) -> Table:
     """Milestone progress: Milepæl, Status, Faktisk dato, Kommentar."""
     table = read_table(path, MILESTONE_COLUMNS)
     frame = table.frame
-    status = frame["Status"].str.casefold()
-    known = status.isin(list(MILESTONE_STATUSES))
-    for idx in frame.index[~known]:
+    rows = frame["_row"].to_numpy()
+    status = frame["Status"].array                          # categorical: each distinct status once
+    meaning = np.array([MILESTONE_STATUSES.get(c.casefold(), "") for c in status.categories] + [""],
+                       dtype=object)
+    codes = meaning[status.codes]
+    known = codes != ""
+    for position in np.flatnonzero(~known):
         table.findings.append(Finding(
-            "error", table.file, int(frame.at[idx, "_row"]), "Status",
-            f"unknown status {frame.at[idx, 'Status']!r} (use: " + ", ".join(sorted(MILESTONE_STATUSES)) + ")"))
-    frame = frame[known].copy()
-    frame["status_code"] = frame["Status"].str.casefold().map(MILESTONE_STATUSES)
-    frame["Milepæl"] = frame["Milepæl"].astype(int)
-    dup = frame["Milepæl"].duplicated(keep="first")
-    for idx in frame.index[dup]:
-        table.findings.append(Finding("error", table.file, int(frame.at[idx, "_row"]), "Milepæl",
-                                      f"milestone {frame.at[idx, 'Milepæl']} appears more than once"))
-    table.frame = frame[~dup]
+            "error", table.file, int(rows[position]), "Status",
+            f"unknown status {status[position]!r} (use: " + ", ".join(sorted(MILESTONE_STATUSES)) + ")"))
+    numbers_ = frame["Milepæl"].to_numpy()
+    seen: set = set()
+    keep = []
+    for position in np.flatnonzero(known):
+        number = int(numbers_[position])
+        if number in seen:
+            table.findings.append(Finding("error", table.file, int(rows[position]), "Milepæl",
+                                          f"milestone {number} appears more than once"))
+        else:
+            seen.add(number)
+            keep.append(position)
+    keep = np.asarray(keep, dtype=np.intp)
+    frame = frame.iloc[keep] if len(keep) < len(frame) else frame.copy()
+    frame["Milepæl"] = numbers_[keep].astype(np.int64)
+    frame["status_code"] = pd.Categorical.from_codes(
+        [_STATUS_CODES.categories.get_loc(code) for code in codes[keep]], dtype=_STATUS_CODES, validate=False)
+    table.frame = frame
     return table
 
 
@@ -746,23 +826,23 @@ def read_ledger(path: Path) -> Table:
     """Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde, Kreditnota."""
     table = read_table(path, LEDGER_COLUMNS)
     frame = table.frame
-    year_from_date = frame["Dato"].dt.year
-    if frame["År"].isna().all():
-        frame["År"] = year_from_date
-    else:
-        frame["År"] = frame["År"].fillna(year_from_date)
-        off = frame["År"] != year_from_date
-        for idx in frame.index[off]:
-            table.findings.append(Finding(
-                "warning", table.file, int(frame.at[idx, "_row"]), "År",
-                f"year {int(frame.at[idx, 'År'])} differs from the date's year {int(year_from_date[idx])}"))
-    frame["År"] = frame["År"].astype(int)
-    negative = (frame["Beløp"] < 0) & ~frame["Kreditnota"].astype(bool)
-    for idx in frame.index[negative]:
+    rows = frame["_row"].to_numpy()
+    year_from_date = frame["Dato"].to_numpy().astype("datetime64[Y]").astype(np.int64) + 1970
+    year = frame["År"].to_numpy()
+    given = ~np.isnan(year)
+    off = np.flatnonzero(given & (year != year_from_date))
+    for position in off:
         table.findings.append(Finding(
-            "error", table.file, int(frame.at[idx, "_row"]), "Beløp",
-            f"negative amount {frame.at[idx, 'Beløp']:.2f} not marked as credit (set Kreditnota = ja)"))
-    table.frame = frame[~negative]
+            "warning", table.file, int(rows[position]), "År",
+            f"year {int(year[position])} differs from the date's year {int(year_from_date[position])}"))
+    frame["År"] = np.where(given, year, year_from_date).astype(np.int64)
+    amount = frame["Beløp"].to_numpy()
+    negative = (amount < 0) & ~frame["Kreditnota"].to_numpy(dtype=bool)
+    for position in np.flatnonzero(negative):
+        table.findings.append(Finding(
+            "error", table.file, int(rows[position]), "Beløp",
+            f"negative amount {amount[position]:.2f} not marked as credit (set Kreditnota = ja)"))
+    table.frame = frame[~negative] if negative.any() else frame
     return table
 
 
@@ -770,11 +850,12 @@ def read_hours(path: Path) -> Table:
     """Own effort: Dato, Kommune, Timer, Beskrivelse."""
     table = read_table(path, HOURS_COLUMNS)
     frame = table.frame
-    negative = frame["Timer"] < 0
-    for idx in frame.index[negative]:
-        table.findings.append(Finding("error", table.file, int(frame.at[idx, "_row"]), "Timer",
+    negative = frame["Timer"].to_numpy() < 0
+    rows = frame["_row"].to_numpy()
+    for position in np.flatnonzero(negative):
+        table.findings.append(Finding("error", table.file, int(rows[position]), "Timer",
                                       "negative number of hours"))
-    table.frame = frame[~negative]
+    table.frame = frame[~negative] if negative.any() else frame
     return table
 
 
