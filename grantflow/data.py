@@ -295,7 +295,8 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bo
     text, the others dictionary-encoded (each distinct value is then checked once, nothing is
     factorized or spread back). None (the careful reader reads it) for a header below the first
     line or anything pyarrow does not read cleanly: short or long rows, quotes, odd bytes."""
-    if index != 0 or b'"' in head[:head.find(b"\n")]:
+    whole = len(head) < HEADER_SEARCH_ROWS * MAX_LINE          # the head is the whole file
+    if index != 0 or b'"' in (head if whole else head[:head.find(b"\n")]):
         return None
     try:
         import pyarrow as pa
@@ -305,7 +306,7 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bo
     names = [str(i) for i in range(len(numeric))]
     dictionary = pa.dictionary(pa.int32(), pa.string())
     try:
-        source = pa.memory_map(str(path))
+        source = pa.BufferReader(head) if whole else pa.memory_map(str(path))
         size = source.size()
         if head.startswith(b"\xef\xbb\xbf"):
             source.seek(3)
@@ -325,7 +326,8 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bo
         column = table.column(name)
         if number:
             array = column.combine_chunks()
-            if array.buffers()[2] is not None and (np.frombuffer(array.buffers()[2], dtype=np.uint8) == 34).any():
+            if not whole and array.buffers()[2] is not None and \
+                    (np.frombuffer(array.buffers()[2], dtype=np.uint8) == 34).any():
                 return None                                  # quoted: the careful reader unquotes
             cells.append(_Cells(array=array))
             continue
@@ -333,8 +335,8 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bo
         codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]) if chunks else \
             np.zeros(0, dtype=np.int32)
         uniques = chunks[0].dictionary.to_pylist() if chunks else []
-        if any('"' in value for value in uniques):
-            return None
+        if not whole and '"' in "".join(uniques):
+            return None                                      # quoted: the careful reader unquotes
         cells.append(_Cells(uniques, codes))
     return cells, table.num_rows
 
@@ -422,11 +424,6 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
     frame = pd.DataFrame(kept, columns=range(width), dtype=object) if kept else \
         pd.DataFrame({i: pd.Series(dtype=object) for i in range(width)})
     return index + 1, headers, frame.assign(_row=numbers)
-
-
-def _empty_frame(columns: tuple[Column, ...]) -> pd.DataFrame:
-    frame = pd.DataFrame({c.name: _column_of(c, [], [], np.zeros(0, dtype=np.intp)) for c in columns})
-    return frame.assign(_row=pd.Series(dtype="int64"))
 
 
 def _cell_text(value) -> str:
@@ -599,9 +596,14 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
                 errors[code] = (f"{echo(value, 80)} contains the control character {bad_character(value)}, "
                                 "which no document can hold")
             values.append(value)
-    for code, cell in enumerate(cells):
-        if isinstance(cell, str) and len(cell) > MAX_CELL:
-            errors[code] = f"value is {len(cell):,} characters long, refused ({echo(cell)})"
+    try:
+        longest = max(map(len, cells), default=0)
+    except TypeError:                    # a workbook's numbers, dates or blanks among them
+        longest = MAX_CELL + 1
+    if longest > MAX_CELL:
+        for code, cell in enumerate(cells):
+            if isinstance(cell, str) and len(cell) > MAX_CELL:
+                errors[code] = f"value is {len(cell):,} characters long, refused ({echo(cell)})"
     if col.kind == "int":
         for code, value in enumerate(values):
             if code not in errors and not math.isnan(value) and value != round(value):
@@ -627,8 +629,13 @@ def _column_of(col: Column, values: list, blank: list, codes: np.ndarray):
     categories = sorted(set(values))
     position = {value: i for i, value in enumerate(categories)}
     remap = np.fromiter((position[v] for v in values), dtype=np.int32, count=len(values))
-    return pd.Categorical.from_codes(remap[codes], dtype=pd.CategoricalDtype(pd.Index(categories, dtype=object)),
-                                     validate=False)
+    return pd.Categorical.from_codes(remap[codes], dtype=_categories(tuple(categories)), validate=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _categories(values: tuple) -> pd.CategoricalDtype:
+    """A text column's categories (data files of one register repeat the same few texts)."""
+    return pd.CategoricalDtype(pd.Index(values, dtype=object))
 
 
 def _read_column(col: Column, cells: _Cells, rows: np.ndarray):
@@ -704,11 +711,14 @@ def _read_number_array(col: Column, array, rows: np.ndarray):
     return values, blank, errors
 
 
-def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
+def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     """Read a CSV (``;``, ``,`` or tab) or XLSX file and type its columns.
 
     File-level problems (not a table, wrong encoding, no header, a required column missing or
-    doubled) are one finding and no rows; cell problems are one finding per cell."""
+    doubled) are one finding and no rows; cell problems are one finding per cell. ``check(file,
+    columns, bad, findings)`` (a reader's own rules across columns) sees each column's values as
+    an array before the frame is made, may change them and add findings, and returns the rows
+    to drop."""
     shown = display_path(path)
     try:
         exists, is_file = path.exists(), path.is_file()
@@ -756,8 +766,7 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
             findings.append(Finding("error", shown, header_line, col.name,
                                     f"required column {col.name!r} is missing (columns found: {found})"))
     if any(f.severity == "error" for f in findings):
-        return Table(shown, _empty_frame(columns), findings)
-
+        positions, rows = {}, np.zeros(0, dtype=np.int64)
     count = len(rows)
     out = {}
     bad = np.zeros(count, dtype=bool)
@@ -782,8 +791,10 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
         bad |= wrong
         out[col.name] = values
     out["_row"] = rows
-    frame = pd.DataFrame(out, index=pd.RangeIndex(count), copy=False)
     findings.sort(key=lambda f: (f.line or 0))
+    if check is not None:
+        bad = check(shown, out, bad, findings)
+    frame = pd.DataFrame(out, index=pd.RangeIndex(count), copy=False)
     return Table(shown, frame[~bad].copy() if bad.any() else frame, findings)
 
 
@@ -824,26 +835,28 @@ def read_milestones(path: Path) -> Table:
 
 def read_ledger(path: Path) -> Table:
     """Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde, Kreditnota."""
-    table = read_table(path, LEDGER_COLUMNS)
-    frame = table.frame
-    rows = frame["_row"].to_numpy()
-    year_from_date = frame["Dato"].to_numpy().astype("datetime64[Y]").astype(np.int64) + 1970
-    year = frame["År"].to_numpy()
+    return read_table(path, LEDGER_COLUMNS, _ledger_rules)
+
+
+def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding]) -> np.ndarray:
+    """År defaults to the date's year (a different year is a warning); a negative amount must be
+    marked as a credit note. Only rows without other errors are looked at."""
+    rows, ok = out["_row"], ~bad
+    year_from_date = out["Dato"].astype("datetime64[Y]").astype(np.int64) + 1970
+    year = out["År"]
     given = ~np.isnan(year)
-    off = np.flatnonzero(given & (year != year_from_date))
-    for position in off:
-        table.findings.append(Finding(
-            "warning", table.file, int(rows[position]), "År",
+    for position in np.flatnonzero(ok & given & (year != year_from_date)):
+        findings.append(Finding(
+            "warning", shown, int(rows[position]), "År",
             f"year {int(year[position])} differs from the date's year {int(year_from_date[position])}"))
-    frame["År"] = np.where(given, year, year_from_date).astype(np.int64)
-    amount = frame["Beløp"].to_numpy()
-    negative = (amount < 0) & ~frame["Kreditnota"].to_numpy(dtype=bool)
+    out["År"] = np.where(given, year, year_from_date).astype(np.int64)
+    amount = out["Beløp"]
+    negative = ok & (amount < 0) & ~out["Kreditnota"]
     for position in np.flatnonzero(negative):
-        table.findings.append(Finding(
-            "error", table.file, int(rows[position]), "Beløp",
+        findings.append(Finding(
+            "error", shown, int(rows[position]), "Beløp",
             f"negative amount {amount[position]:.2f} not marked as credit (set Kreditnota = ja)"))
-    table.frame = frame[~negative] if negative.any() else frame
-    return table
+    return bad | negative
 
 
 def read_hours(path: Path) -> Table:
