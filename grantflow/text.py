@@ -31,15 +31,21 @@ def decode_words(text: str) -> str:
         return text
 
 
+# Every line break above and every control character (category Cc) but tab.
+_BREAK_OR_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def line_break(text: str) -> str | None:
     """The name of the first line break or control character in ``text`` or in its RFC 2047
     decoding; None when the text is one clean line."""
-    for candidate, how in ((text, ""), (decode_words(text), " (inside an RFC 2047 encoded word)")):
-        for ch in candidate:
-            if ch in LINE_BREAKS:
-                return LINE_BREAKS[ch] + how
-            if ch != "\t" and unicodedata.category(ch) == "Cc":
-                return f"control character U+{ord(ch):04X}" + how
+    decoded = decode_words(text)
+    for candidate, how in ((text, ""), (decoded, " (inside an RFC 2047 encoded word)")):
+        if candidate is text and how:
+            break                               # no encoded word: nothing more to look at
+        match = _BREAK_OR_CONTROL.search(candidate)
+        if match:
+            ch = match.group()
+            return LINE_BREAKS.get(ch, f"control character U+{ord(ch):04X}") + how
     return None
 
 

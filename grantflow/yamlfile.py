@@ -85,8 +85,21 @@ class LocatedYaml:
         return self.lines.get((), None)
 
 
-def _check_size(root: yaml.Node, file: str) -> None:
-    """Refuse self-referring aliases and documents whose aliases expand beyond MAX_NODES."""
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _key(key_node: yaml.Node, loader):
+    """A mapping key as YAML constructs it; plain text keys (nearly all) without the constructor."""
+    if key_node.tag == _STR and isinstance(key_node, yaml.ScalarNode):
+        return key_node.value
+    return loader.construct_object(key_node, deep=True)
+
+
+def _check(root: yaml.Node, loader, file: str) -> None:
+    """One pass over the node graph (each node once, aliases included): refuse self-referring
+    aliases, documents whose aliases expand beyond MAX_NODES values, and a key written twice in
+    one mapping."""
     sizes: dict[int, int] = {}
     active: set[int] = set()
 
@@ -100,16 +113,30 @@ def _check_size(root: yaml.Node, file: str) -> None:
         active.add(key)
         total = 1
         if isinstance(node, yaml.MappingNode):
-            children = [n for pair in node.value for n in pair]
+            keys: dict = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
+                    try:
+                        name = _key(key_node, loader)
+                        hash(name)
+                    except Exception:       # noqa: BLE001 - construction reports it later with its mark
+                        name = None
+                    if name is not None:
+                        if name in keys:
+                            raise UserError(f"key {echo(str(name), 80)} appears twice in this mapping (first on "
+                                            f"line {keys[name]}); YAML would silently keep the last",
+                                            file=file, line=key_node.start_mark.line + 1)
+                        keys[name] = key_node.start_mark.line + 1
+                total += size(key_node) + size(value_node)
+                if total > MAX_NODES:
+                    raise UserError(f"refused: the aliases in this file expand to more than {MAX_NODES:,} values "
+                                    "(an alias bomb?)", file=file, line=value_node.start_mark.line + 1)
         elif isinstance(node, yaml.SequenceNode):
-            children = node.value
-        else:
-            children = []
-        for child in children:
-            total += size(child)
-            if total > MAX_NODES:
-                raise UserError(f"refused: the aliases in this file expand to more than {MAX_NODES:,} values "
-                                "(an alias bomb?)", file=file, line=child.start_mark.line + 1)
+            for child in node.value:
+                total += size(child)
+                if total > MAX_NODES:
+                    raise UserError(f"refused: the aliases in this file expand to more than {MAX_NODES:,} values "
+                                    "(an alias bomb?)", file=file, line=child.start_mark.line + 1)
         active.discard(key)
         sizes[key] = total
         return total
@@ -117,39 +144,11 @@ def _check_size(root: yaml.Node, file: str) -> None:
     size(root)
 
 
-def _check_duplicates(root: yaml.Node, loader, file: str) -> None:
-    seen_nodes: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen_nodes:
-            continue
-        seen_nodes.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            keys: dict = {}
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                    try:
-                        key = loader.construct_object(key_node, deep=True)
-                        hash(key)
-                    except Exception:       # noqa: BLE001 - construction reports it later with its mark
-                        key = None
-                    if key is not None:
-                        if key in keys:
-                            raise UserError(f"key {echo(str(key), 80)} appears twice in this mapping (first on "
-                                            f"line {keys[key]}); YAML would silently keep the last",
-                                            file=file, line=key_node.start_mark.line + 1)
-                        keys[key] = key_node.start_mark.line + 1
-                stack.append(value_node)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-
-
 def _walk(node: yaml.Node, loader, path: Path_, lines: dict[Path_, int]) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _key(key_node, loader)
             lines[path + (key,)] = key_node.start_mark.line + 1
             _walk(value_node, loader, path + (key,), lines)
     elif isinstance(node, yaml.SequenceNode):
@@ -191,8 +190,7 @@ def load_yaml(path: str | Path, display: str | None = None) -> LocatedYaml:
         data = None
         lines: dict[Path_, int] = {}
         if node is not None:
-            _check_size(node, file)
-            _check_duplicates(node, loader, file)
+            _check(node, loader, file)
             data = loader.construct_document(node)
             _walk(node, loader, (), lines)
     except yaml.MarkedYAMLError as exc:

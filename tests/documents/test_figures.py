@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+import zipfile
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -340,3 +341,15 @@ def test_headings_without_content_say_why(documents):
     paras = all_text(documents[("final", ERP)]).split("\n")
     at = paras.index("5. Organisering")
     assert paras[at + 1] == "Ikke beskrevet i prosjektets oppsett."
+
+
+def test_every_chart_in_every_kind_is_a_word_chart(documents):
+    """Status and final reports carry their two charts as Word chart parts with an embedded
+    workbook; no document of any kind falls back to a picture."""
+    for key, docx in documents.items():
+        names = zipfile.ZipFile(docx).namelist()
+        charts = [n for n in names if n.startswith("word/charts/chart") and n.endswith(".xml")]
+        books = [n for n in names if n.startswith("word/embeddings/") and n.endswith(".xlsx")]
+        assert not [n for n in names if n.startswith("word/media/")], key
+        expected = 2 if key[0] in ("status", "final") else 0
+        assert (len(charts), len(books)) == (expected, expected), key

@@ -518,3 +518,19 @@ def test_a_row_with_more_fields_than_the_header_is_refused_not_shifted(tmp_path)
     with pytest.raises(UserError) as info:
         read_ledger(path)
     assert info.value.line == 3 and "row 3 has 4 fields but the header row has 3" in info.value.message
+
+
+def test_line_break_check_covers_exactly_line_breaks_and_control_characters():
+    """The quick pattern in ``text.line_break`` finds exactly what the rule names: every line
+    break str.splitlines() knows and every control character (category Cc) except tab."""
+    import unicodedata
+
+    from grantflow.text import LINE_BREAKS, line_break
+
+    for cp in range(0x110000):
+        ch = chr(cp)
+        expected = ch in LINE_BREAKS or (ch != "\t" and unicodedata.category(ch) == "Cc")
+        assert (line_break(f"a{ch}b") is not None) == expected, hex(cp)
+    assert line_break("Ola =?utf-8?q?Nordmann=0D=0ABcc:_x@y.no?=") == "CR (inside an RFC 2047 encoded word)"
+    assert line_break("Ola\u2028Nordmann") == "U+2028 LINE SEPARATOR"
+    assert line_break("Ola\x07") == "control character U+0007"
