@@ -41,6 +41,11 @@ class RunState:
     def completed(self) -> bool:
         return self.state_type == "COMPLETED"
 
+    @property
+    def waiting_for_person(self) -> bool:
+        """Suspended (or paused) for an approval or an answer: that takes hours or days, not seconds."""
+        return self.state_type == "PAUSED"
+
 
 class _Response:
     def __init__(self, status_code: int, body: bytes):
@@ -111,7 +116,8 @@ def _state(body: dict) -> RunState:
 
 def trigger(api: str, flow_name: str, deployment: str, parameters: dict, wait: bool = True,
             max_poll: float = 5.0) -> RunState:
-    """Create a flow run of ``flow_name/deployment``; with ``wait`` return once it is final."""
+    """Create a flow run of ``flow_name/deployment``; with ``wait`` return once it is final or
+    waits for a person (approval): the run goes on by itself when the form is answered."""
     client = _Client(api)
     response = _call(client, "GET", f"deployments/name/{flow_name}/{deployment}", api)
     if response.status_code == 404:
@@ -128,7 +134,7 @@ def trigger(api: str, flow_name: str, deployment: str, parameters: dict, wait: b
                         f"{response.status_code} {_detail(response)}", field="PARAMETERS")
     run = _state(response.json())
     delay, started = 0.1, time.monotonic()
-    while wait and not run.final:
+    while wait and not run.final and not run.waiting_for_person:
         time.sleep(delay)
         # brief polls while a document run would finish, then every few seconds (an approval waits days)
         delay = min(delay * 1.5, 0.5 if time.monotonic() - started < 60 else max_poll)

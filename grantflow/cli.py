@@ -452,6 +452,11 @@ def _cmd_run(args) -> int:
         params = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items() if v is not None}
         run = trigger(os.environ["PREFECT_API_URL"], flow_name, name, params, wait=not args.no_wait)
         print(f"flow run {run.name} ({run.id}): {run.state_name or 'Scheduled'}")
+        if run.waiting_for_person:
+            ui = os.environ.get("PREFECT_UI_URL") or os.environ["PREFECT_API_URL"].rstrip("/").removesuffix("/api")
+            print(f"waiting for approval: answer the form at {ui}/runs/flow-run/{run.id}; the run goes on by "
+                  "itself once it is answered")
+            return 0
         return 0 if args.no_wait or run.completed else 1
     from flows.documents import FLOWS
     from flows.runtime import one_shot, quiet_environment
@@ -670,7 +675,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transport", choices=("outbox", "smtp"))
     p.add_argument("--resend", action="store_true")
     p.add_argument("--yes", action="store_true", help="approve external sending in advance")
-    p.add_argument("--no-wait", action="store_true", help="with a server: do not wait for the run to finish")
+    p.add_argument("--no-wait", action="store_true",
+                   help="with a server: do not wait for the run to finish (it never waits for an approval)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("serve", help="scheduled mode: local Prefect server + served deployments")

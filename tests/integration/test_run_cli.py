@@ -25,7 +25,8 @@ PROJECT = "haugaland-velferdsteknologi"
 
 @pytest.fixture(scope="module")
 def served(server, tmp_path_factory):
-    with serving_over_smtp(server, tmp_path_factory, "run-cli", "status_report/status-report") as served:
+    # the watch is added last: once it is registered, every deployment is
+    with serving_over_smtp(server, tmp_path_factory, "run-cli", "deadline_watch/deadline-watch") as served:
         yield served
 
 
@@ -36,7 +37,9 @@ def grantflow(served, *args, timeout=600):
 
 def test_run_status_completes_a_served_run_with_the_document(served, tmp_path):
     out = tmp_path / "outputs"
-    done = grantflow(served, "run", "status", PROJECT, "--as-of", "2016-10-07", "--out", str(out))
+    # to the outbox: no approval needed (sending over SMTP waits for one; the next test)
+    done = grantflow(served, "run", "status", PROJECT, "--as-of", "2016-10-07", "--out", str(out),
+                     "--transport", "outbox")
     assert done.returncode == 0, done.stdout + done.stderr + served["log"].read_text()[-3000:]
     assert "Traceback" not in done.stderr
     match = re.fullmatch(r"flow run (\S+) \(([0-9a-f-]{36})\): Completed", done.stdout.strip().splitlines()[-1])
@@ -50,11 +53,28 @@ def test_run_status_completes_a_served_run_with_the_document(served, tmp_path):
     # the document the run wrote, as the reader gets it
     (docx,) = [p for p in Path(out).rglob("*.docx")]
     text = "\n".join(p.text for p in Document(docx).paragraphs)
-    assert "Statusrapport" in text or "statusrapport" in text.casefold(), text[:500]
-    assert "07.10.2016" in text or "7. oktober 2016" in text, text[:800]
-    # and delivered it through the configured SMTP server
-    subjects = [str(m["Subject"]) for m in served["smtp"].recorder.messages()]
-    assert any("Statusrapport" in s or "status" in s.casefold() for s in subjects), subjects
+    assert docx.name == "status-2016-10-07.docx" and PROJECT in docx.parts
+    assert text.startswith("Statusrapport\nVelferdsteknologi Haugaland"), text[:300]
+    assert "Milepæl 05 «Vurdere om prosjektet er i rute» – planlagt oktober 2016" in text, text
+    # and delivered it to the outbox, the document attached
+    from email import message_from_bytes, policy
+
+    outbox = Path(served["env"]["GRANTFLOW_OUTPUTS"]) / "outbox"
+    mails = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox.glob("*.eml")]
+    attached = [m for m in mails if any(a.get_filename() == docx.name for a in m.iter_attachments())]
+    assert attached, [str(m["Subject"]) for m in mails]
+
+
+def test_run_that_needs_approval_returns_with_the_link_and_the_run_waits(served):
+    # external sending over SMTP needs a person's approval: the run suspends (its process exits) and
+    # the command says where to answer instead of waiting days
+    done = grantflow(served, "run", "application", "kongsbergregionen-erp", "--year", "2014")
+    assert done.returncode == 0, done.stdout + done.stderr + served["log"].read_text()[-3000:]
+    match = re.search(r"flow run \S+ \(([0-9a-f-]{36})\): Suspended", done.stdout)
+    assert match, done.stdout
+    assert f"/runs/flow-run/{match[1]}" in done.stdout and "waiting for approval" in done.stdout
+    run = api_get(served["api"], f"/flow_runs/{match[1]}")
+    assert run["state_type"] == "PAUSED" and run["state"]["name"] == "Suspended"
 
 
 def test_run_with_an_unknown_project_is_one_clear_line(served):
