@@ -115,7 +115,8 @@ def serve(watch_interval: int | None = None, query_seconds: float | None = None)
     from prefect.exceptions import TerminationSignal
     from prefect.runner import Runner
 
-    runner = Runner(pause_on_shutdown=True, query_seconds=query_seconds)
+    # as prefect.serve(): schedules paused on shutdown, no limit on concurrent runs
+    runner = Runner(pause_on_shutdown=True, limit=None, query_seconds=query_seconds)
     for flow, options in served(watch_interval):
         runner.add_flow(flow, **options)
     _fork_server()
