@@ -12,11 +12,12 @@ spreadsheet) and column; a file that cannot be read as a table raises one UserEr
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,8 @@ MILESTONE_STATUSES = {
     "utsatt": "postponed", "avlyst": "cancelled",
 }
 
+_STATUS_CODES = pd.CategoricalDtype(pd.Index(sorted(set(MILESTONE_STATUSES.values())), dtype=object))
+
 _TRUE = {"ja", "j", "x", "yes", "true", "1", "kreditnota", "kredit"}
 
 
@@ -95,6 +98,13 @@ class Table:
 
 
 def _norm(header) -> str:
+    return _norm_short(header) if isinstance(header, str) and len(header) <= 100 else _norm_text(header)
+
+
+_norm_short = functools.lru_cache(maxsize=4096)(lambda header: _norm_text(header))
+
+
+def _norm_text(header) -> str:
     return re.sub(r"\s+", " ", str(header).replace("_", " ")).strip().casefold()
 
 
@@ -104,6 +114,7 @@ _CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
 MAX_CELL = 10_000                # a longer cell is refused (echoing at most 200 characters)
 
 
+@functools.lru_cache(maxsize=16)
 def _known(columns: tuple[Column, ...]) -> dict[str, Column]:
     by_norm = {}
     for col in columns:
@@ -133,10 +144,16 @@ def _find_header(rows: list[list], columns: tuple[Column, ...], shown: str, wher
                     f"{_expected(columns)} within the first {HEADER_SEARCH_ROWS} rows{seen}", file=shown, line=1)
 
 
-def _sniff_bytes(path: Path, shown: str) -> bytes:
-    """The file's bytes, refusing what is not a text table before pandas sees it."""
+def _sniff_bytes(path: Path, shown: str, check: bool = True) -> bytes:
+    """The file's bytes, refusing what is not a text table before pandas sees it; UTF-8 is checked
+    in the whole file, or (``check=False``: only the first lines are read and checked, pyarrow's
+    reader reads and checks the rest) in its first lines."""
     try:
-        data = path.read_bytes()
+        if check:
+            data = path.read_bytes()
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(HEADER_SEARCH_ROWS * MAX_LINE)
     except OSError as exc:
         raise UserError(f"cannot read data file: {exc.strerror or exc}", file=shown) from None
     head = data[:8]
@@ -150,6 +167,20 @@ def _sniff_bytes(path: Path, shown: str) -> bytes:
         raise UserError("the file is UTF-16 text; save it as 'CSV UTF-8' (comma or semicolon separated)", file=shown)
     if b"\x00" in data[:65_536]:
         raise UserError("the file contains binary data (NUL bytes), not CSV text", file=shown)
+    if check:
+        _check_utf8(data, shown)
+    else:
+        end = -1
+        for _ in range(HEADER_SEARCH_ROWS + 1):
+            found = data.find(b"\n", end + 1)
+            if found < 0:
+                break
+            end = found
+        _check_utf8(data[:end] if end >= 0 else data[:-3], shown)   # never a character cut in two
+    return data
+
+
+def _check_utf8(data: bytes, shown: str) -> None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -159,13 +190,24 @@ def _sniff_bytes(path: Path, shown: str) -> bytes:
         raise UserError(f"not UTF-8 text (byte 0x{byte.hex()} at line {line}, which would be {guess!r} in a "
                         "Windows-1252 export); save the file as 'CSV UTF-8' in Excel", file=shown,
                         line=line) from None
-    return data
 
 
-def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int, list[str], pd.DataFrame]:
-    """(header line number, headers, data cells as text) of a CSV file with ',' or ';'."""
-    data = _sniff_bytes(path, shown)
-    text_start = data[:HEADER_SEARCH_ROWS * MAX_LINE].decode("utf-8-sig", errors="replace")
+def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int, list[str], list[_Cells], np.ndarray]:
+    """(header line number, headers, each column's cells, row numbers) of a CSV file with ';', ',' or tab."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UserError(f"cannot read data file: {exc.strerror or exc}", file=shown) from None
+    reader = CSV_READER or ("arrow" if size >= ARROW_MIN_BYTES else "split")
+    data = _sniff_bytes(path, shown, check=reader != "arrow")
+    end = -1
+    for _ in range(HEADER_SEARCH_ROWS):
+        found = data.find(b"\n", end + 1, HEADER_SEARCH_ROWS * MAX_LINE)
+        if found < 0:
+            end = HEADER_SEARCH_ROWS * MAX_LINE
+            break
+        end = found
+    text_start = data[:end + 1].decode("utf-8-sig", errors="replace")
     lines = text_start.splitlines()[:HEADER_SEARCH_ROWS]
     for number, line in enumerate(lines, 1):
         if len(line) > MAX_LINE:
@@ -173,6 +215,8 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
                             f"(starts {echo(line[:60])})", file=shown, line=number)
     best = None
     for sep in (";", ",", "\t"):
+        if sep not in text_start and best is not None:
+            continue
         rows = [next(csv.reader([line], delimiter=sep), []) for line in lines]
         try:
             index = _find_header(rows, columns, shown)
@@ -184,14 +228,27 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
     if best is None:
         raise error
     index, sep, headers = best
-    frame = _arrow_rows(data, sep, index, len(headers))
-    if frame is not None:
-        rows = pd.Series(np.arange(index + 2, index + 2 + len(frame)), index=frame.index)
-        return index + 1, [h.strip() for h in headers], frame.assign(_row=rows)
+    known = _known(columns)
+    numeric = [getattr(known.get(_norm(h)), "kind", "") == "number" for h in headers]
+    got = _arrow_cells(path, data, sep, index, numeric) if reader == "arrow" else \
+        _split_cells(data, sep, index, len(headers)) if reader == "split" else None
+    if got is None:
+        if reader == "arrow":
+            data = _sniff_bytes(path, shown)
+        frame = _pandas_rows(data, sep, index, len(headers), shown)
+        got = [_factorize(frame[i].tolist()) for i in range(len(headers))], len(frame)
+    cells, count = got
+    rows = np.arange(index + 2, index + 2 + count, dtype=np.int64)
+    # blank lines are skipped; keep physical numbering where it is cheap to know
+    return index + 1, [h.strip() for h in headers], cells, rows
+
+
+def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> pd.DataFrame:
+    """The careful reader (quotes, ragged rows, blank lines, odd line breaks), naming the bad row."""
     try:
-        frame = pd.read_csv(io.BytesIO(data), sep=sep, header=None, skiprows=index + 1, dtype=str,
-                            keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True,
-                            names=range(len(headers)), index_col=False, on_bad_lines="error")
+        return pd.read_csv(io.BytesIO(data), sep=sep, header=None, skiprows=index + 1, dtype=str,
+                           keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True,
+                           names=range(width), index_col=False, on_bad_lines="error")
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
         match = re.search(r"line (\d+)", detail)
@@ -204,41 +261,84 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
         raise UserError(f"cannot read the CSV rows: {detail[:200]}", file=shown, line=line) from None
     except (ValueError, csv.Error) as exc:
         raise UserError(f"cannot read the CSV rows: {str(exc)[:200]}", file=shown) from None
-    rows = pd.Series(range(index + 2, index + 2 + len(frame)), index=frame.index)
-    # blank lines are skipped by pandas; keep physical numbering where it is cheap to know
-    return index + 1, [h.strip() for h in headers], frame.assign(_row=rows)
 
 
-ARROW_MIN_BYTES = 1 << 18   # below this pandas' reader is as quick; above it pyarrow's is ~4x quicker
+ARROW_MIN_BYTES = 1 << 16   # from this size on pyarrow's reader is quicker than splitting lines in Python
+CSV_READER: str | None = None   # "arrow", "split" or "pandas" forces one reader (tests); None: by size
+_ODD_BREAKS = re.compile("[\"\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-def _arrow_rows(data: bytes, sep: str, index: int, width: int) -> pd.DataFrame | None:
-    """The data cells of a big CSV file as text, read by pyarrow's multi-threaded reader; the same
-    frame as the pandas path gives (text columns, blanks as '', numbered 0..n-1). None (and the
-    pandas path reads it, with its row-naming errors) for small files, a header below the first
-    line, or anything pyarrow does not read cleanly: short or long rows, quotes, odd bytes."""
-    if len(data) < ARROW_MIN_BYTES or index != 0 or b'"' in data:
+def _split_cells(data: bytes, sep: str, index: int, width: int) -> tuple[list[_Cells], int] | None:
+    """The data cells of a plain CSV file (no quotes, no blank lines, every row as wide as the
+    header), split in Python: for small files the quickest way. None for anything else, which the
+    careful reader reads (the same cells where both read a file; tests/unit/test_big_ledger.py)."""
+    text = data.decode("utf-8-sig")
+    if "\r" in text:
+        if text.count("\r") != text.count("\r\n"):
+            return None
+        text = text.replace("\r\n", "\n")
+    if _ODD_BREAKS.search(text):
+        return None
+    body = text.split("\n")[index + 1:]
+    if body and body[-1] == "":
+        body.pop()
+    split = [line.split(sep) for line in body]
+    if any(len(cells) != width or not line.strip() for cells, line in zip(split, body)):
+        return None
+    if not split:
+        return [_Cells([], np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)) for _ in range(width)], 0
+    return [_factorize(list(values)) for values in zip(*split)], len(split)
+
+
+def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bool]) -> tuple[list[_Cells], int] | None:
+    """The data cells of a big CSV file, read by pyarrow's multi-threaded reader: number columns as
+    text, the others dictionary-encoded (each distinct value is then checked once, nothing is
+    factorized or spread back). None (the careful reader reads it) for a header below the first
+    line or anything pyarrow does not read cleanly: short or long rows, quotes, odd bytes."""
+    whole = len(head) < HEADER_SEARCH_ROWS * MAX_LINE          # the head is the whole file
+    if index != 0 or b'"' in (head if whole else head[:head.find(b"\n")]):
         return None
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
     except ImportError:
         return None
-    names = [str(i) for i in range(width)]
+    names = [str(i) for i in range(len(numeric))]
+    dictionary = pa.dictionary(pa.int32(), pa.string())
     try:
+        source = pa.BufferReader(head) if whole else pa.memory_map(str(path))
+        size = source.size()
+        if head.startswith(b"\xef\xbb\xbf"):
+            source.seek(3)
         table = pacsv.read_csv(
-            pa.BufferReader(data[3:] if data.startswith(b"\xef\xbb\xbf") else data),
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22),
+            source, read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22,
+                                                   use_threads=size > 1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False, double_quote=False,
                                              ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError, ValueError):
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() if number else dictionary for n, number in zip(names, numeric)},
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+        table = table.unify_dictionaries()
+    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError, ValueError, OSError):
         return None
-    text = pd.StringDtype(storage="pyarrow", na_value=np.nan)
-    frame = table.to_pandas(types_mapper=lambda t: text if t == pa.string() else None)
-    frame.columns = range(width)
-    return frame
+    cells = []
+    for name, number in zip(names, numeric):
+        column = table.column(name)
+        if number:
+            array = column.combine_chunks()
+            if not whole and array.buffers()[2] is not None and \
+                    (np.frombuffer(array.buffers()[2], dtype=np.uint8) == 34).any():
+                return None                                  # quoted: the careful reader unquotes
+            cells.append(_Cells(array=array))
+            continue
+        chunks = [c for c in column.chunks if len(c)]
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]) if chunks else \
+            np.zeros(0, dtype=np.int32)
+        uniques = chunks[0].dictionary.to_pylist() if chunks else []
+        if not whole and '"' in "".join(uniques):
+            return None                                      # quoted: the careful reader unquotes
+        cells.append(_Cells(uniques, codes))
+    return cells, table.num_rows
 
 
 def _is_text(head: bytes) -> bool:
@@ -326,12 +426,6 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
     return index + 1, headers, frame.assign(_row=numbers)
 
 
-def _empty_frame(columns: tuple[Column, ...]) -> pd.DataFrame:
-    dtypes = {"int": "float64", "number": "float64", "date": "datetime64[ns]", "text": object, "flag": bool}
-    frame = pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.kind]) for c in columns})
-    return frame.assign(_row=pd.Series(dtype="int64"))
-
-
 def _cell_text(value) -> str:
     """A cell as text: blanks empty, whole floats without '.0', datetimes as ISO dates."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -347,62 +441,117 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-# The everyday forms (1234, 1234,5, 1 234 567,50), read without a Python loop; everything else,
-# and anything over the ceiling, goes through numbers.read_number_text one distinct text at a time.
+# --- cells ----------------------------------------------------------------------------------
+# Every reader (pyarrow for big CSV files, a Python split for small ones, pandas for odd ones,
+# openpyxl for workbooks) gives each column as its distinct values and, per row, the position of
+# its value among them. The rules (``_read_values``) see each distinct value once, whatever the
+# reader; the result is spread over the rows with numpy.
+
+@dataclass
+class _Cells:
+    """One column's cells: distinct values, per row the position of its value, the first row
+    position of each value (computed when a message needs it); or, for a big file's number
+    column where nearly every value is distinct, pyarrow's text array (one value per row)."""
+
+    uniques: list = field(default_factory=list)
+    codes: np.ndarray | None = None
+    first: np.ndarray | None = None
+    array: object = None
+
+    def first_positions(self) -> np.ndarray:
+        if self.first is None:
+            first = np.zeros(len(self.uniques), dtype=np.intp)
+            first[self.codes[::-1]] = np.arange(len(self.codes) - 1, -1, -1)   # the earliest row wins
+            self.first = first
+        return self.first
+
+
+def _factorize(values: list) -> _Cells:
+    """Cells (text, or a workbook's numbers, dates, booleans and blanks) as distinct values."""
+    index: dict = {}
+    if all(type(v) is str for v in values):
+        codes = [index.setdefault(v, len(index)) for v in values]
+        uniques = list(index)
+    else:
+        uniques, codes = [], []
+        for value in values:
+            if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+                value = None
+            key = value if type(value) is str else (type(value), value)
+            code = index.get(key)
+            if code is None:
+                code = index[key] = len(uniques)
+                uniques.append(value)
+            codes.append(code)
+    codes = np.array(codes, dtype=np.intp)
+    first = np.zeros(len(uniques), dtype=np.intp)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return _Cells(uniques, codes, first)
+
+
+def _is_blank(value) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)) or \
+        (isinstance(value, str) and not value.strip())
+
+
+class _Rows:
+    """The spreadsheet row of each distinct value's first cell, looked up when a message needs it."""
+
+    def __init__(self, cells: _Cells, rows: np.ndarray, positions: np.ndarray | None = None):
+        self.cells, self.rows, self.positions = cells, rows, positions
+
+    def __getitem__(self, code: int) -> int:
+        position = self.cells.first_positions()[code]
+        return int(self.rows[self.positions[position] if self.positions is not None else position])
+
+
+# The everyday forms (1234, 1234,5, 1 234 567,50) are read without the full rules; everything
+# else, and anything over the ceiling, goes through numbers.read_number_text.
 _PLAIN = r"-?(?:\d+|\d{1,3}(?: \d{3})+)(?:,\d{1,2})?"
+_PLAIN_RE = re.compile(_PLAIN)
+_WIDE_SPACES = str.maketrans({c: " " for c in "\u00a0\u202f\u2009\u2007"})
 
 
-def _read_numbers(values: pd.Series, rows: pd.Series, unit: str) -> tuple[pd.Series, dict]:
-    """Cells to floats with the rules of ``grantflow.numbers``; errors by index. Each distinct text
-    is read once; a column's unambiguous values decide the meaning of ``350.000`` and ``12,000``."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    count = len(uniques)
-    out = np.full(count, np.nan)
+def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None) -> tuple[list, dict]:
+    """Distinct cells (None for blanks) to floats with the rules of ``grantflow.numbers``; errors by
+    position. A column's unambiguous values decide the meaning of ``350.000`` and ``12,000``;
+    ``seed`` is (row, cell) of a plain value with a decimal comma found before (big files)."""
+    out = [math.nan] * len(cells)
     failures: dict[int, str] = {}
     evidence: dict[str, str] = {}
-    texts = pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values)
-    cells: dict[int, object] = {}
-
-    def cell_of(code: int):
-        if code not in cells:
-            cells[code] = uniques[code]
-        return cells[code]
-
-    def example(code: int) -> str:
-        row = int(rows.iloc[int(np.argmax(codes == code))]) if len(codes) else "?"
-        return f"row {row} {echo(cell_of(code), 40)}"
-
-    slow = range(count)
-    if texts and count:
-        text = pd.Series(uniques, dtype=values.dtype).str.strip()
-        text = text.str.replace("[\u00a0\u202f\u2009\u2007]", " ", regex=True)
-        plain = text.str.fullmatch(_PLAIN).fillna(False).to_numpy(dtype=bool)
-        fast = pd.to_numeric(text[plain].str.replace(" ", "", regex=False).str.replace(",", ".", regex=False),
-                             errors="coerce").to_numpy(dtype=float)
-        ok = np.abs(fast) <= float(numbers.ceiling())
-        where = np.flatnonzero(plain)
-        out[where[ok]] = fast[ok]
-        commas = np.flatnonzero(plain & text.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool))
-        if len(commas):
-            evidence[numbers.COMMA_DECIMAL] = example(int(commas[0]))
-        done = np.zeros(count, dtype=bool)
-        done[where[ok]] = True
-        slow = np.flatnonzero(~done).tolist()
+    ceiling = float(numbers.ceiling())
+    comma = seed
+    slow = []
+    for code, cell in enumerate(cells):
+        if cell is None:
+            continue
+        if isinstance(cell, str):
+            text = cell.strip().translate(_WIDE_SPACES)
+            if _PLAIN_RE.fullmatch(text):
+                if "," in text and (comma is None or first_rows[code] < comma[0]):
+                    comma = (first_rows[code], cell)
+                value = float(text.replace(" ", "").replace(",", "."))
+                if abs(value) <= ceiling:
+                    out[code] = value
+                    continue
+        slow.append(code)
+    if comma is not None:
+        evidence[numbers.COMMA_DECIMAL] = f"row {comma[0]} {echo(comma[1], 40)}"
     readings: dict[int, numbers.Reading] = {}
     for code in slow:
-        cell = cell_of(code)
+        cell = cells[code]
         try:
             if isinstance(cell, str):
                 reading = numbers.read_number_text(cell)
                 if reading.evidence and reading.evidence not in evidence:
-                    evidence[reading.evidence] = example(code)
+                    evidence[reading.evidence] = f"row {first_rows[code]} {echo(cell, 40)}"
                 readings[code] = reading
             else:
                 readings[code] = numbers.Reading(numbers.read_number(cell, unit))
         except numbers.NumberError as exc:
             failures[code] = str(exc)
     for code, reading in readings.items():
-        cell = cell_of(code)
+        cell = cells[code]
         try:
             value = numbers.resolve(reading, cell, evidence) if isinstance(cell, str) else reading.value
             if value is not None:
@@ -410,110 +559,166 @@ def _read_numbers(values: pd.Series, rows: pd.Series, unit: str) -> tuple[pd.Ser
                 out[code] = float(value)
         except numbers.NumberError as exc:
             failures[code] = str(exc)
-    parsed = pd.Series(np.where(codes >= 0, out[codes] if count else np.nan, np.nan), index=values.index,
-                       dtype="float64")
-    errors = {}
-    if failures:
-        for position in np.flatnonzero(np.isin(codes, list(failures))):
-            errors[values.index[position]] = failures[int(codes[position])]
-    return parsed, errors
+    return out, failures
 
 
-def _read_dates(values: pd.Series) -> tuple[pd.Series, dict]:
-    """Cells to datetime64 (each distinct value read once); errors by index."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    out = []
-    failures: dict[int, str] = {}
-    for code, cell in enumerate(uniques):
-        try:
-            day = numbers.read_date(cell.to_pydatetime() if isinstance(cell, pd.Timestamp) else cell)
-        except numbers.DateError as exc:
-            failures[code] = str(exc)
-            day = None
-        out.append(pd.Timestamp(day) if day is not None else pd.NaT)
-    table = pd.array(out + [pd.NaT], dtype="datetime64[ns]")
-    parsed = pd.Series(table.take(codes if len(uniques) else codes), index=values.index) if len(uniques) else \
-        pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    errors = {}
-    if failures:
-        series = pd.Series(codes, index=values.index)
-        for idx in values.index[series.isin(list(failures))]:
-            errors[idx] = failures[series[idx]]
-    return parsed, errors
-
-
-def _blank(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
-        return (values.isna() | (values.str.strip() == "")).astype(bool)
-    if pd.api.types.is_object_dtype(values):
-        return values.map(lambda v: v is None or (isinstance(v, float) and math.isnan(v))
-                          or (isinstance(v, str) and not v.strip())).astype(bool)
-    return values.isna()
-
-def _read_cells(col: Column, source: pd.Series, rows: pd.Series) -> tuple[pd.Series, dict, pd.Series]:
-    """One column's cells read by its kind: (values, error message by index, blank cells)."""
-    blank = _blank(source)
-    errors: dict = {}
-    if len(source) and pd.api.types.is_string_dtype(source) and not pd.api.types.is_object_dtype(source):
-        lengths = source.str.len().fillna(0)
-    elif len(source) and pd.api.types.is_object_dtype(source):
-        lengths = source.map(lambda v: len(v) if isinstance(v, str) else 0)
-    else:
-        lengths = None
-    if lengths is not None:
-        for idx in source.index[lengths > MAX_CELL]:
-            errors[idx] = f"value is {int(lengths[idx]):,} characters long, refused ({echo(source[idx])})"
+def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None) -> tuple[list, list, dict]:
+    """The rules of the column's kind on its distinct cells: (values, blank flags, error messages by
+    position). The one place the cell rules live, whichever reader read the file."""
+    blank = [not cell.strip() if type(cell) is str else _is_blank(cell) for cell in cells]
+    errors: dict[int, str] = {}
     if col.kind in ("int", "number"):
-        parsed, more = _read_numbers(source.where(~blank, None), rows, "timer" if col.name == "Timer" else "kr")
-        errors = {**more, **errors}
-        if col.kind == "int":
-            fractional = parsed.notna() & (parsed != parsed.round())
-            for idx in source.index[fractional]:
-                errors.setdefault(idx, f"{echo(_cell_text(source[idx]))} is not a whole number")
+        present = [None if b else cell for cell, b in zip(cells, blank)]
+        values, errors = _read_numbers(present, first_rows, "timer" if col.name == "Timer" else "kr", seed)
     elif col.kind == "date":
-        parsed, more = _read_dates(source.where(~blank, None))
-        errors = {**more, **errors}
+        values = []                      # days since 1970-01-01, NaT's integer for none
+        for code, (cell, b) in enumerate(zip(cells, blank)):
+            days = _DAYS.get(cell) if type(cell) is str else None
+            if days is None:
+                days = _NAT
+                if not b:
+                    try:
+                        day = numbers.read_date(cell.to_pydatetime() if isinstance(cell, pd.Timestamp) else cell)
+                        days = day.toordinal() - _EPOCH
+                        if type(cell) is str and len(_DAYS) < 1 << 16:
+                            _DAYS[cell] = days
+                    except numbers.DateError as exc:
+                        errors[code] = str(exc)
+            values.append(days)
     elif col.kind == "flag":
-        flags = source.map(_cell_text) if pd.api.types.is_object_dtype(source) else source.fillna("")
-        parsed = flags.str.strip().str.casefold().isin(_TRUE) if not blank.all() else \
-            pd.Series(False, index=source.index)
+        values = [_cell_text(cell).strip().casefold() in _TRUE for cell in cells]
     else:
-        text = source.map(_cell_text) if pd.api.types.is_object_dtype(source) else source.astype(str)
-        parsed = text.str.strip() if col.strip else text
-        parsed = parsed.where(~blank, "")
-        for idx in source.index[parsed.str.contains(_CONTROL, regex=True)]:
-            errors.setdefault(idx, f"{echo(parsed[idx], 80)} contains the control character "
-                                   f"{bad_character(parsed[idx])}, which no document can hold")
-    return parsed, errors, blank
+        values = []
+        for code, (cell, b) in enumerate(zip(cells, blank)):
+            text = "" if b else _cell_text(cell)
+            value = text.strip() if col.strip else text
+            if _CONTROL_RE.search(value):
+                errors[code] = (f"{echo(value, 80)} contains the control character {bad_character(value)}, "
+                                "which no document can hold")
+            values.append(value)
+    try:
+        longest = max(map(len, cells), default=0)
+    except TypeError:                    # a workbook's numbers, dates or blanks among them
+        longest = MAX_CELL + 1
+    if longest > MAX_CELL:
+        for code, cell in enumerate(cells):
+            if isinstance(cell, str) and len(cell) > MAX_CELL:
+                errors[code] = f"value is {len(cell):,} characters long, refused ({echo(cell)})"
+    if col.kind == "int":
+        for code, value in enumerate(values):
+            if code not in errors and not math.isnan(value) and value != round(value):
+                errors[code] = f"{echo(_cell_text(cells[code]))} is not a whole number"
+    return values, blank, errors
 
 
-def _read_distinct(col: Column, source: pd.Series, rows: pd.Series):
-    """``_read_cells`` on the column's distinct values, spread back over its rows: the same values,
-    and the same error for every row holding a wrong value (a value's first row is its example).
-    For big text columns with few distinct values (ledgers repeat dates, categories, projects and
-    amounts); None for the others, which ``_read_cells`` reads cell by cell."""
-    if len(source) < 1000 or not pd.api.types.is_string_dtype(source) or pd.api.types.is_object_dtype(source):
-        return None
-    codes, uniques = pd.factorize(source, use_na_sentinel=False)
-    if len(uniques) * 2 > len(source):
-        return None
-    first = np.empty(len(uniques), dtype=np.int64)          # first row of each distinct value:
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write (the earliest row) wins
-    distinct = pd.Series(uniques, dtype=source.dtype)
-    parsed, errors, blank = _read_cells(col, distinct, pd.Series(rows.to_numpy()[first]))
-    spread = {}
+_CONTROL_RE = re.compile(_CONTROL)
+_EPOCH = date(1970, 1, 1).toordinal()
+_NAT = np.iinfo(np.int64).min
+_DAYS: dict[str, int] = {}           # date text -> days since 1970 (numbers.read_date's answer, kept)
+
+
+def _column_of(col: Column, values: list, blank: list, codes: np.ndarray):
+    """Values of distinct cells spread over the rows: floats, datetimes, booleans, or text as a
+    categorical (categories sorted, so sorting by the column sorts by its text)."""
+    if col.kind in ("int", "number"):
+        return np.asarray(values, dtype="float64")[codes]
+    if col.kind == "date":
+        return np.asarray(values, dtype=np.int64).view("datetime64[D]")[codes].astype("datetime64[ns]")
+    if col.kind == "flag":
+        return np.asarray(values, dtype=bool)[codes]
+    categories = sorted(set(values))
+    position = {value: i for i, value in enumerate(categories)}
+    remap = np.fromiter((position[v] for v in values), dtype=np.int32, count=len(values))
+    return pd.Categorical.from_codes(remap[codes], dtype=_categories(tuple(categories)), validate=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _categories(values: tuple) -> pd.CategoricalDtype:
+    """A text column's categories (data files of one register repeat the same few texts)."""
+    return pd.CategoricalDtype(pd.Index(values, dtype=object))
+
+
+def _read_column(col: Column, cells: _Cells, rows: np.ndarray):
+    """One column read by its kind: (values per row, blank per row, error message by row position)."""
+    if cells.array is not None:
+        return _read_number_array(col, cells.array, rows)
+    values, blank, errors = _read_values(col, cells.uniques, _Rows(cells, rows))
+    by_position = {}
     if errors:
-        for position in np.flatnonzero(np.isin(codes, list(errors))):
-            spread[source.index[position]] = errors[int(codes[position])]
-    return (parsed.take(codes).set_axis(source.index), spread,
-            pd.Series(blank.to_numpy()[codes], index=source.index, dtype=bool))
+        for position in np.flatnonzero(np.isin(cells.codes, list(errors))):
+            by_position[int(position)] = errors[int(cells.codes[position])]
+    return (_column_of(col, values, blank, cells.codes), np.asarray(blank, dtype=bool)[cells.codes],
+            by_position)
 
 
-def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
+def _read_number_array(col: Column, array, rows: np.ndarray):
+    """A big file's number column (pyarrow text, nearly every value distinct): the plain forms
+    ``-?digits(,d{1,2})?`` are recognised and converted in bulk from the text's bytes; every other
+    value goes through ``_read_values`` once per distinct text, with the same rules as any cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    count = len(array)
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=count + 1, offset=array.offset * 4)
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, dtype=np.uint8)
+    data = data[:offsets[-1]] if count else data[:0]
+    start, end = offsets[:-1], offsets[1:]
+    length = end - start
+    padded = np.concatenate([data, np.zeros(4, dtype=np.uint8)])   # end-2/-3 of short values read 0
+    minus = (length > 0) & (padded[np.minimum(start, len(data))] == 45)
+    comma2 = (length >= 3 + minus) & (padded[end - 2] == 44)
+    comma3 = (length >= 4 + minus) & (padded[end - 3] == 44)
+    plain = (length > minus) & (length <= 17) & ~(comma2 & comma3)
+    allowed = (data - 48) <= 9                                     # digits, and where a value has them,
+    allowed[start[minus]] = True                                   # the leading minus
+    allowed[(end - 2)[comma2]] = True                              # and the decimal comma
+    allowed[(end - 3)[comma3]] = True
+    odd = np.flatnonzero(~allowed)
+    if len(odd):
+        plain[np.searchsorted(offsets, odd, side="right") - 1] = False
+    comma = comma2 | comma3
+    values = np.full(count, np.nan)
+    if plain.any():
+        dotted = np.where(data == 44, np.uint8(46), data)
+        text = pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(dotted))
+        converted = pc.cast(text if plain.all() else text.filter(pa.array(plain)),
+                            pa.float64()).to_numpy(zero_copy_only=False)
+        big = np.abs(converted) > float(numbers.ceiling())
+        if big.any():                                   # over the ceiling: the full rules say why
+            plain[np.flatnonzero(plain)[big]] = False
+            converted = converted[~big]
+        values[plain] = converted
+    seed = None
+    hits = np.flatnonzero(plain & comma)
+    if len(hits):
+        seed = (int(rows[hits[0]]), array[int(hits[0])].as_py())
+    slow = np.flatnonzero(~plain)
+    blank = np.zeros(count, dtype=bool)
+    errors = {}
+    if len(slow):
+        cells = _factorize(array.take(pa.array(slow)).to_pylist())
+        found, blanks, wrong = _read_values(col, cells.uniques, _Rows(cells, rows, slow), seed)
+        values[slow] = np.asarray(found, dtype="float64")[cells.codes]
+        blank[slow] = np.asarray(blanks, dtype=bool)[cells.codes]
+        if wrong:
+            for position in np.flatnonzero(np.isin(cells.codes, list(wrong))):
+                errors[int(slow[position])] = wrong[int(cells.codes[position])]
+    if col.kind == "int":
+        fractional = np.flatnonzero(plain & (values != np.round(values)))
+        for position in fractional:
+            errors[int(position)] = f"{echo(array[int(position)].as_py())} is not a whole number"
+    return values, blank, errors
+
+
+def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     """Read a CSV (``;``, ``,`` or tab) or XLSX file and type its columns.
 
     File-level problems (not a table, wrong encoding, no header, a required column missing or
-    doubled) are one finding and no rows; cell problems are one finding per cell."""
+    doubled) are one finding and no rows; cell problems are one finding per cell. ``check(file,
+    columns, bad, findings)`` (a reader's own rules across columns) sees each column's values as
+    an array before the frame is made, may change them and add findings, and returns the rows
+    to drop."""
     shown = display_path(path)
     try:
         exists, is_file = path.exists(), path.is_file()
@@ -526,8 +731,10 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         header_line, headers, raw = _xlsx_rows(path, columns, shown)
+        cells = [_factorize(raw[i].tolist()) for i in range(len(headers))]
+        rows = raw["_row"].to_numpy(dtype=np.int64)
     elif suffix == ".csv":
-        header_line, headers, raw = _csv_rows(path, columns, shown)
+        header_line, headers, cells, rows = _csv_rows(path, columns, shown)
     else:
         raise UserError(f"unsupported data file type {path.suffix!r} (use .csv or .xlsx)", file=shown)
 
@@ -537,7 +744,9 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
     for position, header in enumerate(headers):
         col = known.get(_norm(header))
         if not header:
-            if not _blank(raw[position]).all():
+            column = cells[position]
+            values = column.uniques if column.array is None else column.array.to_pylist()
+            if not all(_is_blank(v) for v in values):
                 findings.append(Finding("warning", shown, header_line, f"column {position + 1}",
                                         "column without a header, ignored"))
         elif col is None:
@@ -557,89 +766,109 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> Table:
             findings.append(Finding("error", shown, header_line, col.name,
                                     f"required column {col.name!r} is missing (columns found: {found})"))
     if any(f.severity == "error" for f in findings):
-        return Table(shown, _empty_frame(columns), findings)
-
-    rows = raw["_row"].astype("int64")
-    frame = pd.DataFrame(index=raw.index)
-    bad = pd.Series(False, index=raw.index)
+        positions, rows = {}, np.zeros(0, dtype=np.int64)
+    count = len(rows)
+    out = {}
+    bad = np.zeros(count, dtype=bool)
     for col in columns:
         if col.name not in positions:
-            frame[col.name] = "" if col.kind in ("text", "flag") else (
-                pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]") if col.kind == "date" else math.nan)
-            if col.kind == "flag":
-                frame[col.name] = False
+            out[col.name] = _column_of(col, [math.nan if col.kind in ("int", "number") else
+                                             _NAT if col.kind == "date" else
+                                             False if col.kind == "flag" else ""], [True],
+                                       np.zeros(count, dtype=np.intp))
             continue
-        source = raw[positions[col.name]]
-        parsed, errors, blank = _read_distinct(col, source, rows) or _read_cells(col, source, rows)
-        for idx, message in errors.items():
-            findings.append(Finding("error", shown, int(rows[idx]), col.name, message))
-        wrong = pd.Series(False, index=raw.index)
+        values, blank, errors = _read_column(col, cells[positions[col.name]], rows)
+        for position, message in errors.items():
+            findings.append(Finding("error", shown, int(rows[position]), col.name, message))
+        wrong = np.zeros(count, dtype=bool)
         if errors:
             wrong[list(errors)] = True
-        missing = blank & col.required & ~wrong
-        for idx in raw.index[missing]:
-            findings.append(Finding("error", shown, int(rows[idx]), col.name, "value is missing"))
-        bad |= wrong | missing
-        frame[col.name] = parsed
-    frame = frame.assign(_row=rows)
+        missing = blank & ~wrong if col.required else None
+        if missing is not None and missing.any():
+            for position in np.flatnonzero(missing):
+                findings.append(Finding("error", shown, int(rows[position]), col.name, "value is missing"))
+            wrong |= missing
+        bad |= wrong
+        out[col.name] = values
+    out["_row"] = rows
     findings.sort(key=lambda f: (f.line or 0))
+    if check is not None:
+        bad = check(shown, out, bad, findings)
+    frame = pd.DataFrame(out, index=pd.RangeIndex(count), copy=False)
     return Table(shown, frame[~bad].copy() if bad.any() else frame, findings)
+
 
 
 def read_milestones(path: Path) -> Table:
     """Milestone progress: Milepæl, Status, Faktisk dato, Kommentar."""
     table = read_table(path, MILESTONE_COLUMNS)
     frame = table.frame
-    status = frame["Status"].str.casefold()
-    known = status.isin(list(MILESTONE_STATUSES))
-    for idx in frame.index[~known]:
+    rows = frame["_row"].to_numpy()
+    status = frame["Status"].array                          # categorical: each distinct status once
+    meaning = np.array([MILESTONE_STATUSES.get(c.casefold(), "") for c in status.categories] + [""],
+                       dtype=object)
+    codes = meaning[status.codes]
+    known = codes != ""
+    for position in np.flatnonzero(~known):
         table.findings.append(Finding(
-            "error", table.file, int(frame.at[idx, "_row"]), "Status",
-            f"unknown status {frame.at[idx, 'Status']!r} (use: " + ", ".join(sorted(MILESTONE_STATUSES)) + ")"))
-    frame = frame[known].copy()
-    frame["status_code"] = frame["Status"].str.casefold().map(MILESTONE_STATUSES)
-    frame["Milepæl"] = frame["Milepæl"].astype(int)
-    dup = frame["Milepæl"].duplicated(keep="first")
-    for idx in frame.index[dup]:
-        table.findings.append(Finding("error", table.file, int(frame.at[idx, "_row"]), "Milepæl",
-                                      f"milestone {frame.at[idx, 'Milepæl']} appears more than once"))
-    table.frame = frame[~dup]
+            "error", table.file, int(rows[position]), "Status",
+            f"unknown status {status[position]!r} (use: " + ", ".join(sorted(MILESTONE_STATUSES)) + ")"))
+    numbers_ = frame["Milepæl"].to_numpy()
+    seen: set = set()
+    keep = []
+    for position in np.flatnonzero(known):
+        number = int(numbers_[position])
+        if number in seen:
+            table.findings.append(Finding("error", table.file, int(rows[position]), "Milepæl",
+                                          f"milestone {number} appears more than once"))
+        else:
+            seen.add(number)
+            keep.append(position)
+    keep = np.asarray(keep, dtype=np.intp)
+    frame = frame.iloc[keep] if len(keep) < len(frame) else frame.copy()
+    frame["Milepæl"] = numbers_[keep].astype(np.int64)
+    frame["status_code"] = pd.Categorical.from_codes(
+        [_STATUS_CODES.categories.get_loc(code) for code in codes[keep]], dtype=_STATUS_CODES, validate=False)
+    table.frame = frame
     return table
 
 
 def read_ledger(path: Path) -> Table:
     """Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde, Kreditnota."""
-    table = read_table(path, LEDGER_COLUMNS)
-    frame = table.frame
-    year_from_date = frame["Dato"].dt.year
-    if frame["År"].isna().all():
-        frame["År"] = year_from_date
-    else:
-        frame["År"] = frame["År"].fillna(year_from_date)
-        off = frame["År"] != year_from_date
-        for idx in frame.index[off]:
-            table.findings.append(Finding(
-                "warning", table.file, int(frame.at[idx, "_row"]), "År",
-                f"year {int(frame.at[idx, 'År'])} differs from the date's year {int(year_from_date[idx])}"))
-    frame["År"] = frame["År"].astype(int)
-    negative = (frame["Beløp"] < 0) & ~frame["Kreditnota"].astype(bool)
-    for idx in frame.index[negative]:
-        table.findings.append(Finding(
-            "error", table.file, int(frame.at[idx, "_row"]), "Beløp",
-            f"negative amount {frame.at[idx, 'Beløp']:.2f} not marked as credit (set Kreditnota = ja)"))
-    table.frame = frame[~negative]
-    return table
+    return read_table(path, LEDGER_COLUMNS, _ledger_rules)
+
+
+def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding]) -> np.ndarray:
+    """År defaults to the date's year (a different year is a warning); a negative amount must be
+    marked as a credit note. Only rows without other errors are looked at."""
+    rows, ok = out["_row"], ~bad
+    year_from_date = out["Dato"].astype("datetime64[Y]").astype(np.int64) + 1970
+    year = out["År"]
+    given = ~np.isnan(year)
+    for position in np.flatnonzero(ok & given & (year != year_from_date)):
+        findings.append(Finding(
+            "warning", shown, int(rows[position]), "År",
+            f"year {int(year[position])} differs from the date's year {int(year_from_date[position])}"))
+    out["År"] = np.where(given, year, year_from_date).astype(np.int64)
+    amount = out["Beløp"]
+    negative = ok & (amount < 0) & ~out["Kreditnota"]
+    for position in np.flatnonzero(negative):
+        findings.append(Finding(
+            "error", shown, int(rows[position]), "Beløp",
+            f"negative amount {amount[position]:.2f} not marked as credit (set Kreditnota = ja)"))
+    return bad | negative
 
 
 def read_hours(path: Path) -> Table:
     """Own effort: Dato, Kommune, Timer, Beskrivelse."""
     table = read_table(path, HOURS_COLUMNS)
     frame = table.frame
-    negative = frame["Timer"] < 0
-    for idx in frame.index[negative]:
-        table.findings.append(Finding("error", table.file, int(frame.at[idx, "_row"]), "Timer",
+    negative = frame["Timer"].to_numpy() < 0
+    rows = frame["_row"].to_numpy()
+    for position in np.flatnonzero(negative):
+        table.findings.append(Finding("error", table.file, int(rows[position]), "Timer",
                                       "negative number of hours"))
-    table.frame = frame[~negative]
+    table.frame = frame[~negative] if negative.any() else frame
     return table
 
 

@@ -22,6 +22,7 @@ ignored); a day that does not exist or a year outside 1900–2100 is refused.
 from __future__ import annotations
 
 import calendar as _calendar
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -250,6 +251,11 @@ class DateError(ValueError):
 
 
 def _make(year: int, month: int, day: int, raw) -> date:
+    if FIRST_YEAR <= year <= LAST_YEAR:
+        try:
+            return date(year, month, day)
+        except ValueError:
+            pass                         # the checks below say why
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise DateError(f"year {year} in {echo(raw)} is outside {FIRST_YEAR}–{LAST_YEAR}")
     if not 1 <= month <= 12:
@@ -269,6 +275,12 @@ def read_date(value) -> date | None:
         return _make(value.year, value.month, value.day, value.isoformat())
     if not isinstance(value, str):
         raise DateError(f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")
+    return _read_date_text(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _read_date_text(value: str) -> date | None:
+    """A written date (cached: data files repeat the same dates; errors are not cached)."""
     text = value.strip()
     if not text:
         return None

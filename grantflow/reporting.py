@@ -181,8 +181,11 @@ def _progress_rows(data: ProjectData | None) -> dict[int, dict]:
     filtered once per milestone (that cost ~2 ms a milestone)."""
     if data is None or data.milestones is None:
         return {}
+    frame = data.milestones.frame
+    names = list(frame.columns)
     rows: dict[int, dict] = {}
-    for record in data.milestones.frame.to_dict("records"):
+    for values in zip(*(frame[name].tolist() for name in names)):   # to_dict("records") costs ~1 ms
+        record = dict(zip(names, values))
         rows.setdefault(int(record["Milepæl"]), record)
     return rows
 

@@ -1,5 +1,6 @@
-"""The quick paths for big files (pyarrow's CSV reader; each distinct value read once) read a big
-ledger exactly as the cell-by-cell path does: same rows, values and findings, errors included."""
+"""One set of cell rules, whichever reader reads a CSV file: pyarrow (big files), a Python split
+(small files) and pandas (quotes, ragged rows, blank lines) give the same rows, values and findings,
+errors included."""
 
 from __future__ import annotations
 
@@ -7,23 +8,30 @@ import random
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from grantflow import data
 
 CELLS = {
     "Beløp": ["1 234,50", "350.000", "12,000", "1234", "-500", "abc", "", "1e400", "nan", "1.234.567,89",
-              "2 000", "99999999999999", "0,5", "12.5", "1,234,567"],
-    "Dato": ["15.12.2024", "2024-03-01", "31.02.2024", "01.01.1899", "", "3/4/2024", "2101-01-01", "07.10.16"],
-    "Kategori": ["Prosjektledelse", " Kompetanse ", "", "Reise\x07", "Utstyr"],
-    "Kreditnota": ["", "ja", "Ja ", "nei"],
-    "År": ["2024", "", "2025", "20x4", "2024,5"],
+              "2 000", "99999999999999", "0,5", "12.5", "1,234,567", " 17,5 ", "1\u00a0234,50", "kr 500",
+              "1 200,-", "\u2212500", "-", "12.000,50", "1,234.50", "007", "-0", "5,", ",5", "-,5", "1,2,3",
+              "99999999999999999", "1000000000000,01", "x" * 10_001, "12,5\x07"],
+    "Dato": ["15.12.2024", "2024-03-01", "31.02.2024", "01.01.1899", "", "3/4/2024", "2101-01-01", "07.10.16",
+             " 01.02.2024 ", "2024-02-29 10:00"],
+    "Kategori": ["Prosjektledelse", " Kompetanse ", "", "Reise\x07", "Utstyr", "  ", "Z" * 10_001, "Ærlig"],
+    "Kreditnota": ["", "ja", "Ja ", "nei", "x", "JA\x0b"],
+    "År": ["2024", "", "2025", "20x4", "2024,5", "2024.0", "-3", "1 000"],
 }
+HEADER = "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota;Prosjekt"
+READERS = ("arrow", "split", "pandas")
 
 
 def ledger(rows: int, seed: int, clean: bool) -> str:
     rnd = random.Random(seed)
     pick = {k: (v[:2] if clean else v) for k, v in CELLS.items()}
-    lines = ["Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota;Prosjekt"]
+    lines = [HEADER]
     for i in range(rows):
         amount = rnd.choice(pick["Beløp"]) if rnd.random() < 0.3 else f"{rnd.randint(1, 9999)},{rnd.randint(0, 99):02d}"
         lines.append(";".join([rnd.choice(pick["Dato"]), rnd.choice(pick["År"]), rnd.choice(pick["Kategori"]),
@@ -31,26 +39,81 @@ def ledger(rows: int, seed: int, clean: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def read_both(path, monkeypatch):
-    quick = data.read_ledger(path)
-    with monkeypatch.context() as m:
-        m.setattr(data, "ARROW_MIN_BYTES", 1 << 62)
-        m.setattr(data, "_read_distinct", lambda *a: None)
-        slow = data.read_ledger(path)
-    return quick, slow
+def read_all(path, monkeypatch, reader=data.read_ledger):
+    out = {}
+    for name in READERS:
+        with monkeypatch.context() as m:
+            m.setattr(data, "CSV_READER", name)
+            try:
+                out[name] = reader(path)
+            except data.UserError as exc:
+                out[name] = str(exc)
+    return out
+
+
+def assert_same(tables):
+    first = tables["pandas"]
+    for name, table in tables.items():
+        if isinstance(first, str) or isinstance(table, str):
+            assert table == first, name
+            continue
+        assert [str(f) for f in table.findings] == [str(f) for f in first.findings], name
+        pd.testing.assert_frame_equal(table.frame, first.frame, obj=name)
 
 
 @pytest.mark.parametrize("seed,clean", [(1, True), (2, False), (3, False)])
-def test_quick_paths_read_a_big_ledger_like_the_slow_one(tmp_path, monkeypatch, seed, clean):
+def test_every_reader_reads_a_big_ledger_alike(tmp_path, monkeypatch, seed, clean):
     path = tmp_path / "ledger.csv"
     path.write_text(ledger(30_000, seed, clean), encoding="utf-8")
-    assert path.stat().st_size >= data.ARROW_MIN_BYTES          # the pyarrow path is taken
-    quick, slow = read_both(path, monkeypatch)
-    assert [str(f) for f in quick.findings] == [str(f) for f in slow.findings]
-    pd.testing.assert_frame_equal(quick.frame, slow.frame)
+    assert path.stat().st_size >= data.ARROW_MIN_BYTES          # the pyarrow path is taken unforced
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert data.read_ledger(path).frame.equals(tables["arrow"].frame)
     if not clean:
-        messages = "\n".join(str(f) for f in quick.findings)
+        messages = "\n".join(str(f) for f in tables["arrow"].findings)
         assert "350.000" in messages and "abc" in messages and "31.02.2024" in messages
+        assert "Reise" in messages and "characters long" in messages and "not a whole number" in messages
+
+
+def test_small_ledger_with_every_hostile_cell_reads_alike(tmp_path, monkeypatch):
+    lines = [HEADER]
+    for i in range(max(len(v) for v in CELLS.values())):
+        cell = {k: v[i % len(v)] for k, v in CELLS.items()}
+        lines.append(";".join([cell["Dato"], cell["År"], cell["Kategori"], "Faktura", cell["Beløp"], "sf",
+                               cell["Kreditnota"], "p"]))
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    findings = "\n".join(str(f) for f in tables["split"].findings)
+    for amount in ("12,000", "1,234.50", "1e400", "99999999999999"):   # refused, one finding each
+        assert repr(amount) in findings
+
+
+CELL = st.one_of(st.sampled_from(sum(CELLS.values(), [])),
+                 st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=";\n\r\""), max_size=12))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(CELL, CELL, CELL, CELL, CELL), min_size=0, max_size=12))
+def test_any_cells_read_alike_by_every_reader(tmp_path, monkeypatch, rows):
+    lines = [HEADER] + [";".join([d, y, k, "Faktura", b, "sf", c, "p"]) for d, y, k, b, c in rows]
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert_same(read_all(path, monkeypatch))
+
+
+@pytest.mark.parametrize("reader", [data.read_milestones, data.read_hours])
+def test_milestones_and_hours_read_alike(tmp_path, monkeypatch, reader):
+    path = tmp_path / "data.csv"
+    if reader is data.read_milestones:
+        path.write_text("Milepæl;Status;Faktisk dato;Kommentar\n1;ferdig;31.01.2024;\n2;pågår;;ok \n"
+                        "2;ferdig;01.02.2024;dobbel\n3;ukjent;;\n4,5;ferdig;;\n;ferdig;;\n", encoding="utf-8")
+    else:
+        path.write_text("Dato;Kommune;Timer;Beskrivelse\n01.02.2024;Bø;7,5;\n02.02.2024;Bø;-1;\n"
+                        "03.02.2024;;2;\n04.02.2024;Sauherad;350.000;x\n", encoding="utf-8")
+    tables = read_all(path, monkeypatch, reader)
+    assert_same(tables)
 
 
 def test_quoted_or_ragged_big_files_take_the_careful_path(tmp_path, monkeypatch):
@@ -58,5 +121,8 @@ def test_quoted_or_ragged_big_files_take_the_careful_path(tmp_path, monkeypatch)
     text[5000] += ";extra"
     path = tmp_path / "ledger.csv"
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
-    with pytest.raises(data.UserError, match="row 5001 has 9 fields"):
-        data.read_ledger(path)
+    for name in READERS:
+        with monkeypatch.context() as m:
+            m.setattr(data, "CSV_READER", name)
+            with pytest.raises(data.UserError, match="row 5001 has 9 fields"):
+                data.read_ledger(path)
