@@ -482,13 +482,133 @@ def measure_cold_render(config: Path, runs: int = 5, pid: str | None = None, as_
     return interleaved({"cold": cold, "python": python}, runs)
 
 
+def _stopped_with_parent():
+    """preexec_fn: the child gets SIGTERM when the bench dies (also on SIGKILL), so no server outlives it."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)      # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def measure_run_latency(config: Path, runs: int = 5, pid: str | None = None, as_of: str = AS_OF) -> dict:
+    """`grantflow run status P` end to end in a new process against a real `prefect server start`
+    (127.0.0.1, its own PREFECT_HOME) and `grantflow serve`, to a finished flow run; interleaved with
+    `grantflow render status P` cold (the same document without Prefect). The breakdown comes from
+    the run's state times: CLI start to the run created, created to picked up by the runner
+    (Pending), Pending to Running (a new process imports the flow), the flow itself, and Completed
+    to the CLI's exit (finish detection)."""
+    import signal
+    import urllib.request
+    from datetime import datetime
+
+    from grantflow.register import open_register
+
+    pid = pid or sorted(open_register(config).projects)[0]
+    bin_dir = Path(sys.executable).parent
+    tmp = Path(tempfile.mkdtemp(prefix="bench-run-"))
+    with __import__("socket").socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GRANTFLOW_"))}
+    env.update(PREFECT_HOME=str(tmp / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               GRANTFLOW_CONFIG=str(config), GRANTFLOW_OUTPUTS=str(tmp / "outputs"),
+               GRANTFLOW_LEDGER_URL=f"sqlite:///{tmp / 'sent.db'}", PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}")
+    client_env = dict(env, PREFECT_API_URL=api)
+
+    def get(path: str):
+        with urllib.request.urlopen(api + path, timeout=30) as response:
+            return json.loads(response.read())
+
+    procs: list[subprocess.Popen] = []
+
+    def start(cmd, name, run_env):
+        log = open(tmp / f"{name}.log", "wb")
+        proc = subprocess.Popen(cmd, env=run_env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT,
+                                preexec_fn=_stopped_with_parent)
+        procs.append(proc)
+        return proc
+
+    def wait_for(what, proc, name, seconds=240):
+        deadline = time.monotonic() + seconds
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} stopped:\n{(tmp / f'{name}.log').read_text()[-3000:]}")
+            try:
+                return what()
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} not ready after {seconds} s")
+                time.sleep(0.5)
+
+    def stamp(text: str) -> float:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    def run():
+        out = tmp / f"out-{time.monotonic_ns()}"
+        start_wall = time.time()
+        proc = subprocess.run([str(bin_dir / "grantflow"), "run", "status", pid, "--as-of", as_of, "--out", str(out)],
+                              capture_output=True, text=True, env=client_env, cwd=tmp)
+        end_wall = time.time()
+        line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+        if proc.returncode != 0 or "Completed" not in line:
+            raise RuntimeError(f"grantflow run failed ({proc.returncode}): {proc.stdout[-2000:]}{proc.stderr[-2000:]}\n"
+                               f"grantflow serve:\n{(tmp / 'serve.log').read_text()[-4000:]}")
+        run_id = line.rsplit("(", 1)[1].split(")")[0]
+        states = sorted(get(f"/flow_run_states/?flow_run_id={run_id}"), key=lambda s: s["timestamp"])
+        first = {}
+        for state in states:
+            first.setdefault(state["type"], stamp(state["timestamp"]))
+        created = stamp(get(f"/flow_runs/{run_id}")["created"])
+        parts["cli_start"].append(created - start_wall)
+        parts["pickup"].append(first["PENDING"] - created)
+        parts["process_start"].append(first["RUNNING"] - first["PENDING"])
+        parts["flow"].append(first["COMPLETED"] - first["RUNNING"])
+        parts["detect"].append(end_wall - first["COMPLETED"])
+        if not list(out.rglob("*.docx")):
+            raise RuntimeError("the flow run completed but wrote no document")
+
+    def cold():
+        with tempfile.TemporaryDirectory() as out:
+            subprocess.run([str(bin_dir / "grantflow"), "render", "status", pid, "--as-of", as_of, "--out", out],
+                           check=True, capture_output=True, env=env, cwd=tmp)
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        server = start([str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                       "server", env)
+        wait_for(lambda: get("/health"), server, "server")
+        serve = start([str(bin_dir / "grantflow"), "serve"], "serve", client_env)
+        wait_for(lambda: get("/deployments/name/status_report/status-report"), serve, "serve")
+        parts: dict[str, list[float]] = {k: [] for k in ("cli_start", "pickup", "process_start", "flow", "detect")}
+        run()                                     # the first run pays for the server's own warm-up
+        parts = {k: [] for k in parts}
+        medians = interleaved({"run": run, "cold": cold}, runs)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"runs": runs, "project": pid, **medians,
+            "parts": {k: statistics.median(v) for k, v in parts.items()}, "load": os.getloadavg()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 documents instead of 1 000")
     parser.add_argument("--n", type=int, help="status reports in the big batch (default 1 000)")
     parser.add_argument("--rounds", type=int, default=0,
                         help="interleaved rounds of the batch measurements (default 3 small, 1 big)")
-    parser.add_argument("--parts", default="render,small,cold,pdf,batch,ingestion",
+    parser.add_argument("--parts", default="render,small,cold,run,pdf,batch,ingestion",
                         help="comma-separated parts to run (default: all)")
     parser.add_argument("--child")
     parser.add_argument("--config")
@@ -531,6 +651,18 @@ def main() -> None:
         cold = figures["cold"] = measure_cold_render(config)
         print(f"\n`grantflow render status P` cold in a new process: {cold['cold']:.2f} s (target <= 1 s); "
           f"a new Python process alone {cold['python']:.2f} s")
+
+    if "run" in parts:
+        lat = figures["run"] = measure_run_latency(ROOT / "config", pid="haugaland-velferdsteknologi",
+                                                   as_of="2016-10-07", runs=args.rounds or 5)
+        b = lat["parts"]
+        print(f"\n`grantflow run status P` against a running server (prefect server + grantflow serve), new "
+              f"process to a finished flow run, median of {lat['runs']} interleaved rounds: {lat['run']:.2f} s "
+              f"(target <= 3 s); the same document by `grantflow render` cold {lat['cold']:.2f} s; ratio "
+              f"{lat['run'] / lat['cold']:.1f}x; load average {lat['load'][0]:.2f}")
+        print(f"  CLI start to run created {b['cli_start']:.2f} s · created to picked up by the runner "
+              f"{b['pickup']:.2f} s · picked up to running (new process) {b['process_start']:.2f} s · "
+              f"flow {b['flow']:.2f} s · completed to CLI exit {b['detect']:.2f} s")
 
     pdf = figures["pdf"] = run_child("pdf", config, 6) if "pdf" in parts else {"skipped": "not asked for"}
     if "skipped" in pdf:

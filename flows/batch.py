@@ -13,7 +13,9 @@ Templates and the register are prepared once per worker process. Pick the pool w
 ``make_batch(workers, executor)``.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: `grantflow serve` hands Prefect's runner the flow
+# objects, which pickles the flow functions by value; their parameter annotations must be real
+# types, not names (tests/flows/test_served_flows.py).
 
 import contextlib
 import dataclasses

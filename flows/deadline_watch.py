@@ -21,7 +21,9 @@ secretariat. A status report whose cycle is under way is the cycle's; the plain 
 only when there is no cycle or it failed.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: `grantflow serve` hands Prefect's runner the flow
+# objects, which pickles the flow functions by value; their parameter annotations must be real
+# types, not names (tests/flows/test_served_flows.py).
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo

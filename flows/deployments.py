@@ -40,8 +40,9 @@ KIND_DEPLOYMENT = {"application": "application", "status": "status-report", "fin
                    "usage": "grant-usage-report", "costsplit": "cost-split"}
 
 
-def served(watch_interval: int | None = None):
-    """Deployment objects for ``serve()``: every flow, the watch on its schedule with concurrency 1.
+def served(watch_interval: int | None = None) -> list[tuple]:
+    """(flow, deployment options) for ``grantflow serve``: every flow, the watch on its schedule with
+    concurrency 1.
 
     ``watch_interval`` (seconds) replaces the weekday cron, for trying the schedule out.
     """
@@ -57,9 +58,69 @@ def served(watch_interval: int | None = None):
     flows = {"application": application, "status-report": status_report, "final-report": final_report,
              "grant-usage-report": grant_usage_report, "cost-split": cost_split, "batch": batch,
              "status-cycle": status_cycle}
-    out = [f.to_deployment(name=name) for name, f in flows.items()]
+    out = [(f, {"name": name}) for name, f in flows.items()]
     schedule = (IntervalSchedule(interval=timedelta(seconds=watch_interval), timezone=TIMEZONE) if watch_interval
                 else CronSchedule(cron=WATCH_CRON, timezone=TIMEZONE))
-    out.append(deadline_watch.to_deployment(name="deadline-watch", schedules=[schedule],
-                                            concurrency_limit=1))
+    out.append((deadline_watch, {"name": "deadline-watch", "schedules": [schedule], "concurrency_limit": 1}))
     return out
+
+
+# What a flow-run process needs, imported once in the fork server (see serve()).
+PRELOAD = ["prefect.flow_engine", "flows.documents", "flows.batch", "flows.deadline_watch", "flows.status_cycle"]
+
+
+def _fork_server():
+    """Flow runs start by fork from a warm process instead of a fresh interpreter.
+
+    Prefect's runner starts each run of a flow it serves with ``run_flow_in_subprocess``, a new
+    ``spawn`` process that imports Prefect, pandas and grantflow again: measured 3-7 s per run on
+    two busy cores, longer than the document takes. Python's ``forkserver`` start method keeps one
+    single-threaded process with those modules imported (PRELOAD) and forks each run from it, in
+    milliseconds; the run still gets its own process (isolation, cancellation by pid, the exit
+    code), and the runner's own threads are never forked. Prefect 3.8 hard-codes the "spawn"
+    context in ``prefect.flow_engine``; only that module's view of ``multiprocessing`` is changed,
+    in the ``grantflow serve`` process alone. Returns False (spawn as before) where forkserver is
+    not available or Prefect no longer looks the same.
+    """
+    import multiprocessing
+    import types
+
+    import prefect.flow_engine as engine
+
+    if "forkserver" not in multiprocessing.get_all_start_methods() or \
+            getattr(engine, "multiprocessing", None) is not multiprocessing or \
+            not hasattr(engine, "run_flow_in_subprocess"):
+        return False
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    shim = types.SimpleNamespace(**{k: getattr(multiprocessing, k) for k in dir(multiprocessing)
+                                    if not k.startswith("__")})
+    shim.get_context = lambda method=None: context
+    engine.multiprocessing = shim
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()          # pay for the imports now, not in the first run
+    return True
+
+
+def serve(watch_interval: int | None = None, query_seconds: float | None = None) -> None:
+    """Serve every deployment from this process until interrupted (``grantflow serve``).
+
+    The flows are added to Prefect's runner as flows (``Runner.add_flow``, what ``Flow.serve`` does),
+    so a run starts from the flow object already imported here rather than by ``python -m
+    prefect.engine`` importing it from the entrypoint; with the fork server it starts warm.
+    """
+    import asyncio
+
+    from prefect.exceptions import TerminationSignal
+    from prefect.runner import Runner
+
+    # as prefect.serve(): schedules paused on shutdown, no limit on concurrent runs
+    runner = Runner(pause_on_shutdown=True, limit=None, query_seconds=query_seconds)
+    for flow, options in served(watch_interval):
+        runner.add_flow(flow, **options)
+    _fork_server()
+    try:
+        asyncio.run(runner.start())
+    except TerminationSignal:            # SIGTERM, as prefect.serve() treats it
+        pass

@@ -5,18 +5,20 @@ that touch the outside (rendering to PDF, sending mail). Configuration a person 
 pydantic model (``DeliveryOptions``), so the Prefect UI shows it as a form.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: `grantflow serve` hands Prefect's runner the flow
+# objects, which pickles the flow functions by value; their parameter annotations must be real
+# types, not names (tests/flows/test_served_flows.py).
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.states import Cancelled
 from prefect.runtime import flow_run
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import DeliveryReport, clearance, document_from, plan, send_produced
@@ -26,24 +28,8 @@ from grantflow.register import open_register
 from grantflow.settings import load_settings
 
 from flows.approval import Decision, await_approval, can_suspend
+from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
 from flows.runtime import smtp_password
-
-
-class DeliveryOptions(BaseModel):
-    """How a document flow delivers (a form in the Prefect UI)."""
-
-    send: bool = Field(True, description="Send the document; off = only produce it.")
-    transport: Literal["outbox", "smtp"] | None = Field(None, description="Default: from config/grantflow.yaml.")
-    pdf: bool = Field(False, description="Also make a PDF (needs LibreOffice on the worker).")
-    resend: bool = Field(False, description="Send even to recipients who already have this version.")
-    approved: bool = Field(False, description="Approval given in advance (otherwise external sending waits "
-                                              "for an approver in the Prefect UI).")
-    override_reason: str = Field("", description="With 'approved': why to send although the data have errors.")
-    approval_timeout_seconds: int | None = Field(
-        None, description="Give up waiting for approval after this many seconds (default: wait; the approver "
-                          "is reminded after delivery.approval_reminder_days working days).")
-    config: str | None = Field(None, description="Config folder; default $GRANTFLOW_CONFIG or ./config.")
-    out: str | None = Field(None, description="Outputs folder; default from config.")
 
 
 def _register_choices() -> tuple[list[str], list[str]]:

@@ -7,6 +7,9 @@
 - Analytics off; Prefect's own INFO logs quiet unless ``GRANTFLOW_VERBOSE`` is set.
 These apply to the embedded default only; against a real server (``PREFECT_API_URL``) Prefect's
 settings are left as the operator chose them.
+- ``grantflow serve``'s runner looks for new runs every second (Prefect's default: every 10 s),
+  unless ``PREFECT_RUNNER_POLL_FREQUENCY`` is set: a run started with ``grantflow run`` or from the
+  UI should not wait up to 10 s to be picked up. One small query a second to the local server.
 """
 
 from __future__ import annotations
@@ -29,6 +32,14 @@ def quiet_environment() -> None:
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "ERROR")
     if not os.environ.get("PREFECT_API_URL"):
         os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
+
+
+RUNNER_POLL_SECONDS = 1.0
+
+
+def runner_poll_seconds() -> float | None:
+    """How often ``grantflow serve``'s runner asks for runs; None leaves it to Prefect's setting."""
+    return None if os.environ.get("PREFECT_RUNNER_POLL_FREQUENCY") else RUNNER_POLL_SECONDS
 
 
 @contextlib.contextmanager

@@ -17,7 +17,9 @@
 The wait and the UI link are the approval machinery's (``flows.approval``): one mechanism.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: `grantflow serve` hands Prefect's runner the flow
+# objects, which pickles the flow functions by value; their parameter annotations must be real
+# types, not names (tests/flows/test_served_flows.py).
 
 from dataclasses import dataclass
 from datetime import date, datetime

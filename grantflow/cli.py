@@ -337,7 +337,7 @@ def _cmd_templates_check(args) -> int:
 # --- orchestration: Prefect is imported only inside these commands -----------------------
 
 def _options(args, **extra):
-    from flows.documents import DeliveryOptions
+    from flows.options import DeliveryOptions
 
     values = dict(config=args.config, out=getattr(args, "out", None), transport=getattr(args, "transport", None),
                   pdf=getattr(args, "pdf", False), resend=getattr(args, "resend", False),
@@ -442,17 +442,22 @@ def _cmd_run(args) -> int:
             params.update(year=args.year or int(args.period[:4]))
     options = _options(args)
     if os.environ.get("PREFECT_API_URL"):
-        from prefect.deployments import run_deployment
-
+        # Prefect's REST API directly: importing Prefect here would cost seconds (flows/remote.py)
         from flows.deployments import DEPLOYMENTS, KIND_DEPLOYMENT
+        from flows.remote import trigger
 
         name = KIND_DEPLOYMENT[args.kind]
         flow_name = DEPLOYMENTS[name][1]
         params["options"] = options.model_dump(mode="json")
         params = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items() if v is not None}
-        run = run_deployment(f"{flow_name}/{name}", parameters=params, timeout=0 if args.no_wait else None)
-        print(f"flow run {run.name} ({run.id}): {run.state.name if run.state else 'scheduled'}")
-        return 0 if args.no_wait or (run.state and run.state.is_completed()) else 1
+        run = trigger(os.environ["PREFECT_API_URL"], flow_name, name, params, wait=not args.no_wait)
+        print(f"flow run {run.name} ({run.id}): {run.state_name or 'Scheduled'}")
+        if run.waiting_for_person:
+            ui = os.environ.get("PREFECT_UI_URL") or os.environ["PREFECT_API_URL"].rstrip("/").removesuffix("/api")
+            print(f"waiting for approval: answer the form at {ui}/runs/flow-run/{run.id}; the run goes on by "
+                  "itself once it is answered")
+            return 0
+        return 0 if args.no_wait or run.completed else 1
     from flows.documents import FLOWS
     from flows.runtime import one_shot, quiet_environment
 
@@ -514,15 +519,13 @@ def _cmd_serve(args) -> int:
     when = (f"every {args.watch_interval} s" if args.watch_interval else "weekdays 07:00 Europe/Oslo")
     print(f"Prefect UI: {api.removesuffix('/api')}  ·  deadline_watch runs {when}")
     print("Serving the grantflow deployments; stop with Ctrl-C.", flush=True)
-    from flows.runtime import quiet_environment
+    from flows.runtime import quiet_environment, runner_poll_seconds
 
     quiet_environment()
     try:
-        from prefect import serve
+        from flows.deployments import serve
 
-        from flows.deployments import served
-
-        serve(*served(args.watch_interval), print_starting_message=False)
+        serve(args.watch_interval, query_seconds=runner_poll_seconds())
     except KeyboardInterrupt:
         pass
     finally:
@@ -672,7 +675,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transport", choices=("outbox", "smtp"))
     p.add_argument("--resend", action="store_true")
     p.add_argument("--yes", action="store_true", help="approve external sending in advance")
-    p.add_argument("--no-wait", action="store_true", help="with a server: do not wait for the run to finish")
+    p.add_argument("--no-wait", action="store_true",
+                   help="with a server: do not wait for the run to finish (it never waits for an approval)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("serve", help="scheduled mode: local Prefect server + served deployments")

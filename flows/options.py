@@ -1,0 +1,25 @@
+"""The document flows' delivery options, without Prefect: ``grantflow run`` builds them before it
+knows whether the run happens here or on a server, and importing Prefect costs seconds."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class DeliveryOptions(BaseModel):
+    """How a document flow delivers (a form in the Prefect UI)."""
+
+    send: bool = Field(True, description="Send the document; off = only produce it.")
+    transport: Literal["outbox", "smtp"] | None = Field(None, description="Default: from config/grantflow.yaml.")
+    pdf: bool = Field(False, description="Also make a PDF (needs LibreOffice on the worker).")
+    resend: bool = Field(False, description="Send even to recipients who already have this version.")
+    approved: bool = Field(False, description="Approval given in advance (otherwise external sending waits "
+                                              "for an approver in the Prefect UI).")
+    override_reason: str = Field("", description="With 'approved': why to send although the data have errors.")
+    approval_timeout_seconds: int | None = Field(
+        None, description="Give up waiting for approval after this many seconds (default: wait; the approver "
+                          "is reminded after delivery.approval_reminder_days working days).")
+    config: str | None = Field(None, description="Config folder; default $GRANTFLOW_CONFIG or ./config.")
+    out: str | None = Field(None, description="Outputs folder; default from config.")

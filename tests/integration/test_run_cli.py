@@ -1,0 +1,95 @@
+"""`grantflow run KIND P` against a real Prefect server and `grantflow serve`: the command creates a
+run of the served deployment, waits for it, and the run has produced and delivered the document.
+
+The effect is checked from outside the command: the run's state on the server, the .docx in the
+outputs folder (opened, its text read), the mail on the SMTP server. No timings are asserted (the
+latency is measured by `bench/run.py --parts run`).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from ..conftest import ROOT
+from .conftest import BIN, api_get, serving_over_smtp
+
+pytestmark = pytest.mark.integration
+
+PROJECT = "haugaland-velferdsteknologi"
+
+
+@pytest.fixture(scope="module")
+def served(server, tmp_path_factory):
+    # the watch is added last: once it is registered, every deployment is
+    with serving_over_smtp(server, tmp_path_factory, "run-cli", "deadline_watch/deadline-watch") as served:
+        yield served
+
+
+def grantflow(served, *args, timeout=600):
+    return subprocess.run([str(BIN / "grantflow"), *args], env=served["env"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_run_status_completes_a_served_run_with_the_document(served, tmp_path):
+    out = tmp_path / "outputs"
+    # to the outbox: no approval needed (sending over SMTP waits for one; the next test)
+    done = grantflow(served, "run", "status", PROJECT, "--as-of", "2016-10-07", "--out", str(out),
+                     "--transport", "outbox")
+    assert done.returncode == 0, done.stdout + done.stderr + served["log"].read_text()[-3000:]
+    assert "Traceback" not in done.stderr
+    match = re.fullmatch(r"flow run (\S+) \(([0-9a-f-]{36})\): Completed", done.stdout.strip().splitlines()[-1])
+    assert match, done.stdout
+    # the run is the served deployment's, and the server says it completed
+    run = api_get(served["api"], f"/flow_runs/{match[2]}")
+    deployment = api_get(served["api"], "/deployments/name/status_report/status-report")
+    assert run["deployment_id"] == deployment["id"]
+    assert run["state_type"] == "COMPLETED"
+    assert run["parameters"]["project"] == PROJECT and run["parameters"]["as_of"] == "2016-10-07"
+    # the document the run wrote, as the reader gets it
+    (docx,) = [p for p in Path(out).rglob("*.docx")]
+    text = "\n".join(p.text for p in Document(docx).paragraphs)
+    assert docx.name == "status-2016-10-07.docx" and PROJECT in docx.parts
+    assert text.startswith("Statusrapport\nVelferdsteknologi Haugaland"), text[:300]
+    assert "Milepæl 05 «Vurdere om prosjektet er i rute» – planlagt oktober 2016" in text, text
+    # and delivered it to the outbox, the document attached
+    from email import message_from_bytes, policy
+
+    outbox = Path(served["env"]["GRANTFLOW_OUTPUTS"]) / "outbox"
+    mails = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox.glob("*.eml")]
+    attached = [m for m in mails if any(a.get_filename() == docx.name for a in m.iter_attachments())]
+    assert attached, [str(m["Subject"]) for m in mails]
+
+
+def test_run_that_needs_approval_returns_with_the_link_and_the_run_waits(served):
+    # external sending over SMTP needs a person's approval: the run suspends (its process exits) and
+    # the command says where to answer instead of waiting days
+    done = grantflow(served, "run", "application", "kongsbergregionen-erp", "--year", "2014")
+    assert done.returncode == 0, done.stdout + done.stderr + served["log"].read_text()[-3000:]
+    match = re.search(r"flow run \S+ \(([0-9a-f-]{36})\): Suspended", done.stdout)
+    assert match, done.stdout
+    assert f"/runs/flow-run/{match[1]}" in done.stdout and "waiting for approval" in done.stdout
+    run = api_get(served["api"], f"/flow_runs/{match[1]}")
+    assert run["state_type"] == "PAUSED" and run["state"]["name"] == "Suspended"
+
+
+def test_run_with_an_unknown_project_is_one_clear_line(served):
+    done = grantflow(served, "run", "status", "no-such-project", "--as-of", "2016-10-07", timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "no-such-project" in lines[0], done.stderr
+
+
+def test_run_without_a_server_is_one_clear_line(served, tmp_path):
+    from ..smtp_server import free_port
+
+    env = dict(served["env"], PREFECT_API_URL=f"http://127.0.0.1:{free_port()}/api")
+    done = subprocess.run([str(BIN / "grantflow"), "run", "status", PROJECT, "--as-of", "2016-10-07"], env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    assert done.stderr.startswith("error:") and "no Prefect server answers" in done.stderr, done.stderr
