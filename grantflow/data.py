@@ -571,20 +571,19 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
         present = [None if b else cell for cell, b in zip(cells, blank)]
         values, errors = _read_numbers(present, first_rows, "timer" if col.name == "Timer" else "kr", seed)
     elif col.kind == "date":
-        values = []                      # days since 1970-01-01, NaT's integer for none
-        for code, (cell, b) in enumerate(zip(cells, blank)):
-            days = _DAYS.get(cell) if type(cell) is str else None
-            if days is None:
-                days = _NAT
-                if not b:
-                    try:
-                        day = numbers.read_date(cell.to_pydatetime() if isinstance(cell, pd.Timestamp) else cell)
-                        days = day.toordinal() - _EPOCH
-                        if type(cell) is str and len(_DAYS) < 1 << 16:
-                            _DAYS[cell] = days
-                    except numbers.DateError as exc:
-                        errors[code] = str(exc)
-            values.append(days)
+        # days since 1970-01-01 (NaT's integer for none); a date text seen before is not read again
+        values = [_DAYS.get(cell) if type(cell) is str else None for cell in cells]
+        for code in [code for code, days in enumerate(values) if days is None]:
+            cell, days = cells[code], _NAT
+            if not blank[code]:
+                try:
+                    day = numbers.read_date(cell.to_pydatetime() if isinstance(cell, pd.Timestamp) else cell)
+                    days = day.toordinal() - _EPOCH
+                    if type(cell) is str and len(_DAYS) < 1 << 16:
+                        _DAYS[cell] = days
+                except numbers.DateError as exc:
+                    errors[code] = str(exc)
+            values[code] = days
     elif col.kind == "flag":
         values = [_cell_text(cell).strip().casefold() in _TRUE for cell in cells]
     else:
@@ -623,13 +622,15 @@ def _column_of(col: Column, values: list, blank: list, codes: np.ndarray):
     if col.kind in ("int", "number"):
         return np.asarray(values, dtype="float64")[codes]
     if col.kind == "date":
-        return np.asarray(values, dtype=np.int64).view("datetime64[D]")[codes].astype("datetime64[ns]")
+        return np.asarray(values, dtype=np.int64).view("datetime64[D]").astype("datetime64[ns]")[codes]
     if col.kind == "flag":
         return np.asarray(values, dtype=bool)[codes]
     categories = sorted(set(values))
     position = {value: i for i, value in enumerate(categories)}
     remap = np.fromiter((position[v] for v in values), dtype=np.int32, count=len(values))
-    return pd.Categorical.from_codes(remap[codes], dtype=_categories(tuple(categories)), validate=False)
+    dtype = _categories(tuple(categories)) if len(categories) <= 64 else \
+        pd.CategoricalDtype(pd.Index(categories, dtype=object))
+    return pd.Categorical.from_codes(remap[codes], dtype=dtype, validate=False)
 
 
 @functools.lru_cache(maxsize=256)
@@ -647,8 +648,8 @@ def _read_column(col: Column, cells: _Cells, rows: np.ndarray):
     if errors:
         for position in np.flatnonzero(np.isin(cells.codes, list(errors))):
             by_position[int(position)] = errors[int(cells.codes[position])]
-    return (_column_of(col, values, blank, cells.codes), np.asarray(blank, dtype=bool)[cells.codes],
-            by_position)
+    blanks = np.asarray(blank, dtype=bool)[cells.codes] if any(blank) else np.zeros(len(cells.codes), dtype=bool)
+    return _column_of(col, values, blank, cells.codes), blanks, by_position
 
 
 def _read_number_array(col: Column, array, rows: np.ndarray):
@@ -833,6 +834,11 @@ def read_milestones(path: Path) -> Table:
     return table
 
 
+_FIRST_DAY = date(numbers.FIRST_YEAR, 1, 1).toordinal() - date(1970, 1, 1).toordinal()
+_YEAR_OF_DAY = np.arange(np.datetime64(f"{numbers.FIRST_YEAR}-01-01"), np.datetime64(f"{numbers.LAST_YEAR + 1}-01-01"),
+                         dtype="datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970   # the year of each day
+
+
 def read_ledger(path: Path) -> Table:
     """Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde, Kreditnota."""
     return read_table(path, LEDGER_COLUMNS, _ledger_rules)
@@ -842,7 +848,8 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
     """År defaults to the date's year (a different year is a warning); a negative amount must be
     marked as a credit note. Only rows without other errors are looked at."""
     rows, ok = out["_row"], ~bad
-    year_from_date = out["Dato"].astype("datetime64[Y]").astype(np.int64) + 1970
+    days = out["Dato"].view(np.int64) // 86_400_000_000_000 - _FIRST_DAY     # NaT: a bad row, clipped
+    year_from_date = _YEAR_OF_DAY[np.clip(days, 0, len(_YEAR_OF_DAY) - 1)]
     year = out["År"]
     given = ~np.isnan(year)
     for position in np.flatnonzero(ok & given & (year != year_from_date)):
