@@ -11,11 +11,13 @@ spreadsheet) and column; a file that cannot be read as a table raises one UserEr
 
 from __future__ import annotations
 
+import collections
 import csv
 import functools
 import io
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -246,9 +248,14 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
 def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> pd.DataFrame:
     """The careful reader (quotes, ragged rows, blank lines, odd line breaks), naming the bad row."""
     try:
-        return pd.read_csv(io.BytesIO(data), sep=sep, header=None, skiprows=index + 1, dtype=str,
-                           keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True,
-                           names=range(width), index_col=False, on_bad_lines="error")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.BytesIO(data), sep=sep, header=None, skiprows=index + 1, dtype=str,
+                                keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True,
+                                names=range(width), index_col=False, on_bad_lines="error")
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            _refuse_long_rows(data, sep, index, width, shown)   # pandas cut the extra cells off
+        return frame
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
         match = re.search(r"line (\d+)", detail)
@@ -261,6 +268,21 @@ def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> p
         raise UserError(f"cannot read the CSV rows: {detail[:200]}", file=shown, line=line) from None
     except (ValueError, csv.Error) as exc:
         raise UserError(f"cannot read the CSV rows: {str(exc)[:200]}", file=shown) from None
+
+
+def _refuse_long_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> None:
+    """Refuse the first row longer than the header unless it only has the empty trailing cells
+    every row has (a trailing separator). pandas cuts such rows to the header's width without an
+    error when the first data row is the longest: ``1,234`` in a comma file would become 1."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline=""), delimiter=sep)
+    rows = [(number, cells) for number, cells in enumerate(reader, 1) if number > index + 1 and cells]
+    lengths = collections.Counter(len(cells) for _, cells in rows)
+    usual = max(lengths, key=lambda n: (lengths[n], -n), default=width)
+    for number, cells in rows:
+        if len(cells) > width and (len(cells) > usual or any(c.strip() for c in cells[width:])):
+            raise UserError(f"row {number} has {len(cells)} fields but the header row has {width} "
+                            f"(separator {sep!r}); remove the extra separators or name the column",
+                            file=shown, line=number)
 
 
 ARROW_MIN_BYTES = 1 << 16   # from this size on pyarrow's reader is quicker than splitting lines in Python

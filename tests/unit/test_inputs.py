@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
+from grantflow import data
 from grantflow.cli import main
 from grantflow.data import read_hours, read_ledger, read_milestones
 from grantflow.errors import UserError
@@ -534,3 +535,23 @@ def test_line_break_check_covers_exactly_line_breaks_and_control_characters():
     assert line_break("Ola =?utf-8?q?Nordmann=0D=0ABcc:_x@y.no?=") == "CR (inside an RFC 2047 encoded word)"
     assert line_break("Ola\u2028Nordmann") == "U+2028 LINE SEPARATOR"
     assert line_break("Ola\x07") == "control character U+0007"
+
+
+@pytest.mark.parametrize("reader", ["split", "pandas", "arrow"])
+def test_a_first_data_row_split_by_the_separator_is_refused_not_cut(tmp_path, monkeypatch, reader):
+    # "1,234" in a comma file is two fields; on the first data row pandas used to cut the row to the
+    # header's width without a word, and the ledger said 1 kr
+    monkeypatch.setattr(data, "CSV_READER", reader)
+    path = tmp_path / "r.csv"
+    path.write_text("Dato,Kategori,Beløp,Finansieringskilde,Kreditnota\n"
+                    "15.12.2015,Drift,1,234,hv-fond,\n01.03.2016,Drift,100,hv-fond,\n", encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        read_ledger(path)
+    assert info.value.line == 2 and "row 2 has 6 fields but the header row has 5" in info.value.message
+
+
+def test_a_trailing_separator_on_every_row_is_still_read(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("Dato;Kategori;Beløp\n01.03.2016;Drift;350.000;\n02.03.2016;Drift;200;\n", encoding="utf-8")
+    table = read_ledger(path)
+    assert table.frame["Beløp"].tolist() == [350_000.0, 200.0] and not table.findings
