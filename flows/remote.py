@@ -15,6 +15,7 @@ retries answers 429/502/503 (a busy server's database).
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import time
@@ -92,7 +93,10 @@ def _call(client: _Client, method: str, path: str, api: str, json_body=None) -> 
     for attempt in range(6):
         try:
             response = client.request(method, path, json_body)
-        except OSError as exc:            # refused, unreachable, timed out, TLS
+        except (ValueError, http.client.InvalidURL) as exc:      # a space in the host, a bad IPv6 address
+            raise UserError(f"not a usable server address {api!r} ({exc}); write it like "
+                            "http://127.0.0.1:4200/api", field="PREFECT_API_URL") from None
+        except (OSError, http.client.HTTPException) as exc:   # refused, unreachable, timed out, TLS, not HTTP
             raise UserError(f"no Prefect server answers at {api} ({type(exc).__name__}); is `grantflow serve` "
                             "running?", field="PREFECT_API_URL") from None
         if response.status_code not in RETRY_STATUS or attempt == 5:
@@ -109,8 +113,22 @@ def _detail(response: _Response) -> str:
     return str(detail)[:300]
 
 
+def _object(response: _Response, api: str) -> dict:
+    """The answer's JSON object with an ``id``, or one line saying the server is not Prefect's
+    (a proxy's login page, a web server on the wrong port)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or "id" not in body:
+        seen = response.body[:80].decode(errors="replace").replace("\n", " ").strip() or "an empty answer"
+        raise UserError(f"the server at {api} did not answer as a Prefect API (HTTP {response.status_code}: "
+                        f"{seen!r}); check PREFECT_API_URL", field="PREFECT_API_URL")
+    return body
+
+
 def _state(body: dict) -> RunState:
-    state = body.get("state") or {}
+    state = body.get("state") if isinstance(body.get("state"), dict) else {}
     return RunState(str(body["id"]), body.get("name") or "", state.get("type"), state.get("name"))
 
 
@@ -126,13 +144,13 @@ def trigger(api: str, flow_name: str, deployment: str, parameters: dict, wait: b
     if response.status_code >= 400:
         raise UserError(f"the Prefect server refused to read deployment {flow_name}/{deployment}: "
                         f"{response.status_code} {_detail(response)}", field="PREFECT_API_URL")
-    deployment_id = response.json()["id"]
+    deployment_id = _object(response, api)["id"]
     response = _call(client, "POST", f"deployments/{deployment_id}/create_flow_run", api,
                      {"parameters": parameters})
     if response.status_code >= 400:
         raise UserError(f"the Prefect server refused the run of {flow_name}/{deployment}: "
                         f"{response.status_code} {_detail(response)}", field="PARAMETERS")
-    run = _state(response.json())
+    run = _state(_object(response, api))
     delay, started = 0.1, time.monotonic()
     while wait and not run.final and not run.waiting_for_person:
         time.sleep(delay)
@@ -142,5 +160,5 @@ def trigger(api: str, flow_name: str, deployment: str, parameters: dict, wait: b
         if response.status_code >= 400:
             raise UserError(f"the Prefect server did not return flow run {run.id}: {response.status_code} "
                             f"{_detail(response)}", field="PREFECT_API_URL")
-        run = _state(response.json())
+        run = _state(_object(response, api))
     return run

@@ -1,0 +1,59 @@
+"""`grantflow run` against something at PREFECT_API_URL that is not a Prefect server (a proxy's
+login page, a web server on the wrong port, a mistyped address): one line, exit 1, no internal
+error. A real HTTP server on 127.0.0.1 answers."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+
+import pytest
+
+from flows.remote import trigger
+from grantflow.cli import main
+from grantflow.errors import UserError
+
+
+def _server(status: int, body: bytes, content_type: str):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _answer(self):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("status,body,content_type", [
+    (200, b"<html><body>Log in to the proxy</body></html>", "text/html"),
+    (200, b'{"detail": "ok"}', "application/json"),
+    (200, b"[1, 2]", "application/json"),
+    (200, b"", "text/plain"),
+])
+def test_an_answer_that_is_not_prefects_is_one_line(status, body, content_type):
+    server = _server(status, body, content_type)
+    try:
+        api = f"http://127.0.0.1:{server.server_address[1]}/api"
+        with pytest.raises(UserError) as info:
+            trigger(api, "status_report", "status-report", {"project": "p"}, wait=False)
+        assert "did not answer as a Prefect API" in str(info.value) and info.value.field == "PREFECT_API_URL"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("api", ["http://bad host/api", "http://[::1/api"])
+def test_a_mistyped_server_address_is_one_line(api, monkeypatch, capsys):
+    monkeypatch.setenv("PREFECT_API_URL", api)
+    assert main(["run", "status", "haugaland-velferdsteknologi"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: PREFECT_API_URL: not a usable server address") and "internal error" not in err
