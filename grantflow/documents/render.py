@@ -271,7 +271,18 @@ def pdf_each(docs: list[Path], timeout: float = STALL_SECONDS) -> list[Path | Us
         raise PdfUnavailable("PDF not made: LibreOffice (soffice) is not installed "
                              "(apt-get install libreoffice-writer-nogui); the .docx was written")
     outcomes: dict[int, Path | UserError] = {}
-    pending, fruitless, run = list(range(len(docs))), 0, 0
+    for i, doc in enumerate(docs):
+        # LibreOffice reads an empty or plain-text file as a text document and makes a PDF of it
+        try:
+            with open(doc, "rb") as handle:
+                head = handle.read(4)
+        except OSError as exc:
+            outcomes[i] = UserError(f"cannot read the document: {exc.strerror or exc}", file=display_path(doc))
+            continue
+        if head != b"PK\x03\x04":
+            outcomes[i] = UserError("not a Word document (empty or not a .docx archive); no PDF made",
+                                    file=display_path(doc))
+    pending, fruitless, run = [i for i in range(len(docs)) if i not in outcomes], 0, 0
     with _PROFILE_LOCK, tempfile.TemporaryDirectory(prefix="grantflow-pdf-") as tmp:
         while pending:
             run += 1

@@ -195,3 +195,16 @@ def test_a_pool_workers_libreoffice_profile_is_removed_when_it_ends():
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
         paths = set(pool.map(_profile_path, range(4)))
     assert paths and not any(os.path.exists(p) for p in paths)
+
+
+def test_an_empty_or_plain_text_docx_is_named_not_made_into_a_pdf(fake_soffice):
+    # real LibreOffice reads such a file as a text document and makes a blank or garbage PDF of it
+    docs = _docs(fake_soffice, ["a", "empty", "text", "d"])
+    docs[1].write_bytes(b"")
+    docs[2].write_text("not a document\n", encoding="utf-8")
+    outcomes = pdf_each(docs)
+    assert [isinstance(o, UserError) for o in outcomes] == [False, True, True, False]
+    for i in (1, 2):
+        assert f"{docs[i].parent.name}/status-2016.docx" in str(outcomes[i]) and "not a Word document" in str(outcomes[i])
+        assert not docs[i].with_suffix(".pdf").exists()
+    assert [outcomes[0], outcomes[3]] == [docs[0].with_suffix(".pdf"), docs[3].with_suffix(".pdf")]
