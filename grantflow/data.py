@@ -239,9 +239,12 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
             data = _sniff_bytes(path, shown)
         frame = _pandas_rows(data, sep, index, len(headers), shown)
         got = [_factorize(frame[i].tolist()) for i in range(len(headers))], len(frame)
+        if _BLANK_LINE.search(data):         # blank lines are skipped, but a spreadsheet numbers them
+            rows = _record_rows(data, sep, index, len(frame))
+            if rows is not None:
+                return index + 1, [h.strip() for h in headers], got[0], rows
     cells, count = got
     rows = np.arange(index + 2, index + 2 + count, dtype=np.int64)
-    # blank lines are skipped; keep physical numbering where it is cheap to know
     return index + 1, [h.strip() for h in headers], cells, rows
 
 
@@ -275,7 +278,10 @@ def _refuse_long_rows(data: bytes, sep: str, index: int, width: int, shown: str)
     every row has (a trailing separator). pandas cuts such rows to the header's width without an
     error when the first data row is the longest: ``1,234`` in a comma file would become 1."""
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline=""), delimiter=sep)
-    rows = [(number, cells) for number, cells in enumerate(reader, 1) if number > index + 1 and cells]
+    try:
+        rows = [(number, cells) for number, cells in enumerate(reader, 1) if number > index + 1 and cells]
+    except csv.Error as exc:
+        raise UserError(f"cannot read the CSV rows: {str(exc)[:200]}", file=shown) from None
     lengths = collections.Counter(len(cells) for _, cells in rows)
     usual = max(lengths, key=lambda n: (lengths[n], -n), default=width)
     for number, cells in rows:
@@ -285,6 +291,19 @@ def _refuse_long_rows(data: bytes, sep: str, index: int, width: int, shown: str)
                             file=shown, line=number)
 
 
+def _record_rows(data: bytes, sep: str, index: int, count: int) -> np.ndarray | None:
+    """The spreadsheet row of each record the careful reader kept, when the file has blank lines
+    (pandas skips them, a spreadsheet numbers them); None where the two do not agree."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline=""), delimiter=sep)
+    try:
+        rows = [number for number, cells in enumerate(reader, 1)
+                if number > index + 1 and (len(cells) > 1 or (cells and cells[0].strip()))]
+    except csv.Error:
+        return None
+    return np.asarray(rows, dtype=np.int64) if len(rows) == count else None
+
+
+_BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n")
 ARROW_MIN_BYTES = 1 << 16   # from this size on pyarrow's reader is quicker than splitting lines in Python
 CSV_READER: str | None = None   # "arrow", "split" or "pandas" forces one reader (tests); None: by size
 _ODD_BREAKS = re.compile("[\"\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -320,6 +339,8 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bo
     whole = len(head) < HEADER_SEARCH_ROWS * MAX_LINE          # the head is the whole file
     if index != 0 or b'"' in (head if whole else head[:head.find(b"\n")]):
         return None
+    if _has_blank_line(path, head, whole):
+        return None                          # pyarrow skips it; the careful reader numbers rows as a spreadsheet
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
@@ -361,6 +382,18 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bo
             return None                                      # quoted: the careful reader unquotes
         cells.append(_Cells(uniques, codes))
     return cells, table.num_rows
+
+
+def _has_blank_line(path: Path, head: bytes, whole: bool) -> bool:
+    if whole:
+        return b"\n\n" in head or b"\n\r\n" in head
+    import mmap
+
+    try:
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as blob:
+            return blob.find(b"\n\n") >= 0 or blob.find(b"\n\r\n") >= 0
+    except (OSError, ValueError):
+        return True                          # the careful reader says what is wrong
 
 
 def _is_text(head: bytes) -> bool:

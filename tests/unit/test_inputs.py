@@ -555,3 +555,18 @@ def test_a_trailing_separator_on_every_row_is_still_read(tmp_path):
     path.write_text("Dato;Kategori;Beløp\n01.03.2016;Drift;350.000;\n02.03.2016;Drift;200;\n", encoding="utf-8")
     table = read_ledger(path)
     assert table.frame["Beløp"].tolist() == [350_000.0, 200.0] and not table.findings
+
+
+@pytest.mark.parametrize("reader", ["split", "pandas", "arrow", None])
+@pytest.mark.parametrize("padding", [0, 30_000])       # 30 000 rows: over 1 MB, pyarrow reads the file itself
+def test_rows_after_a_blank_line_are_numbered_as_the_spreadsheet_numbers_them(tmp_path, monkeypatch, reader, padding):
+    monkeypatch.setattr(data, "CSV_READER", reader)
+    path = tmp_path / "r.csv"
+    good = "15.03.2015;2015;Drift;x;1 000,50;sf;\r\n"
+    path.write_text(HEADER.replace("\n", "\r\n") + good + "\r\n" + "15.03.2015;2015;Drift;x;1,234.50;sf;\r\n"
+                    + good * padding + "\n" + "15.03.2015;2015;Drift;x;350.000;sf;", encoding="utf-8")
+    table = read_ledger(path)
+    assert [(f.line, f.field) for f in table.findings] == [(4, "Beløp")]        # row 3 is the blank one
+    assert "1,234.50" in table.findings[0].message
+    assert table.frame["_row"].tolist()[-1] == 4 + padding + 2
+    assert table.frame["Beløp"].sum() == pytest.approx(1000.5 * (padding + 1) + 350_000)
