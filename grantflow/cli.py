@@ -424,6 +424,9 @@ def _cmd_demo(args) -> int:
 
 def _cmd_run(args) -> int:
     """Trigger one document flow: through the server when PREFECT_API_URL is set, else locally."""
+    from .documents import kind
+
+    kind(args.kind)                       # an unknown kind is one line, before any server is asked
     params: dict = {}
     as_of = parse_date(args.as_of) if args.as_of else None
     if args.kind == "usage":

@@ -57,3 +57,14 @@ def test_a_mistyped_server_address_is_one_line(api, monkeypatch, capsys):
     assert main(["run", "status", "haugaland-velferdsteknologi"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: PREFECT_API_URL: not a usable server address") and "internal error" not in err
+
+
+@pytest.mark.parametrize("server", [True, False])
+def test_run_with_an_unknown_kind_is_one_line(server, monkeypatch, capsys):
+    if server:
+        monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    else:
+        monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert main(["run", "statsu", "haugaland-velferdsteknologi"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: KIND: unknown document kind 'statsu'") and "internal error" not in err
