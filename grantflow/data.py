@@ -335,12 +335,10 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bo
     """The data cells of a big CSV file, read by pyarrow's multi-threaded reader: number columns as
     text, the others dictionary-encoded (each distinct value is then checked once, nothing is
     factorized or spread back). None (the careful reader reads it) for a header below the first
-    line or anything pyarrow does not read cleanly: short or long rows, quotes, odd bytes."""
+    line or anything pyarrow does not read cleanly: short or long rows, blank lines, quotes, odd bytes."""
     whole = len(head) < HEADER_SEARCH_ROWS * MAX_LINE          # the head is the whole file
     if index != 0 or b'"' in (head if whole else head[:head.find(b"\n")]):
         return None
-    if _has_blank_line(path, head, whole):
-        return None                          # pyarrow skips it; the careful reader numbers rows as a spreadsheet
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
@@ -356,8 +354,9 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bo
         table = pacsv.read_csv(
             source, read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22,
                                                    use_threads=size > 1 << 22),
+            # A blank line stays a row (of empty cells): found below without a second scan of the file.
             parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False, double_quote=False,
-                                             ignore_empty_lines=True),
+                                             ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() if number else dictionary for n, number in zip(names, numeric)},
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
@@ -381,19 +380,17 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bo
         if not whole and '"' in "".join(uniques):
             return None                                      # quoted: the careful reader unquotes
         cells.append(_Cells(uniques, codes))
+    if table.num_rows and all(_has_empty(c) for c in cells):
+        return None           # perhaps a blank line (a row of empty cells here): the careful reader numbers it
     return cells, table.num_rows
 
 
-def _has_blank_line(path: Path, head: bytes, whole: bool) -> bool:
-    if whole:
-        return b"\n\n" in head or b"\n\r\n" in head
-    import mmap
+def _has_empty(cells: _Cells) -> bool:
+    if cells.array is None:
+        return "" in cells.uniques
+    import pyarrow.compute as pc
 
-    try:
-        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as blob:
-            return blob.find(b"\n\n") >= 0 or blob.find(b"\n\r\n") >= 0
-    except (OSError, ValueError):
-        return True                          # the careful reader says what is wrong
+    return bool(pc.any(pc.equal(cells.array, "")).as_py())
 
 
 def _is_text(head: bytes) -> bool:
