@@ -38,15 +38,16 @@ _BREAK_OR_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 def line_break(text: str) -> str | None:
     """The name of the first line break or control character in ``text`` or in its RFC 2047
     decoding; None when the text is one clean line."""
-    decoded = decode_words(text)
-    for candidate, how in ((text, ""), (decoded, " (inside an RFC 2047 encoded word)")):
-        if candidate is text and how:
-            break                               # no encoded word: nothing more to look at
-        match = _BREAK_OR_CONTROL.search(candidate)
-        if match:
-            ch = match.group()
-            return LINE_BREAKS.get(ch, f"control character U+{ord(ch):04X}") + how
-    return None
+    found = _BREAK_OR_CONTROL.search(text)
+    how = ""
+    if found is None:
+        decoded = decode_words(text)
+        found = _BREAK_OR_CONTROL.search(decoded) if decoded is not text else None
+        how = " (inside an RFC 2047 encoded word)"
+    if found is None:
+        return None
+    ch = found.group()
+    return LINE_BREAKS.get(ch, f"control character U+{ord(ch):04X}") + how
 
 
 _NOT_IN_DOCUMENTS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")

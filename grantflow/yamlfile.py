@@ -113,35 +113,38 @@ def _check(root: yaml.Node, loader, file: str) -> None:
         active.add(key)
         total = 1
         if isinstance(node, yaml.MappingNode):
-            keys: dict = {}
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
-                    try:
-                        name = _key(key_node, loader)
-                        hash(name)
-                    except Exception:       # noqa: BLE001 - construction reports it later with its mark
-                        name = None
-                    if name is not None:
-                        if name in keys:
-                            raise UserError(f"key {echo(str(name), 80)} appears twice in this mapping (first on "
-                                            f"line {keys[name]}); YAML would silently keep the last",
-                                            file=file, line=key_node.start_mark.line + 1)
-                        keys[name] = key_node.start_mark.line + 1
-                total += size(key_node) + size(value_node)
-                if total > MAX_NODES:
-                    raise UserError(f"refused: the aliases in this file expand to more than {MAX_NODES:,} values "
-                                    "(an alias bomb?)", file=file, line=value_node.start_mark.line + 1)
-        elif isinstance(node, yaml.SequenceNode):
-            for child in node.value:
-                total += size(child)
-                if total > MAX_NODES:
-                    raise UserError(f"refused: the aliases in this file expand to more than {MAX_NODES:,} values "
-                                    "(an alias bomb?)", file=file, line=child.start_mark.line + 1)
+            _no_twice(node, loader, file)
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise UserError(f"refused: the aliases in this file expand to more than {MAX_NODES:,} values "
+                                "(an alias bomb?)", file=file, line=child.start_mark.line + 1)
         active.discard(key)
         sizes[key] = total
         return total
 
     size(root)
+
+
+def _no_twice(node: yaml.MappingNode, loader, file: str) -> None:
+    """A key written twice in one mapping is an error (YAML would silently keep the last)."""
+    keys: dict = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+            continue
+        try:
+            name = _key(key_node, loader)
+            hash(name)
+        except Exception:       # noqa: BLE001 - construction reports it later with its mark
+            continue
+        if name in keys:
+            raise UserError(f"key {echo(str(name), 80)} appears twice in this mapping (first on "
+                            f"line {keys[name]}); YAML would silently keep the last",
+                            file=file, line=key_node.start_mark.line + 1)
+        keys[name] = key_node.start_mark.line + 1
 
 
 def _walk(node: yaml.Node, loader, path: Path_, lines: dict[Path_, int]) -> None:
