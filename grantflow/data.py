@@ -40,10 +40,14 @@ from .yamlfile import load_yaml
 @dataclass(frozen=True)
 class Column:
     name: str           # canonical Norwegian name, as documented
-    kind: str           # "int" | "number" | "date" | "text" | "flag"
+    kind: str           # "int" | "number" | "date" | "text" | "note" | "flag"
     required: bool = True
     aliases: tuple[str, ...] = ()
-    strip: bool = True   # free text shown as written need not be stripped (saves a pass)
+
+
+# "text" is a column of a few repeated values (a category, a status, a municipality): stripped,
+# kept as a categorical. "note" is free text where nearly every value differs (an invoice line):
+# kept as written, as plain text, and in a big file checked in bulk from its bytes.
 
 
 MILESTONE_COLUMNS = (
@@ -56,7 +60,7 @@ LEDGER_COLUMNS = (
     Column("Dato", "date"),
     Column("År", "int", required=False, aliases=("aar", "year")),
     Column("Kategori", "text", aliases=("budsjettkategori",)),
-    Column("Beskrivelse", "text", required=False, aliases=("tekst",), strip=False),
+    Column("Beskrivelse", "note", required=False, aliases=("tekst",)),
     Column("Beløp", "number", aliases=("belop", "beløp kr", "kr")),
     Column("Finansieringskilde", "text", required=False, aliases=("kilde",)),
     Column("Kreditnota", "flag", required=False, aliases=("kreditering", "kredit")),
@@ -66,7 +70,7 @@ HOURS_COLUMNS = (
     Column("Dato", "date"),
     Column("Kommune", "text"),
     Column("Timer", "number"),
-    Column("Beskrivelse", "text", required=False),
+    Column("Beskrivelse", "note", required=False),
 )
 
 MILESTONE_STATUSES = {
@@ -231,8 +235,8 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
         raise error
     index, sep, headers = best
     known = _known(columns)
-    numeric = [getattr(known.get(_norm(h)), "kind", "") == "number" for h in headers]
-    got = _arrow_cells(path, data, sep, index, numeric) if reader == "arrow" else \
+    plain = [getattr(known.get(_norm(h)), "kind", "") in ("number", "note") for h in headers]
+    got = _arrow_cells(path, data, sep, index, plain) if reader == "arrow" else \
         _split_cells(data, sep, index, len(headers)) if reader == "split" else None
     if got is None:
         if reader == "arrow":
@@ -331,10 +335,10 @@ def _split_cells(data: bytes, sep: str, index: int, width: int) -> tuple[list[_C
     return [_factorize(list(values)) for values in zip(*split)], len(split)
 
 
-def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bool]) -> tuple[list[_Cells], int] | None:
-    """The data cells of a big CSV file, read by pyarrow's multi-threaded reader: number columns as
-    text, the others dictionary-encoded (each distinct value is then checked once, nothing is
-    factorized or spread back). None (the careful reader reads it) for a header below the first
+def _arrow_cells(path: Path, head: bytes, sep: str, index: int, plain: list[bool]) -> tuple[list[_Cells], int] | None:
+    """The data cells of a big CSV file, read by pyarrow's multi-threaded reader: number and note
+    columns as text (checked in bulk), the others dictionary-encoded (each distinct value is then
+    checked once, nothing is factorized or spread back). None (the careful reader reads it) for a header below the first
     line or anything pyarrow does not read cleanly: short or long rows, blank lines, quotes, odd bytes."""
     whole = len(head) < HEADER_SEARCH_ROWS * MAX_LINE          # the head is the whole file
     if index != 0 or b'"' in (head if whole else head[:head.find(b"\n")]):
@@ -344,7 +348,7 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bo
         import pyarrow.csv as pacsv
     except ImportError:
         return None
-    names = [str(i) for i in range(len(numeric))]
+    names = [str(i) for i in range(len(plain))]
     dictionary = pa.dictionary(pa.int32(), pa.string())
     try:
         source = pa.BufferReader(head) if whole else pa.memory_map(str(path))
@@ -358,18 +362,17 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, numeric: list[bo
             parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False, double_quote=False,
                                              ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() if number else dictionary for n, number in zip(names, numeric)},
+                column_types={n: pa.string() if text else dictionary for n, text in zip(names, plain)},
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
         table = table.unify_dictionaries()
     except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError, ValueError, OSError):
         return None
     cells = []
-    for name, number in zip(names, numeric):
+    for name, text in zip(names, plain):
         column = table.column(name)
-        if number:
+        if text:
             array = column.combine_chunks()
-            if not whole and array.buffers()[2] is not None and \
-                    (np.frombuffer(array.buffers()[2], dtype=np.uint8) == 34).any():
+            if not whole and _has_byte(_text_buffers(array)[1], 0x22):
                 return None                                  # quoted: the careful reader unquotes
             cells.append(_Cells(array=array))
             continue
@@ -642,7 +645,7 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
         values = []
         for code, (cell, b) in enumerate(zip(cells, blank)):
             text = "" if b else _cell_text(cell)
-            value = text.strip() if col.strip else text
+            value = text.strip() if col.kind == "text" else text
             if _CONTROL_RE.search(value):
                 errors[code] = (f"{echo(value, 80)} contains the control character {bad_character(value)}, "
                                 "which no document can hold")
@@ -677,6 +680,8 @@ def _column_of(col: Column, values: list, blank: list, codes: np.ndarray):
         return np.asarray(values, dtype=np.int64).view("datetime64[D]").astype("datetime64[ns]")[codes]
     if col.kind == "flag":
         return np.asarray(values, dtype=bool)[codes]
+    if col.kind == "note":
+        return pd.array(np.asarray(values, dtype=object)[codes], dtype="str")
     categories = sorted(set(values))
     position = {value: i for i, value in enumerate(categories)}
     remap = np.fromiter((position[v] for v in values), dtype=np.int32, count=len(values))
@@ -694,7 +699,7 @@ def _categories(values: tuple) -> pd.CategoricalDtype:
 def _read_column(col: Column, cells: _Cells, rows: np.ndarray):
     """One column read by its kind: (values per row, blank per row, error message by row position)."""
     if cells.array is not None:
-        return _read_number_array(col, cells.array, rows)
+        return (_read_note_array if col.kind == "note" else _read_number_array)(col, cells.array, rows)
     values, blank, errors = _read_values(col, cells.uniques, _Rows(cells, rows))
     by_position = {}
     if errors:
@@ -702,6 +707,75 @@ def _read_column(col: Column, cells: _Cells, rows: np.ndarray):
             by_position[int(position)] = errors[int(cells.codes[position])]
     blanks = np.asarray(blank, dtype=bool)[cells.codes] if any(blank) else np.zeros(len(cells.codes), dtype=bool)
     return _column_of(col, values, blank, cells.codes), blanks, by_position
+
+
+def _text_buffers(array) -> tuple[np.ndarray, np.ndarray]:
+    """A pyarrow text array's value offsets (count + 1, from 0) and the bytes they point into."""
+    count = len(array)
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=count + 1, offset=array.offset * 4)
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, dtype=np.uint8)
+    data = data[offsets[0]:offsets[-1]] if count else data[:0]
+    return (offsets - offsets[0] if count and offsets[0] else offsets), data
+
+
+# Bytes a note may not hold (the C0 controls but tab, line feed and carriage return, and DEL);
+# U+FFFE and U+FFFF are found by their UTF-8 form.
+_CONTROL_BYTES = np.zeros(256, dtype=bool)
+_CONTROL_BYTES[[*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f]] = True
+_NONCHARACTER = re.compile(b"\xef\xbf[\xbe\xbf]")
+# A value of whitespace only starts with an ASCII space or control, or with the first byte of a
+# Unicode space (U+0085, U+00A0: C2; U+1680: E1; U+2000-U+205F: E2; U+3000: E3).
+_MAY_BE_SPACE = np.zeros(256, dtype=bool)
+_MAY_BE_SPACE[[*range(0x09, 0x0e), *range(0x1c, 0x21), 0xc2, 0xe1, 0xe2, 0xe3]] = True
+
+
+def _has_byte(data: np.ndarray, byte: int) -> bool:
+    """Whether ``byte`` is among ``data`` (a search: no array as big as the column is made, which
+    costs more than the search on a column of tens of megabytes)."""
+    return _BYTE_SEARCH[byte].search(memoryview(data)) is not None
+
+
+_BYTE_SEARCH = {byte: re.compile(re.escape(bytes([byte]))) for byte in (0x22, 0x7f, 0xef)}
+
+
+def _read_note_array(col: Column, array, rows: np.ndarray):
+    """A big file's free-text column (pyarrow text, nearly every value distinct), kept as written
+    as pandas text. Found in bulk from the bytes: values that may hold a control character, may
+    be too long or may be blank but for spaces; only those go through ``_read_values``, with the
+    same rules as any cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    count = len(array)
+    offsets, data = _text_buffers(array)
+    start, end = offsets[:-1], offsets[1:]
+    length = end - start
+    suspect = length > MAX_CELL                          # bytes: a character is one to four
+    if count and length.any():
+        suspect[_MAY_BE_SPACE[data[np.minimum(start, len(data) - 1)]] & (length > 0)] = True
+        # the everyday column has no byte below a space, no DEL and no EF: three quick passes
+        odd = np.flatnonzero(_CONTROL_BYTES[data]) if data.min() < 0x20 or _has_byte(data, 0x7f) else ()
+        found = [m.start() for m in _NONCHARACTER.finditer(memoryview(data))] if _has_byte(data, 0xef) else []
+        for positions in (odd, np.asarray(found, dtype=np.int64)):
+            if len(positions):
+                suspect[np.searchsorted(offsets, positions, side="right") - 1] = True
+    blank = length == 0
+    errors: dict[int, str] = {}
+    slow = np.flatnonzero(suspect)
+    if len(slow):
+        cells = _factorize(array.take(pa.array(slow)).to_pylist())
+        found_values, blanks, wrong = _read_values(col, cells.uniques, _Rows(cells, rows, slow))
+        blank[slow] = np.asarray(blanks, dtype=bool)[cells.codes]
+        if wrong:
+            for position in np.flatnonzero(np.isin(cells.codes, list(wrong))):
+                errors[int(slow[position])] = wrong[int(cells.codes[position])]
+        changed = slow[blank[slow]]                      # blank but for spaces: empty, as elsewhere
+        if len(changed):
+            mask = np.zeros(count, dtype=bool)
+            mask[changed] = True
+            array = pc.if_else(pa.array(mask), pa.scalar("", pa.string()), array)
+    return pd.array(array, dtype="str"), blank, errors
 
 
 def _read_number_array(col: Column, array, rows: np.ndarray):
@@ -712,28 +786,29 @@ def _read_number_array(col: Column, array, rows: np.ndarray):
     import pyarrow.compute as pc
 
     count = len(array)
-    buffers = array.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=count + 1, offset=array.offset * 4)
-    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, dtype=np.uint8)
-    data = data[:offsets[-1]] if count else data[:0]
+    offsets, data = _text_buffers(array)
     start, end = offsets[:-1], offsets[1:]
     length = end - start
     padded = np.concatenate([data, np.zeros(4, dtype=np.uint8)])   # end-2/-3 of short values read 0
-    minus = (length > 0) & (padded[np.minimum(start, len(data))] == 45)
+    minus = (length > 0) & (padded[start] == 45)
     comma2 = (length >= 3 + minus) & (padded[end - 2] == 44)
     comma3 = (length >= 4 + minus) & (padded[end - 3] == 44)
     plain = (length > minus) & (length <= 17) & ~(comma2 & comma3)
-    allowed = (data - 48) <= 9                                     # digits, and where a value has them,
-    allowed[start[minus]] = True                                   # the leading minus
-    allowed[(end - 2)[comma2]] = True                              # and the decimal comma
-    allowed[(end - 3)[comma3]] = True
-    odd = np.flatnonzero(~allowed)
-    if len(odd):
-        plain[np.searchsorted(offsets, odd, side="right") - 1] = False
     comma = comma2 | comma3
-    values = np.full(count, np.nan)
+    digit = (data - 48) <= 9
+    # A plain value's bytes are digits but for its leading minus and its decimal comma. When the
+    # column has no other bytes than digits and those, every value of plain shape is plain.
+    if not (plain.all() and len(data) - np.count_nonzero(digit) == np.count_nonzero(minus) + np.count_nonzero(comma)):
+        digit[start[minus]] = True
+        digit[(end - 2)[comma2]] = True
+        digit[(end - 3)[comma3]] = True
+        odd = np.flatnonzero(~digit)
+        if len(odd):
+            plain[np.searchsorted(offsets, odd, side="right") - 1] = False
     if plain.any():
-        dotted = np.where(data == 44, np.uint8(46), data)
+        dotted = data.copy()                                       # 1234,5 -> 1234.5 for the cast
+        dotted[(end - 2)[comma2 & plain]] = 46
+        dotted[(end - 3)[comma3 & plain]] = 46
         text = pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(dotted))
         converted = pc.cast(text if plain.all() else text.filter(pa.array(plain)),
                             pa.float64()).to_numpy(zero_copy_only=False)
@@ -741,12 +816,18 @@ def _read_number_array(col: Column, array, rows: np.ndarray):
         if big.any():                                   # over the ceiling: the full rules say why
             plain[np.flatnonzero(plain)[big]] = False
             converted = converted[~big]
-        values[plain] = converted
+        if plain.all():
+            values = converted if converted.flags.writeable else converted.copy()
+        else:
+            values = np.full(count, np.nan)
+            values[plain] = converted
+    else:
+        values = np.full(count, np.nan)
     seed = None
-    hits = np.flatnonzero(plain & comma)
-    if len(hits):
-        seed = (int(rows[hits[0]]), array[int(hits[0])].as_py())
-    slow = np.flatnonzero(~plain)
+    first = int(np.argmax(plain & comma)) if count else 0
+    if count and plain[first] and comma[first]:
+        seed = (int(rows[first]), array[first].as_py())
+    slow = np.flatnonzero(~plain) if not plain.all() else ()
     blank = np.zeros(count, dtype=bool)
     errors = {}
     if len(slow):
