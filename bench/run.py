@@ -53,7 +53,7 @@ def make_data(folder: Path, councils: int, per_council: int, milestones: int, ro
     import pandas as pd
     import yaml
 
-    stamp = folder / f"size-{councils}x{per_council}x{milestones}x{rows}"
+    stamp = folder / f"size-{councils}x{per_council}x{milestones}x{rows}-v2"   # v2: distinct descriptions
     config = folder / "config"
     if stamp.exists():
         return config
@@ -62,6 +62,9 @@ def make_data(folder: Path, councils: int, per_council: int, milestones: int, ro
     (config / "projects").mkdir(parents=True)
     rng = np.random.default_rng(seed)
     cats = ["Prosjektledelse", "Innkjøp og lisenser", "Kompetanse og samlinger"]
+    suppliers = ["Vest Rådgivning AS", "Haugaland Kraft", "Kommunenes Hus", "Øvre Data AS", "Reisebyrå Nord",
+                 "Kurs og Konferanse AS", "Lisens Norge", "Ålgård Trykk"]
+    invoice = iter(range(100_000, 10_000_000))
     days = pd.date_range("2024-01-01", "2025-12-31", freq="D")
     for c in range(councils):
         cid = f"rad-{c:03d}"
@@ -111,7 +114,9 @@ def make_data(folder: Path, councils: int, per_council: int, milestones: int, ro
             picked = days[rng.integers(0, len(days), rows)]
             ledger = pd.DataFrame({
                 "Dato": picked.strftime("%d.%m.%Y"), "År": picked.year,
-                "Kategori": np.array(cats)[rng.integers(0, len(cats), rows)], "Beskrivelse": "Faktura",
+                "Kategori": np.array(cats)[rng.integers(0, len(cats), rows)],
+                # as in an accounting export: nearly every line's text differs
+                "Beskrivelse": [f"Faktura {next(invoice)} {suppliers[k]}" for k in rng.integers(0, len(suppliers), rows)],
                 "Beløp": np.char.replace(np.round(rng.uniform(100, 1200, rows), 2).astype(str), ".", ","),
                 "Finansieringskilde": np.where(rng.random(rows) < 0.5, "sf", "Kommunene"), "Kreditnota": ""})
             ledger.to_csv(data / "regnskap.csv", sep=";", index=False)

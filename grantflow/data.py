@@ -338,54 +338,87 @@ def _split_cells(data: bytes, sep: str, index: int, width: int) -> tuple[list[_C
 def _arrow_cells(path: Path, head: bytes, sep: str, index: int, plain: list[bool]) -> tuple[list[_Cells], int] | None:
     """The data cells of a big CSV file, read by pyarrow's multi-threaded reader: number and note
     columns as text (checked in bulk), the others dictionary-encoded (each distinct value is then
-    checked once, nothing is factorized or spread back). None (the careful reader reads it) for a header below the first
-    line or anything pyarrow does not read cleanly: short or long rows, blank lines, quotes, odd bytes."""
+    checked once, nothing is factorized or spread back). Quoted cells (an export that quotes every
+    field, or a text with the separator in it) are unquoted as pandas does. None (the careful reader
+    reads it) for a header below the first line or anything pyarrow does not read as one row per
+    line: short or long rows, blank lines, a quoted cell over several lines, a quote kept in a value,
+    odd bytes."""
     whole = len(head) < HEADER_SEARCH_ROWS * MAX_LINE          # the head is the whole file
-    if index != 0 or b'"' in (head if whole else head[:head.find(b"\n")]):
+    if index != 0:
         return None
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
     except ImportError:
         return None
+    # Unquoted first (the quicker read) unless a quote is in sight; a quote found in the values
+    # further down, or a row the unquoted read cannot split, means reading again, unquoting.
+    for quoted in ((True,) if b'"' in head else (False,) if whole else (False, True)):
+        try:
+            table = _arrow_table(pa, pacsv, path, head, whole, sep, plain, quoted)
+        except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError, ValueError, OSError):
+            continue
+        cells = _arrow_columns(table, plain)
+        if cells is None:
+            if quoted:
+                return None                 # a quote kept in a value ("" or a stray one): the careful reader
+            continue
+        if quoted and table.num_rows != _line_count(path, head, whole) - 1:
+            return None                     # a quoted cell over several lines: the careful reader numbers rows
+        if table.num_rows and all(_has_empty(c) for c in cells):
+            return None       # perhaps a blank line (a row of empty cells here): the careful reader numbers it
+        return cells, table.num_rows
+    return None
+
+
+def _arrow_table(pa, pacsv, path: Path, head: bytes, whole: bool, sep: str, plain: list[bool], quoted: bool):
     names = [str(i) for i in range(len(plain))]
     dictionary = pa.dictionary(pa.int32(), pa.string())
-    try:
-        source = pa.BufferReader(head) if whole else pa.memory_map(str(path))
-        size = source.size()
-        if head.startswith(b"\xef\xbb\xbf"):
-            source.seek(3)
-        table = pacsv.read_csv(
-            source, read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22,
-                                                   use_threads=size > 1 << 22),
-            # A blank line stays a row (of empty cells): found below without a second scan of the file.
-            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False, double_quote=False,
-                                             ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() if text else dictionary for n, text in zip(names, plain)},
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
-        table = table.unify_dictionaries()
-    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError, ValueError, OSError):
-        return None
+    source = pa.BufferReader(head) if whole else pa.memory_map(str(path))
+    size = source.size()
+    if head.startswith(b"\xef\xbb\xbf"):
+        source.seek(3)
+    table = pacsv.read_csv(
+        source, read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22,
+                                               use_threads=size > 1 << 22),
+        # A blank line stays a row (of empty cells): found without a second scan of the file.
+        parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"' if quoted else False, double_quote=quoted,
+                                         newlines_in_values=False, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() if text else dictionary for n, text in zip(names, plain)},
+            strings_can_be_null=False, quoted_strings_can_be_null=False))
+    return table.unify_dictionaries()
+
+
+def _arrow_columns(table, plain: list[bool]) -> list[_Cells] | None:
+    """Each column's cells; None if a value holds a quote character."""
     cells = []
-    for name, text in zip(names, plain):
+    for name, text in zip(table.column_names, plain):
         column = table.column(name)
         if text:
             array = column.combine_chunks()
-            if not whole and _has_byte(_text_buffers(array)[1], 0x22):
-                return None                                  # quoted: the careful reader unquotes
+            if _has_byte(_text_buffers(array)[1], 0x22):
+                return None
             cells.append(_Cells(array=array))
             continue
         chunks = [c for c in column.chunks if len(c)]
         codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]) if chunks else \
             np.zeros(0, dtype=np.int32)
         uniques = chunks[0].dictionary.to_pylist() if chunks else []
-        if not whole and '"' in "".join(uniques):
-            return None                                      # quoted: the careful reader unquotes
+        if '"' in "".join(uniques):
+            return None
         cells.append(_Cells(uniques, codes))
-    if table.num_rows and all(_has_empty(c) for c in cells):
-        return None           # perhaps a blank line (a row of empty cells here): the careful reader numbers it
-    return cells, table.num_rows
+    return cells
+
+
+def _line_count(path: Path, head: bytes, whole: bool) -> int:
+    """The file's lines (a last line without a line break counts)."""
+    count, last = 0, b""
+    with (io.BytesIO(head) if whole else open(path, "rb")) as handle:
+        while block := handle.read(1 << 22):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last not in (b"", b"\n"))
 
 
 def _has_empty(cells: _Cells) -> bool:

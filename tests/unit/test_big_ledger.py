@@ -145,3 +145,48 @@ def test_every_unicode_space_starts_with_a_byte_the_bulk_note_check_looks_at():
     for ch in spaces:
         assert not ch.strip()
         assert data._MAY_BE_SPACE[ch.encode("utf-8")[0]], f"U+{ord(ch):04X}"
+
+
+def _arrow_reads(path) -> bool:
+    """Whether pyarrow's reader took the file (rather than handing it to the careful reader)."""
+    head = path.read_bytes()[:data.HEADER_SEARCH_ROWS * data.MAX_LINE]
+    plain = [c.kind in ("number", "note") for c in data.LEDGER_COLUMNS]
+    return data._arrow_cells(path, head, ";", 0, plain) is not None
+
+
+def test_an_export_that_quotes_every_field_is_read_by_pyarrow_alike(tmp_path, monkeypatch):
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(ledger(30_000, 5, False)), delimiter=";"))
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+    path = tmp_path / "quoted.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    assert path.read_bytes().startswith(b'"Dato";"')
+    assert _arrow_reads(path)
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert "350.000" in "\n".join(str(f) for f in tables["arrow"].findings)
+
+
+@pytest.mark.parametrize("cell,arrow", [
+    ('"Faktura; del 2"', True),              # the separator inside quotes, deep in the file
+    ('"Faktura ""Vår ref"" 12"', False),     # a doubled quote stays in the value: the careful reader
+    ('Faktura "Vår ref"', False),            # a stray quote inside a cell, kept as written
+    ('"Faktura\nandre linje"', False),       # a quoted cell over two lines
+    ('"uavsluttet', False),                  # an unterminated quote: one error, the same one
+])
+def test_a_quote_deep_in_a_big_file_reads_alike(tmp_path, monkeypatch, cell, arrow):
+    lines = ledger(30_000, 6, True).splitlines()
+    parts = lines[25_000].split(";")
+    parts[3] = cell
+    lines[25_000] = ";".join(parts)
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > data.HEADER_SEARCH_ROWS * data.MAX_LINE       # beyond the head read first
+    assert _arrow_reads(path) is arrow
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    if arrow:
+        assert (tables["arrow"].frame["Beskrivelse"] == "Faktura; del 2").sum() == 1
