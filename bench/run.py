@@ -230,6 +230,7 @@ def measure_ingestion(config: Path, n: int, rounds: int = 5) -> dict:
 
     keys = ["Prosjekt", "År", "Kategori"]
     shared = config.parent / "shared-ledger.csv"
+    quoted = quoted_copy(shared)
     register = open_register(config)
     files = [register.data_path(register.projects[p].data.ledger) for p in sorted(register.projects)[:n]]
     out = {}
@@ -239,14 +240,15 @@ def measure_ingestion(config: Path, n: int, rounds: int = 5) -> dict:
                                convert_options=pacsv.ConvertOptions(decimal_point=","))
         return table.group_by(by).aggregate([("Beløp", "sum")])
 
-    for label in ("shared", "files"):
-        if label == "shared":
+    for label in ("shared", "quoted", "files"):
+        if label != "files":
+            export = shared if label == "shared" else quoted
             funcs = {
-                "bare": lambda: pd.read_csv(shared, sep=";", decimal=",").groupby(keys)["Beløp"].sum(),
-                "pandas_arrow": lambda: pd.read_csv(shared, sep=";", decimal=",", engine="pyarrow")
+                "bare": lambda: pd.read_csv(export, sep=";", decimal=",").groupby(keys)["Beløp"].sum(),
+                "pandas_arrow": lambda: pd.read_csv(export, sep=";", decimal=",", engine="pyarrow")
                 .groupby(keys)["Beløp"].sum(),
-                "arrow": lambda: arrow(shared, keys),
-                "ours": lambda: read_ledger(shared).frame.groupby(keys)["Beløp"].sum()}
+                "arrow": lambda: arrow(export, keys),
+                "ours": lambda: read_ledger(export).frame.groupby(keys)["Beløp"].sum()}
         else:
             funcs = {
                 "bare": lambda: pd.concat([pd.read_csv(f, sep=";", decimal=",").groupby(keys[1:])["Beløp"].sum()
@@ -257,11 +259,25 @@ def measure_ingestion(config: Path, n: int, rounds: int = 5) -> dict:
                 "ours": lambda: pd.concat([read_ledger(f).frame.groupby(keys[1:])["Beløp"].sum() for f in files])}
         bare, ours = funcs["bare"](), funcs["ours"]()
         medians = interleaved(funcs, rounds if label == "shared" else max(rounds // 2, 1))
-        rows = sum(1 for _ in open(shared, encoding="utf-8")) - 1 if label == "shared" else \
+        rows = sum(1 for _ in open(export, encoding="utf-8")) - 1 if label != "files" else \
             sum(sum(1 for _ in open(f, encoding="utf-8")) - 1 for f in files)
-        out[label] = {"rows": rows, "files": 1 if label == "shared" else len(files), "groups": len(bare),
+        out[label] = {"rows": rows, "files": 1 if label != "files" else len(files), "groups": len(bare),
                       **medians, "same_sums": bool(abs(float(ours.sum()) - float(bare.sum())) < 1.0)}
     return out
+
+
+def quoted_copy(shared: Path) -> Path:
+    """The shared export as some accounting systems write it: every field in quotes, CRLF."""
+    import csv
+
+    quoted = shared.with_name("shared-ledger-quoted.csv")
+    if not quoted.exists() or quoted.stat().st_mtime < shared.stat().st_mtime:
+        with open(shared, encoding="utf-8", newline="") as src, \
+                open(quoted.with_suffix(".tmp"), "w", encoding="utf-8", newline="") as dst:
+            csv.writer(dst, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(
+                csv.reader(src, delimiter=";"))
+        quoted.with_suffix(".tmp").replace(quoted)
+    return quoted
 
 
 def interleaved(funcs: dict, rounds: int) -> dict:
@@ -761,7 +777,8 @@ def main() -> None:
               f"bare loop {f_big['peak_mb'] / f_small['peak_mb']:.2f}x  (target <= 1.5)")
 
     ingest = figures["ingestion"] = run_child("ingestion", config, 500) if "ingestion" in parts else {}
-    for label, text in (("shared", "one shared export"), ("files", "per-project files")) if ingest else ():
+    for label, text in (("shared", "one shared export"), ("quoted", "the same export, every field quoted"),
+                        ("files", "per-project files")) if ingest else ():
         r = ingest[label]
         print(f"\ningestion, {text}: {r['rows']:,} ledger rows in {r['files']} file(s) -> {r['groups']} sums "
               f"(medians): bare pandas {r['bare']:.2f} s, pandas+pyarrow parser {r['pandas_arrow']:.2f} s, "
