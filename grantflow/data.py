@@ -363,8 +363,14 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, plain: list[bool
             if quoted:
                 return None                 # a quote kept in a value ("" or a stray one): the careful reader
             continue
-        if quoted and table.num_rows != _line_count(path, head, whole) - 1:
-            return None                     # a quoted cell over several lines: the careful reader numbers rows
+        if quoted:
+            lines, quotes = _line_count(path, head, whole)
+            header = head[:head.find(b"\n")] if b"\n" in head else head
+            if table.num_rows != lines - 1:
+                return None                 # a quoted cell over several lines: the careful reader numbers rows
+            if (quotes - header.count(b'"')) % 2:
+                return None                 # a quote left open on the last line: pyarrow reads it to the end
+                                            # of the file, the careful reader refuses it
         if table.num_rows and all(_has_empty(c) for c in cells):
             return None       # perhaps a blank line (a row of empty cells here): the careful reader numbers it
         return cells, table.num_rows
@@ -411,14 +417,17 @@ def _arrow_columns(table, plain: list[bool]) -> list[_Cells] | None:
     return cells
 
 
-def _line_count(path: Path, head: bytes, whole: bool) -> int:
-    """The file's lines (a last line without a line break counts)."""
-    count, last = 0, b""
+def _line_count(path: Path, head: bytes, whole: bool) -> tuple[int, int]:
+    """The file's lines (a last line without a line break counts) and its quote characters. In a file
+    pyarrow read quoted with one row per line and no quote kept in a value, every quoted cell has
+    two quotes; an odd count is a quote left open on the last line."""
+    count, quotes, last = 0, 0, b""
     with (io.BytesIO(head) if whole else open(path, "rb")) as handle:
         while block := handle.read(1 << 22):
             count += block.count(b"\n")
+            quotes += block.count(b'"')
             last = block[-1:]
-    return count + (last not in (b"", b"\n"))
+    return count + (last not in (b"", b"\n")), quotes
 
 
 def _has_empty(cells: _Cells) -> bool:

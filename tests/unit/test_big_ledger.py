@@ -190,3 +190,20 @@ def test_a_quote_deep_in_a_big_file_reads_alike(tmp_path, monkeypatch, cell, arr
     assert_same(tables)
     if arrow:
         assert (tables["arrow"].frame["Beskrivelse"] == "Faktura; del 2").sum() == 1
+
+
+@pytest.mark.parametrize("rows", [2_000, 30_000])          # the whole file in the head; beyond it
+@pytest.mark.parametrize("newline,end", [("\n", "\n"), ("\r\n", "\r\n"), ("\n", "")])
+def test_an_unterminated_quote_in_the_last_row_is_one_error_in_every_reader(tmp_path, monkeypatch, rows, newline, end):
+    """pyarrow reads a quote left open on the last line to the end of the file (one row per line, so
+    the line count agrees); pandas refuses it. Every reader must refuse it alike, not keep 'p-1\\n'."""
+    lines = ledger(rows, 7, True).splitlines()
+    parts = lines[-1].split(";")
+    parts[-1] = '"' + parts[-1]                              # Prosjekt, the last field: no column lost
+    lines[-1] = ";".join(parts)
+    path = tmp_path / "ledger.csv"
+    path.write_bytes((newline.join(lines) + end).encode("utf-8"))
+    assert path.stat().st_size >= data.ARROW_MIN_BYTES
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert isinstance(tables["arrow"], str) and "EOF inside string" in tables["arrow"]
