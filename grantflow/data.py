@@ -267,6 +267,11 @@ def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> p
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
         match = re.search(r"line (\d+)", detail)
         line = index + int(match.group(1)) if match else None
+        eof = re.search(r"EOF inside string starting at row (\d+)", detail)
+        if eof:                             # pandas counts that row from 0 (the header, titles, blank lines)
+            line = int(eof.group(1)) + 1
+            raise UserError(f'row {line} opens a quote (") that is never closed, so the rest of the file '
+                            "would be one cell; close the quote or remove it", file=shown, line=line) from None
         fields = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", detail)
         if fields:
             raise UserError(f"row {line} has {fields.group(2)} fields but the header row has {fields.group(1)} "

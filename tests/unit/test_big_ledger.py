@@ -206,4 +206,19 @@ def test_an_unterminated_quote_in_the_last_row_is_one_error_in_every_reader(tmp_
     assert path.stat().st_size >= data.ARROW_MIN_BYTES
     tables = read_all(path, monkeypatch)
     assert_same(tables)
-    assert isinstance(tables["arrow"], str) and "EOF inside string" in tables["arrow"]
+    assert isinstance(tables["arrow"], str) and f"ledger.csv:{len(lines)}: row {len(lines)} opens a quote" in tables["arrow"]
+
+
+@pytest.mark.parametrize("text,row", [
+    ('Dato;Beløp;Kategori\n01.01.2024;5;a\n01.01.2024;5;"b;c\n01.01.2024;5;c\n', 3),
+    ('Tittel\nDato;Beløp;Kategori\r\n01.01.2024;5;a\r\n\r\n01.01.2024;5;"b\r\n', 5),    # a title, a blank line
+    ('Dato;Beløp;Kategori\n01.01.2024;5;"a\nb"\n01.01.2024;5;"b\n', 3),          # after a cell over two lines
+])
+def test_an_unterminated_quote_names_its_spreadsheet_row(tmp_path, monkeypatch, text, row):
+    """pandas says 'EOF inside string starting at row N' counting from 0: the message names the
+    spreadsheet's row (as every other message does) and says what is wrong in the user's words."""
+    path = tmp_path / "ledger.csv"
+    path.write_text(text, encoding="utf-8")
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert f"ledger.csv:{row}: row {row} opens a quote" in tables["pandas"], tables["pandas"]
