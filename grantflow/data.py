@@ -266,7 +266,7 @@ def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> p
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
         match = re.search(r"line (\d+)", detail)
-        line = index + int(match.group(1)) if match else None
+        line = int(match.group(1)) if match else None      # pandas counts from the top of the file
         eof = re.search(r"EOF inside string starting at row (\d+)", detail)
         if eof:                             # pandas counts that row from 0 (the header, titles, blank lines)
             line = int(eof.group(1)) + 1

@@ -222,3 +222,18 @@ def test_an_unterminated_quote_names_its_spreadsheet_row(tmp_path, monkeypatch, 
     tables = read_all(path, monkeypatch)
     assert_same(tables)
     assert f"ledger.csv:{row}: row {row} opens a quote" in tables["pandas"], tables["pandas"]
+
+
+@pytest.mark.parametrize("text,row", [
+    ("Tittel\nDato;Beløp;Kategori\n01.01.2024;5;a\n01.01.2024;5;b;x;y\n", 4),
+    ("Tittel\n\nUndertittel\nDato;Beløp;Kategori\n01.01.2024;5;a\n\n01.01.2024;5;b;x;y\n", 7),
+    ('Dato;Beløp;Kategori\n01.01.2024;5;"a\nb"\n01.01.2024;5;b;x;y\n', 3),
+])
+def test_a_long_row_below_title_rows_is_named_by_its_spreadsheet_row(tmp_path, monkeypatch, text, row):
+    """pandas' 'Expected 3 fields in line N' counts from the top of the file (title rows included):
+    N is the spreadsheet row, with nothing added for the rows above the header."""
+    path = tmp_path / "ledger.csv"
+    path.write_text(text, encoding="utf-8")
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert f"ledger.csv:{row}: row {row} has 5 fields" in tables["pandas"], tables["pandas"]
