@@ -312,7 +312,7 @@ def _record_rows(data: bytes, sep: str, index: int, count: int) -> np.ndarray | 
     return np.asarray(rows, dtype=np.int64) if len(rows) == count else None
 
 
-_BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n")
+_BLANK_LINE = re.compile(rb"(?:\n|\r(?!\n))[ \t]*[\r\n]")   # after LF, CRLF or a lone CR (Mac CSV)
 ARROW_MIN_BYTES = 1 << 16   # from this size on pyarrow's reader is quicker than splitting lines in Python
 CSV_READER: str | None = None   # "arrow", "split" or "pandas" forces one reader (tests); None: by size
 _ODD_BREAKS = re.compile("[\"\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")

@@ -237,3 +237,19 @@ def test_a_long_row_below_title_rows_is_named_by_its_spreadsheet_row(tmp_path, m
     tables = read_all(path, monkeypatch)
     assert_same(tables)
     assert f"ledger.csv:{row}: row {row} has 5 fields" in tables["pandas"], tables["pandas"]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])       # "\r": Excel's 'CSV (Macintosh)'
+@pytest.mark.parametrize("rows", [3, 2_000])
+def test_a_blank_line_counts_as_a_row_whatever_the_line_break(tmp_path, monkeypatch, newline, rows):
+    lines = ledger(rows, 8, True).splitlines()
+    lines.insert(2, "")                                      # a blank spreadsheet row 3
+    parts = lines[-1].split(";")
+    parts[4] = "abc"
+    lines[-1] = ";".join(parts)
+    path = tmp_path / "ledger.csv"
+    path.write_bytes((newline.join(lines) + newline).encode("utf-8"))
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert [f.line for f in tables["arrow"].findings] == [len(lines)]
+    assert list(tables["arrow"].frame["_row"][:2]) == [2, 4]
