@@ -369,7 +369,7 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, plain: list[bool
                 return None                 # a quote kept in a value ("" or a stray one): the careful reader
             continue
         if quoted:
-            lines, quotes = _line_count(path, head, whole)
+            lines, quotes = _lines_and_quotes(path, head, whole)
             header = head[:head.find(b"\n")] if b"\n" in head else head
             if table.num_rows != lines - 1:
                 return None                 # a quoted cell over several lines: the careful reader numbers rows
@@ -422,7 +422,7 @@ def _arrow_columns(table, plain: list[bool]) -> list[_Cells] | None:
     return cells
 
 
-def _line_count(path: Path, head: bytes, whole: bool) -> tuple[int, int]:
+def _lines_and_quotes(path: Path, head: bytes, whole: bool) -> tuple[int, int]:
     """The file's lines (a last line without a line break counts) and its quote characters. In a file
     pyarrow read quoted with one row per line and no quote kept in a value, every quoted cell has
     two quotes; an odd count is a quote left open on the last line."""
