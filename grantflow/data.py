@@ -11,6 +11,7 @@ spreadsheet) and column; a file that cannot be read as a table raises one UserEr
 
 from __future__ import annotations
 
+import codecs
 import collections
 import csv
 import functools
@@ -182,13 +183,14 @@ def _sniff_bytes(path: Path, shown: str, check: bool = True) -> bytes:
             if found < 0:
                 break
             end = found
-        _check_utf8(data[:end] if end >= 0 else data[:-3], shown)   # never a character cut in two
+        # no LF (lone CR line breaks): the head as read, but for a character cut in two at its end
+        _check_utf8(data[:end] if end >= 0 else data, shown, cut=end < 0)
     return data
 
 
-def _check_utf8(data: bytes, shown: str) -> None:
+def _check_utf8(data: bytes, shown: str, cut: bool = False) -> None:
     try:
-        data.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=not cut)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         byte = data[exc.start:exc.start + 1]

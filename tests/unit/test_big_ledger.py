@@ -253,3 +253,45 @@ def test_a_blank_line_counts_as_a_row_whatever_the_line_break(tmp_path, monkeypa
     assert_same(tables)
     assert [f.line for f in tables["arrow"].findings] == [len(lines)]
     assert list(tables["arrow"].frame["_row"][:2]) == [2, 4]
+
+
+QUOTED_CELL = st.one_of(st.sampled_from(sum(CELLS.values(), [])),
+                        st.text(st.sampled_from('"";;\r\n a,1æ\u00a0\t'), max_size=8),
+                        st.text(st.sampled_from('a;\n"\u3000'), max_size=6).map(lambda t: '"' + t.replace('"', '""') + '"'))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(*[QUOTED_CELL] * 7), min_size=0, max_size=8),
+       newline=st.sampled_from(["\n", "\r\n", "\r"]), end=st.booleans())
+def test_any_quotes_and_line_breaks_read_alike_by_every_reader(tmp_path, monkeypatch, rows, newline, end):
+    """Quotes, separators and line breaks anywhere: pyarrow's quoted read (forced here on a small
+    file), the split and the careful reader give the same rows or the same one error."""
+    lines = [HEADER] + [";".join([d, y, k, t, b, "sf", c, p]) for d, y, k, t, b, c, p in rows]   # p: the last field
+    path = tmp_path / "ledger.csv"
+    path.write_bytes((newline.join(lines) + (newline if end else "")).encode("utf-8"))
+    assert_same(read_all(path, monkeypatch))
+
+
+@pytest.mark.parametrize("rows", [2_000, 30_000])          # the whole file in the head; beyond it
+def test_a_mac_csv_ending_in_a_letter_of_two_bytes_is_utf8(tmp_path, monkeypatch, rows):
+    """Lone CR line breaks (Excel's 'CSV (Macintosh)') leave no LF to cut the head at: the head is
+    checked as UTF-8 without cutting a character in two ('før' ends in C3 B8 72)."""
+    lines = ledger(rows, 9, True).splitlines()
+    lines = [line.replace("Prosjektledelse", "Prosjektledelse før") for line in lines]
+    parts = lines[-1].split(";")
+    parts[-1] = "før"
+    lines[-1] = ";".join(parts)
+    raw = ("\r".join(lines) + "\r").encode("utf-8")
+    head = data.HEADER_SEARCH_ROWS * data.MAX_LINE
+    if len(raw) > head:                    # an ø just before the end of the head read first
+        pad = head - 4 - raw.rfind(b"\xc3", 0, head - 3)
+        first = lines[1].split(";")
+        first[3] += "x" * pad
+        lines[1] = ";".join(first)
+        raw = ("\r".join(lines) + "\r").encode("utf-8")
+        assert raw[head - 4:head - 2] == "ø".encode()
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(raw)
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert not isinstance(tables["arrow"], str), tables["arrow"]
