@@ -188,11 +188,14 @@ def _sniff_bytes(path: Path, shown: str, check: bool = True) -> bytes:
     return data
 
 
+_LINE_BREAK = re.compile(rb"\r\n?|\n")       # LF, CRLF or a lone CR (Excel's 'CSV (Macintosh)')
+
+
 def _check_utf8(data: bytes, shown: str, cut: bool = False) -> None:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(data, final=not cut)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = len(_LINE_BREAK.findall(data, 0, exc.start)) + 1
         byte = data[exc.start:exc.start + 1]
         guess = byte.decode("cp1252", errors="replace")
         raise UserError(f"not UTF-8 text (byte 0x{byte.hex()} at line {line}, which would be {guess!r} in a "

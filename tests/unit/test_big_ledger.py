@@ -295,3 +295,16 @@ def test_a_mac_csv_ending_in_a_letter_of_two_bytes_is_utf8(tmp_path, monkeypatch
     tables = read_all(path, monkeypatch)
     assert_same(tables)
     assert not isinstance(tables["arrow"], str), tables["arrow"]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("rows", [10, 2_000])
+def test_a_byte_that_is_not_utf8_is_named_by_its_row_whatever_the_line_break(tmp_path, monkeypatch, newline, rows):
+    lines = ledger(rows, 10, True).splitlines()
+    raw = newline.join(lines).encode("utf-8").replace(lines[5].encode(), lines[5].encode() + b"\xe6", 1) + \
+        newline.encode()
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(raw)
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert "ledger.csv:6: not UTF-8 text (byte 0xe6 at line 6" in tables["arrow"], tables["arrow"]
