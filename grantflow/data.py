@@ -12,6 +12,7 @@ spreadsheet) and column; a file that cannot be read as a table raises one UserEr
 
 from __future__ import annotations
 
+import codecs
 import collections
 import csv
 import functools
@@ -183,15 +184,19 @@ def _sniff_bytes(path: Path, shown: str, check: bool = True) -> bytes:
             if found < 0:
                 break
             end = found
-        _check_utf8(data[:end] if end >= 0 else data[:-3], shown)   # never a character cut in two
+        # no LF (lone CR line breaks): the head as read, but for a character cut in two at its end
+        _check_utf8(data[:end] if end >= 0 else data, shown, cut=end < 0)
     return data
 
 
-def _check_utf8(data: bytes, shown: str) -> None:
+_LINE_BREAK = re.compile(rb"\r\n?|\n")       # LF, CRLF or a lone CR (Excel's 'CSV (Macintosh)')
+
+
+def _check_utf8(data: bytes, shown: str, cut: bool = False) -> None:
     try:
-        data.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=not cut)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = len(_LINE_BREAK.findall(data, 0, exc.start)) + 1
         byte = data[exc.start:exc.start + 1]
         guess = byte.decode("cp1252", errors="replace")
         raise UserError(f"not UTF-8 text (byte 0x{byte.hex()} at line {line}, which would be {guess!r} in a "
@@ -267,7 +272,12 @@ def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> p
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
         match = re.search(r"line (\d+)", detail)
-        line = index + int(match.group(1)) if match else None
+        line = int(match.group(1)) if match else None      # pandas counts from the top of the file
+        eof = re.search(r"EOF inside string starting at row (\d+)", detail)
+        if eof:                             # pandas counts that row from 0 (the header, titles, blank lines)
+            line = int(eof.group(1)) + 1
+            raise UserError(f'row {line} opens a quote (") that is never closed, so the rest of the file '
+                            "would be one cell; close the quote or remove it", file=shown, line=line) from None
         fields = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", detail)
         if fields:
             raise UserError(f"row {line} has {fields.group(2)} fields but the header row has {fields.group(1)} "
@@ -308,7 +318,7 @@ def _record_rows(data: bytes, sep: str, index: int, count: int) -> np.ndarray | 
     return np.asarray(rows, dtype=np.int64) if len(rows) == count else None
 
 
-_BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n")
+_BLANK_LINE = re.compile(rb"(?:\n|\r(?!\n))[ \t]*[\r\n]")   # after LF, CRLF or a lone CR (Mac CSV)
 ARROW_MIN_BYTES = 1 << 16   # from this size on pyarrow's reader is quicker than splitting lines in Python
 CSV_READER: str | None = None   # "arrow", "split" or "pandas" forces one reader (tests); None: by size
 _ODD_BREAKS = re.compile("[\"\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -364,8 +374,14 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, plain: list[bool
             if quoted:
                 return None                 # a quote kept in a value ("" or a stray one): the careful reader
             continue
-        if quoted and table.num_rows != _line_count(path, head, whole) - 1:
-            return None                     # a quoted cell over several lines: the careful reader numbers rows
+        if quoted:
+            lines, quotes = _lines_and_quotes(path, head, whole)
+            header = head[:head.find(b"\n")] if b"\n" in head else head
+            if table.num_rows != lines - 1:
+                return None                 # a quoted cell over several lines: the careful reader numbers rows
+            if (quotes - header.count(b'"')) % 2:
+                return None                 # a quote left open on the last line: pyarrow reads it to the end
+                                            # of the file, the careful reader refuses it
         if table.num_rows and all(_has_empty(c) for c in cells):
             return None       # perhaps a blank line (a row of empty cells here): the careful reader numbers it
         return cells, table.num_rows
@@ -412,14 +428,17 @@ def _arrow_columns(table, plain: list[bool]) -> list[_Cells] | None:
     return cells
 
 
-def _line_count(path: Path, head: bytes, whole: bool) -> int:
-    """The file's lines (a last line without a line break counts)."""
-    count, last = 0, b""
+def _lines_and_quotes(path: Path, head: bytes, whole: bool) -> tuple[int, int]:
+    """The file's lines (a last line without a line break counts) and its quote characters. In a file
+    pyarrow read quoted with one row per line and no quote kept in a value, every quoted cell has
+    two quotes; an odd count is a quote left open on the last line."""
+    count, quotes, last = 0, 0, b""
     with (io.BytesIO(head) if whole else open(path, "rb")) as handle:
         while block := handle.read(1 << 22):
             count += block.count(b"\n")
+            quotes += block.count(b'"')
             last = block[-1:]
-    return count + (last not in (b"", b"\n"))
+    return count + (last not in (b"", b"\n")), quotes
 
 
 def _has_empty(cells: _Cells) -> bool:

@@ -190,3 +190,121 @@ def test_a_quote_deep_in_a_big_file_reads_alike(tmp_path, monkeypatch, cell, arr
     assert_same(tables)
     if arrow:
         assert (tables["arrow"].frame["Beskrivelse"] == "Faktura; del 2").sum() == 1
+
+
+@pytest.mark.parametrize("rows", [2_000, 30_000])          # the whole file in the head; beyond it
+@pytest.mark.parametrize("newline,end", [("\n", "\n"), ("\r\n", "\r\n"), ("\n", "")])
+def test_an_unterminated_quote_in_the_last_row_is_one_error_in_every_reader(tmp_path, monkeypatch, rows, newline, end):
+    """pyarrow reads a quote left open on the last line to the end of the file (one row per line, so
+    the line count agrees); pandas refuses it. Every reader must refuse it alike, not keep 'p-1\\n'."""
+    lines = ledger(rows, 7, True).splitlines()
+    parts = lines[-1].split(";")
+    parts[-1] = '"' + parts[-1]                              # Prosjekt, the last field: no column lost
+    lines[-1] = ";".join(parts)
+    path = tmp_path / "ledger.csv"
+    path.write_bytes((newline.join(lines) + end).encode("utf-8"))
+    assert path.stat().st_size >= data.ARROW_MIN_BYTES
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert isinstance(tables["arrow"], str) and f"ledger.csv:{len(lines)}: row {len(lines)} opens a quote" in tables["arrow"]
+
+
+@pytest.mark.parametrize("text,row", [
+    ('Dato;Beløp;Kategori\n01.01.2024;5;a\n01.01.2024;5;"b;c\n01.01.2024;5;c\n', 3),
+    ('Tittel\nDato;Beløp;Kategori\r\n01.01.2024;5;a\r\n\r\n01.01.2024;5;"b\r\n', 5),    # a title, a blank line
+    ('Dato;Beløp;Kategori\n01.01.2024;5;"a\nb"\n01.01.2024;5;"b\n', 3),          # after a cell over two lines
+])
+def test_an_unterminated_quote_names_its_spreadsheet_row(tmp_path, monkeypatch, text, row):
+    """pandas says 'EOF inside string starting at row N' counting from 0: the message names the
+    spreadsheet's row (as every other message does) and says what is wrong in the user's words."""
+    path = tmp_path / "ledger.csv"
+    path.write_text(text, encoding="utf-8")
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert f"ledger.csv:{row}: row {row} opens a quote" in tables["pandas"], tables["pandas"]
+
+
+@pytest.mark.parametrize("text,row", [
+    ("Tittel\nDato;Beløp;Kategori\n01.01.2024;5;a\n01.01.2024;5;b;x;y\n", 4),
+    ("Tittel\n\nUndertittel\nDato;Beløp;Kategori\n01.01.2024;5;a\n\n01.01.2024;5;b;x;y\n", 7),
+    ('Dato;Beløp;Kategori\n01.01.2024;5;"a\nb"\n01.01.2024;5;b;x;y\n', 3),
+])
+def test_a_long_row_below_title_rows_is_named_by_its_spreadsheet_row(tmp_path, monkeypatch, text, row):
+    """pandas' 'Expected 3 fields in line N' counts from the top of the file (title rows included):
+    N is the spreadsheet row, with nothing added for the rows above the header."""
+    path = tmp_path / "ledger.csv"
+    path.write_text(text, encoding="utf-8")
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert f"ledger.csv:{row}: row {row} has 5 fields" in tables["pandas"], tables["pandas"]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])       # "\r": Excel's 'CSV (Macintosh)'
+@pytest.mark.parametrize("rows", [3, 2_000])
+def test_a_blank_line_counts_as_a_row_whatever_the_line_break(tmp_path, monkeypatch, newline, rows):
+    lines = ledger(rows, 8, True).splitlines()
+    lines.insert(2, "")                                      # a blank spreadsheet row 3
+    parts = lines[-1].split(";")
+    parts[4] = "abc"
+    lines[-1] = ";".join(parts)
+    path = tmp_path / "ledger.csv"
+    path.write_bytes((newline.join(lines) + newline).encode("utf-8"))
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert [f.line for f in tables["arrow"].findings] == [len(lines)]
+    assert list(tables["arrow"].frame["_row"][:2]) == [2, 4]
+
+
+QUOTED_CELL = st.one_of(st.sampled_from(sum(CELLS.values(), [])),
+                        st.text(st.sampled_from('"";;\r\n a,1æ\u00a0\t'), max_size=8),
+                        st.text(st.sampled_from('a;\n"\u3000'), max_size=6).map(lambda t: '"' + t.replace('"', '""') + '"'))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(*[QUOTED_CELL] * 7), min_size=0, max_size=8),
+       newline=st.sampled_from(["\n", "\r\n", "\r"]), end=st.booleans())
+def test_any_quotes_and_line_breaks_read_alike_by_every_reader(tmp_path, monkeypatch, rows, newline, end):
+    """Quotes, separators and line breaks anywhere: pyarrow's quoted read (forced here on a small
+    file), the split and the careful reader give the same rows or the same one error."""
+    lines = [HEADER] + [";".join([d, y, k, t, b, "sf", c, p]) for d, y, k, t, b, c, p in rows]   # p: the last field
+    path = tmp_path / "ledger.csv"
+    path.write_bytes((newline.join(lines) + (newline if end else "")).encode("utf-8"))
+    assert_same(read_all(path, monkeypatch))
+
+
+@pytest.mark.parametrize("rows", [2_000, 30_000])          # the whole file in the head; beyond it
+def test_a_mac_csv_ending_in_a_letter_of_two_bytes_is_utf8(tmp_path, monkeypatch, rows):
+    """Lone CR line breaks (Excel's 'CSV (Macintosh)') leave no LF to cut the head at: the head is
+    checked as UTF-8 without cutting a character in two ('før' ends in C3 B8 72)."""
+    lines = ledger(rows, 9, True).splitlines()
+    lines = [line.replace("Prosjektledelse", "Prosjektledelse før") for line in lines]
+    parts = lines[-1].split(";")
+    parts[-1] = "før"
+    lines[-1] = ";".join(parts)
+    raw = ("\r".join(lines) + "\r").encode("utf-8")
+    head = data.HEADER_SEARCH_ROWS * data.MAX_LINE
+    if len(raw) > head:                    # an ø just before the end of the head read first
+        pad = head - 4 - raw.rfind(b"\xc3", 0, head - 3)
+        first = lines[1].split(";")
+        first[3] += "x" * pad
+        lines[1] = ";".join(first)
+        raw = ("\r".join(lines) + "\r").encode("utf-8")
+        assert raw[head - 4:head - 2] == "ø".encode()
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(raw)
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert not isinstance(tables["arrow"], str), tables["arrow"]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("rows", [10, 2_000])
+def test_a_byte_that_is_not_utf8_is_named_by_its_row_whatever_the_line_break(tmp_path, monkeypatch, newline, rows):
+    lines = ledger(rows, 10, True).splitlines()
+    raw = newline.join(lines).encode("utf-8").replace(lines[5].encode(), lines[5].encode() + b"\xe6", 1) + \
+        newline.encode()
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(raw)
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    assert "ledger.csv:6: not UTF-8 text (byte 0xe6 at line 6" in tables["arrow"], tables["arrow"]
