@@ -22,6 +22,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -1056,13 +1057,25 @@ def read_hours(path: Path) -> Table:
     """Own effort: Dato, Kommune, Timer, Beskrivelse."""
     table = read_table(path, HOURS_COLUMNS)
     frame = table.frame
-    negative = frame["Timer"].to_numpy() < 0
+    hours = frame["Timer"].to_numpy()
+    negative = hours < 0
+    too_many = hours > MAX_HOURS_PER_ROW
     rows = frame["_row"].to_numpy()
-    for position in np.flatnonzero(negative):
-        table.findings.append(Finding("error", table.file, int(rows[position]), "Timer",
-                                      "negative number of hours"))
-    table.frame = frame[~negative] if negative.any() else frame
+    for position in np.flatnonzero(negative | too_many):
+        message = "negative number of hours" if negative[position] else (
+            f"{numbers.show(Decimal(repr(float(hours[position]))).normalize())} hours in one row is implausible "
+            f"(over {numbers.show(Decimal(MAX_HOURS_PER_ROW))}); a dot groups thousands (350.000 is 350 000): "
+            "write 350 or 350,0")
+        table.findings.append(Finding("error", table.file, int(rows[position]), "Timer", message))
+    bad = negative | too_many
+    table.frame = frame[~bad] if bad.any() else frame
     return table
+
+
+# Hours in one row of an own-effort file: a person-year is ~1 700 hours, so more than this in one
+# row is a mistake (most often "350.000", which the number rules read as 350 000), not effort.
+# The amount ceiling (max_amount, in kroner) is far too high for hours.
+MAX_HOURS_PER_ROW = 10_000
 
 
 _LEDGERS: dict[tuple, Table] = {}
