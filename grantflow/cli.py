@@ -424,9 +424,14 @@ def _cmd_demo(args) -> int:
 
 def _cmd_run(args) -> int:
     """Trigger one document flow: through the server when PREFECT_API_URL is set, else locally."""
-    from .documents import kind
+    from flows.deployments import KIND_DEPLOYMENT
 
-    kind(args.kind)                       # an unknown kind is one line, before any server is asked
+    # An unknown kind is one line, before any server is asked. Checked against the deployments'
+    # kinds (the same names as documents.KINDS, tests/unit/test_prefect_yaml.py): importing the
+    # documents package would import pandas, the models and the templates' libraries (~0.7 s)
+    # for a command that only asks the server.
+    if args.kind not in KIND_DEPLOYMENT:
+        raise UserError(f"unknown document kind {args.kind!r} (use: {', '.join(KIND_DEPLOYMENT)})", field="KIND")
     params: dict = {}
     as_of = parse_date(args.as_of) if args.as_of else None
     if args.kind == "usage":

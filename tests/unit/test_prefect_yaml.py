@@ -20,3 +20,10 @@ def test_prefect_yaml_matches_served_deployments():
     assert (schedule["cron"], schedule["timezone"]) == (WATCH_CRON, TIMEZONE)
     assert declared["deadline-watch"]["concurrency_limit"] == 1
     assert set(KIND_DEPLOYMENT.values()) <= set(DEPLOYMENTS)
+
+
+def test_every_document_kind_has_a_deployment_and_no_other():
+    """`grantflow run KIND` checks KIND against KIND_DEPLOYMENT without importing the documents."""
+    from grantflow.documents import KINDS
+
+    assert list(KIND_DEPLOYMENT) == list(KINDS)
