@@ -140,13 +140,12 @@ def _cmd_allocate(args) -> int:
 
 def _produce(args):
     """Render (or reuse) the document the arguments name; shared by render and send."""
-    from .documents import KINDS
+    from .documents import kind
     from .documents.service import produce
     from .register import open_project_register, open_register
     from .settings import load_settings
 
-    if args.kind not in KINDS:
-        raise UserError(f"unknown document kind {args.kind!r} (use: {', '.join(KINDS)})", field="KIND")
+    kind(args.kind)                           # an unknown kind is one line
     if args.period and args.as_of:
         raise UserError("give either --period or --as-of, not both", field="--period")
     settings = load_settings(args.config)

@@ -289,11 +289,17 @@ def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> p
         raise UserError(f"cannot read the CSV rows: {str(exc)[:200]}", file=shown) from None
 
 
+def _csv_records(data: bytes, sep: str):
+    """The file's records as the csv module reads them (quotes, a cell over several lines), one
+    per spreadsheet row when numbered from 1."""
+    return csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline=""), delimiter=sep)
+
+
 def _refuse_long_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> None:
     """Refuse the first row longer than the header unless it only has the empty trailing cells
     every row has (a trailing separator). pandas cuts such rows to the header's width without an
     error when the first data row is the longest: ``1,234`` in a comma file would become 1."""
-    reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline=""), delimiter=sep)
+    reader = _csv_records(data, sep)
     try:
         rows = [(number, cells) for number, cells in enumerate(reader, 1) if number > index + 1 and cells]
     except csv.Error as exc:
@@ -310,7 +316,7 @@ def _refuse_long_rows(data: bytes, sep: str, index: int, width: int, shown: str)
 def _record_rows(data: bytes, sep: str, index: int, count: int) -> np.ndarray | None:
     """The spreadsheet row of each record the careful reader kept, when the file has blank lines
     (pandas skips them, a spreadsheet numbers them); None where the two do not agree."""
-    reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline=""), delimiter=sep)
+    reader = _csv_records(data, sep)
     try:
         rows = [number for number, cells in enumerate(reader, 1)
                 if number > index + 1 and (len(cells) > 1 or (cells and cells[0].strip()))]
@@ -819,7 +825,7 @@ def _read_note_array(col: Column, array, rows: np.ndarray):
     slow = np.flatnonzero(suspect)
     if len(slow):
         cells = _factorize(array.take(pa.array(slow)).to_pylist())
-        found_values, blanks, wrong = _read_values(col, cells.uniques, _Rows(cells, rows, slow))
+        _, blanks, wrong = _read_values(col, cells.uniques, _Rows(cells, rows, slow))   # the text stays as written
         blank[slow] = np.asarray(blanks, dtype=bool)[cells.codes]
         if wrong:
             for position in np.flatnonzero(np.isin(cells.codes, list(wrong))):
