@@ -24,6 +24,7 @@ from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import DeliveryReport, clearance, document_from, plan, send_produced
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
+from grantflow.findings import condense
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 
@@ -140,7 +141,7 @@ def publish(produced: Produced, context, report: DeliveryReport | None, note: st
     if note:
         lines.append(f"- {note}")
     if produced.findings:
-        lines += ["", "## Funn i dataene", ""] + [f"- `{f}`" for f in produced.findings]
+        lines += ["", "## Funn i dataene", ""] + [f"- `{f}`" for f in condense(produced.findings)]
     key = _key(produced.kind, produced.project or produced.council)
     create_markdown_artifact(markdown="\n".join(lines), key=key, description=f"{kind.title} {produced.period}")
     values = context.values
@@ -211,7 +212,7 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     settings = load_settings(options.config)
     register = open_register(options.config)
     project = register.project(produced.project) if produced.project else None
-    findings = [str(f) for f in produced.findings]
+    findings = [str(f) for f in condense(produced.findings)]
     errors = sum(f.severity == "error" for f in produced.findings)
     title = f"{get_kind(produced.kind).title}: {produced.project or produced.council} ({produced.period})"
     attachments = tuple(p for p in (produced.docx, produced.pdf) if p)

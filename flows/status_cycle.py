@@ -36,6 +36,7 @@ from pydantic import Field, create_model
 
 from grantflow.errors import UserError
 from grantflow.fileio import atomic_write
+from grantflow.findings import condense
 from grantflow import fmt
 from grantflow.intake import apply, make_workbook, record_no_answer
 from grantflow.register import open_register
@@ -99,7 +100,7 @@ def write_input(project_id: str, as_of: date, answer: dict, offered: dict, optio
     if result.ok:
         apply(result)
         return []
-    return [str(f) for f in result.findings if f.severity == "error"]
+    return [str(f) for f in condense([f for f in result.findings if f.severity == "error"])]
 
 
 def _transport(settings, options: DeliveryOptions):

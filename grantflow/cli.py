@@ -81,12 +81,16 @@ def _document_arguments(p) -> None:
 # --- data and the register ------------------------------------------------------------
 
 def _cmd_validate(args) -> int:
-    from .findings import has_errors
+    from .findings import condense, has_errors
     from .validate import validate
 
     _, findings = validate(args.path)
-    for finding in findings:
+    shown = findings if args.all else condense(findings)
+    for finding in shown:
         print(finding)
+    if len(shown) < len(findings):
+        print("(a field with more than 10 findings in one file ends in one line for the rest; "
+              "--all lists every one)", file=sys.stderr)
     errors = sum(f.severity == "error" for f in findings)
     n_warnings = len(findings) - errors
     print(f"{errors} error(s), {n_warnings} warning(s)", file=sys.stderr)
@@ -172,8 +176,10 @@ def _produce(args):
 def _cmd_render(args) -> int:
     from .register import display_path
 
+    from .findings import condense
+
     _, _, produced = _produce(args)
-    for finding in produced.findings:
+    for finding in condense(produced.findings):
         print(f"note: {finding}", file=sys.stderr)
     if produced.pdf_message:
         print(f"warning: {produced.pdf_message}", file=sys.stderr)
@@ -550,7 +556,9 @@ def _cmd_serve(args) -> int:
 # --- workbooks ---------------------------------------------------------------------------
 
 def _print_findings(findings) -> tuple[int, int]:
-    for finding in findings:
+    from .findings import condense
+
+    for finding in condense(findings):
         print(finding)
     errors = sum(f.severity == "error" for f in findings)
     return errors, len(findings) - errors
@@ -604,12 +612,13 @@ def _cmd_new_project(args) -> int:
 
 
 def _cmd_inbox(args) -> int:
+    from .findings import condense
     from .intake import process_inbox
 
     items = process_inbox(args.config, args.project)
     for item in items:
         print(f"{item.outcome:9} {item.file} → {item.moved_to}")
-        for finding in item.findings:
+        for finding in condense(item.findings):
             if finding.severity == "error":
                 print(f"  {finding}")
     if not items:
@@ -639,6 +648,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check config and data files and cross-check them")
     p.add_argument("path", nargs="?", default=None, help="config folder or one project file")
     p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    p.add_argument("--all", action="store_true",
+                   help="every finding on its own line (default: after 10 in one column of one file, one line for the rest)")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("allocate", help="split a project's costs between its municipalities")

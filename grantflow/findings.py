@@ -31,6 +31,47 @@ def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity == "error" for f in findings)
 
 
+SHOWN_PER_COLUMN = 10   # findings shown for one column of one file before the rest become one line
+
+
+def condense(findings: list[Finding], limit: int = SHOWN_PER_COLUMN) -> list[Finding]:
+    """The findings as a reader can take them in: a whole column written wrong (an export with
+    the wrong number format) is one mistake, not three thousand lines. For each file, field and
+    severity the first ``limit`` findings are kept as they are, in order; the rest become one
+    finding at the place of the first one left out, saying how many rows and which."""
+    groups: dict[tuple, list[int]] = {}
+    for i, f in enumerate(findings):
+        groups.setdefault((f.severity, f.file, f.field), []).append(i)
+    over = {key: members for key, members in groups.items() if len(members) > limit + 1}
+    if not over:
+        return list(findings)
+    dropped = {i for members in over.values() for i in members[limit:]}
+    summary_at = {members[limit]: key for key, members in over.items()}
+    out = []
+    for i, f in enumerate(findings):
+        if i in summary_at:
+            rest = [findings[j] for j in over[summary_at[i]][limit:]]
+            rows = sorted(r.line for r in rest if r.line is not None)
+            unit = "rows" if _is_table(f.file) else "lines"
+            where = f" between {unit} {_count(rows[0])} and {_count(rows[-1])}" if len(rows) > 1 else ""
+            noun = f.severity if len(rest) == 1 else f"{f.severity}s"
+            out.append(Finding(f.severity, f.file, f.line, f.field,
+                               f"{_count(len(rest))} more {noun} in this field{where}, not listed one by one"))
+        elif i not in dropped:
+            out.append(f)
+    return out
+
+
+def _is_table(file: str) -> bool:
+    """A CSV or workbook (a sheet is named ``file.xlsx:Sheet``): its findings' lines are rows."""
+    name = file.casefold()
+    return name.endswith(".csv") or ".xls" in name
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
 def loc_text(loc: tuple) -> str:
     """('milestones', 1, 'date') -> 'milestones[1].date'."""
     out = ""

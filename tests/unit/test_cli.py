@@ -78,3 +78,35 @@ def test_broken_ledger_stops_render_with_row(scratch_config, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "regnskap.csv:20: Beløp: negative amount" in err
     assert not list(tmp_path.rglob("*.docx"))
+
+
+def test_a_whole_column_written_wrong_is_a_screen_not_thousands_of_lines(scratch_config, capsys):
+    """An export with the English number format in every row: validate shows the first ten rows
+    and one line for the rest (how many, which rows), counts every error, and --all lists each."""
+    ledger = scratch_config / "data/haugaland-velferdsteknologi/regnskap.csv"
+    header, first = ledger.read_text(encoding="utf-8").splitlines()[:2]
+    cells = first.split(";")
+    amount = header.split(";").index("Beløp")
+    rows = []
+    for i in range(3000):
+        cells[amount] = f"{i % 90 + 1},{i % 900 + 100}.50"
+        rows.append(";".join(cells))
+    ledger.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+    assert main(["validate", str(scratch_config)]) == 1
+    captured = capsys.readouterr()
+    ours = [line for line in captured.out.splitlines() if "regnskap.csv" in line]
+    assert len(ours) == 11
+    assert [line.split("regnskap.csv:")[1].split()[0] for line in ours] == [str(r) for r in range(2, 13)]
+    assert all("ambiguous number" in line for line in ours[:10])
+    # rows 12 .. 3001 (header = row 1): 2 990 of them
+    assert ours[10].endswith("Beløp: 2 990 more errors in this field between rows 12 and 3 001, not listed one by one")
+    assert "risks[6].rf" in captured.out                      # other files' findings are all there
+    assert "--all lists every one" in captured.err
+
+    assert main(["validate", str(scratch_config), "--all"]) == 1
+    listed = capsys.readouterr()
+    every = [line for line in listed.out.splitlines() if "regnskap.csv" in line]
+    assert len(every) == 3000 and all("ambiguous number" in line for line in every)
+    errors = sum(line.startswith("ERROR") for line in listed.out.splitlines())
+    assert f"{errors} error(s)" in captured.err and f"{errors} error(s)" in listed.err   # every one counted
