@@ -196,9 +196,12 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             sources = {f.id.casefold() for f in project.funders} | {l.source.casefold() for l in budget.financing}
             named = frame["Finansieringskilde"].astype(str)
             unknown_src = (named != "") & ~named.str.casefold().isin(sources)
+            known = sorted({f.id for f in project.funders} | {l.source for l in budget.financing}, key=str.casefold)
             for idx in frame.index[unknown_src]:
-                out.append(Finding("warning", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
-                                   f"unknown funding source {named[idx]!r}"))
+                # an error: the row's amount would count for no funder, and the usage report to the
+                # county governor would show that funder's money as unspent
+                out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
+                                   f"unknown funding source {named[idx]!r} (known: {', '.join(known)})"))
         if data.hours is not None and council is not None:
             frame = data.hours.frame
             participants = {m.casefold() for m in project.municipalities}

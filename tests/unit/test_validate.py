@@ -47,7 +47,10 @@ def test_ledger_cross_checks(scratch_config):
     assert "outside the project period" in rows[(21, "År")].message
     assert "not marked as credit" in rows[(22, "Beløp")].message
     assert "'01.13.2016' is not a date: there is no month 13" in rows[(23, "Dato")].message
-    assert rows[(24, "Finansieringskilde")].severity == "warning"
+    # a typo in the source: the amount would count for no funder (the usage report would show the
+    # funder's money as unspent), so it is an error that names the sources known
+    assert rows[(24, "Finansieringskilde")].severity == "error"
+    assert rows[(24, "Finansieringskilde")].message.startswith("unknown funding source 'Lotteriet' (known: fm-rogaland, ")
 
 
 def test_unknown_municipality_and_missing_population(scratch_config):
