@@ -129,6 +129,16 @@ def _load_items(folder: Path, model: type[BaseModel], kind: str, register: Regis
             findings.extend(validation_findings(exc, doc))
             continue
         item_id = getattr(item, "id")
+        if path.stem != item_id:
+            # the id names the outputs folder and the send history: a typo in it would start both
+            # afresh (every document made and sent again as new), so file name and id must agree
+            named = [p for p in (path.with_name(f"{item_id}.yaml"), path.with_name(f"{item_id}.yml")) if p.is_file()]
+            what = (f"duplicate {kind} id {item_id!r} (also in {display_path(named[0])}), and the file name "
+                    f"{path.name!r} does not match it" if named else
+                    f"{kind} id {item_id!r} does not match the file name {path.name!r}: rename the file to "
+                    f"{item_id}{path.suffix} or correct the id")
+            findings.append(Finding("error", shown, doc.line_of(("id",)), "id", what))
+            continue
         if item_id in items:
             other = register.sources[(kind, item_id)].file
             findings.append(Finding("error", shown, doc.line_of(("id",)), "id",

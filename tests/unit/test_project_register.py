@@ -6,7 +6,7 @@ import pytest
 
 from grantflow.documents.service import build_context, prepare
 from grantflow.errors import UserError
-from grantflow.register import open_project_register, open_register
+from grantflow.register import load_register, open_project_register, open_register
 
 from ..conftest import CONFIG
 
@@ -47,3 +47,22 @@ def test_a_broken_unrelated_project_does_not_matter_but_a_broken_own_file_does(s
 def test_an_unknown_project_is_the_register_s_clear_error():
     with pytest.raises(UserError, match="unknown project 'nope'"):
         open_project_register(CONFIG, "nope").project("nope")
+
+
+def test_an_id_that_does_not_match_its_file_name_is_an_error(scratch_config):
+    """A typo in `id:` would give the project a new outputs folder and an empty send history, so
+    every document would be made and sent again as new: it stops everything, naming file, line, field."""
+    path = scratch_config / "projects/haugaland-velferdsteknologi.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = text.splitlines().index("id: haugaland-velferdsteknologi") + 1
+    path.write_text(text.replace("id: haugaland-velferdsteknologi", "id: haugaland-velferdsteknolgi"), encoding="utf-8")
+    _, findings = load_register(scratch_config)
+    (finding,) = [f for f in findings if f.field == "id"]
+    assert (finding.severity, finding.file.split("/")[-1], finding.line) == \
+        ("error", "haugaland-velferdsteknologi.yaml", line)
+    assert finding.message == ("project id 'haugaland-velferdsteknolgi' does not match the file name "
+                               "'haugaland-velferdsteknologi.yaml': rename the file to "
+                               "haugaland-velferdsteknolgi.yaml or correct the id")
+    for pid in ("haugaland-velferdsteknologi", "haugaland-velferdsteknolgi"):
+        with pytest.raises(UserError, match="does not match the file name"):
+            open_project_register(scratch_config, pid)
