@@ -192,6 +192,9 @@ def municipal_amount(project: Project, year: int) -> int:
 
 def allocate(council: Council, project: Project, year: int, amount: int | None = None) -> CostSplit:
     """The cost split for ``project`` in ``year`` (of ``amount``, or the municipal part of the plan)."""
+    from .reporting import check_years
+
+    check_years(project, year, year, "--year", "the year split")
     total = municipal_amount(project, year) if amount is None else amount
     if total < 0:
         raise UserError(f"the financing plan leaves a negative amount ({total} kr) for the "

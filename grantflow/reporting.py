@@ -412,6 +412,23 @@ def hours_total(data: ProjectData | None, until: date | None = None) -> Decimal:
     return Decimal(str(round(float(frame["Timer"].sum()), 2)))
 
 
+def check_in_project(project: Project, first: date, last: date, field: str, what: str) -> None:
+    """A report on days the project never had is a typo (2014 for 2016), not a report: refused."""
+    period = project.period
+    if last < period.start or first > period.end:
+        raise UserError(f"{what} lies outside the project period {period.start.isoformat()} – "
+                        f"{period.end.isoformat()}", field=field)
+
+
+def check_years(project: Project, first: int, last: int, field: str, what: str) -> None:
+    """Every year of a yearly document (application, cost split) must be a project or budget year."""
+    years = sorted(set(project.period.years()) | set(project.budget.years()))
+    outside = [y for y in range(first, last + 1) if y not in years]
+    if outside:
+        raise UserError(f"{outside[0]} is not a year of the project ({years[0]}–{years[-1]}): {what} must be",
+                        field=field)
+
+
 def default_as_of(project: Project, today: date) -> date:
     """The report date when none is given: today, but never after the project's end."""
     return min(today, project.period.end)

@@ -1,7 +1,8 @@
 """Document kinds: one template plus one context builder each, registered here.
 
 Adding a kind: write ``templates/<file>.docx`` (in ``templates/build_templates.py``), a module
-with ``build(request) -> Context``, and one line in ``KINDS``.
+with ``build(request) -> Context`` and its period rule ``period(project, period, as_of, today,
+previous_as_of) -> (ReportPeriod, report date)``, and one line in ``KINDS``.
 """
 
 from __future__ import annotations
@@ -24,16 +25,17 @@ class DocumentKind:
     title: str
     template: str
     build: Callable[[DocumentRequest], Context]
+    period: Callable[..., tuple]    # (project, --period, --as-of, today, previous as-of) -> (ReportPeriod, date)
     scope: str = "project"          # "project" or "council"
 
 
 KINDS: dict[str, DocumentKind] = {k.name: k for k in (
-    DocumentKind("application", "Søknad om skjønnsmidler", "soknad.docx", application.build),
-    DocumentKind("status", "Statusrapport", "statusrapport.docx", status_report.build),
-    DocumentKind("final", "Sluttrapport", "sluttrapport.docx", final_report.build),
+    DocumentKind("application", "Søknad om skjønnsmidler", "soknad.docx", application.build, application.period),
+    DocumentKind("status", "Statusrapport", "statusrapport.docx", status_report.build, status_report.period),
+    DocumentKind("final", "Sluttrapport", "sluttrapport.docx", final_report.build, final_report.period),
     DocumentKind("usage", "Rapportering om bruk av skjønnsmidler", "skjonnsmidler-bruk.docx", grant_usage.build,
-                 scope="council"),
-    DocumentKind("costsplit", "Kostnadsfordeling", "kostnadsfordeling.docx", cost_split.build),
+                 grant_usage.period, scope="council"),
+    DocumentKind("costsplit", "Kostnadsfordeling", "kostnadsfordeling.docx", cost_split.build, cost_split.period),
 )}
 
 

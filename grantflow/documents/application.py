@@ -7,13 +7,27 @@ call is per year (a round), never the sum over the whole plan.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from .. import fmt
 from ..models import Milestone, Person, Project
-from ..reporting import kr
+from ..reporting import ReportPeriod, check_years, kr, parse_period
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
                      project_block, project_file, risk_rows, split_block, year_rows)
+
+
+def period(project: Project, period: str | None, as_of: date | None, today: date,
+           previous_as_of: date | None = None) -> tuple[ReportPeriod, date]:
+    """One application per year (default: the budget's first year), dated --as-of or today. The
+    year must be one of the project's."""
+    if period:
+        year = parse_period(period).start.year
+        check_years(project, year, year, "--period", "an application's year")
+    else:
+        years = project.budget.years()
+        year = years[0] if years else project.period.start.year
+    return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), as_of or today
 
 
 def applied_amount(project: Project, years: list[int]) -> int:

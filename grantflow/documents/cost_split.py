@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from .. import fmt
-from ..reporting import round_once
+from ..models import Project
+from ..reporting import ReportPeriod, check_years, parse_period, round_once
 from .common import (Context, DocumentRequest, council_block, doc_block, finding, project_block, project_file,
                      split_block)
+
+
+def period(project: Project, period: str | None, as_of: date | None, today: date,
+           previous_as_of: date | None = None) -> tuple[ReportPeriod, date]:
+    """The years split (default: every budget year), dated --as-of or today. Every year given
+    must be one of the project's."""
+    years = project.budget.years() or project.period.years()
+    if period:
+        parsed = parse_period(period)
+        first, last = parsed.start.year, parsed.end.year
+        check_years(project, first, last, "--period", "every year of a cost split")
+    else:
+        first, last = years[0], years[-1]
+    label = str(first) if first == last else f"{first}-{last}"
+    return ReportPeriod(label, date(first, 1, 1), date(last, 12, 31)), as_of or today
 
 
 def _percents(shares, total: int) -> list[str]:

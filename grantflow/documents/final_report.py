@@ -11,17 +11,38 @@ none says "Forklaring mangler" and is a finding.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from .. import fmt
 from ..models import Evaluation
-from ..reporting import economy, hours_total, kr, milestone_statuses, overall_rag, progress_rag, round_once
+from ..errors import UserError
+from ..models import Project
+from ..reporting import (ReportPeriod, economy, hours_total, kr, milestone_statuses, overall_rag, parse_period,
+                          progress_rag, round_once)
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
                      notes_file, project_block)
 from .status_report import charts_for, milestone_rows
 
 DEVIATION_SHARE = Decimal("0.10")
 MISSING = "Forklaring mangler."
+
+
+def period(project: Project, period: str | None, as_of: date | None, today: date,
+           previous_as_of: date | None = None) -> tuple[ReportPeriod, date]:
+    """The whole project, reported at its end (or --as-of). A --period must hold the project's
+    end (the final report has no other period); a date before the project starts is refused."""
+    start, end = project.period.start, project.period.end
+    if period:
+        parsed = parse_period(period)
+        if not parsed.start <= end <= parsed.end:
+            raise UserError(f"the final report covers the whole project ({start.isoformat()} – {end.isoformat()}); "
+                            f"--period {period} does not hold its end: leave --period out", field="--period")
+    if as_of is not None and as_of < start:
+        raise UserError(f"{as_of.isoformat()} is before the project starts ({start.isoformat()})",
+                        field="--as-of")
+    when = as_of or end
+    return ReportPeriod(str(end.year), start, when), when
 
 
 def _explanation(evaluation: Evaluation, key: str, fallback: str = "") -> str:

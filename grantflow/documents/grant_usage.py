@@ -11,10 +11,23 @@ from __future__ import annotations
 from datetime import date
 
 from .. import fmt
-from ..reporting import RAG_COLOR, economy, grant_usage, milestone_statuses, overall_rag, progress_rag
+from ..errors import UserError
+from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, milestone_statuses, overall_rag, parse_period,
+                          progress_rag)
 from .common import Context, DocumentRequest, addressee, council_block, doc_block, finding, notes_file
 
 MISSING = "Forklaring mangler."
+
+
+def period(project: None, period: str | None, as_of: date | None, today: date,
+           previous_as_of: date | None = None) -> tuple[ReportPeriod, date]:
+    """A calendar year, reported per 31 December (default: last year). A year that has not begun
+    is refused; the year in progress may be drafted."""
+    year = parse_period(period).end.year if period else (as_of or today).year - 1
+    if year > today.year:
+        raise UserError(f"{year} has not begun: the usage report is made per 31.12 of a year that has",
+                        field="--year" if period and period.isdigit() else "--period")
+    return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), date(year, 12, 31)
 
 
 def build(req: DocumentRequest) -> Context:

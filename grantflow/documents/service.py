@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from ..findings import Finding
 from ..models import Council, Project
 from ..register import Register, display_path
 from ..settings import DocumentSettings, load_settings, outputs_root
-from ..reporting import ReportPeriod, default_as_of, parse_period
+from ..reporting import ReportPeriod, default_as_of
 from ..validate import check_project
 from . import kind as get_kind
 from .common import Context, DocumentRequest
@@ -69,39 +69,8 @@ def collect_checked(register: Register, project: Project) -> tuple[ProjectData, 
 
 def resolve_period(kind: str, project: Project | None, period: str | None, as_of: date | None,
                    today: date, previous_as_of: date | None = None) -> tuple[ReportPeriod, date]:
-    """The period and report date for a kind, from --period/--as-of or sensible defaults."""
-    if kind == "status":
-        if period:
-            parsed = parse_period(period)
-            end = min(parsed.end, project.period.end)
-            return ReportPeriod(parsed.label, parsed.start, end), end
-        when = as_of or default_as_of(project, today)
-        start = previous_as_of + timedelta(days=1) if previous_as_of and previous_as_of < when else project.period.start
-        return ReportPeriod(when.isoformat(), start, when), when
-    if kind == "final":
-        when = as_of or project.period.end
-        return ReportPeriod(str(project.period.end.year), project.period.start, when), when
-    if kind == "usage":
-        year = parse_period(period).end.year if period else (as_of or today).year - 1
-        return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), date(year, 12, 31)
-    if kind == "application":
-        if period:
-            parsed = parse_period(period)
-            year = parsed.start.year
-        else:
-            years = project.budget.years()
-            year = years[0] if years else project.period.start.year
-        return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), as_of or today
-    if kind == "costsplit":
-        years = project.budget.years() or project.period.years()
-        if period:
-            parsed = parse_period(period)
-            first, last = parsed.start.year, parsed.end.year
-        else:
-            first, last = years[0], years[-1]
-        label = str(first) if first == last else f"{first}-{last}"
-        return ReportPeriod(label, date(first, 1, 1), date(last, 12, 31)), as_of or today
-    raise UserError(f"unknown document kind {kind!r}")
+    """The period and report date of a document: the kind's own rule (``DocumentKind.period``)."""
+    return get_kind(kind).period(project, period, as_of, today, previous_as_of)
 
 
 def _records(folder: Path, kind: str) -> list[dict]:

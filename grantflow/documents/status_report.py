@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from .. import fmt
 from ..models import Project, StatusNote
-from ..reporting import (RAG_COLOR, economy, hours_total, milestone_statuses, overall_rag,
-                          progress_rag, risk_rag, round_once)
+from ..errors import UserError
+from ..reporting import (RAG_COLOR, ReportPeriod, check_in_project, default_as_of, economy, hours_total,
+                          milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once)
 from .charts import BudgetChart, TimelineChart
 from .common import (Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
                      notes_file, project_block, rag, risk_rows, top_risks)
@@ -16,6 +17,25 @@ from .common import (Context, DocumentRequest, council_block, describe_changes, 
 STATUS_COLOR = {"done": RAG_COLOR["green"], "on_track": "DDEBF7", "late": RAG_COLOR["red"],
                 "not_started": RAG_COLOR["none"], "not_done": RAG_COLOR["red"]}
 DONE_LATE_COLOR = RAG_COLOR["amber"]
+
+
+def period(project: Project, period: str | None, as_of: date | None, today: date,
+           previous_as_of: date | None = None) -> tuple[ReportPeriod, date]:
+    """The report date and the days reported on: from the last report (or the project start) to
+    the date given (default: today, never after the project end). A date before the project
+    starts, or a --period outside it, is refused: there is nothing to report then."""
+    if period:
+        parsed = parse_period(period)
+        check_in_project(project, parsed.start, parsed.end, "--period", period)
+        end = min(parsed.end, project.period.end)
+        return ReportPeriod(parsed.label, parsed.start, end), end
+    when = as_of or default_as_of(project, today)
+    if when < project.period.start:
+        given = f"{when.isoformat()} is" if as_of else f"today ({when.isoformat()}) is"
+        raise UserError(f"{given} before the project starts ({project.period.start.isoformat()}): "
+                        "a status report needs a date in the project period", field="--as-of")
+    start = previous_as_of + timedelta(days=1) if previous_as_of and previous_as_of < when else project.period.start
+    return ReportPeriod(when.isoformat(), start, when), when
 
 
 def _share(value) -> str:

@@ -21,7 +21,8 @@ from grantflow.register import open_register
 from ..conftest import CONFIG
 
 TODAY = date(2026, 11, 24)
-AS_OF = date(2016, 11, 15)
+AS_OF = {"haugaland-velferdsteknologi": date(2016, 11, 15), "kongsbergregionen-erp": date(2014, 6, 30),
+         "smart-velferdsregion-nord-gudbrandsdal": date(2020, 6, 30)}   # a day in each project's period
 PROJECTS = ["haugaland-velferdsteknologi", "kongsbergregionen-erp", "smart-velferdsregion-nord-gudbrandsdal"]
 needs_lo = pytest.mark.skipif(soffice() is None or shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
                               reason="LibreOffice/poppler not installed")
@@ -39,9 +40,10 @@ def _pages(pdf) -> int:
 @needs_lo
 def test_same_file_names_in_many_folders_each_get_their_pdf(tmp_path):
     register = open_register(CONFIG)
-    made = [produce(register, "costsplit", pid, period="2016", out=tmp_path / str(i), today=TODAY).docx
-            for i, pid in enumerate(["haugaland-velferdsteknologi", "kongsbergregionen-erp"])]
-    assert made[0].name == made[1].name == "costsplit-2016.docx"
+    # the usage report for one year, per council: the same file name in each council's folder
+    made = [produce(register, "usage", council_id=cid, period="2016", out=tmp_path / str(i), today=TODAY).docx
+            for i, cid in enumerate(["haugaland-vekst", "kongsbergregionen"])]
+    assert made[0].name == made[1].name == "usage-2016.docx"
     pdfs = to_pdf_many(made)
     assert pdfs == [d.with_suffix(".pdf") for d in made]
     texts = [_text(p) for p in pdfs]
@@ -52,7 +54,7 @@ def test_same_file_names_in_many_folders_each_get_their_pdf(tmp_path):
 @needs_lo
 def test_status_reports_in_one_call_are_whole_reports_and_a_broken_one_is_named(tmp_path):
     register = open_register(CONFIG)
-    made = [produce(register, "status", pid, as_of=AS_OF, out=tmp_path / pid, today=TODAY) for pid in PROJECTS]
+    made = [produce(register, "status", pid, as_of=AS_OF[pid], out=tmp_path / pid, today=TODAY) for pid in PROJECTS]
     broken = tmp_path / "broken" / "status-2016.docx"   # a zip header and nothing else
     broken.parent.mkdir()
     broken.write_bytes(b"PK\x03\x04 not a document")
@@ -88,7 +90,8 @@ def test_add_pdfs_records_each_pdf(tmp_path):
     import json
 
     register = open_register(CONFIG)
-    made = [produce(register, "costsplit", pid, period="2016", out=tmp_path / pid, today=TODAY) for pid in PROJECTS[:2]]
+    made = [produce(register, "costsplit", pid, period=str(AS_OF[pid].year), out=tmp_path / pid, today=TODAY)
+            for pid in PROJECTS[:2]]
     assert all(json.loads(p.record.read_text(encoding="utf-8"))["pdf"] is None for p in made)
     assert add_pdfs(made) == [None, None]
     for produced in made:

@@ -110,3 +110,33 @@ def test_a_whole_column_written_wrong_is_a_screen_not_thousands_of_lines(scratch
     assert len(every) == 3000 and all("ambiguous number" in line for line in every)
     errors = sum(line.startswith("ERROR") for line in listed.out.splitlines())
     assert f"{errors} error(s)" in captured.err and f"{errors} error(s)" in listed.err   # every one counted
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("args, message", [
+    (["render", "status", "haugaland-velferdsteknologi", "--as-of", "2014-01-01"],
+     "--as-of: 2014-01-01 is before the project starts (2015-09-21)"),
+    (["render", "status", "haugaland-velferdsteknologi", "--period", "2013-Q1"],
+     "--period: 2013-Q1 lies outside the project period 2015-09-21 – 2017-09-20"),
+    (["render", "final", "haugaland-velferdsteknologi", "--period", "2013"],
+     "--period: the final report covers the whole project (2015-09-21 – 2017-09-20); --period 2013 does not hold"),
+    (["render", "final", "haugaland-velferdsteknologi", "--as-of", "2015-01-01"],
+     "--as-of: 2015-01-01 is before the project starts (2015-09-21)"),
+    (["render", "application", "haugaland-velferdsteknologi", "--year", "2030"],
+     "2030 is not a year of the project (2015–2017)"),
+    (["render", "costsplit", "kongsbergregionen-erp", "--period", "2016"],
+     "--period: 2016 is not a year of the project (2013–2014)"),
+    (["render", "usage", "--council", "haugaland-vekst", "--year", "2999"], "--year: 2999 has not begun"),
+    (["allocate", "haugaland-velferdsteknologi", "--year", "2030"], "--year: 2030 is not a year of the project"),
+])
+def test_a_date_or_year_outside_the_project_is_one_line_and_no_document(config_dir, tmp_path, args, message):
+    """A typo in a date (2014 for 2016) made a report on days the project never had: a status
+    report whose period ended before it began, a 0 kr cost split. Now one line, exit 1, nothing written."""
+    out = ["--out", str(tmp_path)] if args[0] == "render" else []
+    proc = subprocess.run([sys.executable, "-m", "grantflow.cli", "--config", str(config_dir), *args, *out],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and message in proc.stderr
+    assert "Traceback" not in proc.stderr and not list(tmp_path.rglob("*.docx"))
