@@ -402,7 +402,20 @@ class Project(Model):
         return next((f for f in self.funders if f.id == funder_id), None)
 
 
-RagValue = Literal["green", "amber", "red"]
+_RAG_WORDS = {"grønn": "green", "gul": "amber", "rød": "red"}
+
+
+def _rag(value):
+    """The status colour as written in notater.yaml: green/amber/red, or as the workbook and the
+    documents say it, grønn/gul/rød (any case)."""
+    word = value.strip().casefold() if isinstance(value, str) else value
+    word = _RAG_WORDS.get(word, word)
+    if word not in ("green", "amber", "red"):
+        raise ValueError(f"{str(value)[:40]!r} is not a status colour: write grønn, gul or rød (or green, amber, red)")
+    return word
+
+
+RagValue = Annotated[Literal["green", "amber", "red"], BeforeValidator(_rag)]
 
 
 class Assessment(Model):

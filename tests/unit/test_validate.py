@@ -80,3 +80,24 @@ def test_one_project_file_only(config_dir):
     _, findings = validate(config_dir / ERP)
     assert all(not f.file.endswith(("haugaland-velferdsteknologi.yaml", "nord-gudbrandsdal.yaml"))
                for f in findings)
+
+
+def test_status_colours_in_the_notes_may_be_written_in_norwegian(scratch_config):
+    """notater.yaml: grønn/gul/rød, as the workbook and the documents say them, read as
+    green/amber/red; anything else is one finding naming the line and the words to use."""
+    from grantflow.data import collect
+    from grantflow.register import open_register
+
+    notes = scratch_config / "data/haugaland-velferdsteknologi/notater.yaml"
+    replace_in(notes, "quality: {rag: green,", "quality: {rag: Grønn,")
+    replace_in(notes, "benefits: {rag: amber,", "benefits: {rag: gul,")
+    register = open_register(scratch_config)
+    data = collect(register, register.projects["haugaland-velferdsteknologi"])
+    first = data.notes.status[0]
+    assert (first.quality.rag, first.benefits.rag) == ("green", "amber")
+
+    replace_in(notes, "quality: {rag: Grønn,", "quality: {rag: grønt,")
+    _, findings = validate(scratch_config)
+    (bad,) = [f for f in findings if "notater.yaml" in f.file and f.severity == "error"]
+    assert bad.line == 5 and bad.field.endswith("quality.rag")
+    assert bad.message == "'grønt' is not a status colour: write grønn, gul or rød (or green, amber, red)"
