@@ -142,6 +142,14 @@ class Council(Model):
     recipients: dict[str, RecipientRule] = Field(
         default_factory=dict, description="Per document kind: who receives it (overrides the defaults).")
 
+    def governor_office(self, when: date) -> str:
+        """The county governor by the name of the day: Statsforvalteren from 2021, before that
+        Fylkesmannen (with ``county``); else the name configured."""
+        if self.county:
+            office = "Statsforvalteren" if when >= date(2021, 1, 1) else "Fylkesmannen"
+            return f"{office} i {self.county}"
+        return self.county_governor.name
+
     def municipality(self, name: str) -> Municipality | None:
         for item in self.municipalities:
             if item.name.casefold() == name.casefold():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from ..errors import UserError
 from ..models import Council, Person, Project, RecipientRule
@@ -22,7 +23,11 @@ def _people(word: str, project: Project | None, council: Council) -> list[Person
     if "@" in word:
         return [Person(name=word, email=word)]
     if word == "county_governor":
-        return [council.county_governor]
+        office = council.county_governor
+        if office.name.casefold().startswith(("fylkesmannen", "statsforvalteren")):
+            # the office by today's name, as the documents call it (the register may hold the old one)
+            office = office.model_copy(update={"name": council.governor_office(date.today())})
+        return [office]
     if word == "secretariat":
         return [council.secretariat]
     if project is None:

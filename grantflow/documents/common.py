@@ -82,11 +82,8 @@ def finding(file: str, field_name: str, message: str) -> Finding:
 
 
 def addressee(council: Council, when: date) -> str:
-    """The county governor by the name of the day: Statsforvalteren from 2021, before that Fylkesmannen."""
-    if council.county:
-        office = "Statsforvalteren" if when >= date(2021, 1, 1) else "Fylkesmannen"
-        return f"{office} i {council.county}"
-    return council.county_governor.name
+    """The county governor by the name of the day (``Council.governor_office``)."""
+    return council.governor_office(when)
 
 
 def rag(value: str) -> dict:

@@ -200,3 +200,20 @@ def test_starttls_with_login(register, status_doc, tmp_path):
     with SmtpServer(port=settings.delivery.smtp.port, auth=("sekretariat", "hemmelig"), tls=(cert, key)) as server:
         _, report = send(register, status_doc, settings, password="hemmelig")
         assert report.sent == ["a@kommune.example.no"] and server.recorder.recipients() == report.sent
+
+
+def test_the_county_governor_is_greeted_by_the_name_the_document_uses(register, tmp_path):
+    """The register holds the office's old name (Fylkesmannen i Rogaland, from the seed); the
+    application made today is addressed to Statsforvalteren i Rogaland, and so is the mail."""
+    assert register.councils["haugaland-vekst"].county_governor.name == "Fylkesmannen i Rogaland"
+    produced = produce(register, "application", "haugaland-velferdsteknologi", out=tmp_path / "outputs")
+    from ..docx_text import all_text
+    assert "Statsforvalteren i Rogaland" in all_text(produced.docx)
+    settings = Settings.model_validate({"outputs": str(tmp_path / "outputs"),
+                                        "delivery": {"ledger_url": f"sqlite:///{tmp_path / 'sent.db'}"}})
+    send(register, document_from(produced, register), settings)
+    mails = [message_from_bytes(p.read_bytes(), policy=policy.default)
+             for p in (tmp_path / "outputs" / "outbox").glob("*.eml")]
+    (governor,) = [m for m in mails if "fmropost@" in str(m["To"])]
+    assert str(governor["To"]).startswith("Statsforvalteren i Rogaland <")
+    assert governor.get_body(("plain",)).get_content().startswith("Hei Statsforvalteren i Rogaland,")
