@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -53,6 +54,28 @@ def _amount(text: str) -> int:
     if value is None or value != value.to_integral_value():
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of kroner")
     return int(value)
+
+
+def _year_of(args) -> int | None:
+    """--year, else the year --period begins with (2016, 2016-Q3 ...); None when neither is given."""
+    if args.year is not None:
+        return args.year
+    if not args.period:
+        return None
+    if not re.fullmatch(r"[0-9]{4}(-.*)?", args.period.strip()):
+        raise UserError(f"cannot read a year in period {args.period!r} (use 2016, 2016-Q3 ...)", field="--period")
+    return int(args.period.strip()[:4])
+
+
+def _days(text: str) -> int:
+    """``--days``: 0 to 3 660 (ten years ahead)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 0 <= days <= 3660:
+        raise argparse.ArgumentTypeError(f"{days} days: give 0 to 3660 (ten years)")
+    return days
 
 
 def _sweep_temp_files(args) -> None:
@@ -167,7 +190,7 @@ def _produce(args):
         if not args.project:
             raise UserError(f"'{args.command} {args.kind}' needs a PROJECT", field="PROJECT")
         as_of = parse_date(args.as_of) if args.as_of else None
-        period = args.period or (str(args.year) if args.year else None)
+        period = args.period or (str(args.year) if args.year is not None else None)
         produced = produce(register, args.kind, project_id=args.project, period=period, as_of=as_of,
                            out=out, pdf=args.pdf, include_personal_data=settings.include_personal_data)
     return settings, register, produced
@@ -440,9 +463,10 @@ def _cmd_run(args) -> int:
     params: dict = {}
     as_of = parse_date(args.as_of) if args.as_of else None
     if args.kind == "usage":
-        if not args.council or not (args.year or args.period):
+        year = _year_of(args)
+        if not args.council or year is None:
             raise UserError("'run usage' needs --council and --year", field="--council")
-        params = {"council": args.council, "year": args.year or int(args.period)}
+        params = {"council": args.council, "year": year}
     else:
         if not args.project:
             raise UserError(f"'run {args.kind}' needs a PROJECT", field="PROJECT")
@@ -451,8 +475,8 @@ def _cmd_run(args) -> int:
             params.update(as_of=as_of, period=args.period)
         elif args.kind == "final":
             params.update(as_of=as_of)
-        elif args.year or args.period:
-            params.update(year=args.year or int(args.period[:4]))
+        elif _year_of(args) is not None:
+            params.update(year=_year_of(args))
     options = _options(args)
     if os.environ.get("PREFECT_API_URL"):
         # Prefect's REST API directly: importing Prefect here would cost seconds (flows/remote.py)
@@ -679,7 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_sent)
 
     p = sub.add_parser("deadlines", help="list upcoming deadlines; export iCalendar for Outlook")
-    p.add_argument("--days", type=int, default=90)
+    p.add_argument("--days", type=_days, default=90)
     p.add_argument("--from", dest="start", help="start date YYYY-MM-DD (default today)")
     p.add_argument("--ics", help="write the deadlines to this .ics file")
     p.set_defaults(func=_cmd_deadlines)
@@ -757,6 +781,15 @@ def _internal_error(exc: BaseException) -> int:
     return 2
 
 
+def display_path_of(name) -> str:
+    from .register import display_path
+
+    try:
+        return display_path(Path(os.fsdecode(name)))
+    except (TypeError, ValueError):
+        return repr(name)
+
+
 def main(argv: list[str] | None = None) -> int:
     # pydantic looks for plugins in every installed package's metadata when it builds the first
     # model (~20 ms of a cold start); grantflow uses none. Set it to '' to let them load.
@@ -774,6 +807,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if exc.filename is None:      # not about a path the user gave: the safety net below
+            return _internal_error(exc)
+        # a folder or file given (--out, outputs:, outbox:, --ics ...) that cannot be used
+        print(f"error: cannot use {display_path_of(exc.filename)}: {exc.strerror or type(exc).__name__}",
+              file=sys.stderr)
+        return 1
     except Exception as exc:          # noqa: BLE001 - the safety net; user mistakes never get here
         return _internal_error(exc)
 

@@ -1008,6 +1008,22 @@ def read_milestones(path: Path) -> Table:
             "error", table.file, int(rows[position]), "Status",
             f"unknown status {status[position]!r} (use: " + ", ".join(sorted(MILESTONE_STATUSES)) + ")"))
     numbers_ = frame["Milepæl"].to_numpy()
+    # finished needs the day it was finished (else it would read as finished on time), and that
+    # day cannot lie ahead (a typo such as 2030 for 2016)
+    actual = frame["Faktisk dato"].to_numpy() if "Faktisk dato" in frame.columns else None
+    today = np.datetime64(date.today(), "ns")
+    for position in np.flatnonzero(codes == "done"):
+        number = numbers_[position]
+        shown = int(number) if number == number else "?"
+        if actual is None or np.isnat(actual[position]):
+            table.findings.append(Finding(
+                "error", table.file, int(rows[position]), "Faktisk dato",
+                f"milestone {shown} is {status[position]!r} but has no date: give the day it was finished"))
+        elif actual[position] > today:
+            table.findings.append(Finding(
+                "error", table.file, int(rows[position]), "Faktisk dato",
+                f"milestone {shown} is {status[position]!r} on {str(actual[position])[:10]}, a day that has "
+                "not come yet"))
     seen: set = set()
     keep = []
     for position in np.flatnonzero(known):

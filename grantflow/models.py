@@ -18,8 +18,20 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from . import numbers
 from .text import one_line, slug
 
-_EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[A-Za-z]{2,}$")
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_EMAIL = re.compile(r"^[^@\s<>,;\"'()\[\]\\:]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$", re.ASCII)
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
+
+
+def email_address(value: str) -> str:
+    """A plain address (``name@example.no``): ASCII only (an address with æøå needs SMTPUTF8,
+    which grantflow does not speak, so it would be mangled or refused on the way), no display
+    name, no second address."""
+    if not isinstance(value, str) or not value.isascii() or not _EMAIL.match(value) or len(value) > 254:
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "…"
+        hint = " (letters such as æ, ø, å cannot be used in addresses here)" \
+            if isinstance(value, str) and not value.isascii() else ""
+        raise ValueError(f"not an e-mail address: {shown}{hint}")
+    return value
 
 
 def _number(value, unit: str = "kr") -> Decimal:
@@ -54,6 +66,27 @@ def _day(value) -> date:
     return day
 
 
+def _year_keys(value):
+    """Budget amounts by year: each key a year 1900–2100 written as four digits (2016: 412000).
+    02016 is octal to YAML (1038), true is 1, ' 2016' is text: refused. A year given twice (2016
+    and "2016", as JSON writes keys) is refused rather than letting one of them win."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[int, object] = {}
+    for key, amount in value.items():
+        year = int(key) if isinstance(key, str) and re.fullmatch(r"[0-9]{4}", key) else key
+        if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
+            shown = repr(key) if len(repr(key)) <= 40 else repr(key)[:37] + "…"
+            comma = " (a decimal comma inside {…} splits the number in two: write 1.5 or '1,5')" \
+                if amount is None and isinstance(year, int) and not isinstance(year, bool) else ""
+            raise ValueError(f"{shown} is not a year: write each year as four digits without quotes "
+                             "or a leading zero, e.g. {2016: 412000}" + comma)
+        if year in out:
+            raise ValueError(f"{year} is given twice (once as {key!r}): keep one amount per year")
+        out[year] = amount
+    return out
+
+
 def _data_path(value: str) -> str:
     parts = value.replace("\\", "/").split("/")
     if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value) or ".." in parts or "\x00" in value \
@@ -71,7 +104,20 @@ Weight = Annotated[float, BeforeValidator(_weight)]
 Day = Annotated[date, BeforeValidator(_day)]                # dd.mm.åååå or åååå-mm-dd, 1900–2100
 Slug = Annotated[str, AfterValidator(slug)]                 # ids: used in file names and on the command line
 Line = Annotated[str, AfterValidator(one_line)]             # names: end up in headers and table cells
+EmailAddress = Annotated[str, AfterValidator(email_address)]
 DataPath = Annotated[str, AfterValidator(_data_path)]
+YearAmounts = Annotated[dict[int, Amount], BeforeValidator(_year_keys)]   # {2016: 412000}
+
+
+def _once(names: list[str], what: str) -> None:
+    """A name listed twice (in any case) would be counted twice: an equal share too many, shares
+    that do not add up to the total."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = name.casefold()
+        if key in seen:
+            raise ValueError(f"{what} {name!r} is listed twice" + (f" (also as {seen[key]!r})" if seen[key] != name else ""))
+        seen[key] = name
 
 
 class Model(BaseModel):
@@ -90,9 +136,7 @@ class Person(Model):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            raise ValueError(f"not an e-mail address: {value!r}")
-        return value
+        return None if value is None else email_address(value)
 
 
 
@@ -141,6 +185,12 @@ class Council(Model):
     municipalities: list[Municipality] = Field(description="Member municipalities.")
     recipients: dict[str, RecipientRule] = Field(
         default_factory=dict, description="Per document kind: who receives it (overrides the defaults).")
+
+    @field_validator("municipalities")
+    @classmethod
+    def _each_member_once(cls, value: list):
+        _once([m.name for m in value], "municipality")
+        return value
 
     def governor_office(self, when: date) -> str:
         """The county governor by the name of the day: Statsforvalteren from 2021, before that
@@ -240,7 +290,7 @@ class CostLine(Model):
     """One budget category with its amount per year."""
 
     category: Line
-    amounts: dict[int, Amount] = Field(description="Amount per year in the budget's unit.")
+    amounts: YearAmounts = Field(description="Amount per year in the budget's unit.")
 
 
 FinancingKind = Literal["skjønnsmidler", "tilskudd", "fond", "kommunene", "egeninnsats", "annet"]
@@ -256,7 +306,7 @@ class FinancingLine(Model):
     source: Line = Field(description="Name as written in documents, e.g. 'Fylkesmannens skjønnsmidler'.")
     kind: FinancingKind = "annet"
     funder: Slug | None = Field(None, description="Id of a funder in 'funders' this line comes from.")
-    amounts: dict[int, Amount] = Field(default_factory=dict)
+    amounts: YearAmounts = Field(default_factory=dict)
     applied_for: bool = Field(False, description="True for the amount applied for in this application.")
 
 
@@ -383,6 +433,12 @@ class Project(Model):
     contact: Person | None = Field(None, description="Kontaktperson for the application; default the leader.")
     steering_group: list[Person] = Field(default_factory=list, description="Styringsgruppe.")
     municipalities: list[Line] = Field(description="Participating municipalities (subset of the council).")
+
+    @field_validator("municipalities")
+    @classmethod
+    def _each_participant_once(cls, value: list):
+        _once(value, "municipality")
+        return value
     partners: list[Line] = Field(default_factory=list, description="Other partners, e.g. the hospital trust.")
     split: SplitKey = Field(default_factory=SplitKey)
     period: Period
@@ -482,6 +538,16 @@ class ProjectNotes(Model):
 
     status: list[StatusNote] = Field(default_factory=list)
     evaluation: Evaluation | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _one_note_a_day(cls, value: list):
+        days = [note.as_of for note in value]
+        twice = sorted({d for d in days if days.count(d) > 1})
+        if twice:
+            raise ValueError(f"two status notes are dated {twice[0].isoformat()}: a report could use either; "
+                             "keep one note per date")
+        return value
 
     def note_for(self, as_of: date) -> StatusNote | None:
         eligible = [n for n in self.status if n.as_of <= as_of]

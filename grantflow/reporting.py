@@ -81,7 +81,7 @@ class ReportPeriod:
     end: date
 
 
-_PERIOD = re.compile(r"^(\d{4})(?:-(?:(Q)([1-4])|(T)([1-3])|(H)([12])|(\d{2})(?:-(\d{2}))?))?$", re.I)
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:(Q)([1-4])|(T)([1-3])|(H)([12])|(\d{2})(?:-(\d{2}))?))?$", re.I | re.ASCII)
 
 
 def parse_period(text: str) -> ReportPeriod:

@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 
 from .errors import UserError
 from .findings import Finding
-from .models import Day, Line, Model, RecipientRule, Slug
+from .models import Day, EmailAddress, Line, Model, RecipientRule, Slug
 from .register import config_root, display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -37,14 +37,14 @@ class SmtpSettings(Model):
     """How to reach the SMTP server. TLS is on unless explicitly off for a localhost relay."""
 
     host: str = "localhost"
-    port: int | None = Field(None, description="Default 587 (starttls), 465 (ssl), 25 (none).")
+    port: int | None = Field(None, ge=1, le=65535, description="Default 587 (starttls), 465 (ssl), 25 (none).")
     security: Literal["starttls", "ssl", "none"] = "starttls"
     allow_insecure_localhost: bool = Field(
         False, description="Permit security: none, and only for 127.0.0.1/localhost/::1.")
     username: str | None = Field(None, description="Login; empty for an unauthenticated relay.")
     password_env: str = Field("GRANTFLOW_SMTP_PASSWORD", description="Environment variable with the password.")
     password_block: str | None = Field(None, description="Name of a Prefect Secret block with the password.")
-    timeout: float = 30
+    timeout: float = Field(30, gt=0, le=600, allow_inf_nan=False, description="Seconds to wait for the server.")
     ca_file: str | None = Field(None, description="Extra CA bundle for a private mail server's certificate.")
 
     def resolved_port(self) -> int:
@@ -62,7 +62,7 @@ class DeliverySettings(Model):
     transport: Literal["outbox", "smtp"] = "outbox"
     outbox: str | None = Field(None, description="Folder for .eml files; default <outputs>/outbox.")
     ledger_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<outputs>/sent.db.")
-    from_address: Line = "grantflow@localhost.localdomain"
+    from_address: EmailAddress = "grantflow@localhost.localdomain"
     from_name: Line = "grantflow"
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
@@ -70,7 +70,7 @@ class DeliverySettings(Model):
         default_factory=lambda: {"application": True, "final": True, "usage": True,
                                  "status": False, "costsplit": False},
         description="Per kind: ask before sending (on by default for the county governor).")
-    approver_email: str | None = Field(
+    approver_email: EmailAddress | None = Field(
         None, description="Who approves external sending; default the council's secretariat.")
     approval_reminder_days: int = Field(
         2, ge=1, le=30, description="Remind the approver after this many working days without an answer.")

@@ -63,11 +63,31 @@ def bad_character(text: str) -> str | None:
     return f"U+{ord(ch):04X}" + (f" {LINE_BREAKS[ch]}" if ch in LINE_BREAKS else "")
 
 
+_ENCODED_ANYWHERE = re.compile(r"=\?.*\?=", re.S)
+
+
+def invisible(text: str) -> str | None:
+    """The first invisible formatting character (Unicode category Cf: zero-width space, soft
+    hyphen, byte order mark, the bidirectional overrides that turn a subject around), or None.
+    In a name it makes two names that look the same differ, or text read differently than written."""
+    for ch in text:
+        if ch > "\x7f" and unicodedata.category(ch) == "Cf":
+            return f"U+{ord(ch):04X} {unicodedata.name(ch, 'FORMAT CHARACTER')}"
+    return None
+
+
 def one_line(text: str) -> str:
-    """``text`` if it is one line; ValueError naming the offending character otherwise."""
+    """``text`` if it is one plain, visible line; ValueError naming the offending part otherwise.
+    An RFC 2047 encoded word (``=?utf-8?q?...?=``) is refused whatever it decodes to (sending
+    refuses it too): a name is written as itself."""
     found = line_break(text)
     if found:
         raise ValueError(f"must be a single line: contains {found}")
+    hidden = invisible(text)
+    if hidden:
+        raise ValueError(f"contains the invisible character {hidden}: retype the name")
+    if _ENCODED_ANYWHERE.search(text):
+        raise ValueError("contains an RFC 2047 encoded word (=?…?=): write the name itself")
     return text
 
 

@@ -121,3 +121,21 @@ def test_implausibly_many_hours_in_one_row_is_an_error_not_effort(tmp_path, cell
     [finding] = table.findings
     assert (finding.line, finding.field, finding.severity) == (3, "Timer", "error")
     assert f"{shown} hours in one row is implausible (over 10 000)" in str(finding)
+
+
+def test_a_finished_milestone_needs_a_day_that_has_come(tmp_path):
+    """'ferdig' without a date read as finished on time (0 days late) in the status report; a
+    date such as 2030 for 2016 was taken as written. Each is an error naming the row."""
+    from datetime import date, timedelta
+
+    ahead = (date.today() + timedelta(days=1)).strftime("%d.%m.%Y")
+    path = tmp_path / "milepaeler.csv"
+    path.write_text("Milepæl;Status;Faktisk dato;Kommentar\n1;ferdig;15.10.2015;ok\n2;Ferdig;;glemt dato\n"
+                    f"3;levert;{ahead};skrivefeil\n4;pågår;;underveis\n", encoding="utf-8")
+    findings = [(f.line, f.field, f.message) for f in read_milestones(path).findings]
+    assert findings == [
+        (3, "Faktisk dato", "milestone 2 is 'Ferdig' but has no date: give the day it was finished"),
+        (4, "Faktisk dato", f"milestone 3 is 'levert' on {(date.today() + timedelta(days=1)).isoformat()}, "
+                            "a day that has not come yet")]
+    path.write_text("Milepæl;Status;Kommentar\n1;ferdig;ok\n", encoding="utf-8")      # no date column at all
+    assert [f.line for f in read_milestones(path).findings] == [2]
