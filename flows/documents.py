@@ -16,7 +16,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
-from prefect.states import Cancelled, Failed
+from prefect.states import Cancelled
 from prefect.runtime import flow_run
 from pydantic import Field
 
@@ -168,14 +168,14 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     request, folder, notes = collect_and_check(kind, project, council, period, as_of, options, today)
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)
-    report, note, decision, rejected, conflict = None, "", None, False, ""
+    report, note, decision, rejected, conflict = None, "", None, False, None
     planned = None
     if options.send:
         try:
             planned = plan_delivery(produced, options)
-        except ContentConflict as exc:   # this document's error: nothing sent, the run is not green
-            conflict = str(exc)
-            note = f"Ikke sendt: {conflict}"
+        except ContentConflict as exc:   # this document's error: nothing sent, the run fails with it
+            conflict = exc
+            note = f"Ikke sendt: {exc}"
     if planned is not None:
         gate = clearance(produced.findings, planned["approval"], planned["transport"])
         errors, needs_approval = gate.errors, gate.needs_person
@@ -211,8 +211,8 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
         "findings": [str(f) for f in produced.findings],
         "approval": decision.text() if decision else None, "rejected": rejected,
     }
-    if conflict:
-        return Failed(message=conflict, data=result)
+    if conflict is not None:
+        raise conflict   # after the artifact: the run is Failed with this one line
     if rejected:
         # not green: a rejected document is not "done"
         return Cancelled(message=note, data=result)
