@@ -616,11 +616,13 @@ def _inbox_project(path: Path) -> str | None:
         try:
             if "_grantflow" not in wb.sheetnames:
                 return None
-            for row in wb["_grantflow"].iter_rows(values_only=True):
-                if row and row[0] == "project":
+            from .xlsxcells import sheet_rows
+
+            for _, cells in sheet_rows(wb["_grantflow"]):     # only the cells present, never padded
+                if cells.get(1) == "project":
                     import json
 
-                    return json.loads("".join(str(c) for c in row[1:] if c is not None))
+                    return json.loads("".join(str(cells[c]) for c in sorted(cells) if c > 1))
         finally:
             wb.close()
     except Exception:  # noqa: BLE001 - an unreadable file is handled (rejected) by the import itself

@@ -27,10 +27,12 @@ from typing import Any
 
 import yaml
 from openpyxl.styles import Font
+from openpyxl.utils import range_boundaries
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import UserError
+from .xlsxcells import NoValue, SheetInfo, cell_name, padded, sheet_rows
 from .findings import Finding
 from .numbers import read_date, read_number
 from .models import (Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
@@ -757,14 +759,70 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+MAX_SHEET_COLUMNS = 200      # the widest sheet (a budget over many years) is far narrower
+
+
+class _Sheet:
+    """A returned sheet as the file holds it: only the cells present (openpyxl's iter_rows would
+    pad to the farthest cell: one in XFD1048576 asks for 17 billion). A value beyond column
+    MAX_SHEET_COLUMNS is a stray cell, refused by name, as are merged cells in a sheet that is read
+    (the writer merges none: a merged range hides the cells it covers)."""
+
+    def __init__(self, ws, content: WorkbookContent):
+        self.title = ws.title
+        self.cells: dict[int, dict[int, object]] = {}
+        self._content = content
+        self._findings: list[tuple] = []
+        info = SheetInfo()
+        for r, cells in sheet_rows(ws, info):
+            if ws.title != META:
+                for c in sorted(c for c, v in cells.items() if c > MAX_SHEET_COLUMNS):
+                    if not _blank(cells.pop(c)):
+                        self._findings.append((r, cell_name(r, c), f"a value far outside the table (only the first "
+                                               f"{MAX_SHEET_COLUMNS} columns are read); delete the stray cell"))
+            if cells:
+                self.cells[r] = cells
+        for ref in info.merged:
+            self._findings.append((range_boundaries(ref)[1], ref,
+                                   "merged cells in the table; unmerge them (each cell holds its own value)"))
+        self._reported = False
+
+    def report(self) -> None:
+        """Findings about the sheet, once, when a reader uses it."""
+        if not self._reported:
+            self._reported = True
+            for row, where, message in self._findings:
+                self._content.error(self.title, row, where, message)
+
+    def iter_rows(self, min_row: int = 1, max_row: int | None = None, max_col: int | None = None):
+        """(row number, values from column 1) for each row present from ``min_row``."""
+        self.report()
+        for r in sorted(self.cells):
+            if r < min_row:
+                continue
+            if max_row is not None and r > max_row:
+                break
+            yield r, padded(self.cells[r], max_col)
+
+
+class _Book:
+    def __init__(self, sheets: list[_Sheet]):
+        self._sheets = {s.title: s for s in sheets}
+        self.sheetnames = list(self._sheets)
+
+    def __getitem__(self, name: str) -> _Sheet:
+        return self._sheets[name]
+
+
 def _read_meta(wb, content: WorkbookContent) -> dict:
     if META not in wb.sheetnames:
         return {}
     meta = {}
-    for row in wb[META].iter_rows(values_only=True):
-        if not row or row[0] is None:
+    for r, cells in sorted(wb[META].cells.items()):
+        row = [cells.get(1)]
+        if row[0] is None:
             continue
-        text = "".join(str(c) for c in row[1:] if c is not None)
+        text = "".join(str(cells[c]) for c in sorted(cells) if c > 1)
         try:
             meta[str(row[0])] = json.loads(text) if text else None
         except json.JSONDecodeError:
@@ -791,7 +849,7 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
 
     collect(Project, ())
     current = None
-    for r, row in enumerate(wb["Prosjekt"].iter_rows(min_row=2, max_col=3, values_only=True), start=2):
+    for r, row in wb["Prosjekt"].iter_rows(min_row=2, max_col=3):
         key, label, value = (tuple(row) + (None, None, None))[:3]
         key = _text_of(key)
         if key:
@@ -842,7 +900,7 @@ def _header_map(ws, spec_cols, content: WorkbookContent, sheet: str, skip: set =
     by_header = {h.casefold(): col for col in spec_cols for h in [col[0]]}
     out = {}
     seen = set()
-    for c, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ()), start=1):
+    for c, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1), (1, ()))[1], start=1):
         header = _text_of(cell)
         if not header or c in skip or header in notes:
             continue
@@ -860,7 +918,7 @@ def _header_map(ws, spec_cols, content: WorkbookContent, sheet: str, skip: set =
 
 
 def _table_rows(ws):
-    for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+    for r, row in ws.iter_rows(min_row=2):
         if row and _text_of(row[0]) in (SUM, "Finansiering − kostnader (egeninnsats ikke medregnet)"):
             break
         yield r, row
@@ -874,7 +932,7 @@ def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) ->
     cols = [col for col in _columns(spec, []) if col[3] is None]
     year_headers = {}
     # Year columns are whatever year headers the sheet has.
-    for c, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ()), start=1):
+    for c, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1), (1, ()))[1], start=1):
         text = _text_of(cell)
         if spec.years and text.isdigit() and len(text) == 4:
             year_headers[c] = (text, spec.years, Kind("decimal"), int(text))
@@ -978,7 +1036,7 @@ def _read_input(wb, content: WorkbookContent) -> None:
         note: dict = {}
         rag = Kind("literal", choices=tuple(RAG_LABELS.values()))
         back = {v: k for k, v in RAG_LABELS.items()}
-        for r, row in enumerate(wb["Statusnotat"].iter_rows(min_row=2, max_col=3, values_only=True), start=2):
+        for r, row in wb["Statusnotat"].iter_rows(min_row=2, max_col=3):
             key, label, value = (tuple(row) + (None,) * 3)[:3]
             key = _text_of(key)
             if key not in NOTE_LABELS:
@@ -1037,7 +1095,6 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     from zipfile import BadZipFile, ZipFile
 
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     shown = display or str(path)
     try:
@@ -1055,12 +1112,18 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     if unpacked > MAX_UNPACKED:
         raise UserError(f"the workbook unpacks to {unpacked // 1_000_000} MB (at most {MAX_UNPACKED // 1_000_000} MB "
                         f"is read)", file=shown)
+    content = WorkbookContent(shown, {}, {}, None, None)
     try:
-        wb = load_workbook(path, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            wb = _Book([_Sheet(ws, content) for ws in book.worksheets])
+        finally:
+            book.close()
+    except MemoryError:
+        raise UserError("the workbook holds too many cells to be read", file=shown) from None
+    except Exception as exc:   # zipfile, openpyxl's InvalidFileException, XML errors, a bad cell reference
         raise UserError(f"not an Excel workbook (.xlsx) that can be read: {type(exc).__name__}",
                         file=shown) from None
-    content = WorkbookContent(shown, {}, {}, None, None)
     content.meta = _read_meta(wb, content)
     if content.meta.get("format") not in (None, FORMAT_VERSION):
         raise UserError(f"workbook format {content.meta.get('format')} is not supported (expected {FORMAT_VERSION})",
