@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -721,6 +722,10 @@ def _text_of(value) -> str:
 
 def read_value(value, kind: Kind):
     """A cell's value as the model wants it; raises ValueError with a short reason."""
+    if isinstance(value, NoValue):
+        raise ValueError("a formula without a computed value; type the value itself")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("not a number")
     if kind.name == "date":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             raise ValueError("a number, not a date (format the cell as a date)")
@@ -1016,17 +1021,47 @@ def _read_goals(wb, project: dict, content: WorkbookContent) -> None:
         if _blank(text):
             content.error("Mål", r, "Mål", "value is missing")
             continue
+        if isinstance(text, NoValue):
+            content.error("Mål", r, "Mål", f"cannot read {_text_of(text)!r}: a formula without a computed value; "
+                                          f"type the value itself")
+            continue
         goals.setdefault(key, []).append(_text_of(text))
         content.where[("goals", key, len(goals[key]) - 1)] = ("Mål", r, "Mål")
 
 
 def _read_input(wb, content: WorkbookContent) -> None:
     if "Milepælstatus" in wb.sheetnames:
-        rows = []
+        rows, seen = [], {}
+        headers = ["Nr", "Hendelse", "Planlagt dato", "Status", "Faktisk dato", "Kommentar"]
         for r, row in _table_rows(wb["Milepælstatus"]):
-            number, _, _, status, actual, comment = (tuple(row) + (None,) * 6)[:6]
-            if _blank(number):
+            cells = (tuple(row) + (None,) * 6)[:6]
+            number, _, _, status, actual, comment = cells
+            if all(_blank(v) for v in cells):
                 continue
+            # A formula whose value the file does not hold is no value (blank would wipe what is there).
+            formulas = [h for h, v in zip(headers, cells) if isinstance(v, NoValue)]
+            for header in formulas:
+                value = cells[headers.index(header)]
+                content.error("Milepælstatus", r, header, f"a formula without a computed value ({_text_of(value)!r}); "
+                                                          f"type the value itself")
+            if formulas:
+                continue
+            # Every row is a milestone: without a readable number its progress would vanish.
+            if _blank(number):
+                content.error("Milepælstatus", r, "Nr", "value is missing (the milestone's number)")
+                continue
+            if isinstance(number, float) and not math.isfinite(number):
+                content.error("Milepælstatus", r, "Nr", f"cannot read {_text_of(number)!r}: not a number")
+                continue
+            try:
+                key = read_value(number, Kind("int"))
+            except ValueError:
+                key = None                 # reported when the progress is read
+            if key is not None and key in seen:
+                content.error("Milepælstatus", r, "Nr", f"milestone {key} is listed twice (also in row {seen[key]}); "
+                                                        f"each milestone has one row")
+                continue
+            seen[key] = r
             if _blank(status) and _blank(actual) and _blank(comment):
                 continue
             rows.append({"number": number, "status": _text_of(status), "actual": actual,
@@ -1051,7 +1086,7 @@ def _read_input(wb, content: WorkbookContent) -> None:
                 elif key.endswith(".rag"):
                     parsed = back[read_value(value, rag)]
                 else:
-                    parsed = _text_of(value)
+                    parsed = read_value(value, Kind("text"))
             except ValueError as exc:
                 content.error("Statusnotat", r, NOTE_LABELS[key], f"cannot read {_text_of(value)!r}: {exc}")
                 continue
@@ -1077,6 +1112,12 @@ def _read_input(wb, content: WorkbookContent) -> None:
                     continue
                 if key is None or _blank(text):
                     content.error("Avvik og beslutninger", r, "Type" if key is None else "Tekst", "value is missing")
+                    continue
+                formula = next((h for h, v in (("Tekst", text), ("Forklaring / forslag til vedtak", why))
+                                if isinstance(v, NoValue)), None)
+                if formula is not None:
+                    content.error("Avvik og beslutninger", r, formula,
+                                  "a formula without a computed value; type the value itself")
                     continue
                 entry = _text_of(text)
                 if not _blank(why):
