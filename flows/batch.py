@@ -114,9 +114,14 @@ def deliver(result: dict, produced, options: DeliveryOptions, register: Register
     transport = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport == "smtp" else None
     # nobody watches a batch: what needs an approver (or has data errors) waits for one
-    report = send_produced(produced, register, settings, transport, password, options.resend,
-                           unattended=True, approved=options.approved, run_id=_flow_run_id())
-    result.update(sent=report.sent, failed=report.failed)
+    try:
+        report = send_produced(produced, register, settings, transport, password, options.resend,
+                               unattended=True, approved=options.approved, run_id=_flow_run_id())
+    except UserError as exc:   # e.g. the ledger has this version with other content: this document's error
+        result["error"] = str(exc)
+        return
+    # a recipient another sender still holds (interrupted, or sending now) is not delivered yet
+    result.update(sent=report.sent, failed=report.failed + [(e, f"pending: {why}") for e, why in report.pending])
     if report.held:
         result["held"] = report.held
 

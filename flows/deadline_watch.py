@@ -36,7 +36,7 @@ from prefect.runtime import deployment
 from grantflow import fmt
 from grantflow.deadlines import KIND_TITLES, DueItem, calendar, due_on, working_days_until
 from grantflow.delivery.ledger import SentLedger
-from grantflow.delivery.service import make_transport, notify, remind
+from grantflow.delivery.service import ContentConflict, make_transport, notify, remind
 from grantflow.errors import UserError
 from grantflow.register import open_register
 from grantflow.settings import load_settings
@@ -347,6 +347,10 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             continue
         try:
             result = run_item(item, options)
+        except ContentConflict as exc:   # the ledger has this version with other content: not the leader's data
+            failed.append((item.key, str(exc)))
+            record(item.key, "failed", str(exc), options.config)
+            continue
         except UserError as exc:
             failed.append((item.key, str(exc)))
             record(item.key, "failed", str(exc), options.config)
@@ -357,7 +361,8 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             failed.append((item.key, f"{type(exc).__name__}: {exc}"))
             record(item.key, "failed", f"{type(exc).__name__}: {exc}", options.config)
             continue
-        if result.get("failed") or result.get("note", "").startswith("Ikke sendt"):
+        # a recipient still pending (another sender's claim, maybe interrupted) is not done either
+        if result.get("failed") or result.get("pending") or result.get("note", "").startswith("Ikke sendt"):
             failed.append((item.key, result.get("note") or "delivery incomplete"))
             record(item.key, "failed", result.get("note") or "delivery incomplete", options.config)
         else:

@@ -21,7 +21,8 @@ from prefect.runtime import flow_run
 from pydantic import Field
 
 from grantflow.delivery.ledger import SentLedger
-from grantflow.delivery.service import DeliveryReport, clearance, document_from, plan, send_produced
+from grantflow.delivery.service import (ContentConflict, DeliveryReport, clearance, document_from, plan,
+                                       send_produced)
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.findings import condense
@@ -120,6 +121,8 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
                            options.resend)
     if report.failed:
         get_run_logger().error("not delivered: " + "; ".join(f"{e}: {r}" for e, r in report.failed))
+    if report.pending:
+        get_run_logger().error("pending: " + "; ".join(f"{e}: {r}" for e, r in report.pending))
     return report
 
 
@@ -138,6 +141,7 @@ def publish(produced: Produced, context, report: DeliveryReport | None, note: st
     if report is not None:
         lines.append(f"- Levering: {report.summary()}")
         lines += [f"  - ikke levert til {email}: {reason}" for email, reason in report.failed]
+        lines += [f"  - venter (pending) for {email}: {reason}" for email, reason in report.pending]
     if note:
         lines.append(f"- {note}")
     if produced.findings:
@@ -164,9 +168,15 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     request, folder, notes = collect_and_check(kind, project, council, period, as_of, options, today)
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)
-    report, note, decision, rejected = None, "", None, False
+    report, note, decision, rejected, conflict = None, "", None, False, None
+    planned = None
     if options.send:
-        planned = plan_delivery(produced, options)
+        try:
+            planned = plan_delivery(produced, options)
+        except ContentConflict as exc:   # this document's error: nothing sent, the run fails with it
+            conflict = exc
+            note = f"Ikke sendt: {exc}"
+    if planned is not None:
         gate = clearance(produced.findings, planned["approval"], planned["transport"])
         errors, needs_approval = gate.errors, gate.needs_person
         given = gate.given(options.approved, options.override_reason)
@@ -197,10 +207,12 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
         "docx": str(produced.docx), "pdf": str(produced.pdf) if produced.pdf else None,
         "version": produced.version, "reused": produced.reused,
         "sent": report.sent if report else [], "skipped": report.skipped if report else [],
-        "failed": report.failed if report else [], "note": note,
+        "failed": report.failed if report else [], "pending": report.pending if report else [], "note": note,
         "findings": [str(f) for f in produced.findings],
         "approval": decision.text() if decision else None, "rejected": rejected,
     }
+    if conflict is not None:
+        raise conflict   # after the artifact: the run is Failed with this one line
     if rejected:
         # not green: a rejected document is not "done"
         return Cancelled(message=note, data=result)

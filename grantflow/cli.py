@@ -239,7 +239,9 @@ def _cmd_send(args) -> int:
     print(report.summary())
     for email, reason in report.failed:
         print(f"  not delivered to {email}: {reason}", file=sys.stderr)
-    return 1 if report.failed else 0
+    for email, reason in report.pending:
+        print(f"  pending for {email}: {reason}", file=sys.stderr)
+    return 1 if report.failed or report.pending else 0
 
 
 def _cmd_sent(args) -> int:

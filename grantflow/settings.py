@@ -55,7 +55,7 @@ class RetrySettings(Model):
     """Retries for transient SMTP failures (4xx, dropped connection, server down)."""
 
     attempts: int = Field(4, ge=1, le=10)
-    backoff_seconds: list[float] = Field(default_factory=lambda: [2, 5, 15])
+    backoff_seconds: list[Annotated[float, Field(ge=0)]] = Field(default_factory=lambda: [2, 5, 15])
 
 
 class DeliverySettings(Model):

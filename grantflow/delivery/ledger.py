@@ -9,7 +9,12 @@ unique constraint decides between two inserts, a conditional UPDATE between two 
 A claim left ``sending`` by a crashed process is stale after ``STALE_CLAIM`` (30 minutes; a send
 with all retries takes a few minutes at most). The next run takes it over and sends again with the
 same Message-ID, so at worst a recipient gets one duplicate that mail clients show as one message;
-a document is never lost. ``grantflow sent`` shows rows still ``sending``.
+a document is never lost. ``grantflow sent`` shows rows still ``sending``. Until then a sender that
+meets such a claim reports the recipient as pending (``service.deliver``), not as done; whether the
+holder still runs can be told only on its own host (``claim_alive``).
+
+``document_hash`` is the document's content hash (rows from before hold the files' hash): the
+same version of a document with another hash is other content (``service.plan`` refuses it).
 """
 
 from __future__ import annotations
@@ -100,6 +105,38 @@ class LedgerRow:
 STALE_CLAIM = timedelta(minutes=30)
 
 
+def aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes: they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def claim_alive(token: str | None) -> bool | None:
+    """Whether the process that holds a claim still runs: True or False when it ran on this host
+    (its process id is looked up), None when that cannot be known here (another host)."""
+    try:
+        host, pid, _ = (token or "").rsplit(":", 2)
+        pid = int(pid)
+    except ValueError:
+        return None
+    if host != socket.gethostname() or pid <= 0:
+        return None
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:          # runs, as another user
+        return True
+    except OSError:
+        return None
+    try:                             # a killed process not yet reaped by its parent (a zombie)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -166,6 +203,27 @@ class SentLedger:
                 deliveries.c.document == document, deliveries.c.version == version,
                 deliveries.c.recipient == recipient, or_(*free)).values(**values)).rowcount
         return token if taken == 1 else None
+
+    def holder(self, document: str, version: int, recipient: str) -> dict | None:
+        """The row of (document, version, recipient): status, claim, updated_at (None if absent)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(deliveries.c.status, deliveries.c.claim, deliveries.c.updated_at).where(
+                deliveries.c.document == document, deliveries.c.version == version,
+                deliveries.c.recipient == recipient)).first()
+        return dict(row._mapping) if row else None
+
+    def other_content(self, document: str, version: int, hashes: set[str]) -> dict | None:
+        """What the ledger has of this document and version with a hash not in ``hashes`` (other
+        content): ``{"sent": n, "rows": n, "last_sent": datetime | None, "last": datetime}``, or None."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(deliveries.c.status, deliveries.c.updated_at).where(
+                deliveries.c.document == document, deliveries.c.version == version,
+                deliveries.c.document_hash.not_in(sorted(hashes)))).all()
+        if not rows:
+            return None
+        sent = [r.updated_at for r in rows if r.status == "sent"]
+        return {"sent": len(sent), "rows": len(rows), "last_sent": max(sent) if sent else None,
+                "last": max(r.updated_at for r in rows)}
 
     def finish(self, document: str, version: int, recipient: str, status: str, attempts: int,
                detail: str | None, claim: str | None = None) -> None:

@@ -32,10 +32,17 @@ class Document:
     docx: Path
     pdf: Path | None = None
     key_figures: dict = field(default_factory=dict)
+    # what makes two renders the same document (``documents.service.content_hash``): the same in
+    # every outputs folder, unlike the .docx bytes (its embedded charts carry the time they were made)
+    content_hash: str | None = None
 
     @property
     def attachments(self) -> list[Path]:
         return [p for p in (self.docx, self.pdf) if p is not None]
+
+    def ledger_hash(self) -> str:
+        """The hash the sent ledger records: the content hash, else the files' bytes."""
+        return self.content_hash or self.sha256()
 
     def sha256(self) -> str:
         digest = hashlib.sha256()

@@ -16,7 +16,7 @@ from ..errors import UserError
 from ..models import Council, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
-from .ledger import SentLedger
+from .ledger import STALE_CLAIM, SentLedger, aware, claim_alive
 from .message import Document, Sender, compose, compose_reminder
 from .recipients import Recipient, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
@@ -63,6 +63,8 @@ class DeliveryReport:
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # claimed by another sender that has not finished (interrupted, or still sending): not done
+    pending: list[tuple[str, str]] = field(default_factory=list)
     held: str = ""    # not sent: waiting for a person (see ``Clearance``)
 
     def summary(self) -> str:
@@ -73,6 +75,8 @@ class DeliveryReport:
             parts.append(f"{len(self.skipped)} already had version {self.version}")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
+        if self.pending:
+            parts.append(f"{len(self.pending)} pending")
         return f"{self.document} v{self.version} via {self.transport}: " + ", ".join(parts)
 
 
@@ -92,7 +96,7 @@ def document_from(produced: Produced, register: Register) -> Document:
             pass
     key = f"{produced.council}/{produced.project or '-'}/{produced.kind}-{produced.period}"
     return Document(key, kind.name, kind.title, subject_name, period_text, produced.version, produced.docx,
-                    produced.pdf, dict(produced.key_figures))
+                    produced.pdf, dict(produced.key_figures), produced.content_hash)
 
 
 def sender_for(council: Council, settings: Settings) -> Sender:
@@ -104,8 +108,30 @@ def sender_for(council: Council, settings: Settings) -> Sender:
                   reply.name, council.name)
 
 
+class ContentConflict(UserError):
+    """The ledger has this document and version with other content (see ``plan``)."""
+
+
+def _when(moment) -> str:
+    return aware(moment).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
 def plan(document: Document, project: Project | None, council: Council, settings: Settings,
          ledger: SentLedger, resend: bool = False) -> DeliveryPlan:
+    """Who gets ``document`` now. Raises ``ContentConflict`` when the ledger has this document
+    key and version with a different content hash (version numbers count per outputs folder, so
+    a copy rendered in another folder starts again at 1): neither "already have" nor sent, unless
+    ``resend``."""
+    if not resend:
+        # the content hash; rows written before it was recorded hold the bytes' hash
+        other = ledger.other_content(document.key, document.version, {document.ledger_hash(), document.sha256()})
+        if other:
+            when = (f"sent {_when(other['last_sent'])} to {other['sent']} recipient(s)" if other["sent"]
+                    else f"tried {_when(other['last'])}, not sent")
+            raise ContentConflict(
+                f"the ledger has version {document.version} of {document.key} with other content, {when}; "
+                f"this copy ({display_path(document.docx)}) was made in another outputs folder (versions are "
+                "counted per folder): render in the folder it was made in, or pass --resend to send this content")
     recipients = resolve(document.kind, project, council, settings)
     done = set() if resend else ledger.sent_to(document.key, document.version)
     sender = sender_for(council, settings)
@@ -136,28 +162,34 @@ def make_transport(settings: Settings, name: str | None = None, password: str | 
     raise UserError(f"unknown transport {name!r} (use outbox or smtp)", field="--transport")
 
 
+WAIT_FOR_OTHERS = 120.0   # seconds: a live sender finishes a recipient (with retries) well within this
+
+
 def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySettings,
             sleep: Callable[[float], None] = time.sleep, digest: str | None = None,
-            resend: bool = False) -> DeliveryReport:
+            resend: bool = False, wait_for_others: float = WAIT_FOR_OTHERS) -> DeliveryReport:
     """Send every planned message once; transient failures are retried with backoff.
 
     Each recipient is claimed in the ledger first (see ``ledger``): of two processes delivering
-    the same document at once, each recipient gets it from exactly one."""
+    the same document at once, each recipient gets it from exactly one. A recipient another
+    sender holds is waited for (up to ``wait_for_others`` seconds, not at all when that sender
+    ran on this host and is gone): sent by it counts as "already had", failed is tried here, and
+    still ``sending`` is reported as ``pending`` (not done). No exception leaves a claim of ours
+    in ``sending``: it is released as failed."""
     doc = plan_.document
     report = DeliveryReport(doc.key, doc.version, transport.name, skipped=[r.email for r in plan_.already])
-    digest = digest or doc.sha256()
-    try:
-        for item in plan_.messages:
-            recipient = item.recipient
-            claim = ledger.claim(document=doc.key, kind=doc.kind, project=plan_.project.id if plan_.project else None,
-                                 council=plan_.council.id, version=doc.version, document_hash=digest,
-                                 recipient=recipient.email, role=recipient.role,
-                                 message_id=item.message["Message-ID"], transport=transport.name,
-                                 resend=resend)
-            if claim is None:             # sent meanwhile, or another process is sending it now
-                report.skipped.append(recipient.email)
-                continue
-            attempts, detail, status = 0, None, "failed"
+    digest = digest or doc.ledger_hash()
+
+    def claim(item: PlannedMessage) -> str | None:
+        return ledger.claim(document=doc.key, kind=doc.kind, project=plan_.project.id if plan_.project else None,
+                            council=plan_.council.id, version=doc.version, document_hash=digest,
+                            recipient=item.recipient.email, role=item.recipient.role,
+                            message_id=item.message["Message-ID"], transport=transport.name, resend=resend)
+
+    def send(item: PlannedMessage, token: str) -> None:
+        email = item.recipient.email
+        attempts, detail, status = 0, None, "failed"
+        try:
             while True:
                 attempts += 1
                 try:
@@ -172,22 +204,67 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                     if attempts >= retry.attempts:
                         break
                     backoff = retry.backoff_seconds or [1]
-                    sleep(backoff[min(attempts - 1, len(backoff) - 1)])
-                except BaseException as exc:
-                    # a user error (bad config) or an interrupt: release the claim as failed
-                    ledger.finish(doc.key, doc.version, recipient.email, "failed", attempts,
-                                  str(exc) or type(exc).__name__, claim)
-                    raise
-            ledger.finish(doc.key, doc.version, recipient.email, status, attempts, detail, claim)
-            if status == "sent":
-                report.sent.append(recipient.email)
+                    sleep(max(0.0, backoff[min(attempts - 1, len(backoff) - 1)]))
+        except BaseException as exc:
+            # a user error (bad config), a defect or an interrupt: the claim is released as failed
+            status, detail = "failed", f"interrupted: {str(exc) or type(exc).__name__}"
+            raise
+        finally:
+            ledger.finish(doc.key, doc.version, email, status, attempts, detail, token)
+        if status == "sent":
+            report.sent.append(email)
+        else:
+            report.failed.append((email, detail or "unknown error"))
+
+    def pending_text(row: dict, alive: bool | None) -> str:
+        host, pid = (row.get("claim") or "?:?:?").rsplit(":", 2)[:2]
+        since = _when(row["updated_at"])
+        takeover = _when(aware(row["updated_at"]) + STALE_CLAIM)
+        if alive is False:
+            why = f"interrupted: process {pid} on {host} claimed it at {since} and no longer runs"
+        else:
+            why = (f"being sent by process {pid} on {host} since {since} (still running, or interrupted on "
+                   "another host)")
+        return f"{why}; a send from {takeover} on takes it over (same Message-ID)"
+
+    elsewhere: list[PlannedMessage] = []
+    try:
+        for item in plan_.messages:
+            token = claim(item)
+            if token is not None:
+                send(item, token)
+                continue
+            row = ledger.holder(doc.key, doc.version, item.recipient.email)
+            if row is not None and row["status"] == "sending":
+                elsewhere.append(item)       # another sender holds it: see below
             else:
-                report.failed.append((recipient.email, detail or "unknown error"))
+                report.skipped.append(item.recipient.email)   # sent meanwhile
+        deadline = time.monotonic() + wait_for_others
+        while elsewhere:
+            waiting = []
+            for item in elsewhere:
+                email = item.recipient.email
+                row = ledger.holder(doc.key, doc.version, email)
+                if row is None or row["status"] != "sending":
+                    token = claim(item)       # failed there: try here; sent there: nothing to do
+                    if token is not None:
+                        send(item, token)
+                        continue
+                    row = ledger.holder(doc.key, doc.version, email)
+                    if row is None or row["status"] != "sending":
+                        report.skipped.append(email)
+                        continue
+                alive = claim_alive(row.get("claim"))
+                if alive is False or time.monotonic() >= deadline:
+                    report.pending.append((email, pending_text(row, alive)))
+                else:
+                    waiting.append(item)
+            elsewhere = waiting
+            if elsewhere:
+                time.sleep(0.2)
     finally:
         transport.close()
     return report
-
-
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,198 @@
+"""The sent ledger tells the truth: a changed document is not taken for one already sent, an
+interrupted send is not reported as done, and no exception leaves a recipient in ``sending``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from grantflow.cli import main
+from grantflow.delivery.ledger import SentLedger, deliveries
+from grantflow.delivery.service import deliver, document_from, make_transport, plan
+from grantflow.documents.service import produce
+from grantflow.register import open_register
+from grantflow.settings import RetrySettings
+
+from ..conftest import CONFIG, replace_in
+from ..smtp_server import SmtpServer, free_port
+from .test_delivery import TODAY, smtp_settings
+
+PROJECT = "haugaland-velferdsteknologi"
+KEY = f"haugaland-vekst/{PROJECT}/status-2016-10-07"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """One ledger and one outbox for every outputs folder of the test."""
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    return tmp_path
+
+
+def outbox(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "outputs" / "outbox").glob("*.eml"))
+
+
+def ledger_rows(tmp_path: Path):
+    ledger = SentLedger(f"sqlite:///{tmp_path / 'sent.db'}")
+    try:
+        return ledger.rows()
+    finally:
+        ledger.close()
+
+
+def send_args(config: Path, out: Path, *extra: str) -> list[str]:
+    return ["--config", str(config), "send", "status", PROJECT, "--as-of", "2016-10-07", "--out", str(out),
+            *extra]
+
+
+def test_changed_document_from_another_outputs_folder_is_refused_not_taken_as_sent(scratch_config, env, capsys):
+    assert main(send_args(scratch_config, env / "o1")) == 0
+    assert len(outbox(env)) == 7
+    before = {p.name: p.read_bytes() for p in outbox(env)}
+    capsys.readouterr()
+
+    # the same content rendered in another folder: already sent, as before
+    assert main(send_args(scratch_config, env / "o2")) == 0
+    assert "nothing to send: all 7 recipient(s) already have" in capsys.readouterr().out
+
+    # changed content in a third folder: its version counter starts at 1 again
+    replace_in(scratch_config / f"projects/{PROJECT}.yaml", "name: Sturle J. Monstad", "name: Sturle J. Monstadt")
+    assert main(send_args(scratch_config, env / "o3")) == 1
+    captured = capsys.readouterr()
+    assert "already have" not in captured.out + captured.err
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err
+    assert f"the ledger has version 1 of {KEY} with other content, sent " in lines[0]
+    assert "to 7 recipient(s)" in lines[0] and "another outputs folder" in lines[0] and "--resend" in lines[0]
+    # nothing sent, nothing recorded
+    assert {p.name: p.read_bytes() for p in outbox(env)} == before
+    assert Counter(r.status for r in ledger_rows(env)) == {"sent": 7}
+
+    # --resend sends this content to everyone
+    assert main(send_args(scratch_config, env / "o3", "--resend")) == 0
+    assert "v1 via outbox: 7 sent" in capsys.readouterr().out
+    mails = outbox(env)     # the same Message-IDs (version 1): the files now carry the new document
+    assert len(mails) == 7 and all(before[p.name] != p.read_bytes() for p in mails)
+
+
+def test_batch_reports_the_conflict_as_that_documents_error(scratch_config, env):
+    from flows.batch import produce_document
+    from flows.options import DeliveryOptions
+
+    assert main(send_args(scratch_config, env / "o1")) == 0
+    replace_in(scratch_config / f"projects/{PROJECT}.yaml", "name: Sturle J. Monstad", "name: Sturle J. Monstadt")
+    result = produce_document("status", PROJECT, None, None, date(2016, 10, 7),
+                              DeliveryOptions(config=str(scratch_config), out=str(env / "o2")))
+    assert "with other content" in result["error"] and not result.get("internal")
+    assert not result.get("sent")
+    assert len(outbox(env)) == 7
+
+
+KILL_ON_THIRD = """
+import os, signal, sys
+from grantflow.delivery import transports
+real, calls = transports.OutboxTransport.send, []
+def send(self, msg):
+    calls.append(msg)
+    if len(calls) == 3:               # killed while writing the 3rd outbox file
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(self, msg)
+transports.OutboxTransport.send = send
+from grantflow.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_interrupted_send_is_reported_pending_not_done(scratch_config, env, capsys):
+    args = send_args(scratch_config, env / "o1")
+    killed = subprocess.run([sys.executable, "-c", KILL_ON_THIRD, *args], capture_output=True, text=True,
+                            timeout=180)
+    assert killed.returncode == -9, killed.stderr
+    assert len(outbox(env)) == 2
+    stuck = [r.recipient for r in ledger_rows(env) if r.status == "sending"]
+    assert len(stuck) == 1
+
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert "4 sent, 2 already had version 1, 1 pending" in captured.out
+    assert f"pending for {stuck[0]}: interrupted" in captured.err
+    assert "takes it over" in captured.err and "Traceback" not in captured.err
+    assert len(outbox(env)) == 6
+    assert Counter(r.status for r in ledger_rows(env)) == {"sent": 6, "sending": 1}
+
+
+def test_a_recipient_held_by_a_sender_elsewhere_is_pending_and_not_sent_twice(env):
+    register = open_register(CONFIG)
+    produced = produce(register, "status", PROJECT, as_of=date(2016, 10, 7), out=env / "o1", today=TODAY)
+    document = document_from(produced, register)
+    settings = smtp_settings(env, free_port())
+    project = register.project(PROJECT)
+    council = register.council_of(project)
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        the_plan = plan(document, project, council, settings, ledger)
+        held = the_plan.messages[0]
+        # another host's process is sending to the first recipient right now
+        ledger.claim(document=document.key, kind="status", project=PROJECT, council=council.id,
+                     version=document.version, document_hash=document.sha256(),
+                     recipient=held.recipient.email, role=held.recipient.role,
+                     message_id=held.message["Message-ID"], transport="smtp")
+        with ledger.engine.begin() as conn:
+            conn.execute(deliveries.update().values(claim="elsewhere:4242:0123456789ab"))
+        with SmtpServer(port=settings.delivery.smtp.port) as server:
+            report = deliver(the_plan, make_transport(settings), ledger, RetrySettings(attempts=1),
+                             wait_for_others=0.5)
+        assert [e for e, _ in report.pending] == [held.recipient.email]
+        assert "being sent by process" in report.pending[0][1] and "elsewhere" in report.pending[0][1]
+        assert held.recipient.email.casefold() not in {r.casefold() for r in server.recorder.recipients()}
+        assert len(server.recorder.arrived) == len(the_plan.messages) - 1
+    finally:
+        ledger.close()
+
+
+def test_negative_backoff_is_refused_at_load(scratch_config, env, capsys):
+    from .test_concurrent_send import smtp_config
+
+    smtp_config(scratch_config, free_port())     # nobody listens there: the retry would sleep
+    replace_in(scratch_config / "grantflow.yaml", "backoff_seconds: [0.2, 0.2, 0.2]", "backoff_seconds: [-1]")
+    assert main(send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes",
+                          "--override-reason", "test")) == 1
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "grantflow.yaml" in lines[0] and "delivery.retry.backoff_seconds" in lines[0]
+    assert "internal error" not in err
+    assert ledger_rows(env) == []
+
+
+def test_an_exception_during_backoff_leaves_no_recipient_sending(env):
+    register = open_register(CONFIG)
+    produced = produce(register, "status", PROJECT, as_of=date(2016, 10, 7), out=env / "o1", today=TODAY)
+    document = document_from(produced, register)
+    settings = smtp_settings(env, free_port())          # nobody listens: every attempt fails
+    project = register.project(PROJECT)
+    council = register.council_of(project)
+
+    def interrupted(seconds):
+        raise KeyboardInterrupt
+
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        the_plan = plan(document, project, council, settings, ledger)
+        with pytest.raises(KeyboardInterrupt):
+            deliver(the_plan, make_transport(settings), ledger, RetrySettings(attempts=3), sleep=interrupted)
+        rows = ledger.rows()
+        assert [r.status for r in rows] == ["failed"] and "interrupted" in rows[0].detail
+        # a re-run sends to everyone at once, that recipient included
+        with SmtpServer(port=settings.delivery.smtp.port) as server:
+            report = deliver(plan(document, project, council, settings, ledger), make_transport(settings), ledger,
+                             RetrySettings(attempts=1))
+        assert len(report.sent) == len(the_plan.messages) and not report.pending
+        assert len(server.recorder.arrived) == len(the_plan.messages)
+    finally:
+        ledger.close()
