@@ -99,3 +99,19 @@ def test_done_on_the_report_date_is_imported(scratch_config, tmp_path, capsys):
     path = _returned(scratch_config, tmp_path, _set(D6="ferdig", E6=datetime(2016, 10, 7)))
     assert main(["--config", str(scratch_config), "import", str(path)]) == 0, capsys.readouterr()
     assert _progress(scratch_config)["5"] == ["ferdig", "07.10.2016", "Evaluering av responssenter pågår"]
+
+
+def test_dates_already_in_the_data_after_the_report_date_stay_importable(scratch_config, tmp_path, capsys):
+    """Only a date the workbook brings is checked: a workbook made as of 01.03.2016 shows milestones
+    2 and 3 done on 11.04.2016 and 10.06.2016 (from the data file) and imports an edit elsewhere."""
+    path = tmp_path / "wb.xlsx"
+    path.write_bytes(make_workbook(open_register(scratch_config), HAUG, date(2016, 3, 1)))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Milepælstatus"]
+    assert ws["A7"].value == 6
+    ws["F7"] = "Planlegging startet"
+    wb.save(path)
+    assert main(["--config", str(scratch_config), "import", str(path)]) == 0, capsys.readouterr()
+    after = _progress(scratch_config)
+    assert after["2"] == ["ferdig", "11.04.2016", "Vurdert i styringsgruppen sammen med revidert prosjektplan"]
+    assert after["6"] == ["ikke startet", "", "Planlegging startet"]
