@@ -113,7 +113,7 @@ class ContentConflict(UserError):
 
 
 def _when(moment) -> str:
-    return aware(moment).astimezone().strftime("%Y-%m-%d %H:%M")
+    return aware(moment).astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
 
 def plan(document: Document, project: Project | None, council: Council, settings: Settings,
