@@ -17,6 +17,7 @@ import collections
 import csv
 import functools
 import io
+import itertools
 import math
 import re
 import warnings
@@ -36,6 +37,7 @@ from .findings import Finding
 from .models import ProjectNotes
 from .numbers import echo
 from .text import bad_character
+from .xlsxcells import NoValue, cell_name, padded, sheet_rows
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -491,54 +493,127 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
     except Exception as exc:          # zipfile, KeyError, openpyxl's InvalidFileException, XML errors
         raise UserError(f"a zip archive but not a readable Excel workbook ({type(exc).__name__}: "
                         f"{echo(str(exc), 100)})", file=shown) from None
+    # Only the cells the sheets hold are read (never padded to max_row/max_column, which one far
+    # cell such as XFD1048576 makes billions): the header search sees the first rows of each
+    # sheet, the body keeps the rows present, and a value outside the table is refused by name.
     try:
-        sheets = []
-        for sheet in book.worksheets:
-            rows = []
-            for row in sheet.iter_rows(values_only=True):
-                rows.append(list(row))
-            while rows and all(c is None or (isinstance(c, str) and not c.strip()) for c in rows[-1]):
-                rows.pop()
-            sheets.append((sheet.title, rows))
-    except Exception as exc:          # a corrupt sheet inside a valid zip
-        raise UserError(f"cannot read the workbook's sheets ({type(exc).__name__}: {echo(str(exc), 100)})",
-                        file=shown) from None
+        try:
+            sheets = [(sheet.title, sheet) for sheet in book.worksheets]
+            if not sheets:
+                raise UserError("the workbook has no worksheets", file=shown)
+            title, first_sheet = sheets[0]
+            stream = sheet_rows(first_sheet)
+            head, pending = _xlsx_head(stream)
+            later: list[tuple] = []
+            try:
+                try:
+                    index = _find_header(head, columns, shown, where=f" on the first sheet {title!r}")
+                except UserError:
+                    if head:
+                        raise
+                    later = _xlsx_first_nonblank(stream, pending)   # only for the message
+                    _find_header([()] * HEADER_SEARCH_ROWS + later, columns, shown,
+                                 where=f" on the first sheet {title!r}")
+                    raise
+            except UserError:
+                others = []
+                for other, sheet in sheets[1:]:
+                    try:
+                        _find_header(_xlsx_head(sheet_rows(sheet))[0], columns, shown)
+                        others.append(other)
+                    except UserError:
+                        pass
+                if others:
+                    state = "is empty" if not head and not later else "has no header row"
+                    raise UserError(f"the first sheet {title!r} {state}, but sheet {others[0]!r} has the columns; "
+                                    f"grantflow reads the first sheet: move {others[0]!r} first", file=shown) from None
+                if not head and not later:
+                    raise UserError(f"the first sheet {title!r} is empty", file=shown) from None
+                raise
+            header_cells = list(head[index])
+            while header_cells and _xlsx_blank(header_cells[-1]):
+                header_cells.pop()
+            if len(header_cells) > MAX_XLSX_COLUMNS:
+                _far_cell(title, index + 1, len(header_cells), shown)
+            # A value right of the last header within reach is a column without a header (a
+            # warning, as before); one farther is a stray cell, refused by name.
+            width = len(header_cells)
+            body, numbers = [], []
+            for r, cells in _xlsx_body(stream, head, index, pending):
+                if not any(not _xlsx_blank(v) for v in cells.values()):
+                    continue
+                last = max(c for c, v in cells.items() if not _xlsx_blank(v))
+                if last > MAX_XLSX_COLUMNS:
+                    _far_cell(title, r, last, shown)
+                formula = next((c for c, v in cells.items() if isinstance(v, NoValue)), None)
+                if formula is not None:
+                    raise UserError(f"sheet {title!r}, cell {cell_name(r, formula)}: a formula without a computed "
+                                    f"value ({echo(cells[formula], 60)}); type the value, or open and save the "
+                                    f"workbook in Excel", file=shown, line=r)
+                width = max(width, last)
+                body.append(cells)
+                numbers.append(r)
+            headers = ["" if h is None else str(h).strip() for h in header_cells] + [""] * (width - len(header_cells))
+            kept = [[cells.get(c) for c in range(1, width + 1)] for cells in body]
+            del body
+        except UserError:
+            raise
+        except Exception as exc:          # a corrupt sheet inside a valid zip
+            raise UserError(f"cannot read the workbook's sheets ({type(exc).__name__}: {echo(str(exc), 100)})",
+                            file=shown) from None
     finally:
         book.close()
-    if not sheets:
-        raise UserError("the workbook has no worksheets", file=shown)
-    title, rows = sheets[0]
-    try:
-        index = _find_header(rows, columns, shown, where=f" on the first sheet {title!r}")
-    except UserError:
-        others = []
-        for other, other_rows in sheets[1:]:
-            try:
-                _find_header(other_rows, columns, shown)
-                others.append(other)
-            except UserError:
-                pass
-        if others:
-            state = "is empty" if not rows else "has no header row"
-            raise UserError(f"the first sheet {title!r} {state}, but sheet {others[0]!r} has the columns; "
-                            f"grantflow reads the first sheet: move {others[0]!r} first", file=shown) from None
-        if not rows:
-            raise UserError(f"the first sheet {title!r} is empty", file=shown) from None
-        raise
-    headers = ["" if h is None else str(h).strip() for h in rows[index]]
-    body = rows[index + 1:]
-    width = len(headers)
-    cells = [(list(r) + [None] * width)[:width] for r in body]
-    numbers = []
-    kept = []
-    for offset, row in enumerate(cells):
-        if all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
-            continue
-        kept.append(row)
-        numbers.append(index + 2 + offset)
     frame = pd.DataFrame(kept, columns=range(width), dtype=object) if kept else \
         pd.DataFrame({i: pd.Series(dtype=object) for i in range(width)})
     return index + 1, headers, frame.assign(_row=numbers)
+
+
+MAX_XLSX_COLUMNS = 1000           # a cell farther right is a stray cell, not part of a table
+
+
+def _far_cell(title: str, row: int, column: int, shown: str):
+    name = cell_name(row, column)
+    raise UserError(f"sheet {title!r}, cell {name}: a value far outside the table (column "
+                    f"{name.rstrip('0123456789')}; only the first {MAX_XLSX_COLUMNS} columns are read); "
+                    f"delete the stray cell", file=shown, line=row)
+
+
+def _xlsx_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _xlsx_head(stream) -> tuple[list[tuple], tuple | None]:
+    """The sheet's rows 1 to HEADER_SEARCH_ROWS (absent rows empty, trailing blank rows dropped),
+    and the first row after them, (row number, cells), if the sheet goes on."""
+    head: list[tuple] = []
+    pending = None
+    for r, cells in stream:
+        if r > HEADER_SEARCH_ROWS:
+            pending = (r, cells)
+            break
+        head.extend(() for _ in range(len(head) + 1, r))
+        head.append(padded(cells))
+    while head and all(_xlsx_blank(c) for c in head[-1]):
+        head.pop()
+    return head, pending
+
+
+def _xlsx_first_nonblank(stream, pending) -> list[tuple]:
+    """The first non-blank row after the header search rows, as a one-row list (or none)."""
+    rows = ([pending] if pending else [])
+    for r, cells in itertools.chain(rows, stream):
+        if any(not _xlsx_blank(v) for v in cells.values()):
+            return [padded({c: v for c, v in cells.items() if c <= MAX_XLSX_COLUMNS})]
+    return []
+
+
+def _xlsx_body(stream, head: list[tuple], index: int, pending):
+    """(row number, cells) of every row below the header row ``index`` (0-based)."""
+    for number, row in enumerate(head[index + 1:], start=index + 2):
+        yield number, {c: v for c, v in enumerate(row, start=1) if v is not None}
+    if pending is not None:
+        yield pending
+        yield from stream
 
 
 def _cell_text(value) -> str:

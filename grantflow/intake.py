@@ -237,6 +237,11 @@ def _read_progress(content: WorkbookContent) -> tuple[dict[int, dict], list[Find
         except ValueError as exc:
             findings.append(Finding("error", f"{content.file}:Milepælstatus", row["_row"], "Nr", str(exc)))
             continue
+        if number in out:
+            findings.append(Finding("error", f"{content.file}:Milepælstatus", row["_row"], "Nr",
+                                    f"milestone {number} is listed twice (also in row {out[number]['_row']}); "
+                                    f"each milestone has one row"))
+            continue
         actual = row["actual"]
         if isinstance(actual, datetime):
             actual = actual.date()
@@ -250,6 +255,17 @@ def _read_progress(content: WorkbookContent) -> tuple[dict[int, dict], list[Find
         out[number] = {"number": number, "status": row["status"], "actual": actual, "comment": row["comment"],
                        "_row": row["_row"]}
     return out, findings
+
+
+def _report_day(content: WorkbookContent) -> date | None:
+    """The day the workbook reports for: the status note's date, else the day it was made for."""
+    day = (content.note or {}).get("as_of")
+    if isinstance(day, date):
+        return day
+    try:
+        return date.fromisoformat(str(content.meta.get("as_of")))
+    except ValueError:
+        return None
 
 
 def _same_row(a: dict | None, b: dict | None) -> bool:
@@ -344,6 +360,16 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                                              else None}
         except (KeyError, TypeError, ValueError):
             continue
+    # A milestone is not reached after the day it is reported for (a date already in the data stays).
+    report_day = _report_day(content)
+    for number, t in wb_rows.items():
+        actual = t.get("actual")
+        if report_day and actual and actual > report_day and \
+                all(actual != (r or {}).get("actual") for r in (base_rows.get(number), current_rows.get(number))):
+            result.findings.append(Finding(
+                "error", f"{shown}:Milepælstatus", t["_row"], "Faktisk dato",
+                f"{actual:%d.%m.%Y} is after the report date {report_day:%d.%m.%Y}; a milestone is reached "
+                f"on or before the day reported for"))
     new_rows = dict(current_rows)
     if content.progress is not None:
         for number in sorted(set(wb_rows) | set(base_rows)):
@@ -616,11 +642,13 @@ def _inbox_project(path: Path) -> str | None:
         try:
             if "_grantflow" not in wb.sheetnames:
                 return None
-            for row in wb["_grantflow"].iter_rows(values_only=True):
-                if row and row[0] == "project":
+            from .xlsxcells import sheet_rows
+
+            for _, cells in sheet_rows(wb["_grantflow"]):     # only the cells present, never padded
+                if cells.get(1) == "project":
                     import json
 
-                    return json.loads("".join(str(c) for c in row[1:] if c is not None))
+                    return json.loads("".join(str(cells[c]) for c in sorted(cells) if c > 1))
         finally:
             wb.close()
     except Exception:  # noqa: BLE001 - an unreadable file is handled (rejected) by the import itself

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -27,10 +28,12 @@ from typing import Any
 
 import yaml
 from openpyxl.styles import Font
+from openpyxl.utils import range_boundaries
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import UserError
+from .xlsxcells import NoValue, SheetInfo, cell_name, padded, sheet_rows
 from .findings import Finding
 from .numbers import read_date, read_number
 from .models import (Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
@@ -719,6 +722,10 @@ def _text_of(value) -> str:
 
 def read_value(value, kind: Kind):
     """A cell's value as the model wants it; raises ValueError with a short reason."""
+    if isinstance(value, NoValue):
+        raise ValueError("a formula without a computed value; type the value itself")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("not a number")
     if kind.name == "date":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             raise ValueError("a number, not a date (format the cell as a date)")
@@ -757,14 +764,70 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+MAX_SHEET_COLUMNS = 200      # the widest sheet (a budget over many years) is far narrower
+
+
+class _Sheet:
+    """A returned sheet as the file holds it: only the cells present (openpyxl's iter_rows would
+    pad to the farthest cell: one in XFD1048576 asks for 17 billion). A value beyond column
+    MAX_SHEET_COLUMNS is a stray cell, refused by name, as are merged cells in a sheet that is read
+    (the writer merges none: a merged range hides the cells it covers)."""
+
+    def __init__(self, ws, content: WorkbookContent):
+        self.title = ws.title
+        self.cells: dict[int, dict[int, object]] = {}
+        self._content = content
+        self._findings: list[tuple] = []
+        info = SheetInfo()
+        for r, cells in sheet_rows(ws, info):
+            if ws.title != META:
+                for c in sorted(c for c, v in cells.items() if c > MAX_SHEET_COLUMNS):
+                    if not _blank(cells.pop(c)):
+                        self._findings.append((r, cell_name(r, c), f"a value far outside the table (only the first "
+                                               f"{MAX_SHEET_COLUMNS} columns are read); delete the stray cell"))
+            if cells:
+                self.cells[r] = cells
+        for ref in info.merged:
+            self._findings.append((range_boundaries(ref)[1], ref,
+                                   "merged cells in the table; unmerge them (each cell holds its own value)"))
+        self._reported = False
+
+    def report(self) -> None:
+        """Findings about the sheet, once, when a reader uses it."""
+        if not self._reported:
+            self._reported = True
+            for row, where, message in self._findings:
+                self._content.error(self.title, row, where, message)
+
+    def iter_rows(self, min_row: int = 1, max_row: int | None = None, max_col: int | None = None):
+        """(row number, values from column 1) for each row present from ``min_row``."""
+        self.report()
+        for r in sorted(self.cells):
+            if r < min_row:
+                continue
+            if max_row is not None and r > max_row:
+                break
+            yield r, padded(self.cells[r], max_col)
+
+
+class _Book:
+    def __init__(self, sheets: list[_Sheet]):
+        self._sheets = {s.title: s for s in sheets}
+        self.sheetnames = list(self._sheets)
+
+    def __getitem__(self, name: str) -> _Sheet:
+        return self._sheets[name]
+
+
 def _read_meta(wb, content: WorkbookContent) -> dict:
     if META not in wb.sheetnames:
         return {}
     meta = {}
-    for row in wb[META].iter_rows(values_only=True):
-        if not row or row[0] is None:
+    for r, cells in sorted(wb[META].cells.items()):
+        row = [cells.get(1)]
+        if row[0] is None:
             continue
-        text = "".join(str(c) for c in row[1:] if c is not None)
+        text = "".join(str(cells[c]) for c in sorted(cells) if c > 1)
         try:
             meta[str(row[0])] = json.loads(text) if text else None
         except json.JSONDecodeError:
@@ -791,7 +854,7 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
 
     collect(Project, ())
     current = None
-    for r, row in enumerate(wb["Prosjekt"].iter_rows(min_row=2, max_col=3, values_only=True), start=2):
+    for r, row in wb["Prosjekt"].iter_rows(min_row=2, max_col=3):
         key, label, value = (tuple(row) + (None, None, None))[:3]
         key = _text_of(key)
         if key:
@@ -842,7 +905,7 @@ def _header_map(ws, spec_cols, content: WorkbookContent, sheet: str, skip: set =
     by_header = {h.casefold(): col for col in spec_cols for h in [col[0]]}
     out = {}
     seen = set()
-    for c, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ()), start=1):
+    for c, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1), (1, ()))[1], start=1):
         header = _text_of(cell)
         if not header or c in skip or header in notes:
             continue
@@ -860,7 +923,7 @@ def _header_map(ws, spec_cols, content: WorkbookContent, sheet: str, skip: set =
 
 
 def _table_rows(ws):
-    for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+    for r, row in ws.iter_rows(min_row=2):
         if row and _text_of(row[0]) in (SUM, "Finansiering − kostnader (egeninnsats ikke medregnet)"):
             break
         yield r, row
@@ -874,7 +937,7 @@ def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) ->
     cols = [col for col in _columns(spec, []) if col[3] is None]
     year_headers = {}
     # Year columns are whatever year headers the sheet has.
-    for c, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ()), start=1):
+    for c, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1), (1, ()))[1], start=1):
         text = _text_of(cell)
         if spec.years and text.isdigit() and len(text) == 4:
             year_headers[c] = (text, spec.years, Kind("decimal"), int(text))
@@ -958,17 +1021,47 @@ def _read_goals(wb, project: dict, content: WorkbookContent) -> None:
         if _blank(text):
             content.error("Mål", r, "Mål", "value is missing")
             continue
+        if isinstance(text, NoValue):
+            content.error("Mål", r, "Mål", f"cannot read {_text_of(text)!r}: a formula without a computed value; "
+                                          f"type the value itself")
+            continue
         goals.setdefault(key, []).append(_text_of(text))
         content.where[("goals", key, len(goals[key]) - 1)] = ("Mål", r, "Mål")
 
 
 def _read_input(wb, content: WorkbookContent) -> None:
     if "Milepælstatus" in wb.sheetnames:
-        rows = []
+        rows, seen = [], {}
+        headers = ["Nr", "Hendelse", "Planlagt dato", "Status", "Faktisk dato", "Kommentar"]
         for r, row in _table_rows(wb["Milepælstatus"]):
-            number, _, _, status, actual, comment = (tuple(row) + (None,) * 6)[:6]
-            if _blank(number):
+            cells = (tuple(row) + (None,) * 6)[:6]
+            number, _, _, status, actual, comment = cells
+            if all(_blank(v) for v in cells):
                 continue
+            # A formula whose value the file does not hold is no value (blank would wipe what is there).
+            formulas = [h for h, v in zip(headers, cells) if isinstance(v, NoValue)]
+            for header in formulas:
+                value = cells[headers.index(header)]
+                content.error("Milepælstatus", r, header, f"a formula without a computed value ({_text_of(value)!r}); "
+                                                          f"type the value itself")
+            if formulas:
+                continue
+            # Every row is a milestone: without a readable number its progress would vanish.
+            if _blank(number):
+                content.error("Milepælstatus", r, "Nr", "value is missing (the milestone's number)")
+                continue
+            if isinstance(number, float) and not math.isfinite(number):
+                content.error("Milepælstatus", r, "Nr", f"cannot read {_text_of(number)!r}: not a number")
+                continue
+            try:
+                key = read_value(number, Kind("int"))
+            except ValueError:
+                key = None                 # reported when the progress is read
+            if key is not None and key in seen:
+                content.error("Milepælstatus", r, "Nr", f"milestone {key} is listed twice (also in row {seen[key]}); "
+                                                        f"each milestone has one row")
+                continue
+            seen[key] = r
             if _blank(status) and _blank(actual) and _blank(comment):
                 continue
             rows.append({"number": number, "status": _text_of(status), "actual": actual,
@@ -978,7 +1071,7 @@ def _read_input(wb, content: WorkbookContent) -> None:
         note: dict = {}
         rag = Kind("literal", choices=tuple(RAG_LABELS.values()))
         back = {v: k for k, v in RAG_LABELS.items()}
-        for r, row in enumerate(wb["Statusnotat"].iter_rows(min_row=2, max_col=3, values_only=True), start=2):
+        for r, row in wb["Statusnotat"].iter_rows(min_row=2, max_col=3):
             key, label, value = (tuple(row) + (None,) * 3)[:3]
             key = _text_of(key)
             if key not in NOTE_LABELS:
@@ -993,7 +1086,7 @@ def _read_input(wb, content: WorkbookContent) -> None:
                 elif key.endswith(".rag"):
                     parsed = back[read_value(value, rag)]
                 else:
-                    parsed = _text_of(value)
+                    parsed = read_value(value, Kind("text"))
             except ValueError as exc:
                 content.error("Statusnotat", r, NOTE_LABELS[key], f"cannot read {_text_of(value)!r}: {exc}")
                 continue
@@ -1020,6 +1113,12 @@ def _read_input(wb, content: WorkbookContent) -> None:
                 if key is None or _blank(text):
                     content.error("Avvik og beslutninger", r, "Type" if key is None else "Tekst", "value is missing")
                     continue
+                formula = next((h for h, v in (("Tekst", text), ("Forklaring / forslag til vedtak", why))
+                                if isinstance(v, NoValue)), None)
+                if formula is not None:
+                    content.error("Avvik og beslutninger", r, formula,
+                                  "a formula without a computed value; type the value itself")
+                    continue
                 entry = _text_of(text)
                 if not _blank(why):
                     if EXPLAIN[key] is None:
@@ -1037,7 +1136,6 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     from zipfile import BadZipFile, ZipFile
 
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     shown = display or str(path)
     try:
@@ -1055,12 +1153,18 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     if unpacked > MAX_UNPACKED:
         raise UserError(f"the workbook unpacks to {unpacked // 1_000_000} MB (at most {MAX_UNPACKED // 1_000_000} MB "
                         f"is read)", file=shown)
+    content = WorkbookContent(shown, {}, {}, None, None)
     try:
-        wb = load_workbook(path, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            wb = _Book([_Sheet(ws, content) for ws in book.worksheets])
+        finally:
+            book.close()
+    except MemoryError:
+        raise UserError("the workbook holds too many cells to be read", file=shown) from None
+    except Exception as exc:   # zipfile, openpyxl's InvalidFileException, XML errors, a bad cell reference
         raise UserError(f"not an Excel workbook (.xlsx) that can be read: {type(exc).__name__}",
                         file=shown) from None
-    content = WorkbookContent(shown, {}, {}, None, None)
     content.meta = _read_meta(wb, content)
     if content.meta.get("format") not in (None, FORMAT_VERSION):
         raise UserError(f"workbook format {content.meta.get('format')} is not supported (expected {FORMAT_VERSION})",

@@ -1,0 +1,73 @@
+"""Worksheet cells as the file holds them, never more.
+
+openpyxl's ``iter_rows``/``max_row``/``max_column`` pad every row to the widest cell and every
+sheet to the farthest row (or to what the sheet's ``<dimension>`` element claims): one cell in
+XFD1048576 of a 5 KB workbook asks for 17 billion cells. Every grantflow reader therefore goes
+through :func:`sheet_rows`, which streams a read-only worksheet's XML and yields only the rows
+and cells present, plus which cells hold a formula without a cached value and which ranges are
+merged (read-only openpyxl drops both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+
+class NoValue(str):
+    """A cell holding a formula but no computed value (a file saved by a program that does not
+    calculate, such as openpyxl): the text is the formula. Never a value to read — a reader that
+    meets one refuses the cell."""
+
+
+class _Parser(WorkSheetParser):
+    """openpyxl's sheet parser that also keeps formulas without a cached value (``data_only``)."""
+
+    def parse_cell(self, element):
+        cell = super().parse_cell(element)
+        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+            cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
+        return cell
+
+
+@dataclass
+class SheetInfo:
+    """Filled once :func:`sheet_rows` has run to the end."""
+
+    merged: list[str] = field(default_factory=list)                  # "D6:F7"
+
+
+def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[int, object]]]:
+    """(row number, {column number: value}) for each row the sheet's XML holds, in order; only
+    cells with a value are in the dict (a formula without a computed value as :class:`NoValue`).
+    ``ws`` is a worksheet of a ``read_only=True`` workbook."""
+    book = ws.parent
+    with ws._get_source() as src:
+        parser = _Parser(src, ws._shared_strings, data_only=book.data_only, epoch=book.epoch,
+                         date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+        for r, cells in parser.parse():
+            yield r, {cell["column"]: cell["value"] for cell in cells if cell["value"] is not None}
+        if info is not None and parser.merged_cells is not None:
+            info.merged = [str(m.ref) for m in parser.merged_cells.mergeCell]
+
+
+def padded(cells: dict[int, object], width: int | None = None) -> tuple:
+    """The row as a tuple from column 1 to ``width`` (default: its last cell)."""
+    if width is None:
+        width = max(cells, default=0)
+    out = [None] * width
+    for c, value in cells.items():
+        if c <= width:
+            out[c - 1] = value
+    return tuple(out)
+
+
+def cell_name(row: int, column: int) -> str:
+    return f"{get_column_letter(column)}{row}"
+
+
+def blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
