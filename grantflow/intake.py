@@ -360,11 +360,12 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                                              else None}
         except (KeyError, TypeError, ValueError):
             continue
-    # A milestone is not reached after the day it is reported for (a date already in the data stays).
+    # A milestone is not reached after the day it is reported for (a date already in the data stays);
+    # a day still to come is the milestone reader's finding (one line for one mistake).
     report_day = _report_day(content)
     for number, t in wb_rows.items():
         actual = t.get("actual")
-        if report_day and actual and actual > report_day and \
+        if report_day and actual and report_day < actual <= date.today() and \
                 all(actual != (r or {}).get("actual") for r in (base_rows.get(number), current_rows.get(number))):
             result.findings.append(Finding(
                 "error", f"{shown}:Milepælstatus", t["_row"], "Faktisk dato",

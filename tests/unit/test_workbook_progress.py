@@ -58,6 +58,11 @@ def _finished_in_2099(ws):
     ws["E6"] = datetime(2099, 1, 1)
 
 
+def _finished_after_the_report(ws):
+    ws["D6"] = "ferdig"
+    ws["E6"] = datetime(2020, 1, 1)
+
+
 CASES = {
     "number NaN": (_set(A6=float("nan")), 6, "Nr", ("value is missing", "not a number")),
     "number blank": (_set(A6=None), 6, "Nr", ("value is missing",)),
@@ -65,8 +70,10 @@ CASES = {
     "number twice": (_set(A7=5), 7, "Nr", ("milestone 5 is listed twice (also in row 6)",)),
     "merged cells": (_merge, 6, "D6:F7", ("merged cells",)),
     "formula without value": (_set(F6='=cmd|" /C calc"!A0'), 6, "Kommentar", ("formula without a computed value",)),
-    "done after the report date": (_finished_in_2099, 6, "Faktisk dato",
-                                   ("01.01.2099 is after the report date 07.10.2016",)),
+    "done after the report date": (_finished_after_the_report, 6, "Faktisk dato",
+                                   ("01.01.2020 is after the report date 07.10.2016",)),
+    "done on a day still to come": (_finished_in_2099, 6, "Faktisk dato",
+                                    ("milestone 5 is 'ferdig' on 2099-01-01, a day that has not come yet",)),
 }
 
 
