@@ -37,7 +37,7 @@ from .findings import Finding
 from .models import ProjectNotes
 from .numbers import echo
 from .text import bad_character
-from .xlsxcells import NoValue, cell_name, padded, sheet_rows
+from .xlsxcells import NoValue, SheetInfo, cell_name, padded, sheet_rows
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -471,6 +471,7 @@ def _is_text(head: bytes) -> bool:
 def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int, list[str], pd.DataFrame]:
     """(header row number, headers, cells) from the first worksheet of an .xlsx workbook."""
     from openpyxl import load_workbook
+    from openpyxl.utils import range_boundaries
 
     try:
         with open(path, "rb") as handle:
@@ -502,7 +503,8 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
             if not sheets:
                 raise UserError("the workbook has no worksheets", file=shown)
             title, first_sheet = sheets[0]
-            stream = sheet_rows(first_sheet)
+            info = SheetInfo()
+            stream = sheet_rows(first_sheet, info)
             head, pending = _xlsx_head(stream)
             later: list[tuple] = []
             try:
@@ -553,6 +555,10 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                 width = max(width, last)
                 body.append(cells)
                 numbers.append(r)
+            for ref in info.merged:        # known once the whole sheet is read
+                if range_boundaries(ref)[3] > index + 1:
+                    raise UserError(f"sheet {title!r}, cells {ref}: merged cells in the table; unmerge them "
+                                    f"(each cell holds its own value)", file=shown, line=range_boundaries(ref)[1])
             headers = ["" if h is None else str(h).strip() for h in header_cells] + [""] * (width - len(header_cells))
             kept = [[cells.get(c) for c in range(1, width + 1)] for cells in body]
             del body

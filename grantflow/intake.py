@@ -253,7 +253,7 @@ def _read_progress(content: WorkbookContent) -> tuple[dict[int, dict], list[Find
                                         str(exc)))
                 continue
         out[number] = {"number": number, "status": row["status"], "actual": actual, "comment": row["comment"],
-                       "_row": row["_row"]}
+                       "_row": row["_row"], "event": row.get("event") or ""}
     return out, findings
 
 
@@ -360,6 +360,18 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                                              else None}
         except (KeyError, TypeError, ValueError):
             continue
+    # The row's (locked) event names the milestone: a number changed to another milestone's would
+    # move this row's progress onto it.
+    events: dict[int, set[str]] = {}
+    for milestones in (current.milestones, theirs.milestones, (base or {}).get("milestones") or []):
+        for m in milestones:
+            events.setdefault(m.number, set()).add(m.event.strip().casefold())
+    for number, t in wb_rows.items():
+        if t.get("event") and number in events and t["event"].strip().casefold() not in events[number]:
+            result.findings.append(Finding(
+                "error", f"{shown}:Milepælstatus", t["_row"], "Nr",
+                f"milestone {number} is not {t['event']!r} (the row's Hendelse); the number was changed: "
+                f"put it back, each row keeps its milestone's number"))
     # A milestone is not reached after the day it is reported for (a date already in the data stays);
     # a day still to come is the milestone reader's finding (one line for one mistake).
     report_day = _report_day(content)

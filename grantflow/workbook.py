@@ -1065,7 +1065,7 @@ def _read_input(wb, content: WorkbookContent) -> None:
             if _blank(status) and _blank(actual) and _blank(comment):
                 continue
             rows.append({"number": number, "status": _text_of(status), "actual": actual,
-                         "comment": _text_of(comment), "_row": r})
+                         "comment": _text_of(comment), "_row": r, "event": _text_of(cells[1])})
         content.progress = rows
     if "Statusnotat" in wb.sheetnames:
         note: dict = {}

@@ -122,3 +122,15 @@ def test_dates_already_in_the_data_after_the_report_date_stay_importable(scratch
     after = _progress(scratch_config)
     assert after["2"] == ["ferdig", "11.04.2016", "Vurdert i styringsgruppen sammen med revidert prosjektplan"]
     assert after["6"] == ["ikke startet", "", "Planlegging startet"]
+
+
+def test_swapped_milestone_numbers_are_refused(scratch_config, tmp_path, capsys):
+    """Numbers 5 and 7 swapped in the locked Nr column would move milestone 5's progress onto 7."""
+    path = _returned(scratch_config, tmp_path, _set(A6=7, A8=5))
+    before = _files(scratch_config)
+    assert main(["--config", str(scratch_config), "import", str(path)]) == 1
+    out = capsys.readouterr()
+    errors = [line for line in (out.out + out.err).splitlines() if line.startswith("ERROR")]
+    assert [e.split(" Nr: ")[0].rsplit(":", 1)[-1] for e in errors] == ["6", "8"], errors
+    assert "milestone 7 is not 'Vurdere om prosjektet er i rute'" in errors[0]
+    assert _files(scratch_config) == before

@@ -144,3 +144,16 @@ def test_workbook_inflated_dimension_imports_as_before(scratch_config, tmp_path)
     assert inflated.returncode == 0
     assert _stable(inflated.stdout + inflated.stderr) == _stable(plain.stdout + plain.stderr)
     assert "levert til styringsgruppen" in inflated.stdout + inflated.stderr
+
+
+def test_ledger_merged_cells_in_the_table_are_refused(scratch_config):
+    path = scratch_config / LEDGER
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    assert ws["D1"].value == "Beskrivelse" and ws["D3"].value and ws["D4"].value
+    ws.merge_cells("D3:D4")            # the description of row 4 would be read as blank
+    wb.save(path)
+    proc = _cli(scratch_config, "validate")
+    hits = [line for line in _error_lines(proc) if "regnskap.xlsx" in line]
+    assert proc.returncode == 1 and len(hits) == 1, (proc.stdout + proc.stderr)[-2000:]
+    assert "sheet 'Regnskap', cells D3:D4: merged cells in the table" in hits[0]
