@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError
 
 from .errors import UserError
 from .findings import Finding
@@ -113,7 +113,9 @@ class StatusCycleSettings(Model):
 
 
 class Settings(Model):
-    outputs: str = "outputs"
+    outputs: str = Field("outputs", description="Documents, outbox and sent ledger; a relative path is taken "
+                                               "from the folder that holds the config folder.")
+    _home: Path | None = PrivateAttr(None)   # the folder holding the config folder (set by settings_findings)
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
     max_amount: Annotated[int, Field(gt=0)] = Field(
         10 ** 12, description="Largest amount (kr) accepted in the register and data files; larger is an error.")
@@ -127,11 +129,18 @@ class Settings(Model):
     status_cycle: StatusCycleSettings = Field(default_factory=StatusCycleSettings)
     demo: list[DemoRun] = Field(default_factory=list)
 
+    def _installed(self, path: str) -> Path:
+        """A configured path: relative to the installation (the folder holding the config folder),
+        never to wherever the command is run from. From two folders, a relative path would give
+        two outputs folders, two outboxes and two sent ledgers: every document sent twice."""
+        folder = Path(path)
+        return folder if folder.is_absolute() or self._home is None else self._home / folder
+
     def outputs_dir(self) -> Path:
-        return outputs_root(configured=self.outputs)
+        return outputs_root(configured=str(self._installed(self.outputs)))
 
     def outbox_dir(self) -> Path:
-        return Path(self.delivery.outbox) if self.delivery.outbox else self.outputs_dir() / "outbox"
+        return self._installed(self.delivery.outbox) if self.delivery.outbox else self.outputs_dir() / "outbox"
 
     def ledger_url(self) -> str:
         return (os.environ.get("GRANTFLOW_LEDGER_URL") or self.delivery.ledger_url
@@ -148,8 +157,11 @@ def _settings_file(root: Path) -> Path | None:
 def settings_findings(root: Path) -> tuple[Settings | None, list[Finding]]:
     """The settings in ``<root>/grantflow.yaml`` and what is wrong with them (None if unusable)."""
     path = _settings_file(root)
+    home = root.resolve().parent
     if path is None:
-        return Settings(), []
+        settings = Settings()
+        settings._home = home
+        return settings, []
     shown = display_path(path)
     try:
         doc = load_yaml(path, shown)
@@ -158,9 +170,11 @@ def settings_findings(root: Path) -> tuple[Settings | None, list[Finding]]:
     if doc.data is not None and not isinstance(doc.data, dict):
         return None, [Finding("error", shown, 1, "", "expected a mapping of settings (key: value)")]
     try:
-        return Settings.model_validate(doc.data or {}), []
+        settings = Settings.model_validate(doc.data or {})
     except ValidationError as exc:
         return None, validation_findings(exc, doc)
+    settings._home = home
+    return settings, []
 
 
 def load_settings(config: str | os.PathLike | None = None) -> Settings:

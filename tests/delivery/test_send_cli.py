@@ -1,6 +1,8 @@
+import os
+
 from grantflow.cli import main
 
-from ..conftest import CONFIG
+from ..conftest import CONFIG, ROOT
 
 
 def test_send_to_outbox_then_nothing_then_ledger(tmp_path, monkeypatch, capsys):
@@ -44,3 +46,26 @@ def test_errors_in_the_data_block_external_sending_without_a_reason(scratch_conf
     err = capsys.readouterr().err
     assert "rf: RF 11" in err and "--override-reason" in err
     assert SentLedger(f"sqlite:///{tmp_path / 'sent.db'}").rows() == []
+
+
+def test_the_same_send_from_two_folders_reaches_each_recipient_once(scratch_config, tmp_path):
+    """The outputs folder (and with it the outbox and the sent ledger) was taken from wherever the
+    command ran: the same send from two folders made two ledgers and mailed everyone twice. A
+    relative `outputs:` is now the installation's (beside the config folder)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("GRANTFLOW_OUTPUTS", "GRANTFLOW_LEDGER_URL")}
+    env["PYTHONPATH"] = str(ROOT)
+    runs = []
+    for name in ("one", "two"):
+        cwd = tmp_path / name
+        cwd.mkdir()
+        runs.append(subprocess.run([sys.executable, "-m", "grantflow.cli", "--config", str(scratch_config), "send",
+                                    "status", "haugaland-velferdsteknologi", "--as-of", "2016-10-07"],
+                                   capture_output=True, text=True, cwd=cwd, env=env))
+    assert runs[0].returncode == 0, runs[0].stderr
+    assert "7 sent" in runs[0].stdout and "nothing to send: all 7 recipient(s) already have" in runs[1].stdout
+    outbox = scratch_config.parent / "outputs" / "outbox"
+    assert len(list(outbox.glob("*.eml"))) == 7
+    assert not list((tmp_path / "one").rglob("*.eml")) and not list((tmp_path / "two").rglob("*.eml"))
