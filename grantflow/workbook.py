@@ -304,8 +304,11 @@ class _Writer:
         elif kind.name == "bool":
             self._text(cell, YES if value else NO)
         elif kind.name == "yaml":
-            self._text(cell, yaml.safe_dump(_jsonable(value), allow_unicode=True, sort_keys=False,
-                                            default_flow_style=True, width=10_000).strip())
+            text = yaml.safe_dump(_jsonable(value), allow_unicode=True, sort_keys=False,
+                                  default_flow_style=True, width=10_000)
+            # a plain scalar is dumped as a document with an end marker ("Haugesund\n...\n"),
+            # which the project leader saw as a stray second line "..." in the cell
+            self._text(cell, text.removesuffix("\n...\n").strip())
         else:
             self._text(cell, str(value))
         if kind.name == "date" and cell.value is None:

@@ -404,3 +404,16 @@ def test_any_cell_anywhere_gives_findings_never_a_crash(config_dir, tmp_path_fac
     for finding in result.findings:
         assert "\n" not in str(finding) and finding.file.startswith(str(path.name)) or "h.xlsx" in finding.file \
             or finding.file.endswith((".csv", ".yaml"))
+
+
+def test_no_cell_shows_a_stray_yaml_end_marker_and_an_untouched_workbook_changes_nothing(scratch_config, tmp_path):
+    """A single name (a municipality, a partner) was written as 'Haugesund' plus a second line
+    '...' (YAML's end of document): 30 such cells in the demo's workbook."""
+    register = open_register(scratch_config)
+    path = _workbook(register, HAUG, tmp_path / "wb.xlsx", as_of=date(2016, 10, 7))
+    book = openpyxl.load_workbook(path)
+    texts = [c.value for ws in book for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "Haugesund" in texts and "Karmøy" in texts
+    assert not [t for t in texts if t.splitlines()[-1:] == ["..."]]
+    result = import_workbook(scratch_config, path, now=NOW)
+    assert not [c for c in result.changes if c.path.name.endswith(".yaml")]       # read back the same
