@@ -37,7 +37,7 @@ from .findings import Finding
 from .models import ProjectNotes
 from .numbers import echo
 from .text import bad_character
-from .xlsxcells import NoValue, SheetInfo, cell_name, padded, sheet_rows
+from .xlsxcells import NoValue, SheetInfo, blank as _xlsx_blank, cell_name, padded, sheet_rows
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -582,10 +582,6 @@ def _far_cell(title: str, row: int, column: int, shown: str):
     raise UserError(f"sheet {title!r}, cell {name}: a value far outside the table (column "
                     f"{name.rstrip('0123456789')}; only the first {MAX_XLSX_COLUMNS} columns are read); "
                     f"delete the stray cell", file=shown, line=row)
-
-
-def _xlsx_blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _xlsx_head(stream) -> tuple[list[tuple], tuple | None]:

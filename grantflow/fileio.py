@@ -44,16 +44,23 @@ def glob_escape(name: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", name)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` on this host may still run: False only when it is known gone (no
+    such process, or killed and not yet reaped: a zombie), True otherwise (also when it runs as
+    another user or cannot be asked)."""
     if pid == os.getpid():
         return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OverflowError, ValueError):
+    except (OSError, OverflowError, ValueError):
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def remove_stale_temp_files(folder: str | os.PathLike, pattern: str = ".*.tmp", recursive: bool = True) -> list[Path]:
@@ -71,7 +78,7 @@ def remove_stale_temp_files(folder: str | os.PathLike, pattern: str = ".*.tmp", 
             age = now - path.stat().st_mtime
         except OSError:
             continue
-        if age < STALE_AFTER and _alive(int(match.group(1))):
+        if age < STALE_AFTER and process_alive(int(match.group(1))):
             continue                        # a write in progress in a living process
         try:
             path.unlink()

@@ -466,7 +466,8 @@ class Project(Model):
         return next((f for f in self.funders if f.id == funder_id), None)
 
 
-_RAG_WORDS = {"grønn": "green", "gul": "amber", "rød": "red"}
+RAG_LABELS = {"green": "grønn", "amber": "gul", "red": "rød"}    # as the workbook and the documents say them
+_RAG_WORDS = {label: value for value, label in RAG_LABELS.items()}
 
 
 def _rag(value):

@@ -63,9 +63,6 @@ def bad_character(text: str) -> str | None:
     return f"U+{ord(ch):04X}" + (f" {LINE_BREAKS[ch]}" if ch in LINE_BREAKS else "")
 
 
-_ENCODED_ANYWHERE = re.compile(r"=\?.*\?=", re.S)
-
-
 def invisible(text: str) -> str | None:
     """The first invisible formatting character (Unicode category Cf: zero-width space, soft
     hyphen, byte order mark, the bidirectional overrides that turn a subject around), or None.
@@ -86,7 +83,7 @@ def one_line(text: str) -> str:
     hidden = invisible(text)
     if hidden:
         raise ValueError(f"contains the invisible character {hidden}: retype the name")
-    if _ENCODED_ANYWHERE.search(text):
+    if _ENCODED_WORD.search(text):
         raise ValueError("contains an RFC 2047 encoded word (=?…?=): write the name itself")
     return text
 

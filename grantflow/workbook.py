@@ -33,10 +33,10 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import UserError
-from .xlsxcells import NoValue, SheetInfo, cell_name, padded, sheet_rows
+from .xlsxcells import NoValue, SheetInfo, blank as _blank, cell_name, padded, sheet_rows
 from .findings import Finding
 from .numbers import read_date, read_number
-from .models import (Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
+from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
                      Project, Risk, StatusNote, SubActivity, CostLine)
 
 FORMAT_VERSION = 1
@@ -51,7 +51,6 @@ MONTH_FORMAT = "MM.YYYY"
 AMOUNT_FORMAT = "#,##0"
 
 YES, NO = "ja", "nei"
-RAG_LABELS = {"green": "grønn", "amber": "gul", "red": "rød"}
 STATUS_CHOICES = ["ikke startet", "pågår", "ferdig", "utsatt", "avlyst"]
 NOTE_LIST_TYPES = {"Avvik": "deviations", "Beslutning": "decisions", "Neste periode": "next_period"}
 EXPLAIN = {"deviations": " Forklaring: ", "decisions": " Forslag til vedtak: ", "next_period": None}
@@ -761,10 +760,6 @@ def read_value(value, kind: Kind):
         except yaml.YAMLError:
             raise ValueError("not readable (YAML)") from None
     return _text_of(value) if not isinstance(value, str) else value.strip()
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 MAX_SHEET_COLUMNS = 200      # the widest sheet (a budget over many years) is far narrower

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..errors import UserError
+from ..fileio import process_alive
 
 metadata = MetaData()
 deliveries = Table(
@@ -120,21 +121,7 @@ def claim_alive(token: str | None) -> bool | None:
         return None
     if host != socket.gethostname() or pid <= 0:
         return None
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:          # runs, as another user
-        return True
-    except OSError:
-        return None
-    try:                             # a killed process not yet reaped by its parent (a zombie)
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
+    return process_alive(pid)
 
 
 def _now() -> datetime:

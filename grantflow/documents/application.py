@@ -1,6 +1,6 @@
 """Søknad om skjønnsmidler: the application for discretionary funds.
 
-The period rule of this kind (``resolve_period``) makes one application per year: the amount
+The period rule of this kind (``period``) makes one application per year: the amount
 applied for is what the financing plan's applied-for lines hold for that year, as the funder's
 call is per year (a round), never the sum over the whole plan.
 """

@@ -24,7 +24,7 @@ from ..findings import Finding
 from ..models import Council, Project
 from ..register import Register, display_path
 from ..settings import DocumentSettings, load_settings, outputs_root
-from ..reporting import ReportPeriod, default_as_of
+from ..reporting import default_as_of
 from ..validate import check_project
 from . import kind as get_kind
 from .common import Context, DocumentRequest
@@ -65,12 +65,6 @@ def collect_checked(register: Register, project: Project) -> tuple[ProjectData, 
             raise UserError(finding.message, file=finding.file, line=finding.line, field=finding.field)
     notes = [f for f in check_project(register, project, data) if f not in data.findings]
     return data, notes
-
-
-def resolve_period(kind: str, project: Project | None, period: str | None, as_of: date | None,
-                   today: date, previous_as_of: date | None = None) -> tuple[ReportPeriod, date]:
-    """The period and report date of a document: the kind's own rule (``DocumentKind.period``)."""
-    return get_kind(kind).period(project, period, as_of, today, previous_as_of)
 
 
 def _records(folder: Path, kind: str) -> list[dict]:
@@ -134,7 +128,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
                 projects.append((project, data))
                 notes += found
         folder = output_dir(outputs_root(out), council, None)
-        per, when = resolve_period(kind.name, None, period, as_of, today)
+        per, when = kind.period(None, period, as_of, today)
         request = DocumentRequest(kind.name, council, None, per, when, today, projects=projects)
     else:
         if not project_id:
@@ -149,7 +143,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
             prev = previous_record(folder, kind.name, probe.isoformat())
             if prev and (prev.get("snapshot") or {}).get("as_of"):
                 prev_as_of = date.fromisoformat(prev["snapshot"]["as_of"])
-        per, when = resolve_period(kind.name, project, period, as_of, today, prev_as_of)
+        per, when = kind.period(project, period, as_of, today, prev_as_of)
         request = DocumentRequest(kind.name, council, project, per, when, today, data=data)
     before = when.isoformat() if kind.name in ("status", "final") else per.label
     prev = previous_record(folder, kind.name, before)
