@@ -102,8 +102,13 @@ def ask(key: str, description: str, errors: int = 0, timeout_seconds: int | None
 
 def await_approval(document_key: str, version: int, title: str, preview: str, findings: list[str], errors: int,
                    project: Project | None, council: Council, settings: Settings, transport_name: str,
-                   attachments: tuple[Path, ...] = (), timeout_seconds: int | None = None) -> Decision:
-    """Ask the approver (mail + suspended run) and return the decision; see the module docstring."""
+                   attachments: tuple[Path, ...] = (), timeout_seconds: int | None = None,
+                   content_hash: str = "") -> Decision:
+    """Ask the approver (mail + suspended run) and return the decision; see the module docstring.
+
+    The form's key names the content (``content_hash``): a resumed run starts from the top and renders
+    again, and an answer given for one document must never come back for another (the period moved
+    with the date or the project end, the data changed) -- that one is asked for anew."""
     ledger = SentLedger(settings.ledger_url())
     try:
         earlier = ledger.approval(document_key, version)
@@ -133,7 +138,7 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
     md = [f"**Godkjenn utsending: {title}**", "", "```", preview, "```"]
     if findings:
         md += ["", f"**Funn i dataene ({errors} feil)**", ""] + [f"- `{f}`" for f in findings]
-    form = ask(f"approval-v{version}", "\n".join(md), errors, timeout_seconds)
+    form = ask(f"approval-v{version}-{content_hash[:16]}".rstrip("-"), "\n".join(md), errors, timeout_seconds)
     approved = form.decision == "godkjenn"
     ledger = SentLedger(settings.ledger_url())
     try:
