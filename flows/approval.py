@@ -34,14 +34,23 @@ from grantflow.settings import Settings
 from flows.runtime import smtp_password
 
 
+# The approver's name: one visible line (no line break, control or invisible formatting character).
+# In the form's JSON schema, so the server refuses another answer when it is submitted
+# (the form stays open with the message) and nothing is recorded.
+_NOT_IN_NAME = r"\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff"
+NAME_PATTERN = rf"^[^{_NOT_IN_NAME}]*[^\s{_NOT_IN_NAME}][^{_NOT_IN_NAME}]*$"
+TEXT_MAX = 2000
+
+
 class ApprovalForm(RunInput):
     """The approver's answer (a form in the Prefect UI)."""
 
-    approver: str = Field("", description="Navnet ditt: hvem som tar avgjørelsen.")
+    approver: str = Field("", description="Navnet ditt: hvem som tar avgjørelsen (påkrevd, én linje).",
+                          max_length=200, pattern=NAME_PATTERN)
     decision: Literal["godkjenn", "avvis"] = Field("avvis", description="Godkjenn utsending, eller avvis.")
-    comment: str = Field("", description="Kommentar (lagres i sendeloggen).")
+    comment: str = Field("", description="Kommentar (lagres i sendeloggen).", max_length=TEXT_MAX)
     override_reason: str = Field("", description="Begrunnelse for å sende selv om dataene har feil "
-                                                 "(påkrevd når forhåndsvisningen viser feil).")
+                                                 "(påkrevd når forhåndsvisningen viser feil).", max_length=TEXT_MAX)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,14 @@ def test_reject_sends_nothing_and_is_not_completed(served):
     run_id = start(served, "final_report/final-report", {"project": "kongsbergregionen-erp"})
     wait_for(served, run_id, "PAUSED")
     before = len(served["smtp"].recorder.arrived)
+    # who decided is recorded as one line: a name with a line break, no name, or a comment of
+    # megabytes is refused when submitted and the run keeps waiting for a proper answer
+    for odd in ({"approver": "Per Hansen\nBcc: alle@example.no"}, {"approver": " "},
+                {"approver": "Per Hansen", "comment": "x\r\n" * 400_000}):
+        body = api_post(served["api"], f"/flow_runs/{run_id}/resume",
+                        {"run_input": {"decision": "avvis", "comment": "", "override_reason": "", **odd}})
+        assert body["status"] == "REJECT", (odd["approver"], body)
+        assert api_get(served["api"], f"/flow_runs/{run_id}")["state_type"] == "PAUSED"
     resume(served, run_id, approver="Per Hansen", decision="avvis", comment="Tallene må sjekkes",
            override_reason="")
     run = wait_for(served, run_id, "CANCELLED", "COMPLETED")
