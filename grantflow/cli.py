@@ -496,7 +496,10 @@ def _cmd_run(args) -> int:
             print(f"waiting for approval: answer the form at {ui}/runs/flow-run/{run.id}; the run goes on by "
                   "itself once it is answered")
             return 0
-        return 0 if args.no_wait or run.completed else 1
+        if args.no_wait or run.completed:
+            return 0
+        print(f"error: {run.reason}", file=sys.stderr)
+        return 1
     from flows.documents import FLOWS
     from flows.runtime import one_shot, quiet_environment
 
