@@ -462,6 +462,18 @@ def _cmd_run(args) -> int:
     # for a command that only asks the server.
     if args.kind not in KIND_DEPLOYMENT:
         raise UserError(f"unknown document kind {args.kind!r} (use: {', '.join(KIND_DEPLOYMENT)})", field="KIND")
+    # What each kind's flow takes: anything else given would be dropped, and another document than
+    # the one asked for made and sent (`run final P --period 2016` sent the whole project's report).
+    takes = {"status": {"project", "as_of", "period"}, "final": {"project", "as_of"},
+             "usage": {"council", "year", "period"}, "application": {"project", "year", "period"},
+             "costsplit": {"project", "year", "period"}}[args.kind]
+    extra = [name for name in ("project", "council", "period", "as_of", "year")
+             if getattr(args, name) not in (None, "") and name not in takes]
+    if extra:
+        shown = ", ".join("PROJECT" if n == "project" else "--" + n.replace("_", "-") for n in extra)
+        why = " (the final report covers the whole project; --as-of sets its date)" if args.kind == "final" else ""
+        raise UserError(f"'run {args.kind}' does not take {shown}{why}",
+                        field="PROJECT" if extra[0] == "project" else "--" + extra[0].replace("_", "-"))
     params: dict = {}
     as_of = parse_date(args.as_of) if args.as_of else None
     if args.kind == "usage":
