@@ -18,8 +18,8 @@ from .. import fmt
 from ..models import Evaluation
 from ..errors import UserError
 from ..models import Project
-from ..reporting import (ReportPeriod, economy, hours_total, kr, milestone_statuses, overall_rag, parse_period,
-                          progress_rag, round_once)
+from ..reporting import (ReportPeriod, economy, hours_total, kr, ledger_until, milestone_statuses, overall_rag,
+                          parse_period, progress_rag, round_once)
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
                      notes_file, project_block)
 from .status_report import charts_for, milestone_rows
@@ -54,9 +54,11 @@ def _explanation(evaluation: Evaluation, key: str, fallback: str = "") -> str:
 
 
 def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict], list[str], dict]:
-    """Granted, used and unused per funder (kroner), and one sentence per funder with money left."""
+    """Granted, used and unused per funder (kroner), and one sentence per funder with money left.
+    Used counts the ledger to the report date, as the accounts beside it do."""
     project, unit = req.project, req.project.budget.unit
-    ledger = req.data.ledger.frame if req.data is not None and req.data.ledger is not None else None
+    data = ledger_until(req.data, req.as_of)
+    ledger = data.ledger.frame if data is not None and data.ledger is not None else None
     rows, sentences = [], []
     totals = {"planned": 0, "granted": 0, "used": 0, "unused": 0}
     what = evaluation.unused or "tilbakebetales"
