@@ -12,8 +12,8 @@ from grantflow.documents.service import produce
 from grantflow.register import open_register
 
 from ..conftest import CONFIG
-from ..docx_text import find_table
-from .test_figures import HAUG, TODAY, kroner, ledger_rows, num, raw_project, whole
+from ..docx_text import find_table, paragraphs
+from .test_figures import ERP, HAUG, TODAY, kroner, ledger_rows, money, num, raw_project, whole
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +42,36 @@ def test_final_report_funders_count_the_ledger_to_the_report_date_only(register,
     assert total == 896_261
     assert table[-1][4] == num(total)
     assert find_table(path, "Kategori")[-1][2] == num(total)
+
+
+def _note(path) -> str:
+    return next(p for p in paragraphs(path) if p.startswith("Kommunenes andel"))
+
+
+def test_cost_split_for_one_year_states_that_years_municipal_share(register, tmp_path):
+    """`render costsplit P --period 2016` printed "Kommunenes andel er 1 535 000 kr" (the whole
+    period's) above a table for 2016 that sums to 1 123 000 kr."""
+    plan = raw_project(HAUG)
+    line = next(l for l in plan["budget"]["financing"] if l["kind"] == "kommunene")
+    year_amount, whole_period = line["amounts"][2016], sum(line["amounts"].values())
+    assert (year_amount, whole_period) == (1_123_000, 1_535_000)
+    path = produce(register, "costsplit", HAUG, period="2016", out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kommune")[-1][1:] == [num(year_amount), num(year_amount)]
+    note = _note(path)
+    assert f"for 2016 er {money(year_amount)}" in note, note
+    assert f"er {money(whole_period)}" not in note, note
+    # The whole plan's document keeps the whole period's amount.
+    path = produce(register, "costsplit", HAUG, out=tmp_path, today=TODAY).docx
+    assert f"Kommunenes andel er {money(whole_period)}" in _note(path)
+
+
+def test_cost_split_for_one_year_of_a_rest_financed_plan_states_that_year(register, tmp_path):
+    """Kongsbergregionen's plan has a municipal line without amounts: the municipalities pay
+    costs minus external financing, spread over the years by cost. For 2014 alone the text gave
+    only the period's 5 450 000 kr above a table of 1 400 000 kr."""
+    costs = raw_project(ERP)["budget"]["costs"]
+    by_year = {y: sum(c["amounts"].get(y, 0) for c in costs) for y in (2013, 2014)}
+    assert by_year == {2013: 4_050_000, 2014: 1_400_000}      # no external financing: the rest is the costs
+    path = produce(register, "costsplit", ERP, period="2014", out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kommune")[-1][1:] == [num(by_year[2014]), num(by_year[2014])]
+    assert f"for 2014: {money(by_year[2014])}" in _note(path), _note(path)
