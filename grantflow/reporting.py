@@ -161,7 +161,11 @@ def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
         actual = record.get("Faktisk dato") if record else None
         actual = actual.date() if actual is not None and not pd.isna(actual) else None
         comment = record.get("Kommentar", "") if record else ""
-        if code == "done" and (actual is None or actual <= as_of):
+        later = actual is not None and actual > as_of
+        if later:
+            # Done after the report date: neither that date nor what was written then was known at as_of.
+            actual, comment = None, ""
+        if code == "done" and not later:
             status = "done"
             days = (actual - ms.date).days if actual else 0
         elif ms.date < as_of:

@@ -75,3 +75,33 @@ def test_cost_split_for_one_year_of_a_rest_financed_plan_states_that_year(regist
     path = produce(register, "costsplit", ERP, period="2014", out=tmp_path, today=TODAY).docx
     assert find_table(path, "Kommune")[-1][1:] == [num(by_year[2014]), num(by_year[2014])]
     assert f"for 2014: {money(by_year[2014])}" in _note(path), _note(path)
+
+
+def milestone_rows(pid: str) -> dict[int, dict]:
+    import csv
+    with open(CONFIG / "data" / pid / "milepaeler.csv", encoding="utf-8") as fh:
+        return {int(r["Milepæl"]): r for r in csv.DictReader(fh, delimiter=";")}
+
+
+@pytest.mark.parametrize("kind", ["status", "final"])
+def test_milestones_done_after_the_report_date_show_no_actual_date(register, tmp_path, kind):
+    """A report dated 31.12.2015 printed milestone 02 as "Forsinket 275 dager" beside the actual
+    date 11.04.2016 and the comment written then, and milestone 04 "Ikke startet" beside
+    12.02.2016: what happened after the report date is not in a report dated before it."""
+    as_of = date(2015, 12, 31)
+    path = produce(register, kind, HAUG, as_of=as_of, out=tmp_path, today=TODAY).docx
+    table = find_table(path, "Nr", contains="Vurdere om prosjektet er i rute")
+    header = table[0]
+    col = header.index("Faktisk") if "Faktisk" in header else header.index("Levert")
+    progress = milestone_rows(HAUG)
+    later = {n for n, r in progress.items() if r["Faktisk dato"] and day(r["Faktisk dato"]) > as_of}
+    assert later == {2, 3, 4}                   # done 11.04.2016, 10.06.2016, 12.02.2016
+    for row in table[1:]:
+        number = int(row[0])
+        record = progress.get(number)
+        if number in later:
+            assert row[col] == "", row
+            if "Kommentar" in header:
+                assert record["Kommentar"] not in row[header.index("Kommentar")], row
+        elif record and record["Faktisk dato"]:
+            assert row[col] == record["Faktisk dato"], row
