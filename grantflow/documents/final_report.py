@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from .. import fmt
+from ..costsplit import municipal_part
 from ..models import Evaluation
 from ..errors import UserError
 from ..models import Project
@@ -71,6 +72,8 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         if ledger is not None and not ledger.empty:
             used = kr(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum())
         planned = kr(sum(line.amounts.values(), Decimal(0)) * unit) if line.amounts else None
+        if planned is None and line.kind == "kommunene":
+            planned = municipal_part(project).total      # the rest: costs minus external financing
         granted = kr(sum((g.amount for g in funder.grants), Decimal(0))) if funder and funder.grants else None
         refs = ", ".join(dict.fromkeys(g.reference for g in funder.grants if g.reference)) if funder else ""
         unused = granted - used if granted is not None else None

@@ -105,3 +105,17 @@ def test_milestones_done_after_the_report_date_show_no_actual_date(register, tmp
                 assert record["Kommentar"] not in row[header.index("Kommentar")], row
         elif record and record["Faktisk dato"]:
             assert row[col] == record["Faktisk dato"], row
+
+
+def test_final_report_financing_plan_counts_the_municipal_rest(register, tmp_path):
+    """Kongsbergregionen's municipal line has no amounts ("the rest"): the final report printed
+    "resten" and a planned sum of 0 kr for a plan of 5 450 000 kr."""
+    plan = raw_project(ERP)["budget"]
+    costs = sum(a for c in plan["costs"] for a in c["amounts"].values())
+    external = sum(a for l in plan["financing"] if l["kind"] != "kommunene" for a in (l.get("amounts") or {}).values())
+    assert (costs, external) == (5_450_000, 0)
+    path = produce(register, "final", ERP, out=tmp_path, today=TODAY).docx
+    table = find_table(path, "Kilde")
+    row = next(r for r in table if r[0] == "Kommunene (kostnadsfordeling)")
+    assert row[2] == num(costs - external), row
+    assert table[-1][2] == num(costs), table[-1]
