@@ -16,7 +16,7 @@ from ..errors import UserError
 from ..models import Council, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
-from .ledger import STALE_CLAIM, SentLedger, aware, claim_alive
+from .ledger import STALE_CLAIM, SentLedger, aware, claim_alive, delivers
 from .message import Document, Sender, compose, compose_reminder
 from .recipients import Recipient, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
@@ -117,8 +117,9 @@ def _when(moment) -> str:
 
 
 def plan(document: Document, project: Project | None, council: Council, settings: Settings,
-         ledger: SentLedger, resend: bool = False) -> DeliveryPlan:
-    """Who gets ``document`` now. Raises ``ContentConflict`` when the ledger has this document
+         ledger: SentLedger, resend: bool = False, transport: str | None = None) -> DeliveryPlan:
+    """Who gets ``document`` now by ``transport`` (the settings' by default; a copy in the local
+    outbox is not "already had" for SMTP). Raises ``ContentConflict`` when the ledger has this document
     key and version with a different content hash (version numbers count per outputs folder, so
     a copy rendered in another folder starts again at 1): neither "already have" nor sent, unless
     ``resend``."""
@@ -133,7 +134,8 @@ def plan(document: Document, project: Project | None, council: Council, settings
                 f"this copy ({display_path(document.docx)}) was made in another outputs folder (versions are "
                 "counted per folder): render in the folder it was made in, or pass --resend to send this content")
     recipients = resolve(document.kind, project, council, settings)
-    done = set() if resend else ledger.sent_to(document.key, document.version)
+    done = set() if resend else ledger.sent_to(document.key, document.version,
+                                               transport or settings.delivery.transport)
     sender = sender_for(council, settings)
     cc_names = [r.name for r in recipients if r.role == "cc"]
     messages, already = [], []
@@ -299,7 +301,7 @@ class Clearance:
 
 def clearance(findings, approval_required: bool, transport_name: str) -> Clearance:
     """The ``Clearance`` of a document with these findings, for this transport."""
-    external = transport_name != "outbox"
+    external = delivers(transport_name)
     errors = tuple(str(f) for f in findings if f.severity == "error") if external else ()
     return Clearance(external, bool(approval_required), errors)
 
@@ -315,7 +317,7 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document_from(produced, register), project, register.council(produced.council),
-                        settings, ledger, resend)
+                        settings, ledger, resend, transport_name)
         doc = the_plan.document
         if unattended and the_plan.messages:
             gate = clearance(produced.findings, the_plan.approval_required, transport_name)
@@ -341,7 +343,7 @@ def notify(key: str, day: str, subject_text: str, lines: list[str], name: str, e
         raise UserError(f"{name} has no e-mail address to send a notice to", field="email")
     ledger_key = f"{key}/{day}"
     report = DeliveryReport(ledger_key, 1, transport.name)
-    if email.casefold() in ledger.sent_to(ledger_key, 1):
+    if email.casefold() in ledger.sent_to(ledger_key, 1, transport.name):
         report.skipped.append(email)
         transport.close()
         return report

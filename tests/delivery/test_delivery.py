@@ -43,13 +43,13 @@ def smtp_settings(tmp_path, port, **smtp) -> Settings:
                      "ledger_url": f"sqlite:///{tmp_path / 'sent.db'}", "smtp": base}})
 
 
-def send(register, document, settings, resend=False, retry=FAST, password=None):
+def send(register, document, settings, resend=False, retry=FAST, password=None, transport=None):
     project = register.project("haugaland-velferdsteknologi")
     council = register.council_of(project)
     ledger = SentLedger(settings.ledger_url())
     try:
-        the_plan = plan(document, project, council, settings, ledger, resend=resend)
-        return the_plan, deliver(the_plan, make_transport(settings, password=password), ledger, retry)
+        the_plan = plan(document, project, council, settings, ledger, resend=resend, transport=transport)
+        return the_plan, deliver(the_plan, make_transport(settings, transport, password=password), ledger, retry)
     finally:
         ledger.close()
 
@@ -85,6 +85,31 @@ def test_status_report_reaches_every_member_once(register, status_doc, tmp_path)
     rows = SentLedger(settings.ledger_url()).rows()
     assert len(rows) == len(expected) and {r.status for r in rows} == {"sent"}
     assert all(r.document == "haugaland-vekst/haugaland-velferdsteknologi/status-2016-10-07" for r in rows)
+
+
+def test_a_copy_in_the_outbox_does_not_count_as_delivered(register, status_doc, tmp_path):
+    """The demo (or a preview) writes the report to the local outbox; sending it over SMTP
+    afterwards must reach everyone, not say that they "already have" it."""
+    settings = smtp_settings(tmp_path, free_port())
+    project = register.project("haugaland-velferdsteknologi")
+    expected = {p.email for p in project.steering_group} | {project.leader.email}
+    _, local = send(register, status_doc, settings, transport="outbox")
+    assert set(local.sent) == expected
+    assert len(list(settings.outbox_dir().glob("*.eml"))) == len(expected)
+    with SmtpServer(port=settings.delivery.smtp.port) as server:
+        the_plan, report = send(register, status_doc, settings, transport="smtp")
+        assert not the_plan.already and set(report.sent) == expected and not report.skipped
+        assert sorted(server.recorder.recipients()) == sorted(expected)
+        # delivered now: neither SMTP nor the outbox sends it again
+        again_plan, again = send(register, status_doc, settings, transport="smtp")
+        assert not again_plan.messages and set(again.skipped) == expected
+        _, local_again = send(register, status_doc, settings, transport="outbox")
+        assert local_again.sent == [] and set(local_again.skipped) == expected
+        assert len(server.recorder.arrived) == len(expected)
+    assert len(list(settings.outbox_dir().glob("*.eml"))) == len(expected)
+    rows = SentLedger(settings.ledger_url()).rows()
+    assert len(rows) == len(expected)
+    assert {(r.transport, r.status) for r in rows} == {("smtp", "sent")}
 
 
 def test_one_of_three_refused_then_rerun_sends_only_the_missing(register, status_doc, tmp_path):
