@@ -12,7 +12,7 @@ from grantflow.documents.service import produce
 from grantflow.register import open_register
 
 from ..conftest import CONFIG
-from ..docx_text import find_table, paragraphs
+from ..docx_text import all_text, find_table, paragraphs
 from .test_figures import ERP, HAUG, TODAY, kroner, ledger_rows, money, num, raw_project, whole
 
 
@@ -119,3 +119,23 @@ def test_final_report_financing_plan_counts_the_municipal_rest(register, tmp_pat
     row = next(r for r in table if r[0] == "Kommunene (kostnadsfordeling)")
     assert row[2] == num(costs - external), row
     assert table[-1][2] == num(costs), table[-1]
+
+
+@pytest.mark.parametrize("year", [2017, 2018, 2019])
+def test_usage_report_lists_a_project_until_the_year_it_ended(register, tmp_path, year):
+    """Velferdsteknologi Haugaland ended 20.09.2017 and the 2017 report says its unused 79 739 kr
+    is repaid; the 2018 report (and every later one) listed it again, 79 739 kr to repay once
+    more, summed into the year's total."""
+    plan = raw_project(HAUG)
+    end = plan["period"]["end"]
+    granted = sum(g["amount"] for f in plan["funders"] if f["id"] == "fm-rogaland" for g in f["grants"])
+    used = whole(sum(kroner(r["Beløp"]) for r in ledger_rows(HAUG) if r["Finansieringskilde"] == "fm-rogaland"))
+    path = produce(register, "usage", council_id="haugaland-vekst", period=str(year), out=tmp_path,
+                   today=TODAY).docx
+    text = all_text(path)
+    if end.year >= year:
+        row = next(r for r in find_table(path, "Prosjekt", contains="Saksnr.") if r[0] == plan["name"])
+        assert row[2:5] == [num(granted), num(used), num(granted - used)]
+    else:
+        assert plan["name"] not in text
+        assert "Ingen prosjekter med skjønnsmidler dette året." in text
