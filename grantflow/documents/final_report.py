@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pandas as pd
+
 from .. import fmt
 from ..costsplit import municipal_part
 from ..models import Evaluation
@@ -22,7 +24,7 @@ from ..models import Project
 from ..reporting import (ReportPeriod, economy, hours_total, kr, ledger_until, milestone_statuses, overall_rag,
                           parse_period, progress_rag, round_once)
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
-                     notes_file, project_block)
+                     notes_file, project_block, project_file)
 from .status_report import charts_for, milestone_rows
 
 DEVIATION_SHARE = Decimal("0.10")
@@ -52,6 +54,15 @@ def _explanation(evaluation: Evaluation, key: str, fallback: str = "") -> str:
         if name.strip().casefold() == wanted and text.strip():
             return text.strip()
     return fallback.strip()
+
+
+def _ledger_after(req: DocumentRequest, as_of: date) -> tuple[int, int] | None:
+    """How many ledger rows are dated after the report date, and their sum in kroner (None: none)."""
+    if req.data is None or req.data.ledger is None or req.data.ledger.frame.empty:
+        return None
+    frame = req.data.ledger.frame
+    after = frame[frame["Dato"] > pd.Timestamp(as_of)]
+    return (len(after), kr(after["Beløp"].sum())) if len(after) else None
 
 
 def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict], list[str], dict]:
@@ -151,6 +162,16 @@ def build(req: DocumentRequest) -> Context:
         word = "ubrukt" if total_share < 0 else "overforbruk"
         deviation(f"Prosjektet samlet: {fmt.money(abs(econ.actual_total - econ.budget_total))} {word} "
                   f"({fmt.percent(abs(total_share), 1)} av budsjettet).", "økonomi")
+    late_rows = _ledger_after(req, as_of)
+    if late_rows is not None:
+        count, amount = late_rows
+        deviation(f"Regnskapet er tatt med til {fmt.long_date(as_of)}; {count} "
+                  f"{'post' if count == 1 else 'poster'} datert etter denne datoen ({fmt.money(amount)}) er ikke med.",
+                  "regnskap etter rapportdato")
+        findings.append(finding(f"config/{project.data.ledger}" if project.data.ledger else project_file(project),
+                                "Dato",
+                                f"{count} ledger row(s) dated after the report date {as_of} ({amount} kr) are "
+                                "left out of the final accounts: render with a later --as-of to include them"))
     state = overall_rag(progress_rag(statuses), econ.rag)
     if state == "red":
         deviation("Samlet status ved prosjektslutt er rød (fremdrift eller økonomi).", "status")

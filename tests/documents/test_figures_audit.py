@@ -139,3 +139,26 @@ def test_usage_report_lists_a_project_until_the_year_it_ended(register, tmp_path
     else:
         assert plan["name"] not in text
         assert "Ingen prosjekter med skjønnsmidler dette året." in text
+
+
+def test_final_report_says_which_ledger_rows_after_the_report_date_it_leaves_out(scratch_config, tmp_path):
+    """A final invoice dated after the project end (15.10.2017 for a project that ended
+    20.09.2017) was silently left out of the final accounts: the county governor read accounts
+    10 000 kr short with nothing saying so."""
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write("15.10.2017;2017;Prosjektkostnader;Sluttfaktura;10 000,00;fm-rogaland;\n")
+    end = raw_project(HAUG)["period"]["end"]
+    import csv
+    with open(ledger, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    after = [r for r in rows if day(r["Dato"]) > end]
+    within = whole(sum(kroner(r["Beløp"]) for r in rows if day(r["Dato"]) <= end))
+    assert (len(after), within) == (1, 1_088_261)
+    made = produce(open_register(scratch_config), "final", HAUG, out=tmp_path, today=TODAY)
+    assert find_table(made.docx, "Kategori")[-1][2] == num(within)
+    text = all_text(made.docx)
+    late = whole(sum(kroner(r["Beløp"]) for r in after))
+    assert (f"Regnskapet er tatt med til 20. september 2017; 1 post datert etter denne datoen "
+            f"({money(late)}) er ikke med.").replace(" ", "\u00a0") in text.replace(" ", "\u00a0"), text
+    assert any("after the report date" in f.message for f in made.findings)
