@@ -11,7 +11,7 @@ from typing import Callable
 
 from .. import fmt
 from ..documents import kind as get_kind
-from ..documents.service import Produced
+from ..documents.service import Produced, mark_delivered
 from ..errors import UserError
 from ..models import Council, Project
 from ..register import Register, display_path
@@ -266,6 +266,8 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                 time.sleep(0.2)
     finally:
         transport.close()
+    if report.sent and delivers(transport.name) and doc.docx.suffix == ".docx":
+        mark_delivered(doc.docx, doc.version)       # the next report compares with this one
     return report
 
 

@@ -242,3 +242,28 @@ def test_the_county_governor_is_greeted_by_the_name_the_document_uses(register, 
     (governor,) = [m for m in mails if "fmropost@" in str(m["To"])]
     assert str(governor["To"]).startswith("Statsforvalteren i Rogaland <")
     assert governor.get_body(("plain",)).get_content().startswith("Hei Statsforvalteren i Rogaland,")
+
+
+def test_the_next_status_report_counts_from_the_last_one_delivered_not_from_a_draft(register, tmp_path):
+    """The steering group got the report of 7 October 2016. A draft of 15 January 2017 was made
+    and never sent. The report of 3 February 2017 must cover 8 October 2016 – 3 February 2017
+    and compare with 7 October, the report its readers have; not start on 16 January and say
+    "no changes since the previous report (15 January 2017)"."""
+    from ..docx_text import all_text, find_table
+
+    out = tmp_path / "outputs"
+    settings = smtp_settings(tmp_path, free_port())
+
+    def status(day):
+        return produce(register, "status", "haugaland-velferdsteknologi", as_of=day, out=out, today=TODAY)
+
+    sent = document_from(status(date(2016, 10, 7)), register)
+    with SmtpServer(port=settings.delivery.smtp.port) as server:
+        _, report = send(register, sent, settings, transport="smtp")
+        assert report.sent and len(server.recorder.arrived) == len(report.sent)
+    status(date(2017, 1, 15))                                   # a draft, never sent
+    latest = status(date(2017, 2, 3)).docx
+    rows = dict((r[0], r[1]) for r in find_table(latest, "Prosjekt"))
+    assert rows["Rapportperiode"] == "8. oktober 2016 – 3. februar 2017"
+    text = all_text(latest)
+    assert "forrige rapport (7. oktober 2016)" in text and "15. januar 2017" not in text
