@@ -162,3 +162,36 @@ def test_final_report_says_which_ledger_rows_after_the_report_date_it_leaves_out
     assert (f"Regnskapet er tatt med til 20. september 2017; 1 post datert etter denne datoen "
             f"({money(late)}) er ikke med.").replace(" ", "\u00a0") in text.replace(" ", "\u00a0"), text
     assert any("after the report date" in f.message for f in made.findings)
+
+
+def test_a_category_written_in_other_case_adds_to_its_category(scratch_config, tmp_path):
+    """Categories are matched without regard to case, but the sums were keyed per spelling: one
+    row "prosjektkostnader" (1 000 kr) replaced the 771 000 kr booked as "Prosjektkostnader" in
+    2016, and the status report printed 1 000 kr for the year. Two spellings of a category not in
+    the budget ("Reise", "reise") each got both rows' sum."""
+    import csv
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write("16.08.2016;2016;prosjektkostnader;Kopiering;1 000,00;hv-fond;\n"
+                 "17.08.2016;2016;Reise;Tog;500,00;hv-fond;\n"
+                 "18.08.2016;2016;reise;Buss;300,00;hv-fond;\n")
+    with open(ledger, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    as_of = date(2016, 10, 31)
+
+    def booked(year, category):
+        return whole(sum((kroner(r["Beløp"]) for r in rows if day(r["Dato"]).year == year
+                          and r["Kategori"].casefold() == category.casefold()), Decimal(0)))
+
+    assert (booked(2016, "Prosjektkostnader"), booked(2016, "Reise")) == (772_000, 800)
+    register = open_register(scratch_config)
+    path = produce(register, "status", HAUG, as_of=as_of, out=tmp_path, today=TODAY).docx
+    table = find_table(path, "År", contains="Plan til nå")
+    cells = {(r[0], r[1].casefold()): r[4] for r in table[1:-1]}
+    assert cells[("2016", "prosjektkostnader")] == num(booked(2016, "Prosjektkostnader"))
+    assert cells[("2016", "reise")] == num(booked(2016, "Reise"))
+    assert len(table) == 1 + 3 + 1                          # 2015, 2016 and Reise 2016 once, and the sum
+    total = whole(sum(kroner(r["Beløp"]) for r in rows))
+    assert table[-1][4] == num(total)
+    path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kategori")[-1][2] == num(total) == find_table(path, "Kilde")[-1][4]
