@@ -143,7 +143,8 @@ def plan(document: Document, project: Project | None, council: Council, settings
         if recipient.email.casefold() in done:
             already.append(recipient)
             continue
-        msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender)
+        msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
+                      resend=resend)
         messages.append(PlannedMessage(recipient, msg))
     approval = settings.delivery.approval.get(document.kind, False)
     return DeliveryPlan(document, project, council, messages, already, approval)

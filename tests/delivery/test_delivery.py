@@ -49,7 +49,8 @@ def send(register, document, settings, resend=False, retry=FAST, password=None, 
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document, project, council, settings, ledger, resend=resend, transport=transport)
-        return the_plan, deliver(the_plan, make_transport(settings, transport, password=password), ledger, retry)
+        return the_plan, deliver(the_plan, make_transport(settings, transport, password=password), ledger, retry,
+                                 resend=resend)
     finally:
         ledger.close()
 
@@ -110,6 +111,23 @@ def test_a_copy_in_the_outbox_does_not_count_as_delivered(register, status_doc, 
     rows = SentLedger(settings.ledger_url()).rows()
     assert len(rows) == len(expected)
     assert {(r.transport, r.status) for r in rows} == {("smtp", "sent")}
+
+
+def test_a_resend_is_a_new_message_that_mail_servers_do_not_drop_as_a_duplicate(register, status_doc, tmp_path):
+    """`--resend` is used when someone lost or never saw the mail. With the first send's
+    Message-ID, their mail server or client drops it as a copy it already has."""
+    settings = smtp_settings(tmp_path, free_port())
+    with SmtpServer(port=settings.delivery.smtp.port) as server:
+        _, first = send(register, status_doc, settings)
+        _, again = send(register, status_doc, settings, resend=True)
+        assert set(again.sent) == set(first.sent) and len(first.sent) > 1
+        ids: dict[str, list[str]] = {}
+        for msg in server.recorder.messages():
+            ids.setdefault(msg["To"].addresses[0].addr_spec, []).append(msg["Message-ID"])
+    assert set(ids) == set(first.sent)
+    assert all(len(pair) == 2 and pair[0] != pair[1] for pair in ids.values()), ids
+    ledger = {r.recipient: r.message_id for r in SentLedger(settings.ledger_url()).rows()}
+    assert all(ledger[email] == pair[1] for email, pair in ids.items())
 
 
 def test_one_of_three_refused_then_rerun_sends_only_the_missing(register, status_doc, tmp_path):
