@@ -74,15 +74,22 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     rows, sentences = [], []
     totals = {"planned": 0, "granted": 0, "used": 0, "unused": 0}
     what = evaluation.unused or "tilbakebetales"
+    # One row per funder: a funder's lines (one per application round, say) share its award
+    # letters and its ledger rows, so they are counted once. A line without a funder is its own row.
+    groups: dict[str, list] = {}
     for line in project.budget.financing:
-        if line.kind == "egeninnsats":
-            continue
+        if line.kind != "egeninnsats":
+            groups.setdefault(f"funder:{line.funder}" if line.funder else f"line:{id(line)}", []).append(line)
+    for group in groups.values():
+        line = group[0]
         funder = project.funder(line.funder) if line.funder else None
-        names = {line.source.casefold()} | ({funder.id.casefold(), funder.name.casefold()} if funder else set())
+        names = {l.source.casefold() for l in group} | (
+            {funder.id.casefold(), funder.name.casefold()} if funder else set())
         used = 0
         if ledger is not None and not ledger.empty:
             used = kr(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum())
-        planned = kr(sum(line.amounts.values(), Decimal(0)) * unit) if line.amounts else None
+        amounts = [a for l in group for a in l.amounts.values()]
+        planned = kr(sum(amounts, Decimal(0)) * unit) if amounts else None
         if planned is None and line.kind == "kommunene":
             planned = municipal_part(project).total      # the rest: costs minus external financing
         granted = kr(sum((g.amount for g in funder.grants), Decimal(0))) if funder and funder.grants else None
@@ -99,7 +106,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                 + ("søkes overført til videreføringen." if what == "søkes overført" else "tilbakebetales."))
         elif unused is not None and unused < 0:
             disposition = f"Merforbruk {fmt.money(-unused)}"
-        rows.append({"source": line.source, "reference": refs or "–",
+        rows.append({"source": " / ".join(dict.fromkeys(l.source for l in group)), "reference": refs or "–",
                      "planned": fmt.number(planned) if planned is not None else "resten",
                      "granted": fmt.number(granted) if granted is not None else "–",
                      "used": fmt.number(used),

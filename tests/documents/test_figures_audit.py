@@ -11,9 +11,9 @@ import pytest
 from grantflow.documents.service import produce
 from grantflow.register import open_register
 
-from ..conftest import CONFIG
+from ..conftest import CONFIG, replace_in
 from ..docx_text import all_text, find_table, paragraphs
-from .test_figures import ERP, HAUG, TODAY, kroner, ledger_rows, money, num, raw_project, whole
+from .test_figures import ERP, HAUG, NG, TODAY, kroner, ledger_rows, money, num, raw_project, whole
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +195,35 @@ def test_a_category_written_in_other_case_adds_to_its_category(scratch_config, t
     assert table[-1][4] == num(total)
     path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
     assert find_table(path, "Kategori")[-1][2] == num(total) == find_table(path, "Kilde")[-1][4]
+
+
+def test_a_funder_with_a_financing_line_per_year_is_counted_once(scratch_config, tmp_path):
+    """Skjønnsmidler applied for in two rounds, written as two financing lines of one funder
+    (700 for 2019, 700 for 2020): the final report gave each line the funder's whole award and
+    whole use, so the county governor read granted 3 200 000 kr, used 864 250 kr and unused
+    2 335 750 kr (with the 999 500 kr to repay stated twice) for 1 800 000 / 463 750 / 1 336 250."""
+    import csv
+    import yaml
+    project = scratch_config / "projects" / f"{NG}.yaml"
+    replace_in(project, "    - {source: Skjønnsmidler, kind: skjønnsmidler, funder: fm-innlandet, applied_for: true, "
+                        "amounts: {2019: 1400}}\n",
+               "    - {source: Skjønnsmidler år 1, kind: skjønnsmidler, funder: fm-innlandet, applied_for: true, "
+               "amounts: {2019: 700}}\n"
+               "    - {source: Skjønnsmidler år 2, kind: skjønnsmidler, funder: fm-innlandet, applied_for: true, "
+               "amounts: {2020: 700}}\n")
+    plan = yaml.safe_load(project.read_text(encoding="utf-8"))
+    granted = {f["id"]: sum(g["amount"] for g in f["grants"]) for f in plan["funders"]}
+    with open(scratch_config / "data" / NG / "regnskap.csv", encoding="utf-8") as fh:
+        used = {}
+        for r in csv.DictReader(fh, delimiter=";"):
+            used[r["Finansieringskilde"]] = used.get(r["Finansieringskilde"], 0) + whole(kroner(r["Beløp"]))
+    assert granted == {"fm-innlandet": 1_400_000, "helsedir": 400_000}
+    assert used == {"fm-innlandet": 400_500, "helsedir": 63_250}
+    made = produce(open_register(scratch_config), "final", NG, out=tmp_path, today=TODAY)
+    table = find_table(made.docx, "Kilde")
+    assert table[-1][3:6] == [num(sum(granted.values())), num(sum(used.values())),
+                              num(sum(granted[f] - used[f] for f in granted))], table
+    text = all_text(made.docx)
+    unused = granted["fm-innlandet"] - used["fm-innlandet"]
+    assert text.count(f"Ubrukt beløp, {money(unused)}") == 1
+    assert not any("award letters" in f.message for f in made.findings)   # 700 + 700 = 1 400: no warning
