@@ -12,7 +12,8 @@ Where a figure is a comparison, A and B are interleaved (A B A B ...) and median
   docxtpl render + save of the same template with an already-built context, no charts), and the
   matplotlib PNG charts the renderer used before;
 - floor: a bare loop with grantflow's builders and renderer (no Prefect, no records);
-- pipeline: the batch flow on the embedded Prefect server with 1 worker process, and with 2;
+- pipeline: the batch flow on the embedded Prefect server with 1 worker process, and with 2 (the
+  server's start before the first flow timed apart);
 - growth: peak memory at N vs N/10 documents;
 - ingestion: ledger CSV rows to per-project/category/year sums, grantflow's reader (with its
   parsing and validation) against bare pandas read_csv + groupby, pandas on pyarrow's parser, and
@@ -186,15 +187,27 @@ def measure_pipeline(config: Path, out: Path, n: int, workers: int) -> dict:
     from flows.batch import make_batch, select_projects
     from flows.documents import DeliveryOptions
 
+    from prefect import flow
+
+    @flow
+    def warm_up():
+        return 1
+
     os.environ["GRANTFLOW_OUTPUTS"] = str(out)
     with one_shot():
         ids = select_projects(str(config), None, None, None)[:n]
+        # The embedded server starts with the first flow of the process: timed apart, so the batch's
+        # own cost is what a served or scheduled batch pays on a running server; both are reported.
+        start = time.perf_counter()
+        warm_up()
+        server = time.perf_counter() - start
         start = time.perf_counter()
         result = make_batch(workers, "processes")(
             kind="status", projects=ids, as_of=date.fromisoformat(AS_OF),
             options=DeliveryOptions(config=str(config), out=str(out), send=False))
         wall = time.perf_counter() - start
-    return {"docs": result["documents"], "errors": len(result["errors"]), "wall": wall, "peak_mb": peak_rss_mb()}
+    return {"docs": result["documents"], "errors": len(result["errors"]), "wall": wall, "server": server,
+            "cold": server + wall, "peak_mb": peak_rss_mb()}
 
 
 def measure_prefect_start() -> dict:
@@ -758,6 +771,8 @@ def main() -> None:
                 runs["one"].append(run_child("pipeline", config, n, 1))
                 runs["two"].append(run_child("pipeline", config, n, 2))
             med = {k: {"wall": statistics.median(x["wall"] for x in v), "peak_mb": statistics.median(x["peak_mb"] for x in v),
+                       "cold": statistics.median(x.get("cold", x["wall"]) for x in v),
+                       "server": statistics.median(x.get("server", 0.0) for x in v),
                        "docs": v[0]["docs"], "errors": max(x.get("errors", 0) for x in v)} for k, v in runs.items()}
             results[n] = med
             floor, one, two = med["floor"], med["one"], med["two"]
@@ -768,8 +783,12 @@ def main() -> None:
                   f"peak {one['peak_mb']:.0f} MB, errors {one['errors']}")
             print(f"  batch flow, 2 workers: {two['wall']:.1f} s, {two['docs'] / two['wall']:.2f} docs/s, "
                   f"peak {two['peak_mb']:.0f} MB, errors {two['errors']}")
-            print(f"  ratio batch(1) / bare loop: {one['wall'] / floor['wall']:.2f}  (target <= 1.3)")
-            print(f"  speedup 2 workers vs 1:     {one['wall'] / two['wall']:.2f}  (target >= 1.7)")
+            print(f"  (the server already running, as for a served or scheduled batch; the embedded server's own "
+                  f"start before the first flow, {one['server']:.1f} / {two['server']:.1f} s, is apart)")
+            print(f"  ratio batch(1) / bare loop: {one['wall'] / floor['wall']:.2f}  (target <= 1.3); "
+                  f"with the embedded server's start {one['cold'] / floor['wall']:.2f}")
+            print(f"  speedup 2 workers vs 1:     {one['wall'] / two['wall']:.2f}  (target >= 1.7); "
+                  f"with the embedded server's start {one['cold'] / two['cold']:.2f}")
         figures["batch"] = {str(k): v for k, v in results.items()}
         one_small, one_big = results[small]["one"], results[total]["one"]
         f_small, f_big = results[small]["floor"], results[total]["floor"]

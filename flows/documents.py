@@ -103,7 +103,8 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
     project = register.project(produced.project) if produced.project else None
     ledger = SentLedger(settings.ledger_url())
     try:
-        the_plan = plan(document, project, register.council(produced.council), settings, ledger, options.resend)
+        the_plan = plan(document, project, register.council(produced.council), settings, ledger, options.resend,
+                        options.transport)
     finally:
         ledger.close()
     return {"preview": the_plan.preview(), "new": len(the_plan.messages), "key": document.key,

@@ -226,7 +226,7 @@ def _cmd_send(args) -> int:
     transport_name = args.transport or settings.delivery.transport
     ledger = SentLedger(settings.ledger_url())
     try:
-        the_plan = plan(document, project, council, settings, ledger, resend=args.resend)
+        the_plan = plan(document, project, council, settings, ledger, resend=args.resend, transport=transport_name)
         if not the_plan.messages:
             print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
                   f"{document.key} version {document.version} (use --resend to send again)")

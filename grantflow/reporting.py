@@ -161,7 +161,11 @@ def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
         actual = record.get("Faktisk dato") if record else None
         actual = actual.date() if actual is not None and not pd.isna(actual) else None
         comment = record.get("Kommentar", "") if record else ""
-        if code == "done" and (actual is None or actual <= as_of):
+        later = actual is not None and actual > as_of
+        if later:
+            # Done after the report date: neither that date nor what was written then was known at as_of.
+            actual, comment = None, ""
+        if code == "done" and not later:
             status = "done"
             days = (actual - ms.date).days if actual else 0
         elif ms.date < as_of:
@@ -291,10 +295,18 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
     """Budget vs actual per category and year until ``as_of``, and the forecast (module rules)."""
     budget = project.budget
     sums = ledger_sums(ledger_until(data, as_of))
-    actual = {(int(r["År"]), str(r["Kategori"]).casefold()): float(r["Beløp"]) for r in sums.to_dict("records")}
+    # Categories match without regard to case: "prosjektkostnader" adds to "Prosjektkostnader".
+    actual: dict[tuple[int, str], float] = {}
+    for r in sums.to_dict("records"):
+        key = (int(r["År"]), str(r["Kategori"]).casefold())
+        actual[key] = actual.get(key, 0.0) + float(r["Beløp"])
     categories = budget.categories()
     known = {c.casefold() for c in categories}
-    unknown = sorted({str(c) for c in sums["Kategori"] if str(c).casefold() not in known})
+    spellings: dict[str, str] = {}
+    for c in sorted(str(c) for c in sums["Kategori"]):
+        if c.casefold() not in known:
+            spellings.setdefault(c.casefold(), c)
+    unknown = sorted(spellings.values())
     years = sorted(set(budget.years()) | {y for y, _ in actual})
     lines = []
     for year in years:

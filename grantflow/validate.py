@@ -120,17 +120,25 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             if value < 0:
                 add("error", ("budget", "costs", index, "amounts", year), "negative amount")
 
-    # Award letters (tilsagn) against the financing plan's line for the same funder.
+    # Award letters (tilsagn) against the financing plan's lines for the same funder (one line per
+    # application round is fine: they are summed), reported once at the funder's first line.
+    seen: set[str] = set()
     for index, line in enumerate(budget.financing):
         funder = project.funder(line.funder) if line.funder else None
-        if funder is None or not funder.grants or not line.amounts:
+        if funder is None or not funder.grants or funder.id in seen:
             continue
-        planned = sum(line.amounts.values(), Decimal(0)) * unit
+        seen.add(funder.id)
+        lines = [l for l in budget.financing if l.funder == funder.id and l.amounts]
+        if not lines:
+            continue
+        planned = sum((a for l in lines for a in l.amounts.values()), Decimal(0)) * unit
         granted = sum((g.amount for g in funder.grants), Decimal(0))
         if planned != granted:
+            what = (f"line {line.source!r} says" if len(lines) == 1 else
+                    f"lines {', '.join(repr(l.source) for l in lines)} say")
             add("warning", ("budget", "financing", index, "amounts"),
-                f"the award letters from {funder.name} total {money(granted)} but the financing plan's line "
-                f"{line.source!r} says {money(planned)} (difference {signed_money(granted - planned)})")
+                f"the award letters from {funder.name} total {money(granted)} but the financing plan's "
+                f"{what} {money(planned)} (difference {signed_money(granted - planned)})")
 
     # Steering-group meetings inside the project period.
     for index, day in enumerate(project.meetings.dates):

@@ -79,8 +79,58 @@ KV_LABELS = {
     "data.ledger": "Datafil – regnskap", "data.ledger_code": "Datafil – prosjektkode i regnskapet",
     "data.hours": "Datafil – timer", "data.notes": "Datafil – notater",
     "recipients": "Mottakere per dokumenttype (YAML)", "example_data": "Eksempeldata",
-    "source": "Kilde",
+    "source": "Kilde", "split.decision": "Kostnadsfordeling – vedtak",
+    "budget.own_effort_rate": "Egeninnsats – kr per time",
 }
+_CONTACTS = {"owner_contact": "Prosjekteiers kontakt", "responsible_contact": "Prosjektansvarligs kontakt",
+             "leader": "Prosjektleder", "contact": "Kontaktperson"}
+_PERSON_LABELS = {"name": "navn", "role": "rolle", "organisation": "organisasjon", "email": "e-post",
+                  "phone": "telefon"}
+_PERSON_HELP = {
+    "name": "Fullt navn, eller stillingen (f.eks. «Rådmannen i Bokn»).",
+    "role": "Rolle i prosjektet (f.eks. leder, medlem, prosjektleder).",
+    "organisation": "Kommunen eller organisasjonen personen representerer.",
+    "email": "E-postadresse; trengs for å få dokumentene.",
+    "phone": "Telefon; personopplysning, tas ikke med i dokumenter som sendes ut.",
+}
+KV_LABELS.update({f"{who}.{field}": f"{label} – {part}" for who, label in _CONTACTS.items()
+                  for field, part in _PERSON_LABELS.items()})
+# What the project leader reads beside each field (the models' descriptions are for developers).
+KV_HELP = {
+    "id": "Kort id: små bokstaver a–z, tall og bindestrek (f.eks. haugaland-velferd); brukes i filnavn.",
+    "name": "Prosjektets navn slik det skal stå i dokumentene.",
+    "council": "Id-en til regionrådet som eier prosjektet.",
+    "owner": "Prosjekteier.", "responsible": "Prosjektansvarlig.",
+    "municipalities": "Kommunene som deltar (blant regionrådets kommuner); én per rad.",
+    "partners": "Andre samarbeidspartnere, f.eks. helseforetaket; én per rad.",
+    "split.equal_percent": "Prosent av kostnadene som deles likt mellom kommunene; resten etter nøkkelen.",
+    "split.weight": "«innbyggere» eller en annen fordelingsnøkkel fra regionrådets kommuneliste.",
+    "split.weight_year": "Året med tall per 1. januar som brukes; tomt: året som fordeles.",
+    "split.decision": "Vedtaket fordelingen bygger på, f.eks. «Regionrådet 12.12.2014, sak 45/14».",
+    "period.start": "Første dag i prosjektet (dd.mm.åååå).", "period.end": "Siste dag i prosjektet (dd.mm.åååå).",
+    "summary": "Kort sammendrag av prosjektet.", "background": "Bakgrunnen for prosjektet.",
+    "challenge": "Utfordringen prosjektet skal løse.",
+    "anchoring": "Forankring: vedtaket som godkjente prosjektet.",
+    "organisation": "Prosjektorganisering: eier, styringsgruppe, prosjektledelse, arbeidsgrupper.",
+    "success_factors": "Kritiske suksessfaktorer; én per rad.",
+    "budget.unit": "1 = beløpene er i kroner, 1000 = beløpene er i 1000 kr.",
+    "budget.own_effort_hours": "Egeninnsats i timer (anslag).",
+    "budget.own_effort_rate": "Kroner per time egeninnsats; tomt: satsen i innstillingene.",
+    "budget.own_effort_note": "Hva egeninnsatsen består av og når den ble anslått.",
+    "meetings.dates": "Datoer for styringsgruppemøtene (dd.mm.åååå); én per rad.",
+    "meetings.lead_days": "Hvor mange dager før møtet statusrapporten sendes.",
+    "transfer_value": "Overføringsverdi til andre kommuner og regioner.",
+    "data.milestones": "Fil med milepælstatus: Milepæl, Status, Faktisk dato, Kommentar.",
+    "data.ledger": "Regnskapsfil: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde.",
+    "data.ledger_code": "I et regnskap som deles av flere prosjekter (med kolonnen Prosjekt): prosjektets kode "
+                        "der. Tomt: prosjekt-id-en.",
+    "data.hours": "Fil med egeninnsats i timer: Dato, Kommune, Timer.",
+    "data.notes": "YAML-fil med statusnotater og sluttevaluering.",
+    "recipients": "Per dokumenttype: hvem som får dokumentet (går foran regionrådets og standardmottakerne).",
+    "example_data": "ja når deler av dataene er oppdiktede eksempler.",
+    "source": "Hvor prosjektbeskrivelsen kommer fra.",
+}
+KV_HELP.update({f"{who}.{field}": text for who in _CONTACTS for field, text in _PERSON_HELP.items()})
 COLUMN_LABELS = {
     Person: {"name": "Navn", "role": "Rolle", "organisation": "Organisasjon", "email": "E-post", "phone": "Telefon"},
     Activity: {"number": "Nr", "title": "Tittel", "responsible": "Hovedansvar", "purpose": "Hensikt",
@@ -380,7 +430,7 @@ def _write_kv(w: _Writer, data: dict, lists: dict[str, str]) -> None:
                 walk(kind.inner, path, value if isinstance(value, dict) else ({} if values is not None else None))
                 continue
             label = KV_LABELS.get(dotted, dotted)
-            help_text = (info.description or "").strip()
+            help_text = KV_HELP.get(dotted, "")
             if kind.name == "list" and kind.inner.name in SCALARS:
                 items = list(value or [])
                 spare = max(2, len(lists.get(dotted + "#choices", [])) - len(items)) \

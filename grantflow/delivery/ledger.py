@@ -13,6 +13,11 @@ a document is never lost. ``grantflow sent`` shows rows still ``sending``. Until
 meets such a claim reports the recipient as pending (``service.deliver``), not as done; whether the
 holder still runs can be told only on its own host (``claim_alive``).
 
+A send to the local outbox (``LOCAL``) is recorded like any other, but it is a copy on
+this machine, not a delivery: for a transport that delivers (SMTP) such a row is neither "already
+had" (``sent_to``) nor in the way of a claim, which takes it over. A row sent by SMTP counts as
+had for the outbox too.
+
 ``document_hash`` is the document's content hash (rows from before hold the files' hash): the
 same version of a document with another hash is other content (``service.plan`` refuses it).
 """
@@ -104,6 +109,13 @@ class LedgerRow:
 
 
 STALE_CLAIM = timedelta(minutes=30)
+LOCAL = "outbox"       # the transport that keeps a copy on this machine; every other one delivers
+
+
+def delivers(transport_name: str) -> bool:
+    """Whether a send by this transport reaches the recipient (SMTP) rather than a local copy
+    (the outbox: a preview, the demo). A local copy is never "already had" for a delivery."""
+    return transport_name != LOCAL
 
 
 def aware(moment: datetime) -> datetime:
@@ -158,18 +170,22 @@ class SentLedger:
             raise UserError(f"cannot open the sent ledger at {url}: {exc.__class__.__name__}: {exc}".splitlines()[0],
                             field="delivery.ledger_url") from None
 
-    def sent_to(self, document: str, version: int) -> set[str]:
+    def sent_to(self, document: str, version: int, transport: str) -> set[str]:
+        """Who has this version already, for a send by ``transport``: a copy in the local outbox
+        counts only for the outbox."""
+        where = [deliveries.c.document == document, deliveries.c.version == version, deliveries.c.status == "sent"]
+        if delivers(transport):
+            where.append(deliveries.c.transport != LOCAL)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(deliveries.c.recipient).where(
-                deliveries.c.document == document, deliveries.c.version == version,
-                deliveries.c.status == "sent")).all()
+            rows = conn.execute(select(deliveries.c.recipient).where(*where)).all()
         return {r[0].casefold() for r in rows}
 
     def claim(self, *, document: str, kind: str, project: str | None, council: str, version: int,
               document_hash: str, recipient: str, role: str, message_id: str, transport: str,
               resend: bool = False, stale_after: timedelta = STALE_CLAIM) -> str | None:
         """Take (document, version, recipient) for sending; the claim token, or None if another
-        sender has it (``sending`` and not stale) or it was sent already (unless ``resend``)."""
+        sender has it (``sending`` and not stale) or it was sent already (unless ``resend``; a
+        copy in the local outbox is not "sent" for a transport that delivers)."""
         now = _now()
         token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         values = dict(kind=kind, project=project, council=council, document_hash=document_hash, role=role,
@@ -185,6 +201,8 @@ class SentLedger:
                 (deliveries.c.status == "sending") & (deliveries.c.updated_at < now - stale_after)]
         if resend:
             free.append(deliveries.c.status == "sent")
+        elif delivers(transport):
+            free.append((deliveries.c.status == "sent") & (deliveries.c.transport == LOCAL))
         with self.engine.begin() as conn:
             taken = conn.execute(update(deliveries).where(
                 deliveries.c.document == document, deliveries.c.version == version,

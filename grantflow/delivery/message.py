@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import uuid
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -93,9 +94,15 @@ def _address(name: str, email: str, what: str) -> Address:
         raise UserError(f"invalid e-mail address {email!r} ({exc})", field=what) from None
 
 
-def message_id(document: Document, email: str, domain: str) -> str:
-    """The same (document, version, recipient) always gets the same Message-ID."""
-    token = hashlib.sha256(f"{document.key}|v{document.version}|{email.casefold()}".encode()).hexdigest()[:32]
+def message_id(document: Document, email: str, domain: str, resend: bool = False) -> str:
+    """The same (document, version, recipient) always gets the same Message-ID, so a send taken
+    over after a crash shows as one message. A deliberate resend (``--resend``) gets a new one:
+    mail servers and clients drop a message whose Message-ID they have seen, which would lose
+    exactly the copy someone asked for again."""
+    seed = f"{document.key}|v{document.version}|{email.casefold()}"
+    if resend:
+        seed += f"|resend|{uuid.uuid4().hex}"
+    token = hashlib.sha256(seed.encode()).hexdigest()[:32]
     return f"<{token}.v{document.version}@{domain}>"
 
 
@@ -153,7 +160,7 @@ def _html(parts: list) -> str:
 
 
 def compose(document: Document, recipient_name: str, recipient_email: str, cc_names: list[str],
-            sender: Sender, when: datetime | None = None) -> EmailMessage:
+            sender: Sender, when: datetime | None = None, resend: bool = False) -> EmailMessage:
     """One RFC 5322 message to one recipient with the document attached."""
     msg = EmailMessage()
     msg["Subject"] = subject(document)
@@ -161,7 +168,7 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
     msg["To"] = _address(recipient_name, recipient_email, "recipient")
     msg["Reply-To"] = _address(sender.reply_to_name, sender.reply_to, "reply_to")
     msg["Date"] = format_datetime(when or datetime.now(timezone.utc))
-    msg["Message-ID"] = message_id(document, recipient_email, sender.address.split("@", 1)[1])
+    msg["Message-ID"] = message_id(document, recipient_email, sender.address.split("@", 1)[1], resend)
     msg["X-Grantflow-Document"] = single_line(f"{document.key} v{document.version}", "document")
     parts = body_lines(document, recipient_name, cc_names, sender)
     msg.set_content(_plain(parts))

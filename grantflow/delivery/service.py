@@ -11,12 +11,12 @@ from typing import Callable
 
 from .. import fmt
 from ..documents import kind as get_kind
-from ..documents.service import Produced
+from ..documents.service import Produced, mark_delivered
 from ..errors import UserError
 from ..models import Council, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
-from .ledger import STALE_CLAIM, SentLedger, aware, claim_alive
+from .ledger import STALE_CLAIM, SentLedger, aware, claim_alive, delivers
 from .message import Document, Sender, compose, compose_reminder
 from .recipients import Recipient, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
@@ -117,8 +117,9 @@ def _when(moment) -> str:
 
 
 def plan(document: Document, project: Project | None, council: Council, settings: Settings,
-         ledger: SentLedger, resend: bool = False) -> DeliveryPlan:
-    """Who gets ``document`` now. Raises ``ContentConflict`` when the ledger has this document
+         ledger: SentLedger, resend: bool = False, transport: str | None = None) -> DeliveryPlan:
+    """Who gets ``document`` now by ``transport`` (the settings' by default; a copy in the local
+    outbox is not "already had" for SMTP). Raises ``ContentConflict`` when the ledger has this document
     key and version with a different content hash (version numbers count per outputs folder, so
     a copy rendered in another folder starts again at 1): neither "already have" nor sent, unless
     ``resend``."""
@@ -133,7 +134,8 @@ def plan(document: Document, project: Project | None, council: Council, settings
                 f"this copy ({display_path(document.docx)}) was made in another outputs folder (versions are "
                 "counted per folder): render in the folder it was made in, or pass --resend to send this content")
     recipients = resolve(document.kind, project, council, settings)
-    done = set() if resend else ledger.sent_to(document.key, document.version)
+    done = set() if resend else ledger.sent_to(document.key, document.version,
+                                               transport or settings.delivery.transport)
     sender = sender_for(council, settings)
     cc_names = [r.name for r in recipients if r.role == "cc"]
     messages, already = [], []
@@ -141,7 +143,8 @@ def plan(document: Document, project: Project | None, council: Council, settings
         if recipient.email.casefold() in done:
             already.append(recipient)
             continue
-        msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender)
+        msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
+                      resend=resend)
         messages.append(PlannedMessage(recipient, msg))
     approval = settings.delivery.approval.get(document.kind, False)
     return DeliveryPlan(document, project, council, messages, already, approval)
@@ -264,6 +267,8 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                 time.sleep(0.2)
     finally:
         transport.close()
+    if report.sent and delivers(transport.name) and doc.docx.suffix == ".docx":
+        mark_delivered(doc.docx, doc.version)       # the next report compares with this one
     return report
 
 
@@ -299,7 +304,7 @@ class Clearance:
 
 def clearance(findings, approval_required: bool, transport_name: str) -> Clearance:
     """The ``Clearance`` of a document with these findings, for this transport."""
-    external = transport_name != "outbox"
+    external = delivers(transport_name)
     errors = tuple(str(f) for f in findings if f.severity == "error") if external else ()
     return Clearance(external, bool(approval_required), errors)
 
@@ -315,7 +320,7 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document_from(produced, register), project, register.council(produced.council),
-                        settings, ledger, resend)
+                        settings, ledger, resend, transport_name)
         doc = the_plan.document
         if unattended and the_plan.messages:
             gate = clearance(produced.findings, the_plan.approval_required, transport_name)
@@ -341,7 +346,7 @@ def notify(key: str, day: str, subject_text: str, lines: list[str], name: str, e
         raise UserError(f"{name} has no e-mail address to send a notice to", field="email")
     ledger_key = f"{key}/{day}"
     report = DeliveryReport(ledger_key, 1, transport.name)
-    if email.casefold() in ledger.sent_to(ledger_key, 1):
+    if email.casefold() in ledger.sent_to(ledger_key, 1, transport.name):
         report.skipped.append(email)
         transport.close()
         return report

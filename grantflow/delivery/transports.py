@@ -19,6 +19,7 @@ import yagmail
 from ..errors import UserError
 from ..fileio import atomic_write
 from ..settings import SmtpSettings
+from .ledger import LOCAL
 
 LOCALHOST = {"localhost", "127.0.0.1", "::1"}
 
@@ -34,7 +35,7 @@ class PermanentError(Exception):
 class OutboxTransport:
     """Writes each message as ``<outbox>/<message-id>.eml``; any mail client opens them."""
 
-    name = "outbox"
+    name = LOCAL
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)

@@ -146,8 +146,13 @@ def year_rows(labels_amounts: list[tuple[str, dict[int, object]]], years: list[i
     return rows, total
 
 
-def split_note(part: MunicipalPart) -> str:
-    """What the financing plan says about the municipalities' part, in one or two sentences."""
+def split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
+    """What the financing plan says about the municipalities' part, in one or two sentences;
+    for some of the plan's years (a cost split for one year) the amount is those years'."""
+    shown = [y for y in (years or []) if y in part.by_year]
+    some = bool(shown) and len(shown) < len(part.by_year)
+    label = (f"{shown[0]}" if len(shown) == 1 else f"{shown[0]}–{shown[-1]}") if some else ""
+    amount = sum(part.by_year[y] for y in shown) if some else part.total
     if part.source == "none" and part.gap < 0:
         return (f"Finansieringsplanen går ikke i balanse: kostnadene er {fmt.money(-part.gap)} høyere enn "
                 "finansieringen, og planen har ingen linje for kommunenes andel. Kommunene faktureres "
@@ -159,14 +164,16 @@ def split_note(part: MunicipalPart) -> str:
             text += f" Finansieringen overstiger kostnadene med {fmt.money(part.gap)}."
         return text
     if part.source == "line":
-        text = f"Kommunenes andel er {fmt.money(part.total)} etter finansieringsplanens linje for kommunene."
+        text = (f"Kommunenes andel for {label} er {fmt.money(amount)} ({fmt.money(part.total)} over hele perioden)"
+                if some else f"Kommunenes andel er {fmt.money(part.total)}") + \
+            " etter finansieringsplanens linje for kommunene."
         if part.gap:
             text += (f" Merk: finansieringsplanen går ikke i balanse over perioden; finansieringen er "
                      f"{fmt.signed_money(part.gap)} mot kostnadene.")
         return text
     return (f"Kommunenes andel er kostnadene minus ekstern finansiering over hele perioden: "
             f"{fmt.money(part.costs)} − {fmt.money(part.external)} = {fmt.money(part.total)}, "
-            "fordelt på årene etter kostnadene.")
+            "fordelt på årene etter kostnadene" + (f"; for {label}: {fmt.money(amount)}." if some else "."))
 
 
 def split_block(council: Council, project: Project, years: list[int]) -> dict:
@@ -187,7 +194,7 @@ def split_block(council: Council, project: Project, years: list[int]) -> dict:
             rows_in.append((f"{name} (deltar ikke)", {y: 0 for y in years}))
     rows, total = year_rows(rows_in, years) if invoiced else ([], {"cells": [], "total": "0"})
     return {"years": years, "rows": rows, "total": total, "basis": split_basis(project), "splits": splits,
-            "invoiced": invoiced, "note": split_note(part), "decision": project.split.decision,
+            "invoiced": invoiced, "note": split_note(part, years), "decision": project.split.decision,
             "part": part}
 
 

@@ -14,14 +14,17 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pandas as pd
+
 from .. import fmt
+from ..costsplit import municipal_part
 from ..models import Evaluation
 from ..errors import UserError
 from ..models import Project
-from ..reporting import (ReportPeriod, economy, hours_total, kr, milestone_statuses, overall_rag, parse_period,
-                          progress_rag, round_once)
+from ..reporting import (ReportPeriod, economy, hours_total, kr, ledger_until, milestone_statuses, overall_rag,
+                          parse_period, progress_rag, round_once)
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
-                     notes_file, project_block)
+                     notes_file, project_block, project_file)
 from .status_report import charts_for, milestone_rows
 
 DEVIATION_SHARE = Decimal("0.10")
@@ -53,22 +56,42 @@ def _explanation(evaluation: Evaluation, key: str, fallback: str = "") -> str:
     return fallback.strip()
 
 
+def _ledger_after(req: DocumentRequest, as_of: date) -> tuple[int, int] | None:
+    """How many ledger rows are dated after the report date, and their sum in kroner (None: none)."""
+    if req.data is None or req.data.ledger is None or req.data.ledger.frame.empty:
+        return None
+    frame = req.data.ledger.frame
+    after = frame[frame["Dato"] > pd.Timestamp(as_of)]
+    return (len(after), kr(after["Beløp"].sum())) if len(after) else None
+
+
 def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict], list[str], dict]:
-    """Granted, used and unused per funder (kroner), and one sentence per funder with money left."""
+    """Granted, used and unused per funder (kroner), and one sentence per funder with money left.
+    Used counts the ledger to the report date, as the accounts beside it do."""
     project, unit = req.project, req.project.budget.unit
-    ledger = req.data.ledger.frame if req.data is not None and req.data.ledger is not None else None
+    data = ledger_until(req.data, req.as_of)
+    ledger = data.ledger.frame if data is not None and data.ledger is not None else None
     rows, sentences = [], []
     totals = {"planned": 0, "granted": 0, "used": 0, "unused": 0}
     what = evaluation.unused or "tilbakebetales"
+    # One row per funder: a funder's lines (one per application round, say) share its award
+    # letters and its ledger rows, so they are counted once. A line without a funder is its own row.
+    groups: dict[str, list] = {}
     for line in project.budget.financing:
-        if line.kind == "egeninnsats":
-            continue
+        if line.kind != "egeninnsats":
+            groups.setdefault(f"funder:{line.funder}" if line.funder else f"line:{id(line)}", []).append(line)
+    for group in groups.values():
+        line = group[0]
         funder = project.funder(line.funder) if line.funder else None
-        names = {line.source.casefold()} | ({funder.id.casefold(), funder.name.casefold()} if funder else set())
+        names = {l.source.casefold() for l in group} | (
+            {funder.id.casefold(), funder.name.casefold()} if funder else set())
         used = 0
         if ledger is not None and not ledger.empty:
             used = kr(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum())
-        planned = kr(sum(line.amounts.values(), Decimal(0)) * unit) if line.amounts else None
+        amounts = [a for l in group for a in l.amounts.values()]
+        planned = kr(sum(amounts, Decimal(0)) * unit) if amounts else None
+        if planned is None and line.kind == "kommunene":
+            planned = municipal_part(project).total      # the rest: costs minus external financing
         granted = kr(sum((g.amount for g in funder.grants), Decimal(0))) if funder and funder.grants else None
         refs = ", ".join(dict.fromkeys(g.reference for g in funder.grants if g.reference)) if funder else ""
         unused = granted - used if granted is not None else None
@@ -83,7 +106,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                 + ("søkes overført til videreføringen." if what == "søkes overført" else "tilbakebetales."))
         elif unused is not None and unused < 0:
             disposition = f"Merforbruk {fmt.money(-unused)}"
-        rows.append({"source": line.source, "reference": refs or "–",
+        rows.append({"source": " / ".join(dict.fromkeys(l.source for l in group)), "reference": refs or "–",
                      "planned": fmt.number(planned) if planned is not None else "resten",
                      "granted": fmt.number(granted) if granted is not None else "–",
                      "used": fmt.number(used),
@@ -146,6 +169,16 @@ def build(req: DocumentRequest) -> Context:
         word = "ubrukt" if total_share < 0 else "overforbruk"
         deviation(f"Prosjektet samlet: {fmt.money(abs(econ.actual_total - econ.budget_total))} {word} "
                   f"({fmt.percent(abs(total_share), 1)} av budsjettet).", "økonomi")
+    late_rows = _ledger_after(req, as_of)
+    if late_rows is not None:
+        count, amount = late_rows
+        deviation(f"Regnskapet er tatt med til {fmt.long_date(as_of)}; {count} "
+                  f"{'post' if count == 1 else 'poster'} datert etter denne datoen ({fmt.money(amount)}) er ikke med.",
+                  "regnskap etter rapportdato")
+        findings.append(finding(f"config/{project.data.ledger}" if project.data.ledger else project_file(project),
+                                "Dato",
+                                f"{count} ledger row(s) dated after the report date {as_of} ({amount} kr) are "
+                                "left out of the final accounts: render with a later --as-of to include them"))
     state = overall_rag(progress_rag(statuses), econ.rag)
     if state == "red":
         deviation("Samlet status ved prosjektslutt er rød (fremdrift eller økonomi).", "status")

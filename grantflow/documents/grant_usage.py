@@ -37,8 +37,8 @@ def build(req: DocumentRequest) -> Context:
     granted = spent = unused = 0
     for project, data in req.projects:
         for usage in grant_usage(project, data, year):
-            if project.period.start > year_end:
-                continue
+            if project.period.start > year_end or project.period.end.year < year:
+                continue        # not begun, or ended (and reported, unused money with it) in an earlier year
             finished = project.period.end <= year_end
             note = data.notes.note_for(year_end) if data is not None else None
             explanation = ""

@@ -82,9 +82,28 @@ def _sort_key(record: dict) -> str:
 
 
 def previous_record(folder: Path, kind: str, before: str) -> dict | None:
-    """The latest record of ``kind`` whose period sorts before ``before``."""
+    """The report the readers had last, before ``before``: the latest earlier record of ``kind``
+    that was delivered (``mark_delivered``), so a draft rendered and never sent is not "the
+    previous report" the next one compares with and counts its period from. Where none was ever
+    delivered (drafts only, an installation that only writes to the outbox), the latest earlier one."""
     earlier = [r for r in _records(folder, kind) if _sort_key(r) < before]
-    return max(earlier, key=_sort_key) if earlier else None
+    delivered = [r for r in earlier if r.get("delivered")]
+    pool = delivered or earlier
+    return max(pool, key=_sort_key) if pool else None
+
+
+def mark_delivered(docx: Path, version: int) -> None:
+    """Record in the document's record that ``version`` reached recipients (SMTP, not the outbox)."""
+    record_path = Path(docx).with_suffix(".json")
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return                            # not a rendered document (a reminder) or no record
+    delivered = record.setdefault("delivered", [])
+    if any(d.get("version") == version for d in delivered):
+        return
+    delivered.append({"version": version, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    atomic_write(record_path, json.dumps(record, ensure_ascii=False, indent=2, default=str))
 
 
 def template_digest(template: Path) -> str:

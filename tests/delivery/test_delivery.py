@@ -43,13 +43,14 @@ def smtp_settings(tmp_path, port, **smtp) -> Settings:
                      "ledger_url": f"sqlite:///{tmp_path / 'sent.db'}", "smtp": base}})
 
 
-def send(register, document, settings, resend=False, retry=FAST, password=None):
+def send(register, document, settings, resend=False, retry=FAST, password=None, transport=None):
     project = register.project("haugaland-velferdsteknologi")
     council = register.council_of(project)
     ledger = SentLedger(settings.ledger_url())
     try:
-        the_plan = plan(document, project, council, settings, ledger, resend=resend)
-        return the_plan, deliver(the_plan, make_transport(settings, password=password), ledger, retry)
+        the_plan = plan(document, project, council, settings, ledger, resend=resend, transport=transport)
+        return the_plan, deliver(the_plan, make_transport(settings, transport, password=password), ledger, retry,
+                                 resend=resend)
     finally:
         ledger.close()
 
@@ -85,6 +86,48 @@ def test_status_report_reaches_every_member_once(register, status_doc, tmp_path)
     rows = SentLedger(settings.ledger_url()).rows()
     assert len(rows) == len(expected) and {r.status for r in rows} == {"sent"}
     assert all(r.document == "haugaland-vekst/haugaland-velferdsteknologi/status-2016-10-07" for r in rows)
+
+
+def test_a_copy_in_the_outbox_does_not_count_as_delivered(register, status_doc, tmp_path):
+    """The demo (or a preview) writes the report to the local outbox; sending it over SMTP
+    afterwards must reach everyone, not say that they "already have" it."""
+    settings = smtp_settings(tmp_path, free_port())
+    project = register.project("haugaland-velferdsteknologi")
+    expected = {p.email for p in project.steering_group} | {project.leader.email}
+    _, local = send(register, status_doc, settings, transport="outbox")
+    assert set(local.sent) == expected
+    assert len(list(settings.outbox_dir().glob("*.eml"))) == len(expected)
+    with SmtpServer(port=settings.delivery.smtp.port) as server:
+        the_plan, report = send(register, status_doc, settings, transport="smtp")
+        assert not the_plan.already and set(report.sent) == expected and not report.skipped
+        assert sorted(server.recorder.recipients()) == sorted(expected)
+        # delivered now: neither SMTP nor the outbox sends it again
+        again_plan, again = send(register, status_doc, settings, transport="smtp")
+        assert not again_plan.messages and set(again.skipped) == expected
+        _, local_again = send(register, status_doc, settings, transport="outbox")
+        assert local_again.sent == [] and set(local_again.skipped) == expected
+        assert len(server.recorder.arrived) == len(expected)
+    assert len(list(settings.outbox_dir().glob("*.eml"))) == len(expected)
+    rows = SentLedger(settings.ledger_url()).rows()
+    assert len(rows) == len(expected)
+    assert {(r.transport, r.status) for r in rows} == {("smtp", "sent")}
+
+
+def test_a_resend_is_a_new_message_that_mail_servers_do_not_drop_as_a_duplicate(register, status_doc, tmp_path):
+    """`--resend` is used when someone lost or never saw the mail. With the first send's
+    Message-ID, their mail server or client drops it as a copy it already has."""
+    settings = smtp_settings(tmp_path, free_port())
+    with SmtpServer(port=settings.delivery.smtp.port) as server:
+        _, first = send(register, status_doc, settings)
+        _, again = send(register, status_doc, settings, resend=True)
+        assert set(again.sent) == set(first.sent) and len(first.sent) > 1
+        ids: dict[str, list[str]] = {}
+        for msg in server.recorder.messages():
+            ids.setdefault(msg["To"].addresses[0].addr_spec, []).append(msg["Message-ID"])
+    assert set(ids) == set(first.sent)
+    assert all(len(pair) == 2 and pair[0] != pair[1] for pair in ids.values()), ids
+    ledger = {r.recipient: r.message_id for r in SentLedger(settings.ledger_url()).rows()}
+    assert all(ledger[email] == pair[1] for email, pair in ids.items())
 
 
 def test_one_of_three_refused_then_rerun_sends_only_the_missing(register, status_doc, tmp_path):
@@ -217,3 +260,28 @@ def test_the_county_governor_is_greeted_by_the_name_the_document_uses(register, 
     (governor,) = [m for m in mails if "fmropost@" in str(m["To"])]
     assert str(governor["To"]).startswith("Statsforvalteren i Rogaland <")
     assert governor.get_body(("plain",)).get_content().startswith("Hei Statsforvalteren i Rogaland,")
+
+
+def test_the_next_status_report_counts_from_the_last_one_delivered_not_from_a_draft(register, tmp_path):
+    """The steering group got the report of 7 October 2016. A draft of 15 January 2017 was made
+    and never sent. The report of 3 February 2017 must cover 8 October 2016 – 3 February 2017
+    and compare with 7 October, the report its readers have; not start on 16 January and say
+    "no changes since the previous report (15 January 2017)"."""
+    from ..docx_text import all_text, find_table
+
+    out = tmp_path / "outputs"
+    settings = smtp_settings(tmp_path, free_port())
+
+    def status(day):
+        return produce(register, "status", "haugaland-velferdsteknologi", as_of=day, out=out, today=TODAY)
+
+    sent = document_from(status(date(2016, 10, 7)), register)
+    with SmtpServer(port=settings.delivery.smtp.port) as server:
+        _, report = send(register, sent, settings, transport="smtp")
+        assert report.sent and len(server.recorder.arrived) == len(report.sent)
+    status(date(2017, 1, 15))                                   # a draft, never sent
+    latest = status(date(2017, 2, 3)).docx
+    rows = dict((r[0], r[1]) for r in find_table(latest, "Prosjekt"))
+    assert rows["Rapportperiode"] == "8. oktober 2016 – 3. februar 2017"
+    text = all_text(latest)
+    assert "forrige rapport (7. oktober 2016)" in text and "15. januar 2017" not in text

@@ -69,3 +69,36 @@ def test_the_same_send_from_two_folders_reaches_each_recipient_once(scratch_conf
     outbox = scratch_config.parent / "outputs" / "outbox"
     assert len(list(outbox.glob("*.eml"))) == 7
     assert not list((tmp_path / "one").rglob("*.eml")) and not list((tmp_path / "two").rglob("*.eml"))
+
+
+def test_the_demo_then_smtp_reaches_everyone(scratch_config, tmp_path, monkeypatch, capsys):
+    """`grantflow demo` (or any send with the default transport) writes the mails to the local
+    outbox. Sending the same report over SMTP afterwards must deliver it, not answer "nothing to
+    send: all 7 recipient(s) already have" while nobody got a mail."""
+    from ..conftest import replace_in
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    replace_in(scratch_config / "grantflow.yaml", "    host: smtp.example.no\n    port: 587\n    security: starttls",
+               f"    host: 127.0.0.1\n    port: {port}\n    security: none\n    allow_insecure_localhost: true")
+    replace_in(scratch_config / "grantflow.yaml", "    username: grantflow@regionrad.example.no\n", "")
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_SMTP_PASSWORD", "not-used-without-auth")
+    args = ["--config", str(scratch_config), "send", "status", "smart-velferdsregion-nord-gudbrandsdal",
+            "--as-of", "2020-04-16"]
+    assert main(args) == 0
+    assert "v1 via outbox: 7 sent" in capsys.readouterr().out
+    smtp = ["--transport", "smtp", "--override-reason", "RF i kilden", "--yes"]   # the seed's own RF error
+    with SmtpServer(port=port) as server:
+        assert main(args + smtp) == 0
+        assert "v1 via smtp: 7 sent" in capsys.readouterr().out
+        assert len(server.recorder.recipients()) == 7
+        assert main(args + smtp) == 0
+        assert "nothing to send: all 7 recipient(s) already have" in capsys.readouterr().out
+        assert main(args) == 0          # delivered: no second copy in the outbox either
+        assert "nothing to send" in capsys.readouterr().out
+        assert len(server.recorder.arrived) == 7
+    assert len(list((tmp_path / "outputs" / "outbox").glob("*.eml"))) == 7
+    assert main(["--config", str(scratch_config), "sent", "smart-velferdsregion-nord-gudbrandsdal"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(" smtp ") == 7 and " outbox " not in out

@@ -84,6 +84,26 @@ def test_workbook_has_typed_cells_drop_downs_and_locked_sums(config_dir, tmp_pat
     assert "*" in risk.cell(2, rf).value and risk.cell(2, rf).protection.locked
 
 
+def test_the_project_sheet_speaks_norwegian_to_the_project_leader(config_dir, tmp_path):
+    """Every field on the Prosjekt sheet has a Norwegian label (not its key, e.g.
+    'owner_contact.email') and a Norwegian explanation (not the models' English notes for
+    developers, e.g. 'Full name, or the office')."""
+    import re
+
+    register = open_register(config_dir)
+    path = tmp_path / "blank.xlsx"
+    path.write_bytes(make_blank(register, "haugaland-vekst"))
+    for source in (_workbook(register, HAUG, tmp_path / "haug.xlsx"), path):
+        ws = openpyxl.load_workbook(source)["Prosjekt"]
+        keys = [r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value]
+        assert len(keys) > 50
+        for r in keys:
+            key, label, help_text = ws.cell(r, 1).value, ws.cell(r, 2).value, ws.cell(r, 4).value
+            assert label and label != key, (source.name, key)
+            assert help_text, (source.name, key)
+            assert not re.search(r"\b(the|of|used|default|when|e\.g\.|Full name|Phone)\b", help_text), (key, help_text)
+
+
 def test_text_never_becomes_a_formula(config_dir, tmp_path):
     register = open_register(config_dir)
     project = register.project(NG).model_copy(update={"summary": '=HYPERLINK("http://evil.example","klikk")'})

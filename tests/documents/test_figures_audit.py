@@ -1,0 +1,229 @@
+"""Figures an independent audit found wrong, each recomputed from the data files with plain
+Python (csv, Decimal, the YAML as written) and read back from the rendered .docx."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from grantflow.documents.service import produce
+from grantflow.register import open_register
+
+from ..conftest import CONFIG, replace_in
+from ..docx_text import all_text, find_table, paragraphs
+from .test_figures import ERP, HAUG, NG, TODAY, kroner, ledger_rows, money, num, raw_project, whole
+
+
+@pytest.fixture(scope="module")
+def register():
+    return open_register(CONFIG)
+
+
+def day(text: str) -> date:
+    return datetime.strptime(text, "%d.%m.%Y").date()
+
+
+def test_final_report_funders_count_the_ledger_to_the_report_date_only(register, tmp_path):
+    """A final report made --as-of an earlier day (a project closed early) counted every ledger
+    row in the funders' "Brukt" column but only the rows to that day in the accounts: the two
+    tables of one document disagreed by the rows booked after the report date."""
+    as_of = date(2016, 6, 30)
+    path = produce(register, "final", HAUG, as_of=as_of, out=tmp_path, today=TODAY).docx
+    rows = [r for r in ledger_rows(HAUG) if day(r["Dato"]) <= as_of]
+    sources = {line["source"]: {line["source"], line.get("funder")} for line in raw_project(HAUG)["budget"]["financing"]}
+    table = find_table(path, "Kilde")
+    for source, names in sources.items():
+        used = whole(sum((kroner(r["Beløp"]) for r in rows if r["Finansieringskilde"] in names), Decimal(0)))
+        row = next(r for r in table if r[0] == source)
+        assert row[4] == num(used), (source, row)
+    total = whole(sum(kroner(r["Beløp"]) for r in rows))
+    assert total == 896_261
+    assert table[-1][4] == num(total)
+    assert find_table(path, "Kategori")[-1][2] == num(total)
+
+
+def _note(path) -> str:
+    return next(p for p in paragraphs(path) if p.startswith("Kommunenes andel"))
+
+
+def test_cost_split_for_one_year_states_that_years_municipal_share(register, tmp_path):
+    """`render costsplit P --period 2016` printed "Kommunenes andel er 1 535 000 kr" (the whole
+    period's) above a table for 2016 that sums to 1 123 000 kr."""
+    plan = raw_project(HAUG)
+    line = next(l for l in plan["budget"]["financing"] if l["kind"] == "kommunene")
+    year_amount, whole_period = line["amounts"][2016], sum(line["amounts"].values())
+    assert (year_amount, whole_period) == (1_123_000, 1_535_000)
+    path = produce(register, "costsplit", HAUG, period="2016", out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kommune")[-1][1:] == [num(year_amount), num(year_amount)]
+    note = _note(path)
+    assert f"for 2016 er {money(year_amount)}" in note, note
+    assert f"er {money(whole_period)}" not in note, note
+    # The whole plan's document keeps the whole period's amount.
+    path = produce(register, "costsplit", HAUG, out=tmp_path, today=TODAY).docx
+    assert f"Kommunenes andel er {money(whole_period)}" in _note(path)
+
+
+def test_cost_split_for_one_year_of_a_rest_financed_plan_states_that_year(register, tmp_path):
+    """Kongsbergregionen's plan has a municipal line without amounts: the municipalities pay
+    costs minus external financing, spread over the years by cost. For 2014 alone the text gave
+    only the period's 5 450 000 kr above a table of 1 400 000 kr."""
+    costs = raw_project(ERP)["budget"]["costs"]
+    by_year = {y: sum(c["amounts"].get(y, 0) for c in costs) for y in (2013, 2014)}
+    assert by_year == {2013: 4_050_000, 2014: 1_400_000}      # no external financing: the rest is the costs
+    path = produce(register, "costsplit", ERP, period="2014", out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kommune")[-1][1:] == [num(by_year[2014]), num(by_year[2014])]
+    assert f"for 2014: {money(by_year[2014])}" in _note(path), _note(path)
+
+
+def milestone_rows(pid: str) -> dict[int, dict]:
+    import csv
+    with open(CONFIG / "data" / pid / "milepaeler.csv", encoding="utf-8") as fh:
+        return {int(r["Milepæl"]): r for r in csv.DictReader(fh, delimiter=";")}
+
+
+@pytest.mark.parametrize("kind", ["status", "final"])
+def test_milestones_done_after_the_report_date_show_no_actual_date(register, tmp_path, kind):
+    """A report dated 31.12.2015 printed milestone 02 as "Forsinket 275 dager" beside the actual
+    date 11.04.2016 and the comment written then, and milestone 04 "Ikke startet" beside
+    12.02.2016: what happened after the report date is not in a report dated before it."""
+    as_of = date(2015, 12, 31)
+    path = produce(register, kind, HAUG, as_of=as_of, out=tmp_path, today=TODAY).docx
+    table = find_table(path, "Nr", contains="Vurdere om prosjektet er i rute")
+    header = table[0]
+    col = header.index("Faktisk") if "Faktisk" in header else header.index("Levert")
+    progress = milestone_rows(HAUG)
+    later = {n for n, r in progress.items() if r["Faktisk dato"] and day(r["Faktisk dato"]) > as_of}
+    assert later == {2, 3, 4}                   # done 11.04.2016, 10.06.2016, 12.02.2016
+    for row in table[1:]:
+        number = int(row[0])
+        record = progress.get(number)
+        if number in later:
+            assert row[col] == "", row
+            if "Kommentar" in header:
+                assert record["Kommentar"] not in row[header.index("Kommentar")], row
+        elif record and record["Faktisk dato"]:
+            assert row[col] == record["Faktisk dato"], row
+
+
+def test_final_report_financing_plan_counts_the_municipal_rest(register, tmp_path):
+    """Kongsbergregionen's municipal line has no amounts ("the rest"): the final report printed
+    "resten" and a planned sum of 0 kr for a plan of 5 450 000 kr."""
+    plan = raw_project(ERP)["budget"]
+    costs = sum(a for c in plan["costs"] for a in c["amounts"].values())
+    external = sum(a for l in plan["financing"] if l["kind"] != "kommunene" for a in (l.get("amounts") or {}).values())
+    assert (costs, external) == (5_450_000, 0)
+    path = produce(register, "final", ERP, out=tmp_path, today=TODAY).docx
+    table = find_table(path, "Kilde")
+    row = next(r for r in table if r[0] == "Kommunene (kostnadsfordeling)")
+    assert row[2] == num(costs - external), row
+    assert table[-1][2] == num(costs), table[-1]
+
+
+@pytest.mark.parametrize("year", [2017, 2018, 2019])
+def test_usage_report_lists_a_project_until_the_year_it_ended(register, tmp_path, year):
+    """Velferdsteknologi Haugaland ended 20.09.2017 and the 2017 report says its unused 79 739 kr
+    is repaid; the 2018 report (and every later one) listed it again, 79 739 kr to repay once
+    more, summed into the year's total."""
+    plan = raw_project(HAUG)
+    end = plan["period"]["end"]
+    granted = sum(g["amount"] for f in plan["funders"] if f["id"] == "fm-rogaland" for g in f["grants"])
+    used = whole(sum(kroner(r["Beløp"]) for r in ledger_rows(HAUG) if r["Finansieringskilde"] == "fm-rogaland"))
+    path = produce(register, "usage", council_id="haugaland-vekst", period=str(year), out=tmp_path,
+                   today=TODAY).docx
+    text = all_text(path)
+    if end.year >= year:
+        row = next(r for r in find_table(path, "Prosjekt", contains="Saksnr.") if r[0] == plan["name"])
+        assert row[2:5] == [num(granted), num(used), num(granted - used)]
+    else:
+        assert plan["name"] not in text
+        assert "Ingen prosjekter med skjønnsmidler dette året." in text
+
+
+def test_final_report_says_which_ledger_rows_after_the_report_date_it_leaves_out(scratch_config, tmp_path):
+    """A final invoice dated after the project end (15.10.2017 for a project that ended
+    20.09.2017) was silently left out of the final accounts: the county governor read accounts
+    10 000 kr short with nothing saying so."""
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write("15.10.2017;2017;Prosjektkostnader;Sluttfaktura;10 000,00;fm-rogaland;\n")
+    end = raw_project(HAUG)["period"]["end"]
+    import csv
+    with open(ledger, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    after = [r for r in rows if day(r["Dato"]) > end]
+    within = whole(sum(kroner(r["Beløp"]) for r in rows if day(r["Dato"]) <= end))
+    assert (len(after), within) == (1, 1_088_261)
+    made = produce(open_register(scratch_config), "final", HAUG, out=tmp_path, today=TODAY)
+    assert find_table(made.docx, "Kategori")[-1][2] == num(within)
+    text = all_text(made.docx)
+    late = whole(sum(kroner(r["Beløp"]) for r in after))
+    assert (f"Regnskapet er tatt med til 20. september 2017; 1 post datert etter denne datoen "
+            f"({money(late)}) er ikke med.").replace(" ", "\u00a0") in text.replace(" ", "\u00a0"), text
+    assert any("after the report date" in f.message for f in made.findings)
+
+
+def test_a_category_written_in_other_case_adds_to_its_category(scratch_config, tmp_path):
+    """Categories are matched without regard to case, but the sums were keyed per spelling: one
+    row "prosjektkostnader" (1 000 kr) replaced the 771 000 kr booked as "Prosjektkostnader" in
+    2016, and the status report printed 1 000 kr for the year. Two spellings of a category not in
+    the budget ("Reise", "reise") each got both rows' sum."""
+    import csv
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write("16.08.2016;2016;prosjektkostnader;Kopiering;1 000,00;hv-fond;\n"
+                 "17.08.2016;2016;Reise;Tog;500,00;hv-fond;\n"
+                 "18.08.2016;2016;reise;Buss;300,00;hv-fond;\n")
+    with open(ledger, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    as_of = date(2016, 10, 31)
+
+    def booked(year, category):
+        return whole(sum((kroner(r["Beløp"]) for r in rows if day(r["Dato"]).year == year
+                          and r["Kategori"].casefold() == category.casefold()), Decimal(0)))
+
+    assert (booked(2016, "Prosjektkostnader"), booked(2016, "Reise")) == (772_000, 800)
+    register = open_register(scratch_config)
+    path = produce(register, "status", HAUG, as_of=as_of, out=tmp_path, today=TODAY).docx
+    table = find_table(path, "År", contains="Plan til nå")
+    cells = {(r[0], r[1].casefold()): r[4] for r in table[1:-1]}
+    assert cells[("2016", "prosjektkostnader")] == num(booked(2016, "Prosjektkostnader"))
+    assert cells[("2016", "reise")] == num(booked(2016, "Reise"))
+    assert len(table) == 1 + 3 + 1                          # 2015, 2016 and Reise 2016 once, and the sum
+    total = whole(sum(kroner(r["Beløp"]) for r in rows))
+    assert table[-1][4] == num(total)
+    path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kategori")[-1][2] == num(total) == find_table(path, "Kilde")[-1][4]
+
+
+def test_a_funder_with_a_financing_line_per_year_is_counted_once(scratch_config, tmp_path):
+    """Skjønnsmidler applied for in two rounds, written as two financing lines of one funder
+    (700 for 2019, 700 for 2020): the final report gave each line the funder's whole award and
+    whole use, so the county governor read granted 3 200 000 kr, used 864 250 kr and unused
+    2 335 750 kr (with the 999 500 kr to repay stated twice) for 1 800 000 / 463 750 / 1 336 250."""
+    import csv
+    import yaml
+    project = scratch_config / "projects" / f"{NG}.yaml"
+    replace_in(project, "    - {source: Skjønnsmidler, kind: skjønnsmidler, funder: fm-innlandet, applied_for: true, "
+                        "amounts: {2019: 1400}}\n",
+               "    - {source: Skjønnsmidler år 1, kind: skjønnsmidler, funder: fm-innlandet, applied_for: true, "
+               "amounts: {2019: 700}}\n"
+               "    - {source: Skjønnsmidler år 2, kind: skjønnsmidler, funder: fm-innlandet, applied_for: true, "
+               "amounts: {2020: 700}}\n")
+    plan = yaml.safe_load(project.read_text(encoding="utf-8"))
+    granted = {f["id"]: sum(g["amount"] for g in f["grants"]) for f in plan["funders"]}
+    with open(scratch_config / "data" / NG / "regnskap.csv", encoding="utf-8") as fh:
+        used = {}
+        for r in csv.DictReader(fh, delimiter=";"):
+            used[r["Finansieringskilde"]] = used.get(r["Finansieringskilde"], 0) + whole(kroner(r["Beløp"]))
+    assert granted == {"fm-innlandet": 1_400_000, "helsedir": 400_000}
+    assert used == {"fm-innlandet": 400_500, "helsedir": 63_250}
+    made = produce(open_register(scratch_config), "final", NG, out=tmp_path, today=TODAY)
+    table = find_table(made.docx, "Kilde")
+    assert table[-1][3:6] == [num(sum(granted.values())), num(sum(used.values())),
+                              num(sum(granted[f] - used[f] for f in granted))], table
+    text = all_text(made.docx)
+    unused = granted["fm-innlandet"] - used["fm-innlandet"]
+    assert text.count(f"Ubrukt beløp, {money(unused)}") == 1
+    assert not any("award letters" in f.message for f in made.findings)   # 700 + 700 = 1 400: no warning
