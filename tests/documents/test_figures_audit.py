@@ -261,3 +261,13 @@ def test_a_deviation_that_rounds_to_nothing_has_no_minus(register, tmp_path):
     path = produce(register, "status", ERP, as_of=date(2013, 12, 31), out=tmp_path, today=TODAY).docx
     total = find_table(path, "År", contains="Plan til nå")[-1]
     assert total[5:] == [num(actual - planned), "0,0\u00a0%"], total
+
+
+def test_cost_split_for_a_project_year_without_budget_says_nothing_is_split(register, tmp_path):
+    """Haugaland's period runs into 2017, which has no budget: `costsplit --period 2017` printed
+    "Kommunenes andel er 1 535 000 kr" above a table of zeros."""
+    line = next(l for l in raw_project(HAUG)["budget"]["financing"] if l["kind"] == "kommunene")
+    assert 2017 not in line["amounts"]
+    path = produce(register, "costsplit", HAUG, period="2017", out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kommune")[-1][1:] == ["0", "0"]
+    assert f"for 2017 er {money(0)}" in _note(path), _note(path)
