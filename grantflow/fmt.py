@@ -56,9 +56,11 @@ def unit_label(unit: int) -> str:
 
 
 def percent(value, decimals: int = 0) -> str:
-    """``30 %`` for 0.3."""
+    """``30 %`` for 0.3, rounded half up like every other figure (Babel alone rounds half even)."""
     fmt = "#,##0" + ("." + "0" * decimals if decimals else "") + "\u00a0%"
-    return _minus(format_percent(_dec(value), format=fmt, locale=LOCALE))
+    rounded = _dec(value).quantize(Decimal(1).scaleb(-decimals - 2), rounding=ROUND_HALF_UP)
+    rounded = abs(rounded) if rounded == 0 else rounded      # no "−0,0 %" for a deviation that rounds away
+    return _minus(format_percent(rounded, format=fmt, locale=LOCALE))
 
 
 def signed_money(value, unit: int = 1) -> str:

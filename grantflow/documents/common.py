@@ -149,10 +149,10 @@ def year_rows(labels_amounts: list[tuple[str, dict[int, object]]], years: list[i
 def split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
     """What the financing plan says about the municipalities' part, in one or two sentences;
     for some of the plan's years (a cost split for one year) the amount is those years'."""
-    shown = [y for y in (years or []) if y in part.by_year]
-    some = bool(shown) and len(shown) < len(part.by_year)
+    shown = list(years or [])
+    some = bool(shown) and set(shown) != set(part.by_year)
     label = (f"{shown[0]}" if len(shown) == 1 else f"{shown[0]}–{shown[-1]}") if some else ""
-    amount = sum(part.by_year[y] for y in shown) if some else part.total
+    amount = sum(part.by_year.get(y, 0) for y in shown) if some else part.total
     if part.source == "none" and part.gap < 0:
         return (f"Finansieringsplanen går ikke i balanse: kostnadene er {fmt.money(-part.gap)} høyere enn "
                 "finansieringen, og planen har ingen linje for kommunenes andel. Kommunene faktureres "

@@ -227,6 +227,11 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
         "key_figures": context.key_figures, "snapshot": context.snapshot,
         "findings": [str(f) for f in produced.findings],
     })
+    try:   # a delivery may have been recorded (mark_delivered) while this one rendered: keep it
+        record["delivered"] = json.loads(record_path.read_text(encoding="utf-8")).get("delivered") or \
+            record.get("delivered", [])
+    except (OSError, ValueError):
+        pass
     atomic_write(record_path, json.dumps(record, ensure_ascii=False, indent=2, default=str))
     if failure is not None:   # the .docx and its record stand; the PDF is what failed
         raise failure

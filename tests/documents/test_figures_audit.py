@@ -227,3 +227,47 @@ def test_a_funder_with_a_financing_line_per_year_is_counted_once(scratch_config,
     unused = granted["fm-innlandet"] - used["fm-innlandet"]
     assert text.count(f"Ubrukt beløp, {money(unused)}") == 1
     assert not any("award letters" in f.message for f in made.findings)   # 700 + 700 = 1 400: no warning
+
+
+def test_percentages_round_half_up_like_every_other_figure(scratch_config, tmp_path):
+    """Amounts are rounded half up, but percentages went through Babel's half-even rounding: a
+    deviation of exactly −68,25 % was printed −68,2 %."""
+    import csv
+    ledger = scratch_config / "data" / NG / "regnskap.csv"
+    category = "Felles prosjekttiltak – digital kompetanse og kunnskapsdeling"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write(f"16.03.2020;2020;{category};Kursmateriell, tillegg;250;helsedir;\n")
+    with open(ledger, encoding="utf-8") as fh:
+        actual = sum(Decimal(r["Beløp"].replace(" ", "")) for r in csv.DictReader(fh, delimiter=";")
+                     if r["Kategori"] == category)
+    budget = next(c for c in raw_project(NG)["budget"]["costs"] if c["category"] == category)
+    planned = sum(budget["amounts"].values()) * 1000
+    share = (actual - planned) / planned * 100                   # −68.25 exactly
+    assert share == Decimal("-68.25")
+    expected = "\u2212" + str(abs(share).quantize(Decimal("0.1"), rounding="ROUND_HALF_UP")).replace(".", ",") + "\u00a0%"
+    path = produce(open_register(scratch_config), "final", NG, out=tmp_path, today=TODAY).docx
+    row = next(r for r in find_table(path, "Kategori") if r[0] == category)
+    assert row[4] == expected, row
+
+
+def test_a_deviation_that_rounds_to_nothing_has_no_minus(register, tmp_path):
+    """Kongsbergregionen per 31.12.2013: accounts 500 kr under a plan of 4 050 000 kr, printed
+    "−0,0 %"."""
+    import openpyxl
+    sheet = openpyxl.load_workbook(CONFIG / "data" / ERP / "regnskap.xlsx").active
+    actual = sum(row[4] for row in sheet.iter_rows(min_row=2, values_only=True) if row[0].year == 2013)
+    planned = sum(c["amounts"].get(2013, 0) for c in raw_project(ERP)["budget"]["costs"])
+    assert (actual - planned, planned) == (-500, 4_050_000)
+    path = produce(register, "status", ERP, as_of=date(2013, 12, 31), out=tmp_path, today=TODAY).docx
+    total = find_table(path, "År", contains="Plan til nå")[-1]
+    assert total[5:] == [num(actual - planned), "0,0\u00a0%"], total
+
+
+def test_cost_split_for_a_project_year_without_budget_says_nothing_is_split(register, tmp_path):
+    """Haugaland's period runs into 2017, which has no budget: `costsplit --period 2017` printed
+    "Kommunenes andel er 1 535 000 kr" above a table of zeros."""
+    line = next(l for l in raw_project(HAUG)["budget"]["financing"] if l["kind"] == "kommunene")
+    assert 2017 not in line["amounts"]
+    path = produce(register, "costsplit", HAUG, period="2017", out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kommune")[-1][1:] == ["0", "0"]
+    assert f"for 2017 er {money(0)}" in _note(path), _note(path)
