@@ -172,7 +172,13 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
     sent: list[str] = []
     ledger = SentLedger(settings.ledger_url())
     try:
-        for row in ledger.approvals(status="requested"):
+        every = ledger.approvals()
+        # A run waits for one answer: its latest request. An earlier one was for content the run
+        # no longer sends (it rendered other content after resuming) and can never be answered.
+        latest = {row["flow_run_id"]: row for row in every if row["flow_run_id"]}
+        for row in every:
+            if row["status"] != "requested" or (row["flow_run_id"] and latest[row["flow_run_id"]] is not row):
+                continue
             last = (row["reminded_at"] or row["requested_at"]).date()
             if working_days_until(last, as_of) < lead:
                 continue

@@ -145,5 +145,10 @@ def test_an_answer_is_for_the_document_it_was_asked_for(served):
         wait_for(served, run_id, "COMPLETED")
         (sent,) = [m for m in mails(served, "Sluttrapport") if m["To"].addresses[0].addr_spec == governor]
         assert [a.get_filename() for a in sent.iter_attachments()] == ["final-2022.docx"]
+        # the request for the 2021 report can no longer be answered: nobody is reminded of it
+        watch = start(served, "deadline_watch/deadline-watch", {"as_of": (date.today() + timedelta(days=7)).isoformat()})
+        wait_for(served, watch, "COMPLETED")
+        stale = [m for m in mails(served, "venter på godkjenning") if "final-2021" in str(m["Subject"])]
+        assert not stale, [str(m["Subject"]) for m in stale]
     finally:
         path.write_text(original, encoding="utf-8")
