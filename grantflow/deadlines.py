@@ -5,7 +5,7 @@ report per 31.12) and the steering-group meetings, whose status report is due ``
 before the meeting. A deadline on a weekend or a Norwegian public holiday moves to a working
 day, before or after as configured (per deadline, else the ``deadline_shift`` setting). The
 usage report is one per council and year however many projects name its deadline. A watch that
-was not running catches up for ``GRACE_DAYS``, a status report only until the day before its
+was not running catches up for ``GRACE_DAYS``, a status report only until the morning of its
 meeting; a meeting after the project's end has no status report.
 """
 
@@ -101,8 +101,8 @@ def calendar(register: Register, default_shift: str = "before") -> list[DueItem]
             send = shift_to_working_day(meeting - timedelta(days=project.meetings.lead_days), "before")
             if send > project.period.end:
                 continue          # the project has ended (or was stopped early): no status reports then
-            # A watch that was down catches up until the day before the meeting, not after it.
-            last = min(max(send, meeting - timedelta(days=1)), send + timedelta(days=GRACE_DAYS))
+            # A watch that was down catches up until the meeting's morning, not after it.
+            last = min(max(send, meeting), send + timedelta(days=GRACE_DAYS))
             item = DueItem("status", project.council, project.id, meeting - timedelta(days=project.meetings.lead_days),
                            send, send, f"Statusrapport før styringsgruppemøtet {meeting:%d.%m.%Y} – {project.name}",
                            as_of=send, last=last)

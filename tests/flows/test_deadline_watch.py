@@ -98,7 +98,7 @@ def test_broken_template_goes_to_the_secretariat(isolated, config_dir, monkeypat
 
 
 def test_no_status_report_after_its_meeting_or_after_the_project_end(isolated, scratch_config):
-    """Catch-up after downtime ends before the meeting: a status report 'før styringsgruppemøtet
+    """Catch-up after downtime ends with the meeting: a status report 'før styringsgruppemøtet
     14.10.2016' mailed on 17.10 is news from the past. A project that ended (here: stopped early
     on 30.09.2016) gets no status reports for the meetings still listed after its end."""
     opts = DeliveryOptions(config=str(scratch_config))
