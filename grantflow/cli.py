@@ -78,6 +78,19 @@ def _days(text: str) -> int:
     return days
 
 
+def _interval(text: str) -> int:
+    """``serve --watch-interval``: 1 s to a week (0 or less is no interval, and was taken silently
+    as the weekday schedule or failed inside Prefect)."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if not 1 <= seconds <= 7 * 86400:
+        raise argparse.ArgumentTypeError(f"{seconds} s: give 1 to 604800 (a week), or leave it out for "
+                                         "weekdays 07:00")
+    return seconds
+
+
 def _sweep_temp_files(args) -> None:
     """Remove what interrupted atomic writes left in the outputs folder."""
     from .fileio import remove_stale_temp_files
@@ -740,7 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="scheduled mode: local Prefect server + served deployments")
     p.add_argument("--port", type=int, default=4200)
-    p.add_argument("--watch-interval", type=int, default=None, metavar="SECONDS",
+    p.add_argument("--watch-interval", type=_interval, default=None, metavar="SECONDS",
                    help="run deadline_watch every SECONDS instead of weekdays 07:00 (to try the schedule out)")
     p.set_defaults(func=_cmd_serve)
 
