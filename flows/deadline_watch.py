@@ -148,19 +148,28 @@ def record(key: str, status: str, detail: str, config: str | None) -> None:
 
 @task(name="remind-project-leader", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
 def remind_leader(item: DueItem, problem: str, as_of: date, options: DeliveryOptions) -> str:
-    """Mail the project leader what is missing (at most once per item and day)."""
+    """Mail the project leader what is missing (at most once per item and day); for a council-wide
+    item (the usage report) the council's secretariat, who assembles it."""
     settings = load_settings(options.config)
     register = open_register(options.config)
-    if item.project is None:
-        return "no project leader for a council-wide item"
-    project = register.project(item.project)
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
+    transport = make_transport(settings, transport_name, password)
     ledger = SentLedger(settings.ledger_url())
     try:
-        report = remind(item.key, as_of.isoformat(), KIND_TITLES[item.kind], project, register.council_of(project),
-                        problem, fmt.long_date(item.due), settings, ledger,
-                        make_transport(settings, transport_name, password), settings.delivery.retry)
+        if item.project is None:
+            council, title = register.council(item.council), KIND_TITLES[item.kind]
+            lines = [f"{title} for {council.name} skal sendes innen {fmt.long_date(item.due)}, men grantflow "
+                     "kunne ikke lage den:", problem,
+                     "Rett opp i dataene og kjør på nytt, eller vent til neste automatiske kjøring."]
+            report = notify(f"reminder/{item.key}", as_of.isoformat(), f"Påminnelse: {title} for {council.name} "
+                            "trenger data", lines, council.secretariat.name, council.secretariat.email, None,
+                            council, settings, ledger, transport, settings.delivery.retry)
+        else:
+            project = register.project(item.project)
+            report = remind(item.key, as_of.isoformat(), KIND_TITLES[item.kind], project,
+                            register.council_of(project), problem, fmt.long_date(item.due), settings, ledger,
+                            transport, settings.delivery.retry)
     finally:
         ledger.close()
     return report.summary()
