@@ -205,16 +205,30 @@ def trigger(item: DueItem, options: DeliveryOptions) -> str:
 @task(name="check-triggered", cache_policy=NONE)
 def triggered_state(run_id: str) -> str:
     """The state type of a triggered run (COMPLETED, PAUSED, FAILED, ...), or MISSING."""
+    run = _read_run(run_id)
+    return run.state.type.value if run and run.state else "MISSING"
+
+
+@task(name="data-problem-of-failed-run", cache_policy=NONE)
+def data_problem(run_id: str) -> str | None:
+    """The user mistake (the flow's one-line UserError) a failed run stopped on, or None (a bug,
+    a crash, another sender's content: not the project leader's to fix)."""
+    run = _read_run(run_id)
+    message = (run.state.message or "") if run and run.state else ""
+    prefix = "Flow run encountered an exception: UserError: "
+    return message.removeprefix(prefix) if message.startswith(prefix) else None
+
+
+def _read_run(run_id: str):
     from uuid import UUID
 
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
         try:
-            run = client.read_flow_run(UUID(run_id))
+            return client.read_flow_run(UUID(run_id))
         except Exception:  # noqa: BLE001 - deleted or unknown: trigger again
-            return "MISSING"
-    return run.state.type.value if run.state else "MISSING"
+            return None
 
 
 @task(name="remind-approvers", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
@@ -345,6 +359,10 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             elif state in ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"):
                 waiting.append(item.key)
             else:                      # never triggered, failed or crashed: (again) now
+                problem = data_problem(run_id) if state == "FAILED" else None
+                if problem:            # the data stopped it: the leader is told, as without a server
+                    failed.append((item.key, problem))
+                    reminders.append(remind_leader(item, problem, today, options))
                 try:
                     run_id = trigger(item, options)
                 except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the others
