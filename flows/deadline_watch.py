@@ -112,10 +112,12 @@ def deadline_reminders(today: date, options: DeliveryOptions) -> list[str]:
             person = project.leader if project else council.secretariat
             if not person.email:
                 continue
+            # the days actually left: more than one lead may have passed while the watch was not running
+            left = working_days_until(today, item.due)
             lines = [f"{KIND_TITLES[item.kind]}: {item.description}.",
-                     f"Fristen er {fmt.long_date(item.due)} (om {lead} virkedager eller mindre). grantflow lager og "
+                     f"Fristen er {fmt.long_date(item.due)} (om {left} virkedager). grantflow lager og "
                      f"sender dokumentet fra {fmt.long_date(item.start)}; sørg for at dataene er oppdatert før det."]
-            report = notify(f"deadline/{item.key}/{lead}", "-", f"Frist om {lead} virkedager: "
+            report = notify(f"deadline/{item.key}/{lead}", "-", f"Frist om {left} virkedager: "
                             f"{KIND_TITLES[item.kind]} – {project.name if project else council.name}", lines,
                             person.name, person.email, project, council, settings, ledger,
                             make_transport(settings, transport_name, password), settings.delivery.retry)

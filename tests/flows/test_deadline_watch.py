@@ -121,3 +121,11 @@ def test_a_usage_report_that_cannot_be_made_reminds_the_secretariat(isolated, sc
     (reminder,) = [m for m in eml(isolated) if m["Subject"].startswith("Påminnelse")]
     assert reminder["To"].addresses[0].addr_spec == "post@nord-gudbrandsdal.example.no"
     assert "regnskap.csv:10" in reminder.get_body(("plain",)).get_content()
+
+
+def test_a_late_first_reminder_says_the_days_actually_left(isolated, config_dir):
+    """The watch's first morning for the usage report due 15.01.2020 is 6.1 (7 working days left,
+    the 10-day lead has passed): the subject said 'Frist om 10 virkedager'."""
+    deadline_watch(as_of=date(2020, 1, 6), options=DeliveryOptions(config=str(config_dir)))
+    subjects = [m["Subject"] for m in eml(isolated, documents_only=False) if m["Subject"].startswith("Frist om")]
+    assert subjects == ["Frist om 7 virkedager: Rapportering om bruk av skjønnsmidler – Regionrådet i Nord-Gudbrandsdal"]
