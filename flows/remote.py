@@ -154,7 +154,10 @@ def trigger(api: str, flow_name: str, deployment: str, parameters: dict, wait: b
     if response.status_code >= 400:
         raise UserError(f"the Prefect server refused to read deployment {flow_name}/{deployment}: "
                         f"{response.status_code} {_detail(response)}", field="PREFECT_API_URL")
-    deployment_id = _object(response, api)["id"]
+    found = _object(response, api)
+    deployment_id = found["id"]
+    if _not_served(found):
+        raise UserError(_not_served_text(api, flow_name, deployment), field="PREFECT_API_URL")
     response = _call(client, "POST", f"deployments/{deployment_id}/create_flow_run", api,
                      {"parameters": parameters})
     if response.status_code >= 400:
@@ -171,4 +174,27 @@ def trigger(api: str, flow_name: str, deployment: str, parameters: dict, wait: b
             raise UserError(f"the Prefect server did not return flow run {run.id}: {response.status_code} "
                             f"{_detail(response)}", field="PREFECT_API_URL")
         run = _state(_object(response, api))
+        if wait and run.state_type == "SCHEDULED" and time.monotonic() - started > NOT_PICKED_UP_SECONDS:
+            # still not picked up: is anybody serving it (a crashed `grantflow serve` leaves it unpaused)?
+            found = _object(_call(client, "GET", f"deployments/{deployment_id}", api), api)
+            if _not_served(found, polled_once=False):
+                # withdrawn: it would otherwise start (and send) whenever the deployment is next served
+                _call(client, "DELETE", f"flow_runs/{run.id}", api)
+                raise UserError(_not_served_text(api, flow_name, deployment) + f" (flow run {run.id} withdrawn)",
+                                field="PREFECT_API_URL")
     return run
+
+
+NOT_PICKED_UP_SECONDS = 30
+
+
+def _not_served(found: dict, polled_once: bool = True) -> bool:
+    """Nobody takes runs of this deployment: Prefect's NOT_READY (no `grantflow serve` or worker has
+    asked for its runs in the last minute; with ``polled_once`` only if one ever did). Paused is not
+    enough: a running serve still runs what is created by hand."""
+    return found.get("status") == "NOT_READY" and bool(found.get("last_polled") or not polled_once)
+
+
+def _not_served_text(api: str, flow_name: str, deployment: str) -> str:
+    return (f"nobody serves {flow_name}/{deployment} at {api} (no process has asked for its runs in the last "
+            "minute): start `grantflow serve` (or a worker for its pool) and run again")

@@ -72,6 +72,21 @@ def test_served_deployment_runs_on_its_schedule(server):
     assert "deadline_watch runs every 10 s" in log.read_text()
 
 
+def test_run_of_a_deployment_nobody_serves_any_more_is_one_line_not_a_hang(server):
+    """After `grantflow serve` has stopped (the previous test) the server still answers and knows the
+    deployments: `grantflow run` waited for ever for a run nobody would take, and the run, left
+    Late, would start (and send) whenever serve came back. Now one line and the run withdrawn."""
+    done = subprocess.run([str(BIN / "grantflow"), "run", "status", "haugaland-velferdsteknologi", "--as-of",
+                           "2016-10-07", "--transport", "outbox"], env=server["env"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=150)
+    assert done.returncode == 1, done.stdout + done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: PREFECT_API_URL: nobody serves status_report/status-report at {server['api']}")
+    dep = api_get(server["api"], "/deployments/name/status_report/status-report")
+    assert not api_post(server["api"], "/flow_runs/filter", {"deployments": {"id": {"any_": [dep["id"]]}},
+                                                             "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}})
+
+
 def test_worker_runs_a_scheduled_deployment(server):
     """`prefect deploy` to a process work pool with an interval schedule; a worker picks it up."""
     created = prefect(server, "work-pool", "create", "scheduled", "--type", "process")
