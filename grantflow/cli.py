@@ -841,7 +841,9 @@ def main(argv: list[str] | None = None) -> int:
         if exc.filename is None:      # not about a path the user gave: the safety net below
             return _internal_error(exc)
         # a folder or file given (--out, outputs:, outbox:, --ics ...) that cannot be used
-        print(f"error: cannot use {display_path_of(exc.filename)}: {exc.strerror or type(exc).__name__}",
+        # an atomic write's rename names its temp file first and the path given second
+        print(f"error: cannot use {display_path_of(exc.filename2 or exc.filename)}: "
+              f"{exc.strerror or type(exc).__name__}",
               file=sys.stderr)
         return 1
     except Exception as exc:          # noqa: BLE001 - the safety net; user mistakes never get here

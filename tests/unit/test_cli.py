@@ -160,3 +160,12 @@ def test_run_refuses_what_the_kind_does_not_take(args, message, monkeypatch, cap
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {message}"), err
+
+
+def test_an_ics_path_that_is_a_folder_names_the_folder(config_dir, tmp_path, capsys):
+    """`deadlines --ics FOLDER` said 'cannot use ../.FOLDER.1234.tmp: Is a directory' (the atomic
+    write's temp file), not the path the user gave."""
+    assert main(["--config", str(config_dir), "deadlines", "--ics", str(tmp_path)]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: cannot use ") and line.endswith(f"{tmp_path.name}: Is a directory"), line
+    assert ".tmp" not in line
