@@ -213,12 +213,32 @@ def ledger_sums(data: ProjectData | None) -> pd.DataFrame:
     return data.ledger.frame.groupby(["År", "Kategori"], as_index=False)["Beløp"].sum()
 
 
+def booked_on(frame: pd.DataFrame) -> pd.Series:
+    """The day each ledger row counts from: its date, moved into its accounting year År.
+
+    The accounting year decides which year's accounts a row belongs to (a December salary paid
+    05.01.2016 with År 2015 is in the 2015 accounts per 31.12.2015; a row dated December with
+    År of the next year counts from 1 January). Every document cuts the ledger by this day, so
+    the status report's year columns, the usage report per 31.12 and the final accounts agree.
+    """
+    dates, years = frame["Dato"], frame["År"]
+    if frame.empty:
+        return dates
+    moved = dates.dt.year != years
+    if not moved.any():
+        return dates
+    dates = dates.copy()
+    dates[moved] = [min(max(day, pd.Timestamp(int(year), 1, 1)), pd.Timestamp(int(year), 12, 31))
+                    for day, year in zip(dates[moved], years[moved])]
+    return dates
+
+
 def ledger_until(data: ProjectData | None, as_of: date) -> ProjectData | None:
-    """The same data with the ledger cut at ``as_of``."""
+    """The same data with the ledger cut at ``as_of`` (by the day a row counts from, ``booked_on``)."""
     if data is None or data.ledger is None:
         return data
     frame = data.ledger.frame
-    cut = frame[frame["Dato"] <= pd.Timestamp(as_of)]
+    cut = frame[booked_on(frame) <= pd.Timestamp(as_of)]
     from .data import Table
     return ProjectData(data.milestones, Table(data.ledger.file, cut, []), data.hours)
 
@@ -394,9 +414,8 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
                 kinds: tuple[str, ...] = ("skjønnsmidler",)) -> list[GrantUsage]:
     """Granted, spent by 31.12 and unused for each grant from the project's funders of ``kinds``."""
     year_end = date(year, 12, 31)
-    ledger = None
-    if data is not None and data.ledger is not None:
-        ledger = data.ledger.frame[data.ledger.frame["Dato"] <= pd.Timestamp(year_end)]
+    cut = ledger_until(data, year_end)
+    ledger = cut.ledger.frame if cut is not None and cut.ledger is not None else None
     out = []
     funder_ids = {l.funder for l in project.budget.financing if l.kind in kinds and l.funder}
     for funder in project.funders:

@@ -21,7 +21,7 @@ from ..costsplit import municipal_part
 from ..models import Evaluation
 from ..errors import UserError
 from ..models import Project
-from ..reporting import (ReportPeriod, economy, hours_total, kr, ledger_until, milestone_statuses, overall_rag,
+from ..reporting import (ReportPeriod, booked_on, economy, hours_total, kr, ledger_until, milestone_statuses, overall_rag,
                           parse_period, progress_rag, round_once)
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
                      notes_file, project_block, project_file)
@@ -61,7 +61,7 @@ def _ledger_after(req: DocumentRequest, as_of: date) -> tuple[int, int] | None:
     if req.data is None or req.data.ledger is None or req.data.ledger.frame.empty:
         return None
     frame = req.data.ledger.frame
-    after = frame[frame["Dato"] > pd.Timestamp(as_of)]
+    after = frame[booked_on(frame) > pd.Timestamp(as_of)]
     return (len(after), kr(after["Beløp"].sum())) if len(after) else None
 
 

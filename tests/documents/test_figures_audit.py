@@ -8,12 +8,13 @@ from decimal import Decimal
 
 import pytest
 
+from grantflow.cli import main
 from grantflow.documents.service import produce
 from grantflow.register import open_register
 
 from ..conftest import CONFIG, replace_in
 from ..docx_text import all_text, find_table, paragraphs
-from .test_figures import ERP, HAUG, NG, TODAY, kroner, ledger_rows, money, num, raw_project, whole
+from .test_figures import ERP, HAUG, NB, NG, TODAY, kroner, ledger_rows, money, num, raw_project, whole
 
 
 @pytest.fixture(scope="module")
@@ -271,3 +272,53 @@ def test_cost_split_for_a_project_year_without_budget_says_nothing_is_split(regi
     path = produce(register, "costsplit", HAUG, period="2017", out=tmp_path, today=TODAY).docx
     assert find_table(path, "Kommune")[-1][1:] == ["0", "0"]
     assert f"for 2017 er {money(0)}" in _note(path), _note(path)
+
+
+@pytest.mark.parametrize("year_column", ["2015", ""])
+def test_a_row_booked_to_last_year_counts_in_that_year_in_every_document(scratch_config, tmp_path, capsys,
+                                                                         year_column):
+    """A December salary paid 05.01.2016 and booked to 2015's accounts (År 2015): the status
+    report filed it under 2015, but the usage report per 31.12.2015 (and a status report per
+    31.12.2015) left it out by its date, so the county governor read 10 000 kr less used in 2015
+    than the steering group. The accounting year År decides, in every document; without År the
+    date's year does."""
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write(f"05.01.2016;{year_column};Prosjektkostnader;Lønn prosjektleder desember, etterbetalt;"
+                 "10 000,00;fm-rogaland;\n")
+    import csv
+    with open(ledger, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    booked = [int(r["År"] or day(r["Dato"]).year) for r in rows]
+
+    def accounts(years, source=None):
+        return whole(sum((kroner(r["Beløp"]) for r, y in zip(rows, booked) if y in years
+                          and source in (None, r["Finansieringskilde"])), Decimal(0)))
+
+    in_2015 = accounts({2015})
+    assert in_2015 == (327_261 if year_column else 317_261)
+    register = open_register(scratch_config)
+    name = raw_project(HAUG)["name"]
+    # The usage report per 31.12.2015 and per 31.12.2016 (used to date).
+    for year, years in (("2015", {2015}), ("2016", {2015, 2016})):
+        path = produce(register, "usage", council_id="haugaland-vekst", period=year, out=tmp_path, today=TODAY).docx
+        row = next(r for r in find_table(path, "Prosjekt", contains="Saksnr.") if r[0] == name)
+        assert row[3] == num(accounts(years, "fm-rogaland")), (year, row)
+    # Status reports per 31.12.2015 and later: the 2015 lines are the 2015 accounts.
+    for as_of in (date(2015, 12, 31), date(2016, 10, 7)):
+        path = produce(register, "status", HAUG, as_of=as_of, out=tmp_path, today=TODAY).docx
+        table = find_table(path, "År", contains="Plan til nå")
+        assert sum(int(r[4].replace(NB, "")) for r in table[1:-1] if r[0] == "2015") == in_2015, (as_of, table)
+    # The final report: the accounts and the funder's use.
+    path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kategori")[-1][2] == num(accounts({2015, 2016, 2017}))
+    row = next(r for r in find_table(path, "Kilde") if r[0] == "Fylkesmannens skjønnsmidler")
+    assert row[4] == num(accounts({2015, 2016, 2017}, "fm-rogaland")), row
+    # What the secretariat is told about the disagreeing row.
+    main(["validate", str(scratch_config)])
+    said = capsys.readouterr()
+    said = said.out + said.err
+    if year_column:
+        assert "counted in 2015's accounts" in said, said
+    else:
+        assert "counted in 2015" not in said, said
