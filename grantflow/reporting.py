@@ -328,14 +328,18 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
             spellings.setdefault(c.casefold(), c)
     unknown = sorted(spellings.values())
     years = sorted(set(budget.years()) | {y for y, _ in actual})
-    lines = []
+    lines, spent_exact = [], []
     for year in years:
         for cat in categories + unknown:
             line = next((l for l in budget.costs if l.category == cat), None)
             planned = kr(line.amounts.get(year, 0) * budget.unit) if line else 0
-            spent = kr(actual.get((year, cat.casefold()), 0))
+            spent = actual.get((year, cat.casefold()), 0.0)
             if planned or spent:
-                lines.append(BudgetLine(year, cat, planned, spent))
+                lines.append(BudgetLine(year, cat, planned, 0))
+                spent_exact.append(spent)
+    # The accounts rounded once, so the lines add up to the ledger's total in whole kroner.
+    for line, spent in zip(lines, round_once(spent_exact)):
+        line.actual = spent
     forecast: dict[int, int] = {}
     for year in years:
         planned = sum(l.budget for l in lines if l.year == year)

@@ -80,14 +80,17 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     for line in project.budget.financing:
         if line.kind != "egeninnsats":
             groups.setdefault(f"funder:{line.funder}" if line.funder else f"line:{id(line)}", []).append(line)
+    spent = []
     for group in groups.values():
-        line = group[0]
-        funder = project.funder(line.funder) if line.funder else None
+        funder = project.funder(group[0].funder) if group[0].funder else None
         names = {l.source.casefold() for l in group} | (
             {funder.id.casefold(), funder.name.casefold()} if funder else set())
-        used = 0
-        if ledger is not None and not ledger.empty:
-            used = kr(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum())
+        spent.append(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum()
+                     if ledger is not None and not ledger.empty else 0)
+    # Rounded once, so the funders' "Brukt" adds up to the accounts (each on its own gave a krone more).
+    for group, used in zip(groups.values(), round_once(spent)):
+        line = group[0]
+        funder = project.funder(line.funder) if line.funder else None
         amounts = [a for l in group for a in l.amounts.values()]
         planned = kr(sum(amounts, Decimal(0)) * unit) if amounts else None
         if planned is None and line.kind == "kommunene":

@@ -322,3 +322,35 @@ def test_a_row_booked_to_last_year_counts_in_that_year_in_every_document(scratch
         assert "counted in 2015's accounts" in said, said
     else:
         assert "counted in 2015" not in said, said
+
+
+def test_final_report_funders_add_up_to_the_accounts(scratch_config, tmp_path):
+    """Each funder's "Brukt" and each year's accounts were rounded on their own: with 48 320,50 kr
+    on the skjønnsmidler (2015) and 100,50 kr on the council's fund (2016), both rounded up, the
+    status and final reports printed accounts of 1 088 362 kr for a ledger of 1 088 361 kr, and
+    the funders' Sum 1 088 362 kr."""
+    import csv
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write("16.08.2016;2016;Prosjektkostnader;Porto;100,50;hv-fond;\n")
+    with open(ledger, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    exact: dict[str, Decimal] = {}
+    for r in rows:
+        exact[r["Finansieringskilde"]] = exact.get(r["Finansieringskilde"], Decimal(0)) + kroner(r["Beløp"])
+    total = whole(sum(exact.values()))
+    assert total == 1_088_361
+    assert sum(whole(v) for v in exact.values()) == total + 1        # each on its own: one krone too many
+    register = open_register(scratch_config)
+    status = produce(register, "status", HAUG, as_of=date(2016, 12, 31), out=tmp_path, today=TODAY).docx
+    assert find_table(status, "År", contains="Plan til nå")[-1][4] == num(total)
+    path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kategori")[-1][2] == num(total)
+    table = find_table(path, "Kilde")
+    printed = [int(r[4].replace(NB, "")) for r in table[1:-1]]
+    assert table[-1][4] == num(total) and sum(printed) == total, table
+    names = {line["source"]: {line["source"], line.get("funder")} for line in raw_project(HAUG)["budget"]["financing"]}
+    for r in table[1:-1]:
+        used = sum((v for k, v in exact.items() if k in names[r[0]]), Decimal(0))
+        assert abs(int(r[4].replace(NB, "")) - used) < 1, (r, used)
+
