@@ -34,14 +34,23 @@ from grantflow.settings import Settings
 from flows.runtime import smtp_password
 
 
+# The approver's name: one visible line (no line break, control or invisible formatting character).
+# In the form's JSON schema, so the server refuses another answer when it is submitted
+# (the form stays open with the message) and nothing is recorded.
+_NOT_IN_NAME = r"\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff"
+NAME_PATTERN = rf"^[^{_NOT_IN_NAME}]*[^\s{_NOT_IN_NAME}][^{_NOT_IN_NAME}]*$"
+TEXT_MAX = 2000
+
+
 class ApprovalForm(RunInput):
     """The approver's answer (a form in the Prefect UI)."""
 
-    approver: str = Field("", description="Navnet ditt: hvem som tar avgjørelsen.")
+    approver: str = Field("", description="Navnet ditt: hvem som tar avgjørelsen (påkrevd, én linje).",
+                          max_length=200, pattern=NAME_PATTERN)
     decision: Literal["godkjenn", "avvis"] = Field("avvis", description="Godkjenn utsending, eller avvis.")
-    comment: str = Field("", description="Kommentar (lagres i sendeloggen).")
+    comment: str = Field("", description="Kommentar (lagres i sendeloggen).", max_length=TEXT_MAX)
     override_reason: str = Field("", description="Begrunnelse for å sende selv om dataene har feil "
-                                                 "(påkrevd når forhåndsvisningen viser feil).")
+                                                 "(påkrevd når forhåndsvisningen viser feil).", max_length=TEXT_MAX)
 
 
 @dataclass(frozen=True)
@@ -102,8 +111,13 @@ def ask(key: str, description: str, errors: int = 0, timeout_seconds: int | None
 
 def await_approval(document_key: str, version: int, title: str, preview: str, findings: list[str], errors: int,
                    project: Project | None, council: Council, settings: Settings, transport_name: str,
-                   attachments: tuple[Path, ...] = (), timeout_seconds: int | None = None) -> Decision:
-    """Ask the approver (mail + suspended run) and return the decision; see the module docstring."""
+                   attachments: tuple[Path, ...] = (), timeout_seconds: int | None = None,
+                   content_hash: str = "") -> Decision:
+    """Ask the approver (mail + suspended run) and return the decision; see the module docstring.
+
+    The form's key names the content (``content_hash``): a resumed run starts from the top and renders
+    again, and an answer given for one document must never come back for another (the period moved
+    with the date or the project end, the data changed) -- that one is asked for anew."""
     ledger = SentLedger(settings.ledger_url())
     try:
         earlier = ledger.approval(document_key, version)
@@ -133,7 +147,7 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
     md = [f"**Godkjenn utsending: {title}**", "", "```", preview, "```"]
     if findings:
         md += ["", f"**Funn i dataene ({errors} feil)**", ""] + [f"- `{f}`" for f in findings]
-    form = ask(f"approval-v{version}", "\n".join(md), errors, timeout_seconds)
+    form = ask(f"approval-v{version}-{content_hash[:16]}".rstrip("-"), "\n".join(md), errors, timeout_seconds)
     approved = form.decision == "godkjenn"
     ledger = SentLedger(settings.ledger_url())
     try:
@@ -158,7 +172,13 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
     sent: list[str] = []
     ledger = SentLedger(settings.ledger_url())
     try:
-        for row in ledger.approvals(status="requested"):
+        every = ledger.approvals()
+        # A run waits for one answer: its latest request. An earlier one was for content the run
+        # no longer sends (it rendered other content after resuming) and can never be answered.
+        latest = {row["flow_run_id"]: row for row in every if row["flow_run_id"]}
+        for row in every:
+            if row["status"] != "requested" or (row["flow_run_id"] and latest[row["flow_run_id"]] is not row):
+                continue
             last = (row["reminded_at"] or row["requested_at"]).date()
             if working_days_until(last, as_of) < lead:
                 continue

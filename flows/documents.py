@@ -231,7 +231,7 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     attachments = tuple(p for p in (produced.docx, produced.pdf) if p)
     return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
                           register.council(produced.council), settings, planned["transport"], attachments,
-                          options.approval_timeout_seconds)
+                          options.approval_timeout_seconds, produced.content_hash)
 
 
 @flow(name="application", flow_run_name=run_name)

@@ -33,6 +33,7 @@ class RunState:
     name: str
     state_type: str | None          # SCHEDULED, PENDING, RUNNING, PAUSED, COMPLETED, ...
     state_name: str | None          # "Suspended", "Completed", ...
+    message: str = ""               # the state's message: why a run failed or was cancelled
 
     @property
     def final(self) -> bool:
@@ -41,6 +42,14 @@ class RunState:
     @property
     def completed(self) -> bool:
         return self.state_type == "COMPLETED"
+
+    @property
+    def reason(self) -> str:
+        """Why the run did not complete, as one line: the user mistake the flow refused
+        (``UserError: --period: ...`` without Prefect's preamble), or the state's message."""
+        text = " ".join(self.message.split())
+        text = text.removeprefix("Flow run encountered an exception: ")
+        return text.removeprefix("UserError: ") or f"the run ended {self.state_name or self.state_type}"
 
     @property
     def waiting_for_person(self) -> bool:
@@ -129,7 +138,8 @@ def _object(response: _Response, api: str) -> dict:
 
 def _state(body: dict) -> RunState:
     state = body.get("state") if isinstance(body.get("state"), dict) else {}
-    return RunState(str(body["id"]), body.get("name") or "", state.get("type"), state.get("name"))
+    return RunState(str(body["id"]), body.get("name") or "", state.get("type"), state.get("name"),
+                    state.get("message") or "")
 
 
 def trigger(api: str, flow_name: str, deployment: str, parameters: dict, wait: bool = True,

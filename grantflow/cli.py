@@ -78,6 +78,19 @@ def _days(text: str) -> int:
     return days
 
 
+def _interval(text: str) -> int:
+    """``serve --watch-interval``: 1 s to a week (0 or less is no interval, and was taken silently
+    as the weekday schedule or failed inside Prefect)."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if not 1 <= seconds <= 7 * 86400:
+        raise argparse.ArgumentTypeError(f"{seconds} s: give 1 to 604800 (a week), or leave it out for "
+                                         "weekdays 07:00")
+    return seconds
+
+
 def _sweep_temp_files(args) -> None:
     """Remove what interrupted atomic writes left in the outputs folder."""
     from .fileio import remove_stale_temp_files
@@ -462,6 +475,18 @@ def _cmd_run(args) -> int:
     # for a command that only asks the server.
     if args.kind not in KIND_DEPLOYMENT:
         raise UserError(f"unknown document kind {args.kind!r} (use: {', '.join(KIND_DEPLOYMENT)})", field="KIND")
+    # What each kind's flow takes: anything else given would be dropped, and another document than
+    # the one asked for made and sent (`run final P --period 2016` sent the whole project's report).
+    takes = {"status": {"project", "as_of", "period"}, "final": {"project", "as_of"},
+             "usage": {"council", "year", "period"}, "application": {"project", "year", "period"},
+             "costsplit": {"project", "year", "period"}}[args.kind]
+    extra = [name for name in ("project", "council", "period", "as_of", "year")
+             if getattr(args, name) not in (None, "") and name not in takes]
+    if extra:
+        shown = ", ".join("PROJECT" if n == "project" else "--" + n.replace("_", "-") for n in extra)
+        why = " (the final report covers the whole project; --as-of sets its date)" if args.kind == "final" else ""
+        raise UserError(f"'run {args.kind}' does not take {shown}{why}",
+                        field="PROJECT" if extra[0] == "project" else "--" + extra[0].replace("_", "-"))
     params: dict = {}
     as_of = parse_date(args.as_of) if args.as_of else None
     if args.kind == "usage":
@@ -496,7 +521,10 @@ def _cmd_run(args) -> int:
             print(f"waiting for approval: answer the form at {ui}/runs/flow-run/{run.id}; the run goes on by "
                   "itself once it is answered")
             return 0
-        return 0 if args.no_wait or run.completed else 1
+        if args.no_wait or run.completed:
+            return 0
+        print(f"error: {run.reason}", file=sys.stderr)
+        return 1
     from flows.documents import FLOWS
     from flows.runtime import one_shot, quiet_environment
 
@@ -725,7 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="scheduled mode: local Prefect server + served deployments")
     p.add_argument("--port", type=int, default=4200)
-    p.add_argument("--watch-interval", type=int, default=None, metavar="SECONDS",
+    p.add_argument("--watch-interval", type=_interval, default=None, metavar="SECONDS",
                    help="run deadline_watch every SECONDS instead of weekdays 07:00 (to try the schedule out)")
     p.set_defaults(func=_cmd_serve)
 

@@ -4,7 +4,9 @@ Sources (all from config): each funder's deadlines (application rounds, final re
 report per 31.12) and the steering-group meetings, whose status report is due ``lead_days``
 before the meeting. A deadline on a weekend or a Norwegian public holiday moves to a working
 day, before or after as configured (per deadline, else the ``deadline_shift`` setting). The
-usage report is one per council and year however many projects name its deadline.
+usage report is one per council and year however many projects name its deadline. A watch that
+was not running catches up for ``GRACE_DAYS``, a status report only until the morning of its
+meeting; a meeting after the project's end has no status report.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class DueItem:
     description: str
     period: str | None = None   # the document period (usage: the year; application: the year)
     as_of: date | None = None   # the report date (status)
+    last: date | None = None    # the last day it is still made (catch-up); default due + GRACE_DAYS
 
     @property
     def key(self) -> str:
@@ -72,7 +75,7 @@ class DueItem:
         return self.due != self.original
 
     def is_due(self, today: date) -> bool:
-        return self.start <= today <= self.due + timedelta(days=GRACE_DAYS)
+        return self.start <= today <= (self.last or self.due + timedelta(days=GRACE_DAYS))
 
 
 def calendar(register: Register, default_shift: str = "before") -> list[DueItem]:
@@ -96,9 +99,13 @@ def calendar(register: Register, default_shift: str = "before") -> list[DueItem]
                 items.setdefault(item.key, item)
         for meeting in project.meetings.dates:
             send = shift_to_working_day(meeting - timedelta(days=project.meetings.lead_days), "before")
+            if send > project.period.end:
+                continue          # the project has ended (or was stopped early): no status reports then
+            # A watch that was down catches up until the meeting's morning, not after it.
+            last = min(max(send, meeting), send + timedelta(days=GRACE_DAYS))
             item = DueItem("status", project.council, project.id, meeting - timedelta(days=project.meetings.lead_days),
                            send, send, f"Statusrapport før styringsgruppemøtet {meeting:%d.%m.%Y} – {project.name}",
-                           as_of=send)
+                           as_of=send, last=last)
             items.setdefault(item.key, item)
     return sorted(items.values(), key=lambda i: (i.due, i.kind, i.project or ""))
 

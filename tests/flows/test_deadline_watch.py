@@ -95,3 +95,17 @@ def test_broken_template_goes_to_the_secretariat(isolated, config_dir, monkeypat
     assert not [m for m in mails if m["Subject"].startswith("Påminnelse")]   # no data reminder to leaders
     assert "statusrapport.docx" in to_secretariat[0].get_body(("plain",)).get_content()
     assert watch is not None
+
+
+def test_no_status_report_after_its_meeting_or_after_the_project_end(isolated, scratch_config):
+    """Catch-up after downtime ends with the meeting: a status report 'før styringsgruppemøtet
+    14.10.2016' mailed on 17.10 is news from the past. A project that ended (here: stopped early
+    on 30.09.2016) gets no status reports for the meetings still listed after its end."""
+    opts = DeliveryOptions(config=str(scratch_config))
+    late = deadline_watch(as_of=date(2016, 10, 17), options=opts)       # watch down 7.10-14.10
+    assert "status:haugaland-velferdsteknologi:2016-10-07" not in late["due"], late
+    replace_in(scratch_config / "projects/haugaland-velferdsteknologi.yaml",
+               "period: {start: 2015-09-21, end: 2017-09-20}", "period: {start: 2015-09-21, end: 2016-09-30}")
+    ended = deadline_watch(as_of=date(2016, 10, 7), options=opts)
+    assert ended["due"] == [] and ended["ran"] == [], ended
+    assert eml(isolated) == []

@@ -27,7 +27,8 @@ SECRETARIAT = "post@kongsbergregionen.example.no"
 @pytest.fixture(scope="module")
 def served(server, tmp_path_factory):
     """SMTP on 127.0.0.1, a config that sends through it, and `grantflow serve` on the server."""
-    with serving_over_smtp(server, tmp_path_factory, "approval", "application/application") as served:
+    # the watch is added last: once it is registered, every deployment is
+    with serving_over_smtp(server, tmp_path_factory, "approval", "deadline_watch/deadline-watch") as served:
         yield served
 
 
@@ -89,6 +90,14 @@ def test_reject_sends_nothing_and_is_not_completed(served):
     run_id = start(served, "final_report/final-report", {"project": "kongsbergregionen-erp"})
     wait_for(served, run_id, "PAUSED")
     before = len(served["smtp"].recorder.arrived)
+    # who decided is recorded as one line: a name with a line break, no name, or a comment of
+    # megabytes is refused when submitted and the run keeps waiting for a proper answer
+    for odd in ({"approver": "Per Hansen\nBcc: alle@example.no"}, {"approver": " "},
+                {"approver": "Per Hansen", "comment": "x\r\n" * 400_000}):
+        body = api_post(served["api"], f"/flow_runs/{run_id}/resume",
+                        {"run_input": {"decision": "avvis", "comment": "", "override_reason": "", **odd}})
+        assert body["status"] == "REJECT", (odd["approver"], body)
+        assert api_get(served["api"], f"/flow_runs/{run_id}")["state_type"] == "PAUSED"
     resume(served, run_id, approver="Per Hansen", decision="avvis", comment="Tallene må sjekkes",
            override_reason="")
     run = wait_for(served, run_id, "CANCELLED", "COMPLETED")
@@ -110,3 +119,36 @@ def test_no_answer_reminds_and_sends_nothing(served):
     assert any("usage-2014" in m.get_body(("plain",)).get_content() for m in reminders)
     assert api_get(served["api"], f"/flow_runs/{run_id}")["state_type"] == "PAUSED"
     assert not document_recipients(served, "Rapportering")
+
+
+def test_an_answer_is_for_the_document_it_was_asked_for(served):
+    # The approver is shown the final report for the period ending 2021; before they answer, the
+    # project is extended. The resumed run renders the report to 2022: the answer given for the
+    # other document must not send this one, which nobody has seen -- it is asked for anew.
+    path = served["config"] / "projects" / "smart-velferdsregion-nord-gudbrandsdal.yaml"
+    original = path.read_text(encoding="utf-8")
+    governor = "fminpost@fylkesmannen.example.no"
+    try:
+        run_id = start(served, "final_report/final-report", {"project": "smart-velferdsregion-nord-gudbrandsdal"})
+        wait_for(served, run_id, "PAUSED")
+        assert len(mails(served, "(2021)")) == 1
+        path.write_text(original.replace("end: 2021-06-30", "end: 2022-06-30"), encoding="utf-8")
+        resume(served, run_id, approver="Kari Nordmann", decision="godkjenn", comment="",
+               override_reason="RF rettes i neste versjon")
+        run = wait_for(served, run_id, "PAUSED", "COMPLETED", "CANCELLED")
+        sent = [m for m in mails(served, "Sluttrapport") if m["To"].addresses[0].addr_spec == governor]
+        assert not sent, [str(m["Subject"]) for m in sent]
+        assert run["state_type"] == "PAUSED", run["state"]
+        (request,) = mails(served, "Til godkjenning: Sluttrapport: smart-velferdsregion-nord-gudbrandsdal (2022)")
+        resume(served, run_id, approver="Kari Nordmann", decision="godkjenn", comment="",
+               override_reason="RF rettes i neste versjon")
+        wait_for(served, run_id, "COMPLETED")
+        (sent,) = [m for m in mails(served, "Sluttrapport") if m["To"].addresses[0].addr_spec == governor]
+        assert [a.get_filename() for a in sent.iter_attachments()] == ["final-2022.docx"]
+        # the request for the 2021 report can no longer be answered: nobody is reminded of it
+        watch = start(served, "deadline_watch/deadline-watch", {"as_of": (date.today() + timedelta(days=7)).isoformat()})
+        wait_for(served, watch, "COMPLETED")
+        stale = [m for m in mails(served, "venter på godkjenning") if "final-2021" in str(m["Subject"])]
+        assert not stale, [str(m["Subject"]) for m in stale]
+    finally:
+        path.write_text(original, encoding="utf-8")

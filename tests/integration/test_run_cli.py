@@ -85,6 +85,17 @@ def test_run_with_an_unknown_project_is_one_clear_line(served):
     assert len(lines) == 1 and lines[0].startswith("error:") and "no-such-project" in lines[0], done.stderr
 
 
+def test_a_run_the_flow_refuses_says_why_in_one_line(served):
+    # the server creates the run; the flow refuses the date (before the project starts): the user
+    # reads why, not only "Failed"
+    done = grantflow(served, "run", "status", PROJECT, "--as-of", "1990-01-01", "--transport", "outbox")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.fullmatch(r"flow run \S+ \([0-9a-f-]{36}\): Failed", done.stdout.strip()), done.stdout
+    assert done.stderr.strip().splitlines() == [
+        "error: --as-of: 1990-01-01 is before the project starts (2015-09-21): a status report needs a date "
+        "in the project period"], done.stderr
+
+
 def test_run_without_a_server_is_one_clear_line(served, tmp_path):
     from ..smtp_server import free_port
 

@@ -140,3 +140,23 @@ def test_a_date_or_year_outside_the_project_is_one_line_and_no_document(config_d
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and message in proc.stderr
     assert "Traceback" not in proc.stderr and not list(tmp_path.rglob("*.docx"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["final", "haugaland-velferdsteknologi", "--period", "2016"], "--period: 'run final' does not take --period"),
+    (["status", "haugaland-velferdsteknologi", "--year", "2016"], "--year: 'run status' does not take --year"),
+    (["application", "haugaland-velferdsteknologi", "--as-of", "2016-01-01"],
+     "--as-of: 'run application' does not take --as-of"),
+    (["usage", "haugaland-velferdsteknologi", "--council", "haugaland-vekst", "--year", "2015"],
+     "PROJECT: 'run usage' does not take PROJECT"),
+])
+def test_run_refuses_what_the_kind_does_not_take(args, message, monkeypatch, capsys):
+    """`run final P --period 2016` dropped the period and started the whole project's final report
+    (suspended for approval, then sent); now one line before any server is asked (none answers here)."""
+    from ..smtp_server import free_port
+
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+    assert main(["run", *args]) == 1
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {message}"), err
