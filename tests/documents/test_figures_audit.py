@@ -382,3 +382,38 @@ def test_a_report_dated_before_today_does_not_show_todays_progress(register, tmp
                 comment = running[int(row[0])]["Kommentar"]
                 assert row[header.index("Status")] == expected, (today, row)
                 assert (comment in row[header.index("Kommentar")]) == (today == as_of), (today, row)
+
+
+def test_an_overspent_grant_says_so_in_the_table_and_its_sum(scratch_config, tmp_path):
+    """250 000 kr more charged to the skjønnsmidler in 2015: the usage report printed Tildelt
+    400 000, Brukt 442 261, Ubrukt 0 and "–" in the row and the Sum, a table whose granted − used
+    is not its unused, with the overspending only in a note below; the final report's Sum row said
+    neither what is to be repaid nor what was overspent."""
+    import csv
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write("31.12.2015;2015;Prosjektkostnader;Ekstra konsulentbistand;250 000,00;fm-rogaland;\n")
+    with open(ledger, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    plan = raw_project(HAUG)
+    grants = {f["id"]: f["grants"] for f in plan["funders"]}
+
+    def used(funder, year=None):
+        return whole(sum((kroner(r["Beløp"]) for r in rows if r["Finansieringskilde"] == funder
+                          and (year is None or int(r["År"]) <= year)), Decimal(0)))
+
+    granted_2015 = sum(g["amount"] for g in grants["fm-rogaland"] if g["year"] <= 2015)
+    over = used("fm-rogaland", 2015) - granted_2015
+    assert over == 42_261
+    register = open_register(scratch_config)
+    path = produce(register, "usage", council_id="haugaland-vekst", period="2015", out=tmp_path, today=TODAY).docx
+    table = find_table(path, "Prosjekt", contains="Saksnr.")
+    row = next(r for r in table if r[0] == plan["name"])
+    assert row[2:6] == [num(granted_2015), num(used("fm-rogaland", 2015)), "0", f"Merforbruk {money(over)}"], row
+    assert table[-1][2:6] == [num(granted_2015), num(used("fm-rogaland", 2015)), "0", f"Merforbruk {money(over)}"]
+
+    path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
+    table = find_table(path, "Kilde")
+    repay = {f: sum(g["amount"] for g in grants[f]) - used(f) for f in grants}
+    assert repay == {"hv-fond": 265_000, "fm-rogaland": -170_261}
+    assert table[-1][6] == f"Tilbakebetales {money(265_000)}; merforbruk {money(170_261)}", table[-1]
