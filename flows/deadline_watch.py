@@ -112,10 +112,12 @@ def deadline_reminders(today: date, options: DeliveryOptions) -> list[str]:
             person = project.leader if project else council.secretariat
             if not person.email:
                 continue
+            # the days actually left: more than one lead may have passed while the watch was not running
+            left = working_days_until(today, item.due)
             lines = [f"{KIND_TITLES[item.kind]}: {item.description}.",
-                     f"Fristen er {fmt.long_date(item.due)} (om {lead} virkedager eller mindre). grantflow lager og "
+                     f"Fristen er {fmt.long_date(item.due)} (om {left} virkedager). grantflow lager og "
                      f"sender dokumentet fra {fmt.long_date(item.start)}; sørg for at dataene er oppdatert før det."]
-            report = notify(f"deadline/{item.key}/{lead}", "-", f"Frist om {lead} virkedager: "
+            report = notify(f"deadline/{item.key}/{lead}", "-", f"Frist om {left} virkedager: "
                             f"{KIND_TITLES[item.kind]} – {project.name if project else council.name}", lines,
                             person.name, person.email, project, council, settings, ledger,
                             make_transport(settings, transport_name, password), settings.delivery.retry)
@@ -148,19 +150,28 @@ def record(key: str, status: str, detail: str, config: str | None) -> None:
 
 @task(name="remind-project-leader", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
 def remind_leader(item: DueItem, problem: str, as_of: date, options: DeliveryOptions) -> str:
-    """Mail the project leader what is missing (at most once per item and day)."""
+    """Mail the project leader what is missing (at most once per item and day); for a council-wide
+    item (the usage report) the council's secretariat, who assembles it."""
     settings = load_settings(options.config)
     register = open_register(options.config)
-    if item.project is None:
-        return "no project leader for a council-wide item"
-    project = register.project(item.project)
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
+    transport = make_transport(settings, transport_name, password)
     ledger = SentLedger(settings.ledger_url())
     try:
-        report = remind(item.key, as_of.isoformat(), KIND_TITLES[item.kind], project, register.council_of(project),
-                        problem, fmt.long_date(item.due), settings, ledger,
-                        make_transport(settings, transport_name, password), settings.delivery.retry)
+        if item.project is None:
+            council, title = register.council(item.council), KIND_TITLES[item.kind]
+            lines = [f"{title} for {council.name} skal sendes innen {fmt.long_date(item.due)}, men grantflow "
+                     "kunne ikke lage den:", problem,
+                     "Rett opp i dataene og kjør på nytt, eller vent til neste automatiske kjøring."]
+            report = notify(f"reminder/{item.key}", as_of.isoformat(), f"Påminnelse: {title} for {council.name} "
+                            "trenger data", lines, council.secretariat.name, council.secretariat.email, None,
+                            council, settings, ledger, transport, settings.delivery.retry)
+        else:
+            project = register.project(item.project)
+            report = remind(item.key, as_of.isoformat(), KIND_TITLES[item.kind], project,
+                            register.council_of(project), problem, fmt.long_date(item.due), settings, ledger,
+                            transport, settings.delivery.retry)
     finally:
         ledger.close()
     return report.summary()
@@ -196,16 +207,30 @@ def trigger(item: DueItem, options: DeliveryOptions) -> str:
 @task(name="check-triggered", cache_policy=NONE)
 def triggered_state(run_id: str) -> str:
     """The state type of a triggered run (COMPLETED, PAUSED, FAILED, ...), or MISSING."""
+    run = _read_run(run_id)
+    return run.state.type.value if run and run.state else "MISSING"
+
+
+@task(name="data-problem-of-failed-run", cache_policy=NONE)
+def data_problem(run_id: str) -> str | None:
+    """The user mistake (the flow's one-line UserError) a failed run stopped on, or None (a bug,
+    a crash, another sender's content: not the project leader's to fix)."""
+    run = _read_run(run_id)
+    message = (run.state.message or "") if run and run.state else ""
+    prefix = "Flow run encountered an exception: UserError: "
+    return message.removeprefix(prefix) if message.startswith(prefix) else None
+
+
+def _read_run(run_id: str):
     from uuid import UUID
 
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
         try:
-            run = client.read_flow_run(UUID(run_id))
+            return client.read_flow_run(UUID(run_id))
         except Exception:  # noqa: BLE001 - deleted or unknown: trigger again
-            return "MISSING"
-    return run.state.type.value if run.state else "MISSING"
+            return None
 
 
 @task(name="remind-approvers", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
@@ -336,6 +361,10 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             elif state in ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"):
                 waiting.append(item.key)
             else:                      # never triggered, failed or crashed: (again) now
+                problem = data_problem(run_id) if state == "FAILED" else None
+                if problem:            # the data stopped it: the leader is told, as without a server
+                    failed.append((item.key, problem))
+                    reminders.append(remind_leader(item, problem, today, options))
                 try:
                     run_id = trigger(item, options)
                 except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the others

@@ -109,3 +109,23 @@ def test_no_status_report_after_its_meeting_or_after_the_project_end(isolated, s
     ended = deadline_watch(as_of=date(2016, 10, 7), options=opts)
     assert ended["due"] == [] and ended["ran"] == [], ended
     assert eml(isolated) == []
+
+
+def test_a_usage_report_that_cannot_be_made_reminds_the_secretariat(isolated, scratch_config):
+    """The usage report is the council's: when a project's data stops it, the secretariat is told
+    (it was counted as a reminder sent, 'no project leader for a council-wide item', and nobody was)."""
+    with (scratch_config / "data/smart-velferdsregion-nord-gudbrandsdal/regnskap.csv").open("a", encoding="utf-8") as f:
+        f.write("01.04.2020;2020;Prosjektleder og prosessadministrasjon;Feil;-100;fm-innlandet;\n")
+    result = deadline_watch(as_of=date(2020, 1, 6), options=DeliveryOptions(config=str(scratch_config)))
+    assert [key for key, _ in result["failed"]] == ["usage:nord-gudbrandsdal:2020-01-15"]
+    (reminder,) = [m for m in eml(isolated) if m["Subject"].startswith("Påminnelse")]
+    assert reminder["To"].addresses[0].addr_spec == "post@nord-gudbrandsdal.example.no"
+    assert "regnskap.csv:10" in reminder.get_body(("plain",)).get_content()
+
+
+def test_a_late_first_reminder_says_the_days_actually_left(isolated, config_dir):
+    """The watch's first morning for the usage report due 15.01.2020 is 6.1 (7 working days left,
+    the 10-day lead has passed): the subject said 'Frist om 10 virkedager'."""
+    deadline_watch(as_of=date(2020, 1, 6), options=DeliveryOptions(config=str(config_dir)))
+    subjects = [m["Subject"] for m in eml(isolated, documents_only=False) if m["Subject"].startswith("Frist om")]
+    assert subjects == ["Frist om 7 virkedager: Rapportering om bruk av skjønnsmidler – Regionrådet i Nord-Gudbrandsdal"]

@@ -96,6 +96,48 @@ def test_a_run_the_flow_refuses_says_why_in_one_line(served):
         "in the project period"], done.stderr
 
 
+def test_the_watch_on_a_server_tells_the_leader_when_the_data_stops_a_due_report(served):
+    # On a server the watch triggers the due report's deployment; the run fails on the data. The next
+    # watch sees the failed run: the project leader is told what to fix (as without a server), not
+    # only a red run in the UI that nobody reads.
+    import time
+
+    from .conftest import api_post
+
+    ledger = served["config"] / "data/haugaland-velferdsteknologi/regnskap.csv"
+    original = ledger.read_bytes()
+    ledger.write_bytes(original + "01.10.2016;2016;Prosjektkostnader;Feil;-100;hv-fond;\n".encode())
+
+    def watch():
+        dep = api_get(served["api"], "/deployments/name/deadline_watch/deadline-watch")
+        run = api_post(served["api"], f"/deployments/{dep['id']}/create_flow_run",
+                       {"parameters": {"as_of": "2016-10-07"}})
+        for _ in range(200):
+            state = api_get(served["api"], f"/flow_runs/{run['id']}")["state_type"]
+            if state in ("COMPLETED", "FAILED", "CRASHED"):
+                return state
+            time.sleep(1.5)
+        return state
+
+    try:
+        assert watch() == "COMPLETED"
+        for _ in range(200):     # the triggered status report fails on the ledger row
+            runs = api_post(served["api"], "/flow_runs/filter",
+                            {"flow_runs": {"name": {"any_": ["status_report-haugaland-velferdsteknologi-2016-10-07"]},
+                                           "state": {"type": {"any_": ["FAILED"]}}}})
+            if runs:
+                break
+            time.sleep(1.5)
+        assert runs, "the triggered status report did not fail"
+        assert watch() == "COMPLETED"
+        reminders = [m for m in served["smtp"].recorder.messages()
+                     if str(m["Subject"]).startswith("Påminnelse: Statusrapport")]
+        assert [m["To"].addresses[0].addr_spec for m in reminders] == ["prosjektleder@haugalandvekst.example.no"]
+        assert "regnskap.csv:20" in reminders[0].get_body(("plain",)).get_content()
+    finally:
+        ledger.write_bytes(original)
+
+
 def test_run_without_a_server_is_one_clear_line(served, tmp_path):
     from ..smtp_server import free_port
 
