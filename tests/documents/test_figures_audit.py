@@ -417,3 +417,19 @@ def test_an_overspent_grant_says_so_in_the_table_and_its_sum(scratch_config, tmp
     repay = {f: sum(g["amount"] for g in grants[f]) - used(f) for f in grants}
     assert repay == {"hv-fond": 265_000, "fm-rogaland": -170_261}
     assert table[-1][6] == f"Tilbakebetales {money(265_000)}; merforbruk {money(170_261)}", table[-1]
+
+
+def test_amounts_without_vat_say_so_where_they_are_shown(register, tmp_path):
+    """Seed 003 (Kongsbergregionen): "Alle kommunens kostnader er her uten mva." The cost split,
+    the basis for invoicing the municipalities, and the application printed the amounts without
+    saying so, so a finance officer could not tell whether VAT was still to be added."""
+    assert raw_project(ERP)["budget"]["vat"] == "uten mva"
+    split = produce(register, "costsplit", ERP, out=tmp_path, today=TODAY).docx
+    basis = [p for p in paragraphs(split) if p.startswith("Fordeling:") or "Lik andel totalt" in p]
+    assert basis and all(p.endswith("Beløpene er uten mva.") for p in basis), basis
+    application = produce(register, "application", ERP, period="2014", out=tmp_path, today=TODAY).docx
+    text = paragraphs(application)
+    assert "8. Kostnadsbudsjett (i kr, uten mva)" in text and "9. Finansieringsplan (i kr, uten mva)" in text
+    # A budget that does not say is printed as before.
+    other = produce(register, "costsplit", HAUG, out=tmp_path, today=TODAY).docx
+    assert not any("mva" in p for p in paragraphs(other))
