@@ -1131,8 +1131,9 @@ def read_ledger(path: Path) -> Table:
 
 
 def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding]) -> np.ndarray:
-    """År defaults to the date's year (a different year is a warning); a negative amount must be
-    marked as a credit note. Only rows without other errors are looked at."""
+    """År defaults to the date's year; a different År is a warning that says where the row is
+    counted (År decides: ``reporting.booked_on``). A negative amount must be marked as a credit
+    note. Only rows without other errors are looked at."""
     rows, ok = out["_row"], ~bad
     days = out["Dato"].view(np.int64) // 86_400_000_000_000 - _FIRST_DAY     # NaT: a bad row, clipped
     year_from_date = _YEAR_OF_DAY[np.clip(days, 0, len(_YEAR_OF_DAY) - 1)]
@@ -1141,7 +1142,10 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
     for position in np.flatnonzero(ok & given & (year != year_from_date)):
         findings.append(Finding(
             "warning", shown, int(rows[position]), "År",
-            f"year {int(year[position])} differs from the date's year {int(year_from_date[position])}"))
+            f"year {int(year[position])} differs from the date's year {int(year_from_date[position])}: "
+            f"the row is counted in {int(year[position])}'s accounts, "
+            f"{'per 31.12' if year[position] < year_from_date[position] else 'from 1.1'}.{int(year[position])}, "
+            "in every document"))
     out["År"] = np.where(given, year, year_from_date).astype(np.int64)
     amount = out["Beløp"]
     negative = ok & (amount < 0) & ~out["Kreditnota"]

@@ -50,9 +50,10 @@ def amount(value, unit: int = 1) -> str:
     return number(_dec(value) / unit if unit != 1 else value)
 
 
-def unit_label(unit: int) -> str:
-    """Heading suffix for tables: 'i 1000 kr' or 'i kr'."""
-    return "i 1000 kr" if unit == 1000 else "i kr"
+def unit_label(unit: int, vat: str | None = None) -> str:
+    """Heading suffix for tables: 'i 1000 kr' or 'i kr', with 'uten mva' / 'inkl. mva' when the
+    amounts say which."""
+    return ("i 1000 kr" if unit == 1000 else "i kr") + (f", {vat}" if vat else "")
 
 
 def percent(value, decimals: int = 0) -> str:

@@ -320,6 +320,8 @@ class Budget(Model):
     own_effort_rate: Amount | None = Field(
         None, ge=0, description="Kroner per hour of own effort; default: documents.own_effort_hourly_rate in settings.")
     own_effort_note: str = ""
+    vat: Literal["uten mva", "inkl. mva"] | None = Field(
+        None, description="Whether the amounts include VAT (merverdiavgift); said beside them where shown.")
 
     @model_validator(mode="after")
     def _within_ceiling(self):

@@ -147,11 +147,13 @@ class MilestoneStatus:
 
 
 def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
-                       closing: bool = False) -> list[MilestoneStatus]:
+                       closing: bool = False, today: date | None = None) -> list[MilestoneStatus]:
     """Each milestone's status at ``as_of`` from the progress data (see module rules).
 
     ``closing`` (the final report): a milestone not done by ``as_of`` is *ikke levert*
     (not delivered), never "on track", with its delay counted to ``as_of`` where it was due.
+    ``today``: the day the progress data describes. Its undated part ("pågår", the comment of a
+    milestone not done) is what goes on then, so a report dated before it goes by the plan alone.
     """
     out = []
     progress = _progress_rows(data)
@@ -165,6 +167,9 @@ def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
         if later:
             # Done after the report date: neither that date nor what was written then was known at as_of.
             actual, comment = None, ""
+        elif actual is None and today is not None and as_of < today and not closing:
+            # In progress or commented now: not known to be so at an earlier report date.
+            code, comment = "not_started", ""
         if code == "done" and not later:
             status = "done"
             days = (actual - ms.date).days if actual else 0
@@ -213,12 +218,32 @@ def ledger_sums(data: ProjectData | None) -> pd.DataFrame:
     return data.ledger.frame.groupby(["År", "Kategori"], as_index=False)["Beløp"].sum()
 
 
+def booked_on(frame: pd.DataFrame) -> pd.Series:
+    """The day each ledger row counts from: its date, moved into its accounting year År.
+
+    The accounting year decides which year's accounts a row belongs to (a December salary paid
+    05.01.2016 with År 2015 is in the 2015 accounts per 31.12.2015; a row dated December with
+    År of the next year counts from 1 January). Every document cuts the ledger by this day, so
+    the status report's year columns, the usage report per 31.12 and the final accounts agree.
+    """
+    dates, years = frame["Dato"], frame["År"]
+    if frame.empty:
+        return dates
+    moved = dates.dt.year != years
+    if not moved.any():
+        return dates
+    dates = dates.copy()
+    dates[moved] = [min(max(day, pd.Timestamp(int(year), 1, 1)), pd.Timestamp(int(year), 12, 31))
+                    for day, year in zip(dates[moved], years[moved])]
+    return dates
+
+
 def ledger_until(data: ProjectData | None, as_of: date) -> ProjectData | None:
-    """The same data with the ledger cut at ``as_of``."""
+    """The same data with the ledger cut at ``as_of`` (by the day a row counts from, ``booked_on``)."""
     if data is None or data.ledger is None:
         return data
     frame = data.ledger.frame
-    cut = frame[frame["Dato"] <= pd.Timestamp(as_of)]
+    cut = frame[booked_on(frame) <= pd.Timestamp(as_of)]
     from .data import Table
     return ProjectData(data.milestones, Table(data.ledger.file, cut, []), data.hours)
 
@@ -308,14 +333,18 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
             spellings.setdefault(c.casefold(), c)
     unknown = sorted(spellings.values())
     years = sorted(set(budget.years()) | {y for y, _ in actual})
-    lines = []
+    lines, spent_exact = [], []
     for year in years:
         for cat in categories + unknown:
             line = next((l for l in budget.costs if l.category == cat), None)
             planned = kr(line.amounts.get(year, 0) * budget.unit) if line else 0
-            spent = kr(actual.get((year, cat.casefold()), 0))
+            spent = actual.get((year, cat.casefold()), 0.0)
             if planned or spent:
-                lines.append(BudgetLine(year, cat, planned, spent))
+                lines.append(BudgetLine(year, cat, planned, 0))
+                spent_exact.append(spent)
+    # The accounts rounded once, so the lines add up to the ledger's total in whole kroner.
+    for line, spent in zip(lines, round_once(spent_exact)):
+        line.actual = spent
     forecast: dict[int, int] = {}
     for year in years:
         planned = sum(l.budget for l in lines if l.year == year)
@@ -394,9 +423,8 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
                 kinds: tuple[str, ...] = ("skjønnsmidler",)) -> list[GrantUsage]:
     """Granted, spent by 31.12 and unused for each grant from the project's funders of ``kinds``."""
     year_end = date(year, 12, 31)
-    ledger = None
-    if data is not None and data.ledger is not None:
-        ledger = data.ledger.frame[data.ledger.frame["Dato"] <= pd.Timestamp(year_end)]
+    cut = ledger_until(data, year_end)
+    ledger = cut.ledger.frame if cut is not None and cut.ledger is not None else None
     out = []
     funder_ids = {l.funder for l in project.budget.financing if l.kind in kinds and l.funder}
     for funder in project.funders:

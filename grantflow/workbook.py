@@ -80,7 +80,7 @@ KV_LABELS = {
     "data.hours": "Datafil – timer", "data.notes": "Datafil – notater",
     "recipients": "Mottakere per dokumenttype (YAML)", "example_data": "Eksempeldata",
     "source": "Kilde", "split.decision": "Kostnadsfordeling – vedtak",
-    "budget.own_effort_rate": "Egeninnsats – kr per time",
+    "budget.own_effort_rate": "Egeninnsats – kr per time", "budget.vat": "Budsjett – mva",
 }
 _CONTACTS = {"owner_contact": "Prosjekteiers kontakt", "responsible_contact": "Prosjektansvarligs kontakt",
              "leader": "Prosjektleder", "contact": "Kontaktperson"}
@@ -117,6 +117,7 @@ KV_HELP = {
     "budget.own_effort_hours": "Egeninnsats i timer (anslag).",
     "budget.own_effort_rate": "Kroner per time egeninnsats; tomt: satsen i innstillingene.",
     "budget.own_effort_note": "Hva egeninnsatsen består av og når den ble anslått.",
+    "budget.vat": "Om beløpene er uten eller med merverdiavgift: «uten mva» eller «inkl. mva»; tomt: ikke oppgitt.",
     "meetings.dates": "Datoer for styringsgruppemøtene (dd.mm.åååå); én per rad.",
     "meetings.lead_days": "Hvor mange dager før møtet statusrapporten sendes.",
     "transfer_value": "Overføringsverdi til andre kommuner og regioner.",

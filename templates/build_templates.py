@@ -523,7 +523,8 @@ def final() -> Builder:
             ["{{ r.source }}", "{{ r.reference }}", "{{ r.planned }}", "{{ r.granted }}", "{{ r.used }}",
              "{{ r.unused }}", "{{ r.disposition }}"],
             "r in financing", ["Sum", "", "{{ financing_total.planned }}", "{{ financing_total.granted }}",
-                               "{{ financing_total.used }}", "{{ financing_total.unused }}", ""],
+                               "{{ financing_total.used }}", "{{ financing_total.unused }}",
+                               "{{ financing_total.disposition }}"],
             widths=[3.6, 2.6, 2.1, 2.1, 2.1, 2.0, 2.5], numeric={2, 3, 4, 5}, keep=True)
     b.p("Egeninnsats: {{ economy.hours }} timer registrert (plan: {{ economy.hours_planned }}).")
     b.h1("7. Resultater")
@@ -561,7 +562,8 @@ def usage() -> Builder:
     b.table(["Prosjekt", "Saksnr.", "Tildelt", "Brukt", "Ubrukt", "Disponering", "Status", "Resultater"],
             ["{{ r.project }}", "{{ r.reference }}", "{{ r.granted }}", "{{ r.spent }}", "{{ r.unused }}",
              "{{ r.disposition }}", "{% cellbg r.color %}{{ r.status }}", "{{ r.results }}"], "r in rows",
-            ["Sum", "", "{{ total.granted }}", "{{ total.spent }}", "{{ total.unused }}", "", "", ""],
+            ["Sum", "", "{{ total.granted }}", "{{ total.spent }}", "{{ total.unused }}", "{{ total.disposition }}",
+             "", ""],
             widths=[4.0, 2.6, 2.2, 2.2, 2.1, 2.6, 4.2, w - 19.9], numeric={2, 3, 4},
             empty="Ingen prosjekter med skjønnsmidler dette året.")
     b.tag("{%p for line in notes %}")

@@ -168,7 +168,7 @@ def build(req: DocumentRequest) -> Context:
                        for m, note in zip(project.milestones, ms_notes)],
         "risks": risk_rows(project),
         "success_factors": project.success_factors,
-        "budget": {"unit_label": fmt.unit_label(unit), "years": years, "cost_rows": cost_rows,
+        "budget": {"unit_label": fmt.unit_label(unit, project.budget.vat), "years": years, "cost_rows": cost_rows,
                    "cost_total": cost_total, "financing_rows": fin_rows, "financing_total": fin_total,
                    "applied": applied_text, "own_effort": effort_text, "balance": balance,
                    "balance_notes": notes},

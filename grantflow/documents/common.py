@@ -81,6 +81,13 @@ def finding(file: str, field_name: str, message: str) -> Finding:
     return Finding("warning", file, None, field_name, message)
 
 
+def disposition(parts: list[tuple[str, int]]) -> str:
+    """A grant table's "Disponering" for the amounts that have one: 'Tilbakebetales 265 000 kr;
+    merforbruk 170 261 kr', or '–' when nothing is left over or overspent."""
+    text = "; ".join(f"{label} {fmt.money(amount)}" for label, amount in parts if amount)
+    return text[:1].upper() + text[1:] if text else "–"
+
+
 def addressee(council: Council, when: date) -> str:
     """The county governor by the name of the day (``Council.governor_office``)."""
     return council.governor_office(when)

@@ -68,7 +68,8 @@ def build(req: DocumentRequest) -> Context:
         tables.append({
             "title": f"{year}: {fmt.money(result.total)}",
             "basis": f"{split['basis']} Lik andel totalt {fmt.money(result.equal_total)}, "
-                     f"etter vekt {fmt.money(result.weighted_total)}.",
+                     f"etter vekt {fmt.money(result.weighted_total)}."
+                     + (f" Beløpene er {project.budget.vat}." if project.budget.vat else ""),
             "weight_label": f"{weight_label} 1.1.{result.weight_year}",
             "rows": rows,
             "sum": {"weight": fmt.number(result.weight_total), "equal": fmt.number(result.equal_total),

@@ -21,9 +21,9 @@ from ..costsplit import municipal_part
 from ..models import Evaluation
 from ..errors import UserError
 from ..models import Project
-from ..reporting import (ReportPeriod, economy, hours_total, kr, ledger_until, milestone_statuses, overall_rag,
+from ..reporting import (ReportPeriod, booked_on, economy, hours_total, kr, ledger_until, milestone_statuses, overall_rag,
                           parse_period, progress_rag, round_once)
-from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
+from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
                      notes_file, project_block, project_file)
 from .status_report import charts_for, milestone_rows
 
@@ -61,7 +61,7 @@ def _ledger_after(req: DocumentRequest, as_of: date) -> tuple[int, int] | None:
     if req.data is None or req.data.ledger is None or req.data.ledger.frame.empty:
         return None
     frame = req.data.ledger.frame
-    after = frame[frame["Dato"] > pd.Timestamp(as_of)]
+    after = frame[booked_on(frame) > pd.Timestamp(as_of)]
     return (len(after), kr(after["Beløp"].sum())) if len(after) else None
 
 
@@ -72,7 +72,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     data = ledger_until(req.data, req.as_of)
     ledger = data.ledger.frame if data is not None and data.ledger is not None else None
     rows, sentences = [], []
-    totals = {"planned": 0, "granted": 0, "used": 0, "unused": 0}
+    totals = {"planned": 0, "granted": 0, "used": 0, "unused": 0, "overspent": 0}
     what = evaluation.unused or "tilbakebetales"
     # One row per funder: a funder's lines (one per application round, say) share its award
     # letters and its ledger rows, so they are counted once. A line without a funder is its own row.
@@ -80,14 +80,17 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     for line in project.budget.financing:
         if line.kind != "egeninnsats":
             groups.setdefault(f"funder:{line.funder}" if line.funder else f"line:{id(line)}", []).append(line)
+    spent = []
     for group in groups.values():
-        line = group[0]
-        funder = project.funder(line.funder) if line.funder else None
+        funder = project.funder(group[0].funder) if group[0].funder else None
         names = {l.source.casefold() for l in group} | (
             {funder.id.casefold(), funder.name.casefold()} if funder else set())
-        used = 0
-        if ledger is not None and not ledger.empty:
-            used = kr(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum())
+        spent.append(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum()
+                     if ledger is not None and not ledger.empty else 0)
+    # Rounded once, so the funders' "Brukt" adds up to the accounts (each on its own gave a krone more).
+    for group, used in zip(groups.values(), round_once(spent)):
+        line = group[0]
+        funder = project.funder(line.funder) if line.funder else None
         amounts = [a for l in group for a in l.amounts.values()]
         planned = kr(sum(amounts, Decimal(0)) * unit) if amounts else None
         if planned is None and line.kind == "kommunene":
@@ -95,9 +98,9 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         granted = kr(sum((g.amount for g in funder.grants), Decimal(0))) if funder and funder.grants else None
         refs = ", ".join(dict.fromkeys(g.reference for g in funder.grants if g.reference)) if funder else ""
         unused = granted - used if granted is not None else None
-        disposition = ""
+        dispose = ""
         if unused and unused > 0:
-            disposition = "Søkes overført" if what == "søkes overført" else "Tilbakebetales"
+            dispose = "Søkes overført" if what == "søkes overført" else "Tilbakebetales"
             name = funder.name if funder else line.source
             ref = f", saksnr. {refs}" if refs else ""
             sentences.append(
@@ -105,18 +108,21 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                 f"Ubrukt beløp, {fmt.money(unused)}, "
                 + ("søkes overført til videreføringen." if what == "søkes overført" else "tilbakebetales."))
         elif unused is not None and unused < 0:
-            disposition = f"Merforbruk {fmt.money(-unused)}"
+            dispose = f"Merforbruk {fmt.money(-unused)}"
         rows.append({"source": " / ".join(dict.fromkeys(l.source for l in group)), "reference": refs or "–",
                      "planned": fmt.number(planned) if planned is not None else "resten",
                      "granted": fmt.number(granted) if granted is not None else "–",
                      "used": fmt.number(used),
                      "unused": fmt.number(max(unused, 0)) if unused is not None else "–",
-                     "disposition": disposition or "–"})
+                     "disposition": dispose or "–"})
         totals["planned"] += planned or 0
         totals["granted"] += granted or 0
         totals["used"] += used
         totals["unused"] += max(unused or 0, 0)
+        totals["overspent"] += max(-(unused or 0), 0)
     total = {k: fmt.number(v) for k, v in totals.items()}
+    total["disposition"] = disposition([("Søkes overført" if what == "søkes overført" else "Tilbakebetales",
+                                         totals["unused"]), ("merforbruk", totals["overspent"])])
     return rows, sentences, {**total, "raw": totals}
 
 

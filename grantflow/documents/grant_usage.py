@@ -14,7 +14,7 @@ from .. import fmt
 from ..errors import UserError
 from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, milestone_statuses, overall_rag, parse_period,
                           progress_rag)
-from .common import Context, DocumentRequest, addressee, council_block, doc_block, finding, notes_file
+from .common import Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, notes_file
 
 MISSING = "Forklaring mangler."
 
@@ -34,7 +34,7 @@ def build(req: DocumentRequest) -> Context:
     council, year = req.council, req.period.end.year
     year_end = date(year, 12, 31)
     rows, notes, findings = [], [], []
-    granted = spent = unused = 0
+    granted = spent = unused = carried = overspent = 0
     for project, data in req.projects:
         for usage in grant_usage(project, data, year):
             if project.period.start > year_end or project.period.end.year < year:
@@ -65,7 +65,9 @@ def build(req: DocumentRequest) -> Context:
                                         f"{project.name} has reported no results for {year}"))
             rows.append({"project": project.name, "reference": usage.reference or "–",
                          "granted": fmt.number(usage.granted), "spent": fmt.number(usage.spent),
-                         "unused": fmt.number(usage.unused), "disposition": usage.disposition,
+                         "unused": fmt.number(usage.unused),
+                         "disposition": disposition([("Merforbruk", usage.overspent)]) if usage.overspent
+                         else usage.disposition,
                          "status": status, "color": color, "results": results})
             if usage.carried_over:
                 notes.append(f"{project.name}: ubrukte midler på {fmt.money(usage.unused)} søkes overført "
@@ -76,6 +78,8 @@ def build(req: DocumentRequest) -> Context:
                 notes.append(f"{project.name}: forbruket er {fmt.money(usage.overspent)} høyere enn tildelingen; "
                              "merforbruket dekkes av andre kilder.")
             granted, spent, unused = granted + usage.granted, spent + usage.spent, unused + usage.unused
+            carried += usage.unused if usage.carried_over else 0
+            overspent += usage.overspent
     values = {
         "doc": doc_block("Rapportering om bruk av skjønnsmidler", f"{council.name} {year}", str(year),
                          council, req.as_of),
@@ -84,7 +88,11 @@ def build(req: DocumentRequest) -> Context:
         "year": year,
         "year_end": fmt.long_date(year_end),
         "rows": rows,
-        "total": {"granted": fmt.number(granted), "spent": fmt.number(spent), "unused": fmt.number(unused)},
+        # The Sum says what its "Ubrukt" is and what was spent beyond the grants, so granted − used
+        # = unused − overspent can be read off the row.
+        "total": {"granted": fmt.number(granted), "spent": fmt.number(spent), "unused": fmt.number(unused),
+                  "disposition": disposition([("Søkes overført", carried), ("tilbakebetales", unused - carried),
+                                              ("merforbruk", overspent)])},
         "notes": notes,
     }
     snapshot = {"period": str(year), "totals": {"granted": granted, "spent": spent, "unused": unused}}

@@ -77,8 +77,13 @@ def test_changed_document_from_another_outputs_folder_is_refused_not_taken_as_se
     # --resend sends this content to everyone
     assert main(send_args(scratch_config, env / "o3", "--resend")) == 0
     assert "v1 via outbox: 7 sent" in capsys.readouterr().out
-    mails = outbox(env)     # the same Message-IDs (version 1): the files now carry the new document
-    assert len(mails) == 7 and all(before[p.name] != p.read_bytes() for p in mails)
+    from email import message_from_bytes, policy
+
+    mails = {p.name: p.read_bytes() for p in outbox(env)}   # a resend is 7 new messages (new Message-IDs)
+    new = [message_from_bytes(data, policy=policy.default) for name, data in mails.items() if name not in before]
+    assert len(new) == 7 and all(mails[name] == data for name, data in before.items())
+    docx = (env / "o3" / KEY).with_suffix(".docx").read_bytes()
+    assert all(next(m.iter_attachments()).get_content() == docx for m in new)   # the new content
 
 
 def test_batch_reports_the_conflict_as_that_documents_error(scratch_config, env):

@@ -3,17 +3,18 @@ Python (csv, Decimal, the YAML as written) and read back from the rendered .docx
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from grantflow.cli import main
 from grantflow.documents.service import produce
 from grantflow.register import open_register
 
 from ..conftest import CONFIG, replace_in
 from ..docx_text import all_text, find_table, paragraphs
-from .test_figures import ERP, HAUG, NG, TODAY, kroner, ledger_rows, money, num, raw_project, whole
+from .test_figures import ERP, HAUG, NB, NG, TODAY, kroner, ledger_rows, money, num, raw_project, whole
 
 
 @pytest.fixture(scope="module")
@@ -271,3 +272,164 @@ def test_cost_split_for_a_project_year_without_budget_says_nothing_is_split(regi
     path = produce(register, "costsplit", HAUG, period="2017", out=tmp_path, today=TODAY).docx
     assert find_table(path, "Kommune")[-1][1:] == ["0", "0"]
     assert f"for 2017 er {money(0)}" in _note(path), _note(path)
+
+
+@pytest.mark.parametrize("year_column", ["2015", ""])
+def test_a_row_booked_to_last_year_counts_in_that_year_in_every_document(scratch_config, tmp_path, capsys,
+                                                                         year_column):
+    """A December salary paid 05.01.2016 and booked to 2015's accounts (År 2015): the status
+    report filed it under 2015, but the usage report per 31.12.2015 (and a status report per
+    31.12.2015) left it out by its date, so the county governor read 10 000 kr less used in 2015
+    than the steering group. The accounting year År decides, in every document; without År the
+    date's year does."""
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write(f"05.01.2016;{year_column};Prosjektkostnader;Lønn prosjektleder desember, etterbetalt;"
+                 "10 000,00;fm-rogaland;\n")
+    import csv
+    with open(ledger, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    booked = [int(r["År"] or day(r["Dato"]).year) for r in rows]
+
+    def accounts(years, source=None):
+        return whole(sum((kroner(r["Beløp"]) for r, y in zip(rows, booked) if y in years
+                          and source in (None, r["Finansieringskilde"])), Decimal(0)))
+
+    in_2015 = accounts({2015})
+    assert in_2015 == (327_261 if year_column else 317_261)
+    register = open_register(scratch_config)
+    name = raw_project(HAUG)["name"]
+    # The usage report per 31.12.2015 and per 31.12.2016 (used to date).
+    for year, years in (("2015", {2015}), ("2016", {2015, 2016})):
+        path = produce(register, "usage", council_id="haugaland-vekst", period=year, out=tmp_path, today=TODAY).docx
+        row = next(r for r in find_table(path, "Prosjekt", contains="Saksnr.") if r[0] == name)
+        assert row[3] == num(accounts(years, "fm-rogaland")), (year, row)
+    # Status reports per 31.12.2015 and later: the 2015 lines are the 2015 accounts.
+    for as_of in (date(2015, 12, 31), date(2016, 10, 7)):
+        path = produce(register, "status", HAUG, as_of=as_of, out=tmp_path, today=TODAY).docx
+        table = find_table(path, "År", contains="Plan til nå")
+        assert sum(int(r[4].replace(NB, "")) for r in table[1:-1] if r[0] == "2015") == in_2015, (as_of, table)
+    # The final report: the accounts and the funder's use.
+    path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kategori")[-1][2] == num(accounts({2015, 2016, 2017}))
+    row = next(r for r in find_table(path, "Kilde") if r[0] == "Fylkesmannens skjønnsmidler")
+    assert row[4] == num(accounts({2015, 2016, 2017}, "fm-rogaland")), row
+    # What the secretariat is told about the disagreeing row.
+    main(["validate", str(scratch_config)])
+    said = capsys.readouterr()
+    said = said.out + said.err
+    if year_column:
+        assert "counted in 2015's accounts" in said, said
+    else:
+        assert "counted in 2015" not in said, said
+
+
+def test_final_report_funders_add_up_to_the_accounts(scratch_config, tmp_path):
+    """Each funder's "Brukt" and each year's accounts were rounded on their own: with 48 320,50 kr
+    on the skjønnsmidler (2015) and 100,50 kr on the council's fund (2016), both rounded up, the
+    status and final reports printed accounts of 1 088 362 kr for a ledger of 1 088 361 kr, and
+    the funders' Sum 1 088 362 kr."""
+    import csv
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write("16.08.2016;2016;Prosjektkostnader;Porto;100,50;hv-fond;\n")
+    with open(ledger, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    exact: dict[str, Decimal] = {}
+    for r in rows:
+        exact[r["Finansieringskilde"]] = exact.get(r["Finansieringskilde"], Decimal(0)) + kroner(r["Beløp"])
+    total = whole(sum(exact.values()))
+    assert total == 1_088_361
+    assert sum(whole(v) for v in exact.values()) == total + 1        # each on its own: one krone too many
+    register = open_register(scratch_config)
+    status = produce(register, "status", HAUG, as_of=date(2016, 12, 31), out=tmp_path, today=TODAY).docx
+    assert find_table(status, "År", contains="Plan til nå")[-1][4] == num(total)
+    path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
+    assert find_table(path, "Kategori")[-1][2] == num(total)
+    table = find_table(path, "Kilde")
+    printed = [int(r[4].replace(NB, "")) for r in table[1:-1]]
+    assert table[-1][4] == num(total) and sum(printed) == total, table
+    names = {line["source"]: {line["source"], line.get("funder")} for line in raw_project(HAUG)["budget"]["financing"]}
+    for r in table[1:-1]:
+        used = sum((v for k, v in exact.items() if k in names[r[0]]), Decimal(0))
+        assert abs(int(r[4].replace(NB, "")) - used) < 1, (r, used)
+
+
+@pytest.mark.parametrize("pid, as_of", [(HAUG, date(2015, 12, 31)), (NG, date(2019, 11, 20))])
+def test_a_report_dated_before_today_does_not_show_todays_progress(register, tmp_path, pid, as_of):
+    """The progress file says what is going on now ("pågår" and a comment, no date). A status
+    report per 31.12.2015 showed milestone 05 (planned October 2016) "I rute" beside "Evaluering
+    av responssenter pågår", and one per 20.11.2019 milestone 03 "I rute" beside "Første kurs
+    utsatt på grunn av smittevern": neither was true, nor known, on the report's date. Made on
+    the report's own date, the report shows them."""
+    progress = milestone_rows(pid)
+    running = {n: r for n, r in progress.items() if r["Status"] == "pågår" and not r["Faktisk dato"]}
+    planned = {m["number"]: m["date"] for m in raw_project(pid)["milestones"]}
+
+    def due(value) -> date:
+        if isinstance(value, date):
+            return value
+        year, month = map(int, value.split("-"))
+        return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+    assert running and all((due(planned[n]) - as_of).days > 30 for n in running)
+    for today, expected in ((TODAY, "Ikke startet"), (as_of, "I rute")):
+        path = produce(register, "status", pid, as_of=as_of, out=tmp_path / str(today), today=today).docx
+        table = find_table(path, "Nr", contains="Planlagt")
+        header = table[0]
+        for row in table[1:]:
+            if int(row[0]) in running:
+                comment = running[int(row[0])]["Kommentar"]
+                assert row[header.index("Status")] == expected, (today, row)
+                assert (comment in row[header.index("Kommentar")]) == (today == as_of), (today, row)
+
+
+def test_an_overspent_grant_says_so_in_the_table_and_its_sum(scratch_config, tmp_path):
+    """250 000 kr more charged to the skjønnsmidler in 2015: the usage report printed Tildelt
+    400 000, Brukt 442 261, Ubrukt 0 and "–" in the row and the Sum, a table whose granted − used
+    is not its unused, with the overspending only in a note below; the final report's Sum row said
+    neither what is to be repaid nor what was overspent."""
+    import csv
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write("31.12.2015;2015;Prosjektkostnader;Ekstra konsulentbistand;250 000,00;fm-rogaland;\n")
+    with open(ledger, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    plan = raw_project(HAUG)
+    grants = {f["id"]: f["grants"] for f in plan["funders"]}
+
+    def used(funder, year=None):
+        return whole(sum((kroner(r["Beløp"]) for r in rows if r["Finansieringskilde"] == funder
+                          and (year is None or int(r["År"]) <= year)), Decimal(0)))
+
+    granted_2015 = sum(g["amount"] for g in grants["fm-rogaland"] if g["year"] <= 2015)
+    over = used("fm-rogaland", 2015) - granted_2015
+    assert over == 42_261
+    register = open_register(scratch_config)
+    path = produce(register, "usage", council_id="haugaland-vekst", period="2015", out=tmp_path, today=TODAY).docx
+    table = find_table(path, "Prosjekt", contains="Saksnr.")
+    row = next(r for r in table if r[0] == plan["name"])
+    assert row[2:6] == [num(granted_2015), num(used("fm-rogaland", 2015)), "0", f"Merforbruk {money(over)}"], row
+    assert table[-1][2:6] == [num(granted_2015), num(used("fm-rogaland", 2015)), "0", f"Merforbruk {money(over)}"]
+
+    path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
+    table = find_table(path, "Kilde")
+    repay = {f: sum(g["amount"] for g in grants[f]) - used(f) for f in grants}
+    assert repay == {"hv-fond": 265_000, "fm-rogaland": -170_261}
+    assert table[-1][6] == f"Tilbakebetales {money(265_000)}; merforbruk {money(170_261)}", table[-1]
+
+
+def test_amounts_without_vat_say_so_where_they_are_shown(register, tmp_path):
+    """Seed 003 (Kongsbergregionen): "Alle kommunens kostnader er her uten mva." The cost split,
+    the basis for invoicing the municipalities, and the application printed the amounts without
+    saying so, so a finance officer could not tell whether VAT was still to be added."""
+    assert raw_project(ERP)["budget"]["vat"] == "uten mva"
+    split = produce(register, "costsplit", ERP, out=tmp_path, today=TODAY).docx
+    basis = [p for p in paragraphs(split) if p.startswith("Fordeling:") or "Lik andel totalt" in p]
+    assert basis and all(p.endswith("Beløpene er uten mva.") for p in basis), basis
+    application = produce(register, "application", ERP, period="2014", out=tmp_path, today=TODAY).docx
+    text = paragraphs(application)
+    assert "8. Kostnadsbudsjett (i kr, uten mva)" in text and "9. Finansieringsplan (i kr, uten mva)" in text
+    # A budget that does not say is printed as before.
+    other = produce(register, "costsplit", HAUG, out=tmp_path, today=TODAY).docx
+    assert not any("mva" in p for p in paragraphs(other))

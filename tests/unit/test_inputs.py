@@ -187,7 +187,7 @@ def test_impossible_dates_in_yaml(scratch_config, written, says):
         return
     (finding,) = found
     assert finding.severity == "error" and says in finding.message
-    assert finding.line == 67
+    assert finding.line == 68
 
 
 # --- tables --------------------------------------------------------------------------------
@@ -356,7 +356,7 @@ def test_yaml_amounts_follow_the_number_rules(scratch_config, capsys):
         (scratch_config / ERP).write_text(text, encoding="utf-8")
         _, findings = validate(scratch_config)
         (bad,) = [f for f in findings if f.file.endswith(ERP) and f.severity == "error"]
-        assert says in bad.message and bad.line == 62 and bad.field == "budget.costs[3].amounts[2014]", written
+        assert says in bad.message and bad.line == 63 and bad.field == "budget.costs[3].amounts[2014]", written
 
 
 @pytest.mark.parametrize("weight, says", [(".nan", "not a finite"), ("-3", "negative weight"), ("1e3", "exponent")])
@@ -392,7 +392,7 @@ def test_data_paths_stay_inside_config(scratch_config, path):
     replace_in(scratch_config / ERP, "ledger: data/kongsbergregionen-erp/regnskap.xlsx", f"ledger: '{path}'")
     _, findings = validate(scratch_config)
     (bad,) = [f for f in findings if f.file.endswith(ERP) and f.field == "data.ledger"]
-    assert bad.line == 71 and "inside the config folder" in bad.message
+    assert bad.line == 72 and "inside the config folder" in bad.message
 
 
 @pytest.mark.parametrize("name, says", [
@@ -510,7 +510,7 @@ def test_a_data_path_too_long_for_the_file_system(scratch_config):
     replace_in(scratch_config / ERP, "ledger: data/kongsbergregionen-erp/regnskap.xlsx", "ledger: " + "x" * 300)
     _, findings = validate(scratch_config)
     (bad,) = [f for f in findings if f.file.endswith(ERP)]
-    assert bad.field == "data.ledger" and bad.line == 71
+    assert bad.field == "data.ledger" and bad.line == 72
 
 
 def test_a_row_with_more_fields_than_the_header_is_refused_not_shifted(tmp_path):
