@@ -147,13 +147,11 @@ class MilestoneStatus:
 
 
 def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
-                       closing: bool = False, today: date | None = None) -> list[MilestoneStatus]:
+                       closing: bool = False) -> list[MilestoneStatus]:
     """Each milestone's status at ``as_of`` from the progress data (see module rules).
 
     ``closing`` (the final report): a milestone not done by ``as_of`` is *ikke levert*
     (not delivered), never "on track", with its delay counted to ``as_of`` where it was due.
-    ``today``: the day the progress data describes. Its undated part ("pågår", the comment of a
-    milestone not done) is what goes on then, so a report dated before it goes by the plan alone.
     """
     out = []
     progress = _progress_rows(data)
@@ -167,9 +165,6 @@ def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
         if later:
             # Done after the report date: neither that date nor what was written then was known at as_of.
             actual, comment = None, ""
-        elif actual is None and today is not None and as_of < today and not closing:
-            # In progress or commented now: not known to be so at an earlier report date.
-            code, comment = "not_started", ""
         if code == "done" and not later:
             status = "done"
             days = (actual - ms.date).days if actual else 0

@@ -134,7 +134,7 @@ def not_reported(rows: list[dict], statuses) -> list[dict]:
 def build(req: DocumentRequest) -> Context:
     project, council, as_of = req.project, req.council, req.as_of
     unit = project.budget.unit
-    statuses = milestone_statuses(project, req.data, as_of, today=req.today)
+    statuses = milestone_statuses(project, req.data, as_of)
     econ = economy(project, req.data, as_of)
     note = req.data.notes.note_for(as_of) if req.data is not None else None
     findings = []

@@ -3,7 +3,7 @@ Python (csv, Decimal, the YAML as written) and read back from the rendered .docx
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -353,35 +353,6 @@ def test_final_report_funders_add_up_to_the_accounts(scratch_config, tmp_path):
     for r in table[1:-1]:
         used = sum((v for k, v in exact.items() if k in names[r[0]]), Decimal(0))
         assert abs(int(r[4].replace(NB, "")) - used) < 1, (r, used)
-
-
-@pytest.mark.parametrize("pid, as_of", [(HAUG, date(2015, 12, 31)), (NG, date(2019, 11, 20))])
-def test_a_report_dated_before_today_does_not_show_todays_progress(register, tmp_path, pid, as_of):
-    """The progress file says what is going on now ("pågår" and a comment, no date). A status
-    report per 31.12.2015 showed milestone 05 (planned October 2016) "I rute" beside "Evaluering
-    av responssenter pågår", and one per 20.11.2019 milestone 03 "I rute" beside "Første kurs
-    utsatt på grunn av smittevern": neither was true, nor known, on the report's date. Made on
-    the report's own date, the report shows them."""
-    progress = milestone_rows(pid)
-    running = {n: r for n, r in progress.items() if r["Status"] == "pågår" and not r["Faktisk dato"]}
-    planned = {m["number"]: m["date"] for m in raw_project(pid)["milestones"]}
-
-    def due(value) -> date:
-        if isinstance(value, date):
-            return value
-        year, month = map(int, value.split("-"))
-        return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-
-    assert running and all((due(planned[n]) - as_of).days > 30 for n in running)
-    for today, expected in ((TODAY, "Ikke startet"), (as_of, "I rute")):
-        path = produce(register, "status", pid, as_of=as_of, out=tmp_path / str(today), today=today).docx
-        table = find_table(path, "Nr", contains="Planlagt")
-        header = table[0]
-        for row in table[1:]:
-            if int(row[0]) in running:
-                comment = running[int(row[0])]["Kommentar"]
-                assert row[header.index("Status")] == expected, (today, row)
-                assert (comment in row[header.index("Kommentar")]) == (today == as_of), (today, row)
 
 
 def test_an_overspent_grant_says_so_in_the_table_and_its_sum(scratch_config, tmp_path):
