@@ -44,6 +44,7 @@ from grantflow.settings import load_settings
 from flows.approval import remind_pending
 from flows.documents import (DeliveryOptions, application, cost_split, final_report, grant_usage_report,
                              status_report, take_returned_workbooks)
+from flows.remote import user_mistake
 from flows.runtime import smtp_password
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -216,9 +217,7 @@ def data_problem(run_id: str) -> str | None:
     """The user mistake (the flow's one-line UserError) a failed run stopped on, or None (a bug,
     a crash, another sender's content: not the project leader's to fix)."""
     run = _read_run(run_id)
-    message = (run.state.message or "") if run and run.state else ""
-    prefix = "Flow run encountered an exception: UserError: "
-    return message.removeprefix(prefix) if message.startswith(prefix) else None
+    return user_mistake(run.state.message or "") if run and run.state else None
 
 
 def _read_run(run_id: str):

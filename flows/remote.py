@@ -27,6 +27,17 @@ FINAL = ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
 RETRY_STATUS = (429, 502, 503)
 
 
+_FAILED = "Flow run encountered an exception: "
+
+
+def user_mistake(message: str) -> str | None:
+    """The flow's one-line ``UserError`` in a failed run's state message (Prefect writes
+    'Flow run encountered an exception: UserError: --period: ...'), or None for anything else
+    (a bug, a crash)."""
+    text = " ".join(message.split()).removeprefix(_FAILED)
+    return text.removeprefix("UserError: ") if text.startswith("UserError: ") else None
+
+
 @dataclass(frozen=True)
 class RunState:
     id: str
@@ -46,10 +57,9 @@ class RunState:
     @property
     def reason(self) -> str:
         """Why the run did not complete, as one line: the user mistake the flow refused
-        (``UserError: --period: ...`` without Prefect's preamble), or the state's message."""
-        text = " ".join(self.message.split())
-        text = text.removeprefix("Flow run encountered an exception: ")
-        return text.removeprefix("UserError: ") or f"the run ended {self.state_name or self.state_type}"
+        (``user_mistake``), or the state's message."""
+        text = " ".join(self.message.split()).removeprefix(_FAILED)
+        return user_mistake(self.message) or text or f"the run ended {self.state_name or self.state_type}"
 
     @property
     def waiting_for_person(self) -> bool:

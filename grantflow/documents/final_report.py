@@ -80,17 +80,16 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     for line in project.budget.financing:
         if line.kind != "egeninnsats":
             groups.setdefault(f"funder:{line.funder}" if line.funder else f"line:{id(line)}", []).append(line)
+    funders = [project.funder(group[0].funder) if group[0].funder else None for group in groups.values()]
     spent = []
-    for group in groups.values():
-        funder = project.funder(group[0].funder) if group[0].funder else None
+    for group, funder in zip(groups.values(), funders):
         names = {l.source.casefold() for l in group} | (
             {funder.id.casefold(), funder.name.casefold()} if funder else set())
         spent.append(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum()
                      if ledger is not None and not ledger.empty else 0)
     # Rounded once, so the funders' "Brukt" adds up to the accounts (each on its own gave a krone more).
-    for group, used in zip(groups.values(), round_once(spent)):
+    for group, funder, used in zip(groups.values(), funders, round_once(spent)):
         line = group[0]
-        funder = project.funder(line.funder) if line.funder else None
         amounts = [a for l in group for a in l.amounts.values()]
         planned = kr(sum(amounts, Decimal(0)) * unit) if amounts else None
         if planned is None and line.kind == "kommunene":
@@ -108,7 +107,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                 f"Ubrukt beløp, {fmt.money(unused)}, "
                 + ("søkes overført til videreføringen." if what == "søkes overført" else "tilbakebetales."))
         elif unused is not None and unused < 0:
-            dispose = f"Merforbruk {fmt.money(-unused)}"
+            dispose = disposition([("Merforbruk", -unused)])
         rows.append({"source": " / ".join(dict.fromkeys(l.source for l in group)), "reference": refs or "–",
                      "planned": fmt.number(planned) if planned is not None else "resten",
                      "granted": fmt.number(granted) if granted is not None else "–",

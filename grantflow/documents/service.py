@@ -67,14 +67,20 @@ def collect_checked(register: Register, project: Project) -> tuple[ProjectData, 
     return data, notes
 
 
+def _read_record(path: Path) -> dict:
+    """A document's .json record; {} when there is none or it cannot be read."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_record(path: Path, record: dict) -> None:
+    atomic_write(path, json.dumps(record, ensure_ascii=False, indent=2, default=str))
+
+
 def _records(folder: Path, kind: str) -> list[dict]:
-    out = []
-    for path in sorted(folder.glob(f"{kind}-*.json")):
-        try:
-            out.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
-    return out
+    return [r for r in map(_read_record, sorted(folder.glob(f"{kind}-*.json"))) if r]
 
 
 def _sort_key(record: dict) -> str:
@@ -95,15 +101,14 @@ def previous_record(folder: Path, kind: str, before: str) -> dict | None:
 def mark_delivered(docx: Path, version: int) -> None:
     """Record in the document's record that ``version`` reached recipients (SMTP, not the outbox)."""
     record_path = Path(docx).with_suffix(".json")
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    record = _read_record(record_path)
+    if not record:
         return                            # not a rendered document (a reminder) or no record
     delivered = record.setdefault("delivered", [])
     if any(d.get("version") == version for d in delivered):
         return
     delivered.append({"version": version, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-    atomic_write(record_path, json.dumps(record, ensure_ascii=False, indent=2, default=str))
+    _write_record(record_path, record)
 
 
 def template_digest(template: Path) -> str:
@@ -197,12 +202,7 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
     target = folder / f"{kind.name}-{request.period.label}.docx"
     record_path = target.with_suffix(".json")
     digest = content_hash(context, template)
-    record = {}
-    if record_path.exists():
-        try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-        except ValueError:
-            record = {}
+    record = _read_record(record_path)
     versions = record.get("versions", [])
     reused = bool(versions) and versions[-1]["content_hash"] == digest and target.exists()
     if reused:
@@ -227,12 +227,9 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
         "key_figures": context.key_figures, "snapshot": context.snapshot,
         "findings": [str(f) for f in produced.findings],
     })
-    try:   # a delivery may have been recorded (mark_delivered) while this one rendered: keep it
-        record["delivered"] = json.loads(record_path.read_text(encoding="utf-8")).get("delivered") or \
-            record.get("delivered", [])
-    except (OSError, ValueError):
-        pass
-    atomic_write(record_path, json.dumps(record, ensure_ascii=False, indent=2, default=str))
+    # a delivery may have been recorded (mark_delivered) while this one rendered: keep it
+    record["delivered"] = _read_record(record_path).get("delivered") or record.get("delivered", [])
+    _write_record(record_path, record)
     if failure is not None:   # the .docx and its record stand; the PDF is what failed
         raise failure
     return produced
@@ -262,10 +259,10 @@ def add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | None
             failures[i] = outcome
             continue
         made[i].pdf = outcome
-        if record and made[i].record.exists():
-            entry = json.loads(made[i].record.read_text(encoding="utf-8"))
+        entry = _read_record(made[i].record) if record else {}
+        if entry:
             entry["pdf"] = outcome.name
-            atomic_write(made[i].record, json.dumps(entry, ensure_ascii=False, indent=2, default=str))
+            _write_record(made[i].record, entry)
     return failures
 
 
