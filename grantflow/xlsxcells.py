@@ -23,13 +23,30 @@ class NoValue(str):
     meets one refuses the cell."""
 
 
+class CellError(str):
+    """A cell showing an Excel error (``#DIV/0!``, ``#REF!``, ``#N/A`` ...): a formula that failed.
+    Never a value to read — not even as text (it would reach a report as '#DIV/0!')."""
+
+
+def unreadable(value) -> str | None:
+    """Why a cell's value cannot be taken as the user's value, or None when it can."""
+    if isinstance(value, NoValue):
+        return f"a formula without a computed value ({value[:60]!r}); type the value itself"
+    if isinstance(value, CellError):
+        return f"the cell shows the Excel error {value[:20]!r} (a formula that failed); fix it or type the value"
+    return None
+
+
 class _Parser(WorkSheetParser):
-    """openpyxl's sheet parser that also keeps formulas without a cached value (``data_only``)."""
+    """openpyxl's sheet parser that also keeps formulas without a cached value (``data_only``)
+    and marks error cells."""
 
     def parse_cell(self, element):
         cell = super().parse_cell(element)
         if cell["value"] is None and element.find(FORMULA_TAG) is not None:
             cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
+        elif cell["data_type"] == "e" and cell["value"] is not None:
+            cell["value"] = CellError(cell["value"])
         return cell
 
 
