@@ -468,7 +468,8 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
         _change(target, _progress_xlsx(clean) if target.suffix.lower() in (".xlsx", ".xlsm") else _progress_csv(clean),
                 changes)
     if note is not None:
-        _note_change(register, merged, note, changes, result)
+        _note_change(register, merged, note, changes, result, base=_base_note(content, note),
+                     made=made, where=content.locate(("note", "summary")))
     if merged != current:
         located = register.source("project", merged.id)
         file = Path(located.file) if located else register.root / "projects" / f"{merged.id}.yaml"
@@ -514,18 +515,50 @@ def _data_after(register, current, merged, progress, note, content, tmp: Path, r
     return data
 
 
+def _base_note(content: WorkbookContent, note: StatusNote) -> StatusNote | None:
+    """The status note the workbook was pre-filled with (None: it does not say, e.g. the form)."""
+    if not isinstance(content.meta.get("note"), dict):
+        return None
+    try:
+        return StatusNote.model_validate({**content.meta["note"], "as_of": note.as_of})
+    except ValidationError:
+        return None
+
+
+def _content_of(n: StatusNote) -> dict:
+    """What a status note says (not who reported it when)."""
+    return n.model_dump(exclude={"as_of", "reported_by", "reported_at", "not_reported", "explanation"})
+
+
 def _note_change(register: Register, project: Project, note: StatusNote, changes: list[FileChange],
-                 result: ImportResult, *, always: bool = False) -> None:
+                 result: ImportResult, *, always: bool = False, base: StatusNote | None = None,
+                 made: str = "?", where: tuple = (None, None, "")) -> None:
     path = register.data_path(project.data.notes)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     notes, _ = read_notes(path) if path.exists() else (ProjectNotes(), [])
-    def content_of(n: StatusNote) -> dict:
-        return n.model_dump(exclude={"as_of", "reported_by", "reported_at"})
+    content_of = _content_of
     previous = notes.note_for(note.as_of) or (notes.status[-1] if notes.status else None)
     if not always and previous is not None and content_of(previous) == content_of(note):
         result.findings.append(Finding("warning", f"{result.file}:Statusnotat", None, "",
                                        f"the status note is unchanged since {previous.as_of:%d.%m.%Y}; not written"))
         return
+    same_day = next((n for n in notes.status if n.as_of == note.as_of), None)
+    if base is not None and content_of(base) == content_of(note):
+        # Nothing reported in the workbook's note: a note written meanwhile (another workbook, the
+        # form) for this date is kept, not replaced by what this workbook was pre-filled with.
+        result.findings.append(Finding("warning", f"{result.file}:Statusnotat", None, "",
+                                       "the status note is as the workbook was pre-filled; not written"))
+        return
+    if base is not None and same_day is not None and content_of(same_day) != content_of(base):
+        who = f" by {same_day.reported_by}" if same_day.reported_by else ""
+        when = f" at {same_day.reported_at:%d.%m.%Y %H:%M}" if same_day.reported_at else ""
+        result.findings.append(Finding(
+            "error", where[0] or f"{result.file}:Statusnotat", where[1], where[2] or "",
+            f"the status note for {note.as_of:%d.%m.%Y} was changed both here and in the notes file since the "
+            f"workbook was made ({made}; reported there{who}{when}); make a new workbook"))
+        return
+    if same_day is not None and not note.explanation and same_day.explanation:
+        note = note.model_copy(update={"explanation": same_day.explanation})   # not in the workbook: kept
     status = [n for n in notes.status if n.as_of != note.as_of] + [note]
     status.sort(key=lambda n: n.as_of)
     new_notes = notes.model_copy(update={"status": status})

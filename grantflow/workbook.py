@@ -725,6 +725,8 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
     if not blank:
         meta["snapshot"] = _jsonable(project)
         meta["progress"] = _jsonable(progress or [])
+        meta["note"] = _jsonable({k: v for k, v in (note or {}).items()
+                                  if k not in ("as_of", "reported_by", "reported_at", "not_reported")})
     _write_meta(w, meta)
     w.wb.active = 0
     buffer = io.BytesIO()
