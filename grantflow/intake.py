@@ -436,6 +436,17 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
             note = StatusNote.model_validate({**note_data, "reported_at": now})
         except ValidationError as exc:
             result.findings += _validation(exc, content, ("note",))
+        made_for = content.meta.get("as_of") if content.meta.get("kind") == "project" else None
+        if note is not None and made_for and note.as_of.isoformat() != made_for:
+            # The (locked) status date changed: the answer would belong to another report than
+            # the one it was asked for, and a far date would hide it from every report before it.
+            file, row, header = content.locate(("note", "as_of"))
+            result.findings.append(Finding(
+                "error", file, row, header,
+                f"the status date was changed from {date.fromisoformat(made_for):%d.%m.%Y} to {note.as_of:%d.%m.%Y}; "
+                f"the workbook reports for the date it was made for: put it back, or make a new workbook with "
+                f"'grantflow workbook {result.project} --as-of {note.as_of.isoformat()}'"))
+            note = None
 
     # New data file paths where the project has none yet.
     data_paths = {}

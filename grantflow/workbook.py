@@ -976,7 +976,16 @@ def _header_map(ws, spec_cols, content: WorkbookContent, sheet: str, skip: set =
             continue
         col = by_header.get(header.casefold())
         if col is None:
-            if not header.endswith("(beregnes)"):
+            if header.endswith("(beregnes)"):
+                continue
+            filled = [r for r, row in _table_rows(ws) if c <= len(row) and not _blank(row[c - 1])]
+            if filled:
+                # Its values would be lost without a word (a year typed 'År 2016' drops that year's budget).
+                hint = " (a year column's header is the year alone, e.g. 2016)" if any(
+                    ch.isdigit() for ch in header) else ""
+                content.error(sheet, 1, header, f"unknown column with values (rows {filled[0]}–{filled[-1]}); they "
+                                                f"would be lost: give it a known header{hint} or delete the column")
+            else:
                 content.error(sheet, 1, header, "unknown column, ignored", "warning")
             continue
         out[c] = col

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from grantflow.cli import main
 from grantflow.data import read_milestones, read_notes
@@ -191,3 +192,28 @@ def test_a_stale_workbook_does_not_overwrite_a_newer_status_note(scratch_config,
     errors = [line for line in out.splitlines() if line.startswith("ERROR")]
     assert len(errors) == 1 and "annen.xlsx:Statusnotat" in errors[0] and "changed both" in errors[0], out
     assert _summary(scratch_config) == "Første svar"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.binary(min_size=1, max_size=250).filter(
+    lambda b: b"/" not in b and b"\x00" not in b and not b.startswith((b".", b"~$"))), min_size=1, max_size=4,
+    unique_by=lambda b: b))
+def test_any_file_name_is_taken_care_of_in_one_line(tmp_path_factory, names):
+    """Whatever bytes a saved attachment's name holds: no crash, one printable line per file, the
+    file moved out of the inbox with its findings beside it."""
+    root = tmp_path_factory.mktemp("inbox")
+    config = root / "config"
+    (config / "inbox").mkdir(parents=True)
+    for name in names:
+        with open(os.fsencode(config / "inbox") + b"/" + name, "wb") as handle:
+            handle.write(b"not a workbook")
+    items = process_inbox(config, now=NOW)
+    assert len(items) == len(names)
+    for item in items:
+        assert item.outcome == "rejected"
+        line = f"{item.outcome:9} {item.file} → {item.moved_to}"
+        assert len(line.splitlines()) == 1 and line.encode("utf-8")              # one line, printable
+        assert len(item.findings) == 1 and len(str(item.findings[0]).splitlines()) == 1
+    assert [p for p in (config / "inbox").iterdir() if p.is_file()] == []
+    moved = list((config / "inbox" / "avvist").iterdir())
+    assert len(moved) == 2 * len(names)

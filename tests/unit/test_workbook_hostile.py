@@ -275,3 +275,66 @@ def test_the_import_log_keeps_a_reporter_named_like_a_formula_as_text(scratch_co
 
     notes, _ = read_notes(scratch_config / f"data/{NG}/notater.yaml")
     assert notes.note_for(date(2020, 6, 1)).reported_by == name
+
+
+def test_a_changed_status_date_is_one_error(scratch_config, tmp_path, capsys):
+    """The locked Statusdato (the sheet has no password) set to 01.01.2099: the answer was written
+    as a note for 2099, hidden from every report before it, with exit 0."""
+    def edit(wb):
+        note = wb["Statusnotat"]
+        note.cell(_rows(note)["as_of"], 3).value = date(2099, 1, 1)
+        note.cell(_rows(note)["summary"], 3).value = "Ny oppsummering"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Statusnotat:2 Statusdato" in errors[0] and "01.06.2020 to 01.01.2099" in errors[0]
+    assert _files(scratch_config) == before
+
+
+@pytest.mark.parametrize("sheet,header", [("Budsjett", "Merknad"), ("Risiko", "Ansvarlig")])
+def test_values_under_an_unknown_header_are_an_error_not_dropped(scratch_config, tmp_path, capsys, sheet, header):
+    """A column the leader added (or a year typed 'År 2016') was ignored with a warning and exit 0:
+    its values were gone."""
+    def edit(wb):
+        ws = wb[sheet]
+        col = ws.max_column + 3
+        ws.cell(1, col).value, ws.cell(3, col).value = header, "viktig opplysning"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert f"svar.xlsx:{sheet}:1 {header}: unknown column with values (rows 3–3)" in errors[0]
+    assert _files(scratch_config) == before
+    # An unknown column left empty is only a warning.
+    def empty(wb):
+        ws = wb[sheet]
+        ws.cell(1, ws.max_column + 3).value = header
+    code, errors, text = _import(scratch_config, _workbook(scratch_config, tmp_path / "tom.xlsx", empty), capsys)
+    assert code == 0 and f"{header}: unknown column, ignored" in text, text
+
+
+def test_a_date_cell_holding_no_date_is_one_line(scratch_config, tmp_path):
+    """A date cell saved with the serial -131784998: openpyxl's warning (two lines naming its own
+    source file) and then an error calling it 'a formula that failed'."""
+    import subprocess
+    import sys
+
+    def edit(wb):
+        _mark_milestone_3_done(wb)
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit)
+    row = _rows(openpyxl.load_workbook(path)["Milepælstatus"])[3]
+    member = _member(path, "Milepælstatus")
+    with zipfile.ZipFile(path) as z:
+        style = re.search(rf'<c r="E{row}" s="(\d+)"', z.read(member).decode()).group(1)
+    _patch_cell(path, "Milepælstatus", f"E{row}", f'<c r="E{row}" s="{style}"><v>-131784998</v></c>')
+    before = _files(scratch_config)
+    proc = subprocess.run([sys.executable, "-m", "grantflow.cli", "--config", str(scratch_config), "import",
+                           str(path)], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2],
+                          timeout=300)
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if not line.startswith("WARNING")]
+    assert proc.returncode == 1
+    assert lines[0].startswith(f"ERROR   ") and f"svar.xlsx:Milepælstatus:{row} Faktisk dato" in lines[0]
+    assert "-131784998, which is no date" in lines[0]
+    assert not [line for line in lines if "Warning" in line or "warn(" in line], lines
+    assert _files(scratch_config) == before
