@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+# openpyxl is imported where a worksheet is read: rendering a document from CSV files (the usual
+# case) does not pay its ~0.1 s import.
 
 
 class NoValue(str):
@@ -23,14 +24,20 @@ class NoValue(str):
     meets one refuses the cell."""
 
 
-class _Parser(WorkSheetParser):
-    """openpyxl's sheet parser that also keeps formulas without a cached value (``data_only``)."""
+@cache
+def _parser_class():
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
-    def parse_cell(self, element):
-        cell = super().parse_cell(element)
-        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-            cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
-        return cell
+    class _Parser(WorkSheetParser):
+        """openpyxl's sheet parser that also keeps formulas without a cached value (``data_only``)."""
+
+        def parse_cell(self, element):
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
+            return cell
+
+    return _Parser
 
 
 @dataclass
@@ -46,7 +53,7 @@ def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[in
     ``ws`` is a worksheet of a ``read_only=True`` workbook."""
     book = ws.parent
     with ws._get_source() as src:
-        parser = _Parser(src, ws._shared_strings, data_only=book.data_only, epoch=book.epoch,
+        parser = _parser_class()(src, ws._shared_strings, data_only=book.data_only, epoch=book.epoch,
                          date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
         for r, cells in parser.parse():
             yield r, {cell["column"]: cell["value"] for cell in cells if cell["value"] is not None}
@@ -66,6 +73,8 @@ def padded(cells: dict[int, object], width: int | None = None) -> tuple:
 
 
 def cell_name(row: int, column: int) -> str:
+    from openpyxl.utils import get_column_letter
+
     return f"{get_column_letter(column)}{row}"
 
 
