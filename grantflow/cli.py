@@ -277,6 +277,8 @@ def _cmd_send(args) -> int:
         print(f"  not delivered to {email}: {reason}", file=sys.stderr)
     for email, reason in report.pending:
         print(f"  pending for {email}: {reason}", file=sys.stderr)
+    for email, reason in report.doubtful:
+        print(f"  possibly twice to {email}: {reason}", file=sys.stderr)
     return 1 if report.failed or report.pending else 0
 
 
@@ -300,7 +302,7 @@ def _cmd_sent(args) -> int:
     for row in rows:
         table.add_row(row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", row.document,
                       str(row.version), row.recipient, row.role, row.transport, row.status, str(row.attempts),
-                      (row.detail or "")[:60])
+                      (row.detail or "")[:240])
     console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(table)
     if decisions:

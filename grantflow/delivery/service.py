@@ -66,6 +66,8 @@ class DeliveryReport:
     # claimed by another sender that has not finished (interrupted, or still sending): not done
     pending: list[tuple[str, str]] = field(default_factory=list)
     held: str = ""    # not sent: waiting for a person (see ``Clearance``)
+    # sent, after an attempt whose whole message got no reply (it may have arrived): maybe twice
+    doubtful: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         if self.held:
@@ -77,6 +79,8 @@ class DeliveryReport:
             parts.append(f"{len(self.failed)} failed")
         if self.pending:
             parts.append(f"{len(self.pending)} pending")
+        if self.doubtful:
+            parts.append(f"{len(self.doubtful)} of them possibly twice")
         return f"{self.document} v{self.version} via {self.transport}: " + ", ".join(parts)
 
 
@@ -197,11 +201,13 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                             recipient=item.recipient.email, role=item.recipient.role,
                             message_id=item.message["Message-ID"], transport=transport.name, resend=resend)
 
+    silent: list[str] = []    # a recipient for whom the server gave no answer through every retry
+
     def send(item: PlannedMessage, token: str) -> None:
         email = item.recipient.email
-        attempts, detail, status = 0, None, "failed"
+        attempts, detail, status, maybe = 0, None, "failed", False
         try:
-            while True:
+            while not silent:
                 attempts += 1
                 try:
                     detail = transport.send(item.message)
@@ -212,16 +218,28 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                     break
                 except TransientError as exc:
                     detail = f"temporary failure: {exc}"
+                    maybe = maybe or exc.maybe_delivered
                     if attempts >= retry.attempts:
+                        if exc.unreachable:
+                            silent.append(email)
                         break
                     backoff = retry.backoff_seconds or [1]
                     sleep(max(0.0, backoff[min(attempts - 1, len(backoff) - 1)]))
+            else:
+                # the rest would each wait through the same retries for the same silence
+                detail = (f"not tried: the server gave no answer when sending to {silent[0]}; "
+                          "a new send reaches this recipient")
+            if maybe and status == "sent":
+                detail += ("; an earlier attempt got no reply after the whole message was sent, so the recipient "
+                           "may have it twice (same Message-ID: most mail programs show one)")
         except BaseException as exc:
             # a user error (bad config), a defect or an interrupt: the claim is released as failed
             status, detail = "failed", f"interrupted: {str(exc) or type(exc).__name__}"
             raise
         finally:
             ledger.finish(doc.key, doc.version, email, status, attempts, detail, token)
+        if maybe and status == "sent":
+            report.doubtful.append((email, detail))
         if status == "sent":
             report.sent.append(email)
         else:
