@@ -5,7 +5,12 @@ mails as the server received them and the ledger's rows."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import threading
+from collections import Counter
 
 import pytest
 
@@ -14,7 +19,7 @@ from grantflow.delivery.ledger import SentLedger
 from grantflow.models import RecipientRule
 from grantflow.settings import RetrySettings
 
-from ..conftest import replace_in
+from ..conftest import ROOT, replace_in
 from ..smtp_server import Recorder, SmtpServer, free_port, self_signed
 from .test_delivery import register, send, smtp_settings, status_doc  # noqa: F401 - fixtures
 from .test_ledger_integrity import env, ledger_rows, outbox, send_args  # noqa: F401 - fixture
@@ -176,3 +181,50 @@ def test_a_hung_server_costs_one_recipients_retries_not_everyones(scratch_config
     assert "7 sent" in capsys.readouterr().out
     assert sorted(server.recorder.recipients()) == sorted(r.recipient for r in rows)
     assert {r.status for r in ledger_rows(env)} == {"sent"}
+
+
+class BlocksOnThirdRecipient(Recorder):
+    """Holds the 3rd RCPT of the run until released (the sender is killed meanwhile)."""
+
+    def __init__(self):
+        super().__init__()
+        self.count, self.third, self.release = 0, threading.Event(), threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.count += 1
+        if self.count == 3:
+            self.third.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 sender went away"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_kill_9_in_the_middle_of_a_send_then_send_again_reaches_everyone_once(scratch_config, env, capsys):
+    from .test_concurrent_send import smtp_config
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "test")
+    handler = BlocksOnThirdRecipient()
+    with serve(handler, port):
+        sender = subprocess.Popen([sys.executable, "-m", "grantflow.cli", *args], cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert handler.third.wait(120), "the sender never reached the 3rd recipient"
+        finally:
+            os.kill(sender.pid, signal.SIGKILL)
+            sender.wait()
+            handler.release.set()
+        first = handler.recipients()
+        assert len(first) == 2
+        (stuck,) = [r.recipient for r in ledger_rows(env) if r.status == "sending"]
+
+        assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "5 sent, 2 already had version 1" in captured.out and "Traceback" not in captured.err
+    arrived = Counter(r.casefold() for r in handler.recipients())
+    rows = {r.recipient: r for r in ledger_rows(env)}
+    assert len(rows) == 7 and set(arrived) == {r.casefold() for r in rows} and set(arrived.values()) == {1}
+    assert {r.status for r in rows.values()} == {"sent"}
+    assert "taken over from process" in rows[stuck].detail and str(sender.pid) in rows[stuck].detail
