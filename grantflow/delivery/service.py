@@ -211,6 +211,11 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                     break
                 except TransientError as exc:
                     detail = f"temporary failure: {exc}"
+                    if exc.maybe_delivered and maybe:
+                        # two whole copies without a reply: a third try could make a third copy
+                        detail += "; sent twice without a reply, not tried again: ask the recipient"
+                        silent.append(email)
+                        break
                     maybe = maybe or exc.maybe_delivered
                     if attempts >= retry.attempts:
                         if exc.unreachable:

@@ -139,9 +139,15 @@ class SmtpTransport:
         transmitted = []
 
         def send_bytes(data, _send=type(smtp).send.__get__(smtp)):
-            # smtplib's DATA ends the message with CRLF.CRLF in one send(), then waits for the reply
+            # smtplib's DATA ends the message with CRLF.CRLF in one send(), then waits for the reply:
+            # that reply may take minutes (the server scans the message); giving up early makes a
+            # "maybe delivered" message that a retry could make a second copy of
             if isinstance(data, bytes) and data.endswith(b"\r\n.\r\n"):
                 transmitted.append(True)
+                result = _send(data)
+                if smtp.sock is not None:
+                    smtp.sock.settimeout(max(self.settings.timeout, self.settings.data_timeout))
+                return result
             return _send(data)
 
         smtp.send = send_bytes
@@ -163,6 +169,8 @@ class SmtpTransport:
             raise _unreachable(f"connection lost: {exc}") from None
         finally:
             smtp.__dict__.pop("send", None)
+            if smtp.sock is not None:
+                smtp.sock.settimeout(self.settings.timeout)
         if refused:
             code, text = next(iter(refused.values()))
             self._raise(code, text)

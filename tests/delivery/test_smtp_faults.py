@@ -228,3 +228,46 @@ def test_kill_9_in_the_middle_of_a_send_then_send_again_reaches_everyone_once(sc
     assert len(rows) == 7 and set(arrived) == {r.casefold() for r in rows} and set(arrived.values()) == {1}
     assert {r.status for r in rows.values()} == {"sent"}
     assert "taken over from process" in rows[stuck].detail and str(sender.pid) in rows[stuck].detail
+
+
+class ScansBeforeReplying(Recorder):
+    """Keeps the whole message a while before its 250 (a virus/spam scan), longer than the
+    per-command timeout: RFC 5321 gives the reply to the final dot 10 minutes."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(1.0)
+        return await super().handle_DATA(server, session, envelope)
+
+
+class NeverRepliesToTheMessage(Recorder):
+    """Takes every whole message and closes without a reply."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await super().handle_DATA(server, session, envelope)
+        server.transport.close()
+        return "250 OK"
+
+
+def test_a_server_that_scans_before_replying_gets_the_message_once(register, status_doc, tmp_path):
+    settings = smtp_settings(tmp_path, free_port(), timeout=0.3)       # data_timeout: its default
+    settings.delivery.recipients["status"] = RecipientRule(to=["a@kommune.example.no"])
+    with serve(ScansBeforeReplying(), settings.delivery.smtp.port) as server:
+        _, report = send(register, status_doc, settings, retry=QUICK)
+    assert server.recorder.recipients() == ["a@kommune.example.no"]            # once, not once per timeout
+    assert report.sent == ["a@kommune.example.no"] and not report.doubtful
+    (row,) = SentLedger(settings.ledger_url()).rows()
+    assert row.status == "sent" and row.attempts == 1
+
+
+def test_a_server_that_never_replies_to_a_whole_message_gets_at_most_two_copies(register, status_doc, tmp_path):
+    settings = smtp_settings(tmp_path, free_port())
+    settings.delivery.recipients["status"] = RecipientRule(to=["a@kommune.example.no", "b@kommune.example.no"])
+    with serve(NeverRepliesToTheMessage(), settings.delivery.smtp.port) as server:
+        _, report = send(register, status_doc, settings, retry=RetrySettings(attempts=6, backoff_seconds=[0.05]))
+    assert server.recorder.recipients() == ["a@kommune.example.no"] * 2          # b@ is not sprayed too
+    failed = dict(report.failed)
+    assert "it may have arrived" in failed["a@kommune.example.no"]
+    assert "ask the recipient" in failed["a@kommune.example.no"]
+    assert failed["b@kommune.example.no"].startswith("not tried")
+    rows = {r.recipient: r for r in SentLedger(settings.ledger_url()).rows()}
+    assert rows["a@kommune.example.no"].attempts == 2 and rows["b@kommune.example.no"].attempts == 0
