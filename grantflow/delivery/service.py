@@ -195,12 +195,13 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                             abandoned=abandoned)
 
     silent: list[str] = []    # a recipient for whom the server gave no answer through every retry
+    too_large: list[str] = []  # the server refused the message for its size: every copy has that size
 
     def send(item: PlannedMessage, token: str, note: str = "") -> None:
         email = item.recipient.email
         attempts, detail, status, maybe = 0, None, "failed", False
         try:
-            while not silent:
+            while not silent and not too_large:
                 attempts += 1
                 try:
                     detail = transport.send(item.message)
@@ -208,6 +209,8 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                     break
                 except PermanentError as exc:
                     detail = f"refused: {exc}"
+                    if exc.too_large:
+                        too_large.append(f"{email}: {exc}")
                     break
                 except TransientError as exc:
                     detail = f"temporary failure: {exc}"
@@ -224,9 +227,11 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                     backoff = retry.backoff_seconds or [1]
                     sleep(max(0.0, backoff[min(attempts - 1, len(backoff) - 1)]))
             else:
-                # the rest would each wait through the same retries for the same silence
+                # the rest would each wait through the same retries for the same silence, or be
+                # refused for the same size
                 detail = (f"not tried: the server gave no answer when sending to {silent[0]}; "
-                          "a new send reaches this recipient")
+                          "a new send reaches this recipient") if silent else \
+                    f"not tried: the server refused the same message as too large for {too_large[0]}"
             detail = f"{detail}{note}"
             if maybe and status == "sent":
                 detail += ("; an earlier attempt got no reply after the whole message was sent, so the recipient "

@@ -271,3 +271,31 @@ def test_a_server_that_never_replies_to_a_whole_message_gets_at_most_two_copies(
     assert failed["b@kommune.example.no"].startswith("not tried")
     rows = {r.recipient: r for r in SentLedger(settings.ledger_url()).rows()}
     assert rows["a@kommune.example.no"].attempts == 2 and rows["b@kommune.example.no"].attempts == 0
+
+
+def test_a_message_too_large_for_the_server_is_refused_once_and_said_in_two_lines(scratch_config, env, capsys):
+    """The server takes at most 20 kB (it says SIZE 20000, and 552 to MAIL FROM with SIZE=...):
+    every copy of the document has that size, so one refusal stands for all seven; the
+    secretariat reads the size and the limit, not seven times the same 552."""
+    from aiosmtpd.controller import Controller
+
+    from .test_concurrent_send import smtp_config
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "test")
+    server = SmtpServer(port=port)
+    server.controller = Controller(server.recorder, hostname="127.0.0.1", port=port, data_size_limit=20_000)
+    with server:
+        assert main(args) == 1
+    captured = capsys.readouterr()
+    assert server.recorder.arrived == []
+    assert "0 sent, 7 failed" in captured.out
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert "refused: 552" in lines[0] and "the server takes at most 20 kB)" in lines[0]
+    size = int(lines[0].split("attachments is ")[1].split(" kB")[0])
+    assert size > 20
+    assert "and 3 more: not tried: the server refused the same message as too large" in lines[1]
+    rows = ledger_rows(env)
+    assert {r.status for r in rows} == {"failed"} and sorted(r.attempts for r in rows) == [0] * 6 + [1]
