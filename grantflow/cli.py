@@ -273,12 +273,14 @@ def _cmd_send(args) -> int:
     finally:
         ledger.close()
     print(report.summary())
-    for email, reason in report.failed:
-        print(f"  not delivered to {email}: {reason}", file=sys.stderr)
-    for email, reason in report.pending:
-        print(f"  pending for {email}: {reason}", file=sys.stderr)
-    for email, reason in report.doubtful:
-        print(f"  possibly twice to {email}: {reason}", file=sys.stderr)
+    for label, pairs in (("not delivered to", report.failed), ("pending for", report.pending),
+                         ("possibly twice to", report.doubtful)):
+        by_reason: dict[str, list[str]] = {}
+        for email, reason in pairs:
+            by_reason.setdefault(reason, []).append(email)
+        for reason, emails in by_reason.items():     # 500 recipients refused alike: one line, not 500
+            who = ", ".join(emails[:3]) + (f" and {len(emails) - 3} more" if len(emails) > 3 else "")
+            print(f"  {label} {who}: {reason}", file=sys.stderr)
     return 1 if report.failed or report.pending else 0
 
 

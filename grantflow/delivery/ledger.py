@@ -6,12 +6,14 @@ sender *claims* the row: it inserts it in state ``sending`` (or turns a ``failed
 gets each recipient; the other skips that recipient. Works the same on SQLite and PostgreSQL: the
 unique constraint decides between two inserts, a conditional UPDATE between two takeovers.
 
-A claim left ``sending`` by a crashed process is stale after ``STALE_CLAIM`` (30 minutes; a send
-with all retries takes a few minutes at most). The next run takes it over and sends again with the
-same Message-ID, so at worst a recipient gets one duplicate that mail clients show as one message;
-a document is never lost. ``grantflow sent`` shows rows still ``sending``. Until then a sender that
-meets such a claim reports the recipient as pending (``service.deliver``), not as done; whether the
-holder still runs can be told only on its own host (``claim_alive``).
+A claim left ``sending`` by a crashed process is taken over by the next run: at once when that
+process ran on this host and is gone (``claim_alive``), else once it is stale after ``STALE_CLAIM``
+(30 minutes; a send with all retries takes a few minutes at most), since whether the holder still
+runs can be told only on its own host. The taker sends again with the same Message-ID, so at worst
+a recipient gets one duplicate that mail clients show as one message (the crash may have come after
+the server had the message); a document is never lost. ``grantflow sent`` shows rows still
+``sending``; until a run takes one over, a sender that meets it reports the recipient as pending
+(``service.deliver``), not as done.
 
 A send to the local outbox (``LOCAL``) is recorded like any other, but it is a copy on
 this machine, not a delivery: for a transport that delivers (SMTP) such a row is neither "already
@@ -191,10 +193,12 @@ class SentLedger:
 
     def claim(self, *, document: str, kind: str, project: str | None, council: str, version: int,
               document_hash: str, recipient: str, role: str, message_id: str, transport: str,
-              resend: bool = False, stale_after: timedelta = STALE_CLAIM) -> str | None:
+              resend: bool = False, stale_after: timedelta = STALE_CLAIM,
+              abandoned: str | None = None) -> str | None:
         """Take (document, version, recipient) for sending; the claim token, or None if another
         sender has it (``sending`` and not stale) or it was sent already (unless ``resend``; a
-        copy in the local outbox is not "sent" for a transport that delivers)."""
+        copy in the local outbox is not "sent" for a transport that delivers). ``abandoned``: the
+        claim of a sender known to be gone (``claim_alive`` False), taken over at once."""
         now = _now()
         token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         values = dict(kind=kind, project=project, council=council, document_hash=document_hash, role=role,
@@ -208,6 +212,8 @@ class SentLedger:
             pass                          # the row exists: take it over only if nobody holds it
         free = [deliveries.c.status.in_(["failed", "pending"]),
                 (deliveries.c.status == "sending") & (deliveries.c.updated_at < now - stale_after)]
+        if abandoned:
+            free.append((deliveries.c.status == "sending") & (deliveries.c.claim == abandoned))
         if resend:
             free.append(deliveries.c.status == "sent")
         elif delivers(transport):

@@ -114,7 +114,10 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_interrupted_send_is_reported_pending_not_done(scratch_config, env, capsys):
+def test_an_interrupted_send_is_not_taken_as_done_and_the_next_send_finishes_it(scratch_config, env, capsys):
+    """Killed while writing the 3rd copy: that recipient is not "already had" — the next send,
+    on this machine where the killed process is known to be gone, takes it over at once and
+    says so in the ledger."""
     args = send_args(scratch_config, env / "o1")
     killed = subprocess.run([sys.executable, "-c", KILL_ON_THIRD, *args], capture_output=True, text=True,
                             timeout=180)
@@ -123,13 +126,14 @@ def test_interrupted_send_is_reported_pending_not_done(scratch_config, env, caps
     stuck = [r.recipient for r in ledger_rows(env) if r.status == "sending"]
     assert len(stuck) == 1
 
-    assert main(args) == 1
+    assert main(args) == 0
     captured = capsys.readouterr()
-    assert "4 sent, 2 already had version 1, 1 pending" in captured.out
-    assert f"pending for {stuck[0]}: interrupted" in captured.err
-    assert "takes it over" in captured.err and "Traceback" not in captured.err
-    assert len(outbox(env)) == 6
-    assert Counter(r.status for r in ledger_rows(env)) == {"sent": 6, "sending": 1}
+    assert "5 sent, 2 already had version 1" in captured.out and "pending" not in captured.out
+    assert "Traceback" not in captured.err
+    assert len(outbox(env)) == 7
+    rows = {r.recipient: r for r in ledger_rows(env)}
+    assert Counter(r.status for r in rows.values()) == {"sent": 7}
+    assert "taken over from process" in rows[stuck[0]].detail
 
 
 def test_a_recipient_held_by_a_sender_elsewhere_is_pending_and_not_sent_twice(env):
