@@ -1,10 +1,11 @@
-"""deadline_watch: every weekday morning, run whatever is due, once per due item.
+"""deadline_watch: every working-day morning, run whatever is due, once per due item.
 
 For the as-of date (default today in Europe/Oslo) it reads every project's deadlines, decides
 what is due (``grantflow.deadlines``), runs the matching document flow for each due item that has
 not run yet, records the item in the ledger database and, when an item cannot be made because of
 the data, reminds the project leader (once per item and day). One project's bad data never stops
-the others; a second run on the same day sends nothing new.
+the others; a second run on the same day sends nothing new. On a weekend or public holiday (the
+schedule runs Monday to Friday, 17 May included) it does nothing; the next working day catches up.
 
 On a server (the watch itself runs from a deployment) each due item *triggers its document's
 deployment* and the watch moves on: a document waiting days for approval never blocks the others.
@@ -34,7 +35,8 @@ from prefect.cache_policies import NONE
 from prefect.runtime import deployment
 
 from grantflow import fmt
-from grantflow.deadlines import KIND_TITLES, DueItem, calendar, due_on, working_days_until
+from grantflow.deadlines import (KIND_TITLES, DueItem, calendar, due_on, holiday_name, is_working_day,
+                                 reminder_message, working_days_until)
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import ContentConflict, make_transport, notify, remind
 from grantflow.errors import UserError
@@ -95,8 +97,9 @@ def check_templates_first(today: date, options: DeliveryOptions) -> dict[str, li
 
 @task(name="deadline-reminders", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
 def deadline_reminders(today: date, options: DeliveryOptions) -> list[str]:
-    """Remind whoever is responsible ``deadline_reminders`` working days before each deadline
-    (once per deadline and lead): the project leader, or the secretariat for council-wide items."""
+    """Remind whoever is responsible ``deadline_reminders`` working days before each document is
+    made (once per deadline and lead; an ``other`` deadline: before the deadline itself): the
+    project leader, or the secretariat for council-wide items."""
     from grantflow.deadlines import reminders_due
 
     settings = load_settings(options.config)
@@ -114,14 +117,9 @@ def deadline_reminders(today: date, options: DeliveryOptions) -> list[str]:
             if not person.email:
                 continue
             # the days actually left: more than one lead may have passed while the watch was not running
-            left = working_days_until(today, item.due)
-            lines = [f"{KIND_TITLES[item.kind]}: {item.description}.",
-                     f"Fristen er {fmt.long_date(item.due)} (om {left} virkedager). grantflow lager og "
-                     f"sender dokumentet fra {fmt.long_date(item.start)}; sørg for at dataene er oppdatert før det."]
-            report = notify(f"deadline/{item.key}/{lead}", "-", f"Frist om {left} virkedager: "
-                            f"{KIND_TITLES[item.kind]} – {project.name if project else council.name}", lines,
-                            person.name, person.email, project, council, settings, ledger,
-                            make_transport(settings, transport_name, password), settings.delivery.retry)
+            subject, lines = reminder_message(item, today, project.name if project else council.name)
+            report = notify(f"deadline/{item.key}/{lead}", "-", subject, lines, person.name, person.email,
+                            project, council, settings, ledger, make_transport(settings, transport_name, password), settings.delivery.retry)
             sent += [f"{item.key} ({lead} d) -> {email}" for email in report.sent]
     finally:
         ledger.close()
@@ -313,6 +311,14 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     """Run every due item once; remind project leaders where data is missing."""
     logger = get_run_logger()
     today = as_of or datetime.now(OSLO).date()
+    if not is_working_day(today):
+        # nobody is at work: nothing is made, sent, asked or reminded; the next working day catches up
+        closed = holiday_name(today) or "helg"
+        create_markdown_artifact(markdown=f"# Fristvakt {fmt.long_date(today)}\n\nIkke en virkedag ({closed}): "
+                                 "ingenting gjøres i dag; det som forfaller, tas neste virkedag.",
+                                 key="deadline-watch", description="Fristvakt")
+        return {"as_of": today.isoformat(), "due": [], "ran": [], "skipped": [], "waiting": [], "failed": [],
+                "reminders": [], "cycles": {}, "closed": closed}
     take_returned_workbooks(None, options.config)       # what project leaders sent back, before anything is due
     broken = check_templates_first(today, options)
     items, done = find_due(today, options.config)

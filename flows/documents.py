@@ -143,6 +143,7 @@ def publish(produced: Produced, context, report: DeliveryReport | None, note: st
         lines.append(f"- Levering: {report.summary()}")
         lines += [f"  - ikke levert til {email}: {reason}" for email, reason in report.failed]
         lines += [f"  - venter (pending) for {email}: {reason}" for email, reason in report.pending]
+        lines += [f"  - kanskje to ganger til {email}: {reason}" for email, reason in report.doubtful]
     if note:
         lines.append(f"- {note}")
     if produced.findings:

@@ -6,7 +6,14 @@ before the meeting. A deadline on a weekend or a Norwegian public holiday moves 
 day, before or after as configured (per deadline, else the ``deadline_shift`` setting). The
 usage report is one per council and year however many projects name its deadline. A watch that
 was not running catches up for ``GRACE_DAYS``, a status report only until the morning of its
-meeting; a meeting after the project's end has no status report.
+meeting; a meeting after the project's end has no status report, an application round after it
+no application. The watch works on working days only: on a weekend or public holiday nothing is
+made, sent or reminded (what falls due then is done the next working day). An ``other`` deadline
+makes no document: its responsible person is reminded, nothing more.
+
+Reminders go ``deadline_reminders`` working days before the day the document is *made* (its
+``start``, for a status report the send date), because that is when the data must be ready; a
+document made 14 days before the funder's deadline is not reminded about after it was sent.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from .register import Register
 
 KIND_TITLES = {"application": "Søknad om skjønnsmidler", "status": "Statusrapport", "final": "Sluttrapport",
                "usage": "Rapportering om bruk av skjønnsmidler", "other": "Frist"}
+# The kinds the watch makes a document for; an ``other`` deadline is only reminded of.
+MADE_KINDS = ("application", "status", "final", "usage")
 # How long before a deadline its document is made and sent.
 LEAD_DAYS = {"application": 14, "final": 14, "usage": 14, "other": 7}
 # How long after a deadline a missed item is still run (and reminded about).
@@ -65,6 +74,7 @@ class DueItem:
     period: str | None = None   # the document period (usage: the year; application: the year)
     as_of: date | None = None   # the report date (status)
     last: date | None = None    # the last day it is still made (catch-up); default due + GRACE_DAYS
+    label: str = ""             # the deadline's own words (an ``other`` deadline's name in reminders)
 
     @property
     def key(self) -> str:
@@ -73,6 +83,15 @@ class DueItem:
     @property
     def moved(self) -> bool:
         return self.due != self.original
+
+    @property
+    def makes_document(self) -> bool:
+        return self.kind in MADE_KINDS
+
+    @property
+    def make_day(self) -> date:
+        """The working day the document is made and sent (the deadline itself for an ``other``)."""
+        return shift_to_working_day(self.start, "after") if self.makes_document else self.due
 
     def is_due(self, today: date) -> bool:
         return self.start <= today <= (self.last or self.due + timedelta(days=GRACE_DAYS))
@@ -92,10 +111,12 @@ def calendar(register: Register, default_shift: str = "before") -> list[DueItem]
                     item = DueItem("usage", project.council, None, deadline.date, due, due - timedelta(days=lead),
                                    f"{text} ({funder.name})", period=str(year))
                 else:
+                    if deadline.kind == "application" and due > project.period.end:
+                        continue  # an application round after the project has ended: nothing to apply for
                     period = str(deadline.date.year) if deadline.kind == "application" else None
                     item = DueItem(deadline.kind, project.council, project.id, deadline.date, due,
                                    due - timedelta(days=lead), f"{text} – {project.name} ({funder.name})",
-                                   period=period)
+                                   period=period, label=text)
                 items.setdefault(item.key, item)
         for meeting in project.meetings.dates:
             send = shift_to_working_day(meeting - timedelta(days=project.meetings.lead_days), "before")
@@ -116,7 +137,11 @@ def upcoming(items: list[DueItem], start: date, days: int) -> list[DueItem]:
 
 
 def due_on(items: list[DueItem], today: date) -> list[DueItem]:
-    return [i for i in items if i.is_due(today)]
+    """The documents to make on ``today``: none on a weekend or public holiday (the next working
+    day catches up), none for an ``other`` deadline (reminded only)."""
+    if not is_working_day(today):
+        return []
+    return [i for i in items if i.makes_document and i.is_due(today)]
 
 
 def working_days_until(today: date, due: date) -> int:
@@ -128,20 +153,64 @@ def working_days_until(today: date, due: date) -> int:
     return days
 
 
+def in_working_days(days: int) -> str:
+    """``i dag``, ``om 1 virkedag``, ``om 3 virkedager``."""
+    return "i dag" if days <= 0 else f"om {days} virkedag" + ("" if days == 1 else "er")
+
+
 def reminders_due(items: list[DueItem], today: date, leads: list[int]) -> list[tuple[DueItem, int]]:
-    """(item, lead) for each deadline whose reminder ``lead`` working days before is due today.
+    """(item, lead) for each item whose reminder ``lead`` working days before its make day (the
+    deadline itself for an ``other``) is due today; none on a weekend or public holiday.
 
     Only the nearest lead that has been reached counts: a watch that did not run for a week
     sends one reminder, not one per missed lead. The caller sends each (item, lead) once."""
+    if not is_working_day(today):
+        return []
     out = []
     for item in items:
-        if item.due < today:
+        # the morning a document is made its reminder would come after it: too late to be of use
+        if item.make_day < today or (item.makes_document and item.make_day == today):
             continue
-        left = working_days_until(today, item.due)
+        left = working_days_until(today, item.make_day)
         reached = [lead for lead in sorted(leads) if left <= lead]
         if reached:
             out.append((item, reached[0]))
     return out
+
+
+def _closed_day(day: date) -> str:
+    """``første påskedag``, ``andre pinsedag og grunnlovsdag``, ``en lørdag``: mid-sentence."""
+    name = holiday_name(day)
+    if not name:
+        return "en lørdag" if day.weekday() == 5 else "en søndag"
+    return " og ".join(part if part.startswith("Kristi") else part[:1].lower() + part[1:]
+                       for part in name.split("; "))
+
+
+def reminder_message(item: DueItem, today: date, name: str) -> tuple[str, list[str]]:
+    """Subject and lines of the reminder sent on ``today`` about ``item`` (``name``: the project's
+    or, for a council-wide item, the council's). Counts the working days actually left."""
+    from . import fmt
+
+    title = KIND_TITLES[item.kind] if item.makes_document else (item.label or KIND_TITLES[item.kind])
+    left = in_working_days(working_days_until(today, item.make_day))
+    lines = [f"{KIND_TITLES[item.kind]}: {item.description}."]
+    if item.moved and item.kind != "status":
+        lines.append(f"Fristen {fmt.long_date(item.original)} er {_closed_day(item.original)}; den er flyttet "
+                     f"til {fmt.long_date(item.due)}.")
+    if not item.makes_document:
+        lines.append(f"Fristen er {fmt.long_date(item.due)} ({left}). grantflow lager ikke noe dokument for "
+                     "denne fristen; den er med her som påminnelse.")
+    elif item.make_day == item.due:
+        lines.append(f"Fristen er {fmt.long_date(item.due)} ({left}). grantflow lager og sender dokumentet den "
+                     "dagen; sørg for at dataene er oppdatert før det.")
+    else:
+        lines.append(f"grantflow lager og sender dokumentet {fmt.long_date(item.make_day)} ({left}), i god tid "
+                     f"før fristen {fmt.long_date(item.due)}; sørg for at dataene er oppdatert før det.")
+    # the leader's deadline is the make day; when the document goes earlier than the funder's deadline
+    # the subject says it is the data that is due
+    what = "Frist for data" if item.makes_document and item.make_day != item.due else "Frist"
+    return f"{what} {left}: {title} – {name}", lines
 
 
 def to_ics(items: list[DueItem], name: str = "grantflow – frister", alarms: list[int] = (),

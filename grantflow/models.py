@@ -151,12 +151,26 @@ class Municipality(Model):
         description="Other split keys per year, e.g. {'elevtall': {2014: 3120}} (pupil numbers, GSI).")
 
 
-class RecipientRule(Model):
-    """Who receives a document kind. Entries are e-mail addresses or the words
-    'steering_group', 'steering_group_leader', 'leader', 'contact', 'county_governor', 'secretariat'."""
+RECIPIENT_WORDS = ("steering_group", "steering_group_leader", "leader", "contact", "county_governor", "secretariat")
 
-    to: list[Line] = Field(default_factory=list)
-    cc: list[Line] = Field(default_factory=list)
+
+def recipient_entry(value: str) -> str:
+    """One entry of a recipients rule: a plain e-mail address or one of ``RECIPIENT_WORDS``
+    (checked when the file is read, so a typo is reported with its file and line)."""
+    if "@" in value:
+        return email_address(value)
+    if value not in RECIPIENT_WORDS:
+        raise ValueError(f"unknown recipient {value!r} (use an e-mail address or one of: "
+                         f"{', '.join(RECIPIENT_WORDS)})")
+    return value
+
+
+class RecipientRule(Model):
+    """Who receives a document kind. Entries are plain e-mail addresses (no display name) or the
+    words in ``RECIPIENT_WORDS``."""
+
+    to: list[Annotated[Line, AfterValidator(recipient_entry)]] = Field(default_factory=list)
+    cc: list[Annotated[Line, AfterValidator(recipient_entry)]] = Field(default_factory=list)
 
 
 class Invoicing(Model):

@@ -13,9 +13,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+# openpyxl is imported where a worksheet is read: rendering a document from CSV files (the usual
+# case) does not pay its ~0.1 s import.
 
 
 class NoValue(str):
@@ -49,20 +50,26 @@ def unreadable(value) -> str | None:
     return None
 
 
-class _Parser(WorkSheetParser):
-    """openpyxl's sheet parser that also keeps formulas without a cached value (``data_only``)
-    and marks error cells."""
+@cache
+def _parser_class():
+    from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
-    def parse_cell(self, element):
-        cell = super().parse_cell(element)
-        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-            cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
-        elif cell["data_type"] == "e" and cell["value"] is not None:
-            if element.get("t", "n") == "n":          # a number openpyxl could not turn into a date
-                cell["value"] = NoDate(element.findtext(VALUE_TAG) or cell["value"])
-            else:
-                cell["value"] = CellError(cell["value"])
-        return cell
+    class _Parser(WorkSheetParser):
+        """openpyxl's sheet parser that also keeps formulas without a cached value (``data_only``)
+        and marks error cells."""
+
+        def parse_cell(self, element):
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
+            elif cell["data_type"] == "e" and cell["value"] is not None:
+                if element.get("t", "n") == "n":          # a number openpyxl could not turn into a date
+                    cell["value"] = NoDate(element.findtext(VALUE_TAG) or cell["value"])
+                else:
+                    cell["value"] = CellError(cell["value"])
+            return cell
+
+    return _Parser
 
 
 @dataclass
@@ -78,7 +85,7 @@ def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[in
     ``ws`` is a worksheet of a ``read_only=True`` workbook."""
     book = ws.parent
     with ws._get_source() as src:
-        parser = _Parser(src, ws._shared_strings, data_only=book.data_only, epoch=book.epoch,
+        parser = _parser_class()(src, ws._shared_strings, data_only=book.data_only, epoch=book.epoch,
                          date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
         for r, cells in parser.parse():
             yield r, {cell["column"]: cell["value"] for cell in cells if cell["value"] is not None}
@@ -98,6 +105,8 @@ def padded(cells: dict[int, object], width: int | None = None) -> tuple:
 
 
 def cell_name(row: int, column: int) -> str:
+    from openpyxl.utils import get_column_letter
+
     return f"{get_column_letter(column)}{row}"
 
 

@@ -6,11 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..errors import UserError
-from ..models import Council, Person, Project, RecipientRule
+from ..models import RECIPIENT_WORDS as WORDS, Council, Person, Project, RecipientRule
 from ..settings import Settings
-
-WORDS = ("steering_group", "steering_group_leader", "leader", "contact", "county_governor", "secretariat")
-
 
 @dataclass(frozen=True)
 class Recipient:

@@ -27,9 +27,31 @@ LOCALHOST = {"localhost", "127.0.0.1", "::1"}
 class TransientError(Exception):
     """Worth retrying: 4xx, dropped connection, server down."""
 
+    # no answer at all (cannot connect, timed out, connection lost), as opposed to a 4xx reply:
+    # after the retries, the next recipients would only wait for the same silence
+    unreachable = False
+    # the whole message was transmitted and the connection dropped before the server's reply:
+    # the server may have accepted it ("maybe delivered"); a retry may make a second copy
+    maybe_delivered = False
+
+
+def _unreachable(text: str, maybe_delivered: bool = False) -> TransientError:
+    exc = TransientError(text)
+    exc.unreachable, exc.maybe_delivered = True, maybe_delivered
+    return exc
+
 
 class PermanentError(Exception):
     """Not worth retrying: 5xx (refused recipient, rejected message)."""
+
+    # the message is larger than the server takes: so is every other copy of this document
+    too_large = False
+
+
+def _size(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB".replace(".", ",")
+    return f"{max(1, round(size / 1000))} kB"
 
 
 class OutboxTransport:
@@ -93,6 +115,16 @@ class SmtpTransport:
             client.user = s.username   # yagmail appends '@gmail.com' to a bare user name
         try:
             client.login()
+        except UnicodeEncodeError:
+            # smtplib sends user name and password as ASCII; the exception names the character
+            # and its position, so it is not shown
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - closing before the error line; any failure is moot
+                pass
+            raise UserError(f"SMTP login for {s.username!r} at {s.host}:{s.resolved_port()} cannot send a user "
+                            f"name or password with letters outside ASCII (such as æ, ø, å): use an ASCII "
+                            f"password in {s.password_env}", field="delivery.smtp") from None
         except smtplib.SMTPAuthenticationError:
             raise UserError(f"SMTP login failed for {s.username!r} at {s.host}:{s.resolved_port()}: "
                             f"wrong user name or password (check {s.password_env})",
@@ -103,24 +135,63 @@ class SmtpTransport:
         except ssl.SSLError as exc:
             raise UserError(f"TLS failed with {s.host}:{s.resolved_port()}: {exc.reason or exc}",
                             field="delivery.smtp") from None
-        except (OSError, smtplib.SMTPException) as exc:
+        except smtplib.SMTPResponseException as exc:
             raise TransientError(f"cannot connect to {s.host}:{s.resolved_port()}: {exc}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise _unreachable(f"cannot connect to {s.host}:{s.resolved_port()}: {exc}") from None
         return client
 
     def send(self, msg: EmailMessage) -> str:
         if self._client is None:
             self._client = self._connect()
+        smtp = self._client.smtp
+        transmitted = []
+
+        def send_bytes(data, _send=type(smtp).send.__get__(smtp)):
+            # smtplib's DATA ends the message with CRLF.CRLF in one send(), then waits for the reply:
+            # that reply may take minutes (the server scans the message); giving up early makes a
+            # "maybe delivered" message that a retry could make a second copy of
+            if isinstance(data, bytes) and data.endswith(b"\r\n.\r\n"):
+                transmitted.append(True)
+                result = _send(data)
+                if smtp.sock is not None:
+                    smtp.sock.settimeout(max(self.settings.timeout, self.settings.data_timeout))
+                return result
+            return _send(data)
+
+        smtp.send = send_bytes
         try:
-            refused = self._client.smtp.send_message(msg, from_addr=self.sender)
+            refused = smtp.send_message(msg, from_addr=self.sender)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
+            if code == 421 or smtp.sock is None:   # smtplib closed the connection: connect anew
+                self._reset()
             self._raise(code, text)
         except smtplib.SMTPResponseException as exc:
+            limit = smtp.esmtp_features.get("size", "")
             self._reset()
-            self._raise(exc.smtp_code, exc.smtp_error)
+            text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+            # 552 to MAIL FROM (which carries SIZE=) or 5.3.4/5.2.3 anywhere: the message's size,
+            # not this recipient (552 to a recipient or after the data may be a full mailbox)
+            if exc.smtp_code >= 500 and ((exc.smtp_code == 552 and isinstance(exc, smtplib.SMTPSenderRefused))
+                                         or text.startswith(("5.3.4", "5.2.3"))):
+                size = len(msg.as_bytes())
+                most = f", the server takes at most {_size(int(limit))}" if limit.isdigit() else ""
+                error = PermanentError(f"{exc.smtp_code} {text} (the message with its attachments is "
+                                       f"{_size(size)}{most})")
+                error.too_large = True
+                raise error from None
+            self._raise(exc.smtp_code, text)
         except (smtplib.SMTPServerDisconnected, OSError, socket.timeout) as exc:
             self._reset()
-            raise TransientError(f"connection lost: {exc}") from None
+            if transmitted:
+                raise _unreachable(f"no reply after the whole message was sent (it may have arrived; a new send "
+                                   f"uses the same Message-ID): {exc}", maybe_delivered=True) from None
+            raise _unreachable(f"connection lost: {exc}") from None
+        finally:
+            smtp.__dict__.pop("send", None)
+            if smtp.sock is not None:
+                smtp.sock.settimeout(self.settings.timeout)
         if refused:
             code, text = next(iter(refused.values()))
             self._raise(code, text)

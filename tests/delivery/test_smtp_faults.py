@@ -1,0 +1,301 @@
+"""Delivery attacked the way a real mail server, a real crash and a real secretariat would:
+custom aiosmtpd handlers on 127.0.0.1, the `grantflow send` CLI's one line and exit code, the
+mails as the server received them and the ledger's rows."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+
+import pytest
+
+from grantflow.cli import main
+from grantflow.delivery.ledger import SentLedger
+from grantflow.models import RecipientRule
+from grantflow.settings import RetrySettings
+
+from ..conftest import ROOT, replace_in
+from ..smtp_server import Recorder, SmtpServer, free_port, self_signed
+from .test_delivery import register, send, smtp_settings, status_doc  # noqa: F401 - fixtures
+from .test_ledger_integrity import env, ledger_rows, outbox, send_args  # noqa: F401 - fixture
+
+QUICK = RetrySettings(attempts=3, backoff_seconds=[0.05])
+
+PROJECT = "haugaland-velferdsteknologi"
+
+
+def recipients_rule(config, body: str) -> None:
+    replace_in(config / "grantflow.yaml", "  approval:", f"  recipients:\n    status: {body}\n  approval:")
+
+
+@pytest.mark.parametrize("entry, why", [
+    ("Ola Nordmann <ola@kommune.example.no>", "not an e-mail address"),     # a display name, as in a mail client
+    ("ola@@kommune", "not an e-mail address"),
+    ("styringsgruppa", "unknown recipient 'styringsgruppa'"),
+])
+def test_a_recipient_entry_that_is_no_plain_address_is_one_line_naming_file_and_field(scratch_config, env, capsys,
+                                                                                       entry, why):
+    recipients_rule(scratch_config, f'{{to: ["{entry}"]}}')
+    assert main(send_args(scratch_config, env / "o1")) == 1
+    err = capsys.readouterr().err
+    (line,) = err.strip().splitlines()
+    assert "grantflow.yaml:" in line and "delivery.recipients.status.to[0]" in line and why in line, line
+    assert "internal error" not in err and outbox(env) == [] and ledger_rows(env) == []
+
+
+# ---- a real mail server misbehaving (aiosmtpd handlers) ------------------------------------------
+
+class DropsAfterFirstMessage(Recorder):
+    """Takes the whole first message and closes the connection before answering: the classic
+    "maybe delivered" (the server has it, the sender never hears so)."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await super().handle_DATA(server, session, envelope)
+        if len(self.arrived) == 1:
+            server.transport.close()
+        return "250 OK"
+
+
+class Says421ToFirstRecipient(Recorder):
+    """'421 too busy, closing' to the first recipient of the session (limits per connection)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("a@"):
+            return "421 4.7.0 Too many connections, closing transmission channel"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+class HangsOnRecipient(Recorder):
+    """Accepts the connection and then says nothing more (a hung server), counting RCPTs."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked, self.release = [], threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.asked.append(address)
+        while not self.release.is_set():
+            await asyncio.sleep(0.05)
+        return "451 4.3.0 gone"
+
+
+def serve(handler, port=None) -> SmtpServer:
+    server = SmtpServer(port=port)
+    server.recorder = server.controller.handler = handler
+    return server
+
+
+def test_no_reply_after_the_whole_message_is_retried_and_recorded_as_possibly_twice(register, status_doc, tmp_path):
+    """The server got a@'s message and dropped the line before its 250. Nothing may be lost, so a@
+    gets it again with the same Message-ID; the ledger and the report say it may be there twice."""
+    settings = smtp_settings(tmp_path, free_port())
+    settings.delivery.recipients["status"] = RecipientRule(to=["a@kommune.example.no", "b@kommune.example.no"])
+    with serve(DropsAfterFirstMessage(), settings.delivery.smtp.port) as server:
+        _, report = send(register, status_doc, settings, retry=QUICK)
+    got = [(m["To"].addresses[0].addr_spec, m["Message-ID"]) for m in server.recorder.messages()]
+    assert [to for to, _ in got] == ["a@kommune.example.no", "a@kommune.example.no", "b@kommune.example.no"]
+    assert got[0][1] == got[1][1]                                   # the same Message-ID: one message to a reader
+    assert sorted(report.sent) == ["a@kommune.example.no", "b@kommune.example.no"] and not report.failed
+    assert "2 sent, 1 of them possibly twice" in report.summary()
+    rows = {r.recipient: r for r in SentLedger(settings.ledger_url()).rows()}
+    assert rows["a@kommune.example.no"].status == "sent" and "may have it twice" in rows["a@kommune.example.no"].detail
+    assert "twice" not in rows["b@kommune.example.no"].detail
+
+
+def test_a_421_closing_the_connection_does_not_fail_the_next_recipient(register, status_doc, tmp_path):
+    """After a 421 on RCPT smtplib closes the connection; the next recipient must get a new one,
+    not 'please run connect() first' recorded as its failure."""
+    settings = smtp_settings(tmp_path, free_port())
+    settings.delivery.recipients["status"] = RecipientRule(to=["a@kommune.example.no", "b@kommune.example.no"])
+    with serve(Says421ToFirstRecipient(), settings.delivery.smtp.port) as server:
+        _, report = send(register, status_doc, settings, retry=RetrySettings(attempts=1))
+    assert server.recorder.recipients() == ["b@kommune.example.no"]
+    assert report.sent == ["b@kommune.example.no"]
+    assert [(e, "421" in why) for e, why in report.failed] == [("a@kommune.example.no", True)]
+    rows = {r.recipient: r.status for r in SentLedger(settings.ledger_url()).rows()}
+    assert rows == {"a@kommune.example.no": "failed", "b@kommune.example.no": "sent"}
+
+
+def tls_config(config, port: int, cert) -> None:
+    """STARTTLS with login against the test server's self-signed certificate (TLS as configured by default)."""
+    path = config / "grantflow.yaml"
+    replace_in(path, "host: smtp.example.no", "host: 127.0.0.1")
+    replace_in(path, "port: 587", f"port: {port}\n    ca_file: {cert}")
+    replace_in(path, "username: grantflow@regionrad.example.no", "username: sekretariat")
+    replace_in(path, "backoff_seconds: [2, 5, 15]", "backoff_seconds: [0.05]")
+
+
+def test_a_password_with_norwegian_letters_is_one_line_and_never_shown(scratch_config, env, capsys, monkeypatch):
+    cert, key = self_signed(env)
+    port = free_port()
+    tls_config(scratch_config, port, cert)
+    password = "Blåbærsyltetøy-2026"
+    monkeypatch.setenv("GRANTFLOW_SMTP_PASSWORD", password)
+    with SmtpServer(port=port, auth=("sekretariat", password), tls=(cert, key)) as server:
+        code = main(send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes",
+                              "--override-reason", "test"))
+    err = capsys.readouterr().err
+    assert code == 1 and server.recorder.arrived == []
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: ") and "SMTP login for 'sekretariat'" in line and "ASCII" in line, line
+    assert "internal error" not in err
+    for secret in (password, "å", "æ", "ø"):
+        assert secret not in line.split("(such as")[0]
+    rows = ledger_rows(env)
+    assert [r.status for r in rows] == ["failed"]          # the recipient it was for can be sent again
+    written = b"".join(p.read_bytes() for p in env.rglob("*") if p.is_file())
+    assert password.encode() not in written and password.encode("utf-8") not in written
+
+
+def test_a_hung_server_costs_one_recipients_retries_not_everyones(scratch_config, env, capsys):
+    """A server that accepts the connection and never answers: the send gives up after the first
+    recipient's retries instead of waiting out every recipient's; nobody is lost (a re-run
+    reaches all) and nobody gets it twice."""
+    from .test_concurrent_send import smtp_config
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    replace_in(scratch_config / "grantflow.yaml", f"port: {port}", f"port: {port}\n    timeout: 0.5")
+    replace_in(scratch_config / "grantflow.yaml", "attempts: 4", "attempts: 2")
+    args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "test")
+    hung = HangsOnRecipient()
+    with serve(hung, port):
+        try:
+            assert main(args) == 1
+        finally:
+            hung.release.set()
+    captured = capsys.readouterr()
+    assert "0 sent, 7 failed" in captured.out
+    assert len(hung.asked) == 2 and len(set(hung.asked)) == 1       # one recipient, tried twice
+    rows = ledger_rows(env)
+    assert sorted(r.attempts for r in rows) == [0] * 6 + [2] and {r.status for r in rows} == {"failed"}
+    assert all("not tried: the server gave no answer" in r.detail for r in rows if r.attempts == 0)
+    assert "Traceback" not in captured.err
+    with serve(Recorder(), port) as server:
+        assert main(args) == 0
+    assert "7 sent" in capsys.readouterr().out
+    assert sorted(server.recorder.recipients()) == sorted(r.recipient for r in rows)
+    assert {r.status for r in ledger_rows(env)} == {"sent"}
+
+
+class BlocksOnThirdRecipient(Recorder):
+    """Holds the 3rd RCPT of the run until released (the sender is killed meanwhile)."""
+
+    def __init__(self):
+        super().__init__()
+        self.count, self.third, self.release = 0, threading.Event(), threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.count += 1
+        if self.count == 3:
+            self.third.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 sender went away"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_kill_9_in_the_middle_of_a_send_then_send_again_reaches_everyone_once(scratch_config, env, capsys):
+    from .test_concurrent_send import smtp_config
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "test")
+    handler = BlocksOnThirdRecipient()
+    with serve(handler, port):
+        sender = subprocess.Popen([sys.executable, "-m", "grantflow.cli", *args], cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert handler.third.wait(120), "the sender never reached the 3rd recipient"
+        finally:
+            os.kill(sender.pid, signal.SIGKILL)
+            sender.wait()
+            handler.release.set()
+        first = handler.recipients()
+        assert len(first) == 2
+        (stuck,) = [r.recipient for r in ledger_rows(env) if r.status == "sending"]
+
+        assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "5 sent, 2 already had version 1" in captured.out and "Traceback" not in captured.err
+    arrived = Counter(r.casefold() for r in handler.recipients())
+    rows = {r.recipient: r for r in ledger_rows(env)}
+    assert len(rows) == 7 and set(arrived) == {r.casefold() for r in rows} and set(arrived.values()) == {1}
+    assert {r.status for r in rows.values()} == {"sent"}
+    assert "taken over from process" in rows[stuck].detail and str(sender.pid) in rows[stuck].detail
+
+
+class ScansBeforeReplying(Recorder):
+    """Keeps the whole message a while before its 250 (a virus/spam scan), longer than the
+    per-command timeout: RFC 5321 gives the reply to the final dot 10 minutes."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(1.0)
+        return await super().handle_DATA(server, session, envelope)
+
+
+class NeverRepliesToTheMessage(Recorder):
+    """Takes every whole message and closes without a reply."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await super().handle_DATA(server, session, envelope)
+        server.transport.close()
+        return "250 OK"
+
+
+def test_a_server_that_scans_before_replying_gets_the_message_once(register, status_doc, tmp_path):
+    settings = smtp_settings(tmp_path, free_port(), timeout=0.3)       # data_timeout: its default
+    settings.delivery.recipients["status"] = RecipientRule(to=["a@kommune.example.no"])
+    with serve(ScansBeforeReplying(), settings.delivery.smtp.port) as server:
+        _, report = send(register, status_doc, settings, retry=QUICK)
+    assert server.recorder.recipients() == ["a@kommune.example.no"]            # once, not once per timeout
+    assert report.sent == ["a@kommune.example.no"] and not report.doubtful
+    (row,) = SentLedger(settings.ledger_url()).rows()
+    assert row.status == "sent" and row.attempts == 1
+
+
+def test_a_server_that_never_replies_to_a_whole_message_gets_at_most_two_copies(register, status_doc, tmp_path):
+    settings = smtp_settings(tmp_path, free_port())
+    settings.delivery.recipients["status"] = RecipientRule(to=["a@kommune.example.no", "b@kommune.example.no"])
+    with serve(NeverRepliesToTheMessage(), settings.delivery.smtp.port) as server:
+        _, report = send(register, status_doc, settings, retry=RetrySettings(attempts=6, backoff_seconds=[0.05]))
+    assert server.recorder.recipients() == ["a@kommune.example.no"] * 2          # b@ is not sprayed too
+    failed = dict(report.failed)
+    assert "it may have arrived" in failed["a@kommune.example.no"]
+    assert "ask the recipient" in failed["a@kommune.example.no"]
+    assert failed["b@kommune.example.no"].startswith("not tried")
+    rows = {r.recipient: r for r in SentLedger(settings.ledger_url()).rows()}
+    assert rows["a@kommune.example.no"].attempts == 2 and rows["b@kommune.example.no"].attempts == 0
+
+
+def test_a_message_too_large_for_the_server_is_refused_once_and_said_in_two_lines(scratch_config, env, capsys):
+    """The server takes at most 20 kB (it says SIZE 20000, and 552 to MAIL FROM with SIZE=...):
+    every copy of the document has that size, so one refusal stands for all seven; the
+    secretariat reads the size and the limit, not seven times the same 552."""
+    from aiosmtpd.controller import Controller
+
+    from .test_concurrent_send import smtp_config
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "test")
+    server = SmtpServer(port=port)
+    server.controller = Controller(server.recorder, hostname="127.0.0.1", port=port, data_size_limit=20_000)
+    with server:
+        assert main(args) == 1
+    captured = capsys.readouterr()
+    assert server.recorder.arrived == []
+    assert "0 sent, 7 failed" in captured.out
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert "refused: 552" in lines[0] and "the server takes at most 20 kB)" in lines[0]
+    size = int(lines[0].split("attachments is ")[1].split(" kB")[0])
+    assert size > 20
+    assert "and 3 more: not tried: the server refused the same message as too large" in lines[1]
+    rows = ledger_rows(env)
+    assert {r.status for r in rows} == {"failed"} and sorted(r.attempts for r in rows) == [0] * 6 + [1]

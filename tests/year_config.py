@@ -1,0 +1,51 @@
+"""The demo config with the Haugaland project moved to 2026-2027 (ends 20.09.2027), its deadlines
+and meetings next to New Year, Easter 2027, Ascension and 17 May (also Whit Monday in 2027): the
+year the deadline tests walk through (tests/unit/test_deadline_year.py, tests/flows/test_deadline_watch.py).
+"""
+
+import shutil
+from datetime import date
+
+from .conftest import CONFIG, replace_in
+
+PROJECT = "haugaland-velferdsteknologi"
+NAME = "Velferdsteknologi Haugaland"
+
+# Helligdagsloven: 1.1., skjærtorsdag, langfredag, 1. og 2. påskedag, 1.5., Kristi himmelfartsdag,
+# 17.5., 1. og 2. pinsedag, 25. og 26.12. Easter Sunday: 5 April 2026, 28 March 2027.
+HOLIDAYS = {
+    date(2026, 1, 1), date(2026, 4, 2), date(2026, 4, 3), date(2026, 4, 5), date(2026, 4, 6), date(2026, 5, 1),
+    date(2026, 5, 14), date(2026, 5, 17), date(2026, 5, 24), date(2026, 5, 25), date(2026, 12, 25),
+    date(2026, 12, 26),
+    date(2027, 1, 1), date(2027, 3, 25), date(2027, 3, 26), date(2027, 3, 28), date(2027, 3, 29), date(2027, 5, 1),
+    date(2027, 5, 6), date(2027, 5, 16), date(2027, 5, 17), date(2027, 12, 25), date(2027, 12, 26),
+    date(2028, 1, 1),
+}
+END = date(2027, 9, 20)
+MEETINGS = [date(2027, 1, 8), date(2027, 4, 5), date(2027, 5, 24), date(2027, 6, 3), date(2027, 9, 24),
+            date(2027, 10, 1)]
+LEAD_DAYS = 7
+# (kind, date as written); the usage report is named by both funders of the project: one report
+DEADLINES = [("usage", date(2027, 1, 15)), ("application", date(2027, 3, 28)), ("other", date(2027, 5, 17)),
+             ("application", date(2027, 9, 1)), ("final", date(2027, 12, 25)), ("application", date(2028, 1, 17))]
+
+
+def make_year_config(folder):
+    """A copy of config/ with the Haugaland project moved to 2026-2027 (see above)."""
+    config = folder / "config"
+    shutil.copytree(CONFIG, config)
+    path = config / "projects" / f"{PROJECT}.yaml"
+    replace_in(path, "period: {start: 2015-09-21, end: 2017-09-20}", "period: {start: 2026-01-04, end: 2027-09-20}")
+    text = path.read_text(encoding="utf-8")
+    old = text[text.index("    deadlines:\n"):text.index("meetings:")]
+    text = text.replace(old, "    deadlines:\n" + "".join(
+        f"      - {{kind: {kind}, date: {day}, description: \"{kind} {day:%d.%m.%Y}\"}}\n"
+        for kind, day in DEADLINES if kind != "usage") +
+        "      - {kind: usage, date: 2027-01-15, description: \"Rapportering om bruk av skjønnsmidler per 31.12.2026\"}\n")
+    text = text.replace("    grants:\n      - {year: 2015, amount: 200000",       # the council's fund names it too
+                        "    deadlines:\n      - {kind: usage, date: 2027-01-15}\n    grants:\n"
+                        "      - {year: 2015, amount: 200000")
+    old = text[text.index("meetings:"):text.index("transfer_value:")]
+    text = text.replace(old, f"meetings:\n  dates: [{', '.join(map(str, MEETINGS))}]\n  lead_days: {LEAD_DAYS}\n")
+    path.write_text(text, encoding="utf-8")
+    return config
