@@ -476,8 +476,9 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                                                  not register.data_path(merged.data.milestones).exists()):
         target = register.data_path(merged.data.milestones)
         clean = [{k: v for k, v in r.items() if k != "_row"} for r in progress]
-        _change(target, _progress_xlsx(clean) if target.suffix.lower() in (".xlsx", ".xlsm") else _progress_csv(clean),
-                changes)
+        if _readable(target, lambda: read_milestones(target).findings, "milestone progress", result):
+            _change(target, _progress_xlsx(clean) if target.suffix.lower() in (".xlsx", ".xlsm") else
+                    _progress_csv(clean), changes)
     if note is not None:
         _note_change(register, merged, note, changes, result, base=_base_note(content, note),
                      made=made, where=content.locate(("note", "summary")))
@@ -541,10 +542,33 @@ def _content_of(n: StatusNote) -> dict:
     return n.model_dump(exclude={"as_of", "reported_by", "reported_at", "not_reported", "explanation"})
 
 
+def _readable(path: Path, findings, what: str, result: ImportResult) -> bool:
+    """Whether the data file ``path`` reads without errors, so that rewriting it keeps all it holds.
+    A row or note that cannot be read is left out of what is read: writing the file from that
+    would delete it without a word. Otherwise one error for the import."""
+    if not path.exists():
+        return True
+    try:
+        problems = [f for f in findings() if f.severity == "error"]
+    except UserError as exc:
+        problems = [Finding("error", exc.file or display_path(path), exc.line, exc.field or "", exc.message)]
+    if not problems:
+        return True
+    first = problems[0]
+    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+    result.findings.append(Finding(
+        "error", display_path(path), first.line, first.field,
+        f"cannot write the {what}: the file has errors ({first.message}{more}); what cannot be read would be "
+        f"lost: fix the file first ('grantflow validate')"))
+    return False
+
+
 def _note_change(register: Register, project: Project, note: StatusNote, changes: list[FileChange],
                  result: ImportResult, *, always: bool = False, base: StatusNote | None = None,
                  made: str = "?", where: tuple = (None, None, "")) -> None:
     path = register.data_path(project.data.notes)
+    if not _readable(path, lambda: read_notes(path)[1], "status note", result):
+        return
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     notes, _ = read_notes(path) if path.exists() else (ProjectNotes(), [])
     content_of = _content_of

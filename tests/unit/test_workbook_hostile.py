@@ -338,3 +338,41 @@ def test_a_date_cell_holding_no_date_is_one_line(scratch_config, tmp_path):
     assert "-131784998, which is no date" in lines[0]
     assert not [line for line in lines if "Warning" in line or "warn(" in line], lines
     assert _files(scratch_config) == before
+
+
+# --- a data file that does not read cleanly is never rewritten from what could be read --------
+
+
+def test_an_import_never_rewrites_a_notes_file_it_cannot_read_whole(scratch_config, tmp_path, capsys):
+    """One misspelt key in notater.yaml ('resultater:'): the import wrote the file anew from what
+    it could read — nothing — so every earlier status note and the whole final evaluation were
+    deleted, with exit 0."""
+    notes = scratch_config / f"data/{NG}/notater.yaml"
+    text = notes.read_text(encoding="utf-8").replace("    results:", "    resultater:", 1)
+    notes.write_text(text, encoding="utf-8")
+    def edit(wb):
+        note = wb["Statusnotat"]
+        note.cell(_rows(note)["summary"], 3).value = "Ny oppsummering"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit)
+    before = _files(scratch_config)
+    code, errors, out = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, out
+    assert "notater.yaml:" in errors[0] and "cannot write the status note" in errors[0]
+    assert _files(scratch_config) == before
+    assert notes.read_text(encoding="utf-8") == text
+
+
+def test_an_import_never_drops_a_progress_row_it_cannot_read(scratch_config, tmp_path, capsys):
+    """Milestone 1's row with the date 31.02.2019: the import rewrote milepaeler.csv without it."""
+    progress = scratch_config / PROGRESS
+    text = progress.read_text(encoding="utf-8").replace("02.10.2019", "31.02.2019")
+    progress.write_text(text, encoding="utf-8")
+    def edit(wb):
+        ws = wb["Milepælstatus"]
+        ws.cell(_rows(ws)[3], 6).value = "Ny kommentar"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit)
+    before = _files(scratch_config)
+    code, errors, out = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, out
+    assert "milepaeler.csv:2 Faktisk dato: cannot write the milestone progress" in errors[0]
+    assert _files(scratch_config) == before
