@@ -264,21 +264,23 @@ def _cmd_send(args) -> int:
             import getpass
 
             # what was approved is recorded, by whom (the login) and why despite errors
-            ledger.approval_requested(document.key, document.version, None, None)
+            ledger.approval_requested(document.key, document.version, None, None, document.ledger_hash())
             ledger.approval_decided(document.key, document.version, True, getpass.getuser(),
                                     "grantflow send --yes" if args.yes else "grantflow send (interactive)",
-                                    args.override_reason or "")
+                                    args.override_reason or "", document.ledger_hash())
         report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
                          resend=args.resend)
     finally:
         ledger.close()
     print(report.summary())
-    for email, reason in report.failed:
-        print(f"  not delivered to {email}: {reason}", file=sys.stderr)
-    for email, reason in report.pending:
-        print(f"  pending for {email}: {reason}", file=sys.stderr)
-    for email, reason in report.doubtful:
-        print(f"  possibly twice to {email}: {reason}", file=sys.stderr)
+    for label, pairs in (("not delivered to", report.failed), ("pending for", report.pending),
+                         ("possibly twice to", report.doubtful)):
+        by_reason: dict[str, list[str]] = {}
+        for email, reason in pairs:
+            by_reason.setdefault(reason, []).append(email)
+        for reason, emails in by_reason.items():     # 500 recipients refused alike: one line, not 500
+            who = ", ".join(emails[:3]) + (f" and {len(emails) - 3} more" if len(emails) > 3 else "")
+            print(f"  {label} {who}: {reason}", file=sys.stderr)
     return 1 if report.failed or report.pending else 0
 
 

@@ -45,6 +45,10 @@ class SmtpSettings(Model):
     password_env: str = Field("GRANTFLOW_SMTP_PASSWORD", description="Environment variable with the password.")
     password_block: str | None = Field(None, description="Name of a Prefect Secret block with the password.")
     timeout: float = Field(30, gt=0, le=600, allow_inf_nan=False, description="Seconds to wait for the server.")
+    data_timeout: float = Field(
+        600, gt=0, le=3600, allow_inf_nan=False,
+        description="Seconds to wait for the reply to a whole message (RFC 5321 4.5.3.2.6: 10 minutes; servers "
+                    "scan it first). Giving up earlier risks a second copy.")
     ca_file: str | None = Field(None, description="Extra CA bundle for a private mail server's certificate.")
 
     def resolved_port(self) -> int:

@@ -6,12 +6,14 @@ sender *claims* the row: it inserts it in state ``sending`` (or turns a ``failed
 gets each recipient; the other skips that recipient. Works the same on SQLite and PostgreSQL: the
 unique constraint decides between two inserts, a conditional UPDATE between two takeovers.
 
-A claim left ``sending`` by a crashed process is stale after ``STALE_CLAIM`` (30 minutes; a send
-with all retries takes a few minutes at most). The next run takes it over and sends again with the
-same Message-ID, so at worst a recipient gets one duplicate that mail clients show as one message;
-a document is never lost. ``grantflow sent`` shows rows still ``sending``. Until then a sender that
-meets such a claim reports the recipient as pending (``service.deliver``), not as done; whether the
-holder still runs can be told only on its own host (``claim_alive``).
+A claim left ``sending`` by a crashed process is taken over by the next run: at once when that
+process ran on this host and is gone (``claim_alive``), else once it is stale after ``STALE_CLAIM``
+(30 minutes; a send with all retries takes a few minutes at most), since whether the holder still
+runs can be told only on its own host. The taker sends again with the same Message-ID, so at worst
+a recipient gets one duplicate that mail clients show as one message (the crash may have come after
+the server had the message); a document is never lost. ``grantflow sent`` shows rows still
+``sending``; until a run takes one over, a sender that meets it reports the recipient as pending
+(``service.deliver``), not as done.
 
 A send to the local outbox (``LOCAL``) is recorded like any other, but it is a copy on
 this machine, not a delivery: for a transport that delivers (SMTP) such a row is neither "already
@@ -87,6 +89,9 @@ approvals = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("comment", Text),
     Column("override_reason", Text),
+    # the content the request and decision were for (``documents.service.content_hash``); NULL in
+    # rows from before it was recorded
+    Column("document_hash", String(64)),
 )
 
 
@@ -141,11 +146,17 @@ def _now() -> datetime:
 
 
 def _add_missing_columns(engine: Engine) -> None:
-    """Ledgers made by an earlier grantflow lack the ``claim`` column: add it (nullable)."""
-    columns = {c["name"] for c in inspect(engine).get_columns("deliveries")}
-    if "claim" not in columns:
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE deliveries ADD COLUMN claim VARCHAR(120)"))
+    """Ledgers made by an earlier grantflow lack some nullable columns: add them."""
+    for table, column, sql_type in (("deliveries", "claim", "VARCHAR(120)"),
+                                    ("approvals", "document_hash", "VARCHAR(64)")):
+        if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+            except SQLAlchemyError:
+                # another process added it meanwhile
+                if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                    raise
 
 
 class SentLedger:
@@ -182,10 +193,12 @@ class SentLedger:
 
     def claim(self, *, document: str, kind: str, project: str | None, council: str, version: int,
               document_hash: str, recipient: str, role: str, message_id: str, transport: str,
-              resend: bool = False, stale_after: timedelta = STALE_CLAIM) -> str | None:
+              resend: bool = False, stale_after: timedelta = STALE_CLAIM,
+              abandoned: str | None = None) -> str | None:
         """Take (document, version, recipient) for sending; the claim token, or None if another
         sender has it (``sending`` and not stale) or it was sent already (unless ``resend``; a
-        copy in the local outbox is not "sent" for a transport that delivers)."""
+        copy in the local outbox is not "sent" for a transport that delivers). ``abandoned``: the
+        claim of a sender known to be gone (``claim_alive`` False), taken over at once."""
         now = _now()
         token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         values = dict(kind=kind, project=project, council=council, document_hash=document_hash, role=role,
@@ -199,6 +212,8 @@ class SentLedger:
             pass                          # the row exists: take it over only if nobody holds it
         free = [deliveries.c.status.in_(["failed", "pending"]),
                 (deliveries.c.status == "sending") & (deliveries.c.updated_at < now - stale_after)]
+        if abandoned:
+            free.append((deliveries.c.status == "sending") & (deliveries.c.claim == abandoned))
         if resend:
             free.append(deliveries.c.status == "sent")
         elif delivers(transport):
@@ -259,17 +274,25 @@ class SentLedger:
         return dict(row._mapping) if row else None
 
     def approval_requested(self, document: str, version: int, flow_run_id: str | None,
-                           approver_email: str | None) -> None:
-        """Record a (new) request; a decision already made is kept."""
+                           approver_email: str | None, content_hash: str | None = None) -> None:
+        """Record a (new) request for this content; a decision already made for it is kept. A
+        decision made for other content under the same version (a copy from another outputs
+        folder, sent with ``--resend``) is replaced by the new request: it never covered this one."""
         values = dict(status="requested", flow_run_id=flow_run_id, approver_email=approver_email,
-                      requested_at=_now(), reminded_at=None)
+                      requested_at=_now(), reminded_at=None, document_hash=content_hash)
+        if content_hash:
+            values.update(decided_by=None, decided_at=None, comment=None, override_reason=None)
         try:
             with self.engine.begin() as conn:
                 conn.execute(approvals.insert().values(document=document, version=version, **values))
         except IntegrityError:
+            open_or_other = approvals.c.status == "requested"
+            if content_hash:
+                open_or_other = or_(open_or_other, approvals.c.document_hash.is_not(None)
+                                    & (approvals.c.document_hash != content_hash))
             with self.engine.begin() as conn:
                 conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version,
-                                                     approvals.c.status == "requested").values(**values))
+                                                     open_or_other).values(**values))
 
     def approval_reminded(self, document: str, version: int) -> None:
         with self.engine.begin() as conn:
@@ -277,11 +300,24 @@ class SentLedger:
                          .values(reminded_at=_now()))
 
     def approval_decided(self, document: str, version: int, approved: bool, by: str, comment: str,
-                         override_reason: str) -> None:
+                         override_reason: str, content_hash: str | None = None) -> None:
+        values = dict(status="approved" if approved else "rejected", decided_by=by, decided_at=_now(),
+                      comment=comment or None, override_reason=override_reason or None)
+        if content_hash:
+            values["document_hash"] = content_hash
         with self.engine.begin() as conn:
             conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version)
-                         .values(status="approved" if approved else "rejected", decided_by=by, decided_at=_now(),
-                                 comment=comment or None, override_reason=override_reason or None))
+                         .values(**values))
+
+    def other_decision(self, document: str, version: int, hashes: set[str]) -> dict | None:
+        """A decision the ledger has on this document and version for other content (its hash not in
+        ``hashes``; rows from before hashes were recorded are taken as this content), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(approvals).where(
+                approvals.c.document == document, approvals.c.version == version,
+                approvals.c.status.in_(["approved", "rejected"]), approvals.c.document_hash.is_not(None),
+                approvals.c.document_hash.not_in(sorted(hashes)))).first()
+        return dict(row._mapping) if row else None
 
     def approvals(self, status: str | None = None, project: str | None = None) -> list[dict]:
         query = select(approvals).order_by(approvals.c.requested_at)

@@ -137,6 +137,14 @@ def plan(document: Document, project: Project | None, council: Council, settings
                 f"the ledger has version {document.version} of {document.key} with other content, {when}; "
                 f"this copy ({display_path(document.docx)}) was made in another outputs folder (versions are "
                 "counted per folder): render in the folder it was made in, or pass --resend to send this content")
+        decided = ledger.other_decision(document.key, document.version, {document.ledger_hash(), document.sha256()})
+        if decided:
+            what = "approved" if decided["status"] == "approved" else "rejected"
+            raise ContentConflict(
+                f"the ledger has version {document.version} of {document.key} {what} by "
+                f"{decided['decided_by'] or 'unknown'} {_when(decided['decided_at'])} with other content; this copy "
+                f"({display_path(document.docx)}) was made in another outputs folder (versions are counted per "
+                "folder): render in the folder it was made in, or pass --resend to have this content approved")
     recipients = resolve(document.kind, project, council, settings)
     done = set() if resend else ledger.sent_to(document.key, document.version,
                                                transport or settings.delivery.transport)
@@ -179,27 +187,29 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
 
     Each recipient is claimed in the ledger first (see ``ledger``): of two processes delivering
     the same document at once, each recipient gets it from exactly one. A recipient another
-    sender holds is waited for (up to ``wait_for_others`` seconds, not at all when that sender
-    ran on this host and is gone): sent by it counts as "already had", failed is tried here, and
-    still ``sending`` is reported as ``pending`` (not done). No exception leaves a claim of ours
-    in ``sending``: it is released as failed."""
+    sender holds is waited for (up to ``wait_for_others`` seconds; taken over at once when that
+    sender ran on this host and is gone): sent by it counts as "already had", failed is tried
+    here, and still ``sending`` is reported as ``pending`` (not done). No exception leaves a claim
+    of ours in ``sending``: it is released as failed."""
     doc = plan_.document
     report = DeliveryReport(doc.key, doc.version, transport.name, skipped=[r.email for r in plan_.already])
     digest = digest or doc.ledger_hash()
 
-    def claim(item: PlannedMessage) -> str | None:
+    def claim(item: PlannedMessage, abandoned: str | None = None) -> str | None:
         return ledger.claim(document=doc.key, kind=doc.kind, project=plan_.project.id if plan_.project else None,
                             council=plan_.council.id, version=doc.version, document_hash=digest,
                             recipient=item.recipient.email, role=item.recipient.role,
-                            message_id=item.message["Message-ID"], transport=transport.name, resend=resend)
+                            message_id=item.message["Message-ID"], transport=transport.name, resend=resend,
+                            abandoned=abandoned)
 
     silent: list[str] = []    # a recipient for whom the server gave no answer through every retry
+    too_large: list[str] = []  # the server refused the message for its size: every copy has that size
 
-    def send(item: PlannedMessage, token: str) -> None:
+    def send(item: PlannedMessage, token: str, note: str = "") -> None:
         email = item.recipient.email
         attempts, detail, status, maybe = 0, None, "failed", False
         try:
-            while not silent:
+            while not silent and not too_large:
                 attempts += 1
                 try:
                     detail = transport.send(item.message)
@@ -207,9 +217,16 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                     break
                 except PermanentError as exc:
                     detail = f"refused: {exc}"
+                    if exc.too_large:
+                        too_large.append(f"{email}: {exc}")
                     break
                 except TransientError as exc:
                     detail = f"temporary failure: {exc}"
+                    if exc.maybe_delivered and maybe:
+                        # two whole copies without a reply: a third try could make a third copy
+                        detail += "; sent twice without a reply, not tried again: ask the recipient"
+                        silent.append(email)
+                        break
                     maybe = maybe or exc.maybe_delivered
                     if attempts >= retry.attempts:
                         if exc.unreachable:
@@ -218,9 +235,12 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                     backoff = retry.backoff_seconds or [1]
                     sleep(max(0.0, backoff[min(attempts - 1, len(backoff) - 1)]))
             else:
-                # the rest would each wait through the same retries for the same silence
+                # the rest would each wait through the same retries for the same silence, or be
+                # refused for the same size
                 detail = (f"not tried: the server gave no answer when sending to {silent[0]}; "
-                          "a new send reaches this recipient")
+                          "a new send reaches this recipient") if silent else \
+                    f"not tried: the server refused the same message as too large for {too_large[0]}"
+            detail = f"{detail}{note}"
             if maybe and status == "sent":
                 detail += ("; an earlier attempt got no reply after the whole message was sent, so the recipient "
                            "may have it twice (same Message-ID: most mail programs show one)")
@@ -237,16 +257,12 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
         else:
             report.failed.append((email, detail or "unknown error"))
 
-    def pending_text(row: dict, alive: bool | None) -> str:
+    def pending_text(row: dict) -> str:
         host, pid = (row.get("claim") or "?:?:?").rsplit(":", 2)[:2]
         since = _when(row["updated_at"])
         takeover = _when(aware(row["updated_at"]) + STALE_CLAIM)
-        if alive is False:
-            why = f"interrupted: process {pid} on {host} claimed it at {since} and no longer runs"
-        else:
-            why = (f"being sent by process {pid} on {host} since {since} (still running, or interrupted on "
-                   "another host)")
-        return f"{why}; a send from {takeover} on takes it over (same Message-ID)"
+        return (f"being sent by process {pid} on {host} since {since} (still running, or interrupted on "
+                f"another host); a send from {takeover} on takes it over (same Message-ID)")
 
     elsewhere: list[PlannedMessage] = []
     try:
@@ -276,8 +292,19 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                         report.skipped.append(email)
                         continue
                 alive = claim_alive(row.get("claim"))
-                if alive is False or time.monotonic() >= deadline:
-                    report.pending.append((email, pending_text(row, alive)))
+                if alive is False:
+                    # its sender ran here and is gone (killed, crashed): it will never finish
+                    token = claim(item, abandoned=row.get("claim"))
+                    if token is not None:
+                        host, pid = (row.get("claim") or "?:?:?").rsplit(":", 2)[:2]
+                        send(item, token, note=(
+                            f"; taken over from process {pid} on {host}, interrupted while sending since "
+                            f"{_when(row['updated_at'])} (same Message-ID: if it got as far as the message, "
+                            "mail programs show the two as one)"))
+                        continue
+                    # another run took it over just now: see what that one does
+                if time.monotonic() >= deadline:
+                    report.pending.append((email, pending_text(row)))
                 else:
                     waiting.append(item)
             elsewhere = waiting
@@ -343,7 +370,7 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
         if unattended and the_plan.messages:
             gate = clearance(produced.findings, the_plan.approval_required, transport_name)
             if not gate.may_send(approved):
-                ledger.approval_requested(doc.key, doc.version, run_id, None)
+                ledger.approval_requested(doc.key, doc.version, run_id, None, doc.ledger_hash())
                 return DeliveryReport(doc.key, doc.version, transport_name,
                                       skipped=[r.email for r in the_plan.already], held=gate.waiting_text())
             if gate.needs_person:   # approved in advance: recorded like `grantflow send --yes`

@@ -44,6 +44,15 @@ def _unreachable(text: str, maybe_delivered: bool = False) -> TransientError:
 class PermanentError(Exception):
     """Not worth retrying: 5xx (refused recipient, rejected message)."""
 
+    # the message is larger than the server takes: so is every other copy of this document
+    too_large = False
+
+
+def _size(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB".replace(".", ",")
+    return f"{max(1, round(size / 1000))} kB"
+
 
 class OutboxTransport:
     """Writes each message as ``<outbox>/<message-id>.eml``; any mail client opens them."""
@@ -139,9 +148,15 @@ class SmtpTransport:
         transmitted = []
 
         def send_bytes(data, _send=type(smtp).send.__get__(smtp)):
-            # smtplib's DATA ends the message with CRLF.CRLF in one send(), then waits for the reply
+            # smtplib's DATA ends the message with CRLF.CRLF in one send(), then waits for the reply:
+            # that reply may take minutes (the server scans the message); giving up early makes a
+            # "maybe delivered" message that a retry could make a second copy of
             if isinstance(data, bytes) and data.endswith(b"\r\n.\r\n"):
                 transmitted.append(True)
+                result = _send(data)
+                if smtp.sock is not None:
+                    smtp.sock.settimeout(max(self.settings.timeout, self.settings.data_timeout))
+                return result
             return _send(data)
 
         smtp.send = send_bytes
@@ -153,16 +168,30 @@ class SmtpTransport:
                 self._reset()
             self._raise(code, text)
         except smtplib.SMTPResponseException as exc:
+            limit = smtp.esmtp_features.get("size", "")
             self._reset()
-            self._raise(exc.smtp_code, exc.smtp_error)
+            text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+            # 552 to MAIL FROM (which carries SIZE=) or 5.3.4/5.2.3 anywhere: the message's size,
+            # not this recipient (552 to a recipient or after the data may be a full mailbox)
+            if exc.smtp_code >= 500 and ((exc.smtp_code == 552 and isinstance(exc, smtplib.SMTPSenderRefused))
+                                         or text.startswith(("5.3.4", "5.2.3"))):
+                size = len(msg.as_bytes())
+                most = f", the server takes at most {_size(int(limit))}" if limit.isdigit() else ""
+                error = PermanentError(f"{exc.smtp_code} {text} (the message with its attachments is "
+                                       f"{_size(size)}{most})")
+                error.too_large = True
+                raise error from None
+            self._raise(exc.smtp_code, text)
         except (smtplib.SMTPServerDisconnected, OSError, socket.timeout) as exc:
             self._reset()
             if transmitted:
-                raise _unreachable(f"no reply after the whole message was sent (it may have arrived; a new send uses the same Message-ID): {exc}",
-                                   maybe_delivered=True) from None
+                raise _unreachable(f"no reply after the whole message was sent (it may have arrived; a new send "
+                                   f"uses the same Message-ID): {exc}", maybe_delivered=True) from None
             raise _unreachable(f"connection lost: {exc}") from None
         finally:
             smtp.__dict__.pop("send", None)
+            if smtp.sock is not None:
+                smtp.sock.settimeout(self.settings.timeout)
         if refused:
             code, text = next(iter(refused.values()))
             self._raise(code, text)

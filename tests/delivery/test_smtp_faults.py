@@ -5,7 +5,12 @@ mails as the server received them and the ledger's rows."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import threading
+from collections import Counter
 
 import pytest
 
@@ -14,7 +19,7 @@ from grantflow.delivery.ledger import SentLedger
 from grantflow.models import RecipientRule
 from grantflow.settings import RetrySettings
 
-from ..conftest import replace_in
+from ..conftest import ROOT, replace_in
 from ..smtp_server import Recorder, SmtpServer, free_port, self_signed
 from .test_delivery import register, send, smtp_settings, status_doc  # noqa: F401 - fixtures
 from .test_ledger_integrity import env, ledger_rows, outbox, send_args  # noqa: F401 - fixture
@@ -176,3 +181,121 @@ def test_a_hung_server_costs_one_recipients_retries_not_everyones(scratch_config
     assert "7 sent" in capsys.readouterr().out
     assert sorted(server.recorder.recipients()) == sorted(r.recipient for r in rows)
     assert {r.status for r in ledger_rows(env)} == {"sent"}
+
+
+class BlocksOnThirdRecipient(Recorder):
+    """Holds the 3rd RCPT of the run until released (the sender is killed meanwhile)."""
+
+    def __init__(self):
+        super().__init__()
+        self.count, self.third, self.release = 0, threading.Event(), threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.count += 1
+        if self.count == 3:
+            self.third.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 sender went away"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_kill_9_in_the_middle_of_a_send_then_send_again_reaches_everyone_once(scratch_config, env, capsys):
+    from .test_concurrent_send import smtp_config
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "test")
+    handler = BlocksOnThirdRecipient()
+    with serve(handler, port):
+        sender = subprocess.Popen([sys.executable, "-m", "grantflow.cli", *args], cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert handler.third.wait(120), "the sender never reached the 3rd recipient"
+        finally:
+            os.kill(sender.pid, signal.SIGKILL)
+            sender.wait()
+            handler.release.set()
+        first = handler.recipients()
+        assert len(first) == 2
+        (stuck,) = [r.recipient for r in ledger_rows(env) if r.status == "sending"]
+
+        assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "5 sent, 2 already had version 1" in captured.out and "Traceback" not in captured.err
+    arrived = Counter(r.casefold() for r in handler.recipients())
+    rows = {r.recipient: r for r in ledger_rows(env)}
+    assert len(rows) == 7 and set(arrived) == {r.casefold() for r in rows} and set(arrived.values()) == {1}
+    assert {r.status for r in rows.values()} == {"sent"}
+    assert "taken over from process" in rows[stuck].detail and str(sender.pid) in rows[stuck].detail
+
+
+class ScansBeforeReplying(Recorder):
+    """Keeps the whole message a while before its 250 (a virus/spam scan), longer than the
+    per-command timeout: RFC 5321 gives the reply to the final dot 10 minutes."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(1.0)
+        return await super().handle_DATA(server, session, envelope)
+
+
+class NeverRepliesToTheMessage(Recorder):
+    """Takes every whole message and closes without a reply."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await super().handle_DATA(server, session, envelope)
+        server.transport.close()
+        return "250 OK"
+
+
+def test_a_server_that_scans_before_replying_gets_the_message_once(register, status_doc, tmp_path):
+    settings = smtp_settings(tmp_path, free_port(), timeout=0.3)       # data_timeout: its default
+    settings.delivery.recipients["status"] = RecipientRule(to=["a@kommune.example.no"])
+    with serve(ScansBeforeReplying(), settings.delivery.smtp.port) as server:
+        _, report = send(register, status_doc, settings, retry=QUICK)
+    assert server.recorder.recipients() == ["a@kommune.example.no"]            # once, not once per timeout
+    assert report.sent == ["a@kommune.example.no"] and not report.doubtful
+    (row,) = SentLedger(settings.ledger_url()).rows()
+    assert row.status == "sent" and row.attempts == 1
+
+
+def test_a_server_that_never_replies_to_a_whole_message_gets_at_most_two_copies(register, status_doc, tmp_path):
+    settings = smtp_settings(tmp_path, free_port())
+    settings.delivery.recipients["status"] = RecipientRule(to=["a@kommune.example.no", "b@kommune.example.no"])
+    with serve(NeverRepliesToTheMessage(), settings.delivery.smtp.port) as server:
+        _, report = send(register, status_doc, settings, retry=RetrySettings(attempts=6, backoff_seconds=[0.05]))
+    assert server.recorder.recipients() == ["a@kommune.example.no"] * 2          # b@ is not sprayed too
+    failed = dict(report.failed)
+    assert "it may have arrived" in failed["a@kommune.example.no"]
+    assert "ask the recipient" in failed["a@kommune.example.no"]
+    assert failed["b@kommune.example.no"].startswith("not tried")
+    rows = {r.recipient: r for r in SentLedger(settings.ledger_url()).rows()}
+    assert rows["a@kommune.example.no"].attempts == 2 and rows["b@kommune.example.no"].attempts == 0
+
+
+def test_a_message_too_large_for_the_server_is_refused_once_and_said_in_two_lines(scratch_config, env, capsys):
+    """The server takes at most 20 kB (it says SIZE 20000, and 552 to MAIL FROM with SIZE=...):
+    every copy of the document has that size, so one refusal stands for all seven; the
+    secretariat reads the size and the limit, not seven times the same 552."""
+    from aiosmtpd.controller import Controller
+
+    from .test_concurrent_send import smtp_config
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "test")
+    server = SmtpServer(port=port)
+    server.controller = Controller(server.recorder, hostname="127.0.0.1", port=port, data_size_limit=20_000)
+    with server:
+        assert main(args) == 1
+    captured = capsys.readouterr()
+    assert server.recorder.arrived == []
+    assert "0 sent, 7 failed" in captured.out
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert "refused: 552" in lines[0] and "the server takes at most 20 kB)" in lines[0]
+    size = int(lines[0].split("attachments is ")[1].split(" kB")[0])
+    assert size > 20
+    assert "and 3 more: not tried: the server refused the same message as too large" in lines[1]
+    rows = ledger_rows(env)
+    assert {r.status for r in rows} == {"failed"} and sorted(r.attempts for r in rows) == [0] * 6 + [1]
