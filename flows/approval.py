@@ -121,6 +121,8 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
     ledger = SentLedger(settings.ledger_url())
     try:
         earlier = ledger.approval(document_key, version)
+        if earlier and content_hash and earlier["document_hash"] not in (None, content_hash):
+            earlier = None      # decided for other content (a --resend from another outputs folder): ask anew
         if earlier and earlier["status"] in ("approved", "rejected"):
             return Decision(earlier["status"] == "approved", earlier["decided_by"] or "", earlier["comment"] or "",
                             earlier["override_reason"] or "", earlier["decided_at"], earlier=True)
@@ -128,7 +130,7 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
         approver = approver_of(council, settings)
         if not (earlier and earlier["flow_run_id"] == run_id):
             # first time in this run (a resumed run starts from the top: no second mail)
-            ledger.approval_requested(document_key, version, run_id, approver[1])
+            ledger.approval_requested(document_key, version, run_id, approver[1], content_hash or None)
             link = ui_link(run_id)
             lines = [f"{title} venter på din godkjenning før den sendes.", preview]
             if findings:
@@ -151,7 +153,8 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
     approved = form.decision == "godkjenn"
     ledger = SentLedger(settings.ledger_url())
     try:
-        ledger.approval_decided(document_key, version, approved, form.approver, form.comment, form.override_reason)
+        ledger.approval_decided(document_key, version, approved, form.approver, form.comment, form.override_reason,
+                                content_hash or None)
     finally:
         ledger.close()
     get_run_logger().info(f"{'approved' if approved else 'rejected'} by {form.approver or 'unknown'}")

@@ -264,10 +264,10 @@ def _cmd_send(args) -> int:
             import getpass
 
             # what was approved is recorded, by whom (the login) and why despite errors
-            ledger.approval_requested(document.key, document.version, None, None)
+            ledger.approval_requested(document.key, document.version, None, None, document.ledger_hash())
             ledger.approval_decided(document.key, document.version, True, getpass.getuser(),
                                     "grantflow send --yes" if args.yes else "grantflow send (interactive)",
-                                    args.override_reason or "")
+                                    args.override_reason or "", document.ledger_hash())
         report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
                          resend=args.resend)
     finally:

@@ -89,6 +89,9 @@ approvals = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("comment", Text),
     Column("override_reason", Text),
+    # the content the request and decision were for (``documents.service.content_hash``); NULL in
+    # rows from before it was recorded
+    Column("document_hash", String(64)),
 )
 
 
@@ -143,11 +146,17 @@ def _now() -> datetime:
 
 
 def _add_missing_columns(engine: Engine) -> None:
-    """Ledgers made by an earlier grantflow lack the ``claim`` column: add it (nullable)."""
-    columns = {c["name"] for c in inspect(engine).get_columns("deliveries")}
-    if "claim" not in columns:
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE deliveries ADD COLUMN claim VARCHAR(120)"))
+    """Ledgers made by an earlier grantflow lack some nullable columns: add them."""
+    for table, column, sql_type in (("deliveries", "claim", "VARCHAR(120)"),
+                                    ("approvals", "document_hash", "VARCHAR(64)")):
+        if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+            except SQLAlchemyError:
+                # another process added it meanwhile
+                if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                    raise
 
 
 class SentLedger:
@@ -265,17 +274,25 @@ class SentLedger:
         return dict(row._mapping) if row else None
 
     def approval_requested(self, document: str, version: int, flow_run_id: str | None,
-                           approver_email: str | None) -> None:
-        """Record a (new) request; a decision already made is kept."""
+                           approver_email: str | None, content_hash: str | None = None) -> None:
+        """Record a (new) request for this content; a decision already made for it is kept. A
+        decision made for other content under the same version (a copy from another outputs
+        folder, sent with ``--resend``) is replaced by the new request: it never covered this one."""
         values = dict(status="requested", flow_run_id=flow_run_id, approver_email=approver_email,
-                      requested_at=_now(), reminded_at=None)
+                      requested_at=_now(), reminded_at=None, document_hash=content_hash)
+        if content_hash:
+            values.update(decided_by=None, decided_at=None, comment=None, override_reason=None)
         try:
             with self.engine.begin() as conn:
                 conn.execute(approvals.insert().values(document=document, version=version, **values))
         except IntegrityError:
+            open_or_other = approvals.c.status == "requested"
+            if content_hash:
+                open_or_other = or_(open_or_other, approvals.c.document_hash.is_not(None)
+                                    & (approvals.c.document_hash != content_hash))
             with self.engine.begin() as conn:
                 conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version,
-                                                     approvals.c.status == "requested").values(**values))
+                                                     open_or_other).values(**values))
 
     def approval_reminded(self, document: str, version: int) -> None:
         with self.engine.begin() as conn:
@@ -283,11 +300,24 @@ class SentLedger:
                          .values(reminded_at=_now()))
 
     def approval_decided(self, document: str, version: int, approved: bool, by: str, comment: str,
-                         override_reason: str) -> None:
+                         override_reason: str, content_hash: str | None = None) -> None:
+        values = dict(status="approved" if approved else "rejected", decided_by=by, decided_at=_now(),
+                      comment=comment or None, override_reason=override_reason or None)
+        if content_hash:
+            values["document_hash"] = content_hash
         with self.engine.begin() as conn:
             conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version)
-                         .values(status="approved" if approved else "rejected", decided_by=by, decided_at=_now(),
-                                 comment=comment or None, override_reason=override_reason or None))
+                         .values(**values))
+
+    def other_decision(self, document: str, version: int, hashes: set[str]) -> dict | None:
+        """A decision the ledger has on this document and version for other content (its hash not in
+        ``hashes``; rows from before hashes were recorded are taken as this content), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(approvals).where(
+                approvals.c.document == document, approvals.c.version == version,
+                approvals.c.status.in_(["approved", "rejected"]), approvals.c.document_hash.is_not(None),
+                approvals.c.document_hash.not_in(sorted(hashes)))).first()
+        return dict(row._mapping) if row else None
 
     def approvals(self, status: str | None = None, project: str | None = None) -> list[dict]:
         query = select(approvals).order_by(approvals.c.requested_at)

@@ -137,6 +137,14 @@ def plan(document: Document, project: Project | None, council: Council, settings
                 f"the ledger has version {document.version} of {document.key} with other content, {when}; "
                 f"this copy ({display_path(document.docx)}) was made in another outputs folder (versions are "
                 "counted per folder): render in the folder it was made in, or pass --resend to send this content")
+        decided = ledger.other_decision(document.key, document.version, {document.ledger_hash(), document.sha256()})
+        if decided:
+            what = "approved" if decided["status"] == "approved" else "rejected"
+            raise ContentConflict(
+                f"the ledger has version {document.version} of {document.key} {what} by "
+                f"{decided['decided_by'] or 'unknown'} {_when(decided['decided_at'])} with other content; this copy "
+                f"({display_path(document.docx)}) was made in another outputs folder (versions are counted per "
+                "folder): render in the folder it was made in, or pass --resend to have this content approved")
     recipients = resolve(document.kind, project, council, settings)
     done = set() if resend else ledger.sent_to(document.key, document.version,
                                                transport or settings.delivery.transport)
@@ -362,7 +370,7 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
         if unattended and the_plan.messages:
             gate = clearance(produced.findings, the_plan.approval_required, transport_name)
             if not gate.may_send(approved):
-                ledger.approval_requested(doc.key, doc.version, run_id, None)
+                ledger.approval_requested(doc.key, doc.version, run_id, None, doc.ledger_hash())
                 return DeliveryReport(doc.key, doc.version, transport_name,
                                       skipped=[r.email for r in the_plan.already], held=gate.waiting_text())
             if gate.needs_person:   # approved in advance: recorded like `grantflow send --yes`

@@ -205,3 +205,34 @@ def test_an_exception_during_backoff_leaves_no_recipient_sending(env):
         assert len(server.recorder.arrived) == len(the_plan.messages)
     finally:
         ledger.close()
+
+
+def test_a_ledger_from_before_content_hashes_on_approvals_keeps_its_decisions(scratch_config, env, capsys):
+    # A ledger written by the previous release: approvals without document_hash, deliveries
+    # without claim. It opens, its decision still stands for the document it was made for, and a
+    # decision recorded now carries the content it was given for.
+    import sqlite3
+
+    url = f"sqlite:///{env / 'sent.db'}"
+    SentLedger(url).close()
+    with sqlite3.connect(env / "sent.db") as db:
+        db.execute("ALTER TABLE approvals DROP COLUMN document_hash")
+        db.execute("ALTER TABLE deliveries DROP COLUMN claim")
+        db.execute("INSERT INTO approvals (document, version, status, requested_at, decided_by, decided_at) "
+                   "VALUES (?, 1, 'approved', '2026-11-01 08:00:00', 'Kari Nordmann', '2026-11-01 09:00:00')", (KEY,))
+    assert main(send_args(scratch_config, env / "o1")) == 0
+    assert "v1 via outbox: 7 sent" in capsys.readouterr().out
+    ledger = SentLedger(url)
+    try:
+        (old,) = ledger.approvals()
+        assert old["decided_by"] == "Kari Nordmann" and old["document_hash"] is None
+        register = open_register(scratch_config)
+        produced = produce(register, "status", PROJECT, as_of=date(2016, 10, 7), out=env / "o1", today=TODAY)
+        digest = document_from(produced, register).ledger_hash()
+        ledger.approval_requested("other/doc", 1, None, None, digest)
+        ledger.approval_decided("other/doc", 1, False, "Per Hansen", "", "", digest)
+        assert ledger.approval("other/doc", 1)["document_hash"] == digest
+        assert ledger.other_decision("other/doc", 1, {digest}) is None
+        assert ledger.other_decision("other/doc", 1, {"0" * 64})["decided_by"] == "Per Hansen"
+    finally:
+        ledger.close()

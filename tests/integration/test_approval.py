@@ -159,3 +159,59 @@ def test_an_answer_is_for_the_document_it_was_asked_for(served):
         assert not stale, [str(m["Subject"]) for m in stale]
     finally:
         path.write_text(original, encoding="utf-8")
+
+
+def wait_settled(served, run_id: str, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = api_get(served["api"], f"/flow_runs/{run_id}")
+        if run["state_type"] in ("PAUSED", "COMPLETED", "CANCELLED", "FAILED", "CRASHED"):
+            return run
+        time.sleep(1.5)
+    pytest.fail(f"run {run_id} not settled after {timeout:.0f} s")
+
+
+def final_2017(served) -> list:
+    """The final report of Velferdsteknologi Haugaland as sent to its recipients (not the approver's preview)."""
+    return [m for m in served["smtp"].recorder.messages() if "godkjenning" not in str(m["Subject"]).casefold()
+            and "final-2017.docx" in [a.get_filename() for a in m.iter_attachments()]]
+
+
+def test_a_decision_is_for_the_content_it_was_given_for(served, tmp_path):
+    # Rejected in one outputs folder; the data change and the report is made in another folder,
+    # where versions start at 1 again. The old rejection must neither stop nor cover this content
+    # (before: the run ended at once "Avvist av Per Hansen", nobody was asked): the run fails with
+    # one line naming the conflict, and with --resend the approver is asked for this content.
+    project, governor = "haugaland-velferdsteknologi", "fmropost@fylkesmannen.example.no"
+    path = served["config"] / "projects" / f"{project}.yaml"
+    original = path.read_text(encoding="utf-8")
+    try:
+        first = start(served, "final_report/final-report", {"project": project, "options": {"out": str(tmp_path / "o1")}})
+        wait_for(served, first, "PAUSED")
+        resume(served, first, approver="Per Hansen", decision="avvis", comment="Tallene må sjekkes", override_reason="")
+        assert wait_for(served, first, "CANCELLED", "COMPLETED")["state_type"] == "CANCELLED"
+        asked = len(mails(served, "Til godkjenning"))
+
+        assert "Sturle J. Monstad" in original
+        path.write_text(original.replace("Sturle J. Monstad", "Sturle J. Monstadt"), encoding="utf-8")
+        second = start(served, "final_report/final-report", {"project": project, "options": {"out": str(tmp_path / "o2")}})
+        run = wait_settled(served, second)
+        assert run["state_type"] == "FAILED", run["state"]
+        message = run["state"]["message"]
+        assert "rejected by Per Hansen" in message and "with other content" in message, message
+        assert len(mails(served, "Til godkjenning")) == asked
+        assert not final_2017(served)
+
+        third = start(served, "final_report/final-report",
+                      {"project": project, "options": {"out": str(tmp_path / "o2"), "resend": True}})
+        wait_for(served, third, "PAUSED")                          # asked anew, for this content
+        assert len(mails(served, "Til godkjenning")) == asked + 1
+        resume(served, third, approver="Kari Nordmann", decision="godkjenn", comment="",
+               override_reason="Kontrollert")
+        wait_for(served, third, "COMPLETED")
+        sent = [m for m in final_2017(served) if m["To"].addresses[0].addr_spec == governor]
+        assert len(sent) == 1
+        docx = (tmp_path / "o2" / "haugaland-vekst" / project / "final-2017.docx").read_bytes()
+        assert next(sent[0].iter_attachments()).get_content() == docx
+    finally:
+        path.write_text(original, encoding="utf-8")
