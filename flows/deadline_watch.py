@@ -47,7 +47,7 @@ from flows.approval import remind_pending
 from flows.documents import (DeliveryOptions, application, cost_split, final_report, grant_usage_report,
                              status_report, take_returned_workbooks)
 from flows.remote import user_mistake
-from flows.runtime import smtp_password
+from flows.runtime import smtp_password, worth_retrying
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -66,7 +66,8 @@ def find_due(as_of: date, config: str | None) -> tuple[list[DueItem], set[str]]:
     return items, done
 
 
-@task(name="check-templates", cache_policy=NONE, retries=1, retry_delay_seconds=[30])
+@task(name="check-templates", cache_policy=NONE, retries=1, retry_delay_seconds=[30],
+      retry_condition_fn=worth_retrying)
 def check_templates_first(today: date, options: DeliveryOptions) -> dict[str, list[str]]:
     """``templates check`` before anything is made: broken kinds -> problems, reported to every
     council's secretariat (once a day), never to project leaders as a data error."""
@@ -95,7 +96,8 @@ def check_templates_first(today: date, options: DeliveryOptions) -> dict[str, li
     return broken
 
 
-@task(name="deadline-reminders", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
+@task(name="deadline-reminders", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
 def deadline_reminders(today: date, options: DeliveryOptions) -> list[str]:
     """Remind whoever is responsible ``deadline_reminders`` working days before each document is
     made (once per deadline and lead; an ``other`` deadline: before the deadline itself): the
@@ -147,7 +149,8 @@ def record(key: str, status: str, detail: str, config: str | None) -> None:
         ledger.close()
 
 
-@task(name="remind-project-leader", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
+@task(name="remind-project-leader", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
 def remind_leader(item: DueItem, problem: str, as_of: date, options: DeliveryOptions) -> str:
     """Mail the project leader what is missing (at most once per item and day); for a council-wide
     item (the usage report) the council's secretariat, who assembles it."""
@@ -179,13 +182,13 @@ def remind_leader(item: DueItem, problem: str, as_of: date, options: DeliveryOpt
 def item_parameters(item: DueItem) -> dict:
     if item.kind == "status":
         return {"project": item.project, "as_of": item.as_of}
-    if item.kind == "application":
+    if item.kind in ("application", "costsplit"):
         return {"project": item.project, "year": int(item.period) if item.period else None}
     if item.kind == "final":
         return {"project": item.project}
     if item.kind == "usage":
         return {"council": item.council, "year": int(item.period)}
-    return {"project": item.project}
+    raise ValueError(f"no document is made for a deadline of kind {item.kind!r}")
 
 
 @task(name="trigger-document", cache_policy=NONE)
@@ -230,7 +233,8 @@ def _read_run(run_id: str):
             return None
 
 
-@task(name="remind-approvers", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
+@task(name="remind-approvers", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
 def remind_approvers(as_of: date, options: DeliveryOptions) -> list[str]:
     settings = load_settings(options.config)
     return remind_pending(as_of, settings, open_register(options.config),
@@ -303,7 +307,9 @@ def run_item(item: DueItem, options: DeliveryOptions) -> dict:
         return final_report(project=item.project, options=options)
     if item.kind == "usage":
         return grant_usage_report(council=item.council, year=int(item.period), options=options)
-    return cost_split(project=item.project, options=options)
+    if item.kind == "costsplit":
+        return cost_split(project=item.project, year=int(item.period), options=options)
+    raise ValueError(f"no document is made for a deadline of kind {item.kind!r}")
 
 
 @flow(name="deadline_watch", flow_run_name=lambda: "deadline_watch")

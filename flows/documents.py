@@ -31,7 +31,7 @@ from grantflow.settings import load_settings
 
 from flows.approval import Decision, await_approval, can_suspend
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
-from flows.runtime import smtp_password
+from flows.runtime import smtp_password, worth_retrying
 
 
 def _register_choices() -> tuple[list[str], list[str]]:
@@ -88,7 +88,8 @@ def build(request):
     return build_context(request)
 
 
-@task(name="render", cache_policy=NONE, retries=1, retry_delay_seconds=[5])
+@task(name="render", cache_policy=NONE, retries=1, retry_delay_seconds=[5],
+      retry_condition_fn=worth_retrying)
 def render_document(request, context, folder, pdf: bool, notes) -> Produced:
     """Write the .docx (and PDF) atomically and record the version."""
     return render(request, context, folder, pdf=pdf, notes=notes)
@@ -112,7 +113,8 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
             "transport": options.transport or settings.delivery.transport}
 
 
-@task(name="deliver", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
+@task(name="deliver", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
 def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryReport:
     """Send to everyone who does not have this version yet and record it in the ledger."""
     settings = load_settings(options.config)

@@ -65,3 +65,12 @@ def smtp_password(settings) -> str | None:
     from prefect.blocks.system import Secret
 
     return Secret.load(block).get()
+
+
+def worth_retrying(task, task_run, state) -> bool:
+    """``retry_condition_fn`` of the steps that touch the outside: a user mistake (``UserError``:
+    a wrong SMTP password, TLS refused, bad data) fails the same way again, and a login retried
+    counts again toward the mail server locking the account; only other failures are retried."""
+    from grantflow.errors import UserError
+
+    return not isinstance(getattr(state, "data", None), UserError)

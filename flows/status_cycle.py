@@ -45,7 +45,7 @@ from grantflow.statusform import StatusForm, initial_form, plan_form
 
 from flows.approval import can_suspend, ui_link
 from flows.documents import DeliveryOptions, document_flow, run_name, take_returned_workbooks
-from flows.runtime import smtp_password
+from flows.runtime import smtp_password, worth_retrying
 
 OSLO = ZoneInfo("Europe/Oslo")
 ROUNDS = 3
@@ -60,7 +60,8 @@ StatusInput = create_model(
          Field(VIA_FORM, description="Hvordan svaret kom. Settes av grantflow; la stå som «skjema».")))
 
 
-@task(name="request-status-input", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
+@task(name="request-status-input", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
 def request_input(project_id: str, as_of: date, options: DeliveryOptions) -> str:
     """Mail the project leader the form link and the pre-filled workbook (once per run)."""
     from grantflow.delivery.ledger import SentLedger
@@ -112,7 +113,8 @@ def _transport(settings, options: DeliveryOptions):
     return make_transport(settings, name, smtp_password(settings) if name == "smtp" else None)
 
 
-@task(name="status-no-answer", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
+@task(name="status-no-answer", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
 def no_answer(project_id: str, as_of: date, options: DeliveryOptions) -> str:
     """The send date came without an answer: record the period as not reported and tell the
     secretariat (once); the report then goes out saying "ikke rapportert"."""

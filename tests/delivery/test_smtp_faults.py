@@ -299,3 +299,42 @@ def test_a_message_too_large_for_the_server_is_refused_once_and_said_in_two_line
     assert "and 3 more: not tried: the server refused the same message as too large" in lines[1]
     rows = ledger_rows(env)
     assert {r.status for r in rows} == {"failed"} and sorted(r.attempts for r in rows) == [0] * 6 + [1]
+
+
+class SeesEverything(Recorder):
+    """Notes every MAIL FROM (the envelope of a message)."""
+
+    def __init__(self):
+        super().__init__()
+        self.commands = []
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.commands.append("MAIL")
+        envelope.mail_from = address
+        return "250 OK"
+
+
+def test_tls_by_default_never_falls_back_to_plain_text(scratch_config, env, capsys, monkeypatch):
+    """A server that offers no STARTTLS, but would take a login in plain text, while TLS is on
+    (the default): one line, non-zero, and neither the password nor the document went over the
+    wire (a guard: this held before)."""
+    port = free_port()
+    path = scratch_config / "grantflow.yaml"
+    replace_in(path, "host: smtp.example.no", "host: 127.0.0.1")
+    replace_in(path, "port: 587", f"port: {port}")
+    monkeypatch.setenv("GRANTFLOW_SMTP_PASSWORD", "Hemmelig-123")
+    server = SmtpServer(port=port, auth=("grantflow@regionrad.example.no", "Hemmelig-123"))   # AUTH in plain text
+    server.recorder = server.controller.handler = SeesEverything()
+    check, logins = server.controller.SMTP_kwargs["authenticator"], []
+
+    def counting(*args):
+        logins.append(args[3])
+        return check(*args)
+
+    server.controller.SMTP_kwargs["authenticator"] = counting
+    with server:
+        code = main(send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "t"))
+    captured = capsys.readouterr()
+    assert code == 1 and logins == [] and server.recorder.commands == [] and server.recorder.arrived == []
+    (line,) = captured.err.strip().splitlines()
+    assert "STARTTLS" in line and "smtp.security" in line and "Hemmelig-123" not in captured.out + captured.err
