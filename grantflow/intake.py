@@ -34,6 +34,7 @@ from .fileio import atomic_write
 from .findings import Finding, has_errors
 from .models import Project, ProjectNotes, StatusNote
 from .register import Register, display_path
+from .text import bad_character
 from .validate import check_project
 from .numbers import read_date
 from .workbook import (META, WorkbookContent, project_data, read_value, read_workbook,
@@ -81,6 +82,27 @@ def _nat(value) -> bool:
         return False
 
 
+def _note_texts(note: StatusNote):
+    """(path, text) of each piece of text a status note holds (what a workbook cell gets)."""
+    for key in ("summary", "results", "reported_by"):
+        yield (key,), getattr(note, key)
+    for key in ("quality", "benefits"):
+        if getattr(note, key) is not None:
+            yield (key, "comment"), getattr(note, key).comment
+    for key in ("deviations", "decisions", "next_period"):
+        for index, text in enumerate(getattr(note, key)):
+            yield (key, index), text
+
+
+def _unholdable(note: StatusNote) -> tuple[tuple, str] | None:
+    """The first text in ``note`` with a character a workbook cell cannot hold, and which."""
+    for path, text in _note_texts(note):
+        found = bad_character(text)
+        if found:
+            return path, found
+    return None
+
+
 def make_workbook(register: Register, project_id: str, as_of: date | None = None) -> bytes:
     """The project's workbook, pre-filled with the register, progress and the last status note."""
     project = register.project(project_id)
@@ -90,6 +112,12 @@ def make_workbook(register: Register, project_id: str, as_of: date | None = None
     if project.data.notes and register.data_path(project.data.notes).exists():
         notes, _ = read_notes(register.data_path(project.data.notes))
     last = notes.note_for(as_of) or (notes.status[-1] if notes.status else None)
+    if last is not None and _unholdable(last):
+        path, found = _unholdable(last)
+        raise UserError(f"the status note of {last.as_of:%d.%m.%Y} contains the control character {found}, which a "
+                        f"workbook cell cannot hold; delete it (a plain line break is fine)",
+                        file=display_path(register.data_path(project.data.notes)),
+                        field=".".join(map(str, path)))
     note = last.model_dump(mode="python") if last else None
     return write_workbook(project_data(project), council_municipalities=[m.name for m in council.municipalities],
                           progress=progress_rows(register, project), note=note, as_of=as_of)
@@ -436,6 +464,14 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
             note = StatusNote.model_validate({**note_data, "reported_at": now})
         except ValidationError as exc:
             result.findings += _validation(exc, content, ("note",))
+        if note is not None and _unholdable(note):
+            # It would go out in the next workbook, which no cell could then hold.
+            path, found = _unholdable(note)
+            file, row, header = content.locate(("note",) + path)
+            result.findings.append(Finding("error", file, row, header or ".".join(map(str, path)),
+                                           f"contains the control character {found}; delete it (a plain line "
+                                           f"break is fine)"))
+            note = None
         made_for = content.meta.get("as_of") if content.meta.get("kind") == "project" else None
         if note is not None and made_for and note.as_of.isoformat() != made_for:
             # The (locked) status date changed: the answer would belong to another report than

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from . import numbers
-from .text import bad_character, one_line, slug
+from .text import one_line, slug
 
 _EMAIL = re.compile(r"^[^@\s<>,;\"'()\[\]\\:]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$", re.ASCII)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
@@ -501,42 +501,28 @@ def _rag(value):
 RagValue = Annotated[Literal["green", "amber", "red"], BeforeValidator(_rag)]
 
 
-def free_text(text: str) -> str:
-    """Free text (line breaks and tabs allowed) without a character a workbook cell or a document
-    cannot hold (a vertical tab pasted from Word, another control character)."""
-    found = bad_character(text)
-    if found:
-        raise ValueError(f"contains the control character {found}, which a workbook cell or document cannot "
-                         f"hold; delete it (a plain line break is fine)")
-    return text
-
-
-# What the project leader writes (form, workbook, notes file): it goes back out in the next workbook.
-Text = Annotated[str, AfterValidator(free_text)]
-
-
 class Assessment(Model):
     """A manual red/amber/green value with a comment (for quality and benefits)."""
 
     rag: RagValue
-    comment: Text = ""
+    comment: str = ""
 
 
 class StatusNote(Model):
     """What the project leader adds to a status report (the rest is computed)."""
 
     as_of: Day = Field(description="The status date this note belongs to (used for reports on or after it).")
-    summary: Text = Field("", description="Overall status in a few sentences.")
+    summary: str = Field("", description="Overall status in a few sentences.")
     quality: Assessment | None = None
     benefits: Assessment | None = Field(None, description="Gevinster.")
-    results: Text = Field("", description="Results so far (also used in the yearly usage report).")
-    explanation: Text = Field("", description="Why the project is behind or off budget (read by the county governor).")
-    deviations: list[Text] = Field(default_factory=list, description="Avvik.")
-    decisions: list[Text] = Field(
+    results: str = Field("", description="Results so far (also used in the yearly usage report).")
+    explanation: str = Field("", description="Why the project is behind or off budget (read by the county governor).")
+    deviations: list[str] = Field(default_factory=list, description="Avvik.")
+    decisions: list[str] = Field(
         default_factory=list,
         description="Beslutninger styringsgruppen må ta, each 'Sak. Forslag til vedtak: …' (the proposed decision).")
-    next_period: list[Text] = Field(default_factory=list, description="Plan for neste periode.")
-    reported_by: Text = Field("", description="Who reported this note (from a workbook or the form).")
+    next_period: list[str] = Field(default_factory=list, description="Plan for neste periode.")
+    reported_by: str = Field("", description="Who reported this note (from a workbook or the form).")
     reported_at: datetime | None = Field(None, description="When it was reported (imported).")
     not_reported: bool = Field(
         False, description="The project leader did not answer by the send date: the report says 'ikke rapportert'.")

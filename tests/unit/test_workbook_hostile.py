@@ -376,3 +376,15 @@ def test_an_import_never_drops_a_progress_row_it_cannot_read(scratch_config, tmp
     assert code == 1 and len(errors) == 1, out
     assert "milepaeler.csv:2 Faktisk dato: cannot write the milestone progress" in errors[0]
     assert _files(scratch_config) == before
+
+
+def test_a_note_a_workbook_cannot_hold_is_named_in_its_notes_file(scratch_config, tmp_path, capsys):
+    """A status note with a vertical tab ("\\v" in the notes YAML): 'grantflow workbook' failed
+    naming 'Statusnotat: C3', a cell of the workbook it could not make, not the file to fix."""
+    replace_in(scratch_config / f"data/{NG}/notater.yaml", "    summary: Kartleggingen er levert;",
+               '    summary: "Kartleggingen\\v er levert;" #')
+    code = main(["--config", str(scratch_config), "workbook", NG, "--as-of", "2020-06-01",
+                 "-o", str(tmp_path / "wb.xlsx")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1, err
+    assert "notater.yaml: summary:" in err[0] and "01.03.2020" in err[0] and "U+000B" in err[0], err
