@@ -214,7 +214,10 @@ def reminder_message(item: DueItem, today: date, name: str) -> tuple[str, list[s
 
     title = KIND_TITLES[item.kind] if item.makes_document else (item.label or KIND_TITLES[item.kind])
     left = in_working_days(working_days_until(today, item.make_day))
-    lines = [f"{KIND_TITLES[item.kind]}: {item.description}."]
+    kind_title = KIND_TITLES[item.kind]
+    # "Statusrapport: Statusrapport før styringsgruppemøtet ..." said the kind twice
+    lines = [f"{item.description}." if item.description.lower().startswith(kind_title.lower())
+             else f"{kind_title}: {item.description}."]
     if item.moved and item.kind != "status":
         lines.append(f"Fristen {fmt.long_date(item.original)} er {_closed_day(item.original)}; den er flyttet "
                      f"til {fmt.long_date(item.due)}.")
