@@ -182,13 +182,13 @@ def remind_leader(item: DueItem, problem: str, as_of: date, options: DeliveryOpt
 def item_parameters(item: DueItem) -> dict:
     if item.kind == "status":
         return {"project": item.project, "as_of": item.as_of}
-    if item.kind == "application":
+    if item.kind in ("application", "costsplit"):
         return {"project": item.project, "year": int(item.period) if item.period else None}
     if item.kind == "final":
         return {"project": item.project}
     if item.kind == "usage":
         return {"council": item.council, "year": int(item.period)}
-    return {"project": item.project}
+    raise ValueError(f"no document is made for a deadline of kind {item.kind!r}")
 
 
 @task(name="trigger-document", cache_policy=NONE)
@@ -307,7 +307,9 @@ def run_item(item: DueItem, options: DeliveryOptions) -> dict:
         return final_report(project=item.project, options=options)
     if item.kind == "usage":
         return grant_usage_report(council=item.council, year=int(item.period), options=options)
-    return cost_split(project=item.project, options=options)
+    if item.kind == "costsplit":
+        return cost_split(project=item.project, year=int(item.period), options=options)
+    raise ValueError(f"no document is made for a deadline of kind {item.kind!r}")
 
 
 @flow(name="deadline_watch", flow_run_name=lambda: "deadline_watch")

@@ -345,7 +345,7 @@ def _cmd_deadlines(args) -> int:
           "virkedag.")
     print("Eldre: --from 2016-01-01 · lenger fram: --days 365 · Outlook: --ics frister.ics")
     short = {"application": "Søknad", "status": "Status", "final": "Sluttrapp.", "usage": "Bruk",
-             "other": "Frist"}
+             "costsplit": "Kostn.ford.", "other": "Frist"}
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column("Frist", no_wrap=True)
     table.add_column("Hva", no_wrap=True)

@@ -4,10 +4,11 @@ Sources (all from config): each funder's deadlines (application rounds, final re
 report per 31.12) and the steering-group meetings, whose status report is due ``lead_days``
 before the meeting. A deadline on a weekend or a Norwegian public holiday moves to a working
 day, before or after as configured (per deadline, else the ``deadline_shift`` setting). The
-usage report is one per council and year however many projects name its deadline. A watch that
+usage report is one per council and year, the final report one per project, however many
+deadlines name them (the earliest counts). A watch that
 was not running catches up for ``GRACE_DAYS``, a status report only until the morning of its
 meeting; a meeting after the project's end has no status report, an application round after it
-no application. The watch works on working days only: on a weekend or public holiday nothing is
+no application, an invoicing date (``costsplit``) after its last year no cost split. The watch works on working days only: on a weekend or public holiday nothing is
 made, sent or reminded (what falls due then is done the next working day). An ``other`` deadline
 makes no document: its responsible person is reminded, nothing more.
 
@@ -27,11 +28,11 @@ import holidays
 from .register import Register
 
 KIND_TITLES = {"application": "Søknad om skjønnsmidler", "status": "Statusrapport", "final": "Sluttrapport",
-               "usage": "Rapportering om bruk av skjønnsmidler", "other": "Frist"}
+               "usage": "Rapportering om bruk av skjønnsmidler", "costsplit": "Kostnadsfordeling", "other": "Frist"}
 # The kinds the watch makes a document for; an ``other`` deadline is only reminded of.
-MADE_KINDS = ("application", "status", "final", "usage")
+MADE_KINDS = ("application", "status", "final", "usage", "costsplit")
 # How long before a deadline its document is made and sent.
-LEAD_DAYS = {"application": 14, "final": 14, "usage": 14, "other": 7}
+LEAD_DAYS = {"application": 14, "final": 14, "usage": 14, "costsplit": 7, "other": 7}
 # How long after a deadline a missed item is still run (and reminded about).
 GRACE_DAYS = 14
 
@@ -71,7 +72,7 @@ class DueItem:
     due: date                # moved to a working day
     start: date              # from when it is made and sent
     description: str
-    period: str | None = None   # the document period (usage: the year; application: the year)
+    period: str | None = None   # the document period (usage, application, costsplit: the year)
     as_of: date | None = None   # the report date (status)
     last: date | None = None    # the last day it is still made (catch-up); default due + GRACE_DAYS
     label: str = ""             # the deadline's own words (an ``other`` deadline's name in reminders)
@@ -113,7 +114,9 @@ def calendar(register: Register, default_shift: str = "before") -> list[DueItem]
                 else:
                     if deadline.kind == "application" and due > project.period.end:
                         continue  # an application round after the project has ended: nothing to apply for
-                    period = str(deadline.date.year) if deadline.kind == "application" else None
+                    if deadline.kind == "costsplit" and deadline.date.year > project.period.end.year:
+                        continue  # no year of the project left to invoice
+                    period = str(deadline.date.year) if deadline.kind in ("application", "costsplit") else None
                     item = DueItem(deadline.kind, project.council, project.id, deadline.date, due,
                                    due - timedelta(days=lead), f"{text} – {project.name} ({funder.name})",
                                    period=period, label=text)
@@ -128,6 +131,15 @@ def calendar(register: Register, default_shift: str = "before") -> list[DueItem]
                            send, send, f"Statusrapport før styringsgruppemøtet {meeting:%d.%m.%Y} – {project.name}",
                            as_of=send, last=last)
             items.setdefault(item.key, item)
+    # One document, however many deadlines name it: a council's usage report per year, a project's
+    # final report (two funders' final-report dates would send it to the county governor twice).
+    # The earliest deadline counts, so it is on time for every one of them.
+    first: dict[tuple, DueItem] = {}
+    for item in sorted(items.values(), key=lambda i: i.due):
+        if item.kind in ("usage", "final"):
+            first.setdefault((item.kind, item.council, item.project, item.period), item)
+    items = {k: i for k, i in items.items() if i.kind not in ("usage", "final")
+             or first[(i.kind, i.council, i.project, i.period)] is i}
     return sorted(items.values(), key=lambda i: (i.due, i.kind, i.project or ""))
 
 
@@ -151,6 +163,14 @@ def working_days_until(today: date, due: date) -> int:
         day += timedelta(days=1)
         days += is_working_day(day)
     return days
+
+
+def working_days_before(day: date, days: int) -> date:
+    """The working day with exactly ``days`` working days after it up to and including ``day``."""
+    while days > 0:
+        day -= timedelta(days=1)
+        days -= is_working_day(day)
+    return shift_to_working_day(day, "before")
 
 
 def in_working_days(days: int) -> str:
@@ -194,7 +214,10 @@ def reminder_message(item: DueItem, today: date, name: str) -> tuple[str, list[s
 
     title = KIND_TITLES[item.kind] if item.makes_document else (item.label or KIND_TITLES[item.kind])
     left = in_working_days(working_days_until(today, item.make_day))
-    lines = [f"{KIND_TITLES[item.kind]}: {item.description}."]
+    kind_title = KIND_TITLES[item.kind]
+    # "Statusrapport: Statusrapport før styringsgruppemøtet ..." said the kind twice
+    lines = [f"{item.description}." if item.description.lower().startswith(kind_title.lower())
+             else f"{kind_title}: {item.description}."]
     if item.moved and item.kind != "status":
         lines.append(f"Fristen {fmt.long_date(item.original)} er {_closed_day(item.original)}; den er flyttet "
                      f"til {fmt.long_date(item.due)}.")
@@ -216,10 +239,13 @@ def reminder_message(item: DueItem, today: date, name: str) -> tuple[str, list[s
 def to_ics(items: list[DueItem], name: str = "grantflow – frister", alarms: list[int] = (),
            now: datetime | None = None) -> bytes:
     """An iCalendar file (one all-day event per deadline) that Outlook can subscribe to or import;
-    one alarm per entry in ``alarms`` (days before the deadline), DTSTAMP the time of writing."""
+    one alarm per entry in ``alarms`` (working days before the document is made: the morning the
+    watch's reminder goes), DTSTAMP the time of writing."""
     from datetime import timezone
 
     from icalendar import Alarm, Calendar, Event
+
+    from . import fmt
 
     cal = Calendar()
     cal.add("prodid", "-//grantflow//frister//NO")
@@ -235,13 +261,16 @@ def to_ics(items: list[DueItem], name: str = "grantflow – frister", alarms: li
         event.add("summary", f"{KIND_TITLES[item.kind]}: {item.description}")
         note = f"Opprinnelig frist {item.original:%d.%m.%Y}" + (
             f" ({holiday_name(item.original) or 'helg'}), flyttet til {item.due:%d.%m.%Y}." if item.moved else ".")
+        if item.makes_document and item.make_day != item.due:
+            note += f" Dokumentet lages og sendes {fmt.short_date(item.make_day)}."
         event.add("description", note)
         event.add("categories", [KIND_TITLES[item.kind]])
         for days in alarms:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", f"Om {days} dager: {KIND_TITLES[item.kind]}: {item.description}")
-            alarm.add("trigger", timedelta(days=-days))
+            made = f"lages {in_working_days(days)}" if item.makes_document else f"frist {in_working_days(days)}"
+            alarm.add("description", f"{KIND_TITLES[item.kind]} {made}: {item.description}")
+            alarm.add("trigger", working_days_before(item.make_day, days) - item.due)
             event.add_component(alarm)
         cal.add_component(event)
     return cal.to_ical()

@@ -379,11 +379,13 @@ class Grant(Model):
     decided: Day | None = Field(None, description="Date of the award letter (tilsagnsbrev).")
 
 
-DeadlineKind = Literal["application", "status", "final", "usage", "other"]
+DeadlineKind = Literal["application", "status", "final", "usage", "costsplit", "other"]
 
 
 class Deadline(Model):
-    """A deadline from a call or award letter."""
+    """A deadline from a call or award letter; ``costsplit``: when the municipalities are invoiced
+    for the year (the cost split for the deadline's year goes to the steering group before it);
+    ``other``: only reminded of, no document is made."""
 
     kind: DeadlineKind
     date: Day

@@ -183,3 +183,21 @@ def test_no_reminder_to_update_data_for_a_document_already_sent(isolated, tmp_pa
     body = mails[1].get_body(("plain",)).get_content()
     assert "Fristen 28. mars 2027 er første påskedag; den er flyttet til 24. mars 2027." in body
     assert "grantflow lager og sender dokumentet 10. mars 2027 (om 3 virkedager)" in body
+
+
+def test_the_cost_split_goes_out_once_before_the_invoicing_date(isolated, tmp_path):
+    """A 'costsplit' deadline (the invoicing date, here 1.3.2027) makes the year's cost split for the
+    steering group 7 days before, once; a date after the project's last year makes none."""
+    from ..year_config import make_year_config
+
+    opts = DeliveryOptions(config=str(make_year_config(tmp_path)))
+    first = deadline_watch(as_of=date(2027, 2, 22), options=opts)
+    assert first["ran"] == ["costsplit:haugaland-velferdsteknologi:2027-03-01"], first
+    again = deadline_watch(as_of=date(2027, 2, 23), options=opts)
+    assert again["ran"] == [] and again["skipped"] == first["ran"]
+    mails = eml(isolated)
+    assert {m["Subject"] for m in mails} == {"Kostnadsfordeling: Velferdsteknologi Haugaland – 2027"}
+    assert "radmann@haugesund.example.no" in {m["To"].addresses[0].addr_spec for m in mails}
+    assert len(mails) == len({m["To"].addresses[0].addr_spec for m in mails})      # each recipient once
+    late = deadline_watch(as_of=date(2028, 2, 23), options=opts)
+    assert late["due"] == [], late

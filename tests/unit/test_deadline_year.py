@@ -3,7 +3,8 @@ live it: every weekday the watch looks at the calendar (schedule Monday to Frida
 makes and whom it reminds is compared with a calendar derived here by hand from DOMAIN.md and the
 README (deadlines on a weekend or holiday move to the working day before, status reports
 ``lead_days`` before each meeting, documents for the county governor made 14 days before their
-deadline, reminders 10 and 3 working days before) -- with its own list of Norwegian public holidays,
+deadline, the cost split 7 days before the invoicing date, reminders 10 and 3 working days before
+the document is made; nothing for an ended project) -- with its own list of Norwegian public holidays,
 not the code's.
 
 The demo's Haugaland project moved to 2026-2027 (ends 20.09.2027), with deadlines and meetings
@@ -14,7 +15,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from grantflow.deadlines import calendar, due_on, reminder_message, reminders_due
+from grantflow.deadlines import calendar, due_on, reminder_message, reminders_due, to_ics
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 
@@ -54,12 +55,12 @@ def expected():
             out[f"status:{PROJECT}:{send}"] = (send, send)
     for kind, written in DEADLINES:
         due = before(written)
-        if kind == "application" and due > END:
-            continue                                      # no application for an ended project
+        if kind == "application" and due > END or kind == "costsplit" and written.year > END.year:
+            continue                                      # no application or invoice for an ended project
         if kind == "other":
             out[f"other:{PROJECT}:{due}"] = (None, due)   # reminded, nothing made
             continue
-        made = after(due - timedelta(days=14))
+        made = after(due - timedelta(days=7 if kind == "costsplit" else 14))
         out[f"{kind}:{'haugaland-vekst' if kind == 'usage' else PROJECT}:{due}"] = (made, made)
     return out
 
@@ -120,10 +121,12 @@ def test_what_the_recipient_reads_near_new_year(walked):
     # meeting Friday 8.1.2027; 1.1. is a holiday: the report goes Thursday 31.12.2026
     subject, body = text(mails[(f"status:{PROJECT}:2026-12-31", 3)])
     assert subject == f"Frist om 3 virkedager: Statusrapport – {NAME}"
-    assert "Fristen er 31. desember 2026 (om 3 virkedager)" in body and "08.01.2027" in body
+    assert body.startswith(f"Statusrapport før styringsgruppemøtet 08.01.2027 – {NAME}. ")   # not twice
+    assert "Fristen er 31. desember 2026 (om 3 virkedager)" in body
     # the usage report per 31.12.2026 (deadline 15.1.2027) is made on the first working day of 2027
     subject, body = text(mails[("usage:haugaland-vekst:2027-01-15", 3)])
     assert subject == "Frist for data om 3 virkedager: Rapportering om bruk av skjønnsmidler – Haugaland Vekst"
+    assert body.startswith("Rapportering om bruk av skjønnsmidler per 31.12.2026 (Fylkesmannen i Rogaland")
     assert "grantflow lager og sender dokumentet 4. januar 2027 (om 3 virkedager)" in body
     assert "fristen 15. januar 2027" in body
 
@@ -153,3 +156,19 @@ def test_one_working_day_left_is_singular(walked):
     assert subject == f"Frist om 1 virkedag: Statusrapport – {NAME}"
     # Tuesday 23.3 to Wednesday 24.3 across no holiday; Friday 19.3 counts Monday-Wednesday
     assert reminder_message(item, date(2027, 3, 19), NAME)[0].startswith("Frist om 3 virkedager")
+
+
+def test_the_outlook_calendar_alarms_on_the_mornings_the_reminders_go(walked):
+    """The .ics alarms were 10 and 3 calendar days before the deadline, days on which no reminder
+    came (and after the document had gone): now on the reminder mornings."""
+    from icalendar import Calendar
+
+    items, _, reminded, _ = walked
+    cal = Calendar.from_ical(to_ics(items, alarms=[10, 3]))
+    for event in [c for c in cal.walk() if c.name == "VEVENT"]:
+        key = str(event["UID"]).removesuffix("@grantflow")
+        due = event.decoded("DTSTART")
+        alarms = sorted(due + a.decoded("trigger") for a in event.walk() if a.name == "VALARM")
+        assert alarms == sorted([reminded[(key, 10)], reminded[(key, 3)]]), key
+    application = [e for e in cal.walk() if e.name == "VEVENT" and "application:" in str(e["UID"])][0]
+    assert "flyttet til 24.03.2027. Dokumentet lages og sendes 10.03.2027." in str(application["DESCRIPTION"])

@@ -66,7 +66,8 @@ def test_ics_has_alarms_and_a_real_dtstamp(config_dir):
     for event in [c for c in cal.walk() if c.name == "VEVENT"]:
         assert event.decoded("dtstamp") >= before
         triggers = sorted(a.decoded("trigger") for a in event.walk() if a.name == "VALARM")
-        assert triggers == [timedelta(days=-10), timedelta(days=-3)]
+        # 10 and 3 working days before the document is made (tests/unit/test_deadline_year.py)
+        assert len(triggers) == 2 and triggers[0] < triggers[1] < timedelta(0)
 
 
 def test_reminders_due_counts_working_days_and_sends_the_nearest_lead_once():
