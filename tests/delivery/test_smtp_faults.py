@@ -401,3 +401,42 @@ def test_a_server_not_available_421_costs_one_recipients_retries(scratch_config,
     assert server.connections == 4                                 # the configured attempts, once
     lines = captured.err.strip().splitlines()
     assert len(lines) == 2 and "421 4.3.2 Service not available" in lines[0] and "and 3 more: not tried" in lines[1]
+
+
+class RefusesSome(Recorder):
+    """550 for one mailbox, 451 (try later) for another, the rest accepted."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == "radmann@karmoy.example.no":
+            return "550 5.1.1 Mailbox unavailable"
+        if address == "kontakt@hsh.example.no":
+            return "451 4.2.1 Mailbox busy, try later"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_one_refused_one_busy_then_a_new_send_reaches_exactly_those_two(scratch_config, env, capsys):
+    """What the secretariat reads after a 550 and a 451, and that the next send reaches exactly
+    the two missing, nobody twice (a guard: this held before)."""
+    from .test_concurrent_send import smtp_config
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "t")
+    with serve(RefusesSome(), port) as server:
+        assert main(args) == 1
+        first = list(server.recorder.recipients())
+    captured = capsys.readouterr()
+    assert "5 sent, 2 failed" in captured.out
+    lines = sorted(captured.err.strip().splitlines())
+    assert len(lines) == 2
+    assert "kontakt@hsh.example.no: temporary failure: 451 4.2.1 Mailbox busy" in lines[0]
+    assert "radmann@karmoy.example.no: refused: 550 5.1.1 Mailbox unavailable" in lines[1]
+    rows = {r.recipient: r for r in ledger_rows(env)}
+    assert (rows["kontakt@hsh.example.no"].status, rows["kontakt@hsh.example.no"].attempts) == ("failed", 4)
+    assert (rows["radmann@karmoy.example.no"].status, rows["radmann@karmoy.example.no"].attempts) == ("failed", 1)
+    with serve(Recorder(), port) as server:
+        assert main(args) == 0
+    assert "2 sent, 5 already had version 1" in capsys.readouterr().out
+    assert sorted(server.recorder.recipients()) == ["kontakt@hsh.example.no", "radmann@karmoy.example.no"]
+    assert len(first) == 5 and not set(first) & set(server.recorder.recipients())
+    assert {r.status for r in ledger_rows(env)} == {"sent"}
