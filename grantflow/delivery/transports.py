@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yagmail
 
+from .. import fmt
 from ..errors import UserError
 from ..fileio import atomic_write
 from ..settings import SmtpSettings
@@ -50,8 +51,8 @@ class PermanentError(Exception):
 
 def _size(size: int) -> str:
     if size >= 1_000_000:
-        return f"{size / 1_000_000:.1f} MB".replace(".", ",")
-    return f"{max(1, round(size / 1000))} kB"
+        return f"{fmt.number(size / 1_000_000, 1)} MB"
+    return f"{fmt.number(max(1, size / 1000))} kB"
 
 
 class OutboxTransport:
