@@ -4,7 +4,8 @@ Sources (all from config): each funder's deadlines (application rounds, final re
 report per 31.12) and the steering-group meetings, whose status report is due ``lead_days``
 before the meeting. A deadline on a weekend or a Norwegian public holiday moves to a working
 day, before or after as configured (per deadline, else the ``deadline_shift`` setting). The
-usage report is one per council and year however many projects name its deadline. A watch that
+usage report is one per council and year, the final report one per project, however many
+deadlines name them (the earliest counts). A watch that
 was not running catches up for ``GRACE_DAYS``, a status report only until the morning of its
 meeting; a meeting after the project's end has no status report, an application round after it
 no application, an invoicing date (``costsplit``) after its last year no cost split. The watch works on working days only: on a weekend or public holiday nothing is
@@ -130,6 +131,15 @@ def calendar(register: Register, default_shift: str = "before") -> list[DueItem]
                            send, send, f"Statusrapport før styringsgruppemøtet {meeting:%d.%m.%Y} – {project.name}",
                            as_of=send, last=last)
             items.setdefault(item.key, item)
+    # One document, however many deadlines name it: a council's usage report per year, a project's
+    # final report (two funders' final-report dates would send it to the county governor twice).
+    # The earliest deadline counts, so it is on time for every one of them.
+    first: dict[tuple, DueItem] = {}
+    for item in sorted(items.values(), key=lambda i: i.due):
+        if item.kind in ("usage", "final"):
+            first.setdefault((item.kind, item.council, item.project, item.period), item)
+    items = {k: i for k, i in items.items() if i.kind not in ("usage", "final")
+             or first[(i.kind, i.council, i.project, i.period)] is i}
     return sorted(items.values(), key=lambda i: (i.due, i.kind, i.project or ""))
 
 
@@ -204,7 +214,10 @@ def reminder_message(item: DueItem, today: date, name: str) -> tuple[str, list[s
 
     title = KIND_TITLES[item.kind] if item.makes_document else (item.label or KIND_TITLES[item.kind])
     left = in_working_days(working_days_until(today, item.make_day))
-    lines = [f"{KIND_TITLES[item.kind]}: {item.description}."]
+    kind_title = KIND_TITLES[item.kind]
+    # "Statusrapport: Statusrapport før styringsgruppemøtet ..." said the kind twice
+    lines = [f"{item.description}." if item.description.lower().startswith(kind_title.lower())
+             else f"{kind_title}: {item.description}."]
     if item.moved and item.kind != "status":
         lines.append(f"Fristen {fmt.long_date(item.original)} er {_closed_day(item.original)}; den er flyttet "
                      f"til {fmt.long_date(item.due)}.")

@@ -25,7 +25,7 @@ END = date(2027, 9, 20)
 MEETINGS = [date(2027, 1, 8), date(2027, 4, 5), date(2027, 5, 24), date(2027, 6, 3), date(2027, 9, 24),
             date(2027, 10, 1)]
 LEAD_DAYS = 7
-# (kind, date as written); the usage report is named by both funders of the project: one report
+# (kind, date as written) from the county governor's award letter
 DEADLINES = [("usage", date(2027, 1, 15)), ("costsplit", date(2027, 3, 1)), ("application", date(2027, 3, 28)),
              ("other", date(2027, 5, 17)), ("application", date(2027, 9, 1)), ("final", date(2027, 12, 25)),
              ("application", date(2028, 1, 17)), ("costsplit", date(2028, 3, 1))]
@@ -43,9 +43,10 @@ def make_year_config(folder):
         f"      - {{kind: {kind}, date: {day}, description: \"{kind} {day:%d.%m.%Y}\"}}\n"
         for kind, day in DEADLINES if kind != "usage") +
         "      - {kind: usage, date: 2027-01-15, description: \"Rapportering om bruk av skjønnsmidler per 31.12.2026\"}\n")
-    text = text.replace("    grants:\n      - {year: 2015, amount: 200000",       # the council's fund names it too
-                        "    deadlines:\n      - {kind: usage, date: 2027-01-15}\n    grants:\n"
-                        "      - {year: 2015, amount: 200000")
+    # the council's fund names the usage report and the final report too, later: still one of each
+    text = text.replace("    grants:\n      - {year: 2015, amount: 200000",
+                        "    deadlines:\n      - {kind: usage, date: 2027-02-01}\n      - {kind: final, date: 2028-02-01}\n"
+                        "    grants:\n      - {year: 2015, amount: 200000")
     budget = text[text.index("\nbudget:"):text.index("\nfunders:")]      # the budget years follow the project
     text = text.replace(budget, budget.replace("2015:", "2026:").replace("2016:", "2027:"))
     old = text[text.index("meetings:"):text.index("transfer_value:")]

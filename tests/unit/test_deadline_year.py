@@ -121,10 +121,12 @@ def test_what_the_recipient_reads_near_new_year(walked):
     # meeting Friday 8.1.2027; 1.1. is a holiday: the report goes Thursday 31.12.2026
     subject, body = text(mails[(f"status:{PROJECT}:2026-12-31", 3)])
     assert subject == f"Frist om 3 virkedager: Statusrapport – {NAME}"
-    assert "Fristen er 31. desember 2026 (om 3 virkedager)" in body and "08.01.2027" in body
+    assert body.startswith(f"Statusrapport før styringsgruppemøtet 08.01.2027 – {NAME}. ")   # not twice
+    assert "Fristen er 31. desember 2026 (om 3 virkedager)" in body
     # the usage report per 31.12.2026 (deadline 15.1.2027) is made on the first working day of 2027
     subject, body = text(mails[("usage:haugaland-vekst:2027-01-15", 3)])
     assert subject == "Frist for data om 3 virkedager: Rapportering om bruk av skjønnsmidler – Haugaland Vekst"
+    assert body.startswith("Rapportering om bruk av skjønnsmidler per 31.12.2026 (Fylkesmannen i Rogaland")
     assert "grantflow lager og sender dokumentet 4. januar 2027 (om 3 virkedager)" in body
     assert "fristen 15. januar 2027" in body
 
