@@ -856,6 +856,10 @@ def _lock_file(path: Path) -> int | None:
         fd = os.open(path, os.O_RDONLY)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
+    except PermissionError:
+        return -1                                           # unreadable: claimed without a lock
+    if fd == -1:
+        return fd
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         if os.stat(path).st_ino != os.fstat(fd).st_ino:
@@ -864,6 +868,11 @@ def _lock_file(path: Path) -> int | None:
         os.close(fd)
         return None
     return fd
+
+
+def _close(fd: int) -> None:
+    if fd >= 0:
+        os.close(fd)
 
 
 def _claims(inbox: Path, stamp: str, wanted):
@@ -879,7 +888,7 @@ def _claims(inbox: Path, stamp: str, wanted):
             if fd is None:
                 continue
             if not wanted(path):
-                os.close(fd)
+                _close(fd)
                 continue
             yield printable_name(path.name), path, fd
     for path in sorted(inbox.iterdir()):
@@ -889,14 +898,14 @@ def _claims(inbox: Path, stamp: str, wanted):
         if fd is None:
             continue                       # another run has it
         if not wanted(path):
-            os.close(fd)
+            _close(fd)
             continue
         work.mkdir(exist_ok=True)
         claimed = _vacant(work, f"{stamp}-{os.getpid()}-{_safe_name(path.name)}")
         try:
             os.rename(path, claimed)
         except FileNotFoundError:
-            os.close(fd)
+            _close(fd)
             continue
         yield printable_name(path.name), claimed, fd
 
@@ -927,7 +936,8 @@ def process_inbox(config=None, project: str | None = None, *, now: datetime | No
         try:
             items.append(_take_in(config, inbox, name, claimed, now))
         finally:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
     return items
 
 

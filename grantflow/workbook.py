@@ -1225,6 +1225,8 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
         with ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
             names = set(archive.namelist())
+    except PermissionError:
+        raise UserError("cannot read the file: permission denied", file=shown) from None
     except (BadZipFile, OSError):
         raise UserError("not an Excel workbook (.xlsx): not a zip archive", file=shown) from None
     if not any(name.startswith("xl/") for name in names):
