@@ -101,6 +101,13 @@ def finish_with_pdfs(pending: list, options: DeliveryOptions, register: Register
             deliver(result, produced, options, register or cached_register(options.config))
 
 
+# A delivery that failed for the mail server itself (login, TLS, a server refusing the session:
+# a UserError on ``delivery.smtp``) fails alike for every document of the run: it is tried once per
+# run and worker, not once per document (a wrong password tried per document counts toward the
+# server locking the account).
+_SERVER_REFUSED: dict[tuple, str] = {}
+
+
 def deliver(result: dict, produced, options: DeliveryOptions, register: Register) -> None:
     """Send a produced document when the options ask for it; the outcome goes into ``result``."""
     if not options.send:
@@ -113,12 +120,20 @@ def deliver(result: dict, produced, options: DeliveryOptions, register: Register
     settings = load_settings(options.config)
     transport = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport == "smtp" else None
+    run_id = _flow_run_id()
+    server = (run_id, options.config, transport)
+    if server in _SERVER_REFUSED:
+        result["error"] = ("not sent, the mail server refused an earlier document of this run: "
+                           + _SERVER_REFUSED[server])
+        return
     # nobody watches a batch: what needs an approver (or has data errors) waits for one
     try:
         report = send_produced(produced, register, settings, transport, password, options.resend,
-                               unattended=True, approved=options.approved, run_id=_flow_run_id())
+                               unattended=True, approved=options.approved, run_id=run_id)
     except UserError as exc:   # e.g. the ledger has this version with other content: this document's error
         result["error"] = str(exc)
+        if (exc.field or "").startswith("delivery.smtp"):
+            _SERVER_REFUSED[server] = str(exc)
         return
     # a recipient another sender still holds (interrupted, or sending now) is not delivered yet
     result.update(sent=report.sent, failed=report.failed + [(e, f"pending: {why}") for e, why in report.pending])

@@ -126,6 +126,8 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
         get_run_logger().error("not delivered: " + "; ".join(f"{e}: {r}" for e, r in report.failed))
     if report.pending:
         get_run_logger().error("pending: " + "; ".join(f"{e}: {r}" for e, r in report.pending))
+    if report.doubtful:
+        get_run_logger().warning("possibly twice: " + "; ".join(f"{e}: {r}" for e, r in report.doubtful))
     return report
 
 

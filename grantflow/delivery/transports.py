@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yagmail
 
+from .. import fmt
 from ..errors import UserError
 from ..fileio import atomic_write
 from ..settings import SmtpSettings
@@ -50,8 +51,8 @@ class PermanentError(Exception):
 
 def _size(size: int) -> str:
     if size >= 1_000_000:
-        return f"{size / 1_000_000:.1f} MB".replace(".", ",")
-    return f"{max(1, round(size / 1000))} kB"
+        return f"{fmt.number(size / 1_000_000, 1)} MB"
+    return f"{fmt.number(max(1, size / 1000))} kB"
 
 
 class OutboxTransport:
@@ -136,7 +137,16 @@ class SmtpTransport:
             raise UserError(f"TLS failed with {s.host}:{s.resolved_port()}: {exc.reason or exc}",
                             field="delivery.smtp") from None
         except smtplib.SMTPResponseException as exc:
-            raise TransientError(f"cannot connect to {s.host}:{s.resolved_port()}: {exc}") from None
+            where = f"{s.host}:{s.resolved_port()}"
+            text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+            if exc.smtp_code < 200:      # smtplib's -1: the greeting is not SMTP (IMAP, HTTP: a wrong port)
+                raise UserError(f"{where} does not answer as an SMTP server (it said {text[:80]!r}); "
+                                "check smtp.host and smtp.port", field="delivery.smtp") from None
+            if exc.smtp_code >= 500:     # refuses this machine or this login for every recipient alike
+                raise UserError(f"the SMTP server {where} refuses the session: {exc.smtp_code} {text}"[:300],
+                                field="delivery.smtp") from None
+            # 421 "service not available", 454 "TLS not available now": no session, as for silence
+            raise _unreachable(f"cannot connect to {where}: {exc.smtp_code} {text}") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise _unreachable(f"cannot connect to {s.host}:{s.resolved_port()}: {exc}") from None
         return client

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -338,3 +339,104 @@ def test_tls_by_default_never_falls_back_to_plain_text(scratch_config, env, caps
     assert code == 1 and logins == [] and server.recorder.commands == [] and server.recorder.arrived == []
     (line,) = captured.err.strip().splitlines()
     assert "STARTTLS" in line and "smtp.security" in line and "Hemmelig-123" not in captured.out + captured.err
+
+
+class Greeter:
+    """Not an SMTP server, or one that refuses at once: answers every connection with one line
+    and closes (a raw socket on 127.0.0.1: what sits behind a wrong port). Counts connections."""
+
+    def __init__(self, greeting: bytes):
+        self.greeting, self.connections = greeting, 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                conn.sendall(self.greeting)
+                conn.settimeout(1)
+                try:
+                    conn.recv(1024)
+                except OSError:
+                    pass
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
+@pytest.mark.parametrize("greeting, said", [
+    (b"* OK [CAPABILITY IMAP4rev1] Dovecot ready.\r\n", "does not answer as an SMTP server"),   # the IMAP port
+    (b"554 5.7.1 This host is not allowed to send here\r\n", "refuses the session: 554 5.7.1"),
+])
+def test_a_wrong_port_or_a_refusing_server_is_one_line_without_retries(scratch_config, env, capsys, greeting, said):
+    from .test_concurrent_send import smtp_config
+
+    with Greeter(greeting) as server:
+        smtp_config(scratch_config, server.port)
+        code = main(send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "t"))
+    err = capsys.readouterr().err
+    assert code == 1 and server.connections == 1
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: ") and said in line and "b'" not in line, line
+
+
+def test_a_server_not_available_421_costs_one_recipients_retries(scratch_config, env, capsys):
+    from .test_concurrent_send import smtp_config
+
+    with Greeter(b"421 4.3.2 Service not available, try later\r\n") as server:
+        smtp_config(scratch_config, server.port)
+        code = main(send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "t"))
+    captured = capsys.readouterr()
+    assert code == 1 and "0 sent, 7 failed" in captured.out
+    assert server.connections == 4                                 # the configured attempts, once
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 2 and "421 4.3.2 Service not available" in lines[0] and "and 3 more: not tried" in lines[1]
+
+
+class RefusesSome(Recorder):
+    """550 for one mailbox, 451 (try later) for another, the rest accepted."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == "radmann@karmoy.example.no":
+            return "550 5.1.1 Mailbox unavailable"
+        if address == "kontakt@hsh.example.no":
+            return "451 4.2.1 Mailbox busy, try later"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_one_refused_one_busy_then_a_new_send_reaches_exactly_those_two(scratch_config, env, capsys):
+    """What the secretariat reads after a 550 and a 451, and that the next send reaches exactly
+    the two missing, nobody twice (a guard: this held before)."""
+    from .test_concurrent_send import smtp_config
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "t")
+    with serve(RefusesSome(), port) as server:
+        assert main(args) == 1
+        first = list(server.recorder.recipients())
+    captured = capsys.readouterr()
+    assert "5 sent, 2 failed" in captured.out
+    lines = sorted(captured.err.strip().splitlines())
+    assert len(lines) == 2
+    assert "kontakt@hsh.example.no: temporary failure: 451 4.2.1 Mailbox busy" in lines[0]
+    assert "radmann@karmoy.example.no: refused: 550 5.1.1 Mailbox unavailable" in lines[1]
+    rows = {r.recipient: r for r in ledger_rows(env)}
+    assert (rows["kontakt@hsh.example.no"].status, rows["kontakt@hsh.example.no"].attempts) == ("failed", 4)
+    assert (rows["radmann@karmoy.example.no"].status, rows["radmann@karmoy.example.no"].attempts) == ("failed", 1)
+    with serve(Recorder(), port) as server:
+        assert main(args) == 0
+    assert "2 sent, 5 already had version 1" in capsys.readouterr().out
+    assert sorted(server.recorder.recipients()) == ["kontakt@hsh.example.no", "radmann@karmoy.example.no"]
+    assert len(first) == 5 and not set(first) & set(server.recorder.recipients())
+    assert {r.status for r in ledger_rows(env)} == {"sent"}

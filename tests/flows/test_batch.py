@@ -161,3 +161,38 @@ def test_a_chunk_gets_its_pdfs_from_one_libreoffice_start(isolated, monkeypatch)
         assert open_register(CONFIG).projects[r["project"]].name.split()[0] in text   # its own document
         record = json.loads(open(r["docx"].replace(".docx", ".json"), encoding="utf-8").read())
         assert record["pdf"] and pdf.endswith(record["pdf"])
+
+
+def test_a_wrong_smtp_password_is_tried_once_per_batch_not_once_per_document(isolated, scratch_config,
+                                                                             monkeypatch):
+    """Two clean documents, a wrong password: one login session, both documents name the error;
+    a login per document would count toward the server locking the account."""
+    import yaml
+
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    from ..conftest import replace_in
+
+    replace_in(scratch_config / f"projects/{CLEAN}.yaml", "consequence: 5, rf: 12,", "consequence: 5, rf: 15,")
+    path = scratch_config / "grantflow.yaml"
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    settings["delivery"]["smtp"]["username"] = "sekretariat"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("GRANTFLOW_SMTP_PASSWORD", "feil")
+    server = SmtpServer(port=port, auth=("sekretariat", "riktig"))
+    check, sessions = server.controller.SMTP_kwargs["authenticator"], []
+
+    def counting(*args):
+        sessions.append(id(args[1]))      # per session: smtplib itself tries PLAIN, then LOGIN
+        return check(*args)
+
+    server.controller.SMTP_kwargs["authenticator"] = counting
+    with server:
+        result = make_batch(1, "threads")(kind="costsplit", projects=[CLEAN, "kongsbergregionen-erp"],
+                                          options=DeliveryOptions(config=str(scratch_config), send=True), chunk=2)
+    assert len(set(sessions)) == 1 and server.recorder.arrived == []
+    errors = sorted(e["error"] for e in result["errors"])
+    assert len(errors) == 2 and all("SMTP login failed for 'sekretariat'" in e for e in errors), errors
+    assert "feil" not in " ".join(errors)
