@@ -38,7 +38,7 @@ from grantflow.errors import UserError
 from grantflow.fileio import atomic_write
 from grantflow.findings import condense
 from grantflow import fmt
-from grantflow.intake import apply, make_workbook, record_no_answer
+from grantflow.intake import apply, make_workbook, record_no_answer, register_lock
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 from grantflow.statusform import StatusForm, initial_form, plan_form
@@ -95,11 +95,13 @@ def request_input(project_id: str, as_of: date, options: DeliveryOptions) -> str
 @task(name="write-status-input", cache_policy=NONE)
 def write_input(project_id: str, as_of: date, answer: dict, offered: dict, options: DeliveryOptions) -> list[str]:
     """Check the answer; write it when clean. The findings (empty when written)."""
-    register = open_register(options.config)
-    result = plan_form(register, project_id, StatusForm.model_validate(answer), as_of,
-                       base=StatusForm.model_validate(offered), now=datetime.now(OSLO).replace(microsecond=0))
+    with register_lock(options.config):      # as an import does: never interleaved with another
+        register = open_register(options.config)
+        result = plan_form(register, project_id, StatusForm.model_validate(answer), as_of,
+                           base=StatusForm.model_validate(offered), now=datetime.now(OSLO).replace(microsecond=0))
+        if result.ok:
+            apply(result)
     if result.ok:
-        apply(result)
         return []
     return [str(f) for f in condense([f for f in result.findings if f.severity == "error"])]
 

@@ -37,7 +37,7 @@ from .findings import Finding
 from .models import ProjectNotes
 from .numbers import echo
 from .text import bad_character
-from .xlsxcells import NoValue, SheetInfo, blank as _xlsx_blank, cell_name, padded, sheet_rows
+from .xlsxcells import CellError, NoValue, SheetInfo, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -552,6 +552,10 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                     raise UserError(f"sheet {title!r}, cell {cell_name(r, formula)}: a formula without a computed "
                                     f"value ({echo(cells[formula], 60)}); type the value, or open and save the "
                                     f"workbook in Excel", file=shown, line=r)
+                failed = next((c for c, v in cells.items() if isinstance(v, CellError)), None)
+                if failed is not None:
+                    raise UserError(f"sheet {title!r}, cell {cell_name(r, failed)}: {unreadable(cells[failed])}",
+                                    file=shown, line=r)
                 width = max(width, last)
                 body.append(cells)
                 numbers.append(r)

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import holidays
 
+from .costsplit import municipal_part
 from .register import Register
 
 KIND_TITLES = {"application": "Søknad om skjønnsmidler", "status": "Statusrapport", "final": "Sluttrapport",
@@ -121,6 +122,21 @@ def calendar(register: Register, default_shift: str = "before") -> list[DueItem]
                                    due - timedelta(days=lead), f"{text} – {project.name} ({funder.name})",
                                    period=period, label=text)
                 items.setdefault(item.key, item)
+        council = register.councils.get(project.council)
+        invoicing = council.invoicing if council else None
+        if invoicing and invoicing.each_year:
+            # the council invoices its municipalities on the same day every year: each year they pay
+            # for gets its cost split before it (none after the project's last year)
+            for year, amount in municipal_part(project).by_year.items():
+                if amount <= 0 or year > project.period.end.year:
+                    continue
+                written = invoicing.invoice_day(year)
+                due = shift_to_working_day(written, default_shift)
+                item = DueItem("costsplit", project.council, project.id, written, due,
+                               due - timedelta(days=LEAD_DAYS["costsplit"]),
+                               f"Kostnadsfordeling {year} før faktureringen {written:%d.%m.%Y} – {project.name}",
+                               period=str(year), label="Kostnadsfordeling")
+                items.setdefault(item.key, item)
         for meeting in project.meetings.dates:
             send = shift_to_working_day(meeting - timedelta(days=project.meetings.lead_days), "before")
             if send > project.period.end:
@@ -132,13 +148,14 @@ def calendar(register: Register, default_shift: str = "before") -> list[DueItem]
                            as_of=send, last=last)
             items.setdefault(item.key, item)
     # One document, however many deadlines name it: a council's usage report per year, a project's
-    # final report (two funders' final-report dates would send it to the county governor twice).
-    # The earliest deadline counts, so it is on time for every one of them.
+    # final report (two funders' final-report dates would send it to the county governor twice), a
+    # project's cost split per year. The earliest deadline counts, so it is on time for every one.
+    once = ("usage", "final", "costsplit")
     first: dict[tuple, DueItem] = {}
     for item in sorted(items.values(), key=lambda i: i.due):
-        if item.kind in ("usage", "final"):
+        if item.kind in once:
             first.setdefault((item.kind, item.council, item.project, item.period), item)
-    items = {k: i for k, i in items.items() if i.kind not in ("usage", "final")
+    items = {k: i for k, i in items.items() if i.kind not in once
              or first[(i.kind, i.council, i.project, i.period)] is i}
     return sorted(items.values(), key=lambda i: (i.due, i.kind, i.project or ""))
 

@@ -20,6 +20,7 @@ import io
 import os
 import re
 import tempfile
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,9 +34,10 @@ from .fileio import atomic_write
 from .findings import Finding, has_errors
 from .models import Project, ProjectNotes, StatusNote
 from .register import Register, display_path
+from .text import bad_character
 from .validate import check_project
 from .numbers import read_date
-from .workbook import (WorkbookContent, project_data, read_value, read_workbook,
+from .workbook import (META, WorkbookContent, project_data, read_value, read_workbook,
                        write_workbook, Kind)
 from .yamledit import load_tree, new_yaml, update_yaml
 
@@ -80,6 +82,27 @@ def _nat(value) -> bool:
         return False
 
 
+def _note_texts(note: StatusNote):
+    """(path, text) of each piece of text a status note holds (what a workbook cell gets)."""
+    for key in ("summary", "results", "reported_by"):
+        yield (key,), getattr(note, key)
+    for key in ("quality", "benefits"):
+        if getattr(note, key) is not None:
+            yield (key, "comment"), getattr(note, key).comment
+    for key in ("deviations", "decisions", "next_period"):
+        for index, text in enumerate(getattr(note, key)):
+            yield (key, index), text
+
+
+def _unholdable(note: StatusNote) -> tuple[tuple, str] | None:
+    """The first text in ``note`` with a character a workbook cell cannot hold, and which."""
+    for path, text in _note_texts(note):
+        found = bad_character(text)
+        if found:
+            return path, found
+    return None
+
+
 def make_workbook(register: Register, project_id: str, as_of: date | None = None) -> bytes:
     """The project's workbook, pre-filled with the register, progress and the last status note."""
     project = register.project(project_id)
@@ -89,6 +112,12 @@ def make_workbook(register: Register, project_id: str, as_of: date | None = None
     if project.data.notes and register.data_path(project.data.notes).exists():
         notes, _ = read_notes(register.data_path(project.data.notes))
     last = notes.note_for(as_of) or (notes.status[-1] if notes.status else None)
+    if last is not None and _unholdable(last):
+        path, found = _unholdable(last)
+        raise UserError(f"the status note of {last.as_of:%d.%m.%Y} contains the control character {found}, which a "
+                        f"workbook cell cannot hold; delete it (a plain line break is fine)",
+                        file=display_path(register.data_path(project.data.notes)),
+                        field=".".join(map(str, path)))
     note = last.model_dump(mode="python") if last else None
     return write_workbook(project_data(project), council_municipalities=[m.name for m in council.municipalities],
                           progress=progress_rows(register, project), note=note, as_of=as_of)
@@ -302,12 +331,21 @@ def _progress_xlsx(rows: list[dict]) -> bytes:
     return buffer.getvalue()
 
 
-def plan_import(register: Register, path: Path, *, now: datetime | None = None) -> ImportResult:
-    """Read and check a returned workbook; the changes it would make (nothing is written)."""
-    shown = display_path(path)
+def plan_import(register: Register, path: Path, *, now: datetime | None = None,
+                shown: str | None = None) -> ImportResult:
+    """Read and check a returned workbook; the changes it would make (nothing is written).
+    ``shown``: the name findings give the file (default: its path)."""
+    shown = shown or printable_name(display_path(path))
     content = read_workbook(path, shown)
     if content.meta.get("kind") == "blank":
         raise UserError("this is a workbook for a new project: use 'grantflow new-project'", file=shown)
+    if not isinstance(content.meta.get("snapshot"), dict) or not isinstance(content.meta.get("progress"), list):
+        # Without what it was made from, every value in it would win over the register and the data
+        # files, also over what was changed there since: it is not imported.
+        raise UserError(f"the workbook does not say what it was made from (its hidden sheet {META!r} is missing or "
+                        f"damaged: were its sheets copied into another workbook?); importing it could overwrite "
+                        f"what was changed since. Make a new workbook with 'grantflow workbook PROJECT' and copy "
+                        f"the answers into it", file=shown)
     return plan_content(register, content, path.read_bytes(), now=now)
 
 
@@ -342,8 +380,10 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
         try:
             base = _project_dict(Project.model_validate(content.meta["snapshot"]))
         except ValidationError:
-            result.findings.append(Finding("warning", f"{shown}:_grantflow", None, "",
-                                           "cannot read what the workbook was made from; no three-way merge"))
+            result.findings.append(Finding("error", f"{shown}:{META}", None, "",
+                                           "cannot read what the workbook was made from (its hidden sheet is "
+                                           "damaged); importing it could overwrite what was changed since: make a "
+                                           "new workbook"))
     made = str(content.meta.get("made", "?"))
     merged_fields, conflicts = _merge_fields(base, _project_dict(theirs), _project_dict(current), content, made)
     result.findings += conflicts
@@ -383,6 +423,16 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                 "error", f"{shown}:Milepælstatus", t["_row"], "Faktisk dato",
                 f"{actual:%d.%m.%Y} is after the report date {report_day:%d.%m.%Y}; a milestone is reached "
                 f"on or before the day reported for"))
+    # A milestone whose row was deleted from the sheet: its progress would silently vanish.
+    unsure = any(f.severity == "error" and f.field == "Nr" and f.file.endswith(":Milepælstatus")
+                 for f in result.findings)                # a row whose number is unreadable is one error
+    if content.listed is not None and not unsure:
+        planned = {m.number for m in merged.milestones}
+        for number in sorted((set(base_rows) | set(current_rows)) & planned - content.listed):
+            result.findings.append(Finding(
+                "error", f"{shown}:Milepælstatus", None, "Nr",
+                f"milestone {number} has no row (deleted?); its progress in the data file would be lost: put the "
+                f"row back (to clear a milestone's progress, empty its Status, Faktisk dato and Kommentar)"))
     new_rows = dict(current_rows)
     if content.progress is not None:
         for number in sorted(set(wb_rows) | set(base_rows)):
@@ -414,6 +464,25 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
             note = StatusNote.model_validate({**note_data, "reported_at": now})
         except ValidationError as exc:
             result.findings += _validation(exc, content, ("note",))
+        if note is not None and _unholdable(note):
+            # It would go out in the next workbook, which no cell could then hold.
+            path, found = _unholdable(note)
+            file, row, header = content.locate(("note",) + path)
+            result.findings.append(Finding("error", file, row, header or ".".join(map(str, path)),
+                                           f"contains the control character {found}; delete it (a plain line "
+                                           f"break is fine)"))
+            note = None
+        made_for = content.meta.get("as_of") if content.meta.get("kind") == "project" else None
+        if note is not None and made_for and note.as_of.isoformat() != made_for:
+            # The (locked) status date changed: the answer would belong to another report than
+            # the one it was asked for, and a far date would hide it from every report before it.
+            file, row, header = content.locate(("note", "as_of"))
+            result.findings.append(Finding(
+                "error", file, row, header,
+                f"the status date was changed from {date.fromisoformat(made_for):%d.%m.%Y} to {note.as_of:%d.%m.%Y}; "
+                f"the workbook reports for the date it was made for: put it back, or make a new workbook with "
+                f"'grantflow workbook {result.project} --as-of {note.as_of.isoformat()}'"))
+            note = None
 
     # New data file paths where the project has none yet.
     data_paths = {}
@@ -443,10 +512,12 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                                                  not register.data_path(merged.data.milestones).exists()):
         target = register.data_path(merged.data.milestones)
         clean = [{k: v for k, v in r.items() if k != "_row"} for r in progress]
-        _change(target, _progress_xlsx(clean) if target.suffix.lower() in (".xlsx", ".xlsm") else _progress_csv(clean),
-                changes)
+        if _readable(target, lambda: read_milestones(target).findings, "milestone progress", result):
+            _change(target, _progress_xlsx(clean) if target.suffix.lower() in (".xlsx", ".xlsm") else
+                    _progress_csv(clean), changes)
     if note is not None:
-        _note_change(register, merged, note, changes, result)
+        _note_change(register, merged, note, changes, result, base=_base_note(content, note),
+                     made=made, where=content.locate(("note", "summary")))
     if merged != current:
         located = register.source("project", merged.id)
         file = Path(located.file) if located else register.root / "projects" / f"{merged.id}.yaml"
@@ -492,18 +563,73 @@ def _data_after(register, current, merged, progress, note, content, tmp: Path, r
     return data
 
 
+def _base_note(content: WorkbookContent, note: StatusNote) -> StatusNote | None:
+    """The status note the workbook was pre-filled with (None: it does not say, e.g. the form)."""
+    if not isinstance(content.meta.get("note"), dict):
+        return None
+    try:
+        return StatusNote.model_validate({**content.meta["note"], "as_of": note.as_of})
+    except ValidationError:
+        return None
+
+
+def _content_of(n: StatusNote) -> dict:
+    """What a status note says (not who reported it when)."""
+    return n.model_dump(exclude={"as_of", "reported_by", "reported_at", "not_reported", "explanation"})
+
+
+def _readable(path: Path, findings, what: str, result: ImportResult) -> bool:
+    """Whether the data file ``path`` reads without errors, so that rewriting it keeps all it holds.
+    A row or note that cannot be read is left out of what is read: writing the file from that
+    would delete it without a word. Otherwise one error for the import."""
+    if not path.exists():
+        return True
+    try:
+        problems = [f for f in findings() if f.severity == "error"]
+    except UserError as exc:
+        problems = [Finding("error", exc.file or display_path(path), exc.line, exc.field or "", exc.message)]
+    if not problems:
+        return True
+    first = problems[0]
+    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+    result.findings.append(Finding(
+        "error", display_path(path), first.line, first.field,
+        f"cannot write the {what}: the file has errors ({first.message}{more}); what cannot be read would be "
+        f"lost: fix the file first ('grantflow validate')"))
+    return False
+
+
 def _note_change(register: Register, project: Project, note: StatusNote, changes: list[FileChange],
-                 result: ImportResult, *, always: bool = False) -> None:
+                 result: ImportResult, *, always: bool = False, base: StatusNote | None = None,
+                 made: str = "?", where: tuple = (None, None, "")) -> None:
     path = register.data_path(project.data.notes)
+    if not _readable(path, lambda: read_notes(path)[1], "status note", result):
+        return
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     notes, _ = read_notes(path) if path.exists() else (ProjectNotes(), [])
-    def content_of(n: StatusNote) -> dict:
-        return n.model_dump(exclude={"as_of", "reported_by", "reported_at"})
+    content_of = _content_of
     previous = notes.note_for(note.as_of) or (notes.status[-1] if notes.status else None)
     if not always and previous is not None and content_of(previous) == content_of(note):
         result.findings.append(Finding("warning", f"{result.file}:Statusnotat", None, "",
                                        f"the status note is unchanged since {previous.as_of:%d.%m.%Y}; not written"))
         return
+    same_day = next((n for n in notes.status if n.as_of == note.as_of), None)
+    if base is not None and content_of(base) == content_of(note):
+        # Nothing reported in the workbook's note: a note written meanwhile (another workbook, the
+        # form) for this date is kept, not replaced by what this workbook was pre-filled with.
+        result.findings.append(Finding("warning", f"{result.file}:Statusnotat", None, "",
+                                       "the status note is as the workbook was pre-filled; not written"))
+        return
+    if base is not None and same_day is not None and content_of(same_day) != content_of(base):
+        who = f" by {same_day.reported_by}" if same_day.reported_by else ""
+        when = f" at {same_day.reported_at:%d.%m.%Y %H:%M}" if same_day.reported_at else ""
+        result.findings.append(Finding(
+            "error", where[0] or f"{result.file}:Statusnotat", where[1], where[2] or "",
+            f"the status note for {note.as_of:%d.%m.%Y} was changed both here and in the notes file since the "
+            f"workbook was made ({made}; reported there{who}{when}); make a new workbook"))
+        return
+    if same_day is not None and not note.explanation and same_day.explanation:
+        note = note.model_copy(update={"explanation": same_day.explanation})   # not in the workbook: kept
     status = [n for n in notes.status if n.as_of != note.as_of] + [note]
     status.sort(key=lambda n: n.as_of)
     new_notes = notes.model_copy(update={"status": status})
@@ -514,19 +640,33 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
     _change(path, new_text.encode("utf-8"), changes)
 
 
+def spreadsheet_text(text: str) -> str:
+    """Text for a CSV file a person opens in Excel: one that would start a formula there (=, +, -,
+    @, tab, CR) gets a leading apostrophe, so that it stays text. For files grantflow does not read
+    back (a log), never for data files."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _log_bytes(log: Path, now: datetime, who: str, shown: str, source: bytes, changes: list[FileChange]) -> bytes:
     old = log.read_bytes() if log.exists() else "Tidspunkt;Rapportert av;Arbeidsbok;SHA-256;Endret\n".encode()
     digest = hashlib.sha256(source).hexdigest()[:16]
     out = io.StringIO()
     csv.writer(out, delimiter=";", lineterminator="\n").writerow(
-        [now.isoformat(), who, Path(shown).name, digest, ", ".join(c.path.name for c in changes)])
+        [now.isoformat(), spreadsheet_text(who), spreadsheet_text(Path(shown).name), digest,
+         ", ".join(c.path.name for c in changes)])
     return old + out.getvalue().encode("utf-8")
 
 
 @contextmanager
-def register_lock(register: Register):
-    """One import at a time per config folder (two processes could otherwise interleave writes)."""
-    fd = os.open(register.root, os.O_RDONLY)      # the config folder itself: no lock file left behind
+def register_lock(config):
+    """One import at a time per config folder (two processes could otherwise interleave writes).
+
+    Taken *before* the register is read: an import that waited for another must see what that one
+    wrote, or its stale copy of the register would write the other's changes away."""
+    from .register import config_root
+
+    root = config.root if isinstance(config, Register) else config_root(config)
+    fd = os.open(root, os.O_RDONLY)      # the config folder itself: no lock file left behind
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -548,8 +688,8 @@ def import_workbook(config, path: Path, *, dry_run: bool = False, now: datetime 
     """Check a returned workbook and, when clean and not a dry run, merge it into the files."""
     from .register import open_register
 
-    register = open_register(config)
-    with register_lock(register):
+    with register_lock(config):
+        register = open_register(config)
         result = plan_import(register, path, now=now)
         if result.ok and not dry_run and result.changes:
             apply(result)
@@ -562,10 +702,10 @@ def record_no_answer(config, project_id: str, as_of: date, *, now: datetime | No
     already has a note (an answer that came in after all, or this mark from an earlier attempt)."""
     from .register import open_register
 
-    register = open_register(config)
     now = now or datetime.now().astimezone().replace(microsecond=0)
     result = ImportResult("ingen svar", project_id)
-    with register_lock(register):
+    with register_lock(config):
+        register = open_register(config)
         project = register.project(project_id)
         if not project.data.notes:
             result.findings.append(Finding("warning", f"projects/{project_id}", None, "data.notes",
@@ -586,7 +726,7 @@ def record_no_answer(config, project_id: str, as_of: date, *, now: datetime | No
 
 
 def plan_new_project(register: Register, path: Path) -> ImportResult:
-    shown = display_path(path)
+    shown = printable_name(display_path(path))
     content = read_workbook(path, shown)
     result = ImportResult(shown, content.project.get("id"))
     result.findings += content.findings
@@ -622,8 +762,8 @@ def plan_new_project(register: Register, path: Path) -> ImportResult:
 def new_project(config, path: Path, *, dry_run: bool = False) -> ImportResult:
     from .register import open_register
 
-    register = open_register(config)
-    with register_lock(register):
+    with register_lock(config):
+        register = open_register(config)
         result = plan_new_project(register, path)
         if result.ok and not dry_run:
             target = result.changes[0].path
@@ -669,14 +809,109 @@ def _inbox_project(path: Path) -> str | None:
     return None
 
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+CLAIMED = ".arbeid"
+
+
+def printable_name(name: str) -> str:
+    """A file name as one line of text: bytes that are not UTF-8 as \\xNN, control and
+    line-breaking characters escaped (a name is shown, never trusted)."""
+    out = []
+    for ch in name:
+        if "\udc80" <= ch <= "\udcff":                       # an undecodable byte (surrogateescape)
+            out.append(f"\\x{ord(ch) - 0xdc00:02x}")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _safe_name(name: str, limit: int = 100) -> str:
+    """The name a file gets in the inbox's folders: printable, without backslashes, at most
+    ``limit`` bytes (a file system takes 255; a stamp goes in front)."""
+    text = printable_name(name).replace("\\", "_").replace("/", "_")
+    suffix = Path(text).suffix if len(Path(text).suffix) <= 6 else ""
+    stem = text[:len(text) - len(suffix)] if suffix else text
+    while len((stem + suffix).encode("utf-8")) > limit:
+        stem = stem[:-1]
+    return (stem or "arbeidsbok") + suffix
+
+
+def _vacant(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name-2``, ``name-3`` … when taken: a moved file never replaces another."""
+    target = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    n = 1
+    while target.exists() or Path(str(target) + ".funn.txt").exists():
+        n += 1
+        target = folder / f"{stem}-{n}{suffix}"
+    return target
+
+
+def _lock_file(path: Path) -> int | None:
+    """An open descriptor holding an exclusive lock on ``path``'s file, or None when the file is
+    gone or another run holds it. The lock goes with the process: a run killed mid-import frees it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.stat(path).st_ino != os.fstat(fd).st_ino:
+            raise FileNotFoundError(path)                   # moved on by the run that held it
+    except (BlockingIOError, FileNotFoundError):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _claims(inbox: Path, stamp: str, wanted):
+    """(name shown, claimed path, lock) for each file to take in: first those a killed run left in
+    ``.arbeid/`` (nobody holds their lock), then the inbox's files, each locked *before* it is moved
+    into ``.arbeid/`` so that two runs never take the same file."""
+    work = inbox / CLAIMED
+    if work.is_dir():
+        for path in sorted(work.iterdir()):
+            if path.name.startswith(".") or not path.is_file():
+                continue
+            fd = _lock_file(path)
+            if fd is None:
+                continue
+            if not wanted(path):
+                os.close(fd)
+                continue
+            yield printable_name(path.name), path, fd
+    for path in sorted(inbox.iterdir()):
+        if path.name.startswith(("~$", ".")) or not path.is_file():
+            continue                       # Excel's lock files, hidden files, the folders
+        fd = _lock_file(path)
+        if fd is None:
+            continue                       # another run has it
+        if not wanted(path):
+            os.close(fd)
+            continue
+        work.mkdir(exist_ok=True)
+        claimed = _vacant(work, f"{stamp}-{os.getpid()}-{_safe_name(path.name)}")
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            os.close(fd)
+            continue
+        yield printable_name(path.name), claimed, fd
+
+
 def process_inbox(config=None, project: str | None = None, *, now: datetime | None = None) -> list[InboxItem]:
     """Import every returned workbook in ``config/inbox/`` (only ``project``'s when given).
 
-    A file is claimed by renaming it into ``inbox/.arbeid/`` first, so two runs at once never
-    import the same file twice. Clean ones go to ``inbox/behandlet/``, others to ``inbox/avvist/``
-    with a ``.funn.txt`` beside them listing the findings.
+    A file is claimed by locking it and moving it into ``inbox/.arbeid/``, so two runs at once never
+    import the same file twice; one a killed run left there is taken in by the next run. Clean ones
+    go to ``inbox/behandlet/``, others (any file that is not an .xlsx workbook too) to
+    ``inbox/avvist/`` with a ``.funn.txt`` beside them listing the findings. A moved file never
+    replaces another; odd file names (line breaks, bytes that are not UTF-8, 250 characters) are
+    shown escaped and shortened.
     """
-    from .register import config_root, open_register
+    from .register import config_root
 
     root = config_root(config)
     inbox = root / INBOX
@@ -685,37 +920,54 @@ def process_inbox(config=None, project: str | None = None, *, now: datetime | No
     now = now or datetime.now().astimezone().replace(microsecond=0)
     stamp = now.strftime("%Y%m%d-%H%M%S")
     items: list[InboxItem] = []
-    for path in sorted(inbox.glob("*.xls*")):
-        if path.name.startswith(("~$", ".")):
-            continue                       # Excel's lock files
-        if project is not None and _inbox_project(path) not in (project, None):
-            continue
-        work = inbox / ".arbeid"
-        work.mkdir(exist_ok=True)
-        claimed = work / f"{stamp}-{path.name}"
+    def wanted(path: Path) -> bool:
+        return project is None or _inbox_project(path) in (project, None)
+
+    for name, claimed, fd in _claims(inbox, stamp, wanted):
         try:
-            os.rename(path, claimed)
-        except FileNotFoundError:
-            continue                       # another run took it
-        findings: list[Finding] = []
-        owner = None
+            items.append(_take_in(config, inbox, name, claimed, now))
+        finally:
+            os.close(fd)
+    return items
+
+
+def _take_in(config, inbox: Path, name: str, claimed: Path, now: datetime) -> InboxItem:
+    from .register import open_register
+
+    findings: list[Finding] = []
+    owner = None
+    detail = ""
+    shown = name
+    if claimed.suffix.lower() not in WORKBOOK_SUFFIXES:
+        findings = [Finding("error", shown, None, "", "not an Excel workbook (.xlsx): save it in Excel as "
+                                                     "'Excel-arbeidsbok (*.xlsx)' and put it in the inbox again")]
+        outcome = "rejected"
+    else:
         try:
-            register = open_register(config)
-            with register_lock(register):
-                result = plan_import(register, claimed, now=now)
+            with register_lock(config):
+                register = open_register(config)
+                result = plan_import(register, claimed, now=now, shown=name)
                 owner = result.project
                 findings = result.findings
                 if result.ok and result.changes:
                     apply(result)
             outcome = "imported" if result.ok and result.changes else "unchanged" if result.ok else "rejected"
         except UserError as exc:
-            findings = [Finding("error", exc.file or path.name, exc.line, exc.field or "", exc.message)]
+            findings = [Finding("error", exc.file or shown, exc.line, exc.field or "", exc.message)]
             outcome = "rejected"
-        folder = inbox / ("avvist" if outcome == "rejected" else "behandlet")
-        folder.mkdir(exist_ok=True)
-        final = folder / claimed.name
-        os.replace(claimed, final)
-        if findings:
-            atomic_write(final.with_name(final.name + ".funn.txt"), "".join(f"{f}\n" for f in findings))
-        items.append(InboxItem(path.name, owner, outcome, display_path(final), findings))
-    return items
+        except Exception as exc:  # noqa: BLE001 - a bug must not keep the other files (or this one) stuck
+            import traceback
+
+            findings = [Finding("error", shown, None, "", f"internal error ({type(exc).__name__}: "
+                                                         f"{printable_name(str(exc))[:200]}); a bug in grantflow, "
+                                                         f"not in the workbook: send this file to the maintainers")]
+            detail = "\n" + traceback.format_exc()
+            outcome = "rejected"
+    folder = inbox / ("avvist" if outcome == "rejected" else "behandlet")
+    folder.mkdir(exist_ok=True)
+    final = _vacant(folder, claimed.name)
+    os.rename(claimed, final)
+    if findings:
+        text = "".join(f"{f}\n" for f in findings) + detail
+        atomic_write(final.with_name(final.name + ".funn.txt"), text.encode("utf-8", "backslashreplace"))
+    return InboxItem(name, owner, outcome, display_path(final), findings)

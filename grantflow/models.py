@@ -181,12 +181,33 @@ class RecipientRule(Model):
         return self
 
 
+def _month_day(value: str) -> str:
+    """'01.03' (dd.mm; '1.3' too) -> '01.03'; a day every year has (not 29.02)."""
+    parts = value.strip().rstrip(".").split(".")
+    try:
+        day, month = (int(part) for part in parts)
+        date(2001, month, day)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a day of the year written dd.mm (e.g. 01.03)") from None
+    return f"{day:02d}.{month:02d}"
+
+
 class Invoicing(Model):
     """How the municipalities are invoiced for their share (shown in the cost split)."""
 
     issuer: Line = Field(description="Who sends the invoices, e.g. 'Haugaland Vekst IKS'.")
     when: Line = Field("", description="When invoices go out, e.g. 'i mars hvert år'.")
+    each_year: Annotated[str, AfterValidator(_month_day)] | None = Field(
+        None, description="The day invoices go out each year, 'dd.mm' (e.g. '01.03'): the deadline watch sends "
+                          "each project's cost split for that year to the steering group 7 days before.")
     due_days: int = Field(30, ge=0, le=120, description="Payment terms in days.")
+
+    def invoice_day(self, year: int) -> date | None:
+        """The day the municipalities are invoiced in ``year`` (``each_year``), or None."""
+        if not self.each_year:
+            return None
+        day, month = self.each_year.split(".")
+        return date(year, int(month), int(day))
     marking: Line = Field("", description="What the invoice is marked with, e.g. a project number.")
     contact: Line = Field("", description="Who answers questions about the invoice (office, e-mail).")
 

@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import UserError
-from .xlsxcells import NoValue, SheetInfo, blank as _blank, cell_name, padded, sheet_rows
+from .xlsxcells import SheetInfo, blank as _blank, cell_name, padded, sheet_rows, unreadable
 from .findings import Finding
 from .numbers import read_date, read_number
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
@@ -665,7 +665,8 @@ def _write_meta(w: _Writer, meta: dict) -> None:
 def _guide(w: _Writer, title: str, lines: list[str]) -> None:
     ws = w.wb.create_sheet("Veiledning", 0)
     ws.column_dimensions["A"].width = 110
-    ws.cell(1, 1, title).font = Font(bold=True, size=14)
+    w._text(ws.cell(1, 1), title)          # the project's name: user text, never a formula
+    ws.cell(1, 1).font = Font(bold=True, size=14)
     for r, line in enumerate(lines, start=3):
         w._text(ws.cell(r, 1), line)
         ws.cell(r, 1).alignment = w.wrap
@@ -724,6 +725,8 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
     if not blank:
         meta["snapshot"] = _jsonable(project)
         meta["progress"] = _jsonable(progress or [])
+        meta["note"] = _jsonable({k: v for k, v in (note or {}).items()
+                                  if k not in ("as_of", "reported_by", "reported_at", "not_reported")})
     _write_meta(w, meta)
     w.wb.active = 0
     buffer = io.BytesIO()
@@ -746,6 +749,7 @@ class WorkbookContent:
     note: dict | None                    # StatusNote data
     where: dict[tuple, tuple[str, int, str]] = field(default_factory=dict)   # loc -> (sheet, row, header)
     findings: list[Finding] = field(default_factory=list)
+    listed: set[int] | None = None       # every milestone number with a row in Milepælstatus (blank or not)
 
     def locate(self, loc: tuple) -> tuple[str, int | None, str]:
         """(file:sheet, row, header) of ``loc`` or its nearest ancestor."""
@@ -775,8 +779,9 @@ def _text_of(value) -> str:
 
 def read_value(value, kind: Kind):
     """A cell's value as the model wants it; raises ValueError with a short reason."""
-    if isinstance(value, NoValue):
-        raise ValueError("a formula without a computed value; type the value itself")
+    reason = unreadable(value)
+    if reason:
+        raise ValueError(reason)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("not a number")
     if kind.name == "date":
@@ -814,6 +819,9 @@ def read_value(value, kind: Kind):
 
 
 MAX_SHEET_COLUMNS = 200      # the widest sheet (a budget over many years) is far narrower
+MAX_SHEET_ROWS = 5000        # the longest table (a project's risks, milestones ...) is far shorter
+INPUT_SHEETS = ("Milepælstatus", "Statusnotat", "Avvik og beslutninger")
+READ_SHEETS = {"Prosjekt", "Mål", *(spec.sheet for spec in TABLES), *INPUT_SHEETS, META}
 
 
 class _Sheet:
@@ -829,6 +837,13 @@ class _Sheet:
         self._findings: list[tuple] = []
         info = SheetInfo()
         for r, cells in sheet_rows(ws, info):
+            if r > MAX_SHEET_ROWS and any(not _blank(v) for v in cells.values()):
+                # A stray cell far below (or a sheet blown up to a million rows) is neither read
+                # nor kept: reading on would cost minutes and gigabytes for nothing.
+                if ws.title != META:
+                    self._findings.append((r, cell_name(r, min(cells)), f"a value far outside the table (only the "
+                                           f"first {MAX_SHEET_ROWS} rows are read); delete the stray cells"))
+                break
             if ws.title != META:
                 for c in sorted(c for c, v in cells.items() if c > MAX_SHEET_COLUMNS):
                     if not _blank(cells.pop(c)):
@@ -860,9 +875,10 @@ class _Sheet:
 
 
 class _Book:
-    def __init__(self, sheets: list[_Sheet]):
+    def __init__(self, sheets: list[_Sheet], others: list[str] = ()):
         self._sheets = {s.title: s for s in sheets}
         self.sheetnames = list(self._sheets)
+        self.others = list(others)          # sheets grantflow does not read (the guide, lists, any added)
 
     def __getitem__(self, name: str) -> _Sheet:
         return self._sheets[name]
@@ -960,7 +976,16 @@ def _header_map(ws, spec_cols, content: WorkbookContent, sheet: str, skip: set =
             continue
         col = by_header.get(header.casefold())
         if col is None:
-            if not header.endswith("(beregnes)"):
+            if header.endswith("(beregnes)"):
+                continue
+            filled = [r for r, row in _table_rows(ws) if c <= len(row) and not _blank(row[c - 1])]
+            if filled:
+                # Its values would be lost without a word (a year typed 'År 2016' drops that year's budget).
+                hint = " (a year column's header is the year alone, e.g. 2016)" if any(
+                    ch.isdigit() for ch in header) else ""
+                content.error(sheet, 1, header, f"unknown column with values (rows {filled[0]}–{filled[-1]}); they "
+                                                f"would be lost: give it a known header{hint} or delete the column")
+            else:
                 content.error(sheet, 1, header, "unknown column, ignored", "warning")
             continue
         out[c] = col
@@ -1070,9 +1095,8 @@ def _read_goals(wb, project: dict, content: WorkbookContent) -> None:
         if _blank(text):
             content.error("Mål", r, "Mål", "value is missing")
             continue
-        if isinstance(text, NoValue):
-            content.error("Mål", r, "Mål", f"cannot read {_text_of(text)!r}: a formula without a computed value; "
-                                          f"type the value itself")
+        if unreadable(text):
+            content.error("Mål", r, "Mål", unreadable(text))
             continue
         goals.setdefault(key, []).append(_text_of(text))
         content.where[("goals", key, len(goals[key]) - 1)] = ("Mål", r, "Mål")
@@ -1088,11 +1112,9 @@ def _read_input(wb, content: WorkbookContent) -> None:
             if all(_blank(v) for v in cells):
                 continue
             # A formula whose value the file does not hold is no value (blank would wipe what is there).
-            formulas = [h for h, v in zip(headers, cells) if isinstance(v, NoValue)]
+            formulas = [h for h, v in zip(headers, cells) if unreadable(v)]
             for header in formulas:
-                value = cells[headers.index(header)]
-                content.error("Milepælstatus", r, header, f"a formula without a computed value ({_text_of(value)!r}); "
-                                                          f"type the value itself")
+                content.error("Milepælstatus", r, header, unreadable(cells[headers.index(header)]))
             if formulas:
                 continue
             # Every row is a milestone: without a readable number its progress would vanish.
@@ -1116,6 +1138,7 @@ def _read_input(wb, content: WorkbookContent) -> None:
             rows.append({"number": number, "status": _text_of(status), "actual": actual,
                          "comment": _text_of(comment), "_row": r, "event": _text_of(cells[1])})
         content.progress = rows
+        content.listed = {key for key in seen if key is not None}
     if "Statusnotat" in wb.sheetnames:
         note: dict = {}
         rag = Kind("literal", choices=tuple(RAG_LABELS.values()))
@@ -1162,11 +1185,10 @@ def _read_input(wb, content: WorkbookContent) -> None:
                 if key is None or _blank(text):
                     content.error("Avvik og beslutninger", r, "Type" if key is None else "Tekst", "value is missing")
                     continue
-                formula = next((h for h, v in (("Tekst", text), ("Forklaring / forslag til vedtak", why))
-                                if isinstance(v, NoValue)), None)
+                formula = next(((h, v) for h, v in (("Tekst", text), ("Forklaring / forslag til vedtak", why))
+                                if unreadable(v)), None)
                 if formula is not None:
-                    content.error("Avvik og beslutninger", r, formula,
-                                  "a formula without a computed value; type the value itself")
+                    content.error("Avvik og beslutninger", r, formula[0], unreadable(formula[1]))
                     continue
                 entry = _text_of(text)
                 if not _blank(why):
@@ -1195,10 +1217,20 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
         raise UserError(f"the workbook is too large ({size // 1_000_000} MB; at most {MAX_BYTES // 1_000_000} MB)",
                         file=shown)
     try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise UserError("this is a password-protected workbook or an old Excel 97-2003 (.xls) file; save it "
+                            "as .xlsx (Excel-arbeidsbok) without a password", file=shown)
         with ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
+            names = set(archive.namelist())
     except (BadZipFile, OSError):
         raise UserError("not an Excel workbook (.xlsx): not a zip archive", file=shown) from None
+    if not any(name.startswith("xl/") for name in names):
+        what = "a Word document (.docx)" if "word/document.xml" in names else \
+            "an OpenDocument file (.ods/.odt)" if "mimetype" in names else "a zip archive of other files"
+        raise UserError(f"not an Excel workbook (.xlsx): this is {what}; send the workbook itself", file=shown)
     if unpacked > MAX_UNPACKED:
         raise UserError(f"the workbook unpacks to {unpacked // 1_000_000} MB (at most {MAX_UNPACKED // 1_000_000} MB "
                         f"is read)", file=shown)
@@ -1206,7 +1238,9 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
         try:
-            wb = _Book([_Sheet(ws, content) for ws in book.worksheets])
+            # Only the sheets grantflow reads are parsed: an added sheet costs nothing.
+            wb = _Book([_Sheet(ws, content) for ws in book.worksheets if ws.title in READ_SHEETS],
+                       [ws.title for ws in book.worksheets if ws.title not in READ_SHEETS])
         finally:
             book.close()
     except MemoryError:
@@ -1226,5 +1260,13 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     for spec in TABLES:
         _read_table(wb, spec, project, content)
     content.project = project
+    if content.meta.get("kind") == "project":
+        # The period's input: a sheet renamed or deleted would drop what the leader reported there.
+        unknown = [name for name in wb.others if name not in ("Veiledning", LISTS)]
+        for name in INPUT_SHEETS:
+            if name not in wb.sheetnames:
+                hint = f" (the workbook has sheet(s) {', '.join(map(repr, unknown))}: renamed?)" if unknown else ""
+                content.error(name, None, "", f"sheet is missing{hint}; give it back its name, or make a new "
+                                              f"workbook with 'grantflow workbook'")
     _read_input(wb, content)
     return content

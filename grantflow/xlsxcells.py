@@ -10,6 +10,7 @@ merged (read-only openpyxl drops both).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,17 +25,48 @@ class NoValue(str):
     meets one refuses the cell."""
 
 
+class CellError(str):
+    """A cell showing an Excel error (``#DIV/0!``, ``#REF!``, ``#N/A`` ...): a formula that failed.
+    Never a value to read — not even as text (it would reach a report as '#DIV/0!')."""
+
+
+class NoDate(CellError):
+    """A date cell holding a number no calendar has (e.g. -131784998); the text is that number."""
+
+
+# openpyxl warns (on stderr, naming its own source file) about such a cell and makes it '#VALUE!';
+# grantflow reports it as a finding of its own instead.
+warnings.filterwarnings("ignore", message=r"Cell \S+ is marked as a date but the serial value", category=UserWarning)
+
+
+def unreadable(value) -> str | None:
+    """Why a cell's value cannot be taken as the user's value, or None when it can."""
+    if isinstance(value, NoValue):
+        return f"a formula without a computed value ({value[:60]!r}); type the value itself"
+    if isinstance(value, NoDate):
+        return f"a date cell holding the number {value[:20]}, which is no date; type the date (dd.mm.åååå)"
+    if isinstance(value, CellError):
+        return f"the cell shows the Excel error {value[:20]!r} (a formula that failed); fix it or type the value"
+    return None
+
+
 @cache
 def _parser_class():
-    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+    from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
     class _Parser(WorkSheetParser):
-        """openpyxl's sheet parser that also keeps formulas without a cached value (``data_only``)."""
+        """openpyxl's sheet parser that also keeps formulas without a cached value (``data_only``)
+        and marks error cells."""
 
         def parse_cell(self, element):
             cell = super().parse_cell(element)
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
                 cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
+            elif cell["data_type"] == "e" and cell["value"] is not None:
+                if element.get("t", "n") == "n":          # a number openpyxl could not turn into a date
+                    cell["value"] = NoDate(element.findtext(VALUE_TAG) or cell["value"])
+                else:
+                    cell["value"] = CellError(cell["value"])
             return cell
 
     return _Parser

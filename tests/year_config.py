@@ -52,4 +52,6 @@ def make_year_config(folder):
     old = text[text.index("meetings:"):text.index("transfer_value:")]
     text = text.replace(old, f"meetings:\n  dates: [{', '.join(map(str, MEETINGS))}]\n  lead_days: {LEAD_DAYS}\n")
     path.write_text(text, encoding="utf-8")
+    replace_in(config / "councils" / "haugaland-vekst.yaml", "  when: i mars for hele året\n  each_year: \"01.03\"",
+               "  when: i februar for hele året\n  each_year: \"15.02\"")   # invoices 15 February
     return config

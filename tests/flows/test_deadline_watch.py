@@ -186,15 +186,17 @@ def test_no_reminder_to_update_data_for_a_document_already_sent(isolated, tmp_pa
 
 
 def test_the_cost_split_goes_out_once_before_the_invoicing_date(isolated, tmp_path):
-    """A 'costsplit' deadline (the invoicing date, here 1.3.2027) makes the year's cost split for the
-    steering group 7 days before, once; a date after the project's last year makes none."""
+    """The council invoices its municipalities on 15 February every year (invoicing.each_year), the
+    award letter names 1.3.2027 too: the 2027 cost split goes to the steering group once, 7 days
+    before the earlier (Monday 8.2.2027); an invoicing date after the project's last year makes none."""
     from ..year_config import make_year_config
 
     opts = DeliveryOptions(config=str(make_year_config(tmp_path)))
-    first = deadline_watch(as_of=date(2027, 2, 22), options=opts)
-    assert first["ran"] == ["costsplit:haugaland-velferdsteknologi:2027-03-01"], first
-    again = deadline_watch(as_of=date(2027, 2, 23), options=opts)
-    assert again["ran"] == [] and again["skipped"] == first["ran"]
+    first = deadline_watch(as_of=date(2027, 2, 8), options=opts)
+    assert first["ran"] == ["costsplit:haugaland-velferdsteknologi:2027-02-15"], first
+    for day in (date(2027, 2, 9), date(2027, 2, 22)):
+        again = deadline_watch(as_of=day, options=opts)
+        assert again["ran"] == [], again
     mails = eml(isolated)
     assert {m["Subject"] for m in mails} == {"Kostnadsfordeling: Velferdsteknologi Haugaland – 2027"}
     assert "radmann@haugesund.example.no" in {m["To"].addresses[0].addr_spec for m in mails}

@@ -3,7 +3,8 @@ live it: every weekday the watch looks at the calendar (schedule Monday to Frida
 makes and whom it reminds is compared with a calendar derived here by hand from DOMAIN.md and the
 README (deadlines on a weekend or holiday move to the working day before, status reports
 ``lead_days`` before each meeting, documents for the county governor made 14 days before their
-deadline, the cost split 7 days before the invoicing date, reminders 10 and 3 working days before
+deadline, the cost split 7 days before the invoicing day (the council's, every year, or the award
+letter's), reminders 10 and 3 working days before
 the document is made; nothing for an ended project) -- with its own list of Norwegian public holidays,
 not the code's.
 
@@ -19,6 +20,7 @@ from grantflow.deadlines import calendar, due_on, reminder_message, reminders_du
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 
+from ..conftest import replace_in
 from ..year_config import DEADLINES, END, HOLIDAYS, LEAD_DAYS, MEETINGS, NAME, PROJECT, make_year_config
 
 
@@ -60,8 +62,15 @@ def expected():
         if kind == "other":
             out[f"other:{PROJECT}:{due}"] = (None, due)   # reminded, nothing made
             continue
-        made = after(due - timedelta(days=7 if kind == "costsplit" else 14))
+        if kind == "costsplit":
+            continue                                      # below, with the council's invoicing day
+        made = after(due - timedelta(days=14))
         out[f"{kind}:{'haugaland-vekst' if kind == 'usage' else PROJECT}:{due}"] = (made, made)
+    # the cost split for 2027: the council invoices on 15.02 every year, the award letter says 1.3;
+    # one cost split, 7 days before the earlier (2026's fell before this walk, 2028 is after the end)
+    due = min(before(date(2027, 2, 15)), *(before(d) for k, d in DEADLINES if k == "costsplit" and d.year == 2027))
+    made = after(due - timedelta(days=7))
+    out[f"costsplit:{PROJECT}:{due}"] = (made, made)
     return out
 
 
@@ -75,7 +84,7 @@ def walked(year_config):
     """Every weekday morning from 1.12.2026 to 31.1.2028: what the watch makes (once: the ledger
     remembers) and which (deadline, lead) reminders it sends (once each)."""
     settings = load_settings(str(year_config))
-    items = [i for i in calendar(open_register(str(year_config)), settings.deadline_shift) if i.due.year >= 2026]
+    items = [i for i in calendar(open_register(str(year_config)), settings.deadline_shift) if i.due >= date(2026, 12, 20)]
     made, reminded, mails = {}, {}, {}
     day = date(2026, 12, 1)
     while day <= date(2028, 1, 31):
@@ -172,3 +181,12 @@ def test_the_outlook_calendar_alarms_on_the_mornings_the_reminders_go(walked):
         assert alarms == sorted([reminded[(key, 10)], reminded[(key, 3)]]), key
     application = [e for e in cal.walk() if e.name == "VEVENT" and "application:" in str(e["UID"])][0]
     assert "flyttet til 24.03.2027. Dokumentet lages og sendes 10.03.2027." in str(application["DESCRIPTION"])
+
+
+def test_an_invoicing_day_that_is_not_every_year_is_one_line(scratch_config, capsys):
+    from grantflow.cli import main
+
+    replace_in(scratch_config / "councils/haugaland-vekst.yaml", 'each_year: "01.03"', 'each_year: "29.02"')
+    assert main(["--config", str(scratch_config), "validate"]) == 1
+    out = capsys.readouterr().out
+    assert "haugaland-vekst.yaml:10 invoicing.each_year: '29.02' is not a day of the year written dd.mm" in out

@@ -57,3 +57,30 @@ def test_form_findings_come_back_as_lines_and_nothing_is_written(scratch_config)
     assert any("reported_by" in e and "who is reporting" in e for e in errors), errors
     assert any("milestone 42 is not in the project plan" in e for e in errors), errors
     assert not result.ok and result.changes == []
+
+
+def test_a_control_character_in_an_answer_is_a_finding_not_a_broken_next_workbook(scratch_config):
+    """A vertical tab (Word's line break) in the form's summary was written to the notes file;
+    from then on 'grantflow workbook' failed for the project with an error naming a cell of the
+    workbook it could not make, not the notes file."""
+    from datetime import date
+
+    from grantflow.cli import main
+    from grantflow.intake import apply
+    from grantflow.register import open_register
+    from grantflow.statusform import initial_form, plan_form
+
+    register = open_register(scratch_config)
+    project = "smart-velferdsregion-nord-gudbrandsdal"
+    form = initial_form(register, project, date(2020, 6, 1))
+    answer = form.model_copy(update={"summary": "Første linje\x0bandre linje", "reported_by": "Kari"})
+    result = plan_form(register, project, answer, date(2020, 6, 1), base=form)
+    assert not result.ok
+    assert any("summary" in f.field and "U+000B" in f.message for f in result.findings), result.findings
+    notes = scratch_config / f"data/{project}/notater.yaml"
+    before = notes.read_bytes()
+    if result.ok:                                  # (the old code wrote it)
+        apply(result)
+    assert notes.read_bytes() == before
+    assert main(["--config", str(scratch_config), "workbook", project, "--as-of", "2020-06-01",
+                 "-o", str(scratch_config.parent / "wb.xlsx")]) == 0
