@@ -172,6 +172,14 @@ class RecipientRule(Model):
     to: list[Annotated[Line, AfterValidator(recipient_entry)]] = Field(default_factory=list)
     cc: list[Annotated[Line, AfterValidator(recipient_entry)]] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _someone_to(self) -> "RecipientRule":
+        # a rule written in a file replaces the defaults for its kind: without a 'to' nobody gets it
+        if self.model_fields_set and not self.to:
+            raise ValueError("a recipients rule needs at least one 'to' (an e-mail address or one of: "
+                             f"{', '.join(RECIPIENT_WORDS)})")
+        return self
+
 
 def _month_day(value: str) -> str:
     """'01.03' (dd.mm; '1.3' too) -> '01.03'; a day every year has (not 29.02)."""

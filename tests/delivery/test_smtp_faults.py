@@ -38,14 +38,16 @@ def recipients_rule(config, body: str) -> None:
     ("Ola Nordmann <ola@kommune.example.no>", "not an e-mail address"),     # a display name, as in a mail client
     ("ola@@kommune", "not an e-mail address"),
     ("styringsgruppa", "unknown recipient 'styringsgruppa'"),
+    (None, "needs at least one 'to'"),                                       # to: []
 ])
 def test_a_recipient_entry_that_is_no_plain_address_is_one_line_naming_file_and_field(scratch_config, env, capsys,
                                                                                        entry, why):
-    recipients_rule(scratch_config, f'{{to: ["{entry}"]}}')
+    recipients_rule(scratch_config, f'{{to: ["{entry}"]}}' if entry else "{to: [], cc: [leader]}")
     assert main(send_args(scratch_config, env / "o1")) == 1
     err = capsys.readouterr().err
     (line,) = err.strip().splitlines()
-    assert "grantflow.yaml:" in line and "delivery.recipients.status.to[0]" in line and why in line, line
+    field = "delivery.recipients.status.to[0]" if entry else "delivery.recipients.status"
+    assert "grantflow.yaml:" in line and field in line and why in line, line
     assert "internal error" not in err and outbox(env) == [] and ledger_rows(env) == []
 
 
