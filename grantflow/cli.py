@@ -149,11 +149,15 @@ def _cmd_allocate(args) -> int:
     if args.format == "json":
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     elif args.format == "csv":
-        print("kommune,deltar,vekt,lik_andel,etter_vekt,sum")
+        import csv
+
+        # A name with a comma ("Nes, Akershus") is quoted, not split into two columns.
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(["kommune", "deltar", "vekt", "lik_andel", "etter_vekt", "sum"])
         for s in result.shares:
-            print(f"{s.municipality},{'ja' if s.participates else 'nei'},{s.weight or ''},"
-                  f"{s.equal},{s.weighted},{s.total}")
-        print(f"Sum,,{result.weight_total},{result.equal_total},{result.weighted_total},{result.total}")
+            out.writerow([s.municipality, "ja" if s.participates else "nei", s.weight or "", s.equal, s.weighted,
+                          s.total])
+        out.writerow(["Sum", "", result.weight_total, result.equal_total, result.weighted_total, result.total])
     else:
         from rich.console import Console
         from rich.table import Table

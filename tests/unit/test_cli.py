@@ -169,3 +169,23 @@ def test_an_ics_path_that_is_a_folder_names_the_folder(config_dir, tmp_path, cap
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error: cannot use ") and line.endswith(f"{tmp_path.name}: Is a directory"), line
     assert ".tmp" not in line
+
+
+def test_allocate_csv_keeps_a_name_with_a_comma_in_one_column(scratch_config, capsys):
+    """'Nes, Akershus' was printed unquoted: the invoicing spreadsheet got seven columns in its
+    row and every figure after the name one column to the right."""
+    import csv
+    import io
+
+    from tests.conftest import replace_in
+
+    replace_in(scratch_config / "councils/haugaland-vekst.yaml", "{name: Bokn,", '{name: "Bokn, Nord-Rogaland",')
+    replace_in(scratch_config / "projects/haugaland-velferdsteknologi.yaml", "Karmøy, Bokn,",
+               'Karmøy, "Bokn, Nord-Rogaland",')
+    assert main(["--config", str(scratch_config), "allocate", "haugaland-velferdsteknologi", "--year", "2015",
+                 "--amount", "412000", "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert {len(row) for row in rows} == {6}
+    bokn = next(row for row in rows if row[0].startswith("Bokn"))
+    assert bokn[:2] == ["Bokn, Nord-Rogaland", "ja"] and bokn[3] == "12360"
+    assert sum(int(row[5]) for row in rows[1:-1]) == 412000 == int(rows[-1][5])
