@@ -717,6 +717,10 @@ def record_no_answer(config, project_id: str, as_of: date, *, now: datetime | No
             return result
         _note_change(register, project, StatusNote(as_of=as_of, not_reported=True, reported_at=now),
                      result.changes, result, always=True)
+        if not result.ok:                 # the notes file does not read whole: it is not rewritten
+            problem = next(f for f in result.findings if f.severity == "error")
+            raise UserError(f"cannot record that nobody answered: {problem.message}", file=problem.file,
+                            line=problem.line, field=problem.field)
         apply(result)
     return result
 
