@@ -664,12 +664,28 @@ def _write_meta(w: _Writer, meta: dict) -> None:
 
 def _guide(w: _Writer, title: str, lines: list[str]) -> None:
     ws = w.wb.create_sheet("Veiledning", 0)
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = GUIDE_WIDTH
     w._text(ws.cell(1, 1), title)          # the project's name: user text, never a formula
     ws.cell(1, 1).font = Font(bold=True, size=14)
     for r, line in enumerate(lines, start=3):
         w._text(ws.cell(r, 1), line)
         ws.cell(r, 1).alignment = w.wrap
+        # a row keeps the height it is given: a wrapped line gets room for each of its lines (neither
+        # Excel nor LibreOffice grows a row when a file is opened), else it is drawn over the next
+        ws.row_dimensions[r].height = 15 * guide_lines(line)
+    # printed on one page's width
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+
+
+GUIDE_WIDTH = 100      # characters of column A in the guide sheet
+
+
+def guide_lines(text: str) -> int:
+    """How many lines ``text`` takes in the guide sheet's column: about 1.2 letters of Calibri 11
+    per unit of column width (Excel measures widths in "0"s, wider than the average letter), less
+    a little for breaking at words (measured on LibreOffice's pages of the guide)."""
+    return max(1, math.ceil(len(text) / (GUIDE_WIDTH * 1.15)))
 
 
 def project_data(project: Project) -> dict:

@@ -437,3 +437,23 @@ def test_no_cell_shows_a_stray_yaml_end_marker_and_an_untouched_workbook_changes
     assert not [t for t in texts if t.splitlines()[-1:] == ["..."]]
     result = import_workbook(scratch_config, path, now=NOW)
     assert not [c for c in result.changes if c.path.name.endswith(".yaml")]       # read back the same
+
+
+@pytest.mark.parametrize("blank", [False, True])
+def test_the_guide_sheet_gives_a_long_line_room_for_its_lines(config_dir, tmp_path, blank):
+    # A wrapped line in a row of one line's height is drawn over the next line (the guide's point
+    # 3 covered point 4 on LibreOffice's page): neither Excel nor LibreOffice grows the row.
+    register = open_register(config_dir)
+    path = tmp_path / "wb.xlsx"
+    path.write_bytes(make_blank(register, "haugaland-vekst") if blank else make_workbook(register, HAUG, date(2020, 6, 1)))
+    ws = openpyxl.load_workbook(path)["Veiledning"]
+    width = ws.column_dimensions["A"].width
+    long_lines = 0
+    for r in range(3, ws.max_row + 1):
+        text = ws.cell(r, 1).value or ""
+        # Calibri 11 fits at most ~1.3 letters per unit of column width: longer lines wrap
+        if len(text) > 1.3 * width:
+            long_lines += 1
+            assert (ws.row_dimensions[r].height or 15) >= 30, (r, text)
+    assert long_lines >= 1
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
