@@ -43,10 +43,19 @@ class Recorder:
 
 
 class Authenticator:
+    """Checks user and password; ``attempts`` holds (session id, mechanism) of every login tried
+    (smtplib tries PLAIN, then LOGIN in one session)."""
+
     def __init__(self, user, password):
         self.user, self.password = user.encode(), password.encode()
+        self.attempts: list[tuple[int, str]] = []
+
+    def sessions(self) -> int:
+        """How many sessions tried to log in."""
+        return len({session for session, _ in self.attempts})
 
     def __call__(self, server, session, envelope, mechanism, auth_data):
+        self.attempts.append((id(session), mechanism))
         ok = isinstance(auth_data, LoginPassword) and auth_data.login == self.user \
             and auth_data.password == self.password
         return AuthResult(success=ok, handled=False)
@@ -59,8 +68,9 @@ class SmtpServer:
         self.port = port or free_port()
         self.recorder = Recorder(refuse)
         kwargs = {}
+        self.authenticator = Authenticator(*auth) if auth else None
         if auth:
-            kwargs = {"authenticator": Authenticator(*auth), "auth_require_tls": tls is not None}
+            kwargs = {"authenticator": self.authenticator, "auth_require_tls": tls is not None}
         if tls:
             import ssl
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -328,17 +328,10 @@ def test_tls_by_default_never_falls_back_to_plain_text(scratch_config, env, caps
     monkeypatch.setenv("GRANTFLOW_SMTP_PASSWORD", "Hemmelig-123")
     server = SmtpServer(port=port, auth=("grantflow@regionrad.example.no", "Hemmelig-123"))   # AUTH in plain text
     server.recorder = server.controller.handler = SeesEverything()
-    check, logins = server.controller.SMTP_kwargs["authenticator"], []
-
-    def counting(*args):
-        logins.append(args[3])
-        return check(*args)
-
-    server.controller.SMTP_kwargs["authenticator"] = counting
     with server:
         code = main(send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "t"))
     captured = capsys.readouterr()
-    assert code == 1 and logins == [] and server.recorder.commands == [] and server.recorder.arrived == []
+    assert code == 1 and server.authenticator.attempts == [] and server.recorder.commands == [] and server.recorder.arrived == []
     (line,) = captured.err.strip().splitlines()
     assert "STARTTLS" in line and "smtp.security" in line and "Hemmelig-123" not in captured.out + captured.err
 

@@ -182,17 +182,10 @@ def test_a_wrong_smtp_password_is_tried_once_per_batch_not_once_per_document(iso
     path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("GRANTFLOW_SMTP_PASSWORD", "feil")
     server = SmtpServer(port=port, auth=("sekretariat", "riktig"))
-    check, sessions = server.controller.SMTP_kwargs["authenticator"], []
-
-    def counting(*args):
-        sessions.append(id(args[1]))      # per session: smtplib itself tries PLAIN, then LOGIN
-        return check(*args)
-
-    server.controller.SMTP_kwargs["authenticator"] = counting
     with server:
         result = make_batch(1, "threads")(kind="costsplit", projects=[CLEAN, "kongsbergregionen-erp"],
                                           options=DeliveryOptions(config=str(scratch_config), send=True), chunk=2)
-    assert len(set(sessions)) == 1 and server.recorder.arrived == []
+    assert server.authenticator.sessions() == 1 and server.recorder.arrived == []
     errors = sorted(e["error"] for e in result["errors"])
     assert len(errors) == 2 and all("SMTP login failed for 'sekretariat'" in e for e in errors), errors
     assert "feil" not in " ".join(errors)

@@ -19,17 +19,10 @@ def test_a_wrong_smtp_password_is_tried_once_and_fails_the_run_with_one_line(iso
     tls_config(scratch_config, port, cert)
     monkeypatch.setenv("GRANTFLOW_SMTP_PASSWORD", "feil-passord")
     server = SmtpServer(port=port, auth=("sekretariat", "riktig-passord"), tls=(cert, key))
-    check, logins = server.controller.SMTP_kwargs["authenticator"], []
-
-    def counting(*args):
-        logins.append(id(args[1]))        # per session: smtplib itself tries PLAIN, then LOGIN
-        return check(*args)
-
-    server.controller.SMTP_kwargs["authenticator"] = counting
     with server:
         with pytest.raises(UserError, match="SMTP login failed for 'sekretariat'") as info:
             status_report(project="haugaland-velferdsteknologi", as_of=date(2016, 10, 7),
                           options=DeliveryOptions(config=str(scratch_config), transport="smtp", approved=True,
                                                   override_reason="test"))
-    assert len(set(logins)) == 1, logins
+    assert server.authenticator.sessions() == 1, server.authenticator.attempts
     assert server.recorder.arrived == [] and "feil-passord" not in str(info.value)
