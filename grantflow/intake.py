@@ -20,7 +20,6 @@ import io
 import os
 import re
 import tempfile
-import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,7 +33,7 @@ from .fileio import atomic_write
 from .findings import Finding, has_errors
 from .models import Project, ProjectNotes, StatusNote
 from .register import Register, display_path
-from .text import bad_character
+from .text import bad_character, printable_name
 from .validate import check_project
 from .numbers import read_date
 from .workbook import (META, WorkbookContent, project_data, read_value, read_workbook,
@@ -112,8 +111,9 @@ def make_workbook(register: Register, project_id: str, as_of: date | None = None
     if project.data.notes and register.data_path(project.data.notes).exists():
         notes, _ = read_notes(register.data_path(project.data.notes))
     last = notes.note_for(as_of) or (notes.status[-1] if notes.status else None)
-    if last is not None and _unholdable(last):
-        path, found = _unholdable(last)
+    unholdable = _unholdable(last) if last is not None else None
+    if unholdable:
+        path, found = unholdable
         raise UserError(f"the status note of {last.as_of:%d.%m.%Y} contains the control character {found}, which a "
                         f"workbook cell cannot hold; delete it (a plain line break is fine)",
                         file=display_path(register.data_path(project.data.notes)),
@@ -607,20 +607,19 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
         return
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     notes, _ = read_notes(path) if path.exists() else (ProjectNotes(), [])
-    content_of = _content_of
     previous = notes.note_for(note.as_of) or (notes.status[-1] if notes.status else None)
-    if not always and previous is not None and content_of(previous) == content_of(note):
+    if not always and previous is not None and _content_of(previous) == _content_of(note):
         result.findings.append(Finding("warning", f"{result.file}:Statusnotat", None, "",
                                        f"the status note is unchanged since {previous.as_of:%d.%m.%Y}; not written"))
         return
     same_day = next((n for n in notes.status if n.as_of == note.as_of), None)
-    if base is not None and content_of(base) == content_of(note):
+    if base is not None and _content_of(base) == _content_of(note):
         # Nothing reported in the workbook's note: a note written meanwhile (another workbook, the
         # form) for this date is kept, not replaced by what this workbook was pre-filled with.
         result.findings.append(Finding("warning", f"{result.file}:Statusnotat", None, "",
                                        "the status note is as the workbook was pre-filled; not written"))
         return
-    if base is not None and same_day is not None and content_of(same_day) != content_of(base):
+    if base is not None and same_day is not None and _content_of(same_day) != _content_of(base):
         who = f" by {same_day.reported_by}" if same_day.reported_by else ""
         when = f" at {same_day.reported_at:%d.%m.%Y %H:%M}" if same_day.reported_at else ""
         result.findings.append(Finding(
@@ -817,20 +816,6 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 CLAIMED = ".arbeid"
 
 
-def printable_name(name: str) -> str:
-    """A file name as one line of text: bytes that are not UTF-8 as \\xNN, control and
-    line-breaking characters escaped (a name is shown, never trusted)."""
-    out = []
-    for ch in name:
-        if "\udc80" <= ch <= "\udcff":                       # an undecodable byte (surrogateescape)
-            out.append(f"\\x{ord(ch) - 0xdc00:02x}")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 def _safe_name(name: str, limit: int = 100) -> str:
     """The name a file gets in the inbox's folders: printable, without backslashes, at most
     ``limit`` bytes (a file system takes 255; a stamp goes in front)."""
@@ -862,8 +847,6 @@ def _lock_file(path: Path) -> int | None:
         return None
     except PermissionError:
         return -1                                           # unreadable: claimed without a lock
-    if fd == -1:
-        return fd
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         if os.stat(path).st_ino != os.fstat(fd).st_ino:
@@ -940,8 +923,7 @@ def process_inbox(config=None, project: str | None = None, *, now: datetime | No
         try:
             items.append(_take_in(config, inbox, name, claimed, now))
         finally:
-            if fd >= 0:
-                os.close(fd)
+            _close(fd)
     return items
 
 

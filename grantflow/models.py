@@ -201,6 +201,8 @@ class Invoicing(Model):
         None, description="The day invoices go out each year, 'dd.mm' (e.g. '01.03'): the deadline watch sends "
                           "each project's cost split for that year to the steering group 7 days before.")
     due_days: int = Field(30, ge=0, le=120, description="Payment terms in days.")
+    marking: Line = Field("", description="What the invoice is marked with, e.g. a project number.")
+    contact: Line = Field("", description="Who answers questions about the invoice (office, e-mail).")
 
     def invoice_day(self, year: int) -> date | None:
         """The day the municipalities are invoiced in ``year`` (``each_year``), or None."""
@@ -208,8 +210,6 @@ class Invoicing(Model):
             return None
         day, month = self.each_year.split(".")
         return date(year, int(month), int(day))
-    marking: Line = Field("", description="What the invoice is marked with, e.g. a project number.")
-    contact: Line = Field("", description="Who answers questions about the invoice (office, e-mail).")
 
 
 class Council(Model):

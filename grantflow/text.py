@@ -95,3 +95,17 @@ def slug(text: str) -> str:
         raise ValueError(f"{shown} is not an identifier: use lowercase letters a–z, digits and '-' "
                          f"(at most {SLUG_MAX}), e.g. 'haugaland-vekst'")
     return text
+
+
+def printable_name(name: str) -> str:
+    """A file name as one line of text: bytes that are not UTF-8 as \\xNN, control and
+    line-breaking characters escaped (a name is shown, never trusted)."""
+    out = []
+    for ch in name:
+        if "\udc80" <= ch <= "\udcff":                       # an undecodable byte (surrogateescape)
+            out.append(f"\\x{ord(ch) - 0xdc00:02x}")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
