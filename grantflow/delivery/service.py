@@ -159,7 +159,9 @@ def plan(document: Document, project: Project | None, council: Council, settings
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
                       resend=resend)
         messages.append(PlannedMessage(recipient, msg))
-    approval = settings.delivery.approval.get(document.kind, False)
+    # a funder is outside the council: what goes to one is approved first, whatever the kind's setting
+    to_funder = {f.email.casefold() for f in funders if f.email} & {m.recipient.email.casefold() for m in messages}
+    approval = settings.delivery.approval.get(document.kind, False) or bool(to_funder)
     return DeliveryPlan(document, project, council, messages, already, approval)
 
 

@@ -180,3 +180,32 @@ def test_a_funder_address_with_a_line_break_is_refused_at_load(scratch_config, t
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "smart-velferdsregion-nord-gudbrandsdal.yaml" in err and "email" in err
     assert not (tmp_path / "outputs" / "outbox").exists()
+
+
+def test_a_status_report_to_a_funder_is_approved_first(scratch_config, tmp_path, monkeypatch, capsys):
+    """Status reports go to the steering group without approval; one that also goes to a funder
+    (an interim report to Helsedirektoratet) leaves the council, so a person approves it first."""
+    from ..conftest import replace_in
+
+    _helsedir_asks(scratch_config, deadlines=("{kind: status, date: 2020-04-20, description: Delrapport}",))
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml",   # the demo's RF error
+               "probability: 3, consequence: 5, rf: 12", "probability: 3, consequence: 5, rf: 15")
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    args = ["--config", str(scratch_config), "send", "status", "smart-velferdsregion-nord-gudbrandsdal",
+            "--as-of", "2020-04-16", "--transport", "smtp"]
+    from ..smtp_server import SmtpServer
+    from .test_concurrent_send import smtp_config
+
+    server = SmtpServer()
+    smtp_config(scratch_config, server.port)
+    with server:
+        assert main(args + ["--funder", "helsedir"]) == 1
+        captured = capsys.readouterr()
+        assert "Helsedirektoratet <postmottak@helsedir.example.no> (to)" in captured.out
+        assert "needs approval" in captured.err
+        assert server.recorder.arrived == []
+        assert main(args) == 0                                  # the steering group's copy: no approval needed
+        to = {a for _, rcpt, _ in server.recorder.arrived for a in rcpt}
+        assert len(to) == 7 and "postmottak@helsedir.example.no" not in to
