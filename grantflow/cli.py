@@ -242,7 +242,8 @@ def _cmd_send(args) -> int:
     project = register.project(produced.project) if produced.project else None
     council = register.council(produced.council)
     transport_name = args.transport or settings.delivery.transport
-    funders = funders_named(args.funder or [], register, project, council, produced.kind, produced.period)
+    funders = funders_named(args.funder or [], register, project, council, produced.kind, produced.period,
+                            settings.deadline_shift)
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document, project, council, settings, ledger, resend=args.resend, transport=transport_name,

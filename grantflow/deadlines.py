@@ -183,17 +183,20 @@ def _add(items: dict[str, DueItem], item: DueItem) -> None:
         items[item.key] = replace(kept, funders=_union(kept.funders, item.funders))
 
 
-def funders_asking(register: Register, kind: str, council: str, project: str | None, period: str | None
-                   ) -> tuple[str, ...]:
+def funders_asking(register: Register, kind: str, council: str, project: str | None, period: str | None,
+                   shift: str = "before") -> tuple[str, ...]:
     """The funders whose deadlines ask for this document: the final report, the application for
-    a year, the usage report for a year, the cost split for a year (a status report goes to a
-    funder only for its own deadline, by the watch). A send by hand reaches them as the watch would."""
-    if kind not in ("application", "final", "usage", "costsplit"):
+    a year, the usage report for a year, the cost split for a year, the status report dated the day
+    a funder's status deadline has it made. A send by hand (or a status cycle) reaches them as the
+    watch would."""
+    if kind not in MADE_KINDS:
         return ()
     asking: tuple[str, ...] = ()
-    for item in calendar(register, council_id=council, project_id=project):
-        if (item.kind, item.council, item.project) == (kind, council, project) \
-                and (kind == "final" or item.period == period):
+    for item in calendar(register, shift, council_id=council, project_id=project):
+        if (item.kind, item.council, item.project) != (kind, council, project):
+            continue
+        if kind == "final" or (kind == "status" and item.as_of and item.as_of.isoformat() == period) \
+                or (kind != "status" and item.period == period):
             asking = _union(asking, item.funders)
     return asking
 
