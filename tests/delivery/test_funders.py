@@ -76,3 +76,21 @@ def test_funder_named_by_hand_adds_to_those_whose_deadlines_ask(scratch_config, 
                  "--funder", "helsedir", "--funder", "helsedir"]) == 0, capsys.readouterr().err
     to = _to(tmp_path)
     assert to.count(HELSEDIR_MAIL) == 1 and "fminpost@fylkesmannen.example.no" in to
+
+
+def test_deadlines_and_the_calendar_say_which_funders_get_the_document(scratch_config, tmp_path, capsys):
+    """Two funders ask for the final report: it is one item under the earlier deadline's words
+    (Helsedirektoratet's), and the secretariat did not see that Statsforvalteren gets it too; a
+    funder without an address (a portal) is named as such."""
+    _helsedir_asks(scratch_config, "{kind: final, date: 2021-12-01, description: Sluttrapport Helsedir}")
+    replace_in(scratch_config / f"projects/{NG}.yaml", "    email: fminpost@fylkesmannen.example.no\n", "")
+    ics = tmp_path / "frister.ics"
+    assert main(["--config", str(scratch_config), "deadlines", "--from", "2021-11-01", "--days", "200",
+                 "--ics", str(ics)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    wanted = ("sendes til Helsedirektoratet; uten e-postadresse: Fylkesmannen i Innlandet (skjønnsmidler)")
+    assert wanted in out
+    from icalendar import Calendar
+
+    (event,) = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
+    assert wanted in str(event["SUMMARY"])
