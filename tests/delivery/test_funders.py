@@ -94,3 +94,12 @@ def test_deadlines_and_the_calendar_say_which_funders_get_the_document(scratch_c
 
     (event,) = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
     assert wanted in str(event["SUMMARY"])
+
+
+def test_a_funder_address_with_an_encoded_line_break_is_one_line_at_validation(scratch_config, capsys):
+    """`=?utf-8?q?a=0Ab?=@x.no` passed validation and stopped only when the mail was built."""
+    replace_in(scratch_config / f"projects/{NG}.yaml", HELSEDIR, HELSEDIR + '    email: "=?utf-8?q?a=0Ab?=@x.no"\n')
+    assert main(["validate", str(scratch_config)]) == 1
+    (line,) = [l for l in capsys.readouterr().out.splitlines() if "email" in l]
+    assert line.startswith("ERROR") and f"projects/{NG}.yaml:" in line and "funders[1].email" in line
+    assert "RFC 2047" in line
