@@ -154,7 +154,13 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
             item = DueItem("status", project.council, project.id, meeting - timedelta(days=project.meetings.lead_days),
                            send, send, f"Statusrapport før styringsgruppemøtet {meeting:%d.%m.%Y} – {project.name}",
                            as_of=send, last=last)
-            items.setdefault(item.key, item)
+            kept = items.get(item.key)
+            if kept is not None and kept.funders:
+                # a funder's status deadline on the send date: the meeting's report (dated the send
+                # date, on time for the funder too) goes to the funder, not a week-old one to both
+                items[item.key] = replace(item, funders=kept.funders)
+            else:
+                items.setdefault(item.key, item)
     # One document, however many deadlines name it: a council's usage report per year, a project's
     # final report (two funders' final-report dates would send it to the county governor twice), a
     # project's cost split per year. The earliest deadline counts, so it is on time for every one.

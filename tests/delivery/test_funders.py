@@ -103,3 +103,20 @@ def test_a_funder_address_with_an_encoded_line_break_is_one_line_at_validation(s
     (line,) = [l for l in capsys.readouterr().out.splitlines() if "email" in l]
     assert line.startswith("ERROR") and f"projects/{NG}.yaml:" in line and "funders[1].email" in line
     assert "RFC 2047" in line
+
+
+def test_a_funders_status_deadline_on_a_meetings_send_date_keeps_the_meetings_report(scratch_config, tmp_path,
+                                                                                     monkeypatch, capsys):
+    """Helsedirektoratet's interim report is due 16 April 2020, the day the report for the meeting of
+    23 April goes out. The funder's item replaced the meeting's: the steering group's report was made
+    a week early (14 April, after Easter) and the meeting was gone from `grantflow deadlines`. Now the
+    meeting's report, dated the send date, goes to the funder as well."""
+    _helsedir_asks(scratch_config, "{kind: status, date: 2020-04-16, description: Delrapport}")
+    _env(monkeypatch, tmp_path)
+    assert main(["--config", str(scratch_config), "deadlines", "--from", "2020-04-01", "--days", "30"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "16.04.2020 Status" in out and "styringsgruppemøtet 23.04.2020" in out
+    assert "sendes til Helsedirektoratet" in out
+    assert main(["--config", str(scratch_config), "send", "status", NG, "--as-of", "2020-04-16", "--yes"]) == 0
+    assert "v1 via outbox: 8 sent" in capsys.readouterr().out
+    assert HELSEDIR_MAIL in _to(tmp_path)
