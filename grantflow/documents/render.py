@@ -154,7 +154,7 @@ def render_docx(template: Path, context: Context) -> bytes:
     tpl = PreparedTemplate(io.BytesIO(template_bytes(template)))
     values = clean(context.values)
     for key, chart in context.charts.items():
-        values[key] = chart_value(tpl, chart)
+        values[key] = chart_value(tpl, chart) if chart is not None else ""
     shown = display_path(template)
     try:
         tpl.render(values, _RENDER_ENV, autoescape=True)

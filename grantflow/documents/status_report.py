@@ -60,16 +60,18 @@ def economy_rows(econ, unit: int) -> tuple[list, dict]:
 
 
 def charts_for(project, statuses, econ, as_of) -> dict:
+    """The budget and milestone charts; None for a chart with nothing to draw (no budget
+    categories, no milestones): the table above it already says so."""
     cats = econ.by_category()
     return {
         "chart_budget": BudgetChart(tuple(c.category for c in cats), tuple(c.budget for c in cats),
-                                    tuple(c.actual for c in cats), project.budget.unit),
+                                    tuple(c.actual for c in cats), project.budget.unit) if cats else None,
         # Full labels: the chart wraps them, a reader never sees a milestone cut off.
         "chart_timeline": TimelineChart(tuple(f"{s.milestone.number:02d} {s.milestone.event}" for s in statuses),
                                         tuple(s.milestone.date for s in statuses),
                                         tuple(s.actual for s in statuses),
                                         tuple(s.status if s.status != "not_done" else "late" for s in statuses),
-                                        as_of),
+                                        as_of) if statuses else None,
     }
 
 
