@@ -38,6 +38,7 @@ from ..fileio import atomic_write
 from ..register import display_path
 from .charts import WORKBOOK_RID, NativeChart, native_chart, render_png
 from .common import Context, clean
+from .layout import fit_figures
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -165,6 +166,7 @@ def render_docx(template: Path, context: Context) -> bytes:
     except TemplateError as exc:
         raise UserError(f"template error: {exc}", file=shown) from None
     spread_year_columns(tpl.docx)
+    fit_figures(tpl.docx)
     buf = io.BytesIO()
     tpl.save(buf)
     return buf.getvalue()

@@ -4,6 +4,7 @@ generated .docx and checks what a reader would see."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -33,3 +34,44 @@ def test_a_project_without_milestones_gets_its_report_without_a_chart(register, 
     docx = make(register, tmp_path, kind, "tomt-prosjekt", as_of=date(2026, 6, 15))
     assert "Ingen milepæler er lagt inn." in all_text(docx)
     assert not Document(str(docx)).inline_shapes          # no empty chart drawn
+
+
+def overflowing_figures(docx) -> list[str]:
+    """Figures wider than their column (they would break mid-number), and tables wider than the
+    page. A figure's width has a floor from the font alone: Calibri's digits are 0.507 em wide, a
+    no-break space 0.226 em, 'kr' 0.8 em; plus Word's cell margins (2 × 108 twips)."""
+    from docx.oxml.ns import qn
+
+    document = Document(str(docx))
+    section = document.sections[0]
+    page = (section.page_width - section.left_margin - section.right_margin) / 635
+    found = []
+    for table in document.tables:
+        widths = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        if sum(widths) > page + 1:
+            found.append(f"table {table.rows[0].cells[0].text!r} is {sum(widths)} twips wide, page {page:.0f}")
+        for tr in table._tbl.tr_lst:
+            for col, tc in enumerate(tr.tc_lst):
+                for p in tc.iter(qn("w:p")):
+                    text = "".join(t.text or "" for t in p.iter(qn("w:t")))
+                    sizes = [int(s.get(qn("w:val"))) / 2 for s in p.iter(qn("w:sz"))] or [9.0]
+                    for figure in re.findall(r"[\u2212-]?\d(?:\u00a0?\d)*(?:\u00a0kr)?", text):
+                        em = 0.507 * sum(c.isdigit() for c in figure) + 0.226 * figure.count("\u00a0") \
+                            + 0.8 * figure.endswith("kr")
+                        need = em * max(sizes) * 20 + 216
+                        if need > widths[col]:
+                            found.append(f"{figure!r} needs {need:.0f} twips, column {col} has {widths[col]}")
+    return found
+
+
+@pytest.mark.parametrize("kind, kw", [("application", {}), ("status", {"as_of": date(2026, 6, 15)}),
+                                      ("final", {}), ("costsplit", {})])
+def test_figures_of_ten_billion_fit_their_columns(register, tmp_path, kind, kw):
+    # was: "1 000 000 00" / "0" broken over two lines in the year tables, the status report's
+    # economy table and the final report's funder table
+    assert overflowing_figures(make(register, tmp_path, kind, **kw)) == []
+
+
+def test_usage_report_figures_fit_their_columns(register, tmp_path):
+    docx = produce(register, "usage", council_id="uvennlig", period="2026", out=tmp_path, today=TODAY).docx
+    assert overflowing_figures(docx) == []

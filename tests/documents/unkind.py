@@ -72,12 +72,14 @@ def project() -> dict:
             "unit": 1,
             "costs": [
                 {"category": CATEGORY, "amounts": {y: BILLION for y in YEARS}},
+                {"category": "Lisenser", "amounts": {y: 1_500_000_000 for y in YEARS}},
                 {"category": "Prosjektledelse", "amounts": {y: 2_500_000 for y in YEARS}},
                 {"category": "Ingenting", "amounts": {y: 0 for y in YEARS}},
             ],
             "financing": [
                 {"source": "Statsforvalterens skjønnsmidler", "kind": "skjønnsmidler", "funder": "sf",
                  "applied_for": True, "amounts": {y: BILLION for y in YEARS}},
+                {"source": "Regionrådets fond", "kind": "fond", "amounts": {y: 1_500_000_000 for y in YEARS}},
                 {"source": "Kommunene (kostnadsfordeling)", "kind": "kommunene", "amounts": {y: 2_500_000 for y in YEARS}},
             ],
             "own_effort_hours": 12000, "own_effort_rate": 650,
