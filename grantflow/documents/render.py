@@ -130,9 +130,24 @@ class ChartRun:
     __str__ = __html__
 
 
+class ChartRuns:
+    """Several charts in one placeholder, each on a line of its own (a chart in parts)."""
+
+    def __init__(self, runs: list[ChartRun]):
+        self.runs = runs
+
+    def __html__(self) -> str:
+        line = '</w:t></w:r><w:r><w:br/></w:r><w:r><w:t xml:space="preserve">'
+        return line.join(run.__html__() for run in self.runs)
+
+    __str__ = __html__
+
+
 def chart_value(tpl: DocxTemplate, chart):
     """A chart spec as a template value: Word-native where the kind has a native form, else a PNG."""
     native = native_chart(chart)
+    if isinstance(native, list):
+        return ChartRuns([ChartRun(tpl, part) for part in native])
     if native is not None:
         return ChartRun(tpl, native)
     return InlineImage(tpl, io.BytesIO(render_png(chart)), width=Mm(165))

@@ -75,3 +75,32 @@ def test_figures_of_ten_billion_fit_their_columns(register, tmp_path, kind, kw):
 def test_usage_report_figures_fit_their_columns(register, tmp_path):
     docx = produce(register, "usage", council_id="uvennlig", period="2026", out=tmp_path, today=TODAY).docx
     assert overflowing_figures(docx) == []
+
+
+@pytest.mark.parametrize("kind", ["status", "final"])
+def test_forty_milestones_with_long_names_fit_the_page_every_one_shown(register, tmp_path, kind):
+    # was: one chart 298 mm tall on a 257 mm page body: milestones 38-40 and the date axis cut
+    # off at the page foot, and the 84-character names left the bars a sliver of the width
+    import zipfile
+
+    from lxml import etree
+
+    docx = make(register, tmp_path, kind, as_of=date(2026, 6, 15) if kind == "status" else None)
+    document = Document(str(docx))
+    section = document.sections[0]
+    body = section.page_height - section.top_margin - section.bottom_margin
+    shapes = document.inline_shapes
+    assert shapes and all(shape.height <= body for shape in shapes)
+    c = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+    labels = []
+    with zipfile.ZipFile(docx) as zf:
+        for name in sorted((n for n in zf.namelist() if n.startswith("word/charts/chart")),
+                           key=lambda n: int(re.sub(r"\D", "", n))):
+            space = etree.fromstring(zf.read(name))
+            ser = space.find(f".//{c}ser")
+            if "Milepæler" in "".join(space.find(f"{c}chart/{c}title").itertext()):
+                labels += [v.text for v in ser.findall(f"{c}cat/{c}strRef/{c}strCache/{c}pt/{c}v")][1:]
+    assert all(len(line) <= 48 for label in labels for line in label.split("\n"))
+    project = register.project("uvennlig-prosjekt")
+    squeeze = lambda text: re.sub(r"\s", "", text)
+    assert [squeeze(label) for label in labels] == [squeeze(f"{m.number:02d} {m.event}") for m in project.milestones]
