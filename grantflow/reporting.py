@@ -31,6 +31,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
 from .data import ProjectData
@@ -205,12 +206,31 @@ def progress_rag(statuses: list[MilestoneStatus]) -> str:
 
 # ---------------------------------------------------------------- economy
 
+def amount_sum(amounts) -> Decimal:
+    """The exact sum of ledger amounts, as the decimals they were written as.
+
+    The reader keeps amounts as floats, and floats add up a hair off: rows summing to
+    892 769,50 kr added up to 892 769,4999… and printed one krone short, beside accounts that
+    printed 892 770. Amounts in whole øre (every ledger written by hand or exported) are added
+    as integers; anything else as the decimals the floats were read from.
+    """
+    values = np.asarray(amounts, dtype=float)
+    ore = np.round(values * 100)
+    if np.array_equal(ore / 100, values) and float(np.abs(ore).sum()) < 2.0 ** 62:
+        return Decimal(int(ore.astype(np.int64).sum())) / 100
+    return sum((Decimal(repr(v)) for v in values.tolist()), Decimal(0))
+
+
 def ledger_sums(data: ProjectData | None) -> pd.DataFrame:
-    """Actual costs per (year, category) in kroner, as a frame with columns År, Kategori, Beløp."""
+    """Actual costs per (year, category) in kroner (exact: ``amount_sum``), as a frame with
+    columns År, Kategori, Beløp."""
     if data is None or data.ledger is None or data.ledger.frame.empty:
         return pd.DataFrame({"År": pd.Series(dtype=int), "Kategori": pd.Series(dtype=str),
-                             "Beløp": pd.Series(dtype=float)})
-    return data.ledger.frame.groupby(["År", "Kategori"], as_index=False)["Beløp"].sum()
+                             "Beløp": pd.Series(dtype=object)})
+    groups = data.ledger.frame.groupby(["År", "Kategori"], observed=True)["Beløp"]
+    return pd.DataFrame([{"År": year, "Kategori": category, "Beløp": amount_sum(values)}
+                         for (year, category), values in groups],
+                        columns=["År", "Kategori", "Beløp"])
 
 
 def booked_on(frame: pd.DataFrame) -> pd.Series:
@@ -316,10 +336,10 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
     budget = project.budget
     sums = ledger_sums(ledger_until(data, as_of))
     # Categories match without regard to case: "prosjektkostnader" adds to "Prosjektkostnader".
-    actual: dict[tuple[int, str], float] = {}
+    actual: dict[tuple[int, str], Decimal] = {}
     for r in sums.to_dict("records"):
         key = (int(r["År"]), str(r["Kategori"]).casefold())
-        actual[key] = actual.get(key, 0.0) + float(r["Beløp"])
+        actual[key] = actual.get(key, Decimal(0)) + r["Beløp"]
     categories = budget.categories()
     known = {c.casefold() for c in categories}
     spellings: dict[str, str] = {}
@@ -333,7 +353,7 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
         for cat in categories + unknown:
             line = next((l for l in budget.costs if l.category == cat), None)
             planned = kr(line.amounts.get(year, 0) * budget.unit) if line else 0
-            spent = actual.get((year, cat.casefold()), 0.0)
+            spent = actual.get((year, cat.casefold()), Decimal(0))
             if planned or spent:
                 lines.append(BudgetLine(year, cat, planned, 0))
                 spent_exact.append(spent)
@@ -432,7 +452,7 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
             l.source.casefold() for l in project.budget.financing if l.funder == funder.id}
         spent = 0
         if ledger is not None and not ledger.empty:
-            spent = kr(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum())
+            spent = kr(amount_sum(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"]))
         refs = ", ".join(g.reference for g in funder.grants if g.year <= year and g.reference)
         out.append(GrantUsage(project, funder.id, funder.name, refs, kr(granted), spent, year))
     return out
