@@ -340,26 +340,32 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
     for r in sums.to_dict("records"):
         key = (int(r["År"]), str(r["Kategori"]).casefold())
         actual[key] = actual.get(key, Decimal(0)) + r["Beløp"]
-    categories = budget.categories()
-    known = {c.casefold() for c in categories}
+    # A category on several budget lines (one line per year, say) is one category: its lines add
+    # up (each line counted the category's accounts again, and only the first line's budget).
+    budgeted: dict[str, dict[int, Decimal]] = {}
     spellings: dict[str, str] = {}
+    for cost in budget.costs:
+        spellings.setdefault(cost.category.casefold(), cost.category)
+        per_year = budgeted.setdefault(cost.category.casefold(), {})
+        for year, amount in cost.amounts.items():
+            per_year[year] = per_year.get(year, Decimal(0)) + amount * budget.unit
+    categories = list(spellings.values())
     for c in sorted(str(c) for c in sums["Kategori"]):
-        if c.casefold() not in known:
-            spellings.setdefault(c.casefold(), c)
-    unknown = sorted(spellings.values())
+        spellings.setdefault(c.casefold(), c)
+    unknown = [c for c in spellings.values() if c not in categories]
     years = sorted(set(budget.years()) | {y for y, _ in actual})
-    lines, spent_exact = [], []
+    lines, planned_exact, spent_exact = [], [], []
     for year in years:
         for cat in categories + unknown:
-            line = next((l for l in budget.costs if l.category == cat), None)
-            planned = kr(line.amounts.get(year, 0) * budget.unit) if line else 0
+            planned = budgeted.get(cat.casefold(), {}).get(year, Decimal(0))
             spent = actual.get((year, cat.casefold()), Decimal(0))
             if planned or spent:
-                lines.append(BudgetLine(year, cat, planned, 0))
+                lines.append(BudgetLine(year, cat, 0, 0))
+                planned_exact.append(planned)
                 spent_exact.append(spent)
-    # The accounts rounded once, so the lines add up to the ledger's total in whole kroner.
-    for line, spent in zip(lines, round_once(spent_exact)):
-        line.actual = spent
+    # Budget and accounts rounded once, so the lines add up to their totals in whole kroner.
+    for line, planned, spent in zip(lines, round_once(planned_exact), round_once(spent_exact)):
+        line.budget, line.actual = planned, spent
     forecast: dict[int, int] = {}
     for year in years:
         planned = sum(l.budget for l in lines if l.year == year)

@@ -157,3 +157,116 @@ def test_the_budget_charts_labels_are_the_tables_figures(config, tmp_path, kind)
     # ... and those figures add up to the rounded total, as printed in the sum row.
     total = whole(sum(exact.values()))
     assert sum(int(v.replace(NB, "")) for v in labels.values()) == total == 301
+
+
+# ------------------------------------------------------------ the usage report per council and year
+
+def add_project(config: Path, pid: str, start: str, end: str, grants: list[tuple[int, int]], rows: list[str]) -> dict:
+    """A copy of the Haugaland project under ``pid``: its own period, county-governor grants and ledger."""
+    raw = plan(config, HAUG)
+    raw.update(id=pid, name=f"Prosjekt {pid}", period={"start": start, "end": end})
+    raw["milestones"] = [{"number": 1, "date": end, "event": "Avslutte prosjektet"}]
+    for funder in raw["funders"]:
+        if funder["id"] == "fm-rogaland":
+            funder["grants"] = [{"year": y, "amount": a, "reference": f"{y}/{pid}"} for y, a in grants]
+            funder.pop("deadlines", None)
+    raw["meetings"] = {"dates": [], "lead_days": 7}
+    folder = config / "data" / pid
+    folder.mkdir()
+    raw["data"] = {"ledger": f"data/{pid}/regnskap.csv"}
+    write_ledger(config, pid, rows)
+    (config / "projects" / f"{pid}.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return raw
+
+
+def spent_by_year_end(config: Path, pid: str, funder: str, year: int) -> int:
+    """The funder's ledger rows whose accounting year (År, else the date's year) is ``year`` or before."""
+    return whole(sum((kroner(r["Beløp"]) for r in ledger(config, pid) if r["Finansieringskilde"] == funder
+                      and int(r["År"] or day(r["Dato"]).year) <= year), Decimal(0)))
+
+
+def test_usage_report_has_one_row_per_funded_project_running_in_the_year(config, tmp_path):
+    """Three projects of one council: one started mid-year with a grant per year, one ended the
+    year before, and the demo project. Per 31.12.2016: granted to date, spent by 31.12 (a row
+    dated 2 January booked to 2016 counts, one dated 31 December booked to 2017 does not),
+    unused, and the sum row the sum of the rows as printed."""
+    add_project(config, "midt-i-aaret", "2016-07-01", "2017-06-30", [(2016, 250_000), (2017, 100_000)],
+                ["01.07.2016;2016;Prosjektkostnader;start;350.000;fm-rogaland;",
+                 "15.08.2016;2016;Prosjektkostnader;kreditnota;-0,01;fm-rogaland;ja",
+                 "31.12.2016;2017;Prosjektkostnader;bokført neste år;10 000;fm-rogaland;",
+                 "02.01.2017;2016;Prosjektkostnader;desember;1 234,50;fm-rogaland;"])
+    add_project(config, "ferdig-i-fjor", "2014-01-01", "2015-12-31", [(2015, 90_000)],
+                ["01.06.2015;2015;Prosjektkostnader;alt;80 000;fm-rogaland;"])
+    register = open_register(config)
+    usage = render(config, "usage", tmp_path, council_id="haugaland-vekst", period="2016").docx
+    table = find_table(usage, "Prosjekt")
+    rows = {r[0]: r for r in table[1:-1]}
+    assert set(rows) == {register.project(HAUG).name, "Prosjekt midt-i-aaret"}
+    expected = {}
+    for pid, name in ((HAUG, register.project(HAUG).name), ("midt-i-aaret", "Prosjekt midt-i-aaret")):
+        grants = [g for f in plan(config, pid)["funders"] if f["id"] == "fm-rogaland" for g in f["grants"]]
+        granted = sum(g["amount"] for g in grants if g["year"] <= 2016)
+        spent = spent_by_year_end(config, pid, "fm-rogaland", 2016)
+        expected[name] = [num(granted), num(spent), num(max(granted - spent, 0))]
+        assert rows[name][2:5] == expected[name], rows[name]
+    assert expected["Prosjekt midt-i-aaret"] == [num(250_000), num(351_234), "0"]
+    assert table[-1][2:5] == [num(sum(int(e[i].replace(NB, "")) for e in expected.values())) for i in range(3)]
+    # The project that ended in 2015 is in the report per 31.12.2015, with what it left unused.
+    usage = render(config, "usage", tmp_path, council_id="haugaland-vekst", period="2015").docx
+    row = next(r for r in find_table(usage, "Prosjekt") if r[0] == "Prosjekt ferdig-i-fjor")
+    assert row[2:5] == [num(90_000), num(80_000), num(10_000)] and "Tilbakebetales" in row[5]
+
+
+# ------------------------------------------------------------ budget vs accounts
+
+def test_a_category_written_on_one_budget_line_per_year_is_one_category(config, tmp_path):
+    """A budget with "Prosjektkostnader" on one line per year (validation calls it an error, the
+    documents were made anyway): the final report printed accounts of 2 176 521 kr, the ledger's
+    1 088 261 kr twice, against a budget of the first line counted twice; the status report a
+    row per line, each with the whole year's accounts."""
+    from ..conftest import replace_in
+    replace_in(config / "projects" / f"{HAUG}.yaml", "      amounts: {2015: 1211321, 2016: 1123094}",
+               "      amounts: {2015: 1211321}\n    - category: Prosjektkostnader\n      amounts: {2016: 1123094}")
+    costs = plan(config, HAUG)["budget"]["costs"]
+    budget: dict[int, int] = {}
+    for line in costs:
+        for year, amount in line["amounts"].items():
+            budget[year] = budget.get(year, 0) + amount
+    assert [c["category"] for c in costs] == ["Prosjektkostnader"] * 2 and sum(budget.values()) == 2_334_415
+    rows = ledger(config, HAUG)
+    accounts = whole(sum(kroner(r["Beløp"]) for r in rows))
+    assert accounts == 1_088_261
+    final = render(config, "final", tmp_path, pid=HAUG).docx
+    assert find_table(final, "Kategori")[1:] == [
+        ["Prosjektkostnader", num(2_334_415), num(accounts), num(accounts - 2_334_415), "−53,4\u00a0%"],
+        ["Sum", num(2_334_415), num(accounts), num(accounts - 2_334_415), "−53,4\u00a0%"]]
+    as_of = date(2016, 10, 7)
+    status = render(config, "status", tmp_path, pid=HAUG, as_of=as_of).docx
+    table = find_table(status, "År", contains="Plan til nå")
+    by_year = {y: whole(sum((kroner(r["Beløp"]) for r in rows if int(r["År"]) == y and day(r["Dato"]) <= as_of),
+                            Decimal(0))) for y in budget}
+    assert [(r[0], r[1], r[2], r[4]) for r in table[1:-1]] == [
+        (str(y), "Prosjektkostnader", num(budget[y]), num(by_year[y])) for y in sorted(budget)]
+    assert table[-1][2] == num(2_334_415) and table[-1][4] == num(sum(by_year.values()))
+
+
+ERP = "kongsbergregionen-erp"
+
+
+def test_the_applications_financing_plan_shows_the_municipal_rest_per_year(config, tmp_path):
+    """Kongsbergregionen's municipal line has no amounts: the municipalities cover costs minus
+    external financing. The application's financing plan (per year and source) left that line out
+    and printed "Sum 0 0 0" under a cost budget of 5 450 000 kr."""
+    budget = plan(config, ERP)["budget"]
+    years = sorted({y for c in budget["costs"] for y in c["amounts"]})
+    costs = {y: sum(c["amounts"].get(y, 0) for c in budget["costs"]) * budget.get("unit", 1) for y in years}
+    external = {y: sum((l.get("amounts") or {}).get(y, 0) for l in budget["financing"]
+                       if l["kind"] not in ("kommunene", "egeninnsats")) * budget.get("unit", 1) for y in years}
+    municipal = next(l for l in budget["financing"] if l["kind"] == "kommunene")
+    assert not municipal.get("amounts") and sum(external.values()) == 0   # the rest is the costs, year by year
+    path = render(config, "application", tmp_path, pid=ERP, period=str(years[0])).docx
+    table = find_table(path, "Kilde")
+    assert table[0] == ["Kilde"] + [str(y) for y in years] + ["Sum"]
+    row = next(r for r in table if r[0] == municipal["source"])
+    assert row[1:] == [num(costs[y]) for y in years] + [num(sum(costs.values()))]
+    assert table[-1][1:] == find_table(path, "Kategori")[-1][1:] == row[1:]
