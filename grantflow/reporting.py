@@ -47,7 +47,9 @@ DEFAULT_TOP_RISK_RF = 10      # amber and red (see risk_rag)
 
 
 def kr(value) -> int:
-    """Whole kroner, half up."""
+    """Whole kroner, half up (a Fraction exactly: 183/2 is 92)."""
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
     return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
@@ -59,10 +61,10 @@ def round_once(values, unit: int = 1) -> list[int]:
     still needs go to the largest remainders (ties to the larger value, then the earlier row),
     as the cost split does.
     """
-    quotas = [Fraction(Decimal(str(v))) / unit for v in values]
+    quotas = [(v if isinstance(v, Fraction) else Fraction(Decimal(str(v)))) / unit for v in values]
     if not quotas:
         return []
-    target = kr(Decimal(sum(quotas).numerator) / Decimal(sum(quotas).denominator))
+    target = kr(sum(quotas))
     parts = [math.floor(q) for q in quotas]
     left = target - sum(parts)
     order = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - parts[i]), -quotas[i], i))
@@ -318,17 +320,18 @@ class Economy:
         return list(cats.values())
 
 
-def _year_share(project: Project, year: int, as_of: date) -> float:
-    """Elapsed share of the project's days in ``year`` at ``as_of`` (0..1)."""
+def _year_share(project: Project, year: int, as_of: date) -> Fraction:
+    """Elapsed share of the project's days in ``year`` at ``as_of`` (0..1), exactly: as a float,
+    day 61 of 366 made a budget of 100 005 kr 16 667,4999… to date instead of 16 667,50."""
     start = max(project.period.start, date(year, 1, 1))
     end = min(project.period.end, date(year, 12, 31))
     if end < start:
-        return 1.0 if as_of.year > year else 0.0
+        return Fraction(as_of.year > year)
     if as_of < start:
-        return 0.0
+        return Fraction(0)
     if as_of >= end:
-        return 1.0
-    return ((as_of - start).days + 1) / ((end - start).days + 1)
+        return Fraction(1)
+    return Fraction((as_of - start).days + 1, (end - start).days + 1)
 
 
 def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
@@ -373,11 +376,11 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
         share = _year_share(project, year, as_of)
         year_lines = [l for l in lines if l.year == year]
         # Pro rata per line, rounded once so the lines add up to the year's planned-to-date.
-        for line, part in zip(year_lines, round_once([Decimal(l.budget) * Decimal(str(share)) for l in year_lines])):
+        for line, part in zip(year_lines, round_once([l.budget * share for l in year_lines])):
             line.planned = part
         if share >= 1:
             forecast[year] = spent
-        elif share >= 0.25:
+        elif share >= Fraction(1, 4):
             forecast[year] = max(spent, kr(spent / share))
         else:
             forecast[year] = max(spent, planned)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from .. import fmt
 from ..models import Project, StatusNote
@@ -120,8 +121,9 @@ def own_effort(project: Project, data, as_of: date) -> dict:
     out = {"hours": fmt.number(hours, 1), "planned": "", "text": f"{fmt.number(hours, 1)} timer registrert til nå."}
     if planned:
         start, end = project.period.start, project.period.end
-        share = min(max((as_of - start).days + 1, 0) / ((end - start).days + 1), 1)
-        pro_rata = Decimal(str(planned)) * Decimal(str(share))
+        share = min(Fraction(max((as_of - start).days + 1, 0), (end - start).days + 1), Fraction(1))
+        pro_rata = Fraction(Decimal(str(planned))) * share
+        pro_rata = Decimal(pro_rata.numerator) / Decimal(pro_rata.denominator)
         out["planned"] = f"{fmt.number(planned)} timer"
         out["text"] = (f"{fmt.number(hours, 1)} timer registrert til nå mot {fmt.number(pro_rata)} timer "
                        f"planlagt til nå ({fmt.number(planned)} timer for hele perioden).")
