@@ -21,6 +21,7 @@ from prefect.runtime import flow_run
 from pydantic import Field
 
 from grantflow.delivery.ledger import SentLedger
+from grantflow.delivery.recipients import funders_named
 from grantflow.delivery.service import (ContentConflict, DeliveryReport, clearance, document_from, plan,
                                        send_produced)
 from grantflow.documents import kind as get_kind
@@ -102,10 +103,11 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
     register = open_register(options.config)
     document = document_from(produced, register)
     project = register.project(produced.project) if produced.project else None
+    council = register.council(produced.council)
+    funders = funders_named(options.funders, register, project, council, produced.kind, produced.period)
     ledger = SentLedger(settings.ledger_url())
     try:
-        the_plan = plan(document, project, register.council(produced.council), settings, ledger, options.resend,
-                        options.transport)
+        the_plan = plan(document, project, council, settings, ledger, options.resend, options.transport, funders)
     finally:
         ledger.close()
     return {"preview": the_plan.preview(), "new": len(the_plan.messages), "key": document.key,
@@ -121,7 +123,7 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
     report = send_produced(produced, open_register(options.config), settings, transport_name, password,
-                           options.resend)
+                           options.resend, funders=options.funders)
     if report.failed:
         get_run_logger().error("not delivered: " + "; ".join(f"{e}: {r}" for e, r in report.failed))
     if report.pending:

@@ -232,6 +232,7 @@ def _cmd_render(args) -> int:
 
 def _cmd_send(args) -> int:
     from .delivery.ledger import SentLedger
+    from .delivery.recipients import funders_named
     from .delivery.service import clearance, deliver, document_from, make_transport, plan
 
     settings, register, produced = _produce(args)
@@ -241,9 +242,11 @@ def _cmd_send(args) -> int:
     project = register.project(produced.project) if produced.project else None
     council = register.council(produced.council)
     transport_name = args.transport or settings.delivery.transport
+    funders = funders_named(args.funder or [], register, project, council, produced.kind, produced.period)
     ledger = SentLedger(settings.ledger_url())
     try:
-        the_plan = plan(document, project, council, settings, ledger, resend=args.resend, transport=transport_name)
+        the_plan = plan(document, project, council, settings, ledger, resend=args.resend, transport=transport_name,
+                        funders=funders)
         if not the_plan.messages:
             print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
                   f"{document.key} version {document.version} (use --resend to send again)")
@@ -731,6 +734,9 @@ def build_parser() -> argparse.ArgumentParser:
     _document_arguments(p)
     p.add_argument("--transport", choices=("outbox", "smtp"), help="default: from config (outbox)")
     p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
+    p.add_argument("--funder", action="append", metavar="ID",
+                   help="also send to this funder of the project (repeatable; default: the funders whose "
+                        "deadlines ask for this document)")
     p.add_argument("--yes", action="store_true", help="approve sending without asking")
     p.add_argument("--override-reason", metavar="TEXT",
                    help="send externally although the data have errors, for this reason (recorded)")

@@ -428,7 +428,9 @@ class Funder(Model):
 
     id: Slug
     name: Line
-    email: str | None = None
+    email: EmailAddress | None = Field(
+        None, description="Where the documents its deadlines ask for are sent (besides the kind's "
+                          "recipients); without it they go to the kind's recipients only (e.g. a portal).")
     grants: list[Grant] = Field(default_factory=list)
     deadlines: list[Deadline] = Field(default_factory=list)
 

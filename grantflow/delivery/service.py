@@ -13,12 +13,12 @@ from .. import fmt
 from ..documents import kind as get_kind
 from ..documents.service import Produced, mark_delivered
 from ..errors import UserError
-from ..models import Council, Project
+from ..models import Council, Funder, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
 from .ledger import STALE_CLAIM, SentLedger, aware, claim_alive, delivers
 from .message import Document, Sender, compose, compose_reminder
-from .recipients import Recipient, resolve
+from .recipients import Recipient, funders_named, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
 
 
@@ -121,12 +121,13 @@ def _when(moment) -> str:
 
 
 def plan(document: Document, project: Project | None, council: Council, settings: Settings,
-         ledger: SentLedger, resend: bool = False, transport: str | None = None) -> DeliveryPlan:
+         ledger: SentLedger, resend: bool = False, transport: str | None = None,
+         funders: list[Funder] | tuple[Funder, ...] = ()) -> DeliveryPlan:
     """Who gets ``document`` now by ``transport`` (the settings' by default; a copy in the local
     outbox is not "already had" for SMTP). Raises ``ContentConflict`` when the ledger has this document
     key and version with a different content hash (version numbers count per outputs folder, so
     a copy rendered in another folder starts again at 1): neither "already have" nor sent, unless
-    ``resend``."""
+    ``resend``. ``funders``: whose deadline asks for the document (they get it too)."""
     if not resend:
         # the content hash; rows written before it was recorded hold the bytes' hash
         other = ledger.other_content(document.key, document.version, {document.ledger_hash(), document.sha256()})
@@ -145,7 +146,7 @@ def plan(document: Document, project: Project | None, council: Council, settings
                 f"{decided['decided_by'] or 'unknown'} {_when(decided['decided_at'])} with other content; this copy "
                 f"({display_path(document.docx)}) was made in another outputs folder (versions are counted per "
                 "folder): render in the folder it was made in, or pass --resend to have this content approved")
-    recipients = resolve(document.kind, project, council, settings)
+    recipients = resolve(document.kind, project, council, settings, funders)
     done = set() if resend else ledger.sent_to(document.key, document.version,
                                                transport or settings.delivery.transport)
     sender = sender_for(council, settings)
@@ -158,7 +159,9 @@ def plan(document: Document, project: Project | None, council: Council, settings
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
                       resend=resend)
         messages.append(PlannedMessage(recipient, msg))
-    approval = settings.delivery.approval.get(document.kind, False)
+    # a funder is outside the council: what goes to one is approved first, whatever the kind's setting
+    to_funder = {f.email.casefold() for f in funders if f.email} & {m.recipient.email.casefold() for m in messages}
+    approval = settings.delivery.approval.get(document.kind, False) or bool(to_funder)
     return DeliveryPlan(document, project, council, messages, already, approval)
 
 
@@ -356,16 +359,20 @@ def clearance(findings, approval_required: bool, transport_name: str) -> Clearan
 
 def send_produced(produced: Produced, register: Register, settings: Settings, transport_name: str,
                   password: str | None = None, resend: bool = False, unattended: bool = False,
-                  approved: bool = False, run_id: str | None = None) -> DeliveryReport:
+                  approved: bool = False, run_id: str | None = None, funders: list[str] | tuple[str, ...] = ()
+                  ) -> DeliveryReport:
     """Plan and deliver a rendered document in one go. Attended (default): the caller has already
     taken the approval step. ``unattended`` (the batch): a document that needs a person
     (``Clearance``) is not sent; its approval request is recorded in the ledger and the report's
-    ``held`` says why. ``approved``: approval given in advance (covers no data errors)."""
+    ``held`` says why. ``approved``: approval given in advance (covers no data errors). ``funders``:
+    the ids of the funders whose deadline asks for the document."""
     project = register.project(produced.project) if produced.project else None
+    council = register.council(produced.council)
+    named = funders_named(funders, register, project, council, produced.kind, produced.period)
     ledger = SentLedger(settings.ledger_url())
     try:
-        the_plan = plan(document_from(produced, register), project, register.council(produced.council),
-                        settings, ledger, resend, transport_name)
+        the_plan = plan(document_from(produced, register), project, council,
+                        settings, ledger, resend, transport_name, named)
         doc = the_plan.document
         if unattended and the_plan.messages:
             gate = clearance(produced.findings, the_plan.approval_required, transport_name)

@@ -61,19 +61,21 @@ def economy_rows(econ, unit: int) -> tuple[list, dict]:
 
 
 def charts_for(project, statuses, econ, as_of) -> dict:
+    """The budget and milestone charts; None for a chart with nothing to draw (no budget
+    categories, no milestones): the table above it already says so."""
     cats, unit = econ.by_category(), project.budget.unit
     # The bars carry the tables' figures, rounded once to the unit: Word rounds each label on
     # its own, and 100,5 and 200,5 (in 1000 kr) were labelled 101 and 201 beside 100 and 201.
     budget, actual = (tuple(v * unit for v in round_once(values, unit))
                       for values in ([c.budget for c in cats], [c.actual for c in cats]))
     return {
-        "chart_budget": BudgetChart(tuple(c.category for c in cats), budget, actual, unit),
+        "chart_budget": BudgetChart(tuple(c.category for c in cats), budget, actual, unit) if cats else None,
         # Full labels: the chart wraps them, a reader never sees a milestone cut off.
         "chart_timeline": TimelineChart(tuple(f"{s.milestone.number:02d} {s.milestone.event}" for s in statuses),
                                         tuple(s.milestone.date for s in statuses),
                                         tuple(s.actual for s in statuses),
                                         tuple(s.status if s.status != "not_done" else "late" for s in statuses),
-                                        as_of),
+                                        as_of) if statuses else None,
     }
 
 
