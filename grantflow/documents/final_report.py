@@ -21,8 +21,8 @@ from ..costsplit import municipal_part
 from ..models import Evaluation
 from ..errors import UserError
 from ..models import Project
-from ..reporting import (ReportPeriod, booked_on, economy, hours_total, kr, ledger_until, milestone_statuses, overall_rag,
-                          parse_period, progress_rag, round_once)
+from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
+                          milestone_statuses, overall_rag, parse_period, progress_rag, round_once)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
                      notes_file, project_block, project_file)
 from .status_report import charts_for, milestone_rows
@@ -62,7 +62,7 @@ def _ledger_after(req: DocumentRequest, as_of: date) -> tuple[int, int] | None:
         return None
     frame = req.data.ledger.frame
     after = frame[booked_on(frame) > pd.Timestamp(as_of)]
-    return (len(after), kr(after["Beløp"].sum())) if len(after) else None
+    return (len(after), kr(amount_sum(after["Beløp"]))) if len(after) else None
 
 
 def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict], list[str], dict]:
@@ -85,7 +85,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     for group, funder in zip(groups.values(), funders):
         names = {l.source.casefold() for l in group} | (
             {funder.id.casefold(), funder.name.casefold()} if funder else set())
-        spent.append(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum()
+        spent.append(amount_sum(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"])
                      if ledger is not None and not ledger.empty else 0)
     # Rounded once, so the funders' "Brukt" adds up to the accounts (each on its own gave a krone more).
     for group, funder, used in zip(groups.values(), funders, round_once(spent)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from .. import fmt
 from ..models import Project, StatusNote
@@ -62,10 +63,13 @@ def economy_rows(econ, unit: int) -> tuple[list, dict]:
 def charts_for(project, statuses, econ, as_of) -> dict:
     """The budget and milestone charts; None for a chart with nothing to draw (no budget
     categories, no milestones): the table above it already says so."""
-    cats = econ.by_category()
+    cats, unit = econ.by_category(), project.budget.unit
+    # The bars carry the tables' figures, rounded once to the unit: Word rounds each label on
+    # its own, and 100,5 and 200,5 (in 1000 kr) were labelled 101 and 201 beside 100 and 201.
+    budget, actual = (tuple(v * unit for v in round_once(values, unit))
+                      for values in ([c.budget for c in cats], [c.actual for c in cats]))
     return {
-        "chart_budget": BudgetChart(tuple(c.category for c in cats), tuple(c.budget for c in cats),
-                                    tuple(c.actual for c in cats), project.budget.unit) if cats else None,
+        "chart_budget": BudgetChart(tuple(c.category for c in cats), budget, actual, unit) if cats else None,
         # Full labels: the chart wraps them, a reader never sees a milestone cut off.
         "chart_timeline": TimelineChart(tuple(f"{s.milestone.number:02d} {s.milestone.event}" for s in statuses),
                                         tuple(s.milestone.date for s in statuses),
@@ -127,8 +131,9 @@ def own_effort(project: Project, data, as_of: date) -> dict:
     out = {"hours": fmt.number(hours, 1), "planned": "", "text": f"{fmt.number(hours, 1)} timer registrert til nå."}
     if planned:
         start, end = project.period.start, project.period.end
-        share = min(max((as_of - start).days + 1, 0) / ((end - start).days + 1), 1)
-        pro_rata = Decimal(str(planned)) * Decimal(str(share))
+        share = min(Fraction(max((as_of - start).days + 1, 0), (end - start).days + 1), Fraction(1))
+        pro_rata = Fraction(Decimal(str(planned))) * share
+        pro_rata = Decimal(pro_rata.numerator) / Decimal(pro_rata.denominator)
         out["planned"] = f"{fmt.number(planned)} timer"
         out["text"] = (f"{fmt.number(hours, 1)} timer registrert til nå mot {fmt.number(pro_rata)} timer "
                        f"planlagt til nå ({fmt.number(planned)} timer for hele perioden).")
