@@ -540,3 +540,22 @@ def test_skjonnsmidler_without_an_award_letter_are_not_left_out_silently(config,
     (found,) = [f for f in made.findings if "no award letter" in f.message]
     assert found.file.endswith(f"projects/{HAUG}.yaml") and found.field == "budget.financing[1].funder"
     assert "Velferdsteknologi Haugaland" in found.message and "Fylkesmannens skjønnsmidler" in found.message
+
+
+def test_final_report_funders_add_up_to_the_accounts_with_rows_naming_no_source(config, tmp_path):
+    """Finansieringskilde is optional: a row without one was in the accounts (1 093 261 kr) and in
+    no funder's "Brukt", whose sum said 1 088 261 kr in the same document."""
+    with open(config / "data" / HAUG / "regnskap.csv", "a", encoding="utf-8") as fh:
+        fh.write("01.11.2016;2016;Prosjektkostnader;uten kilde;5 000,50;;\n")
+    rows = [r for r in ledger(config, HAUG) if day(r["Dato"]) <= date(2017, 9, 20)]
+    accounts = whole(sum(kroner(r["Beløp"]) for r in rows))
+    loose = sum(kroner(r["Beløp"]) for r in rows if not r["Finansieringskilde"])
+    assert (accounts, loose) == (1_093_261, Decimal("5000.50"))
+    made = render(config, "final", tmp_path, pid=HAUG)
+    assert find_table(made.docx, "Kategori")[-1][2] == num(accounts)
+    table = find_table(made.docx, "Kilde")
+    assert table[-1][4] == num(accounts)
+    assert sum(int(r[4].replace(NB, "")) for r in table[1:-1]) == accounts
+    row = next(r for r in table if r[0] == "Uten finansieringskilde i regnskapet")
+    assert abs(int(row[4].replace(NB, "")) - loose) < 1 and row[2:4] == ["–", "–"]
+    assert any("name no financing source" in f.message and f.field == "Finansieringskilde" for f in made.findings)
