@@ -56,13 +56,14 @@ def _explanation(evaluation: Evaluation, key: str, fallback: str = "") -> str:
     return fallback.strip()
 
 
-def _ledger_after(req: DocumentRequest, as_of: date) -> tuple[int, int] | None:
-    """How many ledger rows are dated after the report date, and their sum in kroner (None: none)."""
+def _ledger_rows(req: DocumentRequest, select) -> tuple[int, int] | None:
+    """How many ledger rows ``select`` (a test on the day each row counts from) picks, and their
+    sum in kroner (None: none)."""
     if req.data is None or req.data.ledger is None or req.data.ledger.frame.empty:
         return None
     frame = req.data.ledger.frame
-    after = frame[booked_on(frame) > pd.Timestamp(as_of)]
-    return (len(after), kr(amount_sum(after["Beløp"]))) if len(after) else None
+    picked = frame[select(booked_on(frame))]
+    return (len(picked), kr(amount_sum(picked["Beløp"]))) if len(picked) else None
 
 
 def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict], list[str], dict]:
@@ -186,14 +187,24 @@ def build(req: DocumentRequest) -> Context:
         word = "ubrukt" if total_share < 0 else "overforbruk"
         deviation(f"Prosjektet samlet: {fmt.money(abs(econ.actual_total - econ.budget_total))} {word} "
                   f"({fmt.percent(abs(total_share), 1)} av budsjettet).", "økonomi")
-    late_rows = _ledger_after(req, as_of)
+    ledger_file = f"config/{project.data.ledger}" if project.data.ledger else project_file(project)
+    start = project.period.start
+    early_rows = _ledger_rows(req, lambda day: day < pd.Timestamp(start))
+    if early_rows is not None:
+        # Counted (the project's account has them), but said: costs before the period are a deviation.
+        count, amount = early_rows
+        deviation(f"{count} {'post' if count == 1 else 'poster'} datert før prosjektstart {fmt.long_date(start)} "
+                  f"({fmt.money(amount)}) er med i regnskapet.", "regnskap før prosjektstart")
+        findings.append(finding(ledger_file, "Dato",
+                                f"{count} ledger row(s) dated before the project start {start} ({amount} kr) are "
+                                "counted in the final accounts; the report says so"))
+    late_rows = _ledger_rows(req, lambda day: day > pd.Timestamp(as_of))
     if late_rows is not None:
         count, amount = late_rows
         deviation(f"Regnskapet er tatt med til {fmt.long_date(as_of)}; {count} "
                   f"{'post' if count == 1 else 'poster'} datert etter denne datoen ({fmt.money(amount)}) er ikke med.",
                   "regnskap etter rapportdato")
-        findings.append(finding(f"config/{project.data.ledger}" if project.data.ledger else project_file(project),
-                                "Dato",
+        findings.append(finding(ledger_file, "Dato",
                                 f"{count} ledger row(s) dated after the report date {as_of} ({amount} kr) are "
                                 "left out of the final accounts: render with a later --as-of to include them"))
     state = overall_rag(progress_rag(statuses), econ.rag)
@@ -203,8 +214,7 @@ def build(req: DocumentRequest) -> Context:
     funders, unused_sentences, funder_total = funder_rows(req, evaluation)
     if funder_total["unattributed"]:
         count, amount = funder_total["unattributed"]
-        findings.append(finding(f"config/{project.data.ledger}" if project.data.ledger else project_file(project),
-                                "Finansieringskilde",
+        findings.append(finding(ledger_file, "Finansieringskilde",
                                 f"{count} ledger row(s) ({kr(amount)} kr) name no financing source of the plan: "
                                 "the final report shows them as 'Uten finansieringskilde i regnskapet'"))
     references = sorted({g.reference for f in project.funders for g in f.grants if g.reference})

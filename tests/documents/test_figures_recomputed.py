@@ -559,3 +559,24 @@ def test_final_report_funders_add_up_to_the_accounts_with_rows_naming_no_source(
     row = next(r for r in table if r[0] == "Uten finansieringskilde i regnskapet")
     assert abs(int(row[4].replace(NB, "")) - loose) < 1 and row[2:4] == ["–", "–"]
     assert any("name no financing source" in f.message and f.field == "Finansieringskilde" for f in made.findings)
+
+
+def test_final_report_says_which_ledger_rows_lie_before_the_project_start(config, tmp_path):
+    """A cost dated before the project start went into the final accounts without a word (rows
+    after the report date are left out and said to be): the county governor could not see that
+    the accounts hold costs from before the period granted for."""
+    with open(config / "data" / HAUG / "regnskap.csv", "a", encoding="utf-8") as fh:
+        fh.write("01.06.2015;2015;Prosjektkostnader;forprosjekt;1 000,40;hv-fond;\n"
+                 "20.09.2015;2015;Prosjektkostnader;dagen før;2 000,40;hv-fond;\n")
+    start = plan(config, HAUG)["period"]["start"]
+    rows = ledger(config, HAUG)
+    early = [r for r in rows if day(r["Dato"]) < start]
+    accounts = whole(sum(kroner(r["Beløp"]) for r in rows if day(r["Dato"]) <= date(2017, 9, 20)))
+    assert (len(early), accounts) == (2, 1_091_261)
+    made = render(config, "final", tmp_path, pid=HAUG)
+    assert find_table(made.docx, "Kategori")[-1][2] == num(accounts)
+    amount = whole(sum(kroner(r["Beløp"]) for r in early))
+    text = all_text(made.docx).replace(NB, " ")
+    assert f"2 poster datert før prosjektstart 21. september 2015 ({amount:,} kr) er med i regnskapet.".replace(
+        ",", " ") in text, text
+    assert any("before the project start" in f.message and f.field == "Dato" for f in made.findings)
