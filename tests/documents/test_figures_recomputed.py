@@ -540,3 +540,86 @@ def test_skjonnsmidler_without_an_award_letter_are_not_left_out_silently(config,
     (found,) = [f for f in made.findings if "no award letter" in f.message]
     assert found.file.endswith(f"projects/{HAUG}.yaml") and found.field == "budget.financing[1].funder"
     assert "Velferdsteknologi Haugaland" in found.message and "Fylkesmannens skjønnsmidler" in found.message
+
+
+def test_final_report_funders_add_up_to_the_accounts_with_rows_naming_no_source(config, tmp_path):
+    """Finansieringskilde is optional: a row without one was in the accounts (1 093 261 kr) and in
+    no funder's "Brukt", whose sum said 1 088 261 kr in the same document."""
+    with open(config / "data" / HAUG / "regnskap.csv", "a", encoding="utf-8") as fh:
+        fh.write("01.11.2016;2016;Prosjektkostnader;uten kilde;5 000,50;;\n")
+    rows = [r for r in ledger(config, HAUG) if day(r["Dato"]) <= date(2017, 9, 20)]
+    accounts = whole(sum(kroner(r["Beløp"]) for r in rows))
+    loose = sum(kroner(r["Beløp"]) for r in rows if not r["Finansieringskilde"])
+    assert (accounts, loose) == (1_093_261, Decimal("5000.50"))
+    made = render(config, "final", tmp_path, pid=HAUG)
+    assert find_table(made.docx, "Kategori")[-1][2] == num(accounts)
+    table = find_table(made.docx, "Kilde")
+    assert table[-1][4] == num(accounts)
+    assert sum(int(r[4].replace(NB, "")) for r in table[1:-1]) == accounts
+    row = next(r for r in table if r[0] == "Uten finansieringskilde i regnskapet")
+    assert abs(int(row[4].replace(NB, "")) - loose) < 1 and row[2:4] == ["–", "–"]
+    assert any("name no financing source" in f.message and f.field == "Finansieringskilde" for f in made.findings)
+
+
+def test_final_report_says_which_ledger_rows_lie_before_the_project_start(config, tmp_path):
+    """A cost dated before the project start went into the final accounts without a word (rows
+    after the report date are left out and said to be): the county governor could not see that
+    the accounts hold costs from before the period granted for."""
+    with open(config / "data" / HAUG / "regnskap.csv", "a", encoding="utf-8") as fh:
+        fh.write("01.06.2015;2015;Prosjektkostnader;forprosjekt;1 000,40;hv-fond;\n"
+                 "20.09.2015;2015;Prosjektkostnader;dagen før;2 000,40;hv-fond;\n")
+    start = plan(config, HAUG)["period"]["start"]
+    rows = ledger(config, HAUG)
+    early = [r for r in rows if day(r["Dato"]) < start]
+    accounts = whole(sum(kroner(r["Beløp"]) for r in rows if day(r["Dato"]) <= date(2017, 9, 20)))
+    assert (len(early), accounts) == (2, 1_091_261)
+    made = render(config, "final", tmp_path, pid=HAUG)
+    assert find_table(made.docx, "Kategori")[-1][2] == num(accounts)
+    amount = whole(sum(kroner(r["Beløp"]) for r in early))
+    text = all_text(made.docx).replace(NB, " ")
+    assert f"2 poster datert før prosjektstart 21. september 2015 ({amount:,} kr) er med i regnskapet.".replace(
+        ",", " ") in text, text
+    assert any("before the project start" in f.message and f.field == "Dato" for f in made.findings)
+
+
+def test_application_year_tables_add_up_across_and_down_as_printed(config, tmp_path):
+    """A budget in 1000 kr with half thousands (800,5 and 100,5 each year): the cost table printed
+    "100 | 100 | 201", a row whose Sum is not the sum of its cells."""
+    from ..conftest import replace_in
+    project = config / "projects" / f"{NG}.yaml"
+    replace_in(project, "amounts: {2019: 800, 2020: 800}}", "amounts: {2019: 800.5, 2020: 800.5}}")
+    replace_in(project, "amounts: {2019: 100, 2020: 100}}", 'amounts: {2019: "100,5", 2020: "100,5"}}')
+    costs = plan(config, NG)["budget"]["costs"]
+    exact = {c["category"]: {y: Decimal(str(a).replace(",", ".")) for y, a in c["amounts"].items()} for c in costs}
+    path = render(config, "application", tmp_path, pid=NG, period="2019").docx
+    table = find_table(path, "Kategori")
+    value = lambda cell: int(cell.replace(NB, "").replace("–", "0"))   # noqa: E731
+    for row in table[1:]:
+        assert value(row[3]) == value(row[1]) + value(row[2]), row
+    for col in (1, 2, 3):
+        assert value(table[-1][col]) == sum(value(r[col]) for r in table[1:-1])
+    for row in table[1:-1]:
+        for col, year in ((1, 2019), (2, 2020)):
+            assert abs(value(row[col]) - exact[row[0]][year]) < 1, row
+    assert value(table[-1][1]) == whole(sum(e[2019] for e in exact.values())) == 901
+    # Here a rounding exists where every row and column sum is its exact sum rounded: it is the one printed.
+    for row in table[1:-1]:
+        assert value(row[3]) == whole(sum(exact[row[0]].values())), row
+
+
+@settings(max_examples=70)
+@given(st.lists(st.lists(st.decimals(0, 10 ** 7, places=1), min_size=3, max_size=3), min_size=1, max_size=6))
+def test_every_year_table_adds_up_both_ways(table):
+    """Any year table (cells in the budget's unit with decimals): every column sums to its rounded
+    sum, every row's Sum is the sum of its printed cells, each cell is within a unit of its value."""
+    from grantflow.documents.common import year_rows
+
+    years = [2019, 2020, 2021]
+    rows, total = year_rows([(f"r{i}", dict(zip(years, r))) for i, r in enumerate(table)], years)
+    value = lambda cell: int(cell.replace(NB, "").replace("–", "0"))   # noqa: E731
+    for row, exact in zip(rows, table):
+        assert value(row["total"]) == sum(value(c) for c in row["cells"])
+        assert all(abs(value(c) - e) < 1 for c, e in zip(row["cells"], exact))
+    for j in range(3):
+        assert value(total["cells"][j]) == whole(sum(r[j] for r in table)) == sum(value(r["cells"][j]) for r in rows)
+    assert value(total["total"]) == sum(value(c) for c in total["cells"]) == sum(value(r["total"]) for r in rows)
