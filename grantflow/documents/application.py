@@ -92,10 +92,14 @@ def build(req: DocumentRequest) -> Context:
     round_years = [y for y in years if req.period.start.year <= y <= req.period.end.year] or [req.period.start.year]
     findings = []
     cost_rows, cost_total = year_rows([(c.category, c.amounts) for c in budget.costs], years)
-    money_lines = [l for l in budget.financing if l.kind != "egeninnsats"]
-    fin_rows, fin_total = year_rows([(l.source, l.amounts) for l in money_lines if l.amounts], years)
     split = split_block(council, project, years)
     part = split["part"]
+    # A municipal line without amounts covers the rest: its row shows the rest per year as the
+    # cost split bills it (the table summed to 0 kr beside costs of 5 450 000 kr).
+    planned = [(l.source, l.amounts or ({y: Decimal(a) / unit for y, a in part.by_year.items() if a}
+                                        if l.kind == "kommunene" else {}))
+               for l in budget.financing if l.kind != "egeninnsats"]
+    fin_rows, fin_total = year_rows([(source, amounts) for source, amounts in planned if amounts], years)
     notes = []
     for year in years:
         diff = budget.financing_kr(year, exclude={"egeninnsats"}) - budget.cost_kr(year)

@@ -1,0 +1,160 @@
+"""Table layout that only the rendered figures decide: every figure on one line.
+
+A template gives its tables fixed column widths, but how wide a figure is depends on the data:
+``1 000 000 000`` in a year table with four years, ``−2 032 191 358`` in a deviation column,
+``Tilbakebetales 2 024 691 358 kr`` in a disposition column. A figure wider than its column is
+broken by Word and LibreOffice in the middle of its digits ("1 000 000 00" / "0") even though
+its group separators are non-breaking. After rendering, ``fit_figures`` widens each column to its
+widest figure, taking the room from the other columns (text wraps between words; a figure must
+not), then from the page's free width, and as a last resort sets the table in a smaller type.
+"""
+
+from __future__ import annotations
+
+import re
+
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
+# Advance widths in em of Calibri Bold (= Carlito Bold, which LibreOffice shows; regular is no
+# wider), so an estimate errs on the wide side.
+_LETTERS = "abcdefghijklmnopqrstuvwxyzæøåABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅ"
+_LETTER_WIDTHS = ("494 537 418 537 503 316 474 537 246 255 480 246 813 537 538 537 537 355 399 347 537 473 745 459 "
+                  "474 397 775 544 494 606 561 529 630 488 459 637 631 267 331 547 423 874 659 676 532 686 563 473 "
+                  "495 653 591 906 551 520 478 775 681 606")
+_EM = {**{ch: int(w) / 1000 for ch, w in zip(_LETTERS, _LETTER_WIDTHS.split())},
+       **dict.fromkeys("0123456789", 0.507), " ": 0.226, "\u00a0": 0.226, "\u202f": 0.226, "\u2009": 0.2,
+       "\u2212": 0.498, "-": 0.306, "+": 0.498, "%": 0.729, ",": 0.258, ".": 0.267, "\u2013": 0.498,
+       "(": 0.312, ")": 0.312, "/": 0.43, ":": 0.276, ";": 0.276, "«": 0.539, "»": 0.539}
+_OTHER_EM = 0.7             # any other character: a wide one
+SAFETY = 1.06               # rounding, kerning, Word and LibreOffice differ slightly
+CELL_MARGINS = 2 * 108 + 30  # twips: Table Grid's left and right cell margins, and the borders
+WORD_CAP = 1800             # twips (3.2 cm): a text column keeps room for its longest word up to this
+SMALLER = (8.0, 7.0)        # type sizes (pt) to try when the figures do not fit the page at all
+DEFAULT_PT = 9.0            # the templates' "Table Text"
+
+# A figure: digits with their non-breaking group separators, a decimal comma, a sign, and the
+# unit joined to it by a no-break space ("1 234 kr", "12,5 %"); Word may break only around it.
+FIGURE = re.compile(r"[+\u2212\-]?\d(?:[\u00a0\u202f\u2009.,/\-]?\d)*(?:\u00a0(?:kr|%))?")
+WORD_BREAK = re.compile(r"[ \t\n]+|(?<=[-/])")    # where Word and LibreOffice may break a line
+
+
+def em_width(text: str) -> float:
+    return sum(_EM.get(ch, _OTHER_EM) for ch in text)
+
+
+def figures(text: str) -> list[str]:
+    """The unbreakable figures in a cell's text."""
+    return FIGURE.findall(text)
+
+
+def _size_pt(paragraph) -> float:
+    for run in paragraph.runs:
+        if run.font.size is not None:
+            return run.font.size.pt
+    style = paragraph.style
+    while style is not None:
+        if style.font.size is not None:
+            return style.font.size.pt
+        style = style.base_style
+    return DEFAULT_PT
+
+
+def _cell_need(tc, document) -> tuple[float, float]:
+    """The widest figure and the widest word in this cell, in twips at the cell's type size."""
+    from docx.text.paragraph import Paragraph
+
+    figure = word = 0.0
+    for p in tc.iter(qn("w:p")):
+        para = Paragraph(p, document)
+        text = para.text
+        if not text.strip():
+            continue
+        twips_per_em = _size_pt(para) * 20
+        figure = max([figure] + [em_width(f) * twips_per_em for f in figures(text)])
+        word = max([word] + [em_width(w) * twips_per_em for w in WORD_BREAK.split(text) if w])
+    return figure, word
+
+
+def _rows(table):
+    """(grid column index, tc) for every cell spanning one grid column."""
+    for tr in table._tbl.tr_lst:
+        col = 0
+        for tc in tr.tc_lst:
+            span = tc.grid_span
+            if span == 1:
+                yield col, tc
+            col += span
+
+
+def _spread(widths: list[int], needs: list[int], floors: list[int], room: int) -> list[int] | None:
+    """New widths giving each column at least its need: the room is taken from the columns that
+    can spare it (down to their need, or the floor that keeps their longest word whole), then
+    from the page up to ``room`` twips in all; None if that is not enough."""
+    new = [max(w, n) for w, n in zip(widths, needs)]
+    spare = [w - max(n, min(w, f)) for w, n, f in zip(new, needs, floors)]
+    take = min(sum(new) - sum(widths), sum(spare))
+    if sum(new) - take > room:
+        return None
+    cuts = [take * s // sum(spare) if take else 0 for s in spare]
+    cuts[spare.index(max(spare))] += take - sum(cuts)       # rounding: from the roomiest column
+    return [w - c for w, c in zip(new, cuts)]
+
+
+def fit_figures(document) -> None:
+    """Widen table columns whose figures would break mid-number (see the module docstring)."""
+    section = document.sections[0]
+    page = int((section.page_width - section.left_margin - section.right_margin) / 635)   # EMU -> twips
+    for table in document.tables:
+        grid = table._tbl.tblGrid
+        cols = grid.findall(qn("w:gridCol"))
+        widths = [int(float(c.get(qn("w:w")) or 0)) for c in cols]
+        if not cols or not all(widths):
+            continue
+        fig, word = [0.0] * len(cols), [0.0] * len(cols)
+        for col, tc in _rows(table):
+            if col < len(cols):
+                f, w = _cell_need(tc, document)
+                fig[col], word[col] = max(fig[col], f), max(word[col], w)
+        room = max(page, sum(widths))
+        for size in (None, *SMALLER):
+            scale = SAFETY * (size / DEFAULT_PT if size else 1)
+            needs = [int(f * scale) + CELL_MARGINS if f else 0 for f in fig]
+            if all(n <= w for n, w in zip(needs, widths)):
+                if size:
+                    _apply(table, widths, size)
+                break
+            floors = [min(int(w * scale) + CELL_MARGINS, WORD_CAP) for w in word]
+            new = _spread(widths, needs, floors, room)
+            if new is not None:
+                _apply(table, new, size)
+                break
+
+
+def _apply(table, widths: list[int], size: float | None) -> None:
+    from docx.shared import Pt
+
+    grid = table._tbl.tblGrid
+    for col, width in zip(grid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(width))
+    for tr in table._tbl.tr_lst:
+        col = 0
+        for tc in tr.tc_lst:
+            span = tc.grid_span
+            tc_pr = tc.get_or_add_tcPr()
+            tc_w = tc_pr.find(qn("w:tcW"))
+            if tc_w is None:
+                tc_w = OxmlElement("w:tcW")
+                tc_pr.insert(0, tc_w)
+            tc_w.set(qn("w:w"), str(sum(widths[col:col + span])))
+            tc_w.set(qn("w:type"), "dxa")
+            col += span
+    tbl_w = table._tbl.tblPr.find(qn("w:tblW"))
+    if tbl_w is not None and tbl_w.get(qn("w:type")) == "dxa":
+        tbl_w.set(qn("w:w"), str(sum(widths)))
+    if size is not None:
+        for row in table.rows:
+            for cell in row.cells:
+                for para in cell.paragraphs:
+                    for run in para.runs:
+                        run.font.size = Pt(size)
