@@ -163,3 +163,21 @@ def test_the_project_leaders_summary_ends_as_a_sentence(register, tmp_path):
     docx = make(register, tmp_path, "status", as_of=date(2026, 6, 15))
     overall = find_table(docx, "Samlet vurdering")[1][1]
     assert re.search(r"«[^»]*»\. \d+ av 40 milepæler er ferdige", overall), overall
+
+
+def test_a_planned_date_stays_on_one_line(tmp_path):
+    # was: "30. september" / "2019" in the status report's milestone table (Planlagt, 2.5 cm)
+    from docx.oxml.ns import qn
+
+    from ..conftest import CONFIG
+
+    docx = produce(open_register(CONFIG), "status", "smart-velferdsregion-nord-gudbrandsdal",
+                   as_of=date(2020, 4, 16), out=tmp_path, today=TODAY).docx
+    (table,) = [t for t in Document(str(docx)).tables if t.rows[0].cells[0].text == "Nr"]
+    column = [c.text for c in table.rows[0].cells].index("Planlagt")
+    width = int(table._tbl.tblGrid.findall(qn("w:gridCol"))[column].get(qn("w:w")))
+    dates = [row.cells[column].text for row in table.rows[1:]]
+    assert "30. september 2019" in dates
+    for text in dates:      # Calibri: digits 0.507 em, letters at least 0.4 em on average, spaces 0.226
+        em = 0.507 * sum(c.isdigit() for c in text) + 0.4 * sum(c.isalpha() for c in text) + 0.3 * text.count(" ")
+        assert em * 9 * 20 + 216 <= width, (text, width)
