@@ -120,3 +120,19 @@ def test_a_funders_status_deadline_on_a_meetings_send_date_keeps_the_meetings_re
     assert main(["--config", str(scratch_config), "send", "status", NG, "--as-of", "2020-04-16", "--yes"]) == 0
     assert "v1 via outbox: 8 sent" in capsys.readouterr().out
     assert HELSEDIR_MAIL in _to(tmp_path)
+
+
+def test_the_approval_preview_says_it_is_the_funder_that_needs_approval(scratch_config, tmp_path, monkeypatch,
+                                                                       capsys):
+    """A status report needs no approval, but Helsedirektoratet's does; the line said 'sending this
+    kind needs approval' and the preview did not say which recipient was the funder."""
+    _helsedir_asks(scratch_config, "{kind: status, date: 2020-03-02, description: Midtveisrapport}")
+    replace_in(scratch_config / f"projects/{NG}.yaml", "consequence: 5, rf: 12,", "consequence: 5,")  # clean data
+    _env(monkeypatch, tmp_path)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    assert main(["--config", str(scratch_config), "send", "status", NG, "--as-of", "2020-02-24",
+                 "--transport", "smtp"]) == 1
+    captured = capsys.readouterr()
+    assert f"Til finansiør (godkjennes alltid): {HELSEDIR_MAIL}" in captured.out
+    assert captured.err == f"error: --yes: sending to a funder ({HELSEDIR_MAIL}) needs approval: run interactively " \
+                           "or add --yes\n"
