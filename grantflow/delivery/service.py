@@ -364,16 +364,18 @@ def clearance(findings, approval_required: bool, transport_name: str) -> Clearan
 
 def send_produced(produced: Produced, register: Register, settings: Settings, transport_name: str,
                   password: str | None = None, resend: bool = False, unattended: bool = False,
-                  approved: bool = False, run_id: str | None = None, funders: list[str] | tuple[str, ...] = ()
-                  ) -> DeliveryReport:
+                  approved: bool = False, run_id: str | None = None, funders: list[str] | tuple[str, ...] = (),
+                  unknown_funders_ok: bool = False) -> DeliveryReport:
     """Plan and deliver a rendered document in one go. Attended (default): the caller has already
     taken the approval step. ``unattended`` (the batch): a document that needs a person
     (``Clearance``) is not sent; its approval request is recorded in the ledger and the report's
     ``held`` says why. ``approved``: approval given in advance (covers no data errors). ``funders``:
-    the ids of the funders whose deadline asks for the document."""
+    ids of funders to send it to besides those whose deadline asks for it (``unknown_funders_ok``:
+    an id no longer in config is passed over, see ``funders_named``)."""
     project = register.project(produced.project) if produced.project else None
     council = register.council(produced.council)
-    named = funders_named(funders, register, project, council, produced.kind, produced.period)
+    named = funders_named(funders, register, project, council, produced.kind, produced.period,
+                          settings.deadline_shift, unknown_funders_ok)
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document_from(produced, register), project, council,
