@@ -623,3 +623,21 @@ def test_every_year_table_adds_up_both_ways(table):
     for j in range(3):
         assert value(total["cells"][j]) == whole(sum(r[j] for r in table)) == sum(value(r["cells"][j]) for r in rows)
     assert value(total["total"]) == sum(value(c) for c in total["cells"]) == sum(value(r["total"]) for r in rows)
+
+
+def test_status_budget_chart_is_the_sum_of_the_tables_year_rows(config, tmp_path):
+    """The status table is per year and category, rounded once over its rows; the chart beside
+    it per category. Accounts of 100,3 + 100,3 and 0,45 + 0,45 (in 1000 kr) printed 100 + 100
+    and 1 + 1 in the table, and bars labelled 201 and 1."""
+    write_ledger(config, NG, [f"31.10.2019;2019;{CAT1};a;100 300;fm-innlandet;",
+                              f"31.10.2019;2019;{CAT2};b;450;fm-innlandet;",
+                              f"31.10.2020;2020;{CAT1};c;100 300;fm-innlandet;",
+                              f"31.10.2020;2020;{CAT2};d;450;fm-innlandet;"])
+    made = render(config, "status", tmp_path, pid=NG, as_of=date(2020, 12, 31))
+    table: dict[str, int] = {}
+    for r in find_table(made.docx, "År", contains="Plan til nå")[1:-1]:
+        table[r[1]] = table.get(r[1], 0) + int(r[4].replace(NB, "") or 0)
+    bars = next(s for s in chart_series(made.docx) if "Regnskap" in s)
+    assert {cat.replace("\n", " "): chart_label(v) for cat, v in bars["Regnskap"]} == {
+        c: num(v) for c, v in table.items()}
+    assert sum(table.values()) == whole(sum(kroner(r["Beløp"]) for r in ledger(config, NG)) / 1000)
