@@ -138,9 +138,9 @@ def own_effort(project: Project, data, as_of: date) -> dict:
         share = min(Fraction(max((as_of - start).days + 1, 0), (end - start).days + 1), Fraction(1))
         pro_rata = Fraction(Decimal(str(planned))) * share
         pro_rata = Decimal(pro_rata.numerator) / Decimal(pro_rata.denominator)
-        out["planned"] = f"{fmt.number(planned)} timer"
+        out["planned"] = f"{fmt.exact(planned)} timer"
         out["text"] = (f"{fmt.number(hours, 1)} timer registrert til nå mot {fmt.number(pro_rata)} timer "
-                       f"planlagt til nå ({fmt.number(planned)} timer for hele perioden).")
+                       f"planlagt til nå ({fmt.exact(planned)} timer for hele perioden).")
     return out
 
 

@@ -643,3 +643,21 @@ def test_status_budget_chart_is_the_sum_of_the_tables_year_rows(config, tmp_path
     assert {cat.replace("\n", " "): chart_label(v) for cat, v in bars["Regnskap"]} == {
         c: num(v) for c, v in table.items()}
     assert sum(table.values()) == whole(sum(kroner(r["Beløp"]) for r in ledger(config, NG)) / 1000)
+
+
+# ------------------------------------------------------------ own effort (egeninnsats)
+
+def test_own_effort_is_printed_with_the_hours_and_rate_it_was_valued_with(config, tmp_path):
+    """2 073,5 hours of own effort at 512,50 kr: the application printed "2 074 timer à 513 kr =
+    1 062 669 kr", figures a reader cannot multiply to the value printed."""
+    from ..conftest import replace_in
+    project = config / "projects" / f"{HAUG}.yaml"
+    replace_in(project, "  own_effort_hours: 2073\n", '  own_effort_hours: "2 073,5"\n  own_effort_rate: "512,50"\n')
+    raw = plan(config, HAUG)["budget"]
+    hours, rate = (Decimal(raw[k].replace(" ", "").replace(",", ".")) for k in ("own_effort_hours", "own_effort_rate"))
+    value = whole(hours * rate)
+    assert value == 1_062_669
+    text = all_text(render(config, "application", tmp_path, pid=HAUG, period="2015").docx).replace(NB, " ")
+    assert f"Egeninnsats: 2 073,5 timer à 512,50 kr = 1 062 669 kr." in text, text
+    text = all_text(render(config, "status", tmp_path, pid=HAUG, as_of=date(2016, 10, 7)).docx).replace(NB, " ")
+    assert "(2 073,5 timer for hele perioden)" in text
