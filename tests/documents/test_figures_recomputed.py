@@ -661,3 +661,27 @@ def test_own_effort_is_printed_with_the_hours_and_rate_it_was_valued_with(config
     assert f"Egeninnsats: 2 073,5 timer à 512,50 kr = 1 062 669 kr." in text, text
     text = all_text(render(config, "status", tmp_path, pid=HAUG, as_of=date(2016, 10, 7)).docx).replace(NB, " ")
     assert "(2 073,5 timer for hele perioden)" in text
+
+
+def test_cost_split_prints_a_key_with_decimals_as_it_was_split_by(config, tmp_path):
+    """A split key with decimals (an agreed share per municipality, 12,5 and 37,5): the table
+    printed 13 and 38 beside shares computed from 12,5 and 37,5."""
+    from ..conftest import replace_in
+    path_council = config / "councils" / "haugaland-vekst.yaml"
+    council = yaml.safe_load(path_council.read_text(encoding="utf-8"))
+    keys = {"Haugesund": "12,5", "Karmøy": "37,5", "Bokn": "50"}
+    for member in council["municipalities"]:
+        if member["name"] in keys:
+            member["weights"] = {"avtale": {2015: keys[member["name"]]}}
+    path_council.write_text(yaml.safe_dump(council, allow_unicode=True), encoding="utf-8")
+    project = config / "projects" / f"{HAUG}.yaml"
+    replace_in(project, "municipalities: [Haugesund, Karmøy, Bokn, Utsira, Sveio, Tysvær, Vindafjord, Etne, Sauda, Suldal]",
+               "municipalities: [Haugesund, Karmøy, Bokn]")
+    replace_in(project, "  equal_percent: 30\n  weight: innbyggere\n  weight_year: 2014",
+               "  equal_percent: 0\n  weight: avtale\n  weight_year: 2015")
+    rows = split_table(render(config, "costsplit", tmp_path, pid=HAUG, period="2015").docx, 2015)
+    weights = {n: Decimal(k.replace(",", ".")) for n, k in keys.items()}
+    expected = dict(zip(weights, largest_remainder(412_000, [int(w * 2) for w in weights.values()])))
+    for name, share in expected.items():
+        assert rows[name][1:5] == [keys[name], "0", num(share), num(share)], rows[name]
+    assert rows["Sum"][1] == "100" and rows["Sum"][4] == num(412_000)
