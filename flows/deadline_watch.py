@@ -272,12 +272,15 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
     finally:
         ledger.close()
     for item in calendar(register, settings.deadline_shift):
-        if item.kind != "status" or item.due <= today or working_days_until(today, item.due) > cycle.start_days:
+        # counted from the day the report is made: a funder's status deadline has it made a week before
+        # its due date, a steering-group meeting's on its send date
+        made = item.as_of or item.due
+        if item.kind != "status" or made <= today or working_days_until(today, made) > cycle.start_days:
             continue
         if cycle_key(item) in known or item.key in known:
             continue                          # started before (or the report already handled)
-        params = {"project": item.project, "as_of": (item.as_of or item.due).isoformat(),
-                  "options": options.model_dump(mode="json")}
+        params = {"project": item.project, "as_of": made.isoformat(),
+                  "options": item_options(item, options).model_dump(mode="json")}
         try:
             run = run_deployment(f"{DEPLOYMENTS['status-cycle'][1]}/status-cycle", parameters=params,
                                  timeout=0, as_subflow=False)

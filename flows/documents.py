@@ -104,7 +104,12 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
     document = document_from(produced, register)
     project = register.project(produced.project) if produced.project else None
     council = register.council(produced.council)
-    funders = funders_named(options.funders, register, project, council, produced.kind, produced.period)
+    funders = funders_named(options.funders, register, project, council, produced.kind, produced.period,
+                            settings.deadline_shift, unknown_ok=True)
+    gone = sorted(set(options.funders) - {f.id for f in funders})
+    if gone:
+        # the watch started this run for a funder removed from config since: the others still get it
+        get_run_logger().warning("funder(s) no longer in config, not sent to: %s", ", ".join(map(repr, gone)))
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document, project, council, settings, ledger, options.resend, options.transport, funders)
@@ -123,7 +128,7 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
     report = send_produced(produced, open_register(options.config), settings, transport_name, password,
-                           options.resend, funders=options.funders)
+                           options.resend, funders=options.funders, unknown_funders_ok=True)
     if report.failed:
         get_run_logger().error("not delivered: " + "; ".join(f"{e}: {r}" for e, r in report.failed))
     if report.pending:

@@ -242,7 +242,8 @@ def _cmd_send(args) -> int:
     project = register.project(produced.project) if produced.project else None
     council = register.council(produced.council)
     transport_name = args.transport or settings.delivery.transport
-    funders = funders_named(args.funder or [], register, project, council, produced.kind, produced.period)
+    funders = funders_named(args.funder or [], register, project, council, produced.kind, produced.period,
+                            settings.deadline_shift)
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document, project, council, settings, ledger, resend=args.resend, transport=transport_name,
@@ -330,6 +331,26 @@ def _cmd_sent(args) -> int:
     return 0
 
 
+def _with_funders(item, register):
+    """The item as the secretariat reads it: which funders the document goes to (a final report two
+    funders ask for is one item, under the earlier funder's words), and which have no address."""
+    from dataclasses import replace
+
+    if not item.funders:
+        return item
+    projects = [register.projects[item.project]] if item.project else [
+        p for p in register.projects.values() if p.council == item.council]
+    mailed, unmailed = [], []
+    for fid in item.funders:
+        same = [f for p in projects for f in p.funders if f.id == fid]
+        if not same:
+            continue
+        (mailed if any(f.email for f in same) else unmailed).append(same[0].name)
+    note = "; sendes til " + ", ".join(mailed) if mailed else ""
+    note += f"; uten e-postadresse: {', '.join(unmailed)}" if unmailed else ""
+    return replace(item, description=item.description + note)
+
+
 def _cmd_deadlines(args) -> int:
     from datetime import timedelta
 
@@ -345,7 +366,8 @@ def _cmd_deadlines(args) -> int:
     settings = load_settings(args.config)
     register = open_register(args.config)
     start = parse_date(args.start, "--from") if args.start else date.today()
-    items = upcoming(calendar(register, settings.deadline_shift), start, args.days)
+    items = [_with_funders(i, register) for i in upcoming(calendar(register, settings.deadline_shift), start,
+                                                         args.days)]
     end = start + timedelta(days=args.days)
     # The first line says what this is and how to see more (80 columns).
     print(f"Frister {fmt.short_date(start)}–{fmt.short_date(end)} ({args.days} dager), flyttet til "

@@ -154,7 +154,13 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
             item = DueItem("status", project.council, project.id, meeting - timedelta(days=project.meetings.lead_days),
                            send, send, f"Statusrapport før styringsgruppemøtet {meeting:%d.%m.%Y} – {project.name}",
                            as_of=send, last=last)
-            items.setdefault(item.key, item)
+            kept = items.get(item.key)
+            if kept is not None and kept.funders:
+                # a funder's status deadline on the send date: the meeting's report (dated the send
+                # date, on time for the funder too) goes to the funder, not a week-old one to both
+                items[item.key] = replace(item, funders=kept.funders)
+            else:
+                items.setdefault(item.key, item)
     # One document, however many deadlines name it: a council's usage report per year, a project's
     # final report (two funders' final-report dates would send it to the county governor twice), a
     # project's cost split per year. The earliest deadline counts, so it is on time for every one.
@@ -183,17 +189,20 @@ def _add(items: dict[str, DueItem], item: DueItem) -> None:
         items[item.key] = replace(kept, funders=_union(kept.funders, item.funders))
 
 
-def funders_asking(register: Register, kind: str, council: str, project: str | None, period: str | None
-                   ) -> tuple[str, ...]:
+def funders_asking(register: Register, kind: str, council: str, project: str | None, period: str | None,
+                   shift: str = "before") -> tuple[str, ...]:
     """The funders whose deadlines ask for this document: the final report, the application for
-    a year, the usage report for a year, the cost split for a year (a status report goes to a
-    funder only for its own deadline, by the watch). A send by hand reaches them as the watch would."""
-    if kind not in ("application", "final", "usage", "costsplit"):
+    a year, the usage report for a year, the cost split for a year, the status report dated the day
+    a funder's status deadline has it made. A send by hand (or a status cycle) reaches them as the
+    watch would."""
+    if kind not in MADE_KINDS:
         return ()
     asking: tuple[str, ...] = ()
-    for item in calendar(register, council_id=council, project_id=project):
-        if (item.kind, item.council, item.project) == (kind, council, project) \
-                and (kind == "final" or item.period == period):
+    for item in calendar(register, shift, council_id=council, project_id=project):
+        if (item.kind, item.council, item.project) != (kind, council, project):
+            continue
+        if kind == "final" or (kind == "status" and item.as_of and item.as_of.isoformat() == period) \
+                or (kind != "status" and item.period == period):
             asking = _union(asking, item.funders)
     return asking
 

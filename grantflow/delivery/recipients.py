@@ -52,26 +52,31 @@ def rule_for(kind: str, project: Project | None, council: Council, settings: Set
 
 
 def funders_named(ids: list[str] | tuple[str, ...], register: Register, project: Project | None,
-                  council: Council, kind: str, period: str | None) -> list[Funder]:
-    """The funders ``ids`` name (none: those whose deadlines ask for this document, see
-    ``deadlines.funders_asking``): the project's, or for a council-wide document (the usage report)
-    those of the council's projects. An unknown id is a mistake, not a recipient fewer."""
+                  council: Council, kind: str, period: str | None, shift: str = "before",
+                  unknown_ok: bool = False) -> list[Funder]:
+    """The funders whose deadlines ask for this document (``deadlines.funders_asking``) and those
+    ``ids`` name besides: the project's, or for a council-wide document (the usage report) those of
+    the council's projects — every address a funder id has there (two projects may name the same
+    funder with different case officers). An unknown id is a mistake, not a recipient fewer, unless
+    ``unknown_ok`` (a run the watch started for a funder since removed from config: the others still
+    get the document)."""
     from ..deadlines import funders_asking
 
-    ids = ids or funders_asking(register, kind, council.id, project.id if project else None, period)
+    asking = funders_asking(register, kind, council.id, project.id if project else None, period, shift)
     if project is not None:
         candidates = list(project.funders)
     else:
         candidates = [f for p in register.projects.values() if p.council == council.id for f in p.funders]
     found: list[Funder] = []
-    for fid in ids:
-        funder = next((f for f in candidates if f.id == fid and f.email), None) \
-            or next((f for f in candidates if f.id == fid), None)
-        if funder is None:
+    for fid in dict.fromkeys([*asking, *ids]):
+        same = [f for f in candidates if f.id == fid]
+        if not same:
+            if unknown_ok:
+                continue
             known = ", ".join(sorted({f.id for f in candidates})) or "none"
             raise UserError(f"unknown funder {fid!r} for {project.name if project else council.name} "
                             f"(known: {known})", field="funders")
-        found.append(funder)
+        found += [f for f in same if f.email] or same[:1]
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ class DeliveryPlan:
                                                 for m in self.messages) or "ingen nye"))
         if self.already:
             lines.append("Har allerede fått denne versjonen: " + ", ".join(r.email for r in self.already))
-        lines.append("Vedlegg: " + ", ".join(p.name for p in self.document.attachments))
+        lines.append("Vedlegg: " + ", ".join(self.document.attachment_name(p) for p in self.document.attachments))
         for key, value in self.document.key_figures.items():
             lines.append(f"  {key}: {value}")
         return "\n".join(lines)
@@ -98,9 +99,13 @@ def document_from(produced: Produced, register: Register) -> Document:
             period_text = fmt.long_date(date.fromisoformat(produced.period))
         except ValueError:
             pass
+    elif re.fullmatch(r"\d{4}-\d{4}", period_text):
+        period_text = period_text.replace("-", "\u2013")       # years from–to: "2015–2016"
     key = f"{produced.council}/{produced.project or '-'}/{produced.kind}-{produced.period}"
+    # Norwegian, ASCII, the project (or council) id and the period: "soknad-haugaland-velferdsteknologi-2015"
+    stem = f"{Path(kind.template).stem}-{produced.project or produced.council}-{produced.period}"
     return Document(key, kind.name, kind.title, subject_name, period_text, produced.version, produced.docx,
-                    produced.pdf, dict(produced.key_figures), produced.content_hash)
+                    produced.pdf, dict(produced.key_figures), produced.content_hash, stem)
 
 
 def sender_for(council: Council, settings: Settings) -> Sender:
@@ -359,16 +364,18 @@ def clearance(findings, approval_required: bool, transport_name: str) -> Clearan
 
 def send_produced(produced: Produced, register: Register, settings: Settings, transport_name: str,
                   password: str | None = None, resend: bool = False, unattended: bool = False,
-                  approved: bool = False, run_id: str | None = None, funders: list[str] | tuple[str, ...] = ()
-                  ) -> DeliveryReport:
+                  approved: bool = False, run_id: str | None = None, funders: list[str] | tuple[str, ...] = (),
+                  unknown_funders_ok: bool = False) -> DeliveryReport:
     """Plan and deliver a rendered document in one go. Attended (default): the caller has already
     taken the approval step. ``unattended`` (the batch): a document that needs a person
     (``Clearance``) is not sent; its approval request is recorded in the ledger and the report's
     ``held`` says why. ``approved``: approval given in advance (covers no data errors). ``funders``:
-    the ids of the funders whose deadline asks for the document."""
+    ids of funders to send it to besides those whose deadline asks for it (``unknown_funders_ok``:
+    an id no longer in config is passed over, see ``funders_named``)."""
     project = register.project(produced.project) if produced.project else None
     council = register.council(produced.council)
-    named = funders_named(funders, register, project, council, produced.kind, produced.period)
+    named = funders_named(funders, register, project, council, produced.kind, produced.period,
+                          settings.deadline_shift, unknown_funders_ok)
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document_from(produced, register), project, council,

@@ -182,6 +182,8 @@ def split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
         return (f"Finansieringsplanen går ikke i balanse: kostnadene er {fmt.money(-part.gap)} høyere enn "
                 "finansieringen, og planen har ingen linje for kommunenes andel. Kommunene faktureres "
                 "ikke før finansieringsplanen er avklart.")
+    if part.total == 0 and part.costs == 0 and part.external == 0:
+        return "Budsjettet har ingen kostnader ennå; kommunene faktureres ikke."
     if part.total == 0:
         text = ("Prosjektet er fullfinansiert av eksterne kilder; kommunene faktureres ikke "
                 f"(kostnader {fmt.money(part.costs)}, ekstern finansiering {fmt.money(part.external)}).")

@@ -242,7 +242,10 @@ def build(req: DocumentRequest) -> Context:
                     if project.budget.own_effort_hours else "ikke angitt"},
         "financing": funders,
         "financing_total": funder_total,
-        "unused_sentences": unused_sentences or ["Alle tilsagn er brukt opp; det er ingen ubrukte midler."],
+        "unused_sentences": unused_sentences or ["Alle tilsagn er brukt opp; det er ingen ubrukte midler."
+                                                 if funder_total["raw"]["granted"] else
+                                                 "Prosjektet har ikke fått tilsagn om tilskudd; det er ingen "
+                                                 "ubrukte midler."],
         "evaluation": {"results": evaluation.results, "lessons": evaluation.lessons,
                        "success_factors": evaluation.success_factors or project.success_factors,
                        "problems": evaluation.problems, "conclusion": lines(evaluation.conclusion),

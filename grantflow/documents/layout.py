@@ -1,4 +1,4 @@
-"""Table layout that only the rendered figures decide: every figure on one line.
+"""Table layout that only the rendered figures decide: every figure (and date) on one line.
 
 A template gives its tables fixed column widths, but how wide a figure is depends on the data:
 ``1 000 000 000`` in a year table with four years, ``−2 032 191 358`` in a deviation column,
@@ -30,12 +30,17 @@ _OTHER_EM = 0.7             # any other character: a wide one
 SAFETY = 1.06               # rounding, kerning, Word and LibreOffice differ slightly
 CELL_MARGINS = 2 * 108 + 30  # twips: Table Grid's left and right cell margins, and the borders
 WORD_CAP = 1800             # twips (3.2 cm): a text column keeps room for its longest word up to this
+NARROW = 850                # twips (1.5 cm): a column this narrow (a number, S, K) gives nothing away
 SMALLER = (8.0, 7.0)        # type sizes (pt) to try when the figures do not fit the page at all
 DEFAULT_PT = 9.0            # the templates' "Table Text"
 
 # A figure: digits with their non-breaking group separators, a decimal comma, a sign, and the
 # unit joined to it by a no-break space ("1 234 kr", "12,5 %"); Word may break only around it.
-FIGURE = re.compile(r"[+\u2212\-]?\d(?:[\u00a0\u202f\u2009.,/\-]?\d)*(?:\u00a0(?:kr|%))?")
+# A date as the documents write it ("30. september 2019", "mai 2017") is read as one unit too: a
+# planned date broken after its month reads as two.
+MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
+FIGURE = re.compile(rf"(?:\d{{1,2}}\. )?(?:{MONTHS}) \d{{4}}"
+                    r"|[+\u2212\-]?\d(?:[\u00a0\u202f\u2009.,/\-]?\d)*(?:\u00a0(?:kr|%))?")
 WORD_BREAK = re.compile(r"[ \t\n]+|(?<=[-/])")    # where Word and LibreOffice may break a line
 
 
@@ -44,7 +49,7 @@ def em_width(text: str) -> float:
 
 
 def figures(text: str) -> list[str]:
-    """The unbreakable figures in a cell's text."""
+    """The figures and dates in a cell's text, each to be kept on one line."""
     return FIGURE.findall(text)
 
 
@@ -124,7 +129,8 @@ def fit_figures(document) -> None:
                 if size:
                     _apply(table, widths, size)
                 break
-            floors = [min(int(w * scale) + CELL_MARGINS, WORD_CAP) for w in word]
+            floors = [max(min(int(w * scale) + CELL_MARGINS, WORD_CAP), min(width, NARROW))
+                      for w, width in zip(word, widths)]
             new = _spread(widths, needs, floors, room)
             if new is not None:
                 _apply(table, new, size)

@@ -113,6 +113,14 @@ def stale_since(project: Project, note: StatusNote | None, period_start: date, a
     return note.as_of if note.as_of < cutoff else None
 
 
+NO_MILESTONES = "Ingen milepæler er lagt inn."
+
+
+def sentence(text: str) -> str:
+    """Text ending as a sentence, so the next one does not run on ("… i rute» 4 av 7 …")."""
+    return text if not text or text.rstrip("»”\"'")[-1:] in (".", "!", "?", ":") else text + "."
+
+
 NOT_REPORTED = "ikke rapportert"
 NO_ANSWER = "Ikke rapportert: prosjektleder svarte ikke innen fristen."
 PROPOSAL = " Forslag til vedtak: "      # how the collection workbook writes a decision with its proposal
@@ -193,7 +201,7 @@ def build(req: DocumentRequest) -> Context:
                     + (f" ({len(done_late)} etter planlagt dato)" if done_late else "")
                     + f"; {len(late)} forsinket."
                     + (f" Eldste forsinkelse: milepæl {late[0].milestone.number:02d}, {late[0].days_late} dager."
-                       if late else "")},
+                       if late else "") if statuses else NO_MILESTONES},
         {"name": "Økonomi", **rag(eco),
          "comment": f"Regnskap {fmt.money(econ.actual_total)} mot planlagt {fmt.money(econ.planned_to_date)} "
                     f"til nå ({fmt.signed_money(econ.actual_total - econ.planned_to_date)}); prognose "
@@ -203,8 +211,9 @@ def build(req: DocumentRequest) -> Context:
          "comment": f"Høyeste risikofaktor {top.factor} ({top.risk})." if top else "Ingen risikoer registrert."},
         {"name": "Gevinster", **assessed(note.benefits if note else None, "Gevinstene")},
     ]
-    auto_text = (f"{done} av {len(statuses)} milepæler er ferdige, {len(late)} er forsinket. "
-                 f"Prognosen er {fmt.money(econ.forecast_total)} mot et budsjett på {fmt.money(econ.budget_total)}.")
+    auto_text = ((f"{done} av {len(statuses)} milepæler er ferdige, {len(late)} er forsinket. " if statuses
+                  else f"{NO_MILESTONES} ")
+                 + f"Prognosen er {fmt.money(econ.forecast_total)} mot et budsjett på {fmt.money(econ.budget_total)}.")
     summary = note.summary if note and note.summary else ""
     if stale and summary:
         summary = f"Prosjektleders vurdering er ikke oppdatert siden {fmt.long_date(stale)}: «{summary}»"
@@ -212,7 +221,7 @@ def build(req: DocumentRequest) -> Context:
         summary = NO_ANSWER
     elif not summary:
         summary = "Prosjektleder har ikke skrevet en samlet vurdering."
-    overall_block = {**rag(overall), "text": f"{summary} {auto_text}"}
+    overall_block = {**rag(overall), "text": f"{sentence(summary)} {auto_text}"}
     rows, total = economy_rows(econ, unit)
     deviations = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er {s.days_late} dager forsinket."
                   for s in late]

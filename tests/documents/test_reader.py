@@ -104,3 +104,80 @@ def test_forty_milestones_with_long_names_fit_the_page_every_one_shown(register,
     project = register.project("uvennlig-prosjekt")
     squeeze = lambda text: re.sub(r"\s", "", text)
     assert [squeeze(label) for label in labels] == [squeeze(f"{m.number:02d} {m.event}") for m in project.milestones]
+
+
+@pytest.mark.parametrize("kind", ["application", "final", "usage"])
+def test_a_document_does_not_end_on_empty_lines(register, tmp_path, kind):
+    # was: the signature's name and role lines printed empty when the data has none; at a page
+    # foot they spilled onto a blank last page (the empty project's application: page 3 of 3)
+    if kind == "usage":
+        docx = produce(register, "usage", council_id="uvennlig", period="2026", out=tmp_path, today=TODAY).docx
+    else:
+        docx = make(register, tmp_path, kind, "tomt-prosjekt")
+    body = Document(str(docx)).paragraphs
+    assert body[-1].text.strip(), [p.text for p in body[-4:]]
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdftotext") is None, reason="poppler not installed")
+def test_the_empty_projects_application_has_no_blank_page(register, tmp_path):
+    import subprocess
+
+    from grantflow.documents.render import soffice, to_pdf
+
+    if soffice() is None:
+        pytest.skip("LibreOffice not installed")
+    pdf = to_pdf(make(register, tmp_path, "application", "tomt-prosjekt"))
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.rstrip("\f").split("\f")
+    body = [[line for line in page.splitlines() if line.strip()][1:-2] for page in pages]   # less header, footer
+    assert all(body), f"page {[bool(b) for b in body].index(False) + 1} of {len(pages)} is blank"
+
+
+def test_empty_sections_say_so(register, tmp_path):
+    from ..docx_text import tables
+
+    final = make(register, tmp_path, "final", "tomt-prosjekt")
+    text = all_text(final)
+    # was: a 'Kategori' table with a header and a Sum row of zeros and nothing between
+    assert "Ingen budsjett eller regnskap er registrert." in text
+    assert not [t for t in tables(final) if t[0][0] == "Kategori"]
+    # was: "Alle tilsagn er brukt opp" for a project that was never granted anything
+    assert "Prosjektet har ikke fått tilsagn om tilskudd; det er ingen ubrukte midler." in text
+    assert "Alle tilsagn er brukt opp" not in text
+    status = all_text(make(register, tmp_path, "status", "tomt-prosjekt", as_of=date(2026, 6, 15)))
+    # was: "0 av 0 milepæler ferdig; 0 forsinket."
+    assert "0 av 0" not in status and status.count("Ingen milepæler er lagt inn.") >= 2
+    # was: "Prosjektet er fullfinansiert av eksterne kilder ... (kostnader 0 kr, ekstern finansiering 0 kr)"
+    split = all_text(make(register, tmp_path, "costsplit", "tomt-prosjekt"))
+    assert "Budsjettet har ingen kostnader ennå; kommunene faktureres ikke." in split
+    assert "fullfinansiert" not in split
+    # was: "Ikke beskrevet i prosjektets oppsett." twice in a row under "5. Forankring og organisering"
+    application = all_text(make(register, tmp_path, "application", "tomt-prosjekt"))
+    assert "Forankringen er ikke beskrevet" in application and "Organiseringen er ikke beskrevet" in application
+
+
+def test_the_project_leaders_summary_ends_as_a_sentence(register, tmp_path):
+    # was: "… ikke oppdatert siden 1. mars 2026: «…stølsheia» 8 av 40 milepæler er ferdige"
+    from ..docx_text import find_table
+
+    docx = make(register, tmp_path, "status", as_of=date(2026, 6, 15))
+    overall = find_table(docx, "Samlet vurdering")[1][1]
+    assert re.search(r"«[^»]*»\. \d+ av 40 milepæler er ferdige", overall), overall
+
+
+def test_a_planned_date_stays_on_one_line(tmp_path):
+    # was: "30. september" / "2019" in the status report's milestone table (Planlagt, 2.5 cm)
+    from docx.oxml.ns import qn
+
+    from ..conftest import CONFIG
+
+    docx = produce(open_register(CONFIG), "status", "smart-velferdsregion-nord-gudbrandsdal",
+                   as_of=date(2020, 4, 16), out=tmp_path, today=TODAY).docx
+    (table,) = [t for t in Document(str(docx)).tables if t.rows[0].cells[0].text == "Nr"]
+    column = [c.text for c in table.rows[0].cells].index("Planlagt")
+    width = int(table._tbl.tblGrid.findall(qn("w:gridCol"))[column].get(qn("w:w")))
+    dates = [row.cells[column].text for row in table.rows[1:]]
+    assert "30. september 2019" in dates
+    for text in dates:      # Calibri: digits 0.507 em, letters at least 0.4 em on average, spaces 0.226
+        em = 0.507 * sum(c.isdigit() for c in text) + 0.4 * sum(c.isalpha() for c in text) + 0.3 * text.count(" ")
+        assert em * 9 * 20 + 216 <= width, (text, width)
