@@ -239,7 +239,9 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     project = register.project(produced.project) if produced.project else None
     findings = [str(f) for f in condense(produced.findings)]
     errors = sum(f.severity == "error" for f in produced.findings)
-    title = f"{get_kind(produced.kind).title}: {produced.project or produced.council} ({produced.period})"
+    # the approver reads the project's (or council's) name, as the recipients will, not its id
+    named = project.name if project else register.council(produced.council).name
+    title = f"{get_kind(produced.kind).title}: {named} ({produced.period})"
     attachments = tuple(p for p in (produced.docx, produced.pdf) if p)
     return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
                           register.council(produced.council), settings, planned["transport"], attachments,

@@ -21,6 +21,7 @@ def test_cost_split_mail_names_project_and_years_in_norwegian(tmp_path, monkeypa
     mails = _outbox(tmp_path)
     assert mails
     for mail in mails:
+        assert mail["From"].addresses[0].display_name == "Haugaland Vekst"     # was "grantflow", the tool
         assert str(mail["Subject"]) == "Kostnadsfordeling: Velferdsteknologi Haugaland – 2015\u20132016"
         assert "Vedlagt følger kostnadsfordeling for Velferdsteknologi Haugaland (2015\u20132016)." in \
             mail.get_body(("plain",)).get_content()

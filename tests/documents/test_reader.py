@@ -181,3 +181,11 @@ def test_a_planned_date_stays_on_one_line(tmp_path):
     for text in dates:      # Calibri: digits 0.507 em, letters at least 0.4 em on average, spaces 0.226
         em = 0.507 * sum(c.isdigit() for c in text) + 0.4 * sum(c.isalpha() for c in text) + 0.3 * text.count(" ")
         assert em * 9 * 20 + 216 <= width, (text, width)
+
+
+def test_no_blank_line_under_a_heading_when_there_are_no_risks(register, tmp_path):
+    # was: an empty line (the rule for which risks are shown) between the heading and "Ingen risikoer"
+    body = [p.text for p in Document(str(make(register, tmp_path, "status", "tomt-prosjekt",
+                                                as_of=date(2026, 6, 15)))).paragraphs]
+    at = body.index("5. Største risikoer")
+    assert body[at + 1] == "Ingen risikoer er registrert."

@@ -146,7 +146,7 @@ def test_an_answer_is_for_the_document_it_was_asked_for(served):
         sent = [m for m in mails(served, "Sluttrapport") if m["To"].addresses[0].addr_spec == governor]
         assert not sent, [str(m["Subject"]) for m in sent]
         assert run["state_type"] == "PAUSED", run["state"]
-        (request,) = mails(served, "Til godkjenning: Sluttrapport: smart-velferdsregion-nord-gudbrandsdal (2022)")
+        (request,) = mails(served, "Til godkjenning: Sluttrapport: Smart velferdsregion Nord-Gudbrandsdal (2022)")
         resume(served, run_id, approver="Kari Nordmann", decision="godkjenn", comment="",
                override_reason="RF rettes i neste versjon")
         wait_for(served, run_id, "COMPLETED")
