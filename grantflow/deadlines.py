@@ -165,13 +165,15 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                 items.setdefault(item.key, item)
     # One document, however many deadlines name it: a council's usage report per year, a project's
     # final report (two funders' final-report dates would send it to the county governor twice), a
-    # project's cost split per year. The earliest deadline counts, so it is on time for every one.
+    # project's cost split per year, a project's status report per report date (a funder's status
+    # deadline whose report is made the day a meeting's goes out: one report, one status cycle, not
+    # two asking the leader twice). The earliest deadline counts, so it is on time for every one.
     # Every funder whose deadline named it gets it.
-    once = ("usage", "final", "costsplit")
+    once = ("usage", "final", "costsplit", "status")
     first: dict[tuple, DueItem] = {}
     for item in sorted(items.values(), key=lambda i: i.due):
         if item.kind in once:
-            which = (item.kind, item.council, item.project, item.period)
+            which = (item.kind, item.council, item.project, item.as_of if item.kind == "status" else item.period)
             kept = first.setdefault(which, item)
             if kept is not item:
                 first[which] = replace(kept, funders=_union(kept.funders, item.funders))

@@ -18,6 +18,12 @@ HAUG = "haugaland-velferdsteknologi"
 FUND = "fond@haugalandvekst.example.no"
 
 
+def reports(served) -> list:
+    """The status reports sent (not the approval request, whose subject names the report too)."""
+    return [m for m in mails(served, "Statusrapport: Velferdsteknologi")
+            if "Til godkjenning" not in str(m["Subject"])]
+
+
 @pytest.fixture(scope="module")
 def served(server, tmp_path_factory):
     with serving_over_smtp(server, tmp_path_factory, "funder", "deadline_watch/deadline-watch") as served:
@@ -33,7 +39,8 @@ def served(server, tmp_path_factory):
         # (Monday 29 August), a status cycle of its own.
         fund = "  - id: hv-fond\n    name: Haugaland Vekst Regionråds fond\n"
         replace_in(served["config"] / f"projects/{HAUG}.yaml", fund, fund + f"    email: {FUND}\n    deadlines:\n"
-                   "      - {kind: status, date: 2016-09-05, description: Delrapport til fondet}\n")
+                   "      - {kind: status, date: 2016-09-05, description: Delrapport til fondet}\n"
+                   "      - {kind: status, date: 2017-02-10, description: Delrapport 2 til fondet}\n")
         yield served
 
 
@@ -52,12 +59,24 @@ def test_the_watch_runs_a_funders_status_cycle_and_the_funder_gets_the_report(se
     waiting_for(served, run["id"], "approval")
     (approval,) = [m for m in mails(served, "Til godkjenning") if "Statusrapport" in str(m["Subject"])]
     assert FUND in approval.get_body(("plain",)).get_content()      # the approver sees the funder among the recipients
-    assert not mails(served, "Statusrapport: Velferdsteknologi")
+    assert not reports(served)
     resume(served, run["id"], APPROVE)
     wait_for(served, run["id"], "COMPLETED")
 
     run_watch(served, "2016-08-30")                    # the watch sees the cycle done: nothing more
-    reports = mails(served, "Statusrapport: Velferdsteknologi")
-    to = [m["To"].addresses[0].addr_spec for m in reports]
+    to = [m["To"].addresses[0].addr_spec for m in reports(served)]
     assert FUND in to and len(to) == len(set(to)) == 8, to          # steering group (7) and the fund, once each
     assert len(cycle_runs(served, "2016-08-29")) == 1
+
+
+def test_a_funders_report_made_the_day_a_meetings_goes_out_is_one_cycle(served):
+    """The fund's second interim report is due Friday 10 February 2017, so it is made Friday 3
+    February — the day the report for the meeting of 10 February goes out. Two items made the same
+    report: two status cycles, two request mails to the leader for one report. Now one cycle, and
+    the fund is among its recipients."""
+    run_watch(served, "2017-01-27")
+    (run,) = cycle_runs(served, "2017-02-03")
+    assert run["parameters"]["options"]["funders"] == ["hv-fond"]
+    waiting_for(served, run["id"], "leader")
+    requests = [m for m in mails(served, "Statusrapportering") if "03.02.2017" in m.get_body(("plain",)).get_content()]
+    assert len(requests) == 1
