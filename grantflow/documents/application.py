@@ -76,12 +76,13 @@ def own_effort_text(project: Project, rate_default) -> tuple[str, int | None]:
         return "Egeninnsats er ikke beregnet i prosjektplanen.", None
     hours = budget.own_effort_hours
     rate = budget.own_effort_rate if budget.own_effort_rate is not None else rate_default
-    text = f"Egeninnsats: {fmt.number(hours)} timer"
+    text = f"Egeninnsats: {fmt.exact(hours)} timer"
     if rate is None:
         return text + " (verdi i kroner ikke beregnet: timesats er ikke angitt).", None
     value = kr(Decimal(str(hours)) * Decimal(str(rate)))
     source = "" if budget.own_effort_rate is not None else " (regionrådets standard timesats)"
-    return f"{text} à {fmt.money(rate)} = {fmt.money(value)}{source}.", value
+    rate_text = fmt.money(rate, decimals=0 if rate == int(rate) else 2)
+    return f"{text} à {rate_text} = {fmt.money(value)}{source}.", value
 
 
 def build(req: DocumentRequest) -> Context:

@@ -238,7 +238,7 @@ def build(req: DocumentRequest) -> Context:
         "deviations": deviations,
         "economy": {"unit_label": fmt.unit_label(unit), "by_category": by_category, "total": total,
                     "hours": fmt.number(hours, 1),
-                    "hours_planned": fmt.number(project.budget.own_effort_hours) + " timer"
+                    "hours_planned": fmt.exact(project.budget.own_effort_hours) + " timer"
                     if project.budget.own_effort_hours else "ikke angitt"},
         "financing": funders,
         "financing_total": funder_total,

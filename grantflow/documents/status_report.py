@@ -60,14 +60,26 @@ def economy_rows(econ, unit: int) -> tuple[list, dict]:
     return rows, total
 
 
-def charts_for(project, statuses, econ, as_of) -> dict:
+def charts_for(project, statuses, econ, as_of, by_year: bool = False) -> dict:
     """The budget and milestone charts; None for a chart with nothing to draw (no budget
-    categories, no milestones): the table above it already says so."""
+    categories, no milestones): the table above it already says so.
+
+    The bars carry the table's figures: Word rounds each label on its own, and 100,5 and 200,5
+    (in 1000 kr) were labelled 101 and 201 beside a table's 100 and 201. ``by_year``: the table
+    has a row per year and category (the status report), and a bar is the sum of its rows as
+    printed; else a row per category, rounded once (the final report)."""
     cats, unit = econ.by_category(), project.budget.unit
-    # The bars carry the tables' figures, rounded once to the unit: Word rounds each label on
-    # its own, and 100,5 and 200,5 (in 1000 kr) were labelled 101 and 201 beside 100 and 201.
-    budget, actual = (tuple(v * unit for v in round_once(values, unit))
-                      for values in ([c.budget for c in cats], [c.actual for c in cats]))
+    if by_year:
+        bars = {c.category: [0, 0] for c in cats}
+        lines = econ.lines
+        for line, b, a in zip(lines, round_once([l.budget for l in lines], unit),
+                              round_once([l.actual for l in lines], unit)):
+            bars[line.category][0] += b
+            bars[line.category][1] += a
+        budget, actual = (tuple(bars[c.category][k] * unit for c in cats) for k in (0, 1))
+    else:
+        budget, actual = (tuple(v * unit for v in round_once(values, unit))
+                          for values in ([c.budget for c in cats], [c.actual for c in cats]))
     return {
         "chart_budget": BudgetChart(tuple(c.category for c in cats), budget, actual, unit) if cats else None,
         # Full labels: the chart wraps them, a reader never sees a milestone cut off.
@@ -134,9 +146,9 @@ def own_effort(project: Project, data, as_of: date) -> dict:
         share = min(Fraction(max((as_of - start).days + 1, 0), (end - start).days + 1), Fraction(1))
         pro_rata = Fraction(Decimal(str(planned))) * share
         pro_rata = Decimal(pro_rata.numerator) / Decimal(pro_rata.denominator)
-        out["planned"] = f"{fmt.number(planned)} timer"
+        out["planned"] = f"{fmt.exact(planned)} timer"
         out["text"] = (f"{fmt.number(hours, 1)} timer registrert til nå mot {fmt.number(pro_rata)} timer "
-                       f"planlagt til nå ({fmt.number(planned)} timer for hele perioden).")
+                       f"planlagt til nå ({fmt.exact(planned)} timer for hele perioden).")
     return out
 
 
@@ -263,7 +275,7 @@ def build(req: DocumentRequest) -> Context:
                        + ([f"Prosjektleders plan for neste periode: {NOT_REPORTED}."] if unreported else []),
         "changes": describe_changes(req.previous, snapshot),
     }
-    return Context(values, charts=charts_for(project, statuses, econ, as_of), snapshot=snapshot,
+    return Context(values, charts=charts_for(project, statuses, econ, as_of, by_year=True), snapshot=snapshot,
                    findings=findings,
                    key_figures={"Samlet status": rag(overall)["label"],
                                 "Milepæler forsinket": str(len(late)),

@@ -274,7 +274,7 @@ def test_the_applications_financing_plan_shows_the_municipal_rest_per_year(confi
 
 # ------------------------------------------------------------ any valid ledger, recomputed
 
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 FUNDERS = ("fm-rogaland", "hv-fond", "Kommunene (kostnadsfordeling)")
@@ -312,6 +312,8 @@ rows_strategy = st.lists(st.tuples(
 
 @settings(max_examples=10)
 @given(rows=rows_strategy)
+@example(rows=[(date(2016, 3, d), "same", "Prosjektkostnader", ore, 0, "fm-rogaland")
+               for d, ore in ((1, 11_847_264), (2, 12_128_354), (3, 49_654_024), (4, 15_647_308))])
 def test_any_valid_ledger_gives_the_recomputed_accounts_and_grant_usage(rows):
     """Credit notes, øre, '350.000', 10^9 kr, rows on 31.12 and 1.1, a row booked to the year
     before, a category in other case and one not in the budget: the final report's accounts per
@@ -623,3 +625,63 @@ def test_every_year_table_adds_up_both_ways(table):
     for j in range(3):
         assert value(total["cells"][j]) == whole(sum(r[j] for r in table)) == sum(value(r["cells"][j]) for r in rows)
     assert value(total["total"]) == sum(value(c) for c in total["cells"]) == sum(value(r["total"]) for r in rows)
+
+
+def test_status_budget_chart_is_the_sum_of_the_tables_year_rows(config, tmp_path):
+    """The status table is per year and category, rounded once over its rows; the chart beside
+    it per category. Accounts of 100,3 + 100,3 and 0,45 + 0,45 (in 1000 kr) printed 100 + 100
+    and 1 + 1 in the table, and bars labelled 201 and 1."""
+    write_ledger(config, NG, [f"31.10.2019;2019;{CAT1};a;100 300;fm-innlandet;",
+                              f"31.10.2019;2019;{CAT2};b;450;fm-innlandet;",
+                              f"31.10.2020;2020;{CAT1};c;100 300;fm-innlandet;",
+                              f"31.10.2020;2020;{CAT2};d;450;fm-innlandet;"])
+    made = render(config, "status", tmp_path, pid=NG, as_of=date(2020, 12, 31))
+    table: dict[str, int] = {}
+    for r in find_table(made.docx, "År", contains="Plan til nå")[1:-1]:
+        table[r[1]] = table.get(r[1], 0) + int(r[4].replace(NB, "") or 0)
+    bars = next(s for s in chart_series(made.docx) if "Regnskap" in s)
+    assert {cat.replace("\n", " "): chart_label(v) for cat, v in bars["Regnskap"]} == {
+        c: num(v) for c, v in table.items()}
+    assert sum(table.values()) == whole(sum(kroner(r["Beløp"]) for r in ledger(config, NG)) / 1000)
+
+
+# ------------------------------------------------------------ own effort (egeninnsats)
+
+def test_own_effort_is_printed_with_the_hours_and_rate_it_was_valued_with(config, tmp_path):
+    """2 073,5 hours of own effort at 512,50 kr: the application printed "2 074 timer à 513 kr =
+    1 062 669 kr", figures a reader cannot multiply to the value printed."""
+    from ..conftest import replace_in
+    project = config / "projects" / f"{HAUG}.yaml"
+    replace_in(project, "  own_effort_hours: 2073\n", '  own_effort_hours: "2 073,5"\n  own_effort_rate: "512,50"\n')
+    raw = plan(config, HAUG)["budget"]
+    hours, rate = (Decimal(raw[k].replace(" ", "").replace(",", ".")) for k in ("own_effort_hours", "own_effort_rate"))
+    value = whole(hours * rate)
+    assert value == 1_062_669
+    text = all_text(render(config, "application", tmp_path, pid=HAUG, period="2015").docx).replace(NB, " ")
+    assert f"Egeninnsats: 2 073,5 timer à 512,50 kr = 1 062 669 kr." in text, text
+    text = all_text(render(config, "status", tmp_path, pid=HAUG, as_of=date(2016, 10, 7)).docx).replace(NB, " ")
+    assert "(2 073,5 timer for hele perioden)" in text
+
+
+def test_cost_split_prints_a_key_with_decimals_as_it_was_split_by(config, tmp_path):
+    """A split key with decimals (an agreed share per municipality, 12,5 and 37,5): the table
+    printed 13 and 38 beside shares computed from 12,5 and 37,5."""
+    from ..conftest import replace_in
+    path_council = config / "councils" / "haugaland-vekst.yaml"
+    council = yaml.safe_load(path_council.read_text(encoding="utf-8"))
+    keys = {"Haugesund": "12,5", "Karmøy": "37,5", "Bokn": "50"}
+    for member in council["municipalities"]:
+        if member["name"] in keys:
+            member["weights"] = {"avtale": {2015: keys[member["name"]]}}
+    path_council.write_text(yaml.safe_dump(council, allow_unicode=True), encoding="utf-8")
+    project = config / "projects" / f"{HAUG}.yaml"
+    replace_in(project, "municipalities: [Haugesund, Karmøy, Bokn, Utsira, Sveio, Tysvær, Vindafjord, Etne, Sauda, Suldal]",
+               "municipalities: [Haugesund, Karmøy, Bokn]")
+    replace_in(project, "  equal_percent: 30\n  weight: innbyggere\n  weight_year: 2014",
+               "  equal_percent: 0\n  weight: avtale\n  weight_year: 2015")
+    rows = split_table(render(config, "costsplit", tmp_path, pid=HAUG, period="2015").docx, 2015)
+    weights = {n: Decimal(k.replace(",", ".")) for n, k in keys.items()}
+    expected = dict(zip(weights, largest_remainder(412_000, [int(w * 2) for w in weights.values()])))
+    for name, share in expected.items():
+        assert rows[name][1:5] == [keys[name], "0", num(share), num(share)], rows[name]
+    assert rows["Sum"][1] == "100" and rows["Sum"][4] == num(412_000)
