@@ -22,7 +22,7 @@ from ..models import Evaluation
 from ..errors import UserError
 from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
-                          milestone_statuses, overall_rag, parse_period, progress_rag, round_once)
+                          milestone_statuses, overall_rag, parse_period, progress_rag, round_once, unattributed_rows)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
                      notes_file, project_block, project_file)
 from .status_report import charts_for, milestone_rows
@@ -82,17 +82,15 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         if line.kind != "egeninnsats":
             groups.setdefault(f"funder:{line.funder}" if line.funder else f"line:{id(line)}", []).append(line)
     funders = [project.funder(group[0].funder) if group[0].funder else None for group in groups.values()]
-    spent, named = [], set()
+    spent = []
     sources = ledger["Finansieringskilde"].astype(str).str.casefold() if ledger is not None else None
     for group, funder in zip(groups.values(), funders):
         names = {l.source.casefold() for l in group} | (
             {funder.id.casefold(), funder.name.casefold()} if funder else set())
-        named |= names
         spent.append(amount_sum(ledger[sources.isin(names)]["Beløp"]) if ledger is not None else 0)
-    # Rows that name no source of the plan (none at all, or one validation reports) are in the
-    # accounts too: their own row, so the table adds up to the accounts (it was short by them).
-    loose = ledger[~sources.isin(named)] if ledger is not None else None
-    unattributed = (len(loose), amount_sum(loose["Beløp"])) if loose is not None and len(loose) else None
+    # Rows that name no source of the plan are in the accounts too: their own row, so the table
+    # adds up to the accounts (it was short by them).
+    unattributed = unattributed_rows(project, data)
     # Rounded once, so the funders' "Brukt" adds up to the accounts (each on its own gave a krone more).
     used_all = round_once(spent + ([unattributed[1]] if unattributed else []))
     if unattributed:

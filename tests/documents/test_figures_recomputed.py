@@ -685,3 +685,15 @@ def test_cost_split_prints_a_key_with_decimals_as_it_was_split_by(config, tmp_pa
     for name, share in expected.items():
         assert rows[name][1:5] == [keys[name], "0", num(share), num(share)], rows[name]
     assert rows["Sum"][1] == "100" and rows["Sum"][4] == num(412_000)
+
+
+def test_usage_report_names_spending_that_names_no_financing_source(config, tmp_path):
+    """A ledger without the (optional) Finansieringskilde column: 1 000 kr spent by 31.12.2015
+    counted for no grant, and the usage report said 0 spent, 400 000 unused, without a word."""
+    (config / "data" / HAUG / "regnskap.csv").write_text("Dato;Kategori;Beløp\n01.10.2015;Prosjektkostnader;1 000,00\n"
+                                                         "01.10.2016;Prosjektkostnader;7 000,00\n", encoding="utf-8")
+    made = render(config, "usage", tmp_path, council_id="haugaland-vekst", period="2015")
+    assert find_table(made.docx, "Prosjekt")[1][2:5] == [num(400_000), "0", num(400_000)]
+    (found,) = [f for f in made.findings if f.field == "Finansieringskilde"]
+    assert "1 ledger row(s) (1000 kr) until 2015-12-31 name no financing source" in found.message
+    assert found.file.endswith(f"data/{HAUG}/regnskap.csv")
