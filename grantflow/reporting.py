@@ -62,13 +62,17 @@ def round_once(values, unit: int = 1) -> list[int]:
     as the cost split does.
     """
     quotas = [(v if isinstance(v, Fraction) else Fraction(Decimal(str(v)))) / unit for v in values]
-    if not quotas:
-        return []
-    target = kr(sum(quotas))
+    return round_to(quotas, kr(sum(quotas))) if quotas else []
+
+
+def round_to(values, target: int) -> list[int]:
+    """Whole parts of ``values`` that sum to ``target``, a figure already printed within a unit
+    of their sum (a funder's "Brukt" split by category): each value down, then the units still
+    needed to the largest remainders (ties to the larger value, then the earlier row)."""
+    quotas = [v if isinstance(v, Fraction) else Fraction(Decimal(str(v))) for v in values]
     parts = [math.floor(q) for q in quotas]
-    left = target - sum(parts)
     order = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - parts[i]), -quotas[i], i))
-    for i in order[:left]:
+    for i in order[:target - sum(parts)]:
         parts[i] += 1
     return parts
 
