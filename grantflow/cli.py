@@ -263,8 +263,10 @@ def _cmd_send(args) -> int:
             if not args.yes:
                 print(the_plan.preview())
                 if not sys.stdin.isatty():
-                    raise UserError("sending this kind needs approval: run interactively or add --yes",
-                                    field="--yes")
+                    why = (f"sending to a funder ({', '.join(the_plan.to_funders)}) needs approval"
+                           if the_plan.to_funders and not settings.delivery.approval.get(document.kind, False)
+                           else "sending this kind needs approval")
+                    raise UserError(f"{why}: run interactively or add --yes", field="--yes")
                 answer = input("Send? [j/N] ").strip().casefold()
                 if answer not in ("j", "ja", "y", "yes"):
                     print("not sent")

@@ -123,6 +123,8 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                         continue  # no year of the project left to invoice
                     period = str(deadline.date.year) if deadline.kind in ("application", "costsplit") else None
                     start = due - timedelta(days=lead)
+                    if deadline.kind == "status" and shift_to_working_day(start, "after") > project.period.end:
+                        continue  # the project has ended: its final report tells the funder, not a status report
                     # a funder's status report is dated the day it is made (not the run's default, which
                     # for a watch catching up or run for another day is not that day)
                     as_of = shift_to_working_day(start, "after") if deadline.kind == "status" else None

@@ -56,20 +56,25 @@ def funders_named(ids: list[str] | tuple[str, ...], register: Register, project:
                   unknown_ok: bool = False) -> list[Funder]:
     """The funders whose deadlines ask for this document (``deadlines.funders_asking``) and those
     ``ids`` name besides: the project's, or for a council-wide document (the usage report) those of
-    the council's projects — every address a funder id has there (two projects may name the same
-    funder with different case officers). An unknown id is a mistake, not a recipient fewer, unless
+    the council's projects — every address a funder id has in the projects the year's report lists
+    (two projects may name the same funder with different case officers). An unknown id is a mistake, not a recipient fewer, unless
     ``unknown_ok`` (a run the watch started for a funder since removed from config: the others still
     get the document)."""
     from ..deadlines import funders_asking
 
     asking = funders_asking(register, kind, council.id, project.id if project else None, period, shift)
+    listed: list[Funder] = []
     if project is not None:
         candidates = list(project.funders)
     else:
         candidates = [f for p in register.projects.values() if p.council == council.id for f in p.funders]
+        # first the projects the year's report lists: an ended project's old address is not used
+        year = int(period) if period and period.isdigit() else None
+        listed = [f for p in register.projects.values() if p.council == council.id and year is not None
+                  and p.period.start.year <= year <= p.period.end.year for f in p.funders]
     found: list[Funder] = []
     for fid in dict.fromkeys([*asking, *ids]):
-        same = [f for f in candidates if f.id == fid]
+        same = [f for f in listed if f.id == fid] or [f for f in candidates if f.id == fid]
         if not same:
             if unknown_ok:
                 continue

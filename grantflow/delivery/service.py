@@ -39,6 +39,7 @@ class DeliveryPlan:
     messages: list[PlannedMessage]
     already: list[Recipient]
     approval_required: bool
+    to_funders: tuple[str, ...] = ()   # the addresses that are a funder's: why it is approved whatever the kind
 
     def preview(self) -> str:
         """What an approver needs to see: recipients, subject, attachments, key figures."""
@@ -48,6 +49,8 @@ class DeliveryPlan:
             lines.append(f"Emne: {self.messages[0].message['Subject']}")
         lines.append("Mottakere: " + (", ".join(f"{m.recipient.name} <{m.recipient.email}> ({m.recipient.role})"
                                                 for m in self.messages) or "ingen nye"))
+        if self.to_funders:
+            lines.append("Til finansiør (godkjennes alltid): " + ", ".join(self.to_funders))
         if self.already:
             lines.append("Har allerede fått denne versjonen: " + ", ".join(r.email for r in self.already))
         lines.append("Vedlegg: " + ", ".join(self.document.attachment_name(p) for p in self.document.attachments))
@@ -165,9 +168,10 @@ def plan(document: Document, project: Project | None, council: Council, settings
                       resend=resend)
         messages.append(PlannedMessage(recipient, msg))
     # a funder is outside the council: what goes to one is approved first, whatever the kind's setting
-    to_funder = {f.email.casefold() for f in funders if f.email} & {m.recipient.email.casefold() for m in messages}
+    funder_emails = {f.email.casefold() for f in funders if f.email}
+    to_funder = tuple(m.recipient.email for m in messages if m.recipient.email.casefold() in funder_emails)
     approval = settings.delivery.approval.get(document.kind, False) or bool(to_funder)
-    return DeliveryPlan(document, project, council, messages, already, approval)
+    return DeliveryPlan(document, project, council, messages, already, approval, to_funder)
 
 
 def smtp_password(settings: Settings) -> str | None:

@@ -52,18 +52,25 @@ def test_a_status_report_sent_by_hand_on_the_funders_day_reaches_the_funder(scra
 def test_the_usage_report_reaches_every_address_a_council_has_for_its_funder(scratch_config, tmp_path,
                                                                              monkeypatch, capsys):
     """Two projects of one council name the same funder with different case officers: the council's
-    usage report went to the first project's address only."""
+    usage report went to the first project's address only. A project that ended before the year
+    (an old address of the same funder) is not in the report, and its address gets nothing."""
     text = (scratch_config / f"projects/{NG}.yaml").read_text(encoding="utf-8")
     other = text.replace(f"id: {NG}\n", "id: ng-andre\n", 1).replace(
         "email: fminpost@fylkesmannen.example.no", "email: saksbehandler@statsforvalteren.example.no", 1)
     assert other.count("ng-andre") == 1 and "saksbehandler@" in other
     (scratch_config / "projects/ng-andre.yaml").write_text(other, encoding="utf-8")
+    ended = text.replace(f"id: {NG}\n", "id: ng-gammel\n", 1).replace(
+        "email: fminpost@fylkesmannen.example.no", "email: fmoppost@fylkesmannen.example.no", 1).replace(
+        "period: {start: 2019-07-01, end: 2021-06-30}", "period: {start: 2015-01-01, end: 2017-12-31}")
+    assert "fmoppost@" in ended and "end: 2017-12-31" in ended
+    (scratch_config / "projects/ng-gammel.yaml").write_text(ended, encoding="utf-8")   # ended before 2019
     _governor_elsewhere(scratch_config)
     _env(monkeypatch, tmp_path)
     assert main(["--config", str(scratch_config), "send", "usage", "--council", "nord-gudbrandsdal",
                  "--year", "2019", "--yes"]) == 0, capsys.readouterr().err
     to = _to(tmp_path)
     assert "saksbehandler@statsforvalteren.example.no" in to and "fminpost@fylkesmannen.example.no" in to
+    assert "fmoppost@fylkesmannen.example.no" not in to
 
 
 def test_funder_named_by_hand_adds_to_those_whose_deadlines_ask(scratch_config, tmp_path, monkeypatch, capsys):
@@ -120,3 +127,19 @@ def test_a_funders_status_deadline_on_a_meetings_send_date_keeps_the_meetings_re
     assert main(["--config", str(scratch_config), "send", "status", NG, "--as-of", "2020-04-16", "--yes"]) == 0
     assert "v1 via outbox: 8 sent" in capsys.readouterr().out
     assert HELSEDIR_MAIL in _to(tmp_path)
+
+
+def test_the_approval_preview_says_it_is_the_funder_that_needs_approval(scratch_config, tmp_path, monkeypatch,
+                                                                       capsys):
+    """A status report needs no approval, but Helsedirektoratet's does; the line said 'sending this
+    kind needs approval' and the preview did not say which recipient was the funder."""
+    _helsedir_asks(scratch_config, "{kind: status, date: 2020-03-02, description: Midtveisrapport}")
+    replace_in(scratch_config / f"projects/{NG}.yaml", "consequence: 5, rf: 12,", "consequence: 5,")  # clean data
+    _env(monkeypatch, tmp_path)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    assert main(["--config", str(scratch_config), "send", "status", NG, "--as-of", "2020-02-24",
+                 "--transport", "smtp"]) == 1
+    captured = capsys.readouterr()
+    assert f"Til finansiør (godkjennes alltid): {HELSEDIR_MAIL}" in captured.out
+    assert captured.err == f"error: --yes: sending to a funder ({HELSEDIR_MAIL}) needs approval: run interactively " \
+                           "or add --yes\n"
