@@ -179,7 +179,7 @@ class Builder:
     def kv(self, pairs: list[tuple[str, str]], widths=(4.5, None)):
         table = self.doc.add_table(rows=0, cols=2)
         table.style = "Table Grid"
-        table.alignment = WD_TABLE_ALIGNMENT.LEFT
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER     # full width: its borders on the margins, as every table's
         for key, value in pairs:
             row = table.add_row()
             self._cell(row.cells[0], key, "Table Text", bold=True, fill="E8EEF5")
