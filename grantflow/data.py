@@ -19,7 +19,6 @@ import functools
 import io
 import itertools
 import math
-import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -988,22 +987,6 @@ def _read_number_array(col: Column, array, rows: np.ndarray):
     return values, blank, errors
 
 
-THREADS_MIN_ROWS = 100_000      # from this many rows a file's columns are read two at a time
-
-
-def _each_column(read, columns: list, count: int) -> list:
-    """``read`` of each column, in order; for a big file two columns at a time (numpy and pyarrow
-    let go of the interpreter lock while they work, and the bulk checks are theirs), so the rules
-    and the findings are the same as one at a time."""
-    workers = min(2, os.cpu_count() or 1)
-    if count < THREADS_MIN_ROWS or workers < 2 or len(columns) < 2:
-        return [read(col) for col in columns]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(read, columns))
-
-
 def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     """Read a CSV (``;``, ``,`` or tab) or XLSX file and type its columns.
 
@@ -1063,9 +1046,6 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     count = len(rows)
     out = {}
     bad = np.zeros(count, dtype=bool)
-    present = [col for col in columns if col.name in positions]
-    read = dict(zip(present, _each_column(lambda col: _read_column(col, cells[positions[col.name]], rows),
-                                          present, count)))
     for col in columns:
         if col.name not in positions:
             out[col.name] = _column_of(col, [math.nan if col.kind in ("int", "number") else
@@ -1073,7 +1053,7 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
                                              False if col.kind == "flag" else ""], [True],
                                        np.zeros(count, dtype=np.intp))
             continue
-        values, blank, errors = read[col]
+        values, blank, errors = _read_column(col, cells[positions[col.name]], rows)
         for position, message in errors.items():
             findings.append(Finding("error", shown, int(rows[position]), col.name, message))
         wrong = np.zeros(count, dtype=bool)

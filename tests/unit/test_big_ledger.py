@@ -46,11 +46,9 @@ def ledger(rows: int, seed: int, clean: bool) -> str:
 
 def read_all(path, monkeypatch, reader=data.read_ledger):
     out = {}
-    for name in (*READERS, "threads"):
+    for name in READERS:
         with monkeypatch.context() as m:
-            m.setattr(data, "CSV_READER", "arrow" if name == "threads" else name)
-            # "threads": pyarrow's reader with the columns read two at a time, as for a big file
-            m.setattr(data, "THREADS_MIN_ROWS", 0 if name == "threads" else 1 << 60)
+            m.setattr(data, "CSV_READER", name)
             try:
                 out[name] = reader(path)
             except data.UserError as exc:
