@@ -191,6 +191,11 @@ def item_parameters(item: DueItem) -> dict:
     raise ValueError(f"no document is made for a deadline of kind {item.kind!r}")
 
 
+def item_options(item: DueItem, options: DeliveryOptions) -> DeliveryOptions:
+    """The watch's options for one item: the funders whose deadline asks for it get it too."""
+    return options.model_copy(update={"funders": list(item.funders)})
+
+
 @task(name="trigger-document", cache_policy=NONE)
 def trigger(item: DueItem, options: DeliveryOptions) -> str:
     """Start the item's document deployment without waiting for it; the flow run id."""
@@ -201,7 +206,7 @@ def trigger(item: DueItem, options: DeliveryOptions) -> str:
     name = KIND_DEPLOYMENT[item.kind]
     params = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in item_parameters(item).items()
               if v is not None}
-    params["options"] = options.model_dump(mode="json")
+    params["options"] = item_options(item, options).model_dump(mode="json")
     run = run_deployment(f"{DEPLOYMENTS[name][1]}/{name}", parameters=params, timeout=0, as_subflow=False)
     return str(run.id)
 
@@ -267,12 +272,15 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
     finally:
         ledger.close()
     for item in calendar(register, settings.deadline_shift):
-        if item.kind != "status" or item.due <= today or working_days_until(today, item.due) > cycle.start_days:
+        # counted from the day the report is made: a funder's status deadline has it made a week before
+        # its due date, a steering-group meeting's on its send date
+        made = item.as_of or item.due
+        if item.kind != "status" or made <= today or working_days_until(today, made) > cycle.start_days:
             continue
         if cycle_key(item) in known or item.key in known:
             continue                          # started before (or the report already handled)
-        params = {"project": item.project, "as_of": (item.as_of or item.due).isoformat(),
-                  "options": options.model_dump(mode="json")}
+        params = {"project": item.project, "as_of": made.isoformat(),
+                  "options": item_options(item, options).model_dump(mode="json")}
         try:
             run = run_deployment(f"{DEPLOYMENTS['status-cycle'][1]}/status-cycle", parameters=params,
                                  timeout=0, as_subflow=False)
@@ -304,7 +312,7 @@ ITEM_FLOWS = {"status": status_report, "application": application, "final": fina
 
 def run_item(item: DueItem, options: DeliveryOptions) -> dict:
     """The item's document flow, here, with the same parameters a deployment run gets."""
-    return ITEM_FLOWS[item.kind](**item_parameters(item), options=options)
+    return ITEM_FLOWS[item.kind](**item_parameters(item), options=item_options(item, options))
 
 
 @flow(name="deadline_watch", flow_run_name=lambda: "deadline_watch")

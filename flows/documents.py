@@ -21,6 +21,7 @@ from prefect.runtime import flow_run
 from pydantic import Field
 
 from grantflow.delivery.ledger import SentLedger
+from grantflow.delivery.recipients import funders_named
 from grantflow.delivery.service import (ContentConflict, DeliveryReport, clearance, document_from, plan,
                                        send_produced)
 from grantflow.documents import kind as get_kind
@@ -102,10 +103,16 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
     register = open_register(options.config)
     document = document_from(produced, register)
     project = register.project(produced.project) if produced.project else None
+    council = register.council(produced.council)
+    funders = funders_named(options.funders, register, project, council, produced.kind, produced.period,
+                            settings.deadline_shift, unknown_ok=True)
+    gone = sorted(set(options.funders) - {f.id for f in funders})
+    if gone:
+        # the watch started this run for a funder removed from config since: the others still get it
+        get_run_logger().warning("funder(s) no longer in config, not sent to: %s", ", ".join(map(repr, gone)))
     ledger = SentLedger(settings.ledger_url())
     try:
-        the_plan = plan(document, project, register.council(produced.council), settings, ledger, options.resend,
-                        options.transport)
+        the_plan = plan(document, project, council, settings, ledger, options.resend, options.transport, funders)
     finally:
         ledger.close()
     return {"preview": the_plan.preview(), "new": len(the_plan.messages), "key": document.key,
@@ -121,7 +128,7 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
     report = send_produced(produced, open_register(options.config), settings, transport_name, password,
-                           options.resend)
+                           options.resend, funders=options.funders, unknown_funders_ok=True)
     if report.failed:
         get_run_logger().error("not delivered: " + "; ".join(f"{e}: {r}" for e, r in report.failed))
     if report.pending:
@@ -232,7 +239,9 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     project = register.project(produced.project) if produced.project else None
     findings = [str(f) for f in condense(produced.findings)]
     errors = sum(f.severity == "error" for f in produced.findings)
-    title = f"{get_kind(produced.kind).title}: {produced.project or produced.council} ({produced.period})"
+    # the approver reads the project's (or council's) name, as the recipients will, not its id
+    named = project.name if project else register.council(produced.council).name
+    title = f"{get_kind(produced.kind).title}: {named} ({produced.period})"
     attachments = tuple(p for p in (produced.docx, produced.pdf) if p)
     return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
                           register.council(produced.council), settings, planned["transport"], attachments,

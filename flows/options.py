@@ -21,5 +21,8 @@ class DeliveryOptions(BaseModel):
     approval_timeout_seconds: int | None = Field(
         None, description="Give up waiting for approval after this many seconds (default: wait; the approver "
                           "is reminded after delivery.approval_reminder_days working days).")
+    funders: list[str] = Field(default_factory=list, description=(
+        "Ids of the project's funders whose deadline asks for this document: it goes to them too "
+        "(the deadline watch fills this in)."))
     config: str | None = Field(None, description="Config folder; default $GRANTFLOW_CONFIG or ./config.")
     out: str | None = Field(None, description="Outputs folder; default from config.")

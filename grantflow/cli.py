@@ -232,6 +232,7 @@ def _cmd_render(args) -> int:
 
 def _cmd_send(args) -> int:
     from .delivery.ledger import SentLedger
+    from .delivery.recipients import funders_named
     from .delivery.service import clearance, deliver, document_from, make_transport, plan
 
     settings, register, produced = _produce(args)
@@ -241,9 +242,12 @@ def _cmd_send(args) -> int:
     project = register.project(produced.project) if produced.project else None
     council = register.council(produced.council)
     transport_name = args.transport or settings.delivery.transport
+    funders = funders_named(args.funder or [], register, project, council, produced.kind, produced.period,
+                            settings.deadline_shift)
     ledger = SentLedger(settings.ledger_url())
     try:
-        the_plan = plan(document, project, council, settings, ledger, resend=args.resend, transport=transport_name)
+        the_plan = plan(document, project, council, settings, ledger, resend=args.resend, transport=transport_name,
+                        funders=funders)
         if not the_plan.messages:
             print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
                   f"{document.key} version {document.version} (use --resend to send again)")
@@ -259,8 +263,10 @@ def _cmd_send(args) -> int:
             if not args.yes:
                 print(the_plan.preview())
                 if not sys.stdin.isatty():
-                    raise UserError("sending this kind needs approval: run interactively or add --yes",
-                                    field="--yes")
+                    why = (f"sending to a funder ({', '.join(the_plan.to_funders)}) needs approval"
+                           if the_plan.to_funders and not settings.delivery.approval.get(document.kind, False)
+                           else "sending this kind needs approval")
+                    raise UserError(f"{why}: run interactively or add --yes", field="--yes")
                 answer = input("Send? [j/N] ").strip().casefold()
                 if answer not in ("j", "ja", "y", "yes"):
                     print("not sent")
@@ -327,6 +333,26 @@ def _cmd_sent(args) -> int:
     return 0
 
 
+def _with_funders(item, register):
+    """The item as the secretariat reads it: which funders the document goes to (a final report two
+    funders ask for is one item, under the earlier funder's words), and which have no address."""
+    from dataclasses import replace
+
+    if not item.funders:
+        return item
+    projects = [register.projects[item.project]] if item.project else [
+        p for p in register.projects.values() if p.council == item.council]
+    mailed, unmailed = [], []
+    for fid in item.funders:
+        same = [f for p in projects for f in p.funders if f.id == fid]
+        if not same:
+            continue
+        (mailed if any(f.email for f in same) else unmailed).append(same[0].name)
+    note = "; sendes til " + ", ".join(mailed) if mailed else ""
+    note += f"; uten e-postadresse: {', '.join(unmailed)}" if unmailed else ""
+    return replace(item, description=item.description + note)
+
+
 def _cmd_deadlines(args) -> int:
     from datetime import timedelta
 
@@ -342,7 +368,8 @@ def _cmd_deadlines(args) -> int:
     settings = load_settings(args.config)
     register = open_register(args.config)
     start = parse_date(args.start, "--from") if args.start else date.today()
-    items = upcoming(calendar(register, settings.deadline_shift), start, args.days)
+    items = [_with_funders(i, register) for i in upcoming(calendar(register, settings.deadline_shift), start,
+                                                         args.days)]
     end = start + timedelta(days=args.days)
     # The first line says what this is and how to see more (80 columns).
     print(f"Frister {fmt.short_date(start)}–{fmt.short_date(end)} ({args.days} dager), flyttet til "
@@ -731,6 +758,9 @@ def build_parser() -> argparse.ArgumentParser:
     _document_arguments(p)
     p.add_argument("--transport", choices=("outbox", "smtp"), help="default: from config (outbox)")
     p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
+    p.add_argument("--funder", action="append", metavar="ID",
+                   help="also send to this funder of the project (repeatable; default: the funders whose "
+                        "deadlines ask for this document)")
     p.add_argument("--yes", action="store_true", help="approve sending without asking")
     p.add_argument("--override-reason", metavar="TEXT",
                    help="send externally although the data have errors, for this reason (recorded)")

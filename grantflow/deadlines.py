@@ -19,7 +19,7 @@ document made 14 days before the funder's deadline is not reminded about after i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -77,6 +77,7 @@ class DueItem:
     as_of: date | None = None   # the report date (status)
     last: date | None = None    # the last day it is still made (catch-up); default due + GRACE_DAYS
     label: str = ""             # the deadline's own words (an ``other`` deadline's name in reminders)
+    funders: tuple[str, ...] = ()   # the funders whose deadlines ask for it: the document goes to them too
 
     @property
     def key(self) -> str:
@@ -99,10 +100,13 @@ class DueItem:
         return self.start <= today <= (self.last or self.due + timedelta(days=GRACE_DAYS))
 
 
-def calendar(register: Register, default_shift: str = "before") -> list[DueItem]:
-    """Every deadline of every project, shifted to working days, sorted by due date."""
+def calendar(register: Register, default_shift: str = "before", council_id: str | None = None,
+             project_id: str | None = None) -> list[DueItem]:
+    """Every deadline of every project (or of one council's, one project's), shifted to working
+    days, sorted by due date."""
     items: dict[str, DueItem] = {}
-    for project in register.projects.values():
+    for project in [p for p in register.projects.values()
+                    if council_id in (None, p.council) and project_id in (None, p.id)]:
         for funder in project.funders:
             for deadline in funder.deadlines:
                 due = shift_to_working_day(deadline.date, deadline.shift or default_shift)
@@ -111,17 +115,23 @@ def calendar(register: Register, default_shift: str = "before") -> list[DueItem]
                 if deadline.kind == "usage":
                     year = deadline.date.year - 1 if deadline.date.month <= 6 else deadline.date.year
                     item = DueItem("usage", project.council, None, deadline.date, due, due - timedelta(days=lead),
-                                   f"{text} ({funder.name})", period=str(year))
+                                   f"{text} ({funder.name})", period=str(year), funders=(funder.id,))
                 else:
                     if deadline.kind == "application" and due > project.period.end:
                         continue  # an application round after the project has ended: nothing to apply for
                     if deadline.kind == "costsplit" and deadline.date.year > project.period.end.year:
                         continue  # no year of the project left to invoice
                     period = str(deadline.date.year) if deadline.kind in ("application", "costsplit") else None
-                    item = DueItem(deadline.kind, project.council, project.id, deadline.date, due,
-                                   due - timedelta(days=lead), f"{text} – {project.name} ({funder.name})",
-                                   period=period, label=text)
-                items.setdefault(item.key, item)
+                    start = due - timedelta(days=lead)
+                    if deadline.kind == "status" and shift_to_working_day(start, "after") > project.period.end:
+                        continue  # the project has ended: its final report tells the funder, not a status report
+                    # a funder's status report is dated the day it is made (not the run's default, which
+                    # for a watch catching up or run for another day is not that day)
+                    as_of = shift_to_working_day(start, "after") if deadline.kind == "status" else None
+                    item = DueItem(deadline.kind, project.council, project.id, deadline.date, due, start,
+                                   f"{text} – {project.name} ({funder.name})", period=period, as_of=as_of,
+                                   label=text, funders=(funder.id,))
+                _add(items, item)
         council = register.councils.get(project.council)
         invoicing = council.invoicing if council else None
         if invoicing and invoicing.each_year:
@@ -146,18 +156,57 @@ def calendar(register: Register, default_shift: str = "before") -> list[DueItem]
             item = DueItem("status", project.council, project.id, meeting - timedelta(days=project.meetings.lead_days),
                            send, send, f"Statusrapport før styringsgruppemøtet {meeting:%d.%m.%Y} – {project.name}",
                            as_of=send, last=last)
-            items.setdefault(item.key, item)
+            kept = items.get(item.key)
+            if kept is not None and kept.funders:
+                # a funder's status deadline on the send date: the meeting's report (dated the send
+                # date, on time for the funder too) goes to the funder, not a week-old one to both
+                items[item.key] = replace(item, funders=kept.funders)
+            else:
+                items.setdefault(item.key, item)
     # One document, however many deadlines name it: a council's usage report per year, a project's
     # final report (two funders' final-report dates would send it to the county governor twice), a
     # project's cost split per year. The earliest deadline counts, so it is on time for every one.
+    # Every funder whose deadline named it gets it.
     once = ("usage", "final", "costsplit")
     first: dict[tuple, DueItem] = {}
     for item in sorted(items.values(), key=lambda i: i.due):
         if item.kind in once:
-            first.setdefault((item.kind, item.council, item.project, item.period), item)
-    items = {k: i for k, i in items.items() if i.kind not in once
-             or first[(i.kind, i.council, i.project, i.period)] is i}
+            which = (item.kind, item.council, item.project, item.period)
+            kept = first.setdefault(which, item)
+            if kept is not item:
+                first[which] = replace(kept, funders=_union(kept.funders, item.funders))
+    items = {k: i for k, i in items.items() if i.kind not in once}
+    items.update({i.key: i for i in first.values()})
     return sorted(items.values(), key=lambda i: (i.due, i.kind, i.project or ""))
+
+
+def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    return a + tuple(f for f in b if f not in a)
+
+
+def _add(items: dict[str, DueItem], item: DueItem) -> None:
+    """One item per key; two funders' deadlines on the same day for the same document: both get it."""
+    kept = items.setdefault(item.key, item)
+    if kept is not item:
+        items[item.key] = replace(kept, funders=_union(kept.funders, item.funders))
+
+
+def funders_asking(register: Register, kind: str, council: str, project: str | None, period: str | None,
+                   shift: str = "before") -> tuple[str, ...]:
+    """The funders whose deadlines ask for this document: the final report, the application for
+    a year, the usage report for a year, the cost split for a year, the status report dated the day
+    a funder's status deadline has it made. A send by hand (or a status cycle) reaches them as the
+    watch would."""
+    if kind not in MADE_KINDS:
+        return ()
+    asking: tuple[str, ...] = ()
+    for item in calendar(register, shift, council_id=council, project_id=project):
+        if (item.kind, item.council, item.project) != (kind, council, project):
+            continue
+        if kind == "final" or (kind == "status" and item.as_of and item.as_of.isoformat() == period) \
+                or (kind != "status" and item.period == period):
+            asking = _union(asking, item.funders)
+    return asking
 
 
 def upcoming(items: list[DueItem], start: date, days: int) -> list[DueItem]:

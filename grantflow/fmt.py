@@ -29,6 +29,14 @@ def number(value, decimals: int = 0) -> str:
     return _minus(format_decimal(rounded, format=pattern, locale=LOCALE))
 
 
+def exact(value, most: int = 2) -> str:
+    """A number with the decimals it has, at most ``most``: ``2 073,5`` hours stay 2 073,5 (a
+    figure the reader multiplies must be the one that was used: "2 074 timer à 500 kr =
+    1 036 750 kr" did not add up)."""
+    dec = _dec(value).normalize()
+    return number(dec, min(max(-dec.as_tuple().exponent, 0), most))
+
+
 def _minus(text: str) -> str:
     """One minus sign everywhere: U+2212, not the hyphen Babel writes."""
     return text.replace("-", MINUS)

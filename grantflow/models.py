@@ -31,6 +31,10 @@ def email_address(value: str) -> str:
         hint = " (letters such as æ, ø, å cannot be used in addresses here)" \
             if isinstance(value, str) and not value.isascii() else ""
         raise ValueError(f"not an e-mail address: {shown}{hint}")
+    if "=?" in value:
+        # a mail program decodes an RFC 2047 encoded word in the address too (a line break in it
+        # stopped the send, never validation)
+        raise ValueError(f"not an e-mail address: {value!r} contains an RFC 2047 encoded word (=?…?=)")
     return value
 
 
@@ -428,7 +432,9 @@ class Funder(Model):
 
     id: Slug
     name: Line
-    email: str | None = None
+    email: EmailAddress | None = Field(
+        None, description="Where the documents its deadlines ask for are sent (besides the kind's "
+                          "recipients); without it they go to the kind's recipients only (e.g. a portal).")
     grants: list[Grant] = Field(default_factory=list)
     deadlines: list[Deadline] = Field(default_factory=list)
 

@@ -31,6 +31,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
 from .data import ProjectData
@@ -46,7 +47,9 @@ DEFAULT_TOP_RISK_RF = 10      # amber and red (see risk_rag)
 
 
 def kr(value) -> int:
-    """Whole kroner, half up."""
+    """Whole kroner, half up (a Fraction exactly: 183/2 is 92)."""
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
     return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
@@ -58,10 +61,10 @@ def round_once(values, unit: int = 1) -> list[int]:
     still needs go to the largest remainders (ties to the larger value, then the earlier row),
     as the cost split does.
     """
-    quotas = [Fraction(Decimal(str(v))) / unit for v in values]
+    quotas = [(v if isinstance(v, Fraction) else Fraction(Decimal(str(v)))) / unit for v in values]
     if not quotas:
         return []
-    target = kr(Decimal(sum(quotas).numerator) / Decimal(sum(quotas).denominator))
+    target = kr(sum(quotas))
     parts = [math.floor(q) for q in quotas]
     left = target - sum(parts)
     order = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - parts[i]), -quotas[i], i))
@@ -205,12 +208,31 @@ def progress_rag(statuses: list[MilestoneStatus]) -> str:
 
 # ---------------------------------------------------------------- economy
 
+def amount_sum(amounts) -> Decimal:
+    """The exact sum of ledger amounts, as the decimals they were written as.
+
+    The reader keeps amounts as floats, and floats add up a hair off: rows summing to
+    892 769,50 kr added up to 892 769,4999… and printed one krone short, beside accounts that
+    printed 892 770. Amounts in whole øre (every ledger written by hand or exported) are added
+    as integers; anything else as the decimals the floats were read from.
+    """
+    values = np.asarray(amounts, dtype=float)
+    ore = np.round(values * 100)
+    if np.array_equal(ore / 100, values) and float(np.abs(ore).sum()) < 2.0 ** 62:
+        return Decimal(int(ore.astype(np.int64).sum())) / 100
+    return sum((Decimal(repr(v)) for v in values.tolist()), Decimal(0))
+
+
 def ledger_sums(data: ProjectData | None) -> pd.DataFrame:
-    """Actual costs per (year, category) in kroner, as a frame with columns År, Kategori, Beløp."""
+    """Actual costs per (year, category) in kroner (exact: ``amount_sum``), as a frame with
+    columns År, Kategori, Beløp."""
     if data is None or data.ledger is None or data.ledger.frame.empty:
         return pd.DataFrame({"År": pd.Series(dtype=int), "Kategori": pd.Series(dtype=str),
-                             "Beløp": pd.Series(dtype=float)})
-    return data.ledger.frame.groupby(["År", "Kategori"], as_index=False)["Beløp"].sum()
+                             "Beløp": pd.Series(dtype=object)})
+    groups = data.ledger.frame.groupby(["År", "Kategori"], observed=True)["Beløp"]
+    return pd.DataFrame([{"År": year, "Kategori": category, "Beløp": amount_sum(values)}
+                         for (year, category), values in groups],
+                        columns=["År", "Kategori", "Beløp"])
 
 
 def booked_on(frame: pd.DataFrame) -> pd.Series:
@@ -298,17 +320,18 @@ class Economy:
         return list(cats.values())
 
 
-def _year_share(project: Project, year: int, as_of: date) -> float:
-    """Elapsed share of the project's days in ``year`` at ``as_of`` (0..1)."""
+def _year_share(project: Project, year: int, as_of: date) -> Fraction:
+    """Elapsed share of the project's days in ``year`` at ``as_of`` (0..1), exactly: as a float,
+    day 61 of 366 made a budget of 100 005 kr 16 667,4999… to date instead of 16 667,50."""
     start = max(project.period.start, date(year, 1, 1))
     end = min(project.period.end, date(year, 12, 31))
     if end < start:
-        return 1.0 if as_of.year > year else 0.0
+        return Fraction(as_of.year > year)
     if as_of < start:
-        return 0.0
+        return Fraction(0)
     if as_of >= end:
-        return 1.0
-    return ((as_of - start).days + 1) / ((end - start).days + 1)
+        return Fraction(1)
+    return Fraction((as_of - start).days + 1, (end - start).days + 1)
 
 
 def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
@@ -316,30 +339,36 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
     budget = project.budget
     sums = ledger_sums(ledger_until(data, as_of))
     # Categories match without regard to case: "prosjektkostnader" adds to "Prosjektkostnader".
-    actual: dict[tuple[int, str], float] = {}
+    actual: dict[tuple[int, str], Decimal] = {}
     for r in sums.to_dict("records"):
         key = (int(r["År"]), str(r["Kategori"]).casefold())
-        actual[key] = actual.get(key, 0.0) + float(r["Beløp"])
-    categories = budget.categories()
-    known = {c.casefold() for c in categories}
+        actual[key] = actual.get(key, Decimal(0)) + r["Beløp"]
+    # A category on several budget lines (one line per year, say) is one category: its lines add
+    # up (each line counted the category's accounts again, and only the first line's budget).
+    budgeted: dict[str, dict[int, Decimal]] = {}
     spellings: dict[str, str] = {}
+    for cost in budget.costs:
+        spellings.setdefault(cost.category.casefold(), cost.category)
+        per_year = budgeted.setdefault(cost.category.casefold(), {})
+        for year, amount in cost.amounts.items():
+            per_year[year] = per_year.get(year, Decimal(0)) + amount * budget.unit
+    categories = list(spellings.values())
     for c in sorted(str(c) for c in sums["Kategori"]):
-        if c.casefold() not in known:
-            spellings.setdefault(c.casefold(), c)
-    unknown = sorted(spellings.values())
+        spellings.setdefault(c.casefold(), c)
+    unknown = [c for c in spellings.values() if c not in categories]
     years = sorted(set(budget.years()) | {y for y, _ in actual})
-    lines, spent_exact = [], []
+    lines, planned_exact, spent_exact = [], [], []
     for year in years:
         for cat in categories + unknown:
-            line = next((l for l in budget.costs if l.category == cat), None)
-            planned = kr(line.amounts.get(year, 0) * budget.unit) if line else 0
-            spent = actual.get((year, cat.casefold()), 0.0)
+            planned = budgeted.get(cat.casefold(), {}).get(year, Decimal(0))
+            spent = actual.get((year, cat.casefold()), Decimal(0))
             if planned or spent:
-                lines.append(BudgetLine(year, cat, planned, 0))
+                lines.append(BudgetLine(year, cat, 0, 0))
+                planned_exact.append(planned)
                 spent_exact.append(spent)
-    # The accounts rounded once, so the lines add up to the ledger's total in whole kroner.
-    for line, spent in zip(lines, round_once(spent_exact)):
-        line.actual = spent
+    # Budget and accounts rounded once, so the lines add up to their totals in whole kroner.
+    for line, planned, spent in zip(lines, round_once(planned_exact), round_once(spent_exact)):
+        line.budget, line.actual = planned, spent
     forecast: dict[int, int] = {}
     for year in years:
         planned = sum(l.budget for l in lines if l.year == year)
@@ -347,11 +376,11 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
         share = _year_share(project, year, as_of)
         year_lines = [l for l in lines if l.year == year]
         # Pro rata per line, rounded once so the lines add up to the year's planned-to-date.
-        for line, part in zip(year_lines, round_once([Decimal(l.budget) * Decimal(str(share)) for l in year_lines])):
+        for line, part in zip(year_lines, round_once([l.budget * share for l in year_lines])):
             line.planned = part
         if share >= 1:
             forecast[year] = spent
-        elif share >= 0.25:
+        elif share >= Fraction(1, 4):
             forecast[year] = max(spent, kr(spent / share))
         else:
             forecast[year] = max(spent, planned)
@@ -432,7 +461,7 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
             l.source.casefold() for l in project.budget.financing if l.funder == funder.id}
         spent = 0
         if ledger is not None and not ledger.empty:
-            spent = kr(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum())
+            spent = kr(amount_sum(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"]))
         refs = ", ".join(g.reference for g in funder.grants if g.year <= year and g.reference)
         out.append(GrantUsage(project, funder.id, funder.name, refs, kr(granted), spent, year))
     return out

@@ -67,7 +67,7 @@ class DeliverySettings(Model):
     outbox: str | None = Field(None, description="Folder for .eml files; default <outputs>/outbox.")
     ledger_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<outputs>/sent.db.")
     from_address: EmailAddress = "grantflow@localhost.localdomain"
-    from_name: Line = "grantflow"
+    from_name: Line = Field("", description="The sender's name as recipients see it; empty: the council's name.")
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     approval: dict[str, bool] = Field(

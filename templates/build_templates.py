@@ -346,10 +346,18 @@ def year_table(b: Builder, first: str, rows: str, years: str, total_cells: str, 
 
 
 def signature_lines(b: Builder, who: str, title: str):
-    b.p("")
-    b.p("Sted og dato: ______________________________        Underskrift: ______________________________")
-    b.p(who, style="Small")
-    b.p(title, style="Small")
+    """Place, date and signature, then who signs; a name the data leaves empty is left out (empty
+    lines at the end of a document can spill onto a page of their own)."""
+    b.p("", keep=True)
+    b.p("Sted og dato: ______________________________        Underskrift: ______________________________",
+        keep=bool(who or title))
+    for text in (who, title):
+        if text.startswith("{{"):
+            b.tag(f"{{%p if {text[2:-2].strip()} %}}")
+            b.p(text, style="Small")
+            b.tag("{%p endif %}")
+        elif text:
+            b.p(text, style="Small")
 
 
 def application() -> Builder:
@@ -384,8 +392,8 @@ def application() -> Builder:
     b.bullets("g in goals.effect", "{{ g }}")
     b.tag("{%p endif %}")
     b.h1("5. Forankring og organisering")
-    b.paragraphs("text.anchoring", empty="Ikke beskrevet i prosjektets oppsett.")
-    b.paragraphs("text.organisation", empty="Ikke beskrevet i prosjektets oppsett.")
+    b.paragraphs("text.anchoring", empty="Forankringen er ikke beskrevet i prosjektets oppsett.")
+    b.paragraphs("text.organisation", empty="Organiseringen er ikke beskrevet i prosjektets oppsett.")
     b.h2("Styringsgruppe")
     b.table(["Navn", "Rolle", "Organisasjon"], ["{{ r.name }}", "{{ r.role }}", "{{ r.organisation }}"],
             "r in steering_group", widths=[6, 4, 7], empty="Styringsgruppen er ikke oppnevnt.")
@@ -424,7 +432,7 @@ def application() -> Builder:
     b.h1("11. Overføringsverdi")
     b.paragraphs("text.transfer_value", empty="Ikke beskrevet i prosjektets oppsett.")
     b.p("")
-    b.p("For prosjekteier {{ signature.owner }}:")
+    b.p("For prosjekteier {{ signature.owner }}:", keep=True)
     signature_lines(b, "{{ signature.name }}", "{{ signature.role }}")
     return b
 
@@ -468,7 +476,9 @@ def status() -> Builder:
           ("Egeninnsats", "{{ economy.hours }}")], widths=(6.0, None))
     b.p("{{ chart_budget }}")
     b.h1("5. Største risikoer")
+    b.tag("{%p if risk_rule %}")
     b.p("{{ risk_rule }}", style="Small", keep=True)
+    b.tag("{%p endif %}")
     risk_table(b, "top_risks", "Ingen risikoer er registrert.")
     b.h1("6. Avvik")
     b.bullets("d in deviations", "{{ d }}", empty="Ingen avvik.")
@@ -516,7 +526,8 @@ def final() -> Builder:
             ["{{ r.category }}", "{{ r.budget }}", "{{ r.actual }}", "{{ r.deviation }}", "{{ r.share }}"],
             "r in economy.by_category", ["Sum", "{{ economy.total.budget }}", "{{ economy.total.actual }}",
                                          "{{ economy.total.deviation }}", "{{ economy.total.share }}"],
-            widths=[7.4, 2.5, 2.5, 2.5, 2.1], numeric={1, 2, 3, 4}, keep=True)
+            widths=[7.4, 2.5, 2.5, 2.5, 2.1], numeric={1, 2, 3, 4}, keep=True,
+            empty="Ingen budsjett eller regnskap er registrert.")
     b.p("{{ chart_budget }}")
     b.h2("Tilskudd og finansiering per kilde (i kr)")
     b.table(["Kilde", "Saksnr.", "Planlagt", "Tilsagn", "Brukt", "Ubrukt", "Disponering"],
@@ -542,9 +553,9 @@ def final() -> Builder:
     b.h2("Videreføring")
     b.paragraphs("evaluation.further_work", empty="Videreføring er ikke beskrevet i prosjektets notater.")
     b.h1("10. Bekreftelse og underskrift")
-    b.p("Regnskapet for prosjektet er kontrollert og stemmer med kommunens/virksomhetens regnskap.")
+    b.p("Regnskapet for prosjektet er kontrollert og stemmer med kommunens/virksomhetens regnskap.", keep=True)
     signature_lines(b, "Økonomiansvarlig / revisor", "")
-    b.p("Sluttrapporten er godkjent av prosjekteier {{ signature.owner }}.")
+    b.p("Sluttrapporten er godkjent av prosjekteier {{ signature.owner }}.", keep=True)
     signature_lines(b, "For prosjekteier", "{{ signature.owner }}")
     return b
 

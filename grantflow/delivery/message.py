@@ -36,10 +36,16 @@ class Document:
     # what makes two renders the same document (``documents.service.content_hash``): the same in
     # every outputs folder, unlike the .docx bytes (its embedded charts carry the time they were made)
     content_hash: str | None = None
+    # the attachment's name as the recipient sees it, without suffix: what, for which project or
+    # council, which period ("sluttrapport-kongsbergregionen-erp-2014"); None: the file's own name
+    attachment_stem: str | None = None
 
     @property
     def attachments(self) -> list[Path]:
         return [p for p in (self.docx, self.pdf) if p is not None]
+
+    def attachment_name(self, path: Path) -> str:
+        return f"{self.attachment_stem}{path.suffix}" if self.attachment_stem else path.name
 
     def ledger_hash(self) -> str:
         """The hash the sent ledger records: the content hash, else the files' bytes."""
@@ -175,7 +181,8 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
     msg.add_alternative(_html(parts), subtype="html")
     for path in document.attachments:
         maintype, subtype = PDF if path.suffix.lower() == ".pdf" else DOCX
-        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype,
+                           filename=document.attachment_name(path))
     return msg
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..errors import UserError
-from ..models import RECIPIENT_WORDS as WORDS, Council, Person, Project, RecipientRule
+from ..models import RECIPIENT_WORDS as WORDS, Council, Funder, Person, Project, RecipientRule
+from ..register import Register
 from ..settings import Settings
 
 @dataclass(frozen=True)
@@ -50,18 +51,56 @@ def rule_for(kind: str, project: Project | None, council: Council, settings: Set
     return settings.delivery.recipient_rule(kind)
 
 
-def resolve(kind: str, project: Project | None, council: Council, settings: Settings) -> list[Recipient]:
-    """Everyone who should get this kind of document; 'to' wins over 'cc' for the same address."""
+def funders_named(ids: list[str] | tuple[str, ...], register: Register, project: Project | None,
+                  council: Council, kind: str, period: str | None, shift: str = "before",
+                  unknown_ok: bool = False) -> list[Funder]:
+    """The funders whose deadlines ask for this document (``deadlines.funders_asking``) and those
+    ``ids`` name besides: the project's, or for a council-wide document (the usage report) those of
+    the council's projects — every address a funder id has in the projects the year's report lists
+    (two projects may name the same funder with different case officers). An unknown id is a mistake, not a recipient fewer, unless
+    ``unknown_ok`` (a run the watch started for a funder since removed from config: the others still
+    get the document)."""
+    from ..deadlines import funders_asking
+
+    asking = funders_asking(register, kind, council.id, project.id if project else None, period, shift)
+    listed: list[Funder] = []
+    if project is not None:
+        candidates = list(project.funders)
+    else:
+        candidates = [f for p in register.projects.values() if p.council == council.id for f in p.funders]
+        # first the projects the year's report lists: an ended project's old address is not used
+        year = int(period) if period and period.isdigit() else None
+        listed = [f for p in register.projects.values() if p.council == council.id and year is not None
+                  and p.period.start.year <= year <= p.period.end.year for f in p.funders]
+    found: list[Funder] = []
+    for fid in dict.fromkeys([*asking, *ids]):
+        same = [f for f in listed if f.id == fid] or [f for f in candidates if f.id == fid]
+        if not same:
+            if unknown_ok:
+                continue
+            known = ", ".join(sorted({f.id for f in candidates})) or "none"
+            raise UserError(f"unknown funder {fid!r} for {project.name if project else council.name} "
+                            f"(known: {known})", field="funders")
+        found += [f for f in same if f.email] or same[:1]
+    return found
+
+
+def resolve(kind: str, project: Project | None, council: Council, settings: Settings,
+            funders: list[Funder] | tuple[Funder, ...] = ()) -> list[Recipient]:
+    """Everyone who should get this kind of document; 'to' wins over 'cc' for the same address.
+    ``funders``: those whose deadline asks for it get it as 'to' (a funder without an e-mail
+    address, e.g. one that takes reports in its portal, gets nothing by mail)."""
     rule = rule_for(kind, project, council, settings)
     out: dict[str, Recipient] = {}
-    for role, words in (("to", rule.to), ("cc", rule.cc)):
-        for word in words:
-            for person in _people(word, project, council):
-                if not person.email:
-                    continue
-                key = person.email.casefold()
-                if key not in out:
-                    out[key] = Recipient(person.name, person.email, role)
+    from_funders = [Person(name=f.name, email=f.email) for f in funders if f.email]
+    for role, people in (("to", [p for w in rule.to for p in _people(w, project, council)] + from_funders),
+                         ("cc", [p for w in rule.cc for p in _people(w, project, council)])):
+        for person in people:
+            if not person.email:
+                continue
+            key = person.email.casefold()
+            if key not in out:
+                out[key] = Recipient(person.name, person.email, role)
     if not any(r.role == "to" for r in out.values()):
         subject = project.name if project else council.name
         raise UserError(f"no recipient with an e-mail address for '{kind}' of {subject}", field="recipients")

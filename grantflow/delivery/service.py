@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -13,12 +14,12 @@ from .. import fmt
 from ..documents import kind as get_kind
 from ..documents.service import Produced, mark_delivered
 from ..errors import UserError
-from ..models import Council, Project
+from ..models import Council, Funder, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
 from .ledger import STALE_CLAIM, SentLedger, aware, claim_alive, delivers
 from .message import Document, Sender, compose, compose_reminder
-from .recipients import Recipient, resolve
+from .recipients import Recipient, funders_named, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
 
 
@@ -38,6 +39,7 @@ class DeliveryPlan:
     messages: list[PlannedMessage]
     already: list[Recipient]
     approval_required: bool
+    to_funders: tuple[str, ...] = ()   # the addresses that are a funder's: why it is approved whatever the kind
 
     def preview(self) -> str:
         """What an approver needs to see: recipients, subject, attachments, key figures."""
@@ -47,9 +49,11 @@ class DeliveryPlan:
             lines.append(f"Emne: {self.messages[0].message['Subject']}")
         lines.append("Mottakere: " + (", ".join(f"{m.recipient.name} <{m.recipient.email}> ({m.recipient.role})"
                                                 for m in self.messages) or "ingen nye"))
+        if self.to_funders:
+            lines.append("Til finansiør (godkjennes alltid): " + ", ".join(self.to_funders))
         if self.already:
             lines.append("Har allerede fått denne versjonen: " + ", ".join(r.email for r in self.already))
-        lines.append("Vedlegg: " + ", ".join(p.name for p in self.document.attachments))
+        lines.append("Vedlegg: " + ", ".join(self.document.attachment_name(p) for p in self.document.attachments))
         for key, value in self.document.key_figures.items():
             lines.append(f"  {key}: {value}")
         return "\n".join(lines)
@@ -98,9 +102,13 @@ def document_from(produced: Produced, register: Register) -> Document:
             period_text = fmt.long_date(date.fromisoformat(produced.period))
         except ValueError:
             pass
+    elif re.fullmatch(r"\d{4}-\d{4}", period_text):
+        period_text = period_text.replace("-", "\u2013")       # years from–to: "2015–2016"
     key = f"{produced.council}/{produced.project or '-'}/{produced.kind}-{produced.period}"
+    # Norwegian, ASCII, the project (or council) id and the period: "soknad-haugaland-velferdsteknologi-2015"
+    stem = f"{Path(kind.template).stem}-{produced.project or produced.council}-{produced.period}"
     return Document(key, kind.name, kind.title, subject_name, period_text, produced.version, produced.docx,
-                    produced.pdf, dict(produced.key_figures), produced.content_hash)
+                    produced.pdf, dict(produced.key_figures), produced.content_hash, stem)
 
 
 def sender_for(council: Council, settings: Settings) -> Sender:
@@ -121,12 +129,13 @@ def _when(moment) -> str:
 
 
 def plan(document: Document, project: Project | None, council: Council, settings: Settings,
-         ledger: SentLedger, resend: bool = False, transport: str | None = None) -> DeliveryPlan:
+         ledger: SentLedger, resend: bool = False, transport: str | None = None,
+         funders: list[Funder] | tuple[Funder, ...] = ()) -> DeliveryPlan:
     """Who gets ``document`` now by ``transport`` (the settings' by default; a copy in the local
     outbox is not "already had" for SMTP). Raises ``ContentConflict`` when the ledger has this document
     key and version with a different content hash (version numbers count per outputs folder, so
     a copy rendered in another folder starts again at 1): neither "already have" nor sent, unless
-    ``resend``."""
+    ``resend``. ``funders``: whose deadline asks for the document (they get it too)."""
     if not resend:
         # the content hash; rows written before it was recorded hold the bytes' hash
         other = ledger.other_content(document.key, document.version, {document.ledger_hash(), document.sha256()})
@@ -145,7 +154,7 @@ def plan(document: Document, project: Project | None, council: Council, settings
                 f"{decided['decided_by'] or 'unknown'} {_when(decided['decided_at'])} with other content; this copy "
                 f"({display_path(document.docx)}) was made in another outputs folder (versions are counted per "
                 "folder): render in the folder it was made in, or pass --resend to have this content approved")
-    recipients = resolve(document.kind, project, council, settings)
+    recipients = resolve(document.kind, project, council, settings, funders)
     done = set() if resend else ledger.sent_to(document.key, document.version,
                                                transport or settings.delivery.transport)
     sender = sender_for(council, settings)
@@ -158,8 +167,11 @@ def plan(document: Document, project: Project | None, council: Council, settings
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
                       resend=resend)
         messages.append(PlannedMessage(recipient, msg))
-    approval = settings.delivery.approval.get(document.kind, False)
-    return DeliveryPlan(document, project, council, messages, already, approval)
+    # a funder is outside the council: what goes to one is approved first, whatever the kind's setting
+    funder_emails = {f.email.casefold() for f in funders if f.email}
+    to_funder = tuple(m.recipient.email for m in messages if m.recipient.email.casefold() in funder_emails)
+    approval = settings.delivery.approval.get(document.kind, False) or bool(to_funder)
+    return DeliveryPlan(document, project, council, messages, already, approval, to_funder)
 
 
 def smtp_password(settings: Settings) -> str | None:
@@ -356,16 +368,22 @@ def clearance(findings, approval_required: bool, transport_name: str) -> Clearan
 
 def send_produced(produced: Produced, register: Register, settings: Settings, transport_name: str,
                   password: str | None = None, resend: bool = False, unattended: bool = False,
-                  approved: bool = False, run_id: str | None = None) -> DeliveryReport:
+                  approved: bool = False, run_id: str | None = None, funders: list[str] | tuple[str, ...] = (),
+                  unknown_funders_ok: bool = False) -> DeliveryReport:
     """Plan and deliver a rendered document in one go. Attended (default): the caller has already
     taken the approval step. ``unattended`` (the batch): a document that needs a person
     (``Clearance``) is not sent; its approval request is recorded in the ledger and the report's
-    ``held`` says why. ``approved``: approval given in advance (covers no data errors)."""
+    ``held`` says why. ``approved``: approval given in advance (covers no data errors). ``funders``:
+    ids of funders to send it to besides those whose deadline asks for it (``unknown_funders_ok``:
+    an id no longer in config is passed over, see ``funders_named``)."""
     project = register.project(produced.project) if produced.project else None
+    council = register.council(produced.council)
+    named = funders_named(funders, register, project, council, produced.kind, produced.period,
+                          settings.deadline_shift, unknown_funders_ok)
     ledger = SentLedger(settings.ledger_url())
     try:
-        the_plan = plan(document_from(produced, register), project, register.council(produced.council),
-                        settings, ledger, resend, transport_name)
+        the_plan = plan(document_from(produced, register), project, council,
+                        settings, ledger, resend, transport_name, named)
         doc = the_plan.document
         if unattended and the_plan.messages:
             gate = clearance(produced.findings, the_plan.approval_required, transport_name)

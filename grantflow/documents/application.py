@@ -76,12 +76,13 @@ def own_effort_text(project: Project, rate_default) -> tuple[str, int | None]:
         return "Egeninnsats er ikke beregnet i prosjektplanen.", None
     hours = budget.own_effort_hours
     rate = budget.own_effort_rate if budget.own_effort_rate is not None else rate_default
-    text = f"Egeninnsats: {fmt.number(hours)} timer"
+    text = f"Egeninnsats: {fmt.exact(hours)} timer"
     if rate is None:
         return text + " (verdi i kroner ikke beregnet: timesats er ikke angitt).", None
     value = kr(Decimal(str(hours)) * Decimal(str(rate)))
     source = "" if budget.own_effort_rate is not None else " (regionrådets standard timesats)"
-    return f"{text} à {fmt.money(rate)} = {fmt.money(value)}{source}.", value
+    rate_text = fmt.money(rate, decimals=0 if rate == int(rate) else 2)
+    return f"{text} à {rate_text} = {fmt.money(value)}{source}.", value
 
 
 def build(req: DocumentRequest) -> Context:
@@ -92,10 +93,14 @@ def build(req: DocumentRequest) -> Context:
     round_years = [y for y in years if req.period.start.year <= y <= req.period.end.year] or [req.period.start.year]
     findings = []
     cost_rows, cost_total = year_rows([(c.category, c.amounts) for c in budget.costs], years)
-    money_lines = [l for l in budget.financing if l.kind != "egeninnsats"]
-    fin_rows, fin_total = year_rows([(l.source, l.amounts) for l in money_lines if l.amounts], years)
     split = split_block(council, project, years)
     part = split["part"]
+    # A municipal line without amounts covers the rest: its row shows the rest per year as the
+    # cost split bills it (the table summed to 0 kr beside costs of 5 450 000 kr).
+    planned = [(l.source, l.amounts or ({y: Decimal(a) / unit for y, a in part.by_year.items() if a}
+                                        if l.kind == "kommunene" else {}))
+               for l in budget.financing if l.kind != "egeninnsats"]
+    fin_rows, fin_total = year_rows([(source, amounts) for source, amounts in planned if amounts], years)
     notes = []
     for year in years:
         diff = budget.financing_kr(year, exclude={"egeninnsats"}) - budget.cost_kr(year)

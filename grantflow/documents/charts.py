@@ -44,6 +44,7 @@ class TimelineChart:
     status: tuple[str, ...]
     as_of: date
     title: str = "Milepæler: plan og faktisk"
+    span: tuple[date, date] | None = None    # the date axis, when a part must match the whole chart
 
 
 # ------------------------------------------------------------------ Word-native charts
@@ -241,7 +242,7 @@ def timeline_native(chart: TimelineChart) -> NativeChart:
     from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
 
     n = len(chart.labels)
-    days = list(chart.planned) + [a for a in chart.actual if a] + [chart.as_of]
+    days = list(chart.span or ()) or list(chart.planned) + [a for a in chart.actual if a] + [chart.as_of]
     start, end, unit = _axis_range(days)
     mark = max(3, round((serial(end) - serial(start)) / 90))   # marker width in days
     values = [[serial(chart.as_of) - mark / 2, 0, 0, mark, 0, 0, 0]]
@@ -250,7 +251,7 @@ def timeline_native(chart: TimelineChart) -> NativeChart:
         values.append(_timeline_row(planned, actual, status, chart.as_of, mark))
         colors.append(STATUS_COLOR.get(status, GREY))
     data = _writers()(number_format="0")
-    data.categories = [f"Rapportdato {fmt.short_date(chart.as_of)}"] + list(chart.labels)
+    data.categories = [f"Rapportdato {fmt.short_date(chart.as_of)}"] + [wrap_label(label) for label in chart.labels]
     for i, (name, _, _) in enumerate(TIMELINE_SERIES):
         data.add_series(name, [row[i] for row in values])
     space, ch = _chart(XL_CHART_TYPE.BAR_STACKED, data)
@@ -279,7 +280,46 @@ def timeline_native(chart: TimelineChart) -> NativeChart:
     value.major_gridlines.format.line.color.rgb = _rgb("#E0E0E0")
     value.format.line.fill.background()
     return NativeChart(_serialize(space), data.xlsx_blob, WIDTH_MM * EMU_PER_MM,
-                       int((32 + 6.5 * (n + 1)) * EMU_PER_MM), chart.title)
+                       int(timeline_height_mm(chart.labels) * EMU_PER_MM), chart.title)
+
+
+LABEL_CHARS = 48        # a timeline label longer than this wraps (also inside a long word), never cut
+TIMELINE_MAX_MM = 215   # a timeline part fits on an A4 page under its heading (the body is 257 mm)
+
+
+def wrap_label(label: str) -> str:
+    return "\n".join(textwrap.wrap(label, LABEL_CHARS)) or label
+
+
+def timeline_height_mm(labels) -> float:
+    """Title, legend and axis, then one row per milestone (and the report date) as tall as the
+    most lines a label wraps to (8 pt text)."""
+    lines = max((wrap_label(label).count("\n") + 1 for label in labels), default=1)
+    return 32 + max(6.5, 3.4 * lines + 2.6) * (len(labels) + 1)
+
+
+def timeline_parts(chart: TimelineChart) -> list[TimelineChart]:
+    """The timeline in parts that each fit on a page (one part when it fits whole), on the same
+    date axis, titled with the milestones they show."""
+    rows = list(zip(chart.labels, chart.planned, chart.actual, chart.status))
+    parts, first = [], 0
+    while first < len(rows):
+        last = first + 1
+        while last < len(rows) and timeline_height_mm(chart.labels[first:last + 1]) <= TIMELINE_MAX_MM:
+            last += 1
+        parts.append((first, last))
+        first = last
+    if len(parts) <= 1:
+        return [chart]
+    size = -(-len(rows) // len(parts))          # as many parts, evenly filled, where they fit
+    even = [(a, min(a + size, len(rows))) for a in range(0, len(rows), size)]
+    if all(timeline_height_mm(chart.labels[a:b]) <= TIMELINE_MAX_MM for a, b in even):
+        parts = even
+    days = list(chart.planned) + [a for a in chart.actual if a] + [chart.as_of]
+    span = (min(days), max(days))
+    return [TimelineChart(*map(tuple, zip(*rows[a:b])), as_of=chart.as_of, span=span,
+                          title=f"{chart.title} (milepæl {a + 1}–{b} av {len(rows)})")
+            for a, b in parts]
 
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
@@ -308,12 +348,14 @@ def _hide_legend_entries(space, indexes: list[int], count: int) -> None:
         anchor.addnext(entry) if offset == 0 else legend.find(f"{c}legendEntry[last()]").addnext(entry)
 
 
-def native_chart(chart) -> NativeChart | None:
-    """The Word-native chart for a spec, or None when the kind has no native form (PNG then)."""
+def native_chart(chart) -> NativeChart | list[NativeChart] | None:
+    """The Word-native chart for a spec (a list of charts, one under the other, for a timeline
+    too long for one page), or None when the kind has no native form (PNG then)."""
     if isinstance(chart, BudgetChart):
         return budget_native(chart)
     if isinstance(chart, TimelineChart):
-        return timeline_native(chart)
+        parts = timeline_parts(chart)
+        return timeline_native(chart) if len(parts) == 1 else [timeline_native(part) for part in parts]
     return None
 
 

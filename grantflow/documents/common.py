@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from decimal import Decimal
+from fractions import Fraction
 
 from .. import fmt
 from ..costsplit import MunicipalPart, allocate, municipal_part
 from ..data import ProjectData
 from ..findings import Finding
 from ..models import Council, Project
-from ..reporting import DEFAULT_TOP_RISK_RF, RAG_COLOR, RAG_LABEL, ReportPeriod, round_once
+from ..reporting import DEFAULT_TOP_RISK_RF, RAG_COLOR, RAG_LABEL, ReportPeriod, kr
 from ..settings import DocumentSettings
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -139,18 +141,34 @@ def risk_rows(project: Project, risks: list | None = None) -> list[dict]:
 def year_rows(labels_amounts: list[tuple[str, dict[int, object]]], years: list[int]) -> tuple[list, dict]:
     """Rows with a cell per year plus a total, and the total row, formatted for a year table.
 
-    Amounts are in the budget's own unit (the heading names it), each column rounded once so
-    it adds up as printed.
+    Amounts are in the budget's own unit (the heading names it). Each column is rounded once so
+    it adds up as printed, and each row's Sum is the sum of its cells as printed (it was rounded
+    on its own: 100,5 + 100,5 in 1000 kr printed "100 | 100 | 201").
     """
-    columns = {y: round_once([Decimal(str(a.get(y) or 0)) for _, a in labels_amounts]) for y in years}
-    row_totals = round_once([sum((Decimal(str(v)) for v in a.values() if v), Decimal(0))
-                             for _, a in labels_amounts])
+    columns = _round_table([[Decimal(str(a.get(y) or 0)) for y in years] for _, a in labels_amounts])
     rows = []
-    for index, (label, amounts) in enumerate(labels_amounts):
-        cells = [fmt.number(columns[y][index]) if amounts.get(y) else "–" for y in years]
-        rows.append({"label": label, "cells": cells, "total": fmt.number(row_totals[index])})
-    total = {"cells": [fmt.number(sum(columns[y])) for y in years], "total": fmt.number(sum(row_totals))}
+    for (label, amounts), parts in zip(labels_amounts, columns):
+        cells = [fmt.number(part) if amounts.get(y) else "–" for y, part in zip(years, parts)]
+        rows.append({"label": label, "cells": cells, "total": fmt.number(sum(parts))})
+    total = {"cells": [fmt.number(sum(parts[j] for parts in columns)) for j in range(len(years))],
+             "total": fmt.number(sum(map(sum, columns)))}
     return rows, total
+
+
+def _round_table(table: list[list[Decimal]]) -> list[list[int]]:
+    """Whole numbers for a table whose columns each add up to their rounded sum (``round_once``
+    per column); where two cells of a column are equally near, the unit goes to the row still
+    short of its own rounded sum, so the rows' sums come out right too where they can."""
+    quotas = [[Fraction(v) for v in row] for row in table]
+    parts = [[math.floor(q) for q in row] for row in quotas]
+    short = [kr(sum(row)) - sum(floors) for row, floors in zip(quotas, parts)]
+    for j in range(len(table[0]) if table else 0):
+        column = [row[j] for row in quotas]
+        order = sorted(range(len(table)), key=lambda i: (-(column[i] - parts[i][j]), -short[i], -column[i], i))
+        for i in order[:kr(sum(column)) - sum(row[j] for row in parts)]:
+            parts[i][j] += 1
+            short[i] -= 1
+    return parts
 
 
 def split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
@@ -164,6 +182,8 @@ def split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
         return (f"Finansieringsplanen går ikke i balanse: kostnadene er {fmt.money(-part.gap)} høyere enn "
                 "finansieringen, og planen har ingen linje for kommunenes andel. Kommunene faktureres "
                 "ikke før finansieringsplanen er avklart.")
+    if part.total == 0 and part.costs == 0 and part.external == 0:
+        return "Budsjettet har ingen kostnader ennå; kommunene faktureres ikke."
     if part.total == 0:
         text = ("Prosjektet er fullfinansiert av eksterne kilder; kommunene faktureres ikke "
                 f"(kostnader {fmt.money(part.costs)}, ekstern finansiering {fmt.money(part.external)}).")

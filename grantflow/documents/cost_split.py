@@ -59,7 +59,7 @@ def build(req: DocumentRequest) -> Context:
         rows = []
         for share, pct in zip(result.shares, _percents(result.shares, result.total)):
             if share.participates:
-                rows.append({"name": share.municipality, "weight": fmt.number(share.weight),
+                rows.append({"name": share.municipality, "weight": fmt.exact(share.weight),
                              "equal": fmt.number(share.equal), "weighted": fmt.number(share.weighted),
                              "total": fmt.number(share.total), "percent": pct})
             else:
@@ -72,7 +72,7 @@ def build(req: DocumentRequest) -> Context:
                      + (f" Beløpene er {project.budget.vat}." if project.budget.vat else ""),
             "weight_label": f"{weight_label} 1.1.{result.weight_year}",
             "rows": rows,
-            "sum": {"weight": fmt.number(result.weight_total), "equal": fmt.number(result.equal_total),
+            "sum": {"weight": fmt.exact(result.weight_total), "equal": fmt.number(result.equal_total),
                     "weighted": fmt.number(result.weighted_total), "total": fmt.number(result.total),
                     "percent": fmt.percent(1, 1) if result.total else ""},
         })

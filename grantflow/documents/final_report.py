@@ -21,8 +21,8 @@ from ..costsplit import municipal_part
 from ..models import Evaluation
 from ..errors import UserError
 from ..models import Project
-from ..reporting import (ReportPeriod, booked_on, economy, hours_total, kr, ledger_until, milestone_statuses, overall_rag,
-                          parse_period, progress_rag, round_once)
+from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
+                          milestone_statuses, overall_rag, parse_period, progress_rag, round_once)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
                      notes_file, project_block, project_file)
 from .status_report import charts_for, milestone_rows
@@ -56,13 +56,14 @@ def _explanation(evaluation: Evaluation, key: str, fallback: str = "") -> str:
     return fallback.strip()
 
 
-def _ledger_after(req: DocumentRequest, as_of: date) -> tuple[int, int] | None:
-    """How many ledger rows are dated after the report date, and their sum in kroner (None: none)."""
+def _ledger_rows(req: DocumentRequest, select) -> tuple[int, int] | None:
+    """How many ledger rows ``select`` (a test on the day each row counts from) picks, and their
+    sum in kroner (None: none)."""
     if req.data is None or req.data.ledger is None or req.data.ledger.frame.empty:
         return None
     frame = req.data.ledger.frame
-    after = frame[booked_on(frame) > pd.Timestamp(as_of)]
-    return (len(after), kr(after["Beløp"].sum())) if len(after) else None
+    picked = frame[select(booked_on(frame))]
+    return (len(picked), kr(amount_sum(picked["Beløp"]))) if len(picked) else None
 
 
 def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict], list[str], dict]:
@@ -81,14 +82,24 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         if line.kind != "egeninnsats":
             groups.setdefault(f"funder:{line.funder}" if line.funder else f"line:{id(line)}", []).append(line)
     funders = [project.funder(group[0].funder) if group[0].funder else None for group in groups.values()]
-    spent = []
+    spent, named = [], set()
+    sources = ledger["Finansieringskilde"].astype(str).str.casefold() if ledger is not None else None
     for group, funder in zip(groups.values(), funders):
         names = {l.source.casefold() for l in group} | (
             {funder.id.casefold(), funder.name.casefold()} if funder else set())
-        spent.append(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"].sum()
-                     if ledger is not None and not ledger.empty else 0)
+        named |= names
+        spent.append(amount_sum(ledger[sources.isin(names)]["Beløp"]) if ledger is not None else 0)
+    # Rows that name no source of the plan (none at all, or one validation reports) are in the
+    # accounts too: their own row, so the table adds up to the accounts (it was short by them).
+    loose = ledger[~sources.isin(named)] if ledger is not None else None
+    unattributed = (len(loose), amount_sum(loose["Beløp"])) if loose is not None and len(loose) else None
     # Rounded once, so the funders' "Brukt" adds up to the accounts (each on its own gave a krone more).
-    for group, funder, used in zip(groups.values(), funders, round_once(spent)):
+    used_all = round_once(spent + ([unattributed[1]] if unattributed else []))
+    if unattributed:
+        totals["used"] += used_all[-1]
+        unattributed_row = {"source": "Uten finansieringskilde i regnskapet", "reference": "–", "planned": "–",
+                            "granted": "–", "used": fmt.number(used_all[-1]), "unused": "–", "disposition": "–"}
+    for group, funder, used in zip(groups.values(), funders, used_all):
         line = group[0]
         amounts = [a for l in group for a in l.amounts.values()]
         planned = kr(sum(amounts, Decimal(0)) * unit) if amounts else None
@@ -119,10 +130,12 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         totals["used"] += used
         totals["unused"] += max(unused or 0, 0)
         totals["overspent"] += max(-(unused or 0), 0)
+    if unattributed:
+        rows.append(unattributed_row)
     total = {k: fmt.number(v) for k, v in totals.items()}
     total["disposition"] = disposition([("Søkes overført" if what == "søkes overført" else "Tilbakebetales",
                                          totals["unused"]), ("merforbruk", totals["overspent"])])
-    return rows, sentences, {**total, "raw": totals}
+    return rows, sentences, {**total, "raw": totals, "unattributed": unattributed}
 
 
 def build(req: DocumentRequest) -> Context:
@@ -174,14 +187,24 @@ def build(req: DocumentRequest) -> Context:
         word = "ubrukt" if total_share < 0 else "overforbruk"
         deviation(f"Prosjektet samlet: {fmt.money(abs(econ.actual_total - econ.budget_total))} {word} "
                   f"({fmt.percent(abs(total_share), 1)} av budsjettet).", "økonomi")
-    late_rows = _ledger_after(req, as_of)
+    ledger_file = f"config/{project.data.ledger}" if project.data.ledger else project_file(project)
+    start = project.period.start
+    early_rows = _ledger_rows(req, lambda day: day < pd.Timestamp(start))
+    if early_rows is not None:
+        # Counted (the project's account has them), but said: costs before the period are a deviation.
+        count, amount = early_rows
+        deviation(f"{count} {'post' if count == 1 else 'poster'} datert før prosjektstart {fmt.long_date(start)} "
+                  f"({fmt.money(amount)}) er med i regnskapet.", "regnskap før prosjektstart")
+        findings.append(finding(ledger_file, "Dato",
+                                f"{count} ledger row(s) dated before the project start {start} ({amount} kr) are "
+                                "counted in the final accounts; the report says so"))
+    late_rows = _ledger_rows(req, lambda day: day > pd.Timestamp(as_of))
     if late_rows is not None:
         count, amount = late_rows
         deviation(f"Regnskapet er tatt med til {fmt.long_date(as_of)}; {count} "
                   f"{'post' if count == 1 else 'poster'} datert etter denne datoen ({fmt.money(amount)}) er ikke med.",
                   "regnskap etter rapportdato")
-        findings.append(finding(f"config/{project.data.ledger}" if project.data.ledger else project_file(project),
-                                "Dato",
+        findings.append(finding(ledger_file, "Dato",
                                 f"{count} ledger row(s) dated after the report date {as_of} ({amount} kr) are "
                                 "left out of the final accounts: render with a later --as-of to include them"))
     state = overall_rag(progress_rag(statuses), econ.rag)
@@ -189,6 +212,11 @@ def build(req: DocumentRequest) -> Context:
         deviation("Samlet status ved prosjektslutt er rød (fremdrift eller økonomi).", "status")
 
     funders, unused_sentences, funder_total = funder_rows(req, evaluation)
+    if funder_total["unattributed"]:
+        count, amount = funder_total["unattributed"]
+        findings.append(finding(ledger_file, "Finansieringskilde",
+                                f"{count} ledger row(s) ({kr(amount)} kr) name no financing source of the plan: "
+                                "the final report shows them as 'Uten finansieringskilde i regnskapet'"))
     references = sorted({g.reference for f in project.funders for g in f.grants if g.reference})
     goals = [{"goal": g.goal, "achievement": g.achievement} for g in evaluation.goal_achievement]
     if not goals:
@@ -210,11 +238,14 @@ def build(req: DocumentRequest) -> Context:
         "deviations": deviations,
         "economy": {"unit_label": fmt.unit_label(unit), "by_category": by_category, "total": total,
                     "hours": fmt.number(hours, 1),
-                    "hours_planned": fmt.number(project.budget.own_effort_hours) + " timer"
+                    "hours_planned": fmt.exact(project.budget.own_effort_hours) + " timer"
                     if project.budget.own_effort_hours else "ikke angitt"},
         "financing": funders,
         "financing_total": funder_total,
-        "unused_sentences": unused_sentences or ["Alle tilsagn er brukt opp; det er ingen ubrukte midler."],
+        "unused_sentences": unused_sentences or ["Alle tilsagn er brukt opp; det er ingen ubrukte midler."
+                                                 if funder_total["raw"]["granted"] else
+                                                 "Prosjektet har ikke fått tilsagn om tilskudd; det er ingen "
+                                                 "ubrukte midler."],
         "evaluation": {"results": evaluation.results, "lessons": evaluation.lessons,
                        "success_factors": evaluation.success_factors or project.success_factors,
                        "problems": evaluation.problems, "conclusion": lines(evaluation.conclusion),

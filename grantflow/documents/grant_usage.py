@@ -14,7 +14,8 @@ from .. import fmt
 from ..errors import UserError
 from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, milestone_statuses, overall_rag, parse_period,
                           progress_rag)
-from .common import Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, notes_file
+from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, notes_file,
+                     project_file)
 
 MISSING = "Forklaring mangler."
 
@@ -36,9 +37,20 @@ def build(req: DocumentRequest) -> Context:
     rows, notes, findings = [], [], []
     granted = spent = unused = carried = overspent = 0
     for project, data in req.projects:
-        for usage in grant_usage(project, data, year):
-            if project.period.start > year_end or project.period.end.year < year:
-                continue        # not begun, or ended (and reported, unused money with it) in an earlier year
+        if project.period.start > year_end or project.period.end.year < year:
+            continue            # not begun, or ended (and reported, unused money with it) in an earlier year
+        usages = grant_usage(project, data, year)
+        reported = {u.funder_id for u in usages}
+        for index, line in enumerate(project.budget.financing):
+            # Skjønnsmidler in the plan without an award letter on record would be left out of the
+            # report without a word: the secretariat is told before approving it.
+            if (line.kind == "skjønnsmidler" and line.funder not in reported
+                    and any(y <= year and a for y, a in line.amounts.items())):
+                findings.append(finding(project_file(project), f"budget.financing[{index}].funder",
+                                        f"{project.name}: '{line.source}' has skjønnsmidler in the financing "
+                                        f"plan up to {year} but no award letter (funders[].grants) on record: "
+                                        "the project is not in the usage report"))
+        for usage in usages:
             finished = project.period.end <= year_end
             note = data.notes.note_for(year_end) if data is not None else None
             explanation = ""

@@ -38,6 +38,7 @@ from ..fileio import atomic_write
 from ..register import display_path
 from .charts import WORKBOOK_RID, NativeChart, native_chart, render_png
 from .common import Context, clean
+from .layout import fit_figures
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -129,9 +130,24 @@ class ChartRun:
     __str__ = __html__
 
 
+class ChartRuns:
+    """Several charts in one placeholder, each on a line of its own (a chart in parts)."""
+
+    def __init__(self, runs: list[ChartRun]):
+        self.runs = runs
+
+    def __html__(self) -> str:
+        line = '</w:t></w:r><w:r><w:br/></w:r><w:r><w:t xml:space="preserve">'
+        return line.join(run.__html__() for run in self.runs)
+
+    __str__ = __html__
+
+
 def chart_value(tpl: DocxTemplate, chart):
     """A chart spec as a template value: Word-native where the kind has a native form, else a PNG."""
     native = native_chart(chart)
+    if isinstance(native, list):
+        return ChartRuns([ChartRun(tpl, part) for part in native])
     if native is not None:
         return ChartRun(tpl, native)
     return InlineImage(tpl, io.BytesIO(render_png(chart)), width=Mm(165))
@@ -154,7 +170,7 @@ def render_docx(template: Path, context: Context) -> bytes:
     tpl = PreparedTemplate(io.BytesIO(template_bytes(template)))
     values = clean(context.values)
     for key, chart in context.charts.items():
-        values[key] = chart_value(tpl, chart)
+        values[key] = chart_value(tpl, chart) if chart is not None else ""
     shown = display_path(template)
     try:
         tpl.render(values, _RENDER_ENV, autoescape=True)
@@ -165,6 +181,7 @@ def render_docx(template: Path, context: Context) -> bytes:
     except TemplateError as exc:
         raise UserError(f"template error: {exc}", file=shown) from None
     spread_year_columns(tpl.docx)
+    fit_figures(tpl.docx)
     buf = io.BytesIO()
     tpl.save(buf)
     return buf.getvalue()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from .. import fmt
 from ..models import Project, StatusNote
@@ -59,17 +60,34 @@ def economy_rows(econ, unit: int) -> tuple[list, dict]:
     return rows, total
 
 
-def charts_for(project, statuses, econ, as_of) -> dict:
-    cats = econ.by_category()
+def charts_for(project, statuses, econ, as_of, by_year: bool = False) -> dict:
+    """The budget and milestone charts; None for a chart with nothing to draw (no budget
+    categories, no milestones): the table above it already says so.
+
+    The bars carry the table's figures: Word rounds each label on its own, and 100,5 and 200,5
+    (in 1000 kr) were labelled 101 and 201 beside a table's 100 and 201. ``by_year``: the table
+    has a row per year and category (the status report), and a bar is the sum of its rows as
+    printed; else a row per category, rounded once (the final report)."""
+    cats, unit = econ.by_category(), project.budget.unit
+    if by_year:
+        bars = {c.category: [0, 0] for c in cats}
+        lines = econ.lines
+        for line, b, a in zip(lines, round_once([l.budget for l in lines], unit),
+                              round_once([l.actual for l in lines], unit)):
+            bars[line.category][0] += b
+            bars[line.category][1] += a
+        budget, actual = (tuple(bars[c.category][k] * unit for c in cats) for k in (0, 1))
+    else:
+        budget, actual = (tuple(v * unit for v in round_once(values, unit))
+                          for values in ([c.budget for c in cats], [c.actual for c in cats]))
     return {
-        "chart_budget": BudgetChart(tuple(c.category for c in cats), tuple(c.budget for c in cats),
-                                    tuple(c.actual for c in cats), project.budget.unit),
+        "chart_budget": BudgetChart(tuple(c.category for c in cats), budget, actual, unit) if cats else None,
         # Full labels: the chart wraps them, a reader never sees a milestone cut off.
         "chart_timeline": TimelineChart(tuple(f"{s.milestone.number:02d} {s.milestone.event}" for s in statuses),
                                         tuple(s.milestone.date for s in statuses),
                                         tuple(s.actual for s in statuses),
                                         tuple(s.status if s.status != "not_done" else "late" for s in statuses),
-                                        as_of),
+                                        as_of) if statuses else None,
     }
 
 
@@ -95,6 +113,14 @@ def stale_since(project: Project, note: StatusNote | None, period_start: date, a
     return note.as_of if note.as_of < cutoff else None
 
 
+NO_MILESTONES = "Ingen milepæler er lagt inn."
+
+
+def sentence(text: str) -> str:
+    """Text ending as a sentence, so the next one does not run on ("… i rute» 4 av 7 …")."""
+    return text if not text or text.rstrip("»”\"'")[-1:] in (".", "!", "?", ":") else text + "."
+
+
 NOT_REPORTED = "ikke rapportert"
 NO_ANSWER = "Ikke rapportert: prosjektleder svarte ikke innen fristen."
 PROPOSAL = " Forslag til vedtak: "      # how the collection workbook writes a decision with its proposal
@@ -117,11 +143,12 @@ def own_effort(project: Project, data, as_of: date) -> dict:
     out = {"hours": fmt.number(hours, 1), "planned": "", "text": f"{fmt.number(hours, 1)} timer registrert til nå."}
     if planned:
         start, end = project.period.start, project.period.end
-        share = min(max((as_of - start).days + 1, 0) / ((end - start).days + 1), 1)
-        pro_rata = Decimal(str(planned)) * Decimal(str(share))
-        out["planned"] = f"{fmt.number(planned)} timer"
+        share = min(Fraction(max((as_of - start).days + 1, 0), (end - start).days + 1), Fraction(1))
+        pro_rata = Fraction(Decimal(str(planned))) * share
+        pro_rata = Decimal(pro_rata.numerator) / Decimal(pro_rata.denominator)
+        out["planned"] = f"{fmt.exact(planned)} timer"
         out["text"] = (f"{fmt.number(hours, 1)} timer registrert til nå mot {fmt.number(pro_rata)} timer "
-                       f"planlagt til nå ({fmt.number(planned)} timer for hele perioden).")
+                       f"planlagt til nå ({fmt.exact(planned)} timer for hele perioden).")
     return out
 
 
@@ -174,7 +201,7 @@ def build(req: DocumentRequest) -> Context:
                     + (f" ({len(done_late)} etter planlagt dato)" if done_late else "")
                     + f"; {len(late)} forsinket."
                     + (f" Eldste forsinkelse: milepæl {late[0].milestone.number:02d}, {late[0].days_late} dager."
-                       if late else "")},
+                       if late else "") if statuses else NO_MILESTONES},
         {"name": "Økonomi", **rag(eco),
          "comment": f"Regnskap {fmt.money(econ.actual_total)} mot planlagt {fmt.money(econ.planned_to_date)} "
                     f"til nå ({fmt.signed_money(econ.actual_total - econ.planned_to_date)}); prognose "
@@ -184,8 +211,9 @@ def build(req: DocumentRequest) -> Context:
          "comment": f"Høyeste risikofaktor {top.factor} ({top.risk})." if top else "Ingen risikoer registrert."},
         {"name": "Gevinster", **assessed(note.benefits if note else None, "Gevinstene")},
     ]
-    auto_text = (f"{done} av {len(statuses)} milepæler er ferdige, {len(late)} er forsinket. "
-                 f"Prognosen er {fmt.money(econ.forecast_total)} mot et budsjett på {fmt.money(econ.budget_total)}.")
+    auto_text = ((f"{done} av {len(statuses)} milepæler er ferdige, {len(late)} er forsinket. " if statuses
+                  else f"{NO_MILESTONES} ")
+                 + f"Prognosen er {fmt.money(econ.forecast_total)} mot et budsjett på {fmt.money(econ.budget_total)}.")
     summary = note.summary if note and note.summary else ""
     if stale and summary:
         summary = f"Prosjektleders vurdering er ikke oppdatert siden {fmt.long_date(stale)}: «{summary}»"
@@ -193,7 +221,7 @@ def build(req: DocumentRequest) -> Context:
         summary = NO_ANSWER
     elif not summary:
         summary = "Prosjektleder har ikke skrevet en samlet vurdering."
-    overall_block = {**rag(overall), "text": f"{summary} {auto_text}"}
+    overall_block = {**rag(overall), "text": f"{sentence(summary)} {auto_text}"}
     rows, total = economy_rows(econ, unit)
     deviations = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er {s.days_late} dager forsinket."
                   for s in late]
@@ -247,7 +275,7 @@ def build(req: DocumentRequest) -> Context:
                        + ([f"Prosjektleders plan for neste periode: {NOT_REPORTED}."] if unreported else []),
         "changes": describe_changes(req.previous, snapshot),
     }
-    return Context(values, charts=charts_for(project, statuses, econ, as_of), snapshot=snapshot,
+    return Context(values, charts=charts_for(project, statuses, econ, as_of, by_year=True), snapshot=snapshot,
                    findings=findings,
                    key_figures={"Samlet status": rag(overall)["label"],
                                 "Milepæler forsinket": str(len(late)),

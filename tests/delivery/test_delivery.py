@@ -75,7 +75,7 @@ def test_status_report_reaches_every_member_once(register, status_doc, tmp_path)
             assert "Vedlagt følger statusrapport for Velferdsteknologi Haugaland" in html
             assert "Samlet status: Gul" in plain and "Samlet status: Gul" in html
             (attachment,) = list(msg.iter_attachments())
-            assert attachment.get_filename() == "status-2016-10-07.docx"
+            assert attachment.get_filename() == "statusrapport-haugaland-velferdsteknologi-2016-10-07.docx"
             assert attachment.get_content() == docx_bytes
             ids.add(msg["Message-ID"])
         assert len(ids) == len(expected)

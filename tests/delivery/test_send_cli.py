@@ -102,3 +102,110 @@ def test_the_demo_then_smtp_reaches_everyone(scratch_config, tmp_path, monkeypat
     assert main(["--config", str(scratch_config), "sent", "smart-velferdsregion-nord-gudbrandsdal"]) == 0
     out = capsys.readouterr().out
     assert out.count(" smtp ") == 7 and " outbox " not in out
+
+
+HELSEDIR = ("  - id: helsedir\n    name: Helsedirektoratet\n")
+
+
+def _helsedir_asks(config, email="postmottak@helsedir.example.no", deadlines=(
+        "{kind: final, date: 2022-03-01, description: Sluttrapport til Helsedirektoratet}",)):
+    """Give Nord-Gudbrandsdal's second funder an address and deadlines of its own."""
+    from ..conftest import replace_in
+
+    lines = (f"    email: {email}\n" if email else "") + "    deadlines:\n" + "".join(
+        f"      - {d}\n" for d in deadlines)
+    replace_in(config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml", HELSEDIR, HELSEDIR + lines)
+
+
+def _outbox(tmp_path):
+    from email import message_from_bytes, policy
+
+    return [message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in sorted((tmp_path / "outputs" / "outbox").glob("*.eml"))]
+
+
+def test_a_funder_whose_deadline_asks_for_the_final_report_gets_it(scratch_config, tmp_path, monkeypatch, capsys):
+    """Helsedirektoratet's address and its final-report deadline were read and never used: the final
+    report went to the county governor and the steering-group leader only."""
+    _helsedir_asks(scratch_config)
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    args = ["--config", str(scratch_config), "send", "final", "smart-velferdsregion-nord-gudbrandsdal", "--yes"]
+    assert main(args) == 0
+    mails = _outbox(tmp_path)
+    to = sorted(m["To"].addresses[0].addr_spec for m in mails)
+    assert to == ["fminpost@fylkesmannen.example.no", "postmottak@helsedir.example.no", "radmann@sel.example.no"]
+    (funder,) = [m for m in mails if m["To"].addresses[0].addr_spec == "postmottak@helsedir.example.no"]
+    assert funder["To"].addresses[0].display_name == "Helsedirektoratet"
+    assert funder["Subject"].startswith("Sluttrapport: Smart velferdsregion Nord-Gudbrandsdal")
+    assert [p.get_filename() for p in funder.iter_attachments()] == [
+        p.get_filename() for p in mails[0].iter_attachments()]
+    capsys.readouterr()
+    assert main(args) == 0                                          # once: the ledger knows the funder has it
+    assert "nothing to send: all 3 recipient(s) already have" in capsys.readouterr().out
+
+
+def test_a_funder_is_asked_only_for_what_its_deadlines_name(scratch_config, tmp_path, monkeypatch, capsys):
+    """The application of 2019 is Statsforvalteren's round, not Helsedirektoratet's (whose deadline
+    names the final report only); an unknown funder named by hand is one line."""
+    _helsedir_asks(scratch_config)
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    base = ["--config", str(scratch_config), "send"]
+    assert main(base + ["application", "smart-velferdsregion-nord-gudbrandsdal", "--year", "2019", "--yes"]) == 0
+    assert sorted(m["To"].addresses[0].addr_spec for m in _outbox(tmp_path)) == [
+        "fminpost@fylkesmannen.example.no", "radmann@sel.example.no"]
+    capsys.readouterr()
+    assert main(base + ["final", "smart-velferdsregion-nord-gudbrandsdal", "--yes", "--funder", "helsedirektoratet"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown funder 'helsedirektoratet'" in err and "helsedir" in err
+
+
+def test_a_funder_without_an_address_gets_nothing_by_mail_and_stops_nothing(scratch_config, tmp_path, monkeypatch):
+    """A funder that takes reports in its portal has no address: the others get the report."""
+    _helsedir_asks(scratch_config, email=None)
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    assert main(["--config", str(scratch_config), "send", "final", "smart-velferdsregion-nord-gudbrandsdal",
+                 "--yes"]) == 0
+    assert sorted(m["To"].addresses[0].addr_spec for m in _outbox(tmp_path)) == [
+        "fminpost@fylkesmannen.example.no", "radmann@sel.example.no"]
+
+
+def test_a_funder_address_with_a_line_break_is_refused_at_load(scratch_config, tmp_path, monkeypatch, capsys):
+    _helsedir_asks(scratch_config, email='"post@helsedir.example.no\\nBcc: all@example.org"')
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    assert main(["--config", str(scratch_config), "send", "final", "smart-velferdsregion-nord-gudbrandsdal",
+                 "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "smart-velferdsregion-nord-gudbrandsdal.yaml" in err and "email" in err
+    assert not (tmp_path / "outputs" / "outbox").exists()
+
+
+def test_a_status_report_to_a_funder_is_approved_first(scratch_config, tmp_path, monkeypatch, capsys):
+    """Status reports go to the steering group without approval; one that also goes to a funder
+    (an interim report to Helsedirektoratet) leaves the council, so a person approves it first."""
+    from ..conftest import replace_in
+
+    _helsedir_asks(scratch_config, deadlines=("{kind: status, date: 2020-04-20, description: Delrapport}",))
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml",   # the demo's RF error
+               "probability: 3, consequence: 5, rf: 12", "probability: 3, consequence: 5, rf: 15")
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    args = ["--config", str(scratch_config), "send", "status", "smart-velferdsregion-nord-gudbrandsdal",
+            "--as-of", "2020-04-16", "--transport", "smtp"]
+    from ..smtp_server import SmtpServer
+    from .test_concurrent_send import smtp_config
+
+    server = SmtpServer()
+    smtp_config(scratch_config, server.port)
+    with server:
+        assert main(args + ["--funder", "helsedir"]) == 1
+        captured = capsys.readouterr()
+        assert "Helsedirektoratet <postmottak@helsedir.example.no> (to)" in captured.out
+        assert "needs approval" in captured.err
+        assert server.recorder.arrived == []
+        assert main(args) == 0                                  # the steering group's copy: no approval needed
+        to = {a for _, rcpt, _ in server.recorder.arrived for a in rcpt}
+        assert len(to) == 7 and "postmottak@helsedir.example.no" not in to

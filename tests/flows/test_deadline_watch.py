@@ -203,3 +203,30 @@ def test_the_cost_split_goes_out_once_before_the_invoicing_date(isolated, tmp_pa
     assert len(mails) == len({m["To"].addresses[0].addr_spec for m in mails})      # each recipient once
     late = deadline_watch(as_of=date(2028, 2, 23), options=opts)
     assert late["due"] == [], late
+
+
+def test_a_funders_deadline_sends_its_document_to_that_funder(isolated, scratch_config):
+    """Helsedirektoratet asks for an interim report by 1.9.2020 and the final report by 1.3.2022;
+    its address was read and never used: the watch made the status report for the steering group
+    only, and the final report went to the county governor. Now each goes to the funder too, once
+    (the final report is made once, for the earlier of the two funders' dates)."""
+    from ..conftest import replace_in
+
+    helsedir = "  - id: helsedir\n    name: Helsedirektoratet\n"
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml", helsedir, helsedir +
+               "    email: postmottak@helsedir.example.no\n    deadlines:\n"
+               "      - {kind: status, date: 2020-09-01, description: Delrapport}\n"
+               "      - {kind: final, date: 2022-03-01, description: Sluttrapport til Helsedirektoratet}\n")
+    opts = DeliveryOptions(config=str(scratch_config))
+    interim = deadline_watch(as_of=date(2020, 8, 25), options=opts)
+    assert interim["ran"] == ["status:smart-velferdsregion-nord-gudbrandsdal:2020-09-01"], interim
+    to_funder = [m for m in eml(isolated) if m["To"].addresses[0].addr_spec == "postmottak@helsedir.example.no"]
+    assert [m["Subject"] for m in to_funder] == [
+        "Statusrapport: Smart velferdsregion Nord-Gudbrandsdal – 25. august 2020"]
+    final = deadline_watch(as_of=date(2022, 1, 18), options=opts)
+    assert final["ran"] == ["final:smart-velferdsregion-nord-gudbrandsdal:2022-02-01"], final
+    for day in (date(2022, 2, 15), date(2022, 2, 28)):
+        assert deadline_watch(as_of=day, options=opts)["ran"] == []
+    finals = [m for m in eml(isolated) if m["Subject"].startswith("Sluttrapport")]
+    assert sorted(m["To"].addresses[0].addr_spec for m in finals) == [
+        "fminpost@fylkesmannen.example.no", "postmottak@helsedir.example.no", "radmann@sel.example.no"]

@@ -146,12 +146,12 @@ def test_an_answer_is_for_the_document_it_was_asked_for(served):
         sent = [m for m in mails(served, "Sluttrapport") if m["To"].addresses[0].addr_spec == governor]
         assert not sent, [str(m["Subject"]) for m in sent]
         assert run["state_type"] == "PAUSED", run["state"]
-        (request,) = mails(served, "Til godkjenning: Sluttrapport: smart-velferdsregion-nord-gudbrandsdal (2022)")
+        (request,) = mails(served, "Til godkjenning: Sluttrapport: Smart velferdsregion Nord-Gudbrandsdal (2022)")
         resume(served, run_id, approver="Kari Nordmann", decision="godkjenn", comment="",
                override_reason="RF rettes i neste versjon")
         wait_for(served, run_id, "COMPLETED")
         (sent,) = [m for m in mails(served, "Sluttrapport") if m["To"].addresses[0].addr_spec == governor]
-        assert [a.get_filename() for a in sent.iter_attachments()] == ["final-2022.docx"]
+        assert [a.get_filename() for a in sent.iter_attachments()] == ["sluttrapport-smart-velferdsregion-nord-gudbrandsdal-2022.docx"]
         # the request for the 2021 report can no longer be answered: nobody is reminded of it
         watch = start(served, "deadline_watch/deadline-watch", {"as_of": week_later().isoformat()})
         wait_for(served, watch, "COMPLETED")
@@ -174,7 +174,7 @@ def wait_settled(served, run_id: str, timeout: float = 300) -> dict:
 def final_2017(served) -> list:
     """The final report of Velferdsteknologi Haugaland as sent to its recipients (not the approver's preview)."""
     return [m for m in served["smtp"].recorder.messages() if "godkjenning" not in str(m["Subject"]).casefold()
-            and "final-2017.docx" in [a.get_filename() for a in m.iter_attachments()]]
+            and "sluttrapport-haugaland-velferdsteknologi-2017.docx" in [a.get_filename() for a in m.iter_attachments()]]
 
 
 def test_a_decision_is_for_the_content_it_was_given_for(served, tmp_path):

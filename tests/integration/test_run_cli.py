@@ -61,7 +61,8 @@ def test_run_status_completes_a_served_run_with_the_document(served, tmp_path):
 
     outbox = Path(served["env"]["GRANTFLOW_OUTPUTS"]) / "outbox"
     mails = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox.glob("*.eml")]
-    attached = [m for m in mails if any(a.get_filename() == docx.name for a in m.iter_attachments())]
+    attached = [m for m in mails if any(a.get_filename() == f"statusrapport-{PROJECT}-2016-10-07.docx"
+                                         for a in m.iter_attachments())]
     assert attached, [str(m["Subject"]) for m in mails]
 
 

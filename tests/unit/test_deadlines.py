@@ -90,3 +90,26 @@ def test_deadlines_says_what_it_shows_and_fits_80_columns(config_dir, capsys):
     assert main(["--config", str(config_dir), "deadlines", "--from", "2030-01-01"]) == 0
     out = capsys.readouterr().out
     assert "Ingen frister i perioden" in out and "--from" in out
+
+
+def test_each_funders_deadline_names_its_funder_and_one_document_serves_both(scratch_config):
+    """Two funders' final-report dates make one final report (the earlier date) for both funders; a
+    funder's interim-report deadline makes a status report dated the day it is made."""
+    from grantflow.deadlines import funders_asking
+
+    helsedir = "  - id: helsedir\n    name: Helsedirektoratet\n"
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml", helsedir, helsedir +
+               "    deadlines:\n      - {kind: final, date: 2022-03-01}\n      - {kind: status, date: 2020-09-06}\n")
+    register = open_register(scratch_config)
+    items = {i.key: i for i in calendar(register)}
+    finals = [i for i in items.values() if i.kind == "final" and i.project == "smart-velferdsregion-nord-gudbrandsdal"]
+    assert [(i.due, i.funders) for i in finals] == [(date(2022, 2, 1), ("fm-innlandet", "helsedir"))]
+    interim = items["status:smart-velferdsregion-nord-gudbrandsdal:2020-09-04"]     # Sunday 6.9. → Friday
+    assert interim.funders == ("helsedir",) and interim.as_of == date(2020, 8, 28)
+    assert funders_asking(register, "final", "nord-gudbrandsdal", "smart-velferdsregion-nord-gudbrandsdal",
+                          "2021") == ("fm-innlandet", "helsedir")
+    assert funders_asking(register, "application", "nord-gudbrandsdal", "smart-velferdsregion-nord-gudbrandsdal",
+                          "2019") == ("fm-innlandet",)
+    assert funders_asking(register, "usage", "nord-gudbrandsdal", None, "2019") == ("fm-innlandet",)
+    assert funders_asking(register, "status", "nord-gudbrandsdal", "smart-velferdsregion-nord-gudbrandsdal",
+                          "2020-09-04") == ()

@@ -102,7 +102,7 @@ def test_an_address_is_one_plain_ascii_address(scratch_config, address):
 @pytest.mark.parametrize("old, new, field", [
     ("  from_address: grantflow@regionrad.example.no", "  from_address: 'a@b.no>, evil@x.no'",
      "delivery.from_address"),                                                   # a second address in From
-    ("  from_name: grantflow", "  from_name: grantflow\n  approver_email: 'x'", "delivery.approver_email"),
+    ('  from_name: ""', '  from_name: ""\n  approver_email: \'x\'', "delivery.approver_email"),
     ("    port: 587", "    port: 587\n    timeout: .nan", "delivery.smtp.timeout"),
     ("    port: 587", "    port: 587\n    timeout: -1", "delivery.smtp.timeout"),
     ("    port: 587", "    port: 99999", "delivery.smtp.port"),
