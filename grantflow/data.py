@@ -97,6 +97,8 @@ class Table:
     file: str
     frame: pd.DataFrame
     findings: list[Finding] = field(default_factory=list)
+    # (frame, its rows by project) once ``project_ledger`` has looked: kept with the frame it is of
+    _projects: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -444,8 +446,10 @@ def _lines_and_quotes(path: Path, head: bytes, whole: bool) -> tuple[int, int]:
     count, quotes, last = 0, 0, b""
     with (io.BytesIO(head) if whole else open(path, "rb")) as handle:
         while block := handle.read(1 << 22):
-            count += block.count(b"\n")
-            quotes += block.count(b'"')
+            # numpy compares a block a third quicker than bytes.count counts in it
+            array = np.frombuffer(block, dtype=np.uint8)
+            count += int(np.count_nonzero(array == 0x0a))
+            quotes += int(np.count_nonzero(array == 0x22))
             last = block[-1:]
     return count + (last not in (b"", b"\n")), quotes
 
@@ -872,12 +876,10 @@ _MAY_BE_SPACE[[*range(0x09, 0x0e), *range(0x1c, 0x21), 0xc2, 0xe1, 0xe2, 0xe3]] 
 
 
 def _has_byte(data: np.ndarray, byte: int) -> bool:
-    """Whether ``byte`` is among ``data`` (a search: no array as big as the column is made, which
-    costs more than the search on a column of tens of megabytes)."""
-    return _BYTE_SEARCH[byte].search(memoryview(data)) is not None
-
-
-_BYTE_SEARCH = {byte: re.compile(re.escape(bytes([byte]))) for byte in (0x22, 0x7f, 0xef)}
+    """Whether ``byte`` is among ``data``: the bytes copied once and searched by ``bytes.find``
+    (memchr), a third of what a regular expression's search costs on a column of tens of
+    megabytes, and no array as big as the column is made."""
+    return data.tobytes().find(bytes((byte,))) >= 0
 
 
 def _read_note_array(col: Column, array, rows: np.ndarray):
@@ -895,9 +897,9 @@ def _read_note_array(col: Column, array, rows: np.ndarray):
     suspect = length > MAX_CELL                          # bytes: a character is one to four
     if count and length.any():
         suspect[_MAY_BE_SPACE[data[np.minimum(start, len(data) - 1)]] & (length > 0)] = True
-        # the everyday column has no byte below a space, no DEL and no EF: three quick passes
+        # the everyday column has no byte below a space, no DEL and none from EF up: three quick passes
         odd = np.flatnonzero(_CONTROL_BYTES[data]) if data.min() < 0x20 or _has_byte(data, 0x7f) else ()
-        found = [m.start() for m in _NONCHARACTER.finditer(memoryview(data))] if _has_byte(data, 0xef) else []
+        found = [m.start() for m in _NONCHARACTER.finditer(memoryview(data))] if data.max() >= 0xef else []
         for positions in (odd, np.asarray(found, dtype=np.int64)):
             if len(positions):
                 suspect[np.searchsorted(offsets, positions, side="right") - 1] = True
@@ -932,8 +934,9 @@ def _read_number_array(col: Column, array, rows: np.ndarray):
     length = end - start
     padded = np.concatenate([data, np.zeros(4, dtype=np.uint8)])   # end-2/-3 of short values read 0
     minus = (length > 0) & (padded[start] == 45)
-    comma2 = (length >= 3 + minus) & (padded[end - 2] == 44)
-    comma3 = (length >= 4 + minus) & (padded[end - 3] == 44)
+    end2, end3 = end - 2, end - 3
+    comma2 = (length >= 3 + minus) & (padded[end2] == 44)
+    comma3 = (length >= 4 + minus) & (padded[end3] == 44)
     plain = (length > minus) & (length <= 17) & ~(comma2 & comma3)
     comma = comma2 | comma3
     digit = (data - 48) <= 9
@@ -941,15 +944,15 @@ def _read_number_array(col: Column, array, rows: np.ndarray):
     # column has no other bytes than digits and those, every value of plain shape is plain.
     if not (plain.all() and len(data) - np.count_nonzero(digit) == np.count_nonzero(minus) + np.count_nonzero(comma)):
         digit[start[minus]] = True
-        digit[(end - 2)[comma2]] = True
-        digit[(end - 3)[comma3]] = True
+        digit[end2[comma2]] = True
+        digit[end3[comma3]] = True
         odd = np.flatnonzero(~digit)
         if len(odd):
             plain[np.searchsorted(offsets, odd, side="right") - 1] = False
     if plain.any():
-        dotted = data.copy()                                       # 1234,5 -> 1234.5 for the cast
-        dotted[(end - 2)[comma2 & plain]] = 46
-        dotted[(end - 3)[comma3 & plain]] = 46
+        # 1234,5 -> 1234.5 for the cast: a plain value's only comma is its decimal comma, so every
+        # comma becomes a dot (the other values' bytes are not cast)
+        dotted = data + ((data == 44).view(np.uint8) << 1)
         text = pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(dotted))
         converted = pc.cast(text if plain.all() else text.filter(pa.array(plain)),
                             pa.float64()).to_numpy(zero_copy_only=False)
@@ -1201,11 +1204,40 @@ def read_ledger_cached(path: Path) -> Table:
 
 
 def project_ledger(table: Table, code: str) -> Table:
-    """The project's rows of a ledger: all of them, or those whose Prosjekt column is ``code``."""
+    """The project's rows of a ledger: all of them, or those whose Prosjekt column is ``code``
+    (without regard to case). The rows of every project are found once per table, so a ledger
+    shared by hundreds of projects is not compared row by row once per project."""
     frame = table.frame
-    if not (frame["Prosjekt"] != "").any():
+    column = frame["Prosjekt"]
+    if not isinstance(column.dtype, pd.CategoricalDtype):      # read_table makes it a categorical
+        if not (column != "").any():
+            return table
+        return Table(table.file, frame[column.str.casefold() == code.casefold()], list(table.findings))
+    if table._projects is None or table._projects[0] is not frame:
+        table._projects = (frame, _rows_by_project(column))
+    rows = table._projects[1]
+    if rows is None:
         return table
-    return Table(table.file, frame[frame["Prosjekt"].str.casefold() == code.casefold()], list(table.findings))
+    return Table(table.file, frame.take(rows.get(code.casefold(), _NO_ROWS)), list(table.findings))
+
+
+_NO_ROWS = np.zeros(0, dtype=np.intp)
+
+
+def _rows_by_project(column: pd.Series) -> dict[str, np.ndarray] | None:
+    """{casefolded Prosjekt: the positions of its rows, in file order}; None when no row names a
+    project (the whole ledger is then the project's)."""
+    names = sorted({str(c).casefold() for c in column.cat.categories})
+    number = {name: i for i, name in enumerate(names)}
+    # each category to its casefolded name's number; a missing value (code -1) to none
+    to_name = np.asarray([number[str(c).casefold()] for c in column.cat.categories] + [-1], dtype=np.intp)
+    name_of_row = to_name[column.cat.codes.to_numpy()]
+    empty = number.get("")
+    if empty is not None and (name_of_row == empty).all() or not len(name_of_row):
+        return None
+    order = np.argsort(name_of_row, kind="stable")               # rows by name, each in file order
+    bounds = np.searchsorted(name_of_row[order], np.arange(len(names) + 1))
+    return {name: order[bounds[i]:bounds[i + 1]] for i, name in enumerate(names)}
 
 
 @dataclass

@@ -62,13 +62,17 @@ def round_once(values, unit: int = 1) -> list[int]:
     as the cost split does.
     """
     quotas = [(v if isinstance(v, Fraction) else Fraction(Decimal(str(v)))) / unit for v in values]
-    if not quotas:
-        return []
-    target = kr(sum(quotas))
+    return round_to(quotas, kr(sum(quotas))) if quotas else []
+
+
+def round_to(values, target: int) -> list[int]:
+    """Whole parts of ``values`` that sum to ``target``, a figure already printed within a unit
+    of their sum (a funder's "Brukt" split by category): each value down, then the units still
+    needed to the largest remainders (ties to the larger value, then the earlier row)."""
+    quotas = [v if isinstance(v, Fraction) else Fraction(Decimal(str(v))) for v in values]
     parts = [math.floor(q) for q in quotas]
-    left = target - sum(parts)
     order = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - parts[i]), -quotas[i], i))
-    for i in order[:left]:
+    for i in order[:target - sum(parts)]:
         parts[i] += 1
     return parts
 
@@ -465,6 +469,22 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
         refs = ", ".join(g.reference for g in funder.grants if g.year <= year and g.reference)
         out.append(GrantUsage(project, funder.id, funder.name, refs, kr(granted), spent, year))
     return out
+
+
+def unattributed_rows(project: Project, data: ProjectData | None) -> tuple[int, Decimal] | None:
+    """Ledger rows that name no source of the financing plan (no Finansieringskilde, which is
+    optional, or one validation reports): how many and their exact sum; None when none. They
+    are in the accounts but spend no funder's money."""
+    if data is None or data.ledger is None or data.ledger.frame.empty:
+        return None
+    lines = [l for l in project.budget.financing if l.kind != "egeninnsats"]
+    names = {l.source.casefold() for l in lines}
+    for funder in (project.funder(l.funder) for l in lines if l.funder):
+        if funder is not None:
+            names |= {funder.id.casefold(), funder.name.casefold()}
+    frame = data.ledger.frame
+    loose = frame[~frame["Finansieringskilde"].astype(str).str.casefold().isin(names)]
+    return (len(loose), amount_sum(loose["Beløp"])) if len(loose) else None
 
 
 def hours_total(data: ProjectData | None, until: date | None = None) -> Decimal:

@@ -179,7 +179,7 @@ class Builder:
     def kv(self, pairs: list[tuple[str, str]], widths=(4.5, None)):
         table = self.doc.add_table(rows=0, cols=2)
         table.style = "Table Grid"
-        table.alignment = WD_TABLE_ALIGNMENT.LEFT
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER     # full width: its borders on the margins, as every table's
         for key, value in pairs:
             row = table.add_row()
             self._cell(row.cells[0], key, "Table Text", bold=True, fill="E8EEF5")
@@ -537,6 +537,10 @@ def final() -> Builder:
                                "{{ financing_total.used }}", "{{ financing_total.unused }}",
                                "{{ financing_total.disposition }}"],
             widths=[3.6, 2.6, 2.1, 2.1, 2.1, 2.0, 2.5], numeric={2, 3, 4, 5}, keep=True)
+    b.h2("Hva midlene er brukt til (i kr)")
+    b.table(["Kilde", "Kategori", "Brukt"], ["{{ r.source }}", "{{ r.category }}", "{{ r.used }}"],
+            "r in used_for", ["Sum", "", "{{ financing_total.used }}"], widths=[6.6, 7.0, 3.4], numeric={2},
+            keep=True, empty="Ingen utgifter er ført i regnskapet.")
     b.p("Egeninnsats: {{ economy.hours }} timer registrert (plan: {{ economy.hours_planned }}).")
     b.h1("7. Resultater")
     b.bullets("x in evaluation.results", "{{ x }}", empty="Resultater er ikke beskrevet i prosjektets notater.")

@@ -4,7 +4,8 @@ and as in this checkout, interleaved (bare, before, after, bare, ...), medians.
     python bench/ab/ingestion.py ROUNDS_SHARED ROUNDS_FILES [REVISION]
 
 On the data set bench/run.py makes (bench/.data/set): the 1 M-row shared export to per-project/
-category/year sums, and 500 per-project files to per-category/year sums."""
+category/year sums (as written, and with every field quoted: ROUNDS_SHARED rounds each), and 500
+per-project files to per-category/year sums."""
 import glob, importlib.util, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SET = ROOT / "bench/.data/set"
 keys = ["Prosjekt", "År", "Kategori"]
 shared = SET / "shared-ledger.csv"
+quoted = SET / "shared-ledger-quoted.csv"          # bench/run.py --parts ingestion writes it
 files = sorted(glob.glob(str(SET / "config/data/*/regnskap*.csv")))[:500]
 revision = sys.argv[3] if len(sys.argv) > 3 else "main"
 source = subprocess.run(["git", "-C", str(ROOT), "show", f"{revision}:grantflow/data.py"], capture_output=True,
@@ -26,18 +28,18 @@ spec.loader.exec_module(before)
 
 
 def ours(module, which):
-    if which == "shared":
-        return module.read_ledger(shared).frame.groupby(keys)["Beløp"].sum()
+    if which in ("shared", "quoted"):
+        return module.read_ledger(shared if which == "shared" else quoted).frame.groupby(keys)["Beløp"].sum()
     return pd.concat([module.read_ledger(Path(f)).frame.groupby(keys[1:])["Beløp"].sum() for f in files])
 
 
 def bare(which):
-    if which == "shared":
-        return pd.read_csv(shared, sep=";", decimal=",").groupby(keys)["Beløp"].sum()
+    if which in ("shared", "quoted"):
+        return pd.read_csv(shared if which == "shared" else quoted, sep=";", decimal=",").groupby(keys)["Beløp"].sum()
     return pd.concat([pd.read_csv(f, sep=";", decimal=",").groupby(keys[1:])["Beløp"].sum() for f in files])
 
 
-for which, rounds in (("shared", int(sys.argv[1])), ("files", int(sys.argv[2]))):
+for which, rounds in (("shared", int(sys.argv[1])), ("quoted", int(sys.argv[1])), ("files", int(sys.argv[2]))):
     if not rounds:
         continue
     funcs = {"bare": lambda: bare(which), "before": lambda: ours(before, which), "after": lambda: ours(data, which)}

@@ -22,7 +22,8 @@ from ..models import Evaluation
 from ..errors import UserError
 from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
-                          milestone_statuses, overall_rag, parse_period, progress_rag, round_once)
+                          milestone_statuses, overall_rag, parse_period, progress_rag, round_once, round_to,
+                          unattributed_rows)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
                      notes_file, project_block, project_file)
 from .status_report import charts_for, milestone_rows
@@ -82,17 +83,17 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         if line.kind != "egeninnsats":
             groups.setdefault(f"funder:{line.funder}" if line.funder else f"line:{id(line)}", []).append(line)
     funders = [project.funder(group[0].funder) if group[0].funder else None for group in groups.values()]
-    spent, named = [], set()
+    spent, picked, named = [], [], set()
     sources = ledger["Finansieringskilde"].astype(str).str.casefold() if ledger is not None else None
     for group, funder in zip(groups.values(), funders):
         names = {l.source.casefold() for l in group} | (
             {funder.id.casefold(), funder.name.casefold()} if funder else set())
         named |= names
-        spent.append(amount_sum(ledger[sources.isin(names)]["Beløp"]) if ledger is not None else 0)
-    # Rows that name no source of the plan (none at all, or one validation reports) are in the
-    # accounts too: their own row, so the table adds up to the accounts (it was short by them).
-    loose = ledger[~sources.isin(named)] if ledger is not None else None
-    unattributed = (len(loose), amount_sum(loose["Beløp"])) if loose is not None and len(loose) else None
+        picked.append(ledger[sources.isin(names)] if ledger is not None else None)
+        spent.append(amount_sum(picked[-1]["Beløp"]) if ledger is not None else 0)
+    # Rows that name no source of the plan are in the accounts too: their own row, so the table
+    # adds up to the accounts (it was short by them).
+    unattributed = unattributed_rows(project, data)
     # Rounded once, so the funders' "Brukt" adds up to the accounts (each on its own gave a krone more).
     used_all = round_once(spent + ([unattributed[1]] if unattributed else []))
     if unattributed:
@@ -132,10 +133,31 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         totals["overspent"] += max(-(unused or 0), 0)
     if unattributed:
         rows.append(unattributed_row)
+        picked.append(ledger[~sources.isin(named)])
     total = {k: fmt.number(v) for k, v in totals.items()}
     total["disposition"] = disposition([("Søkes overført" if what == "søkes overført" else "Tilbakebetales",
                                          totals["unused"]), ("merforbruk", totals["overspent"])])
-    return rows, sentences, {**total, "raw": totals, "unattributed": unattributed}
+    used_for = _used_for(project, [r["source"] for r in rows], picked, used_all)
+    return rows, sentences, {**total, "raw": totals, "unattributed": unattributed, "used_for": used_for}
+
+
+def _used_for(project: Project, sources: list[str], frames: list, used: list[int]) -> list[dict]:
+    """What each source's money was used for: its "Brukt" split by budget category, the parts
+    adding up to the "Brukt" printed for it."""
+    spelling = {c.casefold(): c for c in project.budget.categories()}
+    order = list(spelling)
+    out = []
+    for source, frame, total in zip(sources, frames, used):
+        if frame is None or frame.empty:
+            continue
+        keys = frame["Kategori"].astype(str).str.casefold()
+        sums = {key: amount_sum(values) for key, values in frame["Beløp"].groupby(keys, sort=False)}
+        for key, values in frame.groupby(keys, sort=False)["Kategori"]:
+            spelling.setdefault(key, str(values.iloc[0]))
+        keys = sorted(sums, key=lambda k: (order.index(k) if k in order else len(order), spelling[k]))
+        for key, part in zip(keys, round_to([sums[k] for k in keys], total)):
+            out.append({"source": source, "category": spelling[key], "used": fmt.number(part)})
+    return out
 
 
 def build(req: DocumentRequest) -> Context:
@@ -242,6 +264,7 @@ def build(req: DocumentRequest) -> Context:
                     if project.budget.own_effort_hours else "ikke angitt"},
         "financing": funders,
         "financing_total": funder_total,
+        "used_for": funder_total["used_for"],
         "unused_sentences": unused_sentences or ["Alle tilsagn er brukt opp; det er ingen ubrukte midler."
                                                  if funder_total["raw"]["granted"] else
                                                  "Prosjektet har ikke fått tilsagn om tilskudd; det er ingen "

@@ -12,8 +12,8 @@ from datetime import date
 
 from .. import fmt
 from ..errors import UserError
-from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, milestone_statuses, overall_rag, parse_period,
-                          progress_rag)
+from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, kr, ledger_until, milestone_statuses,
+                          overall_rag, parse_period, progress_rag, unattributed_rows)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, notes_file,
                      project_file)
 
@@ -41,6 +41,14 @@ def build(req: DocumentRequest) -> Context:
             continue            # not begun, or ended (and reported, unused money with it) in an earlier year
         usages = grant_usage(project, data, year)
         reported = {u.funder_id for u in usages}
+        loose = unattributed_rows(project, ledger_until(data, year_end)) if usages else None
+        if loose:
+            # Spending that names no source is no grant's: the report would show it as unused.
+            findings.append(finding(f"config/{project.data.ledger}" if project.data.ledger else project_file(project),
+                                    "Finansieringskilde",
+                                    f"{project.name}: {loose[0]} ledger row(s) ({kr(loose[1])} kr) until {year_end} "
+                                    "name no financing source: they count as spending of no grant, and the usage "
+                                    "report shows that money as unused"))
         for index, line in enumerate(project.budget.financing):
             # Skjønnsmidler in the plan without an award letter on record would be left out of the
             # report without a word: the secretariat is told before approving it.
@@ -98,7 +106,7 @@ def build(req: DocumentRequest) -> Context:
         "council": council_block(council),
         "addressee": addressee(council, date(year + 1, 1, 1)),   # sent after the year's end
         "year": year,
-        "year_end": fmt.long_date(year_end),
+        "year_end": fmt.long_date(year_end).replace(" ", fmt.NBSP),   # the title's date on one line
         "rows": rows,
         # The Sum says what its "Ubrukt" is and what was spent beyond the grants, so granted − used
         # = unused − overspent can be read off the row.

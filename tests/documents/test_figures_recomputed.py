@@ -685,3 +685,44 @@ def test_cost_split_prints_a_key_with_decimals_as_it_was_split_by(config, tmp_pa
     for name, share in expected.items():
         assert rows[name][1:5] == [keys[name], "0", num(share), num(share)], rows[name]
     assert rows["Sum"][1] == "100" and rows["Sum"][4] == num(412_000)
+
+
+def test_usage_report_names_spending_that_names_no_financing_source(config, tmp_path):
+    """A ledger without the (optional) Finansieringskilde column: 1 000 kr spent by 31.12.2015
+    counted for no grant, and the usage report said 0 spent, 400 000 unused, without a word."""
+    (config / "data" / HAUG / "regnskap.csv").write_text("Dato;Kategori;Beløp\n01.10.2015;Prosjektkostnader;1 000,00\n"
+                                                         "01.10.2016;Prosjektkostnader;7 000,00\n", encoding="utf-8")
+    made = render(config, "usage", tmp_path, council_id="haugaland-vekst", period="2015")
+    assert find_table(made.docx, "Prosjekt")[1][2:5] == [num(400_000), "0", num(400_000)]
+    (found,) = [f for f in made.findings if f.field == "Finansieringskilde"]
+    assert "1 ledger row(s) (1000 kr) until 2015-12-31 name no financing source" in found.message
+    assert found.file.endswith(f"data/{HAUG}/regnskap.csv")
+
+
+def test_final_report_says_what_each_funders_money_was_used_for(config, tmp_path):
+    """DOMAIN.md: the final accounts show what each funder's money was used for. Per source and
+    category, recomputed from the ledger; each source's parts add up to its "Brukt" as printed,
+    and the whole table to the accounts."""
+    write_ledger(config, HAUG, ["01.10.2015;2015;Prosjektkostnader;a;100 000,50;fm-rogaland;",
+                                "02.10.2015;2015;Reise;b;2 500,25;fm-rogaland;",
+                                "03.10.2015;2015;reise;c;-500,00;fm-rogaland;ja",
+                                "04.10.2015;2015;Prosjektkostnader;d;50 000,25;hv-fond;",
+                                "05.10.2015;2015;Reise;e;999,50;;"])
+    rows = ledger(config, HAUG)
+    source_names = {"Fylkesmannens skjønnsmidler": "fm-rogaland", "HV regionrådets fond": "hv-fond",
+                    "Uten finansieringskilde i regnskapet": ""}
+    made = render(config, "final", tmp_path, pid=HAUG)
+    table = find_table(made.docx, "Kilde", contains="Kategori")
+    assert table[0] == ["Kilde", "Kategori", "Brukt"]
+    value = lambda cell: int(cell.replace(NB, "").replace(MINUS, "-"))   # noqa: E731
+    printed: dict[tuple[str, str], int] = {(r[0], r[1].casefold()): value(r[2]) for r in table[1:-1]}
+    funders = {r[0]: value(r[4]) for r in find_table(made.docx, "Kilde", contains="Saksnr.")[1:-1]}
+    for source, funder in source_names.items():
+        mine = [r for r in rows if r["Finansieringskilde"] == funder]
+        for category in ("prosjektkostnader", "reise"):
+            exact = sum((kroner(r["Beløp"]) for r in mine if r["Kategori"].casefold() == category), Decimal(0))
+            if exact:
+                assert abs(printed[(source, category)] - exact) < 1, (source, category, printed)
+        assert sum(v for (s, _), v in printed.items() if s == source) == funders[source]
+    assert value(table[-1][2]) == sum(printed.values()) == whole(sum(kroner(r["Beløp"]) for r in rows))
+    assert [r[1] for r in table[1:-1] if r[0] == "Fylkesmannens skjønnsmidler"] == ["Prosjektkostnader", "Reise"]

@@ -189,3 +189,22 @@ def test_no_blank_line_under_a_heading_when_there_are_no_risks(register, tmp_pat
                                                 as_of=date(2026, 6, 15)))).paragraphs]
     at = body.index("5. Største risikoer")
     assert body[at + 1] == "Ingen risikoer er registrert."
+
+
+def test_the_usage_reports_date_is_not_split_in_its_title(register, tmp_path):
+    # was: "… – per 31." / "desember 2026" in the subtitle under a long council name
+    docx = produce(register, "usage", council_id="uvennlig", period="2026", out=tmp_path, today=TODAY).docx
+    subtitle = [p.text for p in Document(str(docx)).paragraphs if p.style.name == "Subtitle"]
+    assert subtitle and subtitle[0].endswith("per 31.\u00a0desember\u00a02026")
+
+
+@pytest.mark.parametrize("kind", ["application", "status", "final", "costsplit"])
+def test_the_title_block_lines_up_with_the_other_tables(register, tmp_path, kind):
+    # was: the title block (Til, Prosjekt, Dato, …) aligned left, its border 0.19 cm out in the
+    # margin, every other full-width table centred on the margins
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+
+    docx = make(register, tmp_path, kind, **({"as_of": date(2026, 6, 15)} if kind == "status" else {}))
+    tables = Document(str(docx)).tables
+    assert len(tables) >= 2
+    assert {t.alignment for t in tables} == {WD_TABLE_ALIGNMENT.CENTER}
