@@ -199,8 +199,10 @@ def funders_asking(register: Register, kind: str, council: str, project: str | N
     a year, the usage report for a year, the cost split for a year, the status report dated the day
     a funder's status deadline has it made. A send by hand (or a status cycle) reaches them as the
     watch would."""
-    if kind not in MADE_KINDS:
-        return ()
+    if kind not in MADE_KINDS or not any(
+            d.kind == kind for p in register.projects.values() if p.council == council and project in (None, p.id)
+            for f in p.funders for d in f.deadlines):
+        return ()    # no funder's deadline names this kind: no calendar (holidays) to work out
     asking: tuple[str, ...] = ()
     for item in calendar(register, shift, council_id=council, project_id=project):
         if (item.kind, item.council, item.project) != (kind, council, project):
