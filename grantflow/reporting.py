@@ -10,7 +10,7 @@ Milestone status at the report date (``as_of``):
 
 Red/amber/green (RAG):
 - progress (fremdrift): green with no late milestone; amber with one late milestone at most 60
-  days overdue; red otherwise.
+  days overdue; red otherwise; not assessed without milestones.
 - economy (økonomi): from the forecast for the whole period against the budget. Green within
   +5 %, amber up to +15 % or more than 25 % unspent, red above +15 %.
 - risk (risiko): the highest RF = S × K. Green 1–9, amber 10–15, red 16–25.
@@ -202,6 +202,8 @@ def _progress_rows(data: ProjectData | None) -> dict[int, dict]:
 
 
 def progress_rag(statuses: list[MilestoneStatus]) -> str:
+    if not statuses:
+        return "none"           # no milestone to measure progress by: not assessed, not green
     late = [s for s in statuses if s.status == "late"]
     if not late:
         return "green"

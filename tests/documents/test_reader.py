@@ -208,3 +208,11 @@ def test_the_title_block_lines_up_with_the_other_tables(register, tmp_path, kind
     tables = Document(str(docx)).tables
     assert len(tables) >= 2
     assert {t.alignment for t in tables} == {WD_TABLE_ALIGNMENT.CENTER}
+
+
+def test_a_project_with_nothing_to_assess_is_not_reported_green(register, tmp_path):
+    # was: "Fremdrift: Grønn" and "Samlet vurdering: Grønn" for a project without milestones, budget,
+    # risks or status note: green for lack of anything late
+    docx = make(register, tmp_path, "status", "tomt-prosjekt", as_of=date(2026, 6, 15))
+    assert "Grønn" not in all_text(docx)
+    assert "Ikke vurdert" in all_text(docx)
