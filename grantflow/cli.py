@@ -244,6 +244,11 @@ def _cmd_send(args) -> int:
     transport_name = args.transport or settings.delivery.transport
     funders = funders_named(args.funder or [], register, project, council, produced.kind, produced.period,
                             settings.deadline_shift)
+    unmailed = sorted({f.id for f in funders if f.id in (args.funder or []) and not f.email}
+                      - {f.id for f in funders if f.email})
+    if unmailed:   # named by hand: sending without it would look as if it had been sent to
+        raise UserError(f"funder {', '.join(unmailed)} has no e-mail address in the register (add 'email:' to "
+                        "it, or leave --funder out)", field="--funder")
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document, project, council, settings, ledger, resend=args.resend, transport=transport_name,

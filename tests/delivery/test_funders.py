@@ -143,3 +143,13 @@ def test_the_approval_preview_says_it_is_the_funder_that_needs_approval(scratch_
     assert f"Til finansiør (godkjennes alltid): {HELSEDIR_MAIL}" in captured.out
     assert captured.err == f"error: --yes: sending to a funder ({HELSEDIR_MAIL}) needs approval: run interactively " \
                            "or add --yes\n"
+
+
+def test_a_funder_named_by_hand_without_an_address_is_one_line_not_a_silent_send(scratch_config, tmp_path,
+                                                                                monkeypatch, capsys):
+    """`--funder helsedir` where Helsedirektoratet has no address: '2 sent', exit 0, as if it had got it."""
+    _env(monkeypatch, tmp_path)
+    assert main(["--config", str(scratch_config), "send", "final", NG, "--yes", "--funder", "helsedir"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "funder helsedir has no e-mail address" in err
+    assert not (tmp_path / "outputs" / "outbox").exists()
