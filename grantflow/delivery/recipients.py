@@ -57,9 +57,9 @@ def funders_named(ids: list[str] | tuple[str, ...], register: Register, project:
     """The funders whose deadlines ask for this document (``deadlines.funders_asking``) and those
     ``ids`` name besides: the project's, or for a council-wide document (the usage report) those of
     the council's projects — every address a funder id has in the projects the year's report lists
-    (two projects may name the same funder with different case officers). An unknown id is a mistake, not a recipient fewer, unless
-    ``unknown_ok`` (a run the watch started for a funder since removed from config: the others still
-    get the document)."""
+    (two projects may name the same funder with different case officers). An unknown id is a
+    mistake, not a recipient fewer, unless ``unknown_ok`` (a run the watch started for a funder
+    since removed from config: the others still get the document)."""
     from ..deadlines import funders_asking
 
     asking = funders_asking(register, kind, council.id, project.id if project else None, period, shift)
