@@ -106,8 +106,8 @@ def _sweep_temp_files(args) -> None:
 def _document_arguments(p) -> None:
     p.add_argument("kind", metavar="KIND", help="application | status | final | costsplit | usage")
     p.add_argument("project", nargs="?", metavar="PROJECT")
-    p.add_argument("--period", help="2016, 2016-Q3, 2016-T2, 2016-10 or 2016-10-14")
-    p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD (status, final)")
+    p.add_argument("--period", help="2016, 2016-Q3, 2016-T2, 2016-H1, 2016-10 or 2016-10-14")
+    p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD or DD.MM.YYYY (status, final)")
     p.add_argument("--council", help="council id (usage report)")
     p.add_argument("--year", type=int, help="year (usage report; application and cost split)")
     p.add_argument("--out", help="outputs folder (default: $GRANTFLOW_OUTPUTS or the configured one)")
@@ -733,7 +733,9 @@ def _cmd_inbox(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every command and option of ``grantflow``, in one place."""
-    parser = argparse.ArgumentParser(prog="grantflow", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="grantflow", description=(
+        "Grant paperwork for Norwegian regional councils: check the data, write the documents, "
+        "send them on time. See README.md."))
     parser.add_argument("--version", action="version", version=f"grantflow {__version__}")
     parser.add_argument("--config", default=None, help="config folder (default: $GRANTFLOW_CONFIG or ./config)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
