@@ -750,10 +750,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("allocate", help="split a project's costs between its municipalities")
     p.add_argument("project")
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=int, required=True, help="the budget year to split")
     p.add_argument("--amount", type=_amount, default=None,
                    help="amount in whole kroner, e.g. 412000 or '412 000' (default: the plan's municipal part)")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="default: table")
     p.set_defaults(func=_cmd_allocate)
 
     # Documents and delivery.
@@ -778,7 +778,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_sent)
 
     p = sub.add_parser("deadlines", help="list upcoming deadlines; export iCalendar for Outlook")
-    p.add_argument("--days", type=_days, default=90)
+    p.add_argument("--days", type=_days, default=90, help="days ahead (default 90)")
     p.add_argument("--from", dest="start", help="start date YYYY-MM-DD (default today)")
     p.add_argument("--ics", help="write the deadlines to this .ics file")
     p.set_defaults(func=_cmd_deadlines)
@@ -789,8 +789,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="trigger a document flow (on the server if PREFECT_API_URL is set)")
     _document_arguments(p)
-    p.add_argument("--transport", choices=("outbox", "smtp"))
-    p.add_argument("--resend", action="store_true")
+    p.add_argument("--transport", choices=("outbox", "smtp"), help="default: from config (outbox)")
+    p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
     p.add_argument("--yes", action="store_true", help="approve external sending in advance")
     p.add_argument("--no-wait", action="store_true",
                    help="with a server: do not wait for the run to finish (it never waits for an approval)")
