@@ -473,19 +473,24 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
     return out
 
 
-def unattributed_rows(project: Project, data: ProjectData | None) -> tuple[int, Decimal] | None:
-    """Ledger rows that name no source of the financing plan (no Finansieringskilde, which is
-    optional, or one validation reports): how many and their exact sum; None when none. They
-    are in the accounts but spend no funder's money."""
-    if data is None or data.ledger is None or data.ledger.frame.empty:
-        return None
+def unattributed_frame(project: Project, frame: pd.DataFrame) -> pd.DataFrame:
+    """The ledger rows of ``frame`` that name no source of the financing plan (no
+    Finansieringskilde, which is optional, or one validation reports): in the accounts, but no
+    funder's money."""
     lines = [l for l in project.budget.financing if l.kind != "egeninnsats"]
     names = {l.source.casefold() for l in lines}
     for funder in (project.funder(l.funder) for l in lines if l.funder):
         if funder is not None:
             names |= {funder.id.casefold(), funder.name.casefold()}
-    frame = data.ledger.frame
-    loose = frame[~frame["Finansieringskilde"].astype(str).str.casefold().isin(names)]
+    return frame[~frame["Finansieringskilde"].astype(str).str.casefold().isin(names)]
+
+
+def unattributed_rows(project: Project, data: ProjectData | None) -> tuple[int, Decimal] | None:
+    """How many ledger rows name no source of the plan (``unattributed_frame``) and their exact
+    sum; None when none."""
+    if data is None or data.ledger is None or data.ledger.frame.empty:
+        return None
+    loose = unattributed_frame(project, data.ledger.frame)
     return (len(loose), amount_sum(loose["Beløp"])) if len(loose) else None
 
 

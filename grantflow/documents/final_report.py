@@ -23,7 +23,7 @@ from ..errors import UserError
 from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
                           milestone_statuses, overall_rag, parse_period, progress_rag, round_once, round_to,
-                          unattributed_rows)
+                          unattributed_frame)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
                      notes_file, project_block, project_file)
 from .status_report import charts_for, milestone_rows
@@ -83,17 +83,17 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         if line.kind != "egeninnsats":
             groups.setdefault(f"funder:{line.funder}" if line.funder else f"line:{id(line)}", []).append(line)
     funders = [project.funder(group[0].funder) if group[0].funder else None for group in groups.values()]
-    spent, picked, named = [], [], set()
+    spent, picked = [], []
     sources = ledger["Finansieringskilde"].astype(str).str.casefold() if ledger is not None else None
     for group, funder in zip(groups.values(), funders):
         names = {l.source.casefold() for l in group} | (
             {funder.id.casefold(), funder.name.casefold()} if funder else set())
-        named |= names
         picked.append(ledger[sources.isin(names)] if ledger is not None else None)
         spent.append(amount_sum(picked[-1]["Beløp"]) if ledger is not None else 0)
     # Rows that name no source of the plan are in the accounts too: their own row, so the table
     # adds up to the accounts (it was short by them).
-    unattributed = unattributed_rows(project, data)
+    loose = unattributed_frame(project, ledger) if ledger is not None else None
+    unattributed = (len(loose), amount_sum(loose["Beløp"])) if loose is not None and len(loose) else None
     # Rounded once, so the funders' "Brukt" adds up to the accounts (each on its own gave a krone more).
     used_all = round_once(spent + ([unattributed[1]] if unattributed else []))
     if unattributed:
@@ -133,7 +133,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         totals["overspent"] += max(-(unused or 0), 0)
     if unattributed:
         rows.append(unattributed_row)
-        picked.append(ledger[~sources.isin(named)])
+        picked.append(loose)
     total = {k: fmt.number(v) for k, v in totals.items()}
     total["disposition"] = disposition([("Søkes overført" if what == "søkes overført" else "Tilbakebetales",
                                          totals["unused"]), ("merforbruk", totals["overspent"])])
