@@ -191,6 +191,22 @@ class SentLedger:
             rows = conn.execute(select(deliveries.c.recipient).where(*where)).all()
         return {r[0].casefold() for r in rows}
 
+    def had_earlier(self, document: str, version: int, transport: str) -> dict[str, tuple[int, datetime]]:
+        """Who has an earlier version of this document, for a send by ``transport`` (a copy in the
+        local outbox counts only for the outbox): recipient (casefolded) -> (the latest version they
+        have, when it was sent)."""
+        where = [deliveries.c.document == document, deliveries.c.version < version, deliveries.c.status == "sent"]
+        if delivers(transport):
+            where.append(deliveries.c.transport != LOCAL)
+        had: dict[str, tuple[int, datetime]] = {}
+        with self.engine.connect() as conn:
+            for recipient, got, when in conn.execute(select(
+                    deliveries.c.recipient, deliveries.c.version, deliveries.c.updated_at).where(*where)):
+                key = recipient.casefold()
+                if key not in had or had[key][0] < got:
+                    had[key] = (got, aware(when))
+        return had
+
     def claim(self, *, document: str, kind: str, project: str | None, council: str, version: int,
               document_hash: str, recipient: str, role: str, message_id: str, transport: str,
               resend: bool = False, stale_after: timedelta = STALE_CLAIM,
