@@ -168,6 +168,17 @@ def approver_of(council: Council, settings: Settings) -> tuple[str, str]:
     return name, email
 
 
+def send_command(document_key: str) -> str:
+    """The command that shows a held document's preview, asks for approval and sends it
+    ("haugaland-vekst/haugaland-velferdsteknologi/status-2016-10-07" -> ``grantflow send status ...``)."""
+    council, project, name = document_key.split("/", 2)
+    kind, _, period = name.partition("-")
+    if project == "-":
+        return f"grantflow send {kind} --council {council} --year {period} --transport smtp"
+    when = {"status": f" --as-of {period}", "application": f" --period {period}"}.get(kind, "")
+    return f"grantflow send {kind} {project}{when} --transport smtp"
+
+
 def remind_pending(as_of: date, settings: Settings, register, transport_name: str) -> list[str]:
     """Remind approvers of requests unanswered for ``approval_reminder_days`` working days
     (again every as many working days); what was sent."""
@@ -192,7 +203,9 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
             link = ui_link(row["flow_run_id"]) if row["flow_run_id"] else None
             lines = [f"{row['document']} versjon {row['version']} har ventet på godkjenning siden "
                      f"{row['requested_at']:%d.%m.%Y}. Ingenting sendes før noen godkjenner.",
-                     f"Godkjenn eller avvis her: {link}" if link else "Svar i Prefect-grensesnittet."]
+                     f"Godkjenn eller avvis her: {link}" if link else
+                     "Ingen kjøring venter på svaret (dokumentet ble holdt tilbake av en bunkekjøring). Se "
+                     f"forhåndsvisningen, godkjenn og send med: {send_command(row['document'])}"]
             password = smtp_password(settings) if transport_name == "smtp" else None
             report = notify(f"approval-reminder/{row['document']}/v{row['version']}", as_of.isoformat(),
                             f"Påminnelse: venter på godkjenning ({row['document']})", lines, name, email, project,

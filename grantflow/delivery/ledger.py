@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint,
-                        create_engine, inspect, or_, select, text, update)
+                        create_engine, false, inspect, or_, select, text, update)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -290,10 +290,14 @@ class SentLedger:
         return dict(row._mapping) if row else None
 
     def approval_requested(self, document: str, version: int, flow_run_id: str | None,
-                           approver_email: str | None, content_hash: str | None = None) -> None:
+                           approver_email: str | None, content_hash: str | None = None,
+                           keep_open: bool = False) -> None:
         """Record a (new) request for this content; a decision already made for it is kept. A
         decision made for other content under the same version (a copy from another outputs
-        folder, sent with ``--resend``) is replaced by the new request: it never covered this one."""
+        folder, sent with ``--resend``) is replaced by the new request: it never covered this one.
+        ``keep_open`` (a batch holding the document): a request already open for this content is
+        left as it is -- a run waiting for that answer keeps it (its link in the reminders), and the
+        reminders count from when it was first asked."""
         values = dict(status="requested", flow_run_id=flow_run_id, approver_email=approver_email,
                       requested_at=_now(), reminded_at=None, document_hash=content_hash)
         if content_hash:
@@ -302,7 +306,7 @@ class SentLedger:
             with self.engine.begin() as conn:
                 conn.execute(approvals.insert().values(document=document, version=version, **values))
         except IntegrityError:
-            open_or_other = approvals.c.status == "requested"
+            open_or_other = false() if keep_open else approvals.c.status == "requested"
             if content_hash:
                 open_or_other = or_(open_or_other, approvals.c.document_hash.is_not(None)
                                     & (approvals.c.document_hash != content_hash))

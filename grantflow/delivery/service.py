@@ -393,7 +393,9 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
         if unattended and the_plan.messages:
             gate = clearance(produced.findings, the_plan.approval_required, transport_name)
             if not gate.may_send(approved):
-                ledger.approval_requested(doc.key, doc.version, run_id, None, doc.ledger_hash())
+                # no run waits for this answer (the batch goes on): no run is linked, and a run
+                # that does wait for it (a document flow asking the approver) keeps its request
+                ledger.approval_requested(doc.key, doc.version, None, None, doc.ledger_hash(), keep_open=True)
                 return DeliveryReport(doc.key, doc.version, transport_name,
                                       skipped=[r.email for r in the_plan.already], held=gate.waiting_text())
             if gate.needs_person:   # approved in advance: recorded like `grantflow send --yes`
