@@ -591,6 +591,11 @@ class GoalAchievement(Model):
     achievement: str
 
 
+def explanation_key(key: str) -> str:
+    """An explanation's key as matched with a deviation's: case, composition and spacing set aside."""
+    return " ".join(name_key(key).split())
+
+
 class Evaluation(Model):
     """The final report's narrative parts (sluttrapport)."""
 
@@ -608,6 +613,19 @@ class Evaluation(Model):
         description="Why each deviation happened, keyed 'milepæl 05', 'kategori <name>', 'økonomi' or 'status'.")
     unused: Literal["tilbakebetales", "søkes overført"] | None = Field(
         None, description="What happens to unused grant money; default: repaid.")
+
+    @field_validator("explanations")
+    @classmethod
+    def _one_explanation_each(cls, value: dict[str, str]) -> dict[str, str]:
+        # keys are matched whatever their case and spacing: two that match the same deviation
+        # ('milepæl 04' and 'Milepæl  04') would leave which one the county governor reads to chance
+        seen: dict[str, str] = {}
+        for key in value:
+            norm = explanation_key(key)
+            if norm in seen:
+                raise ValueError(f"explanations {seen[norm]!r} and {key!r} are for the same deviation: keep one")
+            seen[norm] = key
+        return value
 
 
 class ProjectNotes(Model):
