@@ -16,8 +16,8 @@ from typing import Annotated
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
-from prefect.states import Cancelled
-from prefect.runtime import flow_run
+from prefect.states import Cancelled, Failed
+from prefect.runtime import deployment, flow_run
 from pydantic import Field
 
 from grantflow.delivery.ledger import SentLedger
@@ -229,6 +229,13 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     if rejected:
         # not green: a rejected document is not "done"
         return Cancelled(message=note, data=result)
+    if report is not None and (report.failed or report.pending) and deployment.id:
+        # On a server the run's state is what the deadline watch and `grantflow run` go by: a run
+        # that left a recipient without the document is not done. Failed, naming who lacks it, so
+        # the watch runs it again (reaching only them); run here, the caller reads failed/pending.
+        missing = [f"{email}: {why}" for email, why in [*report.failed, *report.pending]]
+        return Failed(message=f"not delivered to {len(missing)} of {len(missing) + len(report.sent) + len(report.skipped)} "
+                              f"recipient(s): " + "; ".join(missing), data=result)
     return result
 
 
