@@ -179,7 +179,9 @@ def _sniff_bytes(path: Path, shown: str, check: bool = True) -> bytes:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UserError("the file is UTF-16 text; save it as 'CSV UTF-8' (comma or semicolon separated)", file=shown)
     if b"\x00" in data[:65_536]:
-        raise UserError("the file contains binary data (NUL bytes), not CSV text", file=shown)
+        line = len(_LINE_BREAK.findall(data, 0, data.index(b"\x00"))) + 1
+        raise UserError(f"the file contains binary data (a NUL byte at line {line}), not CSV text",
+                        file=shown, line=line)
     if check:
         _check_utf8(data, shown)
     else:
