@@ -80,7 +80,8 @@ def problems(project: Project) -> list[tuple[tuple, str]]:
             out.append((("budget", "costs", index, "in_kind"),
                         f"cost line {line.category!r} reads as own effort (egeninnsats), but does not say "
                         "whether it is paid in cash: write in_kind: true (own effort, financed by an "
-                        "egeninnsats line and never invoiced) or in_kind: false (a cash cost)"))
+                        "egeninnsats line and never invoiced) or in_kind: false (a cash cost); in the "
+                        "workbook: Egeninnsats = ja or nei"))
     if out:
         return out          # the years cannot be compared before the lines are told apart
     effort_lines = [i for i, line in enumerate(budget.financing) if line.kind == "egeninnsats"]
@@ -92,8 +93,8 @@ def problems(project: Project) -> list[tuple[tuple, str]]:
             loc = ("budget", "financing", effort_lines[0], "amounts", year)
             message = (f"{year}: the financing plan counts {fmt.money(financing)} own effort (egeninnsats) "
                        "but no cost line is own effort: grantflow cannot tell whether the effort is inside "
-                       "a cash cost line (mark that line in_kind: true) or outside the budget (then give "
-                       "it as own_effort_hours, not as a financing line)")
+                       "a cash cost line (mark that line in_kind: true; in the workbook Egeninnsats = ja) "
+                       "or outside the budget (then give it as own_effort_hours, not as a financing line)")
         elif not financing:
             loc = ("budget", "costs", cost_lines[0], "amounts", year)
             message = (f"{year}: {fmt.money(cost)} of the costs are own effort (in_kind: true) but the "
