@@ -209,3 +209,18 @@ def test_hours_outside_the_project_stop_the_report_with_one_line(config, tmp_pat
     assert (caught.value.line, caught.value.field) == (3, "Dato")
     assert caught.value.file.endswith(f"data/{HAUG}/timer.csv")
     assert "01.10.2051 is outside the project period 21.09.2015 – 20.09.2017" in caught.value.message
+
+
+def test_hours_at_the_projects_own_rate_must_match_the_kroner_lines(config, tmp_path):
+    """2 073 hours at the project's 400 kr are 829 200 kr, the lines say 1 000 000 kr: the
+    application would print both figures for the same effort."""
+    in_kind_plan(config)
+    replace_in(config / "projects" / f"{HAUG}.yaml", "  own_effort_hours: 2073\n",
+               "  own_effort_hours: 2073\n  own_effort_rate: 400\n")
+    raw = plan(config, HAUG)["budget"]
+    assert raw["own_effort_hours"] * raw["own_effort_rate"] == 829_200 != sum(IN_KIND.values())
+    with pytest.raises(UserError) as caught:
+        render(config, "application", tmp_path, pid=HAUG, period="2015")
+    assert caught.value.field == "budget.own_effort_rate" and caught.value.line
+    assert "= 829\u00a0200\u00a0kr, but the egeninnsats financing lines total 1\u00a0000\u00a0000\u00a0kr" \
+        in caught.value.message
