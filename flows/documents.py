@@ -117,6 +117,7 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
         ledger.close()
     return {"preview": the_plan.preview(), "new": len(the_plan.messages), "key": document.key,
             "already": [r.email for r in the_plan.already], "approval": the_plan.approval_required,
+            "recipients": [m.recipient.email for m in the_plan.messages],
             "transport": options.transport or settings.delivery.transport}
 
 
@@ -245,7 +246,8 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     attachments = tuple(p for p in (produced.docx, produced.pdf) if p)
     return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
                           register.council(produced.council), settings, planned["transport"], attachments,
-                          options.approval_timeout_seconds, produced.content_hash)
+                          options.approval_timeout_seconds, produced.content_hash,
+                          tuple(planned.get("recipients", ())))
 
 
 @flow(name="application", flow_run_name=run_name)

@@ -20,6 +20,12 @@ settings.load_profile("grantflow")
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
 
+# Every process a test starts (the `grantflow` command, `prefect server`, workers) imports the
+# grantflow of THIS checkout: the venv may have another checkout installed (an editable install of
+# the integration checkout shared by several worktrees), and a test of the command would then test
+# that code and stay green whatever this checkout's change broke.
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+
 # Prefect state for the whole test session lives in a temp dir (set before Prefect is imported).
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="grantflow-prefect-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -106,7 +106,9 @@ def document_from(produced: Produced, register: Register) -> Document:
         period_text = period_text.replace("-", "\u2013")       # years from–to: "2015–2016"
     key = f"{produced.council}/{produced.project or '-'}/{produced.kind}-{produced.period}"
     # Norwegian, ASCII, the project (or council) id and the period: "soknad-haugaland-velferdsteknologi-2015"
-    stem = f"{Path(kind.template).stem}-{produced.project or produced.council}-{produced.period}"
+    # a later version is named so: saved beside the earlier one, it neither replaces it unseen nor looks the same
+    stem = f"{Path(kind.template).stem}-{produced.project or produced.council}-{produced.period}" + \
+        (f"-versjon-{produced.version}" if produced.version > 1 else "")
     return Document(key, kind.name, kind.title, subject_name, period_text, produced.version, produced.docx,
                     produced.pdf, dict(produced.key_figures), produced.content_hash, stem)
 
@@ -157,6 +159,9 @@ def plan(document: Document, project: Project | None, council: Council, settings
     recipients = resolve(document.kind, project, council, settings, funders)
     done = set() if resend else ledger.sent_to(document.key, document.version,
                                                transport or settings.delivery.transport)
+    # who has an earlier version: their mail says this one replaces it
+    had = ledger.had_earlier(document.key, document.version, transport or settings.delivery.transport) \
+        if document.version > 1 else {}
     sender = sender_for(council, settings)
     cc_names = [r.name for r in recipients if r.role == "cc"]
     messages, already = [], []
@@ -165,7 +170,7 @@ def plan(document: Document, project: Project | None, council: Council, settings
             already.append(recipient)
             continue
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
-                      resend=resend)
+                      resend=resend, replaces=had.get(recipient.email.casefold()))
         messages.append(PlannedMessage(recipient, msg))
     # a funder is outside the council: what goes to one is approved first, whatever the kind's setting
     funder_emails = {f.email.casefold() for f in funders if f.email}
@@ -388,7 +393,9 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
         if unattended and the_plan.messages:
             gate = clearance(produced.findings, the_plan.approval_required, transport_name)
             if not gate.may_send(approved):
-                ledger.approval_requested(doc.key, doc.version, run_id, None, doc.ledger_hash())
+                # no run waits for this answer (the batch goes on): no run is linked, and a run
+                # that does wait for it (a document flow asking the approver) keeps its request
+                ledger.approval_requested(doc.key, doc.version, None, None, doc.ledger_hash(), keep_open=True)
                 return DeliveryReport(doc.key, doc.version, transport_name,
                                       skipped=[r.email for r in the_plan.already], held=gate.waiting_text())
             if gate.needs_person:   # approved in advance: recorded like `grantflow send --yes`

@@ -209,3 +209,54 @@ def test_a_status_report_to_a_funder_is_approved_first(scratch_config, tmp_path,
         assert main(args) == 0                                  # the steering group's copy: no approval needed
         to = {a for _, rcpt, _ in server.recorder.arrived for a in rcpt}
         assert len(to) == 7 and "postmottak@helsedir.example.no" not in to
+
+
+def test_a_new_version_after_sending_says_what_it_replaces(scratch_config, tmp_path, monkeypatch, capsys):
+    """A report corrected after it was sent went out as 'versjon 2' with the same attachment name
+    as version 1 and no word that it replaces it: saved beside the first, it overwrote it, and a
+    reader could not tell which figures count. Config changed in between: a member left, one joined."""
+    from email import message_from_bytes, policy
+
+    from grantflow.delivery.ledger import SentLedger
+
+    from ..conftest import replace_in
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    replace_in(scratch_config / "grantflow.yaml", "    host: smtp.example.no\n    port: 587\n    security: starttls",
+               f"    host: 127.0.0.1\n    port: {port}\n    security: none\n    allow_insecure_localhost: true")
+    replace_in(scratch_config / "grantflow.yaml", "    username: grantflow@regionrad.example.no\n", "")
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    project = scratch_config / "projects/kongsbergregionen-erp.yaml"
+    args = ["--config", str(scratch_config), "send", "status", "kongsbergregionen-erp", "--as-of", "2014-08-29",
+            "--transport", "smtp"]
+    with SmtpServer(port=port) as server:
+        assert main(args) == 0
+        assert "v1 via smtp: 5 sent" in capsys.readouterr().out
+        first = {m["To"].addresses[0].addr_spec: m for m in server.recorder.messages()}
+        (v1_name,) = {a.get_filename() for m in first.values() for a in m.iter_attachments()}
+        # the figures change (milestone 3 done), a member leaves and another joins
+        replace_in(scratch_config / "data/kongsbergregionen-erp/milepaeler.csv",
+                   "3;pågår;;Lønn i drift i tre av fire kommuner", "3;ferdig;25.08.2014;Lønn i drift i alle")
+        replace_in(project, "  - {name: Rådmannen i Hjartdal, role: medlem, organisation: Hjartdal kommune, "
+                            "email: radmann@hjartdal.example.no}\n",
+                   "  - {name: Rådmannen i Flesberg, role: medlem, organisation: Flesberg kommune, "
+                   "email: radmann@flesberg.example.no}\n")
+        assert main(args) == 0
+        assert "v2 via smtp: 5 sent" in capsys.readouterr().out
+        second = [m for m in server.recorder.messages()[5:]]
+    got = {m["To"].addresses[0].addr_spec: m for m in second}
+    assert "radmann@hjartdal.example.no" not in got and "radmann@flesberg.example.no" in got
+    for email, mail in got.items():
+        body = mail.get_body(("plain",)).get_content()
+        (name,) = [a.get_filename() for a in mail.iter_attachments()]
+        assert name != v1_name and name.endswith("-versjon-2.docx"), name
+        if email in first:        # had version 1: told that this one replaces it
+            assert str(mail["Subject"]).endswith("(versjon 2, erstatter versjon 1)"), mail["Subject"]
+            assert "Denne versjonen erstatter versjon 1, som ble sendt deg" in body, body
+        else:                     # never had it: nothing to replace
+            assert "erstatter" not in str(mail["Subject"]) + body
+    rows = SentLedger(f"sqlite:///{tmp_path / 'sent.db'}").rows("kongsbergregionen-erp")
+    assert sorted((r.version, r.recipient) for r in rows if r.status == "sent") == sorted(
+        [(1, e) for e in first] + [(2, e) for e in got])

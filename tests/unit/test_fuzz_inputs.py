@@ -17,7 +17,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
@@ -185,6 +185,7 @@ def test_mutated_csv_files(mutation, command):
             lines.insert(at, data.draw(st.text(max_size=60)))
             payload = "\n".join(lines).encode("utf-8", errors="surrogatepass")
         path.write_bytes(payload)
+        event(f"{kind} {target} broken={broken}")       # --hypothesis-show-statistics: what was reached
         _exercise(config, project, command, broken, Path(tmp) / "out")
 
 
@@ -223,9 +224,12 @@ def test_mutated_xlsx_ledger(row_pick, data, command):
 @st.composite
 def yaml_mutation(draw):
     project = draw(st.sampled_from(sorted(PROJECTS)))
-    target = draw(st.sampled_from(["project", "council", "settings", "notes"]))
     kind = draw(st.sampled_from(["value", "value", "known-amount", "known-name", "dup-key", "drop-line",
                                  "bytes", "truncate"]))
+    # a known-broken amount or name is written into the project file (drawn for another file, it
+    # left the config valid: 6 of the 70 examples tested nothing, 1 tested a name with a line break)
+    target = "project" if kind.startswith("known-") else \
+        draw(st.sampled_from(["project", "council", "settings", "notes"]))
     return project, target, kind, draw(st.data())
 
 
@@ -276,4 +280,5 @@ def test_mutated_yaml_files(mutation, command):
         elif kind == "truncate":
             payload = raw[: data.draw(st.integers(0, len(raw)))]
         path.write_bytes(payload)
+        event(f"{kind} {target} broken={broken}")       # --hypothesis-show-statistics: what was reached
         _exercise(config, project, command, broken, Path(tmp) / "out")
