@@ -887,6 +887,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (grantflow sent | head): nothing is wrong with grantflow or the data;
+        # stdout is pointed at /dev/null so Python's own flush at exit does not complain again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:
         if exc.filename is None:      # not about a path the user gave: the safety net below
             return _internal_error(exc)

@@ -221,7 +221,7 @@ def check_hours(reading: Reading, raw: str, unit: str) -> None:
 def check_size(value: Decimal, raw, unit: str = "kr") -> Decimal:
     """Refuse values beyond the ceiling."""
     if abs(value) > _ceiling:
-        raise NumberError(f"{echo(raw)} is implausibly large (over {show(_ceiling)} {unit}; "
+        raise NumberError(f"{echo(raw)} is implausibly large (over {show(_ceiling)}{' ' + unit if unit else ''}; "
                           "the ceiling is max_amount in config/grantflow.yaml)")
     return value
 

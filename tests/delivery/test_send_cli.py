@@ -211,6 +211,36 @@ def test_a_status_report_to_a_funder_is_approved_first(scratch_config, tmp_path,
         assert len(to) == 7 and "postmottak@helsedir.example.no" not in to
 
 
+def test_an_approval_setting_for_one_kind_keeps_the_county_governors_approval(scratch_config, tmp_path,
+                                                                              monkeypatch, capsys):
+    """`approval: {status: true}` (ask for status reports too) replaced the whole default: the
+    application went to the county governor over SMTP without anyone approving it. A kind not
+    named keeps its default; a misspelt kind (`aplication: true`) is one line at load."""
+    from ..conftest import replace_in
+    from ..smtp_server import SmtpServer
+    from .test_concurrent_send import smtp_config
+
+    settings = scratch_config / "grantflow.yaml"
+    replace_in(settings, "approval: {application: true, final: true, usage: true, status: false, costsplit: false}",
+               "approval: {status: true}")
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    server = SmtpServer()
+    smtp_config(scratch_config, server.port)
+    with server:
+        code = main(["--config", str(scratch_config), "send", "application", "kongsbergregionen-erp",
+                     "--transport", "smtp"])
+        assert "needs approval" in capsys.readouterr().err
+        assert code == 1 and server.recorder.arrived == []
+    replace_in(settings, "approval: {status: true}", "approval: {aplication: true}")
+    code = main(["--config", str(scratch_config), "send", "application", "kongsbergregionen-erp",
+                 "--transport", "smtp"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1
+    assert "grantflow.yaml:23: delivery.approval: unknown document kind 'aplication'" in err[0]
+
+
 def test_a_new_version_after_sending_says_what_it_replaces(scratch_config, tmp_path, monkeypatch, capsys):
     """A report corrected after it was sent went out as 'versjon 2' with the same attachment name
     as version 1 and no word that it replaces it: saved beside the first, it overwrote it, and a
