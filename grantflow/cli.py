@@ -238,7 +238,7 @@ def _cmd_render(args) -> int:
 def _cmd_send(args) -> int:
     from .delivery.ledger import SentLedger
     from .delivery.recipients import funders_named
-    from .delivery.service import clearance, deliver, document_from, make_transport, plan
+    from .delivery.service import clearance, deliver, document_from, make_transport, plan, rejection
 
     settings, register, produced = _produce(args)
     if produced.pdf_message:
@@ -270,8 +270,15 @@ def _cmd_send(args) -> int:
             raise UserError(f"the data have {len(errors)} error(s) (above): external sending needs "
                             "--override-reason TEXT (recorded), or fix the data", field="--override-reason")
         if gate.needs_person:
+            refused = rejection(ledger, document)
+            if refused and args.yes:
+                raise UserError(f"version {document.version} of {document.key} was {refused}; --yes does not "
+                                "undo a rejection: fix the data (a new version is asked anew), or run without "
+                                "--yes to see the preview and decide again", field="--yes")
             if not args.yes:
                 print(the_plan.preview())
+                if refused:
+                    print(f"Tidligere {rejection(ledger, document, norwegian=True)}")
                 if not sys.stdin.isatty():
                     why = (f"sending to a funder ({', '.join(the_plan.to_funders)}) needs approval"
                            if the_plan.to_funders and not settings.delivery.approval.get(document.kind, False)
@@ -286,7 +293,8 @@ def _cmd_send(args) -> int:
             # what was approved is recorded, by whom (the login) and why despite errors
             ledger.approval_requested(document.key, document.version, None, None, document.ledger_hash())
             ledger.approval_decided(document.key, document.version, True, getpass.getuser(),
-                                    "grantflow send --yes" if args.yes else "grantflow send (interactive)",
+                                    ("grantflow send --yes" if args.yes else "grantflow send (interactive)")
+                                    + (f"; decided again after it was {refused}" if refused else ""),
                                     args.override_reason or "", document.ledger_hash())
         report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
                          resend=args.resend)

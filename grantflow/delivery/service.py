@@ -364,6 +364,21 @@ class Clearance:
         return "venter på godkjenning: kjør dokumentflyten"
 
 
+def rejection(ledger: SentLedger, document: Document, norwegian: bool = False) -> str | None:
+    """Why this content may not go out on an approval given in advance (``--yes``, a batch or a
+    run started approved): an approver rejected it (this version, this content; a decision from
+    before hashes were recorded is taken as this content). None if nobody did. A rejection stands
+    until a person decides again (interactively, in the form) or the document changes (a new
+    version is asked for anew)."""
+    row = ledger.approval(document.key, document.version)
+    if not row or row["status"] != "rejected" or \
+            row["document_hash"] not in (None, document.ledger_hash(), document.sha256()):
+        return None
+    why = f": {row['comment']}" if row["comment"] else ""
+    verb = "avvist av" if norwegian else "rejected by"
+    return f"{verb} {row['decided_by'] or 'unknown'} {_when(row['decided_at'])}{why}"
+
+
 def clearance(findings, approval_required: bool, transport_name: str) -> Clearance:
     """The ``Clearance`` of a document with these findings, for this transport."""
     external = delivers(transport_name)
@@ -392,6 +407,12 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
         doc = the_plan.document
         if unattended and the_plan.messages:
             gate = clearance(produced.findings, the_plan.approval_required, transport_name)
+            refused = rejection(ledger, doc, norwegian=True) if gate.needs_person else None
+            if refused:   # approval in advance does not undo an approver's "no"; the decision is kept
+                return DeliveryReport(doc.key, doc.version, transport_name,
+                                      skipped=[r.email for r in the_plan.already],
+                                      held=f"{refused}; rett dataene (en ny versjon spørres på nytt) eller "
+                                           "avgjør på nytt med grantflow send uten --yes")
             if not gate.may_send(approved):
                 # no run waits for this answer (the batch goes on): no run is linked, and a run
                 # that does wait for it (a document flow asking the approver) keeps its request
