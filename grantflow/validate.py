@@ -243,6 +243,12 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 # county governor would show that funder's money as unspent
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
                                    f"unknown funding source {named[idx]!r} (known: {', '.join(known)})"))
+            # own effort is not paid: booked in the accounts it would count as money spent (grantflow.owneffort)
+            effort = {l.source.casefold() for l in budget.financing if l.kind == "egeninnsats"}
+            for idx in frame.index[named.str.casefold().isin(effort)]:
+                out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
+                                   f"{named[idx]!r} is own effort (egeninnsats), which is never paid: the accounts "
+                                   "hold what was paid in cash; register own effort as hours in the hours file"))
         if data.hours is not None and council is not None:
             frame = data.hours.frame
             participants = {name_key(m) for m in project.municipalities}

@@ -224,3 +224,20 @@ def test_hours_at_the_projects_own_rate_must_match_the_kroner_lines(config, tmp_
     assert caught.value.field == "budget.own_effort_rate" and caught.value.line
     assert "= 829\u00a0200\u00a0kr, but the egeninnsats financing lines total 1\u00a0000\u00a0000\u00a0kr" \
         in caught.value.message
+
+
+def test_own_effort_booked_in_the_accounts_is_named(config, capsys):
+    """A ledger row naming the egeninnsats line as its source, or an own-effort category: valued
+    hours booked as if paid. The final report counted them as cash spent, 'uten
+    finansieringskilde', and validate said nothing."""
+    from grantflow.cli import main
+    in_kind_plan(config)
+    (config / "data" / HAUG / "regnskap.csv").write_text(
+        "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde\n"
+        "01.10.2015;2015;Prosjektkostnader;lønn;10 000;fm-rogaland\n"
+        "02.10.2015;2015;Prosjektkostnader;timer;50 000;Egeninnsats kommunene\n"
+        "03.10.2015;2015;Egeninnsats kommunene;timer;20 000;hv-fond\n", encoding="utf-8")
+    main(["validate", str(config)])
+    out = [line for line in capsys.readouterr().out.splitlines() if "regnskap.csv" in line]
+    assert any(":3 Finansieringskilde: 'Egeninnsats kommunene' is own effort (egeninnsats)" in line for line in out), out
+    assert any(":4 Kategori: 'Egeninnsats kommunene' is own effort in the plan" in line for line in out), out
