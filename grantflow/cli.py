@@ -145,6 +145,9 @@ def _cmd_allocate(args) -> int:
     council = register.council_of(project)
     if args.amount is not None and args.amount < 0:
         raise UserError(f"--amount must not be negative ({args.amount})", field="--amount")
+    if args.amount is None:                  # the plan's municipal part: its own effort must be clear
+        from .owneffort import require
+        require(project, lambda loc: register.where("project", project.id, loc))
     result = allocate(council, project, args.year, args.amount)
     if args.format == "json":
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
