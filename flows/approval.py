@@ -13,6 +13,7 @@ yes/no (``ask``); document flows use ``await_approval``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -25,7 +26,7 @@ from prefect.input import RunInput
 from prefect.runtime import deployment, flow_run
 from pydantic import Field
 
-from grantflow.delivery.ledger import SentLedger
+from grantflow.delivery.ledger import SentLedger, covers, recipients_text
 from grantflow.deadlines import working_days_until
 from grantflow.delivery.service import make_transport, notify
 from grantflow.models import Council, Project
@@ -112,25 +113,36 @@ def ask(key: str, description: str, errors: int = 0, timeout_seconds: int | None
 def await_approval(document_key: str, version: int, title: str, preview: str, findings: list[str], errors: int,
                    project: Project | None, council: Council, settings: Settings, transport_name: str,
                    attachments: tuple[Path, ...] = (), timeout_seconds: int | None = None,
-                   content_hash: str = "") -> Decision:
+                   content_hash: str = "", recipients: tuple[str, ...] = ()) -> Decision:
     """Ask the approver (mail + suspended run) and return the decision; see the module docstring.
 
     The form's key names the content (``content_hash``): a resumed run starts from the top and renders
     again, and an answer given for one document must never come back for another (the period moved
-    with the date or the project end, the data changed) -- that one is asked for anew."""
+    with the date or the project end, the data changed) -- that one is asked for anew.
+
+    Likewise ``recipients`` (the addresses it goes to now): an approval covers the addresses its
+    preview showed. When the config changed while the approver was asked (a county governor's or
+    funder's new mailbox, a member added), the document is not sent to an address nobody saw: the
+    approver is asked anew with the new preview. Addresses removed need no new answer."""
     ledger = SentLedger(settings.ledger_url())
+    replace = False
     try:
         earlier = ledger.approval(document_key, version)
         if earlier and content_hash and earlier["document_hash"] not in (None, content_hash):
             earlier = None      # decided for other content (a --resend from another outputs folder): ask anew
+        if earlier and earlier["status"] == "approved" and not covers(earlier, recipients):
+            earlier, replace = None, True     # approved for other addresses than it goes to now: ask anew
         if earlier and earlier["status"] in ("approved", "rejected"):
             return Decision(earlier["status"] == "approved", earlier["decided_by"] or "", earlier["comment"] or "",
                             earlier["override_reason"] or "", earlier["decided_at"], earlier=True)
         run_id = str(flow_run.id) if flow_run.id else None
         approver = approver_of(council, settings)
-        if not (earlier and earlier["flow_run_id"] == run_id):
-            # first time in this run (a resumed run starts from the top: no second mail)
-            ledger.approval_requested(document_key, version, run_id, approver[1], content_hash or None)
+        shown = recipients_text(recipients) or ""
+        if not (earlier and earlier["flow_run_id"] == run_id and covers(earlier, recipients)):
+            # first time in this run (a resumed run starts from the top: no second mail), or the
+            # addresses changed since the approver was asked
+            ledger.approval_requested(document_key, version, run_id, approver[1], content_hash or None,
+                                      recipients=recipients, replace=replace)
             link = ui_link(run_id)
             lines = [f"{title} venter på din godkjenning før den sendes.", preview]
             if findings:
@@ -140,7 +152,8 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
             lines.append(f"Godkjenn eller avvis her: {link}" if link else
                          "Godkjenn eller avvis i Prefect-grensesnittet (flow-kjøringen står som «Suspended»).")
             password = smtp_password(settings) if transport_name == "smtp" else None
-            notify(f"approval/{document_key}/v{version}", run_id or "local", f"Til godkjenning: {title}", lines,
+            notify(f"approval/{document_key}/v{version}", f"{run_id or 'local'}{_digest(shown)}",
+                   f"Til godkjenning: {title}", lines,
                    approver[0], approver[1], project, council, settings, ledger,
                    make_transport(settings, transport_name, password), settings.delivery.retry,
                    attachments=attachments)
@@ -149,7 +162,8 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
     md = [f"**Godkjenn utsending: {title}**", "", "```", preview, "```"]
     if findings:
         md += ["", f"**Funn i dataene ({errors} feil)**", ""] + [f"- `{f}`" for f in findings]
-    form = ask(f"approval-v{version}-{content_hash[:16]}".rstrip("-"), "\n".join(md), errors, timeout_seconds)
+    form = ask(f"approval-v{version}-{content_hash[:16]}".rstrip("-") + _digest(shown), "\n".join(md), errors,
+               timeout_seconds)
     approved = form.decision == "godkjenn"
     ledger = SentLedger(settings.ledger_url())
     try:
@@ -161,11 +175,28 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
     return Decision(approved, form.approver, form.comment, form.override_reason, datetime.now(timezone.utc))
 
 
+def _digest(shown: str) -> str:
+    """A short mark of the addresses a request showed, for its form's and mail's keys ("" for none:
+    the keys of requests made before addresses were recorded stay as they were)."""
+    return f"-{hashlib.sha256(shown.encode()).hexdigest()[:8]}" if shown else ""
+
+
 def approver_of(council: Council, settings: Settings) -> tuple[str, str]:
     """(name, e-mail) of who approves: ``delivery.approver_email`` or the council's secretariat."""
     email = settings.delivery.approver_email or council.secretariat.email
     name = council.secretariat.name if email == council.secretariat.email else email
     return name, email
+
+
+def send_command(document_key: str) -> str:
+    """The command that shows a held document's preview, asks for approval and sends it
+    ("haugaland-vekst/haugaland-velferdsteknologi/status-2016-10-07" -> ``grantflow send status ...``)."""
+    council, project, name = document_key.split("/", 2)
+    kind, _, period = name.partition("-")
+    if project == "-":
+        return f"grantflow send {kind} --council {council} --year {period} --transport smtp"
+    when = {"status": f" --as-of {period}", "application": f" --period {period}"}.get(kind, "")
+    return f"grantflow send {kind} {project}{when} --transport smtp"
 
 
 def remind_pending(as_of: date, settings: Settings, register, transport_name: str) -> list[str]:
@@ -192,7 +223,9 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
             link = ui_link(row["flow_run_id"]) if row["flow_run_id"] else None
             lines = [f"{row['document']} versjon {row['version']} har ventet på godkjenning siden "
                      f"{row['requested_at']:%d.%m.%Y}. Ingenting sendes før noen godkjenner.",
-                     f"Godkjenn eller avvis her: {link}" if link else "Svar i Prefect-grensesnittet."]
+                     f"Godkjenn eller avvis her: {link}" if link else
+                     "Ingen kjøring venter på svaret (dokumentet ble holdt tilbake av en bunkekjøring). Se "
+                     f"forhåndsvisningen, godkjenn og send med: {send_command(row['document'])}"]
             password = smtp_password(settings) if transport_name == "smtp" else None
             report = notify(f"approval-reminder/{row['document']}/v{row['version']}", as_of.isoformat(),
                             f"Påminnelse: venter på godkjenning ({row['document']})", lines, name, email, project,

@@ -23,7 +23,7 @@ from pydantic import Field
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.recipients import funders_named
 from grantflow.delivery.service import (ContentConflict, DeliveryReport, clearance, document_from, plan,
-                                       send_produced)
+                                       rejection, send_produced)
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.findings import condense
@@ -113,10 +113,12 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document, project, council, settings, ledger, options.resend, options.transport, funders)
+        refused = rejection(ledger, document, norwegian=True)
     finally:
         ledger.close()
     return {"preview": the_plan.preview(), "new": len(the_plan.messages), "key": document.key,
             "already": [r.email for r in the_plan.already], "approval": the_plan.approval_required,
+            "recipients": [m.recipient.email for m in the_plan.messages], "rejected": refused,
             "transport": options.transport or settings.delivery.transport}
 
 
@@ -192,7 +194,8 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     if planned is not None:
         gate = clearance(produced.findings, planned["approval"], planned["transport"])
         errors, needs_approval = gate.errors, gate.needs_person
-        given = gate.given(options.approved, options.override_reason)
+        # approval given in advance does not undo an approver's rejection of this content
+        given = gate.given(options.approved, options.override_reason) and not planned.get("rejected")
         if planned["new"] == 0:
             note = "Ingen nye mottakere: alle har allerede denne versjonen."
             report = DeliveryReport(planned["key"], produced.version, planned["transport"],
@@ -203,6 +206,9 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
                 if not decision.approved:
                     rejected = True
                     note = f"{decision.text()}; ikke sendt."
+            elif planned.get("rejected"):
+                rejected = True
+                note = f"Ikke sendt: {planned['rejected'][:1].upper()}{planned['rejected'][1:]}"
             else:
                 note = ("Ikke sendt: dataene har feil; send med --yes og en begrunnelse (override_reason)."
                         if errors and options.approved else
@@ -252,7 +258,8 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     attachments = tuple(p for p in (produced.docx, produced.pdf) if p)
     return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
                           register.council(produced.council), settings, planned["transport"], attachments,
-                          options.approval_timeout_seconds, produced.content_hash)
+                          options.approval_timeout_seconds, produced.content_hash,
+                          tuple(planned.get("recipients", ())))
 
 
 @flow(name="application", flow_run_name=run_name)

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from . import numbers
-from .text import one_line, slug
+from .text import name_key, one_line, slug
 
 _EMAIL = re.compile(r"^[^@\s<>,;\"'()\[\]\\:]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$", re.ASCII)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
@@ -118,10 +118,23 @@ def _once(names: list[str], what: str) -> None:
     that do not add up to the total."""
     seen: dict[str, str] = {}
     for name in names:
-        key = name.casefold()
+        key = name_key(name)
         if key in seen:
             raise ValueError(f"{what} {name!r} is listed twice" + (f" (also as {seen[key]!r})" if seen[key] != name else ""))
         seen[key] = name
+
+
+DOCUMENT_KINDS = ("status", "costsplit", "application", "final", "usage")
+
+
+def known_kinds(value):
+    """A mapping keyed by document kind: a misspelt kind (``aplication``) is an error, not a
+    setting that silently applies to nothing (and leaves the real kind on its default)."""
+    if isinstance(value, dict):
+        for key in value:
+            if key not in DOCUMENT_KINDS:
+                raise ValueError(f"unknown document kind {key!r} (use {', '.join(DOCUMENT_KINDS)})")
+    return value
 
 
 class Model(BaseModel):
@@ -147,10 +160,10 @@ class Person(Model):
 class Municipality(Model):
     """A member municipality (kommune) of a council, with population on 1 January per year."""
 
-    name: Line = Field(description="Municipality name as written in documents, e.g. 'Karmøy'.")
-    population: dict[int, Count] = Field(
+    name: Line = Field(min_length=1, description="Municipality name as written in documents, e.g. 'Karmøy'.")
+    population: Annotated[dict[int, Count], BeforeValidator(_year_keys)] = Field(
         default_factory=dict, description="Inhabitants on 1 January of each year: {2014: 41753}.")
-    weights: dict[str, dict[int, Weight]] = Field(
+    weights: dict[str, Annotated[dict[int, Weight], BeforeValidator(_year_keys)]] = Field(
         default_factory=dict,
         description="Other split keys per year, e.g. {'elevtall': {2014: 3120}} (pupil numbers, GSI).")
 
@@ -220,7 +233,7 @@ class Council(Model):
     """A regional council (regionråd / interkommunalt samarbeid) and its members."""
 
     id: Slug = Field(description="Short identifier used on the command line, e.g. 'haugaland-vekst'.")
-    name: Line = Field(description="Official name, e.g. 'Haugaland Vekst'.")
+    name: Line = Field(min_length=1, description="Official name, e.g. 'Haugaland Vekst'.")
     org_number: Line = Field("", description="Organisasjonsnummer of the applicant organisation (9 digits).")
     county: Line = Field("", description="Fylke of the county governor, e.g. 'Rogaland' (addressee of applications).")
     invoicing: Invoicing | None = Field(None, description="How member municipalities are invoiced.")
@@ -230,7 +243,7 @@ class Council(Model):
     population_source: str = Field(
         description="Where the population figures come from and when they were read.")
     municipalities: list[Municipality] = Field(description="Member municipalities.")
-    recipients: dict[str, RecipientRule] = Field(
+    recipients: Annotated[dict[str, RecipientRule], BeforeValidator(known_kinds)] = Field(
         default_factory=dict, description="Per document kind: who receives it (overrides the defaults).")
 
     @field_validator("municipalities")
@@ -249,7 +262,7 @@ class Council(Model):
 
     def municipality(self, name: str) -> Municipality | None:
         for item in self.municipalities:
-            if item.name.casefold() == name.casefold():
+            if name_key(item.name) == name_key(name):
                 return item
         return None
 
@@ -265,7 +278,7 @@ class SplitKey(Model):
     equal_percent: Annotated[Decimal, BeforeValidator(_number)] = Field(Decimal(30), ge=0, le=100, description="Percent split in equal shares.")
     weight: str = Field("innbyggere", description="'innbyggere' (population) or another weight key.")
     weight_year: int | None = Field(
-        None, description="Year whose 1 January figures are used; default: the year being split.")
+        None, ge=1900, le=2100, description="Year whose 1 January figures are used; default: the year being split.")
     decision: str = Field("", description="The decision the split rests on, e.g. 'Regionrådet 12.12.2014, sak 45/14'.")
 
 
@@ -334,10 +347,17 @@ class Risk(Model):
 
 
 class CostLine(Model):
-    """One budget category with its amount per year."""
+    """One budget category with its amount per year.
+
+    ``in_kind``: true for own effort (egeninnsats) valued in kroner, work the municipalities do
+    themselves and never pay in cash; false for a cash cost. Left out, a line is a cash cost,
+    unless its category reads as own effort: then grantflow cannot tell (see grantflow.owneffort).
+    """
 
     category: Line
     amounts: YearAmounts = Field(description="Amount per year in the budget's unit.")
+    in_kind: bool | None = Field(
+        None, description="Egeninnsats: true = own effort valued in kroner (never invoiced), false = a cash cost.")
 
 
 FinancingKind = Literal["skjønnsmidler", "tilskudd", "fond", "kommunene", "egeninnsats", "annet"]
@@ -385,8 +405,11 @@ class Budget(Model):
         found |= {y for line in self.financing for y in line.amounts}
         return sorted(found)
 
-    def cost_kr(self, year: int) -> Decimal:
-        return sum((line.amounts.get(year, Decimal(0)) for line in self.costs), Decimal(0)) * self.unit
+    def cost_kr(self, year: int, *, in_kind: bool | None = None) -> Decimal:
+        """Costs of ``year`` in kroner: all lines, or (``in_kind`` True/False) only the own-effort
+        lines or only the cash lines (a line without ``in_kind`` counts as cash)."""
+        return sum((line.amounts.get(year, Decimal(0)) for line in self.costs
+                    if in_kind is None or bool(line.in_kind) == in_kind), Decimal(0)) * self.unit
 
     def financing_kr(self, year: int, *, kinds: set[str] | None = None,
                      exclude: set[str] | None = None) -> Decimal:
@@ -510,7 +533,7 @@ class Project(Model):
     meetings: SteeringGroupMeetings = Field(default_factory=SteeringGroupMeetings)
     transfer_value: str = Field("", description="Overføringsverdi to other municipalities.")
     data: DataFiles = Field(default_factory=DataFiles)
-    recipients: dict[str, RecipientRule] = Field(
+    recipients: Annotated[dict[str, RecipientRule], BeforeValidator(known_kinds)] = Field(
         default_factory=dict, description="Per document kind: who receives it (overrides council and defaults).")
     example_data: bool = Field(False, description="True when parts of the data are invented examples.")
     source: str = Field("", description="Where the project description comes from.")

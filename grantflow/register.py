@@ -43,6 +43,7 @@ class Register:
     councils: dict[str, Council] = field(default_factory=dict)
     projects: dict[str, Project] = field(default_factory=dict)
     sources: dict[tuple[str, str], LocatedYaml] = field(default_factory=dict)
+    unreadable: set[tuple[str, str]] = field(default_factory=set)   # (kind, file stem) that did not load
 
     def project(self, project_id: str) -> Project:
         try:
@@ -115,6 +116,7 @@ def _load_items(folder: Path, model: type[BaseModel], kind: str, register: Regis
             findings.append(Finding("warning", shown, None, "",
                                     f"ignored: {kind} files are .yaml or .yml files"))
             continue
+        register.unreadable.add((kind, path.stem))      # until it has loaded
         try:
             doc = load_yaml(path, shown)
         except UserError as exc:
@@ -145,6 +147,7 @@ def _load_items(folder: Path, model: type[BaseModel], kind: str, register: Regis
                                     f"duplicate {kind} id {item_id!r} (also in {other})"))
             continue
         items[item_id] = item
+        register.unreadable.discard((kind, path.stem))
         register.sources[(kind, item_id)] = doc
     return items
 

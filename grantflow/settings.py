@@ -7,15 +7,14 @@ Secrets are never here: the SMTP password comes from the environment variable na
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .errors import UserError
 from .findings import Finding
-from .models import Day, EmailAddress, Line, Model, RecipientRule, Slug
+from .models import DOCUMENT_KINDS, Amount, Day, EmailAddress, Line, Model, RecipientRule, Slug, known_kinds
 from .register import config_root, display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -26,6 +25,19 @@ DEFAULT_RECIPIENTS = {
     "final": RecipientRule(to=["county_governor"], cc=["steering_group_leader"]),
     "usage": RecipientRule(to=["county_governor"], cc=["secretariat"]),
 }
+DEFAULT_APPROVAL = {"application": True, "final": True, "usage": True, "status": False, "costsplit": False}
+SETTINGS_NAMES = ("grantflow.yaml", "grantflow.yml", "grantflow.YAML", "grantflow.YML")
+
+
+def _whole_kroner(value):
+    """``max_amount`` as YAML wrote a whole number: ``1.000`` would be YAML's 1.0 (one krone), a
+    ceiling nobody meant; it is refused rather than read either way."""
+    source = getattr(value, "source", None)
+    if isinstance(value, bool) or not isinstance(value, int) or (source is not None and not source.isdigit()):
+        shown = source if source is not None else repr(value)
+        raise ValueError(f"{shown!s} is not a whole number of kroner written with digits only "
+                         "(e.g. 1000000000000)")
+    return value
 
 
 def outputs_root(explicit: str | os.PathLike | None = None, configured: str | None = None) -> Path:
@@ -59,26 +71,33 @@ class RetrySettings(Model):
     """Retries for transient SMTP failures (4xx, dropped connection, server down)."""
 
     attempts: int = Field(4, ge=1, le=10)
-    backoff_seconds: list[Annotated[float, Field(ge=0)]] = Field(default_factory=lambda: [2, 5, 15])
+    backoff_seconds: list[Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)]] = Field(
+        default_factory=lambda: [2, 5, 15], description="Seconds between attempts (0 to 3 600 each).")
 
 
 class DeliverySettings(Model):
     transport: Literal["outbox", "smtp"] = "outbox"
-    outbox: str | None = Field(None, description="Folder for .eml files; default <outputs>/outbox.")
+    outbox: Line | None = Field(None, min_length=1, description="Folder for .eml files; default <outputs>/outbox.")
     ledger_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<outputs>/sent.db.")
     from_address: EmailAddress = "grantflow@localhost.localdomain"
     from_name: Line = Field("", description="The sender's name as recipients see it; empty: the council's name.")
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
-    approval: dict[str, bool] = Field(
-        default_factory=lambda: {"application": True, "final": True, "usage": True,
-                                 "status": False, "costsplit": False},
-        description="Per kind: ask before sending (on by default for the county governor).")
+    approval: Annotated[dict[str, bool], BeforeValidator(known_kinds)] = Field(
+        default_factory=lambda: dict(DEFAULT_APPROVAL),
+        description="Per kind: ask before sending (on by default for the county governor); a kind "
+                    "not named keeps its default.")
     approver_email: EmailAddress | None = Field(
         None, description="Who approves external sending; default the council's secretariat.")
     approval_reminder_days: int = Field(
         2, ge=1, le=30, description="Remind the approver after this many working days without an answer.")
-    recipients: dict[str, RecipientRule] = Field(default_factory=dict)
+    recipients: Annotated[dict[str, RecipientRule], BeforeValidator(known_kinds)] = Field(default_factory=dict)
+
+    @field_validator("approval")
+    @classmethod
+    def _approval_defaults(cls, value: dict[str, bool]) -> dict[str, bool]:
+        # naming one kind (approval: {status: true}) must not switch the others' approval off
+        return {**DEFAULT_APPROVAL, **value}
 
     def recipient_rule(self, kind: str) -> RecipientRule:
         return self.recipients.get(kind) or DEFAULT_RECIPIENTS.get(kind, RecipientRule())
@@ -93,16 +112,34 @@ class DemoRun(Model):
     period: Line | None = None
     as_of: Day | None = None
 
+    @model_validator(mode="after")
+    def _runnable(self) -> "DemoRun":
+        # checked when the file is read: the demo would otherwise stop half-way with an internal error
+        if self.kind not in DOCUMENT_KINDS:
+            raise ValueError(f"unknown document kind {self.kind!r} (use {', '.join(DOCUMENT_KINDS)})")
+        if self.kind == "usage":
+            if not self.council or self.project:
+                raise ValueError("a usage report names a council (council: …), not a project")
+            if self.period is None or not (len(self.period) == 4 and self.period.isdigit()):
+                raise ValueError("a usage report needs its year as period (e.g. period: \"2015\")")
+        elif not self.project or self.council:
+            raise ValueError(f"a {self.kind} document names a project (project: …), not a council")
+        elif self.kind != "status" and self.period is not None and not (
+                len(self.period) == 4 and self.period.isdigit()):
+            raise ValueError(f"the period of a {self.kind} document in the demo is a year (e.g. period: \"2016\")")
+        return self
+
 
 class DocumentSettings(Model):
     """Choices that shape the documents' content."""
 
     top_risk_rf: int = Field(10, ge=1, le=25, description="Status reports list every risk with RF at or above this "
                                                           "(default 10: amber and red), at least three.")
-    own_effort_hourly_rate: Decimal | None = Field(
+    own_effort_hourly_rate: Amount | None = Field(
         None, ge=0, description="Kroner per hour used to value own effort (egeninnsats) when the project gives none.")
     stale_note_days: int = Field(
-        90, ge=1, description="A status note older than this (or than the last steering-group meeting) is stale.")
+        90, ge=1, le=3660,
+        description="A status note older than this (or than the last steering-group meeting) is stale.")
 
 
 class StatusCycleSettings(Model):
@@ -117,16 +154,17 @@ class StatusCycleSettings(Model):
 
 
 class Settings(Model):
-    outputs: str = Field("outputs", description="Documents, outbox and sent ledger; a relative path is taken "
-                                               "from the folder that holds the config folder.")
+    outputs: Line = Field("outputs", min_length=1,
+                          description="Documents, outbox and sent ledger; a relative path is taken from the folder "
+                                      "that holds the config folder.")
     _home: Path | None = PrivateAttr(None)   # the folder holding the config folder (set by settings_findings)
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
-    max_amount: Annotated[int, Field(gt=0)] = Field(
+    max_amount: Annotated[int, BeforeValidator(_whole_kroner), Field(gt=0)] = Field(
         10 ** 12, description="Largest amount (kr) accepted in the register and data files; larger is an error.")
     include_personal_data: bool = Field(False, description="Phone numbers in public documents.")
     deadline_shift: Literal["before", "after"] = Field(
         "before", description="Where a deadline on a weekend or holiday moves.")
-    deadline_reminders: list[int] = Field(
+    deadline_reminders: list[Annotated[int, Field(ge=1, le=60)]] = Field(
         default_factory=lambda: [10, 3],
         description="Remind whoever is responsible this many working days before each deadline (once each).")
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
@@ -152,15 +190,22 @@ class Settings(Model):
 
 
 def _settings_file(root: Path) -> Path | None:
-    for name in ("grantflow.yaml", "grantflow.yml", "grantflow.YAML", "grantflow.YML"):
-        if (root / name).is_file():
-            return root / name
-    return None
+    """The settings file. Anything under one of its names counts (a folder, a broken link: its
+    reading says what is wrong), so the defaults are never used in its place without a word; two
+    of them is an error (which one would win is a guess)."""
+    found = [root / name for name in SETTINGS_NAMES if (root / name).exists() or (root / name).is_symlink()]
+    if len(found) > 1:
+        raise UserError(f"two settings files: {', '.join(p.name for p in found)}; keep one",
+                        file=display_path(found[1]))
+    return found[0] if found else None
 
 
 def settings_findings(root: Path) -> tuple[Settings | None, list[Finding]]:
     """The settings in ``<root>/grantflow.yaml`` and what is wrong with them (None if unusable)."""
-    path = _settings_file(root)
+    try:
+        path = _settings_file(root)
+    except UserError as exc:
+        return None, [Finding("error", exc.file or "", None, "", exc.message)]
     home = root.resolve().parent
     if path is None:
         settings = Settings()

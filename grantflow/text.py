@@ -88,6 +88,13 @@ def one_line(text: str) -> str:
     return text
 
 
+def name_key(name: str) -> str:
+    """A name as compared with others: case and Unicode composition set aside ('Ål' typed as A +
+    combining ring, as macOS and some exports write it, is 'ål'), so one municipality never
+    counts as two."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
+
 def slug(text: str) -> str:
     """An identifier: lowercase letters a–z, digits and single hyphens (used in file names)."""
     if not isinstance(text, str) or len(text) > SLUG_MAX or not SLUG.match(text):

@@ -14,18 +14,20 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from . import owneffort
 from .data import ProjectData, collect
 from .findings import Finding
 from .fmt import money, signed_money
 from .models import Project
 from .register import Register, display_path, load_register
+from .text import name_key
 from .yamlfile import is_yaml
 
 
 def _dupes(values):
     seen, dupes = set(), []
     for index, value in enumerate(values):
-        key = value.casefold() if isinstance(value, str) else value
+        key = name_key(value) if isinstance(value, str) else value
         if key in seen:
             dupes.append((index, value))
         seen.add(key)
@@ -60,7 +62,8 @@ def check_project(register: Register, project: Project, data: ProjectData | None
         out.append(Finding(severity, file, line, field, message))
 
     council = register.councils.get(project.council)
-    if council is None:
+    if council is None and ("council", project.council) not in register.unreadable:
+        # (a council file that exists but could not be read has its own lines: no second one here)
         add("error", ("council",), f"unknown council {project.council!r} (known: {', '.join(sorted(register.councils))})")
     budget = project.budget
     unit = budget.unit
@@ -68,20 +71,41 @@ def check_project(register: Register, project: Project, data: ProjectData | None
     # Participants and their weights.
     for index, name in _dupes(project.municipalities):
         add("error", ("municipalities", index), f"municipality {name!r} is listed twice")
-    if council is not None:
+    key = project.split.weight
+    keys = {"innbyggere"} | {k for m in (council.municipalities if council else []) for k in m.weights}
+    if council is not None and key not in keys | {"population"}:
+        # a misspelt key is one mistake: one line, not one per municipality and year
+        add("error", ("split", "weight"), f"no municipality of {council.name} has figures for {key!r} "
+            f"(keys in {council.id}: {', '.join(sorted(keys))})")
+    elif council is not None:
         years = sorted({project.split.weight_year} if project.split.weight_year else set(budget.years()))
+        missing: dict[int, list[tuple[int, str]]] = {year: [] for year in years}
+        members = []
         for index, name in enumerate(project.municipalities):
             member = council.municipality(name)
             if member is None:
                 add("error", ("municipalities", index),
                     f"unknown municipality {name!r}: not a member of {council.name}")
                 continue
-            key = project.split.weight
+            members.append(member)
             for year in years:
                 table = member.population if key in ("innbyggere", "population") else member.weights.get(key, {})
                 if year not in table:
-                    add("error", ("split", "weight_year") if project.split.weight_year else ("municipalities", index),
-                        f"no {key} figure for {name} on 1 January {year} in {council.id}")
+                    missing[year].append((index, name))
+        where = ("split", "weight_year") if project.split.weight_year else None
+        for year, names in missing.items():
+            if len(names) > 1 and len(names) == len(members):
+                # a year no participant has figures for is one mistake (a weight_year typo, a year
+                # not yet added): one line
+                written = sorted({y for m in members for y in (
+                    m.population if key in ("innbyggere", "population") else m.weights.get(key, {}))})
+                add("error", where or ("municipalities",),
+                    f"no {key} figures on 1 January {year} in {council.id} for any participant "
+                    f"(years given: {', '.join(map(str, written)) or 'none'})")
+                continue
+            for index, name in names:
+                add("error", where or ("municipalities", index),
+                    f"no {key} figure for {name} on 1 January {year} in {council.id}")
 
     # Budget: financing against costs, per year and in total.
     if budget.costs:
@@ -90,7 +114,8 @@ def check_project(register: Register, project: Project, data: ProjectData | None
         total_cost = total_fin = Decimal(0)
         has_municipal_rest = any(l.kind == "kommunene" and not l.amounts for l in budget.financing)
         for year in budget.years():
-            cost = budget.cost_kr(year)
+            # cash on both sides: own effort (in_kind costs, egeninnsats financing) pays for itself
+            cost = budget.cost_kr(year, in_kind=False)
             fin = budget.financing_kr(year, exclude={"egeninnsats"})
             total_cost += cost
             total_fin += fin
@@ -109,6 +134,8 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             if year not in project.period.years():
                 add("warning", ("budget", "costs"), f"budget year {year} is outside the period "
                     f"{project.period.start.year}–{project.period.end.year}")
+    for loc, message in owneffort.problems(project):
+        add("error", loc, message)
     for index, line in enumerate(budget.financing):
         if line.funder and project.funder(line.funder) is None:
             add("error", ("budget", "financing", index, "funder"), f"unknown funder id {line.funder!r}")
@@ -190,6 +217,12 @@ def check_project(register: Register, project: Project, data: ProjectData | None
         if data.ledger is not None:
             frame = data.ledger.frame
             categories = {c.casefold() for c in budget.categories()}
+            in_kind = {line.category.casefold() for line in budget.costs if line.in_kind}
+            for idx in frame.index[frame["Kategori"].str.casefold().isin(in_kind)]:
+                out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Kategori",
+                                   f"{frame.at[idx, 'Kategori']!r} is own effort in the plan (in_kind: true): "
+                                   "the accounts hold what was paid in cash; register own effort as hours "
+                                   "in the hours file"))
             if categories:
                 unknown = ~frame["Kategori"].str.casefold().isin(categories)
                 for idx in frame.index[unknown]:
@@ -210,15 +243,21 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 # county governor would show that funder's money as unspent
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
                                    f"unknown funding source {named[idx]!r} (known: {', '.join(known)})"))
+            # own effort is not paid: booked in the accounts it would count as money spent (grantflow.owneffort)
+            effort = {l.source.casefold() for l in budget.financing if l.kind == "egeninnsats"}
+            for idx in frame.index[named.str.casefold().isin(effort)]:
+                out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
+                                   f"{named[idx]!r} is own effort (egeninnsats), which is never paid: the accounts "
+                                   "hold what was paid in cash; register own effort as hours in the hours file"))
         if data.hours is not None and council is not None:
             frame = data.hours.frame
-            participants = {m.casefold() for m in project.municipalities}
+            participants = {name_key(m) for m in project.municipalities}
             for idx in frame.index:
                 name = frame.at[idx, "Kommune"]
                 if council.municipality(name) is None:
                     out.append(Finding("error", data.hours.file, int(frame.at[idx, "_row"]), "Kommune",
                                        f"unknown municipality {name!r}"))
-                elif name.casefold() not in participants:
+                elif name_key(name) not in participants:
                     out.append(Finding("warning", data.hours.file, int(frame.at[idx, "_row"]), "Kommune",
                                        f"{name} does not take part in this project"))
     return out

@@ -7,7 +7,8 @@ Hand-edited files are read defensively:
 - a key written twice in one mapping is an error (YAML would silently keep the last);
 - aliases may not expand beyond ``MAX_NODES`` nodes (a "billion laughs" file is refused at once)
   and may not refer to themselves;
-- files over ``MAX_BYTES`` are refused.
+- files over ``MAX_BYTES`` are refused;
+- ``!!binary``, ``!!set``, ``!!omap`` and ``!!pairs`` values are refused (no field takes them).
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ def _timestamp(loader, node):
         return str(node.value)          # not a real date: the field's validator says so
 
 
+def _foreign(loader, node):
+    """Tags whose values are no text, number, list or mapping (``!!binary`` would become a name
+    read from base64, ``!!set`` a mapping of nulls): not used in grantflow files."""
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not used in grantflow files; "
+        "write the value itself", node.start_mark)
+
+
 class _Loader(_Base):
     pass
 
@@ -65,6 +74,8 @@ class _Loader(_Base):
 _Loader.add_constructor("tag:yaml.org,2002:int", _int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _float)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _foreign)
 
 
 class LocatedYaml:

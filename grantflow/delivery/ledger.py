@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint,
-                        create_engine, inspect, or_, select, text, update)
+                        create_engine, false, inspect, true, or_, select, text, update)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -92,7 +92,22 @@ approvals = Table(
     # the content the request and decision were for (``documents.service.content_hash``); NULL in
     # rows from before it was recorded
     Column("document_hash", String(64)),
+    # the addresses the approver was shown (casefolded, sorted, comma-separated): a decision covers
+    # those; NULL in rows from before, or where approval and sending were one step (the CLI)
+    Column("recipients", Text),
 )
+
+
+def recipients_text(recipients) -> str | None:
+    """How ``approvals.recipients`` holds a set of addresses (None for none)."""
+    return ",".join(sorted({r.casefold() for r in recipients})) or None
+
+
+def covers(row: dict, recipients) -> bool:
+    """Whether the approval ``row`` was asked with every address in ``recipients`` shown (a row
+    that recorded none covers any)."""
+    shown = row.get("recipients")
+    return not shown or {r.casefold() for r in recipients} <= set(shown.split(","))
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,8 @@ class LedgerRow:
 
 
 STALE_CLAIM = timedelta(minutes=30)
+# the detail of a claimed row while its whole message goes to the server (see ``transmitting``)
+TRANSMITTING = "message transmitted, waiting for the server's reply"
 LOCAL = "outbox"       # the transport that keeps a copy on this machine; every other one delivers
 
 
@@ -148,7 +165,8 @@ def _now() -> datetime:
 def _add_missing_columns(engine: Engine) -> None:
     """Ledgers made by an earlier grantflow lack some nullable columns: add them."""
     for table, column, sql_type in (("deliveries", "claim", "VARCHAR(120)"),
-                                    ("approvals", "document_hash", "VARCHAR(64)")):
+                                    ("approvals", "document_hash", "VARCHAR(64)"),
+                                    ("approvals", "recipients", "TEXT")):
         if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
             try:
                 with engine.begin() as conn:
@@ -191,6 +209,22 @@ class SentLedger:
             rows = conn.execute(select(deliveries.c.recipient).where(*where)).all()
         return {r[0].casefold() for r in rows}
 
+    def had_earlier(self, document: str, version: int, transport: str) -> dict[str, tuple[int, datetime]]:
+        """Who has an earlier version of this document, for a send by ``transport`` (a copy in the
+        local outbox counts only for the outbox): recipient (casefolded) -> (the latest version they
+        have, when it was sent)."""
+        where = [deliveries.c.document == document, deliveries.c.version < version, deliveries.c.status == "sent"]
+        if delivers(transport):
+            where.append(deliveries.c.transport != LOCAL)
+        had: dict[str, tuple[int, datetime]] = {}
+        with self.engine.connect() as conn:
+            for recipient, got, when in conn.execute(select(
+                    deliveries.c.recipient, deliveries.c.version, deliveries.c.updated_at).where(*where)):
+                key = recipient.casefold()
+                if key not in had or had[key][0] < got:
+                    had[key] = (got, aware(when))
+        return had
+
     def claim(self, *, document: str, kind: str, project: str | None, council: str, version: int,
               document_hash: str, recipient: str, role: str, message_id: str, transport: str,
               resend: bool = False, stale_after: timedelta = STALE_CLAIM,
@@ -224,10 +258,19 @@ class SentLedger:
                 deliveries.c.recipient == recipient, or_(*free)).values(**values)).rowcount
         return token if taken == 1 else None
 
+    def transmitting(self, document: str, version: int, recipient: str, claim: str) -> None:
+        """Note on a claimed row that the whole message is going to the server now: a sender killed
+        from here on may have delivered it (``TRANSMITTING``), one killed before has not."""
+        with self.engine.begin() as conn:
+            conn.execute(update(deliveries).where(
+                deliveries.c.document == document, deliveries.c.version == version,
+                deliveries.c.recipient == recipient, deliveries.c.claim == claim).values(detail=TRANSMITTING))
+
     def holder(self, document: str, version: int, recipient: str) -> dict | None:
-        """The row of (document, version, recipient): status, claim, updated_at (None if absent)."""
+        """The row of (document, version, recipient): status, claim, updated_at, detail (None if absent)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(deliveries.c.status, deliveries.c.claim, deliveries.c.updated_at).where(
+            row = conn.execute(select(deliveries.c.status, deliveries.c.claim, deliveries.c.updated_at,
+                                      deliveries.c.detail).where(
                 deliveries.c.document == document, deliveries.c.version == version,
                 deliveries.c.recipient == recipient)).first()
         return dict(row._mapping) if row else None
@@ -274,19 +317,26 @@ class SentLedger:
         return dict(row._mapping) if row else None
 
     def approval_requested(self, document: str, version: int, flow_run_id: str | None,
-                           approver_email: str | None, content_hash: str | None = None) -> None:
+                           approver_email: str | None, content_hash: str | None = None,
+                           keep_open: bool = False, recipients=None, replace: bool = False) -> None:
         """Record a (new) request for this content; a decision already made for it is kept. A
         decision made for other content under the same version (a copy from another outputs
-        folder, sent with ``--resend``) is replaced by the new request: it never covered this one."""
+        folder, sent with ``--resend``) is replaced by the new request: it never covered this one.
+        ``keep_open`` (a batch holding the document): a request already open for this content is
+        left as it is -- a run waiting for that answer keeps it (its link in the reminders), and the
+        reminders count from when it was first asked. ``recipients``: the addresses the approver is
+        shown; ``replace``: this request replaces the row whatever it holds (a decision given for
+        fewer recipients than the document now goes to)."""
         values = dict(status="requested", flow_run_id=flow_run_id, approver_email=approver_email,
-                      requested_at=_now(), reminded_at=None, document_hash=content_hash)
+                      requested_at=_now(), reminded_at=None, document_hash=content_hash,
+                      recipients=recipients_text(recipients or ()))
         if content_hash:
             values.update(decided_by=None, decided_at=None, comment=None, override_reason=None)
         try:
             with self.engine.begin() as conn:
                 conn.execute(approvals.insert().values(document=document, version=version, **values))
         except IntegrityError:
-            open_or_other = approvals.c.status == "requested"
+            open_or_other = true() if replace else false() if keep_open else approvals.c.status == "requested"
             if content_hash:
                 open_or_other = or_(open_or_other, approvals.c.document_hash.is_not(None)
                                     & (approvals.c.document_hash != content_hash))

@@ -12,10 +12,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from .. import fmt
 from ..errors import UserError
 from ..text import _ENCODED_WORD as ENCODED_WORD, line_break
 
+OSLO = ZoneInfo("Europe/Oslo")
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 PDF = ("application", "pdf")
 
@@ -112,18 +115,26 @@ def message_id(document: Document, email: str, domain: str, resend: bool = False
     return f"<{token}.v{document.version}@{domain}>"
 
 
-def subject(document: Document) -> str:
+def subject(document: Document, replaces: tuple[int, datetime] | None = None) -> str:
     text = f"{document.title}: {document.subject_name} – {document.period_text}"
-    if document.version > 1:
+    if replaces:
+        text += f" (versjon {document.version}, erstatter versjon {replaces[0]})"
+    elif document.version > 1:
         text += f" (versjon {document.version})"
     return single_line(text, "subject")
 
 
-def body_lines(document: Document, recipient_name: str, cc_names: list[str], sender: Sender) -> list:
-    """The body as a list of paragraphs; a list item is a (label, value) tuple."""
+def body_lines(document: Document, recipient_name: str, cc_names: list[str], sender: Sender,
+               replaces: tuple[int, datetime] | None = None) -> list:
+    """The body as a list of paragraphs; a list item is a (label, value) tuple. ``replaces``: the
+    earlier version this recipient has and when it was sent (this one is a new version of it)."""
     parts: list = [f"Hei {recipient_name},",
                    f"Vedlagt følger {document.title.lower()} for {document.subject_name} ({document.period_text})"
                    + (f", versjon {document.version}." if document.version > 1 else ".")]
+    if replaces:
+        sent = fmt.long_date(replaces[1].astimezone(OSLO).date())
+        parts.append(f"Denne versjonen erstatter versjon {replaces[0]}, som ble sendt deg {sent}. "
+                     f"Bruk versjon {document.version} og se bort fra den forrige.")
     if document.key_figures:
         parts.append("Nøkkeltall:")
         parts.extend((k, str(v)) for k, v in document.key_figures.items())
@@ -166,17 +177,19 @@ def _html(parts: list) -> str:
 
 
 def compose(document: Document, recipient_name: str, recipient_email: str, cc_names: list[str],
-            sender: Sender, when: datetime | None = None, resend: bool = False) -> EmailMessage:
-    """One RFC 5322 message to one recipient with the document attached."""
+            sender: Sender, when: datetime | None = None, resend: bool = False,
+            replaces: tuple[int, datetime] | None = None) -> EmailMessage:
+    """One RFC 5322 message to one recipient with the document attached; ``replaces``: the earlier
+    version the recipient has (version, when sent), named in the subject and the body."""
     msg = EmailMessage()
-    msg["Subject"] = subject(document)
+    msg["Subject"] = subject(document, replaces)
     msg["From"] = _address(sender.name, sender.address, "from_address")
     msg["To"] = _address(recipient_name, recipient_email, "recipient")
     msg["Reply-To"] = _address(sender.reply_to_name, sender.reply_to, "reply_to")
     msg["Date"] = format_datetime(when or datetime.now(timezone.utc))
     msg["Message-ID"] = message_id(document, recipient_email, sender.address.split("@", 1)[1], resend)
     msg["X-Grantflow-Document"] = single_line(f"{document.key} v{document.version}", "document")
-    parts = body_lines(document, recipient_name, cc_names, sender)
+    parts = body_lines(document, recipient_name, cc_names, sender, replaces)
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
     for path in document.attachments:

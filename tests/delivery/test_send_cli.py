@@ -209,3 +209,122 @@ def test_a_status_report_to_a_funder_is_approved_first(scratch_config, tmp_path,
         assert main(args) == 0                                  # the steering group's copy: no approval needed
         to = {a for _, rcpt, _ in server.recorder.arrived for a in rcpt}
         assert len(to) == 7 and "postmottak@helsedir.example.no" not in to
+
+
+def test_an_approval_setting_for_one_kind_keeps_the_county_governors_approval(scratch_config, tmp_path,
+                                                                              monkeypatch, capsys):
+    """`approval: {status: true}` (ask for status reports too) replaced the whole default: the
+    application went to the county governor over SMTP without anyone approving it. A kind not
+    named keeps its default; a misspelt kind (`aplication: true`) is one line at load."""
+    from ..conftest import replace_in
+    from ..smtp_server import SmtpServer
+    from .test_concurrent_send import smtp_config
+
+    settings = scratch_config / "grantflow.yaml"
+    replace_in(settings, "approval: {application: true, final: true, usage: true, status: false, costsplit: false}",
+               "approval: {status: true}")
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    server = SmtpServer()
+    smtp_config(scratch_config, server.port)
+    with server:
+        code = main(["--config", str(scratch_config), "send", "application", "kongsbergregionen-erp",
+                     "--transport", "smtp"])
+        assert "needs approval" in capsys.readouterr().err
+        assert code == 1 and server.recorder.arrived == []
+    replace_in(settings, "approval: {status: true}", "approval: {aplication: true}")
+    code = main(["--config", str(scratch_config), "send", "application", "kongsbergregionen-erp",
+                 "--transport", "smtp"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1
+    assert "grantflow.yaml:23: delivery.approval: unknown document kind 'aplication'" in err[0]
+
+
+def test_a_new_version_after_sending_says_what_it_replaces(scratch_config, tmp_path, monkeypatch, capsys):
+    """A report corrected after it was sent went out as 'versjon 2' with the same attachment name
+    as version 1 and no word that it replaces it: saved beside the first, it overwrote it, and a
+    reader could not tell which figures count. Config changed in between: a member left, one joined."""
+    from email import message_from_bytes, policy
+
+    from grantflow.delivery.ledger import SentLedger
+
+    from ..conftest import replace_in
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    replace_in(scratch_config / "grantflow.yaml", "    host: smtp.example.no\n    port: 587\n    security: starttls",
+               f"    host: 127.0.0.1\n    port: {port}\n    security: none\n    allow_insecure_localhost: true")
+    replace_in(scratch_config / "grantflow.yaml", "    username: grantflow@regionrad.example.no\n", "")
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    project = scratch_config / "projects/kongsbergregionen-erp.yaml"
+    args = ["--config", str(scratch_config), "send", "status", "kongsbergregionen-erp", "--as-of", "2014-08-29",
+            "--transport", "smtp"]
+    with SmtpServer(port=port) as server:
+        assert main(args) == 0
+        assert "v1 via smtp: 5 sent" in capsys.readouterr().out
+        first = {m["To"].addresses[0].addr_spec: m for m in server.recorder.messages()}
+        (v1_name,) = {a.get_filename() for m in first.values() for a in m.iter_attachments()}
+        # the figures change (milestone 3 done), a member leaves and another joins
+        replace_in(scratch_config / "data/kongsbergregionen-erp/milepaeler.csv",
+                   "3;pågår;;Lønn i drift i tre av fire kommuner", "3;ferdig;25.08.2014;Lønn i drift i alle")
+        replace_in(project, "  - {name: Rådmannen i Hjartdal, role: medlem, organisation: Hjartdal kommune, "
+                            "email: radmann@hjartdal.example.no}\n",
+                   "  - {name: Rådmannen i Flesberg, role: medlem, organisation: Flesberg kommune, "
+                   "email: radmann@flesberg.example.no}\n")
+        assert main(args) == 0
+        assert "v2 via smtp: 5 sent" in capsys.readouterr().out
+        second = [m for m in server.recorder.messages()[5:]]
+    got = {m["To"].addresses[0].addr_spec: m for m in second}
+    assert "radmann@hjartdal.example.no" not in got and "radmann@flesberg.example.no" in got
+    for email, mail in got.items():
+        body = mail.get_body(("plain",)).get_content()
+        (name,) = [a.get_filename() for a in mail.iter_attachments()]
+        assert name != v1_name and name.endswith("-versjon-2.docx"), name
+        if email in first:        # had version 1: told that this one replaces it
+            assert str(mail["Subject"]).endswith("(versjon 2, erstatter versjon 1)"), mail["Subject"]
+            assert "Denne versjonen erstatter versjon 1, som ble sendt deg" in body, body
+        else:                     # never had it: nothing to replace
+            assert "erstatter" not in str(mail["Subject"]) + body
+    rows = SentLedger(f"sqlite:///{tmp_path / 'sent.db'}").rows("kongsbergregionen-erp")
+    assert sorted((r.version, r.recipient) for r in rows if r.status == "sent") == sorted(
+        [(1, e) for e in first] + [(2, e) for e in got])
+
+
+def test_yes_does_not_send_what_an_approver_rejected(scratch_config, tmp_path, monkeypatch, capsys):
+    """The approver rejected the final report in the form ('Tallene må sjekkes'); a scripted
+    `grantflow send … --yes` then sent that same content to the county governor, and the ledger
+    said it was approved -- the rejection was overwritten and gone from `grantflow sent`."""
+    import json
+
+    from grantflow.delivery.ledger import SentLedger
+
+    from ..conftest import replace_in
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    replace_in(scratch_config / "grantflow.yaml", "    host: smtp.example.no\n    port: 587\n    security: starttls",
+               f"    host: 127.0.0.1\n    port: {port}\n    security: none\n    allow_insecure_localhost: true")
+    replace_in(scratch_config / "grantflow.yaml", "    username: grantflow@regionrad.example.no\n", "")
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    url = f"sqlite:///{tmp_path / 'sent.db'}"
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", url)
+    assert main(["--config", str(scratch_config), "render", "final", "kongsbergregionen-erp"]) == 0
+    (record,) = (tmp_path / "outputs").rglob("final-*.json")
+    digest = json.loads(record.read_text(encoding="utf-8"))["content_hash"]
+    key = "kongsbergregionen/kongsbergregionen-erp/" + record.stem
+    ledger = SentLedger(url)                      # as the approval form records a "no"
+    ledger.approval_requested(key, 1, "0b8c61d2-6c8e-4bb4-a0a6-5a4c1e0c1e55", "post@kongsbergregionen.example.no",
+                              digest)
+    ledger.approval_decided(key, 1, False, "Per Hansen", "Tallene må sjekkes", "", digest)
+    capsys.readouterr()
+    args = ["--config", str(scratch_config), "send", "final", "kongsbergregionen-erp", "--transport", "smtp"]
+    with SmtpServer(port=port) as server:
+        assert main(args + ["--yes"]) == 1
+        err = capsys.readouterr().err
+        assert not server.recorder.arrived
+    assert "rejected by Per Hansen" in err and "Tallene må sjekkes" in err and len(err.strip().splitlines()) == 1
+    (decision,) = ledger.approvals()
+    assert decision["status"] == "rejected" and decision["decided_by"] == "Per Hansen"
+    assert not ledger.rows()

@@ -189,3 +189,68 @@ def test_a_wrong_smtp_password_is_tried_once_per_batch_not_once_per_document(iso
     errors = sorted(e["error"] for e in result["errors"])
     assert len(errors) == 2 and all("SMTP login failed for 'sekretariat'" in e for e in errors), errors
     assert "feil" not in " ".join(errors)
+
+
+def test_a_batch_leaves_a_waiting_run_its_request_and_each_held_document_is_reminded(isolated, scratch_config,
+                                                                                      monkeypatch):
+    """A batch holding a document recorded its request over the one a document flow was waiting
+    on: the approver's reminder then linked to the finished batch run (no form there), and of two
+    documents one batch held only one was ever reminded -- with that same useless link."""
+    from datetime import date, timedelta
+
+    from grantflow.delivery.ledger import SentLedger
+    from grantflow.register import open_register
+    from grantflow.settings import load_settings
+
+    from flows.approval import remind_pending
+
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    monkeypatch.setenv("PREFECT_UI_URL", "http://ui.example.no")
+    options = DeliveryOptions(config=str(scratch_config), send=True)
+    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    held = make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)["held"]
+    assert sorted(r["project"] for r in held) == sorted([CLEAN, BROKEN])
+    # a document flow asks the approver for the CLEAN one (the same content) and waits
+    (request,) = [a for a in ledger.approvals() if f"/{CLEAN}/" in a["document"]]
+    waiting = "0b8c61d2-6c8e-4bb4-a0a6-5a4c1e0c1e55"
+    ledger.approval_requested(request["document"], request["version"], waiting, "sekretariat@example.no",
+                              request["document_hash"])
+    make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)   # the nightly batch again
+    settings, register = load_settings(str(scratch_config)), open_register(str(scratch_config))
+    with SmtpServer(port=port) as server:
+        sent = remind_pending(date.today() + timedelta(days=14), settings, register, "smtp")
+        reminders = {m["Subject"]: m.get_body(("plain",)).get_content() for m in server.recorder.messages()}
+    assert len(sent) == 2 and len(reminders) == 2, sent
+    (clean,) = [body for subject, body in reminders.items() if CLEAN in subject]
+    assert f"http://ui.example.no/runs/flow-run/{waiting}" in clean, clean
+    (broken,) = [body for subject, body in reminders.items() if BROKEN in subject]
+    assert "/runs/flow-run/" not in broken and f"grantflow send final {BROKEN} --transport smtp" in broken, broken
+
+
+def test_a_batch_approved_in_advance_does_not_send_what_an_approver_rejected(isolated, scratch_config):
+    """A nightly batch run with approval given in advance sent the final report the approver had
+    rejected the day before, and wrote 'approved by batch' over the rejection."""
+    from grantflow.delivery.ledger import SentLedger
+
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    _one_clean_one_broken(scratch_config)
+    options = DeliveryOptions(config=str(scratch_config), send=True)
+    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)     # held: final needs approval
+    (request,) = ledger.approvals()
+    ledger.approval_decided(request["document"], request["version"], False, "Per Hansen", "Tallene må sjekkes", "",
+                            request["document_hash"])
+    with SmtpServer(port=port) as server:
+        result = make_batch(1, "threads")(kind="final", projects=[CLEAN],
+                                          options=options.model_copy(update={"approved": True}))
+        assert not server.recorder.arrived
+    (held,) = result["held"]
+    assert held["held"].startswith("avvist av Per Hansen") and "Tallene må sjekkes" in held["held"]
+    (decision,) = ledger.approvals()
+    assert decision["status"] == "rejected" and decision["decided_by"] == "Per Hansen"

@@ -215,3 +215,33 @@ def test_a_decision_is_for_the_content_it_was_given_for(served, tmp_path):
         assert next(sent[0].iter_attachments()).get_content() == docx
     finally:
         path.write_text(original, encoding="utf-8")
+
+
+def test_an_approval_covers_the_addresses_it_showed(served):
+    # The approver is shown the application going to the county governor's mailbox; before they
+    # answer, the council file gets the office's new address. The old code sent it there on the
+    # answer given for the old one: an address nobody approved. Now the approver is asked anew,
+    # with the new address in the preview, and it goes out once after that answer.
+    path = served["config"] / "councils" / "kongsbergregionen.yaml"
+    original = path.read_text(encoding="utf-8")
+    old, new = "fmbupost@fylkesmannen.example.no", "postmottak@statsforvalteren.example.no"
+    try:
+        run_id = start(served, "application/application", {"project": "kongsbergregionen-erp", "year": 2013})
+        wait_for(served, run_id, "PAUSED")
+        (first,) = mails(served, "Til godkjenning: Søknad om skjønnsmidler: ERP-prosjektet for 4 kommuner (2013)")
+        assert old in first.get_body(("plain",)).get_content()
+        path.write_text(original.replace(old, new), encoding="utf-8")
+        resume(served, run_id, approver="Kari Nordmann", decision="godkjenn", comment="", override_reason="")
+        run = wait_for(served, run_id, "PAUSED", "COMPLETED")
+        assert not [m for m in document_recipients(served, "ERP-prosjektet for 4 kommuner – 2013") if m in (old, new)], \
+            document_recipients(served, "ERP-prosjektet for 4 kommuner – 2013")
+        assert run["state_type"] == "PAUSED", run["state"]
+        requests = mails(served, "Til godkjenning: Søknad om skjønnsmidler: ERP-prosjektet for 4 kommuner (2013)")
+        assert len(requests) == 2 and new in requests[1].get_body(("plain",)).get_content()
+        resume(served, run_id, approver="Kari Nordmann", decision="godkjenn", comment="ny adresse sett",
+               override_reason="")
+        wait_for(served, run_id, "COMPLETED")
+        sent = document_recipients(served, "ERP-prosjektet for 4 kommuner – 2013")
+        assert sent[new] == 1 and old not in sent, sent
+    finally:
+        path.write_text(original, encoding="utf-8")

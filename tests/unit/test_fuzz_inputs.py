@@ -185,7 +185,7 @@ def test_mutated_csv_files(mutation, command):
             lines.insert(at, data.draw(st.text(max_size=60)))
             payload = "\n".join(lines).encode("utf-8", errors="surrogatepass")
         path.write_bytes(payload)
-        event(f"{kind} {target} broken={broken}")       # --hypothesis-show-statistics: what was reached
+        event(f"{kind} {name} broken={broken}")       # --hypothesis-show-statistics: what was reached
         _exercise(config, project, command, broken, Path(tmp) / "out")
 
 

@@ -1,0 +1,111 @@
+"""config/grantflow.yaml attacked as a careless user would: each mistake is one line naming the
+file, line and field, exit 1 — never the defaults used in its place, never a value guessed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from grantflow.cli import main
+
+from ..conftest import replace_in
+from ..docx_text import all_text
+
+SETTINGS = "grantflow.yaml"
+
+
+def validate_lines(capsys, config) -> tuple[int, list[str]]:
+    code = main(["validate", str(config)])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, [line for line in captured.out.splitlines() if "grantflow.y" in line]
+
+
+def replace(old: str, new: str):
+    return lambda config: replace_in(config / SETTINGS, old, new)
+
+
+def settings_dir(config):
+    (config / SETTINGS).unlink()
+    (config / SETTINGS).mkdir()
+
+
+def dangling_link(config):
+    (config / SETTINGS).unlink()
+    (config / SETTINGS).symlink_to(config / "gone.yaml")
+
+
+@pytest.mark.parametrize("mistake, says", [
+    # the settings file itself: the defaults (outbox, outputs/, no approvals changed) were used without a word
+    (settings_dir, "grantflow.yaml is a folder, not a YAML file"),
+    (dangling_link, "grantflow.yaml file not found"),
+    (lambda c: (c / "grantflow.yml").write_text("outputs: elsewhere\n", encoding="utf-8"),
+     "grantflow.yml two settings files: grantflow.yaml, grantflow.yml; keep one"),
+    # a tag no field takes: !!binary became a sender name decoded from base64
+    (replace('from_name: ""', "from_name: !!binary SGF1Z2FsYW5k"),
+     "grantflow.yaml:14 invalid YAML: the tag !!binary is not used in grantflow files"),
+    (replace("outputs: outputs", "outputs: !!set {a, b}"), "grantflow.yaml:4 invalid YAML: the tag !!set"),
+    # a misspelt document kind switched nothing on and its real kind's default off
+    (replace("approval: {application: true", "approval: {aplication: true"),
+     "grantflow.yaml:22 delivery.approval: unknown document kind 'aplication'"),
+    (replace("transport: outbox", "transport: outbox\n  recipients: {statsu: {to: [leader]}}"),
+     "grantflow.yaml:13 delivery.recipients: unknown document kind 'statsu'"),
+    # values no one means, which ended in an internal error (or a reminder 100 000 working days ahead)
+    (replace("stale_note_days: 90", "stale_note_days: 99999999999"),
+     "grantflow.yaml:9 documents.stale_note_days: Input should be less than or equal to 3660"),
+    (replace("deadline_shift: before", "deadline_shift: before\ndeadline_reminders: [-5, 10]"),
+     "grantflow.yaml:11 deadline_reminders[0]: Input should be greater than or equal to 1"),
+    (replace("backoff_seconds: [2, 5, 15]", "backoff_seconds: [1e308]"),
+     "grantflow.yaml:21 delivery.retry.backoff_seconds[0]: Input should be less than or equal to 3600"),
+    (replace("outputs: outputs", "outputs: ''"), "grantflow.yaml:4 outputs: String should have at least 1 character"),
+    (replace("outputs: outputs", 'outputs: "out\\nputs"'), "grantflow.yaml:4 outputs: must be a single line"),
+    # YAML reads 1.000 as 1.0: a ceiling of one krone that refused every population figure
+    (replace("outputs: outputs", "outputs: outputs\nmax_amount: 1.000"),
+     "grantflow.yaml:5 max_amount: 1.000 is not a whole number of kroner written with digits only"),
+    # the demo stopped after four documents with an internal error (int('2015-Q5'))
+    (replace('period: "2015"', 'period: "2015-Q5"'),
+     "grantflow.yaml:32 demo[4]: a usage report needs its year as period"),
+    (replace("{kind: application, project: haugaland", "{kind: aplication, project: haugaland"),
+     "grantflow.yaml:28 demo[0]: unknown document kind 'aplication'"),
+])
+def test_a_settings_mistake_is_one_line_naming_file_line_and_field(scratch_config, capsys, mistake, says):
+    mistake(scratch_config)
+    code, lines = validate_lines(capsys, scratch_config)
+    assert code == 1
+    assert len(lines) == 1 and re.match(r"ERROR +\S*" + re.escape(says), lines[0]), lines
+
+
+def test_the_clean_settings_give_no_line(scratch_config, capsys):
+    assert validate_lines(capsys, scratch_config)[1] == []
+
+
+def test_the_default_hourly_rate_is_read_by_the_number_rules(scratch_config, tmp_path, capsys):
+    """`own_effort_hourly_rate: 1.000` is 1 000 kr an hour, as 350.000 is 350 000 kr in a budget
+    (YAML alone reads 1.0: the application valued 2 073 hours of own effort at 2 073 kr)."""
+    replace_in(scratch_config / SETTINGS, "own_effort_hourly_rate: 500", "own_effort_hourly_rate: 1.000")
+    code = main(["--config", str(scratch_config), "render", "application", "haugaland-velferdsteknologi",
+                 "--out", str(tmp_path / "out")])
+    assert code == 0, capsys.readouterr()
+    (document,) = (tmp_path / "out").rglob("application-*.docx")
+    text = all_text(document).replace("\u00a0", " ")
+    assert "Egeninnsats: 2 073 timer à 1 000 kr = 2 073 000 kr" in text
+
+
+def test_output_read_by_a_pipe_that_closes_early_is_no_internal_error(tmp_path):
+    """`grantflow allocate … --format csv | head -1` printed "internal error (BrokenPipeError)"
+    and left a log file for the maintainers: the reader leaving is nothing to report."""
+    import os
+    import subprocess
+    import sys
+
+    from ..conftest import CONFIG
+
+    env = dict(os.environ, GRANTFLOW_OUTPUTS=str(tmp_path / "outputs"))
+    proc = subprocess.Popen([sys.executable, "-m", "grantflow.cli", "--config", str(CONFIG), "allocate",
+                             "haugaland-velferdsteknologi", "--year", "2016", "--format", "csv"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()                                     # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and err == ""
+    assert not (tmp_path / "outputs" / "logs").exists()
