@@ -16,14 +16,14 @@ from typing import Annotated
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
-from prefect.states import Cancelled
-from prefect.runtime import flow_run
+from prefect.states import Cancelled, Failed
+from prefect.runtime import deployment, flow_run
 from pydantic import Field
 
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.recipients import funders_named
 from grantflow.delivery.service import (ContentConflict, DeliveryReport, clearance, document_from, plan,
-                                       send_produced)
+                                       rejection, send_produced)
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.findings import condense
@@ -113,11 +113,12 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document, project, council, settings, ledger, options.resend, options.transport, funders)
+        refused = rejection(ledger, document, norwegian=True)
     finally:
         ledger.close()
     return {"preview": the_plan.preview(), "new": len(the_plan.messages), "key": document.key,
             "already": [r.email for r in the_plan.already], "approval": the_plan.approval_required,
-            "recipients": [m.recipient.email for m in the_plan.messages],
+            "recipients": [m.recipient.email for m in the_plan.messages], "rejected": refused,
             "transport": options.transport or settings.delivery.transport}
 
 
@@ -193,7 +194,8 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     if planned is not None:
         gate = clearance(produced.findings, planned["approval"], planned["transport"])
         errors, needs_approval = gate.errors, gate.needs_person
-        given = gate.given(options.approved, options.override_reason)
+        # approval given in advance does not undo an approver's rejection of this content
+        given = gate.given(options.approved, options.override_reason) and not planned.get("rejected")
         if planned["new"] == 0:
             note = "Ingen nye mottakere: alle har allerede denne versjonen."
             report = DeliveryReport(planned["key"], produced.version, planned["transport"],
@@ -204,6 +206,9 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
                 if not decision.approved:
                     rejected = True
                     note = f"{decision.text()}; ikke sendt."
+            elif planned.get("rejected"):
+                rejected = True
+                note = f"Ikke sendt: {planned['rejected'][:1].upper()}{planned['rejected'][1:]}"
             else:
                 note = ("Ikke sendt: dataene har feil; send med --yes og en begrunnelse (override_reason)."
                         if errors and options.approved else
@@ -230,6 +235,13 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     if rejected:
         # not green: a rejected document is not "done"
         return Cancelled(message=note, data=result)
+    if report is not None and (report.failed or report.pending) and deployment.id:
+        # On a server the run's state is what the deadline watch and `grantflow run` go by: a run
+        # that left a recipient without the document is not done. Failed, naming who lacks it, so
+        # the watch runs it again (reaching only them); run here, the caller reads failed/pending.
+        missing = [f"{email}: {why}" for email, why in [*report.failed, *report.pending]]
+        return Failed(message=f"not delivered to {len(missing)} of {len(missing) + len(report.sent) + len(report.skipped)} "
+                              f"recipient(s): " + "; ".join(missing), data=result)
     return result
 
 

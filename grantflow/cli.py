@@ -156,6 +156,9 @@ def _cmd_allocate(args) -> int:
     council = register.council_of(project)
     if args.amount is not None and args.amount < 0:
         raise UserError(f"--amount must not be negative ({args.amount})", field="--amount")
+    if args.amount is None:                  # the plan's municipal part: its own effort must be clear
+        from .owneffort import require
+        require(project, lambda loc: register.where("project", project.id, loc))
     result = allocate(council, project, args.year, args.amount)
     if args.format == "json":
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
@@ -246,7 +249,7 @@ def _cmd_render(args) -> int:
 def _cmd_send(args) -> int:
     from .delivery.ledger import SentLedger
     from .delivery.recipients import funders_named
-    from .delivery.service import clearance, deliver, document_from, make_transport, plan
+    from .delivery.service import clearance, deliver, document_from, make_transport, plan, rejection
 
     settings, register, produced = _produce(args)
     if produced.pdf_message:
@@ -278,8 +281,15 @@ def _cmd_send(args) -> int:
             raise UserError(f"the data have {len(errors)} error(s) (above): external sending needs "
                             "--override-reason TEXT (recorded), or fix the data", field="--override-reason")
         if gate.needs_person:
+            refused = rejection(ledger, document)
+            if refused and args.yes:
+                raise UserError(f"version {document.version} of {document.key} was {refused}; --yes does not "
+                                "undo a rejection: fix the data (a new version is asked anew), or run without "
+                                "--yes to see the preview and decide again", field="--yes")
             if not args.yes:
                 print(the_plan.preview())
+                if refused:
+                    print(f"Tidligere {rejection(ledger, document, norwegian=True)}")
                 if not sys.stdin.isatty():
                     why = (f"sending to a funder ({', '.join(the_plan.to_funders)}) needs approval"
                            if the_plan.to_funders and not settings.delivery.approval.get(document.kind, False)
@@ -294,7 +304,8 @@ def _cmd_send(args) -> int:
             # what was approved is recorded, by whom (the login) and why despite errors
             ledger.approval_requested(document.key, document.version, None, None, document.ledger_hash())
             ledger.approval_decided(document.key, document.version, True, getpass.getuser(),
-                                    "grantflow send --yes" if args.yes else "grantflow send (interactive)",
+                                    ("grantflow send --yes" if args.yes else "grantflow send (interactive)")
+                                    + (f"; decided again after it was {refused}" if refused else ""),
                                     args.override_reason or "", document.ledger_hash())
         report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
                          resend=args.resend)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from . import owneffort
 from .errors import UserError
 from .models import Council, Project
 
@@ -138,6 +139,7 @@ class MunicipalPart:
     ``source``: 'line' (the plan's own municipal line, as written), 'rest' (a municipal line
     without amounts: costs minus external financing over the whole period, spread over the
     years by cost) or 'none' (no municipal line: the municipalities are not billed).
+    ``costs`` and ``external`` are cash: own effort (egeninnsats) is in neither.
     ``gap`` is all financing (municipal part included) minus costs over the whole period:
     0 when the plan balances, negative when costs are not covered, positive when overfinanced.
     """
@@ -147,6 +149,7 @@ class MunicipalPart:
     costs: int
     external: int
     gap: int
+    in_kind: int = 0         # own effort valued in kroner on both sides of the plan: never invoiced
 
     @property
     def total(self) -> int:
@@ -165,24 +168,30 @@ def municipal_part(project: Project) -> MunicipalPart:
     """What the financing plan leaves for the municipalities (see :class:`MunicipalPart`).
 
     Never negative in a year: an overfinanced plan leaves 0, and the gap says by how much.
+    Own effort (``grantflow.owneffort``) is on neither side: the costs are the cash costs, and a
+    plan whose own effort cannot be told from its cash costs is refused.
     """
+    owneffort.require(project)
     budget = project.budget
     years = budget.years()
-    costs = {y: _whole(budget.cost_kr(y)) for y in years}
+    costs = {y: _whole(budget.cost_kr(y, in_kind=False)) for y in years}
     external = {y: _whole(budget.financing_kr(y, exclude={"kommunene", "egeninnsats"})) for y in years}
     cost_total, external_total = sum(costs.values()), sum(external.values())
+    in_kind = _whole(owneffort.in_kind_total(project))
     lines = [line for line in budget.financing if line.kind == "kommunene"]
     if any(line.amounts for line in lines):
         by_year = {y: _whole(budget.financing_kr(y, kinds={"kommunene"})) for y in years}
         return MunicipalPart(by_year, "line", cost_total, external_total,
-                             external_total + sum(by_year.values()) - cost_total)
+                             external_total + sum(by_year.values()) - cost_total, in_kind)
     if lines:
         rest = cost_total - external_total
         if rest <= 0 or cost_total <= 0:
-            return MunicipalPart({y: 0 for y in years}, "rest", cost_total, external_total, -rest if rest < 0 else 0)
+            return MunicipalPart({y: 0 for y in years}, "rest", cost_total, external_total, -rest if rest < 0 else 0,
+                                 in_kind)
         parts = largest_remainder(rest, [costs[y] for y in years])
-        return MunicipalPart(dict(zip(years, parts)), "rest", cost_total, external_total, 0)
-    return MunicipalPart({y: 0 for y in years}, "none", cost_total, external_total, external_total - cost_total)
+        return MunicipalPart(dict(zip(years, parts)), "rest", cost_total, external_total, 0, in_kind)
+    return MunicipalPart({y: 0 for y in years}, "none", cost_total, external_total, external_total - cost_total,
+                         in_kind)
 
 
 def municipal_amount(project: Project, year: int) -> int:

@@ -179,7 +179,9 @@ def _sniff_bytes(path: Path, shown: str, check: bool = True) -> bytes:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UserError("the file is UTF-16 text; save it as 'CSV UTF-8' (comma or semicolon separated)", file=shown)
     if b"\x00" in data[:65_536]:
-        raise UserError("the file contains binary data (NUL bytes), not CSV text", file=shown)
+        line = len(_LINE_BREAK.findall(data, 0, data.index(b"\x00"))) + 1
+        raise UserError(f"the file contains binary data (a NUL byte at line {line}), not CSV text",
+                        file=shown, line=line)
     if check:
         _check_utf8(data, shown)
     else:
@@ -743,6 +745,7 @@ def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None)
         try:
             if isinstance(cell, str):
                 reading = numbers.read_number_text(cell)
+                numbers.check_hours(reading, cell, unit)
                 if reading.evidence and reading.evidence not in evidence:
                     evidence[reading.evidence] = f"row {first_rows[code]} {echo(cell, 40)}"
                 readings[code] = reading
@@ -1182,6 +1185,24 @@ def read_hours(path: Path) -> Table:
     return table
 
 
+def hours_in_period(table: Table, start: date, end: date) -> None:
+    """Own effort is work on the project: a row dated before it starts or after it ends is a
+    mistake (2051 for 2015), an error naming the row, and the row is not counted."""
+    frame = table.frame
+    days = frame["Dato"]
+    outside = ((days < pd.Timestamp(start)) | (days > pd.Timestamp(end))).to_numpy()
+    if not outside.any():
+        return
+    rows = frame["_row"].to_numpy()
+    for position in np.flatnonzero(outside):
+        table.findings.append(Finding(
+            "error", table.file, int(rows[position]), "Dato",
+            f"{days.iloc[position]:%d.%m.%Y} is outside the project period {start:%d.%m.%Y} – {end:%d.%m.%Y}: "
+            "own effort is counted only while the project runs"))
+    table.findings.sort(key=lambda f: (f.line or 0))
+    table.frame = frame[~outside]
+
+
 # Hours in one row of an own-effort file: a person-year is ~1 700 hours, so more than this in one
 # row is a mistake (most often "350.000", which the number rules read as 350 000), not effort.
 # The amount ceiling (max_amount, in kroner) is far too high for hours.
@@ -1283,6 +1304,8 @@ def collect(register, project, problems: list[Finding] | None = None) -> Project
         data.ledger = project_ledger(ledger, files.ledger_code or project.id) if ledger is not None else None
     if files.hours:
         data.hours = read(read_hours, files.hours)
+        if data.hours is not None:
+            hours_in_period(data.hours, project.period.start, project.period.end)
     if files.notes:
         notes = read(read_notes, files.notes)
         if notes is not None:

@@ -26,6 +26,7 @@ from functools import lru_cache
 import holidays
 
 from .costsplit import municipal_part
+from .errors import UserError
 from .register import Register
 
 KIND_TITLES = {"application": "Søknad om skjønnsmidler", "status": "Statusrapport", "final": "Sluttrapport",
@@ -137,7 +138,13 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
         if invoicing and invoicing.each_year:
             # the council invoices its municipalities on the same day every year: each year they pay
             # for gets its cost split before it (none after the project's last year)
-            for year, amount in municipal_part(project).by_year.items():
+            try:
+                by_year = municipal_part(project).by_year
+            except UserError:
+                # the plan's own effort is ambiguous (validation says where): the cost split is
+                # still due every budget year, and refuses to render until the plan is clear
+                by_year = {year: 1 for year in project.budget.years()}
+            for year, amount in by_year.items():
                 if amount <= 0 or year > project.period.end.year:
                     continue
                 written = invoicing.invoice_day(year)

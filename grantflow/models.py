@@ -347,10 +347,17 @@ class Risk(Model):
 
 
 class CostLine(Model):
-    """One budget category with its amount per year."""
+    """One budget category with its amount per year.
+
+    ``in_kind``: true for own effort (egeninnsats) valued in kroner, work the municipalities do
+    themselves and never pay in cash; false for a cash cost. Left out, a line is a cash cost,
+    unless its category reads as own effort: then grantflow cannot tell (see grantflow.owneffort).
+    """
 
     category: Line
     amounts: YearAmounts = Field(description="Amount per year in the budget's unit.")
+    in_kind: bool | None = Field(
+        None, description="Egeninnsats: true = own effort valued in kroner (never invoiced), false = a cash cost.")
 
 
 FinancingKind = Literal["skjønnsmidler", "tilskudd", "fond", "kommunene", "egeninnsats", "annet"]
@@ -408,8 +415,11 @@ class Budget(Model):
         found |= {y for line in self.financing for y in line.amounts}
         return sorted(found)
 
-    def cost_kr(self, year: int) -> Decimal:
-        return sum((line.amounts.get(year, Decimal(0)) for line in self.costs), Decimal(0)) * self.unit
+    def cost_kr(self, year: int, *, in_kind: bool | None = None) -> Decimal:
+        """Costs of ``year`` in kroner: all lines, or (``in_kind`` True/False) only the own-effort
+        lines or only the cash lines (a line without ``in_kind`` counts as cash)."""
+        return sum((line.amounts.get(year, Decimal(0)) for line in self.costs
+                    if in_kind is None or bool(line.in_kind) == in_kind), Decimal(0)) * self.unit
 
     def financing_kr(self, year: int, *, kinds: set[str] | None = None,
                      exclude: set[str] | None = None) -> Decimal:

@@ -207,6 +207,17 @@ def resolve(reading: Reading, raw: str, evidence: dict[str, str] | None = None) 
     return reading.value
 
 
+def check_hours(reading: Reading, raw: str, unit: str) -> None:
+    """Hours are counted in ones and tenths, never in thousands: ``1.500`` timer is 1 500 hours
+    the Norwegian way and 1,5 the English way, and either is a plausible entry. Refused with both
+    readings named, in a data file and in YAML alike."""
+    if unit == "timer" and reading.pending == "dot3":
+        raise NumberError(
+            f"ambiguous number of hours {echo(raw)}: {show(reading.value)} (point as thousands separator) or "
+            f"{show(reading.other.normalize())} (decimal point); write {show(reading.value).replace(' ', '')} "
+            f"or {show(reading.other.normalize())}")
+
+
 def check_size(value: Decimal, raw, unit: str = "kr") -> Decimal:
     """Refuse values beyond the ceiling."""
     if abs(value) > _ceiling:
@@ -237,6 +248,7 @@ def read_number(value, unit: str = "kr") -> Decimal | None:
     reading = read_number_text(value)
     if reading.value is None:
         return None
+    check_hours(reading, value, unit)
     return check_size(resolve(reading, value), value, unit)
 
 

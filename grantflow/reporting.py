@@ -341,7 +341,9 @@ def _year_share(project: Project, year: int, as_of: date) -> Fraction:
 
 
 def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
-    """Budget vs actual per category and year until ``as_of``, and the forecast (module rules)."""
+    """Budget vs actual per category and year until ``as_of``, and the forecast (module rules).
+    Cash only: own-effort cost lines (``in_kind``, see grantflow.owneffort) are not in the budget
+    the accounts are measured against."""
     budget = project.budget
     sums = ledger_sums(ledger_until(data, as_of))
     # Categories match without regard to case: "prosjektkostnader" adds to "Prosjektkostnader".
@@ -354,6 +356,8 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
     budgeted: dict[str, dict[int, Decimal]] = {}
     spellings: dict[str, str] = {}
     for cost in budget.costs:
+        if cost.in_kind:
+            continue        # own effort is delivered in hours, not spent: the accounts are cash
         spellings.setdefault(cost.category.casefold(), cost.category)
         per_year = budgeted.setdefault(cost.category.casefold(), {})
         for year, amount in cost.amounts.items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from . import owneffort
 from .data import ProjectData, collect
 from .findings import Finding
 from .fmt import money, signed_money
@@ -113,7 +114,8 @@ def check_project(register: Register, project: Project, data: ProjectData | None
         total_cost = total_fin = Decimal(0)
         has_municipal_rest = any(l.kind == "kommunene" and not l.amounts for l in budget.financing)
         for year in budget.years():
-            cost = budget.cost_kr(year)
+            # cash on both sides: own effort (in_kind costs, egeninnsats financing) pays for itself
+            cost = budget.cost_kr(year, in_kind=False)
             fin = budget.financing_kr(year, exclude={"egeninnsats"})
             total_cost += cost
             total_fin += fin
@@ -132,6 +134,8 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             if year not in project.period.years():
                 add("warning", ("budget", "costs"), f"budget year {year} is outside the period "
                     f"{project.period.start.year}–{project.period.end.year}")
+    for loc, message in owneffort.problems(project):
+        add("error", loc, message)
     for index, line in enumerate(budget.financing):
         if line.funder and project.funder(line.funder) is None:
             add("error", ("budget", "financing", index, "funder"), f"unknown funder id {line.funder!r}")
@@ -213,6 +217,12 @@ def check_project(register: Register, project: Project, data: ProjectData | None
         if data.ledger is not None:
             frame = data.ledger.frame
             categories = {c.casefold() for c in budget.categories()}
+            in_kind = {line.category.casefold() for line in budget.costs if line.in_kind}
+            for idx in frame.index[frame["Kategori"].str.casefold().isin(in_kind)]:
+                out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Kategori",
+                                   f"{frame.at[idx, 'Kategori']!r} is own effort in the plan (in_kind: true): "
+                                   "the accounts hold what was paid in cash; register own effort as hours "
+                                   "in the hours file"))
             if categories:
                 unknown = ~frame["Kategori"].str.casefold().isin(categories)
                 for idx in frame.index[unknown]:
@@ -233,6 +243,12 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 # county governor would show that funder's money as unspent
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
                                    f"unknown funding source {named[idx]!r} (known: {', '.join(known)})"))
+            # own effort is not paid: booked in the accounts it would count as money spent (grantflow.owneffort)
+            effort = {l.source.casefold() for l in budget.financing if l.kind == "egeninnsats"}
+            for idx in frame.index[named.str.casefold().isin(effort)]:
+                out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
+                                   f"{named[idx]!r} is own effort (egeninnsats), which is never paid: the accounts "
+                                   "hold what was paid in cash; register own effort as hours in the hours file"))
         if data.hours is not None and council is not None:
             frame = data.hours.frame
             participants = {name_key(m) for m in project.municipalities}

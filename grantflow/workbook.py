@@ -140,7 +140,7 @@ COLUMN_LABELS = {
     Milestone: {"number": "Nr", "date": "Dato", "month_only": "Bare måned", "event": "Hendelse"},
     Risk: {"risk": "Risiko", "probability": "Sannsynlighet (S)", "consequence": "Konsekvens (K)",
            "rf": "RF i kilden", "mitigation": "Tiltak"},
-    CostLine: {"category": "Kategori"},
+    CostLine: {"category": "Kategori", "in_kind": "Egeninnsats"},
     FinancingLine: {"source": "Kilde", "kind": "Type", "funder": "Finansiør (id)", "applied_for": "Søkt her"},
     Funder: {"id": "Id", "name": "Navn", "email": "E-post"},
     Grant: {"year": "År", "amount": "Beløp (kr)", "reference": "Saksnummer", "decided": "Tilsagnsdato"},
@@ -562,10 +562,15 @@ def _write_table(w: _Writer, spec: TableSpec, data: dict, years: list[int], list
             cost_spec = next(s for s in TABLES if s.path == ("budget", "costs"))
             cost_cols = _columns(cost_spec, years)
             cost_year_cols = [i for i, col in enumerate(cost_cols, 1) if col[3] is not None] + [len(cost_cols) + 1]
-            cost_sum_row = len(_get(data, ("budget", "costs")) or []) + SPARE_ROWS + 2
+            cost_last = len(_get(data, ("budget", "costs")) or []) + SPARE_ROWS + 1
+            in_kind_col = get_column_letter(
+                [c[0] for c in cost_cols].index(COLUMN_LABELS[CostLine]["in_kind"]) + 1)
             for offset, i in enumerate(year_cols):
                 letter = get_column_letter(i)
-                cost = f"Budsjett!{get_column_letter(cost_year_cols[offset])}{cost_sum_row}"
+                cost_letter = get_column_letter(cost_year_cols[offset])
+                # cash costs only: a cost line marked Egeninnsats = ja is own effort (grantflow.owneffort)
+                cost = (f'SUMIF(Budsjett!{in_kind_col}2:{in_kind_col}{cost_last},"<>{YES}",'
+                        f"Budsjett!{cost_letter}2:{cost_letter}{cost_last})")
                 w.formula(ws, r, i, f'=SUMIF({kind_col}2:{kind_col}{last},"<>egeninnsats",{letter}2:{letter}{last})'
                                     f"-{cost}")
 

@@ -129,6 +129,8 @@ class LedgerRow:
 
 
 STALE_CLAIM = timedelta(minutes=30)
+# the detail of a claimed row while its whole message goes to the server (see ``transmitting``)
+TRANSMITTING = "message transmitted, waiting for the server's reply"
 LOCAL = "outbox"       # the transport that keeps a copy on this machine; every other one delivers
 
 
@@ -256,10 +258,19 @@ class SentLedger:
                 deliveries.c.recipient == recipient, or_(*free)).values(**values)).rowcount
         return token if taken == 1 else None
 
+    def transmitting(self, document: str, version: int, recipient: str, claim: str) -> None:
+        """Note on a claimed row that the whole message is going to the server now: a sender killed
+        from here on may have delivered it (``TRANSMITTING``), one killed before has not."""
+        with self.engine.begin() as conn:
+            conn.execute(update(deliveries).where(
+                deliveries.c.document == document, deliveries.c.version == version,
+                deliveries.c.recipient == recipient, deliveries.c.claim == claim).values(detail=TRANSMITTING))
+
     def holder(self, document: str, version: int, recipient: str) -> dict | None:
-        """The row of (document, version, recipient): status, claim, updated_at (None if absent)."""
+        """The row of (document, version, recipient): status, claim, updated_at, detail (None if absent)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(deliveries.c.status, deliveries.c.claim, deliveries.c.updated_at).where(
+            row = conn.execute(select(deliveries.c.status, deliveries.c.claim, deliveries.c.updated_at,
+                                      deliveries.c.detail).where(
                 deliveries.c.document == document, deliveries.c.version == version,
                 deliveries.c.recipient == recipient)).first()
         return dict(row._mapping) if row else None

@@ -17,7 +17,7 @@ from ..errors import UserError
 from ..models import Council, Funder, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
-from .ledger import STALE_CLAIM, SentLedger, aware, claim_alive, delivers
+from .ledger import STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, delivers
 from .message import Document, Sender, compose, compose_reminder
 from .recipients import Recipient, funders_named, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
@@ -222,9 +222,13 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
     silent: list[str] = []    # a recipient for whom the server gave no answer through every retry
     too_large: list[str] = []  # the server refused the message for its size: every copy has that size
 
-    def send(item: PlannedMessage, token: str, note: str = "") -> None:
+    def send(item: PlannedMessage, token: str, note: str = "", maybe_before: bool = False) -> None:
+        """``maybe_before``: an interrupted sender may have delivered it already (a further copy is
+        recorded and reported as possibly twice; a second silence stops there)."""
         email = item.recipient.email
-        attempts, detail, status, maybe = 0, None, "failed", False
+        attempts, detail, status, maybe = 0, None, "failed", maybe_before
+        if hasattr(transport, "on_transmit"):
+            transport.on_transmit = lambda: ledger.transmitting(doc.key, doc.version, email, token)
         try:
             while not silent and not too_large:
                 attempts += 1
@@ -258,7 +262,7 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                           "a new send reaches this recipient") if silent else \
                     f"not tried: the server refused the same message as too large for {too_large[0]}"
             detail = f"{detail}{note}"
-            if maybe and status == "sent":
+            if maybe and status == "sent" and not maybe_before:
                 detail += ("; an earlier attempt got no reply after the whole message was sent, so the recipient "
                            "may have it twice (same Message-ID: most mail programs show one)")
         except BaseException as exc:
@@ -314,10 +318,14 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                     token = claim(item, abandoned=row.get("claim"))
                     if token is not None:
                         host, pid = (row.get("claim") or "?:?:?").rsplit(":", 2)[:2]
-                        send(item, token, note=(
+                        # killed after the whole message went: the server may have it (possibly twice)
+                        went = row.get("detail") == TRANSMITTING
+                        send(item, token, maybe_before=went, note=(
                             f"; taken over from process {pid} on {host}, interrupted while sending since "
-                            f"{_when(row['updated_at'])} (same Message-ID: if it got as far as the message, "
-                            "mail programs show the two as one)"))
+                            f"{_when(row['updated_at'])}, " + (
+                                "after the whole message had gone to the server: possibly twice (same "
+                                "Message-ID: most mail programs show one)" if went else
+                                "before the message had gone to the server: sent once")))
                         continue
                     # another run took it over just now: see what that one does
                 if time.monotonic() >= deadline:
@@ -364,6 +372,21 @@ class Clearance:
         return "venter på godkjenning: kjør dokumentflyten"
 
 
+def rejection(ledger: SentLedger, document: Document, norwegian: bool = False) -> str | None:
+    """Why this content may not go out on an approval given in advance (``--yes``, a batch or a
+    run started approved): an approver rejected it (this version, this content; a decision from
+    before hashes were recorded is taken as this content). None if nobody did. A rejection stands
+    until a person decides again (interactively, in the form) or the document changes (a new
+    version is asked for anew)."""
+    row = ledger.approval(document.key, document.version)
+    if not row or row["status"] != "rejected" or \
+            row["document_hash"] not in (None, document.ledger_hash(), document.sha256()):
+        return None
+    why = f": {row['comment']}" if row["comment"] else ""
+    verb = "avvist av" if norwegian else "rejected by"
+    return f"{verb} {row['decided_by'] or 'unknown'} {_when(row['decided_at'])}{why}"
+
+
 def clearance(findings, approval_required: bool, transport_name: str) -> Clearance:
     """The ``Clearance`` of a document with these findings, for this transport."""
     external = delivers(transport_name)
@@ -392,6 +415,12 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
         doc = the_plan.document
         if unattended and the_plan.messages:
             gate = clearance(produced.findings, the_plan.approval_required, transport_name)
+            refused = rejection(ledger, doc, norwegian=True) if gate.needs_person else None
+            if refused:   # approval in advance does not undo an approver's "no"; the decision is kept
+                return DeliveryReport(doc.key, doc.version, transport_name,
+                                      skipped=[r.email for r in the_plan.already],
+                                      held=f"{refused}; rett dataene (en ny versjon spørres på nytt) eller "
+                                           "avgjør på nytt med grantflow send uten --yes")
             if not gate.may_send(approved):
                 # no run waits for this answer (the batch goes on): no run is linked, and a run
                 # that does wait for it (a document flow asking the approver) keeps its request

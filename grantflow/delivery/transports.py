@@ -95,6 +95,8 @@ class SmtpTransport:
         self.password = password
         self.sender = sender
         self._client: yagmail.SMTP | None = None
+        # called just before the whole message goes to the server (``deliver`` notes it in the ledger)
+        self.on_transmit = None
 
     def _tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()
@@ -162,6 +164,8 @@ class SmtpTransport:
             # that reply may take minutes (the server scans the message); giving up early makes a
             # "maybe delivered" message that a retry could make a second copy of
             if isinstance(data, bytes) and data.endswith(b"\r\n.\r\n"):
+                if self.on_transmit is not None:
+                    self.on_transmit()
                 transmitted.append(True)
                 result = _send(data)
                 if smtp.sock is not None:

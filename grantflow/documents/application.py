@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from .. import fmt
+from .. import fmt, owneffort
 from ..models import Milestone, Person, Project
 from ..reporting import ReportPeriod, check_years, kr, parse_period
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
@@ -69,20 +69,27 @@ def milestone_notes(project: Project) -> list[str]:
     return out
 
 
+NOT_INVOICED = "Egeninnsatsen er kommunenes eget arbeid: den faktureres ikke og er ikke med i kostnadsfordelingen."
+
+
 def own_effort_text(project: Project, rate_default) -> tuple[str, int | None]:
-    """'2 073 timer à 600 kr = 1 243 800 kr' (hours and kroner) and the kroner value."""
+    """'2 073 timer à 600 kr = 1 243 800 kr' (hours and kroner) and the kroner value; a plan
+    with own effort on both sides of the budget (grantflow.owneffort) gives its kroner there."""
     budget = project.budget
-    if not budget.own_effort_hours:
+    hours, rate, value = owneffort.hours_value(project, rate_default)
+    in_budget = kr(owneffort.in_kind_total(project))
+    if in_budget:
+        text = (f"Egeninnsats: {fmt.money(in_budget)}, ført både som kostnad og som finansiering"
+                + (f" ({fmt.exact(hours)} timer)" if hours else "") + ".")
+        return f"{text} {NOT_INVOICED}", in_budget
+    if not hours:
         return "Egeninnsats er ikke beregnet i prosjektplanen.", None
-    hours = budget.own_effort_hours
-    rate = budget.own_effort_rate if budget.own_effort_rate is not None else rate_default
     text = f"Egeninnsats: {fmt.exact(hours)} timer"
     if rate is None:
-        return text + " (verdi i kroner ikke beregnet: timesats er ikke angitt).", None
-    value = kr(Decimal(str(hours)) * Decimal(str(rate)))
+        return text + f" (verdi i kroner ikke beregnet: timesats er ikke angitt). {NOT_INVOICED}", None
     source = "" if budget.own_effort_rate is not None else " (regionrådets standard timesats)"
     rate_text = fmt.money(rate, decimals=0 if rate == int(rate) else 2)
-    return f"{text} à {rate_text} = {fmt.money(value)}{source}.", value
+    return f"{text} à {rate_text} = {fmt.money(value)}{source}. {NOT_INVOICED}", value
 
 
 def build(req: DocumentRequest) -> Context:
@@ -97,24 +104,32 @@ def build(req: DocumentRequest) -> Context:
     part = split["part"]
     # A municipal line without amounts covers the rest: its row shows the rest per year as the
     # cost split bills it (the table summed to 0 kr beside costs of 5 450 000 kr).
+    # Own effort on both sides of the budget (owneffort: validated equal each year) is shown on
+    # both sides, so each table adds up to the same total; the balance is of the cash.
     planned = [(l.source, l.amounts or ({y: Decimal(a) / unit for y, a in part.by_year.items() if a}
                                         if l.kind == "kommunene" else {}))
-               for l in budget.financing if l.kind != "egeninnsats"]
+               for l in budget.financing]
     fin_rows, fin_total = year_rows([(source, amounts) for source, amounts in planned if amounts], years)
     notes = []
     for year in years:
-        diff = budget.financing_kr(year, exclude={"egeninnsats"}) - budget.cost_kr(year)
+        diff = budget.financing_kr(year, exclude={"egeninnsats"}) - budget.cost_kr(year, in_kind=False)
         if diff and part.source != "rest":
             notes.append(f"{year}: finansieringen er {fmt.signed_money(diff)} mot kostnadene.")
+    in_kind = kr(owneffort.in_kind_total(project))
+    cash = " i kontanter" if in_kind else ""
     if part.source == "rest":
-        balance = (f"Kommunene dekker resten: {fmt.money(part.total)} over perioden "
+        balance = (f"Kommunene dekker resten{cash}: {fmt.money(part.total)} over perioden "
                    "(vist under kostnadsfordelingen).")
     elif part.gap == 0:
-        balance = f"Finansieringsplanen er i balanse: kostnader og finansiering er begge {fmt.money(part.costs)}."
+        balance = (f"Finansieringsplanen er i balanse: kostnader og finansiering{cash} er begge "
+                   f"{fmt.money(part.costs)}.")
     else:
-        balance = (f"Finansieringsplanen er ikke i balanse: kostnader {fmt.money(part.costs)}, finansiering "
+        balance = (f"Finansieringsplanen er ikke i balanse: kostnader{cash} {fmt.money(part.costs)}, finansiering "
                    f"{fmt.money(part.external + (part.total if part.source == 'line' else 0))} "
                    f"(avvik {fmt.signed_money(part.gap)}).")
+    if in_kind:
+        balance += (f" I tillegg står egeninnsats på {fmt.money(in_kind)} med samme beløp som kostnad og som "
+                    "finansiering; den faktureres ikke.")
     applied = applied_amount(project, round_years)
     round_label = ", ".join(str(y) for y in round_years)
     if applied == 0:

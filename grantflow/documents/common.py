@@ -173,7 +173,16 @@ def _round_table(table: list[list[Decimal]]) -> list[list[int]]:
 
 def split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
     """What the financing plan says about the municipalities' part, in one or two sentences;
-    for some of the plan's years (a cost split for one year) the amount is those years'."""
+    for some of the plan's years (a cost split for one year) the amount is those years'. Own
+    effort in the plan's kroner is said to be left out (grantflow.owneffort)."""
+    text = _split_note(part, years)
+    if part.in_kind:
+        text += (f" Egeninnsats på {fmt.money(part.in_kind)} (kommunenes eget arbeid, ført både som kostnad "
+                 "og som finansiering) er ikke med og faktureres ikke.")
+    return text
+
+
+def _split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
     shown = list(years or [])
     some = bool(shown) and set(shown) != set(part.by_year)
     label = (f"{shown[0]}" if len(shown) == 1 else f"{shown[0]}–{shown[-1]}") if some else ""

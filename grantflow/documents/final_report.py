@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from .. import fmt
+from .. import fmt, owneffort
 from ..costsplit import municipal_part
 from ..models import Evaluation, explanation_key
 from ..errors import UserError
@@ -47,6 +47,17 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
                         field="--as-of")
     when = as_of or end
     return ReportPeriod(str(end.year), start, when), when
+
+
+def hours_planned(project: Project) -> str:
+    """The plan's own effort as the final report's "(plan: …)" says it."""
+    hours = project.budget.own_effort_hours
+    in_kind = kr(owneffort.in_kind_total(project))
+    text = f"{fmt.exact(hours)} timer" if hours else "ikke angitt i timer"
+    if in_kind:
+        text += (f"; i budsjettet verdsatt til {fmt.money(in_kind)}, ført som kostnad og som finansiering, "
+                 "ikke med i regnskapet over og ikke fakturert")
+    return text
 
 
 def _explanation(evaluation: Evaluation, key: str, fallback: str = "") -> str:
@@ -260,8 +271,7 @@ def build(req: DocumentRequest) -> Context:
         "deviations": deviations,
         "economy": {"unit_label": fmt.unit_label(unit), "by_category": by_category, "total": total,
                     "hours": fmt.number(hours, 1),
-                    "hours_planned": fmt.exact(project.budget.own_effort_hours) + " timer"
-                    if project.budget.own_effort_hours else "ikke angitt"},
+                    "hours_planned": hours_planned(project)},
         "financing": funders,
         "financing_total": funder_total,
         "used_for": funder_total["used_for"],

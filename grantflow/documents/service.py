@@ -17,6 +17,7 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from .. import owneffort
 from ..data import ProjectData, collect
 from ..errors import UserError
 from ..fileio import atomic_write
@@ -59,6 +60,8 @@ class Produced:
 
 def collect_checked(register: Register, project: Project) -> tuple[ProjectData, list[Finding]]:
     """Collect the project's data; unreadable rows stop here, other findings come back as notes."""
+    # money documents are not made from a plan whose own effort cannot be told from its cash
+    owneffort.require(project, lambda loc: register.where("project", project.id, loc))
     data = collect(register, project)
     for finding in data.findings:
         if finding.severity == "error":

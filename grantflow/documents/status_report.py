@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from .. import fmt
+from .. import fmt, owneffort
 from ..models import Project, StatusNote
 from ..errors import UserError
 from ..reporting import (RAG_COLOR, ReportPeriod, check_in_project, default_as_of, economy, hours_total,
-                          milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once)
+                          kr, milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once)
 from .charts import BudgetChart, TimelineChart
 from .common import (Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
                      notes_file, project_block, rag, risk_rows, top_risks)
@@ -153,6 +153,13 @@ def own_effort(project: Project, data, as_of: date) -> dict:
         out["planned"] = f"{fmt.exact(planned)} timer"
         out["text"] = (f"{fmt.number(hours, 1)} timer registrert til nå mot {fmt.number(pro_rata)} timer "
                        f"planlagt til nå ({fmt.exact(planned)} timer for hele perioden).")
+        if hours > planned:
+            out["text"] += (f" Det er {fmt.number(hours - Decimal(str(planned)), 1)} timer mer enn planlagt "
+                            "for hele perioden.")
+    in_kind = kr(owneffort.in_kind_total(project))
+    if in_kind:
+        out["text"] += (f" I budsjettet er egeninnsatsen verdsatt til {fmt.money(in_kind)}, ført som kostnad og "
+                        "som finansiering; den er ikke med i økonomitabellen og faktureres ikke.")
     return out
 
 

@@ -290,3 +290,41 @@ def test_a_new_version_after_sending_says_what_it_replaces(scratch_config, tmp_p
     rows = SentLedger(f"sqlite:///{tmp_path / 'sent.db'}").rows("kongsbergregionen-erp")
     assert sorted((r.version, r.recipient) for r in rows if r.status == "sent") == sorted(
         [(1, e) for e in first] + [(2, e) for e in got])
+
+
+def test_yes_does_not_send_what_an_approver_rejected(scratch_config, tmp_path, monkeypatch, capsys):
+    """The approver rejected the final report in the form ('Tallene må sjekkes'); a scripted
+    `grantflow send … --yes` then sent that same content to the county governor, and the ledger
+    said it was approved -- the rejection was overwritten and gone from `grantflow sent`."""
+    import json
+
+    from grantflow.delivery.ledger import SentLedger
+
+    from ..conftest import replace_in
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    replace_in(scratch_config / "grantflow.yaml", "    host: smtp.example.no\n    port: 587\n    security: starttls",
+               f"    host: 127.0.0.1\n    port: {port}\n    security: none\n    allow_insecure_localhost: true")
+    replace_in(scratch_config / "grantflow.yaml", "    username: grantflow@regionrad.example.no\n", "")
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    url = f"sqlite:///{tmp_path / 'sent.db'}"
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", url)
+    assert main(["--config", str(scratch_config), "render", "final", "kongsbergregionen-erp"]) == 0
+    (record,) = (tmp_path / "outputs").rglob("final-*.json")
+    digest = json.loads(record.read_text(encoding="utf-8"))["content_hash"]
+    key = "kongsbergregionen/kongsbergregionen-erp/" + record.stem
+    ledger = SentLedger(url)                      # as the approval form records a "no"
+    ledger.approval_requested(key, 1, "0b8c61d2-6c8e-4bb4-a0a6-5a4c1e0c1e55", "post@kongsbergregionen.example.no",
+                              digest)
+    ledger.approval_decided(key, 1, False, "Per Hansen", "Tallene må sjekkes", "", digest)
+    capsys.readouterr()
+    args = ["--config", str(scratch_config), "send", "final", "kongsbergregionen-erp", "--transport", "smtp"]
+    with SmtpServer(port=port) as server:
+        assert main(args + ["--yes"]) == 1
+        err = capsys.readouterr().err
+        assert not server.recorder.arrived
+    assert "rejected by Per Hansen" in err and "Tallene må sjekkes" in err and len(err.strip().splitlines()) == 1
+    (decision,) = ledger.approvals()
+    assert decision["status"] == "rejected" and decision["decided_by"] == "Per Hansen"
+    assert not ledger.rows()

@@ -435,3 +435,57 @@ def test_one_refused_one_busy_then_a_new_send_reaches_exactly_those_two(scratch_
     assert sorted(server.recorder.recipients()) == ["kontakt@hsh.example.no", "radmann@karmoy.example.no"]
     assert len(first) == 5 and not set(first) & set(server.recorder.recipients())
     assert {r.status for r in ledger_rows(env)} == {"sent"}
+
+
+class TakesThirdMessageThenHangs(Recorder):
+    """Takes the 3rd whole message (it has arrived) and holds its 250 until released: the sender
+    is killed between the server's acceptance and its own ledger write."""
+
+    def __init__(self):
+        super().__init__()
+        self.count, self.third, self.release = 0, threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        answer = await super().handle_DATA(server, session, envelope)
+        if self.count == 3:
+            self.third.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        return answer
+
+
+def test_kill_9_after_the_server_took_the_message_is_recorded_and_reported_as_possibly_twice(scratch_config, env,
+                                                                                             capsys):
+    """Killed after the 3rd message had arrived but before the ledger knew: the next send takes
+    the recipient over and sends again with the same Message-ID (nothing lost). It said "5 sent"
+    as if nothing had happened; the recipient has it twice (one in mail programs), and the
+    summary, the warning line and the ledger row now say "possibly twice". Killed before the
+    message went (the test above), nothing says so: that recipient has it once."""
+    from .test_concurrent_send import smtp_config
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "test")
+    handler = TakesThirdMessageThenHangs()
+    with serve(handler, port):
+        sender = subprocess.Popen([sys.executable, "-m", "grantflow.cli", *args], cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert handler.third.wait(120), "the sender never sent a 3rd message"
+        finally:
+            os.kill(sender.pid, signal.SIGKILL)
+            sender.wait()
+            handler.release.set()
+        (stuck,) = [r.recipient for r in ledger_rows(env) if r.status == "sending"]
+        assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "5 sent, 2 already had version 1, 1 of them possibly twice" in captured.out, captured.out
+    assert f"possibly twice to {stuck}" in captured.err and "Traceback" not in captured.err
+    arrived = Counter(r.casefold() for r in handler.recipients())
+    assert arrived.pop(stuck.casefold()) == 2 and set(arrived.values()) == {1} and len(arrived) == 6
+    ids = [m["Message-ID"] for m in handler.messages() if m["To"].addresses[0].addr_spec == stuck]
+    assert len(ids) == 2 and len(set(ids)) == 1                   # mail programs show one
+    rows = {r.recipient: r for r in ledger_rows(env)}
+    assert {r.status for r in rows.values()} == {"sent"} and "possibly twice" in rows[stuck].detail
+    assert not any("possibly twice" in (r.detail or "") for e, r in rows.items() if e != stuck)

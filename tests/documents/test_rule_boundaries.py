@@ -126,3 +126,29 @@ def test_thousands_rounded_once_give_a_tied_unit_to_the_larger_row():
 
     assert round_once([1500, 2500], 1000) == [1, 3]
     assert round_once([2500, 1500], 1000) == [3, 1]
+
+
+def test_cost_split_percentages_add_up_to_100_with_thirds(scratch_config, tmp_path):
+    """Three municipalities in equal parts: 33,3 % each would print a sum of 99,9 %. The "Andel"
+    column is rounded once: it adds up to the 100,0 % printed under it, and each share is within
+    0,1 point of its kroner over the year's total (the kroner as printed beside it)."""
+    project = scratch_config / "projects" / f"{HAUG}.yaml"
+    replace_in(project, "municipalities: [Haugesund, Karmøy, Bokn, Utsira, Sveio, Tysvær, Vindafjord, Etne, Sauda, Suldal]",
+               "municipalities: [Haugesund, Karmøy, Bokn]")
+    replace_in(project, "  equal_percent: 30", "  equal_percent: 100")
+    made = produce(open_register(scratch_config), "costsplit", HAUG, out=tmp_path, today=TODAY)
+    year_tables = [t for t in tables(made.docx) if t[0][0] == "Kommune" and t[0][-1] == "Andel"]
+    assert len(year_tables) == 2
+
+    def number(cell: str) -> Decimal:
+        return Decimal(cell.replace(NB, "").replace("%", "").replace(",", ".").strip())
+
+    for table in year_tables:
+        rows = [r for r in table[1:-1] if r[-1].strip()]
+        assert len(rows) == 3, table
+        total = number(table[-1][4])
+        assert sum(number(r[4]) for r in rows) == total
+        printed = [number(r[-1]) for r in rows]
+        assert sum(printed) == Decimal("100.0") == number(table[-1][-1]), table
+        for row, percent in zip(rows, printed):
+            assert abs(percent - number(row[4]) * 100 / total) < Decimal("0.1"), row

@@ -228,3 +228,29 @@ def test_a_batch_leaves_a_waiting_run_its_request_and_each_held_document_is_remi
     assert f"http://ui.example.no/runs/flow-run/{waiting}" in clean, clean
     (broken,) = [body for subject, body in reminders.items() if BROKEN in subject]
     assert "/runs/flow-run/" not in broken and f"grantflow send final {BROKEN} --transport smtp" in broken, broken
+
+
+def test_a_batch_approved_in_advance_does_not_send_what_an_approver_rejected(isolated, scratch_config):
+    """A nightly batch run with approval given in advance sent the final report the approver had
+    rejected the day before, and wrote 'approved by batch' over the rejection."""
+    from grantflow.delivery.ledger import SentLedger
+
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    _one_clean_one_broken(scratch_config)
+    options = DeliveryOptions(config=str(scratch_config), send=True)
+    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)     # held: final needs approval
+    (request,) = ledger.approvals()
+    ledger.approval_decided(request["document"], request["version"], False, "Per Hansen", "Tallene må sjekkes", "",
+                            request["document_hash"])
+    with SmtpServer(port=port) as server:
+        result = make_batch(1, "threads")(kind="final", projects=[CLEAN],
+                                          options=options.model_copy(update={"approved": True}))
+        assert not server.recorder.arrived
+    (held,) = result["held"]
+    assert held["held"].startswith("avvist av Per Hansen") and "Tallene må sjekkes" in held["held"]
+    (decision,) = ledger.approvals()
+    assert decision["status"] == "rejected" and decision["decided_by"] == "Per Hansen"

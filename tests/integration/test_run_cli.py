@@ -139,6 +139,37 @@ def test_the_watch_on_a_server_tells_the_leader_when_the_data_stops_a_due_report
         ledger.write_bytes(original)
 
 
+def test_a_served_run_that_left_a_recipient_without_the_document_fails_and_the_next_reaches_only_them(served):
+    """On a server the run's state is what the deadline watch (and `grantflow run`) go by. A run
+    whose mail server refused one steering-group member ended Completed: the watch recorded the
+    report as done and that member never got it. Now the run fails naming who lacks it, and running
+    it again (as the watch does with a failed run) reaches that member only, nobody twice."""
+    from collections import Counter
+
+    erp = "kongsbergregionen-erp"          # clean data: --yes alone clears sending over SMTP
+    recorder = served["smtp"].recorder
+    args = ("run", "status", erp, "--as-of", "2014-06-02", "--transport", "smtp", "--yes")
+    start = len(recorder.arrived)
+    refused = "radmann@kongsberg.example.no"
+    recorder.refuse = {refused}
+    try:
+        first = grantflow(served, *args)
+    finally:
+        recorder.refuse = set()
+    got = Counter(r.casefold() for _, rcpts, _ in recorder.arrived[start:] for r in rcpts)
+    assert refused not in got and got and set(got.values()) == {1}, got
+    assert first.returncode == 1, first.stdout + first.stderr + served["log"].read_text()[-3000:]
+    assert re.fullmatch(r"flow run \S+ \([0-9a-f-]{36}\): Failed", first.stdout.strip()), first.stdout
+    (line,) = first.stderr.strip().splitlines()
+    assert line.startswith("error:") and refused in line and "550" in line, first.stderr
+    start = len(recorder.arrived)
+    second = grantflow(served, *args)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert second.stdout.strip().endswith(": Completed"), second.stdout
+    again = Counter(r.casefold() for _, rcpts, _ in recorder.arrived[start:] for r in rcpts)
+    assert again == Counter({refused: 1}), again
+
+
 def test_run_without_a_server_is_one_clear_line(served, tmp_path):
     from ..smtp_server import free_port
 

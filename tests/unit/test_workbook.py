@@ -457,3 +457,36 @@ def test_the_guide_sheet_gives_a_long_line_room_for_its_lines(config_dir, tmp_pa
             assert (ws.row_dimensions[r].height or 15) >= 30, (r, text)
     assert long_lines >= 1
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+
+
+def test_own_effort_marked_in_the_workbook_reaches_the_plan(scratch_config, tmp_path, capsys):
+    """The Budsjett sheet's column Egeninnsats (ja/nei) is the plan's in_kind: a project leader who
+    adds 'Egeninnsats kommunene' on both sides and marks it ja gets a plan whose cost split leaves
+    it out; unmarked, the import is refused with the sheet, row and field (grantflow.owneffort)."""
+    register = open_register(scratch_config)
+
+    def edit(mark):
+        def inner(wb):
+            costs, financing = wb["Budsjett"], wb["Finansiering"]
+            header = [c.value for c in costs[1]]
+            costs.cell(3, 1).value = "Egeninnsats kommunene"
+            costs.cell(3, header.index("2015") + 1).value = 300000
+            costs.cell(3, header.index("Egeninnsats") + 1).value = mark
+            fheader = [c.value for c in financing[1]]
+            row = next(r for r in range(2, 40) if financing.cell(r, 1).value is None)
+            financing.cell(row, 1).value = "Egeninnsats kommunene"
+            financing.cell(row, fheader.index("Type") + 1).value = "egeninnsats"
+            financing.cell(row, fheader.index("2015") + 1).value = 300000
+        return inner
+
+    path = _fill(_workbook(register, HAUG, tmp_path / "a.xlsx"), edit(None))
+    assert main(["--config", str(scratch_config), "import", str(path), "--dry-run"]) == 1
+    out = capsys.readouterr().out
+    assert "budget.costs[1].in_kind: cost line 'Egeninnsats kommunene' reads as own effort" in out, out
+    assert "Egeninnsats = ja or nei" in out
+    path = _fill(_workbook(register, HAUG, tmp_path / "b.xlsx"), edit("ja"))
+    result = import_workbook(scratch_config, path, now=NOW)
+    assert result.ok, result.findings
+    project = open_register(scratch_config).project(HAUG)
+    assert [line.in_kind for line in project.budget.costs] == [None, True]
+    assert project.budget.cost_kr(2015, in_kind=False) == 1_211_321

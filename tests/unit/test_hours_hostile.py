@@ -1,0 +1,72 @@
+"""The own-effort hours file (timer.csv: Dato, Kommune, Timer) attacked: each mistake is one line
+from `grantflow validate` naming file, row and field, and a non-zero exit; never a traceback,
+never a silent guess."""
+
+from __future__ import annotations
+
+import pytest
+
+from grantflow.cli import main
+
+from ..conftest import replace_in
+
+HAUG = "haugaland-velferdsteknologi"
+
+
+@pytest.fixture
+def clean(scratch_config):
+    """The demo config with its two seed errors corrected, so validate exits 0 before the attack."""
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml", "rf: 12", "rf: 15")
+    replace_in(scratch_config / f"projects/{HAUG}.yaml",
+               "{2015: 412000, 2016: 1123000}", "{2015: 412000, 2016: 1122415}")
+    assert main(["validate", str(scratch_config)]) == 0
+    return scratch_config
+
+
+CASES = [
+    # (row as written, field, what the line must say)
+    (b"15.10.2015;Haugesund;1.500", "Timer", "ambiguous number of hours '1.500': 1 500 (point as thousands "
+                                             "separator) or 1,5 (decimal point); write 1500 or 1,5"),
+    (b"15.10.2015;Haugesund;-3", "Timer", "negative number of hours"),
+    (b"15.10.2015;Haugesund;12 500", "Timer", "12 500 hours in one row is implausible"),
+    (b"15.10.2015;Haugesund;99999999999999999999", "Timer", "implausibly large"),
+    (b"15.10.2015;Haugesund;nan", "Timer", "not a finite number"),
+    (b"15.10.2015;Haugesund;3 timer", "Timer", "cannot read '3 timer' as a number"),
+    (b"15.10.2015;Haugesund;12,000", "Timer", "ambiguous number '12,000'"),
+    (b"15.10.2010;Haugesund;3", "Dato", "15.10.2010 is outside the project period 21.09.2015 – 20.09.2017"),
+    (b"21.09.2017;Haugesund;3", "Dato", "21.09.2017 is outside the project period"),
+    (b"31.02.2016;Haugesund;3", "Dato", ""),
+    (b"15.10.2015;Oslo;3", "Kommune", "unknown municipality 'Oslo'"),
+    (b"15.10.2015;Haug\xe9sund;3", "data", "not UTF-8 text (byte 0xe9 at line 3"),
+    (b"15.10.2015;Haugesund;3\x00", "data", "binary data (a NUL byte at line 3)"),
+]
+
+
+@pytest.mark.parametrize("row,field,says", CASES, ids=[c[0].decode("latin-1") for c in CASES])
+def test_a_hostile_hours_row_is_one_line_naming_file_row_and_field(clean, capsys, row, field, says):
+    path = clean / "data" / HAUG / "timer.csv"
+    path.write_bytes(b"Dato;Kommune;Timer;Beskrivelse\n15.10.2015;Karm\xc3\xb8y;30;ok\n" + row + b";\n")
+    code = main(["validate", str(clean)])
+    out = capsys.readouterr()
+    assert code == 1, out.out
+    assert "Traceback" not in out.out + out.err
+    errors = [line for line in out.out.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1, errors
+    assert f"data/{HAUG}/timer.csv:" in errors[0] and f" {field}: " in errors[0], errors[0]
+    where = errors[0].split(f"timer.csv:", 1)[1]
+    assert where.startswith("3 "), errors[0]
+    assert says in errors[0], errors[0]
+
+
+def test_hours_with_a_decimal_comma_and_inside_the_project_are_accepted(clean, capsys):
+    path = clean / "data" / HAUG / "timer.csv"
+    path.write_text("Dato;Kommune;Timer\n21.09.2015;Haugesund;1,5\n20.09.2017;Utsira;2 000\n", encoding="utf-8")
+    assert main(["validate", str(clean)]) == 0, capsys.readouterr().out
+
+
+def test_own_effort_hours_in_the_plan_written_1_500_are_refused(clean, capsys):
+    """The same rule for the plan's estimate: 'own_effort_hours: "2.073"' (2 073 or 2,073?)."""
+    replace_in(clean / f"projects/{HAUG}.yaml", "own_effort_hours: 2073", 'own_effort_hours: "2.073"')
+    assert main(["validate", str(clean)]) == 1
+    out = capsys.readouterr().out
+    assert "budget.own_effort_hours" in out and "ambiguous number of hours '2.073'" in out, out
