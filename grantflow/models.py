@@ -439,7 +439,7 @@ class Budget(Model):
 class Grant(Model):
     """An award (tilsagn) from a funder: amount, year and case reference."""
 
-    year: int
+    year: int = Field(ge=1900, le=2100, description="The year the grant is for.")
     amount: Amount = Field(ge=0, description="Granted amount in kroner.")
     reference: Line = Field("", description="Case reference (saksnummer), e.g. '2015/4711'.")
     decided: Day | None = Field(None, description="Date of the award letter (tilsagnsbrev).")

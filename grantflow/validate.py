@@ -167,6 +167,15 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 f"the award letters from {funder.name} total {money(granted)} but the financing plan's "
                 f"{what} {money(planned)} (difference {signed_money(granted - planned)})")
 
+    # Award letters for a year after the project: no usage report of the project would ever count
+    # them (a typo such as 2051 for 2015 showed the county governor nothing granted).
+    for f_index, funder in enumerate(project.funders):
+        for g_index, grant in enumerate(funder.grants):
+            if grant.year > project.period.end.year:
+                add("error", ("funders", f_index, "grants", g_index, "year"),
+                    f"grant year {grant.year} is after the project ends ({project.period.end.year}): "
+                    "no usage report of the project would count it")
+
     # Steering-group meetings inside the project period.
     for index, day in enumerate(project.meetings.dates):
         if not project.period.start <= day <= project.period.end:

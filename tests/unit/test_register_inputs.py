@@ -119,3 +119,17 @@ def test_two_explanations_for_one_deviation_are_one_line(scratch_config, capsys)
     assert code == 1 and len(mine) == 1, lines
     assert ("evaluation.explanations: explanations 'milepæl 04' and 'Milepæl  04' are for the same deviation: "
             "keep one") in mine[0]
+
+
+@pytest.mark.parametrize("year, says", [
+    ("20150", "funders[1].grants[0].year: Input should be less than or equal to 2100"),
+    ("2051", "funders[1].grants[0].year: grant year 2051 is after the project ends (2017): no usage report of "
+             "the project would count it"),
+])
+def test_a_grant_year_no_report_would_count_is_one_line(scratch_config, capsys, year, says):
+    """The county governor's award of 400 000 kr written for year 2051 (for 2015) was taken
+    without a word, and no usage report of the project counted it."""
+    replace_in(scratch_config / PROJECT, "{year: 2015, amount: 400000", "{year: " + year + ", amount: 400000")
+    code, lines = error_lines(capsys, scratch_config)
+    mine = [line for line in lines if PROJECT in line and "grants" in line]
+    assert code == 1 and len(mine) == 1 and says in mine[0], lines
