@@ -67,6 +67,17 @@ def _year_of(args) -> int | None:
     return int(args.period.strip()[:4])
 
 
+def _path(text: str) -> str:
+    """A file or folder to write: one line. A line break in it made a folder 'a⏎b' that the
+    printed path showed as two lines (and a file no one could name again in a mail or a log)."""
+    from .text import line_break
+
+    found = line_break(text)
+    if found:
+        raise argparse.ArgumentTypeError(f"{text!r} contains {found}: give a path on one line")
+    return text
+
+
 def _days(text: str) -> int:
     """``--days``: 0 to 3 660 (ten years ahead)."""
     try:
@@ -110,7 +121,7 @@ def _document_arguments(p) -> None:
     p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD or DD.MM.YYYY (status, final)")
     p.add_argument("--council", help="council id (usage report)")
     p.add_argument("--year", type=int, help="year (usage report; application and cost split)")
-    p.add_argument("--out", help="outputs folder (default: $GRANTFLOW_OUTPUTS or the configured one)")
+    p.add_argument("--out", type=_path, help="outputs folder (default: $GRANTFLOW_OUTPUTS or the configured one)")
     p.add_argument("--pdf", action="store_true", help="also write a PDF (needs LibreOffice)")
 
 
@@ -312,6 +323,16 @@ def _cmd_send(args) -> int:
     return 1 if report.failed or report.pending else 0
 
 
+def _known_project(config, project_id: str) -> None:
+    """A project id given on the command line names a project file (one with errors of its own
+    counts: 'grantflow validate' tells those); else one line naming the known ones."""
+    from .register import load_register
+
+    register, _ = load_register(config)
+    if project_id not in register.projects and ("project", project_id) not in register.unreadable:
+        register.project(project_id)                 # raises: unknown project '…' (known: …)
+
+
 def _cmd_sent(args) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -326,6 +347,8 @@ def _cmd_sent(args) -> int:
         decisions = ledger.approvals(project=args.project)
     finally:
         ledger.close()
+    if args.project and not rows and not decisions:
+        _known_project(args.config, args.project)     # a misspelt id showed an empty table: "nothing sent"
     table = Table(title="Sendt" + (f": {args.project}" if args.project else ""))
     for name in ("Tid (UTC)", "Dokument", "Versjon", "Mottaker", "Rolle", "Via", "Status", "Forsøk", "Detalj"):
         table.add_column(name, no_wrap=name in ("Tid (UTC)", "Dokument", "Mottaker"))
@@ -722,6 +745,8 @@ def _cmd_inbox(args) -> int:
     from .findings import condense
     from .intake import process_inbox
 
+    if args.project:
+        _known_project(args.config, args.project)     # a misspelt id read as "the inbox is empty"
     items = process_inbox(args.config, args.project)
     for item in items:
         print(f"{item.outcome:9} {item.file} → {item.moved_to}")
@@ -793,7 +818,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deadlines", help="list upcoming deadlines; export iCalendar for Outlook")
     p.add_argument("--days", type=_days, default=90, help="days ahead (default 90)")
     p.add_argument("--from", dest="start", help="start date YYYY-MM-DD (default today)")
-    p.add_argument("--ics", help="write the deadlines to this .ics file")
+    p.add_argument("--ics", type=_path, help="write the deadlines to this .ics file")
     p.set_defaults(func=_cmd_deadlines)
 
     # Orchestration (Prefect, imported only when one of these runs).
@@ -820,7 +845,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", nargs="?", metavar="PROJECT")
     p.add_argument("--blank", metavar="COUNCIL", help="an empty workbook for a new project in COUNCIL")
     p.add_argument("--as-of", dest="as_of", help="status date YYYY-MM-DD (default today)")
-    p.add_argument("--out", "-o", help="file to write (default: outputs/arbeidsboker/...)")
+    p.add_argument("--out", "-o", type=_path, help="file to write (default: outputs/arbeidsboker/...)")
     p.set_defaults(func=_cmd_workbook)
 
     p = sub.add_parser("import", help="check a returned workbook and merge it into the register and data files")

@@ -144,7 +144,7 @@ class Model(BaseModel):
 class Person(Model):
     """A named person with a role; e-mail where the person receives documents."""
 
-    name: Line = Field(description="Full name, or the office (e.g. 'Rådmannen i Bokn').")
+    name: Line = Field(min_length=1, description="Full name, or the office (e.g. 'Rådmannen i Bokn').")
     role: Line = Field("", description="Role in the project (e.g. 'leder', 'medlem', 'prosjektleder').")
     organisation: Line = Field("", description="Municipality or organisation the person represents.")
     email: str | None = Field(None, description="E-mail address; needed to receive documents.")
@@ -377,10 +377,20 @@ class FinancingLine(Model):
     applied_for: bool = Field(False, description="True for the amount applied for in this application.")
 
 
+def _unit(value):
+    """``unit: 1.000`` is YAML's 1.0 (kroner) to a reader who meant 1 000 (thousands): every
+    amount off by a factor 1 000 either way. Only 1 or 1000 written as digits is taken."""
+    source = getattr(value, "source", None)
+    if isinstance(value, float) or (source is not None and source not in ("1", "1000")):
+        raise ValueError(f"write 1 (kroner) or 1000 (amounts in 1000 kr), digits only; not {source or value!r}")
+    return value
+
+
 class Budget(Model):
     """Cost budget per year and category and financing plan per year and source."""
 
-    unit: Literal[1, 1000] = Field(1, description="1 = kroner, 1000 = amounts in 1000 kr.")
+    unit: Annotated[Literal[1, 1000], BeforeValidator(_unit)] = Field(
+        1, description="1 = kroner, 1000 = amounts in 1000 kr.")
     costs: list[CostLine] = Field(default_factory=list)
     financing: list[FinancingLine] = Field(default_factory=list)
     own_effort_hours: Hours | None = Field(None, description="Egeninnsats in hours (estimate).")
@@ -454,7 +464,7 @@ class Funder(Model):
     """A funder of the project (Statsforvalteren, Helsedirektoratet, the council's fund...)."""
 
     id: Slug
-    name: Line
+    name: Line = Field(min_length=1)
     email: EmailAddress | None = Field(
         None, description="Where the documents its deadlines ask for are sent (besides the kind's "
                           "recipients); without it they go to the kind's recipients only (e.g. a portal).")
@@ -499,7 +509,7 @@ class Project(Model):
     """A joint municipal project and everything the documents need about it."""
 
     id: Slug = Field(description="Short identifier used on the command line and in file names.")
-    name: Line
+    name: Line = Field(min_length=1, description="The project's name in documents and mail subjects.")
     council: Slug = Field(description="Id of the council that owns the project.")
     owner: Line = Field(description="Prosjekteier.")
     owner_contact: Person | None = Field(None, description="Who speaks and signs for the project owner.")
@@ -591,6 +601,11 @@ class GoalAchievement(Model):
     achievement: str
 
 
+def explanation_key(key: str) -> str:
+    """An explanation's key as matched with a deviation's: case, composition and spacing set aside."""
+    return " ".join(name_key(key).split())
+
+
 class Evaluation(Model):
     """The final report's narrative parts (sluttrapport)."""
 
@@ -608,6 +623,19 @@ class Evaluation(Model):
         description="Why each deviation happened, keyed 'milepæl 05', 'kategori <name>', 'økonomi' or 'status'.")
     unused: Literal["tilbakebetales", "søkes overført"] | None = Field(
         None, description="What happens to unused grant money; default: repaid.")
+
+    @field_validator("explanations")
+    @classmethod
+    def _one_explanation_each(cls, value: dict[str, str]) -> dict[str, str]:
+        # keys are matched whatever their case and spacing: two that match the same deviation
+        # ('milepæl 04' and 'Milepæl  04') would leave which one the county governor reads to chance
+        seen: dict[str, str] = {}
+        for key in value:
+            norm = explanation_key(key)
+            if norm in seen:
+                raise ValueError(f"explanations {seen[norm]!r} and {key!r} are for the same deviation: keep one")
+            seen[norm] = key
+        return value
 
 
 class ProjectNotes(Model):

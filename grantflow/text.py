@@ -12,6 +12,7 @@ from email.header import decode_header, make_header
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 64
+WINDOWS_DEVICES = frozenset(["con", "prn", "aux", "nul"] + [f"{d}{n}" for d in ("com", "lpt") for n in range(10)])
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[qQbB]\?[^?]*\?=")
 # What str.splitlines() splits on, named for the message.
 LINE_BREAKS = {
@@ -96,11 +97,16 @@ def name_key(name: str) -> str:
 
 
 def slug(text: str) -> str:
-    """An identifier: lowercase letters a–z, digits and single hyphens (used in file names)."""
+    """An identifier: lowercase letters a–z, digits and single hyphens (used in file names), and
+    not a name Windows keeps for a device (a folder 'con' cannot be made or opened there, and
+    outputs/ may be a share the secretariat opens from Windows)."""
     if not isinstance(text, str) or len(text) > SLUG_MAX or not SLUG.match(text):
         shown = repr(text) if len(repr(text)) <= 80 else repr(text)[:77] + "…"
         raise ValueError(f"{shown} is not an identifier: use lowercase letters a–z, digits and '-' "
                          f"(at most {SLUG_MAX}), e.g. 'haugaland-vekst'")
+    if text in WINDOWS_DEVICES:
+        raise ValueError(f"{text!r} is a device name on Windows (no file or folder can have it there): "
+                         "choose another identifier")
     return text
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import fmt, owneffort
 from ..costsplit import municipal_part
-from ..models import Evaluation
+from ..models import Evaluation, explanation_key
 from ..errors import UserError
 from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
@@ -61,9 +61,9 @@ def hours_planned(project: Project) -> str:
 
 
 def _explanation(evaluation: Evaluation, key: str, fallback: str = "") -> str:
-    wanted = key.casefold()
+    wanted = explanation_key(key)
     for name, text in evaluation.explanations.items():
-        if name.strip().casefold() == wanted and text.strip():
+        if explanation_key(name) == wanted and text.strip():
             return text.strip()
     return fallback.strip()
 

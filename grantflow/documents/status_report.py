@@ -24,7 +24,7 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
            previous_as_of: date | None = None) -> tuple[ReportPeriod, date]:
     """The report date and the days reported on: from the last report (or the project start) to
     the date given (default: today, never after the project end). A date before the project
-    starts, or a --period outside it, is refused: there is nothing to report then."""
+    starts or after it ends, or a --period outside it, is refused: there is nothing to report then."""
     if period:
         parsed = parse_period(period)
         check_in_project(project, parsed.start, parsed.end, "--period", period)
@@ -35,6 +35,10 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
         given = f"{when.isoformat()} is" if as_of else f"today ({when.isoformat()}) is"
         raise UserError(f"{given} before the project starts ({project.period.start.isoformat()}): "
                         "a status report needs a date in the project period", field="--as-of")
+    if as_of is not None and as_of > project.period.end:
+        # (a typo such as 2099 for 2019 made 'status-2099-01-01' and sent it to the steering group)
+        raise UserError(f"{as_of.isoformat()} is after the project ends ({project.period.end.isoformat()}): a status "
+                        "report needs a date in the project period; after it comes the final report", field="--as-of")
     start = previous_as_of + timedelta(days=1) if previous_as_of and previous_as_of < when else project.period.start
     return ReportPeriod(when.isoformat(), start, when), when
 

@@ -94,3 +94,28 @@ def test_a_municipality_written_decomposed_in_the_project_is_the_councils(scratc
     assert len(rows) == 12                         # 11 members and the sum (old code: unknown municipality, exit 1)
     (al,) = [row for row in rows if row[0] in ("\u00c5l", "A\u030al")]
     assert al[1] == "ja" and al[2] == "4700" and int(al[5]) > 0
+
+
+def test_a_project_id_windows_cannot_use_is_refused(scratch_config, capsys):
+    """'con' (or nul, aux, com1, lpt1) is a slug, and made outputs/<council>/con/: a folder
+    Windows cannot open, on the share the secretariat reads the documents from."""
+    text = (scratch_config / "projects/kongsbergregionen-erp.yaml").read_text(encoding="utf-8")
+    (scratch_config / "projects/kongsbergregionen-erp.yaml").unlink()
+    (scratch_config / "projects/con.yaml").write_text(text.replace("id: kongsbergregionen-erp", "id: con"),
+                                                       encoding="utf-8")
+    code, lines = error_lines(capsys, scratch_config)
+    mine = [line for line in lines if "con.yaml" in line]
+    assert code == 1 and len(mine) == 1
+    assert re.match(r"ERROR +config/projects/con\.yaml:7 id: 'con' is a device name on Windows", mine[0]), mine
+
+
+def test_two_explanations_for_one_deviation_are_one_line(scratch_config, capsys):
+    """'milepæl 04' and 'Milepæl 04' both matched milestone 04: the final report printed the
+    first one found, whichever the project leader meant."""
+    notes = scratch_config / "data/haugaland-velferdsteknologi/notater.yaml"
+    replace_in(notes, "    milepæl 05:", "    Milepæl  04: Ny forklaring.\n    milepæl 05:")
+    code, lines = error_lines(capsys, scratch_config)
+    mine = [line for line in lines if "notater.yaml" in line]
+    assert code == 1 and len(mine) == 1, lines
+    assert ("evaluation.explanations: explanations 'milepæl 04' and 'Milepæl  04' are for the same deviation: "
+            "keep one") in mine[0]

@@ -1,0 +1,81 @@
+"""Command-line values a careless user types: one line and a non-zero exit, nothing written,
+never an empty answer that reads as "nothing there"."""
+
+from __future__ import annotations
+
+import pytest
+
+from grantflow.cli import main
+
+from ..conftest import CONFIG, replace_in
+
+HAUG = "haugaland-velferdsteknologi"
+ERP = "projects/kongsbergregionen-erp.yaml"
+
+
+def run(capsys, *args) -> tuple[int, str, list[str]]:
+    try:
+        code = main(["--config", str(args[0]), *args[1:]])
+    except SystemExit as exc:                 # argparse refuses a value
+        code = exc.code
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err and "internal error" not in captured.err
+    return code, captured.out, [line for line in captured.err.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("command", [
+    ("render", "status", HAUG, "--as-of", "2016-10-07", "--out", "{tmp}/a\nb"),
+    ("deadlines", "--from", "2016-01-01", "--ics", "{tmp}/frister\n.ics"),
+    ("workbook", HAUG, "--as-of", "2016-10-07", "-o", "{tmp}/a\u2028b.xlsx"),
+])
+def test_a_path_with_a_line_break_is_refused_and_nothing_is_written(tmp_path, capsys, command):
+    """It made a folder 'a⏎b' and printed its path over two lines."""
+    args = [part.replace("{tmp}", str(tmp_path)) for part in command]
+    code, _, err = run(capsys, CONFIG, *args)
+    assert code == 2 and "give a path on one line" in err[-1]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sent_for_a_misspelt_project_says_so(tmp_path, capsys, monkeypatch):
+    """It printed an empty table, exit 0: "nothing was sent" for a project that had everything."""
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    assert main(["--config", str(CONFIG), "send", "status", HAUG, "--as-of", "2016-10-07"]) == 0
+    capsys.readouterr()
+    code, out, err = run(capsys, CONFIG, "sent", "haugaland-velferdsteknologii")
+    assert code == 1 and out == "" and len(err) == 1
+    assert "unknown project 'haugaland-velferdsteknologii' (known: haugaland-velferdsteknologi," in err[0]
+    code, out, _ = run(capsys, CONFIG, "sent", HAUG)
+    assert code == 0 and out.count("outbox") == 7
+
+
+def test_inbox_for_a_misspelt_project_says_so(scratch_config, capsys):
+    """'the inbox is empty', exit 0, while the leader's workbook waited in it."""
+    (scratch_config / "inbox").mkdir()
+    (scratch_config / "inbox" / f"{HAUG}.xlsx").write_bytes(b"PK")
+    code, out, err = run(capsys, scratch_config, "inbox", "haugaland")
+    assert code == 1 and "the inbox is empty" not in out and len(err) == 1
+    assert "unknown project 'haugaland'" in err[0]
+    assert (scratch_config / "inbox" / f"{HAUG}.xlsx").exists()
+
+
+def test_a_status_report_dated_after_the_project_is_refused(tmp_path, capsys):
+    """--as-of 2099-01-01 (for 2019) made 'status-2099-01-01.docx' for a project that ended in
+    2017, and `send` mailed it to the steering group."""
+    code, _, err = run(capsys, CONFIG, "render", "status", HAUG, "--as-of", "2099-01-01", "--out", str(tmp_path))
+    assert code == 1 and len(err) == 1
+    assert err[0] == ("error: --as-of: 2099-01-01 is after the project ends (2017-09-20): a status report needs a "
+                      "date in the project period; after it comes the final report")
+    assert not list(tmp_path.rglob("*.docx"))
+
+
+@pytest.mark.parametrize("old, new, says", [
+    # YAML's 1.0: amounts meant in thousands read as kroner (or the reverse), off by 1 000
+    ("unit: 1\n", "unit: 1.000\n", f"{ERP}:57 budget.unit: write 1 (kroner) or 1000"),
+    ("name: ERP-prosjektet for 4 kommuner", "name: ''", f"{ERP}:8 name: String should have at least 1 character"),
+    ("{name: Rådmannen i Tinn,", "{name: '',", f"{ERP}:22 steering_group[2].name: String should have at least"),
+])
+def test_project_file_values_no_one_means(scratch_config, capsys, old, new, says):
+    replace_in(scratch_config / ERP, old, new)
+    code = main(["validate", str(scratch_config)])
+    lines = [line for line in capsys.readouterr().out.splitlines() if "kongsbergregionen-erp.yaml" in line]
+    assert code == 1 and len(lines) == 1 and says in lines[0], lines
