@@ -12,7 +12,7 @@ from typing import Callable
 
 from .. import fmt
 from ..documents import kind as get_kind
-from ..documents.service import Produced, mark_delivered
+from ..documents.service import Produced, mark_delivered, rendered_now
 from ..errors import UserError
 from ..models import Council, Funder, Project
 from ..register import Register, display_path
@@ -172,6 +172,13 @@ def plan(document: Document, project: Project | None, council: Council, settings
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
                       resend=resend, replaces=had.get(recipient.email.casefold()))
         messages.append(PlannedMessage(recipient, msg))
+    # the messages carry the file as it is now: rendered again since (another run, `grantflow render`
+    # with changed data), it holds another version than this one, approved or checked as this one
+    now = rendered_now(document.docx) if document.content_hash and document.docx.suffix == ".docx" else None
+    if now and now != (document.version, document.content_hash):
+        raise ContentConflict(
+            f"{display_path(document.docx)} was rendered again as version {now[0]} while version "
+            f"{document.version} was being sent: nothing sent; a new send sends version {now[0]}")
     # a funder is outside the council: what goes to one is approved first, whatever the kind's setting
     funder_emails = {f.email.casefold() for f in funders if f.email}
     to_funder = tuple(m.recipient.email for m in messages if m.recipient.email.casefold() in funder_emails)

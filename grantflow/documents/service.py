@@ -82,6 +82,12 @@ def _write_record(path: Path, record: dict) -> None:
     atomic_write(path, json.dumps(record, ensure_ascii=False, indent=2, default=str))
 
 
+def rendered_now(docx: Path) -> tuple[int, str] | None:
+    """(version, content hash) of what the document's file holds now, by its record; None unknown."""
+    record = _read_record(Path(docx).with_suffix(".json"))
+    return (record["version"], record["content_hash"]) if "version" in record and "content_hash" in record else None
+
+
 def _records(folder: Path, kind: str) -> list[dict]:
     return [r for r in map(_read_record, sorted(folder.glob(f"{kind}-*.json"))) if r]
 

@@ -328,3 +328,39 @@ def test_yes_does_not_send_what_an_approver_rejected(scratch_config, tmp_path, m
     (decision,) = ledger.approvals()
     assert decision["status"] == "rejected" and decision["decided_by"] == "Per Hansen"
     assert not ledger.rows()
+
+
+def test_a_document_rendered_again_while_it_was_being_sent_is_not_sent_as_the_old_version(scratch_config, tmp_path,
+                                                                                          monkeypatch):
+    """A run rendered version 1 (and had it checked or approved); before its delivery step, the
+    secretariat rendered the same report again with changed figures: version 2 in the same file.
+    The run then mailed version 2's file labelled, recorded and approved as version 1."""
+    from datetime import date
+
+    import pytest
+
+    from grantflow.delivery.service import ContentConflict, send_produced
+    from grantflow.documents.service import produce
+    from grantflow.register import open_register
+    from grantflow.settings import load_settings
+
+    from ..conftest import replace_in
+
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    settings = load_settings(str(scratch_config))
+
+    def render():
+        return produce(open_register(str(scratch_config)), "status", project_id="kongsbergregionen-erp",
+                       as_of=date(2014, 8, 29), out=settings.outputs_dir())
+
+    first = render()
+    replace_in(scratch_config / "data/kongsbergregionen-erp/milepaeler.csv",
+               "3;pågår;;Lønn i drift i tre av fire kommuner", "3;ferdig;25.08.2014;Lønn i drift i alle")
+    second = render()
+    assert (first.version, second.version, first.docx) == (1, 2, second.docx)
+    with pytest.raises(ContentConflict, match="rendered again as version 2"):
+        send_produced(first, open_register(str(scratch_config)), settings, "outbox")
+    assert not list((tmp_path / "outputs" / "outbox").glob("*.eml"))
+    report = send_produced(second, open_register(str(scratch_config)), settings, "outbox")
+    assert len(report.sent) == 5 and report.version == 2
