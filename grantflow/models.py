@@ -602,8 +602,9 @@ class GoalAchievement(Model):
 
 
 def explanation_key(key: str) -> str:
-    """An explanation's key as matched with a deviation's: case, composition and spacing set aside."""
-    return " ".join(name_key(key).split())
+    """An explanation's key as matched with a deviation's: case, composition, spacing and a
+    number's leading zeros set aside ('Milepæl 5' is 'milepæl 05')."""
+    return re.sub(r"\b0+(?=\d)", "", " ".join(name_key(key).split()))
 
 
 class Evaluation(Model):

@@ -18,10 +18,10 @@ from . import owneffort
 from .data import ProjectData, collect
 from .findings import Finding
 from .fmt import money, signed_money
-from .models import Project
+from .models import Project, explanation_key
 from .register import Register, display_path, load_register
 from .text import name_key
-from .yamlfile import is_yaml
+from .yamlfile import is_yaml, load_yaml
 
 
 def _dupes(values):
@@ -48,6 +48,31 @@ def check_councils(register: Register) -> list[Finding]:
                     out.append(Finding("error", file, line, f"municipalities[{index}].population.{year}",
                                        "negative population"))
     return out
+
+
+EXPLANATION_KEYS = ("økonomi", "status", "regnskap før prosjektstart", "regnskap etter rapportdato")
+
+
+def _unknown_explanations(register: Register, project: Project, explanations: dict[str, str]) -> list[Finding]:
+    """An explanation whose key names no deviation the final report can have ('milepael 05',
+    'kategori Prosjektkostnad') never reaches the county governor: the report says
+    'Forklaring mangler' beside the text the project leader wrote. One line per such key."""
+    known = {explanation_key(k) for k in EXPLANATION_KEYS}
+    known |= {explanation_key(f"milepæl {m.number}") for m in project.milestones}
+    known |= {explanation_key(f"kategori {c}") for c in project.budget.categories()}
+    unknown = [key for key in explanations if explanation_key(key) not in known]
+    if not unknown:
+        return []
+    path = register.data_path(project.data.notes)
+    try:
+        doc = load_yaml(path, display_path(path))
+    except Exception:        # noqa: BLE001 - the notes were read a moment ago; a line is a courtesy
+        doc = None
+    hint = ("write 'milepæl NN' (a milestone of the plan), 'kategori <budget category>', "
+            + ", ".join(f"'{k}'" for k in EXPLANATION_KEYS))
+    return [Finding("error", display_path(path), doc.line_of(("evaluation", "explanations", key)) if doc else None,
+                    f"evaluation.explanations.{key}", f"{key!r} names no deviation of the final report: {hint}")
+            for key in unknown]
 
 
 def check_project(register: Register, project: Project, data: ProjectData | None = None) -> list[Finding]:
@@ -215,6 +240,8 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 f"{person.name} has no e-mail address and will not receive status reports")
 
     # Data files against the plan.
+    if data is not None and data.notes.evaluation is not None and project.data.notes:
+        out.extend(_unknown_explanations(register, project, data.notes.evaluation.explanations))
     if data is not None:
         out.extend(data.findings)
         numbers = {m.number for m in project.milestones}

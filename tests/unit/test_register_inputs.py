@@ -133,3 +133,29 @@ def test_a_grant_year_no_report_would_count_is_one_line(scratch_config, capsys, 
     code, lines = error_lines(capsys, scratch_config)
     mine = [line for line in lines if PROJECT in line and "grants" in line]
     assert code == 1 and len(mine) == 1 and says in mine[0], lines
+
+
+NOTES = "data/haugaland-velferdsteknologi/notater.yaml"
+
+
+def test_an_explanation_key_that_names_no_deviation_is_one_line(scratch_config, capsys, demo_errors):
+    """'kategori Prosjektkostnad' (for Prosjektkostnader) was ignored: the final report to the
+    county governor said 'Forklaring mangler' beside the explanation the project leader wrote."""
+    replace_in(scratch_config / NOTES, "kategori Prosjektkostnader:", "kategori Prosjektkostnad:")
+    code, lines = error_lines(capsys, scratch_config)
+    new = [line for line in lines if line not in demo_errors]
+    assert code == 1 and len(new) == 1, new
+    assert new[0].startswith(f"ERROR   config/{NOTES}:41 evaluation.explanations.kategori Prosjektkostnad: "
+                             "'kategori Prosjektkostnad' names no deviation of the final report: write 'milepæl NN'")
+
+
+def test_milestone_5_is_milestone_05_in_the_final_report(scratch_config, tmp_path, capsys):
+    """'milepæl 5:' matched nothing: the report printed the progress comment instead of the
+    explanation written for the county governor."""
+    from ..docx_text import all_text
+
+    replace_in(scratch_config / NOTES, "milepæl 05:", "Milepæl 5:")
+    assert main(["--config", str(scratch_config), "render", "final", "haugaland-velferdsteknologi",
+                 "--out", str(tmp_path)]) == 0, capsys.readouterr()
+    (document,) = tmp_path.rglob("final-*.docx")
+    assert "Evalueringen av responssenteret tok lengre tid fordi alle ti kommuner" in all_text(document)
