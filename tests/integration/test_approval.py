@@ -245,3 +245,34 @@ def test_an_approval_covers_the_addresses_it_showed(served):
         assert sent[new] == 1 and old not in sent, sent
     finally:
         path.write_text(original, encoding="utf-8")
+
+
+def test_a_form_answered_after_the_document_went_out_by_hand_does_not_rewrite_the_record(served):
+    # The approver is asked in the form; meanwhile the secretariat approves and sends the document by
+    # hand (grantflow send --yes). A "no" given afterwards in the form must not write "rejected" over
+    # the approval of a document that has gone, nor send anything again. (The resumed run plans again,
+    # finds that everyone has this version and ends without reading the form: the late "no" is
+    # neither recorded nor shown.)
+    from grantflow.delivery.ledger import SentLedger
+
+    project, title = "haugaland-velferdsteknologi", "Haugaland – 2016"
+    run_id = start(served, "application/application", {"project": project, "year": 2016})
+    wait_for(served, run_id, "PAUSED")
+    assert not document_recipients(served, title)
+    by_hand = subprocess.run([str(BIN / "grantflow"), "send", "application", project, "--year", "2016", "--yes",
+                              "--override-reason", "avviket på 585 kr er avklart", "--transport", "smtp"], env=served["env"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=300)
+    assert by_hand.returncode == 0, by_hand.stdout + by_hand.stderr
+    sent = document_recipients(served, title)
+    assert sent and set(sent.values()) == {1}, sent
+    resume(served, run_id, approver="Per Hansen", decision="avvis", comment="Tallene må sjekkes",
+           override_reason="")
+    run = wait_for(served, run_id, "CANCELLED", "COMPLETED")
+    assert document_recipients(served, title) == sent            # nothing twice
+    ledger = SentLedger(served["env"]["GRANTFLOW_LEDGER_URL"])
+    try:
+        (row,) = [a for a in ledger.approvals(project=project) if "application-2016" in a["document"]]
+    finally:
+        ledger.close()
+    assert row["status"] == "approved" and "grantflow send --yes" in (row["comment"] or ""), row
+    assert run["state_type"] == "COMPLETED", run["state"]          # everyone has it: nothing left to do
