@@ -203,6 +203,20 @@ class BlocksOnThirdRecipient(Recorder):
         return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
 
 
+def kill_9_at_the_third(args, handler, what: str) -> int:
+    """Start `grantflow send` in its own process, SIGKILL it when ``handler`` holds the third
+    recipient (``handler.third``), then let the server go on; the killed process's pid."""
+    sender = subprocess.Popen([sys.executable, "-m", "grantflow.cli", *args], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert handler.third.wait(120), f"the sender never {what}"
+    finally:
+        os.kill(sender.pid, signal.SIGKILL)
+        sender.wait()
+        handler.release.set()
+    return sender.pid
+
+
 def test_kill_9_in_the_middle_of_a_send_then_send_again_reaches_everyone_once(scratch_config, env, capsys):
     from .test_concurrent_send import smtp_config
 
@@ -211,14 +225,7 @@ def test_kill_9_in_the_middle_of_a_send_then_send_again_reaches_everyone_once(sc
     args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "test")
     handler = BlocksOnThirdRecipient()
     with serve(handler, port):
-        sender = subprocess.Popen([sys.executable, "-m", "grantflow.cli", *args], cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            assert handler.third.wait(120), "the sender never reached the 3rd recipient"
-        finally:
-            os.kill(sender.pid, signal.SIGKILL)
-            sender.wait()
-            handler.release.set()
+        pid = kill_9_at_the_third(args, handler, "reached the 3rd recipient")
         first = handler.recipients()
         assert len(first) == 2
         (stuck,) = [r.recipient for r in ledger_rows(env) if r.status == "sending"]
@@ -230,7 +237,7 @@ def test_kill_9_in_the_middle_of_a_send_then_send_again_reaches_everyone_once(sc
     rows = {r.recipient: r for r in ledger_rows(env)}
     assert len(rows) == 7 and set(arrived) == {r.casefold() for r in rows} and set(arrived.values()) == {1}
     assert {r.status for r in rows.values()} == {"sent"}
-    assert "taken over from process" in rows[stuck].detail and str(sender.pid) in rows[stuck].detail
+    assert "taken over from process" in rows[stuck].detail and str(pid) in rows[stuck].detail
 
 
 class ScansBeforeReplying(Recorder):
@@ -469,14 +476,7 @@ def test_kill_9_after_the_server_took_the_message_is_recorded_and_reported_as_po
     args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "test")
     handler = TakesThirdMessageThenHangs()
     with serve(handler, port):
-        sender = subprocess.Popen([sys.executable, "-m", "grantflow.cli", *args], cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            assert handler.third.wait(120), "the sender never sent a 3rd message"
-        finally:
-            os.kill(sender.pid, signal.SIGKILL)
-            sender.wait()
-            handler.release.set()
+        kill_9_at_the_third(args, handler, "sent a 3rd message")
         (stuck,) = [r.recipient for r in ledger_rows(env) if r.status == "sending"]
         assert main(args) == 0
     captured = capsys.readouterr()

@@ -17,19 +17,9 @@ from grantflow.deadlines import calendar, due_on
 from grantflow.register import open_register
 
 from ..conftest import replace_in
-from ..year_config import DEADLINES, HOLIDAYS, LEAD_DAYS, MEETINGS, PROJECT, make_year_config
+from ..year_config import DEADLINES, LEAD_DAYS, MEETINGS, PROJECT, before, make_year_config, working
 
 GRACE = 14      # days after a deadline a missed document is still made (grantflow.deadlines)
-
-
-def working(day: date) -> bool:
-    return day.weekday() < 5 and day not in HOLIDAYS
-
-
-def before(day: date) -> date:
-    while not working(day):
-        day -= timedelta(days=1)
-    return day
 
 
 @pytest.fixture(scope="module")

@@ -21,17 +21,7 @@ from grantflow.register import open_register
 from grantflow.settings import load_settings
 
 from ..conftest import replace_in
-from ..year_config import DEADLINES, END, HOLIDAYS, LEAD_DAYS, MEETINGS, NAME, PROJECT, make_year_config
-
-
-def working(day: date) -> bool:
-    return day.weekday() < 5 and day not in HOLIDAYS
-
-
-def before(day: date) -> date:
-    while not working(day):
-        day -= timedelta(days=1)
-    return day
+from ..year_config import DEADLINES, END, LEAD_DAYS, MEETINGS, NAME, PROJECT, before, make_year_config, working
 
 
 def after(day: date) -> date:
