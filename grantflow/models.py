@@ -607,6 +607,25 @@ def explanation_key(key: str) -> str:
     return re.sub(r"\b0+(?=\d)", "", " ".join(name_key(key).split()))
 
 
+# What the final report's deviations are explained under, in the notes' evaluation.explanations:
+# one name each, used by the report that looks an explanation up and by validation that refuses
+# a key naming no deviation.
+ECONOMY_EXPLANATION = "økonomi"
+STATUS_EXPLANATION = "status"
+BEFORE_START_EXPLANATION = "regnskap før prosjektstart"
+AFTER_REPORT_DATE_EXPLANATION = "regnskap etter rapportdato"
+FIXED_EXPLANATIONS = (ECONOMY_EXPLANATION, STATUS_EXPLANATION, BEFORE_START_EXPLANATION,
+                      AFTER_REPORT_DATE_EXPLANATION)
+
+
+def milestone_explanation(number: int) -> str:
+    return f"milepæl {number:02d}"
+
+
+def category_explanation(category: str) -> str:
+    return f"kategori {category}"
+
+
 class Evaluation(Model):
     """The final report's narrative parts (sluttrapport)."""
 

@@ -18,7 +18,8 @@ from . import owneffort
 from .data import ProjectData, collect
 from .findings import Finding
 from .fmt import money, signed_money
-from .models import Project, explanation_key
+from .models import (FIXED_EXPLANATIONS, Project, category_explanation, explanation_key,
+                     milestone_explanation)
 from .register import Register, display_path, load_register
 from .text import name_key
 from .yamlfile import is_yaml, load_yaml
@@ -50,16 +51,13 @@ def check_councils(register: Register) -> list[Finding]:
     return out
 
 
-EXPLANATION_KEYS = ("økonomi", "status", "regnskap før prosjektstart", "regnskap etter rapportdato")
-
-
 def _unknown_explanations(register: Register, project: Project, explanations: dict[str, str]) -> list[Finding]:
     """An explanation whose key names no deviation the final report can have ('milepael 05',
     'kategori Prosjektkostnad') never reaches the county governor: the report says
     'Forklaring mangler' beside the text the project leader wrote. One line per such key."""
-    known = {explanation_key(k) for k in EXPLANATION_KEYS}
-    known |= {explanation_key(f"milepæl {m.number}") for m in project.milestones}
-    known |= {explanation_key(f"kategori {c}") for c in project.budget.categories()}
+    known = {explanation_key(k) for k in FIXED_EXPLANATIONS}
+    known |= {explanation_key(milestone_explanation(m.number)) for m in project.milestones}
+    known |= {explanation_key(category_explanation(c)) for c in project.budget.categories()}
     unknown = [key for key in explanations if explanation_key(key) not in known]
     if not unknown:
         return []
@@ -69,7 +67,7 @@ def _unknown_explanations(register: Register, project: Project, explanations: di
     except Exception:        # noqa: BLE001 - the notes were read a moment ago; a line is a courtesy
         doc = None
     hint = ("write 'milepæl NN' (a milestone of the plan), 'kategori <budget category>', "
-            + ", ".join(f"'{k}'" for k in EXPLANATION_KEYS))
+            + ", ".join(f"'{k}'" for k in FIXED_EXPLANATIONS))
     return [Finding("error", display_path(path), doc.line_of(("evaluation", "explanations", key)) if doc else None,
                     f"evaluation.explanations.{key}", f"{key!r} names no deviation of the final report: {hint}")
             for key in unknown]

@@ -18,7 +18,9 @@ import pandas as pd
 
 from .. import fmt, owneffort
 from ..costsplit import municipal_part
-from ..models import Evaluation, explanation_key
+from ..models import (AFTER_REPORT_DATE_EXPLANATION, BEFORE_START_EXPLANATION, ECONOMY_EXPLANATION,
+                      STATUS_EXPLANATION, Evaluation, category_explanation, explanation_key,
+                      milestone_explanation)
 from ..errors import UserError
 from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
@@ -205,21 +207,21 @@ def build(req: DocumentRequest) -> Context:
         if s.status == "not_done":
             deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er ikke levert"
                       + (f" ({s.days_late} dager etter planlagt dato)." if s.days_late else "."),
-                      f"milepæl {s.milestone.number:02d}", s.comment)
+                      milestone_explanation(s.milestone.number), s.comment)
         elif s.delayed:
             deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble levert {s.days_late} dager "
-                      "etter planen.", f"milepæl {s.milestone.number:02d}", s.comment)
+                      "etter planen.", milestone_explanation(s.milestone.number), s.comment)
     for line in cats:
         share = line.deviation_share
         if share is not None and abs(share) > DEVIATION_SHARE:
             word = "ubrukt" if line.deviation < 0 else "overforbruk"
             deviation(f"{line.category}: {fmt.money(abs(line.deviation))} {word} "
                       f"({fmt.percent(abs(share), 1)} av budsjettet på {fmt.money(line.budget)}).",
-                      f"kategori {line.category}")
+                      category_explanation(line.category))
     if total_share is not None and abs(total_share) > DEVIATION_SHARE and len(cats) > 1:
         word = "ubrukt" if total_share < 0 else "overforbruk"
         deviation(f"Prosjektet samlet: {fmt.money(abs(econ.actual_total - econ.budget_total))} {word} "
-                  f"({fmt.percent(abs(total_share), 1)} av budsjettet).", "økonomi")
+                  f"({fmt.percent(abs(total_share), 1)} av budsjettet).", ECONOMY_EXPLANATION)
     ledger_file = f"config/{project.data.ledger}" if project.data.ledger else project_file(project)
     start = project.period.start
     early_rows = _ledger_rows(req, lambda day: day < pd.Timestamp(start))
@@ -227,7 +229,7 @@ def build(req: DocumentRequest) -> Context:
         # Counted (the project's account has them), but said: costs before the period are a deviation.
         count, amount = early_rows
         deviation(f"{count} {'post' if count == 1 else 'poster'} datert før prosjektstart {fmt.long_date(start)} "
-                  f"({fmt.money(amount)}) er med i regnskapet.", "regnskap før prosjektstart")
+                  f"({fmt.money(amount)}) er med i regnskapet.", BEFORE_START_EXPLANATION)
         findings.append(finding(ledger_file, "Dato",
                                 f"{count} ledger row(s) dated before the project start {start} ({amount} kr) are "
                                 "counted in the final accounts; the report says so"))
@@ -236,13 +238,13 @@ def build(req: DocumentRequest) -> Context:
         count, amount = late_rows
         deviation(f"Regnskapet er tatt med til {fmt.long_date(as_of)}; {count} "
                   f"{'post' if count == 1 else 'poster'} datert etter denne datoen ({fmt.money(amount)}) er ikke med.",
-                  "regnskap etter rapportdato")
+                  AFTER_REPORT_DATE_EXPLANATION)
         findings.append(finding(ledger_file, "Dato",
                                 f"{count} ledger row(s) dated after the report date {as_of} ({amount} kr) are "
                                 "left out of the final accounts: render with a later --as-of to include them"))
     state = overall_rag(progress_rag(statuses), econ.rag)
     if state == "red":
-        deviation("Samlet status ved prosjektslutt er rød (fremdrift eller økonomi).", "status")
+        deviation("Samlet status ved prosjektslutt er rød (fremdrift eller økonomi).", STATUS_EXPLANATION)
 
     funders, unused_sentences, funder_total = funder_rows(req, evaluation)
     if funder_total["unattributed"]:
