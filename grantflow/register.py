@@ -14,6 +14,7 @@ from .models import Council, Project
 from .yamlfile import LocatedYaml, is_yaml, load_yaml
 
 DEFAULT_CONFIG = "config"
+SETTINGS_NAMES = ("grantflow.yaml", "grantflow.yml", "grantflow.YAML", "grantflow.YML")
 
 
 def display_path(path: Path) -> str:
@@ -25,10 +26,18 @@ def display_path(path: Path) -> str:
 
 
 def config_root(path: str | os.PathLike | None = None) -> Path:
-    """The config folder: the argument, $GRANTFLOW_CONFIG, or ./config."""
+    """The config folder: the argument, $GRANTFLOW_CONFIG, or ./config. A file stands for the
+    folder that holds it only when it is one of its files (a project or council file, the settings
+    file); any other file (``--config /etc/passwd``) is refused rather than read as its folder."""
     root = Path(path or os.environ.get("GRANTFLOW_CONFIG") or DEFAULT_CONFIG)
     if root.is_file():
-        root = root.parent.parent if root.parent.name in ("projects", "councils") else root.parent
+        if root.parent.name in ("projects", "councils") and is_yaml(root):
+            root = root.parent.parent
+        elif root.name in SETTINGS_NAMES:
+            root = root.parent
+        else:
+            raise UserError("is a file, not a config folder (give the folder that holds grantflow.yaml, "
+                            "councils/ and projects/, or a project file in it)", file=display_path(root))
     if not root.is_dir():
         raise UserError("config folder not found (give a path or set GRANTFLOW_CONFIG)",
                         file=display_path(root))

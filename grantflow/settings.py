@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, field
 from .errors import UserError
 from .findings import Finding
 from .models import DOCUMENT_KINDS, Amount, Day, EmailAddress, Line, Model, RecipientRule, Slug, known_kinds
-from .register import config_root, display_path, validation_findings
+from .register import SETTINGS_NAMES, config_root, display_path, validation_findings
 from .yamlfile import load_yaml
 
 DEFAULT_RECIPIENTS = {
@@ -26,7 +26,6 @@ DEFAULT_RECIPIENTS = {
     "usage": RecipientRule(to=["county_governor"], cc=["secretariat"]),
 }
 DEFAULT_APPROVAL = {"application": True, "final": True, "usage": True, "status": False, "costsplit": False}
-SETTINGS_NAMES = ("grantflow.yaml", "grantflow.yml", "grantflow.YAML", "grantflow.YML")
 
 
 def _whole_kroner(value):

@@ -79,3 +79,23 @@ def test_project_file_values_no_one_means(scratch_config, capsys, old, new, says
     code = main(["validate", str(scratch_config)])
     lines = [line for line in capsys.readouterr().out.splitlines() if "kongsbergregionen-erp.yaml" in line]
     assert code == 1 and len(lines) == 1 and says in lines[0], lines
+
+
+@pytest.mark.parametrize("command", [("sent",), ("validate",), ("render", "usage", "--council", "x", "--year", "2019")])
+def test_a_file_given_as_the_config_folder_is_refused(tmp_path, capsys, monkeypatch, command):
+    """`--config /etc/passwd` read /etc as the config folder: `sent` made /outputs/sent.db beside
+    it and printed an empty ledger, exit 0; `validate` said "no council files" about /etc."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRANTFLOW_OUTPUTS", raising=False)
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    code, out, err = run(capsys, tmp_path / "etc" / "passwd", *command)
+    assert code == 1 and out == "" and err == [
+        "error: etc/passwd: is a file, not a config folder (give the folder that holds grantflow.yaml, "
+        "councils/ and projects/, or a project file in it)"]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["etc", "passwd"]
+
+
+def test_a_project_file_or_the_settings_file_still_stands_for_its_config_folder(scratch_config, capsys):
+    assert run(capsys, scratch_config / ERP, "validate")[0] == 0
+    assert run(capsys, scratch_config / "grantflow.yaml", "validate")[0] == 0
