@@ -8,17 +8,22 @@ Hand-edited files are read defensively:
 - aliases may not expand beyond ``MAX_NODES`` nodes (a "billion laughs" file is refused at once)
   and may not refer to themselves;
 - files over ``MAX_BYTES`` are refused;
-- ``!!binary``, ``!!set``, ``!!omap`` and ``!!pairs`` values are refused (no field takes them).
+- ``!!binary``, ``!!set``, ``!!omap`` and ``!!pairs`` values are refused (no field takes them);
+- a whole number not written in plain decimal digits is refused: YAML 1.1 reads ``0x0a`` and
+  ``012`` as 10, ``0b1010`` as 10, ``1_000`` as 1000 and ``1:30`` as 90 (sexagesimal), none of which
+  a person typing a risk factor, a percentage or a postal code means.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import UserError
+from .findings import loc_text
 from .numbers import echo
 
 Path_ = tuple[Any, ...]
@@ -97,6 +102,8 @@ class LocatedYaml:
 
 
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _MERGE = "tag:yaml.org,2002:merge"
 
 
@@ -158,17 +165,39 @@ def _no_twice(node: yaml.MappingNode, loader, file: str) -> None:
         keys[name] = key_node.start_mark.line + 1
 
 
-def _walk(node: yaml.Node, loader, path: Path_, lines: dict[Path_, int]) -> None:
+def _decimal_only(node: yaml.Node, loader, path: Path_, file: str) -> None:
+    """A whole number must be written in decimal digits: YAML 1.1 also takes hexadecimal, octal
+    (a leading zero), binary, underscores and base 60, and reads each as a number nobody typed."""
+    if node.tag != _INT or not isinstance(node, yaml.ScalarNode) or _DECIMAL.fullmatch(node.value):
+        return
+    text = node.value
+    digits = text.lstrip("+-")
+    how = ("hexadecimal" if digits[:2].lower() == "0x" else "binary" if digits[:2].lower() == "0b"
+           else "base 60, as in hours:minutes" if ":" in digits else "octal (a leading zero)" if digits[:1] == "0"
+           else "with its underscores dropped")
+    try:
+        read = f"{int(yaml.SafeLoader.construct_yaml_int(loader, node)):d}"
+    except (ValueError, TypeError):
+        read = "a number"
+    # the text matched YAML's int pattern: digits, letters a-f, x, b, _, :, a sign; safe to show as is
+    raise UserError(f"{text} is not a decimal whole number: YAML would read it as {read} ({how}); write "
+                    f"whole numbers in decimal digits ({read} if that is meant), or quote it ('{text}') if it is text",
+                    file=file, line=node.start_mark.line + 1, field=loc_text(path) or None)
+
+
+def _walk(node: yaml.Node, loader, path: Path_, lines: dict[Path_, int], file: str = "") -> None:
     lines.setdefault(path, node.start_mark.line + 1)
+    _decimal_only(node, loader, path, file)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
+            _decimal_only(key_node, loader, path, file)
             key = _key(key_node, loader)
             lines[path + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, loader, path + (key,), lines)
+            _walk(value_node, loader, path + (key,), lines, file)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[path + (index,)] = item.start_mark.line + 1
-            _walk(item, loader, path + (index,), lines)
+            _walk(item, loader, path + (index,), lines, file)
 
 
 def is_yaml(path: Path) -> bool:
@@ -206,7 +235,7 @@ def load_yaml(path: str | Path, display: str | None = None) -> LocatedYaml:
         if node is not None:
             _check(node, loader, file)
             data = loader.construct_document(node)
-            _walk(node, loader, (), lines)
+            _walk(node, loader, (), lines, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

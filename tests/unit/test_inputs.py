@@ -350,7 +350,7 @@ def test_yaml_amounts_follow_the_number_rules(scratch_config, capsys):
                        "--year", "2014", "--format", "json")
     assert code == 0 and json.loads(out)["total"] == 1_400_000
     for written, says in (("1.0e5", "exponent"), (".inf", "not a finite number"), ("1" + "0" * 28, "implausibly large"),
-                          ("'12,000'", "ambiguous"), ("1:30", "cannot read")):
+                          ("'12,000'", "ambiguous"), ("1:30", "1:30 is not a decimal whole number: YAML would read it as 90 (base 60")):
         text = (scratch_config / ERP).read_text(encoding="utf-8")
         text = re.sub(r"(Prosjektledelse, amounts: \{2013: 450000, 2014: )[^}]+", lambda m: m.group(1) + written, text)
         (scratch_config / ERP).write_text(text, encoding="utf-8")

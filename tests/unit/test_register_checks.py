@@ -56,7 +56,6 @@ def test_a_member_listed_twice_in_a_council_is_an_error(scratch_config):
 @pytest.mark.parametrize("written, shown", [
     ('"2016": 1', "2016 is given twice (once as '2016')"),   # quoted: stood beside 2016, and one of them won
     ('" 2016": 1', "' 2016' is not a year"),
-    ("02016: 1", "1038 is not a year"),            # YAML 1.1 reads a leading zero as octal
     ("true: 1", "True is not a year"),
     ("0: 1", "0 is not a year"),                   # before: an internal error in render costsplit
     ("99999: 1", "99999 is not a year"),
@@ -69,6 +68,15 @@ def test_a_budget_year_must_be_written_as_four_digits(scratch_config, tmp_path, 
     assert bad.message.startswith(shown)
     _one_line_exit_1(_run(scratch_config, "render", "costsplit", "haugaland-velferdsteknologi", tmp_path=tmp_path),
                      shown)
+
+
+def test_a_year_with_a_leading_zero_is_refused_as_yaml_reads_it(scratch_config):
+    """YAML 1.1 reads 02016 as octal 1038; the loader refuses it, naming the mapping it is in."""
+    replace_in(scratch_config / HAUG, "amounts: {2015: 1211321, 2016: 1123094}",
+               "amounts: {2015: 1211321, 2016: 1123094, 02016: 1}")
+    (bad,) = _errors(scratch_config, "haugaland-velferdsteknologi.yaml")
+    assert bad.line == 182 and bad.field == "budget.costs[0].amounts"
+    assert bad.message.startswith("02016 is not a decimal whole number: YAML would read it as 1038 (octal")
 
 
 def test_two_status_notes_on_one_date_are_an_error(scratch_config):

@@ -68,6 +68,21 @@ def dangling_link(config):
      "grantflow.yaml:32 demo[4]: a usage report needs its year as period"),
     (replace("{kind: application, project: haugaland", "{kind: aplication, project: haugaland"),
      "grantflow.yaml:28 demo[0]: unknown document kind 'aplication'"),
+    # YAML 1.1 integers nobody types: each read as 10 (or 90), and the status report's top risks
+    # were chosen by it without a word
+    (replace("top_risk_rf: 10", "top_risk_rf: 0x0a"), "grantflow.yaml:7 documents.top_risk_rf: 0x0a is not a "
+     "decimal whole number: YAML would read it as 10 (hexadecimal); write whole numbers in decimal digits "
+     "(10 if that is meant), or quote it ('0x0a') if it is text"),
+    (replace("top_risk_rf: 10", "top_risk_rf: 012"),
+     "grantflow.yaml:7 documents.top_risk_rf: 012 is not a decimal whole number: YAML would read it as 10 (octal"),
+    (replace("top_risk_rf: 10", "top_risk_rf: 0b1010"),
+     "grantflow.yaml:7 documents.top_risk_rf: 0b1010 is not a decimal whole number: YAML would read it as 10 (binary"),
+    (replace("stale_note_days: 90", "stale_note_days: 1_000"), "grantflow.yaml:9 documents.stale_note_days: 1_000 "
+     "is not a decimal whole number: YAML would read it as 1000 (with its underscores dropped)"),
+    (replace("stale_note_days: 90", "stale_note_days: 1:30"),
+     "grantflow.yaml:9 documents.stale_note_days: 1:30 is not a decimal whole number: YAML would read it as 90 (base 60"),
+    (replace("top_risk_rf: 10", "top_risk_rf: !!int '0xa'"),
+     "grantflow.yaml:7 documents.top_risk_rf: 0xa is not a decimal whole number"),
 ])
 def test_a_settings_mistake_is_one_line_naming_file_line_and_field(scratch_config, capsys, mistake, says):
     mistake(scratch_config)
@@ -109,3 +124,13 @@ def test_output_read_by_a_pipe_that_closes_early_is_no_internal_error(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141 and err == ""
     assert not (tmp_path / "outputs" / "logs").exists()
+
+
+def test_a_render_stops_at_a_non_decimal_integer_with_the_same_line(scratch_config, tmp_path, capsys):
+    """`top_risk_rf: 012` (meant 12) was 10: the status report listed the RF 10-11 risks as top risks."""
+    replace_in(scratch_config / SETTINGS, "top_risk_rf: 10", "top_risk_rf: 012")
+    code = main(["--config", str(scratch_config), "render", "status", "haugaland-velferdsteknologi",
+                 "--as-of", "2016-10-07", "--out", str(tmp_path / "out")])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 1 and len(err) == 1 and "grantflow.yaml:7: documents.top_risk_rf: 012 is not a decimal" in err[0]
+    assert not (tmp_path / "out").exists()
