@@ -173,7 +173,7 @@ def _decimal_only(node: yaml.Node, loader, path: Path_, file: str) -> None:
     text = node.value
     digits = text.lstrip("+-")
     how = ("hexadecimal" if digits[:2].lower() == "0x" else "binary" if digits[:2].lower() == "0b"
-           else "base 60, as in hours:minutes" if ":" in digits else "octal (a leading zero)" if digits[:1] == "0"
+           else "base 60, as in hours:minutes" if ":" in digits else "octal, as it starts with 0" if digits[:1] == "0"
            else "with its underscores dropped")
     try:
         read = f"{int(yaml.SafeLoader.construct_yaml_int(loader, node)):d}"
