@@ -1,11 +1,13 @@
 """The one formatting module: Norwegian (nb_NO) money, numbers, dates and percent via Babel.
 
 Money is ``1 211 321 kr`` with non-breaking spaces; dates ``21. september 2015``; percent
-``30 %``. Every document and CLI table formats through here.
+``30 %``. Every document and CLI table formats through here. Dates keep ordinary spaces (they go
+into mail subjects, bodies and the terminal too); ``unbreakable_dates`` joins them for documents.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -88,6 +90,17 @@ def long_date(value: date | None, month_only: bool = False) -> str:
     if value is None:
         return ""
     return _format_date(value, "MMMM y" if month_only else "d. MMMM y", locale=LOCALE)
+
+
+MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
+# "21. september 2015" and "mai 2017", with ordinary or already non-breaking spaces
+LONG_DATE = re.compile(rf"(?<![\w.])(?:\d{{1,2}}\.[ \u00a0])?(?:{MONTHS})[ \u00a0]\d{{4}}(?!\d)")
+
+
+def unbreakable_dates(text: str) -> str:
+    """Long dates in ``text`` with non-breaking spaces, as Norwegian typesetting keeps them:
+    a line never ends with "21." or "september" and goes on with the rest of the date."""
+    return LONG_DATE.sub(lambda m: m.group(0).replace(" ", NBSP), text)
 
 
 def short_date(value: date | None) -> str:

@@ -22,13 +22,16 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 def clean(value):
-    """User text made safe for Word XML: control characters dropped, tabs to spaces.
+    """User text made safe for Word XML: control characters dropped, tabs to spaces; long dates
+    joined by non-breaking spaces (every text a document shows passes here, computed or written
+    in the notes, so "17. januar 2019" never breaks after "17.").
 
     Escaping of &, < and > is left to the autoescaping Jinja environment, and text from data is
     never parsed as a template, so '{{ }}' in a comment appears literally.
     """
     if isinstance(value, str):
-        return _CONTROL.sub("", value.replace("\t", " ").replace("\r\n", "\n").replace("\r", "\n"))
+        return fmt.unbreakable_dates(
+            _CONTROL.sub("", value.replace("\t", " ").replace("\r\n", "\n").replace("\r", "\n")))
     if isinstance(value, dict):
         return {k: clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -106,7 +106,7 @@ def build(req: DocumentRequest) -> Context:
         "council": council_block(council),
         "addressee": addressee(council, date(year + 1, 1, 1)),   # sent after the year's end
         "year": year,
-        "year_end": fmt.long_date(year_end).replace(" ", fmt.NBSP),   # the title's date on one line
+        "year_end": fmt.long_date(year_end),
         "rows": rows,
         # The Sum says what its "Ubrukt" is and what was spent beyond the grants, so granted − used
         # = unused − overspent can be read off the row.

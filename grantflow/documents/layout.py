@@ -17,6 +17,8 @@ from functools import lru_cache
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
+from ..fmt import LONG_DATE
+
 # Advance widths in em of Calibri Bold (= Carlito Bold, which LibreOffice shows; regular is no
 # wider), so an estimate errs on the wide side.
 _LETTERS = "abcdefghijklmnopqrstuvwxyzæøåABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅ"
@@ -39,8 +41,7 @@ DEFAULT_PT = 9.0            # the templates' "Table Text"
 # unit joined to it by a no-break space ("1 234 kr", "12,5 %"); Word may break only around it.
 # A date as the documents write it ("30. september 2019", "mai 2017") is read as one unit too: a
 # planned date broken after its month reads as two.
-MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
-FIGURE = re.compile(rf"(?:\d{{1,2}}\. )?(?:{MONTHS}) \d{{4}}"
+FIGURE = re.compile(rf"{LONG_DATE.pattern}"
                     r"|[+\u2212\-]?\d(?:[\u00a0\u202f\u2009.,/\-]?\d)*(?:\u00a0(?:kr|%))?")
 WORD_BREAK = re.compile(r"[ \t\n]+|(?<=[-/])")    # where Word and LibreOffice may break a line
 

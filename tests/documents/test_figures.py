@@ -243,7 +243,7 @@ def test_top_risk_threshold_is_configurable_and_shows_at_least_three(scratch_con
 def test_stale_status_note_is_a_finding_and_says_so(register, tmp_path):
     made = produce(register, "status", HAUG, as_of=date(2017, 2, 3), out=tmp_path, today=TODAY)
     text = all_text(made.docx)
-    assert "ikke oppdatert siden 1. oktober 2016" in text
+    assert "ikke oppdatert siden 1.\u00a0oktober\u00a02016" in text
     assert any("older than the reporting period" in str(f) for f in made.findings)
     fresh = produce(register, "status", HAUG, as_of=date(2016, 10, 7), out=tmp_path, today=TODAY)
     assert "ikke oppdatert siden" not in all_text(fresh.docx)
@@ -288,7 +288,7 @@ def test_final_report_deviations_carry_explanations_or_say_they_are_missing(docu
 def test_application_has_what_the_county_governor_needs(documents):
     text = all_text(documents[("application", NG, 2019)])
     assert "Til\nStatsforvalteren i Innlandet" in text        # addressee (dated 2026: Statsforvalteren)
-    assert "Søknad om prosjektskjønn" in text and "17. januar 2019" in text   # the call it answers
+    assert "Søknad om prosjektskjønn" in text and "17.\u00a0januar\u00a02019" in text   # the call it answers
     assert "999 999 999 (eksempel)" in text                    # organisation number (example)
     contacts = find_table(documents[("application", NG, 2019)], "Rolle")
     assert [r[0] for r in contacts[1:]] == ["Prosjekteier", "Prosjektansvarlig", "Prosjektleder"]
@@ -321,7 +321,7 @@ def test_usage_report_explains_red_and_missing_results(documents):
 def test_cost_split_has_percent_decision_and_invoicing(documents):
     path = documents[("costsplit", HAUG)]
     text = all_text(path)
-    assert "Haugaland Vekst Regionråd 12. desember 2014" in text
+    assert "Haugaland Vekst Regionråd 12.\u00a0desember\u00a02014" in text
     assert "fakturerer kommunene" in text and "betalingsfrist 30 dager" in text
     table = find_table(path, "Kommune", contains="Innbyggere 1.1.2014")
     assert table[0][-1] == "Andel" and table[-1][-1] == "100,0" + NB + "%"
@@ -330,9 +330,9 @@ def test_cost_split_has_percent_decision_and_invoicing(documents):
 def test_documents_are_dated_by_their_report_date(documents):
     """A status report per 3 February 2017 is dated 3 February 2017, not the day it was generated."""
     text = all_text(documents[("status", HAUG, date(2017, 2, 3))])
-    assert "Haugaland Vekst · 3. februar 2017 · versjon" in text and "24. november 2026" not in text
+    assert "Haugaland Vekst · 3.\u00a0februar\u00a02017 · versjon" in text and "24.\u00a0november\u00a02026" not in text.replace(" ", "\u00a0")
     final = all_text(documents[("final", HAUG)])
-    assert "20. september 2017 · versjon" in final
+    assert "20.\u00a0september\u00a02017 · versjon" in final
 
 
 def test_headings_without_content_say_why(documents):

@@ -177,9 +177,9 @@ def test_a_planned_date_stays_on_one_line(tmp_path):
     column = [c.text for c in table.rows[0].cells].index("Planlagt")
     width = int(table._tbl.tblGrid.findall(qn("w:gridCol"))[column].get(qn("w:w")))
     dates = [row.cells[column].text for row in table.rows[1:]]
-    assert "30. september 2019" in dates
+    assert "30.\u00a0september\u00a02019" in dates
     for text in dates:      # Calibri: digits 0.507 em, letters at least 0.4 em on average, spaces 0.226
-        em = 0.507 * sum(c.isdigit() for c in text) + 0.4 * sum(c.isalpha() for c in text) + 0.3 * text.count(" ")
+        em = 0.507 * sum(c.isdigit() for c in text) + 0.4 * sum(c.isalpha() for c in text) + 0.3 * (text.count(" ") + text.count("\u00a0"))
         assert em * 9 * 20 + 216 <= width, (text, width)
 
 
@@ -216,3 +216,27 @@ def test_a_project_with_nothing_to_assess_is_not_reported_green(register, tmp_pa
     docx = make(register, tmp_path, "status", "tomt-prosjekt", as_of=date(2026, 6, 15))
     assert "Grønn" not in all_text(docx)
     assert "Ikke vurdert" in all_text(docx)
+
+
+BROKEN_DATE = re.compile(r"(?<![\w.])(?:\d{1,2}\.(?: |\u00a0)(?:januar|februar|mars|april|mai|juni|juli|august|"
+                         r"september|oktober|november|desember)|(?:januar|februar|mars|april|mai|juni|juli|"
+                         r"august|september|oktober|november|desember)) \d{4}|(?<![\w.])\d{1,2}\. (?:januar|"
+                         r"februar|mars|april|mai|juni|juli|august|september|oktober|november|desember)\b")
+
+
+@pytest.mark.parametrize("kind, project, kw", [
+    ("application", "smart-velferdsregion-nord-gudbrandsdal", {}),
+    ("status", "haugaland-velferdsteknologi", {"as_of": date(2016, 10, 7)}),
+    ("final", "haugaland-velferdsteknologi", {}),
+    ("usage", None, {"council_id": "nord-gudbrandsdal", "period": "2019"})])
+def test_a_long_date_never_breaks_at_a_line_end(tmp_path, kind, project, kw):
+    # was: "søknadsfrist 17." / "januar 2019" in the application's "Søknadsrunde" cell (and any
+    # date in running text could end a line with "21." or "september")
+    from ..conftest import CONFIG
+
+    docx = produce(open_register(CONFIG), kind, project, out=tmp_path, today=TODAY, **kw).docx
+    text = all_text(docx)
+    assert re.search(r"\d{1,2}\.\u00a0(?:januar|mars|juni|juli|september|oktober|desember)\u00a0\d{4}", text)
+    assert not BROKEN_DATE.findall(text), BROKEN_DATE.findall(text)
+    if kind == "application":
+        assert "søknadsfrist 17.\u00a0januar\u00a02019" in text

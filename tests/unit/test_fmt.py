@@ -27,3 +27,12 @@ def test_dates_and_percent():
 def test_signed_money():
     assert fmt.signed_money(-3000) == f"\u22123{NB}000{NB}kr"
     assert fmt.signed_money(12000).startswith("+12")
+
+
+def test_long_dates_in_document_text_are_joined_by_non_breaking_spaces():
+    text = ("søknadsfrist 17. januar 2019; planlagt mai 2017; per 1.1.2014, 1. januar i året, "
+            f"fra 21.{NB}september 2015 – 3. februar 2017; 12 mai 20171")
+    assert fmt.unbreakable_dates(text) == (
+        f"søknadsfrist 17.{NB}januar{NB}2019; planlagt mai{NB}2017; per 1.1.2014, 1. januar i året, "
+        f"fra 21.{NB}september{NB}2015 – 3.{NB}februar{NB}2017; 12 mai 20171")
+    assert fmt.long_date(date(2015, 9, 21)) == "21. september 2015"     # mail subjects and the terminal
