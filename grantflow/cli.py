@@ -19,7 +19,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 import warnings
 from datetime import date
 from pathlib import Path
@@ -616,6 +615,8 @@ def _cmd_run(args) -> int:
 
 def _healthy(url: str) -> bool:
     try:
+        import urllib.request
+
         with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=2) as response:
             return response.status == 200
     except OSError:
