@@ -267,6 +267,19 @@ class Council(Model):
         return None
 
 
+def _equal_percent(value) -> Decimal:
+    """``equal_percent`` is a percent from 0 to 100. Between 0 and 1 it is ambiguous: 0.3 may be
+    a share (30 %, as a spreadsheet writes it) or 0.3 %; no council splits less than 1 % equally,
+    so it is refused rather than read either way."""
+    number = _number(value, "%")
+    if 0 < number < 1:
+        shown = getattr(value, "source", None) or str(value)
+        meant = numbers.show((number * 100).normalize())
+        raise ValueError(f"{shown} is ambiguous ({meant} % or {numbers.show(number)} %?): write the percent "
+                         f"shared equally as a number from 0 to 100, e.g. {meant} for {meant} %")
+    return number
+
+
 class SplitKey(Model):
     """How the municipalities' part of the costs is split (kostnadsfordeling).
 
@@ -275,7 +288,8 @@ class SplitKey(Model):
     municipalities' ``weights``).
     """
 
-    equal_percent: Annotated[Decimal, BeforeValidator(_number)] = Field(Decimal(30), ge=0, le=100, description="Percent split in equal shares.")
+    equal_percent: Annotated[Decimal, BeforeValidator(_equal_percent)] = Field(
+        Decimal(30), ge=0, le=100, description="Percent split in equal shares (0-100: 30 for 30 %).")
     weight: str = Field("innbyggere", description="'innbyggere' (population) or another weight key.")
     weight_year: int | None = Field(
         None, ge=1900, le=2100, description="Year whose 1 January figures are used; default: the year being split.")

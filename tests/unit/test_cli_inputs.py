@@ -73,6 +73,9 @@ def test_a_status_report_dated_after_the_project_is_refused(tmp_path, capsys):
     ("unit: 1\n", "unit: 1.000\n", f"{ERP}:57 budget.unit: write 1 (kroner) or 1000"),
     ("name: ERP-prosjektet for 4 kommuner", "name: ''", f"{ERP}:8 name: String should have at least 1 character"),
     ("{name: Rådmannen i Tinn,", "{name: '',", f"{ERP}:22 steering_group[2].name: String should have at least"),
+    # a share written as a fraction: 0.3 was taken as 0.3 % (30 % meant), the cost split "0 % likt"
+    ("{equal_percent: 0,", "{equal_percent: 0.3,", f"{ERP}:25 split.equal_percent: 0.3 is ambiguous (30 % or 0,3 %?): "
+     "write the percent shared equally as a number from 0 to 100, e.g. 30 for 30 %"),
 ])
 def test_project_file_values_no_one_means(scratch_config, capsys, old, new, says):
     replace_in(scratch_config / ERP, old, new)
@@ -99,3 +102,15 @@ def test_a_file_given_as_the_config_folder_is_refused(tmp_path, capsys, monkeypa
 def test_a_project_file_or_the_settings_file_still_stands_for_its_config_folder(scratch_config, capsys):
     assert run(capsys, scratch_config / ERP, "validate")[0] == 0
     assert run(capsys, scratch_config / "grantflow.yaml", "validate")[0] == 0
+
+
+@pytest.mark.parametrize("written", ["0.3", "'0,3'", "0.05"])
+def test_a_cost_split_share_between_0_and_1_is_refused(scratch_config, tmp_path, capsys, written):
+    """`equal_percent: 0.3` (30 % meant) billed every municipality by population alone: "0 % likt"."""
+    replace_in(scratch_config / f"projects/{HAUG}.yaml", "  equal_percent: 30", f"  equal_percent: {written}")
+    code, out, err = run(capsys, scratch_config, "allocate", HAUG, "--year", "2016")
+    assert code == 1 and out == "" and len(err) == 1
+    assert f"projects/{HAUG}.yaml:32: split.equal_percent: {written.strip(chr(39))} is ambiguous" in err[0]
+    code, _, err = run(capsys, scratch_config, "render", "costsplit", HAUG, "--out", str(tmp_path / "out"))
+    assert code == 1 and len(err) == 1 and "split.equal_percent" in err[0] and "is ambiguous" in err[0]
+    assert not (tmp_path / "out").exists()
