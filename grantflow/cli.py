@@ -375,22 +375,36 @@ def _cmd_sent(args) -> int:
 
 def _with_funders(item, register):
     """The item as the secretariat reads it: which funders the document goes to (a final report two
-    funders ask for is one item, under the earlier funder's words), and which have no address."""
+    funders ask for is one item, under the earlier funder's words), each funder's own deadline when
+    they differ (the line's date is the earliest: the document is made for it), and which funders
+    have no address."""
     from dataclasses import replace
+
+    from . import fmt
 
     if not item.funders:
         return item
     projects = [register.projects[item.project]] if item.project else [
         p for p in register.projects.values() if p.council == item.council]
-    mailed, unmailed = [], []
+    names = {}
     for fid in item.funders:
         same = [f for p in projects for f in p.funders if f.id == fid]
-        if not same:
-            continue
-        (mailed if any(f.email for f in same) else unmailed).append(same[0].name)
-    note = "; sendes til " + ", ".join(mailed) if mailed else ""
+        if same:
+            names[fid] = (same[0].name, any(f.email for f in same))
+    mailed = [name for name, has_email in names.values() if has_email]
+    unmailed = [name for name, has_email in names.values() if not has_email]
+    text, note = item.description, ""
+    dues = [(names[fid][0], fmt.short_date(day)) for fid, day in item.funder_dues if fid in names]
+    if dues and any(day != item.due for _, day in item.funder_dues):
+        # "(Fylkesmannen …)" after the earliest deadline's words read as if the date were that
+        # funder's alone: the funders are named here, each with its date
+        text = text.removesuffix(f" ({dues[0][0]})")
+        listed = [f"{name} {day}" for name, day in dues]
+        note = (f"; frist for {listed[0]}" if len(listed) == 1 else
+                f"; frister for {', '.join(listed[:-1])} og {listed[-1]}")
+    note += "; sendes til " + ", ".join(mailed) if mailed else ""
     note += f"; uten e-postadresse: {', '.join(unmailed)}" if unmailed else ""
-    return replace(item, description=item.description + note)
+    return replace(item, description=text + note)
 
 
 def _cmd_deadlines(args) -> int:

@@ -79,6 +79,9 @@ class DueItem:
     last: date | None = None    # the last day it is still made (catch-up); default due + GRACE_DAYS
     label: str = ""             # the deadline's own words (an ``other`` deadline's name in reminders)
     funders: tuple[str, ...] = ()   # the funders whose deadlines ask for it: the document goes to them too
+    # each of those funders' own deadline (working day), earliest first: one document serves several
+    # deadlines, made for the earliest (``due``); the others are still the secretariat's to see
+    funder_dues: tuple[tuple[str, date], ...] = ()
 
     @property
     def key(self) -> str:
@@ -116,7 +119,8 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                 if deadline.kind == "usage":
                     year = deadline.date.year - 1 if deadline.date.month <= 6 else deadline.date.year
                     item = DueItem("usage", project.council, None, deadline.date, due, due - timedelta(days=lead),
-                                   f"{text} ({funder.name})", period=str(year), funders=(funder.id,))
+                                   f"{text} ({funder.name})", period=str(year), funders=(funder.id,),
+                                   funder_dues=((funder.id, due),))
                 else:
                     if deadline.kind == "application" and due > project.period.end:
                         continue  # an application round after the project has ended: nothing to apply for
@@ -131,7 +135,7 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                     as_of = shift_to_working_day(start, "after") if deadline.kind == "status" else None
                     item = DueItem(deadline.kind, project.council, project.id, deadline.date, due, start,
                                    f"{text} – {project.name} ({funder.name})", period=period, as_of=as_of,
-                                   label=text, funders=(funder.id,))
+                                   label=text, funders=(funder.id,), funder_dues=((funder.id, due),))
                 _add(items, item)
         council = register.councils.get(project.council)
         invoicing = council.invoicing if council else None
@@ -167,7 +171,7 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
             if kept is not None and kept.funders:
                 # a funder's status deadline on the send date: the meeting's report (dated the send
                 # date, on time for the funder too) goes to the funder, not a week-old one to both
-                items[item.key] = replace(item, funders=kept.funders)
+                items[item.key] = replace(item, funders=kept.funders, funder_dues=kept.funder_dues)
             else:
                 items.setdefault(item.key, item)
     # One document, however many deadlines name it: a council's usage report per year, a project's
@@ -183,7 +187,7 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
             which = (item.kind, item.council, item.project, item.as_of if item.kind == "status" else item.period)
             kept = first.setdefault(which, item)
             if kept is not item:
-                first[which] = replace(kept, funders=_union(kept.funders, item.funders))
+                first[which] = _merged(kept, item)
     items = {k: i for k, i in items.items() if i.kind not in once}
     items.update({i.key: i for i in first.values()})
     return sorted(items.values(), key=lambda i: (i.due, i.kind, i.project or ""))
@@ -193,11 +197,19 @@ def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
     return a + tuple(f for f in b if f not in a)
 
 
+def _merged(kept: DueItem, item: DueItem) -> DueItem:
+    """``kept`` (the earlier) serving ``item``'s funders too, each with its own deadline."""
+    known = {fid for fid, _ in kept.funder_dues}
+    dues = kept.funder_dues + tuple((fid, day) for fid, day in item.funder_dues if fid not in known)
+    return replace(kept, funders=_union(kept.funders, item.funders),
+                   funder_dues=tuple(sorted(dues, key=lambda d: d[1])))
+
+
 def _add(items: dict[str, DueItem], item: DueItem) -> None:
     """One item per key; two funders' deadlines on the same day for the same document: both get it."""
     kept = items.setdefault(item.key, item)
     if kept is not item:
-        items[item.key] = replace(kept, funders=_union(kept.funders, item.funders))
+        items[item.key] = _merged(kept, item)
 
 
 def funders_asking(register: Register, kind: str, council: str, project: str | None, period: str | None,

@@ -113,3 +113,52 @@ def test_each_funders_deadline_names_its_funder_and_one_document_serves_both(scr
     assert funders_asking(register, "usage", "nord-gudbrandsdal", None, "2019") == ("fm-innlandet",)
     assert funders_asking(register, "status", "nord-gudbrandsdal", "smart-velferdsregion-nord-gudbrandsdal",
                           "2020-09-04") == ()
+
+
+def _listing(out: str) -> list[tuple[str, str, str, str]]:
+    """`grantflow deadlines` as its rows (Frist, Hva, Prosjekt / råd, Beskrivelse), each cell's
+    wrapped lines joined again."""
+    lines = out.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("Frist "))
+    at = [lines[head].index(name) for name in ("Frist", "Hva", "Prosjekt", "Beskrivelse")] + [None]
+    rows = []
+    for line in lines[head + 1:]:
+        if not line.strip() or line.startswith("wrote "):
+            break
+        cells = [line[a:b].strip() for a, b in zip(at, at[1:])]
+        if cells[0]:
+            rows.append(cells)
+        else:
+            rows[-1] = [f"{old}{'' if i == 2 else ' '}{new}".strip() if new else old
+                        for i, (old, new) in enumerate(zip(rows[-1], cells))]
+    return [tuple(r) for r in rows]
+
+
+def test_deadlines_shows_each_funders_own_date_for_one_document(scratch_config, tmp_path, capsys):
+    """Helsedirektoratet wants the final report by 1 March 2022 and the usage report for 2019 by
+    1 February 2020 (a Saturday: 31 January), Statsforvalteren by 1 February 2022 and 15 January
+    2020. Each is one document, listed under the earlier date; the line said only
+    "(Fylkesmannen i Innlandet (skjønnsmidler))", and Helsedirektoratet's dates were nowhere."""
+    from icalendar import Calendar
+
+    helsedir = "  - id: helsedir\n    name: Helsedirektoratet\n"
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml", helsedir, helsedir +
+               "    email: postmottak@helsedir.example.no\n    deadlines:\n"
+               "      - {kind: final, date: 2022-03-01, description: Sluttrapport tilskudd}\n"
+               "      - {kind: usage, date: 2020-02-01, description: Bruk av tilskudd 2019}\n")
+    ics = tmp_path / "frister.ics"
+    assert main(["--config", str(scratch_config), "deadlines", "--from", "2020-01-01", "--days", "800",
+                 "--ics", str(ics)]) == 0
+    rows = [r for r in _listing(capsys.readouterr().out) if r[1] != "Status"]
+    governor = "Fylkesmannen i Innlandet (skjønnsmidler)"
+    assert rows == [
+        ("15.01.2020", "Bruk", "nord-gudbrandsdal",
+         f"Rapportering om bruk av skjønnsmidler per 31.12.2019; frister for {governor} 15.01.2020 og "
+         f"Helsedirektoratet 31.01.2020; sendes til {governor}, Helsedirektoratet"),
+        ("15.01.2021", "Bruk", "nord-gudbrandsdal",       # only Statsforvalteren asks: its words as before
+         f"Rapportering om bruk av skjønnsmidler per 31.12.2020 ({governor}); sendes til {governor}"),
+        ("01.02.2022", "Sluttrapp.", "smart-velferdsregion-nord-gudbrandsdal",      # one document for both
+         f"Sluttrapport – Smart velferdsregion Nord-Gudbrandsdal; frister for {governor} 01.02.2022 og "
+         f"Helsedirektoratet 01.03.2022; sendes til {governor}, Helsedirektoratet")]
+    summaries = [str(e["SUMMARY"]) for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
+    assert any(f"{governor} 01.02.2022 og Helsedirektoratet 01.03.2022" in s for s in summaries)
