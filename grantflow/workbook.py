@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import UserError
-from .xlsxcells import SheetInfo, blank as _blank, cell_name, padded, sheet_rows, unreadable
+from .xlsxcells import Percent, SheetInfo, blank as _blank, cell_name, padded, sheet_rows, unreadable
 from .findings import Finding
 from .numbers import read_date, read_number
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
@@ -798,11 +798,21 @@ def _text_of(value) -> str:
     return str(value).strip()
 
 
-def read_value(value, kind: Kind):
-    """A cell's value as the model wants it; raises ValueError with a short reason."""
+def read_value(value, kind: Kind, *, percent: bool = False):
+    """A cell's value as the model wants it; raises ValueError with a short reason. ``percent``:
+    the field is a percentage, so a cell formatted as one (30 % held as 0.3) is read as 30."""
     reason = unreadable(value)
     if reason:
         raise ValueError(reason)
+    if isinstance(value, Percent):
+        if percent and kind.name in ("int", "decimal"):
+            value = Decimal(repr(float(value))) * 100
+            value = value.to_integral_value() if value == value.to_integral_value() else value.normalize()
+        else:
+            raise ValueError(f"the cell is formatted as a percentage ({value!r}, which Excel holds as "
+                             f"{float(value)!r}); type the number in a cell formatted as a number")
+    if percent and isinstance(value, str) and value.strip().endswith("%"):
+        value = value.strip()[:-1]          # «30 %» typed as text in a percentage field
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("not a number")
     if kind.name == "date":
@@ -976,7 +986,7 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
         if _blank(value):
             continue
         try:
-            target[path[-1]] = read_value(value, kind)
+            target[path[-1]] = read_value(value, kind, percent=path[-1].endswith("percent"))
         except ValueError as exc:
             content.error("Prosjekt", r, label_text, f"cannot read {_text_of(value)!r}: {exc}")
     # An optional person left empty is no person.

@@ -10,6 +10,7 @@ merged (read-only openpyxl drops both).
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,16 @@ class NoValue(str):
 class CellError(str):
     """A cell showing an Excel error (``#DIV/0!``, ``#REF!``, ``#N/A`` ...): a formula that failed.
     Never a value to read — not even as text (it would reach a report as '#DIV/0!')."""
+
+
+class Percent(float):
+    """A number in a cell formatted as a percentage: Excel holds «30 %» as 0.3. Never read as the
+    plain number (a split's 30 % would become 0.3 %, an amount typed «50 %» 0.5 kr)."""
+
+    def __repr__(self) -> str:
+        return f"{float(self) * 100:g} %"
+
+    __str__ = __repr__
 
 
 class NoDate(CellError):
@@ -62,6 +73,9 @@ def _parser_class():
             cell = super().parse_cell(element)
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
                 cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
+            elif (cell["data_type"] == "n" and type(cell["value"]) in (int, float)
+                  and int(element.get("s", 0)) in self.percent_formats):
+                cell["value"] = Percent(cell["value"])
             elif cell["data_type"] == "e" and cell["value"] is not None:
                 if element.get("t", "n") == "n":          # a number openpyxl could not turn into a date
                     cell["value"] = NoDate(element.findtext(VALUE_TAG) or cell["value"])
@@ -70,6 +84,25 @@ def _parser_class():
             return cell
 
     return _Parser
+
+
+def _percent_styles(book) -> set[int]:
+    """The cell styles whose number format shows a percentage (``0%``, ``0.00%``, a custom one)."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, builtin_format_code
+
+    out = set()
+    for idx, style in enumerate(getattr(book, "_cell_styles", ())):
+        number_format = style.numFmtId
+        if number_format >= BUILTIN_FORMATS_MAX_SIZE:
+            formats = book._number_formats
+            i = number_format - BUILTIN_FORMATS_MAX_SIZE
+            code = formats[i] if i < len(formats) else ""
+        else:
+            code = builtin_format_code(number_format) or ""
+        # A % outside quotes and not escaped scales the value by 100 on screen.
+        if "%" in re.sub(r'"[^"]*"|\\.', "", code):
+            out.add(idx)
+    return out
 
 
 @dataclass
@@ -87,6 +120,7 @@ def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[in
     with ws._get_source() as src:
         parser = _parser_class()(src, ws._shared_strings, data_only=book.data_only, epoch=book.epoch,
                          date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+        parser.percent_formats = _percent_styles(book)
         for r, cells in parser.parse():
             yield r, {cell["column"]: cell["value"] for cell in cells if cell["value"] is not None}
         if info is not None and parser.merged_cells is not None:

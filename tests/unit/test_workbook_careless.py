@@ -1,0 +1,52 @@
+"""Round trips a careless project leader (or someone worse) makes with a returned workbook, found in
+session 10: each was seen failing on the old code from the command line (`grantflow import`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.unit.test_workbook_hostile import HAUG, _files, _import, _rows, _workbook
+
+HAUG_AS_OF = date(2016, 10, 7)
+
+
+def _kv(wb, key: str):
+    ws = wb["Prosjekt"]
+    return ws.cell(_rows(ws)[key], 3)
+
+
+# --- a cell formatted as a percentage ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["percent cell", "percent text"])
+def test_a_split_typed_as_30_percent_is_30_percent(scratch_config, tmp_path, capsys, typed):
+    """Typing «30 %» in Excel stores 0.3 in a %-formatted cell: the import wrote equal_percent: 0.3
+    (exit 0) and the cost split turned into '0 % likt'; «30 %» as text was refused as no number."""
+    def edit(wb):
+        cell = _kv(wb, "split.equal_percent")
+        if typed == "percent cell":
+            cell.value, cell.number_format = 0.35, "0%"
+        else:
+            cell.value = "35 %"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 0, text
+    data = yaml.safe_load((scratch_config / f"projects/{HAUG}.yaml").read_text(encoding="utf-8"))
+    assert data["split"]["equal_percent"] == 35
+
+
+def test_an_amount_in_a_percent_cell_is_one_error(scratch_config, tmp_path, capsys):
+    """«50 %» typed as a budget amount was read as 0.5 kr without a word."""
+    def edit(wb):
+        cell = wb["Budsjett"]["B2"]
+        cell.value, cell.number_format = 0.5, "0%"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Budsjett:2 2015" in errors[0] and "percentage" in errors[0], errors
+    assert _files(scratch_config) == before
