@@ -6,15 +6,18 @@ Secrets are never here: the SMTP password comes from the environment variable na
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .errors import UserError
 from .findings import Finding
 from .models import DOCUMENT_KINDS, Amount, Day, EmailAddress, Line, Model, RecipientRule, Slug, known_kinds
+from .numbers import echo
 from .register import SETTINGS_NAMES, config_root, display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -39,6 +42,57 @@ def _whole_kroner(value):
     return value
 
 
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+
+
+def _host(value: str) -> str:
+    """A mail server's host name (``smtp.example.no``, IDN allowed) or IP address, checked when the
+    settings are read: a space or a line break in it failed only at the first send, mid-run."""
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    try:
+        ascii_name = value.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_name = ""
+    labels = ascii_name.removesuffix(".").split(".")
+    if not ascii_name or len(ascii_name) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        name, colon, port = value.rpartition(":")
+        if colon and port.isdigit() and "]" not in name and ":" not in name:
+            raise ValueError(f"{echo(value, 60)}: write the host name alone and the port as smtp.port: {port}")
+        raise ValueError(f"{echo(value, 60)} is not a host name or IP address (letters, digits, hyphens and "
+                         "dots, e.g. smtp.example.no or 127.0.0.1)")
+    return value
+
+
+LEDGER_EXAMPLE = "e.g. sqlite:////srv/grantflow/sent.db or postgresql+psycopg://grantflow@db.example.no/ledger"
+
+
+def _ledger_url(value: str | None) -> str | None:
+    """The sent ledger's SQLAlchemy URL, checked when the settings are read (it failed only when
+    the first document was to be sent, after rendering). The text is not echoed: it may hold a
+    password."""
+    if value is None:
+        return value
+    from sqlalchemy.engine import make_url            # only when one is configured: ~0.1 s to import
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        raise ValueError(f"not a database URL SQLAlchemy can read ({LEDGER_EXAMPLE})") from None
+    try:
+        url.get_dialect()
+    except (NoSuchModuleError, ImportError):
+        raise ValueError(f"unknown database kind {echo(url.drivername, 40)} (sqlite or postgresql, "
+                         f"{LEDGER_EXAMPLE})") from None
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ValueError(f"an SQLite ledger needs a file: in memory it would forget every send ({LEDGER_EXAMPLE})")
+    return value
+
+
 def outputs_root(explicit: str | os.PathLike | None = None, configured: str | None = None) -> Path:
     """Where documents go: the explicit --out, else $GRANTFLOW_OUTPUTS, else the configured folder."""
     return Path(explicit or os.environ.get("GRANTFLOW_OUTPUTS") or configured or "outputs")
@@ -47,7 +101,7 @@ def outputs_root(explicit: str | os.PathLike | None = None, configured: str | No
 class SmtpSettings(Model):
     """How to reach the SMTP server. TLS is on unless explicitly off for a localhost relay."""
 
-    host: str = "localhost"
+    host: Annotated[str, AfterValidator(_host)] = "localhost"
     port: int | None = Field(None, ge=1, le=65535, description="Default 587 (starttls), 465 (ssl), 25 (none).")
     security: Literal["starttls", "ssl", "none"] = "starttls"
     allow_insecure_localhost: bool = Field(
@@ -77,7 +131,8 @@ class RetrySettings(Model):
 class DeliverySettings(Model):
     transport: Literal["outbox", "smtp"] = "outbox"
     outbox: Line | None = Field(None, min_length=1, description="Folder for .eml files; default <outputs>/outbox.")
-    ledger_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<outputs>/sent.db.")
+    ledger_url: Annotated[Line | None, AfterValidator(_ledger_url)] = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<outputs>/sent.db.")
     from_address: EmailAddress = "grantflow@localhost.localdomain"
     from_name: Line = Field("", description="The sender's name as recipients see it; empty: the council's name.")
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
@@ -184,8 +239,13 @@ class Settings(Model):
         return self._installed(self.delivery.outbox) if self.delivery.outbox else self.outputs_dir() / "outbox"
 
     def ledger_url(self) -> str:
-        return (os.environ.get("GRANTFLOW_LEDGER_URL") or self.delivery.ledger_url
-                or f"sqlite:///{(self.outputs_dir() / 'sent.db').resolve()}")
+        given = os.environ.get("GRANTFLOW_LEDGER_URL")
+        if given:
+            try:
+                return _ledger_url(given)
+            except ValueError as exc:
+                raise UserError(str(exc), field="$GRANTFLOW_LEDGER_URL") from None
+        return self.delivery.ledger_url or f"sqlite:///{(self.outputs_dir() / 'sent.db').resolve()}"
 
 
 def _settings_file(root: Path) -> Path | None:

@@ -81,6 +81,21 @@ def dangling_link(config):
      "is not a decimal whole number: YAML would read it as 1000 (with its underscores dropped)"),
     (replace("stale_note_days: 90", "stale_note_days: 1:30"),
      "grantflow.yaml:9 documents.stale_note_days: 1:30 is not a decimal whole number: YAML would read it as 90 (base 60"),
+    # checked when the settings are read, not at the first send (after rendering, mid-run)
+    (replace("transport: outbox", "transport: outbox\n  ledger_url: notaurl"),
+     "grantflow.yaml:13 delivery.ledger_url: not a database URL SQLAlchemy can read (e.g. sqlite:////srv/"),
+    (replace("transport: outbox", "transport: outbox\n  ledger_url: 'postgress://grantflow:secret@db/ledger'"),
+     "grantflow.yaml:13 delivery.ledger_url: unknown database kind 'postgress' (sqlite or postgresql"),
+    (replace("transport: outbox", "transport: outbox\n  ledger_url: 'sqlite://'"),
+     "grantflow.yaml:13 delivery.ledger_url: an SQLite ledger needs a file: in memory it would forget every send"),
+    (replace("host: smtp.example.no", 'host: "smtp.example.no\\r\\nRCPT TO:<x@example.no>"'),
+     "grantflow.yaml:16 delivery.smtp.host: 'smtp.example.no\\r\\nRCPT TO:<x@example.no>' is not a host name or IP "
+     "address (letters, digits, hyphens and dots, e.g. smtp.example.no or 127.0.0.1)"),
+    (replace("host: smtp.example.no", "host: smtp example.no"),
+     "grantflow.yaml:16 delivery.smtp.host: 'smtp example.no' is not a host name or IP address"),
+    (replace("host: smtp.example.no", "host: smtp.example.no:587"),
+     "grantflow.yaml:16 delivery.smtp.host: 'smtp.example.no:587': write the host name alone and the port as "
+     "smtp.port: 587"),
     (replace("top_risk_rf: 10", "top_risk_rf: !!int '0xa'"),
      "grantflow.yaml:7 documents.top_risk_rf: 0xa is not a decimal whole number"),
 ])
@@ -134,3 +149,37 @@ def test_a_render_stops_at_a_non_decimal_integer_with_the_same_line(scratch_conf
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert code == 1 and len(err) == 1 and "grantflow.yaml:7: documents.top_risk_rf: 012 is not a decimal" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "smtp.kommunå.no", "mail-1.example.no."])
+def test_host_names_and_addresses_are_taken(scratch_config, capsys, host):
+    replace_in(scratch_config / SETTINGS, "host: smtp.example.no", f"host: '{host}'")
+    assert validate_lines(capsys, scratch_config)[1] == []
+
+
+@pytest.mark.parametrize("old, new, says", [
+    ("transport: outbox", "transport: outbox\n  ledger_url: notaurl",
+     "grantflow.yaml:13: delivery.ledger_url: not a database URL"),
+    ("host: smtp.example.no", "host: smtp example.no", "grantflow.yaml:16: delivery.smtp.host: 'smtp example.no' is"),
+])
+def test_send_stops_at_a_bad_ledger_url_or_host_before_rendering(scratch_config, tmp_path, capsys, monkeypatch,
+                                                                  old, new, says):
+    """`send` rendered the report first and then stopped on 'cannot open the sent ledger at notaurl'
+    (no file, no line); a bad host failed only when connecting, after the approval and rendering."""
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.delenv("GRANTFLOW_LEDGER_URL", raising=False)
+    replace_in(scratch_config / SETTINGS, old, new)
+    code = main(["--config", str(scratch_config), "send", "costsplit", "kongsbergregionen-erp",
+                 "--transport", "smtp", "--yes"])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 1 and len(err) == 1 and says in err[0], err
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_a_bad_ledger_url_in_the_environment_is_one_line(scratch_config, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", "notaurl")
+    assert main(["--config", str(scratch_config), "sent"]) == 1
+    assert capsys.readouterr().err.strip() == ("error: $GRANTFLOW_LEDGER_URL: not a database URL SQLAlchemy can read "
+                                               "(e.g. sqlite:////srv/grantflow/sent.db or "
+                                               "postgresql+psycopg://grantflow@db.example.no/ledger)")
