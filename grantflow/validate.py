@@ -199,7 +199,15 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                     f"grant year {grant.year} is after the project ends ({project.period.end.year}): "
                     "no usage report of the project would count it")
 
-    # Steering-group meetings inside the project period.
+    # Steering-group meetings inside the project period, each date once: a date written twice gets
+    # one status report, and the meeting that was meant (a typo, a copied line) gets none.
+    first_listed: dict = {}
+    for index, day in enumerate(project.meetings.dates):
+        if day in first_listed:
+            add("error", ("meetings", "dates", index),
+                f"steering-group meeting {day} is listed twice (also meetings.dates[{first_listed[day]}]): "
+                "one status report is planned for it; write the date of the meeting that was meant")
+        first_listed.setdefault(day, index)
     for index, day in enumerate(project.meetings.dates):
         if not project.period.start <= day <= project.period.end:
             add("warning", ("meetings", "dates", index),

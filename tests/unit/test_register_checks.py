@@ -79,6 +79,19 @@ def test_a_year_with_a_leading_zero_is_refused_as_yaml_reads_it(scratch_config):
     assert bad.message.startswith("02016 is not a decimal whole number: YAML would read it as 1038 (octal")
 
 
+def test_a_steering_group_meeting_listed_twice_is_an_error_on_the_second_line(scratch_config):
+    """2016-02-12 written twice (2016-04-11 meant) planned one status report and none for the
+    meeting in April; validate said nothing."""
+    replace_in(scratch_config / HAUG, "  dates: [2015-11-20, 2016-02-12, 2016-04-11, 2016-06-10, 2016-10-14, "
+               "2017-02-10, 2017-06-09, 2017-09-15]", "  dates:\n    - 2015-11-20\n    - 2016-02-12\n    - 2016-02-12\n"
+               "    - 2016-06-10\n    - 2016-10-14")
+    errors = _errors(scratch_config, "haugaland-velferdsteknologi.yaml")
+    (bad,) = [e for e in errors if e.field.startswith("meetings")]
+    assert (bad.line, bad.field) == (208, "meetings.dates[2]")     # the second 2016-02-12
+    assert bad.message == ("steering-group meeting 2016-02-12 is listed twice (also meetings.dates[1]): one status "
+                           "report is planned for it; write the date of the meeting that was meant")
+
+
 def test_two_status_notes_on_one_date_are_an_error(scratch_config):
     replace_in(scratch_config / "data/haugaland-velferdsteknologi/notater.yaml", "as_of: 2016-06-01",
                "as_of: 2016-10-01")
