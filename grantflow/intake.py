@@ -423,6 +423,15 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                 "error", f"{shown}:Milepælstatus", t["_row"], "Faktisk dato",
                 f"{actual:%d.%m.%Y} is after the report date {report_day:%d.%m.%Y}; a milestone is reached "
                 f"on or before the day reported for"))
+        # Nor before the project started: a year typed wrong (2014 for 2016, Excel's day 60 of
+        # 1900) would go into every report as the day it was reached.
+        start = merged.period.start
+        if actual and actual < start and \
+                all(actual != (r or {}).get("actual") for r in (base_rows.get(number), current_rows.get(number))):
+            result.findings.append(Finding(
+                "error", f"{shown}:Milepælstatus", t["_row"], "Faktisk dato",
+                f"{actual:%d.%m.%Y} is before the project started ({start:%d.%m.%Y}); give the day the milestone "
+                f"was reached"))
     # A milestone whose row was deleted from the sheet: its progress would silently vanish.
     unsure = any(f.severity == "error" and f.field == "Nr" and f.file.endswith(":Milepælstatus")
                  for f in result.findings)                # a row whose number is unreadable is one error

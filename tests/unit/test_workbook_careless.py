@@ -50,3 +50,26 @@ def test_an_amount_in_a_percent_cell_is_one_error(scratch_config, tmp_path, caps
     assert code == 1 and len(errors) == 1, text
     assert "svar.xlsx:Budsjett:2 2015" in errors[0] and "percentage" in errors[0], errors
     assert _files(scratch_config) == before
+
+
+# --- a milestone reached before the project started ------------------------------------------------
+
+
+@pytest.mark.parametrize("typed,shown", [(date(2014, 1, 1), "01.01.2014"),   # 2014 for 2016
+                                         (60, "28.02.1900")])                # Excel's serial 60 in a date cell
+def test_a_milestone_reached_before_the_project_started_is_one_error(scratch_config, tmp_path, capsys, typed,
+                                                                      shown):
+    """Milestone 5 marked 'ferdig' on 01.01.2014 (the project started 21.09.2015) was imported with
+    exit 0 and no finding, and the status report said it was reached then."""
+    def edit(wb):
+        ws = wb["Milepælstatus"]
+        row = _rows(ws)[5]
+        ws.cell(row, 4).value, ws.cell(row, 5).value = "ferdig", typed
+        ws.cell(row, 5).number_format = "DD.MM.YYYY"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Milepælstatus:6 Faktisk dato" in errors[0], errors
+    assert f"{shown} is before the project started (21.09.2015)" in errors[0], errors
+    assert _files(scratch_config) == before
