@@ -162,7 +162,7 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
     md = [f"**Godkjenn utsending: {title}**", "", "```", preview, "```"]
     if findings:
         md += ["", f"**Funn i dataene ({errors} feil)**", ""] + [f"- `{f}`" for f in findings]
-    form = ask(f"approval-v{version}-{content_hash[:16]}".rstrip("-") + _digest(shown), "\n".join(md), errors,
+    form = ask(form_key(version, content_hash) + _digest(shown), "\n".join(md), errors,
                timeout_seconds)
     approved = form.decision == "godkjenn"
     ledger = SentLedger(settings.ledger_url())
@@ -173,6 +173,88 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
         ledger.close()
     get_run_logger().info(f"{'approved' if approved else 'rejected'} by {form.approver or 'unknown'}")
     return Decision(approved, form.approver, form.comment, form.override_reason, datetime.now(timezone.utc))
+
+
+def form_key(version: int, content_hash: str) -> str:
+    """The start of the key of every approval form asked for this version and content (``ask``
+    adds the addresses' digest and the attempt)."""
+    return f"approval-v{version}-{content_hash[:16]}".rstrip("-")
+
+
+def submitted_answer(version: int, content_hash: str) -> ApprovalForm | None:
+    """The answer submitted to this run's approval form for this content, if the run asked and
+    someone answered (read without suspending; None otherwise). The latest, when it was asked
+    again for a missing override reason."""
+    from prefect.input.actions import filter_flow_run_input
+
+    if not flow_run.id:
+        return None
+    # suspend_flow_run keeps the answer under "suspended-<key>-response" (prefect.input.run_input)
+    prefix = f"suspended-{form_key(version, content_hash)}"
+    found = [i for i in filter_flow_run_input(prefix, limit=50, flow_run_id=flow_run.id)
+             if i.key.endswith("-response")]
+    if not found:
+        return None
+    latest = max(found, key=lambda i: (i.created or datetime.min.replace(tzinfo=timezone.utc), i.key))
+    try:
+        return ApprovalForm(**latest.decoded_value)
+    except Exception:  # noqa: BLE001 - the server checked it against the form's schema; anything else is not an answer
+        return None
+
+
+def record_late_answer(document_key: str, version: int, title: str, content_hash: str, project: Project | None,
+                       council: Council, settings: Settings, transport_name: str) -> str:
+    """A run that asked the approver resumed to find the document had gone out meanwhile (approved and
+    sent by hand): its form's answer is recorded beside the approval (never over it) and, when it
+    is a "no", the secretariat is told by mail -- someone objected to a document its readers already
+    have. The Norwegian line saying so ("" when this run has no such answer)."""
+    run_id = str(flow_run.id) if flow_run.id else None
+    if not run_id or not can_suspend():
+        return ""
+    form = submitted_answer(version, content_hash)
+    if form is None:
+        return ""
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        decided = ledger.approval(document_key, version)
+        if decided and decided["flow_run_id"] == run_id and decided["status"] in ("approved", "rejected"):
+            return ""         # this answer is the decision (recorded when it came): not a late one
+        # recorded once per run (a run started again finds it there); mailed once per run alike
+        ledger.late_answer(document_key, version, run_id, form.decision, form.approver, form.comment,
+                           content_hash or None)
+        went = ""
+        if decided and decided["status"] == "approved":
+            went = f" (godkjent av {decided['decided_by'] or 'ukjent'}" + \
+                (f" {decided['decided_at']:%Y-%m-%d %H:%M} UTC)" if decided["decided_at"] else ")")
+        rejected = form.decision != "godkjenn"
+        who = form.approver or "ukjent"
+        line = (f"{'Avvist' if rejected else 'Godkjent'} av {who} etter at dokumentet var sendt{went}"
+                + (f": {form.comment}" if form.comment else "") + ".")
+        logger = get_run_logger()
+        if not rejected:       # a late "yes" to what went out: recorded and logged, nobody need act
+            logger.info(line)
+            return line
+        logger.warning(line)
+        secretariat = council.secretariat
+        link = ui_link(run_id)
+        lines = [f"{title} (versjon {version}) ble avvist av {who} i godkjenningsskjemaet etter at den "
+                 f"var sendt{went}.",
+                 f"Kommentar: {form.comment}" if form.comment else "Ingen kommentar.",
+                 "Mottakerne har dokumentet. Vurder om det skal følges opp (rettelse, ny versjon eller "
+                 "beskjed til mottakerne). Godkjenningen står uendret i sendeloggen; avvisningen er lagret "
+                 "ved siden av den (grantflow sent).",
+                 *([f"Kjøringen: {link}"] if link else [])]
+        password = smtp_password(settings) if transport_name == "smtp" else None
+        report = notify(f"late-rejection/{document_key}/v{version}", run_id, f"Avvist etter utsending: {title}",
+                        lines, secretariat.name, secretariat.email, project, council, settings, ledger,
+                        make_transport(settings, transport_name, password), settings.delivery.retry)
+        if report.failed or report.pending:
+            why = (report.failed or report.pending)[0][1]
+            logger.error(f"the secretariat ({secretariat.email}) was not told of the late rejection: {why}")
+            return line + f" Sekretariatet ble ikke varslet: {why}"
+        return line + f" Sekretariatet er varslet ({secretariat.email})."
+    finally:
+        ledger.close()
 
 
 def _digest(shown: str) -> str:

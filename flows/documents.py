@@ -16,7 +16,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
-from prefect.states import Cancelled, Failed
+from prefect.states import Cancelled, Completed, Failed
 from prefect.runtime import deployment, flow_run
 from pydantic import Field
 
@@ -30,7 +30,7 @@ from grantflow.findings import condense
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 
-from flows.approval import Decision, await_approval, can_suspend
+from flows.approval import Decision, await_approval, can_suspend, record_late_answer
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
 from flows.runtime import smtp_password, worth_retrying
 
@@ -184,6 +184,7 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)
     report, note, decision, rejected, conflict = None, "", None, False, None
+    late_rejection = False
     planned = None
     if options.send:
         try:
@@ -200,6 +201,13 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
             note = "Ingen nye mottakere: alle har allerede denne versjonen."
             report = DeliveryReport(planned["key"], produced.version, planned["transport"],
                                     skipped=planned["already"])
+            if needs_approval:
+                # this run may have asked an approver, and the document went out meanwhile (sent by
+                # hand): the answer is recorded and shown, a "no" told to the secretariat
+                late = late_answer(produced, planned, options)
+                if late:
+                    note = f"{note} {late}"
+                    late_rejection = late.startswith("Avvist")
         elif needs_approval and not given:
             if can_suspend():
                 decision = approve(produced, planned, options)
@@ -235,6 +243,9 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     if rejected:
         # not green: a rejected document is not "done"
         return Cancelled(message=note, data=result)
+    if late_rejection:
+        # done (everyone has it), with the objection in the run's final message for whoever looks
+        return Completed(message=note, data=result)
     if report is not None and (report.failed or report.pending) and deployment.id:
         # On a server the run's state is what the deadline watch and `grantflow run` go by: a run
         # that left a recipient without the document is not done. Failed, naming who lacks it, so
@@ -245,6 +256,24 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     return result
 
 
+def _title(produced: Produced, register) -> str:
+    # the approver reads the project's (or council's) name, as the recipients will, not its id
+    named = register.project(produced.project).name if produced.project else register.council(produced.council).name
+    return f"{get_kind(produced.kind).title}: {named} ({produced.period})"
+
+
+def late_answer(produced: Produced, planned: dict, options: DeliveryOptions) -> str:
+    """This run's approval form answered after the document went out: recorded and told (see
+    ``flows.approval.record_late_answer``); "" when there is none."""
+    if not can_suspend():
+        return ""
+    settings = load_settings(options.config)
+    register = open_register(options.config)
+    project = register.project(produced.project) if produced.project else None
+    return record_late_answer(planned["key"], produced.version, _title(produced, register), produced.content_hash,
+                              project, register.council(produced.council), settings, planned["transport"])
+
+
 def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Decision:
     """Ask the approver and wait (suspended) for the decision."""
     settings = load_settings(options.config)
@@ -252,9 +281,7 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     project = register.project(produced.project) if produced.project else None
     findings = [str(f) for f in condense(produced.findings)]
     errors = sum(f.severity == "error" for f in produced.findings)
-    # the approver reads the project's (or council's) name, as the recipients will, not its id
-    named = project.name if project else register.council(produced.council).name
-    title = f"{get_kind(produced.kind).title}: {named} ({produced.period})"
+    title = _title(produced, register)
     attachments = tuple(p for p in (produced.docx, produced.pdf) if p)
     return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
                           register.council(produced.council), settings, planned["transport"], attachments,

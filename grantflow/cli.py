@@ -344,6 +344,7 @@ def _cmd_sent(args) -> int:
     try:
         rows = ledger.rows(project=args.project)
         decisions = ledger.approvals(project=args.project)
+        late = ledger.late_answers(project=args.project)
     finally:
         ledger.close()
     if args.project and not rows and not decisions:
@@ -362,11 +363,19 @@ def _cmd_sent(args) -> int:
         approvals = Table(title="Godkjenninger")
         for name in ("Dokument", "Versjon", "Status", "Av", "Tid (UTC)", "Kommentar", "Overstyrt fordi"):
             approvals.add_column(name, no_wrap=name in ("Dokument", "Tid (UTC)"))
+        after = {}
+        for answer in late:    # a form answered after the document had gone out: beside its decision
+            after.setdefault((answer["document"], answer["version"]), []).append(answer)
         for a in decisions:
             when = a["decided_at"] or a["requested_at"]
             approvals.add_row(a["document"], str(a["version"]), status_text.get(a["status"], a["status"]),
                               a["decided_by"] or "", when.strftime("%Y-%m-%d %H:%M") if when else "",
                               a["comment"] or "", a["override_reason"] or "")
+            for answer in after.get((a["document"], a["version"]), []):
+                verb = "godkjent" if answer["decision"] == "godkjenn" else "avvist"
+                approvals.add_row(a["document"], str(a["version"]), f"{verb} etter utsending",
+                                  answer["decided_by"] or "", answer["decided_at"].strftime("%Y-%m-%d %H:%M"),
+                                  answer["comment"] or "", "", style="bold red" if verb == "avvist" else None)
         console.print(approvals)
     if not rows and not decisions:
         print("the ledger is empty")

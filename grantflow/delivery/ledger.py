@@ -98,6 +98,22 @@ approvals = Table(
 )
 
 
+# An answer to an approval form that came after the document had gone out anyway (approved and
+# sent by hand meanwhile): kept beside the approval, never written over it. One row per run that
+# asked (a resumed run started again records it once).
+late_answers = Table(
+    "late_answers", metadata,
+    Column("document", String(300), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("flow_run_id", String(64), primary_key=True),
+    Column("decision", String(10), nullable=False),    # godkjenn | avvis (the form's words)
+    Column("decided_by", String(200)),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("comment", Text),
+    Column("document_hash", String(64)),
+)
+
+
 def recipients_text(recipients) -> str | None:
     """How ``approvals.recipients`` holds a set of addresses (None for none)."""
     return ",".join(sorted({r.casefold() for r in recipients})) or None
@@ -375,6 +391,29 @@ class SentLedger:
             query = query.where(approvals.c.status == status)
         if project:
             query = query.where(approvals.c.document.like(f"%/{project}/%"))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def late_answer(self, document: str, version: int, flow_run_id: str, decision: str, by: str,
+                    comment: str, content_hash: str | None = None) -> bool:
+        """Record an answer given in a run's form after the document had gone out (see
+        ``late_answers``); True when recorded now, False when this run's answer was recorded before."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(late_answers.insert().values(
+                    document=document, version=version, flow_run_id=flow_run_id, decision=decision,
+                    decided_by=by or None, decided_at=_now(), comment=comment or None, document_hash=content_hash))
+            return True
+        except IntegrityError:
+            return False
+
+    def late_answers(self, project: str | None = None, document: str | None = None) -> list[dict]:
+        """Answers that came after the document had gone out, oldest first."""
+        query = select(late_answers).order_by(late_answers.c.decided_at)
+        if project:
+            query = query.where(late_answers.c.document.like(f"%/{project}/%"))
+        if document:
+            query = query.where(late_answers.c.document == document)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 

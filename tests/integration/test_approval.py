@@ -250,9 +250,10 @@ def test_an_approval_covers_the_addresses_it_showed(served):
 def test_a_form_answered_after_the_document_went_out_by_hand_does_not_rewrite_the_record(served):
     # The approver is asked in the form; meanwhile the secretariat approves and sends the document by
     # hand (grantflow send --yes). A "no" given afterwards in the form must not write "rejected" over
-    # the approval of a document that has gone, nor send anything again. (The resumed run plans again,
-    # finds that everyone has this version and ends without reading the form: the late "no" is
-    # neither recorded nor shown.)
+    # the approval of a document that has gone, nor send anything again. The resumed run plans again
+    # and finds that everyone has this version; the late "no" is recorded beside the approval, shown
+    # by `grantflow sent` and in the run's final message, and the secretariat is told by mail (the
+    # document is out: someone must decide whether to follow it up).
     from grantflow.delivery.ledger import SentLedger
 
     project, title = "haugaland-velferdsteknologi", "Haugaland – 2016"
@@ -276,3 +277,21 @@ def test_a_form_answered_after_the_document_went_out_by_hand_does_not_rewrite_th
         ledger.close()
     assert row["status"] == "approved" and "grantflow send --yes" in (row["comment"] or ""), row
     assert run["state_type"] == "COMPLETED", run["state"]          # everyone has it: nothing left to do
+    message = run["state"]["message"] or ""
+    assert "Avvist av Per Hansen" in message and "etter at dokumentet var sendt" in message, message
+    listed = subprocess.run([str(BIN / "grantflow"), "sent", project], env=served["env"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert "avvist etter utsending" in listed.stdout and "Tallene må sjekkes" in listed.stdout, listed.stdout
+    (told,) = mails(served, "Avvist etter utsending")
+    assert told["To"].addresses[0].addr_spec == "post@haugalandvekst.example.no"
+    body = told.get_body(("plain",)).get_content()
+    assert "Per Hansen" in body and "Tallene må sjekkes" in body and f"/runs/flow-run/{run_id}" in body, body
+    # the late "no" is kept beside the approval, not over it
+    ledger = SentLedger(served["env"]["GRANTFLOW_LEDGER_URL"])
+    try:
+        (late,) = [a for a in ledger.late_answers(project=project) if "application-2016" in a["document"]]
+    finally:
+        ledger.close()
+    assert (late["decision"], late["decided_by"], late["comment"], late["flow_run_id"]) == \
+        ("avvis", "Per Hansen", "Tallene må sjekkes", run_id), late
