@@ -102,7 +102,7 @@ def finish_with_pdfs(pending: list, options: DeliveryOptions, register: Register
 
 
 # A delivery that failed for the mail server itself (login, TLS, a server refusing the session:
-# a UserError on ``delivery.smtp``) fails alike for every document of the run: it is tried once per
+# a UserError on ``delivery.smtp``; or an outbox folder that cannot be written) fails alike for every document of the run: it is tried once per
 # run and worker, not once per document (a wrong password tried per document counts toward the
 # server locking the account).
 _SERVER_REFUSED: dict[tuple, str] = {}
@@ -132,7 +132,7 @@ def deliver(result: dict, produced, options: DeliveryOptions, register: Register
                                unattended=True, approved=options.approved, run_id=run_id)
     except UserError as exc:   # e.g. the ledger has this version with other content: this document's error
         result["error"] = str(exc)
-        if (exc.field or "").startswith("delivery.smtp"):
+        if (exc.field or "").startswith(("delivery.smtp", "delivery.outbox")):
             _SERVER_REFUSED[server] = str(exc)
         return
     # a recipient another sender still holds (interrupted, or sending now) is not delivered yet

@@ -39,6 +39,7 @@ from grantflow.deadlines import (KIND_TITLES, DueItem, calendar, due_on, holiday
                                  reminder_message, working_days_until)
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import ContentConflict, make_transport, notify, remind
+from grantflow.delivery.transports import OutboxUnusable
 from grantflow.errors import UserError
 from grantflow.register import open_register
 from grantflow.settings import load_settings
@@ -390,7 +391,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             continue
         try:
             result = run_item(item, options)
-        except ContentConflict as exc:   # the ledger has this version with other content: not the leader's data
+        except (ContentConflict, OutboxUnusable) as exc:   # not the leader's data: no reminder to them
             failed.append((item.key, str(exc)))
             record(item.key, "failed", str(exc), options.config)
             continue

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import warnings
 
 
@@ -42,16 +43,48 @@ def runner_poll_seconds() -> float | None:
     return None if os.environ.get("PREFECT_RUNNER_POLL_FREQUENCY") else RUNNER_POLL_SECONDS
 
 
+class UserMistakeOnce(logging.Filter):
+    """For the console of a one-shot CLI run: the CLI prints a user mistake (``UserError``) as one
+    line; Prefect's own report of it -- a traceback, "Finished in state Failed(...)" -- would repeat
+    it with a traceback around it. Records of other failures (bugs) pass."""
+
+    _NAMED = re.compile(r"exception(?: during execution)?:? (\w+)")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from grantflow.errors import UserError
+
+        if record.exc_info and isinstance(record.exc_info[1], UserError):
+            return False
+        if record.name.startswith(("prefect.flow_runs", "prefect.task_runs")):
+            named = self._NAMED.search(record.getMessage())
+            if named and named.group(1) in _names(UserError):
+                return False
+        return True
+
+
+def _names(cls) -> set[str]:
+    return {cls.__name__} | {n for sub in cls.__subclasses__() for n in _names(sub)}
+
+
 @contextlib.contextmanager
 def one_shot():
     """Settings for a single CLI run on the embedded server (see module docstring)."""
     quiet_environment()
+    from prefect.logging.handlers import PrefectConsoleHandler
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     logging.getLogger("prefect.server").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
+    consoles = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    once = UserMistakeOnce()
+    for handler in consoles:
+        handler.addFilter(once)
+    try:
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield
+    finally:
+        for handler in consoles:
+            handler.removeFilter(once)
 
 
 def smtp_password(settings) -> str | None:

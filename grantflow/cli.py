@@ -496,11 +496,13 @@ def _cmd_demo(args) -> int:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from .delivery.transports import OutboxTransport
     from .register import display_path, open_register
     from .settings import load_settings
 
     settings = load_settings(args.config)
     open_register(args.config)            # a broken register stops here with one clear line
+    OutboxTransport(settings.outbox_dir()).check()   # so does an outbox that cannot be written
     runs = settings.demo
     if not runs:
         raise UserError("no demo runs configured (demo: in config/grantflow.yaml)", field="demo")
@@ -623,10 +625,10 @@ def _cmd_run(args) -> int:
             return 0
         print(f"error: {run.reason}", file=sys.stderr)
         return 1
-    from flows.documents import FLOWS
     from flows.runtime import one_shot, quiet_environment
 
-    quiet_environment()
+    quiet_environment()                   # before Prefect is imported: its log level is read then
+    from flows.documents import FLOWS
 
     with one_shot():
         result = FLOWS[args.kind](**{k: v for k, v in params.items() if v is not None}, options=options)

@@ -19,6 +19,7 @@ import yagmail
 from .. import fmt
 from ..errors import UserError
 from ..fileio import atomic_write
+from ..register import display_path
 from ..settings import SmtpSettings
 from .ledger import LOCAL
 
@@ -55,6 +56,23 @@ def _size(size: int) -> str:
     return f"{fmt.number(max(1, size / 1000))} kB"
 
 
+class OutboxUnusable(UserError):
+    """The local outbox folder cannot be written (a file in its place, read-only, full): every
+    message of the run fails alike, so it is one line naming the folder, never retried."""
+
+
+def outbox_problem(folder: Path, exc: OSError) -> OutboxUnusable:
+
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        why = "it is a file, not a folder" if blocker == folder else f"{display_path(blocker)} is a file, not a folder"
+    else:
+        why = exc.strerror or type(exc).__name__
+    return OutboxUnusable(f"cannot write to the outbox folder {display_path(folder)}: {why} (set delivery.outbox "
+                          "in grantflow.yaml, or GRANTFLOW_OUTPUTS, to a folder grantflow can write)",
+                          field="delivery.outbox")
+
+
 class OutboxTransport:
     """Writes each message as ``<outbox>/<message-id>.eml``; any mail client opens them."""
 
@@ -68,8 +86,19 @@ class OutboxTransport:
         return self.folder / f"{token}.eml"
 
     def send(self, msg: EmailMessage) -> str:
-        path = atomic_write(self.path_for(msg), msg.as_bytes())
+        try:
+            path = atomic_write(self.path_for(msg), msg.as_bytes())
+        except OSError as exc:
+            raise outbox_problem(self.folder, exc) from None
         return str(path)
+
+    def check(self) -> None:
+        """Raise ``OutboxUnusable`` unless a message can be written to the folder (makes it)."""
+        try:
+            atomic_write(self.folder / ".grantflow-write-check", b"")
+            (self.folder / ".grantflow-write-check").unlink()
+        except OSError as exc:
+            raise outbox_problem(self.folder, exc) from None
 
     def close(self) -> None:
         pass

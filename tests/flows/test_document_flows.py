@@ -103,3 +103,32 @@ def test_bad_data_fails_the_flow_with_a_clear_error(isolated, scratch_config):
         status_report(project="kongsbergregionen-erp", as_of=date(2014, 8, 29),
                       options=DeliveryOptions(config=str(scratch_config)))
     assert not outbox(isolated)
+
+
+def test_an_unwritable_outbox_fails_the_run_with_one_line_naming_the_folder(isolated, monkeypatch, capsys):
+    """The outbox folder is a file: the run used to end in FileExistsError with Prefect's traceback,
+    retried twice (70 s) for a folder that will not change; `grantflow demo` said the same fifteen times."""
+    from grantflow.cli import main
+    from grantflow.delivery import transports
+
+    (isolated / "outputs").mkdir()
+    (isolated / "outputs" / "outbox").write_text("not a folder", encoding="utf-8")
+    tries = []
+    real = transports.OutboxTransport.send
+    monkeypatch.setattr(transports.OutboxTransport, "send", lambda self, msg: tries.append(1) or real(self, msg))
+    state = status_report(project="haugaland-velferdsteknologi", as_of=date(2016, 10, 7),
+                          options=DeliveryOptions(config=str(CONFIG)), return_state=True)
+    assert state.is_failed(), state
+    assert "cannot write to the outbox folder" in state.message and "outbox: it is a file" in state.message, \
+        state.message
+    assert len(tries) == 1                       # not retried: the folder is the same a minute later
+    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    assert not [r for r in ledger.rows() if r.status == "sent"]
+    ledger.close()
+    capsys.readouterr()
+    for argv in (["run", "status", "haugaland-velferdsteknologi", "--as-of", "2016-10-07"], ["demo"]):
+        assert main(["--config", str(CONFIG), *argv]) == 1, argv
+        err = capsys.readouterr().err
+        (line,) = [x for x in err.splitlines() if x.strip()]
+        assert line.startswith("error: ") and "delivery.outbox: cannot write to the outbox folder" in line, err
+        assert "outbox: it is a file" in line and "Traceback" not in err
