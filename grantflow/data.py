@@ -1307,16 +1307,29 @@ def collect(register, project, problems: list[Finding] | None = None) -> Project
         if data.hours is not None:
             hours_in_period(data.hours, project.period.start, project.period.end)
     if files.notes:
-        notes = read(read_notes, files.notes)
+        notes = read(functools.partial(read_notes, ended=project.period.end), files.notes)
         if notes is not None:
             data.notes, data.notes_findings = notes
     return data
 
 
-def read_notes(path: Path) -> tuple[ProjectNotes, list[Finding]]:
-    """The project's notes YAML; schema problems become findings with their lines."""
+def read_notes(path: Path, ended: date | None = None) -> tuple[ProjectNotes, list[Finding]]:
+    """The project's notes YAML; schema problems become findings with their lines. With the
+    project's end (``ended``), a status note dated after it and after today is an error: no report
+    can use it, and it is most likely a typo (2061 for 2016). A note after the end but not in the
+    future can be the year-end note the usage report per 31.12 reads."""
     doc = load_yaml(path, display_path(path))
     try:
-        return ProjectNotes.model_validate(doc.data or {}), []
+        notes = ProjectNotes.model_validate(doc.data or {})
     except ValidationError as exc:
         return ProjectNotes(), validation_findings(exc, doc)
+    findings = []
+    today = date.today()
+    for index, note in enumerate(notes.status):
+        if ended is not None and note.as_of > ended and note.as_of > today:
+            loc = ("status", index, "as_of")
+            findings.append(Finding(
+                "error", doc.file, doc.line_of(loc), f"status[{index}].as_of",
+                f"status note dated {note.as_of.isoformat()} is after the project ended ({ended.isoformat()}) "
+                f"and after today ({today.isoformat()}): no report can use it; check the date (the year?)"))
+    return notes, findings

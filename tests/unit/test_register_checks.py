@@ -92,6 +92,28 @@ def test_a_steering_group_meeting_listed_twice_is_an_error_on_the_second_line(sc
                            "report is planned for it; write the date of the meeting that was meant")
 
 
+NOTES = "data/haugaland-velferdsteknologi/notater.yaml"
+
+
+def test_a_status_note_dated_after_the_project_and_today_is_an_error(scratch_config, tmp_path):
+    """2061-10-01 (2016-10-01 meant) was accepted: the status report of 7 October 2016 said the
+    leader's assessment was 'ikke oppdatert siden 1. juni 2016', and validate only warned of that."""
+    replace_in(scratch_config / NOTES, "as_of: 2016-10-01", "as_of: 2061-10-01")
+    (bad,) = _errors(scratch_config, "notater.yaml")
+    assert (bad.line, bad.field) == (12, "status[1].as_of")
+    assert bad.message.startswith("status note dated 2061-10-01 is after the project ended (2017-09-20) and after "
+                                  "today (")
+    _one_line_exit_1(_run(scratch_config, "render", "status", "haugaland-velferdsteknologi", "--as-of", "2016-10-07",
+                          tmp_path=tmp_path), "notater.yaml:12: status[1].as_of: status note dated 2061-10-01")
+    assert not list(tmp_path.rglob("*.docx"))
+
+
+def test_a_year_end_note_after_the_project_ended_is_taken(scratch_config):
+    """Not in the future: the usage report per 31.12 of the project's last year reads it."""
+    replace_in(scratch_config / NOTES, "as_of: 2016-10-01", "as_of: 2017-12-31")
+    assert _errors(scratch_config, "notater.yaml") == []
+
+
 def test_two_status_notes_on_one_date_are_an_error(scratch_config):
     replace_in(scratch_config / "data/haugaland-velferdsteknologi/notater.yaml", "as_of: 2016-06-01",
                "as_of: 2016-10-01")
