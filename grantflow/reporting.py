@@ -41,6 +41,11 @@ from .models import Milestone, Project
 RAG_LABEL = {"green": "Grønn", "amber": "Gul", "red": "Rød", "none": "Ikke vurdert"}
 RAG_COLOR = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE", "none": "EDEDED"}
 RAG_ORDER = {"none": -1, "green": 0, "amber": 1, "red": 2}
+# Economy: the forecast for the whole period over the budget (a ratio). The status report states
+# the rule from these, so what it says and how the colour is chosen cannot part.
+ECONOMY_RED_ABOVE = Fraction(115, 100)
+ECONOMY_AMBER_ABOVE = Fraction(105, 100)
+ECONOMY_AMBER_BELOW = Fraction(75, 100)
 STATUS_LABEL = {"done": "Ferdig", "late": "Forsinket", "on_track": "I rute", "not_started": "Ikke startet",
                 "not_done": "Ikke levert"}
 DEFAULT_TOP_RISK_RF = 10      # amber and red (see risk_rag)
@@ -308,6 +313,8 @@ class Economy:
     planned_to_date: int
     rag: str
     unknown_categories: list[str] = field(default_factory=list)
+    # years under way whose forecast is their budget: less than a quarter of the year has passed
+    forecast_is_budget: list[int] = field(default_factory=list)
 
     @property
     def forecast_deviation(self) -> int:
@@ -380,6 +387,7 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
     for line, planned, spent in zip(lines, round_once(planned_exact), round_once(spent_exact)):
         line.budget, line.actual = planned, spent
     forecast: dict[int, int] = {}
+    early: list[int] = []
     for year in years:
         planned = sum(l.budget for l in lines if l.year == year)
         spent = sum(l.actual for l in lines if l.year == year)
@@ -394,6 +402,8 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
             forecast[year] = max(spent, kr(spent / share))
         else:
             forecast[year] = max(spent, planned)
+            if share > 0 and forecast[year] == planned:
+                early.append(year)
     budget_total = sum(l.budget for l in lines)
     actual_total = sum(l.actual for l in lines)
     forecast_total = sum(forecast.values())
@@ -401,9 +411,11 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
     if budget_total == 0:
         rag = "none"
     else:
-        ratio = forecast_total / budget_total
-        rag = "red" if ratio > 1.15 else "amber" if ratio > 1.05 or ratio < 0.75 else "green"
-    return Economy(lines, forecast, budget_total, actual_total, forecast_total, planned_to_date, rag, unknown)
+        ratio = Fraction(forecast_total, budget_total)
+        rag = "red" if ratio > ECONOMY_RED_ABOVE else "amber" if (
+            ratio > ECONOMY_AMBER_ABOVE or ratio < ECONOMY_AMBER_BELOW) else "green"
+    return Economy(lines, forecast, budget_total, actual_total, forecast_total, planned_to_date, rag, unknown,
+                   early)
 
 
 def risk_rag(project: Project) -> str:

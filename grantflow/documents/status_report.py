@@ -9,8 +9,9 @@ from fractions import Fraction
 from .. import fmt, owneffort
 from ..models import Project, StatusNote
 from ..errors import UserError
-from ..reporting import (RAG_COLOR, ReportPeriod, check_in_project, default_as_of, economy, hours_total,
-                          kr, milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once)
+from ..reporting import (ECONOMY_AMBER_ABOVE, ECONOMY_AMBER_BELOW, ECONOMY_RED_ABOVE, RAG_COLOR, RAG_LABEL,
+                          ReportPeriod, check_in_project, default_as_of, economy, hours_total, kr,
+                          milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once)
 from .charts import BudgetChart, TimelineChart
 from .common import (Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
                      notes_file, project_block, rag, risk_rows, top_risks)
@@ -45,6 +46,34 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
 
 def _share(value) -> str:
     return fmt.percent(value, 1) if value is not None else "–"
+
+
+def _off(ratio: Fraction) -> str:
+    """``5 %`` for 1.05 or 0.95."""
+    return fmt.percent(Decimal(abs(ratio - 1).numerator) / Decimal(abs(ratio - 1).denominator))
+
+
+def economy_comment(econ) -> str:
+    """The economy row's comment: first what its colour is decided by (the forecast for the whole
+    period against the budget, and the rule that gives this colour), then the accounts to date.
+    It led with the accounts against the plan to date, and a reader took that for the reason:
+    "Grønn" beside 600 000 kr spent against 296 892 kr planned."""
+    to_date = (f"Regnskap {fmt.money(econ.actual_total)} mot planlagt {fmt.money(econ.planned_to_date)} "
+               f"til nå ({fmt.signed_money(econ.actual_total - econ.planned_to_date)}).")
+    if econ.rag == "none":
+        return f"Ingen budsjett å vurdere mot. {to_date}"
+    ratio = Fraction(econ.forecast_total, econ.budget_total)
+    off = fmt.percent(Decimal(abs(ratio - 1).numerator) / Decimal(abs(ratio - 1).denominator), 1)
+    where = "lik budsjettet" if ratio == 1 else f"{off} {'over' if ratio > 1 else 'under'} budsjettet"
+    rule = {"green": f"fra {_off(ECONOMY_AMBER_BELOW)} under til {_off(ECONOMY_AMBER_ABOVE)} over",
+            "red": f"mer enn {_off(ECONOMY_RED_ABOVE)} over"}.get(econ.rag) or (
+        f"fra {_off(ECONOMY_AMBER_ABOVE)} til {_off(ECONOMY_RED_ABOVE)} over" if ratio > 1
+        else f"mer enn {_off(ECONOMY_AMBER_BELOW)} under")
+    text = (f"Vurderingen følger prognosen for hele perioden: {fmt.money(econ.forecast_total)} mot budsjett "
+            f"{fmt.money(econ.budget_total)}, {where} ({RAG_LABEL[econ.rag].lower()}: {rule}).")
+    for year in econ.forecast_is_budget:
+        text += f" Prognosen for {year} er årets budsjett: det er for tidlig i året til å regne fram fra regnskapet."
+    return f"{text} {to_date}"
 
 
 def economy_rows(econ, unit: int) -> tuple[list, dict]:
@@ -213,10 +242,7 @@ def build(req: DocumentRequest) -> Context:
                     + f"; {len(late)} forsinket."
                     + (f" Eldste forsinkelse: milepæl {late[0].milestone.number:02d}, {late[0].days_late} dager."
                        if late else "") if statuses else NO_MILESTONES},
-        {"name": "Økonomi", **rag(eco),
-         "comment": f"Regnskap {fmt.money(econ.actual_total)} mot planlagt {fmt.money(econ.planned_to_date)} "
-                    f"til nå ({fmt.signed_money(econ.actual_total - econ.planned_to_date)}); prognose "
-                    f"{fmt.money(econ.forecast_total)} mot budsjett {fmt.money(econ.budget_total)}."},
+        {"name": "Økonomi", **rag(eco), "comment": economy_comment(econ)},
         {"name": "Kvalitet", **assessed(note.quality if note else None, "Kvaliteten")},
         {"name": "Risiko", **rag(risk),
          "comment": f"Høyeste risikofaktor {top.factor} ({top.risk})." if top else "Ingen risikoer registrert."},

@@ -726,3 +726,67 @@ def test_final_report_says_what_each_funders_money_was_used_for(config, tmp_path
         assert sum(v for (s, _), v in printed.items() if s == source) == funders[source]
     assert value(table[-1][2]) == sum(printed.values()) == whole(sum(kroner(r["Beløp"]) for r in rows))
     assert [r[1] for r in table[1:-1] if r[0] == "Fylkesmannens skjønnsmidler"] == ["Prosjektkostnader", "Reise"]
+
+
+# ------------------------------------------------------------ the economy status colour
+
+def _status_cell(path: Path, name: str) -> tuple[str, str, str]:
+    """The status table's row ``name``: (label, the label cell's shading, comment)."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    for table in Document(str(path)).tables:
+        if table.rows[0].cells[0].text == "Område":
+            for row in table.rows[1:]:
+                if row.cells[0].text == name:
+                    shd = row.cells[1]._tc.find(f"{qn('w:tcPr')}/{qn('w:shd')}")
+                    return row.cells[1].text, shd.get(qn("w:fill")).upper(), row.cells[2].text.replace(NB, " ")
+    raise AssertionError(f"no status row {name!r} in {path}")
+
+
+@pytest.mark.parametrize("as_of, rows, label, fill", [
+    # 21 Sep – 15 Oct is day 25 of the project's 102 days in 2015: under a quarter, so 2015's forecast
+    # is its budget, and 600 000 kr spent against 296 892 kr planned still makes the whole period
+    # 2 334 415 kr: green, though the accounts to date are twice the plan
+    (date(2015, 10, 15), ["30.09.2015;2015;Prosjektkostnader;Lønn;62 500,00;hv-fond;",
+                          "10.10.2015;2015;Prosjektkostnader;Utstyr;537 500,00;hv-fond;"], "Grønn", "C6EFCE"),
+    # 2015 as budgeted, 800 000 kr in 2016's first 182 of 366 days: 13,6 % over the plan to date,
+    # but the year's forecast 1 608 791 kr makes the period 20,8 % over the budget: red
+    (date(2016, 6, 30), ["30.12.2015;2015;Prosjektkostnader;Året;1 211 321,00;hv-fond;",
+                         "15.06.2016;2016;Prosjektkostnader;Halvåret;800 000,00;hv-fond;"], "Rød", "FFC7CE"),
+])
+def test_the_economy_colour_says_it_follows_the_forecast_for_the_whole_period(config, tmp_path, as_of, rows,
+                                                                                label, fill):
+    """The economy row's colour comes from the forecast for the whole period against the budget
+    (README, "Red/amber/green"), but its comment led with the accounts against the plan to date,
+    so a reader took those for the reason ("Grønn" beside twice the plan spent)."""
+    write_ledger(config, HAUG, rows)
+    raw = plan(config, HAUG)
+    budget = {y: Decimal(sum(c["amounts"].get(y, 0) for c in raw["budget"]["costs"])) for y in (2015, 2016)}
+    start, end = raw["period"]["start"], raw["period"]["end"]
+    spent = {y: sum((kroner(r["Beløp"]) for r in ledger(config, HAUG) if int(r["År"]) == y), Decimal(0))
+             for y in budget}
+    forecast = planned = Decimal(0)
+    for y in budget:          # the year's part of the project period, and the share of it gone by
+        first, last = max(start, date(y, 1, 1)), min(end, date(y, 12, 31))
+        share = Fraction(min(max((as_of - first).days + 1, 0), (last - first).days + 1), (last - first).days + 1)
+        planned += budget[y] * share.numerator / share.denominator
+        forecast += spent[y] if share == 1 else (
+            max(spent[y], whole(spent[y] * share.denominator / share.numerator)) if share >= Fraction(1, 4)
+            else max(spent[y], budget[y]))
+    total = sum(budget.values())
+    ratio = forecast / total
+    assert label == ("Rød" if ratio > Decimal("1.15") else "Gul" if not Decimal("0.75") <= ratio <= Decimal("1.05")
+                     else "Grønn")
+    path = render(config, "status", tmp_path, pid=HAUG, as_of=as_of).docx
+    shown, shading, comment = _status_cell(path, "Økonomi")
+    assert (shown, shading) == (label, fill)
+    off = f"{abs(ratio - 1) * 100:.1f}".replace(".", ",")
+    where = "lik budsjettet" if ratio == 1 else f"{off} % {'over' if ratio > 1 else 'under'} budsjettet"
+    assert comment.startswith(f"Vurderingen følger prognosen for hele perioden: {num(whole(forecast))} kr mot "
+                              f"budsjett {num(whole(total))} kr, {where} ({label.lower()}: ".replace(NB, " ")), comment
+    assert comment.endswith(f"Regnskap {num(whole(sum(spent.values())))} kr mot planlagt {num(whole(planned))} kr "
+                            f"til nå ({'+' if sum(spent.values()) > planned else MINUS}"
+                            f"{num(abs(whole(sum(spent.values())) - whole(planned)))} kr).".replace(NB, " ")), comment
+    if as_of.year == 2015:
+        assert "Prognosen for 2015 er årets budsjett: det er for tidlig i året" in comment
