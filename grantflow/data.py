@@ -36,7 +36,7 @@ from .errors import UserError
 from .findings import Finding
 from .models import ProjectNotes
 from .numbers import echo
-from .text import bad_character
+from .text import bad_character, name_key
 from .xlsxcells import CellError, NoValue, SheetInfo, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
@@ -1203,6 +1203,23 @@ def hours_in_period(table: Table, start: date, end: date) -> None:
     table.frame = frame[~outside]
 
 
+def hours_municipalities(table: Table, council, participants: list[str]) -> None:
+    """Each row's municipality is one of the council's: an unknown one (a misspelling) is an error
+    naming the row, so a document counting the hours stops with that line; one that does not take
+    part in the project is a warning."""
+    if council is None:
+        return                  # the register reports the unknown council
+    taking_part = {name_key(m) for m in participants}
+    frame = table.frame
+    for name, row in zip(frame["Kommune"], frame["_row"]):
+        if council.municipality(name) is None:
+            table.findings.append(Finding("error", table.file, int(row), "Kommune", f"unknown municipality {name!r}"))
+        elif name_key(name) not in taking_part:
+            table.findings.append(Finding("warning", table.file, int(row), "Kommune",
+                                          f"{name} does not take part in this project"))
+    table.findings.sort(key=lambda f: (f.line or 0))
+
+
 # Hours in one row of an own-effort file: a person-year is ~1 700 hours, so more than this in one
 # row is a mistake (most often "350.000", which the number rules read as 350 000), not effort.
 # The amount ceiling (max_amount, in kroner) is far too high for hours.
@@ -1280,9 +1297,10 @@ class ProjectData:
         return out + self.notes_findings
 
 
-def collect(register, project, problems: list[Finding] | None = None) -> ProjectData:
+def collect(register, project, problems: list[Finding] | None = None, hours: bool = True) -> ProjectData:
     """Read every data file the project references. An unreadable file raises UserError, or,
-    when ``problems`` is given (validation), becomes a finding there and the other files are read."""
+    when ``problems`` is given (validation), becomes a finding there and the other files are read.
+    ``hours=False`` leaves the hours file unread, for a document that does not use it."""
     files = project.data
     data = ProjectData()
 
@@ -1302,10 +1320,11 @@ def collect(register, project, problems: list[Finding] | None = None) -> Project
     if files.ledger:
         ledger = read(read_ledger_cached, files.ledger)
         data.ledger = project_ledger(ledger, files.ledger_code or project.id) if ledger is not None else None
-    if files.hours:
+    if files.hours and hours:
         data.hours = read(read_hours, files.hours)
         if data.hours is not None:
             hours_in_period(data.hours, project.period.start, project.period.end)
+            hours_municipalities(data.hours, register.councils.get(project.council), project.municipalities)
     if files.notes:
         notes = read(functools.partial(read_notes, ended=project.period.end), files.notes)
         if notes is not None:

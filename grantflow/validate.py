@@ -291,17 +291,6 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
                                    f"{named[idx]!r} is own effort (egeninnsats), which is never paid: the accounts "
                                    "hold what was paid in cash; register own effort as hours in the hours file"))
-        if data.hours is not None and council is not None:
-            frame = data.hours.frame
-            participants = {name_key(m) for m in project.municipalities}
-            for idx in frame.index:
-                name = frame.at[idx, "Kommune"]
-                if council.municipality(name) is None:
-                    out.append(Finding("error", data.hours.file, int(frame.at[idx, "_row"]), "Kommune",
-                                       f"unknown municipality {name!r}"))
-                elif name_key(name) not in participants:
-                    out.append(Finding("warning", data.hours.file, int(frame.at[idx, "_row"]), "Kommune",
-                                       f"{name} does not take part in this project"))
     return out
 
 

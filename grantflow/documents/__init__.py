@@ -27,12 +27,15 @@ class DocumentKind:
     build: Callable[[DocumentRequest], Context]
     period: Callable[..., tuple]    # (project, --period, --as-of, today, previous as-of) -> (ReportPeriod, date)
     scope: str = "project"          # "project" or "council"
+    uses_hours: bool = False        # counts the hours file (own effort registered); others leave it unread
 
 
 KINDS: dict[str, DocumentKind] = {k.name: k for k in (
     DocumentKind("application", "Søknad om skjønnsmidler", "soknad.docx", application.build, application.period),
-    DocumentKind("status", "Statusrapport", "statusrapport.docx", status_report.build, status_report.period),
-    DocumentKind("final", "Sluttrapport", "sluttrapport.docx", final_report.build, final_report.period),
+    DocumentKind("status", "Statusrapport", "statusrapport.docx", status_report.build, status_report.period,
+                 uses_hours=True),
+    DocumentKind("final", "Sluttrapport", "sluttrapport.docx", final_report.build, final_report.period,
+                 uses_hours=True),
     DocumentKind("usage", "Rapportering om bruk av skjønnsmidler", "skjonnsmidler-bruk.docx", grant_usage.build,
                  grant_usage.period, scope="council"),
     DocumentKind("costsplit", "Kostnadsfordeling", "kostnadsfordeling.docx", cost_split.build, cost_split.period),

@@ -58,11 +58,12 @@ class Produced:
         return self.docx.with_suffix(".json")
 
 
-def collect_checked(register: Register, project: Project) -> tuple[ProjectData, list[Finding]]:
-    """Collect the project's data; unreadable rows stop here, other findings come back as notes."""
+def collect_checked(register: Register, project: Project, hours: bool = True) -> tuple[ProjectData, list[Finding]]:
+    """Collect the project's data; unreadable rows stop here, other findings come back as notes.
+    ``hours=False``: the document does not count own-effort hours, and the hours file is not read."""
     # money documents are not made from a plan whose own effort cannot be told from its cash
     owneffort.require(project, lambda loc: register.where("project", project.id, loc))
-    data = collect(register, project)
+    data = collect(register, project, hours=hours)
     for finding in data.findings:
         if finding.severity == "error":
             raise UserError(finding.message, file=finding.file, line=finding.line, field=finding.field)
@@ -157,7 +158,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
         projects = []
         for project in sorted(register.projects.values(), key=lambda p: p.name):
             if project.council == council.id:
-                data, found = collect_checked(register, project)
+                data, found = collect_checked(register, project, hours=kind.uses_hours)
                 projects.append((project, data))
                 notes += found
         folder = output_dir(outputs_root(out), council, None)
@@ -168,7 +169,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
             raise UserError(f"'{kind.name}' needs a PROJECT", field="PROJECT")
         project = register.project(project_id)
         council = register.council_of(project)
-        data, notes = collect_checked(register, project)
+        data, notes = collect_checked(register, project, hours=kind.uses_hours)
         folder = output_dir(outputs_root(out), council, project)
         prev_as_of = None
         if kind.name == "status":

@@ -70,3 +70,34 @@ def test_own_effort_hours_in_the_plan_written_1_500_are_refused(clean, capsys):
     assert main(["validate", str(clean)]) == 1
     out = capsys.readouterr().out
     assert "budget.own_effort_hours" in out and "ambiguous number of hours '2.073'" in out, out
+
+
+def _render(config, tmp_path, capsys, *args) -> tuple[int, list[str]]:
+    code = main(["--config", str(config), "render", *args, "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, [line for line in captured.err.splitlines() if line.startswith("error")]
+
+
+@pytest.mark.parametrize("kind, args", [("status", ("--as-of", "2016-10-07")), ("final", ())])
+def test_an_unknown_municipality_in_the_hours_stops_the_documents_that_count_them(clean, tmp_path, capsys,
+                                                                                   kind, args):
+    """'Karmoy' for Karmøy was a validate error only: the status report went out counting its
+    30 hours as registered own effort ("… timer registrert til nå")."""
+    replace_in(clean / "data" / HAUG / "timer.csv", "15.10.2015;Karmøy;30", "15.10.2015;Karmoy;30")
+    code, errors = _render(clean, tmp_path, capsys, kind, HAUG, *args)
+    assert code == 1 and len(errors) == 1
+    assert errors[0].endswith(f"data/{HAUG}/timer.csv:3: Kommune: unknown municipality 'Karmoy'"), errors
+    assert not list(tmp_path.rglob("*.docx"))
+
+
+@pytest.mark.parametrize("row", ["15.10.2015;Karmoy;30", "15.10.2051;Karmøy;30", "15.10.2015;Karmøy;1.500"])
+def test_a_bad_hours_file_does_not_stop_the_documents_that_do_not_use_it(clean, tmp_path, capsys, row):
+    """The council's usage report per 31.12 (and the application, the cost split) count no
+    registered hours, yet one project's hours row stopped them with 'timer.csv:3 ...'."""
+    replace_in(clean / "data" / HAUG / "timer.csv", "15.10.2015;Karmøy;30", row)
+    assert _render(clean, tmp_path, capsys, "usage", "--council", "haugaland-vekst", "--year", "2016") == (0, [])
+    assert _render(clean, tmp_path, capsys, "application", HAUG) == (0, [])
+    assert _render(clean, tmp_path, capsys, "costsplit", HAUG) == (0, [])
+    assert _render(clean, tmp_path, capsys, "status", HAUG, "--as-of", "2016-10-07")[0] == 1
+    assert main(["validate", str(clean)]) == 1
