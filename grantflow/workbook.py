@@ -1133,10 +1133,40 @@ def _read_goals(wb, project: dict, content: WorkbookContent) -> None:
         content.where[("goals", key, len(goals[key]) - 1)] = ("Mål", r, "Mål")
 
 
+INPUT_HEADERS = {"Milepælstatus": ("Nr", "Hendelse", "Planlagt dato", "Status", "Faktisk dato", "Kommentar"),
+                 "Statusnotat": ("Nøkkel", "Felt", "Verdi"),
+                 "Avvik og beslutninger": ("Type", "Tekst", "Forklaring / forslag til vedtak")}
+
+
+def _input_layout(ws, content: WorkbookContent) -> bool:
+    """Whether an input sheet (read by position) still has the columns grantflow wrote, and nothing
+    beside them: a column inserted or moved would put one column's values in another's place (every
+    comment replaced by the inserted column's), a note typed right of the table would be dropped."""
+    headers = INPUT_HEADERS[ws.title]
+    first = next(ws.iter_rows(min_row=1, max_row=1), (0, ()))
+    found = (tuple(first[1]) if first[0] == 1 else ()) + (None,) * len(headers)
+    for c, (want, got) in enumerate(zip(headers, found), start=1):
+        if _text_of(got).casefold() != want.casefold():
+            shown = f"{_text_of(got)!r}" if not _blank(got) else "empty"
+            content.error(ws.title, 1, want, f"the columns are not as the workbook made them (column "
+                                             f"{cell_name(1, c)[:-1]} is {shown}, expected {want!r}: a column or row "
+                                             f"inserted, deleted or moved?); put it back, or make a new workbook")
+            return False
+    ok = True
+    for r, row in ws.iter_rows(min_row=2):
+        for c in range(len(headers) + 1, len(row) + 1):
+            if not _blank(row[c - 1]):
+                content.error(ws.title, r, cell_name(r, c), f"a value outside the table (right of column "
+                                                            f"{headers[-1]!r}) would be lost; move it into the table "
+                                                            f"or delete it")
+                ok = False
+    return ok
+
+
 def _read_input(wb, content: WorkbookContent) -> None:
-    if "Milepælstatus" in wb.sheetnames:
+    if "Milepælstatus" in wb.sheetnames and _input_layout(wb["Milepælstatus"], content):
         rows, seen = [], {}
-        headers = ["Nr", "Hendelse", "Planlagt dato", "Status", "Faktisk dato", "Kommentar"]
+        headers = list(INPUT_HEADERS["Milepælstatus"])
         for r, row in _table_rows(wb["Milepælstatus"]):
             cells = (tuple(row) + (None,) * 6)[:6]
             number, _, _, status, actual, comment = cells
@@ -1170,15 +1200,30 @@ def _read_input(wb, content: WorkbookContent) -> None:
                          "comment": _text_of(comment), "_row": r, "event": _text_of(cells[1])})
         content.progress = rows
         content.listed = {key for key in seen if key is not None}
-    if "Statusnotat" in wb.sheetnames:
+    if "Statusnotat" in wb.sheetnames and _input_layout(wb["Statusnotat"], content):
         note: dict = {}
         rag = Kind("literal", choices=tuple(RAG_LABELS.values()))
         back = {v: k for k, v in RAG_LABELS.items()}
+        keys: dict[str, int] = {}
+        unknown: list[tuple[int, str]] = []
         for r, row in wb["Statusnotat"].iter_rows(min_row=2, max_col=3):
             key, label, value = (tuple(row) + (None,) * 3)[:3]
             key = _text_of(key)
-            if key not in NOTE_LABELS:
+            # The locked Nøkkel column says which field a row is: a key changed or a row copied
+            # would drop a value or let a second row replace the first.
+            if not key:
+                if not _blank(value):
+                    content.error("Statusnotat", r, _text_of(label) or "Verdi",
+                                  "a value in a row of its own (no Nøkkel) would be lost; write it in its field's row")
                 continue
+            if key not in NOTE_LABELS:
+                unknown.append((r, key))
+                continue
+            if key in keys:
+                content.error("Statusnotat", r, NOTE_LABELS[key], f"the field is listed twice (also in row "
+                                                                  f"{keys[key]}); each field has one row")
+                continue
+            keys[key] = r
             path = tuple(key.split("."))
             content.where[("note",) + path] = ("Statusnotat", r, NOTE_LABELS[key])
             if _blank(value):
@@ -1197,12 +1242,21 @@ def _read_input(wb, content: WorkbookContent) -> None:
             for part in path[:-1]:
                 target = target.setdefault(part, {})
             target[path[-1]] = parsed
+        if unknown:
+            (r, key), more = unknown[0], (f" and {len(unknown) - 1} more row(s) to row {unknown[-1][0]}"
+                                          if len(unknown) > 1 else "")
+            content.error("Statusnotat", r, "Nøkkel", f"unknown field {key!r}{more} (the Nøkkel column is as the "
+                                                     f"workbook made it: {', '.join(NOTE_LABELS)})")
+        for key in NOTE_LABELS:
+            if key not in keys:
+                content.error("Statusnotat", None, NOTE_LABELS[key], f"the field's row ({key}) is missing (deleted?); "
+                                                                     f"put it back (empty its Verdi to clear it)")
         for part in ("quality", "benefits"):
             if part in note and "rag" not in note[part]:
                 sheet, row, _ = content.where[("note", part, "comment")]
                 content.error(sheet, row, NOTE_LABELS[f"{part}.rag"], "choose grønn, gul or rød for the comment")
                 note.pop(part)
-        if "Avvik og beslutninger" in wb.sheetnames:
+        if "Avvik og beslutninger" in wb.sheetnames and _input_layout(wb["Avvik og beslutninger"], content):
             kind = Kind("literal", choices=tuple(NOTE_LIST_TYPES))
             for r, row in _table_rows(wb["Avvik og beslutninger"]):
                 label, text, why = (tuple(row) + (None,) * 3)[:3]

@@ -73,3 +73,54 @@ def test_a_milestone_reached_before_the_project_started_is_one_error(scratch_con
     assert "svar.xlsx:Milepælstatus:6 Faktisk dato" in errors[0], errors
     assert f"{shown} is before the project started (21.09.2015)" in errors[0], errors
     assert _files(scratch_config) == before
+
+
+# --- the input sheets are read by position: their columns and keys must be as made ------------------
+
+
+def _insert_column(sheet: str, at: int, header: str):
+    def edit(wb):
+        ws = wb[sheet]
+        ws.protection.sheet = False          # no password: anyone can do this in Excel
+        ws.insert_cols(at)
+        ws.cell(1, at).value = header
+        for r in range(2, 9):
+            ws.cell(r, at).value = "01.10.2016" if header == "Dato" else "Kari"
+    return edit
+
+
+def _note_row(key: str, edit_row):
+    def edit(wb):
+        ws = wb["Statusnotat"]
+        edit_row(ws, _rows(ws)[key])
+    return edit
+
+
+@pytest.mark.parametrize("edit,where,what", [
+    # Every milestone's comment was replaced by the inserted column's 'Kari', exit 0.
+    (_insert_column("Milepælstatus", 6, "Ansvarlig"), "Milepælstatus:1 Kommentar",
+     "column F is 'Ansvarlig', expected 'Kommentar'"),
+    # Every deviation and decision became '01.10.2016', its text dropped.
+    (_insert_column("Avvik og beslutninger", 2, "Dato"), "Avvik og beslutninger:1 Tekst",
+     "column B is 'Dato', expected 'Tekst'"),
+    # A comment typed right of the table was dropped without a word.
+    (lambda wb: wb["Milepælstatus"].cell(_rows(wb["Milepælstatus"])[5], 7).__setattr__("value", "Forsinket"),
+     "Milepælstatus:6 G6", "a value outside the table"),
+    (_note_row("summary", lambda ws, r: ws.cell(r, 4).__setattr__("value", "Mer tekst")),
+     "Statusnotat:3 D3", "a value outside the table"),
+    # A second 'summary' row replaced the first one's text.
+    (_note_row("summary", lambda ws, r: [ws.cell(20, 1).__setattr__("value", "summary"),
+                                         ws.cell(20, 3).__setattr__("value", "Annen oppsummering")]),
+     "Statusnotat:20 Oppsummering", "listed twice (also in row 3)"),
+    # The summary's key edited: the note was written without its summary.
+    (_note_row("summary", lambda ws, r: ws.cell(r, 1).__setattr__("value", "sammendrag")),
+     "Statusnotat:3 Nøkkel", "unknown field 'sammendrag'"),
+])
+def test_an_input_sheet_whose_columns_or_keys_moved_is_refused_not_misread(scratch_config, tmp_path, capsys, edit,
+                                                                           where, what):
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1, text
+    assert f"svar.xlsx:{where}" in errors[0] and what in errors[0], errors
+    assert _files(scratch_config) == before
