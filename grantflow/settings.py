@@ -245,7 +245,18 @@ class Settings(Model):
                 return _ledger_url(given)
             except ValueError as exc:
                 raise UserError(str(exc), field="$GRANTFLOW_LEDGER_URL") from None
-        return self.delivery.ledger_url or f"sqlite:///{(self.outputs_dir() / 'sent.db').resolve()}"
+        configured = self.delivery.ledger_url
+        if not configured:
+            return f"sqlite:///{(self.outputs_dir() / 'sent.db').resolve()}"
+        from sqlalchemy.engine import make_url
+
+        url = make_url(configured)
+        if url.get_backend_name() == "sqlite" and not Path(url.database).is_absolute():
+            # like outputs: and outbox:, a relative file is the installation's, not the working
+            # directory's: from two folders it would be two ledgers, and everything sent twice
+            url = url.set(database=str(self._installed(url.database).resolve()))
+            return url.render_as_string(hide_password=False)
+        return configured
 
 
 def _settings_file(root: Path) -> Path | None:

@@ -183,3 +183,23 @@ def test_a_bad_ledger_url_in_the_environment_is_one_line(scratch_config, tmp_pat
     assert capsys.readouterr().err.strip() == ("error: $GRANTFLOW_LEDGER_URL: not a database URL SQLAlchemy can read "
                                                "(e.g. sqlite:////srv/grantflow/sent.db or "
                                                "postgresql+psycopg://grantflow@db.example.no/ledger)")
+
+
+def test_a_relative_sqlite_ledger_is_the_installations_wherever_the_command_runs(scratch_config, tmp_path, capsys,
+                                                                                 monkeypatch):
+    """`ledger_url: sqlite:///state/sent.db` was taken from the working directory: run from two
+    folders, two sent ledgers, and every document mailed twice (outputs: and outbox: were already
+    taken from the folder that holds config/)."""
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.delenv("GRANTFLOW_LEDGER_URL", raising=False)
+    replace_in(scratch_config / SETTINGS, "transport: outbox", "transport: outbox\n  ledger_url: sqlite:///state/sent.db")
+    args = ["--config", str(scratch_config), "send", "status", "haugaland-velferdsteknologi", "--as-of", "2016-10-07"]
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        monkeypatch.chdir(tmp_path / folder)
+        assert main(args) == 0
+        if folder == "a":
+            assert "via outbox: 7 sent" in capsys.readouterr().out
+    assert "nothing to send: all 7 recipient(s) already have" in capsys.readouterr().out
+    assert not list((tmp_path / "a").iterdir()) and not list((tmp_path / "b").iterdir())
+    assert (scratch_config.parent / "state" / "sent.db").is_file()
