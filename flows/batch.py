@@ -33,7 +33,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from grantflow.documents import KINDS
 from grantflow.errors import UserError
-from grantflow.register import Register, config_root, open_register
+from grantflow.register import Register, config_root, display_path, open_register
 
 from flows.documents import CouncilId, DeliveryOptions, ProjectId, run_name
 
@@ -138,7 +138,9 @@ def deliver(result: dict, produced, options: DeliveryOptions, register: Register
     # a recipient another sender still holds (interrupted, or sending now) is not delivered yet
     result.update(sent=report.sent, failed=report.failed + [(e, f"pending: {why}") for e, why in report.pending])
     if report.held:
-        result["held"] = report.held
+        result.update(held=report.held, key=report.document)
+        if report.asked:       # held now for the first time (this content): its approver is told once
+            result.update(asked=True, data_errors=sum(f.severity == "error" for f in produced.findings))
 
 
 def _flow_run_id() -> str | None:
@@ -280,12 +282,80 @@ def batch(kind: KindId = "status", council: CouncilId | None = None, funder: str
     if crashed:
         raise RuntimeError(f"{len(crashed)} document(s) failed: " + "; ".join(crashed))
     held = [r for r in results if r.get("held")]
-    publish_batch(kind, results, errors, held)
+    told = ask_approvers([r for r in held if r.get("asked")], options)
+    publish_batch(kind, results, errors, held, told)
     return {"kind": kind, "documents": len([r for r in results if "docx" in r]),
-            "errors": errors, "held": held, "results": results}
+            "errors": errors, "held": held, "told": told, "results": results}
 
 
-def publish_batch(kind: str, results: list[dict], errors: list[dict], held: list[dict]) -> None:
+@task(name="ask-approvers", cache_policy=NONE)
+def ask_approvers(asked: list[dict], options: DeliveryOptions) -> list[str]:
+    """Mail each approver the documents this run held for the first time: one mail per approver
+    listing each with the command that shows its preview and sends it (``send_command``). A held
+    document's request is new exactly once (``SentLedger.approval_requested``), so a document is
+    in one such mail however often the batch runs, also with two batches at once; the morning
+    watch reminds of it later (``remind_pending``). What was sent, or why not, one line each."""
+    if not asked:
+        return []
+    from prefect import get_run_logger
+
+    from grantflow.delivery.ledger import SentLedger
+    from grantflow.delivery.service import make_transport, notify
+    from grantflow.settings import load_settings
+
+    from flows.approval import approver_of, send_command
+    from flows.runtime import smtp_password
+
+    settings = load_settings(options.config)
+    register = cached_register(options.config)
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    by_approver: dict[str, list[dict]] = {}
+    for result in asked:
+        by_approver.setdefault(approver_of(register.council(result["council"]), settings)[1], []).append(result)
+    logger, told = get_run_logger(), []
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        for email, documents in sorted(by_approver.items()):
+            council = register.council(documents[0]["council"])
+            name = approver_of(council, settings)[0]
+            lines = [f"En bunkekjøring har laget {len(documents)} dokument(er) som venter på godkjenning før de "
+                     "sendes. Ingenting av dette er sendt. For hvert dokument: kjør kommandoen, se "
+                     "forhåndsvisningen (mottakere, emne, vedlegg, nøkkeltall) og svar j for å sende."]
+            for doc in sorted(documents, key=lambda d: d["key"]):
+                errors = doc.get("data_errors", 0)
+                why = (f"dataene har {errors} feil; sendes bare med en begrunnelse for å overstyre dem" if errors
+                       else "trenger godkjenning før utsending")
+                lines.append(f"- {doc['key']} versjon {doc['version']}: {why}\n"
+                             f"  Dokument: {display_path(Path(doc['docx']))}\n"
+                             f"  {send_command(doc['key'])}" + (' --override-reason "begrunnelse"' if errors else ""))
+            lines.append("Uten svar kommer en påminnelse etter "
+                         f"{settings.delivery.approval_reminder_days} virkedager.")
+            digest = ",".join(sorted(f"{d['key']}/v{d['version']}" for d in documents))
+            report = notify(f"approval-batch/{email}", _short(digest),
+                            f"Til godkjenning: {len(documents)} dokument(er) holdt tilbake av bunkekjøringen",
+                            lines, name, email, None, council, settings, ledger,
+                            make_transport(settings, transport_name, password), settings.delivery.retry)
+            keys = ", ".join(d["key"] for d in documents)
+            if report.failed or report.pending:
+                why = (report.failed or report.pending)[0][1]
+                logger.error(f"approver {email} not told of {keys}: {why} (the watch reminds them later)")
+                told.append(f"ikke varslet {email} ({keys}): {why}")
+            else:
+                told.append(f"varslet {email}: {keys}")
+    finally:
+        ledger.close()
+    return told
+
+
+def _short(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def publish_batch(kind: str, results: list[dict], errors: list[dict], held: list[dict],
+                  told: list[str] = ()) -> None:
     """The run's artifact: how many made and sent, which wait for approval, which failed."""
     from prefect.artifacts import create_markdown_artifact
 
@@ -295,6 +365,7 @@ def publish_batch(kind: str, results: list[dict], errors: list[dict], held: list
     if held:
         lines += ["", f"## Ikke sendt – venter på godkjenning ({len(held)})", ""]
         lines += [f"- {r['project'] or r['council']}: {r['held']} (`{r['docx']}`)" for r in held]
+        lines += [f"- Godkjenner {line}" for line in told]
     failed = [(r["project"] or r["council"], e, why) for r in made for e, why in r.get("failed", [])]
     if failed:
         lines += ["", "## Ikke levert", ""] + [f"- {who} → {e}: {why}" for who, e, why in failed]

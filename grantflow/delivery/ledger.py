@@ -334,7 +334,7 @@ class SentLedger:
 
     def approval_requested(self, document: str, version: int, flow_run_id: str | None,
                            approver_email: str | None, content_hash: str | None = None,
-                           keep_open: bool = False, recipients=None, replace: bool = False) -> None:
+                           keep_open: bool = False, recipients=None, replace: bool = False) -> bool:
         """Record a (new) request for this content; a decision already made for it is kept. A
         decision made for other content under the same version (a copy from another outputs
         folder, sent with ``--resend``) is replaced by the new request: it never covered this one.
@@ -342,7 +342,8 @@ class SentLedger:
         left as it is -- a run waiting for that answer keeps it (its link in the reminders), and the
         reminders count from when it was first asked. ``recipients``: the addresses the approver is
         shown; ``replace``: this request replaces the row whatever it holds (a decision given for
-        fewer recipients than the document now goes to)."""
+        fewer recipients than the document now goes to). True when a request was recorded now (a new
+        row, or one that replaced what the row held): of two processes asking at once, one."""
         values = dict(status="requested", flow_run_id=flow_run_id, approver_email=approver_email,
                       requested_at=_now(), reminded_at=None, document_hash=content_hash,
                       recipients=recipients_text(recipients or ()))
@@ -351,14 +352,16 @@ class SentLedger:
         try:
             with self.engine.begin() as conn:
                 conn.execute(approvals.insert().values(document=document, version=version, **values))
+            return True
         except IntegrityError:
             open_or_other = true() if replace else false() if keep_open else approvals.c.status == "requested"
             if content_hash:
                 open_or_other = or_(open_or_other, approvals.c.document_hash.is_not(None)
                                     & (approvals.c.document_hash != content_hash))
             with self.engine.begin() as conn:
-                conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version,
-                                                     open_or_other).values(**values))
+                return conn.execute(update(approvals).where(
+                    approvals.c.document == document, approvals.c.version == version,
+                    open_or_other).values(**values)).rowcount == 1
 
     def approval_reminded(self, document: str, version: int) -> None:
         with self.engine.begin() as conn:

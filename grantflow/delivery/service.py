@@ -72,6 +72,7 @@ class DeliveryReport:
     held: str = ""    # not sent: waiting for a person (see ``Clearance``)
     # sent, after an attempt whose whole message got no reply (it may have arrived): maybe twice
     doubtful: list[tuple[str, str]] = field(default_factory=list)
+    asked: bool = False   # held, and its approval request is new (nobody was asked for this content yet)
 
     def summary(self) -> str:
         if self.held:
@@ -431,9 +432,11 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
             if not gate.may_send(approved):
                 # no run waits for this answer (the batch goes on): no run is linked, and a run
                 # that does wait for it (a document flow asking the approver) keeps its request
-                ledger.approval_requested(doc.key, doc.version, None, None, doc.ledger_hash(), keep_open=True)
+                asked = ledger.approval_requested(doc.key, doc.version, None, None, doc.ledger_hash(),
+                                                  keep_open=True)
                 return DeliveryReport(doc.key, doc.version, transport_name,
-                                      skipped=[r.email for r in the_plan.already], held=gate.waiting_text())
+                                      skipped=[r.email for r in the_plan.already], held=gate.waiting_text(),
+                                      asked=asked)
             if gate.needs_person:   # approved in advance: recorded like `grantflow send --yes`
                 ledger.approval_requested(doc.key, doc.version, run_id, None)
                 ledger.approval_decided(doc.key, doc.version, True, "batch", "godkjent på forhånd (approved)", "")

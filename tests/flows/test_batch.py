@@ -114,12 +114,18 @@ def test_batch_over_smtp_holds_a_document_with_data_errors_and_sends_the_rest_on
         assert rendered == {CLEAN, BROKEN}                  # rendered and recorded all the same
         (clean,) = [r for r in result["results"] if r["project"] == CLEAN]
         assert clean["sent"] and "held" not in clean
-        # every recipient of the clean document got it exactly once; the held one reached nobody
+        # every recipient of the clean document got it exactly once; the held one reached nobody but
+        # its approver, who is asked at once
         arrived = server.recorder.messages()
-        assert sorted(r for _, rcpts, _ in server.recorder.arrived for r in rcpts) == sorted(clean["sent"])
-        assert {m["Subject"] for m in arrived} and all("ERP" not in m["Subject"] for m in arrived)
+        documents = [m for m in arrived if not m["Subject"].startswith("Til godkjenning")]
+        assert sorted(m["To"].addresses[0].addr_spec for m in documents) == sorted(clean["sent"])
+        assert documents and all("ERP" not in m["Subject"] for m in documents)
+        (asked,) = [m for m in arrived if m["Subject"].startswith("Til godkjenning")]
+        assert asked["To"].addresses[0].addr_spec == "post@kongsbergregionen.example.no"
+        assert f"grantflow send costsplit {BROKEN} --transport smtp --override-reason" in \
+            asked.get_body(("plain",)).get_content()
         again = make_batch(2, "threads")(kind="costsplit", projects=[CLEAN, BROKEN], options=options, chunk=1)
-        assert len(server.recorder.arrived) == len(arrived)        # nothing twice
+        assert len(server.recorder.arrived) == len(arrived)        # nothing twice, the approver asked once
         assert [r["project"] for r in again["held"]] == [BROKEN]
         # approval given in advance does not cover data errors: still nothing for BROKEN
         make_batch(1, "threads")(kind="costsplit", projects=[BROKEN],
@@ -211,14 +217,17 @@ def test_a_batch_leaves_a_waiting_run_its_request_and_each_held_document_is_remi
     monkeypatch.setenv("PREFECT_UI_URL", "http://ui.example.no")
     options = DeliveryOptions(config=str(scratch_config), send=True)
     ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
-    held = make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)["held"]
+    with SmtpServer(port=port):      # the batch asks each approver at once
+        held = make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)["held"]
     assert sorted(r["project"] for r in held) == sorted([CLEAN, BROKEN])
     # a document flow asks the approver for the CLEAN one (the same content) and waits
     (request,) = [a for a in ledger.approvals() if f"/{CLEAN}/" in a["document"]]
     waiting = "0b8c61d2-6c8e-4bb4-a0a6-5a4c1e0c1e55"
     ledger.approval_requested(request["document"], request["version"], waiting, "sekretariat@example.no",
                               request["document_hash"])
-    make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)   # the nightly batch again
+    with SmtpServer(port=port) as server:
+        make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)   # the nightly batch again
+        assert not server.recorder.arrived          # asked already: the reminders take it from here
     settings, register = load_settings(str(scratch_config)), open_register(str(scratch_config))
     with SmtpServer(port=port) as server:
         sent = remind_pending(date.today() + timedelta(days=14), settings, register, "smtp")
@@ -242,7 +251,8 @@ def test_a_batch_approved_in_advance_does_not_send_what_an_approver_rejected(iso
     _one_clean_one_broken(scratch_config)
     options = DeliveryOptions(config=str(scratch_config), send=True)
     ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
-    make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)     # held: final needs approval
+    with SmtpServer(port=port):
+        make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)     # held: final needs approval
     (request,) = ledger.approvals()
     ledger.approval_decided(request["document"], request["version"], False, "Per Hansen", "Tallene må sjekkes", "",
                             request["document_hash"])
@@ -254,3 +264,40 @@ def test_a_batch_approved_in_advance_does_not_send_what_an_approver_rejected(iso
     assert held["held"].startswith("avvist av Per Hansen") and "Tallene må sjekkes" in held["held"]
     (decision,) = ledger.approvals()
     assert decision["status"] == "rejected" and decision["decided_by"] == "Per Hansen"
+
+
+def test_a_batch_asks_the_approver_when_it_first_holds_a_document_and_not_on_every_run(isolated, scratch_config):
+    """A batch held what needs approval and told nobody: the approver heard of it only from the
+    reminder, working days later. Now each approver gets one mail when the batch first holds a
+    document, listing each with the command that previews and sends it; later runs send none."""
+    from grantflow.delivery.ledger import SentLedger
+
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    _one_clean_one_broken(scratch_config)
+    options = DeliveryOptions(config=str(scratch_config), send=True)
+    with SmtpServer(port=port) as server:
+        first = make_batch(2, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options, chunk=1)
+        assert sorted(r["project"] for r in first["held"]) == sorted([CLEAN, BROKEN])   # final needs approval
+        mails = {m["To"].addresses[0].addr_spec: m for m in server.recorder.messages()}
+        assert sorted(mails) == ["post@kongsbergregionen.example.no", "post@nord-gudbrandsdal.example.no"]
+        assert all(m["Subject"] == "Til godkjenning: 1 dokument(er) holdt tilbake av bunkekjøringen"
+                   for m in mails.values())
+        clean = mails["post@nord-gudbrandsdal.example.no"].get_body(("plain",)).get_content()
+        broken = mails["post@kongsbergregionen.example.no"].get_body(("plain",)).get_content()
+        assert f"nord-gudbrandsdal/{CLEAN}/final-" in clean and "trenger godkjenning" in clean, clean
+        assert f"grantflow send final {CLEAN} --transport smtp" in [x.strip() for x in clean.splitlines()], clean
+        assert f"grantflow send final {BROKEN} --transport smtp --override-reason" in broken, broken
+        assert "Ingenting av dette er sendt" in broken and "dataene har 1 feil" in broken, broken
+        assert len(first["told"]) == 2 and all(t.startswith("varslet ") for t in first["told"]), first["told"]
+        for _ in range(2):                                        # the nightly batch again, twice
+            again = make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)
+            assert len(again["held"]) == 2 and again["told"] == []
+        assert len(server.recorder.arrived) == 2                  # asked once, not on every run
+    # of two processes recording the same held request, one is told it is new
+    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    (row, _) = ledger.approvals()
+    assert ledger.approval_requested(row["document"], 9, None, None, row["document_hash"], keep_open=True)
+    assert not ledger.approval_requested(row["document"], 9, None, None, row["document_hash"], keep_open=True)
