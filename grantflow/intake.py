@@ -756,7 +756,11 @@ def plan_new_project(register: Register, path: Path) -> ImportResult:
     try:
         project = Project.model_validate(content.project)
     except ValidationError as exc:
-        result.findings = _dedupe(result.findings + _validation(exc, content))
+        found = _validation(exc, content)
+        if any((f.file, f.line, f.field) == where for f in found):
+            # The model says what is wrong with the id itself: one line for one mistake.
+            result.findings = [f for f in result.findings if (f.file, f.line, f.field) != where]
+        result.findings = _dedupe(result.findings + found)
         return result
     if not result.ok:
         return result

@@ -124,3 +124,30 @@ def test_an_input_sheet_whose_columns_or_keys_moved_is_refused_not_misread(scrat
     assert code == 1, text
     assert f"svar.xlsx:{where}" in errors[0] and what in errors[0], errors
     assert _files(scratch_config) == before
+
+
+# --- new-project: one line for one mistake --------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["../evil", "Ny-Test", "a" * 300])
+def test_a_new_project_id_written_wrong_is_one_line(scratch_config, tmp_path, capsys, typed):
+    """The id was refused twice, in two wordings ('use 2–63 small letters' and 'is not an
+    identifier')."""
+    from grantflow.cli import main
+    from grantflow.intake import make_blank
+    from grantflow.register import open_register
+
+    path = tmp_path / "ny.xlsx"
+    path.write_bytes(make_blank(open_register(scratch_config), "haugaland-vekst"))
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    _kv(wb, "id").value = typed
+    wb.save(path)
+    before = _files(scratch_config)
+    assert main(["--config", str(scratch_config), "new-project", str(path)]) == 1
+    out = capsys.readouterr().out
+    id_lines = [line for line in out.splitlines() if "ny.xlsx:Prosjekt:2 " in line]
+    assert len(id_lines) == 1, out
+    assert "is not an identifier" in id_lines[0]
+    assert _files(scratch_config) == before
