@@ -35,7 +35,7 @@ from .models import Project, ProjectNotes, StatusNote
 from .register import Register, display_path
 from .text import bad_character, printable_name
 from .validate import check_project
-from .numbers import read_date
+from .numbers import FIRST_YEAR, read_date
 from .workbook import (META, WorkbookContent, project_data, read_value, read_workbook,
                        write_workbook, Kind)
 from .yamledit import load_tree, new_yaml, update_yaml
@@ -426,7 +426,7 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
         # Nor before the project started: a year typed wrong (2014 for 2016, Excel's day 60 of
         # 1900) would go into every report as the day it was reached.
         start = merged.period.start
-        if actual and actual < start and \
+        if actual and FIRST_YEAR <= actual.year and actual < start and \
                 all(actual != (r or {}).get("actual") for r in (base_rows.get(number), current_rows.get(number))):
             result.findings.append(Finding(
                 "error", f"{shown}:Milepælstatus", t["_row"], "Faktisk dato",

@@ -151,3 +151,17 @@ def test_a_new_project_id_written_wrong_is_one_line(scratch_config, tmp_path, ca
     assert len(id_lines) == 1, out
     assert "is not an identifier" in id_lines[0]
     assert _files(scratch_config) == before
+
+
+def test_a_date_before_1900_is_one_error_not_two(scratch_config, tmp_path, capsys):
+    """Excel's serial -5 in a date cell (25.12.1899) got two lines once the before-the-start check
+    came: that one and the reader's 'year 1899 is outside 1900–2100'."""
+    def edit(wb):
+        ws = wb["Milepælstatus"]
+        row = _rows(ws)[5]
+        ws.cell(row, 5).value = -5
+        ws.cell(row, 5).number_format = "DD.MM.YYYY"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Milepælstatus:6 Faktisk dato" in errors[0] and "1899" in errors[0], errors
