@@ -17,7 +17,7 @@ from ..errors import UserError
 from ..models import Council, Funder, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
-from .ledger import STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, delivers
+from .ledger import STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, covers, delivers
 from .message import Document, Sender, compose, compose_reminder
 from .recipients import Recipient, funders_named, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
@@ -395,6 +395,22 @@ def rejection(ledger: SentLedger, document: Document, norwegian: bool = False) -
     return f"{verb} {row['decided_by'] or 'unknown'} {_when(row['decided_at'])}{why}"
 
 
+def standing_approval(ledger: SentLedger, document: Document, recipients: list[str],
+                      errors: tuple[str, ...]) -> dict | None:
+    """The approval in the ledger that lets an unattended send (the batch) deliver this content now:
+    approved for this version and content (not a decision from before hashes were recorded), shown
+    with these recipients (``covers``), and with an override reason where the data have errors --
+    what an approver said yes to goes out without someone typing ``send``. None if there is none.
+    Never twice: ``deliver`` claims each recipient, also against another process sending it."""
+    row = ledger.approval(document.key, document.version)
+    if not row or row["status"] != "approved" or row["document_hash"] not in (document.ledger_hash(),
+                                                                               document.sha256()):
+        return None
+    if not covers(row, recipients) or (errors and not (row["override_reason"] or "").strip()):
+        return None
+    return row
+
+
 def clearance(findings, approval_required: bool, transport_name: str) -> Clearance:
     """The ``Clearance`` of a document with these findings, for this transport."""
     external = delivers(transport_name)
@@ -429,7 +445,9 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
                                       skipped=[r.email for r in the_plan.already],
                                       held=f"{refused}; rett dataene (en ny versjon spørres på nytt) eller "
                                            "avgjør på nytt med grantflow send uten --yes")
-            if not gate.may_send(approved):
+            standing = standing_approval(ledger, doc, [m.recipient.email for m in the_plan.messages], gate.errors) \
+                if gate.needs_person else None
+            if not gate.may_send(approved) and standing is None:
                 # no run waits for this answer (the batch goes on): no run is linked, and a run
                 # that does wait for it (a document flow asking the approver) keeps its request
                 asked = ledger.approval_requested(doc.key, doc.version, None, None, doc.ledger_hash(),
@@ -437,9 +455,10 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
                 return DeliveryReport(doc.key, doc.version, transport_name,
                                       skipped=[r.email for r in the_plan.already], held=gate.waiting_text(),
                                       asked=asked)
-            if gate.needs_person:   # approved in advance: recorded like `grantflow send --yes`
-                ledger.approval_requested(doc.key, doc.version, run_id, None)
-                ledger.approval_decided(doc.key, doc.version, True, "batch", "godkjent på forhånd (approved)", "")
+            if gate.needs_person and standing is None:   # approved in advance: recorded like `grantflow send --yes`
+                ledger.approval_requested(doc.key, doc.version, run_id, None, doc.ledger_hash())
+                ledger.approval_decided(doc.key, doc.version, True, "batch", "godkjent på forhånd (approved)", "",
+                                        doc.ledger_hash())
         return deliver(the_plan, make_transport(settings, transport_name, password), ledger,
                        settings.delivery.retry, resend=resend)
     finally:

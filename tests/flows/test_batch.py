@@ -301,3 +301,50 @@ def test_a_batch_asks_the_approver_when_it_first_holds_a_document_and_not_on_eve
     (row, _) = ledger.approvals()
     assert ledger.approval_requested(row["document"], 9, None, None, row["document_hash"], keep_open=True)
     assert not ledger.approval_requested(row["document"], 9, None, None, row["document_hash"], keep_open=True)
+
+
+def test_a_held_document_an_approver_said_yes_to_is_sent_by_the_next_batch_once(isolated, scratch_config):
+    """An approver approved a document the batch held (in a document flow's form, or `grantflow send`
+    whose delivery failed part-way): the batch went on holding it, 'venter på godkjenning', and its
+    recipients got nothing until someone typed `send`. Approved means "send it": the next batch
+    sends it, once (also with two batches at once: each recipient is claimed in the ledger), and
+    keeps the approver's decision. An approval with errors in the data needs its override reason."""
+    import threading
+
+    from grantflow.delivery.ledger import SentLedger
+
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    _one_clean_one_broken(scratch_config)
+    options = DeliveryOptions(config=str(scratch_config), send=True)
+    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    with SmtpServer(port=port) as server:
+        first = make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)
+        assert len(first["held"]) == 2
+        asked = len(server.recorder.arrived)                       # the approvers' requests
+        requests = {a["document"].split("/")[1]: a for a in ledger.approvals()}
+        for project in (CLEAN, BROKEN):                            # yes, but no reason given for BROKEN's errors
+            row = requests[project]
+            ledger.approval_decided(row["document"], row["version"], True, "Kari Nordmann", "Ser bra ut", "",
+                                    row["document_hash"])
+        results = []
+        runs = [threading.Thread(target=lambda: results.append(make_batch(1, "threads")(
+            kind="final", projects=[CLEAN, BROKEN], options=options))) for _ in range(2)]
+        for run in runs:
+            run.start()
+        for run in runs:
+            run.join()
+        assert len(results) == 2
+        sent = [e for result in results for r in result["results"] if r["project"] == CLEAN for e in r["sent"]]
+        documents = [m for m in server.recorder.messages()[asked:]]
+        recipients = [m["To"].addresses[0].addr_spec for m in documents]
+        assert recipients and sorted(recipients) == sorted(sent) and len(set(recipients)) == len(recipients)
+        assert all("ERP" not in m["Subject"] for m in documents)   # BROKEN: approved without a reason
+        assert all([r["project"] for r in result["held"]] == [BROKEN] for result in results)
+        again = make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)
+        assert len(server.recorder.arrived) == asked + len(recipients)   # nothing twice, nobody asked again
+        assert [r["project"] for r in again["held"]] == [BROKEN] and again["told"] == []
+    (decision,) = [a for a in ledger.approvals() if f"/{CLEAN}/" in a["document"]]
+    assert (decision["status"], decision["decided_by"]) == ("approved", "Kari Nordmann")
