@@ -41,6 +41,31 @@ class Percent(float):
     __str__ = __repr__
 
 
+class BadText(CellError):
+    """Text holding a character no document can (Excel saves a control character such as Word's
+    vertical tab as ``_x000B_``); the text is the cell's, the escape decoded."""
+
+
+# Excel writes a character XML cannot hold as _xHHHH_ (and a literal '_x' as '_x005F_x', which
+# openpyxl undoes for shared strings only). Only these are decoded: the C0 controls, DEL, U+FFFE/F.
+_ESCAPE = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff]|[Ff][Ff][Ff][EeFf])_")
+_ALLOWED = "\t\n\r"
+
+
+def _unescape(text: str):
+    """The text a cell's string stands for: _x000D_ is a carriage return, _x000B_ a vertical tab
+    (then the text is :class:`BadText`)."""
+    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text.replace("_x005F_x", "\0x005F"))
+    decoded = decoded.replace("\0x005F", "_x")
+    if any(ch not in _ALLOWED for ch in _ESCAPE_CHARS.findall(decoded)):
+        return BadText(decoded)
+    return decoded
+
+
+_ESCAPE_CHARS = re.compile("[\x00-\x1f\x7f\ufffe\uffff]")
+_BAD_SHOWN = {chr(c) for c in [*range(0x20), 0x7F, 0xFFFE, 0xFFFF]} - set(_ALLOWED)
+
+
 class NoDate(CellError):
     """A date cell holding a number no calendar has (e.g. -131784998); the text is that number."""
 
@@ -54,6 +79,10 @@ def unreadable(value) -> str | None:
     """Why a cell's value cannot be taken as the user's value, or None when it can."""
     if isinstance(value, NoValue):
         return f"a formula without a computed value ({value[:60]!r}); type the value itself"
+    if isinstance(value, BadText):
+        found = next(ch for ch in value if ch in _BAD_SHOWN)
+        return (f"the text holds the control character U+{ord(found):04X} (e.g. a line break pasted from Word); "
+                f"retype it without")
     if isinstance(value, NoDate):
         return f"a date cell holding the number {value[:20]}, which is no date; type the date (dd.mm.åååå)"
     if isinstance(value, CellError):
@@ -73,6 +102,8 @@ def _parser_class():
             cell = super().parse_cell(element)
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
                 cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
+            elif type(cell["value"]) is str and "_x" in cell["value"]:
+                cell["value"] = _unescape(cell["value"])
             elif (cell["data_type"] == "n" and type(cell["value"]) in (int, float)
                   and int(element.get("s", 0)) in self.percent_formats):
                 cell["value"] = Percent(cell["value"])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.unit.test_workbook_hostile import HAUG, _files, _import, _rows, _workbook
+from tests.unit.test_workbook_hostile import HAUG, _files, _import, _patch_cell, _rows, _workbook
 
 HAUG_AS_OF = date(2016, 10, 7)
 
@@ -165,3 +165,25 @@ def test_a_date_before_1900_is_one_error_not_two(scratch_config, tmp_path, capsy
     code, errors, text = _import(scratch_config, path, capsys)
     assert code == 1 and len(errors) == 1, text
     assert "svar.xlsx:Milepælstatus:6 Faktisk dato" in errors[0] and "1899" in errors[0], errors
+
+
+# --- characters Excel writes as _xHHHH_ ------------------------------------------------------------
+
+
+def test_a_control_character_excel_escaped_is_refused_and_a_line_break_is_one(scratch_config, tmp_path, capsys):
+    """Excel saves a vertical tab pasted from Word as '_x000B_' and a carriage return as '_x000D_':
+    both went into the data file as those seven letters (exit 0), and from there into the report."""
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", project=HAUG, as_of=HAUG_AS_OF)
+    _patch_cell(path, "Milepælstatus", "F6", '<c r="F6" t="inlineStr"><is><t>Del 1_x000B_Del 2</t></is></c>')
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Milepælstatus:6 Kommentar" in errors[0] and "U+000B" in errors[0], errors
+    assert _files(scratch_config) == before
+
+    _patch_cell(path, "Milepælstatus", "F6", '<c r="F6" t="inlineStr"><is><t>Linje 1_x000D_\nLinje 2 '
+                                             '_x005F_x0041_</t></is></c>')
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 0, text
+    written = (scratch_config / f"data/{HAUG}/milepaeler.csv").read_text(encoding="utf-8")
+    assert "_x000D_" not in written and "Linje 1\nLinje 2 _x0041_" in written.replace('"', "")
