@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import UserError
-from .xlsxcells import Percent, SheetInfo, blank as _blank, cell_name, padded, sheet_rows, unreadable
+from .xlsxcells import EXCEL_MAX_TEXT, Percent, SheetInfo, blank as _blank, cell_name, padded, sheet_rows, unreadable
 from .findings import Finding
 from .numbers import read_date, read_number
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
@@ -279,6 +279,10 @@ class _Writer:
     def _text(cell, value) -> None:
         from openpyxl.utils.exceptions import IllegalCharacterError
 
+        if isinstance(value, str) and len(value) > EXCEL_MAX_TEXT:
+            raise UserError(f"{value[:40]!r}… is {len(value)} characters, more than an Excel cell holds "
+                            f"({EXCEL_MAX_TEXT}); shorten it in the register", file=cell.parent.title,
+                            field=cell.coordinate)
         try:
             cell.value = value
         except IllegalCharacterError:

@@ -66,6 +66,13 @@ _ESCAPE_CHARS = re.compile("[\x00-\x1f\x7f\ufffe\uffff]")
 _BAD_SHOWN = {chr(c) for c in [*range(0x20), 0x7F, 0xFFFE, 0xFFFF]} - set(_ALLOWED)
 
 
+EXCEL_MAX_TEXT = 32_767            # characters in one cell: Excel cuts a longer text when it opens the file
+
+
+class TooLong(CellError):
+    """Text longer than a cell holds in Excel: taken in, it could never go out in a workbook whole."""
+
+
 class NoDate(CellError):
     """A date cell holding a number no calendar has (e.g. -131784998); the text is that number."""
 
@@ -79,6 +86,9 @@ def unreadable(value) -> str | None:
     """Why a cell's value cannot be taken as the user's value, or None when it can."""
     if isinstance(value, NoValue):
         return f"a formula without a computed value ({value[:60]!r}); type the value itself"
+    if isinstance(value, TooLong):
+        return (f"the text is {len(value):,} characters; a cell holds at most {EXCEL_MAX_TEXT:,} (Excel's limit): "
+                f"shorten it").replace(",", " ")
     if isinstance(value, BadText):
         found = next(ch for ch in value if ch in _BAD_SHOWN)
         return (f"the text holds the control character U+{ord(found):04X} (e.g. a line break pasted from Word); "
@@ -102,6 +112,8 @@ def _parser_class():
             cell = super().parse_cell(element)
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
                 cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
+            elif type(cell["value"]) is str and len(cell["value"]) > EXCEL_MAX_TEXT:
+                cell["value"] = TooLong(cell["value"])
             elif type(cell["value"]) is str and "_x" in cell["value"]:
                 cell["value"] = _unescape(cell["value"])
             elif (cell["data_type"] == "n" and type(cell["value"]) in (int, float)

@@ -187,3 +187,34 @@ def test_a_control_character_excel_escaped_is_refused_and_a_line_break_is_one(sc
     assert code == 0, text
     written = (scratch_config / f"data/{HAUG}/milepaeler.csv").read_text(encoding="utf-8")
     assert "_x000D_" not in written and "Linje 1\nLinje 2 _x0041_" in written.replace('"', "")
+
+
+# --- text longer than an Excel cell ---------------------------------------------------------------
+
+
+def test_a_register_text_longer_than_an_excel_cell_is_refused_not_cut(scratch_config, tmp_path, capsys):
+    """openpyxl cuts a cell at 32 767 characters without a word: a 40 000-character background
+    went out cut, and importing the unchanged workbook cut the register's text to match (exit 0)."""
+    from grantflow.cli import main
+    from tests.conftest import replace_in
+
+    project_file = scratch_config / f"projects/{HAUG}.yaml"
+    replace_in(project_file, "background: >-\n", "background: >-\n  " + " ".join(["ord"] * 10_000) + "\n")
+    before = _files(scratch_config)
+    out = tmp_path / "svar.xlsx"
+    code = main(["--config", str(scratch_config), "workbook", HAUG, "--as-of", "2016-10-07", "-o", str(out)])
+    text = capsys.readouterr()
+    assert code == 1 and not out.exists(), text
+    lines = (text.out + text.err).strip().splitlines()
+    assert len(lines) == 1 and "40408 characters, more than an Excel cell holds (32767)" in lines[0], lines
+    assert _files(scratch_config) == before
+
+
+def test_a_returned_text_longer_than_an_excel_cell_is_one_error(scratch_config, tmp_path, capsys):
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", project=HAUG, as_of=HAUG_AS_OF)
+    _patch_cell(path, "Statusnotat", "C3", '<c r="C3" t="inlineStr"><is><t>' + "y" * 40_000 + "</t></is></c>")
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Statusnotat:3 Oppsummering" in errors[0] and "40 000 characters" in errors[0], errors
+    assert _files(scratch_config) == before
