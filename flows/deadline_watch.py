@@ -39,7 +39,7 @@ from grantflow.deadlines import (KIND_TITLES, DueItem, calendar, due_on, holiday
                                  reminder_message, working_days_until)
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import ContentConflict, make_transport, notify, remind
-from grantflow.delivery.transports import OutboxUnusable
+from grantflow.delivery.transports import OUTBOX_FIELD
 from grantflow.errors import UserError
 from grantflow.register import open_register
 from grantflow.settings import load_settings
@@ -391,14 +391,13 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             continue
         try:
             result = run_item(item, options)
-        except (ContentConflict, OutboxUnusable) as exc:   # not the leader's data: no reminder to them
-            failed.append((item.key, str(exc)))
-            record(item.key, "failed", str(exc), options.config)
-            continue
         except UserError as exc:
             failed.append((item.key, str(exc)))
             record(item.key, "failed", str(exc), options.config)
-            reminders.append(remind_leader(item, str(exc), today, options))
+            # the ledger has this version with other content, or the outbox folder cannot be
+            # written: not the leader's data, no reminder to them
+            if not isinstance(exc, ContentConflict) and exc.field != OUTBOX_FIELD:
+                reminders.append(remind_leader(item, str(exc), today, options))
             continue
         except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the others
             logger.exception("due item %s failed", item.key)

@@ -56,21 +56,20 @@ def _size(size: int) -> str:
     return f"{fmt.number(max(1, size / 1000))} kB"
 
 
-class OutboxUnusable(UserError):
+OUTBOX_FIELD = "delivery.outbox"
+
+
+def outbox_problem(folder: Path, exc: OSError) -> UserError:
     """The local outbox folder cannot be written (a file in its place, read-only, full): every
-    message of the run fails alike, so it is one line naming the folder, never retried."""
-
-
-def outbox_problem(folder: Path, exc: OSError) -> OutboxUnusable:
-
+    message of the run fails alike, so it is one line naming the folder (a ``UserError``: never
+    retried; a run on a server is Failed with it and ``grantflow run`` shows it as one line)."""
     blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
     if blocker is not None:
         why = "it is a file, not a folder" if blocker == folder else f"{display_path(blocker)} is a file, not a folder"
     else:
         why = exc.strerror or type(exc).__name__
-    return OutboxUnusable(f"cannot write to the outbox folder {display_path(folder)}: {why} (set delivery.outbox "
-                          "in grantflow.yaml, or GRANTFLOW_OUTPUTS, to a folder grantflow can write)",
-                          field="delivery.outbox")
+    return UserError(f"cannot write to the outbox folder {display_path(folder)}: {why} (set delivery.outbox "
+                     "in grantflow.yaml, or GRANTFLOW_OUTPUTS, to a folder grantflow can write)", field=OUTBOX_FIELD)
 
 
 class OutboxTransport:
@@ -93,7 +92,7 @@ class OutboxTransport:
         return str(path)
 
     def check(self) -> None:
-        """Raise ``OutboxUnusable`` unless a message can be written to the folder (makes it)."""
+        """Raise ``outbox_problem`` unless a message can be written to the folder (makes it)."""
         try:
             atomic_write(self.folder / ".grantflow-write-check", b"")
             (self.folder / ".grantflow-write-check").unlink()

@@ -262,3 +262,15 @@ def test_a_delivery_that_failed_for_one_recipient_is_run_again_until_everyone_ha
         third = deadline_watch(as_of=date(2016, 10, 11), options=opts)
         assert server.recorder.recipients() == []
     assert third["ran"] == [] and third["skipped"] == first["due"], third
+
+
+def test_an_unwritable_outbox_fails_the_item_without_a_reminder_and_the_watch_goes_on(isolated, config_dir):
+    """The outbox folder a file: the due item fails naming the folder; the leader is not reminded
+    to fix data that are fine (the reminder would meet the same folder and stop the whole watch)."""
+    (isolated / "outputs").mkdir()
+    (isolated / "outputs" / "outbox").write_text("not a folder", encoding="utf-8")
+    result = deadline_watch(as_of=date(2016, 10, 7), options=DeliveryOptions(config=str(config_dir)))
+    ((key, why),) = [f for f in result["failed"] if f[0].startswith("status:")]
+    assert key == "status:haugaland-velferdsteknologi:2016-10-07" and result["ran"] == []
+    assert why.startswith("delivery.outbox: cannot write to the outbox folder") and "it is a file" in why, why
+    assert not [r for r in result["reminders"] if "haugaland" in r]

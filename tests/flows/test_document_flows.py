@@ -122,6 +122,10 @@ def test_an_unwritable_outbox_fails_the_run_with_one_line_naming_the_folder(isol
     assert "cannot write to the outbox folder" in state.message and "outbox: it is a file" in state.message, \
         state.message
     assert len(tries) == 1                       # not retried: the folder is the same a minute later
+    from flows.remote import user_mistake
+
+    # on a server, `grantflow run` reads the run's message as a user mistake: one line
+    assert (user_mistake(state.message) or "").startswith("delivery.outbox: cannot write"), state.message
     ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
     assert not [r for r in ledger.rows() if r.status == "sent"]
     ledger.close()
