@@ -102,9 +102,10 @@ def finish_with_pdfs(pending: list, options: DeliveryOptions, register: Register
 
 
 # A delivery that failed for the mail server itself (login, TLS, a server refusing the session:
-# a UserError on ``delivery.smtp``; or an outbox folder that cannot be written) fails alike for every document of the run: it is tried once per
-# run and worker, not once per document (a wrong password tried per document counts toward the
-# server locking the account).
+# a UserError on ``delivery.smtp``), or for an outbox folder that cannot be written
+# (``delivery.outbox``), fails alike for every document of the run: it is tried once per run and
+# worker, not once per document (a wrong password tried per document counts toward the server
+# locking the account).
 _SERVER_REFUSED: dict[tuple, str] = {}
 
 
