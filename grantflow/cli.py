@@ -223,8 +223,13 @@ def _produce(args):
     else:
         as_of = parse_date(args.as_of) if args.as_of else None
         period = args.period or (str(args.year) if args.year is not None else None)
-        produced = produce(register, args.kind, project_id=args.project, period=period, as_of=as_of,
-                           out=out, pdf=args.pdf, include_personal_data=settings.include_personal_data)
+        try:
+            produced = produce(register, args.kind, project_id=args.project, period=period, as_of=as_of,
+                               out=out, pdf=args.pdf, include_personal_data=settings.include_personal_data)
+        except UserError as exc:
+            if exc.field == "--period" and not args.period and args.year is not None:
+                exc.field = "--year"          # name the option the user typed
+            raise
     return settings, register, produced
 
 

@@ -532,7 +532,8 @@ def check_years(project: Project, first: int, last: int, field: str, what: str) 
     years = sorted(set(project.period.years()) | set(project.budget.years()))
     outside = [y for y in range(first, last + 1) if y not in years]
     if outside:
-        raise UserError(f"{outside[0]} is not a year of the project ({years[0]}–{years[-1]}): {what} must be",
+        raise UserError(f"{outside[0]} is not a year of the project ({years[0]}–{years[-1]}): {what} must lie "
+                        "within it",
                         field=field)
 
 

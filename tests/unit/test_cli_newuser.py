@@ -1,0 +1,43 @@
+"""What a new secretariat employee types in the first hour, following the README: each mistake is
+one line that says what to type instead, and a non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from ..conftest import CONFIG, ROOT
+
+HAUG = "haugaland-velferdsteknologi"
+
+
+def grantflow(*args, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grantflow.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env)
+
+
+def one_error_line(proc: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, option, ends", [
+    (["allocate", HAUG, "--year", "2018"], "--year", "the year split must lie within it"),
+    (["render", "application", HAUG, "--year", "2018"], "--year", "an application's year must lie within it"),
+    (["render", "costsplit", HAUG, "--year", "2018"], "--year", "every year of a cost split must lie within it"),
+    (["render", "costsplit", HAUG, "--period", "2018"], "--period", "every year of a cost split must lie within it"),
+])
+def test_a_year_outside_the_project_names_the_option_typed_and_reads_to_the_end(tmp_path, args, option, ends):
+    """It read '… (2015–2017): the year split must be' (and '--period:' for a --year typed)."""
+    out = ["--out", str(tmp_path)] if args[0] == "render" else []
+    proc = grantflow("--config", str(CONFIG), *args, *out)
+    line = one_error_line(proc)
+    assert proc.returncode == 1
+    assert line == f"error: {option}: 2018 is not a year of the project (2015–2017): {ends}"
