@@ -898,6 +898,11 @@ def build_parser() -> argparse.ArgumentParser:
     tsub = p.add_subparsers(dest="templates_command", required=True, metavar="ACTION")
     c = tsub.add_parser("check", help="render every template with lint data; list problems")
     c.set_defaults(func=_cmd_templates_check)
+    # --config is also taken after the command (where users put options); SUPPRESS keeps the value
+    # given before it when it is not repeated here
+    for command in sub.choices.values():
+        command.add_argument("--config", default=argparse.SUPPRESS, metavar="FOLDER",
+                             help="config folder (default: $GRANTFLOW_CONFIG or ./config)")
     return parser
 
 

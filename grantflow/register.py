@@ -39,8 +39,12 @@ def config_root(path: str | os.PathLike | None = None) -> Path:
             raise UserError("is a file, not a config folder (give the folder that holds grantflow.yaml, "
                             "councils/ and projects/, or a project file in it)", file=display_path(root))
     if not root.is_dir():
-        raise UserError("config folder not found (give a path or set GRANTFLOW_CONFIG)",
-                        file=display_path(root))
+        if path or os.environ.get("GRANTFLOW_CONFIG"):
+            where = "" if path else " (GRANTFLOW_CONFIG)"
+            raise UserError(f"config folder not found{where}", file=display_path(root))
+        # the default ./config: grantflow was run from another folder than the installation's
+        raise UserError(f"no config folder in {Path.cwd()}: run grantflow in the folder that holds config/, "
+                        "or give --config FOLDER (or set GRANTFLOW_CONFIG)", file=display_path(root))
     return root
 
 

@@ -41,3 +41,25 @@ def test_a_year_outside_the_project_names_the_option_typed_and_reads_to_the_end(
     line = one_error_line(proc)
     assert proc.returncode == 1
     assert line == f"error: {option}: 2018 is not a year of the project (2015–2017): {ends}"
+
+
+def test_run_from_another_folder_says_where_it_looked_and_what_to_type(tmp_path):
+    """'config folder not found (give a path …)': no word of which folder, nor of --config."""
+    env = {k: v for k, v in os.environ.items() if k != "GRANTFLOW_CONFIG"}
+    proc = grantflow("validate", cwd=tmp_path, env=env)
+    line = one_error_line(proc)
+    assert proc.returncode == 1
+    assert f"no config folder in {tmp_path}" in line
+    assert "--config FOLDER" in line and "GRANTFLOW_CONFIG" in line
+
+
+def test_config_given_after_the_command_is_taken(tmp_path):
+    """'grantflow render … --config FOLDER' (where a user puts an option) was refused by the parser
+    with its usage text and exit 2: only 'grantflow --config FOLDER render …' worked."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GRANTFLOW_CONFIG", "GRANTFLOW_OUTPUTS")}
+    proc = grantflow("render", "costsplit", "kongsbergregionen-erp", "--period", "2014", "--out",
+                     str(tmp_path / "out"), "--config", str(CONFIG), cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out/kongsbergregionen/kongsbergregionen-erp/costsplit-2014.docx").is_file()
+    proc = grantflow("validate", "--config", str(CONFIG), cwd=tmp_path, env=env)
+    assert proc.returncode == 1 and "risks[6].rf" in proc.stdout     # the demo's seed error
