@@ -653,6 +653,32 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _serve_lock(outputs: Path):
+    """One ``grantflow serve`` per installation: an exclusive lock on ``outputs/serve.lock``, held
+    for the process's life and released by the kernel however it ends (a crash or ``kill -9``
+    leaves nothing stale). Two serves at once both started, one of them on a Prefect server the
+    other had started: stopping that one left the other serving against nothing, alive to systemd,
+    with no scheduled run ever again. The second is refused with one line instead."""
+    import fcntl
+
+    outputs.mkdir(parents=True, exist_ok=True)
+    path = outputs / "serve.lock"
+    handle = open(path, "a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise UserError(f"another grantflow serve is already running for this installation (pid {holder}; "
+                        f"lock {path}); stop it first, or give this one other outputs", field="serve") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 def _cmd_serve(args) -> int:
     """Scheduled mode on one machine: a local Prefect server (started or found) serving the deployments."""
     from flows.deployments import scheduler_problem
@@ -666,6 +692,7 @@ def _cmd_serve(args) -> int:
     if problem and local:
         # The server on this machine runs with this environment's SQLAlchemy.
         raise UserError(f"cannot run on schedule: {problem}", field="SQLAlchemy")
+    lock = _serve_lock(settings.outputs_dir())     # noqa: F841 - held until the process ends
     server = None
     if not _healthy(api):
         if os.environ.get("PREFECT_API_URL"):

@@ -58,18 +58,63 @@ def delete_deployment(api: str, deployment: str) -> None:
 
 
 def test_served_deployment_runs_on_its_schedule(server):
-    """`grantflow serve` (serve() in one process): deadline_watch every 10 s instead of 07:00."""
+    """`grantflow serve` (serve() in one process): deadline_watch every 10 s instead of 07:00.
+
+    Started twice at once (a service and a terminal), the second is refused with one line: both
+    used to start, one on the other's Prefect server, and stopping that one left the other serving
+    against nothing, alive to systemd, never running a schedule again. Killed with -9 (a crash), a
+    new serve starts at once (no stale lock) and its schedule runs."""
+    import os
+    import signal
+
     log = server["work"] / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(BIN / "grantflow"), "serve", "--watch-interval", "10"], env=server["env"],
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    second_log = server["work"] / "serve-second.log"
+    command = [str(BIN / "grantflow"), "serve", "--watch-interval", "10"]
+    with open(log, "wb") as out, open(second_log, "wb") as second_out:
+        proc = subprocess.Popen(command, env=server["env"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        second = subprocess.Popen(command, env=server["env"], cwd=ROOT, stdout=second_out,
+                                  stderr=subprocess.STDOUT)
     try:
-        runs = wait_for_completed_scheduled_run(server, "deadline_watch/deadline-watch", proc, log)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and second.poll() is None:
+            assert time.monotonic() < deadline, "both serves are running"
+            time.sleep(0.5)
+        # the first normally takes the lock and the second is refused (the other way round, should
+        # the second be quicker)
+        refused, kept, kept_log = (second, proc, log) if second.poll() is not None else (proc, second, second_log)
+        assert refused.wait() == 1, (log.read_text(), second_log.read_text())
+        if refused is second:
+            (line,) = second_log.read_text().strip().splitlines()
+            assert line.startswith("error: serve: another grantflow serve is already running for this "
+                                   f"installation (pid {proc.pid}"), line
+        runs = wait_for_completed_scheduled_run(server, "deadline_watch/deadline-watch", kept, kept_log)
+        assert len(runs) >= 2, runs                     # the scheduler creates runs ahead of time
+        assert "deadline_watch runs every 10 s" in kept_log.read_text()
+
+        os.kill(kept.pid, signal.SIGKILL)               # a crash: no shutdown, the lock file left behind
+        kept.wait(timeout=30)
+        restarted_at = time.time()
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(command, env=server["env"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 240
+        while True:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            done = [r for r in scheduled_runs(server["api"], "deadline_watch/deadline-watch")
+                    if r["state_type"] == "COMPLETED" and r["start_time"]
+                    and _epoch(r["start_time"]) > restarted_at]
+            if done:
+                break
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(2)
     finally:
-        stop(proc)
+        stop(proc, second)
         delete_deployment(server["api"], "deadline_watch/deadline-watch")
-    assert len(runs) >= 2, runs                     # the scheduler creates runs ahead of time
-    assert "deadline_watch runs every 10 s" in log.read_text()
+
+
+def _epoch(stamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def test_run_of_a_deployment_nobody_serves_any_more_is_one_line_not_a_hang(server):
