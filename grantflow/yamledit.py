@@ -28,10 +28,25 @@ def _yaml() -> YAML:
     return y
 
 
+def decimal_text(value: Decimal) -> str:
+    """``value`` written so that grantflow's number reader reads it back as the same number: in
+    full (never ``1e-05``, which it refuses), and never with exactly three decimals after the
+    point (``800.125`` reads as 800 125, the point grouping thousands): then ``800.1250``."""
+    from .numbers import read_number
+
+    text = format(value.normalize(), "f")
+    try:
+        if "." in text and read_number(text, unit="") != value:
+            text += "0"
+    except ValueError:           # beyond the amount ceiling: the model refuses it before any write
+        pass
+    return text
+
+
 def _represent_decimal(representer, value: Decimal):
     if value == value.to_integral_value():
         return representer.represent_int(int(value))
-    return representer.represent_float(float(value))
+    return representer.represent_scalar("tag:yaml.org,2002:float", decimal_text(value))
 
 
 def _plain(value: Any) -> Any:
@@ -103,16 +118,16 @@ def _key(value: Any) -> str:
 
 
 def _fresh(value: Any) -> Any:
-    """A new value in block style (plain Python containers dump as block)."""
-    value = _plain(value)
+    """A new value in block style (plain Python containers dump as block). A Decimal stays one:
+    its representer writes it so that it reads back as the same number (a float would not)."""
     if isinstance(value, dict):
         out = CommentedMap()
         for key, item in value.items():
             out[key] = _fresh(item)
         return out
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return CommentedSeq([_fresh(v) for v in value])
-    return value
+    return value if isinstance(value, Decimal) else _plain(value)
 
 
 def load_tree(text: str) -> Any:

@@ -218,3 +218,35 @@ def test_a_returned_text_longer_than_an_excel_cell_is_one_error(scratch_config, 
     assert code == 1 and len(errors) == 1, text
     assert "svar.xlsx:Statusnotat:3 Oppsummering" in errors[0] and "40 000 characters" in errors[0], errors
     assert _files(scratch_config) == before
+
+
+# --- amounts with decimals go into the register as the same number ---------------------------------
+
+
+def test_amounts_with_decimals_read_back_as_the_same_number(scratch_config, tmp_path, capsys):
+    """The budget is in 1000 kr: 800,125 (= 800 125 kr) typed in the workbook was written to the
+    register as '800.125', which grantflow reads as 800 125 (the point grouping thousands): costs of
+    801 125 000 kr, and importing the same workbook again stopped with 'changed both'. A residue
+    such as 0.00001 was written as '1.0e-05', which the register then refused (every command
+    failed)."""
+    from grantflow.cli import main
+    from grantflow.register import open_register
+    from tests.unit.test_workbook_hostile import NG
+
+    def edit(wb):
+        wb["Budsjett"]["B2"], wb["Finansiering"]["D2"] = 800.125, 1400.125
+        wb["Budsjett"]["A4"], wb["Budsjett"]["B4"] = "Avrunding", 0.00001
+        fin = wb["Finansiering"]
+        fin["A4"], fin["B4"], fin["D4"], fin["G4"] = "Avrunding", "fond", 0.00001, "nei"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=NG, as_of=date(2020, 6, 1))
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 0, text
+    budget = open_register(scratch_config).project(NG).budget
+    from decimal import Decimal
+
+    assert budget.costs[0].amounts[2019] == Decimal("800.125")
+    assert budget.financing[0].amounts[2019] == Decimal("1400.125")
+    assert budget.costs[2].amounts[2019] == Decimal("0.00001")
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 0 and "nothing new to import" in text, text
+    assert main(["--config", str(scratch_config), "allocate", NG, "--year", "2019"]) == 0
