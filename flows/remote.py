@@ -28,6 +28,9 @@ RETRY_STATUS = (429, 502, 503)
 
 
 _FAILED = "Flow run encountered an exception: "
+# Prefect names the exception's class in the message; UserError and its subclasses (this module
+# does not import them: tests/unit/test_remote_state.py keeps the list complete)
+USER_ERROR_CLASSES = ("UserError", "ContentConflict")
 
 
 def user_mistake(message: str) -> str | None:
@@ -35,7 +38,10 @@ def user_mistake(message: str) -> str | None:
     'Flow run encountered an exception: UserError: --period: ...'), or None for anything else
     (a bug, a crash)."""
     text = " ".join(message.split()).removeprefix(_FAILED)
-    return text.removeprefix("UserError: ") if text.startswith("UserError: ") else None
+    for name in USER_ERROR_CLASSES:
+        if text.startswith(f"{name}: "):
+            return text.removeprefix(f"{name}: ")
+    return None
 
 
 @dataclass(frozen=True)
