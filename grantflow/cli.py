@@ -579,7 +579,9 @@ def _cmd_run(args) -> int:
     # documents package would import pandas, the models and the templates' libraries (~0.7 s)
     # for a command that only asks the server.
     if args.kind not in KIND_DEPLOYMENT:
-        raise UserError(f"unknown document kind {args.kind!r} (use: {', '.join(KIND_DEPLOYMENT)})", field="KIND")
+        from .suggest import unknown_kind
+
+        raise UserError(unknown_kind(args.kind, KIND_DEPLOYMENT), field="KIND")
     # What each kind's flow takes: anything else given would be dropped, and another document than
     # the one asked for made and sent (`run final P --period 2016` sent the whole project's report).
     takes = {"status": {"project", "as_of", "period"}, "final": {"project", "as_of"},

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import UserError
 from .findings import Finding, loc_text
 from .models import Council, Project
+from .suggest import unknown_id
 from .yamlfile import LocatedYaml, is_yaml, load_yaml
 
 DEFAULT_CONFIG = "config"
@@ -62,16 +63,14 @@ class Register:
         try:
             return self.projects[project_id]
         except KeyError:
-            known = ", ".join(sorted(self.projects)) or "none"
-            raise UserError(f"unknown project {project_id!r} (known: {known})",
+            raise UserError(unknown_id("project", project_id, self.projects),
                             file=display_path(self.root / "projects")) from None
 
     def council(self, council_id: str) -> Council:
         try:
             return self.councils[council_id]
         except KeyError:
-            known = ", ".join(sorted(self.councils)) or "none"
-            raise UserError(f"unknown council {council_id!r} (known: {known})",
+            raise UserError(unknown_id("council", council_id, self.councils),
                             file=display_path(self.root / "councils")) from None
 
     def council_of(self, project: Project) -> Council:

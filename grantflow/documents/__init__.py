@@ -47,4 +47,5 @@ def kind(name: str) -> DocumentKind:
     try:
         return KINDS[name]
     except KeyError:
-        raise UserError(f"unknown document kind {name!r} (use: {', '.join(KINDS)})", field="KIND") from None
+        from ..suggest import unknown_kind
+        raise UserError(unknown_kind(name, KINDS), field="KIND") from None

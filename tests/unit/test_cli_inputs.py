@@ -43,7 +43,8 @@ def test_sent_for_a_misspelt_project_says_so(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     code, out, err = run(capsys, CONFIG, "sent", "haugaland-velferdsteknologii")
     assert code == 1 and out == "" and len(err) == 1
-    assert "unknown project 'haugaland-velferdsteknologii' (known: haugaland-velferdsteknologi," in err[0]
+    assert ("unknown project 'haugaland-velferdsteknologii': did you mean 'haugaland-velferdsteknologi'? "
+            "(known: haugaland-velferdsteknologi,") in err[0]
     code, out, _ = run(capsys, CONFIG, "sent", HAUG)
     assert code == 0 and out.count("outbox") == 7
 

@@ -63,3 +63,31 @@ def test_config_given_after_the_command_is_taken(tmp_path):
     assert (tmp_path / "out/kongsbergregionen/kongsbergregionen-erp/costsplit-2014.docx").is_file()
     proc = grantflow("validate", "--config", str(CONFIG), cwd=tmp_path, env=env)
     assert proc.returncode == 1 and "risks[6].rf" in proc.stdout     # the demo's seed error
+
+
+@pytest.mark.parametrize("args, message", [
+    (["render", "sluttrapport", HAUG], "unknown document kind 'sluttrapport': did you mean 'final' (Sluttrapport)?"),
+    (["render", "Status", HAUG], "unknown document kind 'Status': did you mean 'status' (Statusrapport)?"),
+    (["send", "stauts", HAUG], "unknown document kind 'stauts': did you mean 'status' (Statusrapport)?"),
+    (["render", "søknad", HAUG], "unknown document kind 'søknad': did you mean 'application' (Søknad om "),
+    (["render", "kostnadsfordeling", HAUG], "did you mean 'costsplit' (Kostnadsfordeling)?"),
+    (["run", "sluttrapport", HAUG], "unknown document kind 'sluttrapport': did you mean 'final' (Sluttrapport)?"),
+    (["render", "status", "haugaland-velferdsteknolgi"],
+     "unknown project 'haugaland-velferdsteknolgi': did you mean 'haugaland-velferdsteknologi'? (known: "),
+    (["allocate", "haugaland", "--year", "2016"], "unknown project 'haugaland': did you mean 'haugaland-velferdsteknologi'?"),
+    (["render", "usage", "--council", "haugaland", "--year", "2015"],
+     "unknown council 'haugaland': did you mean 'haugaland-vekst'? (known: "),
+])
+def test_a_misspelt_kind_project_or_council_gets_a_suggestion(tmp_path, args, message):
+    """The README's table names the documents in Norwegian; 'sluttrapport' got only the English list."""
+    out = ["--out", str(tmp_path)] if args[0] in ("render", "send") else []
+    proc = grantflow("--config", str(CONFIG), *args, *out)
+    assert proc.returncode == 1
+    assert message in one_error_line(proc)
+    assert not list(tmp_path.rglob("*.docx"))
+
+
+def test_no_suggestion_where_nothing_is_close(tmp_path):
+    proc = grantflow("--config", str(CONFIG), "render", "letter", HAUG, "--out", str(tmp_path))
+    line = one_error_line(proc)
+    assert "did you mean" not in line and "unknown document kind 'letter' (use: application" in line
