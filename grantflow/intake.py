@@ -164,12 +164,20 @@ def _validation(exc: ValidationError, content: WorkbookContent, prefix: tuple = 
     return out
 
 
+_TOTALS = re.compile(r"financing [^(]*?\skr\svs\scosts\s[^(]*?\skr\s")
+
+
 def _new_only(before: list[Finding], after: list[Finding]) -> list[Finding]:
-    """Errors that were already in the register do not block an import; they stay as warnings."""
-    known = {(f.field, f.message) for f in before if f.severity == "error"}
+    """Errors that were already in the register do not block an import; they stay as warnings.
+    An imbalance is the same error while its difference is (a line changed on both sides by the
+    same amount changes the totals the message names, not the mistake)."""
+    def key(f: Finding) -> tuple[str, str]:
+        return f.field, _TOTALS.sub("", f.message)
+
+    known = {key(f) for f in before if f.severity == "error"}
     out = []
     for f in after:
-        if f.severity == "error" and (f.field, f.message) in known:
+        if f.severity == "error" and key(f) in known:
             f = Finding("warning", f.file, f.line, f.field, f.message + " (already so in the register)")
         out.append(f)
     return out

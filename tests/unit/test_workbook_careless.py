@@ -250,3 +250,26 @@ def test_amounts_with_decimals_read_back_as_the_same_number(scratch_config, tmp_
     code, errors, text = _import(scratch_config, path, capsys)
     assert code == 0 and "nothing new to import" in text, text
     assert main(["--config", str(scratch_config), "allocate", NG, "--year", "2019"]) == 0
+
+
+def test_a_balanced_change_in_a_project_already_off_balance_imports(scratch_config, tmp_path, capsys):
+    """Haugaland's register is 585 kr off balance (a known error, a warning at import). A leader who
+    adds 10 000 kr to both costs and financing for 2016 was refused: the totals in the message
+    changed, so the old imbalance counted as a new error. One that unbalances it still is."""
+    def balanced(wb):
+        wb["Budsjett"]["A3"], wb["Budsjett"]["C3"] = "Ekstra", 10000
+        fin = wb["Finansiering"]
+        fin["A5"], fin["B5"], fin["E5"], fin["G5"] = "Ekstra kilde", "fond", 10000, "nei"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", balanced, project=HAUG, as_of=HAUG_AS_OF)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 0, text
+    assert [line for line in text.splitlines() if "whole period" in line and line.startswith("WARNING")
+            and line.endswith("(already so in the register)")], text
+
+    def unbalanced(wb):
+        wb["Budsjett"]["A4"], wb["Budsjett"]["C4"] = "Enda mer", 5000
+    path = _workbook(scratch_config, tmp_path / "svar2.xlsx", unbalanced, project=HAUG, as_of=HAUG_AS_OF)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1 and "whole period" in errors[0], text
+    assert _files(scratch_config) == before
