@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +27,16 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, encoding: str = "ut
     payload = data.encode(encoding) if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
     try:
+        # mkstemp makes the file 0600: the target keeps its own mode, a new file gets the umask's
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except OSError:
+            mode = 0o666 & ~current_umask()
         with os.fdopen(fd, "wb") as handle:
+            try:
+                os.fchmod(handle.fileno(), mode)
+            except OSError:               # a share that keeps its own modes: write all the same
+                pass
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
@@ -38,6 +48,18 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, encoding: str = "ut
             pass
         raise
     return target
+
+
+def current_umask() -> int:
+    """The process's umask, read without setting it (os.umask sets it: a thread writing a file at
+    that moment would make it world-writable)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
 
 
 def glob_escape(name: str) -> str:

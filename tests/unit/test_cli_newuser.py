@@ -91,3 +91,27 @@ def test_no_suggestion_where_nothing_is_close(tmp_path):
     proc = grantflow("--config", str(CONFIG), "render", "letter", HAUG, "--out", str(tmp_path))
     line = one_error_line(proc)
     assert "did you mean" not in line and "unknown document kind 'letter' (use: application" in line
+
+
+def test_documents_can_be_opened_by_colleagues_and_a_rewritten_file_keeps_its_mode(tmp_path):
+    """Every file grantflow wrote was -rw------- (the temp file's mode) whatever the umask: a
+    colleague, or the secretariat reading what 'grantflow serve' made as a service user, could not
+    open the documents, and an import turned a readable projects/<id>.yaml into one only its
+    writer could read."""
+    from grantflow.fileio import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        proc = grantflow("--config", str(CONFIG), "render", "costsplit", "kongsbergregionen-erp", "--period",
+                         "2014", "--out", str(tmp_path / "out"))
+        assert proc.returncode == 0, proc.stderr
+        folder = tmp_path / "out/kongsbergregionen/kongsbergregionen-erp"
+        for name in ("costsplit-2014.docx", "costsplit-2014.json"):
+            assert stat.S_IMODE((folder / name).stat().st_mode) == 0o644, name
+        kept = tmp_path / "project.yaml"
+        kept.write_text("id: x\n")
+        kept.chmod(0o664)
+        atomic_write(kept, "id: y\n")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o664 and kept.read_text() == "id: y\n"
+    finally:
+        os.umask(old)
