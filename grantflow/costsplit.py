@@ -2,13 +2,17 @@
 
 Rule (seed 000, 1.6): ``equal_percent`` of the total in equal shares among the participants,
 the rest by weight (population on 1 January, or another key such as pupil numbers). Amounts are
-whole kroner; both parts are rounded by largest remainder so the shares sum exactly to the
-total. Ties go to the larger weight, then to the order of the council's member list, so the
-result is deterministic and a larger weight never pays less. Non-participants pay 0.
+whole kroner: each participant's exact share (equal part plus weighted part) is rounded by
+largest remainder, so the shares sum exactly to the total and none is more than a krone from
+its exact share. Ties go to the larger weight, then to the order of the council's member list,
+so the result is deterministic and a larger weight never pays less. The equal part (its total
+rounded half up) is the same for all, give or take the leftover kroner; the weighted part is
+the rest of each share. Non-participants pay 0.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -114,15 +118,33 @@ def split(total: int, participants: list[tuple[str, Decimal]], equal_percent: De
         raise UserError("no participating municipalities to split between", field="municipalities")
     equal_total = int((Decimal(total) * equal_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     weights = [w for _, w in participants]
-    # Equal parts: the same quota for all; leftover kroner go to the larger weights first.
-    base, extra = divmod(equal_total, len(participants))
-    equal = [base] * len(participants)
-    for i in sorted(range(len(participants)), key=lambda i: (-weights[i], i))[:extra]:
-        equal[i] += 1
     rest = total - equal_total
     if rest and sum(weights) <= 0:
         raise UserError("the participants' weights sum to zero", field="split.weight")
-    weighted = largest_remainder(rest, weights) if rest else [0] * len(participants)
+    # What each one pays: its exact share (its equal part plus its weight's part of the rest),
+    # rounded once by largest remainder. Rounding the equal and the weighted part each on its own
+    # billed Haugesund 923 621 kr of 3 741 005 kr for a share of 923 619,83 kr.
+    n, percent, weight_sum = len(participants), Fraction(equal_percent) / 100, sum(Fraction(w) for w in weights)
+    quotas = ([percent / n + (1 - percent) * Fraction(w) / weight_sum for w in weights] if weight_sum > 0
+              else [Fraction(1, n)] * n)
+    exact = [total * q for q in quotas]
+    totals = [math.floor(x) for x in exact]
+    for i in sorted(range(n), key=lambda i: (-(exact[i] - totals[i]), -weights[i], i))[:total - sum(totals)]:
+        totals[i] += 1      # a tie to the larger weight (all quotas are alike at 100 % equal)
+    # Equal parts: the same quota for all; leftover kroner go to the larger weights first (to one
+    # whose share has room for it), and the weighted part is the rest of each share.
+    base, extra = divmod(equal_total, n)
+    equal = [min(base, t) for t in totals]
+    missing = equal_total - sum(equal)
+    order = sorted(range(n), key=lambda i: (-weights[i], i))
+    while missing:
+        for i in order:
+            if missing and totals[i] > equal[i] and equal[i] <= base:
+                equal[i] += 1
+                missing -= 1
+        if missing and all(totals[i] == equal[i] or equal[i] > base for i in order):
+            base += 1       # only when the shares leave no other way (a weight of 0 among few)
+    weighted = [t - e for t, e in zip(totals, equal)]
     shares = {name: Share(name, True, weight, e, w)
               for (name, weight), e, w in zip(participants, equal, weighted)}
     ordered = []

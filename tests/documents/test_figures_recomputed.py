@@ -375,15 +375,22 @@ def largest_remainder(total: int, weights: list[int]) -> list[int]:
 
 
 def expected_split(total: int, equal_percent: int, weights: dict[str, int]) -> dict[str, tuple[int, int]]:
-    """DOMAIN.md: X % in equal shares (whole kroner, leftovers to the larger weights), the rest by weight."""
+    """DOMAIN.md: X % in equal shares, the rest by weight. Each municipality pays its exact share
+    rounded to a neighbouring krone (largest remainder, ties to the larger weight); the equal part
+    is the same whole kroner for all (leftovers to the larger weights), the weighted part the rest."""
     names = list(weights)
+    everyone = sum(weights.values())
+    exact = {n: Fraction(total * equal_percent, 100 * len(names))
+             + Fraction(total * (100 - equal_percent), 100) * Fraction(weights[n], everyone) for n in names}
+    pays = {n: exact[n].numerator // exact[n].denominator for n in names}
+    for n in sorted(names, key=lambda n: (-(exact[n] - pays[n]), -weights[n], names.index(n)))[:total - sum(pays.values())]:
+        pays[n] += 1
     equal_total = whole(Decimal(total) * equal_percent / 100)
     base, extra = divmod(equal_total, len(names))
     equal = {n: base for n in names}
     for n in sorted(names, key=lambda n: (-weights[n], names.index(n)))[:extra]:
         equal[n] += 1
-    weighted = dict(zip(names, largest_remainder(total - equal_total, [weights[n] for n in names])))
-    return {n: (equal[n], weighted[n]) for n in names}
+    return {n: (equal[n], pays[n] - equal[n]) for n in names}
 
 
 def split_table(path: Path, year: int) -> dict[str, list[str]]:

@@ -1,4 +1,5 @@
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -143,3 +144,12 @@ def test_split_properties(total, weights, equal, joins):
             if a.weight > b.weight:
                 assert a.total >= b.total                               # more people never pay less
     assert split(total, participants, Decimal(equal), members=members) == shares  # deterministic
+    # each pays its exact share rounded to a neighbouring krone, in parts that are never negative
+    weight_sum = sum(w for _, w in participants)
+    for s in ins:
+        exact = Fraction(total * equal, 100 * len(ins)) + (
+            Fraction(total * (100 - equal), 100) * Fraction(s.weight) / Fraction(weight_sum) if weight_sum else 0)
+        if weight_sum or equal == 100:
+            assert abs(s.total - exact) < 1, (s, exact)
+        assert s.equal >= 0 and s.weighted >= 0, s
+    assert sum(s.equal for s in shares) == int((Decimal(total * equal) / 100).quantize(Decimal(1), ROUND_HALF_UP))

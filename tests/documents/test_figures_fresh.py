@@ -1,0 +1,83 @@
+"""Figures in the rendered documents against a recomputation from the data files alone.
+
+Found by an audit that rendered every document, read every figure back and recomputed it with the
+csv/yaml modules and plain Fractions (nothing from grantflow but ``produce`` to render). The
+expected values follow DOMAIN.md and the README's rules, not the code's own helpers.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+
+import yaml
+
+from grantflow.documents.service import produce
+from grantflow.register import open_register
+
+from ..conftest import replace_in
+from ..docx_text import tables
+
+NB = "\u00a0"
+TODAY = date(2026, 11, 24)
+HAUG = "haugaland-velferdsteknologi"
+
+
+def num(value: int) -> str:
+    return f"{value:,}".replace(",", NB)
+
+
+def share_rounding(total: int, exact: dict[str, Fraction], weight: dict[str, int]) -> dict[str, int]:
+    """Each municipality's exact share rounded to a neighbouring krone so the shares add up to the
+    total (Hamilton's method: every share down, the kroner still missing to the largest
+    fractions; a tie to the larger municipality, then the earlier one)."""
+    names = list(exact)
+    out = {n: math.floor(exact[n]) for n in names}
+    missing = total - sum(out.values())
+    order = sorted(names, key=lambda n: (-(exact[n] - out[n]), -weight[n], names.index(n)))
+    for n in order[:missing]:
+        out[n] += 1
+    return out
+
+
+def test_each_municipality_is_billed_its_share_rounded_to_a_neighbouring_krone(scratch_config, tmp_path):
+    """3 741 005 kr split 30 % equally among ten, 70 % by population: Haugesund's share is
+    123 619,83 kr + … = 923 619,83 kr, and the document billed it 923 621 kr, 1,17 kr more than its
+    share (the equal and the population parts were each rounded up on their own). Every share is
+    now its exact share rounded to a neighbouring krone, the shares still add up to the total, and
+    each row's equal and population parts add up to its sum."""
+    amount = 3_741_005
+    replace_in(scratch_config / "projects" / f"{HAUG}.yaml", "amounts: {2015: 412000, 2016: 1123000}",
+               f"amounts: {{2015: {amount}, 2016: 1123000}}")
+    raw = yaml.safe_load((scratch_config / "projects" / f"{HAUG}.yaml").read_text(encoding="utf-8"))
+    council = yaml.safe_load((scratch_config / "councils" / "haugaland-vekst.yaml").read_text(encoding="utf-8"))
+    joining = raw["municipalities"]
+    year = raw["split"]["weight_year"]
+    population = {m["name"]: m["population"][year] for m in council["municipalities"] if m["name"] in joining}
+    equal = Fraction(raw["split"]["equal_percent"], 100)
+    everyone = sum(population.values())
+    exact = {n: amount * equal / len(population) + amount * (1 - equal) * Fraction(p, everyone)
+             for n, p in population.items()}
+    assert sum(exact.values()) == amount
+    expected = share_rounding(amount, exact, population)
+    assert expected["Haugesund"] == 923_620 and math.floor(exact["Haugesund"]) == 923_619
+
+    made = produce(open_register(scratch_config), "costsplit", HAUG, out=tmp_path, today=TODAY)
+    table = next(t for t in tables(made.docx)
+                 if t[0][0] == "Kommune" and t[0][-1] == "Andel" and t[-1][4] == num(amount))
+    rows = {r[0]: r for r in table[1:-1]}
+
+    def whole(cell: str) -> int:
+        return int(cell.replace(NB, "").replace("\u2212", "-"))
+
+    billed = {n: whole(rows[n][4]) for n in population}
+    assert billed == expected
+    for n in population:                      # each row: equal part + population part = its sum
+        assert whole(rows[n][2]) + whole(rows[n][3]) == billed[n], rows[n]
+        assert whole(rows[n][2]) >= 0 and whole(rows[n][3]) >= 0, rows[n]
+    equal_total = math.floor(amount * equal + Fraction(1, 2))            # half up
+    assert table[-1][2:5] == [num(equal_total), num(amount - equal_total), num(amount)]
+    assert sum(whole(rows[n][2]) for n in population) == equal_total
+    assert sum(whole(rows[n][3]) for n in population) == amount - equal_total
