@@ -877,7 +877,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("deadlines", help="list upcoming deadlines; export iCalendar for Outlook")
     p.add_argument("--days", type=_days, default=90, help="days ahead (default 90)")
-    p.add_argument("--from", dest="start", help="start date YYYY-MM-DD (default today)")
+    p.add_argument("--from", dest="start", help="start date YYYY-MM-DD or DD.MM.YYYY (default today)")
     p.add_argument("--ics", type=_path, help="write the deadlines to this .ics file")
     p.set_defaults(func=_cmd_deadlines)
 
@@ -904,7 +904,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("workbook", help="write a project's Excel workbook (register + this period's input)")
     p.add_argument("project", nargs="?", metavar="PROJECT")
     p.add_argument("--blank", metavar="COUNCIL", help="an empty workbook for a new project in COUNCIL")
-    p.add_argument("--as-of", dest="as_of", help="status date YYYY-MM-DD (default today)")
+    p.add_argument("--as-of", dest="as_of", help="status date YYYY-MM-DD or DD.MM.YYYY (default today)")
     p.add_argument("--out", "-o", type=_path, help="file to write (default: outputs/arbeidsboker/...)")
     p.set_defaults(func=_cmd_workbook)
 

@@ -40,6 +40,8 @@ def config_root(path: str | os.PathLike | None = None) -> Path:
             raise UserError("is a file, not a config folder (give the folder that holds grantflow.yaml, "
                             "councils/ and projects/, or a project file in it)", file=display_path(root))
     if not root.is_dir():
+        if is_yaml(root):
+            raise UserError("file not found", file=display_path(root))
         if path or os.environ.get("GRANTFLOW_CONFIG"):
             where = "" if path else " (GRANTFLOW_CONFIG)"
             raise UserError(f"config folder not found{where}", file=display_path(root))

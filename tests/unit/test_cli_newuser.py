@@ -115,3 +115,21 @@ def test_documents_can_be_opened_by_colleagues_and_a_rewritten_file_keeps_its_mo
         assert stat.S_IMODE(kept.stat().st_mode) == 0o664 and kept.read_text() == "id: y\n"
     finally:
         os.umask(old)
+
+
+def test_the_help_says_the_dates_the_command_takes(tmp_path):
+    """'--from START  start date YYYY-MM-DD': 01.01.2016 is taken too (README: the data files' rules)."""
+    for command in (["deadlines"], ["workbook"], ["render"]):
+        proc = grantflow(*command, "--help")
+        assert proc.returncode == 0 and "DD.MM.YYYY" in proc.stdout, command
+    proc = grantflow("--config", str(CONFIG), "workbook", HAUG, "--as-of", "07.10.2016", "-o", str(tmp_path / "a.xlsx"))
+    assert proc.returncode == 0, proc.stderr
+    proc = grantflow("--config", str(CONFIG), "deadlines", "--from", "01.01.2016", "--days", "30")
+    assert proc.returncode == 0 and "15.01.2016" in proc.stdout, proc.stderr
+
+
+def test_a_project_file_that_is_not_there_is_named_as_a_file(tmp_path):
+    """'validate config/projects/nope.yaml' said 'config folder not found'."""
+    proc = grantflow("validate", str(CONFIG / "projects" / "nope.yaml"))
+    line = one_error_line(proc)
+    assert proc.returncode == 1 and "nope.yaml: file not found" in line and "folder" not in line
