@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import UserError
-from .xlsxcells import EXCEL_MAX_TEXT, Percent, SheetInfo, blank as _blank, cell_name, padded, sheet_rows, unreadable
+from .xlsxcells import EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, blank as _blank, cell_name, padded, sheet_rows, unreadable
 from .findings import Finding
 from .numbers import read_date, read_number
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
@@ -1326,17 +1326,28 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
         raise UserError(f"the workbook unpacks to {unpacked // 1_000_000} MB (at most {MAX_UNPACKED // 1_000_000} MB "
                         f"is read)", file=shown)
     content = WorkbookContent(shown, {}, {}, None, None)
+    reading = None
     try:
         book = load_workbook(path, read_only=True, data_only=True)
         try:
             # Only the sheets grantflow reads are parsed: an added sheet costs nothing.
-            wb = _Book([_Sheet(ws, content) for ws in book.worksheets if ws.title in READ_SHEETS],
-                       [ws.title for ws in book.worksheets if ws.title not in READ_SHEETS])
+            sheets = []
+            for ws in book.worksheets:
+                if ws.title in READ_SHEETS:
+                    reading = ws.title
+                    sheets.append(_Sheet(ws, content))
+            reading = None
+            wb = _Book(sheets, [ws.title for ws in book.worksheets if ws.title not in READ_SHEETS])
         finally:
             book.close()
     except MemoryError:
         raise UserError("the workbook holds too many cells to be read", file=shown) from None
     except Exception as exc:   # zipfile, openpyxl's InvalidFileException, XML errors, a bad cell reference
+        if reading is not None:
+            # A cell the file's XML spells wrong (a number 'abc', a date 2016-02-30): name it.
+            where = f"cell {exc} " if isinstance(exc, DamagedCell) else ""
+            raise UserError(f"{where}cannot be read: the file is damaged there; open it in Excel and save it "
+                            f"again, or make a new workbook", file=f"{shown}:{reading}") from None
         raise UserError(f"not an Excel workbook (.xlsx) that can be read: {type(exc).__name__}",
                         file=shown) from None
     content.meta = _read_meta(wb, content)

@@ -100,6 +100,11 @@ def unreadable(value) -> str | None:
     return None
 
 
+class DamagedCell(ValueError):
+    """A cell the sheet's XML spells wrong (a number 'abc', a date 2016-02-30, a shared string that
+    does not exist): the file is damaged; the text is the cell's reference."""
+
+
 @cache
 def _parser_class():
     from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
@@ -109,7 +114,10 @@ def _parser_class():
         and marks error cells."""
 
         def parse_cell(self, element):
-            cell = super().parse_cell(element)
+            try:
+                cell = super().parse_cell(element)
+            except (ValueError, IndexError, TypeError, KeyError, OverflowError) as exc:
+                raise DamagedCell(element.get("r") or "?") from exc
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
                 cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
             elif type(cell["value"]) is str and len(cell["value"]) > EXCEL_MAX_TEXT:

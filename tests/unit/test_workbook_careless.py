@@ -273,3 +273,20 @@ def test_a_balanced_change_in_a_project_already_off_balance_imports(scratch_conf
     code, errors, text = _import(scratch_config, path, capsys)
     assert code == 1 and len(errors) == 1 and "whole period" in errors[0], text
     assert _files(scratch_config) == before
+
+
+@pytest.mark.parametrize("sheet,ref,xml", [
+    ("Budsjett", "B2", '<c r="B2" t="n"><v>abc</v></c>'),
+    ("Milepælstatus", "E6", '<c r="E6" t="d"><v>2016-02-30</v></c>'),
+    ("Statusnotat", "C3", '<c r="C3" t="s"><v>99999</v></c>'),
+])
+def test_a_damaged_cell_is_named(scratch_config, tmp_path, capsys, sheet, ref, xml):
+    """A cell whose XML is spelled wrong (another program's bug, or a hand-edited file) gave 'not an
+    Excel workbook (.xlsx) that can be read: ValueError', naming neither sheet nor cell."""
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", project=HAUG, as_of=HAUG_AS_OF)
+    _patch_cell(path, sheet, ref, xml)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert f"svar.xlsx:{sheet}: cell {ref} cannot be read: the file is damaged there" in errors[0], errors
+    assert _files(scratch_config) == before
