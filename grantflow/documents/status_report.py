@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from .. import fmt, owneffort
@@ -53,6 +53,20 @@ def _off(ratio: Fraction) -> str:
     return fmt.percent(Decimal(abs(ratio - 1).numerator) / Decimal(abs(ratio - 1).denominator))
 
 
+def _off_precisely(off: Fraction) -> str:
+    """How far the forecast is off the budget, with one decimal, or as many more as it takes not
+    to print a colour's threshold for a figure beyond it: 5,02 % over is amber, and "5,0 % over
+    (gul: fra 5 % til 15 % over)" read as green by the rule's own words."""
+    thresholds = {abs(t - 1) for t in (ECONOMY_AMBER_BELOW, ECONOMY_AMBER_ABOVE, ECONOMY_RED_ABOVE)}
+    value = Decimal(off.numerator) / Decimal(off.denominator)
+    decimals = 1
+    while off not in thresholds and decimals < 6 and any(
+            value.quantize(Decimal(1).scaleb(-decimals - 2), rounding=ROUND_HALF_UP) == Decimal(t.numerator) / t.denominator
+            for t in thresholds):
+        decimals += 1
+    return fmt.percent(value, decimals)
+
+
 def economy_comment(econ) -> str:
     """The economy row's comment: first what its colour is decided by (the forecast for the whole
     period against the budget, and the rule that gives this colour), then the accounts to date.
@@ -63,7 +77,7 @@ def economy_comment(econ) -> str:
     if econ.rag == "none":
         return f"Ingen budsjett å vurdere mot. {to_date}"
     ratio = Fraction(econ.forecast_total, econ.budget_total)
-    off = fmt.percent(Decimal(abs(ratio - 1).numerator) / Decimal(abs(ratio - 1).denominator), 1)
+    off = _off_precisely(abs(ratio - 1))
     where = "lik budsjettet" if ratio == 1 else f"{off} {'over' if ratio > 1 else 'under'} budsjettet"
     rule = {"green": f"fra {_off(ECONOMY_AMBER_BELOW)} under til {_off(ECONOMY_AMBER_ABOVE)} over",
             "red": f"mer enn {_off(ECONOMY_RED_ABOVE)} over"}.get(econ.rag) or (

@@ -81,3 +81,31 @@ def test_each_municipality_is_billed_its_share_rounded_to_a_neighbouring_krone(s
     assert table[-1][2:5] == [num(equal_total), num(amount - equal_total), num(amount)]
     assert sum(whole(rows[n][2]) for n in population) == equal_total
     assert sum(whole(rows[n][3]) for n in population) == amount - equal_total
+
+
+def _status_comment(path: Path, area: str) -> tuple[str, str]:
+    row = next(r for t in tables(path) if t[0][:2] == ["Område", "Status"] for r in t if r[0] == area)
+    return row[1], row[2].replace(NB, " ")
+
+
+def test_the_economy_comment_never_prints_a_threshold_for_a_figure_beyond_it(scratch_config, tmp_path):
+    """Accounts of 2 451 600 kr at the project's end against a budget of 2 334 415 kr: 5,02 % over,
+    amber ("green within +5 %"). The status report printed "5,0 % over budsjettet (gul: fra 5 %
+    til 15 % over)", a figure the rule's own words put on the green side. The percentage now has
+    the decimals it needs to show which side of the threshold it lies on."""
+    raw = yaml.safe_load((scratch_config / "projects" / f"{HAUG}.yaml").read_text(encoding="utf-8"))
+    budget = sum(sum(c["amounts"].values()) for c in raw["budget"]["costs"]) * raw["budget"]["unit"]
+    rows = [("31.12.2015", 2015, 1_211_321), ("31.12.2016", 2016, 1_240_279)]
+    (scratch_config / "data" / HAUG / "regnskap.csv").write_text(
+        "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota\n"
+        + "".join(f"{d};{y};Prosjektkostnader;år;{a};hv-fond;\n" for d, y, a in rows), encoding="utf-8")
+    spent = sum(a for _, _, a in rows)
+    over = Fraction(spent, budget) - 1
+    assert (budget, spent) == (2_334_415, 2_451_600)
+    assert Fraction(5, 100) < over < Fraction(51, 1000)                 # amber, and 5,0 % to one decimal
+    as_of = raw["period"]["end"]                                        # every year done: forecast = accounts
+    made = produce(open_register(scratch_config), "status", HAUG, out=tmp_path, today=TODAY, as_of=as_of)
+    label, comment = _status_comment(made.docx, "Økonomi")
+    assert label == "Gul"
+    assert math.floor(over * 10_000 + Fraction(1, 2)) == 502            # 5,02 % to two decimals
+    assert "5,02 % over budsjettet (gul: fra 5 % til 15 % over)" in comment, comment
