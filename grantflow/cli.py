@@ -117,7 +117,7 @@ def _document_arguments(p) -> None:
     p.add_argument("kind", metavar="KIND", help="application | status | final | costsplit | usage")
     p.add_argument("project", nargs="?", metavar="PROJECT")
     p.add_argument("--period", help="2016, 2016-Q3, 2016-T2, 2016-H1, 2016-10 or 2016-10-14")
-    p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD or DD.MM.YYYY (status, final)")
+    p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD or DD.MM.YYYY (status, final; the date on the others)")
     p.add_argument("--council", help="council id (usage report)")
     p.add_argument("--year", type=int, help="year (usage report; application and cost split)")
     p.add_argument("--out", type=_path, help="outputs folder (default: $GRANTFLOW_OUTPUTS or the configured one)")
@@ -207,6 +207,10 @@ def _produce(args):
         raise UserError("give either --period or --as-of, not both", field="--period")
     # the arguments are checked before the register is read (a 1 000-project register takes seconds)
     if args.kind == "usage":
+        if not args.council and args.project:       # as every other kind takes: name its council
+            council = open_project_register(args.config, args.project).project(args.project).council
+            raise UserError(f"'usage' is made per council: give --council {council} (the council of "
+                            f"{args.project})", field="--council")
         if args.year is None and not args.period:
             raise UserError("give --year for the usage report", field="--year")
     elif not args.project:

@@ -133,3 +133,13 @@ def test_a_project_file_that_is_not_there_is_named_as_a_file(tmp_path):
     proc = grantflow("validate", str(CONFIG / "projects" / "nope.yaml"))
     line = one_error_line(proc)
     assert proc.returncode == 1 and "nope.yaml: file not found" in line and "folder" not in line
+
+
+def test_usage_for_a_project_names_the_council_to_give(tmp_path):
+    """'render usage PROJECT --year 2015' (every other kind takes a PROJECT) said only 'give --council'."""
+    proc = grantflow("--config", str(CONFIG), "render", "usage", HAUG, "--year", "2015", "--out", str(tmp_path))
+    line = one_error_line(proc)
+    assert proc.returncode == 1
+    assert line == ("error: --council: 'usage' is made per council: give --council haugaland-vekst "
+                    f"(the council of {HAUG})")
+    assert not list(tmp_path.rglob("*.docx"))
