@@ -35,7 +35,7 @@ from pydantic_core import PydanticUndefined
 from .errors import UserError
 from .xlsxcells import EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, blank as _blank, cell_name, padded, sheet_rows, unreadable
 from .findings import Finding
-from .numbers import read_date, read_number
+from .numbers import read_date, read_number, read_number_text, show
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
                      Project, Risk, StatusNote, SubActivity, CostLine)
 
@@ -826,6 +826,15 @@ def read_value(value, kind: Kind, *, percent: bool = False):
     if kind.name in ("int", "decimal"):
         if isinstance(value, (date, datetime)):
             raise ValueError("a date, not a number")
+        if isinstance(value, str):
+            reading = read_number_text(value)
+            if reading.pending == "dot3":
+                # A number cell holding the text '350.000': Excel took it as a number where the point
+                # is the decimal mark (350) and left it as text where it is not (350 000?). No guess.
+                raise ValueError(f"ambiguous number {value.strip()!r}: {show(reading.value)} (point as thousands "
+                                 f"separator) or {show(reading.other.normalize())} (decimal point); type "
+                                 f"{show(reading.value).replace(' ', '')} or {show(reading.other.normalize())} "
+                                 f"as a number")
         number = read_number(value if isinstance(value, (int, float, Decimal, str)) else str(value))
         if kind.name == "int":
             if number != number.to_integral_value():

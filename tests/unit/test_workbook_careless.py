@@ -290,3 +290,19 @@ def test_a_damaged_cell_is_named(scratch_config, tmp_path, capsys, sheet, ref, x
     assert code == 1 and len(errors) == 1, text
     assert f"svar.xlsx:{sheet}: cell {ref} cannot be read: the file is damaged there" in errors[0], errors
     assert _files(scratch_config) == before
+
+
+@pytest.mark.parametrize("typed,readings", [("350.000", "350 000 (point as thousands separator) or 350 (decimal"),
+                                            ("kr 1.000", "1 000 (point as thousands separator) or 1 (decimal")])
+def test_an_amount_typed_as_text_with_one_point_group_is_ambiguous(scratch_config, tmp_path, capsys, typed,
+                                                                   readings):
+    """'350.000' typed as text in a budget cell was read as 350 000 kr: a guess (an Excel where
+    the point is the decimal mark means 350)."""
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", lambda wb: wb["Budsjett"].__setitem__("B2", typed),
+                     project=HAUG, as_of=HAUG_AS_OF)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Budsjett:2 2015" in errors[0] and f"ambiguous number" in errors[0], errors
+    assert readings in errors[0], errors
+    assert _files(scratch_config) == before
