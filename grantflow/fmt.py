@@ -74,6 +74,18 @@ def percent(value, decimals: int = 0) -> str:
     return _minus(format_percent(rounded, format=fmt, locale=LOCALE))
 
 
+def percent_beside(value, thresholds, decimals: int = 1) -> str:
+    """``percent(value, decimals)``, with as many more decimals (up to six) as it takes not to
+    print one of the rule's ``thresholds`` for a value beside it: 0.1000069 against 10 % is
+    "10,001 %", not "10,0 %" (which the rule would not call more than 10 %)."""
+    value = _dec(value)
+    marks = {_dec(t) for t in thresholds}
+    while value not in marks and decimals < 6 and \
+            value.quantize(Decimal(1).scaleb(-decimals - 2), rounding=ROUND_HALF_UP) in marks:
+        decimals += 1
+    return percent(value, decimals)
+
+
 def signed_money(value, unit: int = 1) -> str:
     """Deviation with an explicit sign: ``+12 000 kr`` / ``−3 000 kr``."""
     dec = _dec(value)

@@ -216,12 +216,13 @@ def build(req: DocumentRequest) -> Context:
         if share is not None and abs(share) > DEVIATION_SHARE:
             word = "ubrukt" if line.deviation < 0 else "overforbruk"
             deviation(f"{line.category}: {fmt.money(abs(line.deviation))} {word} "
-                      f"({fmt.percent(abs(share), 1)} av budsjettet på {fmt.money(line.budget)}).",
+                      f"({fmt.percent_beside(abs(share), [DEVIATION_SHARE])} av budsjettet på "
+                      f"{fmt.money(line.budget)}).",
                       category_explanation(line.category))
     if total_share is not None and abs(total_share) > DEVIATION_SHARE and len(cats) > 1:
         word = "ubrukt" if total_share < 0 else "overforbruk"
         deviation(f"Prosjektet samlet: {fmt.money(abs(econ.actual_total - econ.budget_total))} {word} "
-                  f"({fmt.percent(abs(total_share), 1)} av budsjettet).", ECONOMY_EXPLANATION)
+                  f"({fmt.percent_beside(abs(total_share), [DEVIATION_SHARE])} av budsjettet).", ECONOMY_EXPLANATION)
     ledger_file = f"config/{project.data.ledger}" if project.data.ledger else project_file(project)
     start = project.period.start
     early_rows = _ledger_rows(req, lambda day: day < pd.Timestamp(start))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 from .. import fmt, owneffort
@@ -54,17 +54,11 @@ def _off(ratio: Fraction) -> str:
 
 
 def _off_precisely(off: Fraction) -> str:
-    """How far the forecast is off the budget, with one decimal, or as many more as it takes not
-    to print a colour's threshold for a figure beyond it: 5,02 % over is amber, and "5,0 % over
-    (gul: fra 5 % til 15 % over)" read as green by the rule's own words."""
-    thresholds = {abs(t - 1) for t in (ECONOMY_AMBER_BELOW, ECONOMY_AMBER_ABOVE, ECONOMY_RED_ABOVE)}
-    value = Decimal(off.numerator) / Decimal(off.denominator)
-    decimals = 1
-    while off not in thresholds and decimals < 6 and any(
-            value.quantize(Decimal(1).scaleb(-decimals - 2), rounding=ROUND_HALF_UP) == Decimal(t.numerator) / t.denominator
-            for t in thresholds):
-        decimals += 1
-    return fmt.percent(value, decimals)
+    """How far the forecast is off the budget, never printed as a colour's threshold it is not on:
+    5,02 % over is amber, and "5,0 % over (gul: fra 5 % til 15 % over)" read as green."""
+    thresholds = [abs(t - 1) for t in (ECONOMY_AMBER_BELOW, ECONOMY_AMBER_ABOVE, ECONOMY_RED_ABOVE)]
+    return fmt.percent_beside(Decimal(off.numerator) / Decimal(off.denominator),
+                              [Decimal(t.numerator) / t.denominator for t in thresholds])
 
 
 def economy_comment(econ) -> str:

@@ -18,7 +18,7 @@ from grantflow.documents.service import produce
 from grantflow.register import open_register
 
 from ..conftest import replace_in
-from ..docx_text import tables
+from ..docx_text import paragraphs, tables
 
 NB = "\u00a0"
 TODAY = date(2026, 11, 24)
@@ -109,3 +109,24 @@ def test_the_economy_comment_never_prints_a_threshold_for_a_figure_beyond_it(scr
     assert label == "Gul"
     assert math.floor(over * 10_000 + Fraction(1, 2)) == 502            # 5,02 % to two decimals
     assert "5,02 % over budsjettet (gul: fra 5 % til 15 % over)" in comment, comment
+
+
+def test_a_final_report_deviation_just_over_ten_percent_does_not_read_ten(scratch_config, tmp_path):
+    """A category is a deviation in the final report when it is more than 10 % over or under its
+    budget. Accounts of 2 100 958 kr against a budget of 2 334 415 kr are 10,0007 % under, a
+    deviation, and the report said "233 457 kr ubrukt (10,0 % av budsjettet ...)", which by the
+    rule is no deviation. The share now has the decimals that put it beyond 10 % ("10,001 %")."""
+    raw = yaml.safe_load((scratch_config / "projects" / f"{HAUG}.yaml").read_text(encoding="utf-8"))
+    budget = sum(sum(c["amounts"].values()) for c in raw["budget"]["costs"]) * raw["budget"]["unit"]
+    rows = [("31.12.2015", 2015, 1_000_000), ("31.12.2016", 2016, 1_100_958)]
+    (scratch_config / "data" / HAUG / "regnskap.csv").write_text(
+        "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota\n"
+        + "".join(f"{d};{y};Prosjektkostnader;år;{a};hv-fond;\n" for d, y, a in rows), encoding="utf-8")
+    unused = budget - sum(a for _, _, a in rows)
+    share = Fraction(unused, budget)
+    assert unused == 233_457 and Fraction(1, 10) < share < Fraction(1001, 10_000)
+    made = produce(open_register(scratch_config), "final", HAUG, out=tmp_path, today=TODAY)
+    text = "\n".join(paragraphs(made.docx)).replace(NB, " ")
+    # the fewest decimals (at least one) that do not round it to 10 %: 10,00 % still does, 10,001 % not
+    assert [math.floor(share * 100 * 10 ** d + Fraction(1, 2)) for d in (1, 2, 3)] == [100, 1000, 10001]
+    assert f"Prosjektkostnader: {num(unused).replace(NB, ' ')} kr ubrukt (10,001 % av budsjettet" in text, text
