@@ -376,6 +376,16 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
         raise UserError(f"the project id was changed from {content.meta['project']!r}; ids cannot be changed "
                         f"by a workbook", file=f"{shown}:Prosjekt", field="Prosjekt-id")
     current = register.project(project_id)
+    # The council decides the municipalities, the split's figures and the recipients: a council id
+    # typed over would refuse every municipality in turn (ten lines for one slip).
+    made_for = content.meta.get("council") or current.council
+    council = content.project.get("council")
+    if council and council != made_for and council != current.council:
+        file, row, header = content.locate(("council",))
+        result.findings.append(Finding("error", file, row, header, f"the council was changed from {made_for!r} to "
+                                                                   f"{council!r}; a project moves to another council in "
+                                                                   f"its register file, not by a workbook: put it back"))
+        return result
     try:
         theirs = Project.model_validate(content.project)
     except ValidationError as exc:

@@ -306,3 +306,16 @@ def test_an_amount_typed_as_text_with_one_point_group_is_ambiguous(scratch_confi
     assert "svar.xlsx:Budsjett:2 2015" in errors[0] and f"ambiguous number" in errors[0], errors
     assert readings in errors[0], errors
     assert _files(scratch_config) == before
+
+
+def test_a_council_typed_over_is_one_line(scratch_config, tmp_path, capsys):
+    """The council id typed over with another council's gave ten lines, one per municipality
+    ('unknown municipality 'Haugesund': not a member of Kongsbergregionen', ...)."""
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx",
+                     lambda wb: setattr(_kv(wb, "council"), "value", "kongsbergregionen"),
+                     project=HAUG, as_of=HAUG_AS_OF)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Prosjekt:4 Regionråd (id): the council was changed from 'haugaland-vekst'" in errors[0]
+    assert _files(scratch_config) == before
