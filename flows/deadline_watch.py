@@ -19,7 +19,8 @@ meeting); the cycle asks the project leader and suspends. Each morning the watch
 has not answered ``status_cycle.reminder_days`` working days before the send date (once) and, on the
 send date, resumes the run with "no answer": it sends the report with "ikke rapportert" and tells the
 secretariat. A status report whose cycle is under way is the cycle's; the plain status deployment runs
-only when there is no cycle or it failed.
+only when there is no cycle or it failed. A cycle whose meeting has been removed from (or moved in) the
+project file is cancelled the next morning and the leader told: nothing is reminded or sent for it.
 """
 
 # No `from __future__ import annotations` here: `grantflow serve` hands Prefect's runner the flow
@@ -269,10 +270,24 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
     register = open_register(options.config)
     ledger = SentLedger(settings.ledger_url())
     try:
-        known = {r["key"] for r in ledger.watch_rows()}
+        rows = ledger.watch_rows()
     finally:
         ledger.close()
-    for item in calendar(register, settings.deadline_shift):
+    known = {r["key"] for r in rows}
+    items = calendar(register, settings.deadline_shift)
+    # A meeting removed from (or moved in) the project file after its cycle was started: the cycle
+    # must not remind the leader nor send a report for a meeting that will not be held.
+    current = {cycle_key(item) for item in items if item.kind == "status"}
+    out["withdrawn"] = []
+    for row in rows:
+        if row["key"].startswith("cycle:") and row["status"] == "triggered" and row["key"] not in current:
+            try:
+                if withdraw_cycle(row["key"], row["detail"], today, options):
+                    out["withdrawn"].append(row["key"])
+            except Exception as exc:  # noqa: BLE001 - one project's failure must not stop the others
+                logger.exception("could not withdraw the status cycle %s", row["key"])
+                out["failed"].append((row["key"], f"{type(exc).__name__}: {exc}"))
+    for item in items:
         # counted from the day the report is made: a funder's status deadline has it made a week before
         # its due date, a steering-group meeting's on its send date
         made = item.as_of or item.due
@@ -305,6 +320,46 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
             out["failed"].append((f"cycle:{waiting.project}:{waiting.as_of.isoformat()}",
                                   f"{type(exc).__name__}: {exc}"))
     return out
+
+
+def withdraw_cycle(key: str, run_id: str, today: date, options: DeliveryOptions) -> bool:
+    """Cancel the status cycle ``run_id`` the watch started for ``key`` (``cycle:<project>:<send
+    date>``) whose meeting is no longer in the project file, and tell the project leader the request
+    is withdrawn. False (and recorded as finished) when the run has ended already."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.states import Cancelled, Cancelling
+
+    _, project_id, send = key.split(":", 2)
+    run = _read_run(run_id)
+    state = run.state.type.value if run and run.state else "MISSING"
+    if state in ("COMPLETED", "CANCELLED", "FAILED", "CRASHED", "MISSING"):
+        record(key, "done" if state == "COMPLETED" else state.lower(), f"flow run {run_id}", options.config)
+        return False
+    why = (f"Styringsgruppemøtet som statusrapporten per {date.fromisoformat(send):%d.%m.%Y} skulle til, "
+           "står ikke lenger i prosjektfilen")
+    with get_client(sync_client=True) as client:
+        # a run still working is stopped by its runner (Cancelling); a waiting one has no process
+        client.set_flow_run_state(UUID(run_id), Cancelling(message=why) if state in ("RUNNING", "PENDING")
+                                  else Cancelled(message=why), force=True)
+    record(key, "withdrawn", f"flow run {run_id}: {why}", options.config)
+    settings = load_settings(options.config)
+    register = open_register(options.config)
+    project = register.projects.get(project_id)
+    if project is not None and project.leader.email:
+        transport_name = options.transport or settings.delivery.transport
+        password = smtp_password(settings) if transport_name == "smtp" else None
+        ledger = SentLedger(settings.ledger_url())
+        try:
+            notify(f"withdrawn/{key}", "-", f"Statusrapportering trengs ikke likevel: {project.name}",
+                   [f"{why}.", "Forespørselen om statusrapportering er trukket tilbake; du trenger ikke svare, "
+                    "og ingen statusrapport sendes for dette møtet."],
+                   project.leader.name, project.leader.email, project, register.council_of(project), settings,
+                   ledger, make_transport(settings, transport_name, password), settings.delivery.retry)
+        finally:
+            ledger.close()
+    return True
 
 
 ITEM_FLOWS = {"status": status_report, "application": application, "final": final_report,
@@ -423,6 +478,8 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     if cycles:
         lines += [f"- Statusrunder startet: {len(cycles['started'])}",
                   f"- Statusrunder uten svar ved sendedato (sendes med «ikke rapportert»): {len(cycles['no_answer'])}"]
+        lines += [f"- Statusrunde trukket tilbake (møtet står ikke lenger i prosjektfilen): `{key}`"
+                  for key in cycles.get("withdrawn", [])]
     lines += [f"  - `{key}`: {why}" for key, why in failed]
     create_markdown_artifact(markdown="\n".join(lines), key="deadline-watch", description="Fristvakt")
     return {"as_of": today.isoformat(), "due": [i.key for i in items], "ran": ran, "skipped": skipped,

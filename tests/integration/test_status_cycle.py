@@ -126,7 +126,14 @@ def start_cycle(served, as_of: str) -> str:
 
 
 def run_watch(served, as_of: str) -> None:
-    dep = api_get(served["api"], "/deployments/name/deadline_watch/deadline-watch")
+    deadline = time.monotonic() + 120
+    while True:                  # serve registers the watch last: a test run alone may be quicker
+        try:
+            dep = api_get(served["api"], "/deployments/name/deadline_watch/deadline-watch")
+            break
+        except OSError:
+            assert time.monotonic() < deadline, served["log"].read_text()[-3000:]
+            time.sleep(1)
     run = api_post(served["api"], f"/deployments/{dep['id']}/create_flow_run", {"parameters": {"as_of": as_of}})
     wait_for(served, run["id"], "COMPLETED")
 
@@ -213,3 +220,36 @@ def test_no_answer_one_reminder_then_sent_with_ikke_rapportert(served):
     (notice,) = mails(served, "Statusrapport uten prosjektleders rapportering")
     assert notice["To"].addresses[0].addr_spec != LEADER
     assert len(reminders()) == 1
+
+
+def test_a_meeting_removed_while_its_cycle_waits_sends_nothing(served):
+    """The steering group cancels its meeting of 10 February 2017 after the watch has asked the
+    project leader for the status report due 3 February. The waiting cycle used to go on as if
+    nothing had happened: a reminder to the leader, and on the send date the report for a meeting
+    that would not be held. Now the next morning's watch cancels the run and tells the leader, once."""
+    run_watch(served, "2017-01-30")               # 4 working days before the send date: the cycle starts
+    (run,) = cycle_runs(served, "2017-02-03")
+    waiting_for(served, run["id"], "leader")
+    assert [m for m in mails(served, "Statusrapportering") if run["id"] in m.get_body(("plain",)).get_content()]
+
+    reports, approvals = len(mails(served, "Statusrapport: Velferdsteknologi")), len(mails(served, "Til godkjenning"))
+    project_file = served["config"] / "projects" / f"{HAUG}.yaml"
+    text = project_file.read_text(encoding="utf-8")
+    assert "2017-02-10, " in text
+    project_file.write_text(text.replace("2017-02-10, ", ""), encoding="utf-8")
+
+    run_watch(served, "2017-02-01")               # the reminder day (2 working days before)
+    assert api_get(served["api"], f"/flow_runs/{run['id']}")["state"]["type"] == "CANCELLED"
+    (withdrawn,) = mails(served, "Statusrapportering trengs ikke likevel")
+    assert withdrawn["To"].addresses[0].addr_spec == LEADER
+    assert "statusrapporten per 03.02.2017" in withdrawn.get_body(("plain",)).get_content()
+    assert not [m for m in mails(served, "Påminnelse: statusrapportering")
+                if run["id"] in m.get_body(("plain",)).get_content()]
+
+    run_watch(served, "2017-02-02")               # a second morning: nothing new
+    run_watch(served, "2017-02-03")               # the send date: nothing for the cancelled meeting
+    assert len(mails(served, "Statusrapportering trengs ikke likevel")) == 1
+    assert len(mails(served, "Statusrapport: Velferdsteknologi")) == reports
+    assert len(mails(served, "Til godkjenning")) == approvals
+    assert len(cycle_runs(served, "2017-02-03")) == 1
+    assert api_get(served["api"], f"/flow_runs/{run['id']}")["state"]["type"] == "CANCELLED"
