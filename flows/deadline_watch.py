@@ -11,7 +11,9 @@ On a server (the watch itself runs from a deployment) each due item *triggers it
 deployment* and the watch moves on: a document waiting days for approval never blocks the others.
 The next morning the watch looks at each triggered run: Completed → done, Cancelled (rejected) →
 done without sending, still waiting → left alone, Failed/Crashed → triggered again. Approvers of
-requests unanswered for ``delivery.approval_reminder_days`` working days get a reminder.
+requests unanswered for ``delivery.approval_reminder_days`` working days get a reminder. What fails for a
+reason that is nobody's data (a crash, a bug, a delivery the mail server refused) is mailed to the
+council's secretariat, once a day while it fails: the project leader is reminded of data only.
 
 Status cycles (on a server, ``status_cycle.start_days`` > 0): ``start_days`` working days before a status
 report's send date the watch triggers the ``status-cycle`` deployment for the project (once per
@@ -139,6 +141,61 @@ def triggered_runs(config: str | None) -> dict[str, str]:
         return {r["key"]: r["detail"] for r in ledger.watch_rows() if r["status"] == "triggered"}
     finally:
         ledger.close()
+
+
+def undelivered(result: dict) -> str:
+    """Whom a document flow's result did not reach, and why, in one line for the secretariat."""
+    def who(entry) -> str:
+        return f"{entry[0]} ({entry[1]})" if isinstance(entry, (list, tuple)) and len(entry) > 1 else str(
+            entry[0] if isinstance(entry, (list, tuple)) else entry)
+    parts = []
+    if result.get("failed"):
+        parts.append("ikke levert til " + ", ".join(who(e) for e in result["failed"]))
+    if result.get("pending"):
+        parts.append("uavklart for " + ", ".join(who(e) for e in result["pending"]))
+    if result.get("note"):
+        parts.append(result["note"])
+    return "; ".join(parts) or "ikke levert"
+
+
+@task(name="tell-secretariat", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
+def tell_secretariat(today: date, alerts: list[tuple[str, str]], options: DeliveryOptions) -> list[str]:
+    """Mail each council's secretariat the due items that failed this morning for a reason that is
+    nobody's data (a crash, a bug, a refused delivery), once per council and day: a deadline is not
+    missed in silence. An item that cannot be named to a council goes to every secretariat."""
+    settings = load_settings(options.config)
+    register = open_register(options.config)
+    per_council: dict[str, list[str]] = {}
+    for key, why in alerts:
+        parts = key.split(":")
+        who = parts[1] if len(parts) >= 3 else ""
+        project = register.projects.get(who)
+        councils = [project.council] if project else [who] if who in register.councils else list(register.councils)
+        for council_id in councils:
+            per_council.setdefault(council_id, []).append(f"- {key}: {why}")
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    sent = []
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        for council_id, lines in per_council.items():
+            council = register.councils[council_id]
+            if not council.secretariat.email:
+                continue
+            report = notify("watch-failed", today.isoformat(),
+                            f"Fristvakten {fmt.short_date(today)}: {len(lines)} ble ikke laget eller sendt – "
+                            f"{council.name}",
+                            [f"Fristvakten {fmt.long_date(today)} fikk ikke gjort dette, og det skyldes ikke "
+                             "dataene (prosjektlederen har ikke fått beskjed):", "\n".join(lines),
+                             "Fristvakten prøver igjen neste virkedag så lenge fristen tillater det. Se kjøringen "
+                             "i Prefect for detaljer."],
+                            council.secretariat.name, council.secretariat.email, None, council, settings, ledger,
+                            make_transport(settings, transport_name, password), settings.delivery.retry)
+            sent += [f"watch-failed/{council_id} -> {email}" for email in report.sent]
+    finally:
+        ledger.close()
+    return sent
 
 
 @task(name="record-item", cache_policy=NONE)
@@ -391,6 +448,9 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     cycles = status_cycles(today, options) if on_server else {}
     triggered = triggered_runs(options.config) if on_server else {}
     ran, skipped, failed, reminders, waiting = [], [], [], [], []
+    # what went wrong that is nobody's data to fix (a crash, a bug, a refused delivery, a trigger that
+    # did not reach the server): the project leader is not told of these, so the secretariat is
+    alerts: list[tuple[str, str]] = list(cycles.get("failed", []))
     failed += cycles.get("failed", [])
     reminders += cycles.get("reminded", [])
     for item in items:
@@ -435,11 +495,14 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                 if problem:            # the data stopped it: the leader is told, as without a server
                     failed.append((item.key, problem))
                     reminders.append(remind_leader(item, problem, today, options))
+                elif state in ("FAILED", "CRASHED"):   # a bug or a crash: triggered again, and said so
+                    alerts.append((item.key, f"kjøringen {run_id} endte som {state}; startet på nytt"))
                 try:
                     run_id = trigger(item, options)
                 except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the others
                     logger.exception("could not trigger %s", item.key)
                     failed.append((item.key, f"{type(exc).__name__}: {exc}"))
+                    alerts.append(failed[-1])
                     continue
                 record(item.key, "triggered", run_id, options.config)
                 ran.append(item.key)
@@ -453,15 +516,19 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             # written: not the leader's data, no reminder to them
             if not isinstance(exc, ContentConflict) and exc.field != OUTBOX_FIELD:
                 reminders.append(remind_leader(item, str(exc), today, options))
+            else:
+                alerts.append(failed[-1])
             continue
         except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the others
             logger.exception("due item %s failed", item.key)
             failed.append((item.key, f"{type(exc).__name__}: {exc}"))
+            alerts.append(failed[-1])
             record(item.key, "failed", f"{type(exc).__name__}: {exc}", options.config)
             continue
         # a recipient still pending (another sender's claim, maybe interrupted) is not done either
         if result.get("failed") or result.get("pending") or result.get("note", "").startswith("Ikke sendt"):
             failed.append((item.key, result.get("note") or "delivery incomplete"))
+            alerts.append((item.key, undelivered(result)))
             record(item.key, "failed", result.get("note") or "delivery incomplete", options.config)
         else:
             ran.append(item.key)
@@ -471,6 +538,11 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             reminders += remind_task(today, options)
         except UserError as exc:
             failed.append((what, str(exc)))
+    if alerts:
+        try:
+            reminders += tell_secretariat(today, alerts, options)
+        except UserError as exc:           # the mail itself cannot go (SMTP login, outbox): the run says so
+            failed.append(("sekretariat-varsel", str(exc)))
     lines = [f"# Fristvakt {fmt.long_date(today)}", "", f"- Forfalt: {len(items)}",
              f"- {'Startet' if on_server else 'Kjørt'} nå: {len(ran)}",
              f"- Allerede kjørt: {len(skipped)}", f"- Venter (godkjenning eller kjører): {len(waiting)}",
