@@ -37,9 +37,14 @@ def build(req: DocumentRequest) -> Context:
     rows, notes, findings = [], [], []
     granted = spent = unused = carried = overspent = 0
     for project, data in req.projects:
-        if project.period.start > year_end or project.period.end.year < year:
-            continue            # not begun, or ended (and reported, unused money with it) in an earlier year
+        if project.period.end.year < year:
+            continue            # ended (and reported, unused money with it) in an earlier year
         usages = grant_usage(project, data, year)
+        begun = project.period.start <= year_end
+        if not begun and not usages:
+            continue            # not begun, and nothing granted yet
+        # Not begun but granted (an award for the year before the start): the county governor's
+        # money for this year is reported, unspent, rather than left out of the report.
         reported = {u.funder_id for u in usages}
         loose = unattributed_rows(project, ledger_until(data, year_end)) if usages else None
         if loose:
@@ -66,6 +71,8 @@ def build(req: DocumentRequest) -> Context:
                 explanation = note.explanation or " ".join(note.deviations)
             if finished:
                 status, color, state = "Avsluttet", RAG_COLOR["none"], "none"
+            elif not begun:
+                status, color, state = "Ikke startet", RAG_COLOR["none"], "none"
             else:
                 state = overall_rag(progress_rag(milestone_statuses(project, data, year_end)),
                                     economy(project, data, year_end).rag)
@@ -79,6 +86,8 @@ def build(req: DocumentRequest) -> Context:
             results = note.results if note and note.results else ""
             if finished and data is not None and data.notes.evaluation and data.notes.evaluation.results:
                 results = "; ".join(data.notes.evaluation.results)
+            if not results and not begun:
+                results = f"Prosjektet starter {fmt.long_date(project.period.start)}."
             if not results:
                 results = "Ikke rapportert: prosjektet har ikke levert resultater for " + str(year) + "."
                 findings.append(finding(notes_file(project), "status.results",

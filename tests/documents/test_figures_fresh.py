@@ -130,3 +130,27 @@ def test_a_final_report_deviation_just_over_ten_percent_does_not_read_ten(scratc
     # the fewest decimals (at least one) that do not round it to 10 %: 10,00 % still does, 10,001 % not
     assert [math.floor(share * 100 * 10 ** d + Fraction(1, 2)) for d in (1, 2, 3)] == [100, 1000, 10001]
     assert f"Prosjektkostnader: {num(unused).replace(NB, ' ')} kr ubrukt (10,001 % av budsjettet" in text, text
+
+
+def test_a_grant_for_the_year_before_the_project_starts_is_in_that_years_usage_report(scratch_config, tmp_path):
+    """The county governor's award for 2015 (400 000 kr) to a project that starts on 11 January
+    2016: the usage report per 31.12.2015 said "Ingen prosjekter med skjønnsmidler dette året",
+    and the 400 000 kr granted for 2015 were reported to nobody. The report now has the project,
+    with the award, nothing spent and the whole amount asked carried over."""
+    project = scratch_config / "projects" / f"{HAUG}.yaml"
+    replace_in(project, "period: {start: 2015-09-21, end: 2017-09-20}", "period: {start: 2016-01-11, end: 2017-09-20}")
+    (scratch_config / "data" / HAUG / "regnskap.csv").write_text(
+        "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota\n"
+        "31.01.2016;2016;Prosjektkostnader;Lønn januar;64 000,00;fm-rogaland;\n", encoding="utf-8")
+    (scratch_config / "data" / HAUG / "timer.csv").write_text(
+        "Dato;Kommune;Timer;Beskrivelse\n12.02.2016;Sauda;10;Arbeidsgruppe\n", encoding="utf-8")
+    raw = yaml.safe_load(project.read_text(encoding="utf-8"))
+    grants = [g for f in raw["funders"] if f["id"] == "fm-rogaland" for g in f["grants"]]
+    granted = sum(g["amount"] for g in grants if g["year"] <= 2015)
+    assert granted == 400_000 and raw["period"]["start"] > date(2015, 12, 31)
+    made = produce(open_register(scratch_config), "usage", None, council_id="haugaland-vekst", period="2015",
+                   out=tmp_path, today=TODAY)
+    table = next(t for t in tables(made.docx) if t[0][0] == "Prosjekt")
+    row = next(r for r in table if r[0] == raw["name"])
+    assert row[2:6] == [num(granted), "0", num(granted), "Søkes overført"], row
+    assert table[-1][2:5] == [num(granted), "0", num(granted)], table[-1]
