@@ -963,12 +963,21 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
 
     collect(Project, ())
     current = None
+    seen: dict[str, int] = {}
+    twice = False
     for r, row in wb["Prosjekt"].iter_rows(min_row=2, max_col=3):
         key, label, value = (tuple(row) + (None, None, None))[:3]
         key = _text_of(key)
         if key:
             current = key
-        elif _blank(value):
+            # A field's row copied below would replace the first one's value without a word.
+            twice = key in seen
+            if twice:
+                content.error("Prosjekt", r, KV_LABELS.get(key, key), f"the field is listed twice (also in row "
+                                                                      f"{seen[key]}); each field has one row")
+                continue
+            seen[key] = r
+        elif _blank(value) or twice:
             continue
         if current not in kinds:
             content.error("Prosjekt", r, _text_of(label) or key, f"unknown field {current!r}")
@@ -1002,6 +1011,17 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
             target[path[-1]] = read_value(value, kind, percent=path[-1].endswith("percent"))
         except ValueError as exc:
             content.error("Prosjekt", r, label_text, f"cannot read {_text_of(value)!r}: {exc}")
+    # A field's row deleted: what the workbook was made with would be dropped from the register
+    # (emptying the cell is how a value is cleared on purpose).
+    snapshot = content.meta.get("snapshot") if isinstance(content.meta.get("snapshot"), dict) else {}
+    for dotted in kinds:
+        if dotted in seen:
+            continue
+        had = _get(snapshot, tuple(dotted.split(".")))
+        if had not in (None, "", [], {}):
+            content.error("Prosjekt", None, KV_LABELS.get(dotted, dotted),
+                          f"the field's row ({dotted}) is missing (deleted?); its value would be lost: put the row "
+                          f"back (empty its Verdi to clear it)")
     # An optional person left empty is no person.
     for name, kind, _ in _fields(Project):
         if kind.name == "model" and kind.optional and data.get(name) == {}:

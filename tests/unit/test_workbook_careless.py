@@ -319,3 +319,39 @@ def test_a_council_typed_over_is_one_line(scratch_config, tmp_path, capsys):
     assert code == 1 and len(errors) == 1, text
     assert "svar.xlsx:Prosjekt:4 Regionråd (id): the council was changed from 'haugaland-vekst'" in errors[0]
     assert _files(scratch_config) == before
+
+
+def _kv_dup_name(wb):
+    ws = wb["Prosjekt"]
+    row = ws.max_row + 1
+    ws.cell(row, 1).value, ws.cell(row, 3).value = "name", "Annet navn"
+
+
+def _kv_delete_summary(wb):
+    ws = wb["Prosjekt"]
+    ws.delete_rows(_rows(ws)["summary"])
+
+
+@pytest.mark.parametrize("edit,where,what", [
+    # A 'name' row copied below the table replaced the project's name, exit 0.
+    (_kv_dup_name, "Prosjekt:88 Prosjektnavn", "listed twice (also in row 3)"),
+    # The summary's row deleted removed the summary from the register, exit 0.
+    (_kv_delete_summary, "Prosjekt Sammendrag", "the field's row (summary) is missing"),
+])
+def test_a_project_field_row_copied_or_deleted_is_refused(scratch_config, tmp_path, capsys, edit, where, what):
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert f"svar.xlsx:{where}" in errors[0] and what in errors[0], errors
+    assert _files(scratch_config) == before
+
+
+def test_a_project_field_emptied_is_still_cleared(scratch_config, tmp_path, capsys):
+    from grantflow.register import open_register
+
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", lambda wb: setattr(_kv(wb, "summary"), "value", None),
+                     project=HAUG, as_of=HAUG_AS_OF)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 0, text
+    assert not open_register(scratch_config).project(HAUG).summary
