@@ -818,7 +818,10 @@ def _cmd_inbox(args) -> int:
             if finding.severity == "error":
                 print(f"  {finding}")
     if not items:
-        print("the inbox is empty")
+        from .register import config_root, display_path
+
+        print(f"the inbox is empty: nothing in {display_path(config_root(args.config) / 'inbox')}/ (save the "
+              "workbooks project leaders send back there)")
     elif os.environ.get("PREFECT_API_URL"):
         # A status cycle waiting (suspended) for one of these leaders goes on with the imported data.
         from flows.status_cycle import resume_answered

@@ -19,11 +19,15 @@ SETTINGS_NAMES = ("grantflow.yaml", "grantflow.yml", "grantflow.YAML", "grantflo
 
 
 def display_path(path: Path) -> str:
-    """A path as the user should see it: relative to the working directory when inside it."""
+    """A path as the user should see it: relative to the working directory when inside it, else
+    absolute ('../../../tmp/x' told a user less than '/tmp/x')."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return str(path)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return os.path.abspath(path)
+    return relative
 
 
 def config_root(path: str | os.PathLike | None = None) -> Path:

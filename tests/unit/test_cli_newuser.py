@@ -143,3 +143,11 @@ def test_usage_for_a_project_names_the_council_to_give(tmp_path):
     assert line == ("error: --council: 'usage' is made per council: give --council haugaland-vekst "
                     f"(the council of {HAUG})")
     assert not list(tmp_path.rglob("*.docx"))
+
+
+def test_an_empty_inbox_says_which_folder_it_read(scratch_config):
+    """'the inbox is empty', and a fresh checkout has no config/inbox/: where do workbooks go?"""
+    proc = grantflow("--config", str(scratch_config), "inbox")
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.strip() == (f"the inbox is empty: nothing in {scratch_config / 'inbox'}/ (save the "
+                                   "workbooks project leaders send back there)")
