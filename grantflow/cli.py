@@ -168,8 +168,8 @@ def _cmd_allocate(args) -> int:
         out = csv.writer(sys.stdout, lineterminator="\n")
         out.writerow(["kommune", "deltar", "vekt", "lik_andel", "etter_vekt", "sum"])
         for s in result.shares:
-            out.writerow([s.municipality, "ja" if s.participates else "nei", s.weight or "", s.equal, s.weighted,
-                          s.total])
+            out.writerow([s.municipality, "ja" if s.participates else "nei", "" if s.weight is None else s.weight,
+                          s.equal, s.weighted, s.total])
         out.writerow(["Sum", "", result.weight_total, result.equal_total, result.weighted_total, result.total])
     else:
         from rich.console import Console

@@ -154,3 +154,19 @@ def test_a_grant_for_the_year_before_the_project_starts_is_in_that_years_usage_r
     row = next(r for r in table if r[0] == raw["name"])
     assert row[2:6] == [num(granted), "0", num(granted), "Søkes overført"], row
     assert table[-1][2:5] == [num(granted), "0", num(granted)], table[-1]
+
+
+def test_allocate_csv_gives_a_participant_with_no_population_its_weight_0(scratch_config, capsys):
+    """A participant whose population is 0 (Utsira written as 0) pays its equal part only; the
+    CSV from ``allocate --format csv`` left its weight empty, as for a municipality not taking
+    part, so a spreadsheet summing the column could not tell the two apart."""
+    from grantflow.cli import main
+
+    replace_in(scratch_config / "councils" / "haugaland-vekst.yaml", "{name: Utsira, population: {2014: 211}}",
+               "{name: Utsira, population: {2014: 0}}")
+    assert main(["--config", str(scratch_config), "allocate", HAUG, "--year", "2015", "--format", "csv"]) == 0
+    import csv
+    import io
+    rows = {r["kommune"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert rows["Utsira"]["deltar"] == "ja" and rows["Utsira"]["vekt"] == "0", rows["Utsira"]
+    assert int(rows["Utsira"]["etter_vekt"]) == 0 and int(rows["Utsira"]["lik_andel"]) == 12_360
