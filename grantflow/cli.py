@@ -116,7 +116,7 @@ def _sweep_temp_files(args) -> None:
 def _document_arguments(p) -> None:
     p.add_argument("kind", metavar="KIND", help="application | status | final | costsplit | usage")
     p.add_argument("project", nargs="?", metavar="PROJECT")
-    p.add_argument("--period", help="2016, 2016-Q3, 2016-T2, 2016-H1, 2016-10 or 2016-10-14")
+    p.add_argument("--period", help="2016, 2016-Q3, 2016-T2, 2016-H1, 2016-10 or 2016-10-14 (or 14.10.2016)")
     p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD or DD.MM.YYYY (status, final; the date on the others)")
     p.add_argument("--council", help="council id (usage report)")
     p.add_argument("--year", type=int, help="year (usage report; application and cost split)")
@@ -984,6 +984,9 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "path", None) is None and getattr(args, "config", None) and args.command == "validate":
         args.path = args.config
     try:
+        period = getattr(args, "period", None)
+        if period and re.fullmatch(r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}", period.strip()):
+            args.period = parse_date(period, "--period").isoformat()     # a day, as --as-of takes it
         _sweep_temp_files(args)
         return args.func(args)
     except UserError as exc:

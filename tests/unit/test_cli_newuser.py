@@ -151,3 +151,14 @@ def test_an_empty_inbox_says_which_folder_it_read(scratch_config):
     assert proc.returncode == 0 and proc.stderr == ""
     assert proc.stdout.strip() == (f"the inbox is empty: nothing in {scratch_config / 'inbox'}/ (save the "
                                    "workbooks project leaders send back there)")
+
+
+def test_a_day_period_written_the_norwegian_way_is_the_same_day(tmp_path):
+    """'--period 14.10.2016' was refused while '--as-of 14.10.2016' and '--period 2016-10-14' were taken."""
+    proc = grantflow("--config", str(CONFIG), "render", "status", HAUG, "--period", "14.10.2016", "--out",
+                     str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "haugaland-vekst" / HAUG / "status-2016-10-14.docx").is_file()
+    proc = grantflow("--config", str(CONFIG), "render", "status", HAUG, "--period", "31.02.2016", "--out",
+                     str(tmp_path))
+    assert proc.returncode == 1 and "--period: cannot read date '31.02.2016'" in one_error_line(proc)
