@@ -180,6 +180,7 @@ TABLES = (
     TableSpec("Frister", ("funders",), Deadline, parent=("id", "Finansiør (id)", "deadlines")),
 )
 TABLE_PATHS = {("goals",)} | {spec.path for spec in TABLES}
+SUM_SHEETS = {spec.sheet for spec in TABLES if spec.years}         # the sheets with a Sum row
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1060,11 +1061,28 @@ def _header_map(ws, spec_cols, content: WorkbookContent, sheet: str, skip: set =
     return out
 
 
-def _table_rows(ws):
-    for r, row in ws.iter_rows(min_row=2):
-        if row and _text_of(row[0]) in (SUM, "Finansiering − kostnader (egeninnsats ikke medregnet)"):
-            break
-        yield r, row
+BALANCE_ROW = "Finansiering − kostnader (egeninnsats ikke medregnet)"
+
+
+def _table_rows(ws, content: WorkbookContent | None = None):
+    """A table's data rows. Budsjett and Finansiering end at the Sum row the workbook wrote: the
+    last row whose first cell is 'Sum' (one typed higher up is a category of that name, and a
+    person or an activity called 'Sum' in any other sheet is data: stopping there dropped every
+    row below it). A row with values below the Sum row is not read: with ``content``, each is an
+    error (it would be lost)."""
+    rows = list(ws.iter_rows(min_row=2))
+    sums = [i for i, (_, row) in enumerate(rows) if row and _text_of(row[0]) == SUM]
+    if ws.title not in SUM_SHEETS or not sums:
+        yield from rows
+        return
+    yield from rows[:sums[-1]]
+    for r, row in rows[sums[-1]:]:
+        if row and _text_of(row[0]) in (SUM, BALANCE_ROW):
+            continue
+        if content is not None and any(not _blank(v) for v in row):
+            content.error(ws.title, r, cell_name(r, next(c for c, v in enumerate(row, 1) if not _blank(v))),
+                          "a row below the Sum row is not read and would be lost: insert a row above the Sum "
+                          "row and move it there")
 
 
 def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) -> None:
@@ -1088,7 +1106,7 @@ def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) ->
         items = target.setdefault(spec.path[-1], [])
     else:
         parents = {str(p.get(spec.parent[0])): (i, p) for i, p in enumerate(target.get(spec.path[-1]) or [])}
-    for r, row in _table_rows(ws):
+    for r, row in _table_rows(ws, content):
         cells = {c: row[c - 1] if c - 1 < len(row) else None for c in headers}
         if all(_blank(v) for v in cells.values()):
             continue

@@ -355,3 +355,41 @@ def test_a_project_field_emptied_is_still_cleared(scratch_config, tmp_path, caps
     code, errors, text = _import(scratch_config, path, capsys)
     assert code == 0, text
     assert not open_register(scratch_config).project(HAUG).summary
+
+
+# --- a row named 'Sum' ------------------------------------------------------------------------------
+
+
+def test_a_row_named_sum_is_data_and_nothing_below_it_is_dropped(scratch_config, tmp_path, capsys):
+    """Reading stopped at the first row whose first cell said 'Sum' (the budget's sum row): a
+    steering-group member renamed 'Sum' removed that member and everyone below from the register,
+    exit 0; a budget category 'Sum' dropped itself and the categories below it."""
+    from grantflow.register import open_register
+
+    def edit(wb):
+        wb["Styringsgruppe"]["A4"] = "Sum"
+        wb["Budsjett"]["A3"], wb["Budsjett"]["C3"] = "Sum", 5000
+        wb["Budsjett"]["A4"], wb["Budsjett"]["C4"] = "Reise", 5000
+        fin = wb["Finansiering"]
+        fin["A5"], fin["B5"], fin["E5"], fin["G5"] = "Ekstra kilde", "fond", 10000, "nei"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 0, text
+    project = open_register(scratch_config).project(HAUG)
+    assert [m.name for m in project.steering_group][2:4] == ["Sum", "Høgskolen Stord/Haugesund"]
+    assert len(project.steering_group) == 6
+    assert [c.category for c in project.budget.costs] == ["Prosjektkostnader", "Sum", "Reise"]
+
+
+def test_a_row_below_the_sum_row_is_one_error(scratch_config, tmp_path, capsys):
+    """A category typed under the Sum row (the spare rows full) was dropped without a word."""
+    def edit(wb):
+        ws = wb["Budsjett"]
+        row = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Sum") + 2
+        ws.cell(row, 1).value, ws.cell(row, 3).value = "Under summen", 5000
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Budsjett:" in errors[0] and "a row below the Sum row" in errors[0], errors
+    assert _files(scratch_config) == before
