@@ -124,19 +124,19 @@ def split(total: int, participants: list[tuple[str, Decimal]], equal_percent: De
     # What each one pays: its exact share (its equal part plus its weight's part of the rest),
     # rounded once by largest remainder. Rounding the equal and the weighted part each on its own
     # billed Haugesund 923 621 kr of 3 741 005 kr for a share of 923 619,83 kr.
-    n, percent, weight_sum = len(participants), Fraction(equal_percent) / 100, sum(Fraction(w) for w in weights)
-    quotas = ([percent / n + (1 - percent) * Fraction(w) / weight_sum for w in weights] if weight_sum > 0
-              else [Fraction(1, n)] * n)
+    count, percent, weight_sum = len(participants), Fraction(equal_percent) / 100, sum(Fraction(w) for w in weights)
+    quotas = ([percent / count + (1 - percent) * Fraction(w) / weight_sum for w in weights] if weight_sum > 0
+              else [Fraction(1, count)] * count)
     exact = [total * q for q in quotas]
     totals = [math.floor(x) for x in exact]
-    for i in sorted(range(n), key=lambda i: (-(exact[i] - totals[i]), -weights[i], i))[:total - sum(totals)]:
+    for i in sorted(range(count), key=lambda i: (-(exact[i] - totals[i]), -weights[i], i))[:total - sum(totals)]:
         totals[i] += 1      # a tie to the larger weight (all quotas are alike at 100 % equal)
     # Equal parts: the same quota for all; leftover kroner go to the larger weights first (to one
     # whose share has room for it), and the weighted part is the rest of each share.
-    base, extra = divmod(equal_total, n)
+    base = equal_total // count
     equal = [min(base, t) for t in totals]
     missing = equal_total - sum(equal)
-    order = sorted(range(n), key=lambda i: (-weights[i], i))
+    order = sorted(range(count), key=lambda i: (-weights[i], i))
     while missing:
         for i in order:
             if missing and totals[i] > equal[i] and equal[i] <= base:
