@@ -1033,9 +1033,18 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
 def _header_map(ws, spec_cols, content: WorkbookContent, sheet: str, skip: set = frozenset(),
                 notes: tuple[str, ...] = ()) -> dict[int, tuple]:
     by_header = {h.casefold(): col for col in spec_cols for h in [col[0]]}
+    first = next(ws.iter_rows(min_row=1, max_row=1), (1, ()))[1]
+    if spec_cols and not any(_text_of(cell).casefold() in by_header for cell in first):
+        # Not one header where the workbook put them: one line, not one per column.
+        below = next((r for r, row in ws.iter_rows(min_row=2, max_row=20)
+                      if sum(_text_of(cell).casefold() in by_header for cell in row) >= 2), None)
+        where = (f"they are in row {below}: delete the row(s) above it" if below else
+                 f"expected {', '.join(repr(col[0]) for col in spec_cols[:4])} …: put them back")
+        content.error(sheet, 1, "", f"the column headers are not in row 1 ({where})")
+        return {}
     out = {}
     seen = set()
-    for c, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1), (1, ()))[1], start=1):
+    for c, cell in enumerate(first, start=1):
         header = _text_of(cell)
         if not header or c in skip or header in notes:
             continue

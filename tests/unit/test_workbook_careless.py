@@ -393,3 +393,19 @@ def test_a_row_below_the_sum_row_is_one_error(scratch_config, tmp_path, capsys):
     assert code == 1 and len(errors) == 1, text
     assert "svar.xlsx:Budsjett:" in errors[0] and "a row below the Sum row" in errors[0], errors
     assert _files(scratch_config) == before
+
+
+def test_a_title_row_above_a_table_is_one_line(scratch_config, tmp_path, capsys):
+    """A title row inserted above Styringsgruppe's headers gave six lines (the title as an unknown
+    column with values, then each of the five columns 'missing')."""
+    def edit(wb):
+        ws = wb["Styringsgruppe"]
+        ws.protection.sheet = False
+        ws.insert_rows(1, 1)
+        ws["A1"] = "Styringsgruppen 2016"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Styringsgruppe:1 the column headers are not in row 1 (they are in row 2" in errors[0], errors
+    assert _files(scratch_config) == before
