@@ -510,6 +510,15 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                 f"the workbook reports for the date it was made for: put it back, or make a new workbook with "
                 f"'grantflow workbook {result.project} --as-of {note.as_of.isoformat()}'"))
             note = None
+        if note is not None and note.as_of > merged.period.end and note.as_of > date.today():
+            # The notes reader refuses such a note (no report can use it): never write one. A
+            # workbook made before the period was shortened, or its hidden date edited.
+            file, row, header = content.locate(("note", "as_of"))
+            result.findings.append(Finding(
+                "error", file, row, header,
+                f"the status date {note.as_of:%d.%m.%Y} is after the project ended ({merged.period.end:%d.%m.%Y}) "
+                f"and after today: no report can use the note; make a new workbook for a date in the project"))
+            note = None
 
     # New data file paths where the project has none yet.
     data_paths = {}

@@ -409,3 +409,22 @@ def test_a_title_row_above_a_table_is_one_line(scratch_config, tmp_path, capsys)
     assert code == 1 and len(errors) == 1, text
     assert "svar.xlsx:Styringsgruppe:1 the column headers are not in row 1 (they are in row 2" in errors[0], errors
     assert _files(scratch_config) == before
+
+
+def test_a_status_note_no_report_can_use_is_not_written(scratch_config, tmp_path, capsys):
+    """A workbook whose (hidden and locked) status date says 2030 wrote its note with exit 0, and
+    validate then refused the notes file ('after the project ended and after today'): every
+    document of the project stopped."""
+    from datetime import datetime
+
+    def edit(wb):
+        wb["_grantflow"]["B5"] = '"2030-01-01"'
+        note = wb["Statusnotat"]
+        note.cell(_rows(note)["as_of"], 3).value = datetime(2030, 1, 1)
+        note.cell(_rows(note)["summary"], 3).value = "Fremtid"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Statusnotat:2 Statusdato: the status date 01.01.2030 is after the project ended" in errors[0]
+    assert _files(scratch_config) == before
