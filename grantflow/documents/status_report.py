@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -84,13 +85,58 @@ def economy_comment(econ) -> str:
     return f"{text} {to_date}"
 
 
+def _sign(value) -> int:
+    return (value > 0) - (value < 0)
+
+
+def table_figures(lines, unit: int) -> tuple[list[int], list[int], list[int]]:
+    """The economy table's budget, plan to date and accounts per line in whole ``unit``s, each
+    column rounded once (it adds up to its rounded sum), and no row's deviation (accounts minus
+    plan, as printed) of the opposite sign to the real one: in 1000 kr, 474 599 kr of accounts
+    against 474 316,94 kr planned printed 474 against 475, "−1" beside "+0,1 %", because the
+    columns' leftover units went to other rows. Such a row's unit is moved to another row of its
+    column (the next largest remainder), where that makes no contradiction of its own."""
+    budget = round_once([l.budget for l in lines], unit)
+    planned = round_once([l.planned for l in lines], unit)
+    actual = round_once([l.actual for l in lines], unit)
+    p = [Fraction(l.planned, unit) for l in lines]
+    a = [Fraction(l.actual, unit) for l in lines]
+
+    def contradicts(i: int) -> bool:
+        return _sign(a[i] - p[i]) * _sign(actual[i] - planned[i]) < 0
+
+    def within(c: Fraction, value: int) -> bool:
+        return math.floor(c) <= value <= math.ceil(c)
+
+    for i in range(len(lines)):
+        if not contradicts(i):
+            continue
+        want = _sign(a[i] - p[i])
+        done = False
+        for column, exact, delta in ((planned, p, -want), (actual, a, want)):
+            if not within(exact[i], column[i] + delta):
+                continue
+            # the row that takes (or gives) the unit instead: the largest (smallest) remainder first
+            others = sorted((j for j in range(len(lines)) if j != i and within(exact[j], column[j] - delta)),
+                            key=lambda j: (exact[j] - math.floor(exact[j])) * (1 if delta < 0 else -1), reverse=True)
+            for j in others:
+                column[i] += delta
+                column[j] -= delta
+                if not contradicts(i) and not contradicts(j):
+                    done = True
+                    break
+                column[i] -= delta
+                column[j] += delta
+            if done:
+                break
+    return budget, planned, actual
+
+
 def economy_rows(econ, unit: int) -> tuple[list, dict]:
     """Per year and category: the year's budget, the plan pro rata to the report date, the
     accounts and the deviation from that plan, each column rounded once to the unit."""
     lines = econ.lines
-    budget = round_once([l.budget for l in lines], unit)
-    planned = round_once([l.planned for l in lines], unit)
-    actual = round_once([l.actual for l in lines], unit)
+    budget, planned, actual = table_figures(lines, unit)
     rows = [{"year": line.year, "category": line.category, "budget": fmt.number(b), "planned": fmt.number(p),
              "actual": fmt.number(a), "deviation": fmt.number(a - p), "share": _share(line.plan_deviation_share)}
             for line, b, p, a in zip(lines, budget, planned, actual)]
@@ -113,8 +159,8 @@ def charts_for(project, statuses, econ, as_of, by_year: bool = False) -> dict:
     if by_year:
         bars = {c.category: [0, 0] for c in cats}
         lines = econ.lines
-        for line, b, a in zip(lines, round_once([l.budget for l in lines], unit),
-                              round_once([l.actual for l in lines], unit)):
+        budget_r, _, actual_r = table_figures(lines, unit)
+        for line, b, a in zip(lines, budget_r, actual_r):
             bars[line.category][0] += b
             bars[line.category][1] += a
         budget, actual = (tuple(bars[c.category][k] * unit for c in cats) for k in (0, 1))

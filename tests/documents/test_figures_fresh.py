@@ -170,3 +170,46 @@ def test_allocate_csv_gives_a_participant_with_no_population_its_weight_0(scratc
     rows = {r["kommune"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
     assert rows["Utsira"]["deltar"] == "ja" and rows["Utsira"]["vekt"] == "0", rows["Utsira"]
     assert int(rows["Utsira"]["etter_vekt"]) == 0 and int(rows["Utsira"]["lik_andel"]) == 12_360
+
+
+NG = "smart-velferdsregion-nord-gudbrandsdal"
+
+
+def test_a_status_row_in_thousands_never_shows_a_deviation_of_the_wrong_sign(scratch_config, tmp_path):
+    """Nord-Gudbrandsdal reports in 1000 kr. Per 4 August 2020 (day 217 of 366) the 2020 plan for
+    project management is 800 000 × 217/366 = 474 316,94 kr and the accounts 474 599 kr: 282 kr
+    over the plan. Each column was rounded once, its leftover units going to other rows, and the
+    row printed plan 475, accounts 474, deviation −1 beside +0,1 %. No row's printed deviation now
+    has the opposite sign to the real one, and the columns still add up to their rounded sums."""
+    cat1, cat2 = "Prosjektleder og prosessadministrasjon", "Felles prosjekttiltak – digital kompetanse og kunnskapsdeling"
+    rows = [("31.12.2019", 2019, cat1, 198_900), ("31.12.2019", 2019, cat2, 24_900),
+            ("31.07.2020", 2020, cat1, 474_599), ("31.07.2020", 2020, cat2, 38_100)]
+    (scratch_config / "data" / NG / "regnskap.csv").write_text(
+        "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota\n"
+        + "".join(f"{d};{y};{c};x;{a};fm-innlandet;\n" for d, y, c, a in rows), encoding="utf-8")
+    raw = yaml.safe_load((scratch_config / "projects" / f"{NG}.yaml").read_text(encoding="utf-8"))
+    unit = raw["budget"]["unit"]
+    as_of = date(2020, 8, 4)
+    share = {2019: Fraction(1), 2020: Fraction((as_of - date(2020, 1, 1)).days + 1, 366)}
+    assert share[2020] == Fraction(217, 366)
+    plan = {(y, c["category"]): c["amounts"][y] * unit * share[y] for c in raw["budget"]["costs"] for y in (2019, 2020)}
+    spent = {(y, c): Fraction(a) for _, y, c, a in rows}
+    assert spent[(2020, cat1)] - plan[(2020, cat1)] > 0                  # over the plan ...
+    made = produce(open_register(scratch_config), "status", NG, out=tmp_path, today=TODAY, as_of=as_of)
+    table = next(t for t in tables(made.docx) if t[0][:2] == ["År", "Kategori"])
+
+    def whole(cell: str) -> int:
+        return int(cell.replace(NB, "").replace("\u2212", "-"))
+
+    printed = {(int(r[0]), r[1]): r for r in table[1:-1]}
+    assert set(printed) == set(plan)
+    for key, r in printed.items():
+        p, a, d = whole(r[3]), whole(r[4]), whole(r[5])
+        assert d == a - p, r                                               # "regnskap minus plan til nå"
+        assert abs(p - plan[key] / 1000) < 1 and abs(a - spent[key] / 1000) < 1, r
+        real = spent[key] - plan[key]
+        assert d * real >= 0, (key, r, float(real))                        # ... never printed as under it
+    total = table[-1]
+    rounded = lambda x: math.floor(x / 1000 + Fraction(1, 2))              # noqa: E731
+    assert whole(total[3]) == sum(whole(r[3]) for r in printed.values()) == rounded(sum(plan.values()))
+    assert whole(total[4]) == sum(whole(r[4]) for r in printed.values()) == rounded(sum(spent.values()))
