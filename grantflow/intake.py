@@ -382,9 +382,9 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
     council = content.project.get("council")
     if council and council != made_for and council != current.council:
         file, row, header = content.locate(("council",))
-        result.findings.append(Finding("error", file, row, header, f"the council was changed from {made_for!r} to "
-                                                                   f"{council!r}; a project moves to another council in "
-                                                                   f"its register file, not by a workbook: put it back"))
+        result.findings.append(Finding("error", file, row, header,
+                                       f"the council was changed from {made_for!r} to {council!r}; a project moves "
+                                       f"to another council in its register file, not by a workbook: put it back"))
         return result
     try:
         theirs = Project.model_validate(content.project)
@@ -510,15 +510,6 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                 f"the workbook reports for the date it was made for: put it back, or make a new workbook with "
                 f"'grantflow workbook {result.project} --as-of {note.as_of.isoformat()}'"))
             note = None
-        if note is not None and note.as_of > merged.period.end and note.as_of > date.today():
-            # The notes reader refuses such a note (no report can use it): never write one. A
-            # workbook made before the period was shortened, or its hidden date edited.
-            file, row, header = content.locate(("note", "as_of"))
-            result.findings.append(Finding(
-                "error", file, row, header,
-                f"the status date {note.as_of:%d.%m.%Y} is after the project ended ({merged.period.end:%d.%m.%Y}) "
-                f"and after today: no report can use the note; make a new workbook for a date in the project"))
-            note = None
 
     # New data file paths where the project has none yet.
     data_paths = {}
@@ -553,7 +544,7 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                     _progress_csv(clean), changes)
     if note is not None:
         _note_change(register, merged, note, changes, result, base=_base_note(content, note),
-                     made=made, where=content.locate(("note", "summary")))
+                     made=made, where=content.locate(("note", "summary")), dated=content.locate(("note", "as_of")))
     if merged != current:
         located = register.source("project", merged.id)
         file = Path(located.file) if located else register.root / "projects" / f"{merged.id}.yaml"
@@ -637,7 +628,7 @@ def _readable(path: Path, findings, what: str, result: ImportResult) -> bool:
 
 def _note_change(register: Register, project: Project, note: StatusNote, changes: list[FileChange],
                  result: ImportResult, *, always: bool = False, base: StatusNote | None = None,
-                 made: str = "?", where: tuple = (None, None, "")) -> None:
+                 made: str = "?", where: tuple = (None, None, ""), dated: tuple = (None, None, "")) -> None:
     path = register.data_path(project.data.notes)
     if not _readable(path, lambda: read_notes(path)[1], "status note", result):
         return
@@ -662,6 +653,14 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
             "error", where[0] or f"{result.file}:Statusnotat", where[1], where[2] or "",
             f"the status note for {note.as_of:%d.%m.%Y} was changed both here and in the notes file since the "
             f"workbook was made ({made}; reported there{who}{when}); make a new workbook"))
+        return
+    if note.as_of > project.period.end and note.as_of > date.today() and not note.not_reported:
+        # The notes reader refuses such a note (no report can use it): never write one. A workbook
+        # made before the period was shortened, or its hidden date edited.
+        result.findings.append(Finding(
+            "error", dated[0] or f"{result.file}:Statusnotat", dated[1], dated[2] or "Statusdato",
+            f"the status date {note.as_of:%d.%m.%Y} is after the project ended ({project.period.end:%d.%m.%Y}) and "
+            f"after today: no report can use the note; make a new workbook for a date in the project"))
         return
     if same_day is not None and not note.explanation and same_day.explanation:
         note = note.model_copy(update={"explanation": same_day.explanation})   # not in the workbook: kept

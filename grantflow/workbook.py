@@ -33,7 +33,8 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import UserError
-from .xlsxcells import EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, blank as _blank, cell_name, padded, sheet_rows, unreadable
+from .xlsxcells import (EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, blank as _blank, cell_name, padded,
+                        sheet_rows, unreadable)
 from .findings import Finding
 from .numbers import read_date, read_number, read_number_text, show
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
