@@ -36,6 +36,7 @@ from .register import Register, display_path
 from .text import bad_character, printable_name
 from .validate import check_project
 from .numbers import FIRST_YEAR, read_date
+from .xlsxcells import EXCEL_MAX_TEXT
 from .workbook import (META, WorkbookContent, project_data, read_value, read_workbook,
                        write_workbook, Kind)
 from .yamledit import load_tree, new_yaml, update_yaml
@@ -94,11 +95,15 @@ def _note_texts(note: StatusNote):
 
 
 def _unholdable(note: StatusNote) -> tuple[tuple, str] | None:
-    """The first text in ``note`` with a character a workbook cell cannot hold, and which."""
+    """The first text in ``note`` a workbook cell cannot hold, and why (a control character, or
+    more characters than Excel keeps in a cell)."""
     for path, text in _note_texts(note):
         found = bad_character(text)
         if found:
-            return path, found
+            return path, f"contains the control character {found}; delete it (a plain line break is fine)"
+        if len(text) > EXCEL_MAX_TEXT:
+            return path, (f"is {len(text)} characters, more than a workbook cell holds ({EXCEL_MAX_TEXT}); "
+                          f"shorten it")
     return None
 
 
@@ -113,9 +118,8 @@ def make_workbook(register: Register, project_id: str, as_of: date | None = None
     last = notes.note_for(as_of) or (notes.status[-1] if notes.status else None)
     unholdable = _unholdable(last) if last is not None else None
     if unholdable:
-        path, found = unholdable
-        raise UserError(f"the status note of {last.as_of:%d.%m.%Y} contains the control character {found}, which a "
-                        f"workbook cell cannot hold; delete it (a plain line break is fine)",
+        path, why = unholdable
+        raise UserError(f"the status note of {last.as_of:%d.%m.%Y} {why} (a workbook cell could not hold it)",
                         file=display_path(register.data_path(project.data.notes)),
                         field=".".join(map(str, path)))
     note = last.model_dump(mode="python") if last else None
@@ -493,11 +497,9 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
             result.findings += _validation(exc, content, ("note",))
         if note is not None and _unholdable(note):
             # It would go out in the next workbook, which no cell could then hold.
-            path, found = _unholdable(note)
+            path, why = _unholdable(note)
             file, row, header = content.locate(("note",) + path)
-            result.findings.append(Finding("error", file, row, header or ".".join(map(str, path)),
-                                           f"contains the control character {found}; delete it (a plain line "
-                                           f"break is fine)"))
+            result.findings.append(Finding("error", file, row, header or ".".join(map(str, path)), why))
             note = None
         made_for = content.meta.get("as_of") if content.meta.get("kind") == "project" else None
         if note is not None and made_for and note.as_of.isoformat() != made_for:

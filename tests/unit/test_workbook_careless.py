@@ -428,3 +428,19 @@ def test_a_status_note_no_report_can_use_is_not_written(scratch_config, tmp_path
     assert code == 1 and len(errors) == 1, text
     assert "svar.xlsx:Statusnotat:2 Statusdato: the status date 01.01.2030 is after the project ended" in errors[0]
     assert _files(scratch_config) == before
+
+
+def test_a_form_answer_longer_than_a_workbook_cell_is_a_finding(scratch_config, capsys):
+    """A 40 000-character summary through the status form was written to the notes file, which
+    the next workbook cannot hold (cut at 32 767 characters, or refused since the commit before)."""
+    from grantflow.statusform import initial_form, plan_form
+    from grantflow.register import open_register
+    from tests.unit.test_workbook_hostile import NG
+
+    register = open_register(scratch_config)
+    form = initial_form(register, NG, date(2020, 6, 1))
+    answer = form.model_copy(update={"summary": "ord " * 10_000, "reported_by": "Kari"})
+    result = plan_form(register, NG, answer, date(2020, 6, 1), base=form)
+    assert not result.ok and result.changes == []
+    assert any("summary" in f.field and "more than a workbook cell holds (32767)" in f.message
+               for f in result.findings), result.findings
