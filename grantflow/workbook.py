@@ -1267,6 +1267,7 @@ def _read_input(wb, content: WorkbookContent) -> None:
         back = {v: k for k, v in RAG_LABELS.items()}
         keys: dict[str, int] = {}
         unknown: list[tuple[int, str]] = []
+        unreadable_rag: set[str] = set()          # one line for a colour written wrong, not two
         for r, row in wb["Statusnotat"].iter_rows(min_row=2, max_col=3):
             key, label, value = (tuple(row) + (None,) * 3)[:3]
             key = _text_of(key)
@@ -1293,11 +1294,14 @@ def _read_input(wb, content: WorkbookContent) -> None:
                 if key == "as_of":
                     parsed = read_value(value, Kind("date"))
                 elif key.endswith(".rag"):
-                    parsed = back[read_value(value, rag)]
+                    # grønn/gul/rød, or green/amber/red as notater.yaml takes them (any case)
+                    english = _text_of(value).casefold()
+                    parsed = english if english in RAG_LABELS else back[read_value(value, rag)]
                 else:
                     parsed = read_value(value, Kind("text"))
             except ValueError as exc:
                 content.error("Statusnotat", r, NOTE_LABELS[key], f"cannot read {_text_of(value)!r}: {exc}")
+                unreadable_rag.add(path[0])
                 continue
             target = note
             for part in path[:-1]:
@@ -1313,7 +1317,7 @@ def _read_input(wb, content: WorkbookContent) -> None:
                 content.error("Statusnotat", None, NOTE_LABELS[key], f"the field's row ({key}) is missing (deleted?); "
                                                                      f"put it back (empty its Verdi to clear it)")
         for part in ("quality", "benefits"):
-            if part in note and "rag" not in note[part]:
+            if part in note and "rag" not in note[part] and part not in unreadable_rag:
                 sheet, row, _ = content.where[("note", part, "comment")]
                 content.error(sheet, row, NOTE_LABELS[f"{part}.rag"], "choose grønn, gul or rød for the comment")
                 note.pop(part)

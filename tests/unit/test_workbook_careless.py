@@ -444,3 +444,27 @@ def test_a_form_answer_longer_than_a_workbook_cell_is_a_finding(scratch_config, 
     assert not result.ok and result.changes == []
     assert any("summary" in f.field and "more than a workbook cell holds (32767)" in f.message
                for f in result.findings), result.findings
+
+
+# --- status colours ---------------------------------------------------------------------------------
+
+
+def test_status_colours_in_english_are_read_and_a_wrong_one_is_one_line(scratch_config, tmp_path, capsys):
+    """'Green' in Kvalitet (RAG) gave two lines ('cannot read', then 'choose grønn, gul or rød for
+    the comment'), though notater.yaml takes green/amber/red in any case; 'grå' still gave two."""
+    from grantflow.data import read_notes
+
+    def colour(quality, benefits):
+        def edit(wb):
+            ws = wb["Statusnotat"]
+            ws.cell(_rows(ws)["quality.rag"], 3).value = quality
+            ws.cell(_rows(ws)["benefits.rag"], 3).value = benefits
+        return edit
+    path = _workbook(scratch_config, tmp_path / "grå.xlsx", colour("grå", "gul"), project=HAUG, as_of=HAUG_AS_OF)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1 and "Kvalitet (RAG): cannot read 'grå'" in errors[0], text
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", colour("Green", "RED"), project=HAUG, as_of=HAUG_AS_OF)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 0, text
+    note = read_notes(scratch_config / f"data/{HAUG}/notater.yaml")[0].note_for(HAUG_AS_OF)
+    assert (note.quality.rag, note.benefits.rag) == ("green", "red")
