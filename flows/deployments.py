@@ -9,6 +9,58 @@ WATCH_CRON = "0 7 * * 1-5"      # weekdays 07:00
 TIMEZONE = "Europe/Oslo"
 
 
+def watch_cron() -> str:
+    """The watch's schedule for ``grantflow serve``: ``$GRANTFLOW_WATCH_CRON`` (Europe/Oslo) or weekdays 07:00."""
+    import os
+
+    return os.environ.get("GRANTFLOW_WATCH_CRON", "").strip() or WATCH_CRON
+
+
+def last_watch_time(now, cron: str | None = None):
+    """The watch's latest scheduled time at or before ``now`` (aware), in Europe/Oslo; daylight
+    saving as the calendar has it (07:00 is 07:00 in March and October)."""
+    from zoneinfo import ZoneInfo
+
+    from cronsim import CronSim
+
+    return next(CronSim(cron or watch_cron(), now.astimezone(ZoneInfo(TIMEZONE)), reverse=True))
+
+
+def catch_up_watch(now=None) -> str | None:
+    """Start the watch once now when its latest scheduled time has passed without a run.
+
+    A graceful stop (systemd stopping or restarting the service, a reboot) pauses the served
+    deployments, and Prefect deletes their scheduled runs, the late one included; the scheduler
+    only makes runs from the restart on. Serve stopped at 06:50 and started at 07:10 never ran that
+    morning's watch: what was due waited for the next working day, and a status report due the
+    morning before its meeting was not sent at all. A run killed with -9 leaves its late run, which
+    the runner starts; then nothing is added here. The flow run id, or None."""
+    from datetime import datetime, timezone
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterId, FlowRunFilter,
+                                                FlowRunFilterExpectedStartTime, FlowRunFilterState,
+                                                FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+
+    last = last_watch_time(now or datetime.now(timezone.utc))
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("deadline_watch/deadline-watch")
+        alive = [StateType.COMPLETED, StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED,
+                 StateType.CANCELLING]
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+            # up to now: the scheduler may already have made the next (future) runs
+            flow_run_filter=FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(
+                after_=last, before_=datetime.now(timezone.utc)),
+                                          state=FlowRunFilterState(type=FlowRunFilterStateType(any_=alive))),
+            limit=1)
+        if runs:
+            return None
+        run = client.create_flow_run_from_deployment(deployment.id)
+    return str(run.id)
+
+
 def scheduler_problem() -> str | None:
     """Why Prefect's scheduler cannot create runs in this environment, or None.
 
@@ -60,9 +112,15 @@ def served(watch_interval: int | None = None) -> list[tuple]:
              "status-cycle": status_cycle}
     out = [(f, {"name": name}) for name, f in flows.items()]
     schedule = (IntervalSchedule(interval=timedelta(seconds=watch_interval), timezone=TIMEZONE) if watch_interval
-                else CronSchedule(cron=WATCH_CRON, timezone=TIMEZONE))
+                else CronSchedule(cron=watch_cron(), timezone=TIMEZONE))
     out.append((deadline_watch, {"name": "deadline-watch", "schedules": [schedule], "concurrency_limit": 1}))
     return out
+
+
+def last_watch_time_text() -> str:
+    from datetime import datetime, timezone
+
+    return f"{last_watch_time(datetime.now(timezone.utc)):%d.%m.%Y %H:%M} Europe/Oslo"
 
 
 # What a flow-run process needs, imported once in the fork server (see serve()).
@@ -111,6 +169,7 @@ def serve(watch_interval: int | None = None, query_seconds: float | None = None)
     prefect.engine`` importing it from the entrypoint; with the fork server it starts warm.
     """
     import asyncio
+    import os
 
     from prefect.exceptions import TerminationSignal
     from prefect.runner import Runner
@@ -120,6 +179,11 @@ def serve(watch_interval: int | None = None, query_seconds: float | None = None)
     for flow, options in served(watch_interval):
         runner.add_flow(flow, **options)
     _fork_server()
+    if not watch_interval and os.environ.get("GRANTFLOW_WATCH_CATCH_UP", "1").strip() != "0":
+        started = catch_up_watch()
+        if started:
+            print(f"deadline_watch has not run since {last_watch_time_text()}: started now (flow run {started})",
+                  flush=True)
     try:
         asyncio.run(runner.start())
     except TerminationSignal:            # SIGTERM, as prefect.serve() treats it

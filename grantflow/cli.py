@@ -698,6 +698,16 @@ def _cmd_serve(args) -> int:
     if problem and local:
         # The server on this machine runs with this environment's SQLAlchemy.
         raise UserError(f"cannot run on schedule: {problem}", field="SQLAlchemy")
+    cron = os.environ.get("GRANTFLOW_WATCH_CRON", "").strip()
+    if cron:
+        from datetime import datetime as _datetime
+
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(cron, _datetime.now())
+        except CronSimError as exc:
+            raise UserError(f"{cron!r} is not a cron expression ({exc})", field="GRANTFLOW_WATCH_CRON") from None
     lock = _serve_lock(settings.outputs_dir())     # noqa: F841 - held until the process ends
     server = None
     if not _healthy(api):
@@ -723,7 +733,9 @@ def _cmd_serve(args) -> int:
     signal.signal(signal.SIGTERM, stop)
     # Prefect's runner stops itself on SIGTERM and warns about an un-awaited coroutine on the way.
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
-    when = (f"every {args.watch_interval} s" if args.watch_interval else "weekdays 07:00 Europe/Oslo")
+    cron = os.environ.get("GRANTFLOW_WATCH_CRON", "").strip()
+    when = (f"every {args.watch_interval} s" if args.watch_interval
+            else f"on '{cron}' Europe/Oslo" if cron else "weekdays 07:00 Europe/Oslo")
     print(f"Prefect UI: {api.removesuffix('/api')}  ·  deadline_watch runs {when}")
     print("Serving the grantflow deployments; stop with Ctrl-C.", flush=True)
     from flows.runtime import quiet_environment, runner_poll_seconds

@@ -81,6 +81,8 @@ def server(tmp_path_factory):
                PREFECT_UI_URL=f"http://127.0.0.1:{port}",
                # pick up due runs within seconds (defaults: 10-15 s)
                PREFECT_RUNNER_POLL_FREQUENCY="2", PREFECT_WORKER_QUERY_SECONDS="2",
+               # no watch for today's real date when serve starts (tests run the watch for their dates)
+               GRANTFLOW_WATCH_CATCH_UP="0",
                GRANTFLOW_OUTPUTS=str(work / "outputs"), GRANTFLOW_LEDGER_URL=f"sqlite:///{work / 'sent.db'}",
                PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
     log = open(work / "server.log", "wb")

@@ -149,3 +149,48 @@ def test_worker_runs_a_scheduled_deployment(server):
         stop(worker)
         delete_deployment(server["api"], "deadline_watch/every-30s")
     assert len(runs) >= 2, runs
+
+
+def test_serve_started_after_the_watch_time_runs_the_missed_watch_once(server):
+    """A graceful stop (systemd, a reboot) pauses the served deployments and Prefect deletes their
+    scheduled runs, the late one too: serve stopped before 07:00 and started after it never ran
+    that morning's watch. Now serve starts the missed watch once; a restart after it does not.
+    The watch's schedule here is 1 January 00:00, always in the past and never again today."""
+    import os
+    import signal
+
+    env = dict(server["env"], GRANTFLOW_WATCH_CRON="0 0 1 1 *", GRANTFLOW_WATCH_CATCH_UP="1")
+    log = server["work"] / "serve-catch-up.log"
+
+    def watch_runs():
+        try:
+            dep = api_get(server["api"], "/deployments/name/deadline_watch/deadline-watch")
+        except OSError:
+            return []
+        return api_post(server["api"], "/flow_runs/filter",
+                        {"flow_runs": {"deployment_id": {"any_": [dep["id"]]}}, "limit": 200})
+
+    for attempt in (1, 2):
+        with open(log, "ab") as out:
+            proc = subprocess.Popen([str(BIN / "grantflow"), "serve"], env=env, cwd=ROOT, stdout=out,
+                                    stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 240
+            while True:
+                assert proc.poll() is None, log.read_text()[-3000:]
+                caught_up = [r for r in watch_runs() if not r["auto_scheduled"]]
+                if attempt == 1 and any(r["state_type"] == "COMPLETED" for r in caught_up):
+                    break
+                if attempt == 2 and log.read_text().count("Serving the grantflow deployments") == 2 \
+                        and time.monotonic() > deadline - 200:      # 40 s after the restart began
+                    break
+                assert time.monotonic() < deadline, (caught_up, log.read_text()[-3000:])
+                time.sleep(2)
+        finally:
+            os.kill(proc.pid, signal.SIGTERM)                         # as systemd stops it
+            proc.wait(timeout=60)
+        assert len(caught_up) == 1, caught_up
+    text = log.read_text()
+    assert text.count("deadline_watch has not run since 01.01.") == 1, text[-3000:]
+    assert "deadline_watch runs on '0 0 1 1 *' Europe/Oslo" in text
+    delete_deployment(server["api"], "deadline_watch/deadline-watch")

@@ -32,3 +32,29 @@ def test_a_watch_interval_that_is_no_interval_is_refused(value, monkeypatch, cap
         main(["serve", "--watch-interval", value])
     assert exit_.value.code == 2
     assert f"argument --watch-interval: {int(value)} s: give 1 to 604800" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("now_utc, expected", [
+    ("2027-03-29T05:30:00", "2027-03-29T07:00:00+02:00"),   # the Monday after clocks went forward: 07:00 CEST
+    ("2027-03-29T04:30:00", "2027-03-26T07:00:00+01:00"),   # 06:30 in Oslo: Friday's run is the last one
+    ("2026-10-26T06:30:00", "2026-10-26T07:00:00+01:00"),   # the Monday after clocks went back: 07:00 CET
+    ("2026-11-28T11:00:00", "2026-11-27T07:00:00+01:00"),   # Saturday: Friday's
+])
+def test_the_watch_time_serve_catches_up_is_07_oslo_on_both_sides_of_dst(now_utc, expected, monkeypatch):
+    from datetime import datetime, timezone
+
+    from flows.deployments import last_watch_time
+
+    monkeypatch.delenv("GRANTFLOW_WATCH_CRON", raising=False)
+    now = datetime.fromisoformat(now_utc).replace(tzinfo=timezone.utc)
+    assert last_watch_time(now) == datetime.fromisoformat(expected)
+
+
+def test_a_watch_cron_that_is_no_cron_is_one_line(monkeypatch, capsys):
+    from ..smtp_server import free_port
+
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")   # nothing is started
+    monkeypatch.setenv("GRANTFLOW_WATCH_CRON", "7 om morgenen")
+    assert main(["serve"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: GRANTFLOW_WATCH_CRON: '7 om morgenen' is not a cron expression")
