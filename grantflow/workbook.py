@@ -804,6 +804,9 @@ def _text_of(value) -> str:
     return str(value).strip()
 
 
+NOT_TEXT = "a TRUE/FALSE cell (SANN/USANN), not text; type the text"
+
+
 def read_value(value, kind: Kind, *, percent: bool = False):
     """A cell's value as the model wants it; raises ValueError with a short reason. ``percent``:
     the field is a percentage, so a cell formatted as one (30 % held as 0.3) is read as 30."""
@@ -856,6 +859,8 @@ def read_value(value, kind: Kind, *, percent: bool = False):
             if text.casefold() == str(choice).casefold():
                 return choice
         raise ValueError("choose one of: " + ", ".join(map(str, kind.choices)))
+    if kind.name == "text" and isinstance(value, bool):
+        raise ValueError(NOT_TEXT)
     if kind.name == "yaml":
         try:
             return yaml.safe_load(_text_of(value))
@@ -1237,6 +1242,9 @@ def _read_input(wb, content: WorkbookContent) -> None:
             formulas = [h for h, v in zip(headers, cells) if unreadable(v)]
             for header in formulas:
                 content.error("Milepælstatus", r, header, unreadable(cells[headers.index(header)]))
+            if isinstance(comment, bool):           # would be written as 'True'
+                content.error("Milepælstatus", r, "Kommentar", NOT_TEXT)
+                continue
             if formulas:
                 continue
             # Every row is a milestone: without a readable number its progress would vanish.
@@ -1336,9 +1344,9 @@ def _read_input(wb, content: WorkbookContent) -> None:
                     content.error("Avvik og beslutninger", r, "Type" if key is None else "Tekst", "value is missing")
                     continue
                 formula = next(((h, v) for h, v in (("Tekst", text), ("Forklaring / forslag til vedtak", why))
-                                if unreadable(v)), None)
+                                if unreadable(v) or isinstance(v, bool)), None)
                 if formula is not None:
-                    content.error("Avvik og beslutninger", r, formula[0], unreadable(formula[1]))
+                    content.error("Avvik og beslutninger", r, formula[0], unreadable(formula[1]) or NOT_TEXT)
                     continue
                 entry = _text_of(text)
                 if not _blank(why):

@@ -468,3 +468,17 @@ def test_status_colours_in_english_are_read_and_a_wrong_one_is_one_line(scratch_
     assert code == 0, text
     note = read_notes(scratch_config / f"data/{HAUG}/notater.yaml")[0].note_for(HAUG_AS_OF)
     assert (note.quality.rag, note.benefits.rag) == ("green", "red")
+
+
+@pytest.mark.parametrize("sheet,cell,where", [("Milepælstatus", "F6", "Milepælstatus:6 Kommentar"),
+                                              ("Avvik og beslutninger", "B2", "Avvik og beslutninger:2 Tekst"),
+                                              ("Styringsgruppe", "A3", "Styringsgruppe:3 Navn")])
+def test_a_true_false_cell_is_not_text(scratch_config, tmp_path, capsys, sheet, cell, where):
+    """A TRUE cell (Excel's SANN) as a milestone comment was written to the data file as 'True'."""
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", lambda wb: wb[sheet].__setitem__(cell, True),
+                     project=HAUG, as_of=HAUG_AS_OF)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert f"svar.xlsx:{where}" in errors[0] and "a TRUE/FALSE cell" in errors[0], errors
+    assert _files(scratch_config) == before
