@@ -541,7 +541,7 @@ def final() -> Builder:
     b.table(["Kilde", "Kategori", "Brukt"], ["{{ r.source }}", "{{ r.category }}", "{{ r.used }}"],
             "r in used_for", ["Sum", "", "{{ financing_total.used }}"], widths=[6.6, 7.0, 3.4], numeric={2},
             keep=True, empty="Ingen utgifter er ført i regnskapet.")
-    b.p("Egeninnsats: {{ economy.hours }} timer registrert (plan: {{ economy.hours_planned }}).")
+    b.p("Egeninnsats: {{ economy.hours_text }} (plan: {{ economy.hours_planned }}).")
     b.h1("7. Resultater")
     b.bullets("x in evaluation.results", "{{ x }}", empty="Resultater er ikke beskrevet i prosjektets notater.")
     b.h1("8. Erfaringer")

@@ -18,6 +18,10 @@ from ..models import Council, Project
 from ..reporting import DEFAULT_TOP_RISK_RF, RAG_COLOR, RAG_LABEL, ReportPeriod, kr
 from ..settings import DocumentSettings
 
+# A project without an hours file (data.hours) keeps its own effort elsewhere: its reports say
+# so instead of "0 timer", which a reader takes for no own effort at all.
+HOURS_NOT_REGISTERED = "timer registreres ikke i grantflow for dette prosjektet"
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 

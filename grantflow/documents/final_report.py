@@ -26,7 +26,7 @@ from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
                           milestone_statuses, overall_rag, parse_period, progress_rag, round_once, round_to,
                           unattributed_frame)
-from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
+from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
                      notes_file, project_block, project_file)
 from .status_report import charts_for, milestone_rows
 
@@ -274,6 +274,8 @@ def build(req: DocumentRequest) -> Context:
         "deviations": deviations,
         "economy": {"unit_label": fmt.unit_label(unit), "by_category": by_category, "total": total,
                     "hours": fmt.number(hours, 1),
+                    "hours_text": (f"{fmt.number(hours, 1)} timer registrert" if project.data.hours is not None
+                                   else HOURS_NOT_REGISTERED),
                     "hours_planned": hours_planned(project)},
         "financing": funders,
         "financing_total": funder_total,

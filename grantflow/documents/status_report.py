@@ -14,7 +14,7 @@ from ..reporting import (ECONOMY_AMBER_ABOVE, ECONOMY_AMBER_BELOW, ECONOMY_RED_A
                           ReportPeriod, check_in_project, default_as_of, economy, hours_total, kr,
                           milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once)
 from .charts import BudgetChart, TimelineChart
-from .common import (Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
+from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
                      notes_file, project_block, rag, risk_rows, top_risks)
 
 STATUS_COLOR = {"done": RAG_COLOR["green"], "on_track": "DDEBF7", "late": RAG_COLOR["red"],
@@ -228,7 +228,13 @@ def own_effort(project: Project, data, as_of: date) -> dict:
     hours = hours_total(data, as_of)
     planned = project.budget.own_effort_hours
     out = {"hours": fmt.number(hours, 1), "planned": "", "text": f"{fmt.number(hours, 1)} timer registrert til nå."}
-    if planned:
+    if project.data.hours is None:
+        # No hours file: nothing was registered here, which is not the same as zero hours.
+        out["hours"], out["text"] = "", HOURS_NOT_REGISTERED.capitalize() + "."
+        if planned:
+            out["planned"] = f"{fmt.exact(planned)} timer"
+            out["text"] += f" Planlagt egeninnsats er {fmt.exact(planned)} timer for hele perioden."
+    elif planned:
         start, end = project.period.start, project.period.end
         share = min(Fraction(max((as_of - start).days + 1, 0), (end - start).days + 1), Fraction(1))
         pro_rata = Fraction(Decimal(str(planned))) * share
