@@ -479,7 +479,8 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
         granted = sum(g.amount for g in funder.grants if g.year <= year)
         if not granted:
             continue
-        names = {funder.id.casefold(), funder.name.casefold()} | {
+        # the funder's id or its lines' sources, as validation accepts; never its name (not unique)
+        names = {funder.id.casefold()} | {
             l.source.casefold() for l in project.budget.financing if l.funder == funder.id}
         spent = 0
         if ledger is not None and not ledger.empty:
@@ -497,7 +498,7 @@ def unattributed_frame(project: Project, frame: pd.DataFrame) -> pd.DataFrame:
     names = {l.source.casefold() for l in lines}
     for funder in (project.funder(l.funder) for l in lines if l.funder):
         if funder is not None:
-            names |= {funder.id.casefold(), funder.name.casefold()}
+            names.add(funder.id.casefold())
     return frame[~frame["Finansieringskilde"].astype(str).str.casefold().isin(names)]
 
 

@@ -280,11 +280,15 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             named = frame["Finansieringskilde"].astype(str)
             unknown_src = (named != "") & ~named.str.casefold().isin(sources)
             known = sorted({f.id for f in project.funders} | {l.source for l in budget.financing}, key=str.casefold)
+            by_name = {f.name.casefold(): f.id for f in project.funders}
             for idx in frame.index[unknown_src]:
                 # an error: the row's amount would count for no funder, and the usage report to the
-                # county governor would show that funder's money as unspent
+                # county governor would show that funder's money as unspent. A funder's name is not
+                # unique (nothing keeps it apart from other names and sources), so it is not guessed.
+                hint = by_name.get(named[idx].casefold())
+                hint = f": it is the name of funder {hint!r}, write its id" if hint else ""
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
-                                   f"unknown funding source {named[idx]!r} (known: {', '.join(known)})"))
+                                   f"unknown funding source {named[idx]!r} (known: {', '.join(known)}){hint}"))
             # own effort is not paid: booked in the accounts it would count as money spent (grantflow.owneffort)
             effort = {l.source.casefold() for l in budget.financing if l.kind == "egeninnsats"}
             for idx in frame.index[named.str.casefold().isin(effort)]:

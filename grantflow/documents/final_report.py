@@ -99,8 +99,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     spent, picked = [], []
     sources = ledger["Finansieringskilde"].astype(str).str.casefold() if ledger is not None else None
     for group, funder in zip(groups.values(), funders):
-        names = {l.source.casefold() for l in group} | (
-            {funder.id.casefold(), funder.name.casefold()} if funder else set())
+        names = {l.source.casefold() for l in group} | ({funder.id.casefold()} if funder else set())
         picked.append(ledger[sources.isin(names)] if ledger is not None else None)
         spent.append(amount_sum(picked[-1]["Beløp"]) if ledger is not None else 0)
     # Rows that name no source of the plan are in the accounts too: their own row, so the table

@@ -10,8 +10,9 @@ import csv
 from datetime import date
 from decimal import Decimal
 
-from ..docx_text import all_text
-from .test_figures_recomputed import HAUG, NB, config, plan, render  # noqa: F401 (config: fixture)
+from ..docx_text import all_text, find_table
+from .test_figures_recomputed import (HAUG, NB, config, kroner, ledger, num, plan, render,  # noqa: F401
+                                      whole)
 
 KB = "kongsbergregionen-erp"
 NOT_REGISTERED = "Timer registreres ikke i grantflow for dette prosjektet"
@@ -47,3 +48,38 @@ def test_a_project_whose_hours_file_has_no_rows_says_zero_hours(config, tmp_path
     final = text_of(render(config, "final", tmp_path, pid=HAUG).docx)
     assert f"{shown} timer registrert til nå" in status and NOT_REGISTERED not in status
     assert f"Egeninnsats: {shown} timer registrert (plan: 2 073 timer" in final and "registreres ikke" not in final
+
+
+# ------------------------------------------------------------ a ledger row naming the funder by name
+
+def test_a_ledger_row_naming_a_funder_by_name_is_an_error_and_counts_for_no_funder(config, tmp_path, capsys):
+    """The ledger's Finansieringskilde holds a funder id or a financing line's source (README).
+    A row naming fm-rogaland by its name was reported by validate as an unknown source, yet the
+    usage report and the final report counted it as fm-rogaland's money. A funder's name is not
+    unique by design (no check keeps it apart from other funders' names or sources), so the row
+    stays an error and the documents count it for no funder, as validate says."""
+    from grantflow.cli import main
+    funder = next(f for f in plan(config, HAUG)["funders"] if f["id"] == "fm-rogaland")
+    path = config / "data" / HAUG / "regnskap.csv"
+    with path.open("a", encoding="utf-8") as out:
+        out.write(f"15.12.2015;2015;Prosjektkostnader;Konsulent;100 000,00;{funder['name']};\n")
+    rows = ledger(config, HAUG)
+    line = len(rows) + 1                                 # the header is line 1
+    sources = {"fm-rogaland"} | {l["source"] for l in plan(config, HAUG)["budget"]["financing"]
+                                 if l.get("funder") == "fm-rogaland"}
+    spent = whole(sum(kroner(r["Beløp"]) for r in rows
+                      if r["Finansieringskilde"] in sources and r["Dato"].endswith("2015")))
+    granted = sum(g["amount"] for g in funder["grants"] if g["year"] <= 2015)
+
+    assert main(["validate", str(config)]) == 1
+    said = [l for l in capsys.readouterr().out.splitlines() if f"regnskap.csv:{line} " in l]
+    assert len(said) == 1 and "Finansieringskilde: unknown funding source 'Fylkesmannen i Rogaland" in said[0], said
+    assert said[0].endswith(": it is the name of funder 'fm-rogaland', write its id"), said
+
+    usage = render(config, "usage", tmp_path, council_id="haugaland-vekst", period="2015").docx
+    row = next(r for r in find_table(usage, "Prosjekt")[1:] if r[0] == plan(config, HAUG)["name"])
+    assert row[2:4] == [num(granted), num(spent)], row
+    final = render(config, "final", tmp_path, pid=HAUG).docx
+    table = find_table(final, "Kilde", "Uten finansieringskilde i regnskapet")
+    loose = next(r for r in table if r[0] == "Uten finansieringskilde i regnskapet")
+    assert loose[4] == num(100_000), loose
