@@ -44,10 +44,15 @@ def check_councils(register: Register) -> list[Finding]:
                                f"municipality {name!r} is listed twice"))
         for index, member in enumerate(council.municipalities):
             for year, value in member.population.items():
-                if value < 0:
+                if value <= 0:
+                    # 0 is no count of inhabitants (a figure left out, a typo): the split by population
+                    # would give that municipality the equal part only, or nothing
                     file, line = register.where("council", council.id, ("municipalities", index, "population", year))
                     out.append(Finding("error", file, line, f"municipalities[{index}].population.{year}",
-                                       "negative population"))
+                                       "negative population" if value < 0 else
+                                       f"population 0 for {member.name} on 1 January {year}: a municipality has "
+                                       "inhabitants; write the figure from SSB (the cost split would charge it "
+                                       "no part by population)"))
     return out
 
 

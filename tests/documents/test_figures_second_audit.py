@@ -10,6 +10,9 @@ import csv
 from datetime import date
 from decimal import Decimal
 
+import yaml
+
+from ..conftest import replace_in
 from ..docx_text import all_text, find_table
 from .test_figures_recomputed import (HAUG, NB, config, kroner, ledger, num, plan, render,  # noqa: F401
                                       whole)
@@ -83,3 +86,21 @@ def test_a_ledger_row_naming_a_funder_by_name_is_an_error_and_counts_for_no_fund
     table = find_table(final, "Kilde", "Uten finansieringskilde i regnskapet")
     loose = next(r for r in table if r[0] == "Uten finansieringskilde i regnskapet")
     assert loose[4] == num(100_000), loose
+
+
+# ------------------------------------------------------------ population 0
+
+def test_a_municipality_with_no_inhabitants_is_an_error_naming_the_council_line(config, capsys):
+    """Hjartdal with population 0 on 1.1.2013 was accepted without a word; the ERP project's split
+    (by population alone) then gave Hjartdal nothing to pay."""
+    from grantflow.cli import main
+    council = config / "councils" / "kongsbergregionen.yaml"
+    replace_in(council, "{name: Hjartdal, population: {2013: 1590}}", "{name: Hjartdal, population: {2013: 0}}")
+    line = next(n for n, text in enumerate(council.read_text(encoding="utf-8").splitlines(), 1) if "Hjartdal" in text)
+    index = [m["name"] for m in yaml.safe_load(council.read_text(encoding="utf-8"))["municipalities"]].index("Hjartdal")
+    assert "Hjartdal" in plan(config, KB)["municipalities"]
+    assert main(["validate", str(config)]) == 1
+    said = [l for l in capsys.readouterr().out.splitlines() if "kongsbergregionen.yaml" in l]
+    assert len(said) == 1, said
+    assert said[0].startswith("ERROR") and f"councils/kongsbergregionen.yaml:{line} " in said[0]
+    assert f"municipalities[{index}].population.2013: population 0" in said[0], said
