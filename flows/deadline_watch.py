@@ -44,7 +44,7 @@ from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import ContentConflict, make_transport, notify, remind
 from grantflow.delivery.transports import OUTBOX_FIELD
 from grantflow.errors import UserError
-from grantflow.register import open_register
+from grantflow.register import Register, load_register
 from grantflow.settings import load_settings
 
 from flows.approval import remind_pending
@@ -56,18 +56,40 @@ from flows.runtime import smtp_password, worth_retrying
 OSLO = ZoneInfo("Europe/Oslo")
 
 
+def unreadable_projects(config: str | None) -> tuple[Register, list[str]]:
+    """The register without the project files that cannot be read, and one line per such file.
+
+    One project file with a typo (a bracket left open) stopped the whole watch: no project's
+    document went out and nobody was told. The watch now goes on without that project and the
+    secretariat hears of the file. Settings or council files that cannot be read still stop it."""
+    register, findings = load_register(config)
+    errors = [f for f in findings if f.severity == "error"]
+    fatal = [f for f in errors if not register.unreadable or not any(
+        kind == "project" and f.file.endswith((f"{stem}.yaml", f"{stem}.yml")) for kind, stem in register.unreadable)]
+    if fatal:
+        first = fatal[0]
+        more = f" (and {len(fatal) - 1} more; run 'grantflow validate')" if len(fatal) > 1 else ""
+        raise UserError(first.message + more, file=first.file, line=first.line, field=first.field)
+    return register, [str(f) for f in errors]
+
+
+def watch_register(config: str | None) -> Register:
+    """The register the watch works with: every project that can be read (see unreadable_projects)."""
+    return unreadable_projects(config)[0]
+
+
 @task(name="find-due-items", cache_policy=NONE)
-def find_due(as_of: date, config: str | None) -> tuple[list[DueItem], set[str]]:
-    """What is due at ``as_of`` and which of it has already run."""
+def find_due(as_of: date, config: str | None) -> tuple[list[DueItem], set[str], list[str]]:
+    """What is due at ``as_of``, which of it has already run, and the project files left out."""
     settings = load_settings(config)
-    register = open_register(config)
+    register, unreadable = unreadable_projects(config)
     items = due_on(calendar(register, settings.deadline_shift), as_of)
     ledger = SentLedger(settings.ledger_url())
     try:
         done = ledger.watch_done()
     finally:
         ledger.close()
-    return items, done
+    return items, done, unreadable
 
 
 @task(name="check-templates", cache_policy=NONE, retries=1, retry_delay_seconds=[30],
@@ -84,7 +106,7 @@ def check_templates_first(today: date, options: DeliveryOptions) -> dict[str, li
     broken = {name: [p for p in problems if kind.template in p] for name, kind in KINDS.items()}
     broken = {name: found for name, found in broken.items() if found} or {name: problems for name in KINDS}
     settings = load_settings(options.config)
-    register = open_register(options.config)
+    register = watch_register(options.config)
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
     ledger = SentLedger(settings.ledger_url())
@@ -109,7 +131,7 @@ def deadline_reminders(today: date, options: DeliveryOptions) -> list[str]:
     from grantflow.deadlines import reminders_due
 
     settings = load_settings(options.config)
-    register = open_register(options.config)
+    register = watch_register(options.config)
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
     sent = []
@@ -165,7 +187,7 @@ def tell_secretariat(today: date, alerts: list[tuple[str, str]], options: Delive
     nobody's data (a crash, a bug, a refused delivery), once per council and day: a deadline is not
     missed in silence. An item that cannot be named to a council goes to every secretariat."""
     settings = load_settings(options.config)
-    register = open_register(options.config)
+    register = watch_register(options.config)
     per_council: dict[str, list[str]] = {}
     for key, why in alerts:
         parts = key.split(":")
@@ -214,7 +236,7 @@ def remind_leader(item: DueItem, problem: str, as_of: date, options: DeliveryOpt
     """Mail the project leader what is missing (at most once per item and day); for a council-wide
     item (the usage report) the council's secretariat, who assembles it."""
     settings = load_settings(options.config)
-    register = open_register(options.config)
+    register = watch_register(options.config)
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
     transport = make_transport(settings, transport_name, password)
@@ -301,7 +323,7 @@ def _read_run(run_id: str):
       retry_condition_fn=worth_retrying)
 def remind_approvers(as_of: date, options: DeliveryOptions) -> list[str]:
     settings = load_settings(options.config)
-    return remind_pending(as_of, settings, open_register(options.config),
+    return remind_pending(as_of, settings, watch_register(options.config),
                           options.transport or settings.delivery.transport)
 
 
@@ -324,7 +346,7 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
     out = {"started": [], "reminded": [], "no_answer": [], "failed": []}
     if cycle.start_days <= 0:
         return out
-    register = open_register(options.config)
+    register = watch_register(options.config)
     ledger = SentLedger(settings.ledger_url())
     try:
         rows = ledger.watch_rows()
@@ -337,7 +359,8 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
     current = {cycle_key(item) for item in items if item.kind == "status"}
     out["withdrawn"] = []
     for row in rows:
-        if row["key"].startswith("cycle:") and row["status"] == "triggered" and row["key"] not in current:
+        if row["key"].startswith("cycle:") and row["status"] == "triggered" and row["key"] not in current \
+                and ("project", row["key"].split(":")[1]) not in register.unreadable:   # a typo is no cancellation
             try:
                 if withdraw_cycle(row["key"], row["detail"], today, options):
                     out["withdrawn"].append(row["key"])
@@ -402,7 +425,7 @@ def withdraw_cycle(key: str, run_id: str, today: date, options: DeliveryOptions)
                                   else Cancelled(message=why), force=True)
     record(key, "withdrawn", f"flow run {run_id}: {why}", options.config)
     settings = load_settings(options.config)
-    register = open_register(options.config)
+    register = watch_register(options.config)
     project = register.projects.get(project_id)
     if project is not None and project.leader.email:
         transport_name = options.transport or settings.delivery.transport
@@ -443,7 +466,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                 "reminders": [], "cycles": {}, "closed": closed}
     take_returned_workbooks(None, options.config)       # what project leaders sent back, before anything is due
     broken = check_templates_first(today, options)
-    items, done = find_due(today, options.config)
+    items, done, unreadable = find_due(today, options.config)
     on_server = bool(deployment.id)
     cycles = status_cycles(today, options) if on_server else {}
     triggered = triggered_runs(options.config) if on_server else {}
@@ -451,6 +474,11 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     # what went wrong that is nobody's data to fix (a crash, a bug, a refused delivery, a trigger that
     # did not reach the server): the project leader is not told of these, so the secretariat is
     alerts: list[tuple[str, str]] = list(cycles.get("failed", []))
+    # a project file that cannot be read: that project is left out until it is fixed (every secretariat:
+    # the file does not say whose it is)
+    failed += [("prosjektfil", f"{line} (prosjektet er utelatt fra fristvakten til filen er rettet)")
+               for line in unreadable]
+    alerts += failed[-len(unreadable):] if unreadable else []
     failed += cycles.get("failed", [])
     reminders += cycles.get("reminded", [])
     for item in items:

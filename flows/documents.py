@@ -27,7 +27,7 @@ from grantflow.delivery.service import (ContentConflict, DeliveryReport, clearan
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.findings import condense
-from grantflow.register import open_register
+from grantflow.register import open_project_register, open_register
 from grantflow.settings import load_settings
 
 from flows.approval import Decision, await_approval, can_suspend, record_late_answer
@@ -67,12 +67,19 @@ def _key(*parts) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", "-".join(str(p) for p in parts if p).lower()).strip("-")[:120]
 
 
+def register_for(options: DeliveryOptions, project: str | None):
+    """The register a project's document needs: its own file and its council's, so a typo in
+    another project's file does not stop it (the watch made no document at all on such a
+    morning); a council-wide document (usage) reads every file."""
+    return open_project_register(options.config, project) if project else open_register(options.config)
+
+
 @task(name="collect-and-check", cache_policy=NONE)
 def collect_and_check(kind: str, project: str | None, council: str | None, period: str | None,
                       as_of: date | None, options: DeliveryOptions, today: date | None = None):
     """Read the register and the project's data files; stop on unreadable data."""
     settings = load_settings(options.config)
-    register = open_register(options.config)
+    register = register_for(options, project)
     out = options.out or settings.outputs_dir()
     request, folder, notes = prepare(register, kind, project, council, period, as_of, today, out,
                                      settings.include_personal_data)
@@ -100,7 +107,7 @@ def render_document(request, context, folder, pdf: bool, notes) -> Produced:
 def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
     """Who would get it now: preview, new recipients, those who have it, approval needed, transport."""
     settings = load_settings(options.config)
-    register = open_register(options.config)
+    register = register_for(options, produced.project)
     document = document_from(produced, register)
     project = register.project(produced.project) if produced.project else None
     council = register.council(produced.council)
@@ -129,7 +136,7 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
     settings = load_settings(options.config)
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
-    report = send_produced(produced, open_register(options.config), settings, transport_name, password,
+    report = send_produced(produced, register_for(options, produced.project), settings, transport_name, password,
                            options.resend, funders=options.funders, unknown_funders_ok=True)
     if report.failed:
         get_run_logger().error("not delivered: " + "; ".join(f"{e}: {r}" for e, r in report.failed))
@@ -268,7 +275,7 @@ def late_answer(produced: Produced, planned: dict, options: DeliveryOptions) -> 
     if not can_suspend():
         return ""
     settings = load_settings(options.config)
-    register = open_register(options.config)
+    register = register_for(options, produced.project)
     project = register.project(produced.project) if produced.project else None
     return record_late_answer(planned["key"], produced.version, _title(produced, register), produced.content_hash,
                               project, register.council(produced.council), settings, planned["transport"])
@@ -277,7 +284,7 @@ def late_answer(produced: Produced, planned: dict, options: DeliveryOptions) -> 
 def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Decision:
     """Ask the approver and wait (suspended) for the decision."""
     settings = load_settings(options.config)
-    register = open_register(options.config)
+    register = register_for(options, produced.project)
     project = register.project(produced.project) if produced.project else None
     findings = [str(f) for f in condense(produced.findings)]
     errors = sum(f.severity == "error" for f in produced.findings)

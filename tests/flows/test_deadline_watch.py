@@ -324,3 +324,20 @@ def test_a_document_that_does_not_go_out_is_told_to_the_secretariat_once_a_day(i
         assert len(told()) == 1
         deadline_watch(as_of=date(2016, 10, 10), options=opts)        # still failing the next working day
         assert len(told()) == 2
+
+
+def test_a_project_file_that_cannot_be_read_leaves_out_that_project_only_and_is_told(isolated, scratch_config):
+    """A bracket left open in Kongsbergregionen's project file stopped the whole watch: Haugaland's
+    status report of 7.10.2016 did not go out, the run failed in Prefect and nobody was mailed.
+    Now Haugaland's report goes out, and the secretariats hear which file and line is wrong."""
+    replace_in(scratch_config / "projects/kongsbergregionen-erp.yaml", "lead_days: 5", "lead_days: [5")
+    result = deadline_watch(as_of=date(2016, 10, 7), options=DeliveryOptions(config=str(scratch_config)))
+    assert result["ran"] == ["status:haugaland-velferdsteknologi:2016-10-07"]
+    assert len([m for m in eml(isolated) if m["Subject"].startswith("Statusrapport")]) == 7
+    told = [m for m in eml(isolated) if m["Subject"].startswith("Fristvakten")]
+    assert sorted(m["To"].addresses[0].addr_spec for m in told) == [     # the file does not say whose it is
+        "post@haugalandvekst.example.no", "post@kongsbergregionen.example.no", "post@nord-gudbrandsdal.example.no"]
+    body = told[0].get_body(("plain",)).get_content()
+    assert "kongsbergregionen-erp.yaml:" in body and "utelatt fra fristvakten" in body
+    again = deadline_watch(as_of=date(2016, 10, 7), options=DeliveryOptions(config=str(scratch_config)))
+    assert again["ran"] == [] and len([m for m in eml(isolated) if m["Subject"].startswith("Fristvakten")]) == 3
