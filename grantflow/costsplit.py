@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from . import owneffort
+from . import fmt, owneffort
 from .errors import UserError
 from .models import Council, Project
 
@@ -228,7 +228,7 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
     check_years(project, year, year, "--year", "the year split")
     total = municipal_amount(project, year) if amount is None else amount
     if total < 0:
-        raise UserError(f"the financing plan leaves a negative amount ({total} kr) for the "
+        raise UserError(f"the financing plan leaves a negative amount ({fmt.money(total, decimals=None)}) for the "
                         f"municipalities in {year}", field="budget.financing")
     key = project.split.weight
     weight_year = project.split.weight_year or year

@@ -44,12 +44,15 @@ def _minus(text: str) -> str:
     return text.replace("-", MINUS)
 
 
-def money(value, unit: int = 1, decimals: int = 0) -> str:
-    """``1 211 321 kr``; with ``unit=1000`` the value is shown in thousands without 'kr'."""
+def money(value, unit: int = 1, decimals: int | None = 0) -> str:
+    """``1 211 321 kr``; with ``unit=1000`` the value is shown in thousands without 'kr'.
+    ``decimals=None``: the øre it has, unrounded (``2 900 000,50 kr``), for messages about data."""
     if value is None:
         return ""
     if unit == 1000:
-        return number(_dec(value) / 1000, decimals)
+        return number(_dec(value) / 1000, decimals or 0)
+    if decimals is None:
+        decimals = 0 if _dec(value) == _dec(value).to_integral_value() else 2
     return f"{number(value, decimals)}{NBSP}kr"
 
 

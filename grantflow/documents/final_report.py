@@ -70,14 +70,14 @@ def _explanation(evaluation: Evaluation, key: str, fallback: str = "") -> str:
     return fallback.strip()
 
 
-def _ledger_rows(req: DocumentRequest, select) -> tuple[int, int] | None:
+def _ledger_rows(req: DocumentRequest, select) -> tuple[int, Decimal] | None:
     """How many ledger rows ``select`` (a test on the day each row counts from) picks, and their
-    sum in kroner (None: none)."""
+    exact sum in kroner (None: none)."""
     if req.data is None or req.data.ledger is None or req.data.ledger.frame.empty:
         return None
     frame = req.data.ledger.frame
     picked = frame[select(booked_on(frame))]
-    return (len(picked), kr(amount_sum(picked["Beløp"]))) if len(picked) else None
+    return (len(picked), amount_sum(picked["Beløp"])) if len(picked) else None
 
 
 def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict], list[str], dict]:
@@ -231,7 +231,7 @@ def build(req: DocumentRequest) -> Context:
         deviation(f"{count} {'post' if count == 1 else 'poster'} datert før prosjektstart {fmt.long_date(start)} "
                   f"({fmt.money(amount)}) er med i regnskapet.", BEFORE_START_EXPLANATION)
         findings.append(finding(ledger_file, "Dato",
-                                f"{count} ledger row(s) dated before the project start {start} ({amount} kr) are "
+                                f"{count} ledger row(s) dated before the project start {start} ({fmt.money(amount, decimals=None)}) are "
                                 "counted in the final accounts; the report says so"))
     late_rows = _ledger_rows(req, lambda day: day > pd.Timestamp(as_of))
     if late_rows is not None:
@@ -240,7 +240,7 @@ def build(req: DocumentRequest) -> Context:
                   f"{'post' if count == 1 else 'poster'} datert etter denne datoen ({fmt.money(amount)}) er ikke med.",
                   AFTER_REPORT_DATE_EXPLANATION)
         findings.append(finding(ledger_file, "Dato",
-                                f"{count} ledger row(s) dated after the report date {as_of} ({amount} kr) are "
+                                f"{count} ledger row(s) dated after the report date {as_of} ({fmt.money(amount, decimals=None)}) are "
                                 "left out of the final accounts: render with a later --as-of to include them"))
     state = overall_rag(progress_rag(statuses), econ.rag)
     if state == "red":
@@ -250,7 +250,7 @@ def build(req: DocumentRequest) -> Context:
     if funder_total["unattributed"]:
         count, amount = funder_total["unattributed"]
         findings.append(finding(ledger_file, "Finansieringskilde",
-                                f"{count} ledger row(s) ({kr(amount)} kr) name no financing source of the plan: "
+                                f"{count} ledger row(s) ({fmt.money(amount, decimals=None)}) name no financing source of the plan: "
                                 "the final report shows them as 'Uten finansieringskilde i regnskapet'"))
     references = sorted({g.reference for f in project.funders for g in f.grants if g.reference})
     goals = [{"goal": g.goal, "achievement": g.achievement} for g in evaluation.goal_achievement]

@@ -12,7 +12,7 @@ from datetime import date
 
 from .. import fmt
 from ..errors import UserError
-from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, kr, ledger_until, milestone_statuses,
+from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, ledger_until, milestone_statuses,
                           overall_rag, parse_period, progress_rag, unattributed_rows)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, notes_file,
                      project_file)
@@ -51,7 +51,7 @@ def build(req: DocumentRequest) -> Context:
             # Spending that names no source is no grant's: the report would show it as unused.
             findings.append(finding(f"config/{project.data.ledger}" if project.data.ledger else project_file(project),
                                     "Finansieringskilde",
-                                    f"{project.name}: {loose[0]} ledger row(s) ({kr(loose[1])} kr) until {year_end} "
+                                    f"{project.name}: {loose[0]} ledger row(s) ({fmt.money(loose[1], decimals=None)}) until {year_end} "
                                     "name no financing source: they count as spending of no grant, and the usage "
                                     "report shows that money as unused"))
         for index, line in enumerate(project.budget.financing):

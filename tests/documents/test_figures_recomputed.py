@@ -702,7 +702,7 @@ def test_usage_report_names_spending_that_names_no_financing_source(config, tmp_
     made = render(config, "usage", tmp_path, council_id="haugaland-vekst", period="2015")
     assert find_table(made.docx, "Prosjekt")[1][2:5] == [num(400_000), "0", num(400_000)]
     (found,) = [f for f in made.findings if f.field == "Finansieringskilde"]
-    assert "1 ledger row(s) (1000 kr) until 2015-12-31 name no financing source" in found.message
+    assert f"1 ledger row(s) (1{NB}000{NB}kr) until 2015-12-31 name no financing source" in found.message
     assert found.file.endswith(f"data/{HAUG}/regnskap.csv")
 
 

@@ -104,3 +104,35 @@ def test_a_municipality_with_no_inhabitants_is_an_error_naming_the_council_line(
     assert len(said) == 1, said
     assert said[0].startswith("ERROR") and f"councils/kongsbergregionen.yaml:{line} " in said[0]
     assert f"municipalities[{index}].population.2013: population 0" in said[0], said
+
+
+# ------------------------------------------------------------ amounts on the CLI
+
+def grouped(value: Decimal) -> str:
+    """An amount as the documents write it: non-breaking groups, øre only when there are any."""
+    text = f"{value:,.2f}" if value != value.to_integral_value() else f"{value:,.0f}"
+    return text.replace(",", NB).replace(".", ",") + NB + "kr"
+
+
+def test_the_clis_notes_write_amounts_as_the_documents_do(config, tmp_path, capsys):
+    """The notes printed when a final or usage report is rendered said '(2900001 kr)': ungrouped,
+    and rounded away from the ledger's 2 900 000,50."""
+    from grantflow.cli import main
+    path = config / "data" / HAUG / "regnskap.csv"
+    with path.open("a", encoding="utf-8") as out:
+        out.write("15.12.2015;2015;Prosjektkostnader;Reise;2 900 000,50;;\n"
+                  "01.03.2017;2017;Prosjektkostnader;Reise;1 234,50;hv-fond;\n")
+    rows = ledger(config, HAUG)
+    loose = sum(kroner(r["Beløp"]) for r in rows if not r["Finansieringskilde"])
+    loose_2015 = sum(kroner(r["Beløp"]) for r in rows if not r["Finansieringskilde"] and r["Dato"].endswith("2015"))
+    late = sum(kroner(r["Beløp"]) for r in rows if r["Dato"].endswith("2017") and r["Dato"][3:5] > "01")
+    assert (loose, late) == (Decimal("2900000.50"), Decimal("1234.50"))
+
+    assert main(["--config", str(config), "render", "final", HAUG, "--as-of", "2017-01-31", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert f"1 ledger row(s) ({grouped(loose)}) name no financing source" in err, err
+    assert f"1 ledger row(s) dated after the report date 2017-01-31 ({grouped(late)})" in err, err
+    assert main(["--config", str(config), "render", "usage", "--council", "haugaland-vekst", "--year", "2015",
+                 "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert f"1 ledger row(s) ({grouped(loose_2015)}) until 2015-12-31" in err, err
