@@ -741,20 +741,41 @@ def _cmd_serve(args) -> int:
     from flows.runtime import quiet_environment, runner_poll_seconds
 
     quiet_environment()
+    # The Prefect server this serve started dying (killed, out of memory) left serve running against
+    # nothing: alive to systemd, so never restarted, and no schedule ever fired again. Serve now stops
+    # with one line and exit 1, and the service manager starts both again.
+    lost: dict = {}
+    if server is not None:
+        import threading
+
+        def server_gone() -> None:
+            code = server.wait()
+            if lost.get("stopping"):
+                return
+            lost["code"] = code
+            print(f"error: the Prefect server this serve started has stopped (exit {code}; see {log}): "
+                  "serve stops too, so that the service manager starts both again", file=sys.stderr, flush=True)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=server_gone, name="prefect-server-watch", daemon=True).start()
     try:
         from flows.deployments import serve
 
         serve(args.watch_interval, query_seconds=runner_poll_seconds())
     except KeyboardInterrupt:
         pass
+    except SystemExit:                    # Prefect's runner ends a SIGTERM with exit 0
+        if "code" not in lost:
+            raise
     finally:
+        lost["stopping"] = True
         if server is not None:
             server.terminate()
             try:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-    return 0
+    return 1 if "code" in lost else 0
 
 
 # --- the parser and the entry point ------------------------------------------------------

@@ -194,3 +194,43 @@ def test_serve_started_after_the_watch_time_runs_the_missed_watch_once(server):
     assert text.count("deadline_watch has not run since 01.01.") == 1, text[-3000:]
     assert "deadline_watch runs on '0 0 1 1 *' Europe/Oslo" in text
     delete_deployment(server["api"], "deadline_watch/deadline-watch")
+
+
+def test_serve_whose_own_prefect_server_dies_stops_with_one_line(tmp_path):
+    """`grantflow serve` starts its own Prefect server (no PREFECT_API_URL). That server killed
+    (out of memory, kill -9) left serve running against nothing: alive to systemd, so never
+    restarted, and no scheduled run ever again. Now serve stops with one line and exit 1."""
+    import os
+    import signal
+
+    from ..smtp_server import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(tmp_path / "home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               GRANTFLOW_OUTPUTS=str(tmp_path / "outputs"), GRANTFLOW_LEDGER_URL=f"sqlite:///{tmp_path / 'sent.db'}",
+               GRANTFLOW_WATCH_CATCH_UP="0", PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(BIN / "grantflow"), "serve", "--port", str(port)], env=env, cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        api = f"http://127.0.0.1:{port}/api"
+        deadline = time.monotonic() + 240
+        while True:                               # up once the watch's deployment is registered
+            assert proc.poll() is None, log.read_text()[-3000:]
+            try:
+                api_get(api, "/deployments/name/deadline_watch/deadline-watch")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(1)
+        children = [int(c) for t in os.listdir(f"/proc/{proc.pid}/task")
+                    for c in open(f"/proc/{proc.pid}/task/{t}/children").read().split()]
+        (server_pid,) = [c for c in children if "\0server\0start\0" in open(f"/proc/{c}/cmdline").read()]
+        os.kill(server_pid, signal.SIGKILL)
+        assert proc.wait(timeout=120) == 1, log.read_text()[-3000:]
+    finally:
+        stop(proc)
+    lines = [line for line in log.read_text().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and lines[0].startswith("error: the Prefect server this serve started has stopped"), lines
