@@ -304,7 +304,15 @@ def data_problem(run_id: str) -> str | None:
     """The user mistake (the flow's one-line UserError) a failed run stopped on, or None (a bug,
     a crash, another sender's content: not the project leader's to fix)."""
     run = _read_run(run_id)
-    return user_mistake(run.state.message or "") if run and run.state else None
+    return leaders_problem(run.state.message or "") if run and run.state else None
+
+
+def leaders_problem(message: str) -> str | None:
+    """A failed run's state message as the project leader's data problem, or None: as for an item
+    run in the watch itself, a content conflict (the ledger has this version with other content)
+    and an outbox that cannot be written are not theirs to fix."""
+    problem = user_mistake(message, kinds=("UserError",))
+    return None if problem is None or problem.startswith(f"{OUTBOX_FIELD}: ") else problem
 
 
 def _read_run(run_id: str):

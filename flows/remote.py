@@ -33,12 +33,13 @@ _FAILED = "Flow run encountered an exception: "
 USER_ERROR_CLASSES = ("UserError", "ContentConflict")
 
 
-def user_mistake(message: str) -> str | None:
+def user_mistake(message: str, kinds: tuple[str, ...] = USER_ERROR_CLASSES) -> str | None:
     """The flow's one-line ``UserError`` in a failed run's state message (Prefect writes
     'Flow run encountered an exception: UserError: --period: ...'), or None for anything else
-    (a bug, a crash)."""
+    (a bug, a crash). ``kinds``: the UserError classes to take (the deadline watch leaves out a
+    content conflict, which is not the project leader's data)."""
     text = " ".join(message.split()).removeprefix(_FAILED)
-    for name in USER_ERROR_CLASSES:
+    for name in kinds:
         if text.startswith(f"{name}: "):
             return text.removeprefix(f"{name}: ")
     return None

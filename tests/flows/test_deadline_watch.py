@@ -341,3 +341,18 @@ def test_a_project_file_that_cannot_be_read_leaves_out_that_project_only_and_is_
     assert "kongsbergregionen-erp.yaml:" in body and "utelatt fra fristvakten" in body
     again = deadline_watch(as_of=date(2016, 10, 7), options=DeliveryOptions(config=str(scratch_config)))
     assert again["ran"] == [] and len([m for m in eml(isolated) if m["Subject"].startswith("Fristvakten")]) == 3
+
+
+def test_a_served_run_that_failed_on_another_senders_content_does_not_remind_the_leader():
+    """On a server the watch reads why a triggered run failed from its state message: the
+    project leader is reminded of their data only, as for an item the watch runs itself; a
+    content conflict and an outbox that cannot be written go to the secretariat's notice."""
+    from flows.deadline_watch import leaders_problem
+
+    failed = "Flow run encountered an exception: "
+    assert leaders_problem(failed + "UserError: config/data/x/milepaeler.csv:4: Dato: cannot read date") == \
+        "config/data/x/milepaeler.csv:4: Dato: cannot read date"
+    assert leaders_problem(failed + "ContentConflict: outputs/x/status-2016-10-07.docx: version 1 was sent "
+                                    "with other content") is None
+    assert leaders_problem(failed + "UserError: delivery.outbox: cannot write to the outbox folder") is None
+    assert leaders_problem(failed + "KeyError: 'x'") is None
