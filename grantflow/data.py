@@ -36,7 +36,7 @@ from .errors import UserError
 from .findings import Finding
 from .models import ProjectNotes
 from .numbers import echo
-from .text import bad_character, name_key
+from .text import bad_character, bidi_control, name_key
 from .xlsxcells import CellError, NoValue, SheetInfo, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
@@ -797,6 +797,10 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
             if _CONTROL_RE.search(value):
                 errors[code] = (f"{echo(value, 80)} contains the control character {bad_character(value)}, "
                                 "which no document can hold")
+            elif _BIDI_RE.search(value):
+                errors[code] = (f"{echo(value, 80)} contains the bidirectional control character "
+                                f"{bidi_control(value)}, which can make the text read differently than written: "
+                                "retype it without")
             values.append(value)
     try:
         longest = max(map(len, cells), default=0)
@@ -814,6 +818,7 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
 
 
 _CONTROL_RE = re.compile(_CONTROL)
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _EPOCH = date(1970, 1, 1).toordinal()
 _NAT = np.iinfo(np.int64).min
 _DAYS: dict[str, int] = {}           # date text -> days since 1970 (numbers.read_date's answer, kept)
@@ -872,6 +877,8 @@ def _text_buffers(array) -> tuple[np.ndarray, np.ndarray]:
 _CONTROL_BYTES = np.zeros(256, dtype=bool)
 _CONTROL_BYTES[[*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f]] = True
 _NONCHARACTER = re.compile(b"\xef\xbf[\xbe\xbf]")
+# U+202A-U+202E and U+2066-U+2069 (bidirectional controls) in UTF-8.
+_BIDI_BYTES = re.compile(b"\xe2(?:\x80[\xaa-\xae]|\x81[\xa6-\xa9])")
 # A value of whitespace only starts with an ASCII space or control, or with the first byte of a
 # Unicode space (U+0085, U+00A0: C2; U+1680: E1; U+2000-U+205F: E2; U+3000: E3).
 _MAY_BE_SPACE = np.zeros(256, dtype=bool)
@@ -902,7 +909,10 @@ def _read_note_array(col: Column, array, rows: np.ndarray):
         suspect[_MAY_BE_SPACE[data[np.minimum(start, len(data) - 1)]] & (length > 0)] = True
         # the everyday column has no byte below a space, no DEL and none from EF up: three quick passes
         odd = np.flatnonzero(_CONTROL_BYTES[data]) if data.min() < 0x20 or _has_byte(data, 0x7f) else ()
-        found = [m.start() for m in _NONCHARACTER.finditer(memoryview(data))] if data.max() >= 0xef else []
+        top = data.max()
+        found = [m.start() for m in _NONCHARACTER.finditer(memoryview(data))] if top >= 0xef else []
+        if top >= 0xe2:
+            found += [m.start() for m in _BIDI_BYTES.finditer(memoryview(data))]
         for positions in (odd, np.asarray(found, dtype=np.int64)):
             if len(positions):
                 suspect[np.searchsorted(offsets, positions, side="right") - 1] = True

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from . import numbers
-from .text import name_key, one_line, slug
+from .text import free_text, name_key, one_line, slug
 
 _EMAIL = re.compile(r"^[^@\s<>,;\"'()\[\]\\:]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$", re.ASCII)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
@@ -108,6 +108,7 @@ Weight = Annotated[float, BeforeValidator(_weight)]
 Day = Annotated[date, BeforeValidator(_day)]                # dd.mm.åååå or åååå-mm-dd, 1900–2100
 Slug = Annotated[str, AfterValidator(slug)]                 # ids: used in file names and on the command line
 Line = Annotated[str, AfterValidator(one_line)]             # names: end up in headers and table cells
+Text = Annotated[str, AfterValidator(free_text)]            # notes, comments: no bidirectional controls
 EmailAddress = Annotated[str, AfterValidator(email_address)]
 DataPath = Annotated[str, AfterValidator(_data_path)]
 YearAmounts = Annotated[dict[int, Amount], BeforeValidator(_year_keys)]   # {2016: 412000}
@@ -587,32 +588,32 @@ class Assessment(Model):
     """A manual red/amber/green value with a comment (for quality and benefits)."""
 
     rag: RagValue
-    comment: str = ""
+    comment: Text = ""
 
 
 class StatusNote(Model):
     """What the project leader adds to a status report (the rest is computed)."""
 
     as_of: Day = Field(description="The status date this note belongs to (used for reports on or after it).")
-    summary: str = Field("", description="Overall status in a few sentences.")
+    summary: Text = Field("", description="Overall status in a few sentences.")
     quality: Assessment | None = None
     benefits: Assessment | None = Field(None, description="Gevinster.")
-    results: str = Field("", description="Results so far (also used in the yearly usage report).")
-    explanation: str = Field("", description="Why the project is behind or off budget (read by the county governor).")
-    deviations: list[str] = Field(default_factory=list, description="Avvik.")
-    decisions: list[str] = Field(
+    results: Text = Field("", description="Results so far (also used in the yearly usage report).")
+    explanation: Text = Field("", description="Why the project is behind or off budget (read by the county governor).")
+    deviations: list[Text] = Field(default_factory=list, description="Avvik.")
+    decisions: list[Text] = Field(
         default_factory=list,
         description="Beslutninger styringsgruppen må ta, each 'Sak. Forslag til vedtak: …' (the proposed decision).")
-    next_period: list[str] = Field(default_factory=list, description="Plan for neste periode.")
-    reported_by: str = Field("", description="Who reported this note (from a workbook or the form).")
+    next_period: list[Text] = Field(default_factory=list, description="Plan for neste periode.")
+    reported_by: Text = Field("", description="Who reported this note (from a workbook or the form).")
     reported_at: datetime | None = Field(None, description="When it was reported (imported).")
     not_reported: bool = Field(
         False, description="The project leader did not answer by the send date: the report says 'ikke rapportert'.")
 
 
 class GoalAchievement(Model):
-    goal: str
-    achievement: str
+    goal: Text
+    achievement: Text
 
 
 def explanation_key(key: str) -> str:
@@ -643,16 +644,16 @@ def category_explanation(category: str) -> str:
 class Evaluation(Model):
     """The final report's narrative parts (sluttrapport)."""
 
-    summary: str = ""
+    summary: Text = ""
     goal_achievement: list[GoalAchievement] = Field(default_factory=list, description="Målrealisering.")
-    results: list[str] = Field(default_factory=list)
-    lessons: list[str] = Field(default_factory=list, description="Erfaringer.")
-    success_factors: list[str] = Field(default_factory=list, description="Kritiske suksessfaktorer.")
-    problems: list[str] = Field(default_factory=list)
-    conclusion: str = ""
-    differently: list[str] = Field(default_factory=list, description="Hva kunne vært gjort annerledes.")
-    further_work: str = Field("", description="Videreføring.")
-    explanations: dict[str, str] = Field(
+    results: list[Text] = Field(default_factory=list)
+    lessons: list[Text] = Field(default_factory=list, description="Erfaringer.")
+    success_factors: list[Text] = Field(default_factory=list, description="Kritiske suksessfaktorer.")
+    problems: list[Text] = Field(default_factory=list)
+    conclusion: Text = ""
+    differently: list[Text] = Field(default_factory=list, description="Hva kunne vært gjort annerledes.")
+    further_work: Text = Field("", description="Videreføring.")
+    explanations: dict[Text, Text] = Field(
         default_factory=dict,
         description="Why each deviation happened, keyed 'milepæl 05', 'kategori <name>', 'økonomi' or 'status'.")
     unused: Literal["tilbakebetales", "søkes overført"] | None = Field(

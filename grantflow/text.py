@@ -64,6 +64,30 @@ def bad_character(text: str) -> str | None:
     return f"U+{ord(ch):04X}" + (f" {LINE_BREAKS[ch]}" if ch in LINE_BREAKS else "")
 
 
+# The bidirectional embeddings, overrides and isolates: in a note they make text read differently
+# than written (an amount's digits shown reversed). Other format characters (soft hyphen,
+# zero-width joiner) come with text pasted from Word and are left to free text.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def bidi_control(text: str) -> str | None:
+    """The first bidirectional embedding, override or isolate character in ``text``, named, or None."""
+    found = _BIDI.search(text)
+    if found is None:
+        return None
+    return f"U+{ord(found.group()):04X} {unicodedata.name(found.group())}"
+
+
+def free_text(text: str) -> str:
+    """``text`` (a note, comment, deviation) unless it holds a bidirectional control character;
+    ValueError naming it otherwise."""
+    found = bidi_control(text)
+    if found:
+        raise ValueError(f"contains the bidirectional control character {found}, which can make the "
+                         "text read differently than written: retype it without")
+    return text
+
+
 def invisible(text: str) -> str | None:
     """The first invisible formatting character (Unicode category Cf: zero-width space, soft
     hyphen, byte order mark, the bidirectional overrides that turn a subject around), or None.

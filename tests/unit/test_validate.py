@@ -102,3 +102,31 @@ def test_status_colours_in_the_notes_may_be_written_in_norwegian(scratch_config)
     (bad,) = [f for f in findings if "notater.yaml" in f.file and f.severity == "error"]
     assert bad.line == 5 and bad.field.endswith("quality.rag")
     assert bad.message == "'grønt' is not a status colour: write grønn, gul or rød (or green, amber, red)"
+
+
+def test_bidirectional_controls_in_free_text_are_refused_where_they_come_in(scratch_config):
+    """A comment 'Merkostnad <U+202E>000 021<U+202C> kr' reads as 120 000 kr in Word: the
+    bidirectional overrides and isolates reached the documents from notater.yaml and the milestone
+    comments. Each is one error naming the file, line and field; a soft hyphen or a zero-width
+    joiner (pasted from Word) is still taken."""
+    notes = scratch_config / "data/haugaland-velferdsteknologi/notater.yaml"
+    replace_in(notes, "comment: Arbeidsgruppene leverer i tråd med mandat.",
+               'comment: "Merkostnad \u202e000 021\u202c kr."')
+    replace_in(notes, "deviations: [Milepæl 05 (vurdering",
+                      "deviations: [Mile\u00adpæl\u200d 05 \u2067(vurdering")
+    progress = scratch_config / "data/haugaland-velferdsteknologi/milepaeler.csv"
+    replace_in(progress, "I rute, arbeidsgrupper etablert", "I rute\u2066, arbeidsgrupper etablert")
+    _, findings = validate(scratch_config)
+    bidi = [f for f in findings if "bidirectional" in f.message]
+    assert {(f.file.rsplit("/", 1)[-1], f.line, f.field, f.severity) for f in bidi} == {
+        ("notater.yaml", 5, "status[0].quality.comment", "error"),
+        ("notater.yaml", 17, "status[1].deviations[0]", "error"),
+        ("milepaeler.csv", 4, "Kommentar", "error")}
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in next(f.message for f in bidi if f.line == 5)
+    assert "U+2067 RIGHT-TO-LEFT ISOLATE" in next(f.message for f in bidi if f.line == 17)
+
+    replace_in(notes, "\u2067(vurdering", "(vurdering")
+    replace_in(notes, '"Merkostnad \u202e000 021\u202c kr."', "Arbeidsgruppene leverer i tråd med mandat.")
+    replace_in(progress, "I rute\u2066,", "I rute,")
+    _, findings = validate(scratch_config)
+    assert not [f for f in findings if "config/data" in f.file], findings   # soft hyphen, ZWJ: fine

@@ -390,3 +390,18 @@ def test_a_note_a_workbook_cannot_hold_is_named_in_its_notes_file(scratch_config
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1, err
     assert "notater.yaml: summary:" in err[0] and "01.03.2020" in err[0] and "U+000B" in err[0], err
+
+
+def test_a_bidirectional_control_in_a_returned_note_is_one_error(scratch_config, tmp_path, capsys):
+    """A deviation typed with a right-to-left override in the returned workbook reached the status
+    report, its digits shown reversed; now the import stops with one line naming sheet, row and
+    column, and nothing is written."""
+    def edit(wb):
+        note = wb["Statusnotat"]
+        note.cell(_rows(note)["summary"], 3).value = "Merkostnad \u202e000 021\u202c kr"
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit)
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "svar.xlsx:Statusnotat:" in errors[0] and "U+202E" in errors[0], errors
+    assert _files(scratch_config) == before
