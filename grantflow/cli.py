@@ -158,7 +158,8 @@ def _cmd_allocate(args) -> int:
     if args.amount is None:                  # the plan's municipal part: its own effort must be clear
         from .owneffort import require
         require(project, lambda loc: register.where("project", project.id, loc))
-    result = allocate(council, project, args.year, args.amount)
+    result = allocate(council, project, args.year, args.amount,
+                      lambda loc: register.where("council", council.id, loc))
     if args.format == "json":
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     elif args.format == "csv":

@@ -221,8 +221,16 @@ def municipal_amount(project: Project, year: int) -> int:
     return municipal_part(project).by_year.get(year, 0)
 
 
-def allocate(council: Council, project: Project, year: int, amount: int | None = None) -> CostSplit:
-    """The cost split for ``project`` in ``year`` (of ``amount``, or the municipal part of the plan)."""
+def no_inhabitants(name: str, year: int) -> str:
+    """Why a population of 0 is refused (by validate, allocate and the documents alike)."""
+    return (f"population 0 for {name} on 1 January {year}: a municipality has inhabitants; write the figure "
+            "from SSB (the cost split would charge it no part by population)")
+
+
+def allocate(council: Council, project: Project, year: int, amount: int | None = None,
+             where=None) -> CostSplit:
+    """The cost split for ``project`` in ``year`` (of ``amount``, or the municipal part of the plan).
+    ``where(loc)`` gives the council file's name and line of ``loc``, to name them in an error."""
     from .reporting import check_years
 
     check_years(project, year, year, "--year", "the year split")
@@ -241,6 +249,13 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
         if weight is None:
             raise UserError(f"no {key} figure for {name} on 1 January {weight_year}",
                             field="split.weight_year")
+        if weight == 0 and key in ("innbyggere", "population"):
+            # 0 inhabitants is a figure left out or a typo (validate says so too): the split would
+            # charge that municipality its equal part only, or nothing
+            loc = ("municipalities", council.municipalities.index(member), "population", weight_year)
+            file, line = where(loc) if where is not None else (None, None)
+            raise UserError(no_inhabitants(member.name, weight_year), file=file, line=line,
+                            field=f"municipalities[{loc[1]}].population.{weight_year}")
         participants.append((member.name, weight))
     shares = split(total, participants, project.split.equal_percent,
                    members=[m.name for m in council.municipalities])

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import owneffort
+from .costsplit import no_inhabitants
 from .data import ProjectData, collect
 from .findings import Finding
 from .fmt import money, signed_money
@@ -49,10 +50,7 @@ def check_councils(register: Register) -> list[Finding]:
                     # would give that municipality the equal part only, or nothing
                     file, line = register.where("council", council.id, ("municipalities", index, "population", year))
                     out.append(Finding("error", file, line, f"municipalities[{index}].population.{year}",
-                                       "negative population" if value < 0 else
-                                       f"population 0 for {member.name} on 1 January {year}: a municipality has "
-                                       "inhabitants; write the figure from SSB (the cost split would charge it "
-                                       "no part by population)"))
+                                       "negative population" if value < 0 else no_inhabitants(member.name, year)))
     return out
 
 

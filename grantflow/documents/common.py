@@ -17,6 +17,7 @@ from ..findings import Finding
 from ..models import Council, Project
 from ..reporting import DEFAULT_TOP_RISK_RF, RAG_COLOR, RAG_LABEL, ReportPeriod, kr
 from ..settings import DocumentSettings
+from ..yamlfile import LocatedYaml
 
 # A project without an hours file (data.hours) keeps its own effort elsewhere: its reports say
 # so instead of "0 timer", which a reader takes for no own effort at all.
@@ -63,6 +64,12 @@ class DocumentRequest:
     previous: dict | None = None
     include_personal_data: bool = False
     options: DocumentSettings = field(default_factory=DocumentSettings)
+    council_source: LocatedYaml | None = None      # the council's file, to name a line of it in an error
+
+    def council_where(self, loc: tuple) -> tuple[str | None, int | None]:
+        """The council file's name and the line of ``loc`` in it (None, None when unknown)."""
+        src = self.council_source
+        return (src.file, src.line_of(loc)) if src is not None else (None, None)
 
 
 @dataclass
@@ -219,11 +226,12 @@ def _split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
             "fordelt på årene etter kostnadene" + (f"; for {label}: {fmt.money(amount)}." if some else "."))
 
 
-def split_block(council: Council, project: Project, years: list[int]) -> dict:
-    """The cost split for each year, as a year table (kroner), and what the plan says about it."""
+def split_block(council: Council, project: Project, years: list[int], where=None) -> dict:
+    """The cost split for each year, as a year table (kroner), and what the plan says about it.
+    ``where(loc)``: the council file and line of ``loc``, for an error."""
     part = municipal_part(project)
     invoiced = not (part.source == "none" and part.gap < 0) and part.total > 0
-    splits = {year: allocate(council, project, year, part.by_year.get(year, 0)) for year in years} if invoiced else {}
+    splits = {year: allocate(council, project, year, part.by_year.get(year, 0), where) for year in years} if invoiced else {}
     names = [m.name for m in council.municipalities]
     rows_in = []
     for name in names:

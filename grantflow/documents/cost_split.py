@@ -52,7 +52,7 @@ def build(req: DocumentRequest) -> Context:
     project, council = req.project, req.council
     years = [y for y in project.budget.years() if req.period.start.year <= y <= req.period.end.year] \
         or [req.period.start.year]
-    split = split_block(council, project, years)
+    split = split_block(council, project, years, req.council_where)
     weight_label = "Innbyggere" if project.split.weight in ("innbyggere", "population") else project.split.weight.capitalize()
     tables = []
     for year, result in split["splits"].items():

@@ -183,6 +183,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
     prev = previous_record(folder, kind.name, before)
     request.previous = (prev or {}).get("snapshot")
     request.include_personal_data = include_personal_data
+    request.council_source = register.source("council", council.id)
     request.options = _document_settings(register.root)
     return request, folder, notes
 

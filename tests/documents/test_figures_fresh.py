@@ -156,20 +156,32 @@ def test_a_grant_for_the_year_before_the_project_starts_is_in_that_years_usage_r
     assert table[-1][2:5] == [num(granted), "0", num(granted)], table[-1]
 
 
-def test_allocate_csv_gives_a_participant_with_no_population_its_weight_0(scratch_config, capsys):
-    """A participant whose population is 0 (Utsira written as 0) pays its equal part only; the
-    CSV from ``allocate --format csv`` left its weight empty, as for a municipality not taking
-    part, so a spreadsheet summing the column could not tell the two apart."""
+def test_allocate_refuses_a_participant_with_no_population_as_validate_does(scratch_config, capsys, tmp_path):
+    """A participant whose population is 0 (Utsira written as 0) was split silently: it paid its
+    equal part only (this test expected that, written before validate called 0 an error in
+    ce47ab4). 'allocate' and the cost-split document now stop with validate's one line, naming the
+    council file, its line and the field."""
     from grantflow.cli import main
 
-    replace_in(scratch_config / "councils" / "haugaland-vekst.yaml", "{name: Utsira, population: {2014: 211}}",
-               "{name: Utsira, population: {2014: 0}}")
-    assert main(["--config", str(scratch_config), "allocate", HAUG, "--year", "2015", "--format", "csv"]) == 0
-    import csv
-    import io
-    rows = {r["kommune"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
-    assert rows["Utsira"]["deltar"] == "ja" and rows["Utsira"]["vekt"] == "0", rows["Utsira"]
-    assert int(rows["Utsira"]["etter_vekt"]) == 0 and int(rows["Utsira"]["lik_andel"]) == 12_360
+    council = scratch_config / "councils" / "haugaland-vekst.yaml"
+    replace_in(council, "{name: Utsira, population: {2014: 211}}", "{name: Utsira, population: {2014: 0}}")
+    line = next(n for n, text in enumerate(council.read_text(encoding="utf-8").splitlines(), 1) if "Utsira" in text)
+    assert main(["--config", str(scratch_config), "validate"]) == 1
+    said = [l for l in capsys.readouterr().out.splitlines() if "Utsira" in l]
+    assert len(said) == 1, said
+    # validate: 'ERROR <file>:<line> <field>: <message>'; a stopped command: 'error: <file>:<line>: <field>: <message>'
+    place, field_message = said[0].split(None, 1)[1].split(" ", 1)
+    assert place.endswith(f"haugaland-vekst.yaml:{line}"), said
+    expected = f"{place}: {field_message}"
+    for argv in (["allocate", HAUG, "--year", "2015", "--format", "csv"],
+                 ["render", "costsplit", HAUG, "--out", str(tmp_path)],
+                 ["render", "application", HAUG, "--out", str(tmp_path)]):
+        assert main(["--config", str(scratch_config), *argv]) == 1, argv
+        out = capsys.readouterr()
+        err = out.err.strip().splitlines()
+        assert len(err) == 1 and not out.out, (argv, out)
+        assert err[0] == f"error: {expected}", (argv, err[0], expected)
+    assert not list(tmp_path.rglob("*.docx"))
 
 
 NG = "smart-velferdsregion-nord-gudbrandsdal"
