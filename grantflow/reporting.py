@@ -494,12 +494,18 @@ def unattributed_frame(project: Project, frame: pd.DataFrame) -> pd.DataFrame:
     """The ledger rows of ``frame`` that name no source of the financing plan (no
     Finansieringskilde, which is optional, or one validation reports): in the accounts, but no
     funder's money."""
+    return frame[~frame["Finansieringskilde"].astype(str).str.casefold().isin(plan_sources(project))]
+
+
+def plan_sources(project: Project) -> set[str]:
+    """What a ledger row's Finansieringskilde may name to count for a funder (casefolded): the
+    sources of the financing plan's paid lines and the ids of the funders those lines name."""
     lines = [l for l in project.budget.financing if l.kind != "egeninnsats"]
     names = {l.source.casefold() for l in lines}
     for funder in (project.funder(l.funder) for l in lines if l.funder):
         if funder is not None:
             names.add(funder.id.casefold())
-    return frame[~frame["Finansieringskilde"].astype(str).str.casefold().isin(names)]
+    return names
 
 
 def unattributed_rows(project: Project, data: ProjectData | None) -> tuple[int, Decimal] | None:

@@ -22,6 +22,7 @@ from .fmt import money, signed_money
 from .models import (FIXED_EXPLANATIONS, Project, category_explanation, explanation_key,
                      milestone_explanation)
 from .register import Register, display_path, load_register
+from .reporting import plan_sources
 from .text import name_key
 from .yamlfile import is_yaml, load_yaml
 
@@ -292,6 +293,19 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 hint = f": it is the name of funder {hint!r}, write its id" if hint else ""
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
                                    f"unknown funding source {named[idx]!r} (known: {', '.join(known)}){hint}"))
+            # a listed funder no paid line of the financing plan names: the row's money would count
+            # for no funder (the final report's 'Uten finansieringskilde'), spent from a source the
+            # plan does not finance. An error, as for an unknown source: which line it belongs to is
+            # not guessed.
+            funder_ids = {f.id.casefold(): f.id for f in project.funders}
+            unplanned = named.str.casefold().isin(funder_ids.keys() - plan_sources(project))
+            for idx in frame.index[unplanned]:
+                fid = funder_ids[named[idx].casefold()]
+                out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
+                                   f"funder {fid!r} has no paid line in the financing plan (budget.financing), so this "
+                                   "amount would count for no funder (the final report shows it as 'Uten "
+                                   f"finansieringskilde i regnskapet'): add a financing line with funder: {fid}, "
+                                   "or book the row to a source of the plan"))
             # own effort is not paid: booked in the accounts it would count as money spent (grantflow.owneffort)
             effort = {l.source.casefold() for l in budget.financing if l.kind == "egeninnsats"}
             for idx in frame.index[named.str.casefold().isin(effort)]:

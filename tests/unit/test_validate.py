@@ -130,3 +130,19 @@ def test_bidirectional_controls_in_free_text_are_refused_where_they_come_in(scra
     replace_in(progress, "I rute\u2066,", "I rute,")
     _, findings = validate(scratch_config)
     assert not [f for f in findings if "config/data" in f.file], findings   # soft hyphen, ZWJ: fine
+
+
+def test_a_ledger_row_naming_a_funder_the_plan_does_not_finance_is_an_error(scratch_config):
+    """A funder listed under funders: but named on no line of budget.financing: a ledger row booked
+    to it passed validate, and the final report counted its money for no funder ('Uten
+    finansieringskilde i regnskapet'). Now an error naming the ledger file, row and column."""
+    replace_in(scratch_config / HAUG, "funders:\n", "funders:\n  - {id: sparebank-stiftelsen, name: Sparebankstiftelsen}\n")
+    ledger = scratch_config / "data/haugaland-velferdsteknologi/regnskap.csv"
+    with ledger.open("a", encoding="utf-8") as out:
+        out.write("01.03.2016;2016;Prosjektkostnader;Gave;50 000;Sparebank-Stiftelsen;\n")
+    row = len(ledger.read_text(encoding="utf-8").splitlines())
+    _, findings = validate(scratch_config)
+    (bad,) = _find(findings, "regnskap.csv", "Finansieringskilde")
+    assert (bad.severity, bad.line) == ("error", row)
+    assert bad.message.startswith("funder 'sparebank-stiftelsen' has no paid line in the financing plan"), bad
+    assert not _find(findings, HAUG, text="sparebank"), findings      # the funder itself may be listed
