@@ -6,6 +6,9 @@ not run yet, records the item in the ledger database and, when an item cannot be
 the data, reminds the project leader (once per item and day). One project's bad data never stops
 the others; a second run on the same day sends nothing new. On a weekend or public holiday (the
 schedule runs Monday to Friday, 17 May included) it does nothing; the next working day catches up.
+What can no longer be made (a status report whose meeting passed while the watch was down, or that
+failed until it; a deadline whose catch-up ended) is not sent late: the council's secretariat is
+told once, with the command that sends it now (``tell_missed``).
 
 On a server (the watch itself runs from a deployment) each due item *triggers its document's
 deployment* and the watch moves on: a document waiting days for approval never blocks the others.
@@ -29,7 +32,7 @@ project file is cancelled the next morning and the leader told: nothing is remin
 # objects, which pickles the flow functions by value; their parameter annotations must be real
 # types, not names (tests/flows/test_served_flows.py).
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
@@ -38,8 +41,8 @@ from prefect.cache_policies import NONE
 from prefect.runtime import deployment
 
 from grantflow import fmt
-from grantflow.deadlines import (KIND_TITLES, DueItem, calendar, due_on, holiday_name, is_working_day,
-                                 reminder_message, working_days_until)
+from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, calendar, due_on, holiday_name, is_working_day,
+                                 last_day, missed, reminder_message, send_command, working_days_until)
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import ContentConflict, make_transport, notify, remind
 from grantflow.delivery.transports import OUTBOX_FIELD
@@ -165,6 +168,17 @@ def triggered_runs(config: str | None) -> dict[str, str]:
         ledger.close()
 
 
+def last_run(config: str | None) -> date | None:
+    """The last working day the watch ran (recorded at the end of each run), or None."""
+    settings = load_settings(config)
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        row = next((r for r in ledger.watch_rows() if r["key"] == LAST_RUN), None)
+    finally:
+        ledger.close()
+    return date.fromisoformat(row["detail"]) if row else None
+
+
 def undelivered(result: dict) -> str:
     """Whom a document flow's result did not reach, and why, in one line for the secretariat."""
     def who(entry) -> str:
@@ -218,6 +232,70 @@ def tell_secretariat(today: date, alerts: list[tuple[str, str]], options: Delive
     finally:
         ledger.close()
     return sent
+
+
+# The ledger row that holds the last working day the watch ran (its detail: the ISO date).
+LAST_RUN = "watch:last-run"
+
+
+@task(name="tell-missed", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
+def tell_missed(today: date, options: DeliveryOptions) -> list[str]:
+    """Mail the council's secretariat, once per document, what the watch will no longer make and
+    was not sent: a status report whose meeting passed while serve was down (or that failed until
+    the meeting), a deadline whose catch-up ended. It is not sent automatically after its meeting or
+    deadline; the mail names the command that makes and sends it now. The keys told."""
+    settings = load_settings(options.config)
+    register = watch_register(options.config)
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        rows = {r["key"]: r for r in ledger.watch_rows()}
+    finally:
+        ledger.close()
+    status = {key: r["status"] for key, r in rows.items()}
+    if LAST_RUN in rows:
+        since = date.fromisoformat(rows[LAST_RUN]["detail"]) + timedelta(days=1)
+    elif rows:       # a watch that ran before it kept this record: as far back as catch-up reaches
+        since = today - timedelta(days=GRACE_DAYS)
+    else:            # a new installation: nothing was the watch's to send before today
+        since = today
+    items = [i for i in calendar(register, settings.deadline_shift)
+             if ("project", i.project) not in register.unreadable]     # a typo is told on its own
+    settled = {key for key, st in status.items() if st in ("done", "rejected", "triggered", "missed")}
+    settled |= {i.key for i in items if i.kind == "status" and status.get(cycle_key(i)) == "triggered"}
+    failed = {key for key, st in status.items() if st == "failed"}
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    told = []
+    for item in missed(items, today, since, failed, settled):
+        council = register.council(item.council)
+        project = register.projects.get(item.project) if item.project else None
+        name = project.name if project else council.name
+        why = (f"den kunne ikke lages eller sendes ({rows[item.key]['detail']})" if item.key in failed
+               else "fristvakten kjørte ikke de dagene den skulle lages og sendes")
+        meeting = item.original + timedelta(days=project.meetings.lead_days) if project and item.kind == "status" \
+            else None
+        if meeting is not None and meeting in project.meetings.dates:
+            lines = [f"{KIND_TITLES[item.kind]} for {name} skulle sendes til styringsgruppen "
+                     f"{fmt.long_date(item.make_day)}, før møtet {fmt.long_date(meeting)}, men er ikke sendt: {why}.",
+                     "Fristvakten sender ikke en statusrapport etter møtet av seg selv."]
+        else:
+            lines = [f"{KIND_TITLES[item.kind]} for {name} hadde frist {fmt.long_date(item.due)}, men er ikke "
+                     f"laget og sendt: {why}.",
+                     f"Fristvakten lager den ikke av seg selv etter {fmt.long_date(last_day(item))}."]
+        lines += ["Trengs den likevel, lag og send den nå med:", f"    {send_command(item)}"]
+        ledger = SentLedger(settings.ledger_url())
+        try:
+            report = notify(f"missed/{item.key}", "-", f"Ikke sendt: {item.description}", lines,
+                            council.secretariat.name, council.secretariat.email, project, council, settings,
+                            ledger, make_transport(settings, transport_name, password), settings.delivery.retry)
+            if report.failed or report.pending:
+                continue                     # the next morning tries again
+            ledger.watch_record(item.key, "missed", f"meldt til sekretariatet {today.isoformat()}: {why}")
+        finally:
+            ledger.close()
+        told.append(item.key)
+    return told
 
 
 @task(name="record-item", cache_policy=NONE)
@@ -471,7 +549,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                                  "ingenting gjøres i dag; det som forfaller, tas neste virkedag.",
                                  key="deadline-watch", description="Fristvakt")
         return {"as_of": today.isoformat(), "due": [], "ran": [], "skipped": [], "waiting": [], "failed": [],
-                "reminders": [], "cycles": {}, "closed": closed}
+                "reminders": [], "missed": [], "cycles": {}, "closed": closed}
     take_returned_workbooks(None, options.config)       # what project leaders sent back, before anything is due
     broken = check_templates_first(today, options)
     items, done, unreadable = find_due(today, options.config)
@@ -574,6 +652,12 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             reminders += remind_task(today, options)
         except UserError as exc:
             failed.append((what, str(exc)))
+    told: list[str] = []
+    try:
+        told = tell_missed(today, options)
+    except UserError as exc:               # no secretariat address, SMTP login: the run says so
+        failed.append(("ikke-sendt-varsel", str(exc)))
+    record(LAST_RUN, "ran", max(today, last_run(options.config) or today).isoformat(), options.config)
     if alerts:
         try:
             reminders += tell_secretariat(today, alerts, options)
@@ -583,6 +667,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
              f"- {'Startet' if on_server else 'Kjørt'} nå: {len(ran)}",
              f"- Allerede kjørt: {len(skipped)}", f"- Venter (godkjenning eller kjører): {len(waiting)}",
              f"- Feilet: {len(failed)}", f"- Påminnelser sendt: {len(reminders)}"]
+    lines += [f"- Ikke sendt, meldt til sekretariatet (fristen eller møtet er passert): `{key}`" for key in told]
     if cycles:
         lines += [f"- Statusrunder startet: {len(cycles['started'])}",
                   f"- Statusrunder uten svar ved sendedato (sendes med «ikke rapportert»): {len(cycles['no_answer'])}"]
@@ -591,5 +676,5 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     lines += [f"  - `{key}`: {why}" for key, why in failed]
     create_markdown_artifact(markdown="\n".join(lines), key="deadline-watch", description="Fristvakt")
     return {"as_of": today.isoformat(), "due": [i.key for i in items], "ran": ran, "skipped": skipped,
-            "waiting": waiting, "failed": failed, "reminders": reminders,
+            "waiting": waiting, "failed": failed, "reminders": reminders, "missed": told,
             "cycles": {k: v for k, v in cycles.items() if k != "failed"}}

@@ -245,6 +245,36 @@ def due_on(items: list[DueItem], today: date) -> list[DueItem]:
     return [i for i in items if i.makes_document and i.is_due(today)]
 
 
+def last_day(item: DueItem) -> date:
+    """The last day the watch still makes ``item`` (a status report: its meeting's morning)."""
+    return item.last or item.due + timedelta(days=GRACE_DAYS)
+
+
+def missed(items: list[DueItem], today: date, since: date, failed: set[str], settled: set[str]) -> list[DueItem]:
+    """The documents that will never be made by the watch now and were not sent: those whose last
+    day fell while the watch was not running (on or after ``since``, the day after its last run), and
+    those that ``failed`` until their last day (within ``GRACE_DAYS``) — except what is ``settled``
+    (done, rejected, still running on a server, or told before). The caller tells the secretariat."""
+    out = []
+    for item in items:
+        end = last_day(item)
+        if not item.makes_document or end >= today or item.key in settled:
+            continue
+        if since <= end or (item.key in failed and end >= today - timedelta(days=GRACE_DAYS)):
+            out.append(item)
+    return out
+
+
+def send_command(item: DueItem) -> str:
+    """The command that makes and sends ``item``'s document by hand."""
+    if item.kind == "usage":
+        return f"grantflow send usage --council {item.council} --year {item.period}"
+    if item.kind == "status":
+        return f"grantflow send status {item.project} --as-of {(item.as_of or item.start).isoformat()}"
+    year = f" --year {item.period}" if item.period else ""
+    return f"grantflow send {item.kind} {item.project}{year}"
+
+
 def working_days_until(today: date, due: date) -> int:
     """Working days after ``today`` up to and including ``due`` (0 on the day itself)."""
     days, day = 0, today

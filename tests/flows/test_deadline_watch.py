@@ -356,3 +356,33 @@ def test_a_served_run_that_failed_on_another_senders_content_does_not_remind_the
                                     "with other content") is None
     assert leaders_problem(failed + "UserError: delivery.outbox: cannot write to the outbox folder") is None
     assert leaders_problem(failed + "KeyError: 'x'") is None
+
+
+def test_a_status_report_whose_meeting_passed_while_the_watch_was_down_is_told_once(isolated, config_dir):
+    """Serve stopped after the watch of Thursday 6.10.2016; Haugaland's status report was to go to
+    the steering group on Friday 7.10, before the meeting on Friday 14.10. Serve back on Monday 17.10:
+    the report was no longer due and nobody heard that the steering group never got it. Now the
+    council's secretariat gets one mail naming the report, the meeting and the command that sends it
+    now; nothing goes to the steering group after the meeting, and the next morning nothing new."""
+    opts = DeliveryOptions(config=str(config_dir))
+    before = deadline_watch(as_of=date(2016, 10, 6), options=opts)      # the last morning before the stop
+    assert before["due"] == []
+    back = deadline_watch(as_of=date(2016, 10, 17), options=opts)
+    key = "status:haugaland-velferdsteknologi:2016-10-07"
+    assert key not in back["due"] and back["ran"] == [], back
+    mails = eml(isolated, documents_only=False)
+    (notice,) = [m for m in mails if "styringsgruppemøtet 14.10.2016" in m["Subject"]]
+    assert [a.addr_spec for a in notice["To"].addresses] == ["post@haugalandvekst.example.no"]
+    assert notice["Subject"].startswith("Ikke sendt: Statusrapport")
+    body = notice.get_body(("plain",)).get_content()
+    assert "14. oktober 2016" in body and "7. oktober 2016" in body
+    assert "grantflow send status haugaland-velferdsteknologi --as-of 2016-10-07" in body
+    assert not notice.get_payload() or not [p for p in notice.iter_attachments()]
+    recipients = {a.addr_spec for m in mails for a in m["To"].addresses}
+    assert not recipients & {"radmann@haugesund.example.no", "radmann@karmoy.example.no"}   # steering group
+    assert [k for k in back["missed"]] == [key]
+    rows = {r["key"]: r for r in SentLedger(f"sqlite:///{isolated / 'sent.db'}").watch_rows()}
+    assert rows[key]["status"] == "missed"
+    count = len(mails)
+    again = deadline_watch(as_of=date(2016, 10, 18), options=opts)      # once, not every morning
+    assert again["missed"] == [] and len(eml(isolated, documents_only=False)) == count
