@@ -168,15 +168,22 @@ def triggered_runs(config: str | None) -> dict[str, str]:
         ledger.close()
 
 
-def last_run(config: str | None) -> date | None:
-    """The last working day the watch ran (recorded at the end of each run), or None."""
+@task(name="watch-since", cache_policy=NONE)
+def watch_since(today: date, config: str | None) -> tuple[date, date | None]:
+    """(the first day the watch was not running before ``today``, the last day it ran), read before
+    this morning's items are recorded. A ledger from before this record: as far back as catch-up
+    reaches; a new ledger (a new installation): nothing before today was the watch's to send."""
     settings = load_settings(config)
     ledger = SentLedger(settings.ledger_url())
     try:
-        row = next((r for r in ledger.watch_rows() if r["key"] == LAST_RUN), None)
+        rows = ledger.watch_rows()
     finally:
         ledger.close()
-    return date.fromisoformat(row["detail"]) if row else None
+    row = next((r for r in rows if r["key"] == LAST_RUN), None)
+    if row is not None:
+        last = date.fromisoformat(row["detail"])
+        return last + timedelta(days=1), last
+    return (today - timedelta(days=GRACE_DAYS) if rows else today), None
 
 
 def undelivered(result: dict) -> str:
@@ -240,11 +247,12 @@ LAST_RUN = "watch:last-run"
 
 @task(name="tell-missed", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
       retry_condition_fn=worth_retrying)
-def tell_missed(today: date, options: DeliveryOptions) -> list[str]:
+def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]:
     """Mail the council's secretariat, once per document, what the watch will no longer make and
     was not sent: a status report whose meeting passed while serve was down (or that failed until
     the meeting), a deadline whose catch-up ended. It is not sent automatically after its meeting or
-    deadline; the mail names the command that makes and sends it now. The keys told."""
+    deadline; the mail names the command that makes and sends it now. ``since``: see watch_since.
+    The keys told."""
     settings = load_settings(options.config)
     register = watch_register(options.config)
     ledger = SentLedger(settings.ledger_url())
@@ -253,12 +261,6 @@ def tell_missed(today: date, options: DeliveryOptions) -> list[str]:
     finally:
         ledger.close()
     status = {key: r["status"] for key, r in rows.items()}
-    if LAST_RUN in rows:
-        since = date.fromisoformat(rows[LAST_RUN]["detail"]) + timedelta(days=1)
-    elif rows:       # a watch that ran before it kept this record: as far back as catch-up reaches
-        since = today - timedelta(days=GRACE_DAYS)
-    else:            # a new installation: nothing was the watch's to send before today
-        since = today
     items = [i for i in calendar(register, settings.deadline_shift)
              if ("project", i.project) not in register.unreadable]     # a typo is told on its own
     settled = {key for key, st in status.items() if st in ("done", "rejected", "triggered", "missed")}
@@ -553,6 +555,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     take_returned_workbooks(None, options.config)       # what project leaders sent back, before anything is due
     broken = check_templates_first(today, options)
     items, done, unreadable = find_due(today, options.config)
+    since, previous = watch_since(today, options.config)
     on_server = bool(deployment.id)
     cycles = status_cycles(today, options) if on_server else {}
     triggered = triggered_runs(options.config) if on_server else {}
@@ -654,10 +657,10 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             failed.append((what, str(exc)))
     told: list[str] = []
     try:
-        told = tell_missed(today, options)
+        told = tell_missed(today, since, options)
     except UserError as exc:               # no secretariat address, SMTP login: the run says so
         failed.append(("ikke-sendt-varsel", str(exc)))
-    record(LAST_RUN, "ran", max(today, last_run(options.config) or today).isoformat(), options.config)
+    record(LAST_RUN, "ran", max(today, previous or today).isoformat(), options.config)
     if alerts:
         try:
             reminders += tell_secretariat(today, alerts, options)

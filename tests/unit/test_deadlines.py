@@ -162,3 +162,20 @@ def test_deadlines_shows_each_funders_own_date_for_one_document(scratch_config, 
          f"Helsedirektoratet 01.03.2022; sendes til {governor}, Helsedirektoratet")]
     summaries = [str(e["SUMMARY"]) for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
     assert any(f"{governor} 01.02.2022 og Helsedirektoratet 01.03.2022" in s for s in summaries)
+
+
+def test_missed_is_what_the_watch_will_not_make_any_more_and_did_not_send(config_dir):
+    """Haugaland's status report of 7.10.2016 (meeting Friday 14.10): the watch down from 7.10 to
+    14.10 missed it; a watch that ran every day missed it only when it failed until the meeting;
+    done (or told before) is never missed; before the meeting's morning has passed it is not yet."""
+    from grantflow.deadlines import missed, send_command
+
+    items = calendar(open_register(str(config_dir)))
+    key = "status:haugaland-velferdsteknologi:2016-10-07"
+    (gap,) = [i.key for i in missed(items, date(2016, 10, 17), date(2016, 10, 7), set(), set()) if i.kind == "status"]
+    assert gap == key
+    assert not [i for i in missed(items, date(2016, 10, 14), date(2016, 10, 7), set(), set()) if i.key == key]
+    assert not [i for i in missed(items, date(2016, 10, 17), date(2016, 10, 15), set(), set()) if i.key == key]
+    (failed,) = [i for i in missed(items, date(2016, 10, 17), date(2016, 10, 15), {key}, set()) if i.key == key]
+    assert not [i for i in missed(items, date(2016, 10, 17), date(2016, 10, 7), {key}, {key}) if i.key == key]
+    assert send_command(failed) == "grantflow send status haugaland-velferdsteknologi --as-of 2016-10-07"
