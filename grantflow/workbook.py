@@ -39,6 +39,7 @@ from .findings import Finding
 from .numbers import read_date, read_number, read_number_text, show
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
                      Project, Risk, StatusNote, SubActivity, CostLine)
+from .yamlfile import read_yaml_text
 
 FORMAT_VERSION = 1
 MAX_BYTES = 20 * 1024 * 1024
@@ -862,10 +863,8 @@ def read_value(value, kind: Kind, *, percent: bool = False):
     if kind.name == "text" and isinstance(value, bool):
         raise ValueError(NOT_TEXT)
     if kind.name == "yaml":
-        try:
-            return yaml.safe_load(_text_of(value))
-        except yaml.YAMLError:
-            raise ValueError("not readable (YAML)") from None
+        # the rules of a YAML file (grantflow.yamlfile): 0x0a is refused, not read as 10
+        return read_yaml_text(_text_of(value))
     return _text_of(value) if not isinstance(value, str) else value.strip()
 
 

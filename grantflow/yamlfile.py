@@ -227,6 +227,22 @@ def load_yaml(path: str | Path, display: str | None = None) -> LocatedYaml:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise UserError(f"not UTF-8 text (byte 0x{raw[exc.start:exc.start + 1].hex()}); save the file as UTF-8",
                         file=file, line=line) from None
+    data, lines = _parse(text, file)
+    return LocatedYaml(file, data, lines)
+
+
+def read_yaml_text(text: str) -> Any:
+    """A YAML value typed in one place (a workbook cell), read by the rules of a grantflow YAML
+    file (decimal whole numbers only, no key twice, no alias bombs, no foreign tags); ValueError
+    with the reason otherwise, for the caller to name its place."""
+    try:
+        return _parse(text, "")[0]
+    except UserError as exc:
+        raise ValueError(exc.message) from None
+
+
+def _parse(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
+    """The document in ``text`` and the line of every key and item; UserError naming ``file``."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -249,4 +265,4 @@ def load_yaml(path: str | Path, display: str | None = None) -> LocatedYaml:
         raise UserError(f"invalid YAML value: {echo(str(exc), 150)}", file=file) from None
     finally:
         loader.dispose()
-    return LocatedYaml(file, data, lines)
+    return data, lines

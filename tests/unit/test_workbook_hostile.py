@@ -405,3 +405,21 @@ def test_a_bidirectional_control_in_a_returned_note_is_one_error(scratch_config,
     assert code == 1 and len(errors) == 1, text
     assert "svar.xlsx:Statusnotat:" in errors[0] and "U+202E" in errors[0], errors
     assert _files(scratch_config) == before
+
+
+@pytest.mark.parametrize("typed,how", [("0x0a", "hexadecimal"), ("0b1010", "binary"), ("1_000", "underscores")])
+def test_a_yaml_cell_takes_whole_numbers_in_decimal_digits_only(scratch_config, tmp_path, capsys, typed, how):
+    """A cell read as YAML (own effort hours here) holding 0x0a was read as 10 hours and merged
+    with exit 0, while a YAML file refuses it (grantflow.yamlfile). Now the same rule: one line
+    naming sheet, row and column, exit 1, nothing written."""
+    def edit(wb):
+        ws = wb["Prosjekt"]
+        ws.cell(_rows(ws)["budget.own_effort_hours"], 3).value = typed
+    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=date(2016, 6, 1))
+    row = _rows(openpyxl.load_workbook(path)["Prosjekt"])["budget.own_effort_hours"]
+    before = _files(scratch_config)
+    code, errors, text = _import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert f"svar.xlsx:Prosjekt:{row} " in errors[0], errors
+    assert f"{typed} is not a decimal whole number" in errors[0] and how in errors[0], errors
+    assert _files(scratch_config) == before
