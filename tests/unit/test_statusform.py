@@ -84,3 +84,19 @@ def test_a_control_character_in_an_answer_is_a_finding_not_a_broken_next_workboo
     assert notes.read_bytes() == before
     assert main(["--config", str(scratch_config), "workbook", project, "--as-of", "2020-06-01",
                  "-o", str(scratch_config.parent / "wb.xlsx")]) == 0
+
+
+def test_a_bidirectional_control_in_a_form_answer_is_a_finding_and_nothing_is_written(scratch_config):
+    """A deviation or a milestone comment with a right-to-left override (the digits of an amount
+    shown reversed in the report) was written from the status form like any text."""
+    register = open_register(scratch_config)
+    offered = initial_form(register, NG, date(2020, 6, 1))
+    answer = offered.model_copy(deep=True)
+    answer.reported_by = "Kari Nordmann"
+    answer.deviations = [Deviation(text="Merkostnad \u202e000 021\u202c kr")]
+    answer.milestones[2].comment = "Utsatt \u2066til høsten\u2069"
+    result = plan_form(register, NG, answer, date(2020, 6, 1), base=offered, now=NOW)
+    errors = [f for f in result.findings if f.severity == "error"]
+    assert any("deviations" in f.field and "U+202E" in f.message for f in errors), result.findings
+    assert any(f.field == "Kommentar" and "U+2066" in f.message for f in errors), result.findings
+    assert not result.ok and result.changes == []
