@@ -386,3 +386,55 @@ def test_a_status_report_whose_meeting_passed_while_the_watch_was_down_is_told_o
     count = len(mails)
     again = deadline_watch(as_of=date(2016, 10, 18), options=opts)      # once, not every morning
     assert again["missed"] == [] and len(eml(isolated, documents_only=False)) == count
+
+
+def test_a_watch_killed_in_the_middle_of_a_send_then_run_again_reaches_everyone_once(isolated, scratch_config):
+    """The morning watch of 7.10.2016 is killed (-9: out of memory, a reboot) while it mails the status
+    report over SMTP, after two steering-group members got it. The next watch must send to the five
+    who lack it only, never twice to the two: the ledger's claim of the dead process is taken over.
+    (`grantflow send` killed the same way: tests/delivery/test_smtp_faults.py.)"""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from collections import Counter
+
+    from ..conftest import ROOT
+    from ..delivery.test_concurrent_send import smtp_config
+    from ..delivery.test_smtp_faults import BlocksOnThirdRecipient, serve
+    from ..smtp_server import free_port
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    key = "status:haugaland-velferdsteknologi:2016-10-07"
+    script = ("from datetime import date\nfrom flows.deadline_watch import deadline_watch\n"
+              "from flows.documents import DeliveryOptions\n"
+              f"deadline_watch(as_of=date(2016, 10, 7), options=DeliveryOptions(config={str(scratch_config)!r}, "
+              "transport='smtp', approved=True, override_reason='test'))\n")
+    handler = BlocksOnThirdRecipient()
+    with serve(handler, port), (isolated / "watch.err").open("w") as err:
+        watch = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                                 stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            assert handler.third.wait(120), (isolated / "watch.err").read_text()[-3000:]
+        finally:
+            os.kill(watch.pid, signal.SIGKILL)
+            watch.wait()
+            handler.release.set()
+        first = handler.recipients()
+        assert len(first) == 2
+        ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+        try:
+            assert [r.status for r in ledger.rows()].count("sending") == 1
+            assert key not in ledger.watch_done()
+        finally:
+            ledger.close()
+        again = deadline_watch(as_of=date(2016, 10, 7),
+                               options=DeliveryOptions(config=str(scratch_config), transport="smtp",
+                                                       approved=True, override_reason="test"))
+    assert again["ran"] == [key] and again["failed"] == [], again
+    arrived = Counter(r.casefold() for r in handler.recipients())
+    assert len(arrived) == 7 and set(arrived.values()) == {1}, arrived
+    rows = SentLedger(f"sqlite:///{isolated / 'sent.db'}").rows()
+    assert {r.status for r in rows} == {"sent"} and len(rows) == 7
+    assert any(f"taken over from process {watch.pid}" in (r.detail or "") for r in rows)
