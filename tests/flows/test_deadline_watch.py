@@ -413,12 +413,15 @@ def test_a_watch_killed_in_the_middle_of_a_send_then_run_again_reaches_everyone_
               "transport='smtp', approved=True, override_reason='test'))\n")
     handler = BlocksOnThirdRecipient()
     with serve(handler, port), (isolated / "watch.err").open("w") as err:
+        # its own process group: the watch starts Prefect's ephemeral server as its child, which a
+        # kill of the watch alone would leave running after the tests (as a reboot or systemd's
+        # stop would not); the group goes down together
         watch = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                                 stdout=subprocess.DEVNULL, stderr=err)
+                                 stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
         try:
             assert handler.third.wait(120), (isolated / "watch.err").read_text()[-3000:]
         finally:
-            os.kill(watch.pid, signal.SIGKILL)
+            os.killpg(watch.pid, signal.SIGKILL)
             watch.wait()
             handler.release.set()
         first = handler.recipients()
