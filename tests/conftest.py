@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -27,7 +28,11 @@ CONFIG = ROOT / "config"
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 # Prefect state for the whole test session lives in a temp dir (set before Prefect is imported).
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="grantflow-prefect-"))
+# The folder is removed when the session ends (one was left behind per run before: hundreds of
+# them in /tmp, a few MB each with Prefect's database); a PREFECT_HOME given from outside is kept.
+if "PREFECT_HOME" not in os.environ:
+    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="grantflow-prefect-")
+    atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
