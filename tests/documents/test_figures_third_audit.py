@@ -1,0 +1,79 @@
+"""Defects found by the third audit of the figures (session 11).
+
+Expected figures are recomputed here from the YAML and the data files as written (csv module,
+fractions, the rules in DOMAIN.md and README), never from grantflow's own computation; the real
+documents are rendered and read back.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from fractions import Fraction
+
+import pytest
+
+from ..docx_text import find_table
+from .test_figures_recomputed import HAUG, NB, MINUS, config, day, kroner, ledger, num, plan, render  # noqa: F401
+
+
+def half_up(value: Fraction) -> int:
+    """Whole kroner, half away from zero."""
+    sign = -1 if value < 0 else 1
+    whole, rest = divmod(abs(value), 1)
+    return sign * int(whole + (rest >= Fraction(1, 2)))
+
+
+def figure(text: str) -> int:
+    """A printed amount ('1 481 623 kr', '−2 400') as an int."""
+    text = text.replace("kr", "").replace(NB, "").replace(" ", "").replace(MINUS, "-").strip()
+    return int(text)
+
+
+def row_value(table: list[list[str]], label: str) -> str:
+    return next(r[1] for r in table if r[0] == label)
+
+
+# ------------------------------------------------------------ the status report's forecast
+
+def expected_forecast(config, pid: str, as_of: date) -> Fraction:
+    """README: past years = actual, the current year = actual scaled by the elapsed share of the
+    year's part of the project period (from 25 % of it; before that the budget, or the accounts
+    when they are more), future years = budget. Worked out exactly, to be rounded once."""
+    p = plan(config, pid)
+    unit = p["budget"]["unit"]
+    budget: dict[int, Fraction] = {}
+    for line in p["budget"]["costs"]:
+        for year, amount in line["amounts"].items():
+            budget[int(year)] = budget.get(int(year), 0) + Fraction(str(amount)) * unit
+    actual: dict[int, Fraction] = {}
+    for r in ledger(config, pid):
+        if day(r["Dato"]) <= as_of:
+            year = int(r["År"] or day(r["Dato"]).year)
+            actual[year] = actual.get(year, 0) + Fraction(kroner(r["Beløp"]))
+    start, end = p["period"]["start"], p["period"]["end"]
+    first, last = max(start, date(as_of.year, 1, 1)), min(end, date(as_of.year, 12, 31))
+    share = Fraction((as_of - first).days + 1, (last - first).days + 1)
+    total = Fraction(0)
+    for year in set(budget) | set(actual):
+        spent = actual.get(year, Fraction(0))
+        if year < as_of.year:
+            total += spent
+        elif year > as_of.year:
+            total += budget.get(year, 0)
+        else:
+            total += max(spent, spent / share) if share >= Fraction(1, 4) else max(spent, budget.get(year, 0))
+    return total
+
+
+@pytest.mark.parametrize("as_of", [date(2016, 6, 30), date(2016, 4, 1)])
+def test_the_forecast_is_the_exact_forecast_rounded_once(config, tmp_path, as_of):
+    """Haugaland's 2015 accounts are 317 260,50 kr; on 30 June 2016 the year's 579 000 kr scaled
+    by 366/182 give 1 164 362,64. The status report added the two years' rounded figures and
+    printed a forecast of 1 481 624 kr for 1 481 623,14 (and 1 130 418 for 1 130 417,02 on 1 April):
+    one krone from nothing, also in 'Avvik prognose mot budsjett' and the summary."""
+    exact = expected_forecast(config, HAUG, as_of)
+    budget = sum(sum(Fraction(str(a)) for a in line["amounts"].values()) for line in plan(config, HAUG)["budget"]["costs"])
+    doc = render(config, "status", tmp_path, pid=HAUG, as_of=as_of).docx
+    table = find_table(doc, "Budsjett hele perioden")
+    assert figure(row_value(table, "Prognose hele perioden")) == half_up(exact)
+    assert figure(row_value(table, "Avvik prognose mot budsjett")) == half_up(exact) - budget
