@@ -3,10 +3,10 @@
 What the funder's case officer reads first: the case reference, granted against used per
 funder, the unused amount in kroner (repaid, or requested carried over), and every deviation
 with its explanation. Deviations are: a milestone late or not delivered, a budget category
-more than 10 % under or over its budget, and a red overall status at the end. Explanations come
-from ``evaluation.explanations`` in the notes (keys 'milepæl 05', 'kategori <name>',
-'økonomi', 'status'), for milestones also from the progress data's comment; a deviation with
-none says "Forklaring mangler" and is a finding.
+more than 10 % under or over its budget (or with accounts against a budget of 0), and a red
+overall status at the end. Explanations come from ``evaluation.explanations`` in the notes
+(keys 'milepæl 05', 'kategori <name>', 'økonomi', 'status'), for milestones also from the
+progress data's comment; a deviation with none says "Forklaring mangler" and is a finding.
 """
 
 from __future__ import annotations
@@ -212,7 +212,12 @@ def build(req: DocumentRequest) -> Context:
                       "etter planen.", milestone_explanation(s.milestone.number), s.comment)
     for line in cats:
         share = line.deviation_share
-        if share is not None and abs(share) > DEVIATION_SHARE:
+        if line.budget == 0 and line.actual != 0:
+            # Money spent on a category with no budget is overspent in full; no percentage of a
+            # zero budget exists, and the line was left out of the deviations.
+            what = f"{fmt.money(line.actual)} " + ("overforbruk" if line.actual > 0 else "i regnskapet")
+            deviation(f"{line.category}: {what} (ingen budsjett for kategorien).", category_explanation(line.category))
+        elif share is not None and abs(share) > DEVIATION_SHARE:
             word = "ubrukt" if line.deviation < 0 else "overforbruk"
             deviation(f"{line.category}: {fmt.money(abs(line.deviation))} {word} "
                       f"({fmt.percent_beside(abs(share), [DEVIATION_SHARE])} av budsjettet på "

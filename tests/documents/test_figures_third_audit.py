@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import pytest
 
-from ..docx_text import find_table
+from ..docx_text import find_table, paragraphs
 from .test_figures_recomputed import HAUG, NB, MINUS, config, day, kroner, ledger, num, plan, render  # noqa: F401
 
 
@@ -77,3 +77,34 @@ def test_the_forecast_is_the_exact_forecast_rounded_once(config, tmp_path, as_of
     table = find_table(doc, "Budsjett hele perioden")
     assert figure(row_value(table, "Prognose hele perioden")) == half_up(exact)
     assert figure(row_value(table, "Avvik prognose mot budsjett")) == half_up(exact) - budget
+
+
+# ------------------------------------------------------------ final report: a category with no budget
+
+@pytest.mark.parametrize("amount, credit", [("10 000,00", ""), ("-2 400,00", "ja")])
+def test_spending_on_a_category_budgeted_at_zero_is_a_deviation(config, tmp_path, amount, credit):
+    """DOMAIN.md: deviations from the application, under- or overspending, are described with
+    their consequences. A budget line 'Reise' of 0 kr with 10 000 kr spent on it passes validate
+    (the category is in the budget), and the final report showed it in the accounts ('0 | 10 000 |
+    10 000 | –') but not among the deviations: 10 % of nothing is no threshold, so the line fell
+    through. Now it is a deviation, explained under 'kategori Reise' like any other category."""
+    from ..conftest import replace_in
+    replace_in(config / "projects" / f"{HAUG}.yaml", "      amounts: {2015: 1211321, 2016: 1123094}\n",
+               "      amounts: {2015: 1211321, 2016: 1123094}\n    - category: Reise\n      amounts: {2015: 0}\n")
+    with (config / "data" / HAUG / "regnskap.csv").open("a", encoding="utf-8") as out:
+        out.write(f"15.12.2015;2015;Reise;Reise uten budsjett;{amount};fm-rogaland;{credit}\n")
+    budget = sum(sum(Fraction(str(a)) for a in line["amounts"].values())
+                 for line in plan(config, HAUG)["budget"]["costs"] if line["category"] == "Reise")
+    spent = sum(Fraction(kroner(r["Beløp"])) for r in ledger(config, HAUG) if r["Kategori"] == "Reise")
+    assert budget == 0 and spent != 0
+    doc = render(config, "final", tmp_path, pid=HAUG).docx
+    accounts = {r[0]: r for r in find_table(doc, "Kategori")}
+    assert figure(accounts["Reise"][1]) == 0 and figure(accounts["Reise"][2]) == half_up(spent)
+    text = [p.replace(NB, " ") for p in paragraphs(doc)]
+    shown = num(half_up(abs(spent))).replace(NB, " ")
+    said = [p for p in text if p.startswith("Reise: ")]
+    assert len(said) == 1, text
+    assert shown in said[0] and "ingen budsjett" in said[0], said
+    following = text[text.index(said[0]) + 1]
+    assert following == "Forklaring mangler.", following
+
