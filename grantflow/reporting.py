@@ -34,6 +34,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from . import fmt
 from .data import ProjectData
 from .errors import UserError
 from .models import Milestone, Project
@@ -469,6 +470,43 @@ class GrantUsage:
         return self.unused > 0 and self.project.period.end > date(self.year, 12, 31)
 
 
+def credits_beyond_costs(frame: pd.DataFrame | None, names: set[str],
+                         until: date | None = None) -> tuple[int, Decimal] | None:
+    """(spreadsheet row of the last credit note, net sum) when the ledger rows booked to ``names``
+    (casefolded sources), up to ``until`` if given, add up to less than nothing; None otherwise.
+
+    A grant's use is its rows' sum; credit notes (kreditnota) beyond the costs they correct would
+    make it negative and its unused amount more than was granted (400 000 kr granted, "Ubrukt 410
+    000 kr, søkes overført"). Which cost a credit corrects is not in the file: an error, never a guess.
+    """
+    if frame is None or frame.empty:
+        return None
+    if until is not None:
+        frame = frame[booked_on(frame) <= pd.Timestamp(until)]
+    rows = frame[frame["Finansieringskilde"].astype(str).str.casefold().isin(names)]
+    if rows.empty:
+        return None
+    net = amount_sum(rows["Beløp"])
+    if net >= 0:
+        return None
+    credits = rows[rows["Beløp"] < 0]
+    return int(credits["_row"].iloc[-1]) if "_row" in credits and len(credits) else 0, net
+
+
+def require_costs_before_credits(data: ProjectData | None, names: set[str], funder: str, until: date) -> None:
+    """Stop a document whose figures would count a funder's money used below zero (see
+    ``credits_beyond_costs``), with one line naming the ledger, the row and the field."""
+    frame = data.ledger.frame if data is not None and data.ledger is not None else None
+    found = credits_beyond_costs(frame, names)
+    if found is not None:
+        row, net = found
+        raise UserError(f"the rows booked to '{funder}' up to {until:%d.%m.%Y} add up to "
+                        f"{fmt.money(net, decimals=None)}: credit "
+                        "notes beyond the costs they correct would report more unused than was granted; book "
+                        "each credit note to the source of the cost it corrects",
+                        file=data.ledger.file, line=row or None, field="Beløp")
+
+
 def grant_usage(project: Project, data: ProjectData | None, year: int,
                 kinds: tuple[str, ...] = ("skjønnsmidler",)) -> list[GrantUsage]:
     """Granted, spent by 31.12 and unused for each grant from the project's funders of ``kinds``."""
@@ -486,6 +524,7 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
         # the funder's id or its lines' sources, as validation accepts; never its name (not unique)
         names = {funder.id.casefold()} | {
             l.source.casefold() for l in project.budget.financing if l.funder == funder.id}
+        require_costs_before_credits(cut, names, funder.id, year_end)
         spent = 0
         if ledger is not None and not ledger.empty:
             spent = kr(amount_sum(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"]))

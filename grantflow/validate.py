@@ -11,6 +11,7 @@ Severity policy:
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from .fmt import money, signed_money
 from .models import (FIXED_EXPLANATIONS, Project, category_explanation, explanation_key,
                      milestone_explanation)
 from .register import Register, display_path, load_register
-from .reporting import plan_sources
+from .reporting import credits_beyond_costs, plan_sources
 from .text import name_key
 from .yamlfile import is_yaml, load_yaml
 
@@ -312,6 +313,22 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
                                    f"{named[idx]!r} is own effort (egeninnsats), which is never paid: the accounts "
                                    "hold what was paid in cash; register own effort as hours in the hours file"))
+            # a grant's rows that add up to less than nothing at a year's end would make its unused
+            # amount more than was granted in the usage and final reports, which refuse to be made
+            for funder in project.funders:
+                if not funder.grants:
+                    continue
+                names = {funder.id.casefold()} | {l.source.casefold() for l in budget.financing
+                                                  if l.funder == funder.id}
+                for year in sorted({int(y) for y in frame["År"]}):
+                    found = credits_beyond_costs(frame, names, date(year, 12, 31))
+                    if found is not None:
+                        out.append(Finding("error", data.ledger.file, found[0] or None, "Beløp",
+                                           f"the rows booked to {funder.id!r} up to 31.12.{year} add up to "
+                                           f"{money(found[1], decimals=None)}: credit notes beyond the costs they "
+                                           "correct would report more unused than was granted; book each credit "
+                                           "note to the source of the cost it corrects"))
+                        break
     return out
 
 

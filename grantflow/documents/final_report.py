@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
                           milestone_statuses, overall_rag, parse_period, progress_rag, round_once, round_to,
-                          unattributed_frame)
+                          require_costs_before_credits, unattributed_frame)
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
                      notes_file, project_block, project_file)
 from .status_report import charts_for, milestone_rows
@@ -100,6 +100,8 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     sources = ledger["Finansieringskilde"].astype(str).str.casefold() if ledger is not None else None
     for group, funder in zip(groups.values(), funders):
         names = {l.source.casefold() for l in group} | ({funder.id.casefold()} if funder else set())
+        if funder is not None and funder.grants:
+            require_costs_before_credits(data, names, funder.id, req.as_of)
         picked.append(ledger[sources.isin(names)] if ledger is not None else None)
         spent.append(amount_sum(picked[-1]["Beløp"]) if ledger is not None else 0)
     # Rows that name no source of the plan are in the accounts too: their own row, so the table

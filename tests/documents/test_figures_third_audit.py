@@ -108,3 +108,41 @@ def test_spending_on_a_category_budgeted_at_zero_is_a_deviation(config, tmp_path
     following = text[text.index(said[0]) + 1]
     assert following == "Forklaring mangler.", following
 
+
+# ------------------------------------------------------------ credit notes beyond a grant's costs
+
+def test_credit_notes_beyond_a_grants_costs_stop_the_usage_and_final_reports(config, tmp_path, capsys):
+    """A ledger whose only fm-rogaland row is a credit note of −10 000 kr: the usage report to the
+    county governor said 'Tildelt 400 000 | Brukt −10 000 | Ubrukt 410 000 | Søkes overført' and
+    the final report 'Ubrukt 410 000, Tilbakebetales': more unused than was granted. Which cost the
+    credit corrects is not in the file, so it is an error naming the row, and no document is made."""
+    from grantflow.cli import main
+    path = config / "data" / HAUG / "regnskap.csv"
+    path.write_text("Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota\n"
+                    "30.09.2015;2015;Prosjektkostnader;Lønn;62 500,00;hv-fond;\n"
+                    "15.12.2015;2015;Prosjektkostnader;Kreditnota;-10 000,00;fm-rogaland;ja\n", encoding="utf-8")
+    rows = ledger(config, HAUG)
+    net = sum(Fraction(kroner(r["Beløp"])) for r in rows if r["Finansieringskilde"] == "fm-rogaland")
+    granted = sum(g["amount"] for f in plan(config, HAUG)["funders"] if f["id"] == "fm-rogaland" for g in f["grants"])
+    assert net < 0 < granted and granted - net > granted        # what the reports would have said unused
+    line = 1 + next(i for i, r in enumerate(rows, 1) if r["Finansieringskilde"] == "fm-rogaland")
+    out = tmp_path / "out"
+    for argv in (["render", "usage", "--council", "haugaland-vekst", "--year", "2015"], ["render", "final", HAUG]):
+        assert main(argv + ["--config", str(config), "--out", str(out)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        said = [l for l in err if "regnskap.csv" in l]
+        assert len(said) == 1 and f"regnskap.csv:{line}: Beløp: the rows booked to 'fm-rogaland'" in said[0], err
+        assert "Traceback" not in "\n".join(err)
+    assert not list(out.rglob("*.docx"))
+    assert main(["validate", str(config)]) == 1
+    found = [l.replace(NB, " ") for l in capsys.readouterr().out.splitlines() if f"regnskap.csv:{line} Beløp" in l]
+    assert len(found) == 1 and "up to 31.12.2015 add up to −10 000 kr" in found[0], found
+
+
+def test_a_credit_note_within_a_grants_costs_is_counted(config, tmp_path):
+    """The demo's −2 400 kr credit note to hv-fond corrects a 12 400 kr cost: counted, no error."""
+    rows = ledger(config, HAUG)
+    used = sum(Fraction(kroner(r["Beløp"])) for r in rows if r["Finansieringskilde"] == "hv-fond")
+    assert any(kroner(r["Beløp"]) < 0 for r in rows if r["Finansieringskilde"] == "hv-fond") and used > 0
+    funders = {r[0]: r for r in find_table(render(config, "final", tmp_path, pid=HAUG).docx, "Kilde")}
+    assert figure(funders["HV regionrådets fond"][4]) == half_up(used)
