@@ -68,10 +68,6 @@ def test_each_municipality_is_billed_its_share_rounded_to_a_neighbouring_krone(s
     table = next(t for t in tables(made.docx)
                  if t[0][0] == "Kommune" and t[0][-1] == "Andel" and t[-1][4] == num(amount))
     rows = {r[0]: r for r in table[1:-1]}
-
-    def whole(cell: str) -> int:
-        return int(cell.replace(NB, "").replace("\u2212", "-"))
-
     billed = {n: whole(rows[n][4]) for n in population}
     assert billed == expected
     for n in population:                      # each row: equal part + population part = its sum
@@ -81,6 +77,25 @@ def test_each_municipality_is_billed_its_share_rounded_to_a_neighbouring_krone(s
     assert table[-1][2:5] == [num(equal_total), num(amount - equal_total), num(amount)]
     assert sum(whole(rows[n][2]) for n in population) == equal_total
     assert sum(whole(rows[n][3]) for n in population) == amount - equal_total
+
+
+def whole(cell: str) -> int:
+    """A whole number as the documents print it (no-break space groups, U+2212 minus)."""
+    return int(cell.replace(NB, "").replace("\u2212", "-"))
+
+
+def haugaland(config: Path) -> tuple[dict, int]:
+    """Haugaland's project file as YAML reads it, and its budget's total cost in kroner."""
+    raw = yaml.safe_load((config / "projects" / f"{HAUG}.yaml").read_text(encoding="utf-8"))
+    budget = sum(sum(c["amounts"].values()) for c in raw["budget"]["costs"]) * raw["budget"]["unit"]
+    return raw, budget
+
+
+def write_haugaland_ledger(config: Path, rows: list[tuple[str, int, int]]) -> None:
+    """Haugaland's ledger made of ``rows`` (date, year, amount): project costs paid from hv-fond."""
+    (config / "data" / HAUG / "regnskap.csv").write_text(
+        "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota\n"
+        + "".join(f"{d};{y};Prosjektkostnader;år;{a};hv-fond;\n" for d, y, a in rows), encoding="utf-8")
 
 
 def _status_comment(path: Path, area: str) -> tuple[str, str]:
@@ -93,12 +108,9 @@ def test_the_economy_comment_never_prints_a_threshold_for_a_figure_beyond_it(scr
     amber ("green within +5 %"). The status report printed "5,0 % over budsjettet (gul: fra 5 %
     til 15 % over)", a figure the rule's own words put on the green side. The percentage now has
     the decimals it needs to show which side of the threshold it lies on."""
-    raw = yaml.safe_load((scratch_config / "projects" / f"{HAUG}.yaml").read_text(encoding="utf-8"))
-    budget = sum(sum(c["amounts"].values()) for c in raw["budget"]["costs"]) * raw["budget"]["unit"]
+    raw, budget = haugaland(scratch_config)
     rows = [("31.12.2015", 2015, 1_211_321), ("31.12.2016", 2016, 1_240_279)]
-    (scratch_config / "data" / HAUG / "regnskap.csv").write_text(
-        "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota\n"
-        + "".join(f"{d};{y};Prosjektkostnader;år;{a};hv-fond;\n" for d, y, a in rows), encoding="utf-8")
+    write_haugaland_ledger(scratch_config, rows)
     spent = sum(a for _, _, a in rows)
     over = Fraction(spent, budget) - 1
     assert (budget, spent) == (2_334_415, 2_451_600)
@@ -116,12 +128,9 @@ def test_a_final_report_deviation_just_over_ten_percent_does_not_read_ten(scratc
     budget. Accounts of 2 100 958 kr against a budget of 2 334 415 kr are 10,0007 % under, a
     deviation, and the report said "233 457 kr ubrukt (10,0 % av budsjettet ...)", which by the
     rule is no deviation. The share now has the decimals that put it beyond 10 % ("10,001 %")."""
-    raw = yaml.safe_load((scratch_config / "projects" / f"{HAUG}.yaml").read_text(encoding="utf-8"))
-    budget = sum(sum(c["amounts"].values()) for c in raw["budget"]["costs"]) * raw["budget"]["unit"]
+    _, budget = haugaland(scratch_config)
     rows = [("31.12.2015", 2015, 1_000_000), ("31.12.2016", 2016, 1_100_958)]
-    (scratch_config / "data" / HAUG / "regnskap.csv").write_text(
-        "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota\n"
-        + "".join(f"{d};{y};Prosjektkostnader;år;{a};hv-fond;\n" for d, y, a in rows), encoding="utf-8")
+    write_haugaland_ledger(scratch_config, rows)
     unused = budget - sum(a for _, _, a in rows)
     share = Fraction(unused, budget)
     assert unused == 233_457 and Fraction(1, 10) < share < Fraction(1001, 10_000)
@@ -209,10 +218,6 @@ def test_a_status_row_in_thousands_never_shows_a_deviation_of_the_wrong_sign(scr
     assert spent[(2020, cat1)] - plan[(2020, cat1)] > 0                  # over the plan ...
     made = produce(open_register(scratch_config), "status", NG, out=tmp_path, today=TODAY, as_of=as_of)
     table = next(t for t in tables(made.docx) if t[0][:2] == ["År", "Kategori"])
-
-    def whole(cell: str) -> int:
-        return int(cell.replace(NB, "").replace("\u2212", "-"))
-
     printed = {(int(r[0]), r[1]): r for r in table[1:-1]}
     assert set(printed) == set(plan)
     for key, r in printed.items():

@@ -95,15 +95,29 @@ def _one_clean_one_broken(scratch_config):
                "probability: 3, consequence: 3, rf: 10,")
 
 
-def test_batch_over_smtp_holds_a_document_with_data_errors_and_sends_the_rest_once(isolated, scratch_config):
-    from grantflow.delivery.ledger import SentLedger
-
-    from ..smtp_server import SmtpServer, free_port
+@pytest.fixture
+def clean_and_broken_by_smtp(isolated, scratch_config) -> tuple[int, DeliveryOptions]:
+    """CLEAN's data clean and BROKEN's with one error, sent by SMTP to a free local port (start a
+    SmtpServer there): the port, and the options of a batch that sends."""
+    from ..smtp_server import free_port
 
     port = free_port()
     _smtp_config(scratch_config, port)
     _one_clean_one_broken(scratch_config)
-    options = DeliveryOptions(config=str(scratch_config), send=True)
+    return port, DeliveryOptions(config=str(scratch_config), send=True)
+
+
+def _ledger(isolated):
+    from grantflow.delivery.ledger import SentLedger
+
+    return SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+
+
+def test_batch_over_smtp_holds_a_document_with_data_errors_and_sends_the_rest_once(isolated,
+                                                                                   clean_and_broken_by_smtp):
+    from ..smtp_server import SmtpServer
+
+    port, options = clean_and_broken_by_smtp
     with SmtpServer(port=port) as server:
         result = make_batch(2, "threads")(kind="costsplit", projects=[CLEAN, BROKEN], options=options, chunk=1)
         assert result["documents"] == 2 and not result["errors"]
@@ -131,7 +145,7 @@ def test_batch_over_smtp_holds_a_document_with_data_errors_and_sends_the_rest_on
         make_batch(1, "threads")(kind="costsplit", projects=[BROKEN],
                                  options=options.model_copy(update={"approved": True}))
         assert len(server.recorder.arrived) == len(arrived)
-    waiting = SentLedger(f"sqlite:///{isolated / 'sent.db'}").approvals(status="requested")
+    waiting = _ledger(isolated).approvals(status="requested")
     assert [a["document"].split("/")[1] for a in waiting] == [BROKEN]
 
 
@@ -204,7 +218,6 @@ def test_a_batch_leaves_a_waiting_run_its_request_and_each_held_document_is_remi
     documents one batch held only one was ever reminded -- with that same useless link."""
     from datetime import date, timedelta
 
-    from grantflow.delivery.ledger import SentLedger
     from grantflow.register import open_register
     from grantflow.settings import load_settings
 
@@ -216,7 +229,7 @@ def test_a_batch_leaves_a_waiting_run_its_request_and_each_held_document_is_remi
     _smtp_config(scratch_config, port)
     monkeypatch.setenv("PREFECT_UI_URL", "http://ui.example.no")
     options = DeliveryOptions(config=str(scratch_config), send=True)
-    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    ledger = _ledger(isolated)
     with SmtpServer(port=port):      # the batch asks each approver at once
         held = make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)["held"]
     assert sorted(r["project"] for r in held) == sorted([CLEAN, BROKEN])
@@ -239,18 +252,13 @@ def test_a_batch_leaves_a_waiting_run_its_request_and_each_held_document_is_remi
     assert "/runs/flow-run/" not in broken and f"grantflow send final {BROKEN} --transport smtp" in broken, broken
 
 
-def test_a_batch_approved_in_advance_does_not_send_what_an_approver_rejected(isolated, scratch_config):
+def test_a_batch_approved_in_advance_does_not_send_what_an_approver_rejected(isolated, clean_and_broken_by_smtp):
     """A nightly batch run with approval given in advance sent the final report the approver had
     rejected the day before, and wrote 'approved by batch' over the rejection."""
-    from grantflow.delivery.ledger import SentLedger
+    from ..smtp_server import SmtpServer
 
-    from ..smtp_server import SmtpServer, free_port
-
-    port = free_port()
-    _smtp_config(scratch_config, port)
-    _one_clean_one_broken(scratch_config)
-    options = DeliveryOptions(config=str(scratch_config), send=True)
-    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    port, options = clean_and_broken_by_smtp
+    ledger = _ledger(isolated)
     with SmtpServer(port=port):
         make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)     # held: final needs approval
     (request,) = ledger.approvals()
@@ -266,18 +274,14 @@ def test_a_batch_approved_in_advance_does_not_send_what_an_approver_rejected(iso
     assert decision["status"] == "rejected" and decision["decided_by"] == "Per Hansen"
 
 
-def test_a_batch_asks_the_approver_when_it_first_holds_a_document_and_not_on_every_run(isolated, scratch_config):
+def test_a_batch_asks_the_approver_when_it_first_holds_a_document_and_not_on_every_run(isolated,
+                                                                                       clean_and_broken_by_smtp):
     """A batch held what needs approval and told nobody: the approver heard of it only from the
     reminder, working days later. Now each approver gets one mail when the batch first holds a
     document, listing each with the command that previews and sends it; later runs send none."""
-    from grantflow.delivery.ledger import SentLedger
+    from ..smtp_server import SmtpServer
 
-    from ..smtp_server import SmtpServer, free_port
-
-    port = free_port()
-    _smtp_config(scratch_config, port)
-    _one_clean_one_broken(scratch_config)
-    options = DeliveryOptions(config=str(scratch_config), send=True)
+    port, options = clean_and_broken_by_smtp
     with SmtpServer(port=port) as server:
         first = make_batch(2, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options, chunk=1)
         assert sorted(r["project"] for r in first["held"]) == sorted([CLEAN, BROKEN])   # final needs approval
@@ -297,13 +301,13 @@ def test_a_batch_asks_the_approver_when_it_first_holds_a_document_and_not_on_eve
             assert len(again["held"]) == 2 and again["told"] == []
         assert len(server.recorder.arrived) == 2                  # asked once, not on every run
     # of two processes recording the same held request, one is told it is new
-    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    ledger = _ledger(isolated)
     (row, _) = ledger.approvals()
     assert ledger.approval_requested(row["document"], 9, None, None, row["document_hash"], keep_open=True)
     assert not ledger.approval_requested(row["document"], 9, None, None, row["document_hash"], keep_open=True)
 
 
-def test_a_held_document_an_approver_said_yes_to_is_sent_by_the_next_batch_once(isolated, scratch_config):
+def test_a_held_document_an_approver_said_yes_to_is_sent_by_the_next_batch_once(isolated, clean_and_broken_by_smtp):
     """An approver approved a document the batch held (in a document flow's form, or `grantflow send`
     whose delivery failed part-way): the batch went on holding it, 'venter på godkjenning', and its
     recipients got nothing until someone typed `send`. Approved means "send it": the next batch
@@ -311,15 +315,10 @@ def test_a_held_document_an_approver_said_yes_to_is_sent_by_the_next_batch_once(
     keeps the approver's decision. An approval with errors in the data needs its override reason."""
     import threading
 
-    from grantflow.delivery.ledger import SentLedger
+    from ..smtp_server import SmtpServer
 
-    from ..smtp_server import SmtpServer, free_port
-
-    port = free_port()
-    _smtp_config(scratch_config, port)
-    _one_clean_one_broken(scratch_config)
-    options = DeliveryOptions(config=str(scratch_config), send=True)
-    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    port, options = clean_and_broken_by_smtp
+    ledger = _ledger(isolated)
     with SmtpServer(port=port) as server:
         first = make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)
         assert len(first["held"]) == 2

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.unit.test_workbook_hostile import HAUG, _files, _import, _patch_cell, _rows, _workbook
+from tests.unit._workbook import (HAUG, NG, entered, field, file_bytes, key_rows, patch_cell, refusals, refused,
+                                  run_import, workbook_file)
 
 HAUG_AS_OF = date(2016, 10, 7)
 
 
-def _kv(wb, key: str):
-    ws = wb["Prosjekt"]
-    return ws.cell(_rows(ws)[key], 3)
+def _haug(config: Path, path: Path, edit=None) -> Path:
+    """Haugaland's workbook as of 07.10.2016, changed by ``edit``."""
+    return workbook_file(config, path, edit, project=HAUG, as_of=HAUG_AS_OF)
 
 
 # --- a cell formatted as a percentage ---------------------------------------------------------
@@ -27,13 +28,13 @@ def test_a_split_typed_as_30_percent_is_30_percent(scratch_config, tmp_path, cap
     """Typing «30 %» in Excel stores 0.3 in a %-formatted cell: the import wrote equal_percent: 0.3
     (exit 0) and the cost split turned into '0 % likt'; «30 %» as text was refused as no number."""
     def edit(wb):
-        cell = _kv(wb, "split.equal_percent")
+        cell = field(wb, "Prosjekt", "split.equal_percent")
         if typed == "percent cell":
             cell.value, cell.number_format = 0.35, "0%"
         else:
             cell.value = "35 %"
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
-    code, errors, text = _import(scratch_config, path, capsys)
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", edit)
+    code, errors, text = run_import(scratch_config, path, capsys)
     assert code == 0, text
     data = yaml.safe_load((scratch_config / f"projects/{HAUG}.yaml").read_text(encoding="utf-8"))
     assert data["split"]["equal_percent"] == 35
@@ -44,12 +45,8 @@ def test_an_amount_in_a_percent_cell_is_one_error(scratch_config, tmp_path, caps
     def edit(wb):
         cell = wb["Budsjett"]["B2"]
         cell.value, cell.number_format = 0.5, "0%"
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert "svar.xlsx:Budsjett:2 2015" in errors[0] and "percentage" in errors[0], errors
-    assert _files(scratch_config) == before
+    error = refused(scratch_config, _haug(scratch_config, tmp_path / "svar.xlsx", edit), capsys)
+    assert "svar.xlsx:Budsjett:2 2015" in error and "percentage" in error, error
 
 
 # --- a milestone reached before the project started ------------------------------------------------
@@ -63,16 +60,12 @@ def test_a_milestone_reached_before_the_project_started_is_one_error(scratch_con
     exit 0 and no finding, and the status report said it was reached then."""
     def edit(wb):
         ws = wb["Milepælstatus"]
-        row = _rows(ws)[5]
+        row = key_rows(ws)[5]
         ws.cell(row, 4).value, ws.cell(row, 5).value = "ferdig", typed
         ws.cell(row, 5).number_format = "DD.MM.YYYY"
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert "svar.xlsx:Milepælstatus:6 Faktisk dato" in errors[0], errors
-    assert f"{shown} is before the project started (21.09.2015)" in errors[0], errors
-    assert _files(scratch_config) == before
+    error = refused(scratch_config, _haug(scratch_config, tmp_path / "svar.xlsx", edit), capsys)
+    assert "svar.xlsx:Milepælstatus:6 Faktisk dato" in error, error
+    assert f"{shown} is before the project started (21.09.2015)" in error, error
 
 
 # --- the input sheets are read by position: their columns and keys must be as made ------------------
@@ -92,7 +85,7 @@ def _insert_column(sheet: str, at: int, header: str):
 def _note_row(key: str, edit_row):
     def edit(wb):
         ws = wb["Statusnotat"]
-        edit_row(ws, _rows(ws)[key])
+        edit_row(ws, key_rows(ws)[key])
     return edit
 
 
@@ -104,7 +97,7 @@ def _note_row(key: str, edit_row):
     (_insert_column("Avvik og beslutninger", 2, "Dato"), "Avvik og beslutninger:1 Tekst",
      "column B is 'Dato', expected 'Tekst'"),
     # A comment typed right of the table was dropped without a word.
-    (lambda wb: wb["Milepælstatus"].cell(_rows(wb["Milepælstatus"])[5], 7).__setattr__("value", "Forsinket"),
+    (lambda wb: wb["Milepælstatus"].cell(key_rows(wb["Milepælstatus"])[5], 7).__setattr__("value", "Forsinket"),
      "Milepælstatus:6 G6", "a value outside the table"),
     (_note_row("summary", lambda ws, r: ws.cell(r, 4).__setattr__("value", "Mer tekst")),
      "Statusnotat:3 D3", "a value outside the table"),
@@ -118,12 +111,8 @@ def _note_row(key: str, edit_row):
 ])
 def test_an_input_sheet_whose_columns_or_keys_moved_is_refused_not_misread(scratch_config, tmp_path, capsys, edit,
                                                                            where, what):
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1, text
+    errors = refusals(scratch_config, _haug(scratch_config, tmp_path / "svar.xlsx", edit), capsys, count=None)
     assert f"svar.xlsx:{where}" in errors[0] and what in errors[0], errors
-    assert _files(scratch_config) == before
 
 
 # --- new-project: one line for one mistake --------------------------------------------------------
@@ -142,15 +131,15 @@ def test_a_new_project_id_written_wrong_is_one_line(scratch_config, tmp_path, ca
     import openpyxl
 
     wb = openpyxl.load_workbook(path)
-    _kv(wb, "id").value = typed
+    field(wb, "Prosjekt", "id").value = typed
     wb.save(path)
-    before = _files(scratch_config)
+    before = file_bytes(scratch_config)
     assert main(["--config", str(scratch_config), "new-project", str(path)]) == 1
     out = capsys.readouterr().out
     id_lines = [line for line in out.splitlines() if "ny.xlsx:Prosjekt:2 " in line]
     assert len(id_lines) == 1, out
     assert "is not an identifier" in id_lines[0]
-    assert _files(scratch_config) == before
+    assert file_bytes(scratch_config) == before
 
 
 def test_a_date_before_1900_is_one_error_not_two(scratch_config, tmp_path, capsys):
@@ -158,13 +147,11 @@ def test_a_date_before_1900_is_one_error_not_two(scratch_config, tmp_path, capsy
     came: that one and the reader's 'year 1899 is outside 1900–2100'."""
     def edit(wb):
         ws = wb["Milepælstatus"]
-        row = _rows(ws)[5]
+        row = key_rows(ws)[5]
         ws.cell(row, 5).value = -5
         ws.cell(row, 5).number_format = "DD.MM.YYYY"
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert "svar.xlsx:Milepælstatus:6 Faktisk dato" in errors[0] and "1899" in errors[0], errors
+    (error,) = refusals(scratch_config, _haug(scratch_config, tmp_path / "svar.xlsx", edit), capsys, unchanged=False)
+    assert "svar.xlsx:Milepælstatus:6 Faktisk dato" in error and "1899" in error, error
 
 
 # --- characters Excel writes as _xHHHH_ ------------------------------------------------------------
@@ -173,17 +160,14 @@ def test_a_date_before_1900_is_one_error_not_two(scratch_config, tmp_path, capsy
 def test_a_control_character_excel_escaped_is_refused_and_a_line_break_is_one(scratch_config, tmp_path, capsys):
     """Excel saves a vertical tab pasted from Word as '_x000B_' and a carriage return as '_x000D_':
     both went into the data file as those seven letters (exit 0), and from there into the report."""
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", project=HAUG, as_of=HAUG_AS_OF)
-    _patch_cell(path, "Milepælstatus", "F6", '<c r="F6" t="inlineStr"><is><t>Del 1_x000B_Del 2</t></is></c>')
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert "svar.xlsx:Milepælstatus:6 Kommentar" in errors[0] and "U+000B" in errors[0], errors
-    assert _files(scratch_config) == before
+    path = _haug(scratch_config, tmp_path / "svar.xlsx")
+    patch_cell(path, "Milepælstatus", "F6", '<c r="F6" t="inlineStr"><is><t>Del 1_x000B_Del 2</t></is></c>')
+    error = refused(scratch_config, path, capsys)
+    assert "svar.xlsx:Milepælstatus:6 Kommentar" in error and "U+000B" in error, error
 
-    _patch_cell(path, "Milepælstatus", "F6", '<c r="F6" t="inlineStr"><is><t>Linje 1_x000D_\nLinje 2 '
+    patch_cell(path, "Milepælstatus", "F6", '<c r="F6" t="inlineStr"><is><t>Linje 1_x000D_\nLinje 2 '
                                              '_x005F_x0041_</t></is></c>')
-    code, errors, text = _import(scratch_config, path, capsys)
+    code, errors, text = run_import(scratch_config, path, capsys)
     assert code == 0, text
     written = (scratch_config / f"data/{HAUG}/milepaeler.csv").read_text(encoding="utf-8")
     assert "_x000D_" not in written and "Linje 1\nLinje 2 _x0041_" in written.replace('"', "")
@@ -200,24 +184,21 @@ def test_a_register_text_longer_than_an_excel_cell_is_refused_not_cut(scratch_co
 
     project_file = scratch_config / f"projects/{HAUG}.yaml"
     replace_in(project_file, "background: >-\n", "background: >-\n  " + " ".join(["ord"] * 10_000) + "\n")
-    before = _files(scratch_config)
+    before = file_bytes(scratch_config)
     out = tmp_path / "svar.xlsx"
     code = main(["--config", str(scratch_config), "workbook", HAUG, "--as-of", "2016-10-07", "-o", str(out)])
     text = capsys.readouterr()
     assert code == 1 and not out.exists(), text
     lines = (text.out + text.err).strip().splitlines()
     assert len(lines) == 1 and "40408 characters, more than an Excel cell holds (32767)" in lines[0], lines
-    assert _files(scratch_config) == before
+    assert file_bytes(scratch_config) == before
 
 
 def test_a_returned_text_longer_than_an_excel_cell_is_one_error(scratch_config, tmp_path, capsys):
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", project=HAUG, as_of=HAUG_AS_OF)
-    _patch_cell(path, "Statusnotat", "C3", '<c r="C3" t="inlineStr"><is><t>' + "y" * 40_000 + "</t></is></c>")
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert "svar.xlsx:Statusnotat:3 Oppsummering" in errors[0] and "40 000 characters" in errors[0], errors
-    assert _files(scratch_config) == before
+    path = _haug(scratch_config, tmp_path / "svar.xlsx")
+    patch_cell(path, "Statusnotat", "C3", '<c r="C3" t="inlineStr"><is><t>' + "y" * 40_000 + "</t></is></c>")
+    error = refused(scratch_config, path, capsys)
+    assert "svar.xlsx:Statusnotat:3 Oppsummering" in error and "40 000 characters" in error, error
 
 
 # --- amounts with decimals go into the register as the same number ---------------------------------
@@ -231,15 +212,14 @@ def test_amounts_with_decimals_read_back_as_the_same_number(scratch_config, tmp_
     failed)."""
     from grantflow.cli import main
     from grantflow.register import open_register
-    from tests.unit.test_workbook_hostile import NG
 
     def edit(wb):
         wb["Budsjett"]["B2"], wb["Finansiering"]["D2"] = 800.125, 1400.125
         wb["Budsjett"]["A4"], wb["Budsjett"]["B4"] = "Avrunding", 0.00001
         fin = wb["Finansiering"]
         fin["A4"], fin["B4"], fin["D4"], fin["G4"] = "Avrunding", "fond", 0.00001, "nei"
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=NG, as_of=date(2020, 6, 1))
-    code, errors, text = _import(scratch_config, path, capsys)
+    path = workbook_file(scratch_config, tmp_path / "svar.xlsx", edit, project=NG, as_of=date(2020, 6, 1))
+    code, errors, text = run_import(scratch_config, path, capsys)
     assert code == 0, text
     budget = open_register(scratch_config).project(NG).budget
     from decimal import Decimal
@@ -247,9 +227,20 @@ def test_amounts_with_decimals_read_back_as_the_same_number(scratch_config, tmp_
     assert budget.costs[0].amounts[2019] == Decimal("800.125")
     assert budget.financing[0].amounts[2019] == Decimal("1400.125")
     assert budget.costs[2].amounts[2019] == Decimal("0.00001")
-    code, errors, text = _import(scratch_config, path, capsys)
+    code, errors, text = run_import(scratch_config, path, capsys)
     assert code == 0 and "nothing new to import" in text, text
     assert main(["--config", str(scratch_config), "allocate", NG, "--year", "2019"]) == 0
+
+
+def _cost_2016(wb, row: int, category: str, amount: int) -> None:
+    """A cost line typed into row ``row`` of Budsjett with ``amount`` for 2016 (column C)."""
+    wb["Budsjett"][f"A{row}"], wb["Budsjett"][f"C{row}"] = category, amount
+
+
+def _extra_source_2016(wb) -> None:
+    """A financing line 'Ekstra kilde' (a fund, 10000 for 2016) typed into row 5 of Finansiering."""
+    fin = wb["Finansiering"]
+    fin["A5"], fin["B5"], fin["E5"], fin["G5"] = "Ekstra kilde", "fond", 10000, "nei"
 
 
 def test_a_balanced_change_in_a_project_already_off_balance_imports(scratch_config, tmp_path, capsys):
@@ -257,22 +248,17 @@ def test_a_balanced_change_in_a_project_already_off_balance_imports(scratch_conf
     adds 10 000 kr to both costs and financing for 2016 was refused: the totals in the message
     changed, so the old imbalance counted as a new error. One that unbalances it still is."""
     def balanced(wb):
-        wb["Budsjett"]["A3"], wb["Budsjett"]["C3"] = "Ekstra", 10000
-        fin = wb["Finansiering"]
-        fin["A5"], fin["B5"], fin["E5"], fin["G5"] = "Ekstra kilde", "fond", 10000, "nei"
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", balanced, project=HAUG, as_of=HAUG_AS_OF)
-    code, errors, text = _import(scratch_config, path, capsys)
+        _cost_2016(wb, 3, "Ekstra", 10000)
+        _extra_source_2016(wb)
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", balanced)
+    code, errors, text = run_import(scratch_config, path, capsys)
     assert code == 0, text
     assert [line for line in text.splitlines() if "whole period" in line and line.startswith("WARNING")
             and line.endswith("(already so in the register)")], text
 
     def unbalanced(wb):
-        wb["Budsjett"]["A4"], wb["Budsjett"]["C4"] = "Enda mer", 5000
-    path = _workbook(scratch_config, tmp_path / "svar2.xlsx", unbalanced, project=HAUG, as_of=HAUG_AS_OF)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1 and "whole period" in errors[0], text
-    assert _files(scratch_config) == before
+        _cost_2016(wb, 4, "Enda mer", 5000)
+    assert "whole period" in refused(scratch_config, _haug(scratch_config, tmp_path / "svar2.xlsx", unbalanced), capsys)
 
 
 @pytest.mark.parametrize("sheet,ref,xml", [
@@ -283,13 +269,10 @@ def test_a_balanced_change_in_a_project_already_off_balance_imports(scratch_conf
 def test_a_damaged_cell_is_named(scratch_config, tmp_path, capsys, sheet, ref, xml):
     """A cell whose XML is spelled wrong (another program's bug, or a hand-edited file) gave 'not an
     Excel workbook (.xlsx) that can be read: ValueError', naming neither sheet nor cell."""
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", project=HAUG, as_of=HAUG_AS_OF)
-    _patch_cell(path, sheet, ref, xml)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert f"svar.xlsx:{sheet}: cell {ref} cannot be read: the file is damaged there" in errors[0], errors
-    assert _files(scratch_config) == before
+    path = _haug(scratch_config, tmp_path / "svar.xlsx")
+    patch_cell(path, sheet, ref, xml)
+    error = refused(scratch_config, path, capsys)
+    assert f"svar.xlsx:{sheet}: cell {ref} cannot be read: the file is damaged there" in error, error
 
 
 @pytest.mark.parametrize("typed,readings", [("350.000", "350 000 (point as thousands separator) or 350 (decimal"),
@@ -298,27 +281,18 @@ def test_an_amount_typed_as_text_with_one_point_group_is_ambiguous(scratch_confi
                                                                    readings):
     """'350.000' typed as text in a budget cell was read as 350 000 kr: a guess (an Excel where
     the point is the decimal mark means 350)."""
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", lambda wb: wb["Budsjett"].__setitem__("B2", typed),
-                     project=HAUG, as_of=HAUG_AS_OF)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert "svar.xlsx:Budsjett:2 2015" in errors[0] and f"ambiguous number" in errors[0], errors
-    assert readings in errors[0], errors
-    assert _files(scratch_config) == before
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", lambda wb: wb["Budsjett"].__setitem__("B2", typed))
+    error = refused(scratch_config, path, capsys)
+    assert "svar.xlsx:Budsjett:2 2015" in error and f"ambiguous number" in error, error
+    assert readings in error, error
 
 
 def test_a_council_typed_over_is_one_line(scratch_config, tmp_path, capsys):
     """The council id typed over with another council's gave ten lines, one per municipality
     ('unknown municipality 'Haugesund': not a member of Kongsbergregionen', ...)."""
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx",
-                     lambda wb: setattr(_kv(wb, "council"), "value", "kongsbergregionen"),
-                     project=HAUG, as_of=HAUG_AS_OF)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert "svar.xlsx:Prosjekt:4 Regionråd (id): the council was changed from 'haugaland-vekst'" in errors[0]
-    assert _files(scratch_config) == before
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", entered("Prosjekt", {"council": "kongsbergregionen"}))
+    error = refused(scratch_config, path, capsys)
+    assert "svar.xlsx:Prosjekt:4 Regionråd (id): the council was changed from 'haugaland-vekst'" in error
 
 
 def _kv_dup_name(wb):
@@ -329,7 +303,7 @@ def _kv_dup_name(wb):
 
 def _kv_delete_summary(wb):
     ws = wb["Prosjekt"]
-    ws.delete_rows(_rows(ws)["summary"])
+    ws.delete_rows(key_rows(ws)["summary"])
 
 
 @pytest.mark.parametrize("edit,where,what", [
@@ -339,20 +313,15 @@ def _kv_delete_summary(wb):
     (_kv_delete_summary, "Prosjekt Sammendrag", "the field's row (summary) is missing"),
 ])
 def test_a_project_field_row_copied_or_deleted_is_refused(scratch_config, tmp_path, capsys, edit, where, what):
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert f"svar.xlsx:{where}" in errors[0] and what in errors[0], errors
-    assert _files(scratch_config) == before
+    error = refused(scratch_config, _haug(scratch_config, tmp_path / "svar.xlsx", edit), capsys)
+    assert f"svar.xlsx:{where}" in error and what in error, error
 
 
 def test_a_project_field_emptied_is_still_cleared(scratch_config, tmp_path, capsys):
     from grantflow.register import open_register
 
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", lambda wb: setattr(_kv(wb, "summary"), "value", None),
-                     project=HAUG, as_of=HAUG_AS_OF)
-    code, errors, text = _import(scratch_config, path, capsys)
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", entered("Prosjekt", {"summary": None}))
+    code, errors, text = run_import(scratch_config, path, capsys)
     assert code == 0, text
     assert not open_register(scratch_config).project(HAUG).summary
 
@@ -368,12 +337,11 @@ def test_a_row_named_sum_is_data_and_nothing_below_it_is_dropped(scratch_config,
 
     def edit(wb):
         wb["Styringsgruppe"]["A4"] = "Sum"
-        wb["Budsjett"]["A3"], wb["Budsjett"]["C3"] = "Sum", 5000
-        wb["Budsjett"]["A4"], wb["Budsjett"]["C4"] = "Reise", 5000
-        fin = wb["Finansiering"]
-        fin["A5"], fin["B5"], fin["E5"], fin["G5"] = "Ekstra kilde", "fond", 10000, "nei"
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
-    code, errors, text = _import(scratch_config, path, capsys)
+        _cost_2016(wb, 3, "Sum", 5000)
+        _cost_2016(wb, 4, "Reise", 5000)
+        _extra_source_2016(wb)
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", edit)
+    code, errors, text = run_import(scratch_config, path, capsys)
     assert code == 0, text
     project = open_register(scratch_config).project(HAUG)
     assert [m.name for m in project.steering_group][2:4] == ["Sum", "Høgskolen Stord/Haugesund"]
@@ -387,12 +355,8 @@ def test_a_row_below_the_sum_row_is_one_error(scratch_config, tmp_path, capsys):
         ws = wb["Budsjett"]
         row = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Sum") + 2
         ws.cell(row, 1).value, ws.cell(row, 3).value = "Under summen", 5000
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert "svar.xlsx:Budsjett:" in errors[0] and "a row below the Sum row" in errors[0], errors
-    assert _files(scratch_config) == before
+    error = refused(scratch_config, _haug(scratch_config, tmp_path / "svar.xlsx", edit), capsys)
+    assert "svar.xlsx:Budsjett:" in error and "a row below the Sum row" in error, error
 
 
 def test_a_title_row_above_a_table_is_one_line(scratch_config, tmp_path, capsys):
@@ -403,12 +367,8 @@ def test_a_title_row_above_a_table_is_one_line(scratch_config, tmp_path, capsys)
         ws.protection.sheet = False
         ws.insert_rows(1, 1)
         ws["A1"] = "Styringsgruppen 2016"
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert "svar.xlsx:Styringsgruppe:1 the column headers are not in row 1 (they are in row 2" in errors[0], errors
-    assert _files(scratch_config) == before
+    error = refused(scratch_config, _haug(scratch_config, tmp_path / "svar.xlsx", edit), capsys)
+    assert "svar.xlsx:Styringsgruppe:1 the column headers are not in row 1 (they are in row 2" in error, error
 
 
 def test_a_status_note_no_report_can_use_is_not_written(scratch_config, tmp_path, capsys):
@@ -419,15 +379,9 @@ def test_a_status_note_no_report_can_use_is_not_written(scratch_config, tmp_path
 
     def edit(wb):
         wb["_grantflow"]["B5"] = '"2030-01-01"'
-        note = wb["Statusnotat"]
-        note.cell(_rows(note)["as_of"], 3).value = datetime(2030, 1, 1)
-        note.cell(_rows(note)["summary"], 3).value = "Fremtid"
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert "svar.xlsx:Statusnotat:2 Statusdato: the status date 01.01.2030 is after the project ended" in errors[0]
-    assert _files(scratch_config) == before
+        entered("Statusnotat", {"as_of": datetime(2030, 1, 1), "summary": "Fremtid"})(wb)
+    error = refused(scratch_config, _haug(scratch_config, tmp_path / "svar.xlsx", edit), capsys)
+    assert "svar.xlsx:Statusnotat:2 Statusdato: the status date 01.01.2030 is after the project ended" in error
 
 
 def test_a_form_answer_longer_than_a_workbook_cell_is_a_finding(scratch_config, capsys):
@@ -435,7 +389,6 @@ def test_a_form_answer_longer_than_a_workbook_cell_is_a_finding(scratch_config, 
     the next workbook cannot hold (cut at 32 767 characters, or refused since the commit before)."""
     from grantflow.statusform import initial_form, plan_form
     from grantflow.register import open_register
-    from tests.unit.test_workbook_hostile import NG
 
     register = open_register(scratch_config)
     form = initial_form(register, NG, date(2020, 6, 1))
@@ -455,16 +408,11 @@ def test_status_colours_in_english_are_read_and_a_wrong_one_is_one_line(scratch_
     from grantflow.data import read_notes
 
     def colour(quality, benefits):
-        def edit(wb):
-            ws = wb["Statusnotat"]
-            ws.cell(_rows(ws)["quality.rag"], 3).value = quality
-            ws.cell(_rows(ws)["benefits.rag"], 3).value = benefits
-        return edit
-    path = _workbook(scratch_config, tmp_path / "grå.xlsx", colour("grå", "gul"), project=HAUG, as_of=HAUG_AS_OF)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1 and "Kvalitet (RAG): cannot read 'grå'" in errors[0], text
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", colour("Green", "RED"), project=HAUG, as_of=HAUG_AS_OF)
-    code, errors, text = _import(scratch_config, path, capsys)
+        return entered("Statusnotat", {"quality.rag": quality, "benefits.rag": benefits})
+    path = _haug(scratch_config, tmp_path / "grå.xlsx", colour("grå", "gul"))
+    assert "Kvalitet (RAG): cannot read 'grå'" in refusals(scratch_config, path, capsys, unchanged=False)[0]
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", colour("Green", "RED"))
+    code, errors, text = run_import(scratch_config, path, capsys)
     assert code == 0, text
     note = read_notes(scratch_config / f"data/{HAUG}/notater.yaml")[0].note_for(HAUG_AS_OF)
     assert (note.quality.rag, note.benefits.rag) == ("green", "red")
@@ -475,10 +423,6 @@ def test_status_colours_in_english_are_read_and_a_wrong_one_is_one_line(scratch_
                                               ("Styringsgruppe", "A3", "Styringsgruppe:3 Navn")])
 def test_a_true_false_cell_is_not_text(scratch_config, tmp_path, capsys, sheet, cell, where):
     """A TRUE cell (Excel's SANN) as a milestone comment was written to the data file as 'True'."""
-    path = _workbook(scratch_config, tmp_path / "svar.xlsx", lambda wb: wb[sheet].__setitem__(cell, True),
-                     project=HAUG, as_of=HAUG_AS_OF)
-    before = _files(scratch_config)
-    code, errors, text = _import(scratch_config, path, capsys)
-    assert code == 1 and len(errors) == 1, text
-    assert f"svar.xlsx:{where}" in errors[0] and "a TRUE/FALSE cell" in errors[0], errors
-    assert _files(scratch_config) == before
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", lambda wb: wb[sheet].__setitem__(cell, True))
+    error = refused(scratch_config, path, capsys)
+    assert f"svar.xlsx:{where}" in error and "a TRUE/FALSE cell" in error, error
