@@ -595,6 +595,10 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
         if item.kind in broken:
             # the secretariat has been told; the item runs on the first morning the template works
             failed.append((item.key, "malen har feil (meldt til sekretariatet): " + "; ".join(broken[item.kind])))
+            if not (on_server and item.key in triggered):     # a run under way keeps its record
+                # recorded as failed, so that if the template is still broken on the item's last day,
+                # the secretariat is told once that it was not sent (tell_missed)
+                record(item.key, "failed", failed[-1][1], options.config)
             continue
         if on_server:
             run_id = triggered.get(item.key)

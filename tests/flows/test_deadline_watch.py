@@ -441,3 +441,38 @@ def test_a_watch_killed_in_the_middle_of_a_send_then_run_again_reaches_everyone_
     rows = SentLedger(f"sqlite:///{isolated / 'sent.db'}").rows()
     assert {r.status for r in rows} == {"sent"} and len(rows) == 7
     assert any(f"taken over from process {watch.pid}" in (r.detail or "") for r in rows)
+
+
+def test_a_status_report_whose_template_stays_broken_until_its_meeting_is_told_once(isolated, config_dir,
+                                                                                  monkeypatch):
+    """The status template broke before Haugaland's report of 7.10.2016 (meeting 14.10) and was fixed
+    only after the meeting. Every morning the secretariat got "dokumentmaler har feil", but once the
+    meeting had passed nobody heard that the steering group never got the report: the item was never
+    recorded as failed, so it was not "missed" either. Now it is told once, as any report that could
+    not be made before its meeting."""
+    import grantflow.documents.lint as lint
+
+    broken = ["templates/statusrapport.docx: undeclared variable 'x'"]
+    monkeypatch.setattr(lint, "check_templates", lambda folder=None: list(broken))
+    opts = DeliveryOptions(config=str(config_dir))
+    key = "status:haugaland-velferdsteknologi:2016-10-07"
+    for day in (7, 10, 14):                       # the send day, a day between, the meeting day
+        result = deadline_watch(as_of=date(2016, 10, day), options=opts)
+        assert result["ran"] == [] and result["missed"] == []
+    broken.clear()                                # fixed after the meeting
+    after = deadline_watch(as_of=date(2016, 10, 17), options=opts)
+    assert after["missed"] == [key] and after["ran"] == []
+    mails = eml(isolated, documents_only=False)
+    (notice,) = [m for m in mails if m["Subject"].startswith("Ikke sendt: ")]
+    assert "styringsgruppemøtet 14.10.2016" in notice["Subject"]
+    assert [a.addr_spec for a in notice["To"].addresses] == ["post@haugalandvekst.example.no"]
+    body = notice.get_body(("plain",)).get_content()
+    assert "malen har feil" in body
+    assert "grantflow send status haugaland-velferdsteknologi --as-of 2016-10-07" in body
+    recipients = {a.addr_spec for m in mails for a in m["To"].addresses}
+    assert "radmann@haugesund.example.no" not in recipients      # nothing to the steering group after it
+    rows = {r["key"]: r for r in SentLedger(f"sqlite:///{isolated / 'sent.db'}").watch_rows()}
+    assert rows[key]["status"] == "missed"
+    count = len(mails)
+    again = deadline_watch(as_of=date(2016, 10, 18), options=opts)
+    assert again["missed"] == [] and len(eml(isolated, documents_only=False)) == count
