@@ -82,6 +82,9 @@ class DueItem:
     # each of those funders' own deadline (working day), earliest first: one document serves several
     # deadlines, made for the earliest (``due``); the others are still the secretariat's to see
     funder_dues: tuple[tuple[str, date], ...] = ()
+    # each of those funders' own words for it: (funder name, the deadline's description, its working
+    # day), in the order of ``funder_dues``; a reminder names every funder's requirement, not only the first's
+    funder_words: tuple[tuple[str, str, date], ...] = ()
 
     @property
     def key(self) -> str:
@@ -120,7 +123,7 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                     year = deadline.date.year - 1 if deadline.date.month <= 6 else deadline.date.year
                     item = DueItem("usage", project.council, None, deadline.date, due, due - timedelta(days=lead),
                                    f"{text} ({funder.name})", period=str(year), funders=(funder.id,),
-                                   funder_dues=((funder.id, due),))
+                                   funder_dues=((funder.id, due),), funder_words=((funder.name, text, due),))
                 else:
                     if deadline.kind == "application" and due > project.period.end:
                         continue  # an application round after the project has ended: nothing to apply for
@@ -135,7 +138,8 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                     as_of = shift_to_working_day(start, "after") if deadline.kind == "status" else None
                     item = DueItem(deadline.kind, project.council, project.id, deadline.date, due, start,
                                    f"{text} – {project.name} ({funder.name})", period=period, as_of=as_of,
-                                   label=text, funders=(funder.id,), funder_dues=((funder.id, due),))
+                                   label=text, funders=(funder.id,), funder_dues=((funder.id, due),),
+                                   funder_words=((funder.name, text, due),))
                 _add(items, item)
         council = register.councils.get(project.council)
         invoicing = council.invoicing if council else None
@@ -171,7 +175,8 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
             if kept is not None and kept.funders:
                 # a funder's status deadline on the send date: the meeting's report (dated the send
                 # date, on time for the funder too) goes to the funder, not a week-old one to both
-                items[item.key] = replace(item, funders=kept.funders, funder_dues=kept.funder_dues)
+                items[item.key] = replace(item, funders=kept.funders, funder_dues=kept.funder_dues,
+                                          funder_words=kept.funder_words)
             else:
                 items.setdefault(item.key, item)
     # One document, however many deadlines name it: a council's usage report per year, a project's
@@ -201,8 +206,10 @@ def _merged(kept: DueItem, item: DueItem) -> DueItem:
     """``kept`` (the earlier) serving ``item``'s funders too, each with its own deadline."""
     known = {fid for fid, _ in kept.funder_dues}
     dues = kept.funder_dues + tuple((fid, day) for fid, day in item.funder_dues if fid not in known)
+    words = kept.funder_words + tuple(w for w in item.funder_words if w not in kept.funder_words)
     return replace(kept, funders=_union(kept.funders, item.funders),
-                   funder_dues=tuple(sorted(dues, key=lambda d: d[1])))
+                   funder_dues=tuple(sorted(dues, key=lambda d: d[1])),
+                   funder_words=tuple(sorted(words, key=lambda w: w[2])))
 
 
 def _add(items: dict[str, DueItem], item: DueItem) -> None:
@@ -337,6 +344,13 @@ def reminder_message(item: DueItem, today: date, name: str) -> tuple[str, list[s
     # "Statusrapport: Statusrapport før styringsgruppemøtet ..." said the kind twice
     lines = [f"{item.description}." if item.description.lower().startswith(kind_title.lower())
              else f"{kind_title}: {item.description}."]
+    if len(item.funder_words) > 1:
+        # one document for several funders' deadlines: the first line was the earliest funder's words
+        # alone, and what the others ask for was nowhere in the mail
+        lines = [f"{kind_title} – {name}. Det samme dokumentet svarer på fristene til "
+                 f"{len({w[0] for w in item.funder_words})} finansiører, hver med sitt krav:",
+                 "\n".join(f"- {funder}, frist {fmt.long_date(day)}: {text}"
+                           for funder, text, day in item.funder_words)]
     if item.moved and item.kind != "status":
         lines.append(f"Fristen {fmt.long_date(item.original)} er {_closed_day(item.original)}; den er flyttet "
                      f"til {fmt.long_date(item.due)}.")
@@ -347,8 +361,9 @@ def reminder_message(item: DueItem, today: date, name: str) -> tuple[str, list[s
         lines.append(f"Fristen er {fmt.long_date(item.due)} ({left}). grantflow lager og sender dokumentet den "
                      "dagen; sørg for at dataene er oppdatert før det.")
     else:
+        first = "den første fristen" if len({w[2] for w in item.funder_words}) > 1 else "fristen"
         lines.append(f"grantflow lager og sender dokumentet {fmt.long_date(item.make_day)} ({left}), i god tid "
-                     f"før fristen {fmt.long_date(item.due)}; sørg for at dataene er oppdatert før det.")
+                     f"før {first} {fmt.long_date(item.due)}; sørg for at dataene er oppdatert før det.")
     # the leader's deadline is the make day; when the document goes earlier than the funder's deadline
     # the subject says it is the data that is due
     what = "Frist for data" if item.makes_document and item.make_day != item.due else "Frist"

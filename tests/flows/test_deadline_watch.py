@@ -476,3 +476,26 @@ def test_a_status_report_whose_template_stays_broken_until_its_meeting_is_told_o
     count = len(mails)
     again = deadline_watch(as_of=date(2016, 10, 18), options=opts)
     assert again["missed"] == [] and len(eml(isolated, documents_only=False)) == count
+
+
+def test_a_reminder_for_one_document_several_funders_ask_for_names_each_funders_requirement(isolated,
+                                                                                          scratch_config):
+    """Statsforvalteren and Helsedirektoratet both want Nord-Gudbrandsdal's final report by 1.2.2022,
+    each in its own words. The two deadlines are one document, made 18.1.2022; the project leader's
+    reminder 10 working days before quoted only the first funder's words ("Sluttrapport"), so what
+    Helsedirektoratet asks for never reached the one who must prepare the data."""
+    helsedir = "  - id: helsedir\n    name: Helsedirektoratet\n"
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml", helsedir, helsedir +
+               "    email: postmottak@helsedir.example.no\n    deadlines:\n"
+               "      - {kind: final, date: 2022-02-01, description: Sluttrapport med gevinstrealiseringsplan}\n")
+    opts = DeliveryOptions(config=str(scratch_config))
+    result = deadline_watch(as_of=date(2022, 1, 4), options=opts)
+    assert any(r.startswith("final:smart-velferdsregion-nord-gudbrandsdal:2022-02-01 (10 d)")
+               for r in result["reminders"]), result
+    (mail,) = [m for m in eml(isolated, documents_only=False) if m["Subject"].startswith("Frist for data om 10")]
+    assert mail["Subject"] == "Frist for data om 10 virkedager: Sluttrapport – Smart velferdsregion Nord-Gudbrandsdal"
+    assert [a.addr_spec for a in mail["To"].addresses] == ["prosjektleder@nord-gudbrandsdal.example.no"]
+    body = mail.get_body(("plain",)).get_content()
+    assert "- Fylkesmannen i Innlandet (skjønnsmidler), frist 1. februar 2022: Sluttrapport\n" in body
+    assert "- Helsedirektoratet, frist 1. februar 2022: Sluttrapport med gevinstrealiseringsplan" in body
+    assert "18. januar 2022" in body

@@ -125,9 +125,13 @@ def test_what_the_recipient_reads_near_new_year(walked):
     # the usage report per 31.12.2026 (deadline 15.1.2027) is made on the first working day of 2027
     subject, body = text(mails[("usage:haugaland-vekst:2027-01-15", 3)])
     assert subject == "Frist for data om 3 virkedager: Rapportering om bruk av skjønnsmidler – Haugaland Vekst"
-    assert body.startswith("Rapportering om bruk av skjønnsmidler per 31.12.2026 (Fylkesmannen i Rogaland")
+    # two funders ask for it, each in its own words and by its own date: both are named
+    assert body.startswith("Rapportering om bruk av skjønnsmidler – Haugaland Vekst. Det samme dokumentet svarer "
+                           "på fristene til 2 finansiører")
+    assert ("- Fylkesmannen i Rogaland (skjønnsmidler), frist 15. januar 2027: Rapportering om bruk av "
+            "skjønnsmidler per 31.12.2026\n- Haugaland Vekst Regionråds fond, frist 1. februar 2027:") in body
     assert "grantflow lager og sender dokumentet 4. januar 2027 (om 3 virkedager)" in body
-    assert "fristen 15. januar 2027" in body
+    assert "den første fristen 15. januar 2027" in body
 
 
 def test_what_the_recipient_reads_near_easter_and_17_may(walked):
