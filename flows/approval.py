@@ -289,6 +289,7 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
     ledger = SentLedger(settings.ledger_url())
     try:
         every = ledger.approvals()
+        untold = {r["key"]: r["status"] for r in ledger.watch_rows() if r["key"].startswith("approval-untold:")}
         # A run waits for one answer: its latest request. An earlier one was for content the run
         # no longer sends (it rendered other content after resuming) and can never be answered.
         latest = {row["flow_run_id"]: row for row in every if row["flow_run_id"]}
@@ -296,7 +297,10 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
             if row["status"] != "requested" or (row["flow_run_id"] and latest[row["flow_run_id"]] is not row):
                 continue
             last = (row["reminded_at"] or row["requested_at"]).date()
-            if working_days_until(last, as_of) < lead:
+            # a batch's request whose mail never reached the approver (server down, address refused)
+            # is due now: the approver has not heard of it at all
+            unreached = untold.get(f"approval-untold:{row['document']}:v{row['version']}") == "failed"
+            if working_days_until(last, as_of) < lead and not unreached:
                 continue
             council_id, project_id = row["document"].split("/")[:2]
             council = register.council(council_id)
@@ -315,6 +319,9 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
                             settings.delivery.retry)
             if report.sent:
                 ledger.approval_reminded(row["document"], row["version"])
+                if unreached:
+                    ledger.watch_record(f"approval-untold:{row['document']}:v{row['version']}", "done",
+                                        f"påminnelse sendt {email}")
                 sent.append(f"{row['document']} v{row['version']} -> {email}")
     finally:
         ledger.close()

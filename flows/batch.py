@@ -283,7 +283,13 @@ def batch(kind: KindId = "status", council: CouncilId | None = None, funder: str
     if crashed:
         raise RuntimeError(f"{len(crashed)} document(s) failed: " + "; ".join(crashed))
     held = [r for r in results if r.get("held")]
-    told = ask_approvers([r for r in held if r.get("asked")], options)
+    # held before, but its approver was never reached (the mail server was down or refused them):
+    # asked again now, so the request is not left to the reminder days later
+    untold = untold_requests(options.config)
+    for r in held:
+        if (r["key"], r["version"]) in untold:
+            r["untold"] = True
+    told = ask_approvers([r for r in held if r.get("asked") or r.get("untold")], options)
     publish_batch(kind, results, errors, held, told)
     return {"kind": kind, "documents": len([r for r in results if "docx" in r]),
             "errors": errors, "held": held, "told": told, "results": results}
@@ -340,13 +346,83 @@ def ask_approvers(asked: list[dict], options: DeliveryOptions) -> list[str]:
             keys = ", ".join(d["key"] for d in documents)
             if report.failed or report.pending:
                 why = (report.failed or report.pending)[0][1]
-                logger.error(f"approver {email} not told of {keys}: {why} (the watch reminds them later)")
+                logger.error(f"approver {email} not told of {keys}: {why}")
                 told.append(f"ikke varslet {email} ({keys}): {why}")
+                told += tell_secretariat_unreached(email, why, documents, register, settings, ledger,
+                                                   transport_name, password)
             else:
                 told.append(f"varslet {email}: {keys}")
+                for doc in documents:
+                    if doc.get("untold"):
+                        ledger.watch_record(untold_key(doc["key"], doc["version"]), "done", f"varslet {email}")
     finally:
         ledger.close()
     return told
+
+
+def untold_key(document: str, version: int) -> str:
+    """The ledger's mark (watch items) of a held document whose approver was not reached."""
+    return f"approval-untold:{document}:v{version}"
+
+
+def untold_requests(config: str | None) -> set[tuple[str, int]]:
+    """(document, version) of held documents whose approver has not been reached yet."""
+    from grantflow.delivery.ledger import SentLedger
+    from grantflow.settings import load_settings
+
+    ledger = SentLedger(load_settings(config).ledger_url())
+    try:
+        rows = ledger.watch_rows()
+    finally:
+        ledger.close()
+    out = set()
+    for row in rows:
+        if row["key"].startswith("approval-untold:") and row["status"] == "failed":
+            document, _, version = row["key"].removeprefix("approval-untold:").rpartition(":v")
+            out.add((document, int(version)))
+    return out
+
+
+def tell_secretariat_unreached(approver: str, why: str, documents: list[dict], register: Register, settings,
+                               ledger, transport_name: str, password: str | None) -> list[str]:
+    """The approver's mail did not go (the server refused their address, or was down): the held
+    documents stay held (nothing is lost, nothing sent), each is marked in the ledger so the next
+    batch run asks the approver again, and each council's secretariat is told now, once per set of
+    documents and day -- not days later by the reminder. What was told, one line each."""
+    from datetime import date as _date
+
+    from grantflow.delivery.service import make_transport, notify
+
+    from flows.approval import send_command
+
+    for doc in documents:
+        ledger.watch_record(untold_key(doc["key"], doc["version"]), "failed", f"{approver}: {why}")
+    out = []
+    by_council: dict[str, list[dict]] = {}
+    for doc in documents:
+        by_council.setdefault(doc["council"], []).append(doc)
+    for council_id, docs in sorted(by_council.items()):
+        council = register.council(council_id)
+        secretariat = council.secretariat
+        if not secretariat.email or secretariat.email.casefold() == approver.casefold():
+            continue        # the approver is the secretariat: the address that failed; the next run asks again
+        lines = [f"Godkjenneren ({approver}) fikk ikke e-posten om {len(docs)} dokument(er) som en bunkekjøring "
+                 f"holder tilbake til de er godkjent: {why}.",
+                 "Ingenting av dette er sendt, og dokumentene er ikke borte. Neste bunkekjøring prøver å varsle "
+                 "godkjenneren igjen. Sjekk adressen (delivery.approver_email i config/grantflow.yaml), eller se "
+                 "forhåndsvisningen og send selv:",
+                 "\n".join(f"- {d['key']} versjon {d['version']}\n  {send_command(d['key'])}"
+                           + (' --override-reason "begrunnelse"' if d.get("data_errors") else "") for d in docs)]
+        digest = ",".join(sorted(f"{d['key']}/v{d['version']}" for d in docs))
+        report = notify(f"approval-unreached/{council_id}", f"{_date.today().isoformat()}-{_short(digest)}",
+                        f"Godkjenneren ble ikke varslet: {len(docs)} dokument(er) venter på godkjenning",
+                        lines, secretariat.name, secretariat.email, None, council, settings, ledger,
+                        make_transport(settings, transport_name, password), settings.delivery.retry)
+        if report.sent:
+            out.append(f"sekretariatet varslet {secretariat.email}: godkjenneren {approver} ble ikke nådd")
+        elif report.failed or report.pending:
+            out.append(f"sekretariatet ikke varslet {secretariat.email}: {(report.failed or report.pending)[0][1]}")
+    return out
 
 
 def _short(text: str) -> str:

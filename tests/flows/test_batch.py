@@ -347,3 +347,103 @@ def test_a_held_document_an_approver_said_yes_to_is_sent_by_the_next_batch_once(
         assert [r["project"] for r in again["held"]] == [BROKEN] and again["told"] == []
     (decision,) = [a for a in ledger.approvals() if f"/{CLEAN}/" in a["document"]]
     assert (decision["status"], decision["decided_by"]) == ("approved", "Kari Nordmann")
+
+
+def test_an_approver_the_mail_server_refuses_is_told_to_the_secretariat_the_same_day_once(isolated, scratch_config):
+    """The approver's address (delivery.approver_email) is refused by the mail server (550). The batch
+    held the final reports, logged one line and told nobody: the secretariat heard of it only from
+    the watch's reminder, working days later, which went to the same refused address. Now the
+    secretariat gets one mail in the same run naming the documents, the reason and the command that
+    sends each; the documents stay held (nothing sent), and later runs send it again to no one."""
+    import yaml
+
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    _one_clean_one_broken(scratch_config)
+    path = scratch_config / "grantflow.yaml"
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    settings["delivery"]["approver_email"] = "godkjenner@regionen.example.no"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    options = DeliveryOptions(config=str(scratch_config), send=True)
+    with SmtpServer(port=port, refuse=("godkjenner@regionen.example.no",)) as server:
+        first = make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)
+        assert sorted(r["project"] for r in first["held"]) == sorted([CLEAN, BROKEN])
+        mails = server.recorder.messages()
+        assert sorted(m["To"].addresses[0].addr_spec for m in mails) == [
+            "post@kongsbergregionen.example.no", "post@nord-gudbrandsdal.example.no"]
+        for m in mails:
+            assert m["Subject"] == "Godkjenneren ble ikke varslet: 1 dokument(er) venter på godkjenning"
+            body = m.get_body(("plain",)).get_content()
+            assert "godkjenner@regionen.example.no" in body and "550" in body, body
+            assert "Ingenting av dette er sendt" in body and "grantflow send final " in body, body
+        assert not [m for m in mails if "Sluttrapport" in m["Subject"]]        # nothing sent
+        again = make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)
+        assert len(again["held"]) == 2
+        assert len(server.recorder.messages()) == 2                            # the secretariat told once
+
+
+def test_an_approver_not_reached_while_the_mail_server_was_down_is_asked_by_the_next_run(isolated, scratch_config):
+    """The mail server was down when the batch first held the final report: the approver's mail
+    failed and no later run asked again (the request was no longer new), so the approver heard of it
+    only from the reminder days later. Now the next run asks the approver (once), and the one after
+    sends nothing more; the document is held throughout, never sent without approval."""
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    _one_clean_one_broken(scratch_config)
+    import yaml
+
+    path = scratch_config / "grantflow.yaml"
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    settings["delivery"]["retry"] = {"attempts": 1, "backoff_seconds": []}
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    options = DeliveryOptions(config=str(scratch_config), send=True)
+    down = make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)   # nothing listens
+    assert [r["project"] for r in down["held"]] == [CLEAN]
+    assert down["told"] and down["told"][0].startswith("ikke varslet post@nord-gudbrandsdal.example.no"), down["told"]
+    with SmtpServer(port=port) as server:
+        later = make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)
+        (mail,) = server.recorder.messages()
+        assert mail["To"].addresses[0].addr_spec == "post@nord-gudbrandsdal.example.no"
+        assert mail["Subject"] == "Til godkjenning: 1 dokument(er) holdt tilbake av bunkekjøringen"
+        assert [r["project"] for r in later["held"]] == [CLEAN]
+        make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)
+        assert len(server.recorder.messages()) == 1                            # asked once
+
+
+def test_the_morning_reminder_reaches_an_approver_the_batch_could_not_at_once(isolated, scratch_config):
+    """As above, the server was down when the batch held the report. The morning watch's approver
+    reminders waited their working days (2) before mentioning it; the approver who never heard of it
+    now gets it the next morning, and the next batch does not ask a second time."""
+    from datetime import date, timedelta
+
+    import yaml
+
+    from grantflow.deadlines import shift_to_working_day
+    from grantflow.register import open_register
+    from grantflow.settings import load_settings
+
+    from flows.approval import remind_pending
+
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    _one_clean_one_broken(scratch_config)
+    path = scratch_config / "grantflow.yaml"
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    settings["delivery"]["retry"] = {"attempts": 1, "backoff_seconds": []}
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    options = DeliveryOptions(config=str(scratch_config), send=True)
+    make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)          # nothing listens
+    settings, register = load_settings(str(scratch_config)), open_register(str(scratch_config))
+    with SmtpServer(port=port) as server:
+        sent = remind_pending(shift_to_working_day(date.today() + timedelta(days=1), "after"), settings, register,
+                              "smtp")
+        assert len(sent) == 1 and len(server.recorder.messages()) == 1, sent
+        assert server.recorder.messages()[0]["Subject"].startswith("Påminnelse: venter på godkjenning")
+        make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)
+        assert len(server.recorder.messages()) == 1                            # not asked a second time
