@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -255,6 +256,72 @@ def record_late_answer(document_key: str, version: int, title: str, content_hash
         return line + f" Sekretariatet er varslet ({secretariat.email})."
     finally:
         ledger.close()
+
+
+# The key under which suspend_flow_run keeps an answer to ``ask``'s form: form_key, the addresses'
+# digest (optional), the attempt, "-response" (prefect.input.run_input)
+_ANSWER_KEY = re.compile(r"^suspended-approval-v(\d+)(?:-([0-9a-f]{16}))?(?:-[0-9a-f]{8})?-\d+-response$")
+
+
+def record_superseded_answers(document_key: str, version: int, content_hash: str, settings: Settings) -> str:
+    """Answers given in this run's form for content the run no longer sends (the data changed while
+    the approver was asked: another version, or another document when the period moved), recorded in
+    ``late_answers`` with the version and content hash they were given for -- never over an approval
+    -- once per document version and run. Before, such an answer was lost: the resumed run rendered
+    the new content, found no answer for it and asked anew (or found it sent by hand already), and
+    nowhere said that someone had said yes or no to the earlier content. The Norwegian line saying so
+    ("" when there is none). ``version``/``content_hash``: what the run makes now (its own answer for
+    that is ``record_late_answer``'s or the decision)."""
+    from prefect.input.actions import filter_flow_run_input
+
+    run_id = str(flow_run.id) if flow_run.id else None
+    if not run_id or not can_suspend():
+        return ""
+    answers: dict[tuple[int, str], tuple] = {}
+    for item in filter_flow_run_input("suspended-approval-v", limit=200, flow_run_id=flow_run.id):
+        found = _ANSWER_KEY.match(item.key)
+        if not found:
+            continue
+        asked = (int(found[1]), found[2] or "")
+        if asked == (version, content_hash[:16]):
+            continue                           # this content's answer: the decision or a late answer
+        try:
+            form = ApprovalForm(**item.decoded_value)
+        except Exception:  # noqa: BLE001 - checked by the server against the form; anything else is no answer
+            continue
+        created = item.created or datetime.min.replace(tzinfo=timezone.utc)
+        if asked not in answers or created >= answers[asked][0]:
+            answers[asked] = (created, form)   # asked again (no override reason): the latest counts
+    if not answers:
+        return ""
+    lines = []
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        rows = ledger.approvals()
+        for (asked_version, prefix), (_, form) in sorted(answers.items()):
+            # the request this answer was for: this run's (a request another process replaced keeps
+            # its document and content), else this document's own version
+            fits = [r for r in rows if r["version"] == asked_version and (r["document_hash"] or "").startswith(prefix)
+                    and (r["flow_run_id"] == run_id or r["document"] == document_key)]
+            fits.sort(key=lambda r: r["flow_run_id"] != run_id)
+            row = fits[0] if fits else None
+            document = row["document"] if row else document_key
+            full = (row["document_hash"] if row else None) or prefix or None
+            if row and row["flow_run_id"] == run_id and row["status"] in ("approved", "rejected") \
+                    and row["document_hash"] == full:
+                continue                       # this run's decision for that content (recorded when it came)
+            if not ledger.late_answer(document, asked_version, run_id, form.decision, form.approver, form.comment,
+                                      full):
+                continue                       # recorded before (a run started again)
+            verb = "Godkjent" if form.decision == "godkjenn" else "Avvist"
+            lines.append(f"{verb} av {form.approver or 'ukjent'} for {document} versjon {asked_version} "
+                         f"(innhold {(full or '')[:12]}), som ikke lenger er det som sendes: innholdet er endret "
+                         "siden. Svaret er lagret i sendeloggen (grantflow sent), ikke som godkjenning.")
+    finally:
+        ledger.close()
+    for line in lines:
+        get_run_logger().warning(line)
+    return " ".join(lines)
 
 
 def _digest(shown: str) -> str:

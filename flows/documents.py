@@ -30,7 +30,7 @@ from grantflow.findings import condense
 from grantflow.register import open_project_register, open_register
 from grantflow.settings import load_settings
 
-from flows.approval import Decision, await_approval, can_suspend, record_late_answer
+from flows.approval import Decision, await_approval, can_suspend, record_late_answer, record_superseded_answers
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
 from flows.runtime import smtp_password, worth_retrying
 
@@ -199,6 +199,10 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
         except ContentConflict as exc:   # this document's error: nothing sent, the run fails with it
             conflict = exc
             note = f"Ikke sendt: {exc}"
+    superseded = ""
+    if planned is not None and can_suspend():
+        # an answer this run was given for content it no longer sends (the data changed meanwhile)
+        superseded = superseded_answers(produced, planned, options)
     if planned is not None:
         gate = clearance(produced.findings, planned["approval"], planned["transport"])
         errors, needs_approval = gate.errors, gate.needs_person
@@ -235,6 +239,8 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
                 note = decision.text()
             elif errors and given:
                 note = f"Sendt tross feil i dataene: {options.override_reason}"
+    if superseded:
+        note = f"{note} {superseded}".strip()
     publish(produced, context, report, note)
     result = {
         "kind": kind, "project": produced.project, "council": produced.council, "period": produced.period,
@@ -279,6 +285,13 @@ def late_answer(produced: Produced, planned: dict, options: DeliveryOptions) -> 
     project = register.project(produced.project) if produced.project else None
     return record_late_answer(planned["key"], produced.version, _title(produced, register), produced.content_hash,
                               project, register.council(produced.council), settings, planned["transport"])
+
+
+def superseded_answers(produced: Produced, planned: dict, options: DeliveryOptions) -> str:
+    """This run's form answered for content it no longer sends: recorded (see
+    ``flows.approval.record_superseded_answers``); "" when there is none."""
+    return record_superseded_answers(planned["key"], produced.version, produced.content_hash,
+                                     load_settings(options.config))
 
 
 def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Decision:

@@ -368,26 +368,37 @@ def _cmd_sent(args) -> int:
                       (row.detail or "")[:240])
     console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(table)
-    if decisions:
+    if decisions or late:
         status_text = {"requested": "venter", "approved": "godkjent", "rejected": "avvist"}
         approvals = Table(title="Godkjenninger")
-        for name in ("Dokument", "Versjon", "Status", "Av", "Tid (UTC)", "Kommentar", "Overstyrt fordi"):
-            approvals.add_column(name, no_wrap=name in ("Dokument", "Tid (UTC)"))
+        for name in ("Dokument", "Versjon", "Innhold", "Status", "Av", "Tid (UTC)", "Kommentar", "Overstyrt fordi"):
+            approvals.add_column(name, no_wrap=name in ("Dokument", "Innhold", "Tid (UTC)"))
         after = {}
         for answer in late:    # a form answered after the document had gone out: beside its decision
             after.setdefault((answer["document"], answer["version"]), []).append(answer)
-        for a in decisions:
-            when = a["decided_at"] or a["requested_at"]
-            approvals.add_row(a["document"], str(a["version"]), status_text.get(a["status"], a["status"]),
-                              a["decided_by"] or "", when.strftime("%Y-%m-%d %H:%M") if when else "",
-                              a["comment"] or "", a["override_reason"] or "")
-            for answer in after.get((a["document"], a["version"]), []):
+        delivered = {(r.document, r.version, r.document_hash) for r in rows if r.status == "sent"}
+
+        def late_rows(document: str, version: int) -> None:
+            for answer in after.pop((document, version), []):
                 verb = "godkjent" if answer["decision"] == "godkjenn" else "avvist"
-                approvals.add_row(a["document"], str(a["version"]), f"{verb} etter utsending",
+                # an answer for content that was never sent (changed while the approver was asked)
+                # is no answer to what went out: it says so
+                sent_it = not answer["document_hash"] or (document, version, answer["document_hash"]) in delivered
+                approvals.add_row(document, str(version), (answer["document_hash"] or "")[:12],
+                                  f"{verb} etter utsending" if sent_it else f"{verb} for endret innhold (ikke sendt)",
                                   answer["decided_by"] or "", answer["decided_at"].strftime("%Y-%m-%d %H:%M"),
                                   answer["comment"] or "", "", style="bold red" if verb == "avvist" else None)
+        for a in decisions:
+            when = a["decided_at"] or a["requested_at"]
+            approvals.add_row(a["document"], str(a["version"]), (a["document_hash"] or "")[:12],
+                              status_text.get(a["status"], a["status"]),
+                              a["decided_by"] or "", when.strftime("%Y-%m-%d %H:%M") if when else "",
+                              a["comment"] or "", a["override_reason"] or "")
+            late_rows(a["document"], a["version"])
+        for document, version in list(after):    # answers with no decision row of their own
+            late_rows(document, version)
         console.print(approvals)
-    if not rows and not decisions:
+    if not rows and not decisions and not late:
         print("the ledger is empty")
     return 0
 

@@ -295,3 +295,52 @@ def test_a_form_answered_after_the_document_went_out_by_hand_does_not_rewrite_th
         ledger.close()
     assert (late["decision"], late["decided_by"], late["comment"], late["flow_run_id"]) == \
         ("avvis", "Per Hansen", "Tallene må sjekkes", run_id), late
+
+
+def test_an_answer_for_content_changed_meanwhile_is_kept_beside_the_approval(served):
+    # The approver is asked about Haugaland's application for 2015 (version 1). Before they answer,
+    # the contact's name is corrected and the secretariat sends the corrected application (version 2)
+    # by hand. The "no" then given in the form was for version 1, which nobody received: the resumed
+    # run found version 2 sent, had no answer for it and said nothing -- the "no" was nowhere. Now it
+    # is recorded in late_answers with version 1's content hash, beside (not over) the approval of
+    # version 2, shown by `grantflow sent`, and nothing is sent twice.
+    from grantflow.delivery.ledger import SentLedger
+
+    project, title = "haugaland-velferdsteknologi", "Haugaland – 2015"
+    path = served["config"] / "projects" / f"{project}.yaml"
+    original = path.read_text(encoding="utf-8")
+    try:
+        run_id = start(served, "application/application", {"project": project, "year": 2015})
+        wait_for(served, run_id, "PAUSED")
+        path.write_text(original.replace("Sturle J. Monstad", "Sturle J. Monstadt"), encoding="utf-8")
+        by_hand = subprocess.run([str(BIN / "grantflow"), "send", "application", project, "--year", "2015", "--yes",
+                                  "--override-reason", "avviket er avklart", "--transport", "smtp"],
+                                 env=served["env"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert by_hand.returncode == 0, by_hand.stdout + by_hand.stderr
+        sent = document_recipients(served, title)
+        assert sent and set(sent.values()) == {1}, sent
+        resume(served, run_id, approver="Per Hansen", decision="avvis", comment="Feil kontaktperson",
+               override_reason="")
+        run = wait_for(served, run_id, "CANCELLED", "COMPLETED")
+        assert document_recipients(served, title) == sent            # nothing twice
+        assert run["state_type"] == "COMPLETED", run["state"]
+        ledger = SentLedger(served["env"]["GRANTFLOW_LEDGER_URL"])
+        try:
+            rows = {a["version"]: a for a in ledger.approvals(project=project) if "application-2015" in a["document"]}
+            late = [a for a in ledger.late_answers(project=project) if "application-2015" in a["document"]]
+            delivered = {r.document_hash for r in ledger.rows(project=project) if "application-2015" in r.document}
+        finally:
+            ledger.close()
+        assert rows[2]["status"] == "approved", rows                  # the real approval is untouched
+        (answer,) = late
+        assert (answer["version"], answer["decision"], answer["decided_by"], answer["comment"],
+                answer["flow_run_id"]) == (1, "avvis", "Per Hansen", "Feil kontaktperson", run_id), answer
+        assert answer["document_hash"] == rows[1]["document_hash"] and answer["document_hash"] not in delivered
+        listed = subprocess.run([str(BIN / "grantflow"), "sent", project], env=served["env"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=120)
+        assert listed.returncode == 0, listed.stderr
+        assert "avvist for endret innhold" in listed.stdout and "Feil kontaktperson" in listed.stdout, listed.stdout
+        assert answer["document_hash"][:12] in listed.stdout
+    finally:
+        path.write_text(original, encoding="utf-8")
+
