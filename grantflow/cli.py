@@ -369,7 +369,8 @@ def _cmd_sent(args) -> int:
     console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(table)
     if decisions or late:
-        status_text = {"requested": "venter", "approved": "godkjent", "rejected": "avvist"}
+        status_text = {"requested": "venter", "approved": "godkjent", "rejected": "avvist",
+                       "withdrawn": "trukket tilbake"}
         approvals = Table(title="Godkjenninger")
         for name in ("Dokument", "Versjon", "Innhold", "Status", "Av", "Tid (UTC)", "Kommentar", "Overstyrt fordi"):
             approvals.add_column(name, no_wrap=name in ("Dokument", "Innhold", "Tid (UTC)"))

@@ -80,7 +80,7 @@ approvals = Table(
     "approvals", metadata,
     Column("document", String(300), primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("status", String(10), nullable=False),      # requested | approved | rejected
+    Column("status", String(10), nullable=False),      # requested | approved | rejected | withdrawn
     Column("flow_run_id", String(64)),
     Column("approver_email", String(320)),
     Column("requested_at", DateTime(timezone=True), nullable=False),
@@ -377,6 +377,16 @@ class SentLedger:
         with self.engine.begin() as conn:
             conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version)
                          .values(**values))
+
+    def approval_withdrawn(self, flow_run_id: str, why: str) -> list[str]:
+        """Close the open requests of a run that was cancelled before anyone answered (a status
+        report whose meeting passed): status ``withdrawn``, no more reminders. The documents closed."""
+        where = (approvals.c.flow_run_id == flow_run_id, approvals.c.status == "requested")
+        with self.engine.begin() as conn:
+            documents = [f"{r[0]} v{r[1]}" for r in conn.execute(
+                select(approvals.c.document, approvals.c.version).where(*where))]
+            conn.execute(update(approvals).where(*where).values(status="withdrawn", comment=why, decided_at=_now()))
+        return documents
 
     def other_decision(self, document: str, version: int, hashes: set[str]) -> dict | None:
         """A decision the ledger has on this document and version for other content (its hash not in

@@ -344,3 +344,53 @@ def test_an_answer_for_content_changed_meanwhile_is_kept_beside_the_approval(ser
     finally:
         path.write_text(original, encoding="utf-8")
 
+
+def test_a_status_report_still_waiting_for_approval_when_its_meeting_passes_is_told_once(served):
+    # The watch of 7.10.2016 triggers Haugaland's status report (meeting 14.10); its data have
+    # errors, so the run waits for the approver. Nobody answers before the meeting. The run kept
+    # waiting: nobody heard that the steering group never got the report, the approver was
+    # reminded of a report for a meeting already held, and a "godkjenn" in the form days later
+    # would have sent it after the meeting. Now the morning after the meeting the run is ended
+    # (Cancelled), the request withdrawn, and the secretariat gets one "Ikke sendt" mail with the
+    # command that sends it now; the steering group gets nothing, and the next morning nothing new.
+    from grantflow.delivery.ledger import SentLedger
+
+    project, key = "haugaland-velferdsteknologi", "status:haugaland-velferdsteknologi:2016-10-07"
+    watch = start(served, "deadline_watch/deadline-watch", {"as_of": "2016-10-07"})
+    wait_for(served, watch, "COMPLETED")
+    ledger = SentLedger(served["env"]["GRANTFLOW_LEDGER_URL"])
+    try:
+        rows = {r["key"]: r for r in ledger.watch_rows()}
+    finally:
+        ledger.close()
+    assert rows[key]["status"] == "triggered", rows
+    run_id = rows[key]["detail"]
+    wait_for(served, run_id, "PAUSED")
+    asked = mails(served, "Til godkjenning: Statusrapport")
+    assert len(asked) == 1
+    watch = start(served, "deadline_watch/deadline-watch", {"as_of": "2016-10-17"})
+    wait_for(served, watch, "COMPLETED")
+    run = api_get(served["api"], f"/flow_runs/{run_id}")
+    assert run["state_type"] == "CANCELLED", run["state"]
+    (notice,) = mails(served, "Ikke sendt: Statusrapport før styringsgruppemøtet 14.10.2016")
+    assert [a.addr_spec for a in notice["To"].addresses] == ["post@haugalandvekst.example.no"]
+    body = notice.get_body(("plain",)).get_content()
+    assert "ventet fortsatt på godkjenning" in body and "14. oktober 2016" in body, body
+    assert "grantflow send status haugaland-velferdsteknologi --as-of 2016-10-07 --transport smtp" in body, body
+    steering = {"radmann@haugesund.example.no", "radmann@karmoy.example.no"}
+    assert not [m for m in served["smtp"].recorder.messages()
+                if {a.addr_spec for a in m["To"].addresses} & steering]
+    ledger = SentLedger(served["env"]["GRANTFLOW_LEDGER_URL"])
+    try:
+        rows = {r["key"]: r for r in ledger.watch_rows()}
+        (request,) = [a for a in ledger.approvals(project=project) if a["flow_run_id"] == run_id]
+    finally:
+        ledger.close()
+    assert rows[key]["status"] == "missed" and request["status"] == "withdrawn", (rows[key], request)
+    count = len(served["smtp"].recorder.messages())
+    watch = start(served, "deadline_watch/deadline-watch", {"as_of": "2016-10-18"})
+    wait_for(served, watch, "COMPLETED")
+    assert len(served["smtp"].recorder.messages()) == count          # once; no reminder for the request
+    listed = subprocess.run([str(BIN / "grantflow"), "sent", project], env=served["env"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert "trukket tilbake" in listed.stdout, listed.stdout
