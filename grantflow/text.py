@@ -146,3 +146,32 @@ def printable_name(name: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+# ``scheme://user:password@host``: everything from the colon after the user name to the last '@'
+# (a password may hold '@' or '/'; hiding too much of an odd URL is harmless, showing a password is not)
+_URL_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):.*@")
+_QUERY_SECRET = re.compile(r"([?&](?:password|passwd|pwd|pass|secret|token|api_key|apikey)=)[^&#]*", re.IGNORECASE)
+
+
+def url_shown(url: str) -> str:
+    """A URL as it may be shown or written anywhere (a message, a log, a mail): a password in it
+    (``postgresql+psycopg://grantflow:s3cret@db/ledger``, ``http://admin:s3cret@host/api``, or
+    ``?password=...``) becomes ``***``."""
+    text = str(url)
+    match = _URL_PASSWORD.match(text)
+    if match and "@" in text[match.end(1):]:
+        text = match.group(1) + ":***@" + text[match.end():]
+    return _QUERY_SECRET.sub(r"\1***", text)
+
+
+def url_shown_in(text: str, url: str) -> str:
+    """``text`` (an error message about ``url``) with the URL's password hidden wherever it appears,
+    also percent-decoded (a driver may echo the password or the URL it was given)."""
+    from urllib.parse import unquote
+
+    match = _URL_PASSWORD.match(str(url))
+    password = str(url)[match.end(1) + 1:match.end() - 1] if match else ""
+    for secret in {password, unquote(password)} - {""}:
+        text = text.replace(secret, "***")
+    return url_shown(text)

@@ -40,6 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..errors import UserError
+from ..text import url_shown, url_shown_in
 from ..fileio import process_alive
 
 metadata = MetaData()
@@ -212,8 +213,9 @@ class SentLedger:
                 metadata.create_all(self.engine)
             _add_missing_columns(self.engine)
         except SQLAlchemyError as exc:
-            raise UserError(f"cannot open the sent ledger at {url}: {exc.__class__.__name__}: {exc}".splitlines()[0],
-                            field="delivery.ledger_url") from None
+            # the URL may hold the database password: shown without it, here and in the run's state
+            raise UserError(f"cannot open the sent ledger at {url_shown(url)}: {exc.__class__.__name__}: "
+                            f"{url_shown_in(str(exc), url)}".splitlines()[0], field="delivery.ledger_url") from None
 
     def sent_to(self, document: str, version: int, transport: str) -> set[str]:
         """Who has this version already, for a send by ``transport``: a copy in the local outbox
