@@ -86,7 +86,13 @@ def ui_link(run_id: str | None = None) -> str | None:
             base = PREFECT_UI_URL.value()
         except Exception:  # noqa: BLE001 - no UI configured
             base = None
-    return f"{base.rstrip('/')}/runs/flow-run/{run_id}" if base and run_id else None
+    if not (base and run_id):
+        return None
+    from grantflow.text import url_without_credentials
+
+    # Prefect derives the UI's address from PREFECT_API_URL, login and all (http://admin:…@host):
+    # the link goes into mails and onto screens, so it never carries it; the browser asks
+    return f"{url_without_credentials(base).rstrip('/')}/runs/flow-run/{run_id}"
 
 
 def can_suspend() -> bool:

@@ -629,7 +629,7 @@ def _cmd_run(args) -> int:
         elif _year_of(args) is not None:
             params.update(year=_year_of(args))
     options = _options(args)
-    if os.environ.get("PREFECT_API_URL"):
+    if _prefect_api():
         # Prefect's REST API directly: importing Prefect here would cost seconds (flows/remote.py)
         from flows.deployments import DEPLOYMENTS, KIND_DEPLOYMENT
         from flows.remote import trigger
@@ -641,7 +641,10 @@ def _cmd_run(args) -> int:
         run = trigger(os.environ["PREFECT_API_URL"], flow_name, name, params, wait=not args.no_wait)
         print(f"flow run {run.name} ({run.id}): {run.state_name or 'Scheduled'}")
         if run.waiting_for_person:
-            ui = os.environ.get("PREFECT_UI_URL") or os.environ["PREFECT_API_URL"].rstrip("/").removesuffix("/api")
+            from .text import url_without_credentials
+
+            ui = url_without_credentials(os.environ.get("PREFECT_UI_URL")
+                                         or os.environ["PREFECT_API_URL"].rstrip("/").removesuffix("/api"))
             print(f"waiting for approval: answer the form at {ui}/runs/flow-run/{run.id}; the run goes on by "
                   "itself once it is answered")
             return 0
@@ -660,6 +663,21 @@ def _cmd_run(args) -> int:
           f"already had it {len(result['skipped'])}, failed {len(result['failed'])}"
           + (f"; {result['note']}" if result["note"] else ""))
     return 1 if result["failed"] else 0
+
+
+def _prefect_api() -> str | None:
+    """``$PREFECT_API_URL``, refused with one line when it holds a login (``http://admin:…@host/api``):
+    Prefect's event stream does not log in that way (``serve`` stopped with an internal error) and
+    Prefect's own warnings, grantflow's messages and the approval links in mails showed the
+    password. The login goes in ``PREFECT_API_AUTH_STRING``."""
+    from .text import url_shown, url_without_credentials
+
+    api = os.environ.get("PREFECT_API_URL")
+    if api and url_without_credentials(api) != api:
+        raise UserError(f"{url_shown(api)} holds a user name and password, which Prefect does not log in with "
+                        "(and would show in its logs): give the address alone and the login as "
+                        "PREFECT_API_AUTH_STRING=user:password", field="PREFECT_API_URL")
+    return api
 
 
 def _healthy(url: str) -> bool:
@@ -705,7 +723,7 @@ def _cmd_serve(args) -> int:
     from .settings import load_settings
 
     settings = load_settings(args.config)
-    api = os.environ.get("PREFECT_API_URL") or f"http://127.0.0.1:{args.port}/api"
+    api = _prefect_api() or f"http://127.0.0.1:{args.port}/api"
     local = any(host in api for host in ("//127.0.0.1", "//localhost", "//[::1]"))
     problem = scheduler_problem()
     if problem and local:
@@ -857,6 +875,7 @@ def _cmd_inbox(args) -> int:
 
     if args.project:
         _known_project(args.config, args.project)     # a misspelt id read as "the inbox is empty"
+    _prefect_api()                                    # a login in its address: refused before anything moves
     items = process_inbox(args.config, args.project)
     for item in items:
         print(f"{item.outcome:9} {item.file} → {item.moved_to}")

@@ -175,3 +175,13 @@ def url_shown_in(text: str, url: str) -> str:
     for secret in {password, unquote(password)} - {""}:
         text = text.replace(secret, "***")
     return url_shown(text)
+
+
+_URL_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+
+
+def url_without_credentials(url: str) -> str:
+    """A link a person is given (in a mail, on the screen): ``http://admin:s3cret@host/…`` as
+    ``http://host/…``. The browser asks for the login itself; a link never carries it."""
+    return _URL_USERINFO.sub(r"\1", str(url), count=1)
+

@@ -4,6 +4,7 @@ does in real use and then reads everything the command printed and every file it
 
 from __future__ import annotations
 
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,49 @@ def test_a_ledger_url_with_a_password_is_never_shown(scratch_config, tmp_path, m
     (line,) = err.strip().splitlines()
     assert line.startswith("error: ") and "cannot open the sent ledger at postgresql+psycopg://grantflow:***@" in line
     assert LEDGER_PASSWORD not in err and LEDGER_PASSWORD.encode() not in written(tmp_path)
+
+
+API_PASSWORD = "ApiPass-Uu8"
+
+
+@pytest.mark.parametrize("command", [["run", "final", "kongsbergregionen-erp"], ["serve", "--port", "1"], ["inbox"]])
+def test_a_prefect_server_address_with_a_login_is_refused_without_showing_it(scratch_config, tmp_path, monkeypatch,
+                                                                             capsys, command):
+    """``PREFECT_API_URL=http://admin:…@host/api``: `grantflow run` and `serve` printed the address
+    password and all ("no Prefect server answers at http://admin:ApiPass…"); Prefect itself cannot
+    log in that way (its event stream refuses it; `serve` ended in an internal error). Now one line
+    says where the login goes, the password as ***."""
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "out"))
+    monkeypatch.setenv("PREFECT_API_URL", f"http://admin:{API_PASSWORD}@127.0.0.1:{free_port()}/api")
+    assert main(["--config", str(scratch_config), *command]) == 1
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("error: PREFECT_API_URL: http://admin:***@127.0.0.1:") and "PREFECT_API_AUTH_STRING" in line
+    assert API_PASSWORD not in captured.out + captured.err and API_PASSWORD.encode() not in written(tmp_path)
+
+
+def test_the_approval_link_in_a_mail_never_carries_the_servers_login(scratch_config, tmp_path, monkeypatch):
+    """Prefect derives the UI's address from PREFECT_API_URL (or it is set with a login): the link
+    in the approver's mail carried ``admin:password@``. The reminder now links the page alone."""
+    from datetime import date
+
+    from grantflow.delivery.ledger import SentLedger
+    from grantflow.register import open_register
+    from grantflow.settings import load_settings
+
+    from flows.approval import remind_pending
+
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "out"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    monkeypatch.setenv("PREFECT_UI_URL", f"http://admin:{API_PASSWORD}@prefect.example.no:4200")
+    run_id = "0b8c61d2-6c8e-4bb4-a0a6-5a4c1e0c1e55"
+    ledger = SentLedger(f"sqlite:///{tmp_path / 'sent.db'}")
+    ledger.approval_requested("kongsbergregionen/kongsbergregionen-erp/final-2014", 1, run_id,
+                              "sekretariat@example.no", "abc")
+    ledger.close()
+    settings, register = load_settings(str(scratch_config)), open_register(str(scratch_config))
+    assert remind_pending(date(2099, 1, 5), settings, register, "outbox")
+    (mail,) = (tmp_path / "out" / "outbox").glob("*.eml")
+    body = message_from_bytes(mail.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
+    assert f"http://prefect.example.no:4200/runs/flow-run/{run_id}" in body, body
+    assert API_PASSWORD.encode() not in written(tmp_path)
