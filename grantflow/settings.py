@@ -67,6 +67,20 @@ def _host(value: str) -> str:
     return value
 
 
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
+
+
+def _env_name(value: str) -> str:
+    """``smtp.password_env`` is the *name* of an environment variable. The password itself written
+    there was echoed in every SMTP message ("set the environment variable <password>"), to the
+    console, the run's state and the Prefect server's logs; the value is never shown."""
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError("not the name of an environment variable (capital letters, digits and _, e.g. "
+                         "GRANTFLOW_SMTP_PASSWORD; the value is not shown here): the password itself never goes "
+                         "in this file, but in that variable or a Prefect Secret block (smtp.password_block)")
+    return value
+
+
 LEDGER_EXAMPLE = "e.g. sqlite:////srv/grantflow/sent.db or postgresql+psycopg://grantflow@db.example.no/ledger"
 
 
@@ -107,7 +121,8 @@ class SmtpSettings(Model):
     allow_insecure_localhost: bool = Field(
         False, description="Permit security: none, and only for 127.0.0.1/localhost/::1.")
     username: str | None = Field(None, description="Login; empty for an unauthenticated relay.")
-    password_env: str = Field("GRANTFLOW_SMTP_PASSWORD", description="Environment variable with the password.")
+    password_env: Annotated[str, AfterValidator(_env_name)] = Field(
+        "GRANTFLOW_SMTP_PASSWORD", description="Name of the environment variable with the password.")
     password_block: str | None = Field(None, description="Name of a Prefect Secret block with the password.")
     timeout: float = Field(30, gt=0, le=600, allow_inf_nan=False, description="Seconds to wait for the server.")
     data_timeout: float = Field(

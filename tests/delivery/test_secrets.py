@@ -85,3 +85,23 @@ def test_the_approval_link_in_a_mail_never_carries_the_servers_login(scratch_con
     body = message_from_bytes(mail.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
     assert f"http://prefect.example.no:4200/runs/flow-run/{run_id}" in body, body
     assert API_PASSWORD.encode() not in written(tmp_path)
+
+
+def test_the_password_written_where_its_variables_name_goes_is_an_error_that_never_shows_it(
+        scratch_config, tmp_path, monkeypatch, capsys):
+    """``password_env: <the password>`` (read as "the password for the environment"): every SMTP
+    message said "set the environment variable S3cr3t-…", on the console and, on a server, in the
+    run's state and the Prefect server's logs. Now the settings file is refused at that line."""
+    secret = "S3cr3t-Passord-42"
+    replace_in(scratch_config / "grantflow.yaml", "password_env: GRANTFLOW_SMTP_PASSWORD", f'password_env: "{secret}"')
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "out"))
+    assert main(["--config", str(scratch_config), "send", "status", "kongsbergregionen-erp", "--as-of", "2014-09-02",
+                 "--transport", "smtp", "--yes"]) == 1
+    sent = capsys.readouterr()
+    (line,) = sent.err.strip().splitlines()
+    assert "grantflow.yaml:" in line and "delivery.smtp.password_env: not the name of an environment variable" in line
+    assert main(["--config", str(scratch_config), "validate"]) == 1
+    validated = capsys.readouterr()
+    assert "delivery.smtp.password_env: not the name" in validated.out
+    shown = sent.out + sent.err + validated.out + validated.err
+    assert secret not in shown and secret.encode() not in written(tmp_path)
