@@ -32,6 +32,7 @@ from grantflow.deadlines import working_days_until
 from grantflow.delivery.service import make_transport, notify
 from grantflow.models import Council, Project
 from grantflow.settings import Settings
+from grantflow.text import md_code, md_fence, md_text, url_without_credentials
 
 from flows.runtime import smtp_password
 
@@ -88,8 +89,6 @@ def ui_link(run_id: str | None = None) -> str | None:
             base = None
     if not (base and run_id):
         return None
-    from grantflow.text import url_without_credentials
-
     # Prefect derives the UI's address from PREFECT_API_URL, login and all (http://admin:…@host):
     # the link goes into mails and onto screens, so it never carries it; the browser asks
     return f"{url_without_credentials(base).rstrip('/')}/runs/flow-run/{run_id}"
@@ -166,9 +165,11 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
                    attachments=attachments)
     finally:
         ledger.close()
-    md = [f"**Godkjenn utsending: {title}**", "", "```", preview, "```"]
+    # the project's name, the preview and the findings are people's text: shown literally in the
+    # form, never a link or an image the UI fetches when the approver opens it
+    md = [f"**Godkjenn utsending: {md_text(title)}**", "", md_fence(preview)]
     if findings:
-        md += ["", f"**Funn i dataene ({errors} feil)**", ""] + [f"- `{f}`" for f in findings]
+        md += ["", f"**Funn i dataene ({errors} feil)**", ""] + [f"- {md_code(f)}" for f in findings]
     form = ask(form_key(version, content_hash) + _digest(shown), "\n".join(md), errors,
                timeout_seconds)
     approved = form.decision == "godkjenn"

@@ -34,6 +34,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from grantflow.documents import KINDS
 from grantflow.errors import UserError
 from grantflow.register import Register, config_root, display_path, open_register
+from grantflow.text import md_code, md_text
 
 from flows.documents import CouncilId, DeliveryOptions, ProjectId, run_name
 
@@ -441,13 +442,13 @@ def publish_batch(kind: str, results: list[dict], errors: list[dict], held: list
              f"- Sendt: {sum(len(r.get('sent', [])) for r in made)} e-post(er)"]
     if held:
         lines += ["", f"## Ikke sendt – venter på godkjenning ({len(held)})", ""]
-        lines += [f"- {r['project'] or r['council']}: {r['held']} (`{r['docx']}`)" for r in held]
-        lines += [f"- Godkjenner {line}" for line in told]
+        lines += [f"- {r['project'] or r['council']}: {md_text(r['held'])} ({md_code(r['docx'])})" for r in held]
+        lines += [f"- Godkjenner {md_text(line)}" for line in told]
     failed = [(r["project"] or r["council"], e, why) for r in made for e, why in r.get("failed", [])]
     if failed:
-        lines += ["", "## Ikke levert", ""] + [f"- {who} → {e}: {why}" for who, e, why in failed]
+        lines += ["", "## Ikke levert", ""] + [f"- {who} → {md_text(e)}: {md_code(why)}" for who, e, why in failed]
     if errors:
-        lines += ["", "## Feil", ""] + [f"- {r['project'] or r['council']}: {r['error']}" for r in errors]
+        lines += ["", "## Feil", ""] + [f"- {r['project'] or r['council']}: {md_code(r['error'])}" for r in errors]
     create_markdown_artifact(markdown="\n".join(lines), key=f"batch-{kind}", description=f"Bunkekjøring {kind}")
 
 

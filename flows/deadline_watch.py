@@ -49,6 +49,7 @@ from grantflow.delivery.transports import OUTBOX_FIELD
 from grantflow.errors import UserError
 from grantflow.register import Register, load_register
 from grantflow.settings import load_settings
+from grantflow.text import md_code
 
 from flows.approval import remind_pending
 from flows.documents import (DeliveryOptions, application, cost_split, final_report, grant_usage_report,
@@ -746,7 +747,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                   f"- Statusrunder uten svar ved sendedato (sendes med «ikke rapportert»): {len(cycles['no_answer'])}"]
         lines += [f"- Statusrunde trukket tilbake (møtet står ikke lenger i prosjektfilen): `{key}`"
                   for key in cycles.get("withdrawn", [])]
-    lines += [f"  - `{key}`: {why}" for key, why in failed]
+    lines += [f"  - {md_code(key)}: {md_code(why)}" for key, why in failed]
     create_markdown_artifact(markdown="\n".join(lines), key="deadline-watch", description="Fristvakt")
     return {"as_of": today.isoformat(), "due": [i.key for i in items], "ran": ran, "skipped": skipped,
             "waiting": waiting, "failed": failed, "reminders": reminders, "missed": told,

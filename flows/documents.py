@@ -29,6 +29,7 @@ from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.findings import condense
 from grantflow.register import open_project_register, open_register
 from grantflow.settings import load_settings
+from grantflow.text import md_code, md_text
 
 from flows.approval import Decision, await_approval, can_suspend, record_late_answer, record_superseded_answers
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
@@ -157,17 +158,19 @@ def publish(produced: Produced, context, report: DeliveryReport | None, note: st
         lines.append(f"- PDF: [{produced.pdf.name}]({produced.pdf.resolve().as_uri()})")
     if produced.pdf_message:
         lines.append(f"- {produced.pdf_message}")
+    # text from people and from outside (names, data files, a mail server's answer) is literal
+    # Markdown: never a link or an image the UI would fetch when the secretariat opens the run
     for key, value in produced.key_figures.items():
-        lines.append(f"- {key}: {value}")
+        lines.append(f"- {md_text(key)}: {md_text(value)}")
     if report is not None:
-        lines.append(f"- Levering: {report.summary()}")
-        lines += [f"  - ikke levert til {email}: {reason}" for email, reason in report.failed]
-        lines += [f"  - venter (pending) for {email}: {reason}" for email, reason in report.pending]
-        lines += [f"  - kanskje to ganger til {email}: {reason}" for email, reason in report.doubtful]
+        lines.append(f"- Levering: {md_text(report.summary())}")
+        lines += [f"  - ikke levert til {md_text(email)}: {md_code(reason)}" for email, reason in report.failed]
+        lines += [f"  - venter (pending) for {md_text(email)}: {md_code(reason)}" for email, reason in report.pending]
+        lines += [f"  - kanskje to ganger til {md_text(email)}: {md_code(reason)}" for email, reason in report.doubtful]
     if note:
-        lines.append(f"- {note}")
+        lines.append(f"- {md_text(note)}")
     if produced.findings:
-        lines += ["", "## Funn i dataene", ""] + [f"- `{f}`" for f in condense(produced.findings)]
+        lines += ["", "## Funn i dataene", ""] + [f"- {md_code(f)}" for f in condense(produced.findings)]
     key = _key(produced.kind, produced.project or produced.council)
     create_markdown_artifact(markdown="\n".join(lines), key=key, description=f"{kind.title} {produced.period}")
     values = context.values

@@ -42,6 +42,7 @@ from grantflow.intake import apply, make_workbook, record_no_answer, register_lo
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 from grantflow.statusform import StatusForm, initial_form, plan_form
+from grantflow.text import md_code
 
 from flows.approval import can_suspend, ui_link
 from flows.documents import DeliveryOptions, document_flow, run_name, take_returned_workbooks
@@ -156,7 +157,7 @@ def status_cycle(project: str, as_of: date | None = None, options: DeliveryOptio
     note = ""
     for attempt in range(ROUNDS):
         description = ("**Statusrapportering** – fyll inn og send. Feltene viser det som ble rapportert sist."
-                       + (f"\n\n**Rett dette og send igjen:**\n\n" + "\n".join(f"- `{f}`" for f in note.splitlines())
+                       + (f"\n\n**Rett dette og send igjen:**\n\n" + "\n".join(f"- {md_code(f)}" for f in note.splitlines())
                           if note else ""))
         answer = suspend_flow_run(wait_for_input=StatusInput.with_initial_data(description=description,
                                                                                 **offered.model_dump()),

@@ -185,3 +185,41 @@ def url_without_credentials(url: str) -> str:
     ``http://host/…``. The browser asks for the login itself; a link never carries it."""
     return _URL_USERINFO.sub(r"\1", str(url), count=1)
 
+
+
+# Markdown for the Prefect UI (artifacts, the approval and status forms' descriptions). Text from
+# people (names, data files, a mail server's answer) is shown there literally: never a link, an
+# image fetched from somewhere when the secretariat opens the page, or formatting.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()<>!#|~{}&])")
+_MD_AUTOLINK = re.compile(r"(?i)\b(https?|ftp):/{2}|\b(www)\.")
+
+
+def _one_line_md(text) -> str:
+    # a line break would end a list item or a heading: one line, other spaces (no-break too) kept
+    return re.sub(r"\s*[\r\n\v\f\x85\u2028\u2029]+\s*", " ", str(text))
+
+
+def md_text(text) -> str:
+    """``text`` as literal Markdown text inside a line: the characters that start Markdown or HTML
+    (``[`` ``]`` ``(`` ``)`` ``!`` ``<`` ``*`` ``_`` `````` ``&`` …) backslash-escaped, and a bare
+    ``http://`` or ``www.`` (which GitHub-flavoured renderers link by themselves) broken by an escape,
+    so ``[a](http://x)``, ``![](…)`` and ``<img>`` stay text."""
+    text = _MD_SPECIAL.sub(r"\\\1", _one_line_md(text))
+    return _MD_AUTOLINK.sub(lambda m: f"{m[1]}:\\/\\/" if m[1] else f"{m[2]}\\.", text)
+
+
+def md_code(text) -> str:
+    """``text`` as an inline code span, whatever backticks it holds: the fence is one backtick longer
+    than its longest run of them (a single backtick in a data file closed the span, and what followed
+    was Markdown again)."""
+    text = _one_line_md(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}"
+
+
+def md_fence(text: str) -> str:
+    """``text`` (several lines) as a fenced code block that no line of it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
