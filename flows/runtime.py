@@ -97,7 +97,15 @@ def smtp_password(settings) -> str | None:
         return password
     from prefect.blocks.system import Secret
 
-    return Secret.load(block).get()
+    from grantflow.errors import UserError
+
+    try:
+        return Secret.load(block).get()
+    except ValueError:       # Prefect: "Unable to find block document named …" (a misspelt name)
+        raise UserError(f"no Prefect Secret block named {block!r} on the Prefect server, and "
+                        f"{settings.delivery.smtp.password_env} is not set: create the block "
+                        f"(prefect block create secret) or correct smtp.password_block",
+                        field="delivery.smtp.password_block") from None
 
 
 def worth_retrying(task, task_run, state) -> bool:

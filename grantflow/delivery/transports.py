@@ -126,6 +126,15 @@ class SmtpTransport:
         # called just before the whole message goes to the server (``deliver`` notes it in the ledger)
         self.on_transmit = None
 
+    def _password_source(self) -> str:
+        """Where the password was read: the variable when it is set, else the Secret block."""
+        import os
+
+        s = self.settings
+        if s.password_block and not os.environ.get(s.password_env):
+            return f"the Prefect Secret block {s.password_block!r}"
+        return s.password_env
+
     def _tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()
         if self.settings.ca_file:
@@ -155,10 +164,10 @@ class SmtpTransport:
                 pass
             raise UserError(f"SMTP login for {s.username!r} at {s.host}:{s.resolved_port()} cannot send a user "
                             f"name or password with letters outside ASCII (such as æ, ø, å): use an ASCII "
-                            f"password in {s.password_env}", field="delivery.smtp") from None
+                            f"password in {self._password_source()}", field="delivery.smtp") from None
         except smtplib.SMTPAuthenticationError:
             raise UserError(f"SMTP login failed for {s.username!r} at {s.host}:{s.resolved_port()}: "
-                            f"wrong user name or password (check {s.password_env})",
+                            f"wrong user name or password (check {self._password_source()})",
                             field="delivery.smtp") from None
         except smtplib.SMTPNotSupportedError as exc:
             raise UserError(f"SMTP server {s.host} does not support what is configured ({exc}); "
