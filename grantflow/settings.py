@@ -81,6 +81,8 @@ def _env_name(value: str) -> str:
     return value
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
 LEDGER_EXAMPLE = "e.g. sqlite:////srv/grantflow/sent.db or postgresql+psycopg://grantflow@db.example.no/ledger"
 
 
@@ -133,6 +135,28 @@ class SmtpSettings(Model):
 
     def resolved_port(self) -> int:
         return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+    @model_validator(mode="after")
+    def _tls_as_the_server_speaks_it(self) -> "SmtpSettings":
+        # Checked when the settings are read (validate names the line), not first at a scheduled
+        # run's send. Plain text carries the password and the documents readable on the network:
+        # only to a relay on this machine (which itself sends on with TLS), and only when asked.
+        if self.security == "none":
+            if not self.allow_insecure_localhost:
+                raise ValueError("security: none (no TLS) sends the password and the documents readable on the "
+                                 "network; it is refused unless allow_insecure_localhost: true, for a relay on "
+                                 "this machine")
+            if self.host not in LOOPBACK_HOSTS:
+                raise ValueError(f"security: none (no TLS) is only allowed to a relay on this machine "
+                                 f"({', '.join(sorted(LOOPBACK_HOSTS))}), not {echo(self.host, 60)}")
+        port = self.resolved_port()
+        if self.security == "starttls" and port == 465:
+            raise ValueError("port 465 is SMTPS, TLS from the first byte (RFC 8314): use security: ssl, or "
+                             "port 587 for starttls (starttls there waits for a greeting that never comes)")
+        if self.security == "ssl" and port in (25, 587):
+            raise ValueError(f"port {port} starts in plain text and switches with STARTTLS: use security: starttls, "
+                             "or port 465 for ssl")
+        return self
 
 
 class RetrySettings(Model):

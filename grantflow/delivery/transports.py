@@ -20,10 +20,10 @@ from .. import fmt
 from ..errors import UserError
 from ..fileio import atomic_write
 from ..register import display_path
-from ..settings import SmtpSettings
+from ..settings import LOOPBACK_HOSTS, SmtpSettings
 from .ledger import LOCAL
 
-LOCALHOST = {"localhost", "127.0.0.1", "::1"}
+LOCALHOST = LOOPBACK_HOSTS
 
 
 class TransientError(Exception):

@@ -5,10 +5,12 @@ from datetime import date
 from email import message_from_bytes, policy
 
 import pytest
+from pydantic import ValidationError
 
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.message import Document, Sender, compose
 from grantflow.delivery.service import deliver, document_from, make_transport, plan
+from grantflow.delivery.transports import SmtpTransport
 from grantflow.documents.service import produce
 from grantflow.errors import UserError
 from grantflow.models import RecipientRule
@@ -191,12 +193,15 @@ def test_wrong_password_is_one_clear_message(register, status_doc, tmp_path):
 def test_missing_password_and_plain_text_to_remote_are_refused(tmp_path):
     with pytest.raises(UserError, match="no SMTP password"):
         make_transport(smtp_settings(tmp_path, 25, username="u", password_env="GRANTFLOW_TEST_NO_SUCH_VAR"))
-    remote = smtp_settings(tmp_path, 25, host="smtp.example.no")
+    # refused when the settings are read (validate names the line), before any run gets to a send
+    with pytest.raises(ValidationError, match="only allowed to a relay on this machine"):
+        smtp_settings(tmp_path, 25, host="smtp.example.no")
+    with pytest.raises(ValidationError, match="refused unless allow_insecure_localhost"):
+        smtp_settings(tmp_path, 25, allow_insecure_localhost=False)
+    # and by the transport, should settings ever be built around the check
+    remote = SmtpSettings.model_construct(host="smtp.example.no", security="none", allow_insecure_localhost=True)
     with pytest.raises(UserError, match="only allowed to localhost"):
-        make_transport(remote)
-    plain = smtp_settings(tmp_path, 25, allow_insecure_localhost=False)
-    with pytest.raises(UserError, match="without TLS is refused"):
-        make_transport(plain)
+        SmtpTransport(remote, None, "grantflow@example.no")
     assert SmtpSettings().security == "starttls"       # TLS on by default
 
 

@@ -105,3 +105,29 @@ def test_the_password_written_where_its_variables_name_goes_is_an_error_that_nev
     assert "delivery.smtp.password_env: not the name" in validated.out
     shown = sent.out + sent.err + validated.out + validated.err
     assert secret not in shown and secret.encode() not in written(tmp_path)
+
+
+@pytest.mark.parametrize("change, said", [
+    ("security: starttls ", "security: none "),
+    ("security: starttls ", "security: none\n    allow_insecure_localhost: true "),
+    ("port: 587", "port: 465"),
+    ("security: starttls ", "security: ssl "),
+])
+def test_smtp_without_tls_or_with_the_other_tls_is_a_settings_error_that_validate_names(scratch_config, tmp_path,
+                                                                                        monkeypatch, capsys, change,
+                                                                                        said):
+    """Plain SMTP to a mail server elsewhere, or starttls on the SMTPS port (ssl on the submission
+    port): `validate` said nothing, and the first send of a scheduled run failed (starttls on 465
+    after a minute of timeouts, as a "temporary failure" to retry). Now validate names the file
+    and line, and send stops there before anything is rendered or sent."""
+    replace_in(scratch_config / "grantflow.yaml", change, said)
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "out"))
+    monkeypatch.setenv("GRANTFLOW_SMTP_PASSWORD", "Hemmelig-123")
+    assert main(["--config", str(scratch_config), "validate"]) == 1
+    found = [line for line in capsys.readouterr().out.splitlines() if "delivery.smtp" in line]
+    assert len(found) == 1 and found[0].startswith("ERROR") and "grantflow.yaml:15 delivery.smtp:" in found[0]
+    assert main(["--config", str(scratch_config), "send", "costsplit", "kongsbergregionen-erp", "--transport", "smtp",
+                 "--yes"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: ") and "grantflow.yaml:15: delivery.smtp:" in line
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.docx"))
