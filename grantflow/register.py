@@ -12,6 +12,7 @@ from .errors import UserError
 from .findings import Finding, loc_text
 from .models import Council, Project
 from .suggest import unknown_id
+from .text import SLUG, SLUG_MAX
 from .yamlfile import LocatedYaml, is_yaml, load_yaml
 
 DEFAULT_CONFIG = "config"
@@ -210,9 +211,13 @@ def _only_file_of(folder: Path, item_id: str) -> Path | None:
     """``folder/<id>.yaml`` (or .yml) when it is the one file there that can hold ``item_id``: no
     other YAML file in the folder mentions the id at all (reading bytes costs microseconds a file,
     parsing one 25-60 ms). Otherwise None, and the caller reads the whole folder."""
+    if not (SLUG.fullmatch(item_id or "") and len(item_id) <= SLUG_MAX):
+        # an id typed on the command line ('../councils/x', 5 000 letters) is never a path: no file
+        # outside the folder is read, and the whole register's "unknown project" says what is known
+        return None
     named = [folder / f"{item_id}{ext}" for ext in (".yaml", ".yml")]
     found = [p for p in named if p.is_file()]
-    if len(found) != 1 or not item_id:
+    if len(found) != 1:
         return None
     needle = item_id.encode()
     try:

@@ -65,4 +65,5 @@ def unknown_id(what: str, given: str, known: Iterable[str], shown: int = 12) -> 
     meant = did_you_mean(given, known)
     hint = f": did you mean {meant!r}?" if meant else ""
     listed = ", ".join(known[:shown]) + (f" and {len(known) - shown} more" if len(known) > shown else "")
-    return f"unknown {what} {given!r}{hint} (known: {listed or 'none'})"
+    shown_id = repr(given) if len(given) <= 80 else repr(given[:66]) + f"… ({len(given)} characters)"
+    return f"unknown {what} {shown_id}{hint} (known: {listed or 'none'})"
