@@ -42,7 +42,8 @@ from prefect.runtime import deployment
 
 from grantflow import fmt
 from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, calendar, due_on, holiday_name, is_working_day,
-                                 last_day, missed, reminder_message, send_command, working_days_until)
+                                 last_day, missed, reminder_message, send_command, window_passed,
+                                 working_days_until)
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import ContentConflict, make_transport, notify, remind
 from grantflow.delivery.transports import OUTBOX_FIELD
@@ -273,10 +274,11 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]
     password = smtp_password(settings) if transport_name == "smtp" else None
     told = []
     for item in items:
-        # a status report whose run (or status cycle) still waits for approval when its meeting has
-        # passed: it belonged to the waiting run, so nobody was told and the run could still send it
-        # after the meeting when someone answered the form
-        if item.kind != "status" or last_day(item) >= today or status.get(item.key) == "missed":
+        # a document whose run (or status cycle) still waits for approval when the watch's last day for
+        # it has passed (a status report's meeting, another document's deadline and catch-up): it
+        # belonged to the waiting run, so nobody was told, the approver was still reminded, and an
+        # answer in the form could still send it after that day
+        if not item.makes_document or last_day(item) >= today or status.get(item.key) == "missed":
             continue
         run_key = item.key if status.get(item.key) == "triggered" else \
             cycle_key(item) if status.get(cycle_key(item)) == "triggered" else None
@@ -319,10 +321,11 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]
 def expire_waiting(item: DueItem, run_key: str, run_id: str, today: date, register: Register, settings,
                    options: DeliveryOptions, transport_name: str, password: str | None) -> bool:
     """``item``'s triggered run (``run_key``: the item's or its status cycle's) still waits for an
-    approver (Suspended) after the meeting: it is cancelled -- the watch never sends a status report
-    after its meeting by itself, and an answer in the form must not do it for it either --, the
-    approval request is withdrawn (no more reminders), and the council's secretariat is told once,
-    with the command that shows the preview, asks for approval and sends it now. True when told."""
+    approver (Suspended) after the watch's last day for it (``window_passed``): it is cancelled -- the
+    watch never sends a document after that day by itself, and an answer in the form must not do it
+    for it either --, the approval request is withdrawn (no more reminders), and the council's
+    secretariat is told once, with the command that shows the preview, asks for approval and sends
+    it now. True when told."""
     from uuid import UUID
 
     from prefect.client.orchestration import get_client
@@ -330,31 +333,26 @@ def expire_waiting(item: DueItem, run_key: str, run_id: str, today: date, regist
 
     if triggered_state(run_id) != "PAUSED":
         return False                 # finished, running or gone: the morning's other checks handle it
-    project = register.projects.get(item.project)
-    if project is None:
+    project = register.projects.get(item.project) if item.project else None
+    if item.project and project is None:
         return False
     council = register.council(item.council)
-    meeting = item.original + timedelta(days=project.meetings.lead_days)
-    why = (f"Styringsgruppemøtet {meeting:%d.%m.%Y} er passert før statusrapporten ble godkjent; "
-           "fristvakten sender den ikke etter møtet")
+    why, lines = window_passed(item, project.name if project else council.name)
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(UUID(run_id), Cancelled(message=why), force=True)
     ledger = SentLedger(settings.ledger_url())
     try:
         withdrawn = ledger.approval_withdrawn(run_id, why)
-        lines = [f"{KIND_TITLES[item.kind]} for {project.name} skulle sendes til styringsgruppen "
-                 f"{fmt.long_date(item.make_day)}, før møtet {fmt.long_date(meeting)}, men ventet fortsatt på "
-                 "godkjenning da møtet var passert, og er ikke sendt.",
-                 "Fristvakten sender ikke en statusrapport etter møtet av seg selv. Kjøringen som ventet på "
-                 "godkjenning er derfor avsluttet, og forespørselen om godkjenning er trukket tilbake: et svar i "
-                 "skjemaet sender den ikke lenger, og godkjenneren får ingen flere påminnelser.",
-                 "Trengs rapporten likevel, se forhåndsvisningen, godkjenn og send den nå med:",
-                 f"    {send_command(item)} --transport {transport_name}",
-                 "Skal den ikke sendes (avvist), trenger du ikke gjøre noe mer."]
+        lines += ["Kjøringen som ventet på godkjenning er derfor avsluttet, og forespørselen om godkjenning er "
+                  "trukket tilbake: et svar i skjemaet sender den ikke lenger, og godkjenneren får ingen flere "
+                  "påminnelser.",
+                  "Trengs den likevel, se forhåndsvisningen, godkjenn og send den nå med:",
+                  f"    {send_command(item)} --transport {transport_name}",
+                  "Skal den ikke sendes (avvist), trenger du ikke gjøre noe mer."]
         report = notify(f"missed/{item.key}", "-", f"Ikke sendt: {item.description}", lines,
                         council.secretariat.name, council.secretariat.email, project, council, settings,
                         ledger, make_transport(settings, transport_name, password), settings.delivery.retry)
-        detail = f"flow run {run_id} avsluttet {today.isoformat()}: ventet på godkjenning da møtet var passert"
+        detail = f"flow run {run_id} avsluttet {today.isoformat()}: {why}"
         if withdrawn:
             detail += f" (forespørsel trukket tilbake: {', '.join(withdrawn)})"
         ledger.watch_record(run_key, "cancelled", detail)

@@ -85,6 +85,7 @@ class DueItem:
     # each of those funders' own words for it: (funder name, the deadline's description, its working
     # day), in the order of ``funder_dues``; a reminder names every funder's requirement, not only the first's
     funder_words: tuple[tuple[str, str, date], ...] = ()
+    meeting: date | None = None     # the steering-group meeting a status report goes before
 
     @property
     def key(self) -> str:
@@ -170,7 +171,7 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
             last = min(max(send, meeting), send + timedelta(days=GRACE_DAYS))
             item = DueItem("status", project.council, project.id, meeting - timedelta(days=project.meetings.lead_days),
                            send, send, f"Statusrapport før styringsgruppemøtet {meeting:%d.%m.%Y} – {project.name}",
-                           as_of=send, last=last)
+                           as_of=send, last=last, meeting=meeting)
             kept = items.get(item.key)
             if kept is not None and kept.funders:
                 # a funder's status deadline on the send date: the meeting's report (dated the send
@@ -270,6 +271,28 @@ def missed(items: list[DueItem], today: date, since: date, failed: set[str], set
         if since <= end or (item.key in failed and end >= today - timedelta(days=GRACE_DAYS)):
             out.append(item)
     return out
+
+
+def window_passed(item: DueItem, name: str) -> tuple[str, list[str]]:
+    """``item``'s run still waited for approval when the watch's last day for it (``last_day``: a
+    status report's meeting, any other document's deadline and catch-up) had passed: (why, for the
+    run's state and the ledger; the first lines of the secretariat's mail). ``name``: the project's
+    or, for a council-wide document, the council's."""
+    from . import fmt
+
+    title, end = KIND_TITLES[item.kind], last_day(item)
+    if item.meeting is not None:
+        return (f"Styringsgruppemøtet {item.meeting:%d.%m.%Y} er passert før statusrapporten ble godkjent; "
+                "fristvakten sender den ikke etter møtet",
+                [f"{title} for {name} skulle sendes til styringsgruppen {fmt.long_date(item.make_day)}, før møtet "
+                 f"{fmt.long_date(item.meeting)}, men ventet fortsatt på godkjenning da møtet var passert, og er "
+                 "ikke sendt.", "Fristvakten sender ikke en statusrapport etter møtet av seg selv."])
+    return (f"Fristen {item.due:%d.%m.%Y} og fristvaktens siste dag for dokumentet ({end:%d.%m.%Y}) er passert "
+            "før det ble godkjent; fristvakten sender det ikke etter det",
+            [f"{title} for {name} hadde frist {fmt.long_date(item.due)} og skulle sendes "
+             f"{fmt.long_date(item.make_day)}, men ventet fortsatt på godkjenning da fristvaktens siste dag for "
+             f"den ({fmt.long_date(end)}) var passert, og er ikke sendt.",
+             f"Fristvakten sender den ikke etter {fmt.long_date(end)} av seg selv."])
 
 
 def send_command(item: DueItem) -> str:

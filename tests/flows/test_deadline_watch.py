@@ -499,3 +499,55 @@ def test_a_reminder_for_one_document_several_funders_ask_for_names_each_funders_
     assert "- Fylkesmannen i Innlandet (skjønnsmidler), frist 1. februar 2022: Sluttrapport\n" in body
     assert "- Helsedirektoratet, frist 1. februar 2022: Sluttrapport med gevinstrealiseringsplan" in body
     assert "18. januar 2022" in body
+
+
+def test_a_usage_report_still_waiting_for_approval_after_its_catch_up_is_told_once_and_its_run_ended(
+        isolated, config_dir):
+    """On a server the watch triggered Nord-Gudbrandsdal's usage report to the county governor
+    (deadline 15.1.2020, caught up until 29.1.2020); it goes to a funder, so its run waits for the
+    approver. Nobody answers. Only a status report's waiting run was ended after its day: this one
+    kept waiting, the approver kept being reminded, a "godkjenn" weeks later would have sent it
+    after the deadline, and the secretariat heard nothing. Now, the morning after the last day, the
+    run is Cancelled, the request withdrawn, the secretariat told once with the send command; the
+    county governor gets nothing."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.states import Suspended
+
+    @flow(name="grant_usage_report")
+    def waiting():  # pragma: no cover - never run: stands for the triggered run waiting for the approver
+        pass
+
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run(waiting, state=Suspended(timeout_seconds=86400))
+        assert client.read_flow_run(run.id).state.type.value == "PAUSED"
+    key, document = "usage:nord-gudbrandsdal:2020-01-15", "nord-gudbrandsdal/-/usage-2019"
+    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    try:
+        ledger.watch_record(key, "triggered", str(run.id))
+        ledger.approval_requested(document, 1, str(run.id), "daglig.leder@example.no", "abc")
+    finally:
+        ledger.close()
+    opts = DeliveryOptions(config=str(config_dir))
+    after = deadline_watch(as_of=date(2020, 1, 30), options=opts)
+    assert after["missed"] == [key], after
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(run.id).state.type.value == "CANCELLED"
+    mails = eml(isolated, documents_only=False)
+    (notice,) = [m for m in mails if m["Subject"].startswith("Ikke sendt: ")]
+    assert notice["Subject"].startswith("Ikke sendt: Rapportering om bruk av skjønnsmidler per 31.12.2019")
+    assert [a.addr_spec for a in notice["To"].addresses] == ["post@nord-gudbrandsdal.example.no"]
+    body = notice.get_body(("plain",)).get_content()
+    assert "ventet fortsatt på godkjenning" in body and "29. januar 2020" in body, body
+    assert "grantflow send usage --council nord-gudbrandsdal --year 2019 --transport outbox" in body, body
+    recipients = {a.addr_spec for m in mails for a in m["To"].addresses}
+    assert "fminpost@fylkesmannen.example.no" not in recipients, recipients      # nothing to the county governor
+    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    try:
+        rows = {r["key"]: r for r in ledger.watch_rows()}
+        request = ledger.approval(document, 1)
+    finally:
+        ledger.close()
+    assert rows[key]["status"] == "missed" and request["status"] == "withdrawn", (rows[key], request)
+    again = deadline_watch(as_of=date(2020, 1, 31), options=opts)
+    assert again["missed"] == [] and len(eml(isolated, documents_only=False)) == len(mails)
