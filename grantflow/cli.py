@@ -412,6 +412,7 @@ def _with_funders(item, register):
     from dataclasses import replace
 
     from . import fmt
+    from .deadlines import KIND_TITLES
 
     if not item.funders:
         return item
@@ -426,7 +427,16 @@ def _with_funders(item, register):
     unmailed = [name for name, has_email in names.values() if not has_email]
     text, note = item.description, ""
     dues = [(names[fid][0], fmt.short_date(day)) for fid, day in item.funder_dues if fid in names]
-    if dues and any(day != item.due for _, day in item.funder_dues):
+    if len(item.funder_words) > 1:
+        # one document for several funders' deadlines was listed under the earliest funder's words
+        # alone: what the others ask for (a benefits plan, a part report) was nowhere in the listing
+        first_name, first_text, _ = item.funder_words[0]
+        text = text.removesuffix(f" ({first_name})")
+        if item.meeting is None and text.startswith(first_text):
+            text = KIND_TITLES[item.kind] + text[len(first_text):]
+        text += "; krav: " + "; ".join(f"{name}, frist {fmt.short_date(day)}: {words}"
+                                       for name, words, day in item.funder_words)
+    elif dues and any(day != item.due for _, day in item.funder_dues):
         # "(Fylkesmannen …)" after the earliest deadline's words read as if the date were that
         # funder's alone: the funders are named here, each with its date
         text = text.removesuffix(f" ({dues[0][0]})")

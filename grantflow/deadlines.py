@@ -420,6 +420,9 @@ def to_ics(items: list[DueItem], name: str = "grantflow – frister", alarms: li
             f" ({holiday_name(item.original) or 'helg'}), flyttet til {item.due:%d.%m.%Y}." if item.moved else ".")
         if item.makes_document and item.make_day != item.due:
             note += f" Dokumentet lages og sendes {fmt.short_date(item.make_day)}."
+        if len(item.funder_words) > 1:
+            note += "\nDet samme dokumentet svarer på fristene til flere finansiører, hver med sitt krav:\n" + \
+                "\n".join(f"- {funder}, frist {fmt.long_date(day)}: {text}" for funder, text, day in item.funder_words)
         event.add("description", note)
         event.add("categories", [KIND_TITLES[item.kind]])
         for days in alarms:

@@ -154,3 +154,26 @@ def test_a_funder_named_by_hand_without_an_address_is_one_line_not_a_silent_send
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "funder helsedir has no e-mail address" in err
     assert not (tmp_path / "outputs" / "outbox").exists()
+
+
+def test_deadlines_and_the_calendar_name_each_funders_requirement(scratch_config, tmp_path, capsys):
+    """Statsforvalteren ("Sluttrapport") and Helsedirektoratet ("Sluttrapport med
+    gevinstrealiseringsplan") both want the final report by 1.2.2022. It is one line in `grantflow
+    deadlines`, and it showed the first funder's words only: what Helsedirektoratet asks for was in
+    neither the listing nor the calendar (the reminder mail names both since 4fcb0c5)."""
+    _helsedir_asks(scratch_config, "{kind: final, date: 2022-02-01, description: Sluttrapport med gevinstrealiseringsplan}")
+    ics = tmp_path / "frister.ics"
+    assert main(["--config", str(scratch_config), "deadlines", "--from", "2021-11-01", "--days", "200",
+                 "--ics", str(ics)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    # the 80-column table folds the project column beside the first lines: each funder's part whole
+    wanted = ("krav: Fylkesmannen i Innlandet (skjønnsmidler), frist 01.02.2022: Sluttrapport; "
+              "Helsedirektoratet, frist 01.02.2022: Sluttrapport med gevinstrealiseringsplan; sendes til")
+    assert wanted in out, out
+    from icalendar import Calendar
+
+    (event,) = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
+    assert "Sluttrapport – Smart velferdsregion Nord-Gudbrandsdal; " + wanted in str(event["SUMMARY"])
+    assert ("- Fylkesmannen i Innlandet (skjønnsmidler), frist 1. februar 2022: Sluttrapport\n"
+            "- Helsedirektoratet, frist 1. februar 2022: Sluttrapport med gevinstrealiseringsplan"
+            ) in str(event["DESCRIPTION"]), str(event["DESCRIPTION"])

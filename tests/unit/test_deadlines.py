@@ -152,16 +152,19 @@ def test_deadlines_shows_each_funders_own_date_for_one_document(scratch_config, 
     rows = [r for r in _listing(capsys.readouterr().out) if r[1] != "Status"]
     governor = "Fylkesmannen i Innlandet (skjønnsmidler)"
     assert rows == [
-        ("15.01.2020", "Bruk", "nord-gudbrandsdal",
-         f"Rapportering om bruk av skjønnsmidler per 31.12.2019; frister for {governor} 15.01.2020 og "
-         f"Helsedirektoratet 31.01.2020; sendes til {governor}, Helsedirektoratet"),
+        ("15.01.2020", "Bruk", "nord-gudbrandsdal",       # each funder's date and words (not the first's alone)
+         f"Rapportering om bruk av skjønnsmidler; krav: {governor}, frist 15.01.2020: Rapportering om bruk av "
+         "skjønnsmidler per 31.12.2019; Helsedirektoratet, frist 31.01.2020: Bruk av tilskudd 2019; sendes til "
+         f"{governor}, Helsedirektoratet"),
         ("15.01.2021", "Bruk", "nord-gudbrandsdal",       # only Statsforvalteren asks: its words as before
          f"Rapportering om bruk av skjønnsmidler per 31.12.2020 ({governor}); sendes til {governor}"),
         ("01.02.2022", "Sluttrapp.", "smart-velferdsregion-nord-gudbrandsdal",      # one document for both
-         f"Sluttrapport – Smart velferdsregion Nord-Gudbrandsdal; frister for {governor} 01.02.2022 og "
-         f"Helsedirektoratet 01.03.2022; sendes til {governor}, Helsedirektoratet")]
+         f"Sluttrapport – Smart velferdsregion Nord-Gudbrandsdal; krav: {governor}, frist 01.02.2022: "
+         "Sluttrapport; Helsedirektoratet, frist 01.03.2022: Sluttrapport tilskudd; sendes til "
+         f"{governor}, Helsedirektoratet")]
     summaries = [str(e["SUMMARY"]) for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
-    assert any(f"{governor} 01.02.2022 og Helsedirektoratet 01.03.2022" in s for s in summaries)
+    assert any(f"{governor}, frist 01.02.2022: Sluttrapport; Helsedirektoratet, frist 01.03.2022" in s
+               for s in summaries)
 
 
 def test_missed_is_what_the_watch_will_not_make_any_more_and_did_not_send(config_dir):
