@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .text import printable_name
+
 Severity = Literal["error", "warning"]
 
 
@@ -79,5 +81,6 @@ def loc_text(loc: tuple) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            # a key is the user's text: shown escaped, never able to turn the line around
+            out += ("." if out else "") + printable_name(str(part))
     return out

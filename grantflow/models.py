@@ -164,7 +164,7 @@ class Municipality(Model):
     name: Line = Field(min_length=1, description="Municipality name as written in documents, e.g. 'Karmøy'.")
     population: Annotated[dict[int, Count], BeforeValidator(_year_keys)] = Field(
         default_factory=dict, description="Inhabitants on 1 January of each year: {2014: 41753}.")
-    weights: dict[str, Annotated[dict[int, Weight], BeforeValidator(_year_keys)]] = Field(
+    weights: dict[Text, Annotated[dict[int, Weight], BeforeValidator(_year_keys)]] = Field(
         default_factory=dict,
         description="Other split keys per year, e.g. {'elevtall': {2014: 3120}} (pupil numbers, GSI).")
 
@@ -241,7 +241,7 @@ class Council(Model):
     secretariat: Person = Field(description="Daglig leder / regional koordinator; Reply-To of mail.")
     county_governor: Person = Field(
         description="The county governor's office (Statsforvalteren) that receives applications and reports.")
-    population_source: str = Field(
+    population_source: Text = Field(
         description="Where the population figures come from and when they were read.")
     municipalities: list[Municipality] = Field(description="Member municipalities.")
     recipients: Annotated[dict[str, RecipientRule], BeforeValidator(known_kinds)] = Field(
@@ -291,23 +291,23 @@ class SplitKey(Model):
 
     equal_percent: Annotated[Decimal, BeforeValidator(_equal_percent)] = Field(
         Decimal(30), ge=0, le=100, description="Percent split in equal shares (0-100: 30 for 30 %).")
-    weight: str = Field("innbyggere", description="'innbyggere' (population) or another weight key.")
+    weight: Text = Field("innbyggere", description="'innbyggere' (population) or another weight key.")
     weight_year: int | None = Field(
         None, ge=1900, le=2100, description="Year whose 1 January figures are used; default: the year being split.")
-    decision: str = Field("", description="The decision the split rests on, e.g. 'Regionrådet 12.12.2014, sak 45/14'.")
+    decision: Text = Field("", description="The decision the split rests on, e.g. 'Regionrådet 12.12.2014, sak 45/14'.")
 
 
 class Goals(Model):
     """Hovedmål, resultatmål and effektmål."""
 
-    main: list[str] = Field(default_factory=list, description="Hovedmål.")
-    result: list[str] = Field(default_factory=list, description="Resultatmål / prosjektmål.")
-    effect: list[str] = Field(default_factory=list, description="Effektmål.")
+    main: list[Text] = Field(default_factory=list, description="Hovedmål.")
+    result: list[Text] = Field(default_factory=list, description="Resultatmål / prosjektmål.")
+    effect: list[Text] = Field(default_factory=list, description="Effektmål.")
 
 
 class SubActivity(Model):
-    id: str = Field(description="Number such as '1.3'.")
-    text: str
+    id: Text = Field(description="Number such as '1.3'.")
+    text: Text
 
 
 class Activity(Model):
@@ -315,9 +315,9 @@ class Activity(Model):
 
     number: int = Field(ge=1)
     title: Line
-    responsible: str = Field("", description="Hovedansvar.")
-    purpose: str = Field("", description="Hensikt.")
-    result: str = Field("", description="Forventet resultat.")
+    responsible: Text = Field("", description="Hovedansvar.")
+    purpose: Text = Field("", description="Hensikt.")
+    result: Text = Field("", description="Forventet resultat.")
     subactivities: list[SubActivity] = Field(default_factory=list)
 
 
@@ -350,11 +350,11 @@ class Milestone(Model):
 class Risk(Model):
     """A risk: probability S (1–5) × consequence K (1–5) = risk factor RF (computed)."""
 
-    risk: str = Field(description="What could go wrong.")
+    risk: Text = Field(description="What could go wrong.")
     probability: int = Field(ge=1, le=5, description="Sannsynlighet S, 1–5.")
     consequence: int = Field(ge=1, le=5, description="Konsekvens/kritikalitet K, 1–5.")
     rf: int | None = Field(None, description="RF as written in the source; checked, never used.")
-    mitigation: str = Field("", description="Mottiltak.")
+    mitigation: Text = Field("", description="Mottiltak.")
 
     @property
     def factor(self) -> int:
@@ -411,7 +411,7 @@ class Budget(Model):
     own_effort_hours: Hours | None = Field(None, description="Egeninnsats in hours (estimate).")
     own_effort_rate: Amount | None = Field(
         None, ge=0, description="Kroner per hour of own effort; default: documents.own_effort_hourly_rate in settings.")
-    own_effort_note: str = ""
+    own_effort_note: Text = ""
     vat: Literal["uten mva", "inkl. mva"] | None = Field(
         None, description="Whether the amounts include VAT (merverdiavgift); said beside them where shown.")
 
@@ -543,25 +543,25 @@ class Project(Model):
     partners: list[Line] = Field(default_factory=list, description="Other partners, e.g. the hospital trust.")
     split: SplitKey = Field(default_factory=SplitKey)
     period: Period
-    summary: str = ""
-    background: str = ""
-    challenge: str = ""
-    anchoring: str = Field("", description="Forankring: which decision approved the project.")
-    organisation: str = ""
+    summary: Text = ""
+    background: Text = ""
+    challenge: Text = ""
+    anchoring: Text = Field("", description="Forankring: which decision approved the project.")
+    organisation: Text = ""
     goals: Goals = Field(default_factory=Goals)
     activities: list[Activity] = Field(default_factory=list)
     milestones: list[Milestone] = Field(default_factory=list)
     risks: list[Risk] = Field(default_factory=list)
-    success_factors: list[str] = Field(default_factory=list)
+    success_factors: list[Text] = Field(default_factory=list)
     budget: Budget = Field(default_factory=Budget)
     funders: list[Funder] = Field(default_factory=list)
     meetings: SteeringGroupMeetings = Field(default_factory=SteeringGroupMeetings)
-    transfer_value: str = Field("", description="Overføringsverdi to other municipalities.")
+    transfer_value: Text = Field("", description="Overføringsverdi to other municipalities.")
     data: DataFiles = Field(default_factory=DataFiles)
     recipients: Annotated[dict[str, RecipientRule], BeforeValidator(known_kinds)] = Field(
         default_factory=dict, description="Per document kind: who receives it (overrides council and defaults).")
     example_data: bool = Field(False, description="True when parts of the data are invented examples.")
-    source: str = Field("", description="Where the project description comes from.")
+    source: Text = Field("", description="Where the project description comes from.")
 
     def funder(self, funder_id: str) -> Funder | None:
         return next((f for f in self.funders if f.id == funder_id), None)

@@ -105,6 +105,7 @@ def one_line(text: str) -> str:
     found = line_break(text)
     if found:
         raise ValueError(f"must be a single line: contains {found}")
+    free_text(text)                     # a bidirectional control: the same message as in free text
     hidden = invisible(text)
     if hidden:
         raise ValueError(f"contains the invisible character {hidden}: retype the name")

@@ -123,7 +123,7 @@ def test_two_status_notes_on_one_date_are_an_error(scratch_config):
 
 @pytest.mark.parametrize("name, message", [
     ("Bo\u200bkn", "invisible character U+200B ZERO WIDTH SPACE"),
-    ("Velferd\u202eteknologi", "invisible character U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("Velferd\u202eteknologi", "bidirectional control character U+202E RIGHT-TO-LEFT OVERRIDE"),
     ("=?utf-8?q?R=C3=A5dmann?=", "RFC 2047 encoded word"),
     ("=?x-foo?q?X=0ABcc:_e@x.no?=", "RFC 2047 encoded word"),      # an unknown charset: not decodable
     ("=?utf-8*en?q?X=0AY?=", "RFC 2047 encoded word"),             # RFC 2231 language tag
