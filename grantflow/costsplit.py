@@ -227,6 +227,24 @@ def no_inhabitants(name: str, year: int) -> str:
             "from SSB (the cost split would charge it no part by population)")
 
 
+POPULATION_KEYS = ("innbyggere", "population")
+
+
+def no_weight(key: str, year: int, names: list[str]) -> str:
+    """Why a split key that is 0 for every participant is refused (validate, allocate, documents)."""
+    return (f"{key} 0 for every participant on 1 January {year} ({', '.join(names)}): nothing can be split "
+            f"by {key}; write the figures, or split by another key")
+
+
+def zero_weight(name: str, key: str, year: int, equal_percent: Decimal) -> str:
+    """What validate warns of when one participant's figure for a key other than population is 0.
+    It may be right (a key counting something that member lacks), so it is split as written."""
+    pays = f"pays only its equal part ({fmt.percent(equal_percent / 100)} of the total shared equally)" \
+        if equal_percent else "pays nothing"
+    return (f"{key} 0 for {name} on 1 January {year}: {name} takes part but {pays} of the split by {key}; "
+            "check the figure")
+
+
 def allocate(council: Council, project: Project, year: int, amount: int | None = None,
              where=None) -> CostSplit:
     """The cost split for ``project`` in ``year`` (of ``amount``, or the municipal part of the plan).
@@ -249,7 +267,7 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
         if weight is None:
             raise UserError(f"no {key} figure for {name} on 1 January {weight_year}",
                             field="split.weight_year")
-        if weight == 0 and key in ("innbyggere", "population"):
+        if weight == 0 and key in POPULATION_KEYS:
             # 0 inhabitants is a figure left out or a typo (validate says so too): the split would
             # charge that municipality its equal part only, or nothing
             loc = ("municipalities", council.municipalities.index(member), "population", weight_year)
@@ -257,6 +275,13 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
             raise UserError(no_inhabitants(member.name, weight_year), file=file, line=line,
                             field=f"municipalities[{loc[1]}].population.{weight_year}")
         participants.append((member.name, weight))
+    if participants and all(w == 0 for _, w in participants) and project.split.equal_percent < 100:
+        # (population 0 is refused above, member by member)
+        first = council.municipality(participants[0][0])
+        loc = ("municipalities", council.municipalities.index(first), "weights", key, weight_year)
+        file, line = where(loc) if where is not None else (None, None)
+        raise UserError(no_weight(key, weight_year, [n for n, _ in participants]), file=file, line=line,
+                        field=f"municipalities[{loc[1]}].weights.{key}.{weight_year}")
     shares = split(total, participants, project.split.equal_percent,
                    members=[m.name for m in council.municipalities])
     return CostSplit(project.id, year, total, project.split.equal_percent, key, weight_year, tuple(shares))

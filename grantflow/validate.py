@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import owneffort
-from .costsplit import no_inhabitants
+from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, zero_weight
 from .data import ProjectData, collect
 from .findings import Finding
 from .fmt import money, signed_money
@@ -120,6 +120,22 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 table = member.population if key in ("innbyggere", "population") else member.weights.get(key, {})
                 if year not in table:
                     missing[year].append((index, name))
+        if key not in POPULATION_KEYS and project.split.equal_percent < 100:
+            # 0 for every participant splits nothing (an error, as allocate says); 0 for one of them
+            # may be right for a key other than population (a warning; population 0 is an error above)
+            for year in years:
+                given = [m for m in members if year in m.weights.get(key, {})]
+                zero = [m for m in given if m.weights[key][year] == 0]
+                if not zero:
+                    continue
+                everyone = len(zero) == len(members)
+                for member in zero[:1] if everyone else zero:
+                    index = council.municipalities.index(member)
+                    file, line = register.where("council", council.id, ("municipalities", index, "weights", key, year))
+                    out.append(Finding("error" if everyone else "warning", file, line,
+                                       f"municipalities[{index}].weights.{key}.{year}",
+                                       no_weight(key, year, [m.name for m in members]) if everyone else
+                                       zero_weight(member.name, key, year, project.split.equal_percent)))
         where = ("split", "weight_year") if project.split.weight_year else None
         for year, names in missing.items():
             if len(names) > 1 and len(names) == len(members):

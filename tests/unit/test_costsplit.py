@@ -153,3 +153,71 @@ def test_split_properties(total, weights, equal, joins):
             assert abs(s.total - exact) < 1, (s, exact)
         assert s.equal >= 0 and s.weighted >= 0, s
     assert sum(s.equal for s in shares) == int((Decimal(total * equal) / 100).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+ERP = "kongsbergregionen-erp"
+PUPILS = {"Tinn": 650, "Notodden": 1500, "Nore og Uvdal": 300, "Rollag": 170, "Flesberg": 350,
+          "Kongsberg": 3300, "Hjartdal": 160}
+
+
+def _pupils(config, figures: dict[str, int], equal_percent: int = 0):
+    """Kongsbergregionen with pupil numbers (elevtall) for 2013, and the ERP split by them."""
+    from ..conftest import replace_in
+
+    council = config / "councils" / "kongsbergregionen.yaml"
+    for name, value in figures.items():
+        replace_in(council, f"{{name: {name}, population:", f"{{name: {name}, weights: {{elevtall: {{2013: {value}}}}}, population:")
+    replace_in(config / "projects" / f"{ERP}.yaml", "{equal_percent: 0, weight: innbyggere,",
+               f"{{equal_percent: {equal_percent}, weight: elevtall,")
+    return council
+
+
+def _line_of(path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+def _run(capsys, config, *argv):
+    from grantflow.cli import main
+
+    code = main(["--config", str(config), *argv])
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    return code, out.out.splitlines(), [line for line in out.err.splitlines() if line.strip()]
+
+
+def test_a_split_key_that_is_0_for_every_participant_is_one_error_naming_the_council_file(scratch_config, capsys, tmp_path):
+    """Pupil numbers all written as 0 (a column left empty): validate said nothing, and allocate and
+    the cost split stopped with 'error: split.weight: the participants' weights sum to zero', naming
+    no file. Now validate, allocate and render say the same line, naming the council file's line
+    of the first participant's figure."""
+    council = _pupils(scratch_config, {name: 0 for name in PUPILS})
+    line = _line_of(council, "{name: Notodden,")
+    code, out, _ = _run(capsys, scratch_config, "validate")
+    said = [l for l in out if "kongsbergregionen" in l]
+    assert code == 1 and len(said) == 1, said
+    assert said[0].startswith("ERROR") and f"kongsbergregionen.yaml:{line} municipalities[1].weights.elevtall.2013: " in said[0]
+    assert said[0].endswith("elevtall 0 for every participant on 1 January 2013 (Notodden, Tinn, Hjartdal, "
+                            "Kongsberg): nothing can be split by elevtall; write the figures, or split by another key")
+    place, message = said[0].split(None, 1)[1].split(" ", 1)
+    for argv in (["allocate", ERP, "--year", "2014"], ["render", "costsplit", ERP, "--year", "2014", "--out", str(tmp_path)]):
+        code, out, err = _run(capsys, scratch_config, *argv)
+        assert code == 1 and err == [f"error: {place}: {message}"], (argv, err)
+    assert not list(tmp_path.rglob("*.docx"))
+
+
+def test_one_participant_with_0_in_another_key_is_a_warning_and_pays_by_it(scratch_config, capsys):
+    """A municipality with no pupils in the key's sense may be right (a key counting something a
+    member lacks), unlike 0 inhabitants: validate warns, naming the council file's line, and the
+    split charges it nothing by that key (here, with no equal part, nothing at all)."""
+    council = _pupils(scratch_config, {**PUPILS, "Hjartdal": 0})
+    line = _line_of(council, "{name: Hjartdal,")
+    code, out, _ = _run(capsys, scratch_config, "validate")
+    said = [l for l in out if "kongsbergregionen" in l]
+    assert len(said) == 1 and said[0].startswith("WARNING"), said
+    assert f"kongsbergregionen.yaml:{line} municipalities[6].weights.elevtall.2013: elevtall 0 for Hjartdal on " \
+           "1 January 2013: Hjartdal takes part but pays nothing of the split by elevtall" in said[0]
+    code, out, err = _run(capsys, scratch_config, "allocate", ERP, "--year", "2014", "--format", "json")
+    import json
+
+    shares = {s["municipality"]: s["total"] for s in json.loads("\n".join(out))["shares"]}
+    assert code == 0 and shares["Hjartdal"] == 0 and sum(shares.values()) == 1_400_000
