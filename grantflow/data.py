@@ -1336,17 +1336,21 @@ def collect(register, project, problems: list[Finding] | None = None, hours: boo
             hours_in_period(data.hours, project.period.start, project.period.end)
             hours_municipalities(data.hours, register.councils.get(project.council), project.municipalities)
     if files.notes:
-        notes = read(functools.partial(read_notes, ended=project.period.end), files.notes)
+        notes = read(functools.partial(read_notes, ended=project.period.end, started=project.period.start),
+                     files.notes)
         if notes is not None:
             data.notes, data.notes_findings = notes
     return data
 
 
-def read_notes(path: Path, ended: date | None = None) -> tuple[ProjectNotes, list[Finding]]:
+def read_notes(path: Path, ended: date | None = None,
+               started: date | None = None) -> tuple[ProjectNotes, list[Finding]]:
     """The project's notes YAML; schema problems become findings with their lines. With the
     project's end (``ended``), a status note dated after it and after today is an error: no report
     can use it, and it is most likely a typo (2061 for 2016). A note after the end but not in the
-    future can be the year-end note the usage report per 31.12 reads."""
+    future can be the year-end note the usage report per 31.12 reads. With its start (``started``),
+    a note dated before it is an error too (2014 for 2016): there was nothing to report on yet, and
+    the reports before the note's real date would print it."""
     doc = load_yaml(path, display_path(path))
     try:
         notes = ProjectNotes.model_validate(doc.data or {})
@@ -1361,4 +1365,10 @@ def read_notes(path: Path, ended: date | None = None) -> tuple[ProjectNotes, lis
                 "error", doc.file, doc.line_of(loc), f"status[{index}].as_of",
                 f"status note dated {note.as_of.isoformat()} is after the project ended ({ended.isoformat()}) "
                 f"and after today ({today.isoformat()}): no report can use it; check the date (the year?)"))
+        elif started is not None and note.as_of < started:
+            loc = ("status", index, "as_of")
+            findings.append(Finding(
+                "error", doc.file, doc.line_of(loc), f"status[{index}].as_of",
+                f"status note dated {note.as_of.isoformat()} is before the project starts ({started.isoformat()}): "
+                "check the date (the year?)"))
     return notes, findings

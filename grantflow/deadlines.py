@@ -165,8 +165,10 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                 items.setdefault(item.key, item)
         for meeting in project.meetings.dates:
             send = shift_to_working_day(meeting - timedelta(days=project.meetings.lead_days), "before")
-            if send > project.period.end:
-                continue          # the project has ended (or was stopped early): no status reports then
+            if send > project.period.end or meeting < project.period.start:
+                # the project has ended (or was stopped early): no status reports then; a meeting
+                # before the start is a date written wrong (validate says so): nothing to report on
+                continue
             # A watch that was down catches up until the meeting's morning, not after it.
             last = min(max(send, meeting), send + timedelta(days=GRACE_DAYS))
             item = DueItem("status", project.council, project.id, meeting - timedelta(days=project.meetings.lead_days),

@@ -230,7 +230,13 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 "one status report is planned for it; write the date of the meeting that was meant")
         first_listed.setdefault(day, index)
     for index, day in enumerate(project.meetings.dates):
-        if not project.period.start <= day <= project.period.end:
+        if day < project.period.start:
+            # a status report goes out before each meeting, and none can be made before the start:
+            # most likely the year is wrong (the deadline calendar plans nothing for it)
+            add("error", ("meetings", "dates", index),
+                f"steering-group meeting {day} is before the project starts ({project.period.start}): no status "
+                "report can be made for it; check the date (the year?)")
+        elif day > project.period.end:
             add("warning", ("meetings", "dates", index),
                 f"steering-group meeting {day} is outside the project period "
                 f"{project.period.start} – {project.period.end}")

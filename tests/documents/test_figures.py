@@ -256,7 +256,8 @@ def test_award_letter_and_meetings_are_validated(scratch_config):
     _, findings = validate(scratch_config)
     text = "\n".join(str(f) for f in findings)
     assert f"award letters from Helsedirektoratet total 350{NB}000{NB}kr" in text
-    assert "steering-group meeting 2019-05-05 is outside the project period" in text
+    assert "ERROR" in next(l for l in text.splitlines() if "2019-05-05" in l)
+    assert "steering-group meeting 2019-05-05 is before the project starts (2019-07-01)" in text
 
 
 # ------------------------------------------------------------ what each reader needs

@@ -146,3 +146,33 @@ def test_a_ledger_row_naming_a_funder_the_plan_does_not_finance_is_an_error(scra
     assert (bad.severity, bad.line) == ("error", row)
     assert bad.message.startswith("funder 'sparebank-stiftelsen' has no paid line in the financing plan"), bad
     assert not _find(findings, HAUG, text="sparebank"), findings      # the funder itself may be listed
+
+
+def test_a_meeting_or_a_status_note_dated_before_the_project_starts_is_an_error(scratch_config, capsys):
+    """A steering-group meeting written 2014-10-14 (for 2016) in a project starting 2015-09-21 was a
+    warning, and the deadline list planned 'Statusrapport før styringsgruppemøtet 14.10.2014' for a
+    report no one can make (render refuses a date before the start); a status note dated 2014-10-01
+    passed without a word. Both are now one error naming file, line and field, and the calendar
+    plans no status report for that meeting."""
+    from grantflow.cli import main
+    from grantflow.deadlines import calendar
+    from grantflow.register import open_register
+
+    project = scratch_config / HAUG
+    replace_in(project, "2016-06-10, 2016-10-14,", "2016-06-10, 2014-10-14,")
+    notes = scratch_config / "data/haugaland-velferdsteknologi/notater.yaml"
+    replace_in(notes, "as_of: 2016-10-01", "as_of: 2014-10-01")
+    assert main(["--config", str(scratch_config), "validate"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    said = [line for line in out if "2014-10-" in line]
+    meeting_line = next(n for n, t in enumerate(project.read_text(encoding="utf-8").splitlines(), 1) if "2014-10-14" in t)
+    note_line = next(n for n, t in enumerate(notes.read_text(encoding="utf-8").splitlines(), 1) if "2014-10-01" in t)
+    assert len(said) == 2, said
+    assert said[0].startswith("ERROR") and f"haugaland-velferdsteknologi.yaml:{meeting_line} meetings.dates[4]: " \
+        "steering-group meeting 2014-10-14 is before the project starts (2015-09-21): no status report can be made " \
+        "for it; check the date (the year?)" in said[0], said
+    assert said[1].startswith("ERROR") and f"notater.yaml:{note_line} status[1].as_of: status note dated " \
+        "2014-10-01 is before the project starts (2015-09-21): check the date (the year?)" in said[1], said
+    items = calendar(open_register(scratch_config))
+    assert not [i for i in items if i.project == "haugaland-velferdsteknologi" and i.kind == "status"
+                and i.due.year == 2014]
