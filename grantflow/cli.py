@@ -164,14 +164,29 @@ def _cmd_allocate(args) -> int:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     elif args.format == "csv":
         import csv
+        import io
 
-        # A name with a comma ("Nes, Akershus") is quoted, not split into two columns.
-        out = csv.writer(sys.stdout, lineterminator="\n")
-        out.writerow(["kommune", "deltar", "vekt", "lik_andel", "etter_vekt", "sum"])
+        # As a Norwegian Excel opens it (double-click, or Data > From text): ';' between the
+        # columns (',' is the decimal mark there, so a comma-separated file is one column),
+        # a decimal comma, no grouping (a grouped number is text to Excel), and UTF-8 with a byte
+        # order mark, without which Excel reads 'Karmøy' as Windows-1252. A name with ';' is quoted.
+        text = io.StringIO()
+        out = csv.writer(text, delimiter=";", lineterminator="\r\n")
+        out.writerow(["Kommune", "Deltar", f"{result.weight_key.capitalize()} 1.1.{result.weight_year}",
+                      "Lik andel", "Etter vekt", "Sum"])
         for s in result.shares:
-            out.writerow([s.municipality, "ja" if s.participates else "nei", "" if s.weight is None else s.weight,
+            out.writerow([s.municipality, "ja" if s.participates else "nei",
+                          "" if s.weight is None else fmt.spreadsheet(s.weight),
                           s.equal, s.weighted, s.total])
-        out.writerow(["Sum", "", result.weight_total, result.equal_total, result.weighted_total, result.total])
+        out.writerow(["Sum", "", fmt.spreadsheet(result.weight_total), result.equal_total, result.weighted_total,
+                      result.total])
+        data = ("\ufeff" + text.getvalue()).encode("utf-8")
+        sys.stdout.flush()
+        if hasattr(sys.stdout, "buffer"):
+            sys.stdout.buffer.write(data)       # the console's encoding must not change the file's
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(data.decode("utf-8"))
     else:
         from rich.console import Console
         from rich.table import Table

@@ -39,6 +39,13 @@ def exact(value, most: int = 2) -> str:
     return number(dec, min(max(-dec.as_tuple().exponent, 0), most))
 
 
+def spreadsheet(value) -> str:
+    """A number for a CSV file a Norwegian Excel opens: digits with a decimal comma, no grouping
+    and a plain minus (``1234567``, ``12,5``, ``-250``), so that Excel takes it as a number."""
+    text = format(_dec(value).normalize(), "f")
+    return text.replace(".", ",")
+
+
 def _minus(text: str) -> str:
     """One minus sign everywhere: U+2212, not the hyphen Babel writes."""
     return text.replace("-", MINUS)

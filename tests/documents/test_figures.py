@@ -116,7 +116,7 @@ def test_nord_gudbrandsdal_is_not_billed_for_a_fully_financed_plan(documents, tm
 
 def test_allocate_2019_does_not_fail(capsys):
     assert main(["--config", str(CONFIG), "allocate", NG, "--year", "2019", "--format", "csv"]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1].endswith(",0,0,0")
+    assert capsys.readouterr().out.strip().splitlines()[-1].endswith(";0;0;0")
 
 
 def test_unbalanced_plan_without_municipal_line_invents_no_invoices(scratch_config, tmp_path):

@@ -184,7 +184,7 @@ def test_allocate_csv_keeps_a_name_with_a_comma_in_one_column(scratch_config, ca
                'Karmøy, "Bokn, Nord-Rogaland",')
     assert main(["--config", str(scratch_config), "allocate", "haugaland-velferdsteknologi", "--year", "2015",
                  "--amount", "412000", "--format", "csv"]) == 0
-    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff")), delimiter=";"))
     assert {len(row) for row in rows} == {6}
     bokn = next(row for row in rows if row[0].startswith("Bokn"))
     assert bokn[:2] == ["Bokn, Nord-Rogaland", "ja"] and bokn[3] == "12360"

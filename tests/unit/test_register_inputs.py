@@ -90,7 +90,7 @@ def test_a_municipality_written_decomposed_in_the_project_is_the_councils(scratc
                  "--format", "csv"])
     out = capsys.readouterr().out
     assert code == 0
-    rows = [line.split(",") for line in out.splitlines()[1:]]
+    rows = [line.split(";") for line in out.splitlines()[1:]]
     assert len(rows) == 12                         # 11 members and the sum (old code: unknown municipality, exit 1)
     (al,) = [row for row in rows if row[0] in ("\u00c5l", "A\u030al")]
     assert al[1] == "ja" and al[2] == "4700" and int(al[5]) > 0
