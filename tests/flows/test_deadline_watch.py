@@ -39,9 +39,12 @@ def test_usage_report_is_due_per_council(isolated, config_dir):
 
 
 def test_bad_data_in_one_project_does_not_stop_the_others(isolated, scratch_config):
-    # Give Nord-Gudbrandsdal a meeting on the same day as Haugaland's, then break its ledger.
+    # Give Nord-Gudbrandsdal a meeting on the same day as Haugaland's (inside its period: the
+    # calendar plans no report for a meeting before the start), then break its ledger.
     replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml",
                "dates: [2019-09-05", "dates: [2016-10-14, 2019-09-05")
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml",
+               "period: {start: 2019-07-01,", "period: {start: 2016-01-01,")
     with (scratch_config / "data/smart-velferdsregion-nord-gudbrandsdal/regnskap.csv").open("a", encoding="utf-8") as f:
         f.write("01.04.2020;2020;Prosjektleder og prosessadministrasjon;Feil;-100;fm-innlandet;\n")
     opts = DeliveryOptions(config=str(scratch_config))
