@@ -39,6 +39,18 @@ def exact(value, most: int = 2) -> str:
     return number(dec, min(max(-dec.as_tuple().exponent, 0), most))
 
 
+def hours(value, decimals: int | None = None) -> str:
+    """``2 073 timer``, ``133,5 timer``: the figure (with the decimals it has, or ``decimals``) and
+    its unit joined by no-break spaces, as money is, so no line ends inside it."""
+    figure = exact(value) if decimals is None else number(value, decimals)
+    return f"{figure}{NBSP}timer"
+
+
+def days(count: int) -> str:
+    """``377 dager``, ``1 dag``, ``1 377 dager`` (no-break spaces, grouped as every figure)."""
+    return f"{number(count)}{NBSP}{'dag' if count == 1 else 'dager'}"
+
+
 def spreadsheet(value) -> str:
     """A number for a CSV file a Norwegian Excel opens: digits with a decimal comma, no grouping
     and a plain minus (``1234567``, ``12,5``, ``-250``), so that Excel takes it as a number."""

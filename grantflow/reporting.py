@@ -155,7 +155,7 @@ class MilestoneStatus:
         """'Ferdig, 31 dager forsinket' / 'Forsinket 12 dager' / 'I rute'."""
         if not self.delayed:
             return self.label
-        days = f"{self.days_late} {'dag' if self.days_late == 1 else 'dager'}"
+        days = fmt.days(self.days_late)
         return f"Forsinket {days}" if self.status == "late" else f"{self.label}, {days} forsinket"
 
 

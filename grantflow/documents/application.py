@@ -80,11 +80,11 @@ def own_effort_text(project: Project, rate_default) -> tuple[str, int | None]:
     in_budget = kr(owneffort.in_kind_total(project))
     if in_budget:
         text = (f"Egeninnsats: {fmt.money(in_budget)}, ført både som kostnad og som finansiering"
-                + (f" ({fmt.exact(hours)} timer)" if hours else "") + ".")
+                + (f" ({fmt.hours(hours)})" if hours else "") + ".")
         return f"{text} {NOT_INVOICED}", in_budget
     if not hours:
         return "Egeninnsats er ikke beregnet i prosjektplanen.", None
-    text = f"Egeninnsats: {fmt.exact(hours)} timer"
+    text = f"Egeninnsats: {fmt.hours(hours)}"
     if rate is None:
         return text + f" (verdi i kroner ikke beregnet: timesats er ikke angitt). {NOT_INVOICED}", None
     source = "" if budget.own_effort_rate is not None else " (regionrådets standard timesats)"

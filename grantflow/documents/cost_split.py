@@ -40,7 +40,7 @@ def invoicing_text(council) -> list[str]:
     if inv is None:
         return []
     out = [f"{inv.issuer} fakturerer kommunene{(' ' + inv.when) if inv.when else ''}, "
-           f"med betalingsfrist {inv.due_days} dager fra fakturadato."]
+           f"med betalingsfrist {fmt.days(inv.due_days)} fra fakturadato."]
     if inv.marking:
         out.append(f"Fakturaen merkes: {inv.marking}.")
     if inv.contact:

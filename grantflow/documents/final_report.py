@@ -55,7 +55,7 @@ def hours_planned(project: Project) -> str:
     """The plan's own effort as the final report's "(plan: …)" says it."""
     hours = project.budget.own_effort_hours
     in_kind = kr(owneffort.in_kind_total(project))
-    text = f"{fmt.exact(hours)} timer" if hours else "ikke angitt i timer"
+    text = fmt.hours(hours) if hours else "ikke angitt i timer"
     if in_kind:
         text += (f"; i budsjettet verdsatt til {fmt.money(in_kind)}, ført som kostnad og som finansiering, "
                  "ikke med i regnskapet over og ikke fakturert")
@@ -207,10 +207,10 @@ def build(req: DocumentRequest) -> Context:
     for s in statuses:
         if s.status == "not_done":
             deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er ikke levert"
-                      + (f" ({s.days_late} dager etter planlagt dato)." if s.days_late else "."),
+                      + (f" ({fmt.days(s.days_late)} etter planlagt dato)." if s.days_late else "."),
                       milestone_explanation(s.milestone.number), s.comment)
         elif s.delayed:
-            deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble levert {s.days_late} dager "
+            deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble levert {fmt.days(s.days_late)} "
                       "etter planen.", milestone_explanation(s.milestone.number), s.comment)
     for line in cats:
         share = line.deviation_share
@@ -280,7 +280,7 @@ def build(req: DocumentRequest) -> Context:
         "deviations": deviations,
         "economy": {"unit_label": fmt.unit_label(unit), "by_category": by_category, "total": total,
                     "hours": fmt.number(hours, 1),
-                    "hours_text": (f"{fmt.number(hours, 1)} timer registrert" if project.data.hours is not None
+                    "hours_text": (f"{fmt.hours(hours, 1)} registrert" if project.data.hours is not None
                                    else HOURS_NOT_REGISTERED),
                     "hours_planned": hours_planned(project)},
         "financing": funders,

@@ -185,7 +185,7 @@ def milestone_rows(statuses) -> list[dict]:
              "status": s.label_with_delay,
              "color": DONE_LATE_COLOR if s.status == "done" and s.delayed else STATUS_COLOR[s.status],
              "actual": fmt.short_date(s.actual), "comment": s.comment,
-             "days": str(s.days_late) if s.delayed else ""}
+             "days": fmt.number(s.days_late) if s.delayed else ""}
             for s in statuses]
 
 
@@ -227,23 +227,23 @@ def own_effort(project: Project, data, as_of: date) -> dict:
     """Own-effort hours registered to date against the plan (whole period and pro rata)."""
     hours = hours_total(data, as_of)
     planned = project.budget.own_effort_hours
-    out = {"hours": fmt.number(hours, 1), "planned": "", "text": f"{fmt.number(hours, 1)} timer registrert til nå."}
+    out = {"hours": fmt.number(hours, 1), "planned": "", "text": f"{fmt.hours(hours, 1)} registrert til nå."}
     if project.data.hours is None:
         # No hours file: nothing was registered here, which is not the same as zero hours.
         out["hours"], out["text"] = "", HOURS_NOT_REGISTERED.capitalize() + "."
         if planned:
-            out["planned"] = f"{fmt.exact(planned)} timer"
-            out["text"] += f" Planlagt egeninnsats er {fmt.exact(planned)} timer for hele perioden."
+            out["planned"] = fmt.hours(planned)
+            out["text"] += f" Planlagt egeninnsats er {fmt.hours(planned)} for hele perioden."
     elif planned:
         start, end = project.period.start, project.period.end
         share = min(Fraction(max((as_of - start).days + 1, 0), (end - start).days + 1), Fraction(1))
         pro_rata = Fraction(Decimal(str(planned))) * share
         pro_rata = Decimal(pro_rata.numerator) / Decimal(pro_rata.denominator)
-        out["planned"] = f"{fmt.exact(planned)} timer"
-        out["text"] = (f"{fmt.number(hours, 1)} timer registrert til nå mot {fmt.number(pro_rata)} timer "
-                       f"planlagt til nå ({fmt.exact(planned)} timer for hele perioden).")
+        out["planned"] = fmt.hours(planned)
+        out["text"] = (f"{fmt.hours(hours, 1)} registrert til nå mot {fmt.hours(pro_rata, 0)} "
+                       f"planlagt til nå ({fmt.hours(planned)} for hele perioden).")
         if hours > planned:
-            out["text"] += (f" Det er {fmt.number(hours - Decimal(str(planned)), 1)} timer mer enn planlagt "
+            out["text"] += (f" Det er {fmt.hours(hours - Decimal(str(planned)), 1)} mer enn planlagt "
                             "for hele perioden.")
     in_kind = kr(owneffort.in_kind_total(project))
     if in_kind:
@@ -300,7 +300,7 @@ def build(req: DocumentRequest) -> Context:
          "comment": f"{done} av {len(statuses)} milepæler ferdig"
                     + (f" ({len(done_late)} etter planlagt dato)" if done_late else "")
                     + f"; {len(late)} forsinket."
-                    + (f" Eldste forsinkelse: milepæl {late[0].milestone.number:02d}, {late[0].days_late} dager."
+                    + (f" Eldste forsinkelse: milepæl {late[0].milestone.number:02d}, {fmt.days(late[0].days_late)}."
                        if late else "") if statuses else NO_MILESTONES},
         {"name": "Økonomi", **rag(eco), "comment": economy_comment(econ)},
         {"name": "Kvalitet", **assessed(note.quality if note else None, "Kvaliteten")},
@@ -320,10 +320,10 @@ def build(req: DocumentRequest) -> Context:
         summary = "Prosjektleder har ikke skrevet en samlet vurdering."
     overall_block = {**rag(overall), "text": f"{sentence(summary)} {auto_text}"}
     rows, total = economy_rows(econ, unit)
-    deviations = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er {s.days_late} dager forsinket."
+    deviations = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er {fmt.days(s.days_late)} forsinket."
                   for s in late]
     deviations += [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble ferdig "
-                   f"{s.days_late} dager etter planen." for s in done_late]
+                   f"{fmt.days(s.days_late)} etter planen." for s in done_late]
     if econ.unknown_categories:
         deviations.append("Regnskapet har poster i kategorier som ikke finnes i budsjettet: "
                           + ", ".join(econ.unknown_categories) + ".")

@@ -70,7 +70,7 @@ def test_status_report(register, tmp_path):
     milestones = find_table(made.docx, "Nr")
     by_nr = {r[0]: r for r in milestones[1:]}
     assert by_nr["01"][2:5] == ["oktober\u00a02015", "Ferdig", "15.10.2015"]
-    assert by_nr["05"][3] == "Forsinket 15 dager"
+    assert by_nr["05"][3] == f"Forsinket 15{NB}dager"
     assert by_nr["07"][3] == "Ikke startet"
     dims = {r[0]: r[1] for r in find_table(made.docx, "Område")[1:]}
     assert dims == {"Fremdrift": "Gul", "Økonomi": "Gul", "Kvalitet": "Grønn", "Risiko": "Ikke vurdert",
@@ -80,7 +80,7 @@ def test_status_report(register, tmp_path):
     assert economy[1] == ["2015", "Prosjektkostnader", n("1 211 321"), n("1 211 321"), n("317 261"),
                           "\u2212" + n("894 060"), "\u221273,8" + NB + "%"]
     text = all_text(made.docx)
-    assert "Milepæl 05 «Vurdere om prosjektet er i rute» er 15 dager forsinket." in text
+    assert f"Milepæl 05 «Vurdere om prosjektet er i rute» er 15{NB}dager forsinket." in text
     assert "Felles anskaffelse av responssenter for alle ti kommuner" in text
     assert "Styringsgruppen anbefaler at responssenteret anskaffes felles" in text   # forslag til vedtak
     assert "Ingen tidligere statusrapport å sammenligne med." in text

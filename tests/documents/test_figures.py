@@ -217,9 +217,9 @@ def test_late_milestones_show_their_delay(documents):
     delay = (actual - plan[2]["date"]).days
     assert delay == 31
     status = {r[0]: r for r in find_table(documents[("status", NG, date(2020, 4, 16))], "Nr")[1:]}
-    assert status["02"][3] == f"Ferdig, {delay} dager forsinket"
+    assert status["02"][3] == f"Ferdig, {delay}{NB}dager forsinket"
     final = {r[0]: r for r in find_table(documents[("final", NG)], "Nr")[1:]}
-    assert final["02"][4] == str(delay) and final["02"][5] == f"Ferdig, {delay} dager forsinket"
+    assert final["02"][4] == str(delay) and final["02"][5] == f"Ferdig, {delay}{NB}dager forsinket"
     # the closing milestone is not "I rute" in a final report: it was not delivered
     assert final["07"][5].startswith("Ikke levert")
     assert all(not r[5].startswith("I rute") for r in final.values())
@@ -298,7 +298,7 @@ def test_application_has_what_the_county_governor_needs(documents):
     haug = all_text(documents[("application", HAUG, 2015)])
     rate = yaml.safe_load((CONFIG / "grantflow.yaml").read_text(encoding="utf-8"))["documents"]["own_effort_hourly_rate"]
     hours = raw_project(HAUG)["budget"]["own_effort_hours"]
-    assert f"{num(hours)} timer à {money(rate)} = {money(hours * rate)}" in haug
+    assert f"{num(hours)}{NB}timer à {money(rate)} = {money(hours * rate)}" in haug
     assert "Merk: før prosjektstart" in haug                    # milestone findings visible
     assert "Finansieringsplanen er ikke i balanse" in haug
 
@@ -323,7 +323,7 @@ def test_cost_split_has_percent_decision_and_invoicing(documents):
     path = documents[("costsplit", HAUG)]
     text = all_text(path)
     assert "Haugaland Vekst Regionråd 12.\u00a0desember\u00a02014" in text
-    assert "fakturerer kommunene" in text and "betalingsfrist 30 dager" in text
+    assert "fakturerer kommunene" in text and f"betalingsfrist 30{NB}dager" in text
     table = find_table(path, "Kommune", contains="Innbyggere 1.1.2014")
     assert table[0][-1] == "Andel" and table[-1][-1] == "100,0" + NB + "%"
 
