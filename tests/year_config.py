@@ -67,6 +67,11 @@ def make_year_config(folder):
     # error since own effort is checked); the ledger's are counted and declared, the milestones are 2016
     text = text.replace("  hours: data/haugaland-velferdsteknologi/timer.csv\n", "")
     path.write_text(text, encoding="utf-8")
+    # the status notes move into the period too (a note before the project starts is an error that
+    # stops its documents); both stay older than every report the year makes, as they were
+    notes = config / "data" / PROJECT / "notater.yaml"
+    replace_in(notes, "as_of: 2016-06-01", "as_of: 2026-01-04")
+    replace_in(notes, "as_of: 2016-10-01", "as_of: 2026-01-05")
     replace_in(config / "councils" / "haugaland-vekst.yaml", "  when: i mars for hele året\n  each_year: \"01.03\"",
                "  when: i februar for hele året\n  each_year: \"15.02\"")   # invoices 15 February
     return config
