@@ -48,6 +48,13 @@ _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 def _host(value: str) -> str:
     """A mail server's host name (``smtp.example.no``, IDN allowed) or IP address, checked when the
     settings are read: a space or a line break in it failed only at the first send, mid-run."""
+    if "@" in value and not any(c.isspace() or not c.isprintable() for c in value):
+        # 'user:password@smtp.example.no' or 'smtp://user:password@…:587': the login is not shown
+        # (the message goes to the console, and on a server into the run's state and logs)
+        host = value.rpartition("@")[2].split("/")[0].rpartition(":")[0] or value.rpartition("@")[2].split("/")[0]
+        raise ValueError(f"holds a login ('…@{echo(host, 60)[1:-1]}', the rest not shown): write the host name alone "
+                         "(e.g. smtp.example.no), the user as smtp.username and the password in the environment "
+                         "variable smtp.password_env names, never in this file")
     try:
         ipaddress.ip_address(value)
         return value

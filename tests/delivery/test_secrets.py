@@ -131,3 +131,24 @@ def test_smtp_without_tls_or_with_the_other_tls_is_a_settings_error_that_validat
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error: ") and "grantflow.yaml:15: delivery.smtp:" in line
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.docx"))
+
+
+@pytest.mark.parametrize("host", ["grantflow:HostPass-1@smtp.example.no",
+                                  "smtp://grantflow:HostPass-1@smtp.example.no:587"])
+def test_a_login_written_into_the_smtp_host_is_an_error_that_never_shows_it(scratch_config, tmp_path, monkeypatch,
+                                                                           capsys, host):
+    """``host: smtp://user:password@smtp.example.no:587`` (a URL, as other programs take it): the
+    error repeated the host as written, password and all, on the console and on a server in the
+    run's state. The line now names the host alone."""
+    replace_in(scratch_config / "grantflow.yaml", "host: smtp.example.no", f'host: "{host}"')
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "out"))
+    assert main(["--config", str(scratch_config), "validate"]) == 1
+    validated = capsys.readouterr()
+    (finding,) = [line for line in validated.out.splitlines() if "delivery.smtp.host" in line]
+    assert "holds a login ('…@smtp.example.no'" in finding and "smtp.username" in finding, finding
+    assert main(["--config", str(scratch_config), "send", "costsplit", "kongsbergregionen-erp", "--transport", "smtp",
+                 "--yes"]) == 1
+    sent = capsys.readouterr()
+    assert "delivery.smtp.host: holds a login" in sent.err
+    shown = validated.out + validated.err + sent.out + sent.err
+    assert "HostPass-1" not in shown and b"HostPass-1" not in written(tmp_path)
