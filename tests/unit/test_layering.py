@@ -33,3 +33,22 @@ def test_rendering_from_csv_files_imports_no_workbook_reader():
     proc = subprocess.run([sys.executable, "-c", RENDER_PATH], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+RENDER_STATUS = """
+import sys
+from grantflow.cli import main
+code = main(sys.argv[1:])
+print(code, sorted(m for m in ('babel', 'openpyxl', 'prefect', 'matplotlib') if m in sys.modules))
+"""
+
+
+def test_rendering_a_status_report_imports_no_babel(tmp_path):
+    # issue #13: `grantflow render status P` in a new process within 1 s; Babel and its locale data
+    # cost ~20-30 ms of it for a handful of fixed Norwegian patterns, now written out in fmt
+    proc = subprocess.run([sys.executable, "-c", RENDER_STATUS, "--config", str(ROOT / "config"), "render", "status",
+                           "haugaland-velferdsteknologi", "--as-of", "2016-06-30", "--out", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "0 []"
+    assert list(tmp_path.rglob("status-*.docx"))
