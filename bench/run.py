@@ -573,11 +573,12 @@ def measure_cold_render(config: Path, runs: int = 5, pid: str | None = None, as_
     exe = Path(sys.executable).parent / "grantflow"
     env = dict(os.environ, GRANTFLOW_LEDGER_URL=f"sqlite:///{HERE / '.data' / 'cold-sent.db'}")
 
-    # This machine sets PYTHONDONTWRITEBYTECODE=1, and an editable install (`pip install -e .`, the
-    # README's command) ships no bytecode for grantflow's own ~40 modules: each start compiles
-    # them from source. A user's machine writes the bytecode at the first start (as a wheel install
-    # does at install time); measured here with the cache in a folder of its own (PYTHONPYCACHEPREFIX),
-    # so the checkout stays clean. Both, interleaved.
+    # This machine sets PYTHONDONTWRITEBYTECODE=1, and an editable install (`pip install -e .`)
+    # ships no bytecode for grantflow's own ~40 modules: without the README's `compileall` step each
+    # start compiles them from source. A user's machine writes the bytecode at the first start (as a
+    # wheel install, or the README's install, does at install time); measured here with the cache
+    # in a folder of its own (PYTHONPYCACHEPREFIX), so the checkout stays clean. Both, interleaved;
+    # when this checkout holds bytecode already (compileall was run in it), "cold" reads it too.
     cached = dict(env, PYTHONPYCACHEPREFIX=str(HERE / ".data" / "pycache"))
     cached.pop("PYTHONDONTWRITEBYTECODE", None)
 
@@ -762,10 +763,14 @@ def main() -> None:
 
     if "cold" in parts:
         cold = figures["cold"] = measure_cold_render(config)
+        compiled = any((ROOT / "grantflow").glob("__pycache__/*.pyc"))
+        cold["load"] = os.getloadavg()
         print(f"\n`grantflow render status P` cold in a new process: {cold['bytecode']:.2f} s with bytecode "
-          f"written as on a user's machine (target <= 1 s); {cold['cold']:.2f} s compiling grantflow's "
-          f"modules at every start (this machine's PYTHONDONTWRITEBYTECODE=1 with an editable install); "
-          f"a new Python process alone {cold['python']:.2f} s")
+          f"written as on a user's machine or by the README's install (target <= 1 s); {cold['cold']:.2f} s "
+          + ("reading the bytecode this checkout holds (compileall was run in it)" if compiled else
+             "compiling grantflow's modules at every start (PYTHONDONTWRITEBYTECODE=1, an editable install "
+             "without the README's compileall step)")
+          + f"; a new Python process alone {cold['python']:.2f} s; load average {cold['load'][0]:.2f}")
 
     if "run" in parts:
         lat = figures["run"] = measure_run_latency(ROOT / "config", pid="haugaland-velferdsteknologi",
