@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from ..conftest import ROOT
 
 CHECK = """
@@ -35,20 +37,26 @@ def test_rendering_from_csv_files_imports_no_workbook_reader():
     assert proc.stdout.strip() == "[]"
 
 
-RENDER_STATUS = """
+RENDER_IN_A_NEW_PROCESS = """
 import sys
 from grantflow.cli import main
 code = main(sys.argv[1:])
-print(code, sorted(m for m in ('babel', 'openpyxl', 'prefect', 'matplotlib') if m in sys.modules))
+print(code, sorted(m for m in ('babel', 'pptx', 'xlsxwriter', 'prefect', 'matplotlib') if m in sys.modules))
 """
 
 
-def test_rendering_a_status_report_imports_no_babel(tmp_path):
-    # issue #13: `grantflow render status P` in a new process within 1 s; Babel and its locale data
-    # cost ~20-30 ms of it for a handful of fixed Norwegian patterns, now written out in fmt
-    proc = subprocess.run([sys.executable, "-c", RENDER_STATUS, "--config", str(ROOT / "config"), "render", "status",
-                           "haugaland-velferdsteknologi", "--as-of", "2016-06-30", "--out", str(tmp_path)],
-                          capture_output=True, text=True, cwd=ROOT)
+@pytest.mark.parametrize("kind, project, extra, imported", [
+    # the status report has Word-native charts: python-pptx and XlsxWriter, and nothing more
+    ("status", "haugaland-velferdsteknologi", ["--as-of", "2016-06-30"], ["pptx", "xlsxwriter"]),
+    # an application has no chart: the chart writers are not imported at all
+    ("application", "kongsbergregionen-erp", [], []),
+])
+def test_rendering_imports_no_babel_and_the_chart_writers_only_for_a_chart(tmp_path, kind, project, extra, imported):
+    # issue #13: `grantflow render status P` in a new process within 1 s. Babel and its locale
+    # data cost ~20-30 ms of it for a handful of fixed Norwegian patterns, now written out in fmt;
+    # python-pptx and XlsxWriter (~0.1 s) are imported where a chart is written.
+    proc = subprocess.run([sys.executable, "-c", RENDER_IN_A_NEW_PROCESS, "--config", str(ROOT / "config"), "render",
+                           kind, project, *extra, "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "0 []"
-    assert list(tmp_path.rglob("status-*.docx"))
+    assert proc.stdout.strip().splitlines()[-1] == f"0 {imported}"
+    assert list(tmp_path.rglob(f"{kind}-*.docx"))
