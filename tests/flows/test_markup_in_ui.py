@@ -55,9 +55,11 @@ def test_a_data_files_cell_in_the_runs_artifact_is_text(isolated, scratch_config
     ledger = scratch_config / "data/haugaland-velferdsteknologi/regnskap.csv"
     ledger.write_text(ledger.read_text(encoding="utf-8") + f"15.11.2015;2015;{HOSTILE};Diverse;100,00;hv-fond;\n",
                       encoding="utf-8")
+    # the session's server keeps other tests' runs of this flow: read this run's summary only
+    before = {a.id for a in artifact("status-haugaland-velferdsteknologi")}
     status_report(project="haugaland-velferdsteknologi", as_of=date(2016, 10, 7),
                   options=DeliveryOptions(config=str(scratch_config)))
-    (summary,) = [a.data for a in artifact("status-haugaland-velferdsteknologi")]
+    (summary,) = [a.data for a in artifact("status-haugaland-velferdsteknologi") if a.id not in before]
     assert remote(summary) == [], summary
     assert f"unknown budget category '{HOSTILE}'" in literal(summary)
 
