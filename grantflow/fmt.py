@@ -1,12 +1,8 @@
-"""The one formatting module: Norwegian (nb_NO) money, numbers, dates and percent.
+"""The one formatting module: Norwegian (nb_NO) money, numbers, dates and percent via Babel.
 
 Money is ``1 211 321 kr`` with non-breaking spaces; dates ``21. september 2015``; percent
 ``30 %``. Every document and CLI table formats through here. Dates keep ordinary spaces (they go
 into mail subjects, bodies and the terminal too); ``unbreakable_dates`` joins them for documents.
-
-Written out here rather than asked of Babel: the few patterns used are fixed, and importing Babel
-and loading its locale data cost ~20-30 ms of every cold ``grantflow render`` (issue #13's one
-second). ``tests/unit/test_fmt.py`` holds the output to Babel's for the same patterns.
 """
 
 from __future__ import annotations
@@ -15,10 +11,12 @@ import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.dates import format_date as _format_date
+from babel.numbers import format_decimal, format_percent
+
+LOCALE = "nb_NO"
 NBSP = "\u00a0"
 MINUS = "\u2212"
-# bokmål: groups of three joined by a non-breaking space, a decimal comma, one minus sign (U+2212)
-_NB_DIGITS = str.maketrans({",": NBSP, ".": ",", "-": MINUS})
 
 
 def _dec(value) -> Decimal:
@@ -29,12 +27,8 @@ def number(value, decimals: int = 0) -> str:
     """``1 234 567`` (non-breaking group separator), rounded half up."""
     quant = Decimal(1).scaleb(-decimals)
     rounded = _dec(value).quantize(quant, rounding=ROUND_HALF_UP)
-    return _grouped(rounded, decimals)
-
-
-def _grouped(rounded: Decimal, decimals: int) -> str:
-    """An already rounded number with groups of three and ``decimals`` decimals, bokmål style."""
-    return f"{rounded:,.{decimals}f}".translate(_NB_DIGITS)
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return _minus(format_decimal(rounded, format=pattern, locale=LOCALE))
 
 
 def exact(value, most: int = 2) -> str:
@@ -64,6 +58,11 @@ def spreadsheet(value) -> str:
     return text.replace(".", ",")
 
 
+def _minus(text: str) -> str:
+    """One minus sign everywhere: U+2212, not the hyphen Babel writes."""
+    return text.replace("-", MINUS)
+
+
 def money(value, unit: int = 1, decimals: int | None = 0) -> str:
     """``1 211 321 kr``; with ``unit=1000`` the value is shown in thousands without 'kr'.
     ``decimals=None``: the øre it has, unrounded (``2 900 000,50 kr``), for messages about data."""
@@ -90,10 +89,11 @@ def unit_label(unit: int, vat: str | None = None) -> str:
 
 
 def percent(value, decimals: int = 0) -> str:
-    """``30 %`` for 0.3, rounded half up like every other figure."""
+    """``30 %`` for 0.3, rounded half up like every other figure (Babel alone rounds half even)."""
+    fmt = "#,##0" + ("." + "0" * decimals if decimals else "") + "\u00a0%"
     rounded = _dec(value).quantize(Decimal(1).scaleb(-decimals - 2), rounding=ROUND_HALF_UP)
     rounded = abs(rounded) if rounded == 0 else rounded      # no "−0,0 %" for a deviation that rounds away
-    return f"{_grouped(rounded.scaleb(2), decimals)}{NBSP}%"
+    return _minus(format_percent(rounded, format=fmt, locale=LOCALE))
 
 
 def percent_beside(value, thresholds, decimals: int = 1) -> str:
@@ -123,13 +123,10 @@ def long_date(value: date | None, month_only: bool = False) -> str:
     """``21. september 2015`` (or ``oktober 2015`` for month-precision plan dates)."""
     if value is None:
         return ""
-    month = MONTH_NAMES[value.month - 1]
-    return f"{month} {value.year}" if month_only else f"{value.day}. {month} {value.year}"
+    return _format_date(value, "MMMM y" if month_only else "d. MMMM y", locale=LOCALE)
 
 
-MONTH_NAMES = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
-               "november", "desember")
-MONTHS = "|".join(MONTH_NAMES)
+MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
 # "21. september 2015" and "mai 2017", with ordinary or already non-breaking spaces
 LONG_DATE = re.compile(rf"(?<![\w.])(?:\d{{1,2}}\.[ \u00a0])?(?:{MONTHS})[ \u00a0]\d{{4}}(?!\d)")
 
