@@ -166,16 +166,19 @@ def _cmd_allocate(args) -> int:
         import csv
         import io
 
+        from .text import spreadsheet_text
+
         # As a Norwegian Excel opens it (double-click, or Data > From text): ';' between the
         # columns (',' is the decimal mark there, so a comma-separated file is one column),
         # a decimal comma, no grouping (a grouped number is text to Excel), and UTF-8 with a byte
-        # order mark, without which Excel reads 'Karmøy' as Windows-1252. A name with ';' is quoted.
+        # order mark, without which Excel reads 'Karmøy' as Windows-1252. A name with ';' is quoted; one
+        # that starts like a formula ('=HYPERLINK(…)') stays text.
         text = io.StringIO()
         out = csv.writer(text, delimiter=";", lineterminator="\r\n")
         out.writerow(["Kommune", "Deltar", f"{result.weight_key.capitalize()} 1.1.{result.weight_year}",
                       "Lik andel", "Etter vekt", "Sum"])
         for s in result.shares:
-            out.writerow([s.municipality, "ja" if s.participates else "nei",
+            out.writerow([spreadsheet_text(s.municipality), "ja" if s.participates else "nei",
                           "" if s.weight is None else fmt.spreadsheet(s.weight),
                           s.equal, s.weighted, s.total])
         out.writerow(["Sum", "", fmt.spreadsheet(result.weight_total), result.equal_total, result.weighted_total,

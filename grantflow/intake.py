@@ -33,7 +33,7 @@ from .fileio import atomic_write
 from .findings import Finding, has_errors
 from .models import Project, ProjectNotes, StatusNote
 from .register import Register, display_path
-from .text import bad_character, printable_name
+from .text import bad_character, printable_name, spreadsheet_text
 from .validate import check_project
 from .numbers import FIRST_YEAR, read_date
 from .xlsxcells import EXCEL_MAX_TEXT
@@ -674,13 +674,6 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
     new_text = update_yaml(text, data, full) if text.strip() else new_yaml(
         data, f"Statusnotater for {project.name} (grantflow import)")
     _change(path, new_text.encode("utf-8"), changes)
-
-
-def spreadsheet_text(text: str) -> str:
-    """Text for a CSV file a person opens in Excel: one that would start a formula there (=, +, -,
-    @, tab, CR) gets a leading apostrophe, so that it stays text. For files grantflow does not read
-    back (a log), never for data files."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _log_bytes(log: Path, now: datetime, who: str, shown: str, source: bytes, changes: list[FileChange]) -> bytes:

@@ -224,3 +224,10 @@ def md_fence(text: str) -> str:
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}\n{text}\n{fence}"
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text for a CSV file a person opens in Excel: one that would start a formula there (=, +, -,
+    @, tab, CR) gets a leading apostrophe, so that it stays text. For files grantflow does not read
+    back (a log, the cost split), never for data files."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -81,3 +81,15 @@ def test_a_weight_with_decimals_is_written_with_a_decimal_comma(scratch_config, 
     expected = _independent_split(1_000_000, {k: Fraction(v) for k, v in figures.items()}, 0)
     assert {row[0]: _number(row[5]) for row in rows[1:-1] if row[1] == "ja"} == {
         name: expected[name] for name in ("Notodden", "Tinn", "Hjartdal", "Kongsberg")}
+
+
+def test_a_municipality_name_that_starts_like_a_formula_stays_text_in_excel(scratch_config, tmp_path):
+    """A name from the council file went into the CSV as written: '=HYPERLINK(…)' or '-1+1' is a
+    formula to Excel, run when the secretariat opens the file (CSV injection)."""
+    hostile = '=HYPERLINK("http://127.0.0.1:9/x","Karmøy")'
+    replace_in(scratch_config / "councils/haugaland-vekst.yaml", "name: Karmøy,", f"name: '{hostile}',")
+    replace_in(scratch_config / f"projects/{HAUG}.yaml", "[Haugesund, Karmøy,", f"[Haugesund, '{hostile}',")
+    _, rows = _excel_rows(scratch_config, tmp_path, HAUG, "--year", "2016")
+    names = [row[0] for row in rows[1:-1]]
+    assert "'" + hostile in names, names
+    assert not [name for name in names if name[:1] in ("=", "+", "-", "@")], names
