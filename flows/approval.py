@@ -320,6 +320,9 @@ def record_superseded_answers(document_key: str, version: int, content_hash: str
             if not ledger.late_answer(document, asked_version, run_id, form.decision, form.approver, form.comment,
                                       full):
                 continue                       # recorded before (a run started again)
+            if document == document_key and asked_version != version:
+                # the request this answer was for is answered, for content the document no longer is
+                ledger.approval_superseded(document, asked_version, full, version)
             verb = "Godkjent" if form.decision == "godkjenn" else "Avvist"
             lines.append(f"{verb} av {form.approver or 'ukjent'} for {document} versjon {asked_version} "
                          f"(innhold {(full or '')[:12]}), som ikke lenger er det som sendes: innholdet er endret "

@@ -409,10 +409,12 @@ def _cmd_sent(args) -> int:
                                   answer["comment"] or "", "", style="bold red" if verb == "avvist" else None)
         for a in decisions:
             when = a["decided_at"] or a["requested_at"]
+            # a request answered after its content had changed: "erstattet av versjon N" (its comment)
+            superseded = a["status"] == "superseded"
             approvals.add_row(a["document"], str(a["version"]), (a["document_hash"] or "")[:12],
-                              status_text.get(a["status"], a["status"]),
+                              (a["comment"] or "erstattet") if superseded else status_text.get(a["status"], a["status"]),
                               a["decided_by"] or "", when.strftime("%Y-%m-%d %H:%M") if when else "",
-                              a["comment"] or "", a["override_reason"] or "")
+                              "" if superseded else a["comment"] or "", a["override_reason"] or "")
             late_rows(a["document"], a["version"])
         for document, version in list(after):    # answers with no decision row of their own
             late_rows(document, version)

@@ -81,7 +81,7 @@ approvals = Table(
     "approvals", metadata,
     Column("document", String(300), primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("status", String(10), nullable=False),      # requested | approved | rejected | withdrawn
+    Column("status", String(10), nullable=False),      # requested | approved | rejected | withdrawn | superseded
     Column("flow_run_id", String(64)),
     Column("approver_email", String(320)),
     Column("requested_at", DateTime(timezone=True), nullable=False),
@@ -356,7 +356,9 @@ class SentLedger:
                 conn.execute(approvals.insert().values(document=document, version=version, **values))
             return True
         except IntegrityError:
-            open_or_other = true() if replace else false() if keep_open else approvals.c.status == "requested"
+            # a request closed as superseded asked about content that is the document again: asked anew
+            open_or_other = true() if replace else false() if keep_open else \
+                approvals.c.status.in_(["requested", "superseded"])
             if content_hash:
                 open_or_other = or_(open_or_other, approvals.c.document_hash.is_not(None)
                                     & (approvals.c.document_hash != content_hash))
@@ -389,6 +391,18 @@ class SentLedger:
                 select(approvals.c.document, approvals.c.version).where(*where))]
             conn.execute(update(approvals).where(*where).values(status="withdrawn", comment=why, decided_at=_now()))
         return documents
+
+    def approval_superseded(self, document: str, version: int, content_hash: str | None, by_version: int) -> bool:
+        """Close this version's open request for this content (``content_hash``; None: whatever it
+        holds) once an answer came for it after the content had changed and ``by_version`` is what
+        the document now is: status ``superseded``, comment "erstattet av versjon N". It said
+        "venter" in ``grantflow sent`` for ever, and its approver was reminded of it. True when closed."""
+        where = [approvals.c.document == document, approvals.c.version == version, approvals.c.status == "requested"]
+        if content_hash:
+            where.append(or_(approvals.c.document_hash.is_(None), approvals.c.document_hash == content_hash))
+        with self.engine.begin() as conn:
+            return conn.execute(update(approvals).where(*where).values(
+                status="superseded", comment=f"erstattet av versjon {by_version}", decided_at=_now())).rowcount == 1
 
     def other_decision(self, document: str, version: int, hashes: set[str]) -> dict | None:
         """A decision the ledger has on this document and version for other content (its hash not in

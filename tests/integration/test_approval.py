@@ -342,6 +342,12 @@ def test_an_answer_for_content_changed_meanwhile_is_kept_beside_the_approval(ser
         # the table wraps the status cell: "avvist for endret | innhold (ikke sendt)"
         assert "avvist for endret" in listed.stdout and "Feil kontaktperson" in listed.stdout, listed.stdout
         assert answer["document_hash"][:12] in listed.stdout
+        # version 1's request is answered, for content the application no longer is: it said "venter"
+        # in `grantflow sent` for ever (and its approver was reminded of it); it is superseded by version 2
+        assert (rows[1]["status"], rows[1]["comment"]) == ("superseded", "erstattet av versjon 2"), rows[1]
+        (first,) = [line for line in listed.stdout.splitlines() if "application-2015" in line and (
+                    "venter" in line or f" {answer['document_hash'][:12]} " in line and "erstattet" in line)]
+        assert "erstattet av versjon 2" in first and "venter" not in first, listed.stdout
     finally:
         path.write_text(original, encoding="utf-8")
 
