@@ -55,3 +55,19 @@ def test_a_wrong_password_in_the_secret_block_names_the_block_and_never_shows_it
     assert server.authenticator.sessions() == 1 and server.recorder.arrived == []
     assert "check the Prefect Secret block 'smtp-passord-test'" in str(info.value)
     assert secret not in str(info.value) and secret.encode() not in written(isolated)
+    # nor in the Prefect server's database (the run's state, logs, parameters, artifacts; the block
+    # itself is stored encrypted there)
+    database = prefect_database()
+    assert b"SMTP login failed for 'sekretariat'" in database       # the run's failure is there, readable
+    assert secret.encode() not in database
+
+
+def prefect_database() -> bytes:
+    from pathlib import Path
+
+    from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
+
+    db = Path(PREFECT_API_DATABASE_CONNECTION_URL.value().split(":///", 1)[1])
+    files = [p for p in db.parent.glob(db.name + "*") if p.is_file()]
+    assert files, db
+    return b"".join(p.read_bytes() for p in files)
