@@ -778,6 +778,10 @@ def _cmd_serve(args) -> int:
         log = settings.outputs_dir() / "prefect-server.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false")
+        # the Prefect server needs none of grantflow's secrets (the flows run in this process's
+        # runner): the SMTP password and the ledger's URL stay out of its environment and its log
+        for name in {settings.delivery.smtp.password_env, "GRANTFLOW_SMTP_PASSWORD", "GRANTFLOW_LEDGER_URL"}:
+            env.pop(name, None)
         server = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(args.port)],
                                   stdout=open(log, "ab"), stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 90

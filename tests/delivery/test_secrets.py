@@ -152,3 +152,37 @@ def test_a_login_written_into_the_smtp_host_is_an_error_that_never_shows_it(scra
     assert "delivery.smtp.host: holds a login" in sent.err
     shown = validated.out + validated.err + sent.out + sent.err
     assert "HostPass-1" not in shown and b"HostPass-1" not in written(tmp_path)
+
+
+def test_the_prefect_server_serve_starts_gets_none_of_grantflows_secrets(scratch_config, tmp_path, monkeypatch,
+                                                                        capsys):
+    """`grantflow serve` started `prefect server start` with its whole environment: the SMTP
+    password and the ledger's URL (with its password) went to a process that needs neither, and
+    whatever it logs or dumps lands in outputs/prefect-server.log."""
+    import subprocess
+
+    import grantflow.cli as cli
+
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "out"))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("GRANTFLOW_SMTP_PASSWORD", "SmtpPass-Ww2")
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"postgresql+psycopg://grantflow:{LEDGER_PASSWORD}@127.0.0.1:1/l")
+    started = []
+
+    class NoServer:
+        def __init__(self, argv, **kwargs):
+            started.append(kwargs["env"])
+
+        def poll(self):
+            return 1
+
+        def terminate(self):
+            pass
+
+    monkeypatch.setattr(subprocess, "Popen", NoServer)
+    monkeypatch.setattr(cli, "_healthy", lambda url: False)
+    assert main(["--config", str(scratch_config), "serve", "--port", str(free_port())]) == 1
+    assert "the Prefect server did not start" in capsys.readouterr().err
+    (env,) = started
+    assert "SmtpPass-Ww2" not in "".join(env.values()) and LEDGER_PASSWORD not in "".join(env.values())
+    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false" and env["PATH"] == __import__("os").environ["PATH"]
