@@ -88,6 +88,27 @@ def _env_name(value: str) -> str:
     return value
 
 
+def ca_problem(path: str) -> str | None:
+    """Why ``path`` cannot serve as the CA bundle for the mail server's certificate, or None."""
+    import ssl
+
+    try:
+        ssl.create_default_context().load_verify_locations(path)
+    except (ssl.SSLError, ValueError):       # SSLError first: it is an OSError too
+        return f"{echo(path, 120)} holds no certificate in PEM form (-----BEGIN CERTIFICATE-----)"
+    except OSError as exc:
+        return f"cannot read {echo(path, 120)}: {exc.strerror or type(exc).__name__}"
+    return None
+
+
+def _ca_file(value: str | None) -> str | None:
+    """Checked when the settings are read: a missing or unreadable bundle ended the first send in
+    an internal error ('a bug in grantflow')."""
+    if value is not None and (problem := ca_problem(value)):
+        raise ValueError(problem)
+    return value
+
+
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 LEDGER_EXAMPLE = "e.g. sqlite:////srv/grantflow/sent.db or postgresql+psycopg://grantflow@db.example.no/ledger"
@@ -138,7 +159,8 @@ class SmtpSettings(Model):
         600, gt=0, le=3600, allow_inf_nan=False,
         description="Seconds to wait for the reply to a whole message (RFC 5321 4.5.3.2.6: 10 minutes; servers "
                     "scan it first). Giving up earlier risks a second copy.")
-    ca_file: str | None = Field(None, description="Extra CA bundle for a private mail server's certificate.")
+    ca_file: Annotated[str | None, AfterValidator(_ca_file)] = Field(
+        None, description="Extra CA bundle (PEM) for a private mail server's certificate.")
 
     def resolved_port(self) -> int:
         return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]

@@ -20,7 +20,7 @@ from .. import fmt
 from ..errors import UserError
 from ..fileio import atomic_write
 from ..register import display_path
-from ..settings import LOOPBACK_HOSTS, SmtpSettings
+from ..settings import LOOPBACK_HOSTS, SmtpSettings, ca_problem
 from .ledger import LOCAL
 
 LOCALHOST = LOOPBACK_HOSTS
@@ -138,6 +138,9 @@ class SmtpTransport:
     def _tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()
         if self.settings.ca_file:
+            problem = ca_problem(self.settings.ca_file)     # removed or replaced since the settings were read
+            if problem:
+                raise UserError(problem, field="delivery.smtp.ca_file")
             context.load_verify_locations(self.settings.ca_file)
         return context
 

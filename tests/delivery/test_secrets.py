@@ -186,3 +186,39 @@ def test_the_prefect_server_serve_starts_gets_none_of_grantflows_secrets(scratch
     (env,) = started
     assert "SmtpPass-Ww2" not in "".join(env.values()) and LEDGER_PASSWORD not in "".join(env.values())
     assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false" and env["PATH"] == __import__("os").environ["PATH"]
+
+
+@pytest.mark.parametrize("bundle, said", [("missing.pem", "cannot read"), ("garbage.pem", "holds no certificate"),
+                                          (".", "cannot read")])
+def test_a_ca_file_that_is_no_certificate_is_a_settings_error_not_an_internal_error(scratch_config, tmp_path,
+                                                                                   monkeypatch, capsys, bundle, said):
+    """smtp.ca_file naming a missing file, a folder or a file without a certificate passed validate
+    and ended the first send in 'internal error (FileNotFoundError …); this is a bug in grantflow'
+    (exit 2)."""
+    (tmp_path / "garbage.pem").write_text("not a certificate\n", encoding="utf-8")
+    path = tmp_path / bundle
+    replace_in(scratch_config / "grantflow.yaml", "port: 587", f"port: 587\n    ca_file: {path}")
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "out"))
+    monkeypatch.setenv("GRANTFLOW_SMTP_PASSWORD", "Hemmelig-123")
+    assert main(["--config", str(scratch_config), "validate"]) == 1
+    (finding,) = [line for line in capsys.readouterr().out.splitlines() if "delivery.smtp.ca_file" in line]
+    assert finding.startswith("ERROR") and "delivery.smtp.ca_file: " in finding and said in finding, finding
+    assert main(["--config", str(scratch_config), "send", "costsplit", "kongsbergregionen-erp", "--transport", "smtp",
+                 "--yes"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: ") and "delivery.smtp.ca_file: " in line and "internal error" not in line
+
+
+def test_a_ca_file_removed_after_the_settings_were_read_is_one_line_at_the_send(tmp_path):
+    from grantflow.delivery.transports import SmtpTransport
+    from grantflow.errors import UserError
+    from grantflow.settings import SmtpSettings
+
+    from ..smtp_server import self_signed
+
+    cert, _ = self_signed(tmp_path)
+    settings = SmtpSettings(host="127.0.0.1", port=free_port(), ca_file=str(cert))
+    cert.unlink()
+    with pytest.raises(UserError, match="cannot read") as info:
+        SmtpTransport(settings, None, "grantflow@example.no").send(None)
+    assert info.value.field == "delivery.smtp.ca_file"
