@@ -215,7 +215,9 @@ class SentLedger:
         except SQLAlchemyError as exc:
             # the URL may hold the database password: shown without it, here and in the run's state
             raise UserError(f"cannot open the sent ledger at {url_shown(url)}: {exc.__class__.__name__}: "
-                            f"{url_shown_in(str(exc), url)}".splitlines()[0], field="delivery.ledger_url") from None
+                            f"{url_shown_in(str(exc), url)}".splitlines()[0],
+                            field="$GRANTFLOW_LEDGER_URL" if os.environ.get("GRANTFLOW_LEDGER_URL") == url
+                            else "delivery.ledger_url") from None
 
     def sent_to(self, document: str, version: int, transport: str) -> set[str]:
         """Who has this version already, for a send by ``transport``: a copy in the local outbox

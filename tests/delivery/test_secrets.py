@@ -38,6 +38,8 @@ def test_a_ledger_url_with_a_password_is_never_shown(scratch_config, tmp_path, m
     err = capsys.readouterr().err
     (line,) = err.strip().splitlines()
     assert line.startswith("error: ") and "cannot open the sent ledger at postgresql+psycopg://grantflow:***@" in line
+    # where it was set: the variable, or the settings file's key
+    assert line.startswith("error: $GRANTFLOW_LEDGER_URL: " if where == "environment" else "error: delivery.ledger_url: ")
     assert LEDGER_PASSWORD not in err and LEDGER_PASSWORD.encode() not in written(tmp_path)
 
 
