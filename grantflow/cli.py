@@ -193,20 +193,21 @@ def _cmd_allocate(args) -> int:
     else:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         pct = result.equal_percent
-        table = Table(title=f"Kostnadsfordeling {project.name} {result.year}: {fmt.money(result.total)} "
-                            f"({fmt.percent(pct / 100)} likt, resten etter {result.weight_key} "
-                            f"1.1.{result.weight_year})")
+        table = Table(title=Text(f"Kostnadsfordeling {project.name} {result.year}: {fmt.money(result.total)} "
+                                 f"({fmt.percent(pct / 100)} likt, resten etter {result.weight_key} "
+                                 f"1.1.{result.weight_year})"))
         for name in ("Kommune", result.weight_key.capitalize(), "Lik andel", "Etter vekt", "Sum"):
             table.add_column(name, justify="left" if name == "Kommune" else "right")
         for s in result.shares:
             if s.participates:
-                table.add_row(s.municipality, fmt.number(s.weight), fmt.number(s.equal),
+                _add_row(table, s.municipality, fmt.number(s.weight), fmt.number(s.equal),
                               fmt.number(s.weighted), fmt.number(s.total))
             else:
-                table.add_row(s.municipality, "", "", "", "Deltar ikke")
-        table.add_row("Sum", fmt.number(result.weight_total), fmt.number(result.equal_total),
+                _add_row(table, s.municipality, "", "", "", "Deltar ikke")
+        _add_row(table, "Sum", fmt.number(result.weight_total), fmt.number(result.equal_total),
                       fmt.number(result.weighted_total), fmt.number(result.total), style="bold")
         Console().print(table)
     return 0
@@ -363,6 +364,7 @@ def _known_project(config, project_id: str) -> None:
 def _cmd_sent(args) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from .delivery.ledger import SentLedger
     from .settings import load_settings
@@ -377,11 +379,11 @@ def _cmd_sent(args) -> int:
         ledger.close()
     if args.project and not rows and not decisions:
         _known_project(args.config, args.project)     # a misspelt id showed an empty table: "nothing sent"
-    table = Table(title="Sendt" + (f": {args.project}" if args.project else ""))
+    table = Table(title=Text("Sendt" + (f": {args.project}" if args.project else "")))
     for name in ("Tid (UTC)", "Dokument", "Versjon", "Mottaker", "Rolle", "Via", "Status", "Forsøk", "Detalj"):
         table.add_column(name, no_wrap=name in ("Tid (UTC)", "Dokument", "Mottaker"))
     for row in rows:
-        table.add_row(row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", row.document,
+        _add_row(table, row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", row.document,
                       str(row.version), row.recipient, row.role, row.transport, row.status, str(row.attempts),
                       (row.detail or "")[:240])
     console = Console(width=None if sys.stdout.isatty() else 200)
@@ -403,7 +405,7 @@ def _cmd_sent(args) -> int:
                 # an answer for content that was never sent (changed while the approver was asked)
                 # is no answer to what went out: it says so
                 sent_it = not answer["document_hash"] or (document, version, answer["document_hash"]) in delivered
-                approvals.add_row(document, str(version), (answer["document_hash"] or "")[:12],
+                _add_row(approvals, document, str(version), (answer["document_hash"] or "")[:12],
                                   f"{verb} etter utsending" if sent_it else f"{verb} for endret innhold (ikke sendt)",
                                   answer["decided_by"] or "", answer["decided_at"].strftime("%Y-%m-%d %H:%M"),
                                   answer["comment"] or "", "", style="bold red" if verb == "avvist" else None)
@@ -411,7 +413,7 @@ def _cmd_sent(args) -> int:
             when = a["decided_at"] or a["requested_at"]
             # a request answered after its content had changed: "erstattet av versjon N" (its comment)
             superseded = a["status"] == "superseded"
-            approvals.add_row(a["document"], str(a["version"]), (a["document_hash"] or "")[:12],
+            _add_row(approvals, a["document"], str(a["version"]), (a["document_hash"] or "")[:12],
                               (a["comment"] or "erstattet") if superseded else status_text.get(a["status"], a["status"]),
                               a["decided_by"] or "", when.strftime("%Y-%m-%d %H:%M") if when else "",
                               "" if superseded else a["comment"] or "", a["override_reason"] or "")
@@ -501,7 +503,7 @@ def _cmd_deadlines(args) -> int:
         text = item.description
         if item.moved:
             text += f" (fra {fmt.short_date(item.original)}, {holiday_name(item.original) or 'helg'})"
-        table.add_row(fmt.short_date(item.due), short.get(item.kind, KIND_TITLES[item.kind]),
+        _add_row(table, fmt.short_date(item.due), short.get(item.kind, KIND_TITLES[item.kind]),
                       item.project or item.council, text)
     if items:
         Console(width=80 if not sys.stdout.isatty() else min(Console().width, 100)).print(table)
@@ -604,7 +606,7 @@ def _cmd_demo(args) -> int:
     table.add_column("Sendt", justify="right")            # sent now
     table.add_column("Før", justify="right")              # had this version already
     for r in results:
-        table.add_row(r["kind"], r["project"] or r["council"], r["period"], str(r["version"]),
+        _add_row(table, r["kind"], r["project"] or r["council"], r["period"], str(r["version"]),
                       str(len(r["sent"])), str(len(r["skipped"])))
     out = Console(width=min(Console().width, 80) if sys.stdout.isatty() else 80)
     out.print(table)
@@ -708,6 +710,15 @@ def _prefect_api() -> str | None:
                         "(and would show in its logs): give the address alone and the login as "
                         "PREFECT_API_AUTH_STRING=user:password", field="PREFECT_API_URL")
     return api
+
+
+def _add_row(table, *cells, **options) -> None:
+    """A row of a rich table whose text is shown as written: rich reads '[…]' in a plain string as
+    markup, so an approver's name with '[/b]' stopped 'grantflow sent' with an internal error, a mail
+    server's '[AM1P…]' vanished from its answer and '[link=…]' made a link in the terminal."""
+    from rich.text import Text
+
+    table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells), **options)
 
 
 def _healthy(url: str) -> bool:
