@@ -611,8 +611,9 @@ def _cmd_demo(args) -> int:
     out = Console(width=min(Console().width, 80) if sys.stdout.isatty() else 80)
     out.print(table)
     out.print("V: versjon · Sendt: e-poster nå · Før: mottakere som hadde denne versjonen")
-    out.print(f"Dokumenter: {display_path(settings.outputs_dir())}/<regionråd>/<prosjekt>/")
-    out.print(f"Utboks: {display_path(settings.outbox_dir())}  ·  Sendelogg: grantflow sent")
+    # folders as written: '[test]' in a folder's name is not rich markup
+    out.print(f"Dokumenter: {display_path(settings.outputs_dir())}/<regionråd>/<prosjekt>/", markup=False)
+    out.print(f"Utboks: {display_path(settings.outbox_dir())}  ·  Sendelogg: grantflow sent", markup=False)
     out.print("Funn i dataene: grantflow validate")
     for kind, subject, why in failures:
         print(f"error: {kind} {subject}: {why}", file=sys.stderr)

@@ -23,3 +23,18 @@ def test_demo_fits_80_columns_and_rerun_says_nothing_sent(isolated, scratch_conf
     again = capsys.readouterr().out.splitlines()
     assert again[0].startswith("Ingenting nytt sendt: alle 2 dokumenter er uendret")
     assert max(len(line) for line in again) <= 80
+
+
+def test_demo_names_an_outputs_folder_with_brackets_as_it_is(scratch_config, tmp_path, monkeypatch, capsys):
+    """An outputs folder named 'grantflow [test]' was shown as 'grantflow /…': rich took '[test]'
+    for markup and dropped it."""
+    out = tmp_path / "grantflow [test]"
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(out))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    settings = scratch_config / "grantflow.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text[:text.index("demo:")] + "demo:\n"
+                        "  - {kind: usage, council: kongsbergregionen, period: \"2014\"}\n", encoding="utf-8")
+    assert main(["--config", str(scratch_config), "demo"]) == 0
+    shown = capsys.readouterr().out.replace("\n", "")
+    assert shown.count("[test]") == 2, shown            # the documents folder and the outbox
