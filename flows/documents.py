@@ -130,6 +130,18 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
             "transport": options.transport or settings.delivery.transport}
 
 
+def record_advance_approval(produced: Produced, planned: dict, options: DeliveryOptions) -> None:
+    """Approval given in advance (``grantflow run --yes``, the run's ``approved``) recorded in the
+    ledger like ``grantflow send --yes``: who gave it, and why despite errors in the data."""
+    ledger = SentLedger(load_settings(options.config).ledger_url())
+    try:
+        ledger.approval_requested(planned["key"], produced.version, None, None, produced.content_hash)
+        ledger.approval_decided(planned["key"], produced.version, True, "grantflow run --yes",
+                                "godkjent på forhånd (approved)", options.override_reason, produced.content_hash)
+    finally:
+        ledger.close()
+
+
 @task(name="deliver", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
       retry_condition_fn=worth_retrying)
 def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryReport:
@@ -194,7 +206,7 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)
     report, note, decision, rejected, conflict = None, "", None, False, None
-    late_rejection = False
+    late_rejection = held_for_errors = False
     planned = None
     if options.send:
         try:
@@ -232,11 +244,15 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
                 rejected = True
                 note = f"Ikke sendt: {planned['rejected'][:1].upper()}{planned['rejected'][1:]}"
             else:
-                note = ("Ikke sendt: dataene har feil; send med --yes og en begrunnelse (override_reason)."
+                held_for_errors = bool(errors and options.approved)
+                note = ("Ikke sendt: dataene har feil; send med --yes og en begrunnelse "
+                        "(--override-reason \"begrunnelse\"), eller rett dataene."
                         if errors and options.approved else
                         "Ikke sendt: venter på godkjenning. Kjør via Prefect-serveren (grantflow serve) for "
                         "godkjenning i grensesnittet, eller godkjenn på forhånd med --yes.")
         if report is None and not note:
+            if needs_approval and decision is None:       # given in advance: recorded as such
+                record_advance_approval(produced, planned, options)
             report = deliver_document(produced, options)
             if decision is not None:
                 note = decision.text()
@@ -253,6 +269,7 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
         "failed": report.failed if report else [], "pending": report.pending if report else [], "note": note,
         "findings": [str(f) for f in produced.findings],
         "approval": decision.text() if decision else None, "rejected": rejected,
+        "held_for_errors": held_for_errors,
     }
     if conflict is not None:
         raise conflict   # after the artifact: the run is Failed with this one line

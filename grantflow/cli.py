@@ -661,7 +661,7 @@ def _cmd_run(args) -> int:
             params.update(as_of=as_of)
         elif _year_of(args) is not None:
             params.update(year=_year_of(args))
-    options = _options(args)
+    options = _options(args, override_reason=args.override_reason or "")
     if _prefect_api():
         # Prefect's REST API directly: importing Prefect here would cost seconds (flows/remote.py)
         from flows.deployments import DEPLOYMENTS, KIND_DEPLOYMENT
@@ -694,7 +694,11 @@ def _cmd_run(args) -> int:
         result = FLOWS[args.kind](**{k: v for k, v in params.items() if v is not None}, options=options)
     print(f"{result['docx']}  (version {result['version']}); sent {len(result['sent'])}, "
           f"already had it {len(result['skipped'])}, failed {len(result['failed'])}"
-          + (f"; {result['note']}" if result["note"] else ""))
+          + (f"; {result['note']}" if result["note"] and not result.get("held_for_errors") else ""))
+    if result.get("held_for_errors"):
+        # sending was asked for (--yes) and nothing went: the user has to act, so not a success
+        print(f"error: {result['note']}", file=sys.stderr)
+        return 1
     return 1 if result["failed"] else 0
 
 
@@ -1008,6 +1012,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transport", choices=("outbox", "smtp"), help="default: from config (outbox)")
     p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
     p.add_argument("--yes", action="store_true", help="approve external sending in advance")
+    p.add_argument("--override-reason", metavar="TEXT",
+                   help="with --yes: send externally although the data have errors, for this reason (recorded)")
     p.add_argument("--no-wait", action="store_true",
                    help="with a server: do not wait for the run to finish (it never waits for an approval)")
     p.set_defaults(func=_cmd_run)

@@ -1,0 +1,44 @@
+"""`grantflow run KIND P --yes` by SMTP for a document whose data have errors: the run told the
+user to give a reason, `run` had no option for it, and it exited 0 having sent nothing."""
+
+from __future__ import annotations
+
+import yaml
+
+from grantflow.cli import main
+
+from ..smtp_server import SmtpServer, free_port
+
+HAUG = "haugaland-velferdsteknologi"      # its data have errors (validation finds them: README)
+
+
+def _by_smtp(config, port):
+    path = config / "grantflow.yaml"
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    settings["delivery"]["smtp"] = {"host": "127.0.0.1", "port": port, "security": "none",
+                                    "allow_insecure_localhost": True}
+    settings["delivery"]["transport"] = "smtp"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+
+
+def test_run_with_yes_sends_a_document_with_data_errors_only_with_a_reason(isolated, scratch_config, capsys):
+    port = free_port()
+    _by_smtp(scratch_config, port)
+    run = ["--config", str(scratch_config), "run", "final", HAUG, "--yes"]
+    with SmtpServer(port=port) as server:
+        assert main(run) == 1                           # asked to send, nothing sent: not a success
+        out, err = capsys.readouterr()
+        assert "--override-reason" in err and "Traceback" not in err, (out, err)
+        assert server.recorder.messages() == []
+        reason = "Styret har godkjent tallene 14.03.2017"
+        assert main([*run, "--override-reason", reason]) == 0
+        out = capsys.readouterr().out
+        assert f"Sendt tross feil i dataene: {reason}" in out, out
+        subjects = [m["Subject"] for m in server.recorder.messages()]
+        assert subjects and all(s.startswith("Sluttrapport") for s in subjects), subjects
+    from grantflow.delivery.ledger import SentLedger
+
+    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    approval = ledger.approval(f"haugaland-vekst/{HAUG}/final-2017", 1)     # who and why, as `send --yes` records
+    ledger.close()
+    assert approval["status"] == "approved" and approval["override_reason"] == reason, approval
