@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..errors import UserError
+from ..numbers import echo
 from ..models import RECIPIENT_WORDS as WORDS, Council, Funder, Person, Project, RecipientRule
 from ..register import Register
 from ..settings import Settings
@@ -79,7 +80,7 @@ def funders_named(ids: list[str] | tuple[str, ...], register: Register, project:
             if unknown_ok:
                 continue
             known = ", ".join(sorted({f.id for f in candidates})) or "none"
-            raise UserError(f"unknown funder {fid!r} for {project.name if project else council.name} "
+            raise UserError(f"unknown funder {echo(fid)} for {project.name if project else council.name} "
                             f"(known: {known})", field="funders")
         found += [f for f in same if f.email] or same[:1]
     return found

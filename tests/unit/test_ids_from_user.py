@@ -40,3 +40,13 @@ def test_an_id_that_is_no_id_is_one_short_line_naming_the_known_ones(scratch_con
     assert len(line.replace(str(tmp_path), "")) < 300, len(line)
     assert probe not in [p.resolve() for p in opened]
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.docx"))
+
+
+def test_a_very_long_funder_id_is_one_short_line(scratch_config, tmp_path, monkeypatch, capsys):
+    """`send … --funder <5 000 letters>` echoed the whole id in its 'unknown funder' line."""
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "out"))
+    argv = ["--config", str(scratch_config), "send", "final", "haugaland-velferdsteknologi", "--funder", "f" * 5000]
+    assert main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: ") and "unknown funder 'fff" in line and "(known: " in line, line
+    assert len(line.replace(str(tmp_path), "")) < 300, len(line)
