@@ -344,7 +344,8 @@ class SentLedger:
         folder, sent with ``--resend``) is replaced by the new request: it never covered this one.
         ``keep_open`` (a batch holding the document): a request already open for this content is
         left as it is -- a run waiting for that answer keeps it (its link in the reminders), and the
-        reminders count from when it was first asked. ``recipients``: the addresses the approver is
+        reminders count from when it was first asked; one withdrawn (``approval_withdrawn``) is
+        asked anew, also by a batch. ``recipients``: the addresses the approver is
         shown; ``replace``: this request replaces the row whatever it holds (a decision given for
         fewer recipients than the document now goes to). True when a request was recorded now (a new
         row, or one that replaced what the row held): of two processes asking at once, one."""
@@ -358,9 +359,12 @@ class SentLedger:
                 conn.execute(approvals.insert().values(document=document, version=version, **values))
             return True
         except IntegrityError:
-            # a request closed as superseded asked about content that is the document again: asked anew
-            open_or_other = true() if replace else false() if keep_open else \
-                approvals.c.status.in_(["requested", "superseded"])
+            # a request closed as superseded asked about content that is the document again: asked
+            # anew; one withdrawn (the deadline watch ended the run that waited) is asked anew by
+            # whoever asks again, the batch too -- the ledger keeps one row per version, so the
+            # withdrawal stays in the watch's record ('missed') and its mail
+            open_or_other = true() if replace else approvals.c.status == "withdrawn" if keep_open else \
+                approvals.c.status.in_(["requested", "superseded", "withdrawn"])
             if content_hash:
                 open_or_other = or_(open_or_other, approvals.c.document_hash.is_not(None)
                                     & (approvals.c.document_hash != content_hash))

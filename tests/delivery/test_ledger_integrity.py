@@ -236,3 +236,26 @@ def test_a_ledger_from_before_content_hashes_on_approvals_keeps_its_decisions(sc
         assert ledger.other_decision("other/doc", 1, {"0" * 64})["decided_by"] == "Per Hansen"
     finally:
         ledger.close()
+
+
+def test_a_request_withdrawn_by_the_deadline_watch_is_asked_anew_for_the_same_content(env):
+    # The deadline watch withdrew a run's request (its last day passed); the secretariat or the
+    # batch asks again for the very same version and content. The row stayed 'withdrawn' (shown
+    # 'trukket tilbake', never reminded) and the batch was told the request was not new, so its
+    # approver was never mailed. Now a withdrawn row is asked anew, by anyone who asks.
+    ledger = SentLedger(f"sqlite:///{env / 'sent.db'}")
+    try:
+        for keep_open in (False, True):
+            document = f"haugaland-vekst/{PROJECT}/final-{keep_open}"
+            assert ledger.approval_requested(document, 1, "run-a", "godkjenner@example.no", "ab" * 32,
+                                             recipients=["a@example.no"])
+            assert ledger.approval_withdrawn("run-a", "fristen gikk ut") == [f"{document} v1"]
+            assert ledger.approval(document, 1)["status"] == "withdrawn"
+            assert ledger.approval_requested(document, 1, None, None, "ab" * 32, keep_open=keep_open)
+            row = ledger.approval(document, 1)
+            assert (row["status"], row["flow_run_id"], row["comment"], row["decided_at"], row["recipients"]) == \
+                ("requested", None, None, None, None), row
+            # once open again, the batch leaves it as it is (no second mail)
+            assert not ledger.approval_requested(document, 1, None, None, "ab" * 32, keep_open=True)
+    finally:
+        ledger.close()

@@ -447,3 +447,41 @@ def test_the_morning_reminder_reaches_an_approver_the_batch_could_not_at_once(is
         assert server.recorder.messages()[0]["Subject"].startswith("Påminnelse: venter på godkjenning")
         make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)
         assert len(server.recorder.messages()) == 1                            # not asked a second time
+
+
+def test_a_document_whose_request_the_deadline_watch_withdrew_is_asked_again_when_the_batch_holds_it(
+        isolated, clean_and_broken_by_smtp):
+    """A run waited for approval of a final report; its last day passed, so the deadline watch
+    cancelled it and withdrew its request. When the batch held the same content again, the ledger
+    said the request was not new: the approver was never mailed, no reminder came (the row stayed
+    'withdrawn') and the report waited unseen. Now the approver is asked once, as for a new hold."""
+    from ..smtp_server import SmtpServer
+
+    from grantflow.delivery.ledger import deliveries
+
+    port, options = clean_and_broken_by_smtp
+    with SmtpServer(port=port) as server:
+        first = make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)
+        assert len(first["held"]) == 1 and len(first["told"]) == 1
+        ledger = _ledger(isolated)
+        try:
+            (row,) = ledger.approvals()
+            # instead the approver was asked by a run that waited for this content (in its form),
+            # and the deadline watch cancelled it: no batch mail about it on record
+            with ledger.engine.begin() as conn:
+                conn.execute(deliveries.delete().where(deliveries.c.document.like("approval-batch/%")))
+            ledger.approval_requested(row["document"], row["version"], "waiting-run", "post@example.no",
+                                      row["document_hash"], replace=True)
+            assert ledger.approval_withdrawn("waiting-run", "fristen gikk ut") == \
+                [f"{row['document']} v{row['version']}"]
+        finally:
+            ledger.close()
+        again = make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)
+        assert len(again["held"]) == 1
+        assert len(again["told"]) == 1 and again["told"][0].startswith("varslet "), again["told"]
+        assert len(server.recorder.arrived) == 2                  # asked anew, once
+        ledger = _ledger(isolated)
+        try:
+            assert ledger.approval(row["document"], row["version"])["status"] == "requested"
+        finally:
+            ledger.close()
