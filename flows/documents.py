@@ -160,6 +160,12 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
     return report
 
 
+def _cell(value):
+    """A table artifact's cell: the Prefect UI renders every string cell as Markdown (its
+    ArtifactDataTable hands a string to p-markdown-renderer), so text is literal there too."""
+    return md_text(value) if isinstance(value, str) else value
+
+
 def publish(produced: Produced, context, report: DeliveryReport | None, note: str) -> None:
     """Artifacts: a markdown summary, the milestone/budget tables and links to the files."""
     kind = get_kind(produced.kind)
@@ -187,12 +193,12 @@ def publish(produced: Produced, context, report: DeliveryReport | None, note: st
     create_markdown_artifact(markdown="\n".join(lines), key=key, description=f"{kind.title} {produced.period}")
     values = context.values
     if values.get("milestones") and isinstance(values["milestones"], list) and produced.kind in ("status", "final"):
-        create_table_artifact(table=[{k: r.get(k, "") for k in ("number", "event", "planned", "status", "actual")}
+        create_table_artifact(table=[{k: _cell(r.get(k, "")) for k in ("number", "event", "planned", "status", "actual")}
                                      for r in values["milestones"]], key=key + "-milestones",
                               description="Milepæler")
     economy = values.get("economy") or {}
     if economy.get("rows"):
-        create_table_artifact(table=[{k: r[k] for k in ("year", "category", "budget", "actual", "deviation")}
+        create_table_artifact(table=[{k: _cell(r[k]) for k in ("year", "category", "budget", "actual", "deviation")}
                                      for r in economy["rows"]], key=key + "-budget",
                               description=f"Budsjett og regnskap ({economy.get('unit_label', '')})")
 

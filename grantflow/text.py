@@ -193,6 +193,8 @@ def url_without_credentials(url: str) -> str:
 # image fetched from somewhere when the secretariat opens the page, or formatting.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()<>!#|~{}&])")
 _MD_AUTOLINK = re.compile(r"(?i)\b(https?|ftp):/{2}|\b(www)\.")
+# a list item's marker at the start (a table artifact's cell is a Markdown document of its own)
+_MD_LEADING_LIST = re.compile(r"^(\s*)([-+]|\d{1,9}\.)(?=\s|$)")
 
 
 def _one_line_md(text) -> str:
@@ -204,8 +206,9 @@ def md_text(text) -> str:
     """``text`` as literal Markdown text inside a line: the characters that start Markdown or HTML
     (``[`` ``]`` ``(`` ``)`` ``!`` ``<`` ``*`` ``_`` `````` ``&`` …) backslash-escaped, and a bare
     ``http://`` or ``www.`` (which GitHub-flavoured renderers link by themselves) broken by an escape,
-    so ``[a](http://x)``, ``![](…)`` and ``<img>`` stay text."""
+    so ``[a](http://x)``, ``![](…)`` and ``<img>`` stay text; a leading ``-``, ``+`` or ``1.`` is no list."""
     text = _MD_SPECIAL.sub(r"\\\1", _one_line_md(text))
+    text = _MD_LEADING_LIST.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", text)
     return _MD_AUTOLINK.sub(lambda m: f"{m[1]}:\\/\\/" if m[1] else f"{m[2]}\\.", text)
 
 

@@ -100,3 +100,32 @@ def test_a_projects_name_and_the_findings_in_the_approval_form_are_text(isolated
     assert remote(description) == [], description
     seen = literal(description)
     assert name in seen and HOSTILE in seen, seen
+
+
+def test_a_milestones_name_and_a_budget_category_in_the_runs_tables_are_text(isolated, scratch_config):
+    """The Prefect UI (3.8.8) renders every string cell of a table artifact with its Markdown
+    renderer (ArtifactDataTable: ``typeof cell == "string"`` → ``p-markdown-renderer``, which makes an
+    image an ``<img src>`` and a link an ``<a href>``): a milestone's name from the project file and a
+    budget category were fetched or linked when the secretariat opened the run."""
+    import json
+
+    hostile = "Oppstart ![b](http://127.0.0.1:9/x.png) [x](http://evil.example/)"
+    project = scratch_config / "projects/haugaland-velferdsteknologi.yaml"
+    replace_in(project, "event: Oppstart med å samordne kommuner om hovedaktiviteter}", f'event: "{hostile}"}}')
+    replace_in(project, "category: Prosjektkostnader", f'category: "{hostile}"')
+    listy = "- 7. Evaluere og avslutte prosjektet"      # a cell is a Markdown document: no list either
+    replace_in(project, "event: Evaluere og avslutte prosjektet}", f'event: "{listy}"}}')
+    ledger = scratch_config / "data/haugaland-velferdsteknologi/regnskap.csv"
+    ledger.write_text(ledger.read_text(encoding="utf-8").replace("Prosjektkostnader", hostile), encoding="utf-8")
+    keys = ("status-haugaland-velferdsteknologi-milestones", "status-haugaland-velferdsteknologi-budget")
+    before = {a.id for key in keys for a in artifact(key)}
+    status_report(project="haugaland-velferdsteknologi", as_of=date(2016, 10, 7),
+                  options=DeliveryOptions(config=str(scratch_config)))
+    cells_of = {}
+    for key in keys:
+        (table,) = [a.data for a in artifact(key) if a.id not in before]
+        rows = json.loads(table) if isinstance(table, str) else table
+        cells = cells_of[key] = [cell for row in rows for cell in row.values() if isinstance(cell, str)]
+        assert all(remote(cell) == [] for cell in cells), (key, cells)
+        assert hostile in [literal(cell) for cell in cells], (key, cells)
+    assert listy in [literal(cell) for cell in cells_of["status-haugaland-velferdsteknologi-milestones"]]
