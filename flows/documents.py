@@ -33,7 +33,7 @@ from grantflow.text import md_code, md_text
 
 from flows.approval import Decision, await_approval, can_suspend, record_late_answer, record_superseded_answers
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
-from flows.runtime import smtp_password, worth_retrying
+from flows.runtime import deployment_paths, smtp_password, worth_retrying
 
 
 def _register_choices() -> tuple[list[str], list[str]]:
@@ -208,6 +208,7 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
                   today: date | None = None) -> dict:
     """The shared story of every document flow."""
     options = options or DeliveryOptions()
+    deployment_paths(options)
     request, folder, notes = collect_and_check(kind, project, council, period, as_of, options, today)
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)

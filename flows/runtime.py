@@ -115,3 +115,36 @@ def worth_retrying(task, task_run, state) -> bool:
     from grantflow.errors import UserError
 
     return not isinstance(getattr(state, "data", None), UserError)
+
+
+def deployment_paths(options) -> None:
+    """A run started from a deployment (the Prefect UI's form, ``grantflow run`` on a server, the
+    deadline watch's schedule) reads this installation's config and writes inside its outputs
+    folder only. The form is shared: ``options.config`` and ``options.out`` are free text there,
+    and anyone who could open the UI had documents written anywhere the serving process may write
+    and a config (with its mail server and ledger) read from anywhere. The CLI's local ``--out`` is
+    the person's own shell and stays as given. Refused with one line naming the parameter, before
+    anything is read or written; a run not started from a deployment passes."""
+    from prefect.runtime import deployment
+
+    if not deployment.id:
+        return
+    from pathlib import Path
+
+    from grantflow.errors import UserError
+    from grantflow.numbers import echo
+    from grantflow.register import config_root
+    from grantflow.settings import load_settings
+
+    installed = config_root(None).resolve()
+    if options.config and Path(options.config).resolve() != installed:
+        raise UserError(f"{echo(options.config)} is not this installation's config folder ({installed}); a run "
+                        "started from a deployment reads only that one (leave the field empty)",
+                        field="options.config")
+    if options.out:
+        outputs = load_settings(None).outputs_dir().resolve()
+        given = Path(options.out).resolve()
+        if given != outputs and outputs not in given.parents:
+            raise UserError(f"{echo(options.out)} is outside this installation's outputs folder ({outputs}); a run "
+                            "started from a deployment writes only there (leave the field empty, or give a "
+                            "folder inside it)", field="options.out")

@@ -36,7 +36,8 @@ def grantflow(served, *args, timeout=600):
 
 
 def test_run_status_completes_a_served_run_with_the_document(served, tmp_path):
-    out = tmp_path / "outputs"
+    # a served run writes only inside the installation's outputs folder (flows.runtime.deployment_paths)
+    out = Path(served["env"]["GRANTFLOW_OUTPUTS"]) / tmp_path.name
     # to the outbox: no approval needed (sending over SMTP waits for one; the next test)
     done = grantflow(served, "run", "status", PROJECT, "--as-of", "2016-10-07", "--out", str(out),
                      "--transport", "outbox")
@@ -65,6 +66,18 @@ def test_run_status_completes_a_served_run_with_the_document(served, tmp_path):
     attached = [m for m in mails if any(a.get_filename() == f"statusrapport-{PROJECT}-2016-10-07.docx"
                                          for a in m.iter_attachments())]
     assert attached, [str(m["Subject"]) for m in mails]
+
+
+def test_a_served_run_writes_nowhere_outside_the_outputs_folder(served, tmp_path):
+    # the form (and `grantflow run` on a server) is shared: out=/tmp/elsewhere had the serving
+    # process write the document there
+    elsewhere = tmp_path / "elsewhere"
+    done = grantflow(served, "run", "status", PROJECT, "--as-of", "2016-10-07", "--out", str(elsewhere),
+                     "--transport", "outbox")
+    assert done.returncode == 1, done.stdout + done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "options.out" in line and "outside this installation's outputs folder" in line, line
+    assert not elsewhere.exists()
 
 
 def test_run_that_needs_approval_returns_with_the_link_and_the_run_waits(served):

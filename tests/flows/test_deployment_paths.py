@@ -1,0 +1,66 @@
+"""A run started from a deployment (the Prefect UI's form, shared by the secretariat) writes only
+inside the installation's outputs folder and reads only its config: ``options.out`` and
+``options.config`` are free text on that form. A run from the person's own shell (no deployment)
+takes ``out`` as given."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import pytest
+
+from flows.documents import DeliveryOptions, status_report
+
+PROJECT = "haugaland-velferdsteknologi"
+
+
+@pytest.fixture
+def deployed(isolated, scratch_config, monkeypatch):
+    """This installation's config is ``scratch_config``; the run counts as started from a deployment
+    (Prefect's documented mock of prefect.runtime.deployment)."""
+    monkeypatch.setenv("GRANTFLOW_CONFIG", str(scratch_config))
+    monkeypatch.setenv("PREFECT__RUNTIME__DEPLOYMENT__ID", "00000000-0000-0000-0000-00000000d3f1")
+    return isolated
+
+
+def run(**options):
+    return status_report(project=PROJECT, as_of=date(2016, 10, 7), options=DeliveryOptions(send=False, **options),
+                         return_state=True)
+
+
+def failure(state) -> str:
+    assert state.is_failed(), state
+    return state.message
+
+
+@pytest.mark.parametrize("where", ["elsewhere", "outputs/../elsewhere"])
+def test_out_outside_the_outputs_folder_is_refused(deployed, where):
+    target = deployed / where
+    message = failure(run(out=str(target)))
+    assert "options.out" in message and "outside this installation's outputs folder" in message, message
+    assert "\n" not in message and "Traceback" not in message, message
+    assert not (deployed / "elsewhere").exists()
+
+
+def test_a_config_from_elsewhere_is_refused(deployed, scratch_config):
+    other = deployed / "other-config"
+    shutil.copytree(scratch_config, other)
+    message = failure(run(config=str(other)))
+    assert "options.config" in message and "is not this installation's config folder" in message, message
+    assert "\n" not in message, message
+    assert not (deployed / "outputs").exists()          # nothing made with it
+
+
+def test_the_normal_run_and_a_folder_inside_outputs_still_work(deployed, scratch_config):
+    plain = run()
+    assert plain.is_completed(), plain
+    inside = run(out=str(deployed / "outputs" / "prøve"), config=str(scratch_config))
+    assert inside.is_completed(), inside
+    assert list((deployed / "outputs" / "prøve").rglob("*.docx"))
+
+
+def test_a_run_not_started_from_a_deployment_takes_out_as_given(isolated, scratch_config):
+    state = run(out=str(isolated / "elsewhere"), config=str(scratch_config))
+    assert state.is_completed(), state
+    assert list((isolated / "elsewhere").rglob("*.docx"))
