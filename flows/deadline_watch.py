@@ -42,8 +42,8 @@ from prefect.runtime import deployment
 
 from grantflow import fmt
 from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, calendar, due_on, holiday_name, is_working_day,
-                                 last_day, missed, reminder_message, send_command, window_passed,
-                                 working_days_until)
+                                 is_document_of, last_day, missed, reminder_message, send_command,
+                                 window_passed, working_days_until)
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import ContentConflict, make_transport, notify, remind
 from grantflow.delivery.transports import OUTBOX_FIELD
@@ -272,21 +272,34 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]
     failed = {key for key, st in status.items() if st == "failed"}
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        # held by a batch: no run waits for the answer (a run's own requests are its run's, below)
+        held = [(r["document"], r["version"]) for r in ledger.approvals(status="requested") if not r["flow_run_id"]]
+    finally:
+        ledger.close()
     told = []
     for item in items:
-        # a document whose run (or status cycle) still waits for approval when the watch's last day for
-        # it has passed (a status report's meeting, another document's deadline and catch-up): it
-        # belonged to the waiting run, so nobody was told, the approver was still reminded, and an
-        # answer in the form could still send it after that day
+        # a document still waiting for approval when the watch's last day for it has passed (a status
+        # report's meeting, another document's deadline and catch-up) -- in a run (or status cycle)
+        # the watch triggered, or held by a batch: nobody was told, the approver was still reminded,
+        # and an answer could still send it after that day
         if not item.makes_document or last_day(item) >= today or status.get(item.key) == "missed":
             continue
         run_key = item.key if status.get(item.key) == "triggered" else \
             cycle_key(item) if status.get(cycle_key(item)) == "triggered" else None
-        if run_key is None:
+        if run_key is not None:
+            if expire_waiting(item, run_key, rows[run_key]["detail"], today, register, settings, options,
+                              transport_name, password):
+                told.append(item.key)
             continue
-        if expire_waiting(item, run_key, rows[run_key]["detail"], today, register, settings, options,
-                          transport_name, password):
+        if status.get(item.key) in ("done", "rejected"):
+            continue                             # made and sent (or turned down) in its window
+        mine = [(document, version) for document, version in held if is_document_of(item, document)]
+        if mine and withdraw_and_tell(item, today, register, settings, options, transport_name, password,
+                                      held=mine):
             told.append(item.key)
+            settled.add(item.key)                # told now: not told again below as never made
     for item in missed(items, today, since, failed, settled):
         council = register.council(item.council)
         project = register.projects.get(item.project) if item.project else None
@@ -323,9 +336,7 @@ def expire_waiting(item: DueItem, run_key: str, run_id: str, today: date, regist
     """``item``'s triggered run (``run_key``: the item's or its status cycle's) still waits for an
     approver (Suspended) after the watch's last day for it (``window_passed``): it is cancelled -- the
     watch never sends a document after that day by itself, and an answer in the form must not do it
-    for it either --, the approval request is withdrawn (no more reminders), and the council's
-    secretariat is told once, with the command that shows the preview, asks for approval and sends
-    it now. True when told."""
+    for it either --, and ``withdraw_and_tell``. True when told."""
     from uuid import UUID
 
     from prefect.client.orchestration import get_client
@@ -333,29 +344,54 @@ def expire_waiting(item: DueItem, run_key: str, run_id: str, today: date, regist
 
     if triggered_state(run_id) != "PAUSED":
         return False                 # finished, running or gone: the morning's other checks handle it
+    if item.project and item.project not in register.projects:
+        return False
+    why, _ = window_passed(item, "")
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(UUID(run_id), Cancelled(message=why), force=True)
+    return withdraw_and_tell(item, today, register, settings, options, transport_name, password,
+                             run_key=run_key, run_id=run_id)
+
+
+def withdraw_and_tell(item: DueItem, today: date, register: Register, settings, options: DeliveryOptions,
+                      transport_name: str, password: str | None, run_key: str | None = None,
+                      run_id: str | None = None, held: list[tuple[str, int]] = ()) -> bool:
+    """``item`` still waited for approval after the watch's last day for it: the approval request is
+    withdrawn -- the request of the run ``run_id`` (cancelled by ``expire_waiting``), or the
+    ``held`` (document, version) a batch held with no run waiting: no more reminders, and a decision
+    given later lets no batch send it (``delivery.service.withdrawal``) --, and the council's
+    secretariat is told once, with the command that shows the preview, asks for approval and sends
+    it now. Recorded ``missed``. True when told."""
     project = register.projects.get(item.project) if item.project else None
     if item.project and project is None:
         return False
     council = register.council(item.council)
     why, lines = window_passed(item, project.name if project else council.name)
-    with get_client(sync_client=True) as client:
-        client.set_flow_run_state(UUID(run_id), Cancelled(message=why), force=True)
     ledger = SentLedger(settings.ledger_url())
     try:
-        withdrawn = ledger.approval_withdrawn(run_id, why)
-        lines += ["Kjøringen som ventet på godkjenning er derfor avsluttet, og forespørselen om godkjenning er "
-                  "trukket tilbake: et svar i skjemaet sender den ikke lenger, og godkjenneren får ingen flere "
-                  "påminnelser.",
-                  "Trengs den likevel, se forhåndsvisningen, godkjenn og send den nå med:",
+        if run_id is not None:
+            withdrawn = ledger.approval_withdrawn(run_id, why)
+            lines += ["Kjøringen som ventet på godkjenning er derfor avsluttet, og forespørselen om godkjenning er "
+                      "trukket tilbake: et svar i skjemaet sender den ikke lenger, og godkjenneren får ingen flere "
+                      "påminnelser."]
+            detail = f"flow run {run_id} avsluttet {today.isoformat()}: {why}"
+        else:
+            withdrawn = [w for document, version in held
+                         for w in ledger.approval_withdrawn(None, why, document, version)]
+            lines += ["Bunkekjøringen holdt den tilbake for godkjenning. Forespørselen om godkjenning er derfor "
+                      "trukket tilbake: en godkjenning nå får ikke bunkekjøringen til å sende den, og godkjenneren "
+                      "får ingen flere påminnelser."]
+            detail = f"holdt tilbake av bunkekjøringen, {today.isoformat()}: {why}"
+        lines += ["Trengs den likevel, se forhåndsvisningen, godkjenn og send den nå med:",
                   f"    {send_command(item)} --transport {transport_name}",
                   "Skal den ikke sendes (avvist), trenger du ikke gjøre noe mer."]
         report = notify(f"missed/{item.key}", "-", f"Ikke sendt: {item.description}", lines,
                         council.secretariat.name, council.secretariat.email, project, council, settings,
                         ledger, make_transport(settings, transport_name, password), settings.delivery.retry)
-        detail = f"flow run {run_id} avsluttet {today.isoformat()}: {why}"
         if withdrawn:
             detail += f" (forespørsel trukket tilbake: {', '.join(withdrawn)})"
-        ledger.watch_record(run_key, "cancelled", detail)
+        if run_key is not None:
+            ledger.watch_record(run_key, "cancelled", detail)
         if report.failed or report.pending:
             ledger.watch_record(item.key, "failed", detail + "; sekretariatet ikke varslet")   # told tomorrow
             return False
@@ -720,16 +756,17 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
         else:
             ran.append(item.key)
             record(item.key, "done", result.get("docx", ""), options.config)
+    told: list[str] = []
+    try:
+        # before the approvers' reminders: a request withdrawn this morning is not reminded of first
+        told = tell_missed(today, since, options)
+    except UserError as exc:               # no secretariat address, SMTP login: the run says so
+        failed.append(("ikke-sendt-varsel", str(exc)))
     for what, remind_task in (("godkjenning-påminnelse", remind_approvers), ("frist-påminnelse", deadline_reminders)):
         try:
             reminders += remind_task(today, options)
         except UserError as exc:
             failed.append((what, str(exc)))
-    told: list[str] = []
-    try:
-        told = tell_missed(today, since, options)
-    except UserError as exc:               # no secretariat address, SMTP login: the run says so
-        failed.append(("ikke-sendt-varsel", str(exc)))
     record(LAST_RUN, "ran", max(today, previous or today).isoformat(), options.config)
     if alerts:
         try:

@@ -275,6 +275,23 @@ def missed(items: list[DueItem], today: date, since: date, failed: set[str], set
     return out
 
 
+def is_document_of(item: DueItem, document: str) -> bool:
+    """Whether the ledger's ``document`` key (``<council>/<project or ->/<kind>-<period>``, as
+    ``delivery.service.document_from`` writes it) is the document made for ``item``: a final report
+    is one per project; a status report's period is its report date; the others' is the year."""
+    parts = document.split("/")
+    if len(parts) != 3 or parts[0] != item.council or parts[1] != (item.project or "-"):
+        return False
+    kind, _, period = parts[2].partition("-")
+    if kind != item.kind:
+        return False
+    if kind == "final":
+        return True
+    if kind == "status":
+        return period == (item.as_of or item.start).isoformat()
+    return item.period is not None and period == item.period
+
+
 def window_passed(item: DueItem, name: str) -> tuple[str, list[str]]:
     """``item``'s run still waited for approval when the watch's last day for it (``last_day``: a
     status report's meeting, any other document's deadline and catch-up) had passed: (why, for the

@@ -345,7 +345,7 @@ class SentLedger:
         ``keep_open`` (a batch holding the document): a request already open for this content is
         left as it is -- a run waiting for that answer keeps it (its link in the reminders), and the
         reminders count from when it was first asked; one withdrawn (``approval_withdrawn``) is
-        asked anew, also by a batch. ``recipients``: the addresses the approver is
+        asked anew. ``recipients``: the addresses the approver is
         shown; ``replace``: this request replaces the row whatever it holds (a decision given for
         fewer recipients than the document now goes to). True when a request was recorded now (a new
         row, or one that replaced what the row held): of two processes asking at once, one."""
@@ -360,9 +360,10 @@ class SentLedger:
             return True
         except IntegrityError:
             # a request closed as superseded asked about content that is the document again: asked
-            # anew; one withdrawn (the deadline watch ended the run that waited) is asked anew by
-            # whoever asks again, the batch too -- the ledger keeps one row per version, so the
-            # withdrawal stays in the watch's record ('missed') and its mail
+            # anew; one withdrawn (its last day passed unapproved) is asked anew by whoever asks
+            # again -- the ledger keeps one row per version, so the withdrawal stays in the watch's
+            # record ('missed') and its mail. A batch does not ask again: delivery.service.withdrawal
+            # holds the document before (only the secretariat sends it now, by hand)
             open_or_other = true() if replace else approvals.c.status == "withdrawn" if keep_open else \
                 approvals.c.status.in_(["requested", "superseded", "withdrawn"])
             if content_hash:
@@ -379,19 +380,29 @@ class SentLedger:
                          .values(reminded_at=_now()))
 
     def approval_decided(self, document: str, version: int, approved: bool, by: str, comment: str,
-                         override_reason: str, content_hash: str | None = None) -> None:
+                         override_reason: str, content_hash: str | None = None) -> bool:
+        """Record the decision on this version's request. A request withdrawn (the document's last day
+        passed, see ``approval_withdrawn``) stays withdrawn: a decision arriving for it afterwards lets
+        no batch send the document late; whoever sends it now asks anew (``approval_requested``).
+        True when recorded."""
         values = dict(status="approved" if approved else "rejected", decided_by=by, decided_at=_now(),
                       comment=comment or None, override_reason=override_reason or None)
         if content_hash:
             values["document_hash"] = content_hash
         with self.engine.begin() as conn:
-            conn.execute(update(approvals).where(approvals.c.document == document, approvals.c.version == version)
-                         .values(**values))
+            return conn.execute(update(approvals).where(
+                approvals.c.document == document, approvals.c.version == version,
+                approvals.c.status != "withdrawn").values(**values)).rowcount == 1
 
-    def approval_withdrawn(self, flow_run_id: str, why: str) -> list[str]:
+    def approval_withdrawn(self, flow_run_id: str | None, why: str, document: str | None = None,
+                           version: int | None = None) -> list[str]:
         """Close the open requests of a run that was cancelled before anyone answered (a status
-        report whose meeting passed): status ``withdrawn``, no more reminders. The documents closed."""
-        where = (approvals.c.flow_run_id == flow_run_id, approvals.c.status == "requested")
+        report whose meeting passed) or, with ``document`` and ``version``, that request (one a batch
+        held, no run waiting for it): status ``withdrawn``, no more reminders, and a decision given
+        later is not recorded over it (``approval_decided``). The documents closed."""
+        where = (approvals.c.document == document, approvals.c.version == version) if document is not None \
+            else (approvals.c.flow_run_id == flow_run_id,)
+        where += (approvals.c.status == "requested",)
         with self.engine.begin() as conn:
             documents = [f"{r[0]} v{r[1]}" for r in conn.execute(
                 select(approvals.c.document, approvals.c.version).where(*where))]

@@ -395,6 +395,19 @@ def rejection(ledger: SentLedger, document: Document, norwegian: bool = False) -
     return f"{verb} {row['decided_by'] or 'unknown'} {_when(row['decided_at'])}{why}"
 
 
+def withdrawal(ledger: SentLedger, document: Document) -> str | None:
+    """Why no unattended send (a batch, also one approved in advance) may deliver this version: its
+    approval request was withdrawn when the document's last day passed unapproved (the deadline
+    watch, which told the secretariat). Only the secretariat sends it now, by hand (``grantflow
+    send``, which asks anew). None if it was not withdrawn."""
+    row = ledger.approval(document.key, document.version)
+    if not row or row["status"] != "withdrawn":
+        return None
+    return (f"forespørselen om godkjenning ble trukket tilbake {_when(row['decided_at'])}"
+            + (f": {row['comment']}" if row["comment"] else "")
+            + "; bunkekjøringen sender den ikke, sekretariatet sender den for hånd med grantflow send")
+
+
 def standing_approval(ledger: SentLedger, document: Document, recipients: list[str],
                       errors: tuple[str, ...]) -> dict | None:
     """The approval in the ledger that lets an unattended send (the batch) deliver this content now:
@@ -445,6 +458,10 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
                                       skipped=[r.email for r in the_plan.already],
                                       held=f"{refused}; rett dataene (en ny versjon spørres på nytt) eller "
                                            "avgjør på nytt med grantflow send uten --yes")
+            withdrawn = withdrawal(ledger, doc) if gate.needs_person else None
+            if withdrawn:  # its last day passed unapproved: only the secretariat sends it now, by hand
+                return DeliveryReport(doc.key, doc.version, transport_name,
+                                      skipped=[r.email for r in the_plan.already], held=withdrawn)
             standing = standing_approval(ledger, doc, [m.recipient.email for m in the_plan.messages], gate.errors) \
                 if gate.needs_person else None
             if not gate.may_send(approved) and standing is None:

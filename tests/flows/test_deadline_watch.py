@@ -554,3 +554,80 @@ def test_a_usage_report_still_waiting_for_approval_after_its_catch_up_is_told_on
     assert rows[key]["status"] == "missed" and request["status"] == "withdrawn", (rows[key], request)
     again = deadline_watch(as_of=date(2020, 1, 31), options=opts)
     assert again["missed"] == [] and len(eml(isolated, documents_only=False)) == len(mails)
+
+
+def test_a_final_report_a_batch_held_is_withdrawn_after_its_last_day_and_no_later_approval_sends_it(
+        isolated, scratch_config):
+    """A batch held Nord-Gudbrandsdal's final report for approval (it goes to the county governor;
+    deadline 1.2.2022, caught up until 15.2.2022). No run waits for that answer, so the watch never
+    looked at it: after the last day the approver was still reminded, the secretariat heard nothing,
+    and an approval given weeks later let the next batch send it to the funder, late, without the
+    secretariat deciding. Now the watch on 16.2.2022 withdraws the request and tells the secretariat
+    once ('Ikke sendt', as for a waiting run); a later approval and two batches (one approved in
+    advance) send nothing; the secretariat's 'grantflow send' from the mail still sends it."""
+    from datetime import timedelta
+
+    from grantflow.cli import main
+    from grantflow.register import open_register
+    from grantflow.settings import load_settings
+
+    from flows.approval import remind_pending
+    from flows.batch import make_batch
+
+    from ..smtp_server import SmtpServer, free_port
+    from .test_batch import CLEAN, _one_clean_one_broken, _smtp_config
+
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    _one_clean_one_broken(scratch_config)
+    options = DeliveryOptions(config=str(scratch_config), send=True)
+    funder = "fminpost@fylkesmannen.example.no"
+    with SmtpServer(port=port) as server:
+        (held,) = make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)["held"]
+        assert funder not in server.recorder.recipients()
+    key = f"final:{CLEAN}:2022-02-01"
+    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    (request,) = ledger.approvals()
+    assert request["status"] == "requested" and request["flow_run_id"] is None, request
+
+    with SmtpServer(port=port) as server:
+        after = deadline_watch(as_of=date(2022, 2, 16), options=DeliveryOptions(config=str(scratch_config)))
+        assert after["missed"] == [key], after
+        mails = server.recorder.messages()
+        (notice,) = [m for m in mails if m["Subject"].startswith("Ikke sendt: ")]
+        assert funder not in server.recorder.recipients()
+    assert notice["Subject"].startswith("Ikke sendt: Sluttrapport – Smart velferdsregion Nord-Gudbrandsdal")
+    assert [a.addr_spec for a in notice["To"].addresses] == ["post@nord-gudbrandsdal.example.no"]
+    body = notice.get_body(("plain",)).get_content()
+    assert "ventet fortsatt på godkjenning" in body and "15. februar 2022" in body, body
+    assert "Bunkekjøringen holdt den tilbake" in body, body
+    command = f"grantflow send final {CLEAN} --transport smtp"
+    assert command in [line.strip() for line in body.splitlines()], body
+    request = ledger.approval(request["document"], request["version"])
+    assert request["status"] == "withdrawn", request
+    assert {r["key"]: r["status"] for r in ledger.watch_rows()}[key] == "missed"
+
+    settings, register = load_settings(str(scratch_config)), open_register(str(scratch_config))
+    with SmtpServer(port=port) as server:
+        deadline_watch(as_of=date(2022, 2, 17), options=DeliveryOptions(config=str(scratch_config)))
+        assert remind_pending(date.today() + timedelta(days=30), settings, register, "smtp") == []
+        assert not [m for m in server.recorder.messages() if m["Subject"].startswith(("Ikke sendt", "Påminnelse"))]
+
+    # the approver says yes after all (a form, a ledger entry): the nightly batch still does not send it
+    ledger.approval_decided(request["document"], request["version"], True, "Per Hansen", "ok", "",
+                            request["document_hash"])
+    with SmtpServer(port=port) as server:
+        again = make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)
+        ahead = make_batch(1, "threads")(kind="final", projects=[CLEAN],
+                                         options=options.model_copy(update={"approved": True}))
+        assert not server.recorder.arrived, server.recorder.recipients()
+    for result in (again, ahead):
+        (still,) = result["held"]
+        assert "trukket tilbake" in still["held"], still
+    assert ledger.approval(request["document"], request["version"])["status"] == "withdrawn"
+
+    # the secretariat decides: the command from the mail sends it
+    with SmtpServer(port=port) as server:
+        assert main(["--config", str(scratch_config), "send", "final", CLEAN, "--transport", "smtp", "--yes"]) == 0
+        assert funder in server.recorder.recipients()
+    ledger.close()
