@@ -262,6 +262,8 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]
     ledger = SentLedger(settings.ledger_url())
     try:
         rows = {r["key"]: r for r in ledger.watch_rows()}
+        # held by a batch: no run waits for the answer (a run's own requests are its run's, below)
+        held = [(r["document"], r["version"]) for r in ledger.approvals(status="requested") if not r["flow_run_id"]]
     finally:
         ledger.close()
     status = {key: r["status"] for key, r in rows.items()}
@@ -272,12 +274,6 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]
     failed = {key for key, st in status.items() if st == "failed"}
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
-    ledger = SentLedger(settings.ledger_url())
-    try:
-        # held by a batch: no run waits for the answer (a run's own requests are its run's, below)
-        held = [(r["document"], r["version"]) for r in ledger.approvals(status="requested") if not r["flow_run_id"]]
-    finally:
-        ledger.close()
     told = []
     for item in items:
         # a document still waiting for approval when the watch's last day for it has passed (a status
@@ -306,11 +302,10 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]
         name = project.name if project else council.name
         why = (f"den kunne ikke lages eller sendes ({rows[item.key]['detail']})" if item.key in failed
                else "fristvakten kjørte ikke de dagene den skulle lages og sendes")
-        meeting = item.original + timedelta(days=project.meetings.lead_days) if project and item.kind == "status" \
-            else None
-        if meeting is not None and meeting in project.meetings.dates:
+        if item.meeting is not None:
             lines = [f"{KIND_TITLES[item.kind]} for {name} skulle sendes til styringsgruppen "
-                     f"{fmt.long_date(item.make_day)}, før møtet {fmt.long_date(meeting)}, men er ikke sendt: {why}.",
+                     f"{fmt.long_date(item.make_day)}, før møtet {fmt.long_date(item.meeting)}, men er ikke sendt: "
+                     f"{why}.",
                      "Fristvakten sender ikke en statusrapport etter møtet av seg selv."]
         else:
             lines = [f"{KIND_TITLES[item.kind]} for {name} hadde frist {fmt.long_date(item.due)}, men er ikke "
