@@ -10,6 +10,18 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
+def use_smtp(config, port: int, **delivery) -> None:
+    """Point ``config``'s grantflow.yaml at an SmtpServer on 127.0.0.1:``port`` (plain, allowed
+    for localhost only) as the transport; ``delivery``: other delivery settings (``retry=…``)."""
+    import yaml
+
+    path = config / "grantflow.yaml"
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    settings["delivery"].update(transport="smtp", smtp={"host": "127.0.0.1", "port": port, "security": "none",
+                                                        "allow_insecure_localhost": True}, **delivery)
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -71,15 +71,10 @@ def test_crash_fails_the_run_naming_the_document_after_the_rest_is_made(isolated
     assert made == ["kongsbergregionen-erp", "smart-velferdsregion-nord-gudbrandsdal"]
 
 
-def _smtp_config(scratch_config, port):
-    import yaml
+def _smtp_config(scratch_config, port, **delivery):
+    from ..smtp_server import use_smtp
 
-    path = scratch_config / "grantflow.yaml"
-    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    settings["delivery"]["smtp"] = {"host": "127.0.0.1", "port": port, "security": "none",
-                                    "allow_insecure_localhost": True}
-    settings["delivery"]["transport"] = "smtp"
-    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    use_smtp(scratch_config, port, **delivery)
 
 
 CLEAN, BROKEN = "smart-velferdsregion-nord-gudbrandsdal", "kongsbergregionen-erp"
@@ -95,16 +90,22 @@ def _one_clean_one_broken(scratch_config):
                "probability: 3, consequence: 3, rf: 10,")
 
 
-@pytest.fixture
-def clean_and_broken_by_smtp(isolated, scratch_config) -> tuple[int, DeliveryOptions]:
+def _clean_and_broken(scratch_config, **delivery) -> tuple[int, DeliveryOptions]:
     """CLEAN's data clean and BROKEN's with one error, sent by SMTP to a free local port (start a
-    SmtpServer there): the port, and the options of a batch that sends."""
+    SmtpServer there): the port, and the options of a batch that sends. ``delivery``: other
+    delivery settings."""
     from ..smtp_server import free_port
 
     port = free_port()
-    _smtp_config(scratch_config, port)
+    _smtp_config(scratch_config, port, **delivery)
     _one_clean_one_broken(scratch_config)
     return port, DeliveryOptions(config=str(scratch_config), send=True)
+
+
+@pytest.fixture
+def clean_and_broken_by_smtp(isolated, scratch_config) -> tuple[int, DeliveryOptions]:
+    """See ``_clean_and_broken``."""
+    return _clean_and_broken(scratch_config)
 
 
 def _ledger(isolated):
@@ -355,18 +356,9 @@ def test_an_approver_the_mail_server_refuses_is_told_to_the_secretariat_the_same
     the watch's reminder, working days later, which went to the same refused address. Now the
     secretariat gets one mail in the same run naming the documents, the reason and the command that
     sends each; the documents stay held (nothing sent), and later runs send it again to no one."""
-    import yaml
+    from ..smtp_server import SmtpServer
 
-    from ..smtp_server import SmtpServer, free_port
-
-    port = free_port()
-    _smtp_config(scratch_config, port)
-    _one_clean_one_broken(scratch_config)
-    path = scratch_config / "grantflow.yaml"
-    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    settings["delivery"]["approver_email"] = "godkjenner@regionen.example.no"
-    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    options = DeliveryOptions(config=str(scratch_config), send=True)
+    port, options = _clean_and_broken(scratch_config, approver_email="godkjenner@regionen.example.no")
     with SmtpServer(port=port, refuse=("godkjenner@regionen.example.no",)) as server:
         first = make_batch(1, "threads")(kind="final", projects=[CLEAN, BROKEN], options=options)
         assert sorted(r["project"] for r in first["held"]) == sorted([CLEAN, BROKEN])
@@ -389,18 +381,9 @@ def test_an_approver_not_reached_while_the_mail_server_was_down_is_asked_by_the_
     failed and no later run asked again (the request was no longer new), so the approver heard of it
     only from the reminder days later. Now the next run asks the approver (once), and the one after
     sends nothing more; the document is held throughout, never sent without approval."""
-    from ..smtp_server import SmtpServer, free_port
+    from ..smtp_server import SmtpServer
 
-    port = free_port()
-    _smtp_config(scratch_config, port)
-    _one_clean_one_broken(scratch_config)
-    import yaml
-
-    path = scratch_config / "grantflow.yaml"
-    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    settings["delivery"]["retry"] = {"attempts": 1, "backoff_seconds": []}
-    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    options = DeliveryOptions(config=str(scratch_config), send=True)
+    port, options = _clean_and_broken(scratch_config, retry={"attempts": 1, "backoff_seconds": []})  # once
     down = make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)   # nothing listens
     assert [r["project"] for r in down["held"]] == [CLEAN]
     assert down["told"] and down["told"][0].startswith("ikke varslet post@nord-gudbrandsdal.example.no"), down["told"]
@@ -420,24 +403,15 @@ def test_the_morning_reminder_reaches_an_approver_the_batch_could_not_at_once(is
     now gets it the next morning, and the next batch does not ask a second time."""
     from datetime import date, timedelta
 
-    import yaml
-
     from grantflow.deadlines import shift_to_working_day
     from grantflow.register import open_register
     from grantflow.settings import load_settings
 
     from flows.approval import remind_pending
 
-    from ..smtp_server import SmtpServer, free_port
+    from ..smtp_server import SmtpServer
 
-    port = free_port()
-    _smtp_config(scratch_config, port)
-    _one_clean_one_broken(scratch_config)
-    path = scratch_config / "grantflow.yaml"
-    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    settings["delivery"]["retry"] = {"attempts": 1, "backoff_seconds": []}
-    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    options = DeliveryOptions(config=str(scratch_config), send=True)
+    port, options = _clean_and_broken(scratch_config, retry={"attempts": 1, "backoff_seconds": []})  # once
     make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options)          # nothing listens
     settings, register = load_settings(str(scratch_config)), open_register(str(scratch_config))
     with SmtpServer(port=port) as server:

@@ -5,7 +5,6 @@ from datetime import date
 from email import message_from_bytes, policy
 
 import pytest
-import yaml
 
 from flows.documents import (DeliveryOptions, application, cost_split, final_report, grant_usage_report,
                              status_report)
@@ -13,7 +12,7 @@ from grantflow.delivery.ledger import SentLedger
 
 from ..conftest import CONFIG, replace_in
 from ..docx_text import all_text
-from ..smtp_server import SmtpServer, free_port
+from ..smtp_server import SmtpServer, free_port, use_smtp
 
 
 def outbox(tmp_path):
@@ -65,11 +64,7 @@ def test_each_document_flow_to_outbox(isolated, flow, kwargs, expected):
 
 def test_status_report_flow_over_smtp(isolated, scratch_config):
     port = free_port()
-    settings = yaml.safe_load((scratch_config / "grantflow.yaml").read_text(encoding="utf-8"))
-    settings["delivery"]["smtp"] = {"host": "127.0.0.1", "port": port, "security": "none",
-                                    "allow_insecure_localhost": True}
-    settings["delivery"]["transport"] = "smtp"
-    (scratch_config / "grantflow.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    use_smtp(scratch_config, port)
     # an error in the data (risk factor 11 where S x K = 2 x 5): external sending waits for an override
     replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml",
                "probability: 2, consequence: 5, rf: 10", "probability: 2, consequence: 5, rf: 11")

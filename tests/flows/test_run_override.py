@@ -3,27 +3,16 @@ user to give a reason, `run` had no option for it, and it exited 0 having sent n
 
 from __future__ import annotations
 
-import yaml
-
 from grantflow.cli import main
 
-from ..smtp_server import SmtpServer, free_port
+from ..smtp_server import SmtpServer, free_port, use_smtp
 
 HAUG = "haugaland-velferdsteknologi"      # its data have errors (validation finds them: README)
 
 
-def _by_smtp(config, port):
-    path = config / "grantflow.yaml"
-    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    settings["delivery"]["smtp"] = {"host": "127.0.0.1", "port": port, "security": "none",
-                                    "allow_insecure_localhost": True}
-    settings["delivery"]["transport"] = "smtp"
-    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-
-
 def test_run_with_yes_sends_a_document_with_data_errors_only_with_a_reason(isolated, scratch_config, capsys):
     port = free_port()
-    _by_smtp(scratch_config, port)
+    use_smtp(scratch_config, port)
     run = ["--config", str(scratch_config), "run", "final", HAUG, "--yes"]
     with SmtpServer(port=port) as server:
         assert main(run) == 1                           # asked to send, nothing sent: not a success

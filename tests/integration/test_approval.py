@@ -250,6 +250,18 @@ def test_an_approval_covers_the_addresses_it_showed(served):
         path.write_text(original, encoding="utf-8")
 
 
+def application_by_hand(served, project: str, year: int, reason: str, title: str) -> dict:
+    """`grantflow send application PROJECT --year YEAR --yes --override-reason REASON` by SMTP, as
+    the secretariat sends it while a run waits: everyone got version 1 of it (their versions)."""
+    by_hand = subprocess.run([str(BIN / "grantflow"), "send", "application", project, "--year", str(year), "--yes",
+                              "--override-reason", reason, "--transport", "smtp"],
+                             env=served["env"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert by_hand.returncode == 0, by_hand.stdout + by_hand.stderr
+    sent = document_recipients(served, title)
+    assert sent and set(sent.values()) == {1}, sent
+    return sent
+
+
 def test_a_form_answered_after_the_document_went_out_by_hand_does_not_rewrite_the_record(served):
     # The approver is asked in the form; meanwhile the secretariat approves and sends the document by
     # hand (grantflow send --yes). A "no" given afterwards in the form must not write "rejected" over
@@ -263,12 +275,7 @@ def test_a_form_answered_after_the_document_went_out_by_hand_does_not_rewrite_th
     run_id = start(served, "application/application", {"project": project, "year": 2016})
     wait_for(served, run_id, "PAUSED")
     assert not document_recipients(served, title)
-    by_hand = subprocess.run([str(BIN / "grantflow"), "send", "application", project, "--year", "2016", "--yes",
-                              "--override-reason", "avviket på 585 kr er avklart", "--transport", "smtp"], env=served["env"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=300)
-    assert by_hand.returncode == 0, by_hand.stdout + by_hand.stderr
-    sent = document_recipients(served, title)
-    assert sent and set(sent.values()) == {1}, sent
+    sent = application_by_hand(served, project, 2016, "avviket på 585 kr er avklart", title)
     resume(served, run_id, approver="Per Hansen", decision="avvis", comment="Tallene må sjekkes",
            override_reason="")
     run = wait_for(served, run_id, "CANCELLED", "COMPLETED")
@@ -316,12 +323,7 @@ def test_an_answer_for_content_changed_meanwhile_is_kept_beside_the_approval(ser
         run_id = start(served, "application/application", {"project": project, "year": 2015})
         wait_for(served, run_id, "PAUSED")
         path.write_text(original.replace("Sturle J. Monstad", "Sturle J. Monstadt"), encoding="utf-8")
-        by_hand = subprocess.run([str(BIN / "grantflow"), "send", "application", project, "--year", "2015", "--yes",
-                                  "--override-reason", "avviket er avklart", "--transport", "smtp"],
-                                 env=served["env"], cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert by_hand.returncode == 0, by_hand.stdout + by_hand.stderr
-        sent = document_recipients(served, title)
-        assert sent and set(sent.values()) == {1}, sent
+        sent = application_by_hand(served, project, 2015, "avviket er avklart", title)
         resume(served, run_id, approver="Per Hansen", decision="avvis", comment="Feil kontaktperson",
                override_reason="")
         run = wait_for(served, run_id, "CANCELLED", "COMPLETED")
