@@ -37,7 +37,7 @@ from grantflow.register import Register, config_root, display_path, open_registe
 from grantflow.text import md_code, md_text
 
 from flows.documents import CouncilId, DeliveryOptions, ProjectId, run_name
-from flows.runtime import deployment_paths
+from flows.runtime import deployment_run
 
 
 _REGISTERS: dict[str, tuple[float, int, Register]] = {}
@@ -263,7 +263,7 @@ def batch(kind: KindId = "status", council: CouncilId | None = None, funder: str
     in chunks of ``chunk`` documents (default: sized by ``chunk_sizes``)."""
     from prefect.context import FlowRunContext
 
-    deployment_paths(options)
+    deployment_run(options)
     if kind == "usage":
         register = cached_register(options.config)
         targets = [(None, c) for c in sorted(register.councils) if not council or c == council]

@@ -56,7 +56,7 @@ from flows.approval import remind_pending
 from flows.documents import (DeliveryOptions, application, cost_split, final_report, grant_usage_report,
                              status_report, take_returned_workbooks)
 from flows.remote import user_mistake
-from flows.runtime import deployment_paths, smtp_password, worth_retrying
+from flows.runtime import deployment_run, smtp_password, worth_retrying
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -638,7 +638,7 @@ def run_item(item: DueItem, options: DeliveryOptions) -> dict:
 @flow(name="deadline_watch", flow_run_name=lambda: "deadline_watch")
 def deadline_watch(as_of: date | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Run every due item once; remind project leaders where data is missing."""
-    deployment_paths(options)
+    deployment_run(options)
     logger = get_run_logger()
     today = as_of or datetime.now(OSLO).date()
     if not is_working_day(today):

@@ -61,6 +61,81 @@ def catch_up_watch(now=None) -> str | None:
     return str(run.id)
 
 
+def end_orphaned_runs(outputs, grace_seconds: float = 15.0, poll_seconds: float = 1.0) -> list[str]:
+    """End the runs a previous ``grantflow serve`` of this installation left without a process,
+    with a message saying so. Called once this serve holds the installation's serve lock, before
+    its runner starts: no other serve of it is alive.
+
+    - Pending: the runner moves a run to Pending, taking the deployment's concurrency slot, and
+      then starts its process. A serve killed between the two left the run Pending and the slot
+      held for the slot's 300 s lease: the watch (concurrency 1) did not run for five minutes
+      after the restart (seen in CI), and the run stayed Pending in the UI for ever.
+    - Running, its process gone (``flows.runtime.run_alive``): killed with the serve (a reboot,
+      the service manager stopping the whole service). Prefect keeps the slot's lease in the
+      server's memory, so once the Prefect server had restarted too, the slot was never given
+      back: the watch never ran again. A Running run whose process is alive (it outlives a serve
+      killed alone) is left to finish.
+    - Cancelling, its process gone: the runner that would have stopped it is gone too, and a new
+      runner only watches its own runs; it held the slot as a Running run does (cancelling a stuck
+      watch in the UI is what an operator does). It is Cancelled; the others are Crashed.
+
+    A run still so after ``grace_seconds`` (an old process would have moved it on or taken its run
+    lock by then) is ended, which releases its slot. The states are proposed, not forced: a run
+    that finished meanwhile keeps its end. Only this installation's served deployments (no work
+    pool) are looked at. The ids of the ended runs."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterId, FlowRunFilter,
+                                                FlowRunFilterState, FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.responses import SetStateStatus
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Cancelled, Crashed
+
+    from flows.runtime import run_alive, sweep_run_locks
+
+    sweep_run_locks(outputs)
+    with get_client(sync_client=True) as client:
+        ids = []
+        for name, (_, flow_name) in DEPLOYMENTS.items():
+            try:
+                deployment = client.read_deployment_by_name(f"{flow_name}/{name}")
+            except ObjectNotFound:
+                continue
+            if deployment.work_pool_name is None:
+                ids.append(deployment.id)
+        if not ids:
+            return []
+
+        def orphans() -> dict:
+            runs = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=ids)),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]))),
+                limit=200)
+            return {run.id: run.state.type for run in runs if not run_alive(outputs, str(run.id))}
+
+        left = orphans()
+        deadline = time.monotonic() + grace_seconds
+        while left and time.monotonic() < deadline:
+            time.sleep(poll_seconds)
+            now = orphans()
+            left = {run_id: now[run_id] for run_id in left if now.get(run_id) == left[run_id]}
+        message = ("the grantflow serve running this run stopped (killed or crashed) and its process is gone; "
+                   "a new serve ended it")
+        ended = []
+        for run_id, state in sorted(left.items(), key=lambda item: str(item[0])):
+            end = Cancelled(message=message) if state == StateType.CANCELLING else Crashed(message=message)
+            try:
+                answer = client.set_flow_run_state(run_id, end)
+            except ObjectNotFound:              # deleted in the UI meanwhile
+                continue
+            if answer.status == SetStateStatus.ACCEPT:
+                ended.append(str(run_id))
+    return ended
+
+
 def scheduler_problem() -> str | None:
     """Why Prefect's scheduler cannot create runs in this environment, or None.
 
@@ -161,8 +236,9 @@ def _fork_server():
     return True
 
 
-def serve(watch_interval: int | None = None, query_seconds: float | None = None) -> None:
-    """Serve every deployment from this process until interrupted (``grantflow serve``).
+def serve(outputs, watch_interval: int | None = None, query_seconds: float | None = None) -> None:
+    """Serve every deployment from this process until interrupted (``grantflow serve``); ``outputs``
+    is the installation's outputs folder (its runs' locks, see ``end_orphaned_runs``).
 
     The flows are added to Prefect's runner as flows (``Runner.add_flow``, what ``Flow.serve`` does),
     so a run starts from the flow object already imported here rather than by ``python -m
@@ -179,6 +255,8 @@ def serve(watch_interval: int | None = None, query_seconds: float | None = None)
     for flow, options in served(watch_interval):
         runner.add_flow(flow, **options)
     _fork_server()
+    for run_id in end_orphaned_runs(outputs):
+        print(f"flow run {run_id} was left by a serve that stopped, without a process: ended", flush=True)
     if not watch_interval and os.environ.get("GRANTFLOW_WATCH_CATCH_UP", "1").strip() != "0":
         started = catch_up_watch()
         if started:

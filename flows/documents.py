@@ -33,7 +33,7 @@ from grantflow.text import md_code, md_text
 
 from flows.approval import Decision, await_approval, can_suspend, record_late_answer, record_superseded_answers
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
-from flows.runtime import deployment_paths, smtp_password, worth_retrying
+from flows.runtime import deployment_run, smtp_password, worth_retrying
 
 
 def _register_choices() -> tuple[list[str], list[str]]:
@@ -208,7 +208,7 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
                   today: date | None = None) -> dict:
     """The shared story of every document flow."""
     options = options or DeliveryOptions()
-    deployment_paths(options)
+    deployment_run(options)
     request, folder, notes = collect_and_check(kind, project, council, period, as_of, options, today)
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)
@@ -366,6 +366,7 @@ def take_returned_workbooks(project: str | None, config: str | None) -> list[str
 def status_report(project: ProjectId, as_of: date | None = None, period: str | None = None,
                   options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Statusrapport to the steering group (returned workbooks in config/inbox/ are taken in first)."""
+    deployment_run(options)            # before the inbox: a config from the form is refused untouched
     take_returned_workbooks(project, options.config)
     return document_flow("status", project=project, period=period, as_of=as_of, options=options)
 

@@ -117,14 +117,86 @@ def worth_retrying(task, task_run, state) -> bool:
     return not isinstance(getattr(state, "data", None), UserError)
 
 
-def deployment_paths(options) -> None:
-    """A run started from a deployment (the Prefect UI's form, ``grantflow run`` on a server, the
-    deadline watch's schedule) reads this installation's config and writes inside its outputs
-    folder only. The form is shared: ``options.config`` and ``options.out`` are free text there,
-    and anyone who could open the UI had documents written anywhere the serving process may write
-    and a config (with its mail server and ledger) read from anywhere. The CLI's local ``--out`` is
-    the person's own shell and stays as given. Refused with one line naming the parameter, before
-    anything is read or written; a run not started from a deployment passes."""
+RUN_LOCKS = ".runs"          # outputs/.runs/<flow run id>.lock, held by the run's process
+_held: dict = {}             # flow run id -> its open lock file, for this process's life
+
+
+def hold_run_lock(outputs, flow_run_id: str) -> None:
+    """Mark this process as the one running ``flow_run_id``: an exclusive lock on
+    ``outputs/.runs/<id>.lock``, held until the process ends (the kernel releases it however it
+    ends). ``grantflow serve`` reads it to tell a run whose process is gone from one that is still
+    working (``run_alive``). Marking the same run again in this process does nothing."""
+    import fcntl
+    import time
+    from pathlib import Path
+
+    if flow_run_id in _held:
+        return
+    folder = Path(outputs) / RUN_LOCKS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{flow_run_id}.lock"
+    for _ in range(100):
+        handle = open(path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:     # a serve looking whether the run is alive, for a moment
+            handle.close()
+            time.sleep(0.01)
+            continue
+        try:                        # that serve removes a file nobody held: lock the file now at the path
+            here = path.stat().st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            here = False
+        if here:
+            _held[flow_run_id] = handle
+            return
+        handle.close()
+    # held for a second by someone else: another process runs this same run and marks it
+
+
+def run_alive(outputs, flow_run_id: str) -> bool:
+    """Whether a process holds ``flow_run_id``'s run lock. A lock file nobody holds (its process
+    ended) is removed."""
+    import fcntl
+    from pathlib import Path
+
+    path = Path(outputs) / RUN_LOCKS / f"{flow_run_id}.lock"
+    try:
+        handle = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        path.unlink(missing_ok=True)
+        return False
+
+
+def sweep_run_locks(outputs) -> None:
+    """Remove the lock files of runs whose process has ended (one file per run otherwise stays)."""
+    from pathlib import Path
+
+    folder = Path(outputs) / RUN_LOCKS
+    if folder.is_dir():
+        for path in folder.glob("*.lock"):
+            run_alive(outputs, path.stem)
+
+
+def deployment_run(options) -> None:
+    """What a run started from a deployment (the Prefect UI's form, ``grantflow run`` on a server,
+    the deadline watch's schedule) does first; a run not started from a deployment passes.
+
+    It reads this installation's config and writes inside its outputs folder only. The form is
+    shared: ``options.config`` and ``options.out`` are free text there, and anyone who could open
+    the UI had documents written anywhere the serving process may write and a config (with its
+    mail server and ledger) read from anywhere. The CLI's local ``--out`` is the person's own shell
+    and stays as given. Refused with one line naming the parameter, before anything is read or
+    written.
+
+    Then it marks its process alive (``hold_run_lock``), so that a ``grantflow serve`` started
+    after the one that ran it was killed can tell a finished process from a working one."""
     from prefect.runtime import deployment
 
     if not deployment.id:
@@ -136,15 +208,21 @@ def deployment_paths(options) -> None:
     from grantflow.register import config_root
     from grantflow.settings import load_settings
 
+    settings = load_settings(None)
     installed = config_root(None).resolve()
     if options.config and Path(options.config).resolve() != installed:
         raise UserError(f"{echo(options.config)} is not this installation's config folder ({installed}); a run "
                         "started from a deployment reads only that one (leave the field empty)",
                         field="options.config")
     if options.out:
-        outputs = load_settings(None).outputs_dir().resolve()
+        outputs = settings.outputs_dir().resolve()
         given = Path(options.out).resolve()
         if given != outputs and outputs not in given.parents:
             raise UserError(f"{echo(options.out)} is outside this installation's outputs folder ({outputs}); a run "
                             "started from a deployment writes only there (leave the field empty, or give a "
                             "folder inside it)", field="options.out")
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    if context and context.flow_run and context.flow_run.deployment_id:     # not a subflow of it
+        hold_run_lock(settings.outputs_dir(), str(context.flow_run.id))

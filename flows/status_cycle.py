@@ -46,7 +46,7 @@ from grantflow.text import md_code
 
 from flows.approval import can_suspend, ui_link
 from flows.documents import DeliveryOptions, document_flow, run_name, take_returned_workbooks
-from flows.runtime import deployment_paths, smtp_password, worth_retrying
+from flows.runtime import deployment_run, smtp_password, worth_retrying
 
 OSLO = ZoneInfo("Europe/Oslo")
 ROUNDS = 3
@@ -146,7 +146,7 @@ def no_answer(project_id: str, as_of: date, options: DeliveryOptions) -> str:
 @flow(name="status_cycle", flow_run_name=run_name)
 def status_cycle(project: str, as_of: date | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Ask the project leader for this period's status, wait for the answer, then send the report."""
-    deployment_paths(options)
+    deployment_run(options)
     as_of = as_of or datetime.now(OSLO).date()
     take_returned_workbooks(project, options.config)
     if not can_suspend():

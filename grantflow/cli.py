@@ -754,7 +754,8 @@ def _serve_lock(outputs: Path):
         holder = handle.read().strip() or "unknown"
         handle.close()
         raise UserError(f"another grantflow serve is already running for this installation (pid {holder}; "
-                        f"lock {path}); stop it first, or give this one other outputs", field="serve") from None
+                        f"lock {path}); stop it first, or give this one its own outputs folder and its own Prefect "
+                        "server (another --port)", field="serve") from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"{os.getpid()}\n")
@@ -786,6 +787,9 @@ def _cmd_serve(args) -> int:
         except CronSimError as exc:
             raise UserError(f"{cron!r} is not a cron expression ({exc})", field="GRANTFLOW_WATCH_CRON") from None
     lock = _serve_lock(settings.outputs_dir())     # noqa: F841 - held until the process ends
+    if args.config:
+        # the runs this serve starts read the same config (they find it as every command does)
+        os.environ["GRANTFLOW_CONFIG"] = str(Path(args.config).resolve())
     server = None
     if not _healthy(api):
         if os.environ.get("PREFECT_API_URL"):
@@ -842,7 +846,7 @@ def _cmd_serve(args) -> int:
     try:
         from flows.deployments import serve
 
-        serve(args.watch_interval, query_seconds=runner_poll_seconds())
+        serve(settings.outputs_dir(), args.watch_interval, query_seconds=runner_poll_seconds())
     except KeyboardInterrupt:
         pass
     except SystemExit:                    # Prefect's runner ends a SIGTERM with exit 0

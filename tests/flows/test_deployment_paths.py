@@ -52,6 +52,20 @@ def test_a_config_from_elsewhere_is_refused(deployed, scratch_config):
     assert not (deployed / "outputs").exists()          # nothing made with it
 
 
+def test_a_config_from_elsewhere_has_its_inbox_left_untouched(deployed, scratch_config):
+    """The status report takes returned workbooks in from the config's inbox first; with a config
+    typed into the form, that inbox's files were moved (to avvist/ or behandlet/) before the run
+    was refused."""
+    other = deployed / "other-config"
+    shutil.copytree(scratch_config, other)
+    (other / "inbox").mkdir(exist_ok=True)
+    (other / "inbox" / f"{PROJECT}.xlsx").write_bytes(b"not a workbook")
+    before = sorted(str(p.relative_to(other)) for p in (other / "inbox").rglob("*"))
+    message = failure(run(config=str(other)))
+    assert "is not this installation's config folder" in message, message
+    assert sorted(str(p.relative_to(other)) for p in (other / "inbox").rglob("*")) == before
+
+
 def test_the_normal_run_and_a_folder_inside_outputs_still_work(deployed, scratch_config):
     plain = run()
     assert plain.is_completed(), plain

@@ -85,20 +85,37 @@ def server(tmp_path_factory):
                GRANTFLOW_WATCH_CATCH_UP="0",
                GRANTFLOW_OUTPUTS=str(work / "outputs"), GRANTFLOW_LEDGER_URL=f"sqlite:///{work / 'sent.db'}",
                PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
-    log = open(work / "server.log", "wb")
-    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    procs = [start_server(env, port, work)]
     started: list[subprocess.Popen] = []
+
+    def kill_and_restart() -> None:
+        """The server killed (-9, as in a power cut: nothing kept that lives in its memory) and
+        started again on the same port and database."""
+        procs[0].kill()
+        procs[0].wait()
+        procs[0] = start_server(env, port, work)
+
     try:
-        deadline = time.monotonic() + 180
-        while not healthy(api):
-            assert proc.poll() is None, (work / "server.log").read_text()
-            assert time.monotonic() < deadline, "prefect server did not start"
-            time.sleep(0.5)
-        yield {"env": env, "work": work, "api": api, "started": started, "log": work / "server.log"}
+        yield {"env": env, "work": work, "api": api, "started": started, "log": work / "server.log",
+               "kill_and_restart": kill_and_restart}
     finally:
-        stop(*started, proc)
-        log.close()
+        stop(*started, procs[0])
+
+
+def start_server(env: dict, port: int, work: Path) -> subprocess.Popen:
+    """`prefect server start` on 127.0.0.1:port (its database in env's PREFECT_HOME), once it answers;
+    its output appended to work/server.log."""
+    api = f"http://127.0.0.1:{port}/api"
+    with open(work / "server.log", "ab") as log:
+        proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    deadline = time.monotonic() + 180
+    while not healthy(api):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            raise AssertionError("prefect server did not start:\n" + (work / "server.log").read_text()[-3000:])
+        time.sleep(0.5)
+    return proc
 
 
 def prefect(server, *args, timeout=300):
@@ -128,8 +145,10 @@ def serving_over_smtp(server: dict, tmp_path_factory, name: str, ready: str):
     env = dict(server["env"], GRANTFLOW_CONFIG=str(config))
     log = server["work"] / f"serve-{name}.log"
     with SmtpServer(port=port) as smtp, open(log, "wb") as out:
-        proc = subprocess.Popen([str(BIN / "grantflow"), "serve"], env=env, cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT)
+        # serve is given the config as an option (the commands below find it in GRANTFLOW_CONFIG):
+        # the runs it starts must read the same one, not ./config
+        proc = subprocess.Popen([str(BIN / "grantflow"), "--config", str(config), "serve"], env=server["env"],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 180
             while True:

@@ -186,7 +186,7 @@ def test_a_decision_is_for_the_content_it_was_given_for(served, tmp_path):
     project, governor = "haugaland-velferdsteknologi", "fmropost@fylkesmannen.example.no"
     path = served["config"] / "projects" / f"{project}.yaml"
     original = path.read_text(encoding="utf-8")
-    # a served run writes only inside the installation's outputs folder (flows.runtime.deployment_paths)
+    # a served run writes only inside the installation's outputs folder (flows.runtime.deployment_run)
     tmp_path = Path(served["env"]["GRANTFLOW_OUTPUTS"]) / tmp_path.name
     try:
         first = start(served, "final_report/final-report", {"project": project, "options": {"out": str(tmp_path / "o1")}})

@@ -36,7 +36,7 @@ def grantflow(served, *args, timeout=600):
 
 
 def test_run_status_completes_a_served_run_with_the_document(served, tmp_path):
-    # a served run writes only inside the installation's outputs folder (flows.runtime.deployment_paths)
+    # a served run writes only inside the installation's outputs folder (flows.runtime.deployment_run)
     out = Path(served["env"]["GRANTFLOW_OUTPUTS"]) / tmp_path.name
     # to the outbox: no approval needed (sending over SMTP waits for one; the next test)
     done = grantflow(served, "run", "status", PROJECT, "--as-of", "2016-10-07", "--out", str(out),

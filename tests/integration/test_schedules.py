@@ -63,9 +63,18 @@ def test_served_deployment_runs_on_its_schedule(server):
     Started twice at once (a service and a terminal), the second is refused with one line: both
     used to start, one on the other's Prefect server, and stopping that one left the other serving
     against nothing, alive to systemd, never running a schedule again. Killed with -9 (a crash), a
-    new serve starts at once (no stale lock) and its schedule runs."""
+    new serve starts at once (no stale lock) and its schedule runs.
+
+    A serve killed between accepting a run (Pending, the watch's one concurrency slot taken) and
+    starting it left that run Pending, and the slot held for its 300 s lease: the restarted serve's
+    watch runs all waited for a slot (seen in CI). A run whose process died with the serve (a
+    reboot, the service manager stopping the service) stayed Running for ever, one being cancelled
+    Cancelling for ever. The restart now ends them (Crashed, Cancelled); a run whose process
+    outlived the serve and still works is left Running."""
+    import fcntl
     import os
     import signal
+    from pathlib import Path
 
     log = server["work"] / "serve.log"
     second_log = server["work"] / "serve-second.log"
@@ -93,6 +102,14 @@ def test_served_deployment_runs_on_its_schedule(server):
 
         os.kill(kept.pid, signal.SIGKILL)               # a crash: no shutdown, the lock file left behind
         kept.wait(timeout=30)
+        orphan = left_behind(server["api"], "deadline_watch/deadline-watch", "PENDING")
+        dead = left_behind(server["api"], "status_report/status-report", "PENDING", "RUNNING")
+        working = left_behind(server["api"], "status_report/status-report", "PENDING", "RUNNING")
+        stopping = left_behind(server["api"], "status_report/status-report", "PENDING", "RUNNING", "CANCELLING")
+        runs = Path(server["env"]["GRANTFLOW_OUTPUTS"]) / ".runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        alive = open(runs / f"{working}.lock", "a+")        # as the run's own process holds it
+        fcntl.flock(alive, fcntl.LOCK_EX | fcntl.LOCK_NB)
         restarted_at = time.time()
         with open(log, "ab") as out:
             proc = subprocess.Popen(command, env=server["env"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
@@ -104,11 +121,43 @@ def test_served_deployment_runs_on_its_schedule(server):
                     and _epoch(r["start_time"]) > restarted_at]
             if done:
                 break
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, (log.read_text()[-3000:], [
+                (r["name"], r["state_name"]) for r in scheduled_runs(server["api"], "deadline_watch/deadline-watch")])
             time.sleep(2)
+        for run_id in orphan, dead:
+            left = api_get(server["api"], f"/flow_runs/{run_id}")
+            assert (left["state_type"], left["state_name"]) == ("CRASHED", "Crashed"), left["state"]
+            assert f"flow run {run_id} was left by a serve that stopped, without a process: ended" in log.read_text()
+        left = api_get(server["api"], f"/flow_runs/{stopping}")
+        assert left["state_type"] == "CANCELLED", left["state"]
+        assert api_get(server["api"], f"/flow_runs/{working}")["state_type"] == "RUNNING"
+        alive.close()
+        api_post(server["api"], f"/flow_runs/{working}/set_state", {"state": {"type": "CANCELLED"}, "force": True})
     finally:
         stop(proc, second)
         delete_deployment(server["api"], "deadline_watch/deadline-watch")
+
+
+def left_behind(api: str, deployment: str, *states: str) -> str:
+    """What a serve killed during a run leaves: a run of the deployment moved through ``states``
+    (PENDING: accepted by the runner, the deployment's concurrency slot taken; RUNNING: its process
+    started) and no process any more. Its id. A run the killed serve had started finishes by itself
+    first (its process outlives the serve) and holds the slot until then. The run's parameters do
+    not matter: no process will run it."""
+    dep = api_get(api, f"/deployments/name/{deployment}")
+    run = api_post(api, f"/deployments/{dep['id']}/create_flow_run", {"enforce_parameter_schema": False})
+    deadline = time.monotonic() + 120
+    while True:
+        answer = api_post(api, f"/flow_runs/{run['id']}/set_state", {"state": {"type": states[0]}})
+        if answer["status"] == "ACCEPT":
+            break
+        assert time.monotonic() < deadline, answer          # the slot never came free
+        api_post(api, f"/flow_runs/{run['id']}/set_state", {"state": {"type": "SCHEDULED"}, "force": True})
+        time.sleep(2)
+    for state in states[1:]:
+        answer = api_post(api, f"/flow_runs/{run['id']}/set_state", {"state": {"type": state}})
+        assert answer["status"] == "ACCEPT", answer
+    return run["id"]
 
 
 def _epoch(stamp: str) -> float:
