@@ -27,7 +27,10 @@ def scheduled_runs(api: str, deployment: str) -> list[dict]:
     return [r for r in runs if r["auto_scheduled"]]
 
 
-def wait_for_completed_scheduled_run(server, deployment: str, proc, log, timeout: float = 240) -> list[dict]:
+def wait_for_completed_scheduled_run(server, deployment: str, proc, log, timeout: float = 240,
+                                     after: float | None = None) -> list[dict]:
+    """Until a run the scheduler made completes (one started after ``after``, epoch seconds, when
+    given), ``proc`` (the serve or worker) alive all the while; the deployment's scheduled runs."""
     deadline = time.monotonic() + timeout
     runs: list[dict] = []
     while time.monotonic() < deadline:
@@ -36,7 +39,8 @@ def wait_for_completed_scheduled_run(server, deployment: str, proc, log, timeout
             runs = scheduled_runs(server["api"], deployment)
         except OSError:          # the deployment is not registered yet
             runs = []
-        if any(r["state_type"] == "COMPLETED" for r in runs):
+        if any(r["state_type"] == "COMPLETED" and (after is None or r["start_time"] and _epoch(r["start_time"]) > after)
+               for r in runs):
             return runs
         time.sleep(2)
     server_log = server["log"].read_text()[-3000:]
@@ -106,24 +110,14 @@ def test_served_deployment_runs_on_its_schedule(server):
         dead = left_behind(server["api"], "status_report/status-report", "PENDING", "RUNNING")
         working = left_behind(server["api"], "status_report/status-report", "PENDING", "RUNNING")
         stopping = left_behind(server["api"], "status_report/status-report", "PENDING", "RUNNING", "CANCELLING")
-        runs = Path(server["env"]["GRANTFLOW_OUTPUTS"]) / ".runs"
-        runs.mkdir(parents=True, exist_ok=True)
-        alive = open(runs / f"{working}.lock", "a+")        # as the run's own process holds it
+        locks = Path(server["env"]["GRANTFLOW_OUTPUTS"]) / ".runs"
+        locks.mkdir(parents=True, exist_ok=True)
+        alive = open(locks / f"{working}.lock", "a+")       # as the run's own process holds it
         fcntl.flock(alive, fcntl.LOCK_EX | fcntl.LOCK_NB)
         restarted_at = time.time()
         with open(log, "ab") as out:
             proc = subprocess.Popen(command, env=server["env"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 240
-        while True:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            done = [r for r in scheduled_runs(server["api"], "deadline_watch/deadline-watch")
-                    if r["state_type"] == "COMPLETED" and r["start_time"]
-                    and _epoch(r["start_time"]) > restarted_at]
-            if done:
-                break
-            assert time.monotonic() < deadline, (log.read_text()[-3000:], [
-                (r["name"], r["state_name"]) for r in scheduled_runs(server["api"], "deadline_watch/deadline-watch")])
-            time.sleep(2)
+        wait_for_completed_scheduled_run(server, "deadline_watch/deadline-watch", proc, log, after=restarted_at)
         for run_id in orphan, dead:
             left = api_get(server["api"], f"/flow_runs/{run_id}")
             assert (left["state_type"], left["state_name"]) == ("CRASHED", "Crashed"), left["state"]

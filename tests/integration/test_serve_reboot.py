@@ -18,7 +18,7 @@ import pytest
 
 from ..conftest import ROOT
 from .conftest import BIN, api_get, stop
-from .test_schedules import _epoch, delete_deployment, scheduled_runs, wait_for_completed_scheduled_run
+from .test_schedules import delete_deployment, scheduled_runs, wait_for_completed_scheduled_run
 
 pytestmark = pytest.mark.integration
 
@@ -55,15 +55,7 @@ def test_the_watch_runs_again_after_a_reboot_in_the_middle_of_a_watch_run(server
 
         restarted_at = time.time()
         proc = serve()
-        deadline = time.monotonic() + 240
-        while True:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            runs = scheduled_runs(server["api"], WATCH)
-            if any(r["state_type"] == "COMPLETED" and r["start_time"] and _epoch(r["start_time"]) > restarted_at
-                   for r in runs):
-                break
-            assert time.monotonic() < deadline, (log.read_text()[-3000:], [(r["name"], r["state_name"]) for r in runs])
-            time.sleep(2)
+        wait_for_completed_scheduled_run(server, WATCH, proc, log, after=restarted_at)
         left = api_get(server["api"], f"/flow_runs/{orphan}")
         assert left["state_type"] == "CRASHED", left["state"]
         assert f"flow run {orphan} was left by a serve that stopped, without a process: ended" in log.read_text()
