@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import subprocess
 import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -51,8 +53,6 @@ def wait_for_completed_scheduled_run(server, deployment: str, proc, log, timeout
 
 def delete_deployment(api: str, deployment: str) -> None:
     """Stop the scheduler making runs for a test deployment (they would load the server)."""
-    import urllib.request
-
     try:
         dep = api_get(api, f"/deployments/name/{deployment}")
         urllib.request.urlopen(urllib.request.Request(f"{api}/deployments/{dep['id']}", method="DELETE"),
@@ -78,7 +78,6 @@ def test_served_deployment_runs_on_its_schedule(server):
     import fcntl
     import os
     import signal
-    from pathlib import Path
 
     log = server["work"] / "serve.log"
     second_log = server["work"] / "serve-second.log"
@@ -106,11 +105,12 @@ def test_served_deployment_runs_on_its_schedule(server):
 
         os.kill(kept.pid, signal.SIGKILL)               # a crash: no shutdown, the lock file left behind
         kept.wait(timeout=30)
-        orphan = left_behind(server["api"], "deadline_watch/deadline-watch", "PENDING")
+        outputs = Path(server["env"]["GRANTFLOW_OUTPUTS"])
+        orphan = left_behind(server["api"], "deadline_watch/deadline-watch", "PENDING", outputs=outputs)
         dead = left_behind(server["api"], "status_report/status-report", "PENDING", "RUNNING")
         working = left_behind(server["api"], "status_report/status-report", "PENDING", "RUNNING")
         stopping = left_behind(server["api"], "status_report/status-report", "PENDING", "RUNNING", "CANCELLING")
-        locks = Path(server["env"]["GRANTFLOW_OUTPUTS"]) / ".runs"
+        locks = outputs / ".runs"
         locks.mkdir(parents=True, exist_ok=True)
         alive = open(locks / f"{working}.lock", "a+")       # as the run's own process holds it
         fcntl.flock(alive, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -132,21 +132,50 @@ def test_served_deployment_runs_on_its_schedule(server):
         delete_deployment(server["api"], "deadline_watch/deadline-watch")
 
 
-def left_behind(api: str, deployment: str, *states: str) -> str:
+def left_behind(api: str, deployment: str, *states: str, outputs: Path | None = None) -> str:
     """What a serve killed during a run leaves: a run of the deployment moved through ``states``
     (PENDING: accepted by the runner, the deployment's concurrency slot taken; RUNNING: its process
-    started) and no process any more. Its id. A run the killed serve had started finishes by itself
-    first (its process outlives the serve) and holds the slot until then. The run's parameters do
-    not matter: no process will run it."""
+    started) and no process any more. Its id. The run's parameters do not matter: no process will
+    run it.
+
+    A run the killed serve had started finishes by itself first (its process outlives the serve and
+    holds its run lock in ``outputs``) and holds the slot until then. The kill can also land between
+    the runner accepting a run and starting its process (seen in CI): that run stays Pending without
+    a process, holding the slot for its 300 s lease. It is then itself what the test wants, and is
+    taken instead of a made one, once its state has not moved for 30 s."""
+    import fcntl
+
     dep = api_get(api, f"/deployments/name/{deployment}")
     run = api_post(api, f"/deployments/{dep['id']}/create_flow_run", {"enforce_parameter_schema": False})
     deadline = time.monotonic() + 120
+    seen: dict[str, tuple[str, float]] = {}          # run id -> (state id, first seen at)
     while True:
         answer = api_post(api, f"/flow_runs/{run['id']}/set_state", {"state": {"type": states[0]}})
         if answer["status"] == "ACCEPT":
             break
         assert time.monotonic() < deadline, answer          # the slot never came free
         api_post(api, f"/flow_runs/{run['id']}/set_state", {"state": {"type": "SCHEDULED"}, "force": True})
+        if outputs is not None and states == ("PENDING",):
+            holding = api_post(api, "/flow_runs/filter", {
+                "flow_runs": {"deployment_id": {"any_": [dep["id"]]},
+                              "state": {"type": {"any_": ["PENDING", "RUNNING"]}}}})
+            for other in holding:
+                first = seen.setdefault(other["id"], (other["state_id"], time.monotonic()))
+                if first[0] != other["state_id"]:
+                    seen[other["id"]] = (other["state_id"], time.monotonic())
+                    continue
+                lock = Path(outputs) / ".runs" / f"{other['id']}.lock"
+                alive = False
+                if lock.exists():
+                    with open(lock, "a") as handle:
+                        try:
+                            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                        except BlockingIOError:
+                            alive = True
+                if not alive and time.monotonic() - first[1] >= 30:
+                    urllib.request.urlopen(urllib.request.Request(f"{api}/flow_runs/{run['id']}",
+                                                                  method="DELETE"), timeout=30).close()
+                    return other["id"]
         time.sleep(2)
     for state in states[1:]:
         answer = api_post(api, f"/flow_runs/{run['id']}/set_state", {"state": {"type": state}})
