@@ -32,7 +32,7 @@ from .errors import UserError
 from .fileio import atomic_write
 from .findings import Finding, has_errors
 from .models import Project, ProjectNotes, StatusNote
-from .register import Register, display_path
+from .register import Register, display_path, validation_message
 from .text import bad_character, printable_name, spreadsheet_text
 from .validate import check_project
 from .numbers import FIRST_YEAR, read_date
@@ -162,8 +162,7 @@ def _validation(exc: ValidationError, content: WorkbookContent, prefix: tuple = 
         file, row, header = content.locate(loc)
         if (file, row) in unreadable:
             continue
-        msg = "value is missing" if err["type"] == "missing" else \
-            "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = validation_message(err, missing="value is missing", extra="unknown field")
         out.append(Finding("error", file, row, header or ".".join(map(str, err["loc"])), msg))
     return out
 

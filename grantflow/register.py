@@ -107,18 +107,23 @@ class Register:
         return path
 
 
+def validation_message(err: dict, missing: str = "required field is missing",
+                       extra: str = "unknown key (misspelt?)") -> str:
+    """One pydantic error in our words: a validator's own sentence without pydantic's "Value error, "."""
+    if err["type"] == "extra_forbidden":
+        return extra
+    if err["type"] == "missing":
+        return missing
+    if err["type"] == "value_error" and err.get("ctx", {}).get("error") is not None:
+        return str(err["ctx"]["error"])
+    return err["msg"]
+
+
 def validation_findings(exc: ValidationError, doc: LocatedYaml) -> list[Finding]:
     out = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (misspelt?)"
-        elif err["type"] == "value_error" and err.get("ctx", {}).get("error") is not None:
-            msg = str(err["ctx"]["error"])
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        out.append(Finding("error", doc.file, doc.line_of(loc), loc_text(loc), msg))
+        out.append(Finding("error", doc.file, doc.line_of(loc), loc_text(loc), validation_message(err)))
     return out
 
 

@@ -142,6 +142,20 @@ def test_a_new_project_id_written_wrong_is_one_line(scratch_config, tmp_path, ca
     assert file_bytes(scratch_config) == before
 
 
+@pytest.mark.parametrize("sheet,column,typed,said", [
+    ("Styringsgruppe", 4, "ikke en adresse", "E-post: not an e-mail address: 'ikke en adresse'"),
+    ("Finansiører", 3, "post@", "E-post: not an e-mail address: 'post@'"),
+])
+def test_a_value_a_rule_refuses_is_said_in_the_rules_words(scratch_config, tmp_path, capsys, sheet, column,
+                                                             typed, said):
+    """The line read '... E-post: Value error, not an e-mail address: ...': pydantic's own prefix
+    before our sentence, where the register's files already said the sentence alone."""
+    def edit(wb):
+        wb[sheet].cell(2, column).value = typed
+    line = refused(scratch_config, workbook_file(scratch_config, tmp_path / "svar.xlsx", edit), capsys)
+    assert line.endswith(f"svar.xlsx:{sheet}:2 {said}"), line
+
+
 def test_a_date_before_1900_is_one_error_not_two(scratch_config, tmp_path, capsys):
     """Excel's serial -5 in a date cell (25.12.1899) got two lines once the before-the-start check
     came: that one and the reader's 'year 1899 is outside 1900–2100'."""
