@@ -1089,9 +1089,10 @@ def _internal_error(exc: BaseException) -> int:
 
 def display_path_of(name) -> str:
     from .register import display_path
+    from .text import printable_name
 
     try:
-        return display_path(Path(os.fsdecode(name)))
+        return printable_name(display_path(Path(os.fsdecode(name))))
     except (TypeError, ValueError):
         return repr(name)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .text import printable_name
+
 
 class UserError(Exception):
     """A mistake in the user's config, data or template, with where it happened.
@@ -27,4 +29,6 @@ class UserError(Exception):
         return where
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
+        # a path or value with a line break (--config $'x\nERROR   y') is shown escaped: one
+        # mistake is one line, and no line can be forged
+        return printable_name(f"{self.location}: {self.message}" if self.location else self.message)

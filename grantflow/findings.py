@@ -26,7 +26,9 @@ class Finding:
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line is not None else "")
         field = f" {self.field}:" if self.field else ""
-        return f"{self.severity.upper():7} {where}{field} {self.message}"
+        # a file name (config/projects/$'x\nERROR   y.yaml') or a value in the message is the
+        # user's text: escaped, so one finding is always one line and cannot forge another
+        return printable_name(f"{self.severity.upper():7} {where}{field} {self.message}")
 
 
 def has_errors(findings: list[Finding]) -> bool:
