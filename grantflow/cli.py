@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -75,6 +76,28 @@ def _path(text: str) -> str:
     if found:
         raise argparse.ArgumentTypeError(f"{text!r} contains {found}: give a path on one line")
     return text
+
+
+def _file_to_write(target: Path, suffix: str, option: str, what: str) -> None:
+    """A file the user named for grantflow to write (``workbook -o``, ``deadlines --ics``): its name
+    ends in ``suffix``, and what is there already is a regular file of its own. ``--ics`` given a
+    project file replaced it with iCalendar text, and as root replaced /dev/full with a file."""
+    from .register import display_path
+
+    if target.suffix.lower() != suffix:
+        raise UserError(f"{what} file name must end in {suffix}; nothing written",
+                        file=display_path(target), field=option)
+    try:
+        mode = target.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError:
+        return                        # a folder that cannot be read: the write names it
+    if not stat.S_ISREG(mode):
+        kind = ("a folder" if stat.S_ISDIR(mode) else "a symbolic link" if stat.S_ISLNK(mode)
+                else "a special file (a device or a pipe)")
+        raise UserError(f"is {kind}, not a file grantflow may replace; nothing written",
+                        file=display_path(target), field=option)
 
 
 def _days(text: str) -> int:
@@ -482,6 +505,8 @@ def _cmd_deadlines(args) -> int:
     from .register import open_register
     from .settings import load_settings
 
+    if args.ics:                          # refused before the table, so the refusal is the one line
+        _file_to_write(Path(args.ics), ".ics", "--ics", "the calendar")
     settings = load_settings(args.config)
     register = open_register(args.config)
     start = parse_date(args.start, "--from") if args.start else date.today()
@@ -895,8 +920,7 @@ def _cmd_workbook(args) -> int:
         payload = make_workbook(register, args.project, as_of)
         name = f"{args.project}-{as_of.isoformat()}.xlsx"
     target = Path(args.out) if args.out else load_settings(args.config).outputs_dir() / "arbeidsboker" / name
-    if target.suffix.lower() != ".xlsx":
-        raise UserError("the workbook file name must end in .xlsx", field="--out")
+    _file_to_write(target, ".xlsx", "--out", "the workbook")
     atomic_write(target, payload)
     print(display_path(target))
     return 0

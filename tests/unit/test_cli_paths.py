@@ -42,3 +42,51 @@ def test_a_config_path_with_a_line_break_is_one_escaped_error(tmp_path, capsys, 
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "conf\nERROR   x", "sent")
     assert code == 1 and out == [] and err == ["error: conf\\nERROR   x: config folder not found"]
+
+
+# --- deadlines --ics writes a calendar file and nothing else --------------------------------
+
+def test_ics_onto_a_project_file_is_refused_and_the_file_is_untouched(scratch_config, capsys, monkeypatch):
+    """`--ics config/projects/kongsbergregionen-erp.yaml` replaced the project with iCalendar text."""
+    monkeypatch.chdir(scratch_config.parent)
+    before = (scratch_config / ERP).read_bytes()
+    code, out, err = run(capsys, scratch_config, "deadlines", "--from", "2016-01-01", "--ics", f"config/{ERP}")
+    assert code == 1 and out == []
+    assert err == [f"error: config/{ERP}: --ics: the calendar file name must end in .ics; nothing written"]
+    assert (scratch_config / ERP).read_bytes() == before
+
+
+@pytest.mark.parametrize("make, kind", [
+    (lambda p: os.mkfifo(p), "a special file (a device or a pipe)"),
+    (lambda p: os.symlink("/dev/null", p), "a symbolic link"),
+    (lambda p: p.mkdir(), "a folder"),
+])
+def test_ics_onto_what_is_not_a_regular_file_is_refused(tmp_path, capsys, monkeypatch, make, kind):
+    """As root `--ics /dev/full` replaced the device with a file."""
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "frister.ics"
+    make(target)
+    before = os.lstat(target)
+    code, out, err = run(capsys, CONFIG, "deadlines", "--from", "2016-01-01", "--ics", "frister.ics")
+    assert code == 1 and out == []
+    assert err == [f"error: frister.ics: --ics: is {kind}, not a file grantflow may replace; nothing written"]
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frister.ics"]
+
+
+def test_ics_writes_and_rewrites_a_calendar_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):                        # an existing calendar file is replaced
+        code, out, _ = run(capsys, CONFIG, "deadlines", "--from", "2016-01-01", "--ics", "frister.ics")
+        assert code == 0 and out[-1].startswith("wrote frister.ics (")
+    assert (tmp_path / "frister.ics").read_text(encoding="utf-8").startswith("BEGIN:VCALENDAR")
+
+
+def test_workbook_onto_a_folder_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bok.xlsx").mkdir()
+    code, out, err = run(capsys, CONFIG, "workbook", "haugaland-velferdsteknologi", "--as-of", "2016-10-07",
+                         "-o", "bok.xlsx")
+    assert code == 1 and out == []
+    assert err == ["error: bok.xlsx: --out: is a folder, not a file grantflow may replace; nothing written"]
