@@ -37,7 +37,7 @@ from .findings import Finding
 from .models import ProjectNotes
 from .numbers import echo
 from .text import bad_character, bidi_control, name_key
-from .xlsxcells import CellError, NoValue, SheetInfo, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows
+from .xlsxcells import CellError, NoValue, Percent, SheetInfo, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -509,6 +509,13 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
             if not sheets:
                 raise UserError("the workbook has no worksheets", file=shown)
             title, first_sheet = sheets[0]
+            if first_sheet.sheet_state != "visible":
+                shown_next = next((t for t, sh in sheets if sh.sheet_state == "visible"), None)
+                raise UserError(f"the first sheet {title!r} is hidden, and grantflow reads the first sheet: "
+                                f"nobody sees what would be counted" +
+                                (f" (Excel shows {shown_next!r}); unhide {title!r} and delete it, or move "
+                                 f"the sheet that holds the data first" if shown_next else "; unhide it"),
+                                file=shown)
             info = SheetInfo()
             stream = sheet_rows(first_sheet, info)
             head, pending = _xlsx_head(stream)
@@ -565,7 +572,13 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                 width = max(width, last)
                 body.append(cells)
                 numbers.append(r)
-            for ref in info.merged:        # known once the whole sheet is read
+            hidden = sorted(set(info.hidden_rows) & set(numbers))      # known once the whole sheet is read
+            if hidden:
+                more = f" (and {len(hidden) - 1} more)" if len(hidden) > 1 else ""
+                raise UserError(f"sheet {title!r}, row {hidden[0]}{more}: the row is hidden (by a filter or by hand), "
+                                f"and grantflow counts every row; show all rows, delete those that do not belong "
+                                f"and save", file=shown, line=hidden[0])
+            for ref in info.merged:
                 if range_boundaries(ref)[3] > index + 1:
                     raise UserError(f"sheet {title!r}, cells {ref}: merged cells in the table; unmerge them "
                                     f"(each cell holds its own value)", file=shown, line=range_boundaries(ref)[1])
@@ -749,6 +762,9 @@ def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None)
                 if reading.evidence and reading.evidence not in evidence:
                     evidence[reading.evidence] = f"row {first_rows[code]} {echo(cell, 40)}"
                 readings[code] = reading
+            elif isinstance(cell, Percent):
+                failures[code] = (f"the cell is formatted as a percentage ({cell!r}, which Excel holds as "
+                                  f"{float(cell)!r}); type the number in a cell formatted as a number")
             else:
                 readings[code] = numbers.Reading(numbers.read_number(cell, unit))
         except numbers.NumberError as exc:

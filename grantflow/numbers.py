@@ -55,10 +55,21 @@ def echo(value, limit: int = ECHO) -> str:
     return text
 
 
+SHOWN_DIGITS = 30                  # a number with more digits is shown as a power of ten
+
+
 def show(value: Decimal) -> str:
-    """A reading shown to the user the Norwegian way, with the decimals as written: ``1 234,50``."""
-    sign = "-" if value < 0 else ""
-    whole, _, frac = format(abs(value), "f").partition(".")
+    """A reading shown to the user the Norwegian way, with the decimals as written: ``1 234,50``.
+    A number of more than 30 digits either side of the comma (``1e5000`` written in a cell) is
+    shown as ``1 × 10^5000``: written out it would be thousands of characters, or more than Python
+    turns into text at all."""
+    sign = "-" if value.is_signed() and value != 0 else ""
+    magnitude = value.copy_abs()          # abs() rounds to the context and overflows past 10^999999
+    if magnitude and not -SHOWN_DIGITS <= magnitude.adjusted() < SHOWN_DIGITS:
+        digits = magnitude.as_tuple().digits
+        mantissa = str(digits[0]) + ("," + "".join(map(str, digits[1:6])).rstrip("0") if len(digits) > 1 else "")
+        return f"{sign}{mantissa.rstrip(',')} × 10^{magnitude.adjusted()}"
+    whole, _, frac = format(magnitude, "f").partition(".")
     return sign + f"{int(whole):,}".replace(",", " ") + ("," + frac if frac else "")
 
 
@@ -242,7 +253,11 @@ def read_number(value, unit: str = "kr") -> Decimal | None:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise NumberError(f"{echo(str(value))} is not a finite number")
-        return check_size(Decimal(repr(value)), repr(value), unit)
+        try:
+            number = Decimal(repr(value))
+        except InvalidOperation:           # a float subclass shown otherwise, e.g. a percentage cell
+            raise NumberError(f"cannot read {echo(repr(value))} as a number") from None
+        return check_size(number, repr(value), unit)
     if not isinstance(value, str):
         raise NumberError(f"{echo(value)} is not a number")
     reading = read_number_text(value)

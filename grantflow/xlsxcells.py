@@ -161,6 +161,7 @@ class SheetInfo:
     """Filled once :func:`sheet_rows` has run to the end."""
 
     merged: list[str] = field(default_factory=list)                  # "D6:F7"
+    hidden_rows: list[int] = field(default_factory=list)             # rows hidden by hand or by a filter
 
 
 def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[int, object]]]:
@@ -173,6 +174,8 @@ def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[in
                          date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
         parser.percent_formats = _percent_styles(book)
         for r, cells in parser.parse():
+            if info is not None and parser.row_dimensions.get(str(r), {}).get("hidden") in ("1", "true"):
+                info.hidden_rows.append(r)
             yield r, {cell["column"]: cell["value"] for cell in cells if cell["value"] is not None}
         if info is not None and parser.merged_cells is not None:
             info.merged = [str(m.ref) for m in parser.merged_cells.mergeCell]

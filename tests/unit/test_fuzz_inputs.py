@@ -33,7 +33,7 @@ FINDING = re.compile(r"^(ERROR|WARNING) +(\S+?\.(?:ya?ml|YA?ML|csv|xlsx)|\S*conf
 ERROR = re.compile(r"^error: (\S+?)(:\d+)?: ")
 SUMMARY = re.compile(r"^\d+ error\(s\), \d+ warning\(s\)$")
 
-BROKEN_AMOUNTS = ["inf", "-Infinity", "NaN", "1e5", "1E400", "1,234.50", "12,000.50", "12,000",
+BROKEN_AMOUNTS = ["inf", "-Infinity", "NaN", "1e5", "1E400", "1e5000", "1e10000000", "1,234.50", "12,000.50", "12,000",
                   "10000000000000", "abc", "1 23 456", "12.34.5", "\u221e"]
 BROKEN_DATES = ["31.02.2016", "2016-13-01", "2015-02-29", "31.12.9999", "01.01.1816", "21.09.15", "i går"]
 ODD_VALUES = BROKEN_AMOUNTS + BROKEN_DATES + [
