@@ -210,12 +210,19 @@ def _month_day(value: str) -> str:
     return f"{day:02d}.{month:02d}"
 
 
+def _as_written(value):
+    """A number YAML read from a text field's value (``each_year: 01.03`` unquoted is the float
+    1.03): the value as written, which the field's own rule then reads."""
+    source = getattr(value, "source", None)
+    return source if isinstance(value, (int, float)) and not isinstance(value, bool) and source else value
+
+
 class Invoicing(Model):
     """How the municipalities are invoiced for their share (shown in the cost split)."""
 
     issuer: Line = Field(description="Who sends the invoices, e.g. 'Haugaland Vekst IKS'.")
     when: Line = Field("", description="When invoices go out, e.g. 'i mars hvert år'.")
-    each_year: Annotated[str, AfterValidator(_month_day)] | None = Field(
+    each_year: Annotated[str, BeforeValidator(_as_written), AfterValidator(_month_day)] | None = Field(
         None, description="The day invoices go out each year, 'dd.mm' (e.g. '01.03'): the deadline watch sends "
                           "each project's cost split for that year to the steering group 7 days before.")
     due_days: int = Field(30, ge=0, le=120, description="Payment terms in days.")

@@ -184,3 +184,16 @@ def test_an_invoicing_day_that_is_not_every_year_is_one_line(scratch_config, cap
     assert main(["--config", str(scratch_config), "validate"]) == 1
     out = capsys.readouterr().out
     assert "haugaland-vekst.yaml:10 invoicing.each_year: '29.02' is not a day of the year written dd.mm" in out
+
+
+@pytest.mark.parametrize("written,day", [("01.03", "01.03"), ("1.3", "01.03"), ("15.10", "15.10"), ("1.10", "01.10")])
+def test_an_invoicing_day_written_without_quotes_is_read_as_written(scratch_config, capsys, written, day):
+    """Unquoted, YAML reads 01.03 as the number 1.03: validate said 'Input should be a valid string'
+    (exit 1) for the dd.mm the field asks for."""
+    from grantflow.cli import main
+    from grantflow.register import open_register
+
+    replace_in(scratch_config / "councils/haugaland-vekst.yaml", 'each_year: "01.03"', f"each_year: {written}")
+    main(["--config", str(scratch_config), "validate"])
+    assert "each_year" not in capsys.readouterr().out
+    assert open_register(scratch_config).councils["haugaland-vekst"].invoicing.each_year == day
