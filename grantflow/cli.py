@@ -153,7 +153,14 @@ def _cmd_validate(args) -> int:
     from .findings import condense, has_errors
     from .validate import validate
 
-    _, findings = validate(args.path)
+    path = args.path
+    if path is None and getattr(args, "config", None):
+        from .register import config_root
+
+        # --config names the config folder for every command (a file in it stands for the
+        # folder); only validate's own PATH may narrow the check to one project file
+        path = config_root(args.config)
+    _, findings = validate(path)
     shown = findings if args.all else condense(findings)
     for finding in shown:
         print(finding)
@@ -1127,8 +1134,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "path", None) is None and getattr(args, "config", None) and args.command == "validate":
-        args.path = args.config
     try:
         period = getattr(args, "period", None)
         if period and re.fullmatch(r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}", period.strip()):

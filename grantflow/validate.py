@@ -355,14 +355,18 @@ def check_project(register: Register, project: Project, data: ProjectData | None
 
 
 def validate(path=None) -> tuple[Register, list[Finding]]:
-    """Load and check everything under the config folder (or one project file)."""
+    """Load and check everything under the config folder, or one project: a file in projects/
+    checks that project and its data files. Any other file of the folder (grantflow.yaml, a
+    council file) stands for the whole folder, as it does for every other command: checking
+    grantflow.yaml 'alone' said "0 error(s)" about a folder full of them."""
     register, findings = load_register(path)
     findings += check_councils(register)
     only = None
-    if path is not None and is_yaml(Path(path)):
+    if path is not None and is_yaml(Path(path)) and Path(path).parent.name == "projects":
         only = display_path(Path(path))
+        findings = [f for f in findings if f.file == only]
+    checked: list[Finding] = []
     for project in register.projects.values():
-        findings += check_project(register, project, collect(register, project, findings))
-    if only:
-        findings = [f for f in findings if f.file == only or not is_yaml(Path(f.file))]
-    return register, findings
+        if only is None or register.where("project", project.id, ())[0] == only:
+            checked += check_project(register, project, collect(register, project, checked))
+    return register, findings + checked

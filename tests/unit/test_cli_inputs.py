@@ -101,8 +101,9 @@ def test_a_file_given_as_the_config_folder_is_refused(tmp_path, capsys, monkeypa
 
 
 def test_a_project_file_or_the_settings_file_still_stands_for_its_config_folder(scratch_config, capsys):
-    assert run(capsys, scratch_config / ERP, "validate")[0] == 0
-    assert run(capsys, scratch_config / "grantflow.yaml", "validate")[0] == 0
+    folder = run(capsys, scratch_config, "validate")          # the whole folder, as for every command
+    assert run(capsys, scratch_config / ERP, "validate") == folder
+    assert run(capsys, scratch_config / "grantflow.yaml", "validate") == folder
 
 
 @pytest.mark.parametrize("written", ["0.3", "'0,3'", "0.05"])

@@ -90,3 +90,38 @@ def test_workbook_onto_a_folder_is_refused(tmp_path, capsys, monkeypatch):
                          "-o", "bok.xlsx")
     assert code == 1 and out == []
     assert err == ["error: bok.xlsx: --out: is a folder, not a file grantflow may replace; nothing written"]
+
+
+# --- --config is the config folder for every command ---------------------------------------
+
+HAUG_FILE = "projects/haugaland-velferdsteknologi.yaml"
+
+
+def _validate(capsys, *args) -> tuple[int, list[str]]:
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, captured.out.splitlines()
+
+
+def test_config_given_as_a_file_in_the_folder_validates_the_whole_folder(scratch_config, capsys):
+    """`--config FOLDER/grantflow.yaml validate` said "0 error(s), 0 warning(s)", exit 0, for a folder
+    with errors, while `render` with the same --config used (and refused) the whole folder."""
+    text = (scratch_config / HAUG_FILE).read_text(encoding="utf-8")
+    (scratch_config / HAUG_FILE).write_text(text.replace("equal_percent: 30", "equal_percent: 101", 1),
+                                            encoding="utf-8")
+    whole = _validate(capsys, "--config", str(scratch_config), "validate")
+    assert whole[0] == 1 and any(f"{HAUG_FILE}:32 split.equal_percent" in line for line in whole[1])
+    for given in ("grantflow.yaml", "councils/haugaland-vekst.yaml", ERP):
+        assert _validate(capsys, "--config", str(scratch_config / given), "validate") == whole, given
+    # validate's own PATH: the settings or a council file stands for the folder too ...
+    for given in ("grantflow.yaml", "councils/haugaland-vekst.yaml"):
+        assert _validate(capsys, "validate", str(scratch_config / given)) == whole, given
+    # ... and a project file is the documented way to check that one project alone
+    code, out = _validate(capsys, "validate", str(scratch_config / HAUG_FILE))
+    assert code == 1 and out and all(HAUG_FILE in line for line in out), out
+    code, out = _validate(capsys, "validate", str(scratch_config / ERP))
+    assert not any("haugaland" in line or "gudbrandsdal" in line for line in out), out
