@@ -189,7 +189,8 @@ def _cmd_allocate(args) -> int:
         from .owneffort import require
         require(project, lambda loc: register.where("project", project.id, loc))
     result = allocate(council, project, args.year, args.amount,
-                      lambda loc: register.where("council", council.id, loc))
+                      lambda loc: register.where("council", council.id, loc),
+                      lambda loc: register.where("project", project.id, loc))
     if args.format == "json":
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     elif args.format == "csv":

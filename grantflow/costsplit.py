@@ -246,9 +246,10 @@ def zero_weight(name: str, key: str, year: int, equal_percent: Decimal) -> str:
 
 
 def allocate(council: Council, project: Project, year: int, amount: int | None = None,
-             where=None) -> CostSplit:
+             where=None, project_where=None) -> CostSplit:
     """The cost split for ``project`` in ``year`` (of ``amount``, or the municipal part of the plan).
-    ``where(loc)`` gives the council file's name and line of ``loc``, to name them in an error."""
+    ``where(loc)`` / ``project_where(loc)`` give the council / project file's name and the line of
+    ``loc``, to name them in an error."""
     from .reporting import check_years
 
     check_years(project, year, year, "--year", "the year split")
@@ -265,8 +266,13 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
             raise UserError(f"municipality {name!r} is not a member of {council.name}", field="municipalities")
         weight = _weight(council, name, key, weight_year)
         if weight is None:
-            raise UserError(f"no {key} figure for {name} on 1 January {weight_year}",
-                            field="split.weight_year")
+            # named where validate names it: the project's weight_year, or its municipality
+            index = project.municipalities.index(name)
+            loc = ("split", "weight_year") if project.split.weight_year else ("municipalities", index)
+            file, line = project_where(loc) if project_where is not None else (None, None)
+            raise UserError(f"no {key} figure for {name} on 1 January {weight_year} in {council.id}",
+                            file=file, line=line,
+                            field="split.weight_year" if project.split.weight_year else f"municipalities[{index}]")
         if weight == 0 and key in POPULATION_KEYS:
             # 0 inhabitants is a figure left out or a typo (validate says so too): the split would
             # charge that municipality its equal part only, or nothing

@@ -125,5 +125,7 @@ def require(project: Project, where=None) -> None:
     found = problems(project)
     if found:
         loc, message = found[0]
-        file, line = where(loc) if where is not None else (f"config/projects/{project.id}.yaml", None)
+        # without ``where`` (municipal_part, called from a document) the file is not known here:
+        # the field alone, never a config/ path that may not be the one in use
+        file, line = where(loc) if where is not None else (None, None)
         raise UserError(message, file=file, line=line, field=loc_text(loc))

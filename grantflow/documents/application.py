@@ -14,7 +14,7 @@ from .. import fmt, owneffort
 from ..models import Milestone, Person, Project
 from ..reporting import ReportPeriod, check_years, kr, parse_period
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
-                     project_block, project_file, risk_rows, split_block, year_rows)
+                     project_block, risk_rows, split_block, year_rows)
 
 
 def period(project: Project, period: str | None, as_of: date | None, today: date,
@@ -100,7 +100,7 @@ def build(req: DocumentRequest) -> Context:
     round_years = [y for y in years if req.period.start.year <= y <= req.period.end.year] or [req.period.start.year]
     findings = []
     cost_rows, cost_total = year_rows([(c.category, c.amounts) for c in budget.costs], years)
-    split = split_block(council, project, years, req.council_where)
+    split = split_block(council, project, years, req.council_where, req.project_where)
     part = split["part"]
     # A municipal line without amounts covers the rest: its row shows the rest per year as the
     # cost split bills it (the table summed to 0 kr beside costs of 5 450 000 kr).
@@ -134,7 +134,7 @@ def build(req: DocumentRequest) -> Context:
     round_label = ", ".join(str(y) for y in round_years)
     if applied == 0:
         applied_text = f"Ingen skjønnsmidler omsøkt for {round_label}: finansieringsplanen har ikke omsøkt beløp dette året"
-        findings.append(finding(project_file(project), "budget.financing",
+        findings.append(finding(req.project_file(project), "budget.financing",
                                 f"the application for {round_label} applies for nothing: no applied-for "
                                 f"financing line has an amount for {round_label}"))
     else:
@@ -158,7 +158,7 @@ def build(req: DocumentRequest) -> Context:
         contacts.append(person("Kontaktperson", contact.organisation, contact))
     ms_notes = milestone_notes(project)
     if any(ms_notes):
-        findings.append(finding(project_file(project), "milestones",
+        findings.append(finding(req.project_file(project), "milestones",
                                 "milestones outside the project period or out of date order are marked in the application"))
     signer = project.owner_contact
     values = {

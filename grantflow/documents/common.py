@@ -65,11 +65,38 @@ class DocumentRequest:
     include_personal_data: bool = False
     options: DocumentSettings = field(default_factory=DocumentSettings)
     council_source: LocatedYaml | None = None      # the council's file, to name a line of it in an error
+    project_sources: dict[str, LocatedYaml] = field(default_factory=dict)   # each project's file, by id
+    data_files: dict[str, str] = field(default_factory=dict)  # a data path as the register writes it -> as shown
 
     def council_where(self, loc: tuple) -> tuple[str | None, int | None]:
         """The council file's name and the line of ``loc`` in it (None, None when unknown)."""
         src = self.council_source
         return (src.file, src.line_of(loc)) if src is not None else (None, None)
+
+    def project_where(self, loc: tuple, project: Project | None = None) -> tuple[str, int | None]:
+        """The project file's name and the line of ``loc`` in it (the line None when unknown)."""
+        project = project or self.project
+        src = self.project_sources.get(project.id)
+        return (src.file, src.line_of(loc)) if src is not None else (project_file(project), None)
+
+    # The files a document's findings name: the ones validate names (``--config /other/dir`` is
+    # not config/); the config/ names stand only for requests made without a register (lint data).
+    def project_file(self, project: Project) -> str:
+        src = self.project_sources.get(project.id)
+        return src.file if src is not None else project_file(project)
+
+    def data_file(self, project: Project, relative: str | None) -> str:
+        """A data file of ``project`` as shown (the project file when it has none)."""
+        if not relative:
+            return self.project_file(project)
+        return self.data_files.get(relative) or f"config/{relative}"
+
+    def notes_file(self, project: Project) -> str:
+        return self.data_file(project, project.data.notes)
+
+    def council_file(self) -> str:
+        src = self.council_source
+        return src.file if src is not None else f"config/councils/{self.council.id}.yaml"
 
 
 @dataclass
@@ -85,11 +112,8 @@ class Context:
 
 
 def project_file(project: Project) -> str:
+    """Where a project's file is when nothing better is known (lint data); see DocumentRequest."""
     return f"config/projects/{project.id}.yaml"
-
-
-def notes_file(project: Project) -> str:
-    return f"config/{project.data.notes}" if project.data.notes else project_file(project)
 
 
 def finding(file: str, field_name: str, message: str) -> Finding:
@@ -226,12 +250,13 @@ def _split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
             "fordelt på årene etter kostnadene" + (f"; for {label}: {fmt.money(amount)}." if some else "."))
 
 
-def split_block(council: Council, project: Project, years: list[int], where=None) -> dict:
+def split_block(council: Council, project: Project, years: list[int], where=None, project_where=None) -> dict:
     """The cost split for each year, as a year table (kroner), and what the plan says about it.
-    ``where(loc)``: the council file and line of ``loc``, for an error."""
+    ``where(loc)`` / ``project_where(loc)``: the council / project file and line of ``loc``, for an error."""
     part = municipal_part(project)
     invoiced = not (part.source == "none" and part.gap < 0) and part.total > 0
-    splits = {year: allocate(council, project, year, part.by_year.get(year, 0), where) for year in years} if invoiced else {}
+    splits = {year: allocate(council, project, year, part.by_year.get(year, 0), where, project_where)
+              for year in years} if invoiced else {}
     names = [m.name for m in council.municipalities]
     rows_in = []
     for name in names:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from .. import fmt
 from ..models import Project
 from ..reporting import ReportPeriod, check_years, parse_period, round_once
-from .common import (Context, DocumentRequest, council_block, doc_block, finding, project_block, project_file,
+from .common import (Context, DocumentRequest, council_block, doc_block, finding, project_block,
                      split_block)
 
 
@@ -52,7 +52,7 @@ def build(req: DocumentRequest) -> Context:
     project, council = req.project, req.council
     years = [y for y in project.budget.years() if req.period.start.year <= y <= req.period.end.year] \
         or [req.period.start.year]
-    split = split_block(council, project, years, req.council_where)
+    split = split_block(council, project, years, req.council_where, req.project_where)
     weight_label = "Innbyggere" if project.split.weight in ("innbyggere", "population") else project.split.weight.capitalize()
     tables = []
     for year, result in split["splits"].items():
@@ -78,11 +78,11 @@ def build(req: DocumentRequest) -> Context:
         })
     findings = []
     if not project.split.decision:
-        findings.append(finding(project_file(project), "split.decision",
+        findings.append(finding(req.project_file(project), "split.decision",
                                 "the cost split does not name the decision it rests on"))
     invoicing = invoicing_text(council)
     if not invoicing and split["invoiced"]:
-        findings.append(finding(f"config/councils/{council.id}.yaml", "invoicing",
+        findings.append(finding(req.council_file(), "invoicing",
                                 "no invoicing details (who invoices, when, payment terms) for the cost split"))
     label = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
     values = {

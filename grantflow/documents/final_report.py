@@ -27,7 +27,7 @@ from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_tot
                           milestone_statuses, overall_rag, parse_period, progress_rag, round_once, round_to,
                           require_costs_before_credits, unattributed_frame)
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
-                     notes_file, project_block, project_file)
+                     project_block)
 from .status_report import charts_for, milestone_rows
 
 DEVIATION_SHARE = Decimal("0.10")
@@ -200,7 +200,7 @@ def build(req: DocumentRequest) -> Context:
     def deviation(title: str, key: str, fallback: str = ""):
         text = _explanation(evaluation, key, fallback)
         if not text:
-            findings.append(finding(notes_file(project), f"evaluation.explanations.{key}",
+            findings.append(finding(req.notes_file(project), f"evaluation.explanations.{key}",
                                     f"no explanation for the deviation: {title}"))
         deviations.append({"title": title, "explanation": text or MISSING, "missing": not text})
 
@@ -229,7 +229,7 @@ def build(req: DocumentRequest) -> Context:
         word = "ubrukt" if total_share < 0 else "overforbruk"
         deviation(f"Prosjektet samlet: {fmt.money(abs(econ.actual_total - econ.budget_total))} {word} "
                   f"({fmt.percent_beside(abs(total_share), [DEVIATION_SHARE])} av budsjettet).", ECONOMY_EXPLANATION)
-    ledger_file = f"config/{project.data.ledger}" if project.data.ledger else project_file(project)
+    ledger_file = req.data_file(project, project.data.ledger)
     start = project.period.start
     early_rows = _ledger_rows(req, lambda day: day < pd.Timestamp(start))
     if early_rows is not None:

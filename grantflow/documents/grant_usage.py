@@ -14,8 +14,7 @@ from .. import fmt
 from ..errors import UserError
 from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, ledger_until, milestone_statuses,
                           overall_rag, parse_period, progress_rag, unattributed_rows)
-from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, notes_file,
-                     project_file)
+from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding)
 
 MISSING = "Forklaring mangler."
 
@@ -49,7 +48,7 @@ def build(req: DocumentRequest) -> Context:
         loose = unattributed_rows(project, ledger_until(data, year_end)) if usages else None
         if loose:
             # Spending that names no source is no grant's: the report would show it as unused.
-            findings.append(finding(f"config/{project.data.ledger}" if project.data.ledger else project_file(project),
+            findings.append(finding(req.data_file(project, project.data.ledger),
                                     "Finansieringskilde",
                                     f"{project.name}: {loose[0]} ledger row(s) ({fmt.money(loose[1], decimals=None)}) until {year_end} "
                                     "name no financing source: they count as spending of no grant, and the usage "
@@ -59,7 +58,7 @@ def build(req: DocumentRequest) -> Context:
             # report without a word: the secretariat is told before approving it.
             if (line.kind == "skjønnsmidler" and line.funder not in reported
                     and any(y <= year and a for y, a in line.amounts.items())):
-                findings.append(finding(project_file(project), f"budget.financing[{index}].funder",
+                findings.append(finding(req.project_file(project), f"budget.financing[{index}].funder",
                                         f"{project.name}: '{line.source}' has skjønnsmidler in the financing "
                                         f"plan up to {year} but no award letter (funders[].grants) on record: "
                                         "the project is not in the usage report"))
@@ -81,7 +80,7 @@ def build(req: DocumentRequest) -> Context:
             if state == "red":
                 status += ": " + (explanation or MISSING)
                 if not explanation:
-                    findings.append(finding(notes_file(project), "status.explanation",
+                    findings.append(finding(req.notes_file(project), "status.explanation",
                                             f"{project.name} is red per {year_end} without an explanation"))
             results = note.results if note and note.results else ""
             if finished and data is not None and data.notes.evaluation and data.notes.evaluation.results:
@@ -90,7 +89,7 @@ def build(req: DocumentRequest) -> Context:
                 results = f"Prosjektet starter {fmt.long_date(project.period.start)}."
             if not results:
                 results = "Ikke rapportert: prosjektet har ikke levert resultater for " + str(year) + "."
-                findings.append(finding(notes_file(project), "status.results",
+                findings.append(finding(req.notes_file(project), "status.results",
                                         f"{project.name} has reported no results for {year}"))
             rows.append({"project": project.name, "reference": usage.reference or "–",
                          "granted": fmt.number(usage.granted), "spent": fmt.number(usage.spent),

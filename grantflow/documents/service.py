@@ -184,6 +184,14 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
     request.previous = (prev or {}).get("snapshot")
     request.include_personal_data = include_personal_data
     request.council_source = register.source("council", council.id)
+    # the files a document's findings name, as validate names them (not "config/..." whatever --config is)
+    for item in [request.project] if request.project else [p for p, _ in request.projects]:
+        source = register.source("project", item.id)
+        if source is not None:
+            request.project_sources[item.id] = source
+        for relative in (item.data.milestones, item.data.ledger, item.data.hours, item.data.notes):
+            if relative:
+                request.data_files[relative] = display_path(register.data_path(relative))
     request.options = _document_settings(register.root)
     return request, folder, notes
 

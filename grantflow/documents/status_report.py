@@ -15,7 +15,7 @@ from ..reporting import (ECONOMY_AMBER_ABOVE, ECONOMY_AMBER_BELOW, ECONOMY_RED_A
                           milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once)
 from .charts import BudgetChart, TimelineChart
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
-                     notes_file, project_block, rag, risk_rows, top_risks)
+                     project_block, rag, risk_rows, top_risks)
 
 STATUS_COLOR = {"done": RAG_COLOR["green"], "on_track": "DDEBF7", "late": RAG_COLOR["red"],
                 "not_started": RAG_COLOR["none"], "not_done": RAG_COLOR["red"]}
@@ -268,16 +268,16 @@ def build(req: DocumentRequest) -> Context:
     stale = stale_since(project, note, req.period.start, as_of, req.options.stale_note_days)
     stale_text = f"Ikke oppdatert siden {fmt.long_date(stale)}." if stale else ""
     if stale:
-        findings.append(finding(notes_file(project), "status.as_of",
+        findings.append(finding(req.notes_file(project), "status.as_of",
                                 f"the latest status note is dated {stale}, older than the reporting period "
                                 f"(report date {as_of}): the report says 'ikke oppdatert siden'"))
     unreported = bool(note and note.not_reported)
     if unreported:
-        findings.append(finding(notes_file(project), "status",
+        findings.append(finding(req.notes_file(project), "status",
                                 f"the project leader did not report for {as_of}: the parts they report say "
                                 f"'{NOT_REPORTED}'"))
     if note is None:
-        findings.append(finding(notes_file(project), "status",
+        findings.append(finding(req.notes_file(project), "status",
                                 f"no status note dated on or before {as_of}: quality, benefits and the overall "
                                 "assessment are shown as not assessed"))
     prog, eco, risk = progress_rag(statuses), econ.rag, risk_rag(project)
@@ -335,7 +335,7 @@ def build(req: DocumentRequest) -> Context:
                                          "proposal": "–", "missing": False}] if unreported else [])
     for item in decisions:
         if item["missing"]:
-            findings.append(finding(notes_file(project), "status.decisions",
+            findings.append(finding(req.notes_file(project), "status.decisions",
                                     f"no proposed decision (forslag til vedtak) for {item['matter']!r}"))
     horizon = as_of + timedelta(days=120)
     upcoming = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» – planlagt "

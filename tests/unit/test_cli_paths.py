@@ -125,3 +125,49 @@ def test_config_given_as_a_file_in_the_folder_validates_the_whole_folder(scratch
     assert code == 1 and out and all(HAUG_FILE in line for line in out), out
     code, out = _validate(capsys, "validate", str(scratch_config / ERP))
     assert not any("haugaland" in line or "gudbrandsdal" in line for line in out), out
+
+
+# --- a document's findings name the files in use -------------------------------------------
+
+HAUG = "haugaland-velferdsteknologi"
+
+
+@pytest.fixture
+def other_config(tmp_path, monkeypatch):
+    """The register in a folder not called config/, the working directory beside it."""
+    shutil.copytree(CONFIG, tmp_path / "other")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "other"
+
+
+def _render(capsys, *args) -> tuple[int, list[str]]:
+    code = main(["--config", "other", "render", *args, "--out", "out"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err and "internal error" not in captured.err
+    return code, [line for line in (captured.out + captured.err).splitlines() if line.strip()]
+
+
+def test_a_documents_findings_name_the_config_folder_in_use(other_config, capsys):
+    """With --config other, `render final` said 'note: WARNING config/data/…/notater.yaml …': a file
+    of another folder (or of none)."""
+    code, lines = _render(capsys, "final", HAUG)
+    notes = [line for line in lines if line.startswith("note:")]
+    assert code == 0 and notes
+    assert not any(" config/" in line for line in lines), lines
+    assert any(f"note: WARNING other/data/{HAUG}/notater.yaml evaluation.explanations." in line
+               for line in notes), notes
+
+
+def test_a_weight_year_without_figures_names_the_project_file_and_line(other_config, capsys):
+    """`render costsplit` and `allocate` said 'error: split.weight_year: no innbyggere figure for
+    Haugesund …' with no file."""
+    project = other_config / "projects" / f"{HAUG}.yaml"
+    text = project.read_text(encoding="utf-8")
+    project.write_text(text.replace("  weight_year: 2014 ", "  weight_year: 2013 ", 1), encoding="utf-8")
+    expected = (f"error: other/projects/{HAUG}.yaml:34: split.weight_year: no innbyggere figure for Haugesund "
+                "on 1 January 2013 in haugaland-vekst")
+    code, lines = _render(capsys, "costsplit", HAUG, "--year", "2016")
+    assert code == 1 and [line for line in lines if not line.startswith("note:")] == [expected]
+    assert not (other_config.parent / "out").exists() or not list((other_config.parent / "out").rglob("*.docx"))
+    code, out, err = run(capsys, "other", "allocate", HAUG, "--year", "2016")
+    assert code == 1 and out == [] and err == [expected]
