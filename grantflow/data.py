@@ -1287,6 +1287,102 @@ def project_ledger(table: Table, code: str) -> Table:
 
 _NO_ROWS = np.zeros(0, dtype=np.intp)
 
+# Rows named for one wrong code in a project's own ledger shown one by one, before one line for the rest
+WRONG_CODE_ROWS = 1_000
+
+
+def ledger_users(register, relative: str) -> dict[str, str] | None:
+    """{casefolded ledger code: project id} of every project of the register whose ledger is the
+    file ``relative`` names (found once per register); None when the path cannot be used."""
+    key = id(register)
+    cached = _USERS.get(key)
+    if cached is None or cached[0] is not register or cached[1] != len(register.projects):
+        by_file: dict[Path, dict[str, str]] = {}
+        for other in register.projects.values():
+            if other.data.ledger:
+                try:
+                    path = register.data_path(other.data.ledger)
+                except UserError:
+                    continue
+                by_file.setdefault(path, {})[(other.data.ledger_code or other.id).casefold()] = other.id
+        _USERS.clear()
+        cached = _USERS[key] = (register, len(register.projects), by_file)
+    try:
+        return cached[2].get(register.data_path(relative))
+    except UserError:
+        return None
+
+
+_USERS: dict[int, tuple] = {}
+
+
+def _whole(register):
+    """The whole register of the folder ``register`` was read from (one project's part of it, for
+    a document, holds that project alone); loaded once per register."""
+    if _WHOLE and _WHOLE[0] is register:
+        return _WHOLE[1]
+    from .register import load_register
+
+    whole = load_register(register.root)[0]
+    _WHOLE[:] = [register, whole]
+    return whole
+
+
+_WHOLE: list = []
+
+
+def ledger_code_findings(table: Table, code: str, users: dict[str, str]) -> list[Finding]:
+    """Rows of a ledger with a Prosjekt column that no project reads: their money would be in no
+    document. In a project's own file (no other project names it) each row whose code is not the
+    project's, blank too, is an error naming the row. In a file several projects share, a code
+    (or a blank) that is none of theirs is an error once per code, naming its first row, for every
+    project sharing the file: which project's figures lack the money cannot be told. The work is
+    per distinct code, not per row (a shared export has a million rows)."""
+    frame = table.frame
+    column = frame["Prosjekt"]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype("category")
+    if table._projects is None or table._projects[0] is not frame:
+        table._projects = (frame, _rows_by_project(column))
+    rows = table._projects[1]
+    if rows is None:                      # no row names a project: the whole file is the project's
+        return []
+    from .suggest import did_you_mean
+
+    row_numbers = frame["_row"].to_numpy()
+    amounts = frame["Beløp"].to_numpy()
+    own = len(users) == 1
+    choices = sorted(users)
+    out = []
+    for name, positions in rows.items():
+        if not len(positions) or name in users:
+            continue
+        written = str(column.iloc[positions[0]])
+        meant = did_you_mean(written, choices) if written.strip() and not own else None
+        hint = f" (did you mean {meant!r}?)" if meant else ""
+        what = "blank" if not written.strip() else repr(written)
+        if own:
+            for position in positions[:WRONG_CODE_ROWS]:
+                out.append(Finding("error", table.file, int(row_numbers[position]), "Prosjekt",
+                                   f"Prosjekt is {what}, not this project's code {code!r}{hint}: the file is this "
+                                   f"project's alone (no other project names it), so the row would count for no "
+                                   f"project; write {code}"))
+            if len(positions) > WRONG_CODE_ROWS:
+                rest = f"{len(positions) - WRONG_CODE_ROWS:,}".replace(",", " ")
+                out.append(Finding("error", table.file, int(row_numbers[positions[WRONG_CODE_ROWS]]), "Prosjekt",
+                                   f"{rest} more rows from here have Prosjekt {what}"))
+        else:
+            total = Decimal(repr(float(amounts[positions].sum()))).quantize(Decimal("0.01"))
+            count = f"{len(positions):,}".replace(",", " ")
+            sharing = sorted(users.values())
+            sharing = ", ".join(sharing) if len(sharing) <= 5 else f"{', '.join(sharing[:5])} and {len(sharing) - 5} more"
+            out.append(Finding("error", table.file, int(row_numbers[positions[0]]), "Prosjekt",
+                               f"Prosjekt is {what}{hint}, the code of no project sharing this file "
+                               f"({sharing}), in {count} row(s), the first here, with "
+                               f"{numbers.show(total)} kr: that money would count for no project; write the "
+                               "project's code (data.ledger_code, default its id)"))
+    return sorted(out, key=lambda f: f.line or 0)
+
 
 def _rows_by_project(column: pd.Series) -> dict[str, np.ndarray] | None:
     """{casefolded Prosjekt: the positions of its rows, in file order}; None when no row names a
@@ -1345,7 +1441,17 @@ def collect(register, project, problems: list[Finding] | None = None, hours: boo
         data.milestones = read(read_milestones, files.milestones)
     if files.ledger:
         ledger = read(read_ledger_cached, files.ledger)
-        data.ledger = project_ledger(ledger, files.ledger_code or project.id) if ledger is not None else None
+        if ledger is not None:
+            code = files.ledger_code or project.id
+            data.ledger = project_ledger(ledger, code)
+            users = ledger_users(register, files.ledger)
+            found = ledger_code_findings(ledger, code, users) if users is not None else []
+            if found and len(users) == 1:
+                # a document reads its own project's part of the register: whether another
+                # project shares the file is the whole register's to say
+                users = ledger_users(_whole(register), files.ledger) or users
+                found = ledger_code_findings(ledger, code, users)
+            data.ledger.findings += found
     if files.hours and hours:
         data.hours = read(read_hours, files.hours)
         if data.hours is not None:

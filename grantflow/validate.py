@@ -369,4 +369,5 @@ def validate(path=None) -> tuple[Register, list[Finding]]:
     for project in register.projects.values():
         if only is None or register.where("project", project.id, ())[0] == only:
             checked += check_project(register, project, collect(register, project, checked))
-    return register, findings + checked
+    # a ledger several projects share is checked once per project: each of its findings said once
+    return register, list(dict.fromkeys(findings + checked))
