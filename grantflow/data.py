@@ -87,7 +87,10 @@ MILESTONE_STATUSES = {
 
 _STATUS_CODES = pd.CategoricalDtype(pd.Index(sorted(set(MILESTONE_STATUSES.values())), dtype=object))
 
+# Kreditnota: a yes-word marks a credit note, a blank or a no-word a cost; anything else ('kanskje',
+# '2', 'Ja.') is an error naming the cell, never read as no
 _TRUE = {"ja", "j", "x", "yes", "true", "1", "kreditnota", "kredit"}
+_FALSE = {"", "nei", "n", "no", "false", "0"}
 
 
 @dataclass
@@ -804,7 +807,13 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
                     errors[code] = str(exc)
             values[code] = days
     elif col.kind == "flag":
-        values = [_cell_text(cell).strip().casefold() in _TRUE for cell in cells]
+        values = []
+        for code, cell in enumerate(cells):
+            text = _cell_text(cell).strip().casefold()
+            values.append(text in _TRUE)
+            if text not in _TRUE and text not in _FALSE:
+                errors[code] = (f"{echo(_cell_text(cell), 80)} is neither yes nor no: write ja for a credit note, "
+                                "or leave the cell blank (or nei) for a cost")
     else:
         values = []
         for code, (cell, b) in enumerate(zip(cells, blank)):
@@ -1189,7 +1198,18 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
         findings.append(Finding(
             "error", shown, int(rows[position]), "Beløp",
             f"negative amount {amount[position]:.2f} not marked as credit (set Kreditnota = ja)"))
-    return bad | negative
+    # a credit note is written negative (README: Kreditnota = ja allows a negative amount); ja on a
+    # positive amount says both "it reduces the costs" and "it is a cost": which is not guessed
+    positive = ok & (amount > 0) & out["Kreditnota"]
+    for position in np.flatnonzero(positive):
+        written = numbers.show(Decimal(repr(float(amount[position]))).quantize(Decimal("0.01")))
+        findings.append(Finding(
+            "error", shown, int(rows[position]), "Kreditnota",
+            f"marked as a credit note, but the amount {written} is "
+            "positive: a credit note is written negative (-2 400,00); write the amount with a minus, or clear "
+            "Kreditnota if the row is a cost"))
+    findings.sort(key=lambda f: (f.line or 0))
+    return bad | negative | positive
 
 
 def read_hours(path: Path) -> Table:

@@ -21,7 +21,7 @@ CELLS = {
     "Dato": ["15.12.2024", "2024-03-01", "31.02.2024", "01.01.1899", "", "3/4/2024", "2101-01-01", "07.10.16",
              " 01.02.2024 ", "2024-02-29 10:00"],
     "Kategori": ["Prosjektledelse", " Kompetanse ", "", "Reise\x07", "Utstyr", "  ", "Z" * 10_001, "Ærlig"],
-    "Kreditnota": ["", "ja", "Ja ", "nei", "x", "JA\x0b"],
+    "Kreditnota": ["", "nei", "ja", "Ja ", "x", "JA\x0b", "kanskje"],   # clean: blank or nei (amounts are positive)
     "År": ["2024", "", "2025", "20x4", "2024,5", "2024.0", "-3", "1 000"],
     # free text, kept as written; a big file's column is checked in bulk from its bytes
     "Beskrivelse": ["Faktura", "Ørsta kommune", "", "  ", "\u00a0", "\u3000\u2003", " innledende mellomrom ",

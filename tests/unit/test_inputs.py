@@ -34,7 +34,9 @@ LINE = re.compile(r"^(ERROR|WARNING) +\S+(:\d+)? .+")
 
 def ledger(tmp_path, *amounts: str, name="regnskap.csv"):
     path = tmp_path / name
-    rows = "".join(f"0{i % 9 + 1}.03.2016;2016;Drift;Rad {i};{a};fm;ja\n" for i, a in enumerate(amounts))
+    # Kreditnota = ja where the amount is negative (a credit note), as the README writes one
+    credit = ["ja" if a.strip()[:1] in ("-", "\u2212") else "" for a in amounts]
+    rows = "".join(f"0{i % 9 + 1}.03.2016;2016;Drift;Rad {i};{a};fm;{c}\n" for i, (a, c) in enumerate(zip(amounts, credit)))
     path.write_text(HEADER + rows, encoding="utf-8")
     return read_ledger(path)
 

@@ -133,3 +133,45 @@ def test_a_code_of_no_sharing_project_in_a_shared_ledger_is_one_error(scratch_co
         assert f"did you mean {HAUG!r}" in found[0]
     code, _, err = run(capsys, scratch_config, "render", "final", HAUG, "--out", str(tmp_path))
     assert code == 1 and len(err) == 1 and f"regnskap.csv:{len(rows)}: Prosjekt:" in err[0]
+
+
+def mark(config: Path, marks: dict[int, str]) -> list[dict]:
+    rows = rows_of(config / LEDGER)
+    for i, value in marks.items():
+        rows[i]["Kreditnota"] = value
+    write_rows(config / LEDGER, rows)
+    return rows
+
+
+@pytest.mark.parametrize("value", ["kanskje", "2", "Ja.", "nej"])
+def test_a_kreditnota_that_is_neither_yes_nor_no_is_an_error(scratch_config, tmp_path, capsys, value):
+    """It was read as "no", silently."""
+    mark(scratch_config, {1: value})
+    code, out, _ = run(capsys, scratch_config, "validate")
+    found = [line for line in out if " Kreditnota:" in line]
+    assert code == 1 and len(found) == 1
+    assert f"/config/{LEDGER}:3 Kreditnota: {value!r} is neither yes nor no" in found[0]
+    code, _, err = run(capsys, scratch_config, "render", "final", HAUG, "--out", str(tmp_path))
+    assert code == 1 and len(err) == 1 and f"{LEDGER}:3: Kreditnota:" in err[0]
+
+
+def test_a_credit_note_with_a_positive_amount_is_an_error(scratch_config, tmp_path, capsys):
+    """The README's credit note is written negative with Kreditnota = ja; ja on 62 500,00 was
+    counted as a cost of 62 500 kr, the opposite of what the mark says."""
+    rows = mark(scratch_config, {0: "ja"})
+    assert kroner(rows[0]["Beløp"]) == 62_500
+    code, out, _ = run(capsys, scratch_config, "validate")
+    found = [line for line in out if " Kreditnota:" in line]
+    assert code == 1 and len(found) == 1
+    assert f"/config/{LEDGER}:2 Kreditnota: marked as a credit note, but the amount 62 500,00 is positive" in found[0]
+    code, _, err = run(capsys, scratch_config, "render", "final", HAUG, "--out", str(tmp_path))
+    assert code == 1 and len(err) == 1 and f"{LEDGER}:2: Kreditnota:" in err[0]
+
+
+def test_yes_and_no_words_give_the_recomputed_costs(scratch_config, tmp_path, capsys):
+    """Every accepted spelling, and the demo's credit note (-2 400,00, ja) still reduces the costs."""
+    rows = mark(scratch_config, {0: "nei", 1: "NEI", 2: " n ", 3: "0"})
+    assert any(r["Kreditnota"] == "ja" and kroner(r["Beløp"]) < 0 for r in rows)
+    code, out, _ = run(capsys, scratch_config, "validate")
+    assert not [line for line in out if "Kreditnota:" in line]
+    assert final_costs(scratch_config, tmp_path) == project_costs(rows, HAUG) == 1_088_261
