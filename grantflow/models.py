@@ -8,7 +8,9 @@ Amounts in a project's budget are in the project's ``budget.unit`` (1 or 1000 kr
 from __future__ import annotations
 
 import calendar
+import functools
 import re
+import typing
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -38,7 +40,19 @@ def email_address(value: str) -> str:
     return value
 
 
+class InThousands:
+    """An amount of a budget in 1000 kr as written, marked by ``Budget`` for ``_number`` to read
+    in that unit (where ``800.500`` is ambiguous)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
 def _number(value, unit: str = "kr") -> Decimal:
+    if isinstance(value, InThousands):
+        value, unit = value.value, "1000 kr"
     number = numbers.read_number(value, unit)
     if number is None:
         raise ValueError("a number is required here")
@@ -47,6 +61,10 @@ def _number(value, unit: str = "kr") -> Decimal:
 
 def _hours(value) -> Decimal:
     return _number(value, "timer")
+
+
+def _rate(value) -> Decimal:
+    return _number(value, "kr/time")
 
 
 def _count(value) -> int:
@@ -103,6 +121,7 @@ def _data_path(value: str) -> str:
 # The types a user writes in the register: read by the rules of grantflow.numbers and grantflow.text.
 Amount = Annotated[Decimal, BeforeValidator(_number)]       # money (in the budget's unit)
 Hours = Annotated[Decimal, BeforeValidator(_hours)]
+Rate = Annotated[Decimal, BeforeValidator(_rate)]           # kroner per hour
 Count = Annotated[int, BeforeValidator(_count)]             # inhabitants, pupils
 Weight = Annotated[float, BeforeValidator(_weight)]
 Day = Annotated[date, BeforeValidator(_day)]                # dd.mm.åååå or åååå-mm-dd, 1900–2100
@@ -140,6 +159,30 @@ def known_kinds(value):
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _whole_with_a_point(cls, value, info):
+        """A whole-number field (a score, a number of days, a year) written ``3.000`` in YAML: YAML
+        reads 3.0, and a Norwegian 3 000 (as amounts are read); refused with both readings."""
+        if isinstance(value, float) and getattr(value, "source", None) is not None \
+                and _whole_field(cls, info.field_name):
+            try:
+                reading = numbers.read_number_text(value.source)
+            except numbers.NumberError:
+                return value                 # not a number grantflow reads: the field's own check says so
+            numbers.check_point(reading, value.source, "whole", point=True)
+        return value
+
+
+@functools.lru_cache(maxsize=512)
+def _whole_field(model: type, name: str) -> bool:
+    """An ``int`` field (or ``int | None``) without a reader of its own (``max_amount`` has one)."""
+    field = model.model_fields.get(name)
+    if field is None or any(isinstance(m, BeforeValidator) for m in field.metadata):
+        return False
+    kinds = set(typing.get_args(field.annotation)) - {type(None)} or {field.annotation}
+    return kinds == {int}
 
 
 class Person(Model):
@@ -408,6 +451,14 @@ def _unit(value):
     return value
 
 
+def _amounts_in_thousands(line):
+    amounts = line.get("amounts") if isinstance(line, dict) else None
+    if not isinstance(amounts, dict):
+        return line
+    return {**line, "amounts": {year: InThousands(value) if isinstance(value, (str, float)) else value
+                                for year, value in amounts.items()}}
+
+
 class Budget(Model):
     """Cost budget per year and category and financing plan per year and source."""
 
@@ -416,11 +467,24 @@ class Budget(Model):
     costs: list[CostLine] = Field(default_factory=list)
     financing: list[FinancingLine] = Field(default_factory=list)
     own_effort_hours: Hours | None = Field(None, description="Egeninnsats in hours (estimate).")
-    own_effort_rate: Amount | None = Field(
+    own_effort_rate: Rate | None = Field(
         None, ge=0, description="Kroner per hour of own effort; default: documents.own_effort_hourly_rate in settings.")
     own_effort_note: Text = ""
     vat: Literal["uten mva", "inkl. mva"] | None = Field(
         None, description="Whether the amounts include VAT (merverdiavgift); said beside them where shown.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _in_thousands(cls, data):
+        """In a budget in 1000 kr, ``800.500`` is 800 500 or 800,5 thousand kroner (the same
+        mapping may hold ``800.5``): its amounts are read in that unit, where that is refused."""
+        if not isinstance(data, dict) or isinstance(data.get("unit"), bool) or data.get("unit") != 1000:
+            return data
+        data = dict(data)
+        for key in ("costs", "financing"):
+            if isinstance(data.get(key), list):
+                data[key] = [_amounts_in_thousands(line) for line in data[key]]
+        return data
 
     @model_validator(mode="after")
     def _within_ceiling(self):

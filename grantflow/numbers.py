@@ -12,8 +12,10 @@ Numbers are read the Norwegian way and a value that can be read two ways is refu
 Refused with both readings named: ``1,234.50`` and ``12,000.50`` (English grouping), ``12,000``
 (comma then three digits: 12 or 12 000?) unless other values of the column show the comma as
 decimal mark, ``1.234`` when other values of the column show the point as decimal mark, exponent
-notation (``1e5``). Refused as well: ``inf``, ``NaN``, values over the ceiling (default
-10^12 kr, ``max_amount`` in ``config/grantflow.yaml``), malformed grouping (``1 23 456``).
+notation (``1e5``), and a point before three digits (``1.500``) in a unit where it may as well be
+a decimal point (``AMBIGUOUS_POINT``: hours, 1000 kr, percent, rates, whole numbers). Refused as
+well: ``inf``, ``NaN``, values over the ceiling (default 10^12 kr, ``max_amount`` in
+``config/grantflow.yaml``), malformed grouping (``1 23 456``).
 
 Dates are ``dd.mm.åååå`` (``d.m.åååå`` too) or ``åååå-mm-dd`` (an Excel time of day after it is
 ignored); a day that does not exist or a year outside 1900–2100 is refused.
@@ -218,20 +220,45 @@ def resolve(reading: Reading, raw: str, evidence: dict[str, str] | None = None) 
     return reading.value
 
 
-def check_hours(reading: Reading, raw: str, unit: str) -> None:
-    """Hours are counted in ones and tenths, never in thousands: ``1.500`` timer is 1 500 hours
-    the Norwegian way and 1,5 the English way, and either is a plausible entry. Refused with both
-    readings named, in a data file and in YAML alike."""
-    if unit == "timer" and reading.pending == "dot3":
-        raise NumberError(
-            f"ambiguous number of hours {echo(raw)}: {show(reading.value)} (point as thousands separator) or "
-            f"{show(reading.other.normalize())} (decimal point); write {show(reading.value).replace(' ', '')} "
-            f"or {show(reading.other.normalize())}")
+# Units in which a point before three digits is as plausibly a decimal point as a thousands
+# separator: ``1.500`` hours (1 500 or 1,5), ``800.500`` in a budget in 1000 kr (800 500 or 800,5
+# thousand, beside ``800.5``), ``33.333`` percent, ``1.500`` kr an hour, ``3.000`` as a score or a
+# number of days. Only plain kroner (and counts of people) keep the rule that ``350.000`` is 350 000.
+AMBIGUOUS_POINT = {"timer": "hours", "1000 kr": "thousand kroner", "%": "percent", "kr/time": "kroner per hour",
+                   "whole": ""}
+
+
+def decimal_spelling(value: Decimal, point: bool = False) -> str:
+    """A decimal reading as it can be written without being read two ways: ``1,5``; ``33,3330``
+    (a mark before exactly three digits could group thousands too). With ``point`` (YAML, where a
+    comma inside ``{…}`` splits the value): ``1.5``, ``33.3330``."""
+    text = show(value.normalize()).replace(" ", "")
+    whole, comma, frac = text.partition(",")
+    text = text + "0" if comma and len(frac) == 3 else text
+    return text.replace(",", ".") if point else text
+
+
+def check_point(reading: Reading, raw: str, unit: str, point: bool = False) -> None:
+    """In a unit of ``AMBIGUOUS_POINT`` a point before three digits (``1.500``) is refused with
+    both readings named, in a data file and in YAML alike; in plain kroner it groups thousands.
+    ``point``: the value is YAML's, and the decimal reading is spelt with a point."""
+    if unit not in AMBIGUOUS_POINT or reading.pending != "dot3":
+        return
+    grouped, decimal = show(reading.value), decimal_spelling(reading.other, point)
+    what = f" of {AMBIGUOUS_POINT[unit]}" if AMBIGUOUS_POINT[unit] else ""
+    raise NumberError(
+        f"ambiguous number{what} {echo(raw)}: {grouped} (point as thousands separator) or "
+        f"{show(reading.other.normalize())} (decimal point); write {grouped.replace(' ', '')} or {decimal}")
+
+
+check_hours = check_point
+_SIZE_UNIT = {"1000 kr": "kr", "kr/time": "kr", "whole": ""}   # the ceiling is in kroner
 
 
 def check_size(value: Decimal, raw, unit: str = "kr") -> Decimal:
     """Refuse values beyond the ceiling."""
     if abs(value) > _ceiling:
+        unit = _SIZE_UNIT.get(unit, unit)
         raise NumberError(f"{echo(raw)} is implausibly large (over {show(_ceiling)}{' ' + unit if unit else ''}; "
                           "the ceiling is max_amount in config/grantflow.yaml)")
     return value
@@ -263,7 +290,7 @@ def read_number(value, unit: str = "kr") -> Decimal | None:
     reading = read_number_text(value)
     if reading.value is None:
         return None
-    check_hours(reading, value, unit)
+    check_point(reading, value, unit, point=source is not None)
     return check_size(resolve(reading, value), value, unit)
 
 

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, Valida
 
 from .errors import UserError
 from .findings import Finding
-from .models import DOCUMENT_KINDS, Amount, Day, EmailAddress, Line, Model, RecipientRule, Slug, known_kinds
+from .models import DOCUMENT_KINDS, Day, EmailAddress, Line, Model, Rate, RecipientRule, Slug, known_kinds
 from .numbers import echo
 from .register import SETTINGS_NAMES, config_root, display_path, validation_findings
 from .yamlfile import load_yaml
@@ -257,7 +257,7 @@ class DocumentSettings(Model):
 
     top_risk_rf: int = Field(10, ge=1, le=25, description="Status reports list every risk with RF at or above this "
                                                           "(default 10: amber and red), at least three.")
-    own_effort_hourly_rate: Amount | None = Field(
+    own_effort_hourly_rate: Rate | None = Field(
         None, ge=0, description="Kroner per hour used to value own effort (egeninnsats) when the project gives none.")
     stale_note_days: int = Field(
         90, ge=1, le=3660,

@@ -110,14 +110,23 @@ def test_the_clean_settings_give_no_line(scratch_config, capsys):
     assert validate_lines(capsys, scratch_config)[1] == []
 
 
-def test_the_default_hourly_rate_is_read_by_the_number_rules(scratch_config, tmp_path, capsys):
-    """`own_effort_hourly_rate: 1.000` is 1 000 kr an hour, as 350.000 is 350 000 kr in a budget
-    (YAML alone reads 1.0: the application valued 2 073 hours of own effort at 2 073 kr)."""
+def test_the_default_hourly_rate_with_a_point_before_three_digits_is_refused(scratch_config, tmp_path, capsys):
+    """`own_effort_hourly_rate: 1.000` was 1 000 kr an hour, as 350.000 is 350 000 kr in a budget
+    (YAML alone reads 1.0); but 1,5 kr is as much a rate as 1 500 kr, so `1.500` is a guess either
+    way: refused with both readings. Written as digits, the application values 2 073 hours with it."""
     replace_in(scratch_config / SETTINGS, "own_effort_hourly_rate: 500", "own_effort_hourly_rate: 1.000")
+    out = tmp_path / "out"
     code = main(["--config", str(scratch_config), "render", "application", "haugaland-velferdsteknologi",
-                 "--out", str(tmp_path / "out")])
+                 "--out", str(out)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 1 and len(err) == 1 and not out.exists()
+    assert "grantflow.yaml:8: documents.own_effort_hourly_rate: ambiguous number of kroner per hour '1.000': " \
+           "1 000 (point as thousands separator) or 1 (decimal point); write 1000 or 1" in err[0]
+    replace_in(scratch_config / SETTINGS, "own_effort_hourly_rate: 1.000", "own_effort_hourly_rate: 1000")
+    code = main(["--config", str(scratch_config), "render", "application", "haugaland-velferdsteknologi",
+                 "--out", str(out)])
     assert code == 0, capsys.readouterr()
-    (document,) = (tmp_path / "out").rglob("application-*.docx")
+    (document,) = out.rglob("application-*.docx")
     text = all_text(document).replace("\u00a0", " ")
     assert "Egeninnsats: 2 073 timer à 1 000 kr = 2 073 000 kr" in text
 
