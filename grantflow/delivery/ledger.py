@@ -7,9 +7,9 @@ gets each recipient; the other skips that recipient. Works the same on SQLite an
 unique constraint decides between two inserts, a conditional UPDATE between two takeovers.
 
 A claim left ``sending`` by a crashed process is taken over by the next run: at once when that
-process ran on this host and is gone (``claim_alive``), else once it is stale after ``STALE_CLAIM``
-(30 minutes; a send with all retries takes a few minutes at most), since whether the holder still
-runs can be told only on its own host. The taker sends again with the same Message-ID, so at worst
+process ran on this host and is gone (``claim_alive``), never while it runs here, else once it is
+stale after ``STALE_CLAIM`` (30 minutes since its last attempt began; ``touch``), since whether the
+holder still runs can be told only on its own host (and in its own process-id namespace). The taker sends again with the same Message-ID, so at worst
 a recipient gets one duplicate that mail clients show as one message (the crash may have come after
 the server had the message); a document is never lost. ``grantflow sent`` shows rows still
 ``sending``; until a run takes one over, a sender that meets it reports the recipient as pending
@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint,
-                        create_engine, false, inspect, true, or_, select, text, update)
+                        create_engine, false, func, inspect, true, or_, select, text, update)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -63,6 +63,13 @@ deliveries = Table(
     Column("detail", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # whole copies that went to the server without a reply (each may have arrived), over every run:
+    # a further copy is "possibly twice", and after two no run sends a third unasked (``service.deliver``)
+    Column("unanswered", Integer),
+    # when a delivering transport last had the server's yes for this recipient: a --resend that fails
+    # afterwards leaves the row sent (the recipient has the document), and a copy to the local outbox
+    # sent over it does not make it "not had" for SMTP
+    Column("delivered_at", DateTime(timezone=True)),
     UniqueConstraint("document", "version", "recipient", name="one_row_per_delivery"),
 )
 
@@ -143,6 +150,15 @@ class LedgerRow:
     attempts: int
     detail: str | None
     updated_at: datetime
+    unanswered: int | None = None
+    delivered_at: datetime | None = None
+
+
+class Claim(str):
+    """A claim token (``claim``), with the row as it was just before it was taken (None for a row
+    inserted now): whether an earlier sender left it, and how far it got."""
+
+    before: dict | None = None
 
 
 STALE_CLAIM = timedelta(minutes=30)
@@ -162,17 +178,35 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def this_host() -> str:
+    """This host as a claim names it: its name and, where Linux tells, its process-id namespace. Two
+    containers with the same host name each number their processes from 1: a process id of the
+    other one can only be asked on its own side."""
+    try:
+        space = os.readlink("/proc/self/ns/pid")          # 'pid:[4026531836]'
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}#{space.strip('pid:[]')}"
+
+
 def claim_alive(token: str | None) -> bool | None:
     """Whether the process that holds a claim still runs: True or False when it ran on this host
-    (its process id is looked up), None when that cannot be known here (another host)."""
+    (its process id is looked up), None when that cannot be known here (another host, or another
+    process-id namespace)."""
     try:
         host, pid, _ = (token or "").rsplit(":", 2)
         pid = int(pid)
     except ValueError:
         return None
-    if host != socket.gethostname() or pid <= 0:
+    if host != this_host() or pid <= 0:
         return None
     return process_alive(pid)
+
+
+def claim_host(token: str | None) -> tuple[str, str]:
+    """(host name, process id) of a claim, for messages."""
+    host, pid = ((token or "?:?:?").rsplit(":", 2) + ["?", "?"])[:2]
+    return host.split("#", 1)[0], pid
 
 
 def _now() -> datetime:
@@ -182,6 +216,8 @@ def _now() -> datetime:
 def _add_missing_columns(engine: Engine) -> None:
     """Ledgers made by an earlier grantflow lack some nullable columns: add them."""
     for table, column, sql_type in (("deliveries", "claim", "VARCHAR(120)"),
+                                    ("deliveries", "unanswered", "INTEGER"),
+                                    ("deliveries", "delivered_at", "TIMESTAMP WITH TIME ZONE"),
                                     ("approvals", "document_hash", "VARCHAR(64)"),
                                     ("approvals", "recipients", "TEXT")):
         if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
@@ -224,7 +260,7 @@ class SentLedger:
         counts only for the outbox."""
         where = [deliveries.c.document == document, deliveries.c.version == version, deliveries.c.status == "sent"]
         if delivers(transport):
-            where.append(deliveries.c.transport != LOCAL)
+            where.append(or_(deliveries.c.transport != LOCAL, deliveries.c.delivered_at.is_not(None)))
         with self.engine.connect() as conn:
             rows = conn.execute(select(deliveries.c.recipient).where(*where)).all()
         return {r[0].casefold() for r in rows}
@@ -235,7 +271,7 @@ class SentLedger:
         have, when it was sent)."""
         where = [deliveries.c.document == document, deliveries.c.version < version, deliveries.c.status == "sent"]
         if delivers(transport):
-            where.append(deliveries.c.transport != LOCAL)
+            where.append(or_(deliveries.c.transport != LOCAL, deliveries.c.delivered_at.is_not(None)))
         had: dict[str, tuple[int, datetime]] = {}
         with self.engine.connect() as conn:
             for recipient, got, when in conn.execute(select(
@@ -248,13 +284,15 @@ class SentLedger:
     def claim(self, *, document: str, kind: str, project: str | None, council: str, version: int,
               document_hash: str, recipient: str, role: str, message_id: str, transport: str,
               resend: bool = False, stale_after: timedelta = STALE_CLAIM,
-              abandoned: str | None = None) -> str | None:
-        """Take (document, version, recipient) for sending; the claim token, or None if another
-        sender has it (``sending`` and not stale) or it was sent already (unless ``resend``; a
-        copy in the local outbox is not "sent" for a transport that delivers). ``abandoned``: the
-        claim of a sender known to be gone (``claim_alive`` False), taken over at once."""
+              abandoned: str | None = None) -> Claim | None:
+        """Take (document, version, recipient) for sending; the claim token (with the row as it was,
+        ``Claim.before``), or None if another sender has it (``sending``, and its process alive on
+        this host or, elsewhere, not stale) or it was sent already (unless ``resend``; a copy in the
+        local outbox is not "sent" for a transport that delivers). ``abandoned``: the claim of a
+        sender known to be gone (``claim_alive`` False), taken over at once. A sender on this host
+        whose process still runs is never taken over, however long it takes."""
         now = _now()
-        token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        token = Claim(f"{this_host()}:{os.getpid()}:{uuid.uuid4().hex[:12]}")
         values = dict(kind=kind, project=project, council=council, document_hash=document_hash, role=role,
                       message_id=message_id, transport=transport, status="sending", claim=token, updated_at=now)
         try:
@@ -264,19 +302,37 @@ class SentLedger:
             return token
         except IntegrityError:
             pass                          # the row exists: take it over only if nobody holds it
-        free = [deliveries.c.status.in_(["failed", "pending"]),
-                (deliveries.c.status == "sending") & (deliveries.c.updated_at < now - stale_after)]
-        if abandoned:
-            free.append((deliveries.c.status == "sending") & (deliveries.c.claim == abandoned))
-        if resend:
-            free.append(deliveries.c.status == "sent")
-        elif delivers(transport):
-            free.append((deliveries.c.status == "sent") & (deliveries.c.transport == LOCAL))
-        with self.engine.begin() as conn:
-            taken = conn.execute(update(deliveries).where(
-                deliveries.c.document == document, deliveries.c.version == version,
-                deliveries.c.recipient == recipient, or_(*free)).values(**values)).rowcount
-        return token if taken == 1 else None
+        key = (deliveries.c.document == document, deliveries.c.version == version,
+               deliveries.c.recipient == recipient)
+        for _ in range(5):
+            with self.engine.connect() as conn:
+                row = conn.execute(select(deliveries.c.status, deliveries.c.claim, deliveries.c.updated_at,
+                                          deliveries.c.detail, deliveries.c.transport, deliveries.c.unanswered,
+                                          deliveries.c.delivered_at).where(*key)).first()
+            if row is None:
+                return None
+            before = dict(row._mapping)
+            if row.status == "sending":
+                free = bool(abandoned) and row.claim == abandoned or \
+                    aware(row.updated_at) < now - stale_after and claim_alive(row.claim) is not True
+            elif row.status == "sent":
+                free = resend or delivers(transport) and row.transport == LOCAL and row.delivered_at is None
+            else:
+                free = True               # failed, or pending (an older version's)
+            if not free:
+                return None
+            # a row sent by a delivering transport before delivered_at was recorded: when it was
+            delivered = row.delivered_at or (row.updated_at if row.status == "sent" and row.transport != LOCAL
+                                             else None)
+            same = deliveries.c.claim.is_(None) if row.claim is None else deliveries.c.claim == row.claim
+            with self.engine.begin() as conn:
+                taken = conn.execute(update(deliveries).where(*key, deliveries.c.status == row.status, same)
+                                     .values(delivered_at=delivered, **values)).rowcount
+            if taken == 1:
+                token.before = before
+                return token
+            # another sender changed the row between the look and the update: look again
+        return None
 
     def transmitting(self, document: str, version: int, recipient: str, claim: str) -> None:
         """Note on a claimed row that the whole message is going to the server now: a sender killed
@@ -284,13 +340,25 @@ class SentLedger:
         with self.engine.begin() as conn:
             conn.execute(update(deliveries).where(
                 deliveries.c.document == document, deliveries.c.version == version,
-                deliveries.c.recipient == recipient, deliveries.c.claim == claim).values(detail=TRANSMITTING))
+                deliveries.c.recipient == recipient, deliveries.c.claim == claim).values(detail=TRANSMITTING,
+                                                                                         updated_at=_now()))
+
+    def touch(self, document: str, version: int, recipient: str, claim: str) -> None:
+        """Our claim is still being worked on (each attempt): a sender elsewhere does not take it
+        over as stale while one recipient's retries go on."""
+        with self.engine.begin() as conn:
+            conn.execute(update(deliveries).where(
+                deliveries.c.document == document, deliveries.c.version == version,
+                deliveries.c.recipient == recipient, deliveries.c.claim == claim,
+                deliveries.c.status == "sending").values(updated_at=_now()))
 
     def holder(self, document: str, version: int, recipient: str) -> dict | None:
-        """The row of (document, version, recipient): status, claim, updated_at, detail (None if absent)."""
+        """The row of (document, version, recipient): status, claim, updated_at, detail, unanswered,
+        delivered_at (None if absent)."""
         with self.engine.connect() as conn:
             row = conn.execute(select(deliveries.c.status, deliveries.c.claim, deliveries.c.updated_at,
-                                      deliveries.c.detail).where(
+                                      deliveries.c.detail, deliveries.c.unanswered,
+                                      deliveries.c.delivered_at).where(
                 deliveries.c.document == document, deliveries.c.version == version,
                 deliveries.c.recipient == recipient)).first()
         return dict(row._mapping) if row else None
@@ -309,15 +377,23 @@ class SentLedger:
                 "last": max(r.updated_at for r in rows)}
 
     def finish(self, document: str, version: int, recipient: str, status: str, attempts: int,
-               detail: str | None, claim: str | None = None) -> None:
-        """Record the result of a claimed send (only while the claim is still ours)."""
+               detail: str | None, claim: str | None = None, unanswered: int = 0,
+               delivered: bool = False) -> bool:
+        """Record the result of a claimed send (only while the claim is still ours; True if it was).
+        ``unanswered``: copies of this send that went without a reply (added to the row's);
+        ``delivered``: a delivering transport had the server's yes now."""
         where = [deliveries.c.document == document, deliveries.c.version == version,
                  deliveries.c.recipient == recipient]
         if claim is not None:
             where.append(deliveries.c.claim == claim)
+        now = _now()
+        values = dict(status=status, attempts=deliveries.c.attempts + attempts, detail=detail, updated_at=now)
+        if unanswered:
+            values["unanswered"] = func.coalesce(deliveries.c.unanswered, 0) + unanswered
+        if delivered:
+            values["delivered_at"] = now
         with self.engine.begin() as conn:
-            conn.execute(update(deliveries).where(*where).values(
-                status=status, attempts=deliveries.c.attempts + attempts, detail=detail, updated_at=_now()))
+            return conn.execute(update(deliveries).where(*where).values(**values)).rowcount == 1
 
     def rows(self, project: str | None = None, document: str | None = None) -> list[LedgerRow]:
         query = select(*[c for c in deliveries.c if c.name not in ("id", "created_at", "claim")]).order_by(

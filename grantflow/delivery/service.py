@@ -14,10 +14,11 @@ from .. import fmt
 from ..documents import kind as get_kind
 from ..documents.service import Produced, mark_delivered, rendered_now
 from ..errors import UserError
+from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
-from .ledger import STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, covers, delivers
+from .ledger import LOCAL, STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, claim_host, covers, delivers
 from .message import Document, Sender, compose, compose_reminder
 from .recipients import Recipient, funders_named, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
@@ -228,29 +229,67 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                             abandoned=abandoned)
 
     silent: list[str] = []    # a recipient for whom the server gave no answer through every retry
+    silent_before: list[str] = []   # recipients two earlier copies reached without a reply: not sent again
     too_large: list[str] = []  # the server refused the message for its size: every copy has that size
 
-    def send(item: PlannedMessage, token: str, note: str = "", maybe_before: bool = False) -> None:
-        """``maybe_before``: an interrupted sender may have delivered it already (a further copy is
-        recorded and reported as possibly twice; a second silence stops there)."""
+    def send(item: PlannedMessage, token) -> None:
+        """Send to one claimed recipient. What the row held before the claim (``token.before``)
+        counts: copies an earlier run sent without a reply (each may have arrived) make a further
+        copy "possibly twice", and after two no run sends a third unasked (only ``--resend``); a
+        sender interrupted after its whole message went counts as one such copy; a row delivered
+        before stays delivered when a ``--resend`` of it fails."""
         email = item.recipient.email
-        attempts, detail, status, maybe = 0, None, "failed", maybe_before
+        before = getattr(token, "before", None) or {}
+        note, went_before = "", False
+        earlier = before.get("unanswered") or 0
+        if before.get("status") == "sending":
+            # taken over from a sender that stopped (gone from this host, or stale)
+            host, pid = claim_host(before.get("claim"))
+            went_before = before.get("detail") == TRANSMITTING
+            earlier += went_before
+            note = (f"; taken over from process {pid} on {host}, interrupted while sending since "
+                    f"{_when(before['updated_at'])}, " + (
+                        "after the whole message had gone to the server: possibly twice (same "
+                        "Message-ID: most mail programs show one)" if went_before else
+                        "before the message had gone to the server: sent once"))
+        taken_over = earlier - (before.get("unanswered") or 0)       # counted here, recorded with the result
+        had_it = before.get("delivered_at") is not None or (
+            before.get("status") == "sent" and before.get("transport") not in (None, LOCAL))
+        attempts, detail, status, maybe = 0, None, "failed", earlier > 0
+        unanswered, went = 0, [False]
+
+        def transmitted() -> None:
+            went[0] = True
+            ledger.transmitting(doc.key, doc.version, email, token)
+
         if hasattr(transport, "on_transmit"):
-            transport.on_transmit = lambda: ledger.transmitting(doc.key, doc.version, email, token)
+            transport.on_transmit = transmitted
         try:
-            while not silent and not too_large:
+            if earlier >= 2 and not resend:
+                # two whole copies without a reply already: a third could be a third copy
+                detail = (f"not sent again: {earlier} copies went to the server without a reply before (it may "
+                          "have them): ask the recipient; grantflow send --resend sends it anyway")
+                silent_before.append(email)
+            while not silent and not too_large and email not in silent_before:
                 attempts += 1
+                went[0] = False
+                ledger.touch(doc.key, doc.version, email, token)
                 try:
                     detail = transport.send(item.message)
+                    went[0] = False                 # the server's answer came
                     status = "sent"
                     break
                 except PermanentError as exc:
+                    went[0] = False
                     detail = f"refused: {exc}"
                     if exc.too_large:
                         too_large.append(f"{email}: {exc}")
                     break
                 except TransientError as exc:
+                    went[0] = False                 # a copy without a reply is counted here
                     detail = f"temporary failure: {exc}"
+                    if exc.maybe_delivered:
+                        unanswered += 1
                     if exc.maybe_delivered and maybe:
                         # two whole copies without a reply: a third try could make a third copy
                         detail += "; sent twice without a reply, not tried again: ask the recipient"
@@ -264,21 +303,43 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                     backoff = retry.backoff_seconds or [1]
                     sleep(max(0.0, backoff[min(attempts - 1, len(backoff) - 1)]))
             else:
-                # the rest would each wait through the same retries for the same silence, or be
-                # refused for the same size
-                detail = (f"not tried: the server gave no answer when sending to {silent[0]}; "
-                          "a new send reaches this recipient") if silent else \
-                    f"not tried: the server refused the same message as too large for {too_large[0]}"
+                if email not in silent_before:
+                    # the rest would each wait through the same retries for the same silence, or be
+                    # refused for the same size
+                    detail = (f"not tried: the server gave no answer when sending to {silent[0]}; "
+                              "a new send reaches this recipient") if silent else \
+                        f"not tried: the server refused the same message as too large for {too_large[0]}"
+            if unanswered and status != "sent" and "it may have arrived" not in (detail or ""):
+                detail = f"{detail}; an earlier attempt got no reply after the whole message was sent: it may have arrived"
             detail = f"{detail}{note}"
-            if maybe and status == "sent" and not maybe_before:
+            if maybe and status == "sent" and not went_before:
                 detail += ("; an earlier attempt got no reply after the whole message was sent, so the recipient "
                            "may have it twice (same Message-ID: most mail programs show one)")
         except BaseException as exc:
-            # a user error (bad config), a defect or an interrupt: the claim is released as failed
+            # a user error (bad config), a defect or an interrupt: the claim is released as failed;
+            # interrupted after the whole message went (waiting for the reply), it may have arrived
             status, detail = "failed", f"interrupted: {str(exc) or type(exc).__name__}"
+            if went[0]:
+                unanswered += 1
+                detail += " after the whole message had gone to the server (it may have arrived)"
             raise
         finally:
-            ledger.finish(doc.key, doc.version, email, status, attempts, detail, token)
+            recorded = status
+            if status == "failed" and had_it:
+                # a --resend that failed: the recipient had it from the earlier delivery
+                recorded = "sent"
+                detail = f"{detail}; the resend failed, the recipient had it delivered before"
+            try:
+                ledger.finish(doc.key, doc.version, email, recorded, attempts, detail, token,
+                              unanswered=unanswered + taken_over,
+                              delivered=status == "sent" and delivers(transport.name))
+            except SQLAlchemyError as exc:
+                what = "was accepted by the mail server" if status == "sent" else f"ended {status}"
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+                raise UserError(
+                    f"the mail to {email} {what}, but the sent ledger could not record it ({reason}); "
+                    "free the space or mend the database, then see grantflow sent: the next send sends it "
+                    "again, said there as possibly twice", field="delivery.ledger_url") from None
         if maybe and status == "sent":
             report.doubtful.append((email, detail))
         if status == "sent":
@@ -287,7 +348,7 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
             report.failed.append((email, detail or "unknown error"))
 
     def pending_text(row: dict) -> str:
-        host, pid = (row.get("claim") or "?:?:?").rsplit(":", 2)[:2]
+        host, pid = claim_host(row.get("claim"))
         since = _when(row["updated_at"])
         takeover = _when(aware(row["updated_at"]) + STALE_CLAIM)
         return (f"being sent by process {pid} on {host} since {since} (still running, or interrupted on "
@@ -322,18 +383,11 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                         continue
                 alive = claim_alive(row.get("claim"))
                 if alive is False:
-                    # its sender ran here and is gone (killed, crashed): it will never finish
+                    # its sender ran here and is gone (killed, crashed): it will never finish; killed
+                    # after the whole message went, the server may have it (``send`` says possibly twice)
                     token = claim(item, abandoned=row.get("claim"))
                     if token is not None:
-                        host, pid = (row.get("claim") or "?:?:?").rsplit(":", 2)[:2]
-                        # killed after the whole message went: the server may have it (possibly twice)
-                        went = row.get("detail") == TRANSMITTING
-                        send(item, token, maybe_before=went, note=(
-                            f"; taken over from process {pid} on {host}, interrupted while sending since "
-                            f"{_when(row['updated_at'])}, " + (
-                                "after the whole message had gone to the server: possibly twice (same "
-                                "Message-ID: most mail programs show one)" if went else
-                                "before the message had gone to the server: sent once")))
+                        send(item, token)
                         continue
                     # another run took it over just now: see what that one does
                 if time.monotonic() >= deadline:
