@@ -67,6 +67,18 @@ def _rate(value) -> Decimal:
     return _number(value, "kr/time")
 
 
+def _whole(value):
+    """A whole number (a score, days, a year) as YAML wrote it: ``3.000`` is YAML's 3.0 and a
+    Norwegian 3 000, refused with both readings; anything else is left to the field's type."""
+    if isinstance(value, float) and getattr(value, "source", None) is not None:
+        try:
+            reading = numbers.read_number_text(value.source)
+        except numbers.NumberError:
+            return value                     # not a number grantflow reads: the field's type says so
+        numbers.check_point(reading, value.source, "whole", point=True)
+    return value
+
+
 def _count(value) -> int:
     number = _number(value, "")
     if number != number.to_integral_value() or number < 0:
@@ -123,6 +135,7 @@ Amount = Annotated[Decimal, BeforeValidator(_number)]       # money (in the budg
 Hours = Annotated[Decimal, BeforeValidator(_hours)]
 Rate = Annotated[Decimal, BeforeValidator(_rate)]           # kroner per hour
 Count = Annotated[int, BeforeValidator(_count)]             # inhabitants, pupils
+Whole = Annotated[int, BeforeValidator(_whole)]             # a score, days (every plain int field is read so)
 Weight = Annotated[float, BeforeValidator(_weight)]
 Day = Annotated[date, BeforeValidator(_day)]                # dd.mm.åååå or åååå-mm-dd, 1900–2100
 Slug = Annotated[str, AfterValidator(slug)]                 # ids: used in file names and on the command line
@@ -165,14 +178,7 @@ class Model(BaseModel):
     def _whole_with_a_point(cls, value, info):
         """A whole-number field (a score, a number of days, a year) written ``3.000`` in YAML: YAML
         reads 3.0, and a Norwegian 3 000 (as amounts are read); refused with both readings."""
-        if isinstance(value, float) and getattr(value, "source", None) is not None \
-                and _whole_field(cls, info.field_name):
-            try:
-                reading = numbers.read_number_text(value.source)
-            except numbers.NumberError:
-                return value                 # not a number grantflow reads: the field's own check says so
-            numbers.check_point(reading, value.source, "whole", point=True)
-        return value
+        return _whole(value) if _whole_field(cls, info.field_name) else value
 
 
 @functools.lru_cache(maxsize=512)

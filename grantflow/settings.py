@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, Valida
 
 from .errors import UserError
 from .findings import Finding
-from .models import DOCUMENT_KINDS, Day, EmailAddress, Line, Model, Rate, RecipientRule, Slug, known_kinds
+from .models import DOCUMENT_KINDS, Day, EmailAddress, Line, Model, Rate, RecipientRule, Slug, Whole, known_kinds
 from .numbers import echo
 from .register import SETTINGS_NAMES, config_root, display_path, validation_findings
 from .yamlfile import load_yaml
@@ -286,7 +286,7 @@ class Settings(Model):
     include_personal_data: bool = Field(False, description="Phone numbers in public documents.")
     deadline_shift: Literal["before", "after"] = Field(
         "before", description="Where a deadline on a weekend or holiday moves.")
-    deadline_reminders: list[Annotated[int, Field(ge=1, le=60)]] = Field(
+    deadline_reminders: list[Annotated[Whole, Field(ge=1, le=60)]] = Field(
         default_factory=lambda: [10, 3],
         description="Remind whoever is responsible this many working days before each deadline (once each).")
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)

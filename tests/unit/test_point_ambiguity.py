@@ -49,6 +49,8 @@ def validate(capsys, config: Path) -> tuple[int, list[str]]:
     ("grantflow.yaml", "stale_note_days: 90", "stale_note_days: 1.000", 9, "documents.stale_note_days",
      "ambiguous number '1.000': 1 000 (point as thousands separator) or 1 (decimal point); write 1000 or 1"),
     ("grantflow.yaml", "top_risk_rf: 10", "top_risk_rf: 1.000", 7, "documents.top_risk_rf", "'1.000': 1 000"),
+    ("grantflow.yaml", "deadline_shift: before", "deadline_shift: before\ndeadline_reminders: [10, 3.000]", 11,
+     "deadline_reminders[1]", "ambiguous number '3.000': 3 000 (point as thousands separator) or 3"),
     ("grantflow.yaml", "own_effort_hourly_rate: 500", "own_effort_hourly_rate: 1.500", 8,
      "documents.own_effort_hourly_rate", "ambiguous number of kroner per hour '1.500': 1 500 (point as "
      "thousands separator) or 1,5 (decimal point); write 1500 or 1.5"),
