@@ -12,7 +12,8 @@ from typing import Callable
 
 from .. import fmt
 from ..documents import kind as get_kind
-from ..documents.service import Produced, mark_delivered, rendered_now
+from ..documents.service import (EDITED_HINT, Produced, changed_after_made, delivered_at, mark_delivered,
+                                 rendered_now)
 from ..errors import UserError
 from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
@@ -161,6 +162,16 @@ def plan(document: Document, project: Project | None, council: Council, settings
     recipients = resolve(document.kind, project, council, settings, funders)
     done = set() if resend else ledger.sent_to(document.key, document.version,
                                                transport or settings.delivery.transport)
+    if not resend and not done and delivers(transport or settings.delivery.transport) and \
+            document.docx.suffix == ".docx":
+        went = delivered_at(document.docx, document.version)
+        if went:
+            # the ledger lost what it knew (emptied, replaced, another ledger_url): everyone would get
+            # it again, unasked
+            raise ContentConflict(
+                f"the sent ledger has no delivery of {document.key} version {document.version}, but the "
+                f"document's record says it went out {went}: was the ledger emptied or replaced (another "
+                "ledger_url)? nothing sent; grantflow send --resend sends it to every recipient again")
     # who has an earlier version: their mail says this one replaces it
     had = ledger.had_earlier(document.key, document.version, transport or settings.delivery.transport) \
         if document.version > 1 else {}
@@ -176,6 +187,10 @@ def plan(document: Document, project: Project | None, council: Council, settings
         messages.append(PlannedMessage(recipient, msg))
     # the messages carry the file as it is now: rendered again since (another run, `grantflow render`
     # with changed data), it holds another version than this one, approved or checked as this one
+    if document.docx.suffix == ".docx":
+        changed = changed_after_made(document.docx)
+        if changed:
+            raise ContentConflict(f"{changed}: nothing sent; {EDITED_HINT}")
     now = rendered_now(document.docx) if document.content_hash and document.docx.suffix == ".docx" else None
     if now and now != (document.version, document.content_hash):
         raise ContentConflict(

@@ -83,6 +83,33 @@ def _write_record(path: Path, record: dict) -> None:
     atomic_write(path, json.dumps(record, ensure_ascii=False, indent=2, default=str))
 
 
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def changed_after_made(docx: Path) -> str | None:
+    """Why the document's file is not what grantflow made (edited and saved in Word, replaced): one
+    sentence naming the version and when it was made; None when it is, or when that cannot be told
+    (no file, or a record from before the file's hash was kept). What is sent, approved and recorded
+    is what grantflow made: an edited file would go out under the record of another."""
+    record = _read_record(Path(docx).with_suffix(".json"))
+    versions = record.get("versions") or []
+    made = versions[-1].get("file_sha256") if versions else None
+    if not made:
+        return None
+    try:
+        if _file_sha256(docx) == made:
+            return None
+    except OSError:
+        return None
+    return (f"{Path(docx).name} was changed after grantflow made it (version {versions[-1].get('version')}, "
+            f"made {versions[-1].get('generated_at', '?')}; saved in Word?)")
+
+
+EDITED_HINT = ("grantflow sends only what it made and recorded: move the changed file away (grantflow makes "
+               "it again from the data) and put the change into the data or the notes")
+
+
 def rendered_now(docx: Path) -> tuple[int, str] | None:
     """(version, content hash) of what the document's file holds now, by its record; None unknown."""
     record = _read_record(Path(docx).with_suffix(".json"))
@@ -106,6 +133,12 @@ def previous_record(folder: Path, kind: str, before: str) -> dict | None:
     delivered = [r for r in earlier if r.get("delivered")]
     pool = delivered or earlier
     return max(pool, key=_sort_key) if pool else None
+
+
+def delivered_at(docx: Path, version: int) -> str | None:
+    """When the document's record says ``version`` first reached recipients (``mark_delivered``)."""
+    record = _read_record(Path(docx).with_suffix(".json"))
+    return next((d.get("at") or "?" for d in record.get("delivered") or () if d.get("version") == version), None)
 
 
 def mark_delivered(docx: Path, version: int) -> None:
@@ -224,6 +257,10 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
     record = _read_record(record_path)
     versions = record.get("versions", [])
     reused = bool(versions) and versions[-1]["content_hash"] == digest and target.exists()
+    changed = changed_after_made(target) if target.exists() else None
+    if changed:
+        # never written over, never taken as ours: the person who changed it decides
+        raise UserError(f"{changed}: nothing made; {EDITED_HINT}", file=display_path(target))
     if reused:
         version = versions[-1]["version"]
     else:
@@ -231,7 +268,8 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
         context.values.setdefault("doc", {})["version"] = version
         write_docx(template, context, target)
         versions.append({"version": version, "content_hash": digest,
-                         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+                         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                         "file_sha256": _file_sha256(target)})
     produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
                         request.period.label, target, version, digest, reused,
                         key_figures=context.key_figures,

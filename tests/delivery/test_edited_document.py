@@ -1,0 +1,99 @@
+"""A document changed after grantflow made it (opened and saved in Word, replaced by hand) went
+out under the record of what grantflow had made: `render` said "(version 1, unchanged)", the
+next send attached the edited file to the recipients still missing, and the ledger and the
+approval showed one hash for two different files (found by an outside tester in session 13, seen
+failing on the old code). Now neither render nor send takes it: one line, exit 1, nothing sent,
+the changed file untouched."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+from grantflow.cli import main
+
+from .test_delivery import register, status_doc  # noqa: F401 - fixtures
+from .test_ledger_integrity import PROJECT, env, outbox, send_args  # noqa: F401 - fixture
+
+
+def _edit_in_word(path: Path) -> None:
+    """One word changed, the package written again (as a hand edit saved from Word)."""
+    tmp = path.with_name(path.name + ".new")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"Haugaland", b"HAUGALAND", 1)
+            zout.writestr(item, data)
+    shutil.move(tmp, path)
+
+
+def _render_args(config: Path, out: Path) -> list[str]:
+    return ["--config", str(config), "render", "status", PROJECT, "--as-of", "2016-10-07", "--out", str(out)]
+
+
+def test_an_edited_document_is_neither_taken_as_made_nor_sent(scratch_config, env, capsys):
+    out = env / "o1"
+    assert main(_render_args(scratch_config, out)) == 0
+    (docx,) = out.rglob("status-*.docx")
+    _edit_in_word(docx)
+    edited = docx.read_bytes()
+    capsys.readouterr()
+
+    assert main(_render_args(scratch_config, out)) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"{docx.name} was changed after grantflow made it (version 1" in line and "nothing made" in line, line
+
+    assert main(send_args(scratch_config, out)) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"{docx.name} was changed after grantflow made it" in line, line
+    assert outbox(env) == [] and docx.read_bytes() == edited
+
+    kept = docx.with_name("endret.docx")
+    docx.rename(kept)                                   # the secretariat moves its copy away
+    assert main(send_args(scratch_config, out)) == 0    # made again from the data, and sent
+    assert len(outbox(env)) == 7
+    from email import policy
+    from email.parser import BytesParser
+
+    mail = BytesParser(policy=policy.default).parsebytes(outbox(env)[0].read_bytes())
+    (attached,) = [part.get_content() for part in mail.iter_attachments() if part.get_filename().endswith(".docx")]
+    assert attached == docx.read_bytes() != edited and kept.read_bytes() == edited
+
+
+def test_a_document_edited_while_it_waited_for_approval_is_not_sent(register, status_doc, tmp_path):
+    """Rendered, then waiting (an approval answered days later, a batch holding it): the file is
+    edited meanwhile. The send that follows (no new render) refuses it."""
+    import pytest
+
+    from grantflow.delivery.service import ContentConflict
+
+    from ..smtp_server import free_port
+    from .test_delivery import send, smtp_settings
+
+    _edit_in_word(status_doc.docx)
+    with pytest.raises(ContentConflict, match="was changed after grantflow made it.*nothing sent"):
+        send(register, status_doc, smtp_settings(tmp_path, free_port()))
+
+
+def test_an_emptied_ledger_does_not_send_everyone_the_document_again(scratch_config, env, capsys):
+    """`: > sent.db` (or a new ledger_url) after a delivery: the next send mailed all seven again,
+    "7 sent", exit 0, while the document's record said it had gone out (found by the same tester)."""
+    from ..smtp_server import Recorder, free_port
+    from .test_send_twice_across_runs import _smtp
+    from .test_smtp_faults import serve
+
+    port = free_port()
+    args = send_args(scratch_config, env / "o1", *_smtp(scratch_config, port))
+    with serve(Recorder(), port) as server:
+        assert main(args) == 0
+        (env / "sent.db").write_bytes(b"")
+        capsys.readouterr()
+        assert main(args) == 1
+        assert len(server.recorder.recipients()) == 7
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "the sent ledger has no delivery of" in line and "was the ledger emptied or replaced" in line, line
+    with serve(Recorder(), port) as server:
+        assert main([*args, "--resend"]) == 0
+        assert len(server.recorder.recipients()) == 7
