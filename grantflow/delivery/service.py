@@ -288,7 +288,8 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
             while not silent and not too_large and email not in silent_before:
                 attempts += 1
                 went[0] = False
-                ledger.touch(doc.key, doc.version, email, token)
+                if attempts > 1:          # the claim was made just now for the first
+                    ledger.touch(doc.key, doc.version, email, token)
                 try:
                     detail = transport.send(item.message)
                     went[0] = False                 # the server's answer came

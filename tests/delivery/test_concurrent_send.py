@@ -101,3 +101,30 @@ def test_a_stale_claim_is_taken_over(tmp_path):
         assert [r.status for r in ledger.rows()] == ["sending"]
     finally:
         ledger.close()
+
+
+def test_a_claim_renewed_by_its_next_attempt_is_not_stale(tmp_path):
+    """A sender elsewhere whose retries go on past 30 minutes renews its claim at each attempt: it
+    is not taken over while it still tries (its row's time is the last attempt's)."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from grantflow.delivery.ledger import deliveries
+
+    ledger = SentLedger(f"sqlite:///{tmp_path / 'sent.db'}")
+    row = dict(document="c/p/status-1", kind="status", project="p", council="c", version=1, document_hash="h",
+               recipient="a@example.no", role="to", message_id="<m@x>", transport="smtp")
+    elsewhere = "other-host:4242:abcdef123456"
+    try:
+        assert ledger.claim(**row)
+        with ledger.engine.begin() as conn:
+            conn.execute(update(deliveries).values(claim=elsewhere,
+                                                   updated_at=datetime.now(timezone.utc) - timedelta(minutes=31)))
+        ledger.touch("c/p/status-1", 1, "a@example.no", elsewhere)      # its next attempt begins
+        assert ledger.claim(**row) is None
+        with ledger.engine.begin() as conn:
+            conn.execute(update(deliveries).values(updated_at=datetime.now(timezone.utc) - timedelta(minutes=31)))
+        assert ledger.claim(**row) is not None                          # silent for 31 minutes: taken over
+    finally:
+        ledger.close()
