@@ -131,7 +131,7 @@ def read_number_text(raw: str) -> Reading:
     if _EXPONENT.match(compact):
         try:
             value = Decimal(compact.replace(",", "."))
-            full = show(value)
+            full = show(-value if negative else value)
         except InvalidOperation:
             full = "?"
         raise NumberError(f"{echo(raw)} is exponent notation (it would be {full}); "
@@ -246,9 +246,14 @@ def check_point(reading: Reading, raw: str, unit: str, point: bool = False) -> N
         return
     grouped, decimal = show(reading.value), decimal_spelling(reading.other, point)
     what = f" of {AMBIGUOUS_POINT[unit]}" if AMBIGUOUS_POINT[unit] else ""
+    options = [grouped.replace(" ", ""), decimal]
+    if unit == "%" and abs(reading.value) > 100:
+        options = [decimal]                # 33 333 is no percentage
+    elif unit == "whole" and reading.other != reading.other.to_integral_value():
+        options = options[:1]              # 2,019 is no whole number
     raise NumberError(
         f"ambiguous number{what} {echo(raw)}: {grouped} (point as thousands separator) or "
-        f"{show(reading.other.normalize())} (decimal point); write {grouped.replace(' ', '')} or {decimal}")
+        f"{show(reading.other.normalize())} (decimal point); write {' or '.join(options)}")
 
 
 check_hours = check_point

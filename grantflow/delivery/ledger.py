@@ -198,7 +198,8 @@ def claim_alive(token: str | None) -> bool | None:
         pid = int(pid)
     except ValueError:
         return None
-    if host != this_host() or pid <= 0:
+    # a claim written before the namespace was part of the host (an upgrade mid-send) names the host alone
+    if host not in (this_host(), socket.gethostname()) or pid <= 0:
         return None
     return process_alive(pid)
 

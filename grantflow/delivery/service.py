@@ -13,7 +13,7 @@ from typing import Callable
 from .. import fmt
 from ..documents import kind as get_kind
 from ..documents.service import (EDITED_HINT, Produced, changed_after_made, delivered_at, mark_delivered,
-                                 rendered_now)
+                                 pdf_not_made_from, rendered_now)
 from ..errors import UserError
 from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
@@ -191,6 +191,9 @@ def plan(document: Document, project: Project | None, council: Council, settings
         changed = changed_after_made(document.docx)
         if changed:
             raise ContentConflict(f"{changed}: nothing sent; {EDITED_HINT}")
+        stale = pdf_not_made_from(document.docx, document.pdf) if document.pdf else None
+        if stale:
+            raise ContentConflict(f"{stale}: nothing sent; render with --pdf makes it again from the document")
     now = rendered_now(document.docx) if document.content_hash and document.docx.suffix == ".docx" else None
     if now and now != (document.version, document.content_hash):
         raise ContentConflict(
@@ -283,7 +286,8 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
             if earlier >= 2 and not resend:
                 # two whole copies without a reply already: a third could be a third copy
                 detail = (f"not sent again: {earlier} copies went to the server without a reply before (it may "
-                          "have them): ask the recipient; grantflow send --resend sends it anyway")
+                          "have them): ask the recipient; grantflow send --resend sends it anyway, to every "
+                          "recipient again")
                 silent_before.append(email)
             while not silent and not too_large and email not in silent_before:
                 attempts += 1

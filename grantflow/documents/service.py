@@ -50,6 +50,7 @@ class Produced:
     reused: bool
     pdf: Path | None = None
     pdf_message: str | None = None
+    pdf_made: dict | None = None      # {"docx_sha256", "sha256"}: the .docx file it was made from, and its own
     key_figures: dict = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
@@ -72,11 +73,21 @@ def collect_checked(register: Register, project: Project, hours: bool = True) ->
 
 
 def _read_record(path: Path) -> dict:
-    """A document's .json record; {} when there is none or it cannot be read."""
+    """A document's .json record; {} when there is none or it cannot be read as JSON. One that is
+    JSON but not a record (edited by hand, another program's file) is one line naming it."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    versions = record.get("versions", []) if isinstance(record, dict) else None
+    if not isinstance(versions, list) or not all(
+            isinstance(v, dict) and isinstance(v.get("version"), int) and isinstance(v.get("content_hash"), str)
+            for v in versions) or not isinstance(record.get("delivered", []), list) or \
+            not all(isinstance(d, dict) for d in record.get("delivered", [])) or \
+            not isinstance(record.get("pdf_made") or {}, dict):
+        raise UserError("the document's record is damaged (not what grantflow writes): move it away and the "
+                        "document is made again as a new version", file=display_path(Path(path)))
+    return record
 
 
 def _write_record(path: Path, record: dict) -> None:
@@ -104,6 +115,18 @@ def changed_after_made(docx: Path) -> str | None:
         return None
     return (f"{Path(docx).name} was changed after grantflow made it (version {versions[-1].get('version')}, "
             f"made {versions[-1].get('generated_at', '?')}; saved in Word?)")
+
+
+def pdf_not_made_from(docx: Path, pdf: Path) -> str | None:
+    """Why the PDF beside a document is not the one grantflow made from this .docx file (made from
+    an earlier version, edited, or from before this was recorded); None when it is."""
+    made = _read_record(Path(docx).with_suffix(".json")).get("pdf_made") or {}
+    try:
+        if made and made.get("docx_sha256") == _file_sha256(docx) and made.get("sha256") == _file_sha256(pdf):
+            return None
+    except OSError:
+        return None
+    return f"{Path(pdf).name} is not the PDF grantflow made from {Path(docx).name} (an earlier version's, or edited)"
 
 
 EDITED_HINT = ("grantflow sends only what it made and recorded: move the changed file away (grantflow makes "
@@ -256,13 +279,21 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
     digest = content_hash(context, template)
     record = _read_record(record_path)
     versions = record.get("versions", [])
-    reused = bool(versions) and versions[-1]["content_hash"] == digest and target.exists()
+    same = bool(versions) and versions[-1]["content_hash"] == digest
+    reused = same and target.exists()
     changed = changed_after_made(target) if target.exists() else None
     if changed:
         # never written over, never taken as ours: the person who changed it decides
         raise UserError(f"{changed}: nothing made; {EDITED_HINT}", file=display_path(target))
     if reused:
         version = versions[-1]["version"]
+    elif same:
+        # the file was moved away or deleted, the content is what that version holds: made again as
+        # that version (a new number would go to everyone as "version 2, replaces version 1")
+        version = versions[-1]["version"]
+        context.values.setdefault("doc", {})["version"] = version
+        write_docx(template, context, target)
+        versions[-1]["file_sha256"] = _file_sha256(target)
     else:
         version = (versions[-1]["version"] + 1) if versions else 1
         context.values.setdefault("doc", {})["version"] = version
@@ -280,6 +311,7 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
         "project": request.project.id if request.project else None,
         "period": request.period.label, "as_of": request.as_of.isoformat(),
         "docx": target.name, "pdf": produced.pdf.name if produced.pdf else None,
+        "pdf_made": produced.pdf_made if produced.pdf else None,
         "version": version, "versions": versions, "content_hash": digest,
         "key_figures": context.key_figures, "snapshot": context.snapshot,
         "findings": [str(f) for f in produced.findings],
@@ -301,8 +333,12 @@ def add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | None
     todo = []
     for index, produced in enumerate(made):
         pdf_path = produced.docx.with_suffix(".pdf")
-        if produced.reused and pdf_path.exists():
-            produced.pdf = pdf_path
+        # kept only when it was made from this very .docx file and is as it was made: a PDF beside
+        # a document made again (version 2) or edited by hand is made anew
+        kept = (_read_record(produced.record).get("pdf_made") or {}) if pdf_path.exists() else {}
+        if kept and kept.get("docx_sha256") == _file_sha256(produced.docx) and \
+                kept.get("sha256") == _file_sha256(pdf_path):
+            produced.pdf, produced.pdf_made = pdf_path, kept
         else:
             todo.append(index)
     try:
@@ -316,9 +352,10 @@ def add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | None
             failures[i] = outcome
             continue
         made[i].pdf = outcome
+        made[i].pdf_made = {"docx_sha256": _file_sha256(made[i].docx), "sha256": _file_sha256(outcome)}
         entry = _read_record(made[i].record) if record else {}
         if entry:
-            entry["pdf"] = outcome.name
+            entry["pdf"], entry["pdf_made"] = outcome.name, made[i].pdf_made
             _write_record(made[i].record, entry)
     return failures
 

@@ -97,3 +97,49 @@ def test_an_emptied_ledger_does_not_send_everyone_the_document_again(scratch_con
     with serve(Recorder(), port) as server:
         assert main([*args, "--resend"]) == 0
         assert len(server.recorder.recipients()) == 7
+
+
+def test_the_hint_for_an_edited_file_does_not_mail_everyone_a_version_2(scratch_config, env, capsys):
+    """Following 'move the changed file away' made an identical 'versjon 2, erstatter versjon 1' for
+    everyone (render numbered a new version whenever the file was missing; found by a second
+    tester). Unchanged content is made again as the version it is: nothing to send."""
+    out = env / "o1"
+    assert main(send_args(scratch_config, out)) == 0
+    (docx,) = out.rglob("status-*.docx")
+    _edit_in_word(docx)
+    docx.rename(docx.with_name("endret.docx"))
+    capsys.readouterr()
+    assert main(send_args(scratch_config, out)) == 0
+    assert "nothing to send: all 7 recipient(s) already have" in capsys.readouterr().out
+    assert len(outbox(env)) == 7
+    import json
+
+    record = json.loads(docx.with_suffix(".json").read_text(encoding="utf-8"))
+    assert [v["version"] for v in record["versions"]] == [1] and record["version"] == 1
+
+
+def test_a_damaged_record_is_one_line(scratch_config, env, capsys):
+    out = env / "o1"
+    assert main(_render_args(scratch_config, out)) == 0
+    (record,) = out.rglob("status-*.json")
+    record.write_text('{"version": 1, "versions": [5]}', encoding="utf-8")
+    capsys.readouterr()
+    assert main(_render_args(scratch_config, out)) == 1
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert "internal error" not in captured.err and record.name in line and "record is damaged" in line, line
+
+
+def test_a_claim_written_before_an_upgrade_by_a_process_now_gone_is_taken_over_at_once():
+    """Claims now name the process-id namespace; one written by the previous grantflow on this host
+    names the host alone and was waited on for 30 minutes ('still running, or on another host')."""
+    import socket
+    import subprocess
+    import sys
+
+    from grantflow.delivery.ledger import claim_alive
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert claim_alive(f"{socket.gethostname()}:{gone}:abcdef123456") is False
+    assert claim_alive(f"{socket.gethostname()}#1:{gone}:abcdef123456") is None   # another namespace: unknown

@@ -211,3 +211,42 @@ def test_an_empty_or_plain_text_docx_is_named_not_made_into_a_pdf(fake_soffice):
         assert f"{docs[i].parent.name}/status-2016.docx" in str(outcomes[i]) and "not a Word document" in str(outcomes[i])
         assert not docs[i].with_suffix(".pdf").exists()
     assert [outcomes[0], outcomes[3]] == [docs[0].with_suffix(".pdf"), docs[3].with_suffix(".pdf")]
+
+
+@needs_lo
+def test_the_pdf_sent_is_made_from_the_version_sent(scratch_config, tmp_path, monkeypatch, capsys):
+    """Rendered with --pdf, the data changed, rendered again without --pdf (version 2), then sent
+    with --pdf: version 2's .docx went out with version 1's PDF, the old project name in it; a PDF
+    overwritten by hand went out too (found by an outside tester). A PDF is kept only when it was
+    made from this very .docx file and is as it was made."""
+    from email import policy
+    from email.parser import BytesParser
+
+    from grantflow.cli import main
+
+    from ..conftest import replace_in
+
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    out = tmp_path / "o"
+    base = ["--config", str(scratch_config)]
+    what = ["application", "kongsbergregionen-erp", "--out", str(out)]
+    assert main([*base, "render", *what, "--pdf"]) == 0
+    (pdf,) = out.rglob("*.pdf")
+    assert "ERP-prosjektet" in _text(pdf)
+    replace_in(scratch_config / "projects/kongsbergregionen-erp.yaml", "name: ERP-prosjektet", "name: Nytt ERP-navn")
+    assert main([*base, "render", *what]) == 0
+    assert main([*base, "send", *what, "--pdf", "--yes"]) == 0
+    mails = sorted((tmp_path / "outputs" / "outbox").glob("*.eml"))
+    assert mails
+    for mail in mails:
+        parsed = BytesParser(policy=policy.default).parsebytes(mail.read_bytes())
+        (attached,) = [p.get_content() for p in parsed.iter_attachments() if p.get_filename().endswith(".pdf")]
+        sent = tmp_path / "sent.pdf"
+        sent.write_bytes(attached)
+        assert "Nytt ERP-navn" in _text(sent) and "ERP-prosjektet for" not in _text(sent)
+
+    pdf.write_bytes(b"%PDF-1.4 EDITED BY HAND")
+    capsys.readouterr()
+    assert main([*base, "send", *what, "--pdf", "--yes", "--resend"]) == 0
+    assert pdf.read_bytes() != b"%PDF-1.4 EDITED BY HAND" and "Nytt ERP-navn" in _text(pdf)
