@@ -327,7 +327,7 @@ def _cmd_send(args) -> int:
     ledger = SentLedger(settings.ledger_url())
     try:
         the_plan = plan(document, project, council, settings, ledger, resend=args.resend, transport=transport_name,
-                        funders=funders)
+                        funders=funders, only=tuple(args.recipient or ()))
         if not the_plan.messages:
             print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
                   f"{document.key} version {document.version} (use --resend to send again)")
@@ -1021,6 +1021,9 @@ def build_parser() -> argparse.ArgumentParser:
     _document_arguments(p)
     p.add_argument("--transport", choices=("outbox", "smtp"), help="default: from config (outbox)")
     p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
+    p.add_argument("--recipient", action="append", metavar="EMAIL",
+                   help="send to this one of the document's recipients only (repeatable; with --resend: send "
+                        "it to them again, e.g. one an earlier send left unsure)")
     p.add_argument("--funder", action="append", metavar="ID",
                    help="also send to this funder of the project (repeatable; default: the funders whose "
                         "deadlines ask for this document)")

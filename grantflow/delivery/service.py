@@ -135,7 +135,7 @@ def _when(moment) -> str:
 
 def plan(document: Document, project: Project | None, council: Council, settings: Settings,
          ledger: SentLedger, resend: bool = False, transport: str | None = None,
-         funders: list[Funder] | tuple[Funder, ...] = ()) -> DeliveryPlan:
+         funders: list[Funder] | tuple[Funder, ...] = (), only: tuple[str, ...] = ()) -> DeliveryPlan:
     """Who gets ``document`` now by ``transport`` (the settings' by default; a copy in the local
     outbox is not "already had" for SMTP). Raises ``ContentConflict`` when the ledger has this document
     key and version with a different content hash (version numbers count per outputs folder, so
@@ -160,6 +160,14 @@ def plan(document: Document, project: Project | None, council: Council, settings
                 f"({display_path(document.docx)}) was made in another outputs folder (versions are counted per "
                 "folder): render in the folder it was made in, or pass --resend to have this content approved")
     recipients = resolve(document.kind, project, council, settings, funders)
+    if only:
+        # some of the document's recipients only (the one an earlier send left unsure, with --resend)
+        known = {r.email.casefold() for r in recipients}
+        strangers = [a for a in only if a.casefold() not in known]
+        if strangers:
+            raise UserError(f"{strangers[0]!r} is not a recipient of {document.key} (its recipients: "
+                            f"{', '.join(r.email for r in recipients)})", field="--recipient")
+        recipients = [r for r in recipients if r.email.casefold() in {a.casefold() for a in only}]
     done = set() if resend else ledger.sent_to(document.key, document.version,
                                                transport or settings.delivery.transport)
     if not resend and not done and delivers(transport or settings.delivery.transport) and \
@@ -286,8 +294,8 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
             if earlier >= 2 and not resend:
                 # two whole copies without a reply already: a third could be a third copy
                 detail = (f"not sent again: {earlier} copies went to the server without a reply before (it may "
-                          "have them): ask the recipient; grantflow send --resend sends it anyway, to every "
-                          "recipient again")
+                          f"have them): ask the recipient; grantflow send --resend --recipient {email} sends it "
+                          "to this recipient again")
                 silent_before.append(email)
             while not silent and not too_large and email not in silent_before:
                 attempts += 1

@@ -128,10 +128,16 @@ def test_after_two_silent_copies_no_run_sends_a_third_unasked(scratch_config, en
         assert Counter(server.recorder.recipients())[HAUGESUND] == 2
     err = capsys.readouterr().err
     assert f"{HAUGESUND}: not sent again: 2 copies went to the server without a reply before" in err, err
-    assert "--resend" in err
+    assert f"grantflow send --resend --recipient {HAUGESUND} sends it to this recipient again" in err, err
     with serve(Recorder(), port) as asked:
-        assert main([*args, "--resend"]) == 0                              # the secretariat decides
-        assert HAUGESUND in asked.recorder.recipients()
+        # the secretariat asked the recipient, and sends to that one only (--resend alone: to all seven)
+        assert main([*args, "--resend", "--recipient", HAUGESUND.upper()]) == 0
+        assert asked.recorder.recipients() == [HAUGESUND]
+        capsys.readouterr()
+        assert main([*args, "--resend", "--recipient", "someone@else.example.no"]) == 1
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert "--recipient: 'someone@else.example.no' is not a recipient of" in line, line
+        assert asked.recorder.recipients() == [HAUGESUND]
 
 
 class HoldsTheReplyToHaugesund(Recorder):
