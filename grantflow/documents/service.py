@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
@@ -85,13 +86,35 @@ def _read_record(path: Path) -> dict:
             for v in versions) or not isinstance(record.get("delivered", []), list) or \
             not all(isinstance(d, dict) for d in record.get("delivered", [])) or \
             not isinstance(record.get("pdf_made") or {}, dict):
-        raise UserError("the document's record is damaged (not what grantflow writes): move it away and the "
-                        "document is made again as a new version", file=display_path(Path(path)))
+        raise UserError("the document's record is damaged (not what grantflow writes): restore it (undo the "
+                        "edit, or from a backup); without it grantflow no longer knows this document's versions",
+                        file=display_path(Path(path)))
     return record
 
 
 def _write_record(path: Path, record: dict) -> None:
     atomic_write(path, json.dumps(record, ensure_ascii=False, indent=2, default=str))
+
+
+@contextmanager
+def document_lock(docx: Path, shared: bool = False):
+    """The document's lock (``<folder>/.locks/<name>.lock``): a render holds it exclusively from
+    reading the record to writing it (its .docx, PDF and record change together), a check of the
+    file against its record holds it shared. Two renders of one document at once ran interleaved:
+    one's version was lost from the record, and a send between the new .docx and its record took
+    the file for one edited by hand. Where no lock can be made (a read-only folder), none is held."""
+    import fcntl
+
+    try:
+        folder = Path(docx).parent / ".locks"
+        folder.mkdir(exist_ok=True)
+        handle = open(folder / f"{Path(docx).stem}.lock", "a+")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
 
 
 def _file_sha256(path: Path) -> str:
@@ -102,7 +125,13 @@ def changed_after_made(docx: Path) -> str | None:
     """Why the document's file is not what grantflow made (edited and saved in Word, replaced): one
     sentence naming the version and when it was made; None when it is, or when that cannot be told
     (no file, or a record from before the file's hash was kept). What is sent, approved and recorded
-    is what grantflow made: an edited file would go out under the record of another."""
+    is what grantflow made: an edited file would go out under the record of another. Read under the
+    document's lock, shared: never between a render's new file and its record."""
+    with document_lock(docx, shared=True):
+        return _changed_after_made(docx)
+
+
+def _changed_after_made(docx: Path) -> str | None:
     record = _read_record(Path(docx).with_suffix(".json"))
     versions = record.get("versions") or []
     made = versions[-1].get("file_sha256") if versions else None
@@ -120,6 +149,11 @@ def changed_after_made(docx: Path) -> str | None:
 def pdf_not_made_from(docx: Path, pdf: Path) -> str | None:
     """Why the PDF beside a document is not the one grantflow made from this .docx file (made from
     an earlier version, edited, or from before this was recorded); None when it is."""
+    with document_lock(docx, shared=True):
+        return _pdf_not_made_from(docx, pdf)
+
+
+def _pdf_not_made_from(docx: Path, pdf: Path) -> str | None:
     made = _read_record(Path(docx).with_suffix(".json")).get("pdf_made") or {}
     try:
         if made and made.get("docx_sha256") == _file_sha256(docx) and made.get("sha256") == _file_sha256(pdf):
@@ -166,6 +200,11 @@ def delivered_at(docx: Path, version: int) -> str | None:
 
 def mark_delivered(docx: Path, version: int) -> None:
     """Record in the document's record that ``version`` reached recipients (SMTP, not the outbox)."""
+    with document_lock(docx):
+        _mark_delivered(Path(docx), version)
+
+
+def _mark_delivered(docx: Path, version: int) -> None:
     record_path = Path(docx).with_suffix(".json")
     record = _read_record(record_path)
     if not record:
@@ -271,17 +310,24 @@ def build_context(request: DocumentRequest) -> Context:
 
 def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool = False,
            notes: list[Finding] | None = None) -> Produced:
-    """Render (or reuse an identical earlier render), record it, and convert to PDF if asked."""
+    """Render (or reuse an identical earlier render), record it, and convert to PDF if asked; under
+    the document's lock (``document_lock``)."""
     kind = get_kind(request.kind)
-    template = templates_dir() / kind.template
     target = folder / f"{kind.name}-{request.period.label}.docx"
+    with document_lock(target):
+        return _render(request, context, folder, pdf, notes, kind, target)
+
+
+def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool, notes: list[Finding] | None,
+            kind, target: Path) -> Produced:
+    template = templates_dir() / kind.template
     record_path = target.with_suffix(".json")
     digest = content_hash(context, template)
     record = _read_record(record_path)
     versions = record.get("versions", [])
     same = bool(versions) and versions[-1]["content_hash"] == digest
     reused = same and target.exists()
-    changed = changed_after_made(target) if target.exists() else None
+    changed = _changed_after_made(target) if target.exists() else None
     if changed:
         # never written over, never taken as ours: the person who changed it decides
         raise UserError(f"{changed}: nothing made; {EDITED_HINT}", file=display_path(target))
@@ -325,6 +371,17 @@ def render(request: DocumentRequest, context: Context, folder: Path, pdf: bool =
 
 
 def add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | None]:
+    """See ``_add_pdfs``; with ``record`` (not from inside a render, which holds its lock) under
+    every document's lock, taken in one order."""
+    if not record:
+        return _add_pdfs(made, record)
+    with ExitStack() as locks:
+        for docx in sorted({p.docx for p in made}):
+            locks.enter_context(document_lock(docx))
+        return _add_pdfs(made, record)
+
+
+def _add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | None]:
     """PDFs for many rendered documents with one LibreOffice start (an unchanged document keeps
     its PDF); each gets its ``pdf`` (or ``pdf_message`` when LibreOffice is not installed) and,
     with ``record``, its record's ``pdf`` entry. Returns each document's failure (None if none):
@@ -341,6 +398,7 @@ def add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | None
             produced.pdf, produced.pdf_made = pdf_path, kept
         else:
             todo.append(index)
+    sources = {i: _file_sha256(made[i].docx) for i in todo}     # the .docx each PDF is made from
     try:
         outcomes = pdf_each([made[i].docx for i in todo])
     except PdfUnavailable as exc:
@@ -352,7 +410,7 @@ def add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | None
             failures[i] = outcome
             continue
         made[i].pdf = outcome
-        made[i].pdf_made = {"docx_sha256": _file_sha256(made[i].docx), "sha256": _file_sha256(outcome)}
+        made[i].pdf_made = {"docx_sha256": sources[i], "sha256": _file_sha256(outcome)}
         entry = _read_record(made[i].record) if record else {}
         if entry:
             entry["pdf"], entry["pdf_made"] = outcome.name, made[i].pdf_made

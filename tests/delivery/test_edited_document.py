@@ -143,3 +143,42 @@ def test_a_claim_written_before_an_upgrade_by_a_process_now_gone_is_taken_over_a
                           text=True, check=True).stdout.strip()
     assert claim_alive(f"{socket.gethostname()}:{gone}:abcdef123456") is False
     assert claim_alive(f"{socket.gethostname()}#1:{gone}:abcdef123456") is None   # another namespace: unknown
+
+
+def test_a_send_while_another_process_renders_waits_for_it_instead_of_calling_the_file_edited(
+        scratch_config, env, capsys):
+    """Two renders of one document at once, or a send during a render with --pdf (the conversion
+    takes seconds), saw the new .docx before its record: 'changed after grantflow made it (saved in
+    Word?)', nothing sent; and one render's version was lost from the record (found by a third
+    tester). A render now holds the document's lock from reading the record to writing it, a check
+    holds it shared. Here the test is the other render: it holds the lock with the new file
+    written and its record not yet."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from grantflow.documents.service import _file_sha256, document_lock
+
+    from ..conftest import ROOT
+
+    out = env / "o1"
+    assert main(_render_args(scratch_config, out)) == 0
+    (docx,) = out.rglob("status-*.docx")
+    record_path = docx.with_suffix(".json")
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    import os
+
+    sender = None
+    with document_lock(docx):
+        _edit_in_word(docx)                                  # the other render's new file ...
+        sender = subprocess.Popen([sys.executable, "-m", "grantflow.cli", *send_args(scratch_config, out)],
+                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=dict(os.environ))
+        time.sleep(3)
+        assert sender.poll() is None, sender.communicate()  # waiting, not refusing
+        record["versions"][-1]["file_sha256"] = _file_sha256(docx)      # ... and its record
+        record_path.write_text(json.dumps(record), encoding="utf-8")
+    stdout, stderr = sender.communicate(timeout=120)
+    assert sender.returncode == 0, stdout + stderr
+    assert "changed after grantflow made it" not in stderr and len(outbox(env)) == 7
