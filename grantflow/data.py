@@ -37,7 +37,7 @@ from .findings import Finding
 from .models import ProjectNotes
 from .numbers import echo
 from .text import bad_character, bidi_control, name_key
-from .xlsxcells import CellError, NoValue, Percent, SheetInfo, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows
+from .xlsxcells import CellError, NoValue, Percent, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -766,8 +766,7 @@ def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None)
                     evidence[reading.evidence] = f"row {first_rows[code]} {echo(cell, 40)}"
                 readings[code] = reading
             elif isinstance(cell, Percent):
-                failures[code] = (f"the cell is formatted as a percentage ({cell!r}, which Excel holds as "
-                                  f"{float(cell)!r}); type the number in a cell formatted as a number")
+                failures[code] = percent_refused(cell)
             else:
                 readings[code] = numbers.Reading(numbers.read_number(cell, unit))
         except numbers.NumberError as exc:

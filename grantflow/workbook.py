@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import UserError
-from .xlsxcells import (EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, blank as _blank, cell_name, padded,
+from .xlsxcells import (EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
                         sheet_rows, unreadable)
 from .findings import Finding
 from .numbers import read_date, read_number, read_number_text, show
@@ -819,8 +819,7 @@ def read_value(value, kind: Kind, *, percent: bool = False):
             value = Decimal(repr(float(value))) * 100
             value = value.to_integral_value() if value == value.to_integral_value() else value.normalize()
         else:
-            raise ValueError(f"the cell is formatted as a percentage ({value!r}, which Excel holds as "
-                             f"{float(value)!r}); type the number in a cell formatted as a number")
+            raise ValueError(percent_refused(value))
     if percent and isinstance(value, str) and value.strip().endswith("%"):
         value = value.strip()[:-1]          # «30 %» typed as text in a percentage field
     if isinstance(value, float) and not math.isfinite(value):

@@ -41,6 +41,12 @@ class Percent(float):
     __str__ = __repr__
 
 
+def percent_refused(value: Percent) -> str:
+    """Why a percentage cell is not read where a plain number belongs."""
+    return (f"the cell is formatted as a percentage ({value!r}, which Excel holds as {float(value)!r}); "
+            "type the number in a cell formatted as a number")
+
+
 class BadText(CellError):
     """Text holding a character no document can (Excel saves a control character such as Word's
     vertical tab as ``_x000B_``); the text is the cell's, the escape decoded."""

@@ -330,7 +330,7 @@ class SentLedger:
                 taken = conn.execute(update(deliveries).where(*key, deliveries.c.status == row.status, same)
                                      .values(delivered_at=delivered, **values)).rowcount
             if taken == 1:
-                token.before = before
+                token.before = dict(before, delivered_at=delivered)    # as the row now records it
                 return token
             # another sender changed the row between the look and the update: look again
         return None

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
-from .ledger import LOCAL, STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, claim_host, covers, delivers
+from .ledger import STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, claim_host, covers, delivers
 from .message import Document, Sender, compose, compose_reminder
 from .recipients import Recipient, funders_named, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
@@ -279,8 +279,7 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                         "Message-ID: most mail programs show one)" if went_before else
                         "before the message had gone to the server: sent once"))
         taken_over = earlier - (before.get("unanswered") or 0)       # counted here, recorded with the result
-        had_it = before.get("delivered_at") is not None or (
-            before.get("status") == "sent" and before.get("transport") not in (None, LOCAL))
+        had_it = before.get("delivered_at") is not None        # delivered before (the claim's reading)
         attempts, detail, status, maybe = 0, None, "failed", earlier > 0
         unanswered, went = 0, [False]
 

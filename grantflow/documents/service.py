@@ -327,7 +327,7 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
     versions = record.get("versions", [])
     same = bool(versions) and versions[-1]["content_hash"] == digest
     reused = same and target.exists()
-    changed = _changed_after_made(target) if target.exists() else None
+    changed = _changed_after_made(target)          # None for no file
     if changed:
         # never written over, never taken as ours: the person who changed it decides
         raise UserError(f"{changed}: nothing made; {EDITED_HINT}", file=display_path(target))
@@ -392,10 +392,8 @@ def _add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | Non
         pdf_path = produced.docx.with_suffix(".pdf")
         # kept only when it was made from this very .docx file and is as it was made: a PDF beside
         # a document made again (version 2) or edited by hand is made anew
-        kept = (_read_record(produced.record).get("pdf_made") or {}) if pdf_path.exists() else {}
-        if kept and kept.get("docx_sha256") == _file_sha256(produced.docx) and \
-                kept.get("sha256") == _file_sha256(pdf_path):
-            produced.pdf, produced.pdf_made = pdf_path, kept
+        if pdf_path.exists() and _pdf_not_made_from(produced.docx, pdf_path) is None:
+            produced.pdf, produced.pdf_made = pdf_path, _read_record(produced.record).get("pdf_made")
         else:
             todo.append(index)
     sources = {i: _file_sha256(made[i].docx) for i in todo}     # the .docx each PDF is made from

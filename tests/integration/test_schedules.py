@@ -143,7 +143,7 @@ def left_behind(api: str, deployment: str, *states: str, outputs: Path | None = 
     the runner accepting a run and starting its process (seen in CI): that run stays Pending without
     a process, holding the slot for its 300 s lease. It is then itself what the test wants, and is
     taken instead of a made one, once its state has not moved for 30 s."""
-    import fcntl
+    from flows.runtime import run_alive
 
     dep = api_get(api, f"/deployments/name/{deployment}")
     run = api_post(api, f"/deployments/{dep['id']}/create_flow_run", {"enforce_parameter_schema": False})
@@ -164,15 +164,7 @@ def left_behind(api: str, deployment: str, *states: str, outputs: Path | None = 
                 if first[0] != other["state_id"]:
                     seen[other["id"]] = (other["state_id"], time.monotonic())
                     continue
-                lock = Path(outputs) / ".runs" / f"{other['id']}.lock"
-                alive = False
-                if lock.exists():
-                    with open(lock, "a") as handle:
-                        try:
-                            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                        except BlockingIOError:
-                            alive = True
-                if not alive and time.monotonic() - first[1] >= 30:
+                if not run_alive(outputs, other["id"]) and time.monotonic() - first[1] >= 30:
                     urllib.request.urlopen(urllib.request.Request(f"{api}/flow_runs/{run['id']}",
                                                                   method="DELETE"), timeout=30).close()
                     return other["id"]

@@ -11,18 +11,15 @@ import pytest
 from grantflow.cli import main
 
 from ..conftest import CONFIG
+from .test_cli_inputs import run as run_cli
 
 ERP = "projects/kongsbergregionen-erp.yaml"
 
 
 def run(capsys, *args) -> tuple[int, list[str], list[str]]:
-    try:
-        code = main(["--config", str(args[0]), *args[1:]])
-    except SystemExit as exc:                 # argparse refuses a value
-        code = exc.code
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err and "internal error" not in captured.err
-    return code, captured.out.splitlines(), [line for line in captured.err.splitlines() if line.strip()]
+    """test_cli_inputs' run, with the printed lines split."""
+    code, out, err = run_cli(capsys, *args)
+    return code, out.splitlines(), err
 
 
 # --- a line break in a path cannot forge a line -------------------------------------------
