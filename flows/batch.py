@@ -87,13 +87,15 @@ def produce_document(kind: str, project: str | None, council: str | None, period
     return result
 
 
-def finish_with_pdfs(pending: list, options: DeliveryOptions, register: Register | None = None) -> None:
-    """PDFs for a chunk's rendered documents with one LibreOffice start, then their delivery.
-    A document LibreOffice cannot convert is recorded as an error naming its file, and is not
-    sent (its recipients asked for a PDF); the others go on."""
+def finish_with_pdfs(pending: list, options: DeliveryOptions, register: Register | None = None,
+                     converters: int | None = None) -> None:
+    """PDFs for a chunk's rendered documents (each of up to ``converters`` LibreOffice processes
+    started once for its share), then their delivery. A document LibreOffice cannot convert is
+    recorded as an error naming its file, and is not sent (its recipients asked for a PDF); the
+    others go on."""
     from grantflow.documents.service import add_pdfs
 
-    failures = add_pdfs([produced for _, produced in pending])
+    failures = add_pdfs([produced for _, produced in pending], converters=converters)
     for (result, produced), failure in zip(pending, failures):
         if produced.pdf:
             result["pdf"] = str(produced.pdf)
@@ -172,10 +174,11 @@ def register_for(register: Register, targets: list[tuple[str | None, str | None]
 @task(name="produce", cache_policy=NONE)
 def produce_chunk(kind: str, targets: list[tuple[str | None, str | None]], period: str | None,
                   as_of: date | None, options: DeliveryOptions, today: date | None = None,
-                  register_blob: bytes | None = None) -> list[dict]:
+                  register_blob: bytes | None = None, converters: int | None = None) -> list[dict]:
     """A chunk of documents, each recorded on its own: an error names its document and the
     chunk goes on with the next. ``register_blob``: the chunk's part of the register, pickled (an
-    opaque parameter, so Prefect does not walk a thousand models looking for futures)."""
+    opaque parameter, so Prefect does not walk a thousand models looking for futures).
+    ``converters``: LibreOffice processes for the chunk's PDFs (the cores left to this worker)."""
     register = pickle.loads(register_blob) if register_blob else None
     results, pdf_later = [], []
     for project, council in targets:
@@ -185,9 +188,9 @@ def produce_chunk(kind: str, targets: list[tuple[str | None, str | None]], perio
         except Exception as exc:   # not a user error: a defect, reported with its document
             results.append({"project": project, "council": council, "internal": True,
                             "error": f"{kind} for {project or council}: {type(exc).__name__}: {exc}"})
-    if pdf_later:   # the chunk's PDFs with one LibreOffice start, then their delivery
+    if pdf_later:   # the chunk's PDFs, each converter started once, then their delivery
         try:
-            finish_with_pdfs(pdf_later, options, register)
+            finish_with_pdfs(pdf_later, options, register, converters)
         except Exception as exc:   # a defect: every document still waiting is reported
             for result, _ in pdf_later:
                 if "pdf" not in result and "error" not in result:
@@ -276,9 +279,14 @@ def batch(kind: KindId = "status", council: CouncilId | None = None, funder: str
         chunks.append(targets[start:start + size])
         start += size
     register = cached_register(options.config)   # the batch works on one reading of the register
+    from grantflow.documents.render import cores
+
+    # each worker converts its chunk's PDFs on the cores the other workers leave it (one worker:
+    # every core; LibreOffice converts on one)
+    converters = max(1, cores() // min(workers, max(len(chunks), 1)))
     with workers_share_server():
         futures = [produce_chunk.submit(kind, part, period, as_of, options, None,
-                                        pickle.dumps(register_for(register, part)))
+                                        pickle.dumps(register_for(register, part)), converters)
                    for part in chunks]
         results = [r for f in futures for r in f.result()]
     errors = [r for r in results if "error" in r]

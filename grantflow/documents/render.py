@@ -10,6 +10,7 @@ compiled Jinja templates. Charts become Word-native chart parts (``ChartRun``).
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import io
 import os
 import shutil
@@ -239,14 +240,21 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-_PROFILE_LOCK = threading.Lock()
+_PROFILE_LOCKS: dict[int, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
 
 
-def _profile() -> Path:
-    """This process's LibreOffice profile, kept between conversions (a fresh profile costs ~1 s
-    per start) and removed when the process ends. One per process: LibreOffice refuses a profile
-    another instance is using; the lock keeps this process's threads to one at a time."""
-    path = Path(tempfile.gettempdir()) / f"grantflow-lo-profile-{os.getpid()}"
+def _profile_lock(slot: int) -> threading.Lock:
+    with _LOCKS_LOCK:
+        return _PROFILE_LOCKS.setdefault(slot, threading.Lock())
+
+
+def _profile(slot: int = 0) -> Path:
+    """This process's LibreOffice profile for converter ``slot``, kept between conversions (a
+    fresh profile costs ~1 s per start) and removed when the process ends. One per converter:
+    LibreOffice refuses a profile another instance is using; the slot's lock keeps this
+    process's threads to one at a time on it."""
+    path = Path(tempfile.gettempdir()) / (f"grantflow-lo-profile-{os.getpid()}" + (f"-{slot}" if slot else ""))
     if not path.exists():
         path.mkdir(mode=0o700)
         atexit.register(shutil.rmtree, path, True)
@@ -255,6 +263,20 @@ def _profile() -> Path:
 
         Finalize(None, shutil.rmtree, args=(path, True), exitpriority=0)
     return path
+
+
+def cores() -> int:
+    """The processor cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+# LibreOffice converts one document at a time on one core (~0.3 s for a status report with its
+# two charts); a start costs ~1 s. Many documents are split between converters running at
+# once, each with at least this many documents so that its start pays off.
+MIN_PER_CONVERTER = 4
 
 
 STALL_SECONDS = 120.0   # no new PDF for this long (start-up included): the document is stuck
@@ -278,11 +300,14 @@ def to_pdf_many(docs: list[Path], timeout: float = STALL_SECONDS) -> list[Path]:
     return outcomes
 
 
-def pdf_each(docs: list[Path], timeout: float = STALL_SECONDS) -> list[Path | UserError]:
-    """PDFs beside many .docx files with one LibreOffice start (this process's profile kept):
-    for each document its PDF path, or a UserError naming it. LibreOffice converts in order;
-    one that makes no PDF, or makes none for ``timeout`` seconds (it is then killed), is
-    failed on its own and LibreOffice starts again for the rest."""
+def pdf_each(docs: list[Path], timeout: float = STALL_SECONDS,
+             converters: int | None = None) -> list[Path | UserError]:
+    """PDFs beside many .docx files: for each document its PDF path, or a UserError naming it.
+    The documents are split in order between up to ``converters`` LibreOffice processes at once
+    (default: one per core this process may use; at least MIN_PER_CONVERTER documents each),
+    each started once for its share with a profile this process keeps. LibreOffice converts in
+    order; one that makes no PDF, or makes none for ``timeout`` seconds (it is then killed), is
+    failed on its own and LibreOffice starts again for the rest of its share."""
     exe = soffice()
     if exe is None:
         raise PdfUnavailable("PDF not made: LibreOffice (soffice) is not installed "
@@ -299,11 +324,41 @@ def pdf_each(docs: list[Path], timeout: float = STALL_SECONDS) -> list[Path | Us
         if head != b"PK\x03\x04":
             outcomes[i] = UserError("not a Word document (empty or not a .docx archive); no PDF made",
                                     file=display_path(doc))
-    pending, fruitless, run = [i for i in range(len(docs)) if i not in outcomes], 0, 0
-    with _PROFILE_LOCK, tempfile.TemporaryDirectory(prefix="grantflow-pdf-") as tmp:
+    pending = [i for i in range(len(docs)) if i not in outcomes]
+    count = max(1, min(converters or cores(), len(pending) // MIN_PER_CONVERTER))
+    size, extra = divmod(len(pending), count)
+    shares, start = [], 0
+    for slot in range(count):   # in order, sizes differing by at most one
+        end = start + size + (slot < extra)
+        shares.append(pending[start:end])
+        start = end
+    stop = threading.Event()
+    if count == 1:
+        outcomes.update(_convert_share(exe, docs, pending, 0, timeout, stop))
+    else:
+        with concurrent.futures.ThreadPoolExecutor(count, thread_name_prefix="grantflow-pdf") as pool:
+            futures = [pool.submit(_convert_share, exe, docs, share, slot, timeout, stop)
+                       for slot, share in enumerate(shares)]
+            try:
+                for future in futures:
+                    outcomes.update(future.result())
+            except BaseException:   # Ctrl-C or a defect: every converter is stopped, not left running
+                stop.set()
+                raise
+    return [outcomes[i] for i in range(len(docs))]
+
+
+def _convert_share(exe: str, docs: list[Path], pending: list[int], slot: int, timeout: float,
+                   stop: threading.Event) -> dict[int, Path | UserError]:
+    """One converter's share of ``docs`` (their positions in ``pending``), with slot ``slot``'s profile."""
+    outcomes: dict[int, Path | UserError] = {}
+    fruitless, run = 0, 0
+    with _profile_lock(slot), tempfile.TemporaryDirectory(prefix="grantflow-pdf-") as tmp:
         while pending:
             run += 1
-            made, stalled = _convert(exe, [docs[i] for i in pending], Path(tmp) / f"run-{run}", timeout)
+            made, stalled = _convert(exe, [docs[i] for i in pending], Path(tmp) / f"run-{run}", timeout, slot, stop)
+            if stop.is_set():
+                break
             for i, pdf in zip(pending, made):
                 if pdf is not None:
                     outcomes[i] = atomic_write(docs[i].with_suffix(".pdf"), pdf)
@@ -316,13 +371,15 @@ def pdf_each(docs: list[Path], timeout: float = STALL_SECONDS) -> list[Path | Us
                 why = f"PDF conversion stalled: no PDF after {timeout:.0f} s" if stalled else "LibreOffice made no PDF"
                 outcomes[i] = UserError(why, file=display_path(docs[i]))
             pending = [i for i in missing if i not in outcomes]
-    return [outcomes[i] for i in range(len(docs))]
+    return outcomes
 
 
-def _convert(exe: str, docs: list[Path], work: Path, stall: float) -> tuple[list[bytes | None], bool]:
+def _convert(exe: str, docs: list[Path], work: Path, stall: float, slot: int = 0,
+             stop: threading.Event | None = None) -> tuple[list[bytes | None], bool]:
     """One ``soffice --convert-to pdf`` over ``docs``: each document's PDF bytes (None where it
     made none, or only part of one) and whether it was killed for making no progress. LibreOffice
-    runs in its own process group, killed whole if it stalls or this call is interrupted."""
+    runs in its own process group, killed whole if it stalls, ``stop`` is set or this call is
+    interrupted."""
     inbox, outdir = work / "in", work / "out"
     inbox.mkdir(parents=True)
     links = []
@@ -330,7 +387,7 @@ def _convert(exe: str, docs: list[Path], work: Path, stall: float) -> tuple[list
         link = inbox / f"{index:05d}-{doc.name}"
         link.symlink_to(doc.resolve())
         links.append(link)
-    cmd = [exe, f"-env:UserInstallation={_profile().as_uri()}", "--headless", "--norestore",
+    cmd = [exe, f"-env:UserInstallation={_profile(slot).as_uri()}", "--headless", "--norestore",
            "--convert-to", "pdf", "--outdir", str(outdir), *map(str, links)]
     stalled, seen, last = False, 0, time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -341,6 +398,8 @@ def _convert(exe: str, docs: list[Path], work: Path, stall: float) -> tuple[list
                 proc.wait(0.2)
             except subprocess.TimeoutExpired:
                 pass
+            if stop is not None and stop.is_set():
+                break
             count = len(list(outdir.glob("*.pdf"))) if outdir.exists() else 0
             if count > seen:
                 seen, last = count, time.monotonic()

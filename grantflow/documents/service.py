@@ -370,19 +370,19 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
     return produced
 
 
-def add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | None]:
+def add_pdfs(made: list[Produced], record: bool = True, converters: int | None = None) -> list[UserError | None]:
     """See ``_add_pdfs``; with ``record`` (not from inside a render, which holds its lock) under
     every document's lock, taken in one order."""
     if not record:
-        return _add_pdfs(made, record)
+        return _add_pdfs(made, record, converters)
     with ExitStack() as locks:
         for docx in sorted({p.docx for p in made}):
             locks.enter_context(document_lock(docx))
-        return _add_pdfs(made, record)
+        return _add_pdfs(made, record, converters)
 
 
-def _add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | None]:
-    """PDFs for many rendered documents with one LibreOffice start (an unchanged document keeps
+def _add_pdfs(made: list[Produced], record: bool = True, converters: int | None = None) -> list[UserError | None]:
+    """PDFs for many rendered documents, ``pdf_each``'s converters each started once (an unchanged document keeps
     its PDF); each gets its ``pdf`` (or ``pdf_message`` when LibreOffice is not installed) and,
     with ``record``, its record's ``pdf`` entry. Returns each document's failure (None if none):
     one document LibreOffice cannot convert does not stop the others."""
@@ -398,7 +398,7 @@ def _add_pdfs(made: list[Produced], record: bool = True) -> list[UserError | Non
             todo.append(index)
     sources = {i: _file_sha256(made[i].docx) for i in todo}     # the .docx each PDF is made from
     try:
-        outcomes = pdf_each([made[i].docx for i in todo])
+        outcomes = pdf_each([made[i].docx for i in todo], converters=converters)
     except PdfUnavailable as exc:
         for i in todo:
             made[i].pdf_message = str(exc)

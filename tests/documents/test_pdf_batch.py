@@ -250,3 +250,90 @@ def test_the_pdf_sent_is_made_from_the_version_sent(scratch_config, tmp_path, mo
     capsys.readouterr()
     assert main([*base, "send", *what, "--pdf", "--yes", "--resend"]) == 0
     assert pdf.read_bytes() != b"%PDF-1.4 EDITED BY HAND" and "Nytt ERP-navn" in _text(pdf)
+
+
+# A stand-in for soffice that takes a second per call and records, per call, its profile, its
+# documents and how many calls were running at once.
+SLOW = r"""#!/bin/sh
+log="{dir}/calls"; running="{dir}/running"; mkdir -p "$running"
+touch "$running/$$"; sleep 1
+profile=""; outdir=""; names=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -env:UserInstallation=*) profile="${1#-env:UserInstallation=}"; shift ;;
+    --outdir) outdir="$2"; shift 2 ;;
+    --convert-to) shift 2 ;;
+    -*) shift ;;
+    *) mkdir -p "$outdir"; base=$(basename "$1" .docx); names="$names $(basename "$(dirname "$(readlink -f "$1")")")"
+       case "$(readlink -f "$1")" in
+         */docs/HANG-*) sleep 600 ;;
+         *) printf '%s\n' '%PDF-1.4' '%%EOF' > "$outdir/$base.pdf" ;;
+       esac; shift ;;
+  esac
+done
+echo "$(ls "$running" | wc -l) $profile$names" >> "$log"; rm -f "$running/$$"
+"""
+
+
+@pytest.fixture
+def slow_soffice(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "soffice"
+    script.write_text(SLOW.replace("{dir}", str(tmp_path)))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return tmp_path
+
+
+def _calls(folder):
+    return [line.split() for line in (folder / "calls").read_text().splitlines()]
+
+
+def test_many_documents_are_shared_between_converters_running_at_once(slow_soffice):
+    """Eight documents on two converters: two LibreOffice processes at the same time, each with
+    a profile of its own (LibreOffice refuses a profile in use), four documents each in order,
+    and every document its PDF. LibreOffice converts on one core, so one converter per core
+    halves a chunk's PDF time."""
+    names = list("abcdefgh")
+    docs = _docs(slow_soffice, names)
+    outcomes = pdf_each(docs, converters=2)
+    assert outcomes == [d.with_suffix(".pdf") for d in docs]
+    calls = _calls(slow_soffice)
+    assert len(calls) == 2
+    assert max(int(c[0]) for c in calls) == 2                       # both ran at once
+    assert len({c[1] for c in calls}) == 2                          # each its own profile
+    assert sorted(c[2:] for c in calls) == [names[:4], names[4:]]
+
+
+def test_one_converter_when_asked_or_too_few_documents(slow_soffice):
+    docs = _docs(slow_soffice, list("abcdefg"))
+    pdf_each(docs[:7], converters=1)
+    pdf_each(docs[:7])                            # 7 documents: a second start would not pay off
+    assert [len(c) - 2 for c in _calls(slow_soffice)] == [7, 7]
+
+
+def test_a_hanging_document_stops_only_its_converters_share(slow_soffice):
+    docs = _docs(slow_soffice, ["a", "b", "c", "d", "e", "HANG-f", "g", "h"])
+    outcomes = pdf_each(docs, timeout=3, converters=2)
+    assert isinstance(outcomes[5], UserError) and "HANG-f/status-2016.docx" in str(outcomes[5])
+    assert "stalled" in str(outcomes[5])
+    assert [o for i, o in enumerate(outcomes) if i != 5] == [d.with_suffix(".pdf") for i, d in enumerate(docs) if i != 5]
+
+
+@needs_lo
+def test_documents_converted_by_two_libreoffices_are_each_their_own(tmp_path):
+    register = open_register(CONFIG)
+    made = [produce(register, "costsplit", pid, period=str(AS_OF[pid].year), out=tmp_path / f"{i}-{pid}", today=TODAY)
+            for i, pid in enumerate(PROJECTS * 3)][:8]
+    calls = []
+    real = render_module._convert
+    try:
+        render_module._convert = lambda exe, docs, *a: calls.append(len(docs)) or real(exe, docs, *a)
+        outcomes = pdf_each([p.docx for p in made], converters=2)
+    finally:
+        render_module._convert = real
+    assert calls == [4, 4]
+    for produced, pdf in zip(made, outcomes):
+        assert pdf == produced.docx.with_suffix(".pdf")
+        assert register.projects[produced.project].name.split()[0] in _text(pdf)
