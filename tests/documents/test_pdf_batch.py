@@ -266,7 +266,7 @@ while [ $# -gt 0 ]; do
     -*) shift ;;
     *) mkdir -p "$outdir"; base=$(basename "$1" .docx); names="$names $(basename "$(dirname "$(readlink -f "$1")")")"
        case "$(readlink -f "$1")" in
-         */docs/HANG-*) sleep 600 ;;
+         */docs/HANG-*) echo $$ >> "{dir}/hanging"; sleep 600 ;;
          *) printf '%s\n' '%PDF-1.4' '%%EOF' > "$outdir/$base.pdf" ;;
        esac; shift ;;
   esac
@@ -319,6 +319,34 @@ def test_a_hanging_document_stops_only_its_converters_share(slow_soffice):
     assert isinstance(outcomes[5], UserError) and "HANG-f/status-2016.docx" in str(outcomes[5])
     assert "stalled" in str(outcomes[5])
     assert [o for i, o in enumerate(outcomes) if i != 5] == [d.with_suffix(".pdf") for i, d in enumerate(docs) if i != 5]
+
+
+def test_ctrl_c_stops_every_converter(slow_soffice):
+    import signal
+    import sys
+
+    docs = _docs(slow_soffice, ["a", "HANG-b", "c", "d", "e", "HANG-f", "g", "h"])
+    code = ("import sys; from pathlib import Path; from grantflow.documents.render import pdf_each; "
+            "pdf_each([Path(p) for p in sys.argv[1:]], converters=2)")
+    proc = subprocess.Popen([sys.executable, "-c", code, *map(str, docs)], env=os.environ.copy(),
+                            start_new_session=True)
+    hanging, pids = slow_soffice / "hanging", []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (hanging.exists() and len(hanging.read_text().split()) == 2):
+            time.sleep(0.1)
+        pids = [int(p) for p in hanging.read_text().split()]
+        assert len(pids) == 2                                # both converters are stuck
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) != 0
+        assert all(_gone(pid) for pid in pids)               # neither is left running
+    finally:                                                 # nothing left behind if it failed
+        for pid in [proc.pid, *pids]:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        proc.wait()
 
 
 @needs_lo
