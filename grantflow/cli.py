@@ -1022,8 +1022,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transport", choices=("outbox", "smtp"), help="default: from config (outbox)")
     p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
     p.add_argument("--recipient", action="append", metavar="EMAIL",
-                   help="send to this one of the document's recipients only (repeatable; with --resend: send "
-                        "it to them again, e.g. one an earlier send left unsure)")
+                   help="send to this one of the document's recipients only ('Name <address>' and a "
+                        "comma-separated list are read too; repeatable; with --resend: send it to them again, "
+                        "e.g. one an earlier send left unsure)")
     p.add_argument("--funder", action="append", metavar="ID",
                    help="also send to this funder of the project (repeatable; default: the funders whose "
                         "deadlines ask for this document)")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import getaddresses
 from typing import Callable
 
 from .. import fmt
@@ -163,11 +164,14 @@ def plan(document: Document, project: Project | None, council: Council, settings
     if only:
         # some of the document's recipients only (the one an earlier send left unsure, with --resend)
         known = {r.email.casefold() for r in recipients}
-        strangers = [a for a in only if a.casefold() not in known]
-        if strangers:
-            raise UserError(f"{strangers[0]!r} is not a recipient of {document.key} (its recipients: "
-                            f"{', '.join(r.email for r in recipients)})", field="--recipient")
-        recipients = [r for r in recipients if r.email.casefold() in {a.casefold() for a in only}]
+        wanted = {}
+        for given in only:   # as copied from a mail program: ' a@b ', 'Name <a@b>', 'a@b, c@d'
+            emails = [email for _, email in getaddresses([given])]
+            if not emails or not all(e.casefold() in known for e in emails):
+                raise UserError(f"{given!r} is not a recipient of {document.key} (its recipients: "
+                                f"{', '.join(r.email for r in recipients)})", field="--recipient")
+            wanted.update((e.casefold(), given) for e in emails)
+        recipients = [r for r in recipients if r.email.casefold() in wanted]
     done = set() if resend else ledger.sent_to(document.key, document.version,
                                                transport or settings.delivery.transport)
     if not resend and not done and delivers(transport or settings.delivery.transport) and \

@@ -138,6 +138,14 @@ def test_after_two_silent_copies_no_run_sends_a_third_unasked(scratch_config, en
         (line,) = capsys.readouterr().err.strip().splitlines()
         assert "--recipient: 'someone@else.example.no' is not a recipient of" in line, line
         assert asked.recorder.recipients() == [HAUGESUND]
+        # as copied from a mail program: with spaces, or with the name; a list with a stranger in it: none
+        assert main([*args, "--resend", "--recipient", f" {HAUGESUND} "]) == 0
+        assert main([*args, "--resend", "--recipient", f'"Haugesund kommune" <{HAUGESUND}>']) == 0
+        assert asked.recorder.recipients() == [HAUGESUND] * 3
+        capsys.readouterr()
+        assert main([*args, "--resend", "--recipient", f"{HAUGESUND}, someone@else.example.no"]) == 1
+        assert "is not a recipient of" in capsys.readouterr().err
+        assert asked.recorder.recipients() == [HAUGESUND] * 3
 
 
 class HoldsTheReplyToHaugesund(Recorder):
