@@ -352,7 +352,9 @@ def _cmd_send(args) -> int:
                 if not sys.stdin.isatty():
                     why = (f"sending to a funder ({', '.join(the_plan.to_funders)}) needs approval"
                            if the_plan.to_funders and not settings.delivery.approval.get(document.kind, False)
-                           else "sending this kind needs approval")
+                           else "sending this kind needs approval" if the_plan.approval_required
+                           else f"sending despite the data's {len(errors)} error(s) needs approval "
+                                "(the reason is given)")
                     raise UserError(f"{why}: run interactively or add --yes", field="--yes")
                 answer = input("Send? [j/N] ").strip().casefold()
                 if answer not in ("j", "ja", "y", "yes"):

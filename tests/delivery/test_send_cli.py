@@ -364,3 +364,16 @@ def test_a_document_rendered_again_while_it_was_being_sent_is_not_sent_as_the_ol
     assert not list((tmp_path / "outputs" / "outbox").glob("*.eml"))
     report = send_produced(second, open_register(str(scratch_config)), settings, "outbox")
     assert len(report.sent) == 5 and report.version == 2
+
+
+def test_sending_despite_data_errors_says_that_is_what_needs_approval(tmp_path, monkeypatch, capsys):
+    """The status report needs no approval, but the data's error does, also with the reason given:
+    the line said 'sending this kind needs approval' (found by an outside tester)."""
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    assert main(["--config", str(CONFIG), "send", "status", "haugaland-velferdsteknologi", "--as-of", "2016-10-07",
+                 "--transport", "smtp", "--override-reason", "kjent avvik"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == ("error: --yes: sending despite the data's 1 error(s) needs approval (the reason is given): "
+                    "run interactively or add --yes"), line
