@@ -196,8 +196,15 @@ def load_register(path: str | os.PathLike | None = None) -> tuple[Register, list
     register.councils = _load_items(root / "councils", Council, "council", register, findings)
     register.projects = _load_items(root / "projects", Project, "project", register, findings)
     if not register.councils and not any(f.severity == "error" for f in findings):
-        findings.append(Finding("error", display_path(root / "councils"), None, "",
-                                "no council files (*.yaml) found"))
+        if (root / "councils").is_dir():
+            findings.append(Finding("error", display_path(root / "councils"), None, "",
+                                    "no council files (*.yaml) found"))
+        else:   # e.g. --config config/projects
+            parent = next((p for p in root.resolve().parents[:2] if (p / "councils").is_dir()), None)
+            hint = f"; did you mean --config {display_path(parent)}?" if parent else ""
+            findings.append(Finding("error", display_path(root), None, "",
+                                    "not a config folder: it has no councils/ folder (a config folder holds "
+                                    f"grantflow.yaml, councils/ and projects/){hint}"))
     return register, findings
 
 

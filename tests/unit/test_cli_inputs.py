@@ -100,6 +100,21 @@ def test_a_file_given_as_the_config_folder_is_refused(tmp_path, capsys, monkeypa
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["etc", "passwd"]
 
 
+def test_a_folder_inside_the_config_folder_is_named_as_not_one(scratch_config, capsys, monkeypatch):
+    """`--config config/projects` said "config/projects/councils no council files (*.yaml) found"."""
+    monkeypatch.chdir(scratch_config.parent)
+    name = scratch_config.name
+    code, out, _ = run(capsys, f"{name}/projects", "validate")
+    assert code == 1 and out.splitlines()[0] == (
+        f"ERROR   {name}/projects not a config folder: it has no councils/ folder (a config folder holds "
+        f"grantflow.yaml, councils/ and projects/); did you mean --config {name}?"), out
+    code, _, err = run(capsys, f"{name}/projects", "render", "status", "x")
+    assert code == 1 and len(err) == 1 and f"did you mean --config {name}?" in err[0]
+    (scratch_config / "councils").rename(scratch_config / "raad")          # a config folder without councils
+    code, out, _ = run(capsys, name, "validate")
+    assert code == 1 and "did you mean" not in out and f"{name} not a config folder" in out
+
+
 def test_a_project_file_or_the_settings_file_still_stands_for_its_config_folder(scratch_config, capsys):
     folder = run(capsys, scratch_config, "validate")          # the whole folder, as for every command
     assert run(capsys, scratch_config / ERP, "validate") == folder
