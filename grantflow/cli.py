@@ -311,9 +311,7 @@ def _cmd_send(args) -> int:
     from .delivery.service import clearance, deliver, document_from, make_transport, plan, rejection
 
     settings, register, produced = _produce(args)
-    if produced.pdf_message:
-        print(f"warning: {produced.pdf_message}", file=sys.stderr)
-    document = document_from(produced, register)
+    document = document_from(produced, register)     # a PDF asked for and not made: not sent
     project = register.project(produced.project) if produced.project else None
     council = register.council(produced.council)
     transport_name = args.transport or settings.delivery.transport

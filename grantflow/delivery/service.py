@@ -93,6 +93,12 @@ class DeliveryReport:
 
 
 def document_from(produced: Produced, register: Register) -> Document:
+    """What is sent of ``produced``. A PDF asked for and not made (LibreOffice is not installed)
+    stops the send: its recipients would get the .docx alone, as if that was what was asked."""
+    if produced.pdf_message:
+        raise UserError("not sent: a PDF was asked for and LibreOffice (soffice) is not installed "
+                        "(bash scripts/system-deps.sh installs it); send without the PDF (no --pdf) to send "
+                        "the .docx alone", file=display_path(produced.docx), field="pdf")
     kind = get_kind(produced.kind)
     if produced.project:
         project = register.project(produced.project)

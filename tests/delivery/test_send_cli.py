@@ -377,3 +377,21 @@ def test_sending_despite_data_errors_says_that_is_what_needs_approval(tmp_path, 
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line == ("error: --yes: sending despite the data's 1 error(s) needs approval (the reason is given): "
                     "run interactively or add --yes"), line
+
+
+def test_a_pdf_asked_for_without_libreoffice_sends_nothing(tmp_path, monkeypatch, capsys):
+    """`send --pdf` on a machine without LibreOffice mailed the .docx alone, exit 0 with a warning."""
+    from grantflow.documents import render as render_module
+
+    monkeypatch.setattr(render_module, "soffice", lambda: None)
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    args = ["--config", str(CONFIG), "send", "status", "kongsbergregionen-erp", "--as-of", "2014-08-29"]
+    assert main([*args, "--pdf"]) == 1
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("error: ") and "status-2014-08-29.docx: pdf: not sent: a PDF was asked for and " \
+        "LibreOffice (soffice) is not installed" in line, line
+    assert not (tmp_path / "outputs" / "outbox").exists() or not list((tmp_path / "outputs" / "outbox").iterdir())
+    assert main(args) == 0                                   # without --pdf: the .docx goes
+    assert len(list((tmp_path / "outputs" / "outbox").glob("*.eml"))) > 0

@@ -461,3 +461,17 @@ def test_a_document_whose_request_the_deadline_watch_withdrew_is_held_by_the_bat
             assert ledger.approval(row["document"], row["version"])["status"] == "withdrawn"
         finally:
             ledger.close()
+
+
+def test_a_batch_asked_for_pdfs_without_libreoffice_sends_nothing(isolated, scratch_config, monkeypatch):
+    """Each document names why it was not sent; the outbox stays empty (it got the .docx alone)."""
+    from grantflow.documents import render as render_module
+
+    monkeypatch.setattr(render_module, "soffice", lambda: None)
+    options = DeliveryOptions(config=str(scratch_config), send=True, transport="outbox", pdf=True)
+    result = make_batch(1, "threads")(kind="costsplit", projects=[CLEAN, "kongsbergregionen-erp"], options=options,
+                                      chunk=2)
+    assert result["documents"] == 2 and len(result["errors"]) == 2
+    assert all("not sent: a PDF was asked for and LibreOffice (soffice) is not installed" in e["error"]
+               for e in result["errors"]), result["errors"]
+    assert not list((isolated / "outputs").rglob("*.eml"))
