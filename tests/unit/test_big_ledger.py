@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -308,3 +309,13 @@ def test_a_byte_that_is_not_utf8_is_named_by_its_row_whatever_the_line_break(tmp
     tables = read_all(path, monkeypatch)
     assert_same(tables)
     assert "ledger.csv:6: not UTF-8 text (byte 0xe6 at line 6" in tables["arrow"], tables["arrow"]
+
+
+@given(st.binary(max_size=300), st.integers(0, 255), st.integers(0, 300), st.integers(0, 300))
+def test_a_byte_is_found_in_a_columns_bytes_wherever_it_is(blob, byte, start, stop):
+    """``_has_byte`` asks the C library's memchr over the array's memory: the same answer as
+    Python's ``in`` on the bytes, also for a slice that starts or ends inside the buffer."""
+    from grantflow.data import _has_byte
+
+    data = np.frombuffer(blob, dtype=np.uint8)[start:stop]
+    assert _has_byte(data, byte) == (byte in blob[start:stop])
