@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
+import itertools
 import io
 import os
 import shutil
@@ -240,20 +242,27 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-_PROFILE_LOCKS: dict[int, threading.Lock] = {}
-_LOCKS_LOCK = threading.Lock()
+_SLOTS_LOCK = threading.Lock()
+_BUSY_SLOTS: set[int] = set()
 
 
-def _profile_lock(slot: int) -> threading.Lock:
-    with _LOCKS_LOCK:
-        return _PROFILE_LOCKS.setdefault(slot, threading.Lock())
+@contextlib.contextmanager
+def _profile_slot():
+    """The lowest converter slot no thread of this process is using, held until the block ends:
+    each running LibreOffice has a profile of its own (it refuses one another instance is using)."""
+    with _SLOTS_LOCK:
+        slot = next(i for i in itertools.count() if i not in _BUSY_SLOTS)
+        _BUSY_SLOTS.add(slot)
+    try:
+        yield slot
+    finally:
+        with _SLOTS_LOCK:
+            _BUSY_SLOTS.discard(slot)
 
 
 def _profile(slot: int = 0) -> Path:
     """This process's LibreOffice profile for converter ``slot``, kept between conversions (a
-    fresh profile costs ~1 s per start) and removed when the process ends. One per converter:
-    LibreOffice refuses a profile another instance is using; the slot's lock keeps this
-    process's threads to one at a time on it."""
+    fresh profile costs ~1 s per start) and removed when the process ends."""
     path = Path(tempfile.gettempdir()) / (f"grantflow-lo-profile-{os.getpid()}" + (f"-{slot}" if slot else ""))
     if not path.exists():
         path.mkdir(mode=0o700)
@@ -334,11 +343,10 @@ def pdf_each(docs: list[Path], timeout: float = STALL_SECONDS,
         start = end
     stop = threading.Event()
     if count == 1:
-        outcomes.update(_convert_share(exe, docs, pending, 0, timeout, stop))
+        outcomes.update(_convert_share(exe, docs, pending, timeout, stop))
     else:
         with concurrent.futures.ThreadPoolExecutor(count, thread_name_prefix="grantflow-pdf") as pool:
-            futures = [pool.submit(_convert_share, exe, docs, share, slot, timeout, stop)
-                       for slot, share in enumerate(shares)]
+            futures = [pool.submit(_convert_share, exe, docs, share, timeout, stop) for share in shares]
             try:
                 for future in futures:
                     outcomes.update(future.result())
@@ -348,12 +356,12 @@ def pdf_each(docs: list[Path], timeout: float = STALL_SECONDS,
     return [outcomes[i] for i in range(len(docs))]
 
 
-def _convert_share(exe: str, docs: list[Path], pending: list[int], slot: int, timeout: float,
+def _convert_share(exe: str, docs: list[Path], pending: list[int], timeout: float,
                    stop: threading.Event) -> dict[int, Path | UserError]:
-    """One converter's share of ``docs`` (their positions in ``pending``), with slot ``slot``'s profile."""
+    """One converter's share of ``docs`` (their positions in ``pending``), on a profile slot of its own."""
     outcomes: dict[int, Path | UserError] = {}
     fruitless, run = 0, 0
-    with _profile_lock(slot), tempfile.TemporaryDirectory(prefix="grantflow-pdf-") as tmp:
+    with _profile_slot() as slot, tempfile.TemporaryDirectory(prefix="grantflow-pdf-") as tmp:
         while pending:
             run += 1
             made, stalled = _convert(exe, [docs[i] for i in pending], Path(tmp) / f"run-{run}", timeout, slot, stop)

@@ -306,6 +306,19 @@ def test_many_documents_are_shared_between_converters_running_at_once(slow_soffi
     assert sorted(c[2:] for c in calls) == [names[:4], names[4:]]
 
 
+def test_two_threads_converting_at_once_each_get_a_profile_of_their_own(slow_soffice):
+    """The batch on a thread runner: two chunks' PDFs at once in one process, one converter each.
+    Both run at once (they waited for each other's profile before), on different profiles."""
+    import concurrent.futures
+
+    docs = _docs(slow_soffice, list("abcd"))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(lambda part: pdf_each(part, converters=1), [docs[:2], docs[2:]]))
+    assert outcomes == [[d.with_suffix(".pdf") for d in docs[:2]], [d.with_suffix(".pdf") for d in docs[2:]]]
+    calls = _calls(slow_soffice)
+    assert len(calls) == 2 and max(int(c[0]) for c in calls) == 2 and len({c[1] for c in calls}) == 2
+
+
 def test_one_converter_when_asked_or_too_few_documents(slow_soffice):
     docs = _docs(slow_soffice, list("abcdefg"))
     pdf_each(docs[:7], converters=1)
