@@ -364,8 +364,7 @@ def build(req: DocumentRequest) -> Context:
                     "forecast_deviation": fmt.signed_money(econ.forecast_deviation),
                     "hours": effort["text"]},
         "top_risks": risk_rows(project, risks),
-        "risk_rule": (f"Alle risikoer med risikofaktor {req.options.top_risk_rf} eller høyere"
-                      + (", og minst tre." if len(project.risks) >= 3 else ".")) if project.risks else "",
+        "risk_rule": risk_rule(project, risks, req.options.top_risk_rf),
         "deviations": deviations,
         "decisions": decisions,
         "next_period": upcoming + ([d + from_note for d in note.next_period] if note else [])
@@ -378,3 +377,23 @@ def build(req: DocumentRequest) -> Context:
                                 "Milepæler forsinket": str(len(late)),
                                 "Regnskap til nå": fmt.money(econ.actual_total),
                                 "Prognose": fmt.money(econ.forecast_total)})
+
+
+_FEW = {0: "ingen", 1: "én", 2: "to", 3: "tre"}
+
+
+def risk_rule(project, shown: list, threshold: int) -> str:
+    """What the risk table shows, in words that fit it: every risk at or above the threshold,
+    or (fewer than three of those) the three highest, saying how many reach it."""
+    if not project.risks:
+        return ""
+    reach = sum(r.factor >= threshold for r in project.risks)
+    if reach == len(shown):
+        return f"Alle risikoer med risikofaktor {threshold} eller høyere."
+    if len(shown) == 1:
+        return f"Prosjektets eneste risiko; den har lavere risikofaktor enn {threshold}."
+    some = _FEW.get(reach, str(reach))
+    has = f"{'ingen av dem' if reach == 0 else f'bare {some}'} har risikofaktor {threshold} eller høyere"
+    if len(shown) == len(project.risks):
+        return f"Alle prosjektets {_FEW.get(len(shown), str(len(shown)))} risikoer; {has}."
+    return f"De {_FEW.get(len(shown), str(len(shown)))} høyeste risikoene; {has}."

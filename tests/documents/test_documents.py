@@ -192,3 +192,29 @@ def test_pdf_without_libreoffice_keeps_docx(register, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     made = produce(register, "costsplit", "kongsbergregionen-erp", out=tmp_path, pdf=True, today=TODAY)
     assert made.pdf is None and "LibreOffice" in made.pdf_message and made.docx.exists()
+
+
+def test_the_risk_tables_caption_says_what_the_table_shows(register, tmp_path):
+    """Kongsberg's two risks (RF 9 and 6) stood under "Alle risikoer med risikofaktor 10 eller
+    høyere." (found by an outside auditor)."""
+    from types import SimpleNamespace
+
+    from grantflow.documents.status_report import risk_rule
+
+    produced = produce(register, "status", "kongsbergregionen-erp", as_of=date(2014, 8, 29), out=tmp_path)
+    text = all_text(produced.docx)
+    assert "Alle prosjektets to risikoer; ingen av dem har risikofaktor 10 eller høyere." in text
+    assert "Alle risikoer med risikofaktor 10 eller høyere" not in text
+
+    def rule(*factors):
+        from grantflow.documents.common import top_risks
+
+        project = SimpleNamespace(risks=[SimpleNamespace(factor=f) for f in factors])
+        return risk_rule(project, top_risks(project, 10), 10)
+
+    assert rule(16, 12, 10, 9) == "Alle risikoer med risikofaktor 10 eller høyere."
+    assert rule(12) == "Alle risikoer med risikofaktor 10 eller høyere."
+    assert rule(16, 4) == "Alle prosjektets to risikoer; bare én har risikofaktor 10 eller høyere."
+    assert rule(16, 9, 6, 3) == "De tre høyeste risikoene; bare én har risikofaktor 10 eller høyere."
+    assert rule(9, 6, 3, 2) == "De tre høyeste risikoene; ingen av dem har risikofaktor 10 eller høyere."
+    assert rule(5) == "Prosjektets eneste risiko; den har lavere risikofaktor enn 10."
