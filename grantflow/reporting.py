@@ -533,6 +533,20 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
     return out
 
 
+def ungranted_skjonnsmidler(project: Project, year: int) -> list[tuple[int, object]]:
+    """(index, line) of each skjønnsmidler line of the financing plan with an amount for ``year``
+    or before, whose funder has no award letter (``funders[].grants``) up to ``year`` on record,
+    or that names no funder: what the county governor granted for it cannot be reported."""
+    out = []
+    for index, line in enumerate(project.budget.financing):
+        if line.kind != "skjønnsmidler" or not any(y <= year and a for y, a in line.amounts.items()):
+            continue
+        funder = project.funder(line.funder) if line.funder else None
+        if funder is None or not any(g.year <= year and g.amount for g in funder.grants):
+            out.append((index, line))
+    return out
+
+
 def unattributed_frame(project: Project, frame: pd.DataFrame) -> pd.DataFrame:
     """The ledger rows of ``frame`` that name no source of the financing plan (no
     Finansieringskilde, which is optional, or one validation reports): in the accounts, but no

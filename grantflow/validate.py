@@ -211,6 +211,16 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 f"the award letters from {funder.name} total {money(granted)} but the financing plan's "
                 f"{what} {money(planned)} (difference {signed_money(granted - planned)})")
 
+    # Skjønnsmidler planned for a year that has begun, with no award letter on record: the usage
+    # and final reports refuse to be sent with it (an error there); said here before they are made.
+    from .reporting import ungranted_skjonnsmidler
+
+    for index, line in ungranted_skjonnsmidler(project, min(date.today().year, project.period.end.year)):
+        add("warning", ("budget", "financing", index, "funder"),
+            f"{line.source!r} has skjønnsmidler in the financing plan but no award letter (funders[].grants) on "
+            "record: the usage and final reports cannot report it (an error there); add the award (amount, "
+            "year, reference) to the funder")
+
     # Award letters for a year after the project: no usage report of the project would ever count
     # them (a typo such as 2051 for 2015 showed the county governor nothing granted).
     for f_index, funder in enumerate(project.funders):

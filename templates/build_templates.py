@@ -580,7 +580,7 @@ def usage() -> Builder:
             ["Sum", "", "{{ total.granted }}", "{{ total.spent }}", "{{ total.unused }}", "{{ total.disposition }}",
              "", ""],
             widths=[4.0, 2.6, 2.2, 2.2, 2.1, 2.6, 4.2, w - 19.9], numeric={2, 3, 4},
-            empty="Ingen prosjekter med skjønnsmidler dette året.")
+            empty="Ingen prosjekter med tildelte skjønnsmidler dette året.")
     b.tag("{%p for line in notes %}")
     b.p("{{ line }}")
     b.tag("{%p endfor %}")

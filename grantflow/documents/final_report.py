@@ -22,10 +22,11 @@ from ..models import (AFTER_REPORT_DATE_EXPLANATION, BEFORE_START_EXPLANATION, E
                       STATUS_EXPLANATION, Evaluation, category_explanation, explanation_key,
                       milestone_explanation)
 from ..errors import UserError
+from ..findings import Finding
 from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
                           milestone_statuses, overall_rag, parse_period, progress_rag, round_once, round_to,
-                          require_costs_before_credits, unattributed_frame)
+                          require_costs_before_credits, unattributed_frame, ungranted_skjonnsmidler)
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
                      project_block)
 from .status_report import charts_for, milestone_rows
@@ -259,6 +260,14 @@ def build(req: DocumentRequest) -> Context:
         findings.append(finding(ledger_file, "Finansieringskilde",
                                 f"{count} ledger row(s) ({fmt.money(amount, decimals=None)}) name no financing source of the plan: "
                                 "the final report shows them as 'Uten finansieringskilde i regnskapet'"))
+    for index, line in ungranted_skjonnsmidler(project, project.period.end.year):
+        # the county governor's money with no award on record: what is unused of it cannot be said,
+        # and "no grants, nothing unused" would be false (found by an outside auditor)
+        findings.append(Finding("error", req.project_file(project), None, f"budget.financing[{index}].funder",
+                                f"'{line.source}' has skjønnsmidler in the financing plan but no award letter "
+                                "(funders[].grants) on record: the final report cannot say what is unused of "
+                                "it; add the award (amount, year, reference) to the funder"))
+        unused_sentences.append(f"{line.source}: tilsagnet er ikke registrert; ubrukt beløp er ikke beregnet.")
     references = sorted({g.reference for f in project.funders for g in f.grants if g.reference})
     goals = [{"goal": g.goal, "achievement": g.achievement} for g in evaluation.goal_achievement]
     if not goals:

@@ -12,8 +12,9 @@ from datetime import date
 
 from .. import fmt
 from ..errors import UserError
+from ..findings import Finding
 from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, ledger_until, milestone_statuses,
-                          overall_rag, parse_period, progress_rag, unattributed_rows)
+                         overall_rag, parse_period, progress_rag, unattributed_rows, ungranted_skjonnsmidler)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding)
 
 MISSING = "Forklaring mangler."
@@ -53,15 +54,20 @@ def build(req: DocumentRequest) -> Context:
                                     f"{project.name}: {loose[0]} ledger row(s) ({fmt.money(loose[1], decimals=None)}) until {year_end} "
                                     "name no financing source: they count as spending of no grant, and the usage "
                                     "report shows that money as unused"))
-        for index, line in enumerate(project.budget.financing):
-            # Skjønnsmidler in the plan without an award letter on record would be left out of the
-            # report without a word: the secretariat is told before approving it.
-            if (line.kind == "skjønnsmidler" and line.funder not in reported
-                    and any(y <= year and a for y, a in line.amounts.items())):
-                findings.append(finding(req.project_file(project), f"budget.financing[{index}].funder",
-                                        f"{project.name}: '{line.source}' has skjønnsmidler in the financing "
-                                        f"plan up to {year} but no award letter (funders[].grants) on record: "
-                                        "the project is not in the usage report"))
+        for index, line in ungranted_skjonnsmidler(project, year):
+            if line.funder in reported:
+                continue
+            # Skjønnsmidler in the plan without an award letter on record cannot be reported: an
+            # error (it blocks sending until fixed, or overridden with a reason), and the document
+            # says so rather than "no projects" (found by an outside auditor)
+            findings.append(Finding("error", req.project_file(project), None, f"budget.financing[{index}].funder",
+                                    f"{project.name}: '{line.source}' has skjønnsmidler in the financing "
+                                    f"plan up to {year} but no award letter (funders[].grants) on record: "
+                                    "the project is not in the usage report; add the award (amount, year, "
+                                    "reference) to the funder"))
+            named = "" if line.source.casefold() == "skjønnsmidler" else f" ({line.source})"
+            notes.append(f"{project.name}: finansieringsplanen har skjønnsmidler{named} til og med "
+                         f"{year}, men tilsagnet er ikke registrert; prosjektet er derfor ikke med i tabellen.")
         for usage in usages:
             finished = project.period.end <= year_end
             note = data.notes.note_for(year_end) if data is not None else None

@@ -139,7 +139,7 @@ def test_usage_report_lists_a_project_until_the_year_it_ended(register, tmp_path
         assert row[2:5] == [num(granted), num(used), num(granted - used)]
     else:
         assert plan["name"] not in text
-        assert "Ingen prosjekter med skjønnsmidler dette året." in text
+        assert "Ingen prosjekter med tildelte skjønnsmidler dette året." in text
 
 
 def test_final_report_says_which_ledger_rows_after_the_report_date_it_leaves_out(scratch_config, tmp_path):

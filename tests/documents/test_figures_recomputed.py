@@ -564,10 +564,24 @@ def test_skjonnsmidler_without_an_award_letter_are_not_left_out_silently(config,
     line = next(l for l in plan(config, HAUG)["budget"]["financing"] if l["kind"] == "skjønnsmidler")
     assert line["amounts"] == {2015: 400_000}
     made = render(config, "usage", tmp_path, council_id="haugaland-vekst", period="2015")
-    assert "Ingen prosjekter med skjønnsmidler dette året." in all_text(made.docx)
-    (found,) = [f for f in made.findings if "no award letter" in f.message]
+    text = all_text(made.docx)
+    # it said "Ingen prosjekter med skjønnsmidler dette året." as if there were none; now it says which and why
+    assert "Ingen prosjekter med tildelte skjønnsmidler dette året." in text
+    assert ("Velferdsteknologi Haugaland: finansieringsplanen har skjønnsmidler (Fylkesmannens skjønnsmidler) til "
+            "og med 2015, men tilsagnet er ikke registrert; prosjektet er derfor ikke med i tabellen.") in text, text
+    (found,) = [f for f in made.findings if "is not in the usage report" in f.message]
     assert found.file.endswith(f"projects/{HAUG}.yaml") and found.field == "budget.financing[1].funder"
     assert "Velferdsteknologi Haugaland" in found.message and "Fylkesmannens skjønnsmidler" in found.message
+    assert found.severity == "error"                     # blocks sending until fixed, or overridden with a reason
+    # the final report said "Prosjektet har ikke fått tilsagn om tilskudd; det er ingen ubrukte midler."
+    final = render(config, "final", tmp_path / "final", pid=HAUG)
+    text = all_text(final.docx)
+    assert "Fylkesmannens skjønnsmidler: tilsagnet er ikke registrert; ubrukt beløp er ikke beregnet." in text
+    assert "det er ingen ubrukte midler" not in text
+    (found,) = [f for f in final.findings if "the final report cannot say" in f.message]
+    assert found.severity == "error" and found.field == "budget.financing[1].funder"
+    (early,) = [f for f in final.findings if "the usage and final reports cannot report it" in f.message]
+    assert early.severity == "warning" and early.line          # validate says it, with the line, before
 
 
 def test_final_report_funders_add_up_to_the_accounts_with_rows_naming_no_source(config, tmp_path):
