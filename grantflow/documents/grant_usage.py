@@ -9,6 +9,7 @@ of a running project is a request to carry it over ("søkes overført"), with th
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from .. import fmt
 from ..errors import UserError
@@ -16,6 +17,7 @@ from ..findings import Finding
 from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, ledger_until, milestone_statuses,
                          overall_rag, parse_period, progress_rag, unattributed_rows, ungranted_skjonnsmidler)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding)
+from .status_report import stale_since
 
 MISSING = "Forklaring mangler."
 
@@ -79,15 +81,24 @@ def build(req: DocumentRequest) -> Context:
             elif not begun:
                 status, color, state = "Ikke startet", RAG_COLOR["none"], "none"
             else:
-                state = overall_rag(progress_rag(milestone_statuses(project, data, year_end)),
-                                    economy(project, data, year_end).rag)
+                statuses = milestone_statuses(project, data, year_end)
+                econ = economy(project, data, year_end)
+                state = overall_rag(progress_rag(statuses), econ.rag)
                 status = {"green": "I rute", "amber": "Avvik", "red": "Alvorlig avvik"}.get(state, "Pågår")
                 color = RAG_COLOR[state]
-            if state == "red":
-                status += ": " + (explanation or MISSING)
-                if not explanation:
-                    findings.append(finding(req.notes_file(project), "status.explanation",
-                                            f"{project.name} is red per {year_end} without an explanation"))
+                if state in ("amber", "red"):
+                    # what makes it amber or red per 31.12, computed; the project leader's words after
+                    # it, said to be old when they are (a note from March explained a milestone done
+                    # long since: found by an outside auditor)
+                    status += ": " + causes(statuses, econ)
+                    stale = stale_since(project, note, date(year, 1, 1), year_end, req.options.stale_note_days)
+                    if explanation:
+                        status += f" Prosjektleder: «{explanation.rstrip('.')}»" + (
+                            f" (fra statusnotatet {fmt.long_date(stale)}, ikke oppdatert)." if stale else ".")
+            if state == "red" and not explanation:
+                status += " " + MISSING
+                findings.append(finding(req.notes_file(project), "status.explanation",
+                                        f"{project.name} is red per {year_end} without an explanation"))
             results = note.results if note and note.results else ""
             if finished and data is not None and data.notes.evaluation and data.notes.evaluation.results:
                 results = "; ".join(data.notes.evaluation.results)
@@ -133,3 +144,19 @@ def build(req: DocumentRequest) -> Context:
     return Context(values, snapshot=snapshot, findings=findings,
                    key_figures={"Tildelt": fmt.money(granted), "Brukt per 31.12": fmt.money(spent),
                                 "Ubrukt": fmt.money(unused), "Prosjekter": str(len(rows))})
+
+
+def causes(statuses, econ) -> str:
+    """Why a project is amber or red at the year's end, from the figures: its late milestones
+    and days, and the forecast against the budget when that is off."""
+    parts = []
+    late = [s for s in statuses if s.status == "late"]
+    if late:
+        which = ", ".join(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in late)
+        parts.append(f"milepæl {which} er forsinket" if len(late) == 1 else f"milepælene {which} er forsinket")
+    if econ.rag in ("amber", "red") and econ.budget_total:
+        share = Decimal(econ.forecast_total - econ.budget_total) / Decimal(econ.budget_total)
+        parts.append(f"prognosen er {fmt.money(econ.forecast_total)} mot budsjettet på {fmt.money(econ.budget_total)} "
+                     f"({'+' if share > 0 else ''}{fmt.percent(share, 1)})")
+    text = "; ".join(parts) or "se statusrapporten"
+    return text[0].upper() + text[1:] + "."
