@@ -929,6 +929,11 @@ def _cmd_workbook(args) -> int:
         name = f"{args.project}-{as_of.isoformat()}.xlsx"
     target = Path(args.out) if args.out else load_settings(args.config).outputs_dir() / "arbeidsboker" / name
     _file_to_write(target, ".xlsx", "--out", "the workbook")
+    if target.exists() and not args.replace:
+        # it may be the one the project leader filled in (found by an outside tester: replaced, exit 0)
+        raise UserError("exists and is not overwritten (it may be filled in by the project leader): import it "
+                        "first, write to another file with -o FILE, or give --replace to write a new one over it",
+                        file=display_path(target))
     atomic_write(target, payload)
     print(display_path(target))
     return 0
@@ -1070,6 +1075,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blank", metavar="COUNCIL", help="an empty workbook for a new project in COUNCIL")
     p.add_argument("--as-of", dest="as_of", help="status date YYYY-MM-DD or DD.MM.YYYY (default today)")
     p.add_argument("--out", "-o", type=_path, help="file to write (default: outputs/arbeidsboker/...)")
+    p.add_argument("--replace", action="store_true", help="write over an existing workbook file")
     p.set_defaults(func=_cmd_workbook)
 
     p = sub.add_parser("import", help="check a returned workbook and merge it into the register and data files")

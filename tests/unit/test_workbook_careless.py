@@ -440,3 +440,21 @@ def test_a_true_false_cell_is_not_text(scratch_config, tmp_path, capsys, sheet, 
     path = _haug(scratch_config, tmp_path / "svar.xlsx", lambda wb: wb[sheet].__setitem__(cell, True))
     error = refused(scratch_config, path, capsys)
     assert f"svar.xlsx:{where}" in error and "a TRUE/FALSE cell" in error, error
+
+
+def test_a_workbook_file_that_exists_is_not_overwritten(scratch_config, tmp_path, capsys):
+    """`grantflow workbook` again for the same period replaced the workbook the project leader had
+    filled in, exit 0 (found by an outside tester). Now it refuses; --replace writes over it."""
+    from grantflow.cli import main
+
+    out = tmp_path / "svar.xlsx"
+    args = ["--config", str(scratch_config), "workbook", HAUG, "--as-of", "2016-10-07", "-o", str(out)]
+    assert main(args) == 0
+    patch_cell(out, "Statusnotat", "C3", '<c r="C3" t="inlineStr"><is><t>Fylt ut av prosjektleder</t></is></c>')
+    filled = out.read_bytes()
+    capsys.readouterr()
+    assert main(args) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "svar.xlsx: exists and is not overwritten (it may be filled in by the project leader)" in line, line
+    assert out.read_bytes() == filled
+    assert main([*args, "--replace"]) == 0 and out.read_bytes() != filled
