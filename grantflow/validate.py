@@ -221,6 +221,11 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             "record: the usage and final reports cannot report it (an error there); add the award (amount, "
             "year, reference) to the funder")
 
+    if not project.data.ledger:
+        add("warning", ("data",), "no ledger file (data.ledger): the status, final and usage reports would show "
+            "nothing spent (an error there); add the ledger export (a file with only the header row if nothing "
+            "is booked yet)")
+
     # Award letters for a year after the project: no usage report of the project would ever count
     # them (a typo such as 2051 for 2015 showed the county governor nothing granted).
     for f_index, funder in enumerate(project.funders):

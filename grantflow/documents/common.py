@@ -116,6 +116,17 @@ def project_file(project: Project) -> str:
     return f"config/projects/{project.id}.yaml"
 
 
+def no_ledger(req: "DocumentRequest", project: Project) -> list[Finding]:
+    """An error when the project names no ledger file (``data.ledger``): a document that reports
+    money spent would say nothing was (found by an outside tester: a project made from a workbook,
+    which names none, reported 0 kr spent, and its final report had every grant repaid)."""
+    if project.data.ledger:
+        return []
+    return [Finding("error", req.project_file(project), None, "data.ledger",
+                    f"{project.name} has no ledger file (data.ledger): the report would show nothing spent; "
+                    "add the ledger export (a file with only the header row if nothing is booked yet)")]
+
+
 def finding(file: str, field_name: str, message: str) -> Finding:
     """A finding a document builder makes (the document says it too)."""
     return Finding("warning", file, None, field_name, message)

@@ -28,7 +28,7 @@ from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_tot
                           milestone_statuses, overall_rag, parse_period, progress_rag, round_once, round_to,
                           require_costs_before_credits, unattributed_frame, ungranted_skjonnsmidler)
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
-                     project_block)
+                     no_ledger, project_block)
 from .status_report import charts_for, milestone_rows
 
 DEVIATION_SHARE = Decimal("0.10")
@@ -181,7 +181,7 @@ def build(req: DocumentRequest) -> Context:
     statuses = milestone_statuses(project, req.data, as_of, closing=True)
     econ = economy(project, req.data, as_of)
     evaluation = (req.data.notes.evaluation if req.data is not None else None) or Evaluation()
-    findings = []
+    findings = no_ledger(req, project)
     cats = econ.by_category()
     budget_r = round_once([c.budget for c in cats], unit)
     actual_r = round_once([c.actual for c in cats], unit)

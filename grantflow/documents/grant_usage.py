@@ -16,7 +16,8 @@ from ..errors import UserError
 from ..findings import Finding
 from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, ledger_until, milestone_statuses,
                          overall_rag, parse_period, progress_rag, unattributed_rows, ungranted_skjonnsmidler)
-from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding)
+from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding,
+                     no_ledger)
 from .status_report import stale_since
 
 MISSING = "Forklaring mangler."
@@ -70,6 +71,8 @@ def build(req: DocumentRequest) -> Context:
             named = "" if line.source.casefold() == "skjønnsmidler" else f" ({line.source})"
             notes.append(f"{project.name}: finansieringsplanen har skjønnsmidler{named} til og med "
                          f"{year}, men tilsagnet er ikke registrert; prosjektet er derfor ikke med i tabellen.")
+        if usages:
+            findings += no_ledger(req, project)
         for usage in usages:
             finished = project.period.end <= year_end
             note = data.notes.note_for(year_end) if data is not None else None

@@ -15,7 +15,7 @@ from ..reporting import (ECONOMY_AMBER_ABOVE, ECONOMY_AMBER_BELOW, ECONOMY_RED_A
                           milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once)
 from .charts import BudgetChart, TimelineChart
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
-                     project_block, rag, risk_rows, top_risks)
+                     no_ledger, project_block, rag, risk_rows, top_risks)
 
 STATUS_COLOR = {"done": RAG_COLOR["green"], "on_track": "DDEBF7", "late": RAG_COLOR["red"],
                 "not_started": RAG_COLOR["none"], "not_done": RAG_COLOR["red"]}
@@ -264,7 +264,7 @@ def build(req: DocumentRequest) -> Context:
     statuses = milestone_statuses(project, req.data, as_of)
     econ = economy(project, req.data, as_of)
     note = req.data.notes.note_for(as_of) if req.data is not None else None
-    findings = []
+    findings = no_ledger(req, project)
     stale = stale_since(project, note, req.period.start, as_of, req.options.stale_note_days)
     stale_text = f"Ikke oppdatert siden {fmt.long_date(stale)}." if stale else ""
     if stale:

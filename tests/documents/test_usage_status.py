@@ -46,3 +46,21 @@ def test_a_red_project_names_its_late_milestones_and_the_old_note_as_old(tmp_pat
 def test_an_amber_project_says_why(tmp_path):
     text = _status(tmp_path, 2019)
     assert text.startswith("Avvik: Prognosen er ") and "mot budsjettet på 1 800 000 kr (−" in text, text
+
+
+def test_a_project_without_a_ledger_file_is_an_error_in_every_report_of_money(scratch_config, tmp_path):
+    """Without data.ledger (a project made from a workbook has none) the final report said the whole
+    grant was repaid and the usage report 0 kr spent, with no finding (found by an outside tester)."""
+    from ..conftest import replace_in
+
+    haug = "haugaland-velferdsteknologi"
+    replace_in(scratch_config / f"projects/{haug}.yaml", f"  ledger: data/{haug}/regnskap.csv\n", "")
+    register = open_register(scratch_config)
+    made = [produce(register, "final", haug, out=tmp_path / "f"),
+            produce(register, "status", haug, as_of=date(2016, 10, 7), out=tmp_path / "s"),
+            produce(register, "usage", council_id="haugaland-vekst", period="2015", out=tmp_path / "u")]
+    for produced in made:
+        (found,) = [f for f in produced.findings if f.field == "data.ledger" and f.severity == "error"]
+        assert found.file.endswith(f"projects/{haug}.yaml") and "has no ledger file" in found.message
+    application = produce(register, "application", haug, out=tmp_path / "a")     # the plan only: no error
+    assert not [f for f in application.findings if f.field == "data.ledger" and f.severity == "error"]
