@@ -327,8 +327,11 @@ def _cmd_send(args) -> int:
         the_plan = plan(document, project, council, settings, ledger, resend=args.resend, transport=transport_name,
                         funders=funders, only=tuple(args.recipient or ()))
         if not the_plan.messages:
+            earlier = sorted(set(the_plan.same_content.values()))
             print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
-                  f"{document.key} version {document.version} (use --resend to send again)")
+                  f"{document.key} version {document.version}"
+                  + (f" ({len(the_plan.same_content)} of them as version {', '.join(map(str, earlier))}, the same "
+                     "content)" if earlier else "") + " (use --resend to send again)")
             return 0
         gate = clearance(produced.findings, the_plan.approval_required, transport_name)
         errors = gate.errors

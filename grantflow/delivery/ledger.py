@@ -282,6 +282,21 @@ class SentLedger:
                     had[key] = (got, aware(when))
         return had
 
+    def earlier_content(self, document: str, version: int, transport: str) -> dict[str, tuple[int, str]]:
+        """Recipient (casefolded) -> (the latest earlier version they have, its recorded hash), for a
+        send by ``transport`` (as ``had_earlier``)."""
+        where = [deliveries.c.document == document, deliveries.c.version < version, deliveries.c.status == "sent"]
+        if delivers(transport):
+            where.append(or_(deliveries.c.transport != LOCAL, deliveries.c.delivered_at.is_not(None)))
+        latest: dict[str, tuple[int, str]] = {}
+        with self.engine.connect() as conn:
+            for recipient, got, digest in conn.execute(select(
+                    deliveries.c.recipient, deliveries.c.version, deliveries.c.document_hash).where(*where)):
+                key = recipient.casefold()
+                if key not in latest or latest[key][0] < got:
+                    latest[key] = (got, digest)
+        return latest
+
     def claim(self, *, document: str, kind: str, project: str | None, council: str, version: int,
               document_hash: str, recipient: str, role: str, message_id: str, transport: str,
               resend: bool = False, stale_after: timedelta = STALE_CLAIM,

@@ -43,6 +43,8 @@ class DeliveryPlan:
     already: list[Recipient]
     approval_required: bool
     to_funders: tuple[str, ...] = ()   # the addresses that are a funder's: why it is approved whatever the kind
+    # of ``already``: who has an earlier version with this very content (recipient -> that version)
+    same_content: dict[str, int] = field(default_factory=dict)
 
     def preview(self) -> str:
         """What an approver needs to see: recipients, subject, attachments, key figures."""
@@ -193,11 +195,18 @@ def plan(document: Document, project: Project | None, council: Council, settings
     # who has an earlier version: their mail says this one replaces it
     had = ledger.had_earlier(document.key, document.version, transport or settings.delivery.transport) \
         if document.version > 1 else {}
+    # who has an earlier version with this very content (the data changed and changed back): not
+    # sent "version 3, replaces version 1" with version 1's content (found by an outside tester)
+    same = {}
+    if not resend and document.content_hash and document.version > 1:
+        same = {email: got for email, (got, digest) in ledger.earlier_content(
+            document.key, document.version, transport or settings.delivery.transport).items()
+            if digest == document.content_hash}
     sender = sender_for(council, settings)
     cc_names = [r.name for r in recipients if r.role == "cc"]
     messages, already = [], []
     for recipient in recipients:
-        if recipient.email.casefold() in done:
+        if recipient.email.casefold() in done or recipient.email.casefold() in same:
             already.append(recipient)
             continue
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
@@ -221,7 +230,9 @@ def plan(document: Document, project: Project | None, council: Council, settings
     funder_emails = {f.email.casefold() for f in funders if f.email}
     to_funder = tuple(m.recipient.email for m in messages if m.recipient.email.casefold() in funder_emails)
     approval = settings.delivery.approval.get(document.kind, False) or bool(to_funder)
-    return DeliveryPlan(document, project, council, messages, already, approval, to_funder)
+    same_content = {r.email: same[r.email.casefold()] for r in already if r.email.casefold() in same
+                    and r.email.casefold() not in done}
+    return DeliveryPlan(document, project, council, messages, already, approval, to_funder, same_content)
 
 
 def smtp_password(settings: Settings) -> str | None:

@@ -395,3 +395,28 @@ def test_a_pdf_asked_for_without_libreoffice_sends_nothing(tmp_path, monkeypatch
     assert not (tmp_path / "outputs" / "outbox").exists() or not list((tmp_path / "outputs" / "outbox").iterdir())
     assert main(args) == 0                                   # without --pdf: the .docx goes
     assert len(list((tmp_path / "outputs" / "outbox").glob("*.eml"))) > 0
+
+
+def test_content_that_changed_back_is_not_sent_again_as_a_new_version(tmp_path, monkeypatch, capsys):
+    """Sent as version 1, rendered for another date (version 2, not sent), rendered back (version 3,
+    version 1's content): the county governor got "versjon 3, erstatter versjon 1" with version 1's
+    content (found by an outside tester). Who has had a version sent since (version 4) gets version 5."""
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    base = ["--config", str(CONFIG)]
+    what = ["application", "haugaland-velferdsteknologi"]
+    outbox = tmp_path / "outputs" / "outbox"
+
+    def mails():
+        return len(list(outbox.glob("*.eml")))
+
+    assert main([*base, "send", *what]) == 0 and mails() == 2
+    assert main([*base, "render", *what, "--as-of", "2016-01-01"]) == 0
+    assert main([*base, "render", *what]) == 0
+    capsys.readouterr()
+    assert main([*base, "send", *what]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to send: all 2 recipient(s) already have" in out and "version 3" in out, out
+    assert "(2 of them as version 1, the same content)" in out and mails() == 2
+    assert main([*base, "send", *what, "--as-of", "2016-01-01"]) == 0 and mails() == 4      # version 4, other content
+    assert main([*base, "send", *what]) == 0 and mails() == 6                               # version 5 replaces 4
