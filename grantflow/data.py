@@ -775,6 +775,16 @@ def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None)
         cell = cells[code]
         try:
             value = numbers.resolve(reading, cell, evidence) if isinstance(cell, str) else reading.value
+            if unit == "kr" and reading.pending == "comma3":
+                # the column's decimal comma would make 62,500 read 62,50 kr; but an amount in kroner
+                # has two decimals at most, and 62 500 kr is as likely meant (found by an outside tester)
+                cents = reading.value.quantize(Decimal("0.01"))
+                decimal = numbers.show(cents) if cents == reading.value else None
+                raise numbers.NumberError(
+                    f"ambiguous amount {echo(cell)}: {decimal or numbers.show(reading.value)} (decimal comma, but "
+                    f"kroner have two decimals at most) or {numbers.show(reading.other)} (comma as thousands "
+                    f"separator); write {numbers.show(reading.other)} or "
+                    + (decimal or "the amount in kroner and øre (two decimals)"))
             if value is not None:
                 numbers.check_size(value, cell, unit)
                 out[code] = float(value)

@@ -141,3 +141,19 @@ def test_a_finished_milestone_needs_a_day_that_has_come(tmp_path):
                             "a day that has not come yet")]
     path.write_text("Milepæl;Status;Kommentar\n1;ferdig;ok\n", encoding="utf-8")      # no date column at all
     assert [f.line for f in read_milestones(path).findings] == [2]
+
+
+def test_three_decimals_in_a_kroner_amount_are_refused_whatever_the_column_shows(tmp_path):
+    """Other rows with a decimal comma made '62,500' read 62,50 kr, 62 437,50 kr short of the
+    salary it was (found by an outside tester); kroner have two decimals at most."""
+    from grantflow.data import read_ledger
+
+    path = tmp_path / "regnskap.csv"
+    path.write_text("Dato;Kategori;Beløp\n30.09.2015;Lønn;62,500\n31.10.2015;Lønn;62 500,00\n"
+                    "30.11.2015;Reise;365,23\n", encoding="utf-8")
+    table = read_ledger(path)
+    (error,) = [f for f in table.findings if f.severity == "error"]
+    assert (error.line, error.field) == (2, "Beløp")
+    assert "ambiguous amount '62,500': 62,50 (decimal comma, but kroner have two decimals at most) or 62 500" \
+        in error.message and "write 62 500 or 62,50" in error.message, error.message
+    assert sorted(table.frame["Beløp"]) == [365.23, 62500.0]                # the other rows as written

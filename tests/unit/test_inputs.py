@@ -93,9 +93,23 @@ def test_point_thousands_is_an_error_when_the_column_uses_a_decimal_point(tmp_pa
     assert amounts(table) == [12.5, 99.95]
 
 
-def test_comma_then_three_digits_is_decimal_when_the_column_uses_a_decimal_comma(tmp_path):
+def test_comma_then_three_digits_in_kroner_is_refused_also_when_the_column_uses_a_decimal_comma(tmp_path):
+    # kroner have two decimals at most: 7,125 is 7 125 kr as plausibly as 7,125 kr (session 14)
     table = ledger(tmp_path, "12,50", "7,125")
-    assert not errors(table) and amounts(table) == [12.5, 7.125]
+    ((row, field, message),) = errors(table)
+    assert (row, field) == (3, "Beløp") and message == (
+        "ambiguous amount '7,125': 7,125 (decimal comma, but kroner have two decimals at most) or 7 125 (comma as "
+        "thousands separator); write 7 125 or the amount in kroner and øre (two decimals)"), message
+
+
+def test_comma_then_three_digits_in_hours_is_decimal_when_the_column_uses_a_decimal_comma(tmp_path):
+    from grantflow.data import read_hours
+
+    path = tmp_path / "timer.csv"
+    path.write_text("Dato;Kommune;Timer\n15.10.2015;Haugesund;2,5\n16.10.2015;Haugesund;7,125\n", encoding="utf-8")
+    table = read_hours(path)
+    assert not [f for f in table.findings if f.severity == "error"]
+    assert list(table.frame["Timer"]) == [2.5, 7.125]
 
 
 @pytest.mark.parametrize("written", ["inf", "Infinity", "-inf", "NaN", "1e400", "10000000000000",
