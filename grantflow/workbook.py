@@ -38,7 +38,7 @@ from .xlsxcells import (EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, percent
 from .findings import Finding
 from .numbers import read_date, read_number, read_number_text, show
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
-                     Project, Risk, StatusNote, SubActivity, CostLine)
+                     FinancingKind, Project, Risk, StatusNote, SubActivity, CostLine)
 from .yamlfile import read_yaml_text
 
 FORMAT_VERSION = 1
@@ -1142,6 +1142,13 @@ def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) ->
                 item.setdefault(name, {})[year] = parsed
             else:
                 item[name] = parsed
+        if spec.model is FinancingLine:
+            blank_kind = [header for c, (header, name, _, _) in headers.items() if name == "kind" and _blank(cells[c])]
+            if blank_kind:
+                # an empty Type was 'annet' (other external money): a municipal line written so left the
+                # municipalities unbilled, "fully financed by external sources" (found by an outside tester)
+                content.error(spec.sheet, r, blank_kind[0],
+                              "value is missing: choose the type (" + ", ".join(typing.get_args(FinancingKind)) + ")")
         if spec.model is Milestone and item.get("month_only") and isinstance(item.get("date"), date):
             import calendar
 

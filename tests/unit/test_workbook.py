@@ -490,3 +490,35 @@ def test_own_effort_marked_in_the_workbook_reaches_the_plan(scratch_config, tmp_
     project = open_register(scratch_config).project(HAUG)
     assert [line.in_kind for line in project.budget.costs] == [None, True]
     assert project.budget.cost_kr(2015, in_kind=False) == 1_211_321
+
+
+def test_a_financing_line_without_a_type_is_an_error(scratch_config, tmp_path, capsys):
+    """An empty Type read as 'annet' (other external money): the new project's cost split then said
+    "fullfinansiert av eksterne kilder; kommunene faktureres ikke" for a line named Kommunene
+    (found by an outside tester)."""
+    register = open_register(scratch_config)
+    path = tmp_path / "ny.xlsx"
+    path.write_bytes(make_blank(register, "haugaland-vekst"))
+
+    def fill(wb):
+        ws = wb["Prosjekt"]
+        for key, value in {"id": "felles-innkjop", "name": "Felles innkjøp", "owner": "Haugaland Vekst",
+                           "responsible": "Haugaland Vekst IKS", "leader.name": "Ola Nordmann",
+                           "leader.email": "ola@example.no", "period.start": date(2016, 1, 1),
+                           "period.end": date(2016, 12, 31), "split.weight_year": 2014}.items():
+            _set(ws, key, value)
+        ws.cell(_rows(ws)["municipalities"], 3).value = "Karmøy"
+        wb["Mål"]["A2"], wb["Mål"]["B2"] = "Hovedmål", "Lavere innkjøpskostnader"
+        wb["Milepæler"]["A2"], wb["Milepæler"]["B2"], wb["Milepæler"]["D2"] = 1, date(2016, 3, 1), "Oppstart"
+        this = date.today().year
+        for ws, first in ((wb["Budsjett"], "Prosjektleder"), (wb["Finansiering"], "Kommunene")):
+            col = _column(ws, str(this))
+            ws.cell(1, col).value, ws.cell(1, col + 1).value = "2016", None
+            ws.cell(2, 1).value, ws.cell(2, col).value = first, 500000
+    _fill(path, fill)
+    assert main(["--config", str(scratch_config), "new-project", str(path)]) == 1
+    out = capsys.readouterr().out
+    errors = [line for line in out.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1 and "ny.xlsx:Finansiering:2 Type: value is missing: choose the type (skjønnsmidler, " \
+        "tilskudd, fond, kommunene, egeninnsats, annet)" in errors[0], out
+    assert not (scratch_config / "projects/felles-innkjop.yaml").exists()
