@@ -228,7 +228,7 @@ def _cmd_allocate(args) -> int:
 
         pct = result.equal_percent
         table = Table(title=Text(f"Kostnadsfordeling {project.name} {result.year}: {fmt.money(result.total)} "
-                                 f"({fmt.percent(pct / 100)} likt, resten etter {result.weight_key} "
+                                 f"({fmt.percent_as_given(pct / 100)} likt, resten etter {result.weight_key} "
                                  f"1.1.{result.weight_year})"))
         for name in ("Kommune", result.weight_key.capitalize(), "Lik andel", "Etter vekt", "Sum"):
             table.add_column(name, justify="left" if name == "Kommune" else "right")

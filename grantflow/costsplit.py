@@ -239,7 +239,7 @@ def no_weight(key: str, year: int, names: list[str]) -> str:
 def zero_weight(name: str, key: str, year: int, equal_percent: Decimal) -> str:
     """What validate warns of when one participant's figure for a key other than population is 0.
     It may be right (a key counting something that member lacks), so it is split as written."""
-    pays = f"pays only its equal part ({fmt.percent(equal_percent / 100)} of the total shared equally)" \
+    pays = f"pays only its equal part ({fmt.percent_as_given(equal_percent / 100)} of the total shared equally)" \
         if equal_percent else "pays nothing"
     return (f"{key} 0 for {name} on 1 January {year}: {name} takes part but {pays} of the split by {key}; "
             "check the figure")

@@ -96,6 +96,13 @@ def percent(value, decimals: int = 0) -> str:
     return _minus(format_percent(rounded, format=fmt, locale=LOCALE))
 
 
+def percent_as_given(value) -> str:
+    """A percentage someone chose (a share in the split rule), with the decimals it has, up to four:
+    ``30,5 %`` for 0.305, never rounded to ``31 %`` (beside ``70 %`` that made 101 %)."""
+    exponent = (_dec(value) * 100).normalize().as_tuple().exponent
+    return percent(value, min(max(-int(exponent), 0), 4) if isinstance(exponent, int) else 0)
+
+
 def percent_beside(value, thresholds, decimals: int = 1) -> str:
     """``percent(value, decimals)``, with as many more decimals (up to six) as it takes not to
     print one of the rule's ``thresholds`` for a value beside it: 0.1000069 against 10 % is

@@ -294,8 +294,8 @@ def split_basis(project: Project) -> str:
         return f"Fordelt etter {what}{year}."
     if equal == 100:
         return "Fordelt likt mellom de deltakende kommunene."
-    return (f"{fmt.percent(equal / 100)} fordeles likt mellom de deltakende kommunene, "
-            f"{fmt.percent((100 - equal) / 100)} etter {what}{year}.")
+    return (f"{fmt.percent_as_given(equal / 100)} fordeles likt mellom de deltakende kommunene, "
+            f"{fmt.percent_as_given((100 - equal) / 100)} etter {what}{year}.")
 
 
 def describe_changes(previous: dict | None, current: dict) -> list[str]:

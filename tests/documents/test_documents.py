@@ -218,3 +218,16 @@ def test_the_risk_tables_caption_says_what_the_table_shows(register, tmp_path):
     assert rule(16, 9, 6, 3) == "De tre høyeste risikoene; bare én har risikofaktor 10 eller høyere."
     assert rule(9, 6, 3, 2) == "De tre høyeste risikoene; ingen av dem har risikofaktor 10 eller høyere."
     assert rule(5) == "Prosjektets eneste risiko; den har lavere risikofaktor enn 10."
+
+
+def test_an_equal_share_with_a_decimal_is_printed_as_given(scratch_config, tmp_path):
+    """equal_percent 30,5 was printed "31 % fordeles likt …, 70 % etter innbyggertall" (101 %); the
+    amounts were computed with 30,5 (found by an outside tester)."""
+
+    replace_in(scratch_config / "projects/haugaland-velferdsteknologi.yaml", "  equal_percent: 30\n",
+               "  equal_percent: 30.5\n")
+    register = open_register(scratch_config)
+    made = produce(register, "costsplit", "haugaland-velferdsteknologi", period="2016", out=tmp_path)
+    text = n(all_text(made.docx))
+    assert n("30,5 % fordeles likt mellom de deltakende kommunene, 69,5 % etter innbyggertall") in text, text
+    assert "31 %" not in text and "70 %" not in text
