@@ -1365,6 +1365,18 @@ def _read_input(wb, content: WorkbookContent) -> None:
         content.note = note
 
 
+def _written_in(ws) -> bool:
+    """Whether a sheet grantflow does not read holds any value (read up to the first one); one
+    that cannot be read is taken as written in (it is not read either way)."""
+    try:
+        for row in ws.iter_rows(values_only=True):
+            if any(v is not None and (not isinstance(v, str) or v.strip()) for v in row):
+                return True
+    except Exception:   # noqa: BLE001 - a damaged sheet grantflow does not read: said, not fatal
+        return True
+    return False
+
+
 def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     """Read a returned workbook; what cannot be read becomes findings (UserError if not a workbook)."""
     from zipfile import BadZipFile, ZipFile
@@ -1405,12 +1417,20 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
         book = load_workbook(path, read_only=True, data_only=True)
         try:
             # Only the sheets grantflow reads are parsed: an added sheet costs nothing.
-            sheets = []
+            sheets, unread = [], []
             for ws in book.worksheets:
                 if ws.title in READ_SHEETS:
                     reading = ws.title
                     sheets.append(_Sheet(ws, content))
+                elif ws.title not in ("Veiledning", LISTS) and _written_in(ws):
+                    unread.append(ws.title)
             reading = None
+            for title in unread:
+                # what the leader wrote there is not imported: said, not dropped without a word (an
+                # outside tester's copied sheet "Milepælstatus (2)" gave "nothing new to import")
+                content.error(title, None, "", "this sheet is not read by grantflow, so what is written in it is "
+                              "not imported; write it in the workbook's own sheets (" + ", ".join(INPUT_SHEETS)
+                              + " or the register's), or delete the sheet", "warning")
             wb = _Book(sheets, [ws.title for ws in book.worksheets if ws.title not in READ_SHEETS])
         finally:
             book.close()

@@ -522,3 +522,18 @@ def test_a_financing_line_without_a_type_is_an_error(scratch_config, tmp_path, c
     assert len(errors) == 1 and "ny.xlsx:Finansiering:2 Type: value is missing: choose the type (skjønnsmidler, " \
         "tilskudd, fond, kommunene, egeninnsats, annet)" in errors[0], out
     assert not (scratch_config / "projects/felles-innkjop.yaml").exists()
+
+
+def test_a_sheet_grantflow_does_not_read_is_named_when_something_is_written_in_it(scratch_config, tmp_path):
+    """A copied and filled-in "Milepælstatus (2)" gave "nothing new to import" (found by an outside
+    tester): what the leader wrote there was dropped without a word. An empty added sheet is no matter."""
+    register = open_register(scratch_config)
+    path = _workbook(register, HAUG, tmp_path / "svar.xlsx")
+
+    def add(wb):
+        wb.create_sheet("Milepælstatus (2)")["D5"] = "ferdig"
+        wb.create_sheet("Tom")
+    _fill(path, add)
+    result = import_workbook(scratch_config, path, dry_run=True)
+    found = [f for f in result.findings if "not read by grantflow" in f.message]
+    assert [(f.severity, f.file) for f in found] == [("warning", f"{path}:Milepælstatus (2)")], result.findings
