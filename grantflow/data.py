@@ -1175,6 +1175,17 @@ def read_milestones(path: Path) -> Table:
                 "error", table.file, int(rows[position]), "Faktisk dato",
                 f"milestone {shown} is {status[position]!r} on {str(actual[position])[:10]}, a day that has "
                 "not come yet"))
+    if actual is not None:
+        # an actual date is the day the milestone was finished: beside any other status it says two
+        # things (the report printed "Ikke startet | 20.08.2014"; found by an outside tester)
+        for position in np.flatnonzero(known & (codes != "done") & ~np.isnat(actual)):
+            number = numbers_[position]
+            shown = int(number) if number == number else "?"
+            table.findings.append(Finding(
+                "error", table.file, int(rows[position]), "Faktisk dato",
+                f"milestone {shown} has the date {pd.Timestamp(actual[position]):%d.%m.%Y} but the status "
+                f"{status[position]!r}: Faktisk dato is the day it was finished; set the status to ferdig, "
+                "or clear the date"))
     seen: set = set()
     keep = []
     for position in np.flatnonzero(known):

@@ -157,3 +157,18 @@ def test_three_decimals_in_a_kroner_amount_are_refused_whatever_the_column_shows
     assert "ambiguous amount '62,500': 62,50 (decimal comma, but kroner have two decimals at most) or 62 500" \
         in error.message and "write 62 500 or 62,50" in error.message, error.message
     assert sorted(table.frame["Beløp"]) == [365.23, 62500.0]                # the other rows as written
+
+
+def test_an_actual_date_beside_a_status_other_than_done_is_an_error(tmp_path):
+    """'ikke startet' with Faktisk dato 20.08.2014 was accepted, and the report printed
+    "Ikke startet | 20.08.2014" (found by an outside tester)."""
+    from grantflow.data import read_milestones
+
+    path = tmp_path / "milepaeler.csv"
+    path.write_text("Milepæl;Status;Faktisk dato\n1;ferdig;15.10.2015\n2;ikke startet;20.08.2014\n3;pågår;\n",
+                    encoding="utf-8")
+    table = read_milestones(path)
+    (error,) = [f for f in table.findings if f.severity == "error"]
+    assert (error.line, error.field) == (3, "Faktisk dato")
+    assert error.message == ("milestone 2 has the date 20.08.2014 but the status 'ikke startet': Faktisk dato is "
+                             "the day it was finished; set the status to ferdig, or clear the date")
