@@ -7,10 +7,15 @@ Milestone status at the report date (``as_of``):
 - *i rute* (on track): in progress, or postponed/not started with the planned date still ahead
   and within 30 days.
 - *ikke startet* (not started): not started and the planned date more than 30 days ahead.
+- *utsatt* (postponed, as the data says): as the above by its planned date (late once it has
+  passed), shown as "Utsatt".
+- *avlyst* (cancelled, as the data says): never late, never "not delivered"; shown as "Avlyst" and
+  a deviation from the plan to explain.
 
 Red/amber/green (RAG):
 - progress (fremdrift): green with no late milestone; amber with one late milestone at most 60
-  days overdue; red otherwise; not assessed without milestones.
+  days overdue, or none late and one or more cancelled; red otherwise; not assessed without
+  milestones.
 - economy (økonomi): from the forecast for the whole period against the budget. Green within
   +5 %, amber up to +15 % or more than 25 % unspent, red above +15 %.
 - risk (risiko): the highest RF = S × K. Green 1–9, amber 10–15, red 16–25.
@@ -48,7 +53,7 @@ ECONOMY_RED_ABOVE = Fraction(115, 100)
 ECONOMY_AMBER_ABOVE = Fraction(105, 100)
 ECONOMY_AMBER_BELOW = Fraction(75, 100)
 STATUS_LABEL = {"done": "Ferdig", "late": "Forsinket", "on_track": "I rute", "not_started": "Ikke startet",
-                "not_done": "Ikke levert"}
+                "not_done": "Ikke levert", "cancelled": "Avlyst"}
 DEFAULT_TOP_RISK_RF = 10      # amber and red (see risk_rag)
 
 
@@ -136,14 +141,15 @@ def _month_end(year: int, month: int) -> date:
 @dataclass
 class MilestoneStatus:
     milestone: Milestone
-    status: str                  # done | late | on_track | not_started
+    status: str                  # done | late | on_track | not_started | not_done | cancelled
     actual: date | None
     comment: str
     days_late: int               # positive when late (or done late)
+    postponed: bool = False      # the data says utsatt (and it is not done)
 
     @property
     def label(self) -> str:
-        return STATUS_LABEL[self.status]
+        return "Utsatt" if self.postponed and self.status != "not_done" else STATUS_LABEL[self.status]
 
     @property
     def delayed(self) -> bool:
@@ -156,7 +162,9 @@ class MilestoneStatus:
         if not self.delayed:
             return self.label
         days = fmt.days(self.days_late)
-        return f"Forsinket {days}" if self.status == "late" else f"{self.label}, {days} forsinket"
+        if self.status == "late":
+            return f"Utsatt, forsinket {days}" if self.postponed else f"Forsinket {days}"
+        return f"{self.label}, {days} forsinket"
 
 
 def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
@@ -181,15 +189,18 @@ def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
         if code == "done" and not later:
             status = "done"
             days = (actual - ms.date).days if actual else 0
+        elif code == "cancelled":
+            status, days = "cancelled", 0
         elif ms.date < as_of:
             status, days = "late", (as_of - ms.date).days
         elif code == "in_progress" or (ms.date - as_of).days <= 30:
             status, days = "on_track", 0
         else:
             status, days = "not_started", 0
-        if closing and status != "done":
+        if closing and status not in ("done", "cancelled"):
             status, days = "not_done", max((as_of - ms.date).days, 0)
-        out.append(MilestoneStatus(ms, status, actual, comment or "", max(days, 0)))
+        out.append(MilestoneStatus(ms, status, actual, comment or "", max(days, 0),
+                                   postponed=code == "postponed" and status != "done"))
     return out
 
 
@@ -212,7 +223,7 @@ def progress_rag(statuses: list[MilestoneStatus]) -> str:
         return "none"           # no milestone to measure progress by: not assessed, not green
     late = [s for s in statuses if s.status == "late"]
     if not late:
-        return "green"
+        return "amber" if any(s.status == "cancelled" for s in statuses) else "green"
     if len(late) == 1 and late[0].days_late <= 60:
         return "amber"
     return "red"

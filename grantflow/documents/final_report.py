@@ -210,6 +210,9 @@ def build(req: DocumentRequest) -> Context:
             deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er ikke levert"
                       + (f" ({fmt.days(s.days_late)} etter planlagt dato)." if s.days_late else "."),
                       milestone_explanation(s.milestone.number), s.comment)
+        elif s.status == "cancelled":
+            deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble avlyst.",
+                      milestone_explanation(s.milestone.number), s.comment)
         elif s.delayed:
             deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble levert {fmt.days(s.days_late)} "
                       "etter planen.", milestone_explanation(s.milestone.number), s.comment)

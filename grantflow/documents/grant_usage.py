@@ -157,6 +157,10 @@ def causes(statuses, econ) -> str:
     if late:
         which = ", ".join(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in late)
         parts.append(f"milepæl {which} er forsinket" if len(late) == 1 else f"milepælene {which} er forsinket")
+    cancelled = [f"{s.milestone.number:02d}" for s in statuses if s.status == "cancelled"]
+    if cancelled:
+        parts.append(f"milepæl {cancelled[0]} er avlyst" if len(cancelled) == 1 else
+                     f"milepælene {', '.join(cancelled)} er avlyst")
     if econ.rag in ("amber", "red") and econ.budget_total:
         share = Decimal(econ.forecast_total - econ.budget_total) / Decimal(econ.budget_total)
         parts.append(f"prognosen er {fmt.money(econ.forecast_total)} mot budsjettet på {fmt.money(econ.budget_total)} "

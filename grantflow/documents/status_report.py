@@ -17,7 +17,7 @@ from .charts import BudgetChart, TimelineChart
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
                      no_ledger, project_block, rag, risk_rows, top_risks)
 
-STATUS_COLOR = {"done": RAG_COLOR["green"], "on_track": "DDEBF7", "late": RAG_COLOR["red"],
+STATUS_COLOR = {"done": RAG_COLOR["green"], "on_track": "DDEBF7", "late": RAG_COLOR["red"], "cancelled": RAG_COLOR["amber"],
                 "not_started": RAG_COLOR["none"], "not_done": RAG_COLOR["red"]}
 DONE_LATE_COLOR = RAG_COLOR["amber"]
 
@@ -285,6 +285,7 @@ def build(req: DocumentRequest) -> Context:
     late = [s for s in statuses if s.status == "late"]
     done = sum(s.status == "done" for s in statuses)
     done_late = [s for s in statuses if s.status == "done" and s.delayed]
+    cancelled = sum(s.status == "cancelled" for s in statuses)
     top = max(project.risks, key=lambda r: r.factor) if project.risks else None
 
     def assessed(value, what):
@@ -299,7 +300,8 @@ def build(req: DocumentRequest) -> Context:
         {"name": "Fremdrift", **rag(prog),
          "comment": f"{done} av {len(statuses)} milepæler ferdig"
                     + (f" ({len(done_late)} etter planlagt dato)" if done_late else "")
-                    + f"; {len(late)} forsinket."
+                    + f"; {len(late)} forsinket"
+                    + (f"; {cancelled} avlyst." if cancelled else ".")
                     + (f" Eldste forsinkelse: milepæl {late[0].milestone.number:02d}, {fmt.days(late[0].days_late)}."
                        if late else "") if statuses else NO_MILESTONES},
         {"name": "Økonomi", **rag(eco), "comment": economy_comment(econ)},
@@ -324,6 +326,8 @@ def build(req: DocumentRequest) -> Context:
                   for s in late]
     deviations += [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble ferdig "
                    f"{fmt.days(s.days_late)} etter planen." for s in done_late]
+    deviations += [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er avlyst"
+                   + (f": {s.comment.rstrip('.')}." if s.comment else ".") for s in statuses if s.status == "cancelled"]
     if econ.unknown_categories:
         deviations.append("Regnskapet har poster i kategorier som ikke finnes i budsjettet: "
                           + ", ".join(econ.unknown_categories) + ".")
