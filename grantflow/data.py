@@ -459,6 +459,22 @@ def _lines_and_quotes(path: Path, head: bytes, whole: bool) -> tuple[int, int]:
     return count + (last not in (b"", b"\n")), quotes
 
 
+def _empty_rows(cells: list[_Cells], count: int) -> np.ndarray:
+    """Per row, whether every cell of it is empty or spaces only."""
+    empty = np.ones(count, dtype=bool)
+    for column in sorted(cells, key=lambda c: c.array is not None):   # the quick ones first: usually enough
+        if column.array is not None:
+            import pyarrow.compute as pc
+
+            empty &= pc.equal(pc.utf8_trim_whitespace(column.array), "").to_numpy(zero_copy_only=False)
+        else:
+            blank = np.array([_is_blank(v) for v in column.uniques] + [True], dtype=bool)
+            empty &= blank[column.codes]
+        if not empty.any():
+            break
+    return empty
+
+
 def _has_empty(cells: _Cells) -> bool:
     if cells.array is None:
         return "" in cells.uniques
@@ -1114,7 +1130,10 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
         positions, rows = {}, np.zeros(0, dtype=np.int64)
     count = len(rows)
     out = {}
-    bad = np.zeros(count, dtype=bool)
+    # A row with nothing in any cell (';;;;;;', as Excel exports formatted empty rows) is no row:
+    # dropped without a word, as a blank line is (it gave 'value is missing' once per required column)
+    empty = _empty_rows(cells, count) if count and not any(f.severity == "error" for f in findings) else None
+    bad = empty.copy() if empty is not None else np.zeros(count, dtype=bool)
     for col in columns:
         if col.name not in positions:
             out[col.name] = _column_of(col, [math.nan if col.kind in ("int", "number") else
@@ -1124,11 +1143,12 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
             continue
         values, blank, errors = _read_column(col, cells[positions[col.name]], rows)
         for position, message in errors.items():
-            findings.append(Finding("error", shown, int(rows[position]), col.name, message))
+            if empty is None or not empty[position]:
+                findings.append(Finding("error", shown, int(rows[position]), col.name, message))
         wrong = np.zeros(count, dtype=bool)
         if errors:
             wrong[list(errors)] = True
-        missing = blank & ~wrong if col.required else None
+        missing = blank & ~wrong & ~bad if col.required else None
         if missing is not None and missing.any():
             for position in np.flatnonzero(missing):
                 findings.append(Finding("error", shown, int(rows[position]), col.name, "value is missing"))

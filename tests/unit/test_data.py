@@ -172,3 +172,19 @@ def test_an_actual_date_beside_a_status_other_than_done_is_an_error(tmp_path):
     assert (error.line, error.field) == (3, "Faktisk dato")
     assert error.message == ("milestone 2 has the date 20.08.2014 but the status 'ikke startet': Faktisk dato is "
                              "the day it was finished; set the status to ferdig, or clear the date")
+
+
+def test_a_row_of_empty_cells_is_no_row(tmp_path):
+    """';;;;;;' (Excel exports formatted empty rows so) gave 'value is missing' for Dato, Kategori
+    and Beløp (found by an outside tester). A row with something in it keeps its errors, and rows
+    keep the spreadsheet's numbers."""
+    from grantflow.data import read_ledger
+
+    path = tmp_path / "regnskap.csv"
+    path.write_text("Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota\n"
+                    "30.09.2015;2015;Prosjektkostnader;Lønn;62 500,00;hv-fond;\n;;;;;;\n  ;;; ;;;\n"
+                    "31.10.2015;;Prosjektkostnader;;;hv-fond;\n01.11.2015;;Prosjektkostnader;;100;;\n;;;;;;\n",
+                    encoding="utf-8")
+    table = read_ledger(path)
+    assert [(f.line, f.field, f.message) for f in table.findings] == [(5, "Beløp", "value is missing")]
+    assert list(table.frame["_row"]) == [2, 6] and list(table.frame["Beløp"]) == [62500.0, 100.0]
