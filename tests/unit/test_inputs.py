@@ -586,3 +586,15 @@ def test_rows_after_a_blank_line_are_numbered_as_the_spreadsheet_numbers_them(tm
     assert "1,234.50" in table.findings[0].message
     assert table.frame["_row"].tolist()[-1] == 4 + padding + 2
     assert table.frame["Beløp"].sum() == pytest.approx(1000.5 * (padding + 1) + 350_000)
+
+
+@pytest.mark.parametrize("written", ["30.09.2015 00:00", "30.09.2015 13:45:10", "2015-09-30 00:00:00", "2015-09-30T08:00"])
+def test_an_excel_time_of_day_after_a_date_is_ignored(tmp_path, written):
+    """A Norwegian Excel's '30.09.2015 00:00' was refused while '2015-09-30 00:00:00' was read
+    (found by an outside tester)."""
+    from grantflow.data import read_ledger
+
+    path = tmp_path / "regnskap.csv"
+    path.write_text(f"Dato;Kategori;Beløp\n{written};Lønn;100\n", encoding="utf-8")
+    table = read_ledger(path)
+    assert not table.findings and str(table.frame["Dato"].iloc[0])[:10] == "2015-09-30"
