@@ -151,6 +151,15 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 add("error", where or ("municipalities", index),
                     f"no {key} figure for {name} on 1 January {year} in {council.id}")
 
+    # The municipalities' share needs municipalities to split it between (render refused it only then).
+    if not project.municipalities:
+        for index, line in enumerate(budget.financing):
+            if line.kind == "kommunene":
+                add("error", ("budget", "financing", index, "kind"),
+                    f"{line.source!r} is the municipalities' share, but the project lists no participating "
+                    "municipalities (municipalities:): the cost split has no one to split it between")
+                break
+
     # Budget: financing against costs, per year and in total.
     if budget.costs:
         for index, name in _dupes(budget.categories()):

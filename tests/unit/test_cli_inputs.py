@@ -77,6 +77,10 @@ def test_a_status_report_dated_after_the_project_is_refused(tmp_path, capsys):
     # a share written as a fraction: 0.3 was taken as 0.3 % (30 % meant), the cost split "0 % likt"
     ("{equal_percent: 0,", "{equal_percent: 0.3,", f"{ERP}:25 split.equal_percent: 0.3 is ambiguous (30 % or 0,3 %?): "
      "write the percent shared equally as a number from 0 to 100, e.g. 30 for 30 %"),
+    # no municipalities, and a municipal share: only render refused it (found by an outside tester)
+    ("municipalities: [Notodden, Tinn, Hjartdal, Kongsberg]", "municipalities: []",
+     f"{ERP}:65 budget.financing[0].kind: 'Kommunene (kostnadsfordeling)' is the municipalities' share, but the "
+     "project lists no participating municipalities"),
 ])
 def test_project_file_values_no_one_means(scratch_config, capsys, old, new, says):
     replace_in(scratch_config / ERP, old, new)
