@@ -1283,8 +1283,7 @@ def read_hours(path: Path) -> Table:
     for position in np.flatnonzero(negative | too_many):
         message = "negative number of hours" if negative[position] else (
             f"{numbers.show(Decimal(repr(float(hours[position]))).normalize())} hours in one row is implausible "
-            f"(over {numbers.show(Decimal(MAX_HOURS_PER_ROW))}); a dot groups thousands (350.000 is 350 000): "
-            "write 350 or 350,0")
+            f"(over {numbers.show(Decimal(MAX_HOURS_PER_ROW))}); write the hours this row registers")
         table.findings.append(Finding("error", table.file, int(rows[position]), "Timer", message))
     bad = negative | too_many
     table.frame = frame[~bad] if bad.any() else frame
