@@ -458,3 +458,16 @@ def test_a_workbook_file_that_exists_is_not_overwritten(scratch_config, tmp_path
     assert "svar.xlsx: exists and is not overwritten (it may be filled in by the project leader)" in line, line
     assert out.read_bytes() == filled
     assert main([*args, "--replace"]) == 0 and out.read_bytes() != filled
+
+
+def test_a_workbook_for_a_date_after_the_project_ends_is_refused(scratch_config, tmp_path, capsys):
+    """Its status note could never be used (no status report after the end); it was made and
+    imported without a word (found by an outside tester)."""
+    from grantflow.cli import main
+
+    out = tmp_path / "svar.xlsx"
+    code = main(["--config", str(scratch_config), "workbook", HAUG, "--as-of", "2019-01-01", "-o", str(out)])
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and not out.exists()
+    assert line == ("error: --as-of: 2019-01-01 is after the project ends (2017-09-20): the workbook's status is "
+                    "for a status report in the project period; after it comes the final report"), line
