@@ -548,7 +548,7 @@ def _cmd_deadlines(args) -> int:
     if args.ics:
         path = atomic_write(args.ics, to_ics(items, alarms=settings.deadline_reminders))
         print(f"wrote {path} ({len(items)} event(s), alarms {', '.join(map(str, settings.deadline_reminders))} "
-              "days before)")
+              "working days before the document is made)")
     return 0
 
 
