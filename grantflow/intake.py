@@ -315,6 +315,13 @@ def _same_row(a: dict | None, b: dict | None) -> bool:
         (b["status"].casefold(), b.get("actual"), b.get("comment") or "")
 
 
+def _cell_of(row: dict | None, key: str):
+    if row is None:
+        return None
+    value = row.get(key)
+    return (value or "").casefold() if key == "status" else (value or "") if key == "comment" else value
+
+
 def _progress_csv(rows: list[dict]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
@@ -475,10 +482,14 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                 else:
                     new_rows[number] = t
             else:
+                # name the columns that differ (a comment changed on both sides was reported as "Status")
+                differ = [label for label, key in (("Status", "status"), ("Faktisk dato", "actual"),
+                                                   ("Kommentar", "comment"))
+                          if _cell_of(t, key) != _cell_of(c, key)] or ["Status"]
                 result.findings.append(Finding(
-                    "error", f"{shown}:Milepælstatus", (t or {}).get("_row"), "Status",
+                    "error", f"{shown}:Milepælstatus", (t or {}).get("_row"), differ[0],
                     f"milestone {number} was changed both here and in the data file since the workbook was made "
-                    f"({made})"))
+                    f"({made})" + (f"; they differ in {', '.join(differ)}" if len(differ) > 1 else "")))
     order = {m.number: i for i, m in enumerate(merged.milestones)}
     progress = sorted(new_rows.values(), key=lambda r: (order.get(r["number"], 10_000), r["number"]))
 

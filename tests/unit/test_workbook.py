@@ -537,3 +537,18 @@ def test_a_sheet_grantflow_does_not_read_is_named_when_something_is_written_in_i
     result = import_workbook(scratch_config, path, dry_run=True)
     found = [f for f in result.findings if "not read by grantflow" in f.message]
     assert [(f.severity, f.file) for f in found] == [("warning", f"{path}:Milepælstatus (2)")], result.findings
+
+
+def test_a_clash_in_a_milestones_comment_names_the_comment(scratch_config, tmp_path):
+    """Two workbooks that changed only milestone 5's Kommentar: the second's clash named "Status"
+    (found by an outside tester)."""
+    register = open_register(scratch_config)
+    first = _fill(_workbook(register, HAUG, tmp_path / "a.xlsx"),
+                  lambda wb: wb["Milepælstatus"].__setitem__("F6", "Kommentar fra første"))
+    second = _fill(_workbook(register, HAUG, tmp_path / "b.xlsx"),
+                   lambda wb: wb["Milepælstatus"].__setitem__("F6", "Kommentar fra andre"))
+    assert import_workbook(scratch_config, first, now=NOW).ok
+    result = import_workbook(scratch_config, second, now=NOW)
+    (clash,) = [f for f in result.findings if f.severity == "error"]
+    assert clash.file.endswith("b.xlsx:Milepælstatus") and (clash.line, clash.field) == (6, "Kommentar"), clash
+    assert "milestone 5 was changed both here and in the data file" in clash.message
