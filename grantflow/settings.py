@@ -310,9 +310,20 @@ class Settings(Model):
         given = os.environ.get("GRANTFLOW_LEDGER_URL")
         if given:
             try:
-                return _ledger_url(given)
+                url = _ledger_url(given)
             except ValueError as exc:
                 raise UserError(str(exc), field="$GRANTFLOW_LEDGER_URL") from None
+            from sqlalchemy.engine import make_url
+
+            database = make_url(url).database if make_url(url).get_backend_name() == "sqlite" else None
+            if database and not Path(database).is_absolute():
+                # 'sqlite:///tmp/x/sent.db' is tmp/x/sent.db under the working folder: a new, empty
+                # ledger there said "nothing sent", and a send would send everything again (found
+                # by an outside tester); which folder was meant is not guessed
+                raise UserError(f"the SQLite file {database!r} is relative (to the folder grantflow is run "
+                                f"from); write the whole path with four slashes, sqlite:////{database} for "
+                                f"/{database}", field="$GRANTFLOW_LEDGER_URL")
+            return url
         configured = self.delivery.ledger_url
         if not configured:
             return f"sqlite:///{(self.outputs_dir() / 'sent.db').resolve()}"

@@ -420,3 +420,16 @@ def test_content_that_changed_back_is_not_sent_again_as_a_new_version(tmp_path, 
     assert "(2 of them as version 1, the same content)" in out and mails() == 2
     assert main([*base, "send", *what, "--as-of", "2016-01-01"]) == 0 and mails() == 4      # version 4, other content
     assert main([*base, "send", *what]) == 0 and mails() == 6                               # version 5 replaces 4
+
+
+def test_a_relative_sqlite_ledger_in_the_environment_is_refused(tmp_path, monkeypatch, capsys):
+    """'sqlite:///tmp/x/sent.db' (three slashes) made tmp/x/sent.db under the working folder: `sent`
+    said the ledger was empty, and a send would have sent everything again (found by an outside tester)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", "sqlite:///tmp/x/sent.db")
+    assert main(["--config", str(CONFIG), "sent"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == ("error: $GRANTFLOW_LEDGER_URL: the SQLite file 'tmp/x/sent.db' is relative (to the folder "
+                    "grantflow is run from); write the whole path with four slashes, sqlite:////tmp/x/sent.db for "
+                    "/tmp/x/sent.db"), line
+    assert not list(tmp_path.rglob("*.db"))
