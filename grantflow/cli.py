@@ -866,17 +866,27 @@ def _cmd_serve(args) -> int:
     # nothing: alive to systemd, so never restarted, and no schedule ever fired again. Serve now stops
     # with one line and exit 1, and the service manager starts both again.
     lost: dict = {}
-    if server is not None:
-        import threading
+    import threading
 
+    telling = threading.Lock()
+
+    def tell_lost(code) -> bool:
+        """Say once that the server stopped; False if it was said already."""
+        with telling:
+            if "code" in lost:
+                return False
+            lost["code"] = code
+        print(f"error: the Prefect server this serve started has stopped (exit {code}; see {log}): "
+              "serve stops too, so that the service manager starts both again", file=sys.stderr, flush=True)
+        return True
+
+    if server is not None:
         def server_gone() -> None:
             code = server.wait()
             if lost.get("stopping"):
                 return
-            lost["code"] = code
-            print(f"error: the Prefect server this serve started has stopped (exit {code}; see {log}): "
-                  "serve stops too, so that the service manager starts both again", file=sys.stderr, flush=True)
-            os.kill(os.getpid(), signal.SIGTERM)
+            if tell_lost(code):
+                os.kill(os.getpid(), signal.SIGTERM)
 
         threading.Thread(target=server_gone, name="prefect-server-watch", daemon=True).start()
     try:
@@ -888,6 +898,19 @@ def _cmd_serve(args) -> int:
     except SystemExit:                    # Prefect's runner ends a SIGTERM with exit 0
         if "code" not in lost:
             raise
+    except Exception:
+        # The server gone, Prefect's runner fails on its way out (pausing its deployments: a
+        # ConnectError, seen in CI as an "internal error" instead of the one line): that is the
+        # server's death, said once. Any other exception is a defect, reported as one.
+        if server is None:
+            raise
+        try:
+            code = server.wait(timeout=5)     # (poll() says "running" while the watch thread waits on it)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is None:
+            raise
+        tell_lost(code)
     finally:
         lost["stopping"] = True
         if server is not None:
