@@ -256,6 +256,9 @@ def _produce(args):
     kind(args.kind)                           # an unknown kind is one line
     if args.period and args.as_of:
         raise UserError("give either --period or --as-of, not both", field="--period")
+    if args.period and args.year is not None:
+        # --period won without a word (found by an outside tester: --year 2016 --period 2015 made 2015)
+        raise UserError("give either --year or --period, not both", field="--period")
     # the arguments are checked before the register is read (a 1 000-project register takes seconds)
     if args.kind == "usage":
         if not args.council and args.project:       # as every other kind takes: name its council

@@ -923,8 +923,8 @@ def _claims(inbox: Path, stamp: str, wanted):
                 continue
             yield printable_name(path.name), path, fd
     for path in sorted(inbox.iterdir()):
-        if path.name.startswith(("~$", ".")) or not path.is_file():
-            continue                       # Excel's lock files, hidden files, the folders
+        if path.name.startswith(("~$", ".")) or path.name.casefold() in OS_FILES or not path.is_file():
+            continue                       # Excel's lock files, hidden files, Windows' own files, the folders
         fd = _lock_file(path)
         if fd is None:
             continue                       # another run has it
@@ -939,6 +939,11 @@ def _claims(inbox: Path, stamp: str, wanted):
             _close(fd)
             continue
         yield printable_name(path.name), claimed, fd
+
+
+# Files the operating system puts in a folder by itself (Windows' thumbnail cache and folder
+# settings): refused on every run they were, naming a file nobody put there (an outside tester)
+OS_FILES = {"thumbs.db", "desktop.ini", "ehthumbs.db"}
 
 
 def process_inbox(config=None, project: str | None = None, *, now: datetime | None = None) -> list[InboxItem]:

@@ -298,7 +298,7 @@ def build(req: DocumentRequest) -> Context:
 
     dimensions = [
         {"name": "Fremdrift", **rag(prog),
-         "comment": f"{done} av {len(statuses)} milepæler ferdig"
+         "comment": f"{done} av {len(statuses)} {'milepæl' if len(statuses) == 1 else 'milepæler'} ferdig"
                     + (f" ({len(done_late)} etter planlagt dato)" if done_late else "")
                     + f"; {len(late)} forsinket"
                     + (f"; {cancelled} avlyst." if cancelled else ".")
@@ -310,7 +310,8 @@ def build(req: DocumentRequest) -> Context:
          "comment": f"Høyeste risikofaktor {top.factor} ({top.risk})." if top else "Ingen risikoer registrert."},
         {"name": "Gevinster", **assessed(note.benefits if note else None, "Gevinstene")},
     ]
-    auto_text = ((f"{done} av {len(statuses)} milepæler er ferdige, {len(late)} er forsinket. " if statuses
+    auto_text = ((f"{done} av {len(statuses)} {'milepæl er ferdig' if len(statuses) == 1 else 'milepæler er ferdige'}, "
+                  f"{len(late)} er forsinket. " if statuses
                   else f"{NO_MILESTONES} ")
                  + f"Prognosen er {fmt.money(econ.forecast_total)} mot et budsjett på {fmt.money(econ.budget_total)}.")
     summary = note.summary if note and note.summary else ""

@@ -231,3 +231,20 @@ def test_an_equal_share_with_a_decimal_is_printed_as_given(scratch_config, tmp_p
     text = n(all_text(made.docx))
     assert n("30,5 % fordeles likt mellom de deltakende kommunene, 69,5 % etter innbyggertall") in text, text
     assert "31 %" not in text and "70 %" not in text
+
+
+def test_one_milestone_is_counted_in_the_singular(scratch_config, tmp_path):
+    """"0 av 1 milepæler ferdig" (found by an outside tester)."""
+    path = scratch_config / "projects/kongsbergregionen-erp.yaml"
+    for line in ("  - {number: 2, date: 2014-03-31, event: Økonomimodul i drift i alle fire kommuner}\n",
+                 "  - {number: 3, date: 2014-09-30, event: Lønn/personal i drift i alle fire kommuner}\n",
+                 "  - {number: 4, date: 2014-12-31, event: Implementering ferdigstilt; innspill om videre samarbeid}\n"):
+        replace_in(path, line, "")
+    data = scratch_config / "data/kongsbergregionen-erp/milepaeler.csv"
+    data.write_text("Milepæl;Status;Faktisk dato;Kommentar\n1;ferdig;28.06.2013;Alle moduler anskaffet\n",
+                    encoding="utf-8")
+    made = produce(open_register(scratch_config), "status", "kongsbergregionen-erp", as_of=date(2014, 8, 29),
+                   out=tmp_path)
+    text = all_text(made.docx)
+    assert "1 av 1 milepæl ferdig; 0 forsinket." in text and "1 av 1 milepæl er ferdig, 0 er forsinket." in text
+    assert "milepæler ferdig" not in text and "milepæler er ferdige" not in text

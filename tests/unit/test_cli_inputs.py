@@ -135,3 +135,9 @@ def test_a_cost_split_share_between_0_and_1_is_refused(scratch_config, tmp_path,
     code, _, err = run(capsys, scratch_config, "render", "costsplit", HAUG, "--out", str(tmp_path / "out"))
     assert code == 1 and len(err) == 1 and "split.equal_percent" in err[0] and "is ambiguous" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_year_and_period_together_are_refused(capsys):
+    """`render costsplit P --year 2016 --period 2015` made 2015 without a word (found by an outside tester)."""
+    code, out, err = run(capsys, CONFIG, "render", "costsplit", HAUG, "--year", "2016", "--period", "2015")
+    assert code == 1 and out == "" and err == ["error: --period: give either --year or --period, not both"]

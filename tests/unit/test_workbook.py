@@ -552,3 +552,14 @@ def test_a_clash_in_a_milestones_comment_names_the_comment(scratch_config, tmp_p
     (clash,) = [f for f in result.findings if f.severity == "error"]
     assert clash.file.endswith("b.xlsx:Milepælstatus") and (clash.line, clash.field) == (6, "Kommentar"), clash
     assert "milestone 5 was changed both here and in the data file" in clash.message
+
+
+def test_windows_own_files_in_the_inbox_are_no_matter(scratch_config):
+    """A Thumbs.db Windows put in the inbox was refused on every run, exit 1 (found by an outside tester)."""
+    inbox = scratch_config / "inbox"
+    inbox.mkdir()
+    (inbox / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0 thumbnail cache")
+    (inbox / "desktop.ini").write_text("[.ShellClassInfo]\n", encoding="utf-8")
+    (inbox / "notat.txt").write_text("not a workbook\n", encoding="utf-8")
+    items = process_inbox(scratch_config, now=NOW)
+    assert [i.file for i in items] == ["notat.txt"] and items[0].outcome == "rejected"   # still named
