@@ -270,31 +270,26 @@ class SentLedger:
         """Who has an earlier version of this document, for a send by ``transport`` (a copy in the
         local outbox counts only for the outbox): recipient (casefolded) -> (the latest version they
         have, when it was sent)."""
-        where = [deliveries.c.document == document, deliveries.c.version < version, deliveries.c.status == "sent"]
-        if delivers(transport):
-            where.append(or_(deliveries.c.transport != LOCAL, deliveries.c.delivered_at.is_not(None)))
-        had: dict[str, tuple[int, datetime]] = {}
-        with self.engine.connect() as conn:
-            for recipient, got, when in conn.execute(select(
-                    deliveries.c.recipient, deliveries.c.version, deliveries.c.updated_at).where(*where)):
-                key = recipient.casefold()
-                if key not in had or had[key][0] < got:
-                    had[key] = (got, aware(when))
-        return had
+        return {key: (got, aware(when)) for key, (got, when) in
+                self._latest_earlier(document, version, transport, deliveries.c.updated_at).items()}
 
     def earlier_content(self, document: str, version: int, transport: str) -> dict[str, tuple[int, str]]:
         """Recipient (casefolded) -> (the latest earlier version they have, its recorded hash), for a
         send by ``transport`` (as ``had_earlier``)."""
+        return self._latest_earlier(document, version, transport, deliveries.c.document_hash)
+
+    def _latest_earlier(self, document: str, version: int, transport: str, column) -> dict[str, tuple[int, object]]:
+        """Recipient (casefolded) -> (the latest version before ``version`` they have, ``column`` of it)."""
         where = [deliveries.c.document == document, deliveries.c.version < version, deliveries.c.status == "sent"]
         if delivers(transport):
             where.append(or_(deliveries.c.transport != LOCAL, deliveries.c.delivered_at.is_not(None)))
-        latest: dict[str, tuple[int, str]] = {}
+        latest: dict[str, tuple[int, object]] = {}
         with self.engine.connect() as conn:
-            for recipient, got, digest in conn.execute(select(
-                    deliveries.c.recipient, deliveries.c.version, deliveries.c.document_hash).where(*where)):
+            for recipient, got, value in conn.execute(select(
+                    deliveries.c.recipient, deliveries.c.version, column).where(*where)):
                 key = recipient.casefold()
                 if key not in latest or latest[key][0] < got:
-                    latest[key] = (got, digest)
+                    latest[key] = (got, value)
         return latest
 
     def claim(self, *, document: str, kind: str, project: str | None, council: str, version: int,

@@ -118,15 +118,20 @@ done
 """
 
 
-@pytest.fixture
-def fake_soffice(tmp_path, monkeypatch):
+def _stand_in(tmp_path, monkeypatch, script_text: str):
+    """``script_text`` as the soffice on PATH; returns the test's folder."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "soffice"
-    script.write_text(FAKE.replace("{pids}", str(tmp_path)))
+    script.write_text(script_text)
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     return tmp_path
+
+
+@pytest.fixture
+def fake_soffice(tmp_path, monkeypatch):
+    return _stand_in(tmp_path, monkeypatch, FAKE.replace("{pids}", str(tmp_path)))
 
 
 def _docs(folder, names):
@@ -277,13 +282,7 @@ echo "$(ls "$running" | wc -l) $profile$names" >> "$log"; rm -f "$running/$$"
 
 @pytest.fixture
 def slow_soffice(tmp_path, monkeypatch):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "soffice"
-    script.write_text(SLOW.replace("{dir}", str(tmp_path)))
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    return tmp_path
+    return _stand_in(tmp_path, monkeypatch, SLOW.replace("{dir}", str(tmp_path)))
 
 
 def _calls(folder):

@@ -310,6 +310,25 @@ def test_three_way_merge_keeps_register_edits_and_reports_clashes(scratch_config
     assert open_register(scratch_config).project(HAUG).name == "Navn fra sekretariatet"
 
 
+def _fill_new_project(wb) -> None:
+    """A blank workbook filled in as a project leader would: the project, one municipality, a goal,
+    a milestone, a 2016 budget and financing line 'Kommunene' (its Type left as it is)."""
+    ws = wb["Prosjekt"]
+    for key, value in {"id": "felles-innkjop", "name": "Felles innkjøp", "owner": "Haugaland Vekst",
+                       "responsible": "Haugaland Vekst IKS", "leader.name": "Ola Nordmann",
+                       "leader.email": "ola@example.no", "period.start": date(2016, 1, 1),
+                       "period.end": date(2016, 12, 31), "split.weight_year": 2014}.items():
+        _set(ws, key, value)
+    ws.cell(_rows(ws)["municipalities"], 3).value = "Karmøy"
+    wb["Mål"]["A2"], wb["Mål"]["B2"] = "Hovedmål", "Lavere innkjøpskostnader"
+    wb["Milepæler"]["A2"], wb["Milepæler"]["B2"], wb["Milepæler"]["D2"] = 1, date(2016, 3, 1), "Oppstart"
+    this = date.today().year
+    for sheet, first in ((wb["Budsjett"], "Prosjektleder"), (wb["Finansiering"], "Kommunene")):
+        col = _column(sheet, str(this))
+        sheet.cell(1, col).value, sheet.cell(1, col + 1).value = "2016", None
+        sheet.cell(2, 1).value, sheet.cell(2, col).value = first, 500000
+
+
 def test_new_project_from_a_blank_workbook(scratch_config, tmp_path, capsys):
     register = open_register(scratch_config)
     path = tmp_path / "ny.xlsx"
@@ -318,22 +337,8 @@ def test_new_project_from_a_blank_workbook(scratch_config, tmp_path, capsys):
     assert "Prosjektnavn: value is missing" in capsys.readouterr().out
 
     def fill(wb):
-        ws = wb["Prosjekt"]
-        for key, value in {"id": "felles-innkjop", "name": "Felles innkjøp", "owner": "Haugaland Vekst",
-                           "responsible": "Haugaland Vekst IKS", "leader.name": "Ola Nordmann",
-                           "leader.email": "ola@example.no", "period.start": date(2016, 1, 1),
-                           "period.end": date(2016, 12, 31), "split.weight_year": 2014}.items():
-            _set(ws, key, value)
-        rows = _rows(ws)
-        ws.cell(rows["municipalities"], 3).value = "Karmøy"
-        ws.cell(rows["municipalities"] + 1, 3).value = "Bokn"
-        wb["Mål"]["A2"], wb["Mål"]["B2"] = "Hovedmål", "Lavere innkjøpskostnader"
-        wb["Milepæler"]["A2"], wb["Milepæler"]["B2"], wb["Milepæler"]["D2"] = 1, date(2016, 3, 1), "Oppstart"
-        this = date.today().year
-        for ws, first in ((wb["Budsjett"], "Prosjektleder"), (wb["Finansiering"], "Kommunene")):
-            col = _column(ws, str(this))
-            ws.cell(1, col).value, ws.cell(1, col + 1).value = "2016", None
-            ws.cell(2, 1).value, ws.cell(2, col).value = first, 500000
+        _fill_new_project(wb)
+        wb["Prosjekt"].cell(_rows(wb["Prosjekt"])["municipalities"] + 1, 3).value = "Bokn"
         wb["Finansiering"].cell(2, _column(wb["Finansiering"], "Type")).value = "kommunene"
     _fill(path, fill)
     assert main(["--config", str(scratch_config), "new-project", str(path)]) == 0
@@ -500,22 +505,7 @@ def test_a_financing_line_without_a_type_is_an_error(scratch_config, tmp_path, c
     path = tmp_path / "ny.xlsx"
     path.write_bytes(make_blank(register, "haugaland-vekst"))
 
-    def fill(wb):
-        ws = wb["Prosjekt"]
-        for key, value in {"id": "felles-innkjop", "name": "Felles innkjøp", "owner": "Haugaland Vekst",
-                           "responsible": "Haugaland Vekst IKS", "leader.name": "Ola Nordmann",
-                           "leader.email": "ola@example.no", "period.start": date(2016, 1, 1),
-                           "period.end": date(2016, 12, 31), "split.weight_year": 2014}.items():
-            _set(ws, key, value)
-        ws.cell(_rows(ws)["municipalities"], 3).value = "Karmøy"
-        wb["Mål"]["A2"], wb["Mål"]["B2"] = "Hovedmål", "Lavere innkjøpskostnader"
-        wb["Milepæler"]["A2"], wb["Milepæler"]["B2"], wb["Milepæler"]["D2"] = 1, date(2016, 3, 1), "Oppstart"
-        this = date.today().year
-        for ws, first in ((wb["Budsjett"], "Prosjektleder"), (wb["Finansiering"], "Kommunene")):
-            col = _column(ws, str(this))
-            ws.cell(1, col).value, ws.cell(1, col + 1).value = "2016", None
-            ws.cell(2, 1).value, ws.cell(2, col).value = first, 500000
-    _fill(path, fill)
+    _fill(path, _fill_new_project)             # the Type of the financing line left empty
     assert main(["--config", str(scratch_config), "new-project", str(path)]) == 1
     out = capsys.readouterr().out
     errors = [line for line in out.splitlines() if line.startswith("ERROR")]
