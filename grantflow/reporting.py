@@ -459,6 +459,9 @@ class GrantUsage:
     granted: int
     spent: int
     year: int
+    # rows of this grant counted from a day after the project's end (still by 31.12): how many,
+    # and their exact sum; the final report, made per the end, leaves them out
+    after_end: tuple[int, Decimal] | None = None
 
     @property
     def unused(self) -> int:
@@ -536,11 +539,15 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
         names = {funder.id.casefold()} | {
             l.source.casefold() for l in project.budget.financing if l.funder == funder.id}
         require_costs_before_credits(cut, names, funder.id, year_end)
-        spent = 0
+        spent, after_end = 0, None
         if ledger is not None and not ledger.empty:
-            spent = kr(amount_sum(ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]["Beløp"]))
+            rows = ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]
+            spent = kr(amount_sum(rows["Beløp"]))
+            late = rows[booked_on(rows) > pd.Timestamp(project.period.end)]
+            if len(late):
+                after_end = (len(late), amount_sum(late["Beløp"]))
         refs = ", ".join(g.reference for g in funder.grants if g.year <= year and g.reference)
-        out.append(GrantUsage(project, funder.id, funder.name, refs, kr(granted), spent, year))
+        out.append(GrantUsage(project, funder.id, funder.name, refs, kr(granted), spent, year, after_end))
     return out
 
 

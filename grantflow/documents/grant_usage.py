@@ -81,6 +81,12 @@ def build(req: DocumentRequest) -> Context:
                 explanation = note.explanation or " ".join(note.deviations)
             if finished:
                 status, color, state = "Avsluttet", RAG_COLOR["none"], "none"
+                # ended with milestones not delivered: said, as the final report says it (the row
+                # read "Avsluttet" beside a final report listing them: found by an outside auditor)
+                undone = [s for s in milestone_statuses(project, data, project.period.end, closing=True)
+                          if s.status != "done"]
+                if undone:
+                    status += ": " + undelivered(undone)
             elif not begun:
                 status, color, state = "Ikke startet", RAG_COLOR["none"], "none"
             else:
@@ -117,6 +123,17 @@ def build(req: DocumentRequest) -> Context:
                          "disposition": disposition([("Merforbruk", usage.overspent)]) if usage.overspent
                          else usage.disposition,
                          "status": status, "color": color, "results": results})
+            if usage.after_end:
+                count, amount = usage.after_end
+                posts = "post" if count == 1 else "poster"
+                notes.append(f"{project.name}: brukt per 31.12 omfatter {count} {posts} ({fmt.money(amount)}) "
+                             f"datert etter prosjektslutt {fmt.long_date(project.period.end)}; sluttrapporten, "
+                             f"laget per prosjektslutt, har {'den' if count == 1 else 'dem'} ikke med.")
+                findings.append(finding(req.data_file(project, project.data.ledger), "Dato",
+                                        f"{project.name}: {count} ledger row(s) of the grant ({fmt.money(amount, decimals=None)}) "
+                                        f"dated after the project end {project.period.end} are counted in the usage "
+                                        f"report per {year_end}; the report says so (the final report per the end "
+                                        "leaves them out)"))
             if usage.carried_over:
                 notes.append(f"{project.name}: ubrukte midler på {fmt.money(usage.unused)} søkes overført "
                              f"til {year + 1}, da prosjektet varer til {fmt.long_date(project.period.end)}.")
@@ -147,6 +164,19 @@ def build(req: DocumentRequest) -> Context:
     return Context(values, snapshot=snapshot, findings=findings,
                    key_figures={"Tildelt": fmt.money(granted), "Brukt per 31.12": fmt.money(spent),
                                 "Ubrukt": fmt.money(unused), "Prosjekter": str(len(rows))})
+
+
+def undelivered(statuses) -> str:
+    """What an ended project left undone: its milestones not delivered and those cancelled."""
+    parts = []
+    for state, word in (("not_done", "ikke levert"), ("cancelled", "avlyst")):
+        numbers = [f"{s.milestone.number:02d}" for s in statuses if s.status == state]
+        if numbers:
+            parts.append(f"milepæl {numbers[0]} {'ble ' if state == 'cancelled' else 'er '}{word}"
+                         if len(numbers) == 1 else
+                         f"milepælene {', '.join(numbers)} {'ble ' if state == 'cancelled' else 'er '}{word}")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
 def causes(statuses, econ) -> str:

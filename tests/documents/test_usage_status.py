@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 import yaml
 
@@ -64,3 +65,65 @@ def test_a_project_without_a_ledger_file_is_an_error_in_every_report_of_money(sc
         assert found.file.endswith(f"projects/{haug}.yaml") and "has no ledger file" in found.message
     application = produce(register, "application", haug, out=tmp_path / "a")     # the plan only: no error
     assert not [f for f in application.findings if f.field == "data.ledger" and f.severity == "error"]
+
+
+HAUG = "haugaland-velferdsteknologi"
+
+
+def _haug_usage(config, tmp_path, year: int):
+    made = produce(open_register(config), "usage", council_id="haugaland-vekst", period=str(year), out=tmp_path)
+    (row,) = [r for r in find_table(made.docx, "Prosjekt")[1:] if r[0] != "Sum"]
+    return made, row
+
+
+def test_an_ended_project_with_milestones_not_delivered_says_which(tmp_path):
+    """The row read "Avsluttet" beside a final report listing three milestones as not delivered
+    (found by an outside auditor)."""
+    plan = yaml.safe_load((CONFIG / "projects" / f"{HAUG}.yaml").read_text(encoding="utf-8"))
+    end = plan["period"]["end"]
+    with open(CONFIG / "data" / HAUG / "milepaeler.csv", encoding="utf-8-sig") as fh:
+        done = {int(r["Milepæl"]) for r in csv.DictReader(fh, delimiter=";")
+                if r["Status"].strip().casefold() == "ferdig"
+                and date(*reversed([int(x) for x in r["Faktisk dato"].split(".")])) <= end}
+    undone = [m["number"] for m in plan["milestones"] if m["number"] not in done]
+    assert undone == [5, 6, 7]                                      # recomputed from the plan and the data file
+    _, row = _haug_usage(CONFIG, tmp_path, end.year)
+    assert row[6].replace(NB, " ") == "Avsluttet: Milepælene 05, 06, 07 er ikke levert."
+
+
+def test_an_ended_project_with_everything_delivered_is_just_ended(scratch_config, tmp_path):
+    from ..conftest import replace_in
+
+    data = scratch_config / "data" / HAUG / "milepaeler.csv"
+    for n, day in ((5, "10.11.2016"), (6, "01.06.2017"), (7, "15.09.2017")):
+        replace_in(data, f"\n{n};", f"\n{n};ferdig;{day};\n{n}x;")
+    data.write_text("\n".join(l for l in data.read_text(encoding="utf-8").split("\n") if "x;" not in l),
+                    encoding="utf-8")
+    _, row = _haug_usage(scratch_config, tmp_path, 2017)
+    assert row[6] == "Avsluttet"
+
+
+def test_costs_after_the_project_end_are_counted_per_31_12_and_said(scratch_config, tmp_path):
+    """The usage report per 31.12 counted a row dated after the project end that the final report,
+    made per the end, leaves out, and did not say so: two figures for the same grant to the same
+    county governor (found by an outside auditor). The row is still counted (the accounts per
+    31.12), and the report says how many rows and how much, so the two documents reconcile."""
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write("15.11.2017;2017;Prosjektkostnader;Revisjon av sluttregnskap;12 345,50;fm-rogaland;\n")
+    spent = Decimal(0)
+    with open(ledger, encoding="utf-8-sig") as fh:
+        for r in csv.DictReader(fh, delimiter=";"):
+            if r["Finansieringskilde"] == "fm-rogaland":
+                spent += Decimal(r["Beløp"].removesuffix(" kr").replace(" ", "").replace(",", "."))
+    made, row = _haug_usage(scratch_config, tmp_path / "u", 2017)
+    assert row[3].replace(NB, " ") == f"{int(spent.quantize(Decimal(1), ROUND_HALF_UP)):,}".replace(",", " ")
+    text = "\n".join(p.text for p in __import__("docx").Document(made.docx).paragraphs).replace(NB, " ")
+    assert ("Velferdsteknologi Haugaland: brukt per 31.12 omfatter 1 post (12 346 kr) datert etter "
+            "prosjektslutt 20. september 2017; sluttrapporten, laget per prosjektslutt, har den ikke med.") in text
+    (found,) = [f for f in made.findings if f.field == "Dato"]
+    assert found.severity == "warning" and "1 ledger row(s) of the grant" in found.message
+    final = produce(open_register(scratch_config), "final", HAUG, out=tmp_path / "f")
+    (fm,) = [r for r in find_table(final.docx, "Kilde") if r[0] == "Fylkesmannens skjønnsmidler"]
+    assert int(fm[4].replace(NB, "").replace(" ", "")) == int((spent - Decimal("12345.50")).quantize(
+        Decimal(1), ROUND_HALF_UP))                                 # the final report per the end leaves it out
