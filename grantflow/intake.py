@@ -687,7 +687,9 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
 
 
 def _log_bytes(log: Path, now: datetime, who: str, shown: str, source: bytes, changes: list[FileChange]) -> bytes:
-    old = log.read_bytes() if log.exists() else "Tidspunkt;Rapportert av;Arbeidsbok;SHA-256;Endret\n".encode()
+    # A new log starts with a byte order mark: Excel, which the secretariat opens it in, reads a
+    # CSV without one in the machine's code page ("Ã¸" for "ø"); an old log is added to as it is
+    old = log.read_bytes() if log.exists() else "\ufeffTidspunkt;Rapportert av;Arbeidsbok;SHA-256;Endret\n".encode()
     digest = hashlib.sha256(source).hexdigest()[:16]
     out = io.StringIO()
     csv.writer(out, delimiter=";", lineterminator="\n").writerow(

@@ -192,7 +192,9 @@ def test_import_writes_progress_and_note_with_who_and_when(scratch_config, tmp_p
     assert "Velge plattform for deling Forslag til vedtak: Styringsgruppen velger plattform A" in note.decisions
     assert notes.note_for(date(2020, 3, 1)).summary.startswith("Kartleggingen er levert")   # the old one kept
     assert "# EKSEMPELDATA" in (scratch_config / f"data/{NG}/notater.yaml").read_text(encoding="utf-8")
-    log = (scratch_config / f"data/{NG}/innlesinger.csv").read_text(encoding="utf-8")
+    raw = (scratch_config / f"data/{NG}/innlesinger.csv").read_bytes()
+    assert raw.startswith("\ufeffTidspunkt;".encode())      # Excel reads it as UTF-8 (ø, not Ã¸)
+    log = raw.decode("utf-8-sig")
     assert "Kari Nordmann" in log and "ng.xlsx" in log
     _, after = validate(scratch_config)
     assert not [f for f in after if f.severity == "error" and NG in f.file and "risks[6]" not in f.field]
