@@ -398,6 +398,14 @@ def _known_project(config, project_id: str) -> None:
         register.project(project_id)                 # raises: unknown project '…' (known: …)
 
 
+def _is_council(config, name: str) -> bool:
+    """Whether ``name`` is a council's id and no project's."""
+    from .register import load_register
+
+    register, _ = load_register(config)
+    return name not in register.projects and name in register.councils
+
+
 def _cmd_sent(args) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -407,14 +415,18 @@ def _cmd_sent(args) -> int:
     from .settings import load_settings
 
     settings = load_settings(args.config)
+    # a council's id lists its documents: the usage report is the council's, no project's (it
+    # was "unknown project"), and the council's projects' documents with it
+    by = {"project": args.project} if args.project and not _is_council(args.config, args.project) else \
+        {"council": args.project} if args.project else {}
     ledger = SentLedger(settings.ledger_url())
     try:
-        rows = ledger.rows(project=args.project)
-        decisions = ledger.approvals(project=args.project)
-        late = ledger.late_answers(project=args.project)
+        rows = ledger.rows(**by)
+        decisions = ledger.approvals(**by)
+        late = ledger.late_answers(**by)
     finally:
         ledger.close()
-    if args.project and not rows and not decisions:
+    if "project" in by and not rows and not decisions:
         _known_project(args.config, args.project)     # a misspelt id showed an empty table: "nothing sent"
     table = Table(title=Text("Sendt" + (f": {args.project}" if args.project else "")))
     for name in ("Tid (UTC)", "Dokument", "Versjon", "Mottaker", "Rolle", "Via", "Status", "Forsøk", "Detalj"):
@@ -1075,7 +1087,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_send)
 
     p = sub.add_parser("sent", help="list the sent ledger")
-    p.add_argument("project", nargs="?", help="only this project")
+    p.add_argument("project", nargs="?", help="only this project, or this council's documents (usage reports "
+                                              "and its projects')")
     p.set_defaults(func=_cmd_sent)
 
     p = sub.add_parser("deadlines", help="list upcoming deadlines; export iCalendar for Outlook")

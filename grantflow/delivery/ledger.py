@@ -406,11 +406,14 @@ class SentLedger:
         with self.engine.begin() as conn:
             return conn.execute(update(deliveries).where(*where).values(**values)).rowcount == 1
 
-    def rows(self, project: str | None = None, document: str | None = None) -> list[LedgerRow]:
+    def rows(self, project: str | None = None, document: str | None = None,
+             council: str | None = None) -> list[LedgerRow]:
         query = select(*[c for c in deliveries.c if c.name not in ("id", "created_at", "claim")]).order_by(
             deliveries.c.updated_at, deliveries.c.id)
         if project:
             query = query.where(deliveries.c.project == project)
+        if council:           # a document's name starts with its council ('council/project/kind-period')
+            query = query.where(deliveries.c.document.startswith(f"{council}/", autoescape=True))
         if document:
             query = query.where(deliveries.c.document == document)
         with self.engine.connect() as conn:
@@ -518,12 +521,15 @@ class SentLedger:
                 approvals.c.document_hash.not_in(sorted(hashes)))).first()
         return dict(row._mapping) if row else None
 
-    def approvals(self, status: str | None = None, project: str | None = None) -> list[dict]:
+    def approvals(self, status: str | None = None, project: str | None = None,
+                  council: str | None = None) -> list[dict]:
         query = select(approvals).order_by(approvals.c.requested_at)
         if status:
             query = query.where(approvals.c.status == status)
         if project:
             query = query.where(approvals.c.document.like(f"%/{project}/%"))
+        if council:
+            query = query.where(approvals.c.document.startswith(f"{council}/", autoescape=True))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
@@ -540,11 +546,14 @@ class SentLedger:
         except IntegrityError:
             return False
 
-    def late_answers(self, project: str | None = None, document: str | None = None) -> list[dict]:
+    def late_answers(self, project: str | None = None, document: str | None = None,
+                     council: str | None = None) -> list[dict]:
         """Answers that came after the document had gone out, oldest first."""
         query = select(late_answers).order_by(late_answers.c.decided_at)
         if project:
             query = query.where(late_answers.c.document.like(f"%/{project}/%"))
+        if council:
+            query = query.where(late_answers.c.document.startswith(f"{council}/", autoescape=True))
         if document:
             query = query.where(late_answers.c.document == document)
         with self.engine.connect() as conn:

@@ -433,3 +433,20 @@ def test_a_relative_sqlite_ledger_in_the_environment_is_refused(tmp_path, monkey
                     "grantflow is run from); write the whole path with four slashes, sqlite:////tmp/x/sent.db for "
                     "/tmp/x/sent.db"), line
     assert not list(tmp_path.rglob("*.db"))
+
+
+def test_sent_by_council_lists_its_usage_report(tmp_path, monkeypatch, capsys):
+    """The usage report is the council's, no project's: 'grantflow sent nord-gudbrandsdal' said
+    "unknown project" and there was no way to list it alone. A council's id lists its documents."""
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    assert main(["--config", str(CONFIG), "send", "usage", "--council", "nord-gudbrandsdal", "--year", "2019"]) == 0
+    assert main(["--config", str(CONFIG), "send", "application", "kongsbergregionen-erp"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(CONFIG), "sent", "nord-gudbrandsdal"]) == 0
+    captured = capsys.readouterr()
+    assert "nord-gudbrandsdal/-/usage-2019" in captured.out and "kongsberg" not in captured.out, captured
+    assert main(["--config", str(CONFIG), "sent", "kongsbergregionen"]) == 0
+    out = capsys.readouterr().out
+    assert "kongsbergregionen-erp/application-2013" in out and "usage" not in out
+    assert main(["--config", str(CONFIG), "sent", "nord-gudbrandsdalen"]) == 1      # a misspelt id still says so
+    assert "unknown project 'nord-gudbrandsdalen'" in capsys.readouterr().err
