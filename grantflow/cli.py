@@ -53,6 +53,8 @@ def _amount(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
     if value is None or value != value.to_integral_value():
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of kroner")
+    if value < 0:           # a usage mistake as the others here: exit 2 (it was 1, as a data error)
+        raise argparse.ArgumentTypeError(f"{text!r} is negative: the amount to split is 0 or more kroner")
     return int(value)
 
 
@@ -183,8 +185,6 @@ def _cmd_allocate(args) -> int:
     register = open_register(args.config)
     project = register.project(args.project)
     council = register.council_of(project)
-    if args.amount is not None and args.amount < 0:
-        raise UserError(f"--amount must not be negative ({args.amount})", field="--amount")
     if args.amount is None:                  # the plan's municipal part: its own effort must be clear
         from .owneffort import require
         require(project, lambda loc: register.where("project", project.id, loc))

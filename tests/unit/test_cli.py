@@ -43,9 +43,11 @@ def test_user_error_is_one_line_without_traceback(scratch_config):
 
 
 def test_negative_amount_rejected(config_dir, capsys):
-    assert main(["--config", str(config_dir), "allocate", "kongsbergregionen-erp", "--year", "2014",
-                 "--amount", "-5"]) == 1
-    assert "must not be negative" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:      # a usage mistake, as any other bad --amount: exit 2
+        main(["--config", str(config_dir), "allocate", "kongsbergregionen-erp", "--year", "2014", "--amount=-5"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --amount: '-5' is negative: the amount to split is 0 or more kroner" in err, err
 
 
 def test_render_prints_path_and_reuses(config_dir, tmp_path, capsys):
