@@ -153,12 +153,20 @@ def subject(document: Document, replaces: tuple[int, datetime] | None = None) ->
 
 
 def body_lines(document: Document, recipient_name: str, cc_names: list[str], sender: Sender,
-               replaces: tuple[int, datetime] | None = None) -> list:
+               replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
+               own_copy: bool = False) -> list:
     """The body as a list of paragraphs; a list item is a (label, value) tuple. ``replaces``: the
-    earlier version this recipient has and when it was sent (this one is a new version of it)."""
-    parts: list = [f"Hei {recipient_name},",
+    earlier version this recipient has and when it was sent (this one is a new version of it).
+    ``sent_to``: for a copy (cc), whom the document is for. ``own_copy``: the copy goes to the
+    sender's own reply address (the secretariat's file copy): no greeting to itself, no "questions
+    to" itself (it read "Hei Sekretariatet i Haugaland Vekst, … Spørsmål kan rettes til
+    Sekretariatet i Haugaland Vekst")."""
+    parts: list = ["Sekretariatets kopi." if own_copy else f"Hei {recipient_name},",
                    f"Vedlagt følger {document.title.lower()} for {document.subject_name} ({document.period_text})"
                    + (f", versjon {document.version}." if document.version > 1 else ".")]
+    if sent_to:
+        parts.append(("Den er sendt til " if own_copy else "Du får den i kopi; den er sendt til ")
+                     + _names(sent_to) + ".")
     if replaces:
         sent = fmt.long_date(replaces[1].astimezone(OSLO).date())
         parts.append(f"Denne versjonen erstatter versjon {replaces[0]}, som ble sendt deg {sent}. "
@@ -168,10 +176,17 @@ def body_lines(document: Document, recipient_name: str, cc_names: list[str], sen
         parts.extend((k, str(v)) for k, v in document.key_figures.items())
     if cc_names:
         parts.append("Kopi til: " + ", ".join(cc_names) + ".")
+    if own_copy:
+        return parts
     parts.append(f"Spørsmål kan rettes til {sender.reply_to_name} ({sender.reply_to}); "
                  "svar på denne e-posten går dit.")
     parts.append(f"Med vennlig hilsen\n{sender.reply_to_name}\n{sender.organisation}")
     return parts
+
+
+def _names(names: list[str]) -> str:
+    """'A', 'A og B', 'A, B og C'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " og " + names[-1]
 
 
 def _plain(parts: list) -> str:
@@ -206,9 +221,10 @@ def _html(parts: list) -> str:
 
 def compose(document: Document, recipient_name: str, recipient_email: str, cc_names: list[str],
             sender: Sender, when: datetime | None = None, resend: bool = False,
-            replaces: tuple[int, datetime] | None = None) -> EmailMessage:
+            replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None) -> EmailMessage:
     """One RFC 5322 message to one recipient with the document attached; ``replaces``: the earlier
-    version the recipient has (version, when sent), named in the subject and the body."""
+    version the recipient has (version, when sent), named in the subject and the body; ``sent_to``:
+    for a copy, the names the document is sent to."""
     msg = EmailMessage()
     _set_text(msg, "Subject", subject(document, replaces), "subject")
     _set_address(msg, "From", sender.name, sender.address, "from_address")
@@ -217,7 +233,8 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
     msg["Date"] = format_datetime(when or datetime.now(timezone.utc))
     msg["Message-ID"] = message_id(document, recipient_email, sender.address.split("@", 1)[1], resend)
     msg["X-Grantflow-Document"] = single_line(f"{document.key} v{document.version}", "document")
-    parts = body_lines(document, recipient_name, cc_names, sender, replaces)
+    parts = body_lines(document, recipient_name, cc_names, sender, replaces, sent_to,
+                       own_copy=sent_to is not None and recipient_email.casefold() == sender.reply_to.casefold())
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
     for path in document.attachments:

@@ -204,13 +204,15 @@ def plan(document: Document, project: Project | None, council: Council, settings
             if digest == document.content_hash}
     sender = sender_for(council, settings)
     cc_names = [r.name for r in recipients if r.role == "cc"]
+    to_names = [r.name for r in recipients if r.role == "to"]
     messages, already = [], []
     for recipient in recipients:
         if recipient.email.casefold() in done or recipient.email.casefold() in same:
             already.append(recipient)
             continue
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
-                      resend=resend, replaces=had.get(recipient.email.casefold()))
+                      resend=resend, replaces=had.get(recipient.email.casefold()),
+                      sent_to=to_names if recipient.role == "cc" else None)
         messages.append(PlannedMessage(recipient, msg))
     # the messages carry the file as it is now: rendered again since (another run, `grantflow render`
     # with changed data), it holds another version than this one, approved or checked as this one

@@ -36,3 +36,29 @@ def test_usage_report_attachment_names_the_council(tmp_path, monkeypatch):
                  "--yes"]) == 0
     names = {a.get_filename() for mail in _outbox(tmp_path) for a in mail.iter_attachments()}
     assert names == {"skjonnsmidler-bruk-haugaland-vekst-2015.docx"}
+
+
+def test_copies_say_whom_the_document_is_for_and_the_secretariat_does_not_greet_itself(tmp_path, monkeypatch):
+    """The secretariat's copy of the usage report read "Hei Sekretariatet i Haugaland Vekst, … Spørsmål
+    kan rettes til Sekretariatet i Haugaland Vekst", and a copy never said whom the document was for."""
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    assert main(["--config", str(CONFIG), "send", "usage", "--council", "haugaland-vekst", "--period", "2015",
+                 "--yes"]) == 0
+    assert main(["--config", str(CONFIG), "send", "status", "haugaland-velferdsteknologi",
+                 "--as-of", "2016-10-07"]) == 0
+    bodies = {(m["X-Grantflow-Document"].split()[0].rsplit("/", 1)[1], m["To"].addresses[0].addr_spec):
+              m.get_body(("plain",)).get_content().replace("\u00a0", " ") for m in _outbox(tmp_path)}
+    own = bodies[("usage-2015", "post@haugalandvekst.example.no")]
+    assert own.startswith("Sekretariatets kopi.\n\nVedlagt følger rapportering om bruk av skjønnsmidler for "
+                          "Haugaland Vekst (2015).\n\nDen er sendt til Statsforvalteren i Rogaland.\n"), own
+    assert "Hei " not in own and "Spørsmål kan rettes" not in own and "Tildelt: 400 000 kr" in own
+    governor = bodies[("usage-2015", "fmropost@fylkesmannen.example.no")]
+    assert governor.startswith("Hei Statsforvalteren i Rogaland,") and "Spørsmål kan rettes til Sekretariatet" in governor
+    assert "Kopi til: Sekretariatet i Haugaland Vekst." in governor
+    leader = bodies[("status-2016-10-07", "prosjektleder@haugalandvekst.example.no")]
+    assert leader.startswith("Hei Sturle J. Monstad,") and (
+        "Du får den i kopi; den er sendt til Rådmannen i Haugesund, Rådmannen i Karmøy, Rådmannen i Tysvær, "
+        "Høgskolen Stord/Haugesund, Helse Fonna HF og Daglig leder Haugaland Vekst.") in leader
+    # a steering-group member at the secretariat's address is a reader like the others, greeted
+    member = bodies[("status-2016-10-07", "post@haugalandvekst.example.no")]
+    assert member.startswith("Hei Daglig leder Haugaland Vekst,") and "Spørsmål kan rettes" in member
