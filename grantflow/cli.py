@@ -514,6 +514,10 @@ def _with_funders(item, register):
         listed = [f"{name} {day}" for name, day in dues]
         note = (f"; frist for {listed[0]}" if len(listed) == 1 else
                 f"; frister for {', '.join(listed[:-1])} og {listed[-1]}")
+    if len(names) == 1 and mailed and not note:
+        # "(Fylkesmannen i Rogaland (skjønnsmidler)); sendes til Fylkesmannen i Rogaland (skjønnsmidler)":
+        # the funder named once, where it says the document goes
+        text = text.removesuffix(f" ({mailed[0]})")
     note += "; sendes til " + ", ".join(mailed) if mailed else ""
     note += f"; uten e-postadresse: {', '.join(unmailed)}" if unmailed else ""
     return replace(item, description=text + note)
@@ -548,14 +552,15 @@ def _cmd_deadlines(args) -> int:
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column("Frist", no_wrap=True)
     table.add_column("Hva", no_wrap=True)
-    table.add_column("Prosjekt / råd", overflow="fold", max_width=24)
-    table.add_column("Beskrivelse", overflow="fold")
+    # the project's id on a line of its own above what is due: in a column of its own at 80
+    # columns a long id was cut in two ("haugaland-velferdsteknol" / "ogi")
+    table.add_column("Prosjekt / råd: hva", overflow="fold")
     for item in items:
         text = item.description
         if item.moved:
             text += f" (fra {fmt.short_date(item.original)}, {holiday_name(item.original) or 'helg'})"
         _add_row(table, fmt.short_date(item.due), short.get(item.kind, KIND_TITLES[item.kind]),
-                      item.project or item.council, text)
+                 f"{item.project or item.council}\n{text}")
     if items:
         Console(width=80 if not sys.stdout.isatty() else min(Console().width, 100)).print(table)
     else:
