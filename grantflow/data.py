@@ -1310,8 +1310,9 @@ def hours_in_period(table: Table, start: date, end: date) -> None:
 
 def hours_municipalities(table: Table, council, participants: list[str]) -> None:
     """Each row's municipality is one of the council's: an unknown one (a misspelling) is an error
-    naming the row, so a document counting the hours stops with that line; one that does not take
-    part in the project is a warning."""
+    naming the row, so a document counting the hours stops with that line. So is one that does not
+    take part in the project ("Deltar ikke" in the cost split): the status and final reports would
+    count its hours as the project's own effort."""
     if council is None:
         return                  # the register reports the unknown council
     taking_part = {name_key(m) for m in participants}
@@ -1320,8 +1321,10 @@ def hours_municipalities(table: Table, council, participants: list[str]) -> None
         if council.municipality(name) is None:
             table.findings.append(Finding("error", table.file, int(row), "Kommune", f"unknown municipality {name!r}"))
         elif name_key(name) not in taking_part:
-            table.findings.append(Finding("warning", table.file, int(row), "Kommune",
-                                          f"{name} does not take part in this project"))
+            table.findings.append(Finding("error", table.file, int(row), "Kommune",
+                                          f"{name} does not take part in this project (municipalities:), so "
+                                          "its hours are not the project's own effort; book them to the project "
+                                          "they were worked for, or add the municipality to the project"))
     table.findings.sort(key=lambda f: (f.line or 0))
 
 

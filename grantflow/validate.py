@@ -4,9 +4,12 @@ Severity policy:
 - error: the data is wrong or contradicts itself where the rules are explicit (RF ≠ S × K, a
   participant without population, a ledger row in an unknown category or outside the period,
   unreadable cells, negative amounts not marked as credit, duplicates, costs and financing that
-  do not balance over the whole period).
+  do not balance over the whole period, a milestone reached before the project started, hours
+  from a municipality that does not take part).
 - warning: worth a look but documents can still be made (a year where financing and costs
-  differ, milestones outside the period or out of order, a steering-group member without e-mail).
+  differ, milestones outside the period or out of order, a steering-group member without e-mail,
+  a ledger or hours row repeating an earlier one, a planned milestone without a progress row, a
+  milestone reached after the project ended).
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from . import owneffort
 from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, zero_weight
 from .data import ProjectData, collect
-from .findings import Finding
+from .findings import SHOWN_PER_COLUMN, Finding, _count
 from .fmt import money, signed_money
 from .models import (FIXED_EXPLANATIONS, Project, category_explanation, explanation_key,
                      milestone_explanation)
@@ -301,12 +307,19 @@ def check_project(register: Register, project: Project, data: ProjectData | None
         out.extend(_unknown_explanations(register, project, data.notes.evaluation.explanations))
     if data is not None:
         out.extend(data.findings)
+        if data.ledger is not None:
+            out.extend(_repeated_rows(data.ledger, LEDGER_REPEAT, "Beløp",
+                                      "same date, category, description, amount and source", "cost"))
+        if data.hours is not None:
+            out.extend(_repeated_rows(data.hours, HOURS_REPEAT, "Timer",
+                                      "same date, municipality, hours and description", "work"))
         numbers = {m.number for m in project.milestones}
         if data.milestones is not None:
             frame = data.milestones.frame
             for idx in frame.index[~frame["Milepæl"].isin(numbers)]:
                 out.append(Finding("error", data.milestones.file, int(frame.at[idx, "_row"]), "Milepæl",
                                    f"milestone {frame.at[idx, 'Milepæl']} is not in the project plan"))
+            out.extend(_milestone_progress(project, data.milestones))
         if data.ledger is not None:
             frame = data.ledger.frame
             categories = {c.casefold() for c in budget.categories()}
@@ -375,6 +388,77 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                                            "correct would report more unused than was granted; book each credit "
                                            "note to the source of the cost it corrects"))
                         break
+    return out
+
+
+# What makes a row the same as another: every column that decides what it counts, and where.
+LEDGER_REPEAT = ("Dato", "Kategori", "Beskrivelse", "Beløp", "Finansieringskilde", "Kreditnota")
+HOURS_REPEAT = ("Dato", "Kommune", "Timer", "Beskrivelse")
+
+
+def _repeated_rows(table, columns: tuple[str, ...], field: str, same: str, what: str) -> list[Finding]:
+    """A row equal to an earlier one in every column that counts (a file appended to itself, an
+    export run twice) is counted twice in every document. Two equal invoices can be genuine, so
+    each repeat is a warning naming the row it repeats; a file with very many repeats gets the
+    first ones and one line for the rest. Done here, not in the reader, which must stay fast."""
+    frame = table.frame
+    columns = [c for c in columns if c in frame.columns]
+    if len(frame) < 2:
+        return []
+    repeated = frame.duplicated(subset=columns, keep=False).to_numpy()
+    if not repeated.any():
+        return []
+    group = frame[repeated]
+    first = group.groupby(columns, dropna=False, observed=True, sort=False)["_row"].transform("min").to_numpy()
+    rows = group["_row"].to_numpy()
+    later = rows != first
+    order = np.argsort(rows[later], kind="stable")
+    rows, first = rows[later][order], first[later][order]
+    out = [Finding("warning", table.file, int(row), field,
+                   f"row {row} repeats row {earlier} ({same}): both are counted; remove one if it is the same {what}")
+           for row, earlier in zip(rows[:SHOWN_PER_COLUMN].tolist(), first[:SHOWN_PER_COLUMN].tolist())]
+    rest = rows[SHOWN_PER_COLUMN:]
+    if len(rest):
+        out.append(Finding("warning", table.file, int(rest[0]), field,
+                           f"… and {_count(len(rest))} more rows that repeat an earlier row, between rows "
+                           f"{_count(int(rest[0]))} and {_count(int(rest[-1]))}: each is counted; remove those that "
+                           f"are the same {what}"))
+    return out
+
+
+def _milestone_progress(project: Project, table) -> list[Finding]:
+    """The progress file against the plan: a planned milestone without a row counts as not started
+    (the status report calls it late, though it may be done); a day reached before the project
+    started is a typo (the workbook import refuses it); one after the project ended may be late
+    delivery, but should be seen."""
+    out: list[Finding] = []
+    frame = table.frame
+    name = Path(table.file).name
+    start, end = project.period.start, project.period.end
+    if "Faktisk dato" in frame.columns:
+        for row, number, actual in zip(frame["_row"], frame["Milepæl"], frame["Faktisk dato"]):
+            if pd.isna(actual):
+                continue
+            actual = actual.date()
+            if actual < start:
+                out.append(Finding("error", table.file, int(row), "Faktisk dato",
+                                   f"{actual:%d.%m.%Y} is before the project started ({start:%d.%m.%Y}); give the "
+                                   "day the milestone was reached"))
+            elif actual > end:
+                out.append(Finding("warning", table.file, int(row), "Faktisk dato",
+                                   f"{actual:%d.%m.%Y} is after the project ended ({end:%d.%m.%Y}): milestone "
+                                   f"{int(number):02d} is reported reached after the end; check the date (the year?)"))
+    # a file without rows is a project not yet reported on; a row refused for an error (an unknown
+    # status, an unreadable number) is that error's line, not a missing row
+    if frame.empty or any(f.severity == "error" for f in table.findings):
+        return out
+    listed = set(frame["Milepæl"].tolist())
+    today = date.today()
+    for ms in project.milestones:
+        if ms.number not in listed and ms.date < today:
+            out.append(Finding("warning", table.file, None, "Milepæl",
+                               f"milestone {ms.number:02d} of the plan has no row in {name}: it counts as not "
+                               "started; add its row"))
     return out
 
 
