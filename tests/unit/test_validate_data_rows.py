@@ -149,3 +149,12 @@ def test_hours_from_a_municipality_outside_the_project_are_an_error(clean, capsy
     err = capsys.readouterr().err.replace(f"{clean}/", "config/")
     assert code == 1 and "timer.csv:11: Kommune: Utsira does not take part" in err, err
     assert not list(tmp_path.rglob("*.docx"))
+
+
+def test_a_refused_progress_row_is_its_own_error_not_a_missing_milestone(clean, capsys):
+    """'4;fertig;…' (a typo in the status) is refused with its own line; it is not also called a
+    milestone without a row."""
+    replace_in(clean / "data" / HAUG / "milepaeler.csv", "4;ferdig;12.02.2016;", "4;fertig;12.02.2016;")
+    code, out = _validate(clean, capsys)
+    said = [line for line in out if "milepaeler.csv" in line]
+    assert code == 1 and len(said) == 1 and "milepaeler.csv:5 Status: unknown status 'fertig'" in said[0], said
