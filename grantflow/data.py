@@ -1244,6 +1244,20 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
     year_from_date = _YEAR_OF_DAY[np.clip(days, 0, len(_YEAR_OF_DAY) - 1)]
     year = out["År"]
     given = ~np.isnan(year)
+    # an År outside the years a date may have (15 for 2015, År and Beløp swapped) is refused as a
+    # date's year is: the row would be booked on a day no document can hold (it crashed them)
+    outside = given & ((year < numbers.FIRST_YEAR) | (year > numbers.LAST_YEAR))
+    for position in np.flatnonzero(outside):
+        findings.append(Finding(
+            "error", shown, int(rows[position]), "År",
+            f"year {int(year[position])} is outside {numbers.FIRST_YEAR}–{numbers.LAST_YEAR}: write the "
+            "accounting year in full"
+            + (f" (the date's year is {int(year_from_date[position])})" if ok[position] else "")
+            + ", or leave År blank for the date's year"))
+    bad = bad | outside
+    ok = ~bad
+    year = np.where(outside, np.nan, year)
+    given = given & ~outside
     for position in np.flatnonzero(ok & given & (year != year_from_date)):
         findings.append(Finding(
             "warning", shown, int(rows[position]), "År",
