@@ -15,10 +15,12 @@ from __future__ import annotations
 import codecs
 import collections
 import csv
+import difflib
 import functools
 import io
 import itertools
 import math
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -1072,6 +1074,26 @@ def _read_number_array(col: Column, array, rows: np.ndarray):
     return values, blank, errors
 
 
+def _letters(header: str) -> str:
+    return "".join(ch for ch in _norm(header) if ch.isalnum())
+
+
+def _resembles(header: str, name: str) -> bool:
+    """Whether a header looks like the column ``name`` written otherwise: one begins or ends with
+    the other (``Finansiering``, ``Prosjekt-id``, ``Regnskapsår``), they differ by a letter or
+    two (``Finansieringskjelde``: difflib ratio 0.8 or more), or they share their first seven
+    letters (``Finansiør``). Letters and digits only, after ``_norm``; æ, ø and å are kept
+    (folded, ``Kommentar`` would end with År's ``ar``). Aliases are not compared (``kredit``
+    would make ``Kreditor``, a supplier, look like Kreditnota)."""
+    given, known = _letters(header), _letters(name)
+    short, long = sorted((given, known), key=len)
+    if len(short) >= 2 and (long.startswith(short) or long.endswith(short)):
+        return True
+    if len(os.path.commonprefix([given, known])) >= 7:
+        return True
+    return difflib.SequenceMatcher(None, given, known).ratio() >= 0.8
+
+
 def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     """Read a CSV (``;``, ``,`` or tab) or XLSX file and type its columns.
 
@@ -1102,6 +1124,7 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     findings: list[Finding] = []
     known = _known(columns)
     positions: dict[str, int] = {}
+    unknown: list[str] = []
     for position, header in enumerate(headers):
         col = known.get(_norm(header))
         if not header:
@@ -1111,8 +1134,7 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
                 findings.append(Finding("warning", shown, header_line, f"column {position + 1}",
                                         "column without a header, ignored"))
         elif col is None:
-            findings.append(Finding("warning", shown, header_line, echo(header, 60).strip("'"),
-                                    "unknown column, ignored (expected: " + ", ".join(c.name for c in columns) + ")"))
+            unknown.append(header)
         elif col.name in positions:
             first = headers[positions[col.name]]
             findings.append(Finding("error", shown, header_line, col.name,
@@ -1120,10 +1142,27 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
                                     "remove one, grantflow does not choose"))
         else:
             positions[col.name] = position
+    # An unknown header that looks like a column the file lacks ('Finansiering', 'Prosjekt-id',
+    # 'Regnskapsår') is most likely that column misspelt: ignored, its rows would count for no
+    # funder, for every project or in the date's year, so it is an error. Beside the column itself
+    # it is an extra column, and ignored with a warning.
+    meant_for: set[str] = set()
+    for header in unknown:
+        meant = [col.name for col in columns if col.name not in positions and _resembles(header, col.name)]
+        shown_header = echo(header, 60).strip("'")
+        if meant:
+            meant_for.update(meant)
+            findings.append(Finding("error", shown, header_line, shown_header,
+                                    f"column {echo(header, 60)} is not a known column; did you mean "
+                                    f"{' or '.join(map(repr, meant))}? rename the header (or remove the column "
+                                    "if it holds something else)"))
+        else:
+            findings.append(Finding("warning", shown, header_line, shown_header,
+                                    "unknown column, ignored (expected: " + ", ".join(c.name for c in columns) + ")"))
     found = ", ".join(h for h in headers if h) or "none"
     found = found if len(found) <= 160 else found[:157] + "…"
     for col in columns:
-        if col.required and col.name not in positions:
+        if col.required and col.name not in positions and col.name not in meant_for:
             findings.append(Finding("error", shown, header_line, col.name,
                                     f"required column {col.name!r} is missing (columns found: {found})"))
     if any(f.severity == "error" for f in findings):

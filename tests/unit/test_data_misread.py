@@ -62,3 +62,81 @@ def test_a_year_that_is_no_year_is_one_error_in_an_xlsx_ledger(scratch_config, c
     sheet["B2"].value = year
     book.save(path)
     assert_refused(capsys, scratch_config, tmp_path, ERP, "regnskap.xlsx", f"År: year {year} is outside 1900–2100")
+
+
+# --- 2. a misspelt header of a column the file lacks ----------------------------------------
+
+def rename_header(path, old: str, new: str) -> None:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert old in lines[0].split(";"), lines[0]
+    lines[0] = ";".join(new if cell == old else cell for cell in lines[0].split(";"))
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+@pytest.mark.parametrize("old, new", [
+    ("Finansieringskilde", "Finansiering"), ("Finansieringskilde", "Finansiør"),
+    ("Finansieringskilde", "Finansieringskjelde"), ("År", "Regnskapsår"),
+])
+def test_a_misspelt_ledger_header_is_an_error_and_no_document_is_made(scratch_config, capsys, tmp_path, old, new):
+    # the column was dropped with a warning, and the usage report said Brukt 0, Ubrukt 400 000
+    # (real: 192 261 / 207 739)
+    rename_header(scratch_config / HAUG_LEDGER, old, new)
+    assert_refused(capsys, scratch_config, tmp_path, HAUG, "regnskap.csv:1 ",
+                   f"column {new!r} is not a known column; did you mean {old!r}? rename the header")
+
+
+def test_a_misspelt_project_column_in_a_shared_ledger_is_an_error(scratch_config, capsys, tmp_path):
+    # 'Prosjekt-id' was ignored: every row counted for the project, another project's rows too
+    path = scratch_config / HAUG_LEDGER
+    lines = path.read_text(encoding="utf-8").splitlines()
+    body = [f"{line};haugaland-velferdsteknologi" for line in lines[1:]]
+    body.append("01.12.2015;2015;Prosjektkostnader;Annet prosjekt;99 000,00;hv-fond;;annet-prosjekt")
+    path.write_text("\n".join([lines[0] + ";Prosjekt-id", *body]) + "\n", encoding="utf-8")
+    assert_refused(capsys, scratch_config, tmp_path, HAUG, "regnskap.csv:1 ",
+                   "column 'Prosjekt-id' is not a known column; did you mean 'Prosjekt'?")
+
+
+@pytest.mark.parametrize("file, old, new", [
+    ("data/haugaland-velferdsteknologi/milepaeler.csv", "Kommentar", "Kommentarer"),
+    ("data/haugaland-velferdsteknologi/timer.csv", "Beskrivelse", "Beskrivelser"),
+])
+def test_every_table_refuses_a_misspelt_header(scratch_config, capsys, file, old, new):
+    rename_header(scratch_config / file, old, new)
+    code, out, _ = run(capsys, scratch_config, "validate")
+    (line,) = error_lines(out, file.rsplit("/", 1)[1] + ":1 ")
+    assert code == 1 and f"column {new!r} is not a known column; did you mean {old!r}?" in line, line
+
+
+def test_an_extra_column_beside_the_known_one_stays_a_warning(scratch_config, capsys):
+    path = scratch_config / HAUG_LEDGER
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + ";Finansiering;Kreditor;Kommentar",
+                               *(line + ";x;Leverandør AS;ok" for line in lines[1:])]) + "\n", encoding="utf-8")
+    _, out, _ = run(capsys, scratch_config, "validate")
+    assert not error_lines(out, "regnskap.csv"), out
+    warnings = [line for line in out.splitlines() if "regnskap.csv:1 " in line]
+    assert len(warnings) == 3 and all("unknown column, ignored" in line for line in warnings), warnings
+
+
+def test_a_misspelt_required_column_is_one_error_not_two(tmp_path):
+    from grantflow.data import read_ledger
+
+    path = tmp_path / "r.csv"
+    path.write_text("Dato;Kategori;Beløpet\n01.03.2016;Drift;100\n", encoding="utf-8")
+    table = read_ledger(path)
+    assert [(f.severity, f.line, f.field, f.message) for f in table.findings] == [
+        ("error", 1, "Beløpet", "column 'Beløpet' is not a known column; did you mean 'Beløp'? rename the header "
+                                "(or remove the column if it holds something else)")]
+    assert table.frame.empty
+
+
+def test_common_extra_columns_of_an_export_are_not_taken_for_missing_ones(tmp_path):
+    # Kreditor (a supplier) is not Kreditnota, Kommentar does not end with År
+    from grantflow.data import read_ledger
+
+    path = tmp_path / "r.csv"
+    path.write_text("Dato;Kategori;Beløp;Kreditor;Kommentar;Konto;Bilagsnr\n01.03.2016;Drift;100;AS;ok;6790;17\n",
+                    encoding="utf-8")
+    table = read_ledger(path)
+    assert table.ok and table.frame["Beløp"].tolist() == [100.0]
+    assert {f.field for f in table.findings} == {"Kreditor", "Kommentar", "Konto", "Bilagsnr"}
