@@ -748,10 +748,13 @@ _PLAIN_RE = re.compile(_PLAIN)
 _WIDE_SPACES = str.maketrans({c: " " for c in "\u00a0\u202f\u2009\u2007"})
 
 
-def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None) -> tuple[list, dict]:
+def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None,
+                  cents: bool = False) -> tuple[list, dict]:
     """Distinct cells (None for blanks) to floats with the rules of ``grantflow.numbers``; errors by
     position. A column's unambiguous values decide the meaning of ``350.000`` and ``12,000``;
-    ``seed`` is (row, cell) of a plain value with a decimal comma found before (big files)."""
+    ``seed`` is (row, cell) of a plain value with a decimal comma found before (big files).
+    ``cents``: an amount in kroner, whose text may not hold less than an øre (``0,004``); the
+    plain forms have two decimals at most, so only the others are looked at."""
     out = [math.nan] * len(cells)
     failures: dict[int, str] = {}
     evidence: dict[str, str] = {}
@@ -805,6 +808,10 @@ def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None)
                     + (decimal or "the amount in kroner and øre (two decimals)"))
             if value is not None:
                 numbers.check_size(value, cell, unit)
+                if cents and isinstance(cell, str) and -value.normalize().as_tuple().exponent > 2:
+                    raise numbers.NumberError(
+                        f"{echo(cell)} has {-value.as_tuple().exponent} decimals; kroner have at most 2 (øre): "
+                        f"write the amount in kroner and øre")
                 out[code] = float(value)
         except numbers.NumberError as exc:
             failures[code] = str(exc)
@@ -818,7 +825,8 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
     errors: dict[int, str] = {}
     if col.kind in ("int", "number"):
         present = [None if b else cell for cell, b in zip(cells, blank)]
-        values, errors = _read_numbers(present, first_rows, "timer" if col.name == "Timer" else "kr", seed)
+        unit = "timer" if col.name == "Timer" else "kr"
+        values, errors = _read_numbers(present, first_rows, unit, seed, cents=col.kind == "number" and unit == "kr")
     elif col.kind == "date":
         # days since 1970-01-01 (NaT's integer for none); a date text seen before is not read again
         values = [_DAYS.get(cell) if type(cell) is str else None for cell in cells]

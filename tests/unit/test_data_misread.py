@@ -140,3 +140,32 @@ def test_common_extra_columns_of_an_export_are_not_taken_for_missing_ones(tmp_pa
     table = read_ledger(path)
     assert table.ok and table.frame["Beløp"].tolist() == [100.0]
     assert {f.field for f in table.findings} == {"Kreditor", "Kommentar", "Konto", "Bilagsnr"}
+
+
+# --- 3. kroner with more than two decimals --------------------------------------------------
+
+@pytest.mark.parametrize("written, decimals", [("62 500,005", 3), ("0,004", 3), ("1 234,5678", 4), ("0.004", 3),
+                                               ("kr 12 000,125", 3), ("-0,001", 3)])
+def test_an_amount_below_an_ore_is_an_error_naming_row_and_belop(scratch_config, capsys, tmp_path,
+                                                                  written, decimals):
+    credit = "ja" if written.startswith("-") else ""
+    replace_in(scratch_config / HAUG_LEDGER, "31.10.2015;2015;Prosjektkostnader;Lønn prosjektleder oktober;62 500,00;hv-fond;",
+               f"31.10.2015;2015;Prosjektkostnader;Lønn prosjektleder oktober;{written};hv-fond;{credit}")
+    assert_refused(capsys, scratch_config, tmp_path, HAUG[:1], "regnskap.csv:3 Beløp",
+                   f"Beløp: {written!r} has {decimals} decimals; kroner have at most 2 (øre)")
+
+
+@pytest.mark.parametrize("reader", ["split", "pandas", "arrow"])
+def test_every_reader_refuses_three_decimals_and_keeps_hours_as_they_were(tmp_path, monkeypatch, reader):
+    from grantflow import data
+
+    monkeypatch.setattr(data, "CSV_READER", reader)
+    path = tmp_path / "r.csv"
+    path.write_text("Dato;Kategori;Beløp\n" + "01.03.2016;Drift;1 000,50\n" * 50 + "02.03.2016;Drift;62 500,005\n"
+                    "03.03.2016;Drift;62 500,500\n", encoding="utf-8")
+    table = data.read_ledger(path)
+    assert [(f.line, f.field) for f in table.findings] == [(52, "Beløp")]
+    assert table.frame["Beløp"].tolist() == [1000.5] * 50 + [62500.5]     # a zero past the øre changes nothing
+    path.write_text("Dato;Kommune;Timer\n01.03.2016;Bokn;2,125\n02.03.2016;Bokn;7,5\n", encoding="utf-8")
+    hours = data.read_hours(path)
+    assert hours.ok and hours.frame["Timer"].tolist() == [2.125, 7.5]
