@@ -1027,10 +1027,17 @@ def _cmd_inbox(args) -> int:
             if finding.severity == "error":
                 print(f"  {finding}")
     if not items:
+        from .intake import inbox_others
         from .register import config_root, display_path
 
-        print(f"the inbox is empty: nothing in {display_path(config_root(args.config) / 'inbox')}/ (save the "
-              "workbooks project leaders send back there)")
+        folder = display_path(config_root(args.config) / 'inbox')
+        others = inbox_others(args.config, args.project) if args.project else []
+        if others:
+            # the inbox is not empty: say what is waiting there, for whom
+            print(f"no workbook for {args.project} in {folder}/ ({len(others)} for other projects: "
+                  + ", ".join(f"{name} ({owner})" for name, owner in others) + ")")
+        else:
+            print(f"the inbox is empty: nothing in {folder}/ (save the workbooks project leaders send back there)")
     elif os.environ.get("PREFECT_API_URL"):
         # A status cycle waiting (suspended) for one of these leaders goes on with the imported data.
         from flows.status_cycle import resume_answered

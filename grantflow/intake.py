@@ -37,7 +37,7 @@ from .text import bad_character, printable_name, spreadsheet_text
 from .validate import check_project
 from .numbers import FIRST_YEAR, read_date
 from .xlsxcells import EXCEL_MAX_TEXT
-from .workbook import (META, WorkbookContent, project_data, read_value, read_workbook,
+from .workbook import (META, WorkbookContent, _text_of, not_a, project_data, read_value, read_workbook,
                        write_workbook, Kind)
 from .yamledit import load_tree, new_yaml, update_yaml
 
@@ -170,6 +170,20 @@ def _validation(exc: ValidationError, content: WorkbookContent, prefix: tuple = 
 _TOTALS = re.compile(r"financing [^(]*?\skr\svs\scosts\s[^(]*?\skr\s")
 
 
+def _totals_placed(findings: list[Finding], content: WorkbookContent) -> list[Finding]:
+    """A finding on a table's totals (budget against financing) named by the workbook's row for them
+    (Finansiering's 'Finansiering − kostnader', Budsjett's 'Sum'), not by the YAML key
+    'budget.financing'. After _new_only, which matches findings by that key."""
+    out = []
+    for f in findings:
+        loc = tuple(f.field.split("."))
+        sheet, row, header = content.where.get(loc, (None, None, ""))
+        if loc[:1] == ("budget",) and len(loc) == 2 and header and f.file == f"{content.file}:{sheet}":
+            f = Finding(f.severity, f.file, f.line, header, f.message)
+        out.append(f)
+    return out
+
+
 def _new_only(before: list[Finding], after: list[Finding]) -> list[Finding]:
     """Errors that were already in the register do not block an import; they stay as warnings.
     An imbalance is the same error while its difference is (a line changed on both sides by the
@@ -285,6 +299,10 @@ def _read_progress(content: WorkbookContent) -> tuple[dict[int, dict], list[Find
         actual = row["actual"]
         if isinstance(actual, datetime):
             actual = actual.date()
+        elif not_a(actual, "a date"):
+            findings.append(Finding("error", f"{content.file}:Milepælstatus", row["_row"], "Faktisk dato",
+                                    f"cannot read {_text_of(actual)!r}: {not_a(actual, 'a date')}"))
+            continue
         elif actual is not None and not isinstance(actual, date):
             try:
                 actual = read_date(str(actual))
@@ -378,13 +396,17 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
     result = ImportResult(shown, content.project.get("id") or content.meta.get("project"))
     result.findings += content.findings
     project_id = result.project
+    made_for_id = content.meta.get("project")
+    if made_for_id and project_id and made_for_id != project_id:
+        # The hidden sheet knows which project the workbook was made for: an id typed over (a typo
+        # or another project's) is that, not an unknown project to be made with new-project.
+        file, row, header = content.locate(("id",))
+        raise UserError(f"the project id was changed from {made_for_id!r} to {project_id!r}; ids cannot be "
+                        f"changed by a workbook: put it back", file=file, line=row, field=header or "Prosjekt-id")
     if not project_id or project_id not in register.projects:
         known = ", ".join(sorted(register.projects))
         raise UserError(f"unknown project {project_id!r} (known: {known}); a new project is made with "
                         f"'grantflow new-project'", file=f"{shown}:Prosjekt", field="Prosjekt-id")
-    if content.meta.get("project") and content.meta["project"] != project_id:
-        raise UserError(f"the project id was changed from {content.meta['project']!r}; ids cannot be changed "
-                        f"by a workbook", file=f"{shown}:Prosjekt", field="Prosjekt-id")
     current = register.project(project_id)
     # The council decides the municipalities, the split's figures and the recipients: a council id
     # typed over would refuse every municipality in turn (ten lines for one slip).
@@ -435,11 +457,23 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
         for m in milestones:
             events.setdefault(m.number, set()).add(m.event.strip().casefold())
     for number, t in wb_rows.items():
-        if t.get("event") and number in events and t["event"].strip().casefold() not in events[number]:
+        event = t.get("event", "").strip().casefold()
+        if not event or number not in events or event in events[number]:
+            continue
+        if any(event in names for names in events.values()):
+            # another milestone's event: the number was changed
             result.findings.append(Finding(
                 "error", f"{shown}:Milepælstatus", t["_row"], "Nr",
                 f"milestone {number} is not {t['event']!r} (the row's Hendelse); the number was changed: "
                 f"put it back, each row keeps its milestone's number"))
+        else:
+            # no milestone's event: the (locked) Hendelse text was edited, which changes nothing
+            planned = next((m.event for m in current.milestones if m.number == number), None)
+            result.findings.append(Finding(
+                "error", f"{shown}:Milepælstatus", t["_row"], "Hendelse",
+                f"{t['event']!r} is not milestone {number}'s event in the plan"
+                + (f" ({planned!r})" if planned else "") + "; this column only shows the plan: put it back "
+                "(a milestone's event is changed in the Milepæler sheet)"))
     # A milestone is not reached after the day it is reported for (a date already in the data stays);
     # a day still to come is the milestone reader's finding (one line for one mistake).
     report_day = _report_day(content)
@@ -541,7 +575,7 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
         except UserError:
             before = []
         after = check_project(_WorkbookRegister(register, merged, content), merged, data_after)
-    result.findings += _new_only(before, after)
+    result.findings += _totals_placed(_new_only(before, after), content)
     result.findings = _dedupe(result.findings)
     if not result.ok:
         return result
@@ -976,6 +1010,24 @@ def process_inbox(config=None, project: str | None = None, *, now: datetime | No
         finally:
             _close(fd)
     return items
+
+
+def inbox_others(config, project: str) -> list[tuple[str, str]]:
+    """(file name, project) of each workbook in ``config/inbox/`` left there for another project
+    than ``project`` (what 'grantflow inbox PROJECT' did not take in)."""
+    from .register import config_root
+
+    inbox = config_root(config) / INBOX
+    if not inbox.is_dir():
+        return []
+    out = []
+    for path in sorted(inbox.iterdir()):
+        if path.name.startswith(("~$", ".")) or path.name.casefold() in OS_FILES or not path.is_file():
+            continue
+        owner = _inbox_project(path)
+        if owner is not None and owner != project:
+            out.append((printable_name(path.name), owner))
+    return out
 
 
 def _take_in(config, inbox: Path, name: str, claimed: Path, now: datetime) -> InboxItem:

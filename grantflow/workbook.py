@@ -21,7 +21,7 @@ import math
 import types
 import typing
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from .errors import UserError
 from .xlsxcells import (EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
                         sheet_rows, unreadable)
 from .findings import Finding
-from .numbers import read_date, read_number, read_number_text, show
+from .numbers import decimal_spelling, read_date, read_number, read_number_text, show
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
                      FinancingKind, Project, Risk, StatusNote, SubActivity, CostLine)
 from .yamlfile import read_yaml_text
@@ -794,8 +794,14 @@ class WorkbookContent:
 
 
 def _text_of(value) -> str:
+    """A cell's value as Excel shows it (a time of day as 12:00, a TRUE/FALSE cell as TRUE), not as
+    Python spells it (datetime.time(12, 0), True)."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
     if isinstance(value, float) and value == int(value):
         return str(int(value))
     if isinstance(value, datetime):
@@ -806,6 +812,15 @@ def _text_of(value) -> str:
 
 
 NOT_TEXT = "a TRUE/FALSE cell (SANN/USANN), not text; type the text"
+
+
+def not_a(value, what: str) -> str | None:
+    """Why a time-of-day or TRUE/FALSE cell is no ``what`` (a date, a number), or None."""
+    if isinstance(value, bool):
+        return f"a TRUE/FALSE cell (SANN/USANN), not {what}; type the {what.split()[-1]}"
+    if isinstance(value, time):
+        return f"a time of day, not {what}; type the {what.split()[-1]}"
+    return None
 
 
 def read_value(value, kind: Kind, *, percent: bool = False):
@@ -825,12 +840,16 @@ def read_value(value, kind: Kind, *, percent: bool = False):
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("not a number")
     if kind.name == "date":
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not_a(value, "a date"):
+            raise ValueError(not_a(value, "a date"))
+        if isinstance(value, (int, float)):
             raise ValueError("a number, not a date (format the cell as a date)")
         return read_date(value)
     if kind.name in ("int", "decimal"):
         if isinstance(value, (date, datetime)):
             raise ValueError("a date, not a number")
+        if not_a(value, "a number"):
+            raise ValueError(not_a(value, "a number"))
         if isinstance(value, str):
             reading = read_number_text(value)
             if reading.pending == "dot3":
@@ -840,6 +859,13 @@ def read_value(value, kind: Kind, *, percent: bool = False):
                                  f"separator) or {show(reading.other.normalize())} (decimal point); type "
                                  f"{show(reading.value).replace(' ', '')} or {show(reading.other.normalize())} "
                                  f"as a number")
+            if reading.pending == "comma3":
+                # '12,000' in a number cell held as text: 12 (decimal comma) or 12 000 (comma grouping
+                # thousands). The fix names each reading's spelling that cannot be read two ways.
+                decimal = decimal_spelling(reading.value)
+                raise ValueError(f"ambiguous number {value.strip()!r}: {decimal} (decimal comma) or "
+                                 f"{show(reading.other)} (comma as thousands separator); type {decimal} or "
+                                 f"{show(reading.other)}")
         number = read_number(value if isinstance(value, (int, float, Decimal, str)) else str(value))
         if kind.name == "int":
             if number != number.to_integral_value():
@@ -1174,6 +1200,13 @@ def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) ->
     if spec.years and spec.parent is None:
         for item in items:
             item.setdefault(spec.years, {})
+        # The table's totals (budget against financing) are said at its Sum row, or at the row
+        # Finansiering shows the difference in: where the leader sees the figures, not the Prosjekt sheet.
+        totals = {_text_of(row[0]): r for r, row in ws.iter_rows(min_row=2, max_col=1) if row}
+        for label, header in ((BALANCE_ROW, BALANCE_ROW.split(" (")[0]), (SUM, SUM)):
+            if label in totals:
+                content.where[spec.path] = (spec.sheet, totals[label], header)
+                break
 
 
 def _read_goals(wb, project: dict, content: WorkbookContent) -> None:
