@@ -1034,8 +1034,9 @@ def _cmd_inbox(args) -> int:
         others = inbox_others(args.config, args.project) if args.project else []
         if others:
             # the inbox is not empty: say what is waiting there, for whom
-            print(f"no workbook for {args.project} in {folder}/ ({len(others)} for other projects: "
-                  + ", ".join(f"{name} ({owner})" for name, owner in others) + ")")
+            named = ", ".join(f"{name} ({owner})" for name, owner in others[:5])
+            more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+            print(f"no workbook for {args.project} in {folder}/ ({len(others)} for other projects: {named}{more})")
         else:
             print(f"the inbox is empty: nothing in {folder}/ (save the workbooks project leaders send back there)")
     elif os.environ.get("PREFECT_API_URL"):

@@ -5,7 +5,8 @@ workbooks, Python's spelling of a cell). Each was seen failing on the old code."
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import shutil
+from datetime import date, time
 
 import openpyxl
 import pytest
@@ -63,8 +64,12 @@ def test_an_inbox_with_workbooks_for_other_projects_only_is_not_called_empty(scr
     assert out.strip().endswith(f"no workbook for {NG} in {inbox}/ (2 for other projects: haugaland-1.xlsx ({HAUG}), "
                                 f"haugaland-2.xlsx ({HAUG}))"), out
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == ["haugaland-1.xlsx", "haugaland-2.xlsx"]
-    (inbox / "haugaland-1.xlsx").unlink()
-    (inbox / "haugaland-2.xlsx").unlink()
+    for n in range(3, 8):                                   # a long queue: five named, the rest counted
+        shutil.copy(inbox / "haugaland-1.xlsx", inbox / f"haugaland-{n}.xlsx")
+    assert main(["--config", str(scratch_config), "inbox", NG]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"haugaland-5.xlsx ({HAUG}) and 2 more)")
+    for path in inbox.glob("haugaland-*.xlsx"):
+        path.unlink()
     assert main(["--config", str(scratch_config), "inbox", NG]) == 0
     assert "the inbox is empty" in capsys.readouterr().out
 
