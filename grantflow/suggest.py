@@ -7,6 +7,7 @@ No import beyond the standard library (``grantflow run`` checks its kind before 
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -67,3 +68,63 @@ def unknown_id(what: str, given: str, known: Iterable[str], shown: int = 12) -> 
     listed = ", ".join(known[:shown]) + (f" and {len(known) - shown} more" if len(known) > shown else "")
     shown_id = repr(given) if len(given) <= 80 else repr(given[:66]) + f"… ({len(given)} characters)"
     return f"unknown {what} {shown_id}{hint} (known: {listed or 'none'})"
+
+
+# Characters that look alike on screen and in a spreadsheet cell, named for the message.
+DASHES = {"-": "a hyphen (-)", "\u2010": "a hyphen (U+2010)", "\u2011": "a non-breaking hyphen (U+2011)",
+          "\u2012": "a figure dash (‒)", "\u2013": "an en dash (–)", "\u2014": "an em dash (—)",
+          "\u2015": "a horizontal bar (―)", "\u2212": "a minus sign (−)"}
+SPACES = {" ": "a plain space", "\u00a0": "a non-breaking space (U+00A0)",
+          "\u202f": "a narrow no-break space (U+202F)", "\u2007": "a figure space (U+2007)",
+          "\u2009": "a thin space (U+2009)", "\t": "a tab"}
+_COUNTS = {2: "two", 3: "three", 4: "four"}
+_UNITS = re.compile(r"\s+|.", re.DOTALL)
+
+
+def _units(text: str) -> list[tuple[str, str, int]]:
+    """(what the unit is alike, as written, where it starts): a run of spaces is one unit, a dash
+    any dash, a letter its casefolded self."""
+    out = []
+    for match in _UNITS.finditer(text):
+        unit = match.group()
+        alike = " " if unit.isspace() else "-" if unit in DASHES else unit.casefold()
+        out.append((alike, unit, match.start()))
+    return out
+
+
+def _space_name(run: str) -> str:
+    if len(run) == 1:
+        return SPACES.get(run, f"the space U+{ord(run):04X}")
+    if set(run) == {" "}:
+        return f"{_COUNTS.get(len(run), len(run))} spaces"
+    return "the spaces " + " ".join(f"U+{ord(ch):04X}" for ch in run)
+
+
+def lookalike(written: str, known: Iterable[str], known_as: str, written_as: str = "the file") -> tuple[str, str] | None:
+    """The one of ``known`` that ``written`` differs from only in characters that look alike (a
+    hyphen for an en dash, a non-breaking or doubled space for a space), and what differs, said
+    so that it can be seen: ``"only in its dash: the budget has an en dash (–), the file a hyphen
+    (-)"``. None when no one (or several) is alike. Case is not a difference here."""
+    ours = _units(written)
+    alike = [c for c in dict.fromkeys(known) if [u[0] for u in _units(c)] == [u[0] for u in ours]]
+    if len(alike) != 1:
+        return None
+    choice = alike[0]
+    kinds, details = [], []
+    for (kind, theirs, _), (_, mine, start) in zip(_units(choice), ours):
+        if theirs == mine or kind not in (" ", "-"):
+            continue
+        if kind == "-":
+            kinds.append("dash")
+            details.append(f"{known_as} has {DASHES[theirs]}, {written_as} {DASHES[mine]}")
+        else:
+            kinds.append("space")
+            before = " ".join(written[:start].split()[-2:])
+            details.append(f"{known_as} has {_space_name(theirs)}, {written_as} {_space_name(mine)}"
+                           + (f" after {before!r}" if before else ""))
+    if not kinds:
+        return None
+    named = [("its dash" if kinds.count(k) == 1 else "its dashes") if k == "dash" else
+             ("a space" if kinds.count(k) == 1 else "its spaces") for k in dict.fromkeys(kinds)]
+    shown = details[:3] + ([f"and {len(details) - 3} more"] if len(details) > 3 else [])
+    return choice, f"only in {' and '.join(named)}: {'; '.join(shown)}"

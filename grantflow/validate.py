@@ -30,6 +30,7 @@ from .models import (FIXED_EXPLANATIONS, Project, category_explanation, explanat
                      milestone_explanation)
 from .register import Register, display_path, load_register
 from .reporting import credits_beyond_costs, plan_sources
+from .suggest import lookalike
 from .text import name_key
 from .yamlfile import is_yaml, load_yaml
 
@@ -331,10 +332,17 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                                    "in the hours file"))
             if categories:
                 unknown = ~frame["Kategori"].str.casefold().isin(categories)
+                said: dict[str, str] = {}            # each distinct category's message, found once
                 for idx in frame.index[unknown]:
-                    out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Kategori",
-                                       f"unknown budget category {frame.at[idx, 'Kategori']!r} "
-                                       f"(known: {', '.join(budget.categories())})"))
+                    written = frame.at[idx, "Kategori"]
+                    if written not in said:
+                        # a hyphen for the budget's en dash, a doubled or non-breaking space: the two
+                        # look the same, so the line says what differs (never taken as the budget's)
+                        alike = lookalike(written, budget.categories(), "the budget")
+                        said[written] = (f"unknown budget category {written!r}: it differs from the budget category "
+                                         f"{alike[0]!r} {alike[1]}" if alike else
+                                         f"unknown budget category {written!r} (known: {', '.join(budget.categories())})")
+                    out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Kategori", said[written]))
             outside = ~frame["År"].isin(project.period.years())
             for idx in frame.index[outside]:
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "År",
