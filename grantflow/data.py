@@ -1378,15 +1378,43 @@ def hours_municipalities(table: Table, council, participants: list[str]) -> None
         return                  # the register reports the unknown council
     taking_part = {name_key(m) for m in participants}
     frame = table.frame
+    said: dict[str, str] = {}                # each distinct unknown name's message, found once
     for name, row in zip(frame["Kommune"], frame["_row"]):
         if council.municipality(name) is None:
-            table.findings.append(Finding("error", table.file, int(row), "Kommune", f"unknown municipality {name!r}"))
+            if name not in said:
+                said[name] = unknown_municipality(name, council)
+            table.findings.append(Finding("error", table.file, int(row), "Kommune", said[name]))
         elif name_key(name) not in taking_part:
             table.findings.append(Finding("error", table.file, int(row), "Kommune",
                                           f"{name} does not take part in this project (municipalities:), so "
                                           "its hours are not the project's own effort; book them to the project "
                                           "they were worked for, or add the municipality to the project"))
     table.findings.sort(key=lambda f: (f.line or 0))
+
+
+_KOMMUNE = re.compile(r"\s+kommune$", re.IGNORECASE)
+
+
+def unknown_municipality(name: str, council) -> str:
+    """The line for an hours row's municipality that is none of the council's: what it differs
+    in when only a look-alike character does (a dash, a space), the name without 'kommune'
+    ('Haugesund kommune'), or the one name it most likely meant ('Karmoy'), with the known names.
+    Only said, never taken: the row stays refused."""
+    from .suggest import did_you_mean, lookalike
+
+    names = [m.name for m in council.municipalities]
+    alike = lookalike(name, names, "the council's list")
+    if alike:
+        return f"unknown municipality {name!r}: it differs from {alike[0]!r} {alike[1]}"
+    bare = _KOMMUNE.sub("", name)
+    if bare != name and bare:
+        member = council.municipality(bare)
+        meant = member.name if member is not None else did_you_mean(bare, names)
+        if meant:
+            return f"unknown municipality {name!r}: write the municipality's name, {meant!r}"
+    meant = did_you_mean(name, names)
+    hint = f"did you mean {meant!r}? " if meant else ""
+    return f"unknown municipality {name!r} ({hint}known: {', '.join(names)})"
 
 
 # Hours in one row of an own-effort file: a person-year is ~1 700 hours, so more than this in one

@@ -74,3 +74,38 @@ def test_an_unknown_category_unlike_any_still_lists_the_known_ones(clean, capsys
     assert _validate(clean, capsys) == (1, [
         f"ERROR   config/data/{NGD}/regnskap.csv:10 Kategori: unknown budget category 'Reise' (known: "
         f"Prosjektleder og prosessadministrasjon, {DIGITAL})"])
+
+
+# --- 3. an unknown municipality in the hours file ---------------------------------------------
+
+HAUGALAND = "Haugesund, Karmøy, Bokn, Utsira, Sveio, Tysvær, Vindafjord, Etne, Sauda, Suldal"
+
+
+@pytest.mark.parametrize("written, says", [
+    ("Karmoy", f"unknown municipality 'Karmoy' (did you mean 'Karmøy'? known: {HAUGALAND})"),
+    ("Haugesund kommune", "unknown municipality 'Haugesund kommune': write the municipality's name, 'Haugesund'"),
+    ("Karmoy Kommune", "unknown municipality 'Karmoy Kommune': write the municipality's name, 'Karmøy'"),
+    ("Oslo", f"unknown municipality 'Oslo' (known: {HAUGALAND})"),
+])
+def test_an_unknown_municipality_in_the_hours_names_the_one_meant_and_the_known(clean, capsys, written, says):
+    """'Karmoy' and 'Haugesund kommune' were 'unknown municipality …' with no list and no
+    suggestion, while an unknown category or source had both. The row stays refused."""
+    _append(clean / "data" / HAUG / "timer.csv", f"15.10.2015;{written};3;Arbeidsgruppe")
+    assert _validate(clean, capsys) == (1, [f"ERROR   config/data/{HAUG}/timer.csv:12 Kommune: {says}"])
+
+
+def test_an_unknown_municipality_stops_the_status_report_with_the_suggestion(clean, tmp_path, capsys):
+    _append(clean / "data" / HAUG / "timer.csv", "15.10.2015;Karmoy;3;Arbeidsgruppe")
+    assert _render(clean, tmp_path, capsys, "status", HAUG, "--as-of", "2016-10-07") == (1, [
+        f"error: config/data/{HAUG}/timer.csv:12: Kommune: unknown municipality 'Karmoy' (did you mean 'Karmøy'? "
+        f"known: {HAUGALAND})"])
+
+
+def test_a_municipality_that_differs_only_in_a_space_says_so(clean):
+    from grantflow.data import unknown_municipality
+    from grantflow.register import load_register
+
+    council = load_register(clean)[0].councils["kongsbergregionen"]
+    assert unknown_municipality("Nore  og Uvdal", council) == (
+        "unknown municipality 'Nore  og Uvdal': it differs from 'Nore og Uvdal' only in a space: the council's "
+        "list has a plain space, the file two spaces after 'Nore'")

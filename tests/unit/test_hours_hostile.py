@@ -87,7 +87,9 @@ def test_an_unknown_municipality_in_the_hours_stops_the_documents_that_count_the
     replace_in(clean / "data" / HAUG / "timer.csv", "15.10.2015;Karmøy;30", "15.10.2015;Karmoy;30")
     code, errors = _render(clean, tmp_path, capsys, kind, HAUG, *args)
     assert code == 1 and len(errors) == 1
-    assert errors[0].endswith(f"data/{HAUG}/timer.csv:3: Kommune: unknown municipality 'Karmoy'"), errors
+    assert errors[0].endswith(f"data/{HAUG}/timer.csv:3: Kommune: unknown municipality 'Karmoy' (did you mean "
+                              "'Karmøy'? known: Haugesund, Karmøy, Bokn, Utsira, Sveio, Tysvær, Vindafjord, Etne, "
+                              "Sauda, Suldal)"), errors
     assert not list(tmp_path.rglob("*.docx"))
 
 
