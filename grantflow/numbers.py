@@ -7,7 +7,7 @@ Numbers are read the Norwegian way and a value that can be read two ways is refu
 - decimal comma: ``1 234,50``, ``12.000,50``; a decimal point where it cannot be a thousands
   separator (``12.5``, ``1 234.50``);
 - ``kr``/``kr.``/``NOK`` before or after, ``1 200,-`` (whole kroner), ``-`` alone for zero, a minus
-  sign (``-``, ``−``) in front.
+  sign (``-``, ``−``) in front, before or after the currency (``kr -2 400,00``, Excel's ``-kr 2 400,00``).
 
 Refused with both readings named: ``1,234.50`` and ``12,000.50`` (English grouping), ``12,000``
 (comma then three digits: 12 or 12 000?) unless other values of the column show the comma as
@@ -106,14 +106,42 @@ def _dec(text: str) -> Decimal:
     return Decimal(text)
 
 
+# What Excel shows in place of a value, written into a CSV export as text: a formula that failed
+# (English and Norwegian names: #DIV/0!, #N/A, #I/T, #VALUE!, #VERDI!, #REF!, #NAME?, #NAVN? …)
+# and a value too wide for its column (########).
+_EXCEL_ERROR = re.compile(r"#(?:N/A|I/T|[A-ZÆØÅ][A-ZÆØÅ0-9/_]*[!?])", re.IGNORECASE)
+_TOO_NARROW = re.compile(r"#{2,}")
+
+
+def excel_display(raw: str) -> str | None:
+    """Why a cell's text is what Excel showed rather than a value, or None: the same words as for
+    a workbook's error cell (``xlsxcells.unreadable``)."""
+    text = raw.strip()
+    if _TOO_NARROW.fullmatch(text):
+        return (f"the cell shows {echo(text)}, Excel's mark for a value too wide for its column, and the export "
+                "wrote that, not the value; widen the column in Excel and export again, or type the value")
+    if _EXCEL_ERROR.fullmatch(text):
+        return f"the cell shows the Excel error {echo(text[:20])} (a formula that failed); fix it or type the value"
+    return None
+
+
+# Excel's negative currency format puts the minus before the currency: '-kr 2 400,00'.
+_MINUS_CURRENCY = re.compile(r"^[-\u2212\u2013]\s*(?:kr\.?|nok)\s*(?=\d)", re.IGNORECASE)
+
+
 def read_number_text(raw: str) -> Reading:
     """Read one written number. Raises NumberError when it cannot be read or has two readings."""
     text = raw.strip()
     if not text:
         return Reading(None)
+    minus = _MINUS_CURRENCY.match(text)
+    if minus:
+        text = text[minus.end():]
     text = _CURRENCY.sub("", text).strip()
-    negative = False
-    if text[:1] in ("-", "\u2212", "\u2013") and len(text) > 1:
+    negative = bool(minus)
+    if negative:
+        pass                             # '-kr 2 400,00': the minus was before the currency
+    elif text[:1] in ("-", "\u2212", "\u2013") and len(text) > 1:
         negative, text = True, text[1:].lstrip()
     elif text[:1] == "+":
         text = text[1:].lstrip()
@@ -137,7 +165,7 @@ def read_number_text(raw: str) -> Reading:
         raise NumberError(f"{echo(raw)} is exponent notation (it would be {full}); "
                           "write the number in full")
     if not compact or not re.fullmatch(r"[\d .,]+", text) or not compact[0].isdigit() and compact[0] not in ",.":
-        raise NumberError(f"cannot read {echo(raw)} as a number")
+        raise NumberError(excel_display(raw) or f"cannot read {echo(raw)} as a number")
     reading = _read_body(text, raw)
     value = -reading.value if negative else reading.value
     other = (-reading.other if negative else reading.other) if reading.other is not None else None
@@ -333,7 +361,7 @@ def read_date(value) -> date | None:
     if isinstance(value, date):
         return _make(value.year, value.month, value.day, value.isoformat())
     if not isinstance(value, str):
-        raise DateError(f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")
+        raise DateError(excel_display(value) or f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")
     return _read_date_text(value)
 
 
@@ -351,4 +379,4 @@ def _read_date_text(value: str) -> date | None:
     if match:
         year, month, day = (int(g) for g in match.groups())
         return _make(year, month, day, value)
-    raise DateError(f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")
+    raise DateError(excel_display(value) or f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")

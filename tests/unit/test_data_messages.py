@@ -109,3 +109,59 @@ def test_a_municipality_that_differs_only_in_a_space_says_so(clean):
     assert unknown_municipality("Nore  og Uvdal", council) == (
         "unknown municipality 'Nore  og Uvdal': it differs from 'Nore og Uvdal' only in a space: the council's "
         "list has a plain space, the file two spaces after 'Nore'")
+
+
+# --- 4. what Excel showed, exported into a CSV file -------------------------------------------
+
+EXCEL_ERROR = "the cell shows the Excel error {} (a formula that failed); fix it or type the value"
+TOO_NARROW = ("the cell shows '########', Excel's mark for a value too wide for its column, and the export wrote "
+              "that, not the value; widen the column in Excel and export again, or type the value")
+
+
+@pytest.mark.parametrize("reader", ["split", "pandas", "arrow"])
+@pytest.mark.parametrize("written, says", [
+    ("#DIV/0!", EXCEL_ERROR.format("'#DIV/0!'")),
+    ("#VERDI!", EXCEL_ERROR.format("'#VERDI!'")),
+    ("#N/A", EXCEL_ERROR.format("'#N/A'")),
+    ("########", TOO_NARROW),
+])
+def test_an_excel_error_in_a_csv_ledger_is_said_as_in_a_workbook(clean, capsys, monkeypatch, reader, written, says):
+    """A CSV export writes what Excel shows: '#DIV/0!' was 'cannot read '#DIV/0!' as a number',
+    though a workbook's error cell is explained."""
+    from grantflow import data
+
+    monkeypatch.setattr(data, "CSV_READER", reader)
+    _append(clean / "data" / HAUG / "regnskap.csv", f"30.11.2015;2015;Prosjektkostnader;Lønn;{written};hv-fond;")
+    assert _validate(clean, capsys) == (1, [f"ERROR   config/data/{HAUG}/regnskap.csv:20 Beløp: {says}"])
+
+
+def test_a_too_narrow_date_column_in_a_csv_ledger_is_said(clean, capsys):
+    _append(clean / "data" / HAUG / "regnskap.csv", "########;2015;Prosjektkostnader;Lønn;2 400,00;hv-fond;")
+    assert _validate(clean, capsys) == (1, [f"ERROR   config/data/{HAUG}/regnskap.csv:20 Dato: {TOO_NARROW}"])
+
+
+def test_an_excel_error_in_the_hours_stops_the_status_report(clean, tmp_path, capsys):
+    _append(clean / "data" / HAUG / "timer.csv", "15.10.2015;Karmøy;#VERDI!;Arbeidsgruppe")
+    assert _render(clean, tmp_path, capsys, "status", HAUG, "--as-of", "2016-10-07") == (1, [
+        f"error: config/data/{HAUG}/timer.csv:12: Timer: {EXCEL_ERROR.format(repr('#VERDI!'))}"])
+
+
+# --- 5. Excel's negative currency format ------------------------------------------------------
+
+@pytest.mark.parametrize("written", ["-kr 2 400,00", "kr -2 400,00", "-kr 2400", "−kr 2 400,00"])
+def test_a_credit_note_in_excels_negative_currency_format_is_read(clean, capsys, written):
+    """'-kr 2 400,00' (Excel's format for a negative amount in kroner) was 'cannot read … as a
+    number', while 'kr -2 400,00' was read; both are -2 400."""
+    from grantflow.data import read_ledger
+
+    path = clean / "data" / HAUG / "regnskap.csv"
+    _append(path, f"20.04.2016;2016;Prosjektkostnader;Kreditnota konferanse;{written};hv-fond;ja")
+    assert _validate(clean, capsys) == (0, [])
+    frame = read_ledger(path).frame
+    assert frame.loc[frame["_row"] == 20, "Beløp"].tolist() == [-2400.0]
+
+
+def test_a_minus_on_both_sides_of_the_currency_is_refused(clean, capsys):
+    _append(clean / "data" / HAUG / "regnskap.csv", "20.04.2016;2016;Prosjektkostnader;Kreditnota;-kr -2 400,00;hv-fond;ja")
+    assert _validate(clean, capsys) == (1, [
+        f"ERROR   config/data/{HAUG}/regnskap.csv:20 Beløp: cannot read '-kr -2 400,00' as a number"])
