@@ -796,6 +796,8 @@ def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None,
         cell = cells[code]
         try:
             value = numbers.resolve(reading, cell, evidence) if isinstance(cell, str) else reading.value
+            if unit == "count" and reading.pending == "comma3":
+                value = numbers.resolve(reading, cell)    # 12,000: 12 or 12 000, whatever the column shows
             if unit == "kr" and reading.pending == "comma3":
                 # the column's decimal comma would make 62,500 read 62,50 kr; but an amount in kroner
                 # has two decimals at most, and 62 500 kr is as likely meant (found by an outside tester)
@@ -825,7 +827,8 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
     errors: dict[int, str] = {}
     if col.kind in ("int", "number"):
         present = [None if b else cell for cell, b in zip(cells, blank)]
-        unit = "timer" if col.name == "Timer" else "kr"
+        # a whole number (Milepæl, År) is read as kroner are, but is no amount: its ceiling has no 'kr'
+        unit = "timer" if col.name == "Timer" else "count" if col.kind == "int" else "kr"
         values, errors = _read_numbers(present, first_rows, unit, seed, cents=col.kind == "number" and unit == "kr")
     elif col.kind == "date":
         # days since 1970-01-01 (NaT's integer for none); a date text seen before is not read again
@@ -1318,7 +1321,8 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
     for position in np.flatnonzero(negative):
         findings.append(Finding(
             "error", shown, int(rows[position]), "Beløp",
-            f"negative amount {amount[position]:.2f} not marked as credit (set Kreditnota = ja)"))
+            f"negative amount {numbers.show(Decimal(repr(float(amount[position]))).quantize(Decimal('0.01')))} "
+            "not marked as credit (set Kreditnota = ja)"))
     # a credit note is written negative (README: Kreditnota = ja allows a negative amount); ja on a
     # positive amount says both "it reduces the costs" and "it is a cost": which is not guessed
     positive = ok & (amount > 0) & out["Kreditnota"]

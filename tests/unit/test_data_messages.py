@@ -165,3 +165,20 @@ def test_a_minus_on_both_sides_of_the_currency_is_refused(clean, capsys):
     _append(clean / "data" / HAUG / "regnskap.csv", "20.04.2016;2016;Prosjektkostnader;Kreditnota;-kr -2 400,00;hv-fond;ja")
     assert _validate(clean, capsys) == (1, [
         f"ERROR   config/data/{HAUG}/regnskap.csv:20 Beløp: cannot read '-kr -2 400,00' as a number"])
+
+
+# --- 6. amounts the Norwegian way; no 'kr' for a milestone number -----------------------------
+
+def test_a_negative_amount_not_marked_as_credit_is_written_the_norwegian_way(clean, capsys):
+    _append(clean / "data" / HAUG / "regnskap.csv", "20.04.2016;2016;Prosjektkostnader;Konferanse;-2 400,00;hv-fond;")
+    assert _validate(clean, capsys) == (1, [
+        f"ERROR   config/data/{HAUG}/regnskap.csv:20 Beløp: negative amount -2 400,00 not marked as credit "
+        "(set Kreditnota = ja)"])
+
+
+def test_a_milestone_number_too_large_is_not_said_in_kroner(clean, capsys):
+    _append(clean / "data" / HAUG / "milepaeler.csv", "99999999999999999;ferdig;01.10.2015;")
+    code, errors = _validate(clean, capsys)
+    assert (code, errors) == (1, [
+        f"ERROR   config/data/{HAUG}/milepaeler.csv:9 Milepæl: '99999999999999999' is implausibly large "
+        "(over 1 000 000 000 000; the ceiling is max_amount in config/grantflow.yaml)"])
