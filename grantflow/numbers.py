@@ -361,7 +361,7 @@ def read_date(value) -> date | None:
     if isinstance(value, date):
         return _make(value.year, value.month, value.day, value.isoformat())
     if not isinstance(value, str):
-        raise DateError(excel_display(value) or f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")
+        raise DateError(f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")
     return _read_date_text(value)
 
 

@@ -182,3 +182,12 @@ def test_a_milestone_number_too_large_is_not_said_in_kroner(clean, capsys):
     assert (code, errors) == (1, [
         f"ERROR   config/data/{HAUG}/milepaeler.csv:9 Milepæl: '99999999999999999' is implausibly large "
         "(over 1 000 000 000 000; the ceiling is max_amount in config/grantflow.yaml)"])
+
+
+def test_a_date_that_is_no_text_is_still_said_plainly():
+    """The Excel-display check reads text only: a number where a date belongs (YAML '2', a
+    workbook's number) crashed validate with an internal error (AttributeError) on the way."""
+    from grantflow.numbers import DateError, read_date
+
+    with pytest.raises(DateError, match=r"^cannot read 2 as a date \(write dd.mm.åååå or åååå-mm-dd\)$"):
+        read_date(2)
