@@ -43,6 +43,9 @@ class Document:
     # the attachment's name as the recipient sees it, without suffix: what, for which project or
     # council, which period ("sluttrapport-kongsbergregionen-erp-2014"); None: the file's own name
     attachment_stem: str | None = None
+    # why the county governor has nothing to receive (the project, or the council's projects that
+    # year, have no skjønnsmidler); None: the document is about its money
+    no_skjonnsmidler: str | None = None
 
     @property
     def attachments(self) -> list[Path]:

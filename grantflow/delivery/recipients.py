@@ -87,15 +87,31 @@ def funders_named(ids: list[str] | tuple[str, ...], register: Register, project:
 
 
 def resolve(kind: str, project: Project | None, council: Council, settings: Settings,
-            funders: list[Funder] | tuple[Funder, ...] = ()) -> list[Recipient]:
+            funders: list[Funder] | tuple[Funder, ...] = (), no_skjonnsmidler: str | None = None) -> list[Recipient]:
     """Everyone who should get this kind of document; 'to' wins over 'cc' for the same address.
     ``funders``: those whose deadline asks for it get it as 'to' (a funder without an e-mail
-    address, e.g. one that takes reports in its portal, gets nothing by mail)."""
+    address, e.g. one that takes reports in its portal, gets nothing by mail). ``no_skjonnsmidler``
+    (why the document is about no skjønnsmidler): the default rule's county governor is left out
+    (a final report's copies become its addressees; else there is no one to send to); a rule in
+    config naming the county governor is kept."""
     rule = rule_for(kind, project, council, settings)
+    explicit = (project is not None and kind in project.recipients) or kind in council.recipients or \
+        kind in settings.delivery.recipients
+    to_words, cc_words = list(rule.to), list(rule.cc)
+    if no_skjonnsmidler and not explicit and "county_governor" in to_words + cc_words:
+        to_words = [w for w in to_words if w != "county_governor"]
+        cc_words = [w for w in cc_words if w != "county_governor"]
+        if not to_words and not funders and kind == "final":
+            # the final report is the owner's record too: its copies become the addressees (an
+            # application or usage report about no skjønnsmidler is for no one)
+            to_words, cc_words = cc_words, []
+        if not to_words and not any(f.email for f in funders):
+            raise UserError(f"nothing to send: {no_skjonnsmidler}, so the county governor gets no "
+                            f"'{kind}', and no one else is named for it", field="recipients")
     out: dict[str, Recipient] = {}
     from_funders = [Person(name=f.name, email=f.email) for f in funders if f.email]
-    for role, people in (("to", [p for w in rule.to for p in _people(w, project, council)] + from_funders),
-                         ("cc", [p for w in rule.cc for p in _people(w, project, council)])):
+    for role, people in (("to", [p for w in to_words for p in _people(w, project, council)] + from_funders),
+                         ("cc", [p for w in cc_words for p in _people(w, project, council)])):
         for person in people:
             if not person.email:
                 continue

@@ -122,7 +122,28 @@ def document_from(produced: Produced, register: Register) -> Document:
     stem = f"{Path(kind.template).stem}-{produced.project or produced.council}-{produced.period}" + \
         (f"-versjon-{produced.version}" if produced.version > 1 else "")
     return Document(key, kind.name, kind.title, subject_name, period_text, produced.version, produced.docx,
-                    produced.pdf, dict(produced.key_figures), produced.content_hash, stem)
+                    produced.pdf, dict(produced.key_figures), produced.content_hash, stem,
+                    no_skjonnsmidler=_no_skjonnsmidler(produced, register))
+
+
+def _no_skjonnsmidler(produced: Produced, register: Register) -> str | None:
+    """Why the county governor has nothing to receive in this document: an application, final
+    report or usage report about no skjønnsmidler (a project the municipalities pay alone got
+    "Søknad om skjønnsmidler … Omsøkt beløp: 0 kr", a final report "har ikke fått tilsagn" and its
+    council a usage report of 0 projects, each mailed to the county governor: found by an outside
+    tester). None when the document is about skjønnsmidler, or of another kind."""
+    if produced.kind in ("application", "final") and produced.project:
+        project = register.project(produced.project)
+        if not any(line.kind == "skjønnsmidler" for line in project.budget.financing):
+            return f"{project.name} has no skjønnsmidler in its financing plan"
+    elif produced.kind == "usage" and produced.period.isdigit():
+        year = int(produced.period)
+        if not any(line.kind == "skjønnsmidler" and any(y <= year and a for y, a in line.amounts.items())
+                   for project in register.projects.values()
+                   if project.council == produced.council and project.period.end.year >= year
+                   for line in project.budget.financing):
+            return f"no project of {register.council(produced.council).name} has skjønnsmidler in {year}"
+    return None
 
 
 def sender_for(council: Council, settings: Settings) -> Sender:
@@ -168,7 +189,7 @@ def plan(document: Document, project: Project | None, council: Council, settings
                 f"{decided['decided_by'] or 'unknown'} {_when(decided['decided_at'])} with other content; this copy "
                 f"({display_path(document.docx)}) was made in another outputs folder (versions are counted per "
                 "folder): render in the folder it was made in, or pass --resend to have this content approved")
-    recipients = resolve(document.kind, project, council, settings, funders)
+    recipients = resolve(document.kind, project, council, settings, funders, document.no_skjonnsmidler)
     if only:
         # some of the document's recipients only (the one an earlier send left unsure, with --resend)
         known = {r.email.casefold() for r in recipients}

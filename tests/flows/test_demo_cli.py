@@ -12,7 +12,7 @@ def test_demo_fits_80_columns_and_rerun_says_nothing_sent(isolated, scratch_conf
     demo = text.index("demo:")
     settings.write_text(text[:demo] + "demo:\n"
                         "  - {kind: status, project: smart-velferdsregion-nord-gudbrandsdal, as_of: 2020-04-16}\n"
-                        "  - {kind: usage, council: kongsbergregionen, period: \"2014\"}\n", encoding="utf-8")
+                        "  - {kind: usage, council: haugaland-vekst, period: \"2015\"}\n", encoding="utf-8")
     assert main(["--config", str(scratch_config), "demo"]) == 0
     first = capsys.readouterr().out.splitlines()
     assert first[0] == "2 dokumenter (2 nye eller endret); 9 e-poster lagt i utboksen."
@@ -34,7 +34,7 @@ def test_demo_names_an_outputs_folder_with_brackets_as_it_is(scratch_config, tmp
     settings = scratch_config / "grantflow.yaml"
     text = settings.read_text(encoding="utf-8")
     settings.write_text(text[:text.index("demo:")] + "demo:\n"
-                        "  - {kind: usage, council: kongsbergregionen, period: \"2014\"}\n", encoding="utf-8")
+                        "  - {kind: usage, council: haugaland-vekst, period: \"2015\"}\n", encoding="utf-8")
     assert main(["--config", str(scratch_config), "demo"]) == 0
     shown = capsys.readouterr().out.replace("\n", "")
     assert shown.count("[test]") == 2, shown            # the documents folder and the outbox

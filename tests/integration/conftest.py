@@ -140,7 +140,12 @@ def serving_over_smtp(server: dict, tmp_path_factory, name: str, ready: str):
     port = free_port()
     settings["delivery"].update(transport="smtp", smtp={"host": "127.0.0.1", "port": port, "security": "none",
                                                         "allow_insecure_localhost": True},
-                                retry={"attempts": 2, "backoff_seconds": [0.5]})
+                                retry={"attempts": 2, "backoff_seconds": [0.5]},
+                                # the ERP project (no skjønnsmidler) is these tests' clean external case:
+                                # the county governor named in config gets its documents as before
+                                recipients={"application": {"to": ["county_governor"], "cc": ["steering_group_leader"]},
+                                            "final": {"to": ["county_governor"], "cc": ["steering_group_leader"]},
+                                            "usage": {"to": ["county_governor"], "cc": ["secretariat"]}})
     (config / "grantflow.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     env = dict(server["env"], GRANTFLOW_CONFIG=str(config))
     log = server["work"] / f"serve-{name}.log"
