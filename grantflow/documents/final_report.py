@@ -87,7 +87,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     project, unit = req.project, req.project.budget.unit
     data = ledger_until(req.data, req.as_of)
     ledger = data.ledger.frame if data is not None and data.ledger is not None else None
-    rows, sentences = [], []
+    rows, sentences, left = [], [], []          # left: (funder, unused kroner) of each funder with money left
     totals = {"planned": 0, "granted": 0, "used": 0, "unused": 0, "overspent": 0}
     what = evaluation.unused or "tilbakebetales"
     # One row per funder: a funder's lines (one per application round, say) share its award
@@ -135,6 +135,8 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                 + ("søkes overført til videreføringen." if what == "søkes overført" else "tilbakebetales."))
         elif unused is not None and unused < 0:
             dispose = disposition([("Merforbruk", -unused)])
+        if unused and unused > 0:
+            left.append((funder.name if funder else line.source, unused))
         rows.append({"source": " / ".join(dict.fromkeys(l.source for l in group)), "reference": refs or "–",
                      "planned": fmt.number(planned) if planned is not None else "resten",
                      "granted": fmt.number(granted) if granted is not None else "–",
@@ -150,10 +152,15 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         rows.append(unattributed_row)
         picked.append(loose)
     total = {k: fmt.number(v) for k, v in totals.items()}
+    # the Sum of several funders' unused money is returned to each, not in one sum to anyone
+    # ("Tilbakebetales 344 739 kr" read as owed to the county governor, whose part is 79 739)
     total["disposition"] = disposition([("Søkes overført" if what == "søkes overført" else "Tilbakebetales",
-                                         totals["unused"]), ("merforbruk", totals["overspent"])])
+                                         totals["unused"]), ("merforbruk", totals["overspent"])]) \
+        if len(left) < 2 else ("Hver kilde for seg, se radene" if not totals["overspent"] else
+                               "Hver kilde for seg, se radene; " + disposition([("merforbruk", totals["overspent"])]))
     used_for = _used_for(project, [r["source"] for r in rows], picked, used_all)
-    return rows, sentences, {**total, "raw": totals, "unattributed": unattributed, "used_for": used_for}
+    return rows, sentences, {**total, "raw": totals, "unattributed": unattributed, "used_for": used_for,
+                             "left": left}
 
 
 def _used_for(project: Project, sources: list[str], frames: list, used: list[int]) -> list[dict]:
@@ -311,5 +318,9 @@ def build(req: DocumentRequest) -> Context:
     raw = funder_total["raw"]
     return Context(values, charts=charts_for(project, statuses, econ, as_of), snapshot=snapshot, findings=findings,
                    key_figures={"Regnskap": fmt.money(econ.actual_total), "Budsjett": fmt.money(econ.budget_total),
-                                "Ubrukte midler": fmt.money(raw["unused"]),
+                                # each funder's unused money by its name: one sum to the county governor
+                                # added up the regional fund's and Helsedirektoratet's money as well
+                                **({f"Ubrukt, {name}": fmt.money(amount) for name, amount in funder_total["left"]}
+                                   if funder_total["left"] else
+                                   {"Ubrukte midler": fmt.money(0)} if raw["granted"] else {}),
                                 "Milepæler ferdig": f"{sum(s.status == 'done' for s in statuses)} av {len(statuses)}"})

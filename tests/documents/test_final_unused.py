@@ -1,0 +1,56 @@
+"""The final report's unused money is each funder's: the mail to the county governor said
+"Ubrukte midler: 344 739 kr" and the Sum row "Tilbakebetales 344 739 kr", while the county
+governor's own unused grant was 79 739 kr; the rest was the regional fund's (found by an outside
+tester playing the county governor). Recomputed here from the plan and the ledger file."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import yaml
+
+from grantflow.documents.service import produce
+from grantflow.register import open_register
+
+from ..conftest import CONFIG
+from ..docx_text import find_table
+
+NB = "\u00a0"
+HAUG = "haugaland-velferdsteknologi"
+
+
+def _unused_by_funder() -> dict[str, int]:
+    plan = yaml.safe_load((CONFIG / "projects" / f"{HAUG}.yaml").read_text(encoding="utf-8"))
+    end = plan["period"]["end"]
+    spent: dict[str, Decimal] = {}
+    with open(CONFIG / "data" / HAUG / "regnskap.csv", encoding="utf-8-sig") as fh:
+        for r in csv.DictReader(fh, delimiter=";"):
+            day = date(*reversed([int(x) for x in r["Dato"].split(".")]))
+            if day <= end:
+                amount = Decimal(r["Beløp"].removesuffix(" kr").replace(" ", "").replace(",", "."))
+                spent[r["Finansieringskilde"]] = spent.get(r["Finansieringskilde"], Decimal(0)) + amount
+    out = {}
+    for funder in plan["funders"]:
+        granted = sum(Decimal(g["amount"]) for g in funder.get("grants", []))
+        if granted:
+            used = spent.get(funder["id"], Decimal(0)).quantize(Decimal(1), ROUND_HALF_UP)
+            out[funder["name"]] = int(granted - used)
+    return out
+
+
+def test_each_funders_unused_money_is_named_and_the_sum_is_not_one_repayment(tmp_path):
+    unused = _unused_by_funder()
+    assert unused == {"Haugaland Vekst Regionråds fond": 265000, "Fylkesmannen i Rogaland (skjønnsmidler)": 79739}
+    made = produce(open_register(CONFIG), "final", HAUG, out=tmp_path)
+    assert {k: v.replace(NB, " ") for k, v in made.key_figures.items() if k.startswith("Ubrukt")} == {
+        f"Ubrukt, {name}": f"{amount:,} kr".replace(",", " ") for name, amount in unused.items()}
+    (total,) = [r for r in find_table(made.docx, "Kilde") if r[0] == "Sum"]
+    assert total[5].replace(NB, " ") == f"{sum(unused.values()):,}".replace(",", " ")
+    assert total[6] == "Hver kilde for seg, se radene"          # was "Tilbakebetales 344 739 kr"
+
+
+def test_a_project_without_grants_has_no_unused_figure(tmp_path):
+    made = produce(open_register(CONFIG), "final", "kongsbergregionen-erp", out=tmp_path)
+    assert not [k for k in made.key_figures if k.startswith("Ubrukt")]     # no grant: no unused grant
