@@ -114,7 +114,8 @@ def build(req: DocumentRequest) -> Context:
             if not results and not begun:
                 results = f"Prosjektet starter {fmt.long_date(project.period.start)}."
             if not results:
-                results = "Ikke rapportert: prosjektet har ikke levert resultater for " + str(year) + "."
+                # not "har ikke levert resultater": read as "produced nothing" (found by an outside tester)
+                results = f"Ikke rapportert: prosjektleder har ikke meldt inn resultater for {year}."
                 findings.append(finding(req.notes_file(project), "status.results",
                                         f"{project.name} has reported no results for {year}"))
             rows.append({"project": project.name, "reference": usage.reference or "–",

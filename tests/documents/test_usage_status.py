@@ -127,3 +127,10 @@ def test_costs_after_the_project_end_are_counted_per_31_12_and_said(scratch_conf
     (fm,) = [r for r in find_table(final.docx, "Kilde") if r[0] == "Fylkesmannens skjønnsmidler"]
     assert int(fm[4].replace(NB, "").replace(" ", "")) == int((spent - Decimal("12345.50")).quantize(
         Decimal(1), ROUND_HALF_UP))                                 # the final report per the end leaves it out
+
+
+def test_results_not_reported_do_not_read_as_nothing_done(tmp_path):
+    """"Ikke rapportert: prosjektet har ikke levert resultater for 2015" read as "the project produced
+    nothing" (milestone 01 was delivered in 2015: found by an outside tester)."""
+    _, row = _haug_usage(CONFIG, tmp_path, 2015)
+    assert row[7] == "Ikke rapportert: prosjektleder har ikke meldt inn resultater for 2015."
