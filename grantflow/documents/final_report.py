@@ -81,6 +81,29 @@ def _ledger_rows(req: DocumentRequest, select) -> tuple[int, Decimal] | None:
     return (len(picked), amount_sum(picked["Beløp"])) if len(picked) else None
 
 
+# A ledger whose last row is older than this at the report date is likely an old export.
+STALE_LEDGER_DAYS = 62
+
+
+def _stale_ledger(req: DocumentRequest, ledger_file: str, as_of) -> list:
+    """A warning when the ledger's last row counted in the report lies long before the report date:
+    the final accounts were made from an export months old, and the report says "Regnskapet er
+    kontrollert" (the demo's ERP final report of 31.12.2014 had the ledger of 30.06.2014: found by
+    an outside tester). A warning: a project may have had no costs in its last months."""
+    if req.data is None or req.data.ledger is None or req.data.ledger.frame.empty:
+        return []
+    days = booked_on(req.data.ledger.frame)
+    counted = days[days <= pd.Timestamp(as_of)]
+    if counted.empty:
+        return []
+    last = counted.max().date()
+    if (as_of - last).days <= STALE_LEDGER_DAYS:
+        return []
+    return [finding(ledger_file, "Dato", f"the ledger's last row is dated {last:%d.%m.%Y}, {(as_of - last).days} days "
+                                         f"before the report date {as_of:%d.%m.%Y}: if the export is old, the final "
+                                         "accounts lack the last months' costs; export the ledger again before sending")]
+
+
 def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict], list[str], dict]:
     """Granted, used and unused per funder (kroner), and one sentence per funder with money left.
     Used counts the ledger to the report date, as the accounts beside it do."""
@@ -260,6 +283,7 @@ def build(req: DocumentRequest) -> Context:
         findings.append(finding(ledger_file, "Dato",
                                 f"{count} ledger row(s) dated after the report date {as_of} ({fmt.money(amount, decimals=None)}) are "
                                 "left out of the final accounts: render with a later --as-of to include them"))
+    findings += _stale_ledger(req, ledger_file, as_of)
     state = overall_rag(progress_rag(statuses), econ.rag)
     if state == "red":
         deviation("Samlet status ved prosjektslutt er rød (fremdrift eller økonomi).", STATUS_EXPLANATION)

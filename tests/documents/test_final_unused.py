@@ -54,3 +54,21 @@ def test_each_funders_unused_money_is_named_and_the_sum_is_not_one_repayment(tmp
 def test_a_project_without_grants_has_no_unused_figure(tmp_path):
     made = produce(open_register(CONFIG), "final", "kongsbergregionen-erp", out=tmp_path)
     assert not [k for k in made.key_figures if k.startswith("Ubrukt")]     # no grant: no unused grant
+
+
+def test_a_final_report_from_an_old_ledger_export_is_said(tmp_path):
+    """The ERP project's final report per 31.12.2014 was made from a ledger whose last row is
+    30.06.2014, and says "Regnskapet for prosjektet er kontrollert" (found by an outside tester)."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(CONFIG / "data" / "kongsbergregionen-erp" / "regnskap.xlsx", read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    at = [str(h).strip() for h in rows[0]].index("Dato")
+    last = max(r[at] for r in rows[1:] if r[at] is not None)
+    last = last.date() if hasattr(last, "date") else date(*reversed([int(x) for x in str(last).split(".")]))
+    assert last == date(2014, 6, 30)                       # recomputed from the ledger file
+    made = produce(open_register(CONFIG), "final", "kongsbergregionen-erp", out=tmp_path)
+    (found,) = [f for f in made.findings if "last row is dated" in f.message]
+    assert found.severity == "warning" and found.field == "Dato"
+    assert f"{last:%d.%m.%Y}, {(date(2014, 12, 31) - last).days} days before the report date 31.12.2014" \
+        in found.message
