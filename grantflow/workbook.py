@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -1461,6 +1462,15 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
             for title in unread:
                 # what the leader wrote there is not imported: said, not dropped without a word (an
                 # outside tester's copied sheet "Milepælstatus (2)" gave "nothing new to import")
+                copy = re.fullmatch(r"(.+?) \(\d+\)", title)
+                if copy and copy.group(1) in READ_SHEETS:
+                    # Excel's copy of a sheet grantflow reads, filled in: most likely the leader's
+                    # answer, which a warning let the inbox file away as "nothing new" (found by an
+                    # outside tester); refused, so the workbook stays in the inbox until it is moved
+                    content.error(title, None, "", f"this is a copy of '{copy.group(1)}', and grantflow reads "
+                                  f"only '{copy.group(1)}': move what is written here into it (or delete "
+                                  f"'{copy.group(1)}' and rename this sheet to it), then return the workbook")
+                    continue
                 content.error(title, None, "", "this sheet is not read by grantflow, so what is written in it is "
                               "not imported; write it in the workbook's own sheets (" + ", ".join(INPUT_SHEETS)
                               + " or the register's), or delete the sheet", "warning")

@@ -523,12 +523,29 @@ def test_a_sheet_grantflow_does_not_read_is_named_when_something_is_written_in_i
     path = _workbook(register, HAUG, tmp_path / "svar.xlsx")
 
     def add(wb):
-        wb.create_sheet("Milepælstatus (2)")["D5"] = "ferdig"
+        wb.create_sheet("Notater")["A1"] = "ring Kari"
         wb.create_sheet("Tom")
     _fill(path, add)
     result = import_workbook(scratch_config, path, dry_run=True)
     found = [f for f in result.findings if "not read by grantflow" in f.message]
-    assert [(f.severity, f.file) for f in found] == [("warning", f"{path}:Milepælstatus (2)")], result.findings
+    assert [(f.severity, f.file) for f in found] == [("warning", f"{path}:Notater")], result.findings
+
+
+def test_a_filled_copy_of_a_sheet_grantflow_reads_is_refused(scratch_config, tmp_path):
+    """Only the copy "Milepælstatus (2)" filled in: a warning, then "nothing new to import", and the
+    inbox filed the workbook away as done; the leader's answer was lost (found by an outside tester).
+    Now the import is refused with a line saying where to move the answers."""
+    register = open_register(scratch_config)
+    path = _workbook(register, HAUG, tmp_path / "svar.xlsx")
+
+    def add(wb):
+        wb.copy_worksheet(wb["Milepælstatus"]).title = "Milepælstatus (2)"
+        wb["Milepælstatus (2)"]["D5"] = "ferdig"
+    _fill(path, add)
+    result = import_workbook(scratch_config, path, dry_run=True)
+    (found,) = [f for f in result.findings if f.file.endswith(":Milepælstatus (2)")]
+    assert found.severity == "error" and not result.ok
+    assert "this is a copy of 'Milepælstatus', and grantflow reads only 'Milepælstatus'" in found.message
 
 
 def test_a_clash_in_a_milestones_comment_names_the_comment(scratch_config, tmp_path):
