@@ -176,3 +176,18 @@ def test_a_meeting_or_a_status_note_dated_before_the_project_starts_is_an_error(
     items = calendar(open_register(scratch_config))
     assert not [i for i in items if i.project == "haugaland-velferdsteknologi" and i.kind == "status"
                 and i.due.year == 2014]
+
+
+def test_kroner_typed_into_a_plan_kept_in_1000_kr_is_an_error(scratch_config):
+    """The workbook's Budsjett sheet shows no unit: a leader typed 1 400 000 for skjønnsmidler in a
+    plan kept in 1000 kr, the import warned only, and the status report said "Budsjett hele perioden
+    1 800 000 000 kr" (found by an outside tester). Exactly 1000 times the award letter is an error."""
+    replace_in(scratch_config / NG, "funder: fm-innlandet, applied_for: true, amounts: {2019: 1400}",
+               "funder: fm-innlandet, applied_for: true, amounts: {2019: 1400000}")
+    _, findings = validate(scratch_config)
+    (found,) = _find(findings, NG, "budget.financing[0].amounts")
+    assert found.severity == "error", found
+    assert ("exactly 1\u00a0000 times the award letters from Fylkesmannen i Innlandet (skjønnsmidler) "
+            "(1\u00a0400\u00a0000\u00a0kr): the plan is kept in 1\u00a0000 kr (budget.unit)") in found.message
+    lines = (scratch_config / NG).read_text(encoding="utf-8").splitlines()
+    assert "1400000" in lines[found.line - 1]
