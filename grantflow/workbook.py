@@ -511,8 +511,15 @@ def _write_table(w: _Writer, spec: TableSpec, data: dict, years: list[int], list
         computed.append("Sum (beregnes)")
     if spec.model is Risk:
         computed.append("RF = S × K (beregnes)")
+    note = spec.note
+    if spec.years:
+        # the unit beside the amounts: it was only on the Prosjekt sheet, and kroner typed into a plan
+        # kept in 1000 kr made a budget of 1,8 billion (found by an outside tester)
+        unit = (_get(data, ("budget",)) or {}).get("unit") or 1
+        note = (f"Beløpene er i {int(unit):_} kr".replace("_", "\u00a0") if int(unit) != 1 else
+                "Beløpene er i kroner") + " (Prosjekt: «Budsjett – enhet»)."
     ws = w.sheet(spec.sheet, headers + computed,
-                 [_width(h, k) for h, _, k, _ in cols] + [16] * len(computed), note=spec.note)
+                 [_width(h, k) for h, _, k, _ in cols] + [16] * len(computed), note=note)
     if blank and spec.years:         # a new project's years are not known yet: the headers are to fill in
         for col, (_, _, _, year) in enumerate(cols, start=1):
             if year is not None:

@@ -572,3 +572,15 @@ def test_windows_own_files_in_the_inbox_are_no_matter(scratch_config):
     (inbox / "notat.txt").write_text("not a workbook\n", encoding="utf-8")
     items = process_inbox(scratch_config, now=NOW)
     assert [i.file for i in items] == ["notat.txt"] and items[0].outcome == "rejected"   # still named
+
+
+def test_the_amount_sheets_say_their_unit(scratch_config, tmp_path):
+    """The unit (1000 kr) was only on the Prosjekt sheet: a leader typed kroner into Budsjett and
+    Finansiering (found by an outside tester)."""
+    path = _workbook(open_register(scratch_config), NG, tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(path)
+    for sheet in ("Budsjett", "Finansiering"):
+        assert "Beløpene er i 1\u00a0000 kr (Prosjekt: «Budsjett – enhet»)." in [c.value for c in wb[sheet][1]]
+    path = _workbook(open_register(scratch_config), HAUG, tmp_path / "b.xlsx")
+    assert "Beløpene er i kroner (Prosjekt: «Budsjett – enhet»)." in \
+        [c.value for c in openpyxl.load_workbook(path)["Budsjett"][1]]
