@@ -183,6 +183,7 @@ TABLES = (
     TableSpec("Frister", ("funders",), Deadline, parent=("id", "Finansiør (id)", "deadlines")),
 )
 TABLE_PATHS = {("goals",)} | {spec.path for spec in TABLES}
+UNIT_NOTE = "Beløpene er i "          # the note beside an amount sheet's table: its unit (not a column)
 SUM_SHEETS = {spec.sheet for spec in TABLES if spec.years}         # the sheets with a Sum row
 
 
@@ -516,8 +517,8 @@ def _write_table(w: _Writer, spec: TableSpec, data: dict, years: list[int], list
         # the unit beside the amounts: it was only on the Prosjekt sheet, and kroner typed into a plan
         # kept in 1000 kr made a budget of 1,8 billion (found by an outside tester)
         unit = (_get(data, ("budget",)) or {}).get("unit") or 1
-        note = (f"Beløpene er i {int(unit):_} kr".replace("_", "\u00a0") if int(unit) != 1 else
-                "Beløpene er i kroner") + " (Prosjekt: «Budsjett – enhet»)."
+        note = (f"{UNIT_NOTE}{int(unit):_} kr".replace("_", "\u00a0") if int(unit) != 1 else
+                f"{UNIT_NOTE}kroner") + " (Prosjekt: «Budsjett – enhet»)."
     ws = w.sheet(spec.sheet, headers + computed,
                  [_width(h, k) for h, _, k, _ in cols] + [16] * len(computed), note=note)
     if blank and spec.years:         # a new project's years are not known yet: the headers are to fill in
@@ -1144,7 +1145,9 @@ def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) ->
         text = _text_of(cell)
         if spec.years and text.isdigit() and len(text) == 4:
             year_headers[c] = (text, spec.years, Kind("decimal"), int(text))
-    headers = _header_map(ws, cols, content, spec.sheet, skip=set(year_headers), notes=(spec.note,))
+    unit_notes = tuple(t for t in (_text_of(c) for c in next(ws.iter_rows(min_row=1, max_row=1), (1, ()))[1])
+                       if spec.years and t.startswith(UNIT_NOTE))
+    headers = _header_map(ws, cols, content, spec.sheet, skip=set(year_headers), notes=(spec.note, *unit_notes))
     headers.update(year_headers)
     target = project
     for part in spec.path[:-1]:
@@ -1187,7 +1190,16 @@ def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) ->
             import calendar
 
             day = item["date"]
-            item["date"] = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+            last = calendar.monthrange(day.year, day.month)[1]
+            if day.day not in (1, last):
+                # a day typed in a month-only row was dropped without a word: 15.11.2016 became
+                # "2016-11", the 30th (found by an outside tester). The first (Excel's "nov 2016")
+                # and the last day are the month as written; any other day is not guessed
+                date_header = next(h for h, (label, name, _, _) in headers.items() if name == "date")
+                content.error(spec.sheet, r, headers[date_header][0],
+                              f"{day:%d.%m.%Y} gives a day, but «{COLUMN_LABELS[Milestone]['month_only']}» is ja "
+                              "(the month only): set it to nei to keep the day, or write the month")
+            item["date"] = day.replace(day=last)
         if spec.parent is None:
             loc = spec.path + (len(items),)
             items.append(item)

@@ -584,3 +584,24 @@ def test_the_amount_sheets_say_their_unit(scratch_config, tmp_path):
     path = _workbook(open_register(scratch_config), HAUG, tmp_path / "b.xlsx")
     assert "Beløpene er i kroner (Prosjekt: «Budsjett – enhet»)." in \
         [c.value for c in openpyxl.load_workbook(path)["Budsjett"][1]]
+    result = import_workbook(scratch_config, path, dry_run=True)      # the note is no column
+    assert not [f for f in result.findings if "unknown column" in f.message], result.findings
+
+
+def test_a_day_typed_in_a_month_only_milestone_is_not_dropped(scratch_config, tmp_path):
+    """15.11.2016 typed as milestone 05's date, «Bare måned» left at ja: the import stored "2016-11"
+    (the 30th) without a word (found by an outside tester). The first of the month is Excel's own
+    reading of "nov 2016", the month as written."""
+    from datetime import datetime
+
+    register = open_register(scratch_config)
+    path = _workbook(register, HAUG, tmp_path / "svar.xlsx")
+    _fill(path, lambda wb: wb["Milepæler"].cell(6, 2, datetime(2016, 11, 15)))
+    result = import_workbook(scratch_config, path, dry_run=True)
+    (found,) = [f for f in result.findings if "gives a day" in f.message]
+    assert found.severity == "error" and found.file.endswith(":Milepæler") and found.line == 6
+    assert "15.11.2016 gives a day, but «Bare måned» is ja (the month only): set it to nei" in found.message
+    path = _workbook(register, HAUG, tmp_path / "svar2.xlsx")
+    _fill(path, lambda wb: wb["Milepæler"].cell(6, 2, datetime(2016, 11, 1)))
+    result = import_workbook(scratch_config, path, dry_run=True)
+    assert not [f for f in result.findings if "gives a day" in f.message] and result.ok, result.findings
