@@ -14,6 +14,7 @@ from decimal import Decimal
 from .. import fmt
 from ..errors import UserError
 from ..findings import Finding
+from ..models import explanation_key, milestone_explanation
 from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, ledger_until, milestone_statuses,
                          overall_rag, parse_period, progress_rag, unattributed_rows, ungranted_skjonnsmidler)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding,
@@ -104,6 +105,14 @@ def build(req: DocumentRequest) -> Context:
                     if explanation:
                         status += f" Prosjektleder: «{explanation.rstrip('.')}»" + (
                             f" (fra statusnotatet {fmt.long_date(stale)}, ikke oppdatert)." if stale else ".")
+                    else:
+                        # the late milestones' own explanations (notes' evaluation.explanations, which the
+                        # final report prints): "Forklaring mangler" went to the county governor while
+                        # they were on record (found by an outside tester)
+                        given = milestone_reasons(data, [s for s in statuses if s.status == "late"])
+                        if given:
+                            status += " " + given
+                            explanation = given
             if state == "red" and not explanation:
                 status += " " + MISSING
                 findings.append(finding(req.notes_file(project), "status.explanation",
@@ -165,6 +174,21 @@ def build(req: DocumentRequest) -> Context:
     return Context(values, snapshot=snapshot, findings=findings,
                    key_figures={"Tildelt": fmt.money(granted), "Brukt per 31.12": fmt.money(spent),
                                 "Ubrukt": fmt.money(unused), "Prosjekter": str(len(rows))})
+
+
+def milestone_reasons(data, late) -> str:
+    """The explanations on record for every late milestone ('milepæl 02: …' in the notes'
+    evaluation), as one text; empty unless each late milestone has one."""
+    evaluation = data.notes.evaluation if data is not None else None
+    if not late or evaluation is None:
+        return ""
+    wanted = {explanation_key(milestone_explanation(s.milestone.number)): s.milestone.number for s in late}
+    found = {wanted[explanation_key(k)]: t.strip() for k, t in evaluation.explanations.items()
+             if explanation_key(k) in wanted and t.strip()}
+    if len(found) < len(wanted):
+        return ""
+    return "Forklaring i prosjektets evaluering: " + " ".join(
+        f"Milepæl {n:02d}: {found[n].rstrip('.')}." for n in sorted(found))
 
 
 def undelivered(statuses) -> str:

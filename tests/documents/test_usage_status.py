@@ -134,3 +134,18 @@ def test_results_not_reported_do_not_read_as_nothing_done(tmp_path):
     nothing" (milestone 01 was delivered in 2015: found by an outside tester)."""
     _, row = _haug_usage(CONFIG, tmp_path, 2015)
     assert row[7] == "Ikke rapportert: prosjektleder har ikke meldt inn resultater for 2015."
+
+
+def test_late_milestones_explained_in_the_notes_are_not_missing_an_explanation(tmp_path):
+    """Per 31.12.2015 milestones 02 and 03 were late and the usage report said "Forklaring mangler."
+    to the county governor, while the notes explain both (printed in the final report; found by an
+    outside tester)."""
+    notes = yaml.safe_load((CONFIG / "data" / HAUG / "notater.yaml").read_text(encoding="utf-8"))
+    said = notes["evaluation"]["explanations"]
+    made, row = _haug_usage(CONFIG, tmp_path, 2015)
+    text = row[6].replace(NB, " ")
+    assert text.startswith("Alvorlig avvik: Milepælene 02 (275 dager), 03 (122 dager) er forsinket"), text
+    assert "Forklaring mangler" not in text
+    assert text.endswith(f"Forklaring i prosjektets evaluering: Milepæl 02: {said['milepæl 02']} "
+                         f"Milepæl 03: {said['milepæl 03']}"), text
+    assert not [f for f in made.findings if f.field == "status.explanation"]
