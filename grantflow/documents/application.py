@@ -193,7 +193,10 @@ def build(req: DocumentRequest) -> Context:
                    "applied": applied_text, "own_effort": effort_text, "balance": balance,
                    "balance_notes": notes},
         "split": {k: v for k, v in split.items() if k not in ("splits", "part")},
-        "signature": {"name": signer.name if signer else "", "role": signer.role if signer else "",
+        # the role left out when the name already says it ("Styreleder i Haugaland Vekst Regionråd"
+        # above "styreleder": found by an outside tester)
+        "signature": {"name": signer.name if signer else "",
+                      "role": signer.role if signer and signer.role.casefold() not in signer.name.casefold() else "",
                       "owner": project.owner},
     }
     totals = {str(y): int(budget.cost_kr(y)) for y in years}

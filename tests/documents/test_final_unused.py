@@ -72,3 +72,13 @@ def test_a_final_report_from_an_old_ledger_export_is_said(tmp_path):
     assert found.severity == "warning" and found.field == "Dato"
     assert f"{last:%d.%m.%Y}, {(date(2014, 12, 31) - last).days} days before the report date 31.12.2014" \
         in found.message
+
+
+def test_the_application_signature_does_not_say_the_role_twice(tmp_path):
+    """"Styreleder i Haugaland Vekst Regionråd" above "styreleder" (found by an outside tester)."""
+    from docx import Document
+
+    made = produce(open_register(CONFIG), "application", HAUG, out=tmp_path)
+    lines = [p.text for p in Document(str(made.docx)).paragraphs]
+    at = lines.index("Styreleder i Haugaland Vekst Regionråd")
+    assert "styreleder" not in [l.strip().casefold() for l in lines[at + 1:at + 3]], lines[at - 2:at + 3]
