@@ -378,10 +378,19 @@ def build(req: DocumentRequest) -> Context:
     }
     return Context(values, charts=charts_for(project, statuses, econ, as_of, by_year=True), snapshot=snapshot,
                    findings=findings,
-                   key_figures={"Samlet status": rag(overall)["label"],
+                   key_figures={**meeting_for(project, as_of),
+                                "Samlet status": rag(overall)["label"],
                                 "Milepæler forsinket": str(len(late)),
                                 "Regnskap til nå": fmt.money(econ.actual_total),
                                 "Prognose": fmt.money(econ.forecast_total)})
+
+
+def meeting_for(project, as_of) -> dict:
+    """The steering-group meeting the report is made for (the first on or after its date, within a
+    month), as the mail's first key figure: the mail did not say which meeting (found by an outside
+    tester)."""
+    coming = [d for d in project.meetings.dates if as_of <= d <= as_of + timedelta(days=31)]
+    return {"Til styringsgruppemøtet": fmt.long_date(coming[0])} if coming else {}
 
 
 _FEW = {0: "ingen", 1: "én", 2: "to", 3: "tre"}

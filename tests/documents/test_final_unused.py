@@ -82,3 +82,13 @@ def test_the_application_signature_does_not_say_the_role_twice(tmp_path):
     lines = [p.text for p in Document(str(made.docx)).paragraphs]
     at = lines.index("Styreleder i Haugaland Vekst Regionråd")
     assert "styreleder" not in [l.strip().casefold() for l in lines[at + 1:at + 3]], lines[at - 2:at + 3]
+
+
+def test_a_status_reports_mail_names_its_meeting(tmp_path):
+    """The status mails did not say which meeting they were for (found by an outside tester)."""
+    plan = yaml.safe_load((CONFIG / "projects" / f"{HAUG}.yaml").read_text(encoding="utf-8"))
+    (meeting,) = [d for d in plan["meetings"]["dates"] if date(2016, 10, 7) <= d <= date(2016, 11, 7)]
+    made = produce(open_register(CONFIG), "status", HAUG, as_of=date(2016, 10, 7), out=tmp_path)
+    assert list(made.key_figures)[0] == "Til styringsgruppemøtet"
+    assert made.key_figures["Til styringsgruppemøtet"].replace(NB, " ") == \
+        f"{meeting.day}. {['oktober', 'november'][meeting.month - 10]} {meeting.year}"
