@@ -235,7 +235,8 @@ def test_the_pdf_sent_is_made_from_the_version_sent(scratch_config, tmp_path, mo
     monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
     out = tmp_path / "o"
     base = ["--config", str(scratch_config)]
-    what = ["application", "kongsbergregionen-erp", "--out", str(out)]
+    # the final report: the ERP project (no skjønnsmidler) sends it to its steering group's leader
+    what = ["final", "kongsbergregionen-erp", "--out", str(out)]
     assert main([*base, "render", *what, "--pdf"]) == 0
     (pdf,) = out.rglob("*.pdf")
     assert "ERP-prosjektet" in _text(pdf)
