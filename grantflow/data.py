@@ -1506,13 +1506,26 @@ def _whole(register):
 _WHOLE: list = []
 
 
-def ledger_code_findings(table: Table, code: str, users: dict[str, str]) -> list[Finding]:
+# A project's own ledger whose rows name one other project this often (all, or all but a few) is
+# that project's ledger, pointed at by mistake: one line for the file, not one per row
+OTHER_LEDGER_SHARE = 0.9
+
+
+def _count_shown(count: int) -> str:
+    return f"{count:,}".replace(",", " ")
+
+
+def ledger_code_findings(table: Table, code: str, users: dict[str, str],
+                         known: dict[str, str] | None = None) -> list[Finding]:
     """Rows of a ledger with a Prosjekt column that no project reads: their money would be in no
     document. In a project's own file (no other project names it) each row whose code is not the
     project's, blank too, is an error naming the row. In a file several projects share, a code
     (or a blank) that is none of theirs is an error once per code, naming its first row, for every
     project sharing the file: which project's figures lack the money cannot be told. The work is
-    per distinct code, not per row (a shared export has a million rows)."""
+    per distinct code, not per row (a shared export has a million rows). A project's own file
+    whose rows (all, or nearly) name one other project is one error for the file: it looks like
+    that project's ledger (``known``: {casefolded code or id: project id} of the whole register),
+    and relabelling its rows would count another project's costs."""
     frame = table.frame
     column = frame["Prosjekt"]
     if not isinstance(column.dtype, pd.CategoricalDtype):
@@ -1528,6 +1541,10 @@ def ledger_code_findings(table: Table, code: str, users: dict[str, str]) -> list
     amounts = frame["Beløp"].to_numpy()
     own = len(users) == 1
     choices = sorted(users)
+    if own:
+        other = _other_projects_ledger(table, code, users, known or {}, rows, column, row_numbers, amounts)
+        if other is not None:
+            return [other]
     out = []
     for name, positions in rows.items():
         if not len(positions) or name in users:
@@ -1557,6 +1574,33 @@ def ledger_code_findings(table: Table, code: str, users: dict[str, str]) -> list
                                f"{numbers.show(total)} kr: that money would count for no project; write the "
                                "project's code (data.ledger_code, default its id)"))
     return sorted(out, key=lambda f: f.line or 0)
+
+
+def _other_projects_ledger(table: Table, code: str, users: dict[str, str], known: dict[str, str],
+                           rows: dict, column, row_numbers, amounts) -> Finding | None:
+    """The one line for a project's own ledger whose rows (all, or nearly) name one other project,
+    or None."""
+    total = len(row_numbers)
+    name, positions = max(((n, p) for n, p in rows.items() if n.strip() and n not in users),
+                          key=lambda item: len(item[1]), default=(None, ()))
+    if name is None or len(positions) < OTHER_LEDGER_SHARE * total:
+        return None
+    written = str(column.iloc[positions[0]])
+    money = numbers.show(Decimal(repr(float(amounts[positions].sum()))).quantize(Decimal("0.01")))
+    count = len(positions)
+    plural = "s" if count != 1 else ""
+    said = (f"every row names project {written!r} ({_count_shown(count)} row{plural}, sum {money} kr)"
+            if count == total else
+            f"{_count_shown(count)} of {_count_shown(total)} rows name project {written!r} (sum {money} kr)")
+    owner = known.get(name)
+    if owner is not None:
+        whose = owner if owner.casefold() == name else f"{owner} (its code {written!r})"
+        advice = f"this looks like {whose}'s ledger; point data.ledger at this project's own export"
+    else:
+        advice = (f"no project of the register has that code: if {written!r} is this project's code in the accounts, "
+                  f"set data.ledger_code: {written} (now {code!r}); if not, this is another project's ledger: point "
+                  "data.ledger at this project's own export")
+    return Finding("error", table.file, int(row_numbers[positions[0]]), "Prosjekt", f"{said}: {advice}")
 
 
 def _rows_by_project(column: pd.Series) -> dict[str, np.ndarray] | None:
@@ -1624,8 +1668,14 @@ def collect(register, project, problems: list[Finding] | None = None, hours: boo
             if found and len(users) == 1:
                 # a document reads its own project's part of the register: whether another
                 # project shares the file is the whole register's to say
-                users = ledger_users(_whole(register), files.ledger) or users
-                found = ledger_code_findings(ledger, code, users)
+                whole = _whole(register)
+                users = ledger_users(whole, files.ledger) or users
+                known = {}
+                for other in whole.projects.values():
+                    known[other.id.casefold()] = other.id
+                    if other.data.ledger_code:
+                        known[str(other.data.ledger_code).casefold()] = other.id
+                found = ledger_code_findings(ledger, code, users, known)
             data.ledger.findings += found
     if files.hours and hours:
         data.hours = read(read_hours, files.hours)

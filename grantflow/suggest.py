@@ -100,7 +100,8 @@ def _space_name(run: str) -> str:
     return "the spaces " + " ".join(f"U+{ord(ch):04X}" for ch in run)
 
 
-def lookalike(written: str, known: Iterable[str], known_as: str, written_as: str = "the file") -> tuple[str, str] | None:
+def lookalike(written: str, known: Iterable[str], known_as: str,
+              written_as: str = "the file") -> tuple[str, str] | None:
     """The one of ``known`` that ``written`` differs from only in characters that look alike (a
     hyphen for an en dash, a non-breaking or doubled space for a space), and what differs, said
     so that it can be seen: ``"only in its dash: the budget has an en dash (–), the file a hyphen

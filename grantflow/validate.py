@@ -349,10 +349,12 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                         # a hyphen for the budget's en dash, a doubled or non-breaking space: the two
                         # look the same, so the line says what differs (never taken as the budget's)
                         alike = lookalike(written, budget.categories(), "the budget")
-                        said[written] = (f"unknown budget category {written!r}: it differs from the budget category "
-                                         f"{alike[0]!r} {alike[1]}" if alike else
-                                         f"unknown budget category {written!r} (known: {', '.join(budget.categories())})")
-                    out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Kategori", said[written]))
+                        said[written] = (
+                            f"unknown budget category {written!r}: it differs from the budget category "
+                            f"{alike[0]!r} {alike[1]}" if alike else
+                            f"unknown budget category {written!r} (known: {', '.join(budget.categories())})")
+                    out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Kategori",
+                                       said[written]))
             outside = ~frame["År"].isin(project.period.years())
             for idx in frame.index[outside]:
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "År",

@@ -162,7 +162,8 @@ def test_a_credit_note_in_excels_negative_currency_format_is_read(clean, capsys,
 
 
 def test_a_minus_on_both_sides_of_the_currency_is_refused(clean, capsys):
-    _append(clean / "data" / HAUG / "regnskap.csv", "20.04.2016;2016;Prosjektkostnader;Kreditnota;-kr -2 400,00;hv-fond;ja")
+    _append(clean / "data" / HAUG / "regnskap.csv",
+            "20.04.2016;2016;Prosjektkostnader;Kreditnota;-kr -2 400,00;hv-fond;ja")
     assert _validate(clean, capsys) == (1, [
         f"ERROR   config/data/{HAUG}/regnskap.csv:20 Beløp: cannot read '-kr -2 400,00' as a number"])
 
@@ -191,3 +192,47 @@ def test_a_date_that_is_no_text_is_still_said_plainly():
 
     with pytest.raises(DateError, match=r"^cannot read 2 as a date \(write dd.mm.åååå or åååå-mm-dd\)$"):
         read_date(2)
+
+
+# --- 2. a ledger that belongs to another project ----------------------------------------------
+
+HAUG_SUM = "1 088 260,50"          # the 18 rows of the Haugaland demo ledger
+
+
+def _label_rows(config, label) -> None:
+    """Give the Haugaland ledger a Prosjekt column: ``label(row number)`` for each row."""
+    path = config / "data" / HAUG / "regnskap.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + ";Prosjekt"] + [f"{line};{label(n)}" for n, line in enumerate(lines[1:], 2)])
+                    + "\n", encoding="utf-8")
+
+
+def test_a_ledger_whose_every_row_names_another_project_is_one_line(clean, tmp_path, capsys):
+    """Kongsberg's export pointed at from Haugaland was 18 lines, each ending 'write
+    haugaland-velferdsteknologi': an invitation to relabel another project's costs."""
+    _label_rows(clean, lambda n: "kongsbergregionen-erp")
+    said = (f"config/data/{HAUG}/regnskap.csv:2 Prosjekt: every row names project 'kongsbergregionen-erp' (18 rows, "
+            f"sum {HAUG_SUM} kr): this looks like kongsbergregionen-erp's ledger; point data.ledger at this project's "
+            "own export")
+    assert _validate(clean, capsys) == (1, [f"ERROR   {said}"])
+    assert _render(clean, tmp_path, capsys, "status", HAUG, "--as-of", "2016-10-07") == (
+        1, ["error: " + said.replace(":2 Prosjekt", ":2: Prosjekt")])
+
+
+def test_a_ledger_whose_rows_nearly_all_name_an_unknown_code_offers_ledger_code(clean, capsys):
+    """A code no project has may be this project's number in the accounts (data.ledger_code) or
+    another activity's: both are said, neither is chosen."""
+    _label_rows(clean, lambda n: "haugaland-velferdsteknologi" if n == 2 else "P-4711")
+    assert _validate(clean, capsys) == (1, [
+        f"ERROR   config/data/{HAUG}/regnskap.csv:3 Prosjekt: 17 of 18 rows name project 'P-4711' (sum 1 025 760,50 "
+        "kr): no project of the register has that code: if 'P-4711' is this project's code in the accounts, set "
+        "data.ledger_code: P-4711 (now 'haugaland-velferdsteknologi'); if not, this is another project's ledger: "
+        "point data.ledger at this project's own export"])
+
+
+def test_a_few_rows_naming_another_project_are_still_said_row_by_row(clean, capsys):
+    _label_rows(clean, lambda n: "kongsbergregionen-erp" if n in (5, 6) else "haugaland-velferdsteknologi")
+    code, errors = _validate(clean, capsys)
+    assert code == 1 and [e.split(" Prosjekt: ")[0] for e in errors] == [
+        f"ERROR   config/data/{HAUG}/regnskap.csv:5", f"ERROR   config/data/{HAUG}/regnskap.csv:6"]
+    assert errors[0].endswith("so the row would count for no project; write haugaland-velferdsteknologi")
