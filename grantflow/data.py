@@ -1407,6 +1407,8 @@ def unknown_municipality(name: str, council) -> str:
     from .suggest import did_you_mean, lookalike
 
     names = [m.name for m in council.municipalities]
+    if numbers.excel_display(name):
+        return numbers.excel_display(name)
     alike = lookalike(name, names, "the council's list")
     if alike:
         return f"unknown municipality {name!r}: it differs from {alike[0]!r} {alike[1]}"

@@ -285,7 +285,7 @@ def check_point(reading: Reading, raw: str, unit: str, point: bool = False) -> N
 
 
 check_hours = check_point
-_SIZE_UNIT = {"1000 kr": "kr", "kr/time": "kr", "whole": "", "count": ""}   # the ceiling is in kroner
+_SIZE_UNIT = {"1000 kr": "kr", "kr/time": "kr", "whole": "", "count": "", "timer": "hours"}   # the ceiling is in kroner
 
 
 def check_size(value: Decimal, raw, unit: str = "kr") -> Decimal:

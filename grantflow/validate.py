@@ -28,6 +28,7 @@ from .findings import SHOWN_PER_COLUMN, Finding, _count
 from .fmt import money, signed_money
 from .models import (FIXED_EXPLANATIONS, Project, category_explanation, explanation_key,
                      milestone_explanation)
+from .numbers import excel_display
 from .register import Register, display_path, load_register
 from .reporting import credits_beyond_costs, plan_sources
 from .suggest import lookalike
@@ -350,9 +351,10 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                         # look the same, so the line says what differs (never taken as the budget's)
                         alike = lookalike(written, budget.categories(), "the budget")
                         said[written] = (
-                            f"unknown budget category {written!r}: it differs from the budget category "
-                            f"{alike[0]!r} {alike[1]}" if alike else
-                            f"unknown budget category {written!r} (known: {', '.join(budget.categories())})")
+                            excel_display(written) or
+                            (f"unknown budget category {written!r}: it differs from the budget category "
+                             f"{alike[0]!r} {alike[1]}" if alike else
+                             f"unknown budget category {written!r} (known: {', '.join(budget.categories())})"))
                     out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Kategori",
                                        said[written]))
             outside = ~frame["År"].isin(project.period.years())
@@ -372,6 +374,7 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 hint = by_name.get(named[idx].casefold())
                 hint = f": it is the name of funder {hint!r}, write its id" if hint else ""
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
+                                   excel_display(named[idx]) or
                                    f"unknown funding source {named[idx]!r} (known: {', '.join(known)}){hint}"))
             # a listed funder no paid line of the financing plan names: the row's money would count
             # for no funder (the final report's 'Uten finansieringskilde'), spent from a source the

@@ -236,3 +236,29 @@ def test_a_few_rows_naming_another_project_are_still_said_row_by_row(clean, caps
     assert code == 1 and [e.split(" Prosjekt: ")[0] for e in errors] == [
         f"ERROR   config/data/{HAUG}/regnskap.csv:5", f"ERROR   config/data/{HAUG}/regnskap.csv:6"]
     assert errors[0].endswith("so the row would count for no project; write haugaland-velferdsteknologi")
+
+
+@pytest.mark.parametrize("row, field", [
+    ("30.11.2015;2015;#N/A;Lønn;2 400,00;hv-fond;", "Kategori"),
+    ("30.11.2015;2015;Prosjektkostnader;Lønn;2 400,00;#I/T;", "Finansieringskilde"),
+])
+def test_an_excel_error_in_a_ledger_text_column_is_said_as_such(clean, capsys, row, field):
+    """A lookup formula that failed ('#N/A' in Kategori) was 'unknown budget category '#N/A' (known: …)'."""
+    _append(clean / "data" / HAUG / "regnskap.csv", row)
+    written = "#N/A" if field == "Kategori" else "#I/T"
+    assert _validate(clean, capsys) == (1, [
+        f"ERROR   config/data/{HAUG}/regnskap.csv:20 {field}: {EXCEL_ERROR.format(repr(written))}"])
+
+
+def test_an_excel_error_in_the_hours_municipality_is_said_as_such(clean, capsys):
+    _append(clean / "data" / HAUG / "timer.csv", "15.10.2015;#N/A;3;Arbeidsgruppe")
+    assert _validate(clean, capsys) == (1, [f"ERROR   config/data/{HAUG}/timer.csv:12 Kommune: "
+                                            f"{EXCEL_ERROR.format(repr('#N/A'))}"])
+
+
+def test_hours_past_the_ceiling_are_said_in_hours(clean, capsys):
+    """'… is implausibly large (over 1 000 000 000 000 timer; …)': a Norwegian word in an English line."""
+    _append(clean / "data" / HAUG / "timer.csv", "15.10.2015;Karmøy;99999999999999999999;Arbeidsgruppe")
+    assert _validate(clean, capsys) == (1, [
+        f"ERROR   config/data/{HAUG}/timer.csv:12 Timer: '99999999999999999999' is implausibly large "
+        "(over 1 000 000 000 000 hours; the ceiling is max_amount in config/grantflow.yaml)"])
