@@ -106,13 +106,22 @@ def lookalike(written: str, known: Iterable[str], known_as: str,
     hyphen for an en dash, a non-breaking or doubled space for a space), and what differs, said
     so that it can be seen: ``"only in its dash: the budget has an en dash (–), the file a hyphen
     (-)"``. None when no one (or several) is alike. Case is not a difference here."""
-    ours = _units(written)
-    alike = [c for c in dict.fromkeys(known) if [u[0] for u in _units(c)] == [u[0] for u in ours]]
+    composed = unicodedata.normalize("NFC", written)
+    ours = _units(composed)
+    alike = [c for c in dict.fromkeys(known)
+             if [u[0] for u in _units(unicodedata.normalize("NFC", c))] == [u[0] for u in ours]]
     if len(alike) != 1:
         return None
     choice = alike[0]
     kinds, details = [], []
-    for (kind, theirs, _), (_, mine, start) in zip(_units(choice), ours):
+    if composed != written and unicodedata.normalize("NFC", choice) == choice:
+        # 'å' as 'a' and a combining ring (decomposed Unicode, as some Mac programs write it)
+        letters = "".join(dict.fromkeys(ch for ch in composed if unicodedata.normalize("NFD", ch) != ch))
+        kinds.append("letters")
+        details.append(f"{written_as} writes {letters!r} as a letter and a combining mark (decomposed Unicode), "
+                       f"{known_as} as one character; retype {'them' if len(letters) > 1 else 'it'}")
+        written = composed
+    for (kind, theirs, _), (_, mine, start) in zip(_units(unicodedata.normalize("NFC", choice)), ours):
         if theirs == mine or kind not in (" ", "-"):
             continue
         if kind == "-":
@@ -126,6 +135,7 @@ def lookalike(written: str, known: Iterable[str], known_as: str,
     if not kinds:
         return None
     named = [("its dash" if kinds.count(k) == 1 else "its dashes") if k == "dash" else
-             ("a space" if kinds.count(k) == 1 else "its spaces") for k in dict.fromkeys(kinds)]
+             ("a space" if kinds.count(k) == 1 else "its spaces") if k == "space" else
+             "how a letter is encoded" for k in dict.fromkeys(kinds)]
     shown = details[:3] + ([f"and {len(details) - 3} more"] if len(details) > 3 else [])
     return choice, f"only in {' and '.join(named)}: {'; '.join(shown)}"

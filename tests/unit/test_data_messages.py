@@ -262,3 +262,20 @@ def test_hours_past_the_ceiling_are_said_in_hours(clean, capsys):
     assert _validate(clean, capsys) == (1, [
         f"ERROR   config/data/{HAUG}/timer.csv:12 Timer: '99999999999999999999' is implausibly large "
         "(over 1 000 000 000 000 hours; the ceiling is max_amount in config/grantflow.yaml)"])
+
+
+def test_a_category_written_in_decomposed_unicode_says_so(clean, capsys):
+    """'Reise på Vågå' with 'å' as 'a' and a combining ring (as some Mac programs write it) looks
+    exactly like the budget's and was 'unknown budget category … (known: …)'."""
+    import unicodedata
+
+    for name in (f"projects/{NGD}.yaml", f"data/{NGD}/regnskap.csv"):
+        replace_in(clean / name, "Prosjektleder og prosessadministrasjon", "Prosjektleder på Vågå", -1)
+    assert main(["validate", "--config", str(clean)]) == 0
+    capsys.readouterr()
+    written = unicodedata.normalize("NFD", "Prosjektleder på Vågå")
+    _append(clean / "data" / NGD / "regnskap.csv", f"06.12.2019;2019;{written};Kurs;2 000;helsedir;")
+    assert _validate(clean, capsys) == (1, [
+        f"ERROR   config/data/{NGD}/regnskap.csv:10 Kategori: unknown budget category {written!r}: it differs from "
+        "the budget category 'Prosjektleder på Vågå' only in how a letter is encoded: the file writes 'å' as a "
+        "letter and a combining mark (decomposed Unicode), the budget as one character; retype it"])
