@@ -1106,6 +1106,15 @@ def _header_map(ws, spec_cols, content: WorkbookContent, sheet: str, skip: set =
     for col in spec_cols:
         if col[0] not in seen:
             content.error(sheet, 1, col[0], "column is missing")
+    # a value typed right of the table, under no header or under a note (a status written beside a
+    # milestone, a remark beside a budget line), was dropped without a word (found by an outside
+    # tester); the input sheets already refuse it
+    headed = {c for c, cell in enumerate(first, start=1) if _text_of(cell) and _text_of(cell) not in notes}
+    for r, row in _table_rows(ws):
+        for c in range(1, len(row) + 1):
+            if c not in headed and c not in skip and not _blank(row[c - 1]):
+                content.error(sheet, r, cell_name(r, c), "a value outside the table (in a column without a "
+                                                         "header) would be lost; move it into the table or delete it")
     return out
 
 

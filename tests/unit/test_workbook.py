@@ -605,3 +605,22 @@ def test_a_day_typed_in_a_month_only_milestone_is_not_dropped(scratch_config, tm
     _fill(path, lambda wb: wb["Milepæler"].cell(6, 2, datetime(2016, 11, 1)))
     result = import_workbook(scratch_config, path, dry_run=True)
     assert not [f for f in result.findings if "gives a day" in f.message] and result.ok, result.findings
+
+
+def test_a_value_right_of_a_register_table_is_not_dropped(scratch_config, tmp_path):
+    """"ferdig 03.10.2016" typed beside milestone 05 in Milepæler (G6), a remark beside a budget line:
+    "nothing new to import", the text dropped without a word (found by an outside tester). The input
+    sheets already refused it; the register's sheets now do too. An untouched workbook has none."""
+    register = open_register(scratch_config)
+    path = _workbook(register, HAUG, tmp_path / "svar.xlsx")
+    result = import_workbook(scratch_config, path, dry_run=True)
+    assert not [f for f in result.findings if "outside the table" in f.message]
+
+    def edit(wb):
+        wb["Milepæler"]["G6"] = "ferdig 03.10.2016"
+        wb["Budsjett"].cell(2, wb["Budsjett"].max_column + 1, "husk revisor")
+    _fill(path, edit)
+    result = import_workbook(scratch_config, path, dry_run=True)
+    found = sorted((f.file.rsplit(":", 1)[1], f.line, f.field) for f in result.findings if "outside the table" in f.message)
+    assert [where[:2] for where in found] == [("Budsjett", 2), ("Milepæler", 6)] and not result.ok, result.findings
+    assert ("Milepæler", 6, "G6") in found
