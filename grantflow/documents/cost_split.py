@@ -95,5 +95,15 @@ def build(req: DocumentRequest) -> Context:
         "tables": tables,
     }
     totals = {str(y): r.total for y, r in split["splits"].items()}
-    return Context(values, snapshot={"period": label, "totals": totals}, findings=findings,
-                   key_figures={f"Til fordeling {y}": fmt.money(r.total) for y, r in split["splits"].items()})
+    # each municipality's share in the mail (the basis for its invoice), per year when the split
+    # covers several: the mail gave only the totals, and a rådmann had to open the document to find
+    # his own (found by an outside tester)
+    shares: dict[str, list[str]] = {}
+    for year, result in split["splits"].items():
+        for share in result.shares:
+            if share.participates and result.total:
+                shares.setdefault(share.municipality, []).append(
+                    fmt.money(share.total) + (f" ({year})" if len(split["splits"]) > 1 else ""))
+    figures = {f"Til fordeling {y}": fmt.money(r.total) for y, r in split["splits"].items()}
+    figures.update({f"Andel {name}": ", ".join(parts) for name, parts in shares.items()})
+    return Context(values, snapshot={"period": label, "totals": totals}, findings=findings, key_figures=figures)

@@ -92,3 +92,23 @@ def test_a_status_reports_mail_names_its_meeting(tmp_path):
     assert list(made.key_figures)[0] == "Til styringsgruppemøtet"
     assert made.key_figures["Til styringsgruppemøtet"].replace(NB, " ") == \
         f"{meeting.day}. {['oktober', 'november'][meeting.month - 10]} {meeting.year}"
+
+
+def test_the_cost_split_mail_gives_each_municipality_its_share(tmp_path):
+    """The mail to the rådmenn gave only the totals per year (found by an outside tester); each
+    participating municipality's share is now in it, as the document's tables have it."""
+    from docx import Document
+
+    made = produce(open_register(CONFIG), "costsplit", HAUG, out=tmp_path)
+    tables = [t for t in Document(str(made.docx)).tables
+              if "Lik andel" in [c.text.strip() for c in t.rows[0].cells]]       # one per year
+    per_year: dict[str, list[str]] = {}
+    for year, table in zip((2015, 2016), tables):
+        header = [c.text.strip() for c in table.rows[0].cells]
+        for row in table.rows[1:]:
+            cells = [c.text.strip() for c in row.cells]
+            if cells[0] != "Sum" and cells[header.index("Sum")] != "Deltar ikke":
+                per_year.setdefault(cells[0], []).append(f"{cells[header.index('Sum')]} kr ({year})")
+    assert len(per_year) == 10
+    shown = {k.removeprefix("Andel "): v.replace(NB, " ") for k, v in made.key_figures.items() if k.startswith("Andel ")}
+    assert shown == {name: ", ".join(parts).replace(NB, " ") for name, parts in per_year.items()}
