@@ -321,7 +321,12 @@ def build(req: DocumentRequest) -> Context:
         summary = NO_ANSWER
     elif not summary:
         summary = "Prosjektleder har ikke skrevet en samlet vurdering."
-    overall_block = {**rag(overall), "text": f"{sentence(summary)} {auto_text}"}
+    # "Samlet vurdering: Grønn" beside quality and benefits "Ikke vurdert" read as a judgement of all
+    # five (found by an outside tester): the overall colour is said to rest on the three computed
+    unrated = [d["name"].lower() for d in dimensions if d["name"] in ("Kvalitet", "Gevinster") and d["code"] == "none"]
+    basis = (f" Samlet status bygger på fremdrift, økonomi og risiko; {' og '.join(unrated)} er ikke vurdert."
+             if unrated and overall != "none" else "")
+    overall_block = {**rag(overall), "text": f"{sentence(summary)} {auto_text}{basis}"}
     rows, total = economy_rows(econ, unit)
     deviations = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er {fmt.days(s.days_late)} forsinket."
                   for s in late]

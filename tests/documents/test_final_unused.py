@@ -112,3 +112,18 @@ def test_the_cost_split_mail_gives_each_municipality_its_share(tmp_path):
     assert len(per_year) == 10
     shown = {k.removeprefix("Andel "): v.replace(NB, " ") for k, v in made.key_figures.items() if k.startswith("Andel ")}
     assert shown == {name: ", ".join(parts).replace(NB, " ") for name, parts in per_year.items()}
+
+
+def test_a_green_overall_status_says_what_it_rests_on_when_the_leader_rated_nothing(tmp_path):
+    """"Samlet vurdering: Grønn" beside Kvalitet and Gevinster "Ikke vurdert" (found by an outside
+    tester): the overall colour now says it rests on progress, economy and risk."""
+    from docx import Document
+
+    made = produce(open_register(CONFIG), "status", "kongsbergregionen-erp", as_of=date(2014, 8, 29), out=tmp_path)
+    tables = Document(str(made.docx)).tables
+    dims = {r.cells[0].text: r.cells[1].text for r in tables[2].rows[1:]}
+    assert dims["Kvalitet"] == dims["Gevinster"] == "Ikke vurdert", dims
+    overall = tables[1].rows[1].cells
+    assert overall[0].text == "Grønn"
+    assert overall[1].text.endswith("Samlet status bygger på fremdrift, økonomi og risiko; kvalitet og gevinster "
+                                    "er ikke vurdert.")
