@@ -65,7 +65,7 @@ MILESTONE_COLUMNS = (
 )
 LEDGER_COLUMNS = (
     Column("Dato", "date"),
-    Column("År", "int", required=False, aliases=("aar", "year")),
+    Column("År", "int", required=False, aliases=("aar", "year", "regnskapsår", "regnskapsar")),
     Column("Kategori", "text", aliases=("budsjettkategori",)),
     Column("Beskrivelse", "note", required=False, aliases=("tekst",)),
     Column("Beløp", "number", aliases=("belop", "beløp kr", "kr")),
@@ -1091,12 +1091,17 @@ def _letters(header: str) -> str:
 
 def _resembles(header: str, name: str) -> bool:
     """Whether a header looks like the column ``name`` written otherwise: one begins or ends with
-    the other (``Finansiering``, ``Prosjekt-id``, ``Regnskapsår``), they differ by a letter or
+    the other (``Finansiering``, ``Prosjekt-id``), they differ by a letter or
     two (``Finansieringskjelde``: difflib ratio 0.8 or more), or they share their first seven
     letters (``Finansiør``). Letters and digits only, after ``_norm``; æ, ø and å are kept
     (folded, ``Kommentar`` would end with År's ``ar``). Aliases are not compared (``kredit``
     would make ``Kreditor``, a supplier, look like Kreditnota)."""
     given, known = _letters(header), _letters(name)
+    # the name with a word added is another column, unless the word is a short tag ('Prosjekt-id'):
+    # 'Prosjektleder', 'Prosjektnavn' beside a project's own ledger (no Prosjekt column) made the
+    # whole ledger unreadable, and 'Hittil i år' looked like År (found by a reviewer)
+    if len(given) - len(known) > 3 and (given.startswith(known) or given.endswith(known)):
+        return False
     short, long = sorted((given, known), key=len)
     if len(short) >= 2 and (long.startswith(short) or long.endswith(short)):
         return True
@@ -1595,7 +1600,13 @@ def _other_projects_ledger(table: Table, code: str, users: dict[str, str], known
             if count == total else
             f"{_count_shown(count)} of {_count_shown(total)} rows name project {written!r} (sum {money} kr)")
     owner = known.get(name)
-    if owner is not None:
+    if owner is not None and owner in users.values():
+        # the rows name this very project by its id while data.ledger_code says another code: "this
+        # looks like <this project>'s ledger; point data.ledger at this project's own export" was
+        # advice to change nothing (found by a reviewer)
+        advice = (f"that is this project's id, but its data.ledger_code is {code!r}: remove data.ledger_code, "
+                  f"or set it to the code the rows use")
+    elif owner is not None:
         whose = owner if owner.casefold() == name else f"{owner} (its code {written!r})"
         advice = f"this looks like {whose}'s ledger; point data.ledger at this project's own export"
     else:

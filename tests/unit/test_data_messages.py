@@ -219,6 +219,20 @@ def test_a_ledger_whose_every_row_names_another_project_is_one_line(clean, tmp_p
         1, ["error: " + said.replace(":2 Prosjekt", ":2: Prosjekt")])
 
 
+def test_a_ledger_naming_this_projects_id_while_ledger_code_says_another(clean, capsys):
+    """data.ledger_code '4711' and every row naming haugaland-velferdsteknologi: the line said "this
+    looks like haugaland-velferdsteknologi's ledger; point data.ledger at this project's own export",
+    which it is (found by a reviewer)."""
+    replace_in(clean / f"projects/{HAUG}.yaml", f"  ledger: data/{HAUG}/regnskap.csv\n",
+               f"  ledger: data/{HAUG}/regnskap.csv\n  ledger_code: '4711'\n")
+    _label_rows(clean, lambda n: HAUG)
+    code, lines = _validate(clean, capsys)
+    assert code == 1 and lines == [
+        f"ERROR   config/data/{HAUG}/regnskap.csv:2 Prosjekt: every row names project '{HAUG}' (18 rows, sum {HAUG_SUM} "
+        f"kr): that is this project's id, but its data.ledger_code is '4711': remove data.ledger_code, or set it to "
+        "the code the rows use"], lines
+
+
 def test_a_ledger_whose_rows_nearly_all_name_an_unknown_code_offers_ledger_code(clean, capsys):
     """A code no project has may be this project's number in the accounts (data.ledger_code) or
     another activity's: both are said, neither is chosen."""
