@@ -53,3 +53,20 @@ def test_a_rule_in_config_naming_the_county_governor_is_kept(scratch_config, tmp
     monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
     assert main(["--config", str(scratch_config), "send", "application", ERP, "--yes"]) == 0
     assert (f"kongsbergregionen/{ERP}/application-2013", GOVERNOR) in _to(tmp_path)
+
+
+def test_a_grant_decided_before_the_year_it_is_planned_for_is_still_reported(scratch_config, tmp_path, monkeypatch,
+                                                                               capsys):
+    """Skjønnsmidler planned for 2016 and granted in 2015: the usage report per 31.12.2015 lists the
+    project (its award letter is of 2015), but was withheld as "no project … has skjønnsmidler in
+    2015", judged by the plan's amounts alone (found by a reviewer)."""
+    from ..conftest import replace_in
+
+    haug = scratch_config / "projects" / "haugaland-velferdsteknologi.yaml"
+    replace_in(haug, "applied_for: true, amounts: {2015: 400000}}", "applied_for: true, amounts: {2016: 400000}}")
+    replace_in(haug, '      - {kind: usage, date: 2016-01-15, description: "Rapportering om bruk av skjønnsmidler per '
+                     '31.12.2015"}\n', "")                  # no funder deadline: the default rule alone
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    assert main(["--config", str(scratch_config), "send", "usage", "--council", "haugaland-vekst", "--year", "2015",
+                 "--yes", "--override-reason", "test"]) == 0, capsys.readouterr().err
+    assert ("haugaland-vekst/-/usage-2015", "fmropost@fylkesmannen.example.no") in _to(tmp_path)
