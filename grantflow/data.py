@@ -801,8 +801,8 @@ def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None,
             if unit == "kr" and reading.pending == "comma3":
                 # the column's decimal comma would make 62,500 read 62,50 kr; but an amount in kroner
                 # has two decimals at most, and 62 500 kr is as likely meant (found by an outside tester)
-                cents = reading.value.quantize(Decimal("0.01"))
-                decimal = numbers.show(cents) if cents == reading.value else None
+                to_ore = reading.value.quantize(Decimal("0.01"))       # not ``cents``, the parameter
+                decimal = numbers.show(to_ore) if to_ore == reading.value else None
                 raise numbers.NumberError(
                     f"ambiguous amount {echo(cell)}: {decimal or numbers.show(reading.value)} (decimal comma, but "
                     f"kroner have two decimals at most) or {numbers.show(reading.other)} (comma as thousands "

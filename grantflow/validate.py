@@ -225,9 +225,9 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             what = (f"line {line.source!r} says" if len(lines) == 1 else
                     f"lines {', '.join(repr(l.source) for l in lines)} say")
             if unit != 1 and granted and planned == granted * unit:
-                # kroner typed into a plan kept in 1000 kr (the workbook's Budsjett sheet shows no
-                # unit): a warning let "Budsjett hele perioden 1 800 000 000 kr" reach the steering
-                # group (found by an outside tester); exactly unit times the award is no coincidence
+                # kroner typed into a plan kept in 1000 kr: a warning let "Budsjett hele perioden
+                # 1 800 000 000 kr" reach the steering group (found by an outside tester); exactly
+                # unit times the award is no coincidence
                 per = f"{int(unit):_}".replace("_", "\u00a0")
                 add("error", ("budget", "financing", index, "amounts"),
                     f"the financing plan's {what} {money(planned)}, exactly {per} times the award letters from "

@@ -517,8 +517,11 @@ def _write_table(w: _Writer, spec: TableSpec, data: dict, years: list[int], list
         # the unit beside the amounts: it was only on the Prosjekt sheet, and kroner typed into a plan
         # kept in 1000 kr made a budget of 1,8 billion (found by an outside tester)
         unit = (_get(data, ("budget",)) or {}).get("unit") or 1
-        note = (f"{UNIT_NOTE}{int(unit):_} kr".replace("_", "\u00a0") if int(unit) != 1 else
-                f"{UNIT_NOTE}kroner") + " (Prosjekt: «Budsjett – enhet»)."
+        # a blank workbook's unit is the leader's to fill in on the Prosjekt sheet: the note names it
+        # and states none ("kroner" stood beside a unit set to 1000 there: found by a reviewer)
+        note = (f"{UNIT_NOTE}enheten som er valgt på Prosjekt («Budsjett – enhet»)." if blank else
+                (f"{UNIT_NOTE}{int(unit):_} kr".replace("_", "\u00a0") if int(unit) != 1 else f"{UNIT_NOTE}kroner")
+                + " (Prosjekt: «Budsjett – enhet»).")
     ws = w.sheet(spec.sheet, headers + computed,
                  [_width(h, k) for h, _, k, _ in cols] + [16] * len(computed), note=note)
     if blank and spec.years:         # a new project's years are not known yet: the headers are to fill in

@@ -196,7 +196,8 @@ def build(req: DocumentRequest) -> Context:
         # the role left out when the name already says it ("Styreleder i Haugaland Vekst Regionråd"
         # above "styreleder": found by an outside tester)
         "signature": {"name": signer.name if signer else "",
-                      "role": signer.role if signer and signer.role.casefold() not in signer.name.casefold() else "",
+                      "role": signer.role if signer and signer.role.casefold() not in
+                      signer.name.casefold().split() else "",
                       "owner": project.owner},
     }
     totals = {str(y): int(budget.cost_kr(y)) for y in years}

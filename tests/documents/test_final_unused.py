@@ -127,3 +127,19 @@ def test_a_green_overall_status_says_what_it_rests_on_when_the_leader_rated_noth
     assert overall[0].text == "Grønn"
     assert overall[1].text.endswith("Samlet status bygger på fremdrift, økonomi og risiko; kvalitet og gevinster "
                                     "er ikke vurdert.")
+
+
+def test_the_overall_basis_names_only_what_was_rated(scratch_config, tmp_path):
+    """A project without risks has no risk colour: the sentence said the overall colour rested on
+    risk too (found by a reviewer)."""
+    from docx import Document
+
+    path = scratch_config / "projects" / "kongsbergregionen-erp.yaml"
+    plan = yaml.safe_load(path.read_text(encoding="utf-8"))
+    plan["risks"] = []
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    made = produce(open_register(scratch_config), "status", "kongsbergregionen-erp", as_of=date(2014, 8, 29),
+                   out=tmp_path)
+    overall = Document(str(made.docx)).tables[1].rows[1].cells[1].text
+    assert overall.endswith("Samlet status bygger på fremdrift og økonomi; kvalitet og gevinster er ikke vurdert."), \
+        overall

@@ -586,6 +586,13 @@ def test_the_amount_sheets_say_their_unit(scratch_config, tmp_path):
         [c.value for c in openpyxl.load_workbook(path)["Budsjett"][1]]
     result = import_workbook(scratch_config, path, dry_run=True)      # the note is no column
     assert not [f for f in result.findings if "unknown column" in f.message], result.findings
+    # a blank workbook's unit is still to be chosen: the note states none ("kroner" stood beside a
+    # unit of 1000 set on the Prosjekt sheet: found by a reviewer)
+    blank = tmp_path / "blank.xlsx"
+    blank.write_bytes(make_blank(open_register(scratch_config), "haugaland-vekst"))
+    for sheet in ("Budsjett", "Finansiering"):
+        assert "Beløpene er i enheten som er valgt på Prosjekt («Budsjett – enhet»)." in \
+            [c.value for c in openpyxl.load_workbook(blank)[sheet][1]]
 
 
 def test_a_day_typed_in_a_month_only_milestone_is_not_dropped(scratch_config, tmp_path):
