@@ -50,6 +50,19 @@ def scratch_config(tmp_path) -> Path:
     return target
 
 
+@pytest.fixture
+def clean(scratch_config) -> Path:
+    """The demo config with its two seed errors corrected (RF 12 for S × K = 15; financing 585 kr
+    over the costs), so validate exits 0 before a test's change."""
+    from grantflow.cli import main
+
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml", "rf: 12", "rf: 15")
+    replace_in(scratch_config / "projects/haugaland-velferdsteknologi.yaml",
+               "{2015: 412000, 2016: 1123000}", "{2015: 412000, 2016: 1122415}")
+    assert main(["validate", "--config", str(scratch_config)]) == 0
+    return scratch_config
+
+
 def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"

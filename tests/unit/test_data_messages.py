@@ -15,14 +15,6 @@ NGD = "smart-velferdsregion-nord-gudbrandsdal"
 DIGITAL = "Felles prosjekttiltak – digital kompetanse og kunnskapsdeling"      # an en dash, as in the budget
 
 
-@pytest.fixture
-def clean(scratch_config):
-    """The demo config with its two seed errors corrected: validate exits 0 before each change."""
-    replace_in(scratch_config / f"projects/{NGD}.yaml", "rf: 12", "rf: 15")
-    replace_in(scratch_config / f"projects/{HAUG}.yaml",
-               "{2015: 412000, 2016: 1123000}", "{2015: 412000, 2016: 1122415}")
-    assert main(["validate", "--config", str(scratch_config)]) == 0
-    return scratch_config
 
 
 def _validate(config, capsys) -> tuple[int, list[str]]:

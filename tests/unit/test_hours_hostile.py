@@ -13,14 +13,6 @@ from ..conftest import replace_in
 HAUG = "haugaland-velferdsteknologi"
 
 
-@pytest.fixture
-def clean(scratch_config):
-    """The demo config with its two seed errors corrected, so validate exits 0 before the attack."""
-    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml", "rf: 12", "rf: 15")
-    replace_in(scratch_config / f"projects/{HAUG}.yaml",
-               "{2015: 412000, 2016: 1123000}", "{2015: 412000, 2016: 1122415}")
-    assert main(["validate", str(scratch_config)]) == 0
-    return scratch_config
 
 
 CASES = [

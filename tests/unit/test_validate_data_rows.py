@@ -5,7 +5,6 @@ line naming file, row and field; an outside tester found each of them taken with
 
 from __future__ import annotations
 
-import pytest
 
 from grantflow.cli import main
 
@@ -14,14 +13,6 @@ from ..conftest import replace_in
 HAUG = "haugaland-velferdsteknologi"
 
 
-@pytest.fixture
-def clean(scratch_config):
-    """The demo config with its two seed errors corrected: validate exits 0 before each change."""
-    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml", "rf: 12", "rf: 15")
-    replace_in(scratch_config / f"projects/{HAUG}.yaml",
-               "{2015: 412000, 2016: 1123000}", "{2015: 412000, 2016: 1122415}")
-    assert main(["validate", "--config", str(scratch_config)]) == 0
-    return scratch_config
 
 
 def _validate(config, capsys) -> tuple[int, list[str]]:
