@@ -5,7 +5,6 @@ line naming file, row and field; an outside tester found each of them taken with
 
 from __future__ import annotations
 
-
 from grantflow.cli import main
 
 from ..conftest import replace_in
