@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from . import numbers
 from .errors import UserError
-from .findings import Finding
+from .findings import Finding, count_shown
 from .models import ProjectNotes
 from .numbers import echo
 from .text import bad_character, bidi_control, name_key
@@ -1412,8 +1412,9 @@ def unknown_municipality(name: str, council) -> str:
     from .suggest import did_you_mean, lookalike
 
     names = [m.name for m in council.municipalities]
-    if numbers.excel_display(name):
-        return numbers.excel_display(name)
+    shown = numbers.excel_display(name)
+    if shown:
+        return shown
     alike = lookalike(name, names, "the council's list")
     if alike:
         return f"unknown municipality {name!r}: it differs from {alike[0]!r} {alike[1]}"
@@ -1518,10 +1519,6 @@ _WHOLE: list = []
 OTHER_LEDGER_SHARE = 0.9
 
 
-def _count_shown(count: int) -> str:
-    return f"{count:,}".replace(",", " ")
-
-
 def ledger_code_findings(table: Table, code: str, users: dict[str, str],
                          known: dict[str, str] | None = None) -> list[Finding]:
     """Rows of a ledger with a Prosjekt column that no project reads: their money would be in no
@@ -1567,12 +1564,12 @@ def ledger_code_findings(table: Table, code: str, users: dict[str, str],
                                    f"project's alone (no other project names it), so the row would count for no "
                                    f"project; write {code}"))
             if len(positions) > WRONG_CODE_ROWS:
-                rest = f"{len(positions) - WRONG_CODE_ROWS:,}".replace(",", " ")
+                rest = count_shown(len(positions) - WRONG_CODE_ROWS)
                 out.append(Finding("error", table.file, int(row_numbers[positions[WRONG_CODE_ROWS]]), "Prosjekt",
                                    f"{rest} more rows from here have Prosjekt {what}"))
         else:
             total = Decimal(repr(float(amounts[positions].sum()))).quantize(Decimal("0.01"))
-            count = f"{len(positions):,}".replace(",", " ")
+            count = count_shown(len(positions))
             sharing = sorted(users.values())
             sharing = ", ".join(sharing) if len(sharing) <= 5 else f"{', '.join(sharing[:5])} and {len(sharing) - 5} more"
             out.append(Finding("error", table.file, int(row_numbers[positions[0]]), "Prosjekt",
@@ -1596,9 +1593,9 @@ def _other_projects_ledger(table: Table, code: str, users: dict[str, str], known
     money = numbers.show(Decimal(repr(float(amounts[positions].sum()))).quantize(Decimal("0.01")))
     count = len(positions)
     plural = "s" if count != 1 else ""
-    said = (f"every row names project {written!r} ({_count_shown(count)} row{plural}, sum {money} kr)"
+    said = (f"every row names project {written!r} ({count_shown(count)} row{plural}, sum {money} kr)"
             if count == total else
-            f"{_count_shown(count)} of {_count_shown(total)} rows name project {written!r} (sum {money} kr)")
+            f"{count_shown(count)} of {count_shown(total)} rows name project {written!r} (sum {money} kr)")
     owner = known.get(name)
     if owner is not None and owner in users.values():
         # the rows name this very project by its id while data.ledger_code says another code: "this

@@ -57,10 +57,10 @@ def condense(findings: list[Finding], limit: int = SHOWN_PER_COLUMN) -> list[Fin
             rest = [findings[j] for j in over[summary_at[i]][limit:]]
             rows = sorted(r.line for r in rest if r.line is not None)
             unit = "rows" if _is_table(f.file) else "lines"
-            where = f" between {unit} {_count(rows[0])} and {_count(rows[-1])}" if len(rows) > 1 else ""
+            where = f" between {unit} {count_shown(rows[0])} and {count_shown(rows[-1])}" if len(rows) > 1 else ""
             noun = f.severity if len(rest) == 1 else f"{f.severity}s"
             out.append(Finding(f.severity, f.file, f.line, f.field,
-                               f"{_count(len(rest))} more {noun} in this field{where}, not listed one by one"))
+                               f"{count_shown(len(rest))} more {noun} in this field{where}, not listed one by one"))
         elif i not in dropped:
             out.append(f)
     return out
@@ -72,7 +72,8 @@ def _is_table(file: str) -> bool:
     return name.endswith(".csv") or ".xls" in name
 
 
-def _count(n: int) -> str:
+def count_shown(n: int) -> str:
+    """1 234 567: a count with a space between thousands."""
     return f"{n:,}".replace(",", " ")
 
 

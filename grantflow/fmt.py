@@ -12,6 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date as _format_date
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
 LOCALE = "nb_NO"
@@ -142,6 +143,11 @@ def unbreakable_dates(text: str) -> str:
     """Long dates in ``text`` with non-breaking spaces, as Norwegian typesetting keeps them:
     a line never ends with "21." or "september" and goes on with the rest of the date."""
     return LONG_DATE.sub(lambda m: m.group(0).replace(" ", NBSP), text)
+
+
+def listing(items) -> str:
+    """'A', 'A og B', 'A, B og C' (Babel's list pattern for Norwegian bokmål)."""
+    return format_list(list(items), locale=LOCALE)
 
 
 def short_date(value: date | None) -> str:

@@ -749,6 +749,14 @@ class Evaluation(Model):
             seen[norm] = key
         return value
 
+    def explanation(self, key: str) -> str:
+        """The explanation written for a deviation ``key`` ('milepæl 05' matches 'Milepæl 5'), or ''."""
+        wanted = explanation_key(key)
+        for name, text in self.explanations.items():
+            if explanation_key(name) == wanted and text.strip():
+                return text.strip()
+        return ""
+
 
 class ProjectNotes(Model):
     """The project's notes file: status notes by date and the final evaluation."""

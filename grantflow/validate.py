@@ -24,7 +24,7 @@ import pandas as pd
 from . import owneffort
 from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, zero_weight
 from .data import ProjectData, collect
-from .findings import SHOWN_PER_COLUMN, Finding, _count
+from .findings import SHOWN_PER_COLUMN, Finding, count_shown
 from .fmt import money, signed_money
 from .models import (FIXED_EXPLANATIONS, Project, category_explanation, explanation_key,
                      milestone_explanation)
@@ -443,8 +443,8 @@ def _repeated_rows(table, columns: tuple[str, ...], field: str, same: str, what:
     rest = rows[SHOWN_PER_COLUMN:]
     if len(rest):
         out.append(Finding("warning", table.file, int(rest[0]), field,
-                           f"… and {_count(len(rest))} more rows that repeat an earlier row, between rows "
-                           f"{_count(int(rest[0]))} and {_count(int(rest[-1]))}: each is counted; remove those that "
+                           f"… and {count_shown(len(rest))} more rows that repeat an earlier row, between rows "
+                           f"{count_shown(int(rest[0]))} and {count_shown(int(rest[-1]))}: each is counted; remove those that "
                            f"are the same {what}"))
     return out
 

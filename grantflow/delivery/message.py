@@ -169,7 +169,7 @@ def body_lines(document: Document, recipient_name: str, cc_names: list[str], sen
                    + (f", versjon {document.version}." if document.version > 1 else ".")]
     if sent_to:
         parts.append(("Den er sendt til " if own_copy else "Du får den i kopi; den er sendt til ")
-                     + _names(sent_to) + ".")
+                     + fmt.listing(sent_to) + ".")
     if replaces:
         sent = fmt.long_date(replaces[1].astimezone(OSLO).date())
         parts.append(f"Denne versjonen erstatter versjon {replaces[0]}, som ble sendt deg {sent}. "
@@ -185,11 +185,6 @@ def body_lines(document: Document, recipient_name: str, cc_names: list[str], sen
                  "svar på denne e-posten går dit.")
     parts.append(f"Med vennlig hilsen\n{sender.reply_to_name}\n{sender.organisation}")
     return parts
-
-
-def _names(names: list[str]) -> str:
-    """'A', 'A og B', 'A, B og C'."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " og " + names[-1]
 
 
 def _plain(parts: list) -> str:

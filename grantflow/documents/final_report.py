@@ -19,7 +19,7 @@ import pandas as pd
 from .. import fmt, owneffort
 from ..costsplit import municipal_part
 from ..models import (AFTER_REPORT_DATE_EXPLANATION, BEFORE_START_EXPLANATION, ECONOMY_EXPLANATION,
-                      STATUS_EXPLANATION, Evaluation, category_explanation, explanation_key,
+                      STATUS_EXPLANATION, Evaluation, category_explanation,
                       milestone_explanation)
 from ..errors import UserError
 from ..findings import Finding
@@ -61,14 +61,6 @@ def hours_planned(project: Project) -> str:
         text += (f"; i budsjettet verdsatt til {fmt.money(in_kind)}, ført som kostnad og som finansiering, "
                  "ikke med i regnskapet over og ikke fakturert")
     return text
-
-
-def _explanation(evaluation: Evaluation, key: str, fallback: str = "") -> str:
-    wanted = explanation_key(key)
-    for name, text in evaluation.explanations.items():
-        if explanation_key(name) == wanted and text.strip():
-            return text.strip()
-    return fallback.strip()
 
 
 def _ledger_rows(req: DocumentRequest, select) -> tuple[int, Decimal] | None:
@@ -229,7 +221,7 @@ def build(req: DocumentRequest) -> Context:
     deviations = []
 
     def deviation(title: str, key: str, fallback: str = ""):
-        text = _explanation(evaluation, key, fallback)
+        text = evaluation.explanation(key) or fallback.strip()
         if not text:
             findings.append(finding(req.notes_file(project), f"evaluation.explanations.{key}",
                                     f"no explanation for the deviation: {title}"))

@@ -14,7 +14,7 @@ from decimal import Decimal
 from .. import fmt
 from ..errors import UserError
 from ..findings import Finding
-from ..models import explanation_key, milestone_explanation
+from ..models import milestone_explanation
 from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, ledger_until, milestone_statuses,
                          overall_rag, parse_period, progress_rag, unattributed_rows, ungranted_skjonnsmidler)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding,
@@ -182,10 +182,8 @@ def milestone_reasons(data, late) -> str:
     evaluation = data.notes.evaluation if data is not None else None
     if not late or evaluation is None:
         return ""
-    wanted = {explanation_key(milestone_explanation(s.milestone.number)): s.milestone.number for s in late}
-    found = {wanted[explanation_key(k)]: t.strip() for k, t in evaluation.explanations.items()
-             if explanation_key(k) in wanted and t.strip()}
-    if len(found) < len(wanted):
+    found = {s.milestone.number: evaluation.explanation(milestone_explanation(s.milestone.number)) for s in late}
+    if not all(found.values()):
         return ""
     return "Forklaring i prosjektets evaluering: " + " ".join(
         f"Milepæl {n:02d}: {found[n].rstrip('.')}." for n in sorted(found))

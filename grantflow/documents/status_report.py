@@ -325,8 +325,8 @@ def build(req: DocumentRequest) -> Context:
     # five (found by an outside tester): the overall colour is said to rest on the three computed
     unrated = [d["name"].lower() for d in dimensions if d["name"] in ("Kvalitet", "Gevinster") and d["code"] == "none"]
     rated = [name for name, code in (("fremdrift", prog), ("økonomi", eco), ("risiko", risk)) if code != "none"]
-    basis = (f" Samlet status bygger på {', '.join(rated[:-1]) + ' og ' if len(rated) > 1 else ''}{rated[-1]}; "
-             f"{' og '.join(unrated)} er ikke vurdert." if unrated and overall != "none" and rated else "")
+    basis = (f" Samlet status bygger på {fmt.listing(rated)}; {fmt.listing(unrated)} er ikke vurdert."
+             if unrated and overall != "none" and rated else "")
     overall_block = {**rag(overall), "text": f"{sentence(summary)} {auto_text}{basis}"}
     rows, total = economy_rows(econ, unit)
     deviations = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er {fmt.days(s.days_late)} forsinket."
