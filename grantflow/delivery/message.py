@@ -157,14 +157,16 @@ def subject(document: Document, replaces: tuple[int, datetime] | None = None) ->
 
 def body_lines(document: Document, recipient_name: str, cc_names: list[str], sender: Sender,
                replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
-               own_copy: bool = False) -> list:
+               own_copy: bool = False, office: bool = False) -> list:
     """The body as a list of paragraphs; a list item is a (label, value) tuple. ``replaces``: the
     earlier version this recipient has and when it was sent (this one is a new version of it).
     ``sent_to``: for a copy (cc), whom the document is for. ``own_copy``: the copy goes to the
     sender's own reply address (the secretariat's file copy): no greeting to itself, no "questions
     to" itself (it read "Hei Sekretariatet i Haugaland Vekst, … Spørsmål kan rettes til
-    Sekretariatet i Haugaland Vekst")."""
-    parts: list = ["Sekretariatets kopi." if own_copy else f"Hei {recipient_name},",
+    Sekretariatet i Haugaland Vekst"). ``office``: the recipient is an office, not a person
+    ("Til Statsforvalteren i Rogaland" rather than "Hei Statsforvalteren i Rogaland,")."""
+    parts: list = ["Sekretariatets kopi." if own_copy else f"Til {recipient_name}" if office else
+                   f"Hei {recipient_name},",
                    f"Vedlagt følger {document.title.lower()} for {document.subject_name} ({document.period_text})"
                    + (f", versjon {document.version}." if document.version > 1 else ".")]
     if sent_to:
@@ -219,7 +221,8 @@ def _html(parts: list) -> str:
 
 def compose(document: Document, recipient_name: str, recipient_email: str, cc_names: list[str],
             sender: Sender, when: datetime | None = None, resend: bool = False,
-            replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None) -> EmailMessage:
+            replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
+            office: bool = False) -> EmailMessage:
     """One RFC 5322 message to one recipient with the document attached; ``replaces``: the earlier
     version the recipient has (version, when sent), named in the subject and the body; ``sent_to``:
     for a copy, the names the document is sent to."""
@@ -232,7 +235,8 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
     msg["Message-ID"] = message_id(document, recipient_email, sender.address.split("@", 1)[1], resend)
     msg["X-Grantflow-Document"] = single_line(f"{document.key} v{document.version}", "document")
     parts = body_lines(document, recipient_name, cc_names, sender, replaces, sent_to,
-                       own_copy=sent_to is not None and recipient_email.casefold() == sender.reply_to.casefold())
+                       own_copy=sent_to is not None and recipient_email.casefold() == sender.reply_to.casefold(),
+                       office=office)
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
     for path in document.attachments:

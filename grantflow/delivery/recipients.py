@@ -16,6 +16,12 @@ class Recipient:
     name: str
     email: str
     role: str   # "to" or "cc"
+    office: bool = False   # an office (the county governor, the secretariat, a funder), not a person:
+                           # greeted "Til Statsforvalteren i Rogaland", not "Hei Statsforvalteren …,"
+
+
+# The recipient words that name an office rather than a person.
+OFFICES = ("county_governor", "secretariat")
 
 
 def _people(word: str, project: Project | None, council: Council) -> list[Person]:
@@ -109,15 +115,18 @@ def resolve(kind: str, project: Project | None, council: Council, settings: Sett
             raise UserError(f"nothing to send: {no_skjonnsmidler}, so the county governor gets no "
                             f"'{kind}', and no one else is named for it", field="recipients")
     out: dict[str, Recipient] = {}
-    from_funders = [Person(name=f.name, email=f.email) for f in funders if f.email]
-    for role, people in (("to", [p for w in to_words for p in _people(w, project, council)] + from_funders),
-                         ("cc", [p for w in cc_words for p in _people(w, project, council)])):
-        for person in people:
+
+    def named(words: list[str]) -> list[tuple[Person, bool]]:
+        return [(p, w in OFFICES) for w in words for p in _people(w, project, council)]
+
+    from_funders = [(Person(name=f.name, email=f.email), True) for f in funders if f.email]
+    for role, people in (("to", named(to_words) + from_funders), ("cc", named(cc_words))):
+        for person, office in people:
             if not person.email:
                 continue
             key = person.email.casefold()
             if key not in out:
-                out[key] = Recipient(person.name, person.email, role)
+                out[key] = Recipient(person.name, person.email, role, office)
     if not any(r.role == "to" for r in out.values()):
         subject = project.name if project else council.name
         raise UserError(f"no recipient with an e-mail address for '{kind}' of {subject}", field="recipients")

@@ -237,7 +237,7 @@ def plan(document: Document, project: Project | None, council: Council, settings
             continue
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
                       resend=resend, replaces=had.get(recipient.email.casefold()),
-                      sent_to=to_names if recipient.role == "cc" else None)
+                      sent_to=to_names if recipient.role == "cc" else None, office=recipient.office)
         messages.append(PlannedMessage(recipient, msg))
     # the messages carry the file as it is now: rendered again since (another run, `grantflow render`
     # with changed data), it holds another version than this one, approved or checked as this one

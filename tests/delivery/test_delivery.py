@@ -264,7 +264,7 @@ def test_the_county_governor_is_greeted_by_the_name_the_document_uses(register, 
              for p in (tmp_path / "outputs" / "outbox").glob("*.eml")]
     (governor,) = [m for m in mails if "fmropost@" in str(m["To"])]
     assert str(governor["To"]).startswith("Statsforvalteren i Rogaland <")
-    assert governor.get_body(("plain",)).get_content().startswith("Hei Statsforvalteren i Rogaland,")
+    assert governor.get_body(("plain",)).get_content().startswith("Til Statsforvalteren i Rogaland\n")
 
 
 def test_the_next_status_report_counts_from_the_last_one_delivered_not_from_a_draft(register, tmp_path):
