@@ -327,6 +327,9 @@ class Economy:
     unknown_categories: list[str] = field(default_factory=list)
     # years under way whose forecast is their budget: less than a quarter of the year has passed
     forecast_is_budget: list[int] = field(default_factory=list)
+    # years of the project period without a krone of cash costs in the budget: the forecast for
+    # the whole period counts no costs for them (only what is booked), and the reader is told
+    unbudgeted_years: list[int] = field(default_factory=list)
 
     @property
     def forecast_deviation(self) -> int:
@@ -430,8 +433,9 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
         ratio = Fraction(forecast_total, budget_total)
         rag = "red" if ratio > ECONOMY_RED_ABOVE else "amber" if (
             ratio > ECONOMY_AMBER_ABOVE or ratio < ECONOMY_AMBER_BELOW) else "green"
+    unbudgeted = [y for y in project.period.years() if budget.cost_kr(y, in_kind=False) == 0] if budget_total else []
     return Economy(lines, forecast, budget_total, actual_total, forecast_total, planned_to_date, rag, unknown,
-                   early)
+                   early, unbudgeted)
 
 
 def risk_rag(project: Project) -> str:

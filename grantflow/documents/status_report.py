@@ -62,7 +62,7 @@ def _off_precisely(off: Fraction) -> str:
                               [Decimal(t.numerator) / t.denominator for t in thresholds])
 
 
-def economy_comment(econ) -> str:
+def economy_comment(econ, period=None) -> str:
     """The economy row's comment: first what its colour is decided by (the forecast for the whole
     period against the budget, and the rule that gives this colour), then the accounts to date.
     It led with the accounts against the plan to date, and a reader took that for the reason:
@@ -82,6 +82,13 @@ def economy_comment(econ) -> str:
             f"{fmt.money(econ.budget_total)}, {where} ({RAG_LABEL[econ.rag].lower()}: {rule}).")
     for year in econ.forecast_is_budget:
         text += f" Prognosen for {year} er årets budsjett: det er for tidlig i året til å regne fram fra regnskapet."
+    if econ.unbudgeted_years:
+        # Nord-Gudbrandsdal runs to 30.06.2021 with no 2021 costs in its budget: the forecast
+        # "for the whole period" stopped at 2020 and nothing said so
+        years = fmt.listing([str(y) for y in econ.unbudgeted_years])
+        text += (f" Budsjettet har ingen kostnader for {years}, som er med i prosjektperioden "
+                 f"({fmt.long_date(period.start)} – {fmt.long_date(period.end)}): prognosen for hele perioden "
+                 f"tar bare med det som er bokført for {'det året' if len(econ.unbudgeted_years) == 1 else 'de årene'}.")
     return f"{text} {to_date}"
 
 
@@ -304,7 +311,7 @@ def build(req: DocumentRequest) -> Context:
                     + (f"; {cancelled} avlyst." if cancelled else ".")
                     + (f" Eldste forsinkelse: milepæl {late[0].milestone.number:02d}, {fmt.days(late[0].days_late)}."
                        if late else "") if statuses else NO_MILESTONES},
-        {"name": "Økonomi", **rag(eco), "comment": economy_comment(econ)},
+        {"name": "Økonomi", **rag(eco), "comment": economy_comment(econ, project.period)},
         {"name": "Kvalitet", **assessed(note.quality if note else None, "Kvaliteten")},
         {"name": "Risiko", **rag(risk),
          "comment": f"Høyeste risikofaktor {top.factor} ({top.risk})." if top else "Ingen risikoer registrert."},

@@ -230,3 +230,24 @@ def test_a_status_row_in_thousands_never_shows_a_deviation_of_the_wrong_sign(scr
     rounded = lambda x: math.floor(x / 1000 + Fraction(1, 2))              # noqa: E731
     assert whole(total[3]) == sum(whole(r[3]) for r in printed.values()) == rounded(sum(plan.values()))
     assert whole(total[4]) == sum(whole(r[4]) for r in printed.values()) == rounded(sum(spent.values()))
+
+
+def test_a_project_year_without_budgeted_costs_is_said_beside_the_forecast(scratch_config, tmp_path):
+    """Nord-Gudbrandsdal runs 1.7.2019–30.6.2021, and its budget has costs for 2019 and 2020 only.
+    "Prognose hele perioden" counted no 2021 costs and matched the budget, and the steering group
+    was not told that half a year of the project has no budget (left alone in session 15). The
+    economy comment now names the years of the period without budgeted costs."""
+    raw = yaml.safe_load((scratch_config / "projects" / f"{NG}.yaml").read_text(encoding="utf-8"))
+    start, end = raw["period"]["start"], raw["period"]["end"]
+    budgeted = {y for c in raw["budget"]["costs"] if not c.get("in_kind") for y, a in c["amounts"].items() if a}
+    missing = [y for y in range(start.year, end.year + 1) if y not in budgeted]
+    assert missing == [2021]
+    made = produce(open_register(scratch_config), "status", NG, out=tmp_path, today=TODAY, as_of=date(2020, 10, 1))
+    _, comment = _status_comment(made.docx, "Økonomi")
+    assert ("Budsjettet har ingen kostnader for 2021, som er med i prosjektperioden (1. juli 2019 – 30. juni 2021): "
+            "prognosen for hele perioden tar bare med det som er bokført for det året.") in comment, comment
+    # a project whose budget covers every year of its period gets no such line
+    erp = "kongsbergregionen-erp"
+    made = produce(open_register(scratch_config), "status", erp, out=tmp_path / "erp", today=TODAY,
+                   as_of=date(2014, 6, 1))
+    assert "ingen kostnader for" not in _status_comment(made.docx, "Økonomi")[1]
