@@ -1232,6 +1232,7 @@ def read_milestones(path: Path) -> Table:
     for position in np.flatnonzero(~known):
         table.findings.append(Finding(
             "error", table.file, int(rows[position]), "Status",
+            numbers.excel_display(status[position]) or      # '#N/A' is what Excel showed, not a status
             f"unknown status {status[position]!r} (use: " + ", ".join(sorted(MILESTONE_STATUSES)) + ")"))
     numbers_ = frame["Milepæl"].to_numpy()
     # finished needs the day it was finished (else it would read as finished on time), and that

@@ -262,6 +262,16 @@ def test_an_excel_error_in_the_hours_municipality_is_said_as_such(clean, capsys)
                                             f"{EXCEL_ERROR.format(repr('#N/A'))}"])
 
 
+def test_an_excel_error_in_a_milestone_status_is_said_as_such(clean, capsys):
+    """A lookup formula that failed in the Status column was "unknown status '#N/A' (use: …)"."""
+    path = clean / "data" / HAUG / "milepaeler.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = "1;#N/A;;Oppstartsmøte med alle ti kommuner"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _validate(clean, capsys) == (1, [f"ERROR   config/data/{HAUG}/milepaeler.csv:2 Status: "
+                                            f"{EXCEL_ERROR.format(repr('#N/A'))}"])
+
+
 def test_hours_past_the_ceiling_are_said_in_hours(clean, capsys):
     """'… is implausibly large (over 1 000 000 000 000 timer; …)': a Norwegian word in an English line."""
     _append(clean / "data" / HAUG / "timer.csv", "15.10.2015;Karmøy;99999999999999999999;Arbeidsgruppe")
