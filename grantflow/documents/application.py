@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from .. import fmt, owneffort
-from ..models import Milestone, Person, Project
+from ..models import Grant, Milestone, Person, Project
 from ..reporting import ReportPeriod, check_years, kr, parse_period
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
                      project_block, risk_rows, split_block, year_rows)
@@ -19,15 +19,33 @@ from .common import (Context, DocumentRequest, addressee, council_block, doc_blo
 
 def period(project: Project, period: str | None, as_of: date | None, today: date,
            previous_as_of: date | None = None) -> tuple[ReportPeriod, date]:
-    """One application per year (default: the budget's first year), dated --as-of or today. The
-    year must be one of the project's."""
+    """One application per year, dated --as-of or today. The year must be one of the project's.
+    By default the first year applied for that has no award on record (the round still open);
+    when every such year is decided, the first of them (the application as it was sent); without
+    applied-for lines, the budget's first year. (It was always the budget's first year: a year
+    after the award, ``send application P`` sent the decided round's application again, as
+    "versjon 2, erstatter versjon 1", to the county governor.)"""
     if period:
         year = parse_period(period).start.year
         check_years(project, year, year, "--period", "an application's year")
     else:
+        applied = applied_years(project)
+        open_ = [y for y in applied if not awards_for(project, y)]
         years = project.budget.years()
-        year = years[0] if years else project.period.start.year
+        year = (open_ or applied or years or [project.period.start.year])[0]
     return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), as_of or today
+
+
+def applied_years(project: Project) -> list[int]:
+    """The years the financing plan applies for money in (an applied-for line with an amount)."""
+    return sorted({y for line in project.budget.financing if line.applied_for
+                   for y, amount in line.amounts.items() if amount})
+
+
+def awards_for(project: Project, year: int) -> list[tuple[str, Grant]]:
+    """(funder name, award) of the applied-for funders' awards on record for ``year``."""
+    ids = {line.funder for line in project.budget.financing if line.applied_for and line.funder}
+    return [(f.name, g) for f in project.funders if f.id in ids for g in f.grants if g.year == year]
 
 
 def applied_amount(project: Project, years: list[int]) -> int:
@@ -139,6 +157,18 @@ def build(req: DocumentRequest) -> Context:
                                 f"financing line has an amount for {round_label}"))
     else:
         applied_text = f"{fmt.money(applied)} for {round_label}"
+    decided = [a for y in round_years for a in awards_for(project, y)]
+    if decided:
+        name, grant = decided[0]
+        about = ", ".join(x for x in (grant.reference, f"of {grant.decided.strftime('%d.%m.%Y')}" if grant.decided
+                                      else "") if x)
+        following = [y for y in applied_years(project) if y > round_years[-1] and not awards_for(project, y)]
+        findings.append(finding(req.project_file(project), "funders.grants",
+                                f"the {round_label} round is decided: the award from {name}"
+                                + (f" ({about})" if about else "") + " is on record; sent, this application "
+                                "reaches the county governor after the decision"
+                                + (f"; the next round without an award is {following[0]} (--year {following[0]})"
+                                   if following else "")))
     effort_text, effort_value = own_effort_text(project, req.options.own_effort_hourly_rate)
     if budget.own_effort_note:
         effort_text += f" {budget.own_effort_note}"
