@@ -25,7 +25,22 @@ def _yaml() -> YAML:
     y.width = 4096          # changed blocks: no re-wrapping in the middle of a phrase
     y.indent(mapping=2, sequence=4, offset=2)
     y.representer.add_representer(Decimal, _represent_decimal)
+    y.representer.add_representer(str, _represent_str)
     return y
+
+
+def _represent_str(representer, value: str):
+    """A text quoted wherever grantflow's reader (PyYAML, YAML 1.1) would take it for something
+    else. ruamel writes YAML 1.2, where ``No``, ``off`` and ``1:30`` are text, and left them plain:
+    a workbook answer "No" came back as the boolean false, and the project's documents stopped
+    ("Input should be a valid string"). A leading "?" or ":" is quoted too: in a flow list PyYAML
+    reads ``[?0]`` as a mapping and refuses ``[:0]``."""
+    import yaml
+
+    if value.startswith(("?", ":")) or \
+            yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str":
+        return representer.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    return representer.represent_str(value)
 
 
 def decimal_text(value: Decimal) -> str:
