@@ -128,7 +128,7 @@ def _norm_text(header) -> str:
 
 HEADER_SEARCH_ROWS = 20          # title rows above the header are skipped, up to this many
 MAX_LINE = 65_536                # a longer line in the header search is not a table
-_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]"    # C0 but tab, LF, CR; DEL; C1
 MAX_CELL = 10_000                # a longer cell is refused (echoing at most 200 characters)
 
 
@@ -566,6 +566,7 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                 if not head and not later:
                     raise UserError(f"the first sheet {title!r} is empty", file=shown) from None
                 raise
+            _other_tables(sheets[1:], title, columns, shown)
             header_cells = list(head[index])
             while header_cells and _xlsx_blank(header_cells[-1]):
                 header_cells.pop()
@@ -599,6 +600,14 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                 raise UserError(f"sheet {title!r}, row {hidden[0]}{more}: the row is hidden (by a filter or by hand), "
                                 f"and grantflow counts every row; show all rows, delete those that do not belong "
                                 f"and save", file=shown, line=hidden[0])
+            hidden = sorted(c for c in info.hidden_columns if c <= len(header_cells) and not _xlsx_blank(header_cells[c - 1]))
+            if hidden:
+                from openpyxl.utils import get_column_letter
+
+                named = ", ".join(f"{get_column_letter(c)} ({echo(str(header_cells[c - 1]), 40)})" for c in hidden)
+                raise UserError(f"sheet {title!r}, column {named}: the column is hidden, and grantflow reads every "
+                                f"column: unhide it (or delete it if it does not belong) and save", file=shown,
+                                line=index + 1)
             for ref in info.merged:
                 if range_boundaries(ref)[3] > index + 1:
                     raise UserError(f"sheet {title!r}, cells {ref}: merged cells in the table; unmerge them "
@@ -619,6 +628,26 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
 
 
 MAX_XLSX_COLUMNS = 1000           # a cell farther right is a stray cell, not part of a table
+
+
+def _other_tables(sheets: list, first: str, columns: tuple[Column, ...], shown: str) -> None:
+    """Refuse a workbook whose later sheet is a table of the same columns with rows: grantflow
+    reads the first sheet only, and a ledger kept one sheet per year lost every year but the
+    first without a word (730 000 kr missing from a final report; found by an outside tester)."""
+    for title, sheet in sheets:
+        stream = sheet_rows(sheet)
+        head, pending = _xlsx_head(stream)
+        try:
+            index = _find_header(head, columns, shown)
+        except UserError:
+            continue
+        rows = [r for r, cells in _xlsx_body(stream, head, index, pending)
+                if any(not _xlsx_blank(v) for v in cells.values())]
+        if rows:
+            count = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
+            raise UserError(f"sheet {title!r} also has the columns and {count} (from row {rows[0]}), but grantflow "
+                            f"reads only the first sheet {first!r}: move those rows into {first!r} (one table for "
+                            f"the file), or delete the sheet if they do not belong", file=shown, line=rows[0])
 
 
 def _far_cell(title: str, row: int, column: int, shown: str):
@@ -781,6 +810,7 @@ def _read_numbers(cells: list, first_rows, unit: str, seed: tuple | None = None,
         cell = cells[code]
         try:
             if isinstance(cell, str):
+                numbers.check_not_money(cell, unit)
                 reading = numbers.read_number_text(cell)
                 numbers.check_hours(reading, cell, unit)
                 if reading.evidence and reading.evidence not in evidence:
@@ -994,6 +1024,10 @@ def _read_note_array(col: Column, array, rows: np.ndarray):
         odd = np.flatnonzero(_CONTROL_BYTES[data]) if data.min() < 0x20 or _has_byte(data, 0x7f) else ()
         top = data.max()
         found = [m.start() for m in _NONCHARACTER.finditer(memoryview(data))] if top >= 0xef else []
+        if _has_byte(data, 0xc2):            # a C1 control (U+0080-U+009F) is C2 80 to C2 9F
+            lead = np.flatnonzero(data[:-1] == 0xc2)
+            follow = data[lead + 1]
+            found += lead[(follow >= 0x80) & (follow <= 0x9f)].tolist()
         if top >= 0xe2:
             found += [m.start() for m in _BIDI_BYTES.finditer(memoryview(data))]
         for positions in (odd, np.asarray(found, dtype=np.int64)):

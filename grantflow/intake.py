@@ -114,7 +114,12 @@ def make_workbook(register: Register, project_id: str, as_of: date | None = None
     as_of = as_of or date.today()
     notes = ProjectNotes()
     if project.data.notes and register.data_path(project.data.notes).exists():
-        notes, _ = read_notes(register.data_path(project.data.notes))
+        notes, problems = read_notes(register.data_path(project.data.notes))
+        wrong = next((f for f in problems if f.severity == "error"), None)
+        if wrong is not None:
+            # the workbook was made without the last note (its answers lost from the form) and exit 0
+            raise UserError(f"{wrong.message} (fix the notes file first: the workbook is pre-filled from it)",
+                            file=wrong.file, line=wrong.line, field=wrong.field)
     last = notes.note_for(as_of) or (notes.status[-1] if notes.status else None)
     unholdable = _unholdable(last) if last is not None else None
     if unholdable:

@@ -285,6 +285,21 @@ def check_point(reading: Reading, raw: str, unit: str, point: bool = False) -> N
 
 
 check_hours = check_point
+
+# A currency mark anywhere in the text (kr, kr., NOK before or after the number) or the ",-" of
+# whole kroner.
+_MONEY = re.compile(r"^[-\u2212\u2013]?\s*(?:kr\.?|nok)(?![a-zæøå])|(?<![a-zæøå])(?:kr\.?|nok)\s*$|[,.][-\u2013]{1,2}$",
+                    re.IGNORECASE)
+_NOT_MONEY = {"timer": "hours", "count": "a count or number, not kroner", "whole": "a whole number, not kroner"}
+
+
+def check_not_money(raw: str, unit: str) -> None:
+    """A number written as money (``NOK 1 200``, ``kr 7``, ``7,-``) in a column that holds no
+    kroner is refused: a pasted amount became 1 200 hours, and ``kr 6`` milestone 6 (found by an
+    outside tester)."""
+    if unit in _NOT_MONEY and _MONEY.search(raw.strip()):
+        raise NumberError(f"{echo(raw)} is written as money (kr, NOK or ,-), but the column holds "
+                          f"{_NOT_MONEY[unit]}; write the number alone")
 _SIZE_UNIT = {"1000 kr": "kr", "kr/time": "kr", "whole": "", "count": "", "timer": "hours"}   # the ceiling is in kroner
 
 

@@ -51,7 +51,9 @@ def line_break(text: str) -> str | None:
     return LINE_BREAKS.get(ch, f"control character U+{ord(ch):04X}") + how
 
 
-_NOT_IN_DOCUMENTS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+# The C0 controls but tab, LF and CR, DEL, the C1 controls (U+0080-U+009F: boxes on the page,
+# found by an outside tester), U+FFFE/U+FFFF and lone surrogates.
+_NOT_IN_DOCUMENTS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
 def bad_character(text: str) -> str | None:
@@ -79,8 +81,11 @@ def bidi_control(text: str) -> str | None:
 
 
 def free_text(text: str) -> str:
-    """``text`` (a note, comment, deviation) unless it holds a bidirectional control character;
-    ValueError naming it otherwise."""
+    """``text`` (a note, comment, deviation) unless it holds a control character no document can
+    hold or a bidirectional control character; ValueError naming it otherwise."""
+    control = bad_character(text)
+    if control:
+        raise ValueError(f"contains the control character {control}, which no document can hold: retype it without")
     found = bidi_control(text)
     if found:
         raise ValueError(f"contains the bidirectional control character {found}, which can make the "

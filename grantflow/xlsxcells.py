@@ -168,6 +168,17 @@ class SheetInfo:
 
     merged: list[str] = field(default_factory=list)                  # "D6:F7"
     hidden_rows: list[int] = field(default_factory=list)             # rows hidden by hand or by a filter
+    hidden_columns: set[int] = field(default_factory=set)             # columns hidden (or of width 0)
+
+
+def _hidden(dims: dict, size: str) -> bool:
+    """A row or column Excel does not show: hidden, or of height/width 0."""
+    if dims.get("hidden") in ("1", "true"):
+        return True
+    try:
+        return float(dims.get(size, "1")) == 0
+    except ValueError:
+        return False
 
 
 def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[int, object]]]:
@@ -180,11 +191,18 @@ def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[in
                          date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
         parser.percent_formats = _percent_styles(book)
         for r, cells in parser.parse():
-            if info is not None and parser.row_dimensions.get(str(r), {}).get("hidden") in ("1", "true"):
+            if info is not None and _hidden(parser.row_dimensions.get(str(r), {}), "ht"):
                 info.hidden_rows.append(r)
             yield r, {cell["column"]: cell["value"] for cell in cells if cell["value"] is not None}
         if info is not None and parser.merged_cells is not None:
             info.merged = [str(m.ref) for m in parser.merged_cells.mergeCell]
+        if info is not None:
+            for dims in parser.column_dimensions.values():
+                if _hidden(dims, "width"):
+                    try:
+                        info.hidden_columns.update(range(int(dims["min"]), int(dims.get("max", dims["min"])) + 1))
+                    except (KeyError, ValueError):
+                        pass
 
 
 def padded(cells: dict[int, object], width: int | None = None) -> tuple:

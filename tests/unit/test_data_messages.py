@@ -272,6 +272,61 @@ def test_an_excel_error_in_a_milestone_status_is_said_as_such(clean, capsys):
                                             f"{EXCEL_ERROR.format(repr('#N/A'))}"])
 
 
+@pytest.mark.parametrize("written", ["NOK 1 200", "kr 7", "7,-", "7 kr"])
+def test_money_in_the_hours_column_is_refused(clean, capsys, written):
+    """A pasted amount 'NOK 1 200' was read as 1 200 hours of own effort without a word."""
+    _append(clean / "data" / HAUG / "timer.csv", f"15.10.2015;Karmøy;{written};Arbeidsgruppe")
+    assert _validate(clean, capsys) == (1, [
+        f"ERROR   config/data/{HAUG}/timer.csv:12 Timer: '{written}' is written as money (kr, NOK or ,-), but "
+        "the column holds hours; write the number alone"])
+
+
+def test_money_as_a_milestone_number_is_refused(clean, capsys):
+    """'kr 6' was read as milestone 6."""
+    path = clean / "data" / HAUG / "milepaeler.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = "kr 1" + lines[1][1:]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, errors = _validate(clean, capsys)
+    assert code == 1 and errors[0] == (
+        f"ERROR   config/data/{HAUG}/milepaeler.csv:2 Milepæl: 'kr 1' is written as money (kr, NOK or ,-), but the "
+        "column holds a count or number, not kroner; write the number alone"), errors
+
+
+C1 = "the control character U+009B, which no document can hold"
+
+
+@pytest.mark.parametrize("reader", ["split", "pandas", "arrow"])
+def test_a_c1_control_character_in_a_ledger_text_is_refused(clean, capsys, monkeypatch, reader):
+    """U+0085 and U+009B (C1 controls, pasted from a terminal or an old system) passed every check
+    and printed as boxes in the reports; the C0 controls were refused."""
+    from grantflow import data
+
+    monkeypatch.setattr(data, "CSV_READER", reader)
+    _append(clean / "data" / HAUG / "regnskap.csv", "30.11.2015;2015;Prosjektkostnader;Lønn\x9b31m;2 400,00;hv-fond;")
+    code, errors = _validate(clean, capsys)
+    assert code == 1 and errors == [
+        f"ERROR   config/data/{HAUG}/regnskap.csv:20 Beskrivelse: 'Lønn\\x9b31m' contains {C1}"], errors
+
+
+def test_a_c1_control_character_in_a_milestone_comment_and_a_note_is_refused(clean, capsys):
+    path = clean / "data" / HAUG / "milepaeler.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1] + " \x9b31m"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    notes = clean / "data" / HAUG / "notater.yaml"
+    text = notes.read_text(encoding="utf-8")
+    old = "summary: Arbeidsgruppene er etablert"
+    assert old in text
+    notes.write_text(text.replace(old, 'summary: "Arbeidsgruppene\\x85er etablert', 1).replace(
+        "felles responssenter er startet.", 'felles responssenter er startet."', 1), encoding="utf-8")
+    code, errors = _validate(clean, capsys)
+    assert code == 1 and len(errors) == 2, errors
+    assert errors[0].startswith(f"ERROR   config/data/{HAUG}/milepaeler.csv:2 Kommentar: ") and errors[0].endswith(C1)
+    assert errors[1].startswith(f"ERROR   config/data/{HAUG}/notater.yaml:4 status[0].summary: ") and \
+        "control character U+0085" in errors[1], errors
+
+
 def test_hours_past_the_ceiling_are_said_in_hours(clean, capsys):
     """'… is implausibly large (over 1 000 000 000 000 timer; …)': a Norwegian word in an English line."""
     _append(clean / "data" / HAUG / "timer.csv", "15.10.2015;Karmøy;99999999999999999999;Arbeidsgruppe")

@@ -1,0 +1,90 @@
+"""A ledger workbook kept one sheet per year: grantflow reads the first sheet only.
+
+Found by an outside tester: Kongsbergregionen's 2014 rows moved to a second sheet "2014" were
+ignored without a word, and the final report stated 4 049 500 kr of accounts instead of 4 779 500.
+"""
+
+from __future__ import annotations
+
+import openpyxl
+
+from grantflow.cli import main
+
+ERP = "kongsbergregionen-erp"
+
+
+def _split_by_year(path, year: int) -> list[int]:
+    """Move the rows of ``year`` to a sheet of their own; the rows' numbers there."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    moved = [[c.value for c in row] for row in ws.iter_rows(min_row=2) if row[1].value == year]
+    for r in range(ws.max_row, 1, -1):
+        if ws.cell(r, 2).value == year:
+            ws.delete_rows(r)
+    other = wb.create_sheet(str(year))
+    other.append(header)
+    for row in moved:
+        other.append(row)
+    wb.save(path)
+    return list(range(2, 2 + len(moved)))
+
+
+def _rewrite_sheet(path, change) -> None:
+    """The first sheet's XML changed as another program writes it (openpyxl writes no height 0)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        items = [(info, src.read(info.filename)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, data in items:
+            if info.filename == "xl/worksheets/sheet1.xml":
+                changed = change(data.decode("utf-8"))
+                assert changed != data.decode("utf-8")
+                data = changed.encode("utf-8")
+            dst.writestr(info, data)
+
+
+def test_rows_on_a_second_sheet_with_the_columns_are_refused(scratch_config, capsys):
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    rows = _split_by_year(path, 2014)
+    assert len(rows) >= 2
+    code = main(["--config", str(scratch_config), "validate"])
+    out = capsys.readouterr()
+    lines = [line for line in out.out.splitlines() if f"data/{ERP}/regnskap.xlsx" in line]
+    assert code == 1 and len(lines) == 1 and lines[0].startswith("ERROR ") and lines[0].endswith(
+        f"/data/{ERP}/regnskap.xlsx:2 data: sheet '2014' also has the columns and {len(rows)} rows (from "
+        "row 2), but grantflow reads only the first sheet 'Regnskap': move those rows into 'Regnskap' (one table for "
+        "the file), or delete the sheet if they do not belong"), out.out
+    code = main(["--config", str(scratch_config), "render", "final", ERP])
+    assert code == 1 and "sheet '2014' also has the columns" in capsys.readouterr().err
+
+
+def test_a_second_sheet_without_the_columns_is_no_table(scratch_config, capsys):
+    """A notes sheet, or a pivot table beside the ledger, is not refused."""
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    wb = openpyxl.load_workbook(path)
+    notes = wb.create_sheet("Notater")
+    notes.append(["Kontrollert av", "Revisor"])
+    notes.append(["2015-01-10", "OK"])
+    wb.save(path)
+    main(["--config", str(scratch_config), "validate"])
+    assert f"data/{ERP}/regnskap.xlsx" not in capsys.readouterr().out
+
+
+def test_a_hidden_column_or_a_row_of_height_zero_is_refused(scratch_config, capsys):
+    """A hidden Beløp column, or a row made 0 high, was counted without a word, while hidden
+    rows are refused because nobody sees what would be counted."""
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    original = path.read_bytes()
+    wb = openpyxl.load_workbook(path)
+    wb.worksheets[0].column_dimensions["E"].hidden = True
+    wb.save(path)
+    assert main(["--config", str(scratch_config), "render", "final", ERP]) == 1
+    err = capsys.readouterr().err
+    assert "sheet 'Regnskap', column E ('Beløp'): the column is hidden, and grantflow reads every column" in err, err
+    path.write_bytes(original)
+    _rewrite_sheet(path, lambda xml: xml.replace('<row r="3"', '<row r="3" ht="0" customHeight="1"', 1))
+    assert main(["--config", str(scratch_config), "render", "final", ERP]) == 1
+    err = capsys.readouterr().err
+    assert "sheet 'Regnskap', row 3: the row is hidden" in err, err
