@@ -1085,7 +1085,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("send", help="render (if needed) and send a document to its recipients")
     _document_arguments(p)
-    p.add_argument("--transport", choices=("outbox", "smtp"), help="default: from config (outbox)")
+    p.add_argument("--transport", choices=("outbox", "smtp"), help="default: delivery.transport in config/grantflow.yaml (outbox if not set)")
     p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
     p.add_argument("--recipient", action="append", metavar="EMAIL",
                    help="send to this one of the document's recipients only ('Name <address>' and a "
@@ -1116,7 +1116,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="trigger a document flow (on the server if PREFECT_API_URL is set)")
     _document_arguments(p)
-    p.add_argument("--transport", choices=("outbox", "smtp"), help="default: from config (outbox)")
+    p.add_argument("--transport", choices=("outbox", "smtp"), help="default: delivery.transport in config/grantflow.yaml (outbox if not set)")
     p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
     p.add_argument("--yes", action="store_true", help="approve external sending in advance")
     p.add_argument("--override-reason", metavar="TEXT",

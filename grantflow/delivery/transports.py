@@ -189,6 +189,15 @@ class SmtpTransport:
                                 field="delivery.smtp") from None
             # 421 "service not available", 454 "TLS not available now": no session, as for silence
             raise _unreachable(f"cannot connect to {where}: {exc.smtp_code} {text}") from None
+        except smtplib.SMTPServerDisconnected as exc:
+            if "timed out" not in str(exc):
+                raise _unreachable(f"cannot connect to {s.host}:{s.resolved_port()}: {exc}") from None
+            # the connection was taken and nothing said in s.timeout seconds: a web server (it waits
+            # to be spoken to) or another service, not a busy mail server; four retries took 2 min
+            # 24 s to say "timed out" (found by an outside tester with smtp.port at Prefect's port)
+            raise UserError(f"{s.host}:{s.resolved_port()} took the connection but sent no SMTP greeting in "
+                            f"{s.timeout:g} s: it does not answer as an SMTP server (a web server on that port?); "
+                            "check smtp.host and smtp.port", field="delivery.smtp") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise _unreachable(f"cannot connect to {s.host}:{s.resolved_port()}: {exc}") from None
         return client

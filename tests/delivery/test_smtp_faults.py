@@ -392,6 +392,25 @@ def test_a_wrong_port_or_a_refusing_server_is_one_line_without_retries(scratch_c
     assert line.startswith("error: ") and said in line and "b'" not in line, line
 
 
+def test_a_port_where_nothing_greets_is_one_line_without_retries(scratch_config, env, capsys):
+    """smtp.port set to a web server's port (Prefect's 4200): the connection is taken and nothing is
+    said, as a web server waits to be spoken to. It was retried as silence, four times, and after
+    2 min 24 s said 'temporary failure: … timed out'; the README promises 'does not answer as an
+    SMTP server' (found by an outside tester)."""
+    from .test_concurrent_send import smtp_config
+
+    with Greeter(b"") as server:
+        smtp_config(scratch_config, server.port)
+        replace_in(scratch_config / "grantflow.yaml", f"port: {server.port}", f"port: {server.port}\n    timeout: 0.3")
+        code = main(send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "t"))
+    err = capsys.readouterr().err
+    assert code == 1 and server.connections == 1, err
+    (line,) = err.strip().splitlines()
+    assert line == (f"error: delivery.smtp: 127.0.0.1:{server.port} took the connection but sent no SMTP greeting "
+                    "in 0.3 s: it does not answer as an SMTP server (a web server on that port?); check smtp.host "
+                    "and smtp.port"), line
+
+
 def test_a_server_not_available_421_costs_one_recipients_retries(scratch_config, env, capsys):
     from .test_concurrent_send import smtp_config
 
