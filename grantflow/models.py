@@ -218,6 +218,10 @@ class Municipality(Model):
         description="Other split keys per year, e.g. {'elevtall': {2014: 3120}} (pupil numbers, GSI).")
 
 
+# The roles that make a steering-group member its leader (styringsgruppeleder), in bokmål and
+# nynorsk, any case: the application and the final report go to that member in copy.
+LEADER_ROLES = ("leder", "styringsgruppeleder", "leiar", "styringsgruppeleiar")
+
 RECIPIENT_WORDS = ("steering_group", "steering_group_leader", "leader", "contact", "county_governor", "secretariat")
 
 
@@ -609,7 +613,9 @@ class Project(Model):
     responsible_contact: Person | None = Field(None, description="Contact at the responsible organisation.")
     leader: Person = Field(description="Prosjektleder.")
     contact: Person | None = Field(None, description="Kontaktperson for the application; default the leader.")
-    steering_group: list[Person] = Field(default_factory=list, description="Styringsgruppe.")
+    steering_group: list[Person] = Field(
+        default_factory=list, description="Styringsgruppe; its leader is the member with the role "
+        "'leder' or 'styringsgruppeleder' (nynorsk 'leiar', 'styringsgruppeleiar').")
     municipalities: list[Line] = Field(description="Participating municipalities (subset of the council).")
 
     @field_validator("municipalities")
@@ -642,6 +648,10 @@ class Project(Model):
 
     def funder(self, funder_id: str) -> Funder | None:
         return next((f for f in self.funders if f.id == funder_id), None)
+
+    def steering_group_leader(self) -> Person | None:
+        """The first steering-group member whose role is one of ``LEADER_ROLES``, if any."""
+        return next((p for p in self.steering_group if p.role.casefold() in LEADER_ROLES), None)
 
 
 RAG_LABELS = {"green": "grønn", "amber": "gul", "red": "rød"}    # as the workbook and the documents say them

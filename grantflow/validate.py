@@ -8,6 +8,7 @@ Severity policy:
   from a municipality that does not take part).
 - warning: worth a look but documents can still be made (a year where financing and costs
   differ, milestones outside the period or out of order, a steering-group member without e-mail,
+  a steering group without a leader (the first member gets the leader's copies),
   a ledger or hours row repeating an earlier one, a planned milestone without a progress row, a
   milestone reached after the project ended).
 """
@@ -26,7 +27,7 @@ from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, zero_weight
 from .data import ProjectData, collect
 from .findings import SHOWN_PER_COLUMN, Finding, count_shown
 from .fmt import money, signed_money
-from .models import (FIXED_EXPLANATIONS, Project, category_explanation, explanation_key,
+from .models import (FIXED_EXPLANATIONS, LEADER_ROLES, Project, category_explanation, explanation_key,
                      milestone_explanation)
 from .numbers import excel_display
 from .register import Register, display_path, load_register
@@ -309,6 +310,14 @@ def check_project(register: Register, project: Project, data: ProjectData | None
         add("error", ("activities", index, "number"), f"activity number {number} appears twice")
     for index, fid in _dupes([f.id for f in project.funders]):
         add("error", ("funders", index, "id"), f"funder id {fid!r} appears twice")
+    if project.steering_group and project.steering_group_leader() is None:
+        # a leader written otherwise ('styreleder', 'leiar' before it was known) gave the copies to
+        # the first member without a word (found by an outside tester)
+        roles = ", ".join(LEADER_ROLES[:-1]) + f" or {LEADER_ROLES[-1]}"
+        add("warning", ("steering_group",),
+            f"no member of the steering group has a leader's role, so {project.steering_group[0].name} (the first "
+            "member) gets the copies meant for the steering-group leader (steering_group_leader: by default the "
+            f"application and the final report); give the leader the role {roles}")
     for index, person in enumerate(project.steering_group):
         if not person.email:
             add("warning", ("steering_group", index, "email"),

@@ -40,8 +40,9 @@ def _people(word: str, project: Project | None, council: Council) -> list[Person
     if word == "steering_group":
         return list(project.steering_group)
     if word == "steering_group_leader":
-        leaders = [p for p in project.steering_group if p.role.casefold() in ("leder", "styringsgruppeleder")]
-        return leaders[:1] or project.steering_group[:1]
+        # without a leader's role, the first member (validate warns of it)
+        leader = project.steering_group_leader()
+        return [leader] if leader else project.steering_group[:1]
     if word == "leader":
         return [project.leader]
     if word == "contact":
