@@ -191,3 +191,21 @@ def test_kroner_typed_into_a_plan_kept_in_1000_kr_is_an_error(scratch_config):
             "(1\u00a0400\u00a0000\u00a0kr): the plan is kept in 1\u00a0000 kr (budget.unit)") in found.message
     lines = (scratch_config / NG).read_text(encoding="utf-8").splitlines()
     assert "1400000" in lines[found.line - 1]
+
+
+def test_one_project_reports_the_errors_of_its_council_file(scratch_config, capsys):
+    """'grantflow validate config/projects/P.yaml' said clean (exit 0) while the council file had
+    a population 0 for a participant, which makes the cost split refuse: the secretariat learnt it
+    on invoicing day (found by an outside tester). Another council's errors stay out."""
+    from grantflow.cli import main
+
+    council = scratch_config / "councils/kongsbergregionen.yaml"
+    replace_in(council, "{name: Kongsberg, population: {2013: 25828}}", "{name: Kongsberg, population: {2013: 0}}")
+    replace_in(scratch_config / "councils/haugaland-vekst.yaml", "name: Bokn", "name: Haugesund")
+    assert main(["validate", str(scratch_config / ERP)]) == 1
+    out = capsys.readouterr().out
+    line = council.read_text(encoding="utf-8").splitlines().index(
+        "  - {name: Kongsberg, population: {2013: 0}}") + 1
+    assert f"councils/kongsbergregionen.yaml:{line} municipalities[5].population.2013: population 0 for " \
+           "Kongsberg on 1 January 2013" in out, out
+    assert "haugaland-vekst.yaml" not in out
