@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import owneffort
 from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, zero_weight
-from .data import ProjectData, collect
+from .data import ProjectData, collect, unknown_municipality
 from .findings import SHOWN_PER_COLUMN, Finding, count_shown
 from .fmt import money, signed_money
 from .models import (FIXED_EXPLANATIONS, LEADER_ROLES, Project, category_explanation, explanation_key,
@@ -121,8 +121,11 @@ def check_project(register: Register, project: Project, data: ProjectData | None
         for index, name in enumerate(project.municipalities):
             member = council.municipality(name)
             if member is None:
+                # the hours file's message, and which list it was looked up in: the misspelling may
+                # be the council file's (found by an outside tester)
                 add("error", ("municipalities", index),
-                    f"unknown municipality {name!r}: not a member of {council.name}")
+                    f"{unknown_municipality(name, council)}; looked up in the council's list (municipalities: "
+                    f"in {_council_file(register, project)})")
                 continue
             members.append(member)
             for year in years:

@@ -209,3 +209,21 @@ def test_one_project_reports_the_errors_of_its_council_file(scratch_config, caps
     assert f"councils/kongsbergregionen.yaml:{line} municipalities[5].population.2013: population 0 for " \
            "Kongsberg on 1 January 2013" in out, out
     assert "haugaland-vekst.yaml" not in out
+
+
+def test_a_misspelt_participant_gets_a_suggestion_and_the_list_it_was_looked_up_in(scratch_config):
+    """'Stryne' for 'Stryn' in a project's municipalities: got "unknown municipality 'Stryne': not a
+    member of Nordfjordrådet", without the 'did you mean' the hours file gives; and a name misspelt
+    in the council file was reported at the project's line with no word of the council file (found
+    by an outside tester)."""
+    replace_in(scratch_config / ERP, "municipalities: [Notodden, Tinn, Hjartdal, Kongsberg]",
+               "municipalities: [Notoden, Tinn, Hjartdal, Kongsberg]")
+    replace_in(scratch_config / "councils/kongsbergregionen.yaml", "{name: Hjartdal,", "{name: Hjartal,")
+    _, findings = validate(scratch_config / ERP)
+    known = "known: Tinn, Notodden, Nore og Uvdal, Rollag, Flesberg, Kongsberg, Hjartal"
+    listed = "looked up in the council's list (municipalities: in "
+    (notoden,) = _find(findings, ERP, "municipalities[0]")
+    assert notoden.message.startswith(f"unknown municipality 'Notoden' (did you mean 'Notodden'? {known}); {listed}")
+    assert notoden.message.endswith("councils/kongsbergregionen.yaml)")
+    (hjartdal,) = _find(findings, ERP, "municipalities[2]")
+    assert hjartdal.message.startswith(f"unknown municipality 'Hjartdal' (did you mean 'Hjartal'? {known}); {listed}")
