@@ -8,7 +8,8 @@ Severity policy:
   from a municipality that does not take part).
 - warning: worth a look but documents can still be made (a year where financing and costs
   differ, milestones outside the period or out of order, a steering-group member without e-mail,
-  a steering group without a leader (the first member gets the leader's copies),
+  a steering group without a leader (the first member gets the leader's copies), percentage
+  weights that do not add up to 100 (they are scaled to their sum),
   a ledger or hours row repeating an earlier one, a planned milestone without a progress row, a
   milestone reached after the project ended).
 """
@@ -26,7 +27,7 @@ from . import owneffort
 from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, zero_weight
 from .data import ProjectData, collect, unknown_municipality
 from .findings import SHOWN_PER_COLUMN, Finding, count_shown
-from .fmt import money, signed_money
+from .fmt import exact, money, percent, signed_money
 from .models import (FIXED_EXPLANATIONS, LEADER_ROLES, Project, category_explanation, explanation_key,
                      milestone_explanation)
 from .numbers import excel_display
@@ -148,6 +149,19 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                                        f"municipalities[{index}].weights.{key}.{year}",
                                        no_weight(key, year, [m.name for m in members]) if everyone else
                                        zero_weight(member.name, key, year, project.split.equal_percent)))
+        if any(word in key.casefold() for word in ("prosent", "percent")) and project.split.equal_percent < 100:
+            # weights are relative: an agreed key written as percentages that add up to 90 was
+            # invoiced as each figure / 90 without a word (found by an outside tester)
+            for year in years:
+                figures = [Decimal(str(m.weights[key][year])) for m in members if year in m.weights.get(key, {})]
+                total = sum(figures, Decimal(0))
+                if len(figures) == len(project.municipalities) and total not in (0, 100):
+                    shown, first = exact(total, 4), exact(figures[0], 4)
+                    add("warning", ("split", "weight"),
+                        f"the participants' {key} figures for {year} (in {_council_file(register, project)}) add "
+                        f"up to {shown}, not 100: weights are relative, so the shares are scaled to {shown} "
+                        f"({members[0].name}'s {first} is {percent(figures[0] / total, 1)} of the part split by "
+                        f"{key}, not {first}\u00a0%); if they are agreed percentages, make them add up to 100")
         where = ("split", "weight_year") if project.split.weight_year else None
         for year, names in missing.items():
             if len(names) > 1 and len(names) == len(members):

@@ -1,5 +1,6 @@
 """Every finding class, each naming file, line/row and field."""
 
+from grantflow.register import display_path
 from grantflow.validate import validate
 
 from ..conftest import replace_in
@@ -227,3 +228,39 @@ def test_a_misspelt_participant_gets_a_suggestion_and_the_list_it_was_looked_up_
     assert notoden.message.endswith("councils/kongsbergregionen.yaml)")
     (hjartdal,) = _find(findings, ERP, "municipalities[2]")
     assert hjartdal.message.startswith(f"unknown municipality 'Hjartdal' (did you mean 'Hjartal'? {known}); {listed}")
+
+
+def _percent_key(scratch_config, shares: dict[str, str], key: str = "prosentandel") -> None:
+    council = scratch_config / "councils/kongsbergregionen.yaml"
+    for name, share in shares.items():
+        replace_in(council, f"{{name: {name}, population: {{2013: ",
+                   f"{{name: {name}, weights: {{{key}: {{2013: {share}}}}}, population: {{2013: ")
+    replace_in(scratch_config / ERP, "weight: innbyggere, weight_year: 2013", f"weight: {key}, weight_year: 2013")
+
+
+def test_percentage_shares_that_do_not_add_up_to_100_are_said_to_be_scaled(scratch_config):
+    """An agreed key written as percentages adding up to 90 (equal_percent: 0) was scaled to 90
+    without a word: each municipality was invoiced its figure / 90, not its agreed percentage
+    (found by an outside tester). Weights are relative by design: a warning, naming the sum."""
+    _percent_key(scratch_config, {"Notodden": "20", "Tinn": "20", "Hjartdal": "20", "Kongsberg": "30"})
+    _, findings = validate(scratch_config / ERP)
+    (scaled,) = _find(findings, ERP, "split.weight")
+    line = (scratch_config / ERP).read_text(encoding="utf-8").splitlines()[scaled.line - 1]
+    assert scaled.severity == "warning" and line.startswith("split: {equal_percent: 0, weight: prosentandel")
+    council = display_path(scratch_config / "councils/kongsbergregionen.yaml")
+    assert scaled.message == (
+        f"the participants' prosentandel figures for 2013 (in {council}) add up to 90, "
+        "not 100: weights are relative, so the shares are scaled to 90 (Notodden's 20 is 22,2\u00a0% of the part "
+        "split by prosentandel, not 20\u00a0%); if they are agreed percentages, make them add up to 100")
+    assert not [f for f in findings if f.severity == "error"]
+
+
+def test_percentage_shares_adding_up_to_100_or_another_key_are_not_warned_of(scratch_config):
+    _percent_key(scratch_config, {"Notodden": "25.5", "Tinn": "24.5", "Hjartdal": "20", "Kongsberg": "30"},
+                 key="Andel_percent")
+    assert not _find(validate(scratch_config / ERP)[1], ERP, "split.weight")
+
+
+def test_a_relative_key_not_named_a_percentage_is_not_warned_of(scratch_config):
+    _percent_key(scratch_config, {"Notodden": "20", "Tinn": "20", "Hjartdal": "20", "Kongsberg": "30"}, key="andel")
+    assert not _find(validate(scratch_config / ERP)[1], ERP, "split.weight")
