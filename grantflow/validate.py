@@ -522,9 +522,9 @@ def _council_file(register: Register, project: Project) -> str:
 
 def validate(path=None) -> tuple[Register, list[Finding]]:
     """Load and check everything under the config folder, or one project: a file in projects/
-    checks that project and its data files. Any other file of the folder (grantflow.yaml, a
-    council file) stands for the whole folder, as it does for every other command: checking
-    grantflow.yaml 'alone' said "0 error(s)" about a folder full of them."""
+    checks that project, its data files and its council's file. Any other file of the folder
+    (grantflow.yaml, a council file) stands for the whole folder, as it does for every other
+    command: checking grantflow.yaml 'alone' said "0 error(s)" about a folder full of them."""
     register, findings = load_register(path)
     findings += check_councils(register)
     only = None
