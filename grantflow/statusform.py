@@ -85,13 +85,16 @@ def initial_form(register: Register, project_id: str, as_of: date) -> StatusForm
         milestones.append(MilestoneAnswer(number=ms.number, event=ms.event, planned=ms.date,
                                           status=status if status in STATUS_CHOICES else None,
                                           actual=row.get("actual"), comment=row.get("comment") or ""))
-    form = StatusForm(milestones=milestones, reported_by=(last.reported_by if last else "") or project.leader.name)
+    # As the workbook: for a new report date, last period's lists and who reported them start empty.
+    same_day = last is not None and last.as_of == as_of
+    form = StatusForm(milestones=milestones, reported_by=(last.reported_by or "") if same_day else "")
     if last is not None:
         form.summary, form.results = last.summary, last.results
         if last.quality:
             form.quality, form.quality_comment = RAG_LABELS[last.quality.rag], last.quality.comment
         if last.benefits:
             form.benefits, form.benefits_comment = RAG_LABELS[last.benefits.rag], last.benefits.comment
+    if same_day:
         form.deviations = [Deviation(text=a, explanation=b)
                            for a, b in (_split(t, EXPLAIN["deviations"]) for t in last.deviations)]
         form.decisions = [DecisionNeeded(text=a, proposal=b)

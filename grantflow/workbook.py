@@ -652,16 +652,30 @@ def _write_input(w: _Writer, project: dict, progress: list[dict], note: dict | N
     ws = w.sheet("Avvik og beslutninger", ["Type", "Tekst", "Forklaring / forslag til vedtak"], [16, 70, 70],
                  note="Avvik med forklaring, beslutninger styringsgruppen må ta med forslag til vedtak, "
                       "plan for neste periode.")
-    rows = []
-    for label, key in NOTE_LIST_TYPES.items():
-        for text in note.get(key) or []:
-            rows.append((label, *_split_explained(text, EXPLAIN[key])))
+    rows = _note_rows(note)
     kind = Kind("literal", choices=tuple(NOTE_LIST_TYPES))
     for index in range(len(rows) + SPARE_ROWS):
         label, text, why = rows[index] if index < len(rows) else (None, None, None)
         w.put(ws, index + 2, 1, label, kind)
         w.put(ws, index + 2, 2, text, Kind("text"))
         w.put(ws, index + 2, 3, why, Kind("text"))
+
+
+def _note_rows(note: dict) -> list[tuple[str, str, str]]:
+    """A note's deviations, decisions and next-period items as (Type, Tekst, Forklaring) rows."""
+    return [(label, *_split_explained(text, EXPLAIN[key]))
+            for label, key in NOTE_LIST_TYPES.items() for text in note.get(key) or []]
+
+
+def _write_previous(w: _Writer, previous: dict) -> None:
+    """Last period's lists, locked and not read: the leader copies what still applies."""
+    when = previous.get("as_of")
+    ws = w.sheet(PREVIOUS_SHEET, ["Type", "Tekst", "Forklaring / forslag til vedtak"], [16, 70, 70],
+                 note=f"Fra statusnotatet {when:%d.%m.%Y}, bare til informasjon: dette arket leses ikke inn. "
+                      f"Det som fortsatt gjelder, skriver du på nytt i «Avvik og beslutninger».")
+    for r, row in enumerate(_note_rows(previous), start=2):
+        for c, value in enumerate(row, start=1):
+            w.put(ws, r, c, value or None, Kind("text"), editable=False)
 
 
 def _rag_colours(ws, ref: str) -> None:
@@ -726,8 +740,15 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
     comment}. ``note``: the status note to pre-fill (the last one).
     """
     lists = {"municipalities": "kommuner"}
-    w = _Writer({"kommuner": council_municipalities, "status": STATUS_CHOICES})
     as_of = as_of or date.today()
+    previous = None
+    if note and note.get("as_of") != as_of:
+        # A new report date: last period's deviations, decisions and next-period items are not this
+        # period's (a settled decision was put to the steering group again a year later), nor is
+        # who reported them. They start empty; the old ones are shown on a sheet that is not read.
+        previous = note if _note_rows(note) else None
+        note = {k: v for k, v in note.items() if k not in (*NOTE_LIST_TYPES.values(), "reported_by")}
+    w = _Writer({"kommuner": council_municipalities, "status": STATUS_CHOICES})
     if blank:
         _guide(w, "Nytt prosjekt – arbeidsbok", [
             "Slik lager du et nytt prosjekt uten å redigere YAML:",
@@ -745,7 +766,8 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
             "2. Statusnotat: oppsummering, kvalitet og gevinster (grønn/gul/rød med kommentar), resultater og "
             "hvem som rapporterer.",
             "3. Avvik og beslutninger: avvik med forklaring, beslutninger styringsgruppen må ta med forslag til "
-            "vedtak, og plan for neste periode – én per rad.",
+            "vedtak, og plan for neste periode – én per rad. Arket Forrige periode viser hva forrige statusnotat "
+            "meldte, bare til informasjon: skriv det som fortsatt gjelder, på nytt her.",
             "4. De andre arkene er prosjektplanen (registeret). Rett gjerne feil der; endringene kontrolleres ved "
             "innlesing.",
             "Gule celler fylles inn; grå celler er låst (overskrifter, milepælplanen og summer som beregnes).",
@@ -757,8 +779,9 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
     for spec in TABLES:
         _write_table(w, spec, project, years, {}, blank)
     if not blank:
-        _write_input(w, project, progress or [], note, as_of,
-                     (note or {}).get("reported_by") or (project.get("leader") or {}).get("name", ""))
+        _write_input(w, project, progress or [], note, as_of, (note or {}).get("reported_by") or "")
+        if previous is not None:
+            _write_previous(w, previous)
     meta = {"format": FORMAT_VERSION, "kind": "blank" if blank else "project", "project": project.get("id"),
             "council": project.get("council"), "as_of": as_of.isoformat(),
             "made": datetime.now().astimezone().isoformat(timespec="seconds")}
@@ -908,6 +931,7 @@ def read_value(value, kind: Kind, *, percent: bool = False):
 MAX_SHEET_COLUMNS = 200      # the widest sheet (a budget over many years) is far narrower
 MAX_SHEET_ROWS = 5000        # the longest table (a project's risks, milestones ...) is far shorter
 INPUT_SHEETS = ("Milepælstatus", "Statusnotat", "Avvik og beslutninger")
+PREVIOUS_SHEET = "Forrige periode"       # last period's lists, locked, for reference: never read
 READ_SHEETS = {"Prosjekt", "Mål", *(spec.sheet for spec in TABLES), *INPUT_SHEETS, META}
 
 
@@ -1487,7 +1511,7 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
                 if ws.title in READ_SHEETS:
                     reading = ws.title
                     sheets.append(_Sheet(ws, content))
-                elif ws.title not in ("Veiledning", LISTS) and _written_in(ws):
+                elif ws.title not in ("Veiledning", LISTS, PREVIOUS_SHEET) and _written_in(ws):
                     unread.append(ws.title)
             reading = None
             for title in unread:
@@ -1532,7 +1556,7 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     content.project = project
     if content.meta.get("kind") == "project":
         # The period's input: a sheet renamed or deleted would drop what the leader reported there.
-        unknown = [name for name in wb.others if name not in ("Veiledning", LISTS)]
+        unknown = [name for name in wb.others if name not in ("Veiledning", LISTS, PREVIOUS_SHEET)]
         for name in INPUT_SHEETS:
             if name not in wb.sheetnames:
                 hint = f" (the workbook has sheet(s) {', '.join(map(repr, unknown))}: renamed?)" if unknown else ""

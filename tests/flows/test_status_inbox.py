@@ -6,8 +6,8 @@ import openpyxl
 
 from flows.deadline_watch import deadline_watch
 from flows.documents import DeliveryOptions, status_report
-from grantflow.intake import make_workbook
 from grantflow.register import open_register
+from tests.unit._workbook import leader_workbook
 
 from ..docx_text import all_text
 
@@ -18,7 +18,7 @@ def _returned(config, name, summary, as_of):
     inbox = config / "inbox"
     inbox.mkdir(exist_ok=True)
     path = inbox / name
-    path.write_bytes(make_workbook(open_register(config), HAUG, as_of))
+    path.write_bytes(leader_workbook(open_register(config), HAUG, as_of))
     wb = openpyxl.load_workbook(path)
     ws = wb["Statusnotat"]
     row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "summary")

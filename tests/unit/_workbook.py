@@ -3,6 +3,7 @@ make one, change it as a project leader (or another program) would, import it, a
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from datetime import date
@@ -42,9 +43,20 @@ def entered(sheet: str, values: dict):
     return edit
 
 
+def leader_workbook(register, project: str, as_of: date, reporter: str = "Kari Nordmann") -> bytes:
+    """The project's workbook with the leader's name typed in «Rapportert av», as every answer has it
+    (a workbook for a new report date leaves it empty)."""
+    wb = openpyxl.load_workbook(io.BytesIO(make_workbook(register, project, as_of)))
+    field(wb, "Statusnotat", "reported_by").value = reporter
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def workbook_file(config: Path, path: Path, edit=None, project=NG, as_of=date(2020, 6, 1)) -> Path:
-    """The project's workbook as grantflow sends it out, written to ``path`` after ``edit(wb)``."""
-    path.write_bytes(make_workbook(open_register(config), project, as_of))
+    """The project's workbook as the leader answers it (named as reporting), written to ``path``
+    after ``edit(wb)``."""
+    path.write_bytes(leader_workbook(open_register(config), project, as_of))
     if edit is not None:
         wb = openpyxl.load_workbook(path)
         edit(wb)

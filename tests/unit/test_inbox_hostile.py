@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from grantflow.cli import main
 from grantflow.data import read_milestones, read_notes
-from grantflow.intake import make_workbook, process_inbox
+from grantflow.intake import process_inbox
 from grantflow.register import open_register
+from tests.unit._workbook import leader_workbook
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 NG = "smart-velferdsregion-nord-gudbrandsdal"
@@ -32,7 +33,7 @@ def _rows(ws) -> dict:
 def _answer(config: Path, summary: str = "Svar fra prosjektleder", name: str | None = None) -> bytes:
     """A returned workbook whose status note says ``summary`` (and whose project name is ``name``)."""
     path = config.parent / f"tmp-{abs(hash((summary, name)))}.xlsx"
-    path.write_bytes(make_workbook(open_register(config), NG, date(2020, 6, 1)))
+    path.write_bytes(leader_workbook(open_register(config), NG, date(2020, 6, 1)))
     wb = openpyxl.load_workbook(path)
     note = wb["Statusnotat"]
     note.cell(_rows(note)["summary"], 3).value = summary
@@ -148,7 +149,7 @@ def test_two_imports_at_once_keep_both_changes(scratch_config, tmp_path):
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     a.write_bytes(_answer(scratch_config, "Svar A", name="Navn fra A"))
     path = tmp_path / "b-src.xlsx"
-    path.write_bytes(make_workbook(open_register(scratch_config), NG, date(2020, 6, 1)))
+    path.write_bytes(leader_workbook(open_register(scratch_config), NG, date(2020, 6, 1)))
     wb = openpyxl.load_workbook(path)
     ws = wb["Milepælstatus"]
     row = _rows(ws)[3]
@@ -179,7 +180,7 @@ def test_a_stale_workbook_does_not_overwrite_a_newer_status_note(scratch_config,
     """Two workbooks for the same period (made before either came back): the second one, with its
     note as pre-filled, replaced the first one's answer; with a note of its own it did so silently."""
     untouched, other = tmp_path / "urort.xlsx", tmp_path / "annen.xlsx"
-    untouched.write_bytes(make_workbook(open_register(scratch_config), NG, date(2020, 6, 1)))
+    untouched.write_bytes(leader_workbook(open_register(scratch_config), NG, date(2020, 6, 1)))
     other.write_bytes(_answer(scratch_config, "Et annet svar"))
     first = tmp_path / "forste.xlsx"
     first.write_bytes(_answer(scratch_config, "Første svar"))

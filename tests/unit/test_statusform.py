@@ -18,8 +18,11 @@ def test_form_is_prefilled_with_the_plan_progress_and_last_note(config_dir):
     assert (third.status, third.actual, third.comment) == ("pågår", None, "Første kurs utsatt på grunn av smittevern")
     assert form.milestones[0].actual == date(2019, 10, 2) and form.milestones[0].planned == date(2019, 9, 30)
     assert form.summary.startswith("Kartleggingen er levert") and (form.quality, form.benefits) == ("grønn", "gul")
-    assert form.decisions[0].text == "Vedta kompetanseplan for 2020." and form.reported_by
+    # A new report date: last period's lists and reporter are not this period's (as in the workbook).
+    assert (form.decisions, form.deviations, form.next_period, form.reported_by) == ([], [], [], "")
     assert "quality" in form.model_json_schema()["properties"]          # renderable as a form
+    again = initial_form(open_register(config_dir), NG, date(2020, 3, 1))        # the note's own date
+    assert again.decisions[0].text == "Vedta kompetanseplan for 2020." and again.next_period
 
 
 def test_submitted_form_is_written_and_read_back(scratch_config):

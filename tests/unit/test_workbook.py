@@ -16,6 +16,7 @@ from grantflow.data import read_milestones, read_notes
 from grantflow.intake import import_workbook, make_blank, make_workbook, new_project, process_inbox
 from grantflow.models import Project
 from grantflow.register import open_register
+from tests.unit._workbook import leader_workbook
 from grantflow.validate import validate
 from grantflow.workbook import project_data, read_workbook, write_workbook
 
@@ -33,7 +34,7 @@ def _column(ws, header) -> int:
 
 
 def _workbook(register, project_id, path: Path, as_of=date(2020, 6, 1)) -> Path:
-    path.write_bytes(make_workbook(register, project_id, as_of))
+    path.write_bytes(leader_workbook(register, project_id, as_of))
     return path
 
 
@@ -198,10 +199,10 @@ def test_import_writes_progress_and_note_with_who_and_when(scratch_config, tmp_p
     assert "Kari Nordmann" in log and "ng.xlsx" in log
     _, after = validate(scratch_config)
     assert not [f for f in after if f.severity == "error" and NG in f.file and "risks[6]" not in f.field]
-    # The next workbook is pre-filled with what was just reported, and the decision splits back.
+    # The next period's workbook shows what was just reported (not as its own), and the decision splits back.
     wb = openpyxl.load_workbook(_workbook(open_register(scratch_config), NG, tmp_path / "next.xlsx",
                                           date(2020, 9, 1)))
-    dev = wb["Avvik og beslutninger"]
+    dev = wb["Forrige periode"]
     assert ("Beslutning", "Velge plattform for deling", "Styringsgruppen velger plattform A") in \
         [tuple(c.value for c in row[:3]) for row in dev.iter_rows(min_row=2)]
 

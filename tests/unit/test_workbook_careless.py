@@ -437,7 +437,11 @@ def test_status_colours_in_english_are_read_and_a_wrong_one_is_one_line(scratch_
                                               ("Styringsgruppe", "A3", "Styringsgruppe:3 Navn")])
 def test_a_true_false_cell_is_not_text(scratch_config, tmp_path, capsys, sheet, cell, where):
     """A TRUE cell (Excel's SANN) as a milestone comment was written to the data file as 'True'."""
-    path = _haug(scratch_config, tmp_path / "svar.xlsx", lambda wb: wb[sheet].__setitem__(cell, True))
+    def edit(wb):
+        if sheet == "Avvik og beslutninger":
+            wb[sheet]["A2"] = "Avvik"        # a new period's list starts empty: the leader chose the type
+        wb[sheet][cell] = True
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", edit)
     error = refused(scratch_config, path, capsys)
     assert f"svar.xlsx:{where}" in error and "a TRUE/FALSE cell" in error, error
 

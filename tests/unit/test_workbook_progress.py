@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 
 from grantflow.cli import main
-from grantflow.intake import make_workbook
 from grantflow.register import open_register
+from tests.unit._workbook import leader_workbook
 
 HAUG = "haugaland-velferdsteknologi"
 AS_OF = date(2016, 10, 7)
@@ -33,7 +33,7 @@ def _progress(config: Path) -> dict[str, list[str]]:
 def _returned(config: Path, tmp_path: Path, change) -> Path:
     """The workbook for HAUG as of AS_OF with ``change(ws)`` made in sheet Milepælstatus."""
     path = tmp_path / "wb.xlsx"
-    path.write_bytes(make_workbook(open_register(config), HAUG, AS_OF))
+    path.write_bytes(leader_workbook(open_register(config), HAUG, AS_OF))
     wb = openpyxl.load_workbook(path)
     ws = wb["Milepælstatus"]
     assert ws["A6"].value == 5 and ws["A7"].value == 6            # the rows the cases change
@@ -112,7 +112,7 @@ def test_dates_already_in_the_data_after_the_report_date_stay_importable(scratch
     """Only a date the workbook brings is checked: a workbook made as of 01.03.2016 shows milestones
     2 and 3 done on 11.04.2016 and 10.06.2016 (from the data file) and imports an edit elsewhere."""
     path = tmp_path / "wb.xlsx"
-    path.write_bytes(make_workbook(open_register(scratch_config), HAUG, date(2016, 3, 1)))
+    path.write_bytes(leader_workbook(open_register(scratch_config), HAUG, date(2016, 3, 1)))
     wb = openpyxl.load_workbook(path)
     ws = wb["Milepælstatus"]
     assert ws["A7"].value == 6

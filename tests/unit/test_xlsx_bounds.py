@@ -16,8 +16,8 @@ from pathlib import Path
 
 import openpyxl
 
-from grantflow.intake import make_workbook
 from grantflow.register import open_register
+from tests.unit._workbook import leader_workbook
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 HAUG = "haugaland-velferdsteknologi"
@@ -105,7 +105,7 @@ def test_ledger_formula_without_value_is_refused(scratch_config):
 
 
 def _workbook(config: Path, path: Path) -> Path:
-    path.write_bytes(make_workbook(open_register(config), HAUG, date(2016, 10, 7)))
+    path.write_bytes(leader_workbook(open_register(config), HAUG, date(2016, 10, 7)))
     return path
 
 

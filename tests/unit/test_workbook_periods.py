@@ -1,0 +1,86 @@
+"""A workbook for a new report date starts the period's own lists empty (found by an outside tester:
+last year's decision came back as this year's, and the steering group was asked to decide it again)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import openpyxl
+
+from grantflow.cli import main
+from grantflow.data import read_notes
+from grantflow.intake import make_workbook
+from grantflow.register import open_register
+from grantflow.workbook import PREVIOUS_SHEET
+from tests.docx_text import find_table
+from tests.unit._workbook import NG, field, key_rows
+
+OLD_DECISION = "Vedta kompetanseplan for 2020."       # in the note of 1 March 2020
+
+
+def _rows(ws) -> list[tuple]:
+    return [tuple(c.value for c in row[:3]) for row in ws.iter_rows(min_row=2) if any(c.value for c in row[:3])]
+
+
+def test_new_period_workbook_files_no_old_decisions_and_the_report_asks_none(scratch_config, tmp_path, capsys):
+    path = tmp_path / "svar.xlsx"
+    path.write_bytes(make_workbook(open_register(scratch_config), NG, date(2020, 9, 1)))
+    wb = openpyxl.load_workbook(path)
+    # Nothing of the period's own is pre-filled: not the lists, not who reports.
+    assert _rows(wb["Avvik og beslutninger"]) == []
+    assert field(wb, "Statusnotat", "reported_by").value is None
+    # Last period's lists are there to read, on a locked sheet that says what it is.
+    previous = wb[PREVIOUS_SHEET]
+    assert "Fra statusnotatet 01.03.2020" in previous.cell(1, 5).value
+    assert ("Beslutning", OLD_DECISION, "Styringsgruppen vedtar kompetanseplanen for 2020 med to kurs og én "
+            "regional konferanse.") in _rows(previous)
+    assert previous.protection.sheet and not any(c.protection.locked is False for row in previous.iter_rows()
+                                                 for c in row)
+    # The leader changes only the summary and the colours, and names themself.
+    field(wb, "Statusnotat", "summary").value = "Kurs to er holdt digitalt."
+    field(wb, "Statusnotat", "quality.rag").value = "gul"
+    field(wb, "Statusnotat", "benefits.rag").value = "grønn"
+    field(wb, "Statusnotat", "reported_by").value = "Kari Nordmann"
+    wb.save(path)
+    assert main(["--config", str(scratch_config), "import", str(path)]) == 0, capsys.readouterr()
+    notes, _ = read_notes(scratch_config / f"data/{NG}/notater.yaml")
+    note = notes.note_for(date(2020, 9, 1))
+    assert note.as_of == date(2020, 9, 1) and note.summary == "Kurs to er holdt digitalt."
+    assert (note.decisions, note.deviations, note.next_period) == ([], [], [])
+    assert notes.note_for(date(2020, 3, 1)).decisions[0].startswith(OLD_DECISION)   # the old note kept
+    out = tmp_path / "out"
+    assert main(["--config", str(scratch_config), "render", "status", NG, "--as-of", "2020-09-01",
+                 "--out", str(out)]) in (0, 1)
+    report = next(out.rglob("status-2020-09-01.docx"))
+    try:
+        decisions = find_table(report, "Sak")
+    except AssertionError:
+        decisions = []
+    assert not any(OLD_DECISION in cell for row in decisions for cell in row), decisions
+
+
+def test_new_period_workbook_without_a_name_is_refused(scratch_config, tmp_path, capsys):
+    path = tmp_path / "svar.xlsx"
+    path.write_bytes(make_workbook(open_register(scratch_config), NG, date(2020, 9, 1)))
+    wb = openpyxl.load_workbook(path)
+    field(wb, "Statusnotat", "summary").value = "Kurs to er holdt digitalt."
+    wb.save(path)
+    assert main(["--config", str(scratch_config), "import", str(path), "--dry-run"]) == 1
+    row = key_rows(wb["Statusnotat"])["reported_by"]
+    assert f"svar.xlsx:Statusnotat:{row} Rapportert av: value is missing (who is reporting)" in \
+        capsys.readouterr().out
+
+
+def test_same_date_workbook_keeps_that_dates_note(scratch_config, tmp_path):
+    # A workbook made again for the date of a note shows that note, lists and reporter included.
+    wb = openpyxl.load_workbook(make_workbook_file(scratch_config, tmp_path, date(2020, 3, 1)))
+    assert ("Beslutning", OLD_DECISION, "Styringsgruppen vedtar kompetanseplanen for 2020 med to kurs og én "
+            "regional konferanse.") in _rows(wb["Avvik og beslutninger"])
+    assert PREVIOUS_SHEET not in wb.sheetnames
+
+
+def make_workbook_file(config, tmp_path, as_of):
+    path = tmp_path / f"{as_of}.xlsx"
+    path.write_bytes(make_workbook(open_register(config), NG, as_of))
+    return path
+
