@@ -355,6 +355,8 @@ def build(req: DocumentRequest) -> Context:
         if item["missing"]:
             findings.append(finding(req.notes_file(project), "status.decisions",
                                     f"no proposed decision (forslag til vedtak) for {item['matter']!r}"))
+    # A stale note's matter may long be settled: marked as its deviations and next-period items are.
+    decisions = [{**item, "matter": item["matter"] + from_note} for item in decisions]
     horizon = as_of + timedelta(days=120)
     upcoming = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» – planlagt "
                 f"{fmt.long_date(s.milestone.date, s.milestone.month_only)}"

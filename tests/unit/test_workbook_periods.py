@@ -12,7 +12,7 @@ from grantflow.data import read_notes
 from grantflow.intake import make_workbook
 from grantflow.register import open_register
 from grantflow.workbook import PREVIOUS_SHEET
-from tests.docx_text import find_table
+from tests.docx_text import all_text, find_table
 from tests.unit._workbook import NG, field, key_rows
 
 OLD_DECISION = "Vedta kompetanseplan for 2020."       # in the note of 1 March 2020
@@ -84,3 +84,13 @@ def make_workbook_file(config, tmp_path, as_of):
     path.write_bytes(make_workbook(open_register(config), NG, as_of))
     return path
 
+
+def test_decisions_of_a_stale_note_are_marked_as_its_other_lists(scratch_config, tmp_path):
+    # No note since 1 March 2020: its deviations and next-period items were marked, its decisions not.
+    assert main(["--config", str(scratch_config), "render", "status", NG, "--as-of", "2020-09-01",
+                 "--out", str(tmp_path)]) in (0, 1)
+    report = next(tmp_path.rglob("status-2020-09-01.docx"))
+    mark = "(fra statusnotatet 1.\xa0mars\xa02020, ikke oppdatert)"
+    assert find_table(report, "Sak")[1:] == [[f"{OLD_DECISION} {mark}", "Styringsgruppen vedtar kompetanseplanen "
+                                             "for 2020 med to kurs og én regional konferanse."]]
+    assert f"Gjennomføre første kurs {mark}" in all_text(report)
