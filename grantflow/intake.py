@@ -37,8 +37,8 @@ from .text import bad_character, printable_name, spreadsheet_text
 from .validate import check_project
 from .numbers import FIRST_YEAR, read_date
 from .xlsxcells import EXCEL_MAX_TEXT
-from .workbook import (META, WorkbookContent, _text_of, not_a, project_data, read_value, read_workbook,
-                       write_workbook, Kind)
+from .workbook import (INPUT_SHEETS, META, WorkbookContent, _text_of, not_a, project_data, read_value,
+                       read_workbook, write_workbook, Kind)
 from .yamledit import load_tree, new_yaml, update_yaml
 
 PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -428,8 +428,10 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
     except ValidationError as exc:
         result.findings += _validation(exc, content)
         return result
-    if not result.ok:
+    if any(f.severity == "error" and f.file.rpartition(":")[2] not in INPUT_SHEETS for f in result.findings):
         return result        # cross-checks on a table with an unreadable cell would only add noise
+    # An unreadable cell in the period's input is its row's or field's own error: the rest is still
+    # checked, so the leader sees every finding in one pass (an outside tester fixed one at a time).
     base = None
     if isinstance(content.meta.get("snapshot"), dict):
         try:
@@ -637,6 +639,8 @@ def _data_after(register, current, merged, progress, note, content, tmp: Path, r
         frame = table.frame
         frame["_row"] = [rows.get(int(r)) or int(r) for r in frame["_row"]]
         table.file = f"{content.file}:Milepælstatus"
+        # A row left out for an error is that error's row, not a missing row (as 'validate' has it)
+        table.findings += [f for f in result.findings if f.severity == "error" and f.file == table.file]
         data.milestones = table
     return data
 

@@ -1338,8 +1338,14 @@ def _read_input(wb, content: WorkbookContent) -> None:
                 content.error("Milepælstatus", r, header, unreadable(cells[headers.index(header)]))
             if isinstance(comment, bool):           # would be written as 'True'
                 content.error("Milepælstatus", r, "Kommentar", NOT_TEXT)
-                continue
-            if formulas:
+            if formulas or isinstance(comment, bool):
+                # not read, but there: its error is said, so it is no "deleted" row as well
+                try:
+                    listed = read_value(number, Kind("int")) if "Nr" not in formulas and not _blank(number) else None
+                except ValueError:
+                    listed = None
+                if listed is not None:
+                    seen.setdefault(listed, r)
                 continue
             # Every row is a milestone: without a readable number its progress would vanish.
             if _blank(number):

@@ -123,3 +123,21 @@ def test_a_cell_is_shown_as_excel_shows_it_not_as_python_does(scratch_config, tm
     error = refused(scratch_config, workbook_file(scratch_config, tmp_path / "svar.xlsx", edit), capsys)
     assert error.endswith(line), error
     assert "datetime" not in error and "True" not in error and "False" not in error
+
+
+def test_an_unreadable_colour_and_date_are_both_said_in_one_pass(scratch_config, tmp_path, capsys):
+    """'Grønt' as quality stopped the import there (only that line); fixed, the unreadable date of
+    milestone 6 came next, with a warning that its row was missing although it is there."""
+    def edit(wb):
+        field(wb, "Statusnotat", "quality.rag").value = "Grønt"
+        ws = wb["Milepælstatus"]
+        row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == 6)
+        ws.cell(row, 4).value, ws.cell(row, 5).value = "ferdig", "15.11.26"
+    path = workbook_file(scratch_config, tmp_path / "svar.xlsx", edit)
+    code = main(["--config", str(scratch_config), "import", str(path), "--dry-run"])
+    out = capsys.readouterr().out
+    errors = [line for line in out.splitlines() if line.startswith("ERROR")]
+    assert code == 1 and len(errors) == 2, out
+    assert "svar.xlsx:Statusnotat:4 Kvalitet (RAG): cannot read 'Grønt'" in errors[0], out
+    assert "svar.xlsx:Milepælstatus:7 Faktisk dato: cannot read '15.11.26' as a date" in errors[1], out
+    assert "has no row" not in out, out
