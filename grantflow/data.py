@@ -80,6 +80,12 @@ HOURS_COLUMNS = (
     Column("Beskrivelse", "note", required=False),
 )
 
+# What a data file holds before anything is collected (grantflow new-project writes these).
+EMPTY_DATA = (("milestones", "the header row " + ";".join(c.name for c in MILESTONE_COLUMNS)),
+              ("ledger", "the header row " + ";".join(c.name for c in LEDGER_COLUMNS if c.name != "Prosjekt")),
+              ("hours", "the header row " + ";".join(c.name for c in HOURS_COLUMNS)),
+              ("notes", "'status: []'"))
+
 MILESTONE_STATUSES = {
     "ferdig": "done", "fullført": "done", "levert": "done",
     "pågår": "in_progress", "startet": "in_progress", "i gang": "in_progress",
@@ -1692,7 +1698,18 @@ def collect(register, project, problems: list[Finding] | None = None, hours: boo
 
     def read(reader, relative):
         try:
-            return reader(register.data_path(relative))
+            path = register.data_path(relative)
+            try:
+                missing = not path.exists()
+            except OSError:
+                missing = False                     # the reader says what is wrong with it
+            if missing:
+                # said where the path is written: a typo there, or a file never made
+                key = next(k for k, _ in EMPTY_DATA if getattr(files, k) == relative)
+                file, line = register.where("project", project.id, ("data", key))
+                raise UserError(f"data file not found: {display_path(path)}; create it ({dict(EMPTY_DATA)[key]} "
+                                f"is enough) or correct the path", file=file, line=line, field=f"data.{key}")
+            return reader(path)
         except UserError as exc:
             if problems is None:
                 raise

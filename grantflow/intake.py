@@ -27,7 +27,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .data import ProjectData, collect, read_milestones, read_notes
+from .data import (HOURS_COLUMNS, LEDGER_COLUMNS, MILESTONE_COLUMNS, ProjectData, collect, read_milestones,
+                   read_notes)
 from .errors import UserError
 from .fileio import atomic_write
 from .findings import Finding, has_errors
@@ -844,11 +845,37 @@ def plan_new_project(register: Register, path: Path) -> ImportResult:
                                                              project, None))
     if not result.ok:
         return result
+    # The data files it names, with just their header rows: a project said to be clean is ready for
+    # every command (an application failed on a progress file it never reads), and the secretariat
+    # gets the columns to fill in. A file already there is left as it is.
+    for key in ("milestones", "ledger", "hours", "notes"):
+        relative = getattr(project.data, key)
+        path = register.data_path(relative) if relative else None
+        if path is not None and not path.exists() and all(c.path != path for c in result.changes):
+            result.changes.append(FileChange(path, None, _empty_data_file(key, path, project)))
     target = register.root / "projects" / f"{project.id}.yaml"
     header = (f"{project.name}: created from the workbook {Path(shown).name} by grantflow new-project "
               f"on {datetime.now().astimezone():%Y-%m-%d %H:%M}.")
-    _change(target, new_yaml(yaml_data(project), header).encode("utf-8"), result.changes)
+    _change(target, new_yaml(yaml_data(project), header).encode("utf-8"), result.changes)   # written last
     return result
+
+
+def _empty_data_file(key: str, path: Path, project: Project) -> bytes:
+    """A data file with its header row only (the notes file: no notes yet)."""
+    if key == "notes":
+        return new_yaml({"status": []}, f"Statusnotater for {project.name} (grantflow new-project)").encode("utf-8")
+    columns = {"milestones": MILESTONE_COLUMNS, "ledger": LEDGER_COLUMNS, "hours": HOURS_COLUMNS}[key]
+    # the Prosjekt column is for a ledger shared by several projects
+    names = [c.name for c in columns if c.name != "Prosjekt" or project.data.ledger_code]
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        wb.active.append(names)
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        return buffer.getvalue()
+    return ("\ufeff" + ";".join(names) + "\n").encode("utf-8")     # Excel opens it as UTF-8
 
 
 def new_project(config, path: Path, *, dry_run: bool = False) -> ImportResult:
@@ -858,9 +885,11 @@ def new_project(config, path: Path, *, dry_run: bool = False) -> ImportResult:
         register = open_register(config)
         result = plan_new_project(register, path)
         if result.ok and not dry_run:
-            target = result.changes[0].path
+            target = result.changes[-1].path
             if target.exists():
                 raise UserError("the project file appeared meanwhile; nothing written", file=display_path(target))
+            # a data file that appeared meanwhile is never overwritten
+            result.changes = [c for c in result.changes[:-1] if not c.path.exists()] + result.changes[-1:]
             apply(result)
     return result
 

@@ -358,6 +358,48 @@ def test_new_project_from_a_blank_workbook(scratch_config, tmp_path, capsys):
     assert "exists already" in capsys.readouterr().out
 
 
+def test_new_project_makes_the_data_files_it_names_and_keeps_one_there(scratch_config, tmp_path, capsys):
+    """new-project said the project was clean, but the data files it names did not exist, and the
+    next 'send application' failed on the progress file (found by an outside tester)."""
+    folder = scratch_config / "data/felles-innkjop"
+    folder.mkdir()
+    (folder / "regnskap.csv").write_bytes(b"Dato;Kategori;Bel\xc3\xb8p\n01.02.2016;Prosjektleder;100\n")
+
+    def fill(wb):
+        _fill_new_project(wb)
+        wb["Finansiering"].cell(2, _column(wb["Finansiering"], "Type")).value = "kommunene"
+        for key, name in (("milestones", "milepaeler.csv"), ("ledger", "regnskap.csv"), ("hours", "timer.xlsx"),
+                          ("notes", "notater.yaml")):
+            _set(wb["Prosjekt"], f"data.{key}", f"data/felles-innkjop/{name}")
+    path = tmp_path / "ny.xlsx"
+    path.write_bytes(make_blank(open_register(scratch_config), "haugaland-vekst"))
+    _fill(path, fill)
+    assert main(["--config", str(scratch_config), "new-project", str(path)]) == 0, capsys.readouterr()
+    assert (folder / "milepaeler.csv").read_text(encoding="utf-8-sig") == "Milepæl;Status;Faktisk dato;Kommentar\n"
+    assert (folder / "regnskap.csv").read_bytes().endswith(b";100\n")          # there already: kept
+    assert [c.value for c in openpyxl.load_workbook(folder / "timer.xlsx").active[1]] == \
+        ["Dato", "Kommune", "Timer", "Beskrivelse"]
+    notes, findings = read_notes(folder / "notater.yaml")
+    assert notes.status == [] and not findings
+    _, found = validate(scratch_config)
+    assert not [f for f in found if "felles-innkjop" in f.file and f.severity == "error"], found
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert main(["--config", str(scratch_config), "render", "application", "felles-innkjop", "--year", "2016",
+                 "--out", str(out)]) == 0, capsys.readouterr()
+    # A data file missing later is named where the project's YAML names it.
+    (folder / "milepaeler.csv").unlink()
+    capsys.readouterr()
+    assert main(["--config", str(scratch_config), "render", "application", "felles-innkjop", "--year", "2016",
+                 "--out", str(out)]) == 1
+    line = next(n for n, text in enumerate((scratch_config / "projects/felles-innkjop.yaml").read_text(
+        encoding="utf-8").splitlines(), start=1) if text.strip().startswith("milestones: data/"))
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: {scratch_config}/projects/felles-innkjop.yaml:{line}: data.milestones: data file not found: "
+        f"{scratch_config}/data/felles-innkjop/milepaeler.csv; create it (the header row Milepæl;Status;Faktisk "
+        f"dato;Kommentar is enough) or correct the path"]
+
+
 def test_inbox_imports_and_sorts_returned_workbooks(scratch_config, tmp_path):
     register = open_register(scratch_config)
     inbox = scratch_config / "inbox"
