@@ -425,6 +425,10 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
     def pending_text(row: dict) -> str:
         host, pid = claim_host(row.get("claim"))
         since = _when(row["updated_at"])
+        if claim_alive(row.get("claim")):
+            # a sender still running on this machine is never taken over (README): no time was true
+            return (f"being sent by process {pid} on this machine since {since}, still running: it is not "
+                    "taken over while it runs; see grantflow sent when it is done")
         takeover = _when(aware(row["updated_at"]) + STALE_CLAIM)
         return (f"being sent by process {pid} on {host} since {since} (still running, or interrupted on "
                 f"another host); a send from {takeover} on takes it over (same Message-ID)")

@@ -165,6 +165,46 @@ def test_a_recipient_held_by_a_sender_elsewhere_is_pending_and_not_sent_twice(en
         ledger.close()
 
 
+def test_a_recipient_held_by_a_live_sender_here_is_pending_without_a_takeover_time(env):
+    """A sender still running on this machine is never taken over (README), but its pending line
+    said 'a send from 13:44 UTC on takes it over' (outside tester, a sender stopped with SIGSTOP)."""
+    import os
+    import subprocess
+    import sys
+
+    from grantflow.delivery.ledger import this_host
+
+    register = open_register(CONFIG)
+    produced = produce(register, "status", PROJECT, as_of=date(2016, 10, 7), out=env / "o1", today=TODAY)
+    document = document_from(produced, register)
+    settings = smtp_settings(env, free_port())
+    project = register.project(PROJECT)
+    council = register.council_of(project)
+    ledger = SentLedger(settings.ledger_url())
+    sender = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        the_plan = plan(document, project, council, settings, ledger)
+        held = the_plan.messages[0]
+        ledger.claim(document=document.key, kind="status", project=PROJECT, council=council.id,
+                     version=document.version, document_hash=document.sha256(),
+                     recipient=held.recipient.email, role=held.recipient.role,
+                     message_id=held.message["Message-ID"], transport="smtp")
+        with ledger.engine.begin() as conn:     # another process on this machine, alive, holds it
+            conn.execute(deliveries.update().values(claim=f"{this_host()}:{sender.pid}:0123456789ab"))
+        with SmtpServer(port=settings.delivery.smtp.port) as server:
+            report = deliver(the_plan, make_transport(settings), ledger, RetrySettings(attempts=1),
+                             wait_for_others=0.5)
+        assert [e for e, _ in report.pending] == [held.recipient.email]
+        text = report.pending[0][1]
+        assert f"being sent by process {sender.pid} on this machine since" in text, text
+        assert "not taken over while it runs" in text and "takes it over" not in text, text
+        assert held.recipient.email.casefold() not in {r.casefold() for r in server.recorder.recipients()}
+    finally:
+        sender.kill()
+        sender.wait()
+        ledger.close()
+
+
 def test_negative_backoff_is_refused_at_load(scratch_config, env, capsys):
     from .test_concurrent_send import smtp_config
 
