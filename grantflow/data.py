@@ -779,7 +779,7 @@ class _Rows:
 # The everyday forms (1234, 1234,5, 1 234 567,50) are read without the full rules; everything
 # else, and anything over the ceiling, goes through numbers.read_number_text.
 _PLAIN = r"-?(?:\d+|\d{1,3}(?: \d{3})+)(?:,\d{1,2})?"
-_PLAIN_RE = re.compile(_PLAIN)
+_PLAIN_RE = re.compile(_PLAIN, re.ASCII)          # 0-9 only: '۵0' or '１２００' go through the full rules
 _WIDE_SPACES = str.maketrans({c: " " for c in "\u00a0\u202f\u2009\u2007"})
 
 

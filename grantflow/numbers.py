@@ -27,6 +27,7 @@ import calendar as _calendar
 import functools
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -134,6 +135,11 @@ def read_number_text(raw: str) -> Reading:
     text = raw.strip()
     if not text:
         return Reading(None)
+    foreign = next((ch for ch in text if ch.isdigit() and not ch.isascii()), None)
+    if foreign is not None:
+        # Python reads '۵0' as 50 and '１２００' as 1200: a digit from another script is no guess to make
+        raise NumberError(f"{echo(raw)} has the digit {foreign!r} ({unicodedata.name(foreign, 'a digit')}) from "
+                          "another script; type the number with the digits 0-9")
     minus = _MINUS_CURRENCY.match(text)
     if minus:
         text = text[minus.end():]
@@ -344,8 +350,11 @@ def read_number(value, unit: str = "kr") -> Decimal | None:
 
 # --- dates ----------------------------------------------------------------------------------
 
-_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")   # Excel's '30.09.2015 00:00' too
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+# A time after the date (Excel's '30.09.2015 00:00') must be a time of day ('99:99' was taken);
+# digits are 0-9 only (a date in fullwidth or Arabic-Indic digits was read too).
+_CLOCK = r"(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?"
+_DMY = re.compile(rf"^(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}})(?: {_CLOCK})?$", re.ASCII)
+_ISO = re.compile(rf"^(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})(?:[ T]{_CLOCK}(?:\.\d+)?)?$", re.ASCII)
 
 
 class DateError(ValueError):

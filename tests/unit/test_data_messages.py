@@ -327,6 +327,31 @@ def test_a_c1_control_character_in_a_milestone_comment_and_a_note_is_refused(cle
         "control character U+0085" in errors[1], errors
 
 
+@pytest.mark.parametrize("reader", ["split", "arrow"])
+def test_digits_from_another_script_are_refused(clean, capsys, monkeypatch, reader):
+    """'۵0' (an Arabic-Indic five) was read as 50 kr and '１２' (fullwidth) as 12 hours: Python's
+    number parsing takes any script's digits; a value nobody can check against the print is refused."""
+    from grantflow import data
+
+    monkeypatch.setattr(data, "CSV_READER", reader)
+    _append(clean / "data" / HAUG / "regnskap.csv", "30.11.2015;2015;Prosjektkostnader;Lønn;۵0;hv-fond;")
+    _append(clean / "data" / HAUG / "timer.csv", "15.10.2015;Karmøy;１２;Arbeidsgruppe")
+    assert _validate(clean, capsys) == (1, [
+        f"ERROR   config/data/{HAUG}/regnskap.csv:20 Beløp: '۵0' has the digit '۵' (EXTENDED ARABIC-INDIC DIGIT "
+        "FIVE) from another script; type the number with the digits 0-9",
+        f"ERROR   config/data/{HAUG}/timer.csv:12 Timer: '１２' has the digit '１' (FULLWIDTH DIGIT ONE) from another "
+        "script; type the number with the digits 0-9"])
+
+
+def test_a_date_with_an_impossible_time_is_refused(clean, capsys):
+    """'30.09.2016 99:99' was read as 30.09.2016; a time after the date must be a time of day."""
+    _append(clean / "data" / HAUG / "regnskap.csv", "30.11.2015 99:99;2015;Prosjektkostnader;Lønn;2 400,00;hv-fond;",
+            "30.11.2015 23:59;2015;Prosjektkostnader;Lønn;2 400,00;hv-fond;")
+    assert _validate(clean, capsys) == (1, [
+        f"ERROR   config/data/{HAUG}/regnskap.csv:20 Dato: cannot read '30.11.2015 99:99' as a date "
+        "(write dd.mm.åååå or åååå-mm-dd)"])
+
+
 def test_hours_past_the_ceiling_are_said_in_hours(clean, capsys):
     """'… is implausibly large (over 1 000 000 000 000 timer; …)': a Norwegian word in an English line."""
     _append(clean / "data" / HAUG / "timer.csv", "15.10.2015;Karmøy;99999999999999999999;Arbeidsgruppe")
