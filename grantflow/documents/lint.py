@@ -26,7 +26,7 @@ from . import KINDS
 from .common import DocumentRequest
 from .render import jinja_env, render_docx, templates_dir
 
-TRICKY = "Kommune & partner <AS> {{ ikke_kode }} {% if %}\tmed tab\x07"
+TRICKY = "Kommune & partner <AS> {{ ikke_kode }} {% if %}\tmed tab;"   # a control character is refused at load
 
 
 def lint_council() -> Council:
@@ -40,7 +40,7 @@ def lint_council() -> Council:
 
 def lint_project() -> Project:
     return Project.model_validate({
-        "id": "lint-prosjekt", "name": f"Lintprosjekt {TRICKY[:-1]}", "council": "lint",
+        "id": "lint-prosjekt", "name": f"Lintprosjekt {TRICKY}", "council": "lint",
         "owner": "Eier", "responsible": "Ansvarlig",
         "leader": {"name": "Leder", "role": "prosjektleder", "email": "leder@lint.example.no"},
         "steering_group": [{"name": "Medlem", "role": "leder", "email": "m@lint.example.no"}],

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 import yaml
 
+from grantflow.errors import UserError
 from grantflow.documents.lint import check_templates
 from grantflow.documents.render import soffice
 from grantflow.documents.service import produce
@@ -146,7 +147,7 @@ def test_every_kind_for_every_demo_project(register, tmp_path):
 
 
 def test_user_text_is_literal_and_safe(scratch_config, tmp_path):
-    tricky = 'Kommune & co <b>fet</b> {{ project.name }} {% for x in y %}\tslutt\x01'
+    tricky = 'Kommune & co <b>fet</b> {{ project.name }} {% for x in y %}\tslutt'
     path = scratch_config / "projects/kongsbergregionen-erp.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["summary"] = tricky
@@ -157,6 +158,11 @@ def test_user_text_is_literal_and_safe(scratch_config, tmp_path):
     text = all_text(made.docx)
     assert "Kommune & co <b>fet</b> {{ project.name }} {% for x in y %} slutt" in text
     assert "Rådmann & <Co>" in text
+    # a control character no document can hold is refused where it is written, by line
+    data["summary"] = tricky + "\x01"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(UserError, match=r"kongsbergregionen-erp.yaml:\d+: summary: contains the control character U\+0001"):
+        open_register(scratch_config)
 
 
 def test_templates_check_passes_and_catches_problems(tmp_path):
