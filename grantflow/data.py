@@ -136,6 +136,7 @@ HEADER_SEARCH_ROWS = 20          # title rows above the header are skipped, up t
 MAX_LINE = 65_536                # a longer line in the header search is not a table
 _CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]"    # C0 but tab, LF, CR; DEL; C1
 MAX_CELL = 10_000                # a longer cell is refused (echoing at most 200 characters)
+UNKNOWN_SHOWN = 10               # more unknown columns than this are one line
 
 
 @functools.lru_cache(maxsize=16)
@@ -1203,6 +1204,7 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     # funder, for every project or in the date's year, so it is an error. Beside the column itself
     # it is an extra column, and ignored with a warning.
     meant_for: set[str] = set()
+    ignored: list[str] = []
     for header in unknown:
         meant = [col.name for col in columns if col.name not in positions and _resembles(header, col.name)]
         shown_header = echo(header, 60).strip("'")
@@ -1213,8 +1215,18 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
                                     f"{' or '.join(map(repr, meant))}? rename the header (or remove the column "
                                     "if it holds something else)"))
         else:
-            findings.append(Finding("warning", shown, header_line, shown_header,
-                                    "unknown column, ignored (expected: " + ", ".join(c.name for c in columns) + ")"))
+            ignored.append(header)
+    expected = "expected: " + ", ".join(c.name for c in columns)
+    if len(ignored) > UNKNOWN_SHOWN:
+        # an export with every account field (6 000 columns) gave 6 000 lines
+        named = ", ".join(echo(h, 30) for h in ignored[:UNKNOWN_SHOWN])
+        findings.append(Finding("warning", shown, header_line, "columns",
+                                f"{count_shown(len(ignored))} unknown columns, ignored: {named} and "
+                                f"{count_shown(len(ignored) - UNKNOWN_SHOWN)} more ({expected})"))
+    else:
+        for header in ignored:
+            findings.append(Finding("warning", shown, header_line, echo(header, 60).strip("'"),
+                                    f"unknown column, ignored ({expected})"))
     found = ", ".join(h for h in headers if h) or "none"
     found = found if len(found) <= 160 else found[:157] + "…"
     for col in columns:

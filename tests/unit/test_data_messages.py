@@ -352,6 +352,21 @@ def test_a_date_with_an_impossible_time_is_refused(clean, capsys):
         "(write dd.mm.åååå or åååå-mm-dd)"])
 
 
+def test_thousands_of_unknown_columns_are_one_line(clean, capsys):
+    """An export with every field of the accounting system (6 000 columns) printed 6 000 warnings."""
+    path = clean / "data" / HAUG / "regnskap.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    extra = [f"Felt{i}" for i in range(6000)]
+    path.write_text("\n".join([lines[0] + ";" + ";".join(extra)] + [line + ";" * 6000 for line in lines[1:]]) + "\n",
+                    encoding="utf-8")
+    main(["--config", str(clean), "validate"])
+    out = capsys.readouterr().out
+    mine = [line for line in out.splitlines() if "regnskap.csv" in line and HAUG in line]
+    assert len(mine) == 1, mine[:3]
+    assert mine[0].startswith(f"WARNING {clean}/data/{HAUG}/regnskap.csv:1 columns: 6 000 unknown columns, ignored: "
+                              "'Felt0', 'Felt1',") and "and 5 990 more (expected: Dato, År," in mine[0], mine[0]
+
+
 def test_hours_past_the_ceiling_are_said_in_hours(clean, capsys):
     """'… is implausibly large (over 1 000 000 000 000 timer; …)': a Norwegian word in an English line."""
     _append(clean / "data" / HAUG / "timer.csv", "15.10.2015;Karmøy;99999999999999999999;Arbeidsgruppe")
