@@ -605,7 +605,8 @@ class Project(Model):
     """A joint municipal project and everything the documents need about it."""
 
     id: Slug = Field(description="Short identifier used on the command line and in file names.")
-    name: Line = Field(min_length=1, description="The project's name in documents and mail subjects.")
+    name: Line = Field(min_length=1, max_length=200,
+                      description="The project's name in documents and mail subjects (a 5 000-character name made a 5 033-character subject).")
     council: Slug = Field(description="Id of the council that owns the project.")
     owner: Line = Field(description="Prosjekteier.")
     owner_contact: Person | None = Field(None, description="Who speaks and signs for the project owner.")

@@ -159,3 +159,18 @@ def test_milestone_5_is_milestone_05_in_the_final_report(scratch_config, tmp_pat
                  "--out", str(tmp_path)]) == 0, capsys.readouterr()
     (document,) = tmp_path.rglob("final-*.docx")
     assert "Evalueringen av responssenteret tok lengre tid fordi alle ti kommuner" in all_text(document)
+
+
+def test_a_project_name_of_thousands_of_characters_is_refused(scratch_config, capsys):
+    """A 5 000-character name typed into a workbook's Prosjekt sheet made a 5 033-character mail
+    subject (outside attacker); a name is at most 200 characters."""
+    import re
+
+    from grantflow.cli import main
+
+    path = scratch_config / "projects" / "kongsbergregionen-erp.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^name: .*$", "name: " + "A" * 201, text, count=1, flags=re.M), encoding="utf-8")
+    assert main(["--config", str(scratch_config), "validate", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("projects/kongsbergregionen-erp.yaml:8 name: String should have at most 200 characters"), out
