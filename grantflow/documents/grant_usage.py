@@ -172,8 +172,11 @@ def build(req: DocumentRequest) -> Context:
     }
     snapshot = {"period": str(year), "totals": {"granted": granted, "spent": spent, "unused": unused}}
     return Context(values, snapshot=snapshot, findings=findings,
+                   # the mail said "Ubrukt: 0 kr" of an overspent grant and no word of the overspending
                    key_figures={"Tildelt": fmt.money(granted), "Brukt per 31.12": fmt.money(spent),
-                                "Ubrukt": fmt.money(unused), "Prosjekter": str(len(rows))})
+                                "Ubrukt": fmt.money(unused),
+                                **({"Merforbruk": fmt.money(overspent)} if overspent else {}),
+                                "Prosjekter": str(len(rows))})
 
 
 def milestone_reasons(data, late) -> str:

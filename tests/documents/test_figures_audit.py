@@ -382,6 +382,9 @@ def test_an_overspent_grant_says_so_in_the_table_and_its_sum(scratch_config, tmp
     row = next(r for r in table if r[0] == plan["name"])
     assert row[2:6] == [num(granted_2015), num(used("fm-rogaland", 2015)), "0", f"Merforbruk {money(over)}"], row
     assert table[-1][2:6] == [num(granted_2015), num(used("fm-rogaland", 2015)), "0", f"Merforbruk {money(over)}"]
+    # the mail's key figures say it too (they said "Ubrukt: 0 kr" and nothing of the overspending)
+    made = produce(register, "usage", council_id="haugaland-vekst", period="2015", out=tmp_path, today=TODAY)
+    assert made.key_figures["Ubrukt"] == "0\u00a0kr" and made.key_figures["Merforbruk"] == money(over), made.key_figures
 
     path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
     table = find_table(path, "Kilde")
