@@ -37,9 +37,9 @@ from .errors import UserError
 from .xlsxcells import (EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
                         sheet_rows, unreadable)
 from .findings import Finding
-from .numbers import decimal_spelling, read_date, read_number, read_number_text, show
+from .numbers import decimal_spelling, echo, read_date, read_number, read_number_text, show
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
-                     FinancingKind, Project, Risk, StatusNote, SubActivity, CostLine)
+                     FinancingKind, Line, Project, Risk, StatusNote, SubActivity, CostLine)
 from .yamlfile import read_yaml_text
 
 FORMAT_VERSION = 1
@@ -209,6 +209,10 @@ def kind_of(annotation) -> Kind:
             return Kind("yaml", optional)
         annotation = args[0]
         origin = typing.get_origin(annotation)
+    if origin is typing.Annotated and typing.get_args(annotation)[0] is str:
+        # A name, a free text, a path (Line, Text, DataPath ...) is text as typed: read as YAML,
+        # 'Kommune #1' lost all after '#' and 'yes' or '2016' was refused as no string
+        return Kind("text", optional)
     if origin is typing.Literal:
         return Kind("literal", optional, typing.get_args(annotation))
     if origin is list:
@@ -1017,9 +1021,10 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
         content.error("Prosjekt", None, "", "sheet is missing")
         return data
     kinds: dict[str, tuple[Kind, str]] = {}
+    names: set[str] = set()          # lists of one-line names (partners, municipalities)
 
     def collect(model, prefix):
-        for name, kind, _ in _fields(model):
+        for name, kind, info in _fields(model):
             path = prefix + (name,)
             if path in TABLE_PATHS:
                 continue
@@ -1027,6 +1032,8 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
                 collect(kind.inner, path)
             else:
                 kinds[".".join(path)] = (kind, ".".join(path))
+                if kind.name == "list" and typing.get_args(info.annotation) == (Line,):
+                    names.add(".".join(path))
 
     collect(Project, ())
     current = None
@@ -1060,6 +1067,11 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
             if key:
                 content.where[path] = ("Prosjekt", r, label_text)
             if _blank(value):
+                continue
+            if dotted in names and isinstance(value, str) and "\n" in value.strip():
+                # the sheet asks for one value per row; two typed in one cell are not one name
+                content.error("Prosjekt", r, label_text, f"{echo(value.strip(), 60)} holds a line break: "
+                                                         f"write one value per row (insert a row for each)")
                 continue
             try:
                 items.append(read_value(value, kind.inner if kind.inner.name in SCALARS else Kind("yaml")))

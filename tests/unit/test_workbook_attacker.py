@@ -1,0 +1,69 @@
+"""Hostile input in a returned workbook (an outside attacker, session 16): list cells read as YAML,
+copies of a read sheet named the way Calc or Google Sheets names them, and a reporter's name
+carrying a line break or an encoded word."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from grantflow.register import open_register
+from tests.unit._workbook import HAUG, key_rows, refused, run_import, workbook_file
+
+AS_OF = date(2016, 10, 7)
+
+
+def _haug(config: Path, path: Path, edit=None) -> Path:
+    return workbook_file(config, path, edit, project=HAUG, as_of=AS_OF)
+
+
+def _typed(key: str, value):
+    """An edit typing ``value`` into the first value cell of ``key`` on the Prosjekt sheet."""
+    def edit(wb):
+        ws = wb["Prosjekt"]
+        ws.cell(key_rows(ws)[key], 3).value = value
+    return edit
+
+
+# --- 1. a text cell keeps the text as typed -------------------------------------------------
+
+
+@pytest.mark.parametrize("key,typed,kept", [
+    ("partners", "Kommune #1 Helse", "Kommune #1 Helse"),          # was 'Kommune' (a YAML comment)
+    ("partners", "'quoted'", "'quoted'"),                           # was 'quoted'
+    ("partners", "Helse Fonna: HF", "Helse Fonna: HF"),             # was "Input should be a valid string"
+    ("partners", 2016, "2016"),                                     # a number cell: the same
+    ("partners", "yes", "yes"),                                     # read as true: the same
+    ("municipalities", "Tysvær # hoved", None),                     # a name: kept whole, then not a member
+    ("leader.phone", "+47 99 88 77 66 # jobb", "+47 99 88 77 66 # jobb"),
+    ("success_factors", "[Forankring], ledelse: ja", "[Forankring], ledelse: ja"),
+])
+def test_a_text_cell_on_the_prosjekt_sheet_is_kept_as_typed(scratch_config, tmp_path, capsys, key, typed, kept):
+    """These cells were read as YAML: text after '#' was dropped with exit 0, quotes removed, and
+    'Helse Fonna: HF', 2016 or 'yes' refused with "Input should be a valid string"."""
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", _typed(key, typed))
+    row = key_rows(openpyxl.load_workbook(path)["Prosjekt"])[key]
+    code, errors, text = run_import(scratch_config, path, capsys)
+    assert "valid string" not in text, text
+    if kept is None:                          # the whole name is checked (and named) as typed
+        assert code == 1 and len(errors) == 1 and f"svar.xlsx:Prosjekt:{row} " in errors[0], text
+        assert "'Tysvær # hoved'" in errors[0], text
+        return
+    assert code == 0, text
+    project = open_register(scratch_config).project(HAUG)
+    value = project
+    for part in key.split("."):
+        value = getattr(value, part)
+    assert (value[0] if isinstance(value, list) else value) == kept
+
+
+def test_two_partners_in_one_cell_are_refused_in_plain_words(scratch_config, tmp_path, capsys):
+    """The sheet asks for one value per row; two names typed on two lines of one cell are said so."""
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", _typed("partners", "Helse Fonna\nUSHT"))
+    row = key_rows(openpyxl.load_workbook(path)["Prosjekt"])["partners"]
+    error = refused(scratch_config, path, capsys)
+    assert f"svar.xlsx:Prosjekt:{row} Samarbeidspartnere: " in error, error
+    assert "one value per row" in error, error
