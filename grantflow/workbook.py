@@ -1472,6 +1472,19 @@ def _read_input(wb, content: WorkbookContent) -> None:
         content.note = note
 
 
+# How Excel ('X (2)'), LibreOffice Calc ('X_2'), Google Sheets ('Copy of X', 'Kopi av X') and
+# hand renaming ('X kopi', 'X - Kopi', 'X 2') name a copy of sheet X, in any case.
+_COPY_NAME = re.compile(r"(?:(?:kopi av|copy of)\s+)*(?P<name>.+?)"
+                        r"(?:\s*\(\d+\)|_\d+|\s+\d+|\s+(?:-\s+)?(?:kopi|copy))*", re.IGNORECASE)
+
+
+def _copy_of(title: str) -> str | None:
+    """The sheet grantflow reads that ``title`` names a copy of, or None."""
+    found = _COPY_NAME.fullmatch(title.strip())
+    read = {name.casefold(): name for name in READ_SHEETS}
+    return read.get(found.group("name").casefold()) if found else None
+
+
 def _written_in(ws) -> bool:
     """Whether a sheet grantflow does not read holds any value (read up to the first one); one
     that cannot be read is taken as written in (it is not read either way)."""
@@ -1535,14 +1548,14 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
             for title in unread:
                 # what the leader wrote there is not imported: said, not dropped without a word (an
                 # outside tester's copied sheet "Milepælstatus (2)" gave "nothing new to import")
-                copy = re.fullmatch(r"(.+?) \(\d+\)", title)
-                if copy and copy.group(1) in READ_SHEETS:
-                    # Excel's copy of a sheet grantflow reads, filled in: most likely the leader's
-                    # answer, which a warning let the inbox file away as "nothing new" (found by an
-                    # outside tester); refused, so the workbook stays in the inbox until it is moved
-                    content.error(title, None, "", f"this is a copy of '{copy.group(1)}', and grantflow reads "
-                                  f"only '{copy.group(1)}': move what is written here into it (or delete "
-                                  f"'{copy.group(1)}' and rename this sheet to it), then return the workbook")
+                original = _copy_of(title)
+                if original:
+                    # A copy of a sheet grantflow reads (Excel's, Calc's or Google's), filled in: most
+                    # likely the leader's answer, which a warning let the inbox file away as "nothing
+                    # new" (found by outside testers); refused, so the workbook is not filed as done
+                    content.error(title, None, "", f"this is a copy of '{original}', and grantflow reads "
+                                  f"only '{original}': move what is written here into it (or delete "
+                                  f"'{original}' and rename this sheet to it), then return the workbook")
                     continue
                 content.error(title, None, "", "this sheet is not read by grantflow, so what is written in it is "
                               "not imported; write it in the workbook's own sheets (" + ", ".join(INPUT_SHEETS)

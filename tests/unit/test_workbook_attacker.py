@@ -10,8 +10,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from grantflow.cli import main
 from grantflow.register import open_register
-from tests.unit._workbook import HAUG, key_rows, refused, run_import, workbook_file
+from tests.unit._workbook import HAUG, file_bytes, key_rows, refused, run_import, workbook_file
 
 AS_OF = date(2016, 10, 7)
 
@@ -67,3 +68,30 @@ def test_two_partners_in_one_cell_are_refused_in_plain_words(scratch_config, tmp
     error = refused(scratch_config, path, capsys)
     assert f"svar.xlsx:Prosjekt:{row} Samarbeidspartnere: " in error, error
     assert "one value per row" in error, error
+
+
+# --- 2. a copy of a read sheet, however named, is refused --------------------------------
+
+
+@pytest.mark.parametrize("title", ["Milepælstatus_2", "Kopi av Milepælstatus", "Copy of Milepælstatus",
+                                   "Milepælstatus Copy", "milepælstatus (2)", "Milepælstatus - Kopi",
+                                   "Milepælstatus 2", "Milepælstatus kopi"])
+def test_a_filled_copy_named_by_calc_or_google_sheets_stays_in_the_inbox(scratch_config, capsys, title):
+    """Only Excel's 'Milepælstatus (2)' was an error: these names gave a warning, 'grantflow inbox'
+    filed the workbook under behandlet/ (exit 0) and milestone 5 'ferdig' was lost."""
+    inbox = scratch_config / "inbox"
+    inbox.mkdir()
+
+    def copy(wb):
+        sheet = wb.copy_worksheet(wb["Milepælstatus"])
+        sheet.title = title
+        sheet.cell(key_rows(sheet)[5], 4).value = "ferdig"
+    _haug(scratch_config, inbox / "svar.xlsx", copy)
+    before = file_bytes(scratch_config / "data")
+    code = main(["--config", str(scratch_config), "inbox"])
+    out = capsys.readouterr().out
+    assert code == 1 and "rejected" in out and "behandlet" not in out, out
+    assert not (inbox / "behandlet").exists() or not any((inbox / "behandlet").iterdir())
+    assert file_bytes(scratch_config / "data") == before
+    (findings,) = (inbox / "avvist").glob("*.funn.txt")
+    assert f"svar.xlsx:{title} this is a copy of 'Milepælstatus'" in findings.read_text(encoding="utf-8")
