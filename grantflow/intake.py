@@ -736,9 +736,10 @@ def _log_bytes(log: Path, now: datetime, who: str, shown: str, source: bytes, ch
     old = log.read_bytes() if log.exists() else "\ufeffTidspunkt;Rapportert av;Arbeidsbok;SHA-256;Endret\n".encode()
     digest = hashlib.sha256(source).hexdigest()[:16]
     out = io.StringIO()
+    # one line per import, whatever a field holds: a line break is escaped, never quoted into the record
     csv.writer(out, delimiter=";", lineterminator="\n").writerow(
-        [now.isoformat(), spreadsheet_text(who), spreadsheet_text(Path(shown).name), digest,
-         ", ".join(c.path.name for c in changes)])
+        [now.isoformat(), spreadsheet_text(printable_name(who)), spreadsheet_text(printable_name(Path(shown).name)),
+         digest, printable_name(", ".join(c.path.name for c in changes))])
     return old + out.getvalue().encode("utf-8")
 
 

@@ -693,7 +693,7 @@ class StatusNote(Model):
         default_factory=list,
         description="Beslutninger styringsgruppen må ta, each 'Sak. Forslag til vedtak: …' (the proposed decision).")
     next_period: list[Text] = Field(default_factory=list, description="Plan for neste periode.")
-    reported_by: Text = Field("", description="Who reported this note (from a workbook or the form).")
+    reported_by: Line = Field("", description="Who reported this note (a name: one line, from a workbook or the form).")
     reported_at: datetime | None = Field(None, description="When it was reported (imported).")
     not_reported: bool = Field(
         False, description="The project leader did not answer by the send date: the report says 'ikke rapportert'.")

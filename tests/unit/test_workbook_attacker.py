@@ -4,15 +4,17 @@ carrying a line break or an encoded word."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from grantflow.cli import main
+from grantflow.data import read_notes
+from grantflow.intake import _log_bytes
 from grantflow.register import open_register
-from tests.unit._workbook import HAUG, file_bytes, key_rows, refused, run_import, workbook_file
+from tests.unit._workbook import HAUG, file_bytes, key_rows, patch_cell, refused, run_import, workbook_file
 
 AS_OF = date(2016, 10, 7)
 
@@ -95,3 +97,46 @@ def test_a_filled_copy_named_by_calc_or_google_sheets_stays_in_the_inbox(scratch
     assert file_bytes(scratch_config / "data") == before
     (findings,) = (inbox / "avvist").glob("*.funn.txt")
     assert f"svar.xlsx:{title} this is a copy of 'Milepælstatus'" in findings.read_text(encoding="utf-8")
+
+
+# --- 3. who reports is a name: one line, no encoded word ---------------------------------
+
+
+@pytest.mark.parametrize("xml_text,why", [
+    ("Evil_x000D__x000A_Bcc: a@evil.example", "must be a single line"),
+    ("Evil &lt;a@evil.example&gt;, =?utf-8?q?x?=", "RFC 2047 encoded word"),
+    ("=?utf-8?q?Evil=0ABcc=3A_a@evil.example?=", "single line"),
+])
+def test_a_reporter_with_a_line_break_or_an_encoded_word_is_refused(scratch_config, tmp_path, capsys,
+                                                                   xml_text, why):
+    """'Rapportert av' took CR LF: 'reported_by: "Evil\\r\\nBcc: …"' in the notes file, a record over
+    two lines in innlesinger.csv; an encoded word went in too. Now refused like any name."""
+    path = _haug(scratch_config, tmp_path / "svar.xlsx")
+    row = key_rows(openpyxl.load_workbook(path)["Statusnotat"])["reported_by"]
+    patch_cell(path, "Statusnotat", f"C{row}", f'<c r="C{row}" t="inlineStr"><is><t>{xml_text}</t></is></c>')
+    error = refused(scratch_config, path, capsys)
+    assert f"svar.xlsx:Statusnotat:{row} Rapportert av: " in error and why in error, error
+    assert "\r" not in error
+
+
+def test_the_import_log_is_one_line_per_import_whatever_the_text(scratch_config, tmp_path, capsys):
+    """innlesinger.csv gets one line per import: a reporter's name is one line (above), and the log
+    escapes any line break or control character that might still reach it from any field."""
+    path = _haug(scratch_config, tmp_path / "svar.xlsx")
+    ws = openpyxl.load_workbook(path)["Statusnotat"]
+    rows = key_rows(ws)
+    for key, text in (("reported_by", "Kari Nordmann"), ("summary", "Linje 1_x000D_\nLinje 2")):
+        ref = f"C{rows[key]}"
+        patch_cell(path, "Statusnotat", ref, f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>')
+    code, errors, text = run_import(scratch_config, path, capsys)
+    assert code == 0, text
+    notes, _ = read_notes(scratch_config / f"data/{HAUG}/notater.yaml")
+    assert notes.note_for(AS_OF).reported_by == "Kari Nordmann"
+    log = scratch_config / f"data/{HAUG}/innlesinger.csv"
+    lines = log.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].split(";")[1] == "Kari Nordmann", lines
+
+    hostile = _log_bytes(log, datetime(2016, 10, 8, 9, 0), "Evil\r\nBcc: a@evil.example\u2028x",
+                         "svar\n.xlsx", b"", [])
+    added = hostile.decode("utf-8-sig").splitlines()[2:]
+    assert len(added) == 1 and "Evil\\r\\nBcc" in added[0] and "svar\\n.xlsx" in added[0], added
