@@ -251,3 +251,23 @@ def test_a_project_year_without_budgeted_costs_is_said_beside_the_forecast(scrat
     made = produce(open_register(scratch_config), "status", erp, out=tmp_path / "erp", today=TODAY,
                    as_of=date(2014, 6, 1))
     assert "ingen kostnader for" not in _status_comment(made.docx, "Økonomi")[1]
+
+
+def test_the_final_report_values_the_registered_own_effort_as_the_application_did(scratch_config, tmp_path):
+    """The application promised own effort in kroner (hours à the rate); the final report gave the
+    registered hours only (outside tester, new council). Both are now valued at the same rate."""
+    import csv
+
+    raw = yaml.safe_load((scratch_config / "projects" / f"{HAUG}.yaml").read_text(encoding="utf-8"))
+    settings = yaml.safe_load((scratch_config / "grantflow.yaml").read_text(encoding="utf-8"))
+    rate = raw["budget"].get("own_effort_rate") or settings["documents"]["own_effort_hourly_rate"]
+    end = raw["period"]["end"]
+    with open(scratch_config / "data" / HAUG / "timer.csv", encoding="utf-8") as fh:
+        registered = sum(Fraction(r["Timer"].replace(",", ".")) for r in csv.DictReader(fh, delimiter=";")
+                         if date(*map(int, reversed(r["Dato"].split(".")))) <= end)
+    planned = raw["budget"]["own_effort_hours"]
+    made = produce(open_register(scratch_config), "final", HAUG, out=tmp_path, today=TODAY)
+    text = " ".join(paragraphs(made.docx)).replace(NB, " ")
+    hours = f"{float(registered):,.1f}".replace(",", " ").replace(".", ",")
+    assert (f"Egeninnsats: {hours} timer registrert à {rate} kr = {num(math.floor(registered * rate + Fraction(1, 2)))} kr "
+            f"(plan: {num(planned)} timer à {rate} kr = {num(planned * rate)} kr).").replace(NB, " ") in text, text
