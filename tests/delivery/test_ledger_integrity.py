@@ -136,7 +136,10 @@ def test_an_interrupted_send_is_not_taken_as_done_and_the_next_send_finishes_it(
     assert "taken over from process" in rows[stuck[0]].detail
 
 
-def test_a_recipient_held_by_a_sender_elsewhere_is_pending_and_not_sent_twice(env):
+def _send_while_held(env, claim: str):
+    """Send the status report while the first recipient's row is claimed with ``claim`` (host:pid:
+    nonce of another sender): (the report, the held recipient's address, the addresses that
+    arrived, how many messages the plan has)."""
     register = open_register(CONFIG)
     produced = produce(register, "status", PROJECT, as_of=date(2016, 10, 7), out=env / "o1", today=TODAY)
     document = document_from(produced, register)
@@ -147,62 +150,48 @@ def test_a_recipient_held_by_a_sender_elsewhere_is_pending_and_not_sent_twice(en
     try:
         the_plan = plan(document, project, council, settings, ledger)
         held = the_plan.messages[0]
-        # another host's process is sending to the first recipient right now
         ledger.claim(document=document.key, kind="status", project=PROJECT, council=council.id,
                      version=document.version, document_hash=document.sha256(),
                      recipient=held.recipient.email, role=held.recipient.role,
                      message_id=held.message["Message-ID"], transport="smtp")
         with ledger.engine.begin() as conn:
-            conn.execute(deliveries.update().values(claim="elsewhere:4242:0123456789ab"))
+            conn.execute(deliveries.update().values(claim=claim))
         with SmtpServer(port=settings.delivery.smtp.port) as server:
             report = deliver(the_plan, make_transport(settings), ledger, RetrySettings(attempts=1),
                              wait_for_others=0.5)
-        assert [e for e, _ in report.pending] == [held.recipient.email]
-        assert "being sent by process" in report.pending[0][1] and "elsewhere" in report.pending[0][1]
-        assert held.recipient.email.casefold() not in {r.casefold() for r in server.recorder.recipients()}
-        assert len(server.recorder.arrived) == len(the_plan.messages) - 1
+        arrived = {r.casefold() for r in server.recorder.recipients()}
+        return report, held.recipient.email, arrived, len(the_plan.messages), len(server.recorder.arrived)
     finally:
         ledger.close()
+
+
+def test_a_recipient_held_by_a_sender_elsewhere_is_pending_and_not_sent_twice(env):
+    # another host's process is sending to the first recipient right now
+    report, held, arrived, planned, count = _send_while_held(env, "elsewhere:4242:0123456789ab")
+    assert [e for e, _ in report.pending] == [held]
+    assert "being sent by process" in report.pending[0][1] and "elsewhere" in report.pending[0][1]
+    assert held.casefold() not in arrived and count == planned - 1
 
 
 def test_a_recipient_held_by_a_live_sender_here_is_pending_without_a_takeover_time(env):
     """A sender still running on this machine is never taken over (README), but its pending line
     said 'a send from 13:44 UTC on takes it over' (outside tester, a sender stopped with SIGSTOP)."""
-    import os
     import subprocess
     import sys
 
     from grantflow.delivery.ledger import this_host
 
-    register = open_register(CONFIG)
-    produced = produce(register, "status", PROJECT, as_of=date(2016, 10, 7), out=env / "o1", today=TODAY)
-    document = document_from(produced, register)
-    settings = smtp_settings(env, free_port())
-    project = register.project(PROJECT)
-    council = register.council_of(project)
-    ledger = SentLedger(settings.ledger_url())
     sender = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        the_plan = plan(document, project, council, settings, ledger)
-        held = the_plan.messages[0]
-        ledger.claim(document=document.key, kind="status", project=PROJECT, council=council.id,
-                     version=document.version, document_hash=document.sha256(),
-                     recipient=held.recipient.email, role=held.recipient.role,
-                     message_id=held.message["Message-ID"], transport="smtp")
-        with ledger.engine.begin() as conn:     # another process on this machine, alive, holds it
-            conn.execute(deliveries.update().values(claim=f"{this_host()}:{sender.pid}:0123456789ab"))
-        with SmtpServer(port=settings.delivery.smtp.port) as server:
-            report = deliver(the_plan, make_transport(settings), ledger, RetrySettings(attempts=1),
-                             wait_for_others=0.5)
-        assert [e for e, _ in report.pending] == [held.recipient.email]
-        text = report.pending[0][1]
-        assert f"being sent by process {sender.pid} on this machine since" in text, text
-        assert "not taken over while it runs" in text and "takes it over" not in text, text
-        assert held.recipient.email.casefold() not in {r.casefold() for r in server.recorder.recipients()}
+    try:   # another process on this machine, alive, holds the first recipient
+        report, held, arrived, planned, count = _send_while_held(env, f"{this_host()}:{sender.pid}:0123456789ab")
     finally:
         sender.kill()
         sender.wait()
-        ledger.close()
+    assert [e for e, _ in report.pending] == [held]
+    text = report.pending[0][1]
+    assert f"being sent by process {sender.pid} on this machine since" in text, text
+    assert "not taken over while it runs" in text and "takes it over" not in text, text
+    assert held.casefold() not in arrived and count == planned - 1
 
 
 def test_negative_backoff_is_refused_at_load(scratch_config, env, capsys):

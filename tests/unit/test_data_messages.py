@@ -33,6 +33,13 @@ def _render(config, tmp_path, capsys, *args) -> tuple[int, list[str]]:
                   if line.startswith("error")]
 
 
+def _edit_first_row(path, change) -> None:
+    """The file's first row after the header changed by ``change(row)``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = change(lines[1])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _append(path, *rows: str) -> None:
     with path.open("a", encoding="utf-8") as out:
         out.writelines(row + "\n" for row in rows)
@@ -264,10 +271,7 @@ def test_an_excel_error_in_the_hours_municipality_is_said_as_such(clean, capsys)
 
 def test_an_excel_error_in_a_milestone_status_is_said_as_such(clean, capsys):
     """A lookup formula that failed in the Status column was "unknown status '#N/A' (use: …)"."""
-    path = clean / "data" / HAUG / "milepaeler.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    lines[1] = "1;#N/A;;Oppstartsmøte med alle ti kommuner"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _edit_first_row(clean / "data" / HAUG / "milepaeler.csv", lambda row: "1;#N/A;;Oppstartsmøte med alle ti kommuner")
     assert _validate(clean, capsys) == (1, [f"ERROR   config/data/{HAUG}/milepaeler.csv:2 Status: "
                                             f"{EXCEL_ERROR.format(repr('#N/A'))}"])
 
@@ -283,10 +287,7 @@ def test_money_in_the_hours_column_is_refused(clean, capsys, written):
 
 def test_money_as_a_milestone_number_is_refused(clean, capsys):
     """'kr 6' was read as milestone 6."""
-    path = clean / "data" / HAUG / "milepaeler.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    lines[1] = "kr 1" + lines[1][1:]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _edit_first_row(clean / "data" / HAUG / "milepaeler.csv", lambda row: "kr 1" + row[1:])
     code, errors = _validate(clean, capsys)
     assert code == 1 and errors[0] == (
         f"ERROR   config/data/{HAUG}/milepaeler.csv:2 Milepæl: 'kr 1' is written as money (kr, NOK or ,-), but the "
@@ -310,10 +311,7 @@ def test_a_c1_control_character_in_a_ledger_text_is_refused(clean, capsys, monke
 
 
 def test_a_c1_control_character_in_a_milestone_comment_and_a_note_is_refused(clean, capsys):
-    path = clean / "data" / HAUG / "milepaeler.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    lines[1] = lines[1] + " \x9b31m"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _edit_first_row(clean / "data" / HAUG / "milepaeler.csv", lambda row: row + " \x9b31m")
     notes = clean / "data" / HAUG / "notater.yaml"
     text = notes.read_text(encoding="utf-8")
     old = "summary: Arbeidsgruppene er etablert"
