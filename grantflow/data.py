@@ -607,7 +607,10 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                 raise UserError(f"sheet {title!r}, row {hidden[0]}{more}: the row is hidden (by a filter or by hand), "
                                 f"and grantflow counts every row; show all rows, delete those that do not belong "
                                 f"and save", file=shown, line=hidden[0])
-            hidden = sorted(c for c in info.hidden_columns if c <= len(header_cells) and not _xlsx_blank(header_cells[c - 1]))
+            # a hidden column that holds a value (an empty one hidden as a habit hides nothing)
+            filled = {c for cells in body for c, v in cells.items() if not _xlsx_blank(v)} if info.hidden_columns else set()
+            hidden = sorted(c for c in info.hidden_columns if c <= len(header_cells)
+                            and not _xlsx_blank(header_cells[c - 1]) and c in filled)
             if hidden:
                 from openpyxl.utils import get_column_letter
 
@@ -638,7 +641,7 @@ MAX_XLSX_COLUMNS = 1000           # a cell farther right is a stray cell, not pa
 
 
 def _other_tables(sheets: list, first: str, columns: tuple[Column, ...], shown: str) -> None:
-    """Refuse a workbook whose later sheet is a table of the same columns with rows: grantflow
+    """Refuse a workbook whose later sheet is a table with every required column and rows: grantflow
     reads the first sheet only, and a ledger kept one sheet per year lost every year but the
     first without a word (730 000 kr missing from a final report; found by an outside tester)."""
     for title, sheet in sheets:
@@ -648,6 +651,10 @@ def _other_tables(sheets: list, first: str, columns: tuple[Column, ...], shown: 
             index = _find_header(head, columns, shown)
         except UserError:
             continue
+        known = _known(columns)
+        named = {known[_norm(c)].name for c in head[index] if c is not None and _norm(c) in known}
+        if not all(c.name in named for c in columns if c.required):
+            continue              # a summary beside the ledger (Kategori, Beløp) is no second ledger
         rows = [r for r, cells in _xlsx_body(stream, head, index, pending)
                 if any(not _xlsx_blank(v) for v in cells.values())]
         if rows:

@@ -52,9 +52,17 @@ def api_post(api: str, path: str, body: dict | None = None):
 
 
 def api_get(api: str, path: str):
+    """GET from the Prefect REST API. A GET is safe to repeat: one that times out (the server's
+    SQLite busy on a loaded machine; seen once in 1 393 tests while other work shared the cores) is
+    asked again, twice at most."""
     def call():
-        with urllib.request.urlopen(api + path, timeout=30) as response:
-            return json.loads(response.read())
+        for attempt in range(3):
+            try:
+                with urllib.request.urlopen(api + path, timeout=30) as response:
+                    return json.loads(response.read())
+            except TimeoutError:
+                if attempt == 2:
+                    raise
     return _retrying(call)
 
 

@@ -88,3 +88,22 @@ def test_a_hidden_column_or_a_row_of_height_zero_is_refused(scratch_config, caps
     assert main(["--config", str(scratch_config), "render", "final", ERP]) == 1
     err = capsys.readouterr().err
     assert "sheet 'Regnskap', row 3: the row is hidden" in err, err
+
+
+def test_a_summary_sheet_or_an_empty_hidden_column_is_no_ledger_trouble(scratch_config, capsys):
+    """False alarms found by an outside tester on the fixes above: a pivot sheet 'Kategori | Beløp'
+    beside the ledger ('also has the columns', with 2 of 7) stopped the final report, and so did an
+    empty Kreditnota column hidden as a habit."""
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    wb = openpyxl.load_workbook(path)
+    pivot = wb.create_sheet("Pivot")
+    for row in (["Kategori", "Beløp"], ["Anskaffelse programvare", 2700000], ["Sum", 2700000]):
+        pivot.append(row)
+    other = wb.create_sheet("Budsjett 2017")
+    for row in (["År", "Kategori", "Beløp"], [2017, "Drift", 1000]):
+        other.append(row)
+    ws = wb.worksheets[0]
+    assert all(ws.cell(r, 7).value in (None, "") for r in range(2, ws.max_row + 1))      # Kreditnota: empty
+    ws.column_dimensions["G"].hidden = True
+    wb.save(path)
+    assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
