@@ -1485,6 +1485,34 @@ def _copy_of(title: str) -> str | None:
     return read.get(found.group("name").casefold()) if found else None
 
 
+KEYED_SHEETS = ("Prosjekt", "Statusnotat", META)      # a key per row in column A, not a table
+
+
+def _shows_copy(ws, title: str, original: _Sheet | None) -> bool:
+    """Whether sheet ``ws``, named like a copy of the read sheet ``original``, is one by its content:
+    Excel's own name for a copy ('Milepælstatus (2)'), or the original's header row, or (a key/value
+    sheet) one of its keys in column A. A name alone is no proof: a leader's own 'Budsjett 2017'
+    with a note in A1 was refused as a copy, and the whole returned workbook with it."""
+    if original is None or re.fullmatch(re.escape(original.title) + r" \(\d+\)", title):
+        return True         # Excel's copy; or the original is gone (its own error) and this replaced it
+    first = padded(original.cells.get(1, {}))
+    header = [_text_of(v).casefold() for v in first[:next((i for i, v in enumerate(first) if _blank(v)),
+                                                          len(first))]]
+    keys = {_text_of(cells.get(1)) for r, cells in original.cells.items() if r > 1} - {""} \
+        if original.title in KEYED_SHEETS else set()
+    try:
+        for r, cells in sheet_rows(ws):
+            if r == 1 and header and [_text_of(v).casefold() for v in padded(cells, len(header))] == header:
+                return True
+            if (r > 1 and not keys) or r > MAX_SHEET_ROWS:
+                break
+            if r > 1 and _text_of(cells.get(1)) in keys:
+                return True
+    except Exception:   # noqa: BLE001 - unreadable: taken as the copy its name says (refused, not filed away)
+        return True
+    return False
+
+
 def _written_in(ws) -> bool:
     """Whether a sheet grantflow does not read holds any value (read up to the first one); one
     that cannot be read is taken as written in (it is not read either way)."""
@@ -1549,7 +1577,8 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
                 # what the leader wrote there is not imported: said, not dropped without a word (an
                 # outside tester's copied sheet "Milepælstatus (2)" gave "nothing new to import")
                 original = _copy_of(title)
-                if original:
+                if original and _shows_copy(book[title], title,
+                                            next((s for s in sheets if s.title == original), None)):
                     # A copy of a sheet grantflow reads (Excel's, Calc's or Google's), filled in: most
                     # likely the leader's answer, which a warning let the inbox file away as "nothing
                     # new" (found by outside testers); refused, so the workbook is not filed as done

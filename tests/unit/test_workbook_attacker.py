@@ -99,6 +99,45 @@ def test_a_filled_copy_named_by_calc_or_google_sheets_stays_in_the_inbox(scratch
     assert f"svar.xlsx:{title} this is a copy of 'Milepælstatus'" in findings.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("title", ["Budsjett 2017", "Budsjett_2017", "Milepæler 2017", "Prosjekt 2", "Frister 2"])
+def test_a_leaders_own_sheet_named_like_a_copy_is_a_warning(scratch_config, tmp_path, capsys, title):
+    """A sheet of the leader's own, not a copy, named 'Budsjett 2017' with a note in A1 was refused as
+    a copy of 'Budsjett' (exit 1), and 'grantflow inbox' rejected the whole workbook (outside tester).
+    Its content is no copy's: it gets the warning any added sheet gets, and the answer is imported."""
+    def own(wb):
+        wb.create_sheet(title)["A1"] = "Husk: søke mer i 2017"
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", own)
+    code, errors, text = run_import(scratch_config, path, capsys, "--dry-run")
+    assert code == 0 and not errors and "copy" not in text, text
+    (line,) = [line for line in text.splitlines() if f"svar.xlsx:{title} " in line]
+    assert line.startswith("WARNING") and "this sheet is not read by grantflow" in line, text
+
+    inbox = scratch_config / "inbox"
+    inbox.mkdir()
+    path.rename(inbox / "svar.xlsx")
+    code = main(["--config", str(scratch_config), "inbox"])
+    out = capsys.readouterr().out
+    assert code == 0 and not (inbox / "avvist").exists(), out
+    (filed,) = [p.name for p in (inbox / "behandlet").iterdir() if p.suffix == ".xlsx"]
+    assert filed.endswith("-svar.xlsx") and not (inbox / "svar.xlsx").exists(), out
+
+
+@pytest.mark.parametrize("title,sheet,key", [("Statusnotat 2", "Statusnotat", "summary"),
+                                              ("Kopi av Prosjekt", "Prosjekt", "name")])
+def test_a_copy_of_a_key_value_sheet_is_known_by_its_keys(scratch_config, tmp_path, capsys, title, sheet, key):
+    """A copy of Prosjekt or Statusnotat whose header row was cleared still holds the original's keys
+    in column A: it is a copy, refused as before."""
+    def copy(wb):
+        ws = wb.copy_worksheet(wb[sheet])
+        ws.title = title
+        for c in range(1, ws.max_column + 1):
+            ws.cell(1, c).value = None
+        ws.cell(key_rows(ws)[key], 3).value = "Skrevet i kopien"
+    path = _haug(scratch_config, tmp_path / "svar.xlsx", copy)
+    error = refused(scratch_config, path, capsys)
+    assert f"svar.xlsx:{title} this is a copy of '{sheet}'" in error, error
+
+
 # --- 3. who reports is a name: one line, no encoded word ---------------------------------
 
 
