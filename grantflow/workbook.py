@@ -671,8 +671,9 @@ def _note_rows(note: dict) -> list[tuple[str, str, str]]:
             for label, key in NOTE_LIST_TYPES.items() for text in note.get(key) or []]
 
 
-def _write_previous(w: _Writer, previous: dict) -> None:
-    """Last period's lists, locked and not read: the leader copies what still applies."""
+def _write_previous(w: _Writer, previous: dict) -> list[list]:
+    """Last period's lists, locked and not read: the leader copies what still applies. Returns the
+    sheet's cells as written (rows of values), kept in the metadata so that a change is seen."""
     when = previous.get("as_of")
     ws = w.sheet(PREVIOUS_SHEET, ["Type", "Tekst", "Forklaring / forslag til vedtak"], [16, 70, 70],
                  note=f"Fra statusnotatet {when:%d.%m.%Y}, bare til informasjon: dette arket leses ikke inn. "
@@ -680,6 +681,7 @@ def _write_previous(w: _Writer, previous: dict) -> None:
     for r, row in enumerate(_note_rows(previous), start=2):
         for c, value in enumerate(row, start=1):
             w.put(ws, r, c, value or None, Kind("text"), editable=False)
+    return [[cell.value for cell in row] for row in ws.iter_rows()]
 
 
 def _rag_colours(ws, ref: str) -> None:
@@ -785,7 +787,7 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
     if not blank:
         _write_input(w, project, progress or [], note, as_of, (note or {}).get("reported_by") or "")
         if previous is not None:
-            _write_previous(w, previous)
+            written = _write_previous(w, previous)
     meta = {"format": FORMAT_VERSION, "kind": "blank" if blank else "project", "project": project.get("id"),
             "council": project.get("council"), "as_of": as_of.isoformat(),
             "made": datetime.now().astimezone().isoformat(timespec="seconds")}
@@ -794,6 +796,8 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
         meta["progress"] = _jsonable(progress or [])
         meta["note"] = _jsonable({k: v for k, v in (note or {}).items()
                                   if k not in ("as_of", "reported_by", "reported_at", "not_reported")})
+        if previous is not None:
+            meta["previous_sheet"] = _jsonable(written)
     _write_meta(w, meta)
     w.wb.active = 0
     buffer = io.BytesIO()
@@ -1525,6 +1529,48 @@ def _written_in(ws) -> bool:
     return False
 
 
+def _cells_of(ws) -> dict[tuple[int, int], object] | None:
+    """The values of a sheet grantflow does not read, by (row, column), within the size of any
+    sheet it writes; None if the sheet cannot be read."""
+    try:
+        cells = {}
+        for r, row in sheet_rows(ws):
+            if r > MAX_SHEET_ROWS:
+                break
+            cells.update(((r, c), v) for c, v in row.items() if c <= MAX_SHEET_COLUMNS and not _blank(v))
+        return cells
+    except Exception:   # noqa: BLE001 - a damaged reference sheet: said by the caller, not fatal
+        return None
+
+
+def _check_previous(cells: dict | None, present: bool, content: WorkbookContent) -> None:
+    """A warning when 'Forrige periode' differs from what grantflow wrote there: the sheet is not
+    read, and text a leader typed into it (its protection has no password) was dropped without a word.
+    ``cells`` is None when the sheet cannot be read."""
+    written = content.meta.get("previous_sheet")
+    if not present or not isinstance(written, list):
+        return                   # the sheet deleted, or a workbook made before its cells were kept
+    why = (f"this sheet is only for reference and is not read, so what is written in it is not imported; "
+           f"write what still applies in 'Avvik og beslutninger'")
+    if cells is None:
+        content.error(PREVIOUS_SHEET, None, "", f"cannot be read; {why}", "warning")
+        return
+    want = {(r, c): v for r, row in enumerate(written, start=1) if isinstance(row, list)
+            for c, v in enumerate(row, start=1) if not _blank(v)}
+    changed = sorted(key for key in want.keys() | cells.keys()
+                     if _text_of(want.get(key)) != _text_of(cells.get(key)))
+    if not changed:
+        return
+    (r, c), more = changed[0], len(changed) - 1
+    now, was = cells.get((r, c)), want.get((r, c))
+    what = (f"{echo(_text_of(now), 60)} (grantflow wrote {echo(_text_of(was), 60)})" if not _blank(was) and
+            not _blank(now) else f"{echo(_text_of(now), 60)} (grantflow left it empty)" if _blank(was)
+            else f"emptied (grantflow wrote {echo(_text_of(was), 60)})")
+    also = f", and {more} more cell{'s' if more > 1 else ''}" if more else ""
+    content.error(PREVIOUS_SHEET, r, cell_name(r, c), f"changed: {cell_name(r, c)} is {what}{also}; {why}",
+                  "warning")
+
+
 def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     """Read a returned workbook; what cannot be read becomes findings (UserError if not a workbook)."""
     from zipfile import BadZipFile, ZipFile
@@ -1561,6 +1607,7 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
                         f"is read)", file=shown)
     content = WorkbookContent(shown, {}, {}, None, None)
     reading = None
+    previous = None          # the cells of 'Forrige periode' as returned
     try:
         book = load_workbook(path, read_only=True, data_only=True)
         try:
@@ -1570,7 +1617,9 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
                 if ws.title in READ_SHEETS:
                     reading = ws.title
                     sheets.append(_Sheet(ws, content))
-                elif ws.title not in ("Veiledning", LISTS, PREVIOUS_SHEET) and _written_in(ws):
+                elif ws.title == PREVIOUS_SHEET:
+                    previous = _cells_of(ws)
+                elif ws.title not in ("Veiledning", LISTS) and _written_in(ws):
                     unread.append(ws.title)
             reading = None
             for title in unread:
@@ -1603,6 +1652,7 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
         raise UserError(f"not an Excel workbook (.xlsx) that can be read: {type(exc).__name__}",
                         file=shown) from None
     content.meta = _read_meta(wb, content)
+    _check_previous(previous, PREVIOUS_SHEET in wb.others, content)
     if content.meta.get("format") not in (None, FORMAT_VERSION):
         raise UserError(f"workbook format {content.meta.get('format')} is not supported (expected {FORMAT_VERSION})",
                         file=shown)

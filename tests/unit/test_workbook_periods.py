@@ -94,3 +94,43 @@ def test_decisions_of_a_stale_note_are_marked_as_its_other_lists(scratch_config,
     assert find_table(report, "Sak")[1:] == [[f"{OLD_DECISION} {mark}", "Styringsgruppen vedtar kompetanseplanen "
                                              "for 2020 med to kurs og én regional konferanse."]]
     assert f"Gjennomføre første kurs {mark}" in all_text(report)
+
+
+def _typed_into_previous(scratch_config, tmp_path, edit) -> tuple[int, str]:
+    """A new period's workbook (NG, 1.9.2020) with the leader's name, ``edit(sheet)`` done on
+    'Forrige periode' (its protection has no password), imported with --dry-run."""
+    path = tmp_path / "svar.xlsx"
+    path.write_bytes(make_workbook(open_register(scratch_config), NG, date(2020, 9, 1)))
+    wb = openpyxl.load_workbook(path)
+    field(wb, "Statusnotat", "reported_by").value = "Kari Nordmann"
+    edit(wb[PREVIOUS_SHEET])
+    wb.save(path)
+    return path
+
+
+def test_text_typed_into_the_previous_periods_sheet_is_said(scratch_config, tmp_path, capsys):
+    """A leader who unlocked 'Forrige periode' and wrote there had it dropped without a word (exit 0,
+    nothing in the output), though the README promises nothing the leader wrote is. Now a warning
+    names the sheet and the changed cell, and says where to write it."""
+    def edit(ws):
+        row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 2).value == OLD_DECISION)
+        ws.cell(row, 3).value = "Utsatt til neste møte."
+        ws.cell(ws.max_row + 1, 2).value = "Ny risiko: leverandøren trekker seg."
+    path = _typed_into_previous(scratch_config, tmp_path, edit)
+    wb = openpyxl.load_workbook(path)
+    row = next(r for r in range(2, wb[PREVIOUS_SHEET].max_row + 1)
+               if wb[PREVIOUS_SHEET].cell(r, 2).value == OLD_DECISION)
+    assert main(["--config", str(scratch_config), "import", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    (line,) = [line for line in out.splitlines() if "Forrige periode" in line]
+    assert line.startswith("WARNING ") and (f"svar.xlsx:Forrige periode:{row} C{row}: changed: C{row} is "
+                                            f"'Utsatt til neste møte.' (grantflow wrote 'Styringsgruppen "
+                                            f"vedtar") in line, line
+    assert "and 1 more cell;" in line and "not imported" in line and "'Avvik og beslutninger'" in line, line
+
+
+def test_the_previous_periods_sheet_as_written_gives_no_warning(scratch_config, tmp_path, capsys):
+    path = _typed_into_previous(scratch_config, tmp_path, lambda ws: None)
+    assert main(["--config", str(scratch_config), "import", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Forrige periode" not in out, out
