@@ -691,12 +691,30 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     notes, _ = read_notes(path) if path.exists() else (ProjectNotes(), [])
     previous = notes.note_for(note.as_of) or (notes.status[-1] if notes.status else None)
-    if not always and previous is not None and _content_of(previous) == _content_of(note):
+    same_day = next((n for n in notes.status if n.as_of == note.as_of), None)
+    lists = ("deviations", "decisions", "next_period")
+    if base is not None and same_day is None and any(getattr(base, k) for k in lists) and \
+            all(getattr(base, k) == getattr(note, k) for k in lists):
+        # A workbook made before a new date's lists started empty (7ae9fbe) was pre-filled with the
+        # last note's deviations, decisions and next-period items: returned untouched, they were
+        # filed as this date's, and a settled decision went to the steering group again
+        # (found by an outside tester with such a workbook, still in circulation).
+        result.findings.append(Finding(
+            "error", where[0] or f"{result.file}:Statusnotat", where[1], "Avvik og beslutninger",
+            f"this workbook (made {made}) was pre-filled with the last status note's deviations, decisions and "
+            f"next-period items, and they come back unchanged for {note.as_of:%d.%m.%Y}: last period's are not "
+            "taken as this period's. Delete in «Avvik og beslutninger» what no longer applies and import again, or "
+            "make a new workbook ('grantflow workbook'), which starts them empty"))
+        return
+    # A named return for a date without a note is this date's report even when nothing changed:
+    # it was 'not written', and the status report said the note was not updated (outside tester)
+    reported = bool(note.reported_by) and same_day is None and (note.as_of <= project.period.end or
+                                                                 note.as_of <= date.today())
+    if not always and not reported and previous is not None and _content_of(previous) == _content_of(note):
         result.findings.append(Finding("warning", f"{result.file}:Statusnotat", None, "",
                                        f"the status note is unchanged since {previous.as_of:%d.%m.%Y}; not written"))
         return
-    same_day = next((n for n in notes.status if n.as_of == note.as_of), None)
-    if base is not None and _content_of(base) == _content_of(note):
+    if base is not None and not reported and _content_of(base) == _content_of(note):
         # Nothing reported in the workbook's note: a note written meanwhile (another workbook, the
         # form) for this date is kept, not replaced by what this workbook was pre-filled with.
         result.findings.append(Finding("warning", f"{result.file}:Statusnotat", None, "",

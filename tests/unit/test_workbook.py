@@ -264,7 +264,9 @@ def test_mistakes_are_one_line_each_and_nothing_is_written(scratch_config, tmp_p
 
 def test_amount_written_as_text_goes_through_the_number_reader(scratch_config, tmp_path):
     register = open_register(scratch_config)
-    path = _fill(_workbook(register, HAUG, tmp_path / "t.xlsx"), lambda wb: wb["Budsjett"].__setitem__("B2", "1.211.321"))
+    # the date of the last note: a named return for a date without one is a report (and written)
+    path = _fill(_workbook(register, HAUG, tmp_path / "t.xlsx", date(2016, 10, 1)),
+                 lambda wb: wb["Budsjett"].__setitem__("B2", "1.211.321"))
     content = read_workbook(path)
     assert Project.model_validate(content.project) == register.project(HAUG)   # 1.211.321 = 1 211 321 kr
     assert import_workbook(scratch_config, path, now=NOW).changes == []
@@ -428,7 +430,7 @@ def test_a_workbook_saved_by_libreoffice_imports_unchanged(scratch_config, tmp_p
     if soffice is None:
         pytest.skip("LibreOffice is not installed")
     register = open_register(scratch_config)
-    source = _workbook(register, HAUG, tmp_path / "src.xlsx", date(2016, 10, 7))
+    source = _workbook(register, HAUG, tmp_path / "src.xlsx", date(2016, 10, 1))     # the last note's date
     profile = tmp_path / "lo-profile"
     subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
                     "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "out"), str(source)],
@@ -480,7 +482,7 @@ def test_no_cell_shows_a_stray_yaml_end_marker_and_an_untouched_workbook_changes
     """A single name (a municipality, a partner) was written as 'Haugesund' plus a second line
     '...' (YAML's end of document): 30 such cells in the demo's workbook."""
     register = open_register(scratch_config)
-    path = _workbook(register, HAUG, tmp_path / "wb.xlsx", as_of=date(2016, 10, 7))
+    path = _workbook(register, HAUG, tmp_path / "wb.xlsx", as_of=date(2016, 10, 1))     # the last note's date
     book = openpyxl.load_workbook(path)
     texts = [c.value for ws in book for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert "Haugesund" in texts and "Karmøy" in texts

@@ -1,0 +1,65 @@
+"""Returned workbooks for a new report date, as found by the tester reviewing 7ae9fbe.
+
+1. A workbook made before a new date's lists started empty was pre-filled with the last note's
+   deviations, decisions and next-period items; returned with only the summary changed, they were
+   filed as the new date's (the bug 7ae9fbe fixed, for every workbook already sent out).
+2. A leader who typed only their name (nothing else had changed) was told "not written", and the
+   status report said the note was not updated since the last date.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+
+import openpyxl
+import yaml
+
+from grantflow.cli import main
+from grantflow.intake import make_workbook
+from grantflow.register import open_register
+
+from ._workbook import HAUG, field, run_import
+
+NOTES = f"data/{HAUG}/notater.yaml"
+
+
+def _notes(config) -> dict:
+    return {n["as_of"]: n for n in yaml.safe_load((config / NOTES).read_text(encoding="utf-8"))["status"]}
+
+
+def test_an_old_workbook_returning_last_periods_lists_for_a_new_date_is_refused(scratch_config, tmp_path, capsys):
+    # as such a workbook was made: the last note's date pre-fills everything; then dated 1.12.2016
+    wb = openpyxl.load_workbook(io.BytesIO(make_workbook(open_register(scratch_config), HAUG, date(2016, 10, 1))))
+    lists = [row[1].value for row in wb["Avvik og beslutninger"].iter_rows(min_row=2) if row[1].value]
+    assert "Felles anskaffelse av responssenter for alle ti kommuner." in lists
+    field(wb, "Statusnotat", "as_of").value = date(2016, 12, 1)
+    meta = wb["_grantflow"]
+    row = next(r for r in range(1, meta.max_row + 1) if meta.cell(r, 1).value == "as_of")
+    meta.cell(row, 2).value = json.dumps("2016-12-01")
+    field(wb, "Statusnotat", "summary").value = "Alt i rute i desember."
+    field(wb, "Statusnotat", "reported_by").value = "Sturle J. Monstad"
+    path = tmp_path / "gammel.xlsx"
+    wb.save(path)
+    before = (scratch_config / NOTES).read_bytes()
+    code, errors, text = run_import(scratch_config, path, capsys)
+    assert code == 1 and len(errors) == 1, text
+    assert "Avvik og beslutninger: this workbook (made" in errors[0] and "come back unchanged for 01.12.2016" in errors[0]
+    assert (scratch_config / NOTES).read_bytes() == before
+
+
+def test_a_named_return_for_a_new_date_is_that_dates_note(scratch_config, tmp_path, capsys):
+    wb = openpyxl.load_workbook(io.BytesIO(make_workbook(open_register(scratch_config), HAUG, date(2016, 12, 1))))
+    field(wb, "Statusnotat", "reported_by").value = "Sturle J. Monstad"      # nothing else changed
+    path = tmp_path / "svar.xlsx"
+    wb.save(path)
+    code, errors, text = run_import(scratch_config, path, capsys)
+    assert code == 0 and not errors, text
+    notes = _notes(scratch_config)
+    new, old = notes[date(2016, 12, 1)], notes[date(2016, 10, 1)]
+    assert new["reported_by"] == "Sturle J. Monstad" and new["summary"] == old["summary"]
+    assert not new.get("decisions") and not new.get("deviations")
+    assert main(["--config", str(scratch_config), "render", "status", HAUG, "--as-of", "2016-12-01",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert "ikke oppdatert" not in capsys.readouterr().err
