@@ -134,7 +134,6 @@ def _norm_text(header) -> str:
 
 HEADER_SEARCH_ROWS = 20          # title rows above the header are skipped, up to this many
 MAX_LINE = 65_536                # a longer line in the header search is not a table
-_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]"    # C0 but tab, LF, CR; DEL; C1
 MAX_CELL = 10_000                # a longer cell is refused (echoing at most 200 characters)
 UNKNOWN_SHOWN = 10               # more unknown columns than this are one line
 
@@ -901,9 +900,9 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
         for code, (cell, b) in enumerate(zip(cells, blank)):
             text = "" if b else _cell_text(cell)
             value = text.strip() if col.kind == "text" else text
-            if _CONTROL_RE.search(value):
-                errors[code] = (f"{echo(value, 80)} contains the control character {bad_character(value)}, "
-                                "which no document can hold")
+            control = bad_character(value)
+            if control:
+                errors[code] = f"{echo(value, 80)} contains the control character {control}, which no document can hold"
             elif _BIDI_RE.search(value):
                 errors[code] = (f"{echo(value, 80)} contains the bidirectional control character "
                                 f"{bidi_control(value)}, which can make the text read differently than written: "
@@ -924,7 +923,6 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
     return values, blank, errors
 
 
-_CONTROL_RE = re.compile(_CONTROL)
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _EPOCH = date(1970, 1, 1).toordinal()
 _NAT = np.iinfo(np.int64).min

@@ -38,7 +38,7 @@ from .text import bad_character, printable_name, spreadsheet_text
 from .validate import check_project
 from .numbers import FIRST_YEAR, read_date
 from .xlsxcells import EXCEL_MAX_TEXT
-from .workbook import (INPUT_SHEETS, META, WorkbookContent, _text_of, not_a, project_data, read_value,
+from .workbook import (INPUT_SHEETS, META, NOTE_LIST_TYPES, WorkbookContent, _text_of, not_a, project_data, read_value,
                        read_workbook, write_workbook, Kind)
 from .yamledit import load_tree, new_yaml, update_yaml
 
@@ -692,7 +692,7 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
     notes, _ = read_notes(path) if path.exists() else (ProjectNotes(), [])
     previous = notes.note_for(note.as_of) or (notes.status[-1] if notes.status else None)
     same_day = next((n for n in notes.status if n.as_of == note.as_of), None)
-    lists = ("deviations", "decisions", "next_period")
+    lists = NOTE_LIST_TYPES.values()
     if base is not None and same_day is None and any(getattr(base, k) for k in lists) and \
             all(getattr(base, k) == getattr(note, k) for k in lists):
         # A workbook made before a new date's lists started empty (7ae9fbe) was pre-filled with the

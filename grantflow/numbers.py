@@ -126,6 +126,8 @@ def excel_display(raw: str) -> str | None:
     return None
 
 
+# The ",-" of whole kroner ('1 200,-').
+WHOLE_KRONER = (",-", ",--", ".-", ",\u2013")
 # Excel's negative currency format puts the minus before the currency: '-kr 2 400,00'.
 _MINUS_CURRENCY = re.compile(r"^[-\u2212\u2013]\s*(?:kr\.?|nok)\s*(?=\d)", re.IGNORECASE)
 
@@ -153,7 +155,7 @@ def read_number_text(raw: str) -> Reading:
         text = text[1:].lstrip()
     if text in ("-", ",-", ",--", "\u2013", "\u2212"):
         return Reading(Decimal(0))
-    if text.endswith((",-", ",--", ".-", ",\u2013")):
+    if text.endswith(WHOLE_KRONER):
         text = text.rstrip("-\u2013")[:-1]
         if not text:
             return Reading(Decimal(0))
@@ -292,10 +294,6 @@ def check_point(reading: Reading, raw: str, unit: str, point: bool = False) -> N
 
 check_hours = check_point
 
-# A currency mark anywhere in the text (kr, kr., NOK before or after the number) or the ",-" of
-# whole kroner.
-_MONEY = re.compile(r"^[-\u2212\u2013]?\s*(?:kr\.?|nok)(?![a-zæøå])|(?<![a-zæøå])(?:kr\.?|nok)\s*$|[,.][-\u2013]{1,2}$",
-                    re.IGNORECASE)
 _NOT_MONEY = {"timer": "hours", "count": "a count or number, not kroner", "whole": "a whole number, not kroner"}
 
 
@@ -303,7 +301,8 @@ def check_not_money(raw: str, unit: str) -> None:
     """A number written as money (``NOK 1 200``, ``kr 7``, ``7,-``) in a column that holds no
     kroner is refused: a pasted amount became 1 200 hours, and ``kr 6`` milestone 6 (found by an
     outside tester)."""
-    if unit in _NOT_MONEY and _MONEY.search(raw.strip()):
+    text = raw.strip()
+    if unit in _NOT_MONEY and (_CURRENCY.search(text) or _MINUS_CURRENCY.match(text) or text.endswith(WHOLE_KRONER)):
         raise NumberError(f"{echo(raw)} is written as money (kr, NOK or ,-), but the column holds "
                           f"{_NOT_MONEY[unit]}; write the number alone")
 _SIZE_UNIT = {"1000 kr": "kr", "kr/time": "kr", "whole": "", "count": "", "timer": "hours"}   # the ceiling is in kroner

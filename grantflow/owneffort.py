@@ -58,6 +58,17 @@ def in_kind_total(project: Project) -> Decimal:
     return sum((f for _, f in in_kind_by_year(project).values()), Decimal(0))
 
 
+def at_rate(hours, rate: Decimal | None) -> str:
+    """' à 650 kr = 496 925 kr': hours valued at the own-effort rate, as the application values the
+    plan's and the final report the registered hours ('' without a rate)."""
+    if hours is None or rate is None:
+        return ""
+    from . import fmt
+
+    value = int((Decimal(str(hours)) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return f" à {fmt.money(rate, decimals=0 if rate == int(rate) else 2)} = {fmt.money(value)}"
+
+
 def hours_value(project: Project, rate_default) -> tuple[Decimal | None, Decimal | None, int | None]:
     """(hours, rate, value in whole kroner) of the plan's own-effort hours; the rate is the
     project's or ``rate_default``; None where not given."""

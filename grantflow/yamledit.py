@@ -9,12 +9,14 @@ flow style, quoting), changed ones are replaced, new keys appended, vanished key
 from __future__ import annotations
 
 import difflib
+import functools
 import io
 import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -29,16 +31,20 @@ def _yaml() -> YAML:
     return y
 
 
+@functools.lru_cache(maxsize=1)
+def _resolver() -> yaml.resolver.Resolver:
+    """PyYAML's resolver: what grantflow's reader takes a plain scalar for."""
+    return yaml.resolver.Resolver()
+
+
 def _represent_str(representer, value: str):
     """A text quoted wherever grantflow's reader (PyYAML, YAML 1.1) would take it for something
     else. ruamel writes YAML 1.2, where ``No``, ``off`` and ``1:30`` are text, and left them plain:
     a workbook answer "No" came back as the boolean false, and the project's documents stopped
     ("Input should be a valid string"). A leading "?" or ":" is quoted too: in a flow list PyYAML
     reads ``[?0]`` as a mapping and refuses ``[:0]``."""
-    import yaml
-
     if value.startswith(("?", ":")) or \
-            yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str":
+            _resolver().resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str":
         return representer.represent_scalar("tag:yaml.org,2002:str", value, style="'")
     return representer.represent_str(value)
 

@@ -42,9 +42,14 @@ def applied_years(project: Project) -> list[int]:
                    for y, amount in line.amounts.items() if amount})
 
 
+def applied_funders(project: Project) -> set[str]:
+    """The ids of the funders the financing plan applies to."""
+    return {line.funder for line in project.budget.financing if line.applied_for and line.funder}
+
+
 def awards_for(project: Project, year: int) -> list[tuple[str, Grant]]:
     """(funder name, award) of the applied-for funders' awards on record for ``year``."""
-    ids = {line.funder for line in project.budget.financing if line.applied_for and line.funder}
+    ids = applied_funders(project)
     return [(f.name, g) for f in project.funders if f.id in ids for g in f.grants if g.year == year]
 
 
@@ -59,7 +64,7 @@ def applied_amount(project: Project, years: list[int]) -> int:
 def call_for(project: Project, year: int) -> str:
     """The call (application round) this application answers: the applied-for funders' application
     deadline in the year or the autumn before, else 'ikke angitt'."""
-    ids = {line.funder for line in project.budget.financing if line.applied_for and line.funder}
+    ids = applied_funders(project)
     found = sorted((d.date, d.description, f.name) for f in project.funders if f.id in ids
                    for d in f.deadlines if d.kind == "application" and d.date.year in (year - 1, year))
     if not found:
@@ -106,8 +111,7 @@ def own_effort_text(project: Project, rate_default) -> tuple[str, int | None]:
     if rate is None:
         return text + f" (verdi i kroner ikke beregnet: timesats er ikke angitt). {NOT_INVOICED}", None
     source = "" if budget.own_effort_rate is not None else " (regionrådets standard timesats)"
-    rate_text = fmt.money(rate, decimals=0 if rate == int(rate) else 2)
-    return f"{text} à {rate_text} = {fmt.money(value)}{source}. {NOT_INVOICED}", value
+    return f"{text}{owneffort.at_rate(hours, rate)}{source}. {NOT_INVOICED}", value
 
 
 def build(req: DocumentRequest) -> Context:

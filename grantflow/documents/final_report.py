@@ -52,22 +52,13 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
     return ReportPeriod(str(end.year), start, when), when
 
 
-def _at_rate(rate: Decimal | None, hours) -> str:
-    """' à 650 kr = 496 925 kr': hours valued at the own-effort rate, as the application values
-    the plan's (the final report gave hours only, beside an application that promised kroner)."""
-    if rate is None or hours is None:
-        return ""
-    value = kr(Decimal(str(hours)) * rate)
-    return f" à {fmt.money(rate, decimals=0 if rate == int(rate) else 2)} = {fmt.money(value)}"
-
-
 def hours_planned(project: Project, rate: Decimal | None = None) -> str:
     """The plan's own effort as the final report's "(plan: …)" says it."""
     hours = project.budget.own_effort_hours
     in_kind = kr(owneffort.in_kind_total(project))
     text = fmt.hours(hours) if hours else "ikke angitt i timer"
     if hours and not in_kind:
-        text += _at_rate(rate, hours)
+        text += owneffort.at_rate(hours, rate)
     if in_kind:
         text += (f"; i budsjettet verdsatt til {fmt.money(in_kind)}, ført som kostnad og som finansiering, "
                  "ikke med i regnskapet over og ikke fakturert")
@@ -328,7 +319,7 @@ def build(req: DocumentRequest) -> Context:
         "deviations": deviations,
         "economy": {"unit_label": fmt.unit_label(unit), "by_category": by_category, "total": total,
                     "hours": fmt.number(hours, 1),
-                    "hours_text": (f"{fmt.hours(hours, 1)} registrert" + ("" if in_kind else _at_rate(rate, hours))
+                    "hours_text": (f"{fmt.hours(hours, 1)} registrert" + ("" if in_kind else owneffort.at_rate(hours, rate))
                                    if project.data.hours is not None else HOURS_NOT_REGISTERED),
                     "hours_planned": hours_planned(project, rate)},
         "financing": funders,
