@@ -335,6 +335,15 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             f"no member of the steering group has a leader's role, so {project.steering_group[0].name} (the first "
             "member) gets the copies meant for the steering-group leader (steering_group_leader: by default the "
             f"application and the final report); give the leader the role {roles}")
+    leaders = [(index, p) for index, p in enumerate(project.steering_group) if p.role.casefold() in LEADER_ROLES]
+    if len(leaders) > 1:
+        # two leaders: the first got the copies without a word (found by an outside tester)
+        names = [p.name for _, p in leaders]
+        add("warning", ("steering_group", leaders[1][0], "role"),
+            f"more than one member of the steering group has a leader's role ({', '.join(names[:-1])} and "
+            f"{names[-1]}), so {names[0]} (the first) gets the copies meant for the steering-group leader "
+            "(steering_group_leader: by default the application and the final report); give the leader's "
+            "role to one member only")
     for index, person in enumerate(project.steering_group):
         if not person.email:
             add("warning", ("steering_group", index, "email"),

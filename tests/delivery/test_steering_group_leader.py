@@ -58,3 +58,19 @@ def test_a_steering_group_without_a_leader_is_warned_of(scratch_config):
         "no member of the steering group has a leader's role, so Rådmannen i Haugesund (the first member) gets "
         "the copies meant for the steering-group leader (steering_group_leader: by default the application "
         "and the final report); give the leader the role leder, styringsgruppeleder, leiar or styringsgruppeleiar")
+
+
+def test_two_leaders_are_warned_of(clean, capsys):
+    """Two members whose role says leader: the first silently got the copies (found by an outside
+    tester). validate names both and says who gets them; a warning, so the exit stays 0."""
+    project = clean / "projects" / f"{HAUG}.yaml"
+    replace_in(project, SECOND, "{name: Rådmannen i Karmøy, role: Leiar,")
+    assert main(["validate", "--config", str(clean)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "steering_group" in line]
+    line_no = next(n for n, text in enumerate(project.read_text(encoding="utf-8").splitlines(), 1)
+                   if "Rådmannen i Karmøy" in text)
+    assert lines == [
+        f"WARNING {project}:{line_no} steering_group[1].role: more than one member of the steering group has "
+        "a leader's role (Rådmannen i Haugesund and Rådmannen i Karmøy), so Rådmannen i Haugesund (the first) "
+        "gets the copies meant for the steering-group leader (steering_group_leader: by default the "
+        "application and the final report); give the leader's role to one member only"]
