@@ -104,10 +104,12 @@ def invisible(text: str) -> str | None:
 
 
 def one_line(text: str) -> str:
-    """``text`` if it is one plain, visible line; ValueError naming the offending part otherwise.
+    """``text`` if it is one plain, visible line (no line break, tab or other control character);
+    ValueError naming the offending part otherwise.
     An RFC 2047 encoded word (``=?utf-8?q?...?=``) is refused whatever it decodes to (sending
     refuses it too): a name is written as itself."""
-    found = line_break(text)
+    # a tab too: free text may hold one, a name never does (a reporter 'Kari<TAB>Nordmann' was stored)
+    found = line_break(text) or ("TAB" if "\t" in text else None)
     if found:
         raise ValueError(f"must be a single line: contains {found}")
     free_text(text)                     # a bidirectional control: the same message as in free text

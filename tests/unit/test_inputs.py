@@ -414,7 +414,7 @@ def test_data_paths_stay_inside_config(scratch_config, path):
 @pytest.mark.parametrize("name, says", [
     ("ERP\u2028Bcc: x@evil.example", "U+2028"), ("ERP\u2029x", "U+2029"), ("ERP\x85x", "NEL"),
     ("ERP\x0bx", "VT"), ("ERP\x0cx", "FF"), ("ERP\rBcc: x", "CR"), ("ERP\nBcc: x", "LF"),
-    ("=?utf-8?q?ERP=0D=0ABcc:_x@evil.example?=", "RFC 2047"),
+    ("=?utf-8?q?ERP=0D=0ABcc:_x@evil.example?=", "RFC 2047"), ("ERP\tprosjektet", "TAB"),
 ])
 def test_names_with_line_breaks_are_refused_with_file_and_line(scratch_config, name, says):
     escaped = json.dumps(name)         # a YAML double-quoted scalar reads JSON escapes

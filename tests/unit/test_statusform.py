@@ -103,3 +103,16 @@ def test_a_bidirectional_control_in_a_form_answer_is_a_finding_and_nothing_is_wr
     assert any("deviations" in f.field and "U+202E" in f.message for f in errors), result.findings
     assert any(f.field == "Kommentar" and "U+2066" in f.message for f in errors), result.findings
     assert not result.ok and result.changes == []
+
+
+def test_a_tab_in_who_reports_is_a_finding_and_nothing_is_written(scratch_config):
+    """«Rapportert av» is a name, one line: a tab in it was stored in the notes file (found by an
+    outside tester); now refused as a line break is, naming the field."""
+    register = open_register(scratch_config)
+    offered = initial_form(register, NG, date(2020, 6, 1))
+    answer = offered.model_copy(update={"summary": "Noe nytt", "reported_by": "Kari\tNordmann"})
+    result = plan_form(register, NG, answer, date(2020, 6, 1), base=offered, now=NOW)
+    errors = [str(f) for f in result.findings if f.severity == "error"]
+    assert not result.ok and result.changes == []
+    assert [e for e in errors if "reported_by" in e] == [
+        "ERROR   skjema:reported_by reported_by: must be a single line: contains TAB"], errors

@@ -145,6 +145,9 @@ def test_a_copy_of_a_key_value_sheet_is_known_by_its_keys(scratch_config, tmp_pa
     ("Evil_x000D__x000A_Bcc: a@evil.example", "must be a single line"),
     ("Evil &lt;a@evil.example&gt;, =?utf-8?q?x?=", "RFC 2047 encoded word"),
     ("=?utf-8?q?Evil=0ABcc=3A_a@evil.example?=", "single line"),
+    # a tab was taken and stored ('reported_by: "Kari\\tNordmann"'; found by an outside tester)
+    ("Kari\tNordmann", "must be a single line: contains TAB"),
+    ("Kari_x0009_Nordmann", "must be a single line: contains TAB"),
 ])
 def test_a_reporter_with_a_line_break_or_an_encoded_word_is_refused(scratch_config, tmp_path, capsys,
                                                                    xml_text, why):
