@@ -617,6 +617,18 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                 raise UserError(f"sheet {title!r}, column {named}: the column is hidden, and grantflow reads every "
                                 f"column: unhide it (or delete it if it does not belong) and save", file=shown,
                                 line=index + 1)
+            # a value whose number format shows nothing (';;;'): counted, but blank in Excel
+            rows = dict(zip(numbers, body))
+            unseen = next(((r, c, code) for r, c, code in info.unseen if r in rows and c in rows[r]), None)
+            if unseen:
+                from openpyxl.utils import get_column_letter
+
+                r, c, code = unseen
+                header = f" {echo(str(header_cells[c - 1]), 40)}" if c <= len(header_cells) else ""
+                raise UserError(f"sheet {title!r}, cell {cell_name(r, c)} (column {get_column_letter(c)}{header}): "
+                                f"the number format {code!r} shows nothing, so Excel hides the value "
+                                f"{echo(rows[r][c], 40)} that grantflow would count; give the cell a number format "
+                                f"that shows it (e.g. General) and save", file=shown, line=r)
             for ref in info.merged:
                 if range_boundaries(ref)[3] > index + 1:
                     raise UserError(f"sheet {title!r}, cells {ref}: merged cells in the table; unmerge them "

@@ -138,28 +138,75 @@ def _parser_class():
                     cell["value"] = NoDate(element.findtext(VALUE_TAG) or cell["value"])
                 else:
                     cell["value"] = CellError(cell["value"])
+            code = self.hiding_formats.get(int(element.get("s", 0)))
+            if code is not None and shows_nothing(code, cell["value"]):
+                self.unseen.append((cell["row"], cell["column"], code))
             return cell
 
     return _Parser
 
 
-def _percent_styles(book) -> set[int]:
-    """The cell styles whose number format shows a percentage (``0%``, ``0.00%``, a custom one)."""
+def _number_formats(book) -> dict[int, str]:
+    """The number format code of each cell style (``General``, ``0%``, a custom one)."""
     from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, builtin_format_code
 
-    out = set()
+    out = {}
     for idx, style in enumerate(getattr(book, "_cell_styles", ())):
         number_format = style.numFmtId
         if number_format >= BUILTIN_FORMATS_MAX_SIZE:
             formats = book._number_formats
             i = number_format - BUILTIN_FORMATS_MAX_SIZE
-            code = formats[i] if i < len(formats) else ""
+            out[idx] = formats[i] if i < len(formats) else ""
         else:
-            code = builtin_format_code(number_format) or ""
-        # A % outside quotes and not escaped scales the value by 100 on screen.
-        if "%" in re.sub(r'"[^"]*"|\\.', "", code):
-            out.add(idx)
+            out[idx] = builtin_format_code(number_format) or ""
     return out
+
+
+def _percent_styles(codes: dict[int, str]) -> set[int]:
+    """The cell styles whose number format shows a percentage (``0%``, ``0.00%``, a custom one)."""
+    # A % outside quotes and not escaped scales the value by 100 on screen.
+    return {idx for idx, code in codes.items() if "%" in re.sub(r'"[^"]*"|\\.', "", code)}
+
+
+# What a format section may hold and still show nothing: a colour or condition, a space the width of
+# a character (_x), a fill (*x), an escaped or quoted blank, blanks.
+_NOTHING_SHOWN = re.compile(r'\[[^\]]*\]|_.|\*.|\\\s|"\s*"|\s')
+
+
+def _sections(code: str) -> list[str]:
+    """A number format's sections (positive; negative; zero; text), split at ';' outside quotes."""
+    parts = [""]
+    for token in re.findall(r'"[^"]*"?|\\.?|[^"\\]', code):
+        if token == ";":
+            parts.append("")
+        else:
+            parts[-1] += token
+    return parts
+
+
+def _empty(section: str) -> bool:
+    return not _NOTHING_SHOWN.sub("", section)
+
+
+def shows_nothing(code: str, value) -> bool:
+    """True when number format ``code`` shows nothing of ``value`` (a number, a text) in Excel:
+    ``;;;`` hides every value, ``0;;`` a negative one. A zero shown blank (``0;-0;;@``) counts
+    nothing and is not said; a text is hidden only by an empty fourth section."""
+    sections = _sections(code)
+    if not code:
+        return False
+    if isinstance(value, str):
+        return not isinstance(value, (NoValue, CellError)) and len(sections) >= 4 and _empty(sections[3])
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value == 0:
+        return False
+    if any(re.match(r"\s*\[[<>=]", part) for part in sections):      # conditions choose the section
+        return all(_empty(part) for part in sections[:3])
+    return _empty(sections[0] if value > 0 or len(sections) < 2 else sections[1])
+
+
+def _hiding_styles(codes: dict[int, str]) -> dict[int, str]:
+    """The cell styles whose number format has a section that shows nothing, with that format."""
+    return {idx: code for idx, code in codes.items() if code and any(_empty(part) for part in _sections(code))}
 
 
 @dataclass
@@ -169,6 +216,7 @@ class SheetInfo:
     merged: list[str] = field(default_factory=list)                  # "D6:F7"
     hidden_rows: list[int] = field(default_factory=list)             # rows hidden by hand or by a filter
     hidden_columns: set[int] = field(default_factory=set)             # columns hidden (or of width 0)
+    unseen: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, format): value not shown
 
 
 def _hidden(dims: dict, size: str) -> bool:
@@ -189,7 +237,10 @@ def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[in
     with ws._get_source() as src:
         parser = _parser_class()(src, ws._shared_strings, data_only=book.data_only, epoch=book.epoch,
                          date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
-        parser.percent_formats = _percent_styles(book)
+        codes = _number_formats(book)
+        parser.percent_formats = _percent_styles(codes)
+        parser.hiding_formats = _hiding_styles(codes)
+        parser.unseen = info.unseen if info is not None else []
         for r, cells in parser.parse():
             if info is not None and _hidden(parser.row_dimensions.get(str(r), {}), "ht"):
                 info.hidden_rows.append(r)

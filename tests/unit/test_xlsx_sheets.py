@@ -107,3 +107,40 @@ def test_a_summary_sheet_or_an_empty_hidden_column_is_no_ledger_trouble(scratch_
     ws.column_dimensions["G"].hidden = True
     wb.save(path)
     assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
+
+
+def _formatted(path, cell: str, number_format: str) -> None:
+    wb = openpyxl.load_workbook(path)
+    wb.worksheets[0][cell].number_format = number_format
+    wb.save(path)
+
+
+def test_an_amount_whose_number_format_shows_nothing_is_refused(scratch_config, tmp_path, capsys):
+    """An amount cell formatted ';;;' is blank in Excel, and its 1 250 000 kr was counted in the final
+    report unseen (found by an outside tester); refused like a hidden column, naming the cell."""
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    original = path.read_bytes()
+    for number_format in (";;;", ";;", '"";"";""', '[Red];[Blue];""'):
+        path.write_bytes(original)
+        _formatted(path, "E3", number_format)
+        assert main(["--config", str(scratch_config), "render", "final", ERP, "--out", str(tmp_path / "out")]) == 1
+        (line,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+        assert line == (
+            f"error: {path}:3: sheet 'Regnskap', cell E3 (column E 'Beløp'): the number format {number_format!r} "
+            "shows nothing, so Excel hides the value 1250000 that grantflow would count; give the cell a number "
+            "format that shows it (e.g. General) and save"), line
+        assert not list((tmp_path / "out").rglob("*.docx"))
+
+
+def test_ordinary_number_formats_and_a_zero_shown_blank_are_read(scratch_config, capsys):
+    """A zero section left empty ('0;-0;;@') shows a zero as blank: a zero counts nothing."""
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    for row, number_format in ((2, "# ##0,00;-# ##0,00"), (3, "#,##0;[Red]-#,##0"), (4, "0;-0;;@"),
+                               (5, "#,##0_);(#,##0)")):
+        ws.cell(row, 5).number_format = number_format
+    ws.cell(6, 7).value, ws.cell(6, 7).number_format = 0, "0;-0;;@"          # Kreditnota: a zero shown blank
+    ws.cell(6, 4).number_format = ";;"                                       # text is shown as typed
+    wb.save(path)
+    assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
