@@ -31,8 +31,8 @@ from .data import (HOURS_COLUMNS, LEDGER_COLUMNS, MILESTONE_COLUMNS, ProjectData
                    read_notes)
 from .errors import UserError
 from .fileio import atomic_write
-from .findings import Finding, has_errors
-from .models import Project, ProjectNotes, StatusNote
+from .findings import Finding, has_errors, loc_text
+from .models import Project, ProjectNotes, StatusNote, error_loc
 from .register import Register, display_path, validation_message
 from .text import bad_character, printable_name, spreadsheet_text
 from .validate import check_project
@@ -164,12 +164,12 @@ def _validation(exc: ValidationError, content: WorkbookContent, prefix: tuple = 
     out = []
     unreadable = {(f.file, f.line) for f in content.findings if f.severity == "error"}
     for err in exc.errors():
-        loc = prefix + tuple(err["loc"])
+        loc = prefix + error_loc(err)
         file, row, header = content.locate(loc)
         if (file, row) in unreadable:
             continue
         msg = validation_message(err, missing="value is missing", extra="unknown field")
-        out.append(Finding("error", file, row, header or ".".join(map(str, err["loc"])), msg))
+        out.append(Finding("error", file, row, header or ".".join(map(str, loc[len(prefix):])), msg))
     return out
 
 
@@ -179,13 +179,17 @@ _TOTALS = re.compile(r"financing [^(]*?\skr\svs\scosts\s[^(]*?\skr\s")
 def _totals_placed(findings: list[Finding], content: WorkbookContent) -> list[Finding]:
     """A finding on a table's totals (budget against financing) named by the workbook's row for them
     (Finansiering's 'Finansiering − kostnader', Budsjett's 'Sum'), not by the YAML key
-    'budget.financing'. After _new_only, which matches findings by that key."""
+    'budget.financing'; one on a Prosjekt row by the row's label ('Deltakende kommuner', not
+    'municipalities[1]'). After _new_only, which matches findings by that key."""
+    labels = {loc_text(loc): header for loc, (sheet, _, header) in content.where.items() if sheet == "Prosjekt"}
     out = []
     for f in findings:
         loc = tuple(f.field.split("."))
         sheet, row, header = content.where.get(loc, (None, None, ""))
         if loc[:1] == ("budget",) and len(loc) == 2 and header and f.file == f"{content.file}:{sheet}":
             f = Finding(f.severity, f.file, f.line, header, f.message)
+        elif f.file == f"{content.file}:Prosjekt" and labels.get(f.field):
+            f = Finding(f.severity, f.file, f.line, labels[f.field], f.message)
         out.append(f)
     return out
 

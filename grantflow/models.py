@@ -146,15 +146,30 @@ DataPath = Annotated[str, AfterValidator(_data_path)]
 YearAmounts = Annotated[dict[int, Amount], BeforeValidator(_year_keys)]   # {2016: 412000}
 
 
-def _once(names: list[str], what: str) -> None:
+class EntryError(ValueError):
+    """A list's mistake that lies in one of its entries: ``loc`` (index, then keys) is added to
+    the list's location, so the line names that entry (file line, workbook row), not the list."""
+
+    def __init__(self, message: str, loc: tuple):
+        super().__init__(message)
+        self.loc = loc
+
+
+def error_loc(err: dict) -> tuple:
+    """A pydantic error's location, down to the entry an ``EntryError`` names."""
+    return tuple(err["loc"]) + getattr(err.get("ctx", {}).get("error"), "loc", ())
+
+
+def _once(names: list[str], what: str, key: tuple = ()) -> None:
     """A name listed twice (in any case) would be counted twice: an equal share too many, shares
-    that do not add up to the total."""
+    that do not add up to the total. Said at the second entry (``key``: where its name is)."""
     seen: dict[str, str] = {}
-    for name in names:
-        key = name_key(name)
-        if key in seen:
-            raise ValueError(f"{what} {name!r} is listed twice" + (f" (also as {seen[key]!r})" if seen[key] != name else ""))
-        seen[key] = name
+    for index, name in enumerate(names):
+        folded = name_key(name)
+        if folded in seen:
+            raise EntryError(f"{what} {name!r} is listed twice" +
+                             (f" (also as {seen[folded]!r})" if seen[folded] != name else ""), (index, *key))
+        seen[folded] = name
 
 
 DOCUMENT_KINDS = ("status", "costsplit", "application", "final", "usage")
@@ -310,7 +325,7 @@ class Council(Model):
     @field_validator("municipalities")
     @classmethod
     def _each_member_once(cls, value: list):
-        _once([m.name for m in value], "municipality")
+        _once([m.name for m in value], "municipality", ("name",))
         return value
 
     def governor_office(self, when: date) -> str:

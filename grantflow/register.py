@@ -10,7 +10,8 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import UserError
 from .findings import Finding, loc_text
-from .models import Council, Project
+from .models import Council, Project, error_loc
+from .numbers import echo
 from .suggest import unknown_id
 from .text import SLUG, SLUG_MAX
 from .yamlfile import LocatedYaml, is_yaml, load_yaml
@@ -116,13 +117,19 @@ def validation_message(err: dict, missing: str = "required field is missing",
         return missing
     if err["type"] == "value_error" and err.get("ctx", {}).get("error") is not None:
         return str(err["ctx"]["error"])
+    if err["type"] in ("model_type", "dict_type"):
+        # pydantic says "a valid dictionary or instance of Municipality": our class, not the user's word
+        given = err.get("input")
+        what = ("an empty entry" if given is None else f"the text {echo(given, 60)}" if isinstance(given, str)
+                else "a list" if isinstance(given, list) else f"the value {echo(given, 60)}")
+        return f"should be keys with values (key: value, e.g. {{name: …}}), not {what}"
     return err["msg"]
 
 
 def validation_findings(exc: ValidationError, doc: LocatedYaml) -> list[Finding]:
     out = []
     for err in exc.errors():
-        loc = tuple(err["loc"])
+        loc = error_loc(err)
         out.append(Finding("error", doc.file, doc.line_of(loc), loc_text(loc), validation_message(err)))
     return out
 

@@ -37,7 +37,7 @@ def test_a_municipality_listed_twice_in_a_project_is_an_error_not_a_split_that_d
     the Sum row said 1 123 000 kr, in allocate and in the cost split sent to the municipalities."""
     replace_in(scratch_config / HAUG, "[Haugesund, Karmøy, Bokn,", "[Haugesund, Karmøy, Bokn, bokn,")
     (bad,) = _errors(scratch_config, "haugaland-velferdsteknologi.yaml")
-    assert (bad.line, bad.field) == (29, "municipalities")
+    assert (bad.line, bad.field) == (29, "municipalities[3]")          # the second Bokn
     assert bad.message == "municipality 'bokn' is listed twice (also as 'Bokn')"
     _one_line_exit_1(_run(scratch_config, "allocate", "haugaland-velferdsteknologi", "--year", "2016"),
                      "listed twice")
@@ -50,7 +50,8 @@ def test_a_member_listed_twice_in_a_council_is_an_error(scratch_config):
     replace_in(scratch_config / COUNCIL, "  - {name: Bokn, population: {2014: 868}}",
                "  - {name: Bokn, population: {2014: 868}}\n  - {name: BOKN, population: {2014: 99999}}")
     errors = _errors(scratch_config, "haugaland-vekst.yaml")
-    assert [(e.field, e.message) for e in errors] == [("municipalities", "municipality 'BOKN' is listed twice (also as 'Bokn')")]
+    assert [(e.line, e.field, e.message) for e in errors] == [
+        (28, "municipalities[3].name", "municipality 'BOKN' is listed twice (also as 'Bokn')")]     # BOKN's own line
 
 
 @pytest.mark.parametrize("written, shown", [

@@ -51,7 +51,16 @@ def after_suldal(text: str):
      f"{COUNCIL}:25 municipalities[0].population: 0 is not a year"),
     # the same municipality composed and decomposed (Å as A + U+030A): 11 equal shares for 10
     (after_suldal('  - {name: "\u00c5l", population: {2014: 4700}}\n  - {name: "A\u030al", population: {2014: 4700}}'),
-     f"{COUNCIL}:24 municipalities: municipality 'A\u030al' is listed twice (also as '\u00c5l')"),
+     f"{COUNCIL}:36 municipalities[11].name: municipality 'A\u030al' is listed twice (also as '\u00c5l')"),
+    # the duplicate named by its own entry and line, not the list's first line (found by an outside tester)
+    (lambda c: replace_in(c / PROJECT, "municipalities: [Haugesund, Karmøy, Bokn,",
+                          "municipalities: [Haugesund, Karmøy,\n  haugesund, Bokn,"),
+     f"{PROJECT}:30 municipalities[2]: municipality 'haugesund' is listed twice (also as 'Haugesund')"),
+    # an entry written as a bare name: pydantic's 'instance of Municipality' named our class
+    (after_suldal("  - Ål"), f"{COUNCIL}:35 municipalities[10]: should be keys with values (key: value, e.g. "
+                             "{name: …}), not the text 'Ål'"),
+    (after_suldal("  -"), f"{COUNCIL}:35 municipalities[10]: should be keys with values (key: value, e.g. "
+                          "{name: …}), not an empty entry"),
     (after_suldal("  - {name: '', population: {2014: 10}}"),
      f"{COUNCIL}:35 municipalities[10].name: String should have at least 1 character"),
     # a misspelt kind: the rule applied to nothing, the default recipients got the document

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from grantflow.cli import main
-from tests.unit._workbook import HAUG, NG, entered, field, refused, workbook_file
+from tests.unit._workbook import HAUG, NG, entered, field, key_rows, refused, workbook_file
 
 HAUG_AS_OF = date(2016, 10, 7)
 
@@ -141,3 +141,19 @@ def test_an_unreadable_colour_and_date_are_both_said_in_one_pass(scratch_config,
     assert "svar.xlsx:Statusnotat:4 Kvalitet (RAG): cannot read 'Grønt'" in errors[0], out
     assert "svar.xlsx:Milepælstatus:7 Faktisk dato: cannot read '15.11.26' as a date" in errors[1], out
     assert "has no row" not in out, out
+
+
+@pytest.mark.parametrize("typed, says", [
+    ("Oslo", "unknown municipality 'Oslo' (known: Haugesund, Karmøy, "),
+    ("haugesund", "municipality 'haugesund' is listed twice (also as 'Haugesund')"),
+])
+def test_a_participating_municipality_is_named_by_its_label_and_row(scratch_config, tmp_path, capsys, typed, says):
+    """The second of «Deltakende kommuner» typed wrong: the line named 'municipalities[1]' (a YAML
+    path the sheet never shows), and a duplicate the list's first row, not the row typed."""
+    def edit(wb):
+        ws = wb["Prosjekt"]
+        ws.cell(key_rows(ws)["municipalities"] + 1, 3).value = typed
+    path = workbook_file(scratch_config, tmp_path / "svar.xlsx", edit, project=HAUG, as_of=HAUG_AS_OF)
+    row = key_rows(openpyxl.load_workbook(path)["Prosjekt"])["municipalities"] + 1
+    error = refused(scratch_config, path, capsys)
+    assert f"svar.xlsx:Prosjekt:{row} Deltakende kommuner: {says}" in error, error
