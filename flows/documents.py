@@ -22,7 +22,7 @@ from pydantic import Field
 
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.recipients import funders_named
-from grantflow.delivery.service import (ContentConflict, DeliveryReport, clearance, document_from, plan,
+from grantflow.delivery.service import (ContentConflict, DeliveryReport, clearance, document_from, issue, plan,
                                        rejection, send_produced)
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
@@ -135,6 +135,7 @@ def record_advance_approval(produced: Produced, planned: dict, options: Delivery
     ledger like ``grantflow send --yes``: who gave it, and why despite errors in the data."""
     ledger = SentLedger(load_settings(options.config).ledger_url())
     try:
+        issue(produced)
         ledger.approval_requested(planned["key"], produced.version, None, None, produced.content_hash)
         ledger.approval_decided(planned["key"], produced.version, True, "grantflow run --yes",
                                 "godkjent på forhånd (approved)", options.override_reason, produced.content_hash)
@@ -330,6 +331,7 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     errors = sum(f.severity == "error" for f in produced.findings)
     title = _title(produced, register)
     attachments = tuple(p for p in (produced.docx, produced.pdf) if p)
+    issue(produced)     # put before an approver: this number is no longer free for other content
     return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
                           register.council(produced.council), settings, planned["transport"], attachments,
                           options.approval_timeout_seconds, produced.content_hash,

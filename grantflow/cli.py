@@ -311,7 +311,7 @@ def _cmd_render(args) -> int:
 def _cmd_send(args) -> int:
     from .delivery.ledger import SentLedger
     from .delivery.recipients import funders_named
-    from .delivery.service import clearance, deliver, document_from, make_transport, plan, rejection
+    from .delivery.service import clearance, deliver, document_from, issue, make_transport, plan, rejection
 
     settings, register, produced = _produce(args)
     document = document_from(produced, register)     # a PDF asked for and not made: not sent
@@ -367,6 +367,7 @@ def _cmd_send(args) -> int:
             import getpass
 
             # what was approved is recorded, by whom (the login) and why despite errors
+            issue(document)
             ledger.approval_requested(document.key, document.version, None, None, document.ledger_hash())
             ledger.approval_decided(document.key, document.version, True, getpass.getuser(),
                                     ("grantflow send --yes" if args.yes else "grantflow send (interactive)")

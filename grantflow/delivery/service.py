@@ -14,7 +14,7 @@ from typing import Callable
 from .. import fmt
 from ..documents import kind as get_kind
 from ..documents.service import (EDITED_HINT, Produced, changed_after_made, delivered_at, mark_delivered,
-                                 pdf_not_made_from, rendered_now)
+                                 mark_issued, pdf_not_made_from, rendered_now)
 from ..errors import UserError
 from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
@@ -250,9 +250,7 @@ def plan(document: Document, project: Project | None, council: Council, settings
             raise ContentConflict(f"{stale}: nothing sent; render with --pdf makes it again from the document")
     now = rendered_now(document.docx) if document.content_hash and document.docx.suffix == ".docx" else None
     if now and now != (document.version, document.content_hash):
-        raise ContentConflict(
-            f"{display_path(document.docx)} was rendered again as version {now[0]} while version "
-            f"{document.version} was being sent: nothing sent; a new send sends version {now[0]}")
+        raise ContentConflict(rendered_again(document, now))
     # a funder is outside the council: what goes to one is approved first, whatever the kind's setting
     funder_emails = {f.email.casefold() for f in funders if f.email}
     to_funder = tuple(m.recipient.email for m in messages if m.recipient.email.casefold() in funder_emails)
@@ -260,6 +258,27 @@ def plan(document: Document, project: Project | None, council: Council, settings
     same_content = {r.email: same[r.email.casefold()] for r in already if r.email.casefold() in same
                     and r.email.casefold() not in done}
     return DeliveryPlan(document, project, council, messages, already, approval, to_funder, same_content)
+
+
+def rendered_again(document, now: tuple[int, str]) -> str:
+    """The refusal for a document whose file was rendered again (``now``: the version and content
+    it holds) while this version was being sent or put before an approver."""
+    what = (f"as version {now[0]}" if now[0] != document.version else
+            f"with other content (still version {now[0]}: that number had not gone out)")
+    return (f"{display_path(document.docx)} was rendered again {what} while version {document.version} was "
+            f"being sent: nothing sent; a new send sends what it holds now")
+
+
+def issue(document) -> None:
+    """Record that this version of a rendered document leaves grantflow now -- sent, or put before
+    an approver (``documents.service.mark_issued``): from then on new content is a new version.
+    Refused (``ContentConflict``, nothing recorded) when its file was rendered again meanwhile.
+    Done before the first row of the ledger is written for it, under the document's lock, so a
+    render can never give this number to other content once the ledger knows it."""
+    if document.content_hash and document.docx.suffix == ".docx":
+        now = mark_issued(document.docx, document.version, document.content_hash)
+        if now is not None:
+            raise ContentConflict(rendered_again(document, now))
 
 
 def smtp_password(settings: Settings) -> str | None:
@@ -435,6 +454,8 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
 
     elsewhere: list[PlannedMessage] = []
     try:
+        if plan_.messages:
+            issue(doc)
         for item in plan_.messages:
             token = claim(item)
             if token is not None:
@@ -600,12 +621,14 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
             if not gate.may_send(approved) and standing is None:
                 # no run waits for this answer (the batch goes on): no run is linked, and a run
                 # that does wait for it (a document flow asking the approver) keeps its request
+                issue(doc)
                 asked = ledger.approval_requested(doc.key, doc.version, None, None, doc.ledger_hash(),
                                                   keep_open=True)
                 return DeliveryReport(doc.key, doc.version, transport_name,
                                       skipped=[r.email for r in the_plan.already], held=gate.waiting_text(),
                                       asked=asked)
             if gate.needs_person and standing is None:   # approved in advance: recorded like `grantflow send --yes`
+                issue(doc)
                 ledger.approval_requested(doc.key, doc.version, run_id, None, doc.ledger_hash())
                 ledger.approval_decided(doc.key, doc.version, True, "batch", "godkjent på forhånd (approved)", "",
                                         doc.ledger_hash())

@@ -216,6 +216,38 @@ def _mark_delivered(docx: Path, version: int) -> None:
     _write_record(record_path, record)
 
 
+def _issued(record: dict) -> set[int]:
+    """The versions of a document that left grantflow: sent (to any transport, the outbox included)
+    or put before an approver (``mark_issued``), or delivered (``mark_delivered``). A record from
+    before this was kept counts every version it lists."""
+    issued = record.get("issued")
+    if not isinstance(issued, list):
+        issued = [v["version"] for v in record.get("versions", [])]
+    return {v for v in issued if isinstance(v, int)} | {
+        d["version"] for d in record.get("delivered", []) if isinstance(d.get("version"), int)}
+
+
+def mark_issued(docx: Path, version: int, content_hash: str) -> tuple[int, str] | None:
+    """Record that ``version`` of the document (with ``content_hash``) is about to leave grantflow:
+    to be sent, or put before an approver. From then on new content is a new version; until then a
+    render with new content keeps the number (``_render``). Done under the document's lock, and
+    only if the file still holds that version and content: otherwise nothing is recorded and the
+    (version, content hash) it holds now comes back, for the caller to refuse (rendered again
+    meanwhile). A document without a record (a reminder) needs nothing."""
+    with document_lock(docx):
+        record_path = Path(docx).with_suffix(".json")
+        record = _read_record(record_path)
+        if "versions" not in record:
+            return None
+        if (record.get("version"), record.get("content_hash")) != (version, content_hash):
+            return record.get("version"), record.get("content_hash")
+        issued = _issued(record)
+        if version not in issued or not isinstance(record.get("issued"), list):
+            record["issued"] = sorted(issued | {version})
+            _write_record(record_path, record)
+        return None
+
+
 def template_digest(template: Path) -> str:
     return _digest(str(template), template.stat().st_mtime_ns)
 
@@ -341,12 +373,24 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
         write_docx(template, context, target)
         versions[-1]["file_sha256"] = _file_sha256(target)
     else:
-        version = (versions[-1]["version"] + 1) if versions else 1
+        issued = _issued(record)
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if versions and versions[-1]["version"] not in issued:
+            # the latest version never left (a draft nobody was sent or asked about): this content
+            # takes its number, so the first copy a reader sees is not "versjon 3"; the draft stays
+            # in the record as made and replaced. Content back to what the last issued version
+            # holds is that version again (its readers have it).
+            versions[-1]["replaced_at"] = now
+            back = next((v["version"] for v in reversed(versions) if v["version"] in issued), None)
+            back_hash = next((v["content_hash"] for v in reversed(versions) if v["version"] == back), None)
+            version = back if back is not None and back_hash == digest else versions[-1]["version"]
+        else:
+            version = (versions[-1]["version"] + 1) if versions else 1
         context.values.setdefault("doc", {})["version"] = version
         write_docx(template, context, target)
-        versions.append({"version": version, "content_hash": digest,
-                         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        versions.append({"version": version, "content_hash": digest, "generated_at": now,
                          "file_sha256": _file_sha256(target)})
+        record["issued"] = sorted(issued)
     produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
                         request.period.label, target, version, digest, reused,
                         key_figures=context.key_figures,

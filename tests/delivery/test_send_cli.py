@@ -346,12 +346,15 @@ def test_yes_does_not_send_what_an_approver_rejected(scratch_config, tmp_path, m
 def test_a_document_rendered_again_while_it_was_being_sent_is_not_sent_as_the_old_version(scratch_config, tmp_path,
                                                                                           monkeypatch):
     """A run rendered version 1 (and had it checked or approved); before its delivery step, the
-    secretariat rendered the same report again with changed figures: version 2 in the same file.
-    The run then mailed version 2's file labelled, recorded and approved as version 1."""
+    secretariat rendered the same report again with changed figures in the same file. The run then
+    mailed the new file labelled, recorded and approved as the old content. Version 1 had not gone
+    out, so the new content keeps its number: the send of the old content is refused all the same,
+    and nothing of it reaches the ledger (which would tie number 1 to the old content)."""
     from datetime import date
 
     import pytest
 
+    from grantflow.delivery.ledger import SentLedger
     from grantflow.delivery.service import ContentConflict, send_produced
     from grantflow.documents.service import produce
     from grantflow.register import open_register
@@ -371,12 +374,67 @@ def test_a_document_rendered_again_while_it_was_being_sent_is_not_sent_as_the_ol
     replace_in(scratch_config / "data/kongsbergregionen-erp/milepaeler.csv",
                "3;pågår;;Lønn i drift i tre av fire kommuner", "3;ferdig;25.08.2014;Lønn i drift i alle")
     second = render()
-    assert (first.version, second.version, first.docx) == (1, 2, second.docx)
-    with pytest.raises(ContentConflict, match="rendered again as version 2"):
+    assert (first.version, second.version, first.docx) == (1, 1, second.docx)
+    with pytest.raises(ContentConflict, match=r"rendered again with other content \(still version 1"):
         send_produced(first, open_register(str(scratch_config)), settings, "outbox")
     assert not list((tmp_path / "outputs" / "outbox").glob("*.eml"))
+    assert SentLedger(f"sqlite:///{tmp_path / 'sent.db'}").rows() == []
     report = send_produced(second, open_register(str(scratch_config)), settings, "outbox")
-    assert len(report.sent) == 5 and report.version == 2
+    assert len(report.sent) == 5 and report.version == 1
+    # sent: content rendered after this is version 2, and version 1's send is refused as before
+    replace_in(scratch_config / "data/kongsbergregionen-erp/milepaeler.csv",
+               "3;ferdig;25.08.2014;Lønn i drift i alle", "3;ferdig;26.08.2014;Lønn i drift i alle")
+    third = render()
+    assert third.version == 2
+    with pytest.raises(ContentConflict, match="rendered again as version 2"):
+        send_produced(second, open_register(str(scratch_config)), settings, "smtp")
+
+
+def test_a_plan_made_before_a_render_of_a_draft_sends_nothing(scratch_config, tmp_path, monkeypatch):
+    """The race the kept number opens: a send planned (its messages made from the file) while no
+    version had gone out; then a render gives version 1 to new content; then the planned delivery
+    runs. It must refuse (under the document's lock) before the ledger records version 1 with the
+    old content -- otherwise the next send of version 1 is refused as "other content"."""
+    from datetime import date
+
+    import pytest
+
+    from grantflow.delivery.ledger import SentLedger
+    from grantflow.delivery.service import ContentConflict, deliver, document_from, make_transport, plan
+    from grantflow.documents.service import produce
+    from grantflow.register import open_register
+    from grantflow.settings import load_settings
+
+    from ..conftest import replace_in
+
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    settings = load_settings(str(scratch_config))
+
+    def render():
+        return produce(open_register(str(scratch_config)), "status", project_id="kongsbergregionen-erp",
+                       as_of=date(2014, 8, 29), out=settings.outputs_dir())
+
+    first = render()
+    register = open_register(str(scratch_config))
+    ledger = SentLedger(settings.ledger_url())
+    project = register.project("kongsbergregionen-erp")
+    planned = plan(document_from(first, register), project, register.council(project.council), settings, ledger)
+    replace_in(scratch_config / "data/kongsbergregionen-erp/milepaeler.csv",
+               "3;pågår;;Lønn i drift i tre av fire kommuner", "3;ferdig;25.08.2014;Lønn i drift i alle")
+    assert render().version == 1
+    with pytest.raises(ContentConflict, match="rendered again with other content"):
+        deliver(planned, make_transport(settings, "outbox"), ledger, settings.delivery.retry)
+    assert ledger.rows() == [] and not list((tmp_path / "outputs" / "outbox").glob("*.eml"))
+    report = send_produced_now(render(), scratch_config, settings)
+    assert len(report.sent) == 5 and report.version == 1
+
+
+def send_produced_now(produced, scratch_config, settings):
+    from grantflow.delivery.service import send_produced
+    from grantflow.register import open_register
+
+    return send_produced(produced, open_register(str(scratch_config)), settings, "outbox")
 
 
 def test_sending_despite_data_errors_says_that_is_what_needs_approval(tmp_path, monkeypatch, capsys):
@@ -411,9 +469,10 @@ def test_a_pdf_asked_for_without_libreoffice_sends_nothing(tmp_path, monkeypatch
 
 
 def test_content_that_changed_back_is_not_sent_again_as_a_new_version(tmp_path, monkeypatch, capsys):
-    """Sent as version 1, rendered for another date (version 2, not sent), rendered back (version 3,
-    version 1's content): the county governor got "versjon 3, erstatter versjon 1" with version 1's
-    content (found by an outside tester). Who has had a version sent since (version 4) gets version 5."""
+    """Sent as version 1, rendered for another date (not sent), rendered back (version 1's
+    content): the county governor got "versjon 3, erstatter versjon 1" with version 1's content
+    (found by an outside tester). It is version 1 again now, which everyone has. Who has had a
+    version sent since (version 2) gets version 3 for version 1's content."""
     monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
     monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
     base = ["--config", str(CONFIG)]
@@ -421,18 +480,23 @@ def test_content_that_changed_back_is_not_sent_again_as_a_new_version(tmp_path, 
     outbox = tmp_path / "outputs" / "outbox"
 
     def mails():
-        return len(list(outbox.glob("*.eml")))
+        return sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
 
-    assert main([*base, "send", *what]) == 0 and mails() == 2
+    assert main([*base, "send", *what]) == 0 and len(mails()) == 2
     assert main([*base, "render", *what, "--as-of", "2016-01-01"]) == 0
     assert main([*base, "render", *what]) == 0
     capsys.readouterr()
     assert main([*base, "send", *what]) == 0
     out = capsys.readouterr().out
-    assert "nothing to send: all 2 recipient(s) already have" in out and "version 3" in out, out
-    assert "(2 of them as version 1, the same content)" in out and mails() == 2
-    assert main([*base, "send", *what, "--as-of", "2016-01-01"]) == 0 and mails() == 4      # version 4, other content
-    assert main([*base, "send", *what]) == 0 and mails() == 6                               # version 5 replaces 4
+    assert "nothing to send: all 2 recipient(s) already have" in out and "version 1" in out, out
+    assert len(mails()) == 2
+    assert main([*base, "send", *what, "--as-of", "2016-01-01"]) == 0 and len(mails()) == 4    # version 2
+    assert main([*base, "send", *what]) == 0 and len(mails()) == 6                             # version 3
+    from email import message_from_bytes, policy
+
+    subjects = [str(message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"]) for p in mails()[2:]]
+    assert sum("(versjon 2)" in s or "(versjon 2, erstatter versjon 1)" in s for s in subjects) == 2, subjects
+    assert sum("(versjon 3, erstatter versjon 2)" in s for s in subjects) == 2, subjects
 
 
 def test_a_relative_sqlite_ledger_in_the_environment_is_refused(tmp_path, monkeypatch, capsys):
@@ -463,3 +527,61 @@ def test_sent_by_council_lists_its_usage_report(tmp_path, monkeypatch, capsys):
     assert "kongsbergregionen-erp/status-2014-08-29" in out and "usage" not in out
     assert main(["--config", str(CONFIG), "sent", "nord-gudbrandsdalen"]) == 1      # a misspelt id still says so
     assert "unknown project 'nord-gudbrandsdalen'" in capsys.readouterr().err
+
+
+def test_a_send_approved_at_the_prompt_after_a_new_render_sends_nothing(scratch_config, tmp_path, monkeypatch,
+                                                                        capsys):
+    """`grantflow send` showed version 2 and waited at 'Send? [j/N]'; meanwhile the secretariat
+    rendered the report again with new figures. Answered 'j', it mailed what the preview showed to
+    the steering group as the current version, without a word (found by an outside tester). It
+    sends nothing now and says so in one line; the next send sends the new figures as version 2
+    (the number had not gone out), replacing version 1."""
+    from email import message_from_bytes, policy
+
+    from grantflow.delivery.ledger import SentLedger
+
+    from ..conftest import replace_in
+    from ..smtp_server import SmtpServer, free_port
+
+    port = free_port()
+    replace_in(scratch_config / "grantflow.yaml", "    host: smtp.example.no\n    port: 587\n    security: starttls",
+               f"    host: 127.0.0.1\n    port: {port}\n    security: none\n    allow_insecure_localhost: true")
+    replace_in(scratch_config / "grantflow.yaml", "    username: grantflow@regionrad.example.no\n", "")
+    replace_in(scratch_config / "grantflow.yaml", "status: false", "status: true")     # asked at the prompt
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    milestones = scratch_config / "data/kongsbergregionen-erp/milepaeler.csv"
+    args = ["--config", str(scratch_config), "send", "status", "kongsbergregionen-erp", "--as-of", "2014-08-29",
+            "--transport", "smtp"]
+    render = ["--config", str(scratch_config), "render", "status", "kongsbergregionen-erp", "--as-of", "2014-08-29"]
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
+    monkeypatch.setattr("builtins.input", lambda prompt: "j")
+    with SmtpServer(port=port) as server:
+        assert main([*args, "--yes"]) == 0                                    # version 1 goes out
+        replace_in(milestones, "3;pågår;;Lønn i drift i tre av fire kommuner", "3;ferdig;25.08.2014;Lønn i drift")
+
+        def answer(prompt):
+            replace_in(milestones, "3;ferdig;25.08.2014;Lønn i drift", "3;ferdig;26.08.2014;Lønn i drift")
+            assert main(render) == 0
+            return "j"
+
+        monkeypatch.setattr("builtins.input", answer)
+        capsys.readouterr()
+        assert main(args) == 1
+        captured = capsys.readouterr()
+        # the preview showed version 2; the render gave the new content that number (it had not gone out)
+        assert "versjon 2\n" in captured.out and captured.out.count("(version 2, written)") == 1
+        (line,) = [x for x in captured.err.strip().splitlines() if not x.startswith("note: ")]
+        assert "rendered again with other content (still version 2: that number had not gone out) while version 2 " \
+            "was being sent: nothing sent" in line, line
+        assert len(server.recorder.messages()) == 5
+        monkeypatch.setattr("builtins.input", lambda prompt: "j")
+        assert main(args) == 0
+        later = [message_from_bytes(m.as_bytes(), policy=policy.default) for m in server.recorder.messages()[5:]]
+    assert len(later) == 5 and all(str(m["Subject"]).endswith("(versjon 2, erstatter versjon 1)") for m in later)
+    rows = SentLedger(f"sqlite:///{tmp_path / 'sent.db'}").rows("kongsbergregionen-erp")
+    assert sorted({(r.version, r.status) for r in rows}) == [(1, "sent"), (2, "sent")]
+    hashes = {r.version: r.document_hash for r in rows}
+    import json
+    (record,) = [p for p in (tmp_path / "outputs").rglob("status-2014-08-29.json") if ".locks" not in p.parts]
+    assert hashes[2] == json.loads(record.read_text(encoding="utf-8"))["content_hash"]

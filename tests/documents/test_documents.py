@@ -104,15 +104,55 @@ def test_changes_since_previous_status_and_versions(register, tmp_path):
 
 
 def test_new_version_when_data_changes(scratch_config, tmp_path):
+    """New content after a version left grantflow (sent, or put before an approver) is a new
+    version; drafts rendered in between, never sent, keep the number: the county governor's first
+    copy said "versjon 3" after two drafts (found by an outside tester). Every draft stays in the
+    record as made and replaced."""
+    from grantflow.documents.service import mark_issued
+
     register = open_register(scratch_config)
     one = produce(register, "final", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
+    milestones = scratch_config / "data/kongsbergregionen-erp/milepaeler.csv"
+    replace_in(milestones, "4;ikke startet;;", "4;ferdig;31.12.2014;Ferdigstilt")
+    draft = produce(open_register(scratch_config), "final", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
+    assert (one.version, draft.version) == (1, 1) and draft.content_hash != one.content_hash
+    assert "versjon 2" not in all_text(draft.docx)
+    assert mark_issued(draft.docx, 1, draft.content_hash) is None        # sent (or asked about)
+    replace_in(milestones, "4;ferdig;31.12.2014;Ferdigstilt", "4;ferdig;30.12.2014;Ferdigstilt")
+    two = produce(open_register(scratch_config), "final", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
+    replace_in(milestones, "4;ferdig;30.12.2014;Ferdigstilt", "4;ferdig;29.12.2014;Ferdigstilt")
+    again = produce(open_register(scratch_config), "final", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
+    assert (two.version, again.version) == (2, 2) and not again.reused
+    assert "versjon 2" in all_text(again.docx)
+    record = json.loads(again.record.read_text(encoding="utf-8"))
+    assert [(v["version"], "replaced_at" in v) for v in record["versions"]] == [
+        (1, True), (1, False), (2, True), (2, False)]
+    assert record["issued"] == [1]
+    # back to what version 1 holds: version 1 again (its readers have it), not a new number
+    replace_in(milestones, "4;ferdig;29.12.2014;Ferdigstilt", "4;ferdig;31.12.2014;Ferdigstilt")
+    back = produce(open_register(scratch_config), "final", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
+    assert (back.version, back.content_hash) == (1, draft.content_hash)
+
+
+def test_a_version_that_left_is_never_given_to_other_content(scratch_config, tmp_path):
+    """Once a version is marked as leaving, it keeps its content; marking a version whose file was
+    rendered again meanwhile records nothing and says what the file holds now."""
+    from grantflow.documents.service import mark_issued
+
+    one = produce(open_register(scratch_config), "final", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
     replace_in(scratch_config / "data/kongsbergregionen-erp/milepaeler.csv", "4;ikke startet;;",
                "4;ferdig;31.12.2014;Ferdigstilt")
-    two = produce(open_register(scratch_config), "final", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
-    assert (one.version, two.version) == (1, 2) and not two.reused
-    assert "versjon 2" in all_text(two.docx)
-    record = json.loads(two.record.read_text(encoding="utf-8"))
-    assert [v["version"] for v in record["versions"]] == [1, 2]
+    draft = produce(open_register(scratch_config), "final", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
+    assert mark_issued(one.docx, 1, one.content_hash) == (1, draft.content_hash)
+    assert json.loads(draft.record.read_text(encoding="utf-8"))["issued"] == []
+    # a record written before "issued" was kept counts every version it lists as gone out
+    record = json.loads(draft.record.read_text(encoding="utf-8"))
+    del record["issued"]
+    draft.record.write_text(json.dumps(record), encoding="utf-8")
+    replace_in(scratch_config / "data/kongsbergregionen-erp/milepaeler.csv", "4;ferdig;31.12.2014;Ferdigstilt",
+               "4;ferdig;30.12.2014;Ferdigstilt")
+    assert produce(open_register(scratch_config), "final", "kongsbergregionen-erp", out=tmp_path,
+                   today=TODAY).version == 2
 
 
 def test_final_report(register, tmp_path):
