@@ -1364,6 +1364,7 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
     """År defaults to the date's year; a different År is a warning that says where the row is
     counted (År decides: ``reporting.booked_on``). A negative amount must be marked as a credit
     note. Only rows without other errors are looked at."""
+    bad = _total_rows(shown, out, bad, findings)
     rows, ok = out["_row"], ~bad
     days = out["Dato"].view(np.int64) // 86_400_000_000_000 - _FIRST_DAY     # NaT: a bad row, clipped
     year_from_date = _YEAR_OF_DAY[np.clip(days, 0, len(_YEAR_OF_DAY) - 1)]
@@ -1410,6 +1411,53 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
             "Kreditnota if the row is a cost"))
     findings.sort(key=lambda f: (f.line or 0))
     return bad | negative | positive
+
+
+# A total, subtotal or balance line as accountants' exports write it: the description is, or
+# starts with, the word ('Sum 2016', 'Inngående balanse', 'IB', 'Delsum:'), or ends with a total
+# word ('Prosjektledelse Totalt'). Whole words, any case; a hyphen joins a word ('IB-kurs' is a
+# cost). RE2 syntax (pyarrow.compute), so a million descriptions are looked at in one pass.
+_SPACE = r"[\s\pZ]"
+_TOTAL_WORDS = r"sum|totalt?|delsum|sub-?total|saldo|overført{s}+saldo|inngående{s}+balanse|utgående{s}+balanse"
+_TOTAL_ROW = (r"(?i)^{s}*(?:{words}|ib|ub)(?:$|[^\pL\pN-])|(?:^|[^\pL\pN-])(?:{words})[\s\pZ\pP]*$"
+              .format(words=_TOTAL_WORDS, s="{s}").format(s=_SPACE))
+
+
+def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding]) -> np.ndarray:
+    """Refuse a row whose Beskrivelse reads as a total or balance line: with a date and a category
+    it was counted as one more cost (a 'Sum 2016' row of 771 000 kr was added to the final report's
+    accounts without a word; found by an outside tester). Whatever else was wrong with such a row
+    (no date, most often) is not said: the row is to be deleted. Found in bulk by one anchored
+    regular expression over the column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = out["Beskrivelse"]
+    if not len(text):
+        return bad
+    total = pc.match_substring_regex(pa.array(text), _TOTAL_ROW).to_numpy(zero_copy_only=False)
+    if not total.any():
+        return bad
+    positions = np.flatnonzero(total)
+    rows = out["_row"]
+    lines = {int(rows[p]) for p in positions}
+    findings[:] = [f for f in findings if f.line not in lines or f.field not in _LEDGER_NAMES]
+    undated = np.isnat(out["Dato"])
+    for position in positions:
+        written = echo(str(text[position]), 80)
+        if undated[position]:
+            message = (f"{written} with no date looks like a total or balance row from the export, not a cost: "
+                       "delete the row")
+        else:
+            message = (f"{written} looks like a total or balance row from the export, not a cost: grantflow adds "
+                       "up the rows itself, so its amount would be counted twice; delete the row (a real cost line "
+                       "should be described otherwise)")
+        findings.append(Finding("error", shown, int(rows[position]), "Beskrivelse", message))
+    findings.sort(key=lambda f: (f.line or 0))
+    return bad | total
+
+
+_LEDGER_NAMES = {c.name for c in LEDGER_COLUMNS}
 
 
 def read_hours(path: Path) -> Table:
