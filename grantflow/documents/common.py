@@ -67,6 +67,7 @@ class DocumentRequest:
     council_source: LocatedYaml | None = None      # the council's file, to name a line of it in an error
     project_sources: dict[str, LocatedYaml] = field(default_factory=dict)   # each project's file, by id
     data_files: dict[str, str] = field(default_factory=dict)  # a data path as the register writes it -> as shown
+    addressees: list | None = None      # whom the document goes to ('to' recipients), when known
 
     def council_where(self, loc: tuple) -> tuple[str | None, int | None]:
         """The council file's name and the line of ``loc`` in it (None, None when unknown)."""
@@ -139,9 +140,24 @@ def disposition(parts: list[tuple[str, int]]) -> str:
     return text[:1].upper() + text[1:] if text else "–"
 
 
-def addressee(council: Council, when: date) -> str:
-    """The county governor by the name of the day (``Council.governor_office``)."""
-    return council.governor_office(when)
+def addressee(council: Council, when: date, recipients: list | None = None, project: Project | None = None) -> str:
+    """The county governor by the name of the day (``Council.governor_office``); with
+    ``recipients`` (the document's 'to' recipients), those: the county governor by that name, a
+    person by name and organisation."""
+    if not recipients:
+        return council.governor_office(when)
+    governor = council.county_governor.email.casefold() if council.county_governor.email else None
+    chair = project.steering_group_leader() if project is not None else None
+    chair = chair.email.casefold() if chair is not None and chair.email else None
+    names = []
+    for r in recipients:
+        if governor and r.email.casefold() == governor:
+            names.append(council.governor_office(when))
+        elif chair and r.email.casefold() == chair:
+            names.append(f"{r.name}, leder av styringsgruppen")
+        else:
+            names.append(r.name)
+    return ", ".join(dict.fromkeys(names))
 
 
 def rag(value: str) -> dict:

@@ -33,6 +33,8 @@ from .status_report import charts_for, milestone_rows
 
 DEVIATION_SHARE = Decimal("0.10")
 MISSING = "Forklaring mangler."
+# What happens to the municipalities' unused money (their share was invoiced by the cost split).
+MUNICIPAL_SETTLED = "Avregnes med kommunene"
 
 
 def period(project: Project, period: str | None, as_of: date | None, today: date,
@@ -142,7 +144,23 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         refs = ", ".join(dict.fromkeys(g.reference for g in funder.grants if g.reference)) if funder else ""
         unused = granted - used if granted is not None else None
         dispose = ""
-        if unused and unused > 0:
+        if line.kind == "kommunene" and granted is None and planned is not None:
+            # the municipalities paid their planned part by the cost split: what is not used of it
+            # is theirs, settled by the same key ("ingen ubrukte midler" beside 670 500 kr unspent
+            # of their 5 450 000 kr: found by an outside tester)
+            unused = planned - used
+            if unused > 0:
+                dispose = MUNICIPAL_SETTLED
+                sentences.append(f"Kommunenes andel etter kostnadsfordelingen: {fmt.money(planned)}, brukt "
+                                 f"{fmt.money(used)}. Det ubrukte beløpet, {fmt.money(unused)}, avregnes med "
+                                 "kommunene etter fordelingsnøkkelen i kostnadsfordelingen.")
+                left.append((line.source, unused, MUNICIPAL_SETTLED))
+            elif unused < 0:
+                dispose = disposition([("Merforbruk", -unused)])
+                sentences.append(f"Kommunenes andel etter kostnadsfordelingen: {fmt.money(planned)}, brukt "
+                                 f"{fmt.money(used)}. Merforbruket, {fmt.money(-unused)}, fordeles på kommunene "
+                                 "etter fordelingsnøkkelen i kostnadsfordelingen.")
+        elif unused and unused > 0:
             dispose = "Søkes overført" if what == "søkes overført" else "Tilbakebetales"
             name = funder.name if funder else line.source
             ref = f", saksnr. {refs}" if refs else ""
@@ -152,8 +170,8 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                 + ("søkes overført til videreføringen." if what == "søkes overført" else "tilbakebetales."))
         elif unused is not None and unused < 0:
             dispose = disposition([("Merforbruk", -unused)])
-        if unused and unused > 0:
-            left.append((funder.name if funder else line.source, unused))
+        if unused and unused > 0 and line.kind != "kommunene":
+            left.append((funder.name if funder else line.source, unused, dispose))
         rows.append({"source": " / ".join(dict.fromkeys(l.source for l in group)), "reference": refs or "–",
                      "planned": fmt.number(planned) if planned is not None else "resten",
                      "granted": fmt.number(granted) if granted is not None else "–",
@@ -171,13 +189,13 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     total = {k: fmt.number(v) for k, v in totals.items()}
     # the Sum of several funders' unused money is returned to each, not in one sum to anyone
     # ("Tilbakebetales 344 739 kr" read as owed to the county governor, whose part is 79 739)
-    total["disposition"] = disposition([("Søkes overført" if what == "søkes overført" else "Tilbakebetales",
+    total["disposition"] = disposition([(left[0][2] if left else "Tilbakebetales",
                                          totals["unused"]), ("merforbruk", totals["overspent"])]) \
         if len(left) < 2 else ("Hver kilde for seg, se radene" if not totals["overspent"] else
-                               "Hver kilde for seg, se radene; " + disposition([("merforbruk", totals["overspent"])]))
+                               "Hver kilde for seg, se radene; merforbruk " + fmt.money(totals["overspent"]))
     used_for = _used_for(project, [r["source"] for r in rows], picked, used_all)
     return rows, sentences, {**total, "raw": totals, "unattributed": unattributed, "used_for": used_for,
-                             "left": left}
+                             "left": [(name, amount) for name, amount, _ in left]}
 
 
 def _used_for(project: Project, sources: list[str], frames: list, used: list[int]) -> list[dict]:
@@ -310,7 +328,7 @@ def build(req: DocumentRequest) -> Context:
         "doc": doc_block("Sluttrapport", project.name, str(project.period.end.year), council, as_of),
         "project": project_block(project),
         "council": council_block(council),
-        "addressee": addressee(council, as_of),
+        "addressee": addressee(council, as_of, req.addressees, project),
         "references": ", ".join(references) or "Ikke oppgitt",
         "text": {"summary": lines(evaluation.summary or project.summary),
                  "organisation": lines(project.organisation)},

@@ -320,7 +320,33 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
             if relative:
                 request.data_files[relative] = display_path(register.data_path(relative))
     request.options = _document_settings(register.root)
+    if kind.name == "final":
+        request.addressees = _addressees(register, kind.name, request.project, council)
     return request, folder, notes
+
+
+def _addressees(register: Register, kind: str, project: Project, council: Council) -> list | None:
+    """Whom the document goes to ('to') by the recipient rules, for its "Til" line: a final report
+    about no skjønnsmidler goes to the steering group's leader, not the county governor its page 1
+    named (found by an outside tester). None when config gives no one (the line names the county
+    governor, and sending says what is wrong)."""
+    from ..delivery.recipients import resolve
+
+    path = Path(register.root) / "grantflow.yaml"
+    settings = _cached_full_settings(str(path), path.stat().st_mtime_ns) if path.exists() else None
+    if settings is None:
+        from ..settings import Settings
+        settings = Settings()
+    why = None if any(line.kind == "skjønnsmidler" for line in project.budget.financing) else "no skjønnsmidler"
+    try:
+        return [r for r in resolve(kind, project, council, settings, (), why) if r.role == "to"]
+    except UserError:
+        return None
+
+
+@lru_cache(maxsize=8)
+def _cached_full_settings(path: str, mtime_ns: int):
+    return load_settings(Path(path).parent)
 
 
 def _document_settings(root: Path) -> DocumentSettings:

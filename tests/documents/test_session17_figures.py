@@ -1,0 +1,111 @@
+"""Findings of an outside tester reading the demo's documents as the county governor and the
+steering group would (session 17). Each figure is recomputed here from the config and data files."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import yaml
+
+from grantflow.documents.service import produce
+from grantflow.register import open_register
+
+from ..conftest import CONFIG
+from ..docx_text import all_text, find_table, tables
+
+NB = "\u00a0"
+HAUG = "haugaland-velferdsteknologi"
+ERP = "kongsbergregionen-erp"
+
+
+def _plan(project: str) -> dict:
+    return yaml.safe_load((CONFIG / "projects" / f"{project}.yaml").read_text(encoding="utf-8"))
+
+
+def _kr(amount) -> str:
+    return f"{int(amount):,}".replace(",", NB)
+
+
+def _municipal_budget(plan: dict) -> Decimal:
+    """The municipalities' part: their own amounts, else costs minus the other financing."""
+    unit = Decimal(str(plan["budget"].get("unit", 1)))
+    (line,) = [l for l in plan["budget"]["financing"] if l["kind"] == "kommunene"]
+    if line.get("amounts"):
+        return sum(Decimal(v) for v in line["amounts"].values()) * unit
+    costs = sum(Decimal(v) for c in plan["budget"]["costs"] for v in c["amounts"].values())
+    other = sum(Decimal(v) for l in plan["budget"]["financing"] if l["kind"] not in ("kommunene", "egeninnsats")
+                for v in l.get("amounts", {}).values())
+    return (costs - other) * unit
+
+
+def _erp_spent() -> Decimal:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(CONFIG / "data" / ERP / "regnskap.xlsx", read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    head = [str(h).strip() for h in rows[0]]
+    return sum(Decimal(str(r[head.index("Beløp")])) for r in rows[1:] if r[head.index("Beløp")] is not None)
+
+
+def _haug_municipal_spent() -> Decimal:
+    plan = _plan(HAUG)
+    named = {l["source"].casefold() for l in plan["budget"]["financing"]} | {f["id"] for f in plan["funders"]}
+    total = Decimal(0)
+    with open(CONFIG / "data" / HAUG / "regnskap.csv", encoding="utf-8-sig") as fh:
+        for r in csv.DictReader(fh, delimiter=";"):
+            src = r["Finansieringskilde"].strip().casefold()
+            if src not in named or src == "kommunene (kostnadsfordeling)":
+                total += Decimal(r["Beløp"].replace(" ", "").replace(",", "."))
+    return total
+
+
+def test_the_municipalities_unused_money_is_stated(tmp_path):
+    """ERP: "Prosjektet har ikke fått tilsagn om tilskudd; det er ingen ubrukte midler" beside
+    5 450 000 kr of the municipalities' money and 4 779 500 kr spent, Sum Ubrukt 0."""
+    planned, spent = _municipal_budget(_plan(ERP)), _erp_spent()
+    unused = planned - spent
+    assert unused == 670500
+    made = produce(open_register(CONFIG), "final", ERP, out=tmp_path)
+    table = find_table(made.docx, "Kilde", "Saksnr.")
+    head = table[0]
+    (row,) = [r for r in table if r[0] == "Kommunene (kostnadsfordeling)"]
+    (total,) = [r for r in table if r[0] == "Sum"]
+    assert row[head.index("Planlagt")] == _kr(planned) and row[head.index("Brukt")] == _kr(spent)
+    assert row[head.index("Ubrukt")] == _kr(unused)
+    assert row[head.index("Disponering")] == "Avregnes med kommunene"
+    assert total[head.index("Ubrukt")] == _kr(unused)
+    text = all_text(made.docx)
+    assert "ingen ubrukte midler" not in text
+    assert (f"Det ubrukte beløpet, {_kr(unused)}{NB}kr, avregnes med kommunene etter fordelingsnøkkelen "
+            "i kostnadsfordelingen.") in text
+    assert made.key_figures["Ubrukt, Kommunene (kostnadsfordeling)"] == f"{_kr(unused)}{NB}kr"
+
+
+def test_the_municipalities_row_of_a_granted_project_has_its_unused_money(tmp_path):
+    planned, spent = _municipal_budget(_plan(HAUG)), _haug_municipal_spent()
+    made = produce(open_register(CONFIG), "final", HAUG, out=tmp_path)
+    table = find_table(made.docx, "Kilde", "Saksnr.")
+    head = table[0]
+    (row,) = [r for r in table if r[0] == "Kommunene (kostnadsfordeling)"]
+    assert row[head.index("Brukt")] == _kr(spent.quantize(Decimal(1), ROUND_HALF_UP))
+    assert row[head.index("Ubrukt")] == _kr(planned - spent)
+    (total,) = [r for r in table if r[0] == "Sum"]
+    others = [r for r in table[1:] if r[0] not in ("Sum",)]
+    assert total[head.index("Ubrukt")] == _kr(sum(Decimal(r[head.index("Ubrukt")].replace(NB, "") or 0)
+                                                  for r in others if r[head.index("Ubrukt")] != "–"))
+
+
+def test_the_final_report_is_addressed_to_whom_it_goes(tmp_path):
+    """ERP has no skjønnsmidler: its final report goes to the steering group's leader alone, and
+    page 1 said "Til | Fylkesmannen i Buskerud"."""
+    plan = _plan(ERP)
+    assert not [l for l in plan["budget"]["financing"] if l["kind"] == "skjønnsmidler"]
+    (chair,) = [m for m in plan["steering_group"] if m["role"] == "leder"]
+    made = produce(open_register(CONFIG), "final", ERP, out=tmp_path)
+    (til,) = [row for t in tables(made.docx) for row in t if row and row[0] == "Til"]
+    assert til[1] == f"{chair['name']}, leder av styringsgruppen"
+    made = produce(open_register(CONFIG), "final", HAUG, out=tmp_path)
+    (til,) = [row for t in tables(made.docx) for row in t if row and row[0] == "Til"]
+    assert til[1] == "Fylkesmannen i Rogaland"          # 2017: before the office was renamed
