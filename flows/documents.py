@@ -136,9 +136,14 @@ def record_advance_approval(produced: Produced, planned: dict, options: Delivery
     ledger = SentLedger(load_settings(options.config).ledger_url())
     try:
         issue(produced)
-        ledger.approval_requested(planned["key"], produced.version, None, None, produced.content_hash)
+        # for the addresses the run is about to send to: a later unattended send to another address
+        # is asked anew (``covers``)
+        shown = planned.get("recipients", [])
+        ledger.approval_requested(planned["key"], produced.version, None, None, produced.content_hash,
+                                  recipients=shown)
         ledger.approval_decided(planned["key"], produced.version, True, "grantflow run --yes",
-                                "godkjent på forhånd (approved)", options.override_reason, produced.content_hash)
+                                "godkjent på forhånd (approved)", options.override_reason, produced.content_hash,
+                                recipients=shown)
     finally:
         ledger.close()
 

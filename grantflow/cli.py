@@ -366,13 +366,16 @@ def _cmd_send(args) -> int:
                     return 1
             import getpass
 
-            # what was approved is recorded, by whom (the login) and why despite errors
+            # what was approved is recorded, by whom (the login), why despite errors, and for whom:
+            # the addresses the preview shows (with --yes, those it would have shown)
+            shown = [m.recipient.email for m in the_plan.messages]
             issue(document)
-            ledger.approval_requested(document.key, document.version, None, None, document.ledger_hash())
+            ledger.approval_requested(document.key, document.version, None, None, document.ledger_hash(),
+                                      recipients=shown)
             ledger.approval_decided(document.key, document.version, True, getpass.getuser(),
                                     ("grantflow send --yes" if args.yes else "grantflow send (interactive)")
                                     + (f"; decided again after it was {refused}" if refused else ""),
-                                    args.override_reason or "", document.ledger_hash())
+                                    args.override_reason or "", document.ledger_hash(), recipients=shown)
         report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
                          resend=args.resend)
     finally:

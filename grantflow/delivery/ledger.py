@@ -100,8 +100,9 @@ approvals = Table(
     # the content the request and decision were for (``documents.service.content_hash``); NULL in
     # rows from before it was recorded
     Column("document_hash", String(64)),
-    # the addresses the approver was shown (casefolded, sorted, comma-separated): a decision covers
-    # those; NULL in rows from before, or where approval and sending were one step (the CLI)
+    # the addresses the approval was asked and given for (casefolded, sorted, comma-separated): the
+    # preview's, the form's, or what `send --yes` / an approval in advance was about to send; a
+    # decision covers those (``covers``). NULL in rows from before they were recorded: covers nobody
     Column("recipients", Text),
 )
 
@@ -128,10 +129,12 @@ def recipients_text(recipients) -> str | None:
 
 
 def covers(row: dict, recipients) -> bool:
-    """Whether the approval ``row`` was asked with every address in ``recipients`` shown (a row
-    that recorded none covers any)."""
+    """Whether the approval ``row`` was given with every address in ``recipients`` shown. A row that
+    recorded none (written before the addresses were recorded, also by ``grantflow send --yes``)
+    covers nobody: for whom it was given is not known, so an unattended send asks anew rather than
+    send to an address no approver saw (found by an outside tester)."""
     shown = row.get("recipients")
-    return not shown or {r.casefold() for r in recipients} <= set(shown.split(","))
+    return bool(shown) and {r.casefold() for r in recipients} <= set(shown.split(","))
 
 
 @dataclass(frozen=True)
@@ -470,19 +473,30 @@ class SentLedger:
                          .values(reminded_at=_now()))
 
     def approval_decided(self, document: str, version: int, approved: bool, by: str, comment: str,
-                         override_reason: str, content_hash: str | None = None) -> bool:
+                         override_reason: str, content_hash: str | None = None, recipients=None) -> bool:
         """Record the decision on this version's request. A request withdrawn (the document's last day
         passed, see ``approval_withdrawn``) stays withdrawn: a decision arriving for it afterwards lets
         no batch send the document late; whoever sends it now asks anew (``approval_requested``).
-        True when recorded."""
+        ``recipients``: the addresses this decision was given for (``grantflow send``'s preview, an
+        approval in advance: the plan's); an approval of the same content given before keeps its own
+        (each was seen by someone who said yes), any other row takes these alone. None: the
+        request's. True when recorded."""
+        where = (approvals.c.document == document, approvals.c.version == version, approvals.c.status != "withdrawn")
         values = dict(status="approved" if approved else "rejected", decided_by=by, decided_at=_now(),
                       comment=comment or None, override_reason=override_reason or None)
         if content_hash:
             values["document_hash"] = content_hash
         with self.engine.begin() as conn:
-            return conn.execute(update(approvals).where(
-                approvals.c.document == document, approvals.c.version == version,
-                approvals.c.status != "withdrawn").values(**values)).rowcount == 1
+            if recipients is not None:
+                # the row is locked first (a write), so two decisions at once each add their addresses
+                conn.execute(update(approvals).where(*where).values(version=approvals.c.version))
+                row = conn.execute(select(approvals).where(*where)).first()
+                shown = {r.casefold() for r in recipients}
+                if row is not None and approved and row.status == "approved" and row.recipients and \
+                        row.document_hash == (content_hash or row.document_hash):
+                    shown |= set(row.recipients.split(","))
+                values["recipients"] = recipients_text(shown)
+            return conn.execute(update(approvals).where(*where).values(**values)).rowcount == 1
 
     def approval_withdrawn(self, flow_run_id: str | None, why: str, document: str | None = None,
                            version: int | None = None) -> list[str]:

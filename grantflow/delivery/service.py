@@ -616,22 +616,26 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
             if withdrawn:  # its last day passed unapproved: only the secretariat sends it now, by hand
                 return DeliveryReport(doc.key, doc.version, transport_name,
                                       skipped=[r.email for r in the_plan.already], held=withdrawn)
-            standing = standing_approval(ledger, doc, [m.recipient.email for m in the_plan.messages], gate.errors) \
-                if gate.needs_person else None
+            shown = [m.recipient.email for m in the_plan.messages]
+            standing = standing_approval(ledger, doc, shown, gate.errors) if gate.needs_person else None
             if not gate.may_send(approved) and standing is None:
                 # no run waits for this answer (the batch goes on): no run is linked, and a run
                 # that does wait for it (a document flow asking the approver) keeps its request
                 issue(doc)
+                # approved for other addresses than it goes to now (the config changed since): asked
+                # anew for these, so that the approver is told (the earlier decision stays in the history)
+                earlier = ledger.approval(doc.key, doc.version) if gate.needs_person else None
+                widened = bool(earlier and earlier["status"] == "approved" and not covers(earlier, shown))
                 asked = ledger.approval_requested(doc.key, doc.version, None, None, doc.ledger_hash(),
-                                                  keep_open=True)
+                                                  keep_open=True, recipients=shown, replace=widened)
                 return DeliveryReport(doc.key, doc.version, transport_name,
                                       skipped=[r.email for r in the_plan.already], held=gate.waiting_text(),
                                       asked=asked)
             if gate.needs_person and standing is None:   # approved in advance: recorded like `grantflow send --yes`
                 issue(doc)
-                ledger.approval_requested(doc.key, doc.version, run_id, None, doc.ledger_hash())
+                ledger.approval_requested(doc.key, doc.version, run_id, None, doc.ledger_hash(), recipients=shown)
                 ledger.approval_decided(doc.key, doc.version, True, "batch", "godkjent på forhånd (approved)", "",
-                                        doc.ledger_hash())
+                                        doc.ledger_hash(), recipients=shown)
         return deliver(the_plan, make_transport(settings, transport_name, password), ledger,
                        settings.delivery.retry, resend=resend)
     finally:
