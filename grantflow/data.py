@@ -70,7 +70,8 @@ LEDGER_COLUMNS = (
     Column("Beskrivelse", "note", required=False, aliases=("tekst",)),
     Column("Beløp", "number", aliases=("belop", "beløp kr", "kr")),
     Column("Finansieringskilde", "text", required=False, aliases=("kilde",)),
-    Column("Kreditnota", "flag", required=False, aliases=("kreditering", "kredit")),
+    # not 'kredit': an accounting export's Kredit column holds amounts (beside Debet), not ja/nei
+    Column("Kreditnota", "flag", required=False, aliases=("kreditering",)),
     Column("Prosjekt", "text", required=False, aliases=("prosjektkode", "prosjektnr")),
 )
 HOURS_COLUMNS = (
@@ -265,7 +266,9 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
     if got is None:
         if reader == "arrow":
             data = _sniff_bytes(path, shown)
-        frame = _pandas_rows(data, sep, index, len(headers), shown)
+        numeric = {i: known[_norm(h)].name for i, h in enumerate(headers)
+                   if getattr(known.get(_norm(h)), "kind", "") in ("number", "int")}
+        frame = _pandas_rows(data, sep, index, len(headers), shown, numeric)
         got = [_factorize(frame[i].tolist()) for i in range(len(headers))], len(frame)
         if _BLANK_LINE.search(data):         # blank lines are skipped, but a spreadsheet numbers them
             rows = _record_rows(data, sep, index, len(frame))
@@ -276,8 +279,10 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
     return index + 1, [h.strip() for h in headers], cells, rows
 
 
-def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> pd.DataFrame:
-    """The careful reader (quotes, ragged rows, blank lines, odd line breaks), naming the bad row."""
+def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str,
+                 numeric: dict[int, str] | None = None) -> pd.DataFrame:
+    """The careful reader (quotes, ragged rows, blank lines, odd line breaks), naming the bad row.
+    ``numeric``: {position: column name} of the number columns, to name a number the separator split."""
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
@@ -285,7 +290,7 @@ def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> p
                                 keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True,
                                 names=range(width), index_col=False, on_bad_lines="error")
         if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-            _refuse_long_rows(data, sep, index, width, shown)   # pandas cut the extra cells off
+            _refuse_long_rows(data, sep, index, width, shown, numeric)   # pandas cut the extra cells off
         return frame
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
@@ -298,6 +303,7 @@ def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> p
                             "would be one cell; close the quote or remove it", file=shown, line=line) from None
         fields = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", detail)
         if fields:
+            _refuse_long_rows(data, sep, index, width, shown, numeric)     # says it better if it can
             raise UserError(f"row {line} has {fields.group(2)} fields but the header row has {fields.group(1)} "
                             f"(separator {sep!r}); remove the extra separators or name the column",
                             file=shown, line=line) from None
@@ -312,22 +318,44 @@ def _csv_records(data: bytes, sep: str):
     return csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline=""), delimiter=sep)
 
 
-def _refuse_long_rows(data: bytes, sep: str, index: int, width: int, shown: str) -> None:
-    """Refuse the first row longer than the header unless it only has the empty trailing cells
-    every row has (a trailing separator). pandas cuts such rows to the header's width without an
-    error when the first data row is the longest: ``1,234`` in a comma file would become 1."""
+def _refuse_long_rows(data: bytes, sep: str, index: int, width: int, shown: str,
+                      numeric: dict[int, str] | None = None) -> None:
+    """Refuse the first row longer than the header unless every row has the same empty trailing
+    cells (a trailing separator). pandas cuts such rows to the header's width without an error
+    when the first data row is the longest: ``1,234`` in a comma file would become 1. A number
+    column's cell followed by a cell of digits in such a row is a number the separator split
+    (``0,75`` hours in a comma file became 0 hours and the description '75'; found by an outside
+    tester): said so, even when every row is split alike."""
     reader = _csv_records(data, sep)
     try:
-        rows = [(number, cells) for number, cells in enumerate(reader, 1) if number > index + 1 and cells]
+        rows = [(number, cells) for number, cells in enumerate(reader, 1)
+                if number > index + 1 and (len(cells) > 1 or (cells and cells[0].strip()))]
     except csv.Error as exc:
         raise UserError(f"cannot read the CSV rows: {str(exc)[:200]}", file=shown) from None
     lengths = collections.Counter(len(cells) for _, cells in rows)
-    usual = max(lengths, key=lambda n: (lengths[n], -n), default=width)
     for number, cells in rows:
-        if len(cells) > width and (len(cells) > usual or any(c.strip() for c in cells[width:])):
-            raise UserError(f"row {number} has {len(cells)} fields but the header row has {width} "
-                            f"(separator {sep!r}); remove the extra separators or name the column",
-                            file=shown, line=number)
+        if len(cells) <= width:
+            continue
+        said = f"row {number} has {len(cells)} fields but the header row has {width} (separator {sep!r})"
+        for position, name in sorted((numeric or {}).items()) if sep == "," else ():
+            if position + 1 < len(cells) and _SPLIT_WHOLE.fullmatch(cells[position]) \
+                    and _SPLIT_REST.fullmatch(cells[position + 1]):
+                written = f"{cells[position].strip()},{cells[position + 1].strip()}"
+                raise UserError(f"{said}: {name} {written!r} looks like one number written with a comma, which "
+                                "splits it into two cells in a comma-separated file, so it cannot be read "
+                                f"safely; put the number in quotes (\"{written}\") or save the file with ';' as "
+                                "separator (Excel: CSV UTF-8 with semicolons)", file=shown, line=number, field=name)
+        if any(c.strip() for c in cells[width:]):
+            raise UserError(f"{said}; remove the extra separators or name the column", file=shown, line=number)
+        if len(lengths) > 1:
+            other, fields = next((n, len(c)) for n, c in rows if len(c) != len(cells))
+            raise UserError(f"{said}, and row {other} has {fields}: an "
+                            "empty cell at the end of some rows only is no trailing separator the file uses; "
+                            "remove the extra separators or name the column", file=shown, line=number)
+
+
+_SPLIT_WHOLE = re.compile(r"\s*-?\d[\d \u00a0\u202f]*")      # the part of a number before its comma
+_SPLIT_REST = re.compile(r"\d+\s*")                         # and after it
 
 
 def _record_rows(data: bytes, sep: str, index: int, count: int) -> np.ndarray | None:
@@ -1143,6 +1171,10 @@ def _read_number_array(col: Column, array, rows: np.ndarray):
     return values, blank, errors
 
 
+# An accounting export's debit and credit amount columns, by their usual headers.
+_DEBIT_CREDIT = {"debet": "debet", "debit": "debet", "kredit": "kredit", "credit": "kredit"}
+
+
 def _letters(header: str) -> str:
     return "".join(ch for ch in _norm(header) if ch.isalnum())
 
@@ -1222,7 +1254,21 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     # it is an extra column, and ignored with a warning.
     meant_for: set[str] = set()
     ignored: list[str] = []
+    sides = {_DEBIT_CREDIT[_norm(h)] for h in unknown if _norm(h) in _DEBIT_CREDIT}
+    if sides == {"debet", "kredit"} and any(c.name == "Beløp" for c in columns) and "Beløp" not in positions:
+        # an accounting export's two amount columns: which of them (or their difference) is the
+        # cost is not guessed
+        named = " and ".join(repr(h) for h in unknown if _norm(h) in _DEBIT_CREDIT)
+        findings.append(Finding("error", shown, header_line, "Beløp",
+                                f"the ledger has the columns {named} but no Beløp: grantflow reads one amount "
+                                "per row; add a column Beløp with debet minus kredit for each row (where kredit "
+                                "is larger the amount is negative, a credit note: mark it Kreditnota = ja); "
+                                "Debet and Kredit may stay, they are then ignored"))
+        meant_for.add("Beløp")
     for header in unknown:
+        if _norm(header) in _DEBIT_CREDIT:
+            ignored.append(header)        # 'Kredit' is no misspelt Kreditnota
+            continue
         meant = [col.name for col in columns if col.name not in positions and _resembles(header, col.name)]
         shown_header = echo(header, 60).strip("'")
         if meant:

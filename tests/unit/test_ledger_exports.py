@@ -93,3 +93,79 @@ def test_every_reader_refuses_total_rows(tmp_path, monkeypatch, reader):
         (52, "Beskrivelse", "'Sum mars'"), (53, "Beskrivelse", "'Totalt' with no date"),
         (54, "Beskrivelse", "'Reise totalt\\xa0'")]
     assert table.frame["Beløp"].tolist() == [1000.5] * 50
+
+
+# --- 2. a decimal comma in a comma-separated file ----------------------------------------------
+
+SPLIT = ("row 2 has 6 fields but the header row has 5 (separator ','): Timer '0,75' looks like one number "
+         "written with a comma, which splits it into two cells in a comma-separated file, so it cannot be read "
+         "safely; put the number in quotes (\"0,75\") or save the file with ';' as separator (Excel: CSV UTF-8 "
+         "with semicolons)")
+
+
+@pytest.mark.parametrize("rows", [
+    ["15.10.2015,Karmøy,0,75,Oppstartsmøte,", "15.10.2015,Haugesund,24,Oppstartsmøte,"],
+    ["15.10.2015,Karmøy,0,75,Oppstartsmøte,", "16.10.2015,Tysvær,1,5,Møte,"],     # every row split alike
+], ids=["some rows", "every row"])
+def test_decimal_comma_hours_in_a_comma_file_are_refused(clean, capsys, rows):
+    """'0,75' hours in a comma-separated file with a trailing separator were 0 hours, with only
+    'Merknad: unknown column, ignored' (found by an outside tester)."""
+    (clean / HOURS).write_text("Dato,Kommune,Timer,Beskrivelse,Merknad\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 1
+    assert errors(out, "timer.csv") == [":2 Timer: " + SPLIT]
+
+
+def test_quoted_decimal_comma_hours_in_a_comma_file_are_read(tmp_path):
+    from grantflow import data
+
+    path = tmp_path / "timer.csv"
+    path.write_text('Dato,Kommune,Timer,Beskrivelse,Merknad\n15.10.2015,Karmøy,"0,75",Oppstartsmøte,\n'
+                    '16.10.2015,Tysvær,"1,5",Møte,\n', encoding="utf-8")
+    table = data.read_hours(path)
+    assert table.ok and table.frame["Timer"].tolist() == [0.75, 1.5]
+
+
+def test_a_trailing_separator_on_some_rows_only_is_refused(tmp_path):
+    from grantflow import data
+    from grantflow.errors import UserError
+
+    path = tmp_path / "r.csv"
+    path.write_text("Dato;Kategori;Beløp\n01.03.2016;Drift;200;\n02.03.2016;Drift;300;\n03.03.2016;Drift;100\n",
+                    encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        data.read_ledger(path)
+    assert info.value.line == 2 and info.value.message == (
+        "row 2 has 4 fields but the header row has 3 (separator ';'), and row 4 has 3: an empty cell at the end "
+        "of some rows only is no trailing separator the file uses; remove the extra separators or name the column")
+
+
+# --- 3. Debet and Kredit columns ---------------------------------------------------------------
+
+
+def test_a_ledger_with_debet_and_kredit_but_no_belop_is_refused_with_what_to_give(clean, capsys):
+    """'Kredit' was taken for Kreditnota: 'Kreditnota: '2 400,00' is neither yes nor no: write ja
+    for a credit note' (found by an outside tester)."""
+    (clean / LEDGER).write_text(
+        "Dato;År;Kategori;Beskrivelse;Debet;Kredit;Finansieringskilde\n"
+        "30.09.2015;2015;Prosjektkostnader;Lønn september;62 500,00;0,00;hv-fond\n"
+        "05.10.2015;2015;Prosjektkostnader;Refusjon reise;0,00;2 400,00;hv-fond\n", encoding="utf-8")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 1
+    assert errors(out, "regnskap.csv") == [
+        ":1 Beløp: the ledger has the columns 'Debet' and 'Kredit' but no Beløp: grantflow reads one amount per "
+        "row; add a column Beløp with debet minus kredit for each row (where kredit is larger the amount is "
+        "negative, a credit note: mark it Kreditnota = ja); Debet and Kredit may stay, they are then ignored"]
+
+
+def test_debet_and_kredit_beside_belop_are_unknown_columns(clean, capsys):
+    (clean / LEDGER).write_text(
+        "Dato;År;Kategori;Beskrivelse;Debet;Kredit;Beløp;Finansieringskilde\n"
+        "30.09.2015;2015;Prosjektkostnader;Lønn september;62 500,00;0,00;62 500,00;hv-fond\n"
+        "05.10.2015;2015;Prosjektkostnader;Reise;3 400,00;1 000,00;2 400,00;hv-fond\n", encoding="utf-8")
+    code, out, _ = run(capsys, clean, "validate")
+    assert errors(out, "regnskap.csv") == []
+    warned = [line.split("regnskap.csv", 1)[1] for line in out.splitlines()
+              if line.startswith("WARNING") and "regnskap.csv" in line]
+    assert [line.split(" (")[0] for line in warned] == [":1 Debet: unknown column, ignored",
+                                                        ":1 Kredit: unknown column, ignored"]
