@@ -1772,9 +1772,21 @@ def _other_projects_ledger(table: Table, code: str, users: dict[str, str], known
         advice = f"this looks like {whose}'s ledger; point data.ledger at this project's own export"
     else:
         advice = (f"no project of the register has that code: if {written!r} is this project's code in the accounts, "
-                  f"set data.ledger_code: {written} (now {code!r}); if not, this is another project's ledger: point "
+                  f"set data.ledger_code: {_yaml_scalar(written)} (now {code!r}); if not, this is another project's ledger: point "
                   "data.ledger at this project's own export")
     return Finding("error", table.file, int(row_numbers[positions[0]]), "Prosjekt", f"{said}: {advice}")
+
+
+_YAML_WORDS = {"yes", "no", "y", "n", "true", "false", "on", "off", "null"}
+
+
+def _yaml_scalar(text: str) -> str:
+    """A code as it can be written in the register's YAML and read back as that text: bare when
+    it is a plain number or name, else in quotes ('0251' would be octal, 'no' a boolean)."""
+    if re.fullmatch(r"[1-9]\d{0,17}", text) or (re.fullmatch(r"[A-Za-zÆØÅæøå][\w-]*", text)
+                                               and text.casefold() not in _YAML_WORDS):
+        return text
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _rows_by_project(column: pd.Series) -> dict[str, np.ndarray] | None:

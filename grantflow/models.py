@@ -590,16 +590,46 @@ class SteeringGroupMeetings(Model):
     lead_days: int = Field(7, ge=0, le=60)
 
 
+def _one_file(value):
+    """A data kind is one file: a list of files is refused with how to make them one."""
+    if isinstance(value, (list, tuple)):
+        raise ValueError(f"one file per kind of data, not a list of {len(value)}: join them into one file (the "
+                         "rows of the others pasted below the first file's rows, with one header row), or export "
+                         "the data as one file from the accounting system or spreadsheet")
+    return value
+
+
+def _ledger_code(value):
+    """A project's code in the accounts, which YAML reads as a number when written ``251``: the
+    digits as written are the code ('0251' stays 0251). Anything else that is no text (``25.1``,
+    ``0x1F``) is refused: written in quotes, it is read as written."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        written = str(getattr(value, "source", value))
+        if re.fullmatch(r"\d+", written):
+            return written
+    if isinstance(value, float) and not hasattr(value, "source") and value.is_integer() and value >= 0:
+        return str(int(value))           # a workbook's number cell: 251.0
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        shown = getattr(value, "source", value)
+        raise ValueError(f"{shown} is read as a number, not as the code it is in the accounts; write the code in "
+                         f"quotes: '{shown}'")
+    return value
+
+
 class DataFiles(Model):
     """Paths, relative to the config folder, of the project's collected data (CSV or XLSX)."""
 
-    milestones: DataPath | None = Field(None, description="Milestone progress: Milepæl, Status, Faktisk dato, Kommentar.")
-    ledger: DataPath | None = Field(None, description="Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde.")
-    ledger_code: Line | None = Field(
+    milestones: Annotated[DataPath | None, BeforeValidator(_one_file)] = Field(
+        None, description="Milestone progress: Milepæl, Status, Faktisk dato, Kommentar.")
+    ledger: Annotated[DataPath | None, BeforeValidator(_one_file)] = Field(
+        None, description="Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde.")
+    ledger_code: Annotated[Line | None, BeforeValidator(_ledger_code)] = Field(
         None, description="In a ledger shared by several projects (with a Prosjekt column): this project's "
                           "code there. Default: the project id.")
-    hours: DataPath | None = Field(None, description="Own effort hours: Dato, Kommune, Timer.")
-    notes: DataPath | None = Field(None, description="YAML with status notes and the final evaluation (see ProjectNotes).")
+    hours: Annotated[DataPath | None, BeforeValidator(_one_file)] = Field(
+        None, description="Own effort hours: Dato, Kommune, Timer.")
+    notes: Annotated[DataPath | None, BeforeValidator(_one_file)] = Field(
+        None, description="YAML with status notes and the final evaluation (see ProjectNotes).")
 
 
 class Period(Model):

@@ -169,3 +169,41 @@ def test_debet_and_kredit_beside_belop_are_unknown_columns(clean, capsys):
               if line.startswith("WARNING") and "regnskap.csv" in line]
     assert [line.split(" (")[0] for line in warned] == [":1 Debet: unknown column, ignored",
                                                         ":1 Kredit: unknown column, ignored"]
+
+
+# --- 4. data settings: a code written as a number, a list of files -----------------------------
+
+PROJECT = f"projects/{HAUG}.yaml"
+
+
+@pytest.mark.parametrize("code, written", [("251", "251"), ("0251", "'0251'"), ("no", "'no'")])
+def test_a_ledger_code_written_as_validate_says_is_the_code(clean, capsys, code, written):
+    """validate said 'set data.ledger_code: 251'; written so, it was 'Input should be a valid
+    string' (and 0251 would be octal 169 in YAML)."""
+    path = clean / LEDGER
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + ";Prosjekt"] + [line + f";{code}" for line in lines[1:]]) + "\n",
+                    encoding="utf-8")
+    code_, out, _ = run(capsys, clean, "validate")
+    assert code_ == 1 and f"set data.ledger_code: {written} " in out
+    replace_in(clean / PROJECT, f"  ledger: {LEDGER}", f"  ledger: {LEDGER}\n  ledger_code: {written}")
+    code_, out, _ = run(capsys, clean, "validate")
+    assert code_ == 0, out
+
+
+def test_a_ledger_code_with_a_point_says_to_quote_it(clean, capsys):
+    replace_in(clean / PROJECT, f"  ledger: {LEDGER}", f"  ledger: {LEDGER}\n  ledger_code: 25.10")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 1
+    assert errors(out, PROJECT) == [":213 data.ledger_code: 25.10 is read as a number, not as the code it is in "
+                                    "the accounts; write the code in quotes: '25.10'"]
+
+
+def test_a_list_of_ledgers_says_one_file_and_how_to_join(clean, capsys):
+    replace_in(clean / PROJECT, f"  ledger: {LEDGER}", f"  ledger: [{LEDGER}, data/{HAUG}/regnskap-2016.csv]")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 1
+    assert errors(out, PROJECT) == [
+        ":212 data.ledger: one file per kind of data, not a list of 2: join them into one file (the rows of the "
+        "others pasted below the first file's rows, with one header row), or export the data as one file from "
+        "the accounting system or spreadsheet"]
