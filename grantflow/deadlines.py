@@ -131,6 +131,11 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                     if deadline.kind == "costsplit" and deadline.date.year > project.period.end.year:
                         continue  # no year of the project left to invoice
                     period = str(deadline.date.year) if deadline.kind in ("application", "costsplit") else None
+                    if deadline.kind == "application":
+                        year = _round_year(project, deadline.date.year)
+                        if year is None:
+                            continue  # the plan applies for nothing then: no application to make or send
+                        period = str(year)
                     start = due - timedelta(days=lead)
                     if deadline.kind == "status" and shift_to_working_day(start, "after") > project.period.end:
                         continue  # the project has ended: its final report tells the funder, not a status report
@@ -220,6 +225,16 @@ def _add(items: dict[str, DueItem], item: DueItem) -> None:
     kept = items.setdefault(item.key, item)
     if kept is not item:
         items[item.key] = _merged(kept, item)
+
+
+def _round_year(project, year: int) -> int | None:
+    """The year an application round in ``year`` applies for: that year if the financing plan
+    applies for money in it, else the next (an autumn round for the coming year), else None (the
+    demo's round of 01.09.2016 was listed and made as an application for 0 kr: found by an
+    outside tester)."""
+    # as documents.application.applied_amount counts it (not imported: it brings pandas to `deadlines`)
+    return next((y for y in (year, year + 1) if any(line.amounts.get(y) for line in project.budget.financing
+                                                    if line.applied_for)), None)
 
 
 def funders_asking(register: Register, kind: str, council: str, project: str | None, period: str | None,

@@ -61,6 +61,14 @@ def make_year_config(folder):
                         "    grants:\n      - {year: 2015, amount: 200000")
     budget = text[text.index("\nbudget:"):text.index("\nfunders:")]      # the budget years follow the project
     text = text.replace(budget, budget.replace("2015:", "2026:").replace("2016:", "2027:"))
+    # the 2027 rounds apply for money in 2027 (a round for a year with nothing applied for is not in
+    # the calendar); the municipalities pay that much less, so the plan still balances
+    replace_in_text = [("applied_for: true, amounts: {2026: 400000}", "applied_for: true, amounts: {2026: 400000, 2027: 400000}"),
+                       ("kind: kommunene, amounts: {2026: 412000, 2027: 1123000}",
+                        "kind: kommunene, amounts: {2026: 412000, 2027: 723000}")]
+    for before_text, after_text in replace_in_text:
+        assert before_text in text, before_text
+        text = text.replace(before_text, after_text)
     old = text[text.index("meetings:"):text.index("transfer_value:")]
     text = text.replace(old, f"meetings:\n  dates: [{', '.join(map(str, MEETINGS))}]\n  lead_days: {LEAD_DAYS}\n")
     # the data files stay in 2015-2017: the hours file's rows would be outside the moved period (an

@@ -105,6 +105,8 @@ def document_from(produced: Produced, register: Register) -> Document:
     if produced.project:
         project = register.project(produced.project)
         subject_name = project.name
+        if produced.kind == "application":
+            _refuse_empty_application(project, produced.period, register)
     else:
         subject_name = register.council(produced.council).name
     period_text = produced.period
@@ -124,6 +126,24 @@ def document_from(produced: Produced, register: Register) -> Document:
     return Document(key, kind.name, kind.title, subject_name, period_text, produced.version, produced.docx,
                     produced.pdf, dict(produced.key_figures), produced.content_hash, stem,
                     no_skjonnsmidler=_no_skjonnsmidler(produced, register))
+
+
+def _refuse_empty_application(project, period: str, register: Register) -> None:
+    """An application for 0 kr is not sent: it reached the county governor saying "Omsøkt beløp:
+    0 kr" with only a warning (found by an outside tester). A draft may still be rendered."""
+    from ..documents.application import applied_amount, applied_years
+
+    if not period.isdigit() or applied_amount(project, [int(period)]):
+        return
+    if not any(line.kind == "skjønnsmidler" or line.applied_for for line in project.budget.financing):
+        return    # a project that applies for nothing at all: the recipient rules say who gets it (no one by default)
+    years = applied_years(project)
+    source = register.source("project", project.id)
+    raise UserError(f"not sent: the application for {period} applies for 0 kr (no applied-for financing line has "
+                    f"an amount for {period}"
+                    + (f"; the plan applies for {', '.join(map(str, years))}" if years else "") + "): add the amount "
+                    "applied for, or send the year that has one", file=source.file if source else None,
+                    field="budget.financing")
 
 
 def _no_skjonnsmidler(produced: Produced, register: Register) -> str | None:

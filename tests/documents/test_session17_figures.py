@@ -109,3 +109,41 @@ def test_the_final_report_is_addressed_to_whom_it_goes(tmp_path):
     made = produce(open_register(CONFIG), "final", HAUG, out=tmp_path)
     (til,) = [row for t in tables(made.docx) for row in t if row and row[0] == "Til"]
     assert til[1] == "Fylkesmannen i Rogaland"          # 2017: before the office was renamed
+
+
+def _applied(plan: dict, year: int) -> int:
+    return sum(int(l.get("amounts", {}).get(year, 0)) for l in plan["budget"]["financing"] if l.get("applied_for"))
+
+
+def test_an_application_for_nothing_is_not_sent(tmp_path, monkeypatch, capsys):
+    """`send application haugaland-velferdsteknologi --period 2016 --yes --override-reason x`
+    mailed "Omsøkt beløp: 0 kr" to the county governor with only a warning."""
+    from grantflow.cli import main
+
+    plan = _plan(HAUG)
+    assert _applied(plan, 2016) == 0 and _applied(plan, 2015) > 0
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    assert main(["--config", str(CONFIG), "send", "application", HAUG, "--period", "2016", "--yes",
+                 "--override-reason", "x"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: config/projects/haugaland-velferdsteknologi.yaml: budget.financing: not sent: the "
+                   "application for 2016 applies for 0 kr (no applied-for financing line has an amount for 2016; "
+                   "the plan applies for 2015): add the amount applied for, or send the year that has one"]
+    assert not list((tmp_path / "outputs").rglob("*.eml"))
+    # a draft may still be rendered
+    assert main(["--config", str(CONFIG), "render", "application", HAUG, "--period", "2016"]) == 0
+
+
+def test_the_calendar_lists_no_application_round_for_a_year_with_nothing_applied_for(capsys):
+    """The funder's round of 01.09.2016 ("for år 2") was listed, and made, as the application for
+    2016, a year the plan applies for nothing in (nor in 2017)."""
+    from grantflow.cli import main
+
+    plan = _plan(HAUG)
+    rounds = [d for f in plan["funders"] for d in f.get("deadlines", []) if d["kind"] == "application"]
+    assert [d["date"] for d in rounds] == [date(2016, 9, 1)]
+    assert _applied(plan, 2016) == _applied(plan, 2017) == 0
+    assert main(["--config", str(CONFIG), "deadlines", "--from", "2014-01-01", "--days", "3650"]) == 0
+    out = capsys.readouterr().out
+    assert "01.09.2016" not in out and "Søknad om skjønnsmidler for år 2" not in out
+    assert "17.01.2019  Søknad" in out          # Nord-Gudbrandsdal's round applies for 2019: listed
