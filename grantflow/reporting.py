@@ -278,6 +278,25 @@ def booked_on(frame: pd.DataFrame) -> pd.Series:
     return dates
 
 
+
+# A ledger whose last row is older than this at the report date is likely an old export.
+STALE_LEDGER_DAYS = 62
+
+
+def stale_ledger(data, as_of: date) -> tuple[date, int] | None:
+    """(the last ledger row's day counted by ``as_of``, days before it) when that row lies more
+    than ``STALE_LEDGER_DAYS`` before the report date: the accounts were likely made from an old
+    export. None otherwise (no ledger, no row, a recent one). The final and the status report
+    both warn by this rule."""
+    if data is None or data.ledger is None or data.ledger.frame.empty:
+        return None
+    days = booked_on(data.ledger.frame)
+    counted = days[days <= pd.Timestamp(as_of)]
+    if counted.empty:
+        return None
+    last = counted.max().date()
+    return (last, (as_of - last).days) if (as_of - last).days > STALE_LEDGER_DAYS else None
+
 def ledger_until(data: ProjectData | None, as_of: date) -> ProjectData | None:
     """The same data with the ledger cut at ``as_of`` (by the day a row counts from, ``booked_on``)."""
     if data is None or data.ledger is None:

@@ -461,6 +461,9 @@ def status() -> Builder:
     b.h1("4. Økonomi ({{ economy.unit_label }})")
     b.p("«Plan til nå» er årets budsjett fordelt jevnt over prosjektets dager i året fram til "
         "rapportdatoen; avviket er regnskap minus plan til nå.", style="Small", keep=True)
+    b.tag("{%p if economy.stale %}")
+    b.p("{{ economy.stale }}", keep=True)
+    b.tag("{%p endif %}")
     b.table(["År", "Kategori", "Budsjett året", "Plan til nå", "Regnskap", "Avvik", "Avvik %"],
             ["{{ r.year }}", "{{ r.category }}", "{{ r.budget }}", "{{ r.planned }}", "{{ r.actual }}",
              "{{ r.deviation }}", "{{ r.share }}"],

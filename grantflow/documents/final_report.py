@@ -26,7 +26,7 @@ from ..findings import Finding
 from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
                           milestone_statuses, overall_rag, parse_period, progress_rag, round_once, round_to,
-                          require_costs_before_credits, unattributed_frame, ungranted_skjonnsmidler)
+                          require_costs_before_credits, stale_ledger, unattributed_frame, ungranted_skjonnsmidler)
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
                      no_ledger, project_block)
 from .status_report import charts_for, milestone_rows
@@ -77,25 +77,17 @@ def _ledger_rows(req: DocumentRequest, select) -> tuple[int, Decimal] | None:
     return (len(picked), amount_sum(picked["Beløp"])) if len(picked) else None
 
 
-# A ledger whose last row is older than this at the report date is likely an old export.
-STALE_LEDGER_DAYS = 62
-
-
 def _stale_ledger(req: DocumentRequest, ledger_file: str, as_of) -> list:
-    """A warning when the ledger's last row counted in the report lies long before the report date:
-    the final accounts were made from an export months old, and the report says "Regnskapet er
-    kontrollert" (the demo's ERP final report of 31.12.2014 had the ledger of 30.06.2014: found by
-    an outside tester). A warning: a project may have had no costs in its last months."""
-    if req.data is None or req.data.ledger is None or req.data.ledger.frame.empty:
+    """A warning when the ledger's last row counted in the report lies long before the report date
+    (``reporting.stale_ledger``): the final accounts were made from an export months old, and the
+    report says "Regnskapet er kontrollert" (the demo's ERP final report of 31.12.2014 had the
+    ledger of 30.06.2014: found by an outside tester). A warning: a project may have had no costs
+    in its last months."""
+    stale = stale_ledger(req.data, as_of)
+    if stale is None:
         return []
-    days = booked_on(req.data.ledger.frame)
-    counted = days[days <= pd.Timestamp(as_of)]
-    if counted.empty:
-        return []
-    last = counted.max().date()
-    if (as_of - last).days <= STALE_LEDGER_DAYS:
-        return []
-    return [finding(ledger_file, "Dato", f"the ledger's last row is dated {last:%d.%m.%Y}, {(as_of - last).days} days "
+    last, days = stale
+    return [finding(ledger_file, "Dato", f"the ledger's last row is dated {last:%d.%m.%Y}, {days} days "
                                          f"before the report date {as_of:%d.%m.%Y}: if the export is old, the final "
                                          "accounts lack the last months' costs; export the ledger again before sending")]
 

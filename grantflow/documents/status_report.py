@@ -12,7 +12,8 @@ from ..models import Project, StatusNote
 from ..errors import UserError
 from ..reporting import (ECONOMY_AMBER_ABOVE, ECONOMY_AMBER_BELOW, ECONOMY_RED_ABOVE, RAG_COLOR, RAG_LABEL,
                           ReportPeriod, check_in_project, default_as_of, economy, hours_total, kr,
-                          milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once)
+                          milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once,
+                          stale_ledger)
 from .charts import BudgetChart, TimelineChart
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
                      no_ledger, project_block, rag, risk_rows, top_risks)
@@ -287,6 +288,20 @@ def build(req: DocumentRequest) -> Context:
         findings.append(finding(req.notes_file(project), "status",
                                 f"no status note dated on or before {as_of}: quality, benefits and the overall "
                                 "assessment are shown as not assessed"))
+    # an old ledger export: the accounts to date and the forecast lack its last months (the ERP
+    # report per 21.11.2014 on a ledger ending 30.06.2014 said Økonomi Grønn with no word: found by
+    # an outside tester); the final report's rule and threshold
+    old_ledger = stale_ledger(req.data, as_of)
+    stale_ledger_text = ""
+    if old_ledger is not None:
+        last, days = old_ledger
+        stale_ledger_text = (f"Regnskapet har siste postering {fmt.long_date(last)}, {fmt.days(days)} før "
+                             "rapportdatoen: er eksporten gammel, mangler regnskapet til nå og prognosen "
+                             "kostnadene etter denne datoen.")
+        findings.append(finding(req.data_file(project, project.data.ledger), "Dato",
+                                f"the ledger's last row is dated {last:%d.%m.%Y}, {days} days before the report "
+                                f"date {as_of:%d.%m.%Y}: if the export is old, the accounts to date and the "
+                                "forecast lack the last months' costs; export the ledger again before sending"))
     prog, eco, risk = progress_rag(statuses), econ.rag, risk_rag(project)
     overall = overall_rag(prog, eco, risk)
     late = [s for s in statuses if s.status == "late"]
@@ -311,7 +326,8 @@ def build(req: DocumentRequest) -> Context:
                     + (f"; {cancelled} avlyst." if cancelled else ".")
                     + (f" Eldste forsinkelse: milepæl {late[0].milestone.number:02d}, {fmt.days(late[0].days_late)}."
                        if late else "") if statuses else NO_MILESTONES},
-        {"name": "Økonomi", **rag(eco), "comment": economy_comment(econ, project.period)},
+        {"name": "Økonomi", **rag(eco), "comment": economy_comment(econ, project.period)
+         + (f" Regnskapet er ført til {fmt.long_date(old_ledger[0])} (se avsnitt 4)." if old_ledger else "")},
         {"name": "Kvalitet", **assessed(note.quality if note else None, "Kvaliteten")},
         {"name": "Risiko", **rag(risk),
          "comment": f"Høyeste risikofaktor {top.factor} ({top.risk})." if top else "Ingen risikoer registrert."},
@@ -382,7 +398,7 @@ def build(req: DocumentRequest) -> Context:
                     "planned_to_date": fmt.money(econ.planned_to_date),
                     "forecast_total": fmt.money(econ.forecast_total),
                     "forecast_deviation": fmt.signed_money(econ.forecast_deviation),
-                    "hours": effort["text"]},
+                    "hours": effort["text"], "stale": stale_ledger_text},
         "top_risks": risk_rows(project, risks),
         "risk_rule": risk_rule(project, risks, req.options.top_risk_rf),
         "deviations": deviations,

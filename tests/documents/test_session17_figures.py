@@ -147,3 +147,37 @@ def test_the_calendar_lists_no_application_round_for_a_year_with_nothing_applied
     out = capsys.readouterr().out
     assert "01.09.2016" not in out and "Søknad om skjønnsmidler for år 2" not in out
     assert "17.01.2019  Søknad" in out          # Nord-Gudbrandsdal's round applies for 2019: listed
+
+
+def _erp_last_row() -> date:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(CONFIG / "data" / ERP / "regnskap.xlsx", read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    at = [str(h).strip() for h in rows[0]].index("Dato")
+    days = [r[at] for r in rows[1:] if r[at] is not None]
+    return max(d.date() if hasattr(d, "date") else date(*reversed([int(x) for x in str(d).split(".")])) for d in days)
+
+
+def test_a_status_report_on_an_old_ledger_export_says_so_near_the_economy(tmp_path):
+    """`render status kongsbergregionen-erp --as-of 2014-11-21`, ledger's last row 30.06.2014:
+    Økonomi Grønn, a forecast from five missing months, no warning (the final report warned)."""
+    from docx import Document
+
+    last, as_of = _erp_last_row(), date(2014, 11, 21)
+    assert last == date(2014, 6, 30) and (as_of - last).days == 144
+    made = produce(open_register(CONFIG), "status", ERP, as_of=as_of, out=tmp_path)
+    (found,) = [f for f in made.findings if "last row is dated" in f.message]
+    assert found.severity == "warning" and found.field == "Dato"
+    assert "30.06.2014, 144 days before the report date 21.11.2014" in found.message
+    lines = [p.text for p in Document(str(made.docx)).paragraphs]
+    (said,) = [l for l in lines if l.startswith("Regnskapet har siste postering")]
+    assert said.startswith(f"Regnskapet har siste postering 30.{NB}juni{NB}2014, 144{NB}dager før rapportdatoen")
+    # in section 4, after its figures and before section 5
+    assert lines.index("4. Økonomi (i kr)") < lines.index(said) < lines.index("5. Største risikoer")
+    (row,) = [r for t in tables(made.docx) for r in t if r and r[0] == "Økonomi"]
+    assert f"Regnskapet er ført til 30.{NB}juni{NB}2014" in row[-1]
+    # a ledger within the threshold: no word (the demo's status report per 29.08.2014, 60 days)
+    made = produce(open_register(CONFIG), "status", ERP, as_of=date(2014, 8, 29), out=tmp_path)
+    assert not [f for f in made.findings if "last row is dated" in f.message]
+    assert not [p.text for p in Document(str(made.docx)).paragraphs if p.text.startswith("Regnskapet har siste")]
