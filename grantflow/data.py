@@ -1304,6 +1304,14 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     # dropped without a word, as a blank line is (it gave 'value is missing' once per required column)
     empty = _empty_rows(cells, count) if count and not any(f.severity == "error" for f in findings) else None
     bad = empty.copy() if empty is not None else np.zeros(count, dtype=bool)
+    repeated = _repeated_header(cells, headers, positions, count) if empty is not None else None
+    if repeated is not None:
+        for position in np.flatnonzero(repeated):
+            findings.append(Finding("error", shown, int(rows[position]), headers[0] or "row",
+                                    "the header row is repeated here (two exports joined into one file?): "
+                                    "delete this row"))
+        empty = empty | repeated            # nothing more is said of it
+        bad |= repeated
     for col in columns:
         if col.name not in positions:
             out[col.name] = _column_of(col, [math.nan if col.kind in ("int", "number") else
@@ -1332,6 +1340,25 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     frame = pd.DataFrame(out, index=pd.RangeIndex(count), copy=False)
     return Table(shown, frame[~bad].copy() if bad.any() else frame, findings)
 
+
+
+def _repeated_header(cells: list[_Cells], headers: list[str], positions: dict[str, int],
+                     count: int) -> np.ndarray | None:
+    """Per row, whether it repeats the header row (two known columns or more hold their own
+    header, a byte order mark before it too): what two CSV exports joined with ``cat`` give
+    ('Dato: cannot read '\\ufeffDato' as a date'). Only the columns read as distinct values are
+    looked at, each distinct value once; None when no row does."""
+    found = np.zeros(count, dtype=np.int8)
+    for position in positions.values():
+        column = cells[position]
+        if column.array is not None:
+            continue
+        header = _norm(headers[position])
+        same = [isinstance(v, str) and _norm(v.lstrip("\ufeff")) == header for v in column.uniques]
+        if any(same):
+            found += np.asarray(same, dtype=np.int8)[column.codes]
+    repeated = found >= min(2, len(positions))
+    return repeated if repeated.any() else None
 
 
 def read_milestones(path: Path) -> Table:

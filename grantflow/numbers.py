@@ -29,7 +29,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 DEFAULT_CEILING = Decimal(10) ** 12
@@ -51,11 +51,66 @@ def ceiling() -> Decimal:
 
 
 def echo(value, limit: int = ECHO) -> str:
-    """A value as it may be shown in a message: repr'd and at most ``limit`` characters."""
-    text = repr(value) if not isinstance(value, str) else repr(value)
+    """A value as it may be shown in a message: repr'd and at most ``limit`` characters. A space
+    of another width (U+00A0, U+202F …) is shown as the space it looks like ('12 345,67', not
+    '12\\xa0345,67'); a cell that is a date, a time or a duration is said in the user's terms."""
+    said = cell_value(value)
+    if said is not None:
+        return said
+    text = repr(value)
+    if "\\" in text:
+        text = _ESCAPED_SPACE.sub(" ", text)
     if len(text) > limit:
         text = text[: limit - 12] + f"…' ({len(str(value))} chars)"
     return text
+
+
+_ESCAPED_SPACE = re.compile(r"\\x(?:a0)|\\u(?:1680|200[0-9a]|202f|205f|3000)")
+
+
+def _clock(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def cell_value(value) -> str | None:
+    """What a workbook cell holds when it is a date, a time of day or a duration, as the user sees
+    it in Excel ('a date, 01.02.2013', 'a time, 7:30', 'a duration, 7:30'); None for anything else."""
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return f"a date, {value:%d.%m.%Y}"
+        return f"a date and time, {value:%d.%m.%Y} {value.hour}:{value.minute:02d}"
+    if isinstance(value, date):
+        return f"a date, {value:%d.%m.%Y}"
+    if isinstance(value, time):
+        return f"a time, {value.hour}:{value.minute:02d}"
+    if isinstance(value, timedelta):
+        return f"a duration, {'-' if value < timedelta(0) else ''}{_clock(abs(value.total_seconds()))}"
+    return None
+
+
+def hours_of(value) -> Decimal | None:
+    """The hours a time of day or duration cell (7:30) stands for, as a worked-hours column means it."""
+    if isinstance(value, time):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second
+    elif isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    else:
+        return None
+    return (Decimal(round(seconds / 60)) / 60).quantize(Decimal("0.01")).normalize()
+
+
+def not_a_number(value, unit: str = "kr") -> str:
+    """Why a workbook cell that is a date, time or duration is no number, and what to write."""
+    said = cell_value(value)
+    hours = hours_of(value)
+    if hours is not None and unit == "timer":
+        return (f"the cell holds {said}, not a number of hours: write the hours as a number, "
+                f"{decimal_spelling(hours)} ({said.split(', ')[1]} is {decimal_spelling(hours)} hours)")
+    if isinstance(value, (datetime, date)):
+        return (f"the cell holds {said}, not a number (Excel makes a date of a number such as 1.2 typed into "
+                "the cell): format the column as Number and type the value again")
+    return f"the cell holds {said}, not a number: format the column as Number and type the value again"
 
 
 SHOWN_DIGITS = 30                  # a number with more digits is shown as a power of ten
@@ -339,6 +394,8 @@ def read_number(value, unit: str = "kr") -> Decimal | None:
             raise NumberError(f"cannot read {echo(repr(value))} as a number") from None
         return check_size(number, repr(value), unit)
     if not isinstance(value, str):
+        if cell_value(value) is not None:
+            raise NumberError(not_a_number(value, unit))
         raise NumberError(f"{echo(value)} is not a number")
     reading = read_number_text(value)
     if reading.value is None:
@@ -383,9 +440,31 @@ def read_date(value) -> date | None:
         return _make(value.year, value.month, value.day, value.isoformat(sep=" "))
     if isinstance(value, date):
         return _make(value.year, value.month, value.day, value.isoformat())
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and _serial_date(value):
+        raise DateError(_serial_said(value))
+    if cell_value(value) is not None:
+        raise DateError(f"the cell holds {cell_value(value)}, not a date: type the date ({DATE_FORMATS})")
     if not isinstance(value, str):
         raise DateError(f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")
     return _read_date_text(value)
+
+
+# Excel's day numbers (1 = 1.1.1900, counted with Excel's 29.2.1900) of 1954-2100: a Dato of
+# 41302 is the date 29.01.2013 shown as its number (a column formatted General or Number)
+_SERIALS = (20_000, 73_415)
+
+
+def _serial_date(value) -> date | None:
+    number = float(value)
+    if not number.is_integer() or not _SERIALS[0] <= number <= _SERIALS[1]:
+        return None
+    return date(1899, 12, 30) + timedelta(days=int(number))
+
+
+def _serial_said(raw) -> str:
+    shown = raw.strip() if isinstance(raw, str) else str(int(raw))
+    return (f"{shown} is a date serial number (Excel's number for the date {_serial_date(float(shown)):%d.%m.%Y}), "
+            f"not a date: format the column as a date in Excel (Format Cells → Date) and save or export again")
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -402,4 +481,6 @@ def _read_date_text(value: str) -> date | None:
     if match:
         year, month, day = (int(g) for g in match.groups())
         return _make(year, month, day, value)
+    if re.fullmatch(r"\d{5}", text) and _serial_date(int(text)):
+        raise DateError(_serial_said(text))
     raise DateError(excel_display(value) or f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")

@@ -91,7 +91,7 @@ def test_every_reader_refuses_total_rows(tmp_path, monkeypatch, reader):
     table = data.read_ledger(path)
     assert [(f.line, f.field, f.message.split(" looks like")[0]) for f in table.findings] == [
         (52, "Beskrivelse", "'Sum mars'"), (53, "Beskrivelse", "'Totalt' with no date"),
-        (54, "Beskrivelse", "'Reise totalt\\xa0'")]
+        (54, "Beskrivelse", "'Reise totalt '")]
     assert table.frame["Beløp"].tolist() == [1000.5] * 50
 
 
@@ -207,3 +207,75 @@ def test_a_list_of_ledgers_says_one_file_and_how_to_join(clean, capsys):
         ":212 data.ledger: one file per kind of data, not a list of 2: join them into one file (the rows of the "
         "others pasted below the first file's rows, with one header row), or export the data as one file from "
         "the accounting system or spreadsheet"]
+
+
+# --- 5. cells said as the user sees them, not as Python writes them ----------------------------
+
+def _hours_workbook(path, value, number_format: str | None = None) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Dato", "Kommune", "Timer", "Beskrivelse"])
+    sheet.append(["15.10.2015", "Karmøy", value, "Oppstartsmøte"])
+    if number_format:
+        sheet["C2"].number_format = number_format
+    book.save(path)
+
+
+@pytest.mark.parametrize("value, fmt, said", [
+    ("time", "h:mm", "the cell holds a time, 7:30, not a number of hours: write the hours as a number, 7,5 "
+                     "(7:30 is 7,5 hours)"),
+    ("duration", "[h]:mm", "the cell holds a duration, 7:30, not a number of hours: write the hours as a number, "
+                           "7,5 (7:30 is 7,5 hours)"),
+])
+def test_a_time_or_duration_in_hours_says_the_hours_to_write(tmp_path, value, fmt, said):
+    """It said 'Timer: datetime.time(7, 30) is not a number' and 'datetime.timedelta(seconds=27000)'."""
+    from datetime import time, timedelta
+
+    from grantflow import data
+
+    path = tmp_path / "timer.xlsx"
+    _hours_workbook(path, time(7, 30) if value == "time" else timedelta(hours=7, minutes=30), fmt)
+    table = data.read_hours(path)
+    assert [(f.line, f.field, f.message) for f in table.findings] == [(2, "Timer", said)]
+
+
+def test_a_date_in_an_amount_says_the_date_as_excel_shows_it(clean, capsys):
+    """'Beløp: datetime.datetime(2013, 2, 1, 0, 0) is not a number' (Excel had made 1.2 a date)."""
+    from datetime import datetime
+
+    import openpyxl
+
+    path = clean / "data/kongsbergregionen-erp/regnskap.xlsx"
+    book = openpyxl.load_workbook(path)
+    book.active["E3"].value = datetime(2013, 2, 1)
+    book.active["E3"].number_format = "dd.mm.yyyy"
+    book.save(path)
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 1
+    assert errors(out, "regnskap.xlsx") == [
+        ":3 Beløp: the cell holds a date, 01.02.2013, not a number (Excel makes a date of a number such as 1.2 "
+        "typed into the cell): format the column as Number and type the value again"]
+
+
+def test_a_non_breaking_space_is_shown_as_the_space_it_looks_like(clean, capsys):
+    append(clean / LEDGER, "31.10.2016;2016;Prosjektkostnader;Kurs;12\u00a0345,678;hv-fond;")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 1
+    assert errors(out, "regnskap.csv") == [
+        ":20 Beløp: '12 345,678' has 3 decimals; kroner have at most 2 (øre): write the amount in kroner and øre"]
+
+
+def test_a_header_row_repeated_by_joining_two_exports_is_named(clean, capsys):
+    """Two Excel 'CSV UTF-8' files joined with cat: 'Dato: cannot read '\\ufeffDato' as a date'."""
+    path = clean / LEDGER
+    text = path.read_text(encoding="utf-8")
+    header, _, body = text.partition("\n")
+    path.write_bytes(("\ufeff" + text + "\ufeff" + header + "\n" + body.splitlines()[0]
+                      .replace("30.09.2015;2015", "30.09.2016;2016") + "\n").encode("utf-8"))
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 1
+    assert errors(out, "regnskap.csv") == [
+        ":20 Dato: the header row is repeated here (two exports joined into one file?): delete this row"]
+
