@@ -45,6 +45,7 @@ class TimelineChart:
     as_of: date
     title: str = "Milepæler: plan og faktisk"
     span: tuple[date, date] | None = None    # the date axis, when a part must match the whole chart
+    marker: str = "Rapportdato"              # what ``as_of`` is (a final report made after the end: "Prosjektslutt")
 
 
 # ------------------------------------------------------------------ Word-native charts
@@ -251,7 +252,7 @@ def timeline_native(chart: TimelineChart) -> NativeChart:
         values.append(_timeline_row(planned, actual, status, chart.as_of, mark))
         colors.append(STATUS_COLOR.get(status, GREY))
     data = _writers()(number_format="0")
-    data.categories = [f"Rapportdato {fmt.short_date(chart.as_of)}"] + [wrap_label(label) for label in chart.labels]
+    data.categories = [f"{chart.marker} {fmt.short_date(chart.as_of)}"] + [wrap_label(label) for label in chart.labels]
     for i, (name, _, _) in enumerate(TIMELINE_SERIES):
         data.add_series(name, [row[i] for row in values])
     space, ch = _chart(XL_CHART_TYPE.BAR_STACKED, data)
@@ -317,7 +318,7 @@ def timeline_parts(chart: TimelineChart) -> list[TimelineChart]:
         parts = even
     days = list(chart.planned) + [a for a in chart.actual if a] + [chart.as_of]
     span = (min(days), max(days))
-    return [TimelineChart(*map(tuple, zip(*rows[a:b])), as_of=chart.as_of, span=span,
+    return [TimelineChart(*map(tuple, zip(*rows[a:b])), as_of=chart.as_of, span=span, marker=chart.marker,
                           title=f"{chart.title} (milepæl {a + 1}–{b} av {len(rows)})")
             for a, b in parts]
 
@@ -419,7 +420,7 @@ def timeline_png(chart: TimelineChart) -> bytes:
                   linewidth=1.2, zorder=2)
         ax.scatter([d[1] for d in done], [d[2] for d in done], s=36, c=[d[3] for d in done], zorder=3)
     ax.axvline(chart.as_of, color=AMBER, linestyle="--", linewidth=1)
-    ax.text(chart.as_of, -0.9, "rapportdato ", color=AMBER, fontsize=7, va="center", ha="right")
+    ax.text(chart.as_of, -0.9, f"{chart.marker.lower()} ", color=AMBER, fontsize=7, va="center", ha="right")
     ax.set_yticks(ys, chart.labels, fontsize=8)
     ax.set_ylim(n - 0.5, -1.3)
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=8))

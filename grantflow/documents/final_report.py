@@ -346,7 +346,11 @@ def build(req: DocumentRequest) -> Context:
         "signature": {"owner": project.owner, "responsible": project.responsible},
     }
     raw = funder_total["raw"]
-    return Context(values, charts=charts_for(project, statuses, econ, as_of), snapshot=snapshot, findings=findings,
+    # a report made after the end (--as-of for the accounts): the delays end at the project's end
+    ended = as_of > project.period.end
+    charts = charts_for(project, statuses, econ, project.period.end if ended else as_of,
+                        marker="Prosjektslutt" if ended else "Rapportdato")
+    return Context(values, charts=charts, snapshot=snapshot, findings=findings,
                    key_figures={"Regnskap": fmt.money(econ.actual_total), "Budsjett": fmt.money(econ.budget_total),
                                 # each funder's unused money by its name: one sum to the county governor
                                 # added up the regional fund's and Helsedirektoratet's money as well

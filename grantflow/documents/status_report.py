@@ -155,7 +155,7 @@ def economy_rows(econ, unit: int) -> tuple[list, dict]:
     return rows, total
 
 
-def charts_for(project, statuses, econ, as_of, by_year: bool = False) -> dict:
+def charts_for(project, statuses, econ, as_of, by_year: bool = False, marker: str = "Rapportdato") -> dict:
     """The budget and milestone charts; None for a chart with nothing to draw (no budget
     categories, no milestones): the table above it already says so.
 
@@ -182,7 +182,7 @@ def charts_for(project, statuses, econ, as_of, by_year: bool = False) -> dict:
                                         tuple(s.milestone.date for s in statuses),
                                         tuple(s.actual for s in statuses),
                                         tuple(s.status if s.status != "not_done" else "late" for s in statuses),
-                                        as_of) if statuses else None,
+                                        as_of, marker=marker) if statuses else None,
     }
 
 

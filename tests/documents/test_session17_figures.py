@@ -181,3 +181,36 @@ def test_a_status_report_on_an_old_ledger_export_says_so_near_the_economy(tmp_pa
     made = produce(open_register(CONFIG), "status", ERP, as_of=date(2014, 8, 29), out=tmp_path)
     assert not [f for f in made.findings if "last row is dated" in f.message]
     assert not [p.text for p in Document(str(made.docx)).paragraphs if p.text.startswith("Regnskapet har siste")]
+
+
+def test_a_final_report_rendered_later_counts_delays_to_the_project_end(tmp_path):
+    """`render final haugaland-velferdsteknologi --as-of 2018-01-10` counted undelivered
+    milestones' delays to 10.01.2018 (05: 324 → 436 days; 07 newly "102 dager forsinket")."""
+    import calendar as cal
+
+    plan = _plan(HAUG)
+    end = plan["period"]["end"]
+    with open(CONFIG / "data" / HAUG / "milepaeler.csv", encoding="utf-8-sig") as fh:
+        done = {int(r["Milepæl"]) for r in csv.DictReader(fh, delimiter=";") if r["Status"] == "ferdig"}
+    expected = {}
+    for ms in plan["milestones"]:
+        if ms["number"] in done:
+            continue
+        year, month = map(int, str(ms["date"]).split("-"))
+        planned = date(year, month, cal.monthrange(year, month)[1])       # a month-only date: its last day
+        expected[f"{ms['number']:02d}"] = max((end - planned).days, 0)
+    assert expected == {"05": 324, "06": 112, "07": 0}
+    for as_of in (None, date(2018, 1, 10)):
+        made = produce(open_register(CONFIG), "final", HAUG, as_of=as_of, out=tmp_path / str(as_of))
+        table = find_table(made.docx, "Nr", "Ikke levert")
+        head = table[0]
+        shown = {r[0]: r[head.index("Forsinkelse (dager)")] for r in table[1:] if r[0] in expected}
+        assert shown == {k: str(v) if v else "" for k, v in expected.items()}, (as_of, shown)
+        text = all_text(made.docx)
+        assert "436" not in text and "102 dager" not in text
+        # the timeline chart's delays end at the project's end too, and its marker says so
+        import zipfile
+        with zipfile.ZipFile(made.docx) as z:
+            charts = " ".join(z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("word/charts/chart"))
+        assert f"{'Prosjektslutt' if as_of else 'Rapportdato'} {end:%d.%m.%Y}" in charts
+        assert "10.01.2018" not in charts
