@@ -410,11 +410,17 @@ def _is_council(config, name: str) -> bool:
     return name not in register.projects and name in register.councils
 
 
-def _cmd_sent(args) -> int:
+def _sent_console():
+    """The console ``grantflow sent`` prints to: the terminal's width; into a file or pipe,
+    ``$COLUMNS`` or 200 columns."""
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
+    columns = os.environ.get("COLUMNS", "")
+    return Console(width=None if sys.stdout.isatty() else int(columns) if columns.isdigit() and int(columns) >= 40
+                   else 200)
+
+
+def _cmd_sent(args) -> int:
     from .delivery.ledger import SentLedger
     from .settings import load_settings
 
@@ -428,55 +434,191 @@ def _cmd_sent(args) -> int:
         rows = ledger.rows(**by)
         decisions = ledger.approvals(**by)
         late = ledger.late_answers(**by)
+        history = ledger.approval_history(**by)
+        attempts = ledger.attempts(**by)
     finally:
         ledger.close()
     if "project" in by and not rows and not decisions:
         _known_project(args.config, args.project)     # a misspelt id showed an empty table: "nothing sent"
-    table = Table(title=Text("Sendt" + (f": {args.project}" if args.project else "")))
-    for name in ("Tid (UTC)", "Dokument", "Versjon", "Mottaker", "Rolle", "Via", "Status", "Forsøk", "Detalj"):
-        table.add_column(name, no_wrap=name in ("Tid (UTC)", "Dokument", "Mottaker"))
-    for row in rows:
-        _add_row(table, row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", row.document,
-                      str(row.version), row.recipient, row.role, row.transport, row.status, str(row.attempts),
-                      (row.detail or "")[:240])
-    console = Console(width=None if sys.stdout.isatty() else 200)
-    console.print(table)
-    if decisions or late:
-        status_text = {"requested": "venter", "approved": "godkjent", "rejected": "avvist",
-                       "withdrawn": "trukket tilbake"}
-        approvals = Table(title="Godkjenninger")
-        for name in ("Dokument", "Versjon", "Innhold", "Status", "Av", "Tid (UTC)", "Kommentar", "Overstyrt fordi"):
-            approvals.add_column(name, no_wrap=name in ("Dokument", "Innhold", "Tid (UTC)"))
-        after = {}
-        for answer in late:    # a form answered after the document had gone out: beside its decision
-            after.setdefault((answer["document"], answer["version"]), []).append(answer)
-        delivered = {(r.document, r.version, r.document_hash) for r in rows if r.status == "sent"}
-
-        def late_rows(document: str, version: int) -> None:
-            for answer in after.pop((document, version), []):
-                verb = "godkjent" if answer["decision"] == "godkjenn" else "avvist"
-                # an answer for content that was never sent (changed while the approver was asked)
-                # is no answer to what went out: it says so
-                sent_it = not answer["document_hash"] or (document, version, answer["document_hash"]) in delivered
-                _add_row(approvals, document, str(version), (answer["document_hash"] or "")[:12],
-                                  f"{verb} etter utsending" if sent_it else f"{verb} for endret innhold (ikke sendt)",
-                                  answer["decided_by"] or "", answer["decided_at"].strftime("%Y-%m-%d %H:%M"),
-                                  answer["comment"] or "", "", style="bold red" if verb == "avvist" else None)
-        for a in decisions:
-            when = a["decided_at"] or a["requested_at"]
-            # a request answered after its content had changed: "erstattet av versjon N" (its comment)
-            superseded = a["status"] == "superseded"
-            _add_row(approvals, a["document"], str(a["version"]), (a["document_hash"] or "")[:12],
-                              (a["comment"] or "erstattet") if superseded else status_text.get(a["status"], a["status"]),
-                              a["decided_by"] or "", when.strftime("%Y-%m-%d %H:%M") if when else "",
-                              "" if superseded else a["comment"] or "", a["override_reason"] or "")
-            late_rows(a["document"], a["version"])
-        for document, version in list(after):    # answers with no decision row of their own
-            late_rows(document, version)
-        console.print(approvals)
     if not rows and not decisions and not late:
         print("the ledger is empty")
+        return 0
+    console = _sent_console()
+
+    def short(document: str) -> str:
+        # listed for one project, its council and id before each document's name tell nothing
+        council, project, name = (document.split("/", 2) + ["", ""])[:3]
+        return name if "project" in by and project == args.project and name else document
+
+    _print_deliveries(console, "Sendt" + (f": {args.project}" if args.project else ""), rows, attempts, short)
+    if decisions or late:
+        _print_approvals(console, decisions, late, history, rows, short)
     return 0
+
+
+def _fits(console, widths: list[int]) -> bool:
+    """Whether a table whose columns need ``widths`` (content, header) fits the console: three
+    columns of rule and padding per column and one more."""
+    return sum(widths) + 3 * len(widths) + 1 <= console.width
+
+
+def _print_block(console, heading: str, lines: list[tuple[str, str, str | None]]) -> None:
+    """One document's entries on a terminal too narrow for the table: its name on a line of its
+    own, then each entry as (first line, further text, style), wrapped under an indent."""
+    import textwrap
+
+    from rich.text import Text
+
+    width = max(console.width, 40)
+    out = textwrap.wrap(heading, width=width, break_on_hyphens=False, break_long_words=True)
+    for first, more, style in lines:
+        entry = textwrap.wrap(first, width=width, initial_indent="  ", subsequent_indent="      ",
+                              break_on_hyphens=False, break_long_words=True)
+        for part in more.split("\n") if more else []:
+            entry += textwrap.wrap(part, width=width, initial_indent="      ", subsequent_indent="      ",
+                                   break_on_hyphens=False, break_long_words=True)
+        out += [Text(line, style=style or "") for line in entry]
+    for line in out:
+        console.print(line if isinstance(line, Text) else Text(line), soft_wrap=True)
+
+
+def _earlier_attempts(rows, attempts) -> dict[tuple, list[str]]:
+    """(document, version, recipient) -> the ended attempts before the row's latest, as lines
+    ("tidligere 2026-11-28 16:14:02: failed, refused: 550 …"): the row keeps only its latest result."""
+    by_row: dict[tuple, list[dict]] = {}
+    for event in attempts:
+        by_row.setdefault((event["document"], event["version"], event["recipient"].casefold()), []).append(event)
+    earlier = {}
+    for row in rows:
+        events = by_row.get((row.document, row.version, row.recipient.casefold()), [])
+        if row.status != "sending":
+            events = events[:-1]          # the last is what the row says
+        earlier[(row.document, row.version, row.recipient)] = [
+            f"tidligere {e['at']:%Y-%m-%d %H:%M:%S}: {e['status']}" + (f", {e['detail'][:240]}" if e["detail"] else "")
+            for e in events]
+    return earlier
+
+
+def _print_deliveries(console, title: str, rows, attempts, short) -> None:
+    """The deliveries: a table when the terminal is wide enough to show every column whole, else
+    one block per document (version, status and recipient first, on every width)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not rows:
+        return
+    earlier = _earlier_attempts(rows, attempts)
+    cells = []
+    for row in rows:
+        detail = "\n".join(x for x in [(row.detail or "")[:240]] + earlier[(row.document, row.version, row.recipient)] if x)
+        cells.append((row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", short(row.document),
+                      str(row.version), row.recipient, row.role, row.transport, row.status, str(row.attempts),
+                      detail))
+    names = ("Tid (UTC)", "Dokument", "Versjon", "Mottaker", "Rolle", "Via", "Status", "Forsøk", "Detalj")
+    widths = [max([len(name)] + [len(c[i]) for c in cells]) for i, name in enumerate(names[:-1])] + [30]
+    if _fits(console, widths):
+        table = Table(title=Text(title))
+        for name in names:
+            table.add_column(name, no_wrap=name != "Detalj", min_width=30 if name == "Detalj" else None,
+                             overflow="fold")
+        for c in cells:
+            _add_row(table, *c)
+        console.print(table)
+        return
+    console.print(Text(title, style="italic"), soft_wrap=True)
+    groups: dict[str, list] = {}
+    for c in cells:
+        groups.setdefault(c[1], []).append(c)
+    for document, entries in groups.items():
+        _print_block(console, document, [
+            (f"v{version} {status:<7} {recipient}",
+             f"{role} · {via} · {tries} forsøk · {when} UTC" + (f"\n{detail}" if detail else ""), None)
+            for when, _, version, recipient, role, via, status, tries, detail in entries])
+
+
+_APPROVAL_WORDS = {"requested": "forespurt", "approved": "godkjent", "rejected": "avvist",
+                   "withdrawn": "trukket tilbake"}
+
+
+def _print_approvals(console, decisions, late, history, rows, short) -> None:
+    """Every approval request and decision in the order they came (``approval_events``; a version
+    decided before they were kept shows its one recorded state, as "venter" when still open), with
+    the answers given after the document went out beside them."""
+    from rich.table import Table
+    from rich.text import Text
+
+    events: dict[tuple, list[dict]] = {}
+    for event in history:
+        events.setdefault((event["document"], event["version"]), []).append(event)
+    after: dict[tuple, list[dict]] = {}
+    for answer in late:    # a form answered after the document had gone out: beside its decision
+        after.setdefault((answer["document"], answer["version"]), []).append(answer)
+    delivered = {(r.document, r.version, r.document_hash) for r in rows if r.status == "sent"}
+    entries = []      # (document, version, hash, what, by, when, comment, override, recipients, style)
+
+    def late_rows(document: str, version: int) -> None:
+        for answer in after.pop((document, version), []):
+            verb = "godkjent" if answer["decision"] == "godkjenn" else "avvist"
+            # an answer for content that was never sent (changed while the approver was asked)
+            # is no answer to what went out: it says so
+            sent_it = not answer["document_hash"] or (document, version, answer["document_hash"]) in delivered
+            entries.append((document, version, answer["document_hash"], f"{verb} etter utsending" if sent_it
+                            else f"{verb} for endret innhold (ikke sendt)", answer["decided_by"],
+                            answer["decided_at"], answer["comment"], "", "", "bold red" if verb == "avvist" else None))
+
+    for a in decisions:
+        kept = events.pop((a["document"], a["version"]), None)
+        if kept:
+            for e in kept:
+                superseded = e["event"] == "superseded"
+                what = (e["comment"] or "erstattet") if superseded else _APPROVAL_WORDS.get(e["event"], e["event"])
+                by = e["by"] if e["event"] != "requested" else ""
+                comment = "" if superseded else f"godkjenner: {e['by']}" if e["event"] == "requested" and e["by"] \
+                    else e["comment"]
+                entries.append((a["document"], a["version"], e["document_hash"], what, by, e["at"], comment,
+                                e["override_reason"], e["recipients"], "bold red" if e["event"] == "rejected" else None))
+        else:
+            # decided before each event was kept: its one recorded state
+            superseded = a["status"] == "superseded"
+            what = (a["comment"] or "erstattet") if superseded else \
+                {**_APPROVAL_WORDS, "requested": "venter"}.get(a["status"], a["status"])
+            entries.append((a["document"], a["version"], a["document_hash"], what, a["decided_by"],
+                            a["decided_at"] or a["requested_at"], "" if superseded else a["comment"],
+                            a["override_reason"], a["recipients"], None))
+        late_rows(a["document"], a["version"])
+    for document, version in list(after):    # answers with no decision row of their own
+        late_rows(document, version)
+
+    def shown(recipients) -> str:
+        return ", ".join((recipients or "").split(",")) if recipients else ""
+
+    cells = [(short(d), str(v), (h or "")[:12], what, by or "", when.strftime("%Y-%m-%d %H:%M") if when else "",
+              comment or "", override or "", shown(recipients), style)
+             for d, v, h, what, by, when, comment, override, recipients, style in entries]
+    names = ("Dokument", "Versjon", "Innhold", "Hendelse", "Av", "Tid (UTC)", "Kommentar", "Overstyrt fordi",
+             "Mottakere")
+    fixed = [max([len(n)] + [len(c[i]) for c in cells]) for i, n in enumerate(names[:3])]
+    if _fits(console, fixed + [22, 12, 16, 16, 16, 24]):
+        table = Table(title="Godkjenninger")
+        for name in names:
+            table.add_column(name, no_wrap=name in ("Dokument", "Versjon", "Innhold", "Tid (UTC)"),
+                             min_width={"Hendelse": 22, "Av": 12, "Kommentar": 16, "Overstyrt fordi": 16,
+                                        "Mottakere": 24}.get(name), overflow="fold")
+        for c in cells:
+            _add_row(table, *c[:-1], style=c[-1])
+        console.print(table)
+        return
+    console.print(Text("Godkjenninger", style="italic"), soft_wrap=True)
+    groups: dict[str, list] = {}
+    for c in cells:
+        groups.setdefault(c[0], []).append(c)
+    for document, items in groups.items():
+        _print_block(console, document, [
+            (f"v{version} {when} {what}" + (f" av {by}" if by else ""),
+             "\n".join(x for x in (f"innhold {digest}" if digest else "", comment,
+                                    f"overstyrt fordi: {override}" if override else "",
+                                    f"mottakere: {recipients}" if recipients else "") if x), style)
+            for _, version, digest, what, by, when, comment, override, recipients, style in items])
 
 
 def _with_funders(item, register):

@@ -107,6 +107,42 @@ approvals = Table(
 )
 
 
+# The history of every approval request and decision, append-only: ``approvals`` holds one row
+# per document version, the current state the code reads, written over by each new request or
+# decision (a second `send --yes` with another override reason, two sends at once); this keeps
+# each one -- who, when, what, why, for which content and addresses -- in the order they came.
+approval_events = Table(
+    "approval_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document", String(300), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event", String(12), nullable=False),       # requested | approved | rejected | withdrawn | superseded
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("flow_run_id", String(64)),
+    Column("by", String(200)),
+    Column("comment", Text),
+    Column("override_reason", Text),
+    Column("document_hash", String(64)),
+    Column("recipients", Text),                         # as ``approvals.recipients``
+)
+
+
+# Every ended attempt to deliver (document, version, recipient), append-only: the ``deliveries``
+# row keeps the latest result only, so a refusal (550) later followed by a delivery was gone.
+delivery_events = Table(
+    "delivery_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document", String(300), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("transport", String(20)),
+    Column("status", String(10), nullable=False),      # sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("detail", Text),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+
 # An answer to an approval form that came after the document had gone out anyway (approved and
 # sent by hand meanwhile): kept beside the approval, never written over it. One row per run that
 # asked (a resumed run started again records it once).
@@ -232,6 +268,11 @@ def _add_missing_columns(engine: Engine) -> None:
                 # another process added it meanwhile
                 if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
                     raise
+
+
+def _approval_event(conn, document: str, version: int, event: str, at: datetime, **values) -> None:
+    """Append one event to ``approval_events`` (in the caller's transaction)."""
+    conn.execute(approval_events.insert().values(document=document, version=version, event=event, at=at, **values))
 
 
 class SentLedger:
@@ -407,7 +448,26 @@ class SentLedger:
         if delivered:
             values["delivered_at"] = now
         with self.engine.begin() as conn:
-            return conn.execute(update(deliveries).where(*where).values(**values)).rowcount == 1
+            if conn.execute(update(deliveries).where(*where).values(**values)).rowcount != 1:
+                return False
+            transport = conn.execute(select(deliveries.c.transport).where(*where)).scalar()
+            conn.execute(delivery_events.insert().values(document=document, version=version, recipient=recipient,
+                                                         transport=transport, status=status, attempts=attempts,
+                                                         detail=detail, at=now))
+            return True
+
+    def attempts(self, project: str | None = None, document: str | None = None,
+                 council: str | None = None) -> list[dict]:
+        """Every ended delivery attempt (``delivery_events``), oldest first."""
+        query = select(delivery_events).order_by(delivery_events.c.at, delivery_events.c.id)
+        if project:
+            query = query.where(delivery_events.c.document.like(f"%/{project}/%"))
+        if council:
+            query = query.where(delivery_events.c.document.startswith(f"{council}/", autoescape=True))
+        if document:
+            query = query.where(delivery_events.c.document == document)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
 
     def rows(self, project: str | None = None, document: str | None = None,
              council: str | None = None) -> list[LedgerRow]:
@@ -442,14 +502,18 @@ class SentLedger:
         shown; ``replace``: this request replaces the row whatever it holds (a decision given for
         fewer recipients than the document now goes to). True when a request was recorded now (a new
         row, or one that replaced what the row held): of two processes asking at once, one."""
+        now = _now()
         values = dict(status="requested", flow_run_id=flow_run_id, approver_email=approver_email,
-                      requested_at=_now(), reminded_at=None, document_hash=content_hash,
+                      requested_at=now, reminded_at=None, document_hash=content_hash,
                       recipients=recipients_text(recipients or ()))
         if content_hash:
             values.update(decided_by=None, decided_at=None, comment=None, override_reason=None)
+        event = dict(flow_run_id=flow_run_id, by=approver_email, document_hash=content_hash,
+                     recipients=values["recipients"])
         try:
             with self.engine.begin() as conn:
                 conn.execute(approvals.insert().values(document=document, version=version, **values))
+                _approval_event(conn, document, version, "requested", now, **event)
             return True
         except IntegrityError:
             # a request closed as superseded asked about content that is the document again: asked
@@ -463,9 +527,12 @@ class SentLedger:
                 open_or_other = or_(open_or_other, approvals.c.document_hash.is_not(None)
                                     & (approvals.c.document_hash != content_hash))
             with self.engine.begin() as conn:
-                return conn.execute(update(approvals).where(
-                    approvals.c.document == document, approvals.c.version == version,
-                    open_or_other).values(**values)).rowcount == 1
+                if conn.execute(update(approvals).where(
+                        approvals.c.document == document, approvals.c.version == version,
+                        open_or_other).values(**values)).rowcount != 1:
+                    return False
+                _approval_event(conn, document, version, "requested", now, **event)
+                return True
 
     def approval_reminded(self, document: str, version: int) -> None:
         with self.engine.begin() as conn:
@@ -482,7 +549,8 @@ class SentLedger:
         (each was seen by someone who said yes), any other row takes these alone. None: the
         request's. True when recorded."""
         where = (approvals.c.document == document, approvals.c.version == version, approvals.c.status != "withdrawn")
-        values = dict(status="approved" if approved else "rejected", decided_by=by, decided_at=_now(),
+        now = _now()
+        values = dict(status="approved" if approved else "rejected", decided_by=by, decided_at=now,
                       comment=comment or None, override_reason=override_reason or None)
         if content_hash:
             values["document_hash"] = content_hash
@@ -496,7 +564,16 @@ class SentLedger:
                         row.document_hash == (content_hash or row.document_hash):
                     shown |= set(row.recipients.split(","))
                 values["recipients"] = recipients_text(shown)
-            return conn.execute(update(approvals).where(*where).values(**values)).rowcount == 1
+            if conn.execute(update(approvals).where(*where).values(**values)).rowcount != 1:
+                return False
+            row = conn.execute(select(approvals.c.flow_run_id, approvals.c.document_hash, approvals.c.recipients)
+                               .where(approvals.c.document == document, approvals.c.version == version)).first()
+            # the event names the addresses this decision was given for (the request's, if none are given)
+            _approval_event(conn, document, version, values["status"], now, flow_run_id=row.flow_run_id, by=by,
+                            comment=comment or None, override_reason=override_reason or None,
+                            document_hash=row.document_hash,
+                            recipients=recipients_text(recipients) if recipients is not None else row.recipients)
+            return True
 
     def approval_withdrawn(self, flow_run_id: str | None, why: str, document: str | None = None,
                            version: int | None = None) -> list[str]:
@@ -507,11 +584,15 @@ class SentLedger:
         where = (approvals.c.document == document, approvals.c.version == version) if document is not None \
             else (approvals.c.flow_run_id == flow_run_id,)
         where += (approvals.c.status == "requested",)
+        now = _now()
         with self.engine.begin() as conn:
-            documents = [f"{r[0]} v{r[1]}" for r in conn.execute(
-                select(approvals.c.document, approvals.c.version).where(*where))]
-            conn.execute(update(approvals).where(*where).values(status="withdrawn", comment=why, decided_at=_now()))
-        return documents
+            closed = conn.execute(select(approvals.c.document, approvals.c.version, approvals.c.flow_run_id,
+                                         approvals.c.document_hash, approvals.c.recipients).where(*where)).all()
+            conn.execute(update(approvals).where(*where).values(status="withdrawn", comment=why, decided_at=now))
+            for row in closed:
+                _approval_event(conn, row.document, row.version, "withdrawn", now, flow_run_id=row.flow_run_id,
+                                comment=why, document_hash=row.document_hash, recipients=row.recipients)
+        return [f"{r.document} v{r.version}" for r in closed]
 
     def approval_superseded(self, document: str, version: int, content_hash: str | None, by_version: int) -> bool:
         """Close this version's open request for this content (``content_hash``; None: whatever it
@@ -521,9 +602,16 @@ class SentLedger:
         where = [approvals.c.document == document, approvals.c.version == version, approvals.c.status == "requested"]
         if content_hash:
             where.append(or_(approvals.c.document_hash.is_(None), approvals.c.document_hash == content_hash))
+        now, why = _now(), f"erstattet av versjon {by_version}"
         with self.engine.begin() as conn:
-            return conn.execute(update(approvals).where(*where).values(
-                status="superseded", comment=f"erstattet av versjon {by_version}", decided_at=_now())).rowcount == 1
+            row = conn.execute(select(approvals.c.flow_run_id, approvals.c.document_hash, approvals.c.recipients)
+                               .where(*where)).first()
+            if row is None or conn.execute(update(approvals).where(*where).values(
+                    status="superseded", comment=why, decided_at=now)).rowcount != 1:
+                return False
+            _approval_event(conn, document, version, "superseded", now, flow_run_id=row.flow_run_id, comment=why,
+                            document_hash=row.document_hash, recipients=row.recipients)
+            return True
 
     def other_decision(self, document: str, version: int, hashes: set[str]) -> dict | None:
         """A decision the ledger has on this document and version for other content (its hash not in
@@ -544,6 +632,19 @@ class SentLedger:
             query = query.where(approvals.c.document.like(f"%/{project}/%"))
         if council:
             query = query.where(approvals.c.document.startswith(f"{council}/", autoescape=True))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def approval_history(self, project: str | None = None, document: str | None = None,
+                         council: str | None = None) -> list[dict]:
+        """Every approval request and decision (``approval_events``), oldest first."""
+        query = select(approval_events).order_by(approval_events.c.at, approval_events.c.id)
+        if project:
+            query = query.where(approval_events.c.document.like(f"%/{project}/%"))
+        if council:
+            query = query.where(approval_events.c.document.startswith(f"{council}/", autoescape=True))
+        if document:
+            query = query.where(approval_events.c.document == document)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 

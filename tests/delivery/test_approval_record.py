@@ -102,3 +102,68 @@ def test_an_approval_in_advance_records_its_addresses(scratch_config, tmp_path, 
     (row,) = SentLedger(f"sqlite:///{tmp_path / 'sent.db'}").approvals()
     assert row["decided_by"] == "batch" and sorted(row["recipients"].split(",")) == sorted(
         r.casefold() for r in report.sent)
+
+
+def test_every_approval_and_failed_attempt_is_kept_in_order(scratch_config, tmp_path, monkeypatch, capsys):
+    """A second `send --yes` with reason B after a partial first send with reason A left only B in
+    the ledger (and a decided_at after the copies sent under A), and the county governor's 550 was
+    written over by the later delivery. Both decisions, with their reasons and addresses, and the
+    refusal are kept, in order, and `grantflow sent` shows them."""
+    from grantflow.delivery.ledger import SentLedger
+
+    port = _setup(scratch_config, tmp_path, monkeypatch)
+    send = ["--config", str(scratch_config), *APPLICATION, "--yes", "--override-reason"]
+    with SmtpServer(port=port, refuse=[GOVERNOR]):
+        assert main([*send, "Budsjettet er kontrollert"]) == 1
+    with SmtpServer(port=port) as server:
+        assert main([*send, "Fylkesmannen har bedt om den"]) == 0
+        assert server.recorder.recipients() == [GOVERNOR]
+    ledger = SentLedger(f"sqlite:///{tmp_path / 'sent.db'}")
+    history = [(e["event"], e["override_reason"], e["recipients"]) for e in ledger.approval_history()]
+    assert history == [("requested", None, f"{GOVERNOR},radmann@haugesund.example.no"),
+                       ("approved", "Budsjettet er kontrollert", f"{GOVERNOR},radmann@haugesund.example.no"),
+                       ("approved", "Fylkesmannen har bedt om den", GOVERNOR)], history
+    tried = [(e["recipient"], e["status"], e["detail"][:17]) for e in ledger.attempts() if e["recipient"] == GOVERNOR]
+    assert tried == [(GOVERNOR, "failed", "refused: 550 5.1."), (GOVERNOR, "sent", tried[1][2])], tried
+    capsys.readouterr()
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["--config", str(scratch_config), "sent", "haugaland-velferdsteknologi"]) == 0
+    out = capsys.readouterr().out
+    assert "Budsjettet er kontrollert" in out and "Fylkesmannen har bedt om den" in out, out
+    assert out.index("Budsjettet er kontrollert") < out.index("Fylkesmannen har bedt om den")
+    assert "failed, refused: 550 5.1.1" in out, out
+
+
+def _narrow_sent(scratch_config, monkeypatch, capsys, columns: int) -> str:
+    """`grantflow sent kongsbergregionen-erp` on a terminal ``columns`` wide (no colours)."""
+    capsys.readouterr()
+    monkeypatch.setenv("COLUMNS", str(columns))
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
+    assert main(["--config", str(scratch_config), "sent", "kongsbergregionen-erp"]) == 0
+    monkeypatch.setattr("sys.stdout.isatty", lambda: False, raising=False)
+    return capsys.readouterr().out
+
+
+def test_sent_on_a_narrow_terminal_shows_version_recipient_and_status(scratch_config, tmp_path, monkeypatch,
+                                                                        capsys):
+    """On an 80- or 120-column terminal the table's header read '┃ Tid (UTC) ┃ Dokument ┃┃ Mottaker
+    ┃┃┃┃┃┃': version and status had no width at all (found by an outside tester). Every recipient's
+    line now says the version and the status, the recipient whole, and no line is wider than the
+    terminal; an approval's history too."""
+    import re
+
+    port = _setup(scratch_config, tmp_path, monkeypatch)
+    replace_in(scratch_config / "grantflow.yaml", "status: false", "status: true")
+    with SmtpServer(port=port, refuse=["radmann@kongsberg.example.no"]):
+        assert main(["--config", str(scratch_config), "send", "status", "kongsbergregionen-erp", "--as-of",
+                     "2014-08-29", "--transport", "smtp", "--yes"]) == 1
+    for columns in (80, 120):
+        out = _narrow_sent(scratch_config, monkeypatch, capsys, columns)
+        assert max(len(line) for line in out.splitlines()) <= columns, out
+        assert "┃┃" not in out, out
+        lines = out.splitlines()
+        for recipient, status in (("radmann@kongsberg.example.no", "failed"), ("radmann@notodden.example.no", "sent")):
+            (line, *_) = [x for x in lines if recipient in x]
+            assert status in line and re.search(r"\bv?1\b", line), (columns, line, out)
+        assert "550 5.1.1" in out and "godkjent" in out, out

@@ -46,7 +46,7 @@ def test_sent_for_a_misspelt_project_says_so(tmp_path, capsys, monkeypatch):
     assert ("unknown project 'haugaland-velferdsteknologii': did you mean 'haugaland-velferdsteknologi'? "
             "(known: haugaland-velferdsteknologi,") in err[0]
     code, out, _ = run(capsys, CONFIG, "sent", HAUG)
-    assert code == 0 and out.count("outbox") == 7
+    assert code == 0 and out.count(" outbox ") == 7      # the Via column (the detail names the file)
 
 
 def test_inbox_for_a_misspelt_project_says_so(scratch_config, capsys):
