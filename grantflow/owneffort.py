@@ -69,6 +69,26 @@ def at_rate(hours, rate: Decimal | None) -> str:
     return f" à {fmt.money(rate, decimals=0 if rate == int(rate) else 2)} = {fmt.money(value)}"
 
 
+def hours_for_rate(hours, rate: Decimal | None, decimals: int | None = None) -> str:
+    """'133,75 timer': the hours with as many decimals as a sentence valuing them at ``rate``
+    (``at_rate``, kroner from the exact hours) needs to add up as printed, at least ``decimals`` ("133,8 timer à 500 kr = 66 875 kr" did not add up: found by an
+    outside tester). Without a rate, as ``fmt.hours`` shows them with ``decimals``."""
+    if hours is None or rate is None:
+        return fmt.hours(hours or 0, decimals)
+    exact = Decimal(str(hours)).normalize()
+    places = max(-exact.as_tuple().exponent, 0)
+    value = _kroner(exact * rate)
+    figures = least = min(places, 1) if decimals is None else decimals
+    for figures in range(least, max(places, least) + 1):
+        if _kroner(exact.quantize(Decimal(1).scaleb(-figures), rounding=ROUND_HALF_UP) * rate) == value:
+            break
+    return fmt.hours(exact.quantize(Decimal(1).scaleb(-figures), rounding=ROUND_HALF_UP), figures)
+
+
+def _kroner(amount: Decimal) -> int:
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def hours_value(project: Project, rate_default) -> tuple[Decimal | None, Decimal | None, int | None]:
     """(hours, rate, value in whole kroner) of the plan's own-effort hours; the rate is the
     project's or ``rate_default``; None where not given."""

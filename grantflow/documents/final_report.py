@@ -60,7 +60,7 @@ def hours_planned(project: Project, rate: Decimal | None = None) -> str:
     in_kind = kr(owneffort.in_kind_total(project))
     text = fmt.hours(hours) if hours else "ikke angitt i timer"
     if hours and not in_kind:
-        text += owneffort.at_rate(hours, rate)
+        text = owneffort.hours_for_rate(hours, rate) + owneffort.at_rate(hours, rate)
     if in_kind:
         text += (f"; i budsjettet verdsatt til {fmt.money(in_kind)}, ført som kostnad og som finansiering, "
                  "ikke med i regnskapet over og ikke fakturert")
@@ -329,7 +329,8 @@ def build(req: DocumentRequest) -> Context:
         "deviations": deviations,
         "economy": {"unit_label": fmt.unit_label(unit), "by_category": by_category, "total": total,
                     "hours": fmt.number(hours, 1),
-                    "hours_text": (f"{fmt.hours(hours, 1)} registrert" + ("" if in_kind else owneffort.at_rate(hours, rate))
+                    "hours_text": (f"{owneffort.hours_for_rate(hours, None if in_kind else rate, 1)} registrert"
+                                   + ("" if in_kind else owneffort.at_rate(hours, rate))
                                    if project.data.hours is not None else HOURS_NOT_REGISTERED),
                     "hours_planned": hours_planned(project, rate)},
         "financing": funders,

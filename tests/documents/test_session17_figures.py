@@ -214,3 +214,40 @@ def test_a_final_report_rendered_later_counts_delays_to_the_project_end(tmp_path
             charts = " ".join(z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("word/charts/chart"))
         assert f"{'Prosjektslutt' if as_of else 'Rapportdato'} {end:%d.%m.%Y}" in charts
         assert "10.01.2018" not in charts
+
+
+def test_own_effort_hours_are_shown_as_exact_as_the_kroner_beside_them_need(scratch_config, tmp_path):
+    """A timer.csv line changed to 3,25 gave "133,8 timer registrert à 500 kr = 66 875 kr"
+    (133,8 × 500 = 66 900)."""
+    from docx import Document
+
+    from ..conftest import replace_in
+
+    hours_file = scratch_config / "data" / HAUG / "timer.csv"
+    replace_in(hours_file, "12.02.2016;Utsira;3;Arbeidsgruppe", "12.02.2016;Utsira;3,25;Arbeidsgruppe")
+    end = _plan(HAUG)["period"]["end"]
+    with open(hours_file, encoding="utf-8-sig") as fh:
+        total = sum(Decimal(r["Timer"].replace(",", ".")) for r in csv.DictReader(fh, delimiter=";")
+                    if date(*reversed([int(x) for x in r["Dato"].split(".")])) <= end)
+    rate = Decimal(yaml.safe_load((scratch_config / "grantflow.yaml").read_text(encoding="utf-8"))
+                   ["documents"]["own_effort_hourly_rate"])
+    assert total == Decimal("133.75") and rate == 500
+    value = (total * rate).quantize(Decimal(1), ROUND_HALF_UP)
+    made = produce(open_register(scratch_config), "final", HAUG, out=tmp_path)
+    (line,) = [p.text for p in Document(str(made.docx)).paragraphs if p.text.startswith("Egeninnsats:")]
+    shown = f"133,75{NB}timer registrert à 500{NB}kr = {_kr(value)}{NB}kr"
+    assert shown in line, line
+    # and it adds up as printed
+    assert Decimal("133.75") * rate == value
+
+
+def test_the_applications_planned_hours_add_up_with_their_value(scratch_config, tmp_path):
+    from docx import Document
+
+    from ..conftest import replace_in
+
+    replace_in(scratch_config / "projects" / f"{HAUG}.yaml", "own_effort_hours: 2073", "own_effort_hours: 2073.125")
+    made = produce(open_register(scratch_config), "application", HAUG, out=tmp_path)
+    (line,) = [p.text for p in Document(str(made.docx)).paragraphs if p.text.startswith("Egeninnsats:")]
+    value = (Decimal("2073.125") * 500).quantize(Decimal(1), ROUND_HALF_UP)
+    assert line.startswith(f"Egeninnsats: 2{NB}073,125{NB}timer à 500{NB}kr = {_kr(value)}{NB}kr"), line
