@@ -132,7 +132,7 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                         continue  # no year of the project left to invoice
                     period = str(deadline.date.year) if deadline.kind in ("application", "costsplit") else None
                     if deadline.kind == "application":
-                        year = _round_year(project, deadline.date.year)
+                        year = round_year(project, deadline.date.year)
                         if year is None:
                             continue  # the plan applies for nothing then: no application to make or send
                         period = str(year)
@@ -227,7 +227,7 @@ def _add(items: dict[str, DueItem], item: DueItem) -> None:
         items[item.key] = _merged(kept, item)
 
 
-def _round_year(project, year: int) -> int | None:
+def round_year(project, year: int) -> int | None:
     """The year an application round in ``year`` applies for: that year if the financing plan
     applies for money in it, else the next (an autumn round for the coming year), else None (the
     demo's round of 01.09.2016 was listed and made as an application for 0 kr: found by an

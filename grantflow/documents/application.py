@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from .. import fmt, owneffort
+from ..deadlines import round_year
 from ..models import Grant, Milestone, Person, Project
 from ..reporting import ReportPeriod, check_years, kr, parse_period
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
@@ -63,10 +64,14 @@ def applied_amount(project: Project, years: list[int]) -> int:
 
 def call_for(project: Project, year: int) -> str:
     """The call (application round) this application answers: the applied-for funders' application
-    deadline in the year or the autumn before, else 'ikke angitt'."""
+    deadline whose round is for ``year`` (``deadlines.round_year``: a round is for its own year if
+    the plan applies for money then, else the next), else 'ikke angitt'. (Any deadline of the year
+    before counted: the 2020 application showed the round of 17.01.2019, the 2019 application's;
+    found by an outside tester.)"""
     ids = applied_funders(project)
     found = sorted((d.date, d.description, f.name) for f in project.funders if f.id in ids
-                   for d in f.deadlines if d.kind == "application" and d.date.year in (year - 1, year))
+                   for d in f.deadlines if d.kind == "application" and d.date.year in (year - 1, year)
+                   and round_year(project, d.date.year) == year)
     if not found:
         return "Ikke angitt i prosjektets frister"
     when, text, name = found[-1]

@@ -251,3 +251,19 @@ def test_the_applications_planned_hours_add_up_with_their_value(scratch_config, 
     (line,) = [p.text for p in Document(str(made.docx)).paragraphs if p.text.startswith("Egeninnsats:")]
     value = (Decimal("2073.125") * 500).quantize(Decimal(1), ROUND_HALF_UP)
     assert line.startswith(f"Egeninnsats: 2{NB}073,125{NB}timer à 500{NB}kr = {_kr(value)}{NB}kr"), line
+
+
+def test_an_application_shows_only_its_own_years_round(tmp_path):
+    """`render application smart-velferdsregion-nord-gudbrandsdal --year 2020` showed "Søknadsrunde |
+    … søknadsfrist 17. januar 2019", the 2019 round."""
+    ng = "smart-velferdsregion-nord-gudbrandsdal"
+    plan = _plan(ng)
+    (round_,) = [d for f in plan["funders"] for d in f.get("deadlines", []) if d["kind"] == "application"]
+    assert round_["date"] == date(2019, 1, 17) and _applied(plan, 2019) > 0     # the 2019 round
+
+    def shown(year):
+        made = produce(open_register(CONFIG), "application", ng, period=str(year), out=tmp_path / str(year))
+        (row,) = [r for t in tables(made.docx) for r in t if r and r[0] == "Søknadsrunde"]
+        return row[1]
+    assert shown(2019).endswith(f"søknadsfrist 17.{NB}januar{NB}2019")
+    assert shown(2020) == "Ikke angitt i prosjektets frister"
