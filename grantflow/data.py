@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import collections
 import csv
+import dataclasses
 import difflib
 import functools
 import io
@@ -22,6 +23,7 @@ import itertools
 import math
 import os
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -1336,7 +1338,7 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     out["_row"] = rows
     findings.sort(key=lambda f: (f.line or 0))
     if check is not None:
-        bad = check(shown, out, bad, findings)
+        bad = check(shown, out, bad, findings, set(positions))
     frame = pd.DataFrame(out, index=pd.RangeIndex(count), copy=False)
     return Table(shown, frame[~bad].copy() if bad.any() else frame, findings)
 
@@ -1367,8 +1369,9 @@ def read_milestones(path: Path) -> Table:
     frame = table.frame
     rows = frame["_row"].to_numpy()
     status = frame["Status"].array                          # categorical: each distinct status once
-    meaning = np.array([MILESTONE_STATUSES.get(c.casefold(), "") for c in status.categories] + [""],
-                       dtype=object)
+    # compared in NFC: a Mac writes 'pågår' with a combining ring (NFD), which looks the same
+    meaning = np.array([MILESTONE_STATUSES.get(unicodedata.normalize("NFC", c).casefold(), "")
+                        for c in status.categories] + [""], dtype=object)
     codes = meaning[status.codes]
     known = codes != ""
     for position in np.flatnonzero(~known):
@@ -1433,7 +1436,7 @@ def read_ledger(path: Path) -> Table:
     return read_table(path, LEDGER_COLUMNS, _ledger_rules)
 
 
-def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding]) -> np.ndarray:
+def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding], present: set[str]) -> np.ndarray:
     """År defaults to the date's year; a different År is a warning that says where the row is
     counted (År decides: ``reporting.booked_on``). A negative amount must be marked as a credit
     note. Only rows without other errors are looked at."""
@@ -1468,10 +1471,20 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
     amount = out["Beløp"]
     negative = ok & (amount < 0) & ~out["Kreditnota"]
     for position in np.flatnonzero(negative):
+        written = numbers.show(Decimal(repr(float(amount[position]))).quantize(Decimal('0.01')))
         findings.append(Finding(
             "error", shown, int(rows[position]), "Beløp",
-            f"negative amount {numbers.show(Decimal(repr(float(amount[position]))).quantize(Decimal('0.01')))} "
-            "not marked as credit (set Kreditnota = ja)"))
+            f"negative amount {written} not marked as credit (set Kreditnota = ja)" if "Kreditnota" in present else
+            f"negative amount {written}, but a negative amount is a credit note and the file has no Kreditnota "
+            "column: add a column Kreditnota and write ja on this row (or write the amount without a minus if it "
+            "is a cost)"))
+    # '2 400,00-' or '(2 400,00)': the reader said to write the minus in front; a ledger's negative
+    # is a credit note, marked so
+    credit = ("mark the row Kreditnota = ja" if "Kreditnota" in present else
+              "add a column Kreditnota with ja on this row")
+    for index, item in enumerate(findings):
+        if item.field == "Beløp" and numbers.MINUS_IN_FRONT in item.message:
+            findings[index] = dataclasses.replace(item, message=f"{item.message}, and {credit}")
     # a credit note is written negative (README: Kreditnota = ja allows a negative amount); ja on a
     # positive amount says both "it reduces the costs" and "it is a cost": which is not guessed
     positive = ok & (amount > 0) & out["Kreditnota"]

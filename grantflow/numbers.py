@@ -187,11 +187,35 @@ WHOLE_KRONER = (",-", ",--", ".-", ",\u2013")
 _MINUS_CURRENCY = re.compile(r"^[-\u2212\u2013]\s*(?:kr\.?|nok)\s*(?=\d)", re.IGNORECASE)
 
 
+# A negative written as accounting programs do, '2 400,00-' or '(2 400,00)': refused with the
+# amount to write (a message ending so is completed by the ledger with the credit-note mark)
+_MINUS_AFTER = re.compile(r"^(?:\((?P<inner>[^()]*\d[^()]*)\)|(?P<before>.*\d)\s*[-\u2212\u2013])$")
+MINUS_IN_FRONT = "with the minus in front"
+# hours written as a clock: '07:30', '1:45', '7:30:00'
+_CLOCK_TEXT = re.compile(r"^(\d{1,4}):([0-5]\d)(?::([0-5]\d))?$", re.ASCII)
+
+
 def read_number_text(raw: str) -> Reading:
     """Read one written number. Raises NumberError when it cannot be read or has two readings."""
     text = raw.strip()
     if not text:
         return Reading(None)
+    after = _MINUS_AFTER.match(text)
+    if after and not text.endswith(WHOLE_KRONER):
+        body = (after.group("inner") or after.group("before")).strip()
+        try:
+            inner = read_number_text(body)
+        except NumberError:
+            inner = None
+        if inner is not None and inner.value is not None and inner.value > 0 and inner.pending is None:
+            raise NumberError(f"{echo(raw)} is a negative amount written as accounting programs do: write it "
+                              f"{MINUS_IN_FRONT}, -{body}")
+    clock = _CLOCK_TEXT.match(text)
+    if clock:
+        hours, minutes, seconds = (int(g or 0) for g in clock.groups())
+        value = (Decimal(hours * 3600 + minutes * 60 + seconds) / 3600).quantize(Decimal("0.01")).normalize()
+        raise NumberError(f"{echo(raw)} is a time or duration (hours:minutes), not a number: write the hours as a "
+                          f"number with a decimal comma, {decimal_spelling(value)}")
     foreign = next((ch for ch in text if ch.isdigit() and not ch.isascii()), None)
     if foreign is not None:
         # Python reads '۵0' as 50 and '１２００' as 1200: a digit from another script is no guess to make
@@ -294,20 +318,24 @@ def resolve(reading: Reading, raw: str, evidence: dict[str, str] | None = None) 
     """The value of a reading, given what the rest of its column shows (``evidence`` maps an
     evidence kind to an example cell such as ``"row 7 '12.5'"``). Raises NumberError if ambiguous."""
     evidence = evidence or {}
+    # the decimal reading is spelt so it cannot be read two ways ('12', '12,5', '12,3450'): not the
+    # refused '12,000' again
     if reading.pending == "dot3":
         if DOT_DECIMAL in evidence:
+            decimal = decimal_spelling(reading.other)
             raise NumberError(
                 f"ambiguous number {echo(raw)}: {show(reading.value)} (point as thousands separator) or "
-                f"{show(reading.other)} (decimal point, as in {evidence[DOT_DECIMAL]}); "
-                f"write {show(reading.value)} or {show(reading.other)}")
+                f"{decimal} (decimal point, as in {evidence[DOT_DECIMAL]}); "
+                f"write {show(reading.value)} or {decimal}")
         return reading.value
     if reading.pending == "comma3":
         if COMMA_DECIMAL in evidence and COMMA_GROUP not in evidence:
             return reading.value
         why = f", as in {evidence[COMMA_GROUP]}" if COMMA_GROUP in evidence else ""
+        decimal = decimal_spelling(reading.value)
         raise NumberError(
-            f"ambiguous number {echo(raw)}: {show(reading.value)} (decimal comma) or {show(reading.other)} "
-            f"(comma as thousands separator{why}); write {show(reading.value)} or {show(reading.other)}")
+            f"ambiguous number {echo(raw)}: {decimal} (decimal comma) or {show(reading.other)} "
+            f"(comma as thousands separator{why}); write {decimal} or {show(reading.other)}")
     return reading.value
 
 

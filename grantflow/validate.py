@@ -449,6 +449,37 @@ def check_project(register: Register, project: Project, data: ProjectData | None
     return out
 
 
+ROWS_NAMED = 5          # rows named in a line about many rows, before 'and N more'
+
+
+def _no_source(data: ProjectData | None) -> list[Finding]:
+    """One warning for the project's ledger rows with a blank Finansieringskilde: how many, their
+    sum, the first rows. A document that counts them says so on rendering (without the rows);
+    validate said nothing (found by an outside tester)."""
+    from .reporting import amount_sum
+
+    if data is None or data.ledger is None:
+        return []
+    frame = data.ledger.frame
+    rows = frame[frame["Finansieringskilde"].astype(str).str.strip() == ""]
+    if rows.empty:
+        return []
+    file = data.ledger.file
+    numbers = [int(r) for r in rows["_row"]]
+    count = len(numbers)
+    shown = ", ".join(map(str, numbers[:ROWS_NAMED]))
+    if count > ROWS_NAMED:
+        shown += f" and {count_shown(count - ROWS_NAMED)} more"
+    which = f"row {shown}" if count == 1 else f"rows {shown}"
+    one = count == 1
+    return [Finding("warning", file, numbers[0], "Finansieringskilde",
+                   f"{count_shown(count)} ledger row{'' if one else 's'} ({money(amount_sum(rows['Beløp']), decimals=None)}) "
+                   f"name{'s' if one else ''} no financing source ({which}): the final report shows "
+                   f"{'it' if one else 'them'} as 'Uten finansieringskilde i regnskapet' and {'it counts' if one else 'they count'} "
+                   "as spending of no grant; write the source (a funder id or a financing line's source) in "
+                   "Finansieringskilde")]
+
+
 # What makes a row the same as another: every column that decides what it counts, and where.
 LEDGER_REPEAT = ("Dato", "Kategori", "Beskrivelse", "Beløp", "Finansieringskilde", "Kreditnota")
 HOURS_REPEAT = ("Dato", "Kommune", "Timer", "Beskrivelse")
@@ -547,6 +578,7 @@ def validate(path=None) -> tuple[Register, list[Finding]]:
     checked: list[Finding] = []
     for project in register.projects.values():
         if only is None or register.where("project", project.id, ())[0] == only:
-            checked += check_project(register, project, collect(register, project, checked))
+            data = collect(register, project, checked)
+            checked += check_project(register, project, data) + _no_source(data)
     # a ledger several projects share is checked once per project: each of its findings said once
     return register, list(dict.fromkeys(findings + checked))

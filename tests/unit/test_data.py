@@ -45,7 +45,7 @@ def test_ledger_comma_csv_and_errors(tmp_path):
     assert ("warning", 1, "ekstra") == messages[0][:3]
     assert any(m[1] == 2 and m[2] == "Dato" and "'31.02.2016' is not a date: February 2016 has 29 days" in m[3] for m in messages)
     assert any(m[1] == 4 and m[2] == "Beløp" for m in messages)
-    assert any(m[1] == 3 and m[2] == "Beløp" and "not marked as credit" in m[3] for m in messages)
+    assert any(m[1] == 3 and m[2] == "Beløp" and "the file has no Kreditnota column: add a column Kreditnota" in m[3] for m in messages)
     assert table.frame.empty
     with pytest.raises(UserError) as info:
         table.raise_first_error()

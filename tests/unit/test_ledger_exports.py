@@ -279,3 +279,118 @@ def test_a_header_row_repeated_by_joining_two_exports_is_named(clean, capsys):
     assert errors(out, "regnskap.csv") == [
         ":20 Dato: the header row is repeated here (two exports joined into one file?): delete this row"]
 
+
+
+# --- 6. a status written by a Mac (decomposed å) -------------------------------------------------
+
+def test_a_status_in_decomposed_unicode_is_the_status(clean, capsys):
+    """'pågår' with a combining ring was 'unknown status 'pågår' (use: … pågår …)'."""
+    import unicodedata
+
+    path = clean / f"data/{HAUG}/milepaeler.csv"
+    path.write_text(unicodedata.normalize("NFD", path.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "pa\u030agår" not in path.read_text(encoding="utf-8") and "pa\u030ag" in path.read_text(encoding="utf-8")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 0, out
+
+
+# --- 7. rows that name no financing source, said by validate as render says them --------------
+
+def test_validate_names_ledger_rows_without_a_financing_source(clean, capsys):
+    """render warned '1 ledger row(s) (287 500 kr) name no financing source' with no row, and
+    validate said nothing (found by an outside tester: the ERP ledger's F5 blank)."""
+    import openpyxl
+
+    path = clean / "data/kongsbergregionen-erp/regnskap.xlsx"
+    book = openpyxl.load_workbook(path)
+    book.active["F5"].value = None
+    book.save(path)
+    code, out, _ = run(capsys, clean, "validate")
+    warned = [line.split("regnskap.xlsx", 1)[1] for line in out.splitlines()
+              if line.startswith("WARNING") and "regnskap.xlsx" in line]
+    assert warned == [":5 Finansieringskilde: 1 ledger row (287\u00a0500\u00a0kr) names no financing source (row 5): the "
+                      "final report shows it as 'Uten finansieringskilde i regnskapet' and it counts as spending "
+                      "of no grant; write the source (a funder id or a financing line's source) in "
+                      "Finansieringskilde"]
+
+
+def test_validate_names_the_first_rows_without_a_source_and_how_many(clean, capsys):
+    path = clean / LEDGER
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for index in range(2, 10):
+        cells = lines[index].split(";")
+        cells[5] = ""
+        lines[index] = ";".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, clean, "validate")
+    warned = [line.split("regnskap.csv", 1)[1] for line in out.splitlines()
+              if line.startswith("WARNING") and "regnskap.csv" in line and "Finansieringskilde" in line]
+    assert len(warned) == 1 and warned[0].startswith(":3 Finansieringskilde: 8 ledger rows (")
+    assert "name no financing source (rows 3, 4, 5, 6, 7 and 3 more): the final report shows them" in warned[0]
+
+
+# --- 8. refusals that say what to write ----------------------------------------------------------
+
+@pytest.mark.parametrize("written", ["2 400,00-", "(2 400,00)"])
+def test_an_accounting_style_negative_says_to_write_the_minus_in_front(clean, capsys, written):
+    append(clean / LEDGER, f"31.10.2016;2016;Prosjektkostnader;Kreditnota reise;{written};hv-fond;ja")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 1
+    assert errors(out, "regnskap.csv") == [
+        f":20 Beløp: {written!r} is a negative amount written as accounting programs do: write it with the "
+        "minus in front, -2 400,00, and mark the row Kreditnota = ja"]
+
+
+def test_an_accounting_style_negative_without_a_kreditnota_column_says_to_add_it(tmp_path):
+    from grantflow import data
+
+    path = tmp_path / "r.csv"
+    path.write_text("Dato;Kategori;Beløp\n01.03.2016;Drift;2 400,00-\n02.03.2016;Drift;-1 200,00\n", encoding="utf-8")
+    table = data.read_ledger(path)
+    assert [(f.line, f.field, f.message) for f in table.findings] == [
+        (2, "Beløp", "'2 400,00-' is a negative amount written as accounting programs do: write it with the minus "
+                     "in front, -2 400,00, and add a column Kreditnota with ja on this row"),
+        (3, "Beløp", "negative amount -1 200,00, but a negative amount is a credit note and the file has no "
+                     "Kreditnota column: add a column Kreditnota and write ja on this row (or write the amount "
+                     "without a minus if it is a cost)")]
+
+
+def test_hours_written_as_a_clock_say_the_hours_to_write(tmp_path):
+    from grantflow import data
+
+    path = tmp_path / "timer.csv"
+    path.write_text("Dato;Kommune;Timer\n15.10.2015;Karmøy;07:30\n16.10.2015;Karmøy;1:45\n", encoding="utf-8")
+    table = data.read_hours(path)
+    assert [(f.line, f.field, f.message) for f in table.findings] == [
+        (2, "Timer", "'07:30' is a time or duration (hours:minutes), not a number: write the hours as a number "
+                     "with a decimal comma, 7,5"),
+        (3, "Timer", "'1:45' is a time or duration (hours:minutes), not a number: write the hours as a number "
+                     "with a decimal comma, 1,75")]
+
+
+@pytest.mark.parametrize("cell", ["41302", 41302])
+def test_an_excel_date_serial_in_dato_says_what_date_it_is(tmp_path, cell):
+    import openpyxl
+
+    from grantflow import data
+
+    path = tmp_path / "regnskap.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Dato", "Kategori", "Beløp"])
+    book.active.append([cell, "Drift", 100])
+    book.save(path)
+    table = data.read_ledger(path)
+    assert [(f.line, f.field, f.message) for f in table.findings] == [
+        (2, "Dato", "41302 is a date serial number (Excel's number for the date 28.01.2013), not a date: format "
+                    "the column as a date in Excel (Format Cells → Date) and save or export again")]
+
+
+def test_allocate_suggests_spellings_that_are_not_the_refused_value(clean, capsys):
+    """'--amount 412,000' said 'write 412,000 or 412 000': the refused value again."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", str(clean), "allocate", HAUG, "--year", "2015", "--amount", "412,000"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert err.strip().splitlines()[-1].endswith(
+        "ambiguous number '412,000': 412 (decimal comma) or 412 000 (comma as thousands separator); "
+        "write 412 or 412 000")
