@@ -57,15 +57,15 @@ def echo(value, limit: int = ECHO) -> str:
     said = cell_value(value)
     if said is not None:
         return said
-    text = repr(value)
-    if "\\" in text:
-        text = _ESCAPED_SPACE.sub(" ", text)
+    text = repr(value.translate(_SHOWN_AS_SPACE) if isinstance(value, str) else value)
     if len(text) > limit:
         text = text[: limit - 12] + f"…' ({len(str(value))} chars)"
     return text
 
 
-_ESCAPED_SPACE = re.compile(r"\\x(?:a0)|\\u(?:1680|200[0-9a]|202f|205f|3000)")
+# Spaces of another width, which repr() would write as \xa0 or \u202f: shown as the space they look like
+_SHOWN_AS_SPACE = str.maketrans({c: " " for c in "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                                                 "\u2007\u2008\u2009\u200a\u202f\u205f\u3000"})
 
 
 def _clock(seconds: float) -> str:
