@@ -1,0 +1,57 @@
+"""The total-row check looks at a million descriptions by their bytes first (``_total_candidates``)
+and runs its regular expression only on the few that could match. That shortcut must never let a
+total row through: every value the expression matches is a candidate, whatever its letters,
+spaces, case or Unicode."""
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grantflow.data import _TOTAL_ROW, _total_candidates
+
+# letters of the total words, both cases, and what can stand around them
+ALPHABET = st.sampled_from(list("sSuUmMtToOaAlLdDeEiIbBnNgGrRvVfFøØåÅ -:.,;\t") + ["\u00a0", "\u2028", "ſ", "K",
+                                                                                 "\u0130", "ﬁ", "—", "1"])
+WORDS = st.sampled_from(["Sum", "SUM", "sum", "Totalt", "total", "Delsum", "Sub-total", "subtotal", "Saldo",
+                         "Overført saldo", "Inngående balanse", "UTGÅENDE BALANSE", "IB", "ub", "Faktura"])
+TEXT = st.one_of(st.text(ALPHABET, max_size=12),
+                 st.tuples(st.text(ALPHABET, max_size=4), WORDS, st.text(ALPHABET, max_size=4)).map("".join),
+                 st.text(max_size=8))
+
+
+def matches(values):
+    return pc.match_substring_regex(pa.array(values, pa.string()), _TOTAL_ROW).fill_null(False).to_pylist()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.none(), TEXT), max_size=30), st.integers(0, 5))
+def test_every_total_row_is_a_candidate(values, cut):
+    column = pa.array(values, pa.string()).slice(min(cut, len(values)))      # a slice: offsets not at 0
+    found = pc.match_substring_regex(column, _TOTAL_ROW).fill_null(False).to_pylist()
+    maybe = _total_candidates(column)
+    assert len(maybe) == len(column)
+    assert all(m for f, m in zip(found, maybe) if f), [v for v, f, m in zip(column.to_pylist(), found, maybe)
+                                                       if f and not m]
+
+
+EDGES = [" IB 2016", "\tib", "\xa0UB", "IB:", "ſum 2016", "Kurs inngående balanse", "Kurs inngående balanſe",
+         "xx ſum", "Totalt\xa0", "Delsum:", "Prosjektledelse Totalt", "X total.", "Overført saldo",
+         "INNGÅENDE BALANSE", "Utgående balanse 2016", "Reise — Totalt", "ﬁ sum", "Sum\u2028", "Ø sum",
+         "Kurs delsum", "subtotal", "Sub-total", "SALDO"]
+
+
+def test_total_rows_at_every_edge_are_candidates():
+    """Leading spaces and punctuation, Unicode spaces and letters that fold to ASCII, a word at the
+    start or at the end: each of these the expression matches, and each is a candidate."""
+    assert all(matches(EDGES)), [v for v, m in zip(EDGES, matches(EDGES)) if not m]
+    maybe = _total_candidates(pa.array(EDGES))
+    assert maybe.all(), [v for v, m in zip(EDGES, maybe) if not m]
+
+
+def test_everyday_descriptions_are_not_candidates():
+    """The shortcut is worth having: ordinary invoice lines are passed over without the expression."""
+    everyday = ["Faktura 100000 Reisebyrå Nord", "Konsulenttimer mars", "Kurs i velferdsteknologi 2016",
+                "Reise Oslo–Bergen", "Lisens 2017"]
+    assert not any(_total_candidates(pa.array(everyday)))
+    assert matches(["Sum 2016", "Prosjektledelse Totalt", "IB", "Faktura 1"]) == [True, True, True, False]
