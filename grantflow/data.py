@@ -275,10 +275,57 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
         if _BLANK_LINE.search(data):         # blank lines are skipped, but a spreadsheet numbers them
             rows = _record_rows(data, sep, index, len(frame))
             if rows is not None:
+                if sep == ",":
+                    _refuse_split_numbers(headers, got[0], rows, known, shown)
                 return index + 1, [h.strip() for h in headers], got[0], rows
     cells, count = got
     rows = np.arange(index + 2, index + 2 + count, dtype=np.int64)
+    if sep == ",":
+        _refuse_split_numbers(headers, cells, rows, known, shown)
     return index + 1, [h.strip() for h in headers], cells, rows
+
+
+def _matching(cells: _Cells, pattern: str) -> np.ndarray:
+    """Per row, whether the cell (stripped) is all of ``pattern``; each distinct value once, or in
+    bulk over a big file's text column."""
+    if cells.array is not None:
+        import pyarrow.compute as pc
+
+        return pc.match_substring_regex(cells.array, f"^\\s*(?:{pattern})\\s*$").to_numpy(zero_copy_only=False)
+    regex = re.compile(pattern, re.ASCII)
+    hit = np.array([isinstance(v, str) and regex.fullmatch(v.strip()) is not None for v in cells.uniques] + [False],
+                   dtype=bool)
+    return hit[cells.codes]
+
+
+def _refuse_split_numbers(headers: list[str], cells: list[_Cells], rows: np.ndarray, known: dict, shown: str) -> None:
+    """In a comma-separated file, a number column's whole number followed by one or two digits alone
+    in the text column after it ('0,75' hours written unquoted, the row as wide as the header: 0
+    hours and the description '75') is a number the separator split: refused, not read as two."""
+    for position in range(len(headers) - 1):
+        col, after = known.get(_norm(headers[position])), known.get(_norm(headers[position + 1]))
+        if col is None or col.kind not in ("number", "int") or after is None or after.kind not in ("note", "text"):
+            continue
+        split = _matching(cells[position + 1], r"\d{1,2}")
+        if not split.any():
+            continue
+        split &= _matching(cells[position], r"-?\d{1,3}(?: \d{3})*|-?\d+")
+        if split.any():
+            first = int(np.argmax(split))
+            whole = _cell_at(cells[position], first).strip()
+            written = f"{whole},{_cell_at(cells[position + 1], first).strip()}"
+            raise UserError(f"row {int(rows[first])}: {col.name} {whole!r} and {after.name} "
+                            f"{_cell_at(cells[position + 1], first).strip()!r} look like one number written with a "
+                            f"comma, {written}, which splits it into two cells in a comma-separated file, so it "
+                            f"cannot be read safely; put the number in quotes (\"{written}\") or save the file with "
+                            "';' as separator (Excel: CSV UTF-8 with semicolons)",
+                            file=shown, line=int(rows[first]), field=col.name)
+
+
+def _cell_at(cells: _Cells, position: int) -> str:
+    if cells.array is not None:
+        return str(cells.array[position].as_py())
+    return str(cells.uniques[int(cells.codes[position])])
 
 
 def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str,

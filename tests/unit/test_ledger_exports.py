@@ -394,3 +394,34 @@ def test_allocate_suggests_spellings_that_are_not_the_refused_value(clean, capsy
     assert err.strip().splitlines()[-1].endswith(
         "ambiguous number '412,000': 412 (decimal comma) or 412 000 (comma as thousands separator); "
         "write 412 or 412 000")
+
+
+@pytest.mark.parametrize("reader", ["split", "pandas", "arrow"])
+def test_a_decimal_comma_split_in_a_row_as_wide_as_the_header_is_refused(tmp_path, monkeypatch, reader):
+    """'15.10.2015,Karmøy,7,5' under 'Dato,Kommune,Timer,Beskrivelse' fits the header: 7 hours and
+    the description '5'."""
+    from grantflow import data
+    from grantflow.errors import UserError
+
+    monkeypatch.setattr(data, "CSV_READER", reader)
+    path = tmp_path / "timer.csv"
+    path.write_text("Dato,Kommune,Timer,Beskrivelse\n" + "14.10.2015,Karmøy,3,Møte\n" * 40
+                    + "15.10.2015,Karmøy,7,5\n16.10.2015,Karmøy,2,Reise\n", encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        data.read_hours(path)
+    assert (info.value.line, info.value.field) == (42, "Timer")
+    assert info.value.message == (
+        "row 42: Timer '7' and Beskrivelse '5' look like one number written with a comma, 7,5, which splits it into "
+        "two cells in a comma-separated file, so it cannot be read safely; put the number in quotes (\"7,5\") or "
+        "save the file with ';' as separator (Excel: CSV UTF-8 with semicolons)")
+
+
+def test_a_number_beside_digits_in_a_semicolon_file_or_an_unknown_column_is_read(tmp_path):
+    from grantflow import data
+
+    path = tmp_path / "timer.csv"
+    path.write_text("Dato;Kommune;Timer;Beskrivelse\n15.10.2015;Karmøy;7;5\n", encoding="utf-8")
+    assert data.read_hours(path).ok
+    path.write_text("Dato,Kategori,Beløp,Bilagsnr\n15.10.2015,Drift,62500,17\n", encoding="utf-8")
+    table = data.read_ledger(path)
+    assert table.ok and table.frame["Beløp"].tolist() == [62500.0]
