@@ -453,7 +453,30 @@ def _cmd_sent(args) -> int:
     _print_deliveries(console, "Sendt" + (f": {args.project}" if args.project else ""), rows, attempts, short)
     if decisions or late:
         _print_approvals(console, decisions, late, history, rows, short)
+    _print_copies(console, settings, [r.document for r in rows] + [a["document"] for a in decisions], short)
     return 0
+
+
+def _print_copies(console, settings, documents: list[str], short) -> None:
+    """Where the copy of each version that went out is kept (``documents.service.version_copies``):
+    the document itself holds only its latest version."""
+    from rich.text import Text
+
+    from .documents.service import version_copies
+    from .register import display_path
+
+    lines = []
+    for document in dict.fromkeys(documents):
+        council, project, name = (document.split("/", 2) + ["", ""])[:3]
+        if not name or "/" in name or ".." in (council, project, name):
+            continue
+        folder = settings.outputs_dir() / council / (project if project != "-" else "")
+        for version, paths in sorted(version_copies(folder / f"{name}.json").items()):
+            lines.append(f"  {short(document)} v{version}: " + ", ".join(display_path(p) for p in paths))
+    if lines:
+        console.print(Text("Kopier av versjonene som har gått ut", style="italic"), soft_wrap=True)
+        for line in lines:
+            console.print(Text(line), overflow="fold")
 
 
 def _fits(console, widths: list[int]) -> bool:

@@ -242,10 +242,58 @@ def mark_issued(docx: Path, version: int, content_hash: str) -> tuple[int, str] 
         if (record.get("version"), record.get("content_hash")) != (version, content_hash):
             return record.get("version"), record.get("content_hash")
         issued = _issued(record)
-        if version not in issued or not isinstance(record.get("issued"), list):
+        copied = _keep_copy(Path(docx), record, version)
+        if copied or version not in issued or not isinstance(record.get("issued"), list):
             record["issued"] = sorted(issued | {version})
             _write_record(record_path, record)
         return None
+
+
+# Where a copy of each version that left grantflow is kept, beside the documents: hidden (like
+# ``.locks``), so the folder the secretariat opens lists each document once, as it is now
+COPIES = ".versjoner"
+
+
+def _keep_copy(docx: Path, record: dict, version: int) -> bool:
+    """Keep the file of ``version`` (the one the document holds now) and its PDF, as they leave:
+    ``<folder>/.versjoner/<name>-versjon-<n>.docx`` (and ``.pdf``), written atomically and never
+    over another file (a copy by that name with other bytes, from a record made anew, keeps its
+    place: this one's name adds the content hash). Each new version writes over the document, so
+    what version 3 said was gone once version 4 was made (found by an outside tester). The copy's
+    name goes into the version's entry in the record (``copy``, ``pdf_copy``). Under the document's
+    lock (``mark_issued``). True when the record gained a copy."""
+    versions = record.get("versions") or []
+    entry = versions[-1] if versions else None
+    if entry is None or entry.get("version") != version or entry.get("copy"):
+        return False
+    try:
+        if entry.get("file_sha256") and _file_sha256(docx) != entry["file_sha256"]:
+            return False                    # not what grantflow made (``plan`` refuses to send it)
+        for source, key in ((docx, "copy"), (docx.parent / (record.get("pdf") or ""), "pdf_copy")):
+            if key == "pdf_copy" and (not record.get("pdf") or not source.is_file() or
+                                      _pdf_not_made_from(docx, source) is not None):
+                continue
+            data = source.read_bytes()
+            target = docx.parent / COPIES / f"{docx.stem}-versjon-{version}{source.suffix}"
+            if target.exists() and target.read_bytes() != data:
+                target = target.with_name(f"{docx.stem}-versjon-{version}-{entry['content_hash'][:8]}{source.suffix}")
+            if not target.exists() or target.read_bytes() != data:
+                atomic_write(target, data)
+            entry[key] = f"{COPIES}/{target.name}"
+    except OSError:
+        return False                        # a read-only folder: the version still goes out, uncopied
+    return True
+
+
+def version_copies(record_path: Path) -> dict[int, list[Path]]:
+    """The kept copies of a document's versions that left grantflow (``_keep_copy``): version ->
+    its files (.docx, and the PDF if one was sent), from the document's record."""
+    copies: dict[int, list[Path]] = {}
+    for entry in _read_record(Path(record_path)).get("versions") or []:
+        for key in ("copy", "pdf_copy"):
+            if entry.get(key) and isinstance(entry.get("version"), int):
+                copies.setdefault(entry["version"], []).append(Path(record_path).parent / entry[key])
+    return copies
 
 
 def template_digest(template: Path) -> str:

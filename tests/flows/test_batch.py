@@ -125,7 +125,7 @@ def test_batch_over_smtp_holds_a_document_with_data_errors_and_sends_the_rest_on
         (held,) = result["held"]
         assert held["project"] == BROKEN and held["sent"] == [] and held["docx"].endswith(".docx")
         assert held["held"].startswith("venter på godkjenning") and "kjør dokumentflyten" in held["held"]
-        rendered = {p.parent.name for p in (isolated / "outputs").rglob("costsplit-*.docx")}
+        rendered = {p.parent.name for p in (isolated / "outputs").rglob("costsplit-*.docx") if ".versjoner" not in p.parts}
         assert rendered == {CLEAN, BROKEN}                  # rendered and recorded all the same
         (clean,) = [r for r in result["results"] if r["project"] == CLEAN]
         assert clean["sent"] and "held" not in clean
