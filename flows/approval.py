@@ -229,7 +229,7 @@ def record_late_answer(document_key: str, version: int, title: str, content_hash
             return ""         # this answer is the decision (recorded when it came): not a late one
         # recorded once per run (a run started again finds it there); mailed once per run alike
         ledger.late_answer(document_key, version, run_id, form.decision, form.approver, form.comment,
-                           content_hash or None)
+                           content_hash or None, form.override_reason)
         went = ""
         if decided and decided["status"] == "approved":
             went = f" (godkjent av {decided['decided_by'] or 'ukjent'}" + \
@@ -318,7 +318,7 @@ def record_superseded_answers(document_key: str, version: int, content_hash: str
                     and row["document_hash"] == full:
                 continue                       # this run's decision for that content (recorded when it came)
             if not ledger.late_answer(document, asked_version, run_id, form.decision, form.approver, form.comment,
-                                      full):
+                                      full, form.override_reason):
                 continue                       # recorded before (a run started again)
             if document == document_key and asked_version != version:
                 # the request this answer was for is answered, for content the document no longer is

@@ -587,7 +587,8 @@ def _print_approvals(console, decisions, late, history, rows, short) -> None:
             sent_it = not answer["document_hash"] or (document, version, answer["document_hash"]) in delivered
             entries.append((document, version, answer["document_hash"], f"{verb} etter utsending" if sent_it
                             else f"{verb} for endret innhold (ikke sendt)", answer["decided_by"],
-                            answer["decided_at"], answer["comment"], "", "", "bold red" if verb == "avvist" else None))
+                            answer["decided_at"], answer["comment"], answer.get("override_reason") or "", "",
+                            "bold red" if verb == "avvist" else None))
 
     for a in decisions:
         kept = events.pop((a["document"], a["version"]), None)

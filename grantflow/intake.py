@@ -756,7 +756,7 @@ def _log_bytes(log: Path, now: datetime, who: str, shown: str, source: bytes, ch
     # A new log starts with a byte order mark: Excel, which the secretariat opens it in, reads a
     # CSV without one in the machine's code page ("Ã¸" for "ø"); an old log is added to as it is
     old = log.read_bytes() if log.exists() else "\ufeffTidspunkt;Rapportert av;Arbeidsbok;SHA-256;Endret\n".encode()
-    digest = hashlib.sha256(source).hexdigest()[:16]
+    digest = hashlib.sha256(source).hexdigest()     # all of it: the README says its SHA-256 (lines before: 16 digits)
     out = io.StringIO()
     # one line per import, whatever a field holds: a line break is escaped, never quoted into the record
     csv.writer(out, delimiter=";", lineterminator="\n").writerow(

@@ -156,6 +156,7 @@ late_answers = Table(
     Column("decided_at", DateTime(timezone=True), nullable=False),
     Column("comment", Text),
     Column("document_hash", String(64)),
+    Column("override_reason", Text),                   # as typed in the form (NULL in rows from before)
 )
 
 
@@ -259,7 +260,8 @@ def _add_missing_columns(engine: Engine) -> None:
                                     ("deliveries", "unanswered", "INTEGER"),
                                     ("deliveries", "delivered_at", "TIMESTAMP WITH TIME ZONE"),
                                     ("approvals", "document_hash", "VARCHAR(64)"),
-                                    ("approvals", "recipients", "TEXT")):
+                                    ("approvals", "recipients", "TEXT"),
+                                    ("late_answers", "override_reason", "TEXT")):
         if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
             try:
                 with engine.begin() as conn:
@@ -649,14 +651,15 @@ class SentLedger:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def late_answer(self, document: str, version: int, flow_run_id: str, decision: str, by: str,
-                    comment: str, content_hash: str | None = None) -> bool:
+                    comment: str, content_hash: str | None = None, override_reason: str = "") -> bool:
         """Record an answer given in a run's form after the document had gone out (see
         ``late_answers``); True when recorded now, False when this run's answer was recorded before."""
         try:
             with self.engine.begin() as conn:
                 conn.execute(late_answers.insert().values(
                     document=document, version=version, flow_run_id=flow_run_id, decision=decision,
-                    decided_by=by or None, decided_at=_now(), comment=comment or None, document_hash=content_hash))
+                    decided_by=by or None, decided_at=_now(), comment=comment or None, document_hash=content_hash,
+                    override_reason=override_reason or None))
             return True
         except IntegrityError:
             return False

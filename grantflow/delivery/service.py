@@ -316,6 +316,17 @@ def make_transport(settings: Settings, name: str | None = None, password: str | 
     raise UserError(f"unknown transport {name!r} (use outbox or smtp)", field="--transport")
 
 
+def _silence(why: list[str]) -> str:
+    """What stopped the send for the recipients after the first (``why``: the first's last error):
+    a server down (the connection refused, or not reached) is not one that "gave no answer"."""
+    text = why[0] if why else ""
+    if text.startswith("cannot connect"):
+        refused = "refused" in text.casefold()
+        return ("the server refused the connection" if refused else "the server could not be reached") + \
+            f" ({text.removeprefix('cannot connect to ')[:200]})"
+    return "the server gave no answer"
+
+
 WAIT_FOR_OTHERS = 120.0   # seconds: a live sender finishes a recipient (with retries) well within this
 
 
@@ -342,6 +353,7 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                             abandoned=abandoned)
 
     silent: list[str] = []    # a recipient for whom the server gave no answer through every retry
+    silent_why: list[str] = []   # what the last attempt for it said (no connection, no reply)
     silent_before: list[str] = []   # recipients two earlier copies reached without a reply: not sent again
     too_large: list[str] = []  # the server refused the message for its size: every copy has that size
 
@@ -413,6 +425,7 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                     if attempts >= retry.attempts:
                         if exc.unreachable:
                             silent.append(email)
+                            silent_why.append(str(exc))
                         break
                     backoff = retry.backoff_seconds or [1]
                     sleep(max(0.0, backoff[min(attempts - 1, len(backoff) - 1)]))
@@ -420,7 +433,7 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                 if email not in silent_before:
                     # the rest would each wait through the same retries for the same silence, or be
                     # refused for the same size
-                    detail = (f"not tried: the server gave no answer when sending to {silent[0]}; "
+                    detail = (f"not tried: {_silence(silent_why)} when sending to {silent[0]}; "
                               "a new send reaches this recipient") if silent else \
                         f"not tried: the server refused the same message as too large for {too_large[0]}"
             if unanswered and status != "sent" and "it may have arrived" not in (detail or ""):
@@ -520,7 +533,9 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
     finally:
         transport.close()
     if report.sent and delivers(transport.name) and doc.docx.suffix == ".docx":
-        mark_delivered(doc.docx, doc.version)       # the next report compares with this one
+        # the next report compares with this one; how many of its recipients have it now
+        have = len(report.sent) + len(report.skipped)
+        mark_delivered(doc.docx, doc.version, have, have + len(report.failed) + len(report.pending))
     return report
 
 

@@ -198,21 +198,32 @@ def delivered_at(docx: Path, version: int) -> str | None:
     return next((d.get("at") or "?" for d in record.get("delivered") or () if d.get("version") == version), None)
 
 
-def mark_delivered(docx: Path, version: int) -> None:
-    """Record in the document's record that ``version`` reached recipients (SMTP, not the outbox)."""
+def mark_delivered(docx: Path, version: int, have: int | None = None, of: int | None = None) -> None:
+    """Record in the document's record that ``version`` reached recipients (SMTP, not the outbox):
+    ``have`` of its ``of`` recipients have it now, ``partly`` while some do not (a refusal, a
+    server down: it said "delivered" when one of two had it; found by an outside tester)."""
     with document_lock(docx):
-        _mark_delivered(Path(docx), version)
+        _mark_delivered(Path(docx), version, have, of)
 
 
-def _mark_delivered(docx: Path, version: int) -> None:
+def _mark_delivered(docx: Path, version: int, have: int | None = None, of: int | None = None) -> None:
     record_path = Path(docx).with_suffix(".json")
     record = _read_record(record_path)
     if not record:
         return                            # not a rendered document (a reminder) or no record
     delivered = record.setdefault("delivered", [])
-    if any(d.get("version") == version for d in delivered):
+    entry = next((d for d in delivered if d.get("version") == version), None)
+    if entry is None:
+        entry = {"version": version, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        delivered.append(entry)
+    elif have is None or (entry.get("recipients"), entry.get("of")) == (have, of):
         return
-    delivered.append({"version": version, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    if have is not None and of is not None:
+        entry.update(recipients=have, of=of)
+        if have < of:
+            entry["partly"] = True
+        else:
+            entry.pop("partly", None)
     _write_record(record_path, record)
 
 

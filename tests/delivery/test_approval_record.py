@@ -167,3 +167,44 @@ def test_sent_on_a_narrow_terminal_shows_version_recipient_and_status(scratch_co
             (line, *_) = [x for x in lines if recipient in x]
             assert status in line and re.search(r"\bv?1\b", line), (columns, line, out)
         assert "550 5.1.1" in out and "godkjent" in out, out
+
+
+def test_a_form_answer_for_changed_content_keeps_its_override_reason(tmp_path, monkeypatch, capsys):
+    """An approver's "godkjenn" given in the form for content that changed meanwhile is kept as
+    "godkjent for endret innhold (ikke sendt)", but the override reason typed in the form was
+    dropped (found by an outside tester): it is kept and shown."""
+    from grantflow.delivery.ledger import SentLedger
+
+    url = f"sqlite:///{tmp_path / 'sent.db'}"
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", url)
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "out"))
+    monkeypatch.setenv("COLUMNS", "250")
+    document = "kongsbergregionen/kongsbergregionen-erp/final-2014"
+    ledger = SentLedger(url)
+    ledger.approval_requested(document, 1, "run-1", "sekretariat@example.no", "ab" * 32, recipients=["a@example.no"])
+    assert ledger.late_answer(document, 1, "run-1", "godkjenn", "Per Hansen", "Ser bra ut", "cd" * 32,
+                              "Regnskapet er avstemt")
+    ledger.close()
+    assert main(["sent"]) == 0
+    out = capsys.readouterr().out
+    (line,) = [x for x in out.splitlines() if "godkjent for endret" in x]
+    assert "Regnskapet er avstemt" in line and "Per Hansen" in line, out
+
+
+def test_the_record_says_a_version_went_to_some_recipients_only(scratch_config, tmp_path, monkeypatch, capsys):
+    """The document's record listed version 1 as delivered when the county governor's server had
+    refused it and only the steering group leader had it (found by an outside tester). It says
+    how many of how many recipients have it, 'partly' until all do."""
+    import json
+
+    port = _setup(scratch_config, tmp_path, monkeypatch)
+    send = ["--config", str(scratch_config), *APPLICATION, "--yes", "--override-reason", "Sjekket"]
+    with SmtpServer(port=port, refuse=[GOVERNOR]):
+        assert main(send) == 1
+    (record,) = [p for p in (tmp_path / "outputs").rglob("application-2015.json")]
+    (entry,) = json.loads(record.read_text(encoding="utf-8"))["delivered"]
+    assert (entry["version"], entry["recipients"], entry["of"], entry["partly"]) == (1, 1, 2, True), entry
+    with SmtpServer(port=port):
+        assert main(send) == 0
+    (entry,) = json.loads(record.read_text(encoding="utf-8"))["delivered"]
+    assert (entry["recipients"], entry["of"], "partly" in entry) == (2, 2, False), entry

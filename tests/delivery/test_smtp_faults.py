@@ -508,3 +508,23 @@ def test_kill_9_after_the_server_took_the_message_is_recorded_and_reported_as_po
     rows = {r.recipient: r for r in ledger_rows(env)}
     assert {r.status for r in rows.values()} == {"sent"} and "possibly twice" in rows[stuck].detail
     assert not any("possibly twice" in (r.detail or "") for e, r in rows.items() if e != stuck)
+
+
+def test_a_server_that_is_down_is_said_to_refuse_the_connection(scratch_config, env, capsys):
+    """With the mail server down (Connection refused) the first recipient's line said so, and the
+    six others 'not tried: the server gave no answer', which describes a hung server, not one that
+    is not there (found by an outside tester). They now say the server refused the connection."""
+    from .test_concurrent_send import smtp_config
+
+    port = free_port()                                     # nothing listens there
+    smtp_config(scratch_config, port)
+    replace_in(scratch_config / "grantflow.yaml", "attempts: 4", "attempts: 1")
+    args = send_args(scratch_config, env / "o1", "--transport", "smtp", "--yes", "--override-reason", "test")
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert "0 sent, 7 failed" in captured.out
+    rows = ledger_rows(env)
+    untried = [r.detail for r in rows if r.attempts == 0]
+    assert len(untried) == 6 and all(d.startswith("not tried: the server refused the connection (127.0.0.1:")
+                                     and "gave no answer" not in d for d in untried), untried
+    assert "gave no answer" not in captured.err and "refused the connection" in captured.err, captured.err

@@ -197,6 +197,10 @@ def test_import_writes_progress_and_note_with_who_and_when(scratch_config, tmp_p
     assert raw.startswith("\ufeffTidspunkt;".encode())      # Excel reads it as UTF-8 (ø, not Ã¸)
     log = raw.decode("utf-8-sig")
     assert "Kari Nordmann" in log and "ng.xlsx" in log
+    # the workbook's SHA-256, as the README says: all of it (it was cut to 16 hex digits)
+    import hashlib
+
+    assert log.splitlines()[-1].split(";")[3] == hashlib.sha256(path.read_bytes()).hexdigest(), log
     _, after = validate(scratch_config)
     assert not [f for f in after if f.severity == "error" and NG in f.file and "risks[6]" not in f.field]
     # The next period's workbook shows what was just reported (not as its own), and the decision splits back.
