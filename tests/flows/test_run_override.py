@@ -31,3 +31,6 @@ def test_run_with_yes_sends_a_document_with_data_errors_only_with_a_reason(isola
     approval = ledger.approval(f"haugaland-vekst/{HAUG}/final-2017", 1)     # who and why, as `send --yes` records
     ledger.close()
     assert approval["status"] == "approved" and approval["override_reason"] == reason, approval
+    # for the addresses it went to: a later unattended send to another address asks anew
+    assert approval["recipients"] and sorted(approval["recipients"].split(",")) == sorted(
+        r.casefold() for r in server.recorder.recipients()), approval
