@@ -596,9 +596,9 @@ def _print_approvals(console, decisions, late, history, rows, short) -> None:
             for e in kept:
                 superseded = e["event"] == "superseded"
                 what = (e["comment"] or "erstattet") if superseded else _APPROVAL_WORDS.get(e["event"], e["event"])
-                by = e["by"] if e["event"] != "requested" else ""
-                comment = "" if superseded else f"godkjenner: {e['by']}" if e["event"] == "requested" and e["by"] \
-                    else e["comment"]
+                # a request names whom it asked (the approver's address), a decision who gave it
+                by = e["by"] if e["event"] != "requested" else f"til {e['by']}" if e["by"] else ""
+                comment = "" if superseded else e["comment"]
                 entries.append((a["document"], a["version"], e["document_hash"], what, by, e["at"], comment,
                                 e["override_reason"], e["recipients"], "bold red" if e["event"] == "rejected" else None))
         else:
@@ -614,7 +614,7 @@ def _print_approvals(console, decisions, late, history, rows, short) -> None:
         late_rows(document, version)
 
     def shown(recipients) -> str:
-        return ", ".join((recipients or "").split(",")) if recipients else ""
+        return "\n".join((recipients or "").split(",")) if recipients else ""      # one address a line
 
     cells = [(short(d), str(v), (h or "")[:12], what, by or "", when.strftime("%Y-%m-%d %H:%M") if when else "",
               comment or "", override or "", shown(recipients), style)
@@ -622,12 +622,19 @@ def _print_approvals(console, decisions, late, history, rows, short) -> None:
     names = ("Dokument", "Versjon", "Innhold", "Hendelse", "Av", "Tid (UTC)", "Kommentar", "Overstyrt fordi",
              "Mottakere")
     fixed = [max([len(n)] + [len(c[i]) for c in cells]) for i, n in enumerate(names[:3])]
-    if _fits(console, fixed + [22, 12, 16, 16, 16, 24]):
+    address = min(42, max([len("Mottakere")] + [len(a) for c in cells for a in c[8].split("\n")]))
+    if _fits(console, fixed + [22, 12, 16, 16, 16, address]):
+        # where every cell fits on its line nothing is capped; else the text columns wrap first,
+        # so that an address in Mottakere stays on its line
+        natural = [max([len(n)] + [len(line) for c in cells for line in c[i].split("\n")])
+                   for i, n in enumerate(names)]
+        caps = {} if _fits(console, natural) else {"Hendelse": 24, "Av": 20, "Kommentar": 30}
         table = Table(title="Godkjenninger")
         for name in names:
             table.add_column(name, no_wrap=name in ("Dokument", "Versjon", "Innhold", "Tid (UTC)"),
-                             min_width={"Hendelse": 22, "Av": 12, "Kommentar": 16, "Overstyrt fordi": 16,
-                                        "Mottakere": 24}.get(name), overflow="fold")
+                             min_width=22 if name == "Hendelse" else None, overflow="fold",
+                             # an address a line in Mottakere: the other text columns wrap first
+                             max_width=caps.get(name))
         for c in cells:
             _add_row(table, *c[:-1], style=c[-1])
         console.print(table)
