@@ -336,11 +336,36 @@ class Council(Model):
             return f"{office} i {self.county}"
         return self.county_governor.name
 
+    def office_name(self, text: str, when: date) -> str:
+        """``text`` (a funder's or source's name) with the county governor named as on ``when``,
+        as ``governor_office`` names it: only with ``county`` (else the names are as configured:
+        an office whose region has changed, e.g. Fylkesmannen i Buskerud, has no such later name)."""
+        return office_name(text, when) if self.county else text
+
     def municipality(self, name: str) -> Municipality | None:
         for item in self.municipalities:
             if name_key(item.name) == name_key(name):
                 return item
         return None
+
+
+# The county governor was renamed on 1 January 2021: Fylkesmannen became Statsforvalteren.
+GOVERNOR_RENAMED = date(2021, 1, 1)
+_GOVERNOR_WORD = re.compile(r"\b(Fylkesmannen|Statsforvalteren|Fylkesmannens|Statsforvalterens)\b")
+
+
+def office_name(text: str, when: date) -> str:
+    """``text`` (a funder's or the office's name as config writes it, e.g. 'Fylkesmannen i
+    Rogaland (skjønnsmidler)', 'Fylkesmannens skjønnsmidler') with the county governor named as on
+    ``when``: one document and its mail name the office one way (the application's Til line said
+    Statsforvalteren, its round line Fylkesmannen: found by an outside tester)."""
+    new = when >= GOVERNOR_RENAMED
+
+    def word(match: re.Match) -> str:
+        genitive = match.group(1).endswith("s")
+        base = "Statsforvalteren" if new else "Fylkesmannen"
+        return base + ("s" if genitive else "")
+    return _GOVERNOR_WORD.sub(word, text)
 
 
 def _equal_percent(value) -> Decimal:

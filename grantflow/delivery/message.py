@@ -11,7 +11,7 @@ from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -46,6 +46,8 @@ class Document:
     # why the county governor has nothing to receive (the project, or the council's projects that
     # year, have no skjønnsmidler); None: the document is about its money
     no_skjonnsmidler: str | None = None
+    # the day the document names the county governor by: its mail names the office so too
+    addressed: date | None = None
 
     @property
     def attachments(self) -> list[Path]:

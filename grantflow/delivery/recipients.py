@@ -24,14 +24,15 @@ class Recipient:
 OFFICES = ("county_governor", "secretariat")
 
 
-def _people(word: str, project: Project | None, council: Council) -> list[Person]:
+def _people(word: str, project: Project | None, council: Council, when: date | None = None) -> list[Person]:
     if "@" in word:
         return [Person(name=word, email=word)]
     if word == "county_governor":
         office = council.county_governor
         if office.name.casefold().startswith(("fylkesmannen", "statsforvalteren")):
-            # the office by today's name, as the documents call it (the register may hold the old one)
-            office = office.model_copy(update={"name": council.governor_office(date.today())})
+            # the office by the name its document gives it (that day's; today's for a document that
+            # names none): the final report of 2017 said Fylkesmannen, its mail Statsforvalteren
+            office = office.model_copy(update={"name": council.governor_office(when or date.today())})
         return [office]
     if word == "secretariat":
         return [council.secretariat]
@@ -94,7 +95,8 @@ def funders_named(ids: list[str] | tuple[str, ...], register: Register, project:
 
 
 def resolve(kind: str, project: Project | None, council: Council, settings: Settings,
-            funders: list[Funder] | tuple[Funder, ...] = (), no_skjonnsmidler: str | None = None) -> list[Recipient]:
+            funders: list[Funder] | tuple[Funder, ...] = (), no_skjonnsmidler: str | None = None,
+            when: date | None = None) -> list[Recipient]:
     """Everyone who should get this kind of document; 'to' wins over 'cc' for the same address.
     ``funders``: those whose deadline asks for it get it as 'to' (a funder without an e-mail
     address, e.g. one that takes reports in its portal, gets nothing by mail). ``no_skjonnsmidler``
@@ -118,9 +120,11 @@ def resolve(kind: str, project: Project | None, council: Council, settings: Sett
     out: dict[str, Recipient] = {}
 
     def named(words: list[str]) -> list[tuple[Person, bool]]:
-        return [(p, w in OFFICES) for w in words for p in _people(w, project, council)]
+        return [(p, w in OFFICES) for w in words for p in _people(w, project, council, when)]
 
-    from_funders = [(Person(name=f.name, email=f.email), True) for f in funders if f.email]
+    # a funder by the name its document gives the county governor (``when``: that document's day)
+    from_funders = [(Person(name=council.office_name(f.name, when) if when else f.name, email=f.email), True)
+                    for f in funders if f.email]
     for role, people in (("to", named(to_words) + from_funders), ("cc", named(cc_words))):
         for person, office in people:
             if not person.email:

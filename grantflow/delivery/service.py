@@ -125,7 +125,7 @@ def document_from(produced: Produced, register: Register) -> Document:
         (f"-versjon-{produced.version}" if produced.version > 1 else "")
     return Document(key, kind.name, kind.title, subject_name, period_text, produced.version, produced.docx,
                     produced.pdf, dict(produced.key_figures), produced.content_hash, stem,
-                    no_skjonnsmidler=_no_skjonnsmidler(produced, register))
+                    no_skjonnsmidler=_no_skjonnsmidler(produced, register), addressed=produced.addressed)
 
 
 def _refuse_empty_application(project, period: str, register: Register) -> None:
@@ -213,7 +213,8 @@ def plan(document: Document, project: Project | None, council: Council, settings
                 f"{decided['decided_by'] or 'unknown'} {_when(decided['decided_at'])} with other content; this copy "
                 f"({display_path(document.docx)}) was made in another outputs folder (versions are counted per "
                 "folder): render in the folder it was made in, or pass --resend to have this content approved")
-    recipients = resolve(document.kind, project, council, settings, funders, document.no_skjonnsmidler)
+    recipients = resolve(document.kind, project, council, settings, funders, document.no_skjonnsmidler,
+                         when=document.addressed)
     if only:
         # some of the document's recipients only (the one an earlier send left unsure, with --resend)
         known = {r.email.casefold() for r in recipients}

@@ -62,7 +62,7 @@ def applied_amount(project: Project, years: list[int]) -> int:
     return kr(total * budget.unit)
 
 
-def call_for(project: Project, year: int) -> str:
+def call_for(project: Project, year: int, when: date | None = None, council=None) -> str:
     """The call (application round) this application answers: the applied-for funders' application
     deadline whose round is for ``year`` (``deadlines.round_year``: a round is for its own year if
     the plan applies for money then, else the next), else 'ikke angitt'. (Any deadline of the year
@@ -74,8 +74,9 @@ def call_for(project: Project, year: int) -> str:
                    and round_year(project, d.date.year) == year)
     if not found:
         return "Ikke angitt i prosjektets frister"
-    when, text, name = found[-1]
-    return f"{text or 'Søknad'} – {name}; søknadsfrist {fmt.long_date(when)}"
+    due, text, name = found[-1]
+    name = council.office_name(name, when) if council is not None and when is not None else name
+    return f"{text or 'Søknad'} – {name}; søknadsfrist {fmt.long_date(due)}"
 
 
 def milestone_notes(project: Project) -> list[str]:
@@ -137,7 +138,8 @@ def build(req: DocumentRequest) -> Context:
     planned = [(l.source, l.amounts or ({y: Decimal(a) / unit for y, a in part.by_year.items() if a}
                                         if l.kind == "kommunene" else {}))
                for l in budget.financing]
-    fin_rows, fin_total = year_rows([(source, amounts) for source, amounts in planned if amounts], years)
+    fin_rows, fin_total = year_rows([(council.office_name(source, req.as_of), amounts)
+                                     for source, amounts in planned if amounts], years)
     notes = []
     for year in years:
         diff = budget.financing_kr(year, exclude={"egeninnsats"}) - budget.cost_kr(year, in_kind=False)
@@ -206,7 +208,7 @@ def build(req: DocumentRequest) -> Context:
         "project": project_block(project),
         "council": {**council_block(council), "org_number": council.org_number or "Ikke oppgitt"},
         "addressee": addressee(council, when),
-        "call": call_for(project, round_years[0]),
+        "call": call_for(project, round_years[0], when, council),
         "text": {"summary": lines(project.summary), "background": lines(project.background),
                  "challenge": lines(project.challenge), "anchoring": lines(project.anchoring),
                  "organisation": lines(project.organisation), "transfer_value": lines(project.transfer_value)},
@@ -241,7 +243,7 @@ def build(req: DocumentRequest) -> Context:
                       "owner": project.owner},
     }
     totals = {str(y): int(budget.cost_kr(y)) for y in years}
-    return Context(values, snapshot={"period": req.period.label, "totals": totals}, findings=findings,
+    return Context(values, snapshot={"period": req.period.label, "totals": totals}, findings=findings, addressed=when,
                    key_figures={"Omsøkt beløp": fmt.money(applied),
                                 "Egeninnsats": fmt.money(effort_value) if effort_value is not None else "–",
                                 "Kostnader totalt": fmt.money(sum(budget.cost_kr(y) for y in years))})

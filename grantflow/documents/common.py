@@ -110,6 +110,9 @@ class Context:
     snapshot: dict = field(default_factory=dict)
     key_figures: dict = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    # the day the document names the county governor by (its Til line): its mail names the office
+    # by the same day (``models.office_name``); None: the document is not for the county governor
+    addressed: date | None = None
 
 
 def project_file(project: Project) -> str:

@@ -154,7 +154,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                                  "etter fordelingsnøkkelen i kostnadsfordelingen.")
         elif unused and unused > 0:
             dispose = "Søkes overført" if what == "søkes overført" else "Tilbakebetales"
-            name = funder.name if funder else line.source
+            name = req.council.office_name(funder.name if funder else line.source, req.as_of)
             ref = f", saksnr. {refs}" if refs else ""
             sentences.append(
                 f"{name}{ref}: tilsagn {fmt.money(granted)}, brukt {fmt.money(used)}. "
@@ -163,8 +163,11 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         elif unused is not None and unused < 0:
             dispose = disposition([("Merforbruk", -unused)])
         if unused and unused > 0 and line.kind != "kommunene":
-            left.append((funder.name if funder else line.source, unused, dispose))
-        rows.append({"source": " / ".join(dict.fromkeys(l.source for l in group)), "reference": refs or "–",
+            left.append((req.council.office_name(funder.name if funder else line.source, req.as_of), unused,
+                         dispose))
+        named = (req.council.office_name(l.source, req.as_of) for l in group)
+        rows.append({"source": " / ".join(dict.fromkeys(named)),
+                     "reference": refs or "–",
                      "planned": fmt.number(planned) if planned is not None else "resten",
                      "granted": fmt.number(granted) if granted is not None else "–",
                      "used": fmt.number(used),
@@ -305,7 +308,8 @@ def build(req: DocumentRequest) -> Context:
                                 f"'{line.source}' has skjønnsmidler in the financing plan but no award letter "
                                 "(funders[].grants) on record: the final report cannot say what is unused of "
                                 "it; add the award (amount, year, reference) to the funder"))
-        unused_sentences.append(f"{line.source}: tilsagnet er ikke registrert; ubrukt beløp er ikke beregnet.")
+        unused_sentences.append(f"{req.council.office_name(line.source, as_of)}: tilsagnet er ikke registrert; "
+                                "ubrukt beløp er ikke beregnet.")
     references = sorted({g.reference for f in project.funders for g in f.grants if g.reference})
     goals = [{"goal": g.goal, "achievement": g.achievement} for g in evaluation.goal_achievement]
     if not goals:
@@ -351,7 +355,7 @@ def build(req: DocumentRequest) -> Context:
     ended = as_of > project.period.end
     charts = charts_for(project, statuses, econ, project.period.end if ended else as_of,
                         marker="Prosjektslutt" if ended else "Rapportdato")
-    return Context(values, charts=charts, snapshot=snapshot, findings=findings,
+    return Context(values, charts=charts, snapshot=snapshot, findings=findings, addressed=as_of,
                    key_figures={"Regnskap": fmt.money(econ.actual_total), "Budsjett": fmt.money(econ.budget_total),
                                 # each funder's unused money by its name: one sum to the county governor
                                 # added up the regional fund's and Helsedirektoratet's money as well

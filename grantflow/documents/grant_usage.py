@@ -155,11 +155,12 @@ def build(req: DocumentRequest) -> Context:
             granted, spent, unused = granted + usage.granted, spent + usage.spent, unused + usage.unused
             carried += usage.unused if usage.carried_over else 0
             overspent += usage.overspent
+    addressed = date(year + 1, 1, 1)
     values = {
         "doc": doc_block("Rapportering om bruk av skjønnsmidler", f"{council.name} {year}", str(year),
                          council, req.as_of),
         "council": council_block(council),
-        "addressee": addressee(council, date(year + 1, 1, 1)),   # sent after the year's end
+        "addressee": addressee(council, addressed),   # sent after the year's end
         "year": year,
         "year_end": fmt.long_date(year_end),
         "rows": rows,
@@ -171,7 +172,7 @@ def build(req: DocumentRequest) -> Context:
         "notes": notes,
     }
     snapshot = {"period": str(year), "totals": {"granted": granted, "spent": spent, "unused": unused}}
-    return Context(values, snapshot=snapshot, findings=findings,
+    return Context(values, snapshot=snapshot, findings=findings, addressed=addressed,
                    # the mail said "Ubrukt: 0 kr" of an overspent grant and no word of the overspending
                    key_figures={"Tildelt": fmt.money(granted), "Brukt per 31.12": fmt.money(spent),
                                 "Ubrukt": fmt.money(unused),

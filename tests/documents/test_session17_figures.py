@@ -267,3 +267,43 @@ def test_an_application_shows_only_its_own_years_round(tmp_path):
         return row[1]
     assert shown(2019).endswith(f"søknadsfrist 17.{NB}januar{NB}2019")
     assert shown(2020) == "Ikke angitt i prosjektets frister"
+
+
+def test_one_document_and_its_mails_name_the_county_governor_one_way(tmp_path, monkeypatch, capsys):
+    """"Statsforvalteren i Rogaland" and "Fylkesmannen i Rogaland" within one package, sometimes
+    one document (the application's Til line vs its round line; the final and usage reports' Til
+    vs the mail's greeting). The office was renamed Statsforvalteren on 1 January 2021: each
+    document and its mails now name it as on the document's date."""
+    import email
+    import re
+    from email import policy
+
+    from grantflow.cli import main
+
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    ng = "smart-velferdsregion-nord-gudbrandsdal"
+    today = date.today()
+    sends = {  # document key -> the day it names the office by
+        f"haugaland-vekst/{HAUG}/final-2017": _plan(HAUG)["period"]["end"],
+        f"nord-gudbrandsdal/{ng}/final-2021": _plan(ng)["period"]["end"],
+        f"nord-gudbrandsdal/{ng}/application-2019": today,              # dated the day it is made
+        "haugaland-vekst/-/usage-2015": date(2016, 1, 1),                # sent after the year's end
+    }
+    for args in (["final", HAUG], ["final", ng], ["application", ng, "--year", "2019"],
+                 ["usage", "--council", "haugaland-vekst", "--year", "2015"]):
+        assert main(["--config", str(CONFIG), "send", *args, "--yes", "--override-reason", "test"]) == 0
+    capsys.readouterr()
+    pattern = re.compile(r"(Fylkesmannen|Statsforvalteren)s?[ \u00a0]i[ \u00a0]\w+|(Fylkesmannen|Statsforvalteren)s\b")
+    words: dict[str, set] = {key: set() for key in sends}
+    for path in (tmp_path / "outputs" / "outbox").glob("*.eml"):
+        mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        key = mail["X-Grantflow-Document"].split()[0]
+        text = mail.get_body(("plain",)).get_content() + str(mail["To"])
+        words[key] |= {m.group(1) or m.group(2) for m in pattern.finditer(text)}
+    for docx in (tmp_path / "outputs").rglob("*.docx"):
+        key = next(k for k in sends if docx.parent.name in k and docx.stem.split("-")[0] in k.rsplit("/", 1)[1]
+                   and docx.stem.rsplit("-", 1)[-1] == k.rsplit("-", 1)[-1])
+        words[key] |= {m.group(1) or m.group(2) for m in pattern.finditer(all_text(docx))}
+    for key, day in sends.items():
+        want = "Statsforvalteren" if day >= date(2021, 1, 1) else "Fylkesmannen"
+        assert words[key] == {want}, (key, words[key])
