@@ -8,13 +8,14 @@ of a running project is a request to carry it over ("søkes overført"), with th
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from decimal import Decimal
 
 from .. import fmt
 from ..errors import UserError
 from ..findings import Finding
-from ..models import milestone_explanation
 from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, ledger_until, milestone_statuses,
                          overall_rag, parse_period, progress_rag, unattributed_rows, ungranted_skjonnsmidler)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding,
@@ -102,21 +103,23 @@ def build(req: DocumentRequest) -> Context:
                     # long since: found by an outside auditor)
                     status += ": " + causes(statuses, econ)
                     stale = stale_since(project, note, date(year, 1, 1), year_end, req.options.stale_note_days)
+                    if stale and note is not None and not note.explanation:
+                        # an old note's deviations were about what was off then: only those naming a
+                        # milestone late now explain it (the report per 31.12.2020 quoted March's
+                        # "Kartleggingen ble levert en måned etter plan", milestone 02, for the delays
+                        # of 03-05: found by an outside tester)
+                        late = {s.milestone.number for s in statuses if s.status == "late"}
+                        explanation = " ".join(d for d in note.deviations if late & milestones_named(d))
                     if explanation:
                         status += f" Prosjektleder: «{explanation.rstrip('.')}»" + (
                             f" (fra statusnotatet {fmt.long_date(stale)}, ikke oppdatert)." if stale else ".")
-                    else:
-                        # the late milestones' own explanations (notes' evaluation.explanations, which the
-                        # final report prints): "Forklaring mangler" went to the county governor while
-                        # they were on record (found by an outside tester)
-                        given = milestone_reasons(data, [s for s in statuses if s.status == "late"])
-                        if given:
-                            status += " " + given
-                            explanation = given
             if state == "red" and not explanation:
                 status += " " + MISSING
                 findings.append(finding(req.notes_file(project), "status.explanation",
-                                        f"{project.name} is red per {year_end} without an explanation"))
+                                        f"{project.name} is red per {year_end} without an explanation: write it in "
+                                        f"a status note dated on or before {year_end} (status[].explanation); the "
+                                        "final evaluation's explanations, written at the project's end, are not "
+                                        "quoted in a report dated before it"))
             results = note.results if note and note.results else ""
             if finished and data is not None and data.notes.evaluation and data.notes.evaluation.results:
                 results = "; ".join(data.notes.evaluation.results)
@@ -180,17 +183,12 @@ def build(req: DocumentRequest) -> Context:
                                 "Prosjekter": str(len(rows))})
 
 
-def milestone_reasons(data, late) -> str:
-    """The explanations on record for every late milestone ('milepæl 02: …' in the notes'
-    evaluation), as one text; empty unless each late milestone has one."""
-    evaluation = data.notes.evaluation if data is not None else None
-    if not late or evaluation is None:
-        return ""
-    found = {s.milestone.number: evaluation.explanation(milestone_explanation(s.milestone.number)) for s in late}
-    if not all(found.values()):
-        return ""
-    return "Forklaring i prosjektets evaluering: " + " ".join(
-        f"Milepæl {n:02d}: {found[n].rstrip('.')}." for n in sorted(found))
+_MILESTONE_NAMED = re.compile(r"\bmilep(?:æ|ae)l(?:en|ene)?\s+0*(\d{1,3})\b", re.IGNORECASE)
+
+
+def milestones_named(text: str) -> set[int]:
+    """The milestone numbers a text names ('Milepæl 05 forskyves …' -> {5})."""
+    return {int(n) for n in _MILESTONE_NAMED.findall(text)}
 
 
 def undelivered(statuses) -> str:

@@ -307,3 +307,36 @@ def test_one_document_and_its_mails_name_the_county_governor_one_way(tmp_path, m
     for key, day in sends.items():
         want = "Statsforvalteren" if day >= date(2021, 1, 1) else "Fylkesmannen"
         assert words[key] == {want}, (key, words[key])
+
+
+def _usage_status(council: str, year: int, tmp_path) -> tuple[str, list]:
+    made = produce(open_register(CONFIG), "usage", council_id=council, period=str(year), out=tmp_path / str(year))
+    table = find_table(made.docx, "Prosjekt", "Saksnr.")
+    (row,) = [r for r in table[1:] if r[0] != "Sum"][:1]
+    return row[table[0].index("Status")].replace(NB, " "), made.findings
+
+
+def test_a_past_dated_usage_report_quotes_nothing_written_after_its_date(tmp_path):
+    """The usage report per 31.12.2015 explained its red status with the final evaluation's
+    explanations (written at the project's end 2017, one naming 11 April 2016); the one per
+    31.12.2020 quoted March 2020's note about milestone 02 for the delays of 03-05."""
+    notes = yaml.safe_load((CONFIG / "data" / HAUG / "notater.yaml").read_text(encoding="utf-8"))
+    assert all(n["as_of"] > date(2015, 12, 31) for n in notes["status"])      # no note by 31.12.2015
+    assert _plan(HAUG)["period"]["end"] > date(2015, 12, 31)                  # the evaluation came after
+    status, findings = _usage_status("haugaland-vekst", 2015, tmp_path)
+    for text in notes["evaluation"]["explanations"].values():
+        assert text.rstrip(".")[:40] not in status
+    assert status.startswith("Alvorlig avvik:") and status.endswith("Forklaring mangler."), status
+    assert [f for f in findings if f.field == "status.explanation"]
+    ng = "smart-velferdsregion-nord-gudbrandsdal"
+    ng_notes = yaml.safe_load((CONFIG / "data" / ng / "notater.yaml").read_text(encoding="utf-8"))
+    (march,) = ng_notes["status"]
+    assert march["as_of"] == date(2020, 3, 1) and not march.get("explanation")
+    status, _ = _usage_status("nord-gudbrandsdal", 2020, tmp_path)
+    assert "Milepælene 03" in status and march["deviations"][0].rstrip(".") not in status, status
+    assert status.endswith("Forklaring mangler."), status
+    # an old note's deviation naming the milestone late now is still quoted, marked old
+    autumn = [n for n in notes["status"] if n["as_of"] == date(2016, 10, 1)][0]
+    status, _ = _usage_status("haugaland-vekst", 2016, tmp_path)
+    assert "Milepæl 05 (" in status and (f"Prosjektleder: «{autumn['deviations'][0].rstrip('.')}» (fra statusnotatet "
+                                         "1. oktober 2016, ikke oppdatert).") in status, status
