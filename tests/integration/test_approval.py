@@ -272,6 +272,20 @@ def test_a_form_answered_after_the_document_went_out_by_hand_does_not_rewrite_th
     from grantflow.delivery.ledger import SentLedger
 
     project, title = "haugaland-velferdsteknologi", "Haugaland – 2016"
+    # an application for 0 kr is not sent (544bfea): this one applies for money in 2016 too
+    path = served["config"] / "projects" / f"{project}.yaml"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("applied_for: true, amounts: {2015: 400000}",
+                                     "applied_for: true, amounts: {2015: 400000, 2016: 200000}"), encoding="utf-8")
+    try:
+        _answered_after_sent_by_hand(served, project, title)
+    finally:
+        path.write_text(original, encoding="utf-8")
+
+
+def _answered_after_sent_by_hand(served, project: str, title: str) -> None:
+    from grantflow.delivery.ledger import SentLedger
+
     run_id = start(served, "application/application", {"project": project, "year": 2016})
     wait_for(served, run_id, "PAUSED")
     assert not document_recipients(served, title)
