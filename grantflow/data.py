@@ -276,12 +276,12 @@ def _csv_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int,
             rows = _record_rows(data, sep, index, len(frame))
             if rows is not None:
                 if sep == ",":
-                    _refuse_split_numbers(headers, got[0], rows, known, shown)
+                    _refuse_split_numbers(headers, got[0], rows, known, shown, data)
                 return index + 1, [h.strip() for h in headers], got[0], rows
     cells, count = got
     rows = np.arange(index + 2, index + 2 + count, dtype=np.int64)
     if sep == ",":
-        _refuse_split_numbers(headers, cells, rows, known, shown)
+        _refuse_split_numbers(headers, cells, rows, known, shown, data)
     return index + 1, [h.strip() for h in headers], cells, rows
 
 
@@ -298,20 +298,26 @@ def _matching(cells: _Cells, pattern: str) -> np.ndarray:
     return hit[cells.codes]
 
 
-def _refuse_split_numbers(headers: list[str], cells: list[_Cells], rows: np.ndarray, known: dict, shown: str) -> None:
+def _refuse_split_numbers(headers: list[str], cells: list[_Cells], rows: np.ndarray, known: dict, shown: str,
+                          data: bytes) -> None:
     """In a comma-separated file, a number column's whole number followed by one or two digits alone
-    in the text column after it ('0,75' hours written unquoted, the row as wide as the header: 0
-    hours and the description '75') is a number the separator split: refused, not read as two."""
+    in the free-text column after it ('0,75' hours written unquoted, the row as wide as the header: 0
+    hours and the description '75') is a number the separator split: refused, not read as two.
+    Only a free-text column (Beskrivelse) is suspect: a code column after the number (Prosjekt 17,
+    Kommune, Kategori) holds a value of its own. A cell quoted in the file is no half of a split
+    number: the readers drop the quotes, so each suspect row's line is looked at."""
     for position in range(len(headers) - 1):
         col, after = known.get(_norm(headers[position])), known.get(_norm(headers[position + 1]))
-        if col is None or col.kind not in ("number", "int") or after is None or after.kind not in ("note", "text"):
+        if col is None or col.kind not in ("number", "int") or after is None or after.kind != "note":
             continue
         split = _matching(cells[position + 1], r"\d{1,2}")
         if not split.any():
             continue
         split &= _matching(cells[position], r"-?\d{1,3}(?: \d{3})*|-?\d+")
-        if split.any():
-            first = int(np.argmax(split))
+        lines = _Lines(data) if split.any() else None
+        for first in np.flatnonzero(split):
+            if lines.quoted(int(rows[first]), position, 2):
+                continue
             whole = _cell_at(cells[position], first).strip()
             written = f"{whole},{_cell_at(cells[position + 1], first).strip()}"
             raise UserError(f"row {int(rows[first])}: {col.name} {whole!r} and {after.name} "
@@ -320,6 +326,43 @@ def _refuse_split_numbers(headers: list[str], cells: list[_Cells], rows: np.ndar
                             f"cannot be read safely; put the number in quotes (\"{written}\") or save the file with "
                             "';' as separator (Excel: CSV UTF-8 with semicolons)",
                             file=shown, line=int(rows[first]), field=col.name)
+
+
+class _Lines:
+    """A comma-separated file's raw lines, to see whether cells of a few rows were quoted."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        brk = b"\n" if b"\n" in data else b"\r"
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == brk[0])
+        self.starts = np.concatenate([[0], ends + 1])
+        self.ends = np.concatenate([ends, [len(data)]])
+
+    def quoted(self, row: int, position: int, count: int) -> bool:
+        """Whether any of the ``count`` cells from ``position`` on row ``row`` (1-based line) was
+        written in quotes. A line that cannot be told (a quoted cell over several lines moves the
+        numbering) is taken as unquoted: the refusal stands."""
+        if not 1 <= row <= len(self.starts):
+            return False
+        line = self.data[self.starts[row - 1]:self.ends[row - 1]].decode("utf-8", errors="replace").rstrip("\r")
+        flags, i, n = [], 0, len(line)
+        while True:
+            flags.append(i < n and line[i] == '"')
+            if flags[-1]:
+                i += 1
+                while i < n:
+                    if line[i] == '"':
+                        if i + 1 < n and line[i + 1] == '"':
+                            i += 2
+                            continue
+                        i += 1
+                        break
+                    i += 1
+            comma = line.find(",", i)
+            if comma < 0:
+                break
+            i = comma + 1
+        return any(flags[position:position + count])
 
 
 def _cell_at(cells: _Cells, position: int) -> str:

@@ -425,3 +425,46 @@ def test_a_number_beside_digits_in_a_semicolon_file_or_an_unknown_column_is_read
     path.write_text("Dato,Kategori,Beløp,Bilagsnr\n15.10.2015,Drift,62500,17\n", encoding="utf-8")
     table = data.read_ledger(path)
     assert table.ok and table.frame["Beløp"].tolist() == [62500.0]
+
+
+# --- review: false refusals of the split-number check ------------------------------------------
+
+
+def _comma_ledger(path, quote_code: bool = False) -> None:
+    """The ledger as a shared, comma-separated export with a Prosjekt column: whole amounts
+    unquoted (62500), the others quoted ("48 320,50")."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out = ["Dato,År,Kategori,Beskrivelse,Beløp,Prosjekt,Finansieringskilde,Kreditnota"]
+    for line in lines[1:]:
+        dato, aar, kategori, tekst, belop, kilde, kredit = line.split(";")
+        amount = belop.replace(" ", "")[:-3] if belop.endswith(",00") else f'"{belop}"'
+        code = '"17"' if quote_code else "17"
+        out.append(",".join([dato, aar, kategori, f'"{tekst}"' if "," in tekst else tekst, amount, code, kilde,
+                             kredit]))
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("quote_code", [False, True], ids=["17", '"17"'])
+def test_a_project_code_after_a_whole_amount_in_a_comma_file_is_read(clean, capsys, quote_code):
+    """'30.09.2015,2015,Prosjektkostnader,Lønn prosjektleder september,62500,17,hv-fond,' was
+    'Beløp '62500' and Prosjekt '17' look like one number written with a comma', exit 1: a code
+    column holds a value of its own."""
+    _comma_ledger(clean / LEDGER, quote_code)
+    replace_in(clean / PROJECT, f"  ledger: {LEDGER}", f"  ledger: {LEDGER}\n  ledger_code: 17")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 0 and errors(out, "regnskap.csv") == [], out
+
+
+@pytest.mark.parametrize("reader", ["split", "pandas", "arrow"])
+def test_a_quoted_description_after_whole_hours_in_a_comma_file_is_read(clean, capsys, monkeypatch, reader):
+    """'16.10.2015,Haugesund,7,"12"': the quotes say 12 is the description, not half of 7,12."""
+    from grantflow import data
+
+    monkeypatch.setattr(data, "CSV_READER", reader)
+    path = clean / HOURS
+    lines = path.read_text(encoding="utf-8").splitlines()
+    body = [",".join(f'"{cell}"' if "," in cell else cell for cell in line.split(";")) for line in lines]
+    path.write_text("\n".join(body) + '\n16.10.2015,Haugesund,7,"12"\n', encoding="utf-8")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 0 and errors(out, "timer.csv") == [], out
+    assert data.read_hours(path).frame["Beskrivelse"].tolist()[-1] == "12"
