@@ -113,7 +113,7 @@ def _stable(text: str) -> str:
     """The output without the import log's time stamp and file hash, and the note's reported_at
     (a named return for a date without a note is written, stamped with the import's second)."""
     text = re.sub(r"reported_at: \S+ \S+", "reported_at: TIME", text)
-    return re.sub(r"\d{4}-\d\d-\d\dT[\d:+]+;(.*);[0-9a-f]{16};", r"TIME;\1;HASH;", text)
+    return re.sub(r"\d{4}-\d\d-\d\dT[\d:+]+;(.*);[0-9a-f]{64};", r"TIME;\1;HASH;", text)     # the full SHA-256
 
 
 def _files(config: Path) -> dict[str, bytes]:
