@@ -395,7 +395,9 @@ def _pandas_rows(data: bytes, sep: str, index: int, width: int, shown: str,
                             "would be one cell; close the quote or remove it", file=shown, line=line) from None
         fields = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", detail)
         if fields:
-            _refuse_long_rows(data, sep, index, width, shown, numeric)     # says it better if it can
+            widest = _refuse_long_rows(data, sep, index, width, shown, numeric)   # says it better if it can
+            if sep != "," and widest > width:       # empty trailing cells on some rows: read, then cut off
+                return _pandas_rows(data, sep, index, widest, shown, numeric)[list(range(width))]
             raise UserError(f"row {line} has {fields.group(2)} fields but the header row has {fields.group(1)} "
                             f"(separator {sep!r}); remove the extra separators or name the column",
                             file=shown, line=line) from None
@@ -411,9 +413,11 @@ def _csv_records(data: bytes, sep: str):
 
 
 def _refuse_long_rows(data: bytes, sep: str, index: int, width: int, shown: str,
-                      numeric: dict[int, str] | None = None) -> None:
-    """Refuse the first row longer than the header unless every row has the same empty trailing
-    cells (a trailing separator). pandas cuts such rows to the header's width without an error
+                      numeric: dict[int, str] | None = None) -> int:
+    """Refuse the first row longer than the header unless its extra cells are empty and, in a
+    comma-separated file, every row has the same empty trailing cells (a trailing separator); with
+    another separator no decimal comma can be split, so exported rows ending in ';' beside a row
+    typed by hand without it are read. Returns the widest row's number of cells. pandas cuts such rows to the header's width without an error
     when the first data row is the longest: ``1,234`` in a comma file would become 1. A number
     column's cell followed by a cell of digits in such a row is a number the separator split
     (``0,75`` hours in a comma file became 0 hours and the description '75'; found by an outside
@@ -439,11 +443,12 @@ def _refuse_long_rows(data: bytes, sep: str, index: int, width: int, shown: str,
                                 "separator (Excel: CSV UTF-8 with semicolons)", file=shown, line=number, field=name)
         if any(c.strip() for c in cells[width:]):
             raise UserError(f"{said}; remove the extra separators or name the column", file=shown, line=number)
-        if len(lengths) > 1:
+        if len(lengths) > 1 and sep == ",":
             other, fields = next((n, len(c)) for n, c in rows if len(c) != len(cells))
             raise UserError(f"{said}, and row {other} has {fields}: an "
                             "empty cell at the end of some rows only is no trailing separator the file uses; "
                             "remove the extra separators or name the column", file=shown, line=number)
+    return max(lengths, default=0)
 
 
 _SPLIT_WHOLE = re.compile(r"\s*-?\d[\d \u00a0\u202f]*")      # the part of a number before its comma

@@ -131,12 +131,12 @@ def test_a_trailing_separator_on_some_rows_only_is_refused(tmp_path):
     from grantflow.errors import UserError
 
     path = tmp_path / "r.csv"
-    path.write_text("Dato;Kategori;Beløp\n01.03.2016;Drift;200;\n02.03.2016;Drift;300;\n03.03.2016;Drift;100\n",
+    path.write_text("Dato,Kategori,Beløp\n01.03.2016,Drift,200,\n02.03.2016,Drift,300,\n03.03.2016,Drift,100\n",
                     encoding="utf-8")
     with pytest.raises(UserError) as info:
         data.read_ledger(path)
     assert info.value.line == 2 and info.value.message == (
-        "row 2 has 4 fields but the header row has 3 (separator ';'), and row 4 has 3: an empty cell at the end "
+        "row 2 has 4 fields but the header row has 3 (separator ','), and row 4 has 3: an empty cell at the end "
         "of some rows only is no trailing separator the file uses; remove the extra separators or name the column")
 
 
@@ -468,3 +468,18 @@ def test_a_quoted_description_after_whole_hours_in_a_comma_file_is_read(clean, c
     code, out, _ = run(capsys, clean, "validate")
     assert code == 0 and errors(out, "timer.csv") == [], out
     assert data.read_hours(path).frame["Beskrivelse"].tolist()[-1] == "12"
+
+
+@pytest.mark.parametrize("rows", [["15.10.2015;Karmøy;7,5;Oppstart;", "17.10.2015;Tysvær;2;Lagt til for hånd"],
+                                  ["17.10.2015;Tysvær;2;Lagt til for hånd", "15.10.2015;Karmøy;7,5;Oppstart;"]],
+                         ids=["exported first", "typed first"])
+def test_a_row_typed_without_the_exports_trailing_semicolon_is_read(clean, capsys, tmp_path, rows):
+    """Exported rows ending in ';' and one typed by hand without it: 'row 2 has 5 fields but the
+    header row has 4 …', the whole file refused. No decimal comma can be split by ';'."""
+    (clean / HOURS).write_text("Dato;Kommune;Timer;Beskrivelse\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 0 and errors(out, "timer.csv") == [], out
+    from grantflow import data
+
+    table = data.read_hours(clean / HOURS)
+    assert sorted(table.frame["Timer"].tolist()) == [2.0, 7.5] and table.findings == []
