@@ -1594,13 +1594,18 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
     return bad | negative | positive
 
 
-# A total, subtotal or balance line as accountants' exports write it: the description is, or
-# starts with, the word ('Sum 2016', 'Inngående balanse', 'IB', 'Delsum:'), or ends with a total
-# word ('Prosjektledelse Totalt'). Whole words, any case; a hyphen joins a word ('IB-kurs' is a
-# cost). RE2 syntax (pyarrow.compute), so a million descriptions are looked at in one pass.
+# A total, subtotal or balance line as accountants' exports write it. The bulk step: the
+# description starts with a total word ('Sum 2016', 'IB', '* Sum', 'Σ 2016', 'I alt 2016'), after
+# spaces, punctuation or symbols, or ends with one, then only spaces, punctuation and digits
+# ('Prosjektledelse Totalt', 'Kostnader i alt 2016'). Whole words, any case; a hyphen joins a word
+# ('IB-kurs' is a cost). RE2 syntax (pyarrow.compute), so a million descriptions are looked at in
+# one pass. The few values it matches are then read word by word (``_is_total``): a real cost
+# line that merely holds a total word ('Sum Consulting AS', 'Honorar, fast sum') is no total.
 _SPACE = r"[\s\pZ]"
-_TOTAL_WORDS = r"sum|totalt?|delsum|sub-?total|saldo|overført{s}+saldo|inngående{s}+balanse|utgående{s}+balanse"
-_TOTAL_ROW = (r"(?i)^{s}*(?:{words}|ib|ub)(?:$|[^\pL\pN-])|(?:^|[^\pL\pN-])(?:{words})[\s\pZ\pP]*$"
+_TOTAL_WORDS = (r"sum|summert|totalsum|totalt?|delsum|sub-?total|saldo|akkumulert|i{s}+alt|overført{s}+saldo|"
+                r"inngående{s}+balanse|utgående{s}+balanse")
+_TOTAL_ROW = (r"(?i)^[\s\pZ\pP\pS]*(?:{words}|ib|ub|σ|∑)(?:$|[^\pL\pN-])"
+              r"|(?:^|[^\pL\pN-])(?:{words})[\s\pZ\pP\pN]*$"
               .format(words=_TOTAL_WORDS, s="{s}").format(s=_SPACE))
 
 
@@ -1608,21 +1613,28 @@ _TOTAL_ROW = (r"(?i)^{s}*(?:{words}|ib|ub)(?:$|[^\pL\pN-])|(?:^|[^\pL\pN-])(?:{w
 # or last two bytes could begin or end a total word go through it (``_total_candidates``).
 _TOTAL_STARTS = np.zeros(1 << 16, dtype=bool)
 _TOTAL_ENDS = np.zeros(1 << 16, dtype=bool)
-for _pair in ("su", "to", "de", "sa", "ov", "in", "ut", "ib", "ub"):
-    _TOTAL_STARTS[ord(_pair[0]) << 8 | ord(_pair[1])] = True
-for _pair in ("um", "lt", "al", "do", "se"):
-    _TOTAL_ENDS[ord(_pair[0]) << 8 | ord(_pair[1])] = True
 _ODD_BYTE = np.ones(256, dtype=bool)          # not an ASCII letter or digit
 _ODD_BYTE[[*range(ord("a"), ord("z") + 1), *range(ord("A"), ord("Z") + 1), *range(ord("0"), ord("9") + 1)]] = False
+for _pair in ("su", "to", "de", "sa", "ov", "in", "ut", "ib", "ub", "ak"):
+    _TOTAL_STARTS[ord(_pair[0]) << 8 | ord(_pair[1])] = True
+for _byte in np.flatnonzero(_ODD_BYTE):       # 'I alt': an i, then a space of any kind
+    _TOTAL_STARTS[ord("i") << 8 | (int(_byte) | 0x20)] = True
+for _pair in ("um", "lt", "al", "do", "se", "rt"):
+    _TOTAL_ENDS[ord(_pair[0]) << 8 | ord(_pair[1])] = True
+_TAIL_BYTE = np.zeros(256, dtype=bool)        # what may follow the last total word: ASCII not a letter
+_TAIL_BYTE[:0x80] = True
+_TAIL_BYTE[[*range(ord("a"), ord("z") + 1), *range(ord("A"), ord("Z") + 1)]] = False
+_TAIL_STEPS = 24                              # a longer tail of digits and punctuation: a candidate
 
 
 def _total_candidates(column) -> np.ndarray | None:
     """Which values of a string column the total-row expression could match: a superset found from
     the bytes. A value starts a total word only if its first two bytes (in lower case) are one of
-    the words' first two letters, and ends one only if its last two are a word's last two -- or if
-    either end is a space, a punctuation mark or a byte outside ASCII (Unicode spaces; 'ſ' folds to
-    's'), or the last but one byte is outside ASCII. None when the column is not plain UTF-8 strings (then every value is
-    looked at)."""
+    the words' first two letters, and ends one only if its last two letters, after any ASCII
+    digits, spaces and punctuation at its end ('Kostnader i alt 2016'), are a word's last two -- or
+    if the first byte is a space, a punctuation mark or a byte outside ASCII (Unicode spaces, 'Σ';
+    'ſ' folds to 's'), or either of those last two is outside ASCII. None when the column is not
+    plain UTF-8 strings (then every value is looked at)."""
     import pyarrow as pa
 
     if column.type not in (pa.string(), pa.large_string()):
@@ -1633,22 +1645,75 @@ def _total_candidates(column) -> np.ndarray | None:
     if data is None or not len(data):
         return np.zeros(len(column), dtype=bool)
     data = np.frombuffer(data, dtype=np.uint8)
-    start, end = offsets[:-1], offsets[1:]
+    start, end = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
     s0, s1 = np.take(data, start, mode="clip"), np.take(data, start + 1, mode="clip")
-    e1, e2 = np.take(data, end - 1, mode="clip"), np.take(data, end - 2, mode="clip")
     maybe = _TOTAL_STARTS[(s0 | 0x20).astype(np.uint16) << 8 | (s1 | 0x20)]
-    maybe |= _TOTAL_ENDS[(e2 | 0x20).astype(np.uint16) << 8 | (e1 | 0x20)]
-    maybe |= _ODD_BYTE[s0] | _ODD_BYTE[e1] | (e2 >= 0x80)      # "balanſe": a long s folds to s
-    maybe &= (end - start) >= 2                  # one character is no total word
+    maybe |= _ODD_BYTE[s0]
+    last = end - 1                               # back over a tail of ASCII digits, spaces, punctuation
+    active = np.flatnonzero((end > start) & _TAIL_BYTE[np.take(data, last, mode="clip")])
+    for _ in range(_TAIL_STEPS):
+        if not len(active):
+            break
+        last[active] -= 1
+        active = active[(last[active] >= start[active]) & _TAIL_BYTE[np.take(data, last[active], mode="clip")]]
+    else:
+        maybe[active] = True
+    e1, e2 = np.take(data, last, mode="clip"), np.take(data, last - 1, mode="clip")
+    word = last - start >= 1                     # two bytes left before the tail
+    maybe |= word & (_TOTAL_ENDS[(e2 | 0x20).astype(np.uint16) << 8 | (e1 | 0x20)] | (e1 >= 0x80) | (e2 >= 0x80))
+    maybe &= (end - start) >= 2                  # one byte is no total word
     return maybe
 
 
-def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding]) -> np.ndarray:
+# What may stand beside the total words in a total row: dates, years and periods, and the names of
+# the file's categories and funders (or, in the hours file, municipalities)
+_TOTAL_WORD = re.compile(r"(?<![\w-])(?:sum|summert|totalsum|totalt?|delsum|sub-?total|saldo|akkumulert|i\s+alt|"
+                         r"overført\s+saldo|inngående\s+balanse|utgående\s+balanse|ib|ub|σ|∑)(?![\w-])")
+_PERIOD_WORDS = frozenset(
+    "januar februar mars april mai juni juli august september oktober november desember jan feb mar apr jun "
+    "jul aug sep sept okt nov des hittil i år alt per pr for fra til og kvartal kv tertial halvår måned uke dato "
+    "kostnader utgifter prosjektkostnader".split())
+_PERIOD_TOKEN = re.compile(r"\d+|[qkth]\d{1,2}|\d{1,2}(?:q|k|kv)")
+
+
+def _is_total(text: str, names: list[str]) -> bool:
+    """Whether a description, with its total words taken away, holds nothing but dates, years and
+    periods, punctuation, and ``names`` (the file's categories and funders, casefolded): 'Sum 2016',
+    'Inngående balanse 01.01.2014', 'Prosjektledelse Totalt' (a category) are total rows; 'Sum
+    Consulting AS', 'Honorar, fast sum', 'Sum av reiseutgifter' are costs."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("\xad", "")
+    for name in names:
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", " ", text)
+    text, found = _TOTAL_WORD.subn(" ", text)
+    if not found:
+        return False
+    return all(token in _PERIOD_WORDS or _PERIOD_TOKEN.fullmatch(token)
+               for token in re.findall(r"[^\W_]+", text))
+
+
+def _names_in(out: dict, columns: tuple[str, ...]) -> list[str]:
+    """The distinct values of ``columns``, casefolded, longest first (so 'Reise utland' goes before 'Reise')."""
+    found = set()
+    for name in columns:
+        values = out.get(name)
+        if values is None or not len(values):
+            continue
+        for value in pd.unique(pd.Series(values).astype(str)):
+            value = unicodedata.normalize("NFKC", value).casefold().strip()
+            if value and value not in ("nan", "none"):
+                found.add(value)
+    return sorted(found, key=len, reverse=True)
+
+
+def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
+                names: tuple[str, ...] = ("Kategori", "Finansieringskilde"), what: str = "cost",
+                counted: str = "its amount would be counted twice", fields: frozenset[str] | None = None) -> np.ndarray:
     """Refuse a row whose Beskrivelse reads as a total or balance line: with a date and a category
     it was counted as one more cost (a 'Sum 2016' row of 771 000 kr was added to the final report's
     accounts without a word; found by an outside tester). Whatever else was wrong with such a row
     (no date, most often) is not said: the row is to be deleted. Found in bulk: the values whose
-    bytes could hold a total word (``_total_candidates``), then one regular expression over those."""
+    bytes could hold a total word (``_total_candidates``), then one regular expression over those,
+    then the few it matches word by word (``_is_total``) beside the file's ``names`` columns."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -1668,19 +1733,29 @@ def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding])
             False).to_numpy(zero_copy_only=False)
     if not total.any():
         return bad
+    known = _names_in(out, names)
+    said: dict[str, bool] = {}
+    for position in np.flatnonzero(total):
+        value = str(text[position])
+        if value not in said:
+            said[value] = _is_total(value, known)
+        total[position] = said[value]
+    if not total.any():
+        return bad
     positions = np.flatnonzero(total)
     rows = out["_row"]
     lines = {int(rows[p]) for p in positions}
-    findings[:] = [f for f in findings if f.line not in lines or f.field not in _LEDGER_NAMES]
+    fields = _LEDGER_NAMES if fields is None else fields
+    findings[:] = [f for f in findings if f.line not in lines or f.field not in fields]
     undated = np.isnat(out["Dato"])
     for position in positions:
         written = echo(str(text[position]), 80)
         if undated[position]:
-            message = (f"{written} with no date looks like a total or balance row from the export, not a cost: "
+            message = (f"{written} with no date looks like a total or balance row from the export, not a {what}: "
                        "delete the row")
         else:
-            message = (f"{written} looks like a total or balance row from the export, not a cost: grantflow adds "
-                       "up the rows itself, so its amount would be counted twice; delete the row (a real cost line "
+            message = (f"{written} looks like a total or balance row from the export, not a {what}: grantflow adds "
+                       f"up the rows itself, so {counted}; delete the row (a real {what} line "
                        "should be described otherwise)")
         findings.append(Finding("error", shown, int(rows[position]), "Beskrivelse", message))
     findings.sort(key=lambda f: (f.line or 0))

@@ -64,8 +64,10 @@ def echo(value, limit: int = ECHO) -> str:
 
 
 # Spaces of another width, which repr() would write as \xa0 or \u202f: shown as the space they look like
-_SHOWN_AS_SPACE = str.maketrans({c: " " for c in "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-                                                 "\u2007\u2008\u2009\u200a\u202f\u205f\u3000"})
+# (a soft hyphen, which shows only where a line breaks, is not shown)
+_SHOWN_AS_SPACE = str.maketrans({**{c: " " for c in "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                                                    "\u2007\u2008\u2009\u200a\u202f\u205f\u3000"},
+                                 "\u00ad": None})
 
 
 def _clock(seconds: float) -> str:

@@ -14,7 +14,8 @@ from grantflow.data import _TOTAL_ROW, _total_candidates
 ALPHABET = st.sampled_from(list("sSuUmMtToOaAlLdDeEiIbBnNgGrRvVfFøØåÅ -:.,;\t") + ["\u00a0", "\u2028", "ſ", "K",
                                                                                  "\u0130", "ﬁ", "—", "1"])
 WORDS = st.sampled_from(["Sum", "SUM", "sum", "Totalt", "total", "Delsum", "Sub-total", "subtotal", "Saldo",
-                         "Overført saldo", "Inngående balanse", "UTGÅENDE BALANSE", "IB", "ub", "Faktura"])
+                         "Overført saldo", "Inngående balanse", "UTGÅENDE BALANSE", "IB", "ub", "Faktura",
+                         "Totalsum", "Summert", "AKKUMULERT", "I alt", "i\u00a0alt", "Σ", "σ", "∑", "2016", " 12"])
 TEXT = st.one_of(st.text(ALPHABET, max_size=12),
                  st.tuples(st.text(ALPHABET, max_size=4), WORDS, st.text(ALPHABET, max_size=4)).map("".join),
                  st.text(max_size=8))
@@ -38,7 +39,9 @@ def test_every_total_row_is_a_candidate(values, cut):
 EDGES = [" IB 2016", "\tib", "\xa0UB", "IB:", "ſum 2016", "Kurs inngående balanse", "Kurs inngående balanſe",
          "xx ſum", "Totalt\xa0", "Delsum:", "Prosjektledelse Totalt", "X total.", "Overført saldo",
          "INNGÅENDE BALANSE", "Utgående balanse 2016", "Reise — Totalt", "ﬁ sum", "Sum\u2028", "Ø sum",
-         "Kurs delsum", "subtotal", "Sub-total", "SALDO"]
+         "Kurs delsum", "subtotal", "Sub-total", "SALDO", "Totalsum 2016", "Kostnader i alt 2016", "I alt 2016",
+         "Summert", "Akkumulert hittil i år", "* Sum 2016", "Σ 2016", "∑ 2016", "Kostnader i\u00a0alt 2016",
+         "Lønn totalt 01.01.2016-31.12.2016", "Reise totalt (2016)", "Prosjektledelse Totalt 2016 ."]
 
 
 def test_total_rows_at_every_edge_are_candidates():
