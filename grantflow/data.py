@@ -1706,8 +1706,9 @@ def _names_in(out: dict, columns: tuple[str, ...]) -> list[str]:
 
 
 def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
-                names: tuple[str, ...] = ("Kategori", "Finansieringskilde"), what: str = "cost",
-                counted: str = "its amount would be counted twice", fields: frozenset[str] | None = None) -> np.ndarray:
+                names: tuple[str, ...] = ("Kategori", "Finansieringskilde"), what: str = "a cost",
+                counted: str = "its amount would be counted twice", real: str = "a real cost line",
+                fields: set[str] | None = None) -> np.ndarray:
     """Refuse a row whose Beskrivelse reads as a total or balance line: with a date and a category
     it was counted as one more cost (a 'Sum 2016' row of 771 000 kr was added to the final report's
     accounts without a word; found by an outside tester). Whatever else was wrong with such a row
@@ -1751,11 +1752,11 @@ def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
     for position in positions:
         written = echo(str(text[position]), 80)
         if undated[position]:
-            message = (f"{written} with no date looks like a total or balance row from the export, not a {what}: "
+            message = (f"{written} with no date looks like a total or balance row from the export, not {what}: "
                        "delete the row")
         else:
-            message = (f"{written} looks like a total or balance row from the export, not a {what}: grantflow adds "
-                       f"up the rows itself, so {counted}; delete the row (a real {what} line "
+            message = (f"{written} looks like a total or balance row from the export, not {what}: grantflow adds "
+                       f"up the rows itself, so {counted}; delete the row ({real} "
                        "should be described otherwise)")
         findings.append(Finding("error", shown, int(rows[position]), "Beskrivelse", message))
     findings.sort(key=lambda f: (f.line or 0))
@@ -1763,11 +1764,22 @@ def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
 
 
 _LEDGER_NAMES = {c.name for c in LEDGER_COLUMNS}
+_HOURS_NAMES = {c.name for c in HOURS_COLUMNS}
+
+
+def _hours_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding], present: set[str]) -> np.ndarray:
+    """A total row in the hours file ('Sum Karmøy 2015', 'Totalt') is refused as in the ledger: its
+    hours were counted as own effort once more. A municipality's name may stand beside the total word."""
+    if "Beskrivelse" not in present:
+        return bad
+    return _total_rows(shown, out, bad, findings, names=("Kommune",), what="hours worked",
+                       counted="its hours would be counted twice", real="a real row of hours",
+                       fields=_HOURS_NAMES)
 
 
 def read_hours(path: Path) -> Table:
     """Own effort: Dato, Kommune, Timer, Beskrivelse."""
-    table = read_table(path, HOURS_COLUMNS)
+    table = read_table(path, HOURS_COLUMNS, _hours_rules)
     frame = table.frame
     hours = frame["Timer"].to_numpy()
     negative = hours < 0

@@ -522,3 +522,20 @@ def test_a_total_row_with_a_soft_hyphen_is_said_as_it_looks(clean, capsys):
     code, out, _ = run(capsys, clean, "validate")
     assert code == 1 and "\\xad" not in out
     assert [line.split(" looks")[0] for line in errors(out, "regnskap.csv")] == [":20 Beskrivelse: 'Sum 2016'"]
+
+
+def test_total_rows_in_the_hours_file_are_refused_not_counted(clean, capsys, tmp_path):
+    """'31.12.2015;Karmøy;30;Sum Karmøy 2015' and a 'Totalt' row were counted as own effort."""
+    append(clean / HOURS, "31.12.2015;Karmøy;30;Sum Karmøy 2015", "31.12.2015;Haugesund;84;Totalt",
+           ";;84;Totalt", "31.12.2015;Tysvær;2;Sum av innspill fra brukerne")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 1
+    done = ("looks like a total or balance row from the export, not hours worked: grantflow adds up the rows "
+            "itself, so its hours would be counted twice; delete the row (a real row of hours should be described "
+            "otherwise)")
+    assert errors(out, "timer.csv") == [
+        f":12 Beskrivelse: 'Sum Karmøy 2015' {done}", f":13 Beskrivelse: 'Totalt' {done}",
+        ":14 Beskrivelse: 'Totalt' with no date looks like a total or balance row from the export, not hours "
+        "worked: delete the row"]
+    code, _, err = run(capsys, clean, "render", "final", HAUG, "--out", str(tmp_path / "out"))
+    assert code == 1 and errors(err, "timer.csv")[0].startswith(":12: Beskrivelse:")
