@@ -754,6 +754,17 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                                 f"the number format {code!r} shows nothing, so Excel hides the value "
                                 f"{echo(rows[r][c], 40)} that grantflow would count; give the cell a number format "
                                 f"that shows it (e.g. General) and save", file=shown, line=r)
+            # a value that adds up its own column ('=SUBTOTAL(9,E2:E10)'): a subtotal row, counted twice
+            summed = next(((r, c, formula) for r, c, formula in info.sums if r in rows and c in rows[r]), None)
+            if summed:
+                from openpyxl.utils import get_column_letter
+
+                r, c, formula = summed
+                header = f" {echo(str(header_cells[c - 1]), 40)}" if c <= len(header_cells) else ""
+                raise UserError(f"sheet {title!r}, cell {cell_name(r, c)} (column {get_column_letter(c)}{header}): "
+                                f"the formula {echo(formula, 60)} adds up other cells of its own column, so row {r} "
+                                "is a subtotal or total row, not a value of its own: grantflow adds up the rows "
+                                "itself, so it would be counted twice; delete the row", file=shown, line=r)
             for ref in info.merged:
                 if range_boundaries(ref)[3] > index + 1:
                     raise UserError(f"sheet {title!r}, cells {ref}: merged cells in the table; unmerge them "

@@ -126,6 +126,10 @@ def _parser_class():
                 raise DamagedCell(element.get("r") or "?") from exc
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
                 cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
+            elif cell["value"] is not None and element.find(FORMULA_TAG) is not None:
+                formula = element.findtext(FORMULA_TAG) or ""
+                if sums_own_column(formula, cell["column"]):
+                    self.sums.append((cell["row"], cell["column"], "=" + formula))
             elif type(cell["value"]) is str and len(cell["value"]) > EXCEL_MAX_TEXT:
                 cell["value"] = TooLong(cell["value"])
             elif type(cell["value"]) is str and "_x" in cell["value"]:
@@ -144,6 +148,29 @@ def _parser_class():
             return cell
 
     return _Parser
+
+
+# SUM, SUBTOTAL or AGGREGATE (stored as _xlfn.AGGREGATE) over a range; a reference's column letters
+_SUMMING = re.compile(r"(?i)(?:^|[^\w.])(?:_xlfn\.)?(?:sum|subtotal|aggregate)\s*\(")
+_REFERENCE = re.compile(r"(?i)(?<![\w.!])\$?([A-Z]{1,3})\$?\d+(?::\$?([A-Z]{1,3})\$?\d+)?|"
+                        r"(?<![\w.!])\$?([A-Z]{1,3}):\$?([A-Z]{1,3})(?![\w(])")
+
+
+def sums_own_column(formula: str, column: int) -> bool:
+    """Whether a cell's formula adds up other cells of its own column (``=SUBTOTAL(9,E2:E10)``,
+    ``=SUM(E2:E10)``, ``=AGGREGATE(9,4,E:E)`` in column E): a subtotal or total row of the sheet."""
+    if not _SUMMING.search(formula):
+        return False
+    from openpyxl.utils import column_index_from_string
+
+    for match in _REFERENCE.finditer(formula):
+        first, last = (match.group(1), match.group(2) or match.group(1)) if match.group(1) else match.group(3, 4)
+        try:
+            if column_index_from_string(first.upper()) <= column <= column_index_from_string(last.upper()):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def _number_formats(book) -> dict[int, str]:
@@ -217,6 +244,7 @@ class SheetInfo:
     hidden_rows: list[int] = field(default_factory=list)             # rows hidden by hand or by a filter
     hidden_columns: set[int] = field(default_factory=set)             # columns hidden (or of width 0)
     unseen: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, format): value not shown
+    sums: list[tuple[int, int, str]] = field(default_factory=list)    # (row, column, formula): sums its column
 
 
 def _hidden(dims: dict, size: str) -> bool:
@@ -241,6 +269,7 @@ def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[in
         parser.percent_formats = _percent_styles(codes)
         parser.hiding_formats = _hiding_styles(codes)
         parser.unseen = info.unseen if info is not None else []
+        parser.sums = info.sums if info is not None else []
         for r, cells in parser.parse():
             if info is not None and _hidden(parser.row_dimensions.get(str(r), {}), "ht"):
                 info.hidden_rows.append(r)

@@ -7,6 +7,7 @@ ignored without a word, and the final report stated 4 049 500 kr of accounts ins
 from __future__ import annotations
 
 import openpyxl
+import pytest
 
 from grantflow.cli import main
 
@@ -143,4 +144,55 @@ def test_ordinary_number_formats_and_a_zero_shown_blank_are_read(scratch_config,
     ws.cell(6, 7).value, ws.cell(6, 7).number_format = 0, "0;-0;;@"          # Kreditnota: a zero shown blank
     ws.cell(6, 4).number_format = ";;"                                       # text is shown as typed
     wb.save(path)
+    assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
+
+
+def _with_cached_formula(path, row: list, formula: str, cached: int) -> None:
+    """Append ``row`` with the formula in its Beløp cell and the value Excel computed for it
+    (openpyxl saves a formula without one)."""
+    import re
+    import zipfile
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    ws.append(row[:4] + [formula] + row[4:])
+    wb.save(path)
+    with zipfile.ZipFile(path) as zin:
+        items = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, body in items:
+            if info.filename.startswith("xl/worksheets/"):
+                text = body.decode("utf-8")
+                text = re.sub(r"(<f>[^<]*</f>)(<v\s*/>|<v></v>)?", rf"\1<v>{cached}</v>", text)
+                body = text.encode("utf-8")
+            zout.writestr(info, body)
+
+
+@pytest.mark.parametrize("formula", ["=SUBTOTAL(9,E2:E10)", "=SUM(E2:E10)", "=_xlfn.AGGREGATE(9,4,E2:E10)",
+                                     "=SUM($E$2:$E$10)"])
+def test_a_subtotal_row_whose_amount_is_a_formula_over_its_column_is_refused(scratch_config, tmp_path, capsys,
+                                                                             formula):
+    """A row with a date, a category, a plain description and '=SUBTOTAL(9,E2:E10)' in Beløp was
+    counted: the final report's accounts 4 779 500 -> 9 559 000 kr."""
+    from datetime import datetime
+
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    _with_cached_formula(path, [datetime(2014, 6, 30), 2014, "Prosjektledelse", "Regnskap per 30.06.2014",
+                                "Kommunene (kostnadsfordeling)", None], formula, 4779500)
+    assert main(["--config", str(scratch_config), "render", "final", ERP, "--out", str(tmp_path / "out")]) == 1
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert line == (
+        f"error: {path}:11: sheet 'Regnskap', cell E11 (column E 'Beløp'): the formula {formula!r} adds up other "
+        "cells of its own column, so row 11 is a subtotal or total row, not a value of its own: grantflow adds up "
+        "the rows itself, so it would be counted twice; delete the row"), line
+    assert not list((tmp_path / "out").rglob("*.docx"))
+
+
+def test_a_formula_over_other_columns_is_read(scratch_config, capsys):
+    """=SUM(B11:C11) in Beløp adds other columns' cells: a value of its own."""
+    from datetime import datetime
+
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    _with_cached_formula(path, [datetime(2014, 6, 30), 2014, "Prosjektledelse", "Reise",
+                                "Kommunene (kostnadsfordeling)", None, 1000, 500], "=SUM(H11:I11)", 1500)
     assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
