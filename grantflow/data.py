@@ -1283,6 +1283,52 @@ def _read_number_array(col: Column, array, rows: np.ndarray):
 _DEBIT_CREDIT = {"debet": "debet", "debit": "debet", "kredit": "kredit", "credit": "kredit"}
 
 
+def _debit_credit(shown: str, headers: list[str], cells: list[_Cells], rows: np.ndarray, sided: dict[str, int],
+                  amount: np.ndarray, bad: np.ndarray, findings: list[Finding]) -> np.ndarray:
+    """The rows whose Beløp is not Debet minus Kredit (a blank side is 0), each one error: beside
+    an accounting export's Debet and Kredit an unsigned Beløp of a credit (2 400 under Kredit) was
+    counted as a cost (found by a reviewer). A side that is no number is said as in Beløp."""
+    sides = {}
+    wrong = np.zeros(len(rows), dtype=bool)
+    for side, position in sided.items():
+        name = headers[position]
+        values, blank, errors = _read_column(Column(name, "number"), cells[position], rows)
+        for where, message in errors.items():
+            if not bad[where]:
+                findings.append(Finding("error", shown, int(rows[where]), name, message))
+                wrong[where] = True
+        sides[side] = (name, np.nan_to_num(np.asarray(values, dtype="float64"), nan=0.0))
+    zero = np.zeros(len(rows))
+    debit, credit = sides.get("debet", ("", zero))[1], sides.get("kredit", ("", zero))[1]
+    differs = ~bad & ~wrong & ~np.isnan(amount) & (np.abs(amount - (debit - credit)) > 0.005)
+    if len(sides) == 1:
+        # one side only: where it is blank the row is on the other side, of any size, with that sign
+        (side, (_, values)), = sides.items()
+        other = np.abs(values) < 0.005
+        differs &= ~other | ((amount < 0) if side == "kredit" else (amount > 0))
+    said = " and ".join(name for name, _ in sides.values())
+    for where in np.flatnonzero(differs):
+        parts = " minus ".join(f"{name} {_kr(values[where])}" for name, values in sides.values())
+        if len(sides) == 1 and "kredit" in sides:
+            parts = f"minus {parts}"
+        if len(sides) == 1 and abs(debit[where] - credit[where]) < 0.005:
+            (name, _), = sides.values()
+            stated = (f"Beløp {_kr(amount[where])} is not {'positive' if 'kredit' in sides else 'negative'}, "
+                      f"as a {'debet' if 'kredit' in sides else 'kredit'} amount is ({name} is blank)")
+        else:
+            stated = f"Beløp {_kr(amount[where])} is not {parts} ({_kr(debit[where] - credit[where])})"
+        findings.append(Finding(
+            "error", shown, int(rows[where]), "Beløp",
+            f"{stated}: beside "
+            f"{said} the sign of Beløp is ambiguous (a credit written without its minus would be counted as a "
+            "cost); write Beløp as debet minus kredit (a negative amount is a credit note: mark it Kreditnota = ja)"))
+    return wrong | differs
+
+
+def _kr(value: float) -> str:
+    return numbers.show(Decimal(repr(round(float(value), 2))).quantize(Decimal("0.01")))
+
+
 def _letters(header: str) -> str:
     return "".join(ch for ch in _norm(header) if ch.isalnum())
 
@@ -1373,9 +1419,15 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
                                 "is larger the amount is negative, a credit note: mark it Kreditnota = ja); "
                                 "Debet and Kredit may stay, they are then ignored"))
         meant_for.add("Beløp")
+    # Debet and/or Kredit beside Beløp: each row's Beløp must be debet minus kredit, else its sign
+    # is not known (an unsigned credit would be counted as a cost)
+    sided: dict[str, int] = {}
     for header in unknown:
         if _norm(header) in _DEBIT_CREDIT:
-            ignored.append(header)        # 'Kredit' is no misspelt Kreditnota
+            if "Beløp" in positions and _DEBIT_CREDIT[_norm(header)] not in sided:
+                sided[_DEBIT_CREDIT[_norm(header)]] = headers.index(header)
+            else:
+                ignored.append(header)        # 'Kredit' is no misspelt Kreditnota
             continue
         meant = [col.name for col in columns if col.name not in positions and _resembles(header, col.name)]
         shown_header = echo(header, 60).strip("'")
@@ -1442,6 +1494,8 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
         bad |= wrong
         out[col.name] = values
     out["_row"] = rows
+    if sided and count and "Beløp" in out:
+        bad |= _debit_credit(shown, headers, cells, rows, sided, out["Beløp"], bad, findings)
     findings.sort(key=lambda f: (f.line or 0))
     if check is not None:
         bad = check(shown, out, bad, findings, set(positions))

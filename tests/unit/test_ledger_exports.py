@@ -158,7 +158,7 @@ def test_a_ledger_with_debet_and_kredit_but_no_belop_is_refused_with_what_to_giv
         "negative, a credit note: mark it Kreditnota = ja); Debet and Kredit may stay, they are then ignored"]
 
 
-def test_debet_and_kredit_beside_belop_are_unknown_columns(clean, capsys):
+def test_debet_and_kredit_beside_belop_that_agrees_are_read(clean, capsys):
     (clean / LEDGER).write_text(
         "Dato;År;Kategori;Beskrivelse;Debet;Kredit;Beløp;Finansieringskilde\n"
         "30.09.2015;2015;Prosjektkostnader;Lønn september;62 500,00;0,00;62 500,00;hv-fond\n"
@@ -167,8 +167,7 @@ def test_debet_and_kredit_beside_belop_are_unknown_columns(clean, capsys):
     assert errors(out, "regnskap.csv") == []
     warned = [line.split("regnskap.csv", 1)[1] for line in out.splitlines()
               if line.startswith("WARNING") and "regnskap.csv" in line]
-    assert [line.split(" (")[0] for line in warned] == [":1 Debet: unknown column, ignored",
-                                                        ":1 Kredit: unknown column, ignored"]
+    assert code == 0 and warned == []            # checked against Beløp, not ignored
 
 
 # --- 4. data settings: a code written as a number, a list of files -----------------------------
@@ -539,3 +538,24 @@ def test_total_rows_in_the_hours_file_are_refused_not_counted(clean, capsys, tmp
         "worked: delete the row"]
     code, _, err = run(capsys, clean, "render", "final", HAUG, "--out", str(tmp_path / "out"))
     assert code == 1 and errors(err, "timer.csv")[0].startswith(":12: Beskrivelse:")
+
+
+@pytest.mark.parametrize("header, cells", [("Debet;Kredit", "0,00;2 400,00"), ("Debet;Kredit", ";2 400,00"),
+                                           ("Kredit", "2 400,00")], ids=["both", "blank debet", "kredit only"])
+def test_an_unsigned_belop_beside_debet_and_kredit_is_refused(clean, capsys, tmp_path, header, cells):
+    """'Refusjon reise' with Kredit 2 400,00 and Beløp 2 400,00 was counted as a cost of 2 400 kr."""
+    cost = "62 500,00;0,00" if ";" in header else ""          # the cost row: Debet, Kredit
+    (clean / LEDGER).write_text(
+        f"Dato;År;Kategori;Beskrivelse;{header};Beløp;Finansieringskilde\n"
+        f"30.09.2015;2015;Prosjektkostnader;Lønn september;{cost};62 500,00;hv-fond\n"
+        f"05.10.2015;2015;Prosjektkostnader;Refusjon reise;{cells};2 400,00;hv-fond\n", encoding="utf-8")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 1
+    parts = "Debet 0,00 minus Kredit 2 400,00" if ";" in header else "minus Kredit 2 400,00"
+    sides = "Debet and Kredit" if ";" in header else "Kredit"
+    assert errors(out, "regnskap.csv") == [
+        f":3 Beløp: Beløp 2 400,00 is not {parts} (-2 400,00): beside {sides} the sign of Beløp is ambiguous (a "
+        "credit written without its minus would be counted as a cost); write Beløp as debet minus kredit (a "
+        "negative amount is a credit note: mark it Kreditnota = ja)"]
+    code, _, err = run(capsys, clean, "render", "final", HAUG, "--out", str(tmp_path / "out"))
+    assert code == 1 and errors(err, "regnskap.csv")[0].startswith(":3: Beløp:")
