@@ -126,10 +126,6 @@ def _parser_class():
                 raise DamagedCell(element.get("r") or "?") from exc
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
                 cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
-            elif cell["value"] is not None and element.find(FORMULA_TAG) is not None:
-                formula = element.findtext(FORMULA_TAG) or ""
-                if sums_own_column(formula, cell["column"]):
-                    self.sums.append((cell["row"], cell["column"], "=" + formula))
             elif type(cell["value"]) is str and len(cell["value"]) > EXCEL_MAX_TEXT:
                 cell["value"] = TooLong(cell["value"])
             elif type(cell["value"]) is str and "_x" in cell["value"]:
@@ -142,6 +138,10 @@ def _parser_class():
                     cell["value"] = NoDate(element.findtext(VALUE_TAG) or cell["value"])
                 else:
                     cell["value"] = CellError(cell["value"])
+            if type(cell["value"]) in (int, float) and element.find(FORMULA_TAG) is not None:
+                formula = element.findtext(FORMULA_TAG) or ""
+                if sums_own_column(formula, cell["column"]):
+                    self.sums.append((cell["row"], cell["column"], "=" + formula))
             code = self.hiding_formats.get(int(element.get("s", 0)))
             if code is not None and shows_nothing(code, cell["value"]):
                 self.unseen.append((cell["row"], cell["column"], code))
