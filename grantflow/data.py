@@ -41,7 +41,7 @@ from .findings import Finding, count_shown
 from .models import ProjectNotes
 from .numbers import echo
 from .text import bad_character, bidi_control, name_key
-from .xlsxcells import CellError, NoValue, Percent, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows
+from .xlsxcells import CellError, NoValue, Percent, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows, shows_blank as _shows_blank
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -750,10 +750,19 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
 
                 r, c, code = unseen
                 header = f" {echo(str(header_cells[c - 1]), 40)}" if c <= len(header_cells) else ""
+                value, hidden = rows[r][c], f"the value {echo(rows[r][c], 40)}"
+                kind = getattr(_known(columns).get(_norm(header_cells[c - 1])), "kind", "") \
+                    if c <= len(header_cells) else ""
+                if kind == "date" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    from .numbers import _serial_date
+
+                    day = _serial_date(value)
+                    hidden = f"the date {day:%d.%m.%Y} (Excel's number {echo(value, 20)})" if day else hidden
+                shows = "shows nothing" if _shows_blank(code, value) else "shows no digits of it"
                 raise UserError(f"sheet {title!r}, cell {cell_name(r, c)} (column {get_column_letter(c)}{header}): "
-                                f"the number format {code!r} shows nothing, so Excel hides the value "
-                                f"{echo(rows[r][c], 40)} that grantflow would count; give the cell a number format "
-                                f"that shows it (e.g. General) and save", file=shown, line=r)
+                                f"the number format {code!r} {shows}, so Excel hides {hidden} that grantflow "
+                                f"would count; give the cell a number format that shows it (e.g. General) and "
+                                "save", file=shown, line=r)
             # a value that adds up its own column ('=SUBTOTAL(9,E2:E10)'): a subtotal row, counted twice
             summed = next(((r, c, formula) for r, c, formula in info.sums if r in rows and c in rows[r]), None)
             if summed:

@@ -215,10 +215,49 @@ def _empty(section: str) -> bool:
     return not _NOTHING_SHOWN.sub("", section)
 
 
+# What makes a section show a number: a digit placeholder, General, a date or time part, or '@'
+# (a number under the text format is shown as typed). Quoted text, escaped characters, colours and
+# conditions, spaces (_x) and fills (*x) show no value.
+_LITERALS = re.compile(r'"[^"]*"?|\\.|\[[^\]]*\]|_.|\*.')
+_SHOWS_VALUE = re.compile(r"(?i)[0#?@]|general|[ymdhseb]")
+_CONDITION = re.compile(r"\[\s*(<=|>=|<>|=|<|>)\s*(-?\d+(?:[.,]\d+)?)\s*\]")
+
+
+def _shows_value(section: str) -> bool:
+    return bool(_SHOWS_VALUE.search(_LITERALS.sub("", section)))
+
+
+def _holds(condition: re.Match, value: float) -> bool:
+    limit = float(condition.group(2).replace(",", "."))
+    return {"<": value < limit, ">": value > limit, "=": value == limit, "<=": value <= limit,
+            ">=": value >= limit, "<>": value != limit}[condition.group(1)]
+
+
+def _section_for(sections: list[str], value: float) -> str:
+    """The section of a number format Excel uses for a number: by the conditions when there are
+    any ('[>=1000000];0'), else positive; negative; zero."""
+    numeric = sections[:3]
+    first = _CONDITION.search(numeric[0])
+    second = _CONDITION.search(numeric[1]) if len(numeric) > 1 else None
+    if first or second:
+        if first and _holds(first, value):
+            return numeric[0]
+        if second:
+            return numeric[1] if _holds(second, value) else numeric[2] if len(numeric) > 2 else numeric[1]
+        if len(numeric) > 2 and value >= 0:
+            return numeric[2]
+        return numeric[1] if len(numeric) > 1 else numeric[0]
+    if value > 0 or len(numeric) < 2:
+        return numeric[0]
+    return numeric[1]
+
+
 def shows_nothing(code: str, value) -> bool:
-    """True when number format ``code`` shows nothing of ``value`` (a number, a text) in Excel:
-    ``;;;`` hides every value, ``0;;`` a negative one. A zero shown blank (``0;-0;;@``) counts
-    nothing and is not said; a text is hidden only by an empty fourth section."""
+    """True when number format ``code`` does not show ``value`` (a number, a text) in Excel: the
+    section that applies to it holds no digit placeholder (0 # ?), no General and no date part, so
+    Excel shows nothing (``;;;``, ``0;;`` for a negative) or only a literal (``"-"``, ``[>0]"";0``,
+    ``[>=1000000];0`` for a million). A zero shown blank or as '-' (``0;-0;;@``) counts nothing and
+    is not said; a text is hidden only by an empty fourth section."""
     sections = _sections(code)
     if not code:
         return False
@@ -226,14 +265,21 @@ def shows_nothing(code: str, value) -> bool:
         return not isinstance(value, (NoValue, CellError)) and len(sections) >= 4 and _empty(sections[3])
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value == 0:
         return False
-    if any(re.match(r"\s*\[[<>=]", part) for part in sections):      # conditions choose the section
-        return all(_empty(part) for part in sections[:3])
-    return _empty(sections[0] if value > 0 or len(sections) < 2 else sections[1])
+    return not _shows_value(_section_for(sections, float(value)))
+
+
+def shows_blank(code: str, value) -> bool:
+    """Whether the section of ``code`` for the number ``value`` shows nothing at all (``;;;``), not
+    even a literal such as '-'."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return True
+    return _empty(_section_for(_sections(code), float(value)))
 
 
 def _hiding_styles(codes: dict[int, str]) -> dict[int, str]:
-    """The cell styles whose number format has a section that shows nothing, with that format."""
-    return {idx: code for idx, code in codes.items() if code and any(_empty(part) for part in _sections(code))}
+    """The cell styles whose number format has a section that may not show a value, with that format."""
+    return {idx: code for idx, code in codes.items()
+            if code and any(_empty(part) or not _shows_value(part) for part in _sections(code))}
 
 
 @dataclass

@@ -196,3 +196,43 @@ def test_a_formula_over_other_columns_is_read(scratch_config, capsys):
     _with_cached_formula(path, [datetime(2014, 6, 30), 2014, "Prosjektledelse", "Reise",
                                 "Kommunene (kostnadsfordeling)", None, 1000, 500], "=SUM(H11:I11)", 1500)
     assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("number_format", ['[>=1000000];0', '"-"', '[>0]"";0', '"–";"–";"–"'])
+def test_an_amount_whose_number_format_shows_no_digits_is_refused(scratch_config, tmp_path, capsys, number_format):
+    """1 250 000 kr shown as nothing ('[>=1000000];0' for a million, '[>0]"";0') or as '-' was
+    counted (found by a reviewer)."""
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    _formatted(path, "E3", number_format)
+    assert main(["--config", str(scratch_config), "render", "final", ERP, "--out", str(tmp_path / "out")]) == 1
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    shows = "shows nothing" if number_format in ('[>=1000000];0', '[>0]"";0') else "shows no digits of it"
+    assert line == (
+        f"error: {path}:3: sheet 'Regnskap', cell E3 (column E 'Beløp'): the number format {number_format!r} "
+        f"{shows}, so Excel hides the value 1250000 that grantflow would count; give the cell a number "
+        "format that shows it (e.g. General) and save"), line
+    assert not list((tmp_path / "out").rglob("*.docx"))
+
+
+def test_a_date_whose_number_format_shows_nothing_is_said_as_a_date(scratch_config, capsys):
+    """It said 'hides the value 41453'."""
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    _formatted(path, "A3", ";;;")
+    assert main(["--config", str(scratch_config), "render", "final", ERP]) == 1
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert line == (
+        f"error: {path}:3: sheet 'Regnskap', cell A3 (column A 'Dato'): the number format ';;;' shows nothing, so "
+        "Excel hides the date 28.06.2013 (Excel's number 41453) that grantflow would count; give the cell a number "
+        "format that shows it (e.g. General) and save"), line
+
+
+def test_formats_that_show_the_value_in_words_or_dates_are_read(scratch_config, capsys):
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    for row, number_format in ((2, '[>=1000000]0,0 "mill.";0'), (3, '_-* #,##0.00_-;-* #,##0.00_-;_-* "-"??_-;_-@_-'),
+                               (4, "General"), (5, "@")):
+        ws.cell(row, 5).number_format = number_format
+    ws.cell(2, 1).number_format = "[$-414]d. mmmm yyyy"
+    wb.save(path)
+    assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
