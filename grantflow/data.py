@@ -132,7 +132,8 @@ _norm_short = functools.lru_cache(maxsize=4096)(lambda header: _norm_text(header
 
 
 def _norm_text(header) -> str:
-    return re.sub(r"\s+", " ", str(header).replace("_", " ")).strip().casefold()
+    # in NFC: a Mac writes 'År' as A and a combining ring (NFD), which looks the same
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(header)).replace("_", " ")).strip().casefold()
 
 
 HEADER_SEARCH_ROWS = 20          # title rows above the header are skipped, up to this many

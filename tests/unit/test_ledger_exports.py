@@ -559,3 +559,13 @@ def test_an_unsigned_belop_beside_debet_and_kredit_is_refused(clean, capsys, tmp
         "negative amount is a credit note: mark it Kreditnota = ja)"]
     code, _, err = run(capsys, clean, "render", "final", HAUG, "--out", str(tmp_path / "out"))
     assert code == 1 and errors(err, "regnskap.csv")[0].startswith(":3: Beløp:")
+
+
+def test_a_ledger_saved_in_decomposed_unicode_has_its_headers_read(clean, capsys):
+    """A ledger saved on a Mac (NFD) said 'År: unknown column, ignored': its År was not read."""
+    import unicodedata
+
+    path = clean / LEDGER
+    path.write_text(unicodedata.normalize("NFD", path.read_text(encoding="utf-8")), encoding="utf-8")
+    code, out, _ = run(capsys, clean, "validate")
+    assert code == 0 and "regnskap.csv" not in out, out
