@@ -277,6 +277,18 @@ def _approval_event(conn, document: str, version: int, event: str, at: datetime,
     conn.execute(approval_events.insert().values(document=document, version=version, event=event, at=at, **values))
 
 
+def _of_documents(query, table, project: str | None = None, council: str | None = None,
+                  document: str | None = None):
+    """``query`` narrowed to one project's, one council's or one document's rows of ``table``."""
+    if project:
+        query = query.where(table.c.document.like(f"%/{project}/%"))
+    if council:
+        query = query.where(table.c.document.startswith(f"{council}/", autoescape=True))
+    if document:
+        query = query.where(table.c.document == document)
+    return query
+
+
 class SentLedger:
     """What was sent, to whom, when and how."""
 
@@ -458,18 +470,15 @@ class SentLedger:
                                                          detail=detail, at=now))
             return True
 
+    def _dicts(self, query) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
     def attempts(self, project: str | None = None, document: str | None = None,
                  council: str | None = None) -> list[dict]:
         """Every ended delivery attempt (``delivery_events``), oldest first."""
         query = select(delivery_events).order_by(delivery_events.c.at, delivery_events.c.id)
-        if project:
-            query = query.where(delivery_events.c.document.like(f"%/{project}/%"))
-        if council:
-            query = query.where(delivery_events.c.document.startswith(f"{council}/", autoescape=True))
-        if document:
-            query = query.where(delivery_events.c.document == document)
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+        return self._dicts(_of_documents(query, delivery_events, project, council, document))
 
     def rows(self, project: str | None = None, document: str | None = None,
              council: str | None = None) -> list[LedgerRow]:
@@ -630,25 +639,13 @@ class SentLedger:
         query = select(approvals).order_by(approvals.c.requested_at)
         if status:
             query = query.where(approvals.c.status == status)
-        if project:
-            query = query.where(approvals.c.document.like(f"%/{project}/%"))
-        if council:
-            query = query.where(approvals.c.document.startswith(f"{council}/", autoescape=True))
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+        return self._dicts(_of_documents(query, approvals, project, council))
 
     def approval_history(self, project: str | None = None, document: str | None = None,
                          council: str | None = None) -> list[dict]:
         """Every approval request and decision (``approval_events``), oldest first."""
         query = select(approval_events).order_by(approval_events.c.at, approval_events.c.id)
-        if project:
-            query = query.where(approval_events.c.document.like(f"%/{project}/%"))
-        if council:
-            query = query.where(approval_events.c.document.startswith(f"{council}/", autoescape=True))
-        if document:
-            query = query.where(approval_events.c.document == document)
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+        return self._dicts(_of_documents(query, approval_events, project, council, document))
 
     def late_answer(self, document: str, version: int, flow_run_id: str, decision: str, by: str,
                     comment: str, content_hash: str | None = None, override_reason: str = "") -> bool:
@@ -668,14 +665,7 @@ class SentLedger:
                      council: str | None = None) -> list[dict]:
         """Answers that came after the document had gone out, oldest first."""
         query = select(late_answers).order_by(late_answers.c.decided_at)
-        if project:
-            query = query.where(late_answers.c.document.like(f"%/{project}/%"))
-        if council:
-            query = query.where(late_answers.c.document.startswith(f"{council}/", autoescape=True))
-        if document:
-            query = query.where(late_answers.c.document == document)
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+        return self._dicts(_of_documents(query, late_answers, project, council, document))
 
     # ---- the deadline watch: which due items have run
     def watch_done(self) -> set[str]:
