@@ -54,7 +54,7 @@ def test_copies_say_whom_the_document_is_for_and_the_secretariat_does_not_greet_
     assert "Hei " not in own and "Spørsmål kan rettes" not in own and "Tildelt: 400 000 kr" in own
     governor = bodies[("usage-2015", "fmropost@fylkesmannen.example.no")]
     # an office is not greeted as a person ("Hei Statsforvalteren i Rogaland," read oddly); the report
-    # per 31.12.2015 names the office as in January 2016, and so does its mail (session 17)
+    # per 31.12.2015 names the office as in January 2016, and so does its mail
     assert governor.startswith("Til Fylkesmannen i Rogaland\n\nVedlagt følger") and "Hei " not in governor
     assert "Spørsmål kan rettes til Sekretariatet" in governor
     assert "Kopi til: Sekretariatet i Haugaland Vekst." in governor

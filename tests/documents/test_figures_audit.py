@@ -390,7 +390,7 @@ def test_an_overspent_grant_says_so_in_the_table_and_its_sum(scratch_config, tmp
     table = find_table(path, "Kilde")
     repay = {f: sum(g["amount"] for g in grants[f]) - used(f) for f in grants}
     assert repay == {"hv-fond": 265_000, "fm-rogaland": -170_261}
-    # the municipalities' unused part is settled with them (a row of its own since session 17),
+    # the municipalities' unused part is settled with them (a row of its own),
     # so the Sum says each source for itself, and the overspending
     assert table[-1][6] == f"Hver kilde for seg, se radene; merforbruk {money(170_261)}", table[-1]
 

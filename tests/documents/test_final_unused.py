@@ -44,7 +44,7 @@ def test_each_funders_unused_money_is_named_and_the_sum_is_not_one_repayment(tmp
     unused = _unused_by_funder()
     assert unused == {"Haugaland Vekst Regionråds fond": 265000, "Fylkesmannen i Rogaland (skjønnsmidler)": 79739}
     made = produce(open_register(CONFIG), "final", HAUG, out=tmp_path)
-    # the municipalities' unused part (their own row, session 17) is tested in test_session17_figures
+    # the municipalities' unused part (their own row) is tested in test_figures_as_recipients_read_them
     shown = {k: v.replace(NB, " ") for k, v in made.key_figures.items() if k.startswith("Ubrukt")}
     municipal = int(shown.pop("Ubrukt, Kommunene (kostnadsfordeling)").removesuffix(" kr").replace(" ", ""))
     assert shown == {f"Ubrukt, {name}": f"{amount:,} kr".replace(",", " ") for name, amount in unused.items()}
@@ -55,7 +55,7 @@ def test_each_funders_unused_money_is_named_and_the_sum_is_not_one_repayment(tmp
 
 def test_a_project_without_grants_has_no_unused_grant_figure(tmp_path):
     made = produce(open_register(CONFIG), "final", "kongsbergregionen-erp", out=tmp_path)
-    # no grant: no unused grant; the municipalities' unused part only (test_session17_figures)
+    # no grant: no unused grant; the municipalities' unused part only (test_figures_as_recipients_read_them)
     assert [k for k in made.key_figures if k.startswith("Ubrukt")] == ["Ubrukt, Kommunene (kostnadsfordeling)"]
 
 

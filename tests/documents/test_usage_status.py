@@ -41,7 +41,7 @@ def test_a_red_project_names_its_late_milestones_and_the_old_note_as_old(tmp_pat
     which = ", ".join(f"{n:02d} ({d} dager)" for n, d in late)
     assert text.startswith(f"Alvorlig avvik: Milepælene {which} er forsinket; prognosen er "), text
     # March's note is about milestone 02 (the mapping), none of the late ones: not quoted as their
-    # explanation (session 17; it was, marked old); a deviation naming a late milestone would be
+    # explanation (it was, marked old); a deviation naming a late milestone would be
     assert "Kartleggingen ble levert" not in text and text.endswith("Forklaring mangler."), text
 
 
@@ -141,7 +141,7 @@ def test_late_milestones_explained_only_in_the_final_evaluation_are_missing_an_e
     """Per 31.12.2015 milestones 02 and 03 were late. The usage report once quoted the final
     evaluation's explanations (an earlier tester asked for them), but the evaluation is written at
     the project's end (2017; one of them names 11 April 2016): a report dated before it quotes
-    nothing of it (session 17). It says "Forklaring mangler." and the finding says where to write it."""
+    nothing of it. It says "Forklaring mangler." and the finding says where to write it."""
     notes = yaml.safe_load((CONFIG / "data" / HAUG / "notater.yaml").read_text(encoding="utf-8"))
     said = notes["evaluation"]["explanations"]
     made, row = _haug_usage(CONFIG, tmp_path, 2015)

@@ -1,5 +1,5 @@
 """Findings of an outside tester reading the demo's documents as the county governor and the
-steering group would (session 17). Each figure is recomputed here from the config and data files."""
+steering group would. Each figure is recomputed here from the config and data files."""
 
 from __future__ import annotations
 
