@@ -1696,8 +1696,11 @@ for _byte in np.flatnonzero(_ODD_BYTE):       # 'I alt': an i, then a space of a
     _TOTAL_STARTS[ord("i") << 8 | (int(_byte) | 0x20)] = True
 for _pair in ("um", "lt", "al", "do", "se", "rt"):
     _TOTAL_ENDS[ord(_pair[0]) << 8 | ord(_pair[1])] = True
-# what may follow the last total word and is trimmed before the end is looked at: ASCII not a letter
-_TAIL_CHARS = "".join(chr(c) for c in range(1, 128) if not chr(c).isalpha())
+# what may follow the last total word and is stepped back over before the end is looked at: ASCII
+# that is not a letter (digits, spaces, punctuation), up to _TAIL_STEPS bytes
+_TAIL_BYTE = np.zeros(256, dtype=bool)
+_TAIL_BYTE[[c for c in range(1, 128) if not chr(c).isalpha()]] = True
+_TAIL_STEPS = 64
 
 
 def _total_candidates(column) -> np.ndarray | None:
@@ -1709,7 +1712,6 @@ def _total_candidates(column) -> np.ndarray | None:
     'ſ' folds to 's'), or either of those last two is outside ASCII. None when the column is not
     plain UTF-8 strings (then every value is looked at)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if column.type not in (pa.string(), pa.large_string()):
         return None
@@ -1723,16 +1725,20 @@ def _total_candidates(column) -> np.ndarray | None:
     s0, s1 = np.take(data, start, mode="clip"), np.take(data, start + 1, mode="clip")
     maybe = _TOTAL_STARTS[(s0 | 0x20).astype(np.uint16) << 8 | (s1 | 0x20)]
     maybe |= _ODD_BYTE[s0]
-    # the value without its tail of ASCII digits, spaces and punctuation (one C++ pass)
-    trimmed = pc.ascii_rtrim(column, characters=_TAIL_CHARS)
-    _, t_offsets, t_data = trimmed.buffers()
-    if t_data is not None and len(t_data):
-        t_offsets = np.frombuffer(t_offsets, dtype=width)[trimmed.offset: trimmed.offset + len(trimmed) + 1]
-        t_data = np.frombuffer(t_data, dtype=np.uint8)
-        t_start, t_end = t_offsets[:-1].astype(np.int64), t_offsets[1:].astype(np.int64)
-        e1, e2 = np.take(t_data, t_end - 1, mode="clip"), np.take(t_data, t_end - 2, mode="clip")
-        ends = _TOTAL_ENDS[(e2 | 0x20).astype(np.uint16) << 8 | (e1 | 0x20)] | (e1 >= 0x80) | (e2 >= 0x80)
-        maybe |= ends & ((t_end - t_start) >= 2)
+    # the value without its tail of ASCII digits, spaces and punctuation, stepped back over in numpy
+    # on the values that still have one (pyarrow's ascii_rtrim took ~0.1 s on a million values)
+    last = end.copy()
+    active = np.flatnonzero(_TAIL_BYTE[np.take(data, last - 1, mode="clip")] & (last > start))
+    for _ in range(_TAIL_STEPS):
+        if not len(active):
+            break
+        last[active] -= 1
+        keep = _TAIL_BYTE[np.take(data, last[active] - 1, mode="clip")] & (last[active] > start[active])
+        active = active[keep]
+    e1, e2 = np.take(data, last - 1, mode="clip"), np.take(data, last - 2, mode="clip")
+    ends = _TOTAL_ENDS[(e2 | 0x20).astype(np.uint16) << 8 | (e1 | 0x20)] | (e1 >= 0x80) | (e2 >= 0x80)
+    maybe |= ends & ((last - start) >= 2)
+    maybe[active] = True              # a tail longer than _TAIL_STEPS: looked at by the expression
     maybe &= (end - start) >= 2                  # one byte is no total word
     return maybe
 
