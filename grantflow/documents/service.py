@@ -467,9 +467,8 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
             # in the record as made and replaced. Content back to what the last issued version
             # holds is that version again (its readers have it).
             versions[-1]["replaced_at"] = now
-            back = next((v["version"] for v in reversed(versions) if v["version"] in issued), None)
-            back_hash = next((v["content_hash"] for v in reversed(versions) if v["version"] == back), None)
-            version = back if back is not None and back_hash == digest else versions[-1]["version"]
+            back = next((v for v in reversed(versions) if v["version"] in issued), None)
+            version = back["version"] if back and back["content_hash"] == digest else versions[-1]["version"]
         else:
             version = (versions[-1]["version"] + 1) if versions else 1
         context.values.setdefault("doc", {})["version"] = version

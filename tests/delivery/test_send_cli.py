@@ -1,5 +1,7 @@
 import os
 
+import pytest
+
 from grantflow.cli import main
 
 from ..conftest import CONFIG, ROOT
@@ -343,24 +345,15 @@ def test_yes_does_not_send_what_an_approver_rejected(scratch_config, tmp_path, m
     assert not ledger.rows()
 
 
-def test_a_document_rendered_again_while_it_was_being_sent_is_not_sent_as_the_old_version(scratch_config, tmp_path,
-                                                                                          monkeypatch):
-    """A run rendered version 1 (and had it checked or approved); before its delivery step, the
-    secretariat rendered the same report again with changed figures in the same file. The run then
-    mailed the new file labelled, recorded and approved as the old content. Version 1 had not gone
-    out, so the new content keeps its number: the send of the old content is refused all the same,
-    and nothing of it reaches the ledger (which would tie number 1 to the old content)."""
+@pytest.fixture
+def erp_status(scratch_config, tmp_path, monkeypatch):
+    """The ERP project's status report of 2014-08-29, rendered by ``render()`` into a scratch
+    outputs folder with its own sent ledger: (settings, render)."""
     from datetime import date
 
-    import pytest
-
-    from grantflow.delivery.ledger import SentLedger
-    from grantflow.delivery.service import ContentConflict, send_produced
     from grantflow.documents.service import produce
     from grantflow.register import open_register
     from grantflow.settings import load_settings
-
-    from ..conftest import replace_in
 
     monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
     monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
@@ -370,6 +363,23 @@ def test_a_document_rendered_again_while_it_was_being_sent_is_not_sent_as_the_ol
         return produce(open_register(str(scratch_config)), "status", project_id="kongsbergregionen-erp",
                        as_of=date(2014, 8, 29), out=settings.outputs_dir())
 
+    return settings, render
+
+
+def test_a_document_rendered_again_while_it_was_being_sent_is_not_sent_as_the_old_version(scratch_config, tmp_path,
+                                                                                          erp_status):
+    """A run rendered version 1 (and had it checked or approved); before its delivery step, the
+    secretariat rendered the same report again with changed figures in the same file. The run then
+    mailed the new file labelled, recorded and approved as the old content. Version 1 had not gone
+    out, so the new content keeps its number: the send of the old content is refused all the same,
+    and nothing of it reaches the ledger (which would tie number 1 to the old content)."""
+    from grantflow.delivery.ledger import SentLedger
+    from grantflow.delivery.service import ContentConflict, send_produced
+    from grantflow.register import open_register
+
+    from ..conftest import replace_in
+
+    settings, render = erp_status
     first = render()
     replace_in(scratch_config / "data/kongsbergregionen-erp/milepaeler.csv",
                "3;pågår;;Lønn i drift i tre av fire kommuner", "3;ferdig;25.08.2014;Lønn i drift i alle")
@@ -390,31 +400,19 @@ def test_a_document_rendered_again_while_it_was_being_sent_is_not_sent_as_the_ol
         send_produced(second, open_register(str(scratch_config)), settings, "smtp")
 
 
-def test_a_plan_made_before_a_render_of_a_draft_sends_nothing(scratch_config, tmp_path, monkeypatch):
+def test_a_plan_made_before_a_render_of_a_draft_sends_nothing(scratch_config, tmp_path, erp_status):
     """The race the kept number opens: a send planned (its messages made from the file) while no
     version had gone out; then a render gives version 1 to new content; then the planned delivery
     runs. It must refuse (under the document's lock) before the ledger records version 1 with the
     old content -- otherwise the next send of version 1 is refused as "other content"."""
-    from datetime import date
-
-    import pytest
-
     from grantflow.delivery.ledger import SentLedger
-    from grantflow.delivery.service import ContentConflict, deliver, document_from, make_transport, plan
-    from grantflow.documents.service import produce
+    from grantflow.delivery.service import (ContentConflict, deliver, document_from, make_transport, plan,
+                                            send_produced)
     from grantflow.register import open_register
-    from grantflow.settings import load_settings
 
     from ..conftest import replace_in
 
-    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
-    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
-    settings = load_settings(str(scratch_config))
-
-    def render():
-        return produce(open_register(str(scratch_config)), "status", project_id="kongsbergregionen-erp",
-                       as_of=date(2014, 8, 29), out=settings.outputs_dir())
-
+    settings, render = erp_status
     first = render()
     register = open_register(str(scratch_config))
     ledger = SentLedger(settings.ledger_url())
@@ -426,15 +424,8 @@ def test_a_plan_made_before_a_render_of_a_draft_sends_nothing(scratch_config, tm
     with pytest.raises(ContentConflict, match="rendered again with other content"):
         deliver(planned, make_transport(settings, "outbox"), ledger, settings.delivery.retry)
     assert ledger.rows() == [] and not list((tmp_path / "outputs" / "outbox").glob("*.eml"))
-    report = send_produced_now(render(), scratch_config, settings)
+    report = send_produced(render(), open_register(str(scratch_config)), settings, "outbox")
     assert len(report.sent) == 5 and report.version == 1
-
-
-def send_produced_now(produced, scratch_config, settings):
-    from grantflow.delivery.service import send_produced
-    from grantflow.register import open_register
-
-    return send_produced(produced, open_register(str(scratch_config)), settings, "outbox")
 
 
 def test_sending_despite_data_errors_says_that_is_what_needs_approval(tmp_path, monkeypatch, capsys):
