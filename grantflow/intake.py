@@ -38,7 +38,7 @@ from .text import bad_character, printable_name, spreadsheet_text
 from .validate import check_project
 from .numbers import FIRST_YEAR, read_date
 from .xlsxcells import EXCEL_MAX_TEXT
-from .workbook import (INPUT_SHEETS, META, NOTE_LIST_TYPES, WorkbookContent, _text_of, not_a, project_data, read_value,
+from .workbook import (INPUT_SHEETS, META, NOTE_LABELS, NOTE_LIST_TYPES, WorkbookContent, _text_of, not_a, project_data, read_value,
                        read_workbook, write_workbook, Kind)
 from .yamledit import load_tree, new_yaml, update_yaml
 
@@ -742,6 +742,16 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
         return
     if same_day is not None and not note.explanation and same_day.explanation:
         note = note.model_copy(update={"explanation": same_day.explanation})   # not in the workbook: kept
+    carried = _carried_over(previous, note) if same_day is None else []
+    if carried:
+        # A new date's workbook and form are pre-filled with the last note's assessment, to edit:
+        # returned with only the name typed, last period's summary reached the steering group as
+        # this period's without a word. Written (the leader named it theirs), but said.
+        result.findings.append(Finding(
+            "warning", f"{result.file}:Statusnotat", None, ", ".join(carried),
+            f"word for word as in the status note of {previous.as_of:%d.%m.%Y} (pre-filled): check that "
+            f"{'it still holds' if len(carried) == 1 else 'they still hold'} for {note.as_of:%d.%m.%Y} before the "
+            "status report goes out"))
     status = [n for n in notes.status if n.as_of != note.as_of] + [note]
     status.sort(key=lambda n: n.as_of)
     new_notes = notes.model_copy(update={"status": status})
@@ -750,6 +760,23 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
     new_text = update_yaml(text, data, full) if text.strip() else new_yaml(
         data, f"Statusnotater for {project.name} (grantflow import)")
     _change(path, new_text.encode("utf-8"), changes)
+
+
+def _carried_over(previous: StatusNote | None, note: StatusNote) -> list[str]:
+    """The assessment fields (their workbook labels) a note for a new date has word for word from
+    the last earlier note: what was pre-filled and came back unchanged."""
+    if previous is None or previous.as_of >= note.as_of:
+        return []
+    same = []
+    if note.summary.strip() and note.summary == previous.summary:
+        same.append(NOTE_LABELS["summary"])
+    for key in ("quality", "benefits"):
+        mine, theirs = getattr(note, key), getattr(previous, key)
+        if mine is not None and theirs is not None and mine.comment.strip() and mine == theirs:
+            same.append(NOTE_LABELS[f"{key}.comment"])
+    if note.results.strip() and note.results == previous.results:
+        same.append(NOTE_LABELS["results"])
+    return same
 
 
 def _log_bytes(log: Path, now: datetime, who: str, shown: str, source: bytes, changes: list[FileChange]) -> bytes:

@@ -63,3 +63,41 @@ def test_a_named_return_for_a_new_date_is_that_dates_note(scratch_config, tmp_pa
     assert main(["--config", str(scratch_config), "render", "status", HAUG, "--as-of", "2016-12-01",
                  "--out", str(tmp_path / "out")]) == 0
     assert "ikke oppdatert" not in capsys.readouterr().err
+
+
+def _warnings(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(("WARNING", "warning:"))]
+
+
+def test_last_periods_assessment_returned_word_for_word_is_said(scratch_config, tmp_path, capsys):
+    # a new date's workbook is pre-filled with the 1.10.2016 note's summary and colours, to edit;
+    # the leader typed only their name: written as the 1.12 note, and the importer says which
+    # fields are last period's word for word
+    notes = _notes(scratch_config)
+    old = notes[date(2016, 10, 1)]
+    assert old["summary"]           # the seed's note has a summary to carry over
+    wb = openpyxl.load_workbook(io.BytesIO(make_workbook(open_register(scratch_config), HAUG, date(2016, 12, 1))))
+    field(wb, "Statusnotat", "reported_by").value = "Sturle J. Monstad"
+    path = tmp_path / "svar.xlsx"
+    wb.save(path)
+    code, errors, text = run_import(scratch_config, path, capsys)
+    assert code == 0 and not errors, text
+    said = [w for w in _warnings(text) if "word for word as in the status note of 01.10.2016" in w]
+    assert len(said) == 1, text
+    assert "Oppsummering" in said[0] and "check that they still hold for 01.12.2016" in said[0]
+    assert _notes(scratch_config)[date(2016, 12, 1)]["summary"] == old["summary"]
+
+
+def test_a_rewritten_summary_is_not_said_to_be_last_periods(scratch_config, tmp_path, capsys):
+    wb = openpyxl.load_workbook(io.BytesIO(make_workbook(open_register(scratch_config), HAUG, date(2016, 12, 1))))
+    field(wb, "Statusnotat", "reported_by").value = "Sturle J. Monstad"
+    field(wb, "Statusnotat", "summary").value = "Pilotene er i drift i alle ti kommuner."
+    for key in ("quality.comment", "benefits.comment", "results"):
+        cell = field(wb, "Statusnotat", key)
+        if cell.value:
+            cell.value = f"{cell.value} Oppdatert desember."
+    path = tmp_path / "svar.xlsx"
+    wb.save(path)
+    code, errors, text = run_import(scratch_config, path, capsys)
+    assert code == 0 and not errors, text
+    assert not [w for w in _warnings(text) if "word for word" in w], text
