@@ -481,20 +481,20 @@ class GrantUsage:
     funder_id: str
     funder_name: str
     reference: str
-    granted: int
-    spent: int
+    granted: Decimal             # exact, to the øre (the usage report prints them so: fmt.ore_decimals)
+    spent: Decimal
     year: int
     # rows of this grant counted from a day after the project's end (still by 31.12): how many,
     # and their exact sum; the final report, made per the end, leaves them out
     after_end: tuple[int, Decimal] | None = None
 
     @property
-    def unused(self) -> int:
-        return max(self.granted - self.spent, 0)
+    def unused(self) -> Decimal:
+        return max(self.granted - self.spent, Decimal(0))
 
     @property
-    def overspent(self) -> int:
-        return max(self.spent - self.granted, 0)
+    def overspent(self) -> Decimal:
+        return max(self.spent - self.granted, Decimal(0))
 
     @property
     def disposition(self) -> str:
@@ -564,15 +564,15 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
         names = {funder.id.casefold()} | {
             l.source.casefold() for l in project.budget.financing if l.funder == funder.id}
         require_costs_before_credits(cut, names, funder.id, year_end)
-        spent, after_end = 0, None
+        spent, after_end = Decimal(0), None
         if ledger is not None and not ledger.empty:
             rows = ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]
-            spent = kr(amount_sum(rows["Beløp"]))
+            spent = amount_sum(rows["Beløp"])
             late = rows[booked_on(rows) > pd.Timestamp(project.period.end)]
             if len(late):
                 after_end = (len(late), amount_sum(late["Beløp"]))
         refs = ", ".join(g.reference for g in funder.grants if g.year <= year and g.reference)
-        out.append(GrantUsage(project, funder.id, funder.name, refs, kr(granted), spent, year, after_end))
+        out.append(GrantUsage(project, funder.id, funder.name, refs, Decimal(granted), spent, year, after_end))
     return out
 
 

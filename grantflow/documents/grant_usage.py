@@ -18,8 +18,8 @@ from ..errors import UserError
 from ..findings import Finding
 from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, ledger_until, milestone_statuses,
                          overall_rag, parse_period, progress_rag, unattributed_rows, ungranted_skjonnsmidler)
-from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding,
-                     no_ledger)
+from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, exact_money,
+                     finding, no_ledger)
 from .status_report import stale_since
 
 MISSING = "Forklaring mangler."
@@ -40,7 +40,7 @@ def build(req: DocumentRequest) -> Context:
     council, year = req.council, req.period.end.year
     year_end = date(year, 12, 31)
     rows, notes, findings = [], [], []
-    granted = spent = unused = carried = overspent = 0
+    granted = spent = unused = carried = overspent = Decimal(0)
     for project, data in req.projects:
         if project.period.end.year < year:
             continue            # ended (and reported, unused money with it) in an earlier year
@@ -131,15 +131,14 @@ def build(req: DocumentRequest) -> Context:
                 findings.append(finding(req.notes_file(project), "status.results",
                                         f"{project.name} has reported no results for {year}"))
             rows.append({"project": project.name, "reference": usage.reference or "–",
-                         "granted": fmt.number(usage.granted), "spent": fmt.number(usage.spent),
-                         "unused": fmt.number(usage.unused),
+                         "granted": usage.granted, "spent": usage.spent, "unused": usage.unused,
                          "disposition": disposition([("Merforbruk", usage.overspent)]) if usage.overspent
                          else usage.disposition,
                          "status": status, "color": color, "results": results})
             if usage.after_end:
                 count, amount = usage.after_end
                 posts = "post" if count == 1 else "poster"
-                notes.append(f"{project.name}: brukt per 31.12 omfatter {count} {posts} ({fmt.money(amount)}) "
+                notes.append(f"{project.name}: brukt per 31.12 omfatter {count} {posts} ({exact_money(amount)}) "
                              f"datert etter prosjektslutt {fmt.long_date(project.period.end)}; sluttrapporten, "
                              f"laget per prosjektslutt, har {'den' if count == 1 else 'dem'} ikke med.")
                 findings.append(finding(req.data_file(project, project.data.ledger), "Dato",
@@ -148,16 +147,21 @@ def build(req: DocumentRequest) -> Context:
                                         f"report per {year_end}; the report says so (the final report per the end "
                                         "leaves them out)"))
             if usage.carried_over:
-                notes.append(f"{project.name}: ubrukte midler på {fmt.money(usage.unused)} søkes overført "
+                notes.append(f"{project.name}: ubrukte midler på {exact_money(usage.unused)} søkes overført "
                              f"til {year + 1}, da prosjektet varer til {fmt.long_date(project.period.end)}.")
             elif usage.unused:
-                notes.append(f"{project.name}: ubrukte midler på {fmt.money(usage.unused)} tilbakebetales.")
+                notes.append(f"{project.name}: ubrukte midler på {exact_money(usage.unused)} tilbakebetales.")
             if usage.overspent:
-                notes.append(f"{project.name}: forbruket er {fmt.money(usage.overspent)} høyere enn tildelingen; "
+                notes.append(f"{project.name}: forbruket er {exact_money(usage.overspent)} høyere enn tildelingen; "
                              "merforbruket dekkes av andre kilder.")
             granted, spent, unused = granted + usage.granted, spent + usage.spent, unused + usage.unused
             carried += usage.unused if usage.carried_over else 0
             overspent += usage.overspent
+    # every amount of the table with the øre when one has them (exactly: Brukt + Ubrukt = Tildelt
+    # as printed, and the same figures as the final report's), else whole kroner as before
+    decimals = fmt.ore_decimals([v for r in rows for v in (r["granted"], r["spent"], r["unused"])])
+    for r in rows:
+        r.update({k: fmt.number(r[k], decimals) for k in ("granted", "spent", "unused")})
     addressed = date(year + 1, 1, 1)
     values = {
         "doc": doc_block("Rapportering om bruk av skjønnsmidler", f"{council.name} {year}", str(year),
@@ -169,17 +173,20 @@ def build(req: DocumentRequest) -> Context:
         "rows": rows,
         # The Sum says what its "Ubrukt" is and what was spent beyond the grants, so granted − used
         # = unused − overspent can be read off the row.
-        "total": {"granted": fmt.number(granted), "spent": fmt.number(spent), "unused": fmt.number(unused),
+        "total": {"granted": fmt.number(granted, decimals), "spent": fmt.number(spent, decimals),
+                  "unused": fmt.number(unused, decimals),
                   "disposition": disposition([("Søkes overført", carried), ("tilbakebetales", unused - carried),
                                               ("merforbruk", overspent)])},
         "notes": notes,
     }
-    snapshot = {"period": str(year), "totals": {"granted": granted, "spent": spent, "unused": unused}}
+    snapshot = {"period": str(year), "totals": {k: int(v) if v == v.to_integral_value() else str(v)
+                                                for k, v in (("granted", granted), ("spent", spent),
+                                                             ("unused", unused))}}
     return Context(values, snapshot=snapshot, findings=findings, addressed=addressed,
                    # the mail said "Ubrukt: 0 kr" of an overspent grant and no word of the overspending
-                   key_figures={"Tildelt": fmt.money(granted), "Brukt per 31.12": fmt.money(spent),
-                                "Ubrukt": fmt.money(unused),
-                                **({"Merforbruk": fmt.money(overspent)} if overspent else {}),
+                   key_figures={"Tildelt": exact_money(granted), "Brukt per 31.12": exact_money(spent),
+                                "Ubrukt": exact_money(unused),
+                                **({"Merforbruk": exact_money(overspent)} if overspent else {}),
                                 "Prosjekter": str(len(rows))})
 
 
