@@ -11,6 +11,10 @@ Milestone status at the report date (``as_of``):
   passed), shown as "Utsatt".
 - *avlyst* (cancelled, as the data says): never late, never "not delivered"; shown as "Avlyst" and
   a deviation from the plan to explain.
+- *leveres med denne rapporten* (the final report only): the milestone marked ``final_report: true``
+  in the project's YAML is the delivery of the final report itself. Unless the data says it is done
+  (or cancelled), the final report shows it delivered with itself on the report date: never late or
+  not delivered, no deviation, no delay. Marked by the field, never guessed from the event's text.
 
 Red/amber/green (RAG):
 - progress (fremdrift): green with no late milestone; amber with one late milestone at most 60
@@ -53,7 +57,7 @@ ECONOMY_RED_ABOVE = Fraction(115, 100)
 ECONOMY_AMBER_ABOVE = Fraction(105, 100)
 ECONOMY_AMBER_BELOW = Fraction(75, 100)
 STATUS_LABEL = {"done": "Ferdig", "late": "Forsinket", "on_track": "I rute", "not_started": "Ikke startet",
-                "not_done": "Ikke levert", "cancelled": "Avlyst"}
+                "not_done": "Ikke levert", "cancelled": "Avlyst", "with_report": "Leveres med denne rapporten"}
 DEFAULT_TOP_RISK_RF = 10      # amber and red (see risk_rag)
 
 
@@ -141,7 +145,7 @@ def _month_end(year: int, month: int) -> date:
 @dataclass
 class MilestoneStatus:
     milestone: Milestone
-    status: str                  # done | late | on_track | not_started | not_done | cancelled
+    status: str                  # done | late | on_track | not_started | not_done | cancelled | with_report
     actual: date | None
     comment: str
     days_late: int               # positive when late (or done late)
@@ -168,13 +172,15 @@ class MilestoneStatus:
 
 
 def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
-                       closing: bool = False) -> list[MilestoneStatus]:
+                       closing: bool = False, final_report: bool = False) -> list[MilestoneStatus]:
     """Each milestone's status at ``as_of`` from the progress data (see module rules).
 
     ``closing`` (the final report): a milestone not done by ``as_of`` is *ikke levert*
     (not delivered), never "on track", with its delay counted to the project's end (or ``as_of``
     if earlier) where it was due: a final report rendered later with --as-of (for the accounts)
     counted the delays on to that day (milestone 05: 324 → 436 days; found by an outside tester).
+    ``final_report`` (the final report itself): its own milestone (``Milestone.final_report``), not
+    done or cancelled by the data, is *with_report*, delivered with the report on ``as_of``.
     """
     out = []
     progress = _progress_rows(data)
@@ -199,7 +205,9 @@ def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
             status, days = "on_track", 0
         else:
             status, days = "not_started", 0
-        if closing and status not in ("done", "cancelled"):
+        if final_report and ms.final_report and status not in ("done", "cancelled"):
+            status, days, actual = "with_report", 0, as_of
+        elif closing and status not in ("done", "cancelled"):
             status, days = "not_done", max((min(as_of, project.period.end) - ms.date).days, 0)
         out.append(MilestoneStatus(ms, status, actual, comment or "", max(days, 0),
                                    postponed=code == "postponed" and status != "done"))

@@ -223,7 +223,7 @@ def _used_for(project: Project, sources: list[str], frames: list, decimals: int)
 def build(req: DocumentRequest) -> Context:
     project, council, as_of = req.project, req.council, req.as_of
     unit = project.budget.unit
-    statuses = milestone_statuses(project, req.data, as_of, closing=True)
+    statuses = milestone_statuses(project, req.data, as_of, closing=True, final_report=True)
     econ = economy(project, req.data, as_of)
     evaluation = (req.data.notes.evaluation if req.data is not None else None) or Evaluation()
     findings = no_ledger(req, project)
@@ -370,4 +370,5 @@ def build(req: DocumentRequest) -> Context:
                                 **({f"Ubrukt, {name}": exact_money(amount) for name, amount in funder_total["left"]}
                                    if funder_total["left"] else
                                    {"Ubrukte midler": fmt.money(0)} if raw["granted"] else {}),
-                                "Milepæler ferdig": f"{sum(s.status == 'done' for s in statuses)} av {len(statuses)}"})
+                                "Milepæler ferdig": f"{sum(s.status in ('done', 'with_report') for s in statuses)} "
+                                                    f"av {len(statuses)}"})

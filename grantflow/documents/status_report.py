@@ -18,8 +18,9 @@ from .charts import BudgetChart, TimelineChart
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
                      no_ledger, project_block, rag, risk_rows, top_risks)
 
-STATUS_COLOR = {"done": RAG_COLOR["green"], "on_track": "DDEBF7", "late": RAG_COLOR["red"], "cancelled": RAG_COLOR["amber"],
-                "not_started": RAG_COLOR["none"], "not_done": RAG_COLOR["red"]}
+STATUS_COLOR = {"done": RAG_COLOR["green"], "with_report": RAG_COLOR["green"], "on_track": "DDEBF7",
+                "late": RAG_COLOR["red"], "cancelled": RAG_COLOR["amber"], "not_started": RAG_COLOR["none"],
+                "not_done": RAG_COLOR["red"]}
 DONE_LATE_COLOR = RAG_COLOR["amber"]
 
 

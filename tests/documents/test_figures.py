@@ -220,8 +220,11 @@ def test_late_milestones_show_their_delay(documents):
     assert status["02"][3] == f"Ferdig, {delay}{NB}dager forsinket"
     final = {r[0]: r for r in find_table(documents[("final", NG)], "Nr")[1:]}
     assert final["02"][4] == str(delay) and final["02"][5] == f"Ferdig, {delay}{NB}dager forsinket"
-    # the closing milestone is not "I rute" in a final report: it was not delivered
-    assert final["07"][5].startswith("Ikke levert")
+    # the last open milestone is not "I rute" in a final report: it was not delivered; 07 is the
+    # final report itself (final_report: true in the YAML), delivered with it (it said "Ikke levert")
+    assert plan[6].get("final_report") is None and plan[7]["final_report"] is True
+    assert final["06"][5].startswith("Ikke levert")
+    assert final["07"][5] == "Leveres med denne rapporten"
     assert all(not r[5].startswith("I rute") for r in final.values())
 
 
