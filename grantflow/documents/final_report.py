@@ -250,17 +250,22 @@ def build(req: DocumentRequest) -> Context:
                                     f"no explanation for the deviation: {title}"))
         deviations.append({"title": title, "explanation": text or MISSING, "missing": not text})
 
+    # Milestones not delivered, cancelled or delivered late: deviations, and problems on the way
+    # ("Problemer underveis" said "Ingen problemer er registrert." beside them).
+    milestone_problems = []
     for s in statuses:
         if s.status == "not_done":
-            deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er ikke levert"
-                      + (f" ({fmt.days(s.days_late)} etter planlagt dato)." if s.days_late else "."),
-                      milestone_explanation(s.milestone.number), s.comment)
+            title = (f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er ikke levert"
+                     + (f" ({fmt.days(s.days_late)} etter planlagt dato)." if s.days_late else "."))
         elif s.status == "cancelled":
-            deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble avlyst.",
-                      milestone_explanation(s.milestone.number), s.comment)
+            title = f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble avlyst."
         elif s.delayed:
-            deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble levert {fmt.days(s.days_late)} "
-                      "etter planen.", milestone_explanation(s.milestone.number), s.comment)
+            title = (f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble levert {fmt.days(s.days_late)} "
+                     "etter planen.")
+        else:
+            continue
+        deviation(title, milestone_explanation(s.milestone.number), s.comment)
+        milestone_problems.append(title)
     for line in cats:
         share = line.deviation_share
         if line.budget == 0 and line.actual != 0:
@@ -354,7 +359,9 @@ def build(req: DocumentRequest) -> Context:
                                                  "ubrukte midler."],
         "evaluation": {"results": evaluation.results, "lessons": evaluation.lessons,
                        "success_factors": evaluation.success_factors or project.success_factors,
-                       "problems": evaluation.problems, "conclusion": lines(evaluation.conclusion),
+                       # the project's own words first, then what the milestone table shows
+                       "problems": [*evaluation.problems, *milestone_problems],
+                       "conclusion": lines(evaluation.conclusion),
                        "differently": evaluation.differently, "further_work": lines(evaluation.further_work)},
         "signature": {"owner": project.owner, "responsible": project.responsible},
     }
