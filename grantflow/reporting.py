@@ -17,9 +17,11 @@ Milestone status at the report date (``as_of``):
   not delivered, no deviation, no delay. Marked by the field, never guessed from the event's text.
 
 Red/amber/green (RAG):
-- progress (fremdrift): green with no late milestone; amber with one late milestone at most 60
-  days overdue, or none late and one or more cancelled; red otherwise; not assessed without
-  milestones.
+- progress (fremdrift): red with two or more late milestones, or one more than 60 days overdue;
+  amber with one late milestone at most 60 days overdue, or none late and one or more cancelled
+  or delivered late within the report's period (done after its planned date, the day it was done
+  in the period: the delay happened in the period, but no longer grows, so amber however long it
+  was); green otherwise; not assessed without milestones.
 - economy (økonomi): from the forecast for the whole period against the budget. Green within
   +5 %, amber up to +15 % or more than 25 % unspent, red above +15 %.
 - risk (risiko): the highest RF = S × K. Green 1–9, amber 10–15, red 16–25.
@@ -228,13 +230,27 @@ def _progress_rows(data: ProjectData | None) -> dict[int, dict]:
     return rows
 
 
-def progress_rag(statuses: list[MilestoneStatus]) -> str:
+PROGRESS_RED_DAYS = 60       # one late milestone more overdue than this makes progress red
+
+
+def delivered_late(statuses: list[MilestoneStatus], since: date | None = None) -> list[MilestoneStatus]:
+    """The milestones done after their planned date, on ``since`` or later (the report's period;
+    None: whenever)."""
+    return [s for s in statuses if s.status == "done" and s.days_late > 0 and s.actual is not None
+            and (since is None or s.actual >= since)]
+
+
+def progress_rag(statuses: list[MilestoneStatus], since: date | None = None) -> str:
+    """Progress by the module rules; ``since``: the first day of the report's period (a milestone
+    delivered late on or after it makes progress at least amber; None: any delivered late)."""
     if not statuses:
         return "none"           # no milestone to measure progress by: not assessed, not green
     late = [s for s in statuses if s.status == "late"]
     if not late:
-        return "amber" if any(s.status == "cancelled" for s in statuses) else "green"
-    if len(late) == 1 and late[0].days_late <= 60:
+        # delivered late in the period: green beside "ble ferdig 31 dager etter planen" (found by a reader)
+        return "amber" if any(s.status == "cancelled" for s in statuses) or delivered_late(statuses, since) \
+            else "green"
+    if len(late) == 1 and late[0].days_late <= PROGRESS_RED_DAYS:
         return "amber"
     return "red"
 

@@ -16,8 +16,9 @@ from decimal import Decimal
 from .. import fmt
 from ..errors import UserError
 from ..findings import Finding
-from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, ledger_until, milestone_statuses,
-                         overall_rag, parse_period, progress_rag, unattributed_rows, ungranted_skjonnsmidler)
+from ..reporting import (RAG_COLOR, ReportPeriod, delivered_late, economy, grant_usage, ledger_until,
+                         milestone_statuses, overall_rag, parse_period, progress_rag, unattributed_rows,
+                         ungranted_skjonnsmidler)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, exact_money,
                      finding, no_ledger)
 from .status_report import stale_since
@@ -94,14 +95,14 @@ def build(req: DocumentRequest) -> Context:
             else:
                 statuses = milestone_statuses(project, data, year_end)
                 econ = economy(project, data, year_end)
-                state = overall_rag(progress_rag(statuses), econ.rag)
+                state = overall_rag(progress_rag(statuses, date(year, 1, 1)), econ.rag)
                 status = {"green": "I rute", "amber": "Avvik", "red": "Alvorlig avvik"}.get(state, "Pågår")
                 color = RAG_COLOR[state]
                 if state in ("amber", "red"):
                     # what makes it amber or red per 31.12, computed; the project leader's words after
                     # it, said to be old when they are (a note from March explained a milestone done
                     # long since: found by an outside auditor)
-                    status += ": " + causes(statuses, econ)
+                    status += ": " + causes(statuses, econ, date(year, 1, 1))
                     stale = stale_since(project, note, date(year, 1, 1), year_end, req.options.stale_note_days)
                     if stale and note is not None and not note.explanation:
                         # an old note's deviations were about what was off then: only those naming a
@@ -211,14 +212,22 @@ def undelivered(statuses) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def causes(statuses, econ) -> str:
+def causes(statuses, econ, since: date | None = None) -> str:
     """Why a project is amber or red at the year's end, from the figures: its late milestones
-    and days, and the forecast against the budget when that is off."""
+    and days, those delivered late since ``since`` (the year), and the forecast against the
+    budget when that is off."""
     parts = []
     late = [s for s in statuses if s.status == "late"]
     if late:
         which = ", ".join(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in late)
         parts.append(f"milepæl {which} er forsinket" if len(late) == 1 else f"milepælene {which} er forsinket")
+    if not late:
+        # progress is amber for them (reporting.progress_rag): said, not "se statusrapporten"
+        done_late = delivered_late(statuses, since)
+        if done_late:
+            which = ", ".join(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in done_late)
+            parts.append(f"milepæl {which} ble levert etter planlagt dato" if len(done_late) == 1 else
+                         f"milepælene {which} ble levert etter planlagt dato")
     cancelled = [f"{s.milestone.number:02d}" for s in statuses if s.status == "cancelled"]
     if cancelled:
         parts.append(f"milepæl {cancelled[0]} er avlyst" if len(cancelled) == 1 else
