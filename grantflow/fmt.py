@@ -76,6 +76,14 @@ def money(value, unit: int = 1, decimals: int | None = 0) -> str:
     return f"{number(value, decimals)}{NBSP}kr"
 
 
+def ore_decimals(values) -> int:
+    """2 when any of ``values`` (kroner) has øre, else 0: the decimals a grant table prints all its
+    amounts with. Granted, used and unused money is printed as it is, never rounded to kroner, so
+    Brukt + Ubrukt is the Tilsagn as printed and the unused money to repay is exact (rounded to
+    whole kroner, 320 260,50 used of 400 000 printed 320 261 and an unused 79 739, 0,50 kr short)."""
+    return 2 if any(_dec(v) != _dec(v).to_integral_value() for v in values if v is not None) else 0
+
+
 def amount(value, unit: int = 1) -> str:
     """A table cell amount: thousands (``1 400``) or kroner without the unit (``412 000``)."""
     if value is None:

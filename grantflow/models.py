@@ -432,6 +432,9 @@ class Milestone(Model):
     date: Day
     month_only: bool = Field(False, description="True when the plan gives only a month.")
     event: Line
+    final_report: bool = Field(False, description=(
+        "True for the milestone that is the delivery of the final report itself ('Sluttrapport levert'): "
+        "the final report shows it as delivered with the report, never as late or not delivered."))
 
     @model_validator(mode="before")
     @classmethod

@@ -11,11 +11,17 @@ Milestone status at the report date (``as_of``):
   passed), shown as "Utsatt".
 - *avlyst* (cancelled, as the data says): never late, never "not delivered"; shown as "Avlyst" and
   a deviation from the plan to explain.
+- *leveres med denne rapporten* (the final report only): the milestone marked ``final_report: true``
+  in the project's YAML is the delivery of the final report itself. Unless the data says it is done
+  (or cancelled), the final report shows it delivered with itself on the report date: never late or
+  not delivered, no deviation, no delay. Marked by the field, never guessed from the event's text.
 
 Red/amber/green (RAG):
-- progress (fremdrift): green with no late milestone; amber with one late milestone at most 60
-  days overdue, or none late and one or more cancelled; red otherwise; not assessed without
-  milestones.
+- progress (fremdrift): red with two or more late milestones, or one more than 60 days overdue;
+  amber with one late milestone at most 60 days overdue, or none late and one or more cancelled
+  or delivered late within the report's period (done after its planned date, the day it was done
+  in the period: the delay happened in the period, but no longer grows, so amber however long it
+  was); green otherwise; not assessed without milestones.
 - economy (økonomi): from the forecast for the whole period against the budget. Green within
   +5 %, amber up to +15 % or more than 25 % unspent, red above +15 %.
 - risk (risiko): the highest RF = S × K. Green 1–9, amber 10–15, red 16–25.
@@ -53,7 +59,7 @@ ECONOMY_RED_ABOVE = Fraction(115, 100)
 ECONOMY_AMBER_ABOVE = Fraction(105, 100)
 ECONOMY_AMBER_BELOW = Fraction(75, 100)
 STATUS_LABEL = {"done": "Ferdig", "late": "Forsinket", "on_track": "I rute", "not_started": "Ikke startet",
-                "not_done": "Ikke levert", "cancelled": "Avlyst"}
+                "not_done": "Ikke levert", "cancelled": "Avlyst", "with_report": "Leveres med denne rapporten"}
 DEFAULT_TOP_RISK_RF = 10      # amber and red (see risk_rag)
 
 
@@ -141,7 +147,7 @@ def _month_end(year: int, month: int) -> date:
 @dataclass
 class MilestoneStatus:
     milestone: Milestone
-    status: str                  # done | late | on_track | not_started | not_done | cancelled
+    status: str                  # done | late | on_track | not_started | not_done | cancelled | with_report
     actual: date | None
     comment: str
     days_late: int               # positive when late (or done late)
@@ -168,13 +174,15 @@ class MilestoneStatus:
 
 
 def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
-                       closing: bool = False) -> list[MilestoneStatus]:
+                       closing: bool = False, final_report: bool = False) -> list[MilestoneStatus]:
     """Each milestone's status at ``as_of`` from the progress data (see module rules).
 
     ``closing`` (the final report): a milestone not done by ``as_of`` is *ikke levert*
     (not delivered), never "on track", with its delay counted to the project's end (or ``as_of``
     if earlier) where it was due: a final report rendered later with --as-of (for the accounts)
     counted the delays on to that day (milestone 05: 324 → 436 days; found by an outside tester).
+    ``final_report`` (the final report itself): its own milestone (``Milestone.final_report``), not
+    done or cancelled by the data, is *with_report*, delivered with the report on ``as_of``.
     """
     out = []
     progress = _progress_rows(data)
@@ -199,7 +207,9 @@ def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
             status, days = "on_track", 0
         else:
             status, days = "not_started", 0
-        if closing and status not in ("done", "cancelled"):
+        if final_report and ms.final_report and status not in ("done", "cancelled"):
+            status, days, actual = "with_report", 0, as_of
+        elif closing and status not in ("done", "cancelled"):
             status, days = "not_done", max((min(as_of, project.period.end) - ms.date).days, 0)
         out.append(MilestoneStatus(ms, status, actual, comment or "", max(days, 0),
                                    postponed=code == "postponed" and status != "done"))
@@ -220,13 +230,27 @@ def _progress_rows(data: ProjectData | None) -> dict[int, dict]:
     return rows
 
 
-def progress_rag(statuses: list[MilestoneStatus]) -> str:
+PROGRESS_RED_DAYS = 60       # one late milestone more overdue than this makes progress red
+
+
+def delivered_late(statuses: list[MilestoneStatus], since: date | None = None) -> list[MilestoneStatus]:
+    """The milestones done after their planned date, on ``since`` or later (the report's period;
+    None: whenever)."""
+    return [s for s in statuses if s.status == "done" and s.days_late > 0 and s.actual is not None
+            and (since is None or s.actual >= since)]
+
+
+def progress_rag(statuses: list[MilestoneStatus], since: date | None = None) -> str:
+    """Progress by the module rules; ``since``: the first day of the report's period (a milestone
+    delivered late on or after it makes progress at least amber; None: any delivered late)."""
     if not statuses:
         return "none"           # no milestone to measure progress by: not assessed, not green
     late = [s for s in statuses if s.status == "late"]
     if not late:
-        return "amber" if any(s.status == "cancelled" for s in statuses) else "green"
-    if len(late) == 1 and late[0].days_late <= 60:
+        # delivered late in the period: green beside "ble ferdig 31 dager etter planen" (found by a reader)
+        return "amber" if any(s.status == "cancelled" for s in statuses) or delivered_late(statuses, since) \
+            else "green"
+    if len(late) == 1 and late[0].days_late <= PROGRESS_RED_DAYS:
         return "amber"
     return "red"
 
@@ -481,20 +505,20 @@ class GrantUsage:
     funder_id: str
     funder_name: str
     reference: str
-    granted: int
-    spent: int
+    granted: Decimal             # exact, to the øre (the usage report prints them so: fmt.ore_decimals)
+    spent: Decimal
     year: int
     # rows of this grant counted from a day after the project's end (still by 31.12): how many,
     # and their exact sum; the final report, made per the end, leaves them out
     after_end: tuple[int, Decimal] | None = None
 
     @property
-    def unused(self) -> int:
-        return max(self.granted - self.spent, 0)
+    def unused(self) -> Decimal:
+        return max(self.granted - self.spent, Decimal(0))
 
     @property
-    def overspent(self) -> int:
-        return max(self.spent - self.granted, 0)
+    def overspent(self) -> Decimal:
+        return max(self.spent - self.granted, Decimal(0))
 
     @property
     def disposition(self) -> str:
@@ -564,15 +588,15 @@ def grant_usage(project: Project, data: ProjectData | None, year: int,
         names = {funder.id.casefold()} | {
             l.source.casefold() for l in project.budget.financing if l.funder == funder.id}
         require_costs_before_credits(cut, names, funder.id, year_end)
-        spent, after_end = 0, None
+        spent, after_end = Decimal(0), None
         if ledger is not None and not ledger.empty:
             rows = ledger[ledger["Finansieringskilde"].str.casefold().isin(names)]
-            spent = kr(amount_sum(rows["Beløp"]))
+            spent = amount_sum(rows["Beløp"])
             late = rows[booked_on(rows) > pd.Timestamp(project.period.end)]
             if len(late):
                 after_end = (len(late), amount_sum(late["Beløp"]))
         refs = ", ".join(g.reference for g in funder.grants if g.year <= year and g.reference)
-        out.append(GrantUsage(project, funder.id, funder.name, refs, kr(granted), spent, year, after_end))
+        out.append(GrantUsage(project, funder.id, funder.name, refs, Decimal(granted), spent, year, after_end))
     return out
 
 

@@ -323,6 +323,12 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             add("warning", ("milestones", index, "date"),
                 f"milestone {ms.number:02d} is dated before milestone {previous.number:02d} (not in date order)")
         previous = ms
+    marked = [(index, ms) for index, ms in enumerate(project.milestones) if ms.final_report]
+    if len(marked) > 1:
+        index, ms = marked[1]
+        add("error", ("milestones", index, "final_report"),
+            f"milestone {ms.number:02d} is marked final_report as milestone {marked[0][1].number:02d} is: one "
+            "milestone is the delivery of the final report; remove the mark from the other")
     for index, number in _dupes([a.number for a in project.activities]):
         add("error", ("activities", index, "number"), f"activity number {number} appears twice")
     for index, fid in _dupes([f.id for f in project.funders]):

@@ -33,3 +33,10 @@ def find_table(path: Path, first_header: str, contains: str | None = None) -> li
                 contains is None or any(contains in cell for row in table for cell in row)):
             return table
     raise AssertionError(f"no table starting with {first_header!r} in {path}")
+
+
+def with_ore(value, minus: str = "\u2212") -> str:
+    """An amount as a grant table prints it when its amounts have øre: '320 260,50', '0,00'
+    (no-break spaces between groups, a decimal comma, U+2212 minus); written here, not by grantflow."""
+    text = f"{abs(value):,.2f}".replace(",", "\u00a0").replace(".", ",")
+    return minus + text if value < 0 else text

@@ -20,7 +20,7 @@ from .. import fmt
 BLUE, GREY, RED, GREEN, AMBER = "#1F4E79", "#A6A6A6", "#C00000", "#548235", "#BF8F00"
 LIGHT_RED, LIGHT_GREEN, DARK_GREEN, DARK_GREY = "#F4B6B6", "#C5E0B4", "#375623", "#595959"
 MONTHS = ["jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des"]
-STATUS_COLOR = {"done": GREEN, "late": RED, "not_done": RED, "on_track": BLUE, "not_started": GREY, "cancelled": AMBER}
+STATUS_COLOR = {"done": GREEN, "with_report": GREEN, "late": RED, "not_done": RED, "on_track": BLUE, "not_started": GREY, "cancelled": AMBER}
 
 
 @dataclass(frozen=True)

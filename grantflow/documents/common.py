@@ -136,10 +136,16 @@ def finding(file: str, field_name: str, message: str) -> Finding:
     return Finding("warning", file, None, field_name, message)
 
 
+def exact_money(value) -> str:
+    """Granted, used or unused money as it is, with its øre when it has them: '79 739,50 kr',
+    '400 000 kr' (the grant tables print it so, see ``fmt.ore_decimals``)."""
+    return fmt.money(value, decimals=None)
+
+
 def disposition(parts: list[tuple[str, int]]) -> str:
     """A grant table's "Disponering" for the amounts that have one: 'Tilbakebetales 265 000 kr;
-    merforbruk 170 261 kr', or '–' when nothing is left over or overspent."""
-    text = "; ".join(f"{label} {fmt.money(amount)}" for label, amount in parts if amount)
+    merforbruk 170 261,50 kr' (with the øre they have), or '–' when nothing is left over or overspent."""
+    text = "; ".join(f"{label} {exact_money(amount)}" for label, amount in parts if amount)
     return text[:1].upper() + text[1:] if text else "–"
 
 

@@ -25,9 +25,10 @@ from ..errors import UserError
 from ..findings import Finding
 from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
-                          milestone_statuses, overall_rag, parse_period, progress_rag, round_once, round_to,
+                          milestone_statuses, overall_rag, parse_period, progress_rag, round_once,
                           require_costs_before_credits, stale_ledger, unattributed_frame, ungranted_skjonnsmidler)
-from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding, lines,
+from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, disposition, doc_block,
+                     exact_money, finding, lines,
                      no_ledger, project_block)
 from .status_report import charts_for, milestone_rows
 
@@ -99,7 +100,8 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     data = ledger_until(req.data, req.as_of)
     ledger = data.ledger.frame if data is not None and data.ledger is not None else None
     rows, sentences, left = [], [], []          # left: (funder, unused kroner) of each funder with money left
-    totals = {"planned": 0, "granted": 0, "used": 0, "unused": 0, "overspent": 0}
+    totals = {"planned": Decimal(0), "granted": Decimal(0), "used": Decimal(0), "unused": Decimal(0),
+              "overspent": Decimal(0)}
     what = evaluation.unused or "tilbakebetales"
     # One row per funder: a funder's lines (one per application round, say) share its award
     # letters and its ledger rows, so they are counted once. A line without a funder is its own row.
@@ -120,19 +122,21 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     # adds up to the accounts (it was short by them).
     loose = unattributed_frame(project, ledger) if ledger is not None else None
     unattributed = (len(loose), amount_sum(loose["Beløp"])) if loose is not None and len(loose) else None
-    # Rounded once, so the funders' "Brukt" adds up to the accounts (each on its own gave a krone more).
-    used_all = round_once(spent + ([unattributed[1]] if unattributed else []))
+    # Exact, to the øre (``fmt.ore_decimals``): the funders' "Brukt" adds up to the ledger, and
+    # Brukt + Ubrukt to the Tilsagn as printed. Rounded to kroner (once across the funders), a
+    # grant's Brukt and Ubrukt were each up to a krone off, and differed from the usage report's.
+    used_all = [Decimal(v) for v in spent + ([unattributed[1]] if unattributed else [])]
     if unattributed:
         totals["used"] += used_all[-1]
         unattributed_row = {"source": "Uten finansieringskilde i regnskapet", "reference": "–", "planned": "–",
-                            "granted": "–", "used": fmt.number(used_all[-1]), "unused": "–", "disposition": "–"}
+                            "granted": "–", "used": used_all[-1], "unused": "–", "disposition": "–"}
     for group, funder, used in zip(groups.values(), funders, used_all):
         line = group[0]
         amounts = [a for l in group for a in l.amounts.values()]
-        planned = kr(sum(amounts, Decimal(0)) * unit) if amounts else None
+        planned = sum(amounts, Decimal(0)) * unit if amounts else None
         if planned is None and line.kind == "kommunene":
-            planned = municipal_part(project).total      # the rest: costs minus external financing
-        granted = kr(sum((g.amount for g in funder.grants), Decimal(0))) if funder and funder.grants else None
+            planned = Decimal(municipal_part(project).total)     # the rest: costs minus external financing
+        granted = sum((g.amount for g in funder.grants), Decimal(0)) if funder and funder.grants else None
         refs = ", ".join(dict.fromkeys(g.reference for g in funder.grants if g.reference)) if funder else ""
         unused = granted - used if granted is not None else None
         dispose = ""
@@ -143,22 +147,22 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
             unused = planned - used
             if unused > 0:
                 dispose = MUNICIPAL_SETTLED
-                sentences.append(f"Kommunenes andel etter kostnadsfordelingen: {fmt.money(planned)}, brukt "
-                                 f"{fmt.money(used)}. Det ubrukte beløpet, {fmt.money(unused)}, avregnes med "
+                sentences.append(f"Kommunenes andel etter kostnadsfordelingen: {exact_money(planned)}, brukt "
+                                 f"{exact_money(used)}. Det ubrukte beløpet, {exact_money(unused)}, avregnes med "
                                  "kommunene etter fordelingsnøkkelen i kostnadsfordelingen.")
                 left.append((line.source, unused, MUNICIPAL_SETTLED))
             elif unused < 0:
                 dispose = disposition([("Merforbruk", -unused)])
-                sentences.append(f"Kommunenes andel etter kostnadsfordelingen: {fmt.money(planned)}, brukt "
-                                 f"{fmt.money(used)}. Merforbruket, {fmt.money(-unused)}, fordeles på kommunene "
+                sentences.append(f"Kommunenes andel etter kostnadsfordelingen: {exact_money(planned)}, brukt "
+                                 f"{exact_money(used)}. Merforbruket, {exact_money(-unused)}, fordeles på kommunene "
                                  "etter fordelingsnøkkelen i kostnadsfordelingen.")
         elif unused and unused > 0:
             dispose = "Søkes overført" if what == "søkes overført" else "Tilbakebetales"
             name = req.council.office_name(funder.name if funder else line.source, req.as_of)
             ref = f", saksnr. {refs}" if refs else ""
             sentences.append(
-                f"{name}{ref}: tilsagn {fmt.money(granted)}, brukt {fmt.money(used)}. "
-                f"Ubrukt beløp, {fmt.money(unused)}, "
+                f"{name}{ref}: tilsagn {exact_money(granted)}, brukt {exact_money(used)}. "
+                f"Ubrukt beløp, {exact_money(unused)}, "
                 + ("søkes overført til videreføringen." if what == "søkes overført" else "tilbakebetales."))
         elif unused is not None and unused < 0:
             dispose = disposition([("Merforbruk", -unused)])
@@ -168,10 +172,10 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         named = (req.council.office_name(l.source, req.as_of) for l in group)
         rows.append({"source": " / ".join(dict.fromkeys(named)),
                      "reference": refs or "–",
-                     "planned": fmt.number(planned) if planned is not None else "resten",
-                     "granted": fmt.number(granted) if granted is not None else "–",
-                     "used": fmt.number(used),
-                     "unused": fmt.number(max(unused, 0)) if unused is not None else "–",
+                     "planned": planned if planned is not None else "resten",
+                     "granted": granted if granted is not None else "–",
+                     "used": used,
+                     "unused": max(unused, Decimal(0)) if unused is not None else "–",
                      "disposition": dispose or "–"})
         totals["planned"] += planned or 0
         totals["granted"] += granted or 0
@@ -181,25 +185,29 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     if unattributed:
         rows.append(unattributed_row)
         picked.append(loose)
-    total = {k: fmt.number(v) for k, v in totals.items()}
+    # every amount of the table with the øre when one has them, else whole kroner as before
+    decimals = fmt.ore_decimals([v for r in rows for v in r.values() if isinstance(v, Decimal)])
+    for r in rows:
+        r.update({k: fmt.number(v, decimals) for k, v in r.items() if isinstance(v, Decimal)})
+    total = {k: fmt.number(v, decimals) for k, v in totals.items()}
     # the Sum of several funders' unused money is returned to each, not in one sum to anyone
     # ("Tilbakebetales 344 739 kr" read as owed to the county governor, whose part is 79 739)
     total["disposition"] = disposition([(left[0][2] if left else "Tilbakebetales",
                                          totals["unused"]), ("merforbruk", totals["overspent"])]) \
         if len(left) < 2 else ("Hver kilde for seg, se radene" if not totals["overspent"] else
-                               "Hver kilde for seg, se radene; merforbruk " + fmt.money(totals["overspent"]))
-    used_for = _used_for(project, [r["source"] for r in rows], picked, used_all)
+                               "Hver kilde for seg, se radene; merforbruk " + exact_money(totals["overspent"]))
+    used_for = _used_for(project, [r["source"] for r in rows], picked, decimals)
     return rows, sentences, {**total, "raw": totals, "unattributed": unattributed, "used_for": used_for,
                              "left": [(name, amount) for name, amount, _ in left]}
 
 
-def _used_for(project: Project, sources: list[str], frames: list, used: list[int]) -> list[dict]:
-    """What each source's money was used for: its "Brukt" split by budget category, the parts
-    adding up to the "Brukt" printed for it."""
+def _used_for(project: Project, sources: list[str], frames: list, decimals: int) -> list[dict]:
+    """What each source's money was used for: its "Brukt" split by budget category, exactly (to
+    the øre with ``decimals`` 2), so the parts add up to the "Brukt" printed for it."""
     spelling = {c.casefold(): c for c in project.budget.categories()}
     order = list(spelling)
     out = []
-    for source, frame, total in zip(sources, frames, used):
+    for source, frame in zip(sources, frames):
         if frame is None or frame.empty:
             continue
         keys = frame["Kategori"].astype(str).str.casefold()
@@ -207,15 +215,15 @@ def _used_for(project: Project, sources: list[str], frames: list, used: list[int
         for key, values in frame.groupby(keys, sort=False)["Kategori"]:
             spelling.setdefault(key, str(values.iloc[0]))
         keys = sorted(sums, key=lambda k: (order.index(k) if k in order else len(order), spelling[k]))
-        for key, part in zip(keys, round_to([sums[k] for k in keys], total)):
-            out.append({"source": source, "category": spelling[key], "used": fmt.number(part)})
+        for key in keys:
+            out.append({"source": source, "category": spelling[key], "used": fmt.number(sums[key], decimals)})
     return out
 
 
 def build(req: DocumentRequest) -> Context:
     project, council, as_of = req.project, req.council, req.as_of
     unit = project.budget.unit
-    statuses = milestone_statuses(project, req.data, as_of, closing=True)
+    statuses = milestone_statuses(project, req.data, as_of, closing=True, final_report=True)
     econ = economy(project, req.data, as_of)
     evaluation = (req.data.notes.evaluation if req.data is not None else None) or Evaluation()
     findings = no_ledger(req, project)
@@ -242,17 +250,22 @@ def build(req: DocumentRequest) -> Context:
                                     f"no explanation for the deviation: {title}"))
         deviations.append({"title": title, "explanation": text or MISSING, "missing": not text})
 
+    # Milestones not delivered, cancelled or delivered late: deviations, and problems on the way
+    # ("Problemer underveis" said "Ingen problemer er registrert." beside them).
+    milestone_problems = []
     for s in statuses:
         if s.status == "not_done":
-            deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er ikke levert"
-                      + (f" ({fmt.days(s.days_late)} etter planlagt dato)." if s.days_late else "."),
-                      milestone_explanation(s.milestone.number), s.comment)
+            title = (f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er ikke levert"
+                     + (f" ({fmt.days(s.days_late)} etter planlagt dato)." if s.days_late else "."))
         elif s.status == "cancelled":
-            deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble avlyst.",
-                      milestone_explanation(s.milestone.number), s.comment)
+            title = f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble avlyst."
         elif s.delayed:
-            deviation(f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble levert {fmt.days(s.days_late)} "
-                      "etter planen.", milestone_explanation(s.milestone.number), s.comment)
+            title = (f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble levert {fmt.days(s.days_late)} "
+                     "etter planen.")
+        else:
+            continue
+        deviation(title, milestone_explanation(s.milestone.number), s.comment)
+        milestone_problems.append(title)
     for line in cats:
         share = line.deviation_share
         if line.budget == 0 and line.actual != 0:
@@ -346,7 +359,9 @@ def build(req: DocumentRequest) -> Context:
                                                  "ubrukte midler."],
         "evaluation": {"results": evaluation.results, "lessons": evaluation.lessons,
                        "success_factors": evaluation.success_factors or project.success_factors,
-                       "problems": evaluation.problems, "conclusion": lines(evaluation.conclusion),
+                       # the project's own words first, then what the milestone table shows
+                       "problems": [*evaluation.problems, *milestone_problems],
+                       "conclusion": lines(evaluation.conclusion),
                        "differently": evaluation.differently, "further_work": lines(evaluation.further_work)},
         "signature": {"owner": project.owner, "responsible": project.responsible},
     }
@@ -359,7 +374,8 @@ def build(req: DocumentRequest) -> Context:
                    key_figures={"Regnskap": fmt.money(econ.actual_total), "Budsjett": fmt.money(econ.budget_total),
                                 # each funder's unused money by its name: one sum to the county governor
                                 # added up the regional fund's and Helsedirektoratet's money as well
-                                **({f"Ubrukt, {name}": fmt.money(amount) for name, amount in funder_total["left"]}
+                                **({f"Ubrukt, {name}": exact_money(amount) for name, amount in funder_total["left"]}
                                    if funder_total["left"] else
                                    {"Ubrukte midler": fmt.money(0)} if raw["granted"] else {}),
-                                "Milepæler ferdig": f"{sum(s.status == 'done' for s in statuses)} av {len(statuses)}"})
+                                "Milepæler ferdig": f"{sum(s.status in ('done', 'with_report') for s in statuses)} "
+                                                    f"av {len(statuses)}"})

@@ -16,10 +16,11 @@ from decimal import Decimal
 from .. import fmt
 from ..errors import UserError
 from ..findings import Finding
-from ..reporting import (RAG_COLOR, ReportPeriod, economy, grant_usage, ledger_until, milestone_statuses,
-                         overall_rag, parse_period, progress_rag, unattributed_rows, ungranted_skjonnsmidler)
-from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, finding,
-                     no_ledger)
+from ..reporting import (RAG_COLOR, ReportPeriod, delivered_late, economy, grant_usage, ledger_until,
+                         milestone_statuses, overall_rag, parse_period, progress_rag, unattributed_rows,
+                         ungranted_skjonnsmidler)
+from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, exact_money,
+                     finding, no_ledger)
 from .status_report import stale_since
 
 MISSING = "Forklaring mangler."
@@ -40,7 +41,7 @@ def build(req: DocumentRequest) -> Context:
     council, year = req.council, req.period.end.year
     year_end = date(year, 12, 31)
     rows, notes, findings = [], [], []
-    granted = spent = unused = carried = overspent = 0
+    granted = spent = unused = carried = overspent = Decimal(0)
     for project, data in req.projects:
         if project.period.end.year < year:
             continue            # ended (and reported, unused money with it) in an earlier year
@@ -94,14 +95,14 @@ def build(req: DocumentRequest) -> Context:
             else:
                 statuses = milestone_statuses(project, data, year_end)
                 econ = economy(project, data, year_end)
-                state = overall_rag(progress_rag(statuses), econ.rag)
+                state = overall_rag(progress_rag(statuses, date(year, 1, 1)), econ.rag)
                 status = {"green": "I rute", "amber": "Avvik", "red": "Alvorlig avvik"}.get(state, "Pågår")
                 color = RAG_COLOR[state]
                 if state in ("amber", "red"):
                     # what makes it amber or red per 31.12, computed; the project leader's words after
                     # it, said to be old when they are (a note from March explained a milestone done
                     # long since: found by an outside auditor)
-                    status += ": " + causes(statuses, econ)
+                    status += ": " + causes(statuses, econ, date(year, 1, 1))
                     stale = stale_since(project, note, date(year, 1, 1), year_end, req.options.stale_note_days)
                     if stale and note is not None and not note.explanation:
                         # an old note's deviations were about what was off then: only those naming a
@@ -131,15 +132,14 @@ def build(req: DocumentRequest) -> Context:
                 findings.append(finding(req.notes_file(project), "status.results",
                                         f"{project.name} has reported no results for {year}"))
             rows.append({"project": project.name, "reference": usage.reference or "–",
-                         "granted": fmt.number(usage.granted), "spent": fmt.number(usage.spent),
-                         "unused": fmt.number(usage.unused),
+                         "granted": usage.granted, "spent": usage.spent, "unused": usage.unused,
                          "disposition": disposition([("Merforbruk", usage.overspent)]) if usage.overspent
                          else usage.disposition,
                          "status": status, "color": color, "results": results})
             if usage.after_end:
                 count, amount = usage.after_end
                 posts = "post" if count == 1 else "poster"
-                notes.append(f"{project.name}: brukt per 31.12 omfatter {count} {posts} ({fmt.money(amount)}) "
+                notes.append(f"{project.name}: brukt per 31.12 omfatter {count} {posts} ({exact_money(amount)}) "
                              f"datert etter prosjektslutt {fmt.long_date(project.period.end)}; sluttrapporten, "
                              f"laget per prosjektslutt, har {'den' if count == 1 else 'dem'} ikke med.")
                 findings.append(finding(req.data_file(project, project.data.ledger), "Dato",
@@ -148,16 +148,21 @@ def build(req: DocumentRequest) -> Context:
                                         f"report per {year_end}; the report says so (the final report per the end "
                                         "leaves them out)"))
             if usage.carried_over:
-                notes.append(f"{project.name}: ubrukte midler på {fmt.money(usage.unused)} søkes overført "
+                notes.append(f"{project.name}: ubrukte midler på {exact_money(usage.unused)} søkes overført "
                              f"til {year + 1}, da prosjektet varer til {fmt.long_date(project.period.end)}.")
             elif usage.unused:
-                notes.append(f"{project.name}: ubrukte midler på {fmt.money(usage.unused)} tilbakebetales.")
+                notes.append(f"{project.name}: ubrukte midler på {exact_money(usage.unused)} tilbakebetales.")
             if usage.overspent:
-                notes.append(f"{project.name}: forbruket er {fmt.money(usage.overspent)} høyere enn tildelingen; "
+                notes.append(f"{project.name}: forbruket er {exact_money(usage.overspent)} høyere enn tildelingen; "
                              "merforbruket dekkes av andre kilder.")
             granted, spent, unused = granted + usage.granted, spent + usage.spent, unused + usage.unused
             carried += usage.unused if usage.carried_over else 0
             overspent += usage.overspent
+    # every amount of the table with the øre when one has them (exactly: Brukt + Ubrukt = Tildelt
+    # as printed, and the same figures as the final report's), else whole kroner as before
+    decimals = fmt.ore_decimals([v for r in rows for v in (r["granted"], r["spent"], r["unused"])])
+    for r in rows:
+        r.update({k: fmt.number(r[k], decimals) for k in ("granted", "spent", "unused")})
     addressed = date(year + 1, 1, 1)
     values = {
         "doc": doc_block("Rapportering om bruk av skjønnsmidler", f"{council.name} {year}", str(year),
@@ -169,17 +174,20 @@ def build(req: DocumentRequest) -> Context:
         "rows": rows,
         # The Sum says what its "Ubrukt" is and what was spent beyond the grants, so granted − used
         # = unused − overspent can be read off the row.
-        "total": {"granted": fmt.number(granted), "spent": fmt.number(spent), "unused": fmt.number(unused),
+        "total": {"granted": fmt.number(granted, decimals), "spent": fmt.number(spent, decimals),
+                  "unused": fmt.number(unused, decimals),
                   "disposition": disposition([("Søkes overført", carried), ("tilbakebetales", unused - carried),
                                               ("merforbruk", overspent)])},
         "notes": notes,
     }
-    snapshot = {"period": str(year), "totals": {"granted": granted, "spent": spent, "unused": unused}}
+    snapshot = {"period": str(year), "totals": {k: int(v) if v == v.to_integral_value() else str(v)
+                                                for k, v in (("granted", granted), ("spent", spent),
+                                                             ("unused", unused))}}
     return Context(values, snapshot=snapshot, findings=findings, addressed=addressed,
                    # the mail said "Ubrukt: 0 kr" of an overspent grant and no word of the overspending
-                   key_figures={"Tildelt": fmt.money(granted), "Brukt per 31.12": fmt.money(spent),
-                                "Ubrukt": fmt.money(unused),
-                                **({"Merforbruk": fmt.money(overspent)} if overspent else {}),
+                   key_figures={"Tildelt": exact_money(granted), "Brukt per 31.12": exact_money(spent),
+                                "Ubrukt": exact_money(unused),
+                                **({"Merforbruk": exact_money(overspent)} if overspent else {}),
                                 "Prosjekter": str(len(rows))})
 
 
@@ -204,14 +212,22 @@ def undelivered(statuses) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def causes(statuses, econ) -> str:
+def causes(statuses, econ, since: date | None = None) -> str:
     """Why a project is amber or red at the year's end, from the figures: its late milestones
-    and days, and the forecast against the budget when that is off."""
+    and days, those delivered late since ``since`` (the year), and the forecast against the
+    budget when that is off."""
     parts = []
     late = [s for s in statuses if s.status == "late"]
     if late:
         which = ", ".join(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in late)
         parts.append(f"milepæl {which} er forsinket" if len(late) == 1 else f"milepælene {which} er forsinket")
+    if not late:
+        # progress is amber for them (reporting.progress_rag): said, not "se statusrapporten"
+        done_late = delivered_late(statuses, since)
+        if done_late:
+            which = ", ".join(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in done_late)
+            parts.append(f"milepæl {which} ble levert etter planlagt dato" if len(done_late) == 1 else
+                         f"milepælene {which} ble levert etter planlagt dato")
     cancelled = [f"{s.milestone.number:02d}" for s in statuses if s.status == "cancelled"]
     if cancelled:
         parts.append(f"milepæl {cancelled[0]} er avlyst" if len(cancelled) == 1 else

@@ -11,15 +11,16 @@ from .. import fmt, owneffort
 from ..models import Project, StatusNote
 from ..errors import UserError
 from ..reporting import (ECONOMY_AMBER_ABOVE, ECONOMY_AMBER_BELOW, ECONOMY_RED_ABOVE, RAG_COLOR, RAG_LABEL,
-                          ReportPeriod, check_in_project, default_as_of, economy, hours_total, kr,
+                          ReportPeriod, check_in_project, default_as_of, delivered_late, economy, hours_total, kr,
                           milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once,
                           stale_ledger)
 from .charts import BudgetChart, TimelineChart
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
                      no_ledger, project_block, rag, risk_rows, top_risks)
 
-STATUS_COLOR = {"done": RAG_COLOR["green"], "on_track": "DDEBF7", "late": RAG_COLOR["red"], "cancelled": RAG_COLOR["amber"],
-                "not_started": RAG_COLOR["none"], "not_done": RAG_COLOR["red"]}
+STATUS_COLOR = {"done": RAG_COLOR["green"], "with_report": RAG_COLOR["green"], "on_track": "DDEBF7",
+                "late": RAG_COLOR["red"], "cancelled": RAG_COLOR["amber"], "not_started": RAG_COLOR["none"],
+                "not_done": RAG_COLOR["red"]}
 DONE_LATE_COLOR = RAG_COLOR["amber"]
 
 
@@ -302,12 +303,13 @@ def build(req: DocumentRequest) -> Context:
                                 f"the ledger's last row is dated {last:%d.%m.%Y}, {days} days before the report "
                                 f"date {as_of:%d.%m.%Y}: if the export is old, the accounts to date and the "
                                 "forecast lack the last months' costs; export the ledger again before sending"))
-    prog, eco, risk = progress_rag(statuses), econ.rag, risk_rag(project)
+    prog, eco, risk = progress_rag(statuses, req.period.start), econ.rag, risk_rag(project)
     overall = overall_rag(prog, eco, risk)
     late = [s for s in statuses if s.status == "late"]
     done = sum(s.status == "done" for s in statuses)
     done_late = [s for s in statuses if s.status == "done" and s.delayed]
     cancelled = sum(s.status == "cancelled" for s in statuses)
+    in_period = delivered_late(statuses, req.period.start)      # why progress is amber with none late
     top = max(project.risks, key=lambda r: r.factor) if project.risks else None
 
     def assessed(value, what):
@@ -325,7 +327,10 @@ def build(req: DocumentRequest) -> Context:
                     + f"; {len(late)} forsinket"
                     + (f"; {cancelled} avlyst." if cancelled else ".")
                     + (f" Eldste forsinkelse: milepæl {late[0].milestone.number:02d}, {fmt.days(late[0].days_late)}."
-                       if late else "") if statuses else NO_MILESTONES},
+                       if late else "")
+                    + (" Levert etter planlagt dato i rapportperioden: "
+                       + fmt.listing(f"milepæl {s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in in_period)
+                       + "." if in_period else "") if statuses else NO_MILESTONES},
         {"name": "Økonomi", **rag(eco), "comment": economy_comment(econ, project.period)
          + (f" Regnskapet er ført til {fmt.long_date(old_ledger[0])} (se avsnitt 4)." if old_ledger else "")},
         {"name": "Kvalitet", **assessed(note.quality if note else None, "Kvaliteten")},
@@ -333,8 +338,9 @@ def build(req: DocumentRequest) -> Context:
          "comment": f"Høyeste risikofaktor {top.factor} ({top.risk})." if top else "Ingen risikoer registrert."},
         {"name": "Gevinster", **assessed(note.benefits if note else None, "Gevinstene")},
     ]
-    auto_text = ((f"{done} av {len(statuses)} {'milepæl er ferdig' if len(statuses) == 1 else 'milepæler er ferdige'}, "
-                  f"{len(late)} er forsinket. " if statuses
+    auto_text = ((f"{done} av {len(statuses)} {'milepæl er ferdig' if len(statuses) == 1 else 'milepæler er ferdige'}"
+                  + (f" ({len(in_period)} levert etter planlagt dato i rapportperioden)" if in_period else "")
+                  + f", {len(late)} er forsinket. " if statuses
                   else f"{NO_MILESTONES} ")
                  + f"Prognosen er {fmt.money(econ.forecast_total)} mot et budsjett på {fmt.money(econ.budget_total)}.")
     summary = note.summary if note and note.summary else ""

@@ -20,7 +20,7 @@ from grantflow.documents.service import produce
 from grantflow.register import open_register
 
 from ..conftest import CONFIG, replace_in
-from ..docx_text import all_text, find_table, tables
+from ..docx_text import all_text, find_table, tables, with_ore
 
 NB = "\u00a0"
 MINUS = "\u2212"
@@ -220,8 +220,11 @@ def test_late_milestones_show_their_delay(documents):
     assert status["02"][3] == f"Ferdig, {delay}{NB}dager forsinket"
     final = {r[0]: r for r in find_table(documents[("final", NG)], "Nr")[1:]}
     assert final["02"][4] == str(delay) and final["02"][5] == f"Ferdig, {delay}{NB}dager forsinket"
-    # the closing milestone is not "I rute" in a final report: it was not delivered
-    assert final["07"][5].startswith("Ikke levert")
+    # the last open milestone is not "I rute" in a final report: it was not delivered; 07 is the
+    # final report itself (final_report: true in the YAML), delivered with it (it said "Ikke levert")
+    assert plan[6].get("final_report") is None and plan[7]["final_report"] is True
+    assert final["06"][5].startswith("Ikke levert")
+    assert final["07"][5] == "Leveres med denne rapporten"
     assert all(not r[5].startswith("I rute") for r in final.values())
 
 
@@ -266,15 +269,17 @@ def test_haugaland_final_report_states_unused_skjonnsmidler_in_kroner(documents)
     """Granted 400 000 kr (award letter) minus what the ledger charged to fm-rogaland."""
     plan = raw_project(HAUG)
     granted = sum(g["amount"] for f in plan["funders"] if f["id"] == "fm-rogaland" for g in f["grants"])
-    used = whole(sum(kroner(r["Beløp"]) for r in ledger_rows(HAUG) if r["Finansieringskilde"] == "fm-rogaland"))
+    # exact, to the øre: the ledger's 48 320,50 kr leaves 79 739,50 kr to repay (rounded to kroner,
+    # the report said brukt 320 261 kr and ubrukt 79 739 kr, 0,50 kr short)
+    used = sum(kroner(r["Beløp"]) for r in ledger_rows(HAUG) if r["Finansieringskilde"] == "fm-rogaland")
     unused = granted - used
-    assert (granted, used, unused) == (400_000, 320_261, 79_739)
+    assert (granted, used, unused) == (400_000, Decimal("320260.50"), Decimal("79739.50"))
     path = documents[("final", HAUG)]
     text = all_text(path)
     assert (f"Fylkesmannen i Rogaland (skjønnsmidler), saksnr. 2015/4711 (eksempel): tilsagn {money(granted)}, "
-            f"brukt {money(used)}. Ubrukt beløp, {money(unused)}, tilbakebetales.") in text
+            f"brukt {with_ore(used)}{NB}kr. Ubrukt beløp, {with_ore(unused)}{NB}kr, tilbakebetales.") in text
     row = next(r for r in find_table(path, "Kilde") if r[0] == "Fylkesmannens skjønnsmidler")
-    assert row[3:7] == [num(granted), num(used), num(unused), "Tilbakebetales"]
+    assert row[3:7] == [with_ore(granted), with_ore(used), with_ore(unused), "Tilbakebetales"]
     assert "2015/4711 (eksempel)" in text                      # case reference
     assert "Endringer siden forrige sluttrapport" not in text
     assert "Økonomiansvarlig / revisor" in text and "For prosjekteier" in text

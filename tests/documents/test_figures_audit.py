@@ -13,7 +13,7 @@ from grantflow.documents.service import produce
 from grantflow.register import open_register
 
 from ..conftest import CONFIG, replace_in
-from ..docx_text import all_text, find_table, paragraphs
+from ..docx_text import all_text, find_table, paragraphs, with_ore
 from .test_figures import ERP, HAUG, NB, NG, TODAY, kroner, ledger_rows, money, num, raw_project, whole
 
 
@@ -35,14 +35,15 @@ def test_final_report_funders_count_the_ledger_to_the_report_date_only(register,
     rows = [r for r in ledger_rows(HAUG) if day(r["Dato"]) <= as_of]
     sources = {line["source"]: {line["source"], line.get("funder")} for line in raw_project(HAUG)["budget"]["financing"]}
     table = find_table(path, "Kilde")
+    # the funders' use to the øre (the ledger's 48 320,50 kr), the accounts in whole kroner
     for source, names in sources.items():
-        used = whole(sum((kroner(r["Beløp"]) for r in rows if r["Finansieringskilde"] in names), Decimal(0)))
+        used = sum((kroner(r["Beløp"]) for r in rows if r["Finansieringskilde"] in names), Decimal(0))
         row = next(r for r in table if r[0] == source)
-        assert row[4] == num(used), (source, row)
-    total = whole(sum(kroner(r["Beløp"]) for r in rows))
-    assert total == 896_261
-    assert table[-1][4] == num(total)
-    assert find_table(path, "Kategori")[-1][2] == num(total)
+        assert row[4] == with_ore(used), (source, row)
+    exact = sum(kroner(r["Beløp"]) for r in rows)
+    assert (exact, whole(exact)) == (Decimal("896260.50"), 896_261)
+    assert table[-1][4] == with_ore(exact)
+    assert find_table(path, "Kategori")[-1][2] == num(whole(exact))
 
 
 def _note(path) -> str:
@@ -130,13 +131,13 @@ def test_usage_report_lists_a_project_until_the_year_it_ended(register, tmp_path
     plan = raw_project(HAUG)
     end = plan["period"]["end"]
     granted = sum(g["amount"] for f in plan["funders"] if f["id"] == "fm-rogaland" for g in f["grants"])
-    used = whole(sum(kroner(r["Beløp"]) for r in ledger_rows(HAUG) if r["Finansieringskilde"] == "fm-rogaland"))
+    used = sum(kroner(r["Beløp"]) for r in ledger_rows(HAUG) if r["Finansieringskilde"] == "fm-rogaland")
     path = produce(register, "usage", council_id="haugaland-vekst", period=str(year), out=tmp_path,
                    today=TODAY).docx
     text = all_text(path)
     if end.year >= year:
         row = next(r for r in find_table(path, "Prosjekt", contains="Saksnr.") if r[0] == plan["name"])
-        assert row[2:5] == [num(granted), num(used), num(granted - used)]
+        assert row[2:5] == [with_ore(granted), with_ore(used), with_ore(granted - used)]
     else:
         assert plan["name"] not in text
         assert "Ingen prosjekter med tildelte skjønnsmidler dette året." in text
@@ -195,7 +196,8 @@ def test_a_category_written_in_other_case_adds_to_its_category(scratch_config, t
     total = whole(sum(kroner(r["Beløp"]) for r in rows))
     assert table[-1][4] == num(total)
     path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
-    assert find_table(path, "Kategori")[-1][2] == num(total) == find_table(path, "Kilde")[-1][4]
+    assert find_table(path, "Kategori")[-1][2] == num(total)
+    assert find_table(path, "Kilde")[-1][4] == with_ore(sum(kroner(r["Beløp"]) for r in rows))   # to the øre
 
 
 def test_a_funder_with_a_financing_line_per_year_is_counted_once(scratch_config, tmp_path):
@@ -291,9 +293,12 @@ def test_a_row_booked_to_last_year_counts_in_that_year_in_every_document(scratch
         rows = list(csv.DictReader(fh, delimiter=";"))
     booked = [int(r["År"] or day(r["Dato"]).year) for r in rows]
 
+    def exact(years, source=None):
+        return sum((kroner(r["Beløp"]) for r, y in zip(rows, booked) if y in years
+                    and source in (None, r["Finansieringskilde"])), Decimal(0))
+
     def accounts(years, source=None):
-        return whole(sum((kroner(r["Beløp"]) for r, y in zip(rows, booked) if y in years
-                          and source in (None, r["Finansieringskilde"])), Decimal(0)))
+        return whole(exact(years, source))
 
     in_2015 = accounts({2015})
     assert in_2015 == (327_261 if year_column else 317_261)
@@ -303,7 +308,7 @@ def test_a_row_booked_to_last_year_counts_in_that_year_in_every_document(scratch
     for year, years in (("2015", {2015}), ("2016", {2015, 2016})):
         path = produce(register, "usage", council_id="haugaland-vekst", period=year, out=tmp_path, today=TODAY).docx
         row = next(r for r in find_table(path, "Prosjekt", contains="Saksnr.") if r[0] == name)
-        assert row[3] == num(accounts(years, "fm-rogaland")), (year, row)
+        assert row[3] == with_ore(exact(years, "fm-rogaland")), (year, row)
     # Status reports per 31.12.2015 and later: the 2015 lines are the 2015 accounts.
     for as_of in (date(2015, 12, 31), date(2016, 10, 7)):
         path = produce(register, "status", HAUG, as_of=as_of, out=tmp_path, today=TODAY).docx
@@ -313,7 +318,7 @@ def test_a_row_booked_to_last_year_counts_in_that_year_in_every_document(scratch
     path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
     assert find_table(path, "Kategori")[-1][2] == num(accounts({2015, 2016, 2017}))
     row = next(r for r in find_table(path, "Kilde") if r[0] == "Fylkesmannens skjønnsmidler")
-    assert row[4] == num(accounts({2015, 2016, 2017}, "fm-rogaland")), row
+    assert row[4] == with_ore(exact({2015, 2016, 2017}, "fm-rogaland")), row
     # What the secretariat is told about the disagreeing row.
     main(["validate", str(scratch_config)])
     said = capsys.readouterr()
@@ -346,13 +351,15 @@ def test_final_report_funders_add_up_to_the_accounts(scratch_config, tmp_path):
     assert find_table(status, "År", contains="Plan til nå")[-1][4] == num(total)
     path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
     assert find_table(path, "Kategori")[-1][2] == num(total)
+    # the funders' use is printed to the øre: it adds up to the ledger exactly, whose sum rounded
+    # is the accounts' figure above
     table = find_table(path, "Kilde")
-    printed = [int(r[4].replace(NB, "")) for r in table[1:-1]]
-    assert table[-1][4] == num(total) and sum(printed) == total, table
+    printed = [Decimal(r[4].replace(NB, "").replace(",", ".")) for r in table[1:-1]]
+    assert table[-1][4] == with_ore(sum(exact.values())) and sum(printed) == sum(exact.values()) == total, table
     names = {line["source"]: {line["source"], line.get("funder")} for line in raw_project(HAUG)["budget"]["financing"]}
     for r in table[1:-1]:
         used = sum((v for k, v in exact.items() if k in names[r[0]]), Decimal(0))
-        assert abs(int(r[4].replace(NB, "")) - used) < 1, (r, used)
+        assert r[4] == with_ore(used), (r, used)
 
 
 def test_an_overspent_grant_says_so_in_the_table_and_its_sum(scratch_config, tmp_path):
@@ -370,29 +377,34 @@ def test_an_overspent_grant_says_so_in_the_table_and_its_sum(scratch_config, tmp
     grants = {f["id"]: f["grants"] for f in plan["funders"]}
 
     def used(funder, year=None):
-        return whole(sum((kroner(r["Beløp"]) for r in rows if r["Finansieringskilde"] == funder
-                          and (year is None or int(r["År"]) <= year)), Decimal(0)))
+        return sum((kroner(r["Beløp"]) for r in rows if r["Finansieringskilde"] == funder
+                    and (year is None or int(r["År"]) <= year)), Decimal(0))
+
+    def exact_money(value):
+        return f"{with_ore(value) if value % 1 else num(int(value))}{NB}kr"
 
     granted_2015 = sum(g["amount"] for g in grants["fm-rogaland"] if g["year"] <= 2015)
     over = used("fm-rogaland", 2015) - granted_2015
-    assert over == 42_261
+    assert over == Decimal("42260.50")                  # to the øre (the 48 320,50 kr row)
     register = open_register(scratch_config)
     path = produce(register, "usage", council_id="haugaland-vekst", period="2015", out=tmp_path, today=TODAY).docx
     table = find_table(path, "Prosjekt", contains="Saksnr.")
     row = next(r for r in table if r[0] == plan["name"])
-    assert row[2:6] == [num(granted_2015), num(used("fm-rogaland", 2015)), "0", f"Merforbruk {money(over)}"], row
-    assert table[-1][2:6] == [num(granted_2015), num(used("fm-rogaland", 2015)), "0", f"Merforbruk {money(over)}"]
+    expected = [with_ore(granted_2015), with_ore(used("fm-rogaland", 2015)), "0,00", f"Merforbruk {exact_money(over)}"]
+    assert row[2:6] == expected, row
+    assert table[-1][2:6] == expected
     # the mail's key figures say it too (they said "Ubrukt: 0 kr" and nothing of the overspending)
     made = produce(register, "usage", council_id="haugaland-vekst", period="2015", out=tmp_path, today=TODAY)
-    assert made.key_figures["Ubrukt"] == "0\u00a0kr" and made.key_figures["Merforbruk"] == money(over), made.key_figures
+    assert made.key_figures["Ubrukt"] == "0\u00a0kr" and made.key_figures["Merforbruk"] == exact_money(over), \
+        made.key_figures
 
     path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
     table = find_table(path, "Kilde")
     repay = {f: sum(g["amount"] for g in grants[f]) - used(f) for f in grants}
-    assert repay == {"hv-fond": 265_000, "fm-rogaland": -170_261}
+    assert repay == {"hv-fond": 265_000, "fm-rogaland": Decimal("-170260.50")}
     # the municipalities' unused part is settled with them (a row of its own),
     # so the Sum says each source for itself, and the overspending
-    assert table[-1][6] == f"Hver kilde for seg, se radene; merforbruk {money(170_261)}", table[-1]
+    assert table[-1][6] == f"Hver kilde for seg, se radene; merforbruk {exact_money(-repay['fm-rogaland'])}", table[-1]
 
 
 def test_amounts_without_vat_say_so_where_they_are_shown(register, tmp_path):

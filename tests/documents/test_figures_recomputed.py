@@ -22,7 +22,7 @@ from lxml import etree
 from grantflow.documents.service import produce
 from grantflow.register import open_register
 
-from ..docx_text import all_text, find_table, tables
+from ..docx_text import all_text, find_table, tables, with_ore
 
 NB, MINUS = "\u00a0", "\u2212"
 TODAY = date(2026, 11, 24)
@@ -52,6 +52,16 @@ def num(value: int) -> str:
     """How a document prints a whole number: non-breaking groups, U+2212 minus."""
     text = f"{abs(value):,}".replace(",", NB)
     return (MINUS + text) if value < 0 else text
+
+
+def grant_cell(value: Decimal, ore: bool) -> str:
+    """A grant table's amount: to the øre when the table has øre anywhere, else whole kroner."""
+    return with_ore(value) if ore else num(int(value))
+
+
+def amount_of(cell: str) -> Decimal:
+    """A printed amount read back: '1 349 999,50', '−2 400' -> Decimal."""
+    return Decimal(cell.replace(NB, "").replace(MINUS, "-").replace(",", "."))
 
 
 def ledger(config: Path, pid: str) -> list[dict]:
@@ -111,18 +121,19 @@ def test_amounts_with_ore_add_up_exactly_in_the_usage_report_and_the_final_accou
                                 "02.10.2015;2015;Prosjektkostnader;b;121 283,54;fm-rogaland;",
                                 "03.10.2015;2015;Prosjektkostnader;c;496 540,24;fm-rogaland;",
                                 "04.10.2015;2015;Prosjektkostnader;d;156 473,08;fm-rogaland;"])
-    spent = whole(sum(kroner(r["Beløp"]) for r in ledger(config, HAUG) if r["Finansieringskilde"] == "fm-rogaland"))
+    spent = sum(kroner(r["Beløp"]) for r in ledger(config, HAUG) if r["Finansieringskilde"] == "fm-rogaland")
     granted = sum(g["amount"] for f in plan(config, HAUG)["funders"] if f["id"] == "fm-rogaland" for g in f["grants"])
-    assert (spent, granted) == (892_770, 400_000)
+    assert (spent, whole(spent), granted) == (Decimal("892769.50"), 892_770, 400_000)
+    # the grant tables to the øre, the accounts in whole kroner
     usage = render(config, "usage", tmp_path, council_id="haugaland-vekst", period="2015").docx
     row = find_table(usage, "Prosjekt")[1]
-    assert row[2:5] == [num(granted), num(spent), "0"], row
-    assert f"Merforbruk {spent - granted:,}".replace(",", NB) in row[5], row
+    assert row[2:5] == [with_ore(granted), with_ore(spent), "0,00"], row
+    assert f"Merforbruk {with_ore(spent - granted)}" in row[5], row
     final = render(config, "final", tmp_path, pid=HAUG).docx
-    assert find_table(final, "Kategori")[-1][2] == num(spent)
+    assert find_table(final, "Kategori")[-1][2] == num(whole(spent))
     funders = find_table(final, "Kilde")
-    assert next(r for r in funders if r[0] == "Fylkesmannens skjønnsmidler")[4] == num(spent)
-    assert funders[-1][4] == num(spent)
+    assert next(r for r in funders if r[0] == "Fylkesmannens skjønnsmidler")[4] == with_ore(spent)
+    assert funders[-1][4] == with_ore(spent)
 
 
 # ------------------------------------------------------------ charts say what the tables say
@@ -179,10 +190,11 @@ def add_project(config: Path, pid: str, start: str, end: str, grants: list[tuple
     return raw
 
 
-def spent_by_year_end(config: Path, pid: str, funder: str, year: int) -> int:
-    """The funder's ledger rows whose accounting year (År, else the date's year) is ``year`` or before."""
-    return whole(sum((kroner(r["Beløp"]) for r in ledger(config, pid) if r["Finansieringskilde"] == funder
-                      and int(r["År"] or day(r["Dato"]).year) <= year), Decimal(0)))
+def spent_by_year_end(config: Path, pid: str, funder: str, year: int) -> Decimal:
+    """The funder's ledger rows whose accounting year (År, else the date's year) is ``year`` or
+    before, exactly (to the øre)."""
+    return sum((kroner(r["Beløp"]) for r in ledger(config, pid) if r["Finansieringskilde"] == funder
+                and int(r["År"] or day(r["Dato"]).year) <= year), Decimal(0))
 
 
 def test_usage_report_has_one_row_per_funded_project_running_in_the_year(config, tmp_path):
@@ -207,14 +219,15 @@ def test_usage_report_has_one_row_per_funded_project_running_in_the_year(config,
         grants = [g for f in plan(config, pid)["funders"] if f["id"] == "fm-rogaland" for g in f["grants"]]
         granted = sum(g["amount"] for g in grants if g["year"] <= 2016)
         spent = spent_by_year_end(config, pid, "fm-rogaland", 2016)
-        expected[name] = [num(granted), num(spent), num(max(granted - spent, 0))]
+        expected[name] = [with_ore(granted), with_ore(spent), with_ore(max(granted - spent, 0))]
         assert rows[name][2:5] == expected[name], rows[name]
-    assert expected["Prosjekt midt-i-aaret"] == [num(250_000), num(351_234), "0"]
-    assert table[-1][2:5] == [num(sum(int(e[i].replace(NB, "")) for e in expected.values())) for i in range(3)]
+    assert expected["Prosjekt midt-i-aaret"] == [with_ore(250_000), with_ore(Decimal("351234.49")), "0,00"]
+    assert table[-1][2:5] == [with_ore(sum(amount_of(e[i]) for e in expected.values())) for i in range(3)]
     # The project that ended in 2015 is in the report per 31.12.2015, with what it left unused.
     usage = render(config, "usage", tmp_path, council_id="haugaland-vekst", period="2015").docx
     row = next(r for r in find_table(usage, "Prosjekt") if r[0] == "Prosjekt ferdig-i-fjor")
-    assert row[2:5] == [num(90_000), num(80_000), num(10_000)] and "Tilbakebetales" in row[5]
+    # (with øre: the demo project's row in the same table has them)
+    assert row[2:5] == [with_ore(90_000), with_ore(80_000), with_ore(10_000)] and "Tilbakebetales" in row[5]
 
 
 # ------------------------------------------------------------ budget vs accounts
@@ -361,20 +374,25 @@ def test_any_valid_ledger_gives_the_recomputed_accounts_and_grant_usage(rows):
                 if value or category == "prosjektkostnader":
                     assert abs(printed[category] - value) < 1, (category, printed, exact)
             funders = find_table(final, "Kilde")
-            assert funders[-1][4] == num(total)
+            # the funders' use to the øre when the table has øre: exactly the ledger's sum
+            used = {f: sum((kroner(r["Beløp"]) for r in counted if r["Finansieringskilde"] == f), Decimal(0))
+                    for f in FUNDERS}
+            ore = any(v % 1 for v in used.values())
+            assert funders[-1][4] == grant_cell(sum(exact.values()), ore)
             for funder, source in zip(FUNDERS, ("Fylkesmannens skjønnsmidler", "HV regionrådets fond", FUNDERS[2])):
-                used = sum((kroner(r["Beløp"]) for r in counted if r["Finansieringskilde"] == funder), Decimal(0))
                 cell = next(r for r in funders if r[0] == source)[4]
-                assert abs(Decimal(cell.replace(NB, "").replace(MINUS, "-")) - used) < 1, (source, cell, used)
+                assert cell == grant_cell(used[funder], ore), (source, cell, used)
         if below_zero("fm-rogaland", date(2016, 12, 31)):
             with pytest.raises(UserError, match="credit notes beyond the costs"):
                 render(config, "usage", Path(tmp), council_id="haugaland-vekst", period="2016")
         else:
             usage = render(config, "usage", Path(tmp), council_id="haugaland-vekst", period="2016").docx
-            spent = whole(sum((kroner(r["Beløp"]) for r in data if r["Finansieringskilde"] == "fm-rogaland"
-                               and booked(r) <= date(2016, 12, 31)), Decimal(0)))
+            spent = sum((kroner(r["Beløp"]) for r in data if r["Finansieringskilde"] == "fm-rogaland"
+                         and booked(r) <= date(2016, 12, 31)), Decimal(0))
             row = find_table(usage, "Prosjekt")[1]
-            assert row[2:5] == [num(400_000), num(spent), num(max(400_000 - spent, 0))], row
+            ore = bool(spent % 1)
+            assert row[2:5] == [grant_cell(Decimal(400_000), ore), grant_cell(spent, ore),
+                                grant_cell(max(400_000 - spent, Decimal(0)), ore)], row
 
 
 # ------------------------------------------------------------ the cost split
@@ -596,10 +614,11 @@ def test_final_report_funders_add_up_to_the_accounts_with_rows_naming_no_source(
     made = render(config, "final", tmp_path, pid=HAUG)
     assert find_table(made.docx, "Kategori")[-1][2] == num(accounts)
     table = find_table(made.docx, "Kilde")
-    assert table[-1][4] == num(accounts)
-    assert sum(int(r[4].replace(NB, "")) for r in table[1:-1]) == accounts
+    exact = sum(kroner(r["Beløp"]) for r in rows)          # to the øre: 1 093 261,00
+    assert table[-1][4] == with_ore(exact)
+    assert sum(amount_of(r[4]) for r in table[1:-1]) == exact == accounts
     row = next(r for r in table if r[0] == "Uten finansieringskilde i regnskapet")
-    assert abs(int(row[4].replace(NB, "")) - loose) < 1 and row[2:4] == ["–", "–"]
+    assert row[4] == with_ore(loose) and row[2:4] == ["–", "–"]
     assert any("name no financing source" in f.message and f.field == "Finansieringskilde" for f in made.findings)
 
 
@@ -754,17 +773,16 @@ def test_final_report_says_what_each_funders_money_was_used_for(config, tmp_path
     made = render(config, "final", tmp_path, pid=HAUG)
     table = find_table(made.docx, "Kilde", contains="Kategori")
     assert table[0] == ["Kilde", "Kategori", "Brukt"]
-    value = lambda cell: int(cell.replace(NB, "").replace(MINUS, "-"))   # noqa: E731
-    printed: dict[tuple[str, str], int] = {(r[0], r[1].casefold()): value(r[2]) for r in table[1:-1]}
-    funders = {r[0]: value(r[4]) for r in find_table(made.docx, "Kilde", contains="Saksnr.")[1:-1]}
+    printed: dict[tuple[str, str], Decimal] = {(r[0], r[1].casefold()): amount_of(r[2]) for r in table[1:-1]}
+    funders = {r[0]: amount_of(r[4]) for r in find_table(made.docx, "Kilde", contains="Saksnr.")[1:-1]}
     for source, funder in source_names.items():
         mine = [r for r in rows if r["Finansieringskilde"] == funder]
         for category in ("prosjektkostnader", "reise"):
             exact = sum((kroner(r["Beløp"]) for r in mine if r["Kategori"].casefold() == category), Decimal(0))
             if exact:
-                assert abs(printed[(source, category)] - exact) < 1, (source, category, printed)
+                assert printed[(source, category)] == exact, (source, category, printed)    # to the øre
         assert sum(v for (s, _), v in printed.items() if s == source) == funders[source]
-    assert value(table[-1][2]) == sum(printed.values()) == whole(sum(kroner(r["Beløp"]) for r in rows))
+    assert amount_of(table[-1][2]) == sum(printed.values()) == sum(kroner(r["Beløp"]) for r in rows)
     assert [r[1] for r in table[1:-1] if r[0] == "Fylkesmannens skjønnsmidler"] == ["Prosjektkostnader", "Reise"]
 
 
