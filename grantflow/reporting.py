@@ -155,7 +155,11 @@ class MilestoneStatus:
 
     @property
     def label(self) -> str:
-        return "Utsatt" if self.postponed and self.status != "not_done" else STATUS_LABEL[self.status]
+        if self.postponed:
+            # postponed by decision and not delivered by the end: both are said (an outside tester
+            # found the final report's "Ikke levert" hid the steering group's decision)
+            return "Ikke levert (utsatt)" if self.status == "not_done" else "Utsatt"
+        return STATUS_LABEL[self.status]
 
     @property
     def delayed(self) -> bool:

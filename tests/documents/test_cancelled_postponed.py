@@ -45,5 +45,6 @@ def test_a_cancelled_milestone_is_not_undelivered_in_the_final_report(scratch_co
     made = produce(open_register(scratch_config), "final", HAUG, out=tmp_path)
     rows = _rows(made.docx)
     assert rows["05"][-1] == "Avlyst" and "forsinket" not in rows["05"][-1]
-    assert rows["06"][-1].startswith("Ikke levert")                 # postponed past the end: not delivered
+    # postponed past the end: not delivered, and the decision to postpone is still said
+    assert rows["06"][-1].replace("\u00a0", " ") == f"Ikke levert (utsatt), {(date(2017, 9, 20) - date(2017, 5, 31)).days} dager forsinket"
     assert "Milepæl 05 «Vurdere om prosjektet er i rute» ble avlyst." in all_text(made.docx)
