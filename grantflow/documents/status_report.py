@@ -190,7 +190,10 @@ def charts_for(project, statuses, econ, as_of, by_year: bool = False, marker: st
 def milestone_rows(statuses) -> list[dict]:
     """Milestone table rows; a delay in days shows wherever a milestone was late, done or not."""
     return [{"number": f"{s.milestone.number:02d}", "event": s.milestone.event,
-             "planned": fmt.long_date(s.milestone.date, s.milestone.month_only),
+             # a planned day as the delivered day beside it (an outside tester read "15. oktober 2020"
+             # beside "09.10.2020"); a month-precision plan date as its month ("oktober 2015")
+             "planned": fmt.long_date(s.milestone.date, True) if s.milestone.month_only
+             else fmt.short_date(s.milestone.date),
              "status": s.label_with_delay,
              "color": DONE_LATE_COLOR if s.status == "done" and s.delayed else STATUS_COLOR[s.status],
              "actual": fmt.short_date(s.actual), "comment": s.comment,
