@@ -61,6 +61,41 @@ def test_a_total_or_balance_row_is_refused_not_counted(clean, capsys, tmp_path, 
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.docx"))
 
 
+# soft hyphens, zero-width characters and no-break spaces inside the total words (pasted from Word or
+# a web page): the row shows 'Sum 2016' or 'Totalt 2016' in Excel; (description, as the line echoes it)
+INVISIBLE_TOTALS = [
+    ("Su\u200bm 2016", "'Su\\u200bm 2016'"),
+    ("To\u00adtalt 2016", "'Totalt 2016'"),
+    ("I\u200balt 2016", "'I\\u200balt 2016'"),
+    ("Kostnader i\u2060alt", "'Kostnader i\\u2060alt'"),
+    ("Sal\u200ddo", "'Sal\\u200ddo'"),
+    ("S\u00adum Prosjektkostnader", "'Sum Prosjektkostnader'"),
+    ("Del\ufeffsum:", "'Del\\ufeffsum:'"),
+    ("\u00adSum\u00a02016", "'Sum 2016'"),
+]
+
+
+@pytest.mark.parametrize("text, said", INVISIBLE_TOTALS, ids=[said for _, said in INVISIBLE_TOTALS])
+def test_a_total_row_with_invisible_characters_in_its_words_is_refused(clean, capsys, text, said):
+    """'Su\u200bm 2016' (shown as 'Sum 2016') or 'To\u00adtalt 2016' was no total row: validate passed
+    and its 771 000 kr were counted as one more cost."""
+    append(clean / LEDGER, f"31.12.2016;2016;Prosjektkostnader;{text};771 000,00;hv-fond;")
+    code, out, _ = run(capsys, clean, "validate")
+    assert errors(out, "regnskap.csv") == [
+        f":20 Beskrivelse: {said} looks like a total or balance row from the export, not a cost: grantflow "
+        "adds up the rows itself, so its amount would be counted twice; delete the row (a real cost line "
+        "should be described otherwise)"]
+    assert code == 1
+
+
+@pytest.mark.parametrize("text", ["Kurs\u00adavgift", "Lønn\u200b prosjektleder", "Sum\u00ad2016 Consulting",
+                                  "Ialtså\u00ad", "Sumatra\u200b-reise"])
+def test_invisible_characters_in_a_cost_line_make_no_total(clean, capsys, text):
+    append(clean / LEDGER, f"31.12.2016;2016;Prosjektkostnader;{text};771,00;hv-fond;")
+    code, out, _ = run(capsys, clean, "validate")
+    assert errors(out, "regnskap.csv") == [] and code == 0, out
+
+
 def test_a_total_row_without_a_date_says_to_remove_it(clean, capsys):
     """It said 'Dato: value is missing', as if a date were all the row lacked."""
     append(clean / LEDGER, ";;;Totalt;1 088 261,00;;", ";2016;Prosjektkostnader;Sum;771 000,00;;")
