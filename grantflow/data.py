@@ -305,27 +305,42 @@ def _refuse_split_numbers(headers: list[str], cells: list[_Cells], rows: np.ndar
     in the free-text column after it ('0,75' hours written unquoted, the row as wide as the header: 0
     hours and the description '75') is a number the separator split: refused, not read as two.
     Only a free-text column (Beskrivelse) is suspect: a code column after the number (Prosjekt 17,
-    Kommune, Kategori) holds a value of its own. A cell quoted in the file is no half of a split
-    number: the readers drop the quotes, so each suspect row's line is looked at."""
+    Kommune, Kategori) holds a value of its own. An unknown column after the number (Merknad, Uke,
+    Bilagsnr) is suspect when it is not digits on every row: '…,0,75' typed by hand among exported
+    rows that end in an empty Merknad ('…,24,'), or beside Merknad 'ok' on another row; a column of
+    digits throughout (week or voucher numbers) holds values of its own. A cell quoted in the file
+    is no half of a split number: the readers drop the quotes, so each suspect row's line is looked
+    at. Only rows a vectorised test flags are looked at one by one."""
+    lines = None
     for position in range(len(headers) - 1):
         col, after = known.get(_norm(headers[position])), known.get(_norm(headers[position + 1]))
-        if col is None or col.kind not in ("number", "int") or after is None or after.kind != "note":
+        if col is None or col.kind not in ("number", "int") or (after is not None and after.kind != "note"):
             continue
         split = _matching(cells[position + 1], r"\d{1,2}")
         if not split.any():
             continue
         split &= _matching(cells[position], r"-?\d{1,3}(?: \d{3})*|-?\d+")
-        lines = _Lines(data) if split.any() else None
+        if not split.any():
+            continue
+        beside = after.name if after is not None else headers[position + 1].strip() or "the column with no header"
+        said = ""
+        if after is None:
+            own = np.flatnonzero(~_matching(cells[position + 1], r"\d+"))
+            if not len(own):
+                continue                 # digits on every row: a column of its own
+            other = _cell_at(cells[position + 1], int(own[0])).strip()
+            said = f" (row {int(rows[own[0]])} has {beside} {other!r})"
+        lines = lines or _Lines(data)
         for first in np.flatnonzero(split):
             if lines.quoted(int(rows[first]), position, 2):
                 continue
             whole = _cell_at(cells[position], first).strip()
-            written = f"{whole},{_cell_at(cells[position + 1], first).strip()}"
-            raise UserError(f"row {int(rows[first])}: {col.name} {whole!r} and {after.name} "
-                            f"{_cell_at(cells[position + 1], first).strip()!r} look like one number written with a "
-                            f"comma, {written}, which splits it into two cells in a comma-separated file, so it "
-                            f"cannot be read safely; put the number in quotes (\"{written}\") or save the file with "
-                            "';' as separator (Excel: CSV UTF-8 with semicolons)",
+            rest = _cell_at(cells[position + 1], first).strip()
+            written = f"{whole},{rest}"
+            raise UserError(f"row {int(rows[first])}: {col.name} {whole!r} and {beside} {rest!r} look like one number "
+                            f"written with a comma, {written}, which splits it into two cells in a comma-separated "
+                            f"file{said}, so it cannot be read safely; put the number in quotes (\"{written}\") or "
+                            "save the file with ';' as separator (Excel: CSV UTF-8 with semicolons)",
                             file=shown, line=int(rows[first]), field=col.name)
 
 

@@ -461,6 +461,66 @@ def test_a_number_beside_digits_in_a_semicolon_file_or_an_unknown_column_is_read
     assert table.ok and table.frame["Beløp"].tolist() == [62500.0]
 
 
+# --- session 18: a split number beside an unknown column -----------------------------------------
+
+UNKNOWN_AFTER = [
+    # an export's rows end with an empty Merknad (the trailing separator); one typed by hand without it
+    ("Dato,Kommune,Timer,Merknad", ["15.10.2015,Haugesund,24,", "15.10.2015,Karmøy,0,75", "16.10.2015,Tysvær,12,"],
+     3, "Timer", "0", "Merknad", "75", "row 2 has Merknad ''"),
+    # the unknown column holds text on the other rows
+    ("Dato,Kommune,Timer,Merknad,Beskrivelse", ["15.10.2015,Haugesund,24,ok,Møte", "15.10.2015,Karmøy,7,5,Møte"],
+     3, "Timer", "7", "Merknad", "5", "row 2 has Merknad 'ok'"),
+]
+
+
+@pytest.mark.parametrize("header, rows, row, field, whole, column, rest, other", UNKNOWN_AFTER,
+                         ids=["trailing separator", "text beside"])
+def test_a_decimal_comma_split_into_an_unknown_column_is_refused(clean, capsys, header, rows, row, field, whole,
+                                                                  column, rest, other):
+    """'15.10.2015,Karmøy,0,75' under 'Dato,Kommune,Timer,Merknad', where the exported rows end in an
+    empty Merknad ('…,24,'): 0 hours, and only 'Merknad: unknown column, ignored'."""
+    (clean / HOURS).write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, clean, "validate")
+    assert errors(out, "timer.csv") == [
+        f":{row} {field}: row {row}: {field} {whole!r} and {column} {rest!r} look like one number written with a "
+        f"comma, {whole},{rest}, which splits it into two cells in a comma-separated file ({other}), so it cannot be "
+        f"read safely; put the number in quotes (\"{whole},{rest}\") or save the file with ';' as separator "
+        "(Excel: CSV UTF-8 with semicolons)"]
+    assert code == 1
+
+
+@pytest.mark.parametrize("reader", ["split", "pandas", "arrow"])
+def test_a_split_into_an_unknown_column_is_refused_by_every_reader(tmp_path, monkeypatch, reader):
+    from grantflow import data
+    from grantflow.errors import UserError
+
+    monkeypatch.setattr(data, "CSV_READER", reader)
+    path = tmp_path / "timer.csv"
+    path.write_text("Dato,Kommune,Timer,Merknad\n" + "14.10.2015,Karmøy,3,\n" * 40 + "15.10.2015,Karmøy,0,75\n",
+                    encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        data.read_hours(path)
+    assert (info.value.line, info.value.field) == (42, "Timer")
+    assert info.value.message.startswith("row 42: Timer '0' and Merknad '75' look like one number written with a "
+                                         "comma, 0,75, which splits it into two cells in a comma-separated file "
+                                         "(row 2 has Merknad '')"), info.value.message
+
+
+@pytest.mark.parametrize("text", [
+    "Dato,Kategori,Beløp,Bilagsnr\n15.10.2015,Drift,62500,17\n16.10.2015,Drift,1200,1001\n",  # a code column
+    "Dato,Kommune,Timer,Uke\n15.10.2015,Karmøy,7,42\n16.10.2015,Karmøy,2,42\n",                # week numbers
+    'Dato,Kommune,Timer,Merknad\n15.10.2015,Karmøy,"0,75",\n16.10.2015,Karmøy,7,"5"\n',         # quoted
+    "Dato,Kommune,Timer,Merknad\n15.10.2015,Karmøy,7,\n16.10.2015,Karmøy,2,ok\n",              # no digits beside
+])
+def test_digits_in_an_unknown_column_of_its_own_are_read(tmp_path, text):
+    from grantflow import data
+
+    path = tmp_path / ("regnskap.csv" if "Beløp" in text else "timer.csv")
+    path.write_text(text, encoding="utf-8")
+    table = (data.read_ledger if "Beløp" in text else data.read_hours)(path)
+    assert table.ok, table.findings
+
+
 # --- review: false refusals of the split-number check ------------------------------------------
 
 
