@@ -12,10 +12,11 @@ Numbers are read the Norwegian way and a value that can be read two ways is refu
 Refused with both readings named: ``1,234.50`` and ``12,000.50`` (English grouping), ``12,000``
 (comma then three digits: 12 or 12 000?) unless other values of the column show the comma as
 decimal mark, ``1.234`` when other values of the column show the point as decimal mark, exponent
-notation (``1e5``), a sign or currency with no number (``-``, ``kr -``, ``-kr``: not read as 0), and a point before three digits (``1.500``) in a unit where it may as well be
-a decimal point (``AMBIGUOUS_POINT``: hours, 1000 kr, percent, rates, whole numbers). Refused as
-well: ``inf``, ``NaN``, values over the ceiling (default 10^12 kr, ``max_amount`` in
-``config/grantflow.yaml``), malformed grouping (``1 23 456``).
+notation (``1e5``), a sign or currency with no number (``-``, ``kr -``, ``-kr``: not read as 0),
+and a point before three digits (``1.500``) in a unit where it may as well be a decimal point
+(``AMBIGUOUS_POINT``: hours, 1000 kr, percent, rates, whole numbers). Refused as well: ``inf``,
+``NaN``, values over the ceiling (default 10^12 kr, ``max_amount`` in ``config/grantflow.yaml``),
+malformed grouping (``1 23 456``).
 
 Dates are ``dd.mm.åååå`` (``d.m.åååå`` too) or ``åååå-mm-dd`` (an Excel time of day after it is
 ignored); a day that does not exist or a year outside 1900–2100 is refused.

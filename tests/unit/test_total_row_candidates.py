@@ -19,7 +19,8 @@ WORDS = st.sampled_from(["Sum", "SUM", "sum", "Totalt", "total", "Delsum", "Sub-
                          "Overført saldo", "Inngående balanse", "UTGÅENDE BALANSE", "IB", "ub", "Faktura",
                          "Totalsum", "Summert", "AKKUMULERT", "I alt", "i\u00a0alt", "Σ", "σ", "∑", "2016", " 12",
                          "S\u00adum", "Su\u200bm", "To\u00adtalt", "Del\u00adsum", "I\u200balt", "Ialt",
-                         "i\u2060alt", "Sal\u200ddo", "\ufeffIB", "U\u00adB", "A\u200ckkumulert", "O\u180everført saldo",
+                         "i\u2060alt", "Sal\u200ddo", "\ufeffIB", "U\u00adB", "A\u200ckkumulert",
+                         "O\u180everført saldo",
                          "Inngående\u00a0bal\u00adanse", "Sub\u2061total"])
 TEXT = st.one_of(st.text(ALPHABET, max_size=12),
                  st.tuples(st.text(ALPHABET, max_size=4), WORDS, st.text(ALPHABET, max_size=4)).map("".join),

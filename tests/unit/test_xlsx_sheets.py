@@ -218,28 +218,26 @@ def test_a_sumif_over_another_column_or_sheet_is_read(scratch_config, capsys, fo
     assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
 
 
-def _shared_formula_sheet(text: str) -> str:
-    """Rows 11 and 12 as Excel writes a formula filled down: E11 the master '=SUM(E2:E10)'
-    (ref E11:E12, si 0) and E12 a follower with no text of its own, each with its computed value;
-    then the master moved into a title row above the header (row 1), so that only the follower is
-    in the table."""
+def _shared_formula_sheet(text: str, master: str = "SUM(E3:E11)") -> str:
+    """The ledger's sheet with a shared formula as Excel's fill-down writes it: the master in E1, a
+    title row above the header (the rows below move down one), and a follower in E12, a copy of the
+    last row whose Beløp is only <f t="shared" si="0"/> and its computed value. Only the follower
+    is in the table."""
     import re
 
-    header = re.search(r'<row r="1".*?</row>', text).group(0)
-    rows = re.findall(r'<row r="(\d+)".*?</row>', text)
-    assert rows[-1] == "10", rows
-    last = re.search(r'<row r="10".*?</row>', text).group(0)
-
     def renumbered(row: str, number: int) -> str:
-        return re.sub(r'(<row r=")\d+(")', rf"\g<1>{number}\2", re.sub(r'(<c r="[A-Z]+)\d+(")', rf"\g<1>{number}\2", row))
+        row = re.sub(r'(<c r="[A-Z]+)\d+(")', rf"\g<1>{number}\2", row)
+        return re.sub(r'(<row r=")\d+(")', rf"\g<1>{number}\2", row)
 
+    last = re.search(r'<row r="10".*?</row>', text).group(0)
+    assert '<row r="11"' not in text
     body = re.sub(r'<row r="(\d+)".*?</row>', lambda m: renumbered(m.group(0), int(m.group(1)) + 1), text)
-    title = '<row r="1"><c r="A1" t="inlineStr"><is><t>Regnskap (eksempel)</t></is></c>' \
-            '<c r="E1"><f t="shared" ref="E1:E12" si="0">SUM(E3:E11)</f><v>4779500</v></c></row>'
-    follower = renumbered(last, 12).replace(re.search(r'<c r="E12".*?</c>|<c r="E12"[^>]*/>', renumbered(last, 12)).group(0),
-                                             '<c r="E12"><f t="shared" si="0"/><v>4779500</v></c>')
+    title = ('<row r="1"><c r="A1" t="inlineStr"><is><t>Regnskap (eksempel)</t></is></c>'
+             f'<c r="E1"><f t="shared" ref="E1:E12" si="0">{master}</f><v>4779500</v></c></row>')
+    follower = renumbered(last, 12)
+    follower = re.sub(r'<c r="E12".*?</c>|<c r="E12"[^>]*/>', '<c r="E12"><f t="shared" si="0"/><v>4779500</v></c>',
+                      follower, count=1)
     body = body.replace("<sheetData>", "<sheetData>" + title, 1).replace("</sheetData>", follower + "</sheetData>", 1)
-    del header
     return re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:G12"/>', body)
 
 
@@ -262,8 +260,7 @@ def test_a_shared_formula_follower_over_other_columns_is_read(scratch_config, ca
     """The same file with the master adding up column H (no column of the table): the follower's
     'SUM(H14:H22)' is read as a value."""
     path = scratch_config / "data" / ERP / "regnskap.xlsx"
-    _rewrite_sheet(path, lambda text: _shared_formula_sheet(text).replace(
-        '<c r="E1"><f t="shared" ref="E1:E12" si="0">SUM(E3:E11)</f>', '<c r="E1"><f t="shared" ref="E1:E12" si="0">SUM(H3:H11)</f>'))
+    _rewrite_sheet(path, lambda text: _shared_formula_sheet(text, "SUM(H3:H11)"))
     assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
 
 
