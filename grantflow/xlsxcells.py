@@ -159,11 +159,10 @@ def _parser_class():
             from openpyxl.utils import get_column_letter
 
             here = f"{get_column_letter(cell['column'])}{cell['row']}"
-            masters = self.__dict__.setdefault("shared_masters", {})
             if text:
-                masters[tag.get("si")] = ("=" + text, here)
+                self.shared_masters[tag.get("si")] = ("=" + text, here)
                 return text
-            master = masters.get(tag.get("si"))
+            master = self.shared_masters.get(tag.get("si"))
             if master is None:
                 return text
             try:
@@ -382,6 +381,7 @@ def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[in
         parser.hiding_formats = _hiding_styles(codes)
         parser.unseen = info.unseen if info is not None else []
         parser.sums = info.sums if info is not None else []
+        parser.shared_masters = {}               # si -> (the master's formula, its cell): for its followers
         for r, cells in parser.parse():
             if info is not None and _hidden(parser.row_dimensions.get(str(r), {}), "ht"):
                 info.hidden_rows.append(r)
