@@ -293,10 +293,21 @@ def _matching(cells: _Cells, pattern: str) -> np.ndarray:
         import pyarrow.compute as pc
 
         return pc.match_substring_regex(cells.array, f"^\\s*(?:{pattern})\\s*$").to_numpy(zero_copy_only=False)
+    if len(cells.uniques) > MATCH_IN_PYTHON and all(type(v) is str for v in cells.uniques):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # a big file's column of nearly all distinct values (a voucher number per row): one pass in pyarrow
+        hit = pc.match_substring_regex(pa.array(cells.uniques, pa.string()), f"^\\s*(?:{pattern})\\s*$").to_numpy(
+            zero_copy_only=False)
+        return np.append(hit, False)[cells.codes]
     regex = re.compile(pattern, re.ASCII)
     hit = np.array([isinstance(v, str) and regex.fullmatch(v.strip()) is not None for v in cells.uniques] + [False],
                    dtype=bool)
     return hit[cells.codes]
+
+
+MATCH_IN_PYTHON = 4096            # more distinct values than this are matched by pyarrow
 
 
 def _refuse_split_numbers(headers: list[str], cells: list[_Cells], rows: np.ndarray, known: dict, shown: str,

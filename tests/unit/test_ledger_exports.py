@@ -506,6 +506,26 @@ def test_a_split_into_an_unknown_column_is_refused_by_every_reader(tmp_path, mon
                                          "(row 2 has Merknad '')"), info.value.message
 
 
+@pytest.mark.parametrize("reader", ["split", "pandas", "arrow"])
+def test_a_split_beside_many_distinct_notes_or_voucher_numbers(tmp_path, monkeypatch, reader):
+    """A big file whose unknown column differs on every row (matched in bulk, not per value)."""
+    from grantflow import data
+    from grantflow.errors import UserError
+
+    monkeypatch.setattr(data, "CSV_READER", reader)
+    path = tmp_path / "regnskap.csv"
+    rows = "".join(f"15.10.2015,Drift,{100 + i},{10_000 + i}\n" for i in range(6000))
+    path.write_text("Dato,Kategori,Beløp,Bilagsnr\n" + rows + "16.10.2015,Drift,62500,17\n", encoding="utf-8")
+    table = data.read_ledger(path)
+    assert table.ok and len(table.frame) == 6001 and table.frame["Beløp"].iloc[-1] == 62500.0
+    rows = "".join(f"15.10.2015,Drift,{100 + i},notat {i}\n" for i in range(6000))
+    path.write_text("Dato,Kategori,Beløp,Merknad\n" + rows + "16.10.2015,Drift,62500,17\n", encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        data.read_ledger(path)
+    assert (info.value.line, info.value.field) == (6002, "Beløp")
+    assert "Beløp '62500' and Merknad '17' look like one number written with a comma, 62500,17" in info.value.message
+
+
 @pytest.mark.parametrize("text", [
     "Dato,Kategori,Beløp,Bilagsnr\n15.10.2015,Drift,62500,17\n16.10.2015,Drift,1200,1001\n",  # a code column
     "Dato,Kommune,Timer,Uke\n15.10.2015,Karmøy,7,42\n16.10.2015,Karmøy,2,42\n",                # week numbers
