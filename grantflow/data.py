@@ -293,10 +293,21 @@ def _matching(cells: _Cells, pattern: str) -> np.ndarray:
         import pyarrow.compute as pc
 
         return pc.match_substring_regex(cells.array, f"^\\s*(?:{pattern})\\s*$").to_numpy(zero_copy_only=False)
+    if len(cells.uniques) > MATCH_IN_PYTHON and all(type(v) is str for v in cells.uniques):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # a big file's column of nearly all distinct values (a voucher number per row): one pass in pyarrow
+        hit = pc.match_substring_regex(pa.array(cells.uniques, pa.string()), f"^\\s*(?:{pattern})\\s*$").to_numpy(
+            zero_copy_only=False)
+        return np.append(hit, False)[cells.codes]
     regex = re.compile(pattern, re.ASCII)
     hit = np.array([isinstance(v, str) and regex.fullmatch(v.strip()) is not None for v in cells.uniques] + [False],
                    dtype=bool)
     return hit[cells.codes]
+
+
+MATCH_IN_PYTHON = 4096            # more distinct values than this are matched by pyarrow
 
 
 def _refuse_split_numbers(headers: list[str], cells: list[_Cells], rows: np.ndarray, known: dict, shown: str,
@@ -305,27 +316,42 @@ def _refuse_split_numbers(headers: list[str], cells: list[_Cells], rows: np.ndar
     in the free-text column after it ('0,75' hours written unquoted, the row as wide as the header: 0
     hours and the description '75') is a number the separator split: refused, not read as two.
     Only a free-text column (Beskrivelse) is suspect: a code column after the number (Prosjekt 17,
-    Kommune, Kategori) holds a value of its own. A cell quoted in the file is no half of a split
-    number: the readers drop the quotes, so each suspect row's line is looked at."""
+    Kommune, Kategori) holds a value of its own. An unknown column after the number (Merknad, Uke,
+    Bilagsnr) is suspect when it is not digits on every row: '…,0,75' typed by hand among exported
+    rows that end in an empty Merknad ('…,24,'), or beside Merknad 'ok' on another row; a column of
+    digits throughout (week or voucher numbers) holds values of its own. A cell quoted in the file
+    is no half of a split number: the readers drop the quotes, so each suspect row's line is looked
+    at. Only rows a vectorised test flags are looked at one by one."""
+    lines = None
     for position in range(len(headers) - 1):
         col, after = known.get(_norm(headers[position])), known.get(_norm(headers[position + 1]))
-        if col is None or col.kind not in ("number", "int") or after is None or after.kind != "note":
+        if col is None or col.kind not in ("number", "int") or (after is not None and after.kind != "note"):
             continue
         split = _matching(cells[position + 1], r"\d{1,2}")
         if not split.any():
             continue
         split &= _matching(cells[position], r"-?\d{1,3}(?: \d{3})*|-?\d+")
-        lines = _Lines(data) if split.any() else None
+        if not split.any():
+            continue
+        beside = after.name if after is not None else headers[position + 1].strip() or "the column with no header"
+        said = ""
+        if after is None:
+            own = np.flatnonzero(~_matching(cells[position + 1], r"\d+"))
+            if not len(own):
+                continue                 # digits on every row: a column of its own
+            other = _cell_at(cells[position + 1], int(own[0])).strip()
+            said = f" (row {int(rows[own[0]])} has {beside} {other!r})"
+        lines = lines or _Lines(data)
         for first in np.flatnonzero(split):
             if lines.quoted(int(rows[first]), position, 2):
                 continue
             whole = _cell_at(cells[position], first).strip()
-            written = f"{whole},{_cell_at(cells[position + 1], first).strip()}"
-            raise UserError(f"row {int(rows[first])}: {col.name} {whole!r} and {after.name} "
-                            f"{_cell_at(cells[position + 1], first).strip()!r} look like one number written with a "
-                            f"comma, {written}, which splits it into two cells in a comma-separated file, so it "
-                            f"cannot be read safely; put the number in quotes (\"{written}\") or save the file with "
-                            "';' as separator (Excel: CSV UTF-8 with semicolons)",
+            rest = _cell_at(cells[position + 1], first).strip()
+            written = f"{whole},{rest}"
+            raise UserError(f"row {int(rows[first])}: {col.name} {whole!r} and {beside} {rest!r} look like one number "
+                            f"written with a comma, {written}, which splits it into two cells in a comma-separated "
+                            f"file{said}, so it cannot be read safely; put the number in quotes (\"{written}\") or "
+                            "save the file with ';' as separator (Excel: CSV UTF-8 with semicolons)",
                             file=shown, line=int(rows[first]), field=col.name)
 
 
@@ -1677,11 +1703,25 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
 # one pass. The few values it matches are then read word by word (``_is_total``): a real cost
 # line that merely holds a total word ('Sum Consulting AS', 'Honorar, fast sum') is no total.
 _SPACE = r"[\s\pZ]"
-_TOTAL_WORDS = (r"sum|summert|totalsum|totalt?|delsum|sub-?total|saldo|akkumulert|i{s}+alt|overført{s}+saldo|"
+# 'i alt' also as the old spelling 'ialt' (and 'I\u200balt' once the zero-width space is taken away)
+_TOTAL_WORDS = (r"sum|summert|totalsum|totalt?|delsum|sub-?total|saldo|akkumulert|i{s}*alt|overført{s}+saldo|"
                 r"inngående{s}+balanse|utgående{s}+balanse")
 _TOTAL_ROW = (r"(?i)^[\s\pZ\pP\pS]*(?:{words}|ib|ub|σ|∑)(?:$|[^\pL\pN-])"
               r"|(?:^|[^\pL\pN-])(?:{words})[\s\pZ\pP\pN]*$"
               .format(words=_TOTAL_WORDS, s="{s}").format(s=_SPACE))
+# Characters that show as nothing (a soft hyphen, zero-width spaces and joiners, the word joiner, a
+# BOM inside the text): 'To\u00adtalt' and 'Su\u200bm' read 'Totalt' and 'Sum' in Excel, so they are
+# taken away before the total words are looked for (a no-break space is a space: ``_SPACE``)
+INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
+_INVISIBLE_RE = f"[{INVISIBLE}]"
+_NO_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE))
+
+
+def _visible(column):
+    """A pyarrow text column without the characters that show as nothing (``INVISIBLE``)."""
+    import pyarrow.compute as pc
+
+    return pc.replace_substring_regex(column, _INVISIBLE_RE, "")
 
 
 # The regular expression costs ~0.1 s of CPU on a million descriptions; only values whose first two
@@ -1690,8 +1730,13 @@ _TOTAL_STARTS = np.zeros(1 << 16, dtype=bool)
 _TOTAL_ENDS = np.zeros(1 << 16, dtype=bool)
 _ODD_BYTE = np.ones(256, dtype=bool)          # not an ASCII letter or digit
 _ODD_BYTE[[*range(ord("a"), ord("z") + 1), *range(ord("A"), ord("Z") + 1), *range(ord("0"), ord("9") + 1)]] = False
-for _pair in ("su", "to", "de", "sa", "ov", "in", "ut", "ib", "ub", "ak"):
+for _pair in ("su", "to", "de", "sa", "ov", "in", "ut", "ib", "ub", "ak", "ia"):
     _TOTAL_STARTS[ord(_pair[0]) << 8 | ord(_pair[1])] = True
+# a word's first letter, then a character that shows as nothing ('S\u00adum', 'T\u200botalt'): the
+# first byte of its UTF-8 (C2 AD, E1 A0 8E, E2 80 8B …, EF BB BF)
+for _first in "stdoiua":
+    for _lead in (0xC2, 0xE1, 0xE2, 0xEF):
+        _TOTAL_STARTS[ord(_first) << 8 | _lead] = True
 for _byte in np.flatnonzero(_ODD_BYTE):       # 'I alt': an i, then a space of any kind
     _TOTAL_STARTS[ord("i") << 8 | (int(_byte) | 0x20)] = True
 for _pair in ("um", "lt", "al", "do", "se", "rt"):
@@ -1709,7 +1754,9 @@ def _total_candidates(column) -> np.ndarray | None:
     the words' first two letters, and ends one only if its last two letters, after any ASCII
     digits, spaces and punctuation at its end ('Kostnader i alt 2016'), are a word's last two -- or
     if the first byte is a space, a punctuation mark or a byte outside ASCII (Unicode spaces, 'Σ';
-    'ſ' folds to 's'), or either of those last two is outside ASCII. None when the column is not
+    'ſ' folds to 's'), or either of those last two is outside ASCII; a word's first letter followed
+    by a byte that may begin a character that shows as nothing ('S\u00adum', ``INVISIBLE``) is one
+    too. None when the column is not
     plain UTF-8 strings (then every value is looked at)."""
     import pyarrow as pa
 
@@ -1745,7 +1792,7 @@ def _total_candidates(column) -> np.ndarray | None:
 
 # What may stand beside the total words in a total row: dates, years and periods, and the names of
 # the file's categories and funders (or, in the hours file, municipalities)
-_TOTAL_WORD = re.compile(r"(?<![\w-])(?:sum|summert|totalsum|totalt?|delsum|sub-?total|saldo|akkumulert|i\s+alt|"
+_TOTAL_WORD = re.compile(r"(?<![\w-])(?:sum|summert|totalsum|totalt?|delsum|sub-?total|saldo|akkumulert|i\s*alt|"
                          r"overført\s+saldo|inngående\s+balanse|utgående\s+balanse|ib|ub|σ|∑)(?![\w-])")
 _PERIOD_WORDS = frozenset(
     "januar februar mars april mai juni juli august september oktober november desember jan feb mar apr jun "
@@ -1759,7 +1806,7 @@ def _is_total(text: str, names: list[str]) -> bool:
     periods, punctuation, and ``names`` (the file's categories and funders, casefolded): 'Sum 2016',
     'Inngående balanse 01.01.2014', 'Prosjektledelse Totalt' (a category) are total rows; 'Sum
     Consulting AS', 'Honorar, fast sum', 'Sum av reiseutgifter' are costs."""
-    text = unicodedata.normalize("NFKC", text).casefold().replace("\xad", "")
+    text = unicodedata.normalize("NFKC", text.translate(_NO_INVISIBLE)).casefold()
     for name in names:
         text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", " ", text)
     text, found = _TOTAL_WORD.subn(" ", text)
@@ -1805,10 +1852,11 @@ def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
     maybe = None if any(m is None for m in masks) else np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
     total = np.zeros(len(column), dtype=bool)
     if maybe is None:
-        total = pc.match_substring_regex(column, _TOTAL_ROW).fill_null(False).to_numpy(zero_copy_only=False)
+        total = pc.match_substring_regex(_visible(column), _TOTAL_ROW).fill_null(False).to_numpy(
+            zero_copy_only=False)
     elif maybe.any():
         where = np.flatnonzero(maybe)
-        total[where] = pc.match_substring_regex(column.take(pa.array(where)), _TOTAL_ROW).fill_null(
+        total[where] = pc.match_substring_regex(_visible(column.take(pa.array(where))), _TOTAL_ROW).fill_null(
             False).to_numpy(zero_copy_only=False)
     if not total.any():
         return bad

@@ -6,16 +6,17 @@ Numbers are read the Norwegian way and a value that can be read two ways is refu
   space or dot: ``1 234 567``, ``1.234.567``, ``350.000`` (= 350 000);
 - decimal comma: ``1 234,50``, ``12.000,50``; a decimal point where it cannot be a thousands
   separator (``12.5``, ``1 234.50``);
-- ``kr``/``kr.``/``NOK`` before or after, ``1 200,-`` (whole kroner), ``-`` alone for zero, a minus
-  sign (``-``, ``−``) in front, before or after the currency (``kr -2 400,00``, Excel's ``-kr 2 400,00``).
+- ``kr``/``kr.``/``NOK`` before or after, ``1 200,-`` (whole kroner), a minus sign (``-``, ``−``) in
+  front, before or after the currency (``kr -2 400,00``, Excel's ``-kr 2 400,00``).
 
 Refused with both readings named: ``1,234.50`` and ``12,000.50`` (English grouping), ``12,000``
 (comma then three digits: 12 or 12 000?) unless other values of the column show the comma as
 decimal mark, ``1.234`` when other values of the column show the point as decimal mark, exponent
-notation (``1e5``), and a point before three digits (``1.500``) in a unit where it may as well be
-a decimal point (``AMBIGUOUS_POINT``: hours, 1000 kr, percent, rates, whole numbers). Refused as
-well: ``inf``, ``NaN``, values over the ceiling (default 10^12 kr, ``max_amount`` in
-``config/grantflow.yaml``), malformed grouping (``1 23 456``).
+notation (``1e5``), a sign or currency with no number (``-``, ``kr -``, ``-kr``: not read as 0),
+and a point before three digits (``1.500``) in a unit where it may as well be a decimal point
+(``AMBIGUOUS_POINT``: hours, 1000 kr, percent, rates, whole numbers). Refused as well: ``inf``,
+``NaN``, values over the ceiling (default 10^12 kr, ``max_amount`` in ``config/grantflow.yaml``),
+malformed grouping (``1 23 456``).
 
 Dates are ``dd.mm.åååå`` (``d.m.åååå`` too) or ``åååå-mm-dd`` (an Excel time of day after it is
 ignored); a day that does not exist or a year outside 1900–2100 is refused.
@@ -193,6 +194,10 @@ _MINUS_CURRENCY = re.compile(r"^[-\u2212\u2013]\s*(?:kr\.?|nok)\s*(?=\d)", re.IG
 # amount to write (a message ending so is completed by the ledger with the credit-note mark)
 _MINUS_AFTER = re.compile(r"^(?:\((?P<inner>[^()]*\d[^()]*)\)|(?P<before>.*\d)\s*[-\u2212\u2013])$")
 MINUS_IN_FRONT = "with the minus in front"
+# What is left of a cell that holds a sign or currency but no number ('-kr', 'kr -', '-', '−kr', 'kr',
+# 'kr ,-'), once the currency is taken away: no reading of it is safe (a lost number? Excel's dash
+# for zero? a format that showed '-' for any amount?), so it is refused, not read as 0
+_NO_NUMBER = re.compile(r"[\s,]*[-\u2212\u2013\u2014+]{0,2}[\s,]*[-\u2212\u2013]{0,2}\s*")
 # hours written as a clock: '07:30', '1:45', '7:30:00'
 _CLOCK_TEXT = re.compile(r"^(\d{1,4}):([0-5]\d)(?::([0-5]\d))?$", re.ASCII)
 
@@ -223,6 +228,9 @@ def read_number_text(raw: str) -> Reading:
         # Python reads '۵0' as 50 and '１２００' as 1200: a digit from another script is no guess to make
         raise NumberError(f"{echo(raw)} has the digit {foreign!r} ({unicodedata.name(foreign, 'a digit')}) from "
                           "another script; type the number with the digits 0-9")
+    if not any(ch.isdigit() for ch in text) and _NO_NUMBER.fullmatch(_CURRENCY.sub("", text)):
+        raise NumberError(f"{echo(raw)} has no number in it, only a sign or currency (a dash alone is not read "
+                          "as 0): write the number, or 0")
     minus = _MINUS_CURRENCY.match(text)
     if minus:
         text = text[minus.end():]
@@ -234,12 +242,8 @@ def read_number_text(raw: str) -> Reading:
         negative, text = True, text[1:].lstrip()
     elif text[:1] == "+":
         text = text[1:].lstrip()
-    if text in ("-", ",-", ",--", "\u2013", "\u2212"):
-        return Reading(Decimal(0))
     if text.endswith(WHOLE_KRONER):
         text = text.rstrip("-\u2013")[:-1]
-        if not text:
-            return Reading(Decimal(0))
     for ch in _SPACES:
         text = text.replace(ch, " ")
     compact = text.replace(" ", "")

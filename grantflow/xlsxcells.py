@@ -124,8 +124,9 @@ def _parser_class():
                 cell = super().parse_cell(element)
             except (ValueError, IndexError, TypeError, KeyError, OverflowError) as exc:
                 raise DamagedCell(element.get("r") or "?") from exc
-            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-                cell["value"] = NoValue("=" + (element.findtext(FORMULA_TAG) or ""))
+            formula = self.formula_of(element, cell) if element.find(FORMULA_TAG) is not None else None
+            if cell["value"] is None and formula is not None:
+                cell["value"] = NoValue("=" + formula)
             elif type(cell["value"]) is str and len(cell["value"]) > EXCEL_MAX_TEXT:
                 cell["value"] = TooLong(cell["value"])
             elif type(cell["value"]) is str and "_x" in cell["value"]:
@@ -138,8 +139,7 @@ def _parser_class():
                     cell["value"] = NoDate(element.findtext(VALUE_TAG) or cell["value"])
                 else:
                     cell["value"] = CellError(cell["value"])
-            if type(cell["value"]) in (int, float) and element.find(FORMULA_TAG) is not None:
-                formula = element.findtext(FORMULA_TAG) or ""
+            if type(cell["value"]) in (int, float) and formula is not None:
                 if sums_own_column(formula, cell["column"]):
                     self.sums.append((cell["row"], cell["column"], "=" + formula))
             code = self.hiding_formats.get(int(element.get("s", 0)))
@@ -147,23 +147,88 @@ def _parser_class():
                 self.unseen.append((cell["row"], cell["column"], code))
             return cell
 
+        def formula_of(self, element, cell) -> str:
+            """The cell's formula without its '='. A shared formula's follower (Excel's fill-down,
+            ``<f t="shared" si="0"/>`` with no text) has the master's formula moved to it, as Excel
+            shows it: '=SUM(E2:E10)' in E11 is '=SUM(E3:E11)' in E12."""
+            tag = element.find(FORMULA_TAG)
+            text = tag.text or ""
+            if tag.get("t") != "shared":
+                return text
+            from openpyxl.formula.translate import Translator
+            from openpyxl.utils import get_column_letter
+
+            here = f"{get_column_letter(cell['column'])}{cell['row']}"
+            if text:
+                self.shared_masters[tag.get("si")] = ("=" + text, here)
+                return text
+            master = self.shared_masters.get(tag.get("si"))
+            if master is None:
+                return text
+            try:
+                return Translator(*master).translate_formula(here)[1:]
+            except Exception:                 # a formula openpyxl cannot move: read as written, no guess
+                return text
+
     return _Parser
 
 
-# SUM, SUBTOTAL or AGGREGATE (stored as _xlfn.AGGREGATE) over a range; a reference's column letters
-_SUMMING = re.compile(r"(?i)(?:^|[^\w.])(?:_xlfn\.)?(?:sum|subtotal|aggregate)\s*\(")
-_REFERENCE = re.compile(r"(?i)(?<![\w.!])\$?([A-Z]{1,3})\$?\d+(?::\$?([A-Z]{1,3})\$?\d+)?|"
-                        r"(?<![\w.!])\$?([A-Z]{1,3}):\$?([A-Z]{1,3})(?![\w(])")
+# SUM, SUBTOTAL, AGGREGATE (stored as _xlfn.AGGREGATE) or SUMPRODUCT over a range; SUMIF and
+# SUMIFS, whose summed range is one argument (the others choose rows); a reference's column letters
+_SUMMING = re.compile(r"(?i)(?:^|[^\w.])(?:_xlfn\.)?(?:sum|subtotal|aggregate|sumproduct)\s*\(")
+_SUMIF = re.compile(r"(?i)(?:^|[^\w.])(?:_xlfn\.)?(sumifs?)\s*\(")
+_REFERENCE = re.compile(r"(?i)(?<![\w.!:$])\$?([A-Z]{1,3})\$?\d+(?::\$?([A-Z]{1,3})\$?\d+)?|"
+                        r"(?<![\w.!:$])\$?([A-Z]{1,3}):\$?([A-Z]{1,3})(?![\w(])")
 
 
 def sums_own_column(formula: str, column: int) -> bool:
     """Whether a cell's formula adds up other cells of its own column (``=SUBTOTAL(9,E2:E10)``,
-    ``=SUM(E2:E10)``, ``=AGGREGATE(9,4,E:E)`` in column E): a subtotal or total row of the sheet."""
-    if not _SUMMING.search(formula):
-        return False
+    ``=SUM(E2:E10)``, ``=AGGREGATE(9,4,E:E)``, ``=SUMPRODUCT(E2:E10)``, ``=SUMIF(C2:C10,"Reise",E2:E10)``,
+    ``=SUMIFS(E2:E10,C2:C10,"Reise")`` in column E): a subtotal or total row of the sheet. A SUMIF
+    or SUMIFS that adds up another column, or another sheet (``Budsjett!E2:E10``: a cost fetched from
+    a cost sheet), is a value of its own, as ``=SUM(H2:I2)`` is: only its summed range counts, not
+    the ranges that choose the rows."""
+    if _SUMMING.search(formula) and _covers(formula, column):
+        return True
+    for match in _SUMIF.finditer(formula):
+        args = _arguments(formula, match.end())
+        if match.group(1).lower() == "sumifs":
+            summed = args[:1]
+        else:
+            summed = args[2:3] or args[:1]
+        if summed and _covers(summed[0], column):
+            return True
+    return False
+
+
+def _arguments(formula: str, start: int) -> list[str]:
+    """The top-level arguments of the call whose '(' ends just before ``start``."""
+    args, depth, quoted, begin = [], 0, False, start
+    for i in range(start, len(formula)):
+        ch = formula[i]
+        if ch == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif ch in "({":
+            depth += 1
+        elif ch in ")}":
+            if depth == 0:
+                args.append(formula[begin:i])
+                return args
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append(formula[begin:i])
+            begin = i + 1
+    args.append(formula[begin:])
+    return args
+
+
+def _covers(text: str, column: int) -> bool:
+    """Whether a reference in ``text`` (on this sheet) takes in ``column``."""
     from openpyxl.utils import column_index_from_string
 
-    for match in _REFERENCE.finditer(formula):
+    for match in _REFERENCE.finditer(text):
         first, last = (match.group(1), match.group(2) or match.group(1)) if match.group(1) else match.group(3, 4)
         try:
             if column_index_from_string(first.upper()) <= column <= column_index_from_string(last.upper()):
@@ -316,6 +381,7 @@ def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[in
         parser.hiding_formats = _hiding_styles(codes)
         parser.unseen = info.unseen if info is not None else []
         parser.sums = info.sums if info is not None else []
+        parser.shared_masters = {}               # si -> (the master's formula, its cell): for its followers
         for r, cells in parser.parse():
             if info is not None and _hidden(parser.row_dimensions.get(str(r), {}), "ht"):
                 info.hidden_rows.append(r)

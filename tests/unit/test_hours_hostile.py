@@ -95,3 +95,16 @@ def test_a_bad_hours_file_does_not_stop_the_documents_that_do_not_use_it(clean, 
     assert _render(clean, tmp_path, capsys, "costsplit", HAUG) == (0, [])
     assert _render(clean, tmp_path, capsys, "status", HAUG, "--as-of", "2016-10-07")[0] == 1
     assert main(["validate", str(clean)]) == 1
+
+
+@pytest.mark.parametrize("hours", ["-", "\u2212", "\u2013"])
+def test_hours_of_only_a_sign_are_one_line_not_zero(clean, capsys, hours):
+    """'-' in Timer was 0 hours, without a word."""
+    path = clean / "data" / HAUG / "timer.csv"
+    path.write_text(f"Dato;Kommune;Timer;Beskrivelse\n15.10.2015;Karmøy;30;ok\n15.10.2015;Haugesund;{hours};\n",
+                    encoding="utf-8")
+    assert main(["validate", str(clean)]) == 1
+    errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1, errors
+    assert errors[0].endswith(f"timer.csv:3 Timer: {hours!r} has no number in it, only a sign or currency (a dash "
+                              "alone is not read as 0): write the number, or 0"), errors[0]

@@ -124,3 +124,63 @@ def test_a_command_line_amount_in_exponent_notation_is_one_line(amount):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("grantflow allocate: error: argument --amount: ") and "exponent notation" in last, last
     assert len(last) < 300, last
+
+
+# --- a sign or currency with no number (session 18) --------------------------------------------
+
+NO_NUMBER = ["-kr", "kr -", "-", "\u2212kr", "kr", "-NOK", "\u2013", "kr ,-"]
+
+
+@pytest.mark.parametrize("amount", NO_NUMBER)
+def test_an_amount_of_only_a_sign_or_currency_is_one_line_not_zero(clean, capsys, amount):
+    """'-kr' (or '-', 'kr -', '−kr') alone in Beløp was read as 0 kr: the row's amount vanished from
+    the accounts without a word. A genuinely empty cell stays 'value is missing'."""
+    path = clean / CSV
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("62 500,00;hv-fond", f"{amount};hv-fond", 1), encoding="utf-8")
+    assert main(["--config", str(clean), "validate"]) == 1
+    out, lines = _lines(capsys)
+    assert len(lines) == 1, out
+    assert lines[0].endswith(
+        f"regnskap.csv:2 Beløp: {amount!r} has no number in it, only a sign or currency (a dash alone is not "
+        "read as 0): write the number, or 0"), lines[0]
+
+
+def test_an_empty_amount_is_still_missing(clean, capsys):
+    path = clean / CSV
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("62 500,00;hv-fond", "  ;hv-fond", 1), encoding="utf-8")
+    assert main(["--config", str(clean), "validate"]) == 1
+    out, lines = _lines(capsys)
+    assert len(lines) == 1 and lines[0].endswith("regnskap.csv:2 Beløp: value is missing"), out
+
+
+@pytest.mark.parametrize("amount", ["-kr", "kr -", "-"])
+def test_a_workbook_amount_of_only_a_sign_or_currency_is_one_line(scratch_config, tmp_path, capsys, amount):
+    """The same text typed into a workbook's Beløp cell: 1 250 000 kr became 0 in the final report."""
+    path = scratch_config / LEDGER
+    wb = openpyxl.load_workbook(path)
+    wb.worksheets[0]["E3"] = amount
+    wb.save(path)
+    code, text, lines = _render_final(scratch_config, tmp_path / "out", capsys)
+    assert code == 1 and len(lines) == 1, text
+    assert lines[0].endswith(
+        f"regnskap.xlsx:3: Beløp: {amount!r} has no number in it, only a sign or currency (a dash alone is not "
+        "read as 0): write the number, or 0"), lines[0]
+    assert not list((tmp_path / "out").rglob("*.docx"))
+
+
+def test_legitimate_amounts_beside_a_sign_are_still_read(clean, capsys):
+    """'-kr 2 400,00' (Excel's negative currency), '1 200,-' and '0' keep being read."""
+    path = clean / CSV
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, amount, credit in ((1, "-kr 62 500,00", "ja"), (2, "kr 0", ""), (3, "62 500,-", "")):
+        cells = lines[number].split(";")
+        assert cells[4] == "62 500,00", cells
+        cells[4], cells[6] = amount, credit
+        lines[number] = ";".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from grantflow import data
+
+    table = data.read_ledger(path)
+    assert table.ok and table.frame["Beløp"].tolist()[:3] == [-62500.0, 0.0, 62500.0]

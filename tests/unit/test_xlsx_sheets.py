@@ -169,7 +169,12 @@ def _with_cached_formula(path, row: list, formula: str, cached: int) -> None:
 
 
 @pytest.mark.parametrize("formula", ["=SUBTOTAL(9,E2:E10)", "=SUM(E2:E10)", "=_xlfn.AGGREGATE(9,4,E2:E10)",
-                                     "=SUM($E$2:$E$10)"])
+                                     "=SUM($E$2:$E$10)",
+                                     # session 18: these were counted as costs (render final exit 0)
+                                     '=SUMIF(C2:C10,"Prosjektledelse",E2:E10)', '=SUMIF(E2:E10,">0")',
+                                     '=SUMIFS(E2:E10,C2:C10,"Prosjektledelse")', "=SUMPRODUCT(E2:E10)",
+                                     '=SUMPRODUCT((C2:C10="Prosjektledelse")*E2:E10)',
+                                     "=sumif(c:c,\"Prosjektledelse\",e:e)"])
 def test_a_subtotal_row_whose_amount_is_a_formula_over_its_column_is_refused(scratch_config, tmp_path, capsys,
                                                                              formula):
     """A row with a date, a category, a plain description and '=SUBTOTAL(9,E2:E10)' in Beløp was
@@ -196,6 +201,96 @@ def test_a_formula_over_other_columns_is_read(scratch_config, capsys):
     _with_cached_formula(path, [datetime(2014, 6, 30), 2014, "Prosjektledelse", "Reise",
                                 "Kommunene (kostnadsfordeling)", None, 1000, 500], "=SUM(H11:I11)", 1500)
     assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("formula", ['=SUMIF(Budsjett!C2:C10,"Reise",Budsjett!E2:E10)',
+                                     "=SUMIFS(H11:I11,C11:D11,\"<>x\")", '=SUMIF(E2:E10,">0",H2:H10)',
+                                     "=SUMPRODUCT(H11:I11)", "='Regnskap E'!E2+SUM(H11:I11)"])
+def test_a_sumif_over_another_column_or_sheet_is_read(scratch_config, capsys, formula):
+    """A SUMIF, SUMIFS or SUMPRODUCT that adds up another column or another sheet (a cost fetched from
+    a cost sheet, a cross-reference) is a value of its own, as =SUM(H11:I11) is; only what adds up
+    its own column (the summed range of a SUMIF) is a subtotal."""
+    from datetime import datetime
+
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    _with_cached_formula(path, [datetime(2014, 6, 30), 2014, "Prosjektledelse", "Reise",
+                                "Kommunene (kostnadsfordeling)", None, 1000, 500], formula, 1500)
+    assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
+
+
+def _shared_formula_sheet(text: str, master: str = "SUM(E3:E11)") -> str:
+    """The ledger's sheet with a shared formula as Excel's fill-down writes it: the master in E1, a
+    title row above the header (the rows below move down one), and a follower in E12, a copy of the
+    last row whose Beløp is only <f t="shared" si="0"/> and its computed value. Only the follower
+    is in the table."""
+    import re
+
+    def renumbered(row: str, number: int) -> str:
+        row = re.sub(r'(<c r="[A-Z]+)\d+(")', rf"\g<1>{number}\2", row)
+        return re.sub(r'(<row r=")\d+(")', rf"\g<1>{number}\2", row)
+
+    last = re.search(r'<row r="10".*?</row>', text).group(0)
+    assert '<row r="11"' not in text
+    body = re.sub(r'<row r="(\d+)".*?</row>', lambda m: renumbered(m.group(0), int(m.group(1)) + 1), text)
+    title = ('<row r="1"><c r="A1" t="inlineStr"><is><t>Regnskap (eksempel)</t></is></c>'
+             f'<c r="E1"><f t="shared" ref="E1:E12" si="0">{master}</f><v>4779500</v></c></row>')
+    follower = renumbered(last, 12)
+    follower = re.sub(r'<c r="E12".*?</c>|<c r="E12"[^>]*/>', '<c r="E12"><f t="shared" si="0"/><v>4779500</v></c>',
+                      follower, count=1)
+    body = body.replace("<sheetData>", "<sheetData>" + title, 1).replace("</sheetData>", follower + "</sheetData>", 1)
+    return re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:G12"/>', body)
+
+
+def test_a_shared_formula_follower_summing_its_column_is_refused(scratch_config, tmp_path, capsys):
+    """A cell whose XML is only <f t="shared" si="0"/> (Excel's fill-down) takes the master's formula,
+    moved: E12's is '=SUM(E14:E22)' from the master '=SUM(E3:E11)' in E1 and adds up its own column.
+    It was counted as a cost of 4 779 500 kr."""
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    _rewrite_sheet(path, _shared_formula_sheet)
+    assert main(["--config", str(scratch_config), "render", "final", ERP, "--out", str(tmp_path / "out")]) == 1
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert line == (
+        f"error: {path}:12: sheet 'Regnskap', cell E12 (column E 'Beløp'): the formula '=SUM(E14:E22)' adds up other "
+        "cells of its own column, so row 12 is a subtotal or total row, not a value of its own: grantflow adds up "
+        "the rows itself, so it would be counted twice; delete the row"), line
+    assert not list((tmp_path / "out").rglob("*.docx"))
+
+
+def test_a_shared_formula_follower_over_other_columns_is_read(scratch_config, capsys):
+    """The same file with the master adding up column H (no column of the table): the follower's
+    'SUM(H14:H22)' is read as a value."""
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    _rewrite_sheet(path, lambda text: _shared_formula_sheet(text, "SUM(H3:H11)"))
+    assert main(["--config", str(scratch_config), "render", "final", ERP]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.skipif(__import__("shutil").which("soffice") is None, reason="LibreOffice is not installed")
+def test_a_sumif_subtotal_saved_by_libreoffice_is_refused(scratch_config, tmp_path, capsys):
+    """A workbook saved by LibreOffice Calc (which computes the value and writes '<f aca="false">')
+    with a SUMIF subtotal row in Beløp."""
+    import shutil
+    import subprocess
+    from datetime import datetime
+
+    path = scratch_config / "data" / ERP / "regnskap.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    ws.append([datetime(2014, 6, 30), 2014, "Prosjektledelse", "Regnskap per 30.06.2014",
+               '=SUMIF(C2:C10,"Prosjektledelse",E2:E10)', "Kommunene (kostnadsfordeling)", None])
+    made = tmp_path / "made" / "regnskap.xlsx"
+    made.parent.mkdir()
+    wb.save(made)
+    subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "xlsx", "--outdir", str(tmp_path / "lo-out"), str(made)],
+                   check=True, capture_output=True, timeout=180)
+    shutil.copyfile(tmp_path / "lo-out" / "regnskap.xlsx", path)
+    assert main(["--config", str(scratch_config), "render", "final", ERP, "--out", str(tmp_path / "out")]) == 1
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert line == (
+        f"error: {path}:11: sheet 'Regnskap', cell E11 (column E 'Beløp'): the formula "
+        "'=SUMIF(C2:C10,\"Prosjektledelse\",E2:E10)' adds up other cells of its own column, so row 11 is a "
+        "subtotal or total row, not a value of its own: grantflow adds up the rows itself, so it would be counted "
+        "twice; delete the row"), line
 
 
 @pytest.mark.parametrize("number_format", ['[>=1000000];0', '"-"', '[>0]"";0', '"–";"–";"–"'])
