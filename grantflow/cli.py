@@ -660,17 +660,22 @@ def _with_funders(item, register):
     from dataclasses import replace
 
     from . import fmt
-    from .deadlines import KIND_TITLES
+    from .deadlines import KIND_TITLES, office_on
 
     if not item.funders:
         return item
     projects = [register.projects[item.project]] if item.project else [
         p for p in register.projects.values() if p.council == item.council]
+    # each funder named as the calendar names it: the county governor as on that funder's deadline
+    named = office_on(register.councils.get(item.council), item.due)
+    days = dict(item.funder_dues)
     names = {}
     for fid in item.funders:
         same = [f for p in projects for f in p.funders if f.id == fid]
         if same:
-            names[fid] = (same[0].name, any(f.email for f in same))
+            name = office_on(register.councils.get(item.council), days[fid])(same[0].name) if fid in days \
+                else named(same[0].name)
+            names[fid] = (name, any(f.email for f in same))
     mailed = [name for name, has_email in names.values() if has_email]
     unmailed = [name for name, has_email in names.values() if not has_email]
     text, note = item.description, ""
