@@ -393,8 +393,6 @@ def _cmd_send(args) -> int:
                              resend=args.resend)
         except ContentConflict as exc:
             if gate.needs_person:     # rendered again between the approval and the first mail
-                import getpass
-
                 ledger.approval_answered(document.key, document.version, "refused", getpass.getuser(),
                                          f"{how}: {exc}", document.ledger_hash(), shown)
             raise
