@@ -265,6 +265,39 @@ def record_late_answer(document_key: str, version: int, title: str, content_hash
         ledger.close()
 
 
+def sent_meanwhile(document_key: str, version: int, title: str, content_hash: str, recipients: list[str],
+                   settings: Settings) -> str:
+    """This run was approved and found ``recipients`` (whom it meant to send to) had the document
+    already: another run (or ``grantflow send``) approved and sent it while this one waited for its
+    answer, and the claims in the ledger kept anyone from getting it twice. The Norwegian line that
+    says so for the run's state and log ("" when the ledger has none of them sent): which document
+    and version, who approved what went out, when, and that nobody got it twice. Before, such a run
+    ended Completed with no message and its own approver's "Godkjent av …" in its note, as if it had
+    sent the document."""
+    from grantflow.delivery.ledger import aware
+
+    wanted = {r.casefold() for r in recipients}
+    run_id = str(flow_run.id) if flow_run.id else None
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        rows = [r for r in ledger.rows(document=document_key) if r.version == version and r.status == "sent"
+                and r.recipient.casefold() in wanted]
+        history = ledger.approval_history(document=document_key)
+    finally:
+        ledger.close()
+    if not rows:
+        return ""
+    first = min(aware(r.delivered_at or r.updated_at) for r in rows)
+    # the approval in force when it went out: the latest given for this content before the first mail
+    given = [e for e in history if e["version"] == version and e["event"] == "approved"
+             and e["document_hash"] in (None, content_hash) and aware(e["at"]) <= first]
+    by = f"godkjent av {given[-1]['by'] or 'ukjent'} og " if given else ""
+    where = "sendt av en annen kjøring" if not given or given[-1]["flow_run_id"] != run_id else "sendt"
+    return (f"Ikke sendt på nytt: {title}, versjon {version} ({document_key}), ble {by}{where} mens denne "
+            f"ventet på godkjenning ({len(rows)} av {len(wanted)} mottaker(e), fra {first:%Y-%m-%d %H:%M} UTC); "
+            "ingen fikk den to ganger.")
+
+
 # The key under which suspend_flow_run keeps an answer to ``ask``'s form: form_key, the addresses'
 # digest (optional), the attempt, "-response" (prefect.input.run_input)
 _ANSWER_KEY = re.compile(r"^suspended-approval-v(\d+)(?:-([0-9a-f]{16}))?(?:-[0-9a-f]{8})?-\d+-response$")

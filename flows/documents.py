@@ -31,7 +31,8 @@ from grantflow.register import open_project_register, open_register
 from grantflow.settings import load_settings
 from grantflow.text import md_code, md_text
 
-from flows.approval import Decision, await_approval, can_suspend, record_late_answer, record_superseded_answers
+from flows.approval import (Decision, await_approval, can_suspend, record_late_answer, record_superseded_answers,
+                            sent_meanwhile as approval_sent_meanwhile)
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
 from flows.runtime import deployment_run, smtp_password, worth_retrying
 
@@ -219,7 +220,7 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)
     report, note, decision, rejected, conflict = None, "", None, False, None
-    late_rejection = held_for_errors = False
+    late_rejection = held_for_errors = told = False
     planned = None
     if options.send:
         try:
@@ -245,8 +246,12 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
                 # hand): the answer is recorded and shown, a "no" told to the secretariat
                 late = late_answer(produced, planned, options)
                 if late:
-                    note = f"{note} {late}"
+                    # this run asked, and the document went out by another run or by hand before
+                    # the answer came: which one, and that nobody got it twice
+                    note = (f"Ikke sendt på nytt: {planned['key']} versjon {produced.version} var sendt før svaret "
+                            "kom; alle mottakerne har den, ingen fikk den to ganger. " + late)
                     late_rejection = late.startswith("Avvist")
+                    told = True
         elif needs_approval and not given:
             if can_suspend():
                 decision = approve(produced, planned, options)
@@ -269,6 +274,12 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
             report = deliver_document(produced, options)
             if decision is not None:
                 note = decision.text()
+                # recipients this run was approved for and found served: another run sent it meanwhile
+                raced = sent_meanwhile(produced, planned, report, options) if decision.approved else ""
+                if raced:
+                    get_run_logger().warning(raced)
+                    note = f"{raced} Svaret til denne kjøringen: {note}."
+                    told = True
             elif errors and given:
                 note = f"Sendt tross feil i dataene: {options.override_reason}"
     if superseded:
@@ -289,8 +300,9 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     if rejected:
         # not green: a rejected document is not "done"
         return Cancelled(message=note, data=result)
-    if late_rejection:
-        # done (everyone has it), with the objection in the run's final message for whoever looks
+    if late_rejection or told:
+        # done (everyone has it), with the objection, or what another run sent meanwhile, in the
+        # run's final message for whoever looks
         return Completed(message=note, data=result)
     if report is not None and (report.failed or report.pending) and deployment.id:
         # On a server the run's state is what the deadline watch and `grantflow run` go by: a run
@@ -318,6 +330,18 @@ def late_answer(produced: Produced, planned: dict, options: DeliveryOptions) -> 
     project = register.project(produced.project) if produced.project else None
     return record_late_answer(planned["key"], produced.version, _title(produced, register), produced.content_hash,
                               project, register.council(produced.council), settings, planned["transport"])
+
+
+def sent_meanwhile(produced: Produced, planned: dict, report: DeliveryReport, options: DeliveryOptions) -> str:
+    """Whom this approved run meant to send to and found served by another run meanwhile, said in
+    one line (see ``flows.approval.sent_meanwhile``); "" when it sent to them itself."""
+    planned_to = {r.casefold() for r in planned.get("recipients", [])}
+    served = [email for email in report.skipped if email.casefold() in planned_to]
+    if not served:
+        return ""
+    register = register_for(options, produced.project)
+    return approval_sent_meanwhile(planned["key"], produced.version, _title(produced, register),
+                                   produced.content_hash, served, load_settings(options.config))
 
 
 def superseded_answers(produced: Produced, planned: dict, options: DeliveryOptions) -> str:

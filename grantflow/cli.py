@@ -311,7 +311,8 @@ def _cmd_render(args) -> int:
 def _cmd_send(args) -> int:
     from .delivery.ledger import SentLedger
     from .delivery.recipients import funders_named
-    from .delivery.service import clearance, deliver, document_from, issue, make_transport, plan, rejection
+    from .delivery.service import (ContentConflict, clearance, deliver, document_from, issue, make_transport, plan,
+                                   rejection)
 
     settings, register, produced = _produce(args)
     document = document_from(produced, register)     # a PDF asked for and not made: not sent
@@ -360,24 +361,41 @@ def _cmd_send(args) -> int:
                            else f"sending despite the data's {len(errors)} error(s) needs approval "
                                 "(the reason is given)")
                     raise UserError(f"{why}: run interactively or add --yes", field="--yes")
-                answer = input("Send? [j/N] ").strip().casefold()
-                if answer not in ("j", "ja", "y", "yes"):
-                    print("not sent")
-                    return 1
             import getpass
 
-            # what was approved is recorded, by whom (the login), why despite errors, and for whom:
             # the addresses the preview shows (with --yes, those it would have shown)
             shown = [m.recipient.email for m in the_plan.messages]
-            issue(document)
+            how = "grantflow send --yes" if args.yes else "grantflow send (interactive)"
+            if not args.yes:
+                answer = input("Send? [j/N] ").strip().casefold()
+                if answer not in ("j", "ja", "y", "yes"):
+                    # kept in the history: who said no to which version and addresses, and when; not
+                    # an approver's rejection (a later --yes or batch is not held by it)
+                    ledger.approval_answered(document.key, document.version, "declined", getpass.getuser(),
+                                             f"{how}: avslått", document.ledger_hash(), shown)
+                    print("not sent")
+                    return 1
+            # what was approved is recorded, by whom (the login), why despite errors, and for whom
+            try:
+                issue(document)
+            except ContentConflict as exc:
+                # approved, but the file holds other content now: nothing sent, and the answer is kept
+                ledger.approval_answered(document.key, document.version, "refused", getpass.getuser(),
+                                         f"{how}: {exc}", document.ledger_hash(), shown)
+                raise
             ledger.approval_requested(document.key, document.version, None, None, document.ledger_hash(),
                                       recipients=shown)
             ledger.approval_decided(document.key, document.version, True, getpass.getuser(),
-                                    ("grantflow send --yes" if args.yes else "grantflow send (interactive)")
-                                    + (f"; decided again after it was {refused}" if refused else ""),
+                                    how + (f"; decided again after it was {refused}" if refused else ""),
                                     args.override_reason or "", document.ledger_hash(), recipients=shown)
-        report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
-                         resend=args.resend)
+        try:
+            report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
+                             resend=args.resend)
+        except ContentConflict as exc:
+            if gate.needs_person:     # rendered again between the approval and the first mail
+                ledger.approval_answered(document.key, document.version, "refused", getpass.getuser(),
+                                         f"{how}: {exc}", document.ledger_hash(), shown)
+            raise
     finally:
         ledger.close()
     print(report.summary())
@@ -438,9 +456,9 @@ def _cmd_sent(args) -> int:
         attempts = ledger.attempts(**by)
     finally:
         ledger.close()
-    if "project" in by and not rows and not decisions:
+    if "project" in by and not rows and not decisions and not history:
         _known_project(args.config, args.project)     # a misspelt id showed an empty table: "nothing sent"
-    if not rows and not decisions and not late:
+    if not rows and not decisions and not late and not history:
         print("the ledger is empty")
         return 0
     console = _sent_console()
@@ -451,9 +469,10 @@ def _cmd_sent(args) -> int:
         return name if "project" in by and project == args.project and name else document
 
     _print_deliveries(console, "Sendt" + (f": {args.project}" if args.project else ""), rows, attempts, short)
-    if decisions or late:
+    if decisions or late or history:
         _print_approvals(console, decisions, late, history, rows, short)
-    _print_copies(console, settings, [r.document for r in rows] + [a["document"] for a in decisions], short)
+    _print_copies(console, settings, [r.document for r in rows] + [a["document"] for a in decisions]
+                  + [e["document"] for e in history], short)
     return 0
 
 
@@ -560,7 +579,9 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
 
 
 _APPROVAL_WORDS = {"requested": "forespurt", "approved": "godkjent", "rejected": "avvist",
-                   "withdrawn": "trukket tilbake"}
+                   "withdrawn": "trukket tilbake",
+                   # answers at `grantflow send`'s prompt that sent nothing (``SentLedger.approval_answered``)
+                   "declined": "avslått", "refused": "refused: document changed"}
 
 
 def _print_approvals(console, decisions, late, history, rows, short) -> None:
@@ -590,17 +611,20 @@ def _print_approvals(console, decisions, late, history, rows, short) -> None:
                             answer["decided_at"], answer["comment"], answer.get("override_reason") or "", "",
                             "bold red" if verb == "avvist" else None))
 
+    def event_rows(kept: list[dict]) -> None:
+        for e in kept:
+            superseded = e["event"] == "superseded"
+            what = (e["comment"] or "erstattet") if superseded else _APPROVAL_WORDS.get(e["event"], e["event"])
+            # a request names whom it asked (the approver's address), a decision who gave it
+            by = e["by"] if e["event"] != "requested" else f"til {e['by']}" if e["by"] else ""
+            comment = "" if superseded else e["comment"]
+            entries.append((e["document"], e["version"], e["document_hash"], what, by, e["at"], comment,
+                            e["override_reason"], e["recipients"], "bold red" if e["event"] == "rejected" else None))
+
     for a in decisions:
         kept = events.pop((a["document"], a["version"]), None)
         if kept:
-            for e in kept:
-                superseded = e["event"] == "superseded"
-                what = (e["comment"] or "erstattet") if superseded else _APPROVAL_WORDS.get(e["event"], e["event"])
-                # a request names whom it asked (the approver's address), a decision who gave it
-                by = e["by"] if e["event"] != "requested" else f"til {e['by']}" if e["by"] else ""
-                comment = "" if superseded else e["comment"]
-                entries.append((a["document"], a["version"], e["document_hash"], what, by, e["at"], comment,
-                                e["override_reason"], e["recipients"], "bold red" if e["event"] == "rejected" else None))
+            event_rows(kept)
         else:
             # decided before each event was kept: its one recorded state
             superseded = a["status"] == "superseded"
@@ -610,6 +634,11 @@ def _print_approvals(console, decisions, late, history, rows, short) -> None:
                             a["decided_at"] or a["requested_at"], "" if superseded else a["comment"],
                             a["override_reason"], a["recipients"], None))
         late_rows(a["document"], a["version"])
+    for (document, version), kept in events.items():
+        # a version with events and no approval row: answered "no" at `grantflow send`'s prompt, or
+        # "yes" to a file rendered again meanwhile (nothing sent, nothing approved)
+        event_rows(kept)
+        late_rows(document, version)
     for document, version in list(after):    # answers with no decision row of their own
         late_rows(document, version)
 
@@ -628,7 +657,7 @@ def _print_approvals(console, decisions, late, history, rows, short) -> None:
         # so that an address in Mottakere stays on its line
         natural = [max([len(n)] + [len(line) for c in cells for line in c[i].split("\n")])
                    for i, n in enumerate(names)]
-        caps = {} if _fits(console, natural) else {"Hendelse": 24, "Av": 20, "Kommentar": 30}
+        caps = {} if _fits(console, natural) else {"Hendelse": 26, "Av": 20, "Kommentar": 30}
         table = Table(title="Godkjenninger")
         for name in names:
             table.add_column(name, no_wrap=name in ("Dokument", "Versjon", "Innhold", "Tid (UTC)"),
@@ -660,17 +689,22 @@ def _with_funders(item, register):
     from dataclasses import replace
 
     from . import fmt
-    from .deadlines import KIND_TITLES
+    from .deadlines import KIND_TITLES, office_on
 
     if not item.funders:
         return item
     projects = [register.projects[item.project]] if item.project else [
         p for p in register.projects.values() if p.council == item.council]
+    # each funder named as the calendar names it: the county governor as on that funder's deadline
+    named = office_on(register.councils.get(item.council), item.due)
+    days = dict(item.funder_dues)
     names = {}
     for fid in item.funders:
         same = [f for p in projects for f in p.funders if f.id == fid]
         if same:
-            names[fid] = (same[0].name, any(f.email for f in same))
+            name = office_on(register.councils.get(item.council), days[fid])(same[0].name) if fid in days \
+                else named(same[0].name)
+            names[fid] = (name, any(f.email for f in same))
     mailed = [name for name, has_email in names.values() if has_email]
     unmailed = [name for name, has_email in names.values() if not has_email]
     text, note = item.description, ""

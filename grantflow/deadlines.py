@@ -115,16 +115,21 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
     items: dict[str, DueItem] = {}
     for project in [p for p in register.projects.values()
                     if council_id in (None, p.council) and project_id in (None, p.id)]:
+        council = register.councils.get(project.council)
         for funder in project.funders:
             for deadline in funder.deadlines:
                 due = shift_to_working_day(deadline.date, deadline.shift or default_shift)
                 lead = LEAD_DAYS.get(deadline.kind, 7)
-                text = deadline.description or KIND_TITLES[deadline.kind]
+                # the county governor as on the deadline's day, as the documents name it (with the
+                # council's county: Fylkesmannen before 2021, Statsforvalteren from then on)
+                named = office_on(council, due)
+                text = named(deadline.description or KIND_TITLES[deadline.kind])
+                funder_name = named(funder.name)
                 if deadline.kind == "usage":
                     year = deadline.date.year - 1 if deadline.date.month <= 6 else deadline.date.year
                     item = DueItem("usage", project.council, None, deadline.date, due, due - timedelta(days=lead),
-                                   f"{text} ({funder.name})", period=str(year), funders=(funder.id,),
-                                   funder_dues=((funder.id, due),), funder_words=((funder.name, text, due),))
+                                   f"{text} ({funder_name})", period=str(year), funders=(funder.id,),
+                                   funder_dues=((funder.id, due),), funder_words=((funder_name, text, due),))
                 else:
                     if deadline.kind == "application" and due > project.period.end:
                         continue  # an application round after the project has ended: nothing to apply for
@@ -143,11 +148,10 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                     # for a watch catching up or run for another day is not that day)
                     as_of = shift_to_working_day(start, "after") if deadline.kind == "status" else None
                     item = DueItem(deadline.kind, project.council, project.id, deadline.date, due, start,
-                                   f"{text} – {project.name} ({funder.name})", period=period, as_of=as_of,
+                                   f"{text} – {project.name} ({funder_name})", period=period, as_of=as_of,
                                    label=text, funders=(funder.id,), funder_dues=((funder.id, due),),
-                                   funder_words=((funder.name, text, due),))
+                                   funder_words=((funder_name, text, due),))
                 _add(items, item)
-        council = register.councils.get(project.council)
         invoicing = council.invoicing if council else None
         if invoicing and invoicing.each_year:
             # the council invoices its municipalities on the same day every year: each year they pay
@@ -204,6 +208,12 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
     items = {k: i for k, i in items.items() if i.kind not in once}
     items.update({i.key: i for i in first.values()})
     return sorted(items.values(), key=lambda i: (i.due, i.kind, i.project or ""))
+
+
+def office_on(council, day: date):
+    """A function naming the county governor in a text as on ``day`` (``Council.office_name``: only
+    with the council's ``county``; the text as configured without it, or without a council)."""
+    return (lambda text: council.office_name(text, day)) if council is not None else (lambda text: text)
 
 
 def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:

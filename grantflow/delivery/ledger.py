@@ -116,7 +116,8 @@ approval_events = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("document", String(300), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("event", String(12), nullable=False),       # requested | approved | rejected | withdrawn | superseded
+    # requested | approved | rejected | withdrawn | superseded; declined | refused (``approval_answered``)
+    Column("event", String(12), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("flow_run_id", String(64)),
     Column("by", String(200)),
@@ -544,6 +545,16 @@ class SentLedger:
                     return False
                 _approval_event(conn, document, version, "requested", now, **event)
                 return True
+
+    def approval_answered(self, document: str, version: int, event: str, by: str, comment: str,
+                          content_hash: str | None = None, recipients=None) -> None:
+        """Record an answer at ``grantflow send``'s prompt that sent nothing, in the history only
+        (``approval_events``): ``declined`` (answered no) or ``refused`` (answered yes, but the file
+        was rendered again meanwhile). Neither is an approver's decision on the version: the
+        ``approvals`` row (a later ``send --yes``, a batch) is left as it is."""
+        with self.engine.begin() as conn:
+            _approval_event(conn, document, version, event, _now(), by=by or None, comment=comment or None,
+                            document_hash=content_hash, recipients=recipients_text(recipients or ()))
 
     def approval_reminded(self, document: str, version: int) -> None:
         with self.engine.begin() as conn:

@@ -266,22 +266,27 @@ def mark_issued(docx: Path, version: int, content_hash: str) -> tuple[int, str] 
 COPIES = ".versjoner"
 
 
-def _keep_copy(docx: Path, record: dict, version: int) -> bool:
+def _keep_copy(docx: Path, record: dict, version: int, keys: tuple[str, ...] = ("copy", "pdf_copy")) -> bool:
     """Keep the file of ``version`` (the one the document holds now) and its PDF, as they leave:
     ``<folder>/.versjoner/<name>-versjon-<n>.docx`` (and ``.pdf``), written atomically and never
     over another file (a copy by that name with other bytes, from a record made anew, keeps its
     place: this one's name adds the content hash). Each new version writes over the document, so
     what version 3 said was gone once version 4 was made (found by an outside tester). The copy's
-    name goes into the version's entry in the record (``copy``, ``pdf_copy``). Under the document's
-    lock (``mark_issued``). True when the record gained a copy."""
+    name goes into the version's entry in the record (``copy``, ``pdf_copy``); a file already
+    copied is not copied again, so a PDF made after its version went out (``keep_pdf_copy``) joins
+    the copy of the .docx. ``keys``: which of the two to keep. Under the document's lock
+    (``mark_issued``, a render). True when the record gained a copy."""
     versions = record.get("versions") or []
     entry = versions[-1] if versions else None
-    if entry is None or entry.get("version") != version or entry.get("copy"):
+    if entry is None or entry.get("version") != version or all(entry.get(key) for key in keys):
         return False
+    added = False
     try:
         if entry.get("file_sha256") and _file_sha256(docx) != entry["file_sha256"]:
             return False                    # not what grantflow made (``plan`` refuses to send it)
         for source, key in ((docx, "copy"), (docx.parent / (record.get("pdf") or ""), "pdf_copy")):
+            if key not in keys or entry.get(key):
+                continue
             if key == "pdf_copy" and (not record.get("pdf") or not source.is_file() or
                                       _pdf_not_made_from(docx, source) is not None):
                 continue
@@ -292,9 +297,22 @@ def _keep_copy(docx: Path, record: dict, version: int) -> bool:
             if not target.exists() or target.read_bytes() != data:
                 atomic_write(target, data)
             entry[key] = f"{COPIES}/{target.name}"
+            added = True
     except OSError:
-        return False                        # a read-only folder: the version still goes out, uncopied
-    return True
+        return added                        # a read-only folder: the version still goes out, uncopied
+    return added
+
+
+def _keep_pdf_copy(record_path: Path, version: int) -> None:
+    """A PDF made for a version that already went out (``render --pdf`` after a send, the same
+    content): kept beside that version's copy and named in the record (``pdf_copy``), as when the
+    PDF goes out with it. It was not: the record named no PDF of that version. After the record
+    with the PDF is written, under the document's lock."""
+    record = _read_record(record_path)
+    if record.get("pdf") and version in _issued(record) and \
+            _keep_copy(record_path.with_name(record.get("docx") or record_path.with_suffix(".docx").name),
+                       record, version, keys=("pdf_copy",)):
+        _write_record(record_path, record)
 
 
 def version_copies(record_path: Path) -> dict[int, list[Path]]:
@@ -494,6 +512,8 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
     # a delivery may have been recorded (mark_delivered) while this one rendered: keep it
     record["delivered"] = _read_record(record_path).get("delivered") or record.get("delivered", [])
     _write_record(record_path, record)
+    if produced.pdf:
+        _keep_pdf_copy(record_path, version)
     if failure is not None:   # the .docx and its record stand; the PDF is what failed
         raise failure
     return produced
@@ -542,6 +562,7 @@ def _add_pdfs(made: list[Produced], record: bool = True, converters: int | None 
         if entry:
             entry["pdf"], entry["pdf_made"] = outcome.name, made[i].pdf_made
             _write_record(made[i].record, entry)
+            _keep_pdf_copy(made[i].record, made[i].version)
     return failures
 
 

@@ -96,7 +96,8 @@ def test_deadlines_and_the_calendar_say_which_funders_get_the_document(scratch_c
     assert main(["--config", str(scratch_config), "deadlines", "--from", "2021-11-01", "--days", "200",
                  "--ics", str(ics)]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    wanted = ("sendes til Helsedirektoratet; uten e-postadresse: Fylkesmannen i Innlandet (skjønnsmidler)")
+    # configured as Fylkesmannen: named as on its deadline's day (2022), as the documents name it
+    wanted = ("sendes til Helsedirektoratet; uten e-postadresse: Statsforvalteren i Innlandet (skjønnsmidler)")
     assert wanted in out
     from icalendar import Calendar
 
@@ -167,13 +168,14 @@ def test_deadlines_and_the_calendar_name_each_funders_requirement(scratch_config
                  "--ics", str(ics)]) == 0
     out = " ".join(capsys.readouterr().out.split())
     # the 80-column table folds the project column beside the first lines: each funder's part whole
-    wanted = ("krav: Fylkesmannen i Innlandet (skjønnsmidler), frist 01.02.2022: Sluttrapport; "
+    # configured as Fylkesmannen: named as on its deadline's day (2022), as the documents name it
+    wanted = ("krav: Statsforvalteren i Innlandet (skjønnsmidler), frist 01.02.2022: Sluttrapport; "
               "Helsedirektoratet, frist 01.02.2022: Sluttrapport med gevinstrealiseringsplan; sendes til")
     assert wanted in out, out
     from icalendar import Calendar
 
     (event,) = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
     assert "Sluttrapport – Smart velferdsregion Nord-Gudbrandsdal; " + wanted in str(event["SUMMARY"])
-    assert ("- Fylkesmannen i Innlandet (skjønnsmidler), frist 1. februar 2022: Sluttrapport\n"
+    assert ("- Statsforvalteren i Innlandet (skjønnsmidler), frist 1. februar 2022: Sluttrapport\n"
             "- Helsedirektoratet, frist 1. februar 2022: Sluttrapport med gevinstrealiseringsplan"
             ) in str(event["DESCRIPTION"]), str(event["DESCRIPTION"])

@@ -499,7 +499,8 @@ def test_a_reminder_for_one_document_several_funders_ask_for_names_each_funders_
     assert mail["Subject"] == "Frist for data om 10 virkedager: Sluttrapport – Smart velferdsregion Nord-Gudbrandsdal"
     assert [a.addr_spec for a in mail["To"].addresses] == ["prosjektleder@nord-gudbrandsdal.example.no"]
     body = mail.get_body(("plain",)).get_content()
-    assert "- Fylkesmannen i Innlandet (skjønnsmidler), frist 1. februar 2022: Sluttrapport\n" in body
+    # configured as Fylkesmannen; the council has a county: named as on the deadline's day
+    assert "- Statsforvalteren i Innlandet (skjønnsmidler), frist 1. februar 2022: Sluttrapport\n" in body
     assert "- Helsedirektoratet, frist 1. februar 2022: Sluttrapport med gevinstrealiseringsplan" in body
     assert "18. januar 2022" in body
 

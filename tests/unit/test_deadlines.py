@@ -158,19 +158,21 @@ def test_deadlines_shows_each_funders_own_date_for_one_document(scratch_config, 
                  "--ics", str(ics)]) == 0
     rows = [r for r in _listing(capsys.readouterr().out) if r[1] != "Status"]
     governor = "Fylkesmannen i Innlandet (skjønnsmidler)"
+    # named as on each deadline's day (the council has a county): Statsforvalteren from 2021
+    renamed = "Statsforvalteren i Innlandet (skjønnsmidler)"
     assert rows == [
         ("15.01.2020", "Bruk", "nord-gudbrandsdal",       # each funder's date and words (not the first's alone)
          f"Rapportering om bruk av skjønnsmidler; krav: {governor}, frist 15.01.2020: Rapportering om bruk av "
          "skjønnsmidler per 31.12.2019; Helsedirektoratet, frist 31.01.2020: Bruk av tilskudd 2019; sendes til "
          f"{governor}, Helsedirektoratet"),
         ("15.01.2021", "Bruk", "nord-gudbrandsdal",       # only Statsforvalteren asks: its words as before
-         f"Rapportering om bruk av skjønnsmidler per 31.12.2020; sendes til {governor}"),   # named once
+         f"Rapportering om bruk av skjønnsmidler per 31.12.2020; sendes til {renamed}"),   # named once
         ("01.02.2022", "Sluttrapp.", "smart-velferdsregion-nord-gudbrandsdal",      # one document for both
-         f"Sluttrapport – Smart velferdsregion Nord-Gudbrandsdal; krav: {governor}, frist 01.02.2022: "
+         f"Sluttrapport – Smart velferdsregion Nord-Gudbrandsdal; krav: {renamed}, frist 01.02.2022: "
          "Sluttrapport; Helsedirektoratet, frist 01.03.2022: Sluttrapport tilskudd; sendes til "
-         f"{governor}, Helsedirektoratet")]
+         f"{renamed}, Helsedirektoratet")]
     summaries = [str(e["SUMMARY"]) for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
-    assert any(f"{governor}, frist 01.02.2022: Sluttrapport; Helsedirektoratet, frist 01.03.2022" in s
+    assert any(f"{renamed}, frist 01.02.2022: Sluttrapport; Helsedirektoratet, frist 01.03.2022" in s
                for s in summaries)
 
 
@@ -189,3 +191,27 @@ def test_missed_is_what_the_watch_will_not_make_any_more_and_did_not_send(config
     (failed,) = [i for i in missed(items, date(2016, 10, 17), date(2016, 10, 15), {key}, set()) if i.key == key]
     assert not [i for i in missed(items, date(2016, 10, 17), date(2016, 10, 7), {key}, {key}) if i.key == key]
     assert send_command(failed) == "grantflow send status haugaland-velferdsteknologi --as-of 2016-10-07"
+
+
+def test_the_county_governor_is_named_as_on_each_deadlines_day(config_dir, tmp_path, capsys):
+    """Nord-Gudbrandsdal's council has `county: Innlandet`, and its funder is configured as
+    'Fylkesmannen i Innlandet (skjønnsmidler)'. The documents name the office as on their day
+    (Fylkesmannen before 1 January 2021, Statsforvalteren from then on; b65d374), but `grantflow
+    deadlines` listed the usage report due 15.01.2021 and the final report due 01.02.2022 as
+    'sendes til Fylkesmannen i Innlandet (skjønnsmidler)', in the .ics too. Each deadline now names
+    the office as on its own day; the one due 15.01.2020 keeps Fylkesmannen."""
+    path = tmp_path / "frister.ics"
+    assert main(["--config", str(config_dir), "deadlines", "--from", "2020-01-01", "--days", "800",
+                 "--ics", str(path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())        # the table wraps at 80 columns
+    assert "per 31.12.2019; sendes til Fylkesmannen i Innlandet (skjønnsmidler)" in out, out
+    assert "per 31.12.2020; sendes til Statsforvalteren i Innlandet (skjønnsmidler)" in out, out
+    assert "Sluttrapport – Smart velferdsregion Nord-Gudbrandsdal; sendes til Statsforvalteren i Innlandet " \
+        "(skjønnsmidler)" in out, out
+    events = {e.decoded("DTSTART"): " ".join(str(e["SUMMARY"]).split())
+              for e in Calendar.from_ical(path.read_bytes()).walk() if e.name == "VEVENT"}
+    assert events[date(2020, 1, 15)].endswith("per 31.12.2019; sendes til Fylkesmannen i Innlandet (skjønnsmidler)")
+    assert events[date(2021, 1, 15)].endswith("per 31.12.2020; sendes til Statsforvalteren i Innlandet (skjønnsmidler)")
+    assert events[date(2022, 2, 1)].endswith("; sendes til Statsforvalteren i Innlandet (skjønnsmidler)")
+    # a council without `county` keeps the name as configured (Buskerud's office has no later name)
+    assert "Statsforvalteren i Buskerud" not in out
