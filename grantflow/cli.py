@@ -581,7 +581,7 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
 _APPROVAL_WORDS = {"requested": "forespurt", "approved": "godkjent", "rejected": "avvist",
                    "withdrawn": "trukket tilbake",
                    # answers at `grantflow send`'s prompt that sent nothing (``SentLedger.approval_answered``)
-                   "declined": "avslått", "refused": "refused: document changed"}
+                   "declined": "avslått", "refused": "stoppet: endret fil"}
 
 
 def _print_approvals(console, decisions, late, history, rows, short) -> None:

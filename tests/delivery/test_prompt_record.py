@@ -125,7 +125,7 @@ def test_yes_to_a_file_rendered_again_meanwhile_is_recorded_and_shown(scratch_co
         assert code == 1 and "was rendered again with other content" in shown and "nothing sent" in shown, shown
         assert server.recorder.messages() == []
     out = approvals_listed(scratch_config, capsys, monkeypatch)
-    (line,) = [x for x in out.splitlines() if "refused: document changed" in x]
+    (line,) = [x for x in out.splitlines() if "stoppet: endret fil" in x]
     assert "status-2014-08-29" in line and getpass.getuser() in line, line
     for address in RECIPIENTS:
         assert address in out, out
