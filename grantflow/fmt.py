@@ -41,9 +41,9 @@ def exact(value, most: int = 2) -> str:
 
 
 def hours(value, decimals: int | None = None) -> str:
-    """``2 073 timer``, ``133,5 timer``: the figure (with the decimals it has, or ``decimals``) and
+    """``2 073 timer``, ``133,5 timer``: the figure (with all the decimals it has, or ``decimals``) and
     its unit joined by no-break spaces, as money is, so no line ends inside it."""
-    figure = exact(value) if decimals is None else number(value, decimals)
+    figure = exact(value, most=28) if decimals is None else number(value, decimals)
     return f"{figure}{NBSP}timer"
 
 
