@@ -87,3 +87,28 @@ def test_the_status_report_prints_the_registered_hours_exactly(vestfjord, tmp_pa
     assert "402,3" not in text
 
 
+# C. Items of a list in one cell are separated ------------------------------------------------
+
+def test_the_usage_reports_status_cell_separates_the_notes_deviations(vestfjord, tmp_path):
+    """«Milepæl 4 utsett Milepæl 5 forseinka»: two deviations run together."""
+    notes = yaml.safe_load((vestfjord / "data" / ID / "notater.yaml").read_text(encoding="utf-8"))
+    (note,) = [n for n in notes["status"] if n["as_of"] == date(2021, 11, 11)]
+    first, second = note["deviations"]
+    made = produce(open_register(vestfjord), "usage", council_id=COUNCIL, period="2021", out=tmp_path)
+    (cell,) = [c for t in tables(made.docx) for r in t for c in r if first in c]
+    assert f"«{first}; {second}»" in cell, cell
+    assert f"{first} {second}" not in cell
+
+
+def test_the_applications_activity_cell_keeps_purpose_and_result_apart(config_dir, tmp_path):
+    """Nord-Gudbrandsdal's activity 3 read "Hensikt: … smidig måte Resultat: Prosjektet er godt
+    forankret." in one run (its purpose has no full stop)."""
+    ngd = "smart-velferdsregion-nord-gudbrandsdal"
+    plan = yaml.safe_load((config_dir / "projects" / f"{ngd}.yaml").read_text(encoding="utf-8"))
+    (activity,) = [a for a in plan["activities"] if a["number"] == 3]
+    assert not activity["purpose"].endswith(".")
+    made = produce(open_register(config_dir), "application", ngd, out=tmp_path)
+    cells = [c for t in tables(made.docx) for r in t for c in r if activity["purpose"] in c]
+    assert cells == [f"Hensikt: {activity['purpose']}. Resultat: {activity['result']}"], cells
+
+
