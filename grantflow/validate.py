@@ -29,7 +29,7 @@ from .data import ProjectData, collect, unknown_municipality
 from .findings import SHOWN_PER_COLUMN, Finding, count_shown
 from .fmt import exact, money, percent, signed_money
 from .models import (FIXED_EXPLANATIONS, LEADER_ROLES, Project, category_explanation, explanation_key,
-                     milestone_explanation)
+                     milestone_explanation, overspent_explanation)
 from .numbers import excel_display
 from .register import Register, display_path, load_register
 from .reporting import credits_beyond_costs, plan_sources
@@ -73,6 +73,7 @@ def _unknown_explanations(register: Register, project: Project, explanations: di
     known = {explanation_key(k) for k in FIXED_EXPLANATIONS}
     known |= {explanation_key(milestone_explanation(m.number)) for m in project.milestones}
     known |= {explanation_key(category_explanation(c)) for c in project.budget.categories()}
+    known |= {explanation_key(overspent_explanation(f.id)) for f in project.funders if f.grants}
     unknown = [key for key in explanations if explanation_key(key) not in known]
     if not unknown:
         return []
@@ -81,7 +82,8 @@ def _unknown_explanations(register: Register, project: Project, explanations: di
         doc = load_yaml(path, display_path(path))
     except Exception:        # noqa: BLE001 - the notes were read a moment ago; a line is a courtesy
         doc = None
-    hint = ("write 'milepæl NN' (a milestone of the plan), 'kategori <budget category>', "
+    hint = ("write 'milepæl NN' (a milestone of the plan), 'kategori <budget category>', 'merforbruk <funder "
+            "id>' (a funder with award letters), "
             + ", ".join(f"'{k}'" for k in FIXED_EXPLANATIONS))
     return [Finding("error", display_path(path), doc.line_of(("evaluation", "explanations", key)) if doc else None,
                     f"evaluation.explanations.{key}", f"{key!r} names no deviation of the final report: {hint}")

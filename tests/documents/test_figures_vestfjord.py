@@ -64,8 +64,71 @@ def _whole(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _number(cell: str) -> int:
-    return int(cell.replace(NB, "").replace(" ", "").replace("\u2212", "-"))
+def _amount(cell: str) -> Decimal:
+    """A table cell's figure: '705 185,51' -> 705185.51."""
+    return Decimal(cell.replace(NB, "").replace(" ", "").replace("\u2212", "-").replace(",", "."))
+
+
+def _money(amount: Decimal) -> str:
+    """'115 500,50 kr', '575 751 kr' (a whole amount without øre)."""
+    if amount == int(amount):
+        return f"{_kr(amount)}{NB}kr"
+    return f"{amount:,.2f}".replace(",", NB).replace(".", ",") + f"{NB}kr"
+
+
+# A. The county governor's grant overspent, said where it matters ----------------------------
+
+def _governor_overspent(config: Path) -> tuple[Decimal, Decimal]:
+    """(used to the project end, granted) of the county governor's skjønnsmidler, from the files."""
+    plan = _plan(config)
+    end = plan["period"]["end"]
+    (funder,) = [f for f in plan["funders"] if f["id"] == "sf-vestland"]
+    granted = sum(Decimal(str(g["amount"])) for g in funder["grants"])
+    used = sum(r["amount"] for r in _ledger(config) if r["Finansieringskilde"] == "sf-vestland" and r["day"] <= end)
+    return used, granted
+
+
+def _section(texts: list[str], first: str, after: str) -> list[str]:
+    start = texts.index(first)
+    return texts[start + 1:texts.index(after, start)]
+
+
+def test_the_final_report_says_on_page_one_and_in_the_mail_that_the_governors_grant_is_overspent(vestfjord, tmp_path):
+    """The skjønnsmidler rows add up to 705 185,51 kr against 700 000 kr granted; page 1 named only
+    KS's repayment and the municipalities' unused money, and the mail's key figures likewise."""
+    used, granted = _governor_overspent(vestfjord)
+    assert used == Decimal("705185.51") and granted == 700000
+    made = produce(open_register(vestfjord), "final", ID, out=tmp_path)
+    # the table's row: the page-1 sentence must say the figures it prints
+    (row,) = [r for t in tables(made.docx) for r in t
+              if r[0].startswith("Statsforvalterens skjønnsmidler") and len(r) == 7]
+    assert (_amount(row[3]), _amount(row[4])) == (granted, used), row
+    over = used - granted
+    page1 = " ".join(_section(paragraphs(made.docx), "Tilskudd og ubrukte midler", "2. Mål og målrealisering"))
+    assert (f"tilsagn {_money(granted)}, brukt {_money(used)}. Merforbruket, {_money(over)}, "
+            "dekkes ikke av tilskuddet, men av prosjekteier Vestfjord regionråd.") in page1, page1
+    assert "2020/1111" in page1
+    figures = {k: v for k, v in made.key_figures.items() if k.startswith("Merforbruk")}
+    assert figures == {"Merforbruk, Statsforvalteren i Vestland (skjønnsmidler)": _money(over)}, made.key_figures
+
+
+def test_the_final_report_lists_an_overspent_grant_among_the_deviations_with_its_explanation(vestfjord, tmp_path):
+    used, granted = _governor_overspent(vestfjord)
+    made = produce(open_register(vestfjord), "final", ID, out=tmp_path)
+    texts = paragraphs(made.docx)
+    section = _section(texts, "4. Avvik og forklaringer", "5. Organisering")
+    (title,) = [t for t in section if "tilsagnet" in t]
+    assert title == (f"Statsforvalteren i Vestland (skjønnsmidler): {_money(used - granted)} merforbruk (brukt "
+                     f"{_money(used)} av tilsagnet på {_money(granted)}); merforbruket dekkes av prosjekteier."), title
+    assert section[section.index(title) + 1] == "Forklaring mangler."
+    assert any("evaluation.explanations.merforbruk sf-vestland" in str(f) for f in made.findings), made.findings
+    # the explanation written under its key reaches the report, and validate takes the key
+    replace_in(vestfjord / "data" / ID / "notater.yaml", "  explanations:\n",
+               "  explanations:\n    Merforbruk sf-vestland: Sluttkonferansen vart dyrare enn planlagt.\n")
+    assert main(["validate", str(vestfjord / "projects" / f"{ID}.yaml")]) == 0
+    made = produce(open_register(vestfjord), "final", ID, out=tmp_path)
+    section = _section(paragraphs(made.docx), "4. Avvik og forklaringer", "5. Organisering")
+    assert section[section.index(title) + 1] == "Sluttkonferansen vart dyrare enn planlagt."
 
 
 # B. Hours printed as exact as the final report prints them -----------------------------------
