@@ -175,3 +175,26 @@ def test_the_applications_activity_cell_keeps_purpose_and_result_apart(config_di
     assert cells == [f"Hensikt: {activity['purpose']}. Resultat: {activity['result']}"], cells
 
 
+# D. validate warns of a row after the end and of a grant spent beyond its award ---------------
+
+def test_validate_warns_of_a_ledger_row_after_the_project_end_and_of_an_overspent_grant(vestfjord, capsys):
+    plan = _plan(vestfjord)
+    end = plan["period"]["end"]
+    (late,) = [r for r in _ledger(vestfjord) if r["day"] > end]
+    used = sum(r["amount"] for r in _ledger(vestfjord) if r["Finansieringskilde"] == "sf-vestland")
+    (funder,) = [f for f in plan["funders"] if f["id"] == "sf-vestland"]
+    granted = sum(Decimal(str(g["amount"])) for g in funder["grants"])
+    assert main(["validate", str(vestfjord / "projects" / f"{ID}.yaml")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    ledger = f"data/{ID}/regnskap.csv"
+    (after,) = [l for l in out if f"{ledger}:{late['line']} Dato:" in l]
+    assert after.startswith("WARNING") and f"dated {late['Dato']}, after the project ends" in after, after
+    assert f"{_kr(late['amount'])}{NB}kr" in after
+    (over,) = [l for l in out if "sf-vestland" in l and "award" in l and ledger in l]
+    assert over.startswith("WARNING"), over
+    shown = f"{used:,.2f}".replace(",", NB).replace(".", ",", 1).replace(NB, NB)
+    assert f"{shown}{NB}kr" in over and f"{_kr(granted)}{NB}kr" in over, over
+    assert f"{_kr(used - granted)},{str(used - granted).split('.')[1]}{NB}kr more" in over, over
+    assert main(["validate", "--strict", str(vestfjord / "projects" / f"{ID}.yaml")]) == 1
+
+
