@@ -198,3 +198,36 @@ def test_validate_warns_of_a_ledger_row_after_the_project_end_and_of_an_overspen
     assert main(["validate", "--strict", str(vestfjord / "projects" / f"{ID}.yaml")]) == 1
 
 
+# E. The municipalities' plan line in øre, billed in whole kroner -----------------------------
+
+def _billed(made) -> dict[int, int]:
+    return {int(t.split(":")[0]): int(_amount(t.split(":")[1].replace("kr", "")))
+            for t in paragraphs(made.docx) if t[:4].isdigit() and t[4:6] == ": "}
+
+
+@pytest.mark.parametrize("edit", [None, "2021"])
+def test_the_cost_split_bills_the_plan_line_in_whole_kroner_rounded_once_over_the_period(vestfjord, tmp_path, edit):
+    """115 500,50 / 285 250,25 / 175 000,00 was billed as each year rounded half up, without a word;
+    with 285 250,50 the years summed to a krone more than the plan line."""
+    project = vestfjord / "projects" / f"{ID}.yaml"
+    if edit:
+        replace_in(project, '2021: "210 250,25"', '2021: "210 250,50"')
+        replace_in(project, '2021: "285 250,25"', '2021: "285 250,50"')
+    (line,) = [l for l in _plan(vestfjord)["budget"]["financing"] if l["kind"] == "kommunene"]
+    exact = {int(y): Decimal(str(v).replace(" ", "").replace(",", ".")) for y, v in line["amounts"].items()}
+    total = sum(exact.values())
+    made = produce(open_register(vestfjord), "costsplit", ID, out=tmp_path)
+    billed = _billed(made)
+    assert set(billed) == set(exact)
+    assert sum(billed.values()) == _whole(total), billed
+    assert all(abs(billed[y] - exact[y]) < 1 for y in exact), billed
+    text = all_text(made.docx)
+    assert f"Kommunenes andel er {_kr(_whole(total))}{NB}kr etter finansieringsplanens linje for kommunene." in text
+    for year, amount in exact.items():
+        if amount != int(amount):
+            assert f"{year}: {_money(amount)}" in text, text
+    assert "kommunene faktureres i hele kroner, og øreavrundingen føres videre fra år til år" in text
+    if total != int(total):
+        assert f"planens sum avrundet én gang ({_money(total)} → {_kr(_whole(total))}{NB}kr)" in text, text
+    else:
+        assert f"planens sum, {_kr(total)}{NB}kr." in text, text
