@@ -41,10 +41,26 @@ def exact(value, most: int = 2) -> str:
 
 
 def hours(value, decimals: int | None = None) -> str:
-    """``2 073 timer``, ``133,5 timer``: the figure (with the decimals it has, or ``decimals``) and
+    """``2 073 timer``, ``133,5 timer``: the figure (with all the decimals it has, or ``decimals``) and
     its unit joined by no-break spaces, as money is, so no line ends inside it."""
-    figure = exact(value) if decimals is None else number(value, decimals)
+    figure = exact(value, most=28) if decimals is None else number(value, decimals)
     return f"{figure}{NBSP}timer"
+
+
+def in_one(items) -> str:
+    """Items of a list (a note's deviations, results) in one cell or sentence: 'Milepæl 4 utsett;
+    Milepæl 5 forseinka'. Joined with a space they ran together ("Milepæl 4 utsett Milepæl 5
+    forseinka": found by an outside tester); a full stop ending an item but the last is dropped."""
+    parts = [str(item).strip() for item in items if str(item).strip()]
+    return "; ".join([p.rstrip(".").rstrip() if p.endswith(".") and not p.endswith("..") else p
+                      for p in parts[:-1]] + parts[-1:])
+
+
+def sentences(parts) -> str:
+    """Texts as sentences one after another: each ends with a full stop (or its own ! ? …), so
+    'Hensikt: … smidig måte' and 'Resultat: …' do not run together."""
+    out = [str(p).strip() for p in parts if str(p).strip()]
+    return " ".join(p if p[-1] in ".!?…:" else p + "." for p in out)
 
 
 def days(count: int) -> str:

@@ -802,6 +802,11 @@ def category_explanation(category: str) -> str:
     return f"kategori {category}"
 
 
+def overspent_explanation(funder_id: str) -> str:
+    """A funder's grant spent beyond its award letters ('merforbruk sf-rogaland')."""
+    return f"merforbruk {funder_id}"
+
+
 class Evaluation(Model):
     """The final report's narrative parts (sluttrapport)."""
 
@@ -816,7 +821,8 @@ class Evaluation(Model):
     further_work: Text = Field("", description="Videreføring.")
     explanations: dict[Text, Text] = Field(
         default_factory=dict,
-        description="Why each deviation happened, keyed 'milepæl 05', 'kategori <name>', 'økonomi' or 'status'.")
+        description="Why each deviation happened, keyed 'milepæl 05', 'kategori <name>', 'merforbruk <funder id>', "
+                    "'økonomi' or 'status'.")
     unused: Literal["tilbakebetales", "søkes overført"] | None = Field(
         None, description="What happens to unused grant money; default: repaid.")
 

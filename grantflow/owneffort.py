@@ -72,11 +72,12 @@ def at_rate(hours, rate: Decimal | None) -> str:
 def hours_for_rate(hours, rate: Decimal | None, decimals: int | None = None) -> str:
     """'133,75 timer': the hours with as many decimals as a sentence valuing them at ``rate``
     (``at_rate``, kroner from the exact hours) needs to add up as printed, at least ``decimals`` ("133,8 timer à 500 kr = 66 875 kr" did not add up: found by an
-    outside tester). Without a rate, as ``fmt.hours`` shows them with ``decimals``."""
-    if hours is None or rate is None:
-        return fmt.hours(hours or 0, decimals)
-    exact = Decimal(str(hours)).normalize()
+    outside tester). Without a rate, exactly, with at least ``decimals`` (the status report's
+    "402,3 timer" were 402,25: found by an outside tester): every document shows hours so."""
+    exact = Decimal(str(hours or 0)).normalize()
     places = max(-exact.as_tuple().exponent, 0)
+    if rate is None:
+        return fmt.hours(exact, max(places, decimals or 0))
     value = _kroner(exact * rate)
     figures = least = min(places, 1) if decimals is None else decimals
     for figures in range(least, max(places, least) + 1):

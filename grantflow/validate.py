@@ -29,7 +29,7 @@ from .data import ProjectData, collect, unknown_municipality
 from .findings import SHOWN_PER_COLUMN, Finding, count_shown
 from .fmt import exact, money, percent, signed_money
 from .models import (FIXED_EXPLANATIONS, LEADER_ROLES, Project, category_explanation, explanation_key,
-                     milestone_explanation)
+                     milestone_explanation, overspent_explanation)
 from .numbers import excel_display
 from .register import Register, display_path, load_register
 from .reporting import credits_beyond_costs, plan_sources
@@ -73,6 +73,7 @@ def _unknown_explanations(register: Register, project: Project, explanations: di
     known = {explanation_key(k) for k in FIXED_EXPLANATIONS}
     known |= {explanation_key(milestone_explanation(m.number)) for m in project.milestones}
     known |= {explanation_key(category_explanation(c)) for c in project.budget.categories()}
+    known |= {explanation_key(overspent_explanation(f.id)) for f in project.funders if f.grants}
     unknown = [key for key in explanations if explanation_key(key) not in known]
     if not unknown:
         return []
@@ -81,7 +82,8 @@ def _unknown_explanations(register: Register, project: Project, explanations: di
         doc = load_yaml(path, display_path(path))
     except Exception:        # noqa: BLE001 - the notes were read a moment ago; a line is a courtesy
         doc = None
-    hint = ("write 'milepæl NN' (a milestone of the plan), 'kategori <budget category>', "
+    hint = ("write 'milepæl NN' (a milestone of the plan), 'kategori <budget category>', 'merforbruk <funder "
+            "id>' (a funder with award letters), "
             + ", ".join(f"'{k}'" for k in FIXED_EXPLANATIONS))
     return [Finding("error", display_path(path), doc.line_of(("evaluation", "explanations", key)) if doc else None,
                     f"evaluation.explanations.{key}", f"{key!r} names no deviation of the final report: {hint}")
@@ -458,6 +460,79 @@ def check_project(register: Register, project: Project, data: ProjectData | None
 ROWS_NAMED = 5          # rows named in a line about many rows, before 'and N more'
 
 
+def _rows_named(numbers: list[int]) -> str:
+    """'row 34', 'rows 34, 35 and 2 more'."""
+    shown = ", ".join(map(str, numbers[:ROWS_NAMED]))
+    if len(numbers) > ROWS_NAMED:
+        shown += f" and {count_shown(len(numbers) - ROWS_NAMED)} more"
+    return f"row {shown}" if len(numbers) == 1 else f"rows {shown}"
+
+
+def _after_end(project: Project, data: ProjectData | None) -> list[Finding]:
+    """One warning for the ledger rows that count from a day after the project's end: the final
+    report per the end leaves them out and the usage report of their year counts them. Only
+    `render final` said so (found by a county governor's accountant)."""
+    from .reporting import amount_sum, booked_on
+
+    if data is None or data.ledger is None or data.ledger.frame.empty:
+        return []
+    frame = data.ledger.frame
+    end = project.period.end
+    rows = frame[booked_on(frame) > pd.Timestamp(end)]
+    if rows.empty:
+        return []
+    numbers = [int(r) for r in rows["_row"]]
+    one = len(numbers) == 1
+    when = f"dated {rows['Dato'].iloc[0]:%d.%m.%Y}" if one else "dated"
+    return [Finding("warning", data.ledger.file, numbers[0], "Dato",
+                    f"{count_shown(len(numbers))} ledger row{'' if one else 's'} "
+                    f"({money(amount_sum(rows['Beløp']), decimals=None)}) {'is' if one else 'are'} {when}, after the "
+                    f"project ends {end:%d.%m.%Y} ({_rows_named(numbers)}): the final report per the project end "
+                    f"leaves {'it' if one else 'them'} out (render it with a later --as-of to take "
+                    f"{'it' if one else 'them'} in) and the usage report of the year counts "
+                    f"{'it' if one else 'them'}; check the date")]
+
+
+def _beyond_award(project: Project, data: ProjectData | None) -> list[Finding]:
+    """One warning per funder whose ledger rows add up to more than its award letters, at the row
+    that passes the award: the funder pays no more than it granted, and the final report says the
+    overspending (merforbruk) is the project owner's. validate said nothing of skjønnsmidler
+    spent 5 185,51 kr beyond the grant (found by a county governor's accountant)."""
+    from .reporting import amount_sum, booked_on
+
+    if data is None or data.ledger is None or data.ledger.frame.empty:
+        return []
+    frame = data.ledger.frame
+    sources = frame["Finansieringskilde"].astype(str).str.casefold()
+    out = []
+    for funder in project.funders:
+        if not funder.grants:
+            continue
+        names = {funder.id.casefold()} | {l.source.casefold() for l in project.budget.financing
+                                          if l.funder == funder.id}
+        rows = frame[sources.isin(names)]
+        granted = sum((g.amount for g in funder.grants), Decimal(0))
+        spent = amount_sum(rows["Beløp"]) if len(rows) else Decimal(0)
+        if spent <= granted:
+            continue
+        ordered = rows.assign(_day=booked_on(rows)).sort_values(["_day", "_row"], kind="stable")
+        running, passing = Decimal(0), None
+        for amount, row in zip(ordered["Beløp"], ordered["_row"]):
+            running += amount_sum([amount])
+            if passing is None and running > granted:
+                passing = int(row)
+            elif running <= granted:
+                passing = None       # a credit note brought it back under: the row after counts
+        out.append(Finding("warning", data.ledger.file, passing, "Finansieringskilde",
+                           f"the rows booked to {funder.id!r} add up to {money(spent, decimals=None)}, "
+                           f"{money(spent - granted, decimals=None)} more than the award letters from {funder.name} "
+                           f"({money(granted, decimals=None)}); this row passes the award: the funder pays no more "
+                           "than it granted, so the final report shows the overspending (merforbruk) as covered by "
+                           "the project owner; check the rows' Finansieringskilde, or book the excess to another "
+                           "source"))
+    return out
+
+
 def _no_source(data: ProjectData | None) -> list[Finding]:
     """One warning for the project's ledger rows with a blank Finansieringskilde: how many, their
     sum, the first rows. A document that counts them says so on rendering (without the rows);
@@ -585,6 +660,7 @@ def validate(path=None) -> tuple[Register, list[Finding]]:
     for project in register.projects.values():
         if only is None or register.where("project", project.id, ())[0] == only:
             data = collect(register, project, checked)
-            checked += check_project(register, project, data) + _no_source(data)
+            checked += (check_project(register, project, data) + _no_source(data) + _after_end(project, data)
+                        + _beyond_award(project, data))
     # a ledger several projects share is checked once per project: each of its findings said once
     return register, list(dict.fromkeys(findings + checked))

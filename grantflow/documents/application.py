@@ -219,8 +219,8 @@ def build(req: DocumentRequest) -> Context:
         "steering_group": [{"name": p.name, "role": p.role, "organisation": p.organisation}
                            for p in project.steering_group],
         "activities": [{"number": a.number, "title": a.title, "responsible": a.responsible or "–",
-                        "purpose": " ".join(x for x in (a.purpose and f"Hensikt: {a.purpose}",
-                                                         a.result and f"Resultat: {a.result}") if x) or "–",
+                        "purpose": fmt.sentences(x for x in (a.purpose and f"Hensikt: {a.purpose}",
+                                                              a.result and f"Resultat: {a.result}") if x) or "–",
                         "subs": (f"{len(a.subactivities)} delaktiviteter ({a.subactivities[0].id}–"
                                  f"{a.subactivities[-1].id})" if len(a.subactivities) > 1 else
                                  a.subactivities[0].text if a.subactivities else "")}

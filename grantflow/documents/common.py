@@ -277,6 +277,7 @@ def _split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
         text = (f"Kommunenes andel for {label} er {fmt.money(amount)} ({fmt.money(part.total)} over hele perioden)"
                 if some else f"Kommunenes andel er {fmt.money(part.total)}") + \
             " etter finansieringsplanens linje for kommunene."
+        text += _ore_note(part)
         if part.gap:
             text += (f" Merk: finansieringsplanen går ikke i balanse over perioden; finansieringen er "
                      f"{fmt.signed_money(part.gap)} mot kostnadene.")
@@ -284,6 +285,20 @@ def _split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
     return (f"Kommunenes andel er kostnadene minus ekstern finansiering over hele perioden: "
             f"{fmt.money(part.costs)} − {fmt.money(part.external)} = {fmt.money(part.total)}, "
             "fordelt på årene etter kostnadene" + (f"; for {label}: {fmt.money(amount)}." if some else "."))
+
+
+def _ore_note(part: MunicipalPart) -> str:
+    """How a municipal line written with øre is billed (costsplit._whole_by_year): said, so the
+    invoices' kroner can be followed back to the plan's line."""
+    written = part.written or {}
+    if all(v == v.to_integral_value() for v in written.values()):
+        return ""
+    total = sum(written.values(), Decimal(0))
+    years = ", ".join(f"{y}: {fmt.money(v, decimals=None)}" for y, v in sorted(written.items()))
+    once = (f"planens sum avrundet én gang ({fmt.money(total, decimals=None)} → {fmt.money(part.total)})"
+            if total != total.to_integral_value() else f"planens sum, {fmt.money(part.total)}")
+    return (f" Linjen har øre ({years}); kommunene faktureres i hele kroner, og øreavrundingen føres videre "
+            f"fra år til år, så summen over perioden er {once}.")
 
 
 def split_block(council: Council, project: Project, years: list[int], where=None, project_where=None) -> dict:

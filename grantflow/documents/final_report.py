@@ -20,7 +20,7 @@ from .. import fmt, owneffort
 from ..costsplit import municipal_part
 from ..models import (AFTER_REPORT_DATE_EXPLANATION, BEFORE_START_EXPLANATION, ECONOMY_EXPLANATION,
                       STATUS_EXPLANATION, Evaluation, category_explanation,
-                      milestone_explanation)
+                      milestone_explanation, overspent_explanation)
 from ..errors import UserError
 from ..findings import Finding
 from ..models import Project
@@ -100,6 +100,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     data = ledger_until(req.data, req.as_of)
     ledger = data.ledger.frame if data is not None and data.ledger is not None else None
     rows, sentences, left = [], [], []          # left: (funder, unused kroner) of each funder with money left
+    over = []                                   # (funder's name, funder id, granted, used) of each overspent grant
     totals = {"planned": Decimal(0), "granted": Decimal(0), "used": Decimal(0), "unused": Decimal(0),
               "overspent": Decimal(0)}
     what = evaluation.unused or "tilbakebetales"
@@ -166,6 +167,14 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                 + ("søkes overført til videreføringen." if what == "søkes overført" else "tilbakebetales."))
         elif unused is not None and unused < 0:
             dispose = disposition([("Merforbruk", -unused)])
+            # the funder pays no more than its award: said on page 1, in the mail and among the
+            # deviations, not only in the p.3 table (found by a county governor's accountant)
+            name = req.council.office_name(funder.name, req.as_of)
+            ref = f", saksnr. {refs}" if refs else ""
+            sentences.append(f"{name}{ref}: tilsagn {exact_money(granted)}, brukt {exact_money(used)}. "
+                             f"Merforbruket, {exact_money(-unused)}, dekkes ikke av tilskuddet, men av prosjekteier "
+                             f"{project.owner}.")
+            over.append((name, funder.id, granted, used))
         if unused and unused > 0 and line.kind != "kommunene":
             left.append((req.council.office_name(funder.name if funder else line.source, req.as_of), unused,
                          dispose))
@@ -198,7 +207,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                                "Hver kilde for seg, se radene; merforbruk " + exact_money(totals["overspent"]))
     used_for = _used_for(project, [r["source"] for r in rows], picked, decimals)
     return rows, sentences, {**total, "raw": totals, "unattributed": unattributed, "used_for": used_for,
-                             "left": [(name, amount) for name, amount, _ in left]}
+                             "left": [(name, amount) for name, amount, _ in left], "over": over}
 
 
 def _used_for(project: Project, sources: list[str], frames: list, decimals: int) -> list[dict]:
@@ -309,6 +318,9 @@ def build(req: DocumentRequest) -> Context:
         deviation("Samlet status ved prosjektslutt er rød (fremdrift eller økonomi).", STATUS_EXPLANATION)
 
     funders, unused_sentences, funder_total = funder_rows(req, evaluation)
+    for name, funder_id, granted, used in funder_total["over"]:
+        deviation(f"{name}: {exact_money(used - granted)} merforbruk (brukt {exact_money(used)} av tilsagnet på "
+                  f"{exact_money(granted)}); merforbruket dekkes av prosjekteier.", overspent_explanation(funder_id))
     if funder_total["unattributed"]:
         count, amount = funder_total["unattributed"]
         findings.append(finding(ledger_file, "Finansieringskilde",
@@ -377,5 +389,7 @@ def build(req: DocumentRequest) -> Context:
                                 **({f"Ubrukt, {name}": exact_money(amount) for name, amount in funder_total["left"]}
                                    if funder_total["left"] else
                                    {"Ubrukte midler": fmt.money(0)} if raw["granted"] else {}),
+                                **{f"Merforbruk, {name}": exact_money(used - granted)
+                                   for name, _, granted, used in funder_total["over"]},
                                 "Milepæler ferdig": f"{sum(s.status in ('done', 'with_report') for s in statuses)} "
                                                     f"av {len(statuses)}"})

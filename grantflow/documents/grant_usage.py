@@ -81,7 +81,7 @@ def build(req: DocumentRequest) -> Context:
             note = data.notes.note_for(year_end) if data is not None else None
             explanation = ""
             if note:
-                explanation = note.explanation or " ".join(note.deviations)
+                explanation = note.explanation or fmt.in_one(note.deviations)
             if finished:
                 status, color, state = "Avsluttet", RAG_COLOR["none"], "none"
                 # ended with milestones not delivered: said, as the final report says it (the row
@@ -110,7 +110,7 @@ def build(req: DocumentRequest) -> Context:
                         # "Kartleggingen ble levert en måned etter plan", milestone 02, for the delays
                         # of 03-05: found by an outside tester)
                         late = {s.milestone.number for s in statuses if s.status == "late"}
-                        explanation = " ".join(d for d in note.deviations if late & milestones_named(d))
+                        explanation = fmt.in_one(d for d in note.deviations if late & milestones_named(d))
                     if explanation:
                         status += f" Prosjektleder: «{explanation.rstrip('.')}»" + (
                             f" (fra statusnotatet {fmt.long_date(stale)}, ikke oppdatert)." if stale else ".")
@@ -123,7 +123,7 @@ def build(req: DocumentRequest) -> Context:
                                         "quoted in a report dated before it"))
             results = note.results if note and note.results else ""
             if finished and data is not None and data.notes.evaluation and data.notes.evaluation.results:
-                results = "; ".join(data.notes.evaluation.results)
+                results = fmt.in_one(data.notes.evaluation.results)
             if not results and not begun:
                 results = f"Prosjektet starter {fmt.long_date(project.period.start)}."
             if not results:

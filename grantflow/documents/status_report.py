@@ -239,7 +239,8 @@ def own_effort(project: Project, data, as_of: date) -> dict:
     """Own-effort hours registered to date against the plan (whole period and pro rata)."""
     hours = hours_total(data, as_of)
     planned = project.budget.own_effort_hours
-    out = {"hours": fmt.number(hours, 1), "planned": "", "text": f"{fmt.hours(hours, 1)} registrert til nå."}
+    shown = owneffort.hours_for_rate(hours, None, 1)      # as exact as they are, as every document
+    out = {"hours": shown, "planned": "", "text": f"{shown} registrert til nå."}
     if project.data.hours is None:
         # No hours file: nothing was registered here, which is not the same as zero hours.
         out["hours"], out["text"] = "", HOURS_NOT_REGISTERED.capitalize() + "."
@@ -252,10 +253,10 @@ def own_effort(project: Project, data, as_of: date) -> dict:
         pro_rata = Fraction(Decimal(str(planned))) * share
         pro_rata = Decimal(pro_rata.numerator) / Decimal(pro_rata.denominator)
         out["planned"] = fmt.hours(planned)
-        out["text"] = (f"{fmt.hours(hours, 1)} registrert til nå mot {fmt.hours(pro_rata, 0)} "
+        out["text"] = (f"{shown} registrert til nå mot {fmt.hours(pro_rata, 0)} "
                        f"planlagt til nå ({fmt.hours(planned)} for hele perioden).")
         if hours > planned:
-            out["text"] += (f" Det er {fmt.hours(hours - Decimal(str(planned)), 1)} mer enn planlagt "
+            out["text"] += (f" Det er {owneffort.hours_for_rate(hours - Decimal(str(planned)), None, 1)} mer enn planlagt "
                             "for hele perioden.")
     in_kind = kr(owneffort.in_kind_total(project))
     if in_kind:

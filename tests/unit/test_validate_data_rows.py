@@ -36,8 +36,10 @@ def test_a_ledger_appended_to_itself_is_a_warning_per_repeated_row(clean, capsys
     n = _append_to_itself(ledger)                                   # 18 rows: 2–19 and 20–37
     code, out = _validate(clean, capsys)
     assert code == 0, out
-    said = [line for line in out if "regnskap.csv" in line]
+    said = [line for line in out if "regnskap.csv" in line and " Beløp: " in line]
     assert len(said) == 11, said
+    # and the doubled rows spend grants beyond their award letters: said too (one line per funder)
+    assert any("regnskap.csv" in line and "more than the award letters" in line for line in out), out
     assert said[0] == (f"WARNING config/data/{HAUG}/regnskap.csv:{n + 2} Beløp: row {n + 2} repeats row 2 (same date, "
                        "category, description, amount and source): both are counted; remove one if it is the same cost")
     assert said[9].startswith(f"WARNING config/data/{HAUG}/regnskap.csv:{n + 11} Beløp: row {n + 11} repeats row 11 ")

@@ -1,0 +1,233 @@
+"""Findings of an outside tester (a county governor's accountant) who built a project of their
+own, Vestfjord's "Digital heimeoppfølging" (tests/documents/vestfjord/), and recomputed every
+figure. Expected figures are computed here from the fixture's files, never by grantflow."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grantflow.cli import main
+from grantflow.documents.service import produce
+from grantflow.register import open_register
+
+from ..conftest import replace_in
+from ..docx_text import all_text, paragraphs, tables
+
+NB = "\u00a0"
+ID = "vestfjord-digihelse"
+COUNCIL = "vestfjord-regionrad"
+FIXTURE = Path(__file__).resolve().parent / "vestfjord"
+
+
+@pytest.fixture
+def vestfjord(scratch_config) -> Path:
+    """The demo config with the tester's project, council and data files added."""
+    shutil.copy(FIXTURE / f"{ID}.yaml", scratch_config / "projects" / f"{ID}.yaml")
+    shutil.copy(FIXTURE / f"{COUNCIL}.yaml", scratch_config / "councils" / f"{COUNCIL}.yaml")
+    data = scratch_config / "data" / ID
+    data.mkdir()
+    for name in ("milepaeler.csv", "timer.csv", "notater.yaml", "regnskap.csv"):
+        shutil.copy(FIXTURE / name, data / name)
+    return scratch_config
+
+
+def _plan(config: Path) -> dict:
+    return yaml.safe_load((config / "projects" / f"{ID}.yaml").read_text(encoding="utf-8"))
+
+
+def _day(text: str) -> date:
+    return datetime.strptime(text, "%d.%m.%Y").date()
+
+
+def _ledger(config: Path) -> list[dict]:
+    with open(config / "data" / ID / "regnskap.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    for line, row in enumerate(rows, start=2):
+        row["line"] = line
+        row["day"] = _day(row["Dato"])
+        row["amount"] = Decimal(row["Beløp"].replace(" ", "").replace(",", "."))
+    return rows
+
+
+def _kr(amount) -> str:
+    return f"{int(amount):,}".replace(",", NB)
+
+
+def _whole(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _amount(cell: str) -> Decimal:
+    """A table cell's figure: '705 185,51' -> 705185.51."""
+    return Decimal(cell.replace(NB, "").replace(" ", "").replace("\u2212", "-").replace(",", "."))
+
+
+def _money(amount: Decimal) -> str:
+    """'115 500,50 kr', '575 751 kr' (a whole amount without øre)."""
+    if amount == int(amount):
+        return f"{_kr(amount)}{NB}kr"
+    return f"{amount:,.2f}".replace(",", NB).replace(".", ",") + f"{NB}kr"
+
+
+# A. The county governor's grant overspent, said where it matters ----------------------------
+
+def _governor_overspent(config: Path) -> tuple[Decimal, Decimal]:
+    """(used to the project end, granted) of the county governor's skjønnsmidler, from the files."""
+    plan = _plan(config)
+    end = plan["period"]["end"]
+    (funder,) = [f for f in plan["funders"] if f["id"] == "sf-vestland"]
+    granted = sum(Decimal(str(g["amount"])) for g in funder["grants"])
+    used = sum(r["amount"] for r in _ledger(config) if r["Finansieringskilde"] == "sf-vestland" and r["day"] <= end)
+    return used, granted
+
+
+def _section(texts: list[str], first: str, after: str) -> list[str]:
+    start = texts.index(first)
+    return texts[start + 1:texts.index(after, start)]
+
+
+def test_the_final_report_says_on_page_one_and_in_the_mail_that_the_governors_grant_is_overspent(vestfjord, tmp_path):
+    """The skjønnsmidler rows add up to 705 185,51 kr against 700 000 kr granted; page 1 named only
+    KS's repayment and the municipalities' unused money, and the mail's key figures likewise."""
+    used, granted = _governor_overspent(vestfjord)
+    assert used == Decimal("705185.51") and granted == 700000
+    made = produce(open_register(vestfjord), "final", ID, out=tmp_path)
+    # the table's row: the page-1 sentence must say the figures it prints
+    (row,) = [r for t in tables(made.docx) for r in t
+              if r[0].startswith("Statsforvalterens skjønnsmidler") and len(r) == 7]
+    assert (_amount(row[3]), _amount(row[4])) == (granted, used), row
+    over = used - granted
+    page1 = " ".join(_section(paragraphs(made.docx), "Tilskudd og ubrukte midler", "2. Mål og målrealisering"))
+    assert (f"tilsagn {_money(granted)}, brukt {_money(used)}. Merforbruket, {_money(over)}, "
+            "dekkes ikke av tilskuddet, men av prosjekteier Vestfjord regionråd.") in page1, page1
+    assert "2020/1111" in page1
+    figures = {k: v for k, v in made.key_figures.items() if k.startswith("Merforbruk")}
+    assert figures == {"Merforbruk, Statsforvalteren i Vestland (skjønnsmidler)": _money(over)}, made.key_figures
+
+
+def test_the_final_report_lists_an_overspent_grant_among_the_deviations_with_its_explanation(vestfjord, tmp_path):
+    used, granted = _governor_overspent(vestfjord)
+    made = produce(open_register(vestfjord), "final", ID, out=tmp_path)
+    texts = paragraphs(made.docx)
+    section = _section(texts, "4. Avvik og forklaringer", "5. Organisering")
+    (title,) = [t for t in section if "tilsagnet" in t]
+    assert title == (f"Statsforvalteren i Vestland (skjønnsmidler): {_money(used - granted)} merforbruk (brukt "
+                     f"{_money(used)} av tilsagnet på {_money(granted)}); merforbruket dekkes av prosjekteier."), title
+    assert section[section.index(title) + 1] == "Forklaring mangler."
+    assert any("evaluation.explanations.merforbruk sf-vestland" in str(f) for f in made.findings), made.findings
+    # the explanation written under its key reaches the report, and validate takes the key
+    replace_in(vestfjord / "data" / ID / "notater.yaml", "  explanations:\n",
+               "  explanations:\n    Merforbruk sf-vestland: Sluttkonferansen vart dyrare enn planlagt.\n")
+    assert main(["validate", str(vestfjord / "projects" / f"{ID}.yaml")]) == 0
+    made = produce(open_register(vestfjord), "final", ID, out=tmp_path)
+    section = _section(paragraphs(made.docx), "4. Avvik og forklaringer", "5. Organisering")
+    assert section[section.index(title) + 1] == "Sluttkonferansen vart dyrare enn planlagt."
+
+
+# B. Hours printed as exact as the final report prints them -----------------------------------
+
+def _hours(config: Path, until: date) -> Decimal:
+    with open(config / "data" / ID / "timer.csv", encoding="utf-8") as fh:
+        return sum((Decimal(r["Timer"].replace(",", ".")) for r in csv.DictReader(fh, delimiter=";")
+                    if _day(r["Dato"]) <= until), Decimal(0))
+
+
+def test_the_status_report_prints_the_registered_hours_exactly(vestfjord, tmp_path):
+    """"402,3 timer registrert til nå" where the hours add up to 402,25."""
+    as_of = date(2022, 5, 5)
+    hours = _hours(vestfjord, as_of)
+    assert hours == Decimal("402.25")
+    made = produce(open_register(vestfjord), "status", ID, as_of=as_of, out=tmp_path)
+    text = all_text(made.docx)
+    assert f"402,25{NB}timer registrert til nå" in text, text
+    assert "402,3" not in text
+
+
+# C. Items of a list in one cell are separated ------------------------------------------------
+
+def test_the_usage_reports_status_cell_separates_the_notes_deviations(vestfjord, tmp_path):
+    """«Milepæl 4 utsett Milepæl 5 forseinka»: two deviations run together."""
+    notes = yaml.safe_load((vestfjord / "data" / ID / "notater.yaml").read_text(encoding="utf-8"))
+    (note,) = [n for n in notes["status"] if n["as_of"] == date(2021, 11, 11)]
+    first, second = note["deviations"]
+    made = produce(open_register(vestfjord), "usage", council_id=COUNCIL, period="2021", out=tmp_path)
+    (cell,) = [c for t in tables(made.docx) for r in t for c in r if first in c]
+    assert f"«{first}; {second}»" in cell, cell
+    assert f"{first} {second}" not in cell
+
+
+def test_the_applications_activity_cell_keeps_purpose_and_result_apart(config_dir, tmp_path):
+    """Nord-Gudbrandsdal's activity 3 read "Hensikt: … smidig måte Resultat: Prosjektet er godt
+    forankret." in one run (its purpose has no full stop)."""
+    ngd = "smart-velferdsregion-nord-gudbrandsdal"
+    plan = yaml.safe_load((config_dir / "projects" / f"{ngd}.yaml").read_text(encoding="utf-8"))
+    (activity,) = [a for a in plan["activities"] if a["number"] == 3]
+    assert not activity["purpose"].endswith(".")
+    made = produce(open_register(config_dir), "application", ngd, out=tmp_path)
+    cells = [c for t in tables(made.docx) for r in t for c in r if activity["purpose"] in c]
+    assert cells == [f"Hensikt: {activity['purpose']}. Resultat: {activity['result']}"], cells
+
+
+# D. validate warns of a row after the end and of a grant spent beyond its award ---------------
+
+def test_validate_warns_of_a_ledger_row_after_the_project_end_and_of_an_overspent_grant(vestfjord, capsys):
+    plan = _plan(vestfjord)
+    end = plan["period"]["end"]
+    (late,) = [r for r in _ledger(vestfjord) if r["day"] > end]
+    used = sum(r["amount"] for r in _ledger(vestfjord) if r["Finansieringskilde"] == "sf-vestland")
+    (funder,) = [f for f in plan["funders"] if f["id"] == "sf-vestland"]
+    granted = sum(Decimal(str(g["amount"])) for g in funder["grants"])
+    assert main(["validate", str(vestfjord / "projects" / f"{ID}.yaml")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    ledger = f"data/{ID}/regnskap.csv"
+    (after,) = [l for l in out if f"{ledger}:{late['line']} Dato:" in l]
+    assert after.startswith("WARNING") and f"dated {late['Dato']}, after the project ends" in after, after
+    assert f"{_kr(late['amount'])}{NB}kr" in after
+    (over,) = [l for l in out if "sf-vestland" in l and "award" in l and ledger in l]
+    assert over.startswith("WARNING"), over
+    shown = f"{used:,.2f}".replace(",", NB).replace(".", ",", 1).replace(NB, NB)
+    assert f"{shown}{NB}kr" in over and f"{_kr(granted)}{NB}kr" in over, over
+    assert f"{_kr(used - granted)},{str(used - granted).split('.')[1]}{NB}kr more" in over, over
+    assert main(["validate", "--strict", str(vestfjord / "projects" / f"{ID}.yaml")]) == 1
+
+
+# E. The municipalities' plan line in øre, billed in whole kroner -----------------------------
+
+def _billed(made) -> dict[int, int]:
+    return {int(t.split(":")[0]): int(_amount(t.split(":")[1].replace("kr", "")))
+            for t in paragraphs(made.docx) if t[:4].isdigit() and t[4:6] == ": "}
+
+
+@pytest.mark.parametrize("edit", [None, "2021"])
+def test_the_cost_split_bills_the_plan_line_in_whole_kroner_rounded_once_over_the_period(vestfjord, tmp_path, edit):
+    """115 500,50 / 285 250,25 / 175 000,00 was billed as each year rounded half up, without a word;
+    with 285 250,50 the years summed to a krone more than the plan line."""
+    project = vestfjord / "projects" / f"{ID}.yaml"
+    if edit:
+        replace_in(project, '2021: "210 250,25"', '2021: "210 250,50"')
+        replace_in(project, '2021: "285 250,25"', '2021: "285 250,50"')
+    (line,) = [l for l in _plan(vestfjord)["budget"]["financing"] if l["kind"] == "kommunene"]
+    exact = {int(y): Decimal(str(v).replace(" ", "").replace(",", ".")) for y, v in line["amounts"].items()}
+    total = sum(exact.values())
+    made = produce(open_register(vestfjord), "costsplit", ID, out=tmp_path)
+    billed = _billed(made)
+    assert set(billed) == set(exact)
+    assert sum(billed.values()) == _whole(total), billed
+    assert all(abs(billed[y] - exact[y]) < 1 for y in exact), billed
+    text = all_text(made.docx)
+    assert f"Kommunenes andel er {_kr(_whole(total))}{NB}kr etter finansieringsplanens linje for kommunene." in text
+    for year, amount in exact.items():
+        if amount != int(amount):
+            assert f"{year}: {_money(amount)}" in text, text
+    assert "kommunene faktureres i hele kroner, og øreavrundingen føres videre fra år til år" in text
+    if total != int(total):
+        assert f"planens sum avrundet én gang ({_money(total)} → {_kr(_whole(total))}{NB}kr)" in text, text
+    else:
+        assert f"planens sum, {_kr(total)}{NB}kr." in text, text
