@@ -135,8 +135,12 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         line = group[0]
         amounts = [a for l in group for a in l.amounts.values()]
         planned = sum(amounts, Decimal(0)) * unit if amounts else None
-        if planned is None and line.kind == "kommunene":
-            planned = Decimal(municipal_part(project).total)     # the rest: costs minus external financing
+        if line.kind == "kommunene":
+            # what the cost split bills them: the plan's line in whole kroner, rounded once over the
+            # period (575 750,75 kr in the plan is 575 751 kr billed), or the rest (costs minus
+            # external financing) when the line has no amounts. The plan's øre said "Kommunenes andel
+            # etter kostnadsfordelingen: 575 750,75 kr" beside a cost split that billed 575 751 kr.
+            planned = Decimal(municipal_part(project).total)
         granted = sum((g.amount for g in funder.grants), Decimal(0)) if funder and funder.grants else None
         refs = ", ".join(dict.fromkeys(g.reference for g in funder.grants if g.reference)) if funder else ""
         unused = granted - used if granted is not None else None

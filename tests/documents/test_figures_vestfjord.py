@@ -231,3 +231,21 @@ def test_the_cost_split_bills_the_plan_line_in_whole_kroner_rounded_once_over_th
         assert f"planens sum avrundet én gang ({_money(total)} → {_kr(_whole(total))}{NB}kr)" in text, text
     else:
         assert f"planens sum, {_kr(total)}{NB}kr." in text, text
+
+
+def test_the_final_report_settles_with_the_municipalities_what_the_cost_split_billed(vestfjord, tmp_path):
+    """The plan's municipal line is 575 750,75 kr; the cost split bills it in whole kroner, rounded
+    once (575 751 kr). The final report said "Kommunenes andel etter kostnadsfordelingen:
+    575 750,75 kr" and settled the unused money from that, 0,25 kr off what they paid."""
+    plan = _plan(vestfjord)
+    (line,) = [f for f in plan["budget"]["financing"] if f["kind"] == "kommunene"]
+    billed = _whole(sum(Decimal(str(a).replace(" ", "").replace(",", ".")) for a in line["amounts"].values()))
+    assert billed == 575751
+    end = plan["period"]["end"]
+    used = sum(r["amount"] for r in _ledger(vestfjord) if r["Finansieringskilde"] == line["source"] and r["day"] <= end)
+    made = produce(open_register(vestfjord), "final", ID, out=tmp_path)
+    page1 = " ".join(_section(paragraphs(made.docx), "Tilskudd og ubrukte midler", "2. Mål og målrealisering"))
+    assert (f"Kommunenes andel etter kostnadsfordelingen: {_money(Decimal(billed))}, brukt {_money(used)}. "
+            f"Det ubrukte beløpet, {_money(billed - used)}, avregnes med kommunene") in page1, page1
+    split = produce(open_register(vestfjord), "costsplit", ID, out=tmp_path / "split")
+    assert f"Kommunenes andel er {_money(Decimal(billed))} etter finansieringsplanens linje" in all_text(split.docx)
