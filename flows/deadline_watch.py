@@ -13,7 +13,9 @@ told once, with the command that sends it now (``tell_missed``).
 On a server (the watch itself runs from a deployment) each due item *triggers its document's
 deployment* and the watch moves on: a document waiting days for approval never blocks the others.
 The next morning the watch looks at each triggered run: Completed → done, Cancelled (rejected) →
-done without sending, still waiting → left alone, Failed/Crashed → triggered again. Approvers of
+done without sending, still waiting → left alone, Failed/Crashed → triggered again; Running for
+``watch.dead_run_minutes`` with its process gone (a worker killed, a reboot) → ended as Crashed and
+triggered again (``settled_state``). Approvers of
 requests unanswered for ``delivery.approval_reminder_days`` working days get a reminder. What fails for a
 reason that is nobody's data (a crash, a bug, a delivery the mail server refused) is mailed to the
 council's secretariat, once a day while it fails: the project leader is reminded of data only.
@@ -53,6 +55,7 @@ from grantflow.settings import load_settings
 from grantflow.text import md_code
 
 from flows.approval import remind_pending
+from flows.deployments import KIND_DEPLOYMENT
 from flows.documents import (DeliveryOptions, application, cost_split, final_report, grant_usage_report,
                              status_report, take_returned_workbooks)
 from flows.remote import user_mistake
@@ -475,6 +478,83 @@ def triggered_state(run_id: str) -> str:
     return run.state.type.value if run and run.state else "MISSING"
 
 
+@task(name="check-running", cache_policy=NONE)
+def settled_state(run_id: str, config: str | None) -> tuple[str, str | None]:
+    """The state type of a triggered run (as ``triggered_state``) and, for the secretariat, a line
+    about a run left Running by a process that is gone, or None.
+
+    Without heartbeats Prefect never learns that a run's process died (a worker killed with -9, a
+    reboot, out of memory): the run stays Running for good and was waited for until its meeting had
+    passed. The rule: a run Running for at least ``watch.dead_run_minutes`` whose process is known to
+    be gone -- its run lock (``flows.runtime.hold_run_lock``, taken by every deployment run, on a
+    worker as under ``grantflow serve``) is there and held by nobody -- is ended as Crashed (proposed,
+    not forced: a run that ended meanwhile keeps its end) and reported as CRASHED, so the watch starts
+    it again; the delivery ledger then sends only to whom the first run did not reach. A run whose
+    lock a process holds is left alone however long it takes (a slow mail server); one with no lock
+    here (another machine without this outputs folder) is left alone but reported once that long.
+    A run waiting for an approver is Paused, not Running, and is never looked at here."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.responses import SetStateStatus
+    from prefect.states import Crashed
+
+    from flows.runtime import run_lock_gone
+
+    run = _read_run(run_id)
+    state = run.state.type.value if run and run.state else "MISSING"
+    if state != "RUNNING":
+        return state, None
+    settings = load_settings(config)
+    since = run.state.timestamp
+    if datetime.now(since.tzinfo) - since < timedelta(minutes=settings.watch.dead_run_minutes):
+        return state, None
+    when = f"{since.astimezone(OSLO):%d.%m.%Y kl. %H.%M}"
+    gone = run_lock_gone(settings.outputs_dir(), run_id)
+    if gone is None:
+        return state, (f"kjøringen {run_id} har stått som «kjører» siden {when}, og fristvakten kan ikke se om "
+                       "prosessen som kjører den, lever (den kjører på en annen maskin, eller kom aldri i gang); se "
+                       "kjøringen i Prefect, og står den fast, sett den til Crashed der: da starter fristvakten "
+                       "dokumentet på nytt neste virkedag")
+    if not gone:
+        return state, None
+    message = (f"The process running this flow run is gone (killed or crashed: a reboot, out of memory); Running "
+               f"since {since.isoformat()}. deadline_watch ended it and started the document again.")
+    with get_client(sync_client=True) as client:
+        now = client.read_flow_run(UUID(run_id)).state
+        if now is None or now.id != run.state.id:
+            return (now.type.value if now else "MISSING"), None      # it moved on meanwhile
+        answer = client.set_flow_run_state(UUID(run_id), Crashed(message=message))
+    if answer.status != SetStateStatus.ACCEPT:
+        return triggered_state.fn(run_id), None
+    return "CRASHED", (f"kjøringen {run_id} stod som «kjører» siden {when}, men prosessen som kjørte den, er borte "
+                       "(stoppet eller krasjet, for eksempel ved omstart eller tomt minne); den er avsluttet som "
+                       "Crashed og startet på nytt, og de som alt hadde fått dokumentet, får det ikke igjen")
+
+
+def refused_trigger(exc: Exception, name: str, parameters: dict) -> str | None:
+    """The server's refusal to start deployment ``name`` for a project (or council) it does not list,
+    as one line for the secretariat, or None for any other failure.
+
+    The deployments' forms list the register's ids as they were when the deployments were
+    registered (``flows.documents.ProjectId``); a project added later was refused with a raw
+    ``PrefectHTTPStatusError: Client error '409 Conflict' …`` in the secretariat's mail."""
+    import re
+
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    if not isinstance(exc, PrefectHTTPStatusError) or exc.response.status_code != 409:
+        return None
+    found = re.search(r"Validation failed for field '(project|council)'\. Failure reason: '.*' is not one of",
+                      str(exc))
+    if found is None or not parameters.get(found.group(1)):
+        return None
+    what = "prosjektet" if found.group(1) == "project" else "regionrådet"
+    return (f"{what} «{parameters[found.group(1)]}» er ikke med i deployment-en {name} slik den ble registrert "
+            f"({what} er lagt til etterpå): start grantflow serve på nytt, eller kjør prefect deploy --all der "
+            "arbeidere (prefect worker) kjører dokumentene")
+
+
 @task(name="data-problem-of-failed-run", cache_policy=NONE)
 def data_problem(run_id: str) -> str | None:
     """The user mistake (the flow's one-line UserError) a failed run stopped on, or None (a bug,
@@ -566,7 +646,8 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
                                  timeout=0, as_subflow=False)
         except Exception as exc:  # noqa: BLE001 - one project's failure must not stop the others
             logger.exception("could not start the status cycle for %s", item.key)
-            out["failed"].append((cycle_key(item), f"{type(exc).__name__}: {exc}"))
+            out["failed"].append((cycle_key(item), refused_trigger(exc, "status-cycle", params)
+                                  or f"{type(exc).__name__}: {exc}"))
             continue
         record(cycle_key(item), "triggered", str(run.id), options.config)
         out["started"].append(cycle_key(item))
@@ -674,7 +755,9 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
         if on_server and item.kind == "status" and cycle_key(item) in triggered:
             # the cycle makes and sends this report; the plain report only if the cycle failed
             run_id = triggered[cycle_key(item)]
-            state = triggered_state(run_id)
+            state, note = settled_state(run_id, options.config)
+            if note:
+                alerts.append((cycle_key(item), note))
             if state == "COMPLETED":
                 record(cycle_key(item), "done", f"flow run {run_id}", options.config)
                 record(item.key, "done", f"status cycle {run_id}", options.config)
@@ -699,7 +782,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             continue
         if on_server:
             run_id = triggered.get(item.key)
-            state = triggered_state(run_id) if run_id else "MISSING"
+            state, note = settled_state(run_id, options.config) if run_id else ("MISSING", None)
             if state == "COMPLETED":
                 record(item.key, "done", f"flow run {run_id}", options.config)
                 skipped.append(item.key)
@@ -708,18 +791,24 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                 skipped.append(item.key)
             elif state in ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"):
                 waiting.append(item.key)
+                if note:               # Running for long, and whether its process lives cannot be seen here
+                    alerts.append((item.key, note))
             else:                      # never triggered, failed or crashed: (again) now
                 problem = data_problem(run_id) if state == "FAILED" else None
                 if problem:            # the data stopped it: the leader is told, as without a server
                     failed.append((item.key, problem))
                     reminders.append(remind_leader(item, problem, today, options))
                 elif state in ("FAILED", "CRASHED"):   # a bug or a crash: triggered again, and said so
-                    alerts.append((item.key, f"kjøringen {run_id} endte som {state}; startet på nytt"))
+                    alerts.append((item.key, note or f"kjøringen {run_id} endte som {state}; startet på nytt"))
                 try:
                     run_id = trigger(item, options)
                 except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the others
-                    logger.exception("could not trigger %s", item.key)
-                    failed.append((item.key, f"{type(exc).__name__}: {exc}"))
+                    refused = refused_trigger(exc, KIND_DEPLOYMENT[item.kind], item_parameters(item))
+                    if refused:
+                        logger.error("could not trigger %s: %s", item.key, refused)
+                    else:
+                        logger.exception("could not trigger %s", item.key)
+                    failed.append((item.key, refused or f"{type(exc).__name__}: {exc}"))
                     alerts.append(failed[-1])
                     continue
                 record(item.key, "triggered", run_id, options.config)

@@ -174,6 +174,27 @@ def run_alive(outputs, flow_run_id: str) -> bool:
         return False
 
 
+def run_lock_gone(outputs, flow_run_id: str) -> bool | None:
+    """Whether the process that marked itself as running ``flow_run_id`` (``hold_run_lock``) has
+    ended: True when its lock file is there and nobody holds it, False when a process holds it,
+    None when there is no lock file (the run works on a machine that does not share this outputs
+    folder, has not reached its first step, or its file was swept). The file is left in place."""
+    import fcntl
+    from pathlib import Path
+
+    try:
+        handle = open(Path(outputs) / RUN_LOCKS / f"{flow_run_id}.lock", encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
 def sweep_run_locks(outputs) -> None:
     """Remove the lock files of runs whose process has ended (one file per run otherwise stays)."""
     from pathlib import Path

@@ -275,6 +275,16 @@ class StatusCycleSettings(Model):
                                     "when there is no answer yet.")
 
 
+class WatchSettings(Model):
+    """How ``deadline_watch`` (on a server) looks at the document runs it started."""
+
+    dead_run_minutes: int = Field(
+        30, ge=0, le=10080,
+        description="A started run still Running after this many minutes whose process is known to be gone (its run "
+                    "lock in <outputs>/.runs is held by nobody: killed, a reboot) is ended as Crashed and started "
+                    "again; one whose process cannot be seen from here is reported to the secretariat.")
+
+
 class Settings(Model):
     outputs: Line = Field("outputs", min_length=1,
                           description="Documents, outbox and sent ledger; a relative path is taken from the folder "
@@ -291,6 +301,7 @@ class Settings(Model):
         description="Remind whoever is responsible this many working days before each deadline (once each).")
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     status_cycle: StatusCycleSettings = Field(default_factory=StatusCycleSettings)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
     demo: list[DemoRun] = Field(default_factory=list)
 
     def _installed(self, path: str) -> Path:
