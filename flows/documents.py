@@ -32,7 +32,7 @@ from grantflow.settings import load_settings
 from grantflow.text import md_code, md_text
 
 from flows.approval import (Decision, await_approval, can_suspend, record_late_answer, record_superseded_answers,
-                            sent_meanwhile as approval_sent_meanwhile)
+                            send_command, sent_meanwhile as approval_sent_meanwhile)
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
 from flows.runtime import deployment_run, smtp_password, worth_retrying
 
@@ -220,7 +220,7 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)
     report, note, decision, rejected, conflict = None, "", None, False, None
-    late_rejection = held_for_errors = told = False
+    late_rejection = held_for_errors = told = reason_missing = False
     planned = None
     if options.send:
         try:
@@ -255,7 +255,14 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
         elif needs_approval and not given:
             if can_suspend():
                 decision = approve(produced, planned, options)
-                if not decision.approved:
+                if decision.reason_missing:
+                    # approved, but not for sending despite the errors: nobody rejected it
+                    reason_missing = True
+                    note = (f"Ikke sendt: {decision.text()}. Dataene har {len(errors)} feil, og utsending krever en "
+                            "begrunnelse for å overstyre dem (feltet «override_reason»; spurt tre ganger). Kjør "
+                            "flyten på nytt og gi en begrunnelse, rett dataene, eller send med: "
+                            f"{send_command(planned['key'])} --yes --override-reason \"begrunnelse\"")
+                elif not decision.approved:
                     rejected = True
                     note = f"{decision.text()}; ikke sendt."
             elif planned.get("rejected"):
@@ -300,6 +307,10 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     if rejected:
         # not green: a rejected document is not "done"
         return Cancelled(message=note, data=result)
+    if reason_missing:
+        # not sent and not rejected: someone has to act (give the reason), so not done -- the
+        # deadline watch runs it again, `grantflow run` exits 1 with this line
+        return Failed(message=note, data=result)
     if late_rejection or told:
         # done (everyone has it), with the objection, or what another run sent meanwhile, in the
         # run's final message for whoever looks

@@ -580,6 +580,8 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
 
 _APPROVAL_WORDS = {"requested": "forespurt", "approved": "godkjent", "rejected": "avvist",
                    "withdrawn": "trukket tilbake",
+                   # "godkjenn" in a run's form without the reason the data's errors need: no decision
+                   "unreasoned": "godkjent uten begrunnelse: ikke sendt",
                    # answers at `grantflow send`'s prompt that sent nothing (``SentLedger.approval_answered``)
                    "declined": "avslått", "refused": "refused: document changed"}
 
