@@ -442,7 +442,7 @@ def _cmd_sent(args) -> int:
     from .delivery.ledger import SentLedger
     from .settings import load_settings
 
-    settings = load_settings(args.config)
+    settings = load_settings(args.config, sends=False)
     # a council's id lists its documents: the usage report is the council's, no project's (it
     # was "unknown project"), and the council's projects' documents with it
     by = {"project": args.project} if args.project and not _is_council(args.config, args.project) else \
@@ -750,8 +750,8 @@ def _cmd_deadlines(args) -> int:
 
     if args.ics:                          # refused before the table, so the refusal is the one line
         _file_to_write(Path(args.ics), ".ics", "--ics", "the calendar")
-    settings = load_settings(args.config)
-    register = open_register(args.config)
+    settings = load_settings(args.config, sends=False)
+    register = open_register(args.config, sends=False)
     start = parse_date(args.start, "--from") if args.start else date.today()
     items = [_with_funders(i, register) for i in upcoming(calendar(register, settings.deadline_shift), start,
                                                          args.days)]
