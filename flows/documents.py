@@ -22,8 +22,8 @@ from pydantic import Field
 
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.recipients import funders_named
-from grantflow.delivery.service import (ContentConflict, DeliveryReport, clearance, document_from, issue, plan,
-                                       rejection, send_produced)
+from grantflow.delivery.service import (ContentConflict, DeliveryReport, by_reason, clearance, document_from, issue,
+                                       plan, rejection, send_produced)
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.findings import condense
@@ -159,11 +159,11 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
     report = send_produced(produced, register_for(options, produced.project), settings, transport_name, password,
                            options.resend, funders=options.funders, unknown_funders_ok=True)
     if report.failed:
-        get_run_logger().error("not delivered: " + "; ".join(f"{e}: {r}" for e, r in report.failed))
+        get_run_logger().error("not delivered: " + "; ".join(by_reason(report.failed)))
     if report.pending:
-        get_run_logger().error("pending: " + "; ".join(f"{e}: {r}" for e, r in report.pending))
+        get_run_logger().error("pending: " + "; ".join(by_reason(report.pending)))
     if report.doubtful:
-        get_run_logger().warning("possibly twice: " + "; ".join(f"{e}: {r}" for e, r in report.doubtful))
+        get_run_logger().warning("possibly twice: " + "; ".join(by_reason(report.doubtful)))
     return report
 
 
@@ -319,9 +319,11 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
         # On a server the run's state is what the deadline watch and `grantflow run` go by: a run
         # that left a recipient without the document is not done. Failed, naming who lacks it, so
         # the watch runs it again (reaching only them); run here, the caller reads failed/pending.
-        missing = [f"{email}: {why}" for email, why in [*report.failed, *report.pending]]
+        # each reason once, its recipients grouped as `grantflow send` says them (`grantflow run`
+        # printed this as one line of ~900 characters, one reason repeated per recipient)
+        missing = [*report.failed, *report.pending]
         return Failed(message=f"not delivered to {len(missing)} of {len(missing) + len(report.sent) + len(report.skipped)} "
-                              f"recipient(s): " + "; ".join(missing), data=result)
+                              f"recipient(s): " + "; ".join(by_reason(missing)), data=result)
     return result
 
 

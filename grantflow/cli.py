@@ -311,8 +311,8 @@ def _cmd_render(args) -> int:
 def _cmd_send(args) -> int:
     from .delivery.ledger import SentLedger
     from .delivery.recipients import funders_named
-    from .delivery.service import (ContentConflict, clearance, deliver, document_from, issue, make_transport, plan,
-                                   rejection)
+    from .delivery.service import (ContentConflict, by_reason, clearance, deliver, document_from, issue,
+                                   make_transport, plan, rejection)
 
     settings, register, produced = _produce(args)
     document = document_from(produced, register)     # a PDF asked for and not made: not sent
@@ -401,12 +401,8 @@ def _cmd_send(args) -> int:
     print(report.summary())
     for label, pairs in (("not delivered to", report.failed), ("pending for", report.pending),
                          ("possibly twice to", report.doubtful)):
-        by_reason: dict[str, list[str]] = {}
-        for email, reason in pairs:
-            by_reason.setdefault(reason, []).append(email)
-        for reason, emails in by_reason.items():     # 500 recipients refused alike: one line, not 500
-            who = ", ".join(emails[:3]) + (f" and {len(emails) - 3} more" if len(emails) > 3 else "")
-            print(f"  {label} {who}: {reason}", file=sys.stderr)
+        for line in by_reason(pairs):     # 500 recipients refused alike: one line, not 500
+            print(f"  {label} {line}", file=sys.stderr)
     return 1 if report.failed or report.pending else 0
 
 
@@ -968,6 +964,11 @@ def _cmd_run(args) -> int:
         # sending was asked for (--yes) and nothing went: the user has to act, so not a success
         print(f"error: {result['note']}", file=sys.stderr)
         return 1
+    from .delivery.service import by_reason
+
+    for label, pairs in (("not delivered to", result["failed"]), ("pending for", result.get("pending") or [])):
+        for line in by_reason(pairs):     # as `grantflow send` says them: each reason once
+            print(f"  {label} {line}", file=sys.stderr)
     return 1 if result["failed"] else 0
 
 

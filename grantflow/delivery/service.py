@@ -94,6 +94,16 @@ class DeliveryReport:
         return f"{self.document} v{self.version} via {self.transport}: " + ", ".join(parts)
 
 
+def by_reason(pairs, shown: int = 3) -> list[str]:
+    """(recipient, reason) pairs said once per reason: "a, b, c and 2 more: reason" (500 recipients
+    refused alike are one line, not 500). ``grantflow send``'s lines and a run's state message."""
+    grouped: dict[str, list[str]] = {}
+    for email, reason in pairs:
+        grouped.setdefault(reason, []).append(email)
+    return [", ".join(emails[:shown]) + (f" and {len(emails) - shown} more" if len(emails) > shown else "")
+            + f": {reason}" for reason, emails in grouped.items()]
+
+
 def document_from(produced: Produced, register: Register) -> Document:
     """What is sent of ``produced``. A PDF asked for and not made (LibreOffice is not installed)
     stops the send: its recipients would get the .docx alone, as if that was what was asked."""
