@@ -64,11 +64,16 @@ class Decision:
     override_reason: str
     decided_at: datetime | None
     earlier: bool = False            # decided in an earlier run of the same document version
+    # "godkjenn" without the override reason the data's errors need (asked three times): not
+    # approved, and not a rejection either -- nobody said no
+    reason_missing: bool = False
 
     def text(self) -> str:
-        verb = "Godkjent" if self.approved else "Avvist"
+        verb = "Godkjent" if self.approved or self.reason_missing else "Avvist"
         when = f" {self.decided_at:%Y-%m-%d %H:%M} UTC" if self.decided_at else ""
         out = f"{verb} av {self.approver or 'ukjent'}{when}"
+        if self.reason_missing:
+            out += " uten begrunnelse"
         if self.comment:
             out += f": {self.comment}"
         if self.override_reason:
@@ -101,7 +106,9 @@ def can_suspend() -> bool:
 
 def ask(key: str, description: str, errors: int = 0, timeout_seconds: int | None = None) -> ApprovalForm:
     """Suspend the current flow run until a person answers; the answer. An approval despite
-    ``errors`` without an override reason is asked again (up to three times, then refused)."""
+    ``errors`` without an override reason is asked again (three times in all); the last answer is
+    returned as given (the caller records it as an approval without a reason, never as a "no":
+    it was turned into "avvis", a rejection nobody made)."""
     form = None
     for attempt in range(3):
         note = description
@@ -112,8 +119,7 @@ def ask(key: str, description: str, errors: int = 0, timeout_seconds: int | None
                                 key=f"{key}-{attempt}", timeout=timeout_seconds)
         if form.decision != "godkjenn" or not errors or form.override_reason.strip():
             return form
-    return ApprovalForm(approver=form.approver, decision="avvis", comment=form.comment,
-                        override_reason="")
+    return form
 
 
 def await_approval(document_key: str, version: int, title: str, preview: str, findings: list[str], errors: int,
@@ -172,15 +178,21 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
         md += ["", f"**Funn i dataene ({errors} feil)**", ""] + [f"- {md_code(f)}" for f in findings]
     form = ask(form_key(version, content_hash) + _digest(shown), "\n".join(md), errors,
                timeout_seconds)
-    approved = form.decision == "godkjenn"
+    missing = form.decision == "godkjenn" and bool(errors) and not form.override_reason.strip()
+    approved = form.decision == "godkjenn" and not missing
     ledger = SentLedger(settings.ledger_url())
     try:
-        ledger.approval_decided(document_key, version, approved, form.approver, form.comment, form.override_reason,
-                                content_hash or None)
+        if missing:      # not a decision: recorded as what it was, and it holds nothing back
+            ledger.approval_without_reason(document_key, version, form.approver, form.comment, content_hash or None)
+        else:
+            ledger.approval_decided(document_key, version, approved, form.approver, form.comment,
+                                    form.override_reason, content_hash or None)
     finally:
         ledger.close()
-    get_run_logger().info(f"{'approved' if approved else 'rejected'} by {form.approver or 'unknown'}")
-    return Decision(approved, form.approver, form.comment, form.override_reason, datetime.now(timezone.utc))
+    what = "approved without the reason the errors need" if missing else "approved" if approved else "rejected"
+    get_run_logger().info(f"{what} by {form.approver or 'unknown'}")
+    return Decision(approved, form.approver, form.comment, "" if missing else form.override_reason,
+                    datetime.now(timezone.utc), reason_missing=missing)
 
 
 def form_key(version: int, content_hash: str) -> str:
@@ -225,7 +237,7 @@ def record_late_answer(document_key: str, version: int, title: str, content_hash
     ledger = SentLedger(settings.ledger_url())
     try:
         decided = ledger.approval(document_key, version)
-        if decided and decided["flow_run_id"] == run_id and decided["status"] in ("approved", "rejected"):
+        if decided and decided["flow_run_id"] == run_id and decided["status"] in ("approved", "rejected", "unreasoned"):
             return ""         # this answer is the decision (recorded when it came): not a late one
         # recorded once per run (a run started again finds it there); mailed once per run alike
         ledger.late_answer(document_key, version, run_id, form.decision, form.approver, form.comment,
@@ -347,7 +359,7 @@ def record_superseded_answers(document_key: str, version: int, content_hash: str
             row = fits[0] if fits else None
             document = row["document"] if row else document_key
             full = (row["document_hash"] if row else None) or prefix or None
-            if row and row["flow_run_id"] == run_id and row["status"] in ("approved", "rejected") \
+            if row and row["flow_run_id"] == run_id and row["status"] in ("approved", "rejected", "unreasoned") \
                     and row["document_hash"] == full:
                 continue                       # this run's decision for that content (recorded when it came)
             if not ledger.late_answer(document, asked_version, run_id, form.decision, form.approver, form.comment,

@@ -192,10 +192,12 @@ def served(watch_interval: int | None = None) -> list[tuple]:
     return out
 
 
-def last_watch_time_text() -> str:
-    from datetime import datetime, timezone
-
-    return f"{last_watch_time(datetime.now(timezone.utc)):%d.%m.%Y %H:%M} Europe/Oslo"
+def missed_watch_text(slot, run_id: str) -> str:
+    """What serve says when it starts the watch for its scheduled time ``slot`` (Europe/Oslo),
+    which passed with no run. It said "has not run since <slot>", which read as the last run (an
+    outside tester's last run was 20:44, the slot missed 20:46)."""
+    return (f"deadline_watch missed its scheduled run at {slot:%d.%m.%Y %H:%M} Europe/Oslo (no run since has "
+            f"completed or is under way): started now (flow run {run_id})")
 
 
 # What a flow-run process needs, imported once in the fork server (see serve()).
@@ -258,10 +260,12 @@ def serve(outputs, watch_interval: int | None = None, query_seconds: float | Non
     for run_id in end_orphaned_runs(outputs):
         print(f"flow run {run_id} was left by a serve that stopped, without a process: ended", flush=True)
     if not watch_interval and os.environ.get("GRANTFLOW_WATCH_CATCH_UP", "1").strip() != "0":
-        started = catch_up_watch()
+        from datetime import datetime, timezone
+
+        now = datetime.now(timezone.utc)      # the slot said is the one looked for
+        started = catch_up_watch(now)
         if started:
-            print(f"deadline_watch has not run since {last_watch_time_text()}: started now (flow run {started})",
-                  flush=True)
+            print(missed_watch_text(last_watch_time(now), started), flush=True)
     try:
         asyncio.run(runner.start())
     except TerminationSignal:            # SIGTERM, as prefect.serve() treats it

@@ -22,8 +22,8 @@ from pydantic import Field
 
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.recipients import funders_named
-from grantflow.delivery.service import (ContentConflict, DeliveryReport, clearance, document_from, issue, plan,
-                                       rejection, send_produced)
+from grantflow.delivery.service import (ContentConflict, DeliveryReport, by_reason, clearance, document_from, issue,
+                                       plan, rejection, send_produced)
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.findings import condense
@@ -32,7 +32,7 @@ from grantflow.settings import load_settings
 from grantflow.text import md_code, md_text
 
 from flows.approval import (Decision, await_approval, can_suspend, record_late_answer, record_superseded_answers,
-                            sent_meanwhile as approval_sent_meanwhile)
+                            send_command, sent_meanwhile as approval_sent_meanwhile)
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
 from flows.runtime import deployment_run, smtp_password, worth_retrying
 
@@ -159,11 +159,11 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
     report = send_produced(produced, register_for(options, produced.project), settings, transport_name, password,
                            options.resend, funders=options.funders, unknown_funders_ok=True)
     if report.failed:
-        get_run_logger().error("not delivered: " + "; ".join(f"{e}: {r}" for e, r in report.failed))
+        get_run_logger().error("not delivered: " + "; ".join(by_reason(report.failed)))
     if report.pending:
-        get_run_logger().error("pending: " + "; ".join(f"{e}: {r}" for e, r in report.pending))
+        get_run_logger().error("pending: " + "; ".join(by_reason(report.pending)))
     if report.doubtful:
-        get_run_logger().warning("possibly twice: " + "; ".join(f"{e}: {r}" for e, r in report.doubtful))
+        get_run_logger().warning("possibly twice: " + "; ".join(by_reason(report.doubtful)))
     return report
 
 
@@ -220,7 +220,7 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)
     report, note, decision, rejected, conflict = None, "", None, False, None
-    late_rejection = held_for_errors = told = False
+    late_rejection = held_for_errors = told = reason_missing = False
     planned = None
     if options.send:
         try:
@@ -255,7 +255,14 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
         elif needs_approval and not given:
             if can_suspend():
                 decision = approve(produced, planned, options)
-                if not decision.approved:
+                if decision.reason_missing:
+                    # approved, but not for sending despite the errors: nobody rejected it
+                    reason_missing = True
+                    note = (f"Ikke sendt: {decision.text()}. Dataene har {len(errors)} feil, og utsending krever en "
+                            "begrunnelse for å overstyre dem (feltet «override_reason»; spurt tre ganger). Kjør "
+                            "flyten på nytt og gi en begrunnelse, rett dataene, eller send med: "
+                            f"{send_command(planned['key'])} --yes --override-reason \"begrunnelse\"")
+                elif not decision.approved:
                     rejected = True
                     note = f"{decision.text()}; ikke sendt."
             elif planned.get("rejected"):
@@ -300,6 +307,10 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
     if rejected:
         # not green: a rejected document is not "done"
         return Cancelled(message=note, data=result)
+    if reason_missing:
+        # not sent and not rejected: someone has to act (give the reason), so not done -- the
+        # deadline watch runs it again, `grantflow run` exits 1 with this line
+        return Failed(message=note, data=result)
     if late_rejection or told:
         # done (everyone has it), with the objection, or what another run sent meanwhile, in the
         # run's final message for whoever looks
@@ -308,9 +319,11 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
         # On a server the run's state is what the deadline watch and `grantflow run` go by: a run
         # that left a recipient without the document is not done. Failed, naming who lacks it, so
         # the watch runs it again (reaching only them); run here, the caller reads failed/pending.
-        missing = [f"{email}: {why}" for email, why in [*report.failed, *report.pending]]
+        # each reason once, its recipients grouped as `grantflow send` says them (`grantflow run`
+        # printed this as one line of ~900 characters, one reason repeated per recipient)
+        missing = [*report.failed, *report.pending]
         return Failed(message=f"not delivered to {len(missing)} of {len(missing) + len(report.sent) + len(report.skipped)} "
-                              f"recipient(s): " + "; ".join(missing), data=result)
+                              f"recipient(s): " + "; ".join(by_reason(missing)), data=result)
     return result
 
 

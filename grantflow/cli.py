@@ -311,8 +311,8 @@ def _cmd_render(args) -> int:
 def _cmd_send(args) -> int:
     from .delivery.ledger import SentLedger
     from .delivery.recipients import funders_named
-    from .delivery.service import (ContentConflict, clearance, deliver, document_from, issue, make_transport, plan,
-                                   rejection)
+    from .delivery.service import (ContentConflict, by_reason, clearance, deliver, document_from, issue,
+                                   make_transport, plan, rejection)
 
     settings, register, produced = _produce(args)
     document = document_from(produced, register)     # a PDF asked for and not made: not sent
@@ -401,12 +401,8 @@ def _cmd_send(args) -> int:
     print(report.summary())
     for label, pairs in (("not delivered to", report.failed), ("pending for", report.pending),
                          ("possibly twice to", report.doubtful)):
-        by_reason: dict[str, list[str]] = {}
-        for email, reason in pairs:
-            by_reason.setdefault(reason, []).append(email)
-        for reason, emails in by_reason.items():     # 500 recipients refused alike: one line, not 500
-            who = ", ".join(emails[:3]) + (f" and {len(emails) - 3} more" if len(emails) > 3 else "")
-            print(f"  {label} {who}: {reason}", file=sys.stderr)
+        for line in by_reason(pairs):     # 500 recipients refused alike: one line, not 500
+            print(f"  {label} {line}", file=sys.stderr)
     return 1 if report.failed or report.pending else 0
 
 
@@ -442,7 +438,7 @@ def _cmd_sent(args) -> int:
     from .delivery.ledger import SentLedger
     from .settings import load_settings
 
-    settings = load_settings(args.config)
+    settings = load_settings(args.config, sends=False)
     # a council's id lists its documents: the usage report is the council's, no project's (it
     # was "unknown project"), and the council's projects' documents with it
     by = {"project": args.project} if args.project and not _is_council(args.config, args.project) else \
@@ -580,6 +576,8 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
 
 _APPROVAL_WORDS = {"requested": "forespurt", "approved": "godkjent", "rejected": "avvist",
                    "withdrawn": "trukket tilbake",
+                   # "godkjenn" in a run's form without the reason the data's errors need: no decision
+                   "unreasoned": "godkjent uten begrunnelse: ikke sendt",
                    # answers at `grantflow send`'s prompt that sent nothing (``SentLedger.approval_answered``)
                    "declined": "avslått", "refused": "stoppet: endret fil"}
 
@@ -748,8 +746,8 @@ def _cmd_deadlines(args) -> int:
 
     if args.ics:                          # refused before the table, so the refusal is the one line
         _file_to_write(Path(args.ics), ".ics", "--ics", "the calendar")
-    settings = load_settings(args.config)
-    register = open_register(args.config)
+    settings = load_settings(args.config, sends=False)
+    register = open_register(args.config, sends=False)
     start = parse_date(args.start, "--from") if args.start else date.today()
     items = [_with_funders(i, register) for i in upcoming(calendar(register, settings.deadline_shift), start,
                                                          args.days)]
@@ -966,6 +964,11 @@ def _cmd_run(args) -> int:
         # sending was asked for (--yes) and nothing went: the user has to act, so not a success
         print(f"error: {result['note']}", file=sys.stderr)
         return 1
+    from .delivery.service import by_reason
+
+    for label, pairs in (("not delivered to", result["failed"]), ("pending for", result.get("pending") or [])):
+        for line in by_reason(pairs):     # as `grantflow send` says them: each reason once
+            print(f"  {label} {line}", file=sys.stderr)
     return 1 if result["failed"] else 0
 
 

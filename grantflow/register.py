@@ -183,23 +183,26 @@ def _load_items(folder: Path, model: type[BaseModel], kind: str, register: Regis
     return items
 
 
-def apply_settings_limits(root: Path) -> list[Finding]:
+def apply_settings_limits(root: Path, smtp_optional: bool = False) -> list[Finding]:
     """Read ``grantflow.yaml`` (validating it like every other file) and apply its ``max_amount``
-    before amounts are read; its problems are returned as findings."""
+    before amounts are read; its problems are returned as findings (``smtp_optional``: see
+    ``settings_findings``)."""
     from . import numbers
     from .settings import settings_findings
 
-    settings, findings = settings_findings(root)
+    settings, findings = settings_findings(root, smtp_optional)
     numbers.set_ceiling(settings.max_amount if settings is not None else None)
     return findings
 
 
-def load_register(path: str | os.PathLike | None = None) -> tuple[Register, list[Finding]]:
-    """Load every council and project; problems are returned as findings, not raised."""
+def load_register(path: str | os.PathLike | None = None,
+                  smtp_optional: bool = False) -> tuple[Register, list[Finding]]:
+    """Load every council and project; problems are returned as findings, not raised.
+    ``smtp_optional`` (a command that sends nothing): a mistake in ``delivery.smtp`` is a warning."""
     root = config_root(path)
     register = Register(root=root)
     findings: list[Finding] = []
-    findings += apply_settings_limits(root)
+    findings += apply_settings_limits(root, smtp_optional)
     register.councils = _load_items(root / "councils", Council, "council", register, findings)
     register.projects = _load_items(root / "projects", Project, "project", register, findings)
     if not register.councils and not any(f.severity == "error" for f in findings):
@@ -215,9 +218,10 @@ def load_register(path: str | os.PathLike | None = None) -> tuple[Register, list
     return register, findings
 
 
-def open_register(path: str | os.PathLike | None = None) -> Register:
-    """Load the register for commands that need it whole; the first error is raised."""
-    register, findings = load_register(path)
+def open_register(path: str | os.PathLike | None = None, sends: bool = True) -> Register:
+    """Load the register for commands that need it whole; the first error is raised. ``sends=False``
+    (``grantflow deadlines``): a mistake in ``delivery.smtp`` is no error here (``load_settings`` says it)."""
+    register, findings = load_register(path, smtp_optional=not sends)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         first = errors[0]

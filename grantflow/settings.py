@@ -360,8 +360,10 @@ def _settings_file(root: Path) -> Path | None:
     return found[0] if found else None
 
 
-def settings_findings(root: Path) -> tuple[Settings | None, list[Finding]]:
-    """The settings in ``<root>/grantflow.yaml`` and what is wrong with them (None if unusable)."""
+def settings_findings(root: Path, smtp_optional: bool = False) -> tuple[Settings | None, list[Finding]]:
+    """The settings in ``<root>/grantflow.yaml`` and what is wrong with them (None if unusable).
+    ``smtp_optional`` (a command that sends nothing): mistakes in ``delivery.smtp`` alone leave the
+    SMTP settings at their defaults and come back as warnings, the settings usable."""
     try:
         path = _settings_file(root)
     except UserError as exc:
@@ -381,15 +383,35 @@ def settings_findings(root: Path) -> tuple[Settings | None, list[Finding]]:
     try:
         settings = Settings.model_validate(doc.data or {})
     except ValidationError as exc:
-        return None, validation_findings(exc, doc)
+        findings = validation_findings(exc, doc)
+        if not (smtp_optional and all(f.field.split(".")[:2] == ["delivery", "smtp"] for f in findings)):
+            return None, findings
+        data = dict(doc.data)
+        data["delivery"] = {k: v for k, v in data["delivery"].items() if k != "smtp"}
+        try:
+            settings = Settings.model_validate(data)
+        except ValidationError:
+            return None, findings
+        settings._home = home
+        return settings, [Finding("warning", f.file, f.line, f.field, f.message) for f in findings]
     settings._home = home
     return settings, []
 
 
-def load_settings(config: str | os.PathLike | None = None) -> Settings:
-    """Read ``<config>/grantflow.yaml`` if it exists; the first problem is raised."""
-    settings, findings = settings_findings(config_root(config))
+def load_settings(config: str | os.PathLike | None = None, sends: bool = True) -> Settings:
+    """Read ``<config>/grantflow.yaml`` if it exists; the first problem is raised. ``sends=False``
+    (a command that only reads: ``grantflow sent``, ``deadlines``): a mistake in ``delivery.smtp``
+    is said on stderr as one warning line and passed over -- the record can be read while the mail
+    settings are being fixed (it exited 1 with the SMTP error); what sends still refuses."""
+    settings, findings = settings_findings(config_root(config), smtp_optional=not sends)
     if settings is None:
         first = findings[0]
         raise UserError(first.message, file=first.file, line=first.line, field=first.field)
+    if findings:
+        import sys
+
+        first = findings[0]      # said as UserError says it: one line, file:line: field: message
+        said = UserError(f"{first.message} (passed over here: this command sends nothing; sending "
+                         "refuses until it is fixed)", file=first.file, line=first.line, field=first.field)
+        print(f"warning: {said}", file=sys.stderr)
     return settings

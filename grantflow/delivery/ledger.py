@@ -88,7 +88,8 @@ approvals = Table(
     "approvals", metadata,
     Column("document", String(300), primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("status", String(10), nullable=False),      # requested | approved | rejected | withdrawn | superseded
+    # requested | approved | rejected | withdrawn | superseded | unreasoned (``approval_without_reason``)
+    Column("status", String(10), nullable=False),
     Column("flow_run_id", String(64)),
     Column("approver_email", String(320)),
     Column("requested_at", DateTime(timezone=True), nullable=False),
@@ -116,7 +117,8 @@ approval_events = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("document", String(300), nullable=False),
     Column("version", Integer, nullable=False),
-    # requested | approved | rejected | withdrawn | superseded; declined | refused (``approval_answered``)
+    # requested | approved | rejected | withdrawn | superseded | unreasoned; declined | refused
+    # (``approval_answered``)
     Column("event", String(12), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("flow_run_id", String(64)),
@@ -510,7 +512,8 @@ class SentLedger:
         ``keep_open`` (a batch holding the document): a request already open for this content is
         left as it is -- a run waiting for that answer keeps it (its link in the reminders), and the
         reminders count from when it was first asked; one withdrawn (``approval_withdrawn``) is
-        asked anew. ``recipients``: the addresses the approver is
+        asked anew, as is one approved without the reason the data's errors need
+        (``approval_without_reason``). ``recipients``: the addresses the approver is
         shown; ``replace``: this request replaces the row whatever it holds (a decision given for
         fewer recipients than the document now goes to). True when a request was recorded now (a new
         row, or one that replaced what the row held): of two processes asking at once, one."""
@@ -533,8 +536,8 @@ class SentLedger:
             # again -- the ledger keeps one row per version, so the withdrawal stays in the watch's
             # record ('missed') and its mail. A batch does not ask again: delivery.service.withdrawal
             # holds the document before (only the secretariat sends it now, by hand)
-            open_or_other = true() if replace else approvals.c.status == "withdrawn" if keep_open else \
-                approvals.c.status.in_(["requested", "superseded", "withdrawn"])
+            open_or_other = true() if replace else approvals.c.status.in_(["withdrawn", "unreasoned"]) \
+                if keep_open else approvals.c.status.in_(["requested", "superseded", "withdrawn", "unreasoned"])
             if content_hash:
                 open_or_other = or_(open_or_other, approvals.c.document_hash.is_not(None)
                                     & (approvals.c.document_hash != content_hash))
@@ -595,6 +598,29 @@ class SentLedger:
                             comment=comment or None, override_reason=override_reason or None,
                             document_hash=row.document_hash,
                             recipients=recipients_text(recipients) if recipients is not None else row.recipients)
+            return True
+
+    def approval_without_reason(self, document: str, version: int, by: str, comment: str,
+                                content_hash: str | None = None) -> bool:
+        """Record an approval given in a run's form without the override reason the data's errors
+        need (asked three times): status ``unreasoned``. No decision: nothing was sent, the request
+        is closed (no reminders; the run that asked has ended), nobody rejected it -- a later
+        ``send --yes --override-reason`` or a new run goes ahead, and whoever asks again records a
+        new request over it. Before, it was recorded as a rejection by the approver, which then
+        refused every later ``send --yes``. True when recorded."""
+        where = (approvals.c.document == document, approvals.c.version == version, approvals.c.status != "withdrawn")
+        now = _now()
+        values = dict(status="unreasoned", decided_by=by or None, decided_at=now, comment=comment or None,
+                      override_reason=None)
+        if content_hash:
+            values["document_hash"] = content_hash
+        with self.engine.begin() as conn:
+            if conn.execute(update(approvals).where(*where).values(**values)).rowcount != 1:
+                return False
+            row = conn.execute(select(approvals.c.flow_run_id, approvals.c.document_hash, approvals.c.recipients)
+                               .where(approvals.c.document == document, approvals.c.version == version)).first()
+            _approval_event(conn, document, version, "unreasoned", now, flow_run_id=row.flow_run_id, by=by or None,
+                            comment=comment or None, document_hash=row.document_hash, recipients=row.recipients)
             return True
 
     def approval_withdrawn(self, flow_run_id: str | None, why: str, document: str | None = None,

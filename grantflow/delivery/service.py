@@ -82,16 +82,27 @@ class DeliveryReport:
     def summary(self) -> str:
         if self.held:
             return f"{self.document} v{self.version}: ikke sendt, {self.held}"
-        parts = [f"{len(self.sent)} sent"]
+        # a recipient sent "possibly twice" is one of those sent: said beside them (it read "3 sent,
+        # 2 already had version 1, 1 of them possibly twice", as if it were one of the 2)
+        parts = [f"{len(self.sent)} sent" + (f" ({len(self.doubtful)} of these possibly twice)" if self.doubtful
+                                             else "")]
         if self.skipped:
             parts.append(f"{len(self.skipped)} already had version {self.version}")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
         if self.pending:
             parts.append(f"{len(self.pending)} pending")
-        if self.doubtful:
-            parts.append(f"{len(self.doubtful)} of them possibly twice")
         return f"{self.document} v{self.version} via {self.transport}: " + ", ".join(parts)
+
+
+def by_reason(pairs, shown: int = 3) -> list[str]:
+    """(recipient, reason) pairs said once per reason: "a, b, c and 2 more: reason" (500 recipients
+    refused alike are one line, not 500). ``grantflow send``'s lines and a run's state message."""
+    grouped: dict[str, list[str]] = {}
+    for email, reason in pairs:
+        grouped.setdefault(reason, []).append(email)
+    return [", ".join(emails[:shown]) + (f" and {len(emails) - shown} more" if len(emails) > shown else "")
+            + f": {reason}" for reason, emails in grouped.items()]
 
 
 def document_from(produced: Produced, register: Register) -> Document:

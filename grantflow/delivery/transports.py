@@ -176,7 +176,14 @@ class SmtpTransport:
             raise UserError(f"SMTP server {s.host} does not support what is configured ({exc}); "
                             "check smtp.security", field="delivery.smtp.security") from None
         except ssl.SSLError as exc:
-            raise UserError(f"TLS failed with {s.host}:{s.resolved_port()}: {exc.reason or exc}",
+            hint = ""
+            if s.security == "ssl" and exc.reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE",
+                                                      "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"):
+                # the server's plain greeting read as TLS: it said only the reason, not what to change
+                hint = ("; the server does not speak TLS from the first byte on this port (security: ssl is "
+                        "for port 465): use security: starttls on port 587, or security: none with "
+                        "allow_insecure_localhost: true on a relay on this machine")
+            raise UserError(f"TLS failed with {s.host}:{s.resolved_port()}: {exc.reason or exc}{hint}",
                             field="delivery.smtp") from None
         except smtplib.SMTPResponseException as exc:
             where = f"{s.host}:{s.resolved_port()}"

@@ -233,13 +233,30 @@ def _used_for(project: Project, sources: list[str], frames: list, decimals: int)
     return out
 
 
+def not_ended(req: DocumentRequest, project: Project) -> list[Finding]:
+    """A final report made before its project's end: what is still to come reads as "ikke levert",
+    the accounts stop short. An error finding, as a data error is: rendering says it, and sending
+    it to anyone outside needs an approver and an override reason (a project that ended early, by
+    decision), or period.end corrected. It was made, approved and sent with no word (outside
+    tester: 28.11.2026, a project ending 31.12.2026, milestone 04 "ikke levert")."""
+    end = project.period.end
+    if req.today is None or req.today >= end:
+        return []
+    source = req.project_sources.get(project.id)
+    return [Finding("error", req.project_file(project), source.line_of(("period", "end")) if source else None,
+                    "period.end", f"the project has not ended: it ends {end:%d.%m.%Y}, and this final report is made "
+                                  f"{req.today:%d.%m.%Y} (as of {req.as_of:%d.%m.%Y}); what is still to come reads as "
+                                  "not delivered. Make it after the end, correct period.end if the project ended "
+                                  "early, or send it with --override-reason saying why")]
+
+
 def build(req: DocumentRequest) -> Context:
     project, council, as_of = req.project, req.council, req.as_of
     unit = project.budget.unit
     statuses = milestone_statuses(project, req.data, as_of, closing=True, final_report=True)
     econ = economy(project, req.data, as_of)
     evaluation = (req.data.notes.evaluation if req.data is not None else None) or Evaluation()
-    findings = no_ledger(req, project)
+    findings = no_ledger(req, project) + not_ended(req, project)
     cats = econ.by_category()
     budget_r = round_once([c.budget for c in cats], unit)
     actual_r = round_once([c.actual for c in cats], unit)

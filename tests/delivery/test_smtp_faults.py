@@ -104,7 +104,7 @@ def test_no_reply_after_the_whole_message_is_retried_and_recorded_as_possibly_tw
     assert [to for to, _ in got] == ["a@kommune.example.no", "a@kommune.example.no", "b@kommune.example.no"]
     assert got[0][1] == got[1][1]                                   # the same Message-ID: one message to a reader
     assert sorted(report.sent) == ["a@kommune.example.no", "b@kommune.example.no"] and not report.failed
-    assert "2 sent, 1 of them possibly twice" in report.summary()
+    assert "2 sent (1 of these possibly twice)" in report.summary()
     rows = {r.recipient: r for r in SentLedger(settings.ledger_url()).rows()}
     assert rows["a@kommune.example.no"].status == "sent" and "may have it twice" in rows["a@kommune.example.no"].detail
     assert "twice" not in rows["b@kommune.example.no"].detail
@@ -499,7 +499,7 @@ def test_kill_9_after_the_server_took_the_message_is_recorded_and_reported_as_po
         (stuck,) = [r.recipient for r in ledger_rows(env) if r.status == "sending"]
         assert main(args) == 0
     captured = capsys.readouterr()
-    assert "5 sent, 2 already had version 1, 1 of them possibly twice" in captured.out, captured.out
+    assert "5 sent (1 of these possibly twice), 2 already had version 1" in captured.out, captured.out
     assert f"possibly twice to {stuck}" in captured.err and "Traceback" not in captured.err
     arrived = Counter(r.casefold() for r in handler.recipients())
     assert arrived.pop(stuck.casefold()) == 2 and set(arrived.values()) == {1} and len(arrived) == 6

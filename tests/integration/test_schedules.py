@@ -255,7 +255,7 @@ def test_serve_started_after_the_watch_time_runs_the_missed_watch_once(server):
             proc.wait(timeout=60)
         assert len(caught_up) == 1, caught_up
     text = log.read_text()
-    assert text.count("deadline_watch has not run since 01.01.") == 1, text[-3000:]
+    assert text.count("deadline_watch missed its scheduled run at 01.01.") == 1, text[-3000:]
     assert "deadline_watch runs on '0 0 1 1 *' Europe/Oslo" in text
     delete_deployment(server["api"], "deadline_watch/deadline-watch")
 

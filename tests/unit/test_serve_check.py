@@ -58,3 +58,40 @@ def test_a_watch_cron_that_is_no_cron_is_one_line(monkeypatch, capsys):
     assert main(["serve"]) == 1
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error: GRANTFLOW_WATCH_CRON: '7 om morgenen' is not a cron expression")
+
+
+def test_serve_says_the_missed_watch_time_as_a_missed_slot(tmp_path, monkeypatch, capsys):
+    """serve said "deadline_watch has not run since 28.11.2026 20:46" where 20:46 was the run it
+    missed and the last run had been at 20:44 (outside tester): the missed slot read as the last
+    run. Now it says the slot was missed."""
+    import asyncio
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import prefect.runner
+
+    import flows.deployments as deployments
+
+    class Runner:           # the served deployments are not started: only serve's first lines
+        def __init__(self, **kwargs):
+            pass
+
+        async def start(self):
+            await asyncio.sleep(0)
+
+    monkeypatch.setenv("GRANTFLOW_WATCH_CRON", "46 20 * * *")
+    monkeypatch.delenv("GRANTFLOW_WATCH_CATCH_UP", raising=False)
+    monkeypatch.setattr(prefect.runner, "Runner", Runner)
+    monkeypatch.setattr(deployments, "served", lambda watch_interval=None: [])
+    monkeypatch.setattr(deployments, "_fork_server", lambda: False)
+    monkeypatch.setattr(deployments, "end_orphaned_runs", lambda outputs: [])
+    monkeypatch.setattr(deployments, "catch_up_watch", lambda now=None: "run-1")
+    now = datetime.now(ZoneInfo("Europe/Oslo"))
+    slot = now.replace(hour=20, minute=46, second=0, microsecond=0)
+    if slot > now:
+        slot -= timedelta(days=1)
+    deployments.serve(tmp_path)
+    out = capsys.readouterr().out
+    assert "has not run since" not in out, out
+    assert f"deadline_watch missed its scheduled run at {slot:%d.%m.%Y %H:%M} Europe/Oslo" in out, out
+    assert "started now (flow run run-1)" in out, out
