@@ -317,11 +317,15 @@ def _refuse_split_numbers(headers: list[str], cells: list[_Cells], rows: np.ndar
     hours and the description '75') is a number the separator split: refused, not read as two.
     Only a free-text column (Beskrivelse) is suspect: a code column after the number (Prosjekt 17,
     Kommune, Kategori) holds a value of its own. An unknown column after the number (Merknad, Uke,
-    Bilagsnr) is suspect when it is not digits on every row: '…,0,75' typed by hand among exported
-    rows that end in an empty Merknad ('…,24,'), or beside Merknad 'ok' on another row; a column of
-    digits throughout (week or voucher numbers) holds values of its own. A cell quoted in the file
-    is no half of a split number: the readers drop the quotes, so each suspect row's line is looked
-    at. Only rows a vectorised test flags are looked at one by one."""
+    Bilagsnr, Mva) is suspect when it holds text on some row (a column of notes: '…,7,5,Møte' beside
+    Merknad 'ok'), or when it is blank on most rows and shows nothing of its own: '…,0,75' typed by
+    hand among exported rows that end in an empty Merknad ('…,24,'). It is a column of its own, read
+    as before, when every cell is blank or digits and either digits fill more than half of its rows
+    (Bilagsnr or Mva with a few blanks), or some digits could not be the decimals of a split number:
+    three or more digits (Bilagsnr 1001), or beside an amount that is not a whole number ("61250,75",
+    25) or is blank. A cell quoted in the file is no half of a split number: the readers drop the
+    quotes, so each suspect row's line is looked at. Only rows a vectorised test flags are looked at
+    one by one."""
     lines = None
     for position in range(len(headers) - 1):
         col, after = known.get(_norm(headers[position])), known.get(_norm(headers[position + 1]))
@@ -330,28 +334,34 @@ def _refuse_split_numbers(headers: list[str], cells: list[_Cells], rows: np.ndar
         split = _matching(cells[position + 1], r"\d{1,2}")
         if not split.any():
             continue
-        split &= _matching(cells[position], r"-?\d{1,3}(?: \d{3})*|-?\d+")
+        whole = _matching(cells[position], r"-?\d{1,3}(?: \d{3})*|-?\d+")
+        split &= whole
         if not split.any():
             continue
         beside = after.name if after is not None else headers[position + 1].strip() or "the column with no header"
         said = ""
         if after is None:
-            own = np.flatnonzero(~_matching(cells[position + 1], r"\d+"))
+            digits = _matching(cells[position + 1], r"\d+")
+            own = np.flatnonzero(~digits)
             if not len(own):
                 continue                 # digits on every row: a column of its own
+            if not (~digits & ~_matching(cells[position + 1], "")).any() and (
+                    2 * int(digits.sum()) > len(digits) or (digits & ~whole).any()
+                    or _matching(cells[position + 1], r"\d{3,}").any()):
+                continue                 # blank or digits, with digits of its own: a code column
             other = _cell_at(cells[position + 1], int(own[0])).strip()
             said = f" (row {int(rows[own[0]])} has {beside} {other!r})"
         lines = lines or _Lines(data)
         for first in np.flatnonzero(split):
             if lines.quoted(int(rows[first]), position, 2):
                 continue
-            whole = _cell_at(cells[position], first).strip()
+            number = _cell_at(cells[position], first).strip()
             rest = _cell_at(cells[position + 1], first).strip()
-            written = f"{whole},{rest}"
-            raise UserError(f"row {int(rows[first])}: {col.name} {whole!r} and {beside} {rest!r} look like one number "
-                            f"written with a comma, {written}, which splits it into two cells in a comma-separated "
-                            f"file{said}, so it cannot be read safely; put the number in quotes (\"{written}\") or "
-                            "save the file with ';' as separator (Excel: CSV UTF-8 with semicolons)",
+            written = f"{number},{rest}"
+            raise UserError(f"{col.name} {number!r} and {beside} {rest!r} look like one number written with a comma, "
+                            f"{written}, which splits it into two cells in a comma-separated file{said}, so it cannot "
+                            f"be read safely; put the number in quotes (\"{written}\") or save the file with ';' as "
+                            "separator (Excel: CSV UTF-8 with semicolons)",
                             file=shown, line=int(rows[first]), field=col.name)
 
 

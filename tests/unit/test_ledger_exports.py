@@ -445,7 +445,7 @@ def test_a_decimal_comma_split_in_a_row_as_wide_as_the_header_is_refused(tmp_pat
         data.read_hours(path)
     assert (info.value.line, info.value.field) == (42, "Timer")
     assert info.value.message == (
-        "row 42: Timer '7' and Beskrivelse '5' look like one number written with a comma, 7,5, which splits it into "
+        "Timer '7' and Beskrivelse '5' look like one number written with a comma, 7,5, which splits it into "
         "two cells in a comma-separated file, so it cannot be read safely; put the number in quotes (\"7,5\") or "
         "save the file with ';' as separator (Excel: CSV UTF-8 with semicolons)")
 
@@ -482,7 +482,7 @@ def test_a_decimal_comma_split_into_an_unknown_column_is_refused(clean, capsys, 
     (clean / HOURS).write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     code, out, _ = run(capsys, clean, "validate")
     assert errors(out, "timer.csv") == [
-        f":{row} {field}: row {row}: {field} {whole!r} and {column} {rest!r} look like one number written with a "
+        f":{row} {field}: {field} {whole!r} and {column} {rest!r} look like one number written with a "
         f"comma, {whole},{rest}, which splits it into two cells in a comma-separated file ({other}), so it cannot be "
         f"read safely; put the number in quotes (\"{whole},{rest}\") or save the file with ';' as separator "
         "(Excel: CSV UTF-8 with semicolons)"]
@@ -501,7 +501,7 @@ def test_a_split_into_an_unknown_column_is_refused_by_every_reader(tmp_path, mon
     with pytest.raises(UserError) as info:
         data.read_hours(path)
     assert (info.value.line, info.value.field) == (42, "Timer")
-    assert info.value.message.startswith("row 42: Timer '0' and Merknad '75' look like one number written with a "
+    assert info.value.message.startswith("Timer '0' and Merknad '75' look like one number written with a "
                                          "comma, 0,75, which splits it into two cells in a comma-separated file "
                                          "(row 2 has Merknad '')"), info.value.message
 
@@ -539,6 +539,72 @@ def test_digits_in_an_unknown_column_of_its_own_are_read(tmp_path, text):
     path.write_text(text, encoding="utf-8")
     table = (data.read_ledger if "Beløp" in text else data.read_hours)(path)
     assert table.ok, table.findings
+
+
+@pytest.mark.parametrize("reader", ["split", "pandas", "arrow"])
+@pytest.mark.parametrize("name, code", [("regnskap_bilagsnr_blanks.csv", "Bilagsnr"), ("regnskap_mva.csv", "Mva")])
+def test_a_code_column_with_some_blanks_after_whole_amounts_is_read(tmp_path, monkeypatch, reader, name, code):
+    """A reviewer's comma-separated Vestfjord ledger with a Bilagsnr column blank on every 5th row,
+    or Mva '25' or blank: 'regnskap.csv:21 Beløp: row 21: Beløp '125400' and Mva '25' look like one
+    number written with a comma, 125400,25, … put the number in quotes ("125400,25")', the whole
+    ledger refused, and the advice would have made 125 400 kr into 125 400,25."""
+    import csv
+    import shutil
+    from decimal import Decimal
+    from pathlib import Path
+
+    from grantflow import data
+
+    monkeypatch.setattr(data, "CSV_READER", reader)
+    path = tmp_path / "regnskap.csv"
+    shutil.copy(Path(__file__).parent / "exports" / name, path)
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert rows[19]["Beløp"] == "125400" and rows[19][code] in ("", "25")         # file row 21
+    table = data.read_ledger(path)
+    assert table.ok and [f for f in table.findings if f.severity != "warning"] == [], table.findings
+    assert table.frame["Beløp"].tolist()[19] == 125400.0
+    expected = sum(Decimal(row["Beløp"].replace(",", ".")) for row in rows)
+    assert Decimal(str(round(table.frame["Beløp"].sum(), 2))) == expected
+
+
+@pytest.mark.parametrize("text, line", [
+    # two rows typed by hand among forty exported ones: digits on a few rows only, beside whole hours
+    ("Dato,Kommune,Timer,Merknad\n" + "14.10.2015,Karmøy,3,\n" * 40 + "15.10.2015,Karmøy,0,75\n"
+     "16.10.2015,Karmøy,1,5\n", 42),
+    # a two-row file: one of two rows is not more than half
+    ("Dato,Kommune,Timer,Merknad\n14.10.2015,Karmøy,3,\n15.10.2015,Karmøy,0,75\n", 3),
+])
+def test_a_split_into_a_mostly_blank_unknown_column_is_still_refused(tmp_path, text, line):
+    from grantflow import data
+    from grantflow.errors import UserError
+
+    path = tmp_path / "timer.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        data.read_hours(path)
+    assert (info.value.line, info.value.field) == (line, "Timer")
+    assert info.value.message.startswith("Timer '0' and Merknad '75' look like one number"), info.value.message
+
+
+@pytest.mark.parametrize("text", [
+    # digits on more than half of the rows, whole amounts throughout
+    "Dato,Kategori,Beløp,Mva\n15.10.2015,Drift,62500,25\n16.10.2015,Drift,1200,\n17.10.2015,Drift,800,25\n",
+    # a three-digit voucher number on another row
+    "Dato,Kategori,Beløp,Bilagsnr\n15.10.2015,Drift,62500,17\n16.10.2015,Drift,1200,\n17.10.2015,Drift,800,\n"
+    "18.10.2015,Drift,900,105\n",
+    # digits beside an amount with decimals on another row
+    'Dato,Kategori,Beløp,Mva\n15.10.2015,Drift,62500,25\n16.10.2015,Drift,1200,\n17.10.2015,Drift,800,\n'
+    '18.10.2015,Drift,"900,50",25\n',
+])
+def test_a_blank_or_digits_column_with_values_of_its_own_is_read(tmp_path, text):
+    from grantflow import data
+
+    path = tmp_path / "regnskap.csv"
+    path.write_text(text, encoding="utf-8")
+    table = data.read_ledger(path)
+    assert table.ok and [f for f in table.findings if f.severity != "warning"] == [], table.findings
+    assert table.frame["Beløp"].tolist()[0] == 62500.0
 
 
 # --- review: false refusals of the split-number check ------------------------------------------
