@@ -1719,12 +1719,40 @@ _TOTAL_WORDS = (r"sum|summert|totalsum|totalt?|delsum|sub-?total|saldo|akkumuler
 _TOTAL_ROW = (r"(?i)^[\s\pZ\pP\pS]*(?:{words}|ib|ub|σ|∑)(?:$|[^\pL\pN-])"
               r"|(?:^|[^\pL\pN-])(?:{words})[\s\pZ\pP\pN]*$"
               .format(words=_TOTAL_WORDS, s="{s}").format(s=_SPACE))
-# Characters that show as nothing (a soft hyphen, zero-width spaces and joiners, the word joiner, a
-# BOM inside the text): 'To\u00adtalt' and 'Su\u200bm' read 'Totalt' and 'Sum' in Excel, so they are
-# taken away before the total words are looked for (a no-break space is a space: ``_SPACE``)
-INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
-_INVISIBLE_RE = f"[{INVISIBLE}]"
+# Characters that show as nothing (a soft hyphen, zero-width spaces and joiners, the word joiner,
+# left-to-right and right-to-left marks, a BOM inside the text, the combining grapheme joiner,
+# variation selectors): 'To\u00adtalt', 'Su\u200bm' and 'Su\u200em' read 'Totalt' and 'Sum' in
+# Excel, so they are taken away before the total words are looked for (a no-break space is a space:
+# ``_SPACE``). The set is Unicode's, not a list of the ones met so far: every character of general
+# category Cf (format), plus the rest of Default_Ignorable_Code_Point (DerivedCoreProperties.txt:
+# Cf, Other_Default_Ignorable_Code_Point and Variation_Selector of PropList.txt, which are listed
+# below as the standard gives them). Cf is read from ``unicodedata`` over planes 0, 1 and 14, the
+# only planes that have format characters (a test scans all of Unicode to keep that true).
+_OTHER_IGNORABLE = ((0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180D), (0x180F, 0x180F),
+                    (0x2065, 0x2065), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8),
+                    (0xE0000, 0xE0FFF))
+_IGNORABLE = sorted({c for plane in (range(0x20000), range(0xE0000, 0xF0000)) for c in plane
+                     if unicodedata.category(chr(c)) == "Cf"}
+                    | {c for low, high in _OTHER_IGNORABLE for c in range(low, high + 1)})
+INVISIBLE = "".join(map(chr, _IGNORABLE))
+
+
+def _ranges(points: list[int]) -> list[tuple[int, int]]:
+    """Sorted code points as (first, last) runs."""
+    runs: list[list[int]] = []
+    for point in points:
+        if runs and runs[-1][1] == point - 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+    return [(low, high) for low, high in runs]
+
+
+_INVISIBLE_RE = "[" + "".join(f"\\x{{{low:X}}}" if low == high else f"\\x{{{low:X}}}-\\x{{{high:X}}}"
+                              for low, high in _ranges(_IGNORABLE)) + "]"
 _NO_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE))
+# the first bytes of their UTF-8 forms (C2 for U+00AD, CD for U+034F, E2 for U+200B …, F3 for U+E0001)
+_INVISIBLE_LEADS = sorted({chr(c).encode("utf-8")[0] for c in _IGNORABLE})
 
 
 def _visible(column):
@@ -1743,9 +1771,9 @@ _ODD_BYTE[[*range(ord("a"), ord("z") + 1), *range(ord("A"), ord("Z") + 1), *rang
 for _pair in ("su", "to", "de", "sa", "ov", "in", "ut", "ib", "ub", "ak", "ia"):
     _TOTAL_STARTS[ord(_pair[0]) << 8 | ord(_pair[1])] = True
 # a word's first letter, then a character that shows as nothing ('S\u00adum', 'T\u200botalt'): the
-# first byte of its UTF-8 (C2 AD, E1 A0 8E, E2 80 8B …, EF BB BF)
+# first byte of its UTF-8 (C2 AD, CD 8F, E1 A0 8E, E2 80 8B …, EF BB BF, F3 A0 80 81)
 for _first in "stdoiua":
-    for _lead in (0xC2, 0xE1, 0xE2, 0xEF):
+    for _lead in _INVISIBLE_LEADS:
         _TOTAL_STARTS[ord(_first) << 8 | _lead] = True
 for _byte in np.flatnonzero(_ODD_BYTE):       # 'I alt': an i, then a space of any kind
     _TOTAL_STARTS[ord("i") << 8 | (int(_byte) | 0x20)] = True

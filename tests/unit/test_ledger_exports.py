@@ -72,7 +72,31 @@ INVISIBLE_TOTALS = [
     ("S\u00adum Prosjektkostnader", "'Sum Prosjektkostnader'"),
     ("Del\ufeffsum:", "'Del\\ufeffsum:'"),
     ("\u00adSum\u00a02016", "'Sum 2016'"),
+    # session 18 review: a left-to-right mark, the combining grapheme joiner, a bidi isolate, a
+    # variation selector, a tag character (Unicode's format and default-ignorable characters)
+    ("Su\u200em 2016", "'Su\\u200em 2016'"),
+    ("Su\u034fm 2016", "'Su\u034fm 2016'"),
+    ("To\u2066talt 2016", "'To\\u2066talt 2016'"),
+    ("S\ufe0fum 2016", "'S\ufe0fum 2016'"),
+    ("Sum\U000e0001 2016", "'Sum\\U000e0001 2016'"),
 ]
+
+
+@pytest.mark.parametrize("name", ["regnskap_sum_lrm.csv", "regnskap_sum_cgj.csv"])
+def test_a_reviewers_sum_row_with_a_mark_inside_is_refused(tmp_path, name):
+    """The Vestfjord ledger with 'Su\u200em 2020' or 'Su\u034fm' (shown 'Sum 2020', 'Sum') on row 5:
+    135 000 kr counted a second time as a cost, no finding."""
+    import shutil
+    from pathlib import Path
+
+    from grantflow import data
+
+    path = tmp_path / "regnskap.csv"
+    shutil.copy(Path(__file__).parent / "exports" / name, path)
+    table = data.read_ledger(path)
+    assert [(f.severity, f.line, f.field) for f in table.findings if f.severity == "error"] == [
+        ("error", 5, "Beskrivelse")], table.findings
+    assert "looks like a total or balance row" in table.findings[0].message
 
 
 @pytest.mark.parametrize("text, said", INVISIBLE_TOTALS, ids=[said for _, said in INVISIBLE_TOTALS])

@@ -12,16 +12,17 @@ from hypothesis import strategies as st
 from grantflow.data import _TOTAL_ROW, INVISIBLE, _total_candidates, _visible
 
 # letters of the total words, both cases, and what can stand around them
-ALPHABET = st.sampled_from(list("sSuUmMtToOaAlLdDeEiIbBnNgGrRvVfFøØåÅ -:.,;\t") + ["\u00a0", "\u2028", "ſ", "K",
-                                                                                 "\u0130", "ﬁ", "—", "1",
-                                                                                 *INVISIBLE])
+ALPHABET = st.one_of(st.sampled_from(list("sSuUmMtToOaAlLdDeEiIbBnNgGrRvVfFøØåÅ -:.,;\t")
+                                     + ["\u00a0", "\u2028", "ſ", "K", "\u0130", "ﬁ", "—", "1"]),
+                     st.sampled_from(list(INVISIBLE)))      # every character that shows as nothing
 WORDS = st.sampled_from(["Sum", "SUM", "sum", "Totalt", "total", "Delsum", "Sub-total", "subtotal", "Saldo",
                          "Overført saldo", "Inngående balanse", "UTGÅENDE BALANSE", "IB", "ub", "Faktura",
                          "Totalsum", "Summert", "AKKUMULERT", "I alt", "i\u00a0alt", "Σ", "σ", "∑", "2016", " 12",
                          "S\u00adum", "Su\u200bm", "To\u00adtalt", "Del\u00adsum", "I\u200balt", "Ialt",
                          "i\u2060alt", "Sal\u200ddo", "\ufeffIB", "U\u00adB", "A\u200ckkumulert",
                          "O\u180everført saldo",
-                         "Inngående\u00a0bal\u00adanse", "Sub\u2061total"])
+                         "Inngående\u00a0bal\u00adanse", "Sub\u2061total", "Su\u200em", "Su\u034fm",
+                         "T\u034fotalt", "I\ufe0falt", "S\U000e0001um", "U\u115fB", "D\u2066elsum"])
 TEXT = st.one_of(st.text(ALPHABET, max_size=12),
                  st.tuples(st.text(ALPHABET, max_size=4), WORDS, st.text(ALPHABET, max_size=4)).map("".join),
                  st.text(max_size=8))
@@ -52,7 +53,23 @@ EDGES = [" IB 2016", "\tib", "\xa0UB", "IB:", "ſum 2016", "Kurs inngående bala
          # characters that show as nothing inside or around the words (session 18)
          "S\u00adum 2016", "T\u200botalt", "Del\u00adsum 2016", "I\u200balt 2016", "Ialt", "i\u2060alt",
          "Sal\u200ddo", "U\ufeffB", "\u00adSum", "Reise Tota\u00adlt", "Reise Total\u00adt", "Reise i al\u200bt 2016",
-         "Reise totalt\u200b 2016", "Kostnader i\u2060alt", "O\u180everført saldo"]
+         "Reise totalt\u200b 2016", "Kostnader i\u2060alt", "O\u180everført saldo",
+         # the rest of Unicode's format and default-ignorable characters (session 18 review)
+         "Su\u200em 2020", "Su\u034fm", "S\u034fum", "T\u200eotalt", "I\ufe0falt 2016", "S\U000e0001um",
+         "A\u3164kkumulert", "O\uffa0verført saldo", "U\u061cB", "Sum\u034f", "Reise tota\u200elt"]
+
+
+def test_the_invisible_characters_are_unicodes_format_and_default_ignorable_ones():
+    """Every character of category Cf anywhere in Unicode (the set scans planes 0, 1 and 14 only),
+    and the default-ignorable code points PropList.txt lists besides (U+034F, Hangul fillers,
+    variation selectors, the tag block); no visible letter or space."""
+    import unicodedata
+
+    every_cf = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"}
+    assert every_cf <= set(INVISIBLE), sorted(every_cf - set(INVISIBLE))
+    assert {"\u034f", "\u115f", "\u3164", "\ufe00", "\ufe0f", "\uffa0", "\u180b", "\U000e0100",
+            "\U000e0fff"} <= set(INVISIBLE)
+    assert not {" ", "\u00a0", "a", "S", "ø", "\u0301", "\u2028"} & set(INVISIBLE)
 
 
 def test_total_rows_at_every_edge_are_candidates():
