@@ -177,6 +177,10 @@ def _parser_class():
 # SUMIFS, whose summed range is one argument (the others choose rows); a reference's column letters
 _SUMMING = re.compile(r"(?i)(?:^|[^\w.])(?:_xlfn\.)?(?:sum|subtotal|aggregate|sumproduct)\s*\(")
 _SUMIF = re.compile(r"(?i)(?:^|[^\w.])(?:_xlfn\.)?(sumifs?)\s*\(")
+_DSUM = re.compile(r"(?i)(?:^|[^\w.])(?:_xlfn\.)?dsum\s*\(")
+# one term of a formula that only adds with '+': a cell (maybe on another sheet, maybe in brackets) or a number
+_PLUS_TERM = re.compile(r"(?i)\s*\(*\s*(?:(?P<sheet>(?:'[^']*'|[\w.]+)!)?\$?(?P<column>[A-Z]{1,3})\$?\d+|"
+                        r"\d+(?:[.,]\d+)?)\s*\)*\s*")
 _REFERENCE = re.compile(r"(?i)(?<![\w.!:$])\$?([A-Z]{1,3})\$?\d+(?::\$?([A-Z]{1,3})\$?\d+)?|"
                         r"(?<![\w.!:$])\$?([A-Z]{1,3}):\$?([A-Z]{1,3})(?![\w(])")
 
@@ -187,8 +191,32 @@ def sums_own_column(formula: str, column: int) -> bool:
     ``=SUMIFS(E2:E10,C2:C10,"Reise")`` in column E): a subtotal or total row of the sheet. A SUMIF
     or SUMIFS that adds up another column, or another sheet (``Budsjett!E2:E10``: a cost fetched from
     a cost sheet), is a value of its own, as ``=SUM(H2:I2)`` is: only its summed range counts, not
-    the ranges that choose the rows."""
+    the ranges that choose the rows.
+
+    Written without SUM: a formula that only adds with '+' (cells and numbers, brackets, a leading
+    '+' as Lotus taught) and takes in two or more other cells of its own column (``=E2+E3+E4``,
+    ``=+E5+E6``) adds up rows of the table, as does ``=DSUM(A1:G10,"Beløp",I1:I2)``, a database sum
+    whose database takes in its own column, unless its field is a column number that points to
+    another column (``=DSUM(A1:G10,7,I1:I2)`` in E); a text or cell field names a header this reader
+    does not check, and a database sum of another column in the amount column is no cost either.
+    One cell of its own column is no sum (``=E5+F5``: a cost plus a fee in another column), nor
+    is any other arithmetic (``=E5*1.25``, ``=E5-E6``): those are values of their own."""
     if _SUMMING.search(formula) and _covers(formula, column):
+        return True
+    if _adds_own_cells(formula, column):
+        return True
+    for match in _DSUM.finditer(formula):
+        args = _arguments(formula, match.end())
+        if not _covers(args[0], column):
+            continue
+        field = args[1].strip() if len(args) > 1 else ""
+        first = _REFERENCE.search(args[0])
+        if field.isdigit() and first is not None:
+            from openpyxl.utils import column_index_from_string
+
+            start = column_index_from_string((first.group(1) or first.group(3)).upper())
+            if start + int(field) - 1 != column:
+                continue
         return True
     for match in _SUMIF.finditer(formula):
         args = _arguments(formula, match.end())
@@ -199,6 +227,27 @@ def sums_own_column(formula: str, column: int) -> bool:
         if summed and _covers(summed[0], column):
             return True
     return False
+
+
+def _adds_own_cells(formula: str, column: int) -> bool:
+    """Whether ``formula`` is only cells and numbers joined by '+', two or more of them cells of
+    ``column`` on this sheet."""
+    from openpyxl.utils import column_index_from_string
+
+    terms = formula.split("+")
+    if terms and not terms[0].strip():
+        terms = terms[1:]                 # '=+E2+E3'
+    own = 0
+    for term in terms:
+        match = _PLUS_TERM.fullmatch(term)
+        if match is None:
+            return False
+        if match.group("column") and not match.group("sheet"):
+            try:
+                own += column_index_from_string(match.group("column").upper()) == column
+            except ValueError:
+                return False
+    return own >= 2
 
 
 def _arguments(formula: str, start: int) -> list[str]:

@@ -174,7 +174,10 @@ def _with_cached_formula(path, row: list, formula: str, cached: int) -> None:
                                      '=SUMIF(C2:C10,"Prosjektledelse",E2:E10)', '=SUMIF(E2:E10,">0")',
                                      '=SUMIFS(E2:E10,C2:C10,"Prosjektledelse")', "=SUMPRODUCT(E2:E10)",
                                      '=SUMPRODUCT((C2:C10="Prosjektledelse")*E2:E10)',
-                                     "=sumif(c:c,\"Prosjektledelse\",e:e)"])
+                                     "=sumif(c:c,\"Prosjektledelse\",e:e)",
+                                     # session 18 review: subtotals written without SUM (render final exit 0)
+                                     "=E2+E3+E4", "=+E9+E10", "=($E$8+$E$9)+E10",
+                                     '=DSUM(A1:G10,"Beløp",K1:K2)', "=DSUM($A$1:$G$10,5,K1:K2)"])
 def test_a_subtotal_row_whose_amount_is_a_formula_over_its_column_is_refused(scratch_config, tmp_path, capsys,
                                                                              formula):
     """A row with a date, a category, a plain description and '=SUBTOTAL(9,E2:E10)' in Beløp was
@@ -205,7 +208,11 @@ def test_a_formula_over_other_columns_is_read(scratch_config, capsys):
 
 @pytest.mark.parametrize("formula", ['=SUMIF(Budsjett!C2:C10,"Reise",Budsjett!E2:E10)',
                                      "=SUMIFS(H11:I11,C11:D11,\"<>x\")", '=SUMIF(E2:E10,">0",H2:H10)',
-                                     "=SUMPRODUCT(H11:I11)", "='Regnskap E'!E2+SUM(H11:I11)"])
+                                     "=SUMPRODUCT(H11:I11)", "='Regnskap E'!E2+SUM(H11:I11)",
+                                     # one cell of its own column, other arithmetic, a database sum of another
+                                     # column: values of their own
+                                     "=E10+H11", "=H11*1.25", "=H11+I11", "=E10*1.25", "=E9-E10+H11",
+                                     "=DSUM(A1:I10,8,K1:K2)", "=H11+Budsjett!E2+Budsjett!E3"])
 def test_a_sumif_over_another_column_or_sheet_is_read(scratch_config, capsys, formula):
     """A SUMIF, SUMIFS or SUMPRODUCT that adds up another column or another sheet (a cost fetched from
     a cost sheet, a cross-reference) is a value of its own, as =SUM(H11:I11) is; only what adds up
