@@ -285,7 +285,10 @@ def build(req: DocumentRequest) -> Context:
     milestone_problems = []
     for s in statuses:
         if s.status == "not_done":
-            title = (f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er ikke levert"
+            # postponed by decision: said here too, as the table says it (an outside reviewer found
+            # section 4 and "Problemer underveis" dropped the steering group's decision)
+            title = (f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» "
+                     + ("ble utsatt og er ikke levert" if s.postponed else "er ikke levert")
                      + (f" ({fmt.days(s.days_late)} etter planlagt dato)." if s.days_late else "."))
         elif s.status == "cancelled":
             title = f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble avlyst."

@@ -200,14 +200,16 @@ def milestones_named(text: str) -> set[int]:
 
 
 def undelivered(statuses) -> str:
-    """What an ended project left undone: its milestones not delivered and those cancelled."""
+    """What an ended project left undone: its milestones postponed (by decision) and not
+    delivered, those not delivered, and those cancelled."""
     parts = []
-    for state, word in (("not_done", "ikke levert"), ("cancelled", "avlyst")):
-        numbers = [f"{s.milestone.number:02d}" for s in statuses if s.status == state]
+    for words, which in (("ble utsatt og er ikke levert", lambda s: s.status == "not_done" and s.postponed),
+                         ("er ikke levert", lambda s: s.status == "not_done" and not s.postponed),
+                         ("ble avlyst", lambda s: s.status == "cancelled")):
+        numbers = [f"{s.milestone.number:02d}" for s in statuses if which(s)]
         if numbers:
-            parts.append(f"milepæl {numbers[0]} {'ble ' if state == 'cancelled' else 'er '}{word}"
-                         if len(numbers) == 1 else
-                         f"milepælene {', '.join(numbers)} {'ble ' if state == 'cancelled' else 'er '}{word}")
+            parts.append(f"milepæl {numbers[0]} {words}" if len(numbers) == 1 else
+                         f"milepælene {', '.join(numbers)} {words}")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 
