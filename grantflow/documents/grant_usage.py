@@ -154,7 +154,9 @@ def build(req: DocumentRequest) -> Context:
                 notes.append(f"{project.name}: ubrukte midler på {exact_money(usage.unused)} tilbakebetales.")
             if usage.overspent:
                 notes.append(f"{project.name}: forbruket er {exact_money(usage.overspent)} høyere enn tildelingen; "
-                             "merforbruket dekkes av andre kilder.")
+                             # who covers it, as the final report says it (a funder pays no more than
+                             # its award); "andre kilder" said it another way (found by a reviewer)
+                             f"merforbruket dekkes ikke av tilskuddet, men av prosjekteier {project.owner}.")
             granted, spent, unused = granted + usage.granted, spent + usage.spent, unused + usage.unused
             carried += usage.unused if usage.carried_over else 0
             overspent += usage.overspent

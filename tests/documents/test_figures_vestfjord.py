@@ -286,3 +286,30 @@ def test_the_usage_report_says_the_postponed_milestone_was_postponed(vestfjord, 
     (row,) = [r for r in find_table(made.docx, "Prosjekt")[1:] if r[0] != "Sum"]
     status = [c for c in row if c.startswith("Avsluttet")]
     assert status and f"Milepæl {milestone['number']:02d} ble utsatt og er ikke levert" in status[0], row
+
+
+# G. Who covers an overspent grant, and the accounts' key figure, said as the final report says them
+
+def test_the_usage_report_says_the_project_owner_covers_the_overspent_grant_as_the_final_report_does(vestfjord, tmp_path):
+    """The final report said "dekkes ikke av tilskuddet, men av prosjekteier Vestfjord regionråd",
+    the usage report 2022 "merforbruket dekkes av andre kilder"."""
+    used, granted = _governor_overspent(vestfjord)
+    owner = _plan(vestfjord)["owner"]
+    made = produce(open_register(vestfjord), "usage", council_id=COUNCIL, period="2022", out=tmp_path)
+    text = all_text(made.docx)
+    assert (f"forbruket er {_money(used - granted)} høyere enn tildelingen; merforbruket dekkes ikke av "
+            f"tilskuddet, men av prosjekteier {owner}.") in text, text
+    assert "andre kilder" not in text
+    final = produce(open_register(vestfjord), "final", ID, out=tmp_path / "final")
+    assert f"dekkes ikke av tilskuddet, men av prosjekteier {owner}." in all_text(final.docx)
+
+
+def test_the_final_reports_mail_gives_the_accounts_to_the_ore_as_its_grant_tables_do(vestfjord, tmp_path):
+    """The mail's key figures said "Regnskap: 1 349 296 kr" beside tables printing 1 349 296,27."""
+    end = _plan(vestfjord)["period"]["end"]
+    spent = sum(r["amount"] for r in _ledger(vestfjord) if r["day"] <= end)
+    assert spent == Decimal("1349296.27")
+    made = produce(open_register(vestfjord), "final", ID, out=tmp_path)
+    printed = f"{spent:,.2f}".replace(",", NB).replace(".", ",")
+    assert any(r[0] == "Sum" and printed in r for t in tables(made.docx) for r in t)
+    assert made.key_figures["Regnskap"] == _money(spent), made.key_figures
