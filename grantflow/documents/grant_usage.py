@@ -88,6 +88,15 @@ def build(req: DocumentRequest) -> Context:
                 # read "Avsluttet" beside a final report listing them: found by an outside auditor)
                 undone = [s for s in milestone_statuses(project, data, project.period.end, closing=True)
                           if s.status != "done"]
+                # the final report's own milestone (final_report: true) goes with the final report:
+                # once that is made (its record in the outputs) or the year is past the project's
+                # end, it is said so, not "ikke levert" beside a final report saying "Leveres med
+                # denne rapporten" (found by a reviewer); without either it is not delivered, as before
+                sent = req.final_reports.get(project.id)
+                if project.id in req.final_reports or year > project.period.end.year:
+                    for s in undone:
+                        if s.milestone.final_report and s.status == "not_done":
+                            s.status, s.actual = "with_report", sent
                 if undone:
                     status += ": " + undelivered(undone)
             elif not begun:
@@ -212,6 +221,11 @@ def undelivered(statuses) -> str:
         if numbers:
             parts.append(f"milepæl {numbers[0]} {words}" if len(numbers) == 1 else
                          f"milepælene {', '.join(numbers)} {words}")
+    for s in statuses:
+        if s.status == "with_report":
+            parts.append(f"milepæl {s.milestone.number:02d} " + (
+                f"ble levert med sluttrapporten {fmt.long_date(s.actual)}" if s.actual else
+                "leveres med sluttrapporten"))
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 
