@@ -772,7 +772,9 @@ def _carried_over(previous: StatusNote | None, note: StatusNote) -> list[str]:
         same.append(NOTE_LABELS["summary"])
     for key in ("quality", "benefits"):
         mine, theirs = getattr(note, key), getattr(previous, key)
-        if mine is not None and theirs is not None and mine.comment.strip() and mine == theirs:
+        # the comment alone: a new colour over last period's comment kept word for word is that
+        # comment carried over (a reviewer's grønn→gul with the green comment was not said)
+        if mine is not None and theirs is not None and mine.comment.strip() and mine.comment == theirs.comment:
             same.append(NOTE_LABELS[f"{key}.comment"])
     if note.results.strip() and note.results == previous.results:
         same.append(NOTE_LABELS["results"])

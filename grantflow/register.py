@@ -198,7 +198,7 @@ def apply_settings_limits(root: Path, smtp_optional: bool = False) -> list[Findi
 def load_register(path: str | os.PathLike | None = None,
                   smtp_optional: bool = False) -> tuple[Register, list[Finding]]:
     """Load every council and project; problems are returned as findings, not raised.
-    ``smtp_optional`` (a command that sends nothing): a mistake in ``delivery.smtp`` is a warning."""
+    ``smtp_optional`` (a command that sends nothing): a mistake in ``delivery`` is a warning (see settings_findings)."""
     root = config_root(path)
     register = Register(root=root)
     findings: list[Finding] = []
@@ -220,7 +220,7 @@ def load_register(path: str | os.PathLike | None = None,
 
 def open_register(path: str | os.PathLike | None = None, sends: bool = True) -> Register:
     """Load the register for commands that need it whole; the first error is raised. ``sends=False``
-    (``grantflow deadlines``): a mistake in ``delivery.smtp`` is no error here (``load_settings`` says it)."""
+    (``grantflow deadlines``): a mistake in ``delivery`` is no error here (``load_settings`` says it)."""
     register, findings = load_register(path, smtp_optional=not sends)
     errors = [f for f in findings if f.severity == "error"]
     if errors:

@@ -360,10 +360,14 @@ def _settings_file(root: Path) -> Path | None:
     return found[0] if found else None
 
 
+READ_BY_READERS = {"ledger_url", "outbox"}     # delivery keys that say where the record is read
+
+
 def settings_findings(root: Path, smtp_optional: bool = False) -> tuple[Settings | None, list[Finding]]:
     """The settings in ``<root>/grantflow.yaml`` and what is wrong with them (None if unusable).
-    ``smtp_optional`` (a command that sends nothing): mistakes in ``delivery.smtp`` alone leave the
-    SMTP settings at their defaults and come back as warnings, the settings usable."""
+    ``smtp_optional`` (a command that sends nothing): mistakes in ``delivery`` alone (its SMTP,
+    transport, sender, retries, approvals...; not ``ledger_url`` or ``outbox``, which say where the
+    record is) leave those keys at their defaults and come back as warnings, the settings usable."""
     try:
         path = _settings_file(root)
     except UserError as exc:
@@ -384,10 +388,16 @@ def settings_findings(root: Path, smtp_optional: bool = False) -> tuple[Settings
         settings = Settings.model_validate(doc.data or {})
     except ValidationError as exc:
         findings = validation_findings(exc, doc)
-        if not (smtp_optional and all(f.field.split(".")[:2] == ["delivery", "smtp"] for f in findings)):
+        # the delivery keys at fault, each left at its default; never the ledger or outbox a
+        # command that only reads looks in (the transport, sender, retries and approvals were
+        # refused as well: found by a reviewer)
+        faulty = {f.field.split(".")[1] for f in findings if f.field.startswith("delivery.")}
+        if not (smtp_optional and isinstance((doc.data or {}).get("delivery"), dict)
+                and all(f.field.split(".")[0] == "delivery" and f.field.count(".") >= 1 for f in findings)
+                and not faulty & READ_BY_READERS):
             return None, findings
         data = dict(doc.data)
-        data["delivery"] = {k: v for k, v in data["delivery"].items() if k != "smtp"}
+        data["delivery"] = {k: v for k, v in data["delivery"].items() if k not in faulty}
         try:
             settings = Settings.model_validate(data)
         except ValidationError:
@@ -400,8 +410,8 @@ def settings_findings(root: Path, smtp_optional: bool = False) -> tuple[Settings
 
 def load_settings(config: str | os.PathLike | None = None, sends: bool = True) -> Settings:
     """Read ``<config>/grantflow.yaml`` if it exists; the first problem is raised. ``sends=False``
-    (a command that only reads: ``grantflow sent``, ``deadlines``): a mistake in ``delivery.smtp``
-    is said on stderr as one warning line and passed over -- the record can be read while the mail
+    (a command that only reads: ``grantflow sent``, ``deadlines``): a mistake in ``delivery`` (but
+    its ledger_url and outbox) is said on stderr as one warning line and passed over -- the record can be read while the mail
     settings are being fixed (it exited 1 with the SMTP error); what sends still refuses."""
     settings, findings = settings_findings(config_root(config), smtp_optional=not sends)
     if settings is None:

@@ -68,6 +68,9 @@ class DocumentRequest:
     project_sources: dict[str, LocatedYaml] = field(default_factory=dict)   # each project's file, by id
     data_files: dict[str, str] = field(default_factory=dict)  # a data path as the register writes it -> as shown
     addressees: list | None = None      # whom the document goes to ('to' recipients), when known
+    # project id -> the day its final report was first sent (None: made, not sent), by the outputs'
+    # records; a project without one is absent (council-wide kinds: the usage report)
+    final_reports: dict[str, date | None] = field(default_factory=dict)
 
     def council_where(self, loc: tuple) -> tuple[str | None, int | None]:
         """The council file's name and the line of ``loc`` in it (None, None when unknown)."""

@@ -211,7 +211,8 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                                "Hver kilde for seg, se radene; merforbruk " + exact_money(totals["overspent"]))
     used_for = _used_for(project, [r["source"] for r in rows], picked, decimals)
     return rows, sentences, {**total, "raw": totals, "unattributed": unattributed, "used_for": used_for,
-                             "left": [(name, amount) for name, amount, _ in left], "over": over}
+                             "left": [(name, amount) for name, amount, _ in left], "over": over,
+                             "decimals": decimals}
 
 
 def _used_for(project: Project, sources: list[str], frames: list, decimals: int) -> list[dict]:
@@ -285,7 +286,10 @@ def build(req: DocumentRequest) -> Context:
     milestone_problems = []
     for s in statuses:
         if s.status == "not_done":
-            title = (f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er ikke levert"
+            # postponed by decision: said here too, as the table says it (an outside reviewer found
+            # section 4 and "Problemer underveis" dropped the steering group's decision)
+            title = (f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» "
+                     + ("ble utsatt og er ikke levert" if s.postponed else "er ikke levert")
                      + (f" ({fmt.days(s.days_late)} etter planlagt dato)." if s.days_late else "."))
         elif s.status == "cancelled":
             title = f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble avlyst."
@@ -404,7 +408,11 @@ def build(req: DocumentRequest) -> Context:
     charts = charts_for(project, statuses, econ, project.period.end if ended else as_of,
                         marker="Prosjektslutt" if ended else "Rapportdato")
     return Context(values, charts=charts, snapshot=snapshot, findings=findings, addressed=as_of,
-                   key_figures={"Regnskap": fmt.money(econ.actual_total), "Budsjett": fmt.money(econ.budget_total),
+                   # the accounts as exact as the grant tables print them (to the øre when they have
+                   # øre): "Regnskap: 1 349 296 kr" stood beside tables' 1 349 296,27
+                   key_figures={"Regnskap": exact_money(raw["used"]) if funder_total["decimals"] else
+                                fmt.money(econ.actual_total),
+                                "Budsjett": fmt.money(econ.budget_total),
                                 # each funder's unused money by its name: one sum to the county governor
                                 # added up the regional fund's and Helsedirektoratet's money as well
                                 **({f"Ubrukt, {name}": exact_money(amount) for name, amount in funder_total["left"]}

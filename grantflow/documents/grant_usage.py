@@ -88,6 +88,15 @@ def build(req: DocumentRequest) -> Context:
                 # read "Avsluttet" beside a final report listing them: found by an outside auditor)
                 undone = [s for s in milestone_statuses(project, data, project.period.end, closing=True)
                           if s.status != "done"]
+                # the final report's own milestone (final_report: true) goes with the final report:
+                # once that is made (its record in the outputs) or the year is past the project's
+                # end, it is said so, not "ikke levert" beside a final report saying "Leveres med
+                # denne rapporten" (found by a reviewer); without either it is not delivered, as before
+                sent = req.final_reports.get(project.id)
+                if project.id in req.final_reports or year > project.period.end.year:
+                    for s in undone:
+                        if s.milestone.final_report and s.status == "not_done":
+                            s.status, s.actual = "with_report", sent
                 if undone:
                     status += ": " + undelivered(undone)
             elif not begun:
@@ -154,7 +163,9 @@ def build(req: DocumentRequest) -> Context:
                 notes.append(f"{project.name}: ubrukte midler på {exact_money(usage.unused)} tilbakebetales.")
             if usage.overspent:
                 notes.append(f"{project.name}: forbruket er {exact_money(usage.overspent)} høyere enn tildelingen; "
-                             "merforbruket dekkes av andre kilder.")
+                             # who covers it, as the final report says it (a funder pays no more than
+                             # its award); "andre kilder" said it another way (found by a reviewer)
+                             f"merforbruket dekkes ikke av tilskuddet, men av prosjekteier {project.owner}.")
             granted, spent, unused = granted + usage.granted, spent + usage.spent, unused + usage.unused
             carried += usage.unused if usage.carried_over else 0
             overspent += usage.overspent
@@ -200,14 +211,21 @@ def milestones_named(text: str) -> set[int]:
 
 
 def undelivered(statuses) -> str:
-    """What an ended project left undone: its milestones not delivered and those cancelled."""
+    """What an ended project left undone: its milestones postponed (by decision) and not
+    delivered, those not delivered, and those cancelled."""
     parts = []
-    for state, word in (("not_done", "ikke levert"), ("cancelled", "avlyst")):
-        numbers = [f"{s.milestone.number:02d}" for s in statuses if s.status == state]
+    for words, which in (("ble utsatt og er ikke levert", lambda s: s.status == "not_done" and s.postponed),
+                         ("er ikke levert", lambda s: s.status == "not_done" and not s.postponed),
+                         ("ble avlyst", lambda s: s.status == "cancelled")):
+        numbers = [f"{s.milestone.number:02d}" for s in statuses if which(s)]
         if numbers:
-            parts.append(f"milepæl {numbers[0]} {'ble ' if state == 'cancelled' else 'er '}{word}"
-                         if len(numbers) == 1 else
-                         f"milepælene {', '.join(numbers)} {'ble ' if state == 'cancelled' else 'er '}{word}")
+            parts.append(f"milepæl {numbers[0]} {words}" if len(numbers) == 1 else
+                         f"milepælene {', '.join(numbers)} {words}")
+    for s in statuses:
+        if s.status == "with_report":
+            parts.append(f"milepæl {s.milestone.number:02d} " + (
+                f"ble levert med sluttrapporten {fmt.long_date(s.actual)}" if s.actual else
+                "leveres med sluttrapporten"))
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 

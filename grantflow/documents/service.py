@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 from .. import owneffort
@@ -31,6 +32,9 @@ from ..validate import check_project
 from . import kind as get_kind
 from .common import Context, DocumentRequest
 from .render import PdfUnavailable, pdf_each, template_bytes, templates_dir, write_docx
+
+
+OSLO = ZoneInfo("Europe/Oslo")
 
 
 def output_dir(root: Path, council: Council, project: Project | None) -> Path:
@@ -191,6 +195,21 @@ def previous_record(folder: Path, kind: str, before: str) -> dict | None:
     delivered = [r for r in earlier if r.get("delivered")]
     pool = delivered or earlier
     return max(pool, key=_sort_key) if pool else None
+
+
+def final_report_made(folder: Path) -> tuple[bool, date | None]:
+    """Whether the project's final report was made (a record of it in ``folder``), and the day
+    (Oslo time) it first reached recipients, None when never sent."""
+    records = _records(folder, "final")
+    first = None
+    for at in (d.get("at") for r in records for d in r.get("delivered") or ()):
+        try:
+            when = datetime.fromisoformat(at)
+        except (TypeError, ValueError):
+            continue
+        day = when.astimezone(OSLO).date() if when.tzinfo else when.date()
+        first = day if first is None else min(first, day)
+    return bool(records), first
 
 
 def delivered_at(docx: Path, version: int) -> str | None:
@@ -369,6 +388,10 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
         folder = output_dir(outputs_root(out), council, None)
         per, when = kind.period(None, period, as_of, today)
         request = DocumentRequest(kind.name, council, None, per, when, today, projects=projects)
+        for project, _ in projects:
+            made, sent = final_report_made(output_dir(outputs_root(out), council, project))
+            if made:
+                request.final_reports[project.id] = sent
     else:
         if not project_id:
             raise UserError(f"'{kind.name}' needs a PROJECT", field="PROJECT")

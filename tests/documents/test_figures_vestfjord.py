@@ -18,7 +18,7 @@ from grantflow.documents.service import produce
 from grantflow.register import open_register
 
 from ..conftest import replace_in
-from ..docx_text import all_text, paragraphs, tables
+from ..docx_text import all_text, find_table, paragraphs, tables
 
 NB = "\u00a0"
 ID = "vestfjord-digihelse"
@@ -249,3 +249,67 @@ def test_the_final_report_settles_with_the_municipalities_what_the_cost_split_bi
             f"Det ubrukte beløpet, {_money(billed - used)}, avregnes med kommunene") in page1, page1
     split = produce(open_register(vestfjord), "costsplit", ID, out=tmp_path / "split")
     assert f"Kommunenes andel er {_money(Decimal(billed))} etter finansieringsplanens linje" in all_text(split.docx)
+
+
+# F. A milestone postponed by decision is said postponed outside the milestone table too -------
+
+def _postponed(config: Path) -> tuple[dict, int]:
+    """The milestone the data marks utsatt and not done, and its days past the plan at the end."""
+    with open(config / "data" / ID / "milepaeler.csv", encoding="utf-8") as fh:
+        (number,) = [int(r["Milepæl"]) for r in csv.DictReader(fh, delimiter=";") if r["Status"] == "utsatt"]
+    plan = _plan(config)
+    (milestone,) = [m for m in plan["milestones"] if m["number"] == number]
+    return milestone, (plan["period"]["end"] - milestone["date"]).days
+
+
+def test_the_final_report_says_the_postponed_milestone_was_postponed_in_its_deviations_and_problems(vestfjord, tmp_path):
+    """The table said "Ikke levert (utsatt), 273 dager forsinket", but section 4 and "Problemer
+    underveis" said only "Milepæl 04 … er ikke levert (273 dager etter planlagt dato).": the steering
+    group's decision to postpone it was lost where the deviation is explained."""
+    milestone, days = _postponed(vestfjord)
+    assert (milestone["number"], days) == (4, 273)
+    made = produce(open_register(vestfjord), "final", ID, out=tmp_path)
+    texts = paragraphs(made.docx)
+    said = (f"Milepæl 04 «{milestone['event']}» ble utsatt og er ikke levert "
+            f"({days}{NB}dager etter planlagt dato).")
+    assert said in _section(texts, "4. Avvik og forklaringer", "5. Organisering"), texts
+    problems = texts[texts.index("Problemer underveis"):]
+    assert said in problems[:12], problems[:12]
+    assert not [t for t in texts if f"«{milestone['event']}» er ikke levert" in t]
+
+
+def test_the_usage_report_says_the_postponed_milestone_was_postponed(vestfjord, tmp_path):
+    """The usage report 2022 said "Milepæl 04 er ikke levert" of a milestone the final report's
+    table shows "Ikke levert (utsatt)"."""
+    milestone, _ = _postponed(vestfjord)
+    made = produce(open_register(vestfjord), "usage", council_id=COUNCIL, period="2022", out=tmp_path)
+    (row,) = [r for r in find_table(made.docx, "Prosjekt")[1:] if r[0] != "Sum"]
+    status = [c for c in row if c.startswith("Avsluttet")]
+    assert status and f"Milepæl {milestone['number']:02d} ble utsatt og er ikke levert" in status[0], row
+
+
+# G. Who covers an overspent grant, and the accounts' key figure, said as the final report says them
+
+def test_the_usage_report_says_the_project_owner_covers_the_overspent_grant_as_the_final_report_does(vestfjord, tmp_path):
+    """The final report said "dekkes ikke av tilskuddet, men av prosjekteier Vestfjord regionråd",
+    the usage report 2022 "merforbruket dekkes av andre kilder"."""
+    used, granted = _governor_overspent(vestfjord)
+    owner = _plan(vestfjord)["owner"]
+    made = produce(open_register(vestfjord), "usage", council_id=COUNCIL, period="2022", out=tmp_path)
+    text = all_text(made.docx)
+    assert (f"forbruket er {_money(used - granted)} høyere enn tildelingen; merforbruket dekkes ikke av "
+            f"tilskuddet, men av prosjekteier {owner}.") in text, text
+    assert "andre kilder" not in text
+    final = produce(open_register(vestfjord), "final", ID, out=tmp_path / "final")
+    assert f"dekkes ikke av tilskuddet, men av prosjekteier {owner}." in all_text(final.docx)
+
+
+def test_the_final_reports_mail_gives_the_accounts_to_the_ore_as_its_grant_tables_do(vestfjord, tmp_path):
+    """The mail's key figures said "Regnskap: 1 349 296 kr" beside tables printing 1 349 296,27."""
+    end = _plan(vestfjord)["period"]["end"]
+    spent = sum(r["amount"] for r in _ledger(vestfjord) if r["day"] <= end)
+    assert spent == Decimal("1349296.27")
+    made = produce(open_register(vestfjord), "final", ID, out=tmp_path)
+    printed = f"{spent:,.2f}".replace(",", NB).replace(".", ",")
+    assert any(r[0] == "Sum" and printed in r for t in tables(made.docx) for r in t)
+    assert made.key_figures["Regnskap"] == _money(spent), made.key_figures

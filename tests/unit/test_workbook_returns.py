@@ -101,3 +101,30 @@ def test_a_rewritten_summary_is_not_said_to_be_last_periods(scratch_config, tmp_
     code, errors, text = run_import(scratch_config, path, capsys)
     assert code == 0 and not errors, text
     assert not [w for w in _warnings(text) if "word for word" in w], text
+
+
+def test_last_periods_comment_returned_word_for_word_under_a_new_colour_is_said(scratch_config, tmp_path, capsys):
+    # the reviewer's return (wb_ragchanged.xlsx): quality's colour changed, its comment left as the
+    # pre-filled one of the 1.10.2016 note; the comparison took colour and comment together, so
+    # last period's comment went out under the new colour without a word
+    from grantflow.workbook import NOTE_LABELS
+
+    old = _notes(scratch_config)[date(2016, 10, 1)]
+    assert old["quality"]["rag"] == "green" and old["quality"]["comment"]
+    wb = openpyxl.load_workbook(io.BytesIO(make_workbook(open_register(scratch_config), HAUG, date(2016, 12, 1))))
+    field(wb, "Statusnotat", "reported_by").value = "Sturle J. Monstad"
+    field(wb, "Statusnotat", "summary").value = "Pilotene er i drift i alle ti kommuner."
+    field(wb, "Statusnotat", "results").value = "Konkurransegrunnlaget er sendt ut."
+    field(wb, "Statusnotat", "benefits.comment").value = "Første gevinster målt i to kommuner."
+    assert field(wb, "Statusnotat", "quality.comment").value == old["quality"]["comment"]
+    field(wb, "Statusnotat", "quality.rag").value = "gul"
+    path = tmp_path / "svar.xlsx"
+    wb.save(path)
+    code, errors, text = run_import(scratch_config, path, capsys)
+    assert code == 0 and not errors, text
+    assert _notes(scratch_config)[date(2016, 12, 1)]["quality"] == {"rag": "amber", "comment": old["quality"]["comment"]}
+    said = [w for w in _warnings(text) if "word for word as in the status note of 01.10.2016" in w]
+    assert len(said) == 1, text
+    label = NOTE_LABELS["quality.comment"]
+    assert f" {label}: " in said[0] and "check that it still holds for 01.12.2016" in said[0], said
+    assert NOTE_LABELS["summary"] not in said[0] and NOTE_LABELS["benefits.comment"] not in said[0]
