@@ -60,7 +60,8 @@ EDGES = [" IB 2016", "\tib", "\xa0UB", "IB:", "ſum 2016", "Kurs inngående bala
 
 
 def test_the_invisible_characters_are_unicodes_format_and_default_ignorable_ones():
-    """Every character of category Cf anywhere in Unicode (the set scans planes 0, 1 and 14 only),
+    """Every character of category Cf anywhere in Unicode (the set writes their runs out: this checks
+    them against the running Python's unicodedata),
     and the default-ignorable code points PropList.txt lists besides (U+034F, Hangul fillers,
     variation selectors, the tag block); no visible letter or space."""
     import unicodedata
