@@ -154,9 +154,9 @@ def hold_run_lock(outputs, flow_run_id: str) -> None:
     # held for a second by someone else: another process runs this same run and marks it
 
 
-def run_alive(outputs, flow_run_id: str) -> bool:
-    """Whether a process holds ``flow_run_id``'s run lock. A lock file nobody holds (its process
-    ended) is removed."""
+def _lock_held(outputs, flow_run_id: str, remove_unheld: bool) -> bool | None:
+    """Whether a process holds ``flow_run_id``'s run lock (``hold_run_lock``); None when there is
+    no lock file. ``remove_unheld``: a lock file nobody holds (its process ended) is removed."""
     import fcntl
     from pathlib import Path
 
@@ -164,14 +164,23 @@ def run_alive(outputs, flow_run_id: str) -> bool:
     try:
         handle = open(path, encoding="utf-8")
     except FileNotFoundError:
-        return False
+        return None
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return True
-        path.unlink(missing_ok=True)
+        if remove_unheld:
+            path.unlink(missing_ok=True)
+        else:
+            fcntl.flock(handle, fcntl.LOCK_UN)
         return False
+
+
+def run_alive(outputs, flow_run_id: str) -> bool:
+    """Whether a process holds ``flow_run_id``'s run lock. A lock file nobody holds (its process
+    ended) is removed."""
+    return _lock_held(outputs, flow_run_id, remove_unheld=True) is True
 
 
 def run_lock_gone(outputs, flow_run_id: str) -> bool | None:
@@ -179,20 +188,8 @@ def run_lock_gone(outputs, flow_run_id: str) -> bool | None:
     ended: True when its lock file is there and nobody holds it, False when a process holds it,
     None when there is no lock file (the run works on a machine that does not share this outputs
     folder, has not reached its first step, or its file was swept). The file is left in place."""
-    import fcntl
-    from pathlib import Path
-
-    try:
-        handle = open(Path(outputs) / RUN_LOCKS / f"{flow_run_id}.lock", encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
+    held = _lock_held(outputs, flow_run_id, remove_unheld=False)
+    return None if held is None else not held
 
 
 def sweep_run_locks(outputs) -> None:
