@@ -381,9 +381,11 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
 
 
 @flow(name="application", flow_run_name=run_name)
-def application(project: ProjectId, year: int | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
-    """Søknad om skjønnsmidler for a project, to the county governor."""
-    return document_flow("application", project=project, period=str(year) if year else None, options=options)
+def application(project: ProjectId, year: int | None = None, as_of: date | None = None,
+                options: DeliveryOptions = DeliveryOptions()) -> dict:
+    """Søknad om skjønnsmidler for a project, to the county governor (dated ``as_of``, default today)."""
+    return document_flow("application", project=project, period=str(year) if year else None, as_of=as_of,
+                         options=options)
 
 
 @task(name="take-returned-workbooks", cache_policy=NONE)

@@ -848,6 +848,10 @@ def _cmd_demo(args) -> int:
                         result = flow(project=run.project, as_of=run.as_of, period=run.period, options=options)
                     elif run.kind == "final":
                         result = flow(project=run.project, as_of=run.as_of, options=options)
+                    elif run.kind == "application":
+                        # dated to its round: made today, a 2015 application went to "Statsforvalteren"
+                        result = flow(project=run.project, year=int(run.period) if run.period else None,
+                                      as_of=run.as_of, options=options)
                     else:
                         result = flow(project=run.project, year=int(run.period) if run.period else None,
                                       options=options)
@@ -926,6 +930,8 @@ def _cmd_run(args) -> int:
             params.update(as_of=as_of)
         elif _year_of(args) is not None:
             params.update(year=_year_of(args))
+        if args.kind == "application" and as_of is not None:
+            params.update(as_of=as_of)
     options = _options(args, override_reason=args.override_reason or "")
     if _prefect_api():
         # Prefect's REST API directly: importing Prefect here would cost seconds (flows/remote.py)

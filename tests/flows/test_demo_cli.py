@@ -38,3 +38,28 @@ def test_demo_names_an_outputs_folder_with_brackets_as_it_is(scratch_config, tmp
     assert main(["--config", str(scratch_config), "demo"]) == 0
     shown = capsys.readouterr().out.replace("\n", "")
     assert shown.count("[test]") == 2, shown            # the documents folder and the outbox
+
+
+def test_the_demos_applications_are_dated_to_their_round_and_name_the_office_of_that_day(scratch_config, capsys):
+    """Made today (2026), the demo's 2015 and 2019 applications were addressed to "Statsforvalteren
+    i Rogaland/Innlandet", beside the same projects' final and usage reports to "Fylkesmannen" (an
+    outside reader). The demo's config dates them to their rounds (as_of); the office was renamed
+    on 1.1.2021 (DOMAIN.md)."""
+    from grantflow.settings import load_settings
+
+    from ..docx_text import all_text
+
+    settings = scratch_config / "grantflow.yaml"
+    text = settings.read_text(encoding="utf-8")
+    demo = text.index("demo:")
+    lines = [line for line in text[demo:].splitlines() if "kind: application" in line]
+    assert len(lines) == 2 and all("as_of: 20" in line for line in lines), lines
+    settings.write_text(text[:demo] + "demo:\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["--config", str(scratch_config), "demo"]) == 0
+    capsys.readouterr()
+    out = load_settings(str(scratch_config)).outputs_dir()
+    made = sorted(p for p in out.rglob("application-*.docx") if ".versjoner" not in p.parts)
+    assert [p.name for p in made] == ["application-2015.docx", "application-2019.docx"], made
+    for path, office in zip(made, ("Fylkesmannen i Rogaland", "Fylkesmannen i Innlandet")):
+        text = all_text(path)
+        assert office in text and "Statsforvalteren" not in text, (path, text[:400])
