@@ -421,4 +421,7 @@ def build(req: DocumentRequest) -> Context:
                                 **{f"Merforbruk, {name}": exact_money(used - granted)
                                    for name, _, granted, used in funder_total["over"]},
                                 "Milepæler ferdig": f"{sum(s.status in ('done', 'with_report') for s in statuses)} "
-                                                    f"av {len(statuses)}"})
+                                                    f"av {len(statuses)}"
+                                                    # the table shows it "Leveres med denne rapporten"
+                                                    + (" (medregnet sluttrapporten)"
+                                                       if any(s.status == "with_report" for s in statuses) else "")})

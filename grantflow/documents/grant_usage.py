@@ -220,7 +220,7 @@ def undelivered(statuses) -> str:
         numbers = [f"{s.milestone.number:02d}" for s in statuses if which(s)]
         if numbers:
             parts.append(f"milepæl {numbers[0]} {words}" if len(numbers) == 1 else
-                         f"milepælene {', '.join(numbers)} {words}")
+                         f"milepælene {fmt.listing(numbers)} {words}")
     for s in statuses:
         if s.status == "with_report":
             parts.append(f"milepæl {s.milestone.number:02d} " + (
@@ -237,19 +237,19 @@ def causes(statuses, econ, since: date | None = None) -> str:
     parts = []
     late = [s for s in statuses if s.status == "late"]
     if late:
-        which = ", ".join(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in late)
+        which = fmt.listing(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in late)
         parts.append(f"milepæl {which} er forsinket" if len(late) == 1 else f"milepælene {which} er forsinket")
     if not late:
         # progress is amber for them (reporting.progress_rag): said, not "se statusrapporten"
         done_late = delivered_late(statuses, since)
         if done_late:
-            which = ", ".join(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in done_late)
+            which = fmt.listing(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in done_late)
             parts.append(f"milepæl {which} ble levert etter planlagt dato" if len(done_late) == 1 else
                          f"milepælene {which} ble levert etter planlagt dato")
     cancelled = [f"{s.milestone.number:02d}" for s in statuses if s.status == "cancelled"]
     if cancelled:
         parts.append(f"milepæl {cancelled[0]} er avlyst" if len(cancelled) == 1 else
-                     f"milepælene {', '.join(cancelled)} er avlyst")
+                     f"milepælene {fmt.listing(cancelled)} er avlyst")
     if econ.rag in ("amber", "red") and econ.budget_total:
         share = Decimal(econ.forecast_total - econ.budget_total) / Decimal(econ.budget_total)
         parts.append(f"prognosen er {fmt.money(econ.forecast_total)} mot budsjettet på {fmt.money(econ.budget_total)} "

@@ -362,7 +362,9 @@ def build(req: DocumentRequest) -> Context:
              if unrated and overall != "none" and rated else "")
     overall_block = {**rag(overall), "text": f"{sentence(summary)} {auto_text}{basis}"}
     rows, total = economy_rows(econ, unit)
-    deviations = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er {fmt.days(s.days_late)} forsinket."
+    # a milestone postponed by decision says so here too, as its row does ("Utsatt, forsinket …")
+    deviations = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» "
+                  + ("ble utsatt og " if s.postponed else "") + f"er {fmt.days(s.days_late)} forsinket."
                   for s in late]
     deviations += [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble ferdig "
                    f"{fmt.days(s.days_late)} etter planen." for s in done_late]

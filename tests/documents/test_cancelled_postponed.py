@@ -48,3 +48,13 @@ def test_a_cancelled_milestone_is_not_undelivered_in_the_final_report(scratch_co
     # postponed past the end: not delivered, and the decision to postpone is still said
     assert rows["06"][-1].replace("\u00a0", " ") == f"Ikke levert (utsatt), {(date(2017, 9, 20) - date(2017, 5, 31)).days} dager forsinket"
     assert "Milepæl 05 «Vurdere om prosjektet er i rute» ble avlyst." in all_text(made.docx)
+
+
+def test_a_postponed_late_milestone_is_said_postponed_among_the_status_reports_deviations(scratch_config, tmp_path):
+    """The table said "Utsatt, forsinket 15 dager" and the deviations only "… er 15 dager forsinket."
+    (an outside reader, on the Vestfjord test project's status report)."""
+    _edit(scratch_config)
+    made = produce(open_register(scratch_config), "status", HAUG, as_of=date(2017, 6, 15), out=tmp_path)
+    days = (date(2017, 6, 15) - date(2017, 5, 31)).days
+    text = all_text(made.docx).replace("\u00a0", " ")
+    assert f"Milepæl 06 «Vurdere om prosjektet er i rute» ble utsatt og er {days} dager forsinket." in text, text

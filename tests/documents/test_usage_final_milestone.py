@@ -40,6 +40,11 @@ def _expected(config) -> tuple[list[str], str]:
     return undone, f"{own:02d}"
 
 
+def _and(numbers: list[str]) -> str:
+    """'03, 04 og 05', as Norwegian lists them."""
+    return numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " og " + numbers[-1]
+
+
 def _status(config, out) -> str:
     made = produce(open_register(config), "usage", council_id="nord-gudbrandsdal", period="2021", out=out)
     (row,) = [r for r in find_table(made.docx, "Prosjekt")[1:] if r[0] != "Sum"]
@@ -49,17 +54,17 @@ def _status(config, out) -> str:
 def test_without_a_final_report_the_milestone_is_not_delivered(scratch_config, tmp_path):
     undone, own = _expected(scratch_config)
     assert (undone, own) == (["03", "04", "05", "06"], "07")
-    assert _status(scratch_config, tmp_path) == f"Avsluttet: Milepælene {', '.join(undone + [own])} er ikke levert."
+    assert _status(scratch_config, tmp_path) == f"Avsluttet: Milepælene {_and(undone + [own])} er ikke levert."
 
 
 def test_a_final_report_made_carries_its_milestone_and_one_sent_delivered_it_that_day(scratch_config, tmp_path):
     undone, own = _expected(scratch_config)
     final = produce(open_register(scratch_config), "final", NG, out=tmp_path)
-    assert _status(scratch_config, tmp_path) == (f"Avsluttet: Milepælene {', '.join(undone)} er ikke levert; "
+    assert _status(scratch_config, tmp_path) == (f"Avsluttet: Milepælene {_and(undone)} er ikke levert; "
                                                  f"milepæl {own} leveres med sluttrapporten.")
     mark_delivered(final.docx, final.version, 2, 2)
     at = json.loads(final.record.read_text(encoding="utf-8"))["delivered"][0]["at"]
     day = datetime.fromisoformat(at).astimezone(ZoneInfo("Europe/Oslo")).date()
     assert _status(scratch_config, tmp_path) == (
-        f"Avsluttet: Milepælene {', '.join(undone)} er ikke levert; milepæl {own} ble levert med "
+        f"Avsluttet: Milepælene {_and(undone)} er ikke levert; milepæl {own} ble levert med "
         f"sluttrapporten {day.day}. {MONTHS[day.month - 1]} {day.year}.")

@@ -38,7 +38,8 @@ def test_a_red_project_names_its_late_milestones_and_the_old_note_as_old(tmp_pat
             if m["number"] not in done and m["date"] < year_end]
     assert late == [(3, 275), (4, 184), (5, 31)]                  # recomputed from the plan and the data file
     text = _status(tmp_path, 2020)
-    which = ", ".join(f"{n:02d} ({d} dager)" for n, d in late)
+    listed = [f"{n:02d} ({d} dager)" for n, d in late]
+    which = ", ".join(listed[:-1]) + " og " + listed[-1]          # Norwegian lists: 'A, B og C'
     assert text.startswith(f"Alvorlig avvik: Milepælene {which} er forsinket; prognosen er "), text
     # March's note is about milestone 02 (the mapping), none of the late ones: not quoted as their
     # explanation (it was, marked old); a deviation naming a late milestone would be
@@ -92,7 +93,7 @@ def test_an_ended_project_with_milestones_not_delivered_says_which(tmp_path):
     undone = [m["number"] for m in plan["milestones"] if m["number"] not in done]
     assert undone == [5, 6, 7]                                      # recomputed from the plan and the data file
     _, row = _haug_usage(CONFIG, tmp_path, end.year)
-    assert row[6].replace(NB, " ") == "Avsluttet: Milepælene 05, 06, 07 er ikke levert."
+    assert row[6].replace(NB, " ") == "Avsluttet: Milepælene 05, 06 og 07 er ikke levert."
 
 
 def test_an_ended_project_with_everything_delivered_is_just_ended(scratch_config, tmp_path):
@@ -152,7 +153,7 @@ def test_late_milestones_explained_only_in_the_final_evaluation_are_missing_an_e
     said = notes["evaluation"]["explanations"]
     made, row = _haug_usage(CONFIG, tmp_path, 2015)
     text = row[6].replace(NB, " ")
-    assert text.startswith("Alvorlig avvik: Milepælene 02 (275 dager), 03 (122 dager) er forsinket"), text
+    assert text.startswith("Alvorlig avvik: Milepælene 02 (275 dager) og 03 (122 dager) er forsinket"), text
     assert text.endswith("Forklaring mangler."), text
     assert said["milepæl 02"][:30] not in text
     (found,) = [f for f in made.findings if f.field == "status.explanation"]
