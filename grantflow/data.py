@@ -1550,6 +1550,9 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
 
 
 
+_HAS_LETTER = re.compile(r"[^\W\d_]").search
+
+
 def _repeated_header(cells: list[_Cells], headers: list[str], positions: dict[str, int],
                      count: int) -> np.ndarray | None:
     """Per row, whether it repeats the header row (two known columns or more hold their own
@@ -1562,7 +1565,10 @@ def _repeated_header(cells: list[_Cells], headers: list[str], positions: dict[st
         if column.array is not None:
             continue
         header = _norm(headers[position])
-        same = [isinstance(v, str) and _norm(v.lstrip("\ufeff")) == header for v in column.uniques]
+        # a value without a letter (a date, an amount, a code: most of a column's distinct values)
+        # cannot be a header, every one of which has letters: not normalized (~0.5 ms a file)
+        same = [isinstance(v, str) and _HAS_LETTER(v) is not None and _norm(v.lstrip("\ufeff")) == header
+                for v in column.uniques]
         if any(same):
             found += np.asarray(same, dtype=np.int8)[column.codes]
     repeated = found >= min(2, len(positions))
