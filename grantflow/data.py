@@ -40,7 +40,7 @@ from .errors import UserError
 from .findings import Finding, count_shown
 from .models import ProjectNotes
 from .numbers import echo
-from .text import bad_character, bidi_control, name_key
+from .text import IGNORABLE as _IGNORABLE, INVISIBLE, bad_character, bidi_control, name_key
 from .xlsxcells import CellError, NoValue, Percent, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows, shows_blank as _shows_blank
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
@@ -1725,25 +1725,10 @@ _TOTAL_WORDS = (r"sum|summert|totalsum|totalt?|delsum|sub-?total|saldo|akkumuler
 _TOTAL_ROW = (r"(?i)^[\s\pZ\pP\pS]*(?:{words}|ib|ub|σ|∑)(?:$|[^\pL\pN-])"
               r"|(?:^|[^\pL\pN-])(?:{words})[\s\pZ\pP\pN]*$"
               .format(words=_TOTAL_WORDS, s="{s}").format(s=_SPACE))
-# Characters that show as nothing (a soft hyphen, zero-width spaces and joiners, the word joiner,
-# left-to-right and right-to-left marks, a BOM inside the text, the combining grapheme joiner,
-# variation selectors): 'To\u00adtalt', 'Su\u200bm' and 'Su\u200em' read 'Totalt' and 'Sum' in
-# Excel, so they are taken away before the total words are looked for (a no-break space is a space:
-# ``_SPACE``). The set is Unicode's, not a list of the ones met so far: every character of general
-# category Cf (format), plus the rest of Default_Ignorable_Code_Point (DerivedCoreProperties.txt:
-# Cf, Other_Default_Ignorable_Code_Point and Variation_Selector of PropList.txt, which are listed
-# below as the standard gives them). The Cf runs are written out (Unicode 14, Python 3.11's
-# ``unicodedata``): computing them at import scanned 196 000 code points, ~10 ms of every command's
-# start. A test checks every Cf character of the running Python is in the set.
-_FORMAT = ((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891),
-           (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
-           (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x13438),
-           (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F))
-_OTHER_IGNORABLE = ((0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180D), (0x180F, 0x180F),
-                    (0x2065, 0x2065), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8),
-                    (0xE0000, 0xE0FFF))
-_IGNORABLE = sorted({c for low, high in _FORMAT + _OTHER_IGNORABLE for c in range(low, high + 1)})
-INVISIBLE = "".join(map(chr, _IGNORABLE))
+# Characters that show as nothing (``text.INVISIBLE``: a soft hyphen, zero-width spaces and joiners,
+# the combining grapheme joiner, variation selectors …): 'To\u00adtalt', 'Su\u200bm' and 'Su\u200em' read
+# 'Totalt' and 'Sum' in Excel, so they are taken away before the total words are looked for (a no-break
+# space is a space: ``_SPACE``).
 
 
 def _ranges(points: list[int]) -> list[tuple[int, int]]:

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
+from .text import escaped_invisible
+
 DEFAULT_CEILING = Decimal(10) ** 12
 _ceiling = DEFAULT_CEILING
 
@@ -58,7 +60,9 @@ def echo(value, limit: int = ECHO) -> str:
     said = cell_value(value)
     if said is not None:
         return said
-    text = repr(value.translate(_SHOWN_AS_SPACE) if isinstance(value, str) else value)
+    # a character that shows as nothing is written as its escape, whatever its category (repr()
+    # escaped U+200B but printed U+034F as it is: 'Su\u034fm' read 'Sum')
+    text = escaped_invisible(repr(value.translate(_SHOWN_AS_SPACE) if isinstance(value, str) else value))
     if len(text) > limit:
         text = text[: limit - 12] + f"…' ({len(str(value))} chars)"
     return text

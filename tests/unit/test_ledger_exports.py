@@ -75,9 +75,11 @@ INVISIBLE_TOTALS = [
     # session 18 review: a left-to-right mark, the combining grapheme joiner, a bidi isolate, a
     # variation selector, a tag character (Unicode's format and default-ignorable characters)
     ("Su\u200em 2016", "'Su\\u200em 2016'"),
-    ("Su\u034fm 2016", "'Su\u034fm 2016'"),
+    # the grapheme joiner and a variation selector (combining marks, not Cf) are escaped too: shown
+    # as they are, the line said 'Su\u034fm 2016' in a form that reads 'Sum 2016' (session 19)
+    ("Su\u034fm 2016", "'Su\\u034fm 2016'"),
     ("To\u2066talt 2016", "'To\\u2066talt 2016'"),
-    ("S\ufe0fum 2016", "'S\ufe0fum 2016'"),
+    ("S\ufe0fum 2016", "'S\\ufe0fum 2016'"),
     ("Sum\U000e0001 2016", "'Sum\\U000e0001 2016'"),
 ]
 
@@ -110,6 +112,24 @@ def test_a_total_row_with_invisible_characters_in_its_words_is_refused(clean, ca
         "adds up the rows itself, so its amount would be counted twice; delete the row (a real cost line "
         "should be described otherwise)"]
     assert code == 1
+
+
+def test_invisible_characters_in_any_quoted_value_are_shown_escaped(clean, capsys):
+    """A value quoted in a message with an invisible character that is no format character (U+034F
+    COMBINING GRAPHEME JOINER, U+3164 HANGUL FILLER) was printed as it is: 'Su\u034fm' read 'Sum' on
+    the screen and the user could not see what was wrong. Every quoted value is shown with it escaped:
+    the total row (quoted by numbers.echo), an unknown source (quoted by repr), an unknown project (a
+    UserError)."""
+    append(clean / LEDGER, "31.12.2016;2016;Prosjektkostnader;Su\u034fm;771 000,00;hv-fond;",
+           "31.12.2016;2016;Prosjektkostnader;Kurs;1 000,00;hv\u3164-fond;")
+    code, out, err = run(capsys, clean, "validate")
+    assert code == 1
+    lines = errors(out, "regnskap.csv")
+    assert lines[0].startswith(":20 Beskrivelse: 'Su\\u034fm' looks like a total or balance row"), lines
+    assert lines[1].startswith(":21 Finansieringskilde: unknown funding source 'hv\\u3164-fond' (known: "), lines
+    assert "\u034f" not in out + err and "\u3164" not in out + err
+    code, out, err = run(capsys, clean, "render", "final", f"{HAUG}\u034f")
+    assert code != 0 and "\u034f" not in out + err and f"'{HAUG}\\u034f'" in err, err
 
 
 @pytest.mark.parametrize("text", ["Kurs\u00adavgift", "Lønn\u200b prosjektleder", "Sum\u00ad2016 Consulting",
