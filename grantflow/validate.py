@@ -220,6 +220,23 @@ def check_project(register: Register, project: Project, data: ProjectData | None
     for index, line in enumerate(budget.financing):
         if line.funder and project.funder(line.funder) is None:
             add("error", ("budget", "financing", index, "funder"), f"unknown funder id {line.funder!r}")
+        linked = project.funder(line.funder) if line.funder else None
+        # The key decides which funder a line is, and the documents name it by that funder's entry.
+        # A source that is another funder's id or name contradicts the key: which was meant is not
+        # guessed. (A source that merely differs from its own funder's name is fine: it is also the
+        # ledger's booking word.)
+        other = next((f for f in project.funders if linked is not None and f.id != linked.id
+                      and line.source.casefold() in (f.id.casefold(), f.name.casefold())), None)
+        if other is not None and line.source.casefold() == other.id.casefold():
+            add("error", ("budget", "financing", index, "source"),
+                f"the line {line.source!r} is linked to funder {linked.id!r} (funder:), but its source is the id "
+                f"of funder {other.id!r}: ledger rows booked to it would count for both funders; link the line to "
+                f"{other.id!r} if that was meant, or name the line otherwise")
+        elif other is not None:
+            add("warning", ("budget", "financing", index, "source"),
+                f"the line {line.source!r} is linked to funder {linked.id!r} (funder:), but its source is the name "
+                f"of funder {other.id!r}: the documents name the line {linked.name!r}; link it to {other.id!r} if "
+                "that was meant, or name the line otherwise")
         for year, value in line.amounts.items():
             if value < 0:
                 add("error", ("budget", "financing", index, "amounts", year), "negative amount")

@@ -182,7 +182,10 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
         if unused and unused > 0 and line.kind != "kommunene":
             left.append((req.council.office_name(funder.name if funder else line.source, req.as_of), unused,
                          dispose))
-        named = (req.council.office_name(l.source, req.as_of) for l in group)
+        # a funder's row by its entry's name, as the sentences and the mail name it (the table said
+        # 'KS digitaliseringsmidlar', the line's source, beside 'KS digitaliseringsfond' on page 1)
+        named = [funder.name] if funder else [l.source for l in group]
+        named = (req.council.office_name(n, req.as_of) for n in named)
         rows.append({"source": " / ".join(dict.fromkeys(named)),
                      "reference": refs or "–",
                      "planned": planned if planned is not None else "resten",
@@ -358,8 +361,11 @@ def build(req: DocumentRequest) -> Context:
                                 f"'{line.source}' has skjønnsmidler in the financing plan but no award letter "
                                 "(funders[].grants) on record: the final report cannot say what is unused of "
                                 "it; add the award (amount, year, reference) to the funder"))
-        unused_sentences.append(f"{req.council.office_name(line.source, as_of)}: tilsagnet er ikke registrert; "
-                                "ubrukt beløp er ikke beregnet.")
+        funder = project.funder(line.funder) if line.funder else None
+        said = (f"{req.council.office_name(funder.name if funder else line.source, as_of)}: tilsagnet er ikke "
+                "registrert; ubrukt beløp er ikke beregnet.")
+        if said not in unused_sentences:        # a funder's two lines (two rounds): said once
+            unused_sentences.append(said)
     references = sorted({g.reference for f in project.funders for g in f.grants if g.reference})
     goals = [{"goal": g.goal, "achievement": g.achievement} for g in evaluation.goal_achievement]
     if not goals:

@@ -160,7 +160,8 @@ def test_final_report(register, tmp_path):
     goals = find_table(made.docx, "Mål")
     assert goals[1][0].startswith("Innbyggerne skal motta")
     fin = find_table(made.docx, "Kilde")
-    assert fin[1] == ["Skjønnsmidler", "2019/1234 (eksempel)", n("1 400 000"), n("1 400 000"), n("400 500"),
+    # the funder entry's name (its line's source is "Skjønnsmidler"), as the sentences name it
+    assert fin[1] == ["Statsforvalteren i Innlandet (skjønnsmidler)", "2019/1234 (eksempel)", n("1 400 000"), n("1 400 000"), n("400 500"),
                       n("999 500"), "Tilbakebetales"]
     text = all_text(made.docx)
     assert "Søknad om videreføring sendes Statsforvalteren i Innlandet." in text

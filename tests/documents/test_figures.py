@@ -278,7 +278,7 @@ def test_haugaland_final_report_states_unused_skjonnsmidler_in_kroner(documents)
     text = all_text(path)
     assert (f"Fylkesmannen i Rogaland (skjønnsmidler), saksnr. 2015/4711 (eksempel): tilsagn {money(granted)}, "
             f"brukt {with_ore(used)}{NB}kr. Ubrukt beløp, {with_ore(unused)}{NB}kr, tilbakebetales.") in text
-    row = next(r for r in find_table(path, "Kilde") if r[0] == "Fylkesmannens skjønnsmidler")
+    row = next(r for r in find_table(path, "Kilde") if r[0] == "Fylkesmannen i Rogaland (skjønnsmidler)")
     assert row[3:7] == [with_ore(granted), with_ore(used), with_ore(unused), "Tilbakebetales"]
     assert "2015/4711 (eksempel)" in text                      # case reference
     assert "Endringer siden forrige sluttrapport" not in text

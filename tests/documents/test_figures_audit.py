@@ -26,6 +26,14 @@ def day(text: str) -> date:
     return datetime.strptime(text, "%d.%m.%Y").date()
 
 
+def _rows_named(plan: dict) -> dict[str, set]:
+    """The final report's funder rows as named (a linked funder by its entry's name, a line without one
+    by its source) -> what a ledger row's Finansieringskilde may say to count for it."""
+    names = {f["id"]: f["name"] for f in plan["funders"]}
+    return {names.get(line.get("funder"), line["source"]): {line["source"], line.get("funder")}
+            for line in plan["budget"]["financing"]}
+
+
 def test_final_report_funders_count_the_ledger_to_the_report_date_only(register, tmp_path):
     """A final report made --as-of an earlier day (a project closed early) counted every ledger
     row in the funders' "Brukt" column but only the rows to that day in the accounts: the two
@@ -33,7 +41,7 @@ def test_final_report_funders_count_the_ledger_to_the_report_date_only(register,
     as_of = date(2016, 6, 30)
     path = produce(register, "final", HAUG, as_of=as_of, out=tmp_path, today=TODAY).docx
     rows = [r for r in ledger_rows(HAUG) if day(r["Dato"]) <= as_of]
-    sources = {line["source"]: {line["source"], line.get("funder")} for line in raw_project(HAUG)["budget"]["financing"]}
+    sources = _rows_named(raw_project(HAUG))
     table = find_table(path, "Kilde")
     # the funders' use to the øre (the ledger's 48 320,50 kr), the accounts in whole kroner
     for source, names in sources.items():
@@ -317,7 +325,7 @@ def test_a_row_booked_to_last_year_counts_in_that_year_in_every_document(scratch
     # The final report: the accounts and the funder's use.
     path = produce(register, "final", HAUG, out=tmp_path, today=TODAY).docx
     assert find_table(path, "Kategori")[-1][2] == num(accounts({2015, 2016, 2017}))
-    row = next(r for r in find_table(path, "Kilde") if r[0] == "Fylkesmannens skjønnsmidler")
+    row = next(r for r in find_table(path, "Kilde") if r[0] == "Fylkesmannen i Rogaland (skjønnsmidler)")
     assert row[4] == with_ore(exact({2015, 2016, 2017}, "fm-rogaland")), row
     # What the secretariat is told about the disagreeing row.
     main(["validate", str(scratch_config)])
@@ -356,7 +364,7 @@ def test_final_report_funders_add_up_to_the_accounts(scratch_config, tmp_path):
     table = find_table(path, "Kilde")
     printed = [Decimal(r[4].replace(NB, "").replace(",", ".")) for r in table[1:-1]]
     assert table[-1][4] == with_ore(sum(exact.values())) and sum(printed) == sum(exact.values()) == total, table
-    names = {line["source"]: {line["source"], line.get("funder")} for line in raw_project(HAUG)["budget"]["financing"]}
+    names = _rows_named(raw_project(HAUG))
     for r in table[1:-1]:
         used = sum((v for k, v in exact.items() if k in names[r[0]]), Decimal(0))
         assert r[4] == with_ore(used), (r, used)

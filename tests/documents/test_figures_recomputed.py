@@ -132,7 +132,7 @@ def test_amounts_with_ore_add_up_exactly_in_the_usage_report_and_the_final_accou
     final = render(config, "final", tmp_path, pid=HAUG).docx
     assert find_table(final, "Kategori")[-1][2] == num(whole(spent))
     funders = find_table(final, "Kilde")
-    assert next(r for r in funders if r[0] == "Fylkesmannens skjønnsmidler")[4] == with_ore(spent)
+    assert next(r for r in funders if r[0] == "Fylkesmannen i Rogaland (skjønnsmidler)")[4] == with_ore(spent)
     assert funders[-1][4] == with_ore(spent)
 
 
@@ -379,7 +379,9 @@ def test_any_valid_ledger_gives_the_recomputed_accounts_and_grant_usage(rows):
                     for f in FUNDERS}
             ore = any(v % 1 for v in used.values())
             assert funders[-1][4] == grant_cell(sum(exact.values()), ore)
-            for funder, source in zip(FUNDERS, ("Fylkesmannens skjønnsmidler", "HV regionrådets fond", FUNDERS[2])):
+            # each row by its funder entry's name
+            for funder, source in zip(FUNDERS, ("Fylkesmannen i Rogaland (skjønnsmidler)", "Haugaland Vekst Regionråds fond",
+                                                FUNDERS[2])):
                 cell = next(r for r in funders if r[0] == source)[4]
                 assert cell == grant_cell(used[funder], ore), (source, cell, used)
         if below_zero("fm-rogaland", date(2016, 12, 31)):
@@ -594,7 +596,9 @@ def test_skjonnsmidler_without_an_award_letter_are_not_left_out_silently(config,
     # the final report said "Prosjektet har ikke fått tilsagn om tilskudd; det er ingen ubrukte midler."
     final = render(config, "final", tmp_path / "final", pid=HAUG)
     text = all_text(final.docx)
-    assert "Fylkesmannens skjønnsmidler: tilsagnet er ikke registrert; ubrukt beløp er ikke beregnet." in text
+    # named as its row is: by the funder entry while the line names one
+    named = "Fylkesmannens skjønnsmidler" if edit == "no funder" else "Fylkesmannen i Rogaland (skjønnsmidler)"
+    assert f"{named}: tilsagnet er ikke registrert; ubrukt beløp er ikke beregnet." in text
     assert "det er ingen ubrukte midler" not in text
     (found,) = [f for f in final.findings if "the final report cannot say" in f.message]
     assert found.severity == "error" and found.field == "budget.financing[1].funder"
@@ -768,7 +772,7 @@ def test_final_report_says_what_each_funders_money_was_used_for(config, tmp_path
                                 "04.10.2015;2015;Prosjektkostnader;d;50 000,25;hv-fond;",
                                 "05.10.2015;2015;Reise;e;999,50;;"])
     rows = ledger(config, HAUG)
-    source_names = {"Fylkesmannens skjønnsmidler": "fm-rogaland", "HV regionrådets fond": "hv-fond",
+    source_names = {"Fylkesmannen i Rogaland (skjønnsmidler)": "fm-rogaland", "Haugaland Vekst Regionråds fond": "hv-fond",
                     "Uten finansieringskilde i regnskapet": ""}
     made = render(config, "final", tmp_path, pid=HAUG)
     table = find_table(made.docx, "Kilde", contains="Kategori")
@@ -783,7 +787,7 @@ def test_final_report_says_what_each_funders_money_was_used_for(config, tmp_path
                 assert printed[(source, category)] == exact, (source, category, printed)    # to the øre
         assert sum(v for (s, _), v in printed.items() if s == source) == funders[source]
     assert amount_of(table[-1][2]) == sum(printed.values()) == sum(kroner(r["Beløp"]) for r in rows)
-    assert [r[1] for r in table[1:-1] if r[0] == "Fylkesmannens skjønnsmidler"] == ["Prosjektkostnader", "Reise"]
+    assert [r[1] for r in table[1:-1] if r[0] == "Fylkesmannen i Rogaland (skjønnsmidler)"] == ["Prosjektkostnader", "Reise"]
 
 
 # ------------------------------------------------------------ the economy status colour

@@ -146,4 +146,4 @@ def test_a_credit_note_within_a_grants_costs_is_counted(config, tmp_path):
     assert any(kroner(r["Beløp"]) < 0 for r in rows if r["Finansieringskilde"] == "hv-fond") and used > 0
     funders = {r[0]: r for r in find_table(render(config, "final", tmp_path, pid=HAUG).docx, "Kilde")}
     # the table has øre (the demo's 48 320,50 kr on the skjønnsmidler): 135 000,00
-    assert funders["HV regionrådets fond"][4] == with_ore(used.numerator / used.denominator)
+    assert funders["Haugaland Vekst Regionråds fond"][4] == with_ore(used.numerator / used.denominator)

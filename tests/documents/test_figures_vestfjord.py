@@ -101,7 +101,7 @@ def test_the_final_report_says_on_page_one_and_in_the_mail_that_the_governors_gr
     made = produce(open_register(vestfjord), "final", ID, out=tmp_path)
     # the table's row: the page-1 sentence must say the figures it prints
     (row,) = [r for t in tables(made.docx) for r in t
-              if r[0].startswith("Statsforvalterens skjønnsmidler") and len(r) == 7]
+              if r[0].startswith("Statsforvalteren i Vestland (skjønnsmidler)") and len(r) == 7]
     assert (_amount(row[3]), _amount(row[4])) == (granted, used), row
     over = used - granted
     page1 = " ".join(_section(paragraphs(made.docx), "Tilskudd og ubrukte midler", "2. Mål og målrealisering"))

@@ -52,7 +52,7 @@ def test_fifty_ore_on_two_grants_print_as_they_are_and_add_up(scratch_config, tm
     table = [_cells(r) for r in find_table(final.docx, "Kilde", "Saksnr.")]
     assert table[0] == ["Kilde", "Saksnr.", "Planlagt", "Tilsagn", "Brukt", "Ubrukt", "Disponering"]
     rows = {r[0]: r for r in table[1:]}
-    assert rows["Skjønnsmidler"][2:7] == ["1 400 000,00", "1 400 000,00", "50 000,50", "1 349 999,50",
+    assert rows["Statsforvalteren i Innlandet (skjønnsmidler)"][2:7] == ["1 400 000,00", "1 400 000,00", "50 000,50", "1 349 999,50",
                                           "Tilbakebetales"]
     assert rows["Helsedirektoratet"][2:6] == ["400 000,00", "400 000,00", "100 000,50", "299 999,50"]
     assert rows["Sum"][2:6] == ["1 800 000,00", "1 800 000,00", "150 001,00", "1 649 999,00"]
@@ -68,7 +68,7 @@ def test_fifty_ore_on_two_grants_print_as_they_are_and_add_up(scratch_config, tm
         "Ubrukt, Helsedirektoratet": "299 999,50 kr"}
     # what the money was used for: the same øre, by category, adding up to each source's Brukt
     used_for = [_cells(r) for r in find_table(final.docx, "Kilde", "Kategori")]
-    assert used_for[1:] == [["Skjønnsmidler", CAT1, "30 000,25"], ["Skjønnsmidler", CAT2, "20 000,25"],
+    assert used_for[1:] == [["Statsforvalteren i Innlandet (skjønnsmidler)", CAT1, "30 000,25"], ["Statsforvalteren i Innlandet (skjønnsmidler)", CAT2, "20 000,25"],
                             ["Helsedirektoratet", CAT2, "100 000,50"], ["Sum", "", "150 001,00"]]
 
     usage = produce(register, "usage", council_id="nord-gudbrandsdal", period="2019", out=tmp_path)
