@@ -540,6 +540,9 @@ def final() -> Builder:
                                "{{ financing_total.used }}", "{{ financing_total.unused }}",
                                "{{ financing_total.disposition }}"],
             widths=[3.6, 2.6, 2.1, 2.1, 2.1, 2.0, 2.5], numeric={2, 3, 4, 5}, keep=True)
+    b.tag("{%p if financing_balance %}")
+    b.p("{{ financing_balance }}")
+    b.tag("{%p endif %}")
     b.h2("Hva midlene er brukt til (i kr)")
     b.table(["Kilde", "Kategori", "Brukt"], ["{{ r.source }}", "{{ r.category }}", "{{ r.used }}"],
             "r in used_for", ["Sum", "", "{{ financing_total.used }}"], widths=[6.6, 7.0, 3.4], numeric={2},

@@ -218,6 +218,26 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                              "decimals": decimals}
 
 
+def plan_balance(rows: list[dict], raw: dict, budget_total: int) -> str:
+    """One sentence when the financing plan's total (the grant table's "Planlagt") differs from the
+    budget (the accounts table's "Budsjett"), else ''. Haugaland's plan is 585 kr over its budget
+    (seed 000's own figures): the report printed the budget's unused part and the sources' unused
+    money, 585 kr apart, with no word of why. The consequence is said only where it holds for the
+    printed figures (each source's Ubrukt is its Planlagt less its Brukt, nothing booked beside them)."""
+    if any(r["planned"] == "resten" for r in rows):
+        return ""                   # a line with no amounts: the plan's total is not printed
+    gap = raw["planned"] - budget_total
+    if not gap:
+        return ""
+    more = gap > 0
+    text = (f"Finansieringsplanen er {exact_money(abs(gap))} {'høyere' if more else 'lavere'} enn budsjettet "
+            f"({exact_money(raw['planned'])} mot {exact_money(budget_total)})")
+    if raw["unused"] - raw["overspent"] == raw["planned"] - raw["used"]:
+        text += (f"; derfor er ubrukte midler per kilde til sammen {exact_money(abs(gap))} "
+                 f"{'mer' if more else 'mindre'} enn det som er ubrukt av budsjettet")
+    return text + "."
+
+
 def _used_for(project: Project, sources: list[str], frames: list, decimals: int) -> list[dict]:
     """What each source's money was used for: its "Brukt" split by budget category, exactly (to
     the øre with ``decimals`` 2), so the parts add up to the "Brukt" printed for it."""
@@ -346,6 +366,7 @@ def build(req: DocumentRequest) -> Context:
         deviation("Samlet status ved prosjektslutt er rød (fremdrift eller økonomi).", STATUS_EXPLANATION)
 
     funders, unused_sentences, funder_total = funder_rows(req, evaluation)
+    balance = plan_balance(funders, funder_total["raw"], econ.budget_total)
     for name, funder_id, granted, used in funder_total["over"]:
         deviation(f"{name}: {exact_money(used - granted)} merforbruk (brukt {exact_money(used)} av tilsagnet på "
                   f"{exact_money(granted)}); merforbruket dekkes av prosjekteier.", overspent_explanation(funder_id))
@@ -395,6 +416,7 @@ def build(req: DocumentRequest) -> Context:
                     "hours_planned": hours_planned(project, rate)},
         "financing": funders,
         "financing_total": funder_total,
+        "financing_balance": balance,
         "used_for": funder_total["used_for"],
         "unused_sentences": unused_sentences or ["Alle tilsagn er brukt opp; det er ingen ubrukte midler."
                                                  if funder_total["raw"]["granted"] else
