@@ -689,7 +689,9 @@ def _with_funders(item, register):
     from . import fmt
     from .deadlines import KIND_TITLES, office_on
 
-    if not item.funders:
+    if not item.funders or not item.makes_document:
+        # an ``other`` deadline is only a reminder: "sendes til Fylkesmannen …" beside it said a
+        # document goes where nothing is sent (found by a tester); its funder is named in its text
         return item
     projects = [register.projects[item.project]] if item.project else [
         p for p in register.projects.values() if p.council == item.council]

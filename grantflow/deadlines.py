@@ -19,6 +19,7 @@ document made 14 days before the funder's deadline is not reminded about after i
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -86,10 +87,12 @@ class DueItem:
     # day), in the order of ``funder_dues``; a reminder names every funder's requirement, not only the first's
     funder_words: tuple[tuple[str, str, date], ...] = ()
     meeting: date | None = None     # the steering-group meeting a status report goes before
+    tag: str = ""                   # an ``other`` deadline sharing its working day with another: its own key
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.project or self.council}:{self.due.isoformat()}"
+        base = f"{self.kind}:{self.project or self.council}:{self.due.isoformat()}"
+        return f"{base}:{self.tag}" if self.tag else base
 
     @property
     def moved(self) -> bool:
@@ -231,7 +234,20 @@ def _merged(kept: DueItem, item: DueItem) -> DueItem:
 
 
 def _add(items: dict[str, DueItem], item: DueItem) -> None:
-    """One item per key; two funders' deadlines on the same day for the same document: both get it."""
+    """One item per key; two funders' deadlines on the same day for the same document: both get it.
+    An ``other`` deadline is no document: each is its own reminder. Five written for an Easter week,
+    all moved to the Wednesday before it, were one entry under the first one's words, with the
+    others' dates lost (found by a tester). One that shares its working day with another of other
+    words or date gets a key of its own (the first keeps the plain key, so the reminders already
+    recorded under it are not sent again); the same words on the same date from two funders stay one."""
+    kept = items.get(item.key)
+    if item.kind == "other" and kept is not None and (kept.original, kept.label) != (item.original, item.label):
+        words = hashlib.sha1(item.label.encode("utf-8")).hexdigest()[:8]
+        item = replace(item, tag=f"{item.original.isoformat()}:{words}")
+        kept = items.get(item.key)
+        if kept is None:
+            items[item.key] = item
+            return
     kept = items.setdefault(item.key, item)
     if kept is not item:
         items[item.key] = _merged(kept, item)
@@ -472,8 +488,10 @@ def to_ics(items: list[DueItem], name: str = "grantflow – frister", alarms: li
         for days in alarms:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
-            made = f"lages {in_working_days(days)}" if item.makes_document else f"frist {in_working_days(days)}"
-            alarm.add("description", f"{KIND_TITLES[item.kind]} {made}: {item.description}")
+            # "Frist frist om 10 virkedager" for an ``other`` deadline, whose kind title is "Frist"
+            made = (f"{KIND_TITLES[item.kind]} lages {in_working_days(days)}" if item.makes_document
+                    else f"Frist {in_working_days(days)}")
+            alarm.add("description", f"{made}: {item.description}")
             alarm.add("trigger", working_days_before(item.make_day, days) - item.due)
             event.add_component(alarm)
         cal.add_component(event)

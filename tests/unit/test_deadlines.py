@@ -215,3 +215,34 @@ def test_the_county_governor_is_named_as_on_each_deadlines_day(config_dir, tmp_p
     assert events[date(2022, 2, 1)].endswith("; sendes til Statsforvalteren i Innlandet (skjønnsmidler)")
     # a council without `county` keeps the name as configured (Buskerud's office has no later name)
     assert "Statsforvalteren i Buskerud" not in out
+
+
+def test_other_deadlines_moved_to_one_day_stay_apart_and_send_nothing(scratch_config, tmp_path, capsys):
+    """Three reminders written for Easter 2016 (Skjærtorsdag 24.03, Påskeaften 26.03, Andre påskedag
+    28.03) all move to Wednesday 23.03. They were one entry under the first one's words, described
+    as "Det samme dokumentet svarer på fristene til flere finansiører", with only 28.03 as the
+    original date, "sendes til Fylkesmannen i Rogaland (skjønnsmidler)" where nothing is sent, and
+    an alarm "Frist frist om 10 virkedager" (found by a tester)."""
+    replace_in(scratch_config / "projects/haugaland-velferdsteknologi.yaml", "    deadlines:\n",
+               "    deadlines:\n"
+               "      - {kind: other, date: 2016-03-28, description: Revisorattest}\n"
+               "      - {kind: other, date: 2016-03-24, description: Gevinstplan}\n"
+               "      - {kind: other, date: 2016-03-26, description: Risikoanalyse}\n")
+    ics = tmp_path / "frister.ics"
+    assert main(["--config", str(scratch_config), "deadlines", "--from", "2016-03-01", "--days", "40",
+                 "--ics", str(ics)]) == 0
+    rows = [r for r in _listing(capsys.readouterr().out) if r[1] == "Frist"]
+    assert sorted(r[3] for r in rows) == sorted(
+        f"{w} – Velferdsteknologi Haugaland (Fylkesmannen i Rogaland (skjønnsmidler)) (fra {d})"
+        for w, d in (("Revisorattest", "28.03.2016, Andre påskedag"), ("Gevinstplan", "24.03.2016, Skjærtorsdag"),
+                     ("Risikoanalyse", "26.03.2016, helg")))
+    assert {r[0] for r in rows} == {"23.03.2016"}
+    events = [e for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT") if "Frist" in str(e["CATEGORIES"].cats)]
+    described = {str(e["SUMMARY"]).split(": ", 1)[1].split(" – ")[0]: str(e["DESCRIPTION"]) for e in events}
+    assert described == {
+        "Revisorattest": "Opprinnelig frist 28.03.2016 (Andre påskedag), flyttet til 23.03.2016.",
+        "Gevinstplan": "Opprinnelig frist 24.03.2016 (Skjærtorsdag), flyttet til 23.03.2016.",
+        "Risikoanalyse": "Opprinnelig frist 26.03.2016 (helg), flyttet til 23.03.2016."}
+    alarms = [str(a["DESCRIPTION"]) for e in events for a in e.walk("VALARM")]
+    assert alarms and all(a.startswith("Frist om ") for a in alarms), alarms
+    assert len({str(e["UID"]) for e in events}) == 3
