@@ -280,6 +280,8 @@ def _split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
         text = (f"Kommunenes andel for {label} er {fmt.money(amount)} ({fmt.money(part.total)} over hele perioden)"
                 if some else f"Kommunenes andel er {fmt.money(part.total)}") + \
             " etter finansieringsplanens linje for kommunene."
+        if some and not amount:
+            text += f" Kommunene faktureres ikke for {label}."
         text += _ore_note(part)
         if part.gap:
             text += (f" Merk: finansieringsplanen går ikke i balanse over perioden; finansieringen er "

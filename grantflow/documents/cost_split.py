@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 from .. import fmt
+from ..costsplit import municipal_part
+from ..findings import Finding
 from ..models import Project
 from ..reporting import ReportPeriod, check_years, parse_period, round_once
 from .common import (Context, DocumentRequest, council_block, doc_block, finding, project_block,
@@ -80,6 +82,18 @@ def build(req: DocumentRequest) -> Context:
     if not project.split.decision:
         findings.append(finding(req.project_file(project), "split.decision",
                                 "the cost split does not name the decision it rests on"))
+    if split["splits"] and not any(r.total for r in split["splits"].values()):
+        # "Kommunenes andel for 2017 er 0 kr", every row 0, was mailed to the steering group without a
+        # word (found by a tester); an application for nothing is refused likewise
+        paying = [str(y) for y, amount in municipal_part(project).by_year.items() if amount > 0]
+        source = req.project_sources.get(project.id)
+        findings.append(Finding(
+            "error", req.project_file(project), source.line_of(("budget", "financing")) if source else None,
+            "budget.financing",
+            f"the municipalities pay nothing in {years[0] if len(years) == 1 else f'{years[0]}–{years[-1]}'}: "
+            "the financing plan's municipal share is 0 kr, so there is nothing to invoice"
+            + (f" (they pay in {fmt.listing(paying)})" if paying else "")
+            + "; send it with --override-reason only if the municipalities are to be told so"))
     invoicing = invoicing_text(council)
     if not invoicing and split["invoiced"]:
         findings.append(finding(req.council_file(), "invoicing",

@@ -221,3 +221,27 @@ def test_one_participant_with_0_in_another_key_is_a_warning_and_pays_by_it(scrat
 
     shares = {s["municipality"]: s["total"] for s in json.loads("\n".join(out))["shares"]}
     assert code == 0 and shares["Hjartdal"] == 0 and sum(shares.values()) == 1_400_000
+
+
+def test_a_cost_split_of_a_year_the_municipalities_pay_nothing_for_is_an_error_finding(capsys, tmp_path):
+    """Haugaland's plan bills the municipalities in 2015 and 2016 only (seed 000: 412 000 and
+    1 123 000 kr); its period runs into 2017. `send costsplit … --year 2017 --yes` mailed the
+    steering group "Kommunenes andel for 2017 er 0 kr" with every row 0, without a word (found by a
+    tester). Now the cost split says it is an error, naming the plan's line: sending needs a reason."""
+    from ..conftest import CONFIG
+
+    project = "haugaland-velferdsteknologi"
+    line = next(i for i, text in enumerate((CONFIG / f"projects/{project}.yaml").read_text(encoding="utf-8")
+                                           .splitlines(), 1) if text.strip() == "financing:")
+    expected = (f"ERROR   config/projects/{project}.yaml:{line} budget.financing: the municipalities pay nothing in "
+                "2017: the financing plan's municipal share is 0 kr, so there is nothing to invoice (they pay in "
+                "2015 og 2016); send it with --override-reason only if the municipalities are to be told so")
+    code, _, err = _run(capsys, CONFIG, "render", "costsplit", project, "--year", "2017", "--out", str(tmp_path))
+    assert code == 0 and f"note: {expected}" in err, err
+    from ..docx_text import all_text
+
+    (docx,) = tmp_path.rglob("costsplit-2017.docx")
+    assert "Kommunenes andel for 2017 er 0 kr (1 535 000 kr over hele perioden) etter finansieringsplanens linje " \
+           "for kommunene. Kommunene faktureres ikke for 2017." in all_text(docx).replace("\xa0", " ")
+    code, _, err = _run(capsys, CONFIG, "render", "costsplit", project, "--year", "2016", "--out", str(tmp_path))
+    assert code == 0 and not [e for e in err if "pay nothing" in e]
