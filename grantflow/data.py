@@ -1649,7 +1649,7 @@ def read_milestones(path: Path) -> Table:
         table.findings.append(Finding(
             "warning", table.file, int(rows[position]), "Vedtaksdato",
             f"milestone {shown} is {status[position]!r} with no decision date: every report, also one for a "
-            "period before the decision, shows it so; give the day it was decided in Vedtaksdato"))
+            "period before the decision, shows it so; give the day it was decided"))
     seen: set = set()
     keep = []
     for position in np.flatnonzero(known):

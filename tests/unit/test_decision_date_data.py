@@ -56,7 +56,7 @@ def test_a_cancellation_without_a_decision_date_is_a_warning(clean, capsys):
                "5;avlyst;;Avlyst av styringsgruppen")
     assert _validate(clean, capsys) == (0, [
         f"WARNING {FILE}:6 Vedtaksdato: milestone 5 is 'avlyst' with no decision date: every report, also one "
-        "for a period before the decision, shows it so; give the day it was decided in Vedtaksdato"])
+        "for a period before the decision, shows it so; give the day it was decided"])
 
 
 def test_a_report_stops_at_a_decision_date_still_to_come(clean, capsys, tmp_path):
@@ -67,3 +67,11 @@ def test_a_report_stops_at_a_decision_date_still_to_come(clean, capsys, tmp_path
     said = (captured.out + captured.err).replace(f"{clean}/", "config/").strip().splitlines()
     assert said == [f"error: {FILE}:6: Vedtaksdato: milestone 5 is 'avlyst' by a decision of 15.09.2096, a day "
                     "that has not come yet"], said
+
+
+def test_a_decision_before_the_project_started_is_an_error(clean, capsys):
+    """Haugaland started 21.09.2015: a decision of 2014 is a typo (as a milestone reached then is)."""
+    _progress(clean, "5;avlyst;;Avlyst av styringsgruppen;15.09.2014")
+    assert _validate(clean, capsys) == (1, [
+        f"ERROR   {FILE}:6 Vedtaksdato: 15.09.2014 is before the project started (21.09.2015); give the day it was "
+        "decided"])
