@@ -64,7 +64,11 @@ MILESTONE_COLUMNS = (
     Column("Status", "text"),
     Column("Faktisk dato", "date", required=False, aliases=("dato", "faktisk")),
     Column("Kommentar", "text", required=False),
+    # the day utsatt/avlyst was decided: a report dated before it shows the milestone as it stood then
+    Column("Vedtaksdato", "date", required=False, aliases=("vedtatt", "besluttet", "beslutningsdato")),
 )
+# the statuses that are a decision (Vedtaksdato is their day)
+DECISIONS = ("postponed", "cancelled")
 LEDGER_COLUMNS = (
     Column("Dato", "date"),
     Column("År", "int", required=False, aliases=("aar", "year", "regnskapsår", "regnskapsar")),
@@ -84,7 +88,7 @@ HOURS_COLUMNS = (
 )
 
 # What a data file holds before anything is collected (grantflow new-project writes these).
-EMPTY_DATA = (("milestones", "the header row " + ";".join(c.name for c in MILESTONE_COLUMNS)),
+EMPTY_DATA = (("milestones", "the header row " + ";".join(c.name for c in MILESTONE_COLUMNS if c.name != "Vedtaksdato")),
               ("ledger", "the header row " + ";".join(c.name for c in LEDGER_COLUMNS if c.name != "Prosjekt")),
               ("hours", "the header row " + ";".join(c.name for c in HOURS_COLUMNS)),
               ("notes", "'status: []'"))
@@ -1576,7 +1580,7 @@ def _repeated_header(cells: list[_Cells], headers: list[str], positions: dict[st
 
 
 def read_milestones(path: Path) -> Table:
-    """Milestone progress: Milepæl, Status, Faktisk dato, Kommentar."""
+    """Milestone progress: Milepæl, Status, Faktisk dato, Kommentar, Vedtaksdato."""
     table = read_table(path, MILESTONE_COLUMNS)
     frame = table.frame
     rows = frame["_row"].to_numpy()
@@ -1619,6 +1623,33 @@ def read_milestones(path: Path) -> Table:
                 f"milestone {shown} has the date {pd.Timestamp(actual[position]):%d.%m.%Y} but the status "
                 f"{status[position]!r}: Faktisk dato is the day it was finished; set the status to ferdig, "
                 "or clear the date"))
+    decided = frame["Vedtaksdato"].to_numpy() if "Vedtaksdato" in frame.columns else None
+    decision = np.isin(codes, DECISIONS)
+    if decided is not None:
+        # the day the steering group postponed or cancelled it: beside another status it says two
+        # things, and a day still to come is a typo (a report would wait for it)
+        for position in np.flatnonzero(known & ~np.isnat(decided)):
+            number = numbers_[position]
+            shown = int(number) if number == number else "?"
+            day = pd.Timestamp(decided[position])
+            if not decision[position]:
+                table.findings.append(Finding(
+                    "error", table.file, int(rows[position]), "Vedtaksdato",
+                    f"milestone {shown} has the decision date {day:%d.%m.%Y} but the status {status[position]!r}: "
+                    "Vedtaksdato is the day it was postponed or cancelled; set the status to utsatt or avlyst, "
+                    "or clear the date"))
+            elif decided[position] > today:
+                table.findings.append(Finding(
+                    "error", table.file, int(rows[position]), "Vedtaksdato",
+                    f"milestone {shown} is {status[position]!r} by a decision of {day:%d.%m.%Y}, a day that has "
+                    "not come yet"))
+    for position in np.flatnonzero(decision & (np.isnat(decided) if decided is not None else True)):
+        number = numbers_[position]
+        shown = int(number) if number == number else "?"
+        table.findings.append(Finding(
+            "warning", table.file, int(rows[position]), "Vedtaksdato",
+            f"milestone {shown} is {status[position]!r} with no decision date: every report, also one for a "
+            "period before the decision, shows it so; give the day it was decided"))
     seen: set = set()
     keep = []
     for position in np.flatnonzero(known):

@@ -20,6 +20,7 @@ import io
 import os
 import re
 import tempfile
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,8 +28,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .data import (HOURS_COLUMNS, LEDGER_COLUMNS, MILESTONE_COLUMNS, ProjectData, collect, read_milestones,
-                   read_notes)
+from .data import (DECISIONS, HOURS_COLUMNS, LEDGER_COLUMNS, MILESTONE_COLUMNS, MILESTONE_STATUSES, ProjectData,
+                   collect, read_milestones, read_notes)
 from .errors import UserError
 from .fileio import atomic_write
 from .findings import Finding, has_errors, loc_text
@@ -69,11 +70,21 @@ def progress_rows(register: Register, project: Project) -> list[dict]:
     table = read_milestones(path)
     rows = []
     for _, rec in table.frame.iterrows():
+        # the workbook and the form have one date per milestone: the day it was finished, or the day
+        # it was postponed or cancelled (Vedtaksdato); the status says which (see _is_decision)
         actual = rec["Faktisk dato"]
+        if (not hasattr(actual, "date") or _nat(actual)) and "Vedtaksdato" in rec.index:
+            actual = rec["Vedtaksdato"]
         rows.append({"number": int(rec["Milepæl"]), "status": str(rec["Status"]),
                      "actual": actual.date() if hasattr(actual, "date") and not _nat(actual) else None,
                      "comment": str(rec["Kommentar"] or "")})
     return rows
+
+
+def _is_decision(status) -> bool:
+    """utsatt or avlyst: the row's date is the day it was decided (Vedtaksdato in the data file)."""
+    text = unicodedata.normalize("NFC", str(status or "")).strip().casefold()
+    return MILESTONE_STATUSES.get(text) in DECISIONS
 
 
 def _nat(value) -> bool:
@@ -350,14 +361,26 @@ def _cell_of(row: dict | None, key: str):
     return (value or "").casefold() if key == "status" else (value or "") if key == "comment" else value
 
 
+def _progress_table(rows: list[dict]) -> tuple[list[str], list[list]]:
+    """The progress file's header and rows: a date beside utsatt/avlyst goes to Vedtaksdato, a
+    column written only when some row has one (a file without decisions keeps its four columns)."""
+    decided = any(row.get("actual") and _is_decision(row["status"]) for row in rows)
+    header = ["Milepæl", "Status", "Faktisk dato", "Kommentar"] + (["Vedtaksdato"] if decided else [])
+    out = []
+    for row in rows:
+        actual, decision = row.get("actual"), _is_decision(row["status"])
+        cells = [row["number"], row["status"], None if decision else actual, row.get("comment") or ""]
+        out.append(cells + ([actual if decision else None] if decided else []))
+    return header, out
+
+
 def _progress_csv(rows: list[dict]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(["Milepæl", "Status", "Faktisk dato", "Kommentar"])
-    for row in rows:
-        actual = row.get("actual")
-        writer.writerow([row["number"], row["status"], actual.strftime("%d.%m.%Y") if actual else "",
-                         row.get("comment") or ""])
+    header, table = _progress_table(rows)
+    writer.writerow(header)
+    for cells in table:
+        writer.writerow([c.strftime("%d.%m.%Y") if isinstance(c, date) else "" if c is None else c for c in cells])
     return out.getvalue().encode("utf-8")
 
 
@@ -366,10 +389,12 @@ def _progress_xlsx(rows: list[dict]) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.append(["Milepæl", "Status", "Faktisk dato", "Kommentar"])
-    for row in rows:
-        ws.append([row["number"], row["status"], row.get("actual"), row.get("comment") or ""])
-        ws.cell(ws.max_row, 3).number_format = "DD.MM.YYYY"
+    header, table = _progress_table(rows)
+    ws.append(header)
+    for cells in table:
+        ws.append(cells)
+        for col in (3, 5)[:len(header) - 3]:
+            ws.cell(ws.max_row, col).number_format = "DD.MM.YYYY"
         for col in (2, 4):
             ws.cell(ws.max_row, col).data_type = "s"
     buffer = io.BytesIO()
@@ -490,8 +515,9 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
     # a day still to come is the milestone reader's finding (one line for one mistake).
     report_day = _report_day(content)
     for number, t in wb_rows.items():
-        actual = t.get("actual")
-        if report_day and actual and report_day < actual <= date.today() and \
+        actual, decision = t.get("actual"), _is_decision(t.get("status"))
+        # a decision dated after the report day is fine: the reports show it from that day on
+        if report_day and actual and not decision and report_day < actual <= date.today() and \
                 all(actual != (r or {}).get("actual") for r in (base_rows.get(number), current_rows.get(number))):
             result.findings.append(Finding(
                 "error", f"{shown}:Milepælstatus", t["_row"], "Faktisk dato",
@@ -504,8 +530,8 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                 all(actual != (r or {}).get("actual") for r in (base_rows.get(number), current_rows.get(number))):
             result.findings.append(Finding(
                 "error", f"{shown}:Milepælstatus", t["_row"], "Faktisk dato",
-                f"{actual:%d.%m.%Y} is before the project started ({start:%d.%m.%Y}); give the day the milestone "
-                f"was reached"))
+                f"{actual:%d.%m.%Y} is before the project started ({start:%d.%m.%Y}); give the day "
+                + ("it was decided" if decision else "the milestone was reached")))
     # A milestone whose row was deleted from the sheet: its progress would silently vanish.
     unsure = any(f.severity == "error" and f.field == "Nr" and f.file.endswith(":Milepælstatus")
                  for f in result.findings)                # a row whose number is unreadable is one error
@@ -639,8 +665,11 @@ def _data_after(register, current, merged, progress, note, content, tmp: Path, r
         table = read_milestones(path)
         rows = {i + 2: r.get("_row") for i, r in enumerate(progress)}
         shown = display_path(register.data_path(merged.data.milestones)) if merged.data.milestones else "milepæler"
+        # the sheet's one date column holds what the file keeps as Vedtaksdato
         table.findings = [Finding(f.severity, f"{content.file}:Milepælstatus" if rows.get(f.line) else shown,
-                                  rows.get(f.line) or f.line, f.field, f.message) for f in table.findings]
+                                  rows.get(f.line) or f.line,
+                                  "Faktisk dato" if rows.get(f.line) and f.field == "Vedtaksdato" else f.field,
+                                  f.message) for f in table.findings]
         frame = table.frame
         frame["_row"] = [rows.get(int(r)) or int(r) for r in frame["_row"]]
         table.file = f"{content.file}:Milepælstatus"
@@ -917,8 +946,9 @@ def _empty_data_file(key: str, path: Path, project: Project) -> bytes:
     if key == "notes":
         return new_yaml({"status": []}, f"Statusnotater for {project.name} (grantflow new-project)").encode("utf-8")
     columns = {"milestones": MILESTONE_COLUMNS, "ledger": LEDGER_COLUMNS, "hours": HOURS_COLUMNS}[key]
-    # the Prosjekt column is for a ledger shared by several projects
-    names = [c.name for c in columns if c.name != "Prosjekt" or project.data.ledger_code]
+    # the Prosjekt column is for a ledger shared by several projects; Vedtaksdato is written by the
+    # first import that has a decision to postpone or cancel
+    names = [c.name for c in columns if (c.name != "Prosjekt" or project.data.ledger_code) and c.name != "Vedtaksdato"]
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import Workbook
 

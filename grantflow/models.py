@@ -648,7 +648,7 @@ class DataFiles(Model):
     """Paths, relative to the config folder, of the project's collected data (CSV or XLSX)."""
 
     milestones: Annotated[DataPath | None, BeforeValidator(_one_file)] = Field(
-        None, description="Milestone progress: Milepæl, Status, Faktisk dato, Kommentar.")
+        None, description="Milestone progress: Milepæl, Status, Faktisk dato, Kommentar, Vedtaksdato.")
     ledger: Annotated[DataPath | None, BeforeValidator(_one_file)] = Field(
         None, description="Cost ledger: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde.")
     ledger_code: Annotated[Line | None, BeforeValidator(_ledger_code)] = Field(

@@ -11,6 +11,11 @@ Milestone status at the report date (``as_of``):
   passed), shown as "Utsatt".
 - *avlyst* (cancelled, as the data says): never late, never "not delivered"; shown as "Avlyst" and
   a deviation from the plan to explain.
+- A decision has a day (Vedtaksdato). Before it, a postponed or cancelled milestone is what it was
+  then: by its planned date alone, as a milestone without progress data (late once the date has
+  passed, *i rute* within 30 days, else *ikke startet*; *ikke levert* in the final report), and its
+  comment, written with the decision, is not shown. From that day on it is *utsatt*/*avlyst*.
+  Without a Vedtaksdato (older data) it is so in every report, whatever its date.
 - *leveres med denne rapporten* (the final report only): the milestone marked ``final_report: true``
   in the project's YAML is the delivery of the final report itself. Unless the data says it is done
   (or cancelled), the final report shows it delivered with itself on the report date: never late or
@@ -46,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from . import fmt
-from .data import ProjectData
+from .data import DECISIONS, ProjectData
 from .errors import UserError
 from .models import Milestone, Project
 
@@ -152,6 +157,7 @@ class MilestoneStatus:
     comment: str
     days_late: int               # positive when late (or done late)
     postponed: bool = False      # the data says utsatt (and it is not done)
+    decided: date | None = None  # the day it was postponed or cancelled (Vedtaksdato), when given
 
     @property
     def label(self) -> str:
@@ -178,7 +184,8 @@ class MilestoneStatus:
 
 
 def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
-                       closing: bool = False, final_report: bool = False) -> list[MilestoneStatus]:
+                       closing: bool = False, final_report: bool = False,
+                       known: date | None = None) -> list[MilestoneStatus]:
     """Each milestone's status at ``as_of`` from the progress data (see module rules).
 
     ``closing`` (the final report): a milestone not done by ``as_of`` is *ikke levert*
@@ -187,7 +194,11 @@ def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
     counted the delays on to that day (milestone 05: 324 → 436 days; found by an outside tester).
     ``final_report`` (the final report itself): its own milestone (``Milestone.final_report``), not
     done or cancelled by the data, is *with_report*, delivered with the report on ``as_of``.
+    ``known``: the day the report is made as of, when later than ``as_of`` (the usage report per
+    31.12 looks at an ended project as of its end): a decision to postpone or cancel taken by then
+    is shown; default ``as_of``.
     """
+    known = max(known or as_of, as_of)
     out = []
     progress = _progress_rows(data)
     for ms in project.milestones:
@@ -200,6 +211,14 @@ def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
         if later:
             # Done after the report date: neither that date nor what was written then was known at as_of.
             actual, comment = None, ""
+        decided = record.get("Vedtaksdato") if record else None
+        decided = decided.date() if decided is not None and not pd.isna(decided) else None
+        if code in DECISIONS and decided is not None and decided > known:
+            # Postponed or cancelled after the report date: as it stood then, by its planned date alone
+            # (a report for June said "Avlyst" of a milestone cancelled in September).
+            code, decided, comment = "not_started", None, ""
+        elif code not in DECISIONS:
+            decided = None
         if code == "done" and not later:
             status = "done"
             days = (actual - ms.date).days if actual else 0
@@ -216,7 +235,7 @@ def milestone_statuses(project: Project, data: ProjectData | None, as_of: date,
         elif closing and status not in ("done", "cancelled"):
             status, days = "not_done", max((min(as_of, project.period.end) - ms.date).days, 0)
         out.append(MilestoneStatus(ms, status, actual, comment or "", max(days, 0),
-                                   postponed=code == "postponed" and status != "done"))
+                                   postponed=code == "postponed" and status != "done", decided=decided))
     return out
 
 

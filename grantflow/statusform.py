@@ -34,7 +34,7 @@ class MilestoneAnswer(_Form):
     event: str = Field("", description="Hendelse (fra planen; endres ikke her).")
     planned: date | None = Field(None, description="Planlagt dato (fra planen).")
     status: Status | None = Field(None, description="Status nå.")
-    actual: date | None = Field(None, description="Faktisk dato, når milepælen er nådd.")
+    actual: date | None = Field(None, description="Faktisk dato: når milepælen er nådd, eller for utsatt og avlyst: datoen det ble vedtatt.")
     comment: str = Field("", description="Kort kommentar.")
 
 

@@ -635,6 +635,13 @@ def _milestone_progress(project: Project, table) -> list[Finding]:
                 out.append(Finding("warning", table.file, int(row), "Faktisk dato",
                                    f"{actual:%d.%m.%Y} is after the project ended ({end:%d.%m.%Y}): milestone "
                                    f"{int(number):02d} is reported reached after the end; check the date (the year?)"))
+    if "Vedtaksdato" in frame.columns:
+        # a decision after the end is plausible (the last steering-group meeting), one before the start a typo
+        for row, decided in zip(frame["_row"], frame["Vedtaksdato"]):
+            if not pd.isna(decided) and decided.date() < start:
+                out.append(Finding("error", table.file, int(row), "Vedtaksdato",
+                                   f"{decided.date():%d.%m.%Y} is before the project started ({start:%d.%m.%Y}); "
+                                   "give the day it was decided"))
     # a file without rows is a project not yet reported on; a row refused for an error (an unknown
     # status, an unreadable number) is that error's line, not a missing row
     if frame.empty or any(f.severity == "error" for f in table.findings):

@@ -124,7 +124,7 @@ KV_HELP = {
     "meetings.dates": "Datoer for styringsgruppemøtene (dd.mm.åååå); én per rad.",
     "meetings.lead_days": "Hvor mange dager før møtet statusrapporten sendes.",
     "transfer_value": "Overføringsverdi til andre kommuner og regioner.",
-    "data.milestones": "Fil med milepælstatus: Milepæl, Status, Faktisk dato, Kommentar.",
+    "data.milestones": "Fil med milepælstatus: Milepæl, Status, Faktisk dato, Kommentar, Vedtaksdato.",
     "data.ledger": "Regnskapsfil: Dato, År, Kategori, Beskrivelse, Beløp, Finansieringskilde.",
     "data.ledger_code": "I et regnskap som deles av flere prosjekter (med kolonnen Prosjekt): prosjektets kode "
                         "der. Tomt: prosjekt-id-en.",
@@ -620,7 +620,8 @@ def _split_explained(text: str, marker: str | None) -> tuple[str, str]:
 def _write_input(w: _Writer, project: dict, progress: list[dict], note: dict | None, as_of: date,
                  reporter: str) -> None:
     ws = w.sheet("Milepælstatus", ["Nr", "Hendelse", "Planlagt dato", "Status", "Faktisk dato", "Kommentar"],
-                 [6, 50, 14, 14, 14, 60], note="Fyll inn status, faktisk dato (når ferdig) og kommentar.")
+                 [6, 50, 14, 14, 14, 60],
+                 note="Fyll inn status, faktisk dato (når ferdig; for utsatt og avlyst: datoen det ble vedtatt) og kommentar.")
     by_number = {row["number"]: row for row in progress}
     status = Kind("literal", choices=tuple(STATUS_CHOICES))
     for index, ms in enumerate(project.get("milestones") or []):
@@ -769,7 +770,8 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
     else:
         _guide(w, f"{project.get('name', '')} – rapportering", [
             "Slik rapporterer du for perioden:",
-            "1. Milepælstatus: velg status for hver milepæl, skriv faktisk dato når den er nådd og en kort kommentar.",
+            "1. Milepælstatus: velg status for hver milepæl, skriv faktisk dato når den er nådd (for utsatt og avlyst: "
+            "datoen det ble vedtatt) og en kort kommentar.",
             "2. Statusnotat: oppsummering, kvalitet og gevinster (grønn/gul/rød med kommentar), resultater og "
             "hvem som rapporterer.",
             "3. Avvik og beslutninger: avvik med forklaring, beslutninger styringsgruppen må ta med forslag til "

@@ -369,3 +369,9 @@ def describe_changes(previous: dict | None, current: dict) -> list[str]:
     if not out:
         out.append(f"Ingen endringer i milepæler, status eller økonomi siden forrige rapport ({when}).")
     return out
+
+
+def decided_on(status) -> str:
+    """' 15. september 2016': the day a milestone was postponed or cancelled, when the data gives
+    it, for "ble avlyst …" / "ble utsatt … og"; '' without one."""
+    return f" {fmt.long_date(status.decided)}" if getattr(status, "decided", None) else ""

@@ -27,7 +27,7 @@ from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
                           milestone_statuses, overall_rag, parse_period, progress_rag, round_once,
                           require_costs_before_credits, stale_ledger, unattributed_frame, ungranted_skjonnsmidler)
-from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, disposition, doc_block,
+from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, decided_on, disposition, doc_block,
                      exact_money, finding, lines,
                      no_ledger, project_block)
 from .status_report import charts_for, milestone_rows
@@ -312,10 +312,10 @@ def build(req: DocumentRequest) -> Context:
             # postponed by decision: said here too, as the table says it (an outside reviewer found
             # section 4 and "Problemer underveis" dropped the steering group's decision)
             title = (f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» "
-                     + ("ble utsatt og er ikke levert" if s.postponed else "er ikke levert")
+                     + (f"ble utsatt{decided_on(s)} og er ikke levert" if s.postponed else "er ikke levert")
                      + (f" ({fmt.days(s.days_late)} etter planlagt dato)." if s.days_late else "."))
         elif s.status == "cancelled":
-            title = f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble avlyst."
+            title = f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble avlyst{decided_on(s)}."
         elif s.delayed:
             title = (f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble levert {fmt.days(s.days_late)} "
                      "etter planen.")

@@ -15,7 +15,7 @@ from ..reporting import (ECONOMY_AMBER_ABOVE, ECONOMY_AMBER_BELOW, ECONOMY_RED_A
                           milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once,
                           stale_ledger)
 from .charts import BudgetChart, TimelineChart
-from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, council_block, describe_changes, doc_block, finding,
+from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, council_block, decided_on, describe_changes, doc_block, finding,
                      no_ledger, project_block, rag, risk_rows, top_risks)
 
 STATUS_COLOR = {"done": RAG_COLOR["green"], "with_report": RAG_COLOR["green"], "on_track": "DDEBF7",
@@ -364,11 +364,11 @@ def build(req: DocumentRequest) -> Context:
     rows, total = economy_rows(econ, unit)
     # a milestone postponed by decision says so here too, as its row does ("Utsatt, forsinket …")
     deviations = [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» "
-                  + ("ble utsatt og " if s.postponed else "") + f"er {fmt.days(s.days_late)} forsinket."
+                  + (f"ble utsatt{decided_on(s)} og " if s.postponed else "") + f"er {fmt.days(s.days_late)} forsinket."
                   for s in late]
     deviations += [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» ble ferdig "
                    f"{fmt.days(s.days_late)} etter planen." for s in done_late]
-    deviations += [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er avlyst"
+    deviations += [f"Milepæl {s.milestone.number:02d} «{s.milestone.event}» er avlyst{decided_on(s)}"
                    + (f": {s.comment.rstrip('.')}." if s.comment else ".") for s in statuses if s.status == "cancelled"]
     if econ.unknown_categories:
         deviations.append("Regnskapet har poster i kategorier som ikke finnes i budsjettet: "
