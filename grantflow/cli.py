@@ -142,7 +142,8 @@ def _document_arguments(p) -> None:
     p.add_argument("kind", metavar="KIND", help="application | status | final | costsplit | usage")
     p.add_argument("project", nargs="?", metavar="PROJECT")
     p.add_argument("--period", help="2016, 2016-Q3, 2016-T2, 2016-H1, 2016-10 or 2016-10-14 (or 14.10.2016)")
-    p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD or DD.MM.YYYY (status, final; the date on the others)")
+    p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD or DD.MM.YYYY (status, final, application; "
+                   "render and send: the date on the others)")
     p.add_argument("--council", help="council id (usage report)")
     p.add_argument("--year", type=int, help="year (usage report; application and cost split)")
     p.add_argument("--out", type=_path, help="outputs folder (default: $GRANTFLOW_OUTPUTS or the configured one)")
@@ -906,7 +907,7 @@ def _cmd_run(args) -> int:
     # What each kind's flow takes: anything else given would be dropped, and another document than
     # the one asked for made and sent (`run final P --period 2016` sent the whole project's report).
     takes = {"status": {"project", "as_of", "period"}, "final": {"project", "as_of"},
-             "usage": {"council", "year", "period"}, "application": {"project", "year", "period"},
+             "usage": {"council", "year", "period"}, "application": {"project", "year", "period", "as_of"},
              "costsplit": {"project", "year", "period"}}[args.kind]
     extra = [name for name in ("project", "council", "period", "as_of", "year")
              if getattr(args, name) not in (None, "") and name not in takes]

@@ -71,8 +71,13 @@ class Register:
         try:
             return self.projects[project_id]
         except KeyError:
-            raise UserError(unknown_id("project", project_id, self.projects),
-                            file=display_path(self.root / "projects")) from None
+            message = unknown_id("project", project_id, self.projects)
+            if project_id in self.councils:
+                # `send usage haugaland-vekst --year 2015` said only "unknown project" (found by a tester)
+                message = (f"{project_id!r} is a council, not a project: a council's usage report is made with "
+                           f"--council {project_id} --year YEAR; a document of one of its projects names the project "
+                           f"({', '.join(sorted(p.id for p in self.projects.values() if p.council == project_id)) or 'none'})")
+            raise UserError(message, file=display_path(self.root / "projects")) from None
 
     def council(self, council_id: str) -> Council:
         try:

@@ -147,8 +147,8 @@ def test_a_date_or_year_outside_the_project_is_one_line_and_no_document(config_d
 @pytest.mark.parametrize("args, message", [
     (["final", "haugaland-velferdsteknologi", "--period", "2016"], "--period: 'run final' does not take --period"),
     (["status", "haugaland-velferdsteknologi", "--year", "2016"], "--year: 'run status' does not take --year"),
-    (["application", "haugaland-velferdsteknologi", "--as-of", "2016-01-01"],
-     "--as-of: 'run application' does not take --as-of"),
+    (["costsplit", "haugaland-velferdsteknologi", "--as-of", "2016-01-01"],
+     "--as-of: 'run costsplit' does not take --as-of"),
     (["usage", "haugaland-velferdsteknologi", "--council", "haugaland-vekst", "--year", "2015"],
      "PROJECT: 'run usage' does not take PROJECT"),
 ])
@@ -204,3 +204,13 @@ def test_a_missing_project_is_said_before_the_register_is_read(scratch_config, t
                  "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "give --year" in err and "kongsbergregionen-erp.yaml" not in err
+
+
+def test_a_council_given_as_the_project_says_to_use_council(config_dir, capsys):
+    """`send usage haugaland-vekst --year 2015` said "unknown project 'haugaland-vekst'" (found by a
+    tester): the usage report is the council's, made with --council."""
+    assert main(["--config", str(config_dir), "render", "usage", "haugaland-vekst", "--year", "2015"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith("'haugaland-vekst' is a council, not a project: a council's usage report is made with "
+                         "--council haugaland-vekst --year YEAR; a document of one of its projects names the project "
+                         "(haugaland-velferdsteknologi)"), line
