@@ -414,7 +414,8 @@ def budget_png(chart: BudgetChart) -> bytes:
     ax.set_xlabel(f"Beløp {fmt.unit_label(chart.unit)}", fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
     fig.suptitle(chart.title, fontsize=10, x=0.02, ha="left")
-    fig.legend(fontsize=8, loc="upper right", ncol=len(bars), frameon=False)
+    fig.legend(fontsize=8, loc="upper right", bbox_to_anchor=(0.98, 1.0), ncol=len(bars), frameon=False,
+               handlelength=1.2, columnspacing=1.2)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
