@@ -60,30 +60,14 @@ def in_kind_total(project: Project) -> Decimal:
 
 def at_rate(hours, rate: Decimal | None) -> str:
     """' à 650 kr = 496 925 kr': hours valued at the own-effort rate, as the application values the
-    plan's and the final report the registered hours ('' without a rate)."""
+    plan's and the final report the registered hours ('' without a rate). The hours before it are
+    printed exactly (``fmt.hours``), so hours × rate adds up to the kroner printed."""
     if hours is None or rate is None:
         return ""
     from . import fmt
 
     value = int((Decimal(str(hours)) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return f" à {fmt.money(rate, decimals=0 if rate == int(rate) else 2)} = {fmt.money(value)}"
-
-
-def hours_for_rate(hours, rate: Decimal | None, decimals: int | None = None) -> str:
-    """'133,75 timer': the hours with as many decimals as a sentence valuing them at ``rate``
-    (``at_rate``, kroner from the exact hours) needs to add up as printed, at least ``decimals`` ("133,8 timer à 500 kr = 66 875 kr" did not add up: found by an
-    outside tester). Without a rate, exactly, with at least ``decimals`` (the status report's
-    "402,3 timer" were 402,25: found by an outside tester): every document shows hours so."""
-    exact = Decimal(str(hours or 0)).normalize()
-    places = max(-exact.as_tuple().exponent, 0)
-    if rate is None:
-        return fmt.hours(exact, max(places, decimals or 0))
-    value = _kroner(exact * rate)
-    figures = least = min(places, 1) if decimals is None else decimals
-    for figures in range(least, max(places, least) + 1):
-        if _kroner(exact.quantize(Decimal(1).scaleb(-figures), rounding=ROUND_HALF_UP) * rate) == value:
-            break
-    return fmt.hours(exact.quantize(Decimal(1).scaleb(-figures), rounding=ROUND_HALF_UP), figures)
 
 
 def _kroner(amount: Decimal) -> int:

@@ -117,7 +117,7 @@ def own_effort_text(project: Project, rate_default) -> tuple[str, int | None]:
     if rate is None:
         return text + f" (verdi i kroner ikke beregnet: timesats er ikke angitt). {NOT_INVOICED}", None
     source = "" if budget.own_effort_rate is not None else " (regionrådets standard timesats)"
-    return (f"Egeninnsats: {owneffort.hours_for_rate(hours, rate)}{owneffort.at_rate(hours, rate)}{source}. "
+    return (f"Egeninnsats: {fmt.hours(hours)}{owneffort.at_rate(hours, rate)}{source}. "
             f"{NOT_INVOICED}", value)
 
 

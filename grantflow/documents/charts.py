@@ -19,19 +19,31 @@ from .. import fmt
 
 BLUE, GREY, RED, GREEN, AMBER = "#1F4E79", "#A6A6A6", "#C00000", "#548235", "#BF8F00"
 LIGHT_RED, LIGHT_GREEN, DARK_GREEN, DARK_GREY = "#F4B6B6", "#C5E0B4", "#375623", "#595959"
+LIGHT_BLUE = "#9DC3E6"
 MONTHS = ["jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des"]
 STATUS_COLOR = {"done": GREEN, "with_report": GREEN, "late": RED, "not_done": RED, "on_track": BLUE, "not_started": GREY, "cancelled": AMBER}
 
 
 @dataclass(frozen=True)
 class BudgetChart:
-    """Budget vs actual per category (amounts in kroner; ``unit`` 1000 shows thousands)."""
+    """Budget vs actual per category (amounts in kroner; ``unit`` 1000 shows thousands), and the
+    plan to date between them when given (the status report). The series names say which period
+    each figure covers: "Budsjett" beside "Regnskap" compared the whole period's budget with
+    spending to date without a word (found by an outside tester)."""
 
     categories: tuple[str, ...]
     budget: tuple[int, ...]
     actual: tuple[int, ...]
     unit: int = 1
     title: str = "Budsjett og regnskap per kategori"
+    planned: tuple[int, ...] | None = None
+    actual_name: str = "Regnskap til nå"
+
+    def series(self) -> list[tuple[str, tuple[int, ...], str]]:
+        """(name, values in kroner, colour) of each bar, top to bottom within a category."""
+        return [("Budsjett hele perioden", self.budget, GREY)] + (
+            [("Plan til nå", self.planned, LIGHT_BLUE)] if self.planned is not None else []) + [
+            (self.actual_name, self.actual, BLUE)]
 
 
 @dataclass(frozen=True)
@@ -161,14 +173,15 @@ def budget_native(chart: BudgetChart) -> NativeChart:
     scale = 1000 if chart.unit == 1000 else 1
     data = _writers()(number_format=AMOUNT_FORMAT)
     data.categories = ["\n".join(textwrap.wrap(c, 32)) or c for c in chart.categories]
-    data.add_series("Budsjett", [b / scale for b in chart.budget])
-    data.add_series("Regnskap", [a / scale for a in chart.actual])
+    bars = chart.series()
+    for name, values, _ in bars:
+        data.add_series(name, [v / scale for v in values])
     space, ch = _chart(XL_CHART_TYPE.BAR_CLUSTERED, data)
     _finish(space, ch, chart.title)
     plot = ch.plots[0]
     plot.gap_width, plot.overlap = 60, 0
     plot.vary_by_categories = False
-    for series, color in zip(plot.series, (GREY, BLUE)):
+    for series, (_, _, color) in zip(plot.series, bars):
         _fill(series.format, color)
     plot.has_data_labels = True
     labels = plot.data_labels
@@ -189,7 +202,7 @@ def budget_native(chart: BudgetChart) -> NativeChart:
     value.format.line.fill.background()
     n = max(len(chart.categories), 1)
     return NativeChart(_serialize(space), data.xlsx_blob, WIDTH_MM * EMU_PER_MM,
-                       int((38 + 13 * n) * EMU_PER_MM), chart.title)
+                       int((38 + 6.5 * len(bars) * n) * EMU_PER_MM), chart.title)
 
 
 def _axis_range(days: list[date]) -> tuple[date, date, float]:
@@ -390,15 +403,19 @@ def budget_png(chart: BudgetChart) -> bytes:
     ax = fig.add_axes((0.30, 0.30 if n < 3 else 0.22, 0.66, 0.58 if n < 3 else 0.68))
     ys = list(range(n))
     scale = 1000 if chart.unit == 1000 else 1
-    ax.barh([y + 0.2 for y in ys], [b / scale for b in chart.budget], height=0.38, color=GREY, label="Budsjett")
-    ax.barh([y - 0.2 for y in ys], [a / scale for a in chart.actual], height=0.38, color=BLUE, label="Regnskap")
+    bars = chart.series()
+    height = 0.76 / len(bars)
+    for i, (name, values, color) in enumerate(bars):      # the first on top, as in the Word chart
+        offset = (i - (len(bars) - 1) / 2) * height
+        ax.barh([y + offset for y in ys], [v / scale for v in values], height=height * 0.95, color=color, label=name)
     ax.set_yticks(ys, ["\n".join(textwrap.wrap(c, 30)) for c in chart.categories], fontsize=8)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v)))
     ax.set_xlabel(f"Beløp {fmt.unit_label(chart.unit)}", fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
     fig.suptitle(chart.title, fontsize=10, x=0.02, ha="left")
-    fig.legend(fontsize=8, loc="upper right", ncol=2, frameon=False)
+    fig.legend(fontsize=8, loc="upper right", bbox_to_anchor=(0.98, 1.0), ncol=len(bars), frameon=False,
+               handlelength=1.2, columnspacing=1.2)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 

@@ -61,7 +61,7 @@ def hours_planned(project: Project, rate: Decimal | None = None) -> str:
     in_kind = kr(owneffort.in_kind_total(project))
     text = fmt.hours(hours) if hours else "ikke angitt i timer"
     if hours and not in_kind:
-        text = owneffort.hours_for_rate(hours, rate) + owneffort.at_rate(hours, rate)
+        text = fmt.hours(hours) + owneffort.at_rate(hours, rate)
     if in_kind:
         text += (f"; i budsjettet verdsatt til {fmt.money(in_kind)}, ført som kostnad og som finansiering, "
                  "ikke med i regnskapet over og ikke fakturert")
@@ -297,8 +297,12 @@ def build(req: DocumentRequest) -> Context:
     # Deviations, each with its explanation.
     deviations = []
 
-    def deviation(title: str, key: str, fallback: str = ""):
-        text = evaluation.explanation(key) or fallback.strip()
+    def deviation(title: str, key: str, fallback: str = "", said: tuple[str, ...] = ()):
+        # ``said``: status words the title says, not repeated at the explanation's start (under
+        # "… ble avlyst." stood "Avlyst: erstattet av e-læring.": found by an outside tester)
+        given = evaluation.explanation(key) or fallback.strip()
+        text = fmt.after_said(given, said).strip()
+        text = text[:1].upper() + text[1:] if text != given else text
         if not text:
             findings.append(finding(req.notes_file(project), f"evaluation.explanations.{key}",
                                     f"no explanation for the deviation: {title}"))
@@ -321,7 +325,9 @@ def build(req: DocumentRequest) -> Context:
                      "etter planen.")
         else:
             continue
-        deviation(title, milestone_explanation(s.milestone.number), s.comment)
+        said = (("avlyst",) if s.status == "cancelled" else ("utsatt",) if s.postponed else ()) + (
+            ("forsinket",) if s.delayed else ())
+        deviation(title, milestone_explanation(s.milestone.number), s.comment, said)
         milestone_problems.append(title)
     for line in cats:
         share = line.deviation_share
@@ -410,7 +416,7 @@ def build(req: DocumentRequest) -> Context:
         "deviations": deviations,
         "economy": {"unit_label": fmt.unit_label(unit), "by_category": by_category, "total": total,
                     "hours": fmt.number(hours, 1),
-                    "hours_text": (f"{owneffort.hours_for_rate(hours, None if in_kind else rate, 1)} registrert"
+                    "hours_text": (f"{fmt.hours(hours)} registrert"
                                    + ("" if in_kind else owneffort.at_rate(hours, rate))
                                    if project.data.hours is not None else HOURS_NOT_REGISTERED),
                     "hours_planned": hours_planned(project, rate)},

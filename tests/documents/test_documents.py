@@ -71,7 +71,7 @@ def test_status_report(register, tmp_path):
     milestones = find_table(made.docx, "Nr")
     by_nr = {r[0]: r for r in milestones[1:]}
     assert by_nr["01"][2:5] == ["oktober\u00a02015", "Ferdig", "15.10.2015"]
-    assert by_nr["05"][3] == f"Forsinket 15{NB}dager"
+    assert by_nr["05"][3] == f"15{NB}dager forsinket"
     assert by_nr["07"][3] == "Ikke startet"
     dims = {r[0]: r[1] for r in find_table(made.docx, "Område")[1:]}
     assert dims == {"Fremdrift": "Gul", "Økonomi": "Gul", "Kvalitet": "Grønn", "Risiko": "Ikke vurdert",

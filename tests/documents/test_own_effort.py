@@ -197,7 +197,7 @@ def test_hours_beyond_the_plan_are_said_in_the_status_report(config, tmp_path):
     planned = Decimal(str(plan(config, HAUG)["budget"]["own_effort_hours"]))
     assert registered - planned == 27
     text = all_text(render(config, "status", tmp_path, pid=HAUG, as_of=date(2016, 10, 7)).docx).replace(NB, " ")
-    assert "2 100,0 timer registrert til nå" in text and "Det er 27,0 timer mer enn planlagt for hele perioden." in text
+    assert "2 100 timer registrert til nå" in text and "Det er 27 timer mer enn planlagt for hele perioden." in text
 
 
 def test_hours_outside_the_project_stop_the_report_with_one_line(config, tmp_path):

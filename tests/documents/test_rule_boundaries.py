@@ -60,7 +60,7 @@ def test_a_milestone_is_late_from_the_day_after_its_planned_date(register, tmp_p
     due = planned_day(HAUG, 5)
     assert due == date(2016, 10, 31) and progress(HAUG, 5) == "pågår"
     assert milestone_cell(register, due, 5, tmp_path) == "I rute"
-    assert milestone_cell(register, due + timedelta(days=1), 5, tmp_path) == f"Forsinket 1{NB}dag"
+    assert milestone_cell(register, due + timedelta(days=1), 5, tmp_path) == f"1{NB}dag forsinket"
 
 
 def test_a_milestone_not_started_is_on_track_within_30_days_of_its_date(register, tmp_path):
