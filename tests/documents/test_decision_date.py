@@ -55,13 +55,13 @@ def test_a_late_milestone_postponed_later_is_late_before_the_decision(scratch_co
     register = open_register(scratch_config)
     before = produce(register, "status", HAUG, as_of=date(2017, 6, 15), out=tmp_path / "a")
     days = (date(2017, 6, 15) - PLANNED_06).days
-    assert _rows(before.docx)["06"][3] == f"Forsinket {days} dager"
+    assert _rows(before.docx)["06"][3] == f"{days} dager forsinket"
     text = _text(before.docx)
     assert f"Milepæl 06 «Vurdere om prosjektet er i rute» er {days} dager forsinket." in text
     assert "utsatt" not in text.lower() and "Flyttet til høsten" not in text, text
     after = produce(register, "status", HAUG, as_of=date(2017, 6, 30), out=tmp_path / "b")
     days = (date(2017, 6, 30) - PLANNED_06).days
-    assert _rows(after.docx)["06"][3] == f"Utsatt, forsinket {days} dager"
+    assert _rows(after.docx)["06"][3] == f"Utsatt, {days} dager forsinket"
     assert (f"Milepæl 06 «Vurdere om prosjektet er i rute» ble utsatt 20. juni 2017 og er {days} dager forsinket."
             in _text(after.docx))
 
