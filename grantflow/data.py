@@ -665,6 +665,8 @@ def _is_text(head: bytes) -> bool:
 
 def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int, list[str], pd.DataFrame]:
     """(header row number, headers, cells) from the first worksheet of an .xlsx workbook."""
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils import range_boundaries
 
@@ -686,7 +688,13 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
         raise UserError(f"not an Excel workbook: the file is {what}", file=shown)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:          # zipfile, KeyError, openpyxl's InvalidFileException, XML errors
+    except BadZipFile:
+        # it begins as a workbook does, but the archive is broken: the first half of a file (an
+        # interrupted copy) was called 'a zip archive but not … (BadZipFile: 'File is not a zip
+        # file')', which contradicts itself (found by an outside tester)
+        raise UserError("the workbook is damaged or cut short (an interrupted copy or download?): open the "
+                        "original in Excel and save it again", file=shown) from None
+    except Exception as exc:          # KeyError, openpyxl's InvalidFileException, XML errors
         raise UserError(f"a zip archive but not a readable Excel workbook ({type(exc).__name__}: "
                         f"{echo(str(exc), 100)})", file=shown) from None
     # Only the cells the sheets hold are read (never padded to max_row/max_column, which one far
@@ -1986,27 +1994,52 @@ def hours_in_period(table: Table, start: date, end: date) -> None:
     table.frame = frame[~outside]
 
 
-def hours_municipalities(table: Table, council, participants: list[str]) -> None:
+def hours_municipalities(table: Table, council, participants: list[str], listed_in: str = "") -> None:
     """Each row's municipality is one of the council's: an unknown one (a misspelling) is an error
     naming the row, so a document counting the hours stops with that line. So is one that does not
     take part in the project ("Deltar ikke" in the cost split): the status and final reports would
-    count its hours as the project's own effort."""
+    count its hours as the project's own effort. When the project's own list names a municipality
+    the council does not have (its own error, 'Orland' for 'Ørland'), the rows of members missing
+    from the list follow from that mistake: one line for them all, pointing at the list
+    (``listed_in``: the project's file), not one per row (found by an outside tester)."""
     if council is None:
         return                  # the register reports the unknown council
     taking_part = {name_key(m) for m in participants}
+    unlisted = [m for m in participants if council.municipality(m) is None]
     frame = table.frame
     said: dict[str, str] = {}                # each distinct unknown name's message, found once
+    outside: dict[str, list[int]] = {}       # members not in a list that has a name wrong: their rows
     for name, row in zip(frame["Kommune"], frame["_row"]):
         if council.municipality(name) is None:
             if name not in said:
                 said[name] = unknown_municipality(name, council)
             table.findings.append(Finding("error", table.file, int(row), "Kommune", said[name]))
         elif name_key(name) not in taking_part:
+            if unlisted:
+                outside.setdefault(council.municipality(name).name, []).append(int(row))
+                continue
             table.findings.append(Finding("error", table.file, int(row), "Kommune",
                                           f"{name} does not take part in this project (municipalities:), so "
                                           "its hours are not the project's own effort; book them to the project "
                                           "they were worked for, or add the municipality to the project"))
+    if outside:
+        from .findings import rows_named
+
+        names, rows = list(outside), sorted(r for found in outside.values() for r in found)
+        one = len(names) == 1
+        where = f" in {listed_in}" if listed_in else ""
+        table.findings.append(Finding(
+            "error", table.file, rows[0], "Kommune",
+            f"{_and(names)} {'does' if one else 'do'} not take part in this project as its list is written "
+            f"({rows_named(rows)}): the list (municipalities:{where}) names {_and([repr(n) for n in unlisted])}, no "
+            "municipality of the council; correct the list (its own line says how), and these hours count as "
+            "the project's own effort"))
     table.findings.sort(key=lambda f: (f.line or 0))
+
+
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 _KOMMUNE = re.compile(r"\s+kommune$", re.IGNORECASE)
@@ -2268,10 +2301,12 @@ class ProjectData:
         return out + self.notes_findings
 
 
-def collect(register, project, problems: list[Finding] | None = None, hours: bool = True) -> ProjectData:
+def collect(register, project, problems: list[Finding] | None = None, hours: bool = True,
+            ledger: bool = True) -> ProjectData:
     """Read every data file the project references. An unreadable file raises UserError, or,
     when ``problems`` is given (validation), becomes a finding there and the other files are read.
-    ``hours=False`` leaves the hours file unread, for a document that does not use it."""
+    ``hours=False`` / ``ledger=False`` leave the hours file / the ledger unread, for a document
+    that does not use it."""
     files = project.data
     data = ProjectData()
 
@@ -2299,7 +2334,7 @@ def collect(register, project, problems: list[Finding] | None = None, hours: boo
 
     if files.milestones:
         data.milestones = read(read_milestones, files.milestones)
-    if files.ledger:
+    if files.ledger and ledger:
         ledger = read(read_ledger_cached, files.ledger)
         if ledger is not None:
             code = files.ledger_code or project.id
@@ -2322,7 +2357,8 @@ def collect(register, project, problems: list[Finding] | None = None, hours: boo
         data.hours = read(read_hours, files.hours)
         if data.hours is not None:
             hours_in_period(data.hours, project.period.start, project.period.end)
-            hours_municipalities(data.hours, register.councils.get(project.council), project.municipalities)
+            hours_municipalities(data.hours, register.councils.get(project.council), project.municipalities,
+                                 register.where("project", project.id, ("municipalities",))[0])
     if files.notes:
         notes = read(functools.partial(read_notes, ended=project.period.end, started=project.period.start),
                      files.notes)
