@@ -41,7 +41,7 @@ from .findings import Finding, count_shown
 from .models import ProjectNotes
 from .numbers import echo
 from .text import bad_character, bidi_control, name_key
-from .xlsxcells import CellError, NoValue, Percent, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows, shows_blank as _shows_blank
+from .xlsxcells import DAMAGED_WORKBOOK, CellError, NoValue, Percent, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows, shows_blank as _shows_blank
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -689,11 +689,7 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except BadZipFile:
-        # it begins as a workbook does, but the archive is broken: the first half of a file (an
-        # interrupted copy) was called 'a zip archive but not … (BadZipFile: 'File is not a zip
-        # file')', which contradicts itself (found by an outside tester)
-        raise UserError("the workbook is damaged or cut short (an interrupted copy or download?): open the "
-                        "original in Excel and save it again", file=shown) from None
+        raise UserError(DAMAGED_WORKBOOK, file=shown) from None
     except Exception as exc:          # KeyError, openpyxl's InvalidFileException, XML errors
         raise UserError(f"a zip archive but not a readable Excel workbook ({type(exc).__name__}: "
                         f"{echo(str(exc), 100)})", file=shown) from None

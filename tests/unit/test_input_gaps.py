@@ -107,6 +107,22 @@ def test_a_truncated_workbook_is_said_damaged(clean, capsys, tmp_path):
     assert code == 1
 
 
+def test_a_truncated_returned_workbook_is_said_damaged(clean, capsys, tmp_path):
+    """The project leader's returned workbook cut short was 'not an Excel workbook (.xlsx): not a
+    zip archive', though it begins as one."""
+    made = tmp_path / "arbeidsbok.xlsx"
+    assert main(["--config", str(clean), "workbook", HAUG, "--as-of", "2016-10-07", "-o", str(made)]) == 0
+    data = made.read_bytes()
+    cut = tmp_path / "returnert.xlsx"
+    cut.write_bytes(data[:len(data) // 2])
+    capsys.readouterr()
+    code = main(["--config", str(clean), "import", str(cut), "--dry-run"])
+    err = capsys.readouterr().err.replace(f"{tmp_path}/", "")
+    assert code == 1
+    assert err.strip().splitlines() == ["error: returnert.xlsx: the workbook is damaged or cut short (an interrupted "
+                                        "copy or download?): open the original in Excel and save it again"], err
+
+
 def test_a_misspelt_municipality_in_the_project_is_said_once(clean, capsys):
     """'Haugsund' in the project's list: the right error, plus one error per hours row of
     Haugesund saying it does not take part. Now the hours rows that follow from it are one line
