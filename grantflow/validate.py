@@ -480,8 +480,11 @@ def _outside_period(project: Project, data: ProjectData | None) -> list[Finding]
     frame = data.ledger.frame
     start, end = project.period.start, project.period.end
     day = booked_on(frame)
+    # a row whose year (År) is outside the period has its error (check_project): not said twice
+    inside = frame["År"].isin(project.period.years())
     out = []
-    for rows, side in ((frame[day < pd.Timestamp(start)], "before"), (frame[day > pd.Timestamp(end)], "after")):
+    for rows, side in ((frame[inside & (day < pd.Timestamp(start))], "before"),
+                       (frame[inside & (day > pd.Timestamp(end))], "after")):
         if rows.empty:
             continue
         numbers = [int(r) for r in rows["_row"]]
