@@ -41,7 +41,7 @@ from .findings import Finding, count_shown
 from .models import ProjectNotes
 from .numbers import echo
 from .text import IGNORABLE as _IGNORABLE, INVISIBLE, bad_character, bidi_control, name_key
-from .xlsxcells import CellError, NoValue, Percent, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows, shows_blank as _shows_blank
+from .xlsxcells import DAMAGED_WORKBOOK, CellError, NoValue, Percent, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows, shows_blank as _shows_blank
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -669,6 +669,8 @@ def _is_text(head: bytes) -> bool:
 
 def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int, list[str], pd.DataFrame]:
     """(header row number, headers, cells) from the first worksheet of an .xlsx workbook."""
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils import range_boundaries
 
@@ -690,7 +692,9 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
         raise UserError(f"not an Excel workbook: the file is {what}", file=shown)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:          # zipfile, KeyError, openpyxl's InvalidFileException, XML errors
+    except BadZipFile:
+        raise UserError(DAMAGED_WORKBOOK, file=shown) from None
+    except Exception as exc:          # KeyError, openpyxl's InvalidFileException, XML errors
         raise UserError(f"a zip archive but not a readable Excel workbook ({type(exc).__name__}: "
                         f"{echo(str(exc), 100)})", file=shown) from None
     # Only the cells the sheets hold are read (never padded to max_row/max_column, which one far
@@ -2002,27 +2006,52 @@ def hours_in_period(table: Table, start: date, end: date) -> None:
     table.frame = frame[~outside]
 
 
-def hours_municipalities(table: Table, council, participants: list[str]) -> None:
+def hours_municipalities(table: Table, council, participants: list[str], listed_in: str = "") -> None:
     """Each row's municipality is one of the council's: an unknown one (a misspelling) is an error
     naming the row, so a document counting the hours stops with that line. So is one that does not
     take part in the project ("Deltar ikke" in the cost split): the status and final reports would
-    count its hours as the project's own effort."""
+    count its hours as the project's own effort. When the project's own list names a municipality
+    the council does not have (its own error, 'Orland' for 'Ørland'), the rows of members missing
+    from the list follow from that mistake: one line for them all, pointing at the list
+    (``listed_in``: the project's file), not one per row (found by an outside tester)."""
     if council is None:
         return                  # the register reports the unknown council
     taking_part = {name_key(m) for m in participants}
+    unlisted = [m for m in participants if council.municipality(m) is None]
     frame = table.frame
     said: dict[str, str] = {}                # each distinct unknown name's message, found once
+    outside: dict[str, list[int]] = {}       # members not in a list that has a name wrong: their rows
     for name, row in zip(frame["Kommune"], frame["_row"]):
         if council.municipality(name) is None:
             if name not in said:
                 said[name] = unknown_municipality(name, council)
             table.findings.append(Finding("error", table.file, int(row), "Kommune", said[name]))
         elif name_key(name) not in taking_part:
+            if unlisted:
+                outside.setdefault(council.municipality(name).name, []).append(int(row))
+                continue
             table.findings.append(Finding("error", table.file, int(row), "Kommune",
                                           f"{name} does not take part in this project (municipalities:), so "
                                           "its hours are not the project's own effort; book them to the project "
                                           "they were worked for, or add the municipality to the project"))
+    if outside:
+        from .findings import rows_named
+
+        names, rows = list(outside), sorted(r for found in outside.values() for r in found)
+        one = len(names) == 1
+        where = f" in {listed_in}" if listed_in else ""
+        table.findings.append(Finding(
+            "error", table.file, rows[0], "Kommune",
+            f"{_and(names)} {'does' if one else 'do'} not take part in this project as its list is written "
+            f"({rows_named(rows)}): the list (municipalities:{where}) names {_and([repr(n) for n in unlisted])}, no "
+            "municipality of the council; correct the list (its own line says how), and these hours count as "
+            "the project's own effort"))
     table.findings.sort(key=lambda f: (f.line or 0))
+
+
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 _KOMMUNE = re.compile(r"\s+kommune$", re.IGNORECASE)
@@ -2284,10 +2313,12 @@ class ProjectData:
         return out + self.notes_findings
 
 
-def collect(register, project, problems: list[Finding] | None = None, hours: bool = True) -> ProjectData:
+def collect(register, project, problems: list[Finding] | None = None, hours: bool = True,
+            ledger: bool = True) -> ProjectData:
     """Read every data file the project references. An unreadable file raises UserError, or,
     when ``problems`` is given (validation), becomes a finding there and the other files are read.
-    ``hours=False`` leaves the hours file unread, for a document that does not use it."""
+    ``hours=False`` / ``ledger=False`` leave the hours file / the ledger unread, for a document
+    that does not use it."""
     files = project.data
     data = ProjectData()
 
@@ -2315,7 +2346,7 @@ def collect(register, project, problems: list[Finding] | None = None, hours: boo
 
     if files.milestones:
         data.milestones = read(read_milestones, files.milestones)
-    if files.ledger:
+    if files.ledger and ledger:
         ledger = read(read_ledger_cached, files.ledger)
         if ledger is not None:
             code = files.ledger_code or project.id
@@ -2338,7 +2369,8 @@ def collect(register, project, problems: list[Finding] | None = None, hours: boo
         data.hours = read(read_hours, files.hours)
         if data.hours is not None:
             hours_in_period(data.hours, project.period.start, project.period.end)
-            hours_municipalities(data.hours, register.councils.get(project.council), project.municipalities)
+            hours_municipalities(data.hours, register.councils.get(project.council), project.municipalities,
+                                 register.where("project", project.id, ("municipalities",))[0])
     if files.notes:
         notes = read(functools.partial(read_notes, ended=project.period.end, started=project.period.start),
                      files.notes)

@@ -72,6 +72,17 @@ def _is_table(file: str) -> bool:
     return name.endswith(".csv") or ".xls" in name
 
 
+ROWS_NAMED = 5          # rows named in a line about many rows, before 'and N more'
+
+
+def rows_named(numbers: list[int]) -> str:
+    """'row 34', 'rows 34, 35 and 2 more'."""
+    shown = ", ".join(map(str, numbers[:ROWS_NAMED]))
+    if len(numbers) > ROWS_NAMED:
+        shown += f" and {count_shown(len(numbers) - ROWS_NAMED)} more"
+    return f"row {shown}" if len(numbers) == 1 else f"rows {shown}"
+
+
 def count_shown(n: int) -> str:
     """1 234 567: a count with a space between thousands."""
     return f"{n:,}".replace(",", " ")

@@ -519,7 +519,7 @@ class Budget(Model):
         1, description="1 = kroner, 1000 = amounts in 1000 kr.")
     costs: list[CostLine] = Field(default_factory=list)
     financing: list[FinancingLine] = Field(default_factory=list)
-    own_effort_hours: Hours | None = Field(None, description="Egeninnsats in hours (estimate).")
+    own_effort_hours: Hours | None = Field(None, ge=0, description="Egeninnsats in hours (estimate).")
     own_effort_rate: Rate | None = Field(
         None, ge=0, description="Kroner per hour of own effort; default: documents.own_effort_hourly_rate in settings.")
     own_effort_note: Text = ""

@@ -26,9 +26,9 @@ import pandas as pd
 from . import owneffort
 from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, zero_weight
 from .data import ProjectData, collect, unknown_municipality
-from .findings import SHOWN_PER_COLUMN, Finding, count_shown
+from .findings import ROWS_NAMED, SHOWN_PER_COLUMN, Finding, count_shown, rows_named
 from .fmt import exact, money, percent, signed_money
-from .models import (FIXED_EXPLANATIONS, LEADER_ROLES, Project, category_explanation, explanation_key,
+from .models import (BEFORE_START_EXPLANATION, FIXED_EXPLANATIONS, LEADER_ROLES, Project, category_explanation, explanation_key,
                      milestone_explanation, overspent_explanation)
 from .numbers import excel_display
 from .register import Register, display_path, load_register
@@ -291,13 +291,22 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             "is booked yet)")
 
     # Award letters for a year after the project: no usage report of the project would ever count
-    # them (a typo such as 2051 for 2015 showed the county governor nothing granted).
+    # them (a typo such as 2051 for 2015 showed the county governor nothing granted). One for the
+    # year before the start is allowed (awarded ahead, reported unspent that year); an earlier one
+    # only that year's usage report would count, as carried over (2019 for a 2025 project: found
+    # by an outside tester).
     for f_index, funder in enumerate(project.funders):
         for g_index, grant in enumerate(funder.grants):
             if grant.year > project.period.end.year:
                 add("error", ("funders", f_index, "grants", g_index, "year"),
                     f"grant year {grant.year} is after the project ends ({project.period.end.year}): "
                     "no usage report of the project would count it")
+            elif grant.year < project.period.start.year - 1:
+                add("error", ("funders", f_index, "grants", g_index, "year"),
+                    f"grant year {grant.year} is before the year before the project starts "
+                    f"({project.period.start.year}): no usage report of the project but that year's would count "
+                    f"it, as unspent; write the year the grant is for ({project.period.start.year - 1} at the "
+                    "earliest)")
 
     # Steering-group meetings inside the project period, each date once: a date written twice gets
     # one status report, and the meeting that was meant (a typo, a copied line) gets none.
@@ -474,40 +483,79 @@ def check_project(register: Register, project: Project, data: ProjectData | None
     return out
 
 
-ROWS_NAMED = 5          # rows named in a line about many rows, before 'and N more'
-
-
-def _rows_named(numbers: list[int]) -> str:
-    """'row 34', 'rows 34, 35 and 2 more'."""
-    shown = ", ".join(map(str, numbers[:ROWS_NAMED]))
-    if len(numbers) > ROWS_NAMED:
-        shown += f" and {count_shown(len(numbers) - ROWS_NAMED)} more"
-    return f"row {shown}" if len(numbers) == 1 else f"rows {shown}"
-
-
-def _after_end(project: Project, data: ProjectData | None) -> list[Finding]:
-    """One warning for the ledger rows that count from a day after the project's end: the final
-    report per the end leaves them out and the usage report of their year counts them. Only
-    `render final` said so (found by a county governor's accountant)."""
+def _outside_period(project: Project, data: ProjectData | None) -> list[Finding]:
+    """One warning for the ledger rows that count from a day after the project's end, one for
+    those before its start (one rule, the day each row counts from). After the end: the final
+    report per the end leaves them out and the usage report of their year counts them (only
+    `render final` said so: found by a county governor's accountant). Before the start: every
+    document counts them and the final report lists them as a deviation, which a cost of the
+    preparation may well be; validate said nothing (found by an outside tester)."""
     from .reporting import amount_sum, booked_on
 
     if data is None or data.ledger is None or data.ledger.frame.empty:
         return []
     frame = data.ledger.frame
-    end = project.period.end
-    rows = frame[booked_on(frame) > pd.Timestamp(end)]
-    if rows.empty:
+    start, end = project.period.start, project.period.end
+    day = booked_on(frame)
+    # a row whose year (År) is outside the period has its error (check_project): not said twice
+    inside = frame["År"].isin(project.period.years())
+    out = []
+    for rows, side in ((frame[inside & (day < pd.Timestamp(start))], "before"),
+                       (frame[inside & (day > pd.Timestamp(end))], "after")):
+        if rows.empty:
+            continue
+        numbers = [int(r) for r in rows["_row"]]
+        one = len(numbers) == 1
+        it = "it" if one else "them"
+        when = f"dated {rows['Dato'].iloc[0]:%d.%m.%Y}" if one else "dated"
+        if side == "before":
+            where = f"before the project starts {start:%d.%m.%Y}"
+            what = (f"{'it is' if one else 'they are'} counted in the project's accounts, and the final report lists "
+                    f"{it} as a deviation; if {'it is a cost' if one else 'they are costs'} of the project from before "
+                    f"its start (preparation), explain {it} in the notes under '{BEFORE_START_EXPLANATION}'; "
+                    "otherwise check the date")
+        else:
+            where = f"after the project ends {end:%d.%m.%Y}"
+            what = (f"the final report per the project end leaves {it} out (render it with a later --as-of to take "
+                    f"{it} in) and the usage report of the year counts {it}; check the date")
+        out.append(Finding("warning", data.ledger.file, numbers[0], "Dato",
+                           f"{count_shown(len(numbers))} ledger row{'' if one else 's'} "
+                           f"({money(amount_sum(rows['Beløp']), decimals=None)}) {'is' if one else 'are'} {when}, "
+                           f"{where} ({rows_named(numbers)}): {what}"))
+    return out
+
+
+def _negative_categories(project: Project, data: ProjectData | None) -> list[Finding]:
+    """One warning per budget category and year whose ledger rows add up to less than nothing:
+    a credit note beyond the costs it corrects (booked to another category, or in another year).
+    The status report showed 'Kompetanse og kurs | 50 000 | 50 000 | −5 000 | −55 000 | −110,0 %'
+    without a word; negative totals were checked per funder only (found by an outside tester)."""
+    from .reporting import amount_sum
+
+    if data is None or data.ledger is None or data.ledger.frame.empty:
         return []
-    numbers = [int(r) for r in rows["_row"]]
-    one = len(numbers) == 1
-    when = f"dated {rows['Dato'].iloc[0]:%d.%m.%Y}" if one else "dated"
-    return [Finding("warning", data.ledger.file, numbers[0], "Dato",
-                    f"{count_shown(len(numbers))} ledger row{'' if one else 's'} "
-                    f"({money(amount_sum(rows['Beløp']), decimals=None)}) {'is' if one else 'are'} {when}, after the "
-                    f"project ends {end:%d.%m.%Y} ({_rows_named(numbers)}): the final report per the project end "
-                    f"leaves {'it' if one else 'them'} out (render it with a later --as-of to take "
-                    f"{'it' if one else 'them'} in) and the usage report of the year counts "
-                    f"{'it' if one else 'them'}; check the date")]
+    frame = data.ledger.frame
+    spelled = {c.casefold(): c for c in project.budget.categories()}
+    written = frame["Kategori"].astype(str)
+    keys = written.str.casefold()
+    out = []
+    for (key, year), rows in frame.groupby([keys, frame["År"]], sort=True, observed=True):
+        total = amount_sum(rows["Beløp"])
+        if total >= 0:
+            continue
+        credits = [int(r) for r in rows.loc[rows["Kreditnota"].astype(bool), "_row"]] if "Kreditnota" in rows \
+            else []
+        numbers = credits or [int(r) for r in rows["_row"]]
+        named = rows_named(numbers)
+        if credits:
+            named = "credit note " + named
+        category = spelled.get(key, written[rows.index[0]])
+        out.append(Finding("warning", data.ledger.file, numbers[0], "Beløp",
+                           f"the rows of category {category!r} in {int(year)} add up to "
+                           f"{money(total, decimals=None)} ({named}): the status report shows the category's "
+                           "spending that year as negative; book each credit note to the category and year of the "
+                           "cost it corrects"))
+    return out
 
 
 def _beyond_award(project: Project, data: ProjectData | None) -> list[Finding]:
@@ -684,7 +732,8 @@ def validate(path=None) -> tuple[Register, list[Finding]]:
     for project in register.projects.values():
         if only is None or register.where("project", project.id, ())[0] == only:
             data = collect(register, project, checked)
-            checked += (check_project(register, project, data) + _no_source(data) + _after_end(project, data)
+            checked += (check_project(register, project, data) + _no_source(data) + _outside_period(project, data)
+                        + _negative_categories(project, data)
                         + _beyond_award(project, data))
     # a ledger several projects share is checked once per project: each of its findings said once
     return register, list(dict.fromkeys(findings + checked))

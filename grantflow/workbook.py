@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import UserError
-from .xlsxcells import (EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
+from .xlsxcells import (DAMAGED_WORKBOOK, EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
                         sheet_rows, unreadable)
 from .findings import Finding
 from .numbers import decimal_spelling, echo, read_date, read_number, read_number_text, show
@@ -1588,6 +1588,7 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     if size > MAX_BYTES:
         raise UserError(f"the workbook is too large ({size // 1_000_000} MB; at most {MAX_BYTES // 1_000_000} MB)",
                         file=shown)
+    head = b""
     try:
         with open(path, "rb") as handle:
             head = handle.read(8)
@@ -1600,6 +1601,8 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     except PermissionError:
         raise UserError("cannot read the file: permission denied", file=shown) from None
     except (BadZipFile, OSError):
+        if head.startswith(b"PK\x03\x04"):          # begun as a workbook: the rest is missing or broken
+            raise UserError(DAMAGED_WORKBOOK, file=shown) from None
         raise UserError("not an Excel workbook (.xlsx): not a zip archive", file=shown) from None
     if not any(name.startswith("xl/") for name in names):
         what = "a Word document (.docx)" if "word/document.xml" in names else \

@@ -19,6 +19,13 @@ from functools import cache
 # openpyxl is imported where a worksheet is read: rendering a document from CSV files (the usual
 # case) does not pay its ~0.1 s import.
 
+# A file that begins as a workbook does but whose zip archive is broken: most likely the first part
+# of one (an interrupted copy or download). Said so by every reader of workbooks (found by an
+# outside tester: 'a zip archive but not a readable Excel workbook (BadZipFile: 'File is not a zip
+# file')' contradicted itself).
+DAMAGED_WORKBOOK = ("the workbook is damaged or cut short (an interrupted copy or download?): open the original "
+                    "in Excel and save it again")
+
 
 class NoValue(str):
     """A cell holding a formula but no computed value (a file saved by a program that does not

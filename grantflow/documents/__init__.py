@@ -28,6 +28,7 @@ class DocumentKind:
     period: Callable[..., tuple]    # (project, --period, --as-of, today, previous as-of) -> (ReportPeriod, date)
     scope: str = "project"          # "project" or "council"
     uses_hours: bool = False        # counts the hours file (own effort registered); others leave it unread
+    uses_ledger: bool = True        # counts the ledger; the cost split (the plan and the council's figures) does not
 
 
 KINDS: dict[str, DocumentKind] = {k.name: k for k in (
@@ -38,7 +39,8 @@ KINDS: dict[str, DocumentKind] = {k.name: k for k in (
                  uses_hours=True),
     DocumentKind("usage", "Rapportering om bruk av skjønnsmidler", "skjonnsmidler-bruk.docx", grant_usage.build,
                  grant_usage.period, scope="council"),
-    DocumentKind("costsplit", "Kostnadsfordeling", "kostnadsfordeling.docx", cost_split.build, cost_split.period),
+    DocumentKind("costsplit", "Kostnadsfordeling", "kostnadsfordeling.docx", cost_split.build, cost_split.period,
+                 uses_ledger=False),
 )}
 
 

@@ -65,12 +65,14 @@ class Produced:
         return self.docx.with_suffix(".json")
 
 
-def collect_checked(register: Register, project: Project, hours: bool = True) -> tuple[ProjectData, list[Finding]]:
+def collect_checked(register: Register, project: Project, hours: bool = True,
+                    ledger: bool = True) -> tuple[ProjectData, list[Finding]]:
     """Collect the project's data; unreadable rows stop here, other findings come back as notes.
-    ``hours=False``: the document does not count own-effort hours, and the hours file is not read."""
+    ``hours=False``: the document does not count own-effort hours, and the hours file is not read;
+    ``ledger=False`` likewise for the ledger (a mistake there is validate's and the reports' to say)."""
     # money documents are not made from a plan whose own effort cannot be told from its cash
     owneffort.require(project, lambda loc: register.where("project", project.id, loc))
-    data = collect(register, project, hours=hours)
+    data = collect(register, project, hours=hours, ledger=ledger)
     for finding in data.findings:
         if finding.severity == "error":
             raise UserError(finding.message, file=finding.file, line=finding.line, field=finding.field)
@@ -382,7 +384,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
         projects = []
         for project in sorted(register.projects.values(), key=lambda p: p.name):
             if project.council == council.id:
-                data, found = collect_checked(register, project, hours=kind.uses_hours)
+                data, found = collect_checked(register, project, hours=kind.uses_hours, ledger=kind.uses_ledger)
                 projects.append((project, data))
                 notes += found
         folder = output_dir(outputs_root(out), council, None)
@@ -397,7 +399,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
             raise UserError(f"'{kind.name}' needs a PROJECT", field="PROJECT")
         project = register.project(project_id)
         council = register.council_of(project)
-        data, notes = collect_checked(register, project, hours=kind.uses_hours)
+        data, notes = collect_checked(register, project, hours=kind.uses_hours, ledger=kind.uses_ledger)
         folder = output_dir(outputs_root(out), council, project)
         prev_as_of = None
         if kind.name == "status":
