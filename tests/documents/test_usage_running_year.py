@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-import yaml
-
 from grantflow.cli import main
 from grantflow.documents.service import produce
 from grantflow.register import open_register
