@@ -2386,7 +2386,13 @@ def read_notes(path: Path, ended: date | None = None,
     can use it, and it is most likely a typo (2061 for 2016). A note after the end but not in the
     future can be the year-end note the usage report per 31.12 reads. With its start (``started``),
     a note dated before it is an error too (2014 for 2016): there was nothing to report on yet, and
-    the reports before the note's real date would print it."""
+    the reports before the note's real date would print it.
+
+    A note dated after today is an error too, wherever it lies: it says what is not yet so, and a
+    report of its day would quote it as said then (a note of 20.12 written on 28.11 was quoted to
+    the county governor: found by an outside tester). Except one taken in ahead of its report date
+    (``reported_at`` on or before today): the status cycle asks the project leader days before the
+    send date and files the answer under that date."""
     doc = load_yaml(path, display_path(path))
     try:
         notes = ProjectNotes.model_validate(doc.data or {})
@@ -2401,6 +2407,12 @@ def read_notes(path: Path, ended: date | None = None,
                 "error", doc.file, doc.line_of(loc), f"status[{index}].as_of",
                 f"status note dated {note.as_of.isoformat()} is after the project ended ({ended.isoformat()}) "
                 f"and after today ({today.isoformat()}): no report can use it; check the date (the year?)"))
+        elif note.as_of > today and (note.reported_at is None or note.reported_at.date() > today):
+            loc = ("status", index, "as_of")
+            findings.append(Finding(
+                "error", doc.file, doc.line_of(loc), f"status[{index}].as_of",
+                f"status note dated {note.as_of.isoformat()} is after today ({today.isoformat()}): a report would "
+                "quote it as said on that day; date it the day it was written (the year?)"))
         elif started is not None and note.as_of < started:
             loc = ("status", index, "as_of")
             findings.append(Finding(

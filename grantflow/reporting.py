@@ -597,9 +597,10 @@ def require_costs_before_credits(data: ProjectData | None, names: set[str], fund
 
 
 def grant_usage(project: Project, data: ProjectData | None, year: int,
-                kinds: tuple[str, ...] = ("skjønnsmidler",)) -> list[GrantUsage]:
-    """Granted, spent by 31.12 and unused for each grant from the project's funders of ``kinds``."""
-    year_end = date(year, 12, 31)
+                kinds: tuple[str, ...] = ("skjønnsmidler",), until: date | None = None) -> list[GrantUsage]:
+    """Granted, spent by 31.12 and unused for each grant from the project's funders of ``kinds``;
+    ``until``: spent by that day instead (the year still running: to date)."""
+    year_end = min(until, date(year, 12, 31)) if until is not None else date(year, 12, 31)
     cut = ledger_until(data, year_end)
     ledger = cut.ledger.frame if cut is not None and cut.ledger is not None else None
     out = []

@@ -572,11 +572,15 @@ def final() -> Builder:
 
 def usage() -> Builder:
     b = Builder(landscape=True)
-    b.title("Rapportering om bruk av skjønnsmidler", "{{ council.name }} – per {{ year_end }}")
+    b.title("Rapportering om bruk av skjønnsmidler", "{{ council.name }} – per {{ per }}")
+    # the year still running: a draft, said before anything else (it went out dated 31.12 with no word)
+    b.tag("{%p if draft %}")
+    b.p("").add_run("{{ draft }}").bold = True
+    b.tag("{%p endif %}")
     title_block(b, [("Til", "{{ addressee }}"), ("Regionråd", "{{ council.name }}"),
-                    ("Rapport per", "{{ year_end }}"), ("Dato", "{{ doc.date }}"),
+                    ("Rapport per", "{{ per }}"), ("Dato", "{{ doc.date }}"),
                     ("Versjon", "{{ doc.version }}")])
-    b.p("Tabellen viser tildelte skjønnsmidler per prosjekt, forbruk per {{ year_end }} og ubrukte midler. "
+    b.p("Tabellen viser tildelte skjønnsmidler per prosjekt, forbruk per {{ per }} og ubrukte midler. "
         "For prosjekter som fortsetter etter årsskiftet søkes ubrukte midler overført; for avsluttede "
         "prosjekter tilbakebetales de. Beløp i kr.")
     w = b.width_cm

@@ -17,47 +17,77 @@ from .. import fmt
 from ..errors import UserError
 from ..findings import Finding
 from ..reporting import (RAG_COLOR, ReportPeriod, delivered_late, economy, grant_usage, ledger_until,
-                         milestone_statuses, overall_rag, parse_period, progress_rag, unattributed_rows,
-                         ungranted_skjonnsmidler)
+                         milestone_statuses, overall_rag, parse_period, progress_rag, stale_ledger,
+                         unattributed_rows, ungranted_skjonnsmidler)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, exact_money,
                      finding, no_ledger)
-from .status_report import stale_since
+from .status_report import sentence, stale_since
 
 MISSING = "Forklaring mangler."
+UNDECIDED = "Avgjøres etter årsskiftet"
+NUMBER_WORDS = {2: "to", 3: "tre", 4: "fire", 5: "fem", 6: "seks"}
 
 
 def period(project: None, period: str | None, as_of: date | None, today: date,
            previous_as_of: date | None = None) -> tuple[ReportPeriod, date]:
-    """A calendar year, reported per 31 December (default: last year). A year that has not begun
-    is refused; the year in progress may be drafted."""
-    year = parse_period(period).end.year if period else (as_of or today).year - 1
-    if year > today.year:
+    """A calendar year (default: last year), and the day the report is made (``as_of``, default
+    today), which it is dated by. Its figures are per 31 December; the year still running is a
+    draft counted to the day it is made (``build``). A year that has not begun is refused."""
+    made = as_of or today
+    year = parse_period(period).end.year if period else made.year - 1
+    if year > made.year:
         raise UserError(f"{year} has not begun: the usage report is made per 31.12 of a year that has",
                         field="--year" if period and period.isdigit() else "--period")
-    return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), date(year, 12, 31)
+    return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), made
+
+
+def not_ended(req: DocumentRequest, year: int, made: date) -> Finding:
+    """The year reported on is still running: the spending and delays are to date, the unused money
+    is not yet unused. An error finding, as a final report before its project's end is: rendering
+    says it, and sending it to anyone outside needs an override reason (a batch holds it). It went
+    to the county governor dated 31.12 with no word (outside tester, 28.11.2026)."""
+    return Finding("error", req.council_file(), None, "--year",
+                   f"{year} has not ended: this usage report is made {made:%d.%m.%Y} and counts spending and "
+                   f"delays to that day, not to 31.12.{year}; the document says it is a draft (UTKAST). Make it "
+                   "after the year's end, or send it with --override-reason saying why")
+
+
+def latest_with(notes, until: date, has, since: date | None = None):
+    """The latest status note dated by ``until`` (and on or after ``since``) for which ``has(note)``:
+    each field from the latest note that has it (a note of 25.11 with only a summary and an
+    explanation made the report say no results were reported, beside the 20.11 note's results:
+    found by an outside tester)."""
+    eligible = [n for n in (notes.status if notes is not None else [])
+                if n.as_of <= until and (since is None or n.as_of >= since) and has(n)]
+    return max(eligible, key=lambda n: n.as_of, default=None)
 
 
 def build(req: DocumentRequest) -> Context:
     council, year = req.council, req.period.end.year
-    year_end = date(year, 12, 31)
+    made = req.as_of                  # the day it is made: its Dato
+    draft = made <= date(year, 12, 31)
+    # the figures' day: 31.12, or the day it is made while the year runs (spending and delays to date)
+    until = made if draft else date(year, 12, 31)
     rows, notes, findings = [], [], []
-    granted = spent = unused = carried = overspent = Decimal(0)
+    if draft:
+        findings.append(not_ended(req, year, made))
+    granted = spent = unused = carried = undecided = overspent = Decimal(0)
     for project, data in req.projects:
         if project.period.end.year < year:
             continue            # ended (and reported, unused money with it) in an earlier year
-        usages = grant_usage(project, data, year)
-        begun = project.period.start <= year_end
+        usages = grant_usage(project, data, year, until=until)
+        begun = project.period.start <= until
         if not begun and not usages:
             continue            # not begun, and nothing granted yet
         # Not begun but granted (an award for the year before the start): the county governor's
         # money for this year is reported, unspent, rather than left out of the report.
         reported = {u.funder_id for u in usages}
-        loose = unattributed_rows(project, ledger_until(data, year_end)) if usages else None
+        loose = unattributed_rows(project, ledger_until(data, until)) if usages else None
         if loose:
             # Spending that names no source is no grant's: the report would show it as unused.
             findings.append(finding(req.data_file(project, project.data.ledger),
                                     "Finansieringskilde",
-                                    f"{project.name}: {loose[0]} ledger row(s) ({fmt.money(loose[1], decimals=None)}) until {year_end} "
+                                    f"{project.name}: {loose[0]} ledger row(s) ({fmt.money(loose[1], decimals=None)}) until {until} "
                                     "name no financing source: they count as spending of no grant, and the usage "
                                     "report shows that money as unused"))
         for index, line in ungranted_skjonnsmidler(project, year):
@@ -76,9 +106,25 @@ def build(req: DocumentRequest) -> Context:
                          f"{year}, men tilsagnet er ikke registrert; prosjektet er derfor ikke med i tabellen.")
         if usages:
             findings += no_ledger(req, project)
+            # an old ledger export: the unused money to carry over or repay lacks the last months'
+            # costs (170 000 kr asked carried over on a ledger ending 31.08: found by an outside
+            # tester); the status and final reports' rule, counted to the project's end if earlier
+            # (a row after the end, by the report's day, shows the export is not old)
+            old = stale_ledger(data, until) and stale_ledger(data, min(until, project.period.end))
+            if old is not None:
+                last, days = old
+                notes.append(f"{project.name}: regnskapet har siste postering {fmt.long_date(last)}, {fmt.days(days)} "
+                             f"før {fmt.long_date(min(until, project.period.end))}: er eksporten gammel, mangler "
+                             "forbruket etter denne datoen, og ubrukt beløp er for høyt.")
+                findings.append(finding(req.data_file(project, project.data.ledger), "Dato",
+                                        f"{project.name}: the ledger's last row is dated {last:%d.%m.%Y}, {days} days "
+                                        f"before {min(until, project.period.end):%d.%m.%Y}: if the export is old, "
+                                        "the usage report's spending lacks the last months' costs and its unused "
+                                        "money is too high; export the ledger again before sending"))
+        all_notes = data.notes if data is not None else None
         for usage in usages:
-            finished = project.period.end <= year_end
-            note = data.notes.note_for(year_end) if data is not None else None
+            finished = project.period.end <= until
+            note = latest_with(all_notes, until, lambda n: n.explanation or n.deviations)
             explanation = ""
             if note:
                 explanation = note.explanation or fmt.in_one(note.deviations)
@@ -104,8 +150,8 @@ def build(req: DocumentRequest) -> Context:
             elif not begun:
                 status, color, state = "Ikke startet", RAG_COLOR["none"], "none"
             else:
-                statuses = milestone_statuses(project, data, year_end)
-                econ = economy(project, data, year_end)
+                statuses = milestone_statuses(project, data, until)
+                econ = economy(project, data, until)
                 state = overall_rag(progress_rag(statuses, date(year, 1, 1)), econ.rag)
                 status = {"green": "I rute", "amber": "Avvik", "red": "Alvorlig avvik"}.get(state, "Pågår")
                 color = RAG_COLOR[state]
@@ -114,7 +160,7 @@ def build(req: DocumentRequest) -> Context:
                     # it, said to be old when they are (a note from March explained a milestone done
                     # long since: found by an outside auditor)
                     status += ": " + causes(statuses, econ, date(year, 1, 1))
-                    stale = stale_since(project, note, date(year, 1, 1), year_end, req.options.stale_note_days)
+                    stale = stale_since(project, note, date(year, 1, 1), until, req.options.stale_note_days)
                     if stale and note is not None and not note.explanation:
                         # an old note's deviations were about what was off then: only those naming a
                         # milestone late now explain it (the report per 31.12.2020 quoted March's
@@ -128,24 +174,35 @@ def build(req: DocumentRequest) -> Context:
             if state == "red" and not explanation:
                 status += " " + MISSING
                 findings.append(finding(req.notes_file(project), "status.explanation",
-                                        f"{project.name} is red per {year_end} without an explanation: write it in "
-                                        f"a status note dated on or before {year_end} (status[].explanation); the "
+                                        f"{project.name} is red per {until} without an explanation: write it in "
+                                        f"a status note dated on or before {until} (status[].explanation); the "
                                         "final evaluation's explanations, written at the project's end, are not "
                                         "quoted in a report dated before it"))
-            results = note.results if note and note.results else ""
+            # the results of the year: from its latest note that has them, dated when a later note
+            # of the year has none; never "not reported" when a note says them
+            said = latest_with(all_notes, until, lambda n: n.results, since=date(year, 1, 1))
+            results = said.results if said else ""
+            newest = latest_with(all_notes, until, lambda n: True, since=date(year, 1, 1))
+            if said and newest is not None and newest.as_of > said.as_of:
+                results = f"{sentence(results)} (Fra statusnotatet {fmt.long_date(said.as_of)}.)"
             if finished and data is not None and data.notes.evaluation and data.notes.evaluation.results:
                 results = fmt.in_one(data.notes.evaluation.results)
             if not results and not begun:
                 results = f"Prosjektet starter {fmt.long_date(project.period.start)}."
             if not results:
+                earlier = latest_with(all_notes, until, lambda n: n.results)
                 # not "har ikke levert resultater": read as "produced nothing" (found by an outside tester)
-                results = f"Ikke rapportert: prosjektleder har ikke meldt inn resultater for {year}."
+                results = f"Ikke rapportert: prosjektleder har ikke meldt inn resultater for {year}." \
+                    if earlier is None else (f"Ingen nye resultater meldt inn for {year}. Sist meldt (statusnotatet "
+                                             f"{fmt.long_date(earlier.as_of)}): {sentence(earlier.results)}")
                 findings.append(finding(req.notes_file(project), "status.results",
                                         f"{project.name} has reported no results for {year}"))
+            # unused money of a project running past the day it is made: not yet unused
+            open_ = draft and usage.unused and project.period.end > until
             rows.append({"project": project.name, "reference": usage.reference or "–",
                          "granted": usage.granted, "spent": usage.spent, "unused": usage.unused,
                          "disposition": disposition([("Merforbruk", usage.overspent)]) if usage.overspent
-                         else usage.disposition,
+                         else UNDECIDED if open_ else usage.disposition,
                          "status": status, "color": color, "results": results})
             if usage.after_end:
                 count, amount = usage.after_end
@@ -156,9 +213,19 @@ def build(req: DocumentRequest) -> Context:
                 findings.append(finding(req.data_file(project, project.data.ledger), "Dato",
                                         f"{project.name}: {count} ledger row(s) of the grant ({fmt.money(amount, decimals=None)}) "
                                         f"dated after the project end {project.period.end} are counted in the usage "
-                                        f"report per {year_end}; the report says so (the final report per the end "
+                                        f"report per {until}; the report says so (the final report per the end "
                                         "leaves them out)"))
-            if usage.carried_over:
+            letters = [g for g in project.funder(usage.funder_id).grants if g.year <= year and g.amount]
+            if len(letters) > 1:
+                # the Tildelt figure adds the award letters up: each is named, with its case number
+                each = [f"{exact_money(g.amount)} for {g.year}" + (f" (saksnr. {g.reference})" if g.reference else "")
+                        for g in letters]
+                notes.append(f"{project.name}: tildelt {exact_money(usage.granted)} er {NUMBER_WORDS.get(len(letters), len(letters))} "
+                             f"tilsagn: {fmt.listing(each)}.")
+            if open_:
+                notes.append(f"{project.name}: ubrukt per {fmt.long_date(until)} er {exact_money(usage.unused)}; "
+                             f"hva som søkes overført til {year + 1}, avgjøres når året er avsluttet.")
+            elif usage.carried_over:
                 notes.append(f"{project.name}: ubrukte midler på {exact_money(usage.unused)} søkes overført "
                              f"til {year + 1}, da prosjektet varer til {fmt.long_date(project.period.end)}.")
             elif usage.unused:
@@ -169,27 +236,33 @@ def build(req: DocumentRequest) -> Context:
                              # its award); "andre kilder" said it another way (found by a reviewer)
                              f"merforbruket dekkes ikke av tilskuddet, men av prosjekteier {project.owner}.")
             granted, spent, unused = granted + usage.granted, spent + usage.spent, unused + usage.unused
-            carried += usage.unused if usage.carried_over else 0
+            carried += usage.unused if usage.carried_over and not open_ else 0
+            undecided += usage.unused if open_ else 0
             overspent += usage.overspent
     # every amount of the table with the øre when one has them (exactly: Brukt + Ubrukt = Tildelt
     # as printed, and the same figures as the final report's), else whole kroner as before
     decimals = fmt.ore_decimals([v for r in rows for v in (r["granted"], r["spent"], r["unused"])])
     for r in rows:
         r.update({k: fmt.number(r[k], decimals) for k in ("granted", "spent", "unused")})
-    addressed = date(year + 1, 1, 1)
+    # the office is named as on the day the report is addressed: 1 January after the year it is
+    # about (the demo's reports for 2015 and 2019 go to Fylkesmannen, whenever they are made), a
+    # draft of the running year the day it is made
+    addressed = made if draft else date(year + 1, 1, 1)
     values = {
         "doc": doc_block("Rapportering om bruk av skjønnsmidler", f"{council.name} {year}", str(year),
-                         council, req.as_of),
+                         council, made),      # dated the day it is made, as the status report
         "council": council_block(council),
-        "addressee": addressee(council, addressed),   # sent after the year's end
+        "addressee": addressee(council, addressed),
         "year": year,
-        "year_end": fmt.long_date(year_end),
+        "per": fmt.long_date(until),
+        "draft": f"UTKAST – året er ikke avsluttet; tall per {fmt.long_date(until)}." if draft else "",
         "rows": rows,
         # The Sum says what its "Ubrukt" is and what was spent beyond the grants, so granted − used
         # = unused − overspent can be read off the row.
         "total": {"granted": fmt.number(granted, decimals), "spent": fmt.number(spent, decimals),
                   "unused": fmt.number(unused, decimals),
-                  "disposition": disposition([("Søkes overført", carried), ("tilbakebetales", unused - carried),
+                  "disposition": disposition([("Søkes overført", carried), (UNDECIDED.lower(), undecided),
+                                              ("tilbakebetales", unused - carried - undecided),
                                               ("merforbruk", overspent)])},
         "notes": notes,
     }
@@ -198,7 +271,8 @@ def build(req: DocumentRequest) -> Context:
                                                              ("unused", unused))}}
     return Context(values, snapshot=snapshot, findings=findings, addressed=addressed,
                    # the mail said "Ubrukt: 0 kr" of an overspent grant and no word of the overspending
-                   key_figures={"Tildelt": exact_money(granted), "Brukt per 31.12": exact_money(spent),
+                   key_figures={"Tildelt": exact_money(granted),
+                                f"Brukt per {until:%d.%m.%Y}" if draft else "Brukt per 31.12": exact_money(spent),
                                 "Ubrukt": exact_money(unused),
                                 **({"Merforbruk": exact_money(overspent)} if overspent else {}),
                                 "Prosjekter": str(len(rows))})
@@ -238,9 +312,19 @@ def causes(statuses, econ, since: date | None = None) -> str:
     budget when that is off."""
     parts = []
     late = [s for s in statuses if s.status == "late"]
-    if late:
-        which = fmt.listing(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in late)
-        parts.append(f"milepæl {which} er forsinket" if len(late) == 1 else f"milepælene {which} er forsinket")
+    # one postponed by decision is said so, as the status report says it ('ble utsatt og er 212 dager
+    # forsinket'); it read as merely late (found by an outside tester)
+    postponed = [s for s in late if s.postponed]
+    if len(postponed) == 1:
+        parts.append(f"milepæl {postponed[0].milestone.number:02d} ble utsatt og er "
+                     f"{fmt.days(postponed[0].days_late)} forsinket")
+    elif postponed:
+        which = fmt.listing(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in postponed)
+        parts.append(f"milepælene {which} ble utsatt og er forsinket")
+    merely = [s for s in late if not s.postponed]
+    if merely:
+        which = fmt.listing(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in merely)
+        parts.append(f"milepæl {which} er forsinket" if len(merely) == 1 else f"milepælene {which} er forsinket")
     if not late:
         # progress is amber for them (reporting.progress_rag): said, not "se statusrapporten"
         done_late = delivered_late(statuses, since)

@@ -192,8 +192,10 @@ def test_no_blank_line_under_a_heading_when_there_are_no_risks(register, tmp_pat
 
 
 def test_the_usage_reports_date_is_not_split_in_its_title(register, tmp_path):
-    # was: "… – per 31." / "desember 2026" in the subtitle under a long council name
-    docx = produce(register, "usage", council_id="uvennlig", period="2026", out=tmp_path, today=TODAY).docx
+    # was: "… – per 31." / "desember 2026" in the subtitle under a long council name (made after the
+    # year's end: made on TODAY, 24.11.2026, it is a draft per that day)
+    docx = produce(register, "usage", council_id="uvennlig", period="2026", out=tmp_path,
+                   today=date(2027, 1, 10)).docx
     subtitle = [p.text for p in Document(str(docx)).paragraphs if p.style.name == "Subtitle"]
     assert subtitle and subtitle[0].endswith("per 31.\u00a0desember\u00a02026")
 
