@@ -424,9 +424,10 @@ def final_report(project: ProjectId, as_of: date | None = None, options: Deliver
 
 
 @flow(name="grant_usage_report", flow_run_name=run_name)
-def grant_usage_report(council: CouncilId, year: int, options: DeliveryOptions = DeliveryOptions()) -> dict:
-    """Rapportering om bruk av skjønnsmidler per 31.12 for a council."""
-    return document_flow("usage", council=council, period=str(year), options=options)
+def grant_usage_report(council: CouncilId, year: int, as_of: date | None = None,
+                       options: DeliveryOptions = DeliveryOptions()) -> dict:
+    """Rapportering om bruk av skjønnsmidler per 31.12 for a council (dated ``as_of``, default today)."""
+    return document_flow("usage", council=council, period=str(year), as_of=as_of, options=options)
 
 
 @flow(name="cost_split", flow_run_name=run_name)

@@ -142,8 +142,8 @@ def _document_arguments(p) -> None:
     p.add_argument("kind", metavar="KIND", help="application | status | final | costsplit | usage")
     p.add_argument("project", nargs="?", metavar="PROJECT")
     p.add_argument("--period", help="2016, 2016-Q3, 2016-T2, 2016-H1, 2016-10 or 2016-10-14 (or 14.10.2016)")
-    p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD or DD.MM.YYYY (status, final, application; "
-                   "render and send: the date on the others)")
+    p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD or DD.MM.YYYY (status, final; the day an application or "
+                   "usage report is dated; render and send: the date on the others)")
     p.add_argument("--council", help="council id (usage report)")
     p.add_argument("--year", type=int, help="year (usage report; application and cost split)")
     p.add_argument("--out", type=_path, help="outputs folder (default: $GRANTFLOW_OUTPUTS or the configured one)")
@@ -846,7 +846,9 @@ def _cmd_demo(args) -> int:
                     raise UserError(f"unknown kind {run.kind!r} in demo", field="demo")
                 try:
                     if run.kind == "usage":
-                        result = flow(council=run.council, year=int(run.period), options=options)
+                        # dated to the January after its year: made today, "Dato 28. november 2026"
+                        # stood beside "Til Fylkesmannen i Rogaland"
+                        result = flow(council=run.council, year=int(run.period), as_of=run.as_of, options=options)
                     elif run.kind == "status":
                         result = flow(project=run.project, as_of=run.as_of, period=run.period, options=options)
                     elif run.kind == "final":
@@ -907,7 +909,7 @@ def _cmd_run(args) -> int:
     # What each kind's flow takes: anything else given would be dropped, and another document than
     # the one asked for made and sent (`run final P --period 2016` sent the whole project's report).
     takes = {"status": {"project", "as_of", "period"}, "final": {"project", "as_of"},
-             "usage": {"council", "year", "period"}, "application": {"project", "year", "period", "as_of"},
+             "usage": {"council", "year", "period", "as_of"}, "application": {"project", "year", "period", "as_of"},
              "costsplit": {"project", "year", "period"}}[args.kind]
     extra = [name for name in ("project", "council", "period", "as_of", "year")
              if getattr(args, name) not in (None, "") and name not in takes]
@@ -922,7 +924,7 @@ def _cmd_run(args) -> int:
         year = _year_of(args)
         if not args.council or year is None:
             raise UserError("'run usage' needs --council and --year", field="--council")
-        params = {"council": args.council, "year": year}
+        params = {"council": args.council, "year": year, "as_of": as_of}
     else:
         if not args.project:
             raise UserError(f"'run {args.kind}' needs a PROJECT", field="PROJECT")

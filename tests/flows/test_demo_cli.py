@@ -63,3 +63,29 @@ def test_the_demos_applications_are_dated_to_their_round_and_name_the_office_of_
     for path, office in zip(made, ("Fylkesmannen i Rogaland", "Fylkesmannen i Innlandet")):
         text = all_text(path)
         assert office in text and "Statsforvalteren" not in text, (path, text[:400])
+
+
+def test_the_demos_usage_reports_are_dated_in_the_january_after_their_year(scratch_config, capsys):
+    """Since the usage report is dated the day it is made (not 31.12), the demo's 2015 report read
+    "Dato 28. november 2026" beside "Til Fylkesmannen i Rogaland", an office that no longer existed
+    that day. The demo's config dates each before its deadline of 15 January (as_of), and `run
+    usage` takes --as-of as the flow does."""
+    from grantflow.settings import load_settings
+
+    from ..docx_text import all_text
+
+    settings = scratch_config / "grantflow.yaml"
+    text = settings.read_text(encoding="utf-8")
+    demo = text.index("demo:")
+    lines = [line for line in text[demo:].splitlines() if "kind: usage" in line]
+    assert len(lines) == 2, lines
+    settings.write_text(text[:demo] + "demo:\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["--config", str(scratch_config), "demo"]) == 0
+    capsys.readouterr()
+    out = load_settings(str(scratch_config)).outputs_dir()
+    made = sorted((p for p in out.rglob("usage-*.docx") if ".versjoner" not in p.parts), key=lambda p: p.name)
+    assert [p.name for p in made] == ["usage-2015.docx", "usage-2019.docx"], made
+    for path, office, day in zip(made, ("Fylkesmannen i Rogaland", "Fylkesmannen i Innlandet"),
+                                 ("12. januar 2016", "10. januar 2020")):
+        text = all_text(path).replace("\xa0", " ")
+        assert office in text and f"Dato\n{day}" in text, (path, text[-600:])
