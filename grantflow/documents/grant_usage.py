@@ -132,9 +132,9 @@ def build(req: DocumentRequest) -> Context:
                 status, color, state = "Avsluttet", RAG_COLOR["none"], "none"
                 # ended with milestones not delivered: said, as the final report says it (the row
                 # read "Avsluttet" beside a final report listing them: found by an outside auditor)
-                # a milestone cancelled after the end but by 31.12 is said cancelled (known=year_end)
+                # a milestone cancelled after the end but by 31.12 is said cancelled (known=until)
                 undone = [s for s in milestone_statuses(project, data, project.period.end, closing=True,
-                                                        known=year_end)
+                                                        known=until)
                           if s.status != "done"]
                 # the final report's own milestone (final_report: true) goes with the final report:
                 # once that is made (its record in the outputs) or the year is past the project's
