@@ -1078,7 +1078,11 @@ def _cmd_serve(args) -> int:
         # runner): the SMTP password and the ledger's URL stay out of its environment and its log
         for name in {settings.delivery.smtp.password_env, "GRANTFLOW_SMTP_PASSWORD", "GRANTFLOW_LEDGER_URL"}:
             env.pop(name, None)
-        server = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(args.port)],
+        from flows.runtime import dies_with_parent
+
+        # stops when serve dies, a `kill -9` included (serve's own stop ends it below)
+        server = subprocess.Popen(dies_with_parent([prefect, "server", "start", "--host", "127.0.0.1",
+                                                    "--port", str(args.port)]),
                                   stdout=open(log, "ab"), stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 90
         while not _healthy(api):
