@@ -1096,7 +1096,8 @@ def _cmd_serve(args) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    # Prefect's runner stops itself on SIGTERM and warns about an un-awaited coroutine on the way.
+    # Prefect's runner stopped itself on SIGTERM and warned about an un-awaited coroutine on the way
+    # (flows.deployments.StopOnSignal now takes SIGTERM; kept should another path reach Prefect's).
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     cron = os.environ.get("GRANTFLOW_WATCH_CRON", "").strip()
     when = (f"every {args.watch_interval} s" if args.watch_interval
