@@ -14,8 +14,8 @@ On a server (the watch itself runs from a deployment) each due item *triggers it
 deployment* and the watch moves on: a document waiting days for approval never blocks the others.
 The next morning the watch looks at each triggered run: Completed → done, Cancelled (rejected) →
 done without sending, still waiting → left alone, Failed/Crashed → triggered again; Running for
-``watch.dead_run_minutes`` with its process gone (a worker killed, a reboot) → ended as Crashed and
-triggered again (``settled_state``). Approvers of
+``watch.dead_run_minutes`` with its process gone (a worker killed, a reboot), or Pending that long (its
+worker killed before the process started) → ended as Crashed and triggered again (``settled_state``). Approvers of
 requests unanswered for ``delivery.approval_reminder_days`` working days get a reminder. What fails for a
 reason that is nobody's data (a crash, a bug, a delivery the mail server refused) is mailed to the
 council's secretariat, once a day while it fails: the project leader is reminded of data only.
@@ -492,18 +492,18 @@ def settled_state(run_id: str, config: str | None) -> tuple[str, str | None]:
     it again; the delivery ledger then sends only to whom the first run did not reach. A run whose
     lock a process holds is left alone however long it takes (a slow mail server); one with no lock
     here (another machine without this outputs folder) is left alone but reported once that long.
-    A run waiting for an approver is Paused, not Running, and is never looked at here."""
-    from uuid import UUID
+    A run waiting for an approver is Paused, not Running, and is never looked at here.
 
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.responses import SetStateStatus
-    from prefect.states import Crashed
-
+    A run left Pending (a worker, or a serve, moved it there and was killed before its process
+    started: no run lock was ever taken) was counted as waiting for good. Pending for
+    ``watch.dead_run_minutes`` it is ended as Crashed and started again the same way, unless a process
+    holds its run lock (it started after all). It never started, so it sent nothing; and should a
+    late process start it anyway, the delivery ledger's claims give each recipient the document once."""
     from flows.runtime import run_lock_gone
 
     run = _read_run(run_id)
     state = run.state.type.value if run and run.state else "MISSING"
-    if state != "RUNNING":
+    if state not in ("RUNNING", "PENDING"):
         return state, None
     settings = load_settings(config)
     since = run.state.timestamp
@@ -511,6 +511,15 @@ def settled_state(run_id: str, config: str | None) -> tuple[str, str | None]:
         return state, None
     when = f"{since.astimezone(OSLO):%d.%m.%Y kl. %H.%M}"
     gone = run_lock_gone(settings.outputs_dir(), run_id)
+    if state == "PENDING":
+        # never started: the engine makes a run Running before its first step, and a deployment run
+        # takes its run lock after that; a lock held here means it started after all
+        if gone is False:
+            return state, None
+        return _end_dead_run(run, since, "Pending", (
+            f"kjøringen {run_id} stod som «venter på å starte» (Pending) siden {when}, men ble aldri startet "
+            "(arbeideren eller grantflow serve som tok den, ble stoppet før den startet); den er avsluttet som "
+            "Crashed og startet på nytt, og ingen hadde fått dokumentet fra den"))
     if gone is None:
         return state, (f"kjøringen {run_id} har stått som «kjører» siden {when}, og fristvakten kan ikke se om "
                        "prosessen som kjører den, lever (den kjører på en annen maskin, eller kom aldri i gang); se "
@@ -518,18 +527,31 @@ def settled_state(run_id: str, config: str | None) -> tuple[str, str | None]:
                        "dokumentet på nytt neste virkedag")
     if not gone:
         return state, None
-    message = (f"The process running this flow run is gone (killed or crashed: a reboot, out of memory); Running "
-               f"since {since.isoformat()}. deadline_watch ended it and started the document again.")
+    return _end_dead_run(run, since, "Running", (
+        f"kjøringen {run_id} stod som «kjører» siden {when}, men prosessen som kjørte den, er borte "
+        "(stoppet eller krasjet, for eksempel ved omstart eller tomt minne); den er avsluttet som "
+        "Crashed og startet på nytt, og de som alt hadde fått dokumentet, får det ikke igjen"))
+
+
+def _end_dead_run(run, since: datetime, was: str, told: str) -> tuple[str, str | None]:
+    """End ``run`` (left ``was``, Running or Pending, by a process that is gone) as Crashed: proposed,
+    not forced, and only if it is still in the state that was looked at. ("CRASHED", ``told``), or
+    the state it moved on to and None."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.responses import SetStateStatus
+    from prefect.states import Crashed
+
+    why = ("The process running this flow run is gone (killed or crashed: a reboot, out of memory)"
+           if was == "Running" else "This flow run never started: the worker that took it stopped before starting it")
+    message = f"{why}; {was} since {since.isoformat()}. deadline_watch ended it and started the document again."
     with get_client(sync_client=True) as client:
-        now = client.read_flow_run(UUID(run_id)).state
+        now = client.read_flow_run(run.id).state
         if now is None or now.id != run.state.id:
             return (now.type.value if now else "MISSING"), None      # it moved on meanwhile
-        answer = client.set_flow_run_state(UUID(run_id), Crashed(message=message))
+        answer = client.set_flow_run_state(run.id, Crashed(message=message))
     if answer.status != SetStateStatus.ACCEPT:
-        return triggered_state.fn(run_id), None
-    return "CRASHED", (f"kjøringen {run_id} stod som «kjører» siden {when}, men prosessen som kjørte den, er borte "
-                       "(stoppet eller krasjet, for eksempel ved omstart eller tomt minne); den er avsluttet som "
-                       "Crashed og startet på nytt, og de som alt hadde fått dokumentet, får det ikke igjen")
+        return triggered_state.fn(str(run.id)), None
+    return "CRASHED", told
 
 
 def refused_trigger(exc: Exception, name: str, parameters: dict) -> str | None:

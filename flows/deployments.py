@@ -248,6 +248,7 @@ def serve(outputs, watch_interval: int | None = None, query_seconds: float | Non
     """
     import asyncio
     import os
+    import signal
 
     from prefect.exceptions import TerminationSignal
     from prefect.runner import Runner
@@ -266,7 +267,47 @@ def serve(outputs, watch_interval: int | None = None, query_seconds: float | Non
         started = catch_up_watch(now)
         if started:
             print(missed_watch_text(last_watch_time(now), started), flush=True)
+    stopping = StopOnSignal()
+    runner.handle_sigterm = stopping      # what Runner.start installs for SIGTERM (in the main thread)
+    previous = signal.signal(signal.SIGINT, stopping)   # asyncio.run then leaves Ctrl-C to it
+
+    async def main():
+        stopping.task, stopping.loop = asyncio.current_task(), asyncio.get_running_loop()
+        await runner.start()
+
     try:
-        asyncio.run(runner.start())
+        asyncio.run(main())
+    except asyncio.CancelledError:       # stopped by a signal, once the run under way finished
+        if not stopping.signal:
+            raise
     except TerminationSignal:            # SIGTERM, as prefect.serve() treats it
         pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class StopOnSignal:
+    """``grantflow serve``'s SIGINT (Ctrl-C) and SIGTERM (systemd's stop): one line, then the runner's
+    task is cancelled, which stops it the way Prefect stops it on Ctrl-C: no new run starts, its
+    schedules are paused, a run under way is let finish. Prefect's own SIGTERM handler raised
+    SystemExit from inside the event loop and the operator saw asyncio's traceback ("Exception in
+    callback StreamReaderProtocol..." ... CancelledError). A second signal while waiting changes
+    nothing (the run finishes; ``kill -9`` stops serve at once, and the next serve ends a run left
+    without its process)."""
+
+    def __init__(self):
+        self.signal, self.task, self.loop = None, None, None
+
+    def __call__(self, signum, frame=None) -> None:
+        import signal
+
+        if self.signal:
+            print("grantflow serve: still waiting for the run under way to finish", flush=True)
+            return
+        self.signal = signal.Signals(signum).name
+        if self.task is None:            # before the runner started
+            raise KeyboardInterrupt
+        # (Ctrl-C in a terminal, and systemd's stop, signal the run's process too: it ends as Crashed)
+        print(f"grantflow serve stopping ({self.signal}): no new runs start; a run under way finishes first, "
+              "or ends as Crashed if the signal stopped it too", flush=True)
+        self.loop.call_soon_threadsafe(self.task.cancel)

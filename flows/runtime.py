@@ -10,6 +10,10 @@ settings are left as the operator chose them.
 - ``grantflow serve``'s runner looks for new runs every second (Prefect's default: every 10 s),
   unless ``PREFECT_RUNNER_POLL_FREQUENCY`` is set: a run started with ``grantflow run`` or from the
   UI should not wait up to 10 s to be picked up. One small query a second to the local server.
+- The embedded server (a ``python -m uvicorn`` child Prefect starts for a run) and the server
+  ``grantflow serve`` starts stop when the process that started them dies, however it dies
+  (``kill -9``, SIGTERM, out of memory): ``dies_with_parent``. Prefect stops its embedded server
+  at exit only, which a killed process never reaches, and the server stayed up for good.
 """
 
 from __future__ import annotations
@@ -19,6 +23,60 @@ import logging
 import os
 import re
 import warnings
+
+
+# Run in the child before the real command: the kernel sends it SIGTERM when the thread that
+# started it ends (PR_SET_PDEATHSIG, kept across exec); if that happened already, it does not start.
+_DIE_WITH_PARENT = ("import ctypes,os,signal,sys\n"
+                    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)\n"
+                    "os.getppid() == int(sys.argv[1]) or sys.exit(1)\n"
+                    "os.execv(sys.argv[2], sys.argv[2:])\n")
+
+
+def dies_with_parent(args: list[str]) -> list[str]:
+    """``args`` (a command, its program a path) run so that it stops when this process dies:
+    SIGTERM from the kernel (Linux's parent-death signal) the moment the starting thread ends,
+    which for the main thread is the process's end, a ``kill -9`` included. Through a small
+    Python launcher that sets the signal and execs the command (same pid; ~13 ms). Only from the
+    main thread: a worker thread's end would stop the server under a running process. Elsewhere
+    (not Linux, another thread) ``args`` unchanged."""
+    import sys
+    import threading
+
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return list(args)
+    return [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *args]
+
+
+class _ServerSubprocess:
+    """The ``subprocess`` module as Prefect's ``SubprocessASGIServer`` sees it: its ``Popen``
+    starts the embedded server through ``dies_with_parent``; everything else is the module's."""
+
+    def __getattr__(self, name):
+        import subprocess
+
+        return getattr(subprocess, name)
+
+    @staticmethod
+    def Popen(args, *rest, **options):      # noqa: N802 - subprocess's name
+        import subprocess
+
+        return subprocess.Popen(dies_with_parent(args), *rest, **options)
+
+
+def embedded_server_dies_with_us() -> None:
+    """Make Prefect's embedded server (``SubprocessASGIServer``, started for a run when no
+    ``PREFECT_API_URL`` is set) stop when this process dies: a ``grantflow run`` or ``demo``
+    killed (-9, SIGTERM) left its server running for good. Prefect 3.8 starts it with
+    ``subprocess.Popen([sys.executable, "-m", "uvicorn", ...])`` in its module; that module's
+    ``subprocess`` name is pointed at ``_ServerSubprocess``. Nothing else in it changes; a Prefect
+    that no longer looks so is left as it is (tests/integration/test_orphan_servers.py then fails)."""
+    import subprocess
+
+    from prefect.server.api import server as module
+
+    if getattr(module, "subprocess", None) is subprocess:
+        module.subprocess = _ServerSubprocess()
 
 
 def quiet_environment() -> None:
@@ -70,6 +128,8 @@ def _names(cls) -> set[str]:
 def one_shot():
     """Settings for a single CLI run on the embedded server (see module docstring)."""
     quiet_environment()
+    if not os.environ.get("PREFECT_API_URL"):
+        embedded_server_dies_with_us()
     from prefect.logging.handlers import PrefectConsoleHandler
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 

@@ -1083,7 +1083,11 @@ def _cmd_serve(args) -> int:
         # runner): the SMTP password and the ledger's URL stay out of its environment and its log
         for name in {settings.delivery.smtp.password_env, "GRANTFLOW_SMTP_PASSWORD", "GRANTFLOW_LEDGER_URL"}:
             env.pop(name, None)
-        server = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(args.port)],
+        from flows.runtime import dies_with_parent
+
+        # stops when serve dies, a `kill -9` included (serve's own stop ends it below)
+        server = subprocess.Popen(dies_with_parent([prefect, "server", "start", "--host", "127.0.0.1",
+                                                    "--port", str(args.port)]),
                                   stdout=open(log, "ab"), stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 90
         while not _healthy(api):
@@ -1097,7 +1101,8 @@ def _cmd_serve(args) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    # Prefect's runner stops itself on SIGTERM and warns about an un-awaited coroutine on the way.
+    # Prefect's runner stopped itself on SIGTERM and warned about an un-awaited coroutine on the way
+    # (flows.deployments.StopOnSignal now takes SIGTERM; kept should another path reach Prefect's).
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     cron = os.environ.get("GRANTFLOW_WATCH_CRON", "").strip()
     when = (f"every {args.watch_interval} s" if args.watch_interval

@@ -284,7 +284,9 @@ class WatchSettings(Model):
         30, ge=0, le=10080,
         description="A started run still Running after this many minutes whose process is known to be gone (its run "
                     "lock in <outputs>/.runs is held by nobody: killed, a reboot) is ended as Crashed and started "
-                    "again; one whose process cannot be seen from here is reported to the secretariat.")
+                    "again; one whose process cannot be seen from here is reported to the secretariat. A started "
+                    "run still Pending after this many minutes (its worker was killed before starting it) is "
+                    "ended and started again too.")
 
 
 class Settings(Model):

@@ -23,7 +23,7 @@ from grantflow.delivery.ledger import SentLedger
 from ..conftest import ROOT, replace_in
 from ..delivery.test_concurrent_send import smtp_config
 from ..delivery.test_smtp_faults import BlocksOnThirdRecipient, serve
-from ..smtp_server import free_port
+from ..smtp_server import Recorder, free_port
 
 KEY = "status:haugaland-velferdsteknologi:2016-10-07"
 SECRETARIAT = "post@haugalandvekst.example.no"
@@ -137,6 +137,50 @@ def test_a_run_killed_while_mailing_is_ended_started_again_and_told(on_server, i
     assert [a.addr_spec for a in told["To"].addresses] == [SECRETARIAT]
     body = told.get_body(("plain",)).get_content()
     assert KEY in body and killed in body and "prosessen" in body and "startet på nytt" in body, body
+
+
+def test_a_run_left_pending_by_a_killed_worker_is_ended_started_again_and_told(on_server, isolated):
+    """A worker takes a run (moves it to Pending) and is killed before it starts the run's process:
+    no process, no run lock, nothing sent. The watch counted the run as "Venter (godkjenning eller
+    kjører)" every morning for good, and the meeting passed without the report. Now a run Pending for
+    ``watch.dead_run_minutes`` is ended as Crashed, started again, and the secretariat told; the
+    rerun sends to all 7 members, once each."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Pending
+
+    config, port = on_server
+    handler = Recorder()
+    with serve(handler, port), (isolated / "run.err").open("w") as err:
+        first = watch(config, date(2016, 10, 7))
+        assert first["ran"] == [KEY], first
+        stuck = triggered(isolated)[KEY]["detail"]
+        with get_client(sync_client=True) as client:       # what a worker does first; then it was killed
+            assert client.set_flow_run_state(stuck, Pending()).status.value == "ACCEPT"
+        # Pending a moment ago: not for dead_run_minutes (30) yet, so left as it is
+        soon = watch(config, date(2016, 10, 10))
+        assert soon["waiting"] == [KEY] and soon["ran"] == [], soon
+        assert run_state(stuck).type.value == "PENDING"
+
+        any_time_running_counts(config)
+        after = watch(config, date(2016, 10, 10))
+        assert after["waiting"] == [] and after["ran"] == [KEY], after
+        ended = run_state(stuck)
+        assert ended.type.value == "CRASHED" and "never started" in (ended.message or ""), ended
+        again = triggered(isolated)[KEY]["detail"]
+        assert again != stuck
+        rerun = start_run(again, err)
+        assert rerun.wait(300) == 0, (isolated / "run.err").read_text()[-3000:]
+        assert run_state(again).type.value == "COMPLETED"
+        done = watch(config, date(2016, 10, 11))
+    assert done["skipped"] == [KEY] and done["ran"] == [], done
+    messages = handler.messages()
+    reports = [m for m in messages if m["Subject"].startswith("Statusrapport")]
+    arrived = Counter(a.addr_spec.casefold() for m in reports for a in m["To"].addresses)
+    assert len(arrived) == 7 and set(arrived.values()) == {1}, arrived
+    (told,) = [m for m in messages if m["Subject"].startswith("Fristvakten 10.10.2016: 1 ble ikke laget")]
+    assert [a.addr_spec for a in told["To"].addresses] == [SECRETARIAT]
+    body = told.get_body(("plain",)).get_content()
+    assert KEY in body and stuck in body and "aldri startet" in body and "startet på nytt" in body, body
 
 
 def test_a_run_whose_process_still_works_is_left_alone(on_server, isolated):
