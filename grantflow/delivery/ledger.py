@@ -204,6 +204,9 @@ class Claim(str):
     before: dict | None = None
 
 
+# the hash a notice to a person (a reminder, an approval request: ``service.notify``) is recorded
+# with: it carries no document
+NOTICE_HASH = "-"
 STALE_CLAIM = timedelta(minutes=30)
 # the detail of a claimed row while its whole message goes to the server (see ``transmitting``)
 TRANSMITTING = "message transmitted, waiting for the server's reply"

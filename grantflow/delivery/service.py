@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
-from .ledger import STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, claim_host, covers, delivers
+from .ledger import NOTICE_HASH, STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, claim_host, covers, delivers
 from .message import Document, Sender, compose, compose_reminder
 from .recipients import Recipient, funders_named, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
@@ -707,7 +707,7 @@ def notify(key: str, day: str, subject_text: str, lines: list[str], name: str, e
     note = Document(ledger_key, key.split("/", 1)[0][:40], subject_text, project.name if project else council.name,
                     day, 1, Path(), None)
     the_plan = DeliveryPlan(note, project, council, [PlannedMessage(Recipient(name, email, "to"), msg)], [], False)
-    return deliver(the_plan, transport, ledger, retry, sleep, digest="-")
+    return deliver(the_plan, transport, ledger, retry, sleep, digest=NOTICE_HASH)
 
 
 def remind(item_key: str, day: str, title: str, project: Project, council: Council, problem: str, due_text: str,
