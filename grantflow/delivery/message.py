@@ -53,8 +53,15 @@ class Document:
     def attachments(self) -> list[Path]:
         return [p for p in (self.docx, self.pdf) if p is not None]
 
-    def attachment_name(self, path: Path) -> str:
-        return f"{self.attachment_stem}{path.suffix}" if self.attachment_stem else path.name
+    def attachment_name(self, path: Path, first_copy: bool = False) -> str:
+        """The attachment's name as a recipient sees it; ``first_copy``: for a reader who has no
+        earlier version, without the "-versjon-N" a replacing copy is named by."""
+        if not self.attachment_stem:
+            return path.name
+        stem = self.attachment_stem
+        if first_copy:
+            stem = stem.removesuffix(f"-versjon-{self.version}")
+        return f"{stem}{path.suffix}"
 
     def ledger_hash(self) -> str:
         """The hash the sent ledger records: the content hash, else the files' bytes."""
@@ -149,11 +156,11 @@ def message_id(document: Document, email: str, domain: str, resend: bool = False
 
 
 def subject(document: Document, replaces: tuple[int, datetime] | None = None) -> str:
+    """The subject; a version is named only to a reader who has an earlier one (``replaces``): a
+    reader's first copy is not "(versjon 2)" of a version 1 that reached nobody (only the outbox)."""
     text = f"{document.title}: {document.subject_name} – {document.period_text}"
     if replaces:
         text += f" (versjon {document.version}, erstatter versjon {replaces[0]})"
-    elif document.version > 1:
-        text += f" (versjon {document.version})"
     return single_line(text, "subject")
 
 
@@ -170,7 +177,7 @@ def body_lines(document: Document, recipient_name: str, cc_names: list[str], sen
     parts: list = ["Sekretariatets kopi." if own_copy else f"Til {recipient_name}" if office else
                    f"Hei {recipient_name},",
                    f"Vedlagt følger {document.title.lower()} for {document.subject_name} ({document.period_text})"
-                   + (f", versjon {document.version}." if document.version > 1 else ".")]
+                   + (f", versjon {document.version}." if replaces else ".")]
     if sent_to:
         parts.append(("Den er sendt til " if own_copy else "Du får den i kopi; den er sendt til ")
                      + fmt.listing(sent_to) + ".")
@@ -244,15 +251,15 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
     for path in document.attachments:
         maintype, subtype = PDF if path.suffix.lower() == ".pdf" else DOCX
         msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype,
-                           filename=document.attachment_name(path))
+                           filename=document.attachment_name(path, first_copy=not replaces))
     return msg
 
 
 def compose_reminder(key: str, day_token: str, subject_text: str, lines: list[str], to_name: str, to_email: str,
                      sender: Sender, when: datetime | None = None,
-                     attachments: tuple[Path, ...] = ()) -> EmailMessage:
+                     attachments: tuple[Path | tuple[Path, str], ...] = ()) -> EmailMessage:
     """A note to a person who must act (a reminder, an approval request); one Message-ID per key
-    and day token."""
+    and day token. ``attachments``: files, or (file, the name it is attached by)."""
     msg = EmailMessage()
     _set_text(msg, "Subject", subject_text, "subject")
     _set_address(msg, "From", sender.name, sender.address, "from_address")
@@ -265,7 +272,8 @@ def compose_reminder(key: str, day_token: str, subject_text: str, lines: list[st
              f"Med vennlig hilsen\n{sender.reply_to_name}\n{sender.organisation}"]
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
-    for path in attachments:
+    for item in attachments:
+        path, name = item if isinstance(item, tuple) else (item, item.name)
         maintype, subtype = PDF if path.suffix.lower() == ".pdf" else DOCX
-        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=name)
     return msg

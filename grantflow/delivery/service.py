@@ -46,6 +46,16 @@ class DeliveryPlan:
     # of ``already``: who has an earlier version with this very content (recipient -> that version)
     same_content: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def attachment_names(self) -> list[str]:
+        """The attachments' names as the recipients get them (a reader's first copy is named
+        without "-versjon-N"): the approver's copy is named so too. Where the recipients' names
+        differ (some have an earlier version), the replacing copy's."""
+        names = {tuple(a.get_filename() for a in m.message.iter_attachments()) for m in self.messages}
+        if len(names) == 1:
+            return list(names.pop())
+        return [self.document.attachment_name(p) for p in self.document.attachments]
+
     def preview(self) -> str:
         """What an approver needs to see: recipients, subject, attachments, key figures."""
         lines = [f"Dokument: {self.document.title} – {self.document.subject_name} ({self.document.period_text}), "
@@ -58,7 +68,7 @@ class DeliveryPlan:
             lines.append("Til finansiør (godkjennes alltid): " + ", ".join(self.to_funders))
         if self.already:
             lines.append("Har allerede fått denne versjonen: " + ", ".join(r.email for r in self.already))
-        lines.append("Vedlegg: " + ", ".join(self.document.attachment_name(p) for p in self.document.attachments))
+        lines.append("Vedlegg: " + ", ".join(self.attachment_names))
         for key, value in self.document.key_figures.items():
             lines.append(f"  {key}: {value}")
         return "\n".join(lines)
@@ -691,7 +701,8 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
 
 def notify(key: str, day: str, subject_text: str, lines: list[str], name: str, email: str, project: Project | None,
            council: Council, settings: Settings, ledger: SentLedger, transport, retry: RetrySettings,
-           sleep: Callable[[float], None] = time.sleep, attachments: tuple[Path, ...] = ()) -> DeliveryReport:
+           sleep: Callable[[float], None] = time.sleep,
+           attachments: tuple[Path | tuple[Path, str], ...] = ()) -> DeliveryReport:
     """Mail one person who must act (reminder, approval request); at most once per key and day."""
     if not email:
         transport.close()
