@@ -48,6 +48,9 @@ class Document:
     no_skjonnsmidler: str | None = None
     # the day the document names the county governor by: its mail names the office so too
     addressed: date | None = None
+    # what differs from each earlier version (``documents.service.version_changes``): said in the
+    # mail of this version to a reader who has that one
+    changes: dict = field(default_factory=dict)
 
     @property
     def attachments(self) -> list[Path]:
@@ -185,6 +188,12 @@ def body_lines(document: Document, recipient_name: str, cc_names: list[str], sen
         sent = fmt.long_date(replaces[1].astimezone(OSLO).date())
         parts.append(f"Denne versjonen erstatter versjon {replaces[0]}, som ble sendt deg {sent}. "
                      f"Bruk versjon {document.version} og se bort fra den forrige.")
+        changed = document.changes.get(replaces[0])
+        if changed:
+            items = [c for c in changed if isinstance(c, tuple)]
+            parts.append(f"Endret fra versjon {replaces[0]}:" if items else
+                         " ".join(c for c in changed if isinstance(c, str)))
+            parts.extend(items)
     if document.key_figures:
         parts.append("Nøkkeltall:")
         parts.extend((k, str(v)) for k, v in document.key_figures.items())

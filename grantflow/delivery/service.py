@@ -14,7 +14,7 @@ from typing import Callable
 from .. import fmt
 from ..documents import kind as get_kind
 from ..documents.service import (EDITED_HINT, Produced, changed_after_made, delivered_at, mark_delivered,
-                                 mark_issued, pdf_not_made_from, rendered_now)
+                                 mark_issued, pdf_not_made_from, rendered_now, version_changes)
 from ..errors import UserError
 from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
@@ -146,7 +146,8 @@ def document_from(produced: Produced, register: Register) -> Document:
         (f"-versjon-{produced.version}" if produced.version > 1 else "")
     return Document(key, kind.name, kind.title, subject_name, period_text, produced.version, produced.docx,
                     produced.pdf, dict(produced.key_figures), produced.content_hash, stem,
-                    no_skjonnsmidler=_no_skjonnsmidler(produced, register), addressed=produced.addressed)
+                    no_skjonnsmidler=_no_skjonnsmidler(produced, register), addressed=produced.addressed,
+                    changes=version_changes(produced.docx, produced.version) if produced.version > 1 else {})
 
 
 def _refuse_empty_application(project, period: str, register: Register) -> None:
