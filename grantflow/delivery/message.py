@@ -169,14 +169,17 @@ def subject(document: Document, replaces: tuple[int, datetime] | None = None) ->
 
 def body_lines(document: Document, recipient_name: str, cc_names: list[str], sender: Sender,
                replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
-               own_copy: bool = False, office: bool = False) -> list:
+               own_copy: bool = False, office: bool = False,
+               first_sent: tuple[str, int, datetime] | None = None) -> list:
     """The body as a list of paragraphs; a list item is a (label, value) tuple. ``replaces``: the
     earlier version this recipient has and when it was sent (this one is a new version of it).
     ``sent_to``: for a copy (cc), whom the document is for. ``own_copy``: the copy goes to the
     sender's own reply address (the secretariat's file copy): no greeting to itself, no "questions
     to" itself (it read "Hei Sekretariatet i Haugaland Vekst, … Spørsmål kan rettes til
     Sekretariatet i Haugaland Vekst"). ``office``: the recipient is an office, not a person
-    ("Til Statsforvalteren i Rogaland" rather than "Hei Statsforvalteren i Rogaland,")."""
+    ("Til Statsforvalteren i Rogaland" rather than "Hei Statsforvalteren i Rogaland,").
+    ``first_sent``: the office had the document before at another address (address, version, when):
+    said, so that it is not registered as a new document."""
     parts: list = ["Sekretariatets kopi." if own_copy else f"Til {recipient_name}" if office else
                    f"Hei {recipient_name},",
                    f"Vedlagt følger {document.title.lower()} for {document.subject_name} ({document.period_text})"
@@ -184,6 +187,12 @@ def body_lines(document: Document, recipient_name: str, cc_names: list[str], sen
     if sent_to:
         parts.append(("Den er sendt til " if own_copy else "Du får den i kopi; den er sendt til ")
                      + fmt.listing(sent_to) + ".")
+    if first_sent and not replaces:
+        address, version, when = first_sent
+        parts.append(f"{document.title} ble sendt første gang {fmt.long_date(when.astimezone(OSLO).date())} til "
+                     f"{address} (tidligere adresse)" + (f", som versjon {version}" if version != document.version
+                                                          else "")
+                     + ". Dette er ikke en ny innsending: den sendes nå til den nye adressen.")
     if replaces:
         sent = fmt.long_date(replaces[1].astimezone(OSLO).date())
         parts.append(f"Denne versjonen erstatter versjon {replaces[0]}, som ble sendt deg {sent}. "
@@ -240,7 +249,7 @@ def _html(parts: list) -> str:
 def compose(document: Document, recipient_name: str, recipient_email: str, cc_names: list[str],
             sender: Sender, when: datetime | None = None, resend: bool = False,
             replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
-            office: bool = False) -> EmailMessage:
+            office: bool = False, first_sent: tuple[str, int, datetime] | None = None) -> EmailMessage:
     """One RFC 5322 message to one recipient with the document attached; ``replaces``: the earlier
     version the recipient has (version, when sent), named in the subject and the body; ``sent_to``:
     for a copy, the names the document is sent to."""
@@ -254,7 +263,7 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
     msg["X-Grantflow-Document"] = single_line(f"{document.key} v{document.version}", "document")
     parts = body_lines(document, recipient_name, cc_names, sender, replaces, sent_to,
                        own_copy=sent_to is not None and recipient_email.casefold() == sender.reply_to.casefold(),
-                       office=office)
+                       office=office, first_sent=first_sent)
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
     for path in document.attachments:

@@ -45,6 +45,9 @@ class DeliveryPlan:
     to_funders: tuple[str, ...] = ()   # the addresses that are a funder's: why it is approved whatever the kind
     # of ``already``: who has an earlier version with this very content (recipient -> that version)
     same_content: dict[str, int] = field(default_factory=dict)
+    # an office at a new address that had the document at an earlier one: recipient -> (that
+    # address, version, when)
+    first_sent: dict[str, tuple] = field(default_factory=dict)
 
     @property
     def attachment_names(self) -> list[str]:
@@ -88,6 +91,8 @@ class DeliveryReport:
     # sent, after an attempt whose whole message got no reply (it may have arrived): maybe twice
     doubtful: list[tuple[str, str]] = field(default_factory=list)
     asked: bool = False   # held, and its approval request is new (nobody was asked for this content yet)
+    # recipient -> (earlier address, version, when): an office at a new address (``DeliveryPlan.first_sent``)
+    first_sent: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         if self.held:
@@ -96,6 +101,11 @@ class DeliveryReport:
         # 2 already had version 1, 1 of them possibly twice", as if it were one of the 2)
         parts = [f"{len(self.sent)} sent" + (f" ({len(self.doubtful)} of these possibly twice)" if self.doubtful
                                              else "")]
+        for email in self.sent:
+            if email in self.first_sent:
+                address, version, when = self.first_sent[email]
+                parts[0] += (f" ({email}: first sent {_when(when)} to {address}, the earlier address"
+                             + (f", as version {version}" if version != self.version else "") + ")")
         if self.skipped:
             parts.append(f"{len(self.skipped)} already had version {self.version}")
         if self.failed:
@@ -274,13 +284,23 @@ def plan(document: Document, project: Project | None, council: Council, settings
     cc_names = [r.name for r in recipients if r.role == "cc"]
     to_names = [r.name for r in recipients if r.role == "to"]
     messages, already = [], []
+    first_sent: dict[str, tuple] = {}
+    current = {r.email.casefold() for r in recipients}
     for recipient in recipients:
         if recipient.email.casefold() in done or recipient.email.casefold() in same:
             already.append(recipient)
             continue
+        earlier = None
+        if recipient.office and not resend and recipient.email.casefold() not in had:
+            # the county governor's mailbox changed: the document is no new submission to them
+            earlier = ledger.first_sent_elsewhere(document.key, document.version,
+                                                  transport or settings.delivery.transport, recipient.role, current)
+            if earlier:
+                first_sent[recipient.email] = earlier
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
                       resend=resend, replaces=had.get(recipient.email.casefold()),
-                      sent_to=to_names if recipient.role == "cc" else None, office=recipient.office)
+                      sent_to=to_names if recipient.role == "cc" else None, office=recipient.office,
+                      first_sent=earlier)
         messages.append(PlannedMessage(recipient, msg))
     # the messages carry the file as it is now: rendered again since (another run, `grantflow render`
     # with changed data), it holds another version than this one, approved or checked as this one
@@ -300,7 +320,8 @@ def plan(document: Document, project: Project | None, council: Council, settings
     approval = settings.delivery.approval.get(document.kind, False) or bool(to_funder)
     same_content = {r.email: same[r.email.casefold()] for r in already if r.email.casefold() in same
                     and r.email.casefold() not in done}
-    return DeliveryPlan(document, project, council, messages, already, approval, to_funder, same_content)
+    return DeliveryPlan(document, project, council, messages, already, approval, to_funder, same_content,
+                        first_sent)
 
 
 def rendered_again(document, now: tuple[int, str]) -> str:
@@ -365,7 +386,8 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
     here, and still ``sending`` is reported as ``pending`` (not done). No exception leaves a claim
     of ours in ``sending``: it is released as failed."""
     doc = plan_.document
-    report = DeliveryReport(doc.key, doc.version, transport.name, skipped=[r.email for r in plan_.already])
+    report = DeliveryReport(doc.key, doc.version, transport.name, skipped=[r.email for r in plan_.already],
+                            first_sent=dict(plan_.first_sent))
     digest = digest or doc.ledger_hash()
 
     def claim(item: PlannedMessage, abandoned: str | None = None) -> str | None:
