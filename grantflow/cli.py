@@ -337,6 +337,9 @@ def _cmd_send(args) -> int:
                   + (f" ({len(the_plan.same_content)} of them as version {', '.join(map(str, earlier))}, the same "
                      "content)" if earlier else "") + " (use --resend to send again)")
             return 0
+        late = _past_meeting(document, project)
+        if late:
+            print(late, file=sys.stderr)
         gate = clearance(produced.findings, the_plan.approval_required, transport_name)
         errors = gate.errors
         if errors and not gate.given(True, args.override_reason or ""):
@@ -422,6 +425,27 @@ def _is_council(config, name: str) -> bool:
 
     register, _ = load_register(config)
     return name not in register.projects and name in register.councils
+
+
+def _past_meeting(document, project) -> str | None:
+    """A warning when a later version of a status report goes out after the steering-group
+    meeting it was made for (a version 3 for a meeting long past went out without a word)."""
+    from datetime import date, timedelta
+
+    from . import fmt
+
+    if document.kind != "status" or document.version < 2 or project is None:
+        return None
+    try:
+        as_of = date.fromisoformat(document.key.rsplit("status-", 1)[1])
+    except (IndexError, ValueError):
+        return None
+    coming = [d for d in project.meetings.dates if as_of <= d <= as_of + timedelta(days=31)]
+    if not coming or coming[0] >= date.today():
+        return None
+    return (f"warning: version {document.version} of {document.key} is for the steering-group meeting of "
+            f"{fmt.long_date(coming[0])}, {(date.today() - coming[0]).days} days ago: its readers get a "
+            "corrected report for a meeting already held")
 
 
 def _sent_console():

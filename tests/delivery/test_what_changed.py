@@ -60,3 +60,21 @@ def test_a_milestone_status_change_is_named_and_a_text_correction_says_so(scratc
     bodies = [b for m, b in zip(mails, _bodies(mails)) if "erstatter versjon 2" in str(m["Subject"])]
     assert len(bodies) == 5 and all("Ingen tall er endret; teksten er rettet." in b for b in bodies), bodies[:1]
     assert not any("Endret fra versjon" in b for b in bodies)
+
+
+def test_a_later_version_for_a_meeting_held_already_is_warned_of(scratch_config, tmp_path, monkeypatch, capsys):
+    """A version 3 for the meeting of 4 September 2014 went out in 2026 without a word."""
+    from datetime import date
+
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    send = ["--config", str(scratch_config), "send", "status", "kongsbergregionen-erp", "--as-of", "2014-08-29"]
+    assert main(send) == 0
+    assert "warning" not in capsys.readouterr().err          # version 1: nothing to warn of
+    replace_in(scratch_config / "data/kongsbergregionen-erp/milepaeler.csv", "Lønn i drift i tre av fire kommuner",
+               "Lønn i drift i tre av fire kommuner (Tinn i september)")
+    assert main(send) == 0
+    days = (date.today() - date(2014, 9, 4)).days
+    err = capsys.readouterr().err
+    assert (f"warning: version 2 of kongsbergregionen/kongsbergregionen-erp/status-2014-08-29 is for the "
+            f"steering-group meeting of 4. september 2014, {days} days ago") in err, err
