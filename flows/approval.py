@@ -25,14 +25,15 @@ from prefect import get_run_logger
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from prefect.runtime import deployment, flow_run
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from grantflow.delivery.ledger import SentLedger, covers, recipients_text
 from grantflow.deadlines import working_days_until
 from grantflow.delivery.service import make_transport, notify
 from grantflow.models import Council, Project
 from grantflow.settings import Settings
-from grantflow.text import md_code, md_fence, md_text, url_without_credentials
+from grantflow.errors import UserError
+from grantflow.text import _ENCODED_WORD, md_code, md_fence, md_text, one_line, url_without_credentials
 
 from flows.runtime import smtp_password
 
@@ -48,12 +49,49 @@ TEXT_MAX = 2000
 class ApprovalForm(RunInput):
     """The approver's answer (a form in the Prefect UI)."""
 
-    approver: str = Field("", description="Navnet ditt: hvem som tar avgjørelsen (påkrevd, én linje).",
-                          max_length=200, pattern=NAME_PATTERN)
+    # an RFC 2047 encoded word is refused as in config names (``grantflow.text.one_line``): by the
+    # server against the schema ("not"), and again by ``ask`` for an answer that got past it
+    approver: str = Field("", description="Navnet ditt: hvem som tar avgjørelsen (påkrevd, én linje, "
+                                          "skrevet som vanlig tekst).",
+                          max_length=200, pattern=NAME_PATTERN,
+                          json_schema_extra={"not": {"pattern": _ENCODED_WORD.pattern}})
     decision: Literal["godkjenn", "avvis"] = Field("avvis", description="Godkjenn utsending, eller avvis.")
     comment: str = Field("", description="Kommentar (lagres i sendeloggen).", max_length=TEXT_MAX)
     override_reason: str = Field("", description="Begrunnelse for å sende selv om dataene har feil "
                                                  "(påkrevd når forhåndsvisningen viser feil).", max_length=TEXT_MAX)
+
+    @field_validator("comment", "override_reason")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        """Kept as one line: a line break in a comment became a line of its own in serve's log
+        ("Bcc: y@evil.example" under the warning) and in the secretariat's mail."""
+        return " / ".join(part.strip() for part in _BREAKS.split(value) if part.strip())
+
+
+# line breaks and other control characters (tab aside) in a comment: the parts are joined by " / "
+_BREAKS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]+")
+NAME_TRIES = 5      # a form answered this many times with a name that is no plain name: the run stops
+
+
+def name_problem(name: str) -> str | None:
+    """Why the approver's name is not taken (Norwegian, for the form), or None: the check config
+    names and "Rapportert av" get (``grantflow.text.one_line``)."""
+    try:
+        one_line(name)
+    except ValueError as exc:
+        if _ENCODED_WORD.search(name):
+            return (f"Navnet {md_code(repr(name))} ble ikke godtatt: det inneholder et kodet ord (=?…?=). "
+                    "Skriv navnet ditt som vanlig tekst.")
+        return f"Navnet {md_code(repr(name))} ble ikke godtatt ({exc}). Skriv navnet ditt på én linje."
+    return None
+
+
+def shown_name(name: str) -> str:
+    """The approver's name as logged, mailed and recorded: as given when it is a plain name, else
+    said to be refused (an answer recorded without asking again: given after the document went out)."""
+    if not name:
+        return ""
+    return name if name_problem(name) is None else "ukjent (navnet i skjemaet ble ikke godtatt)"
 
 
 @dataclass(frozen=True)
@@ -109,22 +147,33 @@ def ask(key: str, description: str, errors: int = 0, timeout_seconds: int | None
     ``errors`` without an override reason is asked again (three times in all); the last answer is
     returned as given (the caller records it as an approval without a reason, never as a "no":
     it was turned into "avvis", a rejection nobody made)."""
-    form = None
-    for attempt in range(3):
-        note = description
-        if attempt:
-            note += ("\n\n**Dataene har feil: godkjenning krever en begrunnelse i «override_reason».** "
-                     f"Forrige svar fra {form.approver or 'ukjent'} manglet begrunnelse.")
+    form, note, reasonless, bad_names = None, description, 0, 0
+    attempt = 0
+    while True:
         form = suspend_flow_run(wait_for_input=ApprovalForm.with_initial_data(description=note, decision="avvis"),
                                 key=f"{key}-{attempt}", timeout=timeout_seconds)
+        attempt += 1
+        problem = name_problem(form.approver)
+        if problem:
+            # an encoded word (=?utf-8?q?…?=) was stored and shown as the approver's name: asked again
+            bad_names += 1
+            if bad_names >= NAME_TRIES:
+                raise UserError(f"the approval form was answered {bad_names} times with a name that is not a plain "
+                                f"name ({form.approver!r}): nothing decided, nothing sent", field="approver")
+            note = description + f"\n\n**{problem}**"
+            continue
         if form.decision != "godkjenn" or not errors or form.override_reason.strip():
             return form
-    return form
+        reasonless += 1
+        if reasonless >= 3:
+            return form
+        note = description + ("\n\n**Dataene har feil: godkjenning krever en begrunnelse i «override_reason».** "
+                              f"Forrige svar fra {form.approver or 'ukjent'} manglet begrunnelse.")
 
 
 def await_approval(document_key: str, version: int, title: str, preview: str, findings: list[str], errors: int,
                    project: Project | None, council: Council, settings: Settings, transport_name: str,
-                   attachments: tuple[Path, ...] = (), timeout_seconds: int | None = None,
+                   attachments: tuple[Path | tuple[Path, str], ...] = (), timeout_seconds: int | None = None,
                    content_hash: str = "", recipients: tuple[str, ...] = ()) -> Decision:
     """Ask the approver (mail + suspended run) and return the decision; see the module docstring.
 
@@ -240,14 +289,14 @@ def record_late_answer(document_key: str, version: int, title: str, content_hash
         if decided and decided["flow_run_id"] == run_id and decided["status"] in ("approved", "rejected", "unreasoned"):
             return ""         # this answer is the decision (recorded when it came): not a late one
         # recorded once per run (a run started again finds it there); mailed once per run alike
-        ledger.late_answer(document_key, version, run_id, form.decision, form.approver, form.comment,
+        ledger.late_answer(document_key, version, run_id, form.decision, shown_name(form.approver), form.comment,
                            content_hash or None, form.override_reason)
         went = ""
         if decided and decided["status"] == "approved":
             went = f" (godkjent av {decided['decided_by'] or 'ukjent'}" + \
                 (f" {decided['decided_at']:%Y-%m-%d %H:%M} UTC)" if decided["decided_at"] else ")")
         rejected = form.decision != "godkjenn"
-        who = form.approver or "ukjent"
+        who = shown_name(form.approver) or "ukjent"
         line = (f"{'Avvist' if rejected else 'Godkjent'} av {who} etter at dokumentet var sendt{went}"
                 + (f": {form.comment}" if form.comment else "") + ".")
         logger = get_run_logger()
@@ -362,14 +411,15 @@ def record_superseded_answers(document_key: str, version: int, content_hash: str
             if row and row["flow_run_id"] == run_id and row["status"] in ("approved", "rejected", "unreasoned") \
                     and row["document_hash"] == full:
                 continue                       # this run's decision for that content (recorded when it came)
-            if not ledger.late_answer(document, asked_version, run_id, form.decision, form.approver, form.comment,
+            if not ledger.late_answer(document, asked_version, run_id, form.decision, shown_name(form.approver),
+                                      form.comment,
                                       full, form.override_reason):
                 continue                       # recorded before (a run started again)
             if document == document_key and asked_version != version:
                 # the request this answer was for is answered, for content the document no longer is
                 ledger.approval_superseded(document, asked_version, full, version)
             verb = "Godkjent" if form.decision == "godkjenn" else "Avvist"
-            lines.append(f"{verb} av {form.approver or 'ukjent'} for {document} versjon {asked_version} "
+            lines.append(f"{verb} av {shown_name(form.approver) or 'ukjent'} for {document} versjon {asked_version} "
                          f"(innhold {(full or '')[:12]}), som ikke lenger er det som sendes: innholdet er endret "
                          "siden. Svaret er lagret i sendeloggen (grantflow sent), ikke som godkjenning.")
     finally:

@@ -128,6 +128,7 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
     return {"preview": the_plan.preview(), "new": len(the_plan.messages), "key": document.key,
             "already": [r.email for r in the_plan.already], "approval": the_plan.approval_required,
             "recipients": [m.recipient.email for m in the_plan.messages], "rejected": refused,
+            "attachment_names": the_plan.attachment_names,
             "transport": options.transport or settings.delivery.transport}
 
 
@@ -372,7 +373,10 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     findings = [str(f) for f in condense(produced.findings)]
     errors = sum(f.severity == "error" for f in produced.findings)
     title = _title(produced, register)
-    attachments = tuple(p for p in (produced.docx, produced.pdf) if p)
+    # named as the recipients' copies are ("soknad-….docx"), not by the file's own name
+    paths = [p for p in (produced.docx, produced.pdf) if p]
+    names = planned.get("attachment_names") or [p.name for p in paths]
+    attachments = tuple(zip(paths, names)) if len(names) == len(paths) else tuple(paths)
     issue(produced)     # put before an approver: this number is no longer free for other content
     return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
                           register.council(produced.council), settings, planned["transport"], attachments,

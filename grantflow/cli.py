@@ -338,6 +338,9 @@ def _cmd_send(args) -> int:
                   + (f" ({len(the_plan.same_content)} of them as version {', '.join(map(str, earlier))}, the same "
                      "content)" if earlier else "") + " (use --resend to send again)")
             return 0
+        late = _past_meeting(document, project)
+        if late:
+            print(late, file=sys.stderr)
         gate = clearance(produced.findings, the_plan.approval_required, transport_name)
         errors = gate.errors
         if errors and not gate.given(True, args.override_reason or ""):
@@ -423,6 +426,27 @@ def _is_council(config, name: str) -> bool:
 
     register, _ = load_register(config)
     return name not in register.projects and name in register.councils
+
+
+def _past_meeting(document, project) -> str | None:
+    """A warning when a later version of a status report goes out after the steering-group
+    meeting it was made for (a version 3 for a meeting long past went out without a word)."""
+    from datetime import date, timedelta
+
+    from . import fmt
+
+    if document.kind != "status" or document.version < 2 or project is None:
+        return None
+    try:
+        as_of = date.fromisoformat(document.key.rsplit("status-", 1)[1])
+    except (IndexError, ValueError):
+        return None
+    coming = [d for d in project.meetings.dates if as_of <= d <= as_of + timedelta(days=31)]
+    if not coming or coming[0] >= date.today():
+        return None
+    return (f"warning: version {document.version} of {document.key} is for the steering-group meeting of "
+            f"{fmt.long_date(coming[0])}, {(date.today() - coming[0]).days} days ago: its readers get a "
+            "corrected report for a meeting already held")
 
 
 def _sent_console():
@@ -544,6 +568,8 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from .delivery.ledger import NOTICE_HASH
+
     if not rows:
         return
     earlier = _earlier_attempts(rows, attempts)
@@ -566,13 +592,43 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
         return
     console.print(Text(title, style="italic"), soft_wrap=True)
     groups: dict[str, list] = {}
-    for c in cells:
-        groups.setdefault(c[1], []).append(c)
+    notices = []
+    for row, c in zip(rows, cells):
+        # a mail to a person who must act (a deadline notice, a reminder, an approval request) is no
+        # document: it was listed as one ("deadline/status:…/10/-" "v1 sent")
+        if row.document_hash == NOTICE_HASH:
+            notices.append((row, c))
+        else:
+            groups.setdefault(c[1], []).append(c)
     for document, entries in groups.items():
         _print_block(console, document, [
             (f"v{version} {status:<7} {recipient}",
              f"{role} · {via} · {tries} forsøk · {when} UTC" + (f"\n{detail}" if detail else ""), None)
             for when, _, version, recipient, role, via, status, tries, detail in entries])
+    if notices:
+        _print_block(console, "Varsler og påminnelser (ikke dokumenter)", [
+            (f"{_notice_words(row.document)} {_STATUS_WORDS.get(status, status)} til {recipient}",
+             f"{via} · {tries} forsøk · {when} UTC" + (f"\n{detail}" if detail else ""), None)
+            for row, (when, _, version, recipient, role, via, status, tries, detail) in notices])
+
+
+# what a notice's ledger key begins with (``delivery.service.notify``), in words
+_NOTICE_KINDS = {"deadline": "Fristvarsel", "missed": "Varsel om frist som gikk ut", "approval": "Godkjenningsforespørsel",
+                 "approval-batch": "Godkjenningsforespørsel (samlet)", "approval-reminder": "Påminnelse om godkjenning",
+                 "approval-unreached": "Varsel: godkjenner ikke nådd", "late-rejection": "Varsel: avvist etter utsending",
+                 "reminder": "Påminnelse", "status-input": "Forespørsel om statusinnspill",
+                 "status-no-answer": "Varsel: statusinnspill mangler", "status-reminder": "Påminnelse om statusinnspill",
+                 "withdrawn": "Varsel: trengs ikke likevel", "templates": "Varsel: malfeil",
+                 "watch-failed": "Varsel: fristvakten feilet"}
+_STATUS_WORDS = {"sent": "sendt", "failed": "feilet", "sending": "sendes"}
+
+
+def _notice_words(key: str) -> str:
+    """A notice's ledger key ("deadline/status:haugaland-velferdsteknologi/2016-06-10/10/-") in
+    words: what kind of notice, and what about (the key less its kind and its day token)."""
+    kind, _, rest = key.partition("/")
+    about = rest.rsplit("/", 1)[0] if "/" in rest else rest
+    return f"{_NOTICE_KINDS.get(kind, 'Varsel')}" + (f" ({about})" if about else "")
 
 
 _APPROVAL_WORDS = {"requested": "forespurt", "approved": "godkjent", "rejected": "avvist",

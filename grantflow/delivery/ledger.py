@@ -204,6 +204,9 @@ class Claim(str):
     before: dict | None = None
 
 
+# the hash a notice to a person (a reminder, an approval request: ``service.notify``) is recorded
+# with: it carries no document
+NOTICE_HASH = "-"
 STALE_CLAIM = timedelta(minutes=30)
 # the detail of a claimed row while its whole message goes to the server (see ``transmitting``)
 TRANSMITTING = "message transmitted, waiting for the server's reply"
@@ -333,6 +336,23 @@ class SentLedger:
         have, when it was sent)."""
         return {key: (got, aware(when)) for key, (got, when) in
                 self._latest_earlier(document, version, transport, deliveries.c.updated_at).items()}
+
+    def first_sent_elsewhere(self, document: str, version: int, transport: str, role: str,
+                             current: set[str]) -> tuple[str, int, datetime] | None:
+        """The first copy of this document (this version or an earlier one) that reached an address
+        in ``role`` that is none of ``current`` (casefolded): (address, version, when), or None. For
+        an office whose address changed (the county governor's new mailbox): what it had before.
+        A copy in the local outbox counts only for the outbox (as ``had_earlier``)."""
+        where = [deliveries.c.document == document, deliveries.c.version <= version, deliveries.c.status == "sent",
+                 deliveries.c.role == role]
+        if delivers(transport):
+            where.append(or_(deliveries.c.transport != LOCAL, deliveries.c.delivered_at.is_not(None)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(deliveries.c.recipient, deliveries.c.version,
+                                       deliveries.c.delivered_at, deliveries.c.updated_at).where(*where)).all()
+        found = [(r.recipient, r.version, aware(r.delivered_at or r.updated_at)) for r in rows
+                 if r.recipient.casefold() not in current]
+        return min(found, key=lambda f: f[2]) if found else None
 
     def earlier_content(self, document: str, version: int, transport: str) -> dict[str, tuple[int, str]]:
         """Recipient (casefolded) -> (the latest earlier version they have, its recorded hash), for a

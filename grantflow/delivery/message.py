@@ -48,13 +48,23 @@ class Document:
     no_skjonnsmidler: str | None = None
     # the day the document names the county governor by: its mail names the office so too
     addressed: date | None = None
+    # what differs from each earlier version (``documents.service.version_changes``): said in the
+    # mail of this version to a reader who has that one
+    changes: dict = field(default_factory=dict)
 
     @property
     def attachments(self) -> list[Path]:
         return [p for p in (self.docx, self.pdf) if p is not None]
 
-    def attachment_name(self, path: Path) -> str:
-        return f"{self.attachment_stem}{path.suffix}" if self.attachment_stem else path.name
+    def attachment_name(self, path: Path, first_copy: bool = False) -> str:
+        """The attachment's name as a recipient sees it; ``first_copy``: for a reader who has no
+        earlier version, without the "-versjon-N" a replacing copy is named by."""
+        if not self.attachment_stem:
+            return path.name
+        stem = self.attachment_stem
+        if first_copy:
+            stem = stem.removesuffix(f"-versjon-{self.version}")
+        return f"{stem}{path.suffix}"
 
     def ledger_hash(self) -> str:
         """The hash the sent ledger records: the content hash, else the files' bytes."""
@@ -149,35 +159,50 @@ def message_id(document: Document, email: str, domain: str, resend: bool = False
 
 
 def subject(document: Document, replaces: tuple[int, datetime] | None = None) -> str:
+    """The subject; a version is named only to a reader who has an earlier one (``replaces``): a
+    reader's first copy is not "(versjon 2)" of a version 1 that reached nobody (only the outbox)."""
     text = f"{document.title}: {document.subject_name} – {document.period_text}"
     if replaces:
         text += f" (versjon {document.version}, erstatter versjon {replaces[0]})"
-    elif document.version > 1:
-        text += f" (versjon {document.version})"
     return single_line(text, "subject")
 
 
 def body_lines(document: Document, recipient_name: str, cc_names: list[str], sender: Sender,
                replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
-               own_copy: bool = False, office: bool = False) -> list:
+               own_copy: bool = False, office: bool = False,
+               first_sent: tuple[str, int, datetime] | None = None) -> list:
     """The body as a list of paragraphs; a list item is a (label, value) tuple. ``replaces``: the
     earlier version this recipient has and when it was sent (this one is a new version of it).
     ``sent_to``: for a copy (cc), whom the document is for. ``own_copy``: the copy goes to the
     sender's own reply address (the secretariat's file copy): no greeting to itself, no "questions
     to" itself (it read "Hei Sekretariatet i Haugaland Vekst, … Spørsmål kan rettes til
     Sekretariatet i Haugaland Vekst"). ``office``: the recipient is an office, not a person
-    ("Til Statsforvalteren i Rogaland" rather than "Hei Statsforvalteren i Rogaland,")."""
+    ("Til Statsforvalteren i Rogaland" rather than "Hei Statsforvalteren i Rogaland,").
+    ``first_sent``: the office had the document before at another address (address, version, when):
+    said, so that it is not registered as a new document."""
     parts: list = ["Sekretariatets kopi." if own_copy else f"Til {recipient_name}" if office else
                    f"Hei {recipient_name},",
                    f"Vedlagt følger {document.title.lower()} for {document.subject_name} ({document.period_text})"
-                   + (f", versjon {document.version}." if document.version > 1 else ".")]
+                   + (f", versjon {document.version}." if replaces else ".")]
     if sent_to:
         parts.append(("Den er sendt til " if own_copy else "Du får den i kopi; den er sendt til ")
                      + fmt.listing(sent_to) + ".")
+    if first_sent and not replaces:
+        address, version, when = first_sent
+        parts.append(f"{document.title} ble sendt første gang {fmt.long_date(when.astimezone(OSLO).date())} til "
+                     f"{address} (tidligere adresse)" + (f", som versjon {version}" if version != document.version
+                                                          else "")
+                     + ". Dette er ikke en ny innsending: den sendes nå til den nye adressen.")
     if replaces:
         sent = fmt.long_date(replaces[1].astimezone(OSLO).date())
         parts.append(f"Denne versjonen erstatter versjon {replaces[0]}, som ble sendt deg {sent}. "
                      f"Bruk versjon {document.version} og se bort fra den forrige.")
+        changed = document.changes.get(replaces[0])
+        if changed:
+            items = [c for c in changed if isinstance(c, tuple)]
+            parts.append(f"Endret fra versjon {replaces[0]}:" if items else
+                         " ".join(c for c in changed if isinstance(c, str)))
+            parts.extend(items)
     if document.key_figures:
         parts.append("Nøkkeltall:")
         parts.extend((k, str(v)) for k, v in document.key_figures.items())
@@ -224,7 +249,7 @@ def _html(parts: list) -> str:
 def compose(document: Document, recipient_name: str, recipient_email: str, cc_names: list[str],
             sender: Sender, when: datetime | None = None, resend: bool = False,
             replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
-            office: bool = False) -> EmailMessage:
+            office: bool = False, first_sent: tuple[str, int, datetime] | None = None) -> EmailMessage:
     """One RFC 5322 message to one recipient with the document attached; ``replaces``: the earlier
     version the recipient has (version, when sent), named in the subject and the body; ``sent_to``:
     for a copy, the names the document is sent to."""
@@ -238,21 +263,21 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
     msg["X-Grantflow-Document"] = single_line(f"{document.key} v{document.version}", "document")
     parts = body_lines(document, recipient_name, cc_names, sender, replaces, sent_to,
                        own_copy=sent_to is not None and recipient_email.casefold() == sender.reply_to.casefold(),
-                       office=office)
+                       office=office, first_sent=first_sent)
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
     for path in document.attachments:
         maintype, subtype = PDF if path.suffix.lower() == ".pdf" else DOCX
         msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype,
-                           filename=document.attachment_name(path))
+                           filename=document.attachment_name(path, first_copy=not replaces))
     return msg
 
 
 def compose_reminder(key: str, day_token: str, subject_text: str, lines: list[str], to_name: str, to_email: str,
                      sender: Sender, when: datetime | None = None,
-                     attachments: tuple[Path, ...] = ()) -> EmailMessage:
+                     attachments: tuple[Path | tuple[Path, str], ...] = ()) -> EmailMessage:
     """A note to a person who must act (a reminder, an approval request); one Message-ID per key
-    and day token."""
+    and day token. ``attachments``: files, or (file, the name it is attached by)."""
     msg = EmailMessage()
     _set_text(msg, "Subject", subject_text, "subject")
     _set_address(msg, "From", sender.name, sender.address, "from_address")
@@ -265,7 +290,8 @@ def compose_reminder(key: str, day_token: str, subject_text: str, lines: list[st
              f"Med vennlig hilsen\n{sender.reply_to_name}\n{sender.organisation}"]
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
-    for path in attachments:
+    for item in attachments:
+        path, name = item if isinstance(item, tuple) else (item, item.name)
         maintype, subtype = PDF if path.suffix.lower() == ".pdf" else DOCX
-        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=name)
     return msg

@@ -14,13 +14,13 @@ from typing import Callable
 from .. import fmt
 from ..documents import kind as get_kind
 from ..documents.service import (EDITED_HINT, Produced, changed_after_made, delivered_at, mark_delivered,
-                                 mark_issued, pdf_not_made_from, rendered_now)
+                                 mark_issued, pdf_not_made_from, rendered_now, version_changes)
 from ..errors import UserError
 from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
-from .ledger import STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, claim_host, covers, delivers
+from .ledger import NOTICE_HASH, STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, claim_host, covers, delivers
 from .message import Document, Sender, compose, compose_reminder
 from .recipients import Recipient, funders_named, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
@@ -45,6 +45,19 @@ class DeliveryPlan:
     to_funders: tuple[str, ...] = ()   # the addresses that are a funder's: why it is approved whatever the kind
     # of ``already``: who has an earlier version with this very content (recipient -> that version)
     same_content: dict[str, int] = field(default_factory=dict)
+    # an office at a new address that had the document at an earlier one: recipient -> (that
+    # address, version, when)
+    first_sent: dict[str, tuple] = field(default_factory=dict)
+
+    @property
+    def attachment_names(self) -> list[str]:
+        """The attachments' names as the recipients get them (a reader's first copy is named
+        without "-versjon-N"): the approver's copy is named so too. Where the recipients' names
+        differ (some have an earlier version), the replacing copy's."""
+        names = {tuple(a.get_filename() for a in m.message.iter_attachments()) for m in self.messages}
+        if len(names) == 1:
+            return list(names.pop())
+        return [self.document.attachment_name(p) for p in self.document.attachments]
 
     def preview(self) -> str:
         """What an approver needs to see: recipients, subject, attachments, key figures."""
@@ -58,7 +71,7 @@ class DeliveryPlan:
             lines.append("Til finansiør (godkjennes alltid): " + ", ".join(self.to_funders))
         if self.already:
             lines.append("Har allerede fått denne versjonen: " + ", ".join(r.email for r in self.already))
-        lines.append("Vedlegg: " + ", ".join(self.document.attachment_name(p) for p in self.document.attachments))
+        lines.append("Vedlegg: " + ", ".join(self.attachment_names))
         for key, value in self.document.key_figures.items():
             lines.append(f"  {key}: {value}")
         return "\n".join(lines)
@@ -78,6 +91,8 @@ class DeliveryReport:
     # sent, after an attempt whose whole message got no reply (it may have arrived): maybe twice
     doubtful: list[tuple[str, str]] = field(default_factory=list)
     asked: bool = False   # held, and its approval request is new (nobody was asked for this content yet)
+    # recipient -> (earlier address, version, when): an office at a new address (``DeliveryPlan.first_sent``)
+    first_sent: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         if self.held:
@@ -86,6 +101,11 @@ class DeliveryReport:
         # 2 already had version 1, 1 of them possibly twice", as if it were one of the 2)
         parts = [f"{len(self.sent)} sent" + (f" ({len(self.doubtful)} of these possibly twice)" if self.doubtful
                                              else "")]
+        for email in self.sent:
+            if email in self.first_sent:
+                address, version, when = self.first_sent[email]
+                parts[0] += (f" ({email}: first sent {_when(when)} to {address}, the earlier address"
+                             + (f", as version {version}" if version != self.version else "") + ")")
         if self.skipped:
             parts.append(f"{len(self.skipped)} already had version {self.version}")
         if self.failed:
@@ -136,7 +156,8 @@ def document_from(produced: Produced, register: Register) -> Document:
         (f"-versjon-{produced.version}" if produced.version > 1 else "")
     return Document(key, kind.name, kind.title, subject_name, period_text, produced.version, produced.docx,
                     produced.pdf, dict(produced.key_figures), produced.content_hash, stem,
-                    no_skjonnsmidler=_no_skjonnsmidler(produced, register), addressed=produced.addressed)
+                    no_skjonnsmidler=_no_skjonnsmidler(produced, register), addressed=produced.addressed,
+                    changes=version_changes(produced.docx, produced.version) if produced.version > 1 else {})
 
 
 def _refuse_empty_application(project, period: str, register: Register) -> None:
@@ -263,13 +284,23 @@ def plan(document: Document, project: Project | None, council: Council, settings
     cc_names = [r.name for r in recipients if r.role == "cc"]
     to_names = [r.name for r in recipients if r.role == "to"]
     messages, already = [], []
+    first_sent: dict[str, tuple] = {}
+    current = {r.email.casefold() for r in recipients}
     for recipient in recipients:
         if recipient.email.casefold() in done or recipient.email.casefold() in same:
             already.append(recipient)
             continue
+        earlier = None
+        if recipient.office and not resend and recipient.email.casefold() not in had:
+            # the county governor's mailbox changed: the document is no new submission to them
+            earlier = ledger.first_sent_elsewhere(document.key, document.version,
+                                                  transport or settings.delivery.transport, recipient.role, current)
+            if earlier:
+                first_sent[recipient.email] = earlier
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
                       resend=resend, replaces=had.get(recipient.email.casefold()),
-                      sent_to=to_names if recipient.role == "cc" else None, office=recipient.office)
+                      sent_to=to_names if recipient.role == "cc" else None, office=recipient.office,
+                      first_sent=earlier)
         messages.append(PlannedMessage(recipient, msg))
     # the messages carry the file as it is now: rendered again since (another run, `grantflow render`
     # with changed data), it holds another version than this one, approved or checked as this one
@@ -289,7 +320,8 @@ def plan(document: Document, project: Project | None, council: Council, settings
     approval = settings.delivery.approval.get(document.kind, False) or bool(to_funder)
     same_content = {r.email: same[r.email.casefold()] for r in already if r.email.casefold() in same
                     and r.email.casefold() not in done}
-    return DeliveryPlan(document, project, council, messages, already, approval, to_funder, same_content)
+    return DeliveryPlan(document, project, council, messages, already, approval, to_funder, same_content,
+                        first_sent)
 
 
 def rendered_again(document, now: tuple[int, str]) -> str:
@@ -354,7 +386,8 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
     here, and still ``sending`` is reported as ``pending`` (not done). No exception leaves a claim
     of ours in ``sending``: it is released as failed."""
     doc = plan_.document
-    report = DeliveryReport(doc.key, doc.version, transport.name, skipped=[r.email for r in plan_.already])
+    report = DeliveryReport(doc.key, doc.version, transport.name, skipped=[r.email for r in plan_.already],
+                            first_sent=dict(plan_.first_sent))
     digest = digest or doc.ledger_hash()
 
     def claim(item: PlannedMessage, abandoned: str | None = None) -> str | None:
@@ -691,7 +724,8 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
 
 def notify(key: str, day: str, subject_text: str, lines: list[str], name: str, email: str, project: Project | None,
            council: Council, settings: Settings, ledger: SentLedger, transport, retry: RetrySettings,
-           sleep: Callable[[float], None] = time.sleep, attachments: tuple[Path, ...] = ()) -> DeliveryReport:
+           sleep: Callable[[float], None] = time.sleep,
+           attachments: tuple[Path | tuple[Path, str], ...] = ()) -> DeliveryReport:
     """Mail one person who must act (reminder, approval request); at most once per key and day."""
     if not email:
         transport.close()
@@ -707,7 +741,7 @@ def notify(key: str, day: str, subject_text: str, lines: list[str], name: str, e
     note = Document(ledger_key, key.split("/", 1)[0][:40], subject_text, project.name if project else council.name,
                     day, 1, Path(), None)
     the_plan = DeliveryPlan(note, project, council, [PlannedMessage(Recipient(name, email, "to"), msg)], [], False)
-    return deliver(the_plan, transport, ledger, retry, sleep, digest="-")
+    return deliver(the_plan, transport, ledger, retry, sleep, digest=NOTICE_HASH)
 
 
 def remind(item_key: str, day: str, title: str, project: Project, council: Council, problem: str, due_text: str,

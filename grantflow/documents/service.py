@@ -184,6 +184,45 @@ def _records(folder: Path, kind: str) -> list[dict]:
     return [r for r in map(_read_record, sorted(folder.glob(f"{kind}-*.json"))) if r]
 
 
+NO_FIGURES_CHANGED = "Ingen tall er endret; teksten er rettet."
+_DIMENSIONS = (("progress", "Fremdrift"), ("economy", "Økonomi"), ("risk", "Risiko"))
+
+
+def version_changes(docx: Path, version: int) -> dict[int, list[tuple[str, str] | str]]:
+    """What differs between ``version`` of the document and each earlier version, by the figures
+    each one's record entry kept (key figures, milestone statuses, the status dimensions): earlier
+    version -> [(what, "before → now"), …], or [NO_FIGURES_CHANGED] when none of them differs (the
+    text was corrected). Versions recorded before entries kept figures are left out."""
+    entries: dict[int, dict] = {}
+    for entry in _read_record(Path(docx).with_suffix(".json")).get("versions") or []:
+        if isinstance(entry.get("version"), int) and "key_figures" in entry:
+            entries[entry["version"]] = entry          # the last entry of a number is the one that went out
+    now = entries.get(version)
+    if now is None:
+        return {}
+    from ..reporting import RAG_LABEL
+
+    out: dict[int, list] = {}
+    for earlier, then in entries.items():
+        if earlier >= version:
+            continue
+        lines: list = []
+        before, after = then.get("key_figures") or {}, now.get("key_figures") or {}
+        for key, value in after.items():
+            if key in before and before[key] != value:
+                lines.append((key, f"{before[key]} → {value}"))
+        old, new = then.get("snapshot") or {}, now.get("snapshot") or {}
+        old_ms = old.get("milestones") or {}
+        for number, status in (new.get("milestones") or {}).items():
+            if number in old_ms and old_ms[number] != status:
+                lines.append((f"Milepæl {number}", f"{old_ms[number]} → {status}"))
+        for key, label in _DIMENSIONS:
+            if old.get(key) in RAG_LABEL and new.get(key) in RAG_LABEL and old[key] != new[key]:
+                lines.append((label, f"{RAG_LABEL[old[key]]} → {RAG_LABEL[new[key]]}"))
+        out[earlier] = lines or [NO_FIGURES_CHANGED]
+    return out
+
+
 def _sort_key(record: dict) -> str:
     return (record.get("snapshot") or {}).get("as_of") or record.get("period", "")
 
@@ -516,8 +555,11 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
             version = (versions[-1]["version"] + 1) if versions else 1
         context.values.setdefault("doc", {})["version"] = version
         write_docx(template, context, target)
+        # what this version said in figures, for the mail of a later version that replaces it
+        # ("Regnskap til nå: 125 000 kr → 137 400 kr"): the record's own figures are the latest only
         versions.append({"version": version, "content_hash": digest, "generated_at": now,
-                         "file_sha256": _file_sha256(target)})
+                         "file_sha256": _file_sha256(target), "key_figures": context.key_figures,
+                         "snapshot": context.snapshot})
         record["issued"] = sorted(issued)
     produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
                         request.period.label, target, version, digest, reused,

@@ -1,0 +1,36 @@
+"""The county governor's new mailbox gets an application it had at its old one, with word that
+it was sent before (an outside tester: "1 sent, 1 already had version 1", and the new mailbox got
+it as if new: the case officer would register a new, late application)."""
+
+from grantflow.cli import main
+
+from ..conftest import replace_in
+from ..smtp_server import SmtpServer, free_port, use_smtp
+
+OLD, NEW = "fmropost@fylkesmannen.example.no", "sfropost@statsforvalteren.example.no"
+
+
+def test_the_new_address_is_told_when_and_where_the_application_went_first(scratch_config, tmp_path,
+                                                                            monkeypatch, capsys):
+    port = free_port()
+    use_smtp(scratch_config, port)
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    send = ["--config", str(scratch_config), "send", "application", "haugaland-velferdsteknologi", "--as-of",
+            "2015-01-15", "--yes", "--override-reason", "kjent differanse", "--transport", "smtp"]
+    with SmtpServer(port=port) as server:
+        assert main(send) == 0
+        first = server.recorder.messages()
+        assert OLD in [m["To"].addresses[0].addr_spec for m in first]
+        replace_in(scratch_config / "councils/haugaland-vekst.yaml", f"email: {OLD}", f"email: {NEW}")
+        capsys.readouterr()
+        assert main(send) == 0
+        out = capsys.readouterr().out
+        (mail,) = server.recorder.messages()[len(first):]
+    assert mail["To"].addresses[0].addr_spec == NEW
+    body = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert f"ble sendt første gang" in body and f"til {OLD} (tidligere adresse)" in body, body
+    assert "Dette er ikke en ny innsending" in body, body
+    line = [x for x in out.splitlines() if "via smtp" in x]
+    assert line and f"1 sent ({NEW}: first sent " in line[0] and f"to {OLD}, the earlier address)" in line[0], out
+    assert "1 already had version 1" in line[0], out
