@@ -277,7 +277,9 @@ def _produce(args):
     out = args.out or settings.outputs_dir()
     if args.kind == "usage":
         period = str(args.year) if args.year is not None else args.period
+        # --as-of dates it (the day it is made); it was dropped without a word (found by a reviewer)
         produced = produce(register, "usage", council_id=args.council, period=period, out=out, pdf=args.pdf,
+                           as_of=parse_date(args.as_of) if args.as_of else None,
                            include_personal_data=settings.include_personal_data)
     else:
         as_of = parse_date(args.as_of) if args.as_of else None

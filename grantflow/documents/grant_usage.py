@@ -33,12 +33,28 @@ def period(project: None, period: str | None, as_of: date | None, today: date,
     """A calendar year (default: last year), and the day the report is made (``as_of``, default
     today), which it is dated by. Its figures are per 31 December; the year still running is a
     draft counted to the day it is made (``build``). A year that has not begun is refused."""
+    if as_of is not None and as_of > today:
+        # dated in January next year while the year still runs, it read "per 31. desember" with no
+        # UTKAST: a draft sent as the year's report (found by a reviewer)
+        raise UserError(f"--as-of {as_of:%d.%m.%Y} is after today ({today:%d.%m.%Y}): the usage report is dated "
+                        "the day it is made, today at the latest", field="--as-of")
     made = as_of or today
     year = parse_period(period).end.year if period else made.year - 1
     if year > made.year:
         raise UserError(f"{year} has not begun: the usage report is made per 31.12 of a year that has",
                         field="--year" if period and period.isdigit() else "--period")
     return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), made
+
+
+def _booked_after(data, day: date) -> bool:
+    """Whether the ledger has a row counting from after ``day``."""
+    import pandas as pd
+
+    from ..reporting import booked_on
+
+    if data is None or data.ledger is None or data.ledger.frame.empty:
+        return False
+    return bool((booked_on(data.ledger.frame) > pd.Timestamp(day)).any())
 
 
 def not_ended(req: DocumentRequest, year: int, made: date) -> Finding:
@@ -111,6 +127,11 @@ def build(req: DocumentRequest) -> Context:
             # tester); the status and final reports' rule, counted to the project's end if earlier
             # (a row after the end, by the report's day, shows the export is not old)
             old = stale_ledger(data, until) and stale_ledger(data, min(until, project.period.end))
+            if old is not None and _booked_after(data, until):
+                # a row after the report's day shows the export was made after it: quiet months at
+                # the year's end are no old export ("siste postering 30. september 2015" was said of
+                # a ledger running into 2016; found by a reviewer)
+                old = None
             if old is not None:
                 last, days = old
                 notes.append(f"{project.name}: regnskapet har siste postering {fmt.long_date(last)}, {fmt.days(days)} "
