@@ -580,9 +580,7 @@ def usage() -> Builder:
     title_block(b, [("Til", "{{ addressee }}"), ("Regionråd", "{{ council.name }}"),
                     ("Rapport per", "{{ per }}"), ("Dato", "{{ doc.date }}"),
                     ("Versjon", "{{ doc.version }}")])
-    b.p("Tabellen viser tildelte skjønnsmidler per prosjekt, forbruk per {{ per }} og ubrukte midler. "
-        "For prosjekter som fortsetter etter årsskiftet søkes ubrukte midler overført; for avsluttede "
-        "prosjekter tilbakebetales de. Beløp i kr.")
+    b.p("{{ intro }}")
     w = b.width_cm
     b.table(["Prosjekt", "Saksnr.", "Tildelt", "Brukt", "Ubrukt", "Disponering", "Status", "Resultater"],
             ["{{ r.project }}", "{{ r.reference }}", "{{ r.granted }}", "{{ r.spent }}", "{{ r.unused }}",

@@ -51,6 +51,8 @@ class Document:
     # what differs from each earlier version (``documents.service.version_changes``): said in the
     # mail of this version to a reader who has that one
     changes: dict = field(default_factory=dict)
+    # a draft's words ("UTKAST per 28.11.2026"): in the subject, so that nobody files it as final
+    draft: str = ""
 
     @property
     def attachments(self) -> list[Path]:
@@ -162,6 +164,10 @@ def subject(document: Document, replaces: tuple[int, datetime] | None = None) ->
     """The subject; a version is named only to a reader who has an earlier one (``replaces``): a
     reader's first copy is not "(versjon 2)" of a version 1 that reached nobody (only the outbox)."""
     text = f"{document.title}: {document.subject_name} – {document.period_text}"
+    if document.draft:
+        # the running year's usage report went out as "… – 2026" with nothing but "Brukt per
+        # 28.11.2026" to say it was a draft (found by a reviewer)
+        text += f" ({document.draft})"
     if replaces:
         text += f" (versjon {document.version}, erstatter versjon {replaces[0]})"
     return single_line(text, "subject")

@@ -157,7 +157,8 @@ def document_from(produced: Produced, register: Register) -> Document:
     return Document(key, kind.name, kind.title, subject_name, period_text, produced.version, produced.docx,
                     produced.pdf, dict(produced.key_figures), produced.content_hash, stem,
                     no_skjonnsmidler=_no_skjonnsmidler(produced, register), addressed=produced.addressed,
-                    changes=version_changes(produced.docx, produced.version) if produced.version > 1 else {})
+                    changes=version_changes(produced.docx, produced.version) if produced.version > 1 else {},
+                    draft=produced.draft)
 
 
 def _refuse_empty_application(project, period: str, register: Register) -> None:

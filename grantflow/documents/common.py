@@ -116,6 +116,8 @@ class Context:
     # the day the document names the county governor by (its Til line): its mail names the office
     # by the same day (``models.office_name``); None: the document is not for the county governor
     addressed: date | None = None
+    # a draft's words for its mail subject ("UTKAST per 28.11.2026"); "": the document is final
+    draft: str = ""
 
 
 def project_file(project: Project) -> str:

@@ -276,6 +276,14 @@ def build(req: DocumentRequest) -> Context:
         "addressee": addressee(council, addressed),
         "year": year,
         "per": fmt.long_date(until),
+        # the fixed sentence said unused money is asked carried over beside rows reading "Avgjøres
+        # etter årsskiftet" (found by a reviewer)
+        "intro": (f"Tabellen viser tildelte skjønnsmidler per prosjekt, forbruk per {fmt.long_date(until)} og hva "
+                  "som er ubrukt så langt. Hva som søkes overført eller tilbakebetales, avgjøres når året er "
+                  "avsluttet. Beløp i kr." if draft else
+                  f"Tabellen viser tildelte skjønnsmidler per prosjekt, forbruk per {fmt.long_date(until)} og "
+                  "ubrukte midler. For prosjekter som fortsetter etter årsskiftet søkes ubrukte midler overført; "
+                  "for avsluttede prosjekter tilbakebetales de. Beløp i kr."),
         "draft": f"UTKAST – året er ikke avsluttet; tall per {fmt.long_date(until)}." if draft else "",
         "rows": rows,
         # The Sum says what its "Ubrukt" is and what was spent beyond the grants, so granted − used
@@ -291,6 +299,7 @@ def build(req: DocumentRequest) -> Context:
                                                 for k, v in (("granted", granted), ("spent", spent),
                                                              ("unused", unused))}}
     return Context(values, snapshot=snapshot, findings=findings, addressed=addressed,
+                   draft=f"UTKAST per {until:%d.%m.%Y}" if draft else "",
                    # the mail said "Ubrukt: 0 kr" of an overspent grant and no word of the overspending
                    key_figures={"Tildelt": exact_money(granted),
                                 f"Brukt per {until:%d.%m.%Y}" if draft else "Brukt per 31.12": exact_money(spent),

@@ -59,6 +59,7 @@ class Produced:
     key_figures: dict = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     addressed: date | None = None     # the day the document names the county governor by (Context.addressed)
+    draft: str = ""                   # Context.draft: said in the mail's subject
 
     @property
     def record(self) -> Path:
@@ -563,7 +564,7 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
         record["issued"] = sorted(issued)
     produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
                         request.period.label, target, version, digest, reused,
-                        key_figures=context.key_figures, addressed=context.addressed,
+                        key_figures=context.key_figures, addressed=context.addressed, draft=context.draft,
                         findings=list(notes or []) + [f for f in context.findings if f not in (notes or [])])
     (failure,) = add_pdfs([produced], record=False) if pdf else (None,)
     record.update({

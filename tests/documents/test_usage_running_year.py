@@ -57,6 +57,9 @@ def test_the_running_year_is_a_draft_counted_to_today_and_an_error_finding(tmp_p
     assert row[2:5] == ["950 000", f"{spent:,}".replace(",", " "), f"{950_000 - spent:,}".replace(",", " ")], row
     # not yet unused: no request to carry it over, said as open
     assert row[5] == "Avgjøres etter årsskiftet" and "søkes overført til 2027, da prosjektet" not in text, text
+    # nor says the fixed sentence that unused money is asked carried over (found by a reviewer)
+    assert "Hva som søkes overført eller tilbakebetales, avgjøres når året er avsluttet." in text \
+        and "For prosjekter som fortsetter etter årsskiftet søkes" not in text, text
     assert (f"{fosen.NAME}: ubrukt per 28. november 2026 er {_n(950_000 - spent)} kr; hva som søkes overført til "
             "2027, avgjøres når året er avsluttet.") in text, text
     # delays counted to today, not to 31.12: 03 planned 30.04.2026, 04 30.06.2026, 06 31.10.2026
@@ -164,7 +167,10 @@ def test_sending_the_running_year_needs_an_override_reason(tmp_path, capsys, mon
         assert f"{year} has not ended" in err and "--override-reason" in err and "Traceback" not in err, err
         assert server.recorder.messages() == []
         assert main([*args, "--override-reason", "Foreløpige tall etter avtale med Statsforvalteren"]) == 0
-        assert server.recorder.messages()
+        subjects = {m["Subject"] for m in server.recorder.messages()}
+        # the subject says it is a draft: the body's "Brukt per …" alone did (found by a reviewer)
+        made = date.today().strftime("%d.%m.%Y")
+        assert subjects and all(s.endswith(f"– {year} (UTKAST per {made})") for s in subjects), subjects
 
 
 def test_a_note_taken_in_ahead_of_its_send_date_is_accepted(tmp_path, capsys):
