@@ -203,6 +203,11 @@ def test_no_answer_one_reminder_then_sent_with_ikke_rapportert(served):
     waiting_for(served, run["id"], "leader")
     reminders = lambda: mails(served, "Påminnelse: statusrapportering")          # noqa: E731
     assert not reminders()
+    # one mail per day to the leader for this report: the cycle's request, not also the deadline
+    # reminder 3 working days before (it said the same; four mails in two days with the reminders)
+    deadline_reminders = lambda: [m for m in mails(served, "Frist om")             # noqa: E731
+                                  if "10.06.2016" in m.get_body(("plain",)).get_content()]
+    assert not deadline_reminders(), [m["Subject"] for m in deadline_reminders()]
     run_watch(served, "2016-06-02")                    # reminder_days (2) before the send date
     run_watch(served, "2016-06-02")                    # a second morning run sends nothing new
     assert len(cycle_runs(served, "2016-06-03")) == 1
@@ -220,6 +225,56 @@ def test_no_answer_one_reminder_then_sent_with_ikke_rapportert(served):
     (notice,) = mails(served, "Statusrapport uten prosjektleders rapportering")
     assert notice["To"].addresses[0].addr_spec != LEADER
     assert len(reminders()) == 1
+    assert not deadline_reminders()
+
+
+def watch_summary(served, as_of: str) -> str:
+    """Run the watch for ``as_of`` and return its summary (the artifact the secretariat reads)."""
+    dep = api_get(served["api"], "/deployments/name/deadline_watch/deadline-watch")
+    run = api_post(served["api"], f"/deployments/{dep['id']}/create_flow_run", {"parameters": {"as_of": as_of}})
+    wait_for(served, run["id"], "COMPLETED")
+    arts = api_post(served["api"], "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}})
+    return "\n".join(str(a["data"]) for a in arts)
+
+
+def test_a_report_sent_by_hand_is_the_meetings_report(served):
+    """The secretariat sends the status report for the meeting of 14 October 2016 by hand, early. The
+    watch used to start a status cycle anyway: it asked the leader (form, workbook, "Frist om"
+    reminders), marked the period not reported on the send date and made version 2 "ikke
+    rapportert", and after the meeting told the secretariat it was not sent. Now the report sent by
+    hand is the meeting's: nobody is asked, nothing is made again, and the summary says so."""
+    run = subprocess.run([str(BIN / "grantflow"), "run", "status", HAUG, "--as-of", "2016-10-07", "--yes",
+                          "--override-reason", "Avviket på 585 kr er kjent fra prosjektplanen"],
+                         env=served["env"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    reports = lambda: mails(served, "Statusrapport: Velferdsteknologi Haugaland – 7. oktober 2016")  # noqa: E731
+    assert len(reports()) == 7, [m["Subject"] for m in mails(served, "Statusrapport")]  # steering group, leader (cc)
+    notes = served["config"] / "data" / HAUG / "notater.yaml"
+    notes_before = notes.read_text(encoding="utf-8")
+    to_leader = lambda: [m for m in served["smtp"].recorder.messages()        # noqa: E731
+                         if LEADER in str(m["To"]) and not str(m["Subject"]).startswith("Statusrapport:")
+                         and ("07.10.2016" in m.get_body(("plain",)).get_content()
+                                                        or "7. oktober 2016" in m.get_body(("plain",)).get_content())]
+    assert not to_leader()
+
+    summary = watch_summary(served, "2016-09-30")     # start_days (5) before the send date 7 October
+    assert not cycle_runs(served, "2016-10-07")
+    watch_summary(served, "2016-10-04")               # the deadline reminder's day (3 working days before)
+    sent_day = watch_summary(served, "2016-10-07")    # the send date
+    assert not cycle_runs(served, "2016-10-07")
+    assert not to_leader(), [m["Subject"] for m in to_leader()]
+    assert "- Allerede sendt: 1" in sent_day, sent_day
+    assert "sendt for hånd" in sent_day and "statusrapporten per 07.10.2016, versjon 1, til alle 7 mottakere" \
+        in sent_day, sent_day
+    after = watch_summary(served, "2016-10-17")       # after the meeting
+    assert not [m for m in mails(served, "Ikke sendt") if "14.10.2016" in str(m["Subject"])]
+    assert not [m for m in mails(served, "uten prosjektleders rapportering")
+                if "7. oktober 2016" in m.get_body(("plain",)).get_content()]
+    assert len(reports()) == 7                                      # no version 2, no second copy
+    assert not [m for m in reports() if "versjon" in str(m["Subject"])]
+    assert notes.read_text(encoding="utf-8") == notes_before          # no "not_reported" for the period
+    assert "Ikke sendt" not in after or "14.10.2016" not in after
+    del summary
 
 
 def test_a_meeting_removed_while_its_cycle_waits_sends_nothing(served):
