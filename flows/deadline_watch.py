@@ -611,6 +611,12 @@ def leaders_problem(message: str) -> str | None:
     return None if problem is None or problem.startswith(f"{OUTBOX_FIELD}: ") else problem
 
 
+def run_message(run_id: str) -> str:
+    """A run's final state message (a refusal: "not delivered to 1 of 6 recipient(s): x: 550 …"), or ""."""
+    run = _read_run(run_id)
+    return (run.state.message or "") if run and run.state else ""
+
+
 def _read_run(run_id: str):
     from uuid import UUID
 
@@ -814,13 +820,14 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             skipped.append(item.key)
             continue
         sent = by_hand.get(item.key)
-        if sent is not None and not (on_server and (cycle_key(item) in triggered or item.key in triggered)):
-            if sent.complete:
-                record(item.key, "done", sent_line(sent), options.config)
-                already.append((item.key, sent_line(sent)))
-                continue
+        if sent is not None and sent.complete and not (
+                on_server and (cycle_key(item) in triggered or item.key in triggered)):
+            record(item.key, "done", sent_line(sent), options.config)
+            already.append((item.key, sent_line(sent)))
+            continue
+        if sent is not None and not sent.complete:
             # partly delivered: that document is completed (the delivery ledger sends it only to whom
-            # it did not reach), not made anew for the send date
+            # it did not reach), not made anew for the send date -- also when its run is triggered again
             item = replace(item, as_of=sent.as_of)
         if on_server and item.kind == "status" and cycle_key(item) in triggered:
             # the cycle makes and sends this report; the plain report only if the cycle failed
@@ -842,6 +849,11 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                 waiting.append(item.key)
                 continue
             record(cycle_key(item), "failed", f"flow run {run_id} {state}", options.config)
+            if state in ("FAILED", "CRASHED") and not data_problem(run_id):
+                # the cycle's report was refused or crashed: said, counted, and made again below
+                alerts.append((cycle_key(item), f"kjøringen {run_id} endte som {state}"
+                               + (f" ({ended})" if (ended := run_message(run_id)) else "") + "; startet på nytt"))
+                failed.append(alerts[-1])
         if item.kind in broken:
             # the secretariat has been told; the item runs on the first morning the template works
             failed.append((item.key, "malen har feil (meldt til sekretariatet): " + "; ".join(broken[item.kind])))
@@ -868,8 +880,10 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                 if problem:            # the data stopped it: the leader is told, as without a server
                     failed.append((item.key, problem))
                     reminders.append(remind_leader(item, problem, today, options))
-                elif state in ("FAILED", "CRASHED"):   # a bug or a crash: triggered again, and said so
-                    alerts.append((item.key, note or f"kjøringen {run_id} endte som {state}; startet på nytt"))
+                elif state in ("FAILED", "CRASHED"):   # a bug, a crash, a refusal: triggered again, and said so
+                    alerts.append((item.key, note or f"kjøringen {run_id} endte som {state}"
+                                   + (f" ({ended})" if (ended := run_message(run_id)) else "") + "; startet på nytt"))
+                    failed.append(alerts[-1])     # not done: counted as failed in the summary
                 try:
                     run_id = trigger(item, options)
                 except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the others
