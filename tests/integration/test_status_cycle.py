@@ -341,3 +341,45 @@ def test_a_report_sent_by_hand_is_the_meetings_report(served):
     assert notes.read_text(encoding="utf-8") == notes_before          # no "not_reported" for the period
     assert "Ikke sendt" not in after or "09.06.2017" not in after
     del summary
+
+
+def test_a_report_sent_by_hand_to_some_is_completed_not_made_again(served):
+    """A report sent by hand (status per 06.09.2017, meeting 15.09.2017) that one steering-group
+    address did not get (the mail server refused it that day): the watch asks nobody and makes no
+    report for its own send date; it sends that same document to the one who lacks it."""
+    refused = "radmann@karmoy.example.no"
+    served["smtp"].recorder.refuse.add(refused)
+    try:
+        run = subprocess.run([str(BIN / "grantflow"), "run", "status", HAUG, "--as-of", "2017-09-06", "--yes",
+                              "--override-reason", "Avviket på 585 kr er kjent fra prosjektplanen"],
+                             env=served["env"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    finally:
+        served["smtp"].recorder.refuse.discard(refused)
+    by_hand = lambda: mails(served, "Statusrapport: Velferdsteknologi Haugaland – 6. september 2017")  # noqa: E731
+    assert len(by_hand()) == 6 and refused not in str([m["To"] for m in by_hand()]), run.stdout + run.stderr
+
+    status_runs = lambda: [r for r in api_post(served["api"], "/flow_runs/filter",                # noqa: E731
+                                               {"flows": {"name": {"any_": ["status_report"]}}})
+                           if r["parameters"].get("project") == HAUG]
+    before = {r["id"] for r in status_runs()}         # `grantflow run` ran it on the server too
+    watch_summary(served, "2017-09-01")               # start_days before the send date 8 September
+    assert not cycle_runs(served, "2017-09-08")
+    watch_summary(served, "2017-09-08")               # the send date: the document is completed
+    assert not cycle_runs(served, "2017-09-08")
+    deadline = time.monotonic() + 300
+    while True:
+        runs = [r for r in status_runs() if r["id"] not in before]
+        assert all(r["parameters"].get("as_of") == "2017-09-06" for r in runs), [r["parameters"] for r in runs]
+        if runs and runs[0]["state"]["type"] == "PAUSED":
+            resume(served, runs[0]["id"], APPROVE)
+        elif runs and runs[0]["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED"):
+            break
+        assert time.monotonic() < deadline, runs and runs[0]["state"]
+        time.sleep(1)
+    assert runs[0]["state"]["type"] == "COMPLETED", runs[0]["state"]
+    assert len(by_hand()) == 7                        # the one who lacked it, once; nobody twice
+    assert not [m for m in mails(served, "Statusrapport: Velferdsteknologi") if "8. september 2017" in str(m["Subject"])
+                or "versjon" in str(m["Subject"]) and "6. september 2017" in str(m["Subject"])]
+    assert not mails(served, "Statusrapportering: Velferdsteknologi") or all(
+        "06.09.2017" not in m.get_body(("plain",)).get_content() and "08.09.2017" not in m.get_body(("plain",)).get_content()
+        for m in mails(served, "Statusrapportering: Velferdsteknologi"))
