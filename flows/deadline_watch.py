@@ -34,6 +34,7 @@ project file is cancelled the next morning and the leader told: nothing is remin
 # objects, which pickles the flow functions by value; their parameter annotations must be real
 # types, not names (tests/flows/test_served_flows.py).
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,9 +44,9 @@ from prefect.cache_policies import NONE
 from prefect.runtime import deployment
 
 from grantflow import fmt
-from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, calendar, due_on, holiday_name, is_working_day,
-                                 is_document_of, last_day, missed, reminder_message, send_command,
-                                 window_passed, working_days_until)
+from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, SentStatus, calendar, due_on, holiday_name,
+                                 is_working_day, is_document_of, last_day, missed, reminder_message, send_command,
+                                 status_sent, window_passed, working_days_until)
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import ContentConflict, make_transport, notify, remind
 from grantflow.delivery.transports import OUTBOX_FIELD
@@ -84,6 +85,38 @@ def unreadable_projects(config: str | None) -> tuple[Register, list[str]]:
 def watch_register(config: str | None) -> Register:
     """The register the watch works with: every project that can be read (see unreadable_projects)."""
     return unreadable_projects(config)[0]
+
+
+def sent_by_hand(config: str | None) -> dict[str, SentStatus]:
+    """Status item key -> the report for its meeting that already reached recipients (``status_sent``):
+    sent by hand before the watch came to it. Such a report is the meeting's: no status cycle, no
+    request or reminder to the leader, no "ikke rapportert" version; a partly delivered one is
+    completed, not made anew (found by an outside tester: a report sent by hand on 03.06 was followed
+    by a cycle that mailed the leader, marked the period not reported and sent version 2)."""
+    settings = load_settings(config)
+    items = calendar(watch_register(config), settings.deadline_shift)
+    out, rows = {}, {}
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        for item in items:
+            if item.kind != "status" or not item.project:
+                continue
+            if item.project not in rows:
+                rows[item.project] = ledger.rows(project=item.project)
+            sent = status_sent(item, items, rows[item.project])
+            if sent is not None:
+                out[item.key] = sent
+    finally:
+        ledger.close()
+    return out
+
+
+def sent_line(sent: SentStatus) -> str:
+    """How the secretariat's summary says a report was sent by hand."""
+    whom = (f"til alle {len(sent.have)} mottakere" if sent.complete else
+            f"til {len(sent.have)} av {len(sent.have) + len(sent.missing)} mottakere; resten sendes nå")
+    return (f"sendt for hånd {fmt.long_date(sent.first)}: statusrapporten per {sent.as_of:%d.%m.%Y}, "
+            f"versjon {sent.version}, {whom}")
 
 
 @task(name="find-due-items", cache_policy=NONE)
@@ -143,10 +176,16 @@ def deadline_reminders(today: date, options: DeliveryOptions) -> list[str]:
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
     sent = []
+    by_hand = sent_by_hand(options.config)
     ledger = SentLedger(settings.ledger_url())
     try:
+        # a status cycle under way asks the leader itself (its request, its reminder): a deadline
+        # reminder for the same report on top made four mails in two days to one leader
+        cycling = {r["key"] for r in ledger.watch_rows() if r["key"].startswith("cycle:") and r["status"] == "triggered"}
         for item, lead in reminders_due(calendar(register, settings.deadline_shift), today,
                                         settings.deadline_reminders):
+            if item.key in by_hand or (item.kind == "status" and cycle_key(item) in cycling):
+                continue
             council = register.council(item.council)
             project = register.project(item.project) if item.project else None
             person = project.leader if project else council.secretariat
@@ -274,6 +313,7 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]
              if ("project", i.project) not in register.unreadable]     # a typo is told on its own
     settled = {key for key, st in status.items() if st in ("done", "rejected", "triggered", "missed")}
     settled |= {i.key for i in items if i.kind == "status" and status.get(cycle_key(i)) == "triggered"}
+    settled |= {key for key, sent in sent_by_hand(options.config).items() if sent.complete}   # sent by hand
     failed = {key for key, st in status.items() if st == "failed"}
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
@@ -593,6 +633,12 @@ def leaders_problem(message: str) -> str | None:
     return None if problem is None or problem.startswith(f"{OUTBOX_FIELD}: ") else problem
 
 
+def run_message(run_id: str) -> str:
+    """A run's final state message (a refusal: "not delivered to 1 of 6 recipient(s): x: 550 …"), or ""."""
+    run = _read_run(run_id)
+    return (run.state.message or "") if run and run.state else ""
+
+
 def _read_run(run_id: str):
     from uuid import UUID
 
@@ -640,6 +686,7 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
         ledger.close()
     known = {r["key"] for r in rows}
     items = calendar(register, settings.deadline_shift)
+    by_hand = sent_by_hand(options.config)
     # A meeting removed from (or moved in) the project file after its cycle was started: the cycle
     # must not remind the leader nor send a report for a meeting that will not be held.
     current = {cycle_key(item) for item in items if item.kind == "status"}
@@ -661,6 +708,8 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
             continue
         if cycle_key(item) in known or item.key in known:
             continue                          # started before (or the report already handled)
+        if item.key in by_hand:
+            continue                          # already sent by hand: the meeting's report, nobody is asked
         params = {"project": item.project, "as_of": made.isoformat(),
                   "options": item_options(item, options).model_dump(mode="json")}
         try:
@@ -674,6 +723,20 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
         record(cycle_key(item), "triggered", str(run.id), options.config)
         out["started"].append(cycle_key(item))
     for waiting in waiting_for_leaders():
+        mine = next((i for i in items if i.kind == "status" and i.project == waiting.project
+                     and (i.as_of or i.due) == waiting.as_of), None)
+        sent = by_hand.get(mine.key) if mine is not None else None
+        if sent is not None and sent.complete:
+            # sent by hand while the cycle waited: the leader is not reminded, and no "ikke rapportert"
+            try:
+                why = (f"Statusrapporten per {sent.as_of:%d.%m.%Y} er allerede sendt til styringsgruppen "
+                       f"({fmt.long_date(sent.first)})")
+                if withdraw_cycle(cycle_key(mine), waiting.run_id, today, options, why=why):
+                    out["withdrawn"].append(cycle_key(mine))
+            except Exception as exc:  # noqa: BLE001 - one project's failure must not stop the others
+                logger.exception("could not withdraw the status cycle %s", waiting.run_id)
+                out["failed"].append((cycle_key(mine), f"{type(exc).__name__}: {exc}"))
+            continue
         try:
             if today >= waiting.as_of:
                 if resume_waiting(waiting, VIA_NONE):
@@ -689,7 +752,7 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
     return out
 
 
-def withdraw_cycle(key: str, run_id: str, today: date, options: DeliveryOptions) -> bool:
+def withdraw_cycle(key: str, run_id: str, today: date, options: DeliveryOptions, why: str | None = None) -> bool:
     """Cancel the status cycle ``run_id`` the watch started for ``key`` (``cycle:<project>:<send
     date>``) whose meeting is no longer in the project file, and tell the project leader the request
     is withdrawn. False (and recorded as finished) when the run has ended already."""
@@ -704,8 +767,9 @@ def withdraw_cycle(key: str, run_id: str, today: date, options: DeliveryOptions)
     if state in ("COMPLETED", "CANCELLED", "FAILED", "CRASHED", "MISSING"):
         record(key, "done" if state == "COMPLETED" else state.lower(), f"flow run {run_id}", options.config)
         return False
-    why = (f"Styringsgruppemøtet som statusrapporten per {date.fromisoformat(send):%d.%m.%Y} skulle til, "
-           "står ikke lenger i prosjektfilen")
+    sent = why is not None
+    why = why or (f"Styringsgruppemøtet som statusrapporten per {date.fromisoformat(send):%d.%m.%Y} skulle til, "
+                  "står ikke lenger i prosjektfilen")
     with get_client(sync_client=True) as client:
         # a run still working is stopped by its runner (Cancelling); a waiting one has no process
         client.set_flow_run_state(UUID(run_id), Cancelling(message=why) if state in ("RUNNING", "PENDING")
@@ -720,8 +784,9 @@ def withdraw_cycle(key: str, run_id: str, today: date, options: DeliveryOptions)
         ledger = SentLedger(settings.ledger_url())
         try:
             notify(f"withdrawn/{key}", "-", f"Statusrapportering trengs ikke likevel: {project.name}",
-                   [f"{why}.", "Forespørselen om statusrapportering er trukket tilbake; du trenger ikke svare, "
-                    "og ingen statusrapport sendes for dette møtet."],
+                   [f"{why}.", "Forespørselen om statusrapportering er trukket tilbake; du trenger ikke svare"
+                    + (", og det sendes ingen ny versjon for dette møtet." if sent else
+                       ", og ingen statusrapport sendes for dette møtet.")],
                    project.leader.name, project.leader.email, project, register.council_of(project), settings,
                    ledger, make_transport(settings, transport_name, password), settings.delivery.retry)
         finally:
@@ -759,7 +824,9 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     on_server = bool(deployment.id)
     cycles = status_cycles(today, options) if on_server else {}
     triggered = triggered_runs(options.config) if on_server else {}
+    by_hand = sent_by_hand(options.config)
     ran, skipped, failed, reminders, waiting = [], [], [], [], []
+    already: list[tuple[str, str]] = []      # sent by hand before the watch came to it
     # what went wrong that is nobody's data to fix (a crash, a bug, a refused delivery, a trigger that
     # did not reach the server): the project leader is not told of these, so the secretariat is
     alerts: list[tuple[str, str]] = list(cycles.get("failed", []))
@@ -774,6 +841,16 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
         if item.key in done:
             skipped.append(item.key)
             continue
+        sent = by_hand.get(item.key)
+        if sent is not None and sent.complete and not (
+                on_server and (cycle_key(item) in triggered or item.key in triggered)):
+            record(item.key, "done", sent_line(sent), options.config)
+            already.append((item.key, sent_line(sent)))
+            continue
+        if sent is not None and not sent.complete:
+            # partly delivered: that document is completed (the delivery ledger sends it only to whom
+            # it did not reach), not made anew for the send date -- also when its run is triggered again
+            item = replace(item, as_of=sent.as_of)
         if on_server and item.kind == "status" and cycle_key(item) in triggered:
             # the cycle makes and sends this report; the plain report only if the cycle failed
             run_id = triggered[cycle_key(item)]
@@ -794,6 +871,11 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                 waiting.append(item.key)
                 continue
             record(cycle_key(item), "failed", f"flow run {run_id} {state}", options.config)
+            if state in ("FAILED", "CRASHED") and not data_problem(run_id):
+                # the cycle's report was refused or crashed: said, counted, and made again below
+                alerts.append((cycle_key(item), f"kjøringen {run_id} endte som {state}"
+                               + (f" ({ended})" if (ended := run_message(run_id)) else "") + "; startet på nytt"))
+                failed.append(alerts[-1])
         if item.kind in broken:
             # the secretariat has been told; the item runs on the first morning the template works
             failed.append((item.key, "malen har feil (meldt til sekretariatet): " + "; ".join(broken[item.kind])))
@@ -820,8 +902,10 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                 if problem:            # the data stopped it: the leader is told, as without a server
                     failed.append((item.key, problem))
                     reminders.append(remind_leader(item, problem, today, options))
-                elif state in ("FAILED", "CRASHED"):   # a bug or a crash: triggered again, and said so
-                    alerts.append((item.key, note or f"kjøringen {run_id} endte som {state}; startet på nytt"))
+                elif state in ("FAILED", "CRASHED"):   # a bug, a crash, a refusal: triggered again, and said so
+                    alerts.append((item.key, note or f"kjøringen {run_id} endte som {state}"
+                                   + (f" ({ended})" if (ended := run_message(run_id)) else "") + "; startet på nytt"))
+                    failed.append(alerts[-1])     # not done: counted as failed in the summary
                 try:
                     run_id = trigger(item, options)
                 except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the others
@@ -881,7 +965,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             failed.append(("sekretariat-varsel", str(exc)))
     lines = [f"# Fristvakt {fmt.long_date(today)}", "", f"- Forfalt: {len(items)}",
              f"- {'Startet' if on_server else 'Kjørt'} nå: {len(ran)}",
-             f"- Allerede kjørt: {len(skipped)}", f"- Venter (godkjenning eller kjører): {len(waiting)}",
+             f"- Allerede kjørt: {len(skipped)}", f"- Allerede sendt: {len(already)}", f"- Venter (godkjenning eller kjører): {len(waiting)}",
              f"- Feilet: {len(failed)}", f"- Påminnelser sendt: {len(reminders)}"]
     lines += [f"- Ikke sendt, meldt til sekretariatet (fristen eller møtet er passert): `{key}`" for key in told]
     if cycles:
@@ -890,7 +974,8 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
         lines += [f"- Statusrunde trukket tilbake (møtet står ikke lenger i prosjektfilen): `{key}`"
                   for key in cycles.get("withdrawn", [])]
     lines += [f"  - {md_code(key)}: {md_code(why)}" for key, why in failed]
+    lines += [f"- Allerede sendt: {md_code(key)}: {md_code(why)}" for key, why in already]
     create_markdown_artifact(markdown="\n".join(lines), key="deadline-watch", description="Fristvakt")
     return {"as_of": today.isoformat(), "due": [i.key for i in items], "ran": ran, "skipped": skipped,
             "waiting": waiting, "failed": failed, "reminders": reminders, "missed": told,
-            "cycles": {k: v for k, v in cycles.items() if k != "failed"}}
+            "already_sent": already, "cycles": {k: v for k, v in cycles.items() if k != "failed"}}

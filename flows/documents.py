@@ -168,6 +168,43 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
     return report
 
 
+@task(name="tell-refused", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
+def tell_refused(produced: Produced, report: DeliveryReport, options: DeliveryOptions) -> list[str]:
+    """A run on the server (a scheduled one: nobody watches it) had recipients refused by the mail
+    server: the council's secretariat is told the same day, each address with the server's words
+    and the config line it is written on, and what to do (found by an outside tester: they heard
+    "Statusrapport uten prosjektleders rapportering" that day, and a day later only "det skyldes
+    ikke dataene … se kjøringen i Prefect", the address not named). Once a day per document version."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from grantflow.delivery.service import make_transport, notify, refused_lines
+
+    settings = load_settings(options.config)
+    register = register_for(options, produced.project)
+    council = register.council(produced.council)
+    project = register.project(produced.project) if produced.project else None
+    if not council.secretariat.email:
+        return []
+    title = _title(produced, register)
+    total = len(report.failed) + len(report.pending) + len(report.sent) + len(report.skipped)
+    lines = [f"{title}, versjon {produced.version}, ble ikke levert til {len(report.failed)} av {total} mottakere; "
+             "e-postserveren avviste dem:", *refused_lines(report.failed, register.root)]
+    name = options.transport or settings.delivery.transport
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        told = notify(f"refused/{report.document}/v{produced.version}",
+                      datetime.now(ZoneInfo("Europe/Oslo")).date().isoformat(),
+                      f"Ikke levert til {len(report.failed)} mottaker(e): {title}", lines, council.secretariat.name,
+                      council.secretariat.email, project, council, settings, ledger,
+                      make_transport(settings, name, smtp_password(settings) if name == "smtp" else None),
+                      settings.delivery.retry)
+    finally:
+        ledger.close()
+    return told.sent
+
+
 def _cell(value):
     """A table artifact's cell: the Prefect UI renders every string cell as Markdown (its
     ArtifactDataTable hands a string to p-markdown-renderer), so text is literal there too."""
@@ -323,6 +360,11 @@ def document_flow(kind: str, project: str | None = None, council: str | None = N
         # each reason once, its recipients grouped as `grantflow send` says them (`grantflow run`
         # printed this as one line of ~900 characters, one reason repeated per recipient)
         missing = [*report.failed, *report.pending]
+        if report.failed:
+            try:
+                tell_refused(produced, report, options)
+            except Exception as exc:  # noqa: BLE001 - the run's own message still names them
+                get_run_logger().error(f"the secretariat could not be told of the refused addresses: {exc}")
         return Failed(message=f"not delivered to {len(missing)} of {len(missing) + len(report.sent) + len(report.skipped)} "
                               f"recipient(s): " + "; ".join(by_reason(missing)), data=result)
     return result

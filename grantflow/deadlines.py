@@ -333,6 +333,77 @@ def is_document_of(item: DueItem, document: str) -> bool:
     return item.period is not None and period == item.period
 
 
+@dataclass(frozen=True)
+class SentStatus:
+    """A status report for a status item's meeting that already reached recipients: sent by hand
+    (``grantflow run/send status``) before the watch came to it."""
+
+    document: str              # the ledger's document key
+    as_of: date                # its report date
+    version: int
+    first: date                # the day (Oslo) it first reached a recipient
+    have: tuple[str, ...]      # the recipients of that version who have it
+    missing: tuple[str, ...]   # those it did not reach (refused, server down): the watch completes it
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def status_window(item: DueItem, items: list[DueItem]) -> tuple[date | None, date]:
+    """The report dates that count as ``item``'s status report: after the project's previous meeting
+    (for a funder's status deadline without a meeting: its previous status report date), up to and
+    including this meeting (or report date). None: no earlier one."""
+    def anchor(i: DueItem) -> date:
+        return i.meeting or i.as_of or i.start
+
+    end = anchor(item)
+    earlier = [anchor(i) for i in items if i.kind == "status" and i.project == item.project and anchor(i) < end]
+    return (max(earlier) if earlier else None), end
+
+
+def status_sent(item: DueItem, items: list[DueItem], rows) -> SentStatus | None:
+    """The status report for ``item``'s meeting that already reached recipients by a delivering
+    transport (SMTP; a copy in the local outbox is no delivery), from the delivery ledger's ``rows``
+    of the project: the latest report dated in ``status_window``, its highest version that reached
+    anyone. None when there is none: the watch makes it (or starts its status cycle) as usual."""
+    from zoneinfo import ZoneInfo
+
+    from .delivery.ledger import delivers
+
+    if item.kind != "status" or not item.project:
+        return None
+    after, until = status_window(item, items)
+    prefix = f"{item.council}/{item.project}/status-"
+    reached: dict[str, dict[int, list]] = {}
+    for row in rows:
+        if not row.document.startswith(prefix):
+            continue
+        reached.setdefault(row.document, {}).setdefault(row.version, []).append(row)
+    best = None
+    for document, versions in reached.items():
+        try:
+            as_of = date.fromisoformat(document[len(prefix):])
+        except ValueError:
+            continue
+        if (after is not None and as_of <= after) or as_of > until:
+            continue
+        done = {v: [r for r in rs if r.status == "sent" and (delivers(r.transport) or r.delivered_at)]
+                for v, rs in versions.items()}
+        delivered = [v for v, rs in done.items() if rs]
+        if not delivered:
+            continue
+        version = max(delivered)
+        have = done[version]
+        when = [r.delivered_at or r.updated_at for r in have]
+        first = min(w.astimezone(ZoneInfo("Europe/Oslo")).date() if w.tzinfo else w.date() for w in when)
+        mine = SentStatus(document, as_of, version, first, tuple(sorted({r.recipient for r in have})),
+                          tuple(sorted({r.recipient for r in versions[version]} - {r.recipient for r in have})))
+        if best is None or (as_of, version) > (best.as_of, best.version):
+            best = mine
+    return best
+
+
 def window_passed(item: DueItem, name: str) -> tuple[str, list[str]]:
     """``item``'s run still waited for approval when the watch's last day for it (``last_day``: a
     status report's meeting, any other document's deadline and catch-up) had passed: (why, for the

@@ -132,7 +132,7 @@ def make_workbook(register: Register, project_id: str, as_of: date | None = None
             # the workbook was made without the last note (its answers lost from the form) and exit 0
             raise UserError(f"{wrong.message} (fix the notes file first: the workbook is pre-filled from it)",
                             file=wrong.file, line=wrong.line, field=wrong.field)
-    last = notes.note_for(as_of) or (notes.status[-1] if notes.status else None)
+    last = notes.note_for(as_of)         # never a note dated after the status date
     unholdable = _unholdable(last) if last is not None else None
     if unholdable:
         path, why = unholdable
@@ -723,7 +723,7 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
         return
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     notes, _ = read_notes(path) if path.exists() else (ProjectNotes(), [])
-    previous = notes.note_for(note.as_of) or (notes.status[-1] if notes.status else None)
+    previous = notes.note_for(note.as_of)     # what the workbook was pre-filled from (make_workbook)
     same_day = next((n for n in notes.status if n.as_of == note.as_of), None)
     lists = NOTE_LIST_TYPES.values()
     if base is not None and same_day is None and any(getattr(base, k) for k in lists) and \

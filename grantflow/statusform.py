@@ -77,7 +77,7 @@ def initial_form(register: Register, project_id: str, as_of: date) -> StatusForm
     notes = ProjectNotes()
     if project.data.notes and register.data_path(project.data.notes).exists():
         notes, _ = read_notes(register.data_path(project.data.notes))
-    last = notes.note_for(as_of) or (notes.status[-1] if notes.status else None)
+    last = notes.note_for(as_of)         # never a note dated after the status date
     milestones = []
     for ms in project.milestones:
         row = rows.get(ms.number, {})

@@ -758,3 +758,37 @@ def remind(item_key: str, day: str, title: str, project: Project, council: Counc
              "Rett opp i dataene og kjør på nytt, eller vent til neste automatiske kjøring."]
     return notify(f"reminder/{item_key}", day, f"Påminnelse: {title} for {project.name} trenger data", lines,
                   leader.name, leader.email, project, council, settings, ledger, transport, retry, sleep)
+
+
+def where_configured(root: Path, email: str) -> list[str]:
+    """Where under the config folder ``root`` the address ``email`` is written ("projects/x.yaml:22"),
+    for a secretariat told that a mail server refused it: the line to correct."""
+    out = []
+    for path in sorted(Path(root).rglob("*.y*ml")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        out += [f"{path.relative_to(root).as_posix()}:{number}" for number, line in enumerate(text.splitlines(), 1)
+                if email.casefold() in line.casefold()]
+    return out
+
+
+def refused_lines(failed: list[tuple[str, str]], root: Path) -> list[str]:
+    """One line per recipient a mail server refused: the address, the server's words, and where the
+    address is written in the config; then what to do. In Norwegian, for the secretariat."""
+    lines = []
+    for email, reason in failed:
+        where = where_configured(root, email)
+        lines.append(f"- {email}: serveren svarte «{reason}»"
+                     + (f" (adressen står i {', '.join(where)} i konfigurasjonsmappen)" if where else ""))
+    permanent = [e for e, reason in failed if re.search(r"\b5\d\d\b", reason)]   # "refused: 550 5.1.1 …"
+    if permanent:
+        lines.append("Dette er et adresseproblem, ikke en feil i dataene: mottakerens e-postserver avviste "
+                     "adressen (en 5xx-feil, som ikke går over av seg selv). Rett adressen i filen som er nevnt "
+                     "(spør mottakeren om riktig adresse), eller fjern mottakeren. Fristvakten sender da dokumentet "
+                     "neste virkedag til dem som ikke har fått det; de andre får det ikke to ganger.")
+    else:
+        lines.append("E-postserveren tok ikke imot dokumentet for disse mottakerne nå. Fristvakten prøver igjen "
+                     "neste virkedag for dem som ikke har fått det; de andre får det ikke to ganger.")
+    return lines

@@ -203,6 +203,11 @@ def test_no_answer_one_reminder_then_sent_with_ikke_rapportert(served):
     waiting_for(served, run["id"], "leader")
     reminders = lambda: mails(served, "Påminnelse: statusrapportering")          # noqa: E731
     assert not reminders()
+    # one mail per day to the leader for this report: the cycle's request, not also the deadline
+    # reminder 3 working days before (it said the same; four mails in two days with the reminders)
+    deadline_reminders = lambda: [m for m in mails(served, "Frist om")             # noqa: E731
+                                  if "10.06.2016" in m.get_body(("plain",)).get_content()]
+    assert not deadline_reminders(), [m["Subject"] for m in deadline_reminders()]
     run_watch(served, "2016-06-02")                    # reminder_days (2) before the send date
     run_watch(served, "2016-06-02")                    # a second morning run sends nothing new
     assert len(cycle_runs(served, "2016-06-03")) == 1
@@ -220,6 +225,49 @@ def test_no_answer_one_reminder_then_sent_with_ikke_rapportert(served):
     (notice,) = mails(served, "Statusrapport uten prosjektleders rapportering")
     assert notice["To"].addresses[0].addr_spec != LEADER
     assert len(reminders()) == 1
+    assert not deadline_reminders()
+
+
+def watch_summary(served, as_of: str) -> str:
+    """Run the watch for ``as_of`` and return its summary (the artifact the secretariat reads)."""
+    dep = api_get(served["api"], "/deployments/name/deadline_watch/deadline-watch")
+    run = api_post(served["api"], f"/deployments/{dep['id']}/create_flow_run", {"parameters": {"as_of": as_of}})
+    wait_for(served, run["id"], "COMPLETED")
+    arts = api_post(served["api"], "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}})
+    return "\n".join(str(a["data"]) for a in arts)
+
+
+def test_a_refused_steering_group_address_is_named_to_the_secretariat_on_the_send_date(served):
+    """One steering-group address refused (550) by the mail server in a scheduled run: the run ended
+    Failed, the secretariat heard nothing that day, and a day later only "1 ble ikke laget eller sendt
+    … det skyldes ikke dataene … Se kjøringen i Prefect" (the address not named), with "Feilet: 0" in
+    the watch's summary. Now the secretariat is told on the send date which address, what the server
+    said and where the address is written; the next morning's summary counts it as failed."""
+    erp, refused, secretariat = "kongsbergregionen-erp", "radmann@tinn.example.no", "post@kongsbergregionen.example.no"
+    served["smtp"].recorder.refuse.add(refused)
+    try:
+        watch_summary(served, "2014-11-21")      # the send date of the meeting of 27.11.2014 (lead 5 days)
+        deadline = time.monotonic() + 300
+        while True:                              # the watch triggered the status report and moved on
+            runs = [r for r in api_post(served["api"], "/flow_runs/filter",
+                                        {"flows": {"name": {"any_": ["status_report"]}}})
+                    if r["parameters"].get("project") == erp and r["parameters"].get("as_of") == "2014-11-21"]
+            if runs and all(r["state"]["type"] in ("FAILED", "COMPLETED", "CRASHED") for r in runs):
+                break
+            assert time.monotonic() < deadline, runs and runs[0]["state"]
+            time.sleep(1)
+        assert [r["state"]["type"] for r in runs] == ["FAILED"]
+        (told,) = [m for m in served["smtp"].recorder.messages()
+                   if secretariat in str(m["To"]) and "Ikke levert" in str(m["Subject"])]
+        text = told.get_body(("plain",)).get_content()
+        assert refused in text and "550 5.1.1 Mailbox unavailable" in text, text
+        assert f"projects/{erp}.yaml:22" in text, text     # the line with radmann@tinn in the project file
+        assert "adresseproblem" in text and "Rett adressen" in text, text
+        assert "ERP-prosjektet for 4 kommuner" in str(told["Subject"])
+        nxt = watch_summary(served, "2014-11-24")
+        assert "- Feilet: 0" not in nxt and "550 5.1.1" in nxt, nxt
+    finally:
+        served["smtp"].recorder.refuse.discard(refused)
 
 
 def test_a_meeting_removed_while_its_cycle_waits_sends_nothing(served):
@@ -253,3 +301,85 @@ def test_a_meeting_removed_while_its_cycle_waits_sends_nothing(served):
     assert len(mails(served, "Til godkjenning")) == approvals
     assert len(cycle_runs(served, "2017-02-03")) == 1
     assert api_get(served["api"], f"/flow_runs/{run['id']}")["state"]["type"] == "CANCELLED"
+
+
+def test_a_report_sent_by_hand_is_the_meetings_report(served):
+    """The secretariat sends the status report for the meeting of 9 June 2017 by hand, early. The
+    watch used to start a status cycle anyway: it asked the leader (form, workbook, "Frist om"
+    reminders), marked the period not reported on the send date and made version 2 "ikke
+    rapportert", and after the meeting told the secretariat it was not sent. Now the report sent by
+    hand is the meeting's: nobody is asked, nothing is made again, and the summary says so."""
+    run = subprocess.run([str(BIN / "grantflow"), "run", "status", HAUG, "--as-of", "2017-06-02", "--yes",
+                          "--override-reason", "Avviket på 585 kr er kjent fra prosjektplanen"],
+                         env=served["env"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    reports = lambda: mails(served, "Statusrapport: Velferdsteknologi Haugaland – 2. juni 2017")  # noqa: E731
+    assert len(reports()) == 7, [m["Subject"] for m in mails(served, "Statusrapport")]  # steering group, leader (cc)
+    notes = served["config"] / "data" / HAUG / "notater.yaml"
+    notes_before = notes.read_text(encoding="utf-8")
+    to_leader = lambda: [m for m in served["smtp"].recorder.messages()        # noqa: E731
+                         if LEADER in str(m["To"]) and not str(m["Subject"]).startswith("Statusrapport:")
+                         and ("02.06.2017" in m.get_body(("plain",)).get_content()
+                                                        or "2. juni 2017" in m.get_body(("plain",)).get_content())]
+    assert not to_leader()
+
+    summary = watch_summary(served, "2017-05-26")     # start_days (5) before the send date 2 June
+    assert not cycle_runs(served, "2017-06-02")
+    watch_summary(served, "2017-05-30")               # the deadline reminder's day (3 working days before)
+    sent_day = watch_summary(served, "2017-06-02")    # the send date
+    assert not cycle_runs(served, "2017-06-02")
+    assert not to_leader(), [m["Subject"] for m in to_leader()]
+    assert "- Allerede sendt: 1" in sent_day, sent_day
+    assert "sendt for hånd" in sent_day and "statusrapporten per 02.06.2017, versjon 1, til alle 7 mottakere" \
+        in sent_day, sent_day
+    after = watch_summary(served, "2017-06-12")       # after the meeting
+    assert not [m for m in mails(served, "Ikke sendt") if "09.06.2017" in str(m["Subject"])]
+    assert not [m for m in mails(served, "uten prosjektleders rapportering")
+                if "2. juni 2017" in m.get_body(("plain",)).get_content()]
+    assert len(reports()) == 7                                      # no version 2, no second copy
+    assert not [m for m in reports() if "versjon" in str(m["Subject"])]
+    assert notes.read_text(encoding="utf-8") == notes_before          # no "not_reported" for the period
+    assert "Ikke sendt" not in after or "09.06.2017" not in after
+    del summary
+
+
+def test_a_report_sent_by_hand_to_some_is_completed_not_made_again(served):
+    """A report sent by hand (status per 06.09.2017, meeting 15.09.2017) that one steering-group
+    address did not get (the mail server refused it that day): the watch asks nobody and makes no
+    report for its own send date; it sends that same document to the one who lacks it."""
+    refused = "radmann@karmoy.example.no"
+    served["smtp"].recorder.refuse.add(refused)
+    try:
+        run = subprocess.run([str(BIN / "grantflow"), "run", "status", HAUG, "--as-of", "2017-09-06", "--yes",
+                              "--override-reason", "Avviket på 585 kr er kjent fra prosjektplanen"],
+                             env=served["env"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    finally:
+        served["smtp"].recorder.refuse.discard(refused)
+    by_hand = lambda: mails(served, "Statusrapport: Velferdsteknologi Haugaland – 6. september 2017")  # noqa: E731
+    assert len(by_hand()) == 6 and refused not in str([m["To"] for m in by_hand()]), run.stdout + run.stderr
+
+    status_runs = lambda: [r for r in api_post(served["api"], "/flow_runs/filter",                # noqa: E731
+                                               {"flows": {"name": {"any_": ["status_report"]}}})
+                           if r["parameters"].get("project") == HAUG]
+    before = {r["id"] for r in status_runs()}         # `grantflow run` ran it on the server too
+    watch_summary(served, "2017-09-01")               # start_days before the send date 8 September
+    assert not cycle_runs(served, "2017-09-08")
+    watch_summary(served, "2017-09-08")               # the send date: the document is completed
+    assert not cycle_runs(served, "2017-09-08")
+    deadline = time.monotonic() + 300
+    while True:
+        runs = [r for r in status_runs() if r["id"] not in before]
+        assert all(r["parameters"].get("as_of") == "2017-09-06" for r in runs), [r["parameters"] for r in runs]
+        if runs and runs[0]["state"]["type"] == "PAUSED":
+            resume(served, runs[0]["id"], APPROVE)
+        elif runs and runs[0]["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED"):
+            break
+        assert time.monotonic() < deadline, runs and runs[0]["state"]
+        time.sleep(1)
+    assert runs[0]["state"]["type"] == "COMPLETED", runs[0]["state"]
+    assert len(by_hand()) == 7                        # the one who lacked it, once; nobody twice
+    assert not [m for m in mails(served, "Statusrapport: Velferdsteknologi") if "8. september 2017" in str(m["Subject"])
+                or "versjon" in str(m["Subject"]) and "6. september 2017" in str(m["Subject"])]
+    assert not mails(served, "Statusrapportering: Velferdsteknologi") or all(
+        "06.09.2017" not in m.get_body(("plain",)).get_content() and "08.09.2017" not in m.get_body(("plain",)).get_content()
+        for m in mails(served, "Statusrapportering: Velferdsteknologi"))

@@ -3,6 +3,7 @@ last year's decision came back as this year's, and the steering group was asked 
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import openpyxl
@@ -134,3 +135,27 @@ def test_the_previous_periods_sheet_as_written_gives_no_warning(scratch_config, 
     assert main(["--config", str(scratch_config), "import", str(path), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "Forrige periode" not in out, out
+
+
+ERP = "kongsbergregionen-erp"
+ERP_NOTE = "Økonomimodulen er i drift i alle fire kommuner"      # the ERP's only note: 1 September 2014
+
+
+def test_a_workbook_and_form_before_the_first_note_are_not_filled_from_a_later_note(scratch_config, tmp_path):
+    """The workbook for status as of 29.08.2014 came pre-filled with the note of 01.09.2014 (found by
+    an outside tester): words written after the status date offered as what was reported before it."""
+    from grantflow.statusform import initial_form
+
+    register = open_register(scratch_config)
+    path = tmp_path / "svar.xlsx"
+    path.write_bytes(make_workbook(register, ERP, date(2014, 8, 29)))
+    wb = openpyxl.load_workbook(path)
+    cells = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c for c in cells if ERP_NOTE in c or "01.09.2014" in c]
+    assert field(wb, "Statusnotat", "summary").value in (None, "")
+    form = initial_form(register, ERP, date(2014, 8, 29))
+    assert form.summary in (None, "") and not form.quality
+    # on or after the note's date it is offered as before
+    assert ERP_NOTE in initial_form(register, ERP, date(2014, 9, 1)).summary
+    later = openpyxl.load_workbook(io.BytesIO(make_workbook(register, ERP, date(2014, 9, 5))))
+    assert ERP_NOTE in field(later, "Statusnotat", "summary").value
