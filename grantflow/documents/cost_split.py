@@ -82,7 +82,8 @@ def build(req: DocumentRequest) -> Context:
     if not project.split.decision:
         findings.append(finding(req.project_file(project), "split.decision",
                                 "the cost split does not name the decision it rests on"))
-    if split["splits"] and not any(r.total for r in split["splits"].values()):
+    nothing = bool(split["splits"]) and not any(r.total for r in split["splits"].values())
+    if nothing:
         # "Kommunenes andel for 2017 er 0 kr", every row 0, was mailed to the steering group without a
         # word (found by a tester); an application for nothing is refused likewise
         paying = [str(y) for y, amount in municipal_part(project).by_year.items() if amount > 0]
@@ -92,10 +93,12 @@ def build(req: DocumentRequest) -> Context:
             "budget.financing",
             f"the municipalities pay nothing in {years[0] if len(years) == 1 else f'{years[0]}–{years[-1]}'}: "
             "the financing plan's municipal share is 0 kr, so there is nothing to invoice"
-            + (f" (they pay in {fmt.listing(paying)})" if paying else "")
+            + (f" (they pay in {', '.join(paying[:-1]) + ' and ' + paying[-1] if len(paying) > 1 else paying[0]})"
+               if paying else "")
             + "; send it with --override-reason only if the municipalities are to be told so"))
-    invoicing = invoicing_text(council)
-    if not invoicing and split["invoiced"]:
+    # "Kommunene faktureres ikke for 2017" beside "… fakturerer kommunene i mars" (found by a reviewer)
+    invoicing = [] if nothing else invoicing_text(council)
+    if not invoicing and split["invoiced"] and not nothing:
         findings.append(finding(req.council_file(), "invoicing",
                                 "no invoicing details (who invoices, when, payment terms) for the cost split"))
     label = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
@@ -105,7 +108,8 @@ def build(req: DocumentRequest) -> Context:
         "council": council_block(council),
         "split": {k: v for k, v in split.items() if k not in ("splits", "part")},
         "decision": project.split.decision or "Ikke angitt i prosjektets oppsett.",
-        "invoicing": invoicing or ["Faktureringsdetaljer er ikke lagt inn for " + council.name + "."],
+        "invoicing": invoicing or ([f"Kommunene faktureres ikke for {label}."] if nothing else
+                                   ["Faktureringsdetaljer er ikke lagt inn for " + council.name + "."]),
         "tables": tables,
     }
     totals = {str(y): r.total for y, r in split["splits"].items()}

@@ -235,7 +235,7 @@ def test_a_cost_split_of_a_year_the_municipalities_pay_nothing_for_is_an_error_f
                                            .splitlines(), 1) if text.strip() == "financing:")
     expected = (f"ERROR   config/projects/{project}.yaml:{line} budget.financing: the municipalities pay nothing in "
                 "2017: the financing plan's municipal share is 0 kr, so there is nothing to invoice (they pay in "
-                "2015 og 2016); send it with --override-reason only if the municipalities are to be told so")
+                "2015 and 2016); send it with --override-reason only if the municipalities are to be told so")
     code, _, err = _run(capsys, CONFIG, "render", "costsplit", project, "--year", "2017", "--out", str(tmp_path))
     assert code == 0 and f"note: {expected}" in err, err
     from ..docx_text import all_text
@@ -243,5 +243,7 @@ def test_a_cost_split_of_a_year_the_municipalities_pay_nothing_for_is_an_error_f
     (docx,) = tmp_path.rglob("costsplit-2017.docx")
     assert "Kommunenes andel for 2017 er 0 kr (1 535 000 kr over hele perioden) etter finansieringsplanens linje " \
            "for kommunene. Kommunene faktureres ikke for 2017." in all_text(docx).replace("\xa0", " ")
+    # and its Fakturering says so, not how the municipalities are invoiced (found by a reviewer)
+    assert "fakturerer kommunene" not in all_text(docx)
     code, _, err = _run(capsys, CONFIG, "render", "costsplit", project, "--year", "2016", "--out", str(tmp_path))
     assert code == 0 and not [e for e in err if "pay nothing" in e]
