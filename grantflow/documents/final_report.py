@@ -233,8 +233,10 @@ def plan_balance(rows: list[dict], raw: dict, budget_total: int) -> str:
     text = (f"Finansieringsplanen er {exact_money(abs(gap))} {'høyere' if more else 'lavere'} enn budsjettet "
             f"({exact_money(raw['planned'])} mot {exact_money(budget_total)})")
     if raw["unused"] - raw["overspent"] == raw["planned"] - raw["used"]:
-        text += (f"; derfor er ubrukte midler per kilde til sammen {exact_money(abs(gap))} "
-                 f"{'mer' if more else 'mindre'} enn det som er ubrukt av budsjettet")
+        # no figure here: the budget table prints whole kroner, so its Avvik and the sources'
+        # Ubrukt (with øre) stood 585,50 apart beside "585 kr" (found by a reviewer)
+        text += (f"; derfor er ubrukte midler per kilde til sammen tilsvarende {'mer' if more else 'mindre'} "
+                 "enn det som er ubrukt av budsjettet")
     return text + "."
 
 
