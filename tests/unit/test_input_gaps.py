@@ -54,19 +54,35 @@ def test_a_ledger_row_before_the_start_is_a_warning_naming_it(clean, capsys):
 
 
 def test_a_category_spent_below_nothing_in_a_year_is_a_warning(clean, capsys):
-    """A credit note of 50 000 kr in 2020 for a category with 38 750 kr of costs that year: the
-    status report showed the category's spending as −11 250 kr without a word from validate
-    (the funder's rows still add up to more than nothing, the only check there was)."""
+    """A credit note of 70 000 kr in 2020 for a category with 24 500 kr of costs in 2019 and 38 750 kr
+    in 2020: the status report showed the category's spending as negative without a word from
+    validate (the funder's rows still add up to more than nothing, the only check there was)."""
     ledger = clean / "data" / NG / "regnskap.csv"
     category = "Felles prosjekttiltak – digital kompetanse og kunnskapsdeling"
-    row = _append(ledger, f"20.06.2020;2020;{category};Kreditnota kurs;-50 000;helsedir;ja")
+    row = _append(ledger, f"20.06.2020;2020;{category};Kreditnota kurs;-70 000;fm-innlandet;ja")
     code, out = _validate(clean, capsys)
     said = [line for line in out if "regnskap.csv" in line]
-    # 38 750 − 50 000 (by hand, from the file)
+    # 2020: 38 750 − 70 000; 2019 and 2020: 24 500 + 38 750 − 70 000 (by hand, from the file)
     assert said == [
         f"WARNING config/data/{NG}/regnskap.csv:{row} Beløp: the rows of category '{category}' in 2020 add up to "
-        f"−11\u00a0250\u00a0kr (credit note row {row}): the status report shows the category's spending that year as "
-        "negative; book each credit note to the category and year of the cost it corrects"], out
+        f"−31\u00a0250\u00a0kr, and to −6\u00a0750\u00a0kr in every year until then (credit note row {row}): more is "
+        "credited than was spent in the category, and the status report shows its spending as negative; book each "
+        "credit note to the category of the cost it corrects"], out
+    assert code == 0
+
+
+def test_a_refund_booked_the_year_after_its_cost_is_no_warning(clean, capsys):
+    """A refund of 5 000 kr of a 2019 cost, booked in 2020 when it came (the category's 2020 rows
+    then add up to less than nothing): the warning asked to book it in 2019, where the År check
+    then said the year differs from the date's. Legitimate data had no clean state (a reviewer)."""
+    ledger = clean / "data" / NG / "regnskap.csv"
+    category = "Felles prosjekttiltak – digital kompetanse og kunnskapsdeling"
+    text = ledger.read_text(encoding="utf-8")
+    ledger.write_text(text.replace(f"15.03.2020;2020;{category};Kursmateriell;38 750;helsedir;\n", ""),
+                      encoding="utf-8")
+    _append(ledger, f"15.01.2020;2020;{category};Refusjon kartleggingsverktøy;-5 000;helsedir;ja")
+    code, out = _validate(clean, capsys)
+    assert not [line for line in out if "regnskap.csv" in line and "credit" in line], out
     assert code == 0
 
 
