@@ -278,7 +278,15 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
     for name in project.municipalities:
         member = council.municipality(name)
         if member is None:
-            raise UserError(f"municipality {name!r} is not a member of {council.name}", field="municipalities")
+            # validate's line, with the project file's line: render and allocate said only
+            # "error: municipalities: municipality 'Karmoy' is not a member of …" (found by a reviewer)
+            from .data import unknown_municipality
+
+            index = project.municipalities.index(name)
+            file, line = project_where(("municipalities", index)) if project_where is not None else (None, None)
+            raise UserError(f"{unknown_municipality(name, council)}; looked up in the council's list "
+                            f"(municipalities: of {council.id})", file=file, line=line,
+                            field=f"municipalities[{index}]")
         weight = _weight(council, name, key, weight_year)
         if weight is None:
             # named where validate names it: the project's weight_year, or its municipality

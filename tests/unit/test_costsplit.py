@@ -247,3 +247,23 @@ def test_a_cost_split_of_a_year_the_municipalities_pay_nothing_for_is_an_error_f
     assert "fakturerer kommunene" not in all_text(docx)
     code, _, err = _run(capsys, CONFIG, "render", "costsplit", project, "--year", "2016", "--out", str(tmp_path))
     assert code == 0 and not [e for e in err if "pay nothing" in e]
+
+
+def test_a_misspelt_participant_names_the_project_files_line_in_render_and_allocate(scratch_config, capsys, tmp_path):
+    """'Karmoy' in the project's municipalities: validate named the line and the likely name, but
+    render costsplit, render application and allocate said only "error: municipalities:
+    municipality 'Karmoy' is not a member of Haugaland Vekst" (found by a reviewer)."""
+    from ..conftest import replace_in
+
+    path = scratch_config / "projects/haugaland-velferdsteknologi.yaml"
+    replace_in(path, "municipalities: [Haugesund, Karmøy,", "municipalities: [Haugesund, Karmoy,")
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if t.startswith("municipalities: [Haugesund, Karmoy"))
+    project = "haugaland-velferdsteknologi"
+    for argv in (["allocate", project, "--year", "2015"], ["render", "costsplit", project, "--out", str(tmp_path)],
+                 ["render", "application", project, "--out", str(tmp_path)]):
+        code, _, err = _run(capsys, scratch_config, *argv)
+        said = [e for e in err if not e.startswith("note:")]
+        assert code == 1 and len(said) == 1, (argv, err)
+        assert said[0].startswith(f"error: {path}:{line}: municipalities[1]: unknown municipality 'Karmoy' "
+                                  "(did you mean 'Karmøy'?"), (argv, said)
