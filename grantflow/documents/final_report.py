@@ -30,7 +30,7 @@ from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_tot
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, decided_on, disposition, doc_block,
                      exact_money, finding, lines,
                      no_ledger, project_block)
-from .status_report import charts_for, milestone_rows
+from .status_report import charts_for, milestone_rows, sentence
 
 DEVIATION_SHARE = Decimal("0.10")
 MISSING = "Forklaring mangler."
@@ -305,6 +305,9 @@ def build(req: DocumentRequest) -> Context:
         given = evaluation.explanation(key) or fallback.strip()
         text = fmt.after_said(given, said).strip()
         text = text[:1].upper() + text[1:] if text != given else text
+        # a milestone's comment as the explanation ended without a full stop ("Venter på Hjartdal
+        # kommune"): each explanation is a paragraph of its own, written as a sentence (a reviewer)
+        text = sentence(text)
         if not text:
             findings.append(finding(req.notes_file(project), f"evaluation.explanations.{key}",
                                     f"no explanation for the deviation: {title}"))

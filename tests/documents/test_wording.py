@@ -83,10 +83,10 @@ def test_a_milestones_comment_does_not_repeat_its_status_in_the_final_reports_de
 
     not_delivered = (PROJECT_END - PLANNED[4]).days
     assert explained(f"Milepæl 04 «{EVENT}» ble utsatt og er ikke levert ({not_delivered} dager etter "
-                     "planlagt dato).") == "Venter på nytt vedtak"
+                     "planlagt dato).") == "Venter på nytt vedtak."
     assert explained(f"Milepæl 05 «{EVENT}» ble levert {(date(2016, 12, 15) - PLANNED[5]).days} dager "
-                     "etter planen.") == "Anskaffelsen tok tid"
-    assert explained(f"Milepæl 06 «{EVENT}» ble avlyst.") == "Erstattet av e-læring"
+                     "etter planen.") == "Anskaffelsen tok tid."
+    assert explained(f"Milepæl 06 «{EVENT}» ble avlyst.") == "Erstattet av e-læring."
 
 
 # ------------------------------------------------------------ 2. one word order for a delay
