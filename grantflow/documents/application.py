@@ -135,11 +135,20 @@ def build(req: DocumentRequest) -> Context:
     # cost split bills it (the table summed to 0 kr beside costs of 5 450 000 kr).
     # Own effort on both sides of the budget (owneffort: validated equal each year) is shown on
     # both sides, so each table adds up to the same total; the balance is of the cash.
-    planned = [(l.source, l.amounts or ({y: Decimal(a) / unit for y, a in part.by_year.items() if a}
-                                        if l.kind == "kommunene" else {}))
-               for l in budget.financing]
-    fin_rows, fin_total = year_rows([(council.office_name(source, req.as_of), amounts)
-                                     for source, amounts in planned if amounts], years)
+    # A line linked to a funder is named by the funder's entry, as the final report and the mails
+    # name it ('Fylkesmannens skjønnsmidler' here beside 'Fylkesmannen i Rogaland (skjønnsmidler)'
+    # in the final report: found by a reviewer); a funder's several lines are one row.
+    planned: dict[str, dict] = {}
+    for l in budget.financing:
+        amounts = l.amounts or ({y: Decimal(a) / unit for y, a in part.by_year.items() if a}
+                                if l.kind == "kommunene" else {})
+        if not amounts:
+            continue
+        funder = project.funder(l.funder) if l.funder else None
+        row = planned.setdefault(council.office_name(funder.name if funder else l.source, req.as_of), {})
+        for y, a in amounts.items():
+            row[y] = row.get(y, 0) + a
+    fin_rows, fin_total = year_rows(list(planned.items()), years)
     notes = []
     for year in years:
         diff = budget.financing_kr(year, exclude={"egeninnsats"}) - budget.cost_kr(year, in_kind=False)

@@ -55,7 +55,8 @@ def test_nord_gudbrandsdal_application_budget(register, tmp_path):
     assert costs[1] == ["Prosjektleder og prosessadministrasjon", "800", "800", n("1 600")]
     assert costs[-1] == ["Sum", "900", "900", n("1 800")]
     financing = find_table(made.docx, "Kilde")
-    assert financing[1] == ["Skjønnsmidler", n("1 400"), "–", n("1 400")]
+    # named by its funder entry, as the final report names it (office as on the day: TODAY)
+    assert financing[1] == ["Statsforvalteren i Innlandet (skjønnsmidler)", n("1 400"), "–", n("1 400")]
     assert financing[-1] == ["Sum", n("1 800"), "0", n("1 800")]
     risks = find_table(made.docx, "Risiko")
     assert ["Tid i kommunene", "3", "5", "15"] == risks[[r[0] for r in risks].index("Tid i kommunene")][:4]

@@ -51,3 +51,19 @@ def test_the_demo_final_report_names_each_linked_funder_one_way(config_dir, tmp_
         assert name in rows, (name, rows)
     # a line without a funder entry keeps its own name
     assert "Kommunene (kostnadsfordeling)" in rows
+
+
+def test_the_application_names_each_linked_funder_as_the_final_report_does(config_dir, tmp_path):
+    """The demo application's financing plan said 'HV regionrådets fond' and 'Fylkesmannens
+    skjønnsmidler' where the final report to the same county governor says 'Haugaland Vekst
+    Regionråds fond' and 'Fylkesmannen i Rogaland (skjønnsmidler)' (found by a reviewer)."""
+    from datetime import date
+
+    linked = _linked(config_dir, HAUG)
+    made = produce(open_register(config_dir), "application", HAUG, out=tmp_path, as_of=date(2015, 1, 15))
+    text = all_text(made.docx)
+    rows = [row[0] for row in find_table(made.docx, "Kilde")[1:-1]]
+    for source, name in linked:
+        assert source not in text, f"{source!r} (the line) beside {name!r} (its funder)"
+        assert name in rows, (name, rows)
+    assert "Kommunene (kostnadsfordeling)" in rows
