@@ -292,8 +292,13 @@ def plan(document: Document, project: Project | None, council: Council, settings
             already.append(recipient)
             continue
         earlier = None
-        if recipient.office and not resend and recipient.email.casefold() not in had:
-            # the county governor's mailbox changed: the document is no new submission to them
+        if recipient.office and not resend and recipient.email.casefold() not in had \
+                and all(r.office for r in recipients if r.role == recipient.role):
+            # the county governor's mailbox changed: the document is no new submission to them. Only
+            # where every recipient in that role is an office: the ledger keeps addresses, not whose,
+            # and a funder was told a status report "ble sendt første gang … til
+            # radmann@karmoy.example.no (tidligere adresse)", a steering-group member's old address
+            # (found by a reviewer)
             earlier = ledger.first_sent_elsewhere(document.key, document.version,
                                                   transport or settings.delivery.transport, recipient.role, current)
             if earlier:

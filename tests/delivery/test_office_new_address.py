@@ -34,3 +34,31 @@ def test_the_new_address_is_told_when_and_where_the_application_went_first(scrat
     line = [x for x in out.splitlines() if "via smtp" in x]
     assert line and f"1 sent ({NEW}: first sent " in line[0] and f"to {OLD}, the earlier address)" in line[0], out
     assert "1 already had version 1" in line[0], out
+
+
+def test_a_funder_new_to_a_status_report_is_not_told_of_a_members_old_address(scratch_config, tmp_path,
+                                                                               monkeypatch, capsys):
+    """The ledger keeps addresses, not whose they are: a funder getting a status report for the
+    first time was told "Statusrapport ble sendt første gang … til radmann@karmoy.example.no
+    (tidligere adresse)", a replaced steering-group member's address (found by a reviewer)."""
+    port = free_port()
+    use_smtp(scratch_config, port)
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    send = ["--config", str(scratch_config), "send", "status", "haugaland-velferdsteknologi", "--as-of",
+            "2016-10-07", "--yes", "--override-reason", "kjent differanse", "--transport", "smtp"]
+    with SmtpServer(port=port) as server:
+        assert main(send) == 0
+        first = len(server.recorder.messages())
+        replace_in(scratch_config / "projects/haugaland-velferdsteknologi.yaml", "radmann@karmoy.example.no",
+                   "nyradmann@karmoy.example.no")
+        capsys.readouterr()
+        assert main([*send, "--funder", "fm-rogaland"]) == 0
+        out = capsys.readouterr().out
+        later = server.recorder.messages()[first:]
+    to_funder = [m for m in later if m["To"].addresses[0].addr_spec == OLD]
+    assert to_funder, [m["To"] for m in later]
+    for mail in later:
+        body = mail.get_body(("plain",)).get_content()
+        assert "radmann@karmoy.example.no" not in body and "tidligere adresse" not in body, body
+    assert "the earlier address" not in out, out
