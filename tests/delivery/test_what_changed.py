@@ -46,7 +46,7 @@ def test_a_changed_ledger_row_is_named_with_its_figure_before_and_now(scratch_co
         if "erstatter versjon 1" not in str(mail["Subject"]):
             continue
         assert "Endret fra versjon 1:\n\n- Regnskap til nå: 125 000 kr → 137 400 kr\n" in body, body
-        assert "Ingen tall er endret" not in body
+        assert "Nøkkeltallene og milepælenes status er de samme" not in body
 
 
 def test_a_milestone_status_change_is_named_and_a_text_correction_says_so(scratch_config, sent_twice):
@@ -58,7 +58,11 @@ def test_a_milestone_status_change_is_named_and_a_text_correction_says_so(scratc
     mails = sent_twice("kongsbergregionen-erp", "2014-08-29", lambda: replace_in(
         milestones, "Lønn i drift i alle", "Lønn i drift i alle fire kommuner"))
     bodies = [b for m, b in zip(mails, _bodies(mails)) if "erstatter versjon 2" in str(m["Subject"])]
-    assert len(bodies) == 5 and all("Ingen tall er endret; teksten er rettet." in b for b in bodies), bodies[:1]
+    # only what is compared is said to be unchanged ("Ingen tall er endret" was said beside a changed
+    # forecast in the text: found by a reviewer)
+    assert len(bodies) == 5 and all("Nøkkeltallene og milepælenes status er de samme som i den forrige versjonen; "
+                                    "endringene er i teksten eller i andre tall i dokumentet." in b
+                                    for b in bodies), bodies[:1]
     assert not any("Endret fra versjon" in b for b in bodies)
 
 
@@ -78,3 +82,20 @@ def test_a_later_version_for_a_meeting_held_already_is_warned_of(scratch_config,
     err = capsys.readouterr().err
     assert (f"warning: version 2 of kongsbergregionen/kongsbergregionen-erp/status-2014-08-29 is for the "
             f"steering-group meeting of 4. september 2014, {days} days ago") in err, err
+
+
+def test_a_figure_whose_label_carries_its_day_is_compared_with_the_earlier_days(tmp_path):
+    """Two drafts of a usage report: 'Brukt per 31.01.2016' then 'Brukt per 29.02.2016' were two
+    figures, and the change list named only 'Ubrukt' (found by a reviewer)."""
+    import json
+
+    from grantflow.documents.service import version_changes
+
+    docx = tmp_path / "usage-2016.docx"
+    docx.write_bytes(b"")
+    docx.with_suffix(".json").write_text(json.dumps({"versions": [
+        {"version": 1, "key_figures": {"Brukt per 31.01.2016": "256 260,50 kr", "Ubrukt": "143 739,50 kr"}},
+        {"version": 2, "key_figures": {"Brukt per 29.02.2016": "320 260,50 kr", "Ubrukt": "79 739,50 kr"}}]}),
+        encoding="utf-8")
+    assert version_changes(docx, 2) == {1: [("Brukt per 29.02.2016", "256 260,50 kr → 320 260,50 kr"),
+                                            ("Ubrukt", "143 739,50 kr → 79 739,50 kr")]}
