@@ -84,18 +84,23 @@ def test_a_later_version_for_a_meeting_held_already_is_warned_of(scratch_config,
             f"steering-group meeting of 4. september 2014, {days} days ago") in err, err
 
 
-def test_a_figure_whose_label_carries_its_day_is_compared_with_the_earlier_days(tmp_path):
-    """Two drafts of a usage report: 'Brukt per 31.01.2016' then 'Brukt per 29.02.2016' were two
-    figures, and the change list named only 'Ubrukt' (found by a reviewer)."""
-    import json
+def test_a_figure_whose_label_carries_its_day_is_compared_with_the_earlier_days(config_dir, tmp_path):
+    """Two drafts of Haugaland's usage report for 2016, made 31.01 and 29.02.2016: 'Brukt per
+    31.01.2016' then 'Brukt per 29.02.2016' were two figures, and the change list named only
+    'Ubrukt' (found by a reviewer)."""
+    from datetime import date
 
-    from grantflow.documents.service import version_changes
+    from grantflow.documents.service import produce, version_changes
+    from grantflow.register import open_register
 
-    docx = tmp_path / "usage-2016.docx"
-    docx.write_bytes(b"")
-    docx.with_suffix(".json").write_text(json.dumps({"versions": [
-        {"version": 1, "key_figures": {"Brukt per 31.01.2016": "256 260,50 kr", "Ubrukt": "143 739,50 kr"}},
-        {"version": 2, "key_figures": {"Brukt per 29.02.2016": "320 260,50 kr", "Ubrukt": "79 739,50 kr"}}]}),
-        encoding="utf-8")
-    assert version_changes(docx, 2) == {1: [("Brukt per 29.02.2016", "256 260,50 kr → 320 260,50 kr"),
-                                            ("Ubrukt", "143 739,50 kr → 79 739,50 kr")]}
+    from grantflow.documents.service import mark_delivered
+
+    register = open_register(config_dir)
+    made = []
+    for day in (date(2016, 1, 31), date(2016, 2, 29)):
+        made.append(produce(register, "usage", council_id="haugaland-vekst", period="2016", out=tmp_path, today=day))
+        mark_delivered(made[-1].docx, made[-1].version)          # it went out: the next is version 2
+    assert made[1].version == 2
+    first, second = (m.key_figures for m in made)
+    changes = dict(version_changes(made[1].docx, 2)[1])
+    assert changes["Brukt per 29.02.2016"] == f"{first['Brukt per 31.01.2016']} → {second['Brukt per 29.02.2016']}"
