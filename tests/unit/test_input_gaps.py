@@ -21,6 +21,10 @@ def _validate(config, capsys) -> tuple[int, list[str]]:
     return code, captured.out.replace(f"{config}/", "config/").splitlines()
 
 
+def _line_of(path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
 def _append(path, row: str) -> int:
     """Append a row to a CSV; its spreadsheet row number (header = row 1)."""
     text = path.read_text(encoding="utf-8")
@@ -32,9 +36,10 @@ def test_negative_planned_own_effort_hours_are_refused(clean, capsys):
     """own_effort_hours: -2073 validated with 0 errors, and the application said 'Egeninnsats:
     −2 073 timer …'; negative hours in the hours file and a negative rate were refused already."""
     replace_in(clean / f"projects/{HAUG}.yaml", "own_effort_hours: 2073", "own_effort_hours: -2073")
+    line = _line_of(clean / f"projects/{HAUG}.yaml", "own_effort_hours: -2073")
     code, out = _validate(clean, capsys)
     said = [line for line in out if "own_effort_hours" in line]
-    assert said == [f"ERROR   config/projects/{HAUG}.yaml:187 budget.own_effort_hours: Input should be greater than "
+    assert said == [f"ERROR   config/projects/{HAUG}.yaml:{line} budget.own_effort_hours: Input should be greater than "
                     "or equal to 0"], out
     assert code == 1
 
@@ -92,9 +97,10 @@ def test_an_award_year_long_before_the_start_is_an_error(clean, capsys):
     (2014) is allowed: the usage report of that year reports it unspent."""
     project = clean / f"projects/{HAUG}.yaml"
     replace_in(project, "{year: 2015, amount: 400000", "{year: 2013, amount: 400000")
+    line = _line_of(project, "{year: 2013, amount: 400000")
     code, out = _validate(clean, capsys)
     said = [line for line in out if "grants" in line]
-    assert said == [f"ERROR   config/projects/{HAUG}.yaml:199 funders[1].grants[0].year: grant year 2013 is before the "
+    assert said == [f"ERROR   config/projects/{HAUG}.yaml:{line} funders[1].grants[0].year: grant year 2013 is before the "
                     "year before the project starts (2015): no usage report of the project but that year's would count "
                     "it, as unspent; write the year the grant is for (2014 at the earliest)"], out
     assert code == 1
