@@ -68,8 +68,10 @@ class ApprovalForm(RunInput):
         return " / ".join(part.strip() for part in _BREAKS.split(value) if part.strip())
 
 
-# line breaks and other control characters (tab aside) in a comment: the parts are joined by " / "
-_BREAKS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]+")
+# line breaks and other control characters (tab aside) in a comment: the parts are joined by " / ";
+# bidirectional controls too (U+202A-U+202E, U+2066-U+2069), which make a line of `grantflow sent`
+# or of the log read otherwise on screen (found by a reviewer)
+_BREAKS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 NAME_TRIES = 5      # a form answered this many times with a name that is no plain name: the run stops
 
 

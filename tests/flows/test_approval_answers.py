@@ -75,3 +75,12 @@ def test_an_encoded_word_as_the_approvers_name_is_asked_again_and_a_comment_stay
     out = capsys.readouterr().out
     assert encoded not in out and "Ola Nordmann" in out, out
     assert "Feil tall / Bcc: y@evil.example" in out and "\nBcc: y@evil" not in out, out
+
+
+def test_a_comment_keeps_no_bidirectional_control():
+    """A right-to-left override in a comment made its line in `grantflow sent` and the log read
+    otherwise on screen (found by a reviewer); it is folded as a line break is."""
+    from flows.approval import ApprovalForm
+
+    assert ApprovalForm(comment="Godkjent \u202etxet\u202c nå").comment == "Godkjent / txet / nå"
+    assert ApprovalForm(override_reason="Kjent\u2067 feil").override_reason == "Kjent / feil"
