@@ -193,7 +193,7 @@ def body_lines(document: Document, recipient_name: str, cc_names: list[str], sen
     if sent_to:
         parts.append(("Den er sendt til " if own_copy else "Du får den i kopi; den er sendt til ")
                      + fmt.listing(sent_to) + ".")
-    if first_sent and not replaces:
+    if first_sent:
         address, version, when = first_sent
         parts.append(f"{document.title} ble sendt første gang {fmt.long_date(when.astimezone(OSLO).date())} til "
                      f"{address} (tidligere adresse)" + (f", som versjon {version}" if version != document.version

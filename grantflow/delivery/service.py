@@ -303,8 +303,14 @@ def plan(document: Document, project: Project | None, council: Council, settings
                                                   transport or settings.delivery.transport, recipient.role, current)
             if earlier:
                 first_sent[recipient.email] = earlier
+        replaces = had.get(recipient.email.casefold())
+        if earlier and earlier[1] < document.version:
+            # the office had an earlier version at its earlier address: this one replaces it, with
+            # what changed (the case officer registered 400 000 kr and got 450 000 kr with no word
+            # that it replaces anything, while the copy said "erstatter versjon 1"; a reviewer)
+            replaces = (earlier[1], earlier[2])
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
-                      resend=resend, replaces=had.get(recipient.email.casefold()),
+                      resend=resend, replaces=replaces,
                       sent_to=to_names if recipient.role == "cc" else None, office=recipient.office,
                       first_sent=earlier)
         messages.append(PlannedMessage(recipient, msg))

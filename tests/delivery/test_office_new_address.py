@@ -62,3 +62,28 @@ def test_a_funder_new_to_a_status_report_is_not_told_of_a_members_old_address(sc
         body = mail.get_body(("plain",)).get_content()
         assert "radmann@karmoy.example.no" not in body and "tidligere adresse" not in body, body
     assert "the earlier address" not in out, out
+
+
+def test_a_corrected_application_at_the_offices_new_address_says_it_replaces_the_earlier_one(
+        scratch_config, tmp_path, monkeypatch, capsys):
+    """Version 1 (400 000 kr) went to the old mailbox; the amount corrected to 450 000 kr and the
+    office's address changed: the copy said "(versjon 2, erstatter versjon 1)" with the change, but
+    the case officer, who registered 400 000 kr, got a plain first copy (found by a reviewer)."""
+    port = free_port()
+    use_smtp(scratch_config, port)
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    send = ["--config", str(scratch_config), "send", "application", "haugaland-velferdsteknologi", "--as-of",
+            "2015-01-15", "--yes", "--override-reason", "kjent differanse", "--transport", "smtp"]
+    with SmtpServer(port=port) as server:
+        assert main(send) == 0
+        first = len(server.recorder.messages())
+        replace_in(scratch_config / "projects/haugaland-velferdsteknologi.yaml",
+                   "applied_for: true, amounts: {2015: 400000}", "applied_for: true, amounts: {2015: 450000}")
+        replace_in(scratch_config / "councils/haugaland-vekst.yaml", f"email: {OLD}", f"email: {NEW}")
+        assert main(send) == 0
+        (mail,) = [m for m in server.recorder.messages()[first:] if m["To"].addresses[0].addr_spec == NEW]
+    assert str(mail["Subject"]).endswith("(versjon 2, erstatter versjon 1)"), mail["Subject"]
+    body = mail.get_body(("plain",)).get_content().replace("\r\n", "\n").replace("\xa0", " ")
+    assert f"til {OLD} (tidligere adresse), som versjon 1" in body, body
+    assert "Endret fra versjon 1:" in body and "400 000" in body and "450 000" in body, body
