@@ -487,7 +487,9 @@ def item_parameters(item: DueItem) -> dict:
     if item.kind == "final":
         return {"project": item.project}
     if item.kind == "usage":
-        return {"council": item.council, "year": int(item.period)}
+        # dated the day the watch makes it (its Dato; a day in the year still running makes it a
+        # draft), not the day the flow happens to run
+        return {"council": item.council, "year": int(item.period), "as_of": item.make_day}
     raise ValueError(f"no document is made for a deadline of kind {item.kind!r}")
 
 

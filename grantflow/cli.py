@@ -247,6 +247,19 @@ def _cmd_allocate(args) -> int:
 
 # --- documents and delivery ------------------------------------------------------------
 
+def _usage_day(text: str | None) -> date | None:
+    """--as-of of a usage report: the day it is made, today at the latest. Dated in January next
+    year while the year still ran, it read "per 31. desember" with no UTKAST: a draft sent as the
+    year's report (found by a reviewer). (The deadline watch dates it its own day.)"""
+    if not text:
+        return None
+    day = parse_date(text)
+    if day > date.today():
+        raise UserError(f"--as-of {day:%d.%m.%Y} is after today ({date.today():%d.%m.%Y}): the usage report is dated "
+                        "the day it is made, today at the latest", field="--as-of")
+    return day
+
+
 def _produce(args):
     """Render (or reuse) the document the arguments name; shared by render and send."""
     from .documents import kind
@@ -279,8 +292,7 @@ def _produce(args):
         period = str(args.year) if args.year is not None else args.period
         # --as-of dates it (the day it is made); it was dropped without a word (found by a reviewer)
         produced = produce(register, "usage", council_id=args.council, period=period, out=out, pdf=args.pdf,
-                           as_of=parse_date(args.as_of) if args.as_of else None,
-                           include_personal_data=settings.include_personal_data)
+                           as_of=_usage_day(args.as_of), include_personal_data=settings.include_personal_data)
     else:
         as_of = parse_date(args.as_of) if args.as_of else None
         period = args.period or (str(args.year) if args.year is not None else None)
@@ -982,7 +994,7 @@ def _cmd_run(args) -> int:
         year = _year_of(args)
         if not args.council or year is None:
             raise UserError("'run usage' needs --council and --year", field="--council")
-        params = {"council": args.council, "year": year, "as_of": as_of}
+        params = {"council": args.council, "year": year, "as_of": _usage_day(args.as_of)}
     else:
         if not args.project:
             raise UserError(f"'run {args.kind}' needs a PROJECT", field="PROJECT")

@@ -33,11 +33,6 @@ def period(project: None, period: str | None, as_of: date | None, today: date,
     """A calendar year (default: last year), and the day the report is made (``as_of``, default
     today), which it is dated by. Its figures are per 31 December; the year still running is a
     draft counted to the day it is made (``build``). A year that has not begun is refused."""
-    if as_of is not None and as_of > today:
-        # dated in January next year while the year still runs, it read "per 31. desember" with no
-        # UTKAST: a draft sent as the year's report (found by a reviewer)
-        raise UserError(f"--as-of {as_of:%d.%m.%Y} is after today ({today:%d.%m.%Y}): the usage report is dated "
-                        "the day it is made, today at the latest", field="--as-of")
     made = as_of or today
     year = parse_period(period).end.year if period else made.year - 1
     if year > made.year:
