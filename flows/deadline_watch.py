@@ -93,17 +93,36 @@ def sent_by_hand(config: str | None) -> dict[str, SentStatus]:
     request or reminder to the leader, no "ikke rapportert" version; a partly delivered one is
     completed, not made anew (found by an outside tester: a report sent by hand on 03.06 was followed
     by a cycle that mailed the leader, marked the period not reported and sent version 2)."""
+    from grantflow.delivery.recipients import funders_named, resolve
+
     settings = load_settings(config)
-    items = calendar(watch_register(config), settings.deadline_shift)
+    register = watch_register(config)
+    items = calendar(register, settings.deadline_shift)
     out, rows = {}, {}
     ledger = SentLedger(settings.ledger_url())
+
+    def expected(item: DueItem):
+        """Who a report dated ``as_of`` goes to now, as `grantflow send status` addresses it, with the
+        funders whose deadline ``item`` is: complete means each of them has it."""
+        project = register.project(item.project)
+        council = register.council(item.council)
+
+        def emails(as_of: date) -> list[str] | None:
+            try:
+                funders = funders_named(list(item.funders), register, project, council, "status",
+                                        as_of.isoformat(), settings.deadline_shift, unknown_ok=True)
+                return [r.email for r in resolve("status", project, council, settings, funders)]
+            except UserError:
+                return None     # no one to address it to now: the ledger's rows of that version decide
+        return emails
+
     try:
         for item in items:
             if item.kind != "status" or not item.project:
                 continue
             if item.project not in rows:
                 rows[item.project] = ledger.rows(project=item.project)
-            sent = status_sent(item, items, rows[item.project])
+            sent = status_sent(item, items, rows[item.project], expected(item))
             if sent is not None:
                 out[item.key] = sent
     finally:

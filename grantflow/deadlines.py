@@ -358,16 +358,25 @@ def status_window(item: DueItem, items: list[DueItem]) -> tuple[date | None, dat
         return i.meeting or i.as_of or i.start
 
     end = anchor(item)
-    earlier = [anchor(i) for i in items if i.kind == "status" and i.project == item.project and anchor(i) < end]
+    # a meeting's report: only the previous *meeting* bounds it (a funder's interim deadline between two
+    # meetings is no meeting: the report sent by hand for this meeting before that date is still its own)
+    earlier = [anchor(i) for i in items if i.kind == "status" and i.project == item.project and anchor(i) < end
+               and (i.meeting is not None or item.meeting is None)]
     return (max(earlier) if earlier else None), end
 
 
-def status_sent(item: DueItem, items: list[DueItem], rows) -> SentStatus | None:
+def status_sent(item: DueItem, items: list[DueItem], rows, expected=None) -> SentStatus | None:
     """The status report for ``item``'s meeting that already reached recipients by a delivering
     transport (SMTP; a copy in the local outbox is no delivery), from the delivery ledger's ``rows``
     of the project: the latest report dated in ``status_window``, its highest version that reached
-    anyone. None when there is none: the watch makes it (or starts its status cycle) as usual."""
-    from zoneinfo import ZoneInfo
+    anyone. None when there is none: the watch makes it (or starts its status cycle) as usual.
+    ``expected(as_of)``: the e-mail addresses that report has to reach now (its current recipients, with
+    the funders whose deadline ``item`` is); whoever of them has no delivered copy of that version is
+    ``missing`` (a send by hand with ``--recipient`` to some of them is not the whole report). Without
+    it only the ledger's rows of that version are compared."""
+    from datetime import timezone
+
+    from .delivery.message import OSLO
 
     from .delivery.ledger import delivers
 
@@ -396,9 +405,14 @@ def status_sent(item: DueItem, items: list[DueItem], rows) -> SentStatus | None:
         version = max(delivered)
         have = done[version]
         when = [r.delivered_at or r.updated_at for r in have]
-        first = min(w.astimezone(ZoneInfo("Europe/Oslo")).date() if w.tzinfo else w.date() for w in when)
+        # the ledger's naive timestamps are UTC (``ledger.aware``): the day is Oslo's, as the mails say
+        first = min((w if w.tzinfo else w.replace(tzinfo=timezone.utc)).astimezone(OSLO).date() for w in when)
+        got = {r.recipient.casefold() for r in have}
+        want = expected(as_of) if expected is not None else None
+        should = {r.recipient for r in versions[version]} if want is None else set(want)
+        missing = sorted({e for e in should if e.casefold() not in got}, key=str.casefold)
         mine = SentStatus(document, as_of, version, first, tuple(sorted({r.recipient for r in have})),
-                          tuple(sorted({r.recipient for r in versions[version]} - {r.recipient for r in have})))
+                          tuple(missing))
         if best is None or (as_of, version) > (best.as_of, best.version):
             best = mine
     return best
