@@ -10,14 +10,20 @@ from ..smtp_server import SmtpServer, free_port, use_smtp
 OLD, NEW = "fmropost@fylkesmannen.example.no", "sfropost@statsforvalteren.example.no"
 
 
-def test_the_new_address_is_told_when_and_where_the_application_went_first(scratch_config, tmp_path,
-                                                                            monkeypatch, capsys):
+def _smtp_send(config, tmp_path, monkeypatch, kind: str, day: str) -> tuple[int, list[str]]:
+    """A port for a local SMTP server the config sends to, outputs and ledger in ``tmp_path``, and
+    the `send` arguments for Haugaland's ``kind`` as of ``day``."""
     port = free_port()
-    use_smtp(scratch_config, port)
+    use_smtp(config, port)
     monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
     monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
-    send = ["--config", str(scratch_config), "send", "application", "haugaland-velferdsteknologi", "--as-of",
-            "2015-01-15", "--yes", "--override-reason", "kjent differanse", "--transport", "smtp"]
+    return port, ["--config", str(config), "send", kind, "haugaland-velferdsteknologi", "--as-of", day, "--yes",
+                  "--override-reason", "kjent differanse", "--transport", "smtp"]
+
+
+def test_the_new_address_is_told_when_and_where_the_application_went_first(scratch_config, tmp_path,
+                                                                            monkeypatch, capsys):
+    port, send = _smtp_send(scratch_config, tmp_path, monkeypatch, "application", "2015-01-15")
     with SmtpServer(port=port) as server:
         assert main(send) == 0
         first = server.recorder.messages()
@@ -41,12 +47,7 @@ def test_a_funder_new_to_a_status_report_is_not_told_of_a_members_old_address(sc
     """The ledger keeps addresses, not whose they are: a funder getting a status report for the
     first time was told "Statusrapport ble sendt første gang … til radmann@karmoy.example.no
     (tidligere adresse)", a replaced steering-group member's address (found by a reviewer)."""
-    port = free_port()
-    use_smtp(scratch_config, port)
-    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
-    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
-    send = ["--config", str(scratch_config), "send", "status", "haugaland-velferdsteknologi", "--as-of",
-            "2016-10-07", "--yes", "--override-reason", "kjent differanse", "--transport", "smtp"]
+    port, send = _smtp_send(scratch_config, tmp_path, monkeypatch, "status", "2016-10-07")
     with SmtpServer(port=port) as server:
         assert main(send) == 0
         first = len(server.recorder.messages())
@@ -69,12 +70,7 @@ def test_a_corrected_application_at_the_offices_new_address_says_it_replaces_the
     """Version 1 (400 000 kr) went to the old mailbox; the amount corrected to 450 000 kr and the
     office's address changed: the copy said "(versjon 2, erstatter versjon 1)" with the change, but
     the case officer, who registered 400 000 kr, got a plain first copy (found by a reviewer)."""
-    port = free_port()
-    use_smtp(scratch_config, port)
-    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
-    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
-    send = ["--config", str(scratch_config), "send", "application", "haugaland-velferdsteknologi", "--as-of",
-            "2015-01-15", "--yes", "--override-reason", "kjent differanse", "--transport", "smtp"]
+    port, send = _smtp_send(scratch_config, tmp_path, monkeypatch, "application", "2015-01-15")
     with SmtpServer(port=port) as server:
         assert main(send) == 0
         first = len(server.recorder.messages())
