@@ -116,26 +116,8 @@ def test_a_run_killed_while_mailing_is_ended_started_again_and_told(on_server, i
         soon = watch(config, date(2016, 10, 10))
         assert soon["waiting"] == [KEY] and soon["ran"] == [], soon
         assert run_state(killed).type.value == "RUNNING"
-
-        any_time_running_counts(config)
-        after = watch(config, date(2016, 10, 10))
-        assert after["waiting"] == [] and after["ran"] == [KEY], after
-        ended = run_state(killed)
-        assert ended.type.value == "CRASHED" and "process" in (ended.message or ""), ended
-        again = triggered(isolated)[KEY]["detail"]
-        assert again != killed
-        rerun = start_run(again, err)
-        assert rerun.wait(300) == 0, (isolated / "run.err").read_text()[-3000:]
-        assert run_state(again).type.value == "COMPLETED"
-        done = watch(config, date(2016, 10, 11))
-    assert done["skipped"] == [KEY] and done["ran"] == [], done
-    messages = handler.messages()
-    reports = [m for m in messages if m["Subject"].startswith("Statusrapport")]
-    arrived = Counter(a.addr_spec.casefold() for m in reports for a in m["To"].addresses)
-    assert len(arrived) == 7 and set(arrived.values()) == {1}, arrived
-    (told,) = [m for m in messages if m["Subject"].startswith("Fristvakten 10.10.2016: 1 ble ikke laget")]
-    assert [a.addr_spec for a in told["To"].addresses] == [SECRETARIAT]
-    body = told.get_body(("plain",)).get_content()
+        done = _ended_and_started_again(config, isolated, err, killed, "process")
+    body = _each_member_once_and_the_secretariat_told(handler, done)
     assert KEY in body and killed in body and "prosessen" in body and "startet på nytt" in body, body
 
 
@@ -160,26 +142,8 @@ def test_a_run_left_pending_by_a_killed_worker_is_ended_started_again_and_told(o
         soon = watch(config, date(2016, 10, 10))
         assert soon["waiting"] == [KEY] and soon["ran"] == [], soon
         assert run_state(stuck).type.value == "PENDING"
-
-        any_time_running_counts(config)
-        after = watch(config, date(2016, 10, 10))
-        assert after["waiting"] == [] and after["ran"] == [KEY], after
-        ended = run_state(stuck)
-        assert ended.type.value == "CRASHED" and "never started" in (ended.message or ""), ended
-        again = triggered(isolated)[KEY]["detail"]
-        assert again != stuck
-        rerun = start_run(again, err)
-        assert rerun.wait(300) == 0, (isolated / "run.err").read_text()[-3000:]
-        assert run_state(again).type.value == "COMPLETED"
-        done = watch(config, date(2016, 10, 11))
-    assert done["skipped"] == [KEY] and done["ran"] == [], done
-    messages = handler.messages()
-    reports = [m for m in messages if m["Subject"].startswith("Statusrapport")]
-    arrived = Counter(a.addr_spec.casefold() for m in reports for a in m["To"].addresses)
-    assert len(arrived) == 7 and set(arrived.values()) == {1}, arrived
-    (told,) = [m for m in messages if m["Subject"].startswith("Fristvakten 10.10.2016: 1 ble ikke laget")]
-    assert [a.addr_spec for a in told["To"].addresses] == [SECRETARIAT]
-    body = told.get_body(("plain",)).get_content()
+        done = _ended_and_started_again(config, isolated, err, stuck, "never started")
+    body = _each_member_once_and_the_secretariat_told(handler, done)
     assert KEY in body and stuck in body and "aldri startet" in body and "startet på nytt" in body, body
 
 
@@ -237,3 +201,31 @@ def test_a_project_added_after_the_deployments_were_registered_is_told_in_one_li
     body = told.get_body(("plain",)).get_content()
     assert f"- {key}: {expected}" in body, body
     assert "409" not in body and "PrefectHTTPStatusError" not in body and "http" not in body, body
+
+
+def _ended_and_started_again(config, isolated, err, run_id: str, why: str) -> dict:
+    """Once any time Running counts: the watch ends ``run_id`` as Crashed (``why`` in its message)
+    and starts the document again; the rerun completes; the next day's watch has nothing to do."""
+    any_time_running_counts(config)
+    after = watch(config, date(2016, 10, 10))
+    assert after["waiting"] == [] and after["ran"] == [KEY], after
+    ended = run_state(run_id)
+    assert ended.type.value == "CRASHED" and why in (ended.message or ""), ended
+    again = triggered(isolated)[KEY]["detail"]
+    assert again != run_id
+    rerun = start_run(again, err)
+    assert rerun.wait(300) == 0, (isolated / "run.err").read_text()[-3000:]
+    assert run_state(again).type.value == "COMPLETED"
+    return watch(config, date(2016, 10, 11))
+
+
+def _each_member_once_and_the_secretariat_told(handler, done: dict) -> str:
+    """Each of the 7 members got the report exactly once, and the secretariat one mail: its body."""
+    assert done["skipped"] == [KEY] and done["ran"] == [], done
+    messages = handler.messages()
+    reports = [m for m in messages if m["Subject"].startswith("Statusrapport")]
+    arrived = Counter(a.addr_spec.casefold() for m in reports for a in m["To"].addresses)
+    assert len(arrived) == 7 and set(arrived.values()) == {1}, arrived
+    (told,) = [m for m in messages if m["Subject"].startswith("Fristvakten 10.10.2016: 1 ble ikke laget")]
+    assert [a.addr_spec for a in told["To"].addresses] == [SECRETARIAT]
+    return told.get_body(("plain",)).get_content()
