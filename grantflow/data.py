@@ -554,7 +554,11 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, plain: list[bool
         return None
     # Unquoted first (the quicker read) unless a quote is in sight; a quote found in the values
     # further down, or a row the unquoted read cannot split, means reading again, unquoting.
+    counted = None
     for quoted in ((True,) if b'"' in head else (False,) if whole else (False, True)):
+        if quoted and counted is None and not whole:
+            # the lines and quotes are counted beside pyarrow's read (numpy lets go of the interpreter)
+            counted = _pool().submit(_lines_and_quotes, path, head, whole)
         try:
             table = _arrow_table(pa, pacsv, path, head, whole, sep, plain, quoted)
         except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError, ValueError, OSError):
@@ -565,7 +569,7 @@ def _arrow_cells(path: Path, head: bytes, sep: str, index: int, plain: list[bool
                 return None                 # a quote kept in a value ("" or a stray one): the careful reader
             continue
         if quoted:
-            lines, quotes = _lines_and_quotes(path, head, whole)
+            lines, quotes = counted.result() if counted is not None else _lines_and_quotes(path, head, whole)
             header = head[:head.find(b"\n")] if b"\n" in head else head
             if table.num_rows != lines - 1:
                 return None                 # a quoted cell over several lines: the careful reader numbers rows
@@ -1169,6 +1173,34 @@ def _read_column(col: Column, cells: _Cells, rows: np.ndarray):
     return _column_of(col, values, blank, cells.codes), blanks, by_position
 
 
+PARALLEL_ROWS = 100_000     # from this many rows a file's columns are read at once, one per core
+
+
+def _read_columns(jobs: list[tuple[Column, _Cells]], rows: np.ndarray, bulk: dict) -> tuple[dict, dict]:
+    """Each column read by its kind (``_read_column``), by name; and the results of the reader's
+    own ``bulk`` steps ({column name: function of its pyarrow text}, for a big file's text columns).
+    A big file's columns are read at once in threads: the bulk work is numpy and pyarrow, which let
+    go of the interpreter while they work, so a second core reads another column meanwhile."""
+    steps = {col.name: (bulk[col.name], cells.array) for col, cells in jobs
+             if col.name in bulk and cells.array is not None}
+    if len(rows) < PARALLEL_ROWS or len(jobs) + len(steps) < 2 or (os.cpu_count() or 1) < 2:
+        return ({col.name: _read_column(col, cells, rows) for col, cells in jobs},
+                {name: step(array) for name, (step, array) in steps.items()})
+    # the bulk columns (pyarrow text) first, so the short ones fill in beside them
+    ordered = sorted(jobs, key=lambda job: job[1].array is None)
+    futures = {col.name: _pool().submit(_read_column, col, cells, rows) for col, cells in ordered}
+    prepared = {name: _pool().submit(step, array) for name, (step, array) in steps.items()}
+    return ({col.name: futures[col.name].result() for col, _ in jobs},
+            {name: future.result() for name, future in prepared.items()})
+
+
+@functools.cache
+def _pool():
+    import concurrent.futures
+
+    return concurrent.futures.ThreadPoolExecutor(min(os.cpu_count() or 1, 4), thread_name_prefix="grantflow-read")
+
+
 def _text_buffers(array) -> tuple[np.ndarray, np.ndarray]:
     """A pyarrow text array's value offsets (count + 1, from 0) and the bytes they point into."""
     count = len(array)
@@ -1413,9 +1445,11 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
 
     File-level problems (not a table, wrong encoding, no header, a required column missing or
     doubled) are one finding and no rows; cell problems are one finding per cell. ``check(file,
-    columns, bad, findings)`` (a reader's own rules across columns) sees each column's values as
-    an array before the frame is made, may change them and add findings, and returns the rows
-    to drop."""
+    columns, bad, findings, present, prepared)`` (a reader's own rules across columns) sees each
+    column's values as an array before the frame is made, may change them and add findings, and
+    returns the rows to drop; ``check.bulk`` ({column: function of its pyarrow text}) are steps of
+    its own on a big file's text columns, run beside the columns' reading, their results in
+    ``prepared``."""
     shown = display_path(path)
     try:
         exists, is_file = path.exists(), path.is_file()
@@ -1526,6 +1560,8 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
                                     "delete this row"))
         empty = empty | repeated            # nothing more is said of it
         bad |= repeated
+    read, prepared = _read_columns([(col, cells[positions[col.name]]) for col in columns if col.name in positions],
+                                   rows, getattr(check, "bulk", {}))
     for col in columns:
         if col.name not in positions:
             out[col.name] = _column_of(col, [math.nan if col.kind in ("int", "number") else
@@ -1533,7 +1569,7 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
                                              False if col.kind == "flag" else ""], [True],
                                        np.zeros(count, dtype=np.intp))
             continue
-        values, blank, errors = _read_column(col, cells[positions[col.name]], rows)
+        values, blank, errors = read[col.name]
         for position, message in errors.items():
             if empty is None or not empty[position]:
                 findings.append(Finding("error", shown, int(rows[position]), col.name, message))
@@ -1552,7 +1588,7 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
         bad |= _debit_credit(shown, headers, cells, rows, sided, out["Beløp"], bad, findings)
     findings.sort(key=lambda f: (f.line or 0))
     if check is not None:
-        bad = check(shown, out, bad, findings, set(positions))
+        bad = check(shown, out, bad, findings, set(positions), prepared)
     frame = pd.DataFrame(out, index=pd.RangeIndex(count), copy=False)
     return Table(shown, frame[~bad].copy() if bad.any() else frame, findings)
 
@@ -1683,11 +1719,12 @@ def read_ledger(path: Path) -> Table:
     return read_table(path, LEDGER_COLUMNS, _ledger_rules)
 
 
-def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding], present: set[str]) -> np.ndarray:
+def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding], present: set[str],
+                  prepared: dict) -> np.ndarray:
     """År defaults to the date's year; a different År is a warning that says where the row is
     counted (År decides: ``reporting.booked_on``). A negative amount must be marked as a credit
     note. Only rows without other errors are looked at."""
-    bad = _total_rows(shown, out, bad, findings)
+    bad = _total_rows(shown, out, bad, findings, candidates=prepared.get("Beskrivelse"))
     rows, ok = out["_row"], ~bad
     days = out["Dato"].view(np.int64) // 86_400_000_000_000 - _FIRST_DAY     # NaT: a bad row, clipped
     year_from_date = _YEAR_OF_DAY[np.clip(days, 0, len(_YEAR_OF_DAY) - 1)]
@@ -1857,6 +1894,10 @@ def _total_candidates(column) -> np.ndarray | None:
     return maybe
 
 
+# the ledger's and the hours file's total rows are looked for in their descriptions beside the reading
+_ledger_rules.bulk = {"Beskrivelse": _total_candidates}
+
+
 # What may stand beside the total words in a total row: dates, years and periods, and the names of
 # the file's categories and funders (or, in the hours file, municipalities)
 _TOTAL_WORD = re.compile(r"(?<![\w-])(?:sum|summert|totalsum|totalt?|delsum|sub-?total|saldo|akkumulert|i\s*alt|"
@@ -1900,7 +1941,7 @@ def _names_in(out: dict, columns: tuple[str, ...]) -> list[str]:
 def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
                 names: tuple[str, ...] = ("Kategori", "Finansieringskilde"), what: str = "a cost",
                 counted: str = "its amount would be counted twice", real: str = "a real cost line",
-                fields: set[str] | None = None) -> np.ndarray:
+                fields: set[str] | None = None, candidates: np.ndarray | None = None) -> np.ndarray:
     """Refuse a row whose Beskrivelse reads as a total or balance line: with a date and a category
     it was counted as one more cost (a 'Sum 2016' row of 771 000 kr was added to the final report's
     accounts without a word; found by an outside tester). Whatever else was wrong with such a row
@@ -1914,9 +1955,12 @@ def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
     if not len(text):
         return bad
     column = pa.array(text)
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    masks = [_total_candidates(chunk) for chunk in chunks]
-    maybe = None if any(m is None for m in masks) else np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+    if candidates is None:
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        masks = [_total_candidates(chunk) for chunk in chunks]
+        maybe = None if any(m is None for m in masks) else np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+    else:                           # found beside the reading (``_ledger_rules.bulk``), before blanks were emptied
+        maybe = candidates
     total = np.zeros(len(column), dtype=bool)
     if maybe is None:
         total = pc.match_substring_regex(_visible(column), _TOTAL_ROW).fill_null(False).to_numpy(
@@ -1960,14 +2004,19 @@ _LEDGER_NAMES = {c.name for c in LEDGER_COLUMNS}
 _HOURS_NAMES = {c.name for c in HOURS_COLUMNS}
 
 
-def _hours_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding], present: set[str]) -> np.ndarray:
+def _hours_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding], present: set[str],
+                 prepared: dict) -> np.ndarray:
     """A total row in the hours file ('Sum Karmøy 2015', 'Totalt') is refused as in the ledger: its
     hours were counted as own effort once more. A municipality's name may stand beside the total word."""
     if "Beskrivelse" not in present:
         return bad
-    return _total_rows(shown, out, bad, findings, names=("Kommune",), what="hours worked",
+    return _total_rows(shown, out, bad, findings, candidates=prepared.get("Beskrivelse"), names=("Kommune",),
+                       what="hours worked",
                        counted="its hours would be counted twice", real="a real row of hours",
                        fields=_HOURS_NAMES)
+
+
+_hours_rules.bulk = _ledger_rules.bulk
 
 
 def read_hours(path: Path) -> Table:

@@ -319,3 +319,37 @@ def test_a_byte_is_found_in_a_columns_bytes_wherever_it_is(blob, byte, start, st
 
     data = np.frombuffer(blob, dtype=np.uint8)[start:stop]
     assert _has_byte(data, byte) == (byte in blob[start:stop])
+
+
+@pytest.mark.parametrize("seed,clean", [(5, False), (6, True)])
+def test_a_big_ledger_read_in_threads_reads_as_in_one(tmp_path, monkeypatch, seed, clean):
+    """A big file's columns (and the total-row search in its descriptions) are read at once in
+    threads: the rows, values and findings, in their order, are those of one thread."""
+    import threading
+
+    text = ledger(30_000, seed, clean).splitlines()
+    for line in (7, 4_000, 29_000):          # total rows among the costs: refused, other findings of the row unsaid
+        cells = text[line].split(";")
+        cells[3] = "Sum 2024" if line != 4_000 else "\u00a0Prosjektledelse totalt"
+        text[line] = ";".join(cells)
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    threads = set()
+    read_column = data._read_column
+
+    def recorded(*args):
+        threads.add(threading.current_thread().name)
+        return read_column(*args)
+
+    monkeypatch.setattr(data, "_read_column", recorded)
+    tables = {}
+    for name, at in (("one thread", 10 ** 9), ("threads", 1)):
+        with monkeypatch.context() as m:
+            m.setattr(data, "PARALLEL_ROWS", at)
+            tables[name] = data.read_ledger(path)
+    assert any(name.startswith("grantflow-read") for name in threads) and "MainThread" in threads
+    one, many = tables["one thread"], tables["threads"]
+    assert [str(f) for f in many.findings] == [str(f) for f in one.findings]
+    pd.testing.assert_frame_equal(many.frame, one.frame)
+    totals = [f for f in many.findings if "total or balance row" in f.message]
+    assert [f.line for f in totals] == [8, 4_001, 29_001]
