@@ -591,7 +591,7 @@ def _arrow_table(pa, pacsv, path: Path, head: bytes, whole: bool, sep: str, plai
         source.seek(3)
     table = pacsv.read_csv(
         source, read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22,
-                                               use_threads=size > 1 << 22),
+                                               use_threads=True),
         # A blank line stays a row (of empty cells): found without a second scan of the file.
         parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"' if quoted else False, double_quote=quoted,
                                          newlines_in_values=False, ignore_empty_lines=False),
@@ -640,7 +640,8 @@ def _lines_and_quotes(path: Path, head: bytes, whole: bool) -> tuple[int, int]:
 def _empty_rows(cells: list[_Cells], count: int) -> np.ndarray:
     """Per row, whether every cell of it is empty or spaces only."""
     empty = np.ones(count, dtype=bool)
-    for column in sorted(cells, key=lambda c: c.array is not None):   # the quick ones first: usually enough
+    # the quick ones first (fewest distinct values): usually enough
+    for column in sorted(cells, key=lambda c: (c.array is not None, len(c.uniques))):
         if column.array is not None:
             import pyarrow.compute as pc
 
@@ -1604,10 +1605,14 @@ def _repeated_header(cells: list[_Cells], headers: list[str], positions: dict[st
     ('Dato: cannot read '\\ufeffDato' as a date'). Only the columns read as distinct values are
     looked at, each distinct value once; None when no row does."""
     found = np.zeros(count, dtype=np.int8)
-    for position in positions.values():
+    need = min(2, len(positions))
+    # the columns with fewest distinct values first; the last one is looked at only if a row could
+    # still reach ``need`` with it (a date column's ~700 distinct values, in a file that repeats none)
+    looked = sorted((p for p in positions.values() if cells[p].array is None), key=lambda p: len(cells[p].uniques))
+    for number, position in enumerate(looked):
         column = cells[position]
-        if column.array is not None:
-            continue
+        if number == len(looked) - 1 and need > 1 and not found.any():
+            break
         header = _norm(headers[position])
         # a value without a letter (a date, an amount, a code: most of a column's distinct values)
         # cannot be a header, every one of which has letters: not normalized (~0.5 ms a file)
@@ -1615,7 +1620,7 @@ def _repeated_header(cells: list[_Cells], headers: list[str], positions: dict[st
                 for v in column.uniques]
         if any(same):
             found += np.asarray(same, dtype=np.int8)[column.codes]
-    repeated = found >= min(2, len(positions))
+    repeated = found >= need
     return repeated if repeated.any() else None
 
 
@@ -1894,8 +1899,14 @@ def _total_candidates(column) -> np.ndarray | None:
     return maybe
 
 
+def _total_candidates_chunked(column) -> np.ndarray | None:
+    """``_total_candidates`` of a column that may be in chunks."""
+    masks = [_total_candidates(chunk) for chunk in getattr(column, "chunks", [column])]
+    return None if any(m is None for m in masks) else np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+
+
 # the ledger's and the hours file's total rows are looked for in their descriptions beside the reading
-_ledger_rules.bulk = {"Beskrivelse": _total_candidates}
+_ledger_rules.bulk = {"Beskrivelse": _total_candidates_chunked}
 
 
 # What may stand beside the total words in a total row: dates, years and periods, and the names of
@@ -1956,9 +1967,7 @@ def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
         return bad
     column = pa.array(text)
     if candidates is None:
-        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-        masks = [_total_candidates(chunk) for chunk in chunks]
-        maybe = None if any(m is None for m in masks) else np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+        maybe = _total_candidates_chunked(column)
     else:                           # found beside the reading (``_ledger_rules.bulk``), before blanks were emptied
         maybe = candidates
     total = np.zeros(len(column), dtype=bool)
