@@ -1195,11 +1195,20 @@ def _read_columns(jobs: list[tuple[Column, _Cells]], rows: np.ndarray, bulk: dic
             {name: future.result() for name, future in prepared.items()})
 
 
-@functools.cache
-def _pool():
-    import concurrent.futures
+_POOL: tuple[int, object] | None = None
 
-    return concurrent.futures.ThreadPoolExecutor(min(os.cpu_count() or 1, 4), thread_name_prefix="grantflow-read")
+
+def _pool():
+    """The reading threads of this process. A process forked from one that had them (the batch
+    flow's workers, Prefect's runs) gets its own: the copy it inherits has no threads and would
+    leave every job waiting for ever."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        import concurrent.futures
+
+        _POOL = (os.getpid(), concurrent.futures.ThreadPoolExecutor(min(os.cpu_count() or 1, 4),
+                                                                    thread_name_prefix="grantflow-read"))
+    return _POOL[1]
 
 
 def _text_buffers(array) -> tuple[np.ndarray, np.ndarray]:

@@ -353,3 +353,28 @@ def test_a_big_ledger_read_in_threads_reads_as_in_one(tmp_path, monkeypatch, see
     pd.testing.assert_frame_equal(many.frame, one.frame)
     totals = [f for f in many.findings if "total or balance row" in f.message]
     assert [f.line for f in totals] == [8, 4_001, 29_001]
+
+
+def _read_in_child(path, queue):
+    queue.put(len(data.read_ledger(path).frame))
+
+
+def test_a_process_forked_after_a_threaded_read_reads_too(tmp_path, monkeypatch):
+    """The batch flow's workers and Prefect's runs are forked: a child of a process that had read a
+    big file in threads inherited a pool without threads, and its own read waited for ever."""
+    import multiprocessing
+
+    path = tmp_path / "ledger.csv"
+    path.write_text(ledger(30_000, 6, True), encoding="utf-8")
+    monkeypatch.setattr(data, "PARALLEL_ROWS", 1)
+    rows = len(data.read_ledger(path).frame)            # the parent's threads
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_read_in_child, args=(path, queue))
+    child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+        child.join()
+    assert child.exitcode == 0, "the forked child did not finish its read"
+    assert queue.get(timeout=5) == rows
