@@ -440,9 +440,11 @@ def application() -> Builder:
 def status() -> Builder:
     b = Builder()
     b.title("Statusrapport", "{{ project.name }}")
-    title_block(b, [("Prosjekt", "{{ project.name }}"), ("Rapportperiode", "{{ doc.period }}"),
-                    ("Status per", "{{ as_of }}"), ("Prosjektleder", "{{ project.leader }}"),
-                    ("Til", "Styringsgruppen"), ("Dato", "{{ doc.date }}"), ("Versjon", "{{ doc.version }}")])
+    # the meeting the report is for, first: a printed or forwarded copy did not say (an outside reader)
+    title_block(b, [("Til", "{{ addressee }}"), ("Prosjekt", "{{ project.name }}"),
+                    ("Rapportperiode", "{{ doc.period }}"), ("Status per", "{{ as_of }}"),
+                    ("Prosjektleder", "{{ project.leader }}"), ("Dato", "{{ doc.date }}"),
+                    ("Versjon", "{{ doc.version }}")])
     b.h1("1. Samlet status")
     b.table(["Samlet vurdering", "Kommentar"], ["{% cellbg overall.color %}{{ overall.label }}", "{{ overall.text }}"],
             "overall in [overall]", widths=[3.5, 13.5])

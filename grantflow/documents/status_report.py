@@ -363,6 +363,9 @@ def build(req: DocumentRequest) -> Context:
         summary = NO_ANSWER
     elif not summary:
         summary = "Prosjektleder har ikke skrevet en samlet vurdering."
+    elif note.as_of != as_of:
+        # a note weeks old read as written the report's day, beside a milestone late since (an outside reader)
+        summary = f"Prosjektleders vurdering (meldt {fmt.long_date(note.as_of)}): «{summary}»"
     # "Samlet vurdering: Grønn" beside quality and benefits "Ikke vurdert" read as a judgement of all
     # five (found by an outside tester): the overall colour is said to rest on the three computed
     unrated = [d["name"].lower() for d in dimensions if d["name"] in ("Kvalitet", "Gevinster") and d["code"] == "none"]
@@ -413,6 +416,7 @@ def build(req: DocumentRequest) -> Context:
         "project": project_block(project),
         "council": council_block(council),
         "as_of": fmt.long_date(as_of),
+        "addressee": addressee(project, as_of),
         "overall": overall_block,
         "dimensions": dimensions,
         "milestones": not_reported(milestone_rows(statuses), statuses) if unreported else milestone_rows(statuses),
@@ -439,12 +443,23 @@ def build(req: DocumentRequest) -> Context:
                                 "Prognose": fmt.money(econ.forecast_total)})
 
 
-def meeting_for(project, as_of) -> dict:
-    """The steering-group meeting the report is made for (the first on or after its date, within a
-    month), as the mail's first key figure: the mail did not say which meeting (found by an outside
-    tester)."""
+def meeting_date(project, as_of) -> date | None:
+    """The steering-group meeting the report is made for: the first on or after its date, within a month."""
     coming = [d for d in project.meetings.dates if as_of <= d <= as_of + timedelta(days=31)]
-    return {"Til styringsgruppemøtet": fmt.long_date(coming[0])} if coming else {}
+    return coming[0] if coming else None
+
+
+def meeting_for(project, as_of) -> dict:
+    """The meeting as the mail's first key figure: the mail did not say which meeting (found by an
+    outside tester)."""
+    when = meeting_date(project, as_of)
+    return {"Til styringsgruppemøtet": fmt.long_date(when)} if when else {}
+
+
+def addressee(project, as_of) -> str:
+    """The report's "Til" line: the meeting it is for, so a printed or forwarded copy says it too."""
+    when = meeting_date(project, as_of)
+    return f"Styringsgruppens møte {fmt.long_date(when)}" if when else "Styringsgruppen"
 
 
 _FEW = {0: "ingen", 1: "én", 2: "to", 3: "tre"}
