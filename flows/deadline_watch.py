@@ -501,7 +501,11 @@ def remind_leader(item: DueItem, problem: str, as_of: date, options: DeliveryOpt
 def item_parameters(item: DueItem) -> dict:
     if item.kind == "status":
         return {"project": item.project, "as_of": item.as_of}
-    if item.kind in ("application", "costsplit"):
+    if item.kind == "costsplit":
+        # dated the day the watch makes it, 7 days before the invoicing, not the day the flow runs
+        return {"project": item.project, "year": int(item.period) if item.period else None,
+                "as_of": item.make_day}
+    if item.kind == "application":
         return {"project": item.project, "year": int(item.period) if item.period else None}
     if item.kind == "final":
         return {"project": item.project}

@@ -477,9 +477,11 @@ def grant_usage_report(council: CouncilId, year: int, as_of: date | None = None,
 
 
 @flow(name="cost_split", flow_run_name=run_name)
-def cost_split(project: ProjectId, year: int | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
-    """Kostnadsfordeling per municipality, the basis for invoicing."""
-    return document_flow("costsplit", project=project, period=str(year) if year else None, options=options)
+def cost_split(project: ProjectId, year: int | None = None, as_of: date | None = None,
+               options: DeliveryOptions = DeliveryOptions()) -> dict:
+    """Kostnadsfordeling per municipality, the basis for invoicing (dated ``as_of``, default today)."""
+    return document_flow("costsplit", project=project, period=str(year) if year else None, as_of=as_of,
+                         options=options)
 
 
 FLOWS = {"application": application, "status": status_report, "final": final_report,

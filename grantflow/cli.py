@@ -142,8 +142,8 @@ def _document_arguments(p) -> None:
     p.add_argument("kind", metavar="KIND", help="application | status | final | costsplit | usage")
     p.add_argument("project", nargs="?", metavar="PROJECT")
     p.add_argument("--period", help="2016, 2016-Q3, 2016-T2, 2016-H1, 2016-10 or 2016-10-14 (or 14.10.2016)")
-    p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD or DD.MM.YYYY (status, final; the day an application or "
-                   "usage report is dated; render and send: the date on the others)")
+    p.add_argument("--as-of", dest="as_of", help="report date YYYY-MM-DD or DD.MM.YYYY (status, final; the day an application, "
+                   "usage report or cost split is dated)")
     p.add_argument("--council", help="council id (usage report)")
     p.add_argument("--year", type=int, help="year (usage report; application and cost split)")
     p.add_argument("--out", type=_path, help="outputs folder (default: $GRANTFLOW_OUTPUTS or the configured one)")
@@ -247,16 +247,21 @@ def _cmd_allocate(args) -> int:
 
 # --- documents and delivery ------------------------------------------------------------
 
-def _usage_day(text: str | None) -> date | None:
-    """--as-of of a usage report: the day it is made, today at the latest. Dated in January next
-    year while the year still ran, it read "per 31. desember" with no UTKAST: a draft sent as the
-    year's report (found by a reviewer). (The deadline watch dates it its own day.)"""
+MADE_DAY_KINDS = {"usage": "the usage report", "costsplit": "the cost split"}
+
+
+def _made_day(text: str | None, kind: str) -> date | None:
+    """--as-of of a document dated the day it is made (a usage report, a cost split), today at the
+    latest. A usage report dated in January next year while the year still ran read "per 31.
+    desember" with no UTKAST: a draft sent as the year's report (found by a reviewer); a cost split
+    dated 1.1.2030 went to the steering group as made that day. (The deadline watch dates each its
+    own day.)"""
     if not text:
         return None
     day = parse_date(text)
     if day > date.today():
-        raise UserError(f"--as-of {day:%d.%m.%Y} is after today ({date.today():%d.%m.%Y}): the usage report is dated "
-                        "the day it is made, today at the latest", field="--as-of")
+        raise UserError(f"--as-of {day:%d.%m.%Y} is after today ({date.today():%d.%m.%Y}): {MADE_DAY_KINDS[kind]} is "
+                        "dated the day it is made, today at the latest", field="--as-of")
     return day
 
 
@@ -283,6 +288,8 @@ def _produce(args):
             raise UserError("give --year for the usage report", field="--year")
     elif not args.project:
         raise UserError(f"'{args.command} {args.kind}' needs a PROJECT", field="PROJECT")
+    elif args.kind == "costsplit":
+        _made_day(args.as_of, "costsplit")          # a day after today: one line, nothing made
     settings = load_settings(args.config)
     # one project's document reads that project and its council only (validate reads everything)
     register = open_register(args.config) if args.kind == "usage" or not args.project \
@@ -292,7 +299,7 @@ def _produce(args):
         period = str(args.year) if args.year is not None else args.period
         # --as-of dates it (the day it is made); it was dropped without a word (found by a reviewer)
         produced = produce(register, "usage", council_id=args.council, period=period, out=out, pdf=args.pdf,
-                           as_of=_usage_day(args.as_of), include_personal_data=settings.include_personal_data)
+                           as_of=_made_day(args.as_of, "usage"), include_personal_data=settings.include_personal_data)
     else:
         as_of = parse_date(args.as_of) if args.as_of else None
         period = args.period or (str(args.year) if args.year is not None else None)
@@ -928,8 +935,9 @@ def _cmd_demo(args) -> int:
                         result = flow(project=run.project, year=int(run.period) if run.period else None,
                                       as_of=run.as_of, options=options)
                     else:
+                        # dated before its invoicing: made today, a 2013–2014 split read "29. november 2026"
                         result = flow(project=run.project, year=int(run.period) if run.period else None,
-                                      options=options)
+                                      as_of=run.as_of, options=options)
                     results.append(result)
                 except UserError as exc:
                     failures.append((run.kind, subject, str(exc)))
@@ -980,7 +988,7 @@ def _cmd_run(args) -> int:
     # the one asked for made and sent (`run final P --period 2016` sent the whole project's report).
     takes = {"status": {"project", "as_of", "period"}, "final": {"project", "as_of"},
              "usage": {"council", "year", "period", "as_of"}, "application": {"project", "year", "period", "as_of"},
-             "costsplit": {"project", "year", "period"}}[args.kind]
+             "costsplit": {"project", "year", "period", "as_of"}}[args.kind]
     extra = [name for name in ("project", "council", "period", "as_of", "year")
              if getattr(args, name) not in (None, "") and name not in takes]
     if extra:
@@ -994,7 +1002,7 @@ def _cmd_run(args) -> int:
         year = _year_of(args)
         if not args.council or year is None:
             raise UserError("'run usage' needs --council and --year", field="--council")
-        params = {"council": args.council, "year": year, "as_of": _usage_day(args.as_of)}
+        params = {"council": args.council, "year": year, "as_of": _made_day(args.as_of, "usage")}
     else:
         if not args.project:
             raise UserError(f"'run {args.kind}' needs a PROJECT", field="PROJECT")
@@ -1007,6 +1015,8 @@ def _cmd_run(args) -> int:
             params.update(year=_year_of(args))
         if args.kind == "application" and as_of is not None:
             params.update(as_of=as_of)
+        if args.kind == "costsplit":
+            params.update(as_of=_made_day(args.as_of, "costsplit"))
     options = _options(args, override_reason=args.override_reason or "")
     if _prefect_api():
         # Prefect's REST API directly: importing Prefect here would cost seconds (flows/remote.py)

@@ -249,8 +249,6 @@ class DemoRun(Model):
         elif self.kind != "status" and self.period is not None and not (
                 len(self.period) == 4 and self.period.isdigit()):
             raise ValueError(f"the period of a {self.kind} document in the demo is a year (e.g. period: \"2016\")")
-        if self.as_of is not None and self.kind not in ("application", "status", "final", "usage"):
-            raise ValueError(f"a {self.kind} document in the demo takes no as_of (its date follows its period)")
         return self
 
 

@@ -8,6 +8,7 @@ from flows.documents import DeliveryOptions
 from grantflow.delivery.ledger import SentLedger
 
 from ..conftest import replace_in
+from ..docx_text import all_text
 
 
 def eml(tmp_path, documents_only=True):
@@ -191,7 +192,8 @@ def test_no_reminder_to_update_data_for_a_document_already_sent(isolated, tmp_pa
 def test_the_cost_split_goes_out_once_before_the_invoicing_date(isolated, tmp_path):
     """The council invoices its municipalities on 15 February every year (invoicing.each_year), the
     award letter names 1.3.2027 too: the 2027 cost split goes to the steering group once, 7 days
-    before the earlier (Monday 8.2.2027); an invoicing date after the project's last year makes none."""
+    before the earlier (Monday 8.2.2027), dated that day (it was dated the day the flow ran, as a
+    usage report the watch makes is not); an invoicing date after the project's last year makes none."""
     from ..year_config import make_year_config
 
     opts = DeliveryOptions(config=str(make_year_config(tmp_path)))
@@ -204,6 +206,8 @@ def test_the_cost_split_goes_out_once_before_the_invoicing_date(isolated, tmp_pa
     assert {m["Subject"] for m in mails} == {"Kostnadsfordeling: Velferdsteknologi Haugaland – 2027"}
     assert "radmann@haugesund.example.no" in {m["To"].addresses[0].addr_spec for m in mails}
     assert len(mails) == len({m["To"].addresses[0].addr_spec for m in mails})      # each recipient once
+    (docx,) = (p for p in (isolated / "outputs").rglob("costsplit-2027.docx") if ".versjoner" not in p.parts)
+    assert "Dato\n8. februar 2027\n" in all_text(docx).replace("\xa0", " ")
     late = deadline_watch(as_of=date(2028, 2, 23), options=opts)
     assert late["due"] == [], late
 

@@ -89,3 +89,31 @@ def test_the_demos_usage_reports_are_dated_in_the_january_after_their_year(scrat
                                  ("12. januar 2016", "10. januar 2020")):
         text = all_text(path).replace("\xa0", " ")
         assert office in text and f"Dato\n{day}" in text, (path, text[-600:])
+
+
+def test_the_demos_cost_splits_are_dated_before_their_last_years_invoicing(scratch_config, capsys):
+    """The demo's three cost splits (2013–2014, 2015–2016, 2019–2020) read "Dato 29. november 2026",
+    the day the demo ran, beside the same projects' applications and status reports dated in their
+    own time: the cost split flow took no date. The demo's config dates each 7 days before the
+    March invoicing of its project's last budget year, as the deadline watch makes it (01.03.2016 a
+    Tuesday: 23.02; 01.03.2014 and 01.03.2020 on a weekend, moved back to Friday the 28th: 21.02)."""
+    from grantflow.settings import load_settings
+
+    from ..docx_text import all_text
+
+    settings = scratch_config / "grantflow.yaml"
+    text = settings.read_text(encoding="utf-8")
+    demo = text.index("demo:")
+    lines = [line for line in text[demo:].splitlines() if "kind: costsplit" in line]
+    assert len(lines) == 3, lines
+    settings.write_text(text[:demo] + "demo:\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["--config", str(scratch_config), "demo"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    out = load_settings(str(scratch_config)).outputs_dir()
+    made = {p.name: p for p in out.rglob("costsplit-*.docx") if ".versjoner" not in p.parts}
+    expected = {"costsplit-2015-2016.docx": "23. februar 2016", "costsplit-2019-2020.docx": "21. februar 2020",
+                "costsplit-2013-2014.docx": "21. februar 2014"}
+    assert sorted(made) == sorted(expected), made
+    for name, day in expected.items():
+        shown = all_text(made[name]).replace("\xa0", " ")
+        assert f"Dato\n{day}\n" in shown, (name, shown[:600])

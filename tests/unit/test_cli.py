@@ -147,8 +147,6 @@ def test_a_date_or_year_outside_the_project_is_one_line_and_no_document(config_d
 @pytest.mark.parametrize("args, message", [
     (["final", "haugaland-velferdsteknologi", "--period", "2016"], "--period: 'run final' does not take --period"),
     (["status", "haugaland-velferdsteknologi", "--year", "2016"], "--year: 'run status' does not take --year"),
-    (["costsplit", "haugaland-velferdsteknologi", "--as-of", "2016-01-01"],
-     "--as-of: 'run costsplit' does not take --as-of"),
     (["usage", "haugaland-velferdsteknologi", "--council", "haugaland-vekst", "--year", "2015"],
      "PROJECT: 'run usage' does not take PROJECT"),
 ])
@@ -214,3 +212,27 @@ def test_a_council_given_as_the_project_says_to_use_council(config_dir, capsys):
     assert line.endswith("'haugaland-vekst' is a council, not a project: a council's usage report is made with "
                          "--council haugaland-vekst --year YEAR; a document of one of its projects names the project "
                          "(haugaland-velferdsteknologi)"), line
+
+
+@pytest.mark.parametrize("command", ["run", "render"])
+def test_a_cost_split_dated_after_today_is_one_line_and_nothing_made(command, config_dir, tmp_path, monkeypatch,
+                                                                     capsys):
+    """`render costsplit P --as-of 01.01.2030` wrote a cost split dated "1. januar 2030" (exit 0), and
+    `run costsplit` took no --as-of at all. Both take the day it is made now, today at the latest, as
+    the usage report does: one line, exit 1, no document, no server asked."""
+    from datetime import date, timedelta
+
+    from ..smtp_server import free_port
+
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")   # nobody answers there
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    today = date.today()
+    tomorrow = today + timedelta(days=1)
+    assert main(["--config", str(config_dir), command, "costsplit", "kongsbergregionen-erp",
+                 "--as-of", tomorrow.isoformat()]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"error: --as-of: --as-of {tomorrow:%d.%m.%Y} is after today ({today:%d.%m.%Y}): the cost split is dated "
+        "the day it is made, today at the latest"], err
+    assert not list(tmp_path.rglob("*.docx"))
