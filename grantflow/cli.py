@@ -1535,6 +1535,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except OSError as exc:
+        if _no_room(exc):
+            print(f"error: {_no_room(exc)}", file=sys.stderr)
+            return 1
         if exc.filename is None:      # not about a path the user gave: the safety net below
             return _internal_error(exc)
         # a folder or file given (--out, outputs:, outbox:, --ics ...) that cannot be used
@@ -1544,7 +1547,33 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     except Exception as exc:          # noqa: BLE001 - the safety net; user mistakes never get here
+        if _no_room(exc):
+            print(f"error: {_no_room(exc)}", file=sys.stderr)
+            return 1
         return _internal_error(exc)
+
+
+def _no_room(exc: BaseException) -> str | None:
+    """What to say when a write failed for want of room: a full disk (or quota, or a file size
+    limit) is the machine's state, not a bug in grantflow, which the safety net said (an outside
+    operator filled the disk under the outputs folder and the sent ledger)."""
+    import errno
+
+    from .settings import outputs_root
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            where = f"writing {display_path_of(exc.filename)}" if exc.filename else \
+                f"writing under the outputs folder {display_path_of(outputs_root())} or the sent ledger"
+            return (f"no room on the disk ({exc.strerror or 'no space left'}) {where}: free space there (or raise "
+                    "the limit) and run the command again")
+        if "database or disk is full" in str(exc):
+            return ("no room on the disk for the sent ledger's database (database or disk is full): free space "
+                    "there and run the command again")
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 if __name__ == "__main__":

@@ -236,3 +236,29 @@ def test_a_cost_split_dated_after_today_is_one_line_and_nothing_made(command, co
         f"error: --as-of: --as-of {tomorrow:%d.%m.%Y} is after today ({today:%d.%m.%Y}): the cost split is dated "
         "the day it is made, today at the latest"], err
     assert not list(tmp_path.rglob("*.docx"))
+
+
+def test_a_full_disk_is_one_line_and_no_bug_report(config_dir, tmp_path):
+    """An outside operator filled the disk under the outputs folder: 'internal error (OSError: [Errno
+    28] No space left on device); this is a bug in grantflow'. A write that finds no room (here a
+    file size limit, as a full disk or a quota gives) is one line that says so, exit 1, and no
+    half-written document."""
+    import os
+    import resource
+    import signal
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)          # the write fails instead of the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    outputs = tmp_path / "outputs"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRANTFLOW_", "PREFECT_"))}
+    env.update(GRANTFLOW_CONFIG=str(config_dir), GRANTFLOW_OUTPUTS=str(outputs))
+    proc = subprocess.run([sys.executable, "-m", "grantflow.cli", "render", "status", "haugaland-velferdsteknologi",
+                           "--as-of", "2016-10-07"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          preexec_fn=small_files)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: no room on the disk (File too large)"), proc.stderr
+    assert "bug in grantflow" not in proc.stderr and "Traceback" not in proc.stderr
+    assert not [p for p in outputs.rglob("*") if p.is_file()]
