@@ -259,7 +259,7 @@ def serve(outputs, watch_interval: int | None = None, query_seconds: float | Non
         runner.add_flow(flow, **options)
     _fork_server()
     for run_id in end_orphaned_runs(outputs):
-        print(f"flow run {run_id} was left by a serve that stopped, without a process: ended", flush=True)
+        print(f"flow run {run_id} was left without a process by a serve that stopped: ended as Crashed", flush=True)
     if not watch_interval and os.environ.get("GRANTFLOW_WATCH_CATCH_UP", "1").strip() != "0":
         from datetime import datetime, timezone
 

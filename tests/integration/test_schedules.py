@@ -121,7 +121,7 @@ def test_served_deployment_runs_on_its_schedule(server):
         for run_id in orphan, dead:
             left = api_get(server["api"], f"/flow_runs/{run_id}")
             assert (left["state_type"], left["state_name"]) == ("CRASHED", "Crashed"), left["state"]
-            assert f"flow run {run_id} was left by a serve that stopped, without a process: ended" in log.read_text()
+            assert f"flow run {run_id} was left without a process by a serve that stopped: ended as Crashed" in log.read_text()
         left = api_get(server["api"], f"/flow_runs/{stopping}")
         assert left["state_type"] == "CANCELLED", left["state"]
         assert api_get(server["api"], f"/flow_runs/{working}")["state_type"] == "RUNNING"

@@ -58,7 +58,7 @@ def test_the_watch_runs_again_after_a_reboot_in_the_middle_of_a_watch_run(server
         wait_for_completed_scheduled_run(server, WATCH, proc, log, after=restarted_at)
         left = api_get(server["api"], f"/flow_runs/{orphan}")
         assert left["state_type"] == "CRASHED", left["state"]
-        assert f"flow run {orphan} was left by a serve that stopped, without a process: ended" in log.read_text()
+        assert f"flow run {orphan} was left without a process by a serve that stopped: ended as Crashed" in log.read_text()
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
