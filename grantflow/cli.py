@@ -750,7 +750,8 @@ def _print_approvals(console, decisions, late, history, rows, short) -> None:
         groups.setdefault(c[0], []).append(c)
     for document, items in groups.items():
         _print_block(console, document, [
-            (f"v{version} {when} {what}" + (f" av {by}" if by else ""),
+            # a request's "by" is whom it asked ("til post@…"): "forespurt av til post@…" read wrong
+            (f"v{version} {when} {what}" + (f" {by}" if by.startswith("til ") else f" av {by}" if by else ""),
              "\n".join(x for x in (f"innhold {digest}" if digest else "", comment,
                                     f"overstyrt fordi: {override}" if override else "",
                                     f"mottakere: {recipients}" if recipients else "") if x), style)

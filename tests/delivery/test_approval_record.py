@@ -208,3 +208,26 @@ def test_the_record_says_a_version_went_to_some_recipients_only(scratch_config, 
         assert main(send) == 0
     (entry,) = json.loads(record.read_text(encoding="utf-8"))["delivered"]
     assert (entry["recipients"], entry["of"], "partly" in entry) == (2, 2, False), entry
+
+
+def test_a_request_on_a_narrow_terminal_reads_to_whom_it_went(tmp_path, monkeypatch, capsys):
+    """An approval request in `grantflow sent`'s narrow view read "forespurt av til
+    sekretariat@…" (an outside auditor): the address is whom it asked, not who asked."""
+    from grantflow.delivery.ledger import SentLedger
+
+    url = f"sqlite:///{tmp_path / 'sent.db'}"
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", url)
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "out"))
+    document = "kongsbergregionen/kongsbergregionen-erp/final-2014"
+    ledger = SentLedger(url)
+    ledger.approval_requested(document, 1, "run-1", "sekretariat@example.no", "ab" * 32, recipients=["a@example.no"])
+    ledger.close()
+    capsys.readouterr()
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
+    assert main(["sent"]) == 0
+    monkeypatch.setattr("sys.stdout.isatty", lambda: False, raising=False)
+    out = capsys.readouterr().out
+    assert "forespurt til sekretariat@example.no" in " ".join(out.split()), out
+    assert "av til" not in out, out
