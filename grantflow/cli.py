@@ -424,6 +424,8 @@ def _cmd_send(args) -> int:
     finally:
         ledger.close()
     print(report.summary())
+    if report.not_as_sent:
+        print(f"warning: {report.not_as_sent}", file=sys.stderr)
     for label, pairs in (("not delivered to", report.failed), ("pending for", report.pending),
                          ("possibly twice to", report.doubtful)):
         for line in by_reason(pairs):     # 500 recipients refused alike: one line, not 500
@@ -523,7 +525,7 @@ def _print_copies(console, settings, documents: list[str], short) -> None:
     the document itself holds only its latest version."""
     from rich.text import Text
 
-    from .documents.service import version_copies
+    from .documents.service import altered_copies, version_copies
     from .register import display_path
 
     lines = []
@@ -532,8 +534,10 @@ def _print_copies(console, settings, documents: list[str], short) -> None:
         if not name or "/" in name or ".." in (council, project, name):
             continue
         folder = settings.outputs_dir() / council / (project if project != "-" else "")
+        altered = altered_copies(folder / f"{name}.json")     # edited since it went out: no record of it
         for version, paths in sorted(version_copies(folder / f"{name}.json").items()):
-            lines.append(f"  {short(document)} v{version}: " + ", ".join(display_path(p) for p in paths))
+            lines.append(f"  {short(document)} v{version}: " + ", ".join(
+                display_path(p) + (f" – {altered[p]}" if p in altered else "") for p in paths))
     if lines:
         console.print(Text("Kopier av versjonene som har gått ut", style="italic"), soft_wrap=True)
         for line in lines:

@@ -13,8 +13,9 @@ from typing import Callable
 
 from .. import fmt
 from ..documents import kind as get_kind
-from ..documents.service import (EDITED_HINT, Produced, changed_after_made, delivered_at, mark_delivered,
-                                 mark_issued, pdf_not_made_from, rendered_now, version_changes)
+from ..documents.service import (EDITED_HINT, Produced, altered_copies, changed_after_made, delivered_at,
+                                 mark_delivered, mark_issued, pdf_not_made_from, rendered_now, version_changes,
+                                 version_copies)
 from ..errors import UserError
 from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
@@ -93,6 +94,8 @@ class DeliveryReport:
     asked: bool = False   # held, and its approval request is new (nobody was asked for this content yet)
     # recipient -> (earlier address, version, when): an office at a new address (``DeliveryPlan.first_sent``)
     first_sent: dict = field(default_factory=dict)
+    # the document's file no longer holds what was sent (edited while it went): one line, said after sending
+    not_as_sent: str = ""
 
     def summary(self) -> str:
         if self.held:
@@ -228,6 +231,13 @@ def plan(document: Document, project: Project | None, council: Council, settings
     key and version with a different content hash (version numbers count per outputs folder, so
     a copy rendered in another folder starts again at 1): neither "already have" nor sent, unless
     ``resend``. ``funders``: whose deadline asks for the document (they get it too)."""
+    if resend and document.docx.suffix == ".docx":
+        # what this version went out as is kept (``.versjoner``): a copy altered since is no record of it
+        for copy, why in altered_copies(document.docx.with_suffix(".json"), document.version).items():
+            raise ContentConflict(
+                f"the kept copy of version {document.version} of {document.key} ({display_path(copy)}) is no longer "
+                f"what went out: {why}; "
+                "nothing sent; put back the copy as it was sent (from a backup) before sending this version again")
     if not resend:
         # the content hash; rows written before it was recorded hold the bytes' hash
         other = ledger.other_content(document.key, document.version, {document.ledger_hash(), document.sha256()})
@@ -345,16 +355,43 @@ def rendered_again(document, now: tuple[int, str]) -> str:
             f"being sent: nothing sent; a new send sends what it holds now")
 
 
-def issue(document) -> None:
+def issue(document, sent: dict[str, bytes] | None = None) -> None:
     """Record that this version of a rendered document leaves grantflow now -- sent, or put before
     an approver (``documents.service.mark_issued``): from then on new content is a new version.
     Refused (``ContentConflict``, nothing recorded) when its file was rendered again meanwhile.
     Done before the first row of the ledger is written for it, under the document's lock, so a
-    render can never give this number to other content once the ledger knows it."""
+    render can never give this number to other content once the ledger knows it. ``sent``: the
+    attachments' bytes as they go out (``attached``), kept as the version's copy."""
     if document.content_hash and document.docx.suffix == ".docx":
-        now = mark_issued(document.docx, document.version, document.content_hash)
+        now = mark_issued(document.docx, document.version, document.content_hash, sent=sent)
         if now is not None:
             raise ContentConflict(rendered_again(document, now))
+
+
+def attached(plan_: DeliveryPlan) -> dict[str, bytes]:
+    """The document's files as the planned mails carry them (suffix -> bytes): what goes out, read
+    when the mails were composed (the file may have been edited since, at the approver's prompt)."""
+    if not plan_.messages or plan_.document.docx.suffix != ".docx":
+        return {}
+    parts = list(plan_.messages[0].message.iter_attachments())
+    return {path.suffix: part.get_content() for path, part in zip(plan_.document.attachments, parts)}
+
+
+def not_as_sent(document, sent: dict[str, bytes]) -> str:
+    """One line when the document's file no longer holds the bytes that were sent (edited in Word
+    while the approver sat at the prompt: it was sent as made, and nothing was said); "" if it does."""
+    if document.docx.suffix != ".docx" or ".docx" not in sent:
+        return ""
+    try:
+        if document.docx.read_bytes() == sent[".docx"]:
+            return ""
+    except OSError:
+        pass
+    kept = version_copies(document.docx.with_suffix(".json")).get(document.version) or []
+    return (f"{display_path(document.docx)} is not what was sent (changed while it was being sent; saved in "
+            f"Word?): the recipients got version {document.version} as grantflow made it"
+            + (f", kept in {display_path(kept[0])}" if kept else "")
+            + f"; the changed file is not taken as version {document.version}")
 
 
 def smtp_password(settings: Settings) -> str | None:
@@ -543,9 +580,10 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                 f"another host); a send from {takeover} on takes it over (same Message-ID)")
 
     elsewhere: list[PlannedMessage] = []
+    sent = attached(plan_)
     try:
         if plan_.messages:
-            issue(doc)
+            issue(doc, sent)
         for item in plan_.messages:
             token = claim(item)
             if token is not None:
@@ -593,6 +631,8 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
         # the next report compares with this one; how many of its recipients have it now
         have = len(report.sent) + len(report.skipped)
         mark_delivered(doc.docx, doc.version, have, have + len(report.failed) + len(report.pending))
+    if report.sent:
+        report.not_as_sent = not_as_sent(doc, sent)
     return report
 
 

@@ -310,13 +310,15 @@ def _issued(record: dict) -> set[int]:
         d["version"] for d in record.get("delivered", []) if isinstance(d.get("version"), int)}
 
 
-def mark_issued(docx: Path, version: int, content_hash: str) -> tuple[int, str] | None:
+def mark_issued(docx: Path, version: int, content_hash: str,
+                sent: dict[str, bytes] | None = None) -> tuple[int, str] | None:
     """Record that ``version`` of the document (with ``content_hash``) is about to leave grantflow:
     to be sent, or put before an approver. From then on new content is a new version; until then a
     render with new content keeps the number (``_render``). Done under the document's lock, and
     only if the file still holds that version and content: otherwise nothing is recorded and the
     (version, content hash) it holds now comes back, for the caller to refuse (rendered again
-    meanwhile). A document without a record (a reminder) needs nothing."""
+    meanwhile). A document without a record (a reminder) needs nothing. ``sent``: the bytes that
+    go out (suffix -> bytes, from the composed mail), kept as the version's copy (``_keep_copy``)."""
     with document_lock(docx):
         record_path = Path(docx).with_suffix(".json")
         record = _read_record(record_path)
@@ -325,7 +327,7 @@ def mark_issued(docx: Path, version: int, content_hash: str) -> tuple[int, str] 
         if (record.get("version"), record.get("content_hash")) != (version, content_hash):
             return record.get("version"), record.get("content_hash")
         issued = _issued(record)
-        copied = _keep_copy(Path(docx), record, version)
+        copied = _keep_copy(Path(docx), record, version, sent=sent)
         if copied or version not in issued or not isinstance(record.get("issued"), list):
             record["issued"] = sorted(issued | {version})
             _write_record(record_path, record)
@@ -337,7 +339,8 @@ def mark_issued(docx: Path, version: int, content_hash: str) -> tuple[int, str] 
 COPIES = ".versjoner"
 
 
-def _keep_copy(docx: Path, record: dict, version: int, keys: tuple[str, ...] = ("copy", "pdf_copy")) -> bool:
+def _keep_copy(docx: Path, record: dict, version: int, keys: tuple[str, ...] = ("copy", "pdf_copy"),
+               sent: dict[str, bytes] | None = None) -> bool:
     """Keep the file of ``version`` (the one the document holds now) and its PDF, as they leave:
     ``<folder>/.versjoner/<name>-versjon-<n>.docx`` (and ``.pdf``), written atomically and never
     over another file (a copy by that name with other bytes, from a record made anew, keeps its
@@ -345,29 +348,36 @@ def _keep_copy(docx: Path, record: dict, version: int, keys: tuple[str, ...] = (
     what version 3 said was gone once version 4 was made (found by an outside tester). The copy's
     name goes into the version's entry in the record (``copy``, ``pdf_copy``); a file already
     copied is not copied again, so a PDF made after its version went out (``keep_pdf_copy``) joins
-    the copy of the .docx. ``keys``: which of the two to keep. Under the document's lock
+    the copy of the .docx. ``keys``: which of the two to keep. ``sent``: the bytes that go out
+    (suffix -> bytes), kept instead of the files: a .docx edited in Word while the approver sat at
+    the prompt was sent as grantflow made it, and no copy was kept (found by an outside auditor).
+    Each copy's sha256 is recorded beside its name (``copy_sha256``, ``pdf_copy_sha256``), so that
+    a copy altered afterwards is told (``altered_copies``). Under the document's lock
     (``mark_issued``, a render). True when the record gained a copy."""
     versions = record.get("versions") or []
     entry = versions[-1] if versions else None
     if entry is None or entry.get("version") != version or all(entry.get(key) for key in keys):
         return False
     added = False
+    sent = sent or {}
     try:
-        if entry.get("file_sha256") and _file_sha256(docx) != entry["file_sha256"]:
+        if ".docx" not in sent and entry.get("file_sha256") and _file_sha256(docx) != entry["file_sha256"]:
             return False                    # not what grantflow made (``plan`` refuses to send it)
         for source, key in ((docx, "copy"), (docx.parent / (record.get("pdf") or ""), "pdf_copy")):
             if key not in keys or entry.get(key):
                 continue
-            if key == "pdf_copy" and (not record.get("pdf") or not source.is_file() or
-                                      _pdf_not_made_from(docx, source) is not None):
+            if key == "pdf_copy" and ".pdf" not in sent and (
+                    not record.get("pdf") or not source.is_file() or _pdf_not_made_from(docx, source) is not None):
                 continue
-            data = source.read_bytes()
-            target = docx.parent / COPIES / f"{docx.stem}-versjon-{version}{source.suffix}"
+            suffix = ".docx" if key == "copy" else ".pdf"
+            data = sent[suffix] if suffix in sent else source.read_bytes()
+            target = docx.parent / COPIES / f"{docx.stem}-versjon-{version}{suffix}"
             if target.exists() and target.read_bytes() != data:
-                target = target.with_name(f"{docx.stem}-versjon-{version}-{entry['content_hash'][:8]}{source.suffix}")
+                target = target.with_name(f"{docx.stem}-versjon-{version}-{entry['content_hash'][:8]}{suffix}")
             if not target.exists() or target.read_bytes() != data:
                 atomic_write(target, data)
             entry[key] = f"{COPIES}/{target.name}"
+            entry[f"{key}_sha256"] = hashlib.sha256(data).hexdigest()
             added = True
     except OSError:
         return added                        # a read-only folder: the version still goes out, uncopied
@@ -395,6 +405,48 @@ def version_copies(record_path: Path) -> dict[int, list[Path]]:
             if entry.get(key) and isinstance(entry.get("version"), int):
                 copies.setdefault(entry["version"], []).append(Path(record_path).parent / entry[key])
     return copies
+
+
+def altered_copies(record_path: Path, version: int | None = None) -> dict[Path, str]:
+    """The kept copies (of ``version``, or of every version) whose bytes are not those recorded when
+    they went out (edited afterwards: 400 000 kr became 600 000 kr in a copy still listed as what
+    version 1 said; found by an outside auditor), or that are gone: copy -> why, in a few words. A
+    copy kept before its own hash was recorded is checked against its version's file hash (``_kept_hash``)."""
+    out: dict[Path, str] = {}
+    for entry in _read_record(Path(record_path)).get("versions") or []:
+        if version is not None and entry.get("version") != version:
+            continue
+        for key in ("copy", "pdf_copy"):
+            recorded = _kept_hash(entry, key)
+            if not entry.get(key) or not recorded:
+                continue
+            path = Path(record_path).parent / entry[key]
+            try:
+                if _file_sha256(path) != recorded:
+                    out[path] = "altered after it was sent (its bytes are not those recorded when it went out)"
+            except OSError:
+                out[path] = "gone (not found or not readable)"
+    return out
+
+
+def _kept_hash(entry: dict, key: str) -> str | None:
+    """The sha256 a version's kept copy (``copy``, ``pdf_copy``) was written with. A .docx copy kept
+    before that was recorded was the file as made: its ``file_sha256`` (``sent_sha256`` once a render
+    made the file again)."""
+    if entry.get(f"{key}_sha256"):
+        return entry[f"{key}_sha256"]
+    return (entry.get("sent_sha256") or entry.get("file_sha256")) if key == "copy" else None
+
+
+def _sent_bytes(folder: Path, entry: dict) -> bytes | None:
+    """The .docx bytes a version went out as, from its kept copy; None without an intact one."""
+    if not entry.get("copy") or not _kept_hash(entry, "copy"):
+        return None
+    try:
+        data = (folder / entry["copy"]).read_bytes()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == _kept_hash(entry, "copy") else None
 
 
 def template_digest(template: Path) -> str:
@@ -548,8 +600,17 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
         # the file was moved away or deleted, the content is what that version holds: made again as
         # that version (a new number would go to everyone as "version 2, replaces version 1")
         version = versions[-1]["version"]
-        context.values.setdefault("doc", {})["version"] = version
-        write_docx(template, context, target)
+        kept = _sent_bytes(folder, versions[-1]) if version in _issued(record) else None
+        if kept is not None:
+            # the version went out: it is made again as it went (its copy), byte for byte; a new
+            # render has other bytes (zip times), and its hash in the record matched nothing sent
+            atomic_write(target, kept)
+        else:
+            context.values.setdefault("doc", {})["version"] = version
+            write_docx(template, context, target)
+            if version in _issued(record) and versions[-1].get("file_sha256"):
+                # no intact copy of what went out: its hash is kept, never written over
+                versions[-1].setdefault("sent_sha256", versions[-1]["file_sha256"])
         versions[-1]["file_sha256"] = _file_sha256(target)
     else:
         issued = _issued(record)
