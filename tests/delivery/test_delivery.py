@@ -286,7 +286,7 @@ def test_the_next_status_report_counts_from_the_last_one_delivered_not_from_a_dr
         assert report.sent and len(server.recorder.arrived) == len(report.sent)
     status(date(2017, 1, 15))                                   # a draft, never sent
     latest = status(date(2017, 2, 3)).docx
-    rows = dict((r[0], r[1]) for r in find_table(latest, "Prosjekt"))
+    rows = dict((r[0], r[1]) for r in find_table(latest, "Til"))
     assert rows["Rapportperiode"] == "8.\u00a0oktober\u00a02016 – 3.\u00a0februar\u00a02017"
     text = all_text(latest)
     assert "forrige rapport (7.\u00a0oktober\u00a02016)" in text and "15.\u00a0januar\u00a02017" not in text.replace(" ", "\u00a0")
