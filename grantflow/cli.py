@@ -513,11 +513,50 @@ def _cmd_sent(args) -> int:
         return name if "project" in by and project == args.project and name else document
 
     _print_deliveries(console, "Sendt" + (f": {args.project}" if args.project else ""), rows, attempts, short)
+    if args.detail:
+        _print_attempts(console, rows, attempts, short)
     if decisions or late or history:
         _print_approvals(console, decisions, late, history, rows, short)
     _print_copies(console, settings, [r.document for r in rows] + [a["document"] for a in decisions]
                   + [e["document"] for e in history], short)
     return 0
+
+
+def _print_attempts(console, rows, attempts, short) -> None:
+    """``grantflow sent --detail``: every delivery attempt, per document, with the Message-ID its
+    mail carried and the sha256 of its attachments (the first 12 hex digits), oldest first. The
+    table shows each recipient's latest result only, whose Message-ID a ``--resend`` replaced.
+    A row from before the history was kept (no attempt of it listed) shows what the row holds."""
+    from datetime import datetime, timezone
+
+    from rich.text import Text
+
+    from .delivery.ledger import NOTICE_HASH, aware
+
+    def when(moment):
+        return aware(moment) if moment else datetime.min.replace(tzinfo=timezone.utc)
+
+    listed = {(e["document"], e["version"], e["recipient"].casefold()) for e in attempts}
+    entries = [(e["at"], e["document"], e["version"], e["recipient"], e["status"], e["transport"],
+                e.get("message_id"), e.get("attachment_sha256")) for e in attempts]
+    entries += [(r.updated_at, r.document, r.version, r.recipient, r.status, r.transport, r.message_id, "?")
+                for r in rows if (r.document, r.version, r.recipient.casefold()) not in listed
+                and r.document_hash != NOTICE_HASH]
+    groups: dict[str, list] = {}
+    for at, document, version, recipient, status, via, message_id, digests in sorted(
+            entries, key=lambda e: (when(e[0]), e[1], e[2])):
+        # an attempt recorded before these were kept knows neither; a notice may carry no attachment
+        hashes = "ukjent" if digests == "?" or not message_id else \
+            ", ".join(d[:12] for d in digests.split(",")) if digests else "ingen vedlegg"
+        groups.setdefault(short(document), []).append((
+            f"v{version} {_STATUS_WORDS.get(status, status)} {recipient}",
+            f"{via} · {when(at):%Y-%m-%d %H:%M:%S} UTC\nMessage-ID {message_id or 'ukjent'}\n"
+            f"vedlegg sha256 {hashes}", None))
+    if not groups:
+        return
+    console.print(Text("Leveringsforsøk (Message-ID og vedleggets sha256)", style="italic"), soft_wrap=True)
+    for document, lines in groups.items():
+        _print_block(console, document, lines)
 
 
 def _print_copies(console, settings, documents: list[str], short) -> None:
@@ -1417,6 +1456,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sent", help="list the sent ledger")
     p.add_argument("project", nargs="?", help="only this project, or this council's documents (usage reports "
                                               "and its projects')")
+    p.add_argument("--detail", action="store_true",
+                   help="also list every delivery attempt with its Message-ID and its attachments' sha256")
     p.set_defaults(func=_cmd_sent)
 
     p = sub.add_parser("deadlines", help="list upcoming deadlines; export iCalendar for Outlook")

@@ -131,7 +131,9 @@ approval_events = Table(
 
 
 # Every ended attempt to deliver (document, version, recipient), append-only: the ``deliveries``
-# row keeps the latest result only, so a refusal (550) later followed by a delivery was gone.
+# row keeps the latest result only, so a refusal (550) later followed by a delivery was gone. Each
+# attempt keeps the Message-ID it carried and the sha256 of its attachments: the row's Message-ID is
+# the latest only (a ``--resend`` gets a new one), so which mail carried which bytes was lost.
 delivery_events = Table(
     "delivery_events", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -143,6 +145,10 @@ delivery_events = Table(
     Column("attempts", Integer, nullable=False),
     Column("detail", Text),
     Column("at", DateTime(timezone=True), nullable=False),
+    Column("message_id", String(200)),                 # NULL in rows from before it was recorded
+    # the sha256 of each attachment the message carried, in its order, comma-separated (NULL: none,
+    # or a row from before it was recorded)
+    Column("attachment_sha256", Text),
 )
 
 
@@ -267,7 +273,9 @@ def _add_missing_columns(engine: Engine) -> None:
                                     ("deliveries", "delivered_at", "TIMESTAMP WITH TIME ZONE"),
                                     ("approvals", "document_hash", "VARCHAR(64)"),
                                     ("approvals", "recipients", "TEXT"),
-                                    ("late_answers", "override_reason", "TEXT")):
+                                    ("late_answers", "override_reason", "TEXT"),
+                                    ("delivery_events", "message_id", "VARCHAR(200)"),
+                                    ("delivery_events", "attachment_sha256", "TEXT")):
         if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
             try:
                 with engine.begin() as conn:
@@ -470,10 +478,13 @@ class SentLedger:
 
     def finish(self, document: str, version: int, recipient: str, status: str, attempts: int,
                detail: str | None, claim: str | None = None, unanswered: int = 0,
-               delivered: bool = False) -> bool:
+               delivered: bool = False, message_id: str | None = None,
+               attachment_sha256: str | None = None) -> bool:
         """Record the result of a claimed send (only while the claim is still ours; True if it was).
         ``unanswered``: copies of this send that went without a reply (added to the row's);
-        ``delivered``: a delivering transport had the server's yes now."""
+        ``delivered``: a delivering transport had the server's yes now; ``message_id`` (the row's
+        when not given) and ``attachment_sha256``: what this attempt's message carried, kept in its
+        history row (``delivery_events``)."""
         where = [deliveries.c.document == document, deliveries.c.version == version,
                  deliveries.c.recipient == recipient]
         if claim is not None:
@@ -487,10 +498,12 @@ class SentLedger:
         with self.engine.begin() as conn:
             if conn.execute(update(deliveries).where(*where).values(**values)).rowcount != 1:
                 return False
-            transport = conn.execute(select(deliveries.c.transport).where(*where)).scalar()
+            row = conn.execute(select(deliveries.c.transport, deliveries.c.message_id).where(*where)).first()
             conn.execute(delivery_events.insert().values(document=document, version=version, recipient=recipient,
-                                                         transport=transport, status=status, attempts=attempts,
-                                                         detail=detail, at=now))
+                                                         transport=row.transport, status=status, attempts=attempts,
+                                                         detail=detail, at=now,
+                                                         message_id=message_id or row.message_id,
+                                                         attachment_sha256=attachment_sha256))
             return True
 
     def _dicts(self, query) -> list[dict]:

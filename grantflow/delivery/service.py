@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import os
 import re
 import time
@@ -423,6 +425,13 @@ def _silence(why: list[str]) -> str:
 WAIT_FOR_OTHERS = 120.0   # seconds: a live sender finishes a recipient (with retries) well within this
 
 
+def attachment_hashes(message) -> str | None:
+    """The sha256 of each attachment of ``message`` as it goes out, comma-separated in its order
+    (None: no attachment): the history of delivery attempts keeps which bytes each mail carried."""
+    digests = [hashlib.sha256(part.get_payload(decode=True) or b"").hexdigest() for part in message.iter_attachments()]
+    return ",".join(digests) or None
+
+
 def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySettings,
             sleep: Callable[[float], None] = time.sleep, digest: str | None = None,
             resend: bool = False, wait_for_others: float = WAIT_FOR_OTHERS) -> DeliveryReport:
@@ -553,7 +562,9 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
             try:
                 ledger.finish(doc.key, doc.version, email, recorded, attempts, detail, token,
                               unanswered=unanswered + taken_over,
-                              delivered=status == "sent" and delivers(transport.name))
+                              delivered=status == "sent" and delivers(transport.name),
+                              message_id=item.message["Message-ID"],
+                              attachment_sha256=attachment_hashes(item.message))
             except SQLAlchemyError as exc:
                 what = "was accepted by the mail server" if status == "sent" else f"ended {status}"
                 reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]

@@ -67,6 +67,9 @@ class DocumentRequest:
     council_source: LocatedYaml | None = None      # the council's file, to name a line of it in an error
     project_sources: dict[str, LocatedYaml] = field(default_factory=dict)   # each project's file, by id
     data_files: dict[str, str] = field(default_factory=dict)  # a data path as the register writes it -> as shown
+    # the files the document is made from, as read: path (as the register writes it), size, sha256,
+    # modification time (``documents.service.sources_read``); kept in each version's record entry
+    sources: list[dict] = field(default_factory=list)
     addressees: list | None = None      # whom the document goes to ('to' recipients), when known
     # project id -> the day its final report was first sent (None: made, not sent), by the outputs'
     # records; a project without one is absent (council-wide kinds: the usage report)

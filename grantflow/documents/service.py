@@ -3,7 +3,8 @@
 Each step is a plain function so the Prefect flows can wrap them as tasks; ``produce`` chains
 them for the CLI. Output goes to ``outputs/<council>/<project>/<kind>-<period>.docx`` (council-wide
 kinds to ``outputs/<council>/``), written atomically, with a ``.json`` record beside it: version,
-content hash, generation time, key figures and the snapshot the next report compares with.
+content hash, generation time, key figures and the snapshot the next report compares with, and
+per version the files it was made from (``sources_read``) and the findings it was made with.
 Re-rendering unchanged content keeps the version and the file; changed content bumps the version.
 """
 
@@ -524,10 +525,54 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
         for relative in (item.data.milestones, item.data.ledger, item.data.hours, item.data.notes):
             if relative:
                 request.data_files[relative] = display_path(register.data_path(relative))
+    request.sources = sources_read(register, [request.project] if request.project else [p for p, _ in request.projects],
+                                   kind)
     request.options = _document_settings(register.root)
     if kind.name == "final":
         request.addressees = _addressees(register, kind.name, request.project, council)
     return request, folder, notes
+
+
+def sources_read(register: Register, projects: list[Project], kind) -> list[dict]:
+    """What a document is made from, file by file, as its data were just read: each project's and its
+    council's file and the data files the kind reads (the hours only where counted, the ledger not
+    for the cost split): ``{"project", "path", "size", "sha256", "modified"}``, the path as the
+    register writes it (relative to the config folder), ``modified`` in UTC. The record named none:
+    which data a sent version was made from could not be told (found by an outside auditor)."""
+    root = Path(register.root)
+    out: list[dict] = []
+    seen: set[Path] = set()
+
+    def add(project_id: str | None, path: Path, written: str) -> None:
+        try:
+            path = path.resolve()
+            if path in seen:
+                return
+            stat = path.stat()
+            digest = _file_sha256(path)
+        except OSError:
+            return                          # read already, or said by the reader; nothing to name
+        seen.add(path)
+        out.append({"project": project_id, "path": written, "size": stat.st_size, "sha256": digest,
+                    "modified": datetime.fromtimestamp(stat.st_mtime, timezone.utc).isoformat(timespec="seconds")})
+
+    def config_file(kind_: str, item_id: str, project_id: str | None) -> None:
+        src = register.source(kind_, item_id)
+        if src is not None:
+            path = Path(src.file).resolve()
+            written = path.relative_to(root.resolve()).as_posix() if path.is_relative_to(root.resolve()) \
+                else display_path(path)
+            add(project_id, path, written)
+
+    for project in projects:
+        config_file("council", project.council, None)
+        config_file("project", project.id, project.id)
+        files = project.data
+        for relative, used in ((files.milestones, True), (files.ledger, kind.uses_ledger),
+                               (files.hours, kind.uses_hours), (files.notes, True)):
+            if relative and used:
+                add(project.id, register.data_path(relative), relative)
+    return out
 
 
 def _addressees(register: Register, kind: str, project: Project, council: Council) -> list | None:
@@ -631,12 +676,15 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
         # ("Regnskap til nå: 125 000 kr → 137 400 kr"): the record's own figures are the latest only
         versions.append({"version": version, "content_hash": digest, "generated_at": now,
                          "file_sha256": _file_sha256(target), "key_figures": context.key_figures,
-                         "snapshot": context.snapshot})
+                         "snapshot": context.snapshot, "sources": request.sources})
         record["issued"] = sorted(issued)
     produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
                         request.period.label, target, version, digest, reused,
                         key_figures=context.key_figures, addressed=context.addressed, draft=context.draft,
                         findings=list(notes or []) + [f for f in context.findings if f not in (notes or [])])
+    if not reused and not same:
+        # the findings this version was made with, kept with it: the record's own are the latest only
+        versions[-1]["findings"] = [str(f) for f in produced.findings]
     (failure,) = add_pdfs([produced], record=False) if pdf else (None,)
     record.update({
         "kind": kind.name, "council": request.council.id,
