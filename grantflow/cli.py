@@ -1411,7 +1411,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sent", help="list the sent ledger")
     p.add_argument("project", nargs="?", help="only this project, or this council's documents (usage reports "
-                                              "and its projects')")
+                                              "and its projects') and notices")
     p.set_defaults(func=_cmd_sent)
 
     p = sub.add_parser("deadlines", help="list upcoming deadlines; export iCalendar for Outlook")
