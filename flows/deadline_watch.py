@@ -8,7 +8,8 @@ the others; a second run on the same day sends nothing new. On a weekend or publ
 schedule runs Monday to Friday, 17 May included) it does nothing; the next working day catches up.
 What can no longer be made (a status report whose meeting passed while the watch was down, or that
 failed until it; a deadline whose catch-up ended) is not sent late: the council's secretariat is
-told once, with the command that sends it now (``tell_missed``).
+told once, with the command that sends it now (``tell_missed``); a mail the server did not take is
+tried again every later morning until it goes.
 
 On a server (the watch itself runs from a deployment) each due item *triggers its document's
 deployment* and the watch moves on: a document waiting days for approval never blocks the others.
@@ -308,16 +309,21 @@ def tell_secretariat(today: date, alerts: list[tuple[str, str]], options: Delive
 
 # The ledger row that holds the last working day the watch ran (its detail: the ISO date).
 LAST_RUN = "watch:last-run"
+# A due item's status when the secretariat was to be told it was missed and the mail did not go (its
+# detail: why it was missed): told on a later morning, however long ago its window closed.
+UNTOLD = "untold"
 
 
 @task(name="tell-missed", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
       retry_condition_fn=worth_retrying)
-def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]:
+def tell_missed(today: date, since: date, options: DeliveryOptions) -> tuple[list[str], list[tuple[str, str]]]:
     """Mail the council's secretariat, once per document, what the watch will no longer make and
     was not sent: a status report whose meeting passed while serve was down (or that failed until
     the meeting), a deadline whose catch-up ended. It is not sent automatically after its meeting or
     deadline; the mail names the command that makes and sends it now. ``since``: see watch_since.
-    The keys told."""
+    A mail that did not reach the secretariat is recorded ``untold`` and tried again every morning
+    until it does, however long ago the item's window closed. (The keys told, the mails that failed:
+    (``missed/<key>``, why).)"""
     settings = load_settings(options.config)
     register = watch_register(options.config)
     ledger = SentLedger(settings.ledger_url())
@@ -334,9 +340,10 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]
     settled |= {i.key for i in items if i.kind == "status" and status.get(cycle_key(i)) == "triggered"}
     settled |= {key for key, sent in sent_by_hand(options.config).items() if sent.complete}   # sent by hand
     failed = {key for key, st in status.items() if st == "failed"}
+    untold = {key for key, st in status.items() if st == UNTOLD}     # its mail did not go: again now
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
-    told = []
+    told, unsent = [], []
     for item in items:
         # a document still waiting for approval when the watch's last day for it has passed (a status
         # report's meeting, another document's deadline and catch-up) -- in a run (or status cycle)
@@ -348,21 +355,22 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]
             cycle_key(item) if status.get(cycle_key(item)) == "triggered" else None
         if run_key is not None:
             if expire_waiting(item, run_key, rows[run_key]["detail"], today, register, settings, options,
-                              transport_name, password):
+                              transport_name, password, unsent):
                 told.append(item.key)
             continue
         if status.get(item.key) in ("done", "rejected"):
             continue                             # made and sent (or turned down) in its window
         mine = [(document, version) for document, version in held if is_document_of(item, document)]
         if mine and withdraw_and_tell(item, today, register, settings, options, transport_name, password,
-                                      held=mine):
+                                      held=mine, unsent=unsent):
             told.append(item.key)
             settled.add(item.key)                # told now: not told again below as never made
-    for item in missed(items, today, since, failed, settled):
+    for item in missed(items, today, since, failed, settled, untold):
         council = register.council(item.council)
         project = register.projects.get(item.project) if item.project else None
         name = project.name if project else council.name
-        why = (f"den kunne ikke lages eller sendes ({rows[item.key]['detail']})" if item.key in failed
+        why = (rows[item.key]["detail"] if item.key in untold      # the why of the mail that did not go
+               else f"den kunne ikke lages eller sendes ({rows[item.key]['detail']})" if item.key in failed
                else "fristvakten kjørte ikke de dagene den skulle lages og sendes")
         if item.meeting is not None:
             lines = [f"{KIND_TITLES[item.kind]} for {name} skulle sendes til styringsgruppen "
@@ -380,16 +388,27 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> list[str]
                             council.secretariat.name, council.secretariat.email, project, council, settings,
                             ledger, make_transport(settings, transport_name, password), settings.delivery.retry)
             if report.failed or report.pending:
-                continue                     # the next morning tries again
+                # recorded: the next mornings try again, whatever the watch's window then (it looks back
+                # from the day after its last run only, and this item's last day is before that)
+                ledger.watch_record(item.key, UNTOLD, why)
+                unsent.append((f"missed/{item.key}", not_told(council.secretariat.email, report)))
+                continue
             ledger.watch_record(item.key, "missed", f"meldt til sekretariatet {today.isoformat()}: {why}")
         finally:
             ledger.close()
         told.append(item.key)
-    return told
+    return told, unsent
+
+
+def not_told(email: str, report) -> str:
+    """Why a mail to the secretariat about a missed document did not go, for the watch's summary."""
+    reasons = "; ".join(why for _, why in report.failed + report.pending) or "ikke levert"
+    return f"«Ikke sendt»-varselet nådde ikke sekretariatet ({email}: {reasons}); prøves igjen neste virkedag"
 
 
 def expire_waiting(item: DueItem, run_key: str, run_id: str, today: date, register: Register, settings,
-                   options: DeliveryOptions, transport_name: str, password: str | None) -> bool:
+                   options: DeliveryOptions, transport_name: str, password: str | None,
+                   unsent: list[tuple[str, str]]) -> bool:
     """``item``'s triggered run (``run_key``: the item's or its status cycle's) still waits for an
     approver (Suspended) after the watch's last day for it (``window_passed``): it is cancelled -- the
     watch never sends a document after that day by itself, and an answer in the form must not do it
@@ -407,18 +426,20 @@ def expire_waiting(item: DueItem, run_key: str, run_id: str, today: date, regist
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(UUID(run_id), Cancelled(message=why), force=True)
     return withdraw_and_tell(item, today, register, settings, options, transport_name, password,
-                             run_key=run_key, run_id=run_id)
+                             run_key=run_key, run_id=run_id, unsent=unsent)
 
 
 def withdraw_and_tell(item: DueItem, today: date, register: Register, settings, options: DeliveryOptions,
                       transport_name: str, password: str | None, run_key: str | None = None,
-                      run_id: str | None = None, held: list[tuple[str, int]] = ()) -> bool:
+                      run_id: str | None = None, held: list[tuple[str, int]] = (),
+                      unsent: list[tuple[str, str]] | None = None) -> bool:
     """``item`` still waited for approval after the watch's last day for it: the approval request is
     withdrawn -- the request of the run ``run_id`` (cancelled by ``expire_waiting``), or the
     ``held`` (document, version) a batch held with no run waiting: no more reminders, and a decision
     given later lets no batch send it (``delivery.service.withdrawal``) --, and the council's
     secretariat is told once, with the command that shows the preview, asks for approval and sends
-    it now. Recorded ``missed``. True when told."""
+    it now. Recorded ``missed``. True when told; a mail that did not go is added to ``unsent`` and
+    recorded ``untold``: the next mornings tell it (``tell_missed``)."""
     project = register.projects.get(item.project) if item.project else None
     if item.project and project is None:
         return False
@@ -450,7 +471,9 @@ def withdraw_and_tell(item: DueItem, today: date, register: Register, settings, 
         if run_key is not None:
             ledger.watch_record(run_key, "cancelled", detail)
         if report.failed or report.pending:
-            ledger.watch_record(item.key, "failed", detail + "; sekretariatet ikke varslet")   # told tomorrow
+            ledger.watch_record(item.key, UNTOLD, f"den ventet fortsatt på godkjenning ({detail})")
+            if unsent is not None:
+                unsent.append((f"missed/{item.key}", not_told(council.secretariat.email, report)))
             return False
         ledger.watch_record(item.key, "missed", f"meldt til sekretariatet {today.isoformat()}: {detail}")
     finally:
@@ -974,7 +997,8 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     told: list[str] = []
     try:
         # before the approvers' reminders: a request withdrawn this morning is not reminded of first
-        told = tell_missed(today, since, options)
+        told, unsent = tell_missed(today, since, options)
+        failed += unsent                   # the secretariat was not reached: the summary says so
     except UserError as exc:               # no secretariat address, SMTP login: the run says so
         failed.append(("ikke-sendt-varsel", str(exc)))
     for what, remind_task in (("godkjenning-påminnelse", remind_approvers), ("frist-påminnelse", deadline_reminders)):

@@ -1455,7 +1455,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sent", help="list the sent ledger")
     p.add_argument("project", nargs="?", help="only this project, or this council's documents (usage reports "
-                                              "and its projects')")
+                                              "and its projects') and notices")
     p.add_argument("--detail", action="store_true",
                    help="also list every delivery attempt with its Message-ID and its attachments' sha256")
     p.set_defaults(func=_cmd_sent)

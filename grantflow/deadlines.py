@@ -301,17 +301,20 @@ def last_day(item: DueItem) -> date:
     return item.last or item.due + timedelta(days=GRACE_DAYS)
 
 
-def missed(items: list[DueItem], today: date, since: date, failed: set[str], settled: set[str]) -> list[DueItem]:
+def missed(items: list[DueItem], today: date, since: date, failed: set[str], settled: set[str],
+           untold: set[str] = frozenset()) -> list[DueItem]:
     """The documents that will never be made by the watch now and were not sent: those whose last
-    day fell while the watch was not running (on or after ``since``, the day after its last run), and
-    those that ``failed`` until their last day (within ``GRACE_DAYS``) — except what is ``settled``
-    (done, rejected, still running on a server, or told before). The caller tells the secretariat."""
+    day fell while the watch was not running (on or after ``since``, the day after its last run),
+    those that ``failed`` until their last day (within ``GRACE_DAYS``), and those the secretariat
+    was to be told of before but the mail did not reach it (``untold``: however long ago) — except
+    what is ``settled`` (done, rejected, still running on a server, or told before). The caller
+    tells the secretariat."""
     out = []
     for item in items:
         end = last_day(item)
         if not item.makes_document or end >= today or item.key in settled:
             continue
-        if since <= end or (item.key in failed and end >= today - timedelta(days=GRACE_DAYS)):
+        if since <= end or item.key in untold or (item.key in failed and end >= today - timedelta(days=GRACE_DAYS)):
             out.append(item)
     return out
 

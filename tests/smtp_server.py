@@ -29,16 +29,18 @@ def free_port() -> int:
 
 
 class Recorder:
-    """Keeps what arrived; refuses the addresses in ``refuse`` with 550."""
+    """Keeps what arrived; refuses the addresses in ``refuse`` with ``refusal`` (550 unless told;
+    ``refuse`` may be changed between sends: a server that refuses for a while)."""
 
-    def __init__(self, refuse=()):
+    def __init__(self, refuse=(), refusal="550 5.1.1 Mailbox unavailable"):
         self.arrived = []
         self.refuse = {a.casefold() for a in refuse}
+        self.refusal = refusal
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.casefold() in self.refuse:
-            return "550 5.1.1 Mailbox unavailable"
+            return self.refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -76,9 +78,9 @@ class Authenticator:
 class SmtpServer:
     """Context manager: ``with SmtpServer() as server: ...`` (server.port, server.recorder)."""
 
-    def __init__(self, port=None, refuse=(), auth=None, tls=None):
+    def __init__(self, port=None, refuse=(), auth=None, tls=None, refusal="550 5.1.1 Mailbox unavailable"):
         self.port = port or free_port()
-        self.recorder = Recorder(refuse)
+        self.recorder = Recorder(refuse, refusal)
         kwargs = {}
         self.authenticator = Authenticator(*auth) if auth else None
         if auth:

@@ -522,8 +522,10 @@ class SentLedger:
             deliveries.c.updated_at, deliveries.c.id)
         if project:
             query = query.where(deliveries.c.project == project)
-        if council:           # a document's name starts with its council ('council/project/kind-period')
-            query = query.where(deliveries.c.document.startswith(f"{council}/", autoescape=True))
+        if council:           # a document's name starts with its council ('council/project/kind-period');
+            # a notice's ('missed/<item>/-') does not: its council is the row's
+            query = query.where(or_(deliveries.c.document.startswith(f"{council}/", autoescape=True),
+                                    deliveries.c.council == council))
         if document:
             query = query.where(deliveries.c.document == document)
         with self.engine.connect() as conn:

@@ -636,3 +636,51 @@ def test_a_final_report_a_batch_held_is_withdrawn_after_its_last_day_and_no_late
         assert main(["--config", str(scratch_config), "send", "final", CLEAN, "--transport", "smtp", "--yes"]) == 0
         assert funder in server.recorder.recipients()
     ledger.close()
+
+
+def test_a_missed_deadline_warning_the_mail_server_refused_is_sent_on_a_later_morning_once(
+        isolated, scratch_config, capsys):
+    """The operator's 29.08.2019, compressed: serve was down over Haugaland's status report of
+    7.10.2016 (meeting 14.10); on Monday 17.10 the watch mails the secretariat "Ikke sendt: …", and
+    the mail server answers that recipient 421 on every try. The watch recorded its run and the
+    warning in no record of its own: from the next morning it looked back from 18.10 only, so the
+    warning was never tried again; the summary said "Feilet: 0" and `grantflow sent haugaland-vekst`
+    did not show it. Now the failed warning is counted and named that morning, listed for the
+    council, and sent on the next morning the server takes it -- however late, exactly once."""
+    from grantflow.cli import main
+
+    from ..smtp_server import SmtpServer, free_port, use_smtp
+
+    port = free_port()
+    use_smtp(scratch_config, port, retry={"attempts": 3, "backoff_seconds": [0, 0]})
+    opts = DeliveryOptions(config=str(scratch_config), approved=True, override_reason="test")
+    secretariat = "post@haugalandvekst.example.no"
+    key = "status:haugaland-velferdsteknologi:2016-10-07"
+
+    def warnings(server):
+        return [m for m in server.recorder.messages()
+                if str(m["Subject"]).startswith("Ikke sendt: Statusrapport før styringsgruppemøtet 14.10.2016")]
+
+    with SmtpServer(port=port, refuse=[secretariat], refusal="421 4.3.2 Service not available") as server:
+        deadline_watch(as_of=date(2016, 10, 6), options=opts)        # the last morning before the stop
+        refused = deadline_watch(as_of=date(2016, 10, 17), options=opts)
+        assert warnings(server) == [] and refused["missed"] == []
+        (why,) = [why for what, why in refused["failed"] if key in what]
+        assert "421 4.3.2" in why and secretariat in why, refused["failed"]
+        capsys.readouterr()
+        assert main(["--config", str(scratch_config), "sent", "haugaland-vekst"]) == 0
+        listed = capsys.readouterr().out
+        assert "Varsel om frist som gikk ut" in listed and key in listed and "feilet" in listed, listed
+
+        server.recorder.refuse = set()                               # the mail server is back
+        later = deadline_watch(as_of=date(2016, 11, 14), options=opts)   # long after any catch-up
+        (warning,) = warnings(server)
+        assert [a.addr_spec for a in warning["To"].addresses] == [secretariat]
+        assert "grantflow send status haugaland-velferdsteknologi --as-of 2016-10-07" in \
+            warning.get_body(("plain",)).get_content()
+        assert key in later["missed"] and not [what for what, _ in later["failed"] if key in what]
+        rows = {r["key"]: r for r in SentLedger(f"sqlite:///{isolated / 'sent.db'}").watch_rows()}
+        assert rows[key]["status"] == "missed"
+
+        deadline_watch(as_of=date(2016, 11, 15), options=opts)       # told: never again
+        assert len(warnings(server)) == 1
