@@ -475,7 +475,7 @@ def test_an_approval_the_run_cannot_act_on_is_recorded_and_told(served):
         run_id = start(served, "grant_usage_report/grant-usage-report",
                        {"council": "haugaland-vekst", "year": 2015, "as_of": "2016-01-12"})
         wait_for(served, run_id, "PAUSED")
-        (request,) = mails(served, "Til godkjenning: Rapportering")
+        (request,) = mails(served, "Til godkjenning: Rapportering om bruk av skjønnsmidler: Haugaland Vekst (2015)")
         assert request["To"].addresses[0].addr_spec == APPROVER
         before = len(served["smtp"].recorder.arrived)
         docx = Path(served["env"]["GRANTFLOW_OUTPUTS"]) / "haugaland-vekst" / "usage-2015.docx"
