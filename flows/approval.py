@@ -156,7 +156,7 @@ def ask(key: str, description: str, errors: int = 0, timeout_seconds: int | None
     suspend = suspend or suspend_flow_run
     while True:
         form = suspend(wait_for_input=ApprovalForm.with_initial_data(description=note, decision="avvis"),
-                                key=f"{key}-{attempt}", timeout=timeout_seconds)
+                       key=f"{key}-{attempt}", timeout=timeout_seconds)
         attempt += 1
         problem = name_problem(form.approver)
         if problem:

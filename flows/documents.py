@@ -298,9 +298,9 @@ def approved_not_sent(answer: ResumedAnswer, reason: str, options: DeliveryOptio
         title = f"{get_kind(kind).title}: {project.name if project else council.name} ({period})"
         missing = [*result.get("failed", []), *result.get("pending", [])] if result else []
         return tell_not_sent(answer, reason, title, project, council, settings,
-                               options.transport or settings.delivery.transport,
-                               sent=result.get("sent", []) if result else None, missing=len(missing),
-                               secretariat_told=bool(result and result.get("failed")))
+                             options.transport or settings.delivery.transport,
+                             sent=result.get("sent", []) if result else None, missing=len(missing),
+                             secretariat_told=bool(result and result.get("failed")))
     except UserError as exc:       # the register itself is what is broken: the run's message says it
         return f"nobody told: {exc}"
 
