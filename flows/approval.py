@@ -144,16 +144,19 @@ def can_suspend() -> bool:
     return bool(deployment.id)
 
 
-def ask(key: str, description: str, errors: int = 0, timeout_seconds: int | None = None) -> ApprovalForm:
+def ask(key: str, description: str, errors: int = 0, timeout_seconds: int | None = None,
+        suspend=None) -> ApprovalForm:
     """Suspend the current flow run until a person answers; the answer. An approval despite
     ``errors`` without an override reason is asked again (three times in all); the last answer is
     returned as given (the caller records it as an approval without a reason, never as a "no":
-    it was turned into "avvis", a rejection nobody made)."""
+    it was turned into "avvis", a rejection nobody made). ``suspend``: in place of
+    ``suspend_flow_run`` (``resumed_answer`` replays the answers given)."""
     form, note, reasonless, bad_names = None, description, 0, 0
     attempt = 0
+    suspend = suspend or suspend_flow_run
     while True:
-        form = suspend_flow_run(wait_for_input=ApprovalForm.with_initial_data(description=note, decision="avvis"),
-                                key=f"{key}-{attempt}", timeout=timeout_seconds)
+        form = suspend(wait_for_input=ApprovalForm.with_initial_data(description=note, decision="avvis"),
+                       key=f"{key}-{attempt}", timeout=timeout_seconds)
         attempt += 1
         problem = name_problem(form.approver)
         if problem:
@@ -199,6 +202,11 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
             return Decision(earlier["status"] == "approved", earlier["decided_by"] or "", earlier["comment"] or "",
                             earlier["override_reason"] or "", earlier["decided_at"], earlier=True)
         run_id = str(flow_run.id) if flow_run.id else None
+        if earlier and earlier["status"] == "unreasoned" and earlier["flow_run_id"] == run_id and run_id \
+                and covers(earlier, recipients):
+            # this run's answer, recorded when the run resumed with it (``resumed_answer``)
+            return Decision(False, earlier["decided_by"] or "", earlier["comment"] or "", "", earlier["decided_at"],
+                            earlier=True, reason_missing=True)
         approver = approver_of(council, settings)
         shown = recipients_text(recipients) or ""
         if not (earlier and earlier["flow_run_id"] == run_id and covers(earlier, recipients)):
@@ -229,21 +237,166 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
         md += ["", f"**Funn i dataene ({errors} feil)**", ""] + [f"- {md_code(f)}" for f in findings]
     form = ask(form_key(version, content_hash) + _digest(shown), "\n".join(md), errors,
                timeout_seconds)
-    missing = form.decision == "godkjenn" and bool(errors) and not form.override_reason.strip()
-    approved = form.decision == "godkjenn" and not missing
     ledger = SentLedger(settings.ledger_url())
     try:
-        if missing:      # not a decision: recorded as what it was, and it holds nothing back
-            ledger.approval_without_reason(document_key, version, form.approver, form.comment, content_hash or None)
-        else:
-            ledger.approval_decided(document_key, version, approved, form.approver, form.comment,
-                                    form.override_reason, content_hash or None)
+        return _record(ledger, document_key, version, form, errors, content_hash)
     finally:
         ledger.close()
+
+
+def _record(ledger: SentLedger, document_key: str, version: int, form: ApprovalForm, errors: int,
+            content_hash: str) -> Decision:
+    """The approver's answer ``ask`` returned, recorded in the ledger and logged; the decision."""
+    missing = form.decision == "godkjenn" and bool(errors) and not form.override_reason.strip()
+    approved = form.decision == "godkjenn" and not missing
+    if missing:      # not a decision: recorded as what it was, and it holds nothing back
+        ledger.approval_without_reason(document_key, version, form.approver, form.comment, content_hash or None)
+    else:
+        ledger.approval_decided(document_key, version, approved, form.approver, form.comment,
+                                form.override_reason, content_hash or None)
     what = "approved without the reason the errors need" if missing else "approved" if approved else "rejected"
     get_run_logger().info(f"{what} by {form.approver or 'unknown'}")
     return Decision(approved, form.approver, form.comment, "" if missing else form.override_reason,
                     datetime.now(timezone.utc), reason_missing=missing)
+
+
+@dataclass(frozen=True)
+class ResumedAnswer:
+    """The answer a run resumed with, as recorded (``resumed_answer``)."""
+
+    document_key: str
+    version: int
+    approver_email: str
+    decision: Decision
+
+
+class _NotAnswered(Exception):
+    """``ask`` replayed reached a form nobody has answered yet."""
+
+
+def resumed_answer(settings: Settings, outputs: Path) -> ResumedAnswer | None:
+    """The answer this run was resumed with, recorded in the ledger at once (None when there is
+    none, or it is no decision yet: asked again for a name or an override reason).
+
+    A resumed run starts from the top: it read the data and rendered again before it reached
+    ``await_approval``, which recorded the answer. A step failing on the way (the .docx edited in
+    Word while the approver looked at it) left the approver's "godkjenn", comment and reason in
+    Prefect's run input only, the ledger saying "forespurt". So before anything else: this run's
+    open request, the answers stored for its form, read as ``ask`` reads them, and the errors the
+    approver was shown (the document's record, while it still holds the content asked about --
+    otherwise the run finds the answer for other content and keeps it beside the decision,
+    ``record_superseded_answers``)."""
+    from prefect.input.actions import filter_flow_run_input
+
+    from grantflow.documents.service import recorded_errors, rendered_now
+
+    run_id = str(flow_run.id) if flow_run.id else None
+    if not run_id or not can_suspend():
+        return None
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        asked = [r for r in ledger.approvals(status="requested") if r["flow_run_id"] == run_id]
+        if not asked:
+            return None
+        row = asked[-1]                # a run waits for its latest request
+        council, project, name = row["document"].split("/", 2)
+        docx = Path(outputs) / council / ("" if project == "-" else project) / f"{name}.docx"
+        content_hash = row["document_hash"] or ""
+        try:
+            if not content_hash or rendered_now(docx) != (row["version"], content_hash):
+                return None
+            errors = recorded_errors(docx)
+        except UserError:
+            return None
+        key = form_key(row["version"], content_hash) + _digest(row["recipients"] or "")
+        given = {i.key: i.decoded_value for i in filter_flow_run_input(f"suspended-{key}-", limit=50,
+                                                                        flow_run_id=flow_run.id)
+                 if i.key.endswith("-response")}
+
+        def stored(wait_for_input, key: str, timeout):
+            if f"suspended-{key}-response" not in given:
+                raise _NotAnswered
+            return ApprovalForm(**given[f"suspended-{key}-response"])
+
+        try:
+            form = ask(key, "", errors, suspend=stored)
+        except (_NotAnswered, UserError, ValueError):
+            return None                # asked again when the run gets there (or stops there: a name)
+        decision = _record(ledger, row["document"], row["version"], form, errors, content_hash)
+        return ResumedAnswer(row["document"], row["version"], row["approver_email"] or "", decision)
+    finally:
+        ledger.close()
+
+
+def tell_not_sent(answer: ResumedAnswer, reason: str, title: str, project: Project | None, council: Council,
+                  settings: Settings, transport_name: str, sent: list[str] | None = None,
+                  missing: int = 0, secretariat_told: bool = False) -> str:
+    """The approver and the council's secretariat told, one mail each, that the document approved
+    in this run was NOT sent: why (``reason``, the one line of the error that stopped the run) and
+    what to do. ``missing``: recipients the mail server refused (or left pending), ``sent`` those
+    who got it; ``secretariat_told``: the secretariat has its own mail of the refused addresses
+    (``tell_refused``), only the approver is told. Once per run and address. What the run's
+    message adds ("" when they were told)."""
+    from grantflow.documents.service import EDITED_HINT
+
+    run_id = str(flow_run.id) if flow_run.id else "local"
+    decision = answer.decision
+    when = f" {decision.decided_at:%d.%m.%Y %H:%M} UTC" if decision.decided_at else ""
+    command = send_command(answer.document_key) + (' --override-reason "begrunnelse"' if decision.override_reason
+                                                   else "")
+    as_of = (flow_run.parameters or {}).get("as_of")
+    if as_of and "--as-of" not in command:       # the date the approved document was made for
+        command += f" --as-of {as_of}"
+    what = "men ble IKKE sendt. Ingen mottakere har fått den."
+    if missing:
+        what = (f"men ble IKKE sendt til {missing} av {missing + len(sent or [])} mottakere"
+                + (f" (sendt til {', '.join(sent)})." if sent else ". Ingen mottakere har fått den."))
+        todo = ("Rett adressen i konfigurasjonen (sekretariatet har fått en egen e-post om adressene) eller vent til "
+                "e-postserveren tar imot igjen: fristvakten sender da dokumentet neste virkedag til dem som ikke har "
+                "fått det (de andre får det ikke to ganger), eller send det med:")
+    elif EDITED_HINT in reason:
+        todo = ("Dokumentfilen ble endret etter at grantflow laget den (åpnet og lagret i Word?), og grantflow sender "
+                "bare det den selv har laget og registrert. Flytt den endrede filen bort (grantflow lager den på nytt "
+                "fra dataene), legg endringen inn i dataene eller notatene, og lag og send dokumentet på nytt med:")
+    else:
+        todo = "Rett det årsaken nevner, og lag og send dokumentet på nytt med:"
+    link = ui_link(run_id)
+    lines = [f"{title} (versjon {answer.version}) ble godkjent av {shown_name(decision.approver) or 'ukjent'}{when}, "
+             + what,
+             f"Årsak: {reason}",
+             f"{todo}\n{command}\nKommandoen viser forhåndsvisningen og spør før noe sendes.",
+             "Godkjenningen er lagret i sendeloggen (grantflow sent)"
+             + (f"; kommentar: {decision.comment}" if decision.comment else "")
+             + (f"; begrunnelse for å sende tross feil: {decision.override_reason}" if decision.override_reason
+                else "") + ".",
+             *([f"Kjøringen: {link}"] if link else [])]
+    secretariat = council.secretariat
+    people = {}
+    # the names config gives (the form's name is the approver's text: never a mail header)
+    approver = secretariat.name if answer.approver_email == secretariat.email else answer.approver_email
+    for name, email in ((approver, answer.approver_email),
+                        *(() if secretariat_told else ((secretariat.name, secretariat.email),))):
+        if email and email.casefold() not in people:
+            people[email.casefold()] = (name, email)
+    ledger = SentLedger(settings.ledger_url())
+    untold = []
+    try:
+        for name, email in people.values():
+            try:
+                password = smtp_password(settings) if transport_name == "smtp" else None
+                report = notify(f"approved-not-sent/{answer.document_key}/v{answer.version}", run_id,
+                                f"Ikke sendt etter godkjenning: {title}", lines, name, email, project, council,
+                                settings, ledger, make_transport(settings, transport_name, password),
+                                settings.delivery.retry)
+                missed = report.failed or report.pending
+                why = missed[0][1] if missed else ""
+            except UserError as exc:
+                why = str(exc)
+            if why:
+                untold.append(f"{email} ({why})")
+    finally:
+        ledger.close()
+    return ("not told: " + "; ".join(untold)) if untold else ""
 
 
 def form_key(version: int, content_hash: str) -> str:

@@ -26,13 +26,15 @@ from grantflow.delivery.service import (ContentConflict, DeliveryReport, by_reas
                                        plan, rejection, send_produced)
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
+from grantflow.errors import UserError
 from grantflow.findings import condense
 from grantflow.register import open_project_register, open_register
 from grantflow.settings import load_settings
 from grantflow.text import md_code, md_text
 
-from flows.approval import (Decision, await_approval, can_suspend, record_late_answer, record_superseded_answers,
-                            send_command, sent_meanwhile as approval_sent_meanwhile)
+from flows.approval import (Decision, ResumedAnswer, await_approval, can_suspend, record_late_answer,
+                            record_superseded_answers, resumed_answer, send_command, shown_name, tell_not_sent,
+                            sent_meanwhile as approval_sent_meanwhile)
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
 from flows.runtime import deployment_run, smtp_password, worth_retrying
 
@@ -251,9 +253,60 @@ def publish(produced: Produced, context, report: DeliveryReport | None, note: st
 def document_flow(kind: str, project: str | None = None, council: str | None = None, period: str | None = None,
                   as_of: date | None = None, options: DeliveryOptions | None = None,
                   today: date | None = None) -> dict:
-    """The shared story of every document flow."""
+    """The shared story of every document flow. A run resumed with an approver's answer records
+    it first; approved, and then stopped by a mistake a person must fix (the .docx edited in Word
+    meanwhile, a broken data file), it tells the approver and the secretariat that nothing was sent
+    and ends Failed with the one line."""
     options = options or DeliveryOptions()
     deployment_run(options)
+    answer = None
+    if can_suspend():
+        settings = load_settings(options.config)
+        answer = resumed_answer(settings, options.out or settings.outputs_dir())
+    try:
+        out = _document_flow(kind, project, council, period, as_of, options, today)
+    except UserError as exc:
+        if answer is None or not answer.decision.approved:
+            raise
+        told = approved_not_sent(answer, str(exc), options)
+        line = (f"{exc} (approved by {shown_name(answer.decision.approver) or 'unknown'}; nothing sent; "
+                + (told or "the approver and the secretariat are told by mail") + ")")
+        get_run_logger().error(line)
+        return Failed(message=line)          # the one line: no traceback in serve's log
+    result = getattr(out, "data", None) if getattr(out, "is_failed", lambda: False)() else None
+    if answer is not None and answer.decision.approved and isinstance(result, dict) and \
+            (result.get("failed") or result.get("pending")):
+        # approved, and the mail server refused recipients: the approver is told too (the
+        # secretariat has tell_refused's mail of the addresses, or this one when none was refused)
+        told = approved_not_sent(answer, out.message or "", options, result)
+        if told:
+            get_run_logger().error(told)
+    return out
+
+
+def approved_not_sent(answer: ResumedAnswer, reason: str, options: DeliveryOptions, result: dict | None = None) -> str:
+    """The approver and the secretariat told that the document approved in this run was not sent
+    (``reason``: the one line that stopped it) or not to everyone (``result``'s failed and pending
+    recipients); see ``flows.approval.tell_not_sent``. Whom it could not tell, and why ("" none)."""
+    settings = load_settings(options.config)
+    council_id, project_id, name = answer.document_key.split("/", 2)
+    kind, _, period = name.partition("-")
+    try:
+        register = register_for(options, None if project_id == "-" else project_id)
+        project = register.project(project_id) if project_id != "-" else None
+        council = register.council(council_id)
+        title = f"{get_kind(kind).title}: {project.name if project else council.name} ({period})"
+        missing = [*result.get("failed", []), *result.get("pending", [])] if result else []
+        return tell_not_sent(answer, reason, title, project, council, settings,
+                             options.transport or settings.delivery.transport,
+                             sent=result.get("sent", []) if result else None, missing=len(missing),
+                             secretariat_told=bool(result and result.get("failed")))
+    except UserError as exc:       # the register itself is what is broken: the run's message says it
+        return f"nobody told: {exc}"
+
+
+def _document_flow(kind: str, project: str | None, council: str | None, period: str | None, as_of: date | None,
+                   options: DeliveryOptions, today: date | None) -> dict:
     request, folder, notes = collect_and_check(kind, project, council, period, as_of, options, today)
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)

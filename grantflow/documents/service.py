@@ -183,6 +183,12 @@ def rendered_now(docx: Path) -> tuple[int, str] | None:
     return (record["version"], record["content_hash"]) if "version" in record and "content_hash" in record else None
 
 
+def recorded_errors(docx: Path) -> int:
+    """How many of the findings the document's record keeps (its latest render's) are errors."""
+    findings = _read_record(Path(docx).with_suffix(".json")).get("findings") or []
+    return sum(isinstance(f, str) and f.startswith("ERROR") for f in findings)
+
+
 def _records(folder: Path, kind: str) -> list[dict]:
     return [r for r in map(_read_record, sorted(folder.glob(f"{kind}-*.json"))) if r]
 

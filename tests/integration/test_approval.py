@@ -9,6 +9,7 @@ preview with a link to the run, and the run resumes when the form is submitted.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 from collections import Counter
@@ -421,3 +422,138 @@ def test_a_status_report_still_waiting_for_approval_when_its_meeting_passes_is_t
     listed = subprocess.run([str(BIN / "grantflow"), "sent", project], env=served["env"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert "trukket tilbake" in listed.stdout, listed.stdout
+
+
+APPROVER, HAUGALAND_SECRETARIAT = "godkjenner@haugalandvekst.example.no", "post@haugalandvekst.example.no"
+HAUGALAND_GOVERNOR = "fmropost@fylkesmannen.example.no"
+
+
+@contextlib.contextmanager
+def own_approver(served):
+    """delivery.approver_email set while the test runs: the approver is not the secretariat."""
+    import yaml
+
+    path = served["config"] / "grantflow.yaml"
+    original = path.read_text(encoding="utf-8")
+    settings = yaml.safe_load(original)
+    settings["delivery"]["approver_email"] = APPROVER
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    try:
+        yield
+    finally:
+        path.write_text(original, encoding="utf-8")
+
+
+def edit_docx(path: Path, old: str, new: str) -> None:
+    """``old`` replaced by ``new`` in the document's text, as Word saves it (zip rewritten)."""
+    import zipfile
+
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                assert old.encode() in data, old
+                data = data.replace(old.encode(), new.encode())
+            zout.writestr(item, data)
+    tmp.replace(path)
+
+
+def test_an_approval_the_run_cannot_act_on_is_recorded_and_told(served):
+    # The secretariat starts the usage report for 2015 (it goes to the county governor: approved
+    # first). While the approver looks at it, someone opens usage-2015.docx in Word and saves it.
+    # Kari Revisor approves in the form (comment, override reason). The resumed run found the edited
+    # file and Failed ("changed after grantflow made it") with a traceback in serve's log; the
+    # ledger kept only "forespurt", the answer lived in Prefect alone, and nobody was told: the
+    # approver believed the report had gone to the county governor. Now the answer is in the ledger
+    # as soon as the run resumes, the approver and the secretariat each get one mail saying the
+    # approved report was NOT sent, why and what to do, and the run fails with that one line.
+    from grantflow.delivery.ledger import SentLedger
+
+    logged = served["log"].stat().st_size
+    with own_approver(served):
+        run_id = start(served, "grant_usage_report/grant-usage-report",
+                       {"council": "haugaland-vekst", "year": 2015, "as_of": "2016-01-12"})
+        wait_for(served, run_id, "PAUSED")
+        (request,) = mails(served, "Til godkjenning: Rapportering om bruk av skjønnsmidler: Haugaland Vekst (2015)")
+        assert request["To"].addresses[0].addr_spec == APPROVER
+        before = len(served["smtp"].recorder.arrived)
+        docx = Path(served["env"]["GRANTFLOW_OUTPUTS"]) / "haugaland-vekst" / "usage-2015.docx"
+        edit_docx(docx, "Haugaland Vekst", "Haugaland Vekst IKS")
+        resume(served, run_id, approver="Kari Revisor", decision="godkjenn", comment="Tallene stemmer",
+               override_reason="Avviket er avklart med revisor")
+        run = wait_settled(served, run_id)
+    assert run["state_type"] == "FAILED", run["state"]
+    message = run["state"]["message"] or ""
+    assert "usage-2015.docx was changed after grantflow made it" in message and "\n" not in message, message
+    log = served["log"].read_bytes()[logged:].decode(errors="replace")
+    assert "Traceback" not in log, log[-3000:]
+    # the decision, in grantflow's own ledger
+    ledger = SentLedger(served["env"]["GRANTFLOW_LEDGER_URL"])
+    try:
+        (row,) = [a for a in ledger.approvals(council="haugaland-vekst") if a["document"].endswith("/usage-2015")]
+        sent = [r for r in ledger.rows(council="haugaland-vekst") if r.document.endswith("/usage-2015")]
+    finally:
+        ledger.close()
+    assert (row["status"], row["decided_by"], row["comment"], row["override_reason"]) == \
+        ("approved", "Kari Revisor", "Tallene stemmer", "Avviket er avklart med revisor"), row
+    assert not sent, sent
+    # one mail each to the approver and the secretariat; nothing to the county governor
+    told = [message_from(content) for _, _, content in served["smtp"].recorder.arrived[before:]]
+    assert sorted(a.addr_spec for m in told for a in m["To"].addresses) == sorted([APPROVER, HAUGALAND_SECRETARIAT]), \
+        [(str(m["To"]), str(m["Subject"])) for m in told]
+    assert HAUGALAND_GOVERNOR not in served["smtp"].recorder.recipients()
+    for mail in told:
+        assert "Ikke sendt" in str(mail["Subject"]), str(mail["Subject"])
+        body = mail.get_body(("plain",)).get_content()
+        assert "Kari Revisor" in body and "ble IKKE sendt" in body, body
+        assert "usage-2015.docx was changed after grantflow made it" in body and "Traceback" not in body, body
+        assert "grantflow send usage --council haugaland-vekst --year 2015" in body, body
+        assert not list(mail.iter_attachments())
+
+
+def message_from(content: bytes):
+    from email import message_from_bytes, policy
+
+    return message_from_bytes(content, policy=policy.default)
+
+
+def test_an_approved_report_the_mail_server_refuses_is_told_to_the_approver(served):
+    # Approved in the form, the usage report for 2016 went out, but the county governor's mail
+    # server refused the address (550). The secretariat was told of the refused address; the
+    # approver heard nothing and believed the report was with the county governor. Now the
+    # approver gets one mail saying it was NOT sent to them, and the secretariat only its own one.
+    from grantflow.delivery.ledger import SentLedger
+
+    refuse = served["smtp"].recorder.refuse
+    with own_approver(served):
+        run_id = start(served, "grant_usage_report/grant-usage-report",
+                       {"council": "haugaland-vekst", "year": 2016, "as_of": "2017-01-12"})
+        wait_for(served, run_id, "PAUSED")
+        before = len(served["smtp"].recorder.arrived)
+        refuse.add(HAUGALAND_GOVERNOR)
+        try:
+            resume(served, run_id, approver="Kari Revisor", decision="godkjenn", comment="Greit",
+                   override_reason="Avviket er avklart med revisor")
+            run = wait_settled(served, run_id)
+        finally:
+            refuse.discard(HAUGALAND_GOVERNOR)
+    assert run["state_type"] == "FAILED", run["state"]
+    assert HAUGALAND_GOVERNOR in run["state"]["message"] and "\n" not in run["state"]["message"], run["state"]
+    ledger = SentLedger(served["env"]["GRANTFLOW_LEDGER_URL"])
+    try:
+        (row,) = [a for a in ledger.approvals(council="haugaland-vekst") if a["document"].endswith("/usage-2016")]
+    finally:
+        ledger.close()
+    assert (row["status"], row["decided_by"], row["comment"]) == ("approved", "Kari Revisor", "Greit"), row
+    arrived = [message_from(content) for _, _, content in served["smtp"].recorder.arrived[before:]]
+    to_approver = [m for m in arrived if APPROVER in [a.addr_spec for a in m["To"].addresses]]
+    (told,) = to_approver
+    assert "Ikke sendt etter godkjenning" in str(told["Subject"]), str(told["Subject"])
+    body = told.get_body(("plain",)).get_content()
+    assert "Kari Revisor" in body and "ble IKKE sendt til 1 av 2 mottakere" in body, body
+    assert HAUGALAND_GOVERNOR in body and "Traceback" not in body, body
+    # the secretariat: the report (its copy) and the one mail of the refused address, not a second
+    notices = [str(m["Subject"]) for m in arrived if HAUGALAND_SECRETARIAT in [a.addr_spec for a in m["To"].addresses]
+               and not list(m.iter_attachments())]
+    assert len(notices) == 1 and notices[0].startswith("Ikke levert til 1 mottaker"), notices
