@@ -706,6 +706,20 @@ class SentLedger:
                 approvals.c.document_hash.not_in(sorted(hashes)))).first()
         return dict(row._mapping) if row else None
 
+    def versions(self, document: str) -> dict[int, set[str]]:
+        """The versions of this document the ledger knows -- a delivery row (any status) or an
+        approval request -- and the content hash(es) each was recorded with: version -> hashes. The
+        ledger is the authority on a document's versions (``documents.service`` numbers by it)."""
+        known: dict[int, set[str]] = {}
+        with self.engine.connect() as conn:
+            for version, digest in conn.execute(select(deliveries.c.version, deliveries.c.document_hash).where(
+                    deliveries.c.document == document)):
+                known.setdefault(version, set()).add(digest)
+            for version, digest in conn.execute(select(approvals.c.version, approvals.c.document_hash).where(
+                    approvals.c.document == document, approvals.c.document_hash.is_not(None))):
+                known.setdefault(version, set()).add(digest)
+        return known
+
     def approvals(self, status: str | None = None, project: str | None = None,
                   council: str | None = None) -> list[dict]:
         query = select(approvals).order_by(approvals.c.requested_at)

@@ -225,14 +225,25 @@ def _when(moment) -> str:
     return aware(moment).astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
 
+def _numbered_without_ledger(document: Document, ledger: SentLedger) -> str:
+    """Why a copy has a version number the ledger has with other content, and what to do."""
+    known = sorted(ledger.versions(document.key))
+    span = (f"{known[0]}–{known[-1]}" if len(known) > 1 and known == list(range(known[0], known[-1] + 1))
+            else ", ".join(map(str, known)))
+    return (f"{display_path(document.docx)} was numbered without the ledger (the document's record "
+            f"{display_path(document.docx.with_suffix('.json'))} is missing or older than the ledger, which "
+            f"knows version{'s' if len(known) > 1 else ''} {span} of it): nothing sent; render it again and "
+            "grantflow numbers it by the ledger (--resend sends a version's own content only)")
+
+
 def plan(document: Document, project: Project | None, council: Council, settings: Settings,
          ledger: SentLedger, resend: bool = False, transport: str | None = None,
          funders: list[Funder] | tuple[Funder, ...] = (), only: tuple[str, ...] = ()) -> DeliveryPlan:
     """Who gets ``document`` now by ``transport`` (the settings' by default; a copy in the local
     outbox is not "already had" for SMTP). Raises ``ContentConflict`` when the ledger has this document
-    key and version with a different content hash (version numbers count per outputs folder, so
-    a copy rendered in another folder starts again at 1): neither "already have" nor sent, unless
-    ``resend``. ``funders``: whose deadline asks for the document (they get it too)."""
+    key and version with a different content hash (a copy numbered without the ledger, which
+    ``documents.service`` numbers by): neither "already have" nor sent, with ``resend`` neither.
+    ``funders``: whose deadline asks for the document (they get it too)."""
     if resend and document.docx.suffix == ".docx":
         # what this version went out as is kept (``.versjoner``): a copy altered since is no record of it
         for copy, why in altered_copies(document.docx.with_suffix(".json"), document.version).items():
@@ -240,24 +251,22 @@ def plan(document: Document, project: Project | None, council: Council, settings
                 f"the kept copy of version {document.version} of {document.key} ({display_path(copy)}) is no longer "
                 f"what went out: {why}; "
                 "nothing sent; put back the copy as it was sent (from a backup) before sending this version again")
-    if not resend:
-        # the content hash; rows written before it was recorded hold the bytes' hash
-        other = ledger.other_content(document.key, document.version, {document.ledger_hash(), document.sha256()})
-        if other:
-            when = (f"sent {_when(other['last_sent'])} to {other['sent']} recipient(s)" if other["sent"]
-                    else f"tried {_when(other['last'])}, not sent")
-            raise ContentConflict(
-                f"the ledger has version {document.version} of {document.key} with other content, {when}; "
-                f"this copy ({display_path(document.docx)}) was made in another outputs folder (versions are "
-                "counted per folder): render in the folder it was made in, or pass --resend to send this content")
-        decided = ledger.other_decision(document.key, document.version, {document.ledger_hash(), document.sha256()})
-        if decided:
-            what = "approved" if decided["status"] == "approved" else "rejected"
-            raise ContentConflict(
-                f"the ledger has version {document.version} of {document.key} {what} by "
-                f"{decided['decided_by'] or 'unknown'} {_when(decided['decided_at'])} with other content; this copy "
-                f"({display_path(document.docx)}) was made in another outputs folder (versions are counted per "
-                "folder): render in the folder it was made in, or pass --resend to have this content approved")
+    # also with ``resend``: a version's rows are never written over with other content (the same
+    # content "version 1" again, and version 1's hash and Message-ID were gone; an outside auditor)
+    # the content hash; rows written before it was recorded hold the bytes' hash
+    other = ledger.other_content(document.key, document.version, {document.ledger_hash(), document.sha256()})
+    if other:
+        when = (f"sent {_when(other['last_sent'])} to {other['sent']} recipient(s)" if other["sent"]
+                else f"tried {_when(other['last'])}, not sent")
+        raise ContentConflict(f"the ledger has version {document.version} of {document.key} with other content, "
+                              f"{when}; {_numbered_without_ledger(document, ledger)}")
+    decided = ledger.other_decision(document.key, document.version, {document.ledger_hash(), document.sha256()})
+    if decided:
+        what = "approved" if decided["status"] == "approved" else "rejected"
+        raise ContentConflict(
+            f"the ledger has version {document.version} of {document.key} {what} by "
+            f"{decided['decided_by'] or 'unknown'} {_when(decided['decided_at'])} with other content; "
+            f"{_numbered_without_ledger(document, ledger)}")
     recipients = resolve(document.kind, project, council, settings, funders, document.no_skjonnsmidler,
                          when=document.addressed)
     if only:

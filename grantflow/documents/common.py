@@ -74,6 +74,9 @@ class DocumentRequest:
     # project id -> the day its final report was first sent (None: made, not sent), by the outputs'
     # records; a project without one is absent (council-wide kinds: the usage report)
     final_reports: dict[str, date | None] = field(default_factory=dict)
+    # the versions of this document the sent ledger knows: version -> content hashes
+    # (``SentLedger.versions``); the authority on its numbers where the record knows less
+    ledger_versions: dict[int, set[str]] = field(default_factory=dict)
 
     def council_where(self, loc: tuple) -> tuple[str | None, int | None]:
         """The council file's name and the line of ``loc`` in it (None, None when unknown)."""

@@ -534,6 +534,8 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
     request.sources = sources_read(register, [request.project] if request.project else [p for p, _ in request.projects],
                                    kind)
     request.options = _document_settings(register.root)
+    request.ledger_versions = _ledger_versions(
+        register.root, f"{council.id}/{request.project.id if request.project else '-'}/{kind.name}-{per.label}")
     if kind.name == "final":
         request.addressees = _addressees(register, kind.name, request.project, council)
     return request, folder, notes
@@ -579,6 +581,47 @@ def sources_read(register: Register, projects: list[Project], kind) -> list[dict
             if relative and used:
                 add(project.id, register.data_path(relative), relative)
     return out
+
+
+def _ledger_versions(root: Path, key: str) -> dict[int, set[str]]:
+    """What the installation's sent ledger knows of document ``key`` (``SentLedger.versions``);
+    nothing when there is no ledger yet (a SQLite file not made: not made by a render either)."""
+    from sqlalchemy.engine import make_url
+
+    from ..delivery.ledger import SentLedger
+
+    path = Path(root) / "grantflow.yaml"
+    settings = _cached_full_settings(str(path), path.stat().st_mtime_ns) if path.exists() else None
+    if settings is None:
+        from ..settings import Settings
+        settings = Settings()
+    url = settings.ledger_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not (parsed.database and Path(parsed.database).exists()):
+        return {}
+    ledger = SentLedger(url)
+    try:
+        return ledger.versions(key)
+    finally:
+        ledger.close()
+
+
+def _by_ledger(known: dict[int, set[str]], digest: str, version: int, versions: list[dict]) -> int | None:
+    """The number ``digest``'s content has by the sent ledger (``known``) when the record
+    (``versions``) does not know every version the ledger does and gives another (``version``):
+    the version the ledger has with this content, else, when the ledger has ``version`` or a later
+    one with other content, the one after the highest it knows. None: the record's number stands.
+    (The record was moved away after version 2 went out: the same content went out again as
+    "version 1" and the ledger's row of version 1 was written over; an outside auditor.)"""
+    if not known or all(any(v.get("version") == number and {v.get("content_hash"), v.get("file_sha256")} & hashes
+                            for v in versions) for number, hashes in known.items()):
+        return None                   # the record knows every version the ledger knows: its rules stand
+    # rows from before content hashes were recorded hold the file's hash
+    files = {v["version"]: v.get("file_sha256") for v in versions if v.get("content_hash") == digest}
+    same = sorted(v for v, hashes in known.items() if digest in hashes or files.get(v) in hashes)
+    if same:
+        return None if version in same else same[-1]
+    return max(known) + 1 if version <= max(known) else None
 
 
 def _addressees(register: Register, kind: str, project: Project, council: Council) -> list | None:
@@ -645,6 +688,14 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
     if changed:
         # never written over, never taken as ours: the person who changed it decides
         raise UserError(f"{changed}: nothing made; {EDITED_HINT}", file=display_path(target))
+    issued = _issued(record)
+    if reused or same:
+        ledger = _by_ledger(request.ledger_versions, digest, versions[-1]["version"], versions)
+    else:
+        ledger = None
+    if ledger is not None:
+        # the record is missing or knows less than the sent ledger: the ledger's number (below)
+        reused = same = False
     if reused:
         version = versions[-1]["version"]
     elif same:
@@ -664,9 +715,10 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
                 versions[-1].setdefault("sent_sha256", versions[-1]["file_sha256"])
         versions[-1]["file_sha256"] = _file_sha256(target)
     else:
-        issued = _issued(record)
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        if versions and versions[-1]["version"] not in issued:
+        if ledger is not None:
+            version = ledger
+        elif versions and versions[-1]["version"] not in issued:
             # the latest version never left (a draft nobody was sent or asked about): this content
             # takes its number, so the first copy a reader sees is not "versjon 3"; the draft stays
             # in the record as made and replaced. Content back to what the last issued version
@@ -676,6 +728,11 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
             version = back["version"] if back and back["content_hash"] == digest else versions[-1]["version"]
         else:
             version = (versions[-1]["version"] + 1) if versions else 1
+        if ledger is None:
+            ledger = _by_ledger(request.ledger_versions, digest, version, versions)
+            version = version if ledger is None else ledger
+        # every version the ledger knows left grantflow: new content never takes one of their numbers
+        issued |= set(request.ledger_versions)
         context.values.setdefault("doc", {})["version"] = version
         write_docx(template, context, target)
         # what this version said in figures, for the mail of a later version that replaces it

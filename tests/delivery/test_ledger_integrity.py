@@ -51,46 +51,68 @@ def send_args(config: Path, out: Path, *extra: str) -> list[str]:
             *extra]
 
 
-def test_changed_document_from_another_outputs_folder_is_refused_not_taken_as_sent(scratch_config, env, capsys):
+def test_changed_document_from_another_outputs_folder_is_numbered_by_the_ledger(scratch_config, env, capsys):
     assert main(send_args(scratch_config, env / "o1")) == 0
     assert len(outbox(env)) == 7
     before = {p.name: p.read_bytes() for p in outbox(env)}
+    first = {(r.recipient, r.document_hash, r.message_id) for r in ledger_rows(env)}
     capsys.readouterr()
 
     # the same content rendered in another folder: already sent, as before
     assert main(send_args(scratch_config, env / "o2")) == 0
     assert "nothing to send: all 7 recipient(s) already have" in capsys.readouterr().out
 
-    # changed content in a third folder: its version counter starts at 1 again
+    # changed content in a third folder, whose record knows no version: the ledger has version 1
+    # with other content, so this is version 2 (it was refused as "made in another outputs folder",
+    # and with --resend went out as "version 1" over the ledger's version-1 rows)
     replace_in(scratch_config / f"projects/{PROJECT}.yaml", "name: Sturle J. Monstad", "name: Sturle J. Monstadt")
-    assert main(send_args(scratch_config, env / "o3")) == 1
-    captured = capsys.readouterr()
-    assert "already have" not in captured.out + captured.err
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in captured.err
-    assert f"the ledger has version 1 of {KEY} with other content, sent " in lines[0]
-    assert "to 7 recipient(s)" in lines[0] and "another outputs folder" in lines[0] and "--resend" in lines[0]
-    # nothing sent, nothing recorded
-    assert {p.name: p.read_bytes() for p in outbox(env)} == before
-    assert Counter(r.status for r in ledger_rows(env)) == {"sent": 7}
-
-    # --resend sends this content to everyone
-    assert main(send_args(scratch_config, env / "o3", "--resend")) == 0
-    assert "v1 via outbox: 7 sent" in capsys.readouterr().out
+    assert main(send_args(scratch_config, env / "o3")) == 0
+    assert "v2 via outbox: 7 sent" in capsys.readouterr().out
     from email import message_from_bytes, policy
 
-    mails = {p.name: p.read_bytes() for p in outbox(env)}   # a resend is 7 new messages (new Message-IDs)
+    mails = {p.name: p.read_bytes() for p in outbox(env)}
     new = [message_from_bytes(data, policy=policy.default) for name, data in mails.items() if name not in before]
     assert len(new) == 7 and all(mails[name] == data for name, data in before.items())
+    assert all("(versjon 2, erstatter versjon 1)" in str(m["Subject"]) for m in new)
     docx = (env / "o3" / KEY).with_suffix(".docx").read_bytes()
     assert all(next(m.iter_attachments()).get_content() == docx for m in new)   # the new content
+    assert {(r.recipient, r.document_hash, r.message_id) for r in ledger_rows(env) if r.version == 1} == first
 
 
-def test_batch_reports_the_conflict_as_that_documents_error(scratch_config, env):
+def test_a_copy_numbered_without_the_ledger_is_refused_also_with_resend(scratch_config, env, capsys, monkeypatch):
+    """A render that did not see the ledger (another send recorded between it and this one): its
+    version 1 is not the ledger's version 1; --resend does not write it over the ledger's rows."""
+    from grantflow.documents import service
+
+    assert main(send_args(scratch_config, env / "o1")) == 0
+    first = {(r.recipient, r.document_hash, r.message_id) for r in ledger_rows(env)}
+    before = {p.name for p in outbox(env)}
+    capsys.readouterr()
+    monkeypatch.setattr(service, "_ledger_versions", lambda root, key: {}, raising=False)
+    replace_in(scratch_config / f"projects/{PROJECT}.yaml", "name: Sturle J. Monstad", "name: Sturle J. Monstadt")
+    for extra in ((), ("--resend",)):
+        assert main(send_args(scratch_config, env / "o3", *extra)) == 1
+        captured = capsys.readouterr()
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in captured.err and "already have" not in captured.out
+        assert f"the ledger has version 1 of {KEY} with other content, sent " in lines[0]
+        assert "to 7 recipient(s)" in lines[0] and "another outputs folder" not in lines[0]
+        assert (f"status-2016-10-07.docx was numbered without the ledger (the document's record "
+                in lines[0] and "is missing or older than the ledger, which knows version 1 of it): nothing sent; "
+                "render it again and grantflow numbers it by the ledger" in lines[0]), lines[0]
+        assert {p.name for p in outbox(env)} == before
+        assert {(r.recipient, r.document_hash, r.message_id) for r in ledger_rows(env)} == first
+
+
+def test_batch_reports_the_conflict_as_that_documents_error(scratch_config, env, monkeypatch):
     from flows.batch import produce_document
     from flows.options import DeliveryOptions
 
+    from grantflow.documents import service
+
     assert main(send_args(scratch_config, env / "o1")) == 0
+    # a render that did not see the ledger (another send recorded between it and this one's plan)
+    monkeypatch.setattr(service, "_ledger_versions", lambda root, key: {})
     replace_in(scratch_config / f"projects/{PROJECT}.yaml", "name: Sturle J. Monstad", "name: Sturle J. Monstadt")
     result = produce_document("status", PROJECT, None, None, date(2016, 10, 7),
                               DeliveryOptions(config=str(scratch_config), out=str(env / "o2")))
