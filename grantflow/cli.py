@@ -324,6 +324,9 @@ def _cmd_render(args) -> int:
     if produced.pdf_message:
         print(f"warning: {produced.pdf_message}", file=sys.stderr)
     state = "unchanged" if produced.reused else "written"
+    if produced.dated:
+        state += (f", dated {produced.dated:%d.%m.%Y} as it was made: the content is the same, and a new date "
+                  "alone makes no new version")
     print(f"{display_path(produced.docx)}  (version {produced.version}, {state})")
     if produced.pdf:
         print(display_path(produced.pdf))

@@ -62,6 +62,7 @@ class Produced:
     findings: list[Finding] = field(default_factory=list)
     addressed: date | None = None     # the day the document names the county governor by (Context.addressed)
     draft: str = ""                   # Context.draft: said in the mail's subject
+    dated: date | None = None         # a file kept unchanged that is dated another day than asked: that day
 
     @property
     def record(self) -> Path:
@@ -696,6 +697,9 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
     if ledger is not None:
         # the record is missing or knows less than the sent ledger: the ledger's number (below)
         reused = same = False
+    if reused and record.get("as_of") not in (None, request.as_of.isoformat()) and \
+            versions[-1]["version"] not in issued:
+        reused = False              # a version that never left, asked for another day: made again, dated so
     if reused:
         version = versions[-1]["version"]
     elif same:
@@ -741,10 +745,15 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
                          "file_sha256": _file_sha256(target), "key_figures": context.key_figures,
                          "snapshot": context.snapshot, "sources": request.sources})
         record["issued"] = sorted(issued)
+    # the file kept (same content) is dated as it was made: the record keeps that day and what the
+    # document said then; rendering it again with another --as-of said "unchanged" and the record
+    # took the new day while the .docx kept the old one (a cost split re-dated by a helper)
+    kept = record.get("as_of") if reused and record.get("as_of") else None
     produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
                         request.period.label, target, version, digest, reused,
                         key_figures=context.key_figures, addressed=context.addressed, draft=context.draft,
-                        findings=list(notes or []) + [f for f in context.findings if f not in (notes or [])])
+                        findings=list(notes or []) + [f for f in context.findings if f not in (notes or [])],
+                        dated=date.fromisoformat(kept) if kept and kept != request.as_of.isoformat() else None)
     if not reused and not same:
         # the findings this version was made with, kept with it: the record's own are the latest only
         versions[-1]["findings"] = [str(f) for f in produced.findings]
@@ -752,11 +761,12 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
     record.update({
         "kind": kind.name, "council": request.council.id,
         "project": request.project.id if request.project else None,
-        "period": request.period.label, "as_of": request.as_of.isoformat(),
+        "period": request.period.label, "as_of": kept or request.as_of.isoformat(),
         "docx": target.name, "pdf": produced.pdf.name if produced.pdf else None,
         "pdf_made": produced.pdf_made if produced.pdf else None,
         "version": version, "versions": versions, "content_hash": digest,
-        "key_figures": context.key_figures, "snapshot": context.snapshot,
+        "key_figures": context.key_figures,
+        "snapshot": record.get("snapshot", context.snapshot) if kept else context.snapshot,
         "findings": [str(f) for f in produced.findings],
     })
     # a delivery may have been recorded (mark_delivered) while this one rendered: keep it

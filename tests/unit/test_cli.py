@@ -262,3 +262,33 @@ def test_a_full_disk_is_one_line_and_no_bug_report(config_dir, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: no room on the disk (File too large)"), proc.stderr
     assert "bug in grantflow" not in proc.stderr and "Traceback" not in proc.stderr
     assert not [p for p in outputs.rglob("*") if p.is_file()]
+
+
+def test_a_document_asked_for_another_day_is_dated_as_its_file_says(config_dir, tmp_path, capsys, monkeypatch):
+    """Rendered again with another --as-of, a cost split said "unchanged" and its record took the
+    new day while the .docx kept the old one. A version that never left is made again, dated the
+    new day; one that went out stays as it went, its record with it, and the message says so."""
+    import json
+
+    from ..docx_text import all_text
+
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+    base = ["--config", str(config_dir)]
+    where = ["kongsbergregionen-erp", "--out", str(tmp_path / "out")]
+    docx = tmp_path / "out/kongsbergregionen/kongsbergregionen-erp/costsplit-2013-2014.docx"
+
+    def dated() -> tuple[str, str]:
+        text = " ".join(all_text(docx).split()).replace("\u00a0", " ")
+        return text, json.loads(docx.with_suffix(".json").read_text(encoding="utf-8"))["as_of"]
+
+    assert main([*base, "render", "costsplit", *where, "--as-of", "2014-02-21"]) == 0
+    assert main([*base, "render", "costsplit", *where, "--as-of", "2014-03-10"]) == 0      # never sent: made again
+    text, as_of = dated()
+    assert "10. mars 2014" in text and "21. februar 2014" not in text and as_of == "2014-03-10"
+    assert main([*base, "send", "costsplit", *where, "--as-of", "2014-03-10", "--transport", "outbox", "--yes"]) == 0
+    capsys.readouterr()
+    assert main([*base, "render", "costsplit", *where, "--as-of", "2014-03-12"]) == 0      # went out: kept
+    out = capsys.readouterr().out
+    text, as_of = dated()
+    assert "10. mars 2014" in text and "12. mars 2014" not in text and as_of == "2014-03-10", (as_of, out)
+    assert "unchanged, dated 10.03.2014 as it was made" in out, out
