@@ -496,7 +496,8 @@ def test_an_approval_the_run_cannot_act_on_is_recorded_and_told(served):
     told = [message_from(content) for _, _, content in served["smtp"].recorder.arrived[before:]]
     assert sorted(a.addr_spec for m in told for a in m["To"].addresses) == sorted([APPROVER, HAUGALAND_SECRETARIAT]), \
         [(str(m["To"]), str(m["Subject"])) for m in told]
-    assert HAUGALAND_GOVERNOR not in served["smtp"].recorder.recipients()
+    # (the module's server has what its other tests sent: only what came since this run asked counts)
+    assert HAUGALAND_GOVERNOR not in [r for _, rcpts, _ in served["smtp"].recorder.arrived[before:] for r in rcpts]
     for mail in told:
         assert "Ikke sendt" in str(mail["Subject"]), str(mail["Subject"])
         body = mail.get_body(("plain",)).get_content()
