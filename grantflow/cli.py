@@ -1584,8 +1584,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except OSError as exc:
-        if _no_room(exc):
-            print(f"error: {_no_room(exc)}", file=sys.stderr)
+        room = _no_room(exc)
+        if room:
+            print(f"error: {room}", file=sys.stderr)
             return 1
         if exc.filename is None:      # not about a path the user gave: the safety net below
             return _internal_error(exc)
@@ -1596,8 +1597,9 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     except Exception as exc:          # noqa: BLE001 - the safety net; user mistakes never get here
-        if _no_room(exc):
-            print(f"error: {_no_room(exc)}", file=sys.stderr)
+        room = _no_room(exc)
+        if room:
+            print(f"error: {room}", file=sys.stderr)
             return 1
         return _internal_error(exc)
 

@@ -70,19 +70,9 @@ def test_the_demos_usage_reports_are_dated_in_the_january_after_their_year(scrat
     "Dato 28. november 2026" beside "Til Fylkesmannen i Rogaland", an office that no longer existed
     that day. The demo's config dates each before its deadline of 15 January (as_of), and `run
     usage` takes --as-of as the flow does."""
-    from grantflow.settings import load_settings
-
     from ..docx_text import all_text
 
-    settings = scratch_config / "grantflow.yaml"
-    text = settings.read_text(encoding="utf-8")
-    demo = text.index("demo:")
-    lines = [line for line in text[demo:].splitlines() if "kind: usage" in line]
-    assert len(lines) == 2, lines
-    settings.write_text(text[:demo] + "demo:\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    assert main(["--config", str(scratch_config), "demo"]) == 0
-    capsys.readouterr()
-    out = load_settings(str(scratch_config)).outputs_dir()
+    out = _demo_of(scratch_config, capsys, "usage", 2)
     made = sorted((p for p in out.rglob("usage-*.docx") if ".versjoner" not in p.parts), key=lambda p: p.name)
     assert [p.name for p in made] == ["usage-2015.docx", "usage-2019.docx"], made
     for path, office, day in zip(made, ("Fylkesmannen i Rogaland", "Fylkesmannen i Innlandet"),
@@ -97,19 +87,9 @@ def test_the_demos_cost_splits_are_dated_before_their_last_years_invoicing(scrat
     own time: the cost split flow took no date. The demo's config dates each 7 days before the
     March invoicing of its project's last budget year, as the deadline watch makes it (01.03.2016 a
     Tuesday: 23.02; 01.03.2014 and 01.03.2020 on a weekend, moved back to Friday the 28th: 21.02)."""
-    from grantflow.settings import load_settings
-
     from ..docx_text import all_text
 
-    settings = scratch_config / "grantflow.yaml"
-    text = settings.read_text(encoding="utf-8")
-    demo = text.index("demo:")
-    lines = [line for line in text[demo:].splitlines() if "kind: costsplit" in line]
-    assert len(lines) == 3, lines
-    settings.write_text(text[:demo] + "demo:\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    assert main(["--config", str(scratch_config), "demo"]) == 0, capsys.readouterr().err
-    capsys.readouterr()
-    out = load_settings(str(scratch_config)).outputs_dir()
+    out = _demo_of(scratch_config, capsys, "costsplit", 3)
     made = {p.name: p for p in out.rglob("costsplit-*.docx") if ".versjoner" not in p.parts}
     expected = {"costsplit-2015-2016.docx": "23. februar 2016", "costsplit-2019-2020.docx": "21. februar 2020",
                 "costsplit-2013-2014.docx": "21. februar 2014"}
@@ -117,3 +97,18 @@ def test_the_demos_cost_splits_are_dated_before_their_last_years_invoicing(scrat
     for name, day in expected.items():
         shown = all_text(made[name]).replace("\xa0", " ")
         assert f"Dato\n{day}\n" in shown, (name, shown[:600])
+
+
+def _demo_of(scratch_config, capsys, kind: str, count: int):
+    """`grantflow demo` with only the demo list's ``count`` runs of ``kind``; the outputs folder."""
+    from grantflow.settings import load_settings
+
+    settings = scratch_config / "grantflow.yaml"
+    text = settings.read_text(encoding="utf-8")
+    demo = text.index("demo:")
+    lines = [line for line in text[demo:].splitlines() if f"kind: {kind}" in line]
+    assert len(lines) == count, lines
+    settings.write_text(text[:demo] + "demo:\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["--config", str(scratch_config), "demo"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    return load_settings(str(scratch_config)).outputs_dir()
