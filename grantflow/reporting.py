@@ -559,10 +559,12 @@ class GrantUsage:
         return self.unused > 0 and self.project.period.end > date(self.year, 12, 31)
 
 
-def credits_beyond_costs(frame: pd.DataFrame | None, names: set[str],
-                         until: date | None = None) -> tuple[int, Decimal] | None:
+def credits_beyond_costs(frame: pd.DataFrame | None, names: set[str], until: date | None = None,
+                         folded: pd.Series | None = None, days: pd.Series | None = None) -> tuple[int, Decimal] | None:
     """(spreadsheet row of the last credit note, net sum) when the ledger rows booked to ``names``
     (casefolded sources), up to ``until`` if given, add up to less than nothing; None otherwise.
+    ``folded`` and ``days``: the frame's casefolded sources and ``booked_on`` days, when the caller
+    asks for many funders or years of one frame (each costs a pass over every row).
 
     A grant's use is its rows' sum; credit notes (kreditnota) beyond the costs they correct would
     make it negative and its unused amount more than was granted (400 000 kr granted, "Ubrukt 410
@@ -570,16 +572,19 @@ def credits_beyond_costs(frame: pd.DataFrame | None, names: set[str],
     """
     if frame is None or frame.empty:
         return None
+    if folded is None:
+        folded = frame["Finansieringskilde"].astype(str).str.casefold()
+    keep = folded.isin(names).to_numpy()
     if until is not None:
-        frame = frame[booked_on(frame) <= pd.Timestamp(until)]
-    rows = frame[frame["Finansieringskilde"].astype(str).str.casefold().isin(names)]
-    if rows.empty:
+        keep = keep & ((booked_on(frame) if days is None else days) <= pd.Timestamp(until)).to_numpy()
+    if not keep.any():
         return None
-    net = amount_sum(rows["Beløp"])
+    amounts = frame["Beløp"].to_numpy(dtype=float)[keep]
+    net = amount_sum(amounts)
     if net >= 0:
         return None
-    credits = rows[rows["Beløp"] < 0]
-    return int(credits["_row"].iloc[-1]) if "_row" in credits and len(credits) else 0, net
+    credit = amounts < 0
+    return int(frame["_row"].to_numpy()[keep][credit][-1]) if "_row" in frame and credit.any() else 0, net
 
 
 def require_costs_before_credits(data: ProjectData | None, names: set[str], funder: str, until: date) -> None:

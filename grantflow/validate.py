@@ -32,7 +32,7 @@ from .models import (BEFORE_START_EXPLANATION, FIXED_EXPLANATIONS, LEADER_ROLES,
                      milestone_explanation, overspent_explanation)
 from .numbers import excel_display
 from .register import Register, display_path, load_register
-from .reporting import credits_beyond_costs, plan_sources
+from .reporting import booked_on, credits_beyond_costs, plan_sources
 from .suggest import lookalike
 from .text import name_key
 from .yamlfile import is_yaml, load_yaml
@@ -433,7 +433,8 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                                    f"{project.period.start.year}–{project.period.end.year}"))
             sources = {f.id.casefold() for f in project.funders} | {l.source.casefold() for l in budget.financing}
             named = frame["Finansieringskilde"].astype(str)
-            unknown_src = (named != "") & ~named.str.casefold().isin(sources)
+            folded = named.str.casefold()
+            unknown_src = (named != "") & ~folded.isin(sources)
             known = sorted({f.id for f in project.funders} | {l.source for l in budget.financing}, key=str.casefold)
             by_name = {f.name.casefold(): f.id for f in project.funders}
             for idx in frame.index[unknown_src]:
@@ -450,7 +451,7 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             # plan does not finance. An error, as for an unknown source: which line it belongs to is
             # not guessed.
             funder_ids = {f.id.casefold(): f.id for f in project.funders}
-            unplanned = named.str.casefold().isin(funder_ids.keys() - plan_sources(project))
+            unplanned = folded.isin(funder_ids.keys() - plan_sources(project))
             for idx in frame.index[unplanned]:
                 fid = funder_ids[named[idx].casefold()]
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
@@ -460,19 +461,21 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                                    "or book the row to a source of the plan"))
             # own effort is not paid: booked in the accounts it would count as money spent (grantflow.owneffort)
             effort = {l.source.casefold() for l in budget.financing if l.kind == "egeninnsats"}
-            for idx in frame.index[named.str.casefold().isin(effort)]:
+            for idx in frame.index[folded.isin(effort)]:
                 out.append(Finding("error", data.ledger.file, int(frame.at[idx, "_row"]), "Finansieringskilde",
                                    f"{named[idx]!r} is own effort (egeninnsats), which is never paid: the accounts "
                                    "hold what was paid in cash; register own effort as hours in the hours file"))
             # a grant's rows that add up to less than nothing at a year's end would make its unused
             # amount more than was granted in the usage and final reports, which refuse to be made
+            days = booked_on(frame)
+            years = sorted({int(y) for y in frame["År"]})
             for funder in project.funders:
                 if not funder.grants:
                     continue
                 names = {funder.id.casefold()} | {l.source.casefold() for l in budget.financing
                                                   if l.funder == funder.id}
-                for year in sorted({int(y) for y in frame["År"]}):
-                    found = credits_beyond_costs(frame, names, date(year, 12, 31))
+                for year in years:
+                    found = credits_beyond_costs(frame, names, date(year, 12, 31), folded, days)
                     if found is not None:
                         out.append(Finding("error", data.ledger.file, found[0] or None, "Beløp",
                                            f"the rows booked to {funder.id!r} up to 31.12.{year} add up to "

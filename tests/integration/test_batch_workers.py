@@ -1,6 +1,7 @@
 """The batch flow on Prefect's embedded server with two worker processes: the workers talk to the
 parent's server, so exactly one Prefect server process runs for the whole batch (seen from the
-process table while it runs), and every document is made."""
+process table while it runs), the two workers are already started when the flow reads the register
+(their start, ~1.5 s of imports, overlaps that reading), and every document is made."""
 
 from __future__ import annotations
 
@@ -20,16 +21,37 @@ pytestmark = pytest.mark.integration
 SCRIPT = textwrap.dedent("""
     import json, sys
 
+    def workers():
+        # this process's pool workers (spawned children) running now
+        import os
+        from pathlib import Path
+        found = 0
+        for entry in Path("/proc").iterdir():
+            try:
+                ppid = [l for l in (entry / "status").read_text().splitlines() if l.startswith("PPid:")]
+                command = (entry / "cmdline").read_bytes()
+            except (OSError, NotADirectoryError):
+                continue
+            found += bool(ppid) and int(ppid[0].split()[1]) == os.getpid() and b"spawn_main" in command
+        return found
+
     def main():
         from flows.runtime import one_shot, quiet_environment
         quiet_environment()
+        import flows.batch
         from flows.batch import make_batch
         from flows.documents import DeliveryOptions
+        seen = []
+        select = flows.batch.select_projects
+        def select_projects(*args):   # when the flow reads the register: are the workers up?
+            seen.append(workers())
+            return select(*args)
+        flows.batch.select_projects = select_projects
         with one_shot():
             result = make_batch(2, "processes")(
                 kind="status", chunk=1,
                 options=DeliveryOptions(config=sys.argv[1], out=sys.argv[2], send=False))
-        print("RESULT " + json.dumps({"documents": result["documents"],
+        print("RESULT " + json.dumps({"documents": result["documents"], "workers_at_select": seen,
                                       "errors": [e["error"] for e in result["errors"]]}))
 
     if __name__ == "__main__":
@@ -88,5 +110,7 @@ def test_workers_share_the_parents_embedded_server(tmp_path):
     assert result and '"documents": 3' in result[0] and '"errors": []' in result[0], output[-3000:]
     assert len(workers) >= 2, (workers, output[-2000:])      # the pool really had two processes
     assert len(servers) == 1, servers                         # ... and they used the parent's server
+    # the workers were started before the flow read the register, so their imports overlap it
+    assert '"workers_at_select": [2]' in result[0], result[0]
     made = sorted(p.name for p in (tmp_path / "out").rglob("*.docx"))
     assert len(made) == 3, made
