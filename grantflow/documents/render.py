@@ -5,6 +5,9 @@ user text cannot execute and a template that names an unknown variable fails lou
 DocxTemplate instance per render (instances are not thread-safe), but what does not depend on
 the context is prepared once per process: the template bytes, docxtpl's patched XML and the
 compiled Jinja templates. Charts become Word-native chart parts (``ChartRun``).
+
+The same content with the same document date is the same bytes, whenever and wherever it is made
+(``stable_package``): a version made again has the sha256 its record and the sent ledger hold.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import subprocess
 import tempfile
 import threading
 import time
+import zipfile
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -146,9 +151,10 @@ class ChartRuns:
     __str__ = __html__
 
 
-def chart_value(tpl: DocxTemplate, chart):
-    """A chart spec as a template value: Word-native where the kind has a native form, else a PNG."""
-    native = native_chart(chart)
+def chart_value(tpl: DocxTemplate, chart, stamp: datetime | None = None):
+    """A chart spec as a template value: Word-native where the kind has a native form, else a PNG.
+    ``stamp``: the creation time its embedded workbook carries (see ``package_time``)."""
+    native = native_chart(chart, stamp)
     if isinstance(native, list):
         return ChartRuns([ChartRun(tpl, part) for part in native])
     if native is not None:
@@ -168,12 +174,39 @@ def template_bytes(path: Path) -> bytes:
     return _template_bytes(str(path), path.stat().st_mtime)
 
 
-def render_docx(template: Path, context: Context) -> bytes:
-    """Render ``context`` into the template; returns the .docx bytes."""
+UNDATED = date(1980, 1, 1)    # a document rendered without a date (lint data): the earliest zip date
+
+
+def package_time(dated: date | None) -> datetime:
+    """The one time a document dated ``dated`` carries inside (core properties, zip entries, the
+    charts' workbooks): noon UTC of that day, which is that day in Word's File > Info in every time
+    zone from UTC-11 to UTC+11. Never the clock: a version made again is the same bytes."""
+    day = max(dated or UNDATED, UNDATED)
+    return datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+
+
+def stable_package(data: bytes, stamp: datetime) -> bytes:
+    """The .docx ``data`` with every zip entry dated ``stamp`` (python-docx writes the clock time)
+    and written the same way on every platform, in the order written."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, stamp.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system, info.external_attr = 3, 0o600 << 16
+            target.writestr(info, source.read(entry), compresslevel=6)
+    return out.getvalue()
+
+
+def render_docx(template: Path, context: Context, dated: date | None = None) -> bytes:
+    """Render ``context`` into the template; returns the .docx bytes, the same bytes for the same
+    content and date. ``dated``: the document's date (its Dato), also its created and modified
+    date in Word's properties."""
+    stamp = package_time(dated)
     tpl = PreparedTemplate(io.BytesIO(template_bytes(template)))
     values = clean(context.values)
     for key, chart in context.charts.items():
-        values[key] = chart_value(tpl, chart) if chart is not None else ""
+        values[key] = chart_value(tpl, chart, stamp) if chart is not None else ""
     shown = display_path(template)
     try:
         tpl.render(values, _RENDER_ENV, autoescape=True)
@@ -185,9 +218,11 @@ def render_docx(template: Path, context: Context) -> bytes:
         raise UserError(f"template error: {exc}", file=shown) from None
     spread_year_columns(tpl.docx)
     fit_figures(tpl.docx)
+    properties = tpl.docx.core_properties     # the template's (python-docx's 2013 default) otherwise
+    properties.created = properties.modified = stamp
     buf = io.BytesIO()
     tpl.save(buf)
-    return buf.getvalue()
+    return stable_package(buf.getvalue(), stamp)
 
 
 YEAR_TABLE = "grantflow:year-columns"
@@ -230,8 +265,8 @@ def spread_year_columns(document, first_share: float = 0.36) -> None:
                 tc_w.set(qn("w:type"), "dxa")
 
 
-def write_docx(template: Path, context: Context, target: Path) -> Path:
-    return atomic_write(target, render_docx(template, context))
+def write_docx(template: Path, context: Context, target: Path, dated: date | None = None) -> Path:
+    return atomic_write(target, render_docx(template, context, dated))
 
 
 class PdfUnavailable(Exception):
