@@ -15,9 +15,11 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import contextlib
+import hashlib
 import itertools
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -269,6 +271,41 @@ def write_docx(template: Path, context: Context, target: Path, dated: date | Non
     return atomic_write(target, render_docx(template, context, dated))
 
 
+_CREATED = re.compile(rb"<dcterms:created[^>]*>(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z</dcterms:created>")
+_PDF_DATE = re.compile(rb"/CreationDate\((D:[0-9Z+\-']+)\)")
+_PDF_IDS = re.compile(rb"/ID \[ ?<([0-9A-F]{32})>\s*<([0-9A-F]{32})> ?\]|/DocChecksum /([0-9A-F]{32})")
+
+
+def stable_pdf(pdf: bytes, docx: Path) -> bytes:
+    """LibreOffice's PDF of ``docx`` without the clock: its CreationDate is the document's time
+    (the .docx's created date, see ``package_time``), its file identifiers (/ID, and
+    LibreOffice's /DocChecksum, which hash the clock too) a digest of the rest. Each is written
+    over in place at the same length, so every offset in the file stays right; a PDF not laid out
+    as expected is kept as LibreOffice made it."""
+    try:
+        with zipfile.ZipFile(docx) as package:
+            created = _CREATED.search(package.read("docProps/core.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return pdf
+    dates, ids = list(_PDF_DATE.finditer(pdf)), list(_PDF_IDS.finditer(pdf))
+    if created is None or len(dates) != 1 or len(ids) not in (1, 2):
+        return pdf
+    ours = b"D:" + b"".join(created.groups()) + b"Z"
+    found = dates[0]
+    if len(ours) > len(found.group(1)):
+        return pdf
+    # a shorter date is padded after the string: white space between a dictionary's tokens
+    out = bytearray(pdf)
+    out[found.start(1):found.end(1) + 1] = ours + b")" + b" " * (len(found.group(1)) - len(ours))
+    spans = [m.span(g) for m in ids for g in (1, 2, 3) if m.group(g)]
+    for start, end in spans:
+        out[start:end] = b"0" * (end - start)
+    digest = hashlib.md5(bytes(out), usedforsecurity=False).hexdigest().upper().encode()
+    for start, end in spans:
+        out[start:end] = digest
+    return bytes(out)
+
+
 class PdfUnavailable(Exception):
     """LibreOffice is not installed; the .docx is still there."""
 
@@ -404,7 +441,7 @@ def _convert_share(exe: str, docs: list[Path], pending: list[int], timeout: floa
                 break
             for i, pdf in zip(pending, made):
                 if pdf is not None:
-                    outcomes[i] = atomic_write(docs[i].with_suffix(".pdf"), pdf)
+                    outcomes[i] = atomic_write(docs[i].with_suffix(".pdf"), stable_pdf(pdf, docs[i]))
             missing = [i for i in pending if i not in outcomes]
             fruitless = fruitless + 1 if len(missing) == len(pending) and not stalled else 0
             # the first one LibreOffice did not finish is the culprit; the rest go again, unless
@@ -433,8 +470,9 @@ def _convert(exe: str, docs: list[Path], work: Path, stall: float, slot: int = 0
     cmd = [exe, f"-env:UserInstallation={_profile(slot).as_uri()}", "--headless", "--norestore",
            "--convert-to", "pdf", "--outdir", str(outdir), *map(str, links)]
     stalled, seen, last = False, 0, time.monotonic()
+    # in UTC: the PDF's dates are then written alike on every machine (``stable_pdf``)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, "TZ": "UTC"})
     try:
         while proc.poll() is None:
             try:

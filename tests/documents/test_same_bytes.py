@@ -22,6 +22,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+from grantflow.documents.render import soffice
 from grantflow.documents.service import produce
 from grantflow.register import open_register
 
@@ -32,6 +33,7 @@ TODAY = date(2026, 11, 24)
 PROJECT = "haugaland-velferdsteknologi"
 STATUS_DAY = date(2016, 10, 7)           # the status report's date (its charts: budget and timeline)
 SPLIT_DAY, OTHER_DAY = date(2026, 11, 20), date(2026, 11, 21)   # the cost split's dates
+WITH_PDF = soffice() is not None and shutil.which("pdfinfo") is not None
 
 
 def sha(path: Path) -> str:
@@ -63,11 +65,23 @@ def made(tmp_path_factory):
                        check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
         return base / out / f"haugaland-vekst/{PROJECT}/status-{STATUS_DAY.isoformat()}.docx"
 
+    def pdf(out):
+        return produce(register, "status", PROJECT, as_of=STATUS_DAY, out=base / out, today=TODAY, pdf=True).pdf
+
     first = {"status": status("a"), "split": split("a"), "command": command("cli-a", "1")}
+    if WITH_PDF:
+        first["pdf"] = pdf("pdf-a")
     first_bytes = {k: p.read_bytes() for k, p in first.items()}
-    first_records = {k: recorded(p) for k, p in first.items()}
+    first_records = {k: recorded(p.with_suffix(".docx")) for k, p in first.items()}
     time.sleep(2.1)      # the next renders happen in another zip time step (2 s) and another second
     second = {"status": status("b"), "split": split("b"), "command": command("cli-b", "2")}
+    if WITH_PDF:   # on a machine in another time zone
+        zone = os.environ.get("TZ")
+        os.environ["TZ"] = "Europe/Oslo"
+        try:
+            second["pdf"] = pdf("pdf-b")
+        finally:
+            os.environ.pop("TZ") if zone is None else os.environ.__setitem__("TZ", zone)
     # version 1 made, never sent, its file deleted: made again as version 1
     first["status"].unlink()
     again = status("a")
@@ -130,3 +144,16 @@ def test_properties_carry_the_documents_date(made, kind, day):
         for name in books:   # a chart's data opened in Excel: File > Info
             book = load_workbook(io.BytesIO(package.read(name)))
             assert book.properties.created.date() == day and book.properties.modified.date() == day
+
+
+@pytest.mark.skipif(not WITH_PDF, reason="LibreOffice/poppler not installed")
+def test_pdf_made_again_later_same_bytes_dated_as_the_document(made):
+    """LibreOffice writes the clock into CreationDate and the file identifiers; the PDF made 2 s
+    later, in another time zone, was other bytes for the same version."""
+    one, two = made["first"]["pdf"], made["second"]["pdf"]
+    assert made["first_bytes"]["pdf"] == two.read_bytes()
+    pdf_made = json.loads(two.with_suffix(".json").read_text(encoding="utf-8"))["pdf_made"]
+    assert pdf_made["sha256"] == sha(two) == sha(one)
+    info = subprocess.run(["pdfinfo", "-isodates", str(two)], capture_output=True, text=True, check=True)
+    assert "CreationDate:    2016-10-07T12:00:00Z" in info.stdout.splitlines()
+    assert info.stderr == ""     # offsets intact: poppler reads it without complaint
