@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import textwrap
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from .. import fmt
 
@@ -89,9 +89,11 @@ def serial(day: date) -> int:
     return (day - EXCEL_EPOCH).days
 
 
-def _writers():
+def _writers(stamp: datetime | None = None):
     """python-pptx's chart data classes, with a workbook writer that never turns text into
-    formulas or links (a milestone named '=HYPERLINK(…)' stays text in the embedded workbook)."""
+    formulas or links (a milestone named '=HYPERLINK(…)' stays text in the embedded workbook) and
+    dates the workbook ``stamp`` (the document's time; XlsxWriter writes the clock's otherwise,
+    and the same document made again would be other bytes)."""
     from pptx.chart.data import CategoryChartData
     from pptx.chart.xlsx import CategoryWorkbookWriter
     from xlsxwriter import Workbook
@@ -104,6 +106,7 @@ def _writers():
             def opened():
                 workbook = Workbook(xlsx_file, {"in_memory": True, "strings_to_formulas": False,
                                                 "strings_to_urls": False, "strings_to_numbers": False})
+                workbook.set_properties({"created": stamp or datetime(1980, 1, 1, 12)})
                 yield workbook, workbook.add_worksheet()
                 workbook.close()
             return opened()
@@ -167,11 +170,11 @@ def _fill(fmt_obj, color: str | None) -> None:
         fmt_obj.fill.fore_color.rgb = _rgb(color)
 
 
-def budget_native(chart: BudgetChart) -> NativeChart:
+def budget_native(chart: BudgetChart, stamp: datetime | None = None) -> NativeChart:
     from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
 
     scale = 1000 if chart.unit == 1000 else 1
-    data = _writers()(number_format=AMOUNT_FORMAT)
+    data = _writers(stamp)(number_format=AMOUNT_FORMAT)
     data.categories = ["\n".join(textwrap.wrap(c, 32)) or c for c in chart.categories]
     bars = chart.series()
     for name, values, _ in bars:
@@ -248,7 +251,7 @@ def _timeline_row(planned: date, actual: date | None, status: str, as_of: date, 
     return [p - half, 0, 0, mark, 0, 0, 0]
 
 
-def timeline_native(chart: TimelineChart) -> NativeChart:
+def timeline_native(chart: TimelineChart, stamp: datetime | None = None) -> NativeChart:
     """A Gantt-style horizontal stacked bar per milestone: an invisible offset, then markers for
     the planned date (coloured by status) and the actual date, the gap between them (light
     green: done, early or late) and, for a milestone not done by its date, light red from the
@@ -264,7 +267,7 @@ def timeline_native(chart: TimelineChart) -> NativeChart:
     for planned, actual, status in zip(chart.planned, chart.actual, chart.status):
         values.append(_timeline_row(planned, actual, status, chart.as_of, mark))
         colors.append(STATUS_COLOR.get(status, GREY))
-    data = _writers()(number_format="0")
+    data = _writers(stamp)(number_format="0")
     data.categories = [f"{chart.marker} {fmt.short_date(chart.as_of)}"] + [wrap_label(label) for label in chart.labels]
     for i, (name, _, _) in enumerate(TIMELINE_SERIES):
         data.add_series(name, [row[i] for row in values])
@@ -362,14 +365,15 @@ def _hide_legend_entries(space, indexes: list[int], count: int) -> None:
         anchor.addnext(entry) if offset == 0 else legend.find(f"{c}legendEntry[last()]").addnext(entry)
 
 
-def native_chart(chart) -> NativeChart | list[NativeChart] | None:
+def native_chart(chart, stamp: datetime | None = None) -> NativeChart | list[NativeChart] | None:
     """The Word-native chart for a spec (a list of charts, one under the other, for a timeline
-    too long for one page), or None when the kind has no native form (PNG then)."""
+    too long for one page), or None when the kind has no native form (PNG then); ``stamp`` dates
+    the embedded workbooks."""
     if isinstance(chart, BudgetChart):
-        return budget_native(chart)
+        return budget_native(chart, stamp)
     if isinstance(chart, TimelineChart):
         parts = timeline_parts(chart)
-        return timeline_native(chart) if len(parts) == 1 else [timeline_native(part) for part in parts]
+        return timeline_native(chart, stamp) if len(parts) == 1 else [timeline_native(part, stamp) for part in parts]
     return None
 
 

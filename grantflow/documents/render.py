@@ -5,6 +5,9 @@ user text cannot execute and a template that names an unknown variable fails lou
 DocxTemplate instance per render (instances are not thread-safe), but what does not depend on
 the context is prepared once per process: the template bytes, docxtpl's patched XML and the
 compiled Jinja templates. Charts become Word-native chart parts (``ChartRun``).
+
+The same content with the same document date is the same bytes, whenever and wherever it is made
+(``stable_package``): a version made again has the sha256 its record and the sent ledger hold.
 """
 
 from __future__ import annotations
@@ -12,15 +15,19 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import contextlib
+import hashlib
 import itertools
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
 import time
+import zipfile
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -146,9 +153,10 @@ class ChartRuns:
     __str__ = __html__
 
 
-def chart_value(tpl: DocxTemplate, chart):
-    """A chart spec as a template value: Word-native where the kind has a native form, else a PNG."""
-    native = native_chart(chart)
+def chart_value(tpl: DocxTemplate, chart, stamp: datetime | None = None):
+    """A chart spec as a template value: Word-native where the kind has a native form, else a PNG.
+    ``stamp``: the creation time its embedded workbook carries (see ``package_time``)."""
+    native = native_chart(chart, stamp)
     if isinstance(native, list):
         return ChartRuns([ChartRun(tpl, part) for part in native])
     if native is not None:
@@ -168,12 +176,39 @@ def template_bytes(path: Path) -> bytes:
     return _template_bytes(str(path), path.stat().st_mtime)
 
 
-def render_docx(template: Path, context: Context) -> bytes:
-    """Render ``context`` into the template; returns the .docx bytes."""
+UNDATED = date(1980, 1, 1)    # a document rendered without a date (lint data): the earliest zip date
+
+
+def package_time(dated: date | None) -> datetime:
+    """The one time a document dated ``dated`` carries inside (core properties, zip entries, the
+    charts' workbooks): noon UTC of that day, which is that day in Word's File > Info in every time
+    zone from UTC-11 to UTC+11. Never the clock: a version made again is the same bytes."""
+    day = max(dated or UNDATED, UNDATED)
+    return datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+
+
+def stable_package(data: bytes, stamp: datetime) -> bytes:
+    """The .docx ``data`` with every zip entry dated ``stamp`` (python-docx writes the clock time)
+    and written the same way on every platform, in the order written."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, stamp.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system, info.external_attr = 3, 0o600 << 16
+            target.writestr(info, source.read(entry), compresslevel=6)
+    return out.getvalue()
+
+
+def render_docx(template: Path, context: Context, dated: date | None = None) -> bytes:
+    """Render ``context`` into the template; returns the .docx bytes, the same bytes for the same
+    content and date. ``dated``: the document's date (its Dato), also its created and modified
+    date in Word's properties."""
+    stamp = package_time(dated)
     tpl = PreparedTemplate(io.BytesIO(template_bytes(template)))
     values = clean(context.values)
     for key, chart in context.charts.items():
-        values[key] = chart_value(tpl, chart) if chart is not None else ""
+        values[key] = chart_value(tpl, chart, stamp) if chart is not None else ""
     shown = display_path(template)
     try:
         tpl.render(values, _RENDER_ENV, autoescape=True)
@@ -185,9 +220,11 @@ def render_docx(template: Path, context: Context) -> bytes:
         raise UserError(f"template error: {exc}", file=shown) from None
     spread_year_columns(tpl.docx)
     fit_figures(tpl.docx)
+    properties = tpl.docx.core_properties     # the template's (python-docx's 2013 default) otherwise
+    properties.created = properties.modified = stamp
     buf = io.BytesIO()
     tpl.save(buf)
-    return buf.getvalue()
+    return stable_package(buf.getvalue(), stamp)
 
 
 YEAR_TABLE = "grantflow:year-columns"
@@ -230,8 +267,43 @@ def spread_year_columns(document, first_share: float = 0.36) -> None:
                 tc_w.set(qn("w:type"), "dxa")
 
 
-def write_docx(template: Path, context: Context, target: Path) -> Path:
-    return atomic_write(target, render_docx(template, context))
+def write_docx(template: Path, context: Context, target: Path, dated: date | None = None) -> Path:
+    return atomic_write(target, render_docx(template, context, dated))
+
+
+_CREATED = re.compile(rb"<dcterms:created[^>]*>(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z</dcterms:created>")
+_PDF_DATE = re.compile(rb"/CreationDate\((D:[0-9Z+\-']+)\)")
+_PDF_IDS = re.compile(rb"/ID \[ ?<([0-9A-F]{32})>\s*<([0-9A-F]{32})> ?\]|/DocChecksum /([0-9A-F]{32})")
+
+
+def stable_pdf(pdf: bytes, docx: Path) -> bytes:
+    """LibreOffice's PDF of ``docx`` without the clock: its CreationDate is the document's time
+    (the .docx's created date, see ``package_time``), its file identifiers (/ID, and
+    LibreOffice's /DocChecksum, which hash the clock too) a digest of the rest. Each is written
+    over in place at the same length, so every offset in the file stays right; a PDF not laid out
+    as expected is kept as LibreOffice made it."""
+    try:
+        with zipfile.ZipFile(docx) as package:
+            created = _CREATED.search(package.read("docProps/core.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return pdf
+    dates, ids = list(_PDF_DATE.finditer(pdf)), list(_PDF_IDS.finditer(pdf))
+    if created is None or len(dates) != 1 or len(ids) not in (1, 2):
+        return pdf
+    ours = b"D:" + b"".join(created.groups()) + b"Z"
+    found = dates[0]
+    if len(ours) > len(found.group(1)):
+        return pdf
+    # a shorter date is padded after the string: white space between a dictionary's tokens
+    out = bytearray(pdf)
+    out[found.start(1):found.end(1) + 1] = ours + b")" + b" " * (len(found.group(1)) - len(ours))
+    spans = [m.span(g) for m in ids for g in (1, 2, 3) if m.group(g)]
+    for start, end in spans:
+        out[start:end] = b"0" * (end - start)
+    digest = hashlib.md5(bytes(out), usedforsecurity=False).hexdigest().upper().encode()
+    for start, end in spans:
+        out[start:end] = digest
+    return bytes(out)
 
 
 class PdfUnavailable(Exception):
@@ -369,7 +441,7 @@ def _convert_share(exe: str, docs: list[Path], pending: list[int], timeout: floa
                 break
             for i, pdf in zip(pending, made):
                 if pdf is not None:
-                    outcomes[i] = atomic_write(docs[i].with_suffix(".pdf"), pdf)
+                    outcomes[i] = atomic_write(docs[i].with_suffix(".pdf"), stable_pdf(pdf, docs[i]))
             missing = [i for i in pending if i not in outcomes]
             fruitless = fruitless + 1 if len(missing) == len(pending) and not stalled else 0
             # the first one LibreOffice did not finish is the culprit; the rest go again, unless
@@ -398,8 +470,9 @@ def _convert(exe: str, docs: list[Path], work: Path, stall: float, slot: int = 0
     cmd = [exe, f"-env:UserInstallation={_profile(slot).as_uri()}", "--headless", "--norestore",
            "--convert-to", "pdf", "--outdir", str(outdir), *map(str, links)]
     stalled, seen, last = False, 0, time.monotonic()
+    # in UTC: the PDF's dates are then written alike on every machine (``stable_pdf``)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, "TZ": "UTC"})
     try:
         while proc.poll() is None:
             try:

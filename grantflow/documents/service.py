@@ -709,11 +709,12 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
         kept = _sent_bytes(folder, versions[-1]) if version in _issued(record) else None
         if kept is not None:
             # the version went out: it is made again as it went (its copy), byte for byte; a new
-            # render has other bytes (zip times), and its hash in the record matched nothing sent
+            # render is the same bytes only while grantflow and its libraries are unchanged (an
+            # update in between would change what its readers were sent)
             atomic_write(target, kept)
         else:
             context.values.setdefault("doc", {})["version"] = version
-            write_docx(template, context, target)
+            write_docx(template, context, target, request.as_of)
             if version in _issued(record) and versions[-1].get("file_sha256"):
                 # no intact copy of what went out: its hash is kept, never written over
                 versions[-1].setdefault("sent_sha256", versions[-1]["file_sha256"])
@@ -738,7 +739,7 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
         # every version the ledger knows left grantflow: new content never takes one of their numbers
         issued |= set(request.ledger_versions)
         context.values.setdefault("doc", {})["version"] = version
-        write_docx(template, context, target)
+        write_docx(template, context, target, request.as_of)
         # what this version said in figures, for the mail of a later version that replaces it
         # ("Regnskap til nå: 125 000 kr → 137 400 kr"): the record's own figures are the latest only
         versions.append({"version": version, "content_hash": digest, "generated_at": now,

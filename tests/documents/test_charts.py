@@ -189,7 +189,7 @@ def test_milestone_text_stays_text_in_chart_and_workbook(scratch_config, tmp_pat
 
 
 def test_png_fallback_when_a_chart_has_no_native_form(monkeypatch, tmp_path):
-    monkeypatch.setattr(render_module, "native_chart", lambda chart: None)
+    monkeypatch.setattr(render_module, "native_chart", lambda chart, *stamp: None)
     made = produce(open_register(CONFIG), "status", PROJECT, as_of=AS_OF, out=tmp_path, today=TODAY)
     names = zipfile.ZipFile(made.docx).namelist()
     assert not any(n.startswith("word/charts/") for n in names)
