@@ -1,0 +1,150 @@
+"""One figure, one value, everywhere in a document (found by a county governor's case officer).
+
+* The application's financing plan rounded a municipal line written with øre in its year's
+  column: 115 500,50 / 285 250,50 / 175 000 showed "115 501 | 285 251 | 175 000 | 575 752" and
+  "Sum … 875 752" beside "kostnader og finansiering er begge 875 751 kr" and section 10's bills
+  115 501 / 285 250 / 175 000; "2025: finansieringen er −1 kr" stood under two columns that both
+  showed 485 251; validate said "2026: financing 160 000 kr vs costs 160 000 kr (difference −1 kr)".
+* An .xlsx ledger took amounts with fractions of an øre (90 000,333; 100 000,335) that a CSV
+  ledger refuses.
+* The cost split's "Andel" gave three municipalities paying 53 333 kr each "33,4 %", "33,3 %",
+  "33,3 %".
+* The final report said "1 post … (12 000 kr)" of a ledger row of 12 000,40 kr.
+
+Expected figures are worked out by hand in each test from the data it writes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from grantflow.cli import main
+from grantflow.documents.service import produce
+from grantflow.register import open_register
+
+from ..docx_text import all_text, find_table, tables
+
+NB = "\u00a0"
+MINUS = "\u2212"
+
+COUNCIL = """\
+id: testrad
+name: Testrådet
+org_number: "999 999 999 (eksempel)"
+county: Vestland
+invoicing: {issuer: Testrådet, when: i mars, each_year: "01.03", due_days: 30, contact: "post@testrad.example.no"}
+secretariat: {name: Sekretariatet i Testrådet, role: daglig leder, organisation: Testrådet, email: post@testrad.example.no}
+county_governor: {name: Statsforvalteren i Vestland, role: tilskuddsforvalter, email: sfvl@statsforvalteren.example.no}
+population_source: "test"
+municipalities:
+  - {name: Alfa, population: {2024: 1000}}
+  - {name: Beta, population: {2024: 1000}}
+  - {name: Gamma, population: {2024: 1000}}
+"""
+
+PROJECT = """\
+id: {id}
+name: Testprosjekt
+council: testrad
+owner: Testrådet
+responsible: Testrådet
+owner_contact: {{name: Styreleder, role: styreleder, organisation: Testrådet, email: leder@testrad.example.no}}
+leader: {{name: Pia Prosjektleder, role: prosjektleder, organisation: Testrådet, email: pl@testrad.example.no}}
+steering_group:
+  - {{name: Rådmann Alfa, role: leder, organisation: Alfa kommune, email: r@alfa.example.no}}
+municipalities: [Alfa, Beta, Gamma]
+split: {{equal_percent: 0, weight: innbyggere, weight_year: 2024, decision: "test"}}
+period: {{start: 2024-09-01, end: {end}}}
+summary: Test.
+milestones:
+  - {{number: 1, date: 2024-12-31, event: Start}}
+risks: []
+budget:
+  unit: 1
+  costs:
+{costs}
+  financing:
+{financing}
+funders:
+  - id: sf-vestland
+    name: Statsforvalteren i Vestland (skjønnsmidler)
+    email: sfvl@statsforvalteren.example.no
+    grants:
+      - {{year: 2024, amount: 100000, reference: "2024/1", decided: 2024-06-01}}
+      - {{year: 2025, amount: 200000, reference: "2025/2", decided: 2025-03-01}}
+data:
+  milestones: data/{id}/milepaeler.csv
+  ledger: data/{id}/{ledger}
+"""
+SKJONN = ("    - {source: Skjønnsmidler, kind: skjønnsmidler, funder: sf-vestland, applied_for: true, "
+          "amounts: {2024: 100000, 2025: 200000}}")
+LEDGER_HEADER = "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota\n"
+
+
+def _project(config: Path, pid: str, costs: str, financing: str, *, end: str = "2026-06-30",
+             ledger_rows: list[str] = (), ledger: str = "regnskap.csv") -> None:
+    (config / "councils" / "testrad.yaml").write_text(COUNCIL, encoding="utf-8")
+    (config / "projects" / f"{pid}.yaml").write_text(
+        PROJECT.format(id=pid, end=end, costs=costs, financing=financing, ledger=ledger), encoding="utf-8")
+    data = config / "data" / pid
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "milepaeler.csv").write_text("Milepæl;Status;Faktisk dato;Kommentar\n1;ferdig;31.12.2024;ok\n",
+                                         encoding="utf-8")
+    if ledger.endswith(".csv"):
+        (data / ledger).write_text(LEDGER_HEADER + "".join(r + "\n" for r in ledger_rows), encoding="utf-8")
+
+
+def _plain(text: str) -> str:
+    return text.replace(NB, " ")
+
+
+# 2. The municipal line with øre: one value everywhere ------------------------------------------
+
+FOUR_COSTS = ("    - {category: Lønn, amounts: {2024: 205500, 2025: 465251, 2026: 165000}}\n"
+              "    - {category: Kurs, amounts: {2024: 10000, 2025: 20000, 2026: 10000}}")
+FOUR_FINANCING = (SKJONN + "\n    - {source: Kommunene (kostnadsfordeling), kind: kommunene, "
+                  "amounts: {2024: 115500.50, 2025: 285250.50, 2026: 175000}}")
+
+
+def test_the_application_shows_the_municipal_line_as_billed_in_every_table_and_sentence(scratch_config, tmp_path):
+    _project(scratch_config, "testprosjekt4", FOUR_COSTS, FOUR_FINANCING)
+    # By hand, the README's running sum: 115 500,50 → 115 501; 115 500,50 + 285 250,50 = 400 751,
+    # less 115 501 = 285 250; + 175 000 = 575 751, less 400 751 = 175 000. Period: 575 751. Costs 215 500 / 485 251 / 175 000 =
+    # 875 751; financing 100 000 + 115 501 = 215 501 (+1), 200 000 + 285 250 = 485 250 (−1),
+    # 175 000 (0); period 300 000 + 575 751 = 875 751.
+    made = produce(open_register(scratch_config), "application", "testprosjekt4", period="2024", out=tmp_path,
+                   as_of=date(2024, 5, 1))
+    fin = [[_plain(c) for c in row] for row in find_table(made.docx, "Kilde", "Kommunene (kostnadsfordeling)")]
+    rows = {r[0]: r[1:] for r in fin}
+    assert rows["Kommunene (kostnadsfordeling)"] == ["115 501", "285 250", "175 000", "575 751"], fin
+    assert rows["Sum"] == ["215 501", "485 250", "175 000", "875 751"], fin
+    costs = [[_plain(c) for c in row] for row in find_table(made.docx, "Kategori", "Lønn")]
+    assert costs[-1] == ["Sum", "215 500", "485 251", "175 000", "875 751"], costs
+    split = [[_plain(c) for c in row] for row in find_table(made.docx, "Kommune", "Alfa")]
+    assert split[-1] == ["Sum", "115 501", "285 250", "175 000", "575 751"], split
+    text = _plain(all_text(made.docx))
+    assert "kostnader og finansiering er begge 875 751 kr." in text, text
+    assert "2024: finansieringen er +1 kr mot kostnadene." in text, text
+    assert f"2025: finansieringen er {MINUS}1 kr mot kostnadene." in text, text
+    assert "2026: finansieringen er" not in text, text
+    assert "575 752" not in text and "875 752" not in text and "285 251" not in text, text
+
+
+def test_validate_compares_each_year_in_the_whole_kroner_it_prints(scratch_config, capsys):
+    costs = "    - {category: Lønn, amounts: {2024: 110000, 2025: 370000, 2026: 160000}}"
+    financing = (SKJONN + "\n    - {source: Kommunene (kostnadsfordeling), kind: kommunene, "
+                 "amounts: {2024: 10000.50, 2025: 170000, 2026: 159999.50}}")
+    _project(scratch_config, "testprosjekt7", costs, financing)
+    main(["--config", str(scratch_config), "validate", str(scratch_config / "projects" / "testprosjekt7.yaml")])
+    out = capsys.readouterr()
+    lines = [_plain(l) for l in (out.out + out.err).splitlines() if "budget.financing" in l and "financing " in l]
+    # By hand: municipal 10 000,50 → 10 001; 180 000,50 → 180 001, less 10 001 = 170 000;
+    # 340 000,00 → 340 000, less 180 001 = 159 999. Financing 110 001 / 370 000 / 159 999 against
+    # costs 110 000 / 370 000 / 160 000: +1 in 2024, −1 in 2026, the period exact (640 000).
+    assert [l.split("budget.financing: ", 1)[1] for l in lines] == [
+        "2024: financing 110 001 kr vs costs 110 000 kr (difference +1 kr)",
+        f"2026: financing 159 999 kr vs costs 160 000 kr (difference {MINUS}1 kr)"], lines
