@@ -148,3 +148,52 @@ def test_validate_compares_each_year_in_the_whole_kroner_it_prints(scratch_confi
     assert [l.split("budget.financing: ", 1)[1] for l in lines] == [
         "2024: financing 110 001 kr vs costs 110 000 kr (difference +1 kr)",
         f"2026: financing 159 999 kr vs costs 160 000 kr (difference {MINUS}1 kr)"], lines
+
+
+# 3. An .xlsx ledger below the øre is refused as a CSV one is; float noise is not -----------------
+
+SIX_COSTS = "    - {category: Lønn, amounts: {2024: 100000, 2025: 200000}}"
+
+
+def _xlsx_ledger(config: Path, pid: str, amounts: list) -> Path:
+    path = config / "data" / pid / "regnskap.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Regnskap"
+    ws.append(["Dato", "År", "Kategori", "Beskrivelse", "Beløp", "Finansieringskilde", "Kreditnota"])
+    for n, amount in enumerate(amounts):
+        ws.append([datetime(2025, 1 + n, 28), None, "Lønn", f"Post {n + 1}", amount, "sf-vestland", None])
+    wb.save(path)
+    return path
+
+
+def test_an_xlsx_amount_with_a_fraction_of_an_ore_is_refused_naming_file_row_and_field(scratch_config, tmp_path, capsys):
+    _project(scratch_config, "testprosjekt6", SIX_COSTS, SKJONN, end="2025-06-30", ledger="regnskap.xlsx")
+    _xlsx_ledger(scratch_config, "testprosjekt6", [90000.333, 0.1 + 0.2, 100000.335])
+    code = main(["--config", str(scratch_config), "render", "final", "testprosjekt6", "--out", str(tmp_path / "out")])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert code == 1 and "Traceback" not in text, text
+    assert text.count("\n") == 1 and text.startswith("error: "), text       # one line, the first bad cell
+    assert "regnskap.xlsx:2: Beløp: 90000.333 has 3 decimals; kroner have at most 2 (øre)" in text, text
+    assert not list((tmp_path / "out").rglob("*.docx"))
+    # validate names every such cell (row 3, 0.1 + 0.2, is float noise and read as 0,30)
+    code = main(["--config", str(scratch_config), "validate"])
+    out = capsys.readouterr()
+    errors = [l for l in (out.out + out.err).splitlines() if "regnskap.xlsx" in l and l.startswith("ERROR")]
+    assert code == 1 and len(errors) == 2, out
+    assert "regnskap.xlsx:2 Beløp: 90000.333 has 3 decimals; kroner have at most 2 (øre)" in errors[0], errors
+    assert "regnskap.xlsx:4 Beløp: 100000.335 has 3 decimals; kroner have at most 2 (øre)" in errors[1], errors
+
+
+def test_excel_float_noise_is_read_as_the_whole_ore_it_is(scratch_config, tmp_path):
+    _project(scratch_config, "testprosjekt6", SIX_COSTS, SKJONN, end="2025-06-30", ledger="regnskap.xlsx")
+    # =0,1+0,2 is 0.30000000000000004 as Excel stores it, =1,1*3 is 3.3000000000000003
+    noisy = [0.1 + 0.2, 1.1 * 3, 239996.40]
+    assert noisy[0] != 0.3 and noisy[1] != 3.3
+    _xlsx_ledger(scratch_config, "testprosjekt6", noisy)
+    made = produce(open_register(scratch_config), "final", "testprosjekt6", out=tmp_path)
+    # By hand: used 0,30 + 3,30 + 239 996,40 = 240 000,00 of 300 000: unused 60 000, no øre.
+    table = [[_plain(c) for c in r] for r in find_table(made.docx, "Kilde", "Saksnr.")]
+    row = {r[0]: r for r in table}["Statsforvalteren i Vestland (skjønnsmidler)"]
+    assert row[3:6] == ["300 000", "240 000", "60 000"], table
