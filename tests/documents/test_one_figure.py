@@ -197,3 +197,23 @@ def test_excel_float_noise_is_read_as_the_whole_ore_it_is(scratch_config, tmp_pa
     table = [[_plain(c) for c in r] for r in find_table(made.docx, "Kilde", "Saksnr.")]
     row = {r[0]: r for r in table}["Statsforvalteren i Vestland (skjønnsmidler)"]
     assert row[3:6] == ["300 000", "240 000", "60 000"], table
+
+
+# 4. Equal payers read equal percentages ----------------------------------------------------
+
+def test_equal_amounts_show_equal_shares_in_the_cost_split(scratch_config, tmp_path):
+    costs = "    - {category: Lønn, amounts: {2025: 259999}}"
+    financing = ("    - {source: Skjønnsmidler, kind: skjønnsmidler, funder: sf-vestland, applied_for: true, "
+                 "amounts: {2025: 100000}}\n"
+                 "    - {source: Kommunene (kostnadsfordeling), kind: kommunene, amounts: {2025: 159999}}")
+    _project(scratch_config, "testprosjekt8", costs, financing, end="2025-12-31")
+    made = produce(open_register(scratch_config), "costsplit", "testprosjekt8", period="2025", out=tmp_path,
+                   as_of=date(2025, 2, 1))
+    (table,) = [[[_plain(c) for c in r] for r in t] for t in tables(made.docx) if t[0][-1] == "Andel"]
+    # By hand: 159 999 kr by three equal populations is 53 333 each; 53 333 / 159 999 = 33,33 %.
+    shares = {r[0]: (r[-2], r[-1]) for r in table[1:]}
+    assert shares["Alfa"] == shares["Beta"] == shares["Gamma"] == ("53 333", "33,3 %"), table
+    assert table[-1][0] == "Sum" and table[-1][-1] == "100,0 %", table
+    # 3 × 33,3 = 99,9 as printed under the whole, 100,0 %: said above the table
+    assert ("Andel er kommunens sum i prosent av årets beløp, avrundet hver for seg, så like beløp har lik "
+            "andel; de avrundede andelene summerer til 99,9 %.") in _plain(all_text(made.docx))
