@@ -217,3 +217,18 @@ def test_equal_amounts_show_equal_shares_in_the_cost_split(scratch_config, tmp_p
     # 3 × 33,3 = 99,9 as printed under the whole, 100,0 %: said above the table
     assert ("Andel er kommunens sum i prosent av årets beløp, avrundet hver for seg, så like beløp har lik "
             "andel; de avrundede andelene summerer til 99,9 %.") in _plain(all_text(made.docx))
+
+
+# 7. The final report's ledger rows left out are said to the øre ------------------------------
+
+def test_the_final_report_says_rows_after_the_end_to_the_ore(scratch_config, tmp_path):
+    _project(scratch_config, "testprosjekt9", SIX_COSTS, SKJONN, end="2025-06-30", ledger_rows=[
+        "31.12.2024;;Lønn;Lønn 2024;90 000;sf-vestland;",
+        "30.06.2025;;Lønn;Lønn 2025;150 000;sf-vestland;",
+        "15.07.2025;;Lønn;Sluttfaktura;12 000,40;sf-vestland;"])
+    made = produce(open_register(scratch_config), "final", "testprosjekt9", out=tmp_path)
+    text = _plain(all_text(made.docx))
+    # By hand: one row after 30.06.2025, of 12 000,40 kr; used to the end 90 000 + 150 000 = 240 000
+    # of 300 000, unused 60 000 (no øre among the rows counted).
+    assert "1 post datert etter denne datoen (12 000,40 kr) er ikke med." in text, text
+    assert "Ubrukt beløp, 60 000 kr, tilbakebetales." in text, text
