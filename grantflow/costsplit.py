@@ -200,6 +200,17 @@ def _whole_by_year(amounts: dict[int, Decimal]) -> dict[int, int]:
     return out
 
 
+def whole_plan(budget) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+    """The plan's cash costs, its external financing and its municipal line per year in whole
+    kroner, each carried from year to year as the cost split bills the municipal line (see
+    ``_whole_by_year``): the figures validate and the application compare year by year."""
+    years = budget.years()
+    costs = _whole_by_year({y: budget.cost_kr(y, in_kind=False) for y in years})
+    external = _whole_by_year({y: budget.financing_kr(y, exclude={"kommunene", "egeninnsats"}) for y in years})
+    municipal = _whole_by_year({y: budget.financing_kr(y, kinds={"kommunene"}) for y in years})
+    return costs, external, municipal
+
+
 def municipal_part(project: Project) -> MunicipalPart:
     """What the financing plan leaves for the municipalities (see :class:`MunicipalPart`).
 
@@ -210,8 +221,7 @@ def municipal_part(project: Project) -> MunicipalPart:
     owneffort.require(project)
     budget = project.budget
     years = budget.years()
-    costs = _whole_by_year({y: budget.cost_kr(y, in_kind=False) for y in years})
-    external = _whole_by_year({y: budget.financing_kr(y, exclude={"kommunene", "egeninnsats"}) for y in years})
+    costs, external, _ = whole_plan(budget)
     cost_total, external_total = sum(costs.values()), sum(external.values())
     in_kind = _whole(owneffort.in_kind_total(project))
     lines = [line for line in budget.financing if line.kind == "kommunene"]

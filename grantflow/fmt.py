@@ -159,10 +159,10 @@ def percent_beside(value, thresholds, decimals: int = 1) -> str:
     return percent(value, decimals)
 
 
-def signed_money(value, unit: int = 1) -> str:
-    """Deviation with an explicit sign: ``+12 000 kr`` / ``−3 000 kr``."""
+def signed_money(value, unit: int = 1, decimals: int | None = 0) -> str:
+    """Deviation with an explicit sign: ``+12 000 kr`` / ``−3 000 kr`` (``decimals`` as ``money``)."""
     dec = _dec(value)
-    text = money(abs(dec), unit)
+    text = money(abs(dec), unit, decimals)
     if dec > 0:
         return "+" + text
     if dec < 0:

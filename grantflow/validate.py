@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import owneffort
-from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, zero_weight
+from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, whole_plan, zero_weight
 from .data import ProjectData, collect, unknown_municipality
 from .findings import ROWS_NAMED, SHOWN_PER_COLUMN, Finding, count_shown, rows_named
 from .fmt import exact, money, percent, signed_money
@@ -194,20 +194,23 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             add("error", ("budget", "costs", index, "category"), f"budget category {name!r} appears twice")
         total_cost = total_fin = Decimal(0)
         has_municipal_rest = any(l.kind == "kommunene" and not l.amounts for l in budget.financing)
+        # A year is compared in whole kroner, as the application prints and the cost split bills it
+        # (øre carried from year to year): compared to the øre and printed rounded, 10 000,50 /
+        # 170 000 / 159 999,50 was "2026: financing 160 000 kr vs costs 160 000 kr (difference
+        # −1 kr)". The whole period is compared exactly, and said with the øre it has.
+        whole_costs, whole_external, whole_municipal = whole_plan(budget)
         for year in budget.years():
             # cash on both sides: own effort (in_kind costs, egeninnsats financing) pays for itself
-            cost = budget.cost_kr(year, in_kind=False)
-            fin = budget.financing_kr(year, exclude={"egeninnsats"})
-            total_cost += cost
-            total_fin += fin
+            total_cost += budget.cost_kr(year, in_kind=False)
+            total_fin += budget.financing_kr(year, exclude={"egeninnsats"})
+            cost, fin = whole_costs[year], whole_external[year] + whole_municipal[year]
             if not has_municipal_rest and cost != fin:
-                diff = fin - cost
                 add("warning", ("budget", "financing"),
-                    f"{year}: financing {money(fin)} vs costs {money(cost)} (difference {signed_money(diff)})")
+                    f"{year}: financing {money(fin)} vs costs {money(cost)} (difference {signed_money(fin - cost)})")
         if not has_municipal_rest and total_cost != total_fin:
             add("error", ("budget", "financing"),
-                f"whole period: financing {money(total_fin)} vs costs {money(total_cost)} "
-                f"(difference {signed_money(total_fin - total_cost)})")
+                f"whole period: financing {money(total_fin, decimals=None)} vs costs "
+                f"{money(total_cost, decimals=None)} (difference {signed_money(total_fin - total_cost, decimals=None)})")
         for year in project.period.years():
             if budget.cost_kr(year) == 0 and year not in budget.years():
                 add("warning", ("period",), f"the period includes {year} but the budget has no costs for it")

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from .. import fmt, owneffort
 from ..deadlines import round_year
+from ..costsplit import whole_plan
 from ..models import Grant, Milestone, Person, Project
 from ..reporting import ReportPeriod, check_years, kr, parse_period
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
@@ -138,10 +139,17 @@ def build(req: DocumentRequest) -> Context:
     # A line linked to a funder is named by the funder's entry, as the final report and the mails
     # name it ('Fylkesmannens skjønnsmidler' here beside 'Fylkesmannen i Rogaland (skjønnsmidler)'
     # in the final report: found by a reviewer); a funder's several lines are one row.
+    # A municipal line written with øre is shown as the cost split bills it (whole kroner, the øre
+    # carried from year to year): rounded in its year's column, 285 250,50 showed 285 251 beside
+    # the 285 250 billed in section 10, and the table's Sum 875 752 beside a balance of 875 751.
+    municipal_lines = [l for l in budget.financing if l.kind == "kommunene"]
+    billed = len(municipal_lines) == 1 and part.source == "line"
     planned: dict[str, dict] = {}
     for l in budget.financing:
         amounts = l.amounts or ({y: Decimal(a) / unit for y, a in part.by_year.items() if a}
                                 if l.kind == "kommunene" else {})
+        if l.kind == "kommunene" and billed and unit == 1:
+            amounts = {y: Decimal(a) for y, a in part.by_year.items() if l.amounts.get(y)}
         if not amounts:
             continue
         funder = project.funder(l.funder) if l.funder else None
@@ -149,9 +157,17 @@ def build(req: DocumentRequest) -> Context:
         for y, a in amounts.items():
             row[y] = row.get(y, 0) + a
     fin_rows, fin_total = year_rows(list(planned.items()), years)
+    # A year's difference is of the whole kroner: in a table in kroner, of its columns as printed
+    # (each column adds up to its rounded sum); to the øre and then rounded, "2025: finansieringen er
+    # −1 kr" stood under two columns that both showed 485 251.
     notes = []
+    costs_whole, external_whole, municipal_whole = whole_plan(budget)
     for year in years:
-        diff = budget.financing_kr(year, exclude={"egeninnsats"}) - budget.cost_kr(year, in_kind=False)
+        if unit == 1:
+            column = sum((Decimal(str(a.get(year) or 0)) for a in planned.values()), Decimal(0))
+            diff = kr(column) - kr(budget.cost_kr(year))
+        else:
+            diff = external_whole[year] + municipal_whole[year] - costs_whole[year]
         if diff and part.source != "rest":
             notes.append(f"{year}: finansieringen er {fmt.signed_money(diff)} mot kostnadene.")
     in_kind = kr(owneffort.in_kind_total(project))

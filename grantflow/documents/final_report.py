@@ -358,7 +358,7 @@ def build(req: DocumentRequest) -> Context:
         # Counted (the project's account has them), but said: costs before the period are a deviation.
         count, amount = early_rows
         deviation(f"{count} {'post' if count == 1 else 'poster'} datert før prosjektstart {fmt.long_date(start)} "
-                  f"({fmt.money(amount)}) er med i regnskapet.", BEFORE_START_EXPLANATION)
+                  f"({exact_money(amount)}) er med i regnskapet.", BEFORE_START_EXPLANATION)
         findings.append(finding(ledger_file, "Dato",
                                 f"{count} ledger row(s) dated before the project start {start} ({fmt.money(amount, decimals=None)}) are "
                                 "counted in the final accounts; the report says so"))
@@ -366,7 +366,7 @@ def build(req: DocumentRequest) -> Context:
     if late_rows is not None:
         count, amount = late_rows
         deviation(f"Regnskapet er tatt med til {fmt.long_date(as_of)}; {count} "
-                  f"{'post' if count == 1 else 'poster'} datert etter denne datoen ({fmt.money(amount)}) er ikke med.",
+                  f"{'post' if count == 1 else 'poster'} datert etter denne datoen ({exact_money(amount)}) er ikke med.",
                   AFTER_REPORT_DATE_EXPLANATION)
         findings.append(finding(ledger_file, "Dato",
                                 f"{count} ledger row(s) dated after the report date {as_of} ({fmt.money(amount, decimals=None)}) are "
