@@ -429,10 +429,14 @@ def _cmd_send(args) -> int:
     print(report.summary())
     if report.not_as_sent:
         print(f"warning: {report.not_as_sent}", file=sys.stderr)
-    for label, pairs in (("not delivered to", report.failed), ("pending for", report.pending),
-                         ("possibly twice to", report.doubtful)):
+    unsure = dict(report.uncertain)
+    for label, pairs in (("not delivered to", [f for f in report.failed if f[0] not in unsure]),
+                         ("pending for", report.pending), ("possibly twice to", report.doubtful)):
         for line in by_reason(pairs):     # 500 recipients refused alike: one line, not 500
             print(f"  {label} {line}", file=sys.stderr)
+    for email, why in unsure.items():     # not "not delivered": a --resend is a second mail
+        print(f"  may have arrived at {email}: {why}" + ("" if "--resend" in why else
+              f"; check with the recipient before grantflow send --resend --recipient {email}"), file=sys.stderr)
     return 1 if report.failed or report.pending else 0
 
 
@@ -534,15 +538,16 @@ def _print_attempts(console, rows, attempts, short) -> None:
 
     from rich.text import Text
 
-    from .delivery.ledger import NOTICE_HASH, aware
+    from .delivery.ledger import NOTICE_HASH, aware, outcome
 
     def when(moment):
         return aware(moment) if moment else datetime.min.replace(tzinfo=timezone.utc)
 
     listed = {(e["document"], e["version"], e["recipient"].casefold()) for e in attempts}
-    entries = [(e["at"], e["document"], e["version"], e["recipient"], e["status"], e["transport"],
-                e.get("message_id"), e.get("attachment_sha256")) for e in attempts]
-    entries += [(r.updated_at, r.document, r.version, r.recipient, r.status, r.transport, r.message_id, "?")
+    # an attempt is one mail: a copy written to the local outbox reached nobody, whatever it says
+    entries = [(e["at"], e["document"], e["version"], e["recipient"], outcome(e["status"], e["transport"]),
+                e["transport"], e.get("message_id"), e.get("attachment_sha256")) for e in attempts]
+    entries += [(r.updated_at, r.document, r.version, r.recipient, _outcome(r), r.transport, r.message_id, "?")
                 for r in rows if (r.document, r.version, r.recipient.casefold()) not in listed
                 and r.document_hash != NOTICE_HASH]
     groups: dict[str, list] = {}
@@ -614,7 +619,10 @@ def _print_block(console, heading: str, lines: list[tuple[str, str, str | None]]
 
 def _earlier_attempts(rows, attempts) -> dict[tuple, list[str]]:
     """(document, version, recipient) -> the ended attempts before the row's latest, as lines
-    ("tidligere 2026-11-28 16:14:02: failed, refused: 550 …"): the row keeps only its latest result."""
+    ("tidligere 2026-11-28 16:14:02: failed, refused: 550 …"; a copy in the local outbox: "lokal
+    kopi i utboksen 2026-11-28 16:14:02: <its file>"): the row keeps only its latest result."""
+    from .delivery.ledger import LOCAL_COPY, outcome
+
     by_row: dict[tuple, list[dict]] = {}
     for event in attempts:
         by_row.setdefault((event["document"], event["version"], event["recipient"].casefold()), []).append(event)
@@ -624,9 +632,36 @@ def _earlier_attempts(rows, attempts) -> dict[tuple, list[str]]:
         if row.status != "sending":
             events = events[:-1]          # the last is what the row says
         earlier[(row.document, row.version, row.recipient)] = [
-            f"tidligere {e['at']:%Y-%m-%d %H:%M:%S}: {e['status']}" + (f", {e['detail'][:240]}" if e["detail"] else "")
+            # a copy in the local outbox is no earlier try to deliver: said apart, where it is
+            f"lokal kopi i utboksen {e['at']:%Y-%m-%d %H:%M:%S}" + (f": {e['detail'][:240]}" if e["detail"] else "")
+            if outcome(e["status"], e["transport"]) == LOCAL_COPY else
+            f"tidligere {e['at']:%Y-%m-%d %H:%M:%S}: {outcome(e['status'], e['transport'])}"
+            + (f", {e['detail'][:240]}" if e["detail"] else "")
             for e in events]
     return earlier
+
+
+def _outcome(row) -> str:
+    """What happened to a ledger row's mail (``delivery.ledger.outcome``)."""
+    from .delivery.ledger import outcome
+
+    return outcome(row.status, row.transport, row.unanswered, row.delivered_at)
+
+
+def _server_attempts(rows, attempts) -> dict[tuple, int]:
+    """(document, version, recipient) -> the row's attempts at a mail server: copies written to the
+    local outbox (its history says how many) are no attempt to deliver (one SMTP delivery after an
+    outbox copy read "2 forsøk")."""
+    from .delivery.ledger import LOCAL, server_attempts
+
+    local: dict[tuple, int] = {}
+    for event in attempts:
+        if event["transport"] == LOCAL:
+            key = (event["document"], event["version"], event["recipient"].casefold())
+            local[key] = local.get(key, 0) + event["attempts"]
+    return {(r.document, r.version, r.recipient): server_attempts(
+        r.attempts, r.transport, r.delivered_at, local.get((r.document, r.version, r.recipient.casefold()), 0))
+        for r in rows}
 
 
 def _print_deliveries(console, title: str, rows, attempts, short) -> None:
@@ -635,17 +670,25 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from .delivery.ledger import NOTICE_HASH
+    from .delivery.ledger import LOCAL_COPY, NOTICE_HASH, UNCERTAIN
 
     if not rows:
         return
     earlier = _earlier_attempts(rows, attempts)
+    tries = _server_attempts(rows, attempts)
     cells = []
     for row in rows:
-        detail = "\n".join(x for x in [(row.detail or "")[:240]] + earlier[(row.document, row.version, row.recipient)] if x)
+        status = _outcome(row)
+        latest = (row.detail or "")[:240]
+        if status == LOCAL_COPY:
+            # the file in the outbox is all there is: it must not read as the recipient's
+            latest = f"{LOCAL_COPY_TEXT}: {latest}" if latest else LOCAL_COPY_TEXT
+        detail = "\n".join(x for x in [latest] + earlier[(row.document, row.version, row.recipient)] if x)
+        if status == UNCERTAIN:
+            detail += f"\n{uncertain_advice(row.recipient)}"
         cells.append((row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", short(row.document),
-                      str(row.version), row.recipient, row.role, row.transport, row.status, str(row.attempts),
-                      detail))
+                      str(row.version), row.recipient, row.role, row.transport, status,
+                      str(tries[(row.document, row.version, row.recipient)]), detail))
     names = ("Tid (UTC)", "Dokument", "Versjon", "Mottaker", "Rolle", "Via", "Status", "Forsøk", "Detalj")
     widths = [max([len(name)] + [len(c[i]) for c in cells]) for i, name in enumerate(names[:-1])] + [30]
     if _fits(console, widths):
@@ -670,13 +713,28 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
     for document, entries in groups.items():
         _print_block(console, document, [
             (f"v{version} {status:<7} {recipient}",
-             f"{role} · {via} · {tries} forsøk · {when} UTC" + (f"\n{detail}" if detail else ""), None)
+             f"{role} · {via} · {_tries_text(status, tries)} · {when} UTC" + (f"\n{detail}" if detail else ""), None)
             for when, _, version, recipient, role, via, status, tries, detail in entries])
     if notices:
         _print_block(console, "Varsler og påminnelser (ikke dokumenter)", [
             (f"{_notice_words(row.document)} {_STATUS_WORDS.get(status, status)} til {recipient}",
-             f"{via} · {tries} forsøk · {when} UTC" + (f"\n{detail}" if detail else ""), None)
+             f"{via} · {_tries_text(status, tries)} · {when} UTC" + (f"\n{detail}" if detail else ""), None)
             for row, (when, _, version, recipient, role, via, status, tries, detail) in notices])
+
+
+# said of a mail only the local outbox has (``delivery.ledger.LOCAL_COPY``): a preview, the demo
+LOCAL_COPY_TEXT = "kun lokal kopi i utboksen, ikke sendt til mottakeren"
+
+
+def uncertain_advice(recipient: str) -> str:
+    """What to do about a mail that may have arrived (``delivery.ledger.UNCERTAIN``), in one line."""
+    return (f"kan ha kommet fram: spør mottakeren før grantflow send --resend --recipient {recipient} "
+            "(et nytt forsøk blir en ny e-post)")
+
+
+def _tries_text(status: str, tries: str) -> str:
+    """The attempts at the mail server, in a block's second line."""
+    return f"{tries} forsøk"
 
 
 # what a notice's ledger key begins with (``delivery.service.notify``), in words
@@ -687,7 +745,8 @@ _NOTICE_KINDS = {"deadline": "Fristvarsel", "missed": "Varsel om frist som gikk 
                  "status-no-answer": "Varsel: statusinnspill mangler", "status-reminder": "Påminnelse om statusinnspill",
                  "withdrawn": "Varsel: trengs ikke likevel", "templates": "Varsel: malfeil",
                  "watch-failed": "Varsel: fristvakten feilet"}
-_STATUS_WORDS = {"sent": "sendt", "failed": "feilet", "sending": "sendes"}
+_STATUS_WORDS = {"sent": "sendt", "failed": "feilet", "sending": "sendes",
+                 "uncertain": "usikker (kan ha kommet fram)", "local copy": "lokal kopi (ikke sendt)"}
 
 
 def _notice_words(key: str) -> str:
