@@ -671,6 +671,7 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
     from rich.text import Text
 
     from .delivery.ledger import LOCAL_COPY, NOTICE_HASH, UNCERTAIN
+    from .delivery.service import uncertain_advice
 
     if not rows:
         return
@@ -685,7 +686,7 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
             latest = f"{LOCAL_COPY_TEXT}: {latest}" if latest else LOCAL_COPY_TEXT
         detail = "\n".join(x for x in [latest] + earlier[(row.document, row.version, row.recipient)] if x)
         if status == UNCERTAIN:
-            detail += f"\n{uncertain_advice(row.recipient)}"
+            detail += f"\n{uncertain_advice(row.recipient)}"      # not "failed": a resend is a second mail
         cells.append((row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", short(row.document),
                       str(row.version), row.recipient, row.role, row.transport, status,
                       str(tries[(row.document, row.version, row.recipient)]), detail))
@@ -724,12 +725,6 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
 
 # said of a mail only the local outbox has (``delivery.ledger.LOCAL_COPY``): a preview, the demo
 LOCAL_COPY_TEXT = "kun lokal kopi i utboksen, ikke sendt til mottakeren"
-
-
-def uncertain_advice(recipient: str) -> str:
-    """What to do about a mail that may have arrived (``delivery.ledger.UNCERTAIN``), in one line."""
-    return (f"kan ha kommet fram: spør mottakeren før grantflow send --resend --recipient {recipient} "
-            "(et nytt forsøk blir en ny e-post)")
 
 
 def _tries_text(status: str, tries: str) -> str:
@@ -1154,8 +1149,10 @@ def _cmd_run(args) -> int:
 
     with one_shot():
         result = FLOWS[args.kind](**{k: v for k, v in params.items() if v is not None}, options=options)
+    unsure = dict(result.get("uncertain") or [])
     print(f"{result['docx']}  (version {result['version']}); sent {len(result['sent'])}, "
-          f"already had it {len(result['skipped'])}, failed {len(result['failed'])}"
+          f"already had it {len(result['skipped'])}, failed {len(result['failed']) - len(unsure)}"
+          + (f", uncertain (may have arrived) {len(unsure)}" if unsure else "")
           + (f"; {result['note']}" if result["note"] and not result.get("held_for_errors") else ""))
     if result.get("held_for_errors"):
         # sending was asked for (--yes) and nothing went: the user has to act, so not a success
@@ -1163,9 +1160,13 @@ def _cmd_run(args) -> int:
         return 1
     from .delivery.service import by_reason
 
-    for label, pairs in (("not delivered to", result["failed"]), ("pending for", result.get("pending") or [])):
+    for label, pairs in (("not delivered to", [f for f in result["failed"] if f[0] not in unsure]),
+                         ("pending for", result.get("pending") or [])):
         for line in by_reason(pairs):     # as `grantflow send` says them: each reason once
             print(f"  {label} {line}", file=sys.stderr)
+    for email, why in unsure.items():
+        print(f"  may have arrived at {email}: {why}" + ("" if "--resend" in why else
+              f"; check with the recipient before grantflow send --resend --recipient {email}"), file=sys.stderr)
     return 1 if result["failed"] else 0
 
 

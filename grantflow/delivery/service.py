@@ -858,6 +858,13 @@ def where_configured(root: Path, email: str) -> list[str]:
     return out
 
 
+def uncertain_advice(email: str) -> str:
+    """What to do about a mail that may have arrived (``DeliveryReport.uncertain``), in one line of
+    Norwegian: ``grantflow sent`` and the secretariat's mail say it alike."""
+    return (f"kan ha kommet fram: spør mottakeren før grantflow send --resend --recipient {email} "
+            "(da får mottakeren en ny e-post)")
+
+
 def refused_lines(failed: list[tuple[str, str]], root: Path) -> list[str]:
     """One line per recipient a mail server refused: the address, the server's words, and where the
     address is written in the config; then what to do. In Norwegian, for the secretariat."""

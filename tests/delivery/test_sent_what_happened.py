@@ -100,6 +100,8 @@ def test_a_mail_the_server_took_without_a_reply_is_uncertain_not_failed(scratch_
     ((_, _, _, _, _, via, status, tries, detail),) = cells(sent(scratch_config, capsys, monkeypatch, 300), TO)
     assert (via, status, tries) == ("smtp", "uncertain", "1")       # it said "failed"
     assert "it may have arrived" in detail
+    assert detail.splitlines()[-1] == f"kan ha kommet fram: spør mottakeren før grantflow send --resend " \
+                                      f"--recipient {TO} (da får mottakeren en ny e-post)", detail
     assert f"  v1 uncertain {TO}" in sent(scratch_config, capsys, monkeypatch, 80)
     assert f"  v1 usikker (kan ha kommet fram) {TO}" in sent(scratch_config, capsys, monkeypatch, 80, "--detail")
 
