@@ -18,7 +18,11 @@ the server had the message); a document is never lost. ``grantflow sent`` shows 
 A send to the local outbox (``LOCAL``) is recorded like any other, but it is a copy on
 this machine, not a delivery: for a transport that delivers (SMTP) such a row is neither "already
 had" (``sent_to``) nor in the way of a claim, which takes it over. A row sent by SMTP counts as
-had for the outbox too.
+had for the outbox too. A reader is told which is which (``outcome``: ``LOCAL_COPY``), and the row's
+``attempts``, which count the outbox copy too, less the history's outbox copies (``server_attempts``).
+
+A send that ended without the server's yes after a whole copy went to it unanswered is recorded
+``uncertain`` (it may have arrived), not ``failed``; it is claimed and retried as a failed one is.
 
 ``document_hash`` is the document's content hash (rows from before hold the files' hash): the
 same version of a document with another hash is other content (``service.plan`` refuses it).
@@ -448,7 +452,7 @@ class SentLedger:
             elif row.status == "sent":
                 free = resend or delivers(transport) and row.transport == LOCAL and row.delivered_at is None
             else:
-                free = True               # failed, or pending (an older version's)
+                free = True               # failed, uncertain (``service.deliver`` decides), or pending
             if not free:
                 return None
             # a row sent by a delivering transport before delivered_at was recorded: when it was
