@@ -434,10 +434,16 @@ def _cmd_send(args) -> int:
                          ("pending for", report.pending), ("possibly twice to", report.doubtful)):
         for line in by_reason(pairs):     # 500 recipients refused alike: one line, not 500
             print(f"  {label} {line}", file=sys.stderr)
-    for email, why in unsure.items():     # not "not delivered": a --resend is a second mail
+    _may_have_arrived(unsure)
+    return 1 if report.failed or report.pending else 0
+
+
+def _may_have_arrived(unsure: dict[str, str]) -> None:
+    """One line per recipient whose mail may have arrived (recipient -> the ledger's detail): not
+    "not delivered", since a --resend is a second mail."""
+    for email, why in unsure.items():
         print(f"  may have arrived at {email}: {why}" + ("" if "--resend" in why else
               f"; check with the recipient before grantflow send --resend --recipient {email}"), file=sys.stderr)
-    return 1 if report.failed or report.pending else 0
 
 
 def _known_project(config, project_id: str) -> None:
@@ -714,22 +720,17 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
     for document, entries in groups.items():
         _print_block(console, document, [
             (f"v{version} {status:<7} {recipient}",
-             f"{role} · {via} · {_tries_text(status, tries)} · {when} UTC" + (f"\n{detail}" if detail else ""), None)
+             f"{role} · {via} · {tries} forsøk · {when} UTC" + (f"\n{detail}" if detail else ""), None)
             for when, _, version, recipient, role, via, status, tries, detail in entries])
     if notices:
         _print_block(console, "Varsler og påminnelser (ikke dokumenter)", [
             (f"{_notice_words(row.document)} {_STATUS_WORDS.get(status, status)} til {recipient}",
-             f"{via} · {_tries_text(status, tries)} · {when} UTC" + (f"\n{detail}" if detail else ""), None)
+             f"{via} · {tries} forsøk · {when} UTC" + (f"\n{detail}" if detail else ""), None)
             for row, (when, _, version, recipient, role, via, status, tries, detail) in notices])
 
 
 # said of a mail only the local outbox has (``delivery.ledger.LOCAL_COPY``): a preview, the demo
 LOCAL_COPY_TEXT = "kun lokal kopi i utboksen, ikke sendt til mottakeren"
-
-
-def _tries_text(status: str, tries: str) -> str:
-    """The attempts at the mail server, in a block's second line."""
-    return f"{tries} forsøk"
 
 
 # what a notice's ledger key begins with (``delivery.service.notify``), in words
@@ -1164,9 +1165,7 @@ def _cmd_run(args) -> int:
                          ("pending for", result.get("pending") or [])):
         for line in by_reason(pairs):     # as `grantflow send` says them: each reason once
             print(f"  {label} {line}", file=sys.stderr)
-    for email, why in unsure.items():
-        print(f"  may have arrived at {email}: {why}" + ("" if "--resend" in why else
-              f"; check with the recipient before grantflow send --resend --recipient {email}"), file=sys.stderr)
+    _may_have_arrived(unsure)
     return 1 if result["failed"] else 0
 
 
