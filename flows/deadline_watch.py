@@ -258,8 +258,14 @@ def undelivered(result: dict) -> str:
         return f"{entry[0]} ({entry[1]})" if isinstance(entry, (list, tuple)) and len(entry) > 1 else str(
             entry[0] if isinstance(entry, (list, tuple)) else entry)
     parts = []
-    if result.get("failed"):
-        parts.append("ikke levert til " + ", ".join(who(e) for e in result["failed"]))
+    unsure = {e[0] if isinstance(e, (list, tuple)) else e for e in result.get("uncertain") or []}
+    failed = [e for e in result.get("failed") or [] if (e[0] if isinstance(e, (list, tuple)) else e) not in unsure]
+    if failed:
+        parts.append("ikke levert til " + ", ".join(who(e) for e in failed))
+    if unsure:
+        # not "ikke levert": a resend would be a second mail
+        parts.append("kan ha kommet fram til " + ", ".join(sorted(unsure)) + " (e-postserveren tok imot hele "
+                     "meldingen, men svarte aldri): spør mottakeren før grantflow send --resend")
     if result.get("pending"):
         parts.append("uavklart for " + ", ".join(who(e) for e in result["pending"]))
     if result.get("note"):
@@ -864,7 +870,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                                  "ingenting gjøres i dag; det som forfaller, tas neste virkedag.",
                                  key="deadline-watch", description="Fristvakt")
         return {"as_of": today.isoformat(), "due": [], "ran": [], "skipped": [], "waiting": [], "failed": [],
-                "reminders": [], "missed": [], "cycles": {}, "closed": closed}
+                "uncertain": [], "reminders": [], "missed": [], "cycles": {}, "closed": closed}
     take_returned_workbooks(None, options.config)       # what project leaders sent back, before anything is due
     broken = check_templates_first(today, options)
     items, done, unreadable = find_due(today, options.config)
@@ -874,6 +880,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     triggered = triggered_runs(options.config) if on_server else {}
     by_hand = sent_by_hand(options.config)
     ran, skipped, failed, reminders, waiting = [], [], [], [], []
+    uncertain: list[tuple[str, str]] = []    # delivered but for mails that may have arrived (``undelivered``)
     already: list[tuple[str, str]] = []      # sent by hand before the watch came to it
     # what went wrong that is nobody's data to fix (a crash, a bug, a refused delivery, a trigger that
     # did not reach the server): the project leader is not told of these, so the secretariat is
@@ -988,7 +995,11 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             continue
         # a recipient still pending (another sender's claim, maybe interrupted) is not done either
         if result.get("failed") or result.get("pending") or result.get("note", "").startswith("Ikke sendt"):
-            failed.append((item.key, result.get("note") or "delivery incomplete"))
+            # a mail that may have arrived is counted apart: not a failure someone should resend
+            only_unsure = len(result.get("uncertain") or []) == len(result.get("failed") or []) and \
+                not result.get("pending") and not result.get("note", "").startswith("Ikke sendt")
+            (uncertain if only_unsure else failed).append((item.key, undelivered(result) if only_unsure
+                                                           else result.get("note") or "delivery incomplete"))
             alerts.append((item.key, undelivered(result)))
             record(item.key, "failed", result.get("note") or "delivery incomplete", options.config)
         else:
@@ -1015,7 +1026,9 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     lines = [f"# Fristvakt {fmt.long_date(today)}", "", f"- Forfalt: {len(items)}",
              f"- {'Startet' if on_server else 'Kjørt'} nå: {len(ran)}",
              f"- Allerede kjørt: {len(skipped)}", f"- Allerede sendt: {len(already)}", f"- Venter (godkjenning eller kjører): {len(waiting)}",
-             f"- Feilet: {len(failed)}", f"- Påminnelser sendt: {len(reminders)}"]
+             f"- Feilet: {len(failed)}",
+             f"- Kan ha kommet fram (spør mottakeren før grantflow send --resend): {len(uncertain)}",
+             f"- Påminnelser sendt: {len(reminders)}"]
     lines += [f"- Ikke sendt, meldt til sekretariatet (fristen eller møtet er passert): `{key}`" for key in told]
     if cycles:
         lines += [f"- Statusrunder startet: {len(cycles['started'])}",
@@ -1023,8 +1036,9 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
         lines += [f"- Statusrunde trukket tilbake (møtet står ikke lenger i prosjektfilen): `{key}`"
                   for key in cycles.get("withdrawn", [])]
     lines += [f"  - {md_code(key)}: {md_code(why)}" for key, why in failed]
+    lines += [f"- Kan ha kommet fram: {md_code(key)}: {md_code(why)}" for key, why in uncertain]
     lines += [f"- Allerede sendt: {md_code(key)}: {md_code(why)}" for key, why in already]
     create_markdown_artifact(markdown="\n".join(lines), key="deadline-watch", description="Fristvakt")
     return {"as_of": today.isoformat(), "due": [i.key for i in items], "ran": ran, "skipped": skipped,
-            "waiting": waiting, "failed": failed, "reminders": reminders, "missed": told,
+            "waiting": waiting, "failed": failed, "uncertain": uncertain, "reminders": reminders, "missed": told,
             "already_sent": already, "cycles": {k: v for k, v in cycles.items() if k != "failed"}}

@@ -161,8 +161,12 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
     password = smtp_password(settings) if transport_name == "smtp" else None
     report = send_produced(produced, register_for(options, produced.project), settings, transport_name, password,
                            options.resend, funders=options.funders, unknown_funders_ok=True)
-    if report.failed:
-        get_run_logger().error("not delivered: " + "; ".join(by_reason(report.failed)))
+    unsure = dict(report.uncertain)
+    if len(report.failed) > len(unsure):
+        get_run_logger().error("not delivered: " + "; ".join(by_reason([f for f in report.failed if f[0] not in unsure])))
+    if unsure:
+        get_run_logger().warning("may have arrived (check with the recipient before grantflow send --resend): "
+                                 + "; ".join(by_reason(report.uncertain)))
     if report.pending:
         get_run_logger().error("pending: " + "; ".join(by_reason(report.pending)))
     if report.doubtful:
@@ -181,7 +185,7 @@ def tell_refused(produced: Produced, report: DeliveryReport, options: DeliveryOp
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from grantflow.delivery.service import make_transport, notify, refused_lines
+    from grantflow.delivery.service import make_transport, notify, refused_lines, uncertain_advice
 
     settings = load_settings(options.config)
     register = register_for(options, produced.project)
@@ -191,14 +195,21 @@ def tell_refused(produced: Produced, report: DeliveryReport, options: DeliveryOp
         return []
     title = _title(produced, register)
     total = len(report.failed) + len(report.pending) + len(report.sent) + len(report.skipped)
-    lines = [f"{title}, versjon {produced.version}, ble ikke levert til {len(report.failed)} av {total} mottakere; "
-             "e-postserveren avviste dem:", *refused_lines(report.failed, register.root)]
+    # a mail the server took whole without a reply was not refused: it may have arrived
+    unsure = dict(report.uncertain)
+    refused = [f for f in report.failed if f[0] not in unsure]
+    lines = [f"{title}, versjon {produced.version}, ble ikke levert til {len(refused)} av {total} mottakere; "
+             "e-postserveren avviste dem:", *refused_lines(refused, register.root)] if refused else []
+    if unsure:
+        lines += [f"{title}, versjon {produced.version}: e-postserveren tok imot hele meldingen til {len(unsure)} av "
+                  f"{total} mottakere, men svarte aldri:", *[f"- {email}: {uncertain_advice(email)}" for email in unsure]]
     name = options.transport or settings.delivery.transport
     ledger = SentLedger(settings.ledger_url())
     try:
         told = notify(f"refused/{report.document}/v{produced.version}",
                       datetime.now(ZoneInfo("Europe/Oslo")).date().isoformat(),
-                      f"Ikke levert til {len(report.failed)} mottaker(e): {title}", lines, council.secretariat.name,
+                      (f"Ikke levert til {len(refused)} mottaker(e): {title}" if refused else
+                       f"Kan ha kommet fram til {len(unsure)} mottaker(e): {title}"), lines, council.secretariat.name,
                       council.secretariat.email, project, council, settings, ledger,
                       make_transport(settings, name, smtp_password(settings) if name == "smtp" else None),
                       settings.delivery.retry)
@@ -229,7 +240,11 @@ def publish(produced: Produced, context, report: DeliveryReport | None, note: st
         lines.append(f"- {md_text(key)}: {md_text(value)}")
     if report is not None:
         lines.append(f"- Levering: {md_text(report.summary())}")
-        lines += [f"  - ikke levert til {md_text(email)}: {md_code(reason)}" for email, reason in report.failed]
+        unsure = dict(report.uncertain)
+        lines += [f"  - ikke levert til {md_text(email)}: {md_code(reason)}" for email, reason in report.failed
+                  if email not in unsure]
+        lines += [f"  - kan ha kommet fram til {md_text(email)}: {md_code(reason)}; spør mottakeren før "
+                  f"{md_code('grantflow send --resend')}" for email, reason in report.uncertain]
         lines += [f"  - venter (pending) for {md_text(email)}: {md_code(reason)}" for email, reason in report.pending]
         lines += [f"  - kanskje to ganger til {md_text(email)}: {md_code(reason)}" for email, reason in report.doubtful]
     if note:
@@ -389,6 +404,8 @@ def _document_flow(kind: str, project: str | None, council: str | None, period: 
         "version": produced.version, "reused": produced.reused,
         "sent": report.sent if report else [], "skipped": report.skipped if report else [],
         "failed": report.failed if report else [], "pending": report.pending if report else [], "note": note,
+        # of "failed": the server took the whole message and never replied (it may have arrived)
+        "uncertain": report.uncertain if report else [],
         "findings": [str(f) for f in produced.findings],
         "approval": decision.text() if decision else None, "rejected": rejected,
         "held_for_errors": held_for_errors,

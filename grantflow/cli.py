@@ -429,11 +429,21 @@ def _cmd_send(args) -> int:
     print(report.summary())
     if report.not_as_sent:
         print(f"warning: {report.not_as_sent}", file=sys.stderr)
-    for label, pairs in (("not delivered to", report.failed), ("pending for", report.pending),
-                         ("possibly twice to", report.doubtful)):
+    unsure = dict(report.uncertain)
+    for label, pairs in (("not delivered to", [f for f in report.failed if f[0] not in unsure]),
+                         ("pending for", report.pending), ("possibly twice to", report.doubtful)):
         for line in by_reason(pairs):     # 500 recipients refused alike: one line, not 500
             print(f"  {label} {line}", file=sys.stderr)
+    _may_have_arrived(unsure)
     return 1 if report.failed or report.pending else 0
+
+
+def _may_have_arrived(unsure: dict[str, str]) -> None:
+    """One line per recipient whose mail may have arrived (recipient -> the ledger's detail): not
+    "not delivered", since a --resend is a second mail."""
+    for email, why in unsure.items():
+        print(f"  may have arrived at {email}: {why}" + ("" if "--resend" in why else
+              f"; check with the recipient before grantflow send --resend --recipient {email}"), file=sys.stderr)
 
 
 def _known_project(config, project_id: str) -> None:
@@ -534,15 +544,16 @@ def _print_attempts(console, rows, attempts, short) -> None:
 
     from rich.text import Text
 
-    from .delivery.ledger import NOTICE_HASH, aware
+    from .delivery.ledger import NOTICE_HASH, aware, outcome
 
     def when(moment):
         return aware(moment) if moment else datetime.min.replace(tzinfo=timezone.utc)
 
     listed = {(e["document"], e["version"], e["recipient"].casefold()) for e in attempts}
-    entries = [(e["at"], e["document"], e["version"], e["recipient"], e["status"], e["transport"],
-                e.get("message_id"), e.get("attachment_sha256")) for e in attempts]
-    entries += [(r.updated_at, r.document, r.version, r.recipient, r.status, r.transport, r.message_id, "?")
+    # an attempt is one mail: a copy written to the local outbox reached nobody, whatever it says
+    entries = [(e["at"], e["document"], e["version"], e["recipient"], outcome(e["status"], e["transport"]),
+                e["transport"], e.get("message_id"), e.get("attachment_sha256")) for e in attempts]
+    entries += [(r.updated_at, r.document, r.version, r.recipient, _outcome(r), r.transport, r.message_id, "?")
                 for r in rows if (r.document, r.version, r.recipient.casefold()) not in listed
                 and r.document_hash != NOTICE_HASH]
     groups: dict[str, list] = {}
@@ -614,7 +625,10 @@ def _print_block(console, heading: str, lines: list[tuple[str, str, str | None]]
 
 def _earlier_attempts(rows, attempts) -> dict[tuple, list[str]]:
     """(document, version, recipient) -> the ended attempts before the row's latest, as lines
-    ("tidligere 2026-11-28 16:14:02: failed, refused: 550 …"): the row keeps only its latest result."""
+    ("tidligere 2026-11-28 16:14:02: failed, refused: 550 …"; a copy in the local outbox: "lokal
+    kopi i utboksen 2026-11-28 16:14:02: <its file>"): the row keeps only its latest result."""
+    from .delivery.ledger import LOCAL_COPY, outcome
+
     by_row: dict[tuple, list[dict]] = {}
     for event in attempts:
         by_row.setdefault((event["document"], event["version"], event["recipient"].casefold()), []).append(event)
@@ -624,9 +638,36 @@ def _earlier_attempts(rows, attempts) -> dict[tuple, list[str]]:
         if row.status != "sending":
             events = events[:-1]          # the last is what the row says
         earlier[(row.document, row.version, row.recipient)] = [
-            f"tidligere {e['at']:%Y-%m-%d %H:%M:%S}: {e['status']}" + (f", {e['detail'][:240]}" if e["detail"] else "")
+            # a copy in the local outbox is no earlier try to deliver: said apart, where it is
+            f"lokal kopi i utboksen {e['at']:%Y-%m-%d %H:%M:%S}" + (f": {e['detail'][:240]}" if e["detail"] else "")
+            if outcome(e["status"], e["transport"]) == LOCAL_COPY else
+            f"tidligere {e['at']:%Y-%m-%d %H:%M:%S}: {outcome(e['status'], e['transport'])}"
+            + (f", {e['detail'][:240]}" if e["detail"] else "")
             for e in events]
     return earlier
+
+
+def _outcome(row) -> str:
+    """What happened to a ledger row's mail (``delivery.ledger.outcome``)."""
+    from .delivery.ledger import outcome
+
+    return outcome(row.status, row.transport, row.unanswered, row.delivered_at)
+
+
+def _server_attempts(rows, attempts) -> dict[tuple, int]:
+    """(document, version, recipient) -> the row's attempts at a mail server: copies written to the
+    local outbox (its history says how many) are no attempt to deliver (one SMTP delivery after an
+    outbox copy read "2 forsøk")."""
+    from .delivery.ledger import LOCAL, server_attempts
+
+    local: dict[tuple, int] = {}
+    for event in attempts:
+        if event["transport"] == LOCAL:
+            key = (event["document"], event["version"], event["recipient"].casefold())
+            local[key] = local.get(key, 0) + event["attempts"]
+    return {(r.document, r.version, r.recipient): server_attempts(
+        r.attempts, r.transport, r.delivered_at, local.get((r.document, r.version, r.recipient.casefold()), 0))
+        for r in rows}
 
 
 def _print_deliveries(console, title: str, rows, attempts, short) -> None:
@@ -635,17 +676,26 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from .delivery.ledger import NOTICE_HASH
+    from .delivery.ledger import LOCAL_COPY, NOTICE_HASH, UNCERTAIN
+    from .delivery.service import uncertain_advice
 
     if not rows:
         return
     earlier = _earlier_attempts(rows, attempts)
+    tries = _server_attempts(rows, attempts)
     cells = []
     for row in rows:
-        detail = "\n".join(x for x in [(row.detail or "")[:240]] + earlier[(row.document, row.version, row.recipient)] if x)
+        status = _outcome(row)
+        latest = (row.detail or "")[:240]
+        if status == LOCAL_COPY:
+            # the file in the outbox is all there is: it must not read as the recipient's
+            latest = f"{LOCAL_COPY_TEXT}: {latest}" if latest else LOCAL_COPY_TEXT
+        detail = "\n".join(x for x in [latest] + earlier[(row.document, row.version, row.recipient)] if x)
+        if status == UNCERTAIN:
+            detail += f"\n{uncertain_advice(row.recipient)}"      # not "failed": a resend is a second mail
         cells.append((row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", short(row.document),
-                      str(row.version), row.recipient, row.role, row.transport, row.status, str(row.attempts),
-                      detail))
+                      str(row.version), row.recipient, row.role, row.transport, status,
+                      str(tries[(row.document, row.version, row.recipient)]), detail))
     names = ("Tid (UTC)", "Dokument", "Versjon", "Mottaker", "Rolle", "Via", "Status", "Forsøk", "Detalj")
     widths = [max([len(name)] + [len(c[i]) for c in cells]) for i, name in enumerate(names[:-1])] + [30]
     if _fits(console, widths):
@@ -679,6 +729,10 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
             for row, (when, _, version, recipient, role, via, status, tries, detail) in notices])
 
 
+# said of a mail only the local outbox has (``delivery.ledger.LOCAL_COPY``): a preview, the demo
+LOCAL_COPY_TEXT = "kun lokal kopi i utboksen, ikke sendt til mottakeren"
+
+
 # what a notice's ledger key begins with (``delivery.service.notify``), in words
 _NOTICE_KINDS = {"deadline": "Fristvarsel", "missed": "Varsel om frist som gikk ut", "approval": "Godkjenningsforespørsel",
                  "approval-batch": "Godkjenningsforespørsel (samlet)", "approval-reminder": "Påminnelse om godkjenning",
@@ -687,7 +741,8 @@ _NOTICE_KINDS = {"deadline": "Fristvarsel", "missed": "Varsel om frist som gikk 
                  "status-no-answer": "Varsel: statusinnspill mangler", "status-reminder": "Påminnelse om statusinnspill",
                  "withdrawn": "Varsel: trengs ikke likevel", "templates": "Varsel: malfeil",
                  "watch-failed": "Varsel: fristvakten feilet"}
-_STATUS_WORDS = {"sent": "sendt", "failed": "feilet", "sending": "sendes"}
+_STATUS_WORDS = {"sent": "sendt", "failed": "feilet", "sending": "sendes",
+                 "uncertain": "usikker (kan ha kommet fram)", "local copy": "lokal kopi (ikke sendt)"}
 
 
 def _notice_words(key: str) -> str:
@@ -1095,8 +1150,10 @@ def _cmd_run(args) -> int:
 
     with one_shot():
         result = FLOWS[args.kind](**{k: v for k, v in params.items() if v is not None}, options=options)
+    unsure = dict(result.get("uncertain") or [])
     print(f"{result['docx']}  (version {result['version']}); sent {len(result['sent'])}, "
-          f"already had it {len(result['skipped'])}, failed {len(result['failed'])}"
+          f"already had it {len(result['skipped'])}, failed {len(result['failed']) - len(unsure)}"
+          + (f", uncertain (may have arrived) {len(unsure)}" if unsure else "")
           + (f"; {result['note']}" if result["note"] and not result.get("held_for_errors") else ""))
     if result.get("held_for_errors"):
         # sending was asked for (--yes) and nothing went: the user has to act, so not a success
@@ -1104,9 +1161,11 @@ def _cmd_run(args) -> int:
         return 1
     from .delivery.service import by_reason
 
-    for label, pairs in (("not delivered to", result["failed"]), ("pending for", result.get("pending") or [])):
+    for label, pairs in (("not delivered to", [f for f in result["failed"] if f[0] not in unsure]),
+                         ("pending for", result.get("pending") or [])):
         for line in by_reason(pairs):     # as `grantflow send` says them: each reason once
             print(f"  {label} {line}", file=sys.stderr)
+    _may_have_arrived(unsure)
     return 1 if result["failed"] else 0
 
 

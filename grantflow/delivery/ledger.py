@@ -18,7 +18,11 @@ the server had the message); a document is never lost. ``grantflow sent`` shows 
 A send to the local outbox (``LOCAL``) is recorded like any other, but it is a copy on
 this machine, not a delivery: for a transport that delivers (SMTP) such a row is neither "already
 had" (``sent_to``) nor in the way of a claim, which takes it over. A row sent by SMTP counts as
-had for the outbox too.
+had for the outbox too. A reader is told which is which (``outcome``: ``LOCAL_COPY``), and the row's
+``attempts``, which count the outbox copy too, less the history's outbox copies (``server_attempts``).
+
+A send that ended without the server's yes after a whole copy went to it unanswered is recorded
+``uncertain`` (it may have arrived), not ``failed``; it is claimed and retried as a failed one is.
 
 ``document_hash`` is the document's content hash (rows from before hold the files' hash): the
 same version of a document with another hash is other content (``service.plan`` refuses it).
@@ -57,7 +61,8 @@ deliveries = Table(
     Column("role", String(4), nullable=False),
     Column("message_id", String(200), nullable=False),
     Column("transport", String(20), nullable=False),
-    Column("status", String(10), nullable=False),      # sending | sent | failed (pending: older versions)
+    # sending | sent | failed | uncertain (``UNCERTAIN``; pending: older versions)
+    Column("status", String(10), nullable=False),
     Column("claim", String(120)),                       # who is sending: host:pid:random
     Column("attempts", Integer, nullable=False, default=0),
     Column("detail", Text),
@@ -141,7 +146,7 @@ delivery_events = Table(
     Column("version", Integer, nullable=False),
     Column("recipient", String(320), nullable=False),
     Column("transport", String(20)),
-    Column("status", String(10), nullable=False),      # sent | failed
+    Column("status", String(10), nullable=False),      # sent | failed | uncertain
     Column("attempts", Integer, nullable=False),
     Column("detail", Text),
     Column("at", DateTime(timezone=True), nullable=False),
@@ -217,12 +222,41 @@ STALE_CLAIM = timedelta(minutes=30)
 # the detail of a claimed row while its whole message goes to the server (see ``transmitting``)
 TRANSMITTING = "message transmitted, waiting for the server's reply"
 LOCAL = "outbox"       # the transport that keeps a copy on this machine; every other one delivers
+# a send that ended without the server's yes after a whole copy had gone to it without a reply (now or
+# in an earlier run): it may have arrived. Retried as a failed one is (``service.deliver``: at most two
+# such copies, the same Message-ID); a ledger from before recorded it ``failed`` with ``unanswered``
+UNCERTAIN = "uncertain"
+# what ``outcome`` calls a send that only made a copy in the local outbox: not delivered to anyone
+LOCAL_COPY = "local copy"
 
 
 def delivers(transport_name: str) -> bool:
     """Whether a send by this transport reaches the recipient (SMTP) rather than a local copy
     (the outbox: a preview, the demo). A local copy is never "already had" for a delivery."""
     return transport_name != LOCAL
+
+
+def outcome(status: str, transport: str | None, unanswered: int | None = None,
+            delivered_at: datetime | None = None) -> str:
+    """What happened to a mail, for a reader of the ledger: ``sent`` only when a delivering transport
+    had the server's yes (``delivered_at``, or a row sent by one), ``LOCAL_COPY`` when the local
+    outbox is all that has it, ``UNCERTAIN`` when it may have arrived (also a ``failed`` row from
+    before that status, its unanswered copies counted), else the status as recorded."""
+    if status == "sent":
+        return LOCAL_COPY if transport == LOCAL and delivered_at is None else "sent"
+    if status == "failed" and (unanswered or 0) > 0 and delivered_at is None:
+        return UNCERTAIN
+    return status
+
+
+def server_attempts(attempts: int, transport: str | None, delivered_at: datetime | None,
+                    local_attempts: int) -> int:
+    """How many of a row's ``attempts`` went to a mail server: the row counts every send, a copy to
+    the local outbox too (``local_attempts``, from its history), and a delivery takes such a row
+    over. A row only the outbox ever had went to none."""
+    if transport == LOCAL and delivered_at is None:
+        return 0
+    return max(0, attempts - local_attempts)
 
 
 def aware(moment: datetime) -> datetime:
@@ -418,7 +452,7 @@ class SentLedger:
             elif row.status == "sent":
                 free = resend or delivers(transport) and row.transport == LOCAL and row.delivered_at is None
             else:
-                free = True               # failed, or pending (an older version's)
+                free = True               # failed, uncertain (``service.deliver`` decides), or pending
             if not free:
                 return None
             # a row sent by a delivering transport before delivered_at was recorded: when it was

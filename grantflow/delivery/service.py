@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
 from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
-from .ledger import NOTICE_HASH, STALE_CLAIM, TRANSMITTING, SentLedger, aware, claim_alive, claim_host, covers, delivers
+from .ledger import NOTICE_HASH, STALE_CLAIM, TRANSMITTING, UNCERTAIN, SentLedger, aware, claim_alive, claim_host, covers, delivers
 from .message import Document, Sender, compose, compose_reminder
 from .recipients import Recipient, funders_named, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
@@ -87,6 +87,8 @@ class DeliveryReport:
     transport: str
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # every recipient the document is not known to have reached (the ``uncertain`` among them): what a
+    # run retries and reports as not done, as before
     failed: list[tuple[str, str]] = field(default_factory=list)
     # claimed by another sender that has not finished (interrupted, or still sending): not done
     pending: list[tuple[str, str]] = field(default_factory=list)
@@ -98,6 +100,10 @@ class DeliveryReport:
     first_sent: dict = field(default_factory=dict)
     # the document's file no longer holds what was sent (edited while it went): one line, said after sending
     not_as_sent: str = ""
+    # of ``failed``: the server took the whole message and never replied (ledger status ``uncertain``):
+    # it may have arrived, so a person asks the recipient before a --resend (a new Message-ID: a
+    # second mail). It read "failed", and the county governor got a resent report twice
+    uncertain: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         if self.held:
@@ -113,8 +119,10 @@ class DeliveryReport:
                              + (f", as version {version}" if version != self.version else "") + ")")
         if self.skipped:
             parts.append(f"{len(self.skipped)} already had version {self.version}")
-        if self.failed:
-            parts.append(f"{len(self.failed)} failed")
+        if len(self.failed) > len(self.uncertain):
+            parts.append(f"{len(self.failed) - len(self.uncertain)} failed")
+        if self.uncertain:
+            parts.append(f"{len(self.uncertain)} uncertain (may have arrived)")
         if self.pending:
             parts.append(f"{len(self.pending)} pending")
         return f"{self.document} v{self.version} via {self.transport}: " + ", ".join(parts)
@@ -568,6 +576,9 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
                 # a --resend that failed: the recipient had it from the earlier delivery
                 recorded = "sent"
                 detail = f"{detail}; the resend failed, the recipient had it delivered before"
+            elif status == "failed" and (unanswered or earlier):
+                # a whole copy went without a reply (now or before): not known to have failed
+                recorded = UNCERTAIN
             try:
                 ledger.finish(doc.key, doc.version, email, recorded, attempts, detail, token,
                               unanswered=unanswered + taken_over,
@@ -587,6 +598,8 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
             report.sent.append(email)
         else:
             report.failed.append((email, detail or "unknown error"))
+            if recorded == UNCERTAIN:
+                report.uncertain.append((email, detail or "unknown error"))
 
     def pending_text(row: dict) -> str:
         host, pid = claim_host(row.get("claim"))
@@ -843,6 +856,13 @@ def where_configured(root: Path, email: str) -> list[str]:
         out += [f"{path.relative_to(root).as_posix()}:{number}" for number, line in enumerate(text.splitlines(), 1)
                 if email.casefold() in line.casefold()]
     return out
+
+
+def uncertain_advice(email: str) -> str:
+    """What to do about a mail that may have arrived (``DeliveryReport.uncertain``), in one line of
+    Norwegian: ``grantflow sent`` and the secretariat's mail say it alike."""
+    return (f"kan ha kommet fram: spør mottakeren før grantflow send --resend --recipient {email} "
+            "(da får mottakeren en ny e-post)")
 
 
 def refused_lines(failed: list[tuple[str, str]], root: Path) -> list[str]:

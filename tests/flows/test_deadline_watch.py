@@ -684,3 +684,40 @@ def test_a_missed_deadline_warning_the_mail_server_refused_is_sent_on_a_later_mo
 
         deadline_watch(as_of=date(2016, 11, 15), options=opts)       # told: never again
         assert len(warnings(server)) == 1
+
+
+def test_a_mail_that_may_have_arrived_is_counted_apart_and_the_secretariat_told_to_ask_first(isolated,
+                                                                                             scratch_config):
+    """The mail server takes the whole status report to the project leader (the last recipient: a
+    silent server stops the send to those after it) and closes the line without a reply: it may have
+    arrived. The watch counted it under "Feilet" and told the secretariat "ikke levert til …", who
+    resent it, and the reader had it twice. Now it is counted apart, and the secretariat reads that
+    it may have arrived and to ask the recipient before --resend."""
+    from ..delivery.test_concurrent_send import smtp_config
+    from ..smtp_server import Recorder, SmtpServer, free_port
+
+    unsure = "prosjektleder@haugalandvekst.example.no"
+
+    class NoReplyToTheLeader(Recorder):
+        async def handle_DATA(self, server, session, envelope):
+            answer = await super().handle_DATA(server, session, envelope)
+            if envelope.rcpt_tos == [unsure]:
+                server.transport.close()
+            return answer
+
+    port = free_port()
+    smtp_config(scratch_config, port)
+    opts = DeliveryOptions(config=str(scratch_config), transport="smtp", approved=True,
+                           override_reason="finansieringsavviket er kjent")
+    server = SmtpServer(port=port)
+    server.recorder = server.controller.handler = NoReplyToTheLeader()
+    with server:
+        result = deadline_watch(as_of=date(2016, 10, 7), options=opts)
+        (told,) = [m for m in server.recorder.messages() if str(m["Subject"]).startswith("Fristvakten")]
+    key = "status:haugaland-velferdsteknologi:2016-10-07"
+    assert [k for k, _ in result.get("uncertain", [])] == [key], result
+    assert not [k for k, _ in result["failed"] if k == key], result["failed"]       # it was counted "Feilet"
+    body = " ".join(told.get_body(("plain",)).get_content().split())
+    assert f"kan ha kommet fram til {unsure} (e-postserveren tok imot hele meldingen, men svarte aldri): " \
+           "spør mottakeren før grantflow send --resend" in body, body
+    assert f"ikke levert til {unsure}" not in body, body
