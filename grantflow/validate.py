@@ -458,6 +458,7 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                                    "amount would count for no funder (the final report shows it as 'Uten "
                                    f"finansieringskilde i regnskapet'): add a financing line with funder: {fid}, "
                                    "or book the row to a source of the plan"))
+            out.extend(_beyond_budget(project, data.ledger))
             # own effort is not paid: booked in the accounts it would count as money spent (grantflow.owneffort)
             effort = {l.source.casefold() for l in budget.financing if l.kind == "egeninnsats"}
             for idx in frame.index[named.str.casefold().isin(effort)]:
@@ -480,6 +481,32 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                                            "correct would report more unused than was granted; book each credit "
                                            "note to the source of the cost it corrects"))
                         break
+    return out
+
+
+def _beyond_budget(project: Project, ledger) -> list[Finding]:
+    """An error per ledger row whose amount alone (a credit note's too) is more than the project's
+    whole cost budget, every year and category together: no single invoice of a project costs more
+    than the whole project, so it is a typo (digits repeated, a misplaced comma). A row of
+    999 999 999 999,99 kr in a 640 000 kr project passed with "0 error(s)" and the final report
+    billed the municipalities for its overspending (found by an outside tester). An error, so a
+    document made with it goes out only with an override reason. Checked in check_project, whose
+    findings every document is made with."""
+    total = sum((project.budget.cost_kr(year) for year in project.budget.years()), Decimal(0))
+    frame = ledger.frame
+    if total <= 0 or frame.empty:
+        return []            # no cost budget to measure by (its own findings say so)
+    amounts = frame["Beløp"].astype(float).abs()
+    out = []
+    for idx in frame.index[amounts > float(total)]:
+        amount = Decimal(repr(float(frame.at[idx, "Beløp"])))
+        if abs(amount) <= total:
+            continue         # a float a hair above an amount equal to the budget
+        out.append(Finding("error", ledger.file, int(frame.at[idx, "_row"]), "Beløp",
+                           f"{money(amount, decimals=None)} on one row is more than the project's whole cost "
+                           f"budget ({money(total, decimals=None)}, all years and categories): check the amount "
+                           "(digits repeated, a decimal comma in the wrong place?); every document would count "
+                           "it, and one made with it is sent only with --override-reason"))
     return out
 
 
