@@ -5,9 +5,10 @@ Severity policy:
   participant without population, a ledger row in an unknown category or outside the period,
   unreadable cells, negative amounts not marked as credit, duplicates, costs and financing that
   do not balance over the whole period, a milestone reached before the project started, hours
-  from a municipality that does not take part).
+  from a municipality that does not take part, a ledger row whose amount alone is more than the
+  project's whole cost budget).
 - warning: worth a look but documents can still be made (a year where financing and costs
-  differ, milestones outside the period or out of order, a steering-group member without e-mail,
+  differ, milestones outside the period (a month-only date counts as its last day) or out of order, a steering-group member without e-mail,
   a steering group without a leader (the first member gets the leader's copies), percentage
   weights that do not add up to 100 (they are scaled to their sum),
   a ledger or hours row repeating an earlier one, a planned milestone without a progress row, a
@@ -347,6 +348,14 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             add("warning", ("milestones", index, "date"),
                 f"milestone {ms.number:02d} ({ms.date:%Y-%m}{'' if ms.month_only else f'-{ms.date:%d}'}) "
                 f"is outside the project period {start} – {end}")
+        elif ms.date > end:
+            # a month that holds the end is read as its last day, after it ("2017-09" for a project
+            # ending 20.09.2017): every document dates it 30.09, so it was never due within the
+            # project; validate said nothing (found by an outside tester)
+            add("warning", ("milestones", index, "date"),
+                f"milestone {ms.number:02d} ({ms.date:%Y-%m}) is outside the project period {start} – {end}: a "
+                f"month without a day is read as the month's last day, {ms.date:%d.%m.%Y}, after the project "
+                f"ends {end:%d.%m.%Y}; give the day ({end} or earlier) if it is due by the end")
         if previous is not None and ms.date < previous.date:
             add("warning", ("milestones", index, "date"),
                 f"milestone {ms.number:02d} is dated before milestone {previous.number:02d} (not in date order)")
