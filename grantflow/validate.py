@@ -5,9 +5,10 @@ Severity policy:
   participant without population, a ledger row in an unknown category or outside the period,
   unreadable cells, negative amounts not marked as credit, duplicates, costs and financing that
   do not balance over the whole period, a milestone reached before the project started, hours
-  from a municipality that does not take part).
+  from a municipality that does not take part, a ledger row whose amount alone is more than the
+  project's whole cost budget).
 - warning: worth a look but documents can still be made (a year where financing and costs
-  differ, milestones outside the period or out of order, a steering-group member without e-mail,
+  differ, milestones outside the period (a month-only date counts as its last day) or out of order, a steering-group member without e-mail,
   a steering group without a leader (the first member gets the leader's copies), percentage
   weights that do not add up to 100 (they are scaled to their sum),
   a ledger or hours row repeating an earlier one, a planned milestone without a progress row, a
@@ -350,6 +351,14 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             add("warning", ("milestones", index, "date"),
                 f"milestone {ms.number:02d} ({ms.date:%Y-%m}{'' if ms.month_only else f'-{ms.date:%d}'}) "
                 f"is outside the project period {start} – {end}")
+        elif ms.date > end:
+            # a month that holds the end is read as its last day, after it ("2017-09" for a project
+            # ending 20.09.2017): every document dates it 30.09, so it was never due within the
+            # project; validate said nothing (found by an outside tester)
+            add("warning", ("milestones", index, "date"),
+                f"milestone {ms.number:02d} ({ms.date:%Y-%m}) is outside the project period {start} – {end}: a "
+                f"month without a day is read as the month's last day, {ms.date:%d.%m.%Y}, after the project "
+                f"ends {end:%d.%m.%Y}; give the day ({end} or earlier) if it is due by the end")
         if previous is not None and ms.date < previous.date:
             add("warning", ("milestones", index, "date"),
                 f"milestone {ms.number:02d} is dated before milestone {previous.number:02d} (not in date order)")
@@ -462,6 +471,7 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                                    "amount would count for no funder (the final report shows it as 'Uten "
                                    f"finansieringskilde i regnskapet'): add a financing line with funder: {fid}, "
                                    "or book the row to a source of the plan"))
+            out.extend(_beyond_budget(project, data.ledger))
             # own effort is not paid: booked in the accounts it would count as money spent (grantflow.owneffort)
             effort = {l.source.casefold() for l in budget.financing if l.kind == "egeninnsats"}
             for idx in frame.index[folded.isin(effort)]:
@@ -486,6 +496,32 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                                            "correct would report more unused than was granted; book each credit "
                                            "note to the source of the cost it corrects"))
                         break
+    return out
+
+
+def _beyond_budget(project: Project, ledger) -> list[Finding]:
+    """An error per ledger row whose amount alone (a credit note's too) is more than the project's
+    whole cost budget, every year and category together: no single invoice of a project costs more
+    than the whole project, so it is a typo (digits repeated, a misplaced comma). A row of
+    999 999 999 999,99 kr in a 640 000 kr project passed with "0 error(s)" and the final report
+    billed the municipalities for its overspending (found by an outside tester). An error, so a
+    document made with it goes out only with an override reason. Checked in check_project, whose
+    findings every document is made with."""
+    total = sum((project.budget.cost_kr(year) for year in project.budget.years()), Decimal(0))
+    frame = ledger.frame
+    if total <= 0 or frame.empty:
+        return []            # no cost budget to measure by (its own findings say so)
+    amounts = frame["Beløp"].astype(float).abs()
+    out = []
+    for idx in frame.index[amounts > float(total)]:
+        amount = Decimal(repr(float(frame.at[idx, "Beløp"])))
+        if abs(amount) <= total:
+            continue         # a float a hair above an amount equal to the budget
+        out.append(Finding("error", ledger.file, int(frame.at[idx, "_row"]), "Beløp",
+                           f"{money(amount, decimals=None)} on one row is more than the project's whole cost "
+                           f"budget ({money(total, decimals=None)}, all years and categories): check the amount "
+                           "(digits repeated, a decimal comma in the wrong place?); every document would count "
+                           "it, and one made with it is sent only with --override-reason"))
     return out
 
 

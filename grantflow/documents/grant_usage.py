@@ -175,7 +175,7 @@ def build(req: DocumentRequest) -> Context:
                     # what makes it amber or red per 31.12, computed; the project leader's words after
                     # it, said to be old when they are (a note from March explained a milestone done
                     # long since: found by an outside auditor)
-                    status += ": " + causes(statuses, econ, date(year, 1, 1))
+                    status += ": " + causes(statuses, econ, date(year, 1, 1), start=project.period.start)
                     stale = stale_since(project, note, date(year, 1, 1), until, req.options.stale_note_days)
                     if stale and note is not None and not note.explanation:
                         # an old note's deviations were about what was off then: only those naming a
@@ -331,10 +331,11 @@ def undelivered(statuses) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def causes(statuses, econ, since: date | None = None) -> str:
+def causes(statuses, econ, since: date | None = None, start: date | None = None) -> str:
     """Why a project is amber or red at the year's end, from the figures: its late milestones
-    and days, those delivered late since ``since`` (the year), and the forecast against the
-    budget when that is off."""
+    and days, those delivered late since ``since`` (the year), those of them the plan dates
+    before the project's ``start`` (their delay counts from before it), and the forecast against
+    the budget when that is off."""
     parts = []
     late = [s for s in statuses if s.status == "late"]
     # one postponed by decision is said so, as the status report says it ('ble utsatt og er 212 dager
@@ -357,6 +358,17 @@ def causes(statuses, econ, since: date | None = None) -> str:
             which = fmt.listing(f"{s.milestone.number:02d} ({fmt.days(s.days_late)})" for s in done_late)
             parts.append(f"milepæl {which} ble levert etter planlagt dato" if len(done_late) == 1 else
                          f"milepælene {which} ble levert etter planlagt dato")
+    if start is not None:
+        # a project begun 101 days before 31.12 read "Alvorlig avvik: Milepælene 02 (275 dager) og
+        # 03 (122 dager) er forsinket" without a word that the plan dates them before its start
+        # (found by an outside tester)
+        counted = late or delivered_late(statuses, since)
+        early = [s.milestone for s in counted if s.milestone.date < start]
+        if early:
+            planned = fmt.listing(fmt.long_date(m.date, m.month_only) for m in early)
+            which = ("den" if len(early) == 1 else "de") if len(early) == len(counted) else \
+                f"{'milepæl' if len(early) == 1 else 'milepælene'} {fmt.listing(f'{m.number:02d}' for m in early)}"
+            parts.append(f"{which} er planlagt før prosjektstart {fmt.long_date(start)} ({planned})")
     cancelled = [f"{s.milestone.number:02d}" for s in statuses if s.status == "cancelled"]
     if cancelled:
         parts.append(f"milepæl {cancelled[0]} er avlyst" if len(cancelled) == 1 else
