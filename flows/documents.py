@@ -78,7 +78,10 @@ def register_for(options: DeliveryOptions, project: str | None):
     return open_project_register(options.config, project) if project else open_register(options.config)
 
 
-@task(name="collect-and-check", cache_policy=NONE)
+# A data file a person broke is one line (UserError), never retried (``worth_retrying``), and so
+# never logged by Prefect with a traceback; any other failure is read again once.
+@task(name="collect-and-check", cache_policy=NONE, retries=1, retry_delay_seconds=[5],
+      retry_condition_fn=worth_retrying)
 def collect_and_check(kind: str, project: str | None, council: str | None, period: str | None,
                       as_of: date | None, options: DeliveryOptions, today: date | None = None):
     """Read the register and the project's data files; stop on unreadable data."""
@@ -94,7 +97,8 @@ def collect_and_check(kind: str, project: str | None, council: str | None, perio
     return request, folder, notes
 
 
-@task(name="build-context", cache_policy=NONE)
+@task(name="build-context", cache_policy=NONE, retries=1, retry_delay_seconds=[5],
+      retry_condition_fn=worth_retrying)
 def build(request):
     """Compute the figures and texts the template needs."""
     return build_context(request)
@@ -265,7 +269,9 @@ def answer_first(options: DeliveryOptions, steps: Callable[[], Any]):
     .docx edited in Word meanwhile, a broken data file) ended the run with the approver's decision in
     Prefect only, the ledger saying "forespurt", and nobody told. Now it is in the ledger first;
     approved, and then stopped by any failure, the approver and the secretariat are told that nothing
-    was sent and the run ends Failed with the one line (no traceback in serve's log)."""
+    was sent and the run ends Failed with the one line (an exception other than UserError named by
+    its type). The flow logs no traceback; Prefect logs one for a failing task unless its retry
+    condition said no (``worth_retrying`` does for a UserError)."""
     deployment_run(options)           # the form's options checked before anything is read
     answer = None
     if can_suspend():
