@@ -11,7 +11,7 @@ pydantic model (``DeliveryOptions``), so the Prefect UI shows it as a form.
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, Callable
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -78,7 +78,10 @@ def register_for(options: DeliveryOptions, project: str | None):
     return open_project_register(options.config, project) if project else open_register(options.config)
 
 
-@task(name="collect-and-check", cache_policy=NONE)
+# A data file a person broke is one line (UserError), never retried (``worth_retrying``), and so
+# never logged by Prefect with a traceback; any other failure is read again once.
+@task(name="collect-and-check", cache_policy=NONE, retries=1, retry_delay_seconds=[5],
+      retry_condition_fn=worth_retrying)
 def collect_and_check(kind: str, project: str | None, council: str | None, period: str | None,
                       as_of: date | None, options: DeliveryOptions, today: date | None = None):
     """Read the register and the project's data files; stop on unreadable data."""
@@ -94,7 +97,8 @@ def collect_and_check(kind: str, project: str | None, council: str | None, perio
     return request, folder, notes
 
 
-@task(name="build-context", cache_policy=NONE)
+@task(name="build-context", cache_policy=NONE, retries=1, retry_delay_seconds=[5],
+      retry_condition_fn=worth_retrying)
 def build(request):
     """Compute the figures and texts the template needs."""
     return build_context(request)
@@ -268,23 +272,34 @@ def publish(produced: Produced, context, report: DeliveryReport | None, note: st
 def document_flow(kind: str, project: str | None = None, council: str | None = None, period: str | None = None,
                   as_of: date | None = None, options: DeliveryOptions | None = None,
                   today: date | None = None) -> dict:
-    """The shared story of every document flow. A run resumed with an approver's answer records
-    it first; approved, and then stopped by a mistake a person must fix (the .docx edited in Word
-    meanwhile, a broken data file), it tells the approver and the secretariat that nothing was sent
-    and ends Failed with the one line."""
+    """The shared story of every document flow, its answer recorded first (``answer_first``)."""
     options = options or DeliveryOptions()
-    deployment_run(options)
+    return answer_first(options, lambda: document_steps(kind, project, council, period, as_of, options, today))
+
+
+def answer_first(options: DeliveryOptions, steps: Callable[[], Any]):
+    """A run's ``steps`` (a document flow's, the status cycle's), the answer it was resumed with
+    recorded before them. A resumed run starts from the top: the inbox, the data, the render come
+    again before the approval is reached, and a failure there (the inbox's work folder unusable, the
+    .docx edited in Word meanwhile, a broken data file) ended the run with the approver's decision in
+    Prefect only, the ledger saying "forespurt", and nobody told. Now it is in the ledger first;
+    approved, and then stopped by any failure, the approver and the secretariat are told that nothing
+    was sent and the run ends Failed with the one line (an exception other than UserError named by
+    its type). The flow logs no traceback; Prefect logs one for a failing task unless its retry
+    condition said no (``worth_retrying`` does for a UserError)."""
+    deployment_run(options)           # the form's options checked before anything is read
     answer = None
     if can_suspend():
         settings = load_settings(options.config)
         answer = resumed_answer(settings, options.out or settings.outputs_dir())
     try:
-        out = _document_flow(kind, project, council, period, as_of, options, today)
-    except UserError as exc:
+        out = steps()
+    except Exception as exc:  # noqa: BLE001 - what was approved is told, whatever stopped it
         if answer is None or not answer.decision.approved:
             raise
-        told = approved_not_sent(answer, str(exc), options)
-        line = (f"{exc} (approved by {shown_name(answer.decision.approver) or 'unknown'}; nothing sent; "
+        reason = " ".join((str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}").split())
+        told = approved_not_sent(answer, reason, options)
+        line = (f"{reason} (approved by {shown_name(answer.decision.approver) or 'unknown'}; nothing sent; "
                 + (told or "the approver and the secretariat are told by mail") + ")")
         get_run_logger().error(line)
         return Failed(message=line)          # the one line: no traceback in serve's log
@@ -320,8 +335,10 @@ def approved_not_sent(answer: ResumedAnswer, reason: str, options: DeliveryOptio
         return f"nobody told: {exc}"
 
 
-def _document_flow(kind: str, project: str | None, council: str | None, period: str | None, as_of: date | None,
+def document_steps(kind: str, project: str | None, council: str | None, period: str | None, as_of: date | None,
                    options: DeliveryOptions, today: date | None) -> dict:
+    """Collect, check, render, approve, deliver, record: a document flow's steps (``answer_first``
+    around them)."""
     request, folder, notes = collect_and_check(kind, project, council, period, as_of, options, today)
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)
@@ -504,15 +521,30 @@ def application(project: ProjectId, year: int | None = None, as_of: date | None 
                          options=options)
 
 
-@task(name="take-returned-workbooks", cache_policy=NONE)
+# retried once, never for a UserError (``worth_retrying``): Prefect logs a failing step's
+# traceback unless its retry condition said no
+@task(name="take-returned-workbooks", cache_policy=NONE, retries=1, retry_delay_seconds=[5],
+      retry_condition_fn=worth_retrying)
 def take_returned_workbooks(project: str | None, config: str | None) -> list[str]:
     """Import the workbooks saved in config/inbox/ (this project's, or all) before the data is read;
     a status cycle waiting for one of these projects' leaders is resumed (the answer is in the files)."""
+    import os
+    from pathlib import Path
+
     from grantflow.intake import process_inbox
+    from grantflow.register import display_path
 
     from flows.status_cycle import resume_answered
 
-    items = process_inbox(config, project)
+    try:
+        items = process_inbox(config, project)
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        # the inbox or its work folder cannot be used (inbox/.arbeid a file, no right to write): as
+        # `grantflow inbox` says it, one line naming the path
+        raise UserError(f"returned workbooks not taken in: {exc.strerror or type(exc).__name__}",
+                        file=display_path(Path(os.fsdecode(exc.filename2 or exc.filename)))) from exc
     logger = get_run_logger()
     for item in items:
         errors = [str(f) for f in item.findings if f.severity == "error"]
@@ -528,9 +560,12 @@ def take_returned_workbooks(project: str | None, config: str | None) -> list[str
 def status_report(project: ProjectId, as_of: date | None = None, period: str | None = None,
                   options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Statusrapport to the steering group (returned workbooks in config/inbox/ are taken in first)."""
-    deployment_run(options)            # before the inbox: a config from the form is refused untouched
-    take_returned_workbooks(project, options.config)
-    return document_flow("status", project=project, period=period, as_of=as_of, options=options)
+    def steps():
+        take_returned_workbooks(project, options.config)
+        return document_steps("status", project, None, period, as_of, options, None)
+
+    # the form's config checked before the inbox (refused untouched), the answer recorded before it
+    return answer_first(options, steps)
 
 
 @flow(name="final_report", flow_run_name=run_name)

@@ -45,8 +45,8 @@ from grantflow.statusform import StatusForm, initial_form, plan_form
 from grantflow.text import md_code
 
 from flows.approval import can_suspend, ui_link
-from flows.documents import DeliveryOptions, document_flow, run_name, take_returned_workbooks
-from flows.runtime import deployment_run, smtp_password, worth_retrying
+from flows.documents import DeliveryOptions, answer_first, document_steps, run_name, take_returned_workbooks
+from flows.runtime import smtp_password, worth_retrying
 
 OSLO = ZoneInfo("Europe/Oslo")
 ROUNDS = 3
@@ -146,8 +146,13 @@ def no_answer(project_id: str, as_of: date, options: DeliveryOptions) -> str:
 @flow(name="status_cycle", flow_run_name=run_name)
 def status_cycle(project: str, as_of: date | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
     """Ask the project leader for this period's status, wait for the answer, then send the report."""
-    deployment_run(options)
-    as_of = as_of or datetime.now(OSLO).date()
+    # a run resumed with the approver's answer records it before the inbox, the form and the data
+    # are read again: a failure there tells the approver instead of losing the answer
+    return answer_first(options, lambda: _cycle(project, as_of or datetime.now(OSLO).date(), options))
+
+
+def _cycle(project: str, as_of: date, options: DeliveryOptions):
+    """The cycle's steps (see the module docstring)."""
     take_returned_workbooks(project, options.config)
     if not can_suspend():
         raise UserError("the status cycle waits for people: run it as a deployment ('grantflow serve')",
@@ -179,7 +184,7 @@ def status_cycle(project: str, as_of: date | None = None, options: DeliveryOptio
         raise UserError(f"no clean answer after {ROUNDS} rounds: {note.splitlines()[0]}", field="status_cycle")
     # Rendered, approved where the data or the kind needs it, and sent, inside this run: an approval
     # suspends this (deployment) run, which a subflow could not.
-    return document_flow("status", project=project, as_of=as_of, options=options)
+    return document_steps("status", project, None, None, as_of, options, None)
 
 
 # ---------------------------------------------------------------------------------------------

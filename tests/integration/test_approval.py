@@ -552,3 +552,46 @@ def test_an_approved_report_the_mail_server_refuses_is_told_to_the_approver(serv
     notices = [str(m["Subject"]) for m in arrived if HAUGALAND_SECRETARIAT in [a.addr_spec for a in m["To"].addresses]
                and not list(m.iter_attachments())]
     assert len(notices) == 1 and notices[0].startswith("Ikke levert til 1 mottaker"), notices
+
+
+def test_an_approved_report_stopped_by_a_data_file_broken_meanwhile_is_told_in_one_line(served):
+    # Haugaland's status report per 20.05.2016 waits for approval (its data have errors). Meanwhile
+    # someone saves the project's notes with a YAML mistake; then the approver says "godkjenn". The
+    # resumed run stops reading the data: the approval is kept, the secretariat (the approver here)
+    # is told it was NOT sent, and the run fails with the one line naming the file. Serve's log had
+    # Prefect's traceback of the failing step around that line.
+    from grantflow.delivery.ledger import SentLedger
+
+    project = "haugaland-velferdsteknologi"
+    run_id = start(served, "status_report/status-report", {"project": project, "as_of": "2016-05-20"})
+    wait_for(served, run_id, "PAUSED")
+    logged = served["log"].stat().st_size
+    before = len(served["smtp"].recorder.arrived)
+    notes = served["config"] / "data" / project / "notater.yaml"
+    original = notes.read_text(encoding="utf-8")
+    notes.write_text(original + "summary: [unclosed\n", encoding="utf-8")
+    try:
+        resume(served, run_id, approver="Kari Revisor", decision="godkjenn", comment="Greit",
+               override_reason="Avviket er kjent")
+        run = wait_settled(served, run_id)
+    finally:
+        notes.write_text(original, encoding="utf-8")
+    ledger = SentLedger(served["env"]["GRANTFLOW_LEDGER_URL"])
+    try:
+        (row,) = [a for a in ledger.approvals(project=project) if a["flow_run_id"] == run_id]
+    finally:
+        ledger.close()
+    assert (row["status"], row["decided_by"], row["comment"], row["override_reason"]) == \
+        ("approved", "Kari Revisor", "Greit", "Avviket er kjent"), row
+    assert run["state_type"] == "FAILED", run["state"]
+    message = run["state"]["message"] or ""
+    assert "notater.yaml:" in message and "invalid YAML" in message and "Kari Revisor" in message, message
+    assert "\n" not in message, message
+    arrived = [message_from(content) for _, _, content in served["smtp"].recorder.arrived[before:]]
+    (told,) = arrived
+    assert [a.addr_spec for a in told["To"].addresses] == [HAUGALAND_SECRETARIAT], str(told["To"])
+    assert "Ikke sendt etter godkjenning" in str(told["Subject"]), str(told["Subject"])
+    body = told.get_body(("plain",)).get_content()
+    assert "Kari Revisor" in body and "ble IKKE sendt" in body and "notater.yaml:" in body, body
+    log = served["log"].read_bytes()[logged:].decode(errors="replace")
+    assert "Traceback" not in log, log[-3000:]

@@ -383,3 +383,74 @@ def test_a_report_sent_by_hand_to_some_is_completed_not_made_again(served):
     assert not mails(served, "Statusrapportering: Velferdsteknologi") or all(
         "06.09.2017" not in m.get_body(("plain",)).get_content() and "08.09.2017" not in m.get_body(("plain",)).get_content()
         for m in mails(served, "Statusrapportering: Velferdsteknologi"))
+
+
+def test_an_approval_is_recorded_and_told_when_the_step_after_it_fails(served):
+    # The status cycle for 26.08.2016: the leader answers, the report waits for the secretariat's
+    # approval (the seed's data error). While it waits, the inbox's work folder becomes unusable
+    # (inbox/.arbeid is a file, a workbook lies in the inbox). Kari Revisor approves in the form with
+    # a comment and an override reason. The resumed run starts from the top, and its first step (the
+    # returned workbooks) failed: the run ended Failed with a traceback in serve's log, the ledger
+    # kept "forespurt", the answer lived in Prefect alone, and nobody was told. Now the answer is in
+    # the ledger before any step runs, the approver and the secretariat are told by mail that the
+    # approved report was NOT sent, and the run fails with one line.
+    from grantflow.delivery.ledger import SentLedger
+
+    as_of = "2016-08-26"
+    run_id = start_cycle(served, as_of)
+    waiting_for(served, run_id, "leader")
+    from grantflow.register import open_register
+    from grantflow.statusform import initial_form
+
+    form = initial_form(open_register(served["config"]), HAUG, date(2016, 8, 26)).model_dump(mode="json")
+    form.update(summary="Anskaffelsen er forberedt.", reported_by="Sturle J. Monstad")
+    resume(served, run_id, form)
+    waiting_for(served, run_id, "approval")
+    (asked,) = [m for m in mails(served, "Til godkjenning") if run_id in m.get_body(("plain",)).get_content()]
+    secretariat = asked["To"].addresses[0].addr_spec
+    inbox = served["config"] / "inbox"
+    inbox.mkdir(exist_ok=True)
+    logged = served["log"].stat().st_size
+    before = len(served["smtp"].recorder.arrived)
+    if (inbox / ".arbeid").is_dir():
+        (inbox / ".arbeid").rmdir()          # left empty by the drop-folder test's import
+    (inbox / ".arbeid").write_text("not a folder", encoding="utf-8")
+    (inbox / "svar.xlsx").write_bytes(b"")
+    try:
+        resume(served, run_id, {"approver": "Kari Revisor", "decision": "godkjenn", "comment": "Tallene stemmer",
+                                "override_reason": "Avviket på 585 kr er kjent fra prosjektplanen"})
+        deadline = time.monotonic() + 300
+        while True:
+            run = api_get(served["api"], f"/flow_runs/{run_id}")
+            if run["state"]["type"] in ("FAILED", "CRASHED", "COMPLETED", "CANCELLED"):
+                break
+            assert time.monotonic() < deadline, run["state"]
+            time.sleep(1)
+    finally:
+        (inbox / ".arbeid").unlink()
+        (inbox / "svar.xlsx").unlink(missing_ok=True)
+    # the decision, in grantflow's own ledger and in `grantflow sent`
+    ledger = SentLedger(served["env"]["GRANTFLOW_LEDGER_URL"])
+    try:
+        (row,) = [a for a in ledger.approvals(council="haugaland-vekst") if a["document"].endswith(f"/status-{as_of}")]
+    finally:
+        ledger.close()
+    assert (row["status"], row["decided_by"], row["comment"], row["override_reason"]) == \
+        ("approved", "Kari Revisor", "Tallene stemmer", "Avviket på 585 kr er kjent fra prosjektplanen"), row
+    shown = subprocess.run([str(BIN / "grantflow"), "sent", HAUG, "--detail"], env=served["env"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "Kari Revisor" in shown.stdout and "Tallene stemmer" in shown.stdout, shown.stdout
+    assert run["state"]["type"] == "FAILED", run["state"]
+    message = run["state"]["message"] or ""
+    assert ".arbeid" in message and "Kari Revisor" in message and "\n" not in message, message
+    # the approver (here the secretariat) told once that it was not sent; nothing to the steering group
+    arrived = [m for m in served["smtp"].recorder.messages()[before:]]
+    (told,) = [m for m in arrived if "Ikke sendt etter godkjenning" in str(m["Subject"])]
+    assert [a.addr_spec for a in told["To"].addresses] == [secretariat], str(told["To"])
+    body = told.get_body(("plain",)).get_content()
+    assert "Kari Revisor" in body and "ble IKKE sendt" in body and ".arbeid" in body, body
+    assert f"grantflow send status {HAUG} --as-of {as_of}" in body and "Traceback" not in body, body
+    assert not [m for m in arrived if str(m["Subject"]).startswith("Statusrapport:")], [str(m["Subject"]) for m in arrived]
+    log = served["log"].read_bytes()[logged:].decode(errors="replace")
+    assert "Traceback" not in log, log[-3000:]
