@@ -349,6 +349,17 @@ def stale_ledger(data, as_of: date) -> tuple[date, int] | None:
     last = counted.max().date()
     return (last, (as_of - last).days) if (as_of - last).days > STALE_LEDGER_DAYS else None
 
+
+def stale_export(data, as_of: date) -> tuple[date, int] | None:
+    """``stale_ledger``, unless the ledger has a row counting from after ``as_of``: an export with
+    rows after the report's day was made after it, so the quiet months before are no old export
+    (the usage report's rule). What the final report and ``validate`` warn of: the final accounts,
+    and the unused money to repay or settle beside them, made from an export months old."""
+    old = stale_ledger(data, as_of)
+    if old is None or (booked_on(data.ledger.frame) > pd.Timestamp(as_of)).any():
+        return None
+    return old
+
 def ledger_until(data: ProjectData | None, as_of: date) -> ProjectData | None:
     """The same data with the ledger cut at ``as_of`` (by the day a row counts from, ``booked_on``)."""
     if data is None or data.ledger is None:

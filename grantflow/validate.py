@@ -12,7 +12,8 @@ Severity policy:
   a steering group without a leader (the first member gets the leader's copies), percentage
   weights that do not add up to 100 (they are scaled to their sum),
   a ledger or hours row repeating an earlier one, a planned milestone without a progress row, a
-  milestone reached after the project ended).
+  milestone reached after the project ended, the ledger of an ended project whose last row lies long
+  before the end: an old export, from which the final report's unused money is too high).
 """
 
 from __future__ import annotations
@@ -567,6 +568,30 @@ def _outside_period(project: Project, data: ProjectData | None) -> list[Finding]
     return out
 
 
+def _old_export(project: Project, data: ProjectData | None, today: date | None = None) -> list[Finding]:
+    """One warning, at the ledger's last row, when the project has ended (its final report is due or
+    made) and that row lies long before the end (``reporting.stale_export``, the final report's
+    rule): the final accounts, and the unused money to repay or settle, lack the last months' costs
+    if the export is old. Only the final report's findings said so; the demo's summary sends the
+    secretariat to validate, which said nothing (found by the county governor's case officer)."""
+    from .reporting import booked_on, stale_export
+
+    end = project.period.end
+    if (today or date.today()) < end:
+        return []
+    old = stale_export(data, end)
+    if old is None:
+        return []
+    last, days = old
+    frame = data.ledger.frame
+    rows = frame["_row"][booked_on(frame) == pd.Timestamp(last)]
+    return [Finding("warning", data.ledger.file, int(rows.max()) if len(rows) else None, "Dato",
+                    f"the ledger's last row is dated {last:%d.%m.%Y}, {days} days before the project's end "
+                    f"{end:%d.%m.%Y}: if the export is old, the final report's accounts lack the last months' "
+                    "costs and its unused money to repay or settle is too high (the report says so); export "
+                    "the ledger again before making and sending the final report")]
+
+
 def _negative_categories(project: Project, data: ProjectData | None) -> list[Finding]:
     """One warning per budget category and year whose ledger rows add up to less than nothing,
     and the category's rows of every year until then too: a credit note beyond the costs it
@@ -783,7 +808,7 @@ def validate(path=None) -> tuple[Register, list[Finding]]:
         if only is None or register.where("project", project.id, ())[0] == only:
             data = collect(register, project, checked)
             checked += (check_project(register, project, data) + _no_source(data) + _outside_period(project, data)
-                        + _negative_categories(project, data)
+                        + _negative_categories(project, data) + _old_export(project, data)
                         + _beyond_award(project, data))
     # a ledger several projects share is checked once per project: each of its findings said once
     return register, list(dict.fromkeys(findings + checked))

@@ -526,6 +526,9 @@ def final() -> Builder:
     b.h1("5. Organisering")
     b.paragraphs("text.organisation", empty="Ikke beskrevet i prosjektets oppsett.")
     b.h1("6. Regnskap og finansiering")
+    b.tag("{%p if economy.stale %}")
+    b.p("{{ economy.stale }}", keep=True)
+    b.tag("{%p endif %}")
     b.h2("Regnskap mot budsjett ({{ economy.unit_label }})")
     b.table(["Kategori", "Budsjett", "Regnskap", "Avvik", "Avvik %"],
             ["{{ r.category }}", "{{ r.budget }}", "{{ r.actual }}", "{{ r.deviation }}", "{{ r.share }}"],

@@ -80,7 +80,7 @@ def test_a_final_report_from_an_old_ledger_export_is_said(tmp_path):
     made = produce(open_register(CONFIG), "final", "kongsbergregionen-erp", out=tmp_path)
     (found,) = [f for f in made.findings if "last row is dated" in f.message]
     assert found.severity == "warning" and found.field == "Dato"
-    assert f"{last:%d.%m.%Y}, {(date(2014, 12, 31) - last).days} days before the report date 31.12.2014" \
+    assert f"{last:%d.%m.%Y}, {(date(2014, 12, 31) - last).days} days before the project's end 31.12.2014" \
         in found.message
 
 

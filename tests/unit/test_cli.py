@@ -97,7 +97,8 @@ def test_a_whole_column_written_wrong_is_a_screen_not_thousands_of_lines(scratch
 
     assert main(["validate", str(scratch_config)]) == 1
     captured = capsys.readouterr()
-    ours = [line for line in captured.out.splitlines() if "regnskap.csv" in line]
+    # (the ledger's last row, dated long before the project's end, has its own line: not counted here)
+    ours = [line for line in captured.out.splitlines() if "regnskap.csv" in line and "ledger's last row" not in line]
     assert len(ours) == 11
     assert [line.split("regnskap.csv:")[1].split()[0] for line in ours] == [str(r) for r in range(2, 13)]
     assert all("ambiguous number" in line for line in ours[:10])
@@ -108,7 +109,7 @@ def test_a_whole_column_written_wrong_is_a_screen_not_thousands_of_lines(scratch
 
     assert main(["validate", str(scratch_config), "--all"]) == 1
     listed = capsys.readouterr()
-    every = [line for line in listed.out.splitlines() if "regnskap.csv" in line]
+    every = [line for line in listed.out.splitlines() if "regnskap.csv" in line and "ledger's last row" not in line]
     assert len(every) == 3000 and all("ambiguous number" in line for line in every)
     errors = sum(line.startswith("ERROR") for line in listed.out.splitlines())
     assert f"{errors} error(s)" in captured.err and f"{errors} error(s)" in listed.err   # every one counted

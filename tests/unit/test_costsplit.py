@@ -193,7 +193,7 @@ def test_a_split_key_that_is_0_for_every_participant_is_one_error_naming_the_cou
     council = _pupils(scratch_config, {name: 0 for name in PUPILS})
     line = _line_of(council, "{name: Notodden,")
     code, out, _ = _run(capsys, scratch_config, "validate")
-    said = [l for l in out if "kongsbergregionen" in l]
+    said = [l for l in out if "kongsbergregionen" in l and "ledger's last row" not in l]   # not its old export
     assert code == 1 and len(said) == 1, said
     assert said[0].startswith("ERROR") and f"kongsbergregionen.yaml:{line} municipalities[1].weights.elevtall.2013: " in said[0]
     assert said[0].endswith("elevtall 0 for every participant on 1 January 2013 (Notodden, Tinn, Hjartdal, "
@@ -212,7 +212,7 @@ def test_one_participant_with_0_in_another_key_is_a_warning_and_pays_by_it(scrat
     council = _pupils(scratch_config, {**PUPILS, "Hjartdal": 0})
     line = _line_of(council, "{name: Hjartdal,")
     code, out, _ = _run(capsys, scratch_config, "validate")
-    said = [l for l in out if "kongsbergregionen" in l]
+    said = [l for l in out if "kongsbergregionen" in l and "ledger's last row" not in l]   # not its old export
     assert len(said) == 1 and said[0].startswith("WARNING"), said
     assert f"kongsbergregionen.yaml:{line} municipalities[6].weights.elevtall.2013: elevtall 0 for Hjartdal on " \
            "1 January 2013: Hjartdal takes part but pays nothing of the split by elevtall" in said[0]

@@ -359,7 +359,7 @@ def test_thousands_of_unknown_columns_are_one_line(clean, capsys):
                     encoding="utf-8")
     main(["--config", str(clean), "validate"])
     out = capsys.readouterr().out
-    mine = [line for line in out.splitlines() if "regnskap.csv" in line and HAUG in line]
+    mine = [line for line in out.splitlines() if "regnskap.csv" in line and HAUG in line and "ledger's last row" not in line]
     assert len(mine) == 1, mine[:3]
     assert mine[0].startswith(f"WARNING {clean}/data/{HAUG}/regnskap.csv:1 columns: 6 000 unknown columns, ignored: "
                               "'Felt0', 'Felt1',") and "and 5 990 more (expected: Dato, År," in mine[0], mine[0]

@@ -245,7 +245,7 @@ def test_debet_and_kredit_beside_belop_that_agrees_are_read(clean, capsys):
     code, out, _ = run(capsys, clean, "validate")
     assert errors(out, "regnskap.csv") == []
     warned = [line.split("regnskap.csv", 1)[1] for line in out.splitlines()
-              if line.startswith("WARNING") and "regnskap.csv" in line]
+              if line.startswith("WARNING") and "regnskap.csv" in line and "ledger's last row" not in line]
     assert code == 0 and warned == []            # checked against Beløp, not ignored
 
 
@@ -385,7 +385,7 @@ def test_validate_names_ledger_rows_without_a_financing_source(clean, capsys):
     book.save(path)
     code, out, _ = run(capsys, clean, "validate")
     warned = [line.split("regnskap.xlsx", 1)[1] for line in out.splitlines()
-              if line.startswith("WARNING") and "regnskap.xlsx" in line]
+              if line.startswith("WARNING") and "regnskap.xlsx" in line and "ledger's last row" not in line]
     assert warned == [":5 Finansieringskilde: 1 ledger row (287\u00a0500\u00a0kr) names no financing source (row 5): the "
                       "final report shows it as 'Uten finansieringskilde i regnskapet' and it counts as spending "
                       "of no grant; write the source (a funder id or a financing line's source) in "
@@ -793,7 +793,8 @@ def test_a_ledger_saved_in_decomposed_unicode_has_its_headers_read(clean, capsys
     path = clean / LEDGER
     path.write_text(unicodedata.normalize("NFD", path.read_text(encoding="utf-8")), encoding="utf-8")
     code, out, _ = run(capsys, clean, "validate")
-    assert code == 0 and "regnskap.csv" not in out, out
+    # (but for the ledger's old export, its last row long before the project's end)
+    assert code == 0 and not [l for l in out.splitlines() if "regnskap.csv" in l and "ledger's last row" not in l], out
 
 
 def test_a_value_without_a_letter_is_never_taken_for_a_header():

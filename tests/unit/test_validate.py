@@ -30,8 +30,13 @@ def test_seed_inconsistencies_are_found(config_dir):
     assert _find(findings, HAUG, "milestones[2].date", "outside the project period")
     # seed 000: financing vs costs over the period
     assert _find(findings, HAUG, "budget.financing", "difference +585")
-    # the example data itself is clean
-    assert not [f for f in findings if "config/data" in f.file]
+    # the example data itself is clean, but for its ledgers: each ends months before its project's end
+    # (a final report from it says so; found by the county governor's case officer)
+    data = [f for f in findings if "config/data" in f.file]
+    assert sorted((f.file.split("/")[-2], f.severity, f.field) for f in data) == [
+        ("haugaland-velferdsteknologi", "warning", "Dato"), ("kongsbergregionen-erp", "warning", "Dato"),
+        ("smart-velferdsregion-nord-gudbrandsdal", "warning", "Dato")]
+    assert all("the ledger's last row is dated" in f.message for f in data)
 
 
 def test_ledger_cross_checks(scratch_config):
@@ -130,7 +135,8 @@ def test_bidirectional_controls_in_free_text_are_refused_where_they_come_in(scra
     replace_in(notes, '"Merkostnad \u202e000 021\u202c kr."', "Arbeidsgruppene leverer i tråd med mandat.")
     replace_in(progress, "I rute\u2066,", "I rute,")
     _, findings = validate(scratch_config)
-    assert not [f for f in findings if "config/data" in f.file], findings   # soft hyphen, ZWJ: fine
+    # soft hyphen, ZWJ: fine (the ledger's own warning, its export ending before the project's end, stays)
+    assert not [f for f in findings if "config/data" in f.file and "ledger's last row" not in f.message], findings
 
 
 def test_a_ledger_row_naming_a_funder_the_plan_does_not_finance_is_an_error(scratch_config):

@@ -56,7 +56,7 @@ def test_rows_that_differ_in_one_counted_column_are_not_repeats(clean, capsys):
         out.write("20.04.2016;2016;Prosjektkostnader;Kreditnota konferanse;-2 400,00;hv-fond;ja\n")
     code, out = _validate(clean, capsys)
     assert code == 0
-    assert [line for line in out if "regnskap.csv" in line] == [
+    assert [line for line in out if "regnskap.csv" in line and "ledger's last row" not in line] == [
         f"WARNING config/data/{HAUG}/regnskap.csv:22 Beløp: row 22 repeats row 12 (same date, category, description, "
         "amount and source): both are counted; remove one if it is the same cost"]
 
