@@ -460,8 +460,12 @@ def withdraw_and_tell(item: DueItem, today: date, register: Register, settings, 
                       "trukket tilbake: en godkjenning nå får ikke bunkekjøringen til å sende den, og godkjenneren "
                       "får ingen flere påminnelser."]
             detail = f"holdt tilbake av bunkekjøringen, {today.isoformat()}: {why}"
+        from grantflow.documents.service import held_command
+
+        # the held document as the batch made it (its record's date), the watch's own as the watch dates it
+        command = held_command(held[0][0], options.out or settings.outputs_dir()) if held else send_command(item)
         lines += ["Trengs den likevel, se forhåndsvisningen, godkjenn og send den nå med:",
-                  f"    {send_command(item)} --transport {transport_name}",
+                  f"    {command} --transport {transport_name}",
                   "Skal den ikke sendes (avvist), trenger du ikke gjøre noe mer."]
         report = notify(f"missed/{item.key}", "-", f"Ikke sendt: {item.description}", lines,
                         council.secretariat.name, council.secretariat.email, project, council, settings,
