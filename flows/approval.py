@@ -342,11 +342,8 @@ def tell_not_sent(answer: ResumedAnswer, reason: str, title: str, project: Proje
     run_id = str(flow_run.id) if flow_run.id else "local"
     decision = answer.decision
     when = f" {decision.decided_at:%d.%m.%Y %H:%M} UTC" if decision.decided_at else ""
-    command = send_command(answer.document_key) + (' --override-reason "begrunnelse"' if decision.override_reason
-                                                   else "")
-    as_of = (flow_run.parameters or {}).get("as_of")
-    if as_of and "--as-of" not in command:       # the date the approved document was made for
-        command += f" --as-of {as_of}"
+    command = send_command(answer.document_key, settings) + (' --override-reason "begrunnelse"'
+                                                             if decision.override_reason else "")
     what = "men ble IKKE sendt. Ingen mottakere har fått den."
     if missing:
         what = (f"men ble IKKE sendt til {missing} av {missing + len(sent or [])} mottakere"
@@ -597,15 +594,13 @@ def approver_of(council: Council, settings: Settings) -> tuple[str, str]:
     return name, email
 
 
-def send_command(document_key: str) -> str:
-    """The command that shows a held document's preview, asks for approval and sends it
+def send_command(document_key: str, settings: Settings, out: str | None = None) -> str:
+    """The command that shows a held document's preview, asks for approval and sends it, dated as
+    the held version is (``held_command``: the kind's own options)
     ("haugaland-vekst/haugaland-velferdsteknologi/status-2016-10-07" -> ``grantflow send status ...``)."""
-    council, project, name = document_key.split("/", 2)
-    kind, _, period = name.partition("-")
-    if project == "-":
-        return f"grantflow send {kind} --council {council} --year {period} --transport smtp"
-    when = {"status": f" --as-of {period}", "application": f" --period {period}"}.get(kind, "")
-    return f"grantflow send {kind} {project}{when} --transport smtp"
+    from grantflow.documents.service import held_command
+
+    return f"{held_command(document_key, out or settings.outputs_dir())} --transport smtp"
 
 
 def remind_pending(as_of: date, settings: Settings, register, transport_name: str) -> list[str]:
@@ -638,7 +633,7 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
                      f"{row['requested_at']:%d.%m.%Y}. Ingenting sendes før noen godkjenner.",
                      f"Godkjenn eller avvis her: {link}" if link else
                      "Ingen kjøring venter på svaret (dokumentet ble holdt tilbake av en bunkekjøring). Se "
-                     f"forhåndsvisningen, godkjenn og send med: {send_command(row['document'])}"]
+                     f"forhåndsvisningen, godkjenn og send med: {send_command(row['document'], settings)}"]
             password = smtp_password(settings) if transport_name == "smtp" else None
             report = notify(f"approval-reminder/{row['document']}/v{row['version']}", as_of.isoformat(),
                             f"Påminnelse: venter på godkjenning ({row['document']})", lines, name, email, project,

@@ -372,7 +372,8 @@ def ask_approvers(asked: list[dict], options: DeliveryOptions) -> list[str]:
                        else "trenger godkjenning før utsending")
                 lines.append(f"- {doc['key']} versjon {doc['version']}: {why}\n"
                              f"  Dokument: {display_path(Path(doc['docx']))}\n"
-                             f"  {send_command(doc['key'])}" + (' --override-reason "begrunnelse"' if errors else ""))
+                             f"  {send_command(doc['key'], settings, options.out)}"
+                             + (' --override-reason "begrunnelse"' if errors else ""))
             lines.append("Uten svar kommer en påminnelse etter "
                          f"{settings.delivery.approval_reminder_days} virkedager.")
             digest = ",".join(sorted(f"{d['key']}/v{d['version']}" for d in documents))
@@ -448,7 +449,7 @@ def tell_secretariat_unreached(approver: str, why: str, documents: list[dict], r
                  "Ingenting av dette er sendt, og dokumentene er ikke borte. Neste bunkekjøring prøver å varsle "
                  "godkjenneren igjen. Sjekk adressen (delivery.approver_email i config/grantflow.yaml), eller se "
                  "forhåndsvisningen og send selv:",
-                 "\n".join(f"- {d['key']} versjon {d['version']}\n  {send_command(d['key'])}"
+                 "\n".join(f"- {d['key']} versjon {d['version']}\n  {send_command(d['key'], settings)}"
                            + (' --override-reason "begrunnelse"' if d.get("data_errors") else "") for d in docs)]
         digest = ",".join(sorted(f"{d['key']}/v{d['version']}" for d in docs))
         report = notify(f"approval-unreached/{council_id}", f"{_date.today().isoformat()}-{_short(digest)}",

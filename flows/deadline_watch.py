@@ -466,8 +466,12 @@ def withdraw_and_tell(item: DueItem, today: date, register: Register, settings, 
                       "trukket tilbake: en godkjenning nå får ikke bunkekjøringen til å sende den, og godkjenneren "
                       "får ingen flere påminnelser."]
             detail = f"holdt tilbake av bunkekjøringen, {today.isoformat()}: {why}"
+        from grantflow.documents.service import held_command
+
+        # the held document as the batch made it (its record's date), the watch's own as the watch dates it
+        command = held_command(held[0][0], options.out or settings.outputs_dir()) if held else send_command(item)
         lines += ["Trengs den likevel, se forhåndsvisningen, godkjenn og send den nå med:",
-                  f"    {send_command(item)} --transport {transport_name}",
+                  f"    {command} --transport {transport_name}",
                   "Skal den ikke sendes (avvist), trenger du ikke gjøre noe mer."]
         report = notify(f"missed/{item.key}", "-", f"Ikke sendt: {item.description}", lines,
                         council.secretariat.name, council.secretariat.email, project, council, settings,
@@ -528,20 +532,18 @@ def remind_leader(item: DueItem, problem: str, as_of: date, options: DeliveryOpt
 
 
 def item_parameters(item: DueItem) -> dict:
+    """The flow parameters of ``item``'s document, dated ``item.dated`` (the day the watch makes it,
+    not the day the flow happens to run: an application the watch caught up on was dated the day
+    its flow ran), as ``send_command(item)`` names it."""
     if item.kind == "status":
-        return {"project": item.project, "as_of": item.as_of}
-    if item.kind == "costsplit":
-        # dated the day the watch makes it, 7 days before the invoicing, not the day the flow runs
-        return {"project": item.project, "year": int(item.period) if item.period else None,
-                "as_of": item.make_day}
-    if item.kind == "application":
-        return {"project": item.project, "year": int(item.period) if item.period else None}
+        return {"project": item.project, "as_of": item.dated}
+    if item.kind in ("costsplit", "application"):
+        return {"project": item.project, "year": int(item.period) if item.period else None, "as_of": item.dated}
     if item.kind == "final":
         return {"project": item.project}
     if item.kind == "usage":
-        # dated the day the watch makes it (its Dato; a day in the year still running makes it a
-        # draft), not the day the flow happens to run
-        return {"council": item.council, "year": int(item.period), "as_of": item.make_day}
+        # a day in the year still running makes it a draft
+        return {"council": item.council, "year": int(item.period), "as_of": item.dated}
     raise ValueError(f"no document is made for a deadline of kind {item.kind!r}")
 
 

@@ -26,7 +26,7 @@ def last_watch_time(now, cron: str | None = None):
     return next(CronSim(cron or watch_cron(), now.astimezone(ZoneInfo(TIMEZONE)), reverse=True))
 
 
-def catch_up_watch(now=None) -> str | None:
+def catch_up_watch(now=None) -> tuple[str, bool] | None:
     """Start the watch once now when its latest scheduled time has passed without a run.
 
     A graceful stop (systemd stopping or restarting the service, a reboot) pauses the served
@@ -34,7 +34,9 @@ def catch_up_watch(now=None) -> str | None:
     only makes runs from the restart on. Serve stopped at 06:50 and started at 07:10 never ran that
     morning's watch: what was due waited for the next working day, and a status report due the
     morning before its meeting was not sent at all. A run killed with -9 leaves its late run, which
-    the runner starts; then nothing is added here. The flow run id, or None."""
+    the runner starts; then nothing is added here. (The flow run id, whether the watch had run on
+    this Prefect server before), or None. A server that never ran it (new, or its database new)
+    did not miss the slot: the watch was not there to run (``missed_watch_text``)."""
     from datetime import datetime, timezone
 
     from prefect.client.orchestration import get_client
@@ -57,8 +59,13 @@ def catch_up_watch(now=None) -> str | None:
             limit=1)
         if runs:
             return None
+        # any run of it before now, in any state: the watch was on this server before
+        ran_before = bool(client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+            flow_run_filter=FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(
+                before_=datetime.now(timezone.utc))), limit=1))
         run = client.create_flow_run_from_deployment(deployment.id)
-    return str(run.id)
+    return str(run.id), ran_before
 
 
 def end_orphaned_runs(outputs, grace_seconds: float = 15.0, poll_seconds: float = 1.0) -> list[str]:
@@ -192,10 +199,14 @@ def served(watch_interval: int | None = None) -> list[tuple]:
     return out
 
 
-def missed_watch_text(slot, run_id: str) -> str:
+def missed_watch_text(slot, run_id: str, ran_before: bool = True) -> str:
     """What serve says when it starts the watch for its scheduled time ``slot`` (Europe/Oslo),
     which passed with no run. It said "has not run since <slot>", which read as the last run (an
-    outside tester's last run was 20:44, the slot missed 20:46)."""
+    outside tester's last run was 20:44, the slot missed 20:46). On a Prefect server where the watch
+    never ran (``ran_before`` False: the first serve on a new server) nothing was missed: it said
+    "missed its scheduled run at 29.11.2026 07:00" of a watch that was not there at 07:00."""
+    if not ran_before:
+        return f"deadline_watch has not run on this Prefect server before: first run, started now (flow run {run_id})"
     return (f"deadline_watch missed its scheduled run at {slot:%d.%m.%Y %H:%M} Europe/Oslo (no run since has "
             f"completed or is under way): started now (flow run {run_id})")
 
@@ -266,7 +277,7 @@ def serve(outputs, watch_interval: int | None = None, query_seconds: float | Non
         now = datetime.now(timezone.utc)      # the slot said is the one looked for
         started = catch_up_watch(now)
         if started:
-            print(missed_watch_text(last_watch_time(now), started), flush=True)
+            print(missed_watch_text(last_watch_time(now), *started), flush=True)
     stopping = StopOnSignal()
     runner.handle_sigterm = stopping      # what Runner.start installs for SIGTERM (in the main thread)
     previous = signal.signal(signal.SIGINT, stopping)   # asyncio.run then leaves Ctrl-C to it

@@ -384,7 +384,8 @@ def document_steps(kind: str, project: str | None, council: str | None, period: 
                     note = (f"Ikke sendt: {decision.text()}. Dataene har {len(errors)} feil, og utsending krever en "
                             "begrunnelse for å overstyre dem (feltet «override_reason»; spurt tre ganger). Kjør "
                             "flyten på nytt og gi en begrunnelse, rett dataene, eller send med: "
-                            f"{send_command(planned['key'])} --yes --override-reason \"begrunnelse\"")
+                            f"{send_command(planned['key'], load_settings(options.config), options.out)} --yes "
+                            "--override-reason \"begrunnelse\"")
                 elif not decision.approved:
                     rejected = True
                     note = f"{decision.text()}; ikke sendt."

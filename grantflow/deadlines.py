@@ -107,6 +107,15 @@ class DueItem:
         """The working day the document is made and sent (the deadline itself for an ``other``)."""
         return shift_to_working_day(self.start, "after") if self.makes_document else self.due
 
+    @property
+    def dated(self) -> date | None:
+        """The date the watch's document carries (its --as-of): a status report its report date, a
+        final report none (the project's end, its default), any other the day the watch makes it --
+        not the day a flow or a command happens to run (a catch-up, a command typed a week later)."""
+        if not self.makes_document or self.kind == "final":
+            return None
+        return self.as_of or self.start if self.kind == "status" else self.make_day
+
     def is_due(self, today: date) -> bool:
         return self.start <= today <= (self.last or self.due + timedelta(days=GRACE_DAYS))
 
@@ -444,13 +453,12 @@ def window_passed(item: DueItem, name: str) -> tuple[str, list[str]]:
 
 
 def send_command(item: DueItem) -> str:
-    """The command that makes and sends ``item``'s document by hand."""
-    if item.kind == "usage":
-        return f"grantflow send usage --council {item.council} --year {item.period}"
-    if item.kind == "status":
-        return f"grantflow send status {item.project} --as-of {(item.as_of or item.start).isoformat()}"
-    year = f" --year {item.period}" if item.period else ""
-    return f"grantflow send {item.kind} {item.project}{year}"
+    """The command that makes and sends ``item``'s document by hand, dated as the watch dates it
+    (``DueItem.dated``): the kind's own ``documents.send_command``, the one the approval's messages
+    use too."""
+    from .documents import send_command as document_command
+
+    return document_command(item.kind, item.project or item.council, item.period, item.dated)
 
 
 def working_days_until(today: date, due: date) -> int:

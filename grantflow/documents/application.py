@@ -38,6 +38,11 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
     return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), as_of or today
 
 
+def options(period: str | None, dated: date | None) -> list[str]:
+    """The options that make this application again: its year and the day it is dated."""
+    return (["--year", period] if period else []) + (["--as-of", dated.isoformat()] if dated is not None else [])
+
+
 def applied_years(project: Project) -> list[int]:
     """The years the financing plan applies for money in (an applied-for line with an amount)."""
     return sorted({y for line in project.budget.financing if line.applied_for

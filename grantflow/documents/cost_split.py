@@ -29,6 +29,13 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
     return ReportPeriod(label, date(first, 1, 1), date(last, 12, 31)), as_of or today
 
 
+def options(period: str | None, dated: date | None) -> list[str]:
+    """The options that make this cost split again: its year (a span of years is every budget year,
+    the default: --period takes no span) and the day it is dated."""
+    year = ["--year", period] if period and period.isdigit() else []
+    return year + (["--as-of", dated.isoformat()] if dated is not None else [])
+
+
 def _percents(shares, total: int) -> list[str]:
     """Each share in percent of the amount billed, with one decimal, each rounded on its own (half
     up): equal amounts read equal and a larger amount never reads less. Rounded once across the

@@ -55,6 +55,11 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
     return ReportPeriod(str(end.year), start, when), when
 
 
+def options(period: str | None, dated: date | None) -> list[str]:
+    """The options that make this report again: its date (its period is always the whole project)."""
+    return ["--as-of", dated.isoformat()] if dated is not None else []
+
+
 def hours_planned(project: Project, rate: Decimal | None = None) -> str:
     """The plan's own effort as the final report's "(plan: …)" says it."""
     hours = project.budget.own_effort_hours

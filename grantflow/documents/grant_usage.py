@@ -41,6 +41,11 @@ def period(project: None, period: str | None, as_of: date | None, today: date,
     return ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), made
 
 
+def options(period: str | None, dated: date | None) -> list[str]:
+    """The options that make this report again: its year and the day it is dated (made)."""
+    return (["--year", period] if period else []) + (["--as-of", dated.isoformat()] if dated is not None else [])
+
+
 def _booked_after(data, day: date) -> bool:
     """Whether the ledger has a row counting from after ``day``."""
     import pandas as pd

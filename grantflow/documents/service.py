@@ -31,6 +31,7 @@ from ..register import Register, display_path
 from ..settings import DocumentSettings, load_settings, outputs_root
 from ..reporting import default_as_of
 from ..validate import check_project
+from . import command_for
 from . import kind as get_kind
 from .common import Context, DocumentRequest
 from .render import PdfUnavailable, pdf_each, template_bytes, templates_dir, write_docx
@@ -41,6 +42,20 @@ OSLO = ZoneInfo("Europe/Oslo")
 
 def output_dir(root: Path, council: Council, project: Project | None) -> Path:
     return root / council.id / project.id if project is not None else root / council.id
+
+
+def held_command(document_key: str, out: str | os.PathLike | None = None) -> str:
+    """``send_command`` for the document ``document_key`` names, dated as its record says: the day the
+    version that was held (or failed) was made, so the command run days later sends that version, not
+    one made and dated that day. No readable record: the kind's default date."""
+    council, project, name = document_key.split("/", 2)
+    folder = outputs_root(out) / council / ("" if project == "-" else project)
+    try:
+        made = _read_record(folder / f"{name}.json").get("as_of")
+        dated = date.fromisoformat(made) if isinstance(made, str) else None
+    except (UserError, ValueError):
+        dated = None
+    return command_for(document_key, dated)
 
 
 @dataclass

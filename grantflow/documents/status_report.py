@@ -47,6 +47,14 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
     return ReportPeriod(when.isoformat(), start, when), when
 
 
+def options(period: str | None, dated: date | None) -> list[str]:
+    """The options that make this report again (``period`` above, inverted): a report dated by
+    --as-of (its period is that day) by that day, one made for a --period by that period."""
+    if dated is not None and period in (None, dated.isoformat()):
+        return ["--as-of", dated.isoformat()]
+    return ["--period", period] if period else []
+
+
 def _share(value) -> str:
     return fmt.percent(value, 1) if value is not None else "–"
 

@@ -116,6 +116,8 @@ def _ledger(isolated):
 
 def test_batch_over_smtp_holds_a_document_with_data_errors_and_sends_the_rest_once(isolated,
                                                                                    clean_and_broken_by_smtp):
+    from datetime import date
+
     from ..smtp_server import SmtpServer
 
     port, options = clean_and_broken_by_smtp
@@ -137,7 +139,9 @@ def test_batch_over_smtp_holds_a_document_with_data_errors_and_sends_the_rest_on
         assert documents and all("ERP" not in m["Subject"] for m in documents)
         (asked,) = [m for m in arrived if m["Subject"].startswith("Til godkjenning")]
         assert asked["To"].addresses[0].addr_spec == "post@kongsbergregionen.example.no"
-        assert f"grantflow send costsplit {BROKEN} --transport smtp --override-reason" in \
+        # dated today, as the batch made it: typed on a later day, the command sends that one
+        assert f"grantflow send costsplit {BROKEN} --as-of {date.today().isoformat()} --transport smtp " \
+               "--override-reason" in \
             asked.get_body(("plain",)).get_content()
         again = make_batch(2, "threads")(kind="costsplit", projects=[CLEAN, BROKEN], options=options, chunk=1)
         assert len(server.recorder.arrived) == len(arrived)        # nothing twice, the approver asked once
@@ -250,7 +254,8 @@ def test_a_batch_leaves_a_waiting_run_its_request_and_each_held_document_is_remi
     (clean,) = [body for subject, body in reminders.items() if CLEAN in subject]
     assert f"http://ui.example.no/runs/flow-run/{waiting}" in clean, clean
     (broken,) = [body for subject, body in reminders.items() if BROKEN in subject]
-    assert "/runs/flow-run/" not in broken and f"grantflow send final {BROKEN} --transport smtp" in broken, broken
+    assert "/runs/flow-run/" not in broken and f"grantflow send final {BROKEN} --as-of 2014-12-31 --transport smtp" in broken, \
+        broken
 
 
 def test_a_batch_approved_in_advance_does_not_send_what_an_approver_rejected(isolated, clean_and_broken_by_smtp):
@@ -293,8 +298,10 @@ def test_a_batch_asks_the_approver_when_it_first_holds_a_document_and_not_on_eve
         clean = mails["post@nord-gudbrandsdal.example.no"].get_body(("plain",)).get_content()
         broken = mails["post@kongsbergregionen.example.no"].get_body(("plain",)).get_content()
         assert f"nord-gudbrandsdal/{CLEAN}/final-" in clean and "trenger godkjenning" in clean, clean
-        assert f"grantflow send final {CLEAN} --transport smtp" in [x.strip() for x in clean.splitlines()], clean
-        assert f"grantflow send final {BROKEN} --transport smtp --override-reason" in broken, broken
+        # each dated as made: at its project's end (30.6.2021, 31.12.2014)
+        assert f"grantflow send final {CLEAN} --as-of 2021-06-30 --transport smtp" in \
+            [x.strip() for x in clean.splitlines()], clean
+        assert f"grantflow send final {BROKEN} --as-of 2014-12-31 --transport smtp --override-reason" in broken, broken
         assert "Ingenting av dette er sendt" in broken and "dataene har 1 feil" in broken, broken
         assert len(first["told"]) == 2 and all(t.startswith("varslet ") for t in first["told"]), first["told"]
         for _ in range(2):                                        # the nightly batch again, twice

@@ -547,7 +547,9 @@ def test_a_usage_report_still_waiting_for_approval_after_its_catch_up_is_told_on
     assert [a.addr_spec for a in notice["To"].addresses] == ["post@nord-gudbrandsdal.example.no"]
     body = notice.get_body(("plain",)).get_content()
     assert "ventet fortsatt på godkjenning" in body and "29. januar 2020" in body, body
-    assert "grantflow send usage --council nord-gudbrandsdal --year 2019 --transport outbox" in body, body
+    # dated the day the watch was to make it: Thursday 2.1.2020, the first working day of its window
+    assert "grantflow send usage --council nord-gudbrandsdal --year 2019 --as-of 2020-01-02 --transport outbox" \
+        in body, body
     recipients = {a.addr_spec for m in mails for a in m["To"].addresses}
     assert "fminpost@fylkesmannen.example.no" not in recipients, recipients      # nothing to the county governor
     ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
@@ -606,7 +608,8 @@ def test_a_final_report_a_batch_held_is_withdrawn_after_its_last_day_and_no_late
     body = notice.get_body(("plain",)).get_content()
     assert "ventet fortsatt på godkjenning" in body and "15. februar 2022" in body, body
     assert "Bunkekjøringen holdt den tilbake" in body, body
-    command = f"grantflow send final {CLEAN} --transport smtp"
+    # dated as the batch made it (the project's end, 30.6.2021), as the approver's mail said it
+    command = f"grantflow send final {CLEAN} --as-of 2021-06-30 --transport smtp"
     assert command in [line.strip() for line in body.splitlines()], body
     request = ledger.approval(request["document"], request["version"])
     assert request["status"] == "withdrawn", request

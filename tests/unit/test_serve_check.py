@@ -85,7 +85,7 @@ def test_serve_says_the_missed_watch_time_as_a_missed_slot(tmp_path, monkeypatch
     monkeypatch.setattr(deployments, "served", lambda watch_interval=None: [])
     monkeypatch.setattr(deployments, "_fork_server", lambda: False)
     monkeypatch.setattr(deployments, "end_orphaned_runs", lambda outputs: [])
-    monkeypatch.setattr(deployments, "catch_up_watch", lambda now=None: "run-1")
+    monkeypatch.setattr(deployments, "catch_up_watch", lambda now=None: ("run-1", True))
     now = datetime.now(ZoneInfo("Europe/Oslo"))
     slot = now.replace(hour=20, minute=46, second=0, microsecond=0)
     if slot > now:
