@@ -181,9 +181,15 @@ def _approval_given(args, name_needed: bool = True) -> tuple[str, bool, str]:
         if len(name) > APPROVER_MAX:
             raise UserError(f"is {len(name)} characters long; at most {APPROVER_MAX}", field="--approved-by")
         return name, False, comment
-    if not name_needed:
-        return "", False, comment
+    return (_login() if name_needed else ""), True, comment
+
+
+def _login() -> str:
+    """The login on this machine, recorded as the approver when no name is given; one line
+    asking for --approved-by where there is none (a service account without a name)."""
     import getpass
+
+    from .text import one_line
 
     try:
         login = one_line(getpass.getuser()).strip()
@@ -192,7 +198,7 @@ def _approval_given(args, name_needed: bool = True) -> tuple[str, bool, str]:
     if not login:
         raise UserError("this machine gives no usable login name to record as the approver: give "
                         "--approved-by NAME", field="--approved-by")
-    return login, True, comment
+    return login
 
 
 def _approved_how(how: str, from_login: bool) -> str:
@@ -408,7 +414,8 @@ def _cmd_send(args) -> int:
     from .delivery.service import (ContentConflict, by_reason, clearance, deliver, document_from, issue,
                                    make_transport, note_approvals, plan, rejection)
 
-    approver, from_login, comment = _approval_given(args)   # a name refused: before anything is made
+    # a name or comment refused: before anything is made (the login is asked for only when needed)
+    approver, from_login, comment = _approval_given(args, name_needed=False)
     settings, register, produced = _produce(args)
     document = document_from(produced, register)     # a PDF asked for and not made: not sent
     project = register.project(produced.project) if produced.project else None
@@ -459,6 +466,7 @@ def _cmd_send(args) -> int:
                            else f"sending despite the data's {len(errors)} error(s) needs approval "
                                 "(the reason is given)")
                     raise UserError(f"{why}: run interactively or add --yes", field="--yes")
+            approver = approver or _login()
             # the addresses the preview shows (with --yes, those it would have shown)
             shown = [m.recipient.email for m in the_plan.messages]
             how = _approved_how("grantflow send --yes" if args.yes else "grantflow send (interactive)", from_login)

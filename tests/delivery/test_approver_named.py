@@ -144,3 +144,25 @@ def test_a_hostile_name_or_comment_is_one_line_and_exit_1(scratch_config, tmp_pa
         assert server.recorder.messages() == []
     assert main(["--config", str(scratch_config), "sent"]) == 0
     assert "the ledger is empty" in capsys.readouterr().out
+
+
+def test_without_a_login_name_send_yes_asks_for_the_name_in_one_line(scratch_config, tmp_path, monkeypatch, capsys):
+    """A service account whose login getpass cannot find (no $USER, a uid without a passwd entry):
+    the approver would be nobody. `send --yes` asks for --approved-by in one line and sends
+    nothing; with it, it sends; a send that needs no approval (the outbox) is not held up."""
+    import getpass as getpass_module
+
+    def no_login():
+        raise OSError("No username set in the environment")
+
+    port = _setup(scratch_config, tmp_path, monkeypatch)
+    monkeypatch.setattr(getpass_module, "getuser", no_login)
+    with SmtpServer(port=port) as server:
+        assert main(["--config", str(scratch_config), *SEND, "--yes"]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("error: --approved-by: ") and "Traceback" not in err, err
+        assert server.recorder.messages() == []
+        assert main(["--config", str(scratch_config), *SEND, "--yes", "--approved-by", "Kari Nordmann"]) == 0
+        assert len(server.recorder.messages()) == 5
+    assert main(["--config", str(scratch_config), "send", "status", "kongsbergregionen-erp", "--as-of",
+                 "2014-09-30", "--transport", "outbox"]) == 0
