@@ -140,7 +140,9 @@ def plan_delivery(produced: Produced, options: DeliveryOptions) -> dict:
 
 def record_advance_approval(produced: Produced, planned: dict, options: DeliveryOptions) -> None:
     """Approval given in advance (``grantflow run --yes``, the run's ``approved``) recorded in the
-    ledger like ``grantflow send --yes``: who gave it, and why despite errors in the data."""
+    ledger like ``grantflow send --yes``: who gave it (the name given, else the login of whoever ran
+    `grantflow run`, said so), their comment, and why despite errors in the data. A run started
+    approved without a name (ticked in the Prefect UI) is recorded as approved by nobody known."""
     ledger = SentLedger(load_settings(options.config).ledger_url())
     try:
         issue(produced)
@@ -149,9 +151,14 @@ def record_advance_approval(produced: Produced, planned: dict, options: Delivery
         shown = planned.get("recipients", [])
         ledger.approval_requested(planned["key"], produced.version, None, None, produced.content_hash,
                                   recipients=shown)
-        ledger.approval_decided(planned["key"], produced.version, True, "grantflow run --yes",
-                                "godkjent på forhånd (approved)", options.override_reason, produced.content_hash,
-                                recipients=shown)
+        if options.approved_by:
+            by = options.approved_by
+            how = "grantflow run --yes" + (" (navn fra innloggingen)" if options.approved_by_login else "")
+        else:
+            by, how = "ukjent", "godkjent på forhånd (approved) uten navn"
+        ledger.approval_decided(planned["key"], produced.version, True, by,
+                                how + (f": {options.approval_comment}" if options.approval_comment else ""),
+                                options.override_reason, produced.content_hash, recipients=shown)
     finally:
         ledger.close()
 

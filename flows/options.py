@@ -18,6 +18,11 @@ class DeliveryOptions(BaseModel):
     approved: bool = Field(False, description="Approval given in advance (otherwise external sending waits "
                                               "for an approver in the Prefect UI).")
     override_reason: str = Field("", description="With 'approved': why to send although the data have errors.")
+    approved_by: str = Field("", max_length=200, description="With 'approved': who approved in advance (recorded).")
+    approved_by_login: bool = Field(False, description="'approved_by' is the login of whoever started the run, "
+                                                       "not a name they gave (recorded as such).")
+    approval_comment: str = Field("", max_length=2000, description="With 'approved': a comment recorded with "
+                                                                   "the approval.")
     approval_timeout_seconds: int | None = Field(
         None, description="Give up waiting for approval after this many seconds (default: wait; the approver "
                           "is reminded after delivery.approval_reminder_days working days).")

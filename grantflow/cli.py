@@ -138,6 +138,81 @@ def _sweep_temp_files(args) -> None:
     remove_stale_temp_files(folder)
 
 
+# as long as the Prefect form takes them (flows.approval.ApprovalForm)
+APPROVER_MAX, COMMENT_MAX = 200, 2000
+
+
+def _one_line_text(value: str, field: str, longest: int) -> str:
+    """A comment or reason given on the command line, refused with one line when it holds a line
+    break or control character (also inside an RFC 2047 encoded word) or a bidirectional control:
+    it is recorded, listed by `grantflow sent` and may reach a mail."""
+    from .text import free_text, line_break
+
+    found = line_break(value)
+    try:
+        if found:
+            raise ValueError(f"must be a single line: contains {found}")
+        free_text(value)
+    except ValueError as exc:
+        raise UserError(str(exc), field=field) from None
+    if len(value) > longest:
+        raise UserError(f"is {len(value)} characters long; at most {longest}", field=field)
+    return value.strip()
+
+
+def _approval_given(args, name_needed: bool = True) -> tuple[str, bool, str]:
+    """Who approves with this command, and why: (name, whether the name is the login, comment).
+    The name given with --approved-by, else the login on this machine (the record says so); each
+    checked as the Prefect form checks them (one plain line, no encoded word), so what is recorded
+    and shown in `grantflow sent`, the record .json and mails is what was typed."""
+    from .text import one_line
+
+    if args.override_reason:
+        args.override_reason = _one_line_text(args.override_reason, "--override-reason", COMMENT_MAX)
+    comment = _one_line_text(args.comment, "--comment", COMMENT_MAX) if args.comment else ""
+    if args.approved_by is not None:
+        try:
+            name = one_line(args.approved_by).strip()
+        except ValueError as exc:
+            raise UserError(str(exc), field="--approved-by") from None
+        if not name:
+            raise UserError("is empty: give the approver's name, or leave it out to record the login",
+                            field="--approved-by")
+        if len(name) > APPROVER_MAX:
+            raise UserError(f"is {len(name)} characters long; at most {APPROVER_MAX}", field="--approved-by")
+        return name, False, comment
+    return (_login() if name_needed else ""), True, comment
+
+
+def _login() -> str:
+    """The login on this machine, recorded as the approver when no name is given; one line
+    asking for --approved-by where there is none (a service account without a name)."""
+    import getpass
+
+    from .text import one_line
+
+    try:
+        login = one_line(getpass.getuser()).strip()
+    except (OSError, KeyError, ValueError):
+        login = ""
+    if not login:
+        raise UserError("this machine gives no usable login name to record as the approver: give "
+                        "--approved-by NAME", field="--approved-by")
+    return login
+
+
+def _approved_how(how: str, from_login: bool) -> str:
+    """How an approval was given, as recorded (the comment's first part): the command, and that
+    the name recorded is the login when none was given."""
+    return how + (" (navn fra innloggingen)" if from_login else "")
+
+
+def _approval_arguments(p, who: str) -> None:
+    p.add_argument("--approved-by", metavar="NAME",
+                   help=f"{who} (default: your login, recorded as such)")
+    p.add_argument("--comment", metavar="TEXT", help="a comment recorded with the approval (one line)")
+
+
 def _document_arguments(p) -> None:
     p.add_argument("kind", metavar="KIND", help="application | status | final | costsplit | usage")
     p.add_argument("project", nargs="?", metavar="PROJECT")
@@ -337,8 +412,10 @@ def _cmd_send(args) -> int:
     from .delivery.ledger import SentLedger
     from .delivery.recipients import funders_named
     from .delivery.service import (ContentConflict, by_reason, clearance, deliver, document_from, issue,
-                                   make_transport, plan, rejection)
+                                   make_transport, note_approvals, plan, rejection)
 
+    # a name or comment refused: before anything is made (the login is asked for only when needed)
+    approver, from_login, comment = _approval_given(args, name_needed=False)
     settings, register, produced = _produce(args)
     document = document_from(produced, register)     # a PDF asked for and not made: not sent
     project = register.project(produced.project) if produced.project else None
@@ -389,39 +466,45 @@ def _cmd_send(args) -> int:
                            else f"sending despite the data's {len(errors)} error(s) needs approval "
                                 "(the reason is given)")
                     raise UserError(f"{why}: run interactively or add --yes", field="--yes")
-            import getpass
-
+            approver = approver or _login()
             # the addresses the preview shows (with --yes, those it would have shown)
             shown = [m.recipient.email for m in the_plan.messages]
-            how = "grantflow send --yes" if args.yes else "grantflow send (interactive)"
+            how = _approved_how("grantflow send --yes" if args.yes else "grantflow send (interactive)", from_login)
+            said = f": {comment}" if comment else ""
             if not args.yes:
                 answer = input("Send? [j/N] ").strip().casefold()
                 if answer not in ("j", "ja", "y", "yes"):
                     # kept in the history: who said no to which version and addresses, and when; not
                     # an approver's rejection (a later --yes or batch is not held by it)
-                    ledger.approval_answered(document.key, document.version, "declined", getpass.getuser(),
-                                             f"{how}: avslått", document.ledger_hash(), shown)
+                    ledger.approval_answered(document.key, document.version, "declined", approver,
+                                             f"{how}: avslått" + (f"; {comment}" if comment else ""),
+                                             document.ledger_hash(), shown)
                     print("not sent")
                     return 1
-            # what was approved is recorded, by whom (the login), why despite errors, and for whom
+            # what was approved is recorded: by whom (the name given, else the login, and which),
+            # when, their comment, why despite errors, and for whom
             try:
                 issue(document)
             except ContentConflict as exc:
                 # approved, but the file holds other content now: nothing sent, and the answer is kept
-                ledger.approval_answered(document.key, document.version, "refused", getpass.getuser(),
+                ledger.approval_answered(document.key, document.version, "refused", approver,
                                          f"{how}: {exc}", document.ledger_hash(), shown)
                 raise
             ledger.approval_requested(document.key, document.version, None, None, document.ledger_hash(),
                                       recipients=shown)
-            ledger.approval_decided(document.key, document.version, True, getpass.getuser(),
-                                    how + (f"; decided again after it was {refused}" if refused else ""),
+            ledger.approval_decided(document.key, document.version, True, approver,
+                                    how + (f"; decided again after it was {refused}" if refused else "") + said,
                                     args.override_reason or "", document.ledger_hash(), recipients=shown)
+            note_approvals(document, ledger)
+        elif args.approved_by is not None or comment:
+            print("note: sending this needs no approval (--approved-by and --comment are not recorded)",
+                  file=sys.stderr)
         try:
             report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
                              resend=args.resend)
         except ContentConflict as exc:
             if gate.needs_person:     # rendered again between the approval and the first mail
-                ledger.approval_answered(document.key, document.version, "refused", getpass.getuser(),
+                ledger.approval_answered(document.key, document.version, "refused", approver,
                                          f"{how}: {exc}", document.ledger_hash(), shown)
             raise
     finally:
@@ -1119,7 +1202,14 @@ def _cmd_run(args) -> int:
             params.update(as_of=as_of)
         if args.kind == "costsplit":
             params.update(as_of=_made_day(args.as_of, "costsplit"))
-    options = _options(args, override_reason=args.override_reason or "")
+    # approval in advance: who gives it (the name, else the login here, not the worker's) and why
+    for option, given in (("--approved-by", args.approved_by is not None), ("--comment", bool(args.comment))):
+        if given and not args.yes:
+            raise UserError("goes with --yes (approval in advance); without it the approver answers in the "
+                            "Prefect form and gives their name and comment there", field=option)
+    approver, from_login, comment = _approval_given(args, name_needed=args.yes)
+    options = _options(args, override_reason=args.override_reason or "", approved_by=approver,
+                       approved_by_login=from_login, approval_comment=comment)
     if _prefect_api():
         # Prefect's REST API directly: importing Prefect here would cost seconds (flows/remote.py)
         from flows.deployments import DEPLOYMENTS, KIND_DEPLOYMENT
@@ -1513,6 +1603,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="approve sending without asking")
     p.add_argument("--override-reason", metavar="TEXT",
                    help="send externally although the data have errors, for this reason (recorded)")
+    _approval_arguments(p, "the approver's name, recorded with the approval (--yes or the prompt's answer)")
     p.set_defaults(func=_cmd_send)
 
     p = sub.add_parser("sent", help="list the sent ledger")
@@ -1539,6 +1630,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="approve external sending in advance")
     p.add_argument("--override-reason", metavar="TEXT",
                    help="with --yes: send externally although the data have errors, for this reason (recorded)")
+    _approval_arguments(p, "with --yes: the approver's name, recorded with the approval")
     p.add_argument("--no-wait", action="store_true",
                    help="with a server: do not wait for the run to finish (it never waits for an approval)")
     p.set_defaults(func=_cmd_run)

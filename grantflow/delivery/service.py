@@ -16,8 +16,8 @@ from typing import Callable
 from .. import fmt
 from ..documents import kind as get_kind
 from ..documents.service import (EDITED_HINT, Produced, altered_copies, changed_after_made, delivered_at,
-                                 mark_delivered, mark_issued, pdf_not_made_from, rendered_now, version_changes,
-                                 version_copies)
+                                 mark_approvals, mark_delivered, mark_issued, pdf_not_made_from, rendered_now,
+                                 version_changes, version_copies)
 from ..errors import UserError
 from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
@@ -387,6 +387,24 @@ def issue(document, sent: dict[str, bytes] | None = None) -> None:
             raise ContentConflict(rendered_again(document, now))
 
 
+def note_approvals(document, ledger: SentLedger) -> None:
+    """Write every approver's decision on this version and content, as the ledger keeps it (who,
+    when, comment, override reason, the addresses), into the document's record .json
+    (``documents.service.mark_approvals``): the same for `send --yes`, the prompt, `run --yes`,
+    the Prefect form and a batch. Called when an approval is recorded and after each delivery."""
+    if not document.content_hash or document.docx.suffix != ".docx":
+        return
+    decisions = [{"decision": {"approved": "godkjent", "rejected": "avvist"}[e["event"]], "by": e["by"] or "",
+                  "at": aware(e["at"]).isoformat(timespec="seconds") if e["at"] else None,
+                  "comment": e["comment"] or "", "override_reason": e["override_reason"] or "",
+                  "recipients": (e["recipients"] or "").split(",") if e["recipients"] else []}
+                 for e in ledger.approval_history(document=document.key)
+                 if e["version"] == document.version and e["event"] in ("approved", "rejected")
+                 and e["document_hash"] == document.ledger_hash()]
+    if decisions:
+        mark_approvals(document.docx, document.version, document.content_hash, decisions)
+
+
 def attached(plan_: DeliveryPlan) -> dict[str, bytes]:
     """The document's files as the planned mails carry them (suffix -> bytes): what goes out, read
     when the mails were composed (the file may have been edited since, at the approver's prompt)."""
@@ -665,6 +683,7 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
         have = len(report.sent) + len(report.skipped)
         mark_delivered(doc.docx, doc.version, have, have + len(report.failed) + len(report.pending))
     if report.sent:
+        note_approvals(doc, ledger)       # who let it out, in its record (a run's form, a batch's, the CLI's)
         report.not_as_sent = not_as_sent(doc, sent)
     return report
 

@@ -28,11 +28,12 @@ def prompt_config(config, port: int) -> None:
     replace_in(config / "grantflow.yaml", "status: false", "status: true")
 
 
-def send_on_a_terminal(config, answer: str, meanwhile=None) -> tuple[int, str]:
-    """`grantflow send` as a person runs it: a terminal (pty) on stdin and stdout; waits for the
-    prompt, does ``meanwhile`` and types ``answer``. (exit code, what the terminal showed)."""
+def send_on_a_terminal(config, answer: str, meanwhile=None, extra: tuple[str, ...] = ()) -> tuple[int, str]:
+    """`grantflow send` (with ``extra`` options) as a person runs it: a terminal (pty) on stdin and
+    stdout; waits for the prompt, does ``meanwhile`` and types ``answer``. (exit code, what the
+    terminal showed)."""
     main_fd, side_fd = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "grantflow.cli", "--config", str(config), *SEND],
+    proc = subprocess.Popen([sys.executable, "-m", "grantflow.cli", "--config", str(config), *SEND, *extra],
                             stdin=side_fd, stdout=side_fd, stderr=side_fd, env=os.environ.copy())
     os.close(side_fd)
     shown = b""

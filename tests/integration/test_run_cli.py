@@ -199,3 +199,19 @@ def test_run_without_a_server_is_one_clear_line(served, tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stdout + done.stderr
     assert done.stderr.startswith("error:") and "no Prefect server answers" in done.stderr, done.stderr
+
+
+def test_a_served_run_with_yes_records_who_approved_and_why(served):
+    """`grantflow run … --yes` through the server recorded "grantflow run --yes" as the approver,
+    nobody. The name given with --approved-by and the --comment reach the served run and are
+    listed by `grantflow sent --detail` as the approval's Av and Kommentar."""
+    done = grantflow(served, "run", "final", "kongsbergregionen-erp", "--transport", "smtp", "--yes",
+                     "--approved-by", "Kari Nordmann", "--comment", "Sjekket mot regnskapet")
+    assert done.returncode == 0, done.stdout + done.stderr + served["log"].read_text()[-3000:]
+    assert done.stdout.strip().endswith(": Completed"), done.stdout
+    listed = subprocess.run([str(BIN / "grantflow"), "sent", "kongsbergregionen-erp", "--detail"],
+                            env=dict(served["env"], COLUMNS="250"), cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    (line,) = [x for x in listed.stdout.splitlines() if "final-" in x and "│ godkjent " in x]
+    assert "│ Kari Nordmann " in line and "grantflow run --yes: Sjekket mot regnskapet" in line, listed.stdout
