@@ -63,6 +63,16 @@ def clean(scratch_config) -> Path:
     return scratch_config
 
 
+def ctrl_c_reaches_child() -> None:
+    """``preexec_fn`` for a child a test stops with SIGINT (Ctrl-C): SIGINT handled as at a
+    terminal. A test run started in the background of a shell without job control (``cmd &``)
+    inherits SIGINT ignored, its children too, and Python then never raises KeyboardInterrupt:
+    the child went on and the test timed out (seen when CI was started that way)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"

@@ -172,14 +172,15 @@ def test_a_sender_stopped_while_waiting_for_the_reply_makes_the_next_copy_possib
     import subprocess
     import sys
 
-    from ..conftest import ROOT
+    from ..conftest import ROOT, ctrl_c_reaches_child
 
     port = free_port()
     args = send_args(scratch_config, env / "o1", *_smtp(scratch_config, port))
     handler = HoldsTheReplyToHaugesund()
     with serve(handler, port):
         sender = subprocess.Popen([sys.executable, "-m", "grantflow.cli", *args], cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  preexec_fn=ctrl_c_reaches_child)
         try:
             assert handler.holding.wait(120), "the sender never sent Haugesund's message"
             sender.send_signal(signal.SIGINT if stop == "ctrl-c" else signal.SIGKILL)

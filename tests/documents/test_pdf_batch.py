@@ -18,7 +18,7 @@ from grantflow.documents.service import add_pdfs, produce
 from grantflow.errors import UserError
 from grantflow.register import open_register
 
-from ..conftest import CONFIG
+from ..conftest import CONFIG, ctrl_c_reaches_child
 
 TODAY = date(2026, 11, 24)
 AS_OF = {"haugaland-velferdsteknologi": date(2016, 11, 15), "kongsbergregionen-erp": date(2014, 6, 30),
@@ -342,6 +342,7 @@ def test_ctrl_c_stops_every_converter(slow_soffice):
     code = ("import sys; from pathlib import Path; from grantflow.documents.render import pdf_each; "
             "pdf_each([Path(p) for p in sys.argv[1:]], converters=2)")
     proc = subprocess.Popen([sys.executable, "-c", code, *map(str, docs)], env=os.environ.copy(),
+                            preexec_fn=ctrl_c_reaches_child,
                             start_new_session=True)
     hanging, pids = slow_soffice / "hanging", []
     try:
