@@ -347,12 +347,12 @@ def check_project(register: Register, project: Project, data: ProjectData | None
         add("error", ("milestones", index, "number"), f"milestone number {number} appears twice")
     previous = None
     for index, ms in enumerate(project.milestones):
-        first_day = ms.date.replace(day=1) if ms.month_only else ms.date
-        if ms.date < start or first_day > end:
+        where = ms.outside(project.period)      # the application's notes read it by the same rule
+        if where and not ms.read_past_end(project.period):
             add("warning", ("milestones", index, "date"),
                 f"milestone {ms.number:02d} ({ms.date:%Y-%m}{'' if ms.month_only else f'-{ms.date:%d}'}) "
                 f"is outside the project period {start} – {end}")
-        elif ms.date > end:
+        elif where:
             # a month that holds the end is read as its last day, after it ("2017-09" for a project
             # ending 20.09.2017): every document dates it 30.09, so it was never due within the
             # project; validate said nothing (found by an outside tester)
