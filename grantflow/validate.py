@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import owneffort
-from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, whole_plan, zero_weight
+from .costsplit import POPULATION_KEYS, key_on, no_inhabitants, no_weight, whole_plan, zero_weight
 from .data import ProjectData, collect, unknown_municipality
 from .findings import ROWS_NAMED, SHOWN_PER_COLUMN, Finding, count_shown, rows_named
 from .fmt import exact, money, percent, signed_money
@@ -174,12 +174,12 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 written = sorted({y for m in members for y in (
                     m.population if key in ("innbyggere", "population") else m.weights.get(key, {}))})
                 add("error", where or ("municipalities",),
-                    f"no {key} figures on 1 January {year} in {council.id} for any participant "
+                    f"no {key} figures {key_on(key, year)} in {council.id} for any participant "
                     f"(years given: {', '.join(map(str, written)) or 'none'})")
                 continue
             for index, name in names:
                 add("error", where or ("municipalities", index),
-                    f"no {key} figure for {name} on 1 January {year} in {council.id}")
+                    f"no {key} figure for {name} {key_on(key, year)} in {council.id}")
 
     # The municipalities' share needs municipalities to split it between (render refused it only then).
     if not project.municipalities:
