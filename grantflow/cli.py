@@ -255,7 +255,7 @@ def _cmd_validate(args) -> int:
 
 def _cmd_allocate(args) -> int:
     from . import fmt
-    from .costsplit import allocate
+    from .costsplit import allocate, key_heading
     from .register import open_register
 
     register = open_register(args.config)
@@ -282,7 +282,7 @@ def _cmd_allocate(args) -> int:
         # that starts like a formula ('=HYPERLINK(…)') stays text.
         text = io.StringIO()
         out = csv.writer(text, delimiter=";", lineterminator="\r\n")
-        out.writerow(["Kommune", "Deltar", f"{result.weight_key.capitalize()} 1.1.{result.weight_year}",
+        out.writerow(["Kommune", "Deltar", key_heading(result.weight_key, result.weight_year),
                       "Lik andel", "Etter vekt", "Sum"])
         for s in result.shares:
             out.writerow([spreadsheet_text(s.municipality), "ja" if s.participates else "nei",
@@ -304,17 +304,18 @@ def _cmd_allocate(args) -> int:
 
         pct = result.equal_percent
         table = Table(title=Text(f"Kostnadsfordeling {project.name} {result.year}: {fmt.money(result.total)} "
-                                 f"({fmt.percent_as_given(pct / 100)} likt, resten etter {result.weight_key} "
-                                 f"1.1.{result.weight_year})"))
+                                 f"({fmt.percent_as_given(pct / 100)} likt, resten etter "
+                                 f"{key_heading(result.weight_key, result.weight_year, capital=False)})"))
         for name in ("Kommune", result.weight_key.capitalize(), "Lik andel", "Etter vekt", "Sum"):
             table.add_column(name, justify="left" if name == "Kommune" else "right")
         for s in result.shares:
             if s.participates:
-                _add_row(table, s.municipality, fmt.number(s.weight), fmt.number(s.equal),
+                # the key as written, as the document and the CSV show it (26,8 read 27)
+                _add_row(table, s.municipality, fmt.exact(s.weight), fmt.number(s.equal),
                               fmt.number(s.weighted), fmt.number(s.total))
             else:
                 _add_row(table, s.municipality, "", "", "", "Deltar ikke")
-        _add_row(table, "Sum", fmt.number(result.weight_total), fmt.number(result.equal_total),
+        _add_row(table, "Sum", fmt.exact(result.weight_total), fmt.number(result.equal_total),
                       fmt.number(result.weighted_total), fmt.number(result.total), style="bold")
         Console().print(table)
     return 0

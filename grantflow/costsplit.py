@@ -255,9 +255,34 @@ def no_inhabitants(name: str, year: int) -> str:
 POPULATION_KEYS = ("innbyggere", "population")
 
 
+# A key's figures are dated only where they have a date: population is counted on 1 January of
+# its year; another key (an agreed percentage, pupil numbers) is a figure per year. A split by
+# 'prosentandel' was headed "Prosentandel 1.1.2021" (found by the lead, session 21).
+
+def key_on(key: str, year: int) -> str:
+    """When a key's figures count, in the secretariat's lines: 'on 1 January 2014', 'for 2021'."""
+    return f"on 1 January {year}" if key in POPULATION_KEYS else f"for {year}"
+
+
+def key_heading(key: str, year: int, capital: bool = True) -> str:
+    """A key's column heading in documents and tables: 'Innbyggere 1.1.2014', 'Prosentandel 2021',
+    'GSI-tall 2021' (the key as written; ``capital``: its first letter up)."""
+    text = f"innbyggere 1.1.{year}" if key in POPULATION_KEYS else f"{key} {year}"
+    return text[:1].upper() + text[1:] if capital else text
+
+
+def key_basis(key: str, year: int | None) -> str:
+    """What a share is split by, in a sentence ("… etter {this}."): 'innbyggertall per 1.1.2014',
+    'innbyggertall per 1. januar i året', 'prosentandel for 2021', 'prosentandel for året'
+    (no ``year``: each year's own figures)."""
+    if key in POPULATION_KEYS:
+        return f"innbyggertall per 1.1.{year}" if year else "innbyggertall per 1. januar i året"
+    return f"{key} for {year}" if year else f"{key} for året"
+
+
 def no_weight(key: str, year: int, names: list[str]) -> str:
     """Why a split key that is 0 for every participant is refused (validate, allocate, documents)."""
-    return (f"{key} 0 for every participant on 1 January {year} ({', '.join(names)}): nothing can be split "
+    return (f"{key} 0 for every participant {key_on(key, year)} ({', '.join(names)}): nothing can be split "
             f"by {key}; write the figures, or split by another key")
 
 
@@ -266,7 +291,7 @@ def zero_weight(name: str, key: str, year: int, equal_percent: Decimal) -> str:
     It may be right (a key counting something that member lacks), so it is split as written."""
     pays = f"pays only its equal part ({fmt.percent_as_given(equal_percent / 100)} of the total shared equally)" \
         if equal_percent else "pays nothing"
-    return (f"{key} 0 for {name} on 1 January {year}: {name} takes part but {pays} of the split by {key}; "
+    return (f"{key} 0 for {name} {key_on(key, year)}: {name} takes part but {pays} of the split by {key}; "
             "check the figure")
 
 
@@ -303,7 +328,7 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
             index = project.municipalities.index(name)
             loc = ("split", "weight_year") if project.split.weight_year else ("municipalities", index)
             file, line = project_where(loc) if project_where is not None else (None, None)
-            raise UserError(f"no {key} figure for {name} on 1 January {weight_year} in {council.id}",
+            raise UserError(f"no {key} figure for {name} {key_on(key, weight_year)} in {council.id}",
                             file=file, line=line,
                             field="split.weight_year" if project.split.weight_year else f"municipalities[{index}]")
         if weight == 0 and key in POPULATION_KEYS:

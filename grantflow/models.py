@@ -454,6 +454,18 @@ class Milestone(Model):
                     data["month_only"] = True
         return data
 
+    def outside(self, period: Period) -> Literal["before", "after"] | None:
+        """Where the milestone lies outside the project period, by its date as every document
+        and validate read it: a month without a day counts as the month's last day."""
+        if self.date < period.start:
+            return "before"
+        return "after" if self.date > period.end else None
+
+    def read_past_end(self, period: Period) -> bool:
+        """A month without a day whose month holds the project's end: read as its last day, it
+        falls after the end ("2017-09" for a project ending 20.09.2017 is 30.09.2017)."""
+        return self.month_only and self.date.replace(day=1) <= period.end < self.date
+
 
 class Risk(Model):
     """A risk: probability S (1–5) × consequence K (1–5) = risk factor RF (computed)."""

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import owneffort
-from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, whole_plan, zero_weight
+from .costsplit import POPULATION_KEYS, key_on, no_inhabitants, no_weight, whole_plan, zero_weight
 from .data import ProjectData, collect, unknown_municipality
 from .findings import ROWS_NAMED, SHOWN_PER_COLUMN, Finding, count_shown, rows_named
 from .fmt import exact, money, percent, signed_money
@@ -174,12 +174,12 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 written = sorted({y for m in members for y in (
                     m.population if key in ("innbyggere", "population") else m.weights.get(key, {}))})
                 add("error", where or ("municipalities",),
-                    f"no {key} figures on 1 January {year} in {council.id} for any participant "
+                    f"no {key} figures {key_on(key, year)} in {council.id} for any participant "
                     f"(years given: {', '.join(map(str, written)) or 'none'})")
                 continue
             for index, name in names:
                 add("error", where or ("municipalities", index),
-                    f"no {key} figure for {name} on 1 January {year} in {council.id}")
+                    f"no {key} figure for {name} {key_on(key, year)} in {council.id}")
 
     # The municipalities' share needs municipalities to split it between (render refused it only then).
     if not project.municipalities:
@@ -347,12 +347,12 @@ def check_project(register: Register, project: Project, data: ProjectData | None
         add("error", ("milestones", index, "number"), f"milestone number {number} appears twice")
     previous = None
     for index, ms in enumerate(project.milestones):
-        first_day = ms.date.replace(day=1) if ms.month_only else ms.date
-        if ms.date < start or first_day > end:
+        where = ms.outside(project.period)      # the application's notes read it by the same rule
+        if where and not ms.read_past_end(project.period):
             add("warning", ("milestones", index, "date"),
                 f"milestone {ms.number:02d} ({ms.date:%Y-%m}{'' if ms.month_only else f'-{ms.date:%d}'}) "
                 f"is outside the project period {start} – {end}")
-        elif ms.date > end:
+        elif where:
             # a month that holds the end is read as its last day, after it ("2017-09" for a project
             # ending 20.09.2017): every document dates it 30.09, so it was never due within the
             # project; validate said nothing (found by an outside tester)

@@ -108,7 +108,7 @@ KV_HELP = {
     "partners": "Andre samarbeidspartnere, f.eks. helseforetaket; én per rad.",
     "split.equal_percent": "Prosent av kostnadene som deles likt mellom kommunene; resten etter nøkkelen.",
     "split.weight": "«innbyggere» eller en annen fordelingsnøkkel fra regionrådets kommuneliste.",
-    "split.weight_year": "Året med tall per 1. januar som brukes; tomt: året som fordeles.",
+    "split.weight_year": "Året med nøkkeltall som brukes (innbyggere: per 1. januar); tomt: året som fordeles.",
     "split.decision": "Vedtaket fordelingen bygger på, f.eks. «Regionrådet 12.12.2014, sak 45/14».",
     "period.start": "Første dag i prosjektet (dd.mm.åååå).", "period.end": "Siste dag i prosjektet (dd.mm.åååå).",
     "summary": "Kort sammendrag av prosjektet.", "background": "Bakgrunnen for prosjektet.",

@@ -568,7 +568,7 @@ def final() -> Builder:
     b.h2("Videreføring")
     b.paragraphs("evaluation.further_work", empty="Videreføring er ikke beskrevet i prosjektets notater.")
     b.h1("10. Bekreftelse og underskrift")
-    b.p("Regnskapet for prosjektet er kontrollert og stemmer med kommunens/virksomhetens regnskap.", keep=True)
+    b.p("{{ signature.accounts }}", keep=True)
     signature_lines(b, "Økonomiansvarlig / revisor", "")
     b.p("Sluttrapporten er godkjent av prosjekteier {{ signature.owner }}.", keep=True)
     signature_lines(b, "For prosjekteier", "{{ signature.owner }}")

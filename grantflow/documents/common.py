@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .. import fmt
-from ..costsplit import MunicipalPart, allocate, municipal_part
+from ..costsplit import MunicipalPart, allocate, key_basis, municipal_part
 from ..data import ProjectData
 from ..findings import Finding
 from ..models import Council, Project
@@ -340,15 +340,14 @@ def split_block(council: Council, project: Project, years: list[int], where=None
 
 def split_basis(project: Project) -> str:
     key = project.split
-    year = f" per 1.1.{key.weight_year}" if key.weight_year else " per 1. januar i året"
-    what = "innbyggertall" if key.weight in ("innbyggere", "population") else key.weight
+    what = key_basis(key.weight, key.weight_year)      # a date for population only
     equal = key.equal_percent
     if equal == 0:
-        return f"Fordelt etter {what}{year}."
+        return f"Fordelt etter {what}."
     if equal == 100:
         return "Fordelt likt mellom de deltakende kommunene."
     return (f"{fmt.percent_as_given(equal / 100)} fordeles likt mellom de deltakende kommunene, "
-            f"{fmt.percent_as_given((100 - equal) / 100)} etter {what}{year}.")
+            f"{fmt.percent_as_given((100 - equal) / 100)} etter {what}.")
 
 
 def describe_changes(previous: dict | None, current: dict) -> list[str]:

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from .. import fmt
-from ..costsplit import municipal_part
+from ..costsplit import key_heading, municipal_part
 from ..findings import Finding
 from ..models import Project
 from ..reporting import ReportPeriod, check_years, parse_period
@@ -74,7 +74,6 @@ def build(req: DocumentRequest) -> Context:
     years = [y for y in project.budget.years() if req.period.start.year <= y <= req.period.end.year] \
         or [req.period.start.year]
     split = split_block(council, project, years, req.council_where, req.project_where)
-    weight_label = "Innbyggere" if project.split.weight in ("innbyggere", "population") else project.split.weight.capitalize()
     tables = []
     for year, result in split["splits"].items():
         rows = []
@@ -92,7 +91,7 @@ def build(req: DocumentRequest) -> Context:
                      f"etter vekt {fmt.money(result.weighted_total)}."
                      + (f" Beløpene er {project.budget.vat}." if project.budget.vat else "")
                      + _percents_note(result.shares, result.total),
-            "weight_label": f"{weight_label} 1.1.{result.weight_year}",
+            "weight_label": key_heading(result.weight_key, result.weight_year),
             "rows": rows,
             "sum": {"weight": fmt.exact(result.weight_total), "equal": fmt.number(result.equal_total),
                     "weighted": fmt.number(result.weighted_total), "total": fmt.number(result.total),

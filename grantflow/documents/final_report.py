@@ -121,6 +121,17 @@ def stale_text(project: Project, last: date, days: int, as_of: date, unused: boo
             + (", og de ubrukte beløpene er for høye." if unused else "."))
 
 
+def signed_accounts(old_export: tuple[date, int] | None) -> str:
+    """What the finance officer signs to in section 10. "Kontrollert og stemmer" alone stood beside
+    the report's own words that an old export lacks the costs after its last row: a signature
+    confirming accounts the same report doubts (found by the county governor's case officer).
+    From an old export it confirms the accounts as far as the ledger goes, and says so."""
+    if old_export is None:
+        return "Regnskapet for prosjektet er kontrollert og stemmer med kommunens/virksomhetens regnskap."
+    return ("Regnskapet i rapporten er kontrollert og stemmer med kommunens/virksomhetens regnskap til og med "
+            f"siste postering {fmt.long_date(old_export[0])}; kostnader ført etter denne datoen er ikke med.")
+
+
 def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict], list[str], dict]:
     """Granted, used and unused per funder (kroner), and one sentence per funder with money left.
     Used counts the ledger to the report date, as the accounts beside it do."""
@@ -471,7 +482,8 @@ def build(req: DocumentRequest) -> Context:
                        "problems": [*evaluation.problems, *milestone_problems],
                        "conclusion": lines(evaluation.conclusion),
                        "differently": evaluation.differently, "further_work": lines(evaluation.further_work)},
-        "signature": {"owner": project.owner, "responsible": project.responsible},
+        "signature": {"owner": project.owner, "responsible": project.responsible,
+                      "accounts": signed_accounts(old_export)},
     }
     raw = funder_total["raw"]
     # a report made after the end (--as-of for the accounts): the delays end at the project's end

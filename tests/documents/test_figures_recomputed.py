@@ -432,7 +432,8 @@ def expected_split(total: int, equal_percent: int, weights: dict[str, int]) -> d
 
 def split_table(path: Path, year: int) -> dict[str, list[str]]:
     """The year's table of shares (the tables follow the year titles '2015: 412 000 kr' in order)."""
-    per_year = [t for t in tables(path) if t[0][0] == "Kommune" and re.fullmatch(r".* 1\.1\.\d{4}", t[0][1])]
+    # by its columns: the key's heading has 1.1. for population only ("Avtale 2015", test_split_key_heading)
+    per_year = [t for t in tables(path) if t[0][0] == "Kommune" and t[0][2:4] == ["Lik andel", "Etter vekt"]]
     titles = re.findall(r"^(\d{4}): [\d\u00a0]+\u00a0kr$", all_text(path), re.M)
     return {r[0]: r for r in per_year[titles.index(str(year))][1:]}
 

@@ -127,3 +127,34 @@ def test_validate_names_the_ledgers_last_row_of_an_ended_project(capsys):
     # and the ERP's xlsx ledger, 184 days short
     assert [l for l in out if l.startswith(f"WARNING config/data/{ERP}/regnskap.xlsx:")
             and f"{(_end(ERP) - _erp_last()).days} days before the project's end" in l]
+
+
+SIGNED = "Regnskapet for prosjektet er kontrollert og stemmer med kommunens/virksomhetens regnskap."
+
+
+def _signature(docx) -> list[str]:
+    """The paragraphs of section 10, where the finance officer and the owner sign."""
+    text = [p.replace(NB, " ") for p in paragraphs(docx)]
+    return text[text.index("10. Bekreftelse og underskrift") + 1:]
+
+
+def test_the_signature_confirms_the_accounts_only_as_far_as_the_ledger_goes(tmp_path):
+    """Haugaland's final report said "Regnskapet for prosjektet er kontrollert og stemmer med
+    kommunens/virksomhetens regnskap." above the finance officer's signature, while section 1 and 6
+    said the ledger ends 324 days before the project's end and may lack those costs: the signature
+    confirmed accounts the same report doubts (found by the county governor's case officer)."""
+    last = max(day for _, day in _haug_rows())
+    made = produce(open_register(CONFIG), "final", HAUG, out=tmp_path)
+    signed = _signature(made.docx)
+    assert SIGNED not in signed
+    assert signed[0] == ("Regnskapet i rapporten er kontrollert og stemmer med kommunens/virksomhetens regnskap "
+                         f"til og med siste postering {_long(last)}; kostnader ført etter denne datoen er ikke med.")
+    assert [p for p in signed if p][1].startswith("Sted og dato:")     # the finance officer signs under it
+
+
+def test_a_fresh_ledger_is_signed_as_checked_and_correct(scratch_config, tmp_path):
+    ledger = scratch_config / "data" / HAUG / "regnskap.csv"
+    with open(ledger, "a", encoding="utf-8") as fh:
+        fh.write("15.10.2017;2017;Prosjektkostnader;Sluttseminar;1 000,00;hv-fond;\n")
+    made = produce(open_register(scratch_config), "final", HAUG, out=tmp_path)
+    assert _signature(made.docx)[0] == SIGNED
