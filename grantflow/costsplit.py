@@ -124,9 +124,7 @@ def split(total: int, participants: list[tuple[str, Decimal]], equal_percent: De
     # What each one pays: its exact share (its equal part plus its weight's part of the rest),
     # rounded once by largest remainder. Rounding the equal and the weighted part each on its own
     # billed Haugesund 923 621 kr of 3 741 005 kr for a share of 923 619,83 kr.
-    count, percent, weight_sum = len(participants), Fraction(equal_percent) / 100, sum(Fraction(w) for w in weights)
-    quotas = ([percent / count + (1 - percent) * Fraction(w) / weight_sum for w in weights] if weight_sum > 0
-              else [Fraction(1, count)] * count)
+    count, quotas = len(participants), _quotas(weights, equal_percent)
     exact = [total * q for q in quotas]
     totals = [math.floor(x) for x in exact]
     for i in sorted(range(count), key=lambda i: (-(exact[i] - totals[i]), -weights[i], i))[:total - sum(totals)]:
@@ -349,3 +347,64 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
     shares = split(total, participants, project.split.equal_percent,
                    members=[m.name for m in council.municipalities])
     return CostSplit(project.id, year, total, project.split.equal_percent, key, weight_year, tuple(shares))
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Avregning med kommunene at the project's end: the municipalities' unused part (``amount``
+    positive: paid back to them) or their overspend (negative: invoiced to them), per participating
+    municipality in the council's member order.
+
+    ``rows``: (municipality, its share of the key as a fraction, its part in kroner with the sign of
+    ``amount``); the parts add up exactly to ``amount``. ``key``: 'split', the cost split's own key,
+    when it is the same in every year billed (a cost split of the amount gives these parts, krone
+    for krone), else 'billed', in proportion to what each was billed over the period (a key by
+    population on 1 January of each year changes between years). ``years``: the years billed."""
+
+    amount: Decimal
+    rows: tuple[tuple[str, Fraction, Decimal], ...]
+    key: str
+    years: tuple[int, ...]
+    ore: bool
+
+
+def settle(council: Council, project: Project, amount: Decimal, where=None, project_where=None) -> Settlement:
+    """Split ``amount`` (kroner, øre allowed, either sign) between the participants as the cost
+    split splits: each one's exact share rounded once by largest remainder, ties to the larger
+    weight, then the list order. An amount with øre is split in øre by the same rule, so the parts
+    add up to it as stated."""
+    ore = amount != amount.to_integral_value()
+    scale = 100 if ore else 1
+    units = abs(amount) * scale
+    if units != units.to_integral_value():
+        raise ValueError(f"an amount to settle with fractions of an øre: {amount}")
+    units, sign = int(units), (-1 if amount < 0 else 1)
+    part = municipal_part(project)
+    billed = {y: a for y, a in sorted(part.by_year.items()) if a > 0}
+    years = list(billed) or [project.period.end.year]
+    splits = [allocate(council, project, y, units, where, project_where) for y in years]
+    weights = {tuple((s.municipality, s.weight) for s in r.participants) for r in splits}
+    if len(weights) == 1:
+        key, chosen = "split", splits[0]
+        names = [s.municipality for s in chosen.participants]
+        fractions = dict(zip(names, _quotas([s.weight for s in chosen.participants], chosen.equal_percent)))
+        parts = {s.municipality: s.total for s in chosen.participants}
+    else:
+        # the key changed between the years billed: in proportion to what each was billed
+        key = "billed"
+        paid: dict[str, int] = {}
+        for y in years:
+            for s in allocate(council, project, y, billed[y], where, project_where).participants:
+                paid[s.municipality] = paid.get(s.municipality, 0) + s.total
+        names = [s.municipality for s in splits[-1].participants]
+        fractions = {n: Fraction(paid[n], sum(paid.values())) for n in names}
+        parts = dict(zip(names, largest_remainder(units, [paid[n] for n in names])))
+    rows = tuple((n, fractions[n], Decimal(sign * parts[n]) / scale) for n in names)
+    return Settlement(amount, rows, key, tuple(years), ore)
+
+
+def _quotas(weights: list[Decimal], equal_percent: Decimal) -> list[Fraction]:
+    """Each participant's exact share of the key: its equal part plus its weight's part of the rest."""
+    count, percent, weight_sum = len(weights), Fraction(equal_percent) / 100, sum(Fraction(w) for w in weights)
+    return ([percent / count + (1 - percent) * Fraction(w) / weight_sum for w in weights] if weight_sum > 0
+            else [Fraction(1, count)] * count)

@@ -548,6 +548,14 @@ def final() -> Builder:
     b.tag("{%p if financing_balance %}")
     b.p("{{ financing_balance }}")
     b.tag("{%p endif %}")
+    b.tag("{%p if settlement %}")
+    b.h2("Avregning med kommunene (i kr)")
+    b.p("{{ settlement.text }}", keep=True)
+    b.table(["Kommune", "Andel", "{{ settlement.column }}"],
+            ["{{ r.name }}", "{{ r.share }}", "{{ r.amount }}"],
+            "r in settlement.rows", ["Sum", "", "{{ settlement.total }}"], widths=[7.4, 3.0, 3.6],
+            numeric={1, 2}, keep=True)
+    b.tag("{%p endif %}")
     b.h2("Hva midlene er brukt til (i kr)")
     b.table(["Kilde", "Kategori", "Brukt"], ["{{ r.source }}", "{{ r.category }}", "{{ r.used }}"],
             "r in used_for", ["Sum", "", "{{ financing_total.used }}"], widths=[6.6, 7.0, 3.4], numeric={2},

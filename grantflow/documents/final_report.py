@@ -17,7 +17,7 @@ from decimal import Decimal
 import pandas as pd
 
 from .. import fmt, owneffort
-from ..costsplit import municipal_part
+from ..costsplit import Settlement, municipal_part, settle
 from ..models import (AFTER_REPORT_DATE_EXPLANATION, BEFORE_START_EXPLANATION, ECONOMY_EXPLANATION,
                       STATUS_EXPLANATION, Evaluation, category_explanation,
                       milestone_explanation, overspent_explanation)
@@ -29,13 +29,14 @@ from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_tot
                           require_costs_before_credits, stale_export, unattributed_frame, ungranted_skjonnsmidler)
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, decided_on, disposition, doc_block,
                      exact_money, finding, lines,
-                     no_ledger, project_block)
+                     no_ledger, project_block, split_basis)
 from .status_report import charts_for, milestone_rows, sentence
 
 DEVIATION_SHARE = Decimal("0.10")
 MISSING = "Forklaring mangler."
 # What happens to the municipalities' unused money (their share was invoiced by the cost split).
 MUNICIPAL_SETTLED = "Avregnes med kommunene"
+SETTLEMENT_TABLE = " Hver kommunes del står i avsnitt 6 under «Avregning med kommunene»."
 
 
 def period(project: Project, period: str | None, as_of: date | None, today: date,
@@ -140,6 +141,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     ledger = data.ledger.frame if data is not None and data.ledger is not None else None
     rows, sentences, left = [], [], []          # left: (funder, unused kroner) of each funder with money left
     over = []                                   # (funder's name, funder id, granted, used) of each overspent grant
+    settled = None                              # the municipalities' unused part or overspend, per municipality
     totals = {"planned": Decimal(0), "granted": Decimal(0), "used": Decimal(0), "unused": Decimal(0),
               "overspent": Decimal(0)}
     what = evaluation.unused or "tilbakebetales"
@@ -193,13 +195,17 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                 dispose = MUNICIPAL_SETTLED
                 sentences.append(f"Kommunenes andel etter kostnadsfordelingen: {exact_money(planned)}, brukt "
                                  f"{exact_money(used)}. Det ubrukte beløpet, {exact_money(unused)}, avregnes med "
-                                 "kommunene etter fordelingsnøkkelen i kostnadsfordelingen.")
+                                 "kommunene etter fordelingsnøkkelen i kostnadsfordelingen." + SETTLEMENT_TABLE)
                 left.append((line.source, unused, MUNICIPAL_SETTLED))
             elif unused < 0:
                 dispose = disposition([("Merforbruk", -unused)])
                 sentences.append(f"Kommunenes andel etter kostnadsfordelingen: {exact_money(planned)}, brukt "
                                  f"{exact_money(used)}. Merforbruket, {exact_money(-unused)}, fordeles på kommunene "
-                                 "etter fordelingsnøkkelen i kostnadsfordelingen.")
+                                 "etter fordelingsnøkkelen i kostnadsfordelingen." + SETTLEMENT_TABLE)
+            if unused:
+                # each municipality's part, by the cost split's key and rounding: the report gave
+                # the total only, and the secretariat split it by hand (the county governor's case officer)
+                settled = settle(req.council, project, unused, req.council_where, req.project_where)
         elif unused and unused > 0:
             dispose = "Søkes overført" if what == "søkes overført" else "Tilbakebetales"
             name = req.council.office_name(funder.name if funder else line.source, req.as_of)
@@ -254,7 +260,36 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     used_for = _used_for(project, [r["source"] for r in rows], picked, decimals)
     return rows, sentences, {**total, "raw": totals, "unattributed": unattributed, "used_for": used_for,
                              "left": [(name, amount) for name, amount, _ in left], "over": over,
-                             "decimals": decimals}
+                             "decimals": decimals, "settlement": settlement_block(project, settled, decimals)}
+
+
+def settlement_block(project: Project, settled: Settlement | None, decimals: int) -> dict | None:
+    """The table of what each municipality gets back (or pays) at the end, and the sentence above
+    it saying the key and the rounding; None when nothing is settled."""
+    if settled is None:
+        return None
+    amount = abs(settled.amount)
+    back = settled.amount > 0
+    what = (f"Kommunenes ubrukte andel, {exact_money(amount)}, avregnes med kommunene: hver kommune får tilbake "
+            "beløpet i tabellen." if back else
+            f"Kommunenes merforbruk, {exact_money(amount)}, fordeles på kommunene: hver kommune betaler beløpet i "
+            "tabellen.")
+    years = settled.years
+    span = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+    if settled.key == "split":
+        key = (f" Fordelingsnøkkelen er den samme som i kostnadsfordelingen. {split_basis(project)} Andel er "
+               "kommunens andel etter nøkkelen.")
+    else:
+        key = (f" Nøkkelen i kostnadsfordelingen endret seg fra år til år ({split_basis(project).rstrip('.')}), "
+               f"så beløpet fordeles i forhold til det hver kommune ble fakturert etter kostnadsfordelingene "
+               f"{span}. Andel er kommunens del av det fakturerte.")
+    unit = "hele øre" if settled.ore else "hele kroner"
+    rounding = (f" Beløpene er avrundet til {unit} med største rest, som i kostnadsfordelingen, og summerer til "
+                f"{exact_money(amount)}.")
+    rows = [{"name": name, "share": fmt.percent(Decimal(share.numerator) / share.denominator, 1),
+             "amount": fmt.number(abs(part), decimals)} for name, share, part in settled.rows]
+    return {"text": what + key + rounding, "column": "Får tilbake" if back else "Betaler", "rows": rows,
+            "total": fmt.number(amount, decimals)}
 
 
 def plan_balance(rows: list[dict], raw: dict, budget_total: int) -> str:
@@ -470,6 +505,7 @@ def build(req: DocumentRequest) -> Context:
         "financing": funders,
         "financing_total": funder_total,
         "financing_balance": balance,
+        "settlement": funder_total["settlement"],
         "used_for": funder_total["used_for"],
         # the old export said right after the amounts it makes too high
         "unused_sentences": (unused_sentences or ["Alle tilsagn er brukt opp; det er ingen ubrukte midler."
