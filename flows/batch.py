@@ -180,13 +180,17 @@ def thaw_register(blob: bytes) -> Register:
     1.5 s with the collector, 0.16 s without it, measured in a process holding a register), and
     every full collection while the chunk's documents are made walked them again. The models hold
     no reference cycles: they are freed by their reference counts when the chunk is done, frozen
-    or not."""
+    or not. Only in a pool's worker process, which ends with the batch: a long-lived process (a
+    batch on threads inside `serve`) is not frozen, whatever it holds."""
+    import multiprocessing
+
     gc.disable()
     try:
         register = pickle.loads(blob)
     finally:
         gc.enable()
-    gc.freeze()
+    if multiprocessing.parent_process() is not None:
+        gc.freeze()
     return register
 
 
