@@ -41,7 +41,7 @@ from .findings import Finding, count_shown
 from .models import ProjectNotes
 from .numbers import echo
 from .text import IGNORABLE as _IGNORABLE, INVISIBLE, bad_character, bidi_control, name_key
-from .xlsxcells import DAMAGED_WORKBOOK, CellError, NoValue, Percent, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows, shows_blank as _shows_blank
+from .xlsxcells import DAMAGED_WORKBOOK, CellError, NoValue, Percent, RepeatedRow, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows, shows_blank as _shows_blank, unpacked_within_limits
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -696,9 +696,12 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
             what = "not a workbook (no zip archive inside)"
         raise UserError(f"not an Excel workbook: the file is {what}", file=shown)
     try:
+        unpacked_within_limits(path, shown)
         book = load_workbook(path, read_only=True, data_only=True)
     except BadZipFile:
         raise UserError(DAMAGED_WORKBOOK, file=shown) from None
+    except UserError:
+        raise
     except Exception as exc:          # KeyError, openpyxl's InvalidFileException, XML errors
         raise UserError(f"a zip archive but not a readable Excel workbook ({type(exc).__name__}: "
                         f"{echo(str(exc), 100)})", file=shown) from None
@@ -813,6 +816,19 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                                 f"the number format {code!r} {shows}, so Excel hides {hidden} that grantflow "
                                 f"would count; give the cell a number format that shows it (e.g. General) and "
                                 "save", file=shown, line=r)
+            # a number whose format shows another number ('#,##0,' shows 1 250 000 as 1,250)
+            misstated = next(((r, c, code) for r, c, code in info.misstated if r in rows and c in rows[r]), None)
+            if misstated:
+                from openpyxl.utils import get_column_letter
+
+                from .xlsxcells import misstates
+
+                r, c, code = misstated
+                header = f" {echo(str(header_cells[c - 1]), 40)}" if c <= len(header_cells) else ""
+                raise UserError(f"sheet {title!r}, cell {cell_name(r, c)} (column {get_column_letter(c)}{header}): "
+                                f"the number format {code!r} shows another number than the {echo(rows[r][c], 40)} "
+                                f"grantflow would count ({misstates(code, rows[r][c])}); give the cell a number "
+                                "format that shows it (e.g. General) and save", file=shown, line=r)
             # a value that adds up its own column ('=SUBTOTAL(9,E2:E10)'): a subtotal row, counted twice
             summed = next(((r, c, formula) for r, c, formula in info.sums if r in rows and c in rows[r]), None)
             if summed:
@@ -833,6 +849,8 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
             del body
         except UserError:
             raise
+        except RepeatedRow as exc:
+            raise UserError(f"sheet {title!r}, {exc}", file=shown, line=exc.row) from None
         except Exception as exc:          # a corrupt sheet inside a valid zip
             raise UserError(f"cannot read the workbook's sheets ({type(exc).__name__}: {echo(str(exc), 100)})",
                             file=shown) from None

@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import UserError
-from .xlsxcells import (DAMAGED_WORKBOOK, EXCEL_MAX_TEXT, DamagedCell, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
+from .xlsxcells import (DAMAGED_WORKBOOK, EXCEL_MAX_TEXT, DamagedCell, RepeatedRow, unpacked_within_limits, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
                         sheet_rows, unreadable)
 from .findings import Finding
 from .numbers import decimal_spelling, echo, read_date, read_number, read_number_text, show
@@ -1611,6 +1611,7 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     if unpacked > MAX_UNPACKED:
         raise UserError(f"the workbook unpacks to {unpacked // 1_000_000} MB (at most {MAX_UNPACKED // 1_000_000} MB "
                         f"is read)", file=shown)
+    unpacked_within_limits(path, shown)
     content = WorkbookContent(shown, {}, {}, None, None)
     reading = None
     previous = None          # the cells of 'Forrige periode' as returned
@@ -1652,6 +1653,8 @@ def read_workbook(path: Path, display: str | None = None) -> WorkbookContent:
     except Exception as exc:   # zipfile, openpyxl's InvalidFileException, XML errors, a bad cell reference
         if reading is not None:
             # A cell the file's XML spells wrong (a number 'abc', a date 2016-02-30): name it.
+            if isinstance(exc, RepeatedRow):
+                raise UserError(f"sheet {reading!r}, {exc}", file=shown, line=exc.row) from None
             where = f"cell {exc} " if isinstance(exc, DamagedCell) else ""
             raise UserError(f"{where}cannot be read: the file is damaged there; open it in Excel and save it "
                             f"again, or make a new workbook", file=f"{shown}:{reading}") from None

@@ -118,6 +118,48 @@ class DamagedCell(ValueError):
     does not exist): the file is damaged; the text is the cell's reference."""
 
 
+# A zip bomb: 335 KB of workbook whose shared strings unpacked to 136 MB cost 899 MB and four
+# minutes to read, with no finding (found by an outside tester). Apache POI's rule: a part that
+# unpacks to more than 100 times its packed size is refused (real workbooks' XML packs ~5-20:1).
+MAX_INFLATE = 100
+INFLATE_CHECKED_FROM = 1 << 20       # parts up to 1 MB unpacked are not worth the check
+MAX_UNPACKED = 400 * 1024 * 1024     # the whole workbook, unpacked
+
+
+def unpacked_within_limits(path, shown: str) -> None:
+    """Refuse a workbook that would unpack to far more than it holds (a zip bomb), by the sizes
+    its zip directory declares (zipfile reads no further than the declared size of a part)."""
+    from zipfile import ZipFile
+
+    from .errors import UserError
+
+    with ZipFile(path) as archive:
+        parts = archive.infolist()
+    total = sum(info.file_size for info in parts)
+    if total > MAX_UNPACKED:
+        raise UserError(f"the workbook unpacks to {total // 1_000_000} MB (at most {MAX_UNPACKED // 1_000_000} MB is "
+                        "read); save the sheet as CSV (semicolon-separated, UTF-8) instead", file=shown)
+    for info in parts:
+        if info.file_size > INFLATE_CHECKED_FROM and info.file_size > MAX_INFLATE * max(info.compress_size, 1):
+            raise UserError(f"the workbook's part {info.filename!r} unpacks to {info.file_size // 1_000_000} MB from "
+                            f"{max(info.compress_size // 1000, 1)} KB (more than {MAX_INFLATE} times): a damaged file or "
+                            "a zip bomb, not read; open it in Excel and save it again, or save the sheet as CSV",
+                            file=shown)
+
+
+class RepeatedRow(ValueError):
+    """The sheet's XML holds a row number twice, or its rows out of order (Excel never writes
+    that): Excel and LibreOffice show one copy of a repeated row, and both would be counted."""
+
+    def __init__(self, row: int):
+        super().__init__(row)
+        self.row = row
+
+    def __str__(self) -> str:
+        return (f"row {self.row}: the file holds row {self.row} twice (or its rows out of order), and Excel "
+                "shows only one copy of it; open the workbook in Excel or LibreOffice and save it again")
+
+
 @cache
 def _parser_class():
     from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
@@ -152,6 +194,9 @@ def _parser_class():
             code = self.hiding_formats.get(int(element.get("s", 0)))
             if code is not None and shows_nothing(code, cell["value"]):
                 self.unseen.append((cell["row"], cell["column"], code))
+            code = self.misstating_formats.get(int(element.get("s", 0)))
+            if code is not None and misstates(code, cell["value"]):
+                self.misstated.append((cell["row"], cell["column"], code))
             return cell
 
         def formula_of(self, element, cell) -> str:
@@ -397,6 +442,33 @@ def shows_blank(code: str, value) -> bool:
     return _empty(_section_for(_sections(code), float(value)))
 
 
+_OWN_DIGITS = re.compile(r'"[^"]*\d[^"]*"|\\\d|\*\d')
+_SCALING = re.compile(r"[0#?],+(?![0#?,])")
+
+
+def misstates(code: str, value) -> str | None:
+    """Why number format ``code`` shows another number than ``value`` in Excel, or None: a comma
+    after the last digit placeholder divides it by 1 000 on screen ('#,##0,' shows 1 250 000 as
+    '1,250'), and digits written into the format are shown beside the value's own ('0" 000"'
+    shows 1 450 as '1450 000'; also an escaped digit '\\0' and a fill with a digit '*0'). Found by
+    an outside tester: each showed an amount 1 000 times off from what grantflow counted."""
+    if not code or isinstance(value, bool) or not isinstance(value, (int, float)) or value == 0:
+        return None
+    section = _section_for(_sections(code), float(value))
+    if _OWN_DIGITS.search(section):
+        return "digits written into the format are shown beside the number's own"
+    if _SCALING.search(_LITERALS.sub(" ", section)):
+        return "a comma after the digits divides the number by 1 000 on screen"
+    return None
+
+
+def _misstating_styles(codes: dict[int, str]) -> dict[int, str]:
+    """The cell styles whose number format may show another number than the cell's, with that format."""
+    return {idx: code for idx, code in codes.items()
+            if code and any(_OWN_DIGITS.search(part) or _SCALING.search(_LITERALS.sub(" ", part))
+                            for part in _sections(code))}
+
+
 def _hiding_styles(codes: dict[int, str]) -> dict[int, str]:
     """The cell styles whose number format has a section that may not show a value, with that format."""
     return {idx: code for idx, code in codes.items()
@@ -411,6 +483,7 @@ class SheetInfo:
     hidden_rows: list[int] = field(default_factory=list)             # rows hidden by hand or by a filter
     hidden_columns: set[int] = field(default_factory=set)             # columns hidden (or of width 0)
     unseen: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, format): value not shown
+    misstated: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, format): another number shown
     sums: list[tuple[int, int, str]] = field(default_factory=list)    # (row, column, formula): sums its column
 
 
@@ -436,9 +509,15 @@ def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[in
         parser.percent_formats = _percent_styles(codes)
         parser.hiding_formats = _hiding_styles(codes)
         parser.unseen = info.unseen if info is not None else []
+        parser.misstating_formats = _misstating_styles(codes)
+        parser.misstated = info.misstated if info is not None else []
         parser.sums = info.sums if info is not None else []
         parser.shared_masters = {}               # si -> (the master's formula, its cell): for its followers
+        last = 0
         for r, cells in parser.parse():
+            if r <= last:
+                raise RepeatedRow(r)
+            last = r
             if info is not None and _hidden(parser.row_dimensions.get(str(r), {}), "ht"):
                 info.hidden_rows.append(r)
             yield r, {cell["column"]: cell["value"] for cell in cells if cell["value"] is not None}
