@@ -518,7 +518,7 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
                           register.council(produced.council), settings, planned["transport"], attachments,
                           options.approval_timeout_seconds, produced.content_hash,
-                          tuple(planned.get("recipients", ())))
+                          tuple(planned.get("recipients", ())), docx=produced.docx)
 
 
 @flow(name="application", flow_run_name=run_name)
