@@ -449,6 +449,55 @@ def tell_not_sent(answer: ResumedAnswer, reason: str, title: str, project: Proje
     return ("not told: " + "; ".join(untold)) if untold else ""
 
 
+def tell_answer_kept(answer: ResumedAnswer, reason: str, title: str, project: Project | None, council: Council,
+                     settings: Settings, transport_name: str) -> str:
+    """The council's secretariat (and the approver, when another) told, one mail each, that the run
+    resumed with this "no" (or a "yes" without the reason the errors need) stopped on ``reason``:
+    the answer is kept in the sent ledger, and what the run could not do. Before, such a run
+    failed with a traceback, the answer in Prefect only. Once per run and address. What the run's
+    message adds ("" when they were told)."""
+    run_id = str(flow_run.id) if flow_run.id else "local"
+    decision = answer.decision
+    when = f" {decision.decided_at:%d.%m.%Y %H:%M} UTC" if decision.decided_at else ""
+    who = shown_name(decision.approver) or "ukjent"
+    what = ("godkjent uten begrunnelsen feilene i dataene krever (ikke sendt)" if decision.reason_missing
+            else "avvist")
+    link = ui_link(run_id)
+    lines = [f"{title} (versjon {answer.version}) ble {what} av {who}{when}"
+             + (f": {decision.comment}" if decision.comment else "") + ". Ingenting er sendt.",
+             "Svaret er lagret i sendeloggen (grantflow sent)"
+             + (", men ikke i dokumentets logg (.json)" if answer.unrecorded else "") + ".",
+             f"Kjøringen stoppet etterpå: {reason}",
+             "Rett det årsaken nevner (en skadet .json-logg: gjenopprett den, f.eks. fra sikkerhetskopi). "
+             "Dokumentet sendes ikke før noen godkjenner det.",
+             *([f"Kjøringen: {link}"] if link else [])]
+    secretariat = council.secretariat
+    approver = secretariat.name if answer.approver_email == secretariat.email else answer.approver_email
+    people = {}
+    for name, email in ((secretariat.name, secretariat.email), (approver, answer.approver_email)):
+        if email and email.casefold() not in people:
+            people[email.casefold()] = (name, email)
+    ledger = SentLedger(settings.ledger_url())
+    untold = []
+    try:
+        for name, email in people.values():
+            try:
+                password = smtp_password(settings) if transport_name == "smtp" else None
+                report = notify(f"answer-kept/{answer.document_key}/v{answer.version}", run_id,
+                                f"Svar lagret, kjøringen stoppet: {title}", lines, name, email, project, council,
+                                settings, ledger, make_transport(settings, transport_name, password),
+                                settings.delivery.retry)
+                missed = report.failed or report.pending
+                why = missed[0][1] if missed else ""
+            except UserError as exc:
+                why = str(exc)
+            if why:
+                untold.append(f"{email} ({why})")
+    finally:
+        ledger.close()
+    return ("not told: " + "; ".join(untold)) if untold else ""
+
+
 def form_key(version: int, content_hash: str) -> str:
     """The start of the key of every approval form asked for this version and content (``ask``
     adds the addresses' digest and the attempt)."""
