@@ -224,10 +224,16 @@ def answer_not_written(project_id: str, as_of: date, values: dict, reason: str, 
     from grantflow.delivery.service import notify
     from prefect.states import Failed
 
-    register = open_register(options.config)
-    project = register.project(project_id)
-    council = register.council_of(project)
-    who = (values.get("reported_by") or "").strip() or project.leader.name
+    try:
+        register = open_register(options.config)
+        project = register.project(project_id)
+        council = register.council_of(project)
+    except UserError as exc:        # the register itself broken meanwhile: nobody to tell from it
+        line = f"the status answer was not written: {reason}; no report made; nobody told: {exc}"
+        get_run_logger().error(line)
+        return Failed(message=line)
+    # the leader's own text in the run's one line: its line breaks are spaces there
+    who = " ".join(str(values.get("reported_by") or "").split()) or project.leader.name
     link = ui_link()
     lines = [f"{who} svarte på statusrapporteringen for {project.name} (status per {as_of:%d.%m.%Y}) i skjemaet, "
              "men svaret kunne ikke skrives til datafilene. Statusrapporten er ikke laget eller sendt.",
