@@ -267,8 +267,9 @@ def note_answer(ledger: SentLedger, document_key: str, docx: Path, version: int,
     try:
         if note_decisions(ledger, document_key, Path(docx), version, content_hash):
             return ""
-        line = (f"the answer is in the sent ledger (grantflow sent), not in the document's record "
-                f"{display_path(record)}: it has no version {version} with this content (deleted, or made again)")
+        line = (f"the answer is in the sent ledger (grantflow sent), not yet in the document's record "
+                f"{display_path(record)}: it has no version {version} with this content (deleted, or made again); "
+                "it is written there when this run makes that version again")
     except UserError as exc:
         line = f"the answer is in the sent ledger (grantflow sent), not in the document's record: {exc}"
     get_run_logger().warning(line)
