@@ -179,7 +179,7 @@ def ask(key: str, description: str, errors: int = 0, timeout_seconds: int | None
 def await_approval(document_key: str, version: int, title: str, preview: str, findings: list[str], errors: int,
                    project: Project | None, council: Council, settings: Settings, transport_name: str,
                    attachments: tuple[Path | tuple[Path, str], ...] = (), timeout_seconds: int | None = None,
-                   content_hash: str = "", recipients: tuple[str, ...] = ()) -> Decision:
+                   content_hash: str = "", recipients: tuple[str, ...] = (), docx: Path | None = None) -> Decision:
     """Ask the approver (mail + suspended run) and return the decision; see the module docstring.
 
     The form's key names the content (``content_hash``): a resumed run starts from the top and renders
@@ -189,7 +189,10 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
     Likewise ``recipients`` (the addresses it goes to now): an approval covers the addresses its
     preview showed. When the config changed while the approver was asked (a county governor's or
     funder's new mailbox, a member added), the document is not sent to an address nobody saw: the
-    approver is asked anew with the new preview. Addresses removed need no new answer."""
+    approver is asked anew with the new preview. Addresses removed need no new answer.
+
+    ``docx``: the document's file; the answer is written into its record .json as it is recorded
+    (``note_answer``)."""
     ledger = SentLedger(settings.ledger_url())
     replace = False
     try:
@@ -199,6 +202,9 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
         if earlier and earlier["status"] == "approved" and not covers(earlier, recipients):
             earlier, replace = None, True     # approved for other addresses than it goes to now: ask anew
         if earlier and earlier["status"] in ("approved", "rejected"):
+            if docx is not None and content_hash:
+                # in the record too (made again after it was deleted: the decision still holds)
+                note_answer(ledger, document_key, docx, version, content_hash)
             return Decision(earlier["status"] == "approved", earlier["decided_by"] or "", earlier["comment"] or "",
                             earlier["override_reason"] or "", earlier["decided_at"], earlier=True)
         run_id = str(flow_run.id) if flow_run.id else None
@@ -239,9 +245,35 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
                timeout_seconds)
     ledger = SentLedger(settings.ledger_url())
     try:
-        return _record(ledger, document_key, version, form, errors, content_hash)
+        decision = _record(ledger, document_key, version, form, errors, content_hash)
+        if docx is not None and content_hash:
+            note_answer(ledger, document_key, docx, version, content_hash)
+        return decision
     finally:
         ledger.close()
+
+
+def note_answer(ledger: SentLedger, document_key: str, docx: Path, version: int, content_hash: str) -> str:
+    """The decisions the ledger holds on this version and content written into the document's record
+    .json (``approvals``) now: a rejection is never delivered, and only a delivery wrote them there,
+    so the record never said who rejected the version, when or why. "" when the record holds them;
+    else the one line saying why not (the record deleted or made again from other content, or
+    damaged), logged as a warning: the answer stays in the sent ledger, and a record made again for
+    this version and content gets it when the run reaches the approval."""
+    from grantflow.delivery.service import note_decisions
+    from grantflow.register import display_path
+
+    record = Path(docx).with_suffix(".json")
+    try:
+        if note_decisions(ledger, document_key, Path(docx), version, content_hash):
+            return ""
+        line = (f"the answer is in the sent ledger (grantflow sent), not yet in the document's record "
+                f"{display_path(record)}: it has no version {version} with this content (deleted, or made again); "
+                "it is written there when this run makes that version again")
+    except UserError as exc:
+        line = f"the answer is in the sent ledger (grantflow sent), not in the document's record: {exc}"
+    get_run_logger().warning(line)
+    return line
 
 
 def _record(ledger: SentLedger, document_key: str, version: int, form: ApprovalForm, errors: int,
@@ -268,6 +300,7 @@ class ResumedAnswer:
     version: int
     approver_email: str
     decision: Decision
+    unrecorded: str = ""      # why the document's record .json does not hold it ("" it does)
 
 
 class _NotAnswered(Exception):
@@ -302,16 +335,23 @@ def resumed_answer(settings: Settings, outputs: Path) -> ResumedAnswer | None:
         council, project, name = row["document"].split("/", 2)
         docx = Path(outputs) / council / ("" if project == "-" else project) / f"{name}.docx"
         content_hash = row["document_hash"] or ""
-        try:
-            if not content_hash or rendered_now(docx) != (row["version"], content_hash):
-                return None
-            errors = recorded_errors(docx)
-        except UserError:
+        if not content_hash:
             return None
+        try:
+            now = rendered_now(docx)
+        except UserError:
+            now = None                 # damaged: as if deleted (the render says so in one line)
+        if now is not None and now != (row["version"], content_hash):
+            return None                # made again from other content: record_superseded_answers
         key = form_key(row["version"], content_hash) + _digest(row["recipients"] or "")
-        given = {i.key: i.decoded_value for i in filter_flow_run_input(f"suspended-{key}-", limit=50,
-                                                                        flow_run_id=flow_run.id)
-                 if i.key.endswith("-response")}
+        stored_inputs = {i.key: i.decoded_value for i in filter_flow_run_input(f"suspended-{key}-", limit=50,
+                                                                                flow_run_id=flow_run.id)}
+        given = {k: v for k, v in stored_inputs.items() if k.endswith("-response")}
+        # the errors the approver was shown: the record's, or, with the record deleted or damaged
+        # meanwhile, what the form itself said ("Funn i dataene (N feil)"); never a guess
+        errors = recorded_errors(docx) if now is not None else shown_errors(stored_inputs.get(f"suspended-{key}-0-description"))
+        if errors is None:
+            return None
 
         def stored(wait_for_input, key: str, timeout):
             if f"suspended-{key}-response" not in given:
@@ -323,9 +363,23 @@ def resumed_answer(settings: Settings, outputs: Path) -> ResumedAnswer | None:
         except (_NotAnswered, UserError, ValueError):
             return None                # asked again when the run gets there (or stops there: a name)
         decision = _record(ledger, row["document"], row["version"], form, errors, content_hash)
-        return ResumedAnswer(row["document"], row["version"], row["approver_email"] or "", decision)
+        unrecorded = note_answer(ledger, row["document"], docx, row["version"], content_hash)
+        return ResumedAnswer(row["document"], row["version"], row["approver_email"] or "", decision, unrecorded)
     finally:
         ledger.close()
+
+
+# The line of the approval form's text that says how many of the findings shown are errors
+_SHOWN_ERRORS = re.compile(r"^\*\*Funn i dataene \((\d+) feil\)\*\*$", re.MULTILINE)
+
+
+def shown_errors(description) -> int | None:
+    """How many errors the approval form (its stored text, ``await_approval``'s) showed the
+    approver: 0 when it listed no findings; None when there is no such text."""
+    if not isinstance(description, str) or not description.startswith("**Godkjenn utsending:"):
+        return None
+    found = _SHOWN_ERRORS.findall(description)
+    return int(found[-1]) if found else 0
 
 
 def tell_not_sent(answer: ResumedAnswer, reason: str, title: str, project: Project | None, council: Council,
@@ -383,6 +437,55 @@ def tell_not_sent(answer: ResumedAnswer, reason: str, title: str, project: Proje
                 password = smtp_password(settings) if transport_name == "smtp" else None
                 report = notify(f"approved-not-sent/{answer.document_key}/v{answer.version}", run_id,
                                 f"Ikke sendt etter godkjenning: {title}", lines, name, email, project, council,
+                                settings, ledger, make_transport(settings, transport_name, password),
+                                settings.delivery.retry)
+                missed = report.failed or report.pending
+                why = missed[0][1] if missed else ""
+            except UserError as exc:
+                why = str(exc)
+            if why:
+                untold.append(f"{email} ({why})")
+    finally:
+        ledger.close()
+    return ("not told: " + "; ".join(untold)) if untold else ""
+
+
+def tell_answer_kept(answer: ResumedAnswer, reason: str, title: str, project: Project | None, council: Council,
+                     settings: Settings, transport_name: str) -> str:
+    """The council's secretariat (and the approver, when another) told, one mail each, that the run
+    resumed with this "no" (or a "yes" without the reason the errors need) stopped on ``reason``:
+    the answer is kept in the sent ledger, and what the run could not do. Before, such a run
+    failed with a traceback, the answer in Prefect only. Once per run and address. What the run's
+    message adds ("" when they were told)."""
+    run_id = str(flow_run.id) if flow_run.id else "local"
+    decision = answer.decision
+    when = f" {decision.decided_at:%d.%m.%Y %H:%M} UTC" if decision.decided_at else ""
+    who = shown_name(decision.approver) or "ukjent"
+    what = ("godkjent uten begrunnelsen feilene i dataene krever (ikke sendt)" if decision.reason_missing
+            else "avvist")
+    link = ui_link(run_id)
+    lines = [f"{title} (versjon {answer.version}) ble {what} av {who}{when}"
+             + (f": {decision.comment}" if decision.comment else "") + ". Ingenting er sendt.",
+             "Svaret er lagret i sendeloggen (grantflow sent)"
+             + (", men ikke i dokumentets logg (.json)" if answer.unrecorded else "") + ".",
+             f"Kjøringen stoppet etterpå: {reason}",
+             "Rett det årsaken nevner (en skadet .json-logg: gjenopprett den, f.eks. fra sikkerhetskopi). "
+             "Dokumentet sendes ikke før noen godkjenner det.",
+             *([f"Kjøringen: {link}"] if link else [])]
+    secretariat = council.secretariat
+    approver = secretariat.name if answer.approver_email == secretariat.email else answer.approver_email
+    people = {}
+    for name, email in ((secretariat.name, secretariat.email), (approver, answer.approver_email)):
+        if email and email.casefold() not in people:
+            people[email.casefold()] = (name, email)
+    ledger = SentLedger(settings.ledger_url())
+    untold = []
+    try:
+        for name, email in people.values():
+            try:
+                password = smtp_password(settings) if transport_name == "smtp" else None
+                report = notify(f"answer-kept/{answer.document_key}/v{answer.version}", run_id,
+                                f"Svar lagret, kjøringen stoppet: {title}", lines, name, email, project, council,
                                 settings, ledger, make_transport(settings, transport_name, password),
                                 settings.delivery.retry)
                 missed = report.failed or report.pending

@@ -33,7 +33,8 @@ from grantflow.settings import load_settings
 from grantflow.text import md_code, md_text
 
 from flows.approval import (Decision, ResumedAnswer, await_approval, can_suspend, record_late_answer,
-                            record_superseded_answers, resumed_answer, send_command, shown_name, tell_not_sent,
+                            record_superseded_answers, resumed_answer, send_command, shown_name, tell_answer_kept,
+                            tell_not_sent,
                             sent_meanwhile as approval_sent_meanwhile)
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
 from flows.runtime import deployment_run, smtp_password, worth_retrying
@@ -302,9 +303,19 @@ def answer_first(options: DeliveryOptions, steps: Callable[[], Any]):
     try:
         out = steps()
     except Exception as exc:  # noqa: BLE001 - what was approved is told, whatever stopped it
-        if answer is None or not answer.decision.approved:
+        if answer is None:
             raise
         reason = " ".join((str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}").split())
+        if not answer.decision.approved:
+            # a "no" (or a yes without the reason the errors need): kept in the ledger, and the
+            # secretariat told why the run stopped and where the answer is, in one line here
+            told = answer_kept(answer, reason, options)
+            what = "approved without the reason the errors need" if answer.decision.reason_missing else "rejected"
+            line = (f"{reason} ({what} by {shown_name(answer.decision.approver) or 'unknown'}: kept in the sent "
+                    "ledger (grantflow sent)" + (", not in the document's record" if answer.unrecorded else "")
+                    + "; nothing sent; " + (told or "the secretariat is told by mail") + ")")
+            get_run_logger().error(line)
+            return Failed(message=line)
         told = approved_not_sent(answer, reason, options)
         line = (f"{reason} (approved by {shown_name(answer.decision.approver) or 'unknown'}; nothing sent; "
                 + (told or "the approver and the secretariat are told by mail") + ")")
@@ -319,6 +330,24 @@ def answer_first(options: DeliveryOptions, steps: Callable[[], Any]):
         if told:
             get_run_logger().error(told)
     return out
+
+
+def answer_kept(answer: ResumedAnswer, reason: str, options: DeliveryOptions) -> str:
+    """The secretariat (and the approver, when another) told that the run given this "no" stopped
+    (``reason``) and that the answer is kept in the sent ledger; see ``flows.approval.tell_answer_kept``.
+    Whom it could not tell, and why ("" none)."""
+    settings = load_settings(options.config)
+    council_id, project_id, name = answer.document_key.split("/", 2)
+    kind, _, period = name.partition("-")
+    try:
+        register = register_for(options, None if project_id == "-" else project_id)
+        project = register.project(project_id) if project_id != "-" else None
+        council = register.council(council_id)
+        title = f"{get_kind(kind).title}: {project.name if project else council.name} ({period})"
+        return tell_answer_kept(answer, reason, title, project, council, settings,
+                                options.transport or settings.delivery.transport)
+    except UserError as exc:       # the register itself is what is broken: the run's message says it
+        return f"nobody told: {exc}"
 
 
 def approved_not_sent(answer: ResumedAnswer, reason: str, options: DeliveryOptions, result: dict | None = None) -> str:
@@ -518,7 +547,7 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
                           register.council(produced.council), settings, planned["transport"], attachments,
                           options.approval_timeout_seconds, produced.content_hash,
-                          tuple(planned.get("recipients", ())))
+                          tuple(planned.get("recipients", ())), docx=produced.docx)
 
 
 @flow(name="application", flow_run_name=run_name)

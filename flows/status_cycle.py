@@ -93,18 +93,43 @@ def request_input(project_id: str, as_of: date, options: DeliveryOptions) -> str
     return report.summary()
 
 
-@task(name="write-status-input", cache_policy=NONE)
+# A user-caused failure (a UserError: the data folder cannot be written to, the register broken)
+# is never retried, and so never logged by Prefect with a traceback (``worth_retrying``)
+@task(name="write-status-input", cache_policy=NONE, retries=1, retry_delay_seconds=[5],
+      retry_condition_fn=worth_retrying)
 def write_input(project_id: str, as_of: date, answer: dict, offered: dict, options: DeliveryOptions) -> list[str]:
     """Check the answer; write it when clean. The findings (empty when written)."""
-    with register_lock(options.config):      # as an import does: never interleaved with another
-        register = open_register(options.config)
-        result = plan_form(register, project_id, StatusForm.model_validate(answer), as_of,
-                           base=StatusForm.model_validate(offered), now=datetime.now(OSLO).replace(microsecond=0))
-        if result.ok:
-            apply(result)
+    try:
+        with register_lock(options.config):      # as an import does: never interleaved with another
+            register = open_register(options.config)
+            result = plan_form(register, project_id, StatusForm.model_validate(answer), as_of,
+                               base=StatusForm.model_validate(offered), now=datetime.now(OSLO).replace(microsecond=0))
+            if result.ok:
+                apply(result)
+    except OSError as exc:
+        raise UserError(_unwritable(exc)) from None
     if result.ok:
         return []
     return [str(f) for f in condense([f for f in result.findings if f.severity == "error"])]
+
+
+def _unwritable(exc: OSError) -> str:
+    """One line for a file or folder the answer could not be written to: the folder is named (an
+    atomic write fails on its temp file, a name nobody knows), with the system's reason."""
+    import errno
+    import os
+
+    from grantflow.register import display_path
+
+    name = exc.filename2 or exc.filename
+    why = exc.strerror or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        why = f"no room on the disk ({why})"
+    if name is None:
+        return f"cannot write the data files: {why}"
+    path = Path(os.fsdecode(name))
+    where = path.parent if path.name.startswith(".") and path.name.endswith(".tmp") else path
+    return f"cannot write in {display_path(where)}: {why}"
 
 
 def _transport(settings, options: DeliveryOptions):
@@ -174,8 +199,11 @@ def _cycle(project: str, as_of: date, options: DeliveryOptions):
             no_answer(project, as_of, options)
             break
         values = {name: getattr(answer, name) for name in StatusForm.model_fields}
-        problems = write_input(project, as_of, StatusForm.model_validate(values).model_dump(),
-                               offered.model_dump(), options)
+        try:
+            problems = write_input(project, as_of, StatusForm.model_validate(values).model_dump(),
+                                   offered.model_dump(), options)
+        except UserError as exc:
+            return answer_not_written(project, as_of, values, str(exc), options)
         if not problems:
             break
         note = "\n".join(problems)
@@ -185,6 +213,77 @@ def _cycle(project: str, as_of: date, options: DeliveryOptions):
     # Rendered, approved where the data or the kind needs it, and sent, inside this run: an approval
     # suspends this (deployment) run, which a subflow could not.
     return document_steps("status", project, None, None, as_of, options, None)
+
+
+def answer_not_written(project_id: str, as_of: date, values: dict, reason: str, options: DeliveryOptions):
+    """The leader's answer could not be written (``reason``, one line): the run ends Failed with one
+    line (no report is made without it), and the secretariat is told by mail, the answer as given
+    in it, so nothing of it is lost. Before, write-status-input failed with Prefect's traceback in
+    the log, and nobody heard of it."""
+    from grantflow.delivery.ledger import SentLedger
+    from grantflow.delivery.service import notify
+    from prefect.states import Failed
+
+    try:
+        register = open_register(options.config)
+        project = register.project(project_id)
+        council = register.council_of(project)
+    except UserError as exc:        # the register itself broken meanwhile: nobody to tell from it
+        line = f"the status answer was not written: {reason}; no report made; nobody told: {exc}"
+        get_run_logger().error(line)
+        return Failed(message=line)
+    # the leader's own text in the run's one line: its line breaks are spaces there
+    who = " ".join(str(values.get("reported_by") or "").split()) or project.leader.name
+    link = ui_link()
+    lines = [f"{who} svarte på statusrapporteringen for {project.name} (status per {as_of:%d.%m.%Y}) i skjemaet, "
+             "men svaret kunne ikke skrives til datafilene. Statusrapporten er ikke laget eller sendt.",
+             f"Årsak: {reason}",
+             "Rett det årsaken nevner og start statussyklusen på nytt (prosjektlederen får skjemaet igjen); "
+             "svaret slik det ble gitt står under, så det kan legges inn igjen.",
+             "\n".join(["Svaret:", *_answer_lines(values)]),
+             *([f"Kjøringen: {link}"] if link else [])]
+    settings = load_settings(options.config)
+    told = ""
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        report = notify(f"status-not-written/{project_id}/{as_of.isoformat()}", str(flow_run.id or "local"),
+                        f"Statussvar ikke lagret: {project.name}", lines, council.secretariat.name,
+                        council.secretariat.email, project, council, settings, ledger,
+                        _transport(settings, options), settings.delivery.retry)
+        missed = report.failed or report.pending
+        if missed:
+            told = f"the secretariat could not be told: {missed[0][1]}"
+    except UserError as exc:
+        told = f"the secretariat could not be told: {exc}"
+    finally:
+        ledger.close()
+    line = (f"the status answer from {who} was not written: {reason}; no report made; "
+            + (told or f"the secretariat ({council.secretariat.email}) is told by mail, with the answer"))
+    get_run_logger().error(line)
+    return Failed(message=line)
+
+
+_KEYS = {"number": "nr.", "event": "hendelse", "planned": "planlagt", "actual": "faktisk", "comment": "kommentar",
+         "status": "status", "text": "tekst", "explanation": "forklaring", "proposal": "forslag"}
+
+
+def _answer_lines(values: dict) -> list[str]:
+    """The form's answer as text, one line per field given (its label from the form)."""
+    out = []
+    for name, info in StatusForm.model_fields.items():
+        value = values.get(name)
+        if value in (None, "", []):
+            continue
+        label = (info.description or name).split(":")[0].rstrip(".")
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if hasattr(item, "model_dump"):
+                item = item.model_dump()
+            if isinstance(item, dict):
+                item = "; ".join(f"{_KEYS.get(k, k)}: {getattr(v, 'value', v)}" for k, v in item.items()
+                                 if v not in (None, "", []))
+            out.append(f"- {label}: {getattr(item, 'value', item)}")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -394,15 +394,23 @@ def note_approvals(document, ledger: SentLedger) -> None:
     the Prefect form and a batch. Called when an approval is recorded and after each delivery."""
     if not document.content_hash or document.docx.suffix != ".docx":
         return
+    note_decisions(ledger, document.key, document.docx, document.version, document.content_hash)
+
+
+def note_decisions(ledger: SentLedger, key: str, docx: Path, version: int, content_hash: str) -> bool:
+    """``note_approvals`` for a document known by its key, file, version and content hash (an
+    answer in the approval form, recorded the moment it arrives: a rejection is never delivered).
+    True when the record holds the decisions now (or there are none), False when it does not hold
+    this version and content (deleted, or made again from other content); a damaged record is
+    ``documents.service._read_record``'s one line (UserError)."""
     decisions = [{"decision": {"approved": "godkjent", "rejected": "avvist"}[e["event"]], "by": e["by"] or "",
                   "at": aware(e["at"]).isoformat(timespec="seconds") if e["at"] else None,
                   "comment": e["comment"] or "", "override_reason": e["override_reason"] or "",
                   "recipients": (e["recipients"] or "").split(",") if e["recipients"] else []}
-                 for e in ledger.approval_history(document=document.key)
-                 if e["version"] == document.version and e["event"] in ("approved", "rejected")
-                 and e["document_hash"] == document.ledger_hash()]
-    if decisions:
-        mark_approvals(document.docx, document.version, document.content_hash, decisions)
+                 for e in ledger.approval_history(document=key)
+                 if e["version"] == version and e["event"] in ("approved", "rejected")
+                 and e["document_hash"] == content_hash]
+    return mark_approvals(docx, version, content_hash, decisions) if decisions else True
 
 
 def attached(plan_: DeliveryPlan) -> dict[str, bytes]:

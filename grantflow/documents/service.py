@@ -322,21 +322,25 @@ def _mark_delivered(docx: Path, version: int, have: int | None = None, of: int |
     _write_record(record_path, record)
 
 
-def mark_approvals(docx: Path, version: int, content_hash: str, approvals: list[dict]) -> None:
+def mark_approvals(docx: Path, version: int, content_hash: str, approvals: list[dict]) -> bool:
     """Write the approvers' decisions on ``version`` (as the sent ledger keeps them: decision,
     by, at, comment, override reason, addresses; ``delivery.service.note_approvals``) into that
     version's entry of the document's record, ``approvals``, so the record says who let it out, when
     and why, whichever way it was approved. Only while the file holds that version and content;
-    a document without a record (a reminder) needs nothing. Under the document's lock."""
+    a document without a record (a reminder) needs nothing. Under the document's lock. True when
+    the record holds them now, False when it has no entry for that version and content (deleted,
+    or made again from other content)."""
     with document_lock(docx):
         record_path = Path(docx).with_suffix(".json")
         record = _read_record(record_path)
         entry = next((v for v in record.get("versions") or [] if isinstance(v, dict)
                       and v.get("version") == version and v.get("content_hash") == content_hash), None)
-        if entry is None or entry.get("approvals") == approvals:
-            return
-        entry["approvals"] = approvals
-        _write_record(record_path, record)
+        if entry is None:
+            return False
+        if entry.get("approvals") != approvals:
+            entry["approvals"] = approvals
+            _write_record(record_path, record)
+        return True
 
 
 def _issued(record: dict) -> set[int]:

@@ -595,3 +595,80 @@ def test_an_approved_report_stopped_by_a_data_file_broken_meanwhile_is_told_in_o
     assert "Kari Revisor" in body and "ble IKKE sendt" in body and "notater.yaml:" in body, body
     log = served["log"].read_bytes()[logged:].decode(errors="replace")
     assert "Traceback" not in log, log[-3000:]
+
+
+def _record_entry(path: Path) -> dict:
+    import json
+
+    record = json.loads(path.read_text(encoding="utf-8"))
+    (entry,) = [v for v in record["versions"] if v["version"] == record["version"]]
+    return entry
+
+
+def test_a_rejection_is_in_the_record_even_when_the_record_was_deleted_meanwhile(served):
+    # Nord-Gudbrandsdal's usage report for 2019 waits for approval. Meanwhile someone deletes its
+    # record usage-2019.json; then Per Hansen says "avvis" in the form. The resumed run found no
+    # record, recorded nothing when it resumed, made the document again, and its record said nothing
+    # of the rejection (only a delivery copied decisions into it). Now the answer is in the sent
+    # ledger as the run resumes, and in the record made again: who rejected version 1, when, why.
+    from grantflow.delivery.ledger import SentLedger
+
+    logged = served["log"].stat().st_size
+    docx = Path(served["env"]["GRANTFLOW_OUTPUTS"]) / "nord-gudbrandsdal" / "usage-2019.docx"
+    run_id = start(served, "grant_usage_report/grant-usage-report",
+                   {"council": "nord-gudbrandsdal", "year": 2019, "as_of": "2020-01-15"})
+    wait_for(served, run_id, "PAUSED")
+    docx.with_suffix(".json").unlink()
+    resume(served, run_id, approver="Per Hansen", decision="avvis", comment="RF-tallet må rettes",
+           override_reason="")
+    run = wait_settled(served, run_id)
+    assert run["state_type"] == "CANCELLED", run["state"]
+    (decision,) = _record_entry(docx.with_suffix(".json"))["approvals"]
+    assert (decision["decision"], decision["by"], decision["comment"]) == ("avvist", "Per Hansen", "RF-tallet må rettes"), \
+        decision
+    ledger = SentLedger(served["env"]["GRANTFLOW_LEDGER_URL"])
+    try:
+        (row,) = [a for a in ledger.approvals(council="nord-gudbrandsdal") if a["document"].endswith("/usage-2019")]
+    finally:
+        ledger.close()
+    assert (row["status"], row["decided_by"], row["comment"], row["version"]) == \
+        ("rejected", "Per Hansen", "RF-tallet må rettes", 1), row
+    log = served["log"].read_bytes()[logged:].decode(errors="replace")
+    assert "Traceback" not in log, log[-3000:]
+
+
+def test_a_rejection_given_while_the_record_was_damaged_is_recorded_and_said_in_one_line(served):
+    # Kongsbergregionen's usage report for 2013 waits for approval. Meanwhile its record
+    # usage-2013.json is edited by hand into something that is not a record; then Per Hansen says
+    # "avvis". The resumed run gave up on the answer (the record unreadable), failed on the damaged
+    # record with a traceback in serve's log, and the ledger said "forespurt": the "no" was in
+    # Prefect only. Now the ledger has it as the run resumes, and the run fails with one line that
+    # names the damaged record and says the rejection is kept in the sent ledger.
+    from grantflow.delivery.ledger import SentLedger
+
+    logged = served["log"].stat().st_size
+    docx = Path(served["env"]["GRANTFLOW_OUTPUTS"]) / "kongsbergregionen" / "usage-2013.docx"
+    run_id = start(served, "grant_usage_report/grant-usage-report",
+                   {"council": "kongsbergregionen", "year": 2013, "as_of": "2014-01-15"})
+    wait_for(served, run_id, "PAUSED")
+    docx.with_suffix(".json").write_text('{"versions": "se regnearket"}', encoding="utf-8")
+    before = len(served["smtp"].recorder.arrived)
+    resume(served, run_id, approver="Per Hansen", decision="avvis", comment="Feil år", override_reason="")
+    run = wait_settled(served, run_id)
+    ledger = SentLedger(served["env"]["GRANTFLOW_LEDGER_URL"])
+    try:
+        (row,) = [a for a in ledger.approvals(council="kongsbergregionen") if a["document"].endswith("/usage-2013")]
+    finally:
+        ledger.close()
+    assert (row["status"], row["decided_by"], row["comment"]) == ("rejected", "Per Hansen", "Feil år"), row
+    assert run["state_type"] == "FAILED", run["state"]
+    message = run["state"]["message"] or ""
+    assert "usage-2013.json" in message and "record is damaged" in message and "Per Hansen" in message, message
+    assert "sent ledger" in message and "\n" not in message, message
+    log = served["log"].read_bytes()[logged:].decode(errors="replace")
+    assert "Traceback" not in log, log[-3000:]
+    # the secretariat is told: the record must be restored, the rejection is kept
+    told = [message_from(content) for _, _, content in served["smtp"].recorder.arrived[before:]]
+    assert [a.addr_spec for m in told for a in m["To"].addresses] == [SECRETARIAT], [str(m["To"]) for m in told]
+    body = told[0].get_body(("plain",)).get_content()
+    assert "Per Hansen" in body and "Feil år" in body and "usage-2013.json" in body, body
