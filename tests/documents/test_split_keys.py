@@ -254,3 +254,13 @@ def test_period_with_as_of_works_as_year_with_as_of(tmp_path, capsys):
     assert code == 0, err
     one, two = (tmp_path / d / COUNCIL / PROJECT / "costsplit-2024.docx" for d in "ab")
     assert one.read_bytes() == two.read_bytes()
+
+
+@pytest.mark.parametrize("option", ["--year", "--period"])
+def test_a_status_report_with_a_year_and_as_of_is_refused_either_way(tmp_path, capsys, option):
+    """--year 2016 --as-of 2016-10-07 made the status report per 31.12.2016 without a word (--as-of
+    dropped), while --period 2016 --as-of was refused: both are now the one line."""
+    code, out, err = run(capsys, CONFIG, "render", "status", "haugaland-velferdsteknologi", option, "2016",
+                         "--as-of", "2016-10-07", "--out", str(tmp_path / "out"))
+    assert (code, out, err) == (1, "", [f"error: {option}: give either {option} or --as-of, not both"])
+    assert not (tmp_path / "out").exists()
