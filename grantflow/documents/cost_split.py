@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .. import fmt
 from ..costsplit import municipal_part
+from ..errors import UserError
 from ..findings import Finding
 from ..models import Project
 from ..reporting import ReportPeriod, check_years, parse_period
@@ -26,7 +27,18 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
     else:
         first, last = years[0], years[-1]
     label = str(first) if first == last else f"{first}-{last}"
-    return ReportPeriod(label, date(first, 1, 1), date(last, 12, 31)), as_of or today
+    dated = as_of or today
+    # An invoice is never made from a figure that does not exist on its day: a split for 2026 by
+    # population on 1.1.2026 dated 20.02.2023 was made without a remark (found by a tester)
+    weight_year = project.split.weight_year or last
+    if dated < date(weight_year, 1, 1):
+        key = project.split.weight
+        earlier = "; split the years before with --year" if first < last and first < weight_year else ""
+        raise UserError(f"the cost split for {last} bills by {key} on 1 January {weight_year}, a figure that does not "
+                        f"exist on {dated:%d.%m.%Y} ({'the day --as-of dates it' if as_of else 'today'}): an invoice "
+                        f"basis is made on or after 1 January {weight_year}{earlier}",
+                        field="--as-of" if as_of else ("--period" if period else "--as-of"))
+    return ReportPeriod(label, date(first, 1, 1), date(last, 12, 31)), dated
 
 
 def options(period: str | None, dated: date | None) -> list[str]:

@@ -230,11 +230,16 @@ def test_an_invoice_never_uses_a_figure_that_does_not_exist(tmp_path, capsys):
     with what to add; dated before 1 January of its year it is refused too, figures or not (a
     split for Y+1 dated 20.02 of Y-1 was made without a remark)."""
     config = _each_year(tmp_path, known=(Y - 1,))
+    code, out, err = run(capsys, config, "render", "costsplit", PROJECT, "--year", str(Y),
+                         "--out", str(tmp_path / "out"))
+    assert code == 1 and len(err) == 1, err
+    assert f"no innbyggere figure for Åsen on 1 January {Y}" in err[0]
+    assert f"add them to {config}/councils/{COUNCIL}.yaml (Åsen, population: {Y})" in err[0], err[0]
     code, out, err = run(capsys, config, "render", "costsplit", PROJECT, "--year", str(Y + 1),
                          "--out", str(tmp_path / "out"))
     assert code == 1 and len(err) == 1, err
-    assert f"no innbyggere figure for Åsen on 1 January {Y + 1}" in err[0]
-    assert f"councils/{COUNCIL}.yaml" in err[0] and "add" in err[0]
+    assert err[0].startswith("error: --year: ") and f"innbyggere on 1 January {Y + 1}" in err[0], err[0]
+    assert not (tmp_path / "out").exists()
     config2 = _each_year(tmp_path / "b", known=(Y - 1, Y, Y + 1))
     code, out, err = run(capsys, config2, "render", "costsplit", PROJECT, "--year", str(Y),
                          "--as-of", f"{Y - 1}-02-20", "--out", str(tmp_path / "out2"))
