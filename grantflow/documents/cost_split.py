@@ -111,6 +111,14 @@ def build(req: DocumentRequest) -> Context:
                     "percent": fmt.percent(1, 1) if result.total else ""},
         })
     findings = []
+    if req.as_of < project.period.start and split["invoiced"]:
+        # made ahead of the project (the council may invoice in advance): said beside the amounts,
+        # not left for the reader to notice from the date (found by a tester)
+        split["note"] += (f" Kostnadsfordelingen er datert {fmt.long_date(req.as_of)}, før prosjektet starter "
+                          f"{fmt.long_date(project.period.start)}.")
+        findings.append(finding(req.project_file(project), "period.start",
+                                f"the cost split is dated {req.as_of:%d.%m.%Y}, before the project starts "
+                                f"({project.period.start:%d.%m.%Y}); the document says so"))
     if not project.split.decision:
         findings.append(finding(req.project_file(project), "split.decision",
                                 "the cost split does not name the decision it rests on"))

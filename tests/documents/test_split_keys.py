@@ -269,3 +269,18 @@ def test_a_status_report_with_a_year_and_as_of_is_refused_either_way(tmp_path, c
                          "--as-of", "2016-10-07", "--out", str(tmp_path / "out"))
     assert (code, out, err) == (1, "", [f"error: {option}: give either {option} or --as-of, not both"])
     assert not (tmp_path / "out").exists()
+
+
+def test_a_cost_split_dated_before_the_project_starts_says_so(tmp_path, capsys):
+    """A split by a key of a year before the start (1.1.2023), dated 1.12.2023 for a project from
+    1.1.2024: made, and the page and the command say it was made before the project started."""
+    population = {n: {2023: p} for n, p in (("Åsen", 5000), ("Berg", 12000), ("Dal", 800))}
+    config = write(tmp_path, split="split:\n  weight: innbyggere\n  weight_year: 2023\n  decision: Vedtak\n",
+                   population=population)
+    code, out, err = run(capsys, config, "render", "costsplit", PROJECT, "--year", "2024", "--as-of", "2023-12-01",
+                         "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    assert any("before the project starts (01.01.2024)" in line for line in err), err
+    text = all_text(tmp_path / "out" / COUNCIL / PROJECT / "costsplit-2024.docx")
+    assert "Kostnadsfordelingen er datert 1. desember 2023, før prosjektet starter 1. januar 2024." in \
+        text.replace("\u00a0", " "), text
