@@ -331,8 +331,8 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
             table = "population" if key in POPULATION_KEYS else f"weights: {key}"
             raise UserError(f"no {key} figure for {name} on 1 January {weight_year} in {council.id}: the split "
                             f"for {year} is by the figures on 1 January {weight_year}; add them to {in_council} "
-                            f"({name}, {table}: {weight_year})" + (", or correct weight_year" if project.split.weight_year else ""),
-                            file=file, line=line,
+                            f"({name}, {table}: {weight_year})"
+                            + (", or correct weight_year" if project.split.weight_year else ""), file=file, line=line,
                             field="split.weight_year" if project.split.weight_year else f"municipalities[{index}]")
         if weight == 0 and key in POPULATION_KEYS:
             # 0 inhabitants is a figure left out or a typo (validate says so too): the split would

@@ -318,7 +318,7 @@ def split_block(council: Council, project: Project, years: list[int], where=None
                 plan_as_of: date | None = None) -> dict:
     """The cost split for each year, as a year table (kroner), and what the plan says about it.
     ``where(loc)`` / ``project_where(loc)``: the council / project file and line of ``loc``, for an error.
-    ``plan_as_of``: the day of a plan (the application): a year from that day's on, split by 1 January
+    ``plan_as_of``: the day of a plan (the application): a year from that day's year on, split by 1 January
     of each year, whose figures no participant has yet is split by the latest known, and the basis
     says so (an invoice, the cost split, is never made from a figure that does not exist)."""
     part = municipal_part(project)
@@ -344,22 +344,22 @@ def split_block(council: Council, project: Project, years: list[int], where=None
         else:
             rows_in.append((f"{name} (deltar ikke)", {y: 0 for y in years}))
     rows, total = year_rows(rows_in, years) if invoiced else ([], {"cells": [], "total": "0"})
-    return {"years": years, "rows": rows, "total": total, "basis": split_basis(project) + _stand_in_text(project, stand_in),
-            "splits": splits,
+    return {"years": years, "rows": rows, "total": total,
+            "basis": split_basis(project) + _stand_in_text(project, stand_in), "splits": splits,
             "invoiced": invoiced, "note": split_note(part, years), "decision": project.split.decision,
             "part": part}
 
 
 def _stand_in_text(project: Project, stand_in: dict[int, int]) -> str:
     """The plan's years split by figures of an earlier 1 January, said plainly (which figure, which day)."""
-    what = "Innbyggertall" if project.split.weight in ("innbyggere", "population") else project.split.weight
+    what = "innbyggertall" if project.split.weight in ("innbyggere", "population") else project.split.weight
     out = []
     for known in sorted(set(stand_in.values())):
         years = [y for y, k in sorted(stand_in.items()) if k == known]
         days = fmt.listing([f"1.1.{y}" for y in years])
-        out.append(f" {what} per {days} er ikke kjent ennå: fordelingen for {fmt.listing([str(y) for y in years])} "
-                   f"er beregnet med {what[:1].lower() + what[1:] if what == 'Innbyggertall' else what} per 1.1.{known}, de siste "
-                   f"kjente. Fakturaen for hvert år bygger på tallene per 1. januar det året.")
+        out.append(f" {what[:1].upper() + what[1:]} per {days} er ikke kjent ennå: fordelingen for "
+                   f"{fmt.listing([str(y) for y in years])} er beregnet med {what} per 1.1.{known}, de siste kjente. "
+                   "Fakturaen for hvert år bygger på tallene per 1. januar det året.")
     return "".join(out)
 
 
