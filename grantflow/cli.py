@@ -349,11 +349,16 @@ def _produce(args):
     from .settings import load_settings
 
     kind(args.kind)                           # an unknown kind is one line
-    if args.period and args.as_of:
-        raise UserError("give either --period or --as-of, not both", field="--period")
     if args.period and args.year is not None:
         # --period won without a word (found by an outside tester: --year 2016 --period 2015 made 2015)
         raise UserError("give either --year or --period, not both", field="--period")
+    if (args.period or args.year is not None) and args.as_of and args.kind in ("status", "final"):
+        # a report's period sets its date: with --as-of too, one was dropped (--year 2016 --as-of
+        # 2016-10-07 made the status report per 31.12.2016 without a word). An application, a cost split
+        # and a usage report take a year and the day they are made: --period 2024 --as-of … as
+        # --year 2024 --as-of … (README: --year is --period; --period was refused, found by a tester)
+        option = "--period" if args.period else "--year"
+        raise UserError(f"give either {option} or --as-of, not both", field=option)
     # the arguments are checked before the register is read (a 1 000-project register takes seconds)
     if args.kind == "usage":
         if not args.council and args.project:       # as every other kind takes: name its council

@@ -293,11 +293,33 @@ def zero_weight(name: str, key: str, year: int, equal_percent: Decimal) -> str:
             "check the figure")
 
 
+def latest_known(council: Council, project: Project, year: int) -> int | None:
+    """For a key by 1 January of each year (no ``weight_year``) whose figures for ``year`` no
+    participant has yet: the latest earlier year every participant has a figure for, else None.
+    A plan (the application) may split such a year by it, saying so; an invoice never does."""
+    if project.split.weight_year is not None:
+        return None
+    members = [council.municipality(name) for name in project.municipalities]
+    if not members or any(m is None for m in members):
+        return None
+    key = project.split.weight
+
+    def known(y: int) -> bool:
+        return [_weight(council, m.name, key, y) for m in members].count(None) == 0
+
+    if any(_weight(council, m.name, key, year) is not None for m in members):
+        return None             # some have it: a figure missing is a gap to fill, not a year to come
+    years = {y for m in members for y in (m.population if key in POPULATION_KEYS else m.weights.get(key, {}))}
+    earlier = [y for y in sorted(years, reverse=True) if y < year and known(y)]
+    return earlier[0] if earlier else None
+
+
 def allocate(council: Council, project: Project, year: int, amount: int | None = None,
-             where=None, project_where=None) -> CostSplit:
+             where=None, project_where=None, weight_year: int | None = None) -> CostSplit:
     """The cost split for ``project`` in ``year`` (of ``amount``, or the municipal part of the plan).
     ``where(loc)`` / ``project_where(loc)`` give the council / project file's name and the line of
-    ``loc``, to name them in an error."""
+    ``loc``, to name them in an error. ``weight_year``: the plan's stand-in year (``latest_known``)
+    for a key by 1 January of each year, where the year's own figures do not exist yet."""
     from .reporting import check_years
 
     check_years(project, year, year, "--year", "the year split")
@@ -306,7 +328,7 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
         raise UserError(f"the financing plan leaves a negative amount ({fmt.money(total, decimals=None)}) for the "
                         f"municipalities in {year}", field="budget.financing")
     key = project.split.weight
-    weight_year = project.split.weight_year or year
+    weight_year = weight_year or project.split.weight_year or year
     participants = []
     for name in project.municipalities:
         member = council.municipality(name)
@@ -326,8 +348,14 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
             index = project.municipalities.index(name)
             loc = ("split", "weight_year") if project.split.weight_year else ("municipalities", index)
             file, line = project_where(loc) if project_where is not None else (None, None)
-            raise UserError(f"no {key} figure for {name} {key_on(key, weight_year)} in {council.id}",
-                            file=file, line=line,
+            # what to add, and where: the line named the project file only (found by a tester)
+            in_council = where(("municipalities", council.municipalities.index(member)))[0] \
+                if where is not None else council.id
+            table = "population" if key in POPULATION_KEYS else f"weights: {key}"
+            raise UserError(f"no {key} figure for {name} {key_on(key, weight_year)} in {council.id}: the split "
+                            f"for {year} is by the figures {key_on(key, weight_year)}; add them to {in_council} "
+                            f"({name}, {table}: {weight_year})"
+                            + (", or correct weight_year" if project.split.weight_year else ""), file=file, line=line,
                             field="split.weight_year" if project.split.weight_year else f"municipalities[{index}]")
         if weight == 0 and key in POPULATION_KEYS:
             # 0 inhabitants is a figure left out or a typo (validate says so too): the split would

@@ -386,20 +386,47 @@ def _equal_percent(value) -> Decimal:
     return number
 
 
+def is_percentage_key(key: str) -> bool:
+    """A weight key whose name says it is an agreed percentage (``prosentandel``, ``andel_percent``):
+    the whole key, each participant paying its percentage, never mixed with an equal share."""
+    return any(word in key.casefold() for word in ("prosent", "percent"))
+
+
 class SplitKey(Model):
     """How the municipalities' part of the costs is split (kostnadsfordeling).
 
     ``equal_percent`` is shared equally among the participants; the rest by ``weight``
     ('innbyggere' = population on 1 January of ``weight_year``, or any key in the
-    municipalities' ``weights``).
+    municipalities' ``weights``). Left out, ``equal_percent`` is 30 (seed 000), but 0 for an
+    agreed percentage key (``is_percentage_key``), and an equal share given beside such a key is
+    refused: which of the two the council agreed cannot be told.
     """
 
     equal_percent: Annotated[Decimal, BeforeValidator(_equal_percent)] = Field(
-        Decimal(30), ge=0, le=100, description="Percent split in equal shares (0-100: 30 for 30 %).")
+        Decimal(30), ge=0, le=100, description=(
+            "Percent split in equal shares (0-100: 30 for 30 %). Default 30; 0 for an agreed percentage "
+            "key (a weight named with 'prosent' or 'percent'), which takes no equal share."))
     weight: Text = Field("innbyggere", description="'innbyggere' (population) or another weight key.")
     weight_year: int | None = Field(
         None, ge=1900, le=2100, description="Year whose 1 January figures are used; default: the year being split.")
     decision: Text = Field("", description="The decision the split rests on, e.g. 'Regionrådet 12.12.2014, sak 45/14'.")
+
+    @model_validator(mode="after")
+    def _agreed_percentages(self):
+        # an agreed key 50/30/20 was billed 45/31/24 % with the default 30 % shared equally beside
+        # it, and validate said nothing (found by a member municipality's finance officer)
+        if not is_percentage_key(self.weight):
+            return self
+        if "equal_percent" not in self.model_fields_set:
+            self.equal_percent = Decimal(0)
+        elif self.equal_percent != 0:
+            raise EntryError(
+                f"{numbers.show(self.equal_percent)} % shared equally beside weight: {self.weight}, an agreed "
+                f"percentage key: the agreed percentages are the whole key (each municipality pays its "
+                f"percentage), so an equal share would bill other amounts than the agreement; remove "
+                f"equal_percent (or write 0), or, if the key is a relative weight to combine with an equal "
+                f"share, name it without 'prosent'/'percent'", ("equal_percent",))
+        return self
 
 
 class Goals(Model):

@@ -31,7 +31,7 @@ from .data import ProjectData, collect, unknown_municipality
 from .findings import ROWS_NAMED, SHOWN_PER_COLUMN, Finding, count_shown, rows_named
 from .fmt import exact, money, percent, signed_money
 from .models import (BEFORE_START_EXPLANATION, FIXED_EXPLANATIONS, LEADER_ROLES, Project, category_explanation, explanation_key,
-                     milestone_explanation, overspent_explanation)
+                     is_percentage_key, milestone_explanation, overspent_explanation)
 from .numbers import excel_display
 from .register import Register, display_path, load_register
 from .reporting import booked_on, credits_beyond_costs, plan_sources
@@ -153,7 +153,7 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                                        f"municipalities[{index}].weights.{key}.{year}",
                                        no_weight(key, year, [m.name for m in members]) if everyone else
                                        zero_weight(member.name, key, year, project.split.equal_percent)))
-        if any(word in key.casefold() for word in ("prosent", "percent")) and project.split.equal_percent < 100:
+        if is_percentage_key(key) and project.split.equal_percent < 100:
             # weights are relative: an agreed key written as percentages that add up to 90 was
             # invoiced as each figure / 90 without a word (found by an outside tester)
             for year in years:
@@ -173,9 +173,18 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 # not yet added): one line
                 written = sorted({y for m in members for y in (
                     m.population if key in ("innbyggere", "population") else m.weights.get(key, {}))})
+                given = f"years given: {', '.join(map(str, written)) or 'none'}"
+                if where is None and year >= date.today().year and any(y < year for y in written):
+                    # 1 January of this year or a year to come: SSB may not have published it yet.
+                    # An application in January 2025 was refused for want of 1.1.2026 (found by a
+                    # member municipality's finance officer); only the invoice needs it
+                    add("warning", ("municipalities",),
+                        f"no {key} figures {key_on(key, year)} in {council.id} yet ({given}): the application "
+                        f"splits {year} by the latest figures given and says so on the page; the cost split "
+                        f"for {year}, the invoice, is refused until they are added")
+                    continue
                 add("error", where or ("municipalities",),
-                    f"no {key} figures {key_on(key, year)} in {council.id} for any participant "
-                    f"(years given: {', '.join(map(str, written)) or 'none'})")
+                    f"no {key} figures {key_on(key, year)} in {council.id} for any participant ({given})")
                 continue
             for index, name in names:
                 add("error", where or ("municipalities", index),

@@ -139,7 +139,7 @@ def build(req: DocumentRequest) -> Context:
     round_years = [y for y in years if req.period.start.year <= y <= req.period.end.year] or [req.period.start.year]
     findings = []
     cost_rows, cost_total = year_rows([(c.category, c.amounts) for c in budget.costs], years)
-    split = split_block(council, project, years, req.council_where, req.project_where)
+    split = split_block(council, project, years, req.council_where, req.project_where, plan_as_of=req.as_of)
     part = split["part"]
     # A municipal line without amounts covers the rest: its row shows the rest per year as the
     # cost split bills it (the table summed to 0 kr beside costs of 5 450 000 kr).

@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .. import fmt
-from ..costsplit import MunicipalPart, allocate, key_basis, municipal_part
+from ..costsplit import MunicipalPart, allocate, key_basis, latest_known, municipal_part
 from ..data import ProjectData
 from ..findings import Finding
 from ..models import Council, Project
@@ -314,12 +314,23 @@ def _ore_note(part: MunicipalPart) -> str:
             f"fra år til år, så summen over perioden er {once}.")
 
 
-def split_block(council: Council, project: Project, years: list[int], where=None, project_where=None) -> dict:
+def split_block(council: Council, project: Project, years: list[int], where=None, project_where=None,
+                plan_as_of: date | None = None) -> dict:
     """The cost split for each year, as a year table (kroner), and what the plan says about it.
-    ``where(loc)`` / ``project_where(loc)``: the council / project file and line of ``loc``, for an error."""
+    ``where(loc)`` / ``project_where(loc)``: the council / project file and line of ``loc``, for an error.
+    ``plan_as_of``: the day of a plan (the application): a year from that day's year on, split by 1 January
+    of each year, whose figures no participant has yet is split by the latest known, and the basis
+    says so (an invoice, the cost split, is never made from a figure that does not exist)."""
     part = municipal_part(project)
     invoiced = not (part.source == "none" and part.gap < 0) and part.total > 0
-    splits = {year: allocate(council, project, year, part.by_year.get(year, 0), where, project_where)
+    stand_in: dict[int, int] = {}
+    if invoiced and plan_as_of is not None:
+        for year in years:
+            known = latest_known(council, project, year) if year >= plan_as_of.year else None
+            if known is not None:
+                stand_in[year] = known
+    splits = {year: allocate(council, project, year, part.by_year.get(year, 0), where, project_where,
+                             weight_year=stand_in.get(year))
               for year in years} if invoiced else {}
     names = [m.name for m in council.municipalities]
     rows_in = []
@@ -333,9 +344,23 @@ def split_block(council: Council, project: Project, years: list[int], where=None
         else:
             rows_in.append((f"{name} (deltar ikke)", {y: 0 for y in years}))
     rows, total = year_rows(rows_in, years) if invoiced else ([], {"cells": [], "total": "0"})
-    return {"years": years, "rows": rows, "total": total, "basis": split_basis(project), "splits": splits,
+    return {"years": years, "rows": rows, "total": total,
+            "basis": split_basis(project) + _stand_in_text(project, stand_in), "splits": splits,
             "invoiced": invoiced, "note": split_note(part, years), "decision": project.split.decision,
             "part": part}
+
+
+def _stand_in_text(project: Project, stand_in: dict[int, int]) -> str:
+    """The plan's years split by figures of an earlier 1 January, said plainly (which figure, which day)."""
+    what = "innbyggertall" if project.split.weight in ("innbyggere", "population") else project.split.weight
+    out = []
+    for known in sorted(set(stand_in.values())):
+        years = [y for y, k in sorted(stand_in.items()) if k == known]
+        days = fmt.listing([f"1.1.{y}" for y in years])
+        out.append(f" {what[:1].upper() + what[1:]} per {days} er ikke kjent ennå: fordelingen for "
+                   f"{fmt.listing([str(y) for y in years])} er beregnet med {what} per 1.1.{known}, de siste kjente. "
+                   "Fakturaen for hvert år bygger på tallene per 1. januar det året.")
+    return "".join(out)
 
 
 def split_basis(project: Project) -> str:

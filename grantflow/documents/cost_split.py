@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .. import fmt
 from ..costsplit import key_heading, municipal_part
+from ..errors import UserError
 from ..findings import Finding
 from ..models import Project
 from ..reporting import ReportPeriod, check_years, parse_period
@@ -26,7 +27,18 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
     else:
         first, last = years[0], years[-1]
     label = str(first) if first == last else f"{first}-{last}"
-    return ReportPeriod(label, date(first, 1, 1), date(last, 12, 31)), as_of or today
+    dated = as_of or today
+    # An invoice is never made from a figure that does not exist on its day: a split for 2026 by
+    # population on 1.1.2026 dated 20.02.2023 was made without a remark (found by a tester)
+    weight_year = project.split.weight_year or last
+    if dated < date(weight_year, 1, 1):
+        key = project.split.weight
+        earlier = "; split the years before with --year" if first < last and first < weight_year else ""
+        raise UserError(f"the cost split for {last} bills by {key} on 1 January {weight_year}, a figure that does not "
+                        f"exist on {dated:%d.%m.%Y} ({'the day --as-of dates it' if as_of else 'today'}): an invoice "
+                        f"basis is made on or after 1 January {weight_year}{earlier}",
+                        field="--as-of" if as_of else ("--period" if period else "--as-of"))
+    return ReportPeriod(label, date(first, 1, 1), date(last, 12, 31)), dated
 
 
 def options(period: str | None, dated: date | None) -> list[str]:
@@ -98,6 +110,14 @@ def build(req: DocumentRequest) -> Context:
                     "percent": fmt.percent(1, 1) if result.total else ""},
         })
     findings = []
+    if req.as_of < project.period.start and split["invoiced"]:
+        # made ahead of the project (the council may invoice in advance): said beside the amounts,
+        # not left for the reader to notice from the date (found by a tester)
+        split["note"] += (f" Kostnadsfordelingen er datert {fmt.long_date(req.as_of)}, før prosjektet starter "
+                          f"{fmt.long_date(project.period.start)}.")
+        findings.append(finding(req.project_file(project), "period.start",
+                                f"the cost split is dated {req.as_of:%d.%m.%Y}, before the project starts "
+                                f"({project.period.start:%d.%m.%Y}); the document says so"))
     if not project.split.decision:
         findings.append(finding(req.project_file(project), "split.decision",
                                 "the cost split does not name the decision it rests on"))

@@ -162,7 +162,8 @@ def test_a_weight_year_without_figures_names_the_project_file_and_line(other_con
     text = project.read_text(encoding="utf-8")
     project.write_text(text.replace("  weight_year: 2014 ", "  weight_year: 2013 ", 1), encoding="utf-8")
     expected = (f"error: other/projects/{HAUG}.yaml:34: split.weight_year: no innbyggere figure for Haugesund "
-                "on 1 January 2013 in haugaland-vekst")
+                "on 1 January 2013 in haugaland-vekst: the split for 2016 is by the figures on 1 January 2013; add "
+                f"them to other/councils/haugaland-vekst.yaml (Haugesund, population: 2013), or correct weight_year")
     code, lines = _render(capsys, "costsplit", HAUG, "--year", "2016")
     assert code == 1 and [line for line in lines if not line.startswith("note:")] == [expected]
     assert not (other_config.parent / "out").exists() or not list((other_config.parent / "out").rglob("*.docx"))
