@@ -10,6 +10,14 @@ from email import message_from_bytes, policy
 from grantflow.cli import main
 
 from ..delivery.test_cost_split_payers import ERP, LEADER, PAYING_CONTACTS, STEERING, with_contacts
+from .test_document_flows import artifact
+
+SAID = "not sent to Hjartdal (pays a share): no contact address in its council's file"
+
+
+def _to(folder) -> Counter:
+    mails = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in (folder / "outbox").glob("*.eml")]
+    return Counter(m["To"].addresses[0].addr_spec.casefold() for m in mails)
 
 
 def test_a_cost_split_run_reaches_each_paying_municipality_once_and_names_the_one_without_a_contact(
@@ -18,9 +26,27 @@ def test_a_cost_split_run_reaches_each_paying_municipality_once_and_names_the_on
     argv = ["--config", str(config), "run", "costsplit", ERP, "--year", "2014", "--as-of", "21.02.2014", "--yes"]
     assert main(argv) == 0
     said = capsys.readouterr()
-    mails = [message_from_bytes(p.read_bytes(), policy=policy.default)
-             for p in (isolated / "outputs" / "outbox").glob("*.eml")]
-    to = Counter(m["To"].addresses[0].addr_spec.casefold() for m in mails)
+    to = _to(isolated / "outputs")
     # was: the four rådmenn and the project leader only
     assert to == Counter({e: 1 for e in STEERING + [LEADER] + PAYING_CONTACTS}), to
-    assert "not sent to Hjartdal (pays a share): no contact address in its council's file" in said.err, said
+    assert SAID in said.err, said
+    # the run's summary in Prefect says it too
+    assert any(SAID in a.data for a in artifact(f"costsplit-{ERP}")), [a.data for a in artifact(f"costsplit-{ERP}")]
+
+
+def test_a_batch_of_cost_splits_reaches_the_paying_municipalities_and_lists_the_one_without_a_contact(
+        isolated, scratch_config):
+    from datetime import date
+
+    from flows.batch import make_batch
+    from flows.documents import DeliveryOptions
+
+    config = with_contacts(scratch_config)
+    result = make_batch(1, "threads")(kind="costsplit", projects=[ERP], period="2014", as_of=date(2014, 2, 21),
+                                      options=DeliveryOptions(config=str(config), send=True))
+    assert not result["errors"] and not result["held"], result
+    to = _to(isolated / "outputs")
+    assert to == Counter({e: 1 for e in STEERING + [LEADER] + PAYING_CONTACTS}), to
+    summaries = [a.data for a in artifact("batch-costsplit")]
+    listed = f"## Ikke sendt til kommuner som betaler en andel (ingen kontaktadresse)\n\n- {ERP}: Hjartdal"
+    assert any(listed in summary for summary in summaries), summaries
