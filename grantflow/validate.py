@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import owneffort
-from .costsplit import POPULATION_KEYS, allocate, municipal_part, no_inhabitants, no_weight, whole_plan, zero_weight
+from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, whole_plan, zero_weight
 from .data import ProjectData, collect, unknown_municipality
 from .findings import ROWS_NAMED, SHOWN_PER_COLUMN, Finding, count_shown, rows_named
 from .fmt import exact, money, percent, signed_money
@@ -786,6 +786,7 @@ def _payers_without_contact(register: Register, project: Project) -> list[Findin
     such municipality, at its entry in the council's file; one line for the project when none of
     them has a contact (a council that has written no contacts yet). Only a warning: the others
     still get it. A split that cannot be made is said by the other checks."""
+    from .costsplit import allocate, municipal_part
     from .errors import UserError
 
     council = register.councils.get(project.council)
