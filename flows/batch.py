@@ -144,6 +144,8 @@ def deliver(result: dict, produced, options: DeliveryOptions, register: Register
         return
     # a recipient another sender still holds (interrupted, or sending now) is not delivered yet
     result.update(sent=report.sent, failed=report.failed + [(e, f"pending: {why}") for e, why in report.pending])
+    if report.unreached:      # a cost split's paying municipalities without a contact address
+        result["unreached"] = list(report.unreached)
     if report.held:
         result.update(held=report.held, key=report.document)
         if report.asked:       # held now for the first time (this content): its approver is told once
@@ -516,6 +518,10 @@ def publish_batch(kind: str, results: list[dict], errors: list[dict], held: list
         lines += ["", f"## Ikke sendt – venter på godkjenning ({len(held)})", ""]
         lines += [f"- {r['project'] or r['council']}: {md_text(r['held'])} ({md_code(r['docx'])})" for r in held]
         lines += [f"- Godkjenner {md_text(line)}" for line in told]
+    unreached = [(r["project"], r["unreached"]) for r in made if r.get("unreached")]
+    if unreached:
+        lines += ["", "## Ikke sendt til kommuner som betaler en andel (ingen kontaktadresse)", ""]
+        lines += [f"- {who}: {md_text(', '.join(names))}" for who, names in unreached]
     failed = [(r["project"] or r["council"], e, why) for r in made for e, why in r.get("failed", [])]
     if failed:
         lines += ["", "## Ikke levert", ""] + [f"- {who} → {md_text(e)}: {md_code(why)}" for who, e, why in failed]

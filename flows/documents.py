@@ -23,7 +23,7 @@ from pydantic import Field
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.recipients import funders_named
 from grantflow.delivery.service import (ContentConflict, DeliveryReport, by_reason, clearance, document_from, issue,
-                                       plan, rejection, send_produced)
+                                       plan, rejection, send_produced, unreached_text)
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.errors import UserError
@@ -183,6 +183,8 @@ def deliver_document(produced: Produced, options: DeliveryOptions) -> DeliveryRe
         get_run_logger().error("pending: " + "; ".join(by_reason(report.pending)))
     if report.doubtful:
         get_run_logger().warning("possibly twice: " + "; ".join(by_reason(report.doubtful)))
+    if report.unreached:
+        get_run_logger().warning(unreached_text(report.unreached))
     return report
 
 
@@ -460,6 +462,8 @@ def document_steps(kind: str, project: str | None, council: str | None, period: 
         "failed": report.failed if report else [], "pending": report.pending if report else [], "note": note,
         # of "failed": the server took the whole message and never replied (it may have arrived)
         "uncertain": report.uncertain if report else [],
+        # a cost split's paying municipalities without a contact address: not sent to
+        "unreached": report.unreached if report else [],
         "findings": [str(f) for f in produced.findings],
         "approval": decision.text() if decision else None, "rejected": rejected,
         "held_for_errors": held_for_errors,

@@ -418,7 +418,7 @@ def _cmd_send(args) -> int:
     from .delivery.ledger import SentLedger
     from .delivery.recipients import funders_named
     from .delivery.service import (ContentConflict, by_reason, clearance, deliver, document_from, issue,
-                                   make_transport, note_approvals, plan, rejection)
+                                   make_transport, note_approvals, plan, rejection, unreached_text)
 
     # a name or comment refused: before anything is made (the login is asked for only when needed)
     approver, from_login, comment = _approval_given(args, name_needed=False)
@@ -443,7 +443,8 @@ def _cmd_send(args) -> int:
             print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
                   f"{document.key} version {document.version}"
                   + (f" ({len(the_plan.same_content)} of them as version {', '.join(map(str, earlier))}, the same "
-                     "content)" if earlier else "") + " (use --resend to send again)")
+                     "content)" if earlier else "") + " (use --resend to send again)"
+                  + (f"; {unreached_text(the_plan.unreached)}" if the_plan.unreached else ""))
             return 0
         late = _past_meeting(document, project)
         if late:
@@ -1251,6 +1252,10 @@ def _cmd_run(args) -> int:
           f"already had it {len(result['skipped'])}, failed {len(result['failed']) - len(unsure)}"
           + (f", uncertain (may have arrived) {len(unsure)}" if unsure else "")
           + (f"; {result['note']}" if result["note"] and not result.get("held_for_errors") else ""))
+    if result.get("unreached"):
+        from .delivery.service import unreached_text
+
+        print(f"  {unreached_text(result['unreached'])}", file=sys.stderr)
     if result.get("held_for_errors"):
         # sending was asked for (--yes) and nothing went: the user has to act, so not a success
         print(f"error: {result['note']}", file=sys.stderr)

@@ -236,6 +236,9 @@ class Municipality(Model):
     weights: dict[Text, Annotated[dict[int, Weight], BeforeValidator(_year_keys)]] = Field(
         default_factory=dict,
         description="Other split keys per year, e.g. {'elevtall': {2014: 3120}} (pupil numbers, GSI).")
+    contact: EmailAddress | None = Field(
+        None, description="The municipality's address for what it pays (e.g. postmottak@… or its finance office): "
+                          "every cost split it has a share in is sent there too.")
 
 
 # The roles that make a steering-group member its leader (styringsgruppeleder), in bokmål and

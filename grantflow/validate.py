@@ -13,7 +13,8 @@ Severity policy:
   weights that do not add up to 100 (they are scaled to their sum),
   a ledger or hours row repeating an earlier one, a planned milestone without a progress row, a
   milestone reached after the project ended, the ledger of an ended project whose last row lies long
-  before the end: an old export, from which the final report's unused money is too high).
+  before the end: an old export, from which the final report's unused money is too high; a
+  municipality with a share in a project's cost split and no contact address: it does not get it).
 """
 
 from __future__ import annotations
@@ -788,6 +789,47 @@ def _milestone_progress(project: Project, table) -> list[Finding]:
     return out
 
 
+def _payers_without_contact(register: Register, project: Project) -> list[Finding]:
+    """A municipality with a share in the project's cost split (more than 0 kr in a budget year)
+    and no ``contact``: the cost split, the basis of its invoice, is not sent to it. One line per
+    such municipality, at its entry in the council's file; one line for the project when none of
+    them has a contact (a council that has written no contacts yet). Only a warning: the others
+    still get it. A split that cannot be made is said by the other checks."""
+    from .costsplit import allocate, municipal_part
+    from .errors import UserError
+
+    council = register.councils.get(project.council)
+    if council is None:
+        return []
+    try:
+        part = municipal_part(project)
+        if part.source == "none" and part.gap < 0:
+            return []
+        shares = [s for year, amount in sorted(part.by_year.items()) if amount > 0
+                  for s in allocate(council, project, year, amount).shares]
+    except UserError:
+        return []
+    payers = [m for m in council.municipalities if any(s.municipality == m.name and s.total > 0 for s in shares)]
+    missing = [m for m in payers if not m.contact]
+    if not missing:
+        return []
+    if len(missing) == len(payers) and len(payers) > 1:
+        file, line = register.where("council", council.id, ("municipalities",))
+        return [Finding("warning", file, line, "municipalities",
+                        f"none of the {len(payers)} municipalities that pay a share of the cost split of {project.name} "
+                        f"({', '.join(m.name for m in payers)}) has a contact address: the cost split goes to none "
+                        "of them (add contact: with each municipality's e-mail address)")]
+    out = []
+    for member in missing:
+        index = council.municipalities.index(member)
+        file, line = register.where("council", council.id, ("municipalities", index))
+        out.append(Finding("warning", file, line, f"municipalities[{index}].contact",
+                           f"{member.name} pays a share of the cost split of {project.name} but has no contact "
+                           f"address: the cost split is not sent to {member.name} (add contact: with the "
+                           "municipality's e-mail address)"))
+    return out
+
+
 def _council_file(register: Register, project: Project) -> str:
     """The file of the project's council as findings name it, read or not (one that could not be
     read is named by the id)."""
@@ -818,6 +860,6 @@ def validate(path=None) -> tuple[Register, list[Finding]]:
             data = collect(register, project, checked)
             checked += (check_project(register, project, data) + _no_source(data) + _outside_period(project, data)
                         + _negative_categories(project, data) + _old_export(project, data)
-                        + _beyond_award(project, data))
+                        + _beyond_award(project, data) + _payers_without_contact(register, project))
     # a ledger several projects share is checked once per project: each of its findings said once
     return register, list(dict.fromkeys(findings + checked))

@@ -53,6 +53,8 @@ class Document:
     changes: dict = field(default_factory=dict)
     # a draft's words ("UTKAST per 28.11.2026"): in the subject, so that nobody files it as final
     draft: str = ""
+    # a cost split: the municipalities with a share in it, which get it at their contact addresses
+    payers: tuple[str, ...] = ()
 
     @property
     def attachments(self) -> list[Path]:

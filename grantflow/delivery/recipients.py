@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from .. import fmt
 from ..errors import UserError
 from ..numbers import echo
 from ..models import RECIPIENT_WORDS as WORDS, Council, Funder, Person, Project, RecipientRule
@@ -18,6 +19,7 @@ class Recipient:
     role: str   # "to" or "cc"
     office: bool = False   # an office (the county governor, the secretariat, a funder), not a person:
                            # greeted "Til Statsforvalteren i Rogaland", not "Hei Statsforvalteren …,"
+    payer: bool = False    # a member municipality's contact, for its share of a cost split
 
 
 # The recipient words that name an office rather than a person.
@@ -50,6 +52,28 @@ def _people(word: str, project: Project | None, council: Council, when: date | N
         return [project.contact or project.leader]
     raise UserError(f"unknown recipient {word!r} (use an e-mail address or one of: {', '.join(WORDS)})",
                     field="recipients")
+
+
+def municipality_office(name: str) -> str:
+    """A member municipality as an addressee: "Bokn kommune" (a name written "… kommune" as it is)."""
+    return name if name.casefold().endswith("kommune") else f"{name} kommune"
+
+
+def payer_contacts(council: Council, payers: list[str] | tuple[str, ...]) -> tuple[list[Person], list[str]]:
+    """The contact addresses of the municipalities in ``payers`` (those with a share in a cost split),
+    one per address (two members sharing a finance office are one recipient, named both), and the
+    names of those without a contact (``Municipality.contact``), in ``payers``' order."""
+    by_address: dict[str, tuple[str, list[str]]] = {}
+    missing: list[str] = []
+    for name in payers:
+        member = council.municipality(name)
+        if member is None or not member.contact:
+            missing.append(member.name if member else name)
+            continue
+        by_address.setdefault(member.contact.casefold(), (member.contact, []))[1].append(member.name)
+    people = [Person(name=fmt.listing([municipality_office(n) for n in names]), email=email)
+              for email, names in by_address.values()]
+    return people, missing
 
 
 def rule_for(kind: str, project: Project | None, council: Council, settings: Settings) -> RecipientRule:
@@ -96,13 +120,15 @@ def funders_named(ids: list[str] | tuple[str, ...], register: Register, project:
 
 def resolve(kind: str, project: Project | None, council: Council, settings: Settings,
             funders: list[Funder] | tuple[Funder, ...] = (), no_skjonnsmidler: str | None = None,
-            when: date | None = None) -> list[Recipient]:
+            when: date | None = None, payers: list[str] | tuple[str, ...] = ()) -> list[Recipient]:
     """Everyone who should get this kind of document; 'to' wins over 'cc' for the same address.
     ``funders``: those whose deadline asks for it get it as 'to' (a funder without an e-mail
     address, e.g. one that takes reports in its portal, gets nothing by mail). ``no_skjonnsmidler``
     (why the document is about no skjønnsmidler): the default rule's county governor is left out
     (a final report's copies become its addressees; else there is no one to send to); a rule in
-    config naming the county governor is kept."""
+    config naming the county governor is kept. ``payers`` (a cost split: the municipalities with a
+    share in it): each one's contact gets it as 'to', whatever the rule; one without a contact gets
+    nothing (``payer_contacts`` names them)."""
     rule = rule_for(kind, project, council, settings)
     explicit = (project is not None and kind in project.recipients) or kind in council.recipients or \
         kind in settings.delivery.recipients
@@ -119,19 +145,22 @@ def resolve(kind: str, project: Project | None, council: Council, settings: Sett
                             f"'{kind}', and no one else is named for it", field="recipients")
     out: dict[str, Recipient] = {}
 
-    def named(words: list[str]) -> list[tuple[Person, bool]]:
-        return [(p, w in OFFICES) for w in words for p in _people(w, project, council, when)]
+    def named(words: list[str]) -> list[tuple[Person, bool, bool]]:
+        return [(p, w in OFFICES, False) for w in words for p in _people(w, project, council, when)]
 
     # a funder by the name its document gives the county governor (``when``: that document's day)
-    from_funders = [(Person(name=council.office_name(f.name, when) if when else f.name, email=f.email), True)
+    from_funders = [(Person(name=council.office_name(f.name, when) if when else f.name, email=f.email), True, False)
                     for f in funders if f.email]
-    for role, people in (("to", named(to_words) + from_funders), ("cc", named(cc_words))):
-        for person, office in people:
+    # the municipalities that pay: the cost split is the basis of their invoices (it went to the
+    # steering group alone, and most paying municipalities never saw it: an outside tester)
+    from_payers = [(person, True, True) for person in payer_contacts(council, payers)[0]]
+    for role, people in (("to", named(to_words) + from_funders + from_payers), ("cc", named(cc_words))):
+        for person, office, payer in people:
             if not person.email:
                 continue
             key = person.email.casefold()
             if key not in out:
-                out[key] = Recipient(person.name, person.email, role, office)
+                out[key] = Recipient(person.name, person.email, role, office, payer)
     if not any(r.role == "to" for r in out.values()):
         subject = project.name if project else council.name
         raise UserError(f"no recipient with an e-mail address for '{kind}' of {subject}", field="recipients")

@@ -25,7 +25,7 @@ from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
 from .ledger import NOTICE_HASH, STALE_CLAIM, TRANSMITTING, UNCERTAIN, SentLedger, aware, claim_alive, claim_host, covers, delivers
 from .message import Document, Sender, compose, compose_reminder
-from .recipients import Recipient, funders_named, resolve
+from .recipients import Recipient, funders_named, payer_contacts, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
 
 
@@ -51,6 +51,8 @@ class DeliveryPlan:
     # an office at a new address that had the document at an earlier one: recipient -> (that
     # address, version, when)
     first_sent: dict[str, tuple] = field(default_factory=dict)
+    # a cost split: the municipalities with a share in it that have no contact address (not sent to)
+    unreached: tuple[str, ...] = ()
 
     @property
     def attachment_names(self) -> list[str]:
@@ -74,6 +76,9 @@ class DeliveryPlan:
             lines.append("Til finansiør (godkjennes alltid): " + ", ".join(self.to_funders))
         if self.already:
             lines.append("Har allerede fått denne versjonen: " + ", ".join(r.email for r in self.already))
+        if self.unreached:
+            lines.append("Betaler en andel, men får den ikke (ingen kontaktadresse i regionrådets fil): "
+                         + ", ".join(self.unreached))
         lines.append("Vedlegg: " + ", ".join(self.attachment_names))
         for key, value in self.document.key_figures.items():
             lines.append(f"  {key}: {value}")
@@ -104,6 +109,8 @@ class DeliveryReport:
     # it may have arrived, so a person asks the recipient before a --resend (a new Message-ID: a
     # second mail). It read "failed", and the county governor got a resent report twice
     uncertain: list[tuple[str, str]] = field(default_factory=list)
+    # a cost split's paying municipalities without a contact address: not sent to (``unreached_text``)
+    unreached: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         if self.held:
@@ -125,7 +132,15 @@ class DeliveryReport:
             parts.append(f"{len(self.uncertain)} uncertain (may have arrived)")
         if self.pending:
             parts.append(f"{len(self.pending)} pending")
-        return f"{self.document} v{self.version} via {self.transport}: " + ", ".join(parts)
+        return f"{self.document} v{self.version} via {self.transport}: " + ", ".join(parts) + \
+            (f"; {unreached_text(self.unreached)}" if self.unreached else "")
+
+
+def unreached_text(names: list[str] | tuple[str, ...]) -> str:
+    """Paying municipalities a cost split did not go to, in one clause (a send's summary, a run's)."""
+    if len(names) == 1:
+        return f"not sent to {names[0]} (pays a share): no contact address in its council's file"
+    return f"not sent to {', '.join(names)} (they pay a share): no contact address in their council's file"
 
 
 def by_reason(pairs, shown: int = 3) -> list[str]:
@@ -171,7 +186,7 @@ def document_from(produced: Produced, register: Register) -> Document:
                     produced.pdf, dict(produced.key_figures), produced.content_hash, stem,
                     no_skjonnsmidler=_no_skjonnsmidler(produced, register), addressed=produced.addressed,
                     changes=version_changes(produced.docx, produced.version) if produced.version > 1 else {},
-                    draft=produced.draft)
+                    draft=produced.draft, payers=produced.payers)
 
 
 def _refuse_empty_application(project, period: str, register: Register) -> None:
@@ -276,7 +291,9 @@ def plan(document: Document, project: Project | None, council: Council, settings
             f"{decided['decided_by'] or 'unknown'} {_when(decided['decided_at'])} with other content; "
             f"{_numbered_without_ledger(document, ledger)}")
     recipients = resolve(document.kind, project, council, settings, funders, document.no_skjonnsmidler,
-                         when=document.addressed)
+                         when=document.addressed, payers=document.payers)
+    # paying municipalities it cannot go to: said, never a stop (the others still need it)
+    unreached = () if only else tuple(payer_contacts(council, document.payers)[1])
     if only:
         # some of the document's recipients only (the one an earlier send left unsure, with --resend)
         known = {r.email.casefold() for r in recipients}
@@ -321,8 +338,8 @@ def plan(document: Document, project: Project | None, council: Council, settings
             already.append(recipient)
             continue
         earlier = None
-        if recipient.office and not resend and recipient.email.casefold() not in had \
-                and all(r.office for r in recipients if r.role == recipient.role):
+        if recipient.office and not recipient.payer and not resend and recipient.email.casefold() not in had \
+                and all(r.office and not r.payer for r in recipients if r.role == recipient.role):
             # the county governor's mailbox changed: the document is no new submission to them. Only
             # where every recipient in that role is an office: the ledger keeps addresses, not whose,
             # and a funder was told a status report "ble sendt første gang … til
@@ -362,7 +379,7 @@ def plan(document: Document, project: Project | None, council: Council, settings
     same_content = {r.email: same[r.email.casefold()] for r in already if r.email.casefold() in same
                     and r.email.casefold() not in done}
     return DeliveryPlan(document, project, council, messages, already, approval, to_funder, same_content,
-                        first_sent)
+                        first_sent, unreached)
 
 
 def rendered_again(document, now: tuple[int, str]) -> str:
@@ -488,7 +505,7 @@ def deliver(plan_: DeliveryPlan, transport, ledger: SentLedger, retry: RetrySett
     of ours in ``sending``: it is released as failed."""
     doc = plan_.document
     report = DeliveryReport(doc.key, doc.version, transport.name, skipped=[r.email for r in plan_.already],
-                            first_sent=dict(plan_.first_sent))
+                            first_sent=dict(plan_.first_sent), unreached=list(plan_.unreached))
     digest = digest or doc.ledger_hash()
 
     def claim(item: PlannedMessage, abandoned: str | None = None) -> str | None:

@@ -124,6 +124,9 @@ class Context:
     addressed: date | None = None
     # a draft's words for its mail subject ("UTKAST per 28.11.2026"); "": the document is final
     draft: str = ""
+    # a cost split: the municipalities with a share in it (more than 0 kr in a year it splits), in the
+    # council's order; each gets it at its contact address
+    payers: tuple[str, ...] = ()
 
 
 def project_file(project: Project) -> str:

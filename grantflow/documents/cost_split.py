@@ -163,4 +163,9 @@ def build(req: DocumentRequest) -> Context:
                     fmt.money(share.total) + (f" ({year})" if len(split["splits"]) > 1 else ""))
     figures = {f"Til fordeling {y}": fmt.money(r.total) for y, r in split["splits"].items()}
     figures.update({f"Andel {name}": ", ".join(parts) for name, parts in shares.items()})
-    return Context(values, snapshot={"period": label, "totals": totals}, findings=findings, key_figures=figures)
+    # who is to pay what this document says: they get it (a municipality with no share does not)
+    payers = tuple(m.name for m in council.municipalities
+                   if any(s.municipality == m.name and s.participates and s.total > 0
+                          for r in split["splits"].values() for s in r.shares))
+    return Context(values, snapshot={"period": label, "totals": totals}, findings=findings, key_figures=figures,
+                   payers=payers)

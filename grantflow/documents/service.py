@@ -78,6 +78,7 @@ class Produced:
     addressed: date | None = None     # the day the document names the county governor by (Context.addressed)
     draft: str = ""                   # Context.draft: said in the mail's subject
     dated: date | None = None         # a file kept unchanged that is dated another day than asked: that day
+    payers: tuple[str, ...] = ()      # Context.payers: the municipalities a cost split goes to
 
     @property
     def record(self) -> Path:
@@ -789,6 +790,7 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
     produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
                         request.period.label, target, version, digest, reused,
                         key_figures=context.key_figures, addressed=context.addressed, draft=context.draft,
+                        payers=context.payers,
                         findings=list(notes or []) + [f for f in context.findings if f not in (notes or [])],
                         dated=date.fromisoformat(kept) if kept and kept != request.as_of.isoformat() else None)
     if not reused and not same:

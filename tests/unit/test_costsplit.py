@@ -214,6 +214,10 @@ def test_one_participant_with_0_in_another_key_is_a_warning_and_pays_by_it(scrat
     line = _line_of(council, "{name: Hjartdal,")
     code, out, _ = _run(capsys, scratch_config, "validate")
     said = [l for l in out if "kongsbergregionen" in l and "ledger's last row" not in l]   # not its old export
+    # nor that the demo's paying municipalities have no contact address (Hjartdal, paying nothing, is not one)
+    (contacts,) = [l for l in said if "has a contact address" in l]
+    assert "none of the 3 municipalities that pay a share" in contacts and "Hjartdal" not in contacts, contacts
+    said.remove(contacts)
     assert len(said) == 1 and said[0].startswith("WARNING"), said
     assert f"kongsbergregionen.yaml:{line} municipalities[6].weights.elevtall.2013: elevtall 0 for Hjartdal " \
            "for 2013: Hjartdal takes part but pays nothing of the split by elevtall" in said[0]
