@@ -123,8 +123,7 @@ def test_a_status_report_goes_to_the_configured_recipients_only(scratch_config, 
     """Before: after the inbox took in `recipients: {status: {to: [steering_group, innsyn@evil.example]}}`,
     `send status` sent to innsyn@evil.example and dropped the project leader's copy. The ERP project's
     status report goes, by the default rule, to its 4 steering-group members, cc its leader."""
-    code, _ = inbox(scratch_config, "wb-erp-recip.xlsx", capsys)
-    assert code == 1
+    inbox(scratch_config, "wb-erp-recip.xlsx", capsys)          # its refusal: the first test
     port = free_port()
     use_smtp(scratch_config, port)
     monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
