@@ -33,9 +33,9 @@ from .data import (DECISIONS, HOURS_COLUMNS, LEDGER_COLUMNS, MILESTONE_COLUMNS, 
 from .errors import UserError
 from .fileio import atomic_write
 from .findings import Finding, has_errors, loc_text
-from .models import Project, ProjectNotes, StatusNote, error_loc
+from .models import LEADER_ROLES, Project, ProjectNotes, StatusNote, error_loc
 from .register import Register, display_path, validation_message
-from .text import bad_character, printable_name, spreadsheet_text
+from .text import bad_character, name_key, printable_name, spreadsheet_text
 from .validate import check_project
 from .numbers import FIRST_YEAR, read_date
 from .xlsxcells import EXCEL_MAX_TEXT
@@ -250,6 +250,7 @@ class ImportResult:
     changes: list[FileChange] = field(default_factory=list)
     applied: bool = False
     reported_by: str = ""
+    refusal_log: tuple[Path, bytes] | None = None    # the import log's line for a refused protected change
 
     @property
     def ok(self) -> bool:
@@ -294,6 +295,71 @@ def _merge_fields(base: dict | None, theirs: dict, current: dict, content: Workb
                                     f"changed both here and in the register since the workbook was made "
                                     f"({made}); make a new workbook"))
     return merged, findings
+
+
+# What a returned workbook may not change (the council's and the secretariat's, not the project
+# leader's): who receives the documents, where the data files are, and how costs are split.
+_WHO = "who receives the project's documents"
+_WHERE = "where the project's data files are (another project's or a settings file could be overwritten)"
+_SPLIT = "how the costs are split between the municipalities (the council's decision)"
+
+
+def _protected_changes(base: dict, theirs: Project, content: WorkbookContent, project_id: str) -> list[Finding]:
+    """One error per change the workbook makes (against what it was made from) to a field that
+    decides who receives documents, where data files live or how costs are split."""
+    theirs_d = _project_dict(theirs)
+    changed: list[tuple[tuple, str, str]] = []          # (location, field shown, why)
+
+    if base.get("recipients") != theirs_d.get("recipients"):
+        changed.append((("recipients",), "recipients", _WHO))
+    b_names = [name_key(m) for m in base.get("municipalities") or []]
+    t_names = [name_key(m) for m in theirs_d.get("municipalities") or []]
+    if sorted(b_names) != sorted(t_names):                   # (listed in another order is no change)
+        index = next((i for i, name in enumerate(t_names) if i >= len(b_names) or name != b_names[i]), None)
+        changed.append((("municipalities",) + ((index,) if index is not None else ()), "municipalities", _SPLIT))
+    for group, why in (("data", _WHERE), ("split", _SPLIT)):
+        b, t = base.get(group), theirs_d.get(group)
+        for name in type(t).model_fields:
+            if getattr(b, name, None) != getattr(t, name, None):
+                changed.append(((group, name), f"{group}.{name}", why))
+    for person in ("leader", "contact"):
+        if _address(base.get(person)) != _address(theirs_d.get(person)):
+            changed.append(((person, "email"), f"{person}.email", _WHO))
+    b_group, t_group = base.get("steering_group") or [], theirs_d.get("steering_group") or []
+    if _group_addresses(b_group) != _group_addresses(t_group):
+        before = {_address(p) for p in b_group}
+        index = next((i for i, p in enumerate(t_group) if _address(p) not in before), None)
+        loc = ("steering_group",) if index is None else ("steering_group", index, "email")
+        changed.append((loc, "steering_group", _WHO))
+    findings = []
+    for loc, shown, why in changed:
+        file, row, header = content.locate(loc)
+        findings.append(Finding("error", file, row, header or shown,
+                                f"cannot be changed by a returned workbook: it decides {why}; nothing was "
+                                f"imported. Put the value back (the secretariat changes it in "
+                                f"projects/{project_id}.yaml)"))
+    return findings
+
+
+def _address(person) -> str | None:
+    email = getattr(person, "email", None)
+    return email.strip().casefold() if email else None
+
+
+def _group_addresses(group: list) -> tuple:
+    """The steering group as far as sending goes: every member's address (members without one
+    count: a member added with an address later), and whose copy the leader's is."""
+    leader = next((p for p in group if p.role.casefold() in LEADER_ROLES), group[0] if group else None)
+    return tuple(sorted(str(_address(p)) for p in group)), _address(leader)
+
+
+def _refusal_log(register: Register, project_id: str, now: datetime, content: WorkbookContent, source: bytes,
+                 findings: list[Finding]) -> tuple[Path, bytes]:
+    """The import log's line for a workbook refused for a protected field (written unless a dry run)."""
+    log = register.data_path(f"data/{project_id}/innlesinger.csv")
+    fields = ", ".join(dict.fromkeys(f"{f.file.rpartition(':')[2]}:{f.line or ''} {f.field}" for f in findings))
+    who = str((content.note or {}).get("reported_by") or "")
+    return log, _log_line(log, now, who, content.file, source, f"AVVIST, endret felt som ikke kan endres: {fields}")
 
 
 def _project_dict(project: Project) -> dict:
@@ -471,6 +537,13 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                                            "cannot read what the workbook was made from (its hidden sheet is "
                                            "damaged); importing it could overwrite what was changed since: make a "
                                            "new workbook"))
+    protected = _protected_changes(base, theirs, content, project_id) if base is not None else []
+    if protected:
+        # The whole workbook is refused: what else it says was written beside a change that is not
+        # the leader's to make, and the secretariat should see it before anything is taken in.
+        result.findings += protected
+        result.refusal_log = _refusal_log(register, project_id, now, content, source, protected)
+        return result
     made = str(content.meta.get("made", "?"))
     merged_fields, conflicts = _merge_fields(base, _project_dict(theirs), _project_dict(current), content, made)
     result.findings += conflicts
@@ -811,6 +884,10 @@ def _carried_over(previous: StatusNote | None, note: StatusNote) -> list[str]:
 
 
 def _log_bytes(log: Path, now: datetime, who: str, shown: str, source: bytes, changes: list[FileChange]) -> bytes:
+    return _log_line(log, now, who, shown, source, ", ".join(c.path.name for c in changes))
+
+
+def _log_line(log: Path, now: datetime, who: str, shown: str, source: bytes, what: str) -> bytes:
     # A new log starts with a byte order mark: Excel, which the secretariat opens it in, reads a
     # CSV without one in the machine's code page ("Ã¸" for "ø"); an old log is added to as it is
     old = log.read_bytes() if log.exists() else "\ufeffTidspunkt;Rapportert av;Arbeidsbok;SHA-256;Endret\n".encode()
@@ -819,7 +896,7 @@ def _log_bytes(log: Path, now: datetime, who: str, shown: str, source: bytes, ch
     # one line per import, whatever a field holds: a line break is escaped, never quoted into the record
     csv.writer(out, delimiter=";", lineterminator="\n").writerow(
         [now.isoformat(), spreadsheet_text(printable_name(who)), spreadsheet_text(printable_name(Path(shown).name)),
-         digest, printable_name(", ".join(c.path.name for c in changes))])
+         digest, printable_name(what)])
     return old + out.getvalue().encode("utf-8")
 
 
@@ -860,6 +937,14 @@ def import_workbook(config, path: Path, *, dry_run: bool = False, now: datetime 
         if result.ok and not dry_run and result.changes:
             apply(result)
     return result
+
+
+def record_refusal(result: ImportResult) -> None:
+    """Add the refused workbook's line to the project's import log, when it was refused for a field
+    it may not change. The inbox does so (the watch and the status cycle take it in with nobody at a
+    terminal); 'grantflow import' shows the refusal to the person who ran it and writes nothing."""
+    if result.refusal_log is not None:
+        atomic_write(*result.refusal_log)
 
 
 def record_no_answer(config, project_id: str, as_of: date, *, now: datetime | None = None) -> ImportResult:
@@ -1170,6 +1255,8 @@ def _take_in(config, inbox: Path, name: str, claimed: Path, now: datetime) -> In
                 findings = result.findings
                 if result.ok and result.changes:
                     apply(result)
+                else:
+                    record_refusal(result)
             outcome = "imported" if result.ok and result.changes else "unchanged" if result.ok else "rejected"
         except UserError as exc:
             findings = [Finding("error", exc.file or shown, exc.line, exc.field or "", exc.message)]

@@ -211,10 +211,23 @@ def _whole_field(model: type, name: str) -> bool:
     return kinds == {int}
 
 
+def person_name(value: str) -> str:
+    """A person's name: no text that reads as an address where the name is shown (the To line's
+    display name, the greeting): ``Kari "Rådmann" <sjef@evil.example>, Bcc: x@evil.example``."""
+    found = next((ch for ch in '<>@"' if ch in value), None)
+    if found:
+        raise ValueError(f"a name cannot hold {found!r}: it would show as an e-mail address in the mail's "
+                         f"To line and greeting; write the name alone (the address goes in the e-mail field)")
+    return value
+
+
+PersonName = Annotated[str, AfterValidator(one_line), AfterValidator(person_name)]
+
+
 class Person(Model):
     """A named person with a role; e-mail where the person receives documents."""
 
-    name: Line = Field(min_length=1, description="Full name, or the office (e.g. 'Rådmannen i Bokn').")
+    name: PersonName = Field(min_length=1, description="Full name, or the office (e.g. 'Rådmannen i Bokn').")
     role: Line = Field("", description="Role in the project (e.g. 'leder', 'medlem', 'prosjektleder').")
     organisation: Line = Field("", description="Municipality or organisation the person represents.")
     email: str | None = Field(None, description="E-mail address; needed to receive documents.")

@@ -193,13 +193,13 @@ def test_user_text_is_literal_and_safe(scratch_config, tmp_path):
     path = scratch_config / "projects/kongsbergregionen-erp.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["summary"] = tricky
-    data["steering_group"][0]["name"] = "Rådmann & <Co>"
+    data["steering_group"][0]["name"] = "Rådmann & Co {{ x }}"     # '<' in a name: refused since session 22
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     register = open_register(scratch_config)
     made = produce(register, "application", "kongsbergregionen-erp", out=tmp_path, today=TODAY)
     text = all_text(made.docx)
     assert "Kommune & co <b>fet</b> {{ project.name }} {% for x in y %} slutt" in text
-    assert "Rådmann & <Co>" in text
+    assert "Rådmann & Co {{ x }}" in text
     # a control character no document can hold is refused where it is written, by line
     data["summary"] = tricky + "\x01"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

@@ -40,7 +40,9 @@ def _typed(key: str, value):
     ("partners", "Helse Fonna: HF", "Helse Fonna: HF"),             # was "Input should be a valid string"
     ("partners", 2016, "2016"),                                     # a number cell: the same
     ("partners", "yes", "yes"),                                     # read as true: the same
-    ("municipalities", "Tysvær # hoved", None),                     # a name: kept whole, then not a member
+    # a name: was kept whole, then not a member; the participants are no longer a workbook's to
+    # change at all (session 22), so that is the one line now
+    ("municipalities", "Tysvær # hoved", None),
     ("leader.phone", "+47 99 88 77 66 # jobb", "+47 99 88 77 66 # jobb"),
     ("success_factors", "[Forankring], ledelse: ja", "[Forankring], ledelse: ja"),
 ])
@@ -53,7 +55,7 @@ def test_a_text_cell_on_the_prosjekt_sheet_is_kept_as_typed(scratch_config, tmp_
     assert "valid string" not in text, text
     if kept is None:                          # the whole name is checked (and named) as typed
         assert code == 1 and len(errors) == 1 and f"svar.xlsx:Prosjekt:{row} " in errors[0], text
-        assert "'Tysvær # hoved'" in errors[0], text
+        assert "cannot be changed by a returned workbook" in errors[0], text
         return
     assert code == 0, text
     project = open_register(scratch_config).project(HAUG)
