@@ -37,7 +37,7 @@ from grantflow.errors import UserError
 from grantflow.register import Register, config_root, display_path, open_register
 from grantflow.text import md_code, md_text
 
-from flows.documents import CouncilId, DeliveryOptions, ProjectId, run_name
+from flows.documents import CouncilId, DeliveryOptions, ProjectId, advance_approver, run_name
 from flows.runtime import deployment_run
 
 
@@ -132,10 +132,12 @@ def deliver(result: dict, produced, options: DeliveryOptions, register: Register
         result["error"] = ("not sent, the mail server refused an earlier document of this run: "
                            + _SERVER_REFUSED[server])
         return
-    # nobody watches a batch: what needs an approver (or has data errors) waits for one
+    # nobody watches a batch: what needs an approver (or has data errors) waits for one; approved in
+    # advance, the approval is the person's named with it (or nobody known's), not the batch's
     try:
         report = send_produced(produced, register, settings, transport, password, options.resend,
-                               unattended=True, approved=options.approved, run_id=run_id)
+                               unattended=True, approved=options.approved, run_id=run_id,
+                               approver=advance_approver(options, "bunkekjøring") if options.approved else None)
     except UserError as exc:   # e.g. the ledger has this version with other content: this document's error
         result["error"] = str(exc)
         if (exc.field or "").startswith(("delivery.smtp", "delivery.outbox")):

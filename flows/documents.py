@@ -151,16 +151,25 @@ def record_advance_approval(produced: Produced, planned: dict, options: Delivery
         shown = planned.get("recipients", [])
         ledger.approval_requested(planned["key"], produced.version, None, None, produced.content_hash,
                                   recipients=shown)
-        if options.approved_by:
-            by = options.approved_by
-            how = "grantflow run --yes" + (" (navn fra innloggingen)" if options.approved_by_login else "")
-        else:
-            by, how = "ukjent", "godkjent på forhånd (approved) uten navn"
-        ledger.approval_decided(planned["key"], produced.version, True, by,
-                                how + (f": {options.approval_comment}" if options.approval_comment else ""),
+        by, how = advance_approver(options, "grantflow run --yes")
+        ledger.approval_decided(planned["key"], produced.version, True, by, how,
                                 options.override_reason, produced.content_hash, recipients=shown)
     finally:
         ledger.close()
+
+
+def advance_approver(options: DeliveryOptions, started: str) -> tuple[str, str]:
+    """Who gave the approval in advance in ``options`` and how, as the ledger records it (name,
+    how: the command or flow ``started``, the login marked as such, their comment). Without a name
+    (``approved`` ticked in the Prefect UI, a scheduled batch) nobody known: "ukjent", never the
+    run or the batch as if it were a person."""
+    if options.approved_by:
+        by = options.approved_by
+        how = started + (" (navn fra innloggingen)" if options.approved_by_login else "")
+    else:
+        by, how = "ukjent", ("godkjent på forhånd (approved) uten navn" if started == "grantflow run --yes"
+                             else f"{started} godkjent på forhånd (approved) uten navn")
+    return by, how + (f": {options.approval_comment}" if options.approval_comment else "")
 
 
 @task(name="deliver", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],

@@ -772,11 +772,13 @@ def clearance(findings, approval_required: bool, transport_name: str) -> Clearan
 def send_produced(produced: Produced, register: Register, settings: Settings, transport_name: str,
                   password: str | None = None, resend: bool = False, unattended: bool = False,
                   approved: bool = False, run_id: str | None = None, funders: list[str] | tuple[str, ...] = (),
-                  unknown_funders_ok: bool = False) -> DeliveryReport:
+                  unknown_funders_ok: bool = False, approver: tuple[str, str] | None = None) -> DeliveryReport:
     """Plan and deliver a rendered document in one go. Attended (default): the caller has already
     taken the approval step. ``unattended`` (the batch): a document that needs a person
     (``Clearance``) is not sent; its approval request is recorded in the ledger and the report's
-    ``held`` says why. ``approved``: approval given in advance (covers no data errors). ``funders``:
+    ``held`` says why. ``approved``: approval given in advance (covers no data errors), recorded as
+    given by ``approver`` (name, how: ``flows.documents.advance_approver``), else by nobody known
+    ("ukjent": a scheduled batch has nobody behind it). ``funders``:
     ids of funders to send it to besides those whose deadline asks for it (``unknown_funders_ok``:
     an id no longer in config is passed over, see ``funders_named``)."""
     project = register.project(produced.project) if produced.project else None
@@ -818,8 +820,8 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
             if gate.needs_person and standing is None:   # approved in advance: recorded like `grantflow send --yes`
                 issue(doc)
                 ledger.approval_requested(doc.key, doc.version, run_id, None, doc.ledger_hash(), recipients=shown)
-                ledger.approval_decided(doc.key, doc.version, True, "batch", "godkjent på forhånd (approved)", "",
-                                        doc.ledger_hash(), recipients=shown)
+                by, how = approver or ("ukjent", "godkjent på forhånd (approved) uten navn")
+                ledger.approval_decided(doc.key, doc.version, True, by, how, "", doc.ledger_hash(), recipients=shown)
         return deliver(the_plan, make_transport(settings, transport_name, password), ledger,
                        settings.delivery.retry, resend=resend)
     finally:
