@@ -463,14 +463,15 @@ def document_steps(kind: str, project: str | None, council: str | None, period: 
         # the watch runs it again (reaching only them); run here, the caller reads failed/pending.
         # each reason once, its recipients grouped as `grantflow send` says them (`grantflow run`
         # printed this as one line of ~900 characters, one reason repeated per recipient)
-        missing = [*report.failed, *report.pending]
+        # a mail the server took whole without a reply is said as "may have arrived", as `grantflow
+        # sent` says it: "not delivered to" only for the refused and the pending (a run whose one
+        # unanswered mail had arrived read "not delivered to 1 of 5", and the recipient was sent it again)
         if report.failed:
             try:
                 tell_refused(produced, report, options)
             except Exception as exc:  # noqa: BLE001 - the run's own message still names them
                 get_run_logger().error(f"the secretariat could not be told of the refused addresses: {exc}")
-        return Failed(message=f"not delivered to {len(missing)} of {len(missing) + len(report.sent) + len(report.skipped)} "
-                              f"recipient(s): " + "; ".join(by_reason(missing)), data=result)
+        return Failed(message=report.undelivered_line(), data=result)
     return result
 
 

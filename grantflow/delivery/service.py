@@ -127,6 +127,33 @@ class DeliveryReport:
             parts.append(f"{len(self.pending)} pending")
         return f"{self.document} v{self.version} via {self.transport}: " + ", ".join(parts)
 
+    def refused(self) -> list[tuple[str, str]]:
+        """Of ``failed``, those known not to have it (refused, not tried, no whole copy sent)."""
+        unsure = {email for email, _ in self.uncertain}
+        return [f for f in self.failed if f[0] not in unsure]
+
+    def undelivered_line(self) -> str:
+        """Whom the document is not known to have reached, in one line (a run's final state message,
+        what `grantflow run` prints after "error:"), each reason once: "not delivered to 1 of 6
+        recipient(s): …" for the refused and the pending only; a mail the server took whole without
+        replying is "may have arrived at 1 of 6 recipient(s) …", as ``grantflow sent`` says it, and
+        the line starts so when that is all (``MAY_HAVE_ARRIVED``). "" when it reached everyone."""
+        total = len(self.failed) + len(self.pending) + len(self.sent) + len(self.skipped)
+        missing = [*self.refused(), *self.pending]
+        parts = []
+        if missing:
+            parts.append(f"not delivered to {len(missing)} of {total} recipient(s): " + "; ".join(by_reason(missing)))
+        if self.uncertain:
+            parts.append(f"{MAY_HAVE_ARRIVED} {len(self.uncertain)} of {total} recipient(s), the mail server took the "
+                         "whole message and never replied (ask the recipient before grantflow send --resend): "
+                         + "; ".join(by_reason(self.uncertain)))
+        return "; and ".join(parts)
+
+
+# How a run's state message starts when every recipient it did not reach for sure may have the
+# mail (``DeliveryReport.undelivered_line``): the deadline watch counts such a run apart
+MAY_HAVE_ARRIVED = "may have arrived at"
+
 
 def by_reason(pairs, shown: int = 3) -> list[str]:
     """(recipient, reason) pairs said once per reason: "a, b, c and 2 more: reason" (500 recipients
