@@ -80,7 +80,7 @@ def produce_document(kind: str, project: str | None, council: str | None, period
     except UserError as exc:
         return {"project": project, "council": council, "error": str(exc)}
     result = {"project": project, "council": produced.council, "docx": str(produced.docx),
-              "version": produced.version, "reused": produced.reused, "sent": [], "failed": []}
+              "version": produced.version, "reused": produced.reused, "sent": [], "failed": [], "uncertain": []}
     if defer:
         pdf_later.append((result, produced))
     else:
@@ -143,8 +143,10 @@ def deliver(result: dict, produced, options: DeliveryOptions, register: Register
         if (exc.field or "").startswith(("delivery.smtp", "delivery.outbox")):
             _SERVER_REFUSED[server] = str(exc)
         return
-    # a recipient another sender still holds (interrupted, or sending now) is not delivered yet
-    result.update(sent=report.sent, failed=report.failed + [(e, f"pending: {why}") for e, why in report.pending])
+    # a recipient another sender still holds (interrupted, or sending now) is not delivered yet; a mail
+    # the server took whole without a reply may have arrived: apart, as `grantflow sent` says it
+    result.update(sent=report.sent, failed=report.refused() + [(e, f"pending: {why}") for e, why in report.pending],
+                  uncertain=report.uncertain)
     if report.held:
         result.update(held=report.held, key=report.document)
         if report.asked:       # held now for the first time (this content): its approver is told once
@@ -486,6 +488,11 @@ def publish_batch(kind: str, results: list[dict], errors: list[dict], held: list
     failed = [(r["project"] or r["council"], e, why) for r in made for e, why in r.get("failed", [])]
     if failed:
         lines += ["", "## Ikke levert", ""] + [f"- {who} → {md_text(e)}: {md_code(why)}" for who, e, why in failed]
+    unsure = [(r["project"] or r["council"], e, why) for r in made for e, why in r.get("uncertain", [])]
+    if unsure:
+        # not "ikke levert": the server took the whole message and never replied
+        lines += ["", "## Kan ha kommet fram (spør mottakeren før grantflow send --resend)", ""] + \
+            [f"- {who} → {md_text(e)}: {md_code(why)}" for who, e, why in unsure]
     if errors:
         lines += ["", "## Feil", ""] + [f"- {r['project'] or r['council']}: {md_code(r['error'])}" for r in errors]
     create_markdown_artifact(markdown="\n".join(lines), key=f"batch-{kind}", description=f"Bunkekjøring {kind}")

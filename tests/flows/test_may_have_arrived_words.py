@@ -161,3 +161,39 @@ def test_the_watch_on_a_server_counts_a_run_whose_mail_may_have_arrived_apart(is
     assert not [k for k, _ in after["failed"] if k == HAUG_KEY], after["failed"]
     assert subject == "Fristvakten 10.10.2016: 1 kan ha kommet fram – Haugaland Vekst", subject
     assert f"may have arrived at 1 of" in body and HAUG_LEADER in body and "not delivered" not in body, body
+
+
+def test_the_batch_says_a_mail_that_may_have_arrived_apart_from_not_delivered(isolated, scratch_config):
+    """The batch's result and its summary in the Prefect UI listed the project leader, whose whole
+    message the server took without a reply, under "Ikke levert" with the refused."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.batch import make_batch
+    from flows.options import DeliveryOptions
+
+    from .test_batch import CLEAN, _one_clean_one_broken
+
+    leader = "prosjektleder@nord-gudbrandsdal.example.no"       # cc: the last one mailed
+    port = free_port()
+    use_smtp(scratch_config, port, retry={"attempts": 2, "backoff_seconds": [0]})
+    _one_clean_one_broken(scratch_config)
+    server = SmtpServer(port=port)
+    server.recorder = server.controller.handler = NoReplyTo(leader)
+    with server:
+        result = make_batch(1, "threads")(kind="costsplit", projects=[CLEAN],
+                                          options=DeliveryOptions(config=str(scratch_config), send=True))
+    (made,) = result["results"]
+    assert made["sent"] and leader in server.recorder.recipients(), made
+    assert [e for e, _ in made["uncertain"]] == [leader] and not made["failed"], made
+
+    async def read():
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["batch-costsplit"])))
+    (summary,) = [a.data for a in asyncio.run(read())]
+    assert "## Ikke levert" not in summary, summary
+    assert "## Kan ha kommet fram (spør mottakeren før grantflow send --resend)" in summary, summary
+    assert f"- {CLEAN} → {leader}: " in summary, summary
