@@ -342,11 +342,14 @@ def approved_not_sent(answer: ResumedAnswer, reason: str, options: DeliveryOptio
         project = register.project(project_id) if project_id != "-" else None
         council = register.council(council_id)
         title = f"{get_kind(kind).title}: {project.name if project else council.name} ({period})"
-        missing = [*result.get("failed", []), *result.get("pending", [])] if result else []
+        # of "failed", those whose whole message the server took without a reply may have it: apart
+        unsure = [e for e, _ in result.get("uncertain") or []] if result else []
+        missing = [*[f for f in result.get("failed", []) if f[0] not in unsure], *result.get("pending", [])] \
+            if result else []
         return tell_not_sent(answer, reason, title, project, council, settings,
                              options.transport or settings.delivery.transport,
                              sent=result.get("sent", []) if result else None, missing=len(missing),
-                             secretariat_told=bool(result and result.get("failed")))
+                             secretariat_told=bool(result and result.get("failed")), unsure=unsure)
     except UserError as exc:       # the register itself is what is broken: the run's message says it
         return f"nobody told: {exc}"
 

@@ -197,3 +197,33 @@ def test_the_batch_says_a_mail_that_may_have_arrived_apart_from_not_delivered(is
     assert "## Ikke levert" not in summary, summary
     assert "## Kan ha kommet fram (spør mottakeren før grantflow send --resend)" in summary, summary
     assert f"- {CLEAN} → {leader}: " in summary, summary
+
+
+def test_the_approvers_mail_after_a_run_says_may_have_arrived_not_ikke_sendt(isolated, scratch_config):
+    """Approved in the run's form, the ERP status report reached 4 of 5 and the mail server left
+    the project leader's whole message unanswered: the approver read "Ikke sendt etter godkjenning
+    … ble IKKE sendt til 1 av 5 mottakere", as if it had not gone. The run's own result (a local
+    run against a real aiosmtpd) is what the resumed run tells the approver of."""
+    from datetime import datetime, timezone
+
+    from flows.approval import Decision, ResumedAnswer
+    from flows.documents import approved_not_sent, status_report
+    from flows.options import DeliveryOptions
+
+    approver = "godkjenner@kongsbergregionen.example.no"
+    port = free_port()
+    use_smtp(scratch_config, port, retry={"attempts": 2, "backoff_seconds": [0]})
+    options = DeliveryOptions(config=str(scratch_config))
+    server = _server(port)
+    with server:
+        result = status_report(project=ERP, as_of=AS_OF, options=options)
+        assert [e for e, _ in result["uncertain"]] == [LEADER] and len(result["sent"]) == 4, result
+        answer = ResumedAnswer(f"kongsbergregionen/{ERP}/status-{AS_OF.isoformat()}", result["version"], approver,
+                               Decision(True, "Kari Nordmann", "", "", datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)))
+        assert approved_not_sent(answer, "may have arrived at 1 of 5 recipient(s) …", options, result) == ""
+        (told,) = [m for m in server.recorder.messages() if m["To"].addresses[0].addr_spec == approver]
+    subject, body = str(told["Subject"]), " ".join(told.get_body(("plain",)).get_content().split())
+    assert subject.startswith("Kan ha kommet fram etter godkjenning: "), subject
+    assert "IKKE sendt" not in body and "Ikke sendt" not in subject, body
+    assert f"og ble sendt til {', '.join(result['sent'])}. Til {LEADER} (1 av 5 mottakere) kan den ha kommet " \
+           "fram: e-postserveren tok imot hele meldingen, men svarte aldri" in body, body
