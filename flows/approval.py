@@ -384,13 +384,14 @@ def shown_errors(description) -> int | None:
 
 def tell_not_sent(answer: ResumedAnswer, reason: str, title: str, project: Project | None, council: Council,
                   settings: Settings, transport_name: str, sent: list[str] | None = None,
-                  missing: int = 0, secretariat_told: bool = False) -> str:
+                  missing: int = 0, secretariat_told: bool = False, unsure: list[str] = ()) -> str:
     """The approver and the council's secretariat told, one mail each, that the document approved
     in this run was NOT sent: why (``reason``, the one line of the error that stopped the run) and
     what to do. ``missing``: recipients the mail server refused (or left pending), ``sent`` those
     who got it; ``secretariat_told``: the secretariat has its own mail of the refused addresses
-    (``tell_refused``), only the approver is told. Once per run and address. What the run's
-    message adds ("" when they were told)."""
+    (``tell_refused``), only the approver is told. ``unsure``: recipients whose whole message the
+    server took without a reply: it may have arrived, said so, never counted as not sent. Once per
+    run and address. What the run's message adds ("" when they were told)."""
     from grantflow.documents.service import EDITED_HINT
 
     run_id = str(flow_run.id) if flow_run.id else "local"
@@ -399,12 +400,22 @@ def tell_not_sent(answer: ResumedAnswer, reason: str, title: str, project: Proje
     command = send_command(answer.document_key, settings) + (' --override-reason "begrunnelse"'
                                                              if decision.override_reason else "")
     what = "men ble IKKE sendt. Ingen mottakere har fått den."
+    total = missing + len(unsure) + len(sent or [])
+    maybe = (f" Til {', '.join(unsure)} ({len(unsure)} av {total} mottakere) kan den ha kommet fram: "
+             "e-postserveren tok imot hele meldingen, men svarte aldri; spør mottakeren før grantflow send "
+             "--resend (da får mottakeren en ny e-post).") if unsure else ""
     if missing:
-        what = (f"men ble IKKE sendt til {missing} av {missing + len(sent or [])} mottakere"
-                + (f" (sendt til {', '.join(sent)})." if sent else ". Ingen mottakere har fått den."))
+        what = (f"men ble IKKE sendt til {missing} av {total} mottakere"
+                + (f" (sendt til {', '.join(sent)})." if sent else "." if unsure
+                   else ". Ingen mottakere har fått den.")
+                + maybe)
         todo = ("Rett adressen i konfigurasjonen (sekretariatet har fått en egen e-post om adressene) eller vent til "
                 "e-postserveren tar imot igjen: fristvakten sender da dokumentet neste virkedag til dem som ikke har "
                 "fått det (de andre får det ikke to ganger), eller send det med:")
+    elif unsure:
+        what = (f"og ble sendt til {', '.join(sent)}." if sent
+                else "men ingen mottaker har bekreftet at den kom fram.") + maybe
+        todo = "Spør mottakeren om den har kommet fram før den sendes på nytt. Har den ikke det, send den med:"
     elif EDITED_HINT in reason:
         todo = ("Dokumentfilen ble endret etter at grantflow laget den (åpnet og lagret i Word?), og grantflow sender "
                 "bare det den selv har laget og registrert. Flytt den endrede filen bort (grantflow lager den på nytt "
@@ -436,7 +447,8 @@ def tell_not_sent(answer: ResumedAnswer, reason: str, title: str, project: Proje
             try:
                 password = smtp_password(settings) if transport_name == "smtp" else None
                 report = notify(f"approved-not-sent/{answer.document_key}/v{answer.version}", run_id,
-                                f"Ikke sendt etter godkjenning: {title}", lines, name, email, project, council,
+                                (f"Kan ha kommet fram etter godkjenning: {title}" if unsure and not missing else
+                                 f"Ikke sendt etter godkjenning: {title}"), lines, name, email, project, council,
                                 settings, ledger, make_transport(settings, transport_name, password),
                                 settings.delivery.retry)
                 missed = report.failed or report.pending

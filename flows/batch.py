@@ -38,7 +38,7 @@ from grantflow.errors import UserError
 from grantflow.register import Register, config_root, display_path, open_register
 from grantflow.text import md_code, md_text
 
-from flows.documents import CouncilId, DeliveryOptions, ProjectId, run_name
+from flows.documents import CouncilId, DeliveryOptions, ProjectId, advance_approver, run_name
 from flows.runtime import deployment_run
 
 
@@ -81,7 +81,7 @@ def produce_document(kind: str, project: str | None, council: str | None, period
     except UserError as exc:
         return {"project": project, "council": council, "error": str(exc)}
     result = {"project": project, "council": produced.council, "docx": str(produced.docx),
-              "version": produced.version, "reused": produced.reused, "sent": [], "failed": []}
+              "version": produced.version, "reused": produced.reused, "sent": [], "failed": [], "uncertain": []}
     if defer:
         pdf_later.append((result, produced))
     else:
@@ -133,17 +133,21 @@ def deliver(result: dict, produced, options: DeliveryOptions, register: Register
         result["error"] = ("not sent, the mail server refused an earlier document of this run: "
                            + _SERVER_REFUSED[server])
         return
-    # nobody watches a batch: what needs an approver (or has data errors) waits for one
+    # nobody watches a batch: what needs an approver (or has data errors) waits for one; approved in
+    # advance, the approval is the person's named with it (or nobody known's), not the batch's
     try:
         report = send_produced(produced, register, settings, transport, password, options.resend,
-                               unattended=True, approved=options.approved, run_id=run_id)
+                               unattended=True, approved=options.approved, run_id=run_id,
+                               approver=advance_approver(options, "bunkekjøring") if options.approved else None)
     except UserError as exc:   # e.g. the ledger has this version with other content: this document's error
         result["error"] = str(exc)
         if (exc.field or "").startswith(("delivery.smtp", "delivery.outbox")):
             _SERVER_REFUSED[server] = str(exc)
         return
-    # a recipient another sender still holds (interrupted, or sending now) is not delivered yet
-    result.update(sent=report.sent, failed=report.failed + [(e, f"pending: {why}") for e, why in report.pending])
+    # a recipient another sender still holds (interrupted, or sending now) is not delivered yet; a mail
+    # the server took whole without a reply may have arrived: apart, as `grantflow sent` says it
+    result.update(sent=report.sent, failed=report.refused() + [(e, f"pending: {why}") for e, why in report.pending],
+                  uncertain=report.uncertain)
     if report.unreached:      # a cost split's paying municipalities without a contact address
         result["unreached"] = list(report.unreached)
     if report.held:
@@ -525,6 +529,11 @@ def publish_batch(kind: str, results: list[dict], errors: list[dict], held: list
     failed = [(r["project"] or r["council"], e, why) for r in made for e, why in r.get("failed", [])]
     if failed:
         lines += ["", "## Ikke levert", ""] + [f"- {who} → {md_text(e)}: {md_code(why)}" for who, e, why in failed]
+    unsure = [(r["project"] or r["council"], e, why) for r in made for e, why in r.get("uncertain", [])]
+    if unsure:
+        # not "ikke levert": the server took the whole message and never replied
+        lines += ["", "## Kan ha kommet fram (spør mottakeren før grantflow send --resend)", ""] + \
+            [f"- {who} → {md_text(e)}: {md_code(why)}" for who, e, why in unsure]
     if errors:
         lines += ["", "## Feil", ""] + [f"- {r['project'] or r['council']}: {md_code(r['error'])}" for r in errors]
     create_markdown_artifact(markdown="\n".join(lines), key=f"batch-{kind}", description=f"Bunkekjøring {kind}")

@@ -49,7 +49,7 @@ from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, SentStatus, c
                                  is_working_day, is_document_of, last_day, missed, reminder_message, send_command,
                                  status_sent, window_passed, working_days_until)
 from grantflow.delivery.ledger import SentLedger
-from grantflow.delivery.service import ContentConflict, make_transport, notify, remind
+from grantflow.delivery.service import MAY_HAVE_ARRIVED, ContentConflict, make_transport, notify, remind
 from grantflow.delivery.transports import OUTBOX_FIELD
 from grantflow.errors import UserError
 from grantflow.register import Register, load_register
@@ -275,36 +275,44 @@ def undelivered(result: dict) -> str:
 
 @task(name="tell-secretariat", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
       retry_condition_fn=worth_retrying)
-def tell_secretariat(today: date, alerts: list[tuple[str, str]], options: DeliveryOptions) -> list[str]:
+def tell_secretariat(today: date, alerts: list[tuple[str, str]], options: DeliveryOptions,
+                     unsure: list[tuple[str, str]] = ()) -> list[str]:
     """Mail each council's secretariat the due items that failed this morning for a reason that is
     nobody's data (a crash, a bug, a refused delivery), once per council and day: a deadline is not
-    missed in silence. An item that cannot be named to a council goes to every secretariat."""
+    missed in silence. An item that cannot be named to a council goes to every secretariat.
+    ``unsure``: items whose only unreached mails may have arrived (the server took the whole
+    message and never replied), said apart in the subject and the body: not "ble ikke sendt"."""
     settings = load_settings(options.config)
     register = watch_register(options.config)
-    per_council: dict[str, list[str]] = {}
-    for key, why in alerts:
-        parts = key.split(":")
-        who = parts[1] if len(parts) >= 3 else ""
-        project = register.projects.get(who)
-        councils = [project.council] if project else [who] if who in register.councils else list(register.councils)
-        for council_id in councils:
-            per_council.setdefault(council_id, []).append(f"- {key}: {why}")
+    per_council: dict[str, tuple[list[str], list[str]]] = {}
+    for part, items in ((0, alerts), (1, unsure)):
+        for key, why in items:
+            parts = key.split(":")
+            who = parts[1] if len(parts) >= 3 else ""
+            project = register.projects.get(who)
+            councils = [project.council] if project else [who] if who in register.councils else list(register.councils)
+            for council_id in councils:
+                per_council.setdefault(council_id, ([], []))[part].append(f"- {key}: {why}")
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
     sent = []
     ledger = SentLedger(settings.ledger_url())
     try:
-        for council_id, lines in per_council.items():
+        for council_id, (lines, maybe) in per_council.items():
             council = register.councils[council_id]
             if not council.secretariat.email:
                 continue
+            counted = ([f"{len(lines)} ble ikke laget eller sendt"] if lines else []) + \
+                ([f"{len(maybe)} kan ha kommet fram"] if maybe else [])
+            body = ([f"Fristvakten {fmt.long_date(today)} fikk ikke gjort dette, og det skyldes ikke "
+                     "dataene (prosjektlederen har ikke fått beskjed):", "\n".join(lines)] if lines else []) + \
+                (["Dette kan ha kommet fram: e-postserveren tok imot hele meldingen, men svarte aldri. Spør "
+                  "mottakeren før grantflow send --resend (da får mottakeren en ny e-post):", "\n".join(maybe)]
+                 if maybe else [])
             report = notify("watch-failed", today.isoformat(),
-                            f"Fristvakten {fmt.short_date(today)}: {len(lines)} ble ikke laget eller sendt – "
-                            f"{council.name}",
-                            [f"Fristvakten {fmt.long_date(today)} fikk ikke gjort dette, og det skyldes ikke "
-                             "dataene (prosjektlederen har ikke fått beskjed):", "\n".join(lines),
-                             "Fristvakten prøver igjen neste virkedag så lenge fristen tillater det. Se kjøringen "
-                             "i Prefect for detaljer."],
+                            f"Fristvakten {fmt.short_date(today)}: {' og '.join(counted)} – {council.name}",
+                            [*body, "Fristvakten prøver igjen neste virkedag så lenge fristen tillater det. Se "
+                             "kjøringen i Prefect for detaljer."],
                             council.secretariat.name, council.secretariat.email, None, council, settings, ledger,
                             make_transport(settings, transport_name, password), settings.delivery.retry)
             sent += [f"watch-failed/{council_id} -> {email}" for email in report.sent]
@@ -689,6 +697,14 @@ def leaders_problem(message: str) -> str | None:
     return None if problem is None or problem.startswith(f"{OUTBOX_FIELD}: ") else problem
 
 
+def may_have_arrived(run_id: str, message: str) -> str:
+    """A run that ended Failed with every mail it did not deliver for sure maybe arrived
+    (``MAY_HAVE_ARRIVED``), for the secretariat: whom, and that it is started again (the same
+    Message-ID: the run sends no copy to whom it reached, nor a third unanswered one)."""
+    return (f"kjøringen {run_id} endte uten svar fra e-postserveren for noen mottakere ({message}); "
+            "startet på nytt")
+
+
 def run_message(run_id: str) -> str:
     """A run's final state message (a refusal: "not delivered to 1 of 6 recipient(s): x: 550 …"), or ""."""
     run = _read_run(run_id)
@@ -887,6 +903,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     # what went wrong that is nobody's data to fix (a crash, a bug, a refused delivery, a trigger that
     # did not reach the server): the project leader is not told of these, so the secretariat is
     alerts: list[tuple[str, str]] = list(cycles.get("failed", []))
+    unsure_alerts: list[tuple[str, str]] = []    # of ``uncertain``: told apart (``tell_secretariat``)
     # a project file that cannot be read: that project is left out until it is fixed (every secretariat:
     # the file does not say whose it is)
     failed += [("prosjektfil", f"{line} (prosjektet er utelatt fra fristvakten til filen er rettet)")
@@ -928,7 +945,11 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                 waiting.append(item.key)
                 continue
             record(cycle_key(item), "failed", f"flow run {run_id} {state}", options.config)
-            if state in ("FAILED", "CRASHED") and not data_problem(run_id):
+            if state == "FAILED" and (ended := run_message(run_id)).startswith(MAY_HAVE_ARRIVED):
+                # its only unreached mails may have arrived: counted apart, and made again below
+                unsure_alerts.append((cycle_key(item), may_have_arrived(run_id, ended)))
+                uncertain.append(unsure_alerts[-1])
+            elif state in ("FAILED", "CRASHED") and not data_problem(run_id):
                 # the cycle's report was refused or crashed: said, counted, and made again below
                 alerts.append((cycle_key(item), f"kjøringen {run_id} endte som {state}"
                                + (f" ({ended})" if (ended := run_message(run_id)) else "") + "; startet på nytt"))
@@ -959,6 +980,11 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                 if problem:            # the data stopped it: the leader is told, as without a server
                     failed.append((item.key, problem))
                     reminders.append(remind_leader(item, problem, today, options))
+                elif state == "FAILED" and not note and (ended := run_message(run_id)).startswith(MAY_HAVE_ARRIVED):
+                    # every mail it did not deliver for sure may have arrived: counted apart, as
+                    # without a server (it read "Feilet" and "not delivered to 1 of 5")
+                    unsure_alerts.append((item.key, may_have_arrived(run_id, ended)))
+                    uncertain.append(unsure_alerts[-1])
                 elif state in ("FAILED", "CRASHED"):   # a bug, a crash, a refusal: triggered again, and said so
                     alerts.append((item.key, note or f"kjøringen {run_id} endte som {state}"
                                    + (f" ({ended})" if (ended := run_message(run_id)) else "") + "; startet på nytt"))
@@ -1002,7 +1028,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                 not result.get("pending") and not result.get("note", "").startswith("Ikke sendt")
             (uncertain if only_unsure else failed).append((item.key, undelivered(result) if only_unsure
                                                            else result.get("note") or "delivery incomplete"))
-            alerts.append((item.key, undelivered(result)))
+            (unsure_alerts if only_unsure else alerts).append((item.key, undelivered(result)))
             record(item.key, "failed", result.get("note") or "delivery incomplete", options.config)
         else:
             ran.append(item.key)
@@ -1020,9 +1046,9 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
         except UserError as exc:
             failed.append((what, str(exc)))
     record(LAST_RUN, "ran", max(today, previous or today).isoformat(), options.config)
-    if alerts:
+    if alerts or unsure_alerts:
         try:
-            reminders += tell_secretariat(today, alerts, options)
+            reminders += tell_secretariat(today, alerts, options, unsure_alerts)
         except UserError as exc:           # the mail itself cannot go (SMTP login, outbox): the run says so
             failed.append(("sekretariat-varsel", str(exc)))
     lines = [f"# Fristvakt {fmt.long_date(today)}", "", f"- Forfalt: {len(items)}",

@@ -152,16 +152,25 @@ def record_advance_approval(produced: Produced, planned: dict, options: Delivery
         shown = planned.get("recipients", [])
         ledger.approval_requested(planned["key"], produced.version, None, None, produced.content_hash,
                                   recipients=shown)
-        if options.approved_by:
-            by = options.approved_by
-            how = "grantflow run --yes" + (" (navn fra innloggingen)" if options.approved_by_login else "")
-        else:
-            by, how = "ukjent", "godkjent på forhånd (approved) uten navn"
-        ledger.approval_decided(planned["key"], produced.version, True, by,
-                                how + (f": {options.approval_comment}" if options.approval_comment else ""),
+        by, how = advance_approver(options, "grantflow run --yes")
+        ledger.approval_decided(planned["key"], produced.version, True, by, how,
                                 options.override_reason, produced.content_hash, recipients=shown)
     finally:
         ledger.close()
+
+
+def advance_approver(options: DeliveryOptions, started: str) -> tuple[str, str]:
+    """Who gave the approval in advance in ``options`` and how, as the ledger records it (name,
+    how: the command or flow ``started``, the login marked as such, their comment). Without a name
+    (``approved`` ticked in the Prefect UI, a scheduled batch) nobody known: "ukjent", never the
+    run or the batch as if it were a person."""
+    if options.approved_by:
+        by = options.approved_by
+        how = started + (" (navn fra innloggingen)" if options.approved_by_login else "")
+    else:
+        by, how = "ukjent", ("godkjent på forhånd (approved) uten navn" if started == "grantflow run --yes"
+                             else f"{started} godkjent på forhånd (approved) uten navn")
+    return by, how + (f": {options.approval_comment}" if options.approval_comment else "")
 
 
 @task(name="deliver", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
@@ -364,11 +373,14 @@ def approved_not_sent(answer: ResumedAnswer, reason: str, options: DeliveryOptio
         project = register.project(project_id) if project_id != "-" else None
         council = register.council(council_id)
         title = f"{get_kind(kind).title}: {project.name if project else council.name} ({period})"
-        missing = [*result.get("failed", []), *result.get("pending", [])] if result else []
+        # of "failed", those whose whole message the server took without a reply may have it: apart
+        unsure = [e for e, _ in result.get("uncertain") or []] if result else []
+        missing = [*[f for f in result.get("failed", []) if f[0] not in unsure], *result.get("pending", [])] \
+            if result else []
         return tell_not_sent(answer, reason, title, project, council, settings,
                              options.transport or settings.delivery.transport,
                              sent=result.get("sent", []) if result else None, missing=len(missing),
-                             secretariat_told=bool(result and result.get("failed")))
+                             secretariat_told=bool(result and result.get("failed")), unsure=unsure)
     except UserError as exc:       # the register itself is what is broken: the run's message says it
         return f"nobody told: {exc}"
 
@@ -487,14 +499,15 @@ def document_steps(kind: str, project: str | None, council: str | None, period: 
         # the watch runs it again (reaching only them); run here, the caller reads failed/pending.
         # each reason once, its recipients grouped as `grantflow send` says them (`grantflow run`
         # printed this as one line of ~900 characters, one reason repeated per recipient)
-        missing = [*report.failed, *report.pending]
+        # a mail the server took whole without a reply is said as "may have arrived", as `grantflow
+        # sent` says it: "not delivered to" only for the refused and the pending (a run whose one
+        # unanswered mail had arrived read "not delivered to 1 of 5", and the recipient was sent it again)
         if report.failed:
             try:
                 tell_refused(produced, report, options)
             except Exception as exc:  # noqa: BLE001 - the run's own message still names them
                 get_run_logger().error(f"the secretariat could not be told of the refused addresses: {exc}")
-        return Failed(message=f"not delivered to {len(missing)} of {len(missing) + len(report.sent) + len(report.skipped)} "
-                              f"recipient(s): " + "; ".join(by_reason(missing)), data=result)
+        return Failed(message=report.undelivered_line(), data=result)
     return result
 
 

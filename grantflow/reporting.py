@@ -338,8 +338,8 @@ STALE_LEDGER_DAYS = 62
 def stale_ledger(data, as_of: date) -> tuple[date, int] | None:
     """(the last ledger row's day counted by ``as_of``, days before it) when that row lies more
     than ``STALE_LEDGER_DAYS`` before the report date: the accounts were likely made from an old
-    export. None otherwise (no ledger, no row, a recent one). The final and the status report
-    both warn by this rule."""
+    export. None otherwise (no ledger, no row, a recent one). The reports and ``validate`` warn
+    by ``stale_export``, which adds the rule of a row after the report's day."""
     if data is None or data.ledger is None or data.ledger.frame.empty:
         return None
     days = booked_on(data.ledger.frame)
@@ -353,8 +353,9 @@ def stale_ledger(data, as_of: date) -> tuple[date, int] | None:
 def stale_export(data, as_of: date) -> tuple[date, int] | None:
     """``stale_ledger``, unless the ledger has a row counting from after ``as_of``: an export with
     rows after the report's day was made after it, so the quiet months before are no old export
-    (the usage report's rule). What the final report and ``validate`` warn of: the final accounts,
-    and the unused money to repay or settle beside them, made from an export months old."""
+    (the usage report's rule). What every report and ``validate`` warn of, one rule: the status
+    report's accounts to date and forecast, the final accounts and the usage report's unused money
+    beside them, made from an export months old."""
     old = stale_ledger(data, as_of)
     if old is None or (booked_on(data.ledger.frame) > pd.Timestamp(as_of)).any():
         return None

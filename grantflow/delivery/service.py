@@ -142,6 +142,33 @@ def unreached_text(names: list[str] | tuple[str, ...]) -> str:
         return f"not sent to {names[0]} (pays a share): no contact address in its council's file"
     return f"not sent to {', '.join(names)} (they pay a share): no contact address in their council's file"
 
+    def refused(self) -> list[tuple[str, str]]:
+        """Of ``failed``, those known not to have it (refused, not tried, no whole copy sent)."""
+        unsure = {email for email, _ in self.uncertain}
+        return [f for f in self.failed if f[0] not in unsure]
+
+    def undelivered_line(self) -> str:
+        """Whom the document is not known to have reached, in one line (a run's final state message,
+        what `grantflow run` prints after "error:"), each reason once: "not delivered to 1 of 6
+        recipient(s): …" for the refused and the pending only; a mail the server took whole without
+        replying is "may have arrived at 1 of 6 recipient(s) …", as ``grantflow sent`` says it, and
+        the line starts so when that is all (``MAY_HAVE_ARRIVED``). "" when it reached everyone."""
+        total = len(self.failed) + len(self.pending) + len(self.sent) + len(self.skipped)
+        missing = [*self.refused(), *self.pending]
+        parts = []
+        if missing:
+            parts.append(f"not delivered to {len(missing)} of {total} recipient(s): " + "; ".join(by_reason(missing)))
+        if self.uncertain:
+            parts.append(f"{MAY_HAVE_ARRIVED} {len(self.uncertain)} of {total} recipient(s), the mail server took the "
+                         "whole message and never replied (ask the recipient before grantflow send --resend): "
+                         + "; ".join(by_reason(self.uncertain)))
+        return "; and ".join(parts)
+
+
+# How a run's state message starts when every recipient it did not reach for sure may have the
+# mail (``DeliveryReport.undelivered_line``): the deadline watch counts such a run apart
+MAY_HAVE_ARRIVED = "may have arrived at"
+
 
 def by_reason(pairs, shown: int = 3) -> list[str]:
     """(recipient, reason) pairs said once per reason: "a, b, c and 2 more: reason" (500 recipients
@@ -797,11 +824,13 @@ def clearance(findings, approval_required: bool, transport_name: str) -> Clearan
 def send_produced(produced: Produced, register: Register, settings: Settings, transport_name: str,
                   password: str | None = None, resend: bool = False, unattended: bool = False,
                   approved: bool = False, run_id: str | None = None, funders: list[str] | tuple[str, ...] = (),
-                  unknown_funders_ok: bool = False) -> DeliveryReport:
+                  unknown_funders_ok: bool = False, approver: tuple[str, str] | None = None) -> DeliveryReport:
     """Plan and deliver a rendered document in one go. Attended (default): the caller has already
     taken the approval step. ``unattended`` (the batch): a document that needs a person
     (``Clearance``) is not sent; its approval request is recorded in the ledger and the report's
-    ``held`` says why. ``approved``: approval given in advance (covers no data errors). ``funders``:
+    ``held`` says why. ``approved``: approval given in advance (covers no data errors), recorded as
+    given by ``approver`` (name, how: ``flows.documents.advance_approver``), else by nobody known
+    ("ukjent": a scheduled batch has nobody behind it). ``funders``:
     ids of funders to send it to besides those whose deadline asks for it (``unknown_funders_ok``:
     an id no longer in config is passed over, see ``funders_named``)."""
     project = register.project(produced.project) if produced.project else None
@@ -843,8 +872,8 @@ def send_produced(produced: Produced, register: Register, settings: Settings, tr
             if gate.needs_person and standing is None:   # approved in advance: recorded like `grantflow send --yes`
                 issue(doc)
                 ledger.approval_requested(doc.key, doc.version, run_id, None, doc.ledger_hash(), recipients=shown)
-                ledger.approval_decided(doc.key, doc.version, True, "batch", "godkjent på forhånd (approved)", "",
-                                        doc.ledger_hash(), recipients=shown)
+                by, how = approver or ("ukjent", "godkjent på forhånd (approved) uten navn")
+                ledger.approval_decided(doc.key, doc.version, True, by, how, "", doc.ledger_hash(), recipients=shown)
         return deliver(the_plan, make_transport(settings, transport_name, password), ledger,
                        settings.delivery.retry, resend=resend)
     finally:

@@ -17,7 +17,7 @@ from .. import fmt
 from ..errors import UserError
 from ..findings import Finding
 from ..reporting import (RAG_COLOR, ReportPeriod, delivered_late, economy, grant_usage, ledger_until,
-                         milestone_statuses, overall_rag, parse_period, progress_rag, stale_ledger,
+                         milestone_statuses, overall_rag, parse_period, progress_rag, stale_export,
                          unattributed_rows, ungranted_skjonnsmidler)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, exact_money,
                      finding, no_ledger)
@@ -44,17 +44,6 @@ def period(project: None, period: str | None, as_of: date | None, today: date,
 def options(period: str | None, dated: date | None) -> list[str]:
     """The options that make this report again: its year and the day it is dated (made)."""
     return (["--year", period] if period else []) + (["--as-of", dated.isoformat()] if dated is not None else [])
-
-
-def _booked_after(data, day: date) -> bool:
-    """Whether the ledger has a row counting from after ``day``."""
-    import pandas as pd
-
-    from ..reporting import booked_on
-
-    if data is None or data.ledger is None or data.ledger.frame.empty:
-        return False
-    return bool((booked_on(data.ledger.frame) > pd.Timestamp(day)).any())
 
 
 def not_ended(req: DocumentRequest, year: int, made: date) -> Finding:
@@ -124,14 +113,13 @@ def build(req: DocumentRequest) -> Context:
             findings += no_ledger(req, project)
             # an old ledger export: the unused money to carry over or repay lacks the last months'
             # costs (170 000 kr asked carried over on a ledger ending 31.08: found by an outside
-            # tester); the status and final reports' rule, counted to the project's end if earlier
-            # (a row after the end, by the report's day, shows the export is not old)
-            old = stale_ledger(data, until) and stale_ledger(data, min(until, project.period.end))
-            if old is not None and _booked_after(data, until):
-                # a row after the report's day shows the export was made after it: quiet months at
-                # the year's end are no old export ("siste postering 30. september 2015" was said of
-                # a ledger running into 2016; found by a reviewer)
-                old = None
+            # tester); the status and final reports' rule (``stale_export``), counted to the
+            # project's end if earlier. A row after that day shows the export was made after it:
+            # quiet months at the year's end are no old export ("siste postering 30. september 2015"
+            # was said of a ledger running into 2016; found by a reviewer), nor is a late invoice
+            # after the project's end (the final report and validate said nothing of the ledger
+            # this report called an old export)
+            old = stale_export(data, min(until, project.period.end))
             if old is not None:
                 last, days = old
                 notes.append(f"{project.name}: regnskapet har siste postering {fmt.long_date(last)}, {fmt.days(days)} "

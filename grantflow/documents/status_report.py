@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..reporting import (ECONOMY_AMBER_ABOVE, ECONOMY_AMBER_BELOW, ECONOMY_RED_ABOVE, RAG_COLOR, RAG_LABEL,
                           ReportPeriod, check_in_project, default_as_of, delivered_late, economy, hours_total, kr,
                           milestone_statuses, overall_rag, parse_period, progress_rag, risk_rag, round_once,
-                          stale_ledger)
+                          stale_export)
 from .charts import BudgetChart, TimelineChart
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, council_block, decided_on, describe_changes, doc_block, finding,
                      no_ledger, project_block, rag, risk_rows, top_risks)
@@ -312,8 +312,9 @@ def build(req: DocumentRequest) -> Context:
                                 "assessment are shown as not assessed"))
     # an old ledger export: the accounts to date and the forecast lack its last months (the ERP
     # report per 21.11.2014 on a ledger ending 30.06.2014 said Økonomi Grønn with no word: found by
-    # an outside tester); the final report's rule and threshold
-    old_ledger = stale_ledger(req.data, as_of)
+    # an outside tester); the final and usage reports' rule and threshold: a row after the report's
+    # day shows the export was made after it, so quiet months before it are no old export
+    old_ledger = stale_export(req.data, as_of)
     stale_ledger_text = ""
     if old_ledger is not None:
         last, days = old_ledger

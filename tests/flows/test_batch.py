@@ -528,3 +528,46 @@ def test_a_batch_asked_for_pdfs_without_libreoffice_sends_nothing(isolated, scra
     assert all("not sent: a PDF was asked for and LibreOffice (soffice) is not installed" in e["error"]
                for e in result["errors"]), result["errors"]
     assert not list((isolated / "outputs").rglob("*.eml"))
+
+
+def _approvals_in_sent(scratch_config, monkeypatch, capsys, project: str) -> list[str]:
+    """The approval lines `grantflow sent PROJECT` prints (a wide terminal): those that name a decision."""
+    from grantflow.cli import main
+
+    capsys.readouterr()
+    monkeypatch.setenv("COLUMNS", "250")
+    assert main(["--config", str(scratch_config), "sent", project]) == 0
+    return [line for line in capsys.readouterr().out.splitlines() if "godkjent" in line]
+
+
+def test_a_batch_approved_in_advance_records_the_person_who_approved_it(isolated, clean_and_broken_by_smtp,
+                                                                          scratch_config, monkeypatch, capsys):
+    """A batch started with approval in advance recorded its approval as given by "batch": `grantflow
+    sent` showed "godkjent | batch | godkjent på forhånd (approved)". The person named with it
+    (``approved_by``, as `grantflow run --yes --approved-by` gives it) and their comment are recorded."""
+    from ..smtp_server import SmtpServer
+
+    port, options = clean_and_broken_by_smtp
+    with SmtpServer(port=port) as server:
+        result = make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options.model_copy(update={
+            "approved": True, "approved_by": "Kari Nordmann", "approval_comment": "Vedtatt i styringsgruppen"}))
+        assert not result["held"] and server.recorder.arrived
+    lines = _approvals_in_sent(scratch_config, monkeypatch, capsys, CLEAN)
+    (line,) = lines
+    assert "Kari Nordmann" in line and "Vedtatt i styringsgruppen" in line and "bunkekjøring" in line, lines
+    assert "batch" not in line.split(), lines
+
+
+def test_a_batch_approved_in_advance_without_a_name_is_approved_by_nobody_known(isolated, clean_and_broken_by_smtp,
+                                                                                  scratch_config, monkeypatch, capsys):
+    """A scheduled batch with ``approved`` ticked and nobody named behind it appeared approved by
+    someone called "batch"; now it reads approved by "ukjent", without a name."""
+    from ..smtp_server import SmtpServer
+
+    port, options = clean_and_broken_by_smtp
+    with SmtpServer(port=port) as server:
+        make_batch(1, "threads")(kind="final", projects=[CLEAN], options=options.model_copy(update={"approved": True}))
+        assert server.recorder.arrived
+    lines = _approvals_in_sent(scratch_config, monkeypatch, capsys, CLEAN)
+    (line,) = lines
+    assert "ukjent" in line and "uten navn" in line and "batch" not in line.split(), lines
