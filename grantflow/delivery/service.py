@@ -136,12 +136,6 @@ class DeliveryReport:
             (f"; {unreached_text(self.unreached)}" if self.unreached else "")
 
 
-def unreached_text(names: list[str] | tuple[str, ...]) -> str:
-    """Paying municipalities a cost split did not go to, in one clause (a send's summary, a run's)."""
-    if len(names) == 1:
-        return f"not sent to {names[0]} (pays a share): no contact address in its council's file"
-    return f"not sent to {', '.join(names)} (they pay a share): no contact address in their council's file"
-
     def refused(self) -> list[tuple[str, str]]:
         """Of ``failed``, those known not to have it (refused, not tried, no whole copy sent)."""
         unsure = {email for email, _ in self.uncertain}
@@ -168,6 +162,13 @@ def unreached_text(names: list[str] | tuple[str, ...]) -> str:
 # How a run's state message starts when every recipient it did not reach for sure may have the
 # mail (``DeliveryReport.undelivered_line``): the deadline watch counts such a run apart
 MAY_HAVE_ARRIVED = "may have arrived at"
+
+
+def unreached_text(names: list[str] | tuple[str, ...]) -> str:
+    """Paying municipalities a cost split did not go to, in one clause (a send's summary, a run's)."""
+    if len(names) == 1:
+        return f"not sent to {names[0]} (pays a share): no contact address in its council's file"
+    return f"not sent to {', '.join(names)} (they pay a share): no contact address in their council's file"
 
 
 def by_reason(pairs, shown: int = 3) -> list[str]:
