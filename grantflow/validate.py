@@ -673,10 +673,13 @@ def _beyond_award(project: Project, data: ProjectData | None) -> list[Finding]:
     return out
 
 
-def _no_source(data: ProjectData | None) -> list[Finding]:
+def _no_source(data: ProjectData | None, project: Project | None = None) -> list[Finding]:
     """One warning for the project's ledger rows with a blank Finansieringskilde: how many, their
     sum, the first rows. A document that counts them says so on rendering (without the rows);
-    validate said nothing (found by an outside tester)."""
+    validate said nothing (found by an outside tester). An error when the plan has a municipal
+    line: those rows may be the municipalities' spending, so what the final report settles with
+    them cannot be computed (it said "brukt 0 kr … 2 400 000 kr avregnes med kommunene" beside
+    accounts 530 000 kr under budget; found by a member municipality's finance officer)."""
     from .reporting import amount_sum
 
     if data is None or data.ledger is None:
@@ -693,12 +696,15 @@ def _no_source(data: ProjectData | None) -> list[Finding]:
         shown += f" and {count_shown(count - ROWS_NAMED)} more"
     which = f"row {shown}" if count == 1 else f"rows {shown}"
     one = count == 1
-    return [Finding("warning", file, numbers[0], "Finansieringskilde",
+    municipal = project is not None and any(l.kind == "kommunene" for l in project.budget.financing)
+    return [Finding("error" if municipal else "warning", file, numbers[0], "Finansieringskilde",
                    f"{count_shown(count)} ledger row{'' if one else 's'} ({money(amount_sum(rows['Beløp']), decimals=None)}) "
                    f"name{'s' if one else ''} no financing source ({which}): the final report shows "
                    f"{'it' if one else 'them'} as 'Uten finansieringskilde i regnskapet' and {'it counts' if one else 'they count'} "
-                   "as spending of no grant; write the source (a funder id or a financing line's source) in "
-                   "Finansieringskilde")]
+                   "as spending of no grant"
+                   + ("; the plan has a municipal share, so what is settled with the municipalities cannot be "
+                      "computed until every row names its source" if municipal else "")
+                   + "; write the source (a funder id or a financing line's source) in Finansieringskilde")]
 
 
 # What makes a row the same as another: every column that decides what it counts, and where.
@@ -807,7 +813,7 @@ def validate(path=None) -> tuple[Register, list[Finding]]:
     for project in register.projects.values():
         if only is None or register.where("project", project.id, ())[0] == only:
             data = collect(register, project, checked)
-            checked += (check_project(register, project, data) + _no_source(data) + _outside_period(project, data)
+            checked += (check_project(register, project, data) + _no_source(data, project) + _outside_period(project, data)
                         + _negative_categories(project, data) + _old_export(project, data)
                         + _beyond_award(project, data))
     # a ledger several projects share is checked once per project: each of its findings said once
