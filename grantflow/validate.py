@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from . import owneffort
-from .costsplit import POPULATION_KEYS, no_inhabitants, no_weight, whole_plan, zero_weight
+from .costsplit import POPULATION_KEYS, municipal_part, no_inhabitants, no_weight, whole_plan, zero_weight
 from .data import ProjectData, collect, unknown_municipality
+from .errors import UserError
 from .findings import ROWS_NAMED, SHOWN_PER_COLUMN, Finding, count_shown, rows_named
 from .fmt import exact, money, percent, signed_money
 from .models import (BEFORE_START_EXPLANATION, FIXED_EXPLANATIONS, LEADER_ROLES, Project, category_explanation, explanation_key,
@@ -707,6 +708,48 @@ def _no_source(data: ProjectData | None, project: Project | None = None) -> list
                    + "; write the source (a funder id or a financing line's source) in Finansieringskilde")]
 
 
+def _invoiced_elsewise(register: Register, project: Project) -> list[Finding]:
+    """A warning for each year the municipalities were invoiced (a cost split for it reached its
+    readers, by the outputs' records) on another amount than the plan gives today, and for a
+    period all invoiced whose invoices do not add up to the plan's municipal part. After a budget
+    change the plan said 833 333 kr for a year invoiced 800 000 kr, and 33 333 kr was never
+    invoiced, with no word anywhere (found by a member municipality's finance officer)."""
+    from .documents.service import invoiced_on_record, output_dir
+    from .settings import outputs_root
+
+    folder = output_dir(outputs_root(), register.council_of(project), project)
+    if not folder.is_dir():
+        return []
+    sent = {y: h[-1] for y, h in invoiced_on_record(folder).items() if h}
+    if not sent:
+        return []
+    try:
+        plan = municipal_part(project)
+    except UserError:
+        return []                   # said by the budget checks
+    file, line = register.where("project", project.id, ("budget", "financing"))
+    out = []
+    if plan.source == "line":
+        for year, inv in sorted(sent.items()):
+            now = plan.by_year.get(year, 0)
+            if now != inv.total:
+                out.append(Finding("warning", file, line, "budget.financing",
+                                   f"{year} was invoiced {money(inv.total)} (cost split {inv.document} version "
+                                   f"{inv.version}, sent {inv.sent:%d.%m.%Y}); the plan's municipal line now gives "
+                                   f"{money(now)}: the final report settles what was invoiced; send a new cost split "
+                                   f"for {year} if the invoice is to be corrected"))
+    whole = plan.rest if plan.source == "rest" else plan.total
+    billed = sum(inv.total for inv in sent.values())
+    if set(plan.by_year) <= set(sent) and billed != whole:
+        gap = whole - billed
+        out.append(Finding("warning", file, line, "budget.financing",
+                           f"the cost splits sent for every year add up to {money(billed)}, the plan's municipal part "
+                           f"is {money(whole)}: {money(abs(gap))} "
+                           + ("is never invoiced" if gap > 0 else "more was invoiced")
+                           + " (the final report says so and settles what was invoiced)"))
+    return out
+
+
 # What makes a row the same as another: every column that decides what it counts, and where.
 LEDGER_REPEAT = ("Dato", "Kategori", "Beskrivelse", "Beløp", "Finansieringskilde", "Kreditnota")
 HOURS_REPEAT = ("Dato", "Kommune", "Timer", "Beskrivelse")
@@ -815,6 +858,6 @@ def validate(path=None) -> tuple[Register, list[Finding]]:
             data = collect(register, project, checked)
             checked += (check_project(register, project, data) + _no_source(data, project) + _outside_period(project, data)
                         + _negative_categories(project, data) + _old_export(project, data)
-                        + _beyond_award(project, data))
+                        + _beyond_award(project, data) + _invoiced_elsewise(register, project))
     # a ledger several projects share is checked once per project: each of its findings said once
     return register, list(dict.fromkeys(findings + checked))

@@ -243,7 +243,7 @@ def test_years_invoiced_stay_as_invoiced_and_the_final_report_settles_what_was_i
             f"{_money(used)}. Det ubrukte beløpet, {_money(3_000_000 - used)}, avregnes") in final, final
 
 
-def test_a_final_report_says_what_the_plan_wants_and_was_never_invoiced(vestfjell, tmp_path):
+def test_a_final_report_says_what_the_plan_wants_and_was_never_invoiced(vestfjell, tmp_path, capsys):
     """The tester's own sequence, with 2023 sent before the budget change: what was invoiced is
     settled, and the part of the plan never invoiced is said."""
     _write_project(vestfjell, "fjell-rest")
@@ -257,6 +257,11 @@ def test_a_final_report_says_what_the_plan_wants_and_was_never_invoiced(vestfjel
     invoiced = [800_000, 960_000, 640_000]
     replace_in(vestfjell / "projects/fjell-rest.yaml", "{2021: 400000, 2022: 500000, 2023: 300000}",
                "{2021: 400000, 2022: 500000, 2023: 900000}")
+    # validate says it before the final report does
+    assert main(["validate", "--config", str(vestfjell)]) in (0, 1)
+    said = " ".join(capsys.readouterr().out.replace(NBSP, " ").split())
+    assert ("the cost splits sent for every year add up to 2 400 000 kr, the plan's municipal part is 3 000 000 kr: "
+            "600 000 kr is never invoiced") in said, said
     main(["--config", str(vestfjell), "render", "final", "fjell-rest"])
     final = _text(out / "final-2023.docx")
     used = sum(a for *_, a, s in LEDGER if s == MUN)
@@ -265,6 +270,31 @@ def test_a_final_report_says_what_the_plan_wants_and_was_never_invoiced(vestfjel
     assert (f"): {_money(total)}, brukt {_money(used)}. Finansieringsplanen setter kommunenes andel til "
             f"3 000 000 kr; {_money(3_000_000 - total)} av den er ikke fakturert og er ikke med i avregningen. "
             f"Det ubrukte beløpet, {_money(total - used)}, avregnes") in final, final
+
+
+def test_a_plan_line_changed_after_its_year_was_invoiced_is_said_and_settled_as_invoiced(vestfjell, tmp_path,
+                                                                                         capsys):
+    _write_project(vestfjell, "fjell-digi", ", amounts: {2021: 700000, 2022: 900000, 2023: 800000}")
+    port = free_port()
+    use_smtp(vestfjell, port)
+    with SmtpServer(port=port):
+        _send(vestfjell, "costsplit", "fjell-digi", "--year", "2021", "--as-of", "2021-02-23")
+    replace_in(vestfjell / "projects/fjell-digi.yaml", "{2021: 700000, 2022: 900000", "{2021: 750000, 2022: 900000")
+    capsys.readouterr()
+    main(["validate", "--config", str(vestfjell)])
+    said = " ".join(capsys.readouterr().out.replace(NBSP, " ").split())
+    assert (f"2021 was invoiced 700 000 kr (cost split 2021 version 1, sent {date.today():%d.%m.%Y}); the plan's "
+            "municipal line now gives 750 000 kr") in said, said
+    main(["--config", str(vestfjell), "render", "final", "fjell-digi"])
+    final = _text(tmp_path / "outputs/vestfjell/fjell-digi/final-2023.docx")
+    used = sum(a for *_, a, s in LEDGER if s == MUN)
+    billed = 700_000 + 900_000 + 800_000
+    # before: "Kommunenes andel etter kostnadsfordelingen: 2 450 000 kr … 580 000 kr avregnes"
+    assert ("Kommunenes andel: 2 400 000 kr, etter kostnadsfordelingene som er sendt for 2021 (700 000 kr) og etter "
+            "finansieringsplanen for 2022 (900 000 kr), 2023 (800 000 kr), der ingen kostnadsfordeling er registrert "
+            f"sendt, brukt {_money(used)}. Finansieringsplanen setter kommunenes andel til 2 450 000 kr; 50 000 kr av "
+            f"den er ikke fakturert og er ikke med i avregningen. Det ubrukte beløpet, {_money(billed - used)}, "
+            "avregnes") in final, final
 
 
 def test_the_demo_final_report_states_the_basis_of_its_settlement(config_dir, tmp_path, monkeypatch):
