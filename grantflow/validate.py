@@ -680,7 +680,8 @@ def _no_source(data: ProjectData | None, project: Project | None = None) -> list
     validate said nothing (found by an outside tester). An error when the plan has a municipal
     line: those rows may be the municipalities' spending, so what the final report settles with
     them cannot be computed (it said "brukt 0 kr … 2 400 000 kr avregnes med kommunene" beside
-    accounts 530 000 kr under budget; found by a member municipality's finance officer)."""
+    accounts 530 000 kr under budget; found by a member municipality's finance officer), and other
+    rows name their source (a ledger that names none is a warning: the column is optional)."""
     from .reporting import amount_sum
 
     if data is None or data.ledger is None:
@@ -698,7 +699,10 @@ def _no_source(data: ProjectData | None, project: Project | None = None) -> list
     which = f"row {shown}" if count == 1 else f"rows {shown}"
     one = count == 1
     municipal = project is not None and any(l.kind == "kommunene" for l in project.budget.financing)
-    return [Finding("error" if municipal else "warning", file, numbers[0], "Finansieringskilde",
+    # an error where the column is in use (other rows name their source): a blank there is a row
+    # left out; a ledger that names no source anywhere (the column is optional) stays a warning
+    used = len(rows) < len(frame)
+    return [Finding("error" if municipal and used else "warning", file, numbers[0], "Finansieringskilde",
                    f"{count_shown(count)} ledger row{'' if one else 's'} ({money(amount_sum(rows['Beløp']), decimals=None)}) "
                    f"name{'s' if one else ''} no financing source ({which}): the final report shows "
                    f"{'it' if one else 'them'} as 'Uten finansieringskilde i regnskapet' and {'it counts' if one else 'they count'} "
@@ -717,7 +721,10 @@ def _invoiced_elsewise(register: Register, project: Project) -> list[Finding]:
     from .documents.service import invoiced_on_record, output_dir
     from .settings import outputs_root
 
-    folder = output_dir(outputs_root(), register.council_of(project), project)
+    council = register.councils.get(project.council)
+    if council is None:
+        return []                   # an unknown or broken council file: said by the register's checks
+    folder = output_dir(outputs_root(), council, project)
     if not folder.is_dir():
         return []
     sent = {y: h[-1] for y, h in invoiced_on_record(folder).items() if h}
