@@ -195,7 +195,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
                                  f"{count_rows(count)} i regnskapet ({exact_money(loose_sum)}) har ingen "
                                  "finansieringskilde, så det er ikke fastslått hva som avregnes med kommunene: "
                                  f"etter regnskapet er det {span}. Beløpet fastsettes når radene er ført på sin kilde.")
-                dispose, unused, unknown = "Ikke fastslått", None, (count, loose_sum)
+                dispose, unused, unknown = "Ikke fastslått", None, (count, loose_sum, span)
             elif unused > 0:
                 dispose = MUNICIPAL_SETTLED
                 sentences.append(f"{head}, brukt {exact_money(used)}.{gap_text} Det ubrukte beløpet, "
@@ -475,7 +475,7 @@ def build(req: DocumentRequest) -> Context:
         deviation(f"{name}: {exact_money(used - granted)} merforbruk (brukt {exact_money(used)} av tilsagnet på "
                   f"{exact_money(granted)}); merforbruket dekkes av prosjekteier.", overspent_explanation(funder_id))
     if funder_total["municipal_unknown"]:
-        count, amount = funder_total["municipal_unknown"]
+        count, amount, _ = funder_total["municipal_unknown"]
         findings.append(Finding("error", ledger_file, None, "Finansieringskilde",
                                 f"{count} ledger row(s) ({fmt.money(amount, decimals=None)}) name no financing source: "
                                 "they may be the municipalities' spending or a funder's, so what is settled with the "
@@ -566,7 +566,14 @@ def build(req: DocumentRequest) -> Context:
                                 # added up the regional fund's and Helsedirektoratet's money as well
                                 **({f"Ubrukt, {name}": exact_money(amount) for name, amount in funder_total["left"]}
                                    if funder_total["left"] else
-                                   {"Ubrukte midler": fmt.money(0)} if raw["granted"] else {}),
+                                   {"Ubrukte midler": fmt.money(0)} if raw["granted"] and
+                                   not funder_total["municipal_unknown"] else {}),
+                                # the mail said "Ubrukte midler: 0 kr" beside a settlement not established
+                                **({"Avregning med kommunene": "ikke fastslått, "
+                                    f"{count_rows(funder_total['municipal_unknown'][0]).lower()} uten finansieringskilde "
+                                    f"({exact_money(funder_total['municipal_unknown'][1])}); etter regnskapet "
+                                    f"{funder_total['municipal_unknown'][2]}"}
+                                   if funder_total["municipal_unknown"] else {}),
                                 **{f"Merforbruk, {name}": exact_money(used - granted)
                                    for name, _, granted, used in funder_total["over"]},
                                 "Milepæler ferdig": f"{sum(s.status in ('done', 'with_report') for s in statuses)} "

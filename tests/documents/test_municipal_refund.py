@@ -185,7 +185,22 @@ def test_blank_source_on_municipal_rows_settles_no_figure_as_fact(vestfjell, tmp
     assert line.startswith("ERROR") and "regnskap.csv:4" in line and "9 ledger rows (1 870 000 kr)" in line.replace(NBSP, " ")
     assert "settled with the municipalities cannot be computed" in line
 
-    main(["--config", str(vestfjell), "render", "final", "fjell-digi"])
+    port = free_port()
+    use_smtp(vestfjell, port)
+    with SmtpServer(port=port) as server:
+        # the report has an error finding: it goes out only with a reason
+        assert main(["--config", str(vestfjell), "send", "final", "fjell-digi", "--yes", "--transport", "smtp"]) == 1
+        assert not server.recorder.messages()
+        assert main(["--config", str(vestfjell), "send", "final", "fjell-digi", "--yes", "--transport", "smtp",
+                     "--override-reason", "radene føres etter revisjon"]) == 0
+        mails = server.recorder.messages()
+    assert mails
+    for mail in mails:
+        body = " ".join(mail.get_body(("plain",)).get_content().replace(NBSP, " ").split())
+        # before: "Ubrukte midler: 0 kr" and nothing of the municipalities
+        assert "Ubrukte midler: 0 kr" not in body, body
+        assert ("Avregning med kommunene: ikke fastslått, 9 rader uten finansieringskilde (1 870 000 kr); etter "
+                f"regnskapet mellom {_money(planned - loose)} og {_money(planned)} tilbake til kommunene") in body, body
     text = _text(tmp_path / "outputs/vestfjell/fjell-digi/final-2023.docx")
     # before: "brukt 0 kr. Det ubrukte beløpet, 2 400 000 kr, avregnes med kommunene"
     assert f"{_money(planned)} avregnes" not in text and "Det ubrukte beløpet, 2 400 000 kr" not in text
