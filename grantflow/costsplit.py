@@ -13,7 +13,8 @@ the rest of each share. Non-participants pay 0.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -171,6 +172,10 @@ class MunicipalPart:
     gap: int
     in_kind: int = 0         # own effort valued in kroner on both sides of the plan: never invoiced
     written: dict[int, Decimal] | None = None   # 'line': the plan's amounts as written, øre and all
+    # 'rest': the years already invoiced (their amounts as sent), kept as they went out; the rest of
+    # the municipalities' part is spread over the other years
+    invoiced: dict[int, int] = field(default_factory=dict)
+    rest: int = 0            # 'rest': costs minus external financing over the period
 
     @property
     def total(self) -> int:
@@ -209,12 +214,17 @@ def whole_plan(budget) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
     return costs, external, municipal
 
 
-def municipal_part(project: Project) -> MunicipalPart:
+def municipal_part(project: Project, invoiced: dict[int, int] | None = None) -> MunicipalPart:
     """What the financing plan leaves for the municipalities (see :class:`MunicipalPart`).
 
     Never negative in a year: an overfinanced plan leaves 0, and the gap says by how much.
     Own effort (``grantflow.owneffort``) is on neither side: the costs are the cash costs, and a
     plan whose own effort cannot be told from its cash costs is refused.
+    ``invoiced``: year -> the amount a cost split sent for it billed (``Invoiced``). A plan whose
+    municipal line has no amounts keeps those years as invoiced and spreads only what is left over
+    the other years: a budget change re-spread the years already invoiced, and the invoices sent
+    (800 000 + 1 000 000 + 1 166 667 kr) fell 33 333 kr short of the 3 000 000 kr the documents
+    said (found by a member municipality's finance officer).
     """
     owneffort.require(project)
     budget = project.budget
@@ -228,15 +238,39 @@ def municipal_part(project: Project) -> MunicipalPart:
         by_year = _whole_by_year(written)
         return MunicipalPart(by_year, "line", cost_total, external_total,
                              external_total + sum(by_year.values()) - cost_total, in_kind, written)
+    if lines and invoiced and any(y in invoiced for y in years):
+        rest = max(cost_total - external_total, 0)
+        fixed = {y: invoiced[y] for y in years if y in invoiced}
+        open_years = [y for y in years if y not in fixed]
+        left = rest - sum(fixed.values())
+        weights = [max(costs[y], 0) for y in open_years]
+        parts = largest_remainder(left, weights) if left > 0 and sum(weights) > 0 else [0] * len(open_years)
+        by_year = {y: fixed[y] if y in fixed else parts[open_years.index(y)] for y in years}
+        return MunicipalPart(by_year, "rest", cost_total, external_total,
+                             external_total + sum(by_year.values()) - cost_total, in_kind, invoiced=fixed, rest=rest)
     if lines:
         rest = cost_total - external_total
         if rest <= 0 or cost_total <= 0:
             return MunicipalPart({y: 0 for y in years}, "rest", cost_total, external_total, -rest if rest < 0 else 0,
                                  in_kind)
         parts = largest_remainder(rest, [costs[y] for y in years])
-        return MunicipalPart(dict(zip(years, parts)), "rest", cost_total, external_total, 0, in_kind)
+        return MunicipalPart(dict(zip(years, parts)), "rest", cost_total, external_total, 0, in_kind, rest=rest)
     return MunicipalPart({y: 0 for y in years}, "none", cost_total, external_total, external_total - cost_total,
                          in_kind)
+
+
+@dataclass(frozen=True)
+class Invoiced:
+    """A year's cost split as it reached its readers (its record in the outputs): what the
+    municipalities were invoiced for ``year``, the basis of the final settlement."""
+
+    year: int
+    total: int
+    shares: dict[str, int] | None     # municipality -> its share (None: a record from before they were kept)
+    document: str                     # the cost split's period label: "2024", "2024-2026"
+    version: int
+    sent: date                        # the day it first reached recipients
+    dated: date | None                # the document's own date
 
 
 def municipal_amount(project: Project, year: int) -> int:

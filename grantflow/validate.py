@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from . import owneffort
-from .costsplit import POPULATION_KEYS, key_on, no_inhabitants, no_weight, whole_plan, zero_weight
+from .costsplit import POPULATION_KEYS, key_on, municipal_part, no_inhabitants, no_weight, whole_plan, zero_weight
 from .data import ProjectData, collect, unknown_municipality
+from .errors import UserError
 from .findings import ROWS_NAMED, SHOWN_PER_COLUMN, Finding, count_shown, rows_named
 from .fmt import exact, money, percent, signed_money
 from .models import (BEFORE_START_EXPLANATION, FIXED_EXPLANATIONS, LEADER_ROLES, Project, category_explanation, explanation_key,
@@ -683,10 +684,14 @@ def _beyond_award(project: Project, data: ProjectData | None) -> list[Finding]:
     return out
 
 
-def _no_source(data: ProjectData | None) -> list[Finding]:
+def _no_source(data: ProjectData | None, project: Project | None = None) -> list[Finding]:
     """One warning for the project's ledger rows with a blank Finansieringskilde: how many, their
     sum, the first rows. A document that counts them says so on rendering (without the rows);
-    validate said nothing (found by an outside tester)."""
+    validate said nothing (found by an outside tester). An error when the plan has a municipal
+    line: those rows may be the municipalities' spending, so what the final report settles with
+    them cannot be computed (it said "brukt 0 kr … 2 400 000 kr avregnes med kommunene" beside
+    accounts 530 000 kr under budget; found by a member municipality's finance officer), and other
+    rows name their source (a ledger that names none is a warning: the column is optional)."""
     from .reporting import amount_sum
 
     if data is None or data.ledger is None:
@@ -703,12 +708,63 @@ def _no_source(data: ProjectData | None) -> list[Finding]:
         shown += f" and {count_shown(count - ROWS_NAMED)} more"
     which = f"row {shown}" if count == 1 else f"rows {shown}"
     one = count == 1
-    return [Finding("warning", file, numbers[0], "Finansieringskilde",
+    municipal = project is not None and any(l.kind == "kommunene" for l in project.budget.financing)
+    # an error where the column is in use (other rows name their source): a blank there is a row
+    # left out; a ledger that names no source anywhere (the column is optional) stays a warning
+    used = len(rows) < len(frame)
+    return [Finding("error" if municipal and used else "warning", file, numbers[0], "Finansieringskilde",
                    f"{count_shown(count)} ledger row{'' if one else 's'} ({money(amount_sum(rows['Beløp']), decimals=None)}) "
                    f"name{'s' if one else ''} no financing source ({which}): the final report shows "
                    f"{'it' if one else 'them'} as 'Uten finansieringskilde i regnskapet' and {'it counts' if one else 'they count'} "
-                   "as spending of no grant; write the source (a funder id or a financing line's source) in "
-                   "Finansieringskilde")]
+                   "as spending of no grant"
+                   + ("; the plan has a municipal share, so what is settled with the municipalities cannot be "
+                      "computed until every row names its source" if municipal else "")
+                   + "; write the source (a funder id or a financing line's source) in Finansieringskilde")]
+
+
+def _invoiced_elsewise(register: Register, project: Project) -> list[Finding]:
+    """A warning for each year the municipalities were invoiced (a cost split for it reached its
+    readers, by the outputs' records) on another amount than the plan gives today, and for a
+    period all invoiced whose invoices do not add up to the plan's municipal part. After a budget
+    change the plan said 833 333 kr for a year invoiced 800 000 kr, and 33 333 kr was never
+    invoiced, with no word anywhere (found by a member municipality's finance officer)."""
+    from .documents.service import invoiced_on_record, output_dir
+    from .settings import outputs_root
+
+    council = register.councils.get(project.council)
+    if council is None:
+        return []                   # an unknown or broken council file: said by the register's checks
+    folder = output_dir(outputs_root(), council, project)
+    if not folder.is_dir():
+        return []
+    sent = {y: h[-1] for y, h in invoiced_on_record(folder).items() if h}
+    if not sent:
+        return []
+    try:
+        plan = municipal_part(project)
+    except UserError:
+        return []                   # said by the budget checks
+    file, line = register.where("project", project.id, ("budget", "financing"))
+    out = []
+    if plan.source == "line":
+        for year, inv in sorted(sent.items()):
+            now = plan.by_year.get(year, 0)
+            if now != inv.total:
+                out.append(Finding("warning", file, line, "budget.financing",
+                                   f"{year} was invoiced {money(inv.total)} (cost split {inv.document} version "
+                                   f"{inv.version}, sent {inv.sent:%d.%m.%Y}); the plan's municipal line now gives "
+                                   f"{money(now)}: the final report settles what was invoiced; send a new cost split "
+                                   f"for {year} if the invoice is to be corrected"))
+    whole = plan.rest if plan.source == "rest" else plan.total
+    billed = sum(inv.total for inv in sent.values())
+    if set(plan.by_year) <= set(sent) and billed != whole:
+        gap = whole - billed
+        out.append(Finding("warning", file, line, "budget.financing",
+                           f"the cost splits sent for every year add up to {money(billed)}, the plan's municipal part "
+                           f"is {money(whole)}: {money(abs(gap))} "
+                           + ("is never invoiced" if gap > 0 else "more was invoiced")
+                           + " (the final report says so and settles what was invoiced)"))
+    return out
 
 
 # What makes a row the same as another: every column that decides what it counts, and where.
@@ -858,8 +914,9 @@ def validate(path=None) -> tuple[Register, list[Finding]]:
     for project in register.projects.values():
         if only is None or register.where("project", project.id, ())[0] == only:
             data = collect(register, project, checked)
-            checked += (check_project(register, project, data) + _no_source(data) + _outside_period(project, data)
+            checked += (check_project(register, project, data) + _no_source(data, project) + _outside_period(project, data)
                         + _negative_categories(project, data) + _old_export(project, data)
-                        + _beyond_award(project, data) + _payers_without_contact(register, project))
+                        + _beyond_award(project, data) + _payers_without_contact(register, project)
+                        + _invoiced_elsewise(register, project))
     # a ledger several projects share is checked once per project: each of its findings said once
     return register, list(dict.fromkeys(findings + checked))

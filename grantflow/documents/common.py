@@ -77,6 +77,9 @@ class DocumentRequest:
     # the versions of this document the sent ledger knows: version -> content hashes
     # (``SentLedger.versions``); the authority on its numbers where the record knows less
     ledger_versions: dict[int, set[str]] = field(default_factory=dict)
+    # year -> the cost splits for it that reached their readers, first delivered first
+    # (``documents.service.invoiced_on_record``): what the municipalities were invoiced
+    invoiced: dict[int, list] = field(default_factory=dict)
 
     def council_where(self, loc: tuple) -> tuple[str | None, int | None]:
         """The council file's name and the line of ``loc`` in it (None, None when unknown)."""
@@ -298,9 +301,37 @@ def _split_note(part: MunicipalPart, years: list[int] | None = None) -> str:
             text += (f" Merk: finansieringsplanen går ikke i balanse over perioden; finansieringen er "
                      f"{fmt.signed_money(part.gap)} mot kostnadene.")
         return text
+    if part.invoiced:
+        # the years invoiced stay as they went out; only the rest is spread (a budget change
+        # re-spread them, and 33 333 kr was never invoiced: found by a member municipality)
+        done = sorted(part.invoiced)
+        sent = sum(part.invoiced.values())
+        left = part.rest - sent
+        text = (f"Kommunenes andel er kostnadene minus ekstern finansiering over hele perioden: "
+                f"{fmt.money(part.costs)} − {fmt.money(part.external)} = {fmt.money(part.rest)}. "
+                f"{_years_text(done)} er allerede fakturert etter kostnadsfordelingene som er sendt, med "
+                f"{_amounts_text([part.invoiced[y] for y in done])}")
+        others = [y for y in part.by_year if y not in part.invoiced]
+        if left >= 0:
+            text += (f"; resten, {fmt.money(left)}, fordeles på {_years_text(others)} etter kostnadene"
+                     if others else (f"; {fmt.money(left)} av andelen er ikke fakturert" if left else ""))
+        else:
+            text += f", {fmt.money(-left)} mer enn andelen; {_years_text(others) or 'ingen år'} faktureres ikke"
+        return text + (f". For {label}: {fmt.money(amount)}." if some else ".")
     return (f"Kommunenes andel er kostnadene minus ekstern finansiering over hele perioden: "
             f"{fmt.money(part.costs)} − {fmt.money(part.external)} = {fmt.money(part.total)}, "
             "fordelt på årene etter kostnadene" + (f"; for {label}: {fmt.money(amount)}." if some else "."))
+
+
+def _years_text(years: list[int]) -> str:
+    """'2024', '2024 og 2025', '2024, 2025 og 2026'."""
+    names = [str(y) for y in years]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " og " + names[-1] if names else ""
+
+
+def _amounts_text(amounts: list[int]) -> str:
+    names = [fmt.money(a) for a in amounts]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " og " + names[-1]
 
 
 def _ore_note(part: MunicipalPart) -> str:
@@ -318,13 +349,14 @@ def _ore_note(part: MunicipalPart) -> str:
 
 
 def split_block(council: Council, project: Project, years: list[int], where=None, project_where=None,
-                plan_as_of: date | None = None) -> dict:
+                plan_as_of: date | None = None, invoiced: dict[int, int] | None = None) -> dict:
     """The cost split for each year, as a year table (kroner), and what the plan says about it.
     ``where(loc)`` / ``project_where(loc)``: the council / project file and line of ``loc``, for an error.
     ``plan_as_of``: the day of a plan (the application): a year from that day's year on, split by 1 January
     of each year, whose figures no participant has yet is split by the latest known, and the basis
-    says so (an invoice, the cost split, is never made from a figure that does not exist)."""
-    part = municipal_part(project)
+    says so (an invoice, the cost split, is never made from a figure that does not exist).
+    ``invoiced``: the other years' amounts as their cost splits went out (``municipal_part``)."""
+    part = municipal_part(project, invoiced)
     invoiced = not (part.source == "none" and part.gap < 0) and part.total > 0
     stand_in: dict[int, int] = {}
     if invoiced and plan_as_of is not None:

@@ -85,7 +85,10 @@ def build(req: DocumentRequest) -> Context:
     project, council = req.project, req.council
     years = [y for y in project.budget.years() if req.period.start.year <= y <= req.period.end.year] \
         or [req.period.start.year]
-    split = split_block(council, project, years, req.council_where, req.project_where)
+    # the other years as their cost splits went out: a plan whose municipal line has no amounts
+    # spreads only what they left (``municipal_part``)
+    others = {y: sent[-1].total for y, sent in req.invoiced.items() if sent and y not in years}
+    split = split_block(council, project, years, req.council_where, req.project_where, invoiced=others)
     tables = []
     for year, result in split["splits"].items():
         rows = []
@@ -141,14 +144,21 @@ def build(req: DocumentRequest) -> Context:
         findings.append(finding(req.council_file(), "invoicing",
                                 "no invoicing details (who invoices, when, payment terms) for the cost split"))
     label = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
+    corrections, correction_figures = [], {}
+    for year, result in split["splits"].items():
+        said, figures_, found = correction(req, year, result)
+        corrections += said
+        correction_figures.update(figures_)
+        if found is not None:
+            findings.append(finding(req.project_file(project), "split", found))
     values = {
         "doc": doc_block("Kostnadsfordeling", project.name, label, council, req.as_of),
         "project": project_block(project),
         "council": council_block(council),
         "split": {k: v for k, v in split.items() if k not in ("splits", "part")},
         "decision": project.split.decision or "Ikke angitt i prosjektets oppsett.",
-        "invoicing": invoicing or ([f"Kommunene faktureres ikke for {label}."] if nothing else
-                                   ["Faktureringsdetaljer er ikke lagt inn for " + council.name + "."]),
+        "invoicing": corrections + (invoicing or ([f"Kommunene faktureres ikke for {label}."] if nothing else
+                                                 ["Faktureringsdetaljer er ikke lagt inn for " + council.name + "."])),
         "tables": tables,
     }
     totals = {str(y): r.total for y, r in split["splits"].items()}
@@ -163,9 +173,66 @@ def build(req: DocumentRequest) -> Context:
                     fmt.money(share.total) + (f" ({year})" if len(split["splits"]) > 1 else ""))
     figures = {f"Til fordeling {y}": fmt.money(r.total) for y, r in split["splits"].items()}
     figures.update({f"Andel {name}": ", ".join(parts) for name, parts in shares.items()})
+    figures.update(correction_figures)
+    # each municipality's share per year and the day, kept with the version: what a later version of
+    # the year is compared with when this one was invoiced (``correction``)
+    kept = {str(y): {s.municipality: s.total for s in r.shares if s.participates} for y, r in split["splits"].items()}
     # who is to pay what this document says: they get it (a municipality with no share does not)
     payers = tuple(m.name for m in council.municipalities
                    if any(s.municipality == m.name and s.participates and s.total > 0
                           for r in split["splits"].values() for s in r.shares))
-    return Context(values, snapshot={"period": label, "totals": totals}, findings=findings, key_figures=figures,
-                   payers=payers)
+    return Context(values, snapshot={"period": label, "totals": totals, "shares": kept, "as_of": req.as_of.isoformat()},
+                   findings=findings, key_figures=figures, payers=payers)
+
+
+def _invoiced_basis(history: list, now: dict[str, int], total: int):
+    """The cost split the municipalities were invoiced by for a year, which the split being made
+    changes (None: nothing to correct). Made again as a version that went out already, it is
+    compared with what was sent before that version, so its text stays what went out."""
+    def same(sent) -> bool:
+        return sent.total == total and (sent.shares is None or sent.shares == now)
+
+    first_same = next((i for i, sent in enumerate(history) if same(sent)), None)
+    earlier = history if first_same is None else history[:first_same]
+    return next((sent for sent in reversed(earlier) if not same(sent)), None)
+
+
+def correction(req: DocumentRequest, year: int, result) -> tuple[list[str], dict[str, str], str | None]:
+    """When ``year`` was invoiced already by a cost split that said other amounts: the document's
+    sentences (which split, its date, the day invoices went out, what is credited or added per
+    municipality), the mail's figures and a warning. A new version of an invoiced year said
+    nothing of the invoice (found by a member municipality's finance officer)."""
+    now = {s.municipality: s.total for s in result.shares if s.participates}
+    basis = _invoiced_basis(req.invoiced.get(year) or [], now, result.total)
+    if basis is None:
+        return [], {}, None
+    inv = req.council.invoicing
+    day = inv.invoice_day(year) if inv is not None else None
+    dated = f", datert {fmt.long_date(basis.dated)}" if basis.dated else ""
+    what = (f"{year} er allerede fakturert: kostnadsfordelingen {basis.document.replace('-', '–')} (versjon "
+            f"{basis.version}{dated}) ble sendt {fmt.long_date(basis.sent)}"
+            + (f", og fakturadagen for {year} er {fmt.long_date(day)}" if day else "") + ". ")
+    figures = {f"Fakturert før ({year})": f"versjon {basis.version} av kostnadsfordelingen "
+                                           f"{basis.document.replace('-', '–')}, sendt {fmt.long_date(basis.sent)}"}
+    if basis.shares is None:
+        diff = result.total - basis.total
+        text = (what + f"Den ga {fmt.money(basis.total)}, denne versjonen {fmt.money(result.total)}: "
+                + (f"{fmt.money(-diff)} krediteres" if diff < 0 else f"{fmt.money(diff)} faktureres i tillegg")
+                + " samlet; andelene per kommune i den forrige er ikke registrert.")
+        return [text], figures, (f"{year} was invoiced already by the cost split {basis.document} version "
+                                 f"{basis.version} (sent {basis.sent:%d.%m.%Y}) on {basis.total} kr; this one says "
+                                 f"{result.total} kr")
+    lines = [what + f"Denne versjonen endrer andelene for {year}; det som er fakturert, rettes slik:"]
+    names = [s.municipality for s in result.shares if s.municipality in now or s.municipality in basis.shares]
+    names += [n for n in basis.shares if n not in names]
+    for name in names:
+        before, after = basis.shares.get(name, 0), now.get(name, 0)
+        diff = after - before
+        todo = ("uendret" if not diff else f"krediteres {fmt.money(-diff)}" if diff < 0
+                else f"faktureres {fmt.money(diff)} i tillegg")
+        lines.append(f"{name}: fakturert {fmt.money(before)}, ny andel {fmt.money(after)}, {todo}.")
+        if diff:
+            figures[f"Rettes {year}, {name}"] = f"{todo} ({fmt.money(before)} → {fmt.money(after)})"
+    return lines, figures, (f"{year} was invoiced already by the cost split {basis.document} version {basis.version} "
+                            f"(sent {basis.sent:%d.%m.%Y}) on other shares: the document says what to credit or add "
+                            "per municipality")

@@ -142,6 +142,7 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     rows, sentences, left = [], [], []          # left: (funder, unused kroner) of each funder with money left
     over = []                                   # (funder's name, funder id, granted, used) of each overspent grant
     settled = None                              # the municipalities' unused part or overspend, per municipality
+    unknown = None                              # (count, sum) of rows with no source that leave the settlement open
     totals = {"planned": Decimal(0), "granted": Decimal(0), "used": Decimal(0), "unused": Decimal(0),
               "overspent": Decimal(0)}
     what = evaluation.unused or "tilbakebetales"
@@ -181,7 +182,9 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
             # period (575 750,75 kr in the plan is 575 751 kr billed), or the rest (costs minus
             # external financing) when the line has no amounts. The plan's øre said "Kommunenes andel
             # etter kostnadsfordelingen: 575 750,75 kr" beside a cost split that billed 575 751 kr.
-            planned = Decimal(municipal_part(project).total)
+            # A year whose cost split went out counts as it was sent (``municipal_billed``).
+            billed, head, gap_text = municipal_billed(req, project)
+            planned = Decimal(billed)
         granted = sum((g.amount for g in funder.grants), Decimal(0)) if funder and funder.grants else None
         refs = ", ".join(dict.fromkeys(g.reference for g in funder.grants if g.reference)) if funder else ""
         unused = granted - used if granted is not None else None
@@ -191,17 +194,34 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
             # is theirs, settled by the same key ("ingen ubrukte midler" beside 670 500 kr unspent
             # of their 5 450 000 kr: found by an outside tester)
             unused = planned - used
-            if unused > 0:
+            if unattributed:
+                # rows with no source may be the municipalities' spending or a funder's: what is left
+                # of their part is not known, and is not printed as fact. With the source blank on
+                # their rows the report said "brukt 0 kr … 2 400 000 kr avregnes med kommunene"
+                # beside accounts 530 000 kr under budget (found by a member municipality)
+                count, loose_sum = unattributed
+                high, low = unused, unused - loose_sum
+                span = (f"mellom {exact_money(low)} og {exact_money(high)} tilbake til kommunene" if low >= 0 else
+                        f"et merforbruk på mellom {exact_money(-high)} og {exact_money(-low)}" if high <= 0 else
+                        f"fra et merforbruk på {exact_money(-low)} til {exact_money(high)} tilbake til kommunene")
+                sentences.append(f"{head}, brukt {exact_money(used)} på regnskapsrader ført på kommunene.{gap_text} "
+                                 f"{count_rows(count)} i regnskapet ({exact_money(loose_sum)}) har ingen "
+                                 "finansieringskilde, så det er ikke fastslått hva som avregnes med kommunene: "
+                                 f"etter regnskapet er det {span}. Beløpet fastsettes når radene er ført på sin kilde.")
+                dispose, unused, unknown = "Ikke fastslått", None, (count, loose_sum, span)
+            elif unused > 0:
                 dispose = MUNICIPAL_SETTLED
-                sentences.append(f"Kommunenes andel etter kostnadsfordelingen: {exact_money(planned)}, brukt "
-                                 f"{exact_money(used)}. Det ubrukte beløpet, {exact_money(unused)}, avregnes med "
+                sentences.append(f"{head}, brukt {exact_money(used)}.{gap_text} Det ubrukte beløpet, "
+                                 f"{exact_money(unused)}, avregnes med "
                                  "kommunene etter fordelingsnøkkelen i kostnadsfordelingen." + SETTLEMENT_TABLE)
                 left.append((line.source, unused, MUNICIPAL_SETTLED))
             elif unused < 0:
                 dispose = disposition([("Merforbruk", -unused)])
-                sentences.append(f"Kommunenes andel etter kostnadsfordelingen: {exact_money(planned)}, brukt "
-                                 f"{exact_money(used)}. Merforbruket, {exact_money(-unused)}, fordeles på kommunene "
+                sentences.append(f"{head}, brukt {exact_money(used)}.{gap_text} Merforbruket, "
+                                 f"{exact_money(-unused)}, fordeles på kommunene "
                                  "etter fordelingsnøkkelen i kostnadsfordelingen." + SETTLEMENT_TABLE)
+            elif gap_text:
+                sentences.append(f"{head}, brukt {exact_money(used)}.{gap_text}")
             if unused:
                 # each municipality's part, by the cost split's key and rounding: the report gave
                 # the total only, and the secretariat split it by hand (the county governor's case officer)
@@ -260,7 +280,8 @@ def funder_rows(req: DocumentRequest, evaluation: Evaluation) -> tuple[list[dict
     used_for = _used_for(project, [r["source"] for r in rows], picked, decimals)
     return rows, sentences, {**total, "raw": totals, "unattributed": unattributed, "used_for": used_for,
                              "left": [(name, amount) for name, amount, _ in left], "over": over,
-                             "decimals": decimals, "settlement": settlement_block(project, settled, decimals)}
+                             "decimals": decimals, "settlement": settlement_block(project, settled, decimals),
+                             "municipal_unknown": unknown}
 
 
 def settlement_block(project: Project, settled: Settlement | None, decimals: int) -> dict | None:
@@ -290,6 +311,49 @@ def settlement_block(project: Project, settled: Settlement | None, decimals: int
              "amount": fmt.number(abs(part), decimals)} for name, share, part in settled.rows]
     return {"text": what + key + rounding, "column": "Får tilbake" if back else "Betaler", "rows": rows,
             "total": fmt.number(amount, decimals)}
+
+
+def count_rows(count: int) -> str:
+    return "Én rad" if count == 1 else f"{count} rader"
+
+
+def municipal_billed(req: DocumentRequest, project: Project) -> tuple[int, str, str]:
+    """What the municipalities were billed over the period, the sentence's head saying from what,
+    and a sentence on how it differs from the plan ('' when it does not). A year whose cost split
+    reached its readers counts as it was sent (``req.invoiced``, the latest); a year with none on
+    record counts as the plan says, and the report says so. The report refunded what the plan said
+    today: 3 000 000 kr where the invoices sent added up to 2 966 667 kr (found by a member
+    municipality's finance officer)."""
+    sent = {y: h[-1] for y, h in req.invoiced.items() if h}
+    part = municipal_part(project, {y: inv.total for y, inv in sent.items()})
+    years = sorted(set(part.by_year) | set(sent))
+    billed = {y: sent[y].total if y in sent else part.by_year.get(y, 0) for y in years}
+    total = sum(billed.values())
+    from_plan = [y for y in years if y not in sent and billed[y]]
+    from_sent = [y for y in years if y in sent]
+    if not from_sent:
+        head = (f"Kommunenes andel etter finansieringsplanen: {exact_money(total)} (ingen kostnadsfordeling er "
+                "registrert sendt, så det er lagt til grunn at planens beløp er fakturert)")
+    elif not from_plan:
+        head = (f"Kommunenes andel etter kostnadsfordelingene som er sendt ("
+                + ", ".join(f"{y}: {fmt.money(billed[y])}" for y in from_sent) + f"): {exact_money(total)}")
+    else:
+        head = (f"Kommunenes andel: {exact_money(total)}, etter kostnadsfordelingene som er sendt for "
+                + ", ".join(f"{y} ({fmt.money(billed[y])})" for y in from_sent)
+                + " og etter finansieringsplanen for "
+                + ", ".join(f"{y} ({fmt.money(billed[y])})" for y in from_plan)
+                + ", der ingen kostnadsfordeling er registrert sendt")
+    plan = municipal_part(project)
+    plan_total = plan.rest if plan.source == "rest" else plan.total
+    gap = plan_total - total
+    gap_text = ""
+    if from_sent and gap > 0:
+        gap_text = (f" Finansieringsplanen setter kommunenes andel til {fmt.money(plan_total)}; {fmt.money(gap)} av "
+                    "den er ikke fakturert og er ikke med i avregningen.")
+    elif from_sent and gap < 0:
+        gap_text = (f" Finansieringsplanen setter kommunenes andel til {fmt.money(plan_total)}; {fmt.money(-gap)} "
+                    "mer enn det er fakturert og er med i avregningen.")
+    return total, head, gap_text
 
 
 def plan_balance(rows: list[dict], raw: dict, budget_total: int) -> str:
@@ -457,6 +521,13 @@ def build(req: DocumentRequest) -> Context:
     for name, funder_id, granted, used in funder_total["over"]:
         deviation(f"{name}: {exact_money(used - granted)} merforbruk (brukt {exact_money(used)} av tilsagnet på "
                   f"{exact_money(granted)}); merforbruket dekkes av prosjekteier.", overspent_explanation(funder_id))
+    if funder_total["municipal_unknown"]:
+        count, amount, _ = funder_total["municipal_unknown"]
+        findings.append(Finding("error", ledger_file, None, "Finansieringskilde",
+                                f"{count} ledger row(s) ({fmt.money(amount, decimals=None)}) name no financing source: "
+                                "they may be the municipalities' spending or a funder's, so what is settled with the "
+                                "municipalities cannot be computed (the report says so and gives the range); write "
+                                "the source on every row, or send it with --override-reason"))
     if funder_total["unattributed"]:
         count, amount = funder_total["unattributed"]
         findings.append(finding(ledger_file, "Finansieringskilde",
@@ -544,7 +615,14 @@ def build(req: DocumentRequest) -> Context:
                                 # added up the regional fund's and Helsedirektoratet's money as well
                                 **({f"Ubrukt, {name}": exact_money(amount) for name, amount in funder_total["left"]}
                                    if funder_total["left"] else
-                                   {"Ubrukte midler": fmt.money(0)} if raw["granted"] else {}),
+                                   {"Ubrukte midler": fmt.money(0)} if raw["granted"] and
+                                   not funder_total["municipal_unknown"] else {}),
+                                # the mail said "Ubrukte midler: 0 kr" beside a settlement not established
+                                **({"Avregning med kommunene": "ikke fastslått, "
+                                    f"{count_rows(funder_total['municipal_unknown'][0]).lower()} uten finansieringskilde "
+                                    f"({exact_money(funder_total['municipal_unknown'][1])}); etter regnskapet "
+                                    f"{funder_total['municipal_unknown'][2]}"}
+                                   if funder_total["municipal_unknown"] else {}),
                                 **{f"Merforbruk, {name}": exact_money(used - granted)
                                    for name, _, granted, used in funder_total["over"]},
                                 "Milepæler ferdig": f"{sum(s.status in ('done', 'with_report') for s in statuses)} "

@@ -273,6 +273,42 @@ def previous_record(folder: Path, kind: str, before: str) -> dict | None:
     return max(pool, key=_sort_key) if pool else None
 
 
+def _day(at) -> date | None:
+    """The day (Oslo time) of a delivery's ``at``, None when unreadable."""
+    try:
+        when = datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return None
+    return when.astimezone(OSLO).date() if when.tzinfo else when.date()
+
+
+def invoiced_on_record(folder: Path) -> dict[int, list]:
+    """Per year, the cost splits for it that reached recipients (``mark_delivered``), first
+    delivered first, as ``costsplit.Invoiced``: a per-year split and the all-years one both count.
+    What the municipalities were invoiced is what these said, not what the plan says today."""
+    from ..costsplit import Invoiced
+
+    found = []
+    for record in _records(folder, "costsplit"):
+        entries = {v["version"]: v for v in record.get("versions") or []
+                   if isinstance(v, dict) and isinstance(v.get("version"), int)}
+        for delivery in record.get("delivered") or ():
+            entry, sent = entries.get(delivery.get("version")), _day(delivery.get("at"))
+            snap = (entry or {}).get("snapshot") or {}
+            if sent is None or not isinstance(snap.get("totals"), dict):
+                continue
+            dated = snap.get("as_of")
+            for year, total in snap["totals"].items():
+                shares = (snap.get("shares") or {}).get(str(year))
+                found.append((delivery["at"], Invoiced(int(year), int(total), shares, str(record.get("period")),
+                                                       delivery["version"], sent,
+                                                       date.fromisoformat(dated) if dated else None)))
+    out: dict[int, list] = {}
+    for _, invoiced in sorted(found, key=lambda item: item[0]):
+        out.setdefault(invoiced.year, []).append(invoiced)
+    return out
+
+
 def final_report_made(folder: Path) -> tuple[bool, date | None]:
     """Whether the project's final report was made (a record of it in ``folder``), and the day
     (Oslo time) it first reached recipients, None when never sent."""
@@ -576,6 +612,8 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
         register.root, f"{council.id}/{request.project.id if request.project else '-'}/{kind.name}-{per.label}")
     if kind.name == "final":
         request.addressees = _addressees(register, kind.name, request.project, council)
+    if kind.name in ("final", "costsplit"):
+        request.invoiced = invoiced_on_record(folder)
     return request, folder, notes
 
 
