@@ -309,6 +309,8 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
     weight_year = project.split.weight_year or year
     participants = []
     for name in project.municipalities:
+        if not project.participates(name, year):
+            continue            # joins later or has left: not a payer this year ("Deltar fra 2026")
         member = council.municipality(name)
         if member is None:
             # validate's line, with the project file's line: render and allocate said only
@@ -396,7 +398,8 @@ def settle(council: Council, project: Project, amount: Decimal, where=None, proj
         for y in years:
             for s in allocate(council, project, y, billed[y], where, project_where).participants:
                 paid[s.municipality] = paid.get(s.municipality, 0) + s.total
-        names = [s.municipality for s in splits[-1].participants]
+        # every municipality billed in some year (one that left before the last year too)
+        names = [s.municipality for s in splits[-1].shares if s.municipality in paid]
         fractions = {n: Fraction(paid[n], sum(paid.values())) for n in names}
         parts = dict(zip(names, largest_remainder(units, [paid[n] for n in names])))
     rows = tuple((n, fractions[n], Decimal(sign * parts[n]) / scale) for n in names)

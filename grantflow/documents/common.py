@@ -77,6 +77,9 @@ class DocumentRequest:
     # the versions of this document the sent ledger knows: version -> content hashes
     # (``SentLedger.versions``); the authority on its numbers where the record knows less
     ledger_versions: dict[int, set[str]] = field(default_factory=dict)
+    # the cost split: per year, whom the version that last reached recipients billed
+    # (``documents.service.sent_payers``)
+    sent_payers: dict[int, dict] = field(default_factory=dict)
 
     def council_where(self, loc: tuple) -> tuple[str | None, int | None]:
         """The council file's name and the line of ``loc`` in it (None, None when unknown)."""
