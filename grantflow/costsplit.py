@@ -293,6 +293,17 @@ def zero_weight(name: str, key: str, year: int, equal_percent: Decimal) -> str:
             "check the figure")
 
 
+def not_paying(project: Project, name: str, year: int) -> str:
+    """What a non-payer's row says in ``year``: 'Deltar fra 2026' (joins later), 'Ute fra 2026'
+    (left after 2025), else 'Deltar ikke' (short: the row's Sum cell)."""
+    member = project.membership.get(name) if name in project.municipalities else None
+    if member is not None and member.first is not None and year < member.first:
+        return f"Deltar fra {member.first}"
+    if member is not None and member.until is not None and year > member.until:
+        return f"Ute fra {member.until + 1}"
+    return "Deltar ikke"
+
+
 def allocate(council: Council, project: Project, year: int, amount: int | None = None,
              where=None, project_where=None) -> CostSplit:
     """The cost split for ``project`` in ``year`` (of ``amount``, or the municipal part of the plan).

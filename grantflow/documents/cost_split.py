@@ -6,7 +6,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from .. import fmt
-from ..costsplit import key_heading, municipal_part
+from ..costsplit import key_heading, municipal_part, not_paying
 from ..findings import Finding
 from ..models import Project
 from ..reporting import ReportPeriod, check_years, parse_period
@@ -105,10 +105,8 @@ def build(req: DocumentRequest) -> Context:
                              "total": fmt.number(share.total), "percent": pct})
             else:
                 # a participant outside its years says when it takes part, not "Deltar ikke"
-                years_of = _years_of(project, share.municipality) if share.municipality in project.municipalities else ""
                 rows.append({"name": share.municipality, "weight": "", "equal": "", "weighted": "",
-                             "total": years_of[:1].upper() + years_of[1:] if years_of else "Deltar ikke",
-                             "percent": ""})
+                             "total": not_paying(project, share.municipality, year), "percent": ""})
         tables.append({
             "title": f"{year}: {fmt.money(result.total)}",
             "basis": f"{split['basis']} Lik andel totalt {fmt.money(result.equal_total)}, "

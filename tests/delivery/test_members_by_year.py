@@ -83,8 +83,12 @@ def test_a_member_pays_only_for_its_own_years(fjell, tmp_path, capsys):
         assert cells["Sum"] == kr(AMOUNT[year])
     assert expected["Elv"] == "164\u00a0475" and by_hand(2024, ["Åsen", "Berg", "Dal"])["Åsen"] == 206872
     assert _year_table(doc, 2024)["Elv"] == "Deltar fra 2026"
-    assert _year_table(doc, 2026)["Dal"] == "Deltar til og med 2025"
+    assert _year_table(doc, 2026)["Dal"] == "Ute fra 2026"
     assert any("Dal deltar til og med 2025. Elv deltar fra 2026." in p for p in paragraphs(doc))
+    capsys.readouterr()
+    assert main([*args, "allocate", "fjell-digi", "--year", "2026"]) == 0
+    shown = capsys.readouterr().out
+    assert "Ute fra 2026" in shown and kr(by_hand(2026, ["Åsen", "Berg", "Elv"])["Elv"]) in shown
 
 
 @pytest.mark.parametrize("entry, field, message", [
