@@ -156,3 +156,26 @@ def test_a_year_sent_is_not_rebilled_to_other_municipalities(fjell, tmp_path, ca
         replace_in(fjell / "projects" / "fjell-digi.yaml", "{name: Elv, from: 2026}", "Elv")
         assert main([*args, *year_2024, "--override-reason", "Elv er med fra start etter vedtak"]) == 0
         assert len(server.recorder.arrived) > before
+
+
+def test_the_settlement_counts_a_member_that_left(fjell, tmp_path, capsys):
+    """The final report's settlement with the municipalities: the key changes between the years
+    (Dal leaves, Elv joins), so each gets its part of the unused money in proportion to what it
+    was billed over the period, Dal (billed 2024 and 2025 only) included."""
+    replace_in(fjell / "projects" / "fjell-digi.yaml", PLAN,
+               "municipalities: [Åsen, Berg, {name: Dal, until: 2025}, {name: Elv, from: 2026}]")
+    assert main(["--config", str(fjell), "render", "final", "fjell-digi"]) == 0
+    table = find_table(tmp_path / "outputs" / "vestfjell" / "fjell-digi" / "final-2026.docx", "Kommune", "Får tilbake")
+    rows = {row[0]: row[2] for row in table[1:]}
+    amount = int(rows["Sum"].replace(NB, ""))
+    billed: dict[str, int] = {}
+    for year, names in ((2024, ["Åsen", "Berg", "Dal"]), (2025, ["Åsen", "Berg", "Dal"]),
+                        (2026, ["Åsen", "Berg", "Elv"])):
+        for name, part in by_hand(year, names).items():
+            billed[name] = billed.get(name, 0) + part
+    exact = {n: Fraction(amount * b, sum(billed.values())) for n, b in billed.items()}
+    parts = {n: math.floor(x) for n, x in exact.items()}
+    for n in sorted(parts, key=lambda n: -(exact[n] - parts[n]))[:amount - sum(parts.values())]:
+        parts[n] += 1
+    assert {n: rows[n] for n in billed} == {n: kr(p) for n, p in parts.items()}
+    assert rows["Dal"] == "46\u00a0571"
