@@ -739,6 +739,18 @@ class Project(Model):
         "'leder' or 'styringsgruppeleder' (nynorsk 'leiar', 'styringsgruppeleiar').")
     municipalities: list[Line] = Field(description="Participating municipalities (subset of the council).")
 
+    @field_validator("municipalities", mode="before")
+    @classmethod
+    def _entry_form(cls, value):
+        """An entry that is neither a name nor {name:, from:, until:} (``_membership`` took those)."""
+        for index, item in enumerate(value if isinstance(value, list) else ()):
+            if isinstance(item, dict):
+                other = sorted(set(map(str, item)) - {"name", "from", "until"})
+                raise EntryError(("unknown key " + ", ".join(other) + ": " if other else "no name: ")
+                                 + "a participant is a name, or {name: Elv, from: 2026} / {name: Dal, until: 2025} "
+                                 "(the first and last year it takes part)", (index,))
+        return value
+
     @field_validator("municipalities")
     @classmethod
     def _each_participant_once(cls, value: list):

@@ -179,3 +179,14 @@ def test_the_settlement_counts_a_member_that_left(fjell, tmp_path, capsys):
         parts[n] += 1
     assert {n: rows[n] for n in billed} == {n: kr(p) for n, p in parts.items()}
     assert rows["Dal"] == "46\u00a0571"
+
+
+def test_a_participant_entry_with_another_key_is_one_line(fjell, capsys):
+    """`fra:` (Norwegian) for `from:` is refused at its entry, saying how to write it."""
+    replace_in(fjell / "projects" / "fjell-digi.yaml", PLAN, "municipalities: [Åsen, Berg, Dal, {name: Elv, fra: 2026}]")
+    assert main(["--config", str(fjell), "validate"]) == 1
+    out = capsys.readouterr()
+    text = out.out + out.err
+    line = next(line for line in text.splitlines() if "unknown key fra" in line)
+    assert "fjell-digi.yaml:12" in line and "municipalities[3]" in line and "{name: Elv, from: 2026}" in line
+    assert "Traceback" not in text
