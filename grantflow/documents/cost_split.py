@@ -141,16 +141,16 @@ def build(req: DocumentRequest) -> Context:
     # (joining in 2026) to the one list charged it 122 835 kr for 2024 in a new version, and the
     # all-years split mailed it its 2024 and 2025 "shares" (found by a municipality's finance officer)
     source = req.project_sources.get(project.id)
+    order = [m.name for m in council.municipalities]
+
+    def ordered(names: set[str]) -> list[str]:       # in the council's member order
+        return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
+
     for year, result in split["splits"].items():
         sent = req.sent_payers.get(year)
         now = {s.municipality for s in result.participants}
         if not sent or not result.total or now == sent["names"]:
             continue
-        order = [m.name for m in council.municipalities]
-
-        def ordered(names: set[str]) -> list[str]:       # in the council's member order
-            return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
-
         added, removed = ordered(now - sent["names"]), ordered(sent["names"] - now)
         change = "; ".join(part for part in (
             f"adds {_names(added)}" if added else "", f"drops {_names(removed)}" if removed else "") if part)
