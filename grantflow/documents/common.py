@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .. import fmt
-from ..costsplit import MunicipalPart, allocate, key_basis, municipal_part
+from ..costsplit import MunicipalPart, allocate, key_basis, municipal_part, not_paying
 from ..data import ProjectData
 from ..findings import Finding
 from ..models import Council, Project
@@ -334,7 +334,10 @@ def split_block(council: Council, project: Project, years: list[int], where=None
         if any(v is not None for v in amounts.values()):
             rows_in.append((name, amounts))
         else:
-            rows_in.append((f"{name} (deltar ikke)", {y: 0 for y in years}))
+            # one that joins later or has left says so, as the year tables do ("Dal (ute fra 2026)")
+            said = {not_paying(project, name, y) for y in years}
+            rows_in.append((f"{name} ({said.pop().lower() if len(said) == 1 else 'deltar ikke'})",
+                            {y: 0 for y in years}))
     rows, total = year_rows(rows_in, years) if invoiced else ([], {"cells": [], "total": "0"})
     return {"years": years, "rows": rows, "total": total, "basis": split_basis(project), "splits": splits,
             "invoiced": invoiced, "note": split_note(part, years), "decision": project.split.decision,

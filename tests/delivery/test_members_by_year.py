@@ -85,6 +85,9 @@ def test_a_member_pays_only_for_its_own_years(fjell, tmp_path, capsys):
     assert _year_table(doc, 2024)["Elv"] == "Deltar fra 2026"
     assert _year_table(doc, 2026)["Dal"] == "Ute fra 2026"
     assert any("Dal deltar til og med 2025. Elv deltar fra 2026." in p for p in paragraphs(doc))
+    assert main([*args, "render", "costsplit", "fjell-digi", "--year", "2026", "--as-of", "2026-02-20"]) == 0
+    overview = find_table(_docx(tmp_path, "2026"), "Kommune", "Sum")
+    assert [row[0] for row in overview[1:]] == ["Åsen", "Berg", "Dal (ute fra 2026)", "Elv", "Sum"]
     capsys.readouterr()
     assert main([*args, "allocate", "fjell-digi", "--year", "2026"]) == 0
     shown = capsys.readouterr().out
