@@ -757,7 +757,7 @@ class Project(Model):
         _once(value, "municipality")
         return value
     membership: dict[Line, Membership] = Field(
-        default_factory=dict, description="Participants' years, from entries {name: Elv, from: 2026} / {name: Dal, until: 2025}.")
+        default_factory=dict, exclude=True, description="Participants' years, from entries {name: Elv, from: 2026} / {name: Dal, until: 2025}.")
     partners: list[Line] = Field(default_factory=list, description="Other partners, e.g. the hospital trust.")
     split: SplitKey = Field(default_factory=SplitKey)
     period: Period
