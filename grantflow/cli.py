@@ -255,7 +255,7 @@ def _cmd_validate(args) -> int:
 
 def _cmd_allocate(args) -> int:
     from . import fmt
-    from .costsplit import allocate, key_heading
+    from .costsplit import allocate, key_heading, not_paying
     from .register import open_register
 
     register = open_register(args.config)
@@ -314,7 +314,7 @@ def _cmd_allocate(args) -> int:
                 _add_row(table, s.municipality, fmt.exact(s.weight), fmt.number(s.equal),
                               fmt.number(s.weighted), fmt.number(s.total))
             else:
-                _add_row(table, s.municipality, "", "", "", "Deltar ikke")
+                _add_row(table, s.municipality, "", "", "", not_paying(project, s.municipality, result.year))
         _add_row(table, "Sum", fmt.exact(result.weight_total), fmt.number(result.equal_total),
                       fmt.number(result.weighted_total), fmt.number(result.total), style="bold")
         Console().print(table)

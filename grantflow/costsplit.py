@@ -348,6 +348,17 @@ def latest_known(council: Council, project: Project, year: int) -> int | None:
     return earlier[0] if earlier else None
 
 
+def not_paying(project: Project, name: str, year: int) -> str:
+    """What a non-payer's row says in ``year``: 'Deltar fra 2026' (joins later), 'Ute fra 2026'
+    (left after 2025), else 'Deltar ikke' (short: the row's Sum cell)."""
+    member = project.membership.get(name) if name in project.municipalities else None
+    if member is not None and member.first is not None and year < member.first:
+        return f"Deltar fra {member.first}"
+    if member is not None and member.until is not None and year > member.until:
+        return f"Ute fra {member.until + 1}"
+    return "Deltar ikke"
+
+
 def allocate(council: Council, project: Project, year: int, amount: int | None = None,
              where=None, project_where=None, weight_year: int | None = None) -> CostSplit:
     """The cost split for ``project`` in ``year`` (of ``amount``, or the municipal part of the plan).
@@ -365,6 +376,8 @@ def allocate(council: Council, project: Project, year: int, amount: int | None =
     weight_year = weight_year or project.split.weight_year or year
     participants = []
     for name in project.municipalities:
+        if not project.participates(name, year):
+            continue            # joins later or has left: not a payer this year ("Deltar fra 2026")
         member = council.municipality(name)
         if member is None:
             # validate's line, with the project file's line: render and allocate said only
@@ -458,7 +471,8 @@ def settle(council: Council, project: Project, amount: Decimal, where=None, proj
         for y in years:
             for s in allocate(council, project, y, billed[y], where, project_where).participants:
                 paid[s.municipality] = paid.get(s.municipality, 0) + s.total
-        names = [s.municipality for s in splits[-1].participants]
+        # every municipality billed in some year (one that left before the last year too)
+        names = [s.municipality for s in splits[-1].shares if s.municipality in paid]
         fractions = {n: Fraction(paid[n], sum(paid.values())) for n in names}
         parts = dict(zip(names, largest_remainder(units, [paid[n] for n in names])))
     rows = tuple((n, fractions[n], Decimal(sign * parts[n]) / scale) for n in names)

@@ -54,6 +54,12 @@ INBOX = "inbox"
 def yaml_data(model, *, full: bool = False) -> dict:
     """A model as the YAML files spell it: defaults left out, month-only milestones as 'YYYY-MM'."""
     data = model.model_dump(mode="python", exclude_defaults=not full)
+    membership = getattr(model, "membership", None)
+    if membership and isinstance(data.get("municipalities"), list):
+        # a participant's years as written: {name: Elv, from: 2026} (not kept apart in dumps)
+        data["municipalities"] = [
+            {"name": n, **{k: v for k, v in (("from", membership[n].first), ("until", membership[n].until)) if v}}
+            if n in membership else n for n in data["municipalities"]]
     for item in data.get("milestones") or []:
         if item.pop("month_only", False):
             item["date"] = f"{item['date']:%Y-%m}"

@@ -734,8 +734,38 @@ class Period(Model):
         return list(range(self.start.year, self.end.year + 1))
 
 
+class Membership(Model):
+    """When a participating municipality takes part, by year (both years included): a member that
+    joins part way (``from: 2026``) or leaves (``until: 2025``) pays only for its own years."""
+
+    first: int | None = Field(None, alias="from", ge=1900, le=2100, description="First year it takes part.")
+    until: int | None = Field(None, ge=1900, le=2100, description="Last year it takes part.")
+
+    def covers(self, year: int) -> bool:
+        return (self.first is None or self.first <= year) and (self.until is None or year <= self.until)
+
+
 class Project(Model):
     """A joint municipal project and everything the documents need about it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _membership(cls, data):
+        """A participant written ``{name: Elv, from: 2026}`` (or with ``until:``) in ``municipalities:``
+        is the name in the list and its years in ``membership`` (one list for all years charged a
+        member that joined in 2026 for 2024 and 2025, found by a municipality's finance officer)."""
+        if not isinstance(data, dict) or not isinstance(data.get("municipalities"), list):
+            return data
+        names, membership = [], dict(data.get("membership") or {})
+        for item in data["municipalities"]:
+            if isinstance(item, dict) and isinstance(item.get("name"), str) and set(item) <= {"name", "from", "until"}:
+                names.append(item["name"])
+                years = {k: v for k, v in item.items() if k != "name"}
+                if years:
+                    membership[item["name"].strip()] = years
+            else:
+                names.append(item)      # anything else is refused as a name, at its own line
+        return {**data, "municipalities": names, "membership": membership}
 
     id: Slug = Field(description="Short identifier used on the command line and in file names.")
     name: Line = Field(min_length=1, max_length=200,
@@ -752,11 +782,25 @@ class Project(Model):
         "'leder' or 'styringsgruppeleder' (nynorsk 'leiar', 'styringsgruppeleiar').")
     municipalities: list[Line] = Field(description="Participating municipalities (subset of the council).")
 
+    @field_validator("municipalities", mode="before")
+    @classmethod
+    def _entry_form(cls, value):
+        """An entry that is neither a name nor {name:, from:, until:} (``_membership`` took those)."""
+        for index, item in enumerate(value if isinstance(value, list) else ()):
+            if isinstance(item, dict):
+                other = sorted(set(map(str, item)) - {"name", "from", "until"})
+                raise EntryError(("unknown key " + ", ".join(other) + ": " if other else "no name: ")
+                                 + "a participant is a name, or {name: Elv, from: 2026} / {name: Dal, until: 2025} "
+                                 "(the first and last year it takes part)", (index,))
+        return value
+
     @field_validator("municipalities")
     @classmethod
     def _each_participant_once(cls, value: list):
         _once(value, "municipality")
         return value
+    membership: dict[Line, Membership] = Field(
+        default_factory=dict, exclude=True, description="Participants' years, from entries {name: Elv, from: 2026} / {name: Dal, until: 2025}.")
     partners: list[Line] = Field(default_factory=list, description="Other partners, e.g. the hospital trust.")
     split: SplitKey = Field(default_factory=SplitKey)
     period: Period
@@ -779,6 +823,11 @@ class Project(Model):
         default_factory=dict, description="Per document kind: who receives it (overrides council and defaults).")
     example_data: bool = Field(False, description="True when parts of the data are invented examples.")
     source: Text = Field("", description="Where the project description comes from.")
+
+    def participates(self, name: str, year: int) -> bool:
+        """Whether the participating municipality ``name`` takes part (and pays) in ``year``."""
+        member = self.membership.get(name)
+        return member is None or member.covers(year)
 
     def funder(self, funder_id: str) -> Funder | None:
         return next((f for f in self.funders if f.id == funder_id), None)

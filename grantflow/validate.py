@@ -115,6 +115,20 @@ def check_project(register: Register, project: Project, data: ProjectData | None
     # Participants and their weights.
     for index, name in _dupes(project.municipalities):
         add("error", ("municipalities", index), f"municipality {name!r} is listed twice")
+    # A member that joins or leaves part way: its years inside the project, the first not after the last.
+    years_run = project.period.years()
+    for index, name in enumerate(project.municipalities):
+        member = project.membership.get(name)
+        if member is None:
+            continue
+        for field, year in (("from", member.first), ("until", member.until)):
+            if year is not None and not years_run[0] <= year <= years_run[-1]:
+                add("error", ("municipalities", index, field),
+                    f"{name} {field}: {year} is outside the project ({years_run[0]}–{years_run[-1]}): write a year "
+                    "of the project, or leave it out if it takes part from the start (from) or to the end (until)")
+        if member.first is not None and member.until is not None and member.first > member.until:
+            add("error", ("municipalities", index, "until"),
+                f"{name} until: {member.until} is before its from: {member.first}: it would take part in no year")
     key = project.split.weight
     keys = {"innbyggere"} | {k for m in (council.municipalities if council else []) for k in m.weights}
     if council is not None and key not in keys | {"population"}:
@@ -137,7 +151,7 @@ def check_project(register: Register, project: Project, data: ProjectData | None
             members.append(member)
             for year in years:
                 table = member.population if key in ("innbyggere", "population") else member.weights.get(key, {})
-                if year not in table:
+                if year not in table and (project.split.weight_year or project.participates(name, year)):
                     missing[year].append((index, name))
         if key not in POPULATION_KEYS and project.split.equal_percent < 100:
             # 0 for every participant splits nothing (an error, as allocate says); 0 for one of them

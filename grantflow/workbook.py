@@ -241,7 +241,8 @@ SCALARS = {"text", "int", "decimal", "date", "bool", "literal", "yaml"}
 
 
 def _fields(model: type[BaseModel]):
-    return [(name, kind_of(info.annotation), info) for name, info in model.model_fields.items()]
+    # (a field left out of dumps, a participant's years, is written in another field's entries)
+    return [(name, kind_of(info.annotation), info) for name, info in model.model_fields.items() if not info.exclude]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .. import fmt
-from ..costsplit import MunicipalPart, allocate, key_basis, latest_known, municipal_part
+from ..costsplit import MunicipalPart, allocate, key_basis, latest_known, municipal_part, not_paying
 from ..data import ProjectData
 from ..findings import Finding
 from ..models import Council, Project
@@ -80,6 +80,9 @@ class DocumentRequest:
     # year -> the cost splits for it that reached their readers, first delivered first
     # (``documents.service.invoiced_on_record``): what the municipalities were invoiced
     invoiced: dict[int, list] = field(default_factory=dict)
+    # the cost split: per year, whom the version that last reached recipients billed
+    # (``documents.service.sent_payers``)
+    sent_payers: dict[int, dict] = field(default_factory=dict)
 
     def council_where(self, loc: tuple) -> tuple[str | None, int | None]:
         """The council file's name and the line of ``loc`` in it (None, None when unknown)."""
@@ -377,7 +380,10 @@ def split_block(council: Council, project: Project, years: list[int], where=None
         if any(v is not None for v in amounts.values()):
             rows_in.append((name, amounts))
         else:
-            rows_in.append((f"{name} (deltar ikke)", {y: 0 for y in years}))
+            # one that joins later or has left says so, as the year tables do ("Dal (ute fra 2026)")
+            said = {not_paying(project, name, y) for y in years}
+            rows_in.append((f"{name} ({said.pop().lower() if len(said) == 1 else 'deltar ikke'})",
+                            {y: 0 for y in years}))
     rows, total = year_rows(rows_in, years) if invoiced else ([], {"cells": [], "total": "0"})
     return {"years": years, "rows": rows, "total": total,
             "basis": split_basis(project) + _stand_in_text(project, stand_in), "splits": splits,

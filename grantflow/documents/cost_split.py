@@ -6,7 +6,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from .. import fmt
-from ..costsplit import key_heading, municipal_part
+from ..costsplit import key_heading, municipal_part, not_paying
 from ..errors import UserError
 from ..findings import Finding
 from ..models import Project
@@ -68,6 +68,27 @@ def _percents_note(shares, total: int) -> str:
             f"andel; de avrundede andelene summerer til {fmt.percent(sum(tenths) / Decimal(1000), 1)}.")
 
 
+def _years_of(project: Project, name: str) -> str:
+    """A participant's years in a few words, 'deltar fra 2026', 'deltar til og med 2025',
+    'deltar 2025–2026'; '' for one that takes part in every year."""
+    member = project.membership.get(name)
+    if member is None or (member.first is None and member.until is None):
+        return ""
+    if member.first is not None and member.until is not None:
+        return f"deltar {member.first}" if member.first == member.until else f"deltar {member.first}–{member.until}"
+    return f"deltar fra {member.first}" if member.first is not None else f"deltar til og med {member.until}"
+
+
+def membership_note(project: Project) -> str:
+    """One short line on who joins or leaves part way: 'Elv deltar fra 2026. Dal deltar til og med 2025.'"""
+    parts = [f"{name} {_years_of(project, name)}." for name in project.municipalities if _years_of(project, name)]
+    return " " + " ".join(parts) if parts else ""
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def invoicing_text(council) -> list[str]:
     inv = council.invoicing
     if inv is None:
@@ -98,14 +119,15 @@ def build(req: DocumentRequest) -> Context:
                              "equal": fmt.number(share.equal), "weighted": fmt.number(share.weighted),
                              "total": fmt.number(share.total), "percent": pct})
             else:
+                # a participant outside its years says when it takes part, not "Deltar ikke"
                 rows.append({"name": share.municipality, "weight": "", "equal": "", "weighted": "",
-                             "total": "Deltar ikke", "percent": ""})
+                             "total": not_paying(project, share.municipality, year), "percent": ""})
         tables.append({
             "title": f"{year}: {fmt.money(result.total)}",
             "basis": f"{split['basis']} Lik andel totalt {fmt.money(result.equal_total)}, "
                      f"etter vekt {fmt.money(result.weighted_total)}."
                      + (f" Beløpene er {project.budget.vat}." if project.budget.vat else "")
-                     + _percents_note(result.shares, result.total),
+                     + _percents_note(result.shares, result.total) + membership_note(project),
             "weight_label": key_heading(result.weight_key, result.weight_year),
             "rows": rows,
             "sum": {"weight": fmt.exact(result.weight_total), "equal": fmt.number(result.equal_total),
@@ -138,6 +160,32 @@ def build(req: DocumentRequest) -> Context:
             + (f" (they pay in {', '.join(paying[:-1]) + ' and ' + paying[-1] if len(paying) > 1 else paying[0]})"
                if paying else "")
             + "; send it with --override-reason only if the municipalities are to be told so"))
+    # A year already sent is not re-billed to other municipalities without a word: adding Elv
+    # (joining in 2026) to the one list charged it 122 835 kr for 2024 in a new version, and the
+    # all-years split mailed it its 2024 and 2025 "shares" (found by a municipality's finance officer)
+    source = req.project_sources.get(project.id)
+    order = [m.name for m in council.municipalities]
+
+    def ordered(names: set[str]) -> list[str]:       # in the council's member order
+        return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
+
+    for year, result in split["splits"].items():
+        sent = req.sent_payers.get(year)
+        now = {s.municipality for s in result.participants}
+        if not sent or not result.total or now == sent["names"]:
+            continue
+        added, removed = ordered(now - sent["names"]), ordered(sent["names"] - now)
+        change = "; ".join(part for part in (
+            f"adds {_names(added)}" if added else "", f"drops {_names(removed)}" if removed else "") if part)
+        hint = ", ".join(
+            [f"{{name: {n}, from: YEAR}} (its first year, after {year})" for n in added]
+            + [f"{{name: {n}, until: YEAR}} (its last year, {year} or later)" for n in removed])
+        findings.append(Finding(
+            "error", req.project_file(project), source.line_of(("municipalities",)) if source else None,
+            "municipalities",
+            f"{year} was invoiced to {_names(ordered(sent['names']))} ({sent['document']} version {sent['version']}, "
+            f"sent {sent['at'][:10]}); this split {change}: write {hint} in municipalities:, or send with "
+            f"--override-reason if {year} is to be invoiced again on these municipalities"))
     # "Kommunene faktureres ikke for 2017" beside "… fakturerer kommunene i mars" (found by a reviewer)
     invoicing = [] if nothing else invoicing_text(council)
     if not invoicing and split["invoiced"] and not nothing:

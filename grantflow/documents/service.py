@@ -614,7 +614,40 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
         request.addressees = _addressees(register, kind.name, request.project, council)
     if kind.name in ("final", "costsplit"):
         request.invoiced = invoiced_on_record(folder)
+    if kind.name == "costsplit":
+        request.sent_payers = sent_payers(folder)
     return request, folder, notes
+
+
+_SHARE_YEAR = re.compile(r"\((\d{4})\)$")
+
+
+def sent_payers(folder: Path) -> dict[int, dict]:
+    """Per year, whom the cost split that last reached recipients for that year (SMTP: the record's
+    ``delivered``) named as paying, by that version's key figures ("Andel Åsen": "206 872 kr", or
+    "… (2024), … (2025)" in a split of several years): ``{"names", "document", "version", "at"}``.
+    A per-year document and the all-years one are both read, so neither re-bills a year the other sent."""
+    out: dict[int, dict] = {}
+    for record in _records(folder, "costsplit"):
+        versions = {v.get("version"): v for v in record.get("versions") or [] if isinstance(v, dict)}
+        for sent in record.get("delivered") or ():
+            figures = (versions.get(sent.get("version")) or {}).get("key_figures") or {}
+            years = [int(k.rsplit(" ", 1)[1]) for k in figures if k.startswith("Til fordeling ") and k[-4:].isdigit()]
+            names: dict[int, set[str]] = {y: set() for y in years}
+            for key, value in figures.items():
+                if not key.startswith("Andel ") or not isinstance(value, str):
+                    continue
+                for part in value.split(", "):
+                    match = _SHARE_YEAR.search(part.strip())
+                    year = int(match.group(1)) if match else (years[0] if len(years) == 1 else None)
+                    if year in names:
+                        names[year].add(key[len("Andel "):])
+            at = str(sent.get("at") or "")
+            for year, payers in names.items():
+                if payers and (year not in out or at > out[year]["at"]):
+                    out[year] = {"names": payers, "document": Path(str(record.get("docx") or "")).stem,
+                                 "version": sent.get("version"), "at": at}
+    return out
 
 
 def sources_read(register: Register, projects: list[Project], kind) -> list[dict]:

@@ -69,6 +69,7 @@ FULL_PROJECT["risks"] = [{"risk": "Forsinket anskaffelse", "probability": 2, "co
 FULL_PROJECT["funders"][0]["deadlines"] = [{"kind": "other", "date": "2016-03-01", "description": "Møte i fondet"}]
 FULL_PROJECT["recipients"] = {"status": {"to": ["steering_group"], "cc": ["leader"]}}
 FULL_PROJECT["data"]["ledger_code"] = HAUG
+FULL_PROJECT["membership"] = {"Suldal": {"from": 2016}}     # as {name: Suldal, from: 2016} in municipalities:
 
 FULL_COUNCIL = _load(CONFIG / "councils/haugaland-vekst.yaml")
 FULL_COUNCIL["secretariat"]["phone"] = "52 00 00 02"
