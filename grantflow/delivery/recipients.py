@@ -28,7 +28,9 @@ OFFICES = ("county_governor", "secretariat")
 
 def _people(word: str, project: Project | None, council: Council, when: date | None = None) -> list[Person]:
     if "@" in word:
-        return [Person(name=word, email=word)]
+        # an address written as the recipient: named by itself (the address is checked as one; a
+        # person's name may not hold '@', so it is set after the check, not typed by anyone)
+        return [Person(name="-", email=word).model_copy(update={"name": word})]
     if word == "county_governor":
         office = council.county_governor
         if office.name.casefold().startswith(("fylkesmannen", "statsforvalteren")):
