@@ -33,6 +33,9 @@ class DocumentKind:
     scope: str = "project"          # "project" or "council"
     uses_hours: bool = False        # counts the hours file (own effort registered); others leave it unread
     uses_ledger: bool = True        # counts the ledger; the cost split (the plan and the council's figures) does not
+    names_addressees: bool = False  # page 1's "Til" names who the document goes to (its recipients by name)
+    uses_invoices: bool = False     # reads the cost splits that reached their readers (what was invoiced)
+    keeps_payers: bool = False      # a year delivered keeps whom it billed (``service.sent_payers``)
 
 
 KINDS: dict[str, DocumentKind] = {k.name: k for k in (
@@ -41,11 +44,11 @@ KINDS: dict[str, DocumentKind] = {k.name: k for k in (
     DocumentKind("status", "Statusrapport", "statusrapport.docx", status_report.build, status_report.period,
                  status_report.options, uses_hours=True),
     DocumentKind("final", "Sluttrapport", "sluttrapport.docx", final_report.build, final_report.period,
-                 final_report.options, uses_hours=True),
+                 final_report.options, uses_hours=True, names_addressees=True, uses_invoices=True),
     DocumentKind("usage", "Rapportering om bruk av skjønnsmidler", "skjonnsmidler-bruk.docx", grant_usage.build,
                  grant_usage.period, grant_usage.options, scope="council"),
     DocumentKind("costsplit", "Kostnadsfordeling", "kostnadsfordeling.docx", cost_split.build, cost_split.period,
-                 cost_split.options, uses_ledger=False),
+                 cost_split.options, uses_ledger=False, uses_invoices=True, keeps_payers=True),
 )}
 
 

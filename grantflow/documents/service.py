@@ -610,11 +610,12 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
     request.options = _document_settings(register.root)
     request.ledger_versions = _ledger_versions(
         register.root, f"{council.id}/{request.project.id if request.project else '-'}/{kind.name}-{per.label}")
-    if kind.name == "final":
+    # what a kind reads beyond its data is the kind's to say (its registry line), not a branch here
+    if kind.names_addressees:
         request.addressees = _addressees(register, kind.name, request.project, council)
-    if kind.name in ("final", "costsplit"):
+    if kind.uses_invoices:
         request.invoiced = invoiced_on_record(folder)
-    if kind.name == "costsplit":
+    if kind.keeps_payers:
         request.sent_payers = sent_payers(folder)
     return request, folder, notes
 
