@@ -440,26 +440,10 @@ def tell_not_sent(answer: ResumedAnswer, reason: str, title: str, project: Proje
                         *(() if secretariat_told else ((secretariat.name, secretariat.email),))):
         if email and email.casefold() not in people:
             people[email.casefold()] = (name, email)
-    ledger = SentLedger(settings.ledger_url())
-    untold = []
-    try:
-        for name, email in people.values():
-            try:
-                password = smtp_password(settings) if transport_name == "smtp" else None
-                report = notify(f"approved-not-sent/{answer.document_key}/v{answer.version}", run_id,
-                                (f"Kan ha kommet fram etter godkjenning: {title}" if unsure and not missing else
-                                 f"Ikke sendt etter godkjenning: {title}"), lines, name, email, project, council,
-                                settings, ledger, make_transport(settings, transport_name, password),
-                                settings.delivery.retry)
-                missed = report.failed or report.pending
-                why = missed[0][1] if missed else ""
-            except UserError as exc:
-                why = str(exc)
-            if why:
-                untold.append(f"{email} ({why})")
-    finally:
-        ledger.close()
-    return ("not told: " + "; ".join(untold)) if untold else ""
+    subject = (f"Kan ha kommet fram etter godkjenning: {title}" if unsure and not missing else
+               f"Ikke sendt etter godkjenning: {title}")
+    return _tell_each(people, f"approved-not-sent/{answer.document_key}/v{answer.version}", run_id, subject, lines,
+                      project, council, settings, transport_name)
 
 
 def tell_answer_kept(answer: ResumedAnswer, reason: str, title: str, project: Project | None, council: Council,
@@ -490,16 +474,22 @@ def tell_answer_kept(answer: ResumedAnswer, reason: str, title: str, project: Pr
     for name, email in ((secretariat.name, secretariat.email), (approver, answer.approver_email)):
         if email and email.casefold() not in people:
             people[email.casefold()] = (name, email)
+    return _tell_each(people, f"answer-kept/{answer.document_key}/v{answer.version}", run_id,
+                      f"Svar lagret, kjøringen stoppet: {title}", lines, project, council, settings, transport_name)
+
+
+def _tell_each(people: dict, key: str, run_id: str, subject: str, lines: list[str], project: Project | None,
+               council: Council, settings: Settings, transport_name: str) -> str:
+    """One mail to each of ``people`` ({casefolded address: (name, address)}), once per run and
+    address (``notify``'s ``key``); whom it could not tell, and why ("not told: …", "" none)."""
     ledger = SentLedger(settings.ledger_url())
     untold = []
     try:
         for name, email in people.values():
             try:
                 password = smtp_password(settings) if transport_name == "smtp" else None
-                report = notify(f"answer-kept/{answer.document_key}/v{answer.version}", run_id,
-                                f"Svar lagret, kjøringen stoppet: {title}", lines, name, email, project, council,
-                                settings, ledger, make_transport(settings, transport_name, password),
-                                settings.delivery.retry)
+                report = notify(key, run_id, subject, lines, name, email, project, council, settings, ledger,
+                                make_transport(settings, transport_name, password), settings.delivery.retry)
                 missed = report.failed or report.pending
                 why = missed[0][1] if missed else ""
             except UserError as exc:

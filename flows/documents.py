@@ -343,18 +343,23 @@ def answer_first(options: DeliveryOptions, steps: Callable[[], Any]):
     return out
 
 
+def _answered_document(answer: ResumedAnswer, options: DeliveryOptions) -> tuple:
+    """(project or None, council, the mail's title) of the document ``answer`` is about."""
+    council_id, project_id, name = answer.document_key.split("/", 2)
+    kind, _, period = name.partition("-")
+    register = register_for(options, None if project_id == "-" else project_id)
+    project = register.project(project_id) if project_id != "-" else None
+    council = register.council(council_id)
+    return project, council, f"{get_kind(kind).title}: {project.name if project else council.name} ({period})"
+
+
 def answer_kept(answer: ResumedAnswer, reason: str, options: DeliveryOptions) -> str:
     """The secretariat (and the approver, when another) told that the run given this "no" stopped
     (``reason``) and that the answer is kept in the sent ledger; see ``flows.approval.tell_answer_kept``.
     Whom it could not tell, and why ("" none)."""
     settings = load_settings(options.config)
-    council_id, project_id, name = answer.document_key.split("/", 2)
-    kind, _, period = name.partition("-")
     try:
-        register = register_for(options, None if project_id == "-" else project_id)
-        project = register.project(project_id) if project_id != "-" else None
-        council = register.council(council_id)
-        title = f"{get_kind(kind).title}: {project.name if project else council.name} ({period})"
+        project, council, title = _answered_document(answer, options)
         return tell_answer_kept(answer, reason, title, project, council, settings,
                                 options.transport or settings.delivery.transport)
     except UserError as exc:       # the register itself is what is broken: the run's message says it
@@ -366,13 +371,8 @@ def approved_not_sent(answer: ResumedAnswer, reason: str, options: DeliveryOptio
     (``reason``: the one line that stopped it) or not to everyone (``result``'s failed and pending
     recipients); see ``flows.approval.tell_not_sent``. Whom it could not tell, and why ("" none)."""
     settings = load_settings(options.config)
-    council_id, project_id, name = answer.document_key.split("/", 2)
-    kind, _, period = name.partition("-")
     try:
-        register = register_for(options, None if project_id == "-" else project_id)
-        project = register.project(project_id) if project_id != "-" else None
-        council = register.council(council_id)
-        title = f"{get_kind(kind).title}: {project.name if project else council.name} ({period})"
+        project, council, title = _answered_document(answer, options)
         # of "failed", those whose whole message the server took without a reply may have it: apart
         unsure = [e for e, _ in result.get("uncertain") or []] if result else []
         missing = [*[f for f in result.get("failed", []) if f[0] not in unsure], *result.get("pending", [])] \

@@ -797,12 +797,17 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                                 line=index + 1)
             # a value whose number format shows nothing (';;;'): counted, but blank in Excel
             rows = dict(zip(numbers, body))
-            unseen = next(((r, c, code) for r, c, code in info.unseen if r in rows and c in rows[r]), None)
-            if unseen:
+
+            def cell_where(r: int, c: int) -> str:
+                """'sheet 'Regnskap', cell E3 (column E 'Beløp')': where a value of the table is."""
                 from openpyxl.utils import get_column_letter
 
-                r, c, code = unseen
                 header = f" {echo(str(header_cells[c - 1]), 40)}" if c <= len(header_cells) else ""
+                return f"sheet {title!r}, cell {cell_name(r, c)} (column {get_column_letter(c)}{header})"
+
+            unseen = next(((r, c, code) for r, c, code in info.unseen if r in rows and c in rows[r]), None)
+            if unseen:
+                r, c, code = unseen
                 value, hidden = rows[r][c], f"the value {echo(rows[r][c], 40)}"
                 kind = getattr(_known(columns).get(_norm(header_cells[c - 1])), "kind", "") \
                     if c <= len(header_cells) else ""
@@ -812,31 +817,25 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                     day = _serial_date(value)
                     hidden = f"the date {day:%d.%m.%Y} (Excel's number {echo(value, 20)})" if day else hidden
                 shows = "shows nothing" if _shows_blank(code, value) else "shows no digits of it"
-                raise UserError(f"sheet {title!r}, cell {cell_name(r, c)} (column {get_column_letter(c)}{header}): "
+                raise UserError(cell_where(r, c) + ": "
                                 f"the number format {code!r} {shows}, so Excel hides {hidden} that grantflow "
                                 f"would count; give the cell a number format that shows it (e.g. General) and "
                                 "save", file=shown, line=r)
             # a number whose format shows another number ('#,##0,' shows 1 250 000 as 1,250)
             misstated = next(((r, c, code) for r, c, code in info.misstated if r in rows and c in rows[r]), None)
             if misstated:
-                from openpyxl.utils import get_column_letter
-
                 from .xlsxcells import misstates
 
                 r, c, code = misstated
-                header = f" {echo(str(header_cells[c - 1]), 40)}" if c <= len(header_cells) else ""
-                raise UserError(f"sheet {title!r}, cell {cell_name(r, c)} (column {get_column_letter(c)}{header}): "
+                raise UserError(cell_where(r, c) + ": "
                                 f"the number format {code!r} shows another number than the {echo(rows[r][c], 40)} "
                                 f"grantflow would count ({misstates(code, rows[r][c])}); give the cell a number "
                                 "format that shows it (e.g. General) and save", file=shown, line=r)
             # a value that adds up its own column ('=SUBTOTAL(9,E2:E10)'): a subtotal row, counted twice
             summed = next(((r, c, formula) for r, c, formula in info.sums if r in rows and c in rows[r]), None)
             if summed:
-                from openpyxl.utils import get_column_letter
-
                 r, c, formula = summed
-                header = f" {echo(str(header_cells[c - 1]), 40)}" if c <= len(header_cells) else ""
-                raise UserError(f"sheet {title!r}, cell {cell_name(r, c)} (column {get_column_letter(c)}{header}): "
+                raise UserError(cell_where(r, c) + ": "
                                 f"the formula {echo(formula, 60)} adds up other cells of its own column, so row {r} "
                                 "is a subtotal or total row, not a value of its own: grantflow adds up the rows "
                                 "itself, so it would be counted twice; delete the row", file=shown, line=r)
