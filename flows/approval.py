@@ -33,7 +33,7 @@ from grantflow.delivery.service import make_transport, notify
 from grantflow.models import Council, Project
 from grantflow.settings import Settings
 from grantflow.errors import UserError
-from grantflow.text import _ENCODED_WORD, md_code, md_fence, md_text, one_line, url_without_credentials
+from grantflow.text import BIDI_CHARACTERS, _ENCODED_WORD, md_code, md_fence, md_text, one_line, url_without_credentials
 
 from flows.runtime import smtp_password
 
@@ -69,9 +69,9 @@ class ApprovalForm(RunInput):
 
 
 # line breaks and other control characters (tab aside) in a comment: the parts are joined by " / ";
-# bidirectional controls too (U+202A-U+202E, U+2066-U+2069), which make a line of `grantflow sent`
+# bidirectional controls and marks too (grantflow.text.BIDI_CHARACTERS), which make a line of `grantflow sent`
 # or of the log read otherwise on screen (found by a reviewer)
-_BREAKS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+_BREAKS = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{BIDI_CHARACTERS}]+")
 NAME_TRIES = 5      # a form answered this many times with a name that is no plain name: the run stops
 
 

@@ -66,10 +66,12 @@ def bad_character(text: str) -> str | None:
     return f"U+{ord(ch):04X}" + (f" {LINE_BREAKS[ch]}" if ch in LINE_BREAKS else "")
 
 
-# The bidirectional embeddings, overrides and isolates: in a note they make text read differently
-# than written (an amount's digits shown reversed). Other format characters (soft hyphen,
-# zero-width joiner) come with text pasted from Word and are left to free text.
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# The bidirectional embeddings, overrides and isolates, and the three directional marks (LRM,
+# RLM, ALM): in a note they make text read differently than written (an amount's digits shown
+# reversed, digit groups in another order; Unicode's list of bidi controls, UTS #55). Other format
+# characters (soft hyphen, zero-width joiner) come with text pasted from Word and are left to free text.
+BIDI_CHARACTERS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_BIDI = re.compile(f"[{BIDI_CHARACTERS}]")
 
 
 def bidi_control(text: str) -> str | None:

@@ -84,3 +84,4 @@ def test_a_comment_keeps_no_bidirectional_control():
 
     assert ApprovalForm(comment="Godkjent \u202etxet\u202c nå").comment == "Godkjent / txet / nå"
     assert ApprovalForm(override_reason="Kjent\u2067 feil").override_reason == "Kjent / feil"
+    assert ApprovalForm(comment="Beløp 1\u200f2\u061c0 000").comment == "Beløp 1 / 2 / 0 000"   # the marks too

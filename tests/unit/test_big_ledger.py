@@ -27,7 +27,9 @@ CELLS = {
     # free text, kept as written; a big file's column is checked in bulk from its bytes
     "Beskrivelse": ["Faktura", "Ørsta kommune", "", "  ", "\u00a0", "\u3000\u2003", " innledende mellomrom ",
                     "tab\ti teksten", "bjelle\x07", "\x7f", "\ufffe", "slutt\uffff", "Y" * 10_001,
-                    "\u00e6\u00f8\u00e5" * 3_400, "\u00a0Ærlig", "\u2002x", "\x1f", "Fakt\x0eura", "\u0085"],
+                    "\u00e6\u00f8\u00e5" * 3_400, "\u00a0Ærlig", "\u2002x", "\x1f", "Fakt\x0eura", "\u0085",
+                    # bidi controls and marks: 'kr 1<RLM>2<RLM>0' need not read as written
+                    "Merkostnad \u202e000 021\u202c kr", "kr 1\u200f2\u200f0 000", "\u061c\u0627\u0644", "\u200eok"],
 }
 HEADER = "Dato;År;Kategori;Beskrivelse;Beløp;Finansieringskilde;Kreditnota;Prosjekt"
 READERS = ("arrow", "split", "pandas")
@@ -80,9 +82,25 @@ def test_every_reader_reads_a_big_ledger_alike(tmp_path, monkeypatch, seed, clea
         assert "350.000" in messages and "abc" in messages and "31.02.2024" in messages
         assert "Reise" in messages and "characters long" in messages and "not a whole number" in messages
         assert "bjelle" in messages and "U+FFFE" in messages and "Fakt" in messages
+        for mark in ("U+202E", "U+200F RIGHT-TO-LEFT MARK", "U+061C ARABIC LETTER MARK", "U+200E"):
+            assert mark in messages, mark
         notes = tables["arrow"].frame["Beskrivelse"]
         assert (notes == " innledende mellomrom ").any() and (notes == "tab\ti teksten").any()   # as written
         assert not notes.str.strip().eq("").ne(notes.eq("")).any()          # blank but for spaces: empty
+
+
+def test_a_directional_mark_in_a_big_plain_column_is_found(tmp_path, monkeypatch):
+    """An ARABIC LETTER MARK (U+061C, bytes D8 9C) in a big file's text column where no other byte
+    reaches E2: the bulk check looked for bidi controls only above E1, so it read as written."""
+    lines = [HEADER] + [f"01.02.2024;2024;Reise;Faktura {i};{i},00;sf;;p" for i in range(20_000)]
+    lines[7_001] = "01.02.2024;2024;Reise;Faktura 1\u061c2;5,00;sf;;p"
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size >= data.ARROW_MIN_BYTES
+    tables = read_all(path, monkeypatch)
+    assert_same(tables)
+    (finding,) = [f for f in tables["arrow"].findings if "U+061C" in str(f)]
+    assert finding.line == 7_002 and finding.field == "Beskrivelse", finding
 
 
 def test_small_ledger_with_every_hostile_cell_reads_alike(tmp_path, monkeypatch):

@@ -1,5 +1,5 @@
 """Every text a project or council file carries into a document or a mail refuses the
-bidirectional controls (U+202A-U+202E, U+2066-U+2069) that make text read differently than
+bidirectional controls (U+202A-U+202E, U+2066-U+2069, and the marks LRM, RLM, ALM) that make text read differently than
 written, with one line naming the file, line and field.
 
 The fields are found by walking the models, so a text field added later is covered (or this

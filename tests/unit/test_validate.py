@@ -139,6 +139,26 @@ def test_bidirectional_controls_in_free_text_are_refused_where_they_come_in(scra
     assert not [f for f in findings if "config/data" in f.file and "ledger's last row" not in f.message], findings
 
 
+def test_directional_marks_in_free_text_are_refused_as_the_controls_are(scratch_config):
+    """'Merkostnad 1<RLM>2<RLM>0 000 kr' shows its digit groups in another order, as the overrides do
+    (Unicode's bidi controls include LRM, RLM and ALM): the marks passed validate and reached the
+    status report. Now one error each, naming the file, line and field."""
+    notes = scratch_config / "data/haugaland-velferdsteknologi/notater.yaml"
+    replace_in(notes, "comment: Arbeidsgruppene leverer i tråd med mandat.",
+               'comment: "Merkostnad 1\u200f2\u200f0 000 kr."')
+    replace_in(notes, "deviations: [Milepæl 05 (vurdering", "deviations: [Milepæl 05 \u061c(vurdering")
+    progress = scratch_config / "data/haugaland-velferdsteknologi/milepaeler.csv"
+    replace_in(progress, "I rute, arbeidsgrupper etablert", "I rute\u200e, arbeidsgrupper etablert")
+    _, findings = validate(scratch_config)
+    bidi = [f for f in findings if "bidirectional" in f.message]
+    assert {(f.file.rsplit("/", 1)[-1], f.line, f.field, f.severity) for f in bidi} == {
+        ("notater.yaml", 5, "status[0].quality.comment", "error"),
+        ("notater.yaml", 17, "status[1].deviations[0]", "error"),
+        ("milepaeler.csv", 4, "Kommentar", "error")}
+    assert "U+200F RIGHT-TO-LEFT MARK" in next(f.message for f in bidi if f.line == 5)
+    assert "U+061C ARABIC LETTER MARK" in next(f.message for f in bidi if f.line == 17)
+
+
 def test_a_ledger_row_naming_a_funder_the_plan_does_not_finance_is_an_error(scratch_config):
     """A funder listed under funders: but named on no line of budget.financing: a ledger row booked
     to it passed validate, and the final report counted its money for no funder ('Uten
