@@ -413,6 +413,17 @@ class Economy:
     # years of the project period without a krone of cash costs in the budget: the forecast for
     # the whole period counts no costs for them (only what is booked), and the reader is told
     unbudgeted_years: list[int] = field(default_factory=list)
+    # each line's budget and accounts unrounded (øre kept), in the order of ``lines``
+    exact: list[tuple[Decimal, Decimal]] = field(default_factory=list)
+
+    def exact_by_category(self) -> list[tuple[Decimal, Decimal]]:
+        """Each category's budget and accounts unrounded, in the order of ``by_category``."""
+        cats: dict[str, list[Decimal]] = {}
+        for line, (planned, spent) in zip(self.lines, self.exact):
+            agg = cats.setdefault(line.category, [Decimal(0), Decimal(0)])
+            agg[0] += planned
+            agg[1] += spent
+        return [(b, a) for b, a in cats.values()]
 
     @property
     def forecast_deviation(self) -> int:
@@ -518,7 +529,7 @@ def economy(project: Project, data: ProjectData | None, as_of: date) -> Economy:
             ratio > ECONOMY_AMBER_ABOVE or ratio < ECONOMY_AMBER_BELOW) else "green"
     unbudgeted = [y for y in project.period.years() if budget.cost_kr(y, in_kind=False) == 0] if budget_total else []
     return Economy(lines, forecast, budget_total, actual_total, forecast_total, planned_to_date, rag, unknown,
-                   early, unbudgeted)
+                   early, unbudgeted, [(Decimal(p), Decimal(a)) for p, a in zip(planned_exact, spent_exact)])
 
 
 def risk_rag(project: Project) -> str:

@@ -307,10 +307,12 @@ def settlement_block(project: Project, settled: Settlement | None, decimals: int
     unit = "hele øre" if settled.ore else "hele kroner"
     rounding = (f" Beløpene er avrundet til {unit} med største rest, som i kostnadsfordelingen, og summerer til "
                 f"{exact_money(amount)}.")
+    # rounded to whole kroner, printed as whole kroner ("222 696,00" beside "avrundet til hele kroner")
+    places = decimals if settled.ore else 0
     rows = [{"name": name, "share": fmt.percent(Decimal(share.numerator) / share.denominator, 1),
-             "amount": fmt.number(abs(part), decimals)} for name, share, part in settled.rows]
+             "amount": fmt.number(abs(part), places)} for name, share, part in settled.rows]
     return {"text": what + key + rounding, "column": "Får tilbake" if back else "Betaler", "rows": rows,
-            "total": fmt.number(amount, decimals)}
+            "total": fmt.number(amount, places)}
 
 
 def count_rows(count: int) -> str:
@@ -422,16 +424,24 @@ def build(req: DocumentRequest) -> Context:
     evaluation = (req.data.notes.evaluation if req.data is not None else None) or Evaluation()
     findings = no_ledger(req, project) + not_ended(req, project)
     cats = econ.by_category()
-    budget_r = round_once([c.budget for c in cats], unit)
-    actual_r = round_once([c.actual for c in cats], unit)
+    # Accounts with øre in a table in kroner: printed as they are, as the sources' table below prints
+    # its Brukt (Regnskap 1 088 261 beside Brukt 1 088 260,50 on one page: two figures for one sum).
+    exact = econ.exact_by_category()
+    places = fmt.ore_decimals([v for pair in exact for v in pair]) if unit == 1 else 0
+    if places:
+        budget_r, actual_r = [b for b, _ in exact], [a for _, a in exact]
+    else:
+        budget_r = round_once([c.budget for c in cats], unit)
+        actual_r = round_once([c.actual for c in cats], unit)
     by_category = []
     for line, b, a in zip(cats, budget_r, actual_r):
         share = line.deviation_share
-        by_category.append({"category": line.category, "budget": fmt.number(b), "actual": fmt.number(a),
-                            "deviation": fmt.number(a - b), "share": fmt.percent(share, 1) if share is not None else "–"})
+        by_category.append({"category": line.category, "budget": fmt.number(b, places), "actual": fmt.number(a, places),
+                            "deviation": fmt.number(a - b, places),
+                            "share": fmt.percent(share, 1) if share is not None else "–"})
     total_share = (Decimal(econ.actual_total - econ.budget_total) / econ.budget_total) if econ.budget_total else None
-    total = {"budget": fmt.number(sum(budget_r)), "actual": fmt.number(sum(actual_r)),
-             "deviation": fmt.number(sum(actual_r) - sum(budget_r)),
+    total = {"budget": fmt.number(sum(budget_r), places), "actual": fmt.number(sum(actual_r), places),
+             "deviation": fmt.number(sum(actual_r) - sum(budget_r), places),
              "share": fmt.percent(total_share, 1) if total_share is not None else "–"}
 
     # Deviations, each with its explanation.

@@ -8,6 +8,7 @@ documents are rendered and read back.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -23,10 +24,10 @@ def half_up(value: Fraction) -> int:
     return sign * int(whole + (rest >= Fraction(1, 2)))
 
 
-def figure(text: str) -> int:
-    """A printed amount ('1 481 623 kr', '−2 400') as an int."""
-    text = text.replace("kr", "").replace(NB, "").replace(" ", "").replace(MINUS, "-").strip()
-    return int(text)
+def figure(text: str) -> Decimal:
+    """A printed amount ('1 481 623 kr', '−2 400', '0,00') as a number."""
+    text = text.replace("kr", "").replace(NB, "").replace(" ", "").replace(MINUS, "-").replace(",", ".").strip()
+    return Decimal(text)
 
 
 def row_value(table: list[list[str]], label: str) -> str:

@@ -69,7 +69,9 @@ def _table(docx) -> dict[str, str]:
 
 
 def _kr(text: str) -> int:
-    return int(text.replace(" ", "").replace(NB, "").removesuffix(",00"))
+    """A whole-krone amount as the table prints it: rounded to whole kroner, shown so ('222 696',
+    not '222 696,00' beside "avrundet til hele kroner", found by a county governor's case officer)."""
+    return int(text.replace(" ", "").replace(NB, ""))
 
 
 def test_haugaland_final_report_gives_each_municipalitys_refund(tmp_path):

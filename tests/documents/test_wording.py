@@ -7,6 +7,7 @@ expected here is worked out from the data this test writes (dates, hours), never
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 import zipfile
 from datetime import date
 
@@ -130,8 +131,9 @@ def budget_chart(docx) -> tuple[str, dict[str, dict[str, float]]]:
     raise AssertionError("no budget chart")
 
 
-def amount(cell: str) -> int:
-    return int(re.sub(r"[^\d-]", "", cell.replace("\u2212", "-")) or 0)
+def amount(cell: str) -> Decimal:
+    """'1 088 260,50', '−2 400' as a number (a decimal comma: the final report's accounts with øre)."""
+    return Decimal(re.sub(r"[^\d,-]", "", cell.replace("\u2212", "-")).replace(",", ".") or 0)
 
 
 def test_the_status_reports_budget_chart_names_its_periods_and_shows_the_plan_to_date(scratch_config, tmp_path):

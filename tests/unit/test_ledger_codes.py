@@ -64,7 +64,9 @@ def project_costs(rows: list[dict], code: str) -> int:
 def final_costs(config: Path, out: Path) -> int:
     made = produce(open_register(config), "final", HAUG, out=out, today=TODAY)
     row = next(r for r in find_table(made.docx, "Kategori") if r[0] == "Prosjektkostnader")
-    return int(row[2].replace(NB, "").replace(" ", ""))
+    # to the øre where the accounts have øre (1 088 260,50), as the funder table prints them
+    return int(Decimal(row[2].replace(NB, "").replace(" ", "").replace(",", ".")).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def with_codes(config: Path, code_of_row) -> list[dict]:
