@@ -40,7 +40,7 @@ from .errors import UserError
 from .findings import Finding, count_shown
 from .models import ProjectNotes
 from .numbers import echo
-from .text import BIDI_CHARACTERS, IGNORABLE as _IGNORABLE, INVISIBLE, bad_character, bidi_control, name_key
+from .text import IGNORABLE as _IGNORABLE, INVISIBLE, bad_character, misleading, name_key
 from .xlsxcells import DAMAGED_WORKBOOK, CellError, NoValue, Percent, RepeatedRow, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows, shows_blank as _shows_blank, unpacked_within_limits
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
@@ -1147,10 +1147,8 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
             control = bad_character(value)
             if control:
                 errors[code] = f"{echo(value, 80)} contains the control character {control}, which no document can hold"
-            elif _BIDI_RE.search(value):
-                errors[code] = (f"{echo(value, 80)} contains the bidirectional control character "
-                                f"{bidi_control(value)}, which can make the text read differently than written: "
-                                "retype it without")
+            elif not value.isascii() and (why := misleading(value)):
+                errors[code] = f"{echo(value, 80)} {why}"
             values.append(value)
     try:
         longest = max(map(len, cells), default=0)
@@ -1167,7 +1165,6 @@ def _read_values(col: Column, cells: list, first_rows, seed: tuple | None = None
     return values, blank, errors
 
 
-_BIDI_RE = re.compile(f"[{BIDI_CHARACTERS}]")
 _EPOCH = date(1970, 1, 1).toordinal()
 _NAT = np.iinfo(np.int64).min
 _DAYS: dict[str, int] = {}           # date text -> days since 1970 (numbers.read_date's answer, kept)
@@ -1263,8 +1260,13 @@ def _text_buffers(array) -> tuple[np.ndarray, np.ndarray]:
 _CONTROL_BYTES = np.zeros(256, dtype=bool)
 _CONTROL_BYTES[[*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f]] = True
 _NONCHARACTER = re.compile(b"\xef\xbf[\xbe\xbf]")
-# BIDI_CHARACTERS in UTF-8: U+061C (D8 9C), U+200E-U+200F, U+202A-U+202E, U+2066-U+2069.
-_BIDI_BYTES = re.compile(b"\xd8\x9c|\xe2(?:\x80[\x8e\x8f\xaa-\xae]|\x81[\xa6-\xa9])")
+# Where a value may hold what ``text.misleading`` refuses: a character from U+0300 up led by a
+# byte from CC (every combining mark, right-to-left letter and tag character is), but for E2, whose
+# everyday characters (dashes, quotes, €) are passed over: only its bidi controls (U+200E-U+200F,
+# U+202A-U+202E, U+2066-U+2069) and its combining marks (U+20D0-U+20FF, U+2CEF-U+2CF1, U+2D7F,
+# U+2DE0-U+2DFF) are looked for.
+_MISLEADING_BYTES = re.compile(b"[\xcc-\xe1\xe3-\xf4]|\xe2(?:\x80[\x8e\x8f\xaa-\xae]|\x81[\xa6-\xa9]"
+                               b"|\x83[\x90-\xbf]|\xb3[\xaf-\xb1]|\xb5\xbf|\xb7[\xa0-\xbf])")
 # A value of whitespace only starts with an ASCII space or control, or with the first byte of a
 # Unicode space (U+0085, U+00A0: C2; U+1680: E1; U+2000-U+205F: E2; U+3000: E3).
 _MAY_BE_SPACE = np.zeros(256, dtype=bool)
@@ -1321,8 +1323,8 @@ def _read_note_array(col: Column, array, rows: np.ndarray):
             lead = np.flatnonzero(data[:-1] == 0xc2)
             follow = data[lead + 1]
             found += lead[(follow >= 0x80) & (follow <= 0x9f)].tolist()
-        if top >= 0xd8:                      # the bidi controls start with D8 (ALM) or E2
-            found += [m.start() for m in _BIDI_BYTES.finditer(memoryview(data))]
+        if top >= 0xcc:
+            found += [m.start() for m in _MISLEADING_BYTES.finditer(memoryview(data))]
         for positions in (odd, np.asarray(found, dtype=np.int64)):
             if len(positions):
                 suspect[np.searchsorted(offsets, positions, side="right") - 1] = True

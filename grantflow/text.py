@@ -82,26 +82,93 @@ def bidi_control(text: str) -> str | None:
     return f"U+{ord(found.group()):04X} {unicodedata.name(found.group())}"
 
 
+def _named(ch: str) -> str:
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'CHARACTER')}"
+
+
+STACKED_MARKS = 5          # this many combining marks on one letter spill over the lines above and below
+
+
+def misleading(text: str) -> str | None:
+    """Why ``text`` would not read in a document as it was written (the rest of a message), or None:
+    a bidirectional control; a right-to-left letter (Hebrew, Arabic …), which turns the order of the
+    digits and words beside it ('א 1 450 000 kr' shows '000 450 1 א kr'); an invisible tag character
+    (U+E0000–U+E0FFF: hidden text); a combining mark that strikes through or overlays the letters
+    (canonical combining class 1, U+0336); or a letter under ``STACKED_MARKS`` combining marks or more.
+    Found by outside testers acting as attackers. Every character from U+0300 up is at least two
+    bytes in UTF-8 led by CC or above: a big file's column is scanned for those bytes first."""
+    found = bidi_control(text)
+    if found:
+        return (f"contains the bidirectional control character {found}, which can make the text read "
+                "differently than written: retype it without")
+    if text.isascii():
+        return None
+    run = 0
+    for ch in text:
+        if ch < "\u0300":
+            run = 0
+            continue
+        if unicodedata.bidirectional(ch) in ("R", "AL"):
+            return (f"contains the right-to-left letter {_named(ch)}, which turns the order of the digits "
+                    "and words beside it in the document: write the text in Norwegian (Latin) letters")
+        if "\U000e0000" <= ch <= "\U000e0fff":
+            return f"contains the invisible tag character {_named(ch)} (text the reader does not see): retype it without"
+        if unicodedata.combining(ch) == 1:
+            return (f"contains the combining mark {_named(ch)}, which strikes through or overlays the letters: "
+                    "retype it without")
+        run = run + 1 if unicodedata.category(ch) in ("Mn", "Me") else 0
+        if run >= STACKED_MARKS:
+            return (f"has {STACKED_MARKS} or more combining marks on one letter ({_named(ch)} …), which run into "
+                    "the lines above and below: retype it")
+    return None
+
+
 def free_text(text: str) -> str:
     """``text`` (a note, comment, deviation) unless it holds a control character no document can
-    hold or a bidirectional control character; ValueError naming it otherwise."""
+    hold or something that makes it read otherwise than written (``misleading``); ValueError naming
+    it otherwise."""
     control = bad_character(text)
     if control:
         raise ValueError(f"contains the control character {control}, which no document can hold: retype it without")
-    found = bidi_control(text)
-    if found:
-        raise ValueError(f"contains the bidirectional control character {found}, which can make the "
-                         "text read differently than written: retype it without")
+    why = misleading(text)
+    if why:
+        raise ValueError(why)
     return text
 
 
+# Shown as a blank but no space: in a name 'Kari\u3164Nordmann' reads 'Kari Nordmann'.
+_BLANK_LOOKING = frozenset("\u2800\u115f\u1160\u3164\uffa0")
+_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
 def invisible(text: str) -> str | None:
-    """The first invisible formatting character (Unicode category Cf: zero-width space, soft
-    hyphen, byte order mark, the bidirectional overrides that turn a subject around), or None.
-    In a name it makes two names that look the same differ, or text read differently than written."""
+    """The first character that shows as nothing or as a blank that is no space (Unicode's
+    default-ignorable code points: zero-width space, soft hyphen, byte order mark, the bidirectional
+    overrides, the combining grapheme joiner, variation selectors, the Hangul filler; and the
+    braille blank), or None. In a name it makes two names that look the same differ (an approval
+    recorded by 'Kari<U+3164>Nordmann<U+FE0F>', found by an outside tester)."""
     for ch in text:
-        if ch > "\x7f" and unicodedata.category(ch) == "Cf":
-            return f"U+{ord(ch):04X} {unicodedata.name(ch, 'FORMAT CHARACTER')}"
+        if ch > "\x7f" and (ch in _INVISIBLE_SET or ch in _BLANK_LOOKING or unicodedata.category(ch) == "Cf"):
+            return _named(ch)
+    return None
+
+
+def mixed_script(text: str) -> str | None:
+    """The first word of ``text`` that mixes Latin, Cyrillic and Greek letters ('Kаri' with a
+    Cyrillic а looks like 'Kari'), named with the odd letter, or None."""
+    for word in re.split(r"[\s\-'’.]+", text):
+        if word.isascii():
+            continue
+        seen: dict[str, str] = {}
+        for ch in word:
+            if ch.isalpha():
+                script = unicodedata.name(ch, "").split(" ")[0]
+                if script in _SCRIPTS:
+                    seen.setdefault(script, ch)
+        if len(seen) > 1:
+            odd = next(ch for script, ch in seen.items() if script != "LATIN") if "LATIN" in seen else \
+                list(seen.values())[1]
+            return f"{word!r} mixes letters of two alphabets ({_named(odd)})"
     return None
 
 
@@ -118,6 +185,9 @@ def one_line(text: str) -> str:
     hidden = invisible(text)
     if hidden:
         raise ValueError(f"contains the invisible character {hidden}: retype the name")
+    mixed = mixed_script(text)
+    if mixed:
+        raise ValueError(f"{mixed}, so it only looks like the name it seems: retype the name")
     if _ENCODED_WORD.search(text):
         raise ValueError("contains an RFC 2047 encoded word (=?…?=): write the name itself")
     return text
