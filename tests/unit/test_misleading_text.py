@@ -62,3 +62,16 @@ def test_a_name_that_only_looks_like_another_is_refused(name, said):
     with pytest.raises(ValueError, match="retype the name") as caught:
         one_line(name)
     assert said in str(caught.value)
+
+
+def test_a_big_files_byte_scan_finds_every_character_the_rule_refuses():
+    """A big file's text column is checked cell by cell only where its bytes show a character the
+    rule may refuse (``data._MISLEADING_BYTES``): every code point the rule refuses, alone or
+    stacked, is found by that scan, so the big and the small reader agree."""
+    from grantflow.data import _MISLEADING_BYTES
+    from grantflow.text import misleading
+
+    missed = [f"U+{cp:04X}" for cp in range(0x80, 0x110000) if not 0xD800 <= cp <= 0xDFFF
+              and (misleading("a" + chr(cp)) or misleading("a" + chr(cp) * 5))
+              and not _MISLEADING_BYTES.search(chr(cp).encode())]
+    assert not missed, missed[:20]
