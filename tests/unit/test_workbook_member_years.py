@@ -215,3 +215,22 @@ def test_the_status_forms_answer_keeps_the_years(fjell, tmp_path, capsys):
     assert project.read_bytes() == before
     assert "3;pågår;;Sluttrapporten er påbegynt." in (fjell / "data/fjell-digi/milepaeler.csv").read_text("utf-8")
     assert_billed_by_year(fjell, tmp_path, capsys)
+
+
+def test_an_entry_written_with_its_name_only_keeps_its_spelling(fjell, tmp_path, capsys):
+    """`{name: Berg}` (a participant in every year, written as the others are): an answer that
+    changes the project's summary leaves it as written. Before: it came back as `Berg`."""
+    project = fjell / "projects" / "fjell-digi.yaml"
+    replace_in(project, MEMBERS, MEMBERS.replace(" Berg,", " {name: Berg},"))
+    before = project.read_text(encoding="utf-8")
+
+    def edit(wb):
+        sheet = wb["Prosjekt"]
+        sheet.cell(key_rows(sheet)["summary"], 3).value = "Digital hjemmeoppfølging i fire kommuner."
+
+    code, text = returned(fjell, tmp_path, capsys, edit)
+    assert code == 0 and "imported  svar.xlsx" in text, text
+    assert project.read_text(encoding="utf-8") == before.replace(
+        "summary: Test av kostnadsfordeling.", "summary: Digital hjemmeoppfølging i fire kommuner.")
+    assert "[Åsen, {name: Berg}, {name: Dal, until: 2025}, {name: Elv, from: 2026}]" in before
+    assert_billed_by_year(fjell, tmp_path, capsys)
