@@ -347,6 +347,20 @@ def _protected_changes(base: dict, theirs: Project, content: WorkbookContent, pr
     return findings
 
 
+def _members_as_registered(merged: Project, current: Project) -> Project:
+    """The participants as the register writes them. A workbook and the status form list them by
+    name only: a name typed in another case ('elv') is the same member (``_protected_changes``), and
+    no answer can say a member's years ({name: Elv, from: 2026}). So each keeps the register's
+    spelling and years; before, the form's answer wrote `[Åsen, Berg, Dal, Elv]` and a retyped
+    'elv' lost its `from:`, billing it for years before it joined."""
+    spelled = {name_key(n): n for n in current.municipalities}
+    names = [spelled.get(name_key(n), n) for n in merged.municipalities]
+    membership = {n: current.membership[n] for n in names if n in current.membership}
+    if names == merged.municipalities and membership == merged.membership:
+        return merged
+    return merged.model_copy(update={"municipalities": names, "membership": membership})
+
+
 def _address(person) -> str | None:
     email = getattr(person, "email", None)
     return email.strip().casefold() if email else None
@@ -553,7 +567,7 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
     made = str(content.meta.get("made", "?"))
     merged_fields, conflicts = _merge_fields(base, _project_dict(theirs), _project_dict(current), content, made)
     result.findings += conflicts
-    merged = Project.model_validate({k: v for k, v in merged_fields.items()})
+    merged = _members_as_registered(Project.model_validate({k: v for k, v in merged_fields.items()}), current)
 
     # Milestone progress, merged row by row.
     wb_rows, problems = _read_progress(content)

@@ -760,9 +760,8 @@ class Project(Model):
         for item in data["municipalities"]:
             if isinstance(item, dict) and isinstance(item.get("name"), str) and set(item) <= {"name", "from", "until"}:
                 names.append(item["name"])
-                years = {k: v for k, v in item.items() if k != "name"}
-                if years:
-                    membership[item["name"].strip()] = years
+                # (with no years too: an answer writes it back as {name: Berg}, not as Berg)
+                membership[item["name"].strip()] = {k: v for k, v in item.items() if k != "name"}
             else:
                 names.append(item)      # anything else is refused as a name, at its own line
         return {**data, "municipalities": names, "membership": membership}
