@@ -20,7 +20,7 @@ from fractions import Fraction
 
 from . import fmt, owneffort
 from .errors import UserError
-from .models import Council, Project
+from .models import Council, Project, is_percentage_key
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,11 @@ class CostSplit:
     @property
     def weight_total(self) -> Decimal:
         return sum((s.weight or Decimal(0) for s in self.participants), Decimal(0))
+
+    @property
+    def agreed(self) -> bool:
+        """An agreed percentage key (``is_percentage_key``), the whole key: no equal share to show."""
+        return is_percentage_key(self.weight_key) and self.equal_percent == 0
 
     def as_dict(self) -> dict:
         return {

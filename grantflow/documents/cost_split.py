@@ -68,6 +68,20 @@ def _percents_note(shares, total: int) -> str:
             f"andel; de avrundede andelene summerer til {fmt.percent(sum(tenths) / Decimal(1000), 1)}.")
 
 
+def _agreed_basis(project: Project, result, basis: str) -> str:
+    """The line above an agreed key's year table: the agreement, its decision, and how percentages
+    that do not add up to 100 are billed (each its percentage of their sum)."""
+    decision = project.split.decision
+    text = basis[:-1] + f" (vedtak: {decision.rstrip('.')})." if decision and basis.endswith(".") else basis
+    total = result.weight_total
+    if result.total and total != 100 and result.participants:
+        first = result.participants[0]
+        text += (f" Prosentandelene for {result.weight_year} summerer til {fmt.exact(total)}, ikke 100: hver kommune "
+                 f"betaler sin prosentandel av {fmt.exact(total)} ({first.municipality} {fmt.exact(first.weight)} av "
+                 f"{fmt.exact(total)}).")
+    return text
+
+
 def _years_of(project: Project, name: str) -> str:
     """A participant's years in a few words, 'deltar fra 2026', 'deltar til og med 2025',
     'deltar 2025–2026'; '' for one that takes part in every year."""
@@ -124,10 +138,15 @@ def build(req: DocumentRequest) -> Context:
                              "total": not_paying(project, share.municipality, year), "percent": ""})
         tables.append({
             "title": f"{year}: {fmt.money(result.total)}",
-            "basis": f"{split['basis']} Lik andel totalt {fmt.money(result.equal_total)}, "
-                     f"etter vekt {fmt.money(result.weighted_total)}."
+            # an agreed key is the whole key: no equal share to speak of ("Lik andel totalt 0 kr" and a
+            # column of zeros beside the agreed percentages), and its Sum is the percentage billed
+            "agreed": result.agreed,
+            "basis": (_agreed_basis(project, result, split["basis"]) if result.agreed else
+                      f"{split['basis']} Lik andel totalt {fmt.money(result.equal_total)}, "
+                      f"etter vekt {fmt.money(result.weighted_total)}.")
                      + (f" Beløpene er {project.budget.vat}." if project.budget.vat else "")
-                     + _percents_note(result.shares, result.total) + membership_note(project),
+                     + ("" if result.agreed else _percents_note(result.shares, result.total))
+                     + membership_note(project),
             "weight_label": key_heading(result.weight_key, result.weight_year),
             "rows": rows,
             "sum": {"weight": fmt.exact(result.weight_total), "equal": fmt.number(result.equal_total),
