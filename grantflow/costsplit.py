@@ -296,6 +296,15 @@ POPULATION_KEYS = ("innbyggere", "population")
 # its year; another key (an agreed percentage, pupil numbers) is a figure per year. A split by
 # 'prosentandel' was headed "Prosentandel 1.1.2021" (found by the lead, session 21).
 
+def dated_from(project: Project, year: int) -> date | None:
+    """The first day a cost split for ``year`` (an invoice basis) can be dated: 1 January of the
+    year whose population it bills by (``weight_year``, else ``year`` itself). None for a key with no
+    day (an agreed percentage, pupil numbers: a figure for a year, which can be agreed beforehand)."""
+    if project.split.weight not in POPULATION_KEYS:
+        return None
+    return date(project.split.weight_year or year, 1, 1)
+
+
 def key_on(key: str, year: int) -> str:
     """When a key's figures count, in the secretariat's lines: 'on 1 January 2014', 'for 2021'."""
     return f"on 1 January {year}" if key in POPULATION_KEYS else f"for {year}"

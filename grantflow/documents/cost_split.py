@@ -6,7 +6,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from .. import fmt
-from ..costsplit import key_heading, municipal_part, not_paying
+from ..costsplit import dated_from, key_heading, municipal_part, not_paying
 from ..errors import UserError
 from ..findings import Finding
 from ..models import Project
@@ -30,9 +30,11 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
     dated = as_of or today
     # An invoice is never made from a figure that does not exist on its day: a split for 2026 by
     # population on 1.1.2026 dated 20.02.2023 was made without a remark (found by a tester)
-    weight_year = project.split.weight_year or last
-    if dated < date(weight_year, 1, 1):
-        key = project.split.weight
+    # (a population key only: an agreed percentage or pupil numbers for a year have no day, and may be
+    # agreed beforehand; the deadline watch makes a split no earlier, see deadlines.calendar)
+    earliest = dated_from(project, last)
+    if earliest is not None and dated < earliest:
+        key, weight_year = project.split.weight, earliest.year
         earlier = "; split the years before with --year" if first < last and first < weight_year else ""
         raise UserError(f"the cost split for {last} bills by {key} on 1 January {weight_year}, a figure that does not "
                         f"exist on {dated:%d.%m.%Y} ({'the day --as-of dates it' if as_of else 'today'}): an invoice "

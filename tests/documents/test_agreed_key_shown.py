@@ -107,3 +107,24 @@ def test_the_application_states_the_agreed_key(tmp_path, capsys):
             in text), text
     for words in EQUAL_WORDS:
         assert words not in text, (words, text)
+
+
+def test_an_agreed_key_for_a_year_is_split_in_the_december_before(tmp_path, capsys):
+    """An agreed percentage for 2025 has no day (it is agreed, not counted on 1 January): a split for
+    2025 made 27.12.2024 (the deadline watch's day for an invoice on 5 January) was refused as
+    billing "by prosentandel on 1 January 2025, a figure that does not exist on 27.12.2024"."""
+    split = PERCENT_KEY.replace("  weight_year: 2024\n", "")
+    config = write(tmp_path, split=split, percent=PERCENT)
+    council = config / "councils" / f"{COUNCIL}.yaml"
+    council.write_text(council.read_text(encoding="utf-8").replace("prosentandel:\n      2024:",
+                                                                   "prosentandel:\n      2025:"), encoding="utf-8")
+    assert "2025: 50" in council.read_text(encoding="utf-8")
+    code, out, err = run(capsys, config, "render", "costsplit", PROJECT, "--year", "2025", "--as-of", "2024-12-27",
+                         "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    docx = tmp_path / "out" / COUNCIL / PROJECT / "costsplit-2025.docx"
+    # by hand: 900 000 kr in 2025 × 50 / 30 / 20 %
+    table = next(t for t in tables(docx) if t and t[0] == ["Kommune", "Prosentandel 2025", "Sum"])
+    assert table[1:] == [["Åsen", "50", _kr(450_000)], ["Berg", "30", _kr(270_000)], ["Dal", "20", _kr(180_000)],
+                         ["Sum", "100", _kr(900_000)]]
+    assert "Dato\n27. desember 2024\n" in all_text(docx).replace(NB, " ")
