@@ -412,7 +412,7 @@ def split_basis(project: Project) -> str:
     equal = key.equal_percent
     if equal == 0 and is_percentage_key(key.weight):
         # the agreement, not a weight (an equal share of 0 % beside it was shown as "Lik andel 0")
-        return f"Fordelt etter avtalt {what}: hver kommune betaler sin avtalte prosent av beløpet."
+        return f"Fordelt etter avtalt {what}: hver kommunes andel er dens avtalte prosent av beløpet."
     if equal == 0:
         return f"Fordelt etter {what}."
     if equal == 100:

@@ -43,7 +43,7 @@ def test_the_cost_split_of_an_agreed_key_shows_the_agreement_not_an_equal_share(
     for words in EQUAL_WORDS:
         assert words not in text, (words, text)
     basis = [p.replace(NB, " ") for p in paragraphs(docx) if p.startswith("Fordelt etter avtalt prosentandel")]
-    assert basis == ["Fordelt etter avtalt prosentandel for 2024: hver kommune betaler sin avtalte prosent av "
+    assert basis == ["Fordelt etter avtalt prosentandel for 2024: hver kommunes andel er dens avtalte prosent av "
                      "beløpet (vedtak: Avtale: Åsen 50 %, Berg 30 %, Dal 20 %)."], paragraphs(docx)
 
 
@@ -55,7 +55,7 @@ def test_an_agreed_key_without_a_decision_states_the_agreement_alone(tmp_path, c
     assert code == 0, err
     docx = tmp_path / "out" / COUNCIL / PROJECT / "costsplit-2024.docx"
     basis = [p.replace(NB, " ") for p in paragraphs(docx) if p.startswith("Fordelt etter avtalt prosentandel")]
-    assert basis == ["Fordelt etter avtalt prosentandel for 2024: hver kommune betaler sin avtalte prosent av "
+    assert basis == ["Fordelt etter avtalt prosentandel for 2024: hver kommunes andel er dens avtalte prosent av "
                      "beløpet."], paragraphs(docx)
 
 
@@ -103,7 +103,7 @@ def test_the_application_states_the_agreed_key(tmp_path, capsys):
     assert code == 0, err
     docx = tmp_path / "out" / COUNCIL / PROJECT / "application-2024.docx"
     text = all_text(docx).replace(NB, " ")
-    assert ("Fordelt etter avtalt prosentandel for 2024: hver kommune betaler sin avtalte prosent av beløpet."
+    assert ("Fordelt etter avtalt prosentandel for 2024: hver kommunes andel er dens avtalte prosent av beløpet."
             in text), text
     for words in EQUAL_WORDS:
         assert words not in text, (words, text)

@@ -39,7 +39,7 @@ def test_an_agreed_percentage_is_headed_by_its_year_not_a_day(vestfjord, tmp_pat
 def test_the_application_says_the_agreed_percentage_without_a_day(vestfjord, tmp_path):  # noqa: F811
     made = produce(open_register(vestfjord), "application", ID, period="2021", out=tmp_path)
     said = [p for p in paragraphs(made.docx) if p.startswith("Fordelt etter")]
-    assert said == ["Fordelt etter avtalt prosentandel for året: hver kommune betaler sin avtalte prosent av beløpet."]
+    assert said == ["Fordelt etter avtalt prosentandel for året: hver kommunes andel er dens avtalte prosent av beløpet."]
 
 
 def test_a_given_year_of_an_agreed_percentage_is_said_as_that_year(vestfjord, tmp_path):  # noqa: F811
