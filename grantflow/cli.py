@@ -282,14 +282,16 @@ def _cmd_allocate(args) -> int:
         # that starts like a formula ('=HYPERLINK(…)') stays text.
         text = io.StringIO()
         out = csv.writer(text, delimiter=";", lineterminator="\r\n")
+        # an agreed percentage key has no equal share: its columns are the percentage and the amount
+        parts = (lambda *cells: [cells[-1]]) if result.agreed else (lambda *cells: list(cells))
         out.writerow(["Kommune", "Deltar", key_heading(result.weight_key, result.weight_year),
-                      "Lik andel", "Etter vekt", "Sum"])
+                      *parts("Lik andel", "Etter vekt", "Sum")])
         for s in result.shares:
             out.writerow([spreadsheet_text(s.municipality), "ja" if s.participates else "nei",
                           "" if s.weight is None else fmt.spreadsheet(s.weight),
-                          s.equal, s.weighted, s.total])
-        out.writerow(["Sum", "", fmt.spreadsheet(result.weight_total), result.equal_total, result.weighted_total,
-                      result.total])
+                          *parts(s.equal, s.weighted, s.total)])
+        out.writerow(["Sum", "", fmt.spreadsheet(result.weight_total),
+                      *parts(result.equal_total, result.weighted_total, result.total)])
         data = ("\ufeff" + text.getvalue()).encode("utf-8")
         sys.stdout.flush()
         if hasattr(sys.stdout, "buffer"):
@@ -303,20 +305,28 @@ def _cmd_allocate(args) -> int:
         from rich.text import Text
 
         pct = result.equal_percent
+        # an agreed percentage key is the whole key: "(0 % likt, resten etter …)" over a column of
+        # zeros said an equal share that is not there; it shows the percentage and the amount
+        agreed = result.agreed
+        keyed = key_heading(result.weight_key, result.weight_year, capital=False)
         table = Table(title=Text(f"Kostnadsfordeling {project.name} {result.year}: {fmt.money(result.total)} "
-                                 f"({fmt.percent_as_given(pct / 100)} likt, resten etter "
-                                 f"{key_heading(result.weight_key, result.weight_year, capital=False)})"))
-        for name in ("Kommune", result.weight_key.capitalize(), "Lik andel", "Etter vekt", "Sum"):
+                                 + (f"(avtalt {keyed})" if agreed else
+                                    f"({fmt.percent_as_given(pct / 100)} likt, resten etter {keyed})")))
+        parts = (lambda *cells: [cells[-1]]) if agreed else (lambda *cells: list(cells))
+        names = ("Kommune", key_heading(result.weight_key, result.weight_year) if agreed
+                 else result.weight_key.capitalize(), *parts("Lik andel", "Etter vekt", "Sum"))
+        for name in names:
             table.add_column(name, justify="left" if name == "Kommune" else "right")
         for s in result.shares:
             if s.participates:
                 # the key as written, as the document and the CSV show it (26,8 read 27)
-                _add_row(table, s.municipality, fmt.exact(s.weight), fmt.number(s.equal),
-                              fmt.number(s.weighted), fmt.number(s.total))
+                _add_row(table, s.municipality, fmt.exact(s.weight),
+                         *parts(fmt.number(s.equal), fmt.number(s.weighted), fmt.number(s.total)))
             else:
-                _add_row(table, s.municipality, "", "", "", not_paying(project, s.municipality, result.year))
-        _add_row(table, "Sum", fmt.exact(result.weight_total), fmt.number(result.equal_total),
-                      fmt.number(result.weighted_total), fmt.number(result.total), style="bold")
+                _add_row(table, s.municipality, "", *parts("", "", not_paying(project, s.municipality, result.year)))
+        _add_row(table, "Sum", fmt.exact(result.weight_total),
+                 *parts(fmt.number(result.equal_total), fmt.number(result.weighted_total), fmt.number(result.total)),
+                 style="bold")
         Console().print(table)
     return 0
 

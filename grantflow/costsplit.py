@@ -20,7 +20,7 @@ from fractions import Fraction
 
 from . import fmt, owneffort
 from .errors import UserError
-from .models import Council, Project
+from .models import Council, Project, is_percentage_key
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,11 @@ class CostSplit:
     @property
     def weight_total(self) -> Decimal:
         return sum((s.weight or Decimal(0) for s in self.participants), Decimal(0))
+
+    @property
+    def agreed(self) -> bool:
+        """An agreed percentage key (``is_percentage_key``), the whole key: no equal share to show."""
+        return is_percentage_key(self.weight_key) and self.equal_percent == 0
 
     def as_dict(self) -> dict:
         return {
@@ -290,6 +295,15 @@ POPULATION_KEYS = ("innbyggere", "population")
 # A key's figures are dated only where they have a date: population is counted on 1 January of
 # its year; another key (an agreed percentage, pupil numbers) is a figure per year. A split by
 # 'prosentandel' was headed "Prosentandel 1.1.2021" (found by the lead, session 21).
+
+def dated_from(project: Project, year: int) -> date | None:
+    """The first day a cost split for ``year`` (an invoice basis) can be dated: 1 January of the
+    year whose population it bills by (``weight_year``, else ``year`` itself). None for a key with no
+    day (an agreed percentage, pupil numbers: a figure for a year, which can be agreed beforehand)."""
+    if project.split.weight not in POPULATION_KEYS:
+        return None
+    return date(project.split.weight_year or year, 1, 1)
+
 
 def key_on(key: str, year: int) -> str:
     """When a key's figures count, in the secretariat's lines: 'on 1 January 2014', 'for 2021'."""

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import holidays
 
-from .costsplit import municipal_part
+from .costsplit import dated_from, municipal_part
 from .errors import UserError
 from .register import Register
 
@@ -154,6 +154,8 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                             continue  # the plan applies for nothing then: no application to make or send
                         period = str(year)
                     start = due - timedelta(days=lead)
+                    if deadline.kind == "costsplit":
+                        start = _split_start(project, deadline.date.year, start)
                     if deadline.kind == "status" and shift_to_working_day(start, "after") > project.period.end:
                         continue  # the project has ended: its final report tells the funder, not a status report
                     # a funder's status report is dated the day it is made (not the run's default, which
@@ -180,7 +182,7 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                 written = invoicing.invoice_day(year)
                 due = shift_to_working_day(written, default_shift)
                 item = DueItem("costsplit", project.council, project.id, written, due,
-                               due - timedelta(days=LEAD_DAYS["costsplit"]),
+                               _split_start(project, year, due - timedelta(days=LEAD_DAYS["costsplit"])),
                                f"Kostnadsfordeling {year} før faktureringen {written:%d.%m.%Y} – {project.name}",
                                period=str(year), label="Kostnadsfordeling")
                 items.setdefault(item.key, item)
@@ -220,6 +222,15 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
     items = {k: i for k, i in items.items() if i.kind not in once}
     items.update({i.key: i for i in first.values()})
     return sorted(items.values(), key=lambda i: (i.due, i.kind, i.project or ""))
+
+
+def _split_start(project, year: int, start: date) -> date:
+    """The day the watch makes the cost split for ``year``: ``start``, but never before the day its
+    key's figures exist (population on 1 January of the year). Invoiced on 5 January, a split by
+    population on 1 January of each year was made on 27 December, refused there every morning, and
+    never sent; it is made on the first working day of its year."""
+    earliest = dated_from(project, year)
+    return max(start, earliest) if earliest is not None else start
 
 
 def office_on(council, day: date):

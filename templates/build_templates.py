@@ -629,11 +629,18 @@ def costsplit() -> Builder:
     b.tag("{%p for t in tables %}")
     b.p("{{ t.title }}", style="Heading 1")
     b.p("{{ t.basis }}", style="Small", keep=True)
+    # an agreed percentage key: the municipality, its percentage and its amount (no equal share)
+    b.tag("{%p if t.agreed %}")
+    b.table(["Kommune", "{{ t.weight_label }}", "Sum"], ["{{ r.name }}", "{{ r.weight }}", "{{ r.total }}"],
+            "r in t.rows", ["Sum", "{{ t.sum.weight }}", "{{ t.sum.total }}"],
+            widths=[7.4, 4.3, 5.3], numeric={1, 2}, keep=True)
+    b.tag("{%p else %}")
     b.table(["Kommune", "{{ t.weight_label }}", "Lik andel", "Etter vekt", "Sum", "Andel"],
             ["{{ r.name }}", "{{ r.weight }}", "{{ r.equal }}", "{{ r.weighted }}", "{{ r.total }}", "{{ r.percent }}"],
             "r in t.rows", ["Sum", "{{ t.sum.weight }}", "{{ t.sum.equal }}", "{{ t.sum.weighted }}",
                             "{{ t.sum.total }}", "{{ t.sum.percent }}"],
             widths=[4.4, 2.9, 2.5, 2.6, 2.6, 2.0], numeric={1, 2, 3, 4, 5}, keep=True)
+    b.tag("{%p endif %}")
     b.tag("{%p endfor %}")
     return b
 

@@ -405,9 +405,14 @@ def _stand_in_text(project: Project, stand_in: dict[int, int]) -> str:
 
 
 def split_basis(project: Project) -> str:
+    from ..models import is_percentage_key
+
     key = project.split
     what = key_basis(key.weight, key.weight_year)      # a date for population only
     equal = key.equal_percent
+    if equal == 0 and is_percentage_key(key.weight):
+        # the agreement, not a weight (an equal share of 0 % beside it was shown as "Lik andel 0")
+        return f"Fordelt etter avtalt {what}: hver kommunes andel er dens avtalte prosent av beløpet."
     if equal == 0:
         return f"Fordelt etter {what}."
     if equal == 100:

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from .. import fmt
-from ..costsplit import key_heading, municipal_part, not_paying
+from ..costsplit import dated_from, key_heading, municipal_part, not_paying
 from ..errors import UserError
 from ..findings import Finding
 from ..models import Project
@@ -30,9 +30,11 @@ def period(project: Project, period: str | None, as_of: date | None, today: date
     dated = as_of or today
     # An invoice is never made from a figure that does not exist on its day: a split for 2026 by
     # population on 1.1.2026 dated 20.02.2023 was made without a remark (found by a tester)
-    weight_year = project.split.weight_year or last
-    if dated < date(weight_year, 1, 1):
-        key = project.split.weight
+    # (a population key only: an agreed percentage or pupil numbers for a year have no day, and may be
+    # agreed beforehand; the deadline watch makes a split no earlier, see deadlines.calendar)
+    earliest = dated_from(project, last)
+    if earliest is not None and dated < earliest:
+        key, weight_year = project.split.weight, earliest.year
         earlier = "; split the years before with --year" if first < last and first < weight_year else ""
         raise UserError(f"the cost split for {last} bills by {key} on 1 January {weight_year}, a figure that does not "
                         f"exist on {dated:%d.%m.%Y} ({'the day --as-of dates it' if as_of else 'today'}): an invoice "
@@ -66,6 +68,20 @@ def _percents_note(shares, total: int) -> str:
         return ""
     return (f" Andel er kommunens sum i prosent av årets beløp, avrundet hver for seg, så like beløp har lik "
             f"andel; de avrundede andelene summerer til {fmt.percent(sum(tenths) / Decimal(1000), 1)}.")
+
+
+def _agreed_basis(project: Project, result, basis: str) -> str:
+    """The line above an agreed key's year table: the agreement, its decision, and how percentages
+    that do not add up to 100 are billed (each its percentage of their sum)."""
+    decision = project.split.decision
+    text = basis[:-1] + f" (vedtak: {decision.rstrip('.')})." if decision and basis.endswith(".") else basis
+    total = result.weight_total
+    if result.total and total != 100 and result.participants:
+        first = result.participants[0]
+        text += (f" Prosentandelene for {result.weight_year} summerer til {fmt.exact(total)}, ikke 100: hver kommune "
+                 f"betaler sin prosentandel av {fmt.exact(total)} ({first.municipality} {fmt.exact(first.weight)} av "
+                 f"{fmt.exact(total)}).")
+    return text
 
 
 def _years_of(project: Project, name: str) -> str:
@@ -124,10 +140,15 @@ def build(req: DocumentRequest) -> Context:
                              "total": not_paying(project, share.municipality, year), "percent": ""})
         tables.append({
             "title": f"{year}: {fmt.money(result.total)}",
-            "basis": f"{split['basis']} Lik andel totalt {fmt.money(result.equal_total)}, "
-                     f"etter vekt {fmt.money(result.weighted_total)}."
+            # an agreed key is the whole key: no equal share to speak of ("Lik andel totalt 0 kr" and a
+            # column of zeros beside the agreed percentages), and its Sum is the percentage billed
+            "agreed": result.agreed,
+            "basis": (_agreed_basis(project, result, split["basis"]) if result.agreed else
+                      f"{split['basis']} Lik andel totalt {fmt.money(result.equal_total)}, "
+                      f"etter vekt {fmt.money(result.weighted_total)}.")
                      + (f" Beløpene er {project.budget.vat}." if project.budget.vat else "")
-                     + _percents_note(result.shares, result.total) + membership_note(project),
+                     + ("" if result.agreed else _percents_note(result.shares, result.total))
+                     + membership_note(project),
             "weight_label": key_heading(result.weight_key, result.weight_year),
             "rows": rows,
             "sum": {"weight": fmt.exact(result.weight_total), "equal": fmt.number(result.equal_total),

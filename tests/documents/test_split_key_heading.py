@@ -28,34 +28,35 @@ def test_an_agreed_percentage_is_headed_by_its_year_not_a_day(vestfjord, tmp_pat
     key = _key(vestfjord)
     assert key == "prosentandel"
     made = produce(open_register(vestfjord), "costsplit", ID, period="2021", out=tmp_path)
-    table = find_table(made.docx, "Kommune", contains="Lik andel")
-    assert table[0] == ["Kommune", "Prosentandel 2021", "Lik andel", "Etter vekt", "Sum", "Andel"]
+    table = find_table(made.docx, "Kommune", contains="Prosentandel 2021")
+    # an agreed key shows no equal share (session 23: it had "Lik andel" and "Etter vekt" columns)
+    assert table[0] == ["Kommune", "Prosentandel 2021", "Sum"]
     text = all_text(made.docx).replace(NB, " ")
-    assert "Fordelt etter prosentandel for året." in text
+    assert "Fordelt etter avtalt prosentandel for året:" in text
     assert "prosentandel per 1" not in text and "Prosentandel 1.1." not in text
 
 
 def test_the_application_says_the_agreed_percentage_without_a_day(vestfjord, tmp_path):  # noqa: F811
     made = produce(open_register(vestfjord), "application", ID, period="2021", out=tmp_path)
     said = [p for p in paragraphs(made.docx) if p.startswith("Fordelt etter")]
-    assert said == ["Fordelt etter prosentandel for året."]
+    assert said == ["Fordelt etter avtalt prosentandel for året: hver kommunes andel er dens avtalte prosent av beløpet."]
 
 
 def test_a_given_year_of_an_agreed_percentage_is_said_as_that_year(vestfjord, tmp_path):  # noqa: F811
     replace_in(vestfjord / "projects" / f"{ID}.yaml", "  weight: prosentandel\n",
                "  weight: prosentandel\n  weight_year: 2022\n")
     made = produce(open_register(vestfjord), "costsplit", ID, period="2021", out=tmp_path)
-    assert find_table(made.docx, "Kommune", contains="Lik andel")[0][1] == "Prosentandel 2022"
-    assert "Fordelt etter prosentandel for 2022." in all_text(made.docx).replace(NB, " ")
+    assert find_table(made.docx, "Kommune", contains="Prosentandel 2022")[0][1] == "Prosentandel 2022"
+    assert "Fordelt etter avtalt prosentandel for 2022:" in all_text(made.docx).replace(NB, " ")
 
 
 def test_allocate_heads_the_agreed_percentage_by_its_year(vestfjord, capsys):  # noqa: F811
     assert main(["--config", str(vestfjord), "allocate", ID, "--year", "2021", "--format", "csv"]) == 0
     header = capsys.readouterr().out.lstrip("\ufeff").splitlines()[0]
-    assert header == "Kommune;Deltar;Prosentandel 2021;Lik andel;Etter vekt;Sum"
+    assert header == "Kommune;Deltar;Prosentandel 2021;Sum"
     assert main(["--config", str(vestfjord), "allocate", ID, "--year", "2021"]) == 0
     table = " ".join(capsys.readouterr().out.split())
-    assert "resten etter prosentandel 2021)" in table and "1.1." not in table
+    assert "(avtalt prosentandel 2021)" in table and "1.1." not in table
 
 
 def test_population_keeps_its_first_of_january(tmp_path, capsys):
@@ -74,5 +75,5 @@ def test_allocate_shows_the_agreed_percentages_as_written(vestfjord, capsys):  #
     assert (written["Nesvik"], written["Lio"]) == (26.8, 15.9)
     assert main(["--config", str(vestfjord), "allocate", ID, "--year", "2021"]) == 0
     rows = {line.split("│")[1].strip(): line.split("│")[2].strip()
-            for line in capsys.readouterr().out.splitlines() if line.count("│") == 6}
+            for line in capsys.readouterr().out.splitlines() if line.count("│") == 4}
     assert (rows["Nesvik"], rows["Lio"], rows["Fjordby"]) == ("26,8", "15,9", "35,2"), rows
