@@ -27,6 +27,7 @@ from grantflow.delivery.service import (ContentConflict, DeliveryReport, by_reas
 from grantflow.documents import kind as get_kind
 from grantflow.documents.service import Produced, build_context, prepare, render
 from grantflow.errors import UserError
+from grantflow.fileio import system_problem
 from grantflow.findings import condense
 from grantflow.register import open_project_register, open_register
 from grantflow.settings import load_settings
@@ -314,9 +315,12 @@ def answer_first(options: DeliveryOptions, steps: Callable[[], Any]):
     try:
         out = steps()
     except Exception as exc:  # noqa: BLE001 - what was approved is told, whatever stopped it
+        problem = None if isinstance(exc, UserError) else system_problem(exc)
         if answer is None:
+            if problem:       # a full disk, a read-only folder: the line the command line gives, not a raw OSError
+                raise UserError(problem) from None
             raise
-        reason = " ".join((str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}").split())
+        reason = " ".join((str(exc) if isinstance(exc, UserError) else problem or f"{type(exc).__name__}: {exc}").split())
         if not answer.decision.approved:
             # a "no" (or a yes without the reason the errors need): kept in the ledger, and the
             # secretariat told why the run stopped and where the answer is, in one line here

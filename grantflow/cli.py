@@ -1722,16 +1722,6 @@ def _internal_error(exc: BaseException) -> int:
     return 2
 
 
-def display_path_of(name) -> str:
-    from .register import display_path
-    from .text import printable_name
-
-    try:
-        return printable_name(display_path(Path(os.fsdecode(name))))
-    except (TypeError, ValueError):
-        return repr(name)
-
-
 def main(argv: list[str] | None = None) -> int:
     # pydantic looks for plugins in every installed package's metadata when it builds the first
     # model (~20 ms of a cold start); grantflow uses none. Set it to '' to let them load.
@@ -1755,48 +1745,14 @@ def main(argv: list[str] | None = None) -> int:
         # stdout is pointed at /dev/null so Python's own flush at exit does not complain again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except OSError as exc:
-        room = _no_room(exc)
-        if room:
-            print(f"error: {room}", file=sys.stderr)
-            return 1
-        if exc.filename is None:      # not about a path the user gave: the safety net below
-            return _internal_error(exc)
-        # a folder or file given (--out, outputs:, outbox:, --ics ...) that cannot be used
-        # an atomic write's rename names its temp file first and the path given second
-        print(f"error: cannot use {display_path_of(exc.filename2 or exc.filename)}: "
-              f"{exc.strerror or type(exc).__name__}",
-              file=sys.stderr)
-        return 1
     except Exception as exc:          # noqa: BLE001 - the safety net; user mistakes never get here
-        room = _no_room(exc)
-        if room:
-            print(f"error: {room}", file=sys.stderr)
+        from .fileio import system_problem
+
+        problem = system_problem(exc)   # a full disk, a folder that cannot be used: the machine's state
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
             return 1
         return _internal_error(exc)
-
-
-def _no_room(exc: BaseException) -> str | None:
-    """What to say when a write failed for want of room: a full disk (or quota, or a file size
-    limit) is the machine's state, not a bug in grantflow, which the safety net said (an outside
-    operator filled the disk under the outputs folder and the sent ledger)."""
-    import errno
-
-    from .settings import outputs_root
-
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            where = f"writing {display_path_of(exc.filename)}" if exc.filename else \
-                f"writing under the outputs folder {display_path_of(outputs_root())} or the sent ledger"
-            return (f"no room on the disk ({exc.strerror or 'no space left'}) {where}: free space there (or raise "
-                    "the limit) and run the command again")
-        if "database or disk is full" in str(exc):
-            return ("no room on the disk for the sent ledger's database (database or disk is full): free space "
-                    "there and run the command again")
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 if __name__ == "__main__":

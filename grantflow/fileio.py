@@ -108,3 +108,49 @@ def remove_stale_temp_files(folder: str | os.PathLike, pattern: str = ".*.tmp", 
         except OSError:
             pass
     return removed
+
+
+def display_path_of(name) -> str:
+    """A file name from an OSError as one line to show (relative to the working folder where it can be)."""
+    from .register import display_path
+    from .text import printable_name
+
+    try:
+        return printable_name(display_path(Path(os.fsdecode(name))))
+    except (TypeError, ValueError):
+        return repr(name)
+
+
+def system_problem(exc: BaseException) -> str | None:
+    """The one line to say for a failure that is the machine's state, not a bug nor the user's
+    data, or None: no room on the disk (or quota, or a file size limit; an outside operator filled
+    the disk under the outputs folder and the sent ledger), or a folder or file that cannot be used
+    (read-only, no permission: --out, outputs:, outbox:, --ics …). The command line and a run on
+    a server (`grantflow run` through serve said "OSError: [Errno 28] No space left on device")
+    say the same."""
+    import errno
+
+    from .settings import outputs_root
+
+    def shown(name) -> str:
+        # a temp file that could not be made or filled is named by its folder (the reader never saw it)
+        name = os.fsdecode(name)
+        return display_path_of((os.path.dirname(name) or ".") if _TEMP.match(os.path.basename(name)) else name)
+
+    seen: set[int] = set()
+    first = exc
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            where = f"writing {shown(exc.filename)}" if exc.filename else \
+                f"writing under the outputs folder {display_path_of(outputs_root())} or the sent ledger"
+            return (f"no room on the disk ({exc.strerror or 'no space left'}) {where}: free space there (or raise "
+                    "the limit) and run the command again")
+        if "database or disk is full" in str(exc):
+            return ("no room on the disk for the sent ledger's database (database or disk is full): free space "
+                    "there and run the command again")
+        exc = exc.__cause__ or exc.__context__
+    if isinstance(first, OSError) and first.filename is not None:
+        # an atomic write's rename names its temp file first and the path given second
+        return f"cannot use {shown(first.filename2 or first.filename)}: {first.strerror or type(first).__name__}"
+    return None

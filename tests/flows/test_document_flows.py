@@ -131,3 +131,39 @@ def test_an_unwritable_outbox_fails_the_run_with_one_line_naming_the_folder(isol
         (line,) = [x for x in err.splitlines() if x.strip()]
         assert line.startswith("error: ") and "delivery.outbox: cannot write to the outbox folder" in line, err
         assert "outbox: it is a file" in line and "Traceback" not in err
+
+
+@pytest.mark.parametrize("errno_, strerror, said", [
+    (28, "No space left on device", "no room on the disk (No space left on device) writing "),
+    (30, "Read-only file system", "cannot use "),
+])
+def test_a_full_disk_or_read_only_outputs_end_a_run_with_the_command_lines_line(isolated, monkeypatch, errno_, strerror, said):
+    """Through `grantflow serve` an outside operator read "error: OSError: [Errno 28] No space left on
+    device" (no file named) and "OSError: [Errno 30] Read-only file system: '….status-2014-05-02.json.
+    9075.fdoz3tge.tmp'" where `grantflow send` says what to do. The run ends Failed with that line;
+    nothing is sent."""
+    import os
+    import tempfile
+
+    from grantflow import fileio
+    from flows.remote import RunState
+
+    real = tempfile.mkstemp
+
+    def full(*args, dir=None, **kw):
+        if str(dir).startswith(str(isolated / "outputs")):
+            name = os.path.join(dir, f"{kw.get('prefix', '')}x1y2z3{kw.get('suffix', '')}")
+            raise OSError(errno_, strerror, name)
+        return real(*args, dir=dir, **kw)
+
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", full)
+    state = status_report(project="haugaland-velferdsteknologi", as_of=date(2016, 10, 7),
+                          options=DeliveryOptions(config=str(CONFIG)), return_state=True)
+    assert state.is_failed()
+    line = RunState("id", "name", "FAILED", "Failed", state.message).reason
+    assert line.startswith(said), line
+    assert "OSError" not in line and ".tmp" not in line and "Errno" not in line, line
+    assert line.endswith(("haugaland-velferdsteknologi: Read-only file system",
+                          "haugaland-velferdsteknologi: free space there (or raise the limit) and run the command again")), line
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", real)
+    assert not outbox(isolated)
