@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from . import numbers
-from .text import free_text, is_total, name_key, one_line, slug
+from .text import SUM_WORD, free_text, is_total, name_key, one_line, slug
 
 # RFC 5322 dot-atom local part (atext, dots only between atoms; the apostrophe refused as before)
 # and RFC 1035/5321 hostname labels (letters, digits, inner hyphens, at most 63), a letters-only
@@ -533,9 +533,9 @@ def _not_a_total(what: str, noun: str, plan: str):
     """A plan line named by a total word alone ('Sum', 'Totalt', 'I alt 2016', ``text.is_total``):
     the total row of a plan written by hand or pasted from the leader's own sheet, whose amounts
     were counted as one more line (the application's budget doubled, 0 errors; found by an
-    outside tester)."""
+    outside tester). A balance ('Overført saldo 2015', 'Inngående balanse') is money, not a total."""
     def check(value: str) -> str:
-        if is_total(value, _PLAN_WORDS):
+        if is_total(value, _PLAN_WORDS, SUM_WORD):
             raise ValueError(f"{numbers.echo(value, 60)} looks like a total row, not {what}: grantflow adds up "
                              f"the {plan} itself, so its amounts would be counted twice; delete it (a real "
                              f"{noun} should be named otherwise)")

@@ -225,11 +225,14 @@ def test_a_plan_line_named_by_a_total_word_in_the_yaml_is_an_error(clean, capsys
         "error: " + cost_said.replace(f"{cost} budget", f"{cost}: budget", 1) + " (and 1 more; run 'grantflow validate')"]
 
 
-def test_a_plan_line_that_merely_holds_a_total_word_is_read(scratch_config, capsys):
-    """'Sum Consulting AS' and 'Honorar, fast sum' are costs, as in the ledger."""
+@pytest.mark.parametrize("category,source", [("Sum Consulting AS", "Honorar, fast sum"),
+                                             ("Sum av reiseutgifter", "Overført saldo 2015")])
+def test_a_plan_line_that_merely_holds_a_total_word_is_read(scratch_config, category, source):
+    """'Sum Consulting AS' and 'Honorar, fast sum' are costs, as in the ledger; a balance carried
+    over ('Overført saldo 2015', a total in a ledger's description) is money in a financing plan."""
     project = scratch_config / f"projects/{HAUG}.yaml"
-    replace_in(project, "category: Prosjektkostnader", "category: Sum Consulting AS")
-    replace_in(project, "source: HV regionrådets fond", "source: 'Honorar, fast sum'")
+    replace_in(project, "category: Prosjektkostnader", f"category: {category}")
+    replace_in(project, "source: HV regionrådets fond", f"source: '{source}'")
     budget = open_register(scratch_config).project(HAUG).budget
-    assert budget.costs[0].category == "Sum Consulting AS"
-    assert budget.financing[0].source == "Honorar, fast sum"
+    assert budget.costs[0].category == category
+    assert budget.financing[0].source == source
