@@ -40,8 +40,8 @@ from .errors import UserError
 from .findings import Finding, count_shown
 from .models import ProjectNotes
 from .numbers import echo
-from .text import IGNORABLE as _IGNORABLE, INVISIBLE, bad_character, misleading, name_key
-from .xlsxcells import DAMAGED_WORKBOOK, CellError, NoValue, Percent, RepeatedRow, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows, shows_blank as _shows_blank, unpacked_within_limits
+from .text import IGNORABLE as _IGNORABLE, INVISIBLE, bad_character, is_total, misleading, name_key
+from .xlsxcells import DAMAGED_WORKBOOK, CellError, NoValue, Percent, RepeatedRow, SheetInfo, percent_refused, unreadable, blank as _xlsx_blank, cell_name, padded, sheet_rows, shows_blank as _shows_blank, sums_own_column_said, unpacked_within_limits
 from .register import display_path, validation_findings
 from .yamlfile import load_yaml
 
@@ -835,10 +835,7 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
             summed = next(((r, c, formula) for r, c, formula in info.sums if r in rows and c in rows[r]), None)
             if summed:
                 r, c, formula = summed
-                raise UserError(cell_where(r, c) + ": "
-                                f"the formula {echo(formula, 60)} adds up other cells of its own column, so row {r} "
-                                "is a subtotal or total row, not a value of its own: grantflow adds up the rows "
-                                "itself, so it would be counted twice; delete the row", file=shown, line=r)
+                raise UserError(cell_where(r, c) + ": " + sums_own_column_said(formula, r), file=shown, line=r)
             for ref in info.merged:
                 if range_boundaries(ref)[3] > index + 1:
                     raise UserError(f"sheet {title!r}, cells {ref}: merged cells in the table; unmerge them "
@@ -1841,7 +1838,7 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
 # spaces, punctuation or symbols, or ends with one, then only spaces, punctuation and digits
 # ('Prosjektledelse Totalt', 'Kostnader i alt 2016'). Whole words, any case; a hyphen joins a word
 # ('IB-kurs' is a cost). RE2 syntax (pyarrow.compute), so a million descriptions are looked at in
-# one pass. The few values it matches are then read word by word (``_is_total``): a real cost
+# one pass. The few values it matches are then read word by word (``text.is_total``): a real cost
 # line that merely holds a total word ('Sum Consulting AS', 'Honorar, fast sum') is no total.
 _SPACE = r"[\s\pZ]"
 # 'i alt' also as the old spelling 'ialt' (and 'I\u200balt' once the zero-width space is taken away)
@@ -1869,7 +1866,6 @@ def _ranges(points: list[int]) -> list[tuple[int, int]]:
 
 _INVISIBLE_RE = "[" + "".join(f"\\x{{{low:X}}}" if low == high else f"\\x{{{low:X}}}-\\x{{{high:X}}}"
                               for low, high in _ranges(_IGNORABLE)) + "]"
-_NO_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE))
 # the first bytes of their UTF-8 forms (C2 for U+00AD, CD for U+034F, E2 for U+200B …, F3 for U+E0001)
 _INVISIBLE_LEADS = sorted({chr(c).encode("utf-8")[0] for c in _IGNORABLE})
 
@@ -1957,32 +1953,6 @@ def _total_candidates_chunked(column) -> np.ndarray | None:
 _ledger_rules.bulk = {"Beskrivelse": _total_candidates_chunked}
 
 
-# What may stand beside the total words in a total row: dates, years and periods, and the names of
-# the file's categories and funders (or, in the hours file, municipalities)
-_TOTAL_WORD = re.compile(r"(?<![\w-])(?:sum|summert|totalsum|totalt?|delsum|sub-?total|saldo|akkumulert|i\s*alt|"
-                         r"overført\s+saldo|inngående\s+balanse|utgående\s+balanse|ib|ub|σ|∑)(?![\w-])")
-_PERIOD_WORDS = frozenset(
-    "januar februar mars april mai juni juli august september oktober november desember jan feb mar apr jun "
-    "jul aug sep sept okt nov des hittil i år alt per pr for fra til og kvartal kv tertial halvår måned uke dato "
-    "kostnader utgifter prosjektkostnader".split())
-_PERIOD_TOKEN = re.compile(r"\d+|[qkth]\d{1,2}|\d{1,2}(?:q|k|kv)")
-
-
-def _is_total(text: str, names: list[str]) -> bool:
-    """Whether a description, with its total words taken away, holds nothing but dates, years and
-    periods, punctuation, and ``names`` (the file's categories and funders, casefolded): 'Sum 2016',
-    'Inngående balanse 01.01.2014', 'Prosjektledelse Totalt' (a category) are total rows; 'Sum
-    Consulting AS', 'Honorar, fast sum', 'Sum av reiseutgifter' are costs."""
-    text = unicodedata.normalize("NFKC", text.translate(_NO_INVISIBLE)).casefold()
-    for name in names:
-        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", " ", text)
-    text, found = _TOTAL_WORD.subn(" ", text)
-    if not found:
-        return False
-    return all(token in _PERIOD_WORDS or _PERIOD_TOKEN.fullmatch(token)
-               for token in re.findall(r"[^\W_]+", text))
-
-
 def _names_in(out: dict, columns: tuple[str, ...]) -> list[str]:
     """The distinct values of ``columns``, casefolded, longest first (so 'Reise utland' goes before 'Reise')."""
     found = set()
@@ -2006,7 +1976,7 @@ def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
     accounts without a word; found by an outside tester). Whatever else was wrong with such a row
     (no date, most often) is not said: the row is to be deleted. Found in bulk: the values whose
     bytes could hold a total word (``_total_candidates``), then one regular expression over those,
-    then the few it matches word by word (``_is_total``) beside the file's ``names`` columns."""
+    then the few it matches word by word (``text.is_total``) beside the file's ``names`` columns."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -2033,7 +2003,7 @@ def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
     for position in np.flatnonzero(total):
         value = str(text[position])
         if value not in said:
-            said[value] = _is_total(value, known)
+            said[value] = is_total(value, known)
         total[position] = said[value]
     if not total.any():
         return bad

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from . import numbers
-from .text import free_text, name_key, one_line, slug
+from .text import SUM_WORD, free_text, is_total, name_key, one_line, slug
 
 # RFC 5322 dot-atom local part (atext, dots only between atoms; the apostrophe refused as before)
 # and RFC 1035/5321 hostname labels (letters, digits, inner hyphens, at most 63), a letters-only
@@ -524,6 +524,25 @@ class Risk(Model):
         return self.probability * self.consequence
 
 
+# Words a plan's own total row may hold beside a total word ('Sum finansiering', 'Sum budsjett'),
+# as a ledger's total may hold its categories' names
+_PLAN_WORDS = ("finansiering", "finansieringsplan", "inntekter", "budsjett", "kostnadsbudsjett")
+
+
+def _not_a_total(what: str, noun: str, plan: str):
+    """A plan line named by a total word alone ('Sum', 'Totalt', 'I alt 2016', ``text.is_total``):
+    the total row of a plan written by hand or pasted from the leader's own sheet, whose amounts
+    were counted as one more line (the application's budget doubled, 0 errors; found by an
+    outside tester). A balance ('Overført saldo 2015', 'Inngående balanse') is money, not a total."""
+    def check(value: str) -> str:
+        if is_total(value, _PLAN_WORDS, SUM_WORD):
+            raise ValueError(f"{numbers.echo(value, 60)} looks like a total row, not {what}: grantflow adds up "
+                             f"the {plan} itself, so its amounts would be counted twice; delete it (a real "
+                             f"{noun} should be named otherwise)")
+        return value
+    return check
+
+
 class CostLine(Model):
     """One budget category with its amount per year.
 
@@ -532,7 +551,7 @@ class CostLine(Model):
     unless its category reads as own effort: then grantflow cannot tell (see grantflow.owneffort).
     """
 
-    category: Line
+    category: Annotated[Line, AfterValidator(_not_a_total("a cost category", "category", "budget"))]
     amounts: YearAmounts = Field(description="Amount per year in the budget's unit.")
     in_kind: bool | None = Field(
         None, description="Egeninnsats: true = own effort valued in kroner (never invoiced), false = a cash cost.")
@@ -548,7 +567,8 @@ class FinancingLine(Model):
     it has no amounts, it covers whatever the other sources leave.
     """
 
-    source: Line = Field(description="Name as written in documents, e.g. 'Fylkesmannens skjønnsmidler'.")
+    source: Annotated[Line, AfterValidator(_not_a_total("a source of financing", "source", "financing plan"))] = Field(
+        description="Name as written in documents, e.g. 'Fylkesmannens skjønnsmidler'.")
     kind: FinancingKind = "annet"
     funder: Slug | None = Field(None, description="Id of a funder in 'funders' this line comes from.")
     amounts: YearAmounts = Field(default_factory=dict)

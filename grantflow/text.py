@@ -236,6 +236,38 @@ INVISIBLE = "".join(map(chr, IGNORABLE))
 _INVISIBLE_SET = frozenset(INVISIBLE)
 
 
+# A total row's words, read one value at a time (the ledger's and the hours file's descriptions, a
+# budget's categories and a financing plan's sources): what may stand beside the total words is
+# dates, years and periods, and the names of the file's categories and funders (or, in the hours
+# file, municipalities). The data files find their few candidates in bulk first (grantflow.data).
+_SUM_WORDS = r"sum|summert|totalsum|totalt?|delsum|sub-?total|akkumulert|i\s*alt|σ|∑"
+TOTAL_WORD = re.compile(r"(?<![\w-])(?:" + _SUM_WORDS + r"|saldo|overført\s+saldo|inngående\s+balanse|"
+                        r"utgående\s+balanse|ib|ub)(?![\w-])")
+# a plan's total: the balance words are no total there ('Overført saldo 2015' is money carried over)
+SUM_WORD = re.compile(r"(?<![\w-])(?:" + _SUM_WORDS + r")(?![\w-])")
+_PERIOD_WORDS = frozenset(
+    "januar februar mars april mai juni juli august september oktober november desember jan feb mar apr jun "
+    "jul aug sep sept okt nov des hittil i år alt per pr for fra til og kvartal kv tertial halvår måned uke dato "
+    "kostnader utgifter prosjektkostnader".split())
+_PERIOD_TOKEN = re.compile(r"\d+|[qkth]\d{1,2}|\d{1,2}(?:q|k|kv)")
+_NO_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE))
+
+
+def is_total(text: str, names=(), words: re.Pattern = TOTAL_WORD) -> bool:
+    """Whether a description, with its total ``words`` taken away, holds nothing but dates, years and
+    periods, punctuation, and ``names`` (the file's categories and funders, casefolded): 'Sum 2016',
+    'Inngående balanse 01.01.2014', 'Prosjektledelse Totalt' (a category) are total rows; 'Sum
+    Consulting AS', 'Honorar, fast sum', 'Sum av reiseutgifter' are costs."""
+    text = unicodedata.normalize("NFKC", text.translate(_NO_INVISIBLE)).casefold()
+    for name in names:
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", " ", text)
+    text, found = words.subn(" ", text)
+    if not found:
+        return False
+    return all(token in _PERIOD_WORDS or _PERIOD_TOKEN.fullmatch(token)
+               for token in re.findall(r"[^\W_]+", text))
+
+
 def escaped_invisible(text: str) -> str:
     """``text`` with each character that shows as nothing (``INVISIBLE``) written as its escape
     ('Su\\u034fm'), as repr() writes the format characters: for a value quoted in a message, which

@@ -35,7 +35,7 @@ from pydantic_core import PydanticUndefined
 
 from .errors import UserError
 from .xlsxcells import (DAMAGED_WORKBOOK, EXCEL_MAX_TEXT, DamagedCell, RepeatedRow, unpacked_within_limits, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
-                        sheet_rows, unreadable)
+                        sheet_rows, sums_own_column_said, unreadable)
 from .findings import Finding
 from .numbers import decimal_spelling, echo, read_date, read_number, read_number_text, show
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
@@ -765,6 +765,8 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
             "Budsjett, Finansiering og Finansiører. Grå celler er låst (overskrifter og summer som beregnes).",
             "2. Datoer skrives som datoer (21.09.2015), beløp som tall uten «kr» og uten punktum som tusenskille.",
             "   I Budsjett og Finansiering er årstallene i overskriftene gule: skriv prosjektets år der.",
+            "   Summene regner arbeidsboka ut selv (raden Sum nederst): ikke skriv eller lim inn egne sumrader "
+            "(Sum, Totalt, =SUMMER(…)); de blir avvist.",
             "3. Send arbeidsboka til sekretariatet, som kjører: grantflow new-project ARBEIDSBOK.xlsx",
             "   Arbeidsboka sjekkes først; feil meldes med ark, rad og felt, og ingenting skrives før alt er riktig.",
         ])
@@ -779,7 +781,7 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
             "vedtak, og plan for neste periode – én per rad. Arket Forrige periode viser hva forrige statusnotat "
             "meldte, bare til informasjon: skriv det som fortsatt gjelder, på nytt her.",
             "4. De andre arkene er prosjektplanen (registeret). Rett gjerne feil der; endringene kontrolleres ved "
-            "innlesing.",
+            "innlesing. Summene regnes ut: ikke legg inn egne sumrader (Sum, Totalt).",
             "Gule celler fylles inn; grå celler er låst (overskrifter, milepælplanen og summer som beregnes).",
             "Lagre og send arbeidsboka tilbake til sekretariatet (eller legg den i innboksen config/inbox/).",
         ])
@@ -977,6 +979,8 @@ class _Sheet:
         for ref in info.merged:
             self._findings.append((range_boundaries(ref)[1], ref,
                                    "merged cells in the table; unmerge them (each cell holds its own value)"))
+        # the cells whose formula adds up other cells of their own column: a total row (``_read_table``)
+        self.sums = {(r, c): formula for r, c, formula in info.sums}
         self._reported = False
 
     def report(self) -> None:
@@ -1170,9 +1174,9 @@ BALANCE_ROW = "Finansiering − kostnader (egeninnsats ikke medregnet)"
 
 def _table_rows(ws, content: WorkbookContent | None = None):
     """A table's data rows. Budsjett and Finansiering end at the Sum row the workbook wrote: the
-    last row whose first cell is 'Sum' (one typed higher up is a category of that name, and a
-    person or an activity called 'Sum' in any other sheet is data: stopping there dropped every
-    row below it). A row with values below the Sum row is not read: with ``content``, each is an
+    last row whose first cell is 'Sum' (one typed higher up is a row, refused by name as a total row
+    in ``_read_table`` and the model, and a person or an activity called 'Sum' in any other sheet is
+    data: stopping there dropped every row below it). A row with values below the Sum row is not read: with ``content``, each is an
     error (it would be lost)."""
     rows = list(ws.iter_rows(min_row=2))
     sums = [i for i, (_, row) in enumerate(rows) if row and _text_of(row[0]) == SUM]
@@ -1215,6 +1219,13 @@ def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) ->
     for r, row in _table_rows(ws, content):
         cells = {c: row[c - 1] if c - 1 < len(row) else None for c in headers}
         if all(_blank(v) for v in cells.values()):
+            continue
+        # a total row typed into the table ('Sum', '=SUM(B2:B4)'), as a budget pasted from the leader's
+        # own sheet has it, was one more cost category and financing line: the application's budget
+        # doubled, 0 errors (found by an outside tester). Refused as the data files refuse it.
+        summed = next(((c, ws.sums[r, c]) for c in sorted(headers) if (r, c) in ws.sums), None)
+        if summed is not None:
+            content.error(spec.sheet, r, cell_name(r, summed[0]), sums_own_column_said(summed[1], r))
             continue
         item: dict = {}
         parent_key = None

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
+from .numbers import echo
+
 # openpyxl is imported where a worksheet is read: rendering a document from CSV files (the usual
 # case) does not pay its ~0.1 s import.
 
@@ -279,6 +281,15 @@ def sums_own_column(formula: str, column: int) -> bool:
         if summed and _covers(summed[0], column):
             return True
     return False
+
+
+def sums_own_column_said(formula: str, row: int) -> str:
+    """What is wrong with row ``row`` of a table whose value is ``formula``, which adds up other
+    cells of its own column (``sums_own_column``), and what to do: said alike for a data file and
+    for a workbook's table."""
+    return (f"the formula {echo(formula, 60)} adds up other cells of its own column, so row {row} is a subtotal "
+            "or total row, not a value of its own: grantflow adds up the rows itself, so it would be counted "
+            "twice; delete the row")
 
 
 def _adds_own_cells(formula: str, column: int) -> bool:

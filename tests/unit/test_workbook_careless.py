@@ -352,12 +352,14 @@ def test_a_project_field_emptied_is_still_cleared(scratch_config, tmp_path, caps
 def test_a_row_named_sum_is_data_and_nothing_below_it_is_dropped(scratch_config, tmp_path, capsys):
     """Reading stopped at the first row whose first cell said 'Sum' (the budget's sum row): a
     steering-group member renamed 'Sum' removed that member and everyone below from the register,
-    exit 0; a budget category 'Sum' dropped itself and the categories below it."""
+    exit 0; a budget category 'Sum' dropped itself and the categories below it. (Since session 23
+    a budget category named by a total word alone is refused by name, and the rows below it are
+    read: test_plan_total_rows.py; here a category merely beginning with the word.)"""
     from grantflow.register import open_register
 
     def edit(wb):
         wb["Styringsgruppe"]["A4"] = "Sum"
-        _cost_2016(wb, 3, "Sum", 5000)
+        _cost_2016(wb, 3, "Sum Consulting AS", 5000)
         _cost_2016(wb, 4, "Reise", 5000)
         _extra_source_2016(wb)
     path = _haug(scratch_config, tmp_path / "svar.xlsx", edit)
@@ -366,7 +368,7 @@ def test_a_row_named_sum_is_data_and_nothing_below_it_is_dropped(scratch_config,
     project = open_register(scratch_config).project(HAUG)
     assert [m.name for m in project.steering_group][2:4] == ["Sum", "Høgskolen Stord/Haugesund"]
     assert len(project.steering_group) == 6
-    assert [c.category for c in project.budget.costs] == ["Prosjektkostnader", "Sum", "Reise"]
+    assert [c.category for c in project.budget.costs] == ["Prosjektkostnader", "Sum Consulting AS", "Reise"]
 
 
 def test_a_row_below_the_sum_row_is_one_error(scratch_config, tmp_path, capsys):
