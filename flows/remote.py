@@ -186,7 +186,16 @@ def trigger(api: str, flow_name: str, deployment: str, parameters: dict, wait: b
         time.sleep(delay)
         # brief polls while a document run would finish, then every few seconds (an approval waits days)
         delay = min(delay * 1.5, 0.5 if time.monotonic() - started < 60 else max_poll)
-        response = _call(client, "GET", f"flow_runs/{run.id}", api)
+        try:
+            response = _call(client, "GET", f"flow_runs/{run.id}", api)
+        except UserError:
+            # the server went away after the run began (killed, restarted): the run's own process may
+            # go on and send; "no server answers, is serve running?" made an operator think nothing
+            # had gone out when every mail had (found by an outside operator)
+            raise UserError(f"lost the Prefect server at {api} while flow run {run.name or run.id} was "
+                            f"{(run.state_name or run.state_type or 'starting').lower()}: the run may have finished "
+                            "and its documents may have gone out; once the server is back, see the run's state "
+                            "and `grantflow sent` before running it again", field="PREFECT_API_URL") from None
         if response.status_code >= 400:
             raise UserError(f"the Prefect server did not return flow run {run.id}: {response.status_code} "
                             f"{_detail(response)}", field="PREFECT_API_URL")

@@ -85,3 +85,49 @@ def test_run_against_a_server_does_not_import_the_document_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "1 []", (out.stdout, out.stderr[-2000:])
     assert "error: " in out.stderr and "internal error" not in out.stderr
+
+
+def test_a_server_lost_after_the_run_began_says_the_run_may_have_finished():
+    """An outside operator killed the Prefect server while `grantflow run status …` was sending: the
+    command said "no Prefect server answers at … is `grantflow serve` running?", exit 1, as if
+    nothing had happened, while all five mails had gone out and the run was Completed once the
+    server was back. A real HTTP server answers as Prefect's until the run is made, then drops the
+    connection."""
+    import json
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _json(self, body):
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            if "/deployments/name/" in self.path:
+                return self._json({"id": "d-1", "status": "READY", "last_polled": "2026-11-29T12:00:00Z"})
+            self.close_connection = True        # the server killed: no answer at all
+            self.connection.close()
+
+        def do_POST(self):
+            return self._json({"id": "r-1", "name": "status_report-kongsbergregionen-erp-2014-07-31",
+                               "state": {"type": "RUNNING", "name": "Running"}})
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = f"http://127.0.0.1:{server.server_address[1]}/api"
+        with pytest.raises(UserError) as info:
+            trigger(api, "status_report", "status-report", {"project": "p"})
+        said = str(info.value)
+        assert said.startswith(f"PREFECT_API_URL: lost the Prefect server at {api} while flow run "
+                               "status_report-kongsbergregionen-erp-2014-07-31 was running: the run may have "
+                               "finished and its documents may have gone out"), said
+        assert "is `grantflow serve` running" not in said
+    finally:
+        server.shutdown()
+        server.server_close()
