@@ -273,6 +273,19 @@ def undelivered(result: dict) -> str:
     return "; ".join(parts) or "ikke levert"
 
 
+RESTARTED = "; startet på nytt nå"      # an item whose run stopped and was started again this morning
+
+
+def ended_why(run_id: str) -> str:
+    """Why a run ended, for the secretariat's mail: the serve that stopped under it said in
+    Norwegian (the English state message stood inside the Norwegian mail, found by an outside operator)."""
+    from flows.deployments import SERVE_STOPPED
+
+    ended = run_message(run_id)
+    return ("grantflow serve som kjørte den, stoppet (drept eller krasjet), og prosessen er borte"
+            if ended == SERVE_STOPPED else ended)
+
+
 @task(name="tell-secretariat", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
       retry_condition_fn=worth_retrying)
 def tell_secretariat(today: date, alerts: list[tuple[str, str]], options: DeliveryOptions,
@@ -284,35 +297,41 @@ def tell_secretariat(today: date, alerts: list[tuple[str, str]], options: Delive
     message and never replied), said apart in the subject and the body: not "ble ikke sendt"."""
     settings = load_settings(options.config)
     register = watch_register(options.config)
-    per_council: dict[str, tuple[list[str], list[str]]] = {}
-    for part, items in ((0, alerts), (1, unsure)):
+    per_council: dict[str, tuple[list[str], list[str], list[str]]] = {}
+    again = [(key, why.removesuffix(RESTARTED)) for key, why in alerts if why.endswith(RESTARTED)]
+    alerts = [(key, why) for key, why in alerts if not why.endswith(RESTARTED)]
+    for part, items in ((0, alerts), (1, unsure), (2, again)):
         for key, why in items:
             parts = key.split(":")
             who = parts[1] if len(parts) >= 3 else ""
             project = register.projects.get(who)
             councils = [project.council] if project else [who] if who in register.councils else list(register.councils)
             for council_id in councils:
-                per_council.setdefault(council_id, ([], []))[part].append(f"- {key}: {why}")
+                per_council.setdefault(council_id, ([], [], []))[part].append(f"- {key}: {why}")
     transport_name = options.transport or settings.delivery.transport
     password = smtp_password(settings) if transport_name == "smtp" else None
     sent = []
     ledger = SentLedger(settings.ledger_url())
     try:
-        for council_id, (lines, maybe) in per_council.items():
+        for council_id, (lines, maybe, restarted) in per_council.items():
             council = register.councils[council_id]
             if not council.secretariat.email:
                 continue
             counted = ([f"{len(lines)} ble ikke laget eller sendt"] if lines else []) + \
-                ([f"{len(maybe)} kan ha kommet fram"] if maybe else [])
+                ([f"{len(maybe)} kan ha kommet fram"] if maybe else []) + \
+                ([f"{len(restarted)} stoppet underveis og er startet på nytt"] if restarted else [])
             body = ([f"Fristvakten {fmt.long_date(today)} fikk ikke gjort dette, og det skyldes ikke "
                      "dataene (prosjektlederen har ikke fått beskjed):", "\n".join(lines)] if lines else []) + \
                 (["Dette kan ha kommet fram: e-postserveren tok imot hele meldingen, men svarte aldri. Spør "
                   "mottakeren før grantflow send --resend (da får mottakeren en ny e-post):", "\n".join(maybe)]
-                 if maybe else [])
+                 if maybe else []) + \
+                ([f"Dette stoppet underveis og er startet på nytt nå (de som alt hadde fått dokumentet, får det "
+                  "ikke igjen); du får ny beskjed bare hvis det feiler igjen:", "\n".join(restarted)] if restarted else [])
             report = notify("watch-failed", today.isoformat(),
-                            f"Fristvakten {fmt.short_date(today)}: {' og '.join(counted)} – {council.name}",
-                            [*body, "Fristvakten prøver igjen neste virkedag så lenge fristen tillater det. Se "
-                             "kjøringen i Prefect for detaljer."],
+                            f"Fristvakten {fmt.short_date(today)}: {', '.join(counted[:-1]) + ' og ' if len(counted) > 1 else ''}"
+                            f"{counted[-1]} – {council.name}",
+                            [*body, ("Fristvakten prøver igjen neste virkedag så lenge fristen tillater det. "
+                                     if lines or maybe else "") + "Se kjøringen i Prefect for detaljer."],
                             council.secretariat.name, council.secretariat.email, None, council, settings, ledger,
                             make_transport(settings, transport_name, password), settings.delivery.retry)
             sent += [f"watch-failed/{council_id} -> {email}" for email in report.sent]
@@ -952,7 +971,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             elif state in ("FAILED", "CRASHED") and not data_problem(run_id):
                 # the cycle's report was refused or crashed: said, counted, and made again below
                 alerts.append((cycle_key(item), f"kjøringen {run_id} endte som {state}"
-                               + (f" ({ended})" if (ended := run_message(run_id)) else "") + "; startet på nytt"))
+                               + (f" ({ended})" if (ended := ended_why(run_id)) else "") + RESTARTED))
                 failed.append(alerts[-1])
         if item.kind in broken:
             # the secretariat has been told; the item runs on the first morning the template works
@@ -986,8 +1005,9 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                     unsure_alerts.append((item.key, may_have_arrived(run_id, ended)))
                     uncertain.append(unsure_alerts[-1])
                 elif state in ("FAILED", "CRASHED"):   # a bug, a crash, a refusal: triggered again, and said so
-                    alerts.append((item.key, note or f"kjøringen {run_id} endte som {state}"
-                                   + (f" ({ended})" if (ended := run_message(run_id)) else "") + "; startet på nytt"))
+                    alerts.append((item.key, (note.removesuffix("; startet på nytt") + RESTARTED) if note else
+                                   f"kjøringen {run_id} endte som {state}"
+                                   + (f" ({ended})" if (ended := ended_why(run_id)) else "") + RESTARTED))
                     failed.append(alerts[-1])     # not done: counted as failed in the summary
                 try:
                     run_id = trigger(item, options)

@@ -8,6 +8,10 @@ from __future__ import annotations
 WATCH_CRON = "0 7 * * 1-5"      # weekdays 07:00
 TIMEZONE = "Europe/Oslo"
 
+# the state message of a run whose serve stopped under it (the deadline watch says it in Norwegian)
+SERVE_STOPPED = ("the grantflow serve running this run stopped (killed or crashed) and its process is gone; "
+                 "a new serve ended it")
+
 
 def watch_cron() -> str:
     """The watch's schedule for ``grantflow serve``: ``$GRANTFLOW_WATCH_CRON`` (Europe/Oslo) or weekdays 07:00."""
@@ -129,8 +133,7 @@ def end_orphaned_runs(outputs, grace_seconds: float = 15.0, poll_seconds: float 
             time.sleep(poll_seconds)
             now = orphans()
             left = {run_id: now[run_id] for run_id in left if now.get(run_id) == left[run_id]}
-        message = ("the grantflow serve running this run stopped (killed or crashed) and its process is gone; "
-                   "a new serve ended it")
+        message = SERVE_STOPPED
         ended = []
         for run_id, state in sorted(left.items(), key=lambda item: str(item[0])):
             end = Cancelled(message=message) if state == StateType.CANCELLING else Crashed(message=message)
