@@ -96,11 +96,11 @@ def call_for(project: Project, year: int, when: date | None = None, council=None
                     f"the application round of {due:%d.%m.%Y} could be for {years[0]} or {years[1]}: the "
                     "application names it as unclear; name the year in the deadline's description")
         return f"{text} – {named(name)}; søknadsfrist {fmt.long_date(due)}", None
-    passed = [r for r in rounds if len(r[3]) == 1]
-    if passed:
-        due, text, name, _ = passed[-1]
+    if rounds:
+        due, text, name, years = rounds[-1]
+        either = f" (kan gjelde {years[0]} eller {years[1]})" if len(years) > 1 else ""
         return (f"Ingen åpen søknadsrunde for {year} i prosjektets frister: {text} – {named(name)}; søknadsfrist "
-                f"{fmt.long_date(due)} var før søknadens dato"), None
+                f"{fmt.long_date(due)}{either} var før søknadens dato"), None
     return "Ikke angitt i prosjektets frister", None
 
 

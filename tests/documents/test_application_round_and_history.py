@@ -130,6 +130,12 @@ def test_a_round_that_could_be_for_two_years_is_said_not_guessed(fjord, tmp_path
     cell = _round_cell(second)
     assert cell.startswith("Uklart: søknadsfristen 1."), cell
     assert "kan gjelde 2024 eller 2025" in cell
+    # dated after it: no open round, the passed one said as it stands
+    late = _render(fjord, tmp_path / "c", 2025, "2024-10-20")
+    capsys.readouterr()
+    assert _round_cell(late) == (f"Ingen åpen søknadsrunde for 2025 i prosjektets frister: Søknad om prosjektskjønn – "
+                                 f"{OFFICE}; søknadsfrist {_long(date(2024, 10, 1))} (kan gjelde 2024 eller 2025) "
+                                 "var før søknadens dato")
     # the 2024 application, dated before the round of 2023 (for 2024 alone), is not in doubt
     first = _render(fjord, tmp_path / "a", 2024, "2023-09-15")
     assert _round_cell(first).startswith("Søknad om prosjektskjønn 2024 – ")
