@@ -20,6 +20,7 @@ document made 14 days before the funder's deadline is not reminded about after i
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -149,10 +150,18 @@ def calendar(register: Register, default_shift: str = "before", council_id: str 
                         continue  # no year of the project left to invoice
                     period = str(deadline.date.year) if deadline.kind in ("application", "costsplit") else None
                     if deadline.kind == "application":
-                        year = round_year(project, deadline.date.year)
-                        if year is None:
+                        years = round_years(project, deadline)
+                        if not years:
                             continue  # the plan applies for nothing then: no application to make or send
-                        period = str(year)
+                        if len(years) > 1:
+                            # for either of two years: no application is made for a guessed year; the
+                            # secretariat is reminded, as of an ``other`` deadline (validate: an error)
+                            _add(items, DueItem("other", project.council, project.id, deadline.date, due,
+                                                due - timedelta(days=LEAD_DAYS["other"]),
+                                                f"{text} – {project.name} ({funder_name}): {unclear_round(years)}",
+                                                label=text))
+                            continue
+                        period = str(years[0])
                     start = due - timedelta(days=lead)
                     if deadline.kind == "costsplit":
                         start = _split_start(project, deadline.date.year, start)
@@ -273,14 +282,34 @@ def _add(items: dict[str, DueItem], item: DueItem) -> None:
         items[item.key] = _merged(kept, item)
 
 
-def round_year(project, year: int) -> int | None:
-    """The year an application round in ``year`` applies for: that year if the financing plan
-    applies for money in it, else the next (an autumn round for the coming year), else None (the
-    demo's round of 01.09.2016 was listed and made as an application for 0 kr: found by an
-    outside tester)."""
+# A year written in a deadline's words ("Søknad om prosjektskjønn 2025"); a date's year ("frist
+# 01.10.2024", "2024-10-01") is not the round's.
+_DATE_WORDS = re.compile(r"\d{1,2}\.\s?\d{1,2}\.\s?\d{4}|\d{4}-\d{1,2}-\d{1,2}")
+_YEAR_WORD = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+
+
+def round_years(project, deadline) -> tuple[int, ...]:
+    """The years an application round (``deadline``) could be for: the year its words name, of its
+    own year and the next (an autumn round applies for the coming year); else those of the two the
+    financing plan applies for money in. () when the plan applies for nothing then (the demo's round
+    of 01.09.2016 was listed and made as an application for 0 kr: found by an outside tester); two
+    years when both could be it: ambiguous, said by validate and the calendar, never guessed. (A
+    round was for its own year whenever the plan applied for money then: the round of 01.10.2024,
+    "Søknad om prosjektskjønn 2025", was made as the 2024 application and the 2025 one named no
+    round; found by the county governor's tester, session 23.)"""
     # as documents.application.applied_amount counts it (not imported: it brings pandas to `deadlines`)
-    return next((y for y in (year, year + 1) if any(line.amounts.get(y) for line in project.budget.financing
-                                                    if line.applied_for)), None)
+    year = deadline.date.year
+    applied = tuple(y for y in (year, year + 1) if any(line.amounts.get(y) for line in project.budget.financing
+                                                      if line.applied_for))
+    named = {int(y) for y in _YEAR_WORD.findall(_DATE_WORDS.sub(" ", deadline.description or ""))} & {year, year + 1}
+    if len(named) == 1:
+        return tuple(y for y in applied if y in named)
+    return applied
+
+
+def unclear_round(years: tuple[int, ...]) -> str:
+    """What the calendar (`deadlines`, reminders) says of a round that could be for two years."""
+    return f"uklart om runden gjelder {years[0]} eller {years[1]}; skriv året i fristens beskrivelse"
 
 
 def funders_asking(register: Register, kind: str, council: str, project: str | None, period: str | None,

@@ -338,6 +338,22 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                     f"it, as unspent; write the year the grant is for ({project.period.start.year - 1} at the "
                     "earliest)")
 
+    # An application round that could be for either of two years (the plan applies for money in both
+    # and its words name neither): the calendar makes nothing for it and the application says it is
+    # unclear; a guess sent the wrong year's application (found by the county governor's tester).
+    from .deadlines import round_years
+
+    for f_index, funder in enumerate(project.funders):
+        for d_index, deadline in enumerate(funder.deadlines):
+            if deadline.kind != "application" or deadline.date > project.period.end:
+                continue
+            years = round_years(project, deadline)
+            if len(years) > 1:
+                add("error", ("funders", f_index, "deadlines", d_index, "description"),
+                    f"the application round of {deadline.date:%d.%m.%Y} could be for {years[0]} or {years[1]} "
+                    "(the plan applies for money in both); name the year in its description, e.g. "
+                    f"'{(deadline.description or 'Søknad om prosjektskjønn')} {years[1]}'")
+
     # Steering-group meetings inside the project period, each date once: a date written twice gets
     # one status report, and the meeting that was meant (a typo, a copied line) gets none.
     first_listed: dict = {}

@@ -370,6 +370,16 @@ def application() -> Builder:
                     ("Versjon", "{{ doc.version }}")])
     b.h1("1. Sammendrag")
     b.paragraphs("text.summary", empty="Sammendrag mangler i prosjektets oppsett.")
+    b.tag("{%p if history %}")
+    b.h2("Tidligere tildelinger og status")
+    b.p("{{ history.intro }}", keep=True)
+    b.table(["År", "Tildelt av", "Saksnr.", "Vedtak", "Beløp (kr)"],
+            ["{{ g.year }}", "{{ g.funder }}", "{{ g.reference }}", "{{ g.decided }}", "{{ g.amount }}"],
+            "g in history.grants", widths=[1.5, 7.0, 3.0, 2.5, 3.0], numeric={4}, keep=True)
+    b.tag("{%p for line in history.lines %}")
+    b.p("{{ line }}")
+    b.tag("{%p endfor %}")
+    b.tag("{%p endif %}")
     b.h1("2. Søker og kontaktpersoner")
     b.table(["Rolle", "Organisasjon", "Kontakt", "E-post"],
             ["{{ r.role }}", "{{ r.organisation }}", "{{ r.name }}", "{{ r.email }}"], "r in contacts",

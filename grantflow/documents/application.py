@@ -11,10 +11,11 @@ from datetime import date
 from decimal import Decimal
 
 from .. import fmt, owneffort
-from ..deadlines import round_year
+from ..deadlines import round_years as years_of_round
 from ..costsplit import whole_plan
 from ..models import Grant, Milestone, Person, Project
-from ..reporting import ReportPeriod, check_years, kr, parse_period
+from ..reporting import (ReportPeriod, amount_sum, booked_on, check_years, grant_usage, kr, ledger_until,
+                         milestone_statuses, parse_period)
 from .common import (Context, DocumentRequest, addressee, council_block, doc_block, finding, lines,
                      project_block, risk_rows, split_block, year_rows)
 
@@ -68,21 +69,39 @@ def applied_amount(project: Project, years: list[int]) -> int:
     return kr(total * budget.unit)
 
 
-def call_for(project: Project, year: int, when: date | None = None, council=None) -> str:
-    """The call (application round) this application answers: the applied-for funders' application
-    deadline whose round is for ``year`` (``deadlines.round_year``: a round is for its own year if
-    the plan applies for money then, else the next), else 'ikke angitt'. (Any deadline of the year
-    before counted: the 2020 application showed the round of 17.01.2019, the 2019 application's;
-    found by an outside tester.)"""
+def call_for(project: Project, year: int, when: date | None = None, council=None) -> tuple[str, str | None]:
+    """(the words, a finding's message or None): the call (application round) this application is
+    sent to. Of the applied-for funders' application rounds for ``year`` (``deadlines.round_years``),
+    the first whose deadline is on or after the application's date ``when``; a round before that
+    date is never its round (the last such is named as passed). A round that could be for ``year``
+    or another year coming first makes it unclear: said, never guessed. (A round was for its own year
+    whenever the plan applied for money then: the 2024 application dated 15.09.2023 named the round
+    of 1. oktober 2024 and the 2025 one none; found by the county governor's tester, session 23.
+    Before that any deadline of the year before counted: the 2020 application showed the round of
+    17.01.2019, the 2019 application's; found by an outside tester.)"""
     ids = applied_funders(project)
-    found = sorted((d.date, d.description, f.name) for f in project.funders if f.id in ids
-                   for d in f.deadlines if d.kind == "application" and d.date.year in (year - 1, year)
-                   and round_year(project, d.date.year) == year)
-    if not found:
-        return "Ikke angitt i prosjektets frister"
-    due, text, name = found[-1]
-    name = council.office_name(name, when) if council is not None and when is not None else name
-    return f"{text or 'Søknad'} – {name}; søknadsfrist {fmt.long_date(due)}"
+    rounds = sorted((d.date, d.description or "Søknad", f.name, years_of_round(project, d)) for f in project.funders
+                    if f.id in ids for d in f.deadlines if d.kind == "application")
+    rounds = [r for r in rounds if year in r[3]]
+
+    def named(name: str) -> str:
+        return council.office_name(name, when) if council is not None and when is not None else name
+
+    open_ = [r for r in rounds if when is None or r[0] >= when]
+    if open_:
+        due, text, name, years = open_[0]
+        if len(years) > 1:
+            return (f"Uklart: søknadsfristen {fmt.long_date(due)} ({text} – {named(name)}) kan gjelde {years[0]} "
+                    f"eller {years[1]}; prosjektets frister sier ikke hvilket år runden gjelder",
+                    f"the application round of {due:%d.%m.%Y} could be for {years[0]} or {years[1]}: the "
+                    "application names it as unclear; name the year in the deadline's description")
+        return f"{text} – {named(name)}; søknadsfrist {fmt.long_date(due)}", None
+    if rounds:
+        due, text, name, years = rounds[-1]
+        either = f" (kan gjelde {years[0]} eller {years[1]})" if len(years) > 1 else ""
+        return (f"Ingen åpen søknadsrunde for {year} i prosjektets frister: {text} – {named(name)}; søknadsfrist "
+                f"{fmt.long_date(due)}{either} var før søknadens dato"), None
+    return "Ikke angitt i prosjektets frister", None
 
 
 def milestone_notes(project: Project) -> list[str]:
@@ -106,6 +125,73 @@ def milestone_notes(project: Project) -> list[str]:
         out.append("Merk: " + " og ".join(note) if note else "")
         previous = ms
     return out
+
+
+def earlier_grants(req: DocumentRequest, year: int) -> tuple[dict | None, dict[int, str]]:
+    """Tidligere tildelinger og status: for a project the applied-for funders granted money before
+    ``year`` (an award for an earlier year, decided by the application's date), what a county governor
+    deciding a continuation needs: those awards (year, amount, case), what the ledger shows spent
+    of them and of the project by the application's date, and the milestones finished and late by
+    then; with each milestone's progress by number, for the plan's Merknad. (None, {}) for a first
+    application. (The 2025 application said nothing of the 2024 grant, of what had been spent of it,
+    nor of milestone 01 finished: found by the county governor's tester, session 23.)"""
+    project, when = req.project, req.as_of
+    ids = applied_funders(project)
+    awarded = [(f, g) for f in project.funders if f.id in ids for g in f.grants
+               if g.year < year and g.amount and (g.decided is None or g.decided <= when)]
+    if not awarded:
+        return None, {}
+    decimals = fmt.ore_decimals([g.amount for _, g in awarded])
+    grants = [{"year": str(g.year), "funder": req.council.office_name(f.name, when), "reference": g.reference or "–",
+               "decided": g.decided.strftime("%d.%m.%Y") if g.decided else "–",
+               "amount": fmt.number(g.amount, decimals)} for f, g in awarded]
+    day = fmt.long_date(when)
+    out = [f"Prosjektet har fått tildeling før denne søknaden. Status per søknadens dato, {day}:"]
+    data = req.data
+    if data is None or data.ledger is None:
+        spent_lines = ["Prosjektregnskapet er ikke lagt inn, så forbruket kan ikke oppgis."]
+    else:
+        cut = ledger_until(data, when).ledger.frame
+        last = booked_on(cut).max().date() if not cut.empty else None
+        since = f"siste postering {fmt.long_date(last)}" if last else "ingen postering ennå"
+        kinds = tuple({l.kind for l in project.budget.financing if l.applied_for and l.funder in ids})
+        used = {u.funder_id: u.spent for u in
+                grant_usage(project, data, max(when.year, *(g.year for _, g in awarded)), kinds, until=when)}
+        spent_lines = []
+        for funder in [f for f in project.funders if any(f is a for a, _ in awarded)]:
+            mine = [g for f, g in awarded if f is funder]
+            granted = sum((Decimal(g.amount) for g in mine), Decimal(0))
+            spent = used.get(funder.id, Decimal(0))
+            rest = (f"{fmt.money(granted - spent, decimals=None)} er ennå ikke brukt" if spent < granted else
+                    "alt er brukt" if spent == granted else f"{fmt.money(spent - granted, decimals=None)} mer enn tildelt")
+            spent_lines.append(
+                f"Brukt av {'tildelingen' if len(mine) == 1 else 'tildelingene'} fra "
+                f"{req.council.office_name(funder.name, when)} per {day} etter prosjektregnskapet ({since}): "
+                f"{fmt.money(spent, decimals=None)} av {fmt.money(granted, decimals=None)}; {rest}.")
+        spent_lines.append(f"Prosjektets kostnader i alt per {day}: "
+                           f"{fmt.money(amount_sum(cut['Beløp']) if not cut.empty else 0, decimals=None)}.")
+    statuses = milestone_statuses(project, data, when)
+    progress: dict[int, str] = {}
+    done, late = [], []
+    for s in statuses:
+        number = f"{s.milestone.number:02d}"
+        if s.status == "done":
+            after = f", {fmt.days(s.days_late)} etter planen" if s.days_late > 0 else ""
+            done.append(f"{number} den {fmt.long_date(s.actual)}{after}" if s.actual else number)
+            progress[s.milestone.number] = (f"Ferdig {fmt.long_date(s.actual)}" if s.actual else "Ferdig") + after
+        elif s.status == "late":
+            late.append(f"{number} {s.milestone.event} (planlagt {fmt.long_date(s.milestone.date, s.milestone.month_only)}, "
+                        f"{fmt.days(s.days_late)} forsinket)")
+            progress[s.milestone.number] = f"{fmt.days(s.days_late)} forsinket"
+        elif s.status == "cancelled":
+            progress[s.milestone.number] = "Avlyst"
+    if statuses:
+        text = (f"Milepæler per {day}: {len(done)} av {len(statuses)} er {'ferdig' if len(done) == 1 else 'ferdige'}"
+                + (f" ({'; '.join(done)})" if done else "") + ". "
+                + (f"Forsinket: {'; '.join(late)}." if late else "Ingen er forsinket."))
+    else:
+        text = "Prosjektplanen har ingen milepæler å måle framdriften mot."
+    return {"intro": out[0], "grants": grants, "lines": [*spent_lines, text]}, progress
 
 
 NOT_INVOICED = "Egeninnsatsen er kommunenes eget arbeid: den faktureres ikke og er ikke med i kostnadsfordelingen."
@@ -237,12 +323,16 @@ def build(req: DocumentRequest) -> Context:
         findings.append(finding(req.project_file(project), "milestones",
                                 "milestones outside the project period or out of date order are marked in the application"))
     signer = project.owner_contact
+    call, unclear = call_for(project, round_years[0], when, council)
+    history, progress = earlier_grants(req, round_years[0])
+    if unclear:
+        findings.append(finding(req.project_file(project), "funders.deadlines", unclear))
     values = {
         "doc": doc_block("Søknad om skjønnsmidler", project.name, round_label, council, when),
         "project": project_block(project),
         "council": {**council_block(council), "org_number": council.org_number or "Ikke oppgitt"},
         "addressee": addressee(council, when),
-        "call": call_for(project, round_years[0], when, council),
+        "call": call,
         "text": {"summary": lines(project.summary), "background": lines(project.background),
                  "challenge": lines(project.challenge), "anchoring": lines(project.anchoring),
                  "organisation": lines(project.organisation), "transfer_value": lines(project.transfer_value)},
@@ -260,8 +350,9 @@ def build(req: DocumentRequest) -> Context:
                                  a.subactivities[0].text if a.subactivities else "")}
                        for a in project.activities],
         "milestones": [{"number": f"{m.number:02d}", "date": fmt.long_date(m.date, m.month_only), "event": m.event,
-                        "note": note}
+                        "note": "; ".join(x for x in (progress.get(m.number, ""), note) if x)}
                        for m, note in zip(project.milestones, ms_notes)],
+        "history": history,
         "risks": risk_rows(project),
         "success_factors": project.success_factors,
         "budget": {"unit_label": fmt.unit_label(unit, project.budget.vat), "years": years, "cost_rows": cost_rows,

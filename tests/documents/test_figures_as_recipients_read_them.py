@@ -263,11 +263,15 @@ def test_an_application_shows_only_its_own_years_round(tmp_path):
     (round_,) = [d for f in plan["funders"] for d in f.get("deadlines", []) if d["kind"] == "application"]
     assert round_["date"] == date(2019, 1, 17) and _applied(plan, 2019) > 0     # the 2019 round
 
-    def shown(year):
-        made = produce(open_register(CONFIG), "application", ng, period=str(year), out=tmp_path / str(year))
+    def shown(year, as_of=None):
+        made = produce(open_register(CONFIG), "application", ng, period=str(year), as_of=as_of,
+                       out=tmp_path / f"{year}-{as_of}")
         (row,) = [r for t in tables(made.docx) for r in t if r and r[0] == "Søknadsrunde"]
         return row[1]
-    assert shown(2019).endswith(f"søknadsfrist 17.{NB}januar{NB}2019")
+    # dated as the demo dates it (config/grantflow.yaml: 15.01.2019, before the round's deadline)
+    assert shown(2019, date(2019, 1, 15)).endswith(f"søknadsfrist 17.{NB}januar{NB}2019")
+    # dated today, after the round: never its round (session 23), the passed round said as passed
+    assert shown(2019).endswith(f"søknadsfrist 17.{NB}januar{NB}2019 var før søknadens dato")
     assert shown(2020) == "Ikke angitt i prosjektets frister"
 
 
