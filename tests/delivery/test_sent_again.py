@@ -67,6 +67,18 @@ def test_another_date_alone_sends_nothing_new_and_says_the_version_stays_as_it_w
     assert "15.07.2021" in capsys.readouterr().out
 
 
+def test_a_version_dated_the_project_end_asked_for_a_later_day_stays_as_it_went(sending, capsys):
+    """The project end (30.06.2021) is both the report's date and the end of the period it names:
+    the later day stands where the report's date stood, the period still ends 30.06.2021."""
+    assert sending() == 0
+    count = len(sending.server.recorder.messages())
+    capsys.readouterr()
+    assert sending("--as-of", "2021-07-15") == 0
+    assert len(sending.server.recorder.messages()) == count, _subjects(sending.server.recorder.messages()[count:])
+    out = capsys.readouterr().out
+    assert "version 1, dated 30.06.2021 as it went out" in out, out
+
+
 def test_a_changed_report_dated_before_the_version_it_replaces_is_said(sending, capsys):
     assert sending("--as-of", "2021-07-15") == 0
     count = len(sending.server.recorder.messages())
