@@ -851,8 +851,10 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
     prior_as_of, prior_version = record.get("as_of"), (versions[-1]["version"] if versions else None)
     made_on = request.as_of
     last_as_of = record.get("as_of") if versions and versions[-1]["version"] in issued else None
-    if not same and last_as_of and last_as_of != request.as_of.isoformat():
+    if not same and last_as_of and last_as_of != request.as_of.isoformat() and \
+            _by_ledger(request.ledger_versions, versions[-1]["content_hash"], versions[-1]["version"], versions) is None:
         # a version that went out, asked for another day with the same data: it stays as it went
+        # (where the sent ledger knows versions the record does not, its numbering rules instead)
         then = as_it_went(request, context, template, versions[-1], date.fromisoformat(last_as_of))
         if then is not None:
             context, digest, made_on = then, versions[-1]["content_hash"], date.fromisoformat(last_as_of)
