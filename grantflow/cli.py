@@ -418,10 +418,26 @@ def _cmd_render(args) -> int:
     if produced.dated:
         state += (f", dated {produced.dated:%d.%m.%Y} as it was made: the content is the same, and a new date "
                   "alone makes no new version")
+    if produced.dated_before:
+        print(f"warning: {_dated_before(produced)}", file=sys.stderr)
     print(f"{display_path(produced.docx)}  (version {produced.version}, {state})")
     if produced.pdf:
         print(display_path(produced.pdf))
     return 0
+
+
+def _dated_before(produced) -> str:
+    """A new version dated before the version that went out and that it replaces, in one line."""
+    version, day, made = produced.dated_before
+    return (f"version {produced.version} is dated {made:%d.%m.%Y}, before version {version} "
+            f"({day:%d.%m.%Y}) that went out and that it replaces: its readers file it as the earlier one; "
+            f"give --as-of {day.isoformat()} or later to date it after")
+
+
+def _kept_as_it_went(produced) -> str:
+    """A version that went out, asked for another day with the same data, in words."""
+    return (f"dated {produced.dated:%d.%m.%Y} as it went out: the data are the same, and another date alone "
+            "makes no new version")
 
 
 def _cmd_send(args) -> int:
@@ -434,6 +450,12 @@ def _cmd_send(args) -> int:
     approver, from_login, comment = _approval_given(args, name_needed=False)
     settings, register, produced = _produce(args)
     document = document_from(produced, register)     # a PDF asked for and not made: not sent
+    if comment:
+        from dataclasses import replace
+
+        # the reason for a new version (or a re-send), said in its mail: the recipient of a text-only
+        # correction read only "endringene er i teksten" (an outside tester)
+        document = replace(document, reason=comment)
     project = register.project(produced.project) if produced.project else None
     council = register.council(produced.council)
     transport_name = args.transport or settings.delivery.transport
@@ -452,6 +474,7 @@ def _cmd_send(args) -> int:
             earlier = sorted(set(the_plan.same_content.values()))
             print(f"nothing to send: all {len(the_plan.already)} recipient(s) already have "
                   f"{document.key} version {document.version}"
+                  + (f", {_kept_as_it_went(produced)}" if produced.dated else "")
                   + (f" ({len(the_plan.same_content)} of them as version {', '.join(map(str, earlier))}, the same "
                      "content)" if earlier else "") + " (use --resend to send again)"
                   + (f"; {unreached_text(the_plan.unreached)}" if the_plan.unreached else ""))
@@ -459,6 +482,11 @@ def _cmd_send(args) -> int:
         late = _past_meeting(document, project)
         if late:
             print(late, file=sys.stderr)
+        if produced.dated:
+            print(f"note: {document.key} version {document.version} is sent {_kept_as_it_went(produced)}",
+                  file=sys.stderr)
+        if produced.dated_before:
+            print(f"warning: {_dated_before(produced)}", file=sys.stderr)
         gate = clearance(produced.findings, the_plan.approval_required, transport_name)
         errors = gate.errors
         if errors and not gate.given(True, args.override_reason or ""):
@@ -514,8 +542,14 @@ def _cmd_send(args) -> int:
                                     args.override_reason or "", document.ledger_hash(), recipients=shown)
             note_approvals(document, ledger)
         elif args.approved_by is not None or comment:
-            print("note: sending this needs no approval (--approved-by and --comment are not recorded)",
-                  file=sys.stderr)
+            # the comment is said in the mail of a new version or a re-send, never recorded as an approval's
+            said = bool(comment) and any(comment in m.message.get_body(("plain",)).get_content()
+                                         for m in the_plan.messages)
+            unused = [o for o, given in (("--approved-by", args.approved_by is not None), ("--comment", comment and
+                                         not said)) if given]
+            if unused:
+                print(f"note: sending this needs no approval ({' and '.join(unused)} "
+                      f"{'is' if len(unused) == 1 else 'are'} not recorded)", file=sys.stderr)
         try:
             report = deliver(the_plan, make_transport(settings, transport_name), ledger, settings.delivery.retry,
                              resend=args.resend)

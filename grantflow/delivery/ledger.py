@@ -396,6 +396,31 @@ class SentLedger:
                  if r.recipient.casefold() not in current]
         return min(found, key=lambda f: f[2]) if found else None
 
+    def first_reached(self, document: str, version: int, transport: str) -> dict[str, tuple[datetime, str | None]]:
+        """Recipient (casefolded) -> (when this version first reached them, that mail's Message-ID),
+        for a send by ``transport`` (a copy in the local outbox counts only for the outbox): what a
+        re-send is a copy of. Rows from before the history was kept: the row's own time and Message-ID."""
+        first: dict[str, tuple[datetime, str | None]] = {}
+        where = [delivery_events.c.document == document, delivery_events.c.version == version,
+                 delivery_events.c.status == "sent"]
+        if delivers(transport):
+            where.append(or_(delivery_events.c.transport.is_(None), delivery_events.c.transport != LOCAL))
+        with self.engine.connect() as conn:
+            for recipient, at, mid in conn.execute(select(delivery_events.c.recipient, delivery_events.c.at,
+                                                          delivery_events.c.message_id).where(*where)):
+                key = recipient.casefold()
+                if key not in first or aware(at) < first[key][0]:
+                    first[key] = (aware(at), mid)
+            rows = conn.execute(select(deliveries.c.recipient, deliveries.c.delivered_at, deliveries.c.updated_at,
+                                       deliveries.c.message_id, deliveries.c.transport).where(
+                deliveries.c.document == document, deliveries.c.version == version,
+                deliveries.c.status == "sent")).all()
+        for row in rows:
+            if delivers(transport) and row.transport == LOCAL and row.delivered_at is None:
+                continue
+            first.setdefault(row.recipient.casefold(), (aware(row.delivered_at or row.updated_at), row.message_id))
+        return first
+
     def earlier_content(self, document: str, version: int, transport: str) -> dict[str, tuple[int, str]]:
         """Recipient (casefolded) -> (the latest earlier version they have, its recorded hash), for a
         send by ``transport`` (as ``had_earlier``)."""

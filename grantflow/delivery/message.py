@@ -55,6 +55,12 @@ class Document:
     draft: str = ""
     # a cost split: the municipalities with a share in it, which get it at their contact addresses
     payers: tuple[str, ...] = ()
+    # the secretariat's comment on this sending (``send --comment``): the mail of a new version and
+    # of a re-send says it, as text ("Forklaring på mindreforbruket er lagt til i avsnitt 4.")
+    reason: str = ""
+    # a new version dated before the version it replaces, which went out: (that version, its day,
+    # this version's day) (``Produced.dated_before``), said in the mail to a reader who has that one
+    dated_before: tuple[int, date, date] | None = None
 
     @property
     def attachments(self) -> list[Path]:
@@ -162,23 +168,34 @@ def message_id(document: Document, email: str, domain: str, resend: bool = False
     return f"<{token}.v{document.version}@{domain}>"
 
 
-def subject(document: Document, replaces: tuple[int, datetime] | None = None) -> str:
+def subject(document: Document, replaces: tuple[int, datetime] | None = None,
+            again: datetime | None = None) -> str:
     """The subject; a version is named only to a reader who has an earlier one (``replaces``): a
-    reader's first copy is not "(versjon 2)" of a version 1 that reached nobody (only the outbox)."""
+    reader's first copy is not "(versjon 2)" of a version 1 that reached nobody (only the outbox).
+    ``again``: this version reached the reader before, then (a re-send): said, not "erstatter"."""
     text = f"{document.title}: {document.subject_name} – {document.period_text}"
     if document.draft:
         # the running year's usage report went out as "… – 2026" with nothing but "Brukt per
         # 28.11.2026" to say it was a draft (found by a reviewer)
         text += f" ({document.draft})"
-    if replaces:
+    if again:
+        # a re-send said "(versjon 3, erstatter versjon 2)" again, byte for byte, with a new
+        # Message-ID: the archive filed it as another document (an outside tester)
+        text += f" (ny utsending av versjon {document.version}, sendt første gang {_day(again)})"
+    elif replaces:
         text += f" (versjon {document.version}, erstatter versjon {replaces[0]})"
     return single_line(text, "subject")
+
+
+def _day(moment: datetime) -> str:
+    """The day of ``moment`` in Norway, written out: "20. januar 2026"."""
+    return fmt.long_date(moment.astimezone(OSLO).date())
 
 
 def body_lines(document: Document, recipient_name: str, cc_names: list[str], sender: Sender,
                replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
                own_copy: bool = False, office: bool = False,
-               first_sent: tuple[str, int, datetime] | None = None) -> list:
+               first_sent: tuple[str, int, datetime] | None = None, again: datetime | None = None) -> list:
     """The body as a list of paragraphs; a list item is a (label, value) tuple. ``replaces``: the
     earlier version this recipient has and when it was sent (this one is a new version of it).
     ``sent_to``: for a copy (cc), whom the document is for. ``own_copy``: the copy goes to the
@@ -187,11 +204,13 @@ def body_lines(document: Document, recipient_name: str, cc_names: list[str], sen
     Sekretariatet i Haugaland Vekst"). ``office``: the recipient is an office, not a person
     ("Til Statsforvalteren i Rogaland" rather than "Hei Statsforvalteren i Rogaland,").
     ``first_sent``: the office had the document before at another address (address, version, when):
-    said, so that it is not registered as a new document."""
+    said, so that it is not registered as a new document. ``again``: when this version first reached
+    the recipient (a re-send: said so, not that it replaces anything). The secretariat's comment
+    (``document.reason``) is said in the mail of a new version and of a re-send."""
     parts: list = ["Sekretariatets kopi." if own_copy else f"Til {recipient_name}" if office else
                    f"Hei {recipient_name},",
                    f"Vedlagt følger {document.title.lower()} for {document.subject_name} ({document.period_text})"
-                   + (f", versjon {document.version}." if replaces else ".")]
+                   + (f", versjon {document.version}." if replaces or again else ".")]
     if sent_to:
         parts.append(("Den er sendt til " if own_copy else "Du får den i kopi; den er sendt til ")
                      + fmt.listing(sent_to) + ".")
@@ -201,10 +220,24 @@ def body_lines(document: Document, recipient_name: str, cc_names: list[str], sen
                      f"{address} (tidligere adresse)" + (f", som versjon {version}" if version != document.version
                                                           else "")
                      + ". Dette er ikke en ny innsending: den sendes nå til den nye adressen.")
-    if replaces:
+    if again:
+        parts.append(f"Dette er en ny utsending av versjon {document.version}, som ble sendt deg første gang "
+                     f"{_day(again)}; det er ikke en ny versjon.")
+        if document.reason:
+            parts.append(f"Sekretariatets kommentar: {document.reason}")
+    elif replaces:
         sent = fmt.long_date(replaces[1].astimezone(OSLO).date())
         parts.append(f"Denne versjonen erstatter versjon {replaces[0]}, som ble sendt deg {sent}. "
                      f"Bruk versjon {document.version} og se bort fra den forrige.")
+        if document.reason:
+            # a text-only correction's mail said only "endringene er i teksten": the reader had to
+            # compare two documents to find the new paragraph (an outside tester)
+            parts.append(f"Sekretariatets kommentar til den nye versjonen: {document.reason}")
+        if document.dated_before and document.dated_before[0] == replaces[0]:
+            # the archive files by date: a replacement dated before what it replaces reads as the older
+            old, day, made = document.dated_before
+            parts.append(f"Merk: versjon {document.version} er datert {fmt.long_date(made)}, før versjon {old} "
+                         f"(datert {fmt.long_date(day)}), som den erstatter.")
         changed = document.changes.get(replaces[0])
         if changed:
             items = [c for c in changed if isinstance(c, tuple)]
@@ -257,21 +290,27 @@ def _html(parts: list) -> str:
 def compose(document: Document, recipient_name: str, recipient_email: str, cc_names: list[str],
             sender: Sender, when: datetime | None = None, resend: bool = False,
             replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
-            office: bool = False, first_sent: tuple[str, int, datetime] | None = None) -> EmailMessage:
+            office: bool = False, first_sent: tuple[str, int, datetime] | None = None,
+            again: datetime | None = None, first_id: str | None = None) -> EmailMessage:
     """One RFC 5322 message to one recipient with the document attached; ``replaces``: the earlier
     version the recipient has (version, when sent), named in the subject and the body; ``sent_to``:
-    for a copy, the names the document is sent to."""
+    for a copy, the names the document is sent to; ``again``: when this version first reached the
+    recipient (a re-send, which refers to that first mail's Message-ID, ``first_id`` where the ledger has it)."""
     msg = EmailMessage()
-    _set_text(msg, "Subject", subject(document, replaces), "subject")
+    _set_text(msg, "Subject", subject(document, replaces, again), "subject")
     _set_address(msg, "From", sender.name, sender.address, "from_address")
     _set_address(msg, "To", recipient_name, recipient_email, "recipient")
     _set_address(msg, "Reply-To", sender.reply_to_name, sender.reply_to, "reply_to")
     msg["Date"] = format_datetime(when or datetime.now(timezone.utc))
     msg["Message-ID"] = message_id(document, recipient_email, sender.address.split("@", 1)[1], resend)
+    if again:
+        # the first mail of this version to this recipient: a mail program or archive threads the copy with it
+        msg["References"] = single_line(first_id or message_id(document, recipient_email,
+                                                               sender.address.split("@", 1)[1]), "References")
     msg["X-Grantflow-Document"] = single_line(f"{document.key} v{document.version}", "document")
     parts = body_lines(document, recipient_name, cc_names, sender, replaces, sent_to,
                        own_copy=sent_to is not None and recipient_email.casefold() == sender.reply_to.casefold(),
-                       office=office, first_sent=first_sent)
+                       office=office, first_sent=first_sent, again=again)
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
     for path in document.attachments:

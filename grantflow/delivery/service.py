@@ -214,7 +214,7 @@ def document_from(produced: Produced, register: Register) -> Document:
                     produced.pdf, dict(produced.key_figures), produced.content_hash, stem,
                     no_skjonnsmidler=_no_skjonnsmidler(produced, register), addressed=produced.addressed,
                     changes=version_changes(produced.docx, produced.version) if produced.version > 1 else {},
-                    draft=produced.draft, payers=produced.payers)
+                    draft=produced.draft, payers=produced.payers, dated_before=produced.dated_before)
 
 
 def _refuse_empty_application(project, period: str, register: Register) -> None:
@@ -355,6 +355,9 @@ def plan(document: Document, project: Project | None, council: Council, settings
         same = {email: got for email, (got, digest) in ledger.earlier_content(
             document.key, document.version, transport or settings.delivery.transport).items()
             if digest == document.content_hash}
+    # who has this very version (a re-send): their mail says it is a copy of the one they have
+    reached = ledger.first_reached(document.key, document.version, transport or settings.delivery.transport) \
+        if resend else {}
     sender = sender_for(council, settings)
     cc_names = [r.name for r in recipients if r.role == "cc"]
     to_names = [r.name for r in recipients if r.role == "to"]
@@ -386,7 +389,7 @@ def plan(document: Document, project: Project | None, council: Council, settings
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
                       resend=resend, replaces=replaces,
                       sent_to=to_names if recipient.role == "cc" else None, office=recipient.office,
-                      first_sent=earlier)
+                      first_sent=earlier, **_again(reached.get(recipient.email.casefold())))
         messages.append(PlannedMessage(recipient, msg))
     # the messages carry the file as it is now: rendered again since (another run, `grantflow render`
     # with changed data), it holds another version than this one, approved or checked as this one
@@ -408,6 +411,12 @@ def plan(document: Document, project: Project | None, council: Council, settings
                     and r.email.casefold() not in done}
     return DeliveryPlan(document, project, council, messages, already, approval, to_funder, same_content,
                         first_sent, unreached)
+
+
+def _again(reached: tuple | None) -> dict:
+    """``compose``'s words for a re-send to a recipient this version reached before (``reached``:
+    when, that mail's Message-ID); none for one it did not."""
+    return {"again": reached[0], "first_id": reached[1]} if reached else {}
 
 
 def rendered_again(document, now: tuple[int, str]) -> str:

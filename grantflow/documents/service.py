@@ -78,6 +78,9 @@ class Produced:
     addressed: date | None = None     # the day the document names the county governor by (Context.addressed)
     draft: str = ""                   # Context.draft: said in the mail's subject
     dated: date | None = None         # a file kept unchanged that is dated another day than asked: that day
+    # a new version dated before the version that went out and that it replaces: (that version, its
+    # day, this version's day)
+    dated_before: tuple[int, date, date] | None = None
     payers: tuple[str, ...] = ()      # Context.payers: the municipalities a cost split goes to
 
     @property
@@ -541,15 +544,61 @@ def _digest(path: str, mtime_ns: int) -> str:
 
 def content_hash(context: Context, template: Path) -> str:
     """What makes two renders the same document: values (less date/version), charts, template."""
+    return hashlib.sha256(_payload(context, template).encode("utf-8")).hexdigest()
+
+
+def _payload(context: Context, template: Path, dated: bool = False) -> str:
+    """The document's content as one text: values (less version and, unless ``dated``, date), charts
+    (unless ``dated``: drawn from the values, with a marker named by the date), template."""
     values = dict(context.values)
     doc = dict(values.get("doc", {}))
-    doc.pop("date", None)
+    if not dated:
+        doc.pop("date", None)
     doc.pop("version", None)
     values["doc"] = doc
-    payload = json.dumps({"values": values, "charts": {k: repr(v) for k, v in sorted(context.charts.items())},
-                          "template": template_digest(template)},
-                         sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    charts = {} if dated else {k: repr(v) for k, v in sorted(context.charts.items())}
+    return json.dumps({"values": values, "charts": charts, "template": template_digest(template)},
+                      sort_keys=True, default=str, ensure_ascii=False)
+
+
+def _date_forms(day: date) -> list[str]:
+    """How a document's content writes ``day``: ISO, 15.07.2021, 15. juli 2021 (also with
+    non-breaking spaces) and as a Python date (charts)."""
+    from .. import fmt
+
+    long = fmt.long_date(day)
+    return [day.isoformat(), fmt.short_date(day), long, long.replace(" ", "\u00a0"), repr(day)]
+
+
+def as_it_went(request: DocumentRequest, context: Context, template: Path, entry: dict, then: date) -> Context | None:
+    """The context of version ``entry`` (made for ``then``) made again from today's data, when
+    ``context`` (the same data asked for ``request.as_of``) differs from it by the date alone:
+    the date, and what the date writes itself into (the "Levert" of a milestone delivered with
+    the final report, dated by the report). None: the data changed (made for ``then`` it is no
+    longer what went out), or more than the date differs (ledger rows cut off by the other date).
+    Sending a final report again with another --as-of made "versjon 4, erstatter versjon 3",
+    dated before version 3, saying the changes were in the text (an outside tester)."""
+    from dataclasses import replace
+
+    try:
+        earlier = build_context(replace(request, as_of=then))
+    except UserError:
+        return None
+    if content_hash(earlier, template) != entry.get("content_hash"):
+        return None
+    # place by place: the same text, or the one date where the other is (a date that is also the
+    # project's end, 31.12.2025, stays where it is the end)
+    old, new = _date_forms(then), _date_forms(request.as_of)
+    written = dict(zip(old, new))
+    pattern = re.compile("(" + "|".join(re.escape(form) for form in sorted(set(old + new), key=len, reverse=True))
+                         + ")")
+    was, now = (pattern.split(_payload(c, template, dated=True)) for c in (earlier, context))
+    if len(was) != len(now):
+        return None
+    for index, (a, b) in enumerate(zip(was, now)):
+        if a != b and not (index % 2 and written.get(a) == b):
+            return None
+    return earlier
 
 
 def prepare(register: Register, kind_name: str, project_id: str | None = None, council_id: str | None = None,
@@ -799,6 +848,17 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
         # never written over, never taken as ours: the person who changed it decides
         raise UserError(f"{changed}: nothing made; {EDITED_HINT}", file=display_path(target))
     issued = _issued(record)
+    prior_as_of, prior_version = record.get("as_of"), (versions[-1]["version"] if versions else None)
+    made_on = request.as_of
+    last_as_of = record.get("as_of") if versions and versions[-1]["version"] in issued else None
+    if not same and last_as_of and last_as_of != request.as_of.isoformat() and \
+            _by_ledger(request.ledger_versions, versions[-1]["content_hash"], versions[-1]["version"], versions) is None:
+        # a version that went out, asked for another day with the same data: it stays as it went
+        # (where the sent ledger knows versions the record does not, its numbering rules instead)
+        then = as_it_went(request, context, template, versions[-1], date.fromisoformat(last_as_of))
+        if then is not None:
+            context, digest, made_on = then, versions[-1]["content_hash"], date.fromisoformat(last_as_of)
+            same, reused = True, target.exists()
     if reused or same:
         ledger = _by_ledger(request.ledger_versions, digest, versions[-1]["version"], versions)
     else:
@@ -823,7 +883,7 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
             atomic_write(target, kept)
         else:
             context.values.setdefault("doc", {})["version"] = version
-            write_docx(template, context, target, request.as_of)
+            write_docx(template, context, target, made_on)
             if version in _issued(record) and versions[-1].get("file_sha256"):
                 # no intact copy of what went out: its hash is kept, never written over
                 versions[-1].setdefault("sent_sha256", versions[-1]["file_sha256"])
@@ -853,18 +913,28 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
         # ("Regnskap til nå: 125 000 kr → 137 400 kr"): the record's own figures are the latest only
         versions.append({"version": version, "content_hash": digest, "generated_at": now,
                          "file_sha256": _file_sha256(target), "key_figures": context.key_figures,
-                         "snapshot": context.snapshot, "sources": request.sources})
+                         "snapshot": context.snapshot, "sources": request.sources,
+                         "as_of": request.as_of.isoformat()})
         record["issued"] = sorted(issued)
     # the file kept (same content) is dated as it was made: the record keeps that day and what the
     # document said then; rendering it again with another --as-of said "unchanged" and the record
     # took the new day while the .docx kept the old one (a cost split re-dated by a helper)
-    kept = record.get("as_of") if reused and record.get("as_of") else None
+    kept = record.get("as_of") if (reused or made_on != request.as_of) and record.get("as_of") else None
+    # a new version dated before the version that went out and that it replaces: said (the archive
+    # files it as the later one)
+    replaced = next((v for v in reversed(versions[:-1]) if v["version"] in issued and v["version"] < version), None) \
+        if not reused and not same else None
+    replaced_as_of = replaced and (replaced.get("as_of") or (replaced.get("snapshot") or {}).get("as_of")
+                                   or (prior_as_of if replaced["version"] == prior_version else None))
+    before = (replaced["version"], date.fromisoformat(replaced_as_of), request.as_of) \
+        if replaced_as_of and replaced_as_of > request.as_of.isoformat() else None
     produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
                         request.period.label, target, version, digest, reused,
                         key_figures=context.key_figures, addressed=context.addressed, draft=context.draft,
                         payers=context.payers,
                         findings=list(notes or []) + [f for f in context.findings if f not in (notes or [])],
-                        dated=date.fromisoformat(kept) if kept and kept != request.as_of.isoformat() else None)
+                        dated=date.fromisoformat(kept) if kept and kept != request.as_of.isoformat() else None,
+                        dated_before=before)
     if not reused and not same:
         # the findings this version was made with, kept with it: the record's own are the latest only
         versions[-1]["findings"] = [str(f) for f in produced.findings]
