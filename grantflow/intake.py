@@ -159,7 +159,7 @@ def issue_workbook(config, project_id: str, as_of: date, *, how: str, to: str | 
     from .register import open_register
 
     with register_lock(config):          # the record is rewritten whole: never two at once
-        register = open_register(config)
+        register = config if isinstance(config, Register) else open_register(config)
         project = register.project(project_id)
         issue = new_id()
         payload = make_workbook(register, project_id, as_of, issue=issue)   # its refusals come before a record

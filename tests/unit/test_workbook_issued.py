@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import multiprocessing
+import re
 from datetime import date
 from pathlib import Path
 
@@ -196,3 +197,23 @@ def test_two_processes_issuing_at_once_lose_no_entry(scratch_config):
     text = (scratch_config / "data" / NG / "arbeidsboker.csv").read_text(encoding="utf-8-sig")
     ids = [row[1] for row in csv.reader(io.StringIO(text), delimiter=";")][1:]
     assert len(ids) == 12 and len(set(ids)) == 12
+
+
+def test_the_readmes_workbook_round_trip_still_works(scratch_config, tmp_path, capsys, monkeypatch):
+    """The secretariat guide's steps as written: step 1's command makes (and issues) the workbook,
+    the leader fills it in, it is saved in config/inbox/ and `grantflow inbox` takes it in."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    guide = readme.split("## Secretariat guide: collecting with Excel workbooks", 1)[1]
+    step = guide.split("\n1. **Make the workbook**", 1)[1].split("\n2. ", 1)[0]
+    command = re.search(r"`(grantflow workbook [^`]*)`", step).group(1).split()
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    assert main(["--config", str(scratch_config), *command[1:]]) == 0
+    written = tmp_path / "outputs" / "arbeidsboker" / f"{command[2]}-{command[4]}.xlsx"
+    assert written.name in capsys.readouterr().out
+    wb = openpyxl.load_workbook(written)
+    field(wb, "Statusnotat", "summary").value = "Responssenteret er utredet; anbefaling legges fram i november."
+    field(wb, "Statusnotat", "reported_by").value = "Sturle J. Monstad"
+    code, text = take_in(scratch_config, wb, capsys)
+    assert code == 0 and "imported  svar.xlsx" in text, text
+    notes = (scratch_config / "data" / command[2] / "notater.yaml").read_text(encoding="utf-8")
+    assert "Responssenteret er utredet; anbefaling legges fram i november." in notes
