@@ -158,15 +158,14 @@ def issue_workbook(config, project_id: str, as_of: date, *, how: str, to: str | 
     and date, when, to whom (default: the project leader) and how it went out."""
     from .register import open_register
 
-    with register_lock(config):          # the record is rewritten whole: never two at once
-        register = config if isinstance(config, Register) else open_register(config)
-        project = register.project(project_id)
-        issue = new_id()
-        payload = make_workbook(register, project_id, as_of, issue=issue)   # its refusals come before a record
-        if to is None:
-            to = project.leader.name + (f" <{project.leader.email}>" if project.leader.email else "")
-        record_issue(register, project_id, as_of, issue, to=to, how=how, now=now)
-        return payload
+    register = config if isinstance(config, Register) else open_register(config)
+    project = register.project(project_id)
+    issue = new_id()
+    payload = make_workbook(register, project_id, as_of, issue=issue)   # its refusals come before a record
+    if to is None:
+        to = project.leader.name + (f" <{project.leader.email}>" if project.leader.email else "")
+    record_issue(register, project_id, as_of, issue, to=to, how=how, now=now)
+    return payload
 
 
 def make_blank(register: Register, council_id: str) -> bytes:

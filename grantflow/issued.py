@@ -16,7 +16,9 @@ atomically), so two processes issuing at once never lose an entry.
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -71,20 +73,28 @@ def read_record(path: Path) -> list[Issue]:
 
 def record_issue(register: Register, project_id: str, as_of: date, issue: str, *, to: str, how: str,
                  now: datetime | None = None) -> None:
-    """Record ``issue`` (``new_id``) as the id of ``project_id``'s workbook of ``as_of``. The caller
-    holds the register lock."""
+    """Record ``issue`` (``new_id``) as the id of ``project_id``'s workbook of ``as_of``; two
+    processes at once both get their entry."""
     now = now or datetime.now().astimezone().replace(microsecond=0)
     path = record_file(register, project_id)
-    try:
-        old = path.read_bytes()
-    except FileNotFoundError:
-        # a byte order mark, as the import log: Excel reads a CSV without one in the machine's code page
-        old = ("\ufeff" + ";".join(HEADER) + "\n").encode("utf-8")
     out = io.StringIO()
     csv.writer(out, delimiter=";", lineterminator="\n").writerow(
         [now.isoformat(), issue, project_id, as_of.isoformat(), spreadsheet_text(printable_name(to)),
          spreadsheet_text(printable_name(how))])
-    atomic_write(path, old + (b"" if old.endswith(b"\n") else b"\n") + out.getvalue().encode("utf-8"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # the whole file is rewritten (atomically): one writer at a time, or an entry written meanwhile
+    # would be lost. The lock is on the project's data folder, not on the file a rename replaces.
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            old = path.read_bytes()
+        except FileNotFoundError:
+            # a byte order mark, as the import log: Excel reads a CSV without one in the machine's code page
+            old = ("\ufeff" + ";".join(HEADER) + "\n").encode("utf-8")
+        atomic_write(path, old + (b"" if old.endswith(b"\n") else b"\n") + out.getvalue().encode("utf-8"))
+    finally:
+        os.close(fd)
 
 
 def find_issue(register: Register, issue_id: str, claimed: str | None) -> Issue | None:
