@@ -9,8 +9,8 @@ program can rewrite, the record is the secretariat's.
 
 A record rather than a signature: the secretariat can open it in Excel and see every workbook
 handed out, and there is no key to keep outside the repository and the outputs, nor to lose.
-The caller holds ``intake.register_lock`` while adding to it (the whole file is rewritten
-atomically), so two processes issuing at once never lose an entry.
+The file is rewritten whole and atomically under a lock on the project's data folder, so two
+processes issuing at once never lose an entry.
 """
 
 from __future__ import annotations
