@@ -38,7 +38,7 @@ from grantflow.errors import UserError
 from grantflow.fileio import atomic_write
 from grantflow.findings import condense
 from grantflow import fmt
-from grantflow.intake import apply, make_workbook, record_no_answer, register_lock
+from grantflow.intake import apply, issue_workbook, record_no_answer, register_lock
 from grantflow.register import open_register
 from grantflow.settings import load_settings
 from grantflow.statusform import StatusForm, initial_form, plan_form
@@ -72,7 +72,8 @@ def request_input(project_id: str, as_of: date, options: DeliveryOptions) -> str
     register = open_register(options.config)
     project = register.project(project_id)
     workbook = Path(options.out or settings.outputs_dir()) / "arbeidsboker" / f"{project_id}-{as_of.isoformat()}.xlsx"
-    atomic_write(workbook, make_workbook(register, project_id, as_of))
+    atomic_write(workbook, issue_workbook(options.config, project_id, as_of,
+                                          how=f"statusrunde {flow_run.id or 'lokal'}: e-post med arbeidsbok"))
     link = ui_link()
     lines = [f"Statusrapporten for {project.name} skal snart til styringsgruppen. Vi trenger din rapportering "
              f"for perioden (status per {as_of:%d.%m.%Y}).",

@@ -1520,7 +1520,7 @@ def _cmd_workbook(args) -> int:
     from datetime import date
 
     from .fileio import atomic_write
-    from .intake import make_blank, make_workbook
+    from .intake import issue_workbook, make_blank
     from .register import display_path, open_register
     from .settings import load_settings
 
@@ -1539,7 +1539,6 @@ def _cmd_workbook(args) -> int:
             raise UserError(f"{as_of.isoformat()} is after the project ends ({ends.isoformat()}): the workbook's "
                             "status is for a status report in the project period; after it comes the final "
                             "report", field="--as-of")
-        payload = make_workbook(register, args.project, as_of)
         name = f"{args.project}-{as_of.isoformat()}.xlsx"
     target = Path(args.out) if args.out else load_settings(args.config).outputs_dir() / "arbeidsboker" / name
     _file_to_write(target, ".xlsx", "--out", "the workbook")
@@ -1548,9 +1547,23 @@ def _cmd_workbook(args) -> int:
         raise UserError("exists and is not overwritten (it may be filled in by the project leader): import it "
                         "first, write to another file with -o FILE, or give --replace to write a new one over it",
                         file=display_path(target))
+    if args.project:
+        # issued (its id recorded for this project and date) only now that it will be written
+        payload = issue_workbook(args.config, args.project, as_of,
+                                 how=f"grantflow workbook{_by_whom()}: {display_path(target)}")
     atomic_write(target, payload)
     print(display_path(target))
     return 0
+
+
+def _by_whom() -> str:
+    """' (av USER)' for the record of who made a workbook; nothing when the system cannot say."""
+    import getpass
+
+    try:
+        return f" (av {getpass.getuser()})"
+    except (KeyError, OSError):
+        return ""
 
 
 def _report(result, dry_run: bool) -> int:

@@ -33,6 +33,7 @@ from .data import (DECISIONS, HOURS_COLUMNS, LEDGER_COLUMNS, MILESTONE_COLUMNS, 
 from .errors import UserError
 from .fileio import atomic_write
 from .findings import Finding, has_errors, loc_text
+from .issued import find_issue, new_id, record_issue
 from .models import LEADER_ROLES, Project, ProjectNotes, StatusNote, error_loc
 from .register import Register, display_path, validation_message
 from .text import bad_character, name_key, printable_name, spreadsheet_text
@@ -125,8 +126,9 @@ def _unholdable(note: StatusNote) -> tuple[tuple, str] | None:
     return None
 
 
-def make_workbook(register: Register, project_id: str, as_of: date | None = None) -> bytes:
-    """The project's workbook, pre-filled with the register, progress and the last status note."""
+def make_workbook(register: Register, project_id: str, as_of: date | None = None, *, issue: str | None = None) -> bytes:
+    """The project's workbook, pre-filled with the register, progress and the last status note.
+    Only a workbook made with an ``issue`` on record (``issue_workbook``) is taken back in."""
     project = register.project(project_id)
     council = register.council_of(project)
     as_of = as_of or date.today()
@@ -147,7 +149,23 @@ def make_workbook(register: Register, project_id: str, as_of: date | None = None
                         field=".".join(map(str, path)))
     note = last.model_dump(mode="python") if last else None
     return write_workbook(project_data(project), council_municipalities=[m.name for m in council.municipalities],
-                          progress=progress_rows(register, project), note=note, as_of=as_of)
+                          progress=progress_rows(register, project), note=note, as_of=as_of, issue=issue)
+
+
+def issue_workbook(config, project_id: str, as_of: date, *, how: str, to: str | None = None,
+                   now: datetime | None = None) -> bytes:
+    """The project's workbook for ``as_of``, issued: its id recorded (``issued``) for this project
+    and date, when, to whom (default: the project leader) and how it went out."""
+    from .register import open_register
+
+    register = config if isinstance(config, Register) else open_register(config)
+    project = register.project(project_id)
+    issue = new_id()
+    payload = make_workbook(register, project_id, as_of, issue=issue)   # its refusals come before a record
+    if to is None:
+        to = project.leader.name + (f" <{project.leader.email}>" if project.leader.email else "")
+    record_issue(register, project_id, as_of, issue, to=to, how=how, now=now)
+    return payload
 
 
 def make_blank(register: Register, council_id: str) -> bytes:
@@ -503,7 +521,59 @@ def plan_import(register: Register, path: Path, *, now: datetime | None = None,
                         f"damaged: were its sheets copied into another workbook?); importing it could overwrite "
                         f"what was changed since. Make a new workbook with 'grantflow workbook PROJECT' and copy "
                         f"the answers into it", file=shown)
+    refused = _not_issued(register, content, path.read_bytes(), now or datetime.now().astimezone().replace(microsecond=0))
+    if refused is not None:
+        return refused
     return plan_content(register, content, path.read_bytes(), now=now)
+
+
+def _not_issued(register: Register, content: WorkbookContent, source: bytes, now: datetime) -> ImportResult | None:
+    """The refusal of a workbook that does not speak for the project it names: its id (hidden
+    sheet) not on record, on record for another project or status date, or missing (a workbook made
+    before ids were recorded, or its id deleted). The hidden sheet is data anyone's program can
+    rewrite (an outside tester made a Haugaland workbook claim Nord-Gudbrandsdal and wrote its
+    note); the record (``issued``) is the secretariat's. None when it was issued for what it says."""
+    shown = content.file
+    claimed = content.meta.get("project")
+    claimed = claimed if isinstance(claimed, str) else None
+    issue_id = content.meta.get("issue")
+    for_whom = repr(claimed) if claimed else "the project"
+
+    def advice(as_of: str = "") -> str:
+        return (f"nothing of it was taken in; ask the secretariat for a new workbook (grantflow workbook "
+                f"{claimed or 'PROJECT'}{as_of}) and fill that in")
+
+    found = None
+    if isinstance(issue_id, str) and issue_id.isascii() and 0 < len(issue_id) <= 100:
+        found = find_issue(register, issue_id, claimed)
+    if issue_id is None:
+        message, logged = (f"this workbook has no issue id (made before workbooks were recorded, or its hidden "
+                           f"sheet {META!r} was edited), so it cannot be shown to be {for_whom}'s; {advice()}",
+                           "AVVIST, arbeidsboken har ingen utstedelses-id")
+    elif found is None:
+        message, logged = (f"this workbook's issue id is not on record: it was not issued by grantflow for "
+                           f"{for_whom} (its hidden sheet {META!r} was edited, or it comes from another "
+                           f"installation); {advice()}", "AVVIST, arbeidsbokens id er ikke utstedt")
+    elif found.project != claimed:
+        message, logged = (f"this workbook was issued for {found.project!r}, not for {for_whom} as its hidden sheet "
+                           f"now says (issued {found.issued[:10]} to {found.to}); {advice()}",
+                           f"AVVIST, arbeidsboken ble utstedt for {found.project}, ikke for {claimed}")
+    elif found.as_of != content.meta.get("as_of"):
+        message, logged = (f"this workbook was issued for the status date {found.as_of}, not "
+                           f"{content.meta.get('as_of')} as its hidden sheet now says; {advice(' --as-of DATE')}",
+                           f"AVVIST, arbeidsboken ble utstedt for status per {found.as_of}")
+    else:
+        return None
+    result = ImportResult(shown, claimed)
+    result.findings.append(Finding("error", shown, None, "", message))
+    # the inbox records it (nobody at a terminal): in the log of the project it would have written,
+    # else of the project it was issued for
+    logged_in = claimed if claimed in register.projects else found.project if found else None
+    if logged_in is not None:
+        log = register.data_path(f"data/{logged_in}/innlesinger.csv")
+        who = str((content.note or {}).get("reported_by") or "")
+        result.refusal_log = (log, _log_line(log, now, who, shown, source, logged))
+    return result
 
 
 def plan_content(register: Register, content: WorkbookContent, source: bytes, *,

@@ -741,12 +741,14 @@ def project_data(project: Project) -> dict:
 
 
 def write_workbook(project: dict, *, council_municipalities: list[str], progress: list[dict] | None = None,
-                   note: dict | None = None, as_of: date | None = None, blank: bool = False) -> bytes:
+                   note: dict | None = None, as_of: date | None = None, blank: bool = False,
+                   issue: str | None = None) -> bytes:
     """The workbook as .xlsx bytes.
 
     ``project``: the project as plain data (``project_data``) or, for a blank template, a dict
     with just the council. ``progress``: milestone progress rows {number, status, actual,
-    comment}. ``note``: the status note to pre-fill (the last one).
+    comment}. ``note``: the status note to pre-fill (the last one). ``issue``: the id it was issued
+    under (``issued.record_issue``); a workbook without one is not taken back in.
     """
     lists = {"municipalities": "kommuner"}
     as_of = as_of or date.today()
@@ -797,6 +799,8 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
     meta = {"format": FORMAT_VERSION, "kind": "blank" if blank else "project", "project": project.get("id"),
             "council": project.get("council"), "as_of": as_of.isoformat(),
             "made": datetime.now().astimezone().isoformat(timespec="seconds")}
+    if issue is not None:
+        meta["issue"] = issue
     if not blank:
         meta["snapshot"] = _jsonable(project)
         meta["progress"] = _jsonable(progress or [])

@@ -10,7 +10,7 @@ import openpyxl
 
 from grantflow.cli import main
 from grantflow.data import read_notes
-from grantflow.intake import make_workbook
+from tests.unit._workbook import issued
 from grantflow.register import open_register
 from grantflow.workbook import PREVIOUS_SHEET
 from tests.docx_text import all_text, find_table
@@ -25,7 +25,7 @@ def _rows(ws) -> list[tuple]:
 
 def test_new_period_workbook_files_no_old_decisions_and_the_report_asks_none(scratch_config, tmp_path, capsys):
     path = tmp_path / "svar.xlsx"
-    path.write_bytes(make_workbook(open_register(scratch_config), NG, date(2020, 9, 1)))
+    path.write_bytes(issued(open_register(scratch_config), NG, date(2020, 9, 1)))
     wb = openpyxl.load_workbook(path)
     # Nothing of the period's own is pre-filled: not the lists, not who reports.
     assert _rows(wb["Avvik og beslutninger"]) == []
@@ -62,7 +62,7 @@ def test_new_period_workbook_files_no_old_decisions_and_the_report_asks_none(scr
 
 def test_new_period_workbook_without_a_name_is_refused(scratch_config, tmp_path, capsys):
     path = tmp_path / "svar.xlsx"
-    path.write_bytes(make_workbook(open_register(scratch_config), NG, date(2020, 9, 1)))
+    path.write_bytes(issued(open_register(scratch_config), NG, date(2020, 9, 1)))
     wb = openpyxl.load_workbook(path)
     field(wb, "Statusnotat", "summary").value = "Kurs to er holdt digitalt."
     wb.save(path)
@@ -82,7 +82,7 @@ def test_same_date_workbook_keeps_that_dates_note(scratch_config, tmp_path):
 
 def make_workbook_file(config, tmp_path, as_of):
     path = tmp_path / f"{as_of}.xlsx"
-    path.write_bytes(make_workbook(open_register(config), NG, as_of))
+    path.write_bytes(issued(open_register(config), NG, as_of))
     return path
 
 
@@ -101,7 +101,7 @@ def _typed_into_previous(scratch_config, tmp_path, edit) -> tuple[int, str]:
     """A new period's workbook (NG, 1.9.2020) with the leader's name, ``edit(sheet)`` done on
     'Forrige periode' (its protection has no password), imported with --dry-run."""
     path = tmp_path / "svar.xlsx"
-    path.write_bytes(make_workbook(open_register(scratch_config), NG, date(2020, 9, 1)))
+    path.write_bytes(issued(open_register(scratch_config), NG, date(2020, 9, 1)))
     wb = openpyxl.load_workbook(path)
     field(wb, "Statusnotat", "reported_by").value = "Kari Nordmann"
     edit(wb[PREVIOUS_SHEET])
@@ -148,7 +148,7 @@ def test_a_workbook_and_form_before_the_first_note_are_not_filled_from_a_later_n
 
     register = open_register(scratch_config)
     path = tmp_path / "svar.xlsx"
-    path.write_bytes(make_workbook(register, ERP, date(2014, 8, 29)))
+    path.write_bytes(issued(register, ERP, date(2014, 8, 29)))
     wb = openpyxl.load_workbook(path)
     cells = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
     assert not [c for c in cells if ERP_NOTE in c or "01.09.2014" in c]
@@ -157,5 +157,5 @@ def test_a_workbook_and_form_before_the_first_note_are_not_filled_from_a_later_n
     assert form.summary in (None, "") and not form.quality
     # on or after the note's date it is offered as before
     assert ERP_NOTE in initial_form(register, ERP, date(2014, 9, 1)).summary
-    later = openpyxl.load_workbook(io.BytesIO(make_workbook(register, ERP, date(2014, 9, 5))))
+    later = openpyxl.load_workbook(io.BytesIO(issued(register, ERP, date(2014, 9, 5))))
     assert ERP_NOTE in field(later, "Statusnotat", "summary").value

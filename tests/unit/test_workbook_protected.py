@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 
 from grantflow.cli import main
 from tests.smtp_server import SmtpServer, free_port, use_smtp
-from tests.unit._workbook import file_bytes
+from tests.unit._workbook import file_bytes, on_record
 
 ATTACK = Path(__file__).parent / "attack22"
 HAUG = "haugaland-velferdsteknologi"
@@ -25,9 +26,12 @@ NG = "smart-velferdsregion-nord-gudbrandsdal"
 
 
 def inbox(config: Path, workbook: str, capsys) -> tuple[int, str]:
-    """Save the tester's ``workbook`` in the inbox as svar.xlsx and run `grantflow inbox`."""
+    """Save the tester's ``workbook`` in the inbox as svar.xlsx and run `grantflow inbox`. The tester's
+    workbooks were made before ids were recorded: each is put on record first, as issued for the
+    project and date it names (what is tested here is what an issued workbook may change)."""
     (config / "inbox").mkdir(exist_ok=True)
-    shutil.copy(ATTACK / workbook, config / "inbox" / "svar.xlsx")
+    shutil.copy(ATTACK / workbook, config / "svar.xlsx")
+    os.rename(on_record(config, config / "svar.xlsx"), config / "inbox" / "svar.xlsx")
     code = main(["--config", str(config), "inbox"])
     out = capsys.readouterr()
     text = out.out + out.err
@@ -40,9 +44,10 @@ def errors(text: str) -> list[str]:
 
 
 def register_files(config: Path) -> dict[str, bytes]:
-    """Every file of the config folder but the inbox's and the import log (which records the refusal)."""
+    """Every file of the config folder but the inbox's, the import log (which records the refusal)
+    and the record of issued workbooks."""
     return {name: data for name, data in file_bytes(config).items()
-            if not name.startswith("inbox/") and not name.endswith("innlesinger.csv")}
+            if not name.startswith("inbox/") and not name.endswith(("innlesinger.csv", "arbeidsboker.csv"))}
 
 
 def log_rows(config: Path, project: str) -> list[list[str]]:

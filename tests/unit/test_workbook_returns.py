@@ -17,10 +17,10 @@ import openpyxl
 import yaml
 
 from grantflow.cli import main
-from grantflow.intake import make_workbook
+from tests.unit._workbook import issued
 from grantflow.register import open_register
 
-from ._workbook import HAUG, field, run_import
+from ._workbook import HAUG, field, on_record, run_import
 
 NOTES = f"data/{HAUG}/notater.yaml"
 
@@ -31,7 +31,7 @@ def _notes(config) -> dict:
 
 def test_an_old_workbook_returning_last_periods_lists_for_a_new_date_is_refused(scratch_config, tmp_path, capsys):
     # as such a workbook was made: the last note's date pre-fills everything; then dated 1.12.2016
-    wb = openpyxl.load_workbook(io.BytesIO(make_workbook(open_register(scratch_config), HAUG, date(2016, 10, 1))))
+    wb = openpyxl.load_workbook(io.BytesIO(issued(open_register(scratch_config), HAUG, date(2016, 10, 1))))
     lists = [row[1].value for row in wb["Avvik og beslutninger"].iter_rows(min_row=2) if row[1].value]
     assert "Felles anskaffelse av responssenter for alle ti kommuner." in lists
     field(wb, "Statusnotat", "as_of").value = date(2016, 12, 1)
@@ -42,6 +42,7 @@ def test_an_old_workbook_returning_last_periods_lists_for_a_new_date_is_refused(
     field(wb, "Statusnotat", "reported_by").value = "Sturle J. Monstad"
     path = tmp_path / "gammel.xlsx"
     wb.save(path)
+    on_record(scratch_config, path)            # as if issued for 1.12.2016
     before = (scratch_config / NOTES).read_bytes()
     code, errors, text = run_import(scratch_config, path, capsys)
     assert code == 1 and len(errors) == 1, text
@@ -50,7 +51,7 @@ def test_an_old_workbook_returning_last_periods_lists_for_a_new_date_is_refused(
 
 
 def test_a_named_return_for_a_new_date_is_that_dates_note(scratch_config, tmp_path, capsys):
-    wb = openpyxl.load_workbook(io.BytesIO(make_workbook(open_register(scratch_config), HAUG, date(2016, 12, 1))))
+    wb = openpyxl.load_workbook(io.BytesIO(issued(open_register(scratch_config), HAUG, date(2016, 12, 1))))
     field(wb, "Statusnotat", "reported_by").value = "Sturle J. Monstad"      # nothing else changed
     path = tmp_path / "svar.xlsx"
     wb.save(path)
@@ -76,7 +77,7 @@ def test_last_periods_assessment_returned_word_for_word_is_said(scratch_config, 
     notes = _notes(scratch_config)
     old = notes[date(2016, 10, 1)]
     assert old["summary"]           # the seed's note has a summary to carry over
-    wb = openpyxl.load_workbook(io.BytesIO(make_workbook(open_register(scratch_config), HAUG, date(2016, 12, 1))))
+    wb = openpyxl.load_workbook(io.BytesIO(issued(open_register(scratch_config), HAUG, date(2016, 12, 1))))
     field(wb, "Statusnotat", "reported_by").value = "Sturle J. Monstad"
     path = tmp_path / "svar.xlsx"
     wb.save(path)
@@ -89,7 +90,7 @@ def test_last_periods_assessment_returned_word_for_word_is_said(scratch_config, 
 
 
 def test_a_rewritten_summary_is_not_said_to_be_last_periods(scratch_config, tmp_path, capsys):
-    wb = openpyxl.load_workbook(io.BytesIO(make_workbook(open_register(scratch_config), HAUG, date(2016, 12, 1))))
+    wb = openpyxl.load_workbook(io.BytesIO(issued(open_register(scratch_config), HAUG, date(2016, 12, 1))))
     field(wb, "Statusnotat", "reported_by").value = "Sturle J. Monstad"
     field(wb, "Statusnotat", "summary").value = "Pilotene er i drift i alle ti kommuner."
     for key in ("quality.comment", "benefits.comment", "results"):
@@ -111,7 +112,7 @@ def test_last_periods_comment_returned_word_for_word_under_a_new_colour_is_said(
 
     old = _notes(scratch_config)[date(2016, 10, 1)]
     assert old["quality"]["rag"] == "green" and old["quality"]["comment"]
-    wb = openpyxl.load_workbook(io.BytesIO(make_workbook(open_register(scratch_config), HAUG, date(2016, 12, 1))))
+    wb = openpyxl.load_workbook(io.BytesIO(issued(open_register(scratch_config), HAUG, date(2016, 12, 1))))
     field(wb, "Statusnotat", "reported_by").value = "Sturle J. Monstad"
     field(wb, "Statusnotat", "summary").value = "Pilotene er i drift i alle ti kommuner."
     field(wb, "Statusnotat", "results").value = "Konkurransegrunnlaget er sendt ut."
