@@ -309,19 +309,31 @@ def invoiced_on_record(folder: Path) -> dict[int, list]:
     return out
 
 
-def final_report_made(folder: Path) -> tuple[bool, date | None]:
-    """Whether the project's final report was made (a record of it in ``folder``), and the day
-    (Oslo time) it first reached recipients, None when never sent."""
-    records = _records(folder, "final")
-    first = None
-    for at in (d.get("at") for r in records for d in r.get("delivered") or ()):
-        try:
-            when = datetime.fromisoformat(at)
-        except (TypeError, ValueError):
-            continue
-        day = when.astimezone(OSLO).date() if when.tzinfo else when.date()
-        first = day if first is None else min(first, day)
-    return bool(records), first
+def final_report_made(folder: Path, until: date | None = None) -> tuple[bool, date | None]:
+    """Whether the project's final report was made dated on or before ``until`` (a version of it
+    in ``folder``'s record with that date), and the date of the first such version that reached
+    recipients, the final report's own date (None when none was sent). A usage report dated
+    10.01.2026 said milestone 05 "ble levert med sluttrapporten 29. november 2026", the day the
+    final report dated 20.01.2026 was sent (found by an outside tester): what a report dated in
+    the past knows is what was dated by then."""
+    made, first = False, None
+    for record in _records(folder, "final"):
+        sent = {d.get("version") for d in record.get("delivered") or ()}
+        for entry in record.get("versions") or [{"version": record.get("version")}]:
+            # the version's own date: its entry's, else (the latest version) the record's
+            dated = entry.get("as_of") or (entry.get("snapshot") or {}).get("as_of")
+            if not dated and entry.get("version") == record.get("version"):
+                dated = (record.get("snapshot") or {}).get("as_of") or record.get("as_of")
+            try:
+                day = date.fromisoformat(dated)
+            except (TypeError, ValueError):
+                continue
+            if until is not None and day > until:
+                continue
+            made = True
+            if entry.get("version") in sent:
+                first = day if first is None else min(first, day)
+    return made, first
 
 
 def delivered_at(docx: Path, version: int) -> str | None:
@@ -574,7 +586,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
         per, when = kind.period(None, period, as_of, today)
         request = DocumentRequest(kind.name, council, None, per, when, today, projects=projects)
         for project, _ in projects:
-            made, sent = final_report_made(output_dir(outputs_root(out), council, project))
+            made, sent = final_report_made(output_dir(outputs_root(out), council, project), when)
             if made:
                 request.final_reports[project.id] = sent
     else:
