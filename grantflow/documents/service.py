@@ -215,13 +215,14 @@ def _records(folder: Path, kind: str) -> list[dict]:
 # in the text; found by a reviewer)
 NO_FIGURES_CHANGED = ("Nøkkeltallene og milepælenes status er de samme som i den forrige versjonen; "
                       "endringene er i teksten eller i andre tall i dokumentet.")
-_DATED = re.compile(r" per \d{2}\.\d{2}\.\d{4}$")
+_DATED = re.compile(r" per \d{2}\.\d{2}(?:\.\d{4})?$")     # "Brukt per 31.01.2016", "Brukt per 31.12"
 _DIMENSIONS = (("progress", "Fremdrift"), ("economy", "Økonomi"), ("risk", "Risiko"))
 
 
 def version_changes(docx: Path, version: int) -> dict[int, list[tuple[str, str] | str]]:
     """What differs between ``version`` of the document and each earlier version, by the figures
-    each one's record entry kept (key figures, milestone statuses, the status dimensions): earlier
+    each one's record entry kept (key figures, also one stated by only one of them; milestone
+    statuses; the status dimensions; each project's status in the usage report): earlier
     version -> [(what, "before → now"), …], or [NO_FIGURES_CHANGED] when none of them differs (the
     text was corrected). Versions recorded before entries kept figures are left out."""
     entries: dict[int, dict] = {}
@@ -242,11 +243,29 @@ def version_changes(docx: Path, version: int) -> dict[int, list[tuple[str, str] 
         # a figure whose label carries its day ("Brukt per 31.01.2016" in a draft) is the same
         # figure in the next draft ("Brukt per 29.02.2016"): it was left out of the list
         undated = {_DATED.sub("", key): value for key, value in before.items()}
+        old, new = then.get("snapshot") or {}, now.get("snapshot") or {}
+        # a figure one of the two does not state: said as the document means its absence (the
+        # usage report's "Merforbruk" is stated only when there is some, ``absent``), else "ikke
+        # med"; a new "Merforbruk: 18 469 kr" was left out of the list (found by an outside tester)
+        absent = {**(old.get("absent") or {}), **(new.get("absent") or {})}
         for key, value in after.items():
             then_value = before.get(key, undated.get(_DATED.sub("", key)))
+            if then_value is None and before:
+                then_value = absent.get(key, "(ikke med)")
             if then_value is not None and then_value != value:
                 lines.append((key, f"{then_value} → {value}"))
-        old, new = then.get("snapshot") or {}, now.get("snapshot") or {}
+        stated = {_DATED.sub("", key) for key in after}
+        for key, value in before.items():
+            if key not in after and _DATED.sub("", key) not in stated and after:
+                lines.append((key, f"{value} → {absent.get(key, '(ikke med)')}"))
+        # each project's status in a report of several (the usage report's Status column): a
+        # changed status was not said (found by an outside tester)
+        old_st, new_st = old.get("statuses"), new.get("statuses")
+        if isinstance(old_st, dict) and isinstance(new_st, dict):
+            for name in dict.fromkeys([*new_st, *old_st]):
+                if old_st.get(name) != new_st.get(name):
+                    lines.append((f"Status, {name}",
+                                  f"{old_st.get(name) or '(ikke med)'} → {new_st.get(name) or '(ikke med)'}"))
         old_ms = old.get("milestones") or {}
         for number, status in (new.get("milestones") or {}).items():
             if number in old_ms and old_ms[number] != status:
