@@ -912,8 +912,9 @@ ECONOMY_EXPLANATION = "økonomi"
 STATUS_EXPLANATION = "status"
 BEFORE_START_EXPLANATION = "regnskap før prosjektstart"
 AFTER_REPORT_DATE_EXPLANATION = "regnskap etter rapportdato"
+OWN_EFFORT_EXPLANATION = "egeninnsats"
 FIXED_EXPLANATIONS = (ECONOMY_EXPLANATION, STATUS_EXPLANATION, BEFORE_START_EXPLANATION,
-                      AFTER_REPORT_DATE_EXPLANATION)
+                      AFTER_REPORT_DATE_EXPLANATION, OWN_EFFORT_EXPLANATION)
 
 
 def milestone_explanation(number: int) -> str:
