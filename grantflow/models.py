@@ -351,10 +351,15 @@ class Council(Model):
 
     def governor_office(self, when: date) -> str:
         """The county governor by the name of the day: Statsforvalteren from 2021, before that
-        Fylkesmannen (with ``county``); else the name configured."""
+        Fylkesmannen (with ``county``); else the name configured. The configured name is the
+        council's own spelling of it: where it is that day's name in nynorsk ("Statsforvaltaren i
+        Vestland"), documents and mails say it so (the documents said "Til: Statsforvalteren i
+        Vestland", the mail's To and greeting "Statsforvaltaren i Vestland": an outside tester)."""
         if self.county:
-            office = "Statsforvalteren" if when >= date(2021, 1, 1) else "Fylkesmannen"
-            return f"{office} i {self.county}"
+            office = f"{office_name('Statsforvalteren', when)} i {self.county}"
+            configured = self.county_governor.name.strip()
+            return configured if office_name(configured, when) == configured and \
+                _bokmal(configured) == office else office
         return self.county_governor.name
 
     def office_name(self, text: str, when: date) -> str:
@@ -372,7 +377,14 @@ class Council(Model):
 
 # The county governor was renamed on 1 January 2021: Fylkesmannen became Statsforvalteren.
 GOVERNOR_RENAMED = date(2021, 1, 1)
-_GOVERNOR_WORD = re.compile(r"\b(Fylkesmannen|Statsforvalteren|Fylkesmannens|Statsforvalterens)\b")
+_GOVERNOR_WORD = re.compile(r"\b(Fylkesmannen|Statsforvalteren|Statsforvaltaren|Fylkesmannens|Statsforvalterens|"
+                            r"Statsforvaltarens)\b")
+_NYNORSK = re.compile(r"\bStatsforvaltaren")
+
+
+def _bokmal(text: str) -> str:
+    """The county governor's nynorsk name written in bokmål ("Statsforvaltaren" -> "Statsforvalteren")."""
+    return _NYNORSK.sub("Statsforvalteren", text)
 
 
 def office_name(text: str, when: date) -> str:
@@ -384,6 +396,8 @@ def office_name(text: str, when: date) -> str:
 
     def word(match: re.Match) -> str:
         genitive = match.group(1).endswith("s")
+        if new and match.group(1).startswith("Statsforvaltaren"):
+            return match.group(1)          # the name in nynorsk, as the council writes it
         base = "Statsforvalteren" if new else "Fylkesmannen"
         return base + ("s" if genitive else "")
     return _GOVERNOR_WORD.sub(word, text)
@@ -918,8 +932,9 @@ ECONOMY_EXPLANATION = "økonomi"
 STATUS_EXPLANATION = "status"
 BEFORE_START_EXPLANATION = "regnskap før prosjektstart"
 AFTER_REPORT_DATE_EXPLANATION = "regnskap etter rapportdato"
+OWN_EFFORT_EXPLANATION = "egeninnsats"
 FIXED_EXPLANATIONS = (ECONOMY_EXPLANATION, STATUS_EXPLANATION, BEFORE_START_EXPLANATION,
-                      AFTER_REPORT_DATE_EXPLANATION)
+                      AFTER_REPORT_DATE_EXPLANATION, OWN_EFFORT_EXPLANATION)
 
 
 def milestone_explanation(number: int) -> str:

@@ -33,7 +33,7 @@ def _people(word: str, project: Project | None, council: Council, when: date | N
         return [Person(name="-", email=word).model_copy(update={"name": word})]
     if word == "county_governor":
         office = council.county_governor
-        if office.name.casefold().startswith(("fylkesmannen", "statsforvalteren")):
+        if office.name.casefold().startswith(("fylkesmannen", "statsforvalteren", "statsforvaltaren")):
             # the office by the name its document gives it (that day's; today's for a document that
             # names none): the final report of 2017 said Fylkesmannen, its mail Statsforvalteren
             office = office.model_copy(update={"name": council.governor_office(when or date.today())})

@@ -71,8 +71,9 @@ class DocumentRequest:
     # modification time (``documents.service.sources_read``); kept in each version's record entry
     sources: list[dict] = field(default_factory=list)
     addressees: list | None = None      # whom the document goes to ('to' recipients), when known
-    # project id -> the day its final report was first sent (None: made, not sent), by the outputs'
-    # records; a project without one is absent (council-wide kinds: the usage report)
+    # project id -> the date of its first final report version that was sent (None: made, not
+    # sent), of those dated on or before ``as_of``, by the outputs' records; a project without one
+    # is absent (council-wide kinds: the usage report)
     final_reports: dict[str, date | None] = field(default_factory=dict)
     # the versions of this document the sent ledger knows: version -> content hashes
     # (``SentLedger.versions``); the authority on its numbers where the record knows less

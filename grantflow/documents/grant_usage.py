@@ -285,7 +285,11 @@ def build(req: DocumentRequest) -> Context:
     }
     snapshot = {"period": str(year), "totals": {k: int(v) if v == v.to_integral_value() else str(v)
                                                 for k, v in (("granted", granted), ("spent", spent),
-                                                             ("unused", unused))}}
+                                                             ("unused", unused))},
+                # each project's Status as the table states it, and what a key figure left out
+                # means, for the mail of a later version (``documents.service.version_changes``)
+                "statuses": {r["project"]: r["status"] for r in rows},
+                "absent": {"Merforbruk": exact_money(Decimal(0))}}
     return Context(values, snapshot=snapshot, findings=findings, addressed=addressed,
                    draft=f"UTKAST per {until:%d.%m.%Y}" if draft else "",
                    # the mail said "Ubrukt: 0 kr" of an overspent grant and no word of the overspending

@@ -218,13 +218,14 @@ def _records(folder: Path, kind: str) -> list[dict]:
 # in the text; found by a reviewer)
 NO_FIGURES_CHANGED = ("Nøkkeltallene og milepælenes status er de samme som i den forrige versjonen; "
                       "endringene er i teksten eller i andre tall i dokumentet.")
-_DATED = re.compile(r" per \d{2}\.\d{2}\.\d{4}$")
+_DATED = re.compile(r" per \d{2}\.\d{2}(?:\.\d{4})?$")     # "Brukt per 31.01.2016", "Brukt per 31.12"
 _DIMENSIONS = (("progress", "Fremdrift"), ("economy", "Økonomi"), ("risk", "Risiko"))
 
 
 def version_changes(docx: Path, version: int) -> dict[int, list[tuple[str, str] | str]]:
     """What differs between ``version`` of the document and each earlier version, by the figures
-    each one's record entry kept (key figures, milestone statuses, the status dimensions): earlier
+    each one's record entry kept (key figures, also one stated by only one of them; milestone
+    statuses; the status dimensions; each project's status in the usage report): earlier
     version -> [(what, "before → now"), …], or [NO_FIGURES_CHANGED] when none of them differs (the
     text was corrected). Versions recorded before entries kept figures are left out."""
     entries: dict[int, dict] = {}
@@ -245,11 +246,29 @@ def version_changes(docx: Path, version: int) -> dict[int, list[tuple[str, str] 
         # a figure whose label carries its day ("Brukt per 31.01.2016" in a draft) is the same
         # figure in the next draft ("Brukt per 29.02.2016"): it was left out of the list
         undated = {_DATED.sub("", key): value for key, value in before.items()}
+        old, new = then.get("snapshot") or {}, now.get("snapshot") or {}
+        # a figure one of the two does not state: said as the document means its absence (the
+        # usage report's "Merforbruk" is stated only when there is some, ``absent``), else "ikke
+        # med"; a new "Merforbruk: 18 469 kr" was left out of the list (found by an outside tester)
+        absent = {**(old.get("absent") or {}), **(new.get("absent") or {})}
         for key, value in after.items():
             then_value = before.get(key, undated.get(_DATED.sub("", key)))
+            if then_value is None and before:
+                then_value = absent.get(key, "(ikke med)")
             if then_value is not None and then_value != value:
                 lines.append((key, f"{then_value} → {value}"))
-        old, new = then.get("snapshot") or {}, now.get("snapshot") or {}
+        stated = {_DATED.sub("", key) for key in after}
+        for key, value in before.items():
+            if key not in after and _DATED.sub("", key) not in stated and after:
+                lines.append((key, f"{value} → {absent.get(key, '(ikke med)')}"))
+        # each project's status in a report of several (the usage report's Status column): a
+        # changed status was not said (found by an outside tester)
+        old_st, new_st = old.get("statuses"), new.get("statuses")
+        if isinstance(old_st, dict) and isinstance(new_st, dict):
+            for name in dict.fromkeys([*new_st, *old_st]):
+                if old_st.get(name) != new_st.get(name):
+                    lines.append((f"Status, {name}",
+                                  f"{old_st.get(name) or '(ikke med)'} → {new_st.get(name) or '(ikke med)'}"))
         old_ms = old.get("milestones") or {}
         for number, status in (new.get("milestones") or {}).items():
             if number in old_ms and old_ms[number] != status:
@@ -312,19 +331,31 @@ def invoiced_on_record(folder: Path) -> dict[int, list]:
     return out
 
 
-def final_report_made(folder: Path) -> tuple[bool, date | None]:
-    """Whether the project's final report was made (a record of it in ``folder``), and the day
-    (Oslo time) it first reached recipients, None when never sent."""
-    records = _records(folder, "final")
-    first = None
-    for at in (d.get("at") for r in records for d in r.get("delivered") or ()):
-        try:
-            when = datetime.fromisoformat(at)
-        except (TypeError, ValueError):
-            continue
-        day = when.astimezone(OSLO).date() if when.tzinfo else when.date()
-        first = day if first is None else min(first, day)
-    return bool(records), first
+def final_report_made(folder: Path, until: date | None = None) -> tuple[bool, date | None]:
+    """Whether the project's final report was made dated on or before ``until`` (a version of it
+    in ``folder``'s record with that date), and the date of the first such version that reached
+    recipients, the final report's own date (None when none was sent). A usage report dated
+    10.01.2026 said milestone 05 "ble levert med sluttrapporten 29. november 2026", the day the
+    final report dated 20.01.2026 was sent (found by an outside tester): what a report dated in
+    the past knows is what was dated by then."""
+    made, first = False, None
+    for record in _records(folder, "final"):
+        sent = {d.get("version") for d in record.get("delivered") or ()}
+        for entry in record.get("versions") or [{"version": record.get("version")}]:
+            # the version's own date: its entry's, else (the latest version) the record's
+            dated = entry.get("as_of") or (entry.get("snapshot") or {}).get("as_of")
+            if not dated and entry.get("version") == record.get("version"):
+                dated = (record.get("snapshot") or {}).get("as_of") or record.get("as_of")
+            try:
+                day = date.fromisoformat(dated)
+            except (TypeError, ValueError):
+                continue
+            if until is not None and day > until:
+                continue
+            made = True
+            if entry.get("version") in sent:
+                first = day if first is None else min(first, day)
+    return made, first
 
 
 def delivered_at(docx: Path, version: int) -> str | None:
@@ -623,7 +654,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
         per, when = kind.period(None, period, as_of, today)
         request = DocumentRequest(kind.name, council, None, per, when, today, projects=projects)
         for project, _ in projects:
-            made, sent = final_report_made(output_dir(outputs_root(out), council, project))
+            made, sent = final_report_made(output_dir(outputs_root(out), council, project), when)
             if made:
                 request.final_reports[project.id] = sent
     else:
