@@ -280,14 +280,18 @@ def kept_basis(folder: Path, kind: str, label: str, before: str) -> tuple[bool, 
     report dated earlier sent after it is not what its readers had: the report of 29 August typed
     again after those of 30 June and 31 July were sent became version 2 to all its readers, its period
     and its changes counted from 31 July (found by an outside tester). A version entry from before
-    the basis was recorded (``previous``) gets the one ``previous_record`` chose when it was made."""
+    the basis was recorded (``previous``) gets the one ``previous_record`` chose when it was made.
+    A version made with ``--new-basis`` (``prepare``'s ``new_basis``) records its own, kept from then on."""
     record = _read_record(folder / f"{kind}-{label}.json")
     issued = _issued(record)
-    entry = next((v for v in reversed(record.get("versions") or []) if v["version"] in issued), None)
+    versions = record.get("versions") or []
+    entry = next((v for v in reversed(versions) if v["version"] in issued), None)
     if entry is None:
         return False, None
-    if "previous" in entry:
-        return True, entry["previous"]
+    # the latest entry's: one made after the version went out kept it, or was asked a new one
+    latest = next((v for v in reversed(versions) if "previous" in v), None)
+    if latest is not None:
+        return True, latest["previous"]
     made = _when(entry.get("generated_at"))
     if made is None:
         return False, None
@@ -596,8 +600,11 @@ def content_hash(context: Context, template: Path) -> str:
 def prepare(register: Register, kind_name: str, project_id: str | None = None, council_id: str | None = None,
             period: str | None = None, as_of: date | None = None, today: date | None = None,
             out: str | os.PathLike | None = None,
-            include_personal_data: bool = False) -> tuple[DocumentRequest, Path, list[Finding]]:
-    """Collect and check the data and assemble the request for a context builder."""
+            include_personal_data: bool = False,
+            new_basis: bool = False) -> tuple[DocumentRequest, Path, list[Finding]]:
+    """Collect and check the data and assemble the request for a context builder. ``new_basis``: a
+    document with a version out is compared with the latest earlier report delivered now, not the
+    one it was made with (``kept_basis``)."""
     kind = get_kind(kind_name)
     today = today or date.today()
     notes: list[Finding] = []
@@ -634,7 +641,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
         per, when = kind.period(project, period, as_of, today, prev_as_of)
         request = DocumentRequest(kind.name, council, project, per, when, today, data=data)
     before = when.isoformat() if kind.name in ("status", "final") else per.label
-    kept, snapshot = kept_basis(folder, kind.name, per.label, before)
+    kept, snapshot = (False, None) if new_basis else kept_basis(folder, kind.name, per.label, before)
     if kept:
         # a version went out: compared with (and counted from) what its readers had then
         request.previous = snapshot
@@ -990,9 +997,10 @@ def _add_pdfs(made: list[Produced], record: bool = True, converters: int | None 
 
 def produce(register: Register, kind_name: str, project_id: str | None = None, council_id: str | None = None,
             period: str | None = None, as_of: date | None = None, out: str | os.PathLike | None = None,
-            pdf: bool = False, today: date | None = None, include_personal_data: bool = False) -> Produced:
+            pdf: bool = False, today: date | None = None, include_personal_data: bool = False,
+            new_basis: bool = False) -> Produced:
     """The whole chain for one document (what ``grantflow render`` runs)."""
     request, folder, notes = prepare(register, kind_name, project_id, council_id, period, as_of, today, out,
-                                     include_personal_data)
+                                     include_personal_data, new_basis)
     context = build_context(request)
     return render(request, context, folder, pdf=pdf, notes=notes)

@@ -99,3 +99,27 @@ def test_a_data_change_after_it_went_out_is_version_2_with_the_same_basis(scratc
     assert "3. mai 2014 – 29. august 2014" in v2 and "1. august 2014" not in v2
     assert "Samlet status: gul → grønn" in v2 and "Prognose endret fra 4 535 668 kr" in v2
     assert "Lønn i drift i alle" in v2 and "Lønn i drift i alle" not in v1
+
+
+def test_a_new_basis_asked_for_is_version_2_and_kept(scratch_config, tmp_path, monkeypatch, capsys):
+    """Asked for explicitly (`render --new-basis`), the report is compared with the latest report
+    delivered now (31 July): the send after it (without the option) gives version 2 to the five,
+    its period from 1 August; typed again, that basis stays and nothing is sent."""
+    port = free_port()
+    _smtp_config(scratch_config, port)
+    with SmtpServer(port=port) as server:
+        base, docx, v1 = _sent_later_reports_dated_earlier(scratch_config, tmp_path, monkeypatch, capsys, server)
+        assert main([*base, "render", *ERP[1:3], "--as-of", "2014-08-29", "--new-basis"]) == 0
+        assert "(version 2, written)" in capsys.readouterr().out
+        assert main([*base, *ERP, "2014-08-29"]) == 0
+        later = server.recorder.messages()[20:]
+        assert len(later) == 5 and all("(versjon 2, erstatter versjon 1)" in m["Subject"] for m in later)
+        assert sorted(r for _, rcpts, _ in server.recorder.arrived[20:] for r in rcpts) == sorted(RECIPIENTS)
+        v2 = _text(docx)
+        assert "1. august 2014 – 29. august 2014" in v2 and "3. mai 2014" not in v2
+        capsys.readouterr()
+        assert main([*base, *ERP, "2014-08-29"]) == 0
+        out = capsys.readouterr().out
+        assert len(server.recorder.messages()) == 25
+    assert "nothing to send: all 5 recipient(s) already have" in out, out
+    assert _text(docx) == v2
