@@ -225,6 +225,12 @@ def _document_arguments(p) -> None:
     p.add_argument("--pdf", action="store_true", help="also write a PDF (needs LibreOffice)")
 
 
+def _new_basis_argument(p) -> None:
+    p.add_argument("--new-basis", dest="new_basis", action="store_true",
+                   help="a status report that went out: compare it with, and count its period from, the latest "
+                        "earlier report delivered now, not the one it was made with (a new version if that changes it)")
+
+
 # --- data and the register ------------------------------------------------------------
 
 def _cmd_validate(args) -> int:
@@ -396,7 +402,8 @@ def _produce(args):
         period = args.period or (str(args.year) if args.year is not None else None)
         try:
             produced = produce(register, args.kind, project_id=args.project, period=period, as_of=as_of,
-                               out=out, pdf=args.pdf, include_personal_data=settings.include_personal_data)
+                               out=out, pdf=args.pdf, include_personal_data=settings.include_personal_data,
+                               new_basis=args.new_basis)
         except UserError as exc:
             if exc.field == "--period" and not args.period and args.year is not None:
                 exc.field = "--year"          # name the option the user typed
@@ -1655,10 +1662,12 @@ def build_parser() -> argparse.ArgumentParser:
     # Documents and delivery.
     p = sub.add_parser("render", help="write a document (.docx, optionally PDF)")
     _document_arguments(p)
+    _new_basis_argument(p)
     p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser("send", help="render (if needed) and send a document to its recipients")
     _document_arguments(p)
+    _new_basis_argument(p)
     p.add_argument("--transport", choices=("outbox", "smtp"), help="default: delivery.transport in config/grantflow.yaml (outbox if not set)")
     p.add_argument("--resend", action="store_true", help="send even to recipients who have this version")
     p.add_argument("--recipient", action="append", metavar="EMAIL",

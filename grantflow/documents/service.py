@@ -295,6 +295,51 @@ def previous_record(folder: Path, kind: str, before: str) -> dict | None:
     return max(pool, key=_sort_key) if pool else None
 
 
+def kept_basis(folder: Path, kind: str, label: str, before: str) -> tuple[bool, dict | None]:
+    """The previous report's snapshot a document that went out was made with, kept for as long as it
+    has a version out: (True, snapshot, None for no previous report) then; (False, None) for a
+    document none of whose versions went out (its basis is ``previous_record``'s, as of now). A
+    report dated earlier sent after it is not what its readers had: the report of 29 August typed
+    again after those of 30 June and 31 July were sent became version 2 to all its readers, its period
+    and its changes counted from 31 July (found by an outside tester). A version entry from before
+    the basis was recorded (``previous``) gets the one ``previous_record`` chose when it was made.
+    A version made with ``--new-basis`` (``prepare``'s ``new_basis``) records its own, kept from then on."""
+    record = _read_record(folder / f"{kind}-{label}.json")
+    issued = _issued(record)
+    versions = record.get("versions") or []
+    entry = next((v for v in reversed(versions) if v["version"] in issued), None)
+    if entry is None:
+        return False, None
+    # the latest entry's: one made after the version went out kept it, or was asked a new one
+    latest = next((v for v in reversed(versions) if "previous" in v), None)
+    if latest is not None:
+        return True, latest["previous"]
+    made = _when(entry.get("generated_at"))
+    if made is None:
+        return False, None
+
+    def by_then(stamps) -> bool:
+        return any(when is not None and when <= made for when in map(_when, stamps))
+
+    earlier = [r for r in _records(folder, kind) if _sort_key(r) < before]
+    delivered = [r for r in earlier if by_then(d.get("at") for d in r.get("delivered") or ())]
+    pool = delivered or [r for r in earlier if by_then(v.get("generated_at") for v in r.get("versions") or [])]
+    if not pool:
+        return True, None
+    prev = max(pool, key=_sort_key)
+    then = [v for v in prev.get("versions") or [] if by_then([v.get("generated_at")]) and v.get("snapshot")]
+    return True, then[-1]["snapshot"] if then else prev.get("snapshot")
+
+
+def _when(at) -> datetime | None:
+    """A record's UTC time stamp (``generated_at``, a delivery's ``at``); None when unreadable."""
+    try:
+        when = datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
 def _day(at) -> date | None:
     """The day (Oslo time) of a delivery's ``at``, None when unreadable."""
     try:
@@ -635,8 +680,11 @@ def as_it_went(request: DocumentRequest, context: Context, template: Path, entry
 def prepare(register: Register, kind_name: str, project_id: str | None = None, council_id: str | None = None,
             period: str | None = None, as_of: date | None = None, today: date | None = None,
             out: str | os.PathLike | None = None,
-            include_personal_data: bool = False) -> tuple[DocumentRequest, Path, list[Finding]]:
-    """Collect and check the data and assemble the request for a context builder."""
+            include_personal_data: bool = False,
+            new_basis: bool = False) -> tuple[DocumentRequest, Path, list[Finding]]:
+    """Collect and check the data and assemble the request for a context builder. ``new_basis``: a
+    document with a version out is compared with the latest earlier report delivered now, not the
+    one it was made with (``kept_basis``)."""
     kind = get_kind(kind_name)
     today = today or date.today()
     notes: list[Finding] = []
@@ -673,8 +721,17 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
         per, when = kind.period(project, period, as_of, today, prev_as_of)
         request = DocumentRequest(kind.name, council, project, per, when, today, data=data)
     before = when.isoformat() if kind.name in ("status", "final") else per.label
-    prev = previous_record(folder, kind.name, before)
-    request.previous = (prev or {}).get("snapshot")
+    kept, snapshot = (False, None) if new_basis else kept_basis(folder, kind.name, per.label, before)
+    if kept:
+        # a version went out: compared with (and counted from) what its readers had then
+        request.previous = snapshot
+        if request.project is not None:
+            dated = (snapshot or {}).get("as_of")
+            request.period, _ = kind.period(request.project, period, as_of, today,
+                                            date.fromisoformat(dated) if dated else None)
+    else:
+        prev = previous_record(folder, kind.name, before)
+        request.previous = (prev or {}).get("snapshot")
     request.include_personal_data = include_personal_data
     request.council_source = register.source("council", council.id)
     # the files a document's findings name, as validate names them (not "config/..." whatever --config is)
@@ -945,7 +1002,7 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
         versions.append({"version": version, "content_hash": digest, "generated_at": now,
                          "file_sha256": _file_sha256(target), "key_figures": context.key_figures,
                          "snapshot": context.snapshot, "sources": request.sources,
-                         "as_of": request.as_of.isoformat()})
+                         "as_of": request.as_of.isoformat(), "previous": request.previous})
         record["issued"] = sorted(issued)
     # the file kept (same content) is dated as it was made: the record keeps that day and what the
     # document said then; rendering it again with another --as-of said "unchanged" and the record
@@ -1040,9 +1097,10 @@ def _add_pdfs(made: list[Produced], record: bool = True, converters: int | None 
 
 def produce(register: Register, kind_name: str, project_id: str | None = None, council_id: str | None = None,
             period: str | None = None, as_of: date | None = None, out: str | os.PathLike | None = None,
-            pdf: bool = False, today: date | None = None, include_personal_data: bool = False) -> Produced:
+            pdf: bool = False, today: date | None = None, include_personal_data: bool = False,
+            new_basis: bool = False) -> Produced:
     """The whole chain for one document (what ``grantflow render`` runs)."""
     request, folder, notes = prepare(register, kind_name, project_id, council_id, period, as_of, today, out,
-                                     include_personal_data)
+                                     include_personal_data, new_basis)
     context = build_context(request)
     return render(request, context, folder, pdf=pdf, notes=notes)
