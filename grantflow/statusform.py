@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .findings import Finding
 from .intake import ImportResult, plan_content, progress_rows
 from .models import ProjectNotes
 from .data import read_notes
@@ -104,7 +105,7 @@ def initial_form(register: Register, project_id: str, as_of: date) -> StatusForm
 
 
 def _content(register: Register, project_id: str, form: StatusForm, as_of: date,
-             base: StatusForm | None) -> WorkbookContent:
+             base: StatusForm | None, offered_at: datetime | None = None) -> WorkbookContent:
     project = register.project(project_id)
     back = {v: k for k, v in RAG_LABELS.items()}
     note: dict = {"as_of": as_of, "summary": form.summary, "results": form.results,
@@ -124,7 +125,7 @@ def _content(register: Register, project_id: str, form: StatusForm, as_of: date,
     base_rows = [{"number": m.number, "status": m.status or "", "actual": m.actual.isoformat() if m.actual else None,
                   "comment": m.comment} for m in (base.milestones if base else []) if m.status or m.actual or m.comment]
     meta = {"format": 1, "kind": "form", "project": project_id, "as_of": as_of.isoformat(),
-            "made": as_of.isoformat(), "progress": base_rows if base is not None else None}
+            "made": f"{offered_at:%d.%m.%Y %H:%M}" if offered_at else as_of.isoformat(), "progress": base_rows if base is not None else None}
     content = WorkbookContent(FORM_NAME, meta, project_data(project), progress, note)
     for index, m in enumerate(form.milestones, start=1):
         content.where[("milestones", index)] = ("milestones", index, "status")
@@ -134,13 +135,58 @@ def _content(register: Register, project_id: str, form: StatusForm, as_of: date,
 
 
 def plan_form(register: Register, project_id: str, form: StatusForm, as_of: date, *,
-              base: StatusForm | None = None, now: datetime | None = None) -> ImportResult:
+              base: StatusForm | None = None, now: datetime | None = None,
+              offered_at: datetime | None = None) -> ImportResult:
     """Check a submitted form and plan the changes (apply them with ``intake.apply``).
 
-    ``base``: the form as it was offered (so progress changed meanwhile in the data file is kept).
+    ``base``: the form as it was offered (so progress changed meanwhile in the data file is kept,
+    and a change on both sides is a finding), ``offered_at`` when (named in that finding).
     """
-    content = _content(register, project_id, form, as_of, base)
+    content = _content(register, project_id, form, as_of, base, offered_at)
     if content.meta.get("progress") is None:
         content.meta.pop("progress")
     source = json.dumps(form.model_dump(mode="json"), ensure_ascii=False, sort_keys=True).encode("utf-8")
-    return plan_content(register, content, source, now=now)
+    rows = _row_findings(register, project_id, form, base)
+    result = plan_content(register, content, source, now=now)
+    if rows:
+        # A row left out or renumbered moves or drops a milestone's progress: nothing is written.
+        result.findings = rows + result.findings
+        result.changes = []
+    return result
+
+
+def _row_findings(register: Register, project_id: str, form: StatusForm, base: StatusForm | None) -> list[Finding]:
+    """The answer's milestone rows against the rows offered: each offered milestone still has its
+    row, and a row keeps its milestone's number (as the workbook's locked event does).
+
+    Without ``base`` the rows offered are the plan's, in its order."""
+    project = register.project(project_id)
+    offered = base.milestones if base is not None else [MilestoneAnswer(number=m.number, event=m.event)
+                                                        for m in project.milestones]
+    planned = {m.number for m in project.milestones}
+    events = {m.number: m.event.strip().casefold() for m in offered}
+    findings = []
+    listed = {m.number for m in form.milestones}
+    missing = [m.number for m in offered if m.number in planned and m.number not in listed]
+    if missing:
+        names = _and([str(n) for n in missing])
+        findings.append(Finding(
+            "error", f"{FORM_NAME}:milestones", None, "number",
+            f"milestone{'s' if len(missing) > 1 else ''} {names} {'are' if len(missing) > 1 else 'is'} missing from "
+            f"the answer; {'their' if len(missing) > 1 else 'its'} progress in the data file would be lost: put "
+            f"{'them' if len(missing) > 1 else 'it'} back (to clear a milestone's progress, empty its status, "
+            f"actual date and comment)"))
+    if len(form.milestones) == len(offered):
+        for index, (given, was) in enumerate(zip(form.milestones, offered), start=1):
+            moved = given.event.strip() and given.event.strip().casefold() == events.get(given.number)
+            if given.number != was.number and not moved:
+                # the row's progress would land on another milestone (a swap moves both)
+                findings.append(Finding(
+                    "error", f"{FORM_NAME}:milestones", index, "number",
+                    f"the number was changed from {was.number} to {given.number}; each row keeps its milestone's "
+                    f"number ({was.number}: {was.event!r}): put it back"))
+    return findings
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
