@@ -164,21 +164,25 @@ def _row_findings(register: Register, project_id: str, form: StatusForm, base: S
     offered = base.milestones if base is not None else [MilestoneAnswer(number=m.number, event=m.event)
                                                         for m in project.milestones]
     planned = {m.number for m in project.milestones}
-    events = {m.number: m.event.strip().casefold() for m in offered}
+    # what names a milestone besides its number: its event and planned date (several milestones
+    # may share an event: "Vurdere om prosjektet er i rute")
+    names = {m.number: (m.event.strip().casefold(), m.planned) for m in offered}
+    unique = {name for name in names.values() if list(names.values()).count(name) == 1}
     findings = []
     listed = {m.number for m in form.milestones}
     missing = [m.number for m in offered if m.number in planned and m.number not in listed]
     if missing:
-        names = _and([str(n) for n in missing])
+        which = _and([str(n) for n in missing])
         findings.append(Finding(
             "error", f"{FORM_NAME}:milestones", None, "number",
-            f"milestone{'s' if len(missing) > 1 else ''} {names} {'are' if len(missing) > 1 else 'is'} missing from "
+            f"milestone{'s' if len(missing) > 1 else ''} {which} {'are' if len(missing) > 1 else 'is'} missing from "
             f"the answer; {'their' if len(missing) > 1 else 'its'} progress in the data file would be lost: put "
             f"{'them' if len(missing) > 1 else 'it'} back (to clear a milestone's progress, empty its status, "
             f"actual date and comment)"))
     if len(form.milestones) == len(offered):
         for index, (given, was) in enumerate(zip(form.milestones, offered), start=1):
-            moved = given.event.strip() and given.event.strip().casefold() == events.get(given.number)
+            name = (given.event.strip().casefold(), given.planned)
+            moved = bool(given.event.strip()) and name == names.get(given.number) and name in unique
             if given.number != was.number and not moved:
                 # the row's progress would land on another milestone (a swap moves both)
                 findings.append(Finding(
@@ -190,3 +194,39 @@ def _row_findings(register: Register, project_id: str, form: StatusForm, base: S
 
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# How an answer came when it did not come in the form: said by the inbox after importing a
+# workbook, and by the deadline watch on the send date after recording the period as unanswered.
+VIA_WORKBOOK, VIA_NONE = "arbeidsbok", "ingen svar"
+
+
+def period_note(register: Register, project_id: str, as_of: date):
+    """The status note for ``as_of`` in the project's notes file (None: none, or no notes file)."""
+    project = register.project(project_id)
+    if not project.data.notes or not register.data_path(project.data.notes).exists():
+        return None
+    notes, _ = read_notes(register.data_path(project.data.notes))
+    return next((n for n in notes.status if n.as_of == as_of), None)
+
+
+def unbacked_claim(register: Register, project_id: str, as_of: date, via: str, today: date) -> str | None:
+    """Why an answer that says it came as a workbook or not at all is not believed (None: the data
+    files bear it out). Anyone who reaches the form can say so; only the files can show it."""
+    project = register.project(project_id)
+    note = period_note(register, project_id, as_of)
+    if via == VIA_WORKBOOK:
+        if note is not None and not note.not_reported:
+            return None
+        return (f"the answer says it came as a workbook ({via!r}), but no workbook with the status for "
+                f"{as_of:%d.%m.%Y} has been taken in: only the inbox resumes a run so, after importing one; "
+                f"it is taken as a form answer")
+    if via == VIA_NONE:
+        if today >= as_of and (note is not None or not project.data.notes):
+            return None
+        return (f"the answer says the project leader did not answer ({via!r}), but "
+                + ("the send date has not come" if today < as_of else
+                   f"the status for {as_of:%d.%m.%Y} is not recorded as unanswered")
+                + f": only the deadline watch resumes a run so, on the send date ({as_of:%d.%m.%Y}); it is taken "
+                  f"as a form answer")
+    return None

@@ -231,3 +231,42 @@ def test_progress_changed_both_in_the_form_and_the_data_file_is_a_finding(scratc
     errors = [str(f) for f in result.findings if f.severity == "error"]
     assert "ERROR   skjema:Milepælstatus:3 Status: milestone 3 was changed both here and in the data file since the " \
            "form was offered (08.07.2014 08:00); they differ in Status, Faktisk dato, Kommentar" in errors, errors
+
+
+def test_an_answer_claiming_a_workbook_or_no_answer_is_believed_only_as_the_files_show(scratch_config):
+    """`via` was the form's own field: anyone resuming with 'ingen svar' 15 s after the request had
+    the period recorded as not reported, and 'arbeidsbok' sent the report with no answer at all."""
+    from grantflow.intake import record_no_answer
+    from grantflow.statusform import VIA_NONE, VIA_WORKBOOK, unbacked_claim
+
+    day, after = date(2014, 10, 1), date(2014, 10, 1)
+    register = open_register(scratch_config)
+    assert "no workbook with the status for 01.10.2014 has been taken in" in \
+        unbacked_claim(register, ERP, day, VIA_WORKBOOK, after)
+    assert "the status for 01.10.2014 is not recorded as unanswered" in \
+        unbacked_claim(register, ERP, day, VIA_NONE, after)
+    assert "the send date has not come" in unbacked_claim(register, ERP, day, VIA_NONE, date(2014, 9, 30))
+    record_no_answer(scratch_config, ERP, day)                 # as the watch does on the send date
+    register = open_register(scratch_config)
+    assert unbacked_claim(register, ERP, day, VIA_NONE, after) is None
+    assert unbacked_claim(register, ERP, day, VIA_WORKBOOK, after) is not None    # a mark is no workbook
+    _, offered, answer = _erp_answer(scratch_config)
+    result = plan_form(register, ERP, answer, day, base=offered, now=NOW)
+    assert result.ok, result.findings
+    apply(result)                                            # an answer for the period, as an import writes it
+    register = open_register(scratch_config)
+    assert unbacked_claim(register, ERP, day, VIA_WORKBOOK, after) is None
+
+
+def test_two_milestones_with_the_same_event_swapped_are_refused(scratch_config):
+    """Haugaland's milestones 2, 3 and 4 are all 'Vurdere om prosjektet er i rute': the event alone
+    does not show a row moved, so their numbers swapped (events kept) are a renumbering."""
+    register = open_register(scratch_config)
+    offered = initial_form(register, "haugaland-velferdsteknologi", date(2016, 11, 18))
+    answer = offered.model_copy(deep=True)
+    answer.reported_by = "Sturle J. Monstad"
+    answer.milestones[2].number, answer.milestones[3].number = 4, 3
+    result = plan_form(register, "haugaland-velferdsteknologi", answer, date(2016, 11, 18), base=offered, now=NOW)
+    errors = [str(f) for f in result.findings if f.severity == "error"]
+    assert any("skjema:milestones:3 number: the number was changed from 3 to 4" in e for e in errors), errors
+    assert not result.ok and result.changes == []
