@@ -9,10 +9,11 @@
    and when kept), then the status report is rendered, approved where needed (data errors) and sent.
 
 5. No answer: ``deadline_watch`` (every morning) reminds the leader once ``status_cycle.reminder_days``
-   working days before the send date and, on the send date, resumes the run with ``via="ingen svar"``:
-   the period's note is recorded as not reported, the report goes out saying "ikke rapportert" and the
-   secretariat is told. A workbook returned to ``config/inbox/`` resumes it with ``via="arbeidsbok"``
-   (the data is already imported).
+   working days before the send date and, on the send date, records the period's note as not
+   reported and resumes the run with ``via="ingen svar"``: the report goes out saying "ikke
+   rapportert" and the secretariat is told. A workbook returned to ``config/inbox/`` resumes it with
+   ``via="arbeidsbok"`` (the data is already imported). Anyone who reaches the form can send a
+   ``via``: it is believed only when the notes file bears it out (``statusform.unbacked_claim``).
 
 The wait and the UI link are the approval machinery's (``flows.approval``): one mechanism.
 """
@@ -158,15 +159,18 @@ def no_answer(project_id: str, as_of: date, options: DeliveryOptions) -> str:
     council = register.council_of(project)
     ledger = SentLedger(settings.ledger_url())
     try:
+        transport = _transport(settings, options)
+        # said only when a reminder went out (a cycle started late, or resumed early, had none)
+        reminded = ledger.sent_to(f"status-reminder/{project_id}/{as_of.isoformat()}", 1, transport.name)
         report = notify(f"status-no-answer/{project_id}/{as_of.isoformat()}", "-",
                         f"Statusrapport uten prosjektleders rapportering: {project.name}",
                         [f"{project.leader.name} svarte ikke på statusrapporteringen for {project.name} innen "
-                         f"sendedatoen {fmt.long_date(as_of)} (også etter påminnelse).",
+                         f"sendedatoen {fmt.long_date(as_of)}" + (" (også etter påminnelse)." if reminded else "."),
                          "Statusrapporten sendes til styringsgruppen med «ikke rapportert» for det prosjektlederen "
                          "skulle melde (kvalitet, gevinster, vurdering, avvik, beslutninger og neste periode); "
                          "fremdrift og økonomi er beregnet fra datafilene."],
                         council.secretariat.name, council.secretariat.email, project, council, settings, ledger,
-                        _transport(settings, options), settings.delivery.retry)
+                        transport, settings.delivery.retry)
     finally:
         ledger.close()
     return report.summary()

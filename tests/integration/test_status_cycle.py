@@ -224,6 +224,7 @@ def test_no_answer_one_reminder_then_sent_with_ikke_rapportert(served):
     assert len(sent) == 7
     (notice,) = mails(served, "Statusrapport uten prosjektleders rapportering")
     assert notice["To"].addresses[0].addr_spec != LEADER
+    assert "(også etter påminnelse)" in notice.get_body(("plain",)).get_content()   # the reminder above
     assert len(reminders()) == 1
     assert not deadline_reminders()
 
