@@ -204,7 +204,7 @@ def _cycle(project: str, as_of: date, options: DeliveryOptions):
     note, shown = "", offered
     for attempt in range(ROUNDS):
         description = ("**Statusrapportering** – fyll inn og send. "
-                       + ("Feltene viser det som ble rapportert sist." if not note else
+                       + ("Feltene viser det som ble rapportert sist." if shown is offered else
                           "Feltene viser svaret du sendte.")
                        + (f"\n\n**Rett dette og send igjen:**\n\n" + "\n".join(f"- {md_code(f)}" for f in note.splitlines())
                           if note else ""))
@@ -222,20 +222,20 @@ def _cycle(project: str, as_of: date, options: DeliveryOptions):
                 # else: imported from config/inbox/ already (findings went back there), or an answer
                 # came in after all: the report is made from it
                 break
-            get_run_logger().warning(f"an answer claiming {answer.via!r} was not believed: {claim}")
+            # refused, nothing written (its fields are the form's defaults, not anyone's answer)
+            get_run_logger().warning(f"an answer claiming {answer.via!r} was refused: {claim}")
+            note = claim
+            continue
         values = {name: getattr(answer, name) for name in StatusForm.model_fields}
         try:
             problems = write_input(project, as_of, StatusForm.model_validate(values).model_dump(),
                                    offered.model_dump(), options, offered_at)
         except UserError as exc:
             return answer_not_written(project, as_of, values, str(exc), options)
-        if claim is not None:
-            problems = [claim, *problems]
         if not problems:
             break
         note = "\n".join(problems)
-        if claim is None:           # the next round shows the leader's answer to correct, not last period's
-            shown = StatusForm.model_validate(values)
+        shown = StatusForm.model_validate(values)     # the next round shows the answer to correct, not last period's
         get_run_logger().warning(f"the answer has {len(problems)} finding(s); asking again")
     else:
         raise UserError(f"no clean answer after {ROUNDS} rounds: {note.splitlines()[0]}", field="status_cycle")

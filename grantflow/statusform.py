@@ -220,13 +220,13 @@ def unbacked_claim(register: Register, project_id: str, as_of: date, via: str, t
             return None
         return (f"the answer says it came as a workbook ({via!r}), but no workbook with the status for "
                 f"{as_of:%d.%m.%Y} has been taken in: only the inbox resumes a run so, after importing one; "
-                f"it is taken as a form answer")
+                f"send the form as «skjema»")
     if via == VIA_NONE:
         if today >= as_of and (note is not None or not project.data.notes):
             return None
         return (f"the answer says the project leader did not answer ({via!r}), but "
                 + ("the send date has not come" if today < as_of else
                    f"the status for {as_of:%d.%m.%Y} is not recorded as unanswered")
-                + f": only the deadline watch resumes a run so, on the send date ({as_of:%d.%m.%Y}); it is taken "
-                  f"as a form answer")
+                + f": only the deadline watch resumes a run so, on the send date ({as_of:%d.%m.%Y}); send the "
+                  f"form as «skjema»")
     return None
