@@ -161,7 +161,8 @@ def no_answer(project_id: str, as_of: date, options: DeliveryOptions) -> str:
     try:
         transport = _transport(settings, options)
         # said only when a reminder went out (a cycle started late, or resumed early, had none)
-        reminded = ledger.sent_to(f"status-reminder/{project_id}/{as_of.isoformat()}", 1, transport.name)
+        reminded = ledger.sent_to(f"status-reminder/{project_id}/{as_of.isoformat()}/{flow_run.id}", 1,
+                                  transport.name)             # remind_waiting's key: once per run
         report = notify(f"status-no-answer/{project_id}/{as_of.isoformat()}", "-",
                         f"Statusrapport uten prosjektleders rapportering: {project.name}",
                         [f"{project.leader.name} svarte ikke på statusrapporteringen for {project.name} innen "
