@@ -761,7 +761,7 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
     from prefect.deployments import run_deployment
 
     from flows.deployments import DEPLOYMENTS
-    from flows.status_cycle import VIA_NONE, remind_waiting, resume_waiting, waiting_for_leaders
+    from flows.status_cycle import remind_waiting, resume_unanswered, waiting_for_leaders
 
     logger = get_run_logger()
     settings = load_settings(options.config)
@@ -830,7 +830,7 @@ def status_cycles(today: date, options: DeliveryOptions) -> dict:
             continue
         try:
             if today >= waiting.as_of:
-                if resume_waiting(waiting, VIA_NONE):
+                if resume_unanswered(waiting, options):        # recorded as not reported, then resumed
                     out["no_answer"].append(f"{waiting.project}:{waiting.as_of.isoformat()}")
             elif working_days_until(today, waiting.as_of) <= cycle.reminder_days:
                 out["reminded"] += [f"{waiting.project} -> {email}" for email in remind_waiting(waiting, options)]

@@ -9,10 +9,11 @@
    and when kept), then the status report is rendered, approved where needed (data errors) and sent.
 
 5. No answer: ``deadline_watch`` (every morning) reminds the leader once ``status_cycle.reminder_days``
-   working days before the send date and, on the send date, resumes the run with ``via="ingen svar"``:
-   the period's note is recorded as not reported, the report goes out saying "ikke rapportert" and the
-   secretariat is told. A workbook returned to ``config/inbox/`` resumes it with ``via="arbeidsbok"``
-   (the data is already imported).
+   working days before the send date and, on the send date, records the period's note as not
+   reported and resumes the run with ``via="ingen svar"``: the report goes out saying "ikke
+   rapportert" and the secretariat is told. A workbook returned to ``config/inbox/`` resumes it with
+   ``via="arbeidsbok"`` (the data is already imported). Anyone who reaches the form can send a
+   ``via``: it is believed only when the notes file bears it out (``statusform.unbacked_claim``).
 
 The wait and the UI link are the approval machinery's (``flows.approval``): one mechanism.
 """
@@ -32,6 +33,7 @@ from prefect.cache_policies import NONE
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from prefect.runtime import flow_run
+from prefect.states import Completed
 from pydantic import Field, create_model
 
 from grantflow.errors import UserError
@@ -41,7 +43,7 @@ from grantflow import fmt
 from grantflow.intake import apply, issue_workbook, record_no_answer, register_lock
 from grantflow.register import open_register
 from grantflow.settings import load_settings
-from grantflow.statusform import StatusForm, initial_form, plan_form
+from grantflow.statusform import VIA_NONE, VIA_WORKBOOK, StatusForm, initial_form, period_note, plan_form, unbacked_claim
 from grantflow.text import md_code
 
 from flows.approval import can_suspend, ui_link
@@ -51,7 +53,8 @@ from flows.runtime import smtp_password, worth_retrying
 OSLO = ZoneInfo("Europe/Oslo")
 ROUNDS = 3
 KEY = "status-input"                      # the suspension key's prefix: a run waiting for the leader
-VIA_FORM, VIA_WORKBOOK, VIA_NONE = "skjema", "arbeidsbok", "ingen svar"
+OFFERED = "status-offered"                # the run input holding the form as first offered
+VIA_FORM = "skjema"
 
 # The form the UI renders: StatusForm's fields on Prefect's RunInput, and how the answer came.
 StatusInput = create_model(
@@ -98,13 +101,15 @@ def request_input(project_id: str, as_of: date, options: DeliveryOptions) -> str
 # is never retried, and so never logged by Prefect with a traceback (``worth_retrying``)
 @task(name="write-status-input", cache_policy=NONE, retries=1, retry_delay_seconds=[5],
       retry_condition_fn=worth_retrying)
-def write_input(project_id: str, as_of: date, answer: dict, offered: dict, options: DeliveryOptions) -> list[str]:
+def write_input(project_id: str, as_of: date, answer: dict, offered: dict, options: DeliveryOptions,
+                offered_at: datetime | None = None) -> list[str]:
     """Check the answer; write it when clean. The findings (empty when written)."""
     try:
         with register_lock(options.config):      # as an import does: never interleaved with another
             register = open_register(options.config)
             result = plan_form(register, project_id, StatusForm.model_validate(answer), as_of,
-                               base=StatusForm.model_validate(offered), now=datetime.now(OSLO).replace(microsecond=0))
+                               base=StatusForm.model_validate(offered), now=datetime.now(OSLO).replace(microsecond=0),
+                               offered_at=offered_at)
             if result.ok:
                 apply(result)
     except OSError as exc:
@@ -155,15 +160,19 @@ def no_answer(project_id: str, as_of: date, options: DeliveryOptions) -> str:
     council = register.council_of(project)
     ledger = SentLedger(settings.ledger_url())
     try:
+        transport = _transport(settings, options)
+        # said only when a reminder went out (a cycle started late, or resumed early, had none)
+        reminded = ledger.sent_to(f"status-reminder/{project_id}/{as_of.isoformat()}/{flow_run.id}", 1,
+                                  transport.name)             # remind_waiting's key: once per run
         report = notify(f"status-no-answer/{project_id}/{as_of.isoformat()}", "-",
                         f"Statusrapport uten prosjektleders rapportering: {project.name}",
                         [f"{project.leader.name} svarte ikke på statusrapporteringen for {project.name} innen "
-                         f"sendedatoen {fmt.long_date(as_of)} (også etter påminnelse).",
+                         f"sendedatoen {fmt.long_date(as_of)}" + (" (også etter påminnelse)." if reminded else "."),
                          "Statusrapporten sendes til styringsgruppen med «ikke rapportert» for det prosjektlederen "
                          "skulle melde (kvalitet, gevinster, vurdering, avvik, beslutninger og neste periode); "
                          "fremdrift og økonomi er beregnet fra datafilene."],
                         council.secretariat.name, council.secretariat.email, project, council, settings, ledger,
-                        _transport(settings, options), settings.delivery.retry)
+                        transport, settings.delivery.retry)
     finally:
         ledger.close()
     return report.summary()
@@ -183,37 +192,97 @@ def _cycle(project: str, as_of: date, options: DeliveryOptions):
     if not can_suspend():
         raise UserError("the status cycle waits for people: run it as a deployment ('grantflow serve')",
                         field="status_cycle")
+    earlier = _earlier_cycle(project, as_of)
+    if earlier is not None:
+        # two cycles for one report: two requests to the leader, and the one left waiting was later
+        # resumed "ingen svar" and the secretariat told the leader had not answered
+        line = (f"a status cycle for {project} per {as_of:%d.%m.%Y} is already under way (flow run {earlier}); "
+                f"this one stops without asking the project leader")
+        get_run_logger().warning(line)
+        return Completed(message=line)
     register = open_register(options.config)
-    offered = initial_form(register, project, as_of)
+    offered, offered_at = _offered(register, project, as_of)
     request_input(project, as_of, options)           # a resumed run starts from the top: notify() sends once
-    note = ""
+    note, shown = "", offered
     for attempt in range(ROUNDS):
-        description = ("**Statusrapportering** – fyll inn og send. Feltene viser det som ble rapportert sist."
+        description = ("**Statusrapportering** – fyll inn og send. "
+                       + ("Feltene viser det som ble rapportert sist." if shown is offered else
+                          "Feltene viser svaret du sendte.")
                        + (f"\n\n**Rett dette og send igjen:**\n\n" + "\n".join(f"- {md_code(f)}" for f in note.splitlines())
                           if note else ""))
         answer = suspend_flow_run(wait_for_input=StatusInput.with_initial_data(description=description,
-                                                                                **offered.model_dump()),
+                                                                                **shown.model_dump()),
                                   key=f"{KEY}-{as_of.isoformat()}-{attempt}")
-        if answer.via == VIA_WORKBOOK:          # imported from config/inbox/ already (findings went back there)
-            break
-        if answer.via == VIA_NONE:
-            no_answer(project, as_of, options)
-            break
+        claim = None
+        if answer.via in (VIA_WORKBOOK, VIA_NONE):
+            claim = unbacked_claim(open_register(options.config), project, as_of, answer.via,
+                                   datetime.now(OSLO).date())
+            if claim is None:
+                period = period_note(open_register(options.config), project, as_of)
+                if answer.via == VIA_NONE and (period is None or period.not_reported):
+                    no_answer(project, as_of, options)
+                # else: imported from config/inbox/ already (findings went back there), or an answer
+                # came in after all: the report is made from it
+                break
+            # refused, nothing written (its fields are the form's defaults, not anyone's answer)
+            get_run_logger().warning(f"an answer claiming {answer.via!r} was refused: {claim}")
+            note = claim
+            continue
         values = {name: getattr(answer, name) for name in StatusForm.model_fields}
         try:
             problems = write_input(project, as_of, StatusForm.model_validate(values).model_dump(),
-                                   offered.model_dump(), options)
+                                   offered.model_dump(), options, offered_at)
         except UserError as exc:
             return answer_not_written(project, as_of, values, str(exc), options)
         if not problems:
             break
         note = "\n".join(problems)
+        shown = StatusForm.model_validate(values)     # the next round shows the answer to correct, not last period's
         get_run_logger().warning(f"the answer has {len(problems)} finding(s); asking again")
     else:
         raise UserError(f"no clean answer after {ROUNDS} rounds: {note.splitlines()[0]}", field="status_cycle")
     # Rendered, approved where the data or the kind needs it, and sent, inside this run: an approval
     # suspends this (deployment) run, which a subflow could not.
     return document_steps("status", project, None, None, as_of, options, None)
+
+
+def _offered(register, project: str, as_of: date) -> tuple[StatusForm, datetime]:
+    """The form as first offered to the leader, and when: kept with the run. A resumed run starts
+    from the top, and the data read then is not what the leader saw: progress the secretariat
+    changed while the form waited was overwritten by the form's stale value."""
+    from prefect.input import create_flow_run_input, read_flow_run_input
+
+    kept = read_flow_run_input(OFFERED)
+    if kept is not None:
+        return StatusForm.model_validate(kept["form"]), datetime.fromisoformat(kept["at"])
+    form, at = initial_form(register, project, as_of), datetime.now(OSLO).replace(microsecond=0)
+    create_flow_run_input(OFFERED, {"form": form.model_dump(mode="json"), "at": at.isoformat()})
+    return form, at
+
+
+def _earlier_cycle(project: str, as_of: date) -> str | None:
+    """Another status cycle for the same project and date, started before this one and not ended
+    (its id), or None."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState,
+                                                FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+
+    mine = flow_run.id
+    with get_client(sync_client=True) as client:
+        me = client.read_flow_run(mine)
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["status_cycle"])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+                any_=[StateType.PAUSED, StateType.RUNNING, StateType.PENDING]))))
+    for run in runs:
+        params = run.parameters or {}
+        if str(run.id) == str(mine) or params.get("project") != project or \
+                str(params.get("as_of") or "")[:10] != as_of.isoformat():
+            continue
+        if (run.created, str(run.id)) < (me.created, str(mine)):
+            return str(run.id)
+    return None
 
 
 def answer_not_written(project_id: str, as_of: date, values: dict, reason: str, options: DeliveryOptions):
@@ -325,6 +394,13 @@ def waiting_for_leaders(project: str | None = None) -> list[Waiting]:
             as_of = run.expected_start_time.astimezone(OSLO).date() if run.expected_start_time else date.today()
         out.append(Waiting(str(run.id), params["project"], as_of))
     return sorted(out, key=lambda w: (w.as_of, w.project))
+
+
+def resume_unanswered(run: Waiting, options: DeliveryOptions) -> bool:
+    """The send date came without an answer: the period is recorded as not reported first (what
+    the run checks an "ingen svar" against), then the run resumed."""
+    record_no_answer(options.config, run.project, run.as_of)
+    return resume_waiting(run, VIA_NONE)
 
 
 def resume_waiting(run: Waiting, via: str) -> bool:

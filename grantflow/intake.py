@@ -721,9 +721,10 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
                 differ = [label for label, key in (("Status", "status"), ("Faktisk dato", "actual"),
                                                    ("Kommentar", "comment"))
                           if _cell_of(t, key) != _cell_of(c, key)] or ["Status"]
+                since = "the form was offered" if content.meta.get("kind") == "form" else "the workbook was made"
                 result.findings.append(Finding(
                     "error", f"{shown}:Milepælstatus", (t or {}).get("_row"), differ[0],
-                    f"milestone {number} was changed both here and in the data file since the workbook was made "
+                    f"milestone {number} was changed both here and in the data file since {since} "
                     f"({made})" + (f"; they differ in {', '.join(differ)}" if len(differ) > 1 else "")))
     order = {m.number: i for i, m in enumerate(merged.milestones)}
     progress = sorted(new_rows.values(), key=lambda r: (order.get(r["number"], 10_000), r["number"]))

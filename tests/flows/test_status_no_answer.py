@@ -48,5 +48,8 @@ def test_no_answer_sends_ikke_rapportert_and_tells_the_secretariat_once(isolated
     (notice,) = _outbox(isolated, "Statusrapport uten prosjektleders rapportering")
     assert notice["To"].addresses[0].addr_spec == secretariat
     assert "ikke rapportert" in notice.get_body(("plain",)).get_content()
+    # no reminder went out for this period: the secretariat is not told of one
+    assert "svarte ikke på statusrapporteringen for" in notice.get_body(("plain",)).get_content()
+    assert "påminnelse" not in notice.get_body(("plain",)).get_content()
     note = yaml.safe_load(notes_file.read_text(encoding="utf-8"))["status"][-1]
     assert note["not_reported"] is True and str(note["as_of"]) == AS_OF.isoformat()

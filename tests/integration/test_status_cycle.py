@@ -224,6 +224,7 @@ def test_no_answer_one_reminder_then_sent_with_ikke_rapportert(served):
     assert len(sent) == 7
     (notice,) = mails(served, "Statusrapport uten prosjektleders rapportering")
     assert notice["To"].addresses[0].addr_spec != LEADER
+    assert "(også etter påminnelse)" in notice.get_body(("plain",)).get_content()   # the reminder above
     assert len(reminders()) == 1
     assert not deadline_reminders()
 
@@ -454,3 +455,144 @@ def test_an_approval_is_recorded_and_told_when_the_step_after_it_fails(served):
     assert not [m for m in arrived if str(m["Subject"]).startswith("Statusrapport:")], [str(m["Subject"]) for m in arrived]
     log = served["log"].read_bytes()[logged:].decode(errors="replace")
     assert "Traceback" not in log, log[-3000:]
+
+
+# ---------------------------------------------------------------------------------------------
+# What a form answer may do (outside tester, session 23): no progress lost or moved, progress changed
+# while the form waited kept, the leader's answer shown again after a finding, `via` not anyone's.
+
+def wait_round(served, run_id: str, as_of: str, attempt: int) -> dict:
+    """The run suspended on the leader's form, round ``attempt`` (0 = the first)."""
+    deadline = time.monotonic() + 300
+    while True:
+        run = wait_for(served, run_id, "PAUSED", "COMPLETED")
+        key = run["state"]["state_details"].get("pause_key") or ""
+        assert run["state"]["type"] == "PAUSED", (run["state"], served["log"].read_text()[-3000:])
+        if key == f"status-input-{as_of}-{attempt}":
+            return run
+        # the answer taken (the run waits for the approval, or asks a later round): not asked again
+        assert key.startswith("status-input-") and int(key.rsplit("-", 1)[1]) < attempt, (key, attempt)
+        assert time.monotonic() < deadline, run["state"]
+        time.sleep(1)
+
+
+def shown(served, run_id: str, as_of: str, attempt: int) -> tuple[str, dict]:
+    """What round ``attempt`` of the form shows: its description and its pre-filled values."""
+    base = f"/flow_runs/{run_id}/input/suspended-status-input-{as_of}-{attempt}"
+    description = api_get(served["api"], f"{base}-description")
+    schema = api_get(served["api"], f"{base}-schema")
+    return description, {name: prop.get("default") for name, prop in schema["properties"].items()}
+
+
+def reports_saying(served, text: str) -> list:
+    """The status reports sent whose document contains ``text`` (not the notices naming one)."""
+    out = []
+    for i, mail in enumerate(m for m in mails(served, "Statusrapport: Velferdsteknologi")
+                             if str(m["Subject"]).startswith("Statusrapport:")):
+        (docx,) = [p for p in mail.iter_attachments() if p.get_filename().endswith(".docx")]
+        path = served["config"].parent / f"saying-{i}.docx"
+        path.write_bytes(docx.get_content())
+        if text in all_text(str(path)):
+            out.append(mail)
+    return out
+
+
+def data_files(served) -> dict:
+    folder = served["config"] / "data" / HAUG
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_form_answers_that_drop_or_renumber_milestones_are_refused_and_progress_changed_meanwhile_kept(served):
+    """An answer listing one milestone deleted the others' progress, a row given another milestone's
+    number moved its progress there, and a value the secretariat changed while the form waited was
+    overwritten by the form's stale one (the resumed run re-read what it offered); after a finding the
+    form came back with last period's values, not the answer just sent. Now the first two are
+    findings in the next round (files byte-identical), the leader's answer is shown again, and the
+    secretariat's change is kept."""
+    from grantflow.register import open_register
+    from grantflow.statusform import initial_form
+
+    as_of = "2016-11-18"
+    offered = initial_form(open_register(served["config"]), HAUG, date(2016, 11, 18)).model_dump(mode="json")
+    run_id = start_cycle(served, as_of)
+    wait_round(served, run_id, as_of, 0)
+    # the secretariat records progress on milestone 6 while the form waits
+    progress = served["config"] / f"data/{HAUG}/milepaeler.csv"
+    lines = progress.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = "6;pågår;;Anskaffelse forberedt av sekretariatet\n"
+    progress.write_text("".join(changed if line.startswith("6;") else line for line in lines), encoding="utf-8")
+    before = data_files(served)
+
+    dropped = json.loads(json.dumps(offered))
+    dropped["milestones"] = [m for m in dropped["milestones"] if m["number"] == 5]
+    dropped.update(summary="Første svar: bare milepæl 5.", reported_by="Sturle J. Monstad")
+    resume(served, run_id, dropped)
+    wait_round(served, run_id, as_of, 1)
+    assert data_files(served) == before
+    description, values = shown(served, run_id, as_of, 1)
+    assert "milestones 1, 2, 3, 4, 6 and 7 are missing from the answer; their progress in the data file would " \
+           "be lost" in description, description
+    assert values["summary"] == "Første svar: bare milepæl 5." and len(values["milestones"]) == 1   # the answer, again
+
+    swapped = json.loads(json.dumps(offered))
+    swapped["milestones"][2]["number"], swapped["milestones"][3]["number"] = 4, 3    # same event, 'Vurdere om …'
+    swapped.update(summary="Andre svar: rekkefølgen byttet.", reported_by="Sturle J. Monstad")
+    resume(served, run_id, swapped)
+    wait_round(served, run_id, as_of, 2)
+    assert data_files(served) == before
+    description, values = shown(served, run_id, as_of, 2)
+    assert "the number was changed from 3 to 4" in description and "the number was changed from 4 to 3" in description
+    assert values["summary"] == "Andre svar: rekkefølgen byttet."
+
+    answer = json.loads(json.dumps(offered))            # milestone 6 as it was offered: untouched
+    answer.update(summary="Responssenteret er evaluert; anskaffelsen forberedes.", reported_by="Sturle J. Monstad")
+    resume(served, run_id, answer)
+    waiting_for(served, run_id, "approval")
+    resume(served, run_id, APPROVE)
+    wait_for(served, run_id, "COMPLETED")
+    assert changed in progress.read_text(encoding="utf-8")
+    assert len(reports_saying(served, "Responssenteret er evaluert; anskaffelsen forberedes.")) == 7
+    assert not reports_saying(served, "Første svar") and not reports_saying(served, "Andre svar")
+    assert len([m for m in mails(served, "Statusrapportering") if run_id in m.get_body(("plain",)).get_content()]) == 1
+
+
+def test_an_answer_claiming_no_answer_or_a_workbook_is_not_believed_and_a_second_cycle_stops(served):
+    """`{"via": "ingen svar"}` 15 s after the request recorded 'not reported' and told the secretariat
+    the leader 'svarte ikke … (også etter påminnelse)'; `{"via": "arbeidsbok"}` sent the report with
+    no answer at all; a second cycle for the same date sent a second request. Now both claims are
+    findings in the next round (nothing written, nobody told), and the second cycle stops."""
+    as_of = "2016-12-09"
+    no_answer_notices = len(mails(served, "uten prosjektleders rapportering"))      # earlier tests' periods
+    run_id = start_cycle(served, as_of)
+    wait_round(served, run_id, as_of, 0)
+    before = data_files(served)
+    _, offered = shown(served, run_id, as_of, 0)
+
+    resume(served, run_id, {"via": "ingen svar"})
+    wait_round(served, run_id, as_of, 1)
+    assert data_files(served) == before
+    description, values = shown(served, run_id, as_of, 1)
+    assert "the answer says the project leader did not answer ('ingen svar'), but the status for 09.12.2016 is " \
+           "not recorded as unanswered: only the deadline watch resumes a run so" in description, description
+    assert values == offered                               # the claim's empty answer is not shown as the leader's
+
+    resume(served, run_id, {"via": "arbeidsbok"})
+    wait_round(served, run_id, as_of, 2)
+    assert data_files(served) == before
+    description, _ = shown(served, run_id, as_of, 2)
+    assert "no workbook with the status for 09.12.2016 has been taken in" in description, description
+    assert len(mails(served, "uten prosjektleders rapportering")) == no_answer_notices
+
+    second = start_cycle(served, as_of)
+    run = wait_for(served, second, "COMPLETED")
+    assert f"already under way (flow run {run_id})" in run["state"]["message"], run["state"]
+    requests = [m for m in mails(served, "Statusrapportering") if "09.12.2016" in m.get_body(("plain",)).get_content()]
+    assert len(requests) == 1 and run_id in requests[0].get_body(("plain",)).get_content()
+
+    offered.update(summary="Desember: evalueringen er sendt på høring.", reported_by="Sturle J. Monstad")
+    resume(served, run_id, offered)
+    waiting_for(served, run_id, "approval")
+    resume(served, run_id, APPROVE)
+    wait_for(served, run_id, "COMPLETED")
+    assert len(reports_saying(served, "Desember: evalueringen er sendt på høring.")) == 7
+    assert len(mails(served, "uten prosjektleders rapportering")) == no_answer_notices
