@@ -87,3 +87,24 @@ def test_an_approver_never_reached_before_the_meeting_is_said_so_in_the_final_no
         assert [a.addr_spec for a in notice["To"].addresses] == [SECRETARIAT]
         body = notice.get_body(("plain",)).get_content()
         assert "Godkjenneren ble aldri nådd" in body and APPROVER in body and "550" in body, body
+
+
+def test_with_the_mail_server_down_when_the_run_asked_the_approver_is_asked_when_it_is_back(on_server, isolated):
+    """The operator's case: no approver configured (the secretariat approves) and the mail server
+    down when the run asked. The following watches sent nothing until the meeting had passed. Now
+    the first watch with the server back reminds the approver once; the next sends nothing."""
+    config, port = on_server
+    replace_in(config / "grantflow.yaml", "  retry: {attempts: 4,", "  retry: {attempts: 1,")  # nothing listens
+    first = _watch(config, date(2016, 10, 7))
+    assert first["ran"] == [KEY], first
+    run_id = triggered(isolated)[KEY]["detail"]
+    with (isolated / "run.err").open("w") as err:
+        assert start_run(run_id, err).wait(300) == 0, (isolated / "run.err").read_text()[-3000:]
+    assert run_state(run_id).type.value == "PAUSED", run_state(run_id)
+    with SmtpServer(port=port) as server:                          # the server is back
+        _watch(config, date(2016, 10, 10))
+        assert _mails(server) == Counter({(SECRETARIAT, "Påminnelse"): 1}), _mails(server)
+        reminder = server.recorder.messages()[0].get_body(("plain",)).get_content()
+        assert "nådde deg ikke da" in reminder and run_id in reminder, reminder
+        _watch(config, date(2016, 10, 11))
+        assert len(server.recorder.messages()) == 1
