@@ -29,11 +29,12 @@ def _watch(config, day):
     return deadline_watch(as_of=day, options=DeliveryOptions(config=str(config), transport="smtp"))
 
 
-def _asked_and_waiting(config, isolated, server) -> str:
-    """An approver of its own (not the secretariat), refused by the server; the watch of Friday
-    7.10.2016 starts the status report, whose run asks the approver and waits: its id."""
+def _asked_and_waiting(config, isolated, server, refused=(APPROVER,)) -> str:
+    """An approver of its own (not the secretariat), refused by the server (with the ``refused``);
+    the watch of Friday 7.10.2016 starts the status report, whose run asks the approver and waits:
+    its id."""
     replace_in(config / "grantflow.yaml", "  retry: {", f"  approver_email: {APPROVER}\n  retry: {{")
-    server.recorder.refuse = {APPROVER}
+    server.recorder.refuse = set(refused)
     first = _watch(config, date(2016, 10, 7))
     assert first["ran"] == [KEY], first
     run_id = triggered(isolated)[KEY]["detail"]
@@ -75,10 +76,14 @@ def test_an_approver_a_waiting_run_did_not_reach_is_asked_the_next_morning_and_t
 def test_an_approver_never_reached_before_the_meeting_is_said_so_in_the_final_notice(on_server, isolated):
     config, port = on_server
     with SmtpServer(port=port) as server:
-        run_id = _asked_and_waiting(config, isolated, server)
+        # the first day the secretariat's address is refused too: it cannot be told that day
+        run_id = _asked_and_waiting(config, isolated, server, refused=(APPROVER, SECRETARIAT))
+        assert server.recorder.messages() == []
+        server.recorder.refuse = {APPROVER}
         for day in (10, 11, 12, 13, 14):                              # refused all week, up to the meeting
             _watch(config, date(2016, 10, day))
-        # the secretariat was told once, not every morning; the approver never got anything
+        # the secretariat was told once (the first morning it could be), not every morning; the
+        # approver never got anything
         assert _mails(server) == Counter({(SECRETARIAT, "Godkjenneren ble ikke varslet"): 1}), _mails(server)
         after = _watch(config, date(2016, 10, 17))
         assert after["missed"] == [KEY], after
