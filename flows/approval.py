@@ -771,12 +771,12 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
                     ledger.watch_record(f"approval-untold:{row['document']}:v{row['version']}", "done",
                                         f"påminnelse sendt {email}")
                 sent.append(f"{row['document']} v{row['version']} -> {email}")
-            elif unreached and row["flow_run_id"]:
+            elif unreached and row["flow_run_id"] and (report.failed or report.pending):
                 # still not reached: the secretariat is told once for the run (skipped when the run
                 # told it already), also when the mail server was down for it too that day
                 from flows.batch import tell_secretariat_unreached
 
-                tell_secretariat_unreached(email, (report.failed or report.pending or [("", "ikke levert")])[0][1],
+                tell_secretariat_unreached(email, (report.failed or report.pending)[0][1],
                                            [{"key": row["document"], "version": row["version"],
                                              "council": council_id}], {council_id: council}, settings, ledger,
                                            transport_name, password, run_id=row["flow_run_id"])
