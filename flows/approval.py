@@ -229,11 +229,23 @@ def await_approval(document_key: str, version: int, title: str, preview: str, fi
             lines.append(f"Godkjenn eller avvis her: {link}" if link else
                          "Godkjenn eller avvis i Prefect-grensesnittet (flow-kjøringen står som «Suspended»).")
             password = smtp_password(settings) if transport_name == "smtp" else None
-            notify(f"approval/{document_key}/v{version}", f"{run_id or 'local'}{_digest(shown)}",
-                   f"Til godkjenning: {title}", lines,
-                   approver[0], approver[1], project, council, settings, ledger,
-                   make_transport(settings, transport_name, password), settings.delivery.retry,
-                   attachments=attachments)
+            report = notify(f"approval/{document_key}/v{version}", f"{run_id or 'local'}{_digest(shown)}",
+                            f"Til godkjenning: {title}", lines,
+                            approver[0], approver[1], project, council, settings, ledger,
+                            make_transport(settings, transport_name, password), settings.delivery.retry,
+                            attachments=attachments)
+            if report.failed or report.pending:
+                # the approver never heard of it (server down, address refused): the batch's mark, so
+                # the morning watch asks again at once and the final "Ikke sendt" says so; the
+                # secretariat is told now. Before, the run waited in silence for the usual reminder days.
+                from flows.batch import tell_secretariat_unreached
+
+                why = (report.failed or report.pending)[0][1]
+                get_run_logger().error(f"approver {approver[1]} not told of {document_key} v{version}: {why}")
+                tell_secretariat_unreached(approver[1], why, [{"key": document_key, "version": version,
+                                                               "council": council.id, "data_errors": errors}],
+                                           {council.id: council}, settings, ledger, transport_name, password,
+                                           run_id=run_id)
     finally:
         ledger.close()
     # the project's name, the preview and the findings are people's text: shown literally in the
@@ -708,6 +720,12 @@ def send_command(document_key: str, settings: Settings, out: str | None = None) 
     return f"{held_command(document_key, out or settings.outputs_dir())} --transport smtp"
 
 
+def unreached_why(detail: str | None) -> str:
+    """Why the approver's request did not go, from the batch's mark (``flows.batch.untold_key``:
+    "<approver>: <why>")."""
+    return (detail or "").partition(": ")[2] or (detail or "ukjent grunn")
+
+
 def remind_pending(as_of: date, settings: Settings, register, transport_name: str) -> list[str]:
     """Remind approvers of requests unanswered for ``approval_reminder_days`` working days
     (again every as many working days); what was sent."""
@@ -716,7 +734,7 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
     ledger = SentLedger(settings.ledger_url())
     try:
         every = ledger.approvals()
-        untold = {r["key"]: r["status"] for r in ledger.watch_rows() if r["key"].startswith("approval-untold:")}
+        untold = {r["key"]: r for r in ledger.watch_rows() if r["key"].startswith("approval-untold:")}
         # A run waits for one answer: its latest request. An earlier one was for content the run
         # no longer sends (it rendered other content after resuming) and can never be answered.
         latest = {row["flow_run_id"]: row for row in every if row["flow_run_id"]}
@@ -724,9 +742,10 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
             if row["status"] != "requested" or (row["flow_run_id"] and latest[row["flow_run_id"]] is not row):
                 continue
             last = (row["reminded_at"] or row["requested_at"]).date()
-            # a batch's request whose mail never reached the approver (server down, address refused)
-            # is due now: the approver has not heard of it at all
-            unreached = untold.get(f"approval-untold:{row['document']}:v{row['version']}") == "failed"
+            # a request (a batch's or a waiting run's) whose mail never reached the approver (server
+            # down, address refused) is due now: the approver has not heard of it at all
+            mark = untold.get(f"approval-untold:{row['document']}:v{row['version']}")
+            unreached = mark is not None and mark["status"] == "failed"
             if working_days_until(last, as_of) < lead and not unreached:
                 continue
             council_id, project_id = row["document"].split("/")[:2]
@@ -736,6 +755,8 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
             link = ui_link(row["flow_run_id"]) if row["flow_run_id"] else None
             lines = [f"{row['document']} versjon {row['version']} har ventet på godkjenning siden "
                      f"{row['requested_at']:%d.%m.%Y}. Ingenting sendes før noen godkjenner.",
+                     *([f"Forespørselen om godkjenning nådde deg ikke da ({unreached_why(mark['detail'])}); "
+                        "dette er første gang du får den."] if unreached else []),
                      f"Godkjenn eller avvis her: {link}" if link else
                      "Ingen kjøring venter på svaret (dokumentet ble holdt tilbake av en bunkekjøring). Se "
                      f"forhåndsvisningen, godkjenn og send med: {send_command(row['document'], settings)}"]
@@ -750,6 +771,15 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
                     ledger.watch_record(f"approval-untold:{row['document']}:v{row['version']}", "done",
                                         f"påminnelse sendt {email}")
                 sent.append(f"{row['document']} v{row['version']} -> {email}")
+            elif unreached and row["flow_run_id"] and (report.failed or report.pending):
+                # still not reached: the secretariat is told once for the run (skipped when the run
+                # told it already), also when the mail server was down for it too that day
+                from flows.batch import tell_secretariat_unreached
+
+                tell_secretariat_unreached(email, (report.failed or report.pending)[0][1],
+                                           [{"key": row["document"], "version": row["version"],
+                                             "council": council_id}], {council_id: council}, settings, ledger,
+                                           transport_name, password, run_id=row["flow_run_id"])
     finally:
         ledger.close()
     return sent

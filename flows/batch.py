@@ -427,7 +427,7 @@ def ask_approvers(asked: list[dict], options: DeliveryOptions) -> list[str]:
                 why = (report.failed or report.pending)[0][1]
                 logger.error(f"approver {email} not told of {keys}: {why}")
                 told.append(f"ikke varslet {email} ({keys}): {why}")
-                told += tell_secretariat_unreached(email, why, documents, register, settings, ledger,
+                told += tell_secretariat_unreached(email, why, documents, register.councils, settings, ledger,
                                                    transport_name, password)
             else:
                 told.append(f"varslet {email}: {keys}")
@@ -462,17 +462,21 @@ def untold_requests(config: str | None) -> set[tuple[str, int]]:
     return out
 
 
-def tell_secretariat_unreached(approver: str, why: str, documents: list[dict], register: Register, settings,
-                               ledger, transport_name: str, password: str | None) -> list[str]:
+def tell_secretariat_unreached(approver: str, why: str, documents: list[dict], councils: dict, settings,
+                               ledger, transport_name: str, password: str | None,
+                               run_id: str | None = None) -> list[str]:
     """The approver's mail did not go (the server refused their address, or was down): the held
     documents stay held (nothing is lost, nothing sent), each is marked in the ledger so the next
-    batch run asks the approver again, and each council's secretariat is told now, once per set of
-    documents and day -- not days later by the reminder. What was told, one line each."""
+    batch run and the morning watch's reminder (``remind_pending``, without waiting its working days)
+    ask the approver again, and each council's secretariat is told now, once per set of documents
+    and day -- not days later by the reminder. ``run_id``: a document run that waits (Suspended) for
+    this approval (``await_approval``): said so, with its link, and told once for that run, not
+    every day. What was told, one line each."""
     from datetime import date as _date
 
     from grantflow.delivery.service import make_transport, notify
 
-    from flows.approval import send_command
+    from flows.approval import send_command, ui_link
 
     for doc in documents:
         ledger.watch_record(untold_key(doc["key"], doc["version"]), "failed", f"{approver}: {why}")
@@ -481,19 +485,26 @@ def tell_secretariat_unreached(approver: str, why: str, documents: list[dict], r
     for doc in documents:
         by_council.setdefault(doc["council"], []).append(doc)
     for council_id, docs in sorted(by_council.items()):
-        council = register.council(council_id)
+        council = councils[council_id]
         secretariat = council.secretariat
         if not secretariat.email or secretariat.email.casefold() == approver.casefold():
             continue        # the approver is the secretariat: the address that failed; the next run asks again
-        lines = [f"Godkjenneren ({approver}) fikk ikke e-posten om {len(docs)} dokument(er) som en bunkekjøring "
-                 f"holder tilbake til de er godkjent: {why}.",
-                 "Ingenting av dette er sendt, og dokumentene er ikke borte. Neste bunkekjøring prøver å varsle "
-                 "godkjenneren igjen. Sjekk adressen (delivery.approver_email i config/grantflow.yaml), eller se "
+        link = ui_link(run_id) if run_id else None
+        lines = [f"Godkjenneren ({approver}) fikk ikke e-posten om {len(docs)} dokument(er) som "
+                 + ("en kjøring venter på godkjenning av" if run_id else "en bunkekjøring holder tilbake til de er "
+                    "godkjent") + f": {why}.",
+                 "Ingenting av dette er sendt, og dokumentene er ikke borte. "
+                 + ("Fristvakten spør godkjenneren igjen neste virkedag, uten å vente på de vanlige virkedagene. "
+                    + (f"Godkjenn eller avvis i kjøringen: {link}. " if link else "") if run_id else
+                    "Neste bunkekjøring prøver å varsle godkjenneren igjen. ")
+                 + "Sjekk adressen (delivery.approver_email i config/grantflow.yaml), eller se "
                  "forhåndsvisningen og send selv:",
                  "\n".join(f"- {d['key']} versjon {d['version']}\n  {send_command(d['key'], settings)}"
                            + (' --override-reason "begrunnelse"' if d.get("data_errors") else "") for d in docs)]
         digest = ",".join(sorted(f"{d['key']}/v{d['version']}" for d in docs))
-        report = notify(f"approval-unreached/{council_id}", f"{_date.today().isoformat()}-{_short(digest)}",
+        # a waiting run's request is made once: its secretariat is told once (a resumed run asks nobody anew)
+        report = notify(f"approval-unreached/{council_id}",
+                        f"{run_id or _date.today().isoformat()}-{_short(digest)}",
                         f"Godkjenneren ble ikke varslet: {len(docs)} dokument(er) venter på godkjenning",
                         lines, secretariat.name, secretariat.email, None, council, settings, ledger,
                         make_transport(settings, transport_name, password), settings.delivery.retry)

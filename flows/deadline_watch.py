@@ -480,6 +480,11 @@ def withdraw_and_tell(item: DueItem, today: date, register: Register, settings, 
     why, lines = window_passed(item, project.name if project else council.name)
     ledger = SentLedger(settings.ledger_url())
     try:
+        never = never_reached(ledger, run_id, held)
+        if never:
+            # not "ventet fortsatt på godkjenning" alone: nobody could have answered
+            lines += [f"Godkjenneren ble aldri nådd: forespørselen om godkjenning kom ikke fram {never}, og "
+                      "ingen påminnelse kom fram før møtet eller fristen var passert."]
         if run_id is not None:
             withdrawn = ledger.approval_withdrawn(run_id, why)
             lines += ["Kjøringen som ventet på godkjenning er derfor avsluttet, og forespørselen om godkjenning er "
@@ -516,6 +521,22 @@ def withdraw_and_tell(item: DueItem, today: date, register: Register, settings, 
     finally:
         ledger.close()
     return True
+
+
+def never_reached(ledger: SentLedger, run_id: str | None, held: list[tuple[str, int]] = ()) -> str:
+    """Whom and why the approver was never reached for the request of the run ``run_id`` (or the
+    ``held`` (document, version) of a batch) -- "til <approver> (<why>)" --, from the batch's mark
+    (``flows.batch.untold_key``) that a request whose mail did not go keeps until a request or
+    reminder reaches the approver; "" when the approver was reached."""
+    from flows.approval import unreached_why
+    from flows.batch import untold_key
+
+    asked = [(r["document"], r["version"]) for r in ledger.approvals() if r["status"] == "requested"
+             and (r["flow_run_id"] == run_id if run_id is not None else (r["document"], r["version"]) in held)]
+    marks = {r["key"]: r for r in ledger.watch_rows()}
+    whys = [f"til {m['detail'].partition(': ')[0]} ({unreached_why(m['detail'])})" for document, version in asked
+            if (m := marks.get(untold_key(document, version))) is not None and m["status"] == "failed"]
+    return "; ".join(dict.fromkeys(whys))
 
 
 @task(name="record-item", cache_policy=NONE)
