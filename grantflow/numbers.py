@@ -524,9 +524,10 @@ def read_date(value) -> date | None:
     return _read_date_text(value)
 
 
-def date_for_year(value) -> str | None:
+def date_for_year(value, named: bool = True) -> str | None:
     """Why a date given where a year is asked for (a weight year written 1.1.2026, a date cell
-    01.01.2026) is refused, saying what to write; None if it is no date."""
+    01.01.2026) is refused, saying what to write; None if it is no date. ``named``: the value
+    opens the sentence (a caller that already shows it says False)."""
     if isinstance(value, (date, datetime)):
         day = value
     elif isinstance(value, str):
@@ -539,7 +540,7 @@ def date_for_year(value) -> str | None:
     if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
         return None
     shown = echo(value.strip()) if isinstance(value, str) else f"{day:%d.%m.%Y}"
-    return f"{shown} is a date, not a year: write the year only, e.g. {day.year}"
+    return f"{shown + ' is ' if named else ''}a date, not a year: write the year only, e.g. {day.year}"
 
 
 # Excel's day numbers (1 = 1.1.1900, counted with Excel's 29.2.1900) of 1954-2100: a Dato of

@@ -882,7 +882,7 @@ def read_value(value, kind: Kind, *, percent: bool = False, year: bool = False):
     reason = unreadable(value)
     if reason:
         raise ValueError(reason)
-    if year and kind.name == "int" and (said := date_for_year(value)):
+    if year and kind.name == "int" and (said := date_for_year(value, named=False)):
         raise ValueError(said)               # 'a date, not a number' said nothing of the year to write
     if isinstance(value, Percent):
         if percent and kind.name in ("int", "decimal"):

@@ -187,3 +187,33 @@ def test_a_merged_amount_header_in_a_ledger_xlsx_is_refused(clean, capsys, tmp_p
     assert line == (f"ERROR   config/data/{HAUG}/regnskap.xlsx:1 data: sheet 'Regnskap', cells E1:F1: merged cells in "
                     "the table's header row; unmerge them and give each column its own header (a column under "
                     "a merged header has no name and its values are not read)"), line
+
+
+# --- the same in a returned workbook ---------------------------------------------------------------
+
+def test_a_long_date_typed_in_a_workbook_cell_is_read_as_the_date(scratch_config, tmp_path, capsys):
+    from tests.unit._workbook import run_import, workbook_file
+
+    def edit(wb):
+        ws = wb["Milepælstatus"]
+        row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == 3)
+        ws.cell(row, 4).value, ws.cell(row, 5).value = "ferdig", "1. mars 2020"
+    path = workbook_file(scratch_config, tmp_path / "svar.xlsx", edit)
+    code, errors, text = run_import(scratch_config, path, capsys)
+    assert code == 0, text
+    rows = (scratch_config / f"data/{NG}/milepaeler.csv").read_text(encoding="utf-8").splitlines()
+    assert [r for r in rows if r.startswith("3;")][0].startswith("3;ferdig;01.03.2020;"), rows
+
+
+@pytest.mark.parametrize("typed, shown", [(datetime(2014, 1, 1), "2014-01-01"), ("1.1.2014", "1.1.2014")])
+def test_a_date_as_the_workbooks_weight_year_says_to_write_the_year(scratch_config, tmp_path, capsys, typed, shown):
+    """A date cell 01.01.2014 said 'a date, not a number', the text 1.1.2014 'cannot read … as a number'."""
+    from datetime import date
+
+    from tests.unit._workbook import entered, refused, workbook_file
+
+    path = workbook_file(scratch_config, tmp_path / "svar.xlsx", entered("Prosjekt", {"split.weight_year": typed}),
+                         project=HAUG, as_of=date(2016, 10, 7))
+    error = refused(scratch_config, path, capsys)
+    assert error.endswith(f"svar.xlsx:Prosjekt:47 Kostnadsfordeling – år for nøkkeltall: cannot read '{shown}': "
+                          "a date, not a year: write the year only, e.g. 2014"), error
