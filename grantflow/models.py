@@ -113,6 +113,18 @@ def _year_only(value):
     return value
 
 
+def _percent_weights(value):
+    """An agreed percentage key (``prosentandel``) may give each year's share with its sign,
+    ``{2026: "40 %"}``, as ``equal_percent`` may; another key's figure is no percentage."""
+    if not isinstance(value, dict):
+        return value
+    def bare(figure):
+        return figure.strip()[:-1] if isinstance(figure, str) and figure.strip().endswith("%") else figure
+    return {key: {year: bare(figure) for year, figure in years.items()}
+            if isinstance(key, str) and is_percentage_key(key) and isinstance(years, dict) else years
+            for key, years in value.items()}
+
+
 def _year_keys(value):
     """Budget amounts by year: each key a year 1900–2100 written as four digits (2016: 412000).
     02016 is octal to YAML (1038), true is 1, ' 2016' is text: refused. A year given twice (2016
@@ -254,7 +266,8 @@ class Municipality(Model):
     name: Line = Field(min_length=1, description="Municipality name as written in documents, e.g. 'Karmøy'.")
     population: Annotated[dict[int, Count], BeforeValidator(_year_keys)] = Field(
         default_factory=dict, description="Inhabitants on 1 January of each year: {2014: 41753}.")
-    weights: dict[Text, Annotated[dict[int, Weight], BeforeValidator(_year_keys)]] = Field(
+    weights: Annotated[dict[Text, Annotated[dict[int, Weight], BeforeValidator(_year_keys)]],
+                       BeforeValidator(_percent_weights)] = Field(
         default_factory=dict,
         description="Other split keys per year, e.g. {'elevtall': {2014: 3120}} (pupil numbers, GSI).")
     contact: EmailAddress | None = Field(

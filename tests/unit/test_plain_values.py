@@ -217,3 +217,23 @@ def test_a_date_as_the_workbooks_weight_year_says_to_write_the_year(scratch_conf
     error = refused(scratch_config, path, capsys)
     assert error.endswith(f"svar.xlsx:Prosjekt:47 Kostnadsfordeling – år for nøkkeltall: cannot read '{shown}': "
                           "a date, not a year: write the year only, e.g. 2014"), error
+
+
+def test_an_agreed_percentage_key_written_with_its_sign_is_read(clean, capsys):
+    """A prosentandel of "40 %" said "cannot read '40 %' as a number" (equal_percent's finding,
+    wherever a percentage is written in YAML)."""
+    council = clean / "councils/kongsbergregionen.yaml"
+    shares = {"Notodden": "40", "Tinn": "30", "Hjartdal": "20", "Kongsberg": "10"}
+    for name, share in shares.items():
+        replace_in(council, f"{{name: {name}, population: {{2013: ",
+                   f"{{name: {name}, weights: {{prosentandel: {{2013: \"{share} %\"}}}}, population: {{2013: ")
+    replace_in(clean / "projects/kongsbergregionen-erp.yaml", "weight: innbyggere, weight_year: 2013",
+               "weight: prosentandel, weight_year: 2013")
+    assert main(["--config", str(clean), "allocate", "kongsbergregionen-erp", "--year", "2014"]) == 0
+    out = capsys.readouterr().out.replace(NBSP, " ")
+    assert "2014: 1 400 000 kr" in out, out
+    sums = {cells[1]: cells[-2] for line in out.splitlines() if line.startswith("│ ")
+            for cells in [[c.strip() for c in line.split("│")]]}
+    # 1 400 000 kr by the agreed percentages, by hand: 40 % = 560 000, 30 % = 420 000, ...
+    assert {name: sums[name] for name in shares} == {"Notodden": "560 000", "Tinn": "420 000",
+                                                     "Hjartdal": "280 000", "Kongsberg": "140 000"}, out
