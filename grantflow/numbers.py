@@ -19,7 +19,8 @@ and a point before three digits (``1.500``) in a unit where it may as well be a 
 malformed grouping (``1 23 456``).
 
 Dates are ``dd.mm.åååå`` (``d.m.åååå`` too), ``åååå-mm-dd`` (an Excel time of day after it is
-ignored) or a Norwegian long date (``1. mars 2026``, ``1. mar. 2026``, bokmål or nynorsk); a day that does not exist or a year outside 1900–2100 is refused.
+ignored) or a Norwegian long date (``1. mars 2026``, ``1. mar. 2026``, bokmål or nynorsk); a day
+that does not exist or a year outside 1900–2100 is refused.
 """
 
 from __future__ import annotations
@@ -206,7 +207,8 @@ _NO_NUMBER = re.compile(r"[\s,]*[-\u2212\u2013\u2014+]{0,2}[\s,]*[-\u2212\u2013]
 _CLOCK_TEXT = re.compile(r"^(\d{1,4}):([0-5]\d)(?::([0-5]\d))?$", re.ASCII)
 
 
-_FOOTNOTE = re.compile(r"^(?P<body>.*[0-9])\s*(?P<mark>[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+|\(\d{1,2}\))$")
+_SUPERSCRIPTS = "\u00b9\u00b2\u00b3\u2070\u2074\u2075\u2076\u2077\u2078\u2079"
+_FOOTNOTE = re.compile(rf"^(?P<body>.*[0-9])\s*(?P<mark>[{_SUPERSCRIPTS}]+|\(\d{{1,2}}\))$")
 
 
 def read_number_text(raw: str) -> Reading:
@@ -230,7 +232,7 @@ def read_number_text(raw: str) -> Reading:
         value = (Decimal(hours * 3600 + minutes * 60 + seconds) / 3600).quantize(Decimal("0.01")).normalize()
         raise NumberError(f"{echo(raw)} is a time or duration (hours:minutes), not a number: write the hours as a "
                           f"number with a decimal comma, {decimal_spelling(value)}")
-    note = _FOOTNOTE.match(text)
+    note = _FOOTNOTE.match(text) if text[-1] == ")" or text[-1] in _SUPERSCRIPTS else None
     if note:
         # SSB's tables mark figures with notes: '5 912¹', '3 571 (1)' (never 3 5711 or 3 571)
         try:
