@@ -840,6 +840,12 @@ def _xlsx_rows(path: Path, columns: tuple[Column, ...], shown: str) -> tuple[int
                 if range_boundaries(ref)[3] > index + 1:
                     raise UserError(f"sheet {title!r}, cells {ref}: merged cells in the table; unmerge them "
                                     f"(each cell holds its own value)", file=shown, line=range_boundaries(ref)[1])
+                # a header merged over two columns ('Beløp' over G4:H4) leaves the second without a
+                # name: its amounts were ignored with a warning while the reader saw them under Beløp
+                if range_boundaries(ref)[3] == index + 1:
+                    raise UserError(f"sheet {title!r}, cells {ref}: merged cells in the table's header row; unmerge "
+                                    f"them and give each column its own header (a column under a merged header "
+                                    f"has no name and its values are not read)", file=shown, line=index + 1)
             headers = ["" if h is None else str(h).strip() for h in header_cells] + [""] * (width - len(header_cells))
             kept = [[cells.get(c) for c in range(1, width + 1)] for cells in body]
             del body
@@ -1465,6 +1471,12 @@ def _letters(header: str) -> str:
     return "".join(ch for ch in _norm(header) if ch.isalnum())
 
 
+# Accounting systems' names for a column grantflow reads under another name, suggested (never read
+# as it) when that column is missing. 'Konto' is not among them: it is an account number.
+_RENAMES = {"kontonavn": "Kategori", "kontotekst": "Kategori", "kontobeskrivelse": "Kategori"}
+_ACCOUNT_NUMBER = {"konto", "kontonr", "kontonummer"}
+
+
 def _resembles(header: str, name: str) -> bool:
     """Whether a header looks like the column ``name`` written otherwise: one begins or ends with
     the other (``Finansiering``, ``Prosjekt-id``), they differ by a letter or
@@ -1573,6 +1585,34 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
                                     "if it holds something else)"))
         else:
             ignored.append(header)
+    # A required column missing beside a header that is its name with a word added ('Bilagsdato',
+    # 'Posteringsdato' for Dato) or an accounting system's name for it ('Kontonavn' for Kategori):
+    # the README promised an error telling to rename it, and it said 'unknown column, ignored' plus
+    # 'missing'. A suggestion only: the file is refused (the column is missing) and nothing is read.
+    found = ", ".join(h for h in headers if h) or "none"
+    found = found if len(found) <= 160 else found[:157] + "…"
+    for col in columns:
+        if not col.required or col.name in positions or col.name in meant_for:
+            continue
+        known = _letters(col.name)
+        maybe = [h for h in ignored if _RENAMES.get(_letters(h)) == col.name
+                 or (len(known) >= 3 and (_letters(h).endswith(known) or _letters(h).startswith(known)))]
+        account = [h for h in ignored if _letters(h) in _ACCOUNT_NUMBER] if col.name == "Kategori" else []
+        if not maybe and not account:
+            continue
+        meant_for.add(col.name)
+        if maybe:
+            ignored = [h for h in ignored if h not in maybe]
+            named = " or ".join(echo(h, 60) for h in maybe)
+            fix = (f"if {named} holds it, rename that header to {col.name}" if len(maybe) == 1 else
+                   f"rename the one of {named} that holds it to {col.name}")
+        else:
+            fix = f"add a column {col.name} with each row's budget category"
+        if account:
+            fix += (f" ({' and '.join(echo(h, 60) for h in account)} is an account number, not a budget category: "
+                    f"{'do not rename it' if maybe else 'it may stay, it is then ignored'})")
+        findings.append(Finding("error", shown, header_line, col.name,
+                                f"required column {col.name!r} is missing (columns found: {found}); {fix}"))
     expected = "expected: " + ", ".join(c.name for c in columns)
     if len(ignored) > UNKNOWN_SHOWN:
         # an export with every account field (6 000 columns) gave 6 000 lines

@@ -105,6 +105,26 @@ def _day(value) -> date:
     return day
 
 
+def _year_only(value):
+    """A year, not the date it counts from: 'weight_year: 1.1.2026' said only 'cannot read … as a number'."""
+    said = numbers.date_for_year(value)
+    if said:
+        raise ValueError(said)
+    return value
+
+
+def _percent_weights(value):
+    """An agreed percentage key (``prosentandel``) may give each year's share with its sign,
+    ``{2026: "40 %"}``, as ``equal_percent`` may; another key's figure is no percentage."""
+    if not isinstance(value, dict):
+        return value
+    def bare(figure):
+        return figure.strip()[:-1] if isinstance(figure, str) and figure.strip().endswith("%") else figure
+    return {key: {year: bare(figure) for year, figure in years.items()}
+            if isinstance(key, str) and is_percentage_key(key) and isinstance(years, dict) else years
+            for key, years in value.items()}
+
+
 def _year_keys(value):
     """Budget amounts by year: each key a year 1900–2100 written as four digits (2016: 412000).
     02016 is octal to YAML (1038), true is 1, ' 2016' is text: refused. A year given twice (2016
@@ -246,7 +266,8 @@ class Municipality(Model):
     name: Line = Field(min_length=1, description="Municipality name as written in documents, e.g. 'Karmøy'.")
     population: Annotated[dict[int, Count], BeforeValidator(_year_keys)] = Field(
         default_factory=dict, description="Inhabitants on 1 January of each year: {2014: 41753}.")
-    weights: dict[Text, Annotated[dict[int, Weight], BeforeValidator(_year_keys)]] = Field(
+    weights: Annotated[dict[Text, Annotated[dict[int, Weight], BeforeValidator(_year_keys)]],
+                       BeforeValidator(_percent_weights)] = Field(
         default_factory=dict,
         description="Other split keys per year, e.g. {'elevtall': {2014: 3120}} (pupil numbers, GSI).")
     contact: EmailAddress | None = Field(
@@ -408,7 +429,8 @@ def _equal_percent(value) -> Decimal:
     a share (30 %, as a spreadsheet writes it) or 0.3 %; no council splits less than 1 % equally,
     so it is refused rather than read either way."""
     number = _number(value, "%")
-    if 0 < number < 1:
+    signed = isinstance(value, str) and value.strip().endswith("%")      # '0,5 %' says which it is
+    if 0 < number < 1 and not signed:
         shown = getattr(value, "source", None) or str(value)
         meant = numbers.show((number * 100).normalize())
         raise ValueError(f"{shown} is ambiguous ({meant} % or {numbers.show(number)} %?): write the percent "
@@ -437,7 +459,7 @@ class SplitKey(Model):
             "Percent split in equal shares (0-100: 30 for 30 %). Default 30; 0 for an agreed percentage "
             "key (a weight named with 'prosent' or 'percent'), which takes no equal share."))
     weight: Text = Field("innbyggere", description="'innbyggere' (population) or another weight key.")
-    weight_year: int | None = Field(
+    weight_year: Annotated[int | None, BeforeValidator(_year_only)] = Field(
         None, ge=1900, le=2100, description="Year whose 1 January figures are used; default: the year being split.")
     decision: Text = Field("", description="The decision the split rests on, e.g. 'Regionrådet 12.12.2014, sak 45/14'.")
 
@@ -894,15 +916,29 @@ class Assessment(Model):
     comment: Text = ""
 
 
+def _one_text(value):
+    """A paragraph field (results, summary) written as a YAML list of points: refused with what to
+    write (pydantic said only 'Input should be a valid string'); the points are not joined, as
+    sentences without a full stop would run together in the report."""
+    if isinstance(value, (list, tuple)):
+        raise ValueError("is one text, not a list: write the points as one paragraph (join them into "
+                         "sentences; for several lines write '|' after the colon and indent the text below), "
+                         "without '- ' in front")
+    return value
+
+
+OneText = Annotated[Text, BeforeValidator(_one_text)]
+
+
 class StatusNote(Model):
     """What the project leader adds to a status report (the rest is computed)."""
 
     as_of: Day = Field(description="The status date this note belongs to (used for reports on or after it).")
-    summary: Text = Field("", description="Overall status in a few sentences.")
+    summary: OneText = Field("", description="Overall status in a few sentences.")
     quality: Assessment | None = None
     benefits: Assessment | None = Field(None, description="Gevinster.")
-    results: Text = Field("", description="Results so far (also used in the yearly usage report).")
-    explanation: Text = Field("", description="Why the project is behind or off budget (read by the county governor).")
+    results: OneText = Field("", description="Results so far (also used in the yearly usage report).")
+    explanation: OneText = Field("", description="Why the project is behind or off budget (read by the county governor).")
     deviations: list[Text] = Field(default_factory=list, description="Avvik.")
     decisions: list[Text] = Field(
         default_factory=list,

@@ -18,8 +18,9 @@ and a point before three digits (``1.500``) in a unit where it may as well be a 
 ``NaN``, values over the ceiling (default 10^12 kr, ``max_amount`` in ``config/grantflow.yaml``),
 malformed grouping (``1 23 456``).
 
-Dates are ``dd.mm.åååå`` (``d.m.åååå`` too) or ``åååå-mm-dd`` (an Excel time of day after it is
-ignored); a day that does not exist or a year outside 1900–2100 is refused.
+Dates are ``dd.mm.åååå`` (``d.m.åååå`` too), ``åååå-mm-dd`` (an Excel time of day after it is
+ignored) or a Norwegian long date (``1. mars 2026``, ``1. mar. 2026``, bokmål or nynorsk); a day
+that does not exist or a year outside 1900–2100 is refused.
 """
 
 from __future__ import annotations
@@ -206,6 +207,10 @@ _NO_NUMBER = re.compile(r"[\s,]*[-\u2212\u2013\u2014+]{0,2}[\s,]*[-\u2212\u2013]
 _CLOCK_TEXT = re.compile(r"^(\d{1,4}):([0-5]\d)(?::([0-5]\d))?$", re.ASCII)
 
 
+_SUPERSCRIPTS = "\u00b9\u00b2\u00b3\u2070\u2074\u2075\u2076\u2077\u2078\u2079"
+_FOOTNOTE = re.compile(rf"^(?P<body>.*[0-9])\s*(?P<mark>[{_SUPERSCRIPTS}]+|\(\d{{1,2}}\))$")
+
+
 def read_number_text(raw: str) -> Reading:
     """Read one written number. Raises NumberError when it cannot be read or has two readings."""
     text = raw.strip()
@@ -227,6 +232,16 @@ def read_number_text(raw: str) -> Reading:
         value = (Decimal(hours * 3600 + minutes * 60 + seconds) / 3600).quantize(Decimal("0.01")).normalize()
         raise NumberError(f"{echo(raw)} is a time or duration (hours:minutes), not a number: write the hours as a "
                           f"number with a decimal comma, {decimal_spelling(value)}")
+    note = _FOOTNOTE.match(text) if text[-1] == ")" or text[-1] in _SUPERSCRIPTS else None
+    if note:
+        # SSB's tables mark figures with notes: '5 912¹', '3 571 (1)' (never 3 5711 or 3 571)
+        try:
+            body = read_number_text(note.group("body"))
+        except NumberError:
+            body = None
+        if body is not None and body.value is not None:
+            raise NumberError(f"{echo(raw)} ends with {note.group('mark')!r}, which looks like a footnote mark "
+                              f"(as in SSB's tables): remove it and write {note.group('body').strip()}")
     foreign = next((ch for ch in text if ch.isdigit() and not ch.isascii()), None)
     if foreign is not None:
         # Python reads '۵0' as 50 and '１２００' as 1200: a digit from another script is no guess to make
@@ -418,6 +433,8 @@ def read_number(value, unit: str = "kr") -> Decimal | None:
     source = getattr(value, "source", None)
     if source is not None:               # a YAML scalar: read the text as written
         value = source
+    if unit == "%" and isinstance(value, str) and value.strip().endswith("%"):
+        value = value.strip()[:-1]       # '40 %' where a percentage is asked for (the workbook takes it too)
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         number = Decimal(value)
         if not number.is_finite():
@@ -449,6 +466,28 @@ def read_number(value, unit: str = "kr") -> Decimal | None:
 _CLOCK = r"(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?"
 _DMY = re.compile(rf"^(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}})(?: {_CLOCK})?$", re.ASCII)
 _ISO = re.compile(rf"^(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})(?:[ T]{_CLOCK}(?:\.\d+)?)?$", re.ASCII)
+
+
+# A Norwegian long date, '1. mars 2026', '31. desember 2027', '1. mar. 2026' (bokmål and nynorsk
+# share the month names): day, month name or its usual abbreviation, four-digit year. Nothing
+# else (no English names, no two-digit year): anything not matched keeps the message below.
+_MONTHS = {name: number for number, names in enumerate((
+    ("januar", "jan"), ("februar", "feb"), ("mars", "mar"), ("april", "apr"), ("mai",),
+    ("juni", "jun"), ("juli", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+    ("oktober", "okt"), ("november", "nov"), ("desember", "des")), start=1) for name in names}
+_LONG = re.compile(r"^(\d{1,2})\.? ?([a-zæøå]+)(\.?) (\d{4})$", re.ASCII | re.IGNORECASE)
+
+
+def _long_date(text: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of a Norwegian long date, or None."""
+    match = _LONG.match(re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " ")))
+    if not match:
+        return None
+    day, name, dot, year = match.groups()
+    month = _MONTHS.get(name.casefold())
+    if month is None or (dot and len(name) == len(max((n for n, m in _MONTHS.items() if m == month), key=len))):
+        return None                       # 'mars.' is no abbreviation
+    return int(year), month, int(day)
 
 
 class DateError(ValueError):
@@ -487,6 +526,25 @@ def read_date(value) -> date | None:
     return _read_date_text(value)
 
 
+def date_for_year(value, named: bool = True) -> str | None:
+    """Why a date given where a year is asked for (a weight year written 1.1.2026, a date cell
+    01.01.2026) is refused, saying what to write; None if it is no date. ``named``: the value
+    opens the sentence (a caller that already shows it says False)."""
+    if isinstance(value, (date, datetime)):
+        day = value
+    elif isinstance(value, str):
+        try:
+            day = _read_date_text(value)
+        except DateError:
+            return None
+    else:
+        return None
+    if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
+        return None
+    shown = echo(value.strip()) if isinstance(value, str) else f"{day:%d.%m.%Y}"
+    return f"{shown + ' is ' if named else ''}a date, not a year: write the year only, e.g. {day.year}"
+
+
 # Excel's day numbers (1 = 1.1.1900, counted with Excel's 29.2.1900) of 1954-2100: a Dato of
 # 41302 is the date 29.01.2013 shown as its number (a column formatted General or Number)
 _SERIALS = (20_000, 73_415)
@@ -519,6 +577,9 @@ def _read_date_text(value: str) -> date | None:
     if match:
         year, month, day = (int(g) for g in match.groups())
         return _make(year, month, day, value)
+    long = _long_date(text)
+    if long:
+        return _make(*long, value)
     if re.fullmatch(r"\d{5}", text) and _serial_date(int(text)):
         raise DateError(_serial_said(text))
     raise DateError(excel_display(value) or f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")

@@ -37,7 +37,7 @@ from .errors import UserError
 from .xlsxcells import (DAMAGED_WORKBOOK, EXCEL_MAX_TEXT, DamagedCell, RepeatedRow, unpacked_within_limits, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
                         sheet_rows, sums_own_column_said, unreadable)
 from .findings import Finding
-from .numbers import decimal_spelling, echo, read_date, read_number, read_number_text, show
+from .numbers import date_for_year, decimal_spelling, echo, read_date, read_number, read_number_text, show
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
                      FinancingKind, Line, Project, Risk, StatusNote, SubActivity, CostLine)
 from .yamlfile import read_yaml_text
@@ -876,12 +876,14 @@ def not_a(value, what: str) -> str | None:
     return None
 
 
-def read_value(value, kind: Kind, *, percent: bool = False):
+def read_value(value, kind: Kind, *, percent: bool = False, year: bool = False):
     """A cell's value as the model wants it; raises ValueError with a short reason. ``percent``:
     the field is a percentage, so a cell formatted as one (30 % held as 0.3) is read as 30."""
     reason = unreadable(value)
     if reason:
         raise ValueError(reason)
+    if year and kind.name == "int" and (said := date_for_year(value, named=False)):
+        raise ValueError(said)               # 'a date, not a number' said nothing of the year to write
     if isinstance(value, Percent):
         if percent and kind.name in ("int", "decimal"):
             value = Decimal(repr(float(value))) * 100
@@ -1103,7 +1105,8 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
         if _blank(value):
             continue
         try:
-            target[path[-1]] = read_value(value, kind, percent=path[-1].endswith("percent"))
+            target[path[-1]] = read_value(value, kind, percent=path[-1].endswith("percent"),
+                                         year=path[-1].endswith("year"))
         except ValueError as exc:
             content.error("Prosjekt", r, label_text, f"cannot read {_text_of(value)!r}: {exc}")
     # A field's row deleted: what the workbook was made with would be dropped from the register
