@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 
 class DeliveryOptions(BaseModel):
@@ -31,3 +31,28 @@ class DeliveryOptions(BaseModel):
         "(the deadline watch fills this in)."))
     config: str | None = Field(None, description="Config folder; default $GRANTFLOW_CONFIG or ./config.")
     out: str | None = Field(None, description="Outputs folder; default from config.")
+    approval_token: str = Field("", max_length=200, description=(
+        "Set by 'grantflow run --yes' on the machine (a signature of these parameters); 'approved' "
+        "without it is ignored in a run started from a deployment."))
+    # why the approval in these options was ignored (a deployment run's, unsigned): told in the record
+    _ignored: str = PrivateAttr("")
+
+    def unsigned(self) -> dict:
+        """These options as signed (``grantflow.advance``): everything but the token."""
+        return self.model_dump(mode="json", exclude={"approval_token"})
+
+    def signed(self, flow_name: str, params: dict) -> "DeliveryOptions":
+        """A copy carrying the signature of a run of ``flow_name`` with ``params`` and these options."""
+        from grantflow.advance import sign
+
+        return self.model_copy(update={"approval_token": sign(flow_name, params, self.unsigned())})
+
+    def claims_approval(self) -> bool:
+        return bool(self.approved or self.approved_by or self.approved_by_login or self.approval_comment)
+
+    def without_approval(self, why: str) -> None:
+        """Approval in advance these options claim, ignored (in place: the run's steps hold them)."""
+        for name, value in (("approved", False), ("approved_by", ""), ("approved_by_login", False),
+                            ("approval_comment", ""), ("override_reason", ""), ("approval_token", "")):
+            setattr(self, name, value)
+        self._ignored = why
