@@ -16,7 +16,8 @@ class DeliveryOptions(BaseModel):
     pdf: bool = Field(False, description="Also make a PDF (needs LibreOffice on the worker).")
     resend: bool = Field(False, description="Send even to recipients who already have this version.")
     approved: bool = Field(False, description="Approval given in advance (otherwise external sending waits "
-                                              "for an approver in the Prefect UI).")
+                                              "for an approver in the Prefect UI); in a run started from a "
+                                              "deployment only when signed by 'grantflow run --yes'.")
     override_reason: str = Field("", description="With 'approved': why to send although the data have errors.")
     approved_by: str = Field("", max_length=200, description="With 'approved': who approved in advance (recorded).")
     approved_by_login: bool = Field(False, description="'approved_by' is the login of whoever started the run, "
@@ -24,8 +25,8 @@ class DeliveryOptions(BaseModel):
     approval_comment: str = Field("", max_length=2000, description="With 'approved': a comment recorded with "
                                                                    "the approval.")
     approval_timeout_seconds: int | None = Field(
-        None, description="Give up waiting for approval after this many seconds (default: wait; the approver "
-                          "is reminded after delivery.approval_reminder_days working days).")
+        None, description="Give up waiting for approval after this many seconds, at least 3600 (default: wait; "
+                          "the approver is reminded after delivery.approval_reminder_days working days).")
     funders: list[str] = Field(default_factory=list, description=(
         "Ids of the project's funders whose deadline asks for this document: it goes to them too "
         "(the deadline watch fills this in)."))
