@@ -137,3 +137,31 @@ def test_a_short_approval_timeout_is_refused_before_anything_is_mailed(isolated,
                              "until answered"), ended.message
     assert "\n" not in ended.message
     assert got == []
+
+
+def test_a_request_whose_run_ended_without_an_answer_is_withdrawn_not_reminded(isolated, scratch_config):
+    """A run whose approval timeout passed ends Failed ("paused and never resumed"); `grantflow sent`
+    kept its request "forespurt" and the approver was reminded of it."""
+    from datetime import timedelta
+
+    from prefect import flow
+
+    from flows.approval import remind_pending
+    from grantflow.delivery.ledger import SentLedger
+    from grantflow.register import open_register
+    from grantflow.settings import load_settings
+
+    @flow
+    def timed_out():
+        raise RuntimeError("The flow was paused and never resumed.")
+
+    run_id = str(timed_out(return_state=True).state_details.flow_run_id)
+    document = f"haugaland-vekst/{PROJECT}/status-2016-10-07"
+    ledger = SentLedger(f"sqlite:///{isolated / 'sent.db'}")
+    ledger.approval_requested(document, 1, run_id, "post@haugalandvekst.example.no", "abc")
+    settings, register = load_settings(str(scratch_config)), open_register(str(scratch_config))
+    assert remind_pending(date.today() + timedelta(days=30), settings, register, "outbox") == []
+    row = ledger.approval(document, 1)
+    assert row["status"] == "withdrawn", row
+    assert row["comment"].startswith("kjøringen endte (Failed) uten svar"), row
+    ledger.close()
