@@ -38,7 +38,7 @@ def failure(state) -> str:
 def test_out_outside_the_outputs_folder_is_refused(deployed, where):
     target = deployed / where
     message = failure(run(out=str(target)))
-    assert "options.out" in message and "is not this installation's outputs folder" in message, message
+    assert "options.out" in message and "outside this installation's outputs folder" in message, message
     assert "\n" not in message and "Traceback" not in message, message
     assert not (deployed / "elsewhere").exists()
 
@@ -78,8 +78,9 @@ def test_a_folder_inside_outputs_is_refused(deployed):
     "versjon 2" with another period and status; its file and record only under outputs/alt/."""
     message = failure(run(out=str(deployed / "outputs" / "alt")))
     assert "options.out: '" in message and message.endswith(
-        f"' is not this installation's outputs folder ({deployed / 'outputs'}); a run started from a deployment "
-        "writes only there (leave the field empty)"), message
+        f"' is not this installation's outputs folder ({deployed / 'outputs'}) but a folder inside it; a run "
+        "started from a deployment writes only to the outputs folder itself, where its records are (leave the "
+        "field empty)"), message
     assert "\n" not in message
     assert not (deployed / "outputs" / "alt").exists()
 
