@@ -726,6 +726,31 @@ def unreached_why(detail: str | None) -> str:
     return (detail or "").partition(": ")[2] or (detail or "ukjent grunn")
 
 
+def withdraw_ended(ledger: SentLedger) -> list[str]:
+    """The open requests of runs that ended without an answer (Failed: their approval timeout
+    passed, "paused and never resumed"; Crashed; Cancelled) withdrawn: an answer can no longer send
+    them, and ``grantflow sent`` kept them "forespurt" and the approver was reminded of a dead link.
+    The documents withdrawn; a run Prefect cannot tell about is left as it is."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    waiting = {row["flow_run_id"] for row in ledger.approvals("requested") if row["flow_run_id"]}
+    done: list[str] = []
+    if not waiting:
+        return done
+    with get_client(sync_client=True) as client:
+        for run_id in sorted(waiting):
+            try:
+                state = client.read_flow_run(UUID(run_id)).state
+            except Exception:  # noqa: BLE001 - unknown here: left open, as before
+                continue
+            if state is not None and state.type.value in ("FAILED", "CRASHED", "CANCELLED"):
+                why = f"kjøringen endte ({state.name}) uten svar: {' '.join((state.message or '').split())}"
+                done += ledger.approval_withdrawn(run_id, why.rstrip(": ")[:500])
+    return done
+
+
 def remind_pending(as_of: date, settings: Settings, register, transport_name: str) -> list[str]:
     """Remind approvers of requests unanswered for ``approval_reminder_days`` working days
     (again every as many working days); what was sent."""
@@ -733,6 +758,7 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
     sent: list[str] = []
     ledger = SentLedger(settings.ledger_url())
     try:
+        withdraw_ended(ledger)
         every = ledger.approvals()
         untold = {r["key"]: r for r in ledger.watch_rows() if r["key"].startswith("approval-untold:")}
         # A run waits for one answer: its latest request. An earlier one was for content the run

@@ -469,6 +469,9 @@ def document_steps(kind: str, project: str | None, council: str | None, period: 
                 note = f"Sendt tross feil i dataene: {options.override_reason}"
     if superseded:
         note = f"{note} {superseded}".strip()
+    if options._ignored:
+        # the run's parameters claimed approval nobody on the machine gave: the record says so
+        note = f"{options._ignored}. {note}".strip()
     publish(produced, context, report, note)
     result = {
         "kind": kind, "project": produced.project, "council": produced.council, "period": produced.period,
@@ -565,7 +568,9 @@ def approve(produced: Produced, planned: dict, options: DeliveryOptions) -> Deci
     names = planned.get("attachment_names") or [p.name for p in paths]
     attachments = tuple(zip(paths, names)) if len(names) == len(paths) else tuple(paths)
     issue(produced)     # put before an approver: this number is no longer free for other content
-    return await_approval(planned["key"], produced.version, title, planned["preview"], findings, errors, project,
+    # told to the approver: the run's parameters claimed an approval nobody on the machine gave
+    preview = planned["preview"] + (f"\n\n{options._ignored}." if options._ignored else "")
+    return await_approval(planned["key"], produced.version, title, preview, findings, errors, project,
                           register.council(produced.council), settings, planned["transport"], attachments,
                           options.approval_timeout_seconds, produced.content_hash,
                           tuple(planned.get("recipients", ())), docx=produced.docx)

@@ -262,9 +262,34 @@ def sweep_run_locks(outputs) -> None:
             run_alive(outputs, path.stem)
 
 
+MIN_APPROVAL_TIMEOUT = 3600
+
+
+def check_advance_approval(options, context) -> None:
+    """Approval in advance in a deployment run's ``options`` counts only when ``grantflow run --yes``
+    on the machine signed these parameters (``grantflow.advance``): anyone who can reach the API
+    set ``approved``, a name and "from the login", and the report went to the county governor.
+    Otherwise it is taken away (the run asks the approver as if not approved) and the reason kept
+    for the record."""
+    from prefect.logging import get_run_logger
+    from prefect.runtime import flow_run
+
+    from grantflow.advance import check
+
+    run_id = str(context.flow_run.id) if context and context.flow_run else ""
+    why = check(flow_run.flow_name or "", dict(flow_run.parameters or {}), options.unsigned(),
+                options.approval_token, run_id)
+    if why:
+        line = f"Forhåndsgodkjenning i kjøringens parametre er ignorert: {why}"
+        get_run_logger().warning(line)
+        options.without_approval(line)
+
+
 def deployment_run(options) -> None:
     """What a run started from a deployment (the Prefect UI's form, ``grantflow run`` on a server,
-    the deadline watch's schedule) does first; a run not started from a deployment passes.
+    the deadline watch's schedule) does first; a run not started from a deployment passes (but for
+    an ``approval_timeout_seconds`` below an hour or an ``out`` that is a file: one line each).
+    Approval in advance it claims counts only when signed (``check_advance_approval``).
 
     It reads this installation's config and writes inside its outputs folder only. The form is
     shared: ``options.config`` and ``options.out`` are free text there, and anyone who could open
@@ -275,14 +300,23 @@ def deployment_run(options) -> None:
 
     Then it marks its process alive (``hold_run_lock``), so that a ``grantflow serve`` started
     after the one that ran it was killed can tell a finished process from a working one."""
-    from prefect.runtime import deployment
-
-    if not deployment.id:
-        return
     from pathlib import Path
+
+    from prefect.runtime import deployment
 
     from grantflow.errors import UserError
     from grantflow.numbers import echo
+
+    timeout = options.approval_timeout_seconds
+    if timeout is not None and timeout < MIN_APPROVAL_TIMEOUT:
+        # the run failed ("paused and never resumed") after the approver had the link in a mail
+        raise UserError(f"is {timeout}; give at least {MIN_APPROVAL_TIMEOUT} (seconds: the approver is mailed a "
+                        "link and needs time to answer), or leave it empty to wait until answered",
+                        field="options.approval_timeout_seconds")
+    if options.out and Path(options.out).exists() and not Path(options.out).is_dir():
+        raise UserError(f"{echo(options.out)} is a file, not a folder", field="options.out")
+    if not deployment.id:
+        return
     from grantflow.register import config_root
     from grantflow.settings import load_settings
 
@@ -297,10 +331,18 @@ def deployment_run(options) -> None:
         given = Path(options.out).resolve()
         if given != outputs and outputs not in given.parents:
             raise UserError(f"{echo(options.out)} is outside this installation's outputs folder ({outputs}); a run "
-                            "started from a deployment writes only there (leave the field empty, or give a "
-                            "folder inside it)", field="options.out")
+                            "started from a deployment writes only there (leave the field empty)",
+                            field="options.out")
+        if given != outputs:
+            # a folder inside outputs/ was a second set of records: a delivered report went out again
+            # as "versjon 2" with another period, its file and record only there
+            raise UserError(f"{echo(options.out)} is not this installation's outputs folder ({outputs}) but a "
+                            "folder inside it; a run started from a deployment writes only to the outputs folder "
+                            "itself, where its records are (leave the field empty)", field="options.out")
     from prefect.context import FlowRunContext
 
     context = FlowRunContext.get()
+    if options.claims_approval() and not (context and context.flow_run and context.flow_run.parent_task_run_id):
+        check_advance_approval(options, context)
     if context and context.flow_run and context.flow_run.deployment_id:     # not a subflow of it
         hold_run_lock(settings.outputs_dir(), str(context.flow_run.id))

@@ -1275,8 +1275,11 @@ def _cmd_run(args) -> int:
 
         name = KIND_DEPLOYMENT[args.kind]
         flow_name = DEPLOYMENTS[name][1]
-        params["options"] = options.model_dump(mode="json")
         params = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items() if v is not None}
+        if options.claims_approval():
+            # signed with this user's key: the server's run counts it only so (grantflow.advance)
+            options = options.signed(flow_name, params)
+        params["options"] = options.model_dump(mode="json")
         run = trigger(os.environ["PREFECT_API_URL"], flow_name, name, params, wait=not args.no_wait)
         print(f"flow run {run.name} ({run.id}): {run.state_name or 'Scheduled'}")
         if run.waiting_for_person:

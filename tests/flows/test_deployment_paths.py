@@ -66,12 +66,32 @@ def test_a_config_from_elsewhere_has_its_inbox_left_untouched(deployed, scratch_
     assert sorted(str(p.relative_to(other)) for p in (other / "inbox").rglob("*")) == before
 
 
-def test_the_normal_run_and_a_folder_inside_outputs_still_work(deployed, scratch_config):
+def test_the_normal_run_and_the_outputs_folder_given_still_work(deployed, scratch_config):
     plain = run()
     assert plain.is_completed(), plain
-    inside = run(out=str(deployed / "outputs" / "prøve"), config=str(scratch_config))
-    assert inside.is_completed(), inside
-    assert list((deployed / "outputs" / "prøve").rglob("*.docx"))
+    same = run(out=str(deployed / "outputs"), config=str(scratch_config))
+    assert same.is_completed(), same
+
+
+def test_a_folder_inside_outputs_is_refused(deployed):
+    """Found by an outside tester: ``options.out`` = outputs/alt re-sent a delivered report as
+    "versjon 2" with another period and status; its file and record only under outputs/alt/."""
+    message = failure(run(out=str(deployed / "outputs" / "alt")))
+    assert "options.out: '" in message and message.endswith(
+        f"' is not this installation's outputs folder ({deployed / 'outputs'}) but a folder inside it; a run "
+        "started from a deployment writes only to the outputs folder itself, where its records are (leave the "
+        "field empty)"), message
+    assert "\n" not in message
+    assert not (deployed / "outputs" / "alt").exists()
+
+
+def test_out_naming_a_file_is_one_line(deployed):
+    """It was a raw ``NotADirectoryError: [Errno 20] …``."""
+    (deployed / "outputs").mkdir()
+    (deployed / "outputs" / "a-file").write_text("x")
+    message = failure(run(out=str(deployed / "outputs" / "a-file")))
+    assert "options.out: '" in message and message.endswith("a-file' is a file, not a folder"), message
+    assert "NotADirectoryError" not in message
 
 
 def test_a_run_not_started_from_a_deployment_takes_out_as_given(isolated, scratch_config):

@@ -104,8 +104,10 @@ def _watch(config, day):
     from flows.options import DeliveryOptions
 
     # the demo data have two seed errors: sent with a reason, as the secretariat would
-    return deadline_watch(as_of=day, options=DeliveryOptions(config=str(config), transport="smtp", approved=True,
-                                                             override_reason="finansieringsavviket er kjent"))
+    # signed as `grantflow run --yes` signs: a deployment run counts no other approval in advance
+    options = DeliveryOptions(config=str(config), transport="smtp", approved=True,
+                              override_reason="finansieringsavviket er kjent")
+    return deadline_watch(as_of=day, options=options.signed("deadline_watch", {"as_of": day}))
 
 
 def _watch_mail(recorder, day: str):

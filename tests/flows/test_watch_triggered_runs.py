@@ -54,8 +54,9 @@ def any_time_running_counts(config) -> None:
 
 def watch(config, day):
     # the demo data have two seed errors: sent with a reason, as the secretariat would
-    return deadline_watch(as_of=day, options=DeliveryOptions(config=str(config), transport="smtp", approved=True,
-                                                             override_reason="test"))
+    # signed as `grantflow run --yes` signs: a deployment run counts no other approval in advance
+    options = DeliveryOptions(config=str(config), transport="smtp", approved=True, override_reason="test")
+    return deadline_watch(as_of=day, options=options.signed("deadline_watch", {"as_of": day}))
 
 
 def start_run(run_id: str, err) -> subprocess.Popen:

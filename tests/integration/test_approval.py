@@ -189,10 +189,12 @@ def test_a_decision_is_for_the_content_it_was_given_for(served, tmp_path):
     project, governor = "haugaland-velferdsteknologi", "fmropost@fylkesmannen.example.no"
     path = served["config"] / "projects" / f"{project}.yaml"
     original = path.read_text(encoding="utf-8")
-    # a served run writes only inside the installation's outputs folder (flows.runtime.deployment_run)
-    tmp_path = Path(served["env"]["GRANTFLOW_OUTPUTS"]) / tmp_path.name
+    # a served run writes only to the installation's outputs folder itself (flows.runtime.deployment_run):
+    # the rejected version's files and record are moved out of it, so the record knows no version
+    outputs = Path(served["env"]["GRANTFLOW_OUTPUTS"])
+    folder = outputs / "haugaland-vekst" / project
     try:
-        first = start(served, "final_report/final-report", {"project": project, "options": {"out": str(tmp_path / "o1")}})
+        first = start(served, "final_report/final-report", {"project": project})
         wait_for(served, first, "PAUSED")
         resume(served, first, approver="Per Hansen", decision="avvis", comment="Tallene må sjekkes", override_reason="")
         assert wait_for(served, first, "CANCELLED", "COMPLETED")["state_type"] == "CANCELLED"
@@ -200,7 +202,10 @@ def test_a_decision_is_for_the_content_it_was_given_for(served, tmp_path):
 
         assert "Sturle J. Monstad" in original
         path.write_text(original.replace("Sturle J. Monstad", "Sturle J. Monstadt"), encoding="utf-8")
-        second = start(served, "final_report/final-report", {"project": project, "options": {"out": str(tmp_path / "o2")}})
+        (tmp_path / "o1").mkdir()
+        for made in folder.glob("final-2017*"):
+            made.rename(tmp_path / "o1" / made.name)
+        second = start(served, "final_report/final-report", {"project": project})
         wait_for(served, second, "PAUSED")                         # asked anew, for this content
         assert len(mails(served, "Til godkjenning")) == asked + 1
         assert not final_2017(served)
@@ -208,8 +213,8 @@ def test_a_decision_is_for_the_content_it_was_given_for(served, tmp_path):
                override_reason="Kontrollert")
         wait_for(served, second, "COMPLETED")
         sent = [m for m in final_2017(served) if m["To"].addresses[0].addr_spec == governor]
-        assert len(sent) == 1 and "· versjon 2 ·" in all_text(tmp_path / "o2" / "haugaland-vekst" / project / "final-2017.docx")
-        docx = (tmp_path / "o2" / "haugaland-vekst" / project / "final-2017.docx").read_bytes()
+        assert len(sent) == 1 and "· versjon 2 ·" in all_text(folder / "final-2017.docx")
+        docx = (folder / "final-2017.docx").read_bytes()
         assert next(sent[0].iter_attachments()).get_content() == docx
     finally:
         path.write_text(original, encoding="utf-8")
