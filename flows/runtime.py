@@ -333,12 +333,6 @@ def deployment_run(options) -> None:
             raise UserError(f"{echo(options.out)} is outside this installation's outputs folder ({outputs}); a run "
                             "started from a deployment writes only there (leave the field empty)",
                             field="options.out")
-        if given != outputs:
-            # a folder inside outputs/ was a second set of records: a delivered report went out again
-            # as "versjon 2" with another period, its file and record only there
-            raise UserError(f"{echo(options.out)} is not this installation's outputs folder ({outputs}) but a "
-                            "folder inside it; a run started from a deployment writes only to the outputs folder "
-                            "itself, where its records are (leave the field empty)", field="options.out")
     from prefect.context import FlowRunContext
 
     context = FlowRunContext.get()
