@@ -1030,7 +1030,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                     unsure_alerts.append((item.key, may_have_arrived(run_id, ended)))
                     uncertain.append(unsure_alerts[-1])
                 elif state in ("FAILED", "CRASHED"):   # a bug, a crash, a refusal: triggered again, and said so
-                    alerts.append((item.key, (note.removesuffix("; startet på nytt") + RESTARTED) if note else
+                    alerts.append((item.key, (note + RESTARTED) if note else
                                    f"kjøringen {run_id} endte som {state}"
                                    + (f" ({ended})" if (ended := ended_why(run_id)) else "") + RESTARTED))
                     failed.append(alerts[-1])     # not done: counted as failed in the summary

@@ -416,14 +416,20 @@ class Economy:
     # each line's budget and accounts unrounded (øre kept), in the order of ``lines``
     exact: list[tuple[Decimal, Decimal]] = field(default_factory=list)
 
-    def exact_by_category(self) -> list[tuple[Decimal, Decimal]]:
-        """Each category's budget and accounts unrounded, in the order of ``by_category``."""
+    def category_figures(self, unit: int = 1) -> tuple[list, list, int]:
+        """Each category's budget and accounts as a table per category prints them (in the order of
+        ``by_category``, in ``unit``s), and the decimals to print them with: in kroner, accounts
+        with øre as they are (2), as the sources' table beside them prints its Brukt ("Regnskap 1 088
+        261" stood beside "Brukt 1 088 260,50" on one page); else each column rounded once (0)."""
         cats: dict[str, list[Decimal]] = {}
         for line, (planned, spent) in zip(self.lines, self.exact):
             agg = cats.setdefault(line.category, [Decimal(0), Decimal(0)])
             agg[0] += planned
             agg[1] += spent
-        return [(b, a) for b, a in cats.values()]
+        if unit == 1 and fmt.ore_decimals([v for pair in cats.values() for v in pair]):
+            return [b for b, _ in cats.values()], [a for _, a in cats.values()], 2
+        by_category = self.by_category()
+        return (round_once([c.budget for c in by_category], unit), round_once([c.actual for c in by_category], unit), 0)
 
     @property
     def forecast_deviation(self) -> int:

@@ -79,6 +79,20 @@ def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
     path.write_text(text.replace(old, new, count), encoding="utf-8")
 
 
+def add_project(config: Path, fixture: Path, project: str, council: str) -> Path:
+    """``config`` with a tester's project, council and data files (a folder holding
+    ``<project>.yaml``, ``<council>.yaml`` and the four data files) added."""
+    import shutil
+
+    shutil.copy(fixture / f"{project}.yaml", config / "projects" / f"{project}.yaml")
+    shutil.copy(fixture / f"{council}.yaml", config / "councils" / f"{council}.yaml")
+    data = config / "data" / project
+    data.mkdir()
+    for name in ("milepaeler.csv", "timer.csv", "notater.yaml", "regnskap.csv"):
+        shutil.copy(fixture / name, data / name)
+    return config
+
+
 @pytest.fixture(autouse=True)
 def _default_amount_ceiling():
     """Loading a register applies its max_amount process-wide; every test starts from the default."""

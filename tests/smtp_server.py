@@ -134,3 +134,20 @@ def self_signed(folder):
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return cert_path, key_path
+
+
+def smtp_sender(config, tmp_path, monkeypatch, *extra: str):
+    """``send(*args)``: `grantflow send ARGS --yes --transport smtp ...extra` against a real SMTP
+    server on a free port (outputs and sent ledger in ``tmp_path``); the messages it received."""
+    from grantflow.cli import main
+
+    port = free_port()
+    use_smtp(config, port)
+    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
+
+    def send(*args: str) -> list:
+        with SmtpServer(port=port) as server:
+            assert main(["--config", str(config), "send", *args, "--yes", "--transport", "smtp", *extra]) == 0
+            return server.recorder.messages()
+    return send

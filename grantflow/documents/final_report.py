@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..findings import Finding
 from ..models import Project
 from ..reporting import (ReportPeriod, amount_sum, booked_on, economy, hours_total, kr, ledger_until,
-                          milestone_statuses, overall_rag, parse_period, progress_rag, round_once,
+                          milestone_statuses, overall_rag, parse_period, progress_rag,
                           require_costs_before_credits, stale_export, unattributed_frame, ungranted_skjonnsmidler)
 from .common import (HOURS_NOT_REGISTERED, Context, DocumentRequest, addressee, council_block, decided_on, disposition, doc_block,
                      exact_money, finding, lines,
@@ -424,15 +424,7 @@ def build(req: DocumentRequest) -> Context:
     evaluation = (req.data.notes.evaluation if req.data is not None else None) or Evaluation()
     findings = no_ledger(req, project) + not_ended(req, project)
     cats = econ.by_category()
-    # Accounts with øre in a table in kroner: printed as they are, as the sources' table below prints
-    # its Brukt (Regnskap 1 088 261 beside Brukt 1 088 260,50 on one page: two figures for one sum).
-    exact = econ.exact_by_category()
-    places = fmt.ore_decimals([v for pair in exact for v in pair]) if unit == 1 else 0
-    if places:
-        budget_r, actual_r = [b for b, _ in exact], [a for _, a in exact]
-    else:
-        budget_r = round_once([c.budget for c in cats], unit)
-        actual_r = round_once([c.actual for c in cats], unit)
+    budget_r, actual_r, places = econ.category_figures(unit)     # to the øre where the accounts have øre
     by_category = []
     for line, b, a in zip(cats, budget_r, actual_r):
         share = line.deviation_share

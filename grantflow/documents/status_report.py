@@ -188,13 +188,9 @@ def charts_for(project, statuses, econ, as_of, by_year: bool = False, marker: st
         budget, planned, actual = (tuple(bars[c.category][k] * unit for c in cats) for k in (0, 1, 2))
         actual_name = "Regnskap til nå"
     else:
-        exact = econ.exact_by_category()
-        if unit == 1 and fmt.ore_decimals([v for pair in exact for v in pair]):
-            # the final report's table prints accounts with øre as they are: the bars carry them too
-            budget, actual = (tuple(float(pair[k]) for pair in exact) for k in (0, 1))
-        else:
-            budget, actual = (tuple(v * unit for v in round_once(values, unit))
-                              for values in ([c.budget for c in cats], [c.actual for c in cats]))
+        # the bars carry the final report's table figures (to the øre where it prints øre)
+        budgets, actuals, places = econ.category_figures(unit)
+        budget, actual = (tuple(float(v) if places else v * unit for v in values) for values in (budgets, actuals))
         actual_name = ("Regnskap hele perioden" if as_of >= project.period.end
                        else f"Regnskap per {fmt.short_date(as_of)}")
     return {

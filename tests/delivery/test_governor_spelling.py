@@ -13,11 +13,10 @@ from email.utils import parseaddr
 
 import pytest
 
-from grantflow.cli import main
 
 from ..conftest import replace_in
 from ..docx_text import all_text
-from ..smtp_server import SmtpServer, free_port, use_smtp
+from ..smtp_server import smtp_sender
 
 NBSP = "\u00a0"
 NYNORSK = "Statsforvaltaren i Innlandet"
@@ -26,19 +25,9 @@ GOVERNOR = "fm-innlandet"
 
 @pytest.fixture
 def send(scratch_config, tmp_path, monkeypatch):
-    port = free_port()
-    use_smtp(scratch_config, port)
-    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
-    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
     replace_in(scratch_config / "councils/nord-gudbrandsdal.yaml", "  name: Fylkesmannen i Innlandet",
                f"  name: {NYNORSK}")
-
-    def run(*args: str) -> list:
-        with SmtpServer(port=port) as server:
-            assert main(["--config", str(scratch_config), "send", *args, "--yes", "--transport", "smtp",
-                         "--override-reason", "kjent differanse"]) == 0
-            return server.recorder.messages()
-    return run
+    return smtp_sender(scratch_config, tmp_path, monkeypatch, "--override-reason", "kjent differanse")
 
 
 def _governor_mail(mails, scratch_config):

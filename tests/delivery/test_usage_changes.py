@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from grantflow.cli import main
 
-from ..smtp_server import SmtpServer, free_port, use_smtp
+from ..smtp_server import smtp_sender
 
 NBSP = "\u00a0"
 NG = "smart-velferdsregion-nord-gudbrandsdal"
@@ -23,17 +22,7 @@ NG = "smart-velferdsregion-nord-gudbrandsdal"
 
 @pytest.fixture
 def send(scratch_config, tmp_path, monkeypatch):
-    port = free_port()
-    use_smtp(scratch_config, port)
-    monkeypatch.setenv("GRANTFLOW_OUTPUTS", str(tmp_path / "outputs"))
-    monkeypatch.setenv("GRANTFLOW_LEDGER_URL", f"sqlite:///{tmp_path / 'sent.db'}")
-
-    def run(*args: str) -> list:
-        with SmtpServer(port=port) as server:
-            assert main(["--config", str(scratch_config), "send", *args, "--yes", "--transport", "smtp",
-                         "--override-reason", "kjent differanse"]) == 0
-            return server.recorder.messages()
-    return run
+    return smtp_sender(scratch_config, tmp_path, monkeypatch, "--override-reason", "kjent differanse")
 
 
 def _governor_body(mails, version: int) -> str:

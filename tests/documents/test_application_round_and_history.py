@@ -17,7 +17,6 @@ Every expected figure is worked out here from the fixture's files, not by grantf
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +26,7 @@ import yaml
 
 from grantflow.cli import main
 
-from ..conftest import replace_in
+from ..conftest import add_project, replace_in
 from ..docx_text import all_text, find_table, paragraphs
 
 ID = "fjord-digital"
@@ -40,13 +39,7 @@ OFFICE = "Statsforvalteren i Vestland (skjønnsmidler)"
 @pytest.fixture
 def fjord(scratch_config) -> Path:
     """The demo config with the tester's project, council and data files added."""
-    shutil.copy(FIXTURE / f"{ID}.yaml", scratch_config / "projects" / f"{ID}.yaml")
-    shutil.copy(FIXTURE / f"{COUNCIL}.yaml", scratch_config / "councils" / f"{COUNCIL}.yaml")
-    data = scratch_config / "data" / ID
-    data.mkdir()
-    for name in ("milepaeler.csv", "timer.csv", "notater.yaml", "regnskap.csv"):
-        shutil.copy(FIXTURE / name, data / name)
-    return scratch_config
+    return add_project(scratch_config, FIXTURE, ID, COUNCIL)
 
 
 def _render(config: Path, out: Path, year: int, as_of: str, capsys=None) -> Path:

@@ -5,7 +5,6 @@ figure. Expected figures are computed here from the fixture's files, never by gr
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -17,7 +16,7 @@ from grantflow.cli import main
 from grantflow.documents.service import produce
 from grantflow.register import open_register
 
-from ..conftest import replace_in
+from ..conftest import add_project, replace_in
 from ..docx_text import all_text, find_table, paragraphs, tables
 
 NB = "\u00a0"
@@ -29,13 +28,7 @@ FIXTURE = Path(__file__).resolve().parent / "vestfjord"
 @pytest.fixture
 def vestfjord(scratch_config) -> Path:
     """The demo config with the tester's project, council and data files added."""
-    shutil.copy(FIXTURE / f"{ID}.yaml", scratch_config / "projects" / f"{ID}.yaml")
-    shutil.copy(FIXTURE / f"{COUNCIL}.yaml", scratch_config / "councils" / f"{COUNCIL}.yaml")
-    data = scratch_config / "data" / ID
-    data.mkdir()
-    for name in ("milepaeler.csv", "timer.csv", "notater.yaml", "regnskap.csv"):
-        shutil.copy(FIXTURE / name, data / name)
-    return scratch_config
+    return add_project(scratch_config, FIXTURE, ID, COUNCIL)
 
 
 def _plan(config: Path) -> dict:

@@ -29,12 +29,9 @@ def _watch(config, day):
     return deadline_watch(as_of=day, options=DeliveryOptions(config=str(config), transport="smtp"))
 
 
-def _asked_and_waiting(config, isolated, server, refused=(APPROVER,)) -> str:
-    """An approver of its own (not the secretariat), refused by the server (with the ``refused``);
-    the watch of Friday 7.10.2016 starts the status report, whose run asks the approver and waits:
-    its id."""
-    replace_in(config / "grantflow.yaml", "  retry: {", f"  approver_email: {APPROVER}\n  retry: {{")
-    server.recorder.refuse = set(refused)
+def _started_and_paused(config, isolated) -> str:
+    """The watch of Friday 7.10.2016 starts the status report, whose run (started as a worker
+    starts it) asks for approval and waits: its id."""
     first = _watch(config, date(2016, 10, 7))
     assert first["ran"] == [KEY], first
     run_id = triggered(isolated)[KEY]["detail"]
@@ -42,6 +39,15 @@ def _asked_and_waiting(config, isolated, server, refused=(APPROVER,)) -> str:
         assert start_run(run_id, err).wait(300) == 0, (isolated / "run.err").read_text()[-3000:]
     assert run_state(run_id).type.value == "PAUSED", run_state(run_id)
     return run_id
+
+
+def _asked_and_waiting(config, isolated, server, refused=(APPROVER,)) -> str:
+    """An approver of its own (not the secretariat), refused by the server (with the ``refused``);
+    the watch of Friday 7.10.2016 starts the status report, whose run asks the approver and waits:
+    its id."""
+    replace_in(config / "grantflow.yaml", "  retry: {", f"  approver_email: {APPROVER}\n  retry: {{")
+    server.recorder.refuse = set(refused)
+    return _started_and_paused(config, isolated)
 
 
 def _mails(server) -> Counter:
@@ -100,12 +106,7 @@ def test_with_the_mail_server_down_when_the_run_asked_the_approver_is_asked_when
     the first watch with the server back reminds the approver once; the next sends nothing."""
     config, port = on_server
     replace_in(config / "grantflow.yaml", "  retry: {attempts: 4,", "  retry: {attempts: 1,")  # nothing listens
-    first = _watch(config, date(2016, 10, 7))
-    assert first["ran"] == [KEY], first
-    run_id = triggered(isolated)[KEY]["detail"]
-    with (isolated / "run.err").open("w") as err:
-        assert start_run(run_id, err).wait(300) == 0, (isolated / "run.err").read_text()[-3000:]
-    assert run_state(run_id).type.value == "PAUSED", run_state(run_id)
+    run_id = _started_and_paused(config, isolated)
     with SmtpServer(port=port) as server:                          # the server is back
         _watch(config, date(2016, 10, 10))
         assert _mails(server) == Counter({(SECRETARIAT, "Påminnelse"): 1}), _mails(server)

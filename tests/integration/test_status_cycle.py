@@ -155,10 +155,12 @@ def waiting_for(served, run_id: str, what: str) -> dict:
         time.sleep(1)
 
 
-def reports_with(served, text: str) -> list:
-    """Status report mails whose attached document contains ``text``."""
+def reports_with(served, text: str, reports_only: bool = False) -> list:
+    """Status report mails whose attached document contains ``text``; ``reports_only``: the reports
+    themselves, not the notices whose subject names one."""
     out = []
-    for i, mail in enumerate(mails(served, "Statusrapport: Velferdsteknologi")):
+    for i, mail in enumerate(m for m in mails(served, "Statusrapport: Velferdsteknologi")
+                             if not reports_only or str(m["Subject"]).startswith("Statusrapport:")):
         (docx,) = [p for p in mail.iter_attachments() if p.get_filename().endswith(".docx")]
         path = served["config"].parent / f"check-{i}.docx"
         path.write_bytes(docx.get_content())
@@ -486,15 +488,7 @@ def shown(served, run_id: str, as_of: str, attempt: int) -> tuple[str, dict]:
 
 def reports_saying(served, text: str) -> list:
     """The status reports sent whose document contains ``text`` (not the notices naming one)."""
-    out = []
-    for i, mail in enumerate(m for m in mails(served, "Statusrapport: Velferdsteknologi")
-                             if str(m["Subject"]).startswith("Statusrapport:")):
-        (docx,) = [p for p in mail.iter_attachments() if p.get_filename().endswith(".docx")]
-        path = served["config"].parent / f"saying-{i}.docx"
-        path.write_bytes(docx.get_content())
-        if text in all_text(str(path)):
-            out.append(mail)
-    return out
+    return reports_with(served, text, reports_only=True)
 
 
 def data_files(served) -> dict:

@@ -139,3 +139,17 @@ def patch_cell(path: Path, title: str, ref: str, xml: str) -> None:
                 data, n = re.subn(rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)'.encode(), xml.encode(), data, count=1)
                 assert n == 1, ref
             z.writestr(name, data)
+
+
+def run_inbox(config: Path, capsys) -> tuple[int, str]:
+    """`grantflow inbox` on ``config``: exit code and all it printed (never a traceback)."""
+    code = main(["--config", str(config), "inbox"])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "Traceback" not in text and "internal error" not in text, text
+    return code, text
+
+
+def errors(text: str) -> list[str]:
+    """The error lines of a command's output."""
+    return [line.strip() for line in text.splitlines() if line.strip().startswith(("ERROR", "error:"))]

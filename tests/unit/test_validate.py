@@ -110,6 +110,18 @@ def test_status_colours_in_the_notes_may_be_written_in_norwegian(scratch_config)
     assert bad.message == "'grønt' is not a status colour: write grønn, gul or rød (or green, amber, red)"
 
 
+def _bidi_in_three_places(config):
+    """validate's bidirectional-control findings: exactly one error each in the status comment,
+    a deviation and a milestone comment."""
+    _, findings = validate(config)
+    bidi = [f for f in findings if "bidirectional" in f.message]
+    assert {(f.file.rsplit("/", 1)[-1], f.line, f.field, f.severity) for f in bidi} == {
+        ("notater.yaml", 5, "status[0].quality.comment", "error"),
+        ("notater.yaml", 17, "status[1].deviations[0]", "error"),
+        ("milepaeler.csv", 4, "Kommentar", "error")}
+    return bidi
+
+
 def test_bidirectional_controls_in_free_text_are_refused_where_they_come_in(scratch_config):
     """A comment 'Merkostnad <U+202E>000 021<U+202C> kr' reads as 120 000 kr in Word: the
     bidirectional overrides and isolates reached the documents from notater.yaml and the milestone
@@ -122,12 +134,7 @@ def test_bidirectional_controls_in_free_text_are_refused_where_they_come_in(scra
                       "deviations: [Mile\u00adpæl\u200d 05 \u2067(vurdering")
     progress = scratch_config / "data/haugaland-velferdsteknologi/milepaeler.csv"
     replace_in(progress, "I rute, arbeidsgrupper etablert", "I rute\u2066, arbeidsgrupper etablert")
-    _, findings = validate(scratch_config)
-    bidi = [f for f in findings if "bidirectional" in f.message]
-    assert {(f.file.rsplit("/", 1)[-1], f.line, f.field, f.severity) for f in bidi} == {
-        ("notater.yaml", 5, "status[0].quality.comment", "error"),
-        ("notater.yaml", 17, "status[1].deviations[0]", "error"),
-        ("milepaeler.csv", 4, "Kommentar", "error")}
+    bidi = _bidi_in_three_places(scratch_config)
     assert "U+202E RIGHT-TO-LEFT OVERRIDE" in next(f.message for f in bidi if f.line == 5)
     assert "U+2067 RIGHT-TO-LEFT ISOLATE" in next(f.message for f in bidi if f.line == 17)
 
@@ -142,19 +149,15 @@ def test_bidirectional_controls_in_free_text_are_refused_where_they_come_in(scra
 def test_directional_marks_in_free_text_are_refused_as_the_controls_are(scratch_config):
     """'Merkostnad 1<RLM>2<RLM>0 000 kr' shows its digit groups in another order, as the overrides do
     (Unicode's bidi controls include LRM, RLM and ALM): the marks passed validate and reached the
-    status report. Now one error each, naming the file, line and field."""
+    status report. Now one error each, naming the file, line and field, in the same three places
+    as the test above."""
     notes = scratch_config / "data/haugaland-velferdsteknologi/notater.yaml"
     replace_in(notes, "comment: Arbeidsgruppene leverer i tråd med mandat.",
                'comment: "Merkostnad 1\u200f2\u200f0 000 kr."')
     replace_in(notes, "deviations: [Milepæl 05 (vurdering", "deviations: [Milepæl 05 \u061c(vurdering")
     progress = scratch_config / "data/haugaland-velferdsteknologi/milepaeler.csv"
     replace_in(progress, "I rute, arbeidsgrupper etablert", "I rute\u200e, arbeidsgrupper etablert")
-    _, findings = validate(scratch_config)
-    bidi = [f for f in findings if "bidirectional" in f.message]
-    assert {(f.file.rsplit("/", 1)[-1], f.line, f.field, f.severity) for f in bidi} == {
-        ("notater.yaml", 5, "status[0].quality.comment", "error"),
-        ("notater.yaml", 17, "status[1].deviations[0]", "error"),
-        ("milepaeler.csv", 4, "Kommentar", "error")}
+    bidi = _bidi_in_three_places(scratch_config)
     assert "U+200F RIGHT-TO-LEFT MARK" in next(f.message for f in bidi if f.line == 5)
     assert "U+061C ARABIC LETTER MARK" in next(f.message for f in bidi if f.line == 17)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import openpyxl
 
 from grantflow.cli import main
-from tests.unit._workbook import field, file_bytes
+from tests.unit._workbook import errors, field, file_bytes, run_inbox  # noqa: F401 (errors: used by the tests below)
 
 HAUG = "haugaland-velferdsteknologi"
 NG = "smart-velferdsregion-nord-gudbrandsdal"
@@ -49,15 +49,7 @@ def take_in(config: Path, wb, capsys, name: str = "svar.xlsx") -> tuple[int, str
     """Save ``wb`` in the inbox and run `grantflow inbox`: exit code and all it printed."""
     (config / "inbox").mkdir(exist_ok=True)
     wb.save(config / "inbox" / name)
-    code = main(["--config", str(config), "inbox"])
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert "Traceback" not in text and "internal error" not in text, text
-    return code, text
-
-
-def errors(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip().startswith(("ERROR", "error:"))]
+    return run_inbox(config, capsys)
 
 
 def project_files(config: Path, project: str) -> dict[str, bytes]:

@@ -12,10 +12,8 @@ council file's population, never by grantflow."""
 
 from __future__ import annotations
 
-import math
 import shutil
 from datetime import date
-from fractions import Fraction
 from pathlib import Path
 
 import openpyxl
@@ -27,36 +25,17 @@ from grantflow.register import open_register
 from grantflow.statusform import initial_form, plan_form
 
 from ..conftest import replace_in
+# the figures by hand (population, amounts, 30/70 split with largest remainders), as the
+# members-by-year delivery tests compute them for the same tester's project
+from ..delivery.test_members_by_year import AMOUNT, by_hand, kr
 from ..docx_text import find_table
 from ._workbook import key_rows
 
-NB = "\u00a0"
 FIXTURE = Path(__file__).resolve().parents[1] / "delivery" / "fjell"
 MEMBERS = "municipalities: [Åsen, Berg, {name: Dal, until: 2025}, {name: Elv, from: 2026}]"
 AS_OF = "2026-02-20"
-# vestfjell.yaml: inhabitants on 1 January; fjell-digi.yaml: the municipalities' financing line
-POPULATION = {"Åsen": {2024: 5000, 2025: 5200, 2026: 5300}, "Berg": {2024: 12100, 2025: 11800, 2026: 11700},
-              "Dal": {2024: 800, 2025: 820, 2026: 830}, "Elv": {2024: 3000, 2025: 3010, 2026: 3020}}
-AMOUNT = {2024: 700000, 2025: 900000, 2026: 800000}
 PAYERS = {2024: ["Åsen", "Berg", "Dal"], 2025: ["Åsen", "Berg", "Dal"], 2026: ["Åsen", "Berg", "Elv"]}
 OUTSIDE = {2024: ("Elv", "Deltar fra 2026"), 2025: ("Elv", "Deltar fra 2026"), 2026: ("Dal", "Ute fra 2026")}
-
-
-def by_hand(year: int, names: list[str]) -> dict[str, int]:
-    """30 % equal, 70 % by population; each exact share floored, leftover kroner to the largest
-    remainders (ties to the larger population)."""
-    total, pops = AMOUNT[year], {n: POPULATION[n][year] for n in names}
-    exact = {n: Fraction(total) * (Fraction(3, 10) / len(names) + Fraction(7, 10) * pops[n] / sum(pops.values()))
-             for n in names}
-    parts = {n: math.floor(x) for n, x in exact.items()}
-    for n in sorted(names, key=lambda n: (-(exact[n] - parts[n]), -pops[n]))[:total - sum(parts.values())]:
-        parts[n] += 1
-    return parts
-
-
-def kr(amount: int) -> str:
-    return f"{amount:,}".replace(",", NB)
-
 
 @pytest.fixture
 def fjell(scratch_config, tmp_path, monkeypatch) -> Path:

@@ -17,7 +17,7 @@ import pytest
 
 from grantflow.cli import main
 from tests.smtp_server import SmtpServer, free_port, use_smtp
-from tests.unit._workbook import file_bytes, on_record
+from tests.unit._workbook import errors, file_bytes, on_record, run_inbox  # noqa: F401 (errors: used by the tests below)
 
 ATTACK = Path(__file__).parent / "attack22"
 HAUG = "haugaland-velferdsteknologi"
@@ -32,15 +32,7 @@ def inbox(config: Path, workbook: str, capsys) -> tuple[int, str]:
     (config / "inbox").mkdir(exist_ok=True)
     shutil.copy(ATTACK / workbook, config / "svar.xlsx")
     os.rename(on_record(config, config / "svar.xlsx"), config / "inbox" / "svar.xlsx")
-    code = main(["--config", str(config), "inbox"])
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert "Traceback" not in text and "internal error" not in text, text
-    return code, text
-
-
-def errors(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip().startswith(("ERROR", "error:"))]
+    return run_inbox(config, capsys)
 
 
 def register_files(config: Path) -> dict[str, bytes]:
