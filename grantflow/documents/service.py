@@ -173,7 +173,7 @@ def _changed_after_made(docx: Path) -> str | None:
     except OSError:
         return None
     return (f"{Path(docx).name} was changed after grantflow made it (version {versions[-1].get('version')}, "
-            f"made {versions[-1].get('generated_at', '?')}; saved in Word?)")
+            f"made {_shown(versions[-1].get('generated_at'))}; saved in Word?)")
 
 
 def pdf_not_made_from(docx: Path, pdf: Path) -> str | None:
@@ -331,6 +331,19 @@ def kept_basis(folder: Path, kind: str, label: str, before: str) -> tuple[bool, 
     return True, then[-1]["snapshot"] if then else prev.get("snapshot")
 
 
+def _stamp() -> str:
+    """Now, for a record: to the microsecond, so what was made and what was delivered keep their
+    order within one second (``kept_basis``: a report of 30 June delivered in the second the report
+    of 29 August was made counted as what its readers had had; a CI run found it)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _shown(at) -> str:
+    """A record's time stamp as a line shows it: to the second."""
+    when = _when(at)
+    return when.isoformat(timespec="seconds") if when else "?"
+
+
 def _when(at) -> datetime | None:
     """A record's UTC time stamp (``generated_at``, a delivery's ``at``); None when unreadable."""
     try:
@@ -406,7 +419,7 @@ def final_report_made(folder: Path, until: date | None = None) -> tuple[bool, da
 def delivered_at(docx: Path, version: int) -> str | None:
     """When the document's record says ``version`` first reached recipients (``mark_delivered``)."""
     record = _read_record(Path(docx).with_suffix(".json"))
-    return next((d.get("at") or "?" for d in record.get("delivered") or () if d.get("version") == version), None)
+    return next((_shown(d.get("at")) for d in record.get("delivered") or () if d.get("version") == version), None)
 
 
 def mark_delivered(docx: Path, version: int, have: int | None = None, of: int | None = None) -> None:
@@ -425,7 +438,7 @@ def _mark_delivered(docx: Path, version: int, have: int | None = None, of: int |
     delivered = record.setdefault("delivered", [])
     entry = next((d for d in delivered if d.get("version") == version), None)
     if entry is None:
-        entry = {"version": version, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        entry = {"version": version, "at": _stamp()}
         delivered.append(entry)
     elif have is None or (entry.get("recipients"), entry.get("of")) == (have, of):
         return
@@ -977,7 +990,7 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
                 versions[-1].setdefault("sent_sha256", versions[-1]["file_sha256"])
         versions[-1]["file_sha256"] = _file_sha256(target)
     else:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = _stamp()
         if ledger is not None:
             version = ledger
         elif versions and versions[-1]["version"] not in issued:
