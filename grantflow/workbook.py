@@ -35,7 +35,7 @@ from pydantic_core import PydanticUndefined
 
 from .errors import UserError
 from .xlsxcells import (DAMAGED_WORKBOOK, EXCEL_MAX_TEXT, DamagedCell, RepeatedRow, unpacked_within_limits, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
-                        sheet_rows, sums_own_column_said, unreadable)
+                        NoValue, sheet_rows, sums_own_column_said, unreadable)
 from .findings import Finding
 from .numbers import date_for_year, decimal_spelling, echo, read_date, read_number, read_number_text, show
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
@@ -985,9 +985,35 @@ class _Sheet:
         for ref in info.merged:
             self._findings.append((range_boundaries(ref)[1], ref,
                                    "merged cells in the table; unmerge them (each cell holds its own value)"))
+        if ws.title != META:
+            self._hidden(info)
         # the cells whose formula adds up other cells of their own column: a total row (``_read_table``)
         self.sums = {(r, c): formula for r, c, formula in info.sums}
         self._reported = False
+
+    def _hidden(self, info: SheetInfo) -> None:
+        """A hidden row or column that holds a value is refused, as the ledger's are: a leader who hid
+        a budget line to strike it had it imported, and the municipalities invoiced for it (found by
+        an outside tester). An empty one hidden (a habit) hides nothing: a computed cell of an empty
+        row is empty too."""
+        def holds(value) -> bool:
+            return not _blank(value) and not isinstance(value, NoValue)
+
+        rows = [r for r in info.hidden_rows if any(holds(v) for v in self.cells.get(r, {}).values())]
+        if rows:
+            more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
+            self._findings.append((rows[0], f"row {rows[0]}{more}",
+                                   "the row is hidden (by a filter or by hand), and grantflow reads every row: "
+                                   "show all rows, delete the lines that do not belong (a hidden line is not "
+                                   "struck out) and return the workbook"))
+        columns = sorted(c for c in info.hidden_columns if any(holds(cells.get(c)) for cells in self.cells.values()))
+        if columns:
+            from openpyxl.utils import get_column_letter
+
+            letters = ", ".join(get_column_letter(c) for c in columns)
+            self._findings.append((None, f"column {letters}",
+                                   "the column is hidden, and grantflow reads every column: unhide it (delete "
+                                   "what does not belong) and return the workbook"))
 
     def report(self) -> None:
         """Findings about the sheet, once, when a reader uses it."""
