@@ -305,6 +305,16 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 f"the award letters from {funder.name} total {money(granted)} but the financing plan's "
                 f"{what} {money(planned)} (difference {signed_money(granted - planned)})")
 
+    # Award letters of a funder no line of the financing plan is linked to: no report counts them
+    from .reporting import unlinked_grants
+
+    for f_index, funder, granted in unlinked_grants(project):
+        add("error", ("funders", f_index, "grants"),
+            f"{funder.name} has award letters on record ({money(granted)}), but no line of the financing "
+            f"plan is linked to it: the usage report would say nothing was granted; add the line "
+            f"to budget.financing (kind: skjønnsmidler or tilskudd, funder: {funder.id}, its amounts per "
+            f"year), or link the line it is (funder: {funder.id})")
+
     # Skjønnsmidler planned for a year that has begun, with no award letter on record: the usage
     # and final reports refuse to be sent with it (an error there); said here before they are made.
     from .reporting import ungranted_skjonnsmidler

@@ -18,7 +18,7 @@ from ..errors import UserError
 from ..findings import Finding
 from ..reporting import (RAG_COLOR, ReportPeriod, delivered_late, economy, grant_usage, ledger_until,
                          milestone_statuses, overall_rag, parse_period, progress_rag, stale_export,
-                         unattributed_rows, ungranted_skjonnsmidler)
+                         unattributed_rows, ungranted_skjonnsmidler, unlinked_grants)
 from .common import (Context, DocumentRequest, addressee, council_block, disposition, doc_block, exact_money,
                      finding, no_ledger)
 from .status_report import sentence, stale_since
@@ -109,6 +109,15 @@ def build(req: DocumentRequest) -> Context:
             named = "" if line.source.casefold() == "skjønnsmidler" else f" ({line.source})"
             notes.append(f"{project.name}: finansieringsplanen har skjønnsmidler{named} til og med "
                          f"{year}, men tilsagnet er ikke registrert; prosjektet er derfor ikke med i tabellen.")
+        for index, funder, granted in unlinked_grants(project, year):
+            # an award no line of the plan is linked to: the table would say nothing was granted
+            findings.append(Finding("error", req.project_file(project), None, f"funders[{index}].grants",
+                                    f"{project.name}: {funder.name} has award letters up to {year} on record "
+                                    f"({fmt.money(granted, decimals=None)}), but no line of the financing plan is "
+                                    f"linked to it (funder: {funder.id}): the project's grant is not in the usage "
+                                    "report; add or link the line"))
+            notes.append(f"{project.name}: tilsagn fra {funder.name} er registrert, men finansieringsplanen har "
+                         "ingen linje for det; prosjektet er derfor ikke med i tabellen.")
         if usages:
             findings += no_ledger(req, project)
             # an old ledger export: the unused money to carry over or repay lacks the last months'
