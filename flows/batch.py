@@ -33,6 +33,7 @@ from pydantic import Field
 from prefect.cache_policies import NONE
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
+from grantflow import clock
 from grantflow.documents import KINDS
 from grantflow.errors import UserError
 from grantflow.register import Register, config_root, display_path, open_register
@@ -472,8 +473,6 @@ def tell_secretariat_unreached(approver: str, why: str, documents: list[dict], c
     and day -- not days later by the reminder. ``run_id``: a document run that waits (Suspended) for
     this approval (``await_approval``): said so, with its link, and told once for that run, not
     every day. What was told, one line each."""
-    from datetime import date as _date
-
     from grantflow.delivery.service import make_transport, notify
 
     from flows.approval import send_command, ui_link
@@ -504,7 +503,7 @@ def tell_secretariat_unreached(approver: str, why: str, documents: list[dict], c
         digest = ",".join(sorted(f"{d['key']}/v{d['version']}" for d in docs))
         # a waiting run's request is made once: its secretariat is told once (a resumed run asks nobody anew)
         report = notify(f"approval-unreached/{council_id}",
-                        f"{run_id or _date.today().isoformat()}-{_short(digest)}",
+                        f"{run_id or clock.today().isoformat()}-{_short(digest)}",
                         f"Godkjenneren ble ikke varslet: {len(docs)} dokument(er) venter på godkjenning",
                         lines, secretariat.name, secretariat.email, None, council, settings, ledger,
                         make_transport(settings, transport_name, password), settings.delivery.retry)

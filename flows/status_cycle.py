@@ -36,6 +36,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed
 from pydantic import Field, create_model
 
+from grantflow import clock
 from grantflow.errors import UserError
 from grantflow.fileio import atomic_write
 from grantflow.findings import condense
@@ -391,7 +392,7 @@ def waiting_for_leaders(project: str | None = None) -> list[Waiting]:
         try:
             as_of = date.fromisoformat(str(params.get("as_of") or "")[:10])
         except ValueError:
-            as_of = run.expected_start_time.astimezone(OSLO).date() if run.expected_start_time else date.today()
+            as_of = run.expected_start_time.astimezone(OSLO).date() if run.expected_start_time else clock.today()
         out.append(Waiting(str(run.id), params["project"], as_of))
     return sorted(out, key=lambda w: (w.as_of, w.project))
 

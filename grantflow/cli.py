@@ -24,6 +24,7 @@ import warnings
 from datetime import date
 from pathlib import Path
 
+from . import clock
 from . import __version__
 from .errors import UserError
 
@@ -351,8 +352,8 @@ def _made_day(text: str | None, kind: str) -> date | None:
     if not text:
         return None
     day = parse_date(text)
-    if day > date.today():
-        raise UserError(f"--as-of {day:%d.%m.%Y} is after today ({date.today():%d.%m.%Y}): {MADE_DAY_KINDS[kind]} is "
+    if day > clock.today():
+        raise UserError(f"--as-of {day:%d.%m.%Y} is after today ({clock.today():%d.%m.%Y}): {MADE_DAY_KINDS[kind]} is "
                         "dated the day it is made, today at the latest", field="--as-of")
     return day
 
@@ -619,10 +620,10 @@ def _past_meeting(document, project) -> str | None:
     except (IndexError, ValueError):
         return None
     coming = [d for d in project.meetings.dates if as_of <= d <= as_of + timedelta(days=31)]
-    if not coming or coming[0] >= date.today():
+    if not coming or coming[0] >= clock.today():
         return None
     return (f"warning: version {document.version} of {document.key} is for the steering-group meeting of "
-            f"{fmt.long_date(coming[0])}, {(date.today() - coming[0]).days} days ago: its readers get a "
+            f"{fmt.long_date(coming[0])}, {(clock.today() - coming[0]).days} days ago: its readers get a "
             "corrected report for a meeting already held")
 
 
@@ -1071,7 +1072,7 @@ def _cmd_deadlines(args) -> int:
         _file_to_write(Path(args.ics), ".ics", "--ics", "the calendar")
     settings = load_settings(args.config, sends=False)
     register = open_register(args.config, sends=False)
-    start = parse_date(args.start, "--from") if args.start else date.today()
+    start = parse_date(args.start, "--from") if args.start else clock.today()
     items = [_with_funders(i, register) for i in upcoming(calendar(register, settings.deadline_shift), start,
                                                          args.days)]
     end = start + timedelta(days=args.days)
@@ -1541,7 +1542,7 @@ def _cmd_workbook(args) -> int:
         payload = make_blank(register, args.blank)
         name = f"nytt-prosjekt-{args.blank}.xlsx"
     else:
-        as_of = parse_date(args.as_of) if args.as_of else date.today()
+        as_of = parse_date(args.as_of) if args.as_of else clock.today()
         ends = register.project(args.project).period.end
         if args.as_of and as_of > ends:
             # its status note could never be used: no status report is made after the end (found by an

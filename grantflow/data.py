@@ -35,6 +35,7 @@ import pandas as pd
 
 from pydantic import ValidationError
 
+from . import clock
 from . import numbers
 from .errors import UserError
 from .findings import Finding, count_shown
@@ -1729,7 +1730,7 @@ def read_milestones(path: Path) -> Table:
     # finished needs the day it was finished (else it would read as finished on time), and that
     # day cannot lie ahead (a typo such as 2030 for 2016)
     actual = frame["Faktisk dato"].to_numpy() if "Faktisk dato" in frame.columns else None
-    today = np.datetime64(date.today(), "ns")
+    today = np.datetime64(clock.today(), "ns")
     for position in np.flatnonzero(codes == "done"):
         number = numbers_[position]
         shown = int(number) if number == number else "?"
@@ -2515,7 +2516,7 @@ def read_notes(path: Path, ended: date | None = None,
     except ValidationError as exc:
         return ProjectNotes(), validation_findings(exc, doc)
     findings = []
-    today = date.today()
+    today = clock.today()
     for index, note in enumerate(notes.status):
         if ended is not None and note.as_of > ended and note.as_of > today:
             loc = ("status", index, "as_of")

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from . import clock
 from .data import (DECISIONS, HOURS_COLUMNS, LEDGER_COLUMNS, MILESTONE_COLUMNS, MILESTONE_STATUSES, ProjectData,
                    collect, read_milestones, read_notes)
 from .errors import UserError
@@ -131,7 +132,7 @@ def make_workbook(register: Register, project_id: str, as_of: date | None = None
     Only a workbook made with an ``issue`` on record (``issue_workbook``) is taken back in."""
     project = register.project(project_id)
     council = register.council_of(project)
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     notes = ProjectNotes()
     if project.data.notes and register.data_path(project.data.notes).exists():
         notes, problems = read_notes(register.data_path(project.data.notes))
@@ -680,7 +681,7 @@ def plan_content(register: Register, content: WorkbookContent, source: bytes, *,
     for number, t in wb_rows.items():
         actual, decision = t.get("actual"), _is_decision(t.get("status"))
         # a decision dated after the report day is fine: the reports show it from that day on
-        if report_day and actual and not decision and report_day < actual <= date.today() and \
+        if report_day and actual and not decision and report_day < actual <= clock.today() and \
                 all(actual != (r or {}).get("actual") for r in (base_rows.get(number), current_rows.get(number))):
             result.findings.append(Finding(
                 "error", f"{shown}:Milepælstatus", t["_row"], "Faktisk dato",
@@ -906,7 +907,7 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
     # A named return for a date without a note is this date's report even when nothing changed:
     # it was 'not written', and the status report said the note was not updated (outside tester)
     reported = bool(note.reported_by) and same_day is None and (note.as_of <= project.period.end or
-                                                                 note.as_of <= date.today())
+                                                                 note.as_of <= clock.today())
     if not always and not reported and previous is not None and _content_of(previous) == _content_of(note):
         result.findings.append(Finding("warning", f"{result.file}:Statusnotat", None, "",
                                        f"the status note is unchanged since {previous.as_of:%d.%m.%Y}; not written"))
@@ -925,7 +926,7 @@ def _note_change(register: Register, project: Project, note: StatusNote, changes
             f"the status note for {note.as_of:%d.%m.%Y} was changed both here and in the notes file since the "
             f"workbook was made ({made}; reported there{who}{when}); make a new workbook"))
         return
-    if note.as_of > project.period.end and note.as_of > date.today() and not note.not_reported:
+    if note.as_of > project.period.end and note.as_of > clock.today() and not note.not_reported:
         # The notes reader refuses such a note (no report can use it): never write one. A workbook
         # made before the period was shortened, or its hidden date edited.
         result.findings.append(Finding(
@@ -1112,7 +1113,7 @@ def plan_new_project(register: Register, path: Path) -> ImportResult:
             result.changes.append(FileChange(path, None, _empty_data_file(key, path, project)))
     target = register.root / "projects" / f"{project.id}.yaml"
     header = (f"{project.name}: created from the workbook {Path(shown).name} by grantflow new-project "
-              f"on {datetime.now().astimezone():%Y-%m-%d %H:%M}.")
+              f"on {clock.now():%Y-%m-%d %H:%M}.")
     _change(target, new_yaml(yaml_data(project), header).encode("utf-8"), result.changes)   # written last
     return result
 

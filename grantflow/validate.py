@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import clock
 from . import owneffort
 from .costsplit import POPULATION_KEYS, key_on, municipal_part, no_inhabitants, no_weight, whole_plan, zero_weight
 from .data import ProjectData, collect, unknown_municipality
@@ -190,7 +191,7 @@ def check_project(register: Register, project: Project, data: ProjectData | None
                 written = sorted({y for m in members for y in (
                     m.population if key in ("innbyggere", "population") else m.weights.get(key, {}))})
                 given = f"years given: {', '.join(map(str, written)) or 'none'}"
-                if where is None and year >= date.today().year and any(y < year for y in written):
+                if where is None and year >= clock.today().year and any(y < year for y in written):
                     # 1 January of this year or a year to come: SSB may not have published it yet.
                     # An application in January 2025 was refused for want of 1.1.2026 (found by a
                     # member municipality's finance officer); only the invoice needs it
@@ -319,7 +320,7 @@ def check_project(register: Register, project: Project, data: ProjectData | None
     # and final reports refuse to be sent with it (an error there); said here before they are made.
     from .reporting import ungranted_skjonnsmidler
 
-    for index, line in ungranted_skjonnsmidler(project, min(date.today().year, project.period.end.year)):
+    for index, line in ungranted_skjonnsmidler(project, min(clock.today().year, project.period.end.year)):
         add("warning", ("budget", "financing", index, "funder"),
             f"{line.source!r} has skjønnsmidler in the financing plan but no award letter (funders[].grants) on "
             "record: the usage and final reports cannot report it (an error there); add the award (amount, "
@@ -628,7 +629,7 @@ def _old_export(project: Project, data: ProjectData | None, today: date | None =
     from .reporting import booked_on, stale_export
 
     end = project.period.end
-    if (today or date.today()) < end:
+    if (today or clock.today()) < end:
         return []
     old = stale_export(data, end)
     if old is None:
@@ -876,7 +877,7 @@ def _milestone_progress(project: Project, table) -> list[Finding]:
     if frame.empty or any(f.severity == "error" for f in table.findings):
         return out
     listed = set(frame["Milepæl"].tolist())
-    today = date.today()
+    today = clock.today()
     for ms in project.milestones:
         if ms.number not in listed and ms.date < today:
             out.append(Finding("warning", table.file, None, "Milepæl",

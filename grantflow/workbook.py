@@ -33,6 +33,7 @@ from openpyxl.utils import range_boundaries
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from . import clock
 from .errors import UserError
 from .xlsxcells import (DAMAGED_WORKBOOK, EXCEL_MAX_TEXT, DamagedCell, RepeatedRow, unpacked_within_limits, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
                         NoValue, sheet_rows, sums_own_column_said, unreadable)
@@ -487,7 +488,7 @@ def _years(data: dict) -> list[int]:
     except (KeyError, TypeError, ValueError):
         pass
     if not found:
-        this = date.today().year
+        this = clock.today().year
         found = {this, this + 1}
     return sorted(found)
 
@@ -751,7 +752,7 @@ def write_workbook(project: dict, *, council_municipalities: list[str], progress
     under (``issued.record_issue``); a workbook without one is not taken back in.
     """
     lists = {"municipalities": "kommuner"}
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     previous = None
     if note and note.get("as_of") != as_of:
         # A new report date: last period's deviations, decisions and next-period items are not this

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from .. import clock
 from .. import fmt
 from ..errors import UserError
 from ..numbers import echo
@@ -36,7 +37,7 @@ def _people(word: str, project: Project | None, council: Council, when: date | N
         if office.name.casefold().startswith(("fylkesmannen", "statsforvalteren", "statsforvaltaren")):
             # the office by the name its document gives it (that day's; today's for a document that
             # names none): the final report of 2017 said Fylkesmannen, its mail Statsforvalteren
-            office = office.model_copy(update={"name": council.governor_office(when or date.today())})
+            office = office.model_copy(update={"name": council.governor_office(when or clock.today())})
         return [office]
     if word == "secretariat":
         return [council.secretariat]

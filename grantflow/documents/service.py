@@ -21,6 +21,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 from pathlib import Path
 
+from .. import clock
 from .. import owneffort
 from ..data import ProjectData, collect
 from ..errors import UserError
@@ -699,7 +700,7 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
     document with a version out is compared with the latest earlier report delivered now, not the
     one it was made with (``kept_basis``)."""
     kind = get_kind(kind_name)
-    today = today or date.today()
+    today = today or clock.today()
     notes: list[Finding] = []
     if kind.scope == "council":
         if not council_id:
