@@ -40,7 +40,7 @@ from grantflow.register import Register, config_root, display_path, open_registe
 from grantflow.text import md_code, md_text
 
 from flows.documents import CouncilId, DeliveryOptions, ProjectId, advance_approver, run_name
-from flows.runtime import deployment_run
+from flows.runtime import deployment_run, mistake_ends_run
 
 
 _REGISTERS: dict[str, tuple[float, int, Register]] = {}
@@ -330,7 +330,14 @@ def batch(kind: KindId = "status", council: CouncilId | None = None, funder: str
           projects: list[ProjectId] | None = None, period: str | None = None, as_of: date | None = None,
           options: DeliveryOptions = DeliveryOptions(send=False), chunk: int | None = None) -> dict:
     """Produce ``kind`` for every selected project (or, for 'usage', every selected council),
-    in chunks of ``chunk`` documents (default: sized by ``chunk_sizes``)."""
+    in chunks of ``chunk`` documents (default: sized by ``chunk_sizes``). A user's mistake that stops
+    it (an unknown project, the config) is one line (``mistake_ends_run``)."""
+    return mistake_ends_run(lambda: _batch(kind, council, funder, projects, period, as_of, options, chunk))
+
+
+def _batch(kind: str, council: str | None, funder: str | None, projects: list[str] | None, period: str | None,
+           as_of: date | None, options: DeliveryOptions, chunk: int | None) -> dict:
+    """``batch``'s work."""
     from prefect.context import FlowRunContext
 
     runner = FlowRunContext.get().task_runner

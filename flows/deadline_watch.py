@@ -61,7 +61,7 @@ from flows.deployments import KIND_DEPLOYMENT
 from flows.documents import (DeliveryOptions, application, cost_split, final_report, grant_usage_report,
                              status_report, take_returned_workbooks)
 from flows.remote import user_mistake
-from flows.runtime import deployment_run, smtp_password, worth_retrying
+from flows.runtime import deployment_run, mistake_ends_run, smtp_password, worth_retrying
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -921,7 +921,13 @@ def run_item(item: DueItem, options: DeliveryOptions) -> dict:
 
 @flow(name="deadline_watch", flow_run_name=lambda: "deadline_watch")
 def deadline_watch(as_of: date | None = None, options: DeliveryOptions = DeliveryOptions()) -> dict:
-    """Run every due item once; remind project leaders where data is missing."""
+    """Run every due item once; remind project leaders where data is missing. A user's mistake that
+    stops the watch itself (its options, the config) is one line (``mistake_ends_run``)."""
+    return mistake_ends_run(lambda: _watch(as_of, options))
+
+
+def _watch(as_of: date | None, options: DeliveryOptions) -> dict:
+    """``deadline_watch``'s work."""
     deployment_run(options)
     logger = get_run_logger()
     today = as_of or datetime.now(OSLO).date()

@@ -38,7 +38,7 @@ from flows.approval import (Decision, ResumedAnswer, await_approval, can_suspend
                             tell_not_sent,
                             sent_meanwhile as approval_sent_meanwhile)
 from flows.options import DeliveryOptions  # noqa: F401 - the flows' form, importable without Prefect
-from flows.runtime import deployment_run, smtp_password, worth_retrying
+from flows.runtime import deployment_run, mistake_ends_run, smtp_password, worth_retrying
 
 
 def _register_choices() -> tuple[list[str], list[str]]:
@@ -306,7 +306,14 @@ def answer_first(options: DeliveryOptions, steps: Callable[[], Any]):
     approved, and then stopped by any failure, the approver and the secretariat are told that nothing
     was sent and the run ends Failed with the one line (an exception other than UserError named by
     its type). The flow logs no traceback; Prefect logs one for a failing task unless its retry
-    condition said no (``worth_retrying`` does for a UserError)."""
+    condition said no (``worth_retrying`` does for a UserError). A user's mistake that stops a run
+    started from a deployment, the form's options refused first of all, is its one line
+    (``mistake_ends_run``)."""
+    return mistake_ends_run(lambda: _answer_first(options, steps))
+
+
+def _answer_first(options: DeliveryOptions, steps: Callable[[], Any]):
+    """``answer_first``'s work."""
     deployment_run(options)           # the form's options checked before anything is read
     answer = None
     if can_suspend():

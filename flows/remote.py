@@ -45,6 +45,12 @@ def user_mistake(message: str, kinds: tuple[str, ...] = USER_ERROR_CLASSES) -> s
     return None
 
 
+def failed_message(exc: Exception) -> str:
+    """The state message of a run ended Failed by ``exc``, as Prefect writes it for an exception the
+    flow raised ('Flow run encountered an exception: UserError: …'); ``user_mistake`` reads it back."""
+    return f"{_FAILED}{type(exc).__name__}: {exc}"
+
+
 @dataclass(frozen=True)
 class RunState:
     id: str

@@ -177,6 +177,38 @@ def worth_retrying(task, task_run, state) -> bool:
     return not isinstance(getattr(state, "data", None), UserError)
 
 
+def mistake_ends_run(steps):
+    """``steps()``: a flow's body. A user's mistake (``UserError``: an option of the shared form, the
+    config, an unknown project, the data) that stops a run started from a deployment (the Prefect
+    UI, ``grantflow run`` on a server, the deadline watch) ends it Failed with its one line in the
+    run's log (serve's log, the UI), by returning a ``Failed`` state (Prefect's documented way to set
+    a flow run's final state). Raised, Prefect logged it as a crash, whole traceback and all
+    ("Encountered exception during execution: Traceback …"), and the operator could not tell the
+    two apart. The state's message is the one Prefect gives a raised exception ('Flow run encountered
+    an exception: UserError: …'), which ``grantflow run`` and the deadline watch read
+    (``flows.remote.user_mistake``). Anything else (a bug) is raised, its traceback logged, as before;
+    so is a mistake outside a deployment run (the command line prints it as one line) or in a
+    subflow (the run above it deals with it)."""
+    from grantflow.errors import UserError
+
+    try:
+        return steps()
+    except UserError as exc:
+        from prefect.context import FlowRunContext
+
+        context = FlowRunContext.get()
+        run = context.flow_run if context else None
+        if not (run and run.deployment_id and not run.parent_task_run_id):
+            raise
+        from prefect.logging import get_run_logger
+        from prefect.states import Failed
+
+        from flows.remote import failed_message
+
+        get_run_logger().error(str(exc))
+        return Failed(message=failed_message(exc))
+
+
 RUN_LOCKS = ".runs"          # outputs/.runs/<flow run id>.lock, held by the run's process
 _held: dict = {}             # flow run id -> its open lock file, for this process's life
 

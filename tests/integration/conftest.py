@@ -132,9 +132,10 @@ def prefect(server, *args, timeout=300):
 
 
 @contextlib.contextmanager
-def serving_over_smtp(server: dict, tmp_path_factory, name: str, ready: str):
+def serving_over_smtp(server: dict, tmp_path_factory, name: str, ready: str, serve_env: dict | None = None):
     """SMTP on 127.0.0.1, a copy of the demo config that sends through it, and `grantflow serve` on
-    the module's server, up once the deployment ``ready`` (flow/deployment) is registered."""
+    the module's server, up once the deployment ``ready`` (flow/deployment) is registered.
+    ``serve_env``: more environment for the serve process alone."""
     import shutil
 
     import yaml
@@ -160,8 +161,9 @@ def serving_over_smtp(server: dict, tmp_path_factory, name: str, ready: str):
     with SmtpServer(port=port) as smtp, open(log, "wb") as out:
         # serve is given the config as an option (the commands below find it in GRANTFLOW_CONFIG):
         # the runs it starts must read the same one, not ./config
-        proc = subprocess.Popen([str(BIN / "grantflow"), "--config", str(config), "serve"], env=server["env"],
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([str(BIN / "grantflow"), "--config", str(config), "serve"],
+                                env=dict(server["env"], **(serve_env or {})), cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 180
             while True:

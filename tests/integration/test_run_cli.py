@@ -25,8 +25,10 @@ PROJECT = "haugaland-velferdsteknologi"
 
 @pytest.fixture(scope="module")
 def served(server, tmp_path_factory):
-    # the watch is added last: once it is registered, every deployment is
-    with serving_over_smtp(server, tmp_path_factory, "run-cli", "deadline_watch/deadline-watch") as served:
+    # the watch is added last: once it is registered, every deployment is. Serve's processes import
+    # deliberate_bug/sitecustomize.py: a run with out=…/deliberate-bug fails as a bug would
+    bug = {"PYTHONPATH": str(Path(__file__).parent / "deliberate_bug")}
+    with serving_over_smtp(server, tmp_path_factory, "run-cli", "deadline_watch/deadline-watch", bug) as served:
         yield served
 
 
@@ -109,6 +111,76 @@ def test_a_run_the_flow_refuses_says_why_in_one_line(served):
     assert done.stderr.strip().splitlines() == [
         "error: --as-of: 1990-01-01 is before the project starts (2015-09-21): a status report needs a date "
         "in the project period"], done.stderr
+
+
+def _ended_run(served, deployment: str, parameters: dict) -> dict:
+    """A run of ``deployment`` (flow/deployment) created through the API, as the Prefect UI's custom
+    run and the deadline watch create one; returned once it has ended."""
+    import time
+
+    from .conftest import api_post
+
+    found = api_get(served["api"], f"/deployments/name/{deployment}")
+    run = api_post(served["api"], f"/deployments/{found['id']}/create_flow_run", {"parameters": parameters})
+    for _ in range(600):
+        run = api_get(served["api"], f"/flow_runs/{run['id']}")
+        if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            return run
+        time.sleep(0.5)
+    raise AssertionError(f"run {run['id']} of {deployment} still {run['state_type']}: "
+                         + served["log"].read_text()[-3000:])
+
+
+def test_a_served_run_refused_before_it_starts_is_one_line_in_serves_log_and_a_bug_keeps_its_traceback(served, tmp_path):
+    """A deployment run the flow refuses before it does anything (an option of the shared form, the
+    config, the project) ended Failed with one clear state message, but serve's log -- what the
+    operator watches -- showed Prefect's whole traceback for it ("Encountered exception during
+    execution: Traceback ... grantflow.errors.UserError: …"): a user's mistake looked like a crash.
+    Now it is one line there, naming the run and the field; a bug still shows its traceback."""
+    outputs = Path(served["env"]["GRANTFLOW_OUTPUTS"])
+    settings = served["config"] / "grantflow.yaml"
+    status = {"project": PROJECT, "as_of": "2016-10-07"}
+    refusals = [   # (deployment, parameters, the field the one line names)
+        ("status_report/status-report", dict(status, options={"out": str(tmp_path), "transport": "outbox"}),
+         "is outside this installation's outputs folder"),
+        ("status_report/status-report", dict(status, options={"approval_timeout_seconds": 15}),
+         "options.approval_timeout_seconds: is 15; give at least 3600"),
+        ("final_report/final-report", {"project": PROJECT, "options": {"config": str(outputs)}},
+         "options.config: "),
+        ("status_cycle/status-cycle", {"project": "no-such-project", "as_of": "2016-10-07"}, "no-such-project"),
+        ("batch/batch", {"kind": "status", "projects": [PROJECT], "options": {"approval_timeout_seconds": 20}},
+         "options.approval_timeout_seconds: is 20; give at least 3600"),
+        ("deadline_watch/deadline-watch", {"as_of": "2016-10-07", "options": {"approval_timeout_seconds": 30}},
+         "options.approval_timeout_seconds: is 30; give at least 3600"),
+        ("status_report/status-report", dict(status, options={"transport": "outbox"}), "grantflow.yaml:"),
+    ]
+    original = settings.read_bytes()
+    start = len(served["log"].read_bytes())
+    runs = []
+    try:
+        for deployment, parameters, said in refusals:
+            if said == "grantflow.yaml:":      # a config error: a key grantflow does not know
+                settings.write_bytes(original + b"leveranse: {}\n")
+            runs.append(_ended_run(served, deployment, parameters))
+    finally:
+        settings.write_bytes(original)
+    # a deliberate bug (deliberate_bug/sitecustomize.py) where the options are checked
+    middle = len(served["log"].read_bytes())
+    bug = _ended_run(served, "status_report/status-report",
+                     dict(status, options={"out": str(outputs / "deliberate-bug"), "transport": "outbox"}))
+    log = served["log"].read_bytes()
+    refused, crashed = log[start:middle].decode(), log[middle:].decode()
+    for run, (deployment, parameters, said) in zip(runs, refusals):
+        assert (run["state_type"], run["state"]["name"]) == ("FAILED", "Failed"), (deployment, run["state"])
+        assert said in run["state"]["message"] and "\n" not in run["state"]["message"], run["state"]["message"]
+        lines = [line for line in refused.splitlines() if said in line]
+        assert len(lines) == 1, (said, refused)
+        assert f"Flow run {run['name']!r}" in lines[0], lines[0]
+    assert "Traceback" not in refused, refused
+    assert "grantflow.errors.UserError" not in refused + crashed, refused + crashed
+    # the bug: its traceback, as before
+    assert bug["state_type"] == "FAILED" and "ZeroDivisionError" in bug["state"]["message"], bug["state"]
+    assert "Traceback (most recent call last)" in crashed and "ZeroDivisionError" in crashed, crashed
 
 
 def test_the_watch_on_a_server_tells_the_leader_when_the_data_stops_a_due_report(served):
