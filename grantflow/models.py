@@ -696,7 +696,8 @@ class Grant(Model):
 
     year: int = Field(ge=1900, le=2100, description="The year the grant is for.")
     amount: Amount = Field(ge=0, description="Granted amount in kroner.")
-    reference: Line = Field("", description="Case reference (saksnummer), e.g. '2015/4711'.")
+    reference: Line = Field("", description="Case reference (saksnummer), e.g. '2015/4711': the funder's own, "
+                                             "said as 'Deres ref.' in the subject and first lines of its mail.")
     decided: Day | None = Field(None, description="Date of the award letter (tilsagnsbrev).")
 
 

@@ -61,6 +61,9 @@ class Document:
     # a new version dated before the version it replaces, which went out: (that version, its day,
     # this version's day) (``Produced.dated_before``), said in the mail to a reader who has that one
     dated_before: tuple[int, date, date] | None = None
+    # the case numbers of the awards the document reports on, by the (casefolded) address that files
+    # by them, each (reference, project name or ""): ``delivery.service.case_references``
+    case_refs: dict = field(default_factory=dict)
 
     @property
     def attachments(self) -> list[Path]:
@@ -168,11 +171,18 @@ def message_id(document: Document, email: str, domain: str, resend: bool = False
     return f"<{token}.v{document.version}@{domain}>"
 
 
+def references(refs, named: bool = True) -> str:
+    """Case numbers as a mail writes them: "2024/0101, 2025/0202"; ``named``: each with its project
+    where there are several ("2024/0101 (Fjord digital), 2024/0303 (Fjord kompetanse)")."""
+    return ", ".join(dict.fromkeys(f"{ref} ({project})" if named and project else ref for ref, project in refs))
+
+
 def subject(document: Document, replaces: tuple[int, datetime] | None = None,
-            again: datetime | None = None) -> str:
+            again: datetime | None = None, refs=()) -> str:
     """The subject; a version is named only to a reader who has an earlier one (``replaces``): a
     reader's first copy is not "(versjon 2)" of a version 1 that reached nobody (only the outbox).
-    ``again``: this version reached the reader before, then (a re-send): said, not "erstatter"."""
+    ``again``: this version reached the reader before, then (a re-send): said, not "erstatter".
+    ``refs``: the reader's own case numbers for it (``Document.case_refs``), "– Deres ref. …" last."""
     text = f"{document.title}: {document.subject_name} – {document.period_text}"
     if document.draft:
         # the running year's usage report went out as "… – 2026" with nothing but "Brukt per
@@ -184,6 +194,9 @@ def subject(document: Document, replaces: tuple[int, datetime] | None = None,
         text += f" (ny utsending av versjon {document.version}, sendt første gang {_day(again)})"
     elif replaces:
         text += f" (versjon {document.version}, erstatter versjon {replaces[0]})"
+    if refs:
+        # a case officer files by their own number (the final and usage reports came with none: an outside tester)
+        text += f" – Deres ref. {references(refs, named=False)}"
     return single_line(text, "subject")
 
 
@@ -195,7 +208,8 @@ def _day(moment: datetime) -> str:
 def body_lines(document: Document, recipient_name: str, cc_names: list[str], sender: Sender,
                replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
                own_copy: bool = False, office: bool = False,
-               first_sent: tuple[str, int, datetime] | None = None, again: datetime | None = None) -> list:
+               first_sent: tuple[str, int, datetime] | None = None, again: datetime | None = None,
+               refs=(), refs_of=()) -> list:
     """The body as a list of paragraphs; a list item is a (label, value) tuple. ``replaces``: the
     earlier version this recipient has and when it was sent (this one is a new version of it).
     ``sent_to``: for a copy (cc), whom the document is for. ``own_copy``: the copy goes to the
@@ -206,14 +220,18 @@ def body_lines(document: Document, recipient_name: str, cc_names: list[str], sen
     ``first_sent``: the office had the document before at another address (address, version, when):
     said, so that it is not registered as a new document. ``again``: when this version first reached
     the recipient (a re-send: said so, not that it replaces anything). The secretariat's comment
-    (``document.reason``) is said in the mail of a new version and of a re-send."""
-    parts: list = ["Sekretariatets kopi." if own_copy else f"Til {recipient_name}" if office else
-                   f"Hei {recipient_name},",
+    (``document.reason``) is said in the mail of a new version and of a re-send. ``refs``: the
+    recipient's own case numbers for the document, under its first line ("Deres ref.: 2024/0101");
+    ``refs_of``: for a copy, (addressee, its case numbers) of those it is sent to, said as theirs."""
+    first = "Sekretariatets kopi." if own_copy else f"Til {recipient_name}" if office else f"Hei {recipient_name},"
+    parts: list = [first + (f"\nDeres ref.: {references(refs)}" if refs else ""),
                    f"Vedlagt følger {document.title.lower()} for {document.subject_name} ({document.period_text})"
                    + (f", versjon {document.version}." if replaces or again else ".")]
     if sent_to:
         parts.append(("Den er sendt til " if own_copy else "Du får den i kopi; den er sendt til ")
                      + fmt.listing(sent_to) + ".")
+    if refs_of:
+        parts.append("Saksnr. hos " + "; hos ".join(f"{name}: {references(refs)}" for name, refs in refs_of) + ".")
     if first_sent:
         address, version, when = first_sent
         parts.append(f"{document.title} ble sendt første gang {fmt.long_date(when.astimezone(OSLO).date())} til "
@@ -291,13 +309,14 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
             sender: Sender, when: datetime | None = None, resend: bool = False,
             replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
             office: bool = False, first_sent: tuple[str, int, datetime] | None = None,
-            again: datetime | None = None, first_id: str | None = None) -> EmailMessage:
+            again: datetime | None = None, first_id: str | None = None, refs=(), refs_of=()) -> EmailMessage:
     """One RFC 5322 message to one recipient with the document attached; ``replaces``: the earlier
     version the recipient has (version, when sent), named in the subject and the body; ``sent_to``:
     for a copy, the names the document is sent to; ``again``: when this version first reached the
-    recipient (a re-send, which refers to that first mail's Message-ID, ``first_id`` where the ledger has it)."""
+    recipient (a re-send, which refers to that first mail's Message-ID, ``first_id`` where the ledger has it);
+    ``refs``, ``refs_of``: the case numbers (``body_lines``), the recipient's own in the subject too."""
     msg = EmailMessage()
-    _set_text(msg, "Subject", subject(document, replaces, again), "subject")
+    _set_text(msg, "Subject", subject(document, replaces, again, refs), "subject")
     _set_address(msg, "From", sender.name, sender.address, "from_address")
     _set_address(msg, "To", recipient_name, recipient_email, "recipient")
     _set_address(msg, "Reply-To", sender.reply_to_name, sender.reply_to, "reply_to")
@@ -310,7 +329,7 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
     msg["X-Grantflow-Document"] = single_line(f"{document.key} v{document.version}", "document")
     parts = body_lines(document, recipient_name, cc_names, sender, replaces, sent_to,
                        own_copy=sent_to is not None and recipient_email.casefold() == sender.reply_to.casefold(),
-                       office=office, first_sent=first_sent, again=again)
+                       office=office, first_sent=first_sent, again=again, refs=refs, refs_of=refs_of)
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
     for path in document.attachments:

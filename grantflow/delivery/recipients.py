@@ -9,7 +9,7 @@ from .. import clock
 from .. import fmt
 from ..errors import UserError
 from ..numbers import echo
-from ..models import RECIPIENT_WORDS as WORDS, Council, Funder, Person, Project, RecipientRule
+from ..models import LEADER_ROLES, RECIPIENT_WORDS as WORDS, Council, Funder, Person, Project, RecipientRule
 from ..register import Register
 from ..settings import Settings
 
@@ -21,6 +21,16 @@ class Recipient:
     office: bool = False   # an office (the county governor, the secretariat, a funder), not a person:
                            # greeted "Til Statsforvalteren i Rogaland", not "Hei Statsforvalteren …,"
     payer: bool = False    # a member municipality's contact, for its share of a cost split
+    # who the person is, as config gives it: role and organisation ("leder av styringsgruppen,
+    # Elvik kommune"); "" for an address, a funder or a municipality (its name says it)
+    title: str = ""
+
+    @property
+    def described(self) -> str:
+        """The name with who it is, as a copy is listed: "Per Rådmann (leder av styringsgruppen,
+        Elvik kommune)" (the county governor read "Kopi til: Per Rådmann." and could not tell who
+        that was: an outside tester)."""
+        return f"{self.name} ({self.title})" if self.title else self.name
 
 
 # The recipient words that name an office rather than a person.
@@ -55,6 +65,31 @@ def _people(word: str, project: Project | None, council: Council, when: date | N
         return [project.contact or project.leader]
     raise UserError(f"unknown recipient {word!r} (use an e-mail address or one of: {', '.join(WORDS)})",
                     field="recipients")
+
+
+STEERING_WORDS = ("steering_group", "steering_group_leader")
+
+
+def title(person: Person, word: str) -> str:
+    """Who ``person`` is, from its role and organisation as config writes them; a steering-group
+    member's role is said as one in the steering group ("leder" alone said leader of what?):
+    "leder av styringsgruppen" for a leader's role (as the documents' Til line says the chair), "medlem av
+    styringsgruppen", else "<role> i styringsgruppen" unless the role says it. The organisation is
+    left out where the name already holds it."""
+    role = person.role.strip()
+    if word in STEERING_WORDS and role.casefold() in LEADER_ROLES:
+        role = "leder av styringsgruppen"       # "leiar", "styringsgruppeleder": the leader, as documents say it
+    elif word in STEERING_WORDS and "styringsgrupp" not in role.casefold():
+        if role.casefold() in ("", "medlem"):
+            role = "medlem av styringsgruppen"
+        else:
+            role = f"{role} i styringsgruppen"
+    parts = [role] if role else []
+    organisation = person.organisation.strip()
+    if organisation and organisation.casefold() not in person.name.casefold() \
+            and organisation.casefold() not in role.casefold():
+        parts.append(organisation)
+    return ", ".join(parts)
 
 
 def municipality_office(name: str) -> str:
@@ -148,22 +183,23 @@ def resolve(kind: str, project: Project | None, council: Council, settings: Sett
                             f"'{kind}', and no one else is named for it", field="recipients")
     out: dict[str, Recipient] = {}
 
-    def named(words: list[str]) -> list[tuple[Person, bool, bool]]:
-        return [(p, w in OFFICES, False) for w in words for p in _people(w, project, council, when)]
+    def named(words: list[str]) -> list[tuple[Person, bool, bool, str]]:
+        return [(p, w in OFFICES, False, "" if "@" in w else title(p, w))
+                for w in words for p in _people(w, project, council, when)]
 
     # a funder by the name its document gives the county governor (``when``: that document's day)
-    from_funders = [(Person(name=council.office_name(f.name, when) if when else f.name, email=f.email), True, False)
-                    for f in funders if f.email]
+    from_funders = [(Person(name=council.office_name(f.name, when) if when else f.name, email=f.email), True, False,
+                     "") for f in funders if f.email]
     # the municipalities that pay: the cost split is the basis of their invoices (it went to the
     # steering group alone, and most paying municipalities never saw it: an outside tester)
-    from_payers = [(person, True, True) for person in payer_contacts(council, payers)[0]]
+    from_payers = [(person, True, True, "") for person in payer_contacts(council, payers)[0]]
     for role, people in (("to", named(to_words) + from_funders + from_payers), ("cc", named(cc_words))):
-        for person, office, payer in people:
+        for person, office, payer, who in people:
             if not person.email:
                 continue
             key = person.email.casefold()
             if key not in out:
-                out[key] = Recipient(person.name, person.email, role, office, payer)
+                out[key] = Recipient(person.name, person.email, role, office, payer, who)
     if not any(r.role == "to" for r in out.values()):
         subject = project.name if project else council.name
         raise UserError(f"no recipient with an e-mail address for '{kind}' of {subject}", field="recipients")

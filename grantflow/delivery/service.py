@@ -214,7 +214,79 @@ def document_from(produced: Produced, register: Register) -> Document:
                     produced.pdf, dict(produced.key_figures), produced.content_hash, stem,
                     no_skjonnsmidler=_no_skjonnsmidler(produced, register), addressed=produced.addressed,
                     changes=version_changes(produced.docx, produced.version) if produced.version > 1 else {},
-                    draft=produced.draft, payers=produced.payers, dated_before=produced.dated_before)
+                    draft=produced.draft, payers=produced.payers, dated_before=produced.dated_before,
+                    case_refs=case_references(produced, register))
+
+
+def _reported_on(grant, kind: str, period: str, when) -> bool:
+    """Whether a project document of ``kind`` for ``period`` reports on ``grant`` (``case_references``);
+    ``when``: the day it is addressed (an application's date)."""
+    from datetime import date
+
+    if kind == "final":
+        return True
+    if kind == "application":
+        return period.isdigit() and grant.year == int(period) and (
+            grant.decided is None or when is None or grant.decided <= when)
+    if kind == "status":
+        try:
+            day = date.fromisoformat(period)
+        except ValueError:
+            return False
+        return grant.year <= day.year and (grant.decided is None or grant.decided <= day)
+    years = [int(y) for y in re.findall(r"\d{4}", period)]     # a cost split: "2016", "2015-2016"
+    return bool(years) and grant.year <= max(years)
+
+
+def case_references(produced: Produced, register: Register) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The case numbers (saksnummer, ``funders[].grants[].reference``) of the awards the document
+    reports on, by the address that files by them (casefolded): a funder's own address, and the
+    council's county governor's for the skjønnsmidler funders (and any funder at that address).
+    Each is (reference, project name); the project is named only where the numbers come from
+    more than one project (a council's usage report). A grant without a reference gives nothing.
+
+    Which awards: a final report's all (its "Saksnummer (tilsagn)"), a usage report's those up
+    to its year of each project it lists (its Saksnr. column), an application's those for its year
+    decided by its date (a first application has no case number yet), a status report's those up
+    to its day, a cost split's those up to its last year. (The final and usage reports reached the
+    county governor with no case reference in subject or body: an outside tester, session 23.)"""
+    from ..reporting import grant_usage
+
+    council = register.council(produced.council)
+    governor = (council.county_governor.email or "").casefold()
+    period = produced.period
+    if produced.kind == "usage":
+        if not period.isdigit():
+            return {}
+        year = int(period)
+        chosen = []
+        for project in register.projects.values():
+            if project.council != council.id or project.period.end.year < year:
+                continue
+            for usage in grant_usage(project, None, year):
+                funder = project.funder(usage.funder_id)
+                chosen += [(project, funder, g) for g in funder.grants if g.year <= year]
+    elif produced.project:
+        project = register.project(produced.project)
+        chosen = [(project, f, g) for f in project.funders for g in f.grants
+                  if _reported_on(g, produced.kind, period, produced.addressed)]
+    else:
+        return {}
+    found: dict[str, list[tuple[str, str]]] = {}
+    for project, funder, grant in chosen:
+        if not grant.reference.strip():
+            continue
+        skjonnsmidler = any(line.funder == funder.id and line.kind == "skjønnsmidler"
+                            for line in project.budget.financing)
+        addresses = {funder.email.casefold()} if funder.email else set()
+        if governor and (skjonnsmidler or funder.email and funder.email.casefold() == governor):
+            addresses.add(governor)
+        for address in addresses:
+            pair = (grant.reference.strip(), project.name)
+            if pair not in found.setdefault(address, []):
+                found[address].append(pair)
+    return {address: tuple((ref, name if len({n for _, n in pairs}) > 1 else "") for ref, name in pairs)
+            for address, pairs in found.items()}
 
 
 def _refuse_empty_application(project, period: str, register: Register) -> None:
@@ -359,8 +431,12 @@ def plan(document: Document, project: Project | None, council: Council, settings
     reached = ledger.first_reached(document.key, document.version, transport or settings.delivery.transport) \
         if resend else {}
     sender = sender_for(council, settings)
-    cc_names = [r.name for r in recipients if r.role == "cc"]
+    # a copy says who it is (role, organisation): "Kopi til: Per Rådmann." named no one a case officer knew
+    cc_names = [r.described for r in recipients if r.role == "cc"]
     to_names = [r.name for r in recipients if r.role == "to"]
+    # the case numbers each addressee files by; a copy is told whose they are
+    refs = {r.email.casefold(): document.case_refs.get(r.email.casefold(), ()) for r in recipients}
+    filed_by = [(r.name, refs[r.email.casefold()]) for r in recipients if r.role == "to" and refs[r.email.casefold()]]
     messages, already = [], []
     first_sent: dict[str, tuple] = {}
     current = {r.email.casefold() for r in recipients}
@@ -389,7 +465,9 @@ def plan(document: Document, project: Project | None, council: Council, settings
         msg = compose(document, recipient.name, recipient.email, cc_names if recipient.role == "to" else [], sender,
                       resend=resend, replaces=replaces,
                       sent_to=to_names if recipient.role == "cc" else None, office=recipient.office,
-                      first_sent=earlier, **_again(reached.get(recipient.email.casefold())))
+                      first_sent=earlier, refs=refs[recipient.email.casefold()],
+                      refs_of=filed_by if recipient.role == "cc" and not refs[recipient.email.casefold()] else (),
+                      **_again(reached.get(recipient.email.casefold())))
         messages.append(PlannedMessage(recipient, msg))
     # the messages carry the file as it is now: rendered again since (another run, `grantflow render`
     # with changed data), it holds another version than this one, approved or checked as this one

@@ -30,12 +30,14 @@ SENDER = Sender("grantflow@regionrad.example.no", "Haugaland Vekst", "post@hauga
 
 
 def build(doc, *, project="Velferdsteknologi", recipient="Rådmann Karmøy", sender_name="Haugaland Vekst",
-          secretariat="Sekretariatet"):
+          secretariat="Sekretariatet", reference="2015/4711"):
     sender = replace(SENDER, name=sender_name, reply_to_name=secretariat)
-    return compose(replace(doc, subject_name=project), recipient, "radmann@karmoy.example.no", [], sender)
+    # the recipient's case number goes into the subject ("– Deres ref. 2015/4711"), checked as the rest
+    return compose(replace(doc, subject_name=project), recipient, "radmann@karmoy.example.no", [], sender,
+                   refs=((reference, ""),))
 
 
-@pytest.mark.parametrize("field", ["project", "recipient", "sender_name", "secretariat"])
+@pytest.mark.parametrize("field", ["project", "recipient", "sender_name", "secretariat", "reference"])
 @pytest.mark.parametrize("value", [EVIL, *(f"Velferd{b}Bcc: evil@attacker.example" for b in BREAKS)],
                          ids=["encoded-word", "CR", "LF", "CRLF", "LS", "PS", "NEL", "VT", "FF"])
 def test_each_user_text_header_refuses_hostile_names(doc, field, value):

@@ -55,9 +55,11 @@ def test_copies_say_whom_the_document_is_for_and_the_secretariat_does_not_greet_
     governor = bodies[("usage-2015", "fmropost@fylkesmannen.example.no")]
     # an office is not greeted as a person ("Hei Statsforvalteren i Rogaland," read oddly); the report
     # per 31.12.2015 names the office as in January 2016, and so does its mail
-    assert governor.startswith("Til Fylkesmannen i Rogaland\n\nVedlagt følger") and "Hei " not in governor
+    # with its case number under it (tests/delivery/test_case_reference.py)
+    assert governor.startswith("Til Fylkesmannen i Rogaland\nDeres ref.: 2015/4711 (eksempel)\n\nVedlagt følger") \
+        and "Hei " not in governor
     assert "Spørsmål kan rettes til Sekretariatet" in governor
-    assert "Kopi til: Sekretariatet i Haugaland Vekst." in governor
+    assert "Kopi til: Sekretariatet i Haugaland Vekst (daglig leder, Haugaland Vekst IKS)." in governor
     leader = bodies[("status-2016-10-07", "prosjektleder@haugalandvekst.example.no")]
     assert leader.startswith("Hei Sturle J. Monstad,") and (
         "Du får den i kopi; den er sendt til Rådmannen i Haugesund, Rådmannen i Karmøy, Rådmannen i Tysvær, "

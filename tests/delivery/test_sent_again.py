@@ -134,7 +134,8 @@ def test_a_resend_says_it_is_a_copy_of_a_version_sent_before(sending, capsys):
     today = fmt.long_date(date.today()).replace(NBSP, " ")      # both versions went out today
     subject = str(mail["Subject"])
     assert subject == (f"Sluttrapport: Smart velferdsregion Nord-Gudbrandsdal – 2021 "
-                       f"(ny utsending av versjon 2, sendt første gang {today})"), subject
+                       f"(ny utsending av versjon 2, sendt første gang {today}) – Deres ref. 2019/1234 (eksempel)"), \
+        subject     # the governor's own case number last (tests/delivery/test_case_reference.py)
     assert "erstatter" not in subject
     body = _body(mail)
     assert (f"Dette er en ny utsending av versjon 2, som ble sendt deg første gang {today}; "

@@ -43,7 +43,8 @@ def test_a_leader_written_in_nynorsk_gets_the_copies(scratch_config, tmp_path, m
         ("final", GOVERNOR), ("final", "radmann@karmoy.example.no")]
     for kind, to, body in mails:
         if to == GOVERNOR:
-            assert "Kopi til: Rådmannen i Karmøy." in body and "Haugesund" not in body, body
+            assert "Kopi til: Rådmannen i Karmøy (leder av styringsgruppen, Karmøy kommune)." in body \
+                and "Haugesund" not in body, body
     findings = validate(scratch_config)[1]
     assert not [f for f in findings if f.field == "steering_group"]
 

@@ -35,7 +35,10 @@ def test_usage_report_is_due_per_council(isolated, config_dir):
     result = deadline_watch(as_of=date(2020, 1, 6), options=opts)
     assert result["ran"] == ["usage:nord-gudbrandsdal:2020-01-15"]
     subjects = {m["Subject"] for m in eml(isolated)}
-    assert subjects == {"Rapportering om bruk av skjønnsmidler: Regionrådet i Nord-Gudbrandsdal – 2019"}
+    # the secretariat's copy, and the county governor's with its case number (test_case_reference.py)
+    assert subjects == {"Rapportering om bruk av skjønnsmidler: Regionrådet i Nord-Gudbrandsdal – 2019",
+                        "Rapportering om bruk av skjønnsmidler: Regionrådet i Nord-Gudbrandsdal – 2019 – "
+                        "Deres ref. 2019/1234 (eksempel)"}
     assert (isolated / "outputs/nord-gudbrandsdal/usage-2019.docx").exists()
 
 
