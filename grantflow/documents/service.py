@@ -378,11 +378,15 @@ def invoiced_on_record(folder: Path) -> dict[int, list]:
             if sent is None or not isinstance(snap.get("totals"), dict):
                 continue
             dated = snap.get("as_of")
+            figures = (entry or {}).get("key_figures") or {}
             for year, total in snap["totals"].items():
                 shares = (snap.get("shares") or {}).get(str(year))
+                # a version records what it said of each year's invoice ("invoiced"); one from before
+                # that said a correction by its figure "Fakturert før (2016)" (``costsplit.invoiced_by``)
+                said = "invoiced" in snap or f"Fakturert før ({year})" in figures
                 found.append((delivery["at"], Invoiced(int(year), int(total), shares, str(record.get("period")),
                                                        delivery["version"], sent,
-                                                       date.fromisoformat(dated) if dated else None)))
+                                                       date.fromisoformat(dated) if dated else None, said)))
     out: dict[int, list] = {}
     for _, invoiced in sorted(found, key=lambda item: item[0]):
         out.setdefault(invoiced.year, []).append(invoiced)
