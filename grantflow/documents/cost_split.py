@@ -118,7 +118,7 @@ def invoicing_text(council) -> list[str]:
     return out
 
 
-def correction_terms(council, debit: int, credit: int) -> list[str]:
+def correction_terms(council, debit: int, credit: int, years: str) -> list[str]:
     """The invoicing lines of a split whose every year was invoiced already: who invoices what is
     added and credits what was invoiced too much, and the payment terms; no day (the configuration
     gives the day the year is invoiced, not when a correction is)."""
@@ -126,7 +126,7 @@ def correction_terms(council, debit: int, credit: int) -> list[str]:
     if inv is None:
         return []
     if not debit and not credit:
-        out = ["Alle årene er allerede fakturert med disse beløpene; denne kostnadsfordelingen gir ingen ny faktura."]
+        out = [f"{years} allerede fakturert med disse beløpene; denne kostnadsfordelingen gir ingen ny faktura."]
     else:
         does = [f"fakturerer det som faktureres i tillegg, med betalingsfrist {fmt.days(inv.due_days)} fra "
                 "fakturadato" if debit else "", "krediterer det som krediteres" if credit else ""]
@@ -245,7 +245,8 @@ def build(req: DocumentRequest) -> Context:
         # dated 20 April read as a new invoice (found by a finance officer); what is invoiced or
         # credited now is said with the council's terms, and no day the configuration does not give
         invoicing = correction_terms(council, sum(t["debit"] for t in told.values()),
-                                     sum(t["credit"] for t in told.values()))
+                                     sum(t["credit"] for t in told.values()),
+                                     "Alle årene er" if len(told) > 1 else f"{label} er")
     values = {
         "doc": doc_block("Kostnadsfordeling", project.name, label, council, req.as_of),
         "project": project_block(project),
@@ -284,16 +285,17 @@ def build(req: DocumentRequest) -> Context:
 
 def _invoiced_basis(history: list, now: dict[str, int], total: int, document: str):
     """The cost split the municipalities were invoiced by for a year (``costsplit.invoiced_by``),
-    which the split being made corrects; None: nothing invoiced yet. This document's own versions
-    that went out last with these very shares are what is being made again (or sent again), not
-    what it corrects: its text stays what went out."""
+    which the split being made corrects; None: nothing invoiced yet. When this document went out
+    with these very shares and nothing delivered since said other ones, it is being made (or sent)
+    again: it corrects what it corrected then, so its text stays what went out."""
     def same(sent) -> bool:
         return sent.total == total and (sent.shares is None or sent.shares == now)
 
-    end = len(history)
-    while end and history[end - 1].document == document and same(history[end - 1]):
-        end -= 1
-    return invoiced_by(history[:end])
+    start = len(history)
+    while start and same(history[start - 1]):
+        start -= 1
+    own = next((i for i in range(start, len(history)) if history[i].document == document), None)
+    return invoiced_by(history[:len(history) if own is None else own])
 
 
 def correction(req: DocumentRequest, year: int, result) -> tuple[list[str], dict[str, str], str | None, dict]:

@@ -113,6 +113,7 @@ def test_the_all_years_split_does_not_repeat_a_correction_and_says_what_stays_in
         replace_in(vestfjell / "councils/vestfjell.yaml", "Berg, population: {2021: 12000",
                    "Berg, population: {2021: 12100")
         _send(vestfjell, "costsplit", "fjell-digi", "--year", "2021", "--as-of", "2021-04-15")
+        corrected = _text(tmp_path / "outputs/vestfjell/fjell-digi/costsplit-2021.docx")
         _send(vestfjell, "costsplit", "fjell-digi", "--year", "2022", "--as-of", "2022-02-23")
         _send(vestfjell, "costsplit", "fjell-digi", "--year", "2023", "--as-of", "2023-02-23")
         first = len(server.recorder.messages())
@@ -142,6 +143,26 @@ def test_the_all_years_split_does_not_repeat_a_correction_and_says_what_stays_in
         body = _body(mail)
         assert "Rettes" not in body, body
         assert "krediteres" not in body, body
+    # 2021's own split made again after the all-years one went out: version 2 as it went out
+    assert main(["--config", str(vestfjell), "render", "costsplit", "fjell-digi", "--year", "2021",
+                 "--as-of", "2021-04-15"]) == 0
+    assert _text(tmp_path / "outputs/vestfjell/fjell-digi/costsplit-2021.docx") == corrected
+
+
+def test_a_years_split_after_the_all_years_one_invoiced_it_says_it_is_invoiced(vestfjell, tmp_path):
+    _write_project(vestfjell, "fjell-digi", PLAN)
+    port = free_port()
+    use_smtp(vestfjell, port)
+    with SmtpServer(port=port):
+        _send(vestfjell, "costsplit", "fjell-digi", "--as-of", "2023-02-20")
+    assert main(["--config", str(vestfjell), "render", "costsplit", "fjell-digi", "--year", "2022",
+                 "--as-of", "2023-03-10"]) == 0
+    text = _text(tmp_path / "outputs/vestfjell/fjell-digi/costsplit-2022.docx")
+    # before: "Vestfjell regionråd fakturerer kommunene i mars for hele året", as if a new invoice
+    assert (f"2022: allerede fakturert, uendret (kostnadsfordelingen 2021–2023, versjon 1, datert 20. februar 2023, "
+            f"sendt {fmt.long_date(date.today()).replace(NBSP, ' ')}). 2022 er allerede fakturert med disse beløpene; "
+            "denne kostnadsfordelingen gir ingen ny faktura.") in text, text
+    assert "fakturerer kommunene i mars" not in text, text
 
 
 def test_the_all_years_split_corrects_a_changed_year_once_with_the_councils_terms_and_no_day(vestfjell, tmp_path):
