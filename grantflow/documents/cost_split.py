@@ -105,11 +105,14 @@ def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def invoicing_text(council) -> list[str]:
+def invoicing_text(council, years: str = "") -> list[str]:
+    """How the municipalities are invoiced; ``years``: the years this split invoices when it also
+    covers years invoiced already ("fakturerer kommunene for 2015 i mars for hele året")."""
     inv = council.invoicing
     if inv is None:
         return []
-    out = [f"{inv.issuer} fakturerer kommunene{(' ' + inv.when) if inv.when else ''}, "
+    out = [f"{inv.issuer} fakturerer kommunene{(' for ' + years) if years else ''}"
+           f"{(' ' + inv.when) if inv.when else ''}, "
            f"med betalingsfrist {fmt.days(inv.due_days)} fra fakturadato."]
     if inv.marking:
         out.append(f"Fakturaen merkes: {inv.marking}.")
@@ -240,13 +243,18 @@ def build(req: DocumentRequest) -> Context:
         correction_figures.update(figures_)
         if found is not None:
             findings.append(finding(req.project_file(project), "split", found))
+    debit, credit = sum(t["debit"] for t in told.values()), sum(t["credit"] for t in told.values())
     if invoicing and told and all(t["said"] is not None for t in told.values()):
         # every year was invoiced already: "… fakturerer kommunene i mars for hele året" in a split
         # dated 20 April read as a new invoice (found by a finance officer); what is invoiced or
         # credited now is said with the council's terms, and no day the configuration does not give
-        invoicing = correction_terms(council, sum(t["debit"] for t in told.values()),
-                                     sum(t["credit"] for t in told.values()),
-                                     "Alle årene er" if len(told) > 1 else f"{label} er")
+        invoicing = correction_terms(council, debit, credit, "Alle årene er" if len(told) > 1 else f"{label} er")
+    elif invoicing and any(t["said"] is not None for t in told.values()):
+        # some years invoiced already: the council's invoicing sentence names the years it is for
+        new = [y for y, t in told.items() if t["said"] is None]
+        invoicing = invoicing_text(council, new[0] if len(new) == 1 else ", ".join(new[:-1]) + " og " + new[-1])
+        if debit or credit:
+            invoicing[1:1] = correction_terms(council, debit, credit, "")[:1]
     values = {
         "doc": doc_block("Kostnadsfordeling", project.name, label, council, req.as_of),
         "project": project_block(project),

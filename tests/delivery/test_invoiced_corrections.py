@@ -194,3 +194,24 @@ def test_the_all_years_split_corrects_a_changed_year_once_with_the_councils_term
         body = _body(mail)
         assert "Rettes 2021, Berg: faktureres 892 kr i tillegg (400 337 kr → 401 229 kr)" in body, body
         assert "Rettes 2022" not in body and "Rettes 2023" not in body, body
+
+
+def test_a_split_of_invoiced_and_new_years_says_which_years_it_invoices(vestfjell, tmp_path):
+    _write_project(vestfjell, "fjell-digi", PLAN)
+    port = free_port()
+    use_smtp(vestfjell, port)
+    with SmtpServer(port=port):
+        _send(vestfjell, "costsplit", "fjell-digi", "--year", "2021", "--as-of", "2021-02-23")
+    replace_in(vestfjell / "councils/vestfjell.yaml", "Berg, population: {2021: 12000",
+               "Berg, population: {2021: 12100")
+    assert main(["--config", str(vestfjell), "render", "costsplit", "fjell-digi", "--as-of", "2023-02-20"]) == 0
+    text = _text(tmp_path / "outputs/vestfjell/fjell-digi/costsplit-2021-2023.docx")
+    before = _split_by_hand(700_000, POPULATION_2021)
+    after = _split_by_hand(700_000, {"Åsen": 5000, "Berg": 12100, "Dal": 800})
+    assert (f"Berg: fakturert {_money(before['Berg'])}, ny andel {_money(after['Berg'])}, faktureres "
+            f"{_money(after['Berg'] - before['Berg'])} i tillegg.") in text, text
+    # before: "Vestfjell regionråd fakturerer kommunene i mars for hele året", 2021 included
+    assert ("Vestfjell regionråd fakturerer kommunene for 2022 og 2023 i mars for hele året, med betalingsfrist "
+            "30 dager fra fakturadato. Vestfjell regionråd fakturerer det som faktureres i tillegg, med "
+            "betalingsfrist 30 dager fra fakturadato, og krediterer det som krediteres. Fakturaen merkes: "
+            "Prosjekt 77.") in text, text
