@@ -215,3 +215,20 @@ def test_a_split_of_invoiced_and_new_years_says_which_years_it_invoices(vestfjel
             "30 dager fra fakturadato. Vestfjell regionråd fakturerer det som faktureres i tillegg, med "
             "betalingsfrist 30 dager fra fakturadato, og krediterer det som krediteres. Fakturaen merkes: "
             "Prosjekt 77.") in text, text
+
+
+def test_a_final_report_written_elsewhere_settles_the_splits_sent_from_the_outputs_folder(vestfjell, tmp_path):
+    _write_project(vestfjell, "fjell-digi", PLAN)
+    port = free_port()
+    use_smtp(vestfjell, port)
+    with SmtpServer(port=port):
+        _send(vestfjell, "costsplit", "fjell-digi", "--year", "2021", "--as-of", "2021-02-23")
+    replace_in(vestfjell / "projects/fjell-digi.yaml", "{2021: 700000, 2022: 900000", "{2021: 750000, 2022: 900000")
+    replace_in(vestfjell / "projects/fjell-digi.yaml", "{2021: 400000, 2022: 500000, 2023: 300000}",
+               "{2021: 450000, 2022: 500000, 2023: 300000}")
+    assert main(["--config", str(vestfjell), "render", "final", "fjell-digi", "--out", str(tmp_path / "other")]) == 0
+    final = _text(tmp_path / "other/vestfjell/fjell-digi/final-2023.docx")
+    # before: "Kommunenes andel etter finansieringsplanen: 2 450 000 kr (ingen kostnadsfordeling er
+    # registrert sendt, så det er lagt til grunn at planens beløp er fakturert)"
+    assert ("Kommunenes andel: 2 400 000 kr, etter kostnadsfordelingene som er sendt for 2021 (700 000 kr) og etter "
+            "finansieringsplanen for 2022 (900 000 kr), 2023 (800 000 kr)") in final, final
