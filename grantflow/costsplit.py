@@ -276,6 +276,24 @@ class Invoiced:
     version: int
     sent: date                        # the day it first reached recipients
     dated: date | None                # the document's own date
+    # whether it told its readers these are the year's shares (an invoice, a correction, or "uendret");
+    # False only for a record from before this was kept whose version showed other shares for a
+    # year already invoiced without a word of correction: its readers were invoiced nothing by it
+    said: bool = True
+
+
+def invoiced_by(history: list[Invoiced]) -> Invoiced | None:
+    """The cost split whose shares the municipalities were invoiced for a year, from the splits for
+    it that reached them, in delivery order (``invoiced_on_record``): the first one invoiced them,
+    each later one that said other shares corrected them to its own; one that says the same shares
+    (or, from an older record, said nothing of a correction) changes nothing. A correction back to
+    an amount invoiced earlier was taken as nothing to correct, and the final report then settled
+    1 535 000 kr where 1 412 000 kr was invoiced (found by a member municipality's finance officer)."""
+    basis: Invoiced | None = None
+    for sent in history:
+        if basis is None or (sent.said and (sent.total, sent.shares) != (basis.total, basis.shares)):
+            basis = sent
+    return basis
 
 
 def municipal_amount(project: Project, year: int) -> int:

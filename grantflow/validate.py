@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import clock
 from . import owneffort
-from .costsplit import POPULATION_KEYS, key_on, municipal_part, no_inhabitants, no_weight, whole_plan, zero_weight
+from .costsplit import POPULATION_KEYS, invoiced_by, key_on, municipal_part, no_inhabitants, no_weight, whole_plan, zero_weight
 from .data import ProjectData, collect, unknown_municipality
 from .errors import UserError
 from .findings import ROWS_NAMED, SHOWN_PER_COLUMN, Finding, count_shown, rows_named
@@ -778,7 +778,7 @@ def _invoiced_elsewise(register: Register, project: Project) -> list[Finding]:
     folder = output_dir(outputs_root(), council, project)
     if not folder.is_dir():
         return []
-    sent = {y: h[-1] for y, h in invoiced_on_record(folder).items() if h}
+    sent = {y: invoiced_by(h) for y, h in invoiced_on_record(folder).items() if h}
     if not sent:
         return []
     try:

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from .. import fmt
-from ..costsplit import dated_from, key_heading, municipal_part, not_paying
+from ..costsplit import dated_from, invoiced_by, key_heading, municipal_part, not_paying
 from ..errors import UserError
 from ..findings import Finding
 from ..models import Project
@@ -105,14 +105,37 @@ def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def invoicing_text(council) -> list[str]:
+def invoicing_text(council, years: str = "") -> list[str]:
+    """How the municipalities are invoiced; ``years``: the years this split invoices when it also
+    covers years invoiced already ("fakturerer kommunene for 2015 i mars for hele året")."""
     inv = council.invoicing
     if inv is None:
         return []
-    out = [f"{inv.issuer} fakturerer kommunene{(' ' + inv.when) if inv.when else ''}, "
+    out = [f"{inv.issuer} fakturerer kommunene{(' for ' + years) if years else ''}"
+           f"{(' ' + inv.when) if inv.when else ''}, "
            f"med betalingsfrist {fmt.days(inv.due_days)} fra fakturadato."]
     if inv.marking:
         out.append(f"Fakturaen merkes: {inv.marking}.")
+    if inv.contact:
+        out.append(f"Spørsmål om fakturaen: {inv.contact}.")
+    return out
+
+
+def correction_terms(council, debit: int, credit: int, years: str) -> list[str]:
+    """The invoicing lines of a split whose every year was invoiced already: who invoices what is
+    added and credits what was invoiced too much, and the payment terms; no day (the configuration
+    gives the day the year is invoiced, not when a correction is)."""
+    inv = council.invoicing
+    if inv is None:
+        return []
+    if not debit and not credit:
+        out = [f"{years} allerede fakturert med disse beløpene; denne kostnadsfordelingen gir ingen ny faktura."]
+    else:
+        does = [f"fakturerer det som faktureres i tillegg, med betalingsfrist {fmt.days(inv.due_days)} fra "
+                "fakturadato" if debit else "", "krediterer det som krediteres" if credit else ""]
+        out = [f"{inv.issuer} {', og '.join(d for d in does if d)}."]
+        if inv.marking:
+            out.append(f"Fakturaen merkes: {inv.marking}.")
     if inv.contact:
         out.append(f"Spørsmål om fakturaen: {inv.contact}.")
     return out
@@ -124,7 +147,7 @@ def build(req: DocumentRequest) -> Context:
         or [req.period.start.year]
     # the other years as their cost splits went out: a plan whose municipal line has no amounts
     # spreads only what they left (``municipal_part``)
-    others = {y: sent[-1].total for y, sent in req.invoiced.items() if sent and y not in years}
+    others = {y: invoiced_by(sent).total for y, sent in req.invoiced.items() if sent and y not in years}
     split = split_block(council, project, years, req.council_where, req.project_where, invoiced=others)
     tables = []
     for year, result in split["splits"].items():
@@ -213,13 +236,25 @@ def build(req: DocumentRequest) -> Context:
         findings.append(finding(req.council_file(), "invoicing",
                                 "no invoicing details (who invoices, when, payment terms) for the cost split"))
     label = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
-    corrections, correction_figures = [], {}
+    corrections, correction_figures, told = [], {}, {}
     for year, result in split["splits"].items():
-        said, figures_, found = correction(req, year, result)
+        said, figures_, found, told[str(year)] = correction(req, year, result)
         corrections += said
         correction_figures.update(figures_)
         if found is not None:
             findings.append(finding(req.project_file(project), "split", found))
+    debit, credit = sum(t["debit"] for t in told.values()), sum(t["credit"] for t in told.values())
+    if invoicing and told and all(t["said"] is not None for t in told.values()):
+        # every year was invoiced already: "… fakturerer kommunene i mars for hele året" in a split
+        # dated 20 April read as a new invoice (found by a finance officer); what is invoiced or
+        # credited now is said with the council's terms, and no day the configuration does not give
+        invoicing = correction_terms(council, debit, credit, "Alle årene er" if len(told) > 1 else f"{label} er")
+    elif invoicing and any(t["said"] is not None for t in told.values()):
+        # some years invoiced already: the council's invoicing sentence names the years it is for
+        new = [y for y, t in told.items() if t["said"] is None]
+        invoicing = invoicing_text(council, new[0] if len(new) == 1 else ", ".join(new[:-1]) + " og " + new[-1])
+        if debit or credit:
+            invoicing[1:1] = correction_terms(council, debit, credit, "")[:1]
     values = {
         "doc": doc_block("Kostnadsfordeling", project.name, label, council, req.as_of),
         "project": project_block(project),
@@ -250,47 +285,63 @@ def build(req: DocumentRequest) -> Context:
     payers = tuple(m.name for m in council.municipalities
                    if any(s.municipality == m.name and s.participates and s.total > 0
                           for r in split["splits"].values() for s in r.shares))
-    return Context(values, snapshot={"period": label, "totals": totals, "shares": kept, "as_of": req.as_of.isoformat()},
+    # and what it said of each year's invoice (``invoiced_on_record``: the basis it corrected, None: it invoiced)
+    return Context(values, snapshot={"period": label, "totals": totals, "shares": kept, "as_of": req.as_of.isoformat(),
+                                     "invoiced": {y: t["said"] for y, t in told.items()}},
                    findings=findings, key_figures=figures, payers=payers)
 
 
-def _invoiced_basis(history: list, now: dict[str, int], total: int):
-    """The cost split the municipalities were invoiced by for a year, which the split being made
-    changes (None: nothing to correct). Made again as a version that went out already, it is
-    compared with what was sent before that version, so its text stays what went out."""
+def _invoiced_basis(history: list, now: dict[str, int], total: int, document: str):
+    """The cost split the municipalities were invoiced by for a year (``costsplit.invoiced_by``),
+    which the split being made corrects; None: nothing invoiced yet. When this document went out
+    with these very shares and nothing delivered since said other ones, it is being made (or sent)
+    again: it corrects what it corrected then, so its text stays what went out."""
     def same(sent) -> bool:
         return sent.total == total and (sent.shares is None or sent.shares == now)
 
-    first_same = next((i for i, sent in enumerate(history) if same(sent)), None)
-    earlier = history if first_same is None else history[:first_same]
-    return next((sent for sent in reversed(earlier) if not same(sent)), None)
+    start = len(history)
+    while start and same(history[start - 1]):
+        start -= 1
+    own = next((i for i in range(start, len(history)) if history[i].document == document), None)
+    return invoiced_by(history[:len(history) if own is None else own])
 
 
-def correction(req: DocumentRequest, year: int, result) -> tuple[list[str], dict[str, str], str | None]:
-    """When ``year`` was invoiced already by a cost split that said other amounts: the document's
-    sentences (which split, its date, the day invoices went out, what is credited or added per
-    municipality), the mail's figures and a warning. A new version of an invoiced year said
-    nothing of the invoice (found by a member municipality's finance officer)."""
+def correction(req: DocumentRequest, year: int, result) -> tuple[list[str], dict[str, str], str | None, dict]:
+    """When ``year`` was invoiced already: the document's sentences (which split, its date, the day
+    invoices went out, what is credited or added per municipality, or that it stays as invoiced),
+    the mail's figures, a warning, and what this split says of the year's invoice for its record
+    (``said``: None for a first invoice; its "credit" and "debit" in kroner). A new version of an
+    invoiced year said nothing of the invoice (found by a member municipality's finance officer); the
+    all-years split repeated a correction a year's own split had made, and a clerk credits twice
+    (found by another)."""
     now = {s.municipality: s.total for s in result.shares if s.participates}
-    basis = _invoiced_basis(req.invoiced.get(year) or [], now, result.total)
+    basis = _invoiced_basis(req.invoiced.get(year) or [], now, result.total, req.period.label)
     if basis is None:
-        return [], {}, None
+        return [], {}, None, {"said": None, "credit": 0, "debit": 0}
+    said = {"said": {"document": basis.document, "version": basis.version}, "credit": 0, "debit": 0}
     inv = req.council.invoicing
     day = inv.invoice_day(year) if inv is not None else None
     dated = f", datert {fmt.long_date(basis.dated)}" if basis.dated else ""
-    what = (f"{year} er allerede fakturert: kostnadsfordelingen {basis.document.replace('-', '–')} (versjon "
+    document = basis.document.replace('-', '–')
+    figures = {f"Fakturert før ({year})": f"versjon {basis.version} av kostnadsfordelingen "
+                                           f"{document}, sendt {fmt.long_date(basis.sent)}"}
+    if basis.total == result.total and (basis.shares is None or basis.shares == now):
+        # the same shares as invoiced: said as such, not as a new invoice (found by a finance officer)
+        figures[f"Fakturert før ({year})"] += ", uendret"
+        return ([f"{year}: allerede fakturert, uendret (kostnadsfordelingen {document}, versjon {basis.version}"
+                 f"{dated}, sendt {fmt.long_date(basis.sent)})."], figures, None, said)
+    what = (f"{year} er allerede fakturert: kostnadsfordelingen {document} (versjon "
             f"{basis.version}{dated}) ble sendt {fmt.long_date(basis.sent)}"
             + (f", og fakturadagen for {year} er {fmt.long_date(day)}" if day else "") + ". ")
-    figures = {f"Fakturert før ({year})": f"versjon {basis.version} av kostnadsfordelingen "
-                                           f"{basis.document.replace('-', '–')}, sendt {fmt.long_date(basis.sent)}"}
     if basis.shares is None:
         diff = result.total - basis.total
+        said["credit" if diff < 0 else "debit"] = abs(diff)
         text = (what + f"Den ga {fmt.money(basis.total)}, denne versjonen {fmt.money(result.total)}: "
                 + (f"{fmt.money(-diff)} krediteres" if diff < 0 else f"{fmt.money(diff)} faktureres i tillegg")
                 + " samlet; andelene per kommune i den forrige er ikke registrert.")
         return [text], figures, (f"{year} was invoiced already by the cost split {basis.document} version "
                                  f"{basis.version} (sent {basis.sent:%d.%m.%Y}) on {basis.total} kr; this one says "
-                                 f"{result.total} kr")
+                                 f"{result.total} kr"), said
     lines = [what + f"Denne versjonen endrer andelene for {year}; det som er fakturert, rettes slik:"]
     names = [s.municipality for s in result.shares if s.municipality in now or s.municipality in basis.shares]
     names += [n for n in basis.shares if n not in names]
@@ -302,6 +353,7 @@ def correction(req: DocumentRequest, year: int, result) -> tuple[list[str], dict
         lines.append(f"{name}: fakturert {fmt.money(before)}, ny andel {fmt.money(after)}, {todo}.")
         if diff:
             figures[f"Rettes {year}, {name}"] = f"{todo} ({fmt.money(before)} → {fmt.money(after)})"
+            said["credit" if diff < 0 else "debit"] += abs(diff)
     return lines, figures, (f"{year} was invoiced already by the cost split {basis.document} version {basis.version} "
                             f"(sent {basis.sent:%d.%m.%Y}) on other shares: the document says what to credit or add "
-                            "per municipality")
+                            "per municipality"), said

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from .. import fmt, owneffort
-from ..costsplit import Settlement, municipal_part, settle
+from ..costsplit import Settlement, invoiced_by, municipal_part, settle
 from ..models import (AFTER_REPORT_DATE_EXPLANATION, BEFORE_START_EXPLANATION, ECONOMY_EXPLANATION, OWN_EFFORT_EXPLANATION,
                       STATUS_EXPLANATION, Evaluation, category_explanation,
                       milestone_explanation, overspent_explanation)
@@ -322,11 +322,11 @@ def count_rows(count: int) -> str:
 def municipal_billed(req: DocumentRequest, project: Project) -> tuple[int, str, str]:
     """What the municipalities were billed over the period, the sentence's head saying from what,
     and a sentence on how it differs from the plan ('' when it does not). A year whose cost split
-    reached its readers counts as it was sent (``req.invoiced``, the latest); a year with none on
+    reached its readers counts as invoiced (``costsplit.invoiced_by``); a year with none on
     record counts as the plan says, and the report says so. The report refunded what the plan said
     today: 3 000 000 kr where the invoices sent added up to 2 966 667 kr (found by a member
     municipality's finance officer)."""
-    sent = {y: h[-1] for y, h in req.invoiced.items() if h}
+    sent = {y: invoiced_by(h) for y, h in req.invoiced.items() if h}
     part = municipal_part(project, {y: inv.total for y, inv in sent.items()})
     years = sorted(set(part.by_year) | set(sent))
     billed = {y: sent[y].total if y in sent else part.by_year.get(y, 0) for y in years}

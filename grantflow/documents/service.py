@@ -363,14 +363,15 @@ def _day(at) -> date | None:
     return when.astimezone(OSLO).date() if when.tzinfo else when.date()
 
 
-def invoiced_on_record(folder: Path) -> dict[int, list]:
+def invoiced_on_record(folder: Path, *more: Path) -> dict[int, list]:
     """Per year, the cost splits for it that reached recipients (``mark_delivered``), first
     delivered first, as ``costsplit.Invoiced``: a per-year split and the all-years one both count.
-    What the municipalities were invoiced is what these said, not what the plan says today."""
+    What the municipalities were invoiced is what these said, not what the plan says today.
+    ``more``: other folders whose records count too (the main outputs folder of a run --out)."""
     from ..costsplit import Invoiced
 
     found = []
-    for record in _records(folder, "costsplit"):
+    for record in [r for place in dict.fromkeys((folder, *more)) for r in _records(place, "costsplit")]:
         entries = {v["version"]: v for v in record.get("versions") or []
                    if isinstance(v, dict) and isinstance(v.get("version"), int)}
         for delivery in record.get("delivered") or ():
@@ -379,14 +380,22 @@ def invoiced_on_record(folder: Path) -> dict[int, list]:
             if sent is None or not isinstance(snap.get("totals"), dict):
                 continue
             dated = snap.get("as_of")
+            figures = (entry or {}).get("key_figures") or {}
             for year, total in snap["totals"].items():
                 shares = (snap.get("shares") or {}).get(str(year))
+                # a version records what it said of each year's invoice ("invoiced"); one from before
+                # that said a correction by its figure "Fakturert før (2016)" (``costsplit.invoiced_by``)
+                said = "invoiced" in snap or f"Fakturert før ({year})" in figures
                 found.append((delivery["at"], Invoiced(int(year), int(total), shares, str(record.get("period")),
                                                        delivery["version"], sent,
-                                                       date.fromisoformat(dated) if dated else None)))
+                                                       date.fromisoformat(dated) if dated else None, said)))
     out: dict[int, list] = {}
-    for _, invoiced in sorted(found, key=lambda item: item[0]):
-        out.setdefault(invoiced.year, []).append(invoiced)
+    seen = set()
+    for at, invoiced in sorted(found, key=lambda item: item[0]):
+        # one record read through two folder names counts once
+        if (at, invoiced.year, invoiced.document, invoiced.version) not in seen:
+            seen.add((at, invoiced.year, invoiced.document, invoiced.version))
+            out.setdefault(invoiced.year, []).append(invoiced)
     return out
 
 
@@ -765,7 +774,10 @@ def prepare(register: Register, kind_name: str, project_id: str | None = None, c
     if kind.names_addressees:
         request.addressees = _addressees(register, kind.name, request.project, council)
     if kind.uses_invoices:
-        request.invoiced = invoiced_on_record(folder)
+        # a document written elsewhere (--out) counts the splits delivered from the main outputs
+        # folder too: a final report made with --out said "ingen kostnadsfordeling er registrert
+        # sendt" after seven had been (found by a member municipality's finance officer)
+        request.invoiced = invoiced_on_record(folder, output_dir(outputs_root(), council, request.project))
     if kind.keeps_payers:
         request.sent_payers = sent_payers(folder)
     return request, folder, notes
