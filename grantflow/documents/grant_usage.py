@@ -95,8 +95,22 @@ def build(req: DocumentRequest) -> Context:
                                     f"{project.name}: {loose[0]} ledger row(s) ({fmt.money(loose[1], decimals=None)}) until {until} "
                                     "name no financing source: they count as spending of no grant, and the usage "
                                     "report shows that money as unused"))
+        unlinked = unlinked_grants(project, year)
         for index, line in ungranted_skjonnsmidler(project, year):
             if line.funder in reported:
+                continue
+            if line.funder is None and unlinked:
+                # the line names no funder, and a funder's award no line names: the link is missing,
+                # said once (not as a missing award and an unplaced one)
+                f_index, funder, granted = unlinked.pop(0)
+                findings.append(Finding("error", req.project_file(project), None, f"budget.financing[{index}].funder",
+                                        f"{project.name}: '{line.source}' names no funder, and the award letters "
+                                        f"of {funder.name} ({fmt.money(granted, decimals=None)}) are linked to no "
+                                        "line: the project is not in the usage report; link the line "
+                                        f"(funder: {funder.id})"))
+                notes.append(f"{project.name}: tilsagn fra {funder.name} er registrert, men finansieringsplanens "
+                             f"linje «{line.source}» er ikke knyttet til det; prosjektet er derfor ikke med i "
+                             "tabellen.")
                 continue
             # Skjønnsmidler in the plan without an award letter on record cannot be reported: an
             # error (it blocks sending until fixed, or overridden with a reason), and the document
@@ -109,7 +123,7 @@ def build(req: DocumentRequest) -> Context:
             named = "" if line.source.casefold() == "skjønnsmidler" else f" ({line.source})"
             notes.append(f"{project.name}: finansieringsplanen har skjønnsmidler{named} til og med "
                          f"{year}, men tilsagnet er ikke registrert; prosjektet er derfor ikke med i tabellen.")
-        for index, funder, granted in unlinked_grants(project, year):
+        for index, funder, granted in unlinked:
             # an award no line of the plan is linked to: the table would say nothing was granted
             findings.append(Finding("error", req.project_file(project), None, f"funders[{index}].grants",
                                     f"{project.name}: {funder.name} has award letters up to {year} on record "
