@@ -82,6 +82,7 @@ class Produced:
     # day, this version's day)
     dated_before: tuple[int, date, date] | None = None
     payers: tuple[str, ...] = ()      # Context.payers: the municipalities a cost split goes to
+    placed: Path | None = None        # the copy of the .docx in a run's own folder inside the outputs folder (``place``)
 
     @property
     def record(self) -> Path:
@@ -1130,4 +1131,5 @@ def place(produced: Produced, folder: Path) -> Path:
         for path in (produced.docx, produced.pdf):
             if path is not None:
                 atomic_write(where / path.name, Path(path).read_bytes())
-    return where / produced.docx.name
+    produced.placed = where / produced.docx.name
+    return produced.placed

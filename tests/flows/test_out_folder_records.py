@@ -73,3 +73,36 @@ def test_a_run_into_a_folder_inside_outputs_sends_nothing_new_and_writes_what_we
 
     record = json.loads(main_docx.with_suffix(".json").read_text(encoding="utf-8"))
     assert record["version"] == 1 and [v["version"] for v in record["versions"]] == [1], record["versions"]
+
+
+def test_send_with_out_inside_outputs_sends_nothing_new_and_writes_what_went_out(isolated, scratch_config,
+                                                                                monkeypatch, capsys):
+    """`grantflow send --out outputs/alt` read the records of that folder too: the same "versjon 2"."""
+    from grantflow.cli import main
+
+    port = free_port()
+    use_smtp(scratch_config, port)
+    outputs = isolated / "outputs"
+    send(scratch_config, port, "2014-05-02")
+    assert len(send(scratch_config, port, "2014-08-29")) == 5
+    main_docx = outputs / "kongsbergregionen" / ERP / "status-2014-08-29.docx"
+    v1 = all_text(main_docx)
+    capsys.readouterr()
+    alt = outputs / "alt"
+    with SmtpServer(port=port) as server:
+        code = main(["--config", str(scratch_config), "send", "status", ERP, "--as-of", "2014-08-29", "--yes",
+                     "--transport", "smtp", "--out", str(alt)])
+        again = server.recorder.messages()
+    said = capsys.readouterr()
+    assert code == 0, said.err
+    assert again == [], [str(m["Subject"]) for m in again]
+    assert "Traceback" not in said.err
+    copy = alt / "kongsbergregionen" / ERP / "status-2014-08-29.docx"
+    assert all_text(copy) == v1 and "3. mai 2014 – 29. august 2014" in v1.replace("\u00a0", " ")
+    assert find_table(copy, "Samlet vurdering")[1][0] == "Grønn"
+    assert not list(alt.rglob("*.json"))
+    # `render --out` says where the file went
+    assert main(["--config", str(scratch_config), "render", "status", ERP, "--as-of", "2014-08-29",
+                 "--out", str(alt)]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().endswith("status-2014-08-29.docx  (version 1, unchanged)") and "alt" in out, out
