@@ -82,7 +82,7 @@ def produce_document(kind: str, project: str | None, council: str | None, period
         return {"project": project, "council": council, "error": str(exc)}
     result = {"project": project, "council": produced.council, "docx": str(produced.docx),
               "version": produced.version, "reused": produced.reused, "sent": [], "failed": [], "uncertain": []}
-    placed(result, produced, options)
+    place_files(result, produced, options)
     if defer:
         pdf_later.append((result, produced))
     else:
@@ -102,14 +102,14 @@ def finish_with_pdfs(pending: list, options: DeliveryOptions, register: Register
     for (result, produced), failure in zip(pending, failures):
         if produced.pdf:
             result["pdf"] = str(produced.pdf)
-            placed(result, produced, options)
+            place_files(result, produced, options)
         if failure is not None:
             result["error"] = str(failure)
         else:
             deliver(result, produced, options, register or cached_register(options.config))
 
 
-def placed(result: dict, produced, options: DeliveryOptions) -> None:
+def place_files(result: dict, produced, options: DeliveryOptions) -> None:
     """The run's own folder inside the outputs folder (``options.out``) gets a copy of the files,
     named in ``result``; the records stay the outputs folder's (``grantflow.documents.service.place``)."""
     from grantflow.documents.service import place

@@ -106,3 +106,26 @@ def test_send_with_out_inside_outputs_sends_nothing_new_and_writes_what_went_out
                  "--out", str(alt)]) == 0
     out = capsys.readouterr().out
     assert out.strip().endswith("status-2014-08-29.docx  (version 1, unchanged)") and "alt" in out, out
+
+
+def test_a_batch_into_a_folder_inside_outputs_numbers_by_the_outputs_folders_records(isolated, scratch_config):
+    """The batch flow read the records of its ``out`` folder too."""
+    from flows.batch import make_batch
+    from grantflow.cli import main
+
+    outputs, outbox = isolated / "outputs", isolated / "outputs" / "outbox"
+    for day in ("2014-05-02", "2014-08-29"):
+        assert main(["--config", str(scratch_config), "send", "status", ERP, "--as-of", day, "--yes",
+                     "--transport", "outbox"]) == 0
+    mails = len(list(outbox.glob("*.eml")))
+    assert mails == 10
+    v1 = all_text(outputs / "kongsbergregionen" / ERP / "status-2014-08-29.docx")
+    alt = outputs / "alt"
+    options = DeliveryOptions(config=str(scratch_config), send=True, transport="outbox", out=str(alt))
+    result = make_batch(1, "threads")(kind="status", projects=[ERP], as_of=date(2014, 8, 29), options=options)
+    (made,) = result["results"]
+    assert made["version"] == 1 and made["sent"] == [], made
+    assert len(list(outbox.glob("*.eml"))) == mails          # nobody mailed again
+    copy = alt / "kongsbergregionen" / ERP / "status-2014-08-29.docx"
+    assert made["docx"] == str(copy) and all_text(copy) == v1
+    assert "3. mai 2014 – 29. august 2014" in v1.replace("\u00a0", " ")
