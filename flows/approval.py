@@ -717,7 +717,7 @@ def send_command(document_key: str, settings: Settings, out: str | None = None) 
     ("haugaland-vekst/haugaland-velferdsteknologi/status-2016-10-07" -> ``grantflow send status ...``)."""
     from grantflow.documents.service import held_command
 
-    return f"{held_command(document_key, out or settings.outputs_dir())} --transport smtp"
+    return f"{held_command(document_key, settings.records_dir(out))} --transport smtp"
 
 
 def unreached_why(detail: str | None) -> str:

@@ -77,12 +77,13 @@ def produce_document(kind: str, project: str | None, council: str | None, period
     defer = options.pdf and pdf_later is not None
     try:
         request, folder, notes = prepare(register, kind, project, council, period, as_of, today,
-                                         options.out or settings.outputs_dir(), settings.include_personal_data)
+                                         settings.records_dir(options.out), settings.include_personal_data)
         produced = render(request, build_context(request), folder, pdf=options.pdf and not defer, notes=notes)
     except UserError as exc:
         return {"project": project, "council": council, "error": str(exc)}
     result = {"project": project, "council": produced.council, "docx": str(produced.docx),
               "version": produced.version, "reused": produced.reused, "sent": [], "failed": [], "uncertain": []}
+    place_files(result, produced, options)
     if defer:
         pdf_later.append((result, produced))
     else:
@@ -102,10 +103,22 @@ def finish_with_pdfs(pending: list, options: DeliveryOptions, register: Register
     for (result, produced), failure in zip(pending, failures):
         if produced.pdf:
             result["pdf"] = str(produced.pdf)
+            place_files(result, produced, options)
         if failure is not None:
             result["error"] = str(failure)
         else:
             deliver(result, produced, options, register or cached_register(options.config))
+
+
+def place_files(result: dict, produced, options: DeliveryOptions) -> None:
+    """The run's own folder inside the outputs folder (``options.out``) gets a copy of the files,
+    named in ``result``; the records stay the outputs folder's (``grantflow.documents.service.place``)."""
+    from grantflow.documents.service import place
+    from grantflow.settings import load_settings
+
+    folder = load_settings(options.config).placed_in(options.out)
+    if folder is not None:
+        result["docx"] = str(place(produced, folder))
 
 
 # A delivery that failed for the mail server itself (login, TLS, a server refusing the session:

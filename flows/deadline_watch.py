@@ -501,7 +501,7 @@ def withdraw_and_tell(item: DueItem, today: date, register: Register, settings, 
         from grantflow.documents.service import held_command
 
         # the held document as the batch made it (its record's date), the watch's own as the watch dates it
-        command = held_command(held[0][0], options.out or settings.outputs_dir()) if held else send_command(item)
+        command = held_command(held[0][0], settings.records_dir(options.out)) if held else send_command(item)
         lines += ["Trengs den likevel, se forhåndsvisningen, godkjenn og send den nå med:",
                   f"    {command} --transport {transport_name}",
                   "Skal den ikke sendes (avvist), trenger du ikke gjøre noe mer."]

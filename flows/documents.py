@@ -25,7 +25,7 @@ from grantflow.delivery.recipients import funders_named
 from grantflow.delivery.service import (ContentConflict, DeliveryReport, by_reason, clearance, document_from, issue,
                                        plan, rejection, send_produced, unreached_text)
 from grantflow.documents import kind as get_kind
-from grantflow.documents.service import Produced, build_context, prepare, render
+from grantflow.documents.service import Produced, build_context, place, prepare, render
 from grantflow.errors import UserError
 from grantflow.fileio import system_problem
 from grantflow.findings import condense
@@ -89,7 +89,8 @@ def collect_and_check(kind: str, project: str | None, council: str | None, perio
     """Read the register and the project's data files; stop on unreadable data."""
     settings = load_settings(options.config)
     register = register_for(options, project)
-    out = options.out or settings.outputs_dir()
+    # a folder inside the outputs folder gets the files only: the records there are the outputs folder's
+    out = settings.records_dir(options.out)
     request, folder, notes = prepare(register, kind, project, council, period, as_of, today, out,
                                      settings.include_personal_data)
     if notes:
@@ -111,6 +112,13 @@ def build(request):
 def render_document(request, context, folder, pdf: bool, notes) -> Produced:
     """Write the .docx (and PDF) atomically and record the version."""
     return render(request, context, folder, pdf=pdf, notes=notes)
+
+
+def place_files(produced: Produced, options: DeliveryOptions):
+    """The run's own folder inside the outputs folder (``options.out``) gets a copy of the files
+    (``grantflow.documents.service.place``); None when the run writes to the outputs folder itself."""
+    folder = load_settings(options.config).placed_in(options.out)
+    return place(produced, folder) if folder is not None else None
 
 
 @task(name="plan-delivery", cache_policy=NONE)
@@ -318,7 +326,7 @@ def _answer_first(options: DeliveryOptions, steps: Callable[[], Any]):
     answer = None
     if can_suspend():
         settings = load_settings(options.config)
-        answer = resumed_answer(settings, options.out or settings.outputs_dir())
+        answer = resumed_answer(settings, settings.records_dir(options.out))
     try:
         out = steps()
     except Exception as exc:  # noqa: BLE001 - what was approved is told, whatever stopped it
@@ -403,6 +411,7 @@ def document_steps(kind: str, project: str | None, council: str | None, period: 
     request, folder, notes = collect_and_check(kind, project, council, period, as_of, options, today)
     context = build(request)
     produced = render_document(request, context, folder, options.pdf, notes)
+    placed = place_files(produced, options)
     report, note, decision, rejected, conflict = None, "", None, False, None
     late_rejection = held_for_errors = told = reason_missing = False
     planned = None
@@ -482,7 +491,7 @@ def document_steps(kind: str, project: str | None, council: str | None, period: 
     publish(produced, context, report, note)
     result = {
         "kind": kind, "project": produced.project, "council": produced.council, "period": produced.period,
-        "docx": str(produced.docx), "pdf": str(produced.pdf) if produced.pdf else None,
+        "docx": str(placed or produced.docx), "pdf": str(produced.pdf) if produced.pdf else None,
         "version": produced.version, "reused": produced.reused,
         "sent": report.sent if report else [], "skipped": report.skipped if report else [],
         "failed": report.failed if report else [], "pending": report.pending if report else [], "note": note,

@@ -345,8 +345,16 @@ def deployment_run(options) -> None:
         raise UserError(f"is {timeout}; give at least {MIN_APPROVAL_TIMEOUT} (seconds: the approver is mailed a "
                         "link and needs time to answer), or leave it empty to wait until answered",
                         field="options.approval_timeout_seconds")
-    if options.out and Path(options.out).exists() and not Path(options.out).is_dir():
-        raise UserError(f"{echo(options.out)} is a file, not a folder", field="options.out")
+    if options.out:
+        # a file, or a folder under one (outputs/a-file/sub): the run got as far as writing the
+        # files and stopped on a raw "Not a directory" without naming the field
+        blocked = next((p for p in (Path(options.out), *Path(options.out).parents)
+                        if p.exists() and not p.is_dir()), None)
+        if blocked == Path(options.out):
+            raise UserError(f"{echo(options.out)} is a file, not a folder", field="options.out")
+        if blocked is not None:
+            raise UserError(f"{echo(options.out)} is inside {echo(str(blocked))}, a file, not a folder",
+                            field="options.out")
     if not deployment.id:
         return
     from grantflow.register import config_root

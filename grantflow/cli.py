@@ -392,7 +392,9 @@ def _produce(args):
     # one project's document reads that project and its council only (validate reads everything)
     register = open_register(args.config) if args.kind == "usage" or not args.project \
         else open_project_register(args.config, args.project)
-    out = args.out or settings.outputs_dir()
+    # a folder inside the outputs folder gets the files only: the records there are the outputs
+    # folder's (Settings.records_dir), as the sent ledger is
+    out = settings.records_dir(args.out)
     if args.kind == "usage":
         period = str(args.year) if args.year is not None else args.period
         # --as-of dates it (the day it is made); it was dropped without a word (found by a reviewer)
@@ -409,6 +411,11 @@ def _produce(args):
             if exc.field == "--period" and not args.period and args.year is not None:
                 exc.field = "--year"          # name the option the user typed
             raise
+    placed = settings.placed_in(args.out)
+    if placed is not None:
+        from .documents.service import place
+
+        place(produced, placed)
     return settings, register, produced
 
 
@@ -428,9 +435,10 @@ def _cmd_render(args) -> int:
                   "alone makes no new version")
     if produced.dated_before:
         print(f"warning: {_dated_before(produced)}", file=sys.stderr)
-    print(f"{display_path(produced.docx)}  (version {produced.version}, {state})")
+    docx = produced.placed or produced.docx
+    print(f"{display_path(docx)}  (version {produced.version}, {state})")
     if produced.pdf:
-        print(display_path(produced.pdf))
+        print(display_path(docx.with_suffix(".pdf") if produced.placed else produced.pdf))
     return 0
 
 

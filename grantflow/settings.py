@@ -316,6 +316,24 @@ class Settings(Model):
     def outputs_dir(self) -> Path:
         return outputs_root(configured=str(self._installed(self.outputs)))
 
+    def records_dir(self, out: str | os.PathLike | None = None) -> Path:
+        """Where a run that writes its files to ``out`` makes and records its documents (their .json
+        records, the kept copies of versions that went out): the outputs folder, also for an ``out``
+        inside it (a served run's own folder, ``grantflow run --out outputs/alt``), which gets a copy
+        of the files only (``placed_in``). A run there compared and numbered with its folder's
+        records alone, none: the report of 29 August delivered as version 1 went to all its readers
+        again as "versjon 2", its period counted from the project start (an outside tester). An
+        ``out`` outside it (the person's own ``--out``) is taken as given, records and all."""
+        return self.outputs_dir() if not out or self.placed_in(out) is not None else Path(out)
+
+    def placed_in(self, out: str | os.PathLike | None) -> Path | None:
+        """``out`` when it is a folder inside the outputs folder (not the folder itself): where a
+        run's files go, their records being the outputs folder's (``records_dir``); else None."""
+        if not out:
+            return None
+        main, given = self.outputs_dir().resolve(), Path(out).resolve()
+        return Path(out) if main in given.parents else None
+
     def outbox_dir(self) -> Path:
         return self._installed(self.delivery.outbox) if self.delivery.outbox else self.outputs_dir() / "outbox"
 

@@ -83,6 +83,7 @@ class Produced:
     # day, this version's day)
     dated_before: tuple[int, date, date] | None = None
     payers: tuple[str, ...] = ()      # Context.payers: the municipalities a cost split goes to
+    placed: Path | None = None        # the copy of the .docx in a run's own folder inside the outputs folder (``place``)
 
     @property
     def record(self) -> Path:
@@ -1130,3 +1131,18 @@ def produce(register: Register, kind_name: str, project_id: str | None = None, c
                                      include_personal_data, new_basis)
     context = build_context(request)
     return render(request, context, folder, pdf=pdf, notes=notes)
+
+
+def place(produced: Produced, folder: Path) -> Path:
+    """A copy of the document's .docx (and its PDF) in ``folder``, where the outputs folder has it
+    (``<council>/<project>/status-2014-08-29.docx``): a run's own folder inside the outputs folder
+    (``Settings.placed_in``) is where its files go; the record, the kept copies of the versions that
+    went out and the sent ledger stay the outputs folder's, so the document is numbered and compared
+    as they say. Taken under the document's lock, so never half of a render. The copy of the .docx."""
+    where = Path(folder) / produced.council / (produced.project or "")
+    with document_lock(produced.docx, shared=True):
+        for path in (produced.docx, produced.pdf):
+            if path is not None:
+                atomic_write(where / path.name, Path(path).read_bytes())
+    produced.placed = where / produced.docx.name
+    return produced.placed

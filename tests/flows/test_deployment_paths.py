@@ -71,11 +71,12 @@ def test_the_normal_run_and_a_folder_inside_outputs_still_work(deployed, scratch
     assert plain.is_completed(), plain
     same = run(out=str(deployed / "outputs"), config=str(scratch_config))
     assert same.is_completed(), same
-    # a folder inside outputs stays allowed (`grantflow run --out`, the served tests' own folders);
-    # the tester's re-sent "versjon 2" from outputs/alt is left open (closing note)
+    # a folder inside outputs stays allowed (`grantflow run --out`, the served tests' own folders):
+    # it gets the files, the records stay the outputs folder's (test_out_folder_records.py)
     inside = run(out=str(deployed / "outputs" / "prøve"), config=str(scratch_config))
     assert inside.is_completed(), inside
     assert list((deployed / "outputs" / "prøve").rglob("*.docx"))
+    assert not list((deployed / "outputs" / "prøve").rglob("*.json"))
 
 
 def test_out_naming_a_file_is_one_line(deployed):
@@ -85,6 +86,18 @@ def test_out_naming_a_file_is_one_line(deployed):
     message = failure(run(out=str(deployed / "outputs" / "a-file")))
     assert "options.out: '" in message and message.endswith("a-file' is a file, not a folder"), message
     assert "NotADirectoryError" not in message
+
+
+def test_out_under_a_file_is_one_line_naming_the_field_before_anything_is_made(deployed):
+    """A folder under a file (outputs/a-file/sub) was made as far as the files and stopped on
+    "cannot use …/a-file/sub/haugaland-vekst/…: Not a directory", without naming the field."""
+    (deployed / "outputs").mkdir()
+    (deployed / "outputs" / "a-file").write_text("x")
+    message = failure(run(out=str(deployed / "outputs" / "a-file" / "sub")))
+    assert message.endswith(f"options.out: '{deployed / 'outputs' / 'a-file' / 'sub'}' is inside "
+                            f"'{deployed / 'outputs' / 'a-file'}', a file, not a folder"), message
+    assert "\n" not in message
+    assert [p.name for p in (deployed / "outputs").iterdir()] == ["a-file"]       # nothing made
 
 
 def test_a_run_not_started_from_a_deployment_takes_out_as_given(isolated, scratch_config):
