@@ -35,6 +35,7 @@ from pydantic_core import PydanticUndefined
 
 from .errors import UserError
 from .xlsxcells import (DAMAGED_WORKBOOK, EXCEL_MAX_TEXT, DamagedCell, RepeatedRow, unpacked_within_limits, Misshown, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
+                        scaling_of,
                         sheet_rows, sums_own_column_said, unreadable)
 from .findings import Finding
 from .numbers import date_for_year, echo, read_date, read_number, show
@@ -897,20 +898,33 @@ def _unread(value, exc: ValueError) -> str:
 
 
 def misshown_said(value: Misshown, kind: Kind, unit: str) -> str:
-    """A cell whose number format rounds its number: what the leader sees, what it holds, what to do."""
+    """A cell whose number format shows another figure than it holds (rounded, divided by 1 000,
+    nothing, or beside digits of its own): what the leader sees, what it holds, what to do."""
     number = Decimal(repr(float(value))) * (100 if value.percent else 1)
     money = kind.name == "decimal" and unit in ("kr", "1000 kr") and not value.percent
-    if money and number == number.quantize(Decimal("0.01")):
+    if money and number == number.quantize(Decimal("0.01")) and number != number.to_integral_value():
         number = number.quantize(Decimal("0.01"))          # kroner and øre: 1 250,40
     else:
         number = number.normalize()
     places = max(-number.as_tuple().exponent, 0)
     percent = " %" if value.percent else ""
-    typed = value.shown.replace(" ", "").removesuffix("%") if value.shown != "nothing" else "0"
-    return (f"cell {value.ref} shows {value.shown} but holds {show(number)}{percent} (its number format "
-            f"{value.code!r} hides the decimals); write the {'amount' if money else 'number'} as you mean it: "
-            f"type {typed}, or give the cell a number format that shows the decimals, "
-            f"e.g. # ##0{',' + '0' * places if places else ''}{percent}")
+    held, what = f"{show(number)}{percent}", "amount" if money else "number"
+    example = f"# ##0{',' + '0' * places if places else ''}{percent}"
+    if value.why == "decimals":
+        typed = value.shown.replace(" ", "").removesuffix("%") if value.shown != "nothing" else "0"
+        return (f"cell {value.ref} shows {value.shown} but holds {held} (its number format {value.code!r} hides "
+                f"the decimals); write the {what} as you mean it: type {typed}, or give the cell a number format "
+                f"that shows the decimals, e.g. {example}")
+    written = f"write the {what} as you mean it in a cell whose number format shows it, e.g. {example}"
+    if value.why == "nothing":
+        return (f"cell {value.ref} shows nothing but holds {held} (its number format {value.code!r} shows no "
+                f"digits of it); {written}, or empty the cell")
+    if value.why == "scaled":
+        by = show(Decimal(1000) ** scaling_of(value.code, float(value)))
+        return (f"cell {value.ref} shows {value.shown} but holds {held} (its number format {value.code!r} divides "
+                f"it by {by} on screen); {written}")
+    return (f"cell {value.ref} holds {held}, but its number format {value.code!r} shows digits of its own "
+            f"beside it; {written}")
 
 
 def read_value(value, kind: Kind, *, percent: bool = False, year: bool = False, unit: str = ""):

@@ -61,10 +61,11 @@ class Misshown(float):
     code: str
     ref: str
     percent: bool
+    why: str            # decimals (rounded away), scaled (a comma divides it), nothing, digits (of the format's own)
 
-    def __new__(cls, value, shown: str, code: str, ref: str, percent: bool = False):
+    def __new__(cls, value, shown: str, code: str, ref: str, percent: bool = False, why: str = "decimals"):
         self = super().__new__(cls, value)
-        self.shown, self.code, self.ref, self.percent = shown, code, ref, percent
+        self.shown, self.code, self.ref, self.percent, self.why = shown, code, ref, percent, why
         return self
 
 
@@ -219,13 +220,19 @@ def _parser_class():
                 self.misstated.append((cell["row"], cell["column"], code))
             code = self.rounding_formats.get(int(element.get("s", 0))) if self.rounding_formats else None
             if code is not None and type(cell["value"]) in (int, float, Percent):
-                shown = shown_rounded(code, cell["value"])
-                if shown is not None:
+                value = cell["value"]
+                if shows_nothing(code, value):
+                    shown, why = "nothing", "nothing"
+                elif misstates(code, value):
+                    shown = shown_rounded(code, value, always=True)
+                    why = "scaled" if shown is not None else "digits"
+                else:
+                    shown, why = shown_rounded(code, value), "decimals"
+                if shown is not None or why == "digits":
                     from openpyxl.utils import get_column_letter
 
-                    cell["value"] = Misshown(cell["value"], shown, code,
-                                             f"{get_column_letter(cell['column'])}{cell['row']}",
-                                             isinstance(cell["value"], Percent))
+                    cell["value"] = Misshown(value, shown or "", code, f"{get_column_letter(cell['column'])}{cell['row']}",
+                                             isinstance(value, Percent), why)
             return cell
 
         def formula_of(self, element, cell) -> str:
@@ -503,15 +510,23 @@ def misstates(code: str, value) -> str | None:
 # A section this reads the decimals of: digit placeholders, grouping commas, one decimal point and
 # percent signs, once literals, colours and conditions are taken away (not General, a date, a
 # fraction, exponent notation or text: those are not said to round)
-_PLAIN_NUMBER = re.compile(r"[0#?,\s]*[0#?][0#?,\s]*(?:\.[0#?\s]*)?%*")
+_PLAIN_NUMBER = re.compile(r"[0#?,\s]*[0#?][0#?,\s]*(?:\.[0#?,\s]*)?%*")
 
 
-def shown_rounded(code: str, value) -> str | None:
+def scaling_of(code: str, value) -> int:
+    """How many times a comma after the digits divides ``value`` by 1 000 on screen (``#,##0,``: 1)."""
+    section = _LITERALS.sub(" ", _section_for(_sections(code), float(value)))
+    return sum(len(m.group()) - 1 for m in _SCALING.finditer(section))
+
+
+def shown_rounded(code: str, value, always: bool = False) -> str | None:
     """The figure number format ``code`` shows for ``value`` when it rounds away digits the number
     holds (``#,##0`` shows 1250,4 as '1 250', ``0%`` shows 0,305 as '31 %'), the Norwegian way;
     None when it shows the number whole, within a float's noise (0,1 + 0,2 under ``0.00``), or
     when the format is not a plain number format (General shows the decimals; a date, fraction or
-    exponent is left alone, and a scaling comma or digits in the format are ``misstates``')."""
+    exponent is left alone, as are digits written into the format). A comma after the digits
+    (``#,##0,``) divides the number by 1 000 on screen: 1 250 000 shows as '1 250'. ``always``:
+    the figure shown even when it rounds nothing away (a plain format's, else None)."""
     import math
     from decimal import ROUND_HALF_UP, Decimal
 
@@ -521,13 +536,15 @@ def shown_rounded(code: str, value) -> str | None:
     if _OWN_DIGITS.search(section):
         return None
     bare = re.sub(r"[-+$():!^&'~{}<>=\s]", "", _LITERALS.sub("", section))   # characters Excel shows as typed
-    if not _PLAIN_NUMBER.fullmatch(bare) or _SCALING.search(bare):
+    if not _PLAIN_NUMBER.fullmatch(bare):
         return None
+    scaling = sum(len(m.group()) - 1 for m in _SCALING.finditer(bare))      # '#,##0,': one thousand
+    bare = _SCALING.sub(lambda m: m.group()[0], bare)
     head, _, tail = bare.rstrip("%").partition(".")
     places, least = len(re.findall(r"[0#?]", tail)), len(re.findall(r"0", tail))
-    number = abs(Decimal(repr(float(value)))) * 100 ** bare.count("%")
+    number = abs(Decimal(repr(float(value)))) * 100 ** bare.count("%") / 1000 ** scaling
     rounded = number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    if abs(rounded - number) <= max(Decimal("1e-6"), number * Decimal("1e-12")):
+    if not always and abs(rounded - number) <= max(Decimal("1e-6"), number * Decimal("1e-12")):
         return None
     whole, _, frac = format(rounded, "f").partition(".")
     frac = frac.rstrip("0").ljust(least, "0")

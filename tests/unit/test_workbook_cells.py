@@ -95,6 +95,22 @@ def test_a_figure_hidden_by_its_format_is_refused_through_the_inbox(scratch_conf
     assert changed <= {f"data/{NG}/innlesinger.csv"}, changed       # at most the refusal's record
 
 
+def test_a_format_that_shows_another_figure_or_none_is_refused(scratch_config, tmp_path, capsys):
+    """A budget pasted with the leader's own formats: '#,##0,' (Norwegian Excel's '# ##0 ', "in
+    thousands") shows 1 211 321 as 1 211 and ';;;' shows 412 000 as an empty cell. A ledger in
+    .xlsx was refused for both; the workbook counted 1 211 321 and 412 000 without a word."""
+    def edit(wb):
+        wb["Budsjett"]["B2"].number_format = "#,##0,"
+        wb["Finansiering"]["D4"].number_format = ";;;"
+    lines = refusals(scratch_config, _haug(scratch_config, tmp_path / "svar.xlsx", edit), capsys, count=2)
+    assert lines[0].endswith("svar.xlsx:Budsjett:2 2015: cell B2 shows 1 211 but holds 1 211 321 (its number "
+                             "format '#,##0,' divides it by 1 000 on screen); write the amount as you mean it in a "
+                             "cell whose number format shows it, e.g. # ##0"), lines
+    assert lines[1].endswith("svar.xlsx:Finansiering:4 2015: cell D4 shows nothing but holds 412 000 (its number "
+                             "format ';;;' shows no digits of it); write the amount as you mean it in a cell whose "
+                             "number format shows it, e.g. # ##0, or empty the cell"), lines
+
+
 def test_an_amount_shown_with_its_ore_is_taken_as_shown(scratch_config, tmp_path, capsys):
     """The same 1 211 321,40 in a cell whose format shows the øre, and 1 250,40 typed into a spare row
     (General shows every digit), are what the leader sees: imported, to the øre."""
