@@ -14,7 +14,9 @@ Refused with both readings named: ``1,234.50`` and ``12,000.50`` (English groupi
 decimal mark, ``1.234`` when other values of the column show the point as decimal mark, exponent
 notation (``1e5``), a sign or currency with no number (``-``, ``kr -``, ``-kr``: not read as 0),
 and a point before three digits (``1.500``) in a unit where it may as well be a decimal point
-(``AMBIGUOUS_POINT``: hours, 1000 kr, percent, rates, whole numbers). Refused as well: ``inf``,
+(``AMBIGUOUS_POINT``: hours, 1000 kr, percent, rates, whole numbers), and a number written as
+kroner (``kr``, ``NOK``, ``,-``) where the unit is not kroner (hours, whole numbers, a budget kept
+in 1000 kr: ``kr 350 000,-`` is no 350 000 thousand). Refused as well: ``inf``,
 ``NaN``, values over the ceiling (default 10^12 kr, ``max_amount`` in ``config/grantflow.yaml``),
 malformed grouping (``1 23 456``).
 
@@ -405,14 +407,27 @@ check_hours = check_point
 _NOT_MONEY = {"timer": "hours", "count": "a count or number, not kroner", "whole": "a whole number, not kroner"}
 
 
-def check_not_money(raw: str, unit: str) -> None:
+def check_not_money(raw: str, unit: str, point: bool = False) -> None:
     """A number written as money (``NOK 1 200``, ``kr 7``, ``7,-``) in a column that holds no
     kroner is refused: a pasted amount became 1 200 hours, and ``kr 6`` milestone 6 (found by an
-    outside tester)."""
+    outside tester). So is one in a budget kept in 1000 kr: ``kr 350 000,-`` there says kroner and
+    was read as 350 000 thousand (350 million), in a workbook and in YAML alike. ``point``: the
+    value is YAML's, and a decimal in the fix is spelt with a point."""
     text = raw.strip()
-    if unit in _NOT_MONEY and (_CURRENCY.search(text) or _MINUS_CURRENCY.match(text) or text.endswith(WHOLE_KRONER)):
+    if not (_CURRENCY.search(text) or _MINUS_CURRENCY.match(text) or text.endswith(WHOLE_KRONER)):
+        return
+    if unit in _NOT_MONEY:
         raise NumberError(f"{echo(raw)} is written as money (kr, NOK or ,-), but the column holds "
                           f"{_NOT_MONEY[unit]}; write the number alone")
+    if unit == "1000 kr":
+        try:
+            kroner = read_number(text)
+        except NumberError:
+            kroner = None
+        fix = (f": {decimal_spelling(kroner / 1000, point)} for {show(kroner)} kr"
+               if kroner is not None and kroner == kroner.quantize(Decimal("0.01")) else "")
+        raise NumberError(f"{echo(raw)} is written in kroner (kr, NOK or ,-), but the budget's amounts are in "
+                          f"1000 kr (budget.unit); write the number of thousands alone{fix}")
 _SIZE_UNIT = {"1000 kr": "kr", "kr/time": "kr", "whole": "", "count": "", "timer": "hours"}   # the ceiling is in kroner
 
 
@@ -455,6 +470,7 @@ def read_number(value, unit: str = "kr") -> Decimal | None:
     reading = read_number_text(value)
     if reading.value is None:
         return None
+    check_not_money(value, unit, point=source is not None)
     check_point(reading, value, unit, point=source is not None)
     return check_size(resolve(reading, value), value, unit)
 

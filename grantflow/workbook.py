@@ -35,10 +35,11 @@ from pydantic_core import PydanticUndefined
 
 from . import clock
 from .errors import UserError
-from .xlsxcells import (DAMAGED_WORKBOOK, EXCEL_MAX_TEXT, DamagedCell, RepeatedRow, unpacked_within_limits, Percent, SheetInfo, percent_refused, blank as _blank, cell_name, padded,
-                        NoValue, sheet_rows, sums_own_column_said, unreadable)
+from .xlsxcells import (DAMAGED_WORKBOOK, EXCEL_MAX_TEXT, DamagedCell, Misshown, NoValue, Percent, RepeatedRow,
+                        SheetInfo, blank as _blank, cell_name, padded, percent_refused, scaling_of, sheet_rows,
+                        sums_own_column_said, unpacked_within_limits, unreadable)
 from .findings import Finding
-from .numbers import date_for_year, decimal_spelling, echo, read_date, read_number, read_number_text, show
+from .numbers import date_for_year, echo, read_date, read_number, show
 from .models import (RAG_LABELS, Activity, Assessment, Deadline, FinancingLine, Funder, Grant, Milestone, Person,
                      FinancingKind, Line, Project, Risk, StatusNote, SubActivity, CostLine)
 from .yamlfile import read_yaml_text
@@ -366,7 +367,7 @@ class _Writer:
             cell.number_format = MONTH_FORMAT if month_only else DATE_FORMAT
         elif kind.name in ("int", "decimal"):
             cell.value = value
-            cell.number_format = AMOUNT_FORMAT if kind.name == "int" or value == int(value) else "#,##0.00"
+            cell.number_format = _shows_whole(value) if kind.name != "int" else AMOUNT_FORMAT
         elif kind.name == "bool":
             self._text(cell, YES if value else NO)
         elif kind.name == "yaml":
@@ -397,6 +398,16 @@ class _Writer:
         cell.number_format = number_format
         cell.fill = self.locked_fill
         cell.alignment = self.top
+
+
+def _shows_whole(value) -> str:
+    """A number format that shows every decimal of ``value`` (at least the øre when it has any):
+    under '#,##0.00' the leader saw 800,125 as 800,13, and a returned cell that shows another
+    figure than it holds is refused."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if number == number.to_integral_value():
+        return AMOUNT_FORMAT
+    return AMOUNT_FORMAT + "." + "0" * max(2, -number.normalize().as_tuple().exponent)
 
 
 def _jsonable(value):
@@ -877,12 +888,57 @@ def not_a(value, what: str) -> str | None:
     return None
 
 
-def read_value(value, kind: Kind, *, percent: bool = False, year: bool = False):
+class Misread(ValueError):
+    """A cell that shows the leader another figure than it holds: the message is whole (it names
+    the cell), not a reason to put after "cannot read …"."""
+
+
+def _unread(value, exc: ValueError) -> str:
+    """What is said of a cell ``read_value`` refused."""
+    return str(exc) if isinstance(exc, Misread) else f"cannot read {_text_of(value)!r}: {exc}"
+
+
+def misshown_said(value: Misshown, kind: Kind, unit: str) -> str:
+    """A cell whose number format shows another figure than it holds (rounded, divided by 1 000,
+    nothing, or beside digits of its own): what the leader sees, what it holds, what to do."""
+    number = Decimal(repr(float(value))) * (100 if value.percent else 1)
+    money = kind.name == "decimal" and unit in ("kr", "1000 kr") and not value.percent
+    if money and number == number.quantize(Decimal("0.01")) and number != number.to_integral_value():
+        number = number.quantize(Decimal("0.01"))          # kroner and øre: 1 250,40
+    else:
+        number = number.normalize()
+    places = max(-number.as_tuple().exponent, 0)
+    percent = " %" if value.percent else ""
+    held, what = f"{show(number)}{percent}", "amount" if money else "number"
+    example = f"# ##0{',' + '0' * places if places else ''}{percent}"
+    if value.why == "decimals":
+        typed = value.shown.replace(" ", "").removesuffix("%") if value.shown != "nothing" else "0"
+        return (f"cell {value.ref} shows {value.shown} but holds {held} (its number format {value.code!r} hides "
+                f"the decimals); write the {what} as you mean it: type {typed}, or give the cell a number format "
+                f"that shows the decimals, e.g. {example}")
+    written = f"write the {what} as you mean it in a cell whose number format shows it, e.g. {example}"
+    if value.why == "nothing":
+        return (f"cell {value.ref} shows nothing but holds {held} (its number format {value.code!r} shows no "
+                f"digits of it); {written}, or empty the cell")
+    if value.why == "scaled":
+        by = show(Decimal(1000) ** scaling_of(value.code, float(value)))
+        return (f"cell {value.ref} shows {value.shown} but holds {held} (its number format {value.code!r} divides "
+                f"it by {by} on screen); {written}")
+    return (f"cell {value.ref} holds {held}, but its number format {value.code!r} shows digits of its own "
+            f"beside it; {written}")
+
+
+def read_value(value, kind: Kind, *, percent: bool = False, year: bool = False, unit: str = ""):
     """A cell's value as the model wants it; raises ValueError with a short reason. ``percent``:
-    the field is a percentage, so a cell formatted as one (30 % held as 0.3) is read as 30."""
+    the field is a percentage, so a cell formatted as one (30 % held as 0.3) is read as 30.
+    ``unit``: a number's unit as ``grantflow.numbers`` names it (default: kroner for a decimal, a
+    whole number for an int, percent for a percentage; ``1000 kr`` for a budget kept in thousands)."""
     reason = unreadable(value)
     if reason:
         raise ValueError(reason)
+    unit = unit or ("%" if percent else "whole" if kind.name == "int" else "kr")
+    if isinstance(value, Misshown):
+        raise Misread(misshown_said(value, kind, unit))
     if year and kind.name == "int" and (said := date_for_year(value, named=False)):
         raise ValueError(said)               # 'a date, not a number' said nothing of the year to write
     if isinstance(value, Percent):
@@ -906,23 +962,9 @@ def read_value(value, kind: Kind, *, percent: bool = False, year: bool = False):
             raise ValueError("a date, not a number")
         if not_a(value, "a number"):
             raise ValueError(not_a(value, "a number"))
-        if isinstance(value, str):
-            reading = read_number_text(value)
-            if reading.pending == "dot3":
-                # A number cell holding the text '350.000': Excel took it as a number where the point
-                # is the decimal mark (350) and left it as text where it is not (350 000?). No guess.
-                raise ValueError(f"ambiguous number {value.strip()!r}: {show(reading.value)} (point as thousands "
-                                 f"separator) or {show(reading.other.normalize())} (decimal point); type "
-                                 f"{show(reading.value).replace(' ', '')} or {show(reading.other.normalize())} "
-                                 f"as a number")
-            if reading.pending == "comma3":
-                # '12,000' in a number cell held as text: 12 (decimal comma) or 12 000 (comma grouping
-                # thousands). The fix names each reading's spelling that cannot be read two ways.
-                decimal = decimal_spelling(reading.value)
-                raise ValueError(f"ambiguous number {value.strip()!r}: {decimal} (decimal comma) or "
-                                 f"{show(reading.other)} (comma as thousands separator); type {decimal} or "
-                                 f"{show(reading.other)}")
-        number = read_number(value if isinstance(value, (int, float, Decimal, str)) else str(value))
+        # the one reader of numbers (grantflow.numbers), in the field's unit, as for the same text in
+        # YAML or a data file: '200.000' is 200 000 kr, refused in 1000 kr or hours; '12,000' refused
+        number = read_number(value if isinstance(value, (int, float, Decimal, str)) else str(value), unit)
         if kind.name == "int":
             if number != number.to_integral_value():
                 raise ValueError("not a whole number")
@@ -968,7 +1010,7 @@ class _Sheet:
         self._content = content
         self._findings: list[tuple] = []
         info = SheetInfo()
-        for r, cells in sheet_rows(ws, info):
+        for r, cells in sheet_rows(ws, info, shown=True):
             if r > MAX_SHEET_ROWS and any(not _blank(v) for v in cells.values()):
                 # A stray cell far below (or a sheet blown up to a million rows) is neither read
                 # nor kept: reading on would cost minutes and gigabytes for nothing.
@@ -1121,7 +1163,7 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
             try:
                 items.append(read_value(value, kind.inner if kind.inner.name in SCALARS else Kind("yaml")))
             except ValueError as exc:
-                content.error("Prosjekt", r, label_text, f"cannot read {_text_of(value)!r}: {exc}")
+                content.error("Prosjekt", r, label_text, _unread(value, exc))
                 continue
             content.where[path + (len(items) - 1,)] = ("Prosjekt", r, label_text)
             continue
@@ -1135,7 +1177,7 @@ def _read_kv(wb, content: WorkbookContent) -> dict:
             target[path[-1]] = read_value(value, kind, percent=path[-1].endswith("percent"),
                                          year=path[-1].endswith("year"))
         except ValueError as exc:
-            content.error("Prosjekt", r, label_text, f"cannot read {_text_of(value)!r}: {exc}")
+            content.error("Prosjekt", r, label_text, _unread(value, exc))
     # A field's row deleted: what the workbook was made with would be dropped from the register
     # (emptying the cell is how a value is cleared on purpose).
     snapshot = content.meta.get("snapshot") if isinstance(content.meta.get("snapshot"), dict) else {}
@@ -1250,6 +1292,10 @@ def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) ->
         items = target.setdefault(spec.path[-1], [])
     else:
         parents = {str(p.get(spec.parent[0])): (i, p) for i, p in enumerate(target.get(spec.path[-1]) or [])}
+    # a budget's amounts are in its unit, as the Prosjekt sheet gives it (what the model will read
+    # them in): in 1000 kr '800.500' and 'kr 350 000' are refused, as in the project's YAML
+    budget_unit = (project.get("budget") or {}).get("unit") if spec.years else None
+    in_unit = "1000 kr" if str(budget_unit) == "1000" else "kr"
     for r, row in _table_rows(ws, content):
         cells = {c: row[c - 1] if c - 1 < len(row) else None for c in headers}
         if all(_blank(v) for v in cells.values()):
@@ -1270,9 +1316,9 @@ def _read_table(wb, spec: TableSpec, project: dict, content: WorkbookContent) ->
             if _blank(value):
                 continue
             try:
-                parsed = read_value(value, kind)
+                parsed = read_value(value, kind, unit=in_unit if year is not None else "")
             except ValueError as exc:
-                content.error(spec.sheet, r, header, f"cannot read {_text_of(value)!r}: {exc}")
+                content.error(spec.sheet, r, header, _unread(value, exc))
                 continue
             if name == "__parent__":
                 parent_key = parsed
@@ -1343,7 +1389,7 @@ def _read_goals(wb, project: dict, content: WorkbookContent) -> None:
         try:
             key = GOAL_TYPES[read_value(label, kind)] if not _blank(label) else None
         except ValueError as exc:
-            content.error("Mål", r, "Type", f"cannot read {_text_of(label)!r}: {exc}")
+            content.error("Mål", r, "Type", _unread(label, exc))
             continue
         if key is None:
             content.error("Mål", r, "Type", "value is missing (Hovedmål, Resultatmål or Effektmål)")
@@ -1473,7 +1519,7 @@ def _read_input(wb, content: WorkbookContent) -> None:
                 else:
                     parsed = read_value(value, Kind("text"))
             except ValueError as exc:
-                content.error("Statusnotat", r, NOTE_LABELS[key], f"cannot read {_text_of(value)!r}: {exc}")
+                content.error("Statusnotat", r, NOTE_LABELS[key], _unread(value, exc))
                 unreadable_rag.add(path[0])
                 continue
             target = note
@@ -1503,7 +1549,7 @@ def _read_input(wb, content: WorkbookContent) -> None:
                 try:
                     key = NOTE_LIST_TYPES[read_value(label, kind)] if not _blank(label) else None
                 except ValueError as exc:
-                    content.error("Avvik og beslutninger", r, "Type", f"cannot read {_text_of(label)!r}: {exc}")
+                    content.error("Avvik og beslutninger", r, "Type", _unread(label, exc))
                     continue
                 if key is None or _blank(text):
                     content.error("Avvik og beslutninger", r, "Type" if key is None else "Tekst", "value is missing")

@@ -50,6 +50,25 @@ class Percent(float):
     __str__ = __repr__
 
 
+class Misshown(float):
+    """A number whose cell shows it rounded: its number format has fewer decimals than the number
+    (``#,##0`` shows 1250,4 as «1 250»). ``shown`` is the figure Excel shows, ``code`` the format,
+    ``ref`` the cell, ``percent`` whether the format shows it as a percentage. Made only for a
+    reader that asks for it (``sheet_rows(..., shown=True)``: a returned workbook's), which refuses
+    it: the leader saw one figure and grantflow would count another."""
+
+    shown: str
+    code: str
+    ref: str
+    percent: bool
+    why: str            # decimals (rounded away), scaled (a comma divides it), nothing, digits (of the format's own)
+
+    def __new__(cls, value, shown: str, code: str, ref: str, percent: bool = False, why: str = "decimals"):
+        self = super().__new__(cls, value)
+        self.shown, self.code, self.ref, self.percent, self.why = shown, code, ref, percent, why
+        return self
+
+
 def percent_refused(value: Percent) -> str:
     """Why a percentage cell is not read where a plain number belongs."""
     return (f"the cell is formatted as a percentage ({value!r}, which Excel holds as {float(value)!r}); "
@@ -199,6 +218,21 @@ def _parser_class():
             code = self.misstating_formats.get(int(element.get("s", 0)))
             if code is not None and misstates(code, cell["value"]):
                 self.misstated.append((cell["row"], cell["column"], code))
+            code = self.rounding_formats.get(int(element.get("s", 0))) if self.rounding_formats else None
+            if code is not None and type(cell["value"]) in (int, float, Percent):
+                value = cell["value"]
+                if shows_nothing(code, value):
+                    shown, why = "nothing", "nothing"
+                elif misstates(code, value):
+                    shown = shown_rounded(code, value, always=True)
+                    why = "scaled" if shown is not None else "digits"
+                else:
+                    shown, why = shown_rounded(code, value), "decimals"
+                if shown is not None or why == "digits":
+                    from openpyxl.utils import get_column_letter
+
+                    cell["value"] = Misshown(value, shown or "", code, f"{get_column_letter(cell['column'])}{cell['row']}",
+                                             isinstance(value, Percent), why)
             return cell
 
         def formula_of(self, element, cell) -> str:
@@ -473,6 +507,55 @@ def misstates(code: str, value) -> str | None:
     return None
 
 
+# A section this reads the decimals of: digit placeholders, grouping commas, one decimal point and
+# percent signs, once literals, colours and conditions are taken away (not General, a date, a
+# fraction, exponent notation or text: those are not said to round)
+_PLAIN_NUMBER = re.compile(r"[0#?,\s]*[0#?][0#?,\s]*(?:\.[0#?,\s]*)?%*")
+
+
+def scaling_of(code: str, value) -> int:
+    """How many times a comma after the digits divides ``value`` by 1 000 on screen (``#,##0,``: 1)."""
+    section = _LITERALS.sub(" ", _section_for(_sections(code), float(value)))
+    return sum(len(m.group()) - 1 for m in _SCALING.finditer(section))
+
+
+def shown_rounded(code: str, value, always: bool = False) -> str | None:
+    """The figure number format ``code`` shows for ``value`` when it rounds away digits the number
+    holds (``#,##0`` shows 1250,4 as '1 250', ``0%`` shows 0,305 as '31 %'), the Norwegian way;
+    None when it shows the number whole, within a float's noise (0,1 + 0,2 under ``0.00``), or
+    when the format is not a plain number format (General shows the decimals; a date, fraction or
+    exponent is left alone, as are digits written into the format). A comma after the digits
+    (``#,##0,``) divides the number by 1 000 on screen: 1 250 000 shows as '1 250'. ``always``:
+    the figure shown even when it rounds nothing away (a plain format's, else None)."""
+    import math
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if not code or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    section = _section_for(_sections(code), float(value))
+    if _OWN_DIGITS.search(section):
+        return None
+    bare = re.sub(r"[-+$():!^&'~{}<>=\s]", "", _LITERALS.sub("", section))   # characters Excel shows as typed
+    if not _PLAIN_NUMBER.fullmatch(bare):
+        return None
+    scaling = sum(len(m.group()) - 1 for m in _SCALING.finditer(bare))      # '#,##0,': one thousand
+    bare = _SCALING.sub(lambda m: m.group()[0], bare)
+    head, _, tail = bare.rstrip("%").partition(".")
+    places, least = len(re.findall(r"[0#?]", tail)), len(re.findall(r"0", tail))
+    number = abs(Decimal(repr(float(value)))) * 100 ** bare.count("%") / 1000 ** scaling
+    rounded = number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    if not always and abs(rounded - number) <= max(Decimal("1e-6"), number * Decimal("1e-12")):
+        return None
+    whole, _, frac = format(rounded, "f").partition(".")
+    frac = frac.rstrip("0").ljust(least, "0")
+    if int(whole) == 0 and "0" not in head:
+        whole = ""                                       # '#.##' shows 0,4 as ',4'
+    elif "," in head:
+        whole = f"{int(whole):,}".replace(",", " ")
+    sign = "-" if value < 0 else ""
+    return (sign + whole + ("," + frac if frac else "") + (" %" if "%" in bare else "")).strip() or "nothing"
+
+
 def _misstating_styles(codes: dict[int, str]) -> dict[int, str]:
     """The cell styles whose number format may show another number than the cell's, with that format."""
     return {idx: code for idx, code in codes.items()
@@ -508,10 +591,11 @@ def _hidden(dims: dict, size: str) -> bool:
         return False
 
 
-def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[int, object]]]:
+def sheet_rows(ws, info: SheetInfo | None = None, shown: bool = False) -> Iterator[tuple[int, dict[int, object]]]:
     """(row number, {column number: value}) for each row the sheet's XML holds, in order; only
     cells with a value are in the dict (a formula without a computed value as :class:`NoValue`).
-    ``ws`` is a worksheet of a ``read_only=True`` workbook."""
+    ``ws`` is a worksheet of a ``read_only=True`` workbook. With ``shown``, a number whose format
+    shows it rounded is a :class:`Misshown`."""
     book = ws.parent
     with ws._get_source() as src:
         parser = _parser_class()(src, ws._shared_strings, data_only=book.data_only, epoch=book.epoch,
@@ -522,6 +606,8 @@ def sheet_rows(ws, info: SheetInfo | None = None) -> Iterator[tuple[int, dict[in
         parser.unseen = info.unseen if info is not None else []
         parser.misstating_formats = _misstating_styles(codes)
         parser.misstated = info.misstated if info is not None else []
+        parser.rounding_formats = {idx: code for idx, code in codes.items()
+                                   if shown and code and code.lower() != "general"}
         parser.sums = info.sums if info is not None else []
         parser.shared_masters = {}               # si -> (the master's formula, its cell): for its followers
         last = 0

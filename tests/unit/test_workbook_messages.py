@@ -40,12 +40,13 @@ def test_an_event_renamed_in_both_sheets_is_imported(scratch_config, tmp_path, c
 
 
 @pytest.mark.parametrize("typed,fix", [("12,000", "12 (decimal comma) or 12 000 (comma as thousands separator); "
-                                                  "type 12 or 12 000"),
-                                       ("1,500", "type 1,5 or 1 500"),
-                                       ("12,345", "type 12,3450 or 12 345")])
+                                                  "write 12 or 12 000"),
+                                       ("1,500", "write 1,5 or 1 500"),
+                                       ("12,345", "write 12,3450 or 12 345")])
 def test_an_ambiguous_comma_amount_suggests_spellings_that_are_not(scratch_config, tmp_path, capsys, typed, fix):
     """'12,000' as text in a budget cell ended '…write 12,000 or 12 000': the ambiguous input again
-    as one of the fixes."""
+    as one of the fixes. (Since session 24 the workbook's message is the YAML's and the data files':
+    'write', where it said 'type'.)"""
     path = workbook_file(scratch_config, tmp_path / "svar.xlsx", lambda wb: wb["Budsjett"].__setitem__("B2", typed))
     error = refused(scratch_config, path, capsys)
     assert f"svar.xlsx:Budsjett:2 2019: cannot read {typed!r}: ambiguous number {typed!r}: " in error, error
