@@ -1189,7 +1189,12 @@ def _column_of(col: Column, values: list, blank: list, codes: np.ndarray):
     if col.kind == "flag":
         return np.asarray(values, dtype=bool)[codes]
     if col.kind == "note":
-        return pd.array(np.asarray(values, dtype=object)[codes], dtype="str")
+        texts = np.asarray(values, dtype=object)[codes]          # every value is a str
+        if getattr(_STR, "storage", None) == "pyarrow":
+            import pyarrow as pa
+
+            return _text_column(pa.array(texts, type=pa.large_string()))
+        return pd.array(texts, dtype="str")
     categories = sorted(set(values))
     position = {value: i for i, value in enumerate(categories)}
     remap = np.fromiter((position[v] for v in values), dtype=np.int32, count=len(values))
