@@ -1,5 +1,6 @@
 """A/B of the ledger reader: bare pandas, grantflow's reader as on a git revision (default main)
-and as in this checkout, interleaved (bare, before, after, bare, ...), medians.
+and as in this checkout, interleaved (bare, before, after, bare, ...), medians of wall time and of
+CPU time (every thread's: the figure to read on a busy machine).
 
     python bench/ab/ingestion.py ROUNDS_SHARED ROUNDS_FILES [REVISION]
 
@@ -45,11 +46,17 @@ for which, rounds in (("shared", int(sys.argv[1])), ("quoted", int(sys.argv[1]))
     funcs = {"bare": lambda: bare(which), "before": lambda: ours(before, which), "after": lambda: ours(data, which)}
     ref = {k: f() for k, f in funcs.items()}
     same = all(abs(float(v.sum()) - float(ref["bare"].sum())) < 1 for v in ref.values())
-    runs = {k: [] for k in funcs}
+    runs, cpu = {k: [] for k in funcs}, {k: [] for k in funcs}
     for _ in range(rounds):
         for k, f in funcs.items():
-            t = time.perf_counter(); f(); runs[k].append(time.perf_counter() - t)
+            t, c = time.perf_counter(), time.process_time()
+            f()
+            runs[k].append(time.perf_counter() - t)
+            cpu[k].append(time.process_time() - c)      # every thread's: the figure on a busy machine
     m = {k: statistics.median(v) for k, v in runs.items()}
     print(which, len(files) if which == "files" else 1, "rounds", rounds, {k: round(v, 3) for k, v in m.items()},
           "before/bare", round(m["before"] / m["bare"], 2), "after/bare", round(m["after"] / m["bare"], 2),
           "same sums", same, "load", open("/proc/loadavg").read().split()[:3], flush=True)
+    c = {k: statistics.median(v) for k, v in cpu.items()}
+    print("  CPU time", {k: round(v, 3) for k, v in c.items()}, "before/bare", round(c["before"] / c["bare"], 2),
+          "after/bare", round(c["after"] / c["bare"], 2), flush=True)
