@@ -46,8 +46,8 @@ from prefect.runtime import deployment
 
 from grantflow import fmt
 from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, SentStatus, calendar, due_on, holiday_name,
-                                 is_working_day, is_document_of, last_day, missed, reminder_message, send_command,
-                                 status_sent, window_passed, working_days_until)
+                                 is_working_day, is_document_of, last_day, missed, moved_words, reminder_message,
+                                 send_command, status_sent, window_passed, working_days_until)
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import MAY_HAVE_ARRIVED, ContentConflict, make_transport, notify, remind
 from grantflow.delivery.transports import OUTBOX_FIELD
@@ -430,6 +430,83 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> tuple[lis
         finally:
             ledger.close()
         told.append(item.key)
+    return told, unsent
+
+
+@task(name="tell-overdue", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
+def tell_overdue(today: date, options: DeliveryOptions) -> tuple[list[str], list[tuple[str, str]]]:
+    """On a funder's deadline (the working day it was moved to), or the first watch after it, a
+    document still waiting for approval is told to the council's secretariat -- not sent, and why:
+    waiting for whom since when -- and to the approver, once each. Before, the first word came after
+    the watch's catch-up for it had ended, two weeks after the deadline (``tell_missed``), and the
+    approver's reminders never said there was a deadline. A status report for a steering-group
+    meeting is left to its meeting (``tell_missed``). (The keys told, the mails that did not go.)"""
+    from flows.approval import approver_of, deadline_words, document_title, ui_link
+
+    settings = load_settings(options.config)
+    register = watch_register(options.config)
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        status = {r["key"]: r["status"] for r in ledger.watch_rows()}
+        asked = ledger.approvals(status="requested")
+    finally:
+        ledger.close()
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    told, unsent = [], []
+    for item in calendar(register, settings.deadline_shift):
+        if not item.makes_document or item.meeting is not None or not item.due <= today <= last_day(item) \
+                or status.get(item.key) in ("done", "rejected", "missed", UNTOLD):
+            continue
+        if item.project and item.project not in register.projects:
+            continue
+        mine = sorted((r for r in asked if is_document_of(item, r["document"])), key=lambda r: r["requested_at"])
+        if not mine:
+            continue
+        request = mine[-1]
+        council = register.council(item.council)
+        project = register.projects.get(item.project) if item.project else None
+        name, email = approver_of(council, settings)
+        who = name if name == email or not email else f"{name} ({email})"
+        # asked on the machine's clock: a watch run for a past as-of date dates it the day it was made
+        asked_on = request["requested_at"].date()
+        asked_on = asked_on if asked_on <= today else item.make_day
+        title = document_title(request["document"], register)
+        moved = [moved_words(item)] if item.moved else []
+        link = ui_link(request["flow_run_id"]) if request["flow_run_id"] else None
+        lines = [f"{title} er ikke sendt, og {deadline_words(item, 'var' if item.due < today else 'er')}"
+                 + (" (i dag)" if item.due == today else "") + ".",
+                 f"Den skulle sendes {fmt.long_date(item.make_day)}, men har ventet på godkjenning fra {who} siden "
+                 f"{fmt.long_date(asked_on)}. Ingenting sendes før noen godkjenner den.", *moved,
+                 "Godkjenneren har fått beskjed nå. Godkjennes den, sendes den straks (etter fristen); er den ikke "
+                 f"godkjent innen {fmt.long_date(last_day(item))}, sender fristvakten den ikke av seg selv."]
+        ledger = SentLedger(settings.ledger_url())
+        try:
+            report = notify(f"overdue/{item.key}", "-", f"Fristen er passert, ikke sendt: {item.description}", lines,
+                            council.secretariat.name, council.secretariat.email, project, council, settings, ledger,
+                            make_transport(settings, transport_name, password), settings.delivery.retry)
+            if report.failed or report.pending:
+                unsent.append((f"overdue/{item.key}", not_told(council.secretariat.email, report)))
+            elif report.sent:
+                told.append(item.key)
+            if email:
+                to_approver = [f"{title} (versjon {request['version']}) venter fortsatt på din godkjenning, og "
+                               f"{deadline_words(item, 'var' if item.due < today else 'er')}"
+                               + (" (i dag)" if item.due == today else "") + ". Den er ikke sendt.",
+                               "Godkjenner du den nå, sendes den straks, etter fristen; avviser du den, sendes den "
+                               "ikke. Sekretariatet har fått beskjed.",
+                               f"Godkjenn eller avvis her: {link}" if link else
+                               "Ingen kjøring venter på svaret (dokumentet ble holdt tilbake av en bunkekjøring); "
+                               "sekretariatet sender den for hånd."]
+                answer = notify(f"overdue-approval/{item.key}", "-", f"Fristen er passert: {title} venter på din "
+                                "godkjenning", to_approver, name, email, project, council, settings, ledger,
+                                make_transport(settings, transport_name, password), settings.delivery.retry)
+                if answer.failed or answer.pending:
+                    unsent.append((f"overdue-approval/{item.key}", "varselet om passert frist nådde ikke godkjenneren "
+                                   f"({email}); prøves igjen neste virkedag"))
+        finally:
+            ledger.close()
     return told, unsent
 
 
@@ -1085,6 +1162,12 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
         failed += unsent                   # the secretariat was not reached: the summary says so
     except UserError as exc:               # no secretariat address, SMTP login: the run says so
         failed.append(("ikke-sendt-varsel", str(exc)))
+    overdue: list[str] = []
+    try:
+        overdue, unsent = tell_overdue(today, options)
+        failed += unsent
+    except UserError as exc:
+        failed.append(("frist-passert-varsel", str(exc)))
     for what, remind_task in (("godkjenning-påminnelse", remind_approvers), ("frist-påminnelse", deadline_reminders)):
         try:
             reminders += remind_task(today, options)
@@ -1103,6 +1186,8 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
              f"- Kan ha kommet fram (spør mottakeren før grantflow send --resend): {len(uncertain)}",
              f"- Påminnelser sendt: {len(reminders)}"]
     lines += [f"- Ikke sendt, meldt til sekretariatet (fristen eller møtet er passert): `{key}`" for key in told]
+    lines += [f"- Fristen er passert mens dokumentet venter på godkjenning, meldt til sekretariatet og godkjenneren: "
+              f"`{key}`" for key in overdue]
     if cycles:
         lines += [f"- Statusrunder startet: {len(cycles['started'])}",
                   f"- Statusrunder uten svar ved sendedato (sendes med «ikke rapportert»): {len(cycles['no_answer'])}"]
@@ -1114,4 +1199,5 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     create_markdown_artifact(markdown="\n".join(lines), key="deadline-watch", description="Fristvakt")
     return {"as_of": today.isoformat(), "due": [i.key for i in items], "ran": ran, "skipped": skipped,
             "waiting": waiting, "failed": failed, "uncertain": uncertain, "reminders": reminders, "missed": told,
+            "overdue": overdue,
             "already_sent": already, "cycles": {k: v for k, v in cycles.items() if k != "failed"}}

@@ -552,6 +552,14 @@ def _closed_day(day: date) -> str:
                        for part in name.split("; "))
 
 
+def moved_words(item: DueItem) -> str:
+    """"Fristen 1. februar 2015 er en søndag; den er flyttet til 30. januar 2015.", or "" when not moved."""
+    from . import fmt
+
+    return (f"Fristen {fmt.long_date(item.original)} er {_closed_day(item.original)}; den er flyttet til "
+            f"{fmt.long_date(item.due)}.") if item.moved else ""
+
+
 def reminder_message(item: DueItem, today: date, name: str) -> tuple[str, list[str]]:
     """Subject and lines of the reminder sent on ``today`` about ``item`` (``name``: the project's
     or, for a council-wide item, the council's). Counts the working days actually left."""
