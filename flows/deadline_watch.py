@@ -510,6 +510,67 @@ def tell_overdue(today: date, options: DeliveryOptions) -> tuple[list[str], list
     return told, unsent
 
 
+def reminded(ledger: SentLedger, item: DueItem, leads: list[int], transport_name: str) -> bool:
+    """Whether a deadline reminder for ``item`` (any lead) reached the one it was for."""
+    return any(ledger.sent_to(f"deadline/{item.key}/{lead}/-", 1, transport_name) for lead in leads)
+
+
+@task(name="tell-passed", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
+def tell_passed(today: date, since: date, previous: date | None,
+                options: DeliveryOptions) -> tuple[list[str], list[tuple[str, str]]]:
+    """An ``other`` deadline (reminded only, no document) whose day fell while the watch was not
+    running (``since``: see watch_since) and whose reminder never went: the council's secretariat is
+    told once at the next watch. Before, such deadlines passed in silence (a watch down from 2.6.2014
+    to 5.1.2015 told the missed status reports, nothing of the funder's deadlines of 24.12 and 31.12).
+    A mail that did not go is recorded ``untold`` and tried again on later mornings. (The keys told,
+    the mails that did not go.)"""
+    from flows.approval import deadline_words
+
+    settings = load_settings(options.config)
+    register = watch_register(options.config)
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    ledger = SentLedger(settings.ledger_url())
+    told, unsent = [], []
+    try:
+        status = {r["key"]: r["status"] for r in ledger.watch_rows()}
+        for item in calendar(register, settings.deadline_shift):
+            if item.makes_document or item.due >= today or status.get(item.key) == "missed":
+                continue
+            if not (since <= item.due or status.get(item.key) == UNTOLD):
+                continue
+            if ("project", item.project) in register.unreadable or (item.project and item.project not in register.projects):
+                continue
+            if reminded(ledger, item, settings.deadline_reminders, transport_name):
+                continue
+            council = register.council(item.council)
+            project = register.projects.get(item.project) if item.project else None
+            person = project.leader if project else council.secretariat
+            title = item.label or KIND_TITLES[item.kind]
+            lines = [f"Fristen «{title}» for {project.name if project else council.name} passerte mens fristvakten "
+                     f"ikke kjørte ({deadline_words(item, 'var')}), og ingen fikk påminnelse om den"
+                     + (f" ({person.name} skulle hatt den)" if person.name and person is not council.secretariat
+                        else "") + ".",
+                     *([moved_words(item)] if item.moved else []),
+                     *([f"Fristvakten kjørte sist {fmt.long_date(previous)} og nå igjen {fmt.long_date(today)}."]
+                       if previous else []),
+                     "grantflow lager ikke noe dokument for denne fristen: sjekk at den er fulgt opp."]
+            report = notify(f"passed/{item.key}", "-", f"Frist passert uten påminnelse: {item.description}", lines,
+                            council.secretariat.name, council.secretariat.email, project, council, settings, ledger,
+                            make_transport(settings, transport_name, password), settings.delivery.retry)
+            if report.failed or report.pending:
+                ledger.watch_record(item.key, UNTOLD, "fristen passerte uten påminnelse")
+                unsent.append((f"passed/{item.key}", not_told(council.secretariat.email, report)))
+                continue
+            ledger.watch_record(item.key, "missed", f"meldt til sekretariatet {today.isoformat()}: fristen passerte "
+                                "uten påminnelse")
+            told.append(item.key)
+    finally:
+        ledger.close()
+    return told, unsent
+
+
 def not_told(email: str, report) -> str:
     """Why a mail to the secretariat about a missed document did not go, for the watch's summary."""
     reasons = "; ".join(why for _, why in report.failed + report.pending) or "ikke levert"
@@ -1163,6 +1224,12 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     except UserError as exc:               # no secretariat address, SMTP login: the run says so
         failed.append(("ikke-sendt-varsel", str(exc)))
     overdue: list[str] = []
+    passed: list[str] = []
+    try:
+        passed, unsent = tell_passed(today, since, previous, options)
+        failed += unsent
+    except UserError as exc:
+        failed.append(("frist-uten-påminnelse-varsel", str(exc)))
     try:
         overdue, unsent = tell_overdue(today, options)
         failed += unsent
@@ -1188,6 +1255,8 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     lines += [f"- Ikke sendt, meldt til sekretariatet (fristen eller møtet er passert): `{key}`" for key in told]
     lines += [f"- Fristen er passert mens dokumentet venter på godkjenning, meldt til sekretariatet og godkjenneren: "
               f"`{key}`" for key in overdue]
+    lines += [f"- Frist passert uten påminnelse (fristvakten kjørte ikke), meldt til sekretariatet: `{key}`"
+              for key in passed]
     if cycles:
         lines += [f"- Statusrunder startet: {len(cycles['started'])}",
                   f"- Statusrunder uten svar ved sendedato (sendes med «ikke rapportert»): {len(cycles['no_answer'])}"]
@@ -1199,5 +1268,5 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     create_markdown_artifact(markdown="\n".join(lines), key="deadline-watch", description="Fristvakt")
     return {"as_of": today.isoformat(), "due": [i.key for i in items], "ran": ran, "skipped": skipped,
             "waiting": waiting, "failed": failed, "uncertain": uncertain, "reminders": reminders, "missed": told,
-            "overdue": overdue,
+            "overdue": overdue, "passed": passed,
             "already_sent": already, "cycles": {k: v for k, v in cycles.items() if k != "failed"}}

@@ -120,3 +120,39 @@ def test_the_approvers_reminder_names_the_document_its_deadline_and_the_approver
             "på din godkjenning siden 02.01.2020.") in text, text
     assert "fristen til Fylkesmannen i Innlandet (skjønnsmidler) er 15. januar 2020" in text, text
     assert DOCUMENT not in text, text
+
+
+def test_other_deadlines_that_passed_while_the_watch_was_down_are_told_once(isolated, scratch_config):
+    """Three of the county governor's ``other`` deadlines (reminded only, no document): 20.11.2019,
+    24.12.2019 and 31.12.2019. The watch runs on 19.11.2019 (the 20.11 reminder goes), then not until
+    6.1.2020: the two December deadlines passed with no reminder and nobody was told. Now the
+    secretariat hears of each once (not of 20.11, which was reminded); the next morning nothing new."""
+    port = free_port()
+    smtp_config(scratch_config, port)
+    replace_in(scratch_config / "projects/smart-velferdsregion-nord-gudbrandsdal.yaml",
+               '      - {kind: final, date: 2022-02-01, description: Sluttrapport}\n',
+               '      - {kind: final, date: 2022-02-01, description: Sluttrapport}\n'
+               '      - {kind: other, date: 2019-11-20, description: Innspill til budsjett}\n'
+               '      - {kind: other, date: 2019-12-24, description: Frist på julaften}\n'
+               '      - {kind: other, date: 2019-12-31, description: Frist på nyttårsaften}\n')
+    options = DeliveryOptions(config=str(scratch_config), transport="smtp")
+    with SmtpServer(port=port) as server:
+        deadline_watch(as_of=date(2019, 11, 19), options=options)
+        reminded = [m["Subject"] for m in server.recorder.messages() if "Innspill til budsjett" in m["Subject"]]
+        assert reminded == ["Frist om 1 virkedag: Innspill til budsjett – Smart velferdsregion Nord-Gudbrandsdal"]
+        back = deadline_watch(as_of=date(2020, 1, 6), options=options)
+        deadline_watch(as_of=date(2020, 1, 7), options=options)
+        mails = server.recorder.messages()
+    told = to(mails, SECRETARIAT, "Frist passert uten påminnelse")
+    assert sorted(m["Subject"] for m in told) == [
+        "Frist passert uten påminnelse: Frist på julaften – Smart velferdsregion Nord-Gudbrandsdal "
+        "(Fylkesmannen i Innlandet (skjønnsmidler))",
+        "Frist passert uten påminnelse: Frist på nyttårsaften – Smart velferdsregion Nord-Gudbrandsdal "
+        "(Fylkesmannen i Innlandet (skjønnsmidler))"], [m["Subject"] for m in mails]
+    assert back["passed"] == ["other:smart-velferdsregion-nord-gudbrandsdal:2019-12-24",
+                              "other:smart-velferdsregion-nord-gudbrandsdal:2019-12-31"], back
+    body = " ".join(sorted(told, key=lambda m: m["Subject"])[0].get_body(("plain",)).get_content().split())
+    assert ("Fristen «Frist på julaften» for Smart velferdsregion Nord-Gudbrandsdal passerte mens fristvakten ikke "
+            "kjørte (fristen til Fylkesmannen i Innlandet (skjønnsmidler) var 24. desember 2019), og ingen fikk "
+            "påminnelse om den") in body, body
+    assert "Fristvakten kjørte sist 19. november 2019 og nå igjen 6. januar 2020." in body, body
