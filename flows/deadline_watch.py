@@ -46,7 +46,7 @@ from prefect.runtime import deployment
 
 from grantflow import fmt
 from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, SentStatus, calendar, due_on, holiday_name,
-                                 is_working_day, is_document_of, last_day, missed, moved_words, reminder_message,
+                                 is_working_day, is_document_of, last_day, late_by, missed, moved_words, reminder_message,
                                  send_command, status_sent, window_passed, working_days_until)
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import MAY_HAVE_ARRIVED, ContentConflict, make_transport, notify, remind
@@ -508,6 +508,58 @@ def tell_overdue(today: date, options: DeliveryOptions) -> tuple[list[str], list
         finally:
             ledger.close()
     return told, unsent
+
+
+def late_line(item: DueItem, today: date, on_server: bool, reminded_before: bool) -> str:
+    """One line for the secretariat about ``item``'s document made and sent (on a server: started)
+    on ``today``, late (``late_by``): how many working days, and whether anyone was reminded."""
+    days = late_by(item, today)
+    when = (f"skulle sendes {fmt.long_date(item.make_day)} (møtet er {fmt.long_date(item.meeting)})"
+            if item.meeting is not None else f"hadde frist {fmt.long_date(item.due)}")
+    line = (f"- {item.description}: {when}, {'startet' if on_server else 'sendt'} {fmt.long_date(today)}, "
+            f"{days} {'virkedag' if days == 1 else 'virkedager'} for sent")
+    return line + ("." if reminded_before else "; ingen fikk påminnelse om den før sendedatoen.")
+
+
+@task(name="tell-late", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
+def tell_late(today: date, late: list[DueItem], previous: date | None, on_server: bool,
+              options: DeliveryOptions) -> list[str]:
+    """Mail each council's secretariat, once a day, the documents the watch made and sent (on a
+    server: started) late this morning (``late_by``), each with how many working days. Before, a catch-up report went out late without a word (watch on 24.4.2014, then
+    20.5.2014: the steering group got the report dated 16.5 on 20.5, the secretariat heard nothing).
+    The readers' mail is left as it is: the document carries its own date; whether to say more to
+    them is the secretariat's call."""
+    if not late:
+        return []
+    settings = load_settings(options.config)
+    register = watch_register(options.config)
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    sent = []
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        per_council: dict[str, list[str]] = {}
+        for item in late:
+            per_council.setdefault(item.council, []).append(
+                late_line(item, today, on_server, reminded(ledger, item, settings.deadline_reminders, transport_name)))
+        for council_id, lines in per_council.items():
+            council = register.councils[council_id]
+            if not council.secretariat.email:
+                continue
+            count = f"{len(lines)} {'dokument' if len(lines) == 1 else 'dokumenter'}"
+            body = [(f"Fristvakten kjørte sist {fmt.long_date(previous)}. " if previous else "")
+                    + f"I dag {'startet' if on_server else 'laget og sendte'} den dette for sent:", "\n".join(lines),
+                    "Mottakerne får dokumentet som vanlig, uten noen merknad om at det kommer for sent; gi dem "
+                    "beskjed selv om det trengs."]
+            report = notify(f"watch-late/{council_id}", today.isoformat(),
+                            f"Fristvakten {fmt.short_date(today)}: {count} sendt for sent – {council.name}", body,
+                            council.secretariat.name, council.secretariat.email, None, council, settings, ledger,
+                            make_transport(settings, transport_name, password), settings.delivery.retry)
+            sent += [f"watch-late/{council_id} -> {email}" for email in report.sent]
+    finally:
+        ledger.close()
+    return sent
 
 
 def reminded(ledger: SentLedger, item: DueItem, leads: list[int], transport_name: str) -> bool:
@@ -1080,6 +1132,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     triggered = triggered_runs(options.config) if on_server else {}
     by_hand = sent_by_hand(options.config)
     ran, skipped, failed, reminders, waiting = [], [], [], [], []
+    late: list[DueItem] = []                 # made (or started) this morning after the day it was to be sent
     uncertain: list[tuple[str, str]] = []    # delivered but for mails that may have arrived (``undelivered``)
     already: list[tuple[str, str]] = []      # sent by hand before the watch came to it
     # what went wrong that is nobody's data to fix (a crash, a bug, a refused delivery, a trigger that
@@ -1185,6 +1238,8 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                     continue
                 record(item.key, "triggered", run_id, options.config)
                 ran.append(item.key)
+                if late_by(item, today):
+                    late.append(item)
             continue
         try:
             result = run_item(item, options)
@@ -1216,6 +1271,8 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
         else:
             ran.append(item.key)
             record(item.key, "done", result.get("docx", ""), options.config)
+            if late_by(item, today):
+                late.append(item)       # a catch-up: the secretariat hears how late (tell_late)
     told: list[str] = []
     try:
         # before the approvers' reminders: a request withdrawn this morning is not reminded of first
@@ -1246,6 +1303,10 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
             reminders += tell_secretariat(today, alerts, options, unsure_alerts)
         except UserError as exc:           # the mail itself cannot go (SMTP login, outbox): the run says so
             failed.append(("sekretariat-varsel", str(exc)))
+    try:
+        reminders += tell_late(today, late, previous, on_server, options)
+    except UserError as exc:
+        failed.append(("for-sent-varsel", str(exc)))
     lines = [f"# Fristvakt {fmt.long_date(today)}", "", f"- Forfalt: {len(items)}",
              f"- {'Startet' if on_server else 'Kjørt'} nå: {len(ran)}",
              f"- Allerede kjørt: {len(skipped)}", f"- Allerede sendt: {len(already)}", f"- Venter (godkjenning eller kjører): {len(waiting)}",
@@ -1255,6 +1316,8 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     lines += [f"- Ikke sendt, meldt til sekretariatet (fristen eller møtet er passert): `{key}`" for key in told]
     lines += [f"- Fristen er passert mens dokumentet venter på godkjenning, meldt til sekretariatet og godkjenneren: "
               f"`{key}`" for key in overdue]
+    lines += [f"- {'Startet' if on_server else 'Sendt'} for sent: `{item.key}` "
+              f"({late_by(item, today)} virkedager)" for item in late]
     lines += [f"- Frist passert uten påminnelse (fristvakten kjørte ikke), meldt til sekretariatet: `{key}`"
               for key in passed]
     if cycles:
@@ -1269,4 +1332,5 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
     return {"as_of": today.isoformat(), "due": [i.key for i in items], "ran": ran, "skipped": skipped,
             "waiting": waiting, "failed": failed, "uncertain": uncertain, "reminders": reminders, "missed": told,
             "overdue": overdue, "passed": passed,
+            "late": {item.key: late_by(item, today) for item in late},
             "already_sent": already, "cycles": {k: v for k, v in cycles.items() if k != "failed"}}

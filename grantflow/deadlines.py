@@ -510,6 +510,14 @@ def working_days_until(today: date, due: date) -> int:
     return days
 
 
+def late_by(item: DueItem, today: date) -> int:
+    """Working days ``item``'s document is late when made and sent on ``today``, 0 when it is not:
+    a status report for a meeting after its send date (its readers have fewer days before the
+    meeting), any other after its deadline (caught up before the deadline, it is in time for the
+    funder)."""
+    return working_days_until(item.make_day if item.meeting is not None else item.due, today)
+
+
 def working_days_before(day: date, days: int) -> date:
     """The working day with exactly ``days`` working days after it up to and including ``day``."""
     while days > 0:

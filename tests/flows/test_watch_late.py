@@ -156,3 +156,30 @@ def test_other_deadlines_that_passed_while_the_watch_was_down_are_told_once(isol
             "kjørte (fristen til Fylkesmannen i Innlandet (skjønnsmidler) var 24. desember 2019), og ingen fikk "
             "påminnelse om den") in body, body
     assert "Fristvakten kjørte sist 19. november 2019 og nå igjen 6. januar 2020." in body, body
+
+
+def test_a_catch_up_status_report_that_goes_late_is_told_to_the_secretariat_with_the_days(isolated, scratch_config):
+    """Haugaland's status report is to go on Friday 7.10.2016 (meeting 14.10). The watch runs on
+    16.9.2016 and then not until Tuesday 11.10.2016: the steering group got the report on 11.10 and
+    nothing told the secretariat it went late (nor that the leader's reminders never went). Now the
+    secretariat is told once: two working days late (Monday 10 and Tuesday 11), before the meeting,
+    no reminder; the next morning nothing more."""
+    port = free_port()
+    smtp_config(scratch_config, port)
+    options = DeliveryOptions(config=str(scratch_config), transport="smtp", approved=True, override_reason="test")
+    with SmtpServer(port=port) as server:
+        deadline_watch(as_of=date(2016, 9, 16), options=options)
+        late = deadline_watch(as_of=date(2016, 10, 11), options=options)
+        deadline_watch(as_of=date(2016, 10, 12), options=options)
+        mails = server.recorder.messages()
+    assert late["ran"] == ["status:haugaland-velferdsteknologi:2016-10-07"], late
+    reports = [m for m in mails if m["Subject"].startswith("Statusrapport")]
+    assert len(reports) == 7, [m["Subject"] for m in mails]       # its 7 readers have it, once
+    (told,) = [m for m in mails if "sendt for sent" in m["Subject"]]
+    assert told["Subject"] == "Fristvakten 11.10.2016: 1 dokument sendt for sent – Haugaland Vekst"
+    assert [a.addr_spec for a in told["To"].addresses] == ["post@haugalandvekst.example.no"]
+    body = " ".join(told.get_body(("plain",)).get_content().split())
+    assert ("Fristvakten kjørte sist 16. september 2016. I dag laget og sendte den dette for sent:") in body, body
+    assert ("- Statusrapport før styringsgruppemøtet 14.10.2016 – Velferdsteknologi Haugaland: skulle sendes "
+            "7. oktober 2016 (møtet er 14. oktober 2016), sendt 11. oktober 2016, 2 virkedager for sent; ingen fikk "
+            "påminnelse om den før sendedatoen.") in body, body
