@@ -469,6 +469,8 @@ def tell_overdue(today: date, options: DeliveryOptions) -> tuple[list[str], list
         project = register.projects.get(item.project) if item.project else None
         name, email = approver_of(council, settings)
         who = name if name == email or not email else f"{name} ({email})"
+        # the approver is the secretariat (the default): one mail, with the link, not two
+        own = bool(email) and email.casefold() == (council.secretariat.email or "").casefold()
         # asked on the machine's clock: a watch run for a past as-of date dates it the day it was made
         asked_on = request["requested_at"].date()
         asked_on = asked_on if asked_on <= today else item.make_day
@@ -479,28 +481,30 @@ def tell_overdue(today: date, options: DeliveryOptions) -> tuple[list[str], list
                  + (" (i dag)" if item.due == today else "") + ".",
                  f"Den skulle sendes {fmt.long_date(item.make_day)}, men har ventet på godkjenning fra {who} siden "
                  f"{fmt.long_date(asked_on)}. Ingenting sendes før noen godkjenner den.", *moved,
-                 "Godkjenneren har fått beskjed nå. Godkjennes den, sendes den straks (etter fristen); er den ikke "
-                 f"godkjent innen {fmt.long_date(last_day(item))}, sender fristvakten den ikke av seg selv."]
+                 ("" if own else "Godkjenneren har fått beskjed nå. ") + "Godkjennes den, sendes den straks"
+                 + (" (etter fristen)" if item.due < today else "") + f"; er den ikke godkjent innen "
+                 f"{fmt.long_date(last_day(item))}, sender fristvakten den ikke av seg selv.",
+                 *([f"Godkjenn eller avvis her: {link}"] if own and link else [])]
+        when = "Fristen er i dag" if item.due == today else "Fristen er passert"
         ledger = SentLedger(settings.ledger_url())
         try:
-            report = notify(f"overdue/{item.key}", "-", f"Fristen er passert, ikke sendt: {item.description}", lines,
+            report = notify(f"overdue/{item.key}", "-", f"{when}, ikke sendt: {item.description}", lines,
                             council.secretariat.name, council.secretariat.email, project, council, settings, ledger,
                             make_transport(settings, transport_name, password), settings.delivery.retry)
             if report.failed or report.pending:
                 unsent.append((f"overdue/{item.key}", not_told(council.secretariat.email, report)))
             elif report.sent:
                 told.append(item.key)
-            if email:
+            if email and not own:
                 to_approver = [f"{title} (versjon {request['version']}) venter fortsatt på din godkjenning, og "
                                f"{deadline_words(item, 'var' if item.due < today else 'er')}"
                                + (" (i dag)" if item.due == today else "") + ". Den er ikke sendt.",
-                               "Godkjenner du den nå, sendes den straks, etter fristen; avviser du den, sendes den "
-                               "ikke. Sekretariatet har fått beskjed.",
+                               "Godkjenner du den nå, sendes den straks" + (", etter fristen" if item.due < today else "")
+                               + "; avviser du den, sendes den ikke. Sekretariatet har fått beskjed.",
                                f"Godkjenn eller avvis her: {link}" if link else
                                "Ingen kjøring venter på svaret (dokumentet ble holdt tilbake av en bunkekjøring); "
                                "sekretariatet sender den for hånd."]
-                answer = notify(f"overdue-approval/{item.key}", "-", f"Fristen er passert: {title} venter på din "
-                                "godkjenning", to_approver, name, email, project, council, settings, ledger,
+                answer = notify(f"overdue-approval/{item.key}", "-", f"{when}: {title} venter på din godkjenning", to_approver, name, email, project, council, settings, ledger,
                                 make_transport(settings, transport_name, password), settings.delivery.retry)
                 if answer.failed or answer.pending:
                     unsent.append((f"overdue-approval/{item.key}", "varselet om passert frist nådde ikke godkjenneren "
@@ -1238,7 +1242,7 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
                     continue
                 record(item.key, "triggered", run_id, options.config)
                 ran.append(item.key)
-                if late_by(item, today):
+                if late_by(item, today) and item.key not in triggered:     # its first start, late
                     late.append(item)
             continue
         try:
@@ -1271,8 +1275,10 @@ def deadline_watch(as_of: date | None = None, options: DeliveryOptions = Deliver
         else:
             ran.append(item.key)
             record(item.key, "done", result.get("docx", ""), options.config)
-            if late_by(item, today):
-                late.append(item)       # a catch-up: the secretariat hears how late (tell_late)
+            if late_by(item, today) and result.get("sent") and not result.get("skipped"):
+                # a catch-up: the secretariat hears how late (tell_late); not a delivery completed for
+                # the one it failed for (the others had it in time, and the secretariat was told then)
+                late.append(item)
     told: list[str] = []
     try:
         # before the approvers' reminders: a request withdrawn this morning is not reminded of first
