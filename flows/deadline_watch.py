@@ -46,8 +46,8 @@ from prefect.runtime import deployment
 
 from grantflow import fmt
 from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, SentStatus, calendar, due_on, holiday_name,
-                                 is_working_day, is_document_of, last_day, late_by, missed, moved_words, reminder_message,
-                                 send_command, status_sent, window_passed, working_days_until)
+                                 is_working_day, is_document_of, last_day, late_by, missed, moved_words,
+                                 reminder_message, send_command, status_sent, window_passed, working_days_until)
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import MAY_HAVE_ARRIVED, ContentConflict, make_transport, notify, remind
 from grantflow.delivery.transports import OUTBOX_FIELD
@@ -499,12 +499,14 @@ def tell_overdue(today: date, options: DeliveryOptions) -> tuple[list[str], list
                 to_approver = [f"{title} (versjon {request['version']}) venter fortsatt på din godkjenning, og "
                                f"{deadline_words(item, 'var' if item.due < today else 'er')}"
                                + (" (i dag)" if item.due == today else "") + ". Den er ikke sendt.",
-                               "Godkjenner du den nå, sendes den straks" + (", etter fristen" if item.due < today else "")
+                               "Godkjenner du den nå, sendes den straks"
+                               + (", etter fristen" if item.due < today else "")
                                + "; avviser du den, sendes den ikke. Sekretariatet har fått beskjed.",
                                f"Godkjenn eller avvis her: {link}" if link else
                                "Ingen kjøring venter på svaret (dokumentet ble holdt tilbake av en bunkekjøring); "
                                "sekretariatet sender den for hånd."]
-                answer = notify(f"overdue-approval/{item.key}", "-", f"{when}: {title} venter på din godkjenning", to_approver, name, email, project, council, settings, ledger,
+                answer = notify(f"overdue-approval/{item.key}", "-", f"{when}: {title} venter på din godkjenning",
+                                to_approver, name, email, project, council, settings, ledger,
                                 make_transport(settings, transport_name, password), settings.delivery.retry)
                 if answer.failed or answer.pending:
                     unsent.append((f"overdue-approval/{item.key}", "varselet om passert frist nådde ikke godkjenneren "
@@ -530,8 +532,9 @@ def late_line(item: DueItem, today: date, on_server: bool, reminded_before: bool
 def tell_late(today: date, late: list[DueItem], previous: date | None, on_server: bool,
               options: DeliveryOptions) -> list[str]:
     """Mail each council's secretariat, once a day, the documents the watch made and sent (on a
-    server: started) late this morning (``late_by``), each with how many working days. Before, a catch-up report went out late without a word (watch on 24.4.2014, then
-    20.5.2014: the steering group got the report dated 16.5 on 20.5, the secretariat heard nothing).
+    server: started) late this morning (``late_by``), each with how many working days. Before, a
+    catch-up report went out late without a word (watch on 24.4.2014, then 20.5.2014: the steering
+    group got the report dated 16.5 on 20.5, the secretariat heard nothing).
     The readers' mail is left as it is: the document carries its own date; whether to say more to
     them is the secretariat's call."""
     if not late:
@@ -596,7 +599,8 @@ def tell_passed(today: date, since: date, previous: date | None,
                 continue
             if not (since <= item.due or status.get(item.key) == UNTOLD):
                 continue
-            if ("project", item.project) in register.unreadable or (item.project and item.project not in register.projects):
+            if ("project", item.project) in register.unreadable or (
+                    item.project and item.project not in register.projects):
                 continue
             if reminded(ledger, item, settings.deadline_reminders, transport_name):
                 continue
