@@ -707,8 +707,43 @@ def _digest(shown: str) -> str:
 def approver_of(council: Council, settings: Settings) -> tuple[str, str]:
     """(name, e-mail) of who approves: ``delivery.approver_email`` or the council's secretariat."""
     email = settings.delivery.approver_email or council.secretariat.email
-    name = council.secretariat.name if email == council.secretariat.email else email
+    name = settings.delivery.approver_name or (council.secretariat.name if email == council.secretariat.email
+                                               else email)
     return name, email
+
+
+def document_title(document_key: str, register) -> str:
+    """A ledger document key (``<council>/<project or ->/<kind>-<period>``) named as its approval
+    request's subject names it ("Til godkjenning: <title>"): the kind's title, the project's (or
+    council's) name and the period -- not the internal key."""
+    from grantflow.documents import KINDS
+
+    council_id, project_id, rest = (document_key.split("/") + ["", ""])[:3]
+    kind, _, period = rest.partition("-")
+    project = register.projects.get(project_id) if project_id != "-" else None
+    council = register.councils.get(council_id)
+    named = project.name if project else council.name if council else council_id
+    title = KINDS[kind].title if kind in KINDS else kind
+    return f"{title}: {named} ({period})" if period else f"{title}: {named}"
+
+
+def deadline_of(document_key: str, register, settings: Settings):
+    """The deadline (``DueItem``) the watch made ``document_key`` for, or None (a document sent by
+    hand for no deadline, or one for a steering-group meeting)."""
+    from grantflow.deadlines import calendar, is_document_of
+
+    return next((item for item in calendar(register, settings.deadline_shift)
+                 if item.makes_document and item.meeting is None and is_document_of(item, document_key)), None)
+
+
+def deadline_words(item, verb: str = "er") -> str:
+    """"fristen til Fylkesmannen i Buskerud (skjønnsmidler) er 15. januar 2015": whose deadline and
+    when, for the approver's mails; one per funder when the document serves several."""
+    from grantflow import fmt
+
+    if not item.funder_words:
+        return f"fristen {verb} {fmt.long_date(item.due)}"
+    return " og ".join(f"fristen til {funder} {verb} {fmt.long_date(day)}" for funder, _, day in item.funder_words)
 
 
 def send_command(document_key: str, settings: Settings, out: str | None = None) -> str:
@@ -779,8 +814,15 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
             project = register.project(project_id) if project_id != "-" else None
             name, email = approver_of(council, settings)
             link = ui_link(row["flow_run_id"]) if row["flow_run_id"] else None
-            lines = [f"{row['document']} versjon {row['version']} har ventet på godkjenning siden "
-                     f"{row['requested_at']:%d.%m.%Y}. Ingenting sendes før noen godkjenner.",
+            # named as the request's subject named it, with whose deadline it is and when (it read
+            # "kongsbergregionen/-/usage-2014 versjon 1 har ventet ...": an internal key, no deadline)
+            title = document_title(row["document"], register)
+            item = deadline_of(row["document"], register, settings)
+            deadline = [] if item is None else [
+                f"Den skal sendes innen fristen: {deadline_words(item)}." if item.due >= as_of else
+                f"Fristen er passert ({deadline_words(item, 'var')}), og den er ikke sendt."]
+            lines = [f"{title} (versjon {row['version']}) har ventet på din godkjenning siden "
+                     f"{row['requested_at']:%d.%m.%Y}. Ingenting sendes før noen godkjenner.", *deadline,
                      *([f"Forespørselen om godkjenning nådde deg ikke da ({unreached_why(mark['detail'])}); "
                         "dette er første gang du får den."] if unreached else []),
                      f"Godkjenn eller avvis her: {link}" if link else
@@ -788,7 +830,7 @@ def remind_pending(as_of: date, settings: Settings, register, transport_name: st
                      f"forhåndsvisningen, godkjenn og send med: {send_command(row['document'], settings)}"]
             password = smtp_password(settings) if transport_name == "smtp" else None
             report = notify(f"approval-reminder/{row['document']}/v{row['version']}", as_of.isoformat(),
-                            f"Påminnelse: venter på godkjenning ({row['document']})", lines, name, email, project,
+                            f"Påminnelse: venter på godkjenning – {title}", lines, name, email, project,
                             council, settings, ledger, make_transport(settings, transport_name, password),
                             settings.delivery.retry)
             if report.sent:

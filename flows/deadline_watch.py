@@ -46,8 +46,8 @@ from prefect.runtime import deployment
 
 from grantflow import fmt
 from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, SentStatus, calendar, due_on, holiday_name,
-                                 is_working_day, is_document_of, last_day, missed, reminder_message, send_command,
-                                 status_sent, window_passed, working_days_until)
+                                 is_working_day, is_document_of, last_day, late_by, missed, moved_words,
+                                 reminder_message, send_command, status_sent, window_passed, working_days_until)
 from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import MAY_HAVE_ARRIVED, ContentConflict, make_transport, notify, remind
 from grantflow.delivery.transports import OUTBOX_FIELD
@@ -430,6 +430,204 @@ def tell_missed(today: date, since: date, options: DeliveryOptions) -> tuple[lis
         finally:
             ledger.close()
         told.append(item.key)
+    return told, unsent
+
+
+@task(name="tell-overdue", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
+def tell_overdue(today: date, options: DeliveryOptions) -> tuple[list[str], list[tuple[str, str]]]:
+    """On a funder's deadline (the working day it was moved to), or the first watch after it, a
+    document still waiting for approval is told to the council's secretariat -- not sent, and why:
+    waiting for whom since when -- and to the approver, once each. Before, the first word came after
+    the watch's catch-up for it had ended, two weeks after the deadline (``tell_missed``), and the
+    approver's reminders never said there was a deadline. A status report for a steering-group
+    meeting is left to its meeting (``tell_missed``). (The keys told, the mails that did not go.)"""
+    from flows.approval import approver_of, deadline_words, document_title, ui_link
+
+    settings = load_settings(options.config)
+    register = watch_register(options.config)
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        status = {r["key"]: r["status"] for r in ledger.watch_rows()}
+        asked = ledger.approvals(status="requested")
+    finally:
+        ledger.close()
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    told, unsent = [], []
+    for item in calendar(register, settings.deadline_shift):
+        if not item.makes_document or item.meeting is not None or not item.due <= today <= last_day(item) \
+                or status.get(item.key) in ("done", "rejected", "missed", UNTOLD):
+            continue
+        if item.project and item.project not in register.projects:
+            continue
+        mine = sorted((r for r in asked if is_document_of(item, r["document"])), key=lambda r: r["requested_at"])
+        if not mine:
+            continue
+        request = mine[-1]
+        council = register.council(item.council)
+        project = register.projects.get(item.project) if item.project else None
+        name, email = approver_of(council, settings)
+        who = name if name == email or not email else f"{name} ({email})"
+        # the approver is the secretariat (the default): one mail, with the link, not two
+        own = bool(email) and email.casefold() == (council.secretariat.email or "").casefold()
+        # asked on the machine's clock: a watch run for a past as-of date dates it the day it was made
+        asked_on = request["requested_at"].date()
+        asked_on = asked_on if asked_on <= today else item.make_day
+        title = document_title(request["document"], register)
+        moved = [moved_words(item)] if item.moved else []
+        link = ui_link(request["flow_run_id"]) if request["flow_run_id"] else None
+        lines = [f"{title} er ikke sendt, og {deadline_words(item, 'var' if item.due < today else 'er')}"
+                 + (" (i dag)" if item.due == today else "") + ".",
+                 f"Den skulle sendes {fmt.long_date(item.make_day)}, men har ventet på godkjenning fra {who} siden "
+                 f"{fmt.long_date(asked_on)}. Ingenting sendes før noen godkjenner den.", *moved,
+                 ("" if own else "Godkjenneren har fått beskjed nå. ") + "Godkjennes den, sendes den straks"
+                 + (" (etter fristen)" if item.due < today else "") + f"; er den ikke godkjent innen "
+                 f"{fmt.long_date(last_day(item))}, sender fristvakten den ikke av seg selv.",
+                 *([f"Godkjenn eller avvis her: {link}"] if own and link else [])]
+        when = "Fristen er i dag" if item.due == today else "Fristen er passert"
+        ledger = SentLedger(settings.ledger_url())
+        try:
+            report = notify(f"overdue/{item.key}", "-", f"{when}, ikke sendt: {item.description}", lines,
+                            council.secretariat.name, council.secretariat.email, project, council, settings, ledger,
+                            make_transport(settings, transport_name, password), settings.delivery.retry)
+            if report.failed or report.pending:
+                unsent.append((f"overdue/{item.key}", not_told(council.secretariat.email, report)))
+            elif report.sent:
+                told.append(item.key)
+            if email and not own:
+                to_approver = [f"{title} (versjon {request['version']}) venter fortsatt på din godkjenning, og "
+                               f"{deadline_words(item, 'var' if item.due < today else 'er')}"
+                               + (" (i dag)" if item.due == today else "") + ". Den er ikke sendt.",
+                               "Godkjenner du den nå, sendes den straks"
+                               + (", etter fristen" if item.due < today else "")
+                               + "; avviser du den, sendes den ikke. Sekretariatet har fått beskjed.",
+                               f"Godkjenn eller avvis her: {link}" if link else
+                               "Ingen kjøring venter på svaret (dokumentet ble holdt tilbake av en bunkekjøring); "
+                               "sekretariatet sender den for hånd."]
+                answer = notify(f"overdue-approval/{item.key}", "-", f"{when}: {title} venter på din godkjenning",
+                                to_approver, name, email, project, council, settings, ledger,
+                                make_transport(settings, transport_name, password), settings.delivery.retry)
+                if answer.failed or answer.pending:
+                    unsent.append((f"overdue-approval/{item.key}", "varselet om passert frist nådde ikke godkjenneren "
+                                   f"({email}); prøves igjen neste virkedag"))
+        finally:
+            ledger.close()
+    return told, unsent
+
+
+def late_line(item: DueItem, today: date, on_server: bool, reminded_before: bool) -> str:
+    """One line for the secretariat about ``item``'s document made and sent (on a server: started)
+    on ``today``, late (``late_by``): how many working days, and whether anyone was reminded."""
+    days = late_by(item, today)
+    when = (f"skulle sendes {fmt.long_date(item.make_day)} (møtet er {fmt.long_date(item.meeting)})"
+            if item.meeting is not None else f"hadde frist {fmt.long_date(item.due)}")
+    line = (f"- {item.description}: {when}, {'startet' if on_server else 'sendt'} {fmt.long_date(today)}, "
+            f"{days} {'virkedag' if days == 1 else 'virkedager'} for sent")
+    return line + ("." if reminded_before else "; ingen fikk påminnelse om den før sendedatoen.")
+
+
+@task(name="tell-late", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
+def tell_late(today: date, late: list[DueItem], previous: date | None, on_server: bool,
+              options: DeliveryOptions) -> list[str]:
+    """Mail each council's secretariat, once a day, the documents the watch made and sent (on a
+    server: started) late this morning (``late_by``), each with how many working days. Before, a
+    catch-up report went out late without a word (watch on 24.4.2014, then 20.5.2014: the steering
+    group got the report dated 16.5 on 20.5, the secretariat heard nothing).
+    The readers' mail is left as it is: the document carries its own date; whether to say more to
+    them is the secretariat's call."""
+    if not late:
+        return []
+    settings = load_settings(options.config)
+    register = watch_register(options.config)
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    sent = []
+    ledger = SentLedger(settings.ledger_url())
+    try:
+        per_council: dict[str, list[str]] = {}
+        for item in late:
+            per_council.setdefault(item.council, []).append(
+                late_line(item, today, on_server, reminded(ledger, item, settings.deadline_reminders, transport_name)))
+        for council_id, lines in per_council.items():
+            council = register.councils[council_id]
+            if not council.secretariat.email:
+                continue
+            count = f"{len(lines)} {'dokument' if len(lines) == 1 else 'dokumenter'}"
+            body = [(f"Fristvakten kjørte sist {fmt.long_date(previous)}. " if previous else "")
+                    + f"I dag {'startet' if on_server else 'laget og sendte'} den dette for sent:", "\n".join(lines),
+                    "Mottakerne får dokumentet som vanlig, uten noen merknad om at det kommer for sent; gi dem "
+                    "beskjed selv om det trengs."]
+            report = notify(f"watch-late/{council_id}", today.isoformat(),
+                            f"Fristvakten {fmt.short_date(today)}: {count} sendt for sent – {council.name}", body,
+                            council.secretariat.name, council.secretariat.email, None, council, settings, ledger,
+                            make_transport(settings, transport_name, password), settings.delivery.retry)
+            sent += [f"watch-late/{council_id} -> {email}" for email in report.sent]
+    finally:
+        ledger.close()
+    return sent
+
+
+def reminded(ledger: SentLedger, item: DueItem, leads: list[int], transport_name: str) -> bool:
+    """Whether a deadline reminder for ``item`` (any lead) reached the one it was for."""
+    return any(ledger.sent_to(f"deadline/{item.key}/{lead}/-", 1, transport_name) for lead in leads)
+
+
+@task(name="tell-passed", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60],
+      retry_condition_fn=worth_retrying)
+def tell_passed(today: date, since: date, previous: date | None,
+                options: DeliveryOptions) -> tuple[list[str], list[tuple[str, str]]]:
+    """An ``other`` deadline (reminded only, no document) whose day fell while the watch was not
+    running (``since``: see watch_since) and whose reminder never went: the council's secretariat is
+    told once at the next watch. Before, such deadlines passed in silence (a watch down from 2.6.2014
+    to 5.1.2015 told the missed status reports, nothing of the funder's deadlines of 24.12 and 31.12).
+    A mail that did not go is recorded ``untold`` and tried again on later mornings. (The keys told,
+    the mails that did not go.)"""
+    from flows.approval import deadline_words
+
+    settings = load_settings(options.config)
+    register = watch_register(options.config)
+    transport_name = options.transport or settings.delivery.transport
+    password = smtp_password(settings) if transport_name == "smtp" else None
+    ledger = SentLedger(settings.ledger_url())
+    told, unsent = [], []
+    try:
+        status = {r["key"]: r["status"] for r in ledger.watch_rows()}
+        for item in calendar(register, settings.deadline_shift):
+            if item.makes_document or item.due >= today or status.get(item.key) == "missed":
+                continue
+            if not (since <= item.due or status.get(item.key) == UNTOLD):
+                continue
+            if ("project", item.project) in register.unreadable or (
+                    item.project and item.project not in register.projects):
+                continue
+            if reminded(ledger, item, settings.deadline_reminders, transport_name):
+                continue
+            council = register.council(item.council)
+            project = register.projects.get(item.project) if item.project else None
+            person = project.leader if project else council.secretariat
+            title = item.label or KIND_TITLES[item.kind]
+            lines = [f"Fristen «{title}» for {project.name if project else council.name} passerte mens fristvakten "
+                     f"ikke kjørte ({deadline_words(item, 'var')}), og ingen fikk påminnelse om den"
+                     + (f" ({person.name} skulle hatt den)" if person.name and person is not council.secretariat
+                        else "") + ".",
+                     *([moved_words(item)] if item.moved else []),
+                     *([f"Fristvakten kjørte sist {fmt.long_date(previous)} og nå igjen {fmt.long_date(today)}."]
+                       if previous else []),
+                     "grantflow lager ikke noe dokument for denne fristen: sjekk at den er fulgt opp."]
+            report = notify(f"passed/{item.key}", "-", f"Frist passert uten påminnelse: {item.description}", lines,
+                            council.secretariat.name, council.secretariat.email, project, council, settings, ledger,
+                            make_transport(settings, transport_name, password), settings.delivery.retry)
+            if report.failed or report.pending:
+                ledger.watch_record(item.key, UNTOLD, "fristen passerte uten påminnelse")
+                unsent.append((f"passed/{item.key}", not_told(council.secretariat.email, report)))
+                continue
+            ledger.watch_record(item.key, "missed", f"meldt til sekretariatet {today.isoformat()}: fristen passerte "
+                                "uten påminnelse")
+            told.append(item.key)
+    finally:
+        ledger.close()
     return told, unsent
 
 
@@ -948,6 +1146,7 @@ def _watch(as_of: date | None, options: DeliveryOptions) -> dict:
     triggered = triggered_runs(options.config) if on_server else {}
     by_hand = sent_by_hand(options.config)
     ran, skipped, failed, reminders, waiting = [], [], [], [], []
+    late: list[DueItem] = []                 # made (or started) this morning after the day it was to be sent
     uncertain: list[tuple[str, str]] = []    # delivered but for mails that may have arrived (``undelivered``)
     already: list[tuple[str, str]] = []      # sent by hand before the watch came to it
     # what went wrong that is nobody's data to fix (a crash, a bug, a refused delivery, a trigger that
@@ -1053,6 +1252,8 @@ def _watch(as_of: date | None, options: DeliveryOptions) -> dict:
                     continue
                 record(item.key, "triggered", run_id, options.config)
                 ran.append(item.key)
+                if late_by(item, today) and item.key not in triggered:     # its first start, late
+                    late.append(item)
             continue
         try:
             result = run_item(item, options)
@@ -1084,6 +1285,10 @@ def _watch(as_of: date | None, options: DeliveryOptions) -> dict:
         else:
             ran.append(item.key)
             record(item.key, "done", result.get("docx", ""), options.config)
+            if late_by(item, today) and result.get("sent") and not result.get("skipped"):
+                # a catch-up: the secretariat hears how late (tell_late); not a delivery completed for
+                # the one it failed for (the others had it in time, and the secretariat was told then)
+                late.append(item)
     told: list[str] = []
     try:
         # before the approvers' reminders: a request withdrawn this morning is not reminded of first
@@ -1091,6 +1296,18 @@ def _watch(as_of: date | None, options: DeliveryOptions) -> dict:
         failed += unsent                   # the secretariat was not reached: the summary says so
     except UserError as exc:               # no secretariat address, SMTP login: the run says so
         failed.append(("ikke-sendt-varsel", str(exc)))
+    overdue: list[str] = []
+    passed: list[str] = []
+    try:
+        passed, unsent = tell_passed(today, since, previous, options)
+        failed += unsent
+    except UserError as exc:
+        failed.append(("frist-uten-påminnelse-varsel", str(exc)))
+    try:
+        overdue, unsent = tell_overdue(today, options)
+        failed += unsent
+    except UserError as exc:
+        failed.append(("frist-passert-varsel", str(exc)))
     for what, remind_task in (("godkjenning-påminnelse", remind_approvers), ("frist-påminnelse", deadline_reminders)):
         try:
             reminders += remind_task(today, options)
@@ -1102,6 +1319,10 @@ def _watch(as_of: date | None, options: DeliveryOptions) -> dict:
             reminders += tell_secretariat(today, alerts, options, unsure_alerts)
         except UserError as exc:           # the mail itself cannot go (SMTP login, outbox): the run says so
             failed.append(("sekretariat-varsel", str(exc)))
+    try:
+        reminders += tell_late(today, late, previous, on_server, options)
+    except UserError as exc:
+        failed.append(("for-sent-varsel", str(exc)))
     lines = [f"# Fristvakt {fmt.long_date(today)}", "", f"- Forfalt: {len(items)}",
              f"- {'Startet' if on_server else 'Kjørt'} nå: {len(ran)}",
              f"- Allerede kjørt: {len(skipped)}", f"- Allerede sendt: {len(already)}", f"- Venter (godkjenning eller kjører): {len(waiting)}",
@@ -1109,6 +1330,12 @@ def _watch(as_of: date | None, options: DeliveryOptions) -> dict:
              f"- Kan ha kommet fram (spør mottakeren før grantflow send --resend): {len(uncertain)}",
              f"- Påminnelser sendt: {len(reminders)}"]
     lines += [f"- Ikke sendt, meldt til sekretariatet (fristen eller møtet er passert): `{key}`" for key in told]
+    lines += [f"- Fristen er passert mens dokumentet venter på godkjenning, meldt til sekretariatet og godkjenneren: "
+              f"`{key}`" for key in overdue]
+    lines += [f"- {'Startet' if on_server else 'Sendt'} for sent: `{item.key}` "
+              f"({late_by(item, today)} virkedager)" for item in late]
+    lines += [f"- Frist passert uten påminnelse (fristvakten kjørte ikke), meldt til sekretariatet: `{key}`"
+              for key in passed]
     if cycles:
         lines += [f"- Statusrunder startet: {len(cycles['started'])}",
                   f"- Statusrunder uten svar ved sendedato (sendes med «ikke rapportert»): {len(cycles['no_answer'])}"]
@@ -1120,4 +1347,6 @@ def _watch(as_of: date | None, options: DeliveryOptions) -> dict:
     create_markdown_artifact(markdown="\n".join(lines), key="deadline-watch", description="Fristvakt")
     return {"as_of": today.isoformat(), "due": [i.key for i in items], "ran": ran, "skipped": skipped,
             "waiting": waiting, "failed": failed, "uncertain": uncertain, "reminders": reminders, "missed": told,
+            "overdue": overdue, "passed": passed,
+            "late": {item.key: late_by(item, today) for item in late},
             "already_sent": already, "cycles": {k: v for k, v in cycles.items() if k != "failed"}}

@@ -510,6 +510,14 @@ def working_days_until(today: date, due: date) -> int:
     return days
 
 
+def late_by(item: DueItem, today: date) -> int:
+    """Working days ``item``'s document is late when made and sent on ``today``, 0 when it is not:
+    a status report for a meeting after its send date (its readers have fewer days before the
+    meeting), any other after its deadline (caught up before the deadline, it is in time for the
+    funder)."""
+    return working_days_until(item.make_day if item.meeting is not None else item.due, today)
+
+
 def working_days_before(day: date, days: int) -> date:
     """The working day with exactly ``days`` working days after it up to and including ``day``."""
     while days > 0:
@@ -550,6 +558,14 @@ def _closed_day(day: date) -> str:
         return "en lørdag" if day.weekday() == 5 else "en søndag"
     return " og ".join(part if part.startswith("Kristi") else part[:1].lower() + part[1:]
                        for part in name.split("; "))
+
+
+def moved_words(item: DueItem) -> str:
+    """"Fristen 1. februar 2015 er en søndag; den er flyttet til 30. januar 2015.", or "" when not moved."""
+    from . import fmt
+
+    return (f"Fristen {fmt.long_date(item.original)} er {_closed_day(item.original)}; den er flyttet til "
+            f"{fmt.long_date(item.due)}.") if item.moved else ""
 
 
 def reminder_message(item: DueItem, today: date, name: str) -> tuple[str, list[str]]:

@@ -211,6 +211,9 @@ class DeliverySettings(Model):
                     "not named keeps its default.")
     approver_email: EmailAddress | None = Field(
         None, description="Who approves external sending; default the council's secretariat.")
+    approver_name: Line | None = Field(
+        None, description="The approver's name as their mails greet them; default the name the config gives "
+                          "that address (the secretariat's), else the address.")
     approval_reminder_days: int = Field(
         2, ge=1, le=30, description="Remind the approver after this many working days without an answer.")
     recipients: Annotated[dict[str, RecipientRule], BeforeValidator(known_kinds)] = Field(default_factory=dict)
