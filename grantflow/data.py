@@ -1846,6 +1846,7 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
     counted (År decides: ``reporting.booked_on``). A negative amount must be marked as a credit
     note. Only rows without other errors are looked at."""
     bad = _total_rows(shown, out, bad, findings, candidates=prepared.get("Beskrivelse"))
+    bad = _total_categories(shown, out, bad, findings)
     rows, ok = out["_row"], ~bad
     days = out["Dato"].view(np.int64) // 86_400_000_000_000 - _FIRST_DAY     # NaT: a bad row, clipped
     year_from_date = _YEAR_OF_DAY[np.clip(days, 0, len(_YEAR_OF_DAY) - 1)]
@@ -2094,6 +2095,32 @@ def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
                        f"up the rows itself, so {counted}; delete the row ({real} "
                        "should be described otherwise)")
         findings.append(Finding("error", shown, int(rows[position]), "Beskrivelse", message))
+    findings.sort(key=lambda f: (f.line or 0))
+    return bad | total
+
+
+def _total_categories(shown: str, out: dict, bad: np.ndarray, findings: list[Finding]) -> np.ndarray:
+    """Refuse a row whose Kategori is a total word ('Sum', 'Totalt 2020'; no budget category is one):
+    an export's total row with its label in that column. Was 'Dato: value is missing' (or an unknown
+    category), which did not say to delete the row. Each distinct category is looked at once."""
+    values = pd.Series(out["Kategori"]).astype(str)
+    totals = {v for v in pd.unique(values) if v.strip() and is_total(v)}
+    if not totals:
+        return bad
+    rows = out["_row"]
+    said = [f.line for f in findings if f.field == "Beskrivelse" and "looks like a total" in f.message]
+    total = values.isin(totals).to_numpy() & ~np.isin(rows, said)      # refused already by its Beskrivelse
+    if not total.any():
+        return bad
+    lines = {int(rows[p]) for p in np.flatnonzero(total)}
+    findings[:] = [f for f in findings if f.line not in lines or f.field not in _LEDGER_NAMES]
+    undated = np.isnat(out["Dato"])
+    for position in np.flatnonzero(total):
+        written = echo(str(values.iloc[position]), 80)
+        when = " with no date" if undated[position] else ""
+        findings.append(Finding("error", shown, int(rows[position]), "Kategori",
+                                f"{written}{when} looks like a total or balance row from the export, not a cost: "
+                                "delete the row"))
     findings.sort(key=lambda f: (f.line or 0))
     return bad | total
 

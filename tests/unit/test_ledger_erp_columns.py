@@ -211,10 +211,10 @@ def test_a_project_number_column_is_read_as_Prosjekt(clean, tmp_path, capsys, he
 
 @pytest.mark.parametrize("line, said", [
     (f"31.03.2020;2020;{PL};a;=SUM(E2:E3);fm-innlandet;",
-     "Beløp: '=SUM(E2:E3)' is a formula saved as text, not an amount: a total of other rows is no cost "
-     "(delete the row); otherwise write the amount itself"),
+     "Beløp: '=SUM(E2:E3)' is a formula saved as text, not a number: a sum of other rows is a total row "
+     "(delete the row); otherwise write the number itself"),
     (f"31.03.2020;2020;{PL};b;66 000 %;fm-innlandet;",
-     "Beløp: '66 000 %' is a percentage, not an amount: write the amount in kroner without %"),
+     "Beløp: '66 000 %' is a percentage, not an amount: write the number without %"),
     (f"31.03.2020;2020;{PL};c;'66 000;fm-innlandet;",
      "Beløp: \"'66 000\" begins with an apostrophe (Excel's mark for text): write 66 000"),
     (f"04/05/2020;2020;{PL};d;66 000;fm-innlandet;",
