@@ -2103,20 +2103,22 @@ def _total_categories(shown: str, out: dict, bad: np.ndarray, findings: list[Fin
     """Refuse a row whose Kategori is a total word ('Sum', 'Totalt 2020'; no budget category is one):
     an export's total row with its label in that column. Was 'Dato: value is missing' (or an unknown
     category), which did not say to delete the row. Each distinct category is looked at once."""
-    values = pd.Series(out["Kategori"]).astype(str)
-    totals = {v for v in pd.unique(values) if v.strip() and is_total(v)}
-    if not totals:
+    column = out["Kategori"]                       # a categorical (``_column_of``): its few texts looked at
+    if not isinstance(column, pd.Categorical):
+        column = pd.Categorical(column)
+    named = np.array([isinstance(v, str) and bool(v.strip()) and is_total(v) for v in column.categories] + [False])
+    if not named.any():
         return bad
     rows = out["_row"]
     said = [f.line for f in findings if f.field == "Beskrivelse" and "looks like a total" in f.message]
-    total = values.isin(totals).to_numpy() & ~np.isin(rows, said)      # refused already by its Beskrivelse
+    total = named[column.codes] & ~np.isin(rows, said)      # refused already by its Beskrivelse
     if not total.any():
         return bad
     lines = {int(rows[p]) for p in np.flatnonzero(total)}
     findings[:] = [f for f in findings if f.line not in lines or f.field not in _LEDGER_NAMES]
     undated = np.isnat(out["Dato"])
     for position in np.flatnonzero(total):
-        written = echo(str(values.iloc[position]), 80)
+        written = echo(str(column[position]), 80)
         when = " with no date" if undated[position] else ""
         findings.append(Finding("error", shown, int(rows[position]), "Kategori",
                                 f"{written}{when} looks like a total or balance row from the export, not a cost: "
@@ -2357,8 +2359,17 @@ def ledger_code_unused(table: Table, code: str) -> list[Finding]:
     blank one): the code picked nothing, and every row, another project's too, was counted as the
     project's without a word (found by an outside tester: usage Brukt 253 000 for 198 000)."""
     frame = table.frame
-    if not len(frame) or (frame["Prosjekt"].astype(str).str.strip() != "").any():
+    if not len(frame):
         return []
+    column = frame["Prosjekt"]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        if (column.astype(str).str.strip() != "").any():
+            return []
+    else:
+        if table._projects is None or table._projects[0] is not frame:      # as ``project_ledger`` found them
+            table._projects = (frame, _rows_by_project(column))
+        if table._projects[1] is not None:
+            return []
     lacks = ("no Prosjekt column" if not any(_known(LEDGER_COLUMNS).get(_norm(h)) is _PROSJEKT for h in table.headers)
              else "a Prosjekt column blank on every row")
     found = ", ".join(table.headers) or "none"

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from .text import escaped_invisible
+from .text import escaped_invisible, is_total
 
 DEFAULT_CEILING = Decimal(10) ** 12
 _ceiling = DEFAULT_CEILING
@@ -604,6 +604,10 @@ def _read_date_text(value: str) -> date | None:
         return _make(*long, value)
     if re.fullmatch(r"\d{5}", text) and _serial_date(int(text)):
         raise DateError(_serial_said(text))
+    if is_total(text):
+        # an export's total row with its label in the first column (was "cannot read 'Sum' as a date")
+        raise DateError(f"{echo(value)} is no date: it looks like a total or balance row from the export; "
+                        "delete the row")
     slash = _SLASHED.fullmatch(text)
     if slash:
         raise DateError(_slashed_said(value, *(int(g) for g in slash.groups())))
@@ -612,8 +616,8 @@ def _read_date_text(value: str) -> date | None:
 
 # '04/05/2020': 4 May in Norway, 5 April in an English (US) export; never read, either way
 _SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                   "October", "November", "December")
 
 
 def _slashed_said(raw: str, first: int, second: int, year: int) -> str:
@@ -628,8 +632,8 @@ def _slashed_said(raw: str, first: int, second: int, year: int) -> str:
             readings.append((day, month, f"{day:02d}.{month:02d}.{year}"))
     if len(readings) == 2:
         (d1, m1, w1), (d2, m2, w2) = readings
-        return (f"{echo(raw)} is ambiguous: {d1} {_MONTHS[m1 - 1]} or {d2} {_MONTHS[m2 - 1]}? write {w1} or {w2} "
-                "(dd.mm.åååå)")
+        return (f"{echo(raw)} is ambiguous: {d1} {_ENGLISH_MONTHS[m1 - 1]} or {d2} {_ENGLISH_MONTHS[m2 - 1]}? "
+                f"write {w1} or {w2} (dd.mm.åååå)")
     if readings:
         return f"{echo(raw)} is written with slashes: write {readings[0][2]} (dd.mm.åååå)"
     return f"cannot read {echo(raw)} as a date (write {DATE_FORMATS})"

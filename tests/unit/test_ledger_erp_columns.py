@@ -221,6 +221,8 @@ def test_a_project_number_column_is_read_as_Prosjekt(clean, tmp_path, capsys, he
      "Dato: '04/05/2020' is ambiguous: 4 May or 5 April? write 04.05.2020 or 05.04.2020 (dd.mm.åååå)"),
     (";;Sum;;463 750;;",
      "Kategori: 'Sum' with no date looks like a total or balance row from the export, not a cost: delete the row"),
+    ("Sum;;;;463 750;;",
+     "Dato: 'Sum' is no date: it looks like a total or balance row from the export; delete the row"),
 ])
 def test_a_cell_grantflow_cannot_read_says_what_to_write(clean, tmp_path, capsys, line, said):
     append(ledger(clean), line)
