@@ -72,14 +72,17 @@ MILESTONE_COLUMNS = (
 DECISIONS = ("postponed", "cancelled")
 LEDGER_COLUMNS = (
     Column("Dato", "date"),
-    Column("År", "int", required=False, aliases=("aar", "year", "regnskapsår", "regnskapsar")),
+    # the accounting year under an ERP's names for it; another header that may hold it ('Ar',
+    # 'Periode', 'Budsjettår') is an error to rename (``_may_hold``)
+    Column("År", "int", required=False, aliases=("aar", "year", "regnskapsår", "regnskapsar", "bokføringsår",
+                                                  "bokforingsar", "bokføringsar")),
     Column("Kategori", "text", aliases=("budsjettkategori",)),
     Column("Beskrivelse", "note", required=False, aliases=("tekst",)),
     Column("Beløp", "number", aliases=("belop", "beløp kr", "kr")),
     Column("Finansieringskilde", "text", required=False, aliases=("kilde",)),
     # not 'kredit': an accounting export's Kredit column holds amounts (beside Debet), not ja/nei
     Column("Kreditnota", "flag", required=False, aliases=("kreditering",)),
-    Column("Prosjekt", "text", required=False, aliases=("prosjektkode", "prosjektnr")),
+    Column("Prosjekt", "text", required=False, aliases=("prosjektkode", "prosjektnr", "prosjektnummer")),
 )
 HOURS_COLUMNS = (
     Column("Dato", "date"),
@@ -118,6 +121,9 @@ class Table:
     findings: list[Finding] = field(default_factory=list)
     # (frame, its rows by project) once ``project_ledger`` has looked: kept with the frame it is of
     _projects: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    # the file's headers as written and the header row's line (``ledger_code_unused``)
+    headers: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    header_line: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -1523,6 +1529,21 @@ def _resembles(header: str, name: str) -> bool:
     return difflib.SequenceMatcher(None, given, known).ratio() >= 0.8
 
 
+def _may_hold(header: str, name: str) -> bool:
+    """Whether an unknown header may hold the values of the optional column ``name`` the file
+    lacks, though it does not look like its name: the accounting year as an ERP writes it ('Ar'
+    with the Å stripped, 'År (regnskap)', 'Budsjettår', 'Periode', 'Regnskapsperiode'). Ignored,
+    its rows were counted in the date's year (a row booked in 2019 and paid in January 2020 left
+    2019's usage report short; found by an outside tester). 'Hittil i år' (an amount) is not one:
+    'år' there is a word of its own after the first."""
+    if name != "År":
+        return False
+    words = re.findall(r"[^\W\d_]+", _norm(header))
+    return bool(words) and (words[0] in ("år", "ar", "aar", "year")
+                            or any(len(w) > 2 and w.endswith(("år", "aar")) for w in words)
+                            or any("period" in w for w in words))
+
+
 def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     """Read a CSV (``;``, ``,`` or tab) or XLSX file and type its columns.
 
@@ -1602,7 +1623,16 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
             continue
         meant = [col.name for col in columns if col.name not in positions and _resembles(header, col.name)]
         shown_header = echo(header, 60).strip("'")
-        if meant:
+        year = [col.name for col in columns if col.name not in positions and col.name not in meant
+                and _may_hold(header, col.name)]
+        if year:
+            meant_for.update(year)
+            findings.append(Finding("error", shown, header_line, shown_header,
+                                    f"column {echo(header, 60)} may hold the accounting year the rows are booked "
+                                    "in, which grantflow reads from 'År' (without it, each row counts in its "
+                                    "date's year): if it holds the year (2019), rename the header to 'År'; if "
+                                    "not, remove the column"))
+        elif meant:
             meant_for.update(meant)
             findings.append(Finding("error", shown, header_line, shown_header,
                                     f"column {echo(header, 60)} is not a known column; did you mean "
@@ -1701,7 +1731,8 @@ def read_table(path: Path, columns: tuple[Column, ...], check=None) -> Table:
     if check is not None:
         bad = check(shown, out, bad, findings, set(positions), prepared)
     frame = _frame(out, count)
-    return Table(shown, frame[~bad].copy() if bad.any() else frame, findings)
+    return Table(shown, frame[~bad].copy() if bad.any() else frame, findings, tuple(h for h in headers if h),
+                 header_line)
 
 
 def _frame(out: dict, count: int) -> pd.DataFrame:
@@ -1857,6 +1888,7 @@ def _ledger_rules(shown: str, out: dict, bad: np.ndarray, findings: list[Finding
     counted (År decides: ``reporting.booked_on``). A negative amount must be marked as a credit
     note. Only rows without other errors are looked at."""
     bad = _total_rows(shown, out, bad, findings, candidates=prepared.get("Beskrivelse"))
+    bad = _total_categories(shown, out, bad, findings)
     rows, ok = out["_row"], ~bad
     days = out["Dato"].view(np.int64) // 86_400_000_000_000 - _FIRST_DAY     # NaT: a bad row, clipped
     year_from_date = _YEAR_OF_DAY[np.clip(days, 0, len(_YEAR_OF_DAY) - 1)]
@@ -2109,7 +2141,36 @@ def _total_rows(shown: str, out: dict, bad: np.ndarray, findings: list[Finding],
     return bad | total
 
 
+def _total_categories(shown: str, out: dict, bad: np.ndarray, findings: list[Finding]) -> np.ndarray:
+    """Refuse a row whose Kategori is a total word ('Sum', 'Totalt 2020'; no budget category is one):
+    an export's total row with its label in that column. Was 'Dato: value is missing' (or an unknown
+    category), which did not say to delete the row. Each distinct category is looked at once."""
+    column = out["Kategori"]                       # a categorical (``_column_of``): its few texts looked at
+    if not isinstance(column, pd.Categorical):
+        column = pd.Categorical(column)
+    named = np.array([isinstance(v, str) and bool(v.strip()) and is_total(v) for v in column.categories] + [False])
+    if not named.any():
+        return bad
+    rows = out["_row"]
+    said = [f.line for f in findings if f.field == "Beskrivelse" and "looks like a total" in f.message]
+    total = named[column.codes] & ~np.isin(rows, said)      # refused already by its Beskrivelse
+    if not total.any():
+        return bad
+    lines = {int(rows[p]) for p in np.flatnonzero(total)}
+    findings[:] = [f for f in findings if f.line not in lines or f.field not in _LEDGER_NAMES]
+    undated = np.isnat(out["Dato"])
+    for position in np.flatnonzero(total):
+        written = echo(str(column[position]), 80)
+        when = " with no date" if undated[position] else ""
+        findings.append(Finding("error", shown, int(rows[position]), "Kategori",
+                                f"{written}{when} looks like a total or balance row from the export, not a cost: "
+                                "delete the row"))
+    findings.sort(key=lambda f: (f.line or 0))
+    return bad | total
+
+
 _LEDGER_NAMES = {c.name for c in LEDGER_COLUMNS}
+_PROSJEKT = next(c for c in LEDGER_COLUMNS if c.name == "Prosjekt")
 _HOURS_NAMES = {c.name for c in HOURS_COLUMNS}
 
 
@@ -2330,6 +2391,41 @@ _WHOLE: list = []
 OTHER_LEDGER_SHARE = 0.9
 
 
+# ERP names of a dimension that may hold the project's code (a work order, a cost centre): never read
+# as Prosjekt (a cost centre is most often a department), named when data.ledger_code finds no Prosjekt
+_PROJECT_LIKE = ("prosj", "ordre", "koststed", "kostnadssted", "kostnadsbærer", "aktivitet", "dimensjon", "objekt")
+
+
+def ledger_code_unused(table: Table, code: str) -> list[Finding]:
+    """A configured ``data.ledger_code`` with no row naming a project (no Prosjekt column, or a
+    blank one): the code picked nothing, and every row, another project's too, was counted as the
+    project's without a word (found by an outside tester: usage Brukt 253 000 for 198 000)."""
+    frame = table.frame
+    if not len(frame):
+        return []
+    column = frame["Prosjekt"]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        if (column.astype(str).str.strip() != "").any():
+            return []
+    else:
+        if table._projects is None or table._projects[0] is not frame:      # as ``project_ledger`` found them
+            table._projects = (frame, _rows_by_project(column))
+        if table._projects[1] is not None:
+            return []
+    lacks = ("no Prosjekt column" if not any(_known(LEDGER_COLUMNS).get(_norm(h)) is _PROSJEKT for h in table.headers)
+             else "a Prosjekt column blank on every row")
+    found = ", ".join(table.headers) or "none"
+    found = found if len(found) <= 160 else found[:157] + "…"
+    like = [h for h in table.headers if _known(LEDGER_COLUMNS).get(_norm(h)) is None
+            and any(w in _norm(h) for w in _PROJECT_LIKE)]
+    fix = (f"if {' or '.join(echo(h, 60) for h in like)} holds each row's project code, rename that header to "
+           "Prosjekt; else " if like else "")
+    return [Finding("error", table.file, table.header_line, "Prosjekt",
+                    f"data.ledger_code is {code!r}, but the ledger has {lacks} (columns found: {found}), so "
+                    f"grantflow cannot tell this project's rows from others'; {fix}add a column Prosjekt with "
+                    "each row's project code, or remove data.ledger_code if every row is this project's")]
+
+
 def ledger_code_findings(table: Table, code: str, users: dict[str, str],
                          known: dict[str, str] | None = None) -> list[Finding]:
     """Rows of a ledger with a Prosjekt column that no project reads: their money would be in no
@@ -2509,6 +2605,8 @@ def collect(register, project, problems: list[Finding] | None = None, hours: boo
         if ledger is not None:
             code = files.ledger_code or project.id
             data.ledger = project_ledger(ledger, code)
+            if files.ledger_code:
+                data.ledger.findings += ledger_code_unused(ledger, str(files.ledger_code))
             users = ledger_users(register, files.ledger)
             found = ledger_code_findings(ledger, code, users) if users is not None else []
             if found and len(users) == 1:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from .text import escaped_invisible
+from .text import escaped_invisible, is_total
 
 DEFAULT_CEILING = Decimal(10) ** 12
 _ceiling = DEFAULT_CEILING
@@ -252,6 +252,8 @@ def read_number_text(raw: str) -> Reading:
     if not any(ch.isdigit() for ch in text) and _NO_NUMBER.fullmatch(_CURRENCY.sub("", text)):
         raise NumberError(f"{echo(raw)} has no number in it, only a sign or currency (a dash alone is not read "
                           "as 0): write the number, or 0")
+    if text[:1] in ("'", "\u2019") and _written_otherwise(text):
+        raise NumberError(_written_otherwise(raw))
     minus = _MINUS_CURRENCY.match(text)
     if minus:
         text = text[minus.end():]
@@ -279,11 +281,31 @@ def read_number_text(raw: str) -> Reading:
         raise NumberError(f"{echo(raw)} is exponent notation (it would be {full}); "
                           "write the number in full")
     if not compact or not re.fullmatch(r"[\d .,]+", text) or not compact[0].isdigit() and compact[0] not in ",.":
-        raise NumberError(excel_display(raw) or f"cannot read {echo(raw)} as a number")
+        raise NumberError(excel_display(raw) or _written_otherwise(raw) or f"cannot read {echo(raw)} as a number")
     reading = _read_body(text, raw)
     value = -reading.value if negative else reading.value
     other = (-reading.other if negative else reading.other) if reading.other is not None else None
     return Reading(value, reading.evidence, reading.pending, other)
+
+
+def _written_otherwise(raw: str) -> str | None:
+    """What to write instead of a number cell as a spreadsheet leaves it in a CSV: a formula saved as
+    text ('=SUM(E2:E3)'), a percentage ('66 000 %'), Excel's text mark ("'66 000"); None otherwise
+    (each was 'cannot read … as a number', which did not say what to write)."""
+    text = raw.strip()
+    if text.startswith("=") and len(text) > 1:
+        return (f"{echo(raw)} is a formula saved as text, not a number: a sum of other rows is a total row (delete "
+                "the row); otherwise write the number itself")
+    if text.endswith("%") and any(ch.isdigit() for ch in text):
+        return f"{echo(raw)} is a percentage, not an amount: write the number without %"
+    if text[:1] in ("'", "\u2019") and len(text) > 1:
+        try:
+            rest = read_number_text(text[1:])
+        except NumberError:
+            return None
+        if rest.value is not None:
+            return f"{echo(raw)} begins with an apostrophe (Excel's mark for text): write {text[1:].strip()}"
+    return None
 
 
 def _read_body(text: str, raw: str) -> Reading:
@@ -598,4 +620,36 @@ def _read_date_text(value: str) -> date | None:
         return _make(*long, value)
     if re.fullmatch(r"\d{5}", text) and _serial_date(int(text)):
         raise DateError(_serial_said(text))
+    if is_total(text):
+        # an export's total row with its label in the first column (was "cannot read 'Sum' as a date")
+        raise DateError(f"{echo(value)} is no date: it looks like a total or balance row from the export; "
+                        "delete the row")
+    slash = _SLASHED.fullmatch(text)
+    if slash:
+        raise DateError(_slashed_said(value, *(int(g) for g in slash.groups())))
     raise DateError(excel_display(value) or f"cannot read {echo(value)} as a date (write {DATE_FORMATS})")
+
+
+# '04/05/2020': 4 May in Norway, 5 April in an English (US) export; never read, either way
+_SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                   "October", "November", "December")
+
+
+def _slashed_said(raw: str, first: int, second: int, year: int) -> str:
+    """Why a date written with slashes is refused, with the date(s) it may be."""
+    readings = []
+    for day, month in ((first, second), (second, first)):
+        try:
+            date(year, month, day)
+        except ValueError:
+            continue
+        if (day, month) not in [r[:2] for r in readings]:
+            readings.append((day, month, f"{day:02d}.{month:02d}.{year}"))
+    if len(readings) == 2:
+        (d1, m1, w1), (d2, m2, w2) = readings
+        return (f"{echo(raw)} is ambiguous: {d1} {_ENGLISH_MONTHS[m1 - 1]} or {d2} {_ENGLISH_MONTHS[m2 - 1]}? "
+                f"write {w1} or {w2} (dd.mm.åååå)")
+    if readings:
+        return f"{echo(raw)} is written with slashes: write {readings[0][2]} (dd.mm.åååå)"
+    return f"cannot read {echo(raw)} as a date (write {DATE_FORMATS})"

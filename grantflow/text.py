@@ -251,6 +251,13 @@ _PERIOD_WORDS = frozenset(
     "kostnader utgifter prosjektkostnader".split())
 _PERIOD_TOKEN = re.compile(r"\d+|[qkth]\d{1,2}|\d{1,2}(?:q|k|kv)")
 _NO_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE))
+# An ERP's subtotal rows add up by its dimensions ('Sum periode 3', 'Sum konto 1080', 'Totalsum prosjekt
+# F251', 'Sum art 10800 Lønn'): beside a total word, these words and a code after them are no cost
+# either (each such row was counted as one more cost; found by an outside tester). After an account's,
+# project's or unit's code the rest is its name. 'Sum av reiser i mars' stays a cost.
+_NAMED_DIMENSIONS = frozenset("prosjekt konto art ansvar tjeneste funksjon".split())
+_DIMENSIONS = _NAMED_DIMENSIONS | {"periode"}
+_CODE = re.compile(r"[a-zæøå]{0,3}\d[\w-]*")
 
 
 def is_total(text: str, names=(), words: re.Pattern = TOTAL_WORD) -> bool:
@@ -264,8 +271,15 @@ def is_total(text: str, names=(), words: re.Pattern = TOTAL_WORD) -> bool:
     text, found = words.subn(" ", text)
     if not found:
         return False
-    return all(token in _PERIOD_WORDS or _PERIOD_TOKEN.fullmatch(token)
-               for token in re.findall(r"[^\W_]+", text))
+    tokens = re.findall(r"[^\W_]+", text)
+    for index, token in enumerate(tokens):
+        after = tokens[index - 1] if index else ""
+        if after in _NAMED_DIMENSIONS and _CODE.fullmatch(token):
+            return True                 # the rest names that account or project ('Sum art 10800 Lønn')
+        if not (token in _PERIOD_WORDS or _PERIOD_TOKEN.fullmatch(token) or token in _DIMENSIONS
+                or (after in _DIMENSIONS and _CODE.fullmatch(token))):
+            return False
+    return True
 
 
 def escaped_invisible(text: str) -> str:

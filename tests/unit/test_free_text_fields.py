@@ -148,6 +148,11 @@ def test_the_full_examples_are_clean(scratch_config, capsys):
     (scratch_config / f"projects/{HAUG}.yaml").write_text(yaml.safe_dump(FULL_PROJECT, allow_unicode=True), encoding="utf-8")
     (scratch_config / "councils/haugaland-vekst.yaml").write_text(
         yaml.safe_dump(FULL_COUNCIL, allow_unicode=True), encoding="utf-8")
+    # data.ledger_code picks rows by a Prosjekt column: without one it is an error (h24-ledgercols)
+    ledger = scratch_config / f"data/{HAUG}/regnskap.csv"
+    lines = ledger.read_text(encoding="utf-8").splitlines()
+    ledger.write_text("\n".join([lines[0] + ";Prosjekt"] + [line + ";" + HAUG for line in lines[1:]]) + "\n",
+                      encoding="utf-8")
     _, out, err = _cli(capsys, scratch_config, "validate")
     assert not [line for line in out + err if line.startswith("ERROR") and "haugaland-ve" in line
                 and "budget.financing" not in line]
