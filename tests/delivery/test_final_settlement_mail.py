@@ -102,3 +102,47 @@ def test_each_paying_municipality_gets_its_own_settlement_first_once_and_its_cha
     for name in CONTACTS:
         assert (f"Avregning, {name}: får tilbake {_money(before[name])} → får tilbake {_money(after[name])}"
                 in body), body
+
+
+def test_an_overspend_is_said_as_what_the_municipality_pays_and_a_resend_says_so(vestfjell, tmp_path):
+    _write_project(vestfjell, "fjell-digi", PLAN)
+    _contacts_and_no_dal_in_the_steering_group(vestfjell)
+    ledger = vestfjell / "data/fjell-digi/regnskap.csv"
+    # 600 000 kr more on the municipalities' line than the 530 000 kr left: they pay 70 000 kr more
+    ledger.write_text(ledger.read_text(encoding="utf-8")
+                      + "20.12.2023;2023;Utstyr;Sen faktura;600 000;Kommunene (kostnadsfordeling);\n", encoding="utf-8")
+    port = free_port()
+    use_smtp(vestfjell, port)
+    with SmtpServer(port=port) as server:
+        for year, day in ((2021, "2021-02-23"), (2022, "2022-02-21"), (2023, "2023-02-20")):
+            _send(vestfjell, "costsplit", "fjell-digi", "--year", str(year), "--as-of", day)
+        first = len(server.recorder.messages())
+        _send(vestfjell, "final", "fjell-digi")
+        _send(vestfjell, "final", "fjell-digi", "--resend", "--recipient", CONTACTS["Dal"])
+        mails = server.recorder.messages()[first:]
+    used = sum(a for *_, a, s in LEDGER if s == MUN) + 600_000
+    over = used - sum(INVOICED.values())
+    assert over == 70_000
+    pays = _settled(over)
+    got = Counter(m["To"].addresses[0].addr_spec.casefold() for m in mails)
+    assert got == Counter({GOVERNOR: 1, LEADER: 1, CONTACTS["Åsen"]: 1, CONTACTS["Berg"]: 1, CONTACTS["Dal"]: 2}), got
+    for name, email in CONTACTS.items():
+        mine = [m for m in mails if m["To"].addresses[0].addr_spec == email]
+        for mail in mine:
+            assert _first_lines(mail)[1] == (f"{name} kommune betaler {_money(pays[name])} i avregningen med "
+                                             f"kommunene ({_percent(pays[name], over)} av kommunenes merforbruk, "
+                                             f"{_money(over)})."), _first_lines(mail)
+    again = mails[-1]
+    assert "ny utsending av versjon 1" in again["Subject"], again["Subject"]
+    assert "Dette er en ny utsending av versjon 1" in again.get_body(("plain",)).get_content()
+
+
+def _percent(part: int, total: int) -> str:
+    """The share as the report prints it: of what each was invoiced, one decimal (README)."""
+    paid = Counter()
+    for year, amount in INVOICED.items():
+        paid.update(_split_by_hand(amount, POPULATION[year]))
+    name = next(n for n, p in _settled(total).items() if p == part)
+    tenths = Fraction(paid[name] * 1000, sum(paid.values()))
+    rounded = math.floor(tenths + Fraction(1, 2))
+    return f"{rounded // 10},{rounded % 10} %"
