@@ -216,7 +216,8 @@ def document_from(produced: Produced, register: Register) -> Document:
                     changes=version_changes(produced.docx, produced.version) if produced.version > 1 else {},
                     draft=produced.draft, payers=produced.payers, dated_before=produced.dated_before,
                     case_refs=case_references(produced, register),
-                    settlements=settlements(produced.docx) if produced.payers and produced.kind == "final" else {})
+                    settlements={**settlements(produced.docx), produced.version: produced.settlement}
+                    if produced.settlement else {})
 
 
 def _reported_on(grant, kind: str, period: str, when) -> bool:

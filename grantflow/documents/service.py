@@ -83,6 +83,9 @@ class Produced:
     # day, this version's day)
     dated_before: tuple[int, date, date] | None = None
     payers: tuple[str, ...] = ()      # Context.payers: the municipalities a cost split goes to
+    # a final report's settlement with the municipalities as this render states it (its snapshot's):
+    # a version made before the record kept it still tells each municipality its part
+    settlement: dict = field(default_factory=dict)
 
     @property
     def record(self) -> Path:
@@ -1073,7 +1076,7 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
     produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
                         request.period.label, target, version, digest, reused,
                         key_figures=context.key_figures, addressed=context.addressed, draft=context.draft,
-                        payers=context.payers,
+                        payers=context.payers, settlement=context.snapshot.get("settlement") or {},
                         findings=list(notes or []) + [f for f in context.findings if f not in (notes or [])],
                         dated=date.fromisoformat(kept) if kept and kept != request.as_of.isoformat() else None,
                         dated_before=before)

@@ -146,3 +146,33 @@ def _percent(part: int, total: int) -> str:
     tenths = Fraction(paid[name] * 1000, sum(paid.values()))
     rounded = math.floor(tenths + Fraction(1, 2))
     return f"{rounded // 10},{rounded % 10} %"
+
+
+def test_a_final_made_before_the_record_kept_its_settlement_still_tells_each_municipality_its_part(
+        vestfjell, tmp_path):
+    """A final report rendered (or sent to the county governor) by the code before: its record's
+    version entry has no settlement; sent now, each municipality still reads its part first."""
+    import json
+
+    _write_project(vestfjell, "fjell-digi", PLAN)
+    _contacts_and_no_dal_in_the_steering_group(vestfjell)
+    port = free_port()
+    use_smtp(vestfjell, port)
+    with SmtpServer(port=port) as server:
+        for year, day in ((2021, "2021-02-23"), (2022, "2022-02-21"), (2023, "2023-02-20")):
+            _send(vestfjell, "costsplit", "fjell-digi", "--year", str(year), "--as-of", day)
+        assert main(["--config", str(vestfjell), "render", "final", "fjell-digi"]) == 0
+        record = tmp_path / "outputs/vestfjell/fjell-digi/final-2023.json"
+        data = json.loads(record.read_text(encoding="utf-8"))
+        for entry in data["versions"]:
+            entry["snapshot"].pop("settlement", None)
+        data.get("snapshot", {}).pop("settlement", None)
+        record.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        first = len(server.recorder.messages())
+        _send(vestfjell, "final", "fjell-digi")
+        mails = server.recorder.messages()[first:]
+    used = sum(a for *_, a, s in LEDGER if s == MUN)
+    parts = _settled(sum(INVOICED.values()) - used)
+    (dal,) = [m for m in mails if m["To"].addresses[0].addr_spec == CONTACTS["Dal"]]
+    assert _first_lines(dal)[1].startswith(f"Dal kommune får tilbake {_money(parts['Dal'])} i avregningen"), \
+        _first_lines(dal)
