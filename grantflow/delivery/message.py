@@ -64,6 +64,10 @@ class Document:
     # the case numbers of the awards the document reports on, by the (casefolded) address that files
     # by them, each (reference, project name or ""): ``delivery.service.case_references``
     case_refs: dict = field(default_factory=dict)
+    # a final report: the settlement with the municipalities each version stated
+    # (``documents.service.settlements``), version -> {"back", "total", "parts"}; each paying
+    # municipality's mail says its own part first, and its change from the version it has
+    settlements: dict = field(default_factory=dict)
 
     @property
     def attachments(self) -> list[Path]:
@@ -205,11 +209,39 @@ def _day(moment: datetime) -> str:
     return fmt.long_date(moment.astimezone(OSLO).date())
 
 
+def settlement_line(document: Document, name: str, replaces: tuple[int, datetime] | None = None) -> str | None:
+    """A paying municipality's own part of the final settlement, as its mail says it first: "Dal
+    kommune får tilbake 6 346 kr i avregningen med kommunene (12,7 % av kommunenes ubrukte andel,
+    50 000 kr)."; to a reader of an earlier version (``replaces``), with its change from that one.
+    None when this version gives it no part and no earlier one it has did."""
+    from ..documents.service import settlement_words
+    from .recipients import municipality_office
+
+    now = document.settlements.get(document.version)
+    if not now:
+        return None
+    then = document.settlements.get(replaces[0]) if replaces else None
+    part = (now.get("parts") or {}).get(name)
+    office = municipality_office(name)
+    if part:
+        text = (f"{office} {'får tilbake' if now.get('back') else 'betaler'} {part[0]} i avregningen med kommunene "
+                f"({part[1]} av kommunenes {'ubrukte andel' if now.get('back') else 'merforbruk'}, {now['total']}).")
+    elif then and (then.get("parts") or {}).get(name):
+        text = f"{office} har ingen andel i avregningen med kommunene i denne versjonen."
+    else:
+        return None
+    if then is not None:
+        was, is_ = settlement_words(then, name), settlement_words(now, name)
+        text += (f" Endret fra versjon {replaces[0]}: {was} → {is_}." if was != is_ else
+                 f" Uendret fra versjon {replaces[0]}.")
+    return text
+
+
 def body_lines(document: Document, recipient_name: str, cc_names: list[str], sender: Sender,
                replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
                own_copy: bool = False, office: bool = False,
                first_sent: tuple[str, int, datetime] | None = None, again: datetime | None = None,
-               refs=(), refs_of=()) -> list:
+               refs=(), refs_of=(), own: tuple[str, ...] = ()) -> list:
     """The body as a list of paragraphs; a list item is a (label, value) tuple. ``replaces``: the
     earlier version this recipient has and when it was sent (this one is a new version of it).
     ``sent_to``: for a copy (cc), whom the document is for. ``own_copy``: the copy goes to the
@@ -222,10 +254,13 @@ def body_lines(document: Document, recipient_name: str, cc_names: list[str], sen
     the recipient (a re-send: said so, not that it replaces anything). The secretariat's comment
     (``document.reason``) is said in the mail of a new version and of a re-send. ``refs``: the
     recipient's own case numbers for the document, under its first line ("Deres ref.: 2024/0101");
-    ``refs_of``: for a copy, (addressee, its case numbers) of those it is sent to, said as theirs."""
+    ``refs_of``: for a copy, (addressee, its case numbers) of those it is sent to, said as theirs.
+    ``own``: the paying municipalities at this address: each one's part of the final settlement
+    first, right under the greeting (``settlement_line``)."""
     first = "Sekretariatets kopi." if own_copy else f"Til {recipient_name}" if office else f"Hei {recipient_name},"
-    parts: list = [first + (f"\nDeres ref.: {references(refs)}" if refs else ""),
-                   f"Vedlagt følger {document.title.lower()} for {document.subject_name} ({document.period_text})"
+    parts: list = [first + (f"\nDeres ref.: {references(refs)}" if refs else "")]
+    parts += [line for line in (settlement_line(document, name, replaces) for name in own) if line]
+    parts += [f"Vedlagt følger {document.title.lower()} for {document.subject_name} ({document.period_text})"
                    + (f", versjon {document.version}." if replaces or again else ".")]
     if sent_to:
         parts.append(("Den er sendt til " if own_copy else "Du får den i kopi; den er sendt til ")
@@ -309,7 +344,8 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
             sender: Sender, when: datetime | None = None, resend: bool = False,
             replaces: tuple[int, datetime] | None = None, sent_to: list[str] | None = None,
             office: bool = False, first_sent: tuple[str, int, datetime] | None = None,
-            again: datetime | None = None, first_id: str | None = None, refs=(), refs_of=()) -> EmailMessage:
+            again: datetime | None = None, first_id: str | None = None, refs=(), refs_of=(),
+            own: tuple[str, ...] = ()) -> EmailMessage:
     """One RFC 5322 message to one recipient with the document attached; ``replaces``: the earlier
     version the recipient has (version, when sent), named in the subject and the body; ``sent_to``:
     for a copy, the names the document is sent to; ``again``: when this version first reached the
@@ -329,7 +365,7 @@ def compose(document: Document, recipient_name: str, recipient_email: str, cc_na
     msg["X-Grantflow-Document"] = single_line(f"{document.key} v{document.version}", "document")
     parts = body_lines(document, recipient_name, cc_names, sender, replaces, sent_to,
                        own_copy=sent_to is not None and recipient_email.casefold() == sender.reply_to.casefold(),
-                       office=office, first_sent=first_sent, again=again, refs=refs, refs_of=refs_of)
+                       office=office, first_sent=first_sent, again=again, refs=refs, refs_of=refs_of, own=own)
     msg.set_content(_plain(parts))
     msg.add_alternative(_html(parts), subtype="html")
     for path in document.attachments:

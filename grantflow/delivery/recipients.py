@@ -114,6 +114,17 @@ def payer_contacts(council: Council, payers: list[str] | tuple[str, ...]) -> tup
     return people, missing
 
 
+def payers_at(council: Council, payers: list[str] | tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The municipalities of ``payers`` by their (casefolded) contact address: whose part a mail to
+    that address names (two sharing a finance office: both)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name in payers:
+        member = council.municipality(name)
+        if member is not None and member.contact:
+            out[member.contact.casefold()] = out.get(member.contact.casefold(), ()) + (member.name,)
+    return out
+
+
 def rule_for(kind: str, project: Project | None, council: Council, settings: Settings) -> RecipientRule:
     if project is not None and kind in project.recipients:
         return project.recipients[kind]

@@ -17,7 +17,7 @@ from .. import fmt
 from ..documents import kind as get_kind
 from ..documents.service import (EDITED_HINT, Produced, altered_copies, changed_after_made, delivered_at,
                                  mark_approvals, mark_delivered, mark_issued, pdf_not_made_from, rendered_now,
-                                 version_changes, version_copies)
+                                 settlements, version_changes, version_copies)
 from ..errors import UserError
 from sqlalchemy.exc import SQLAlchemyError
 from ..models import Council, Funder, Project
@@ -25,7 +25,7 @@ from ..register import Register, display_path
 from ..settings import RetrySettings, Settings
 from .ledger import NOTICE_HASH, STALE_CLAIM, TRANSMITTING, UNCERTAIN, SentLedger, aware, claim_alive, claim_host, covers, delivers
 from .message import Document, Sender, compose, compose_reminder
-from .recipients import Recipient, funders_named, payer_contacts, resolve
+from .recipients import Recipient, funders_named, payer_contacts, payers_at, resolve
 from .transports import OutboxTransport, PermanentError, SmtpTransport, TransientError
 
 
@@ -215,7 +215,9 @@ def document_from(produced: Produced, register: Register) -> Document:
                     no_skjonnsmidler=_no_skjonnsmidler(produced, register), addressed=produced.addressed,
                     changes=version_changes(produced.docx, produced.version) if produced.version > 1 else {},
                     draft=produced.draft, payers=produced.payers, dated_before=produced.dated_before,
-                    case_refs=case_references(produced, register))
+                    case_refs=case_references(produced, register),
+                    settlements={**settlements(produced.docx), produced.version: produced.settlement}
+                    if produced.settlement else {})
 
 
 def _reported_on(grant, kind: str, period: str, when) -> bool:
@@ -394,6 +396,8 @@ def plan(document: Document, project: Project | None, council: Council, settings
                          when=document.addressed, payers=document.payers)
     # paying municipalities it cannot go to: said, never a stop (the others still need it)
     unreached = () if only else tuple(payer_contacts(council, document.payers)[1])
+    # the municipalities at each address (a final report's settlement: each one's part first in its mail)
+    paying_at = payers_at(council, document.payers) if document.settlements else {}
     if only:
         # some of the document's recipients only (the one an earlier send left unsure, with --resend)
         known = {r.email.casefold() for r in recipients}
@@ -467,6 +471,7 @@ def plan(document: Document, project: Project | None, council: Council, settings
                       sent_to=to_names if recipient.role == "cc" else None, office=recipient.office,
                       first_sent=earlier, refs=refs[recipient.email.casefold()],
                       refs_of=filed_by if recipient.role == "cc" and not refs[recipient.email.casefold()] else (),
+                      own=paying_at.get(recipient.email.casefold(), ()),
                       **_again(reached.get(recipient.email.casefold())))
         messages.append(PlannedMessage(recipient, msg))
     # the messages carry the file as it is now: rendered again since (another run, `grantflow render`

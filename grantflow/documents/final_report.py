@@ -315,6 +315,16 @@ def settlement_block(project: Project, settled: Settlement | None, decimals: int
             "total": fmt.number(amount, places)}
 
 
+def settlement_mail(block: dict) -> dict:
+    """What each municipality's own mail says first (``delivery.message.settlement_line``): whether
+    they get money back, the municipalities' total, and per municipality with a part (not 0 kr) its
+    amount and share, as the table prints them; kept per version in the record (not in the values: an
+    unchanged report keeps its content hash), so that a later version's mail names each one's change."""
+    return {"back": block["column"] == "Får tilbake", "total": f"{block['total']} kr",
+            "parts": {r["name"]: [f"{r['amount']} kr", r["share"]] for r in block["rows"]
+                      if r["amount"].strip("0,")}}
+
+
 def count_rows(count: int) -> str:
     return "Én rad" if count == 1 else f"{count} rader"
 
@@ -573,6 +583,8 @@ def build(req: DocumentRequest) -> Context:
     snapshot = {"as_of": as_of.isoformat(), "as_of_text": fmt.long_date(as_of),
                 "milestones": {f"{s.milestone.number:02d}": s.label for s in statuses},
                 "actual_total": econ.actual_total}
+    if funder_total["settlement"]:
+        snapshot["settlement"] = settlement_mail(funder_total["settlement"])
     values = {
         "doc": doc_block("Sluttrapport", project.name, str(project.period.end.year), council, as_of),
         "project": project_block(project),
@@ -616,6 +628,10 @@ def build(req: DocumentRequest) -> Context:
     charts = charts_for(project, statuses, econ, project.period.end if ended else as_of,
                         marker="Prosjektslutt" if ended else "Rapportdato")
     return Context(values, charts=charts, snapshot=snapshot, findings=findings, addressed=as_of,
+                   # the municipalities with a part in the settlement (one that left the project too):
+                   # each gets the report at its contact address, as a cost split's payers do; it went
+                   # to the county governor and the steering group's leader alone (an outside tester)
+                   payers=tuple(snapshot.get("settlement", {}).get("parts", {})),
                    # the accounts as exact as the grant tables print them (to the øre when they have
                    # øre): "Regnskap: 1 349 296 kr" stood beside tables' 1 349 296,27
                    key_figures={"Regnskap": exact_money(raw["used"]) if funder_total["decimals"] else

@@ -84,6 +84,9 @@ class Produced:
     dated_before: tuple[int, date, date] | None = None
     payers: tuple[str, ...] = ()      # Context.payers: the municipalities a cost split goes to
     placed: Path | None = None        # the copy of the .docx in a run's own folder inside the outputs folder (``place``)
+    # a final report's settlement with the municipalities as this render states it (its snapshot's):
+    # a version made before the record kept it still tells each municipality its part
+    settlement: dict = field(default_factory=dict)
 
     @property
     def record(self) -> Path:
@@ -275,10 +278,38 @@ def version_changes(docx: Path, version: int) -> dict[int, list[tuple[str, str] 
         for number, status in (new.get("milestones") or {}).items():
             if number in old_ms and old_ms[number] != status:
                 lines.append((f"Milepæl {number}", f"{old_ms[number]} → {status}"))
+        # each municipality's own part of the final settlement: a late ledger row changed every
+        # one's amount, and the mail said the municipalities' total alone (an outside tester)
+        old_set, new_set = old.get("settlement"), new.get("settlement")
+        if isinstance(old_set, dict) and isinstance(new_set, dict):
+            for name in dict.fromkeys([*(new_set.get("parts") or {}), *(old_set.get("parts") or {})]):
+                was, now_ = settlement_words(old_set, name), settlement_words(new_set, name)
+                if was != now_:
+                    lines.append((f"Avregning, {name}", f"{was} → {now_}"))
         for key, label in _DIMENSIONS:
             if old.get(key) in RAG_LABEL and new.get(key) in RAG_LABEL and old[key] != new[key]:
                 lines.append((label, f"{RAG_LABEL[old[key]]} → {RAG_LABEL[new[key]]}"))
         out[earlier] = lines or [NO_FIGURES_CHANGED]
+    return out
+
+
+def settlement_words(settlement: dict | None, name: str) -> str:
+    """A municipality's part of a final settlement in a few words: "får tilbake 6 346 kr", "betaler
+    6 346 kr", "(ikke med)" when it has none."""
+    part = ((settlement or {}).get("parts") or {}).get(name)
+    if not part:
+        return "(ikke med)"
+    return f"{'får tilbake' if settlement.get('back') else 'betaler'} {part[0]}"
+
+
+def settlements(docx: Path) -> dict[int, dict]:
+    """The final settlement each version of the document stated (its record's snapshots): version
+    -> {"back", "total", "parts": {municipality: [amount, share]}}; none for a document without one."""
+    out: dict[int, dict] = {}
+    for entry in _read_record(Path(docx).with_suffix(".json")).get("versions") or []:
+        found = (entry.get("snapshot") or {}).get("settlement")
+        if isinstance(entry.get("version"), int) and isinstance(found, dict):
+            out[entry["version"]] = found
     return out
 
 
@@ -1046,7 +1077,7 @@ def _render(request: DocumentRequest, context: Context, folder: Path, pdf: bool,
     produced = Produced(kind.name, request.council.id, request.project.id if request.project else None,
                         request.period.label, target, version, digest, reused,
                         key_figures=context.key_figures, addressed=context.addressed, draft=context.draft,
-                        payers=context.payers,
+                        payers=context.payers, settlement=context.snapshot.get("settlement") or {},
                         findings=list(notes or []) + [f for f in context.findings if f not in (notes or [])],
                         dated=date.fromisoformat(kept) if kept and kept != request.as_of.isoformat() else None,
                         dated_before=before)

@@ -66,7 +66,9 @@ def test_final_report_mail_carries_the_governors_case_numbers(send, tmp_path):
     subject, body = _to(mails, CHAIR)
     assert subject == f"Sluttrapport: {NAME} – 2025", subject
     assert "Deres ref" not in body
-    assert "Du får den i kopi; den er sendt til Statsforvalteren i Vestland.\n\n" \
+    # the municipalities with a part in the settlement get it too (their contacts, session 24)
+    assert "Du får den i kopi; den er sendt til Statsforvalteren i Vestland, Elvik kommune, Fjellbu kommune og " \
+           "Strandli kommune.\n\n" \
            "Saksnr. hos Statsforvalteren i Vestland: 2024/0101, 2025/0202.\n" in body, body
 
 
