@@ -44,7 +44,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.runtime import deployment
 
-from grantflow import fmt
+from grantflow import clock, fmt
 from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, SentStatus, calendar, due_on, holiday_name,
                                  is_working_day, is_document_of, last_day, missed, reminder_message, send_command,
                                  status_sent, window_passed, working_days_until)
@@ -930,7 +930,7 @@ def _watch(as_of: date | None, options: DeliveryOptions) -> dict:
     """``deadline_watch``'s work."""
     deployment_run(options)
     logger = get_run_logger()
-    today = as_of or datetime.now(OSLO).date()
+    today = as_of or clock.today()
     # this installation's closed days (``closed_days``), before asking whether today is a working day
     apply_settings_limits(config_root(options.config))
     if not is_working_day(today):

@@ -3,12 +3,24 @@ outside tester's steering group got its status report on a day the municipalitie
 
 from datetime import date
 
+import pytest
+
 from flows.deadline_watch import deadline_watch
 from flows.documents import DeliveryOptions
 
 from ..conftest import replace_in
 from ..docx_text import all_text
 from .test_deadline_watch import eml
+
+
+@pytest.fixture(autouse=True)
+def _default_closed_days():
+    """A test's closed_days: [] is the process's until settings are read again: not the next test's."""
+    yield
+    from grantflow.deadlines import set_closed_days
+
+    set_closed_days(None)
+
 
 MEETING = "dates: [2015-11-20, 2016-01-07, "     # Thursday 7.1.2016, lead_days 7: Thursday 31.12.2015
 

@@ -6,11 +6,23 @@ default those two): an outside tester's steering group got a status report on 24
 import sqlite3
 from datetime import date
 
+import pytest
+
 from grantflow.cli import main
 from grantflow.deadlines import calendar, reminder_message, reminders_due
 from grantflow.register import open_register
 
 from ..conftest import replace_in
+
+
+@pytest.fixture(autouse=True)
+def _default_closed_days():
+    """A test's closed_days: [] is the process's until settings are read again: not the next test's."""
+    yield
+    from grantflow.deadlines import set_closed_days
+
+    set_closed_days(None)
+
 
 HAUGALAND = "projects/haugaland-velferdsteknologi.yaml"
 ERP = "kongsbergregionen-erp"
