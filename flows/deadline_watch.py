@@ -44,7 +44,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.runtime import deployment
 
-from grantflow import fmt
+from grantflow import clock, fmt
 from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, SentStatus, calendar, due_on, holiday_name,
                                  is_working_day, is_document_of, last_day, late_by, missed, moved_words,
                                  reminder_message, send_command, status_sent, window_passed, working_days_until)
@@ -52,7 +52,7 @@ from grantflow.delivery.ledger import SentLedger
 from grantflow.delivery.service import MAY_HAVE_ARRIVED, ContentConflict, make_transport, notify, remind
 from grantflow.delivery.transports import OUTBOX_FIELD
 from grantflow.errors import UserError
-from grantflow.register import Register, load_register
+from grantflow.register import Register, apply_settings_limits, config_root, load_register
 from grantflow.settings import load_settings
 from grantflow.text import md_code
 
@@ -1128,7 +1128,9 @@ def _watch(as_of: date | None, options: DeliveryOptions) -> dict:
     """``deadline_watch``'s work."""
     deployment_run(options)
     logger = get_run_logger()
-    today = as_of or datetime.now(OSLO).date()
+    today = as_of or clock.today()
+    # this installation's closed days (``closed_days``), before asking whether today is a working day
+    apply_settings_limits(config_root(options.config))
     if not is_working_day(today):
         # nobody is at work: nothing is made, sent, asked or reminded; the next working day catches up
         closed = holiday_name(today) or "helg"

@@ -714,7 +714,7 @@ def _print_attempts(console, rows, attempts, short) -> None:
             ", ".join(d[:12] for d in digests.split(",")) if digests else "ingen vedlegg"
         groups.setdefault(short(document), []).append((
             f"v{version} {_STATUS_WORDS.get(status, status)} {recipient}",
-            f"{via} · {when(at):%Y-%m-%d %H:%M:%S} UTC\nMessage-ID {message_id or 'ukjent'}\n"
+            f"{via} · {_oslo_time(at) or 'ukjent tid'} (Oslo)\nMessage-ID {message_id or 'ukjent'}\n"
             f"vedlegg sha256 {hashes}", None))
     if not groups:
         return
@@ -843,10 +843,10 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
         detail = "\n".join(x for x in [latest] + earlier[(row.document, row.version, row.recipient)] if x)
         if status == UNCERTAIN:
             detail += f"\n{uncertain_advice(row.recipient)}"      # not "failed": a resend is a second mail
-        cells.append((row.updated_at.strftime("%Y-%m-%d %H:%M:%S") if row.updated_at else "", short(row.document),
+        cells.append((_oslo_time(row.updated_at), short(row.document),
                       str(row.version), row.recipient, row.role, row.transport, status,
                       str(tries[(row.document, row.version, row.recipient)]), detail))
-    names = ("Tid (UTC)", "Dokument", "Versjon", "Mottaker", "Rolle", "Via", "Status", "Forsøk", "Detalj")
+    names = ("Tid (Oslo)", "Dokument", "Versjon", "Mottaker", "Rolle", "Via", "Status", "Forsøk", "Detalj")
     widths = [max([len(name)] + [len(c[i]) for c in cells]) for i, name in enumerate(names[:-1])] + [30]
     if _fits(console, widths):
         table = Table(title=Text(title))
@@ -870,13 +870,21 @@ def _print_deliveries(console, title: str, rows, attempts, short) -> None:
     for document, entries in groups.items():
         _print_block(console, document, [
             (f"v{version} {status:<7} {recipient}",
-             f"{role} · {via} · {tries} forsøk · {when} UTC" + (f"\n{detail}" if detail else ""), None)
+             f"{role} · {via} · {tries} forsøk · {when} (Oslo)" + (f"\n{detail}" if detail else ""), None)
             for when, _, version, recipient, role, via, status, tries, detail in entries])
     if notices:
         _print_block(console, "Varsler og påminnelser (ikke dokumenter)", [
             (f"{_notice_words(row.document)} {_STATUS_WORDS.get(status, status)} til {recipient}",
-             f"{via} · {tries} forsøk · {when} UTC" + (f"\n{detail}" if detail else ""), None)
+             f"{via} · {tries} forsøk · {when} (Oslo)" + (f"\n{detail}" if detail else ""), None)
             for row, (when, _, version, recipient, role, via, status, tries, detail) in notices])
+
+
+def _oslo_time(moment, pattern: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A time from the ledger (UTC; SQLite gives it back naive) as the secretariat lives it, in Oslo
+    (``grantflow sent`` showed "Tid (UTC)": a mail sent at 00:58 in Oslo read as the day before)."""
+    from .delivery.ledger import aware
+
+    return aware(moment).astimezone(clock.OSLO).strftime(pattern) if moment else ""
 
 
 # said of a mail only the local outbox has (``delivery.ledger.LOCAL_COPY``): a preview, the demo
@@ -972,10 +980,10 @@ def _print_approvals(console, decisions, late, history, rows, short) -> None:
     def shown(recipients) -> str:
         return "\n".join((recipients or "").split(",")) if recipients else ""      # one address a line
 
-    cells = [(short(d), str(v), (h or "")[:12], what, by or "", when.strftime("%Y-%m-%d %H:%M") if when else "",
+    cells = [(short(d), str(v), (h or "")[:12], what, by or "", _oslo_time(when, "%Y-%m-%d %H:%M"),
               comment or "", override or "", shown(recipients), style)
              for d, v, h, what, by, when, comment, override, recipients, style in entries]
-    names = ("Dokument", "Versjon", "Innhold", "Hendelse", "Av", "Tid (UTC)", "Kommentar", "Overstyrt fordi",
+    names = ("Dokument", "Versjon", "Innhold", "Hendelse", "Av", "Tid (Oslo)", "Kommentar", "Overstyrt fordi",
              "Mottakere")
     fixed = [max([len(n)] + [len(c[i]) for c in cells]) for i, n in enumerate(names[:3])]
     address = min(42, max([len("Mottakere")] + [len(a) for c in cells for a in c[8].split("\n")]))
@@ -987,7 +995,7 @@ def _print_approvals(console, decisions, late, history, rows, short) -> None:
         caps = {} if _fits(console, natural) else {"Hendelse": 26, "Av": 20, "Kommentar": 30}
         table = Table(title="Godkjenninger")
         for name in names:
-            table.add_column(name, no_wrap=name in ("Dokument", "Versjon", "Innhold", "Tid (UTC)"),
+            table.add_column(name, no_wrap=name in ("Dokument", "Versjon", "Innhold", "Tid (Oslo)"),
                              min_width=22 if name == "Hendelse" else None, overflow="fold",
                              # an address a line in Mottakere: the other text columns wrap first
                              max_width=caps.get(name))

@@ -2,7 +2,8 @@
 
 Sources (all from config): each funder's deadlines (application rounds, final report, the usage
 report per 31.12) and the steering-group meetings, whose status report is due ``lead_days``
-before the meeting. A deadline on a weekend or a Norwegian public holiday moves to a working
+before the meeting. A deadline on a weekend, a Norwegian public holiday or a day the offices are
+closed (the ``closed_days`` setting: 24.12 and 31.12 unless configured) moves to a working
 day, before or after as configured (per deadline, else the ``deadline_shift`` setting). The
 usage report is one per council and year, the final report one per project, however many
 deadlines name them (the earliest counts). A watch that
@@ -49,8 +50,28 @@ def _holidays(year: int) -> dict:
         return dict(holidays.country_holidays("NO", years=year))
 
 
+# Days the secretariat's office is closed every year besides weekends and public holidays (the
+# ``closed_days`` setting; ``set_closed_days``): Norwegian municipalities close (or work half a day)
+# on Christmas Eve and New Year's Eve. Counted as working days, a status report went to the steering
+# group on 24.12 and "om 3 virkedager" counted 29, 30 and 31 December (found by an outside tester).
+DEFAULT_CLOSED_DAYS = ("24.12", "31.12")
+CLOSED_DAY_NAMES = {"24.12": "Julaften", "31.12": "Nyttårsaften"}
+_closed_days: frozenset[str] = frozenset(DEFAULT_CLOSED_DAYS)
+
+
+def set_closed_days(days=None) -> None:
+    """The installation's closed days (``dd.mm``; None: the default, 24.12 and 31.12), for every
+    working-day count from now on. Set where the settings are read."""
+    global _closed_days
+    _closed_days = frozenset(DEFAULT_CLOSED_DAYS if days is None else days)
+
+
 def holiday_name(day: date) -> str | None:
-    return _holidays(day.year).get(day)
+    """The public holiday's name, or a closed day's (``Julaften``); None on any other day."""
+    name = _holidays(day.year).get(day)
+    if name is None and f"{day:%d.%m}" in _closed_days:
+        return CLOSED_DAY_NAMES.get(f"{day:%d.%m}", "Fast fridag")
+    return name
 
 
 def is_working_day(day: date) -> bool:
@@ -552,7 +573,7 @@ def reminders_due(items: list[DueItem], today: date, leads: list[int]) -> list[t
 
 
 def _closed_day(day: date) -> str:
-    """``første påskedag``, ``andre pinsedag og grunnlovsdag``, ``en lørdag``: mid-sentence."""
+    """``første påskedag``, ``andre pinsedag og grunnlovsdag``, ``julaften``, ``en lørdag``: mid-sentence."""
     name = holiday_name(day)
     if not name:
         return "en lørdag" if day.weekday() == 5 else "en søndag"

@@ -314,8 +314,15 @@ def _month_day(value: str) -> str:
     parts = value.strip().rstrip(".").split(".")
     try:
         day, month = (int(part) for part in parts)
-        date(2001, month, day)
     except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a day of the year written dd.mm (e.g. 01.03)") from None
+    if (day, month) == (29, 2):
+        # it was "not a day of the year written dd.mm": it is one, only not every year's
+        raise ValueError(f"{value!r} is refused because it is not in every year (29 February only in leap "
+                         "years): write 28.02 or 01.03")
+    try:
+        date(2001, month, day)
+    except ValueError:
         raise ValueError(f"{value!r} is not a day of the year written dd.mm (e.g. 01.03)") from None
     return f"{day:02d}.{month:02d}"
 

@@ -197,6 +197,9 @@ def apply_settings_limits(root: Path, smtp_optional: bool = False) -> list[Findi
 
     settings, findings = settings_findings(root, smtp_optional)
     numbers.set_ceiling(settings.max_amount if settings is not None else None)
+    from .deadlines import set_closed_days
+
+    set_closed_days(settings.closed_days if settings is not None else None)
     return findings
 
 

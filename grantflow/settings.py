@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, Valida
 
 from .errors import UserError
 from .findings import Finding
+from .models import _as_written, _month_day
 from .models import DOCUMENT_KINDS, Day, EmailAddress, Line, Model, Rate, RecipientRule, Slug, Whole, known_kinds
 from .numbers import echo
 from .register import SETTINGS_NAMES, config_root, display_path, validation_findings
@@ -301,6 +302,12 @@ class Settings(Model):
     include_personal_data: bool = Field(False, description="Phone numbers in public documents.")
     deadline_shift: Literal["before", "after"] = Field(
         "before", description="Where a deadline on a weekend or holiday moves.")
+    closed_days: list[Annotated[str, BeforeValidator(_as_written), AfterValidator(_month_day)]] = Field(
+        default_factory=lambda: ["24.12", "31.12"],
+        description="Days (dd.mm) the offices are closed every year besides weekends and public holidays: no "
+                    "working day in any count (deadlines move off them, nothing is made, sent or reminded then, "
+                    "'om 3 virkedager' skips them). Default 24.12 and 31.12 (julaften, nyttårsaften); [] counts "
+                    "them as working days.")
     deadline_reminders: list[Annotated[Whole, Field(ge=1, le=60)]] = Field(
         default_factory=lambda: [10, 3],
         description="Remind whoever is responsible this many working days before each deadline (once each).")
@@ -308,6 +315,14 @@ class Settings(Model):
     status_cycle: StatusCycleSettings = Field(default_factory=StatusCycleSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     demo: list[DemoRun] = Field(default_factory=list)
+
+    @field_validator("closed_days")
+    @classmethod
+    def _each_closed_day_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({day for day in value if value.count(day) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} written more than once")
+        return value
 
     def _installed(self, path: str) -> Path:
         """A configured path: relative to the installation (the folder holding the config folder),
@@ -437,6 +452,9 @@ def load_settings(config: str | os.PathLike | None = None, sends: bool = True) -
     its ledger_url and outbox) is said on stderr as one warning line and passed over -- the record can be read while the mail
     settings are being fixed (it exited 1 with the SMTP error); what sends still refuses."""
     settings, findings = settings_findings(config_root(config), smtp_optional=not sends)
+    from .deadlines import set_closed_days
+
+    set_closed_days(settings.closed_days if settings is not None else None)
     if settings is None:
         first = findings[0]
         raise UserError(first.message, file=first.file, line=first.line, field=first.field)

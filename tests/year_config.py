@@ -20,6 +20,8 @@ HOLIDAYS = {
     date(2027, 1, 1), date(2027, 3, 25), date(2027, 3, 26), date(2027, 3, 28), date(2027, 3, 29), date(2027, 5, 1),
     date(2027, 5, 6), date(2027, 5, 16), date(2027, 5, 17), date(2027, 12, 25), date(2027, 12, 26),
     date(2028, 1, 1),
+    # not public holidays, but the offices are closed (grantflow's default closed_days: julaften, nyttårsaften)
+    date(2026, 12, 24), date(2026, 12, 31), date(2027, 12, 24), date(2027, 12, 31),
 }
 END = date(2027, 9, 20)
 MEETINGS = [date(2027, 1, 8), date(2027, 4, 5), date(2027, 5, 24), date(2027, 6, 3), date(2027, 9, 24),

@@ -114,8 +114,8 @@ def test_the_watchs_command_for_a_document_it_missed_makes_it_dated_the_watchs_d
     _clean(scratch_config)
     opts = DeliveryOptions(config=str(scratch_config))
     # the last morning before it stopped: the day before the document's window opens (the usage
-    # report's opens on New Year's Day, made the first working day after it)
-    deadline_watch(as_of=date(2015, 12, 31) if kind == "usage" else day - timedelta(days=1), options=opts)
+    # report's opens on New Year's Day, made the first working day after it; 31.12 is nyttårsaften, closed)
+    deadline_watch(as_of=date(2015, 12, 30) if kind == "usage" else day - timedelta(days=1), options=opts)
     told = deadline_watch(as_of=after, options=opts)
     assert key in told["missed"], told
     assert not (isolated / "outputs" / record).exists()

@@ -117,11 +117,12 @@ def text(mail):
 
 def test_what_the_recipient_reads_near_new_year(walked):
     *_, mails = walked
-    # meeting Friday 8.1.2027; 1.1. is a holiday: the report goes Thursday 31.12.2026
-    subject, body = text(mails[(f"status:{PROJECT}:2026-12-31", 3)])
+    # meeting Friday 8.1.2027; 1.1. is a holiday and 31.12 nyttårsaften (the offices are closed): the report
+    # goes Wednesday 30.12.2026 (it went on 31.12, and "om 3 virkedager" on 24.12 counted 29, 30 and 31.12)
+    subject, body = text(mails[(f"status:{PROJECT}:2026-12-30", 3)])
     assert subject == f"Frist om 3 virkedager: Statusrapport – {NAME}"
     assert body.startswith(f"Statusrapport før styringsgruppemøtet 08.01.2027 – {NAME}. ")   # not twice
-    assert "Fristen er 31. desember 2026 (om 3 virkedager)" in body
+    assert "Fristen er 30. desember 2026 (om 3 virkedager)" in body
     # the usage report per 31.12.2026 (deadline 15.1.2027) is made on the first working day of 2027
     subject, body = text(mails[("usage:haugaland-vekst:2027-01-15", 3)])
     assert subject == "Frist for data om 3 virkedager: Rapportering om bruk av skjønnsmidler – Haugaland Vekst"
@@ -184,7 +185,9 @@ def test_an_invoicing_day_that_is_not_every_year_is_one_line(scratch_config, cap
     replace_in(scratch_config / "councils/haugaland-vekst.yaml", 'each_year: "01.03"', 'each_year: "29.02"')
     assert main(["--config", str(scratch_config), "validate"]) == 1
     out = capsys.readouterr().out
-    assert "haugaland-vekst.yaml:10 invoicing.each_year: '29.02' is not a day of the year written dd.mm" in out
+    # it said "'29.02' is not a day of the year written dd.mm": it is one, only not every year's
+    assert ("haugaland-vekst.yaml:10 invoicing.each_year: '29.02' is refused because it is not in every year "
+            "(29 February only in leap years): write 28.02 or 01.03") in out, out
 
 
 @pytest.mark.parametrize("written,day", [("01.03", "01.03"), ("1.3", "01.03"), ("15.10", "15.10"), ("1.10", "01.10")])
