@@ -149,12 +149,14 @@ def test_other_deadlines_that_passed_while_the_watch_was_down_are_told_once(isol
         "(Fylkesmannen i Innlandet (skjønnsmidler))",
         "Frist passert uten påminnelse: Frist på nyttårsaften – Smart velferdsregion Nord-Gudbrandsdal "
         "(Fylkesmannen i Innlandet (skjønnsmidler))"], [m["Subject"] for m in mails]
-    assert back["passed"] == ["other:smart-velferdsregion-nord-gudbrandsdal:2019-12-24",
-                              "other:smart-velferdsregion-nord-gudbrandsdal:2019-12-31"], back
+    # julaften and nyttårsaften are closed days (closed_days): each deadline moved to the day before
+    assert back["passed"] == ["other:smart-velferdsregion-nord-gudbrandsdal:2019-12-23",
+                              "other:smart-velferdsregion-nord-gudbrandsdal:2019-12-30"], back
     body = " ".join(sorted(told, key=lambda m: m["Subject"])[0].get_body(("plain",)).get_content().split())
     assert ("Fristen «Frist på julaften» for Smart velferdsregion Nord-Gudbrandsdal passerte mens fristvakten ikke "
-            "kjørte (fristen til Fylkesmannen i Innlandet (skjønnsmidler) var 24. desember 2019), og ingen fikk "
+            "kjørte (fristen til Fylkesmannen i Innlandet (skjønnsmidler) var 23. desember 2019), og ingen fikk "
             "påminnelse om den") in body, body
+    assert "Fristen 24. desember 2019 er julaften; den er flyttet til 23. desember 2019." in body, body
     assert "Fristvakten kjørte sist 19. november 2019 og nå igjen 6. januar 2020." in body, body
 
 
