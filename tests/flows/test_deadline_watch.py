@@ -206,7 +206,10 @@ def test_the_cost_split_goes_out_once_before_the_invoicing_date(isolated, tmp_pa
         again = deadline_watch(as_of=day, options=opts)
         assert again["ran"] == [], again
     mails = eml(isolated)
-    assert {m["Subject"] for m in mails} == {"Kostnadsfordeling: Velferdsteknologi Haugaland – 2027"}
+    # the county governor's copy carries its case number (h24-mailref), the others not
+    assert {m["Subject"] for m in mails} == {"Kostnadsfordeling: Velferdsteknologi Haugaland – 2027",
+                                             "Kostnadsfordeling: Velferdsteknologi Haugaland – 2027 – Deres ref. "
+                                             "2015/4711 (eksempel)"}
     assert "radmann@haugesund.example.no" in {m["To"].addresses[0].addr_spec for m in mails}
     assert len(mails) == len({m["To"].addresses[0].addr_spec for m in mails})      # each recipient once
     (docx,) = (p for p in (isolated / "outputs").rglob("costsplit-2027.docx") if ".versjoner" not in p.parts)
@@ -232,7 +235,7 @@ def test_a_funders_deadline_sends_its_document_to_that_funder(isolated, scratch_
     assert interim["ran"] == ["status:smart-velferdsregion-nord-gudbrandsdal:2020-09-01"], interim
     to_funder = [m for m in eml(isolated) if m["To"].addresses[0].addr_spec == "postmottak@helsedir.example.no"]
     assert [m["Subject"] for m in to_funder] == [
-        "Statusrapport: Smart velferdsregion Nord-Gudbrandsdal – 25. august 2020"]
+        "Statusrapport: Smart velferdsregion Nord-Gudbrandsdal – 25. august 2020 – Deres ref. 19/0815 (eksempel)"]
     final = deadline_watch(as_of=date(2022, 1, 18), options=opts)
     assert final["ran"] == ["final:smart-velferdsregion-nord-gudbrandsdal:2022-02-01"], final
     for day in (date(2022, 2, 15), date(2022, 2, 28)):
