@@ -37,13 +37,13 @@ project file is cancelled the next morning and the leader told: nothing is remin
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.runtime import deployment
 
+from grantflow.clock import OSLO
 from grantflow import clock, fmt
 from grantflow.deadlines import (GRACE_DAYS, KIND_TITLES, DueItem, SentStatus, calendar, due_on, holiday_name,
                                  is_working_day, is_document_of, last_day, late_by, missed, moved_words,
@@ -63,7 +63,6 @@ from flows.documents import (DeliveryOptions, application, cost_split, final_rep
 from flows.remote import user_mistake
 from flows.runtime import deployment_run, mistake_ends_run, smtp_password, worth_retrying
 
-OSLO = ZoneInfo("Europe/Oslo")
 
 
 def unreadable_projects(config: str | None) -> tuple[Register, list[str]]:

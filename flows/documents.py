@@ -214,9 +214,7 @@ def tell_refused(produced: Produced, report: DeliveryReport, options: DeliveryOp
     and the config line it is written on, and what to do (found by an outside tester: they heard
     "Statusrapport uten prosjektleders rapportering" that day, and a day later only "det skyldes
     ikke dataene … se kjøringen i Prefect", the address not named). Once a day per document version."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
+    from grantflow import clock
     from grantflow.delivery.service import make_transport, notify, refused_lines, uncertain_advice
 
     settings = load_settings(options.config)
@@ -239,7 +237,7 @@ def tell_refused(produced: Produced, report: DeliveryReport, options: DeliveryOp
     ledger = SentLedger(settings.ledger_url())
     try:
         told = notify(f"refused/{report.document}/v{produced.version}",
-                      datetime.now(ZoneInfo("Europe/Oslo")).date().isoformat(),
+                      clock.today().isoformat(),
                       (f"Ikke levert til {len(refused)} mottaker(e): {title}" if refused else
                        f"Kan ha kommet fram til {len(unsure)} mottaker(e): {title}"), lines, council.secretariat.name,
                       council.secretariat.email, project, council, settings, ledger,

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
@@ -36,6 +35,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed
 from pydantic import Field, create_model
 
+from grantflow.clock import OSLO
 from grantflow import clock
 from grantflow.errors import UserError
 from grantflow.fileio import atomic_write
@@ -51,7 +51,6 @@ from flows.approval import can_suspend, ui_link
 from flows.documents import DeliveryOptions, answer_first, document_steps, run_name, take_returned_workbooks
 from flows.runtime import smtp_password, worth_retrying
 
-OSLO = ZoneInfo("Europe/Oslo")
 ROUNDS = 3
 KEY = "status-input"                      # the suspension key's prefix: a run waiting for the leader
 OFFERED = "status-offered"                # the run input holding the form as first offered

@@ -13,13 +13,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from datetime import date, datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from ..clock import OSLO
 from .. import fmt
 from ..errors import UserError
 from ..text import _ENCODED_WORD as ENCODED_WORD, line_break
 
-OSLO = ZoneInfo("Europe/Oslo")
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 PDF = ("application", "pdf")
 

@@ -18,9 +18,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 from pathlib import Path
 
+from ..clock import OSLO
 from .. import clock
 from .. import owneffort
 from ..data import ProjectData, collect
@@ -38,7 +38,6 @@ from .common import Context, DocumentRequest
 from .render import PdfUnavailable, pdf_each, template_bytes, templates_dir, write_docx
 
 
-OSLO = ZoneInfo("Europe/Oslo")
 
 
 def output_dir(root: Path, council: Council, project: Project | None) -> Path:
